@@ -1,0 +1,98 @@
+// `medledger bench` / `npm run bench`: a fresh 4-validator network on loopback, driven by
+// the load generator, reporting throughput, commit latency at a fixed offered rate, and
+// CPU and memory per node. Results also go to bench/results/ as JSON.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { initNetwork } from '@medledger/node';
+import { runLoad } from './load.js';
+import { type RunningNode, startNodeProcess, stopNodes } from './network.js';
+
+export interface BenchOptions {
+  validators: number;
+  /** Seconds of saturating load. */
+  seconds: number;
+  /** Offered rate (tx/s) for the latency run. */
+  rate: number;
+  /** Seconds of the latency run. */
+  latencySeconds: number;
+  outDir: string;
+  basePort: number;
+}
+
+interface ProcSample {
+  cpuTicks: number;
+  rssBytes: number;
+}
+
+const CLOCK_TICKS = 100;
+
+function sample(pid: number): ProcSample {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const cpuTicks = Number(fields[11]) + Number(fields[12]);
+  const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return { cpuTicks, rssBytes: Number(rss?.[1] ?? 0) * 1024 };
+}
+
+const percentile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+
+/** Run the benchmark and return the figures written to JSON. */
+export async function runBench(opts: BenchOptions, log: (line: string) => void): Promise<Record<string, unknown>> {
+  const dir = mkdtempSync(join(tmpdir(), 'medledger-bench-'));
+  const nodes: RunningNode[] = [];
+  try {
+    const { homes } = initNetwork({ validators: opts.validators, out: dir, chainId: 'medledger-bench', basePort: opts.basePort });
+    for (const home of homes) nodes.push(await startNodeProcess(home));
+    const urls = nodes.map((n) => n.url);
+    log(`started ${nodes.length} validators: ${urls.join(' ')}`);
+
+    // Warm up (JIT, key caches, connections).
+    await runLoad({ url: urls[0] as string, submitUrls: urls, count: 500, concurrency: 8, batch: 50 });
+
+    const before = nodes.map((n) => sample(n.child.pid as number));
+    const t0 = performance.now();
+    const expected = Math.ceil(opts.seconds * 4000);
+    log(`throughput run: ${opts.seconds} s of saturating load (up to ${expected} transactions)…`);
+    const tput = await runLoad({ url: urls[0] as string, submitUrls: urls, count: expected, concurrency: 8, batch: 100, durationMs: opts.seconds * 1000 });
+    const wall = (performance.now() - t0) / 1000;
+    const after = nodes.map((n) => sample(n.child.pid as number));
+    const perNode = nodes.map((n, i) => ({
+      name: n.name,
+      cpuPercent: Math.round((((after[i] as ProcSample).cpuTicks - (before[i] as ProcSample).cpuTicks) / CLOCK_TICKS / wall) * 1000) / 10,
+      rssMiB: Math.round(((after[i] as ProcSample).rssBytes / 1024 / 1024) * 10) / 10,
+    }));
+    log(`committed ${tput.committed} tx in ${tput.seconds.toFixed(2)} s: ${tput.txPerSecond.toFixed(0)} tx/s`);
+
+    log(`latency run: ${opts.rate} tx/s offered for ${opts.latencySeconds} s…`);
+    const lat = await runLoad({
+      url: urls[0] as string,
+      submitUrls: urls,
+      count: opts.rate * opts.latencySeconds,
+      concurrency: 16,
+      rate: opts.rate,
+    });
+    const p50 = percentile(lat.latenciesMs, 0.5);
+    const p99 = percentile(lat.latenciesMs, 0.99);
+    log(`commit latency at ${opts.rate} tx/s: p50 ${p50.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms`);
+    for (const p of perNode) log(`  ${p.name}: CPU ${p.cpuPercent}% of one core, RSS ${p.rssMiB} MiB`);
+
+    const result = {
+      date: new Date().toISOString(),
+      validators: opts.validators,
+      cpus: (await import('node:os')).cpus().length,
+      node: process.version,
+      throughput: { seconds: tput.seconds, committed: tput.committed, rejected: tput.rejected, txPerSecond: Math.round(tput.txPerSecond) },
+      latency: { offeredTxPerSecond: opts.rate, committed: lat.committed, p50Ms: Math.round(p50), p99Ms: Math.round(p99) },
+      nodes: perNode,
+    };
+    mkdirSync(opts.outDir, { recursive: true });
+    const file = join(opts.outDir, `bench-${result.date.replace(/[:.]/g, '-')}.json`);
+    writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+    log(`wrote ${file}`);
+    return result;
+  } finally {
+    await stopNodes(nodes);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,179 @@
+// Operator commands: init, node, load and verify.
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { HOME_FILES, MedLedgerNode, initNetwork, loadHome, verifyStoredChain } from '@medledger/node';
+import { openSqliteStore } from '@medledger/storage';
+import type { Command } from 'commander';
+import { runBench } from '../bench.js';
+import { runLoad } from '../load.js';
+import { type RunningNode, ensureHomes, startNodeProcess, stopNodes } from '../network.js';
+
+/** An error that carries the process exit code to use. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}
+
+function positiveInt(name: string) {
+  return (raw: string): number => {
+    const n = Number(raw);
+    if (!/^[0-9]+$/.test(raw) || !Number.isSafeInteger(n) || n < 1) throw new CliError(`${name} must be a positive integer`, 2);
+    return n;
+  };
+}
+
+export function registerChainCommands(program: Command): void {
+  program
+    .command('init')
+    .description('write one node home per validator, with keys and a shared genesis')
+    .requiredOption('--validators <n>', 'number of validators', positiveInt('--validators'))
+    .requiredOption('--out <dir>', 'directory to write node0 … nodeN-1 into')
+    .option('--chain-id <id>', 'chain id', 'medledger-local')
+    .option('--base-port <port>', 'first port; node i uses base+2i (API) and base+2i+1 (p2p)', positiveInt('--base-port'), 26650)
+    .option('--json', 'print the result as JSON')
+    .action((opts: { validators: number; out: string; chainId: string; basePort: number; json?: boolean }) => {
+      const { homes } = initNetwork({ validators: opts.validators, out: resolve(opts.out), chainId: opts.chainId, basePort: opts.basePort });
+      if (opts.json) console.log(JSON.stringify({ homes }));
+      else {
+        console.log(`wrote ${homes.length} node home${homes.length === 1 ? '' : 's'}:`);
+        for (const h of homes) console.log(`  ${h}`);
+        console.log(`start one with: medledger node --home ${homes[0]}`);
+      }
+    });
+
+  program
+    .command('node')
+    .description('run one node from its home directory')
+    .requiredOption('--home <dir>', 'node home written by init')
+    .action(async (opts: { home: string }) => {
+      let node: MedLedgerNode;
+      try {
+        node = new MedLedgerNode(loadHome(resolve(opts.home)));
+      } catch (err) {
+        throw new CliError((err as Error).message, 2);
+      }
+      const url = await node.start();
+      console.log(`node ${node.home.config.name} API: ${url}`);
+      const shutdown = async () => {
+        await node.stop();
+        process.exit(0);
+      };
+      process.once('SIGINT', shutdown);
+      process.once('SIGTERM', shutdown);
+    });
+
+  program
+    .command('start')
+    .description('run a local network of validators as separate processes on loopback (the main job)')
+    .option('--data <dir>', 'directory holding the node homes; created on first start', '.medledger')
+    .option('--validators <n>', 'validators to create on first start', positiveInt('--validators'), 4)
+    .option('--base-port <port>', 'first port on first start', positiveInt('--base-port'), 26650)
+    .action(async (opts: { data: string; validators: number; basePort: number }) => {
+      const dataDir = resolve(opts.data);
+      const { homes, created } = ensureHomes(dataDir, opts.validators, opts.basePort);
+      console.log(created ? `created a new ${homes.length}-validator network in ${dataDir}` : `continuing the network in ${dataDir}`);
+      const nodes: RunningNode[] = [];
+      try {
+        for (const home of homes) nodes.push(await startNodeProcess(home));
+      } catch (err) {
+        await stopNodes(nodes);
+        throw new CliError((err as Error).message, 1);
+      }
+      for (const n of nodes) console.log(`  ${n.name}: ${n.url}  (log: ${join(n.home, 'node.log')})`);
+      console.log(`submit load with: npx medledger load --url ${nodes[0]?.url} --count 1000`);
+      console.log('press Ctrl-C to stop all nodes');
+      let stopping = false;
+      const shutdown = async () => {
+        if (stopping) return;
+        stopping = true;
+        console.log('stopping nodes…');
+        await stopNodes(nodes);
+        console.log('stopped');
+        process.exit(0);
+      };
+      process.on('SIGINT', shutdown);
+      process.on('SIGTERM', shutdown);
+      for (const n of nodes) {
+        n.child.once('exit', (code, signal) => {
+          if (!stopping) console.error(`${n.name} exited (${signal ?? code}); see ${join(n.home, 'node.log')}`);
+        });
+      }
+    });
+
+  program
+    .command('load')
+    .description('submit N signed identity.register transactions from fresh keys and wait until all are committed')
+    .requiredOption('--url <url>', 'API URL of any node')
+    .requiredOption('--count <n>', 'number of transactions', positiveInt('--count'))
+    .option('--concurrency <c>', 'requests in flight', positiveInt('--concurrency'), 32)
+    .option('--batch <b>', 'transactions per request (POST /v1/txs/batch when > 1)', positiveInt('--batch'), 1)
+    .option('--rate <r>', 'offered rate, tx/s (default: as fast as possible)', positiveInt('--rate'))
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: { url: string; count: number; concurrency: number; batch: number; rate?: number; json?: boolean }) => {
+      const result = await runLoad({
+        url: opts.url,
+        count: opts.count,
+        concurrency: opts.concurrency,
+        batch: opts.batch,
+        ...(opts.rate === undefined ? {} : { rate: opts.rate }),
+      });
+      const p = (q: number) => result.latenciesMs[Math.min(result.latenciesMs.length - 1, Math.floor(q * result.latenciesMs.length))] ?? 0;
+      if (opts.json) {
+        console.log(JSON.stringify({ committed: result.committed, rejected: result.rejected, seconds: result.seconds, txPerSecond: result.txPerSecond, latencyP50Ms: p(0.5), latencyP99Ms: p(0.99) }));
+      } else {
+        console.log(`committed ${result.committed} transactions in ${result.seconds.toFixed(2)} s (${result.txPerSecond.toFixed(0)} tx/s)`);
+        if (result.rejected > 0) console.log(`${result.rejected} transactions were rejected`);
+      }
+      if (result.rejected > 0) throw new CliError(`${result.rejected} transactions were rejected`, 1);
+    });
+
+  program
+    .command('bench')
+    .description('benchmark a fresh local network: committed tx/s, commit latency at a fixed rate, CPU and RSS per node')
+    .option('--validators <n>', 'validators', positiveInt('--validators'), 4)
+    .option('--seconds <s>', 'seconds of saturating load', positiveInt('--seconds'), 20)
+    .option('--rate <r>', 'offered tx/s for the latency run', positiveInt('--rate'), 500)
+    .option('--latency-seconds <s>', 'seconds of the latency run', positiveInt('--latency-seconds'), 10)
+    .option('--out <dir>', 'where to write the JSON result', 'bench/results')
+    .option('--base-port <port>', 'first port', positiveInt('--base-port'), 27650)
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: { validators: number; seconds: number; rate: number; latencySeconds: number; out: string; basePort: number; json?: boolean }) => {
+      const result = await runBench(
+        { validators: opts.validators, seconds: opts.seconds, rate: opts.rate, latencySeconds: opts.latencySeconds, outDir: resolve(opts.out), basePort: opts.basePort },
+        (line) => (opts.json ? process.stderr.write(`${line}\n`) : console.log(line)),
+      );
+      if (opts.json) console.log(JSON.stringify(result));
+    });
+
+  program
+    .command('verify')
+    .description('re-verify a stopped node\'s stored chain from genesis: links, roots, signatures, commits and an application replay')
+    .requiredOption('--home <dir>', 'node home')
+    .option('--json', 'print the result as JSON')
+    .action((opts: { home: string; json?: boolean }) => {
+      const home = resolve(opts.home);
+      const dbPath = join(home, HOME_FILES.db);
+      if (!existsSync(dbPath)) throw new CliError(`no chain database at ${dbPath}`, 2);
+      let loaded: ReturnType<typeof loadHome>;
+      try {
+        loaded = loadHome(home);
+      } catch (err) {
+        throw new CliError((err as Error).message, 2);
+      }
+      const store = openSqliteStore(dbPath, { readonly: true });
+      try {
+        const result = verifyStoredChain(loaded.genesis, store);
+        if (opts.json) console.log(JSON.stringify(result));
+        if (!result.ok) {
+          throw new CliError(`verification failed at height ${result.height}: ${result.code}: ${result.reason}`, 1);
+        }
+        if (!opts.json) console.log(`verified ${result.blocks} blocks, ${result.txs} transactions`);
+      } finally {
+        store.close();
+      }
+    });
+}

@@ -1,0 +1,138 @@
+// The load generator: signs identity.register transactions from fresh keys, submits them
+// concurrently, and follows new blocks until every one is committed. Benchmarks reuse it.
+import { generateEncryptionKeyPair, generateSigningKeyPair } from '@medledger/crypto';
+import { type Block, type SignedTx, signTx, txHash } from '@medledger/ledger';
+import { requestJson } from './http.js';
+
+export interface LoadOptions {
+  url: string;
+  /** Submit round-robin across these nodes (default: just `url`). Blocks are followed on `url`. */
+  submitUrls?: string[];
+  /** Transactions per request through POST /v1/txs/batch; 1 uses POST /v1/txs. */
+  batch?: number;
+  /** Stop submitting after this long (ms); what was submitted is still awaited. */
+  durationMs?: number;
+  count: number;
+  concurrency: number;
+  /** Offered rate in tx/s; unlimited when absent. */
+  rate?: number;
+  /** Give up waiting for commits after this long (ms). */
+  timeoutMs?: number;
+  onProgress?: (committed: number, total: number) => void;
+}
+
+export interface LoadResult {
+  committed: number;
+  rejected: number;
+  seconds: number;
+  txPerSecond: number;
+  /** Submit-to-commit latency of each committed tx, ms, ascending. */
+  latenciesMs: number[];
+}
+
+/** Sign `count` registrations from fresh keys for `chainId`. */
+export function makeRegistrations(chainId: string, count: number): SignedTx[] {
+  const txs: SignedTx[] = [];
+  for (let i = 0; i < count; i++) {
+    const signing = generateSigningKeyPair();
+    const encryption = generateEncryptionKeyPair();
+    txs.push(
+      signTx(
+        { v: 1, chain: chainId, kind: 'identity.register', signer: signing.publicKey, nonce: 0, body: { role: 'patient', encryptionKey: encryption.publicKey } },
+        signing.privateKey,
+      ),
+    );
+  }
+  return txs;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Run the load: submit, then follow blocks until all are committed or the timeout passes. */
+export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
+  const base = opts.url.replace(/\/+$/, '');
+  const status = await requestJson<{ chainId: string; height: number }>(`${base}/v1/status`);
+  const txs = makeRegistrations(status.chainId, opts.count);
+  const hashes = txs.map((tx) => txHash(tx));
+  const submittedAt = new Map<string, number>();
+  const outstanding = new Set(hashes);
+  const latencies: number[] = [];
+  let committed = 0;
+  let rejected = 0;
+  let nextHeight = status.height + 1;
+  const start = performance.now();
+  let lastCommitAt = start;
+
+  let next = 0;
+  let requests = 0;
+  const batch = Math.max(1, opts.batch ?? 1);
+  const interval = opts.rate === undefined ? 0 : 1000 / opts.rate;
+  const targets = (opts.submitUrls ?? [opts.url]).map((u) => u.replace(/\/+$/, ''));
+  const refuse = (hash: string) => {
+    if (outstanding.delete(hash)) rejected++;
+  };
+  async function submitter(): Promise<void> {
+    while (next < txs.length) {
+      if (opts.durationMs !== undefined && performance.now() - start > opts.durationMs) {
+        // Time is up: whatever was not sent is dropped from the run.
+        for (let i = next; i < txs.length; i++) outstanding.delete(hashes[i] as string);
+        next = txs.length;
+        return;
+      }
+      const first = next;
+      next = Math.min(txs.length, next + batch);
+      if (interval > 0) {
+        const wait = start + first * interval - performance.now();
+        if (wait > 0) await sleep(wait);
+      }
+      const target = targets[requests++ % targets.length] as string;
+      const now = performance.now();
+      for (let i = first; i < next; i++) submittedAt.set(hashes[i] as string, now);
+      try {
+        if (batch === 1) {
+          await requestJson(`${target}/v1/txs`, { body: txs[first] });
+        } else {
+          const { results } = await requestJson<{ results: Array<{ status: string }> }>(`${target}/v1/txs/batch`, { body: { txs: txs.slice(first, next) } });
+          results.forEach((r, k) => {
+            if (r.status !== 'pending') refuse(hashes[first + k] as string);
+          });
+        }
+      } catch {
+        for (let i = first; i < next; i++) refuse(hashes[i] as string);
+      }
+    }
+  }
+
+  let submitting = true;
+  async function follower(): Promise<void> {
+    const deadline = Date.now() + (opts.timeoutMs ?? 600_000);
+    while (outstanding.size > 0 || submitting) {
+      if (Date.now() > deadline) throw new Error(`timed out with ${outstanding.size} transactions not committed`);
+      const tip = (await requestJson<{ height: number }>(`${base}/v1/status`)).height;
+      while (nextHeight <= tip) {
+        const { block, results } = await requestJson<{ block: Block; results: Array<{ code: string }> }>(`${base}/v1/blocks/${nextHeight}`);
+        const seenAt = performance.now();
+        if (block.txs.length > 0) lastCommitAt = seenAt;
+        block.txs.forEach((tx, i) => {
+          const hash = txHash(tx);
+          if (!outstanding.delete(hash)) return;
+          if (results[i]?.code === 'ok') {
+            committed++;
+            latencies.push(seenAt - (submittedAt.get(hash) ?? seenAt));
+          } else rejected++;
+        });
+        opts.onProgress?.(committed, txs.length);
+        nextHeight++;
+      }
+      if (outstanding.size > 0 || submitting) await sleep(50);
+    }
+  }
+
+  const following = follower();
+  await Promise.all(Array.from({ length: Math.max(1, opts.concurrency) }, submitter));
+  submitting = false;
+  await following;
+  const seconds = (lastCommitAt - start) / 1000;
+  latencies.sort((a, b) => a - b);
+  return { committed, rejected, seconds, txPerSecond: seconds > 0 ? committed / seconds : 0, latenciesMs: latencies };
+}

@@ -1,0 +1,73 @@
+// `medledger start`: a local network of validator processes on loopback, each a
+// `medledger node` child with its own home, stopped together on Ctrl-C.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { HOME_FILES, initNetwork } from '@medledger/node';
+
+const BIN = fileURLToPath(new URL('../bin/medledger.js', import.meta.url));
+
+export interface RunningNode {
+  name: string;
+  home: string;
+  url: string;
+  child: ChildProcess;
+}
+
+/** Homes under `dataDir` (node0, node1, …), writing a fresh network when there are none. */
+export function ensureHomes(dataDir: string, validators: number, basePort: number): { homes: string[]; created: boolean } {
+  const existing: string[] = [];
+  for (let i = 0; existsSync(join(dataDir, `node${i}`, HOME_FILES.genesis)); i++) existing.push(join(dataDir, `node${i}`));
+  if (existing.length > 0) return { homes: existing, created: false };
+  mkdirSync(dataDir, { recursive: true });
+  return { homes: initNetwork({ validators, out: dataDir, basePort }).homes, created: true };
+}
+
+/**
+ * Start one `medledger node` process for `home`, its log appended to `home/node.log`.
+ * Resolves with its API URL once it prints it; rejects if it exits first.
+ */
+export function startNodeProcess(home: string, extraArgs: string[] = []): Promise<RunningNode> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, 'node', '--home', home, ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const log = createWriteStream(join(home, 'node.log'), { flags: 'a' });
+    child.stderr?.pipe(log);
+    let buffered = '';
+    let settled = false;
+    child.stdout?.on('data', (chunk: Buffer) => {
+      log.write(chunk);
+      if (settled) return;
+      buffered += String(chunk);
+      const m = /node (\S+) API: (\S+)/.exec(buffered);
+      if (m !== null) {
+        settled = true;
+        resolve({ name: m[1] as string, home, url: m[2] as string, child });
+      }
+    });
+    child.once('exit', (code) => {
+      if (!settled) {
+        settled = true;
+        reject(new Error(`node at ${home} exited with code ${code} before serving; see ${join(home, 'node.log')}`));
+      }
+    });
+  });
+}
+
+/** Stop node processes with SIGTERM, escalating to SIGKILL after `graceMs`. */
+export async function stopNodes(nodes: RunningNode[], graceMs = 5_000): Promise<void> {
+  await Promise.all(
+    nodes.map(
+      (n) =>
+        new Promise<void>((resolve) => {
+          if (n.child.exitCode !== null || n.child.signalCode !== null) return resolve();
+          const timer = setTimeout(() => n.child.kill('SIGKILL'), graceMs);
+          n.child.once('exit', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+          n.child.kill('SIGTERM');
+        }),
+    ),
+  );
+}

@@ -1,0 +1,77 @@
+// Ed25519 (RFC 8032) signing and verification through node:crypto, with key objects cached.
+import { type KeyObject, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
+import { fromHex, toHex } from './bytes.js';
+
+/** A raw Ed25519 key pair: 32-byte seed and 32-byte public key, as lowercase hex. */
+export interface SigningKeyPair {
+  /** 32-byte private seed (RFC 8032 §5.1.5), hex. Secret. */
+  privateKey: string;
+  /** 32-byte public key, hex. */
+  publicKey: string;
+}
+
+// DER prefixes for raw 32-byte keys (RFC 8410): SPKI for public keys, PKCS#8 for seeds.
+const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+
+// Re-importing a public key on every verify roughly halves throughput, so imported
+// KeyObjects are cached. The cache is bounded; when full it is cleared wholesale,
+// which is cheap and keeps the hot validator keys warm again within one block.
+const MAX_CACHED_KEYS = 50_000;
+const publicKeyCache = new Map<string, KeyObject>();
+const privateKeyCache = new Map<string, KeyObject>();
+
+function publicKeyObject(publicKeyHex: string): KeyObject {
+  let key = publicKeyCache.get(publicKeyHex);
+  if (key === undefined) {
+    const raw = fromHex(publicKeyHex, 'Ed25519 public key', 32);
+    key = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, raw]), format: 'der', type: 'spki' });
+    if (publicKeyCache.size >= MAX_CACHED_KEYS) publicKeyCache.clear();
+    publicKeyCache.set(publicKeyHex, key);
+  }
+  return key;
+}
+
+function privateKeyObject(privateKeyHex: string): KeyObject {
+  let key = privateKeyCache.get(privateKeyHex);
+  if (key === undefined) {
+    const raw = fromHex(privateKeyHex, 'Ed25519 private key', 32);
+    key = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, raw]), format: 'der', type: 'pkcs8' });
+    if (privateKeyCache.size >= 1024) privateKeyCache.clear();
+    privateKeyCache.set(privateKeyHex, key);
+  }
+  return key;
+}
+
+/** Generate a fresh Ed25519 key pair from the OS CSPRNG. */
+export function generateSigningKeyPair(): SigningKeyPair {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const seed = privateKey.export({ format: 'der', type: 'pkcs8' }).subarray(PKCS8_PREFIX.length);
+  const pub = publicKey.export({ format: 'der', type: 'spki' }).subarray(SPKI_PREFIX.length);
+  return { privateKey: toHex(seed), publicKey: toHex(pub) };
+}
+
+/** Derive the public key of a 32-byte seed (hex). Throws TypeError on a malformed seed. */
+export function publicKeyFromPrivate(privateKeyHex: string): string {
+  const pub = createPublicKey(privateKeyObject(privateKeyHex)).export({ format: 'der', type: 'spki' });
+  return toHex(pub.subarray(SPKI_PREFIX.length));
+}
+
+/** Sign `message` (RFC 8032 pure Ed25519). Returns the 64-byte signature as hex. */
+export function signEd25519(privateKeyHex: string, message: Uint8Array): string {
+  return toHex(sign(null, message, privateKeyObject(privateKeyHex)));
+}
+
+/**
+ * Verify an Ed25519 signature. Returns false (never throws) for a malformed key or
+ * signature, so callers can treat every failure as "bad signature".
+ */
+export function verifyEd25519(publicKeyHex: string, message: Uint8Array, signatureHex: string): boolean {
+  if (typeof signatureHex !== 'string' || signatureHex.length !== 128) return false;
+  try {
+    const sig = fromHex(signatureHex, 'signature', 64);
+    return verify(null, message, publicKeyObject(publicKeyHex), sig);
+  } catch {
+    return false;
+  }
+}

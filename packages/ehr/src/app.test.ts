@@ -1,0 +1,186 @@
+// The application's rules as pure functions: nonces, registration, evidence, and
+// deterministic app hashes.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { generateEncryptionKeyPair, generateSigningKeyPair, idFromPublicKey } from '@medledger/crypto';
+import { type Genesis, type SignedTx, proposalSignBytes, signTx, signVote } from '@medledger/ledger';
+import { signEd25519 } from '@medledger/crypto';
+import { EhrApp, initChain } from './app.js';
+import { StateOverlay, type StateReader } from './state.js';
+
+const CHAIN = 'ehr-test';
+
+function makeGenesis() {
+  const validators = [0, 1, 2, 3].map((i) => ({ name: `v${i}`, signing: generateSigningKeyPair(), encryption: generateEncryptionKeyPair() }));
+  const genesis: Genesis = {
+    chainId: CHAIN,
+    genesisTime: 1_700_000_000_000,
+    validators: validators.map((v) => ({ name: v.name, publicKey: v.signing.publicKey, encryptionKey: v.encryption.publicKey, power: 1 })),
+    organizations: [],
+    params: { maxBlockTxs: 1000, maxBlockBytes: 1 << 20, maxClockDriftMs: 10_000 },
+  };
+  return { genesis, validators };
+}
+
+/** A committed-state map with genesis applied, and an app over it. */
+function setup() {
+  const { genesis, validators } = makeGenesis();
+  const committed = new Map<string, string>();
+  const reader: StateReader = { getState: (k) => committed.get(k) };
+  const init = initChain(genesis);
+  for (const w of init.writes) if (w.value !== null) committed.set(w.key, w.value);
+  const app = new EhrApp(CHAIN, reader);
+  const apply = (writes: Array<{ key: string; value: string | null }>) => {
+    for (const w of writes) {
+      if (w.value === null) committed.delete(w.key);
+      else committed.set(w.key, w.value);
+    }
+    app.commit();
+  };
+  return { genesis, validators, app, committed, apply, appHash: init.appHash };
+}
+
+function patient() {
+  const signing = generateSigningKeyPair();
+  const encryption = generateEncryptionKeyPair();
+  return {
+    signing,
+    tx: (nonce: number, body: Record<string, unknown> = { role: 'patient', encryptionKey: encryption.publicKey }, kind = 'identity.register'): SignedTx =>
+      signTx({ v: 1, chain: CHAIN, kind, signer: signing.publicKey, nonce, body }, signing.privateKey),
+  };
+}
+
+const ctx = { height: 1, time: 1_700_000_001_000 };
+
+describe('ehr application', () => {
+  test('a patient registers pseudonymously and the id derives from the key', () => {
+    const s = setup();
+    const p = patient();
+    const exec = s.app.finalizeBlock({ ...ctx, txs: [p.tx(0)] }, s.appHash);
+    assert.deepEqual(exec.results, [{ code: 'ok', log: '' }]);
+    s.apply(exec.writes);
+    const identity = s.app.query.identity(idFromPublicKey(p.signing.publicKey));
+    assert.equal(identity?.role, 'patient');
+    assert.equal(identity?.name, undefined);
+    assert.equal(s.app.query.nonce(p.signing.publicKey), 1);
+  });
+
+  test('nonces must be exactly the next one; a replay after commit is refused', () => {
+    const s = setup();
+    const p = patient();
+    assert.equal(s.app.checkTx(p.tx(1), ctx).code, 'NONCE_GAP');
+    const tx = p.tx(0);
+    assert.equal(s.app.checkTx(tx, ctx).code, 'ok');
+    assert.equal(s.app.checkTx(tx, ctx).code, 'NONCE_REUSED', 'the mempool view already counts it');
+    const exec = s.app.finalizeBlock({ ...ctx, txs: [tx] }, s.appHash);
+    s.apply(exec.writes);
+    assert.equal(s.app.checkTx(tx, ctx).code, 'NONCE_REUSED');
+    const again = s.app.finalizeBlock({ height: 2, time: ctx.time + 1, txs: [tx] }, exec.appHash);
+    assert.equal(again.results[0]?.code, 'NONCE_REUSED');
+    assert.deepEqual(again.writes, []);
+  });
+
+  test('a refused body still consumes the nonce in a block, so it cannot be replayed', () => {
+    const s = setup();
+    const p = patient();
+    const bad = p.tx(0, { role: 'clinician', encryptionKey: 'ab'.repeat(32) });
+    const exec = s.app.finalizeBlock({ ...ctx, txs: [bad] }, s.appHash);
+    assert.equal(exec.results[0]?.code, 'INVALID_BODY');
+    s.apply(exec.writes);
+    assert.equal(s.app.query.nonce(p.signing.publicKey), 1);
+    assert.equal(s.app.query.identity(idFromPublicKey(p.signing.publicKey)), undefined);
+  });
+
+  test('checkTx refusing a body does not advance the pending nonce', () => {
+    const s = setup();
+    const p = patient();
+    assert.equal(s.app.checkTx(p.tx(0, { role: 'patient', encryptionKey: 'zz' }), ctx).code, 'INVALID_BODY');
+    assert.equal(s.app.pendingNonce(p.signing.publicKey), 0);
+    assert.equal(s.app.checkTx(p.tx(0), ctx).code, 'ok');
+  });
+
+  test('registration refuses identifying fields, other roles, and a second registration', () => {
+    const s = setup();
+    const p = patient();
+    const enc = generateEncryptionKeyPair().publicKey;
+    assert.equal(s.app.checkTx(p.tx(0, { role: 'patient', encryptionKey: enc, mrn: '12345' }), ctx).code, 'INVALID_BODY');
+    assert.equal(s.app.checkTx(p.tx(0, { role: 'validator', encryptionKey: enc }), ctx).code, 'INVALID_BODY');
+    assert.equal(s.app.checkTx(p.tx(0), ctx).code, 'ok');
+    assert.equal(s.app.checkTx(p.tx(1), ctx).code, 'ALREADY_REGISTERED');
+  });
+
+  test('wrong chain, unknown kind and bad signature are refused', () => {
+    const s = setup();
+    const p = patient();
+    const other = signTx({ v: 1, chain: 'other', kind: 'identity.register', signer: p.signing.publicKey, nonce: 0, body: {} }, p.signing.privateKey);
+    assert.equal(s.app.checkTx(other, ctx).code, 'WRONG_CHAIN');
+    assert.equal(s.app.checkTx(p.tx(0, {}, 'record.unknown'), ctx).code, 'UNKNOWN_KIND');
+    const tx = p.tx(0);
+    assert.equal(s.app.checkTx({ ...tx, nonce: 0, body: { ...(tx.body as object), role: 'patient', encryptionKey: 'cd'.repeat(32) } }, ctx).code, 'BAD_SIGNATURE');
+  });
+
+  test('the same block gives the same app hash and writes on every node; a different block does not', () => {
+    const a = setup();
+    const committed2 = new Map(a.committed);
+    const app2 = new EhrApp(CHAIN, { getState: (k) => committed2.get(k) });
+    const txs = [patient().tx(0), patient().tx(0), patient().tx(0)];
+    const e1 = a.app.finalizeBlock({ ...ctx, txs }, a.appHash);
+    const e2 = app2.finalizeBlock({ ...ctx, txs }, a.appHash);
+    assert.equal(e1.appHash, e2.appHash);
+    assert.deepEqual(e1.writes, e2.writes);
+    const e3 = app2.finalizeBlock({ ...ctx, txs: txs.slice(0, 2) }, a.appHash);
+    assert.notEqual(e3.appHash, e1.appHash);
+    const e4 = app2.finalizeBlock({ ...ctx, time: ctx.time + 1, txs }, a.appHash);
+    assert.notEqual(e4.appHash, e1.appHash, 'registration records block time');
+    const e5 = app2.finalizeBlock({ ...ctx, txs }, e3.appHash);
+    assert.notEqual(e5.appHash, e1.appHash, 'the app hash chains over history');
+  });
+
+  test('equivocation evidence is verified and recorded once', () => {
+    const s = setup();
+    const [reporter, culprit] = s.validators as [(typeof s.validators)[0], (typeof s.validators)[0]];
+    const vote = (hash: string) => signVote(CHAIN, { type: 'prevote', height: 5, round: 1, blockHash: hash }, culprit.signing.privateKey);
+    const body = {
+      validator: culprit.signing.publicKey,
+      height: 5,
+      round: 1,
+      step: 'prevote',
+      first: { blockHash: 'aa'.repeat(32), sig: vote('aa'.repeat(32)) },
+      second: { blockHash: 'bb'.repeat(32), sig: vote('bb'.repeat(32)) },
+    };
+    const ev = (nonce: number, b: Record<string, unknown>) =>
+      signTx({ v: 1, chain: CHAIN, kind: 'evidence.equivocation', signer: reporter.signing.publicKey, nonce, body: b }, reporter.signing.privateKey);
+    const exec = s.app.finalizeBlock({ ...ctx, txs: [ev(0, body), ev(1, body)] }, s.appHash);
+    assert.equal(exec.results[0]?.code, 'ok');
+    assert.equal(exec.results[1]?.code, 'EVIDENCE_KNOWN');
+    s.apply(exec.writes);
+    const forged = { ...body, second: { blockHash: 'bb'.repeat(32), sig: vote('cc'.repeat(32)) } };
+    assert.equal(s.app.checkTx(ev(2, { ...forged, round: 2 }), ctx).code, 'BAD_SIGNATURE');
+    const same = { ...body, round: 3, second: body.first, first: body.first };
+    assert.equal(s.app.checkTx(ev(2, same), ctx).code, 'INVALID_BODY');
+    const p = patient();
+    const fromPatient = signTx({ v: 1, chain: CHAIN, kind: 'evidence.equivocation', signer: p.signing.publicKey, nonce: 0, body: { ...body, round: 4 } }, p.signing.privateKey);
+    assert.equal(s.app.checkTx(fromPatient, ctx).code, 'UNAUTHORIZED');
+    const proposal = (hash: string) => signEd25519(culprit.signing.privateKey, proposalSignBytes(CHAIN, { height: 6, round: 0, blockHash: hash, validRound: -1 }));
+    const propBody = {
+      validator: culprit.signing.publicKey,
+      height: 6,
+      round: 0,
+      step: 'proposal',
+      first: { blockHash: 'aa'.repeat(32), validRound: -1, sig: proposal('aa'.repeat(32)) },
+      second: { blockHash: 'bb'.repeat(32), validRound: -1, sig: proposal('bb'.repeat(32)) },
+    };
+    assert.equal(s.app.checkTx(ev(2, propBody), ctx).code, 'ok');
+  });
+
+  test('overlay changes come out sorted by key', () => {
+    const o = new StateOverlay({ getState: () => undefined });
+    o.set('b', '1');
+    o.set('a', '2');
+    o.delete('c');
+    assert.deepEqual(
+      o.changes().map((w) => w.key),
+      ['a', 'b', 'c'],
+    );
+  });
+});

@@ -1,0 +1,26 @@
+// Typed application errors: every rejected transaction carries one of these stable codes.
+
+/** Stable codes for transactions the application refuses (DESIGN §4). */
+export type EhrErrorCode =
+  | 'MALFORMED_TX'
+  | 'WRONG_CHAIN'
+  | 'BAD_SIGNATURE'
+  | 'UNKNOWN_KIND'
+  | 'NONCE_REUSED'
+  | 'NONCE_GAP'
+  | 'INVALID_BODY'
+  | 'ALREADY_REGISTERED'
+  | 'UNKNOWN_SIGNER'
+  | 'NOT_FOUND'
+  | 'UNAUTHORIZED'
+  | 'EVIDENCE_KNOWN';
+
+/** An application-level refusal with a stable code and a reason safe to show users. */
+export class EhrError extends Error {
+  readonly code: EhrErrorCode;
+  constructor(code: EhrErrorCode, message: string) {
+    super(message);
+    this.name = 'EhrError';
+    this.code = code;
+  }
+}

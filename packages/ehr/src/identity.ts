@@ -1,0 +1,107 @@
+// Identities (DESIGN §3): participants, their roles, and the ids derived from their keys.
+import { idFromPublicKey, isHex } from '@medledger/crypto';
+import type { Genesis } from '@medledger/ledger';
+import { EhrError } from './errors.js';
+import { type StateOverlay, type StateReader, keys, readJson } from './state.js';
+
+/** Every role a participant can hold (DESIGN §3). */
+export const ROLES = [
+  'patient',
+  'clinician',
+  'organization',
+  'insurer',
+  'pharmacy',
+  'manufacturer',
+  'distributor',
+  'regulator',
+  'researcher',
+  'device',
+  'validator',
+] as const;
+export type Role = (typeof ROLES)[number];
+
+/** A registered participant as kept in state. Patients carry no name or MRN. */
+export interface Identity {
+  id: string;
+  role: Role;
+  /** Current Ed25519 signing key. */
+  publicKey: string;
+  /** X25519 key that records' data keys are sealed to. */
+  encryptionKey: string;
+  /** Display name; only for institutions and validators, never for patients. */
+  name?: string;
+  /** Organization kind (hospital, clinic, insurer, …) for organizations. */
+  orgKind?: string;
+  registeredAt: { height: number; time: number };
+  status: 'active' | 'revoked';
+}
+
+const ORG_KIND_ROLES: Record<string, Role> = {
+  insurer: 'insurer',
+  pharmacy: 'pharmacy',
+  manufacturer: 'manufacturer',
+  distributor: 'distributor',
+  regulator: 'regulator',
+};
+
+/** Look up an identity by id. */
+export function getIdentity(state: StateReader, id: string): Identity | undefined {
+  return readJson<Identity>(state, keys.identity(id));
+}
+
+/** Look up the identity a signing key currently belongs to. */
+export function identityOfKey(state: StateReader, publicKey: string): Identity | undefined {
+  const id = state.getState(keys.signingKey(publicKey));
+  return id === undefined ? undefined : getIdentity(state, id);
+}
+
+/** Store an identity and index its signing key. */
+export function putIdentity(state: StateOverlay, identity: Identity): void {
+  state.set(keys.identity(identity.id), JSON.stringify(identity));
+  state.set(keys.signingKey(identity.publicKey), identity.id);
+}
+
+/** The founding organizations and validators of genesis, as identities at height 0. */
+export function genesisIdentities(genesis: Genesis): Identity[] {
+  const at = { height: 0, time: genesis.genesisTime };
+  const orgs = genesis.organizations.map<Identity>((o) => ({
+    id: idFromPublicKey(o.adminKey),
+    role: ORG_KIND_ROLES[o.kind] ?? 'organization',
+    publicKey: o.adminKey,
+    encryptionKey: o.adminEncryptionKey,
+    name: o.name,
+    orgKind: o.kind,
+    registeredAt: at,
+    status: 'active',
+  }));
+  const validators = genesis.validators.map<Identity>((v) => ({
+    id: idFromPublicKey(v.publicKey),
+    role: 'validator',
+    publicKey: v.publicKey,
+    encryptionKey: v.encryptionKey,
+    name: v.name,
+    registeredAt: at,
+    status: 'active',
+  }));
+  return [...orgs, ...validators];
+}
+
+/** Body of `identity.register`: a patient registers themself, pseudonymously. */
+export interface RegisterBody {
+  role: 'patient';
+  encryptionKey: string;
+}
+
+/**
+ * Check an `identity.register` body. Only `role` and `encryptionKey` are accepted, so a
+ * name, MRN or any other identifying field is refused rather than written on chain.
+ */
+export function parseRegisterBody(body: Record<string, unknown>): RegisterBody {
+  const allowed = new Set(['role', 'encryptionKey']);
+  for (const k of Object.keys(body)) {
+    if (!allowed.has(k)) throw new EhrError('INVALID_BODY', `body.${k} is not accepted by identity.register`);
+  }
+  if (body.role !== 'patient') throw new EhrError('INVALID_BODY', "body.role must be 'patient'");
+  if (!isHex(body.encryptionKey, 32)) throw new EhrError('INVALID_BODY', 'body.encryptionKey must be 32-byte hex');
+  return { role: 'patient', encryptionKey: body.encryptionKey };
+}

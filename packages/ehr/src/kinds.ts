@@ -1,0 +1,44 @@
+// The transaction kinds the application understands, each a body parser plus a rule.
+import { idFromPublicKey } from '@medledger/crypto';
+import type { SignedTx } from '@medledger/ledger';
+import { EhrError } from './errors.js';
+import { evidenceEquivocation } from './evidence.js';
+import { getIdentity, identityOfKey, parseRegisterBody, putIdentity } from './identity.js';
+import type { StateOverlay } from './state.js';
+
+/** What a rule may know about where it runs: block height and block time, never a wall clock. */
+export interface TxContext {
+  chainId: string;
+  height: number;
+  /** Block time (ms since epoch) of the block being applied. */
+  time: number;
+}
+
+/** A transaction kind: `apply` checks the body against state and writes its effects, or throws EhrError. */
+export interface TxKind {
+  apply(ctx: TxContext, tx: SignedTx, state: StateOverlay): void;
+}
+
+const identityRegister: TxKind = {
+  apply(ctx, tx, state) {
+    const body = parseRegisterBody(tx.body as Record<string, unknown>);
+    const id = idFromPublicKey(tx.signer);
+    if (getIdentity(state, id) !== undefined || identityOfKey(state, tx.signer) !== undefined) {
+      throw new EhrError('ALREADY_REGISTERED', `identity ${id} is already registered`);
+    }
+    putIdentity(state, {
+      id,
+      role: body.role,
+      publicKey: tx.signer,
+      encryptionKey: body.encryptionKey,
+      registeredAt: { height: ctx.height, time: ctx.time },
+      status: 'active',
+    });
+  },
+};
+
+/** Registry of every transaction kind, by name. */
+export const TX_KINDS: ReadonlyMap<string, TxKind> = new Map([
+  ['identity.register', identityRegister],
+  ['evidence.equivocation', evidenceEquivocation],
+]);

@@ -1,0 +1,67 @@
+// Application state access: a read interface the stores implement, and a write overlay
+// that collects one block's (or the mempool's) changes without touching the base.
+
+/** Read access to committed application state (keys and values are strings). */
+export interface StateReader {
+  getState(key: string): string | undefined;
+}
+
+/** One change to application state; `value: null` deletes the key. */
+export interface StateWrite {
+  key: string;
+  value: string | null;
+}
+
+/**
+ * Buffers writes over a base reader. Reads see the buffered writes first. `changes()`
+ * returns them sorted by key, so every node derives the same app hash from the same block.
+ */
+export class StateOverlay implements StateReader {
+  private readonly writes = new Map<string, string | null>();
+  constructor(private readonly base: StateReader) {}
+
+  getState(key: string): string | undefined {
+    if (this.writes.has(key)) return this.writes.get(key) ?? undefined;
+    return this.base.getState(key);
+  }
+
+  set(key: string, value: string): void {
+    this.writes.set(key, value);
+  }
+
+  delete(key: string): void {
+    this.writes.set(key, null);
+  }
+
+  /** Buffered writes in ascending key order (code-unit order, as JCS sorts). */
+  changes(): StateWrite[] {
+    return [...this.writes.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([key, value]) => ({ key, value }));
+  }
+
+  /** Start a nested overlay whose writes can be merged back or discarded. */
+  fork(): StateOverlay {
+    return new StateOverlay(this);
+  }
+
+  /** Copy another overlay's writes into this one (used to keep a transaction's effects). */
+  absorb(child: StateOverlay): void {
+    for (const { key, value } of child.changes()) this.writes.set(key, value);
+  }
+}
+
+/** State keys, in one place so every rule reads and writes the same layout. */
+export const keys = {
+  nonce: (signer: string) => `nonce/${signer}`,
+  identity: (id: string) => `identity/${id}`,
+  signingKey: (publicKey: string) => `key/${publicKey}`,
+  chainMeta: () => 'meta/chain',
+  evidence: (validator: string, height: number, round: number, step: string) => `evidence/${validator}/${height}/${round}/${step}`,
+};
+
+/** Read a JSON value stored under `key`, or undefined. */
+export function readJson<T>(state: StateReader, key: string): T | undefined {
+  const raw = state.getState(key);
+  return raw === undefined ? undefined : (JSON.parse(raw) as T);
+}

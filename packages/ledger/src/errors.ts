@@ -1,0 +1,23 @@
+// Typed ledger errors with stable codes, so callers map failures without parsing messages.
+
+export type LedgerErrorCode =
+  | 'NOT_CANONICAL'
+  | 'MALFORMED_TX'
+  | 'MALFORMED_BLOCK'
+  | 'MALFORMED_COMMIT'
+  | 'MALFORMED_GENESIS'
+  | 'BAD_TX_ROOT'
+  | 'BAD_LAST_COMMIT'
+  | 'BAD_COMMIT'
+  | 'WRONG_CHAIN'
+  | 'BLOCK_TOO_LARGE';
+
+/** A ledger rule was broken; `code` is stable, `message` names the field or rule. */
+export class LedgerError extends Error {
+  readonly code: LedgerErrorCode;
+  constructor(code: LedgerErrorCode, message: string) {
+    super(message);
+    this.name = 'LedgerError';
+    this.code = code;
+  }
+}

@@ -1,0 +1,10 @@
+// @medledger/ledger: canonical encoding, transactions, blocks and commits, Merkle proofs,
+// and offline chain verification.
+export * from './block.js';
+export * from './canonical.js';
+export * from './errors.js';
+export * from './genesis.js';
+export * from './merkle.js';
+export * from './tx.js';
+export * from './types.js';
+export * from './verify.js';

@@ -1,0 +1,71 @@
+// Offline chain verification as a pure function (DESIGN §1.5, §5): from the genesis file
+// alone, re-check every link, root, signature and commit, and optionally a replay.
+import { blockHash, verifyCommit, validateBlockBasic } from './block.js';
+import { LedgerError } from './errors.js';
+import { verifyTxSignature } from './tx.js';
+import type { Block, Commit, Genesis } from './types.js';
+import { ZERO_HASH } from './block.js';
+
+export type ChainVerification =
+  | { ok: true; blocks: number; txs: number; lastBlockHash: string }
+  | { ok: false; height: number; code: string; reason: string };
+
+export interface VerifyChainOptions {
+  /** Re-apply the block and return the app hash it yields; compared with the header's. */
+  replay?: (block: Block) => string;
+  /** Check every transaction signature (default true). */
+  verifyTxSignatures?: boolean;
+}
+
+/**
+ * Verify blocks 1…n in order against `genesis`. Stops at the first failure and reports its
+ * height with a stable code: HEIGHT_GAP, WRONG_CHAIN, BAD_PREV_HASH, BAD_TIME, BAD_PROPOSER,
+ * BAD_TX_ROOT, BAD_LAST_COMMIT, BAD_COMMIT, BAD_TX_SIGNATURE, APP_HASH_MISMATCH, MALFORMED_BLOCK.
+ */
+export function verifyChain(genesis: Genesis, blocks: Iterable<{ block: Block; commit: Commit }>, opts: VerifyChainOptions = {}): ChainVerification {
+  const validators = new Set(genesis.validators.map((v) => v.publicKey));
+  let expected = 1;
+  let prevHash = ZERO_HASH;
+  let prevTime = genesis.genesisTime;
+  let txs = 0;
+  for (const { block, commit } of blocks) {
+    const h = block.header;
+    const fail = (code: string, reason: string): ChainVerification => ({ ok: false, height: expected, code, reason });
+    if (h.height !== expected) return fail('HEIGHT_GAP', `expected block ${expected} but found block ${h.height} in its place`);
+    try {
+      validateBlockBasic(block, { chainId: genesis.chainId, params: genesis.params });
+    } catch (err) {
+      const e = err as LedgerError;
+      return fail(e.code ?? 'MALFORMED_BLOCK', e.message);
+    }
+    if (h.prevHash !== prevHash) return fail('BAD_PREV_HASH', `block ${expected} does not link to block ${expected - 1}`);
+    if (h.time <= prevTime) return fail('BAD_TIME', `block ${expected} time is not after the previous block`);
+    if (!validators.has(h.proposer)) return fail('BAD_PROPOSER', `block ${expected} proposer is not a genesis validator`);
+    if (block.lastCommit !== null) {
+      try {
+        verifyCommit(genesis.chainId, genesis.validators, block.lastCommit, expected - 1, prevHash);
+      } catch (err) {
+        return fail('BAD_LAST_COMMIT', `block ${expected} carries an invalid commit for block ${expected - 1}: ${(err as Error).message}`);
+      }
+    }
+    const hash = blockHash(h);
+    try {
+      verifyCommit(genesis.chainId, genesis.validators, commit, expected, hash);
+    } catch (err) {
+      return fail('BAD_COMMIT', `commit of block ${expected} is invalid: ${(err as Error).message}`);
+    }
+    if (opts.verifyTxSignatures !== false) {
+      const bad = block.txs.findIndex((tx) => !verifyTxSignature(tx));
+      if (bad >= 0) return fail('BAD_TX_SIGNATURE', `transaction ${bad} of block ${expected} has an invalid signature`);
+    }
+    if (opts.replay !== undefined) {
+      const appHash = opts.replay(block);
+      if (appHash !== h.appHash) return fail('APP_HASH_MISMATCH', `replaying block ${expected} gives a different app hash`);
+    }
+    txs += block.txs.length;
+    prevHash = hash;
+    prevTime = h.time;
+    expected++;
+  }
+  return { ok: true, blocks: expected - 1, txs, lastBlockHash: prevHash };
+}

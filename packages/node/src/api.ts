@@ -1,0 +1,106 @@
+// The node's HTTP API (DESIGN §8): transactions, blocks, status and identities under /v1.
+import { isHex } from '@medledger/crypto';
+import { txInclusionProof } from '@medledger/ledger';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { ApiError } from './errors.js';
+import type { MedLedgerNode } from './node.js';
+
+/** Most transactions accepted by one POST /v1/txs/batch. */
+export const MAX_BATCH = 500;
+
+/** Parse a path parameter as a positive block height, or throw INVALID_PARAM. */
+function parseHeight(raw: string): number {
+  if (!/^[1-9][0-9]{0,15}$/.test(raw)) throw new ApiError('INVALID_PARAM', 'height must be a positive integer');
+  return Number(raw);
+}
+
+/**
+ * Build the Fastify app for a node. Every error leaves as `{error: {code, message}}` with
+ * the status from `statusFor`; stack traces and request bodies never do.
+ */
+export function buildApi(node: MedLedgerNode, opts: { bodyLimit: number }): FastifyInstance {
+  const app = Fastify({ bodyLimit: opts.bodyLimit, logger: false, ajv: { customOptions: { removeAdditional: false } } });
+
+  app.setErrorHandler((err: FastifyError | ApiError, _req, reply) => {
+    if (err instanceof ApiError) {
+      return reply.status(err.status).send({ error: { code: err.code, message: err.message } });
+    }
+    const fe = err as FastifyError;
+    const mapped: Record<string, [number, string, string]> = {
+      FST_ERR_CTP_INVALID_JSON_BODY: [400, 'MALFORMED_JSON', 'request body is not valid JSON'],
+      FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'MALFORMED_JSON', 'request body is empty'],
+      FST_ERR_CTP_BODY_TOO_LARGE: [413, 'BODY_TOO_LARGE', `request body exceeds ${opts.bodyLimit} bytes`],
+      FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'UNSUPPORTED_MEDIA_TYPE', 'send application/json'],
+      FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'MALFORMED_JSON', 'content-length does not match the body'],
+    };
+    const known = fe.code === undefined ? undefined : mapped[fe.code];
+    if (known !== undefined) return reply.status(known[0]).send({ error: { code: known[1], message: known[2] } });
+    if (fe.statusCode !== undefined && fe.statusCode >= 400 && fe.statusCode < 500) {
+      return reply.status(fe.statusCode).send({ error: { code: 'BAD_REQUEST', message: 'the request was not understood' } });
+    }
+    node.log('error', `internal error serving ${_req.method} ${_req.routeOptions.url ?? ''}: ${fe.name}`);
+    return reply.status(500).send({ error: { code: 'INTERNAL', message: 'internal error' } });
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } });
+  });
+
+  app.post('/v1/txs', async (req, reply) => {
+    const accepted = node.submitTx(req.body);
+    return reply.status(202).send(accepted);
+  });
+
+  // Up to MAX_BATCH transactions in one request, each admitted or refused on its own:
+  // load generators and gateways save a round trip per transaction.
+  app.post('/v1/txs/batch', async (req, reply) => {
+    const body = req.body as { txs?: unknown };
+    if (typeof body !== 'object' || body === null || !Array.isArray(body.txs)) throw new ApiError('INVALID_BODY', 'body.txs must be an array of signed transactions');
+    if (body.txs.length > MAX_BATCH) throw new ApiError('INVALID_BODY', `at most ${MAX_BATCH} transactions per batch`);
+    const results = body.txs.map((raw) => {
+      try {
+        return node.submitTx(raw);
+      } catch (err) {
+        if (!(err instanceof ApiError)) throw err;
+        return { status: 'refused', error: { code: err.code, message: err.message } };
+      }
+    });
+    return reply.status(200).send({ results });
+  });
+
+  app.get<{ Params: { hash: string } }>('/v1/txs/:hash', async (req) => {
+    const { hash } = req.params;
+    if (!isHex(hash, 32)) throw new ApiError('INVALID_PARAM', 'hash must be 32-byte hex');
+    return node.txStatus(hash);
+  });
+
+  app.get<{ Params: { height: string } }>('/v1/blocks/:height', async (req) => {
+    const height = req.params.height === 'latest' ? node.chain.height : parseHeight(req.params.height);
+    const stored = height === 0 ? undefined : node.chain.store.loadBlock(height);
+    if (stored === undefined) throw new ApiError('BLOCK_NOT_FOUND', `no block at height ${req.params.height}`);
+    return { hash: stored.hash, block: stored.block, commit: stored.commit, results: stored.results };
+  });
+
+  app.get('/v1/status', async () => node.status());
+
+  app.get<{ Params: { publicKey: string } }>('/v1/accounts/:publicKey', async (req) => {
+    const { publicKey } = req.params;
+    if (!isHex(publicKey, 32)) throw new ApiError('INVALID_PARAM', 'publicKey must be 32-byte hex');
+    return node.account(publicKey);
+  });
+
+  app.get<{ Params: { id: string } }>('/v1/identities/:id', async (req) => {
+    const { id } = req.params;
+    if (!isHex(id, 20)) throw new ApiError('INVALID_PARAM', 'id must be 20-byte hex');
+    const identity = node.chain.app.query.identity(id);
+    if (identity === undefined) throw new ApiError('IDENTITY_NOT_FOUND', `no identity ${id}`);
+    return identity;
+  });
+
+  return app;
+}
+
+/** Inclusion proof of the tx at `index` of `txs`, in the shape the API returns. */
+export function proofFor(txs: Parameters<typeof txInclusionProof>[0], index: number, root: string) {
+  return { leafIndex: index, treeSize: txs.length, root, path: txInclusionProof(txs, index) };
+}

@@ -1,0 +1,218 @@
+// The node's view of the chain: committed blocks in the store, the application on top,
+// and the rules for building, checking and committing the next block (DESIGN §5).
+import { type BlockExecution, EhrApp, type StateReader, StateOverlay, initChain } from '@medledger/ehr';
+import {
+  type Block,
+  type BlockHeader,
+  type Commit,
+  type Genesis,
+  type SignedTx,
+  ZERO_HASH,
+  blockHash,
+  commitHash,
+  txRoot,
+  validateBlockBasic,
+  verifyCommit,
+} from '@medledger/ledger';
+import type { NodeStore, StateWrite } from '@medledger/storage';
+
+/** Thrown when a block or commit from a proposer or peer breaks a chain rule. */
+export class ChainError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ChainError';
+  }
+}
+
+/** Key under which the node records the app hash it stored with the tip (not part of app state hashing). */
+const TIP_APP_HASH_KEY = 'node/tip';
+
+/**
+ * Holds the store and the application and is the only place blocks are committed.
+ * Executions are cached by block hash, so a proposal is executed once when it is checked
+ * and its writes are reused when it is decided.
+ */
+export class Chain {
+  readonly app: EhrApp;
+  private readonly genesisExec: BlockExecution;
+  private readonly genesisView: StateOverlay;
+  private readonly executions = new Map<string, BlockExecution>();
+  private tipCache: { height: number; hash: string; header: BlockHeader | null; commit: Commit | null };
+
+  constructor(
+    readonly genesis: Genesis,
+    readonly store: NodeStore,
+  ) {
+    this.genesisExec = initChain(genesis);
+    this.genesisView = new StateOverlay(store);
+    for (const w of this.genesisExec.writes) if (w.value !== null) this.genesisView.set(w.key, w.value);
+    // Before block 1 is stored, genesis state lives only in memory; block 1 writes it.
+    const view: StateReader = { getState: (key) => (this.height === 0 ? this.genesisView : store).getState(key) };
+    this.app = new EhrApp(genesis.chainId, view);
+    this.tipCache = { height: 0, hash: ZERO_HASH, header: null, commit: null };
+    this.loadTip();
+  }
+
+  get chainId(): string {
+    return this.genesis.chainId;
+  }
+
+  get height(): number {
+    return this.tipCache.height;
+  }
+
+  get tipHash(): string {
+    return this.tipCache.hash;
+  }
+
+  get tipTime(): number {
+    return this.tipCache.header?.time ?? this.genesis.genesisTime;
+  }
+
+  get tipCommit(): Commit | null {
+    return this.tipCache.commit;
+  }
+
+  /** App hash after the tip block (genesis app hash before block 1). */
+  get appHash(): string {
+    return this.tipCache.header?.appHash ?? this.genesisExec.appHash;
+  }
+
+  /** Read committed application state (genesis state before block 1). */
+  readonly state: StateReader = { getState: (key) => (this.height === 0 ? this.genesisView : this.store).getState(key) };
+
+  private loadTip(): void {
+    const tip = this.store.tipHeight();
+    if (tip === 0) return;
+    const stored = this.store.loadBlock(tip);
+    if (stored === undefined) throw new ChainError('CORRUPT', `block ${tip} is missing from the store`);
+    this.tipCache = { height: tip, hash: stored.hash, header: stored.block.header, commit: stored.commit };
+  }
+
+  /**
+   * Startup check (DESIGN §9): every stored block links to the one before, matches its
+   * stored hash and tx root, its commit verifies, and the app hash recorded with the tip
+   * equals the tip header's. Throws ChainError naming the first bad height.
+   */
+  checkStoredChain(): void {
+    let prevHash = ZERO_HASH;
+    for (let h = 1; h <= this.height; h++) {
+      const stored = this.store.loadBlock(h);
+      if (stored === undefined) throw new ChainError('CORRUPT', `block ${h} is missing`);
+      const { block, commit } = stored;
+      const hash = blockHash(block.header);
+      const fail = (what: string) => new ChainError('CORRUPT', `stored block ${h} is corrupt: ${what}`);
+      if (block.header.height !== h) throw fail('height field does not match its position');
+      if (hash !== stored.hash) throw fail('header does not match its stored hash');
+      if (block.header.prevHash !== prevHash) throw fail('previous-block hash does not link');
+      if (block.header.txRoot !== txRoot(block.txs)) throw fail('transactions do not match the tx root');
+      try {
+        if (block.lastCommit !== null) {
+          if (block.header.lastCommitHash !== commitHash(block.lastCommit)) throw new Error('last commit hash differs');
+          verifyCommit(this.chainId, this.genesis.validators, block.lastCommit, h - 1, prevHash);
+        }
+        verifyCommit(this.chainId, this.genesis.validators, commit, h, hash);
+      } catch (err) {
+        throw fail(`commit does not verify (${(err as Error).message})`);
+      }
+      prevHash = hash;
+    }
+    const recorded = this.store.getState(TIP_APP_HASH_KEY);
+    if (this.height > 0 && recorded !== `${this.height}:${this.appHash}`) {
+      throw new ChainError('CORRUPT', `application state does not match block ${this.height}`);
+    }
+  }
+
+  /** Execute a candidate next block against committed state; cached by block hash. */
+  execute(block: Block, hash = blockHash(block.header)): BlockExecution {
+    let exec = this.executions.get(hash);
+    if (exec === undefined) {
+      exec = this.app.finalizeBlock({ height: block.header.height, time: block.header.time, txs: block.txs }, this.appHash);
+      this.executions.set(hash, exec);
+    }
+    return exec;
+  }
+
+  /** Build the next block from `txs`, executing it to fill in the app hash. */
+  buildBlock(txs: SignedTx[], time: number, proposer: string): Block {
+    const height = this.height + 1;
+    const exec = this.app.finalizeBlock({ height, time, txs }, this.appHash);
+    const lastCommit = this.height === 0 ? null : this.tipCommit;
+    const header: BlockHeader = {
+      chainId: this.chainId,
+      height,
+      time,
+      prevHash: this.tipHash,
+      txRoot: txRoot(txs),
+      appHash: exec.appHash,
+      proposer,
+      lastCommitHash: lastCommit === null ? ZERO_HASH : commitHash(lastCommit),
+    };
+    const block: Block = { header, lastCommit, txs };
+    this.executions.set(blockHash(header), exec);
+    return block;
+  }
+
+  /** The time a proposer should stamp: its clock, but strictly after the previous block. */
+  nextBlockTime(now: number): number {
+    return Math.max(now, this.tipTime + 1);
+  }
+
+  /**
+   * Check a proposed next block: well-formed, links to our tip, carries a valid commit for
+   * the tip, a time after the tip and not too far ahead of `now`, a genesis proposer, and
+   * an app hash that matches our own execution. Throws ChainError.
+   */
+  validateNext(block: Block, now: number): string {
+    const h = block.header;
+    try {
+      validateBlockBasic(block, { chainId: this.chainId, params: this.genesis.params });
+    } catch (err) {
+      throw new ChainError('INVALID_BLOCK', (err as Error).message);
+    }
+    if (h.height !== this.height + 1) throw new ChainError('WRONG_HEIGHT', `block ${h.height} is not the next height ${this.height + 1}`);
+    if (h.prevHash !== this.tipHash) throw new ChainError('BAD_PREV_HASH', `block ${h.height} does not link to our block ${this.height}`);
+    if (block.lastCommit !== null) {
+      try {
+        verifyCommit(this.chainId, this.genesis.validators, block.lastCommit, this.height, this.tipHash);
+      } catch (err) {
+        throw new ChainError('BAD_LAST_COMMIT', (err as Error).message);
+      }
+    }
+    if (h.time <= this.tipTime) throw new ChainError('BAD_TIME', `block ${h.height} time is not after the previous block`);
+    if (h.time > now + this.genesis.params.maxClockDriftMs) throw new ChainError('BAD_TIME', `block ${h.height} time is too far in the future`);
+    if (!this.genesis.validators.some((v) => v.publicKey === h.proposer)) throw new ChainError('BAD_PROPOSER', 'proposer is not a validator');
+    const hash = blockHash(h);
+    const exec = this.execute(block, hash);
+    if (exec.appHash !== h.appHash) {
+      this.executions.delete(hash);
+      throw new ChainError('APP_HASH_MISMATCH', `block ${h.height} app hash differs from our execution`);
+    }
+    return hash;
+  }
+
+  /**
+   * Store a decided block with its commit in one transaction and advance the app. The
+   * commit is verified here too: nothing is written without more than 2/3 of the votes.
+   */
+  commitBlock(block: Block, commit: Commit): BlockExecution {
+    const hash = blockHash(block.header);
+    try {
+      verifyCommit(this.chainId, this.genesis.validators, commit, block.header.height, hash);
+    } catch (err) {
+      throw new ChainError('BAD_COMMIT', `commit for block ${block.header.height} does not verify: ${(err as Error).message}`);
+    }
+    const exec = this.execute(block, hash);
+    const writes: StateWrite[] = [...exec.writes];
+    if (block.header.height === 1) writes.unshift(...this.genesisExec.writes);
+    writes.push({ key: TIP_APP_HASH_KEY, value: `${block.header.height}:${exec.appHash}` });
+    this.store.commitBlock({ block, hash, commit, results: exec.results, writes });
+    this.tipCache = { height: block.header.height, hash, header: block.header, commit };
+    this.executions.clear();
+    this.app.commit();
+    return exec;
+  }
+}

@@ -1,0 +1,42 @@
+// API errors with stable codes, and the one place codes become HTTP statuses.
+
+/** An error the API reports as `{error: {code, message}}`. */
+export class ApiError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status = statusFor(code),
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+const STATUS_BY_CODE: Record<string, number> = {
+  MALFORMED_JSON: 400,
+  MALFORMED_TX: 400,
+  INVALID_BODY: 400,
+  INVALID_PARAM: 400,
+  UNKNOWN_KIND: 400,
+  WRONG_CHAIN: 400,
+  BAD_SIGNATURE: 400,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  NONCE_REUSED: 409,
+  NONCE_GAP: 409,
+  ALREADY_REGISTERED: 409,
+  UNKNOWN_SIGNER: 403,
+  UNAUTHORIZED: 403,
+  EVIDENCE_KNOWN: 409,
+  NOT_FOUND: 404,
+  TX_NOT_FOUND: 404,
+  BLOCK_NOT_FOUND: 404,
+  IDENTITY_NOT_FOUND: 404,
+  BODY_TOO_LARGE: 413,
+  MEMPOOL_FULL: 503,
+  INTERNAL: 500,
+};
+
+/** HTTP status for a stable error code; unknown codes are client errors (400). */
+export function statusFor(code: string): number {
+  return STATUS_BY_CODE[code] ?? 400;
+}

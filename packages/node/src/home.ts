@@ -1,0 +1,150 @@
+// Node homes: the config, genesis and key files one node runs from, and `init`, which
+// writes a home per validator with a shared genesis.
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type KeyBundle, generateKeyBundle } from '@medledger/crypto';
+import { type Genesis, parseGenesis } from '@medledger/ledger';
+
+/** A peer this node dials: its node key (for the handshake) and WebSocket URL. */
+export interface PeerConfig {
+  name: string;
+  publicKey: string;
+  url: string;
+}
+
+/** Everything a node reads from `config.json` in its home. */
+export interface NodeConfig {
+  name: string;
+  api: { host: string; port: number };
+  p2p: { host: string; port: number };
+  peers: PeerConfig[];
+  /** Largest accepted HTTP request body, bytes (default 1 MiB). */
+  bodyLimitBytes: number;
+  mempool: { maxTxs: number; maxBytes: number };
+  consensus: {
+    /** Pause after a commit before the next block, so transactions batch (ms). */
+    blockIntervalMs: number;
+    /** Make an empty block after this long idle (ms); 0 never makes empty blocks. */
+    heartbeatMs: number;
+    timeouts: {
+      propose: number;
+      proposeDelta: number;
+      prevote: number;
+      prevoteDelta: number;
+      precommit: number;
+      precommitDelta: number;
+    };
+  };
+}
+
+/** Defaults for a node on loopback; `init` writes them out so operators can edit them. */
+export function defaultConfig(name: string, apiPort: number, p2pPort: number): NodeConfig {
+  return {
+    name,
+    api: { host: '127.0.0.1', port: apiPort },
+    p2p: { host: '127.0.0.1', port: p2pPort },
+    peers: [],
+    bodyLimitBytes: 1024 * 1024,
+    mempool: { maxTxs: 50_000, maxBytes: 64 * 1024 * 1024 },
+    consensus: {
+      blockIntervalMs: 200,
+      heartbeatMs: 0,
+      timeouts: { propose: 1000, proposeDelta: 500, prevote: 500, prevoteDelta: 250, precommit: 500, precommitDelta: 250 },
+    },
+  };
+}
+
+export const HOME_FILES = {
+  config: 'config.json',
+  genesis: 'genesis.json',
+  nodeKey: 'node-key.json',
+  db: 'data/chain.db',
+} as const;
+
+/** A loaded home: paths plus parsed config, genesis and node key. */
+export interface NodeHome {
+  dir: string;
+  config: NodeConfig;
+  genesis: Genesis;
+  key: KeyBundle;
+  dbPath: string;
+}
+
+function readJsonFile(path: string, what: string): unknown {
+  if (!existsSync(path)) throw new Error(`${what} not found at ${path}; run 'medledger init' first`);
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    throw new Error(`${what} at ${path} is not valid JSON`);
+  }
+}
+
+/** Read a node home. Throws an Error whose message says which file is missing or bad. */
+export function loadHome(dir: string): NodeHome {
+  const config = { ...defaultConfig('node', 0, 0), ...(readJsonFile(join(dir, HOME_FILES.config), 'config') as NodeConfig) };
+  const genesis = parseGenesis(readJsonFile(join(dir, HOME_FILES.genesis), 'genesis'));
+  const key = readJsonFile(join(dir, HOME_FILES.nodeKey), 'node key') as KeyBundle;
+  mkdirSync(join(dir, 'data'), { recursive: true });
+  return { dir, config, genesis, key, dbPath: join(dir, HOME_FILES.db) };
+}
+
+function writeJson(path: string, value: unknown, secret = false): void {
+  writeFileSync(path, `${JSON.stringify(value, null, 2)}\n`, { mode: secret ? 0o600 : 0o644 });
+  if (secret) chmodSync(path, 0o600);
+}
+
+/** Options for writing a local network's homes. */
+export interface InitOptions {
+  validators: number;
+  out: string;
+  chainId?: string;
+  /** First API port; node i uses basePort + 2i for the API and basePort + 2i + 1 for p2p. */
+  basePort?: number;
+  /** Explicit ports per node (tests pass free ports); overrides basePort. */
+  ports?: Array<{ api: number; p2p: number }>;
+  /** Clock used for the genesis time (tests inject one). */
+  now?: () => number;
+}
+
+/**
+ * Write one home per validator under `out/node0 … node{N-1}`, with fresh keys, a shared
+ * genesis listing every validator, and each node's peers set to all the others. Refuses
+ * to overwrite an existing home.
+ */
+export function initNetwork(opts: InitOptions): { homes: string[]; genesis: Genesis } {
+  const n = opts.validators;
+  if (!Number.isInteger(n) || n < 1 || n > 100) throw new Error('--validators must be an integer from 1 to 100');
+  const basePort = opts.basePort ?? 26650;
+  const ports = Array.from({ length: n }, (_, i) => opts.ports?.[i] ?? { api: basePort + 2 * i, p2p: basePort + 2 * i + 1 });
+  const keys = Array.from({ length: n }, () => generateKeyBundle());
+  const names = keys.map((_, i) => `validator-${i}`);
+  const genesis: Genesis = {
+    chainId: opts.chainId ?? 'medledger-local',
+    genesisTime: (opts.now ?? Date.now)(),
+    validators: keys.map((k, i) => ({
+      name: names[i] as string,
+      publicKey: k.signing.publicKey,
+      encryptionKey: k.encryption.publicKey,
+      power: 1,
+    })),
+    organizations: [],
+    params: { maxBlockTxs: 5000, maxBlockBytes: 8 * 1024 * 1024, maxClockDriftMs: 10_000 },
+  };
+  const homes: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const dir = join(opts.out, `node${i}`);
+    if (existsSync(join(dir, HOME_FILES.genesis))) throw new Error(`${dir} already holds a node home; choose another --out`);
+    mkdirSync(join(dir, 'data'), { recursive: true });
+    const own = ports[i] as { api: number; p2p: number };
+    const config = defaultConfig(names[i] as string, own.api, own.p2p);
+    config.peers = keys.flatMap((k, j) =>
+      j === i ? [] : [{ name: names[j] as string, publicKey: k.signing.publicKey, url: `ws://127.0.0.1:${ports[j]?.p2p}` }],
+    );
+    writeJson(join(dir, HOME_FILES.config), config);
+    writeJson(join(dir, HOME_FILES.genesis), genesis);
+    writeJson(join(dir, HOME_FILES.nodeKey), keys[i], true);
+    homes.push(dir);
+  }
+  writeJson(join(opts.out, HOME_FILES.genesis), genesis);
+  return { homes, genesis };
+}

@@ -1,0 +1,12 @@
+// @medledger/node: one node process.
+export * from './api.js';
+export * from './chain.js';
+export * from './errors.js';
+export * from './home.js';
+export * from './mempool.js';
+export * from './node.js';
+export * from './verify-store.js';
+export * from './p2p.js';
+export * from './messages.js';
+export * from './signer-guard.js';
+export * from './tendermint.js';

@@ -1,0 +1,68 @@
+// The mempool: admitted transactions in arrival order, de-duplicated and bounded.
+import type { SignedTx } from '@medledger/ledger';
+
+/** A transaction waiting for a block, with its hash and canonical size. */
+export interface PendingTx {
+  hash: string;
+  tx: SignedTx;
+  bytes: number;
+}
+
+/**
+ * Insertion-ordered pool. Nonces of one signer arrive in order (checkTx requires the next
+ * one against committed state plus the pool), so arrival order is also a valid block order.
+ */
+export class Mempool {
+  private readonly pending = new Map<string, PendingTx>();
+  private totalBytes = 0;
+
+  constructor(private readonly limits: { maxTxs: number; maxBytes: number }) {}
+
+  get size(): number {
+    return this.pending.size;
+  }
+
+  has(hash: string): boolean {
+    return this.pending.has(hash);
+  }
+
+  /** True when one more tx of `bytes` would exceed the pool's bounds. */
+  isFull(bytes: number): boolean {
+    return this.pending.size >= this.limits.maxTxs || this.totalBytes + bytes > this.limits.maxBytes;
+  }
+
+  add(entry: PendingTx): void {
+    if (this.pending.has(entry.hash)) return;
+    this.pending.set(entry.hash, entry);
+    this.totalBytes += entry.bytes;
+  }
+
+  /** Up to `maxTxs` transactions and `maxBytes` canonical bytes, oldest first. */
+  reap(maxTxs: number, maxBytes: number): PendingTx[] {
+    const out: PendingTx[] = [];
+    let bytes = 0;
+    for (const entry of this.pending.values()) {
+      if (out.length >= maxTxs || bytes + entry.bytes > maxBytes) break;
+      out.push(entry);
+      bytes += entry.bytes;
+    }
+    return out;
+  }
+
+  remove(hash: string): PendingTx | undefined {
+    const entry = this.pending.get(hash);
+    if (entry !== undefined) {
+      this.pending.delete(hash);
+      this.totalBytes -= entry.bytes;
+    }
+    return entry;
+  }
+
+  /** Everything pending, oldest first; the caller re-checks it after a commit. */
+  drain(): PendingTx[] {
+    const all = [...this.pending.values()];
+    this.pending.clear();
+    this.totalBytes = 0;
+    return all;
+  }
+}

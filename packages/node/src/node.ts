@@ -1,0 +1,234 @@
+// One MedLedger node: store, chain, mempool, block production and the HTTP API.
+import { idFromPublicKey } from '@medledger/crypto';
+import type { Output } from '@medledger/consensus';
+import { type Block, type Commit, type SignedTx, type TxResult, parseSignedTx, signTx, txBytes, txHash } from '@medledger/ledger';
+import { type SignedProposal, type SignedVote, evidenceBody } from './messages.js';
+import { type NodeStore, openSqliteStore } from '@medledger/storage';
+import type { FastifyInstance } from 'fastify';
+import { buildApi, proofFor } from './api.js';
+import { Chain } from './chain.js';
+import { ApiError } from './errors.js';
+import type { NodeHome } from './home.js';
+import { Mempool } from './mempool.js';
+import { TendermintEngine } from './tendermint.js';
+
+type EvidenceOutput = Extract<Output, { type: 'evidence' }>;
+
+export type LogLevel = 'info' | 'warn' | 'error';
+
+/** Injected effects, so tests control time and output. */
+export interface NodeDeps {
+  now?: () => number;
+  logger?: (level: LogLevel, message: string) => void;
+  store?: NodeStore;
+}
+
+/** Bounded record of transactions refused after admission (re-check or in a block). */
+class RecentRejections {
+  private readonly map = new Map<string, TxResult>();
+  constructor(private readonly max: number) {}
+  set(hash: string, result: TxResult): void {
+    if (this.map.size >= this.max) this.map.delete(this.map.keys().next().value as string);
+    this.map.set(hash, result);
+  }
+  get(hash: string): TxResult | undefined {
+    return this.map.get(hash);
+  }
+}
+
+export class MedLedgerNode {
+  readonly chain: Chain;
+  readonly mempool: Mempool;
+  readonly now: () => number;
+  private readonly logger: (level: LogLevel, message: string) => void;
+  private readonly rejections = new RecentRejections(10_000);
+  readonly engine: TendermintEngine;
+  private api: FastifyInstance | undefined;
+  private apiUrl = '';
+
+  constructor(
+    readonly home: NodeHome,
+    deps: NodeDeps = {},
+  ) {
+    this.now = deps.now ?? Date.now;
+    this.logger = deps.logger ?? ((level, message) => process.stderr.write(`${new Date().toISOString()} ${level} [${home.config.name}] ${message}\n`));
+    const store = deps.store ?? openSqliteStore(home.dbPath);
+    this.chain = new Chain(home.genesis, store);
+    this.mempool = new Mempool(home.config.mempool);
+    this.engine = new TendermintEngine(this);
+  }
+
+  /** This node's validator/node public key. */
+  get publicKey(): string {
+    return this.home.key.signing.publicKey;
+  }
+
+  log(level: LogLevel, message: string): void {
+    this.logger(level, message);
+  }
+
+  /**
+   * Check the stored chain, then serve the API and start producing blocks. Refuses to
+   * start (throws) on a corrupt store, with a message that says how to resync.
+   */
+  async start(): Promise<string> {
+    try {
+      this.chain.checkStoredChain();
+    } catch (err) {
+      this.chain.store.close();
+      throw new Error(
+        `${(err as Error).message}. This node's data cannot be trusted: stop it, move ${this.home.dbPath} aside, and start the node again to resync the chain from its peers (or restore a backup).`,
+      );
+    }
+    this.api = buildApi(this, { bodyLimit: this.home.config.bodyLimitBytes });
+    this.apiUrl = await this.api.listen({ host: this.home.config.api.host, port: this.home.config.api.port });
+    await this.engine.startNetwork();
+    this.engine.start();
+    this.log('info', `serving API at ${this.apiUrl}, chain ${this.chain.chainId} at height ${this.chain.height}`);
+    return this.apiUrl;
+  }
+
+  async stop(): Promise<void> {
+    this.engine.stop();
+    await this.api?.close();
+    this.chain.store.close();
+  }
+
+  get url(): string {
+    return this.apiUrl;
+  }
+
+  /**
+   * Admit a transaction from a client: shape, chain, signature, nonce and the kind's rules
+   * (via checkTx), then the mempool. Throws ApiError; nothing is kept on failure.
+   */
+  submitTx(raw: unknown): { hash: string; status: 'pending' } {
+    let tx: SignedTx;
+    try {
+      tx = parseSignedTx(raw);
+    } catch (err) {
+      throw new ApiError('MALFORMED_TX', (err as Error).message);
+    }
+    return this.admit(tx);
+  }
+
+  /** A transaction gossiped by a peer: admitted like a client's, refusals dropped quietly. */
+  admitFromPeer(raw: unknown): void {
+    try {
+      this.admit(parseSignedTx(raw), false);
+    } catch {
+      // Already known, stale nonce, or malformed: the peer's problem, not ours.
+    }
+  }
+
+  /** Admit an already-parsed transaction; `gossip` sends it on to the peers. */
+  admit(tx: SignedTx, gossip = true): { hash: string; status: 'pending' } {
+    if (tx.chain !== this.chain.chainId) throw new ApiError('WRONG_CHAIN', `transaction is for chain '${tx.chain}', this is '${this.chain.chainId}'`);
+    const hash = txHash(tx);
+    if (this.mempool.has(hash)) return { hash, status: 'pending' };
+    const bytes = txBytes(tx).length;
+    if (this.mempool.isFull(bytes)) throw new ApiError('MEMPOOL_FULL', 'the node is busy; retry shortly');
+    const result = this.chain.app.checkTx(tx, { height: this.chain.height + 1, time: this.chain.tipTime });
+    if (result.code !== 'ok') throw new ApiError(result.code, result.log);
+    this.mempool.add({ hash, tx, bytes });
+    this.engine.onTx(gossip ? tx : undefined);
+    return { hash, status: 'pending' };
+  }
+
+  /** Store a block decided by consensus (or fetched by block sync) and update the mempool. */
+  commitDecided(block: Block, commit: Commit): void {
+    const exec = this.chain.commitBlock(block, commit);
+    this.afterCommit(block.txs, exec.results);
+  }
+
+  /**
+   * Log equivocation evidence and, when this node is a validator, commit it to the chain
+   * as an `evidence.equivocation` transaction signed by this node.
+   */
+  reportEquivocation(ev: EvidenceOutput): void {
+    const first = ev.first.signed as SignedVote | SignedProposal;
+    const second = ev.second.signed as SignedVote | SignedProposal;
+    this.log('warn', `EQUIVOCATION by validator ${ev.validator.slice(0, 12)}: two ${ev.kind === 'duplicate-proposal' ? 'proposals' : `${(first as SignedVote).type}s`} at height ${ev.height} round ${ev.round}`);
+    const body = evidenceBody(ev.kind, first, second);
+    if (body === undefined) return;
+    const tx = signTx(
+      { v: 1, chain: this.chain.chainId, kind: 'evidence.equivocation', signer: this.publicKey, nonce: this.chain.app.pendingNonce(this.publicKey), body },
+      this.home.key.signing.privateKey,
+    );
+    try {
+      this.admit(tx);
+    } catch (err) {
+      this.log('info', `equivocation evidence not submitted: ${(err as Error).message}`);
+    }
+  }
+
+  /**
+   * After a block is stored: drop its transactions from the mempool, remember refusals,
+   * and re-check what is left against the new state (a nonce may now be stale).
+   */
+  afterCommit(txs: SignedTx[], results: TxResult[]): void {
+    txs.forEach((tx, i) => {
+      const hash = txHash(tx);
+      this.mempool.remove(hash);
+      const result = results[i] as TxResult;
+      if (result.code !== 'ok') this.rejections.set(hash, result);
+    });
+    const ctx = { height: this.chain.height + 1, time: this.chain.tipTime };
+    for (const entry of this.mempool.drain()) {
+      const result = this.chain.app.checkTx(entry.tx, ctx);
+      if (result.code === 'ok') this.mempool.add(entry);
+      else this.rejections.set(entry.hash, result);
+    }
+  }
+
+  /** Status of a transaction by hash: pending, committed (with inclusion proof), or rejected. */
+  txStatus(hash: string): Record<string, unknown> {
+    if (this.mempool.has(hash)) return { hash, status: 'pending' };
+    const loc = this.chain.store.findTx(hash);
+    if (loc !== undefined) {
+      const stored = this.chain.store.loadBlock(loc.height);
+      if (stored === undefined) throw new ApiError('INTERNAL', 'indexed block missing');
+      const ok = loc.result.code === 'ok';
+      return {
+        hash,
+        status: ok ? 'committed' : 'rejected',
+        height: loc.height,
+        index: loc.index,
+        blockHash: stored.hash,
+        ...(ok ? {} : { code: loc.result.code, reason: loc.result.log }),
+        proof: proofFor(stored.block.txs, loc.index, stored.block.header.txRoot),
+      };
+    }
+    const rejected = this.rejections.get(hash);
+    if (rejected !== undefined) return { hash, status: 'rejected', code: rejected.code, reason: rejected.log };
+    throw new ApiError('TX_NOT_FOUND', `no transaction ${hash} is known to this node`);
+  }
+
+  status(): Record<string, unknown> {
+    const { genesis } = this.chain;
+    return {
+      chainId: this.chain.chainId,
+      nodeId: idFromPublicKey(this.publicKey),
+      name: this.home.config.name,
+      publicKey: this.publicKey,
+      height: this.chain.height,
+      lastBlockHash: this.chain.tipHash,
+      lastBlockTime: this.chain.height === 0 ? null : this.chain.tipTime,
+      appHash: this.chain.appHash,
+      validators: genesis.validators.map((v) => ({ name: v.name, publicKey: v.publicKey, power: v.power })),
+      peers: this.engine.peers(),
+      mempool: { txs: this.mempool.size },
+    };
+  }
+
+  account(publicKey: string): Record<string, unknown> {
+    const id = idFromPublicKey(publicKey);
+    return {
+      publicKey,
+      id,
+      nonce: this.chain.app.query.nonce(publicKey),
+      nextNonce: this.chain.app.pendingNonce(publicKey),
+      identity: this.chain.app.query.identity(id) ?? null,
+    };
+  }
+}

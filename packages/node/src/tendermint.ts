@@ -1,0 +1,431 @@
+// The consensus driver: feeds the pure Tendermint machine with verified peer messages,
+// timers and proposal validity, and carries out what it decides — signing (behind the
+// double-sign guard), gossip, commits, block sync and equivocation evidence. Everything
+// runs on the one event loop, so this class is the single mutator of consensus state.
+import { type LockState, type Output, TendermintMachine, proposerFor } from '@medledger/consensus';
+import { type Block, type Commit, blockHash, parseBlock, parseCommit } from '@medledger/ledger';
+import type { Engine, PeerStatus } from './engine.js';
+import { type SignedProposal, type SignedVote, parseProposal, parseVote, signProposal, signVoteMessage } from './messages.js';
+import type { MedLedgerNode } from './node.js';
+import { P2P } from './p2p.js';
+import { SignerGuard } from './signer-guard.js';
+
+const LOCK_META_KEY = 'consensus/lock';
+const MAX_FUTURE_MESSAGES = 10_000;
+const SYNC_BATCH = 50;
+const STATUS_INTERVAL_MS = 1_000;
+const TX_GOSSIP_INTERVAL_MS = 10;
+
+interface KnownBlock {
+  block: Block;
+  valid: boolean;
+}
+
+export class TendermintEngine implements Engine {
+  readonly p2p: P2P;
+  private readonly guard: SignerGuard;
+  private machine: TendermintMachine | undefined;
+  private readonly blocks = new Map<string, KnownBlock>();
+  /** This height's proposals and votes (ours and peers'), re-sent after a reconnect. */
+  private heightMessages: Array<Record<string, unknown>> = [];
+  private future: Array<{ peer: string; msg: Record<string, unknown> }> = [];
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private txOutbox: unknown[] = [];
+  private running = false;
+  private waitingSince = 0;
+  private nextHeightAt = 0;
+  private syncingFrom: string | undefined;
+  private readonly peerHeights = new Map<string, number>();
+  private lastLock = '';
+
+  constructor(private readonly node: MedLedgerNode) {
+    const { genesis } = node.chain;
+    this.guard = new SignerGuard(node.chain.store);
+    this.p2p = new P2P(
+      {
+        chainId: genesis.chainId,
+        key: node.home.key.signing,
+        listen: node.home.config.p2p,
+        peers: node.home.config.peers,
+        allowed: new Set(genesis.validators.map((v) => v.publicKey)),
+        log: (level, m) => node.log(level, m),
+      },
+      { onMessage: (peer, msg) => this.onPeerMessage(peer, msg), onConnect: (peer) => this.onConnect(peer) },
+    );
+  }
+
+  private get self(): string | null {
+    const key = this.node.publicKey;
+    return this.node.chain.genesis.validators.some((v) => v.publicKey === key) ? key : null;
+  }
+
+  private get cfg() {
+    return this.node.home.config.consensus;
+  }
+
+  async startNetwork(): Promise<void> {
+    await this.p2p.start();
+  }
+
+  start(): void {
+    this.running = true;
+    this.every(STATUS_INTERVAL_MS, () => this.tick());
+    this.every(TX_GOSSIP_INTERVAL_MS, () => this.flushTxs());
+    this.maybeStartHeight();
+  }
+
+  stop(): void {
+    this.running = false;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    this.p2p.stop();
+  }
+
+  peers(): PeerStatus[] {
+    return this.p2p.peers();
+  }
+
+  /** A client transaction was admitted: gossip it (batched) and maybe start the height. */
+  onTx(tx?: unknown): void {
+    if (tx !== undefined) this.txOutbox.push(tx);
+    this.maybeStartHeight();
+  }
+
+  private later(ms: number, fn: () => void): void {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      if (this.running) fn();
+    }, ms);
+    this.timers.add(t);
+  }
+
+  private every(ms: number, fn: () => void): void {
+    this.later(ms, () => {
+      fn();
+      this.every(ms, fn);
+    });
+  }
+
+  private flushTxs(): void {
+    if (this.txOutbox.length === 0) return;
+    this.p2p.broadcast({ type: 'txs', txs: this.txOutbox });
+    this.txOutbox = [];
+  }
+
+  /** Periodic: announce our height, re-send this height's messages if stuck, idle heartbeat. */
+  private tick(): void {
+    this.p2p.broadcast({ type: 'status', height: this.node.chain.height });
+    if (this.machine !== undefined && this.node.now() - this.waitingSince > 2 * STATUS_INTERVAL_MS) {
+      for (const m of this.heightMessages) this.p2p.broadcast(m);
+    }
+    this.maybeStartHeight();
+  }
+
+  private onConnect(peer: string): void {
+    this.p2p.send(peer, { type: 'status', height: this.node.chain.height });
+    for (const m of this.heightMessages) this.p2p.send(peer, m);
+  }
+
+  /**
+   * Start consensus for the next height once the block interval has passed and there is
+   * something to decide: transactions waiting, a peer already working on this height, or
+   * the optional heartbeat. So an idle network makes no empty blocks.
+   */
+  private maybeStartHeight(force = false): void {
+    if (!this.running || this.machine !== undefined) return;
+    const now = this.node.now();
+    if (now < this.nextHeightAt) {
+      this.later(this.nextHeightAt - now, () => this.maybeStartHeight(force));
+      return;
+    }
+    const height = this.node.chain.height + 1;
+    const heartbeat = this.cfg.heartbeatMs > 0 && now - this.node.chain.tipTime >= this.cfg.heartbeatMs;
+    const peersActive = this.future.some((f) => this.msgHeight(f.msg) === height);
+    if (!force && this.node.mempool.size === 0 && !heartbeat && !peersActive) return;
+    const { validators } = this.node.chain.genesis;
+    const lockRaw = this.node.chain.store.getMeta(LOCK_META_KEY);
+    const lock = lockRaw === undefined ? undefined : (JSON.parse(lockRaw) as LockState);
+    this.heightMessages = [];
+    this.blocks.clear();
+    this.waitingSince = now;
+    this.machine = new TendermintMachine({
+      height,
+      validators: validators.map((v) => ({ id: v.publicKey, power: v.power })),
+      self: this.self,
+      timeouts: this.cfg.timeouts,
+      getValue: (h) => this.buildProposal(h),
+      isValid: (value) => this.blocks.get(value)?.valid === true,
+      ...(lock !== undefined && lock.height === height ? { restored: lock } : {}),
+    });
+    this.run(this.machine.start());
+    const buffered = this.future;
+    this.future = [];
+    for (const { peer, msg } of buffered) this.onPeerMessage(peer, msg);
+  }
+
+  private msgHeight(msg: Record<string, unknown>): number | undefined {
+    const inner = (msg.proposal ?? msg.vote) as { height?: unknown } | undefined;
+    return typeof inner?.height === 'number' ? inner.height : undefined;
+  }
+
+  private buildProposal(height: number): string {
+    const { chain, mempool } = this.node;
+    const entries = mempool.reap(chain.genesis.params.maxBlockTxs, chain.genesis.params.maxBlockBytes);
+    const block = chain.buildBlock(
+      entries.map((e) => e.tx),
+      chain.nextBlockTime(this.node.now()),
+      this.node.publicKey,
+    );
+    if (block.header.height !== height) throw new Error('proposal height mismatch');
+    const hash = blockHash(block.header);
+    this.blocks.set(hash, { block, valid: true });
+    return hash;
+  }
+
+  /** Carry out the machine's outputs, feeding our own messages back to it. */
+  private run(outputs: Output[]): void {
+    const queue = [...outputs];
+    while (queue.length > 0) {
+      const out = queue.shift() as Output;
+      const machine = this.machine;
+      if (machine === undefined) return;
+      switch (out.type) {
+        case 'propose': {
+          const known = this.blocks.get(out.value);
+          if (known === undefined || !this.guard.authorize(out.height, out.round, 'proposal', out.value)) {
+            this.node.log('error', `refusing to sign a proposal at ${out.height}/${out.round}: would double-sign or block unknown`);
+            break;
+          }
+          const proposal = signProposal(
+            this.node.chain.chainId,
+            { height: out.height, round: out.round, blockHash: out.value, validRound: out.validRound, proposer: this.node.publicKey },
+            this.node.home.key.signing.privateKey,
+          );
+          const msg = { type: 'proposal', proposal, block: known.block };
+          this.heightMessages.push(msg);
+          this.p2p.broadcast(msg);
+          queue.push(...machine.handle(this.proposalInput(proposal)));
+          break;
+        }
+        case 'vote': {
+          if (!this.guard.authorize(out.height, out.round, out.voteType, out.value)) {
+            this.node.log('error', `refusing to sign a ${out.voteType} at ${out.height}/${out.round}: it would conflict with a vote already signed`);
+            break;
+          }
+          const vote = signVoteMessage(
+            this.node.chain.chainId,
+            { type: out.voteType, height: out.height, round: out.round, blockHash: out.value, validator: this.node.publicKey },
+            this.node.home.key.signing.privateKey,
+          );
+          const msg = { type: 'vote', vote };
+          this.heightMessages.push(msg);
+          this.p2p.broadcast(msg);
+          queue.push(...machine.handle(this.voteInput(vote)));
+          break;
+        }
+        case 'scheduleTimeout': {
+          const { step, height, round } = out;
+          this.later(out.durationMs, () => {
+            if (this.machine === machine) this.run(machine.handle({ type: 'timeout', step, height, round }));
+          });
+          break;
+        }
+        case 'decide': {
+          const commit: Commit = {
+            height: out.height,
+            round: out.round,
+            blockHash: out.value,
+            signatures: out.precommits.map((p) => ({ validator: p.from, sig: (p.signed as SignedVote).sig })),
+          };
+          this.commit(out.value, commit);
+          return;
+        }
+        case 'evidence':
+          this.node.reportEquivocation(out);
+          break;
+      }
+      this.persistLock();
+    }
+  }
+
+  private persistLock(): void {
+    if (this.machine === undefined) return;
+    const lock = JSON.stringify(this.machine.lockState());
+    if (lock !== this.lastLock) {
+      this.node.chain.store.setMeta(LOCK_META_KEY, lock);
+      this.lastLock = lock;
+    }
+  }
+
+  private proposalInput(p: SignedProposal) {
+    return { type: 'proposal' as const, height: p.height, round: p.round, value: p.blockHash, validRound: p.validRound, from: p.proposer, signed: p };
+  }
+
+  private voteInput(v: SignedVote) {
+    return { type: v.type, height: v.height, round: v.round, value: v.blockHash, from: v.validator, signed: v };
+  }
+
+  private commit(hash: string, commit: Commit): void {
+    const known = this.blocks.get(hash);
+    if (known === undefined) {
+      this.node.log('error', `decided block ${hash.slice(0, 12)} is unknown; waiting for block sync`);
+      this.machine = undefined;
+      return;
+    }
+    this.node.commitDecided(known.block, commit);
+    this.afterHeight();
+  }
+
+  private afterHeight(): void {
+    this.machine = undefined;
+    this.heightMessages = [];
+    this.nextHeightAt = this.node.now() + this.cfg.blockIntervalMs;
+    this.p2p.broadcast({ type: 'status', height: this.node.chain.height });
+    this.future = this.future.filter((f) => (this.msgHeight(f.msg) ?? 0) > this.node.chain.height);
+    this.maybeStartHeight();
+  }
+
+  private onPeerMessage(peer: string, msg: Record<string, unknown>): void {
+    if (!this.running) return;
+    switch (msg.type) {
+      case 'txs':
+        if (Array.isArray(msg.txs)) for (const tx of msg.txs.slice(0, 10_000)) this.node.admitFromPeer(tx);
+        return;
+      case 'status':
+        if (typeof msg.height === 'number') this.onPeerHeight(peer, msg.height);
+        return;
+      case 'getBlocks':
+        this.serveBlocks(peer, msg);
+        return;
+      case 'blocks':
+        this.applySyncedBlocks(peer, msg);
+        return;
+      case 'proposal':
+      case 'vote':
+        this.onConsensusMessage(peer, msg);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private onConsensusMessage(peer: string, msg: Record<string, unknown>): void {
+    const height = this.msgHeight(msg);
+    const current = this.node.chain.height + 1;
+    if (height === undefined || height < current) return;
+    if (height > current || this.machine === undefined) {
+      if (height > current) this.onPeerHeight(peer, height - 1);
+      if (this.future.length < MAX_FUTURE_MESSAGES) this.future.push({ peer, msg });
+      if (height === current) this.maybeStartHeight(true);
+      return;
+    }
+    const chainId = this.node.chain.chainId;
+    if (msg.type === 'vote') {
+      const vote = parseVote(chainId, msg.vote);
+      if (vote === undefined) return this.node.log('warn', `ignored a malformed or badly signed vote from ${this.p2p.nameOf(peer)}`);
+      this.heightMessages.push({ type: 'vote', vote });
+      this.run(this.machine.handle(this.voteInput(vote)));
+      return;
+    }
+    const proposal = parseProposal(chainId, msg.proposal);
+    if (proposal === undefined) return this.node.log('warn', `ignored a malformed or badly signed proposal from ${this.p2p.nameOf(peer)}`);
+    const { validators } = this.node.chain.genesis;
+    const expected = proposerFor(
+      validators.map((v) => ({ id: v.publicKey, power: v.power })),
+      proposal.height,
+      proposal.round,
+    );
+    if (proposal.proposer !== expected) return this.node.log('warn', `ignored a proposal from a validator that is not the proposer (${this.p2p.nameOf(peer)})`);
+    let block: Block;
+    try {
+      block = parseBlock(msg.block);
+    } catch (err) {
+      return this.node.log('warn', `ignored a malformed block from ${this.p2p.nameOf(peer)}: ${(err as Error).message}`);
+    }
+    const hash = blockHash(block.header);
+    if (hash !== proposal.blockHash) return this.node.log('warn', `ignored a proposal whose block does not match its hash (${this.p2p.nameOf(peer)})`);
+    if (!this.blocks.has(hash)) {
+      let valid = true;
+      try {
+        this.node.chain.validateNext(block, this.node.now());
+      } catch (err) {
+        valid = false;
+        this.node.log('warn', `proposal ${proposal.height}/${proposal.round} from ${this.p2p.nameOf(proposal.proposer)} is invalid: ${(err as Error).message}`);
+      }
+      this.blocks.set(hash, { block, valid });
+    }
+    this.heightMessages.push({ type: 'proposal', proposal, block });
+    this.run(this.machine.handle(this.proposalInput(proposal)));
+  }
+
+  // --- block sync: a node that is behind fetches committed blocks with their commits ---
+
+  private onPeerHeight(peer: string, height: number): void {
+    if (!Number.isSafeInteger(height)) return;
+    this.peerHeights.set(peer, height);
+    if (height > this.node.chain.height && this.syncingFrom === undefined) {
+      this.syncingFrom = peer;
+      const from = this.node.chain.height + 1;
+      this.p2p.send(peer, { type: 'getBlocks', from, to: Math.min(height, from + SYNC_BATCH - 1) });
+      this.later(5_000, () => {
+        if (this.syncingFrom === peer) this.syncingFrom = undefined;
+      });
+    }
+  }
+
+  private serveBlocks(peer: string, msg: Record<string, unknown>): void {
+    const { from, to } = msg;
+    if (typeof from !== 'number' || typeof to !== 'number' || !Number.isSafeInteger(from) || from < 1) return;
+    const last = Math.min(to, from + SYNC_BATCH - 1, this.node.chain.height);
+    const blocks: Array<{ block: Block; commit: Commit }> = [];
+    for (let h = from; h <= last; h++) {
+      const stored = this.node.chain.store.loadBlock(h);
+      if (stored === undefined) break;
+      blocks.push({ block: stored.block, commit: stored.commit });
+    }
+    this.p2p.send(peer, { type: 'blocks', blocks });
+  }
+
+  /**
+   * Apply blocks a peer sent in answer to getBlocks. Each must be the next height, link to
+   * our tip, carry a valid commit (more than 2/3 of the validators' precommits) and replay
+   * to its app hash; the first that does not is refused, logged, and the peer dropped.
+   */
+  private applySyncedBlocks(peer: string, msg: Record<string, unknown>): void {
+    if (this.syncingFrom === peer) this.syncingFrom = undefined;
+    if (!Array.isArray(msg.blocks)) return;
+    let applied = 0;
+    for (const entry of msg.blocks as Array<{ block: unknown; commit: unknown }>) {
+      let block: Block;
+      let commit: Commit;
+      try {
+        block = parseBlock(entry.block);
+        commit = parseCommit(entry.commit);
+      } catch (err) {
+        this.refusePeer(peer, `sent a malformed block: ${(err as Error).message}`);
+        return;
+      }
+      if (block.header.height <= this.node.chain.height) continue;
+      try {
+        this.node.chain.validateNext(block, Number.MAX_SAFE_INTEGER);
+        this.node.commitDecided(block, commit);
+      } catch (err) {
+        this.refusePeer(peer, `sent block ${block.header.height} that was refused: ${(err as Error).message}`);
+        return;
+      }
+      applied++;
+    }
+    if (applied > 0) {
+      // Whatever round we were in is moot: the height was decided without us.
+      this.machine = undefined;
+      this.afterHeight();
+      const theirs = this.peerHeights.get(peer) ?? 0;
+      if (theirs > this.node.chain.height) this.onPeerHeight(peer, theirs);
+    }
+  }
+
+  private refusePeer(peer: string, why: string): void {
+    this.node.log('warn', `refused peer ${this.p2p.nameOf(peer)}: ${why}`);
+    this.p2p.disconnect(peer);
+  }
+}

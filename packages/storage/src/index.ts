@@ -1,0 +1,4 @@
+// @medledger/storage: the node's block, state and signer store, in SQLite and in memory.
+export * from './memory.js';
+export * from './sqlite.js';
+export * from './types.js';

@@ -1,0 +1,156 @@
+// The SQLite store (DESIGN §9): one database per node home, WAL journal, and every write
+// for a block in one transaction, so a crash leaves the previous or the next height.
+import { txHash } from '@medledger/ledger';
+import Database from 'better-sqlite3';
+import { type BlockCommitBatch, type NodeStore, type RawBlock, StorageError, type StoredBlock, type TxLocation } from './types.js';
+
+const SCHEMA_VERSION = '1';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS blocks (
+  height INTEGER PRIMARY KEY,
+  hash TEXT NOT NULL,
+  block TEXT NOT NULL,
+  commit_json TEXT NOT NULL,
+  results TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS txs (hash TEXT PRIMARY KEY, height INTEGER NOT NULL, idx INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+`;
+
+export interface SqliteStoreOptions {
+  /** Open for reading only (the `verify` command). */
+  readonly?: boolean;
+}
+
+/**
+ * Open (creating if needed) a node database. A writer takes an exclusive lock for as long
+ * as it is open, so a second node on the same file fails with StorageError('LOCKED').
+ */
+export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): SqliteStore {
+  return new SqliteStore(path, opts);
+}
+
+export class SqliteStore implements NodeStore {
+  private readonly db: Database.Database;
+  private readonly stmts;
+  private tip: number;
+
+  constructor(path: string, opts: SqliteStoreOptions = {}) {
+    try {
+      this.db = new Database(path, { readonly: opts.readonly === true, fileMustExist: opts.readonly === true, timeout: 0 });
+      if (!opts.readonly) {
+        this.db.pragma('journal_mode = WAL');
+        // FULL: the signer state must be on disk before a vote leaves the node.
+        this.db.pragma('synchronous = FULL');
+        this.db.exec(SCHEMA);
+        // Held until close: one writer per database file.
+        this.db.exec('BEGIN IMMEDIATE');
+        this.db.exec('COMMIT');
+        this.db.pragma('locking_mode = EXCLUSIVE');
+        this.db.exec('BEGIN EXCLUSIVE');
+        this.db.exec('COMMIT');
+      }
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
+        throw new StorageError('LOCKED', `${path} is in use by another process (is a node already running on this home?)`);
+      }
+      throw err;
+    }
+    const version = this.readMeta('schema_version');
+    if (version === undefined && !opts.readonly) this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('schema_version', SCHEMA_VERSION);
+    else if (version !== SCHEMA_VERSION) throw new StorageError('SCHEMA', `${path} has schema version ${version ?? 'none'}, this node understands ${SCHEMA_VERSION}`);
+    this.stmts = {
+      tip: this.db.prepare('SELECT MAX(height) AS h FROM blocks'),
+      block: this.db.prepare('SELECT hash, block, commit_json AS "commit", results FROM blocks WHERE height = ?'),
+      tx: this.db.prepare('SELECT height, idx FROM txs WHERE hash = ?'),
+      results: this.db.prepare('SELECT results FROM blocks WHERE height = ?'),
+      get: this.db.prepare('SELECT value FROM state WHERE key = ?'),
+      scan: this.db.prepare('SELECT key, value FROM state WHERE key >= ? AND key < ? AND key > ? ORDER BY key LIMIT ?'),
+      getMeta: this.db.prepare('SELECT value FROM meta WHERE key = ?'),
+      ...(opts.readonly
+        ? {}
+        : {
+            putBlock: this.db.prepare('INSERT INTO blocks (height, hash, block, commit_json, results) VALUES (?, ?, ?, ?, ?)'),
+            putTx: this.db.prepare('INSERT INTO txs (hash, height, idx) VALUES (?, ?, ?)'),
+            put: this.db.prepare('INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
+            del: this.db.prepare('DELETE FROM state WHERE key = ?'),
+            setMeta: this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
+          }),
+    };
+    this.tip = (this.stmts.tip.get() as { h: number | null }).h ?? 0;
+  }
+
+  private readMeta(key: string): string | undefined {
+    const hasMeta = this.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get();
+    if (hasMeta === undefined) return undefined;
+    return (this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
+  }
+
+  tipHeight(): number {
+    return this.tip;
+  }
+
+  loadBlockRaw(height: number): RawBlock | undefined {
+    return this.stmts.block.get(height) as RawBlock | undefined;
+  }
+
+  loadBlock(height: number): StoredBlock | undefined {
+    const raw = this.loadBlockRaw(height);
+    if (raw === undefined) return undefined;
+    try {
+      return { hash: raw.hash, block: JSON.parse(raw.block), commit: JSON.parse(raw.commit), results: JSON.parse(raw.results) };
+    } catch {
+      throw new StorageError('CORRUPT', `stored block ${height} is not valid JSON`);
+    }
+  }
+
+  findTx(hash: string): TxLocation | undefined {
+    const loc = this.stmts.tx.get(hash) as { height: number; idx: number } | undefined;
+    if (loc === undefined) return undefined;
+    const row = this.stmts.results.get(loc.height) as { results: string } | undefined;
+    if (row === undefined) throw new StorageError('CORRUPT', `transaction ${hash} points at missing block ${loc.height}`);
+    return { height: loc.height, index: loc.idx, result: JSON.parse(row.results)[loc.idx] };
+  }
+
+  getState(key: string): string | undefined {
+    return (this.stmts.get.get(key) as { value: string } | undefined)?.value;
+  }
+
+  scanState(prefix: string, opts: { after?: string; limit?: number } = {}): Array<[string, string]> {
+    const rows = this.stmts.scan.all(prefix, `${prefix}\uffff`, opts.after ?? '', opts.limit ?? -1) as Array<{ key: string; value: string }>;
+    return rows.map((r) => [r.key, r.value]);
+  }
+
+  commitBlock(batch: BlockCommitBatch): void {
+    const { putBlock, putTx, put, del } = this.stmts;
+    if (putBlock === undefined || putTx === undefined || put === undefined || del === undefined) throw new StorageError('CLOSED', 'store is read-only');
+    const height = batch.block.header.height;
+    if (height !== this.tip + 1) throw new StorageError('HEIGHT_MISMATCH', `cannot store block ${height} on top of height ${this.tip}`);
+    const hashes = batch.block.txs.map((tx) => txHash(tx));
+    this.db.transaction(() => {
+      putBlock.run(height, batch.hash, JSON.stringify(batch.block), JSON.stringify(batch.commit), JSON.stringify(batch.results));
+      hashes.forEach((hash, i) => putTx.run(hash, height, i));
+      for (const w of batch.writes) {
+        if (w.value === null) del.run(w.key);
+        else put.run(w.key, w.value);
+      }
+    })();
+    this.tip = height;
+  }
+
+  getMeta(key: string): string | undefined {
+    return (this.stmts.getMeta.get(key) as { value: string } | undefined)?.value;
+  }
+
+  setMeta(key: string, value: string): void {
+    if (this.stmts.setMeta === undefined) throw new StorageError('CLOSED', 'store is read-only');
+    this.stmts.setMeta.run(key, value);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
