@@ -1,6 +1,9 @@
 // @medledger/crypto: the primitives every other package signs, hashes and encrypts with.
 export * from './bytes.js';
 export * from './ed25519.js';
+export * from './envelope.js';
+export * from './errors.js';
 export * from './hash.js';
 export * from './keys.js';
+export * from './keystore.js';
 export * from './x25519.js';
