@@ -168,10 +168,7 @@ export class TendermintMachine {
     const rs = this.roundState(v.round);
     const set = v.type === 'prevote' ? rs.prevotes : rs.precommits;
     const conflict = set.add(v);
-    if (conflict !== undefined) {
-      this.evidence(rs, 'duplicate-vote', conflict, v);
-      return;
-    }
+    if (conflict !== undefined) this.evidence(rs, 'duplicate-vote', conflict, v);
     this.noteSender(rs, v.from);
   }
 
