@@ -11,6 +11,9 @@ import { P2P } from './p2p.js';
 import { SignerGuard } from './signer-guard.js';
 
 const LOCK_META_KEY = 'consensus/lock';
+/** This validator's own signed proposal (with its block) and votes at the current height. */
+const OWN_PROPOSAL_KEY = 'consensus/own-proposal';
+const OWN_VOTES_KEY = 'consensus/own-votes';
 const MAX_FUTURE_MESSAGES = 10_000;
 const SYNC_BATCH = 50;
 const STATUS_INTERVAL_MS = 1_000;
@@ -37,6 +40,7 @@ export class TendermintEngine implements Engine {
   private syncingFrom: string | undefined;
   private readonly peerHeights = new Map<string, number>();
   private lastLock = '';
+  private ownVotes: SignedVote[] = [];
 
   constructor(private readonly node: MedLedgerNode) {
     const { genesis } = node.chain;
@@ -158,9 +162,38 @@ export class TendermintEngine implements Engine {
       ...(lock !== undefined && lock.height === height ? { restored: lock } : {}),
     });
     this.run(this.machine.start());
+    if (lock !== undefined && lock.height === height) this.replayOwnMessages(height);
+    else this.ownVotes = [];
     const buffered = this.future;
     this.future = [];
     for (const { peer, msg } of buffered) this.onPeerMessage(peer, msg);
+  }
+
+  /**
+   * After a restart within a height: re-send what this validator signed before the crash
+   * and let its own machine count it. The double-sign guard refuses anything different,
+   * so without this its earlier votes would be lost and a round could stall.
+   */
+  private replayOwnMessages(height: number): void {
+    const store = this.node.chain.store;
+    const proposalRaw = store.getMeta(OWN_PROPOSAL_KEY);
+    const votesRaw = store.getMeta(OWN_VOTES_KEY);
+    const proposalMsg = proposalRaw === undefined ? undefined : (JSON.parse(proposalRaw) as { proposal: SignedProposal; block: Block });
+    this.ownVotes = votesRaw === undefined ? [] : (JSON.parse(votesRaw) as SignedVote[]).filter((v) => v.height === height);
+    if (proposalMsg !== undefined && proposalMsg.proposal.height === height && this.machine !== undefined) {
+      this.blocks.set(proposalMsg.proposal.blockHash, { block: proposalMsg.block, valid: true });
+      const msg = { type: 'proposal', ...proposalMsg };
+      this.heightMessages.push(msg);
+      this.p2p.broadcast(msg);
+      this.run(this.machine.handle(this.proposalInput(proposalMsg.proposal)));
+    }
+    for (const vote of this.ownVotes) {
+      if (this.machine === undefined) return;
+      const msg = { type: 'vote', vote };
+      this.heightMessages.push(msg);
+      this.p2p.broadcast(msg);
+      this.run(this.machine.handle(this.voteInput(vote)));
+    }
   }
 
   private msgHeight(msg: Record<string, unknown>): number | undefined {
@@ -202,6 +235,7 @@ export class TendermintEngine implements Engine {
             this.node.home.key.signing.privateKey,
           );
           const msg = { type: 'proposal', proposal, block: known.block };
+          this.node.chain.store.setMeta(OWN_PROPOSAL_KEY, JSON.stringify(msg));
           this.heightMessages.push(msg);
           this.p2p.broadcast(msg);
           queue.push(...machine.handle(this.proposalInput(proposal)));
@@ -209,7 +243,7 @@ export class TendermintEngine implements Engine {
         }
         case 'vote': {
           if (!this.guard.authorize(out.height, out.round, out.voteType, out.value)) {
-            this.node.log('error', `refusing to sign a ${out.voteType} at ${out.height}/${out.round}: it would conflict with a vote already signed`);
+            this.node.log('warn', `refusing to sign a ${out.voteType} at ${out.height}/${out.round}: it would conflict with a vote already signed`);
             break;
           }
           const vote = signVoteMessage(
@@ -218,6 +252,8 @@ export class TendermintEngine implements Engine {
             this.node.home.key.signing.privateKey,
           );
           const msg = { type: 'vote', vote };
+          this.ownVotes.push(vote);
+          this.node.chain.store.setMeta(OWN_VOTES_KEY, JSON.stringify(this.ownVotes));
           this.heightMessages.push(msg);
           this.p2p.broadcast(msg);
           queue.push(...machine.handle(this.voteInput(vote)));
