@@ -54,7 +54,14 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
     const t0 = performance.now();
     const expected = Math.ceil(opts.seconds * 4000);
     log(`throughput run: ${opts.seconds} s of saturating load (up to ${expected} transactions)…`);
-    const tput = await runLoad({ url: urls[0] as string, submitUrls: urls, count: expected, concurrency: 8, batch: 100, durationMs: opts.seconds * 1000 });
+    const tput = await runLoad({
+      url: urls[0] as string,
+      submitUrls: urls,
+      count: expected,
+      concurrency: 8,
+      batch: 100,
+      durationMs: opts.seconds * 1000,
+    });
     const wall = (performance.now() - t0) / 1000;
     const after = nodes.map((n) => sample(n.child.pid as number));
     const perNode = nodes.map((n, i) => ({

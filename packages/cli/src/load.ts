@@ -38,7 +38,14 @@ export function makeRegistrations(chainId: string, count: number): SignedTx[] {
     const encryption = generateEncryptionKeyPair();
     txs.push(
       signTx(
-        { v: 1, chain: chainId, kind: 'identity.register', signer: signing.publicKey, nonce: 0, body: { role: 'patient', encryptionKey: encryption.publicKey } },
+        {
+          v: 1,
+          chain: chainId,
+          kind: 'identity.register',
+          signer: signing.publicKey,
+          nonce: 0,
+          body: { role: 'patient', encryptionKey: encryption.publicKey },
+        },
         signing.privateKey,
       ),
     );
@@ -92,7 +99,9 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
         if (batch === 1) {
           await requestJson(`${target}/v1/txs`, { body: txs[first] });
         } else {
-          const { results } = await requestJson<{ results: Array<{ status: string }> }>(`${target}/v1/txs/batch`, { body: { txs: txs.slice(first, next) } });
+          const { results } = await requestJson<{ results: Array<{ status: string }> }>(`${target}/v1/txs/batch`, {
+            body: { txs: txs.slice(first, next) },
+          });
           results.forEach((r, k) => {
             if (r.status !== 'pending') refuse(hashes[first + k] as string);
           });

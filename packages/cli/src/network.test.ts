@@ -1,15 +1,14 @@
 // Four validator processes on loopback under load: crash faults, restarts, catch-up,
 // loss of quorum, and peers that send forged blocks (issue 3, "real processes").
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync } from 'node:fs';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { signEd25519, toHex } from '@medledger/crypto';
 import { nextAppHash } from '@medledger/ehr';
-import { type Block, type Commit, ZERO_HASH, blockHash, commitHash, signVote, txRoot } from '@medledger/ledger';
-import { type NodeHome, handshakeBytes, initNetwork, loadHome } from '@medledger/node';
+import { type Block, blockHash, type Commit, commitHash, signVote, txRoot, ZERO_HASH } from '@medledger/ledger';
+import { handshakeBytes, initNetwork, loadHome, type NodeHome } from '@medledger/node';
 import { freePorts, get, newSigner, post, waitFor } from '@medledger/node/testing';
 import { WebSocket } from 'ws';
 import { runLoad } from './load.js';
@@ -72,7 +71,10 @@ describe('four validators on loopback', () => {
     assert.equal(r0.committed, 150);
     const r2 = await submitAndWait(2, 150);
     assert.equal(r2.committed, 150);
-    await waitFor(async () => (new Set(await Promise.all([0, 1, 2, 3].map(height))).size === 1 ? true : undefined), 'all nodes at one height');
+    await waitFor(
+      async () => (new Set(await Promise.all([0, 1, 2, 3].map(height))).size === 1 ? true : undefined),
+      'all nodes at one height',
+    );
     const tip = await assertSameChain();
     assert.ok(tip >= 2);
     const status = (await get(`${urlOf(1)}/v1/status`)).json;
@@ -105,7 +107,11 @@ describe('four validators on loopback', () => {
     assert.equal(await height(0), before, 'no block may commit without more than 2/3 of the validators');
     assert.equal((await get(`${urlOf(0)}/v1/txs/${res.json.hash}`)).json.status, 'pending');
     await start(2);
-    await waitFor(async () => ((await get(`${urlOf(0)}/v1/txs/${res.json.hash}`)).json.status === 'committed' ? true : undefined), 'commits to resume', 30_000);
+    await waitFor(
+      async () => ((await get(`${urlOf(0)}/v1/txs/${res.json.hash}`)).json.status === 'committed' ? true : undefined),
+      'commits to resume',
+      30_000,
+    );
     await start(3);
     await assertSameChain();
   });
@@ -131,7 +137,10 @@ describe('four validators on loopback', () => {
     const good: Block = { header, lastCommit: tipBlock.commit, txs: [] };
     const hash = blockHash(header);
     const forgedSigs = (loaded as NodeHome[]).map((h) => ({ validator: h.key.signing.publicKey, sig: toHex(new Uint8Array(64).fill(7)) }));
-    forgedSigs[3] = { validator: key.publicKey, sig: signVote(chainId, { type: 'precommit', height: tip + 1, round: 0, blockHash: hash }, key.privateKey) };
+    forgedSigs[3] = {
+      validator: key.publicKey,
+      sig: signVote(chainId, { type: 'precommit', height: tip + 1, round: 0, blockHash: hash }, key.privateKey),
+    };
     const badCommit: Commit = { height: tip + 1, round: 0, blockHash: hash, signatures: forgedSigs };
     const wrongPrev: Block = { ...good, header: { ...header, prevHash: ZERO_HASH.replace(/^0/, '1') } };
     const wrongPrevCommit: Commit = { ...badCommit, blockHash: blockHash(wrongPrev.header) };
@@ -144,7 +153,12 @@ describe('four validators on loopback', () => {
         const msg = JSON.parse(String(data));
         if (msg.type === 'hello') {
           ws.send(JSON.stringify({ type: 'hello', chainId, publicKey: key.publicKey, challenge: 'ab'.repeat(32) }));
-          ws.send(JSON.stringify({ type: 'auth', sig: signEd25519(key.privateKey, handshakeBytes(chainId, msg.challenge, key.publicKey, node0.key.signing.publicKey)) }));
+          ws.send(
+            JSON.stringify({
+              type: 'auth',
+              sig: signEd25519(key.privateKey, handshakeBytes(chainId, msg.challenge, key.publicKey, node0.key.signing.publicKey)),
+            }),
+          );
           setTimeout(resolve, 200);
         }
       });
@@ -160,7 +174,12 @@ describe('four validators on loopback', () => {
         const msg = JSON.parse(String(data));
         if (msg.type === 'hello') {
           ws2.send(JSON.stringify({ type: 'hello', chainId, publicKey: key.publicKey, challenge: 'cd'.repeat(32) }));
-          ws2.send(JSON.stringify({ type: 'auth', sig: signEd25519(key.privateKey, handshakeBytes(chainId, msg.challenge, key.publicKey, node0.key.signing.publicKey)) }));
+          ws2.send(
+            JSON.stringify({
+              type: 'auth',
+              sig: signEd25519(key.privateKey, handshakeBytes(chainId, msg.challenge, key.publicKey, node0.key.signing.publicKey)),
+            }),
+          );
           setTimeout(resolve, 200);
         }
       });
@@ -183,7 +202,8 @@ describe('four validators on loopback', () => {
       ws.once('error', reject);
       ws.on('message', (data) => {
         const msg = JSON.parse(String(data));
-        if (msg.type === 'hello') ws.send(JSON.stringify({ type: 'hello', chainId: 'net-test', publicKey: stranger.publicKey, challenge: 'ef'.repeat(32) }));
+        if (msg.type === 'hello')
+          ws.send(JSON.stringify({ type: 'hello', chainId: 'net-test', publicKey: stranger.publicKey, challenge: 'ef'.repeat(32) }));
       });
       ws.on('close', (code) => resolve(code));
     });

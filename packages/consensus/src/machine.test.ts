@@ -61,10 +61,9 @@ describe('Tendermint Algorithm 1, rule by rule', () => {
     b.timeout('propose', 1);
     b.precommit(1, null, 'B', 'C', 'D');
     b.timeout('precommit', 1);
-    assert.deepEqual(
-      votes(b.out.slice(-3)).concat(votes(b.m.handle({ type: 'prevote', height: 1, round: 2, value: 'Y', from: 'B' }))),
-      ['prevote:2:Y'],
-    );
+    assert.deepEqual(votes(b.out.slice(-3)).concat(votes(b.m.handle({ type: 'prevote', height: 1, round: 2, value: 'Y', from: 'B' }))), [
+      'prevote:2:Y',
+    ]);
   });
 
   test('line 36: a polka in the prevote step locks and precommits; validValue is also set', () => {
@@ -119,7 +118,11 @@ describe('Tendermint Algorithm 1, rule by rule', () => {
     assert.equal(a.m.round, 0, 'one message (f) is not enough');
     a.precommit(3, null, 'C');
     assert.equal(a.m.round, 3);
-    assert.deepEqual(proposals(a.out).at(-1), { type: 'propose', height: 1, round: 3, value: 'new-3-0', validRound: -1 }, 'A proposes round 3');
+    assert.deepEqual(
+      proposals(a.out).at(-1),
+      { type: 'propose', height: 1, round: 3, value: 'new-3-0', validRound: -1 },
+      'A proposes round 3',
+    );
   });
 
   test('StartRound proposes validValue (with its round) when one is set', () => {
@@ -135,7 +138,9 @@ describe('Tendermint Algorithm 1, rule by rule', () => {
   test('the three timeouts grow with the round and stale timeouts are ignored', () => {
     const a = harness();
     const durations = (step: string) =>
-      a.out.filter((o) => o.type === 'scheduleTimeout' && o.step === step).map((o) => (o.type === 'scheduleTimeout' ? [o.round, o.durationMs] : []));
+      a.out
+        .filter((o) => o.type === 'scheduleTimeout' && o.step === step)
+        .map((o) => (o.type === 'scheduleTimeout' ? [o.round, o.durationMs] : []));
     for (let r = 0; r < 3; r++) {
       a.timeout('propose', r);
       a.prevote(r, null, 'B', 'C');

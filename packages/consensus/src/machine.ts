@@ -144,7 +144,12 @@ export class TendermintMachine {
     }
   }
 
-  private evidence(rs: RoundState, kind: 'duplicate-vote' | 'duplicate-proposal', first: ProposalMsg | VoteMsg, second: ProposalMsg | VoteMsg): void {
+  private evidence(
+    rs: RoundState,
+    kind: 'duplicate-vote' | 'duplicate-proposal',
+    first: ProposalMsg | VoteMsg,
+    second: ProposalMsg | VoteMsg,
+  ): void {
     const tag = `${kind}/${first.type}/${first.from}`;
     if (rs.evidenced.has(tag)) return;
     rs.evidenced.add(tag);
@@ -274,7 +279,13 @@ export class TendermintMachine {
     }
     // Line 36: proposal + polka for it while step ≥ prevote, first time: lock (if still in
     // prevote) and always update validValue/validRound.
-    if (this._step !== 'propose' && !rs.polkaSeen && p !== undefined && rs.prevotes.powerFor(p.value) >= this.quorum && this.isValid(p.value)) {
+    if (
+      this._step !== 'propose' &&
+      !rs.polkaSeen &&
+      p !== undefined &&
+      rs.prevotes.powerFor(p.value) >= this.quorum &&
+      this.isValid(p.value)
+    ) {
       rs.polkaSeen = true;
       if (this._step === 'prevote') {
         this.lockedValue = p.value;

@@ -121,7 +121,11 @@ export async function aeadEncrypt(key: Uint8Array, plaintext: Uint8Array, aad: U
 }
 
 /** AES-256-GCM decrypt; throws CryptoError('DECRYPT_FAILED'). */
-export async function aeadDecrypt(key: Uint8Array, box: { iv: Uint8Array; ct: Uint8Array; tag: Uint8Array }, aad: Uint8Array = new Uint8Array()): Promise<Uint8Array> {
+export async function aeadDecrypt(
+  key: Uint8Array,
+  box: { iv: Uint8Array; ct: Uint8Array; tag: Uint8Array },
+  aad: Uint8Array = new Uint8Array(),
+): Promise<Uint8Array> {
   try {
     const plain = await globalThis.crypto.subtle.decrypt(
       { name: 'AES-GCM', iv: box.iv, additionalData: aad, tagLength: 128 },
@@ -144,7 +148,11 @@ function wrapKey(shared: Uint8Array, epk: string, recipient: string): Uint8Array
 }
 
 /** Seal a secret to an X25519 public key (same format as the Node entry). */
-export async function sealToPublicKey(recipientPublicKey: string, plaintext: Uint8Array, aad: Uint8Array = new Uint8Array()): Promise<Envelope> {
+export async function sealToPublicKey(
+  recipientPublicKey: string,
+  plaintext: Uint8Array,
+  aad: Uint8Array = new Uint8Array(),
+): Promise<Envelope> {
   const eph = generateEncryptionKeyPair();
   const shared = x25519.getSharedSecret(fromHex(eph.privateKey), fromHex(recipientPublicKey, 'X25519 public key', 32));
   const box = await aeadEncrypt(wrapKey(shared, eph.publicKey, recipientPublicKey), plaintext, aad);
@@ -152,7 +160,11 @@ export async function sealToPublicKey(recipientPublicKey: string, plaintext: Uin
 }
 
 /** Open an envelope; throws CryptoError('DECRYPT_FAILED') or ('BAD_ENVELOPE'). */
-export async function openEnvelope(recipientPrivateKey: string, envelope: unknown, aad: Uint8Array = new Uint8Array()): Promise<Uint8Array> {
+export async function openEnvelope(
+  recipientPrivateKey: string,
+  envelope: unknown,
+  aad: Uint8Array = new Uint8Array(),
+): Promise<Uint8Array> {
   const env = validateEnvelope(envelope);
   let key: Uint8Array;
   try {
@@ -169,7 +181,11 @@ async function deriveKey(passphrase: string, kdf: KeystoreFile['kdf']): Promise<
 }
 
 /** Encrypt a key bundle into a keystore file readable by the Node entry too. */
-export async function encryptKeystore(keys: KeyBundle, passphrase: string, opts: { scryptN?: number; label?: string } = {}): Promise<KeystoreFile> {
+export async function encryptKeystore(
+  keys: KeyBundle,
+  passphrase: string,
+  opts: { scryptN?: number; label?: string } = {},
+): Promise<KeystoreFile> {
   if (passphrase.length === 0) throw new CryptoError('KEYSTORE_FORMAT', 'passphrase must not be empty');
   const header = {
     version: 1 as const,
@@ -181,7 +197,13 @@ export async function encryptKeystore(keys: KeyBundle, passphrase: string, opts:
   };
   const secret = utf8(JSON.stringify({ signing: keys.signing.privateKey, encryption: keys.encryption.privateKey }));
   const box = await aeadEncrypt(await deriveKey(passphrase, header.kdf), secret, keystoreAad(header));
-  return { format: 'medledger-keystore', ...header, cipher: { name: 'aes-256-gcm', iv: toHex(box.iv) }, ciphertext: toHex(box.ct), tag: toHex(box.tag) };
+  return {
+    format: 'medledger-keystore',
+    ...header,
+    cipher: { name: 'aes-256-gcm', iv: toHex(box.iv) },
+    ciphertext: toHex(box.ct),
+    tag: toHex(box.tag),
+  };
 }
 
 /** Decrypt a keystore file; throws CryptoError('BAD_PASSPHRASE') or ('KEYSTORE_FORMAT'). */
@@ -189,7 +211,11 @@ export async function decryptKeystore(file: unknown, passphrase: string): Promis
   const f = validateKeystore(file);
   let plain: Uint8Array;
   try {
-    plain = await aeadDecrypt(await deriveKey(passphrase, f.kdf), { iv: fromHex(f.cipher.iv), ct: fromHex(f.ciphertext), tag: fromHex(f.tag) }, keystoreAad(f));
+    plain = await aeadDecrypt(
+      await deriveKey(passphrase, f.kdf),
+      { iv: fromHex(f.cipher.iv), ct: fromHex(f.ciphertext), tag: fromHex(f.tag) },
+      keystoreAad(f),
+    );
   } catch {
     throw new CryptoError('BAD_PASSPHRASE', 'wrong passphrase, or the keystore file was altered');
   }

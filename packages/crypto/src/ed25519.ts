@@ -1,5 +1,5 @@
 // Ed25519 (RFC 8032) signing and verification through node:crypto, with key objects cached.
-import { type KeyObject, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, sign, verify } from 'node:crypto';
 import { fromHex, toHex } from './bytes.js';
 
 /** A raw Ed25519 key pair: 32-byte seed and 32-byte public key, as lowercase hex. */

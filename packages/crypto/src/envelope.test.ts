@@ -35,7 +35,10 @@ describe('envelopes (X25519 + HKDF-SHA256 + AES-256-GCM)', () => {
     assert.throws(() => openEnvelope(r.privateKey, { ...env, epk: generateEncryptionKeyPair().publicKey }, aad), isDecryptFailure);
     assert.throws(() => openEnvelope(r.privateKey, env, utf8('record-2')), isDecryptFailure);
     assert.throws(() => openEnvelope(generateEncryptionKeyPair().privateKey, env, aad), isDecryptFailure);
-    assert.throws(() => openEnvelope(r.privateKey, { ...env, v: 2 }, aad), (e: unknown) => e instanceof CryptoError && e.code === 'BAD_ENVELOPE');
+    assert.throws(
+      () => openEnvelope(r.privateKey, { ...env, v: 2 }, aad),
+      (e: unknown) => e instanceof CryptoError && e.code === 'BAD_ENVELOPE',
+    );
   });
 
   test('AEAD fails on tampering and wrong key', () => {
@@ -100,6 +103,9 @@ describe('passphrase keystore (scrypt + AES-256-GCM)', () => {
     assert.deepEqual(await browser.decryptKeystore(fromNode, 'pässwörd'), keys);
     const fromBrowser = await browser.encryptKeystore(keys, 'pässwörd', { scryptN: N });
     assert.deepEqual(decryptKeystore(fromBrowser, 'pässwörd'), keys);
-    await assert.rejects(browser.decryptKeystore(fromNode, 'wrong'), (e: unknown) => e instanceof CryptoError && e.code === 'BAD_PASSPHRASE');
+    await assert.rejects(
+      browser.decryptKeystore(fromNode, 'wrong'),
+      (e: unknown) => e instanceof CryptoError && e.code === 'BAD_PASSPHRASE',
+    );
   });
 });

@@ -29,7 +29,8 @@ export function validateEnvelope(x: unknown): Envelope {
   if (e.alg !== ENVELOPE_ALG) throw new CryptoError('BAD_ENVELOPE', `envelope.alg must be ${ENVELOPE_ALG}`);
   if (!isHexOf(e.epk, 32)) throw new CryptoError('BAD_ENVELOPE', 'envelope.epk must be 32-byte hex');
   if (!isHexOf(e.iv, 12)) throw new CryptoError('BAD_ENVELOPE', 'envelope.iv must be 12-byte hex');
-  if (typeof e.ct !== 'string' || !HEX_RE.test(e.ct) || e.ct.length > 2 * 1024 * 1024) throw new CryptoError('BAD_ENVELOPE', 'envelope.ct must be hex');
+  if (typeof e.ct !== 'string' || !HEX_RE.test(e.ct) || e.ct.length > 2 * 1024 * 1024)
+    throw new CryptoError('BAD_ENVELOPE', 'envelope.ct must be hex');
   if (!isHexOf(e.tag, 16)) throw new CryptoError('BAD_ENVELOPE', 'envelope.tag must be 16-byte hex');
   return { v: 1, alg: ENVELOPE_ALG, epk: e.epk, iv: e.iv, ct: e.ct, tag: e.tag };
 }
@@ -64,9 +65,11 @@ export function validateKeystore(x: unknown): KeystoreFile {
   if (f.label !== undefined && typeof f.label !== 'string') bad('keystore label must be a string');
   const k = f.kdf;
   if (typeof k !== 'object' || k === null || k.name !== 'scrypt') bad('keystore kdf must be scrypt');
-  if (!Number.isSafeInteger(k.N) || k.N < 2 ** 10 || k.N > 2 ** 20 || (k.N & (k.N - 1)) !== 0) bad('keystore kdf.N must be a power of two from 2^10 to 2^20');
+  if (!Number.isSafeInteger(k.N) || k.N < 2 ** 10 || k.N > 2 ** 20 || (k.N & (k.N - 1)) !== 0)
+    bad('keystore kdf.N must be a power of two from 2^10 to 2^20');
   if (k.r !== 8 || k.p !== 1 || !isHexOf(k.salt, 16)) bad('keystore kdf parameters are malformed');
-  if (typeof f.cipher !== 'object' || f.cipher === null || f.cipher.name !== 'aes-256-gcm' || !isHexOf(f.cipher.iv, 12)) bad('keystore cipher must be aes-256-gcm');
+  if (typeof f.cipher !== 'object' || f.cipher === null || f.cipher.name !== 'aes-256-gcm' || !isHexOf(f.cipher.iv, 12))
+    bad('keystore cipher must be aes-256-gcm');
   if (typeof f.ciphertext !== 'string' || !HEX_RE.test(f.ciphertext) || !isHexOf(f.tag, 16)) bad('keystore ciphertext is malformed');
   return f;
 }
@@ -74,7 +77,18 @@ export function validateKeystore(x: unknown): KeystoreFile {
 /** Additional authenticated data: the public fields, so editing any of them is detected. */
 export function keystoreAad(f: Pick<KeystoreFile, 'version' | 'id' | 'publicKey' | 'encryptionKey' | 'label' | 'kdf'>): Uint8Array {
   return new TextEncoder().encode(
-    JSON.stringify(['medledger-keystore', f.version, f.id, f.publicKey, f.encryptionKey, f.label ?? null, f.kdf.N, f.kdf.r, f.kdf.p, f.kdf.salt]),
+    JSON.stringify([
+      'medledger-keystore',
+      f.version,
+      f.id,
+      f.publicKey,
+      f.encryptionKey,
+      f.label ?? null,
+      f.kdf.N,
+      f.kdf.r,
+      f.kdf.p,
+      f.kdf.salt,
+    ]),
   );
 }
 

@@ -1,5 +1,5 @@
 // A participant's key bundle: an Ed25519 signing key and an X25519 encryption key (DESIGN §3).
-import { type SigningKeyPair, generateSigningKeyPair } from './ed25519.js';
+import { generateSigningKeyPair, type SigningKeyPair } from './ed25519.js';
 import { type EncryptionKeyPair, generateEncryptionKeyPair } from './x25519.js';
 
 export interface KeyBundle {

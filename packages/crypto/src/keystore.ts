@@ -50,7 +50,11 @@ export function decryptKeystore(file: unknown, passphrase: string): KeyBundle {
   const f = validateKeystore(file);
   let plain: Uint8Array;
   try {
-    plain = aeadDecrypt(deriveKey(passphrase, f.kdf), { iv: fromHex(f.cipher.iv), ct: fromHex(f.ciphertext), tag: fromHex(f.tag) }, keystoreAad(f));
+    plain = aeadDecrypt(
+      deriveKey(passphrase, f.kdf),
+      { iv: fromHex(f.cipher.iv), ct: fromHex(f.ciphertext), tag: fromHex(f.tag) },
+      keystoreAad(f),
+    );
   } catch {
     throw new CryptoError('BAD_PASSPHRASE', 'wrong passphrase, or the keystore file was altered');
   }

@@ -1,5 +1,5 @@
 // X25519 (RFC 7748) key pairs through node:crypto, as raw 32-byte hex.
-import { type KeyObject, createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync } from 'node:crypto';
+import { createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { fromHex, toHex } from './bytes.js';
 
 /** A raw X25519 key pair, lowercase hex. */
@@ -14,11 +14,19 @@ const SPKI_PREFIX = Buffer.from('302a300506032b656e032100', 'hex');
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
 
 export function x25519PrivateKeyObject(privateKeyHex: string): KeyObject {
-  return createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, fromHex(privateKeyHex, 'X25519 private key', 32)]), format: 'der', type: 'pkcs8' });
+  return createPrivateKey({
+    key: Buffer.concat([PKCS8_PREFIX, fromHex(privateKeyHex, 'X25519 private key', 32)]),
+    format: 'der',
+    type: 'pkcs8',
+  });
 }
 
 export function x25519PublicKeyObject(publicKeyHex: string): KeyObject {
-  return createPublicKey({ key: Buffer.concat([SPKI_PREFIX, fromHex(publicKeyHex, 'X25519 public key', 32)]), format: 'der', type: 'spki' });
+  return createPublicKey({
+    key: Buffer.concat([SPKI_PREFIX, fromHex(publicKeyHex, 'X25519 public key', 32)]),
+    format: 'der',
+    type: 'spki',
+  });
 }
 
 /** Generate a fresh X25519 key pair from the OS CSPRNG. */

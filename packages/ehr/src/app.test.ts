@@ -2,16 +2,19 @@
 // deterministic app hashes.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { generateEncryptionKeyPair, generateSigningKeyPair, idFromPublicKey } from '@medledger/crypto';
-import { type Genesis, type SignedTx, proposalSignBytes, signTx, signVote } from '@medledger/ledger';
-import { signEd25519 } from '@medledger/crypto';
+import { generateEncryptionKeyPair, generateSigningKeyPair, idFromPublicKey, signEd25519 } from '@medledger/crypto';
+import { type Genesis, proposalSignBytes, type SignedTx, signTx, signVote } from '@medledger/ledger';
 import { EhrApp, initChain } from './app.js';
 import { StateOverlay, type StateReader } from './state.js';
 
 const CHAIN = 'ehr-test';
 
 function makeGenesis() {
-  const validators = [0, 1, 2, 3].map((i) => ({ name: `v${i}`, signing: generateSigningKeyPair(), encryption: generateEncryptionKeyPair() }));
+  const validators = [0, 1, 2, 3].map((i) => ({
+    name: `v${i}`,
+    signing: generateSigningKeyPair(),
+    encryption: generateEncryptionKeyPair(),
+  }));
   const genesis: Genesis = {
     chainId: CHAIN,
     genesisTime: 1_700_000_000_000,
@@ -45,8 +48,11 @@ function patient() {
   const encryption = generateEncryptionKeyPair();
   return {
     signing,
-    tx: (nonce: number, body: Record<string, unknown> = { role: 'patient', encryptionKey: encryption.publicKey }, kind = 'identity.register'): SignedTx =>
-      signTx({ v: 1, chain: CHAIN, kind, signer: signing.publicKey, nonce, body }, signing.privateKey),
+    tx: (
+      nonce: number,
+      body: Record<string, unknown> = { role: 'patient', encryptionKey: encryption.publicKey },
+      kind = 'identity.register',
+    ): SignedTx => signTx({ v: 1, chain: CHAIN, kind, signer: signing.publicKey, nonce, body }, signing.privateKey),
   };
 }
 
@@ -112,11 +118,17 @@ describe('ehr application', () => {
   test('wrong chain, unknown kind and bad signature are refused', () => {
     const s = setup();
     const p = patient();
-    const other = signTx({ v: 1, chain: 'other', kind: 'identity.register', signer: p.signing.publicKey, nonce: 0, body: {} }, p.signing.privateKey);
+    const other = signTx(
+      { v: 1, chain: 'other', kind: 'identity.register', signer: p.signing.publicKey, nonce: 0, body: {} },
+      p.signing.privateKey,
+    );
     assert.equal(s.app.checkTx(other, ctx).code, 'WRONG_CHAIN');
     assert.equal(s.app.checkTx(p.tx(0, {}, 'record.unknown'), ctx).code, 'UNKNOWN_KIND');
     const tx = p.tx(0);
-    assert.equal(s.app.checkTx({ ...tx, nonce: 0, body: { ...(tx.body as object), role: 'patient', encryptionKey: 'cd'.repeat(32) } }, ctx).code, 'BAD_SIGNATURE');
+    assert.equal(
+      s.app.checkTx({ ...tx, nonce: 0, body: { ...(tx.body as object), role: 'patient', encryptionKey: 'cd'.repeat(32) } }, ctx).code,
+      'BAD_SIGNATURE',
+    );
   });
 
   test('the same block gives the same app hash and writes on every node; a different block does not', () => {
@@ -149,7 +161,10 @@ describe('ehr application', () => {
       second: { blockHash: 'bb'.repeat(32), sig: vote('bb'.repeat(32)) },
     };
     const ev = (nonce: number, b: Record<string, unknown>) =>
-      signTx({ v: 1, chain: CHAIN, kind: 'evidence.equivocation', signer: reporter.signing.publicKey, nonce, body: b }, reporter.signing.privateKey);
+      signTx(
+        { v: 1, chain: CHAIN, kind: 'evidence.equivocation', signer: reporter.signing.publicKey, nonce, body: b },
+        reporter.signing.privateKey,
+      );
     const exec = s.app.finalizeBlock({ ...ctx, txs: [ev(0, body), ev(1, body)] }, s.appHash);
     assert.equal(exec.results[0]?.code, 'ok');
     assert.equal(exec.results[1]?.code, 'EVIDENCE_KNOWN');
@@ -159,9 +174,13 @@ describe('ehr application', () => {
     const same = { ...body, round: 3, second: body.first, first: body.first };
     assert.equal(s.app.checkTx(ev(2, same), ctx).code, 'INVALID_BODY');
     const p = patient();
-    const fromPatient = signTx({ v: 1, chain: CHAIN, kind: 'evidence.equivocation', signer: p.signing.publicKey, nonce: 0, body: { ...body, round: 4 } }, p.signing.privateKey);
+    const fromPatient = signTx(
+      { v: 1, chain: CHAIN, kind: 'evidence.equivocation', signer: p.signing.publicKey, nonce: 0, body: { ...body, round: 4 } },
+      p.signing.privateKey,
+    );
     assert.equal(s.app.checkTx(fromPatient, ctx).code, 'UNAUTHORIZED');
-    const proposal = (hash: string) => signEd25519(culprit.signing.privateKey, proposalSignBytes(CHAIN, { height: 6, round: 0, blockHash: hash, validRound: -1 }));
+    const proposal = (hash: string) =>
+      signEd25519(culprit.signing.privateKey, proposalSignBytes(CHAIN, { height: 6, round: 0, blockHash: hash, validRound: -1 }));
     const propBody = {
       validator: culprit.signing.publicKey,
       height: 6,

@@ -2,19 +2,19 @@
 // query), so the consensus engine drives it without knowing any health-record rule.
 import { fromHex, sha256, sha256Hex, utf8 } from '@medledger/crypto';
 import {
+  canonicalBytes,
   type Genesis,
+  hashCanonical,
   type SignedTx,
   type TxResult,
-  ZERO_HASH,
-  canonicalBytes,
-  hashCanonical,
   txHash,
   verifyTxSignature,
+  ZERO_HASH,
 } from '@medledger/ledger';
 import { EhrError } from './errors.js';
 import { genesisIdentities, getIdentity, putIdentity } from './identity.js';
 import { TX_KINDS, type TxContext } from './kinds.js';
-import { StateOverlay, type StateReader, type StateWrite, keys } from './state.js';
+import { keys, StateOverlay, type StateReader, type StateWrite } from './state.js';
 
 const APP_HASH_DOMAIN = utf8('medledger/app/v1\n');
 const OK: TxResult = { code: 'ok', log: '' };

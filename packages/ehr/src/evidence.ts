@@ -1,11 +1,11 @@
 // Equivocation evidence (DESIGN §6): two conflicting signed messages from one validator
 // for the same (height, round, step), committed so the misbehaviour is on the record.
 import { isHex, verifyEd25519 } from '@medledger/crypto';
-import { type SignedTx, proposalSignBytes, voteSignBytes } from '@medledger/ledger';
+import { proposalSignBytes, type SignedTx, voteSignBytes } from '@medledger/ledger';
 import { EhrError } from './errors.js';
 import { identityOfKey } from './identity.js';
 import type { TxContext, TxKind } from './kinds.js';
-import { type StateOverlay, keys } from './state.js';
+import { keys, type StateOverlay } from './state.js';
 
 type Step = 'proposal' | 'prevote' | 'precommit';
 
@@ -28,7 +28,8 @@ export interface EquivocationRecord {
 function parsePart(x: unknown, step: Step, field: string): SignedPart {
   const p = x as SignedPart;
   if (typeof p !== 'object' || p === null) throw new EhrError('INVALID_BODY', `body.${field} must be an object`);
-  if (!(p.blockHash === null && step !== 'proposal') && !isHex(p.blockHash, 32)) throw new EhrError('INVALID_BODY', `body.${field}.blockHash must be 32-byte hex`);
+  if (!(p.blockHash === null && step !== 'proposal') && !isHex(p.blockHash, 32))
+    throw new EhrError('INVALID_BODY', `body.${field}.blockHash must be 32-byte hex`);
   if (!isHex(p.sig, 64)) throw new EhrError('INVALID_BODY', `body.${field}.sig must be 64-byte hex`);
   if (step === 'proposal' && !(Number.isSafeInteger(p.validRound) && (p.validRound as number) >= -1)) {
     throw new EhrError('INVALID_BODY', `body.${field}.validRound must be an integer ≥ -1`);
@@ -48,7 +49,8 @@ export const evidenceEquivocation: TxKind = {
   apply(ctx: TxContext, tx: SignedTx, state: StateOverlay) {
     const b = tx.body as Record<string, unknown>;
     const step = b.step as Step;
-    if (!['proposal', 'prevote', 'precommit'].includes(step)) throw new EhrError('INVALID_BODY', 'body.step must be proposal, prevote or precommit');
+    if (!['proposal', 'prevote', 'precommit'].includes(step))
+      throw new EhrError('INVALID_BODY', 'body.step must be proposal, prevote or precommit');
     const { validator, height, round } = b as { validator: string; height: number; round: number };
     if (!isHex(validator, 32)) throw new EhrError('INVALID_BODY', 'body.validator must be a 32-byte hex key');
     if (!Number.isSafeInteger(height) || height < 1 || !Number.isSafeInteger(round) || round < 0) {

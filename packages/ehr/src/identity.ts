@@ -2,7 +2,7 @@
 import { idFromPublicKey, isHex } from '@medledger/crypto';
 import type { Genesis } from '@medledger/ledger';
 import { EhrError } from './errors.js';
-import { type StateOverlay, type StateReader, keys, readJson } from './state.js';
+import { keys, readJson, type StateOverlay, type StateReader } from './state.js';
 
 /** Every role a participant can hold (DESIGN §3). */
 export const ROLES = [

@@ -35,9 +35,7 @@ export class StateOverlay implements StateReader {
 
   /** Buffered writes in ascending key order (code-unit order, as JCS sorts). */
   changes(): StateWrite[] {
-    return [...this.writes.entries()]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([key, value]) => ({ key, value }));
+    return [...this.writes.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, value]) => ({ key, value }));
   }
 
   /** Start a nested overlay whose writes can be merged back or discarded. */

@@ -42,7 +42,10 @@ export function signVote(chainId: string, vote: VoteData, privateKeyHex: string)
 }
 
 /** Bytes a proposal signature covers. */
-export function proposalSignBytes(chainId: string, p: { height: number; round: number; blockHash: string; validRound: number }): Uint8Array {
+export function proposalSignBytes(
+  chainId: string,
+  p: { height: number; round: number; blockHash: string; validRound: number },
+): Uint8Array {
   const { height, round, blockHash, validRound } = p;
   return concatBytes(utf8(PROPOSAL_DOMAIN), canonicalBytes({ chain: chainId, height, round, blockHash, validRound }));
 }
@@ -92,14 +95,20 @@ export function parseBlock(x: unknown): Block {
   const b = asObject(x, 'block', 'MALFORMED_BLOCK');
   exactKeys(b, ['header', 'lastCommit', 'txs'], 'block', 'MALFORMED_BLOCK');
   const h = asObject(b.header, 'block.header', 'MALFORMED_BLOCK');
-  exactKeys(h, ['chainId', 'height', 'time', 'prevHash', 'txRoot', 'appHash', 'proposer', 'lastCommitHash'], 'block.header', 'MALFORMED_BLOCK');
+  exactKeys(
+    h,
+    ['chainId', 'height', 'time', 'prevHash', 'txRoot', 'appHash', 'proposer', 'lastCommitHash'],
+    'block.header',
+    'MALFORMED_BLOCK',
+  );
   const bad = (m: string): never => {
     throw new LedgerError('MALFORMED_BLOCK', m);
   };
   if (typeof h.chainId !== 'string' || h.chainId.length === 0) bad('header.chainId must be a non-empty string');
   if (!isHeight(h.height)) bad('header.height must be a positive integer');
   if (!isCount(h.time)) bad('header.time must be a non-negative integer (ms)');
-  for (const k of ['prevHash', 'txRoot', 'appHash', 'proposer', 'lastCommitHash']) if (!isHex(h[k], 32)) bad(`header.${k} must be 32-byte hex`);
+  for (const k of ['prevHash', 'txRoot', 'appHash', 'proposer', 'lastCommitHash'])
+    if (!isHex(h[k], 32)) bad(`header.${k} must be 32-byte hex`);
   if (!Array.isArray(b.txs)) bad('block.txs must be an array');
   let lastCommit: Commit | null = null;
   if (b.lastCommit !== null) {
@@ -136,21 +145,27 @@ export function parseBlock(x: unknown): Block {
 export function validateBlockBasic(block: Block, opts: { chainId: string; params: ChainParams }): void {
   const h = block.header;
   if (h.chainId !== opts.chainId) throw new LedgerError('WRONG_CHAIN', `block is for chain '${h.chainId}'`);
-  if (block.txs.length > opts.params.maxBlockTxs) throw new LedgerError('BLOCK_TOO_LARGE', `block has more than ${opts.params.maxBlockTxs} transactions`);
+  if (block.txs.length > opts.params.maxBlockTxs)
+    throw new LedgerError('BLOCK_TOO_LARGE', `block has more than ${opts.params.maxBlockTxs} transactions`);
   let bytes = 0;
   for (const tx of block.txs) {
     if (tx.chain !== opts.chainId) throw new LedgerError('WRONG_CHAIN', 'block carries a transaction for another chain');
     bytes += txBytes(tx).length;
   }
-  if (bytes > opts.params.maxBlockBytes) throw new LedgerError('BLOCK_TOO_LARGE', `block transactions exceed ${opts.params.maxBlockBytes} bytes`);
+  if (bytes > opts.params.maxBlockBytes)
+    throw new LedgerError('BLOCK_TOO_LARGE', `block transactions exceed ${opts.params.maxBlockBytes} bytes`);
   if (txRoot(block.txs) !== h.txRoot) throw new LedgerError('BAD_TX_ROOT', `block ${h.height} transactions do not match its tx root`);
   if (h.height === 1) {
     if (block.lastCommit !== null) throw new LedgerError('BAD_LAST_COMMIT', 'block 1 cannot carry a last commit');
-    if (h.lastCommitHash !== ZERO_HASH || h.prevHash !== ZERO_HASH) throw new LedgerError('BAD_LAST_COMMIT', 'block 1 must have zero previous and last-commit hashes');
+    if (h.lastCommitHash !== ZERO_HASH || h.prevHash !== ZERO_HASH)
+      throw new LedgerError('BAD_LAST_COMMIT', 'block 1 must have zero previous and last-commit hashes');
   } else {
-    if (block.lastCommit === null) throw new LedgerError('BAD_LAST_COMMIT', `block ${h.height} must carry the commit of block ${h.height - 1}`);
-    if (commitHash(block.lastCommit) !== h.lastCommitHash) throw new LedgerError('BAD_LAST_COMMIT', `block ${h.height} last commit does not match its hash`);
-    if (block.lastCommit.height !== h.height - 1) throw new LedgerError('BAD_LAST_COMMIT', `block ${h.height} last commit is for the wrong height`);
+    if (block.lastCommit === null)
+      throw new LedgerError('BAD_LAST_COMMIT', `block ${h.height} must carry the commit of block ${h.height - 1}`);
+    if (commitHash(block.lastCommit) !== h.lastCommitHash)
+      throw new LedgerError('BAD_LAST_COMMIT', `block ${h.height} last commit does not match its hash`);
+    if (block.lastCommit.height !== h.height - 1)
+      throw new LedgerError('BAD_LAST_COMMIT', `block ${h.height} last commit is for the wrong height`);
   }
 }
 
@@ -159,8 +174,15 @@ export function validateBlockBasic(block: Block, opts: { chainId: string; params
  * precommit for (chain, height, round, blockHash), with summed power more than 2/3 of
  * the total. Throws LedgerError('BAD_COMMIT') saying which part failed.
  */
-export function verifyCommit(chainId: string, validators: readonly GenesisValidator[], commit: Commit, expectedHeight: number, expectedBlockHash: string): void {
-  if (commit.height !== expectedHeight) throw new LedgerError('BAD_COMMIT', `commit is for height ${commit.height}, expected ${expectedHeight}`);
+export function verifyCommit(
+  chainId: string,
+  validators: readonly GenesisValidator[],
+  commit: Commit,
+  expectedHeight: number,
+  expectedBlockHash: string,
+): void {
+  if (commit.height !== expectedHeight)
+    throw new LedgerError('BAD_COMMIT', `commit is for height ${commit.height}, expected ${expectedHeight}`);
   if (commit.blockHash !== expectedBlockHash) throw new LedgerError('BAD_COMMIT', 'commit is for a different block');
   const power = new Map(validators.map((v) => [v.publicKey, v.power]));
   const bytes = voteSignBytes(chainId, { type: 'precommit', height: commit.height, round: commit.round, blockHash: commit.blockHash });

@@ -11,13 +11,24 @@ describe('RFC 8785 canonical JSON', () => {
     assert.equal(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: null } }), '{"a":{"c":null,"d":[3,{"y":2,"z":1}]},"b":1}');
     // RFC 8785 §3.2.3 sorting example: keys compare as UTF-16 code units.
     assert.equal(
-      canonicalJson({ '\u20ac': 'Euro Sign', '\r': 'Carriage Return', '\ufb33': 'Hebrew Letter Dalet With Dagesh', '1': 'One', '\ud83d\ude00': 'Emoji: Grinning Face', '\u0080': 'Control', '\u00f6': 'Latin Small Letter O With Diaeresis' }),
+      canonicalJson({
+        '\u20ac': 'Euro Sign',
+        '\r': 'Carriage Return',
+        '\ufb33': 'Hebrew Letter Dalet With Dagesh',
+        '1': 'One',
+        '\ud83d\ude00': 'Emoji: Grinning Face',
+        '\u0080': 'Control',
+        '\u00f6': 'Latin Small Letter O With Diaeresis',
+      }),
       '{"\\r":"Carriage Return","1":"One","\u0080":"Control","\u00f6":"Latin Small Letter O With Diaeresis","\u20ac":"Euro Sign","\ud83d\ude00":"Emoji: Grinning Face","\ufb33":"Hebrew Letter Dalet With Dagesh"}',
     );
   });
 
   test('formats numbers as ECMAScript does (RFC 8785 §3.2.2.3)', () => {
-    assert.equal(canonicalJson([1e30, 4.5, 0.002, -0, 1e-7, 333333333.3333333, 9007199254740991]), '[1e+30,4.5,0.002,0,1e-7,333333333.3333333,9007199254740991]');
+    assert.equal(
+      canonicalJson([1e30, 4.5, 0.002, -0, 1e-7, 333333333.3333333, 9007199254740991]),
+      '[1e+30,4.5,0.002,0,1e-7,333333333.3333333,9007199254740991]',
+    );
   });
 
   test('refuses values JSON cannot carry', () => {
@@ -29,7 +40,14 @@ describe('RFC 8785 canonical JSON', () => {
 
 describe('transactions', () => {
   const key = generateSigningKeyPair();
-  const env = { v: 1 as const, chain: 'c', kind: 'identity.register', signer: key.publicKey, nonce: 0, body: { role: 'patient', n: [1, 2] } };
+  const env = {
+    v: 1 as const,
+    chain: 'c',
+    kind: 'identity.register',
+    signer: key.publicKey,
+    nonce: 0,
+    body: { role: 'patient', n: [1, 2] },
+  };
 
   test('a signed transaction verifies; changing any field breaks it', () => {
     const tx = signTx(env, key.privateKey);
@@ -66,7 +84,10 @@ describe('transactions', () => {
       [{ ...tx, extra: 1 }, /unknown field 'extra'/],
     ];
     for (const [bad, re] of cases) {
-      assert.throws(() => parseSignedTx(bad), (e: unknown) => e instanceof LedgerError && e.code === 'MALFORMED_TX' && re.test(e.message));
+      assert.throws(
+        () => parseSignedTx(bad),
+        (e: unknown) => e instanceof LedgerError && e.code === 'MALFORMED_TX' && re.test(e.message),
+      );
     }
     assert.throws(() => parseSignedTx(null), LedgerError);
     assert.throws(() => parseSignedTx('tx'), LedgerError);

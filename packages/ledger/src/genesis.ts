@@ -14,8 +14,10 @@ const isPositiveInt = (x: unknown): x is number => typeof x === 'number' && Numb
 export function parseGenesis(x: unknown): Genesis {
   const g = x as Genesis;
   if (typeof g !== 'object' || g === null) bad('genesis must be an object');
-  if (typeof g.chainId !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(g.chainId)) bad('chainId must be 1–64 letters, digits, dots, dashes or underscores');
-  if (typeof g.genesisTime !== 'number' || !Number.isSafeInteger(g.genesisTime) || g.genesisTime < 0) bad('genesisTime must be ms since the epoch');
+  if (typeof g.chainId !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(g.chainId))
+    bad('chainId must be 1–64 letters, digits, dots, dashes or underscores');
+  if (typeof g.genesisTime !== 'number' || !Number.isSafeInteger(g.genesisTime) || g.genesisTime < 0)
+    bad('genesisTime must be ms since the epoch');
   if (!Array.isArray(g.validators) || g.validators.length === 0) bad('validators must be a non-empty array');
   const keys = new Set<string>();
   g.validators.forEach((v, i) => {

@@ -40,7 +40,14 @@ const INCLUSION = [
   },
 ];
 const CONSISTENCY = [
-  { first: 2, second: 8, proof: ['5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e', '6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4'] },
+  {
+    first: 2,
+    second: 8,
+    proof: [
+      '5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e',
+      '6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4',
+    ],
+  },
   {
     first: 6,
     second: 8,
@@ -50,7 +57,14 @@ const CONSISTENCY = [
       'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7',
     ],
   },
-  { first: 2, second: 5, proof: ['5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e', 'bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b'] },
+  {
+    first: 2,
+    second: 5,
+    proof: [
+      '5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e',
+      'bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b',
+    ],
+  },
 ];
 
 const root = (n: number) => fromHex(ROOTS[n] as string);
@@ -104,7 +118,9 @@ describe('RFC 9162 Merkle tree: properties', () => {
     fc.assert(
       fc.property(treeArb, (leaves) => {
         const r = merkleRoot(leaves);
-        leaves.forEach((leaf, i) => assert.ok(verifyInclusion(leafHash(leaf), i, leaves.length, inclusionProof(leaves, i), r)));
+        leaves.forEach((leaf, i) => {
+          assert.ok(verifyInclusion(leafHash(leaf), i, leaves.length, inclusionProof(leaves, i), r));
+        });
       }),
       { numRuns: 60 },
     );
@@ -145,7 +161,16 @@ describe('RFC 9162 Merkle tree: properties', () => {
           assert.equal(verifyConsistency(m, n, proof, tamper(first, byte), second), false);
           assert.equal(verifyConsistency(m, n, proof, first, tamper(second, byte)), false);
           const step = byte % proof.length;
-          assert.equal(verifyConsistency(m, n, proof.map((p, k) => (k === step ? tamper(p, byte) : p)), first, second), false);
+          assert.equal(
+            verifyConsistency(
+              m,
+              n,
+              proof.map((p, k) => (k === step ? tamper(p, byte) : p)),
+              first,
+              second,
+            ),
+            false,
+          );
         }
       }),
       { numRuns: 200 },

@@ -70,7 +70,13 @@ export function inclusionProof(leafData: readonly Uint8Array[], index: number): 
  * Verify an inclusion proof (RFC 9162 §2.1.3.2). Returns false, never throws, for any
  * malformed or non-matching input.
  */
-export function verifyInclusion(leaf: Uint8Array, index: number, treeSize: number, proof: readonly Uint8Array[], root: Uint8Array): boolean {
+export function verifyInclusion(
+  leaf: Uint8Array,
+  index: number,
+  treeSize: number,
+  proof: readonly Uint8Array[],
+  root: Uint8Array,
+): boolean {
   if (!Number.isSafeInteger(index) || !Number.isSafeInteger(treeSize) || index < 0 || index >= treeSize) return false;
   if (leaf.length !== 32 || root.length !== 32 || proof.some((p) => p.length !== 32)) return false;
   let fn = index;
@@ -118,7 +124,13 @@ export function consistencyProof(leafData: readonly Uint8Array[], m: number): Ui
  * Verify that the tree of size `first` with root `firstRoot` is a prefix of the tree of
  * size `second` with root `secondRoot` (RFC 9162 §2.1.4.2). Returns false, never throws.
  */
-export function verifyConsistency(first: number, second: number, proof: readonly Uint8Array[], firstRoot: Uint8Array, secondRoot: Uint8Array): boolean {
+export function verifyConsistency(
+  first: number,
+  second: number,
+  proof: readonly Uint8Array[],
+  firstRoot: Uint8Array,
+  secondRoot: Uint8Array,
+): boolean {
   if (!Number.isSafeInteger(first) || !Number.isSafeInteger(second) || first < 1 || first > second) return false;
   if (firstRoot.length !== 32 || secondRoot.length !== 32 || proof.some((p) => p.length !== 32)) return false;
   if (first === second) return proof.length === 0 && bytesEqual(firstRoot, secondRoot);
@@ -165,7 +177,13 @@ export function txInclusionProof(txs: readonly SignedTx[], index: number): strin
 /** Verify a transaction's hex inclusion proof against a block's hex tx root. */
 export function verifyTxInclusion(tx: SignedTx, index: number, treeSize: number, proofHex: readonly string[], rootHex: string): boolean {
   try {
-    return verifyInclusion(leafHash(txBytes(tx)), index, treeSize, proofHex.map((p) => fromHex(p)), fromHex(rootHex));
+    return verifyInclusion(
+      leafHash(txBytes(tx)),
+      index,
+      treeSize,
+      proofHex.map((p) => fromHex(p)),
+      fromHex(rootHex),
+    );
   } catch {
     return false;
   }

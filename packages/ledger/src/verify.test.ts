@@ -5,15 +5,21 @@ import { describe, test } from 'node:test';
 import { generateSigningKeyPair } from '@medledger/crypto';
 import { blockHash, parseBlock, parseCommit, verifyCommit } from './block.js';
 import { LedgerError } from './errors.js';
-import { txRoot } from './merkle.js';
 import { parseGenesis } from './genesis.js';
+import { txRoot } from './merkle.js';
 import { type ChainFixture, makeChain, signCommit } from './testing/chain-fixture.js';
 import type { Block, Commit } from './types.js';
 import { verifyChain } from './verify.js';
 
 const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
 
-function expectFailure(fx: ChainFixture, blocks: Array<{ block: Block; commit: Commit }>, height: number, code: string, replay?: (b: Block) => string) {
+function expectFailure(
+  fx: ChainFixture,
+  blocks: Array<{ block: Block; commit: Commit }>,
+  height: number,
+  code: string,
+  replay?: (b: Block) => string,
+) {
   const result = verifyChain(fx.genesis, blocks, replay === undefined ? {} : { replay });
   assert.equal(result.ok, false, 'verification should fail');
   if (!result.ok) {
@@ -84,7 +90,10 @@ describe('verifyChain', () => {
   test('a signature from an unknown validator fails', () => {
     const b = clone(fx.blocks);
     const last = b[5] as { block: Block; commit: Commit };
-    last.commit = signCommit(fx.genesis.chainId, 6, blockHash(last.block.header), [...fx.validatorKeys.slice(0, 2), generateSigningKeyPair()]);
+    last.commit = signCommit(fx.genesis.chainId, 6, blockHash(last.block.header), [
+      ...fx.validatorKeys.slice(0, 2),
+      generateSigningKeyPair(),
+    ]);
     expectFailure(fx, b, 6, 'BAD_COMMIT');
   });
 
@@ -111,7 +120,10 @@ describe('verifyChain', () => {
     const { block, commit } = clone(fx.blocks[1] as { block: Block; commit: Commit });
     assert.deepEqual(parseBlock(clone(block)), block);
     assert.deepEqual(parseCommit(clone(commit)), commit);
-    assert.throws(() => parseBlock({ ...block, extra: 1 }), (e: unknown) => e instanceof LedgerError && /extra/.test(e.message));
+    assert.throws(
+      () => parseBlock({ ...block, extra: 1 }),
+      (e: unknown) => e instanceof LedgerError && /extra/.test(e.message),
+    );
     assert.throws(() => parseBlock({ ...block, header: { ...block.header, height: -1 } }), /height/);
     assert.throws(() => parseCommit({ ...commit, round: 'x' }), /round/);
     assert.throws(() => parseCommit({ ...commit, signatures: [{ validator: 'x', sig: 'y' }] }), /validator/);

@@ -1,10 +1,9 @@
 // Offline chain verification as a pure function (DESIGN §1.5, §5): from the genesis file
 // alone, re-check every link, root, signature and commit, and optionally a replay.
-import { blockHash, verifyCommit, validateBlockBasic } from './block.js';
-import { LedgerError } from './errors.js';
+import { blockHash, validateBlockBasic, verifyCommit, ZERO_HASH } from './block.js';
+import type { LedgerError } from './errors.js';
 import { verifyTxSignature } from './tx.js';
 import type { Block, Commit, Genesis } from './types.js';
-import { ZERO_HASH } from './block.js';
 
 export type ChainVerification =
   | { ok: true; blocks: number; txs: number; lastBlockHash: string }
@@ -22,7 +21,11 @@ export interface VerifyChainOptions {
  * height with a stable code: HEIGHT_GAP, WRONG_CHAIN, BAD_PREV_HASH, BAD_TIME, BAD_PROPOSER,
  * BAD_TX_ROOT, BAD_LAST_COMMIT, BAD_COMMIT, BAD_TX_SIGNATURE, APP_HASH_MISMATCH, MALFORMED_BLOCK.
  */
-export function verifyChain(genesis: Genesis, blocks: Iterable<{ block: Block; commit: Commit }>, opts: VerifyChainOptions = {}): ChainVerification {
+export function verifyChain(
+  genesis: Genesis,
+  blocks: Iterable<{ block: Block; commit: Commit }>,
+  opts: VerifyChainOptions = {},
+): ChainVerification {
   const validators = new Set(genesis.validators.map((v) => v.publicKey));
   let expected = 1;
   let prevHash = ZERO_HASH;

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { fromHex } from '@medledger/crypto';
 import { leafHash, txBytes, verifyInclusion } from '@medledger/ledger';
-import { type TestNode, get, newSigner, post, startSoloNode, waitFor } from './testing/harness.js';
+import { get, newSigner, post, startSoloNode, type TestNode, waitFor } from './testing/harness.js';
 
 let t: TestNode;
 before(async () => {
@@ -49,7 +49,13 @@ describe('single-validator node', () => {
     assert.equal(block.commit.blockHash, block.hash);
     const { proof } = status;
     assert.equal(proof.root, block.block.header.txRoot);
-    const ok = verifyInclusion(leafHash(txBytes(tx)), proof.leafIndex, proof.treeSize, proof.path.map((p: string) => fromHex(p)), fromHex(proof.root));
+    const ok = verifyInclusion(
+      leafHash(txBytes(tx)),
+      proof.leafIndex,
+      proof.treeSize,
+      proof.path.map((p: string) => fromHex(p)),
+      fromHex(proof.root),
+    );
     assert.ok(ok);
     const account = (await get(`${t.url}/v1/accounts/${alice.signing.publicKey}`)).json;
     assert.equal(account.nonce, 1);
@@ -102,7 +108,11 @@ describe('single-validator node', () => {
 
   test('a transaction for another chain is refused', async () => {
     const s = newSigner();
-    await assertRefused(s.sign('identity.register', { role: 'patient', encryptionKey: s.encryption.publicKey }, 0, 'other-chain'), 400, 'WRONG_CHAIN');
+    await assertRefused(
+      s.sign('identity.register', { role: 'patient', encryptionKey: s.encryption.publicKey }, 0, 'other-chain'),
+      400,
+      'WRONG_CHAIN',
+    );
   });
 
   test('a reused nonce (replay) and a skipped nonce are refused', async () => {
@@ -113,7 +123,11 @@ describe('single-validator node', () => {
     const replay = await post(`${t.url}/v1/txs`, tx);
     assert.equal(replay.status, 409);
     assert.equal(replay.json.error.code, 'NONCE_REUSED');
-    await assertRefused(carol.sign('identity.register', { role: 'patient', encryptionKey: carol.encryption.publicKey }, 5), 409, 'NONCE_GAP');
+    await assertRefused(
+      carol.sign('identity.register', { role: 'patient', encryptionKey: carol.encryption.publicKey }, 5),
+      409,
+      'NONCE_GAP',
+    );
     await assertRefused(newSigner().register(1), 409, 'NONCE_GAP');
   });
 
@@ -124,7 +138,11 @@ describe('single-validator node', () => {
 
   test('identifying fields are not accepted in a patient registration', async () => {
     const s = newSigner();
-    await assertRefused(s.sign('identity.register', { role: 'patient', encryptionKey: s.encryption.publicKey, name: 'Jane Doe' }, 0), 400, 'INVALID_BODY');
+    await assertRefused(
+      s.sign('identity.register', { role: 'patient', encryptionKey: s.encryption.publicKey, name: 'Jane Doe' }, 0),
+      400,
+      'INVALID_BODY',
+    );
   });
 
   test('unknown ids answer 404 with a code, bad ids 400', async () => {

@@ -55,7 +55,8 @@ export function buildApi(node: MedLedgerNode, opts: { bodyLimit: number }): Fast
   // load generators and gateways save a round trip per transaction.
   app.post('/v1/txs/batch', async (req, reply) => {
     const body = req.body as { txs?: unknown };
-    if (typeof body !== 'object' || body === null || !Array.isArray(body.txs)) throw new ApiError('INVALID_BODY', 'body.txs must be an array of signed transactions');
+    if (typeof body !== 'object' || body === null || !Array.isArray(body.txs))
+      throw new ApiError('INVALID_BODY', 'body.txs must be an array of signed transactions');
     if (body.txs.length > MAX_BATCH) throw new ApiError('INVALID_BODY', `at most ${MAX_BATCH} transactions per batch`);
     const results = body.txs.map((raw) => {
       try {

@@ -1,18 +1,18 @@
 // The node's view of the chain: committed blocks in the store, the application on top,
 // and the rules for building, checking and committing the next block (DESIGN §5).
-import { type BlockExecution, EhrApp, type StateReader, StateOverlay, initChain } from '@medledger/ehr';
+import { type BlockExecution, EhrApp, initChain, StateOverlay, type StateReader } from '@medledger/ehr';
 import {
   type Block,
   type BlockHeader,
+  blockHash,
   type Commit,
+  commitHash,
   type Genesis,
   type SignedTx,
-  ZERO_HASH,
-  blockHash,
-  commitHash,
   txRoot,
   validateBlockBasic,
   verifyCommit,
+  ZERO_HASH,
 } from '@medledger/ledger';
 import type { NodeStore, StateWrite } from '@medledger/storage';
 
@@ -183,8 +183,10 @@ export class Chain {
       }
     }
     if (h.time <= this.tipTime) throw new ChainError('BAD_TIME', `block ${h.height} time is not after the previous block`);
-    if (h.time > now + this.genesis.params.maxClockDriftMs) throw new ChainError('BAD_TIME', `block ${h.height} time is too far in the future`);
-    if (!this.genesis.validators.some((v) => v.publicKey === h.proposer)) throw new ChainError('BAD_PROPOSER', 'proposer is not a validator');
+    if (h.time > now + this.genesis.params.maxClockDriftMs)
+      throw new ChainError('BAD_TIME', `block ${h.height} time is too far in the future`);
+    if (!this.genesis.validators.some((v) => v.publicKey === h.proposer))
+      throw new ChainError('BAD_PROPOSER', 'proposer is not a validator');
     const hash = blockHash(h);
     const exec = this.execute(block, hash);
     if (exec.appHash !== h.appHash) {

@@ -2,7 +2,7 @@
 // writes a home per validator with a shared genesis.
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type KeyBundle, generateKeyBundle } from '@medledger/crypto';
+import { generateKeyBundle, type KeyBundle } from '@medledger/crypto';
 import { type Genesis, parseGenesis } from '@medledger/ledger';
 
 /** A peer this node dials: its node key (for the handshake) and WebSocket URL. */

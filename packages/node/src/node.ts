@@ -1,8 +1,8 @@
 // One MedLedger node: store, chain, mempool, block production and the HTTP API.
-import { idFromPublicKey } from '@medledger/crypto';
+
 import type { Output } from '@medledger/consensus';
-import { type Block, type Commit, type SignedTx, type TxResult, parseSignedTx, signTx, txBytes, txHash } from '@medledger/ledger';
-import { type SignedProposal, type SignedVote, evidenceBody } from './messages.js';
+import { idFromPublicKey } from '@medledger/crypto';
+import { type Block, type Commit, parseSignedTx, type SignedTx, signTx, type TxResult, txBytes, txHash } from '@medledger/ledger';
 import { type NodeStore, openSqliteStore } from '@medledger/storage';
 import type { FastifyInstance } from 'fastify';
 import { buildApi, proofFor } from './api.js';
@@ -10,6 +10,7 @@ import { Chain } from './chain.js';
 import { ApiError } from './errors.js';
 import type { NodeHome } from './home.js';
 import { Mempool } from './mempool.js';
+import { evidenceBody, type SignedProposal, type SignedVote } from './messages.js';
 import { TendermintEngine } from './tendermint.js';
 
 type EvidenceOutput = Extract<Output, { type: 'evidence' }>;
@@ -51,7 +52,8 @@ export class MedLedgerNode {
     deps: NodeDeps = {},
   ) {
     this.now = deps.now ?? Date.now;
-    this.logger = deps.logger ?? ((level, message) => process.stderr.write(`${new Date().toISOString()} ${level} [${home.config.name}] ${message}\n`));
+    this.logger =
+      deps.logger ?? ((level, message) => process.stderr.write(`${new Date().toISOString()} ${level} [${home.config.name}] ${message}\n`));
     const store = deps.store ?? openSqliteStore(home.dbPath);
     this.chain = new Chain(home.genesis, store);
     this.mempool = new Mempool(home.config.mempool);
@@ -123,7 +125,8 @@ export class MedLedgerNode {
 
   /** Admit an already-parsed transaction; `gossip` sends it on to the peers. */
   admit(tx: SignedTx, gossip = true): { hash: string; status: 'pending' } {
-    if (tx.chain !== this.chain.chainId) throw new ApiError('WRONG_CHAIN', `transaction is for chain '${tx.chain}', this is '${this.chain.chainId}'`);
+    if (tx.chain !== this.chain.chainId)
+      throw new ApiError('WRONG_CHAIN', `transaction is for chain '${tx.chain}', this is '${this.chain.chainId}'`);
     const hash = txHash(tx);
     if (this.mempool.has(hash)) return { hash, status: 'pending' };
     const bytes = txBytes(tx).length;
@@ -148,11 +151,21 @@ export class MedLedgerNode {
   reportEquivocation(ev: EvidenceOutput): void {
     const first = ev.first.signed as SignedVote | SignedProposal;
     const second = ev.second.signed as SignedVote | SignedProposal;
-    this.log('warn', `EQUIVOCATION by validator ${ev.validator.slice(0, 12)}: two ${ev.kind === 'duplicate-proposal' ? 'proposals' : `${(first as SignedVote).type}s`} at height ${ev.height} round ${ev.round}`);
+    this.log(
+      'warn',
+      `EQUIVOCATION by validator ${ev.validator.slice(0, 12)}: two ${ev.kind === 'duplicate-proposal' ? 'proposals' : `${(first as SignedVote).type}s`} at height ${ev.height} round ${ev.round}`,
+    );
     const body = evidenceBody(ev.kind, first, second);
     if (body === undefined) return;
     const tx = signTx(
-      { v: 1, chain: this.chain.chainId, kind: 'evidence.equivocation', signer: this.publicKey, nonce: this.chain.app.pendingNonce(this.publicKey), body },
+      {
+        v: 1,
+        chain: this.chain.chainId,
+        kind: 'evidence.equivocation',
+        signer: this.publicKey,
+        nonce: this.chain.app.pendingNonce(this.publicKey),
+        body,
+      },
       this.home.key.signing.privateKey,
     );
     try {

@@ -165,7 +165,8 @@ export class P2P {
       if (msg.type === 'hello') {
         const key = msg.publicKey;
         if (msg.chainId !== this.opts.chainId) return fail('peer is on another chain');
-        if (typeof key !== 'string' || !this.opts.allowed.has(key) || key === this.opts.key.publicKey) return fail('peer key is not a known validator');
+        if (typeof key !== 'string' || !this.opts.allowed.has(key) || key === this.opts.key.publicKey)
+          return fail('peer key is not a known validator');
         if (expected !== undefined && key !== expected) return fail('peer answered with a different key than configured');
         if (typeof msg.challenge !== 'string' || msg.challenge.length !== 64) return fail('bad challenge');
         peerKey = key;
@@ -175,7 +176,9 @@ export class P2P {
         return;
       }
       if (msg.type === 'auth' && peerKey !== undefined && sentAuth) {
-        const ok = typeof msg.sig === 'string' && verifyEd25519(peerKey, handshakeBytes(this.opts.chainId, challenge, peerKey, this.opts.key.publicKey), msg.sig);
+        const ok =
+          typeof msg.sig === 'string' &&
+          verifyEd25519(peerKey, handshakeBytes(this.opts.chainId, challenge, peerKey, this.opts.key.publicKey), msg.sig);
         if (!ok) return fail(`${this.nameOf(peerKey)} failed to prove its node key`);
         authenticated = true;
         clearTimeout(timer);

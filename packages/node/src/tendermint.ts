@@ -2,10 +2,10 @@
 // timers and proposal validity, and carries out what it decides — signing (behind the
 // double-sign guard), gossip, commits, block sync and equivocation evidence. Everything
 // runs on the one event loop, so this class is the single mutator of consensus state.
-import { type LockState, type Output, TendermintMachine, proposerFor } from '@medledger/consensus';
-import { type Block, type Commit, blockHash, parseBlock, parseCommit } from '@medledger/ledger';
+import { type LockState, type Output, proposerFor, TendermintMachine } from '@medledger/consensus';
+import { type Block, blockHash, type Commit, parseBlock, parseCommit } from '@medledger/ledger';
 import type { Engine, PeerStatus } from './engine.js';
-import { type SignedProposal, type SignedVote, parseProposal, parseVote, signProposal, signVoteMessage } from './messages.js';
+import { parseProposal, parseVote, type SignedProposal, type SignedVote, signProposal, signVoteMessage } from './messages.js';
 import type { MedLedgerNode } from './node.js';
 import { P2P } from './p2p.js';
 import { SignerGuard } from './signer-guard.js';
@@ -243,7 +243,10 @@ export class TendermintEngine implements Engine {
         }
         case 'vote': {
           if (!this.guard.authorize(out.height, out.round, out.voteType, out.value)) {
-            this.node.log('warn', `refusing to sign a ${out.voteType} at ${out.height}/${out.round}: it would conflict with a vote already signed`);
+            this.node.log(
+              'warn',
+              `refusing to sign a ${out.voteType} at ${out.height}/${out.round}: it would conflict with a vote already signed`,
+            );
             break;
           }
           const vote = signVoteMessage(
@@ -294,7 +297,15 @@ export class TendermintEngine implements Engine {
   }
 
   private proposalInput(p: SignedProposal) {
-    return { type: 'proposal' as const, height: p.height, round: p.round, value: p.blockHash, validRound: p.validRound, from: p.proposer, signed: p };
+    return {
+      type: 'proposal' as const,
+      height: p.height,
+      round: p.round,
+      value: p.blockHash,
+      validRound: p.validRound,
+      from: p.proposer,
+      signed: p,
+    };
   }
 
   private voteInput(v: SignedVote) {
@@ -358,35 +369,51 @@ export class TendermintEngine implements Engine {
     const chainId = this.node.chain.chainId;
     if (msg.type === 'vote') {
       const vote = parseVote(chainId, msg.vote);
-      if (vote === undefined) return this.node.log('warn', `ignored a malformed or badly signed vote from ${this.p2p.nameOf(peer)}`);
+      if (vote === undefined) {
+        this.node.log('warn', `ignored a malformed or badly signed vote from ${this.p2p.nameOf(peer)}`);
+        return;
+      }
       this.heightMessages.push({ type: 'vote', vote });
       this.run(this.machine.handle(this.voteInput(vote)));
       return;
     }
     const proposal = parseProposal(chainId, msg.proposal);
-    if (proposal === undefined) return this.node.log('warn', `ignored a malformed or badly signed proposal from ${this.p2p.nameOf(peer)}`);
+    if (proposal === undefined) {
+      this.node.log('warn', `ignored a malformed or badly signed proposal from ${this.p2p.nameOf(peer)}`);
+      return;
+    }
     const { validators } = this.node.chain.genesis;
     const expected = proposerFor(
       validators.map((v) => ({ id: v.publicKey, power: v.power })),
       proposal.height,
       proposal.round,
     );
-    if (proposal.proposer !== expected) return this.node.log('warn', `ignored a proposal from a validator that is not the proposer (${this.p2p.nameOf(peer)})`);
+    if (proposal.proposer !== expected) {
+      this.node.log('warn', `ignored a proposal from a validator that is not the proposer (${this.p2p.nameOf(peer)})`);
+      return;
+    }
     let block: Block;
     try {
       block = parseBlock(msg.block);
     } catch (err) {
-      return this.node.log('warn', `ignored a malformed block from ${this.p2p.nameOf(peer)}: ${(err as Error).message}`);
+      this.node.log('warn', `ignored a malformed block from ${this.p2p.nameOf(peer)}: ${(err as Error).message}`);
+      return;
     }
     const hash = blockHash(block.header);
-    if (hash !== proposal.blockHash) return this.node.log('warn', `ignored a proposal whose block does not match its hash (${this.p2p.nameOf(peer)})`);
+    if (hash !== proposal.blockHash) {
+      this.node.log('warn', `ignored a proposal whose block does not match its hash (${this.p2p.nameOf(peer)})`);
+      return;
+    }
     if (!this.blocks.has(hash)) {
       let valid = true;
       try {
         this.node.chain.validateNext(block, this.node.now());
       } catch (err) {
         valid = false;
-        this.node.log('warn', `proposal ${proposal.height}/${proposal.round} from ${this.p2p.nameOf(proposal.proposer)} is invalid: ${(err as Error).message}`);
+        this.node.log(
+          'warn',
+          `proposal ${proposal.height}/${proposal.round} from ${this.p2p.nameOf(proposal.proposer)} is invalid: ${(err as Error).message}`,
+        );
       }
       this.blocks.set(hash, { block, valid });
     }

@@ -3,10 +3,10 @@
 // application is replayed from genesis to the same app hashes.
 import {
   type Block,
+  blockHash,
   type ChainVerification,
   type Commit,
   type Genesis,
-  blockHash,
   parseBlock,
   parseCommit,
   verifyChain,

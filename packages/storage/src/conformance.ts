@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { generateSigningKeyPair } from '@medledger/crypto';
-import { type Block, type Commit, ZERO_HASH, signTx, txHash } from '@medledger/ledger';
+import { type Block, type Commit, signTx, txHash, ZERO_HASH } from '@medledger/ledger';
 import type { BlockCommitBatch, NodeStore, StateWrite } from './types.js';
 import { StorageError } from './types.js';
 
@@ -24,7 +24,16 @@ export function fakeBatch(height: number, writes: StateWrite[] = [], txCount = 2
   );
   const hash = height.toString(16).padStart(64, '0');
   const block: Block = {
-    header: { chainId: 'store-test', height, time: height, prevHash: ZERO_HASH, txRoot: ZERO_HASH, appHash: ZERO_HASH, proposer: signer.publicKey, lastCommitHash: ZERO_HASH },
+    header: {
+      chainId: 'store-test',
+      height,
+      time: height,
+      prevHash: ZERO_HASH,
+      txRoot: ZERO_HASH,
+      appHash: ZERO_HASH,
+      proposer: signer.publicKey,
+      lastCommitHash: ZERO_HASH,
+    },
     lastCommit: null,
     txs,
   };
@@ -58,7 +67,11 @@ export function runStoreConformance(name: string, open: () => StoreHarness): voi
         assert.deepEqual(two?.commit, batches[1]?.commit);
         assert.equal(two?.hash, batches[1]?.hash);
         const tx = batches[1]?.block.txs[1];
-        assert.deepEqual(h.store.findTx(txHash(tx as NonNullable<typeof tx>)), { height: 2, index: 1, result: { code: 'NONCE_GAP', log: 'gap' } });
+        assert.deepEqual(h.store.findTx(txHash(tx as NonNullable<typeof tx>)), {
+          height: 2,
+          index: 1,
+          result: { code: 'NONCE_GAP', log: 'gap' },
+        });
         const raw = h.store.loadBlockRaw(2);
         assert.equal(raw?.block, JSON.stringify(batches[1]?.block));
       } finally {
@@ -86,7 +99,10 @@ export function runStoreConformance(name: string, open: () => StoreHarness): voi
         const first = fakeBatch(1, [{ key: 'a', value: '1' }]);
         h.store.commitBlock(first);
         // The second block repeats a transaction already stored: the tx index refuses it.
-        const bad = fakeBatch(2, [{ key: 'a', value: '2' }, { key: 'b', value: '2' }]);
+        const bad = fakeBatch(2, [
+          { key: 'a', value: '2' },
+          { key: 'b', value: '2' },
+        ]);
         bad.block.txs[1] = first.block.txs[0] as (typeof bad.block.txs)[number];
         assert.throws(() => h.store.commitBlock(bad));
         assert.equal(h.store.tipHeight(), 1);
@@ -112,7 +128,12 @@ export function runStoreConformance(name: string, open: () => StoreHarness): voi
             { key: 'p', value: 'root' },
           ]),
         );
-        h.store.commitBlock(fakeBatch(2, [{ key: 'p/b', value: null }, { key: 'p/a', value: '1b' }]));
+        h.store.commitBlock(
+          fakeBatch(2, [
+            { key: 'p/b', value: null },
+            { key: 'p/a', value: '1b' },
+          ]),
+        );
         assert.equal(h.store.getState('p/b'), undefined);
         assert.deepEqual(h.store.scanState('p/'), [
           ['p/a', '1b'],

@@ -1,4 +1,4 @@
-import { MemoryStore } from './memory.js';
 import { runStoreConformance } from './conformance.js';
+import { MemoryStore } from './memory.js';
 
 runStoreConformance('memory', () => ({ store: new MemoryStore(), cleanup: () => {} }));

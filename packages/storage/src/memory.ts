@@ -70,7 +70,9 @@ export class MemoryStore implements NodeStore {
       throw new StorageError('CORRUPT', `block ${height} repeats a transaction already stored`);
     }
     this.blocks.push(raw);
-    hashes.forEach((hash, index) => this.txIndex.set(hash, { height, index }));
+    hashes.forEach((hash, index) => {
+      this.txIndex.set(hash, { height, index });
+    });
     for (const w of batch.writes) {
       if (w.value === null) this.state.delete(w.key);
       else this.state.set(w.key, w.value);

@@ -40,7 +40,10 @@ describe('sqlite store specifics', () => {
     const first = openSqliteStore(path);
     try {
       first.commitBlock(fakeBatch(1));
-      assert.throws(() => openSqliteStore(path), (e: unknown) => e instanceof StorageError && e.code === 'LOCKED');
+      assert.throws(
+        () => openSqliteStore(path),
+        (e: unknown) => e instanceof StorageError && e.code === 'LOCKED',
+      );
     } finally {
       first.close();
       rmSync(dir, { recursive: true, force: true });
@@ -54,7 +57,10 @@ describe('sqlite store specifics', () => {
       const db = new Database(path);
       db.prepare("UPDATE meta SET value = '99' WHERE key = 'schema_version'").run();
       db.close();
-      assert.throws(() => openSqliteStore(path), (e: unknown) => e instanceof StorageError && e.code === 'SCHEMA');
+      assert.throws(
+        () => openSqliteStore(path),
+        (e: unknown) => e instanceof StorageError && e.code === 'SCHEMA',
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -77,7 +83,10 @@ describe('sqlite store specifics', () => {
   });
 
   test('random write sequences read back the same from SQLite and memory (property)', () => {
-    const write = fc.record({ key: fc.constantFrom('a', 'a/1', 'a/2', 'b', 'b/x', 'c'), value: fc.option(fc.string({ maxLength: 5 }), { nil: null }) });
+    const write = fc.record({
+      key: fc.constantFrom('a', 'a/1', 'a/2', 'b', 'b/x', 'c'),
+      value: fc.option(fc.string({ maxLength: 5 }), { nil: null }),
+    });
     fc.assert(
       fc.property(fc.array(fc.array(write, { maxLength: 6 }), { minLength: 1, maxLength: 6 }), (blocks) => {
         const { dir, path } = tempDb();

@@ -60,8 +60,10 @@ export class SqliteStore implements NodeStore {
       throw err;
     }
     const version = this.readMeta('schema_version');
-    if (version === undefined && !opts.readonly) this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('schema_version', SCHEMA_VERSION);
-    else if (version !== SCHEMA_VERSION) throw new StorageError('SCHEMA', `${path} has schema version ${version ?? 'none'}, this node understands ${SCHEMA_VERSION}`);
+    if (version === undefined && !opts.readonly)
+      this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('schema_version', SCHEMA_VERSION);
+    else if (version !== SCHEMA_VERSION)
+      throw new StorageError('SCHEMA', `${path} has schema version ${version ?? 'none'}, this node understands ${SCHEMA_VERSION}`);
     this.stmts = {
       tip: this.db.prepare('SELECT MAX(height) AS h FROM blocks'),
       block: this.db.prepare('SELECT hash, block, commit_json AS "commit", results FROM blocks WHERE height = ?'),
@@ -120,19 +122,25 @@ export class SqliteStore implements NodeStore {
   }
 
   scanState(prefix: string, opts: { after?: string; limit?: number } = {}): Array<[string, string]> {
-    const rows = this.stmts.scan.all(prefix, `${prefix}\uffff`, opts.after ?? '', opts.limit ?? -1) as Array<{ key: string; value: string }>;
+    const rows = this.stmts.scan.all(prefix, `${prefix}\uffff`, opts.after ?? '', opts.limit ?? -1) as Array<{
+      key: string;
+      value: string;
+    }>;
     return rows.map((r) => [r.key, r.value]);
   }
 
   commitBlock(batch: BlockCommitBatch): void {
     const { putBlock, putTx, put, del } = this.stmts;
-    if (putBlock === undefined || putTx === undefined || put === undefined || del === undefined) throw new StorageError('CLOSED', 'store is read-only');
+    if (putBlock === undefined || putTx === undefined || put === undefined || del === undefined)
+      throw new StorageError('CLOSED', 'store is read-only');
     const height = batch.block.header.height;
     if (height !== this.tip + 1) throw new StorageError('HEIGHT_MISMATCH', `cannot store block ${height} on top of height ${this.tip}`);
     const hashes = batch.block.txs.map((tx) => txHash(tx));
     this.db.transaction(() => {
       putBlock.run(height, batch.hash, JSON.stringify(batch.block), JSON.stringify(batch.commit), JSON.stringify(batch.results));
-      hashes.forEach((hash, i) => putTx.run(hash, height, i));
+      hashes.forEach((hash, i) => {
+        putTx.run(hash, height, i);
+      });
       for (const w of batch.writes) {
         if (w.value === null) del.run(w.key);
         else put.run(w.key, w.value);

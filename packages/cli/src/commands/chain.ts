@@ -1,12 +1,12 @@
 // Operator commands: init, node, load and verify.
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { HOME_FILES, MedLedgerNode, initNetwork, loadHome, verifyStoredChain } from '@medledger/node';
+import { HOME_FILES, initNetwork, loadHome, MedLedgerNode, verifyStoredChain } from '@medledger/node';
 import { openSqliteStore } from '@medledger/storage';
 import type { Command } from 'commander';
 import { runBench } from '../bench.js';
 import { runLoad } from '../load.js';
-import { type RunningNode, ensureHomes, startNodeProcess, stopNodes } from '../network.js';
+import { ensureHomes, type RunningNode, startNodeProcess, stopNodes } from '../network.js';
 
 /** An error that carries the process exit code to use. */
 export class CliError extends Error {
@@ -36,7 +36,12 @@ export function registerChainCommands(program: Command): void {
     .option('--base-port <port>', 'first port; node i uses base+2i (API) and base+2i+1 (p2p)', positiveInt('--base-port'), 26650)
     .option('--json', 'print the result as JSON')
     .action((opts: { validators: number; out: string; chainId: string; basePort: number; json?: boolean }) => {
-      const { homes } = initNetwork({ validators: opts.validators, out: resolve(opts.out), chainId: opts.chainId, basePort: opts.basePort });
+      const { homes } = initNetwork({
+        validators: opts.validators,
+        out: resolve(opts.out),
+        chainId: opts.chainId,
+        basePort: opts.basePort,
+      });
       if (opts.json) console.log(JSON.stringify({ homes }));
       else {
         console.log(`wrote ${homes.length} node home${homes.length === 1 ? '' : 's'}:`);
@@ -123,7 +128,16 @@ export function registerChainCommands(program: Command): void {
       });
       const p = (q: number) => result.latenciesMs[Math.min(result.latenciesMs.length - 1, Math.floor(q * result.latenciesMs.length))] ?? 0;
       if (opts.json) {
-        console.log(JSON.stringify({ committed: result.committed, rejected: result.rejected, seconds: result.seconds, txPerSecond: result.txPerSecond, latencyP50Ms: p(0.5), latencyP99Ms: p(0.99) }));
+        console.log(
+          JSON.stringify({
+            committed: result.committed,
+            rejected: result.rejected,
+            seconds: result.seconds,
+            txPerSecond: result.txPerSecond,
+            latencyP50Ms: p(0.5),
+            latencyP99Ms: p(0.99),
+          }),
+        );
       } else {
         console.log(`committed ${result.committed} transactions in ${result.seconds.toFixed(2)} s (${result.txPerSecond.toFixed(0)} tx/s)`);
         if (result.rejected > 0) console.log(`${result.rejected} transactions were rejected`);
@@ -141,17 +155,34 @@ export function registerChainCommands(program: Command): void {
     .option('--out <dir>', 'where to write the JSON result', 'bench/results')
     .option('--base-port <port>', 'first port', positiveInt('--base-port'), 27650)
     .option('--json', 'print the result as JSON')
-    .action(async (opts: { validators: number; seconds: number; rate: number; latencySeconds: number; out: string; basePort: number; json?: boolean }) => {
-      const result = await runBench(
-        { validators: opts.validators, seconds: opts.seconds, rate: opts.rate, latencySeconds: opts.latencySeconds, outDir: resolve(opts.out), basePort: opts.basePort },
-        (line) => (opts.json ? process.stderr.write(`${line}\n`) : console.log(line)),
-      );
-      if (opts.json) console.log(JSON.stringify(result));
-    });
+    .action(
+      async (opts: {
+        validators: number;
+        seconds: number;
+        rate: number;
+        latencySeconds: number;
+        out: string;
+        basePort: number;
+        json?: boolean;
+      }) => {
+        const result = await runBench(
+          {
+            validators: opts.validators,
+            seconds: opts.seconds,
+            rate: opts.rate,
+            latencySeconds: opts.latencySeconds,
+            outDir: resolve(opts.out),
+            basePort: opts.basePort,
+          },
+          (line) => (opts.json ? process.stderr.write(`${line}\n`) : console.log(line)),
+        );
+        if (opts.json) console.log(JSON.stringify(result));
+      },
+    );
 
   program
     .command('verify')
-    .description('re-verify a stopped node\'s stored chain from genesis: links, roots, signatures, commits and an application replay')
+    .description("re-verify a stopped node's stored chain from genesis: links, roots, signatures, commits and an application replay")
     .requiredOption('--home <dir>', 'node home')
     .option('--json', 'print the result as JSON')
     .action((opts: { home: string; json?: boolean }) => {

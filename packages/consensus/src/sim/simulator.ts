@@ -58,7 +58,18 @@ export function runSchedule(cfg: ScheduleConfig): ScheduleResult {
   const rng = new Rng(cfg.seed);
   const validators: ValidatorInfo[] = Array.from({ length: cfg.n }, (_, i) => ({ id: `v${i}`, power: 1 }));
   const byzantineId = cfg.byzantine ? (rng.pick(validators).id as string) : undefined;
-  const nodes: SimNode[] = validators.map((v) => ({ id: v.id, honest: v.id !== byzantineId, up: true, epoch: 0, height: 1, sent: [], seen: new Set(), ownSigned: [], decisions: new Map(), future: [] }));
+  const nodes: SimNode[] = validators.map((v) => ({
+    id: v.id,
+    honest: v.id !== byzantineId,
+    up: true,
+    epoch: 0,
+    height: 1,
+    sent: [],
+    seen: new Set(),
+    ownSigned: [],
+    decisions: new Map(),
+    future: [],
+  }));
   const byId = new Map(nodes.map((n) => [n.id, n]));
   const valid = new Map<string, boolean>();
   const proposed = new Set<string>();
@@ -198,7 +209,14 @@ export function runSchedule(cfg: ScheduleConfig): ScheduleResult {
       if (out.type === 'propose') {
         if (!guardAllows(node, out.height, out.round, 'proposal', out.value)) continue;
         recordSigned(node, out.height, out.round, 'proposal', out.value);
-        const msg: ProposalMsg = { type: 'proposal', height: out.height, round: out.round, value: out.value, validRound: out.validRound, from: node.id };
+        const msg: ProposalMsg = {
+          type: 'proposal',
+          height: out.height,
+          round: out.round,
+          value: out.value,
+          validRound: out.validRound,
+          from: node.id,
+        };
         node.ownSigned.push(msg);
         node.sent.push(msg);
         broadcast(node.id, msg);
@@ -245,7 +263,8 @@ export function runSchedule(cfg: ScheduleConfig): ScheduleResult {
       // A peer is ahead: ask it for the decisions we miss (block sync).
       const peer = byId.get(msg.from) as SimNode;
       const known = peer.decisions.get(node.height);
-      if (peer.honest && known !== undefined) send(peer.id, node.id, { type: 'commit', height: node.height, value: known.value, precommits: known.precommits, from: peer.id });
+      if (peer.honest && known !== undefined)
+        send(peer.id, node.id, { type: 'commit', height: node.height, value: known.value, precommits: known.precommits, from: peer.id });
       return;
     }
     if (msg.height < node.height || node.machine === undefined) return;
@@ -274,9 +293,11 @@ export function runSchedule(cfg: ScheduleConfig): ScheduleResult {
     const targets = validators.map((v) => v.id).filter((id) => id !== node.id);
     const half = rng.int(1, targets.length - 1);
     if (proposerFor(validators, height, round) === node.id) {
-      targets.forEach((to, i) => send(node.id, to, { type: 'proposal', height, round, value: values[i < half ? 0 : 1] as string, validRound: -1, from: node.id }));
+      targets.forEach((to, i) => {
+        send(node.id, to, { type: 'proposal', height, round, value: values[i < half ? 0 : 1] as string, validRound: -1, from: node.id });
+      });
     }
-    const echo = msg.type === 'proposal' ? msg.value : msg.value;
+    const echo = msg.value;
     for (const type of ['prevote', 'precommit'] as const) {
       targets.forEach((to, i) => {
         const value = i < half ? echo : rng.pick([values[1] as string, null]);
@@ -291,7 +312,8 @@ export function runSchedule(cfg: ScheduleConfig): ScheduleResult {
       if (!node.honest || !node.up) continue;
       for (const m of node.sent) broadcast(node.id, m);
       const prev = node.decisions.get(node.height - 1);
-      if (prev !== undefined) broadcast(node.id, { type: 'commit', height: node.height - 1, value: prev.value, precommits: prev.precommits, from: node.id });
+      if (prev !== undefined)
+        broadcast(node.id, { type: 'commit', height: node.height - 1, value: prev.value, precommits: prev.precommits, from: node.id });
     }
     if (now < deadline) push(now + 250, regossip);
   };

@@ -28,8 +28,14 @@ export function harness(self = 'A', opts: Partial<ConsensusOptions> = {}) {
     for (const o of outs) {
       all.push(o);
       out.push(o);
-      if (o.type === 'vote') all.push(...feed(...m.handle({ type: o.voteType, height: o.height, round: o.round, value: o.value, from: self })));
-      if (o.type === 'propose') all.push(...feed(...m.handle({ type: 'proposal', height: o.height, round: o.round, value: o.value, validRound: o.validRound, from: self })));
+      if (o.type === 'vote')
+        all.push(...feed(...m.handle({ type: o.voteType, height: o.height, round: o.round, value: o.value, from: self })));
+      if (o.type === 'propose')
+        all.push(
+          ...feed(
+            ...m.handle({ type: 'proposal', height: o.height, round: o.round, value: o.value, validRound: o.validRound, from: self }),
+          ),
+        );
     }
     return all;
   };
@@ -40,15 +46,17 @@ export function harness(self = 'A', opts: Partial<ConsensusOptions> = {}) {
     invalid,
     proposal: (round: number, value: ValueId, validRound = -1, from = proposerFor(VALIDATORS, 1, round)) =>
       feed(...m.handle({ type: 'proposal', height: 1, round, value, validRound, from })),
-    prevote: (round: number, value: ValueId | null, ...from: string[]) => from.flatMap((f) => feed(...m.handle({ type: 'prevote', height: 1, round, value, from: f }))),
-    precommit: (round: number, value: ValueId | null, ...from: string[]) => from.flatMap((f) => feed(...m.handle({ type: 'precommit', height: 1, round, value, from: f }))),
+    prevote: (round: number, value: ValueId | null, ...from: string[]) =>
+      from.flatMap((f) => feed(...m.handle({ type: 'prevote', height: 1, round, value, from: f }))),
+    precommit: (round: number, value: ValueId | null, ...from: string[]) =>
+      from.flatMap((f) => feed(...m.handle({ type: 'precommit', height: 1, round, value, from: f }))),
     timeout: (step: 'propose' | 'prevote' | 'precommit', round: number) => feed(...m.handle({ type: 'timeout', step, height: 1, round })),
   };
 }
 
-export const votes = (outs: Output[]) => outs.filter((o) => o.type === 'vote').map((o) => (o.type === 'vote' ? `${o.voteType}:${o.round}:${o.value}` : ''));
+export const votes = (outs: Output[]) =>
+  outs.filter((o) => o.type === 'vote').map((o) => (o.type === 'vote' ? `${o.voteType}:${o.round}:${o.value}` : ''));
 export const decided = (outs: Output[]) => outs.find((o) => o.type === 'decide');
-
 
 /** The `propose` outputs among `outs`. */
 export const proposals = (outs: Output[]) => outs.filter((o) => o.type === 'propose');

@@ -1,7 +1,7 @@
 // A valid chain built from scratch for tests: a genesis with N fresh validators and K
 // blocks of signed no-op transactions, each finalised by every validator's precommit.
-import { type SigningKeyPair, generateEncryptionKeyPair, generateSigningKeyPair } from '@medledger/crypto';
-import { ZERO_HASH, blockHash, commitHash, signVote } from '../block.js';
+import { generateEncryptionKeyPair, generateSigningKeyPair, type SigningKeyPair } from '@medledger/crypto';
+import { blockHash, commitHash, signVote, ZERO_HASH } from '../block.js';
 import { txRoot } from '../merkle.js';
 import { signTx } from '../tx.js';
 import type { Block, Commit, Genesis } from '../types.js';
@@ -18,7 +18,10 @@ export function signCommit(chainId: string, height: number, hash: string, keys: 
     height,
     round,
     blockHash: hash,
-    signatures: keys.map((k) => ({ validator: k.publicKey, sig: signVote(chainId, { type: 'precommit', height, round, blockHash: hash }, k.privateKey) })),
+    signatures: keys.map((k) => ({
+      validator: k.publicKey,
+      sig: signVote(chainId, { type: 'precommit', height, round, blockHash: hash }, k.privateKey),
+    })),
   };
 }
 
@@ -29,7 +32,12 @@ export function makeChain(opts: { validators?: number; blocks?: number; txsPerBl
   const genesis: Genesis = {
     chainId,
     genesisTime: 1_700_000_000_000,
-    validators: validatorKeys.map((k, i) => ({ name: `v${i}`, publicKey: k.publicKey, encryptionKey: generateEncryptionKeyPair().publicKey, power: 1 })),
+    validators: validatorKeys.map((k, i) => ({
+      name: `v${i}`,
+      publicKey: k.publicKey,
+      encryptionKey: generateEncryptionKeyPair().publicKey,
+      power: 1,
+    })),
     organizations: [],
     params: { maxBlockTxs: 1000, maxBlockBytes: 1 << 20, maxClockDriftMs: 10_000 },
   };

@@ -72,6 +72,7 @@ export function newSigner(chainId = 'test-chain') {
 }
 
 /** POST JSON (or a raw string body) and return status plus parsed JSON. */
+// biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON the API answered
 export async function post(url: string, body: unknown, raw = false): Promise<{ status: number; json: any }> {
   const res = await fetch(url, {
     method: 'POST',
@@ -81,6 +82,7 @@ export async function post(url: string, body: unknown, raw = false): Promise<{ s
   return { status: res.status, json: await res.json() };
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON the API answered
 export async function get(url: string): Promise<{ status: number; json: any }> {
   const res = await fetch(url);
   return { status: res.status, json: await res.json() };
