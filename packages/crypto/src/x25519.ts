@@ -31,11 +31,8 @@ export function x25519PublicKeyObject(publicKeyHex: string): KeyObject {
 
 /** Generate a fresh X25519 key pair from the OS CSPRNG. */
 export function generateEncryptionKeyPair(): EncryptionKeyPair {
-  const { privateKey, publicKey } = generateKeyPairSync('x25519');
-  return {
-    privateKey: toHex(privateKey.export({ format: 'der', type: 'pkcs8' }).subarray(PKCS8_PREFIX.length)),
-    publicKey: toHex(publicKey.export({ format: 'der', type: 'spki' }).subarray(SPKI_PREFIX.length)),
-  };
+  const jwk = generateKeyPairSync('x25519').privateKey.export({ format: 'jwk' });
+  return { privateKey: toHex(Buffer.from(jwk.d as string, 'base64url')), publicKey: toHex(Buffer.from(jwk.x as string, 'base64url')) };
 }
 
 /** Public key of an X25519 private key (hex). Throws TypeError on malformed input. */

@@ -59,6 +59,20 @@ describe('transactions', () => {
     assert.equal(verifyTxSignature({ ...tx, signer: generateSigningKeyPair().publicKey }), false);
   });
 
+  test('the fast envelope serialisation equals the library RFC 8785 output byte for byte', () => {
+    const weird = {
+      ...env,
+      chain: 'c\u2028"\\',
+      kind: 'a.b',
+      nonce: 9007199254740991,
+      body: { z: [1.5, -0, 'é'], a: { '\ud83d\ude00': null } },
+    };
+    const tx = signTx(weird, key.privateKey);
+    assert.equal(new TextDecoder().decode(txBytes(tx)), canonicalJson(tx));
+    const { sig: _sig, ...unsigned } = tx;
+    assert.equal(new TextDecoder().decode(txSignBytes(tx)), `medledger/tx/v1\n${canonicalJson(unsigned)}`);
+  });
+
   test('sign bytes carry the domain tag; the hash covers the signature', () => {
     const tx = signTx(env, key.privateKey);
     assert.equal(new TextDecoder().decode(txSignBytes(tx)).split('\n')[0], 'medledger/tx/v1');

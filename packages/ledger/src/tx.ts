@@ -1,7 +1,7 @@
 // Signed transactions (DESIGN §4): the envelope, its domain-separated signature, its
 // hash, and the boundary check that turns untrusted JSON into a typed SignedTx.
 import { concatBytes, isHex, sha256Hex, signEd25519, utf8, verifyEd25519 } from '@medledger/crypto';
-import { canonicalBytes } from './canonical.js';
+import { canonicalJson } from './canonical.js';
 import { LedgerError } from './errors.js';
 import type { SignedTx, TxEnvelope } from './types.js';
 
@@ -14,8 +14,25 @@ const KIND_RE = /^[a-z]+(\.[a-z_]+)+$/;
 
 /** Bytes a transaction's signature covers: the domain tag then JCS of the six envelope fields. */
 export function txSignBytes(env: TxEnvelope): Uint8Array {
-  const { v, chain, kind, signer, nonce, body } = env;
-  return concatBytes(TX_DOMAIN_BYTES, canonicalBytes({ v, chain, kind, signer, nonce, body }));
+  return concatBytes(TX_DOMAIN_BYTES, utf8(envelopeJson(env, undefined)));
+}
+
+// RFC 8785 serialises an object's members in key order: body, chain, kind, nonce, (sig,)
+// signer, v. Only the body needs the general canonicaliser; the other members are strings
+// (which JCS writes exactly as JSON.stringify does) and a safe integer. Building the
+// text here saves most of the canonicalisation cost on the hot path; the tests check it
+// byte for byte against the library.
+const bodyJsonCache = new WeakMap<object, string>();
+
+function envelopeJson(env: TxEnvelope, sig: string | undefined): string {
+  let body = bodyJsonCache.get(env);
+  if (body === undefined) {
+    body = canonicalJson(env.body);
+    bodyJsonCache.set(env, body);
+  }
+  if (env.v !== 1 || !Number.isSafeInteger(env.nonce)) throw new LedgerError('NOT_CANONICAL', 'transaction envelope is malformed');
+  const sigPart = sig === undefined ? '' : `"sig":${JSON.stringify(sig)},`;
+  return `{"body":${body},"chain":${JSON.stringify(env.chain)},"kind":${JSON.stringify(env.kind)},"nonce":${env.nonce},${sigPart}"signer":${JSON.stringify(env.signer)},"v":1}`;
 }
 
 /** Sign an envelope with the signer's Ed25519 seed (hex). */
@@ -42,8 +59,7 @@ const hashCache = new WeakMap<object, string>();
 export function txBytes(tx: SignedTx): Uint8Array {
   let bytes = bytesCache.get(tx);
   if (bytes === undefined) {
-    const { v, chain, kind, signer, nonce, body, sig } = tx;
-    bytes = canonicalBytes({ v, chain, kind, signer, nonce, body, sig });
+    bytes = utf8(envelopeJson(tx, tx.sig));
     bytesCache.set(tx, bytes);
   }
   return bytes;
@@ -78,10 +94,13 @@ export function parseSignedTx(x: unknown): SignedTx {
   if (typeof o.nonce !== 'number' || !Number.isSafeInteger(o.nonce) || o.nonce < 0) malformed('nonce must be a non-negative integer');
   if (typeof o.body !== 'object' || o.body === null || Array.isArray(o.body)) malformed('body must be a JSON object');
   if (!isHex(o.sig, 64)) malformed('sig must be a 64-byte signature in lowercase hex');
+  let bodyJson: string;
   try {
-    canonicalBytes(o.body);
+    bodyJson = canonicalJson(o.body);
   } catch {
     malformed('body must be representable as canonical JSON');
   }
-  return { v: 1, chain: o.chain, kind: o.kind, signer: o.signer, nonce: o.nonce, body: o.body, sig: o.sig } as SignedTx;
+  const tx = { v: 1, chain: o.chain, kind: o.kind, signer: o.signer, nonce: o.nonce, body: o.body, sig: o.sig } as SignedTx;
+  bodyJsonCache.set(tx, bodyJson);
+  return tx;
 }

@@ -27,6 +27,30 @@ export class ChainError extends Error {
   }
 }
 
+/**
+ * Committed state reads, memoised. Every transaction reads a few keys (nonce, identity)
+ * several times per node (admission, proposal, commit, mempool re-check), so recent keys
+ * are kept in memory and updated from each committed block's writes.
+ */
+class CachedState implements StateReader {
+  private readonly cache = new Map<string, string | null>();
+  constructor(
+    private readonly store: StateReader,
+    private readonly max = 200_000,
+  ) {}
+  getState(key: string): string | undefined {
+    const hit = this.cache.get(key);
+    if (hit !== undefined) return hit ?? undefined;
+    const value = this.store.getState(key);
+    if (this.cache.size >= this.max) this.cache.clear();
+    this.cache.set(key, value ?? null);
+    return value;
+  }
+  apply(writes: readonly StateWrite[]): void {
+    for (const w of writes) if (this.cache.has(w.key)) this.cache.set(w.key, w.value);
+  }
+}
+
 /** Key under which the node records the app hash it stored with the tip (not part of app state hashing). */
 const TIP_APP_HASH_KEY = 'node/tip';
 
@@ -40,6 +64,7 @@ export class Chain {
   private readonly genesisExec: BlockExecution;
   private readonly genesisView: StateOverlay;
   private readonly executions = new Map<string, BlockExecution>();
+  private readonly cached: CachedState;
   private tipCache: { height: number; hash: string; header: BlockHeader | null; commit: Commit | null };
 
   constructor(
@@ -47,10 +72,11 @@ export class Chain {
     readonly store: NodeStore,
   ) {
     this.genesisExec = initChain(genesis);
-    this.genesisView = new StateOverlay(store);
+    this.cached = new CachedState(store);
+    this.genesisView = new StateOverlay(this.cached);
     for (const w of this.genesisExec.writes) if (w.value !== null) this.genesisView.set(w.key, w.value);
     // Before block 1 is stored, genesis state lives only in memory; block 1 writes it.
-    const view: StateReader = { getState: (key) => (this.height === 0 ? this.genesisView : store).getState(key) };
+    const view: StateReader = { getState: (key) => (this.height === 0 ? this.genesisView : this.cached).getState(key) };
     this.app = new EhrApp(genesis.chainId, view);
     this.tipCache = { height: 0, hash: ZERO_HASH, header: null, commit: null };
     this.loadTip();
@@ -82,7 +108,7 @@ export class Chain {
   }
 
   /** Read committed application state (genesis state before block 1). */
-  readonly state: StateReader = { getState: (key) => (this.height === 0 ? this.genesisView : this.store).getState(key) };
+  readonly state: StateReader = { getState: (key) => (this.height === 0 ? this.genesisView : this.cached).getState(key) };
 
   private loadTip(): void {
     const tip = this.store.tipHeight();
@@ -212,6 +238,7 @@ export class Chain {
     if (block.header.height === 1) writes.unshift(...this.genesisExec.writes);
     writes.push({ key: TIP_APP_HASH_KEY, value: `${block.header.height}:${exec.appHash}` });
     this.store.commitBlock({ block, hash, commit, results: exec.results, writes });
+    this.cached.apply(writes);
     this.tipCache = { height: block.header.height, hash, header: block.header, commit };
     this.executions.clear();
     this.app.commit();
