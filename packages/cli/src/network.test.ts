@@ -53,6 +53,27 @@ async function assertSameChain(): Promise<number> {
   return tip;
 }
 
+/** Open a validator link to `target` authenticated with `key` (a stopped validator's). */
+function connectAs(target: NodeHome, key: { privateKey: string; publicKey: string }, chainId: string): Promise<WebSocket> {
+  const ws = new WebSocket(`ws://127.0.0.1:${target.config.p2p.port}`);
+  return new Promise((resolve, reject) => {
+    ws.once('error', reject);
+    ws.on('message', (data) => {
+      const msg = JSON.parse(String(data));
+      if (msg.type === 'hello') {
+        ws.send(JSON.stringify({ type: 'hello', chainId, publicKey: key.publicKey, challenge: 'ab'.repeat(32) }));
+        ws.send(
+          JSON.stringify({
+            type: 'auth',
+            sig: signEd25519(key.privateKey, handshakeBytes(chainId, msg.challenge, key.publicKey, target.key.signing.publicKey)),
+          }),
+        );
+        setTimeout(() => resolve(ws), 200);
+      }
+    });
+  });
+}
+
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'medledger-net-'));
   ({ homes } = initNetwork({ validators: 4, out: dir, chainId: 'net-test', ports: await freePorts(4) }));
@@ -146,44 +167,12 @@ describe('four validators on loopback', () => {
     const wrongPrevCommit: Commit = { ...badCommit, blockHash: blockHash(wrongPrev.header) };
 
     const node0 = loaded[0] as NodeHome;
-    const ws = new WebSocket(`ws://127.0.0.1:${node0.config.p2p.port}`);
-    await new Promise<void>((resolve, reject) => {
-      ws.once('error', reject);
-      ws.on('message', (data) => {
-        const msg = JSON.parse(String(data));
-        if (msg.type === 'hello') {
-          ws.send(JSON.stringify({ type: 'hello', chainId, publicKey: key.publicKey, challenge: 'ab'.repeat(32) }));
-          ws.send(
-            JSON.stringify({
-              type: 'auth',
-              sig: signEd25519(key.privateKey, handshakeBytes(chainId, msg.challenge, key.publicKey, node0.key.signing.publicKey)),
-            }),
-          );
-          setTimeout(resolve, 200);
-        }
-      });
-    });
+    const ws = await connectAs(node0, key, chainId);
     ws.send(JSON.stringify({ type: 'blocks', blocks: [{ block: good, commit: badCommit }] }));
     await new Promise((r) => setTimeout(r, 500));
     assert.equal(await height(0), tip, 'a block with a bad commit is not applied');
     ws.close();
-    const ws2 = new WebSocket(`ws://127.0.0.1:${node0.config.p2p.port}`);
-    await new Promise<void>((resolve, reject) => {
-      ws2.once('error', reject);
-      ws2.on('message', (data) => {
-        const msg = JSON.parse(String(data));
-        if (msg.type === 'hello') {
-          ws2.send(JSON.stringify({ type: 'hello', chainId, publicKey: key.publicKey, challenge: 'cd'.repeat(32) }));
-          ws2.send(
-            JSON.stringify({
-              type: 'auth',
-              sig: signEd25519(key.privateKey, handshakeBytes(chainId, msg.challenge, key.publicKey, node0.key.signing.publicKey)),
-            }),
-          );
-          setTimeout(resolve, 200);
-        }
-      });
-    });
+    const ws2 = await connectAs(node0, key, chainId);
     ws2.send(JSON.stringify({ type: 'blocks', blocks: [{ block: wrongPrev, commit: wrongPrevCommit }] }));
     await new Promise((r) => setTimeout(r, 500));
     ws2.close();
@@ -191,6 +180,46 @@ describe('four validators on loopback', () => {
     const log = readFileSync(join(homes[0] as string, 'node.log'), 'utf8');
     assert.match(log, new RegExp(`refused peer validator-3: sent block ${tip + 1} that was refused: .*(commit|signature)`, 'i'));
     assert.match(log, new RegExp(`refused peer validator-3: sent block ${tip + 1} that was refused: .*(does not link|prev)`, 'i'));
+    await start(3);
+  });
+
+  test('a validator that signs two prevotes for one round is caught and the evidence is committed', async () => {
+    await stopNodes([running.get(3) as RunningNode]);
+    running.delete(3);
+    const key = loaded[3]?.key.signing as { privateKey: string; publicKey: string };
+    const node0 = loaded[0] as NodeHome;
+    const chainId = 'net-test';
+    const tip = await height(0);
+    const ws = await connectAs(node0, key, chainId);
+    const vote = (blockHash: string) => ({
+      type: 'vote',
+      vote: {
+        type: 'prevote',
+        height: tip + 1,
+        round: 0,
+        blockHash,
+        validator: key.publicKey,
+        sig: signVote(chainId, { type: 'prevote', height: tip + 1, round: 0, blockHash }, key.privateKey),
+      },
+    });
+    ws.send(JSON.stringify(vote('aa'.repeat(32))));
+    ws.send(JSON.stringify(vote('bb'.repeat(32))));
+    const evidence = await waitFor(
+      async () => {
+        const h = await height(0);
+        for (let i = tip + 1; i <= h; i++) {
+          const b = (await get(`${urlOf(0)}/v1/blocks/${i}`)).json as { block: Block; results: Array<{ code: string }> };
+          const at = b.block.txs.findIndex((tx) => tx.kind === 'evidence.equivocation');
+          if (at >= 0 && b.results[at]?.code === 'ok') return b.block.txs[at];
+        }
+        return undefined;
+      },
+      'equivocation evidence on chain',
+      60_000,
+    );
+    assert.equal((evidence.body as { validator: string }).validator, key.publicKey);
+    ws.close();
+    assert.match(readFileSync(join(homes[0] as string, 'node.log'), 'utf8'), /EQUIVOCATION by validator/);
     await start(3);
   });
 
