@@ -19,6 +19,8 @@ export interface LoadOptions {
   /** Give up waiting for commits after this long (ms). */
   timeoutMs?: number;
   onProgress?: (committed: number, total: number) => void;
+  /** Called once the transactions are signed, just before the first is sent. */
+  onStart?: () => void;
 }
 
 export interface LoadResult {
@@ -61,12 +63,14 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   const status = await requestJson<{ chainId: string; height: number }>(`${base}/v1/status`);
   const txs = makeRegistrations(status.chainId, opts.count);
   const hashes = txs.map((tx) => txHash(tx));
+  const bySigner = new Map(txs.map((tx, i) => [tx.signer, hashes[i] as string]));
   const submittedAt = new Map<string, number>();
   const outstanding = new Set(hashes);
   const latencies: number[] = [];
   let committed = 0;
   let rejected = 0;
   let nextHeight = status.height + 1;
+  opts.onStart?.();
   const start = performance.now();
   let lastCommitAt = start;
 
@@ -123,8 +127,10 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
         const seenAt = performance.now();
         if (block.txs.length > 0) lastCommitAt = seenAt;
         block.txs.forEach((tx, i) => {
-          const hash = txHash(tx);
-          if (!outstanding.delete(hash)) return;
+          // Every load transaction has its own fresh signer, so the signer identifies it
+          // without re-hashing each committed transaction here.
+          const hash = bySigner.get(tx.signer);
+          if (hash === undefined || tx.nonce !== 0 || !outstanding.delete(hash)) return;
           if (results[i]?.code === 'ok') {
             committed++;
             latencies.push(seenAt - (submittedAt.get(hash) ?? seenAt));

@@ -40,6 +40,7 @@ export class TendermintEngine implements Engine {
   private syncingFrom: string | undefined;
   private readonly peerHeights = new Map<string, number>();
   private lastLock = '';
+  private startScheduled = false;
   private ownVotes: SignedVote[] = [];
 
   constructor(private readonly node: MedLedgerNode) {
@@ -139,7 +140,14 @@ export class TendermintEngine implements Engine {
     if (!this.running || this.machine !== undefined) return;
     const now = this.node.now();
     if (now < this.nextHeightAt) {
-      this.later(this.nextHeightAt - now, () => this.maybeStartHeight(force));
+      // One wake-up is enough, however many transactions arrive while we wait.
+      if (!this.startScheduled) {
+        this.startScheduled = true;
+        this.later(this.nextHeightAt - now, () => {
+          this.startScheduled = false;
+          this.maybeStartHeight(force);
+        });
+      }
       return;
     }
     const height = this.node.chain.height + 1;
