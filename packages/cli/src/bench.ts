@@ -50,10 +50,10 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
     // Warm up (JIT, key caches, connections).
     await runLoad({ url: urls[0] as string, submitUrls: urls, count: 500, concurrency: 8, batch: 50 });
 
-    const before = nodes.map((n) => sample(n.child.pid as number));
-    const t0 = performance.now();
     const expected = Math.ceil(opts.seconds * 4000);
     log(`throughput run: ${opts.seconds} s of saturating load (up to ${expected} transactions)…`);
+    let before: ProcSample[] = [];
+    let t0 = 0;
     const tput = await runLoad({
       url: urls[0] as string,
       submitUrls: urls,
@@ -61,6 +61,11 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
       concurrency: 8,
       batch: 100,
       durationMs: opts.seconds * 1000,
+      onStart: () => {
+        // Measure the nodes from the first submission, not while the load is being signed.
+        before = nodes.map((n) => sample(n.child.pid as number));
+        t0 = performance.now();
+      },
     });
     const wall = (performance.now() - t0) / 1000;
     const after = nodes.map((n) => sample(n.child.pid as number));
