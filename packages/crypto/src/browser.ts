@@ -7,12 +7,13 @@ import { scryptAsync } from '@noble/hashes/scrypt.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { CryptoError } from './errors.js';
 import {
-  DEFAULT_SCRYPT_N,
+  assembleKeystore,
   ENVELOPE_ALG,
   ENVELOPE_INFO,
   type Envelope,
   type KeystoreFile,
   keystoreAad,
+  newKeystoreParts,
   parseKeystoreSecret,
   validateEnvelope,
   validateKeystore,
@@ -186,24 +187,9 @@ export async function encryptKeystore(
   passphrase: string,
   opts: { scryptN?: number; label?: string } = {},
 ): Promise<KeystoreFile> {
-  if (passphrase.length === 0) throw new CryptoError('KEYSTORE_FORMAT', 'passphrase must not be empty');
-  const header = {
-    version: 1 as const,
-    id: idFromPublicKey(keys.signing.publicKey),
-    publicKey: keys.signing.publicKey,
-    encryptionKey: keys.encryption.publicKey,
-    ...(opts.label === undefined ? {} : { label: opts.label }),
-    kdf: { name: 'scrypt' as const, N: opts.scryptN ?? DEFAULT_SCRYPT_N, r: 8, p: 1, salt: toHex(random(16)) },
-  };
-  const secret = utf8(JSON.stringify({ signing: keys.signing.privateKey, encryption: keys.encryption.privateKey }));
-  const box = await aeadEncrypt(await deriveKey(passphrase, header.kdf), secret, keystoreAad(header));
-  return {
-    format: 'medledger-keystore',
-    ...header,
-    cipher: { name: 'aes-256-gcm', iv: toHex(box.iv) },
-    ciphertext: toHex(box.ct),
-    tag: toHex(box.tag),
-  };
+  const { header, secret, aad } = newKeystoreParts(keys, idFromPublicKey(keys.signing.publicKey), passphrase, toHex(random(16)), opts);
+  const box = await aeadEncrypt(await deriveKey(passphrase, header.kdf), secret, aad);
+  return assembleKeystore(header, { iv: toHex(box.iv), ct: toHex(box.ct), tag: toHex(box.tag) });
 }
 
 /** Decrypt a keystore file; throws CryptoError('BAD_PASSPHRASE') or ('KEYSTORE_FORMAT'). */

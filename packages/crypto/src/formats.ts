@@ -103,3 +103,40 @@ export function parseKeystoreSecret(json: string): KeystoreSecret {
   if (!isHexOf(s.signing, 32) || !isHexOf(s.encryption, 32)) throw new CryptoError('KEYSTORE_FORMAT', 'keystore secret is malformed');
   return s;
 }
+
+/** The public, authenticated part of a keystore file. */
+export type KeystoreHeader = Pick<KeystoreFile, 'version' | 'id' | 'publicKey' | 'encryptionKey' | 'label' | 'kdf'>;
+
+interface PublicKeys {
+  signing: { publicKey: string; privateKey: string };
+  encryption: { publicKey: string; privateKey: string };
+}
+
+/**
+ * Header and secret bytes for a new keystore. Both entries call this, so their files
+ * are alike field for field. Throws CryptoError('KEYSTORE_FORMAT') for an empty passphrase.
+ */
+export function newKeystoreParts(
+  keys: PublicKeys,
+  id: string,
+  passphrase: string,
+  saltHex: string,
+  opts: { scryptN?: number; label?: string },
+) {
+  if (passphrase.length === 0) throw new CryptoError('KEYSTORE_FORMAT', 'passphrase must not be empty');
+  const header: KeystoreHeader = {
+    version: 1,
+    id,
+    publicKey: keys.signing.publicKey,
+    encryptionKey: keys.encryption.publicKey,
+    ...(opts.label === undefined ? {} : { label: opts.label }),
+    kdf: { name: 'scrypt', N: opts.scryptN ?? DEFAULT_SCRYPT_N, r: 8, p: 1, salt: saltHex },
+  };
+  const secret = new TextEncoder().encode(JSON.stringify({ signing: keys.signing.privateKey, encryption: keys.encryption.privateKey }));
+  return { header, secret, aad: keystoreAad(header) };
+}
+
+/** The finished keystore file from its header and the hex AES-GCM output. */
+export function assembleKeystore(header: KeystoreHeader, box: { iv: string; ct: string; tag: string }): KeystoreFile {
+  return { format: 'medledger-keystore', ...header, cipher: { name: 'aes-256-gcm', iv: box.iv }, ciphertext: box.ct, tag: box.tag };
+}

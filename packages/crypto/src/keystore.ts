@@ -1,11 +1,11 @@
 // The passphrase keystore (DESIGN §3): a participant's private keys encrypted under a key
 // derived from a passphrase with scrypt (RFC 7914), sealed with AES-256-GCM.
 import { randomBytes, scryptSync } from 'node:crypto';
-import { fromHex, toHex, utf8 } from './bytes.js';
+import { fromHex, toHex } from './bytes.js';
 import { publicKeyFromPrivate } from './ed25519.js';
 import { aeadDecrypt, aeadEncrypt } from './envelope.js';
 import { CryptoError } from './errors.js';
-import { DEFAULT_SCRYPT_N, type KeystoreFile, keystoreAad, parseKeystoreSecret, validateKeystore } from './formats.js';
+import { assembleKeystore, type KeystoreFile, keystoreAad, newKeystoreParts, parseKeystoreSecret, validateKeystore } from './formats.js';
 import { idFromPublicKey } from './hash.js';
 import type { KeyBundle } from './keys.js';
 import { encryptionPublicKeyFromPrivate } from './x25519.js';
@@ -22,24 +22,9 @@ function deriveKey(passphrase: string, kdf: KeystoreFile['kdf']): Uint8Array {
  * tests may lower it. Throws CryptoError('KEYSTORE_FORMAT') for an empty passphrase.
  */
 export function encryptKeystore(keys: KeyBundle, passphrase: string, opts: { scryptN?: number; label?: string } = {}): KeystoreFile {
-  if (passphrase.length === 0) throw new CryptoError('KEYSTORE_FORMAT', 'passphrase must not be empty');
-  const header = {
-    version: 1 as const,
-    id: idFromPublicKey(keys.signing.publicKey),
-    publicKey: keys.signing.publicKey,
-    encryptionKey: keys.encryption.publicKey,
-    ...(opts.label === undefined ? {} : { label: opts.label }),
-    kdf: { name: 'scrypt' as const, N: opts.scryptN ?? DEFAULT_SCRYPT_N, r: 8, p: 1, salt: toHex(randomBytes(16)) },
-  };
-  const secret = utf8(JSON.stringify({ signing: keys.signing.privateKey, encryption: keys.encryption.privateKey }));
-  const box = aeadEncrypt(deriveKey(passphrase, header.kdf), secret, keystoreAad(header));
-  return {
-    format: 'medledger-keystore',
-    ...header,
-    cipher: { name: 'aes-256-gcm', iv: toHex(box.iv) },
-    ciphertext: toHex(box.ct),
-    tag: toHex(box.tag),
-  };
+  const { header, secret, aad } = newKeystoreParts(keys, idFromPublicKey(keys.signing.publicKey), passphrase, toHex(randomBytes(16)), opts);
+  const box = aeadEncrypt(deriveKey(passphrase, header.kdf), secret, aad);
+  return assembleKeystore(header, { iv: toHex(box.iv), ct: toHex(box.ct), tag: toHex(box.tag) });
 }
 
 /**

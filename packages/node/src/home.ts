@@ -2,6 +2,7 @@
 // writes a home per validator with a shared genesis.
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { TimeoutConfig } from '@medledger/consensus';
 import { generateKeyBundle, type KeyBundle } from '@medledger/crypto';
 import { type Genesis, parseGenesis } from '@medledger/ledger';
 
@@ -26,14 +27,8 @@ export interface NodeConfig {
     blockIntervalMs: number;
     /** Make an empty block after this long idle (ms); 0 never makes empty blocks. */
     heartbeatMs: number;
-    timeouts: {
-      propose: number;
-      proposeDelta: number;
-      prevote: number;
-      prevoteDelta: number;
-      precommit: number;
-      precommitDelta: number;
-    };
+    /** Tendermint timeouts (ms), each growing by its delta per round. */
+    timeouts: TimeoutConfig;
   };
 }
 
