@@ -31,6 +31,7 @@ export class TendermintEngine implements Engine {
   private readonly blocks = new Map<string, KnownBlock>();
   /** This height's proposals and votes (ours and peers'), re-sent after a reconnect. */
   private heightMessages: Array<Record<string, unknown>> = [];
+  private readonly heightMessageKeys = new Set<string>();
   private future: Array<{ peer: string; msg: Record<string, unknown> }> = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   private txOutbox: unknown[] = [];
@@ -157,7 +158,7 @@ export class TendermintEngine implements Engine {
     const { validators } = this.node.chain.genesis;
     const lockRaw = this.node.chain.store.getMeta(LOCK_META_KEY);
     const lock = lockRaw === undefined ? undefined : (JSON.parse(lockRaw) as LockState);
-    this.heightMessages = [];
+    this.clearHeightMessages();
     this.blocks.clear();
     this.waitingSince = now;
     this.machine = new TendermintMachine({
@@ -191,17 +192,42 @@ export class TendermintEngine implements Engine {
     if (proposalMsg !== undefined && proposalMsg.proposal.height === height && this.machine !== undefined) {
       this.blocks.set(proposalMsg.proposal.blockHash, { block: proposalMsg.block, valid: true });
       const msg = { type: 'proposal', ...proposalMsg };
-      this.heightMessages.push(msg);
+      this.keepForResend(msg);
       this.p2p.broadcast(msg);
       this.run(this.machine.handle(this.proposalInput(proposalMsg.proposal)));
     }
     for (const vote of this.ownVotes) {
       if (this.machine === undefined) return;
       const msg = { type: 'vote', vote };
-      this.heightMessages.push(msg);
+      this.keepForResend(msg);
       this.p2p.broadcast(msg);
       this.run(this.machine.handle(this.voteInput(vote)));
     }
+  }
+
+  /**
+   * Remember a proposal or vote of this height to re-send after reconnects and while
+   * stuck. Each distinct message is kept once: peers re-send too, and a quorum may be
+   * missing for a long time.
+   */
+  private keepForResend(msg: Record<string, unknown>): void {
+    const m = (msg.proposal ?? msg.vote) as {
+      round: number;
+      blockHash: string | null;
+      validator?: string;
+      proposer?: string;
+      type?: string;
+      sig: string;
+    };
+    const key = `${msg.type}/${m.type ?? ''}/${m.round}/${m.validator ?? m.proposer}/${m.blockHash}`;
+    if (this.heightMessageKeys.has(key)) return;
+    this.heightMessageKeys.add(key);
+    this.heightMessages.push(msg);
+  }
+
+  private clearHeightMessages(): void {
+    this.heightMessages = [];
+    this.heightMessageKeys.clear();
   }
 
   private msgHeight(msg: Record<string, unknown>): number | undefined {
@@ -244,7 +270,7 @@ export class TendermintEngine implements Engine {
           );
           const msg = { type: 'proposal', proposal, block: known.block };
           this.node.chain.store.setMeta(OWN_PROPOSAL_KEY, JSON.stringify(msg));
-          this.heightMessages.push(msg);
+          this.keepForResend(msg);
           this.p2p.broadcast(msg);
           queue.push(...machine.handle(this.proposalInput(proposal)));
           break;
@@ -265,7 +291,7 @@ export class TendermintEngine implements Engine {
           const msg = { type: 'vote', vote };
           this.ownVotes.push(vote);
           this.node.chain.store.setMeta(OWN_VOTES_KEY, JSON.stringify(this.ownVotes));
-          this.heightMessages.push(msg);
+          this.keepForResend(msg);
           this.p2p.broadcast(msg);
           queue.push(...machine.handle(this.voteInput(vote)));
           break;
@@ -333,7 +359,7 @@ export class TendermintEngine implements Engine {
 
   private afterHeight(): void {
     this.machine = undefined;
-    this.heightMessages = [];
+    this.clearHeightMessages();
     this.nextHeightAt = this.node.now() + this.cfg.blockIntervalMs;
     this.p2p.broadcast({ type: 'status', height: this.node.chain.height });
     this.future = this.future.filter((f) => (this.msgHeight(f.msg) ?? 0) > this.node.chain.height);
@@ -381,7 +407,7 @@ export class TendermintEngine implements Engine {
         this.node.log('warn', `ignored a malformed or badly signed vote from ${this.p2p.nameOf(peer)}`);
         return;
       }
-      this.heightMessages.push({ type: 'vote', vote });
+      this.keepForResend({ type: 'vote', vote });
       this.run(this.machine.handle(this.voteInput(vote)));
       return;
     }
@@ -425,7 +451,7 @@ export class TendermintEngine implements Engine {
       }
       this.blocks.set(hash, { block, valid });
     }
-    this.heightMessages.push({ type: 'proposal', proposal, block });
+    this.keepForResend({ type: 'proposal', proposal, block });
     this.run(this.machine.handle(this.proposalInput(proposal)));
   }
 
