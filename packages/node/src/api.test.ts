@@ -159,6 +159,34 @@ describe('single-validator node', () => {
     assert.equal(noRoute.status, 404);
   });
 
+  test('a batch admits each transaction on its own and reports each refusal', async () => {
+    const good = newSigner().register();
+    const bad = { ...newSigner().register(), sig: good.sig };
+    const res = await post(`${t.url}/v1/txs/batch`, { txs: [good, bad, { nonsense: true }] });
+    assert.equal(res.status, 200);
+    assert.equal(res.json.results[0].status, 'pending');
+    assert.deepEqual(
+      res.json.results.slice(1).map((r: { status: string; error: { code: string } }) => [r.status, r.error.code]),
+      [
+        ['refused', 'BAD_SIGNATURE'],
+        ['refused', 'MALFORMED_TX'],
+      ],
+    );
+    await committed(res.json.results[0].hash);
+    const notArray = await post(`${t.url}/v1/txs/batch`, { txs: 'x' });
+    assert.equal(notArray.status, 400);
+    assert.equal(notArray.json.error.code, 'INVALID_BODY');
+    const tooMany = await post(`${t.url}/v1/txs/batch`, { txs: Array.from({ length: 501 }, () => ({})) });
+    assert.equal(tooMany.status, 400);
+    assert.equal(tooMany.json.error.code, 'INVALID_BODY');
+  });
+
+  test('a body that is not JSON is refused with 415', async () => {
+    const res = await fetch(`${t.url}/v1/txs`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' });
+    assert.equal(res.status, 415);
+    assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'UNSUPPORTED_MEDIA_TYPE');
+  });
+
   test('status reports the chain', async () => {
     const { json } = await get(`${t.url}/v1/status`);
     for (const k of ['chainId', 'nodeId', 'height', 'lastBlockHash', 'validators', 'peers']) assert.ok(k in json, k);

@@ -21,6 +21,9 @@ function parseHeight(raw: string): number {
 export function buildApi(node: MedLedgerNode, opts: { bodyLimit: number }): FastifyInstance {
   const app = Fastify({ bodyLimit: opts.bodyLimit, logger: false, ajv: { customOptions: { removeAdditional: false } } });
 
+  // The API speaks JSON only: anything else is refused with 415 rather than read as text.
+  app.removeContentTypeParser('text/plain');
+
   app.setErrorHandler((err: FastifyError | ApiError, _req, reply) => {
     if (err instanceof ApiError) {
       return reply.status(err.status).send({ error: { code: err.code, message: err.message } });
