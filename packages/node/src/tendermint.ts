@@ -42,6 +42,7 @@ export class TendermintEngine implements Engine {
   private readonly peerHeights = new Map<string, number>();
   private lastLock = '';
   private startScheduled = false;
+  private startQueued = false;
   private ownVotes: SignedVote[] = [];
 
   constructor(private readonly node: MedLedgerNode) {
@@ -94,7 +95,14 @@ export class TendermintEngine implements Engine {
   /** A client transaction was admitted: gossip it (batched) and maybe start the height. */
   onTx(tx?: unknown): void {
     if (tx !== undefined) this.txOutbox.push(tx);
-    this.maybeStartHeight();
+    // Consensus runs on its own turn of the event loop, never inside an HTTP request.
+    if (this.machine === undefined && !this.startQueued) {
+      this.startQueued = true;
+      setImmediate(() => {
+        this.startQueued = false;
+        this.maybeStartHeight();
+      });
+    }
   }
 
   private later(ms: number, fn: () => void): void {
@@ -353,7 +361,18 @@ export class TendermintEngine implements Engine {
       this.machine = undefined;
       return;
     }
-    this.node.commitDecided(known.block, commit);
+    try {
+      this.node.commitDecided(known.block, commit);
+    } catch (err) {
+      // Halt this attempt rather than carry on past a block we could not store; the height
+      // is retried (or fetched by block sync) with the locks and signed messages on disk.
+      this.node.log('error', `could not store decided block ${known.block.header.height}: ${(err as Error).message}`);
+      this.machine = undefined;
+      this.nextHeightAt = this.node.now() + this.cfg.blockIntervalMs;
+      this.maybeStartHeight(true);
+      return;
+    }
+    this.node.log('info', `committed block ${known.block.header.height} (${known.block.txs.length} txs, round ${commit.round})`);
     this.afterHeight();
   }
 
