@@ -6,4 +6,5 @@ export * from './errors.js';
 export * from './hash.js';
 export * from './keys.js';
 export * from './keystore.js';
+export * from './shamir.js';
 export * from './x25519.js';
