@@ -19,10 +19,17 @@ export interface TestNode {
   cleanup(): Promise<void>;
 }
 
-async function startFrom(dir: string, home: string, blockIntervalMs: number): Promise<TestNode> {
+async function startFrom(
+  dir: string,
+  home: string,
+  blockIntervalMs: number,
+  mempool?: { maxTxs: number; maxBytes: number },
+): Promise<TestNode> {
   const loaded = loadHome(home);
   loaded.config.api.port = 0;
+  loaded.config.p2p.port = 0;
   loaded.config.consensus.blockIntervalMs = blockIntervalMs;
+  if (mempool !== undefined) loaded.config.mempool = mempool;
   const node = new MedLedgerNode(loaded, { logger: () => {} });
   const url = await node.start();
   let stopped = false;
@@ -39,7 +46,7 @@ async function startFrom(dir: string, home: string, blockIntervalMs: number): Pr
     stop,
     restart: async () => {
       await stop();
-      return startFrom(dir, home, blockIntervalMs);
+      return startFrom(dir, home, blockIntervalMs, mempool);
     },
     cleanup: async () => {
       await stop();
@@ -49,10 +56,12 @@ async function startFrom(dir: string, home: string, blockIntervalMs: number): Pr
 }
 
 /** Start a single-validator node in a fresh temp home, API on a free loopback port. */
-export async function startSoloNode(opts: { blockIntervalMs?: number } = {}): Promise<TestNode> {
+export async function startSoloNode(
+  opts: { blockIntervalMs?: number; mempool?: { maxTxs: number; maxBytes: number } } = {},
+): Promise<TestNode> {
   const dir = mkdtempSync(join(tmpdir(), 'medledger-test-'));
   const { homes } = initNetwork({ validators: 1, out: dir, chainId: 'test-chain' });
-  return startFrom(dir, homes[0] as string, opts.blockIntervalMs ?? 20);
+  return startFrom(dir, homes[0] as string, opts.blockIntervalMs ?? 20, opts.mempool);
 }
 
 /** A fresh signer with helpers to sign its next transactions. */
