@@ -66,7 +66,7 @@ export function evidenceBody(
   kind: 'duplicate-vote' | 'duplicate-proposal',
   first: SignedVote | SignedProposal,
   second: SignedVote | SignedProposal,
-): Record<string, unknown> | undefined {
+): Record<string, unknown> {
   if (kind === 'duplicate-proposal') {
     const a = first as SignedProposal;
     const b = second as SignedProposal;

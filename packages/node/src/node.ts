@@ -156,7 +156,6 @@ export class MedLedgerNode {
       `EQUIVOCATION by validator ${ev.validator.slice(0, 12)}: two ${ev.kind === 'duplicate-proposal' ? 'proposals' : `${(first as SignedVote).type}s`} at height ${ev.height} round ${ev.round}`,
     );
     const body = evidenceBody(ev.kind, first, second);
-    if (body === undefined) return;
     const tx = signTx(
       {
         v: 1,
