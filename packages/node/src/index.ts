@@ -1,5 +1,6 @@
 // @medledger/node: one node process.
 export * from './api.js';
+export * from './block-sync.js';
 export * from './chain.js';
 export * from './errors.js';
 export * from './home.js';

@@ -3,7 +3,8 @@
 // double-sign guard), gossip, commits, block sync and equivocation evidence. Everything
 // runs on the one event loop, so this class is the single mutator of consensus state.
 import { type LockState, type Output, proposerFor, TendermintMachine } from '@medledger/consensus';
-import { type Block, blockHash, type Commit, parseBlock, parseCommit } from '@medledger/ledger';
+import { type Block, blockHash, type Commit, parseBlock } from '@medledger/ledger';
+import { BlockSync } from './block-sync.js';
 import type { Engine, PeerStatus } from './engine.js';
 import { parseProposal, parseVote, type SignedProposal, type SignedVote, signProposal, signVoteMessage } from './messages.js';
 import type { MedLedgerNode } from './node.js';
@@ -15,7 +16,6 @@ const LOCK_META_KEY = 'consensus/lock';
 const OWN_PROPOSAL_KEY = 'consensus/own-proposal';
 const OWN_VOTES_KEY = 'consensus/own-votes';
 const MAX_FUTURE_MESSAGES = 10_000;
-const SYNC_BATCH = 50;
 const STATUS_INTERVAL_MS = 1_000;
 const TX_GOSSIP_INTERVAL_MS = 10;
 
@@ -38,8 +38,7 @@ export class TendermintEngine implements Engine {
   private running = false;
   private waitingSince = 0;
   private nextHeightAt = 0;
-  private syncingFrom: string | undefined;
-  private readonly peerHeights = new Map<string, number>();
+  private readonly sync: BlockSync;
   private lastLock = '';
   private startScheduled = false;
   private startQueued = false;
@@ -58,6 +57,16 @@ export class TendermintEngine implements Engine {
         log: (level, m) => node.log(level, m),
       },
       { onMessage: (peer, msg) => this.onPeerMessage(peer, msg), onConnect: (peer) => this.onConnect(peer) },
+    );
+    this.sync = new BlockSync(
+      node,
+      this.p2p,
+      (ms, fn) => this.later(ms, fn),
+      () => {
+        // Whatever round we were in is moot: the height was decided without us.
+        this.machine = undefined;
+        this.afterHeight();
+      },
     );
   }
 
@@ -392,13 +401,13 @@ export class TendermintEngine implements Engine {
         if (Array.isArray(msg.txs)) for (const tx of msg.txs.slice(0, 10_000)) this.node.admitFromPeer(tx);
         return;
       case 'status':
-        if (typeof msg.height === 'number') this.onPeerHeight(peer, msg.height);
+        if (typeof msg.height === 'number') this.sync.onPeerHeight(peer, msg.height);
         return;
       case 'getBlocks':
-        this.serveBlocks(peer, msg);
+        this.sync.serveBlocks(peer, msg);
         return;
       case 'blocks':
-        this.applySyncedBlocks(peer, msg);
+        this.sync.applyBlocks(peer, msg);
         return;
       case 'proposal':
       case 'vote':
@@ -414,7 +423,7 @@ export class TendermintEngine implements Engine {
     const current = this.node.chain.height + 1;
     if (height === undefined || height < current) return;
     if (height > current || this.machine === undefined) {
-      if (height > current) this.onPeerHeight(peer, height - 1);
+      if (height > current) this.sync.onPeerHeight(peer, height - 1);
       if (this.future.length < MAX_FUTURE_MESSAGES) this.future.push({ peer, msg });
       if (height === current) this.maybeStartHeight(true);
       return;
@@ -472,76 +481,5 @@ export class TendermintEngine implements Engine {
     }
     this.keepForResend({ type: 'proposal', proposal, block });
     this.run(this.machine.handle(this.proposalInput(proposal)));
-  }
-
-  // --- block sync: a node that is behind fetches committed blocks with their commits ---
-
-  private onPeerHeight(peer: string, height: number): void {
-    if (!Number.isSafeInteger(height)) return;
-    this.peerHeights.set(peer, height);
-    if (height > this.node.chain.height && this.syncingFrom === undefined) {
-      this.syncingFrom = peer;
-      const from = this.node.chain.height + 1;
-      this.p2p.send(peer, { type: 'getBlocks', from, to: Math.min(height, from + SYNC_BATCH - 1) });
-      this.later(5_000, () => {
-        if (this.syncingFrom === peer) this.syncingFrom = undefined;
-      });
-    }
-  }
-
-  private serveBlocks(peer: string, msg: Record<string, unknown>): void {
-    const { from, to } = msg;
-    if (typeof from !== 'number' || typeof to !== 'number' || !Number.isSafeInteger(from) || from < 1) return;
-    const last = Math.min(to, from + SYNC_BATCH - 1, this.node.chain.height);
-    const blocks: Array<{ block: Block; commit: Commit }> = [];
-    for (let h = from; h <= last; h++) {
-      const stored = this.node.chain.store.loadBlock(h);
-      if (stored === undefined) break;
-      blocks.push({ block: stored.block, commit: stored.commit });
-    }
-    this.p2p.send(peer, { type: 'blocks', blocks });
-  }
-
-  /**
-   * Apply blocks a peer sent in answer to getBlocks. Each must be the next height, link to
-   * our tip, carry a valid commit (more than 2/3 of the validators' precommits) and replay
-   * to its app hash; the first that does not is refused, logged, and the peer dropped.
-   */
-  private applySyncedBlocks(peer: string, msg: Record<string, unknown>): void {
-    if (this.syncingFrom === peer) this.syncingFrom = undefined;
-    if (!Array.isArray(msg.blocks)) return;
-    let applied = 0;
-    for (const entry of msg.blocks as Array<{ block: unknown; commit: unknown }>) {
-      let block: Block;
-      let commit: Commit;
-      try {
-        block = parseBlock(entry.block);
-        commit = parseCommit(entry.commit);
-      } catch (err) {
-        this.refusePeer(peer, `sent a malformed block: ${(err as Error).message}`);
-        return;
-      }
-      if (block.header.height <= this.node.chain.height) continue;
-      try {
-        this.node.chain.validateNext(block, Number.MAX_SAFE_INTEGER);
-        this.node.commitDecided(block, commit);
-      } catch (err) {
-        this.refusePeer(peer, `sent block ${block.header.height} that was refused: ${(err as Error).message}`);
-        return;
-      }
-      applied++;
-    }
-    if (applied > 0) {
-      // Whatever round we were in is moot: the height was decided without us.
-      this.machine = undefined;
-      this.afterHeight();
-      const theirs = this.peerHeights.get(peer) ?? 0;
-      if (theirs > this.node.chain.height) this.onPeerHeight(peer, theirs);
-    }
-  }
-
-  private refusePeer(peer: string, why: string): void {
-    this.node.log('warn', `refused peer ${this.p2p.nameOf(peer)}: ${why}`);
-    this.p2p.disconnect(peer);
   }
 }
