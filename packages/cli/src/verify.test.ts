@@ -22,7 +22,7 @@ before(async () => {
   home = homes[0] as string;
   const node: RunningNode = await startNodeProcess(home);
   try {
-    const load = await runCli(['load', '--url', node.url, '--count', '1000', '--concurrency', '16']);
+    const load = await runCli(['load', '--url', node.url, '--count', '1000', '--concurrency', '16'], { timeoutMs: 300_000 });
     assert.equal(load.code, 0, load.stderr);
     assert.match(load.stdout, /^committed 1000 transactions in [0-9.]+ s \([0-9]+ tx\/s\)$/m);
   } finally {
