@@ -8,43 +8,6 @@ const isHexOf = (s: unknown, bytes: number): s is string => typeof s === 'string
 export const ENVELOPE_ALG = 'X25519-HKDF-SHA256-A256GCM';
 export const ENVELOPE_INFO = 'medledger/envelope/v1';
 
-/** AES-256-GCM sizes used everywhere here: 256-bit key, 96-bit IV, 128-bit tag (SP 800-38D). */
-export const AES_KEY_BYTES = 32;
-export const GCM_IV_BYTES = 12;
-export const GCM_TAG_BYTES = 16;
-
-/** AES-256-GCM output: 12-byte IV, ciphertext (as long as the plaintext) and 16-byte tag. */
-export interface AeadBox {
-  iv: Uint8Array;
-  ct: Uint8Array;
-  tag: Uint8Array;
-}
-
-/**
- * HKDF info for an envelope key: the fixed label, then the caller's context bytes. The label
- * has a fixed length, so distinct contexts always give distinct info strings.
- */
-export function envelopeInfo(context: Uint8Array = new Uint8Array()): Uint8Array {
-  const label = new TextEncoder().encode(ENVELOPE_INFO);
-  const info = new Uint8Array(label.length + context.length);
-  info.set(label);
-  info.set(context, label.length);
-  return info;
-}
-
-/** HKDF salt for an envelope key: ephemeral public key ‖ recipient public key (64 bytes). */
-export function envelopeSalt(epk: Uint8Array, recipientPublicKey: Uint8Array): Uint8Array {
-  const salt = new Uint8Array(64);
-  salt.set(epk);
-  salt.set(recipientPublicKey, 32);
-  return salt;
-}
-
-/** True when `box` has the IV and tag sizes this package writes; anything else is refused. */
-export function hasGcmShape(box: AeadBox): boolean {
-  return box.iv?.length === GCM_IV_BYTES && box.tag?.length === GCM_TAG_BYTES && box.ct instanceof Uint8Array;
-}
-
 /**
  * A secret sealed to one recipient's X25519 key: ephemeral public key, AES-GCM IV,
  * ciphertext and tag, all hex.
@@ -58,14 +21,7 @@ export interface Envelope {
   tag: string;
 }
 
-/** Envelope ciphertexts wrap keys and small secrets; anything larger is refused unread. */
-export const MAX_ENVELOPE_PLAINTEXT_BYTES = 1024 * 1024;
-
-/**
- * Check that untrusted input (an HTTP body, a vault object) is a version-1 envelope and
- * return a copy holding only its fields. Throws CryptoError('BAD_ENVELOPE') whose message
- * names the first bad field. Checks shape only: whether it opens is `openEnvelope`'s job.
- */
+/** Check untrusted input is an envelope; throws CryptoError('BAD_ENVELOPE') naming the field. */
 export function validateEnvelope(x: unknown): Envelope {
   const e = x as Envelope;
   if (typeof e !== 'object' || e === null) throw new CryptoError('BAD_ENVELOPE', 'envelope must be an object');
@@ -73,8 +29,8 @@ export function validateEnvelope(x: unknown): Envelope {
   if (e.alg !== ENVELOPE_ALG) throw new CryptoError('BAD_ENVELOPE', `envelope.alg must be ${ENVELOPE_ALG}`);
   if (!isHexOf(e.epk, 32)) throw new CryptoError('BAD_ENVELOPE', 'envelope.epk must be 32-byte hex');
   if (!isHexOf(e.iv, 12)) throw new CryptoError('BAD_ENVELOPE', 'envelope.iv must be 12-byte hex');
-  if (typeof e.ct !== 'string' || e.ct.length > 2 * MAX_ENVELOPE_PLAINTEXT_BYTES || !HEX_RE.test(e.ct))
-    throw new CryptoError('BAD_ENVELOPE', `envelope.ct must be hex of at most ${MAX_ENVELOPE_PLAINTEXT_BYTES} bytes`);
+  if (typeof e.ct !== 'string' || !HEX_RE.test(e.ct) || e.ct.length > 2 * 1024 * 1024)
+    throw new CryptoError('BAD_ENVELOPE', 'envelope.ct must be hex');
   if (!isHexOf(e.tag, 16)) throw new CryptoError('BAD_ENVELOPE', 'envelope.tag must be 16-byte hex');
   return { v: 1, alg: ENVELOPE_ALG, epk: e.epk, iv: e.iv, ct: e.ct, tag: e.tag };
 }
@@ -94,13 +50,7 @@ export interface KeystoreFile {
   tag: string;
 }
 
-/** Default scrypt cost: 2^15 with r = 8 takes 32 MiB and about 0.1 s on a laptop. */
 export const DEFAULT_SCRYPT_N = 2 ** 15;
-const MIN_SCRYPT_N = 2 ** 10;
-const MAX_SCRYPT_N = 2 ** 20;
-
-const isScryptN = (n: unknown): n is number =>
-  typeof n === 'number' && Number.isSafeInteger(n) && n >= MIN_SCRYPT_N && n <= MAX_SCRYPT_N && (n & (n - 1)) === 0;
 
 /** Check a keystore file's shape; throws CryptoError('KEYSTORE_FORMAT'). */
 export function validateKeystore(x: unknown): KeystoreFile {
@@ -115,7 +65,8 @@ export function validateKeystore(x: unknown): KeystoreFile {
   if (f.label !== undefined && typeof f.label !== 'string') bad('keystore label must be a string');
   const k = f.kdf;
   if (typeof k !== 'object' || k === null || k.name !== 'scrypt') bad('keystore kdf must be scrypt');
-  if (!isScryptN(k.N)) bad('keystore kdf.N must be a power of two from 2^10 to 2^20');
+  if (!Number.isSafeInteger(k.N) || k.N < 2 ** 10 || k.N > 2 ** 20 || (k.N & (k.N - 1)) !== 0)
+    bad('keystore kdf.N must be a power of two from 2^10 to 2^20');
   if (k.r !== 8 || k.p !== 1 || !isHexOf(k.salt, 16)) bad('keystore kdf parameters are malformed');
   if (typeof f.cipher !== 'object' || f.cipher === null || f.cipher.name !== 'aes-256-gcm' || !isHexOf(f.cipher.iv, 12))
     bad('keystore cipher must be aes-256-gcm');
@@ -147,33 +98,10 @@ export interface KeystoreSecret {
   encryption: string;
 }
 
-/**
- * Parse the decrypted secret and check it belongs to the file's public keys. Throws
- * CryptoError('KEYSTORE_FORMAT'): reaching here means the passphrase was right, so a
- * mismatch is a file written wrongly, not an attack (the AEAD already stopped those).
- */
-export function openedKeystore(
-  f: KeystoreFile,
-  plaintext: Uint8Array,
-  derive: { signingPublic(priv: string): string; encryptionPublic(priv: string): string; id(pub: string): string },
-): { signing: { privateKey: string; publicKey: string }; encryption: { privateKey: string; publicKey: string } } {
-  let s: Partial<KeystoreSecret> | null;
-  try {
-    s = JSON.parse(new TextDecoder().decode(plaintext)) as Partial<KeystoreSecret> | null;
-  } catch {
-    s = null;
-  }
-  if (s === null || typeof s !== 'object' || !isHexOf(s.signing, 32) || !isHexOf(s.encryption, 32)) {
-    throw new CryptoError('KEYSTORE_FORMAT', 'keystore secret is malformed');
-  }
-  const keys = {
-    signing: { privateKey: s.signing, publicKey: derive.signingPublic(s.signing) },
-    encryption: { privateKey: s.encryption, publicKey: derive.encryptionPublic(s.encryption) },
-  };
-  if (keys.signing.publicKey !== f.publicKey || keys.encryption.publicKey !== f.encryptionKey || derive.id(f.publicKey) !== f.id) {
-    throw new CryptoError('KEYSTORE_FORMAT', 'keystore public keys or id do not match its private keys');
-  }
-  return keys;
+export function parseKeystoreSecret(json: string): KeystoreSecret {
+  const s = JSON.parse(json) as KeystoreSecret;
+  if (!isHexOf(s.signing, 32) || !isHexOf(s.encryption, 32)) throw new CryptoError('KEYSTORE_FORMAT', 'keystore secret is malformed');
+  return s;
 }
 
 /** The public, authenticated part of a keystore file. */
@@ -186,8 +114,7 @@ interface PublicKeys {
 
 /**
  * Header and secret bytes for a new keystore. Both entries call this, so their files
- * are alike field for field. Throws CryptoError('KEYSTORE_FORMAT') for an empty passphrase
- * or a scrypt N that `validateKeystore` would refuse, since that file could never be read.
+ * are alike field for field. Throws CryptoError('KEYSTORE_FORMAT') for an empty passphrase.
  */
 export function newKeystoreParts(
   keys: PublicKeys,
@@ -196,17 +123,14 @@ export function newKeystoreParts(
   saltHex: string,
   opts: { scryptN?: number; label?: string },
 ) {
-  if (typeof passphrase !== 'string' || passphrase.length === 0) throw new CryptoError('KEYSTORE_FORMAT', 'passphrase must not be empty');
-  const N = opts.scryptN ?? DEFAULT_SCRYPT_N;
-  if (!isScryptN(N)) throw new CryptoError('KEYSTORE_FORMAT', 'scryptN must be a power of two from 2^10 to 2^20');
-  if (opts.label !== undefined && typeof opts.label !== 'string') throw new CryptoError('KEYSTORE_FORMAT', 'label must be a string');
+  if (passphrase.length === 0) throw new CryptoError('KEYSTORE_FORMAT', 'passphrase must not be empty');
   const header: KeystoreHeader = {
     version: 1,
     id,
     publicKey: keys.signing.publicKey,
     encryptionKey: keys.encryption.publicKey,
     ...(opts.label === undefined ? {} : { label: opts.label }),
-    kdf: { name: 'scrypt', N, r: 8, p: 1, salt: saltHex },
+    kdf: { name: 'scrypt', N: opts.scryptN ?? DEFAULT_SCRYPT_N, r: 8, p: 1, salt: saltHex },
   };
   const secret = new TextEncoder().encode(JSON.stringify({ signing: keys.signing.privateKey, encryption: keys.encryption.privateKey }));
   return { header, secret, aad: keystoreAad(header) };
