@@ -1,5 +1,7 @@
-// Ed25519 against RFC 8032 §7.1 vectors on both entries, tamper cases, and Node/browser parity.
+// Ed25519 against RFC 8032 §7.1 vectors on both entries, tamper cases, and Node/browser
+// signature parity.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import * as browser from './browser.js';
@@ -7,7 +9,42 @@ import { fromHex, toHex } from './bytes.js';
 import { generateSigningKeyPair, publicKeyFromPrivate, signEd25519, verifyEd25519 } from './ed25519.js';
 import { idFromPublicKey } from './hash.js';
 
-// RFC 8032 §7.1, TEST 1–3.
+// RFC 8032 §7.1 TEST 1024: a 1023-byte message.
+const TEST_1024_MESSAGE =
+  '08b8b2b733424243760fe426a4b54908632110a66c2f6591eabd3345e3e4eb98' +
+  'fa6e264bf09efe12ee50f8f54e9f77b1e355f6c50544e23fb1433ddf73be84d8' +
+  '79de7c0046dc4996d9e773f4bc9efe5738829adb26c81b37c93a1b270b20329d' +
+  '658675fc6ea534e0810a4432826bf58c941efb65d57a338bbd2e26640f89ffbc' +
+  '1a858efcb8550ee3a5e1998bd177e93a7363c344fe6b199ee5d02e82d522c4fe' +
+  'ba15452f80288a821a579116ec6dad2b3b310da903401aa62100ab5d1a36553e' +
+  '06203b33890cc9b832f79ef80560ccb9a39ce767967ed628c6ad573cb116dbef' +
+  'efd75499da96bd68a8a97b928a8bbc103b6621fcde2beca1231d206be6cd9ec7' +
+  'aff6f6c94fcd7204ed3455c68c83f4a41da4af2b74ef5c53f1d8ac70bdcb7ed1' +
+  '85ce81bd84359d44254d95629e9855a94a7c1958d1f8ada5d0532ed8a5aa3fb2' +
+  'd17ba70eb6248e594e1a2297acbbb39d502f1a8c6eb6f1ce22b3de1a1f40cc24' +
+  '554119a831a9aad6079cad88425de6bde1a9187ebb6092cf67bf2b13fd65f270' +
+  '88d78b7e883c8759d2c4f5c65adb7553878ad575f9fad878e80a0c9ba63bcbcc' +
+  '2732e69485bbc9c90bfbd62481d9089beccf80cfe2df16a2cf65bd92dd597b07' +
+  '07e0917af48bbb75fed413d238f5555a7a569d80c3414a8d0859dc65a46128ba' +
+  'b27af87a71314f318c782b23ebfe808b82b0ce26401d2e22f04d83d1255dc51a' +
+  'ddd3b75a2b1ae0784504df543af8969be3ea7082ff7fc9888c144da2af58429e' +
+  'c96031dbcad3dad9af0dcbaaaf268cb8fcffead94f3c7ca495e056a9b47acdb7' +
+  '51fb73e666c6c655ade8297297d07ad1ba5e43f1bca32301651339e22904cc8c' +
+  '42f58c30c04aafdb038dda0847dd988dcda6f3bfd15c4b4c4525004aa06eeff8' +
+  'ca61783aacec57fb3d1f92b0fe2fd1a85f6724517b65e614ad6808d6f6ee34df' +
+  'f7310fdc82aebfd904b01e1dc54b2927094b2db68d6f903b68401adebf5a7e08' +
+  'd78ff4ef5d63653a65040cf9bfd4aca7984a74d37145986780fc0b16ac451649' +
+  'de6188a7dbdf191f64b5fc5e2ab47b57f7f7276cd419c17a3ca8e1b939ae49e4' +
+  '88acba6b965610b5480109c8b17b80e1b7b750dfc7598d5d5011fd2dcc5600a3' +
+  '2ef5b52a1ecc820e308aa342721aac0943bf6686b64b2579376504ccc493d97e' +
+  '6aed3fb0f9cd71a43dd497f01f17c0e2cb3797aa2a2f256656168e6c496afc5f' +
+  'b93246f6b1116398a346f1a641f3b041e989f7914f90cc2c7fff357876e506b5' +
+  '0d334ba77c225bc307ba537152f3f1610e4eafe595f6d9d90d11faa933a15ef1' +
+  '369546868a7f3a45a96768d40fd9d03412c091c6315cf4fde7cb68606937380d' +
+  'b2eaaa707b4c4185c32eddcdd306705e4dc1ffc872eeee475a64dfac86aba41c' +
+  '0618983f8741c5ef68d3a101e8a3b8cac60c905c15fc910840b94c00a0b9d0';
+
+// RFC 8032 §7.1, TEST 1, 2, 3 and 1024 (Ed25519, pure).
 const VECTORS = [
   {
     name: 'TEST 1',
@@ -33,62 +70,114 @@ const VECTORS = [
     signature:
       '6291d657deec24024827e69c3abe01a30ce548a284743a445e3680d7db5ac3ac18ff9b538d16f290ae67f760984dc6594a7c15e9716ed28dc027beceea1ec40a',
   },
+  {
+    name: 'TEST 1024',
+    secret: 'f5e5767cf153319517630f226876b86c8160cc583bc013744c6bf255f5cc0ee5',
+    public: '278117fc144c72340f67d0f2316e8386ceffbf2b2428c9c51fef7c597f1d426e',
+    message: TEST_1024_MESSAGE,
+    signature:
+      '0aab4c900501b3e24d7cdf4663326a3a87df5e4843b2cbdb67cbf6e460fec350aa5371b1508f9f4528ecea23c436d94b5e8fcd4f681e30a6ac00a9704a188a03',
+  },
 ];
 
-const flip = (hex: string, at: number) => hex.slice(0, at) + (hex[at] === '0' ? '1' : '0') + hex.slice(at + 1);
+const ENTRIES = [
+  { name: 'Node', publicKeyFromPrivate, signEd25519, verifyEd25519, idFromPublicKey },
+  { name: 'browser', ...browser },
+];
 
-describe('Ed25519 (RFC 8032)', () => {
-  for (const v of VECTORS) {
-    test(`${v.name}: public key, signature and verification on the Node entry`, () => {
-      assert.equal(publicKeyFromPrivate(v.secret), v.public);
-      assert.equal(signEd25519(v.secret, fromHex(v.message)), v.signature);
-      assert.ok(verifyEd25519(v.public, fromHex(v.message), v.signature));
+const flipBit = (bytes: Uint8Array, bit: number) => {
+  const out = Uint8Array.from(bytes);
+  out[bit >> 3] = (out[bit >> 3] as number) ^ (1 << (bit & 7));
+  return out;
+};
+
+describe('Ed25519 (RFC 8032 §7.1 vectors)', () => {
+  test('TEST 1024 message is the 1023 bytes of the RFC', () => {
+    assert.equal(fromHex(TEST_1024_MESSAGE).length, 1023);
+  });
+
+  for (const e of ENTRIES) {
+    for (const v of VECTORS) {
+      test(`${v.name} on the ${e.name} entry: public key, signature and verification`, () => {
+        assert.equal(e.publicKeyFromPrivate(v.secret), v.public);
+        assert.equal(e.signEd25519(v.secret, fromHex(v.message)), v.signature);
+        assert.equal(e.verifyEd25519(v.public, fromHex(v.message), v.signature), true);
+      });
+    }
+
+    test(`${e.name} entry: a flipped bit in message, signature or public key fails verification`, () => {
+      for (const v of VECTORS) {
+        const msg = fromHex(v.message);
+        if (msg.length > 0) {
+          for (const bit of [0, msg.length * 8 - 1]) assert.equal(e.verifyEd25519(v.public, flipBit(msg, bit), v.signature), false);
+        }
+        assert.equal(e.verifyEd25519(v.public, Uint8Array.of(0), v.signature), false, `${v.name}: other message`);
+        for (const bit of [0, 100, 255, 256, 300, 511]) {
+          assert.equal(e.verifyEd25519(v.public, msg, toHex(flipBit(fromHex(v.signature), bit))), false, `${v.name}: sig bit ${bit}`);
+        }
+        for (const bit of [0, 128, 254, 255]) {
+          assert.equal(e.verifyEd25519(toHex(flipBit(fromHex(v.public), bit)), msg, v.signature), false, `${v.name}: key bit ${bit}`);
+        }
+      }
     });
-    test(`${v.name}: the same on the browser entry`, () => {
-      assert.equal(browser.publicKeyFromPrivate(v.secret), v.public);
-      assert.equal(browser.signEd25519(v.secret, fromHex(v.message)), v.signature);
-      assert.ok(browser.verifyEd25519(v.public, fromHex(v.message), v.signature));
+
+    test(`${e.name} entry: malformed hex is rejected by verify (false) and sign (TypeError)`, () => {
+      const v = VECTORS[0] as (typeof VECTORS)[number];
+      const msg = new Uint8Array();
+      for (const [pub, sig] of [
+        ['zz', v.signature],
+        [v.public.slice(2), v.signature],
+        [`${v.public}00`, v.signature],
+        [v.public.toUpperCase(), v.signature],
+        [v.public, v.signature.slice(2)],
+        [v.public, `${v.signature}00`],
+        [v.public, v.signature.toUpperCase()],
+        [v.public, `${v.signature.slice(0, -1)}g`],
+        [v.public, 'abc'],
+        [v.public, ''],
+      ] as const) {
+        assert.equal(e.verifyEd25519(pub, msg, sig), false, `${pub} / ${sig}`);
+      }
+      assert.equal(e.verifyEd25519(undefined as unknown as string, msg, v.signature), false);
+      assert.throws(() => e.signEd25519('00', msg), TypeError);
+      assert.throws(() => e.signEd25519(v.secret.toUpperCase(), msg), TypeError);
+      assert.throws(() => e.publicKeyFromPrivate(`${v.secret}00`), TypeError);
+    });
+
+    test(`${e.name} entry: ids are the first 20 bytes of SHA-256 of the key, and bad keys throw`, () => {
+      for (const v of VECTORS) {
+        const expected = createHash('sha256').update(Buffer.from(v.public, 'hex')).digest('hex').slice(0, 40);
+        assert.equal(e.idFromPublicKey(v.public), expected);
+      }
+      assert.throws(() => e.idFromPublicKey('zz'), TypeError);
+      assert.throws(() => e.idFromPublicKey('ab'.repeat(31)), TypeError);
     });
   }
 
-  test('verification fails for a flipped bit in message, signature or key', () => {
-    const v = VECTORS[2] as (typeof VECTORS)[number];
-    const msg = fromHex(v.message);
-    const altered = Uint8Array.from(msg);
-    altered[0] = (altered[0] as number) ^ 1;
-    assert.equal(verifyEd25519(v.public, altered, v.signature), false);
-    for (const at of [0, 63, 64, 127]) assert.equal(verifyEd25519(v.public, msg, flip(v.signature, at)), false, `sig hex ${at}`);
-    assert.equal(verifyEd25519(flip(v.public, 5), msg, v.signature), false);
-    assert.equal(browser.verifyEd25519(v.public, altered, v.signature), false);
-  });
-
-  test('malformed keys and signatures are rejected without throwing', () => {
-    const v = VECTORS[0] as (typeof VECTORS)[number];
-    assert.equal(verifyEd25519('zz', new Uint8Array(), v.signature), false);
-    assert.equal(verifyEd25519(v.public, new Uint8Array(), v.signature.slice(2)), false);
-    assert.equal(verifyEd25519(v.public, new Uint8Array(), v.signature.toUpperCase()), false);
-    assert.equal(browser.verifyEd25519(v.public, new Uint8Array(), 'abc'), false);
-    assert.throws(() => signEd25519('00', new Uint8Array()), TypeError);
-  });
-
   test('signatures are byte-identical on the Node and browser entries (property)', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ maxLength: 512 }), (seed, message) => {
+      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ maxLength: 1024 }), (seed, message) => {
         const secret = toHex(seed);
+        const publicKey = publicKeyFromPrivate(secret);
+        assert.equal(browser.publicKeyFromPrivate(secret), publicKey);
         const sig = signEd25519(secret, message);
         assert.equal(browser.signEd25519(secret, message), sig);
-        assert.ok(browser.verifyEd25519(publicKeyFromPrivate(secret), message, sig));
+        assert.equal(browser.verifyEd25519(publicKey, message, sig), true);
+        assert.equal(verifyEd25519(publicKey, message, browser.signEd25519(secret, message)), true);
+        assert.equal(browser.idFromPublicKey(publicKey), idFromPublicKey(publicKey));
       }),
       { numRuns: 200 },
     );
   });
 
-  test('generated keys sign and verify, and ids are 20 bytes of SHA-256 of the key', () => {
-    const kp = generateSigningKeyPair();
-    assert.equal(publicKeyFromPrivate(kp.privateKey), kp.publicKey);
-    const sig = signEd25519(kp.privateKey, new Uint8Array([1, 2, 3]));
-    assert.ok(verifyEd25519(kp.publicKey, new Uint8Array([1, 2, 3]), sig));
-    assert.match(idFromPublicKey(kp.publicKey), /^[0-9a-f]{40}$/);
-    assert.equal(browser.idFromPublicKey(kp.publicKey), idFromPublicKey(kp.publicKey));
+  test('generated key pairs sign and verify across entries', () => {
+    for (const kp of [generateSigningKeyPair(), browser.generateSigningKeyPair()]) {
+      assert.equal(publicKeyFromPrivate(kp.privateKey), kp.publicKey);
+      assert.equal(browser.publicKeyFromPrivate(kp.privateKey), kp.publicKey);
+      const msg = Uint8Array.of(1, 2, 3);
+      assert.equal(browser.verifyEd25519(kp.publicKey, msg, signEd25519(kp.privateKey, msg)), true);
+      assert.equal(verifyEd25519(kp.publicKey, msg, browser.signEd25519(kp.privateKey, msg)), true);
+    }
+    assert.notEqual(generateSigningKeyPair().privateKey, generateSigningKeyPair().privateKey);
   });
 });

@@ -44,7 +44,7 @@ function privateKeyObject(privateKeyHex: string): KeyObject {
   return key;
 }
 
-/** Generate a fresh Ed25519 key pair from the OS CSPRNG. */
+/** Generate a fresh Ed25519 key pair (RFC 8032 §5.1.5) from the OS CSPRNG. Does not throw. */
 export function generateSigningKeyPair(): SigningKeyPair {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   const jwk = privateKey.export({ format: 'jwk' });
@@ -60,19 +60,23 @@ export function generateSigningKeyPair(): SigningKeyPair {
   return pair;
 }
 
-/** Derive the public key of a 32-byte seed (hex). Throws TypeError on a malformed seed. */
+/** Derive the public key of a 32-byte seed (hex), RFC 8032 §5.1.5. Throws TypeError on a malformed seed. */
 export function publicKeyFromPrivate(privateKeyHex: string): string {
   const pub = createPublicKey(privateKeyObject(privateKeyHex)).export({ format: 'der', type: 'spki' });
   return toHex(pub.subarray(SPKI_PREFIX.length));
 }
 
-/** Sign `message` (RFC 8032 pure Ed25519). Returns the 64-byte signature as hex. */
+/**
+ * Sign `message` (RFC 8032 §5.1.6, pure Ed25519). Returns the 64-byte signature as hex;
+ * deterministic, so byte-identical to the browser entry. Throws TypeError on a malformed seed.
+ */
 export function signEd25519(privateKeyHex: string, message: Uint8Array): string {
   return toHex(sign(null, message, privateKeyObject(privateKeyHex)));
 }
 
 /**
- * Verify an Ed25519 signature. Returns false (never throws) for a malformed key or
+ * Verify an Ed25519 signature (RFC 8032 §5.1.7, as OpenSSL does it: S < L, cofactorless
+ * equation, R compared byte for byte). Returns false (never throws) for a malformed key or
  * signature, so callers can treat every failure as "bad signature".
  */
 export function verifyEd25519(publicKeyHex: string, message: Uint8Array, signatureHex: string): boolean {

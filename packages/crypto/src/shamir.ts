@@ -1,12 +1,14 @@
 // Shamir secret sharing over GF(2^8) (the AES field, polynomial x^8 + x^4 + x^3 + x + 1),
 // byte by byte, with commitments so a wrong share can be told from a right one. The
 // emergency-access design splits each patient's emergency key among the validators.
+// Field arithmetic uses log/exp tables, which are not constant time; splitting and
+// combining are rare, local operations, never driven by a remote party's timing probes.
 import { randomBytes } from 'node:crypto';
-import { concatBytes, fromHex, toHex, utf8 } from './bytes.js';
+import { concatBytes, fromHex, isHex, toHex, utf8 } from './bytes.js';
 import { CryptoError } from './errors.js';
 import { sha256Hex } from './hash.js';
 
-/** One share: x in 1..255 and the y bytes (hex), as long as the secret. */
+/** One share: x in 1..255 and the y bytes (lowercase hex), as long as the secret. */
 export interface Share {
   x: number;
   y: string;
@@ -37,9 +39,12 @@ function div(a: number, b: number): number {
 }
 
 /**
- * Split `secret` into `n` shares, any `k` of which recover it (2 ≤ k ≤ n ≤ 255). Each
- * byte gets its own random polynomial of degree k-1 with the byte as constant term.
- * Throws CryptoError('SHAMIR') for bad parameters.
+ * Split `secret` into `n` shares, any `k` of which recover it (Shamir 1979, "How to share a
+ * secret", over GF(2^8) byte by byte; 2 ≤ k ≤ n ≤ 255). Each byte gets its own random
+ * polynomial of degree k-1 with the byte as constant term; share i is its value at x = i.
+ * `random(len)` must return `len` uniformly random bytes (default: the OS CSPRNG); tests
+ * may inject a seeded one. Throws CryptoError('SHAMIR') for bad parameters, an empty
+ * secret, or a `random` that returns the wrong number of bytes.
  */
 export function splitSecret(
   secret: Uint8Array,
@@ -49,10 +54,13 @@ export function splitSecret(
 ): Share[] {
   if (!Number.isInteger(n) || !Number.isInteger(k) || k < 2 || n < k || n > 255)
     throw new CryptoError('SHAMIR', 'need integers 2 ≤ k ≤ n ≤ 255');
-  if (secret.length === 0) throw new CryptoError('SHAMIR', 'secret must not be empty');
+  if (!(secret instanceof Uint8Array) || secret.length === 0) throw new CryptoError('SHAMIR', 'secret must be non-empty bytes');
   const ys = Array.from({ length: n }, () => new Uint8Array(secret.length));
   for (let b = 0; b < secret.length; b++) {
-    const coeffs = concatBytes(Uint8Array.of(secret[b] as number), random(k - 1));
+    const draw = random(k - 1);
+    if (!(draw instanceof Uint8Array) || draw.length !== k - 1)
+      throw new CryptoError('SHAMIR', `random(${k - 1}) returned the wrong length`);
+    const coeffs = concatBytes(Uint8Array.of(secret[b] as number), draw);
     for (let i = 0; i < n; i++) {
       const x = i + 1;
       // Horner's rule from the highest coefficient.
@@ -64,25 +72,29 @@ export function splitSecret(
   return ys.map((y, i) => ({ x: i + 1, y: toHex(y) }));
 }
 
+// The checked y bytes of one share; x must be a field element other than 0 (x = 0 is the secret).
+function shareBytes(share: Share): Uint8Array {
+  if (typeof share !== 'object' || share === null) throw new CryptoError('SHAMIR', 'share must be an object');
+  if (!Number.isInteger(share.x) || share.x < 1 || share.x > 255)
+    throw new CryptoError('SHAMIR', 'share.x must be an integer from 1 to 255');
+  if (!isHex(share.y) || share.y.length === 0) throw new CryptoError('SHAMIR', 'share.y must be non-empty lowercase hex');
+  return fromHex(share.y, 'share.y');
+}
+
 /**
- * Recover the secret from shares by Lagrange interpolation at 0. With fewer than the
- * threshold the result is an unrelated value, so check it (e.g. against a public key).
- * Throws CryptoError('SHAMIR') for duplicate or malformed shares.
+ * Recover the secret from shares by Lagrange interpolation at x = 0 over GF(2^8). Any k
+ * shares of a k-of-n split give the secret; fewer give an unrelated value without any error,
+ * so check the result (e.g. that it yields the expected public key) and check each share
+ * against its commitment first. Throws CryptoError('SHAMIR') for fewer than two shares,
+ * duplicate x, or malformed or unequal-length shares.
  */
 export function combineShares(shares: readonly Share[]): Uint8Array {
-  if (shares.length < 2) throw new CryptoError('SHAMIR', 'need at least two shares');
+  if (!Array.isArray(shares) || shares.length < 2) throw new CryptoError('SHAMIR', 'need at least two shares');
+  const ys = shares.map(shareBytes);
   const xs = shares.map((s) => s.x);
-  if (xs.some((x) => !Number.isInteger(x) || x < 1 || x > 255) || new Set(xs).size !== xs.length) {
-    throw new CryptoError('SHAMIR', 'share x values must be distinct integers from 1 to 255');
-  }
-  let ys: Uint8Array[];
-  try {
-    ys = shares.map((s) => fromHex(s.y, 'share'));
-  } catch {
-    throw new CryptoError('SHAMIR', 'share y must be hex');
-  }
+  if (new Set(xs).size !== xs.length) throw new CryptoError('SHAMIR', 'share x values must be distinct');
   const len = (ys[0] as Uint8Array).length;
-  if (len === 0 || ys.some((y) => y.length !== len)) throw new CryptoError('SHAMIR', 'shares must have the same non-zero length');
+  if (ys.some((y) => y.length !== len)) throw new CryptoError('SHAMIR', 'shares must all have the same length');
   const out = new Uint8Array(len);
   for (let i = 0; i < shares.length; i++) {
     // Lagrange basis at 0: prod over j≠i of x_j / (x_j - x_i); subtraction is xor.
@@ -96,12 +108,21 @@ export function combineShares(shares: readonly Share[]): Uint8Array {
   return out;
 }
 
-/** A public commitment to one share: SHA-256 over a domain tag, x and y. */
+const COMMITMENT_TAG = utf8('medledger/shamir-share/v1\n');
+
+/**
+ * A public commitment to one share: SHA-256 (FIPS 180-4) of a domain tag ‖ x (one byte) ‖ y.
+ * Published on chain at split time, it lets anyone check a share posted later. It hides the
+ * share only because y is uniformly random and the secret is a high-entropy key: with k-1
+ * shares of a low-entropy secret, commitments would let an attacker test guesses offline.
+ * Throws CryptoError('SHAMIR') for a malformed share.
+ */
 export function shareCommitment(share: Share): string {
-  return sha256Hex(utf8('medledger/shamir-share/v1\n'), Uint8Array.of(share.x), fromHex(share.y, 'share'));
+  const y = shareBytes(share);
+  return sha256Hex(COMMITMENT_TAG, Uint8Array.of(share.x), y);
 }
 
-/** True when `share` matches `commitment`. Never throws. */
+/** True when `share` is well formed and matches `commitment` (hex). Never throws. */
 export function verifyShare(share: Share, commitment: string): boolean {
   try {
     return shareCommitment(share) === commitment;
