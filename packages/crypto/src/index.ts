@@ -7,4 +7,5 @@ export * from './errors.js';
 export * from './hash.js';
 export * from './keystore.js';
 export * from './shamir.js';
+export * from './small-order.js';
 export * from './x25519.js';

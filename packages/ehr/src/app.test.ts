@@ -115,6 +115,21 @@ describe('ehr application', () => {
     assert.equal(s.app.checkTx(p.tx(1), ctx).code, 'ALREADY_REGISTERED');
   });
 
+  test('a small-order signing key, whose one signature fits every message, cannot register', () => {
+    const s = setup();
+    const identity = `01${'00'.repeat(31)}`;
+    const tx: SignedTx = {
+      v: 1,
+      chain: CHAIN,
+      kind: 'identity.register',
+      signer: identity,
+      nonce: 0,
+      body: { role: 'patient', encryptionKey: generateEncryptionKeyPair().publicKey },
+      sig: `01${'00'.repeat(63)}`,
+    };
+    assert.equal(s.app.checkTx(tx, ctx).code, 'WEAK_KEY');
+  });
+
   test('wrong chain, unknown kind and bad signature are refused', () => {
     const s = setup();
     const p = patient();

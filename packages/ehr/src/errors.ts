@@ -13,7 +13,8 @@ export type EhrErrorCode =
   | 'UNKNOWN_SIGNER'
   | 'NOT_FOUND'
   | 'UNAUTHORIZED'
-  | 'EVIDENCE_KNOWN';
+  | 'EVIDENCE_KNOWN'
+  | 'WEAK_KEY';
 
 /** An application-level refusal with a stable code and a reason safe to show users. */
 export class EhrError extends Error {

@@ -1,5 +1,5 @@
 // The transaction kinds the application understands, each a body parser plus a rule.
-import { idFromPublicKey } from '@medledger/crypto';
+import { idFromPublicKey, isWeakSigningKey } from '@medledger/crypto';
 import type { SignedTx } from '@medledger/ledger';
 import { EhrError } from './errors.js';
 import { evidenceEquivocation } from './evidence.js';
@@ -22,6 +22,8 @@ export interface TxKind {
 const identityRegister: TxKind = {
   apply(ctx, tx, state) {
     const body = parseRegisterBody(tx.body as Record<string, unknown>);
+    // A small-order key verifies one fixed signature for every message: anyone could act as it.
+    if (isWeakSigningKey(tx.signer)) throw new EhrError('WEAK_KEY', 'this signing key is of small order and cannot be registered');
     const id = idFromPublicKey(tx.signer);
     if (getIdentity(state, id) !== undefined || identityOfKey(state, tx.signer) !== undefined) {
       throw new EhrError('ALREADY_REGISTERED', `identity ${id} is already registered`);
