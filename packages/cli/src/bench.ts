@@ -61,6 +61,7 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
       concurrency: 8,
       batch: 100,
       durationMs: opts.seconds * 1000,
+      timeoutMs: 180_000,
       onStart: () => {
         // Measure the nodes from the first submission, not while the load is being signed.
         before = nodes.map((n) => sample(n.child.pid as number));
@@ -83,6 +84,7 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
       count: opts.rate * opts.latencySeconds,
       concurrency: 16,
       rate: opts.rate,
+      timeoutMs: 120_000,
     });
     const p50 = percentile(lat.latenciesMs, 0.5);
     const p99 = percentile(lat.latenciesMs, 0.99);

@@ -12,12 +12,16 @@ export class NodeApiError extends Error {
   }
 }
 
-/** GET or POST JSON; throws NodeApiError for a non-2xx answer. */
+/** How long one request may take before it is abandoned (a stuck socket must not hang a run). */
+const REQUEST_TIMEOUT_MS = 30_000;
+
+/** GET or POST JSON; throws NodeApiError for a non-2xx answer, and an error after 30 s. */
 export async function requestJson<T>(url: string, init?: { method?: string; body?: unknown }): Promise<T> {
   const res = await fetch(url, {
     method: init?.method ?? (init?.body === undefined ? 'GET' : 'POST'),
     headers: init?.body === undefined ? {} : { 'content-type': 'application/json' },
     body: init?.body === undefined ? undefined : JSON.stringify(init.body),
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
   });
   const text = await res.text();
   let json: unknown;
