@@ -47,10 +47,11 @@ function privateKeyObject(privateKeyHex: string): KeyObject {
 /** Generate a fresh Ed25519 key pair (RFC 8032 §5.1.5) from the OS CSPRNG. Does not throw. */
 export function generateSigningKeyPair(): SigningKeyPair {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  const jwk = privateKey.export({ format: 'jwk' });
+  // DER, not JWK: on Node 20, exporting a freshly generated key as JWK can deadlock when a
+  // garbage collection runs inside the export (seen here as a hung load generator).
   const pair = {
-    privateKey: toHex(Buffer.from(jwk.d as string, 'base64url')),
-    publicKey: toHex(Buffer.from(jwk.x as string, 'base64url')),
+    privateKey: toHex(privateKey.export({ format: 'der', type: 'pkcs8' }).subarray(PKCS8_PREFIX.length)),
+    publicKey: toHex(publicKey.export({ format: 'der', type: 'spki' }).subarray(SPKI_PREFIX.length)),
   };
   // Keep the key objects: importing a key costs more than signing with it.
   if (privateKeyCache.size >= 1024) privateKeyCache.clear();

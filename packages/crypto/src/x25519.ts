@@ -36,8 +36,12 @@ function publicKeyObject(publicKeyHex: string): KeyObject {
 
 /** Generate a fresh X25519 key pair (RFC 7748) from the OS CSPRNG. Does not throw. */
 export function generateEncryptionKeyPair(): EncryptionKeyPair {
-  const jwk = generateKeyPairSync('x25519').privateKey.export({ format: 'jwk' });
-  return { privateKey: toHex(Buffer.from(jwk.d as string, 'base64url')), publicKey: toHex(Buffer.from(jwk.x as string, 'base64url')) };
+  // DER, not JWK: see generateSigningKeyPair (a JWK export can deadlock with GC on Node 20).
+  const { privateKey, publicKey } = generateKeyPairSync('x25519');
+  return {
+    privateKey: toHex(privateKey.export({ format: 'der', type: 'pkcs8' }).subarray(PKCS8_PREFIX.length)),
+    publicKey: toHex(publicKey.export({ format: 'der', type: 'spki' }).subarray(SPKI_PREFIX.length)),
+  };
 }
 
 /**
