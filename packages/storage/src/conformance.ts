@@ -2,7 +2,7 @@
 // implementations, one shared test suite).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { generateSigningKeyPair } from '@medledger/crypto';
+import { generateSigningKeyPair, sha256Hex, utf8 } from '@medledger/crypto';
 import { type Block, type Commit, signTx, txHash, ZERO_HASH } from '@medledger/ledger';
 import type { BlockCommitBatch, NodeStore, StateWrite } from './types.js';
 import { StorageError } from './types.js';
@@ -39,6 +39,12 @@ export function fakeBatch(height: number, writes: StateWrite[] = [], txCount = 2
   };
   const commit: Commit = { height, round: 0, blockHash: hash, signatures: [] };
   return { block, hash, commit, results: txs.map((_, i) => ({ code: i === 0 ? 'ok' : 'NONCE_GAP', log: i === 0 ? '' : 'gap' })), writes };
+}
+
+/** A vault object and its hash, as the node would store it. */
+export function vaultObject(text: string): { hash: string; data: Uint8Array } {
+  const data = utf8(text);
+  return { hash: sha256Hex(data), data };
 }
 
 export function runStoreConformance(name: string, open: () => StoreHarness): void {
@@ -157,6 +163,177 @@ export function runStoreConformance(name: string, open: () => StoreHarness): voi
         h.store.setMeta('signer/last', '{"height":2}');
         assert.equal(h.store.getMeta('signer/last'), '{"height":2}');
         assert.equal(h.store.getMeta('nope'), undefined);
+      } finally {
+        h.cleanup();
+      }
+    });
+
+    test('a vault object is stored once under its hash and read back', () => {
+      const h = open();
+      try {
+        const a = vaultObject('ciphertext a');
+        assert.equal(h.store.putVaultObject(a.hash, a.data, 1), true);
+        assert.equal(h.store.putVaultObject(a.hash, utf8('other bytes'), 2), false);
+        assert.deepEqual(h.store.getVaultObject(a.hash), a.data);
+        assert.equal(h.store.hasVaultObject(a.hash), true);
+        assert.equal(h.store.vaultObjectStatus(a.hash), 'unanchored');
+        const unknown = vaultObject('never stored').hash;
+        assert.equal(h.store.getVaultObject(unknown), undefined);
+        assert.equal(h.store.hasVaultObject(unknown), false);
+        assert.equal(h.store.vaultObjectStatus(unknown), undefined);
+      } finally {
+        h.cleanup();
+      }
+    });
+
+    test('a caller reusing its buffer does not change a stored vault object', () => {
+      const h = open();
+      try {
+        const a = vaultObject('ciphertext a');
+        const buffer = a.data.slice();
+        h.store.putVaultObject(a.hash, buffer, 1);
+        buffer.fill(0);
+        const read = h.store.getVaultObject(a.hash) as Uint8Array;
+        read.fill(1);
+        assert.deepEqual(h.store.getVaultObject(a.hash), a.data);
+      } finally {
+        h.cleanup();
+      }
+    });
+
+    test('anchoring marks held objects and records missing ones as wanted until they arrive', () => {
+      const h = open();
+      try {
+        const held = vaultObject('held');
+        const missing = vaultObject('missing');
+        h.store.putVaultObject(held.hash, held.data, 1);
+        assert.deepEqual(h.store.markVaultAnchored([held.hash, missing.hash, missing.hash]), [missing.hash]);
+        assert.equal(h.store.vaultObjectStatus(held.hash), 'anchored');
+        assert.equal(h.store.vaultObjectStatus(missing.hash), 'wanted');
+        assert.equal(h.store.hasVaultObject(missing.hash), false);
+        assert.deepEqual(h.store.wantedVaultObjects(10), [missing.hash]);
+        // Anchoring again reports it again: it is still not held.
+        assert.deepEqual(h.store.markVaultAnchored([missing.hash]), [missing.hash]);
+        assert.equal(h.store.putVaultObject(missing.hash, missing.data, 5), true);
+        assert.equal(h.store.vaultObjectStatus(missing.hash), 'anchored');
+        assert.deepEqual(h.store.wantedVaultObjects(10), []);
+        // Anchored objects never expire, however old.
+        assert.equal(h.store.expireUnanchoredVaultObjects(Number.MAX_SAFE_INTEGER), 0);
+        assert.equal(h.store.hasVaultObject(held.hash), true);
+      } finally {
+        h.cleanup();
+      }
+    });
+
+    test('wanted hashes page in ascending order and can be given up', () => {
+      const h = open();
+      try {
+        const hashes = ['a', 'b', 'c', 'd', 'e'].map((t) => vaultObject(t).hash);
+        h.store.markVaultAnchored(hashes);
+        const sorted = [...hashes].sort();
+        assert.deepEqual(h.store.wantedVaultObjects(10), sorted);
+        assert.deepEqual(h.store.wantedVaultObjects(2), sorted.slice(0, 2));
+        assert.deepEqual(h.store.wantedVaultObjects(2, sorted[1]), sorted.slice(2, 4));
+        assert.deepEqual(h.store.wantedVaultObjects(10, sorted[4]), []);
+        assert.deepEqual(h.store.wantedVaultObjects(0), []);
+        h.store.unwantVaultObject(sorted[2] as string);
+        h.store.unwantVaultObject(vaultObject('not wanted').hash);
+        assert.deepEqual(h.store.wantedVaultObjects(10), [sorted[0], sorted[1], sorted[3], sorted[4]]);
+        assert.equal(h.store.vaultObjectStatus(sorted[2] as string), undefined);
+      } finally {
+        h.cleanup();
+      }
+    });
+
+    test('deleting vault objects removes held copies and leaves wanted marks', () => {
+      const h = open();
+      try {
+        const a = vaultObject('a');
+        const b = vaultObject('b');
+        const wanted = vaultObject('wanted');
+        h.store.putVaultObject(a.hash, a.data, 1);
+        h.store.putVaultObject(b.hash, b.data, 1);
+        h.store.markVaultAnchored([b.hash, wanted.hash]);
+        assert.equal(h.store.deleteVaultObjects([a.hash, b.hash, wanted.hash, vaultObject('unknown').hash]), 2);
+        assert.equal(h.store.getVaultObject(a.hash), undefined);
+        assert.equal(h.store.vaultObjectStatus(b.hash), undefined);
+        assert.equal(h.store.vaultObjectStatus(wanted.hash), 'wanted');
+        assert.equal(h.store.deleteVaultObjects([]), 0);
+        // A deleted object can be stored again (a repaired copy).
+        assert.equal(h.store.putVaultObject(a.hash, a.data, 2), true);
+      } finally {
+        h.cleanup();
+      }
+    });
+
+    test('only unanchored objects created before the cutoff expire', () => {
+      const h = open();
+      try {
+        const old = vaultObject('old');
+        const fresh = vaultObject('fresh');
+        const anchored = vaultObject('anchored');
+        const boundary = vaultObject('boundary');
+        h.store.putVaultObject(old.hash, old.data, 100);
+        h.store.putVaultObject(fresh.hash, fresh.data, 200);
+        h.store.putVaultObject(anchored.hash, anchored.data, 50);
+        h.store.putVaultObject(boundary.hash, boundary.data, 150);
+        h.store.markVaultAnchored([anchored.hash]);
+        assert.equal(h.store.expireUnanchoredVaultObjects(150), 1);
+        assert.equal(h.store.hasVaultObject(old.hash), false);
+        assert.equal(h.store.hasVaultObject(fresh.hash), true);
+        assert.equal(h.store.hasVaultObject(anchored.hash), true);
+        assert.equal(h.store.hasVaultObject(boundary.hash), true);
+      } finally {
+        h.cleanup();
+      }
+    });
+
+    test('outbox items come back in order and sequence numbers are never reused', () => {
+      const h = open();
+      try {
+        const first = h.store.appendOutbox(['x', 'y']);
+        const [s1, s2] = first as [number, number];
+        assert.ok(s2 > s1);
+        const [s3] = h.store.appendOutbox(['z']) as [number];
+        assert.ok(s3 > s2);
+        assert.deepEqual(h.store.appendOutbox([]), []);
+        assert.deepEqual(h.store.loadOutbox(2), [
+          { seq: s1, item: 'x' },
+          { seq: s2, item: 'y' },
+        ]);
+        h.store.removeOutbox([s1, s3 + 1000]);
+        assert.deepEqual(h.store.loadOutbox(), [
+          { seq: s2, item: 'y' },
+          { seq: s3, item: 'z' },
+        ]);
+        h.store.removeOutbox([s2, s3]);
+        assert.deepEqual(h.store.loadOutbox(), []);
+        const [s4] = h.store.appendOutbox(['w']) as [number];
+        assert.ok(s4 > s3);
+      } finally {
+        h.cleanup();
+      }
+    });
+
+    test('vault objects, wanted marks and the outbox survive a reopen', (t) => {
+      const h = open();
+      if (h.reopen === undefined) {
+        h.cleanup();
+        t.diagnostic(`${name} does not persist: nothing to reopen`);
+        return;
+      }
+      try {
+        const a = vaultObject('a');
+        const wanted = vaultObject('wanted');
+        h.store.putVaultObject(a.hash, a.data, 7);
+        h.store.markVaultAnchored([a.hash, wanted.hash]);
+        const [seq] = h.store.appendOutbox(['event']) as [number];
+        const again = h.reopen();
+        assert.deepEqual(again.getVaultObject(a.hash), a.data);
+        assert.equal(again.vaultObjectStatus(a.hash), 'anchored');
+        assert.deepEqual(again.wantedVaultObjects(10), [wanted.hash]);
+        assert.deepEqual(again.loadOutbox(), [{ seq, item: 'event' }]);
+        assert.ok((again.appendOutbox(['next'])[0] as number) > seq);
       } finally {
         h.cleanup();
       }

@@ -1,6 +1,20 @@
 // The in-memory twin of the SQLite store, for tests and for replaying a chain in `verify`.
 import { txHash } from '@medledger/ledger';
-import { type BlockCommitBatch, type NodeStore, type RawBlock, StorageError, type StoredBlock, type TxLocation } from './types.js';
+import {
+  type BlockCommitBatch,
+  type NodeStore,
+  type RawBlock,
+  StorageError,
+  type StoredBlock,
+  type TxLocation,
+  type VaultObjectStatus,
+} from './types.js';
+
+interface HeldObject {
+  data: Uint8Array;
+  createdAt: number;
+  anchored: boolean;
+}
 
 export class MemoryStore implements NodeStore {
   private readonly blocks: RawBlock[] = [];
@@ -8,6 +22,10 @@ export class MemoryStore implements NodeStore {
   private readonly state = new Map<string, string>();
   private readonly meta = new Map<string, string>();
   private sortedKeys: string[] | undefined;
+  private readonly vault = new Map<string, HeldObject>();
+  private readonly wanted = new Set<string>();
+  private readonly outbox = new Map<number, string>();
+  private lastSeq = 0;
 
   tipHeight(): number {
     return this.blocks.length;
@@ -86,6 +104,91 @@ export class MemoryStore implements NodeStore {
 
   setMeta(key: string, value: string): void {
     this.meta.set(key, value);
+  }
+
+  putVaultObject(hash: string, data: Uint8Array, now: number): boolean {
+    if (this.vault.has(hash)) return false;
+    const anchored = this.wanted.delete(hash);
+    // A copy, so a caller reusing its buffer cannot change what is stored.
+    this.vault.set(hash, { data: data.slice(), createdAt: now, anchored });
+    return true;
+  }
+
+  getVaultObject(hash: string): Uint8Array | undefined {
+    return this.vault.get(hash)?.data.slice();
+  }
+
+  hasVaultObject(hash: string): boolean {
+    return this.vault.has(hash);
+  }
+
+  vaultObjectStatus(hash: string): VaultObjectStatus | undefined {
+    const held = this.vault.get(hash);
+    if (held !== undefined) return held.anchored ? 'anchored' : 'unanchored';
+    return this.wanted.has(hash) ? 'wanted' : undefined;
+  }
+
+  deleteVaultObjects(hashes: readonly string[]): number {
+    let deleted = 0;
+    for (const hash of hashes) if (this.vault.delete(hash)) deleted++;
+    return deleted;
+  }
+
+  markVaultAnchored(hashes: readonly string[]): string[] {
+    const missing = new Set<string>();
+    for (const hash of hashes) {
+      const held = this.vault.get(hash);
+      if (held !== undefined) held.anchored = true;
+      else {
+        this.wanted.add(hash);
+        missing.add(hash);
+      }
+    }
+    return [...missing];
+  }
+
+  wantedVaultObjects(limit: number, after?: string): string[] {
+    return [...this.wanted]
+      .filter((h) => after === undefined || h > after)
+      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+      .slice(0, Math.max(0, limit));
+  }
+
+  unwantVaultObject(hash: string): void {
+    this.wanted.delete(hash);
+  }
+
+  expireUnanchoredVaultObjects(olderThan: number): number {
+    let deleted = 0;
+    for (const [hash, held] of this.vault) {
+      if (!held.anchored && held.createdAt < olderThan) {
+        this.vault.delete(hash);
+        deleted++;
+      }
+    }
+    return deleted;
+  }
+
+  appendOutbox(items: readonly string[]): number[] {
+    return items.map((item) => {
+      this.lastSeq++;
+      this.outbox.set(this.lastSeq, item);
+      return this.lastSeq;
+    });
+  }
+
+  loadOutbox(limit = Number.POSITIVE_INFINITY): Array<{ seq: number; item: string }> {
+    // Map iteration is insertion order, and sequence numbers are inserted increasing.
+    const out: Array<{ seq: number; item: string }> = [];
+    for (const [seq, item] of this.outbox) {
+      if (out.length >= limit) break;
+      out.push({ seq, item });
+    }
+    return out;
+  }
+
+  removeOutbox(seqs: readonly number[]): void {
+    for (const seq of seqs) this.outbox.delete(seq);
   }
 
   close(): void {}

@@ -1,16 +1,22 @@
 // The SQLite store: the shared conformance suite, plus what only a file can do — one
 // writer at a time, schema versions, and equivalence with the memory twin.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { utf8 } from '@medledger/crypto';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
-import { fakeBatch, runStoreConformance } from './conformance.js';
+import { fakeBatch, runStoreConformance, vaultObject } from './conformance.js';
 import { MemoryStore } from './memory.js';
 import { openSqliteStore } from './sqlite.js';
 import { StorageError } from './types.js';
+
+/** Whether `pattern` occurs anywhere in the file at `path` (a missing file holds nothing). */
+function fileContains(path: string, pattern: Buffer): boolean {
+  return existsSync(path) && readFileSync(path).includes(pattern);
+}
 
 function tempDb() {
   const dir = mkdtempSync(join(tmpdir(), 'medledger-store-'));
@@ -77,6 +83,106 @@ describe('sqlite store specifics', () => {
       assert.equal(r.getState('a'), '1');
       assert.throws(() => r.setMeta('x', 'y'), StorageError);
       r.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('deleted vault objects leave no trace in the database or its WAL (secure_delete, WAL truncated)', () => {
+    const { dir, path } = tempDb();
+    try {
+      const store = openSqliteStore(path);
+      // One object spills into overflow pages, the other sits in a b-tree page beside a
+      // neighbour that stays: both kinds of freed space must be wiped.
+      const marker = Buffer.from('MEDLEDGER-ERASE-ME-7f3a9c');
+      const large = Buffer.concat(Array.from({ length: 4000 }, () => marker));
+      const small = Buffer.concat([Buffer.from('small:'), marker]);
+      const keep = vaultObject('a neighbour that stays');
+      for (const data of [large, small]) store.putVaultObject(vaultObject(data.toString('latin1')).hash, data, 1);
+      store.putVaultObject(keep.hash, keep.data, 1);
+      store.markVaultAnchored([keep.hash]);
+      assert.ok(fileContains(path, marker) || fileContains(`${path}-wal`, marker), 'the pattern was written');
+      const hashes = [large, small].map((d) => vaultObject(d.toString('latin1')).hash);
+      assert.equal(store.deleteVaultObjects(hashes), 2);
+      assert.equal(fileContains(path, marker), false, 'pattern left in the database file while open');
+      assert.equal(fileContains(`${path}-wal`, marker), false, 'pattern left in the WAL while open');
+      store.close();
+      assert.equal(fileContains(path, marker), false, 'pattern left in the database file');
+      assert.equal(fileContains(`${path}-wal`, marker), false, 'pattern left in the WAL');
+      const again = openSqliteStore(path);
+      assert.deepEqual(again.getVaultObject(keep.hash), keep.data);
+      again.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('expired vault objects leave no trace in the database or its WAL', () => {
+    const { dir, path } = tempDb();
+    try {
+      const store = openSqliteStore(path);
+      const marker = Buffer.from('MEDLEDGER-EXPIRE-ME-41be07');
+      const data = Buffer.concat(Array.from({ length: 500 }, () => marker));
+      store.putVaultObject(vaultObject(data.toString('latin1')).hash, data, 1);
+      assert.equal(store.expireUnanchoredVaultObjects(2), 1);
+      assert.equal(fileContains(path, marker), false, 'pattern left in the database file while open');
+      assert.equal(fileContains(`${path}-wal`, marker), false, 'pattern left in the WAL while open');
+      store.close();
+      assert.equal(fileContains(path, marker), false);
+      assert.equal(fileContains(`${path}-wal`, marker), false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a read-only store reads the vault and outbox and refuses to change them', () => {
+    const { dir, path } = tempDb();
+    try {
+      const w = openSqliteStore(path);
+      const a = vaultObject('a');
+      w.putVaultObject(a.hash, a.data, 1);
+      w.markVaultAnchored([a.hash, vaultObject('wanted').hash]);
+      w.appendOutbox(['event']);
+      w.close();
+      const r = openSqliteStore(path, { readonly: true });
+      try {
+        assert.deepEqual(r.getVaultObject(a.hash), a.data);
+        assert.equal(r.vaultObjectStatus(a.hash), 'anchored');
+        assert.equal(r.wantedVaultObjects(10).length, 1);
+        assert.equal(r.loadOutbox().length, 1);
+        const isClosed = (e: unknown) => e instanceof StorageError && e.code === 'CLOSED';
+        assert.throws(() => r.putVaultObject(vaultObject('b').hash, utf8('b'), 1), isClosed);
+        assert.throws(() => r.deleteVaultObjects([a.hash]), isClosed);
+        assert.throws(() => r.markVaultAnchored([a.hash]), isClosed);
+        assert.throws(() => r.unwantVaultObject(a.hash), isClosed);
+        assert.throws(() => r.expireUnanchoredVaultObjects(10), isClosed);
+        assert.throws(() => r.appendOutbox(['x']), isClosed);
+        assert.throws(() => r.removeOutbox([1]), isClosed);
+      } finally {
+        r.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a database made before the vault tables existed opens, read-only and for writing', () => {
+    const { dir, path } = tempDb();
+    try {
+      openSqliteStore(path).close();
+      const db = new Database(path);
+      db.exec('DROP TABLE vault_objects; DROP TABLE vault_wanted; DROP TABLE outbox;');
+      db.close();
+      const r = openSqliteStore(path, { readonly: true });
+      assert.equal(r.getVaultObject(vaultObject('a').hash), undefined);
+      assert.equal(r.vaultObjectStatus(vaultObject('a').hash), undefined);
+      assert.deepEqual(r.wantedVaultObjects(10), []);
+      assert.deepEqual(r.loadOutbox(), []);
+      r.close();
+      const w = openSqliteStore(path);
+      const a = vaultObject('a');
+      assert.equal(w.putVaultObject(a.hash, a.data, 1), true);
+      w.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

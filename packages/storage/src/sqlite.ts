@@ -2,7 +2,15 @@
 // for a block in one transaction, so a crash leaves the previous or the next height.
 import { txHash } from '@medledger/ledger';
 import Database from 'better-sqlite3';
-import { type BlockCommitBatch, type NodeStore, type RawBlock, StorageError, type StoredBlock, type TxLocation } from './types.js';
+import {
+  type BlockCommitBatch,
+  type NodeStore,
+  type RawBlock,
+  StorageError,
+  type StoredBlock,
+  type TxLocation,
+  type VaultObjectStatus,
+} from './types.js';
 
 const SCHEMA_VERSION = '1';
 
@@ -17,7 +25,19 @@ CREATE TABLE IF NOT EXISTS blocks (
 );
 CREATE TABLE IF NOT EXISTS txs (hash TEXT PRIMARY KEY, height INTEGER NOT NULL, idx INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS vault_objects (
+  hash TEXT PRIMARY KEY,
+  data BLOB NOT NULL,
+  created_at INTEGER NOT NULL,
+  anchored INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS vault_objects_unanchored ON vault_objects (created_at) WHERE anchored = 0;
+CREATE TABLE IF NOT EXISTS vault_wanted (hash TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, item TEXT NOT NULL);
 `;
+
+/** Tables added after schema version 1 shipped; a read-only open of an older file lacks them. */
+const LATER_TABLES = ['vault_objects', 'vault_wanted', 'outbox'];
 
 export interface SqliteStoreOptions {
   /** Open for reading only (the `verify` command). */
@@ -44,6 +64,8 @@ export class SqliteStore implements NodeStore {
         this.db.pragma('journal_mode = WAL');
         // FULL: the signer state must be on disk before a vote leaves the node.
         this.db.pragma('synchronous = FULL');
+        // Erased health records must not linger in free pages (docs/records.md, erasure).
+        this.db.pragma('secure_delete = ON');
         this.db.exec(SCHEMA);
         // Held until close: one writer per database file.
         this.db.exec('BEGIN IMMEDIATE');
@@ -72,6 +94,15 @@ export class SqliteStore implements NodeStore {
       get: this.db.prepare('SELECT value FROM state WHERE key = ?'),
       scan: this.db.prepare('SELECT key, value FROM state WHERE key >= ? AND key < ? AND key > ? ORDER BY key LIMIT ?'),
       getMeta: this.db.prepare('SELECT value FROM meta WHERE key = ?'),
+      ...(LATER_TABLES.every((t) => this.hasTable(t))
+        ? {
+            getObject: this.db.prepare('SELECT data FROM vault_objects WHERE hash = ?'),
+            objectStatus: this.db.prepare('SELECT anchored FROM vault_objects WHERE hash = ?'),
+            isWanted: this.db.prepare('SELECT 1 AS one FROM vault_wanted WHERE hash = ?'),
+            wanted: this.db.prepare('SELECT hash FROM vault_wanted WHERE hash > ? ORDER BY hash LIMIT ?'),
+            loadOutbox: this.db.prepare('SELECT seq, item FROM outbox ORDER BY seq LIMIT ?'),
+          }
+        : {}),
       ...(opts.readonly
         ? {}
         : {
@@ -80,14 +111,25 @@ export class SqliteStore implements NodeStore {
             put: this.db.prepare('INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
             del: this.db.prepare('DELETE FROM state WHERE key = ?'),
             setMeta: this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
+            putObject: this.db.prepare('INSERT INTO vault_objects (hash, data, created_at, anchored) VALUES (?, ?, ?, ?)'),
+            deleteObject: this.db.prepare('DELETE FROM vault_objects WHERE hash = ?'),
+            anchorObject: this.db.prepare('UPDATE vault_objects SET anchored = 1 WHERE hash = ?'),
+            addWanted: this.db.prepare('INSERT OR IGNORE INTO vault_wanted (hash) VALUES (?)'),
+            removeWanted: this.db.prepare('DELETE FROM vault_wanted WHERE hash = ?'),
+            expire: this.db.prepare('DELETE FROM vault_objects WHERE anchored = 0 AND created_at < ?'),
+            appendOutbox: this.db.prepare('INSERT INTO outbox (item) VALUES (?)'),
+            removeOutbox: this.db.prepare('DELETE FROM outbox WHERE seq = ?'),
           }),
     };
     this.tip = (this.stmts.tip.get() as { h: number | null }).h ?? 0;
   }
 
+  private hasTable(name: string): boolean {
+    return this.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
+  }
+
   private readMeta(key: string): string | undefined {
-    const hasMeta = this.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get();
-    if (hasMeta === undefined) return undefined;
+    if (!this.hasTable('meta')) return undefined;
     return (this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
   }
 
@@ -156,6 +198,102 @@ export class SqliteStore implements NodeStore {
   setMeta(key: string, value: string): void {
     if (this.stmts.setMeta === undefined) throw new StorageError('CLOSED', 'store is read-only');
     this.stmts.setMeta.run(key, value);
+  }
+
+  /** A prepared write, or StorageError('CLOSED') when the store was opened read-only. */
+  private writer<T>(stmt: T | undefined): T {
+    if (stmt === undefined) throw new StorageError('CLOSED', 'store is read-only');
+    return stmt;
+  }
+
+  putVaultObject(hash: string, data: Uint8Array, now: number): boolean {
+    const put = this.writer(this.stmts.putObject);
+    const removeWanted = this.writer(this.stmts.removeWanted);
+    return this.db.transaction(() => {
+      if (this.hasVaultObject(hash)) return false;
+      const wasWanted = removeWanted.run(hash).changes > 0;
+      put.run(hash, Buffer.from(data.buffer, data.byteOffset, data.byteLength), now, wasWanted ? 1 : 0);
+      return true;
+    })();
+  }
+
+  getVaultObject(hash: string): Uint8Array | undefined {
+    const row = this.stmts.getObject?.get(hash) as { data: Buffer } | undefined;
+    return row === undefined ? undefined : Uint8Array.from(row.data);
+  }
+
+  hasVaultObject(hash: string): boolean {
+    return this.stmts.objectStatus?.get(hash) !== undefined;
+  }
+
+  vaultObjectStatus(hash: string): VaultObjectStatus | undefined {
+    const held = this.stmts.objectStatus?.get(hash) as { anchored: number } | undefined;
+    if (held !== undefined) return held.anchored === 1 ? 'anchored' : 'unanchored';
+    return this.stmts.isWanted?.get(hash) !== undefined ? 'wanted' : undefined;
+  }
+
+  deleteVaultObjects(hashes: readonly string[]): number {
+    const del = this.writer(this.stmts.deleteObject);
+    const deleted = this.db.transaction(() => hashes.reduce((n, hash) => n + del.run(hash).changes, 0))();
+    if (deleted > 0) this.truncateWal();
+    return deleted;
+  }
+
+  /**
+   * secure_delete zeroes the freed pages, but in WAL mode the frames that held the bytes
+   * stay in the -wal file until a checkpoint; TRUNCATE copies the zeroed pages into the
+   * database and empties the WAL, so the deleted bytes are on disk nowhere.
+   */
+  private truncateWal(): void {
+    const [result] = this.db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>;
+    if (result !== undefined && result.busy !== 0)
+      throw new StorageError('LOCKED', 'could not checkpoint the WAL after deleting vault objects');
+  }
+
+  markVaultAnchored(hashes: readonly string[]): string[] {
+    const anchor = this.writer(this.stmts.anchorObject);
+    const addWanted = this.writer(this.stmts.addWanted);
+    return this.db.transaction(() => {
+      const missing = new Set<string>();
+      for (const hash of hashes) {
+        if (missing.has(hash) || anchor.run(hash).changes > 0) continue;
+        addWanted.run(hash);
+        missing.add(hash);
+      }
+      return [...missing];
+    })();
+  }
+
+  wantedVaultObjects(limit: number, after?: string): string[] {
+    const rows = (this.stmts.wanted?.all(after ?? '', Math.max(0, limit)) ?? []) as Array<{ hash: string }>;
+    return rows.map((r) => r.hash);
+  }
+
+  unwantVaultObject(hash: string): void {
+    this.writer(this.stmts.removeWanted).run(hash);
+  }
+
+  expireUnanchoredVaultObjects(olderThan: number): number {
+    const deleted = this.writer(this.stmts.expire).run(olderThan).changes;
+    if (deleted > 0) this.truncateWal();
+    return deleted;
+  }
+
+  appendOutbox(items: readonly string[]): number[] {
+    const append = this.writer(this.stmts.appendOutbox);
+    // One transaction: with synchronous=FULL every item is on disk when the commit returns.
+    return this.db.transaction(() => items.map((item) => Number(append.run(item).lastInsertRowid)))();
+  }
+
+  loadOutbox(limit?: number): Array<{ seq: number; item: string }> {
+    return (this.stmts.loadOutbox?.all(limit ?? -1) ?? []) as Array<{ seq: number; item: string }>;
+  }
+
+  removeOutbox(seqs: readonly number[]): void {
+    const remove = this.writer(this.stmts.removeOutbox);
+    this.db.transaction(() => {
+      for (const seq of seqs) remove.run(seq);
+    })();
   }
 
   close(): void {

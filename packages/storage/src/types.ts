@@ -57,8 +57,56 @@ export interface NodeStore {
   /** Small durable metadata (signer state, consensus locks); durable when this returns. */
   getMeta(key: string): string | undefined;
   setMeta(key: string, value: string): void;
+
+  // The vault (docs/records.md): ciphertext objects and key envelopes kept off chain,
+  // addressed by the SHA-256 hex of their bytes. An object is held or not; a held one is
+  // anchored (a committed anchor names it, so it never expires) or not yet; a hash that
+  // is anchored but not held is wanted, for the node to fetch from its peers.
+
+  /**
+   * Keep `data` under `hash`, which the caller has checked is its SHA-256 hex; created at
+   * `now` (ms). A wanted hash becomes held and stays anchored. Returns false, changing
+   * nothing, when the hash is already held.
+   */
+  putVaultObject(hash: string, data: Uint8Array, now: number): boolean;
+  /** The stored bytes, unverified: the caller re-hashes them before trusting them. */
+  getVaultObject(hash: string): Uint8Array | undefined;
+  hasVaultObject(hash: string): boolean;
+  /** Whether `hash` is held anchored, held unanchored, wanted, or unknown (undefined). */
+  vaultObjectStatus(hash: string): VaultObjectStatus | undefined;
+  /**
+   * Delete held objects (erasure, or a copy that failed its hash check) so the bytes are
+   * gone from disk, not merely unlinked; wanted marks are left alone. Returns how many
+   * were held.
+   */
+  deleteVaultObjects(hashes: readonly string[]): number;
+  /**
+   * Mark objects as named by a committed anchor. Hashes not held are recorded as wanted
+   * and returned (each once, in first-seen order).
+   */
+  markVaultAnchored(hashes: readonly string[]): string[];
+  /** Wanted hashes, ascending, after `after` (exclusive), at most `limit`. */
+  wantedVaultObjects(limit: number, after?: string): string[];
+  /** Stop wanting `hash` (its record was erased). */
+  unwantVaultObject(hash: string): void;
+  /** Delete unanchored objects created before `olderThan` (ms), like deleteVaultObjects; returns how many. */
+  expireUnanchoredVaultObjects(olderThan: number): number;
+
+  /**
+   * Append items to the durable outbox (access events waiting to be committed); they are
+   * on disk when this returns. Returns their sequence numbers, increasing and never
+   * reused, in the order given.
+   */
+  appendOutbox(items: readonly string[]): number[];
+  /** The oldest outbox items, ascending by sequence number, at most `limit`. */
+  loadOutbox(limit?: number): Array<{ seq: number; item: string }>;
+  /** Remove outbox items by sequence number; unknown numbers are ignored. */
+  removeOutbox(seqs: readonly number[]): void;
+
   close(): void;
 }
+
+export type VaultObjectStatus = 'anchored' | 'unanchored' | 'wanted';
 
 export type StorageErrorCode = 'HEIGHT_MISMATCH' | 'CORRUPT' | 'LOCKED' | 'SCHEMA' | 'CLOSED';
 
