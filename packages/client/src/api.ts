@@ -1,0 +1,289 @@
+// MedLedgerClient: the SDK a patient, clinician or organization uses against one node —
+// records encrypted, sealed and shared on the client (docs/records.md), consent, delegation.
+import { type EncryptionKeyPair, generateEncryptionKeyPair, sha256Hex } from '@medledger/crypto';
+import { type CommittedTx, NodeConnection, type SubmittedTx } from './connection.js';
+import { ClientError, hasClientCode } from './errors.js';
+import { decryptRecord, encryptRecord, newRecordId, openDataKey, sealDataKey } from './record-crypto.js';
+import {
+  type AccessEvent,
+  arrayAt,
+  decodeBase64,
+  type FhirResource,
+  type Grant,
+  objectAt,
+  parseRecipient,
+  parseRecordMeta,
+  parseRecordRead,
+  type Recipient,
+  type RecordMeta,
+  type RecordReadAnswer,
+} from './responses.js';
+import {
+  type Access,
+  consentGrantBody,
+  consentRevokeBody,
+  delegateRemoveBody,
+  delegateSetBody,
+  type GrantScope,
+  grantIdOf,
+  identityRegisterBody,
+  MAX_SHARE_ENVELOPES,
+  type Purpose,
+  type RecordEnvelope,
+  recordAnchorBody,
+  recordEraseBody,
+  recordShareBody,
+} from './tx-builders.js';
+
+/** What `grant` did: the grant's id, its transaction, and the record.share txs that followed. */
+export interface GrantResult {
+  grantId: string;
+  txHash: string;
+  shareTxHashes: string[];
+}
+
+const enc = encodeURIComponent;
+
+/** Does a grant scope (a union of lists) cover this record? */
+export function scopeCoversRecord(scope: GrantScope, record: Pick<RecordMeta, 'record' | 'category' | 'resourceType'>): boolean {
+  return (
+    (scope.categories ?? []).includes(record.category) ||
+    (scope.resourceTypes ?? []).includes(record.resourceType) ||
+    (scope.records ?? []).includes(record.record)
+  );
+}
+
+/**
+ * A client of one MedLedger node acting as one identity (see NodeConnection for sessions,
+ * nonces and transactions). Every method throws ClientError unless it says otherwise.
+ */
+export class MedLedgerClient extends NodeConnection {
+  // ---- Identities ----------------------------------------------------------------------
+
+  /**
+   * Register this client's keys as a patient, with a fresh emergency X25519 key pair that
+   * the caller must keep (it opens the `emergency` envelope of every record). Throws ClientError.
+   */
+  async registerPatient(): Promise<{ id: string; emergencyKey: EncryptionKeyPair; txHash: string; height: number }> {
+    const emergencyKey = generateEncryptionKeyPair();
+    const body = identityRegisterBody({ encryptionKey: this.keys.encryption.publicKey, emergencyKey: emergencyKey.publicKey });
+    const done = await this.submitAndWait('identity.register', body);
+    return { id: this.id, emergencyKey, txHash: done.hash, height: done.height };
+  }
+
+  // ---- Records -------------------------------------------------------------------------
+
+  /** `PUT /v1/vault/:hash` with the raw object. Throws ClientError (`VAULT_HASH_MISMATCH` if the node filed it elsewhere). */
+  async putObject(object: Uint8Array): Promise<string> {
+    const hash = sha256Hex(object);
+    const answer = objectAt(await this.request({ method: 'PUT', path: `/v1/vault/${hash}`, bytes: object }, true), 'vault');
+    if (answer.hash !== hash) throw new ClientError('VAULT_HASH_MISMATCH', `the vault stored object ${hash} as ${String(answer.hash)}`);
+    return hash;
+  }
+
+  /** `GET /v1/patients/:id/recipients`: who a new record of this kind must be sealed to. Throws ClientError. */
+  async recipients(patient: string, category: string, resourceType: string): Promise<Recipient[]> {
+    const path = `/v1/patients/${enc(patient)}/recipients?category=${enc(category)}&resourceType=${enc(resourceType)}`;
+    return arrayAt(objectAt(await this.get(path, { auth: true }), 'answer'), 'recipients', 'answer').map(parseRecipient);
+  }
+
+  /**
+   * Write a record (docs/records.md "Records"): encrypt the resource under a fresh key, seal
+   * the key to every recipient the node names plus this author, upload the objects, anchor
+   * and wait. Throws ClientError (`INVALID_ARGUMENT` for a resource without a FHIR type, or
+   * the anchor's rejection code).
+   */
+  async writeRecord(opts: { patient: string; resource: FhirResource; category: string; supersedes?: string }): Promise<{
+    recordId: string;
+    txHash: string;
+    height: number;
+  }> {
+    const resourceType = opts.resource?.resourceType;
+    if (typeof resourceType !== 'string') throw new ClientError('INVALID_ARGUMENT', 'resource.resourceType must be a FHIR type name');
+    const listed = await this.recipients(opts.patient, opts.category, resourceType);
+    // The author always gets an envelope, sealed to the key this client actually holds.
+    const byLabel = new Map<string, string>(listed.map((r) => [r.to, r.encryptionKey]));
+    byLabel.set(this.id, this.keys.encryption.publicKey);
+
+    const recordId = newRecordId();
+    const sealed = encryptRecord(opts.resource, recordId);
+    try {
+      const envelopes = [...byLabel].map(([to, key]) => ({ to, ...sealDataKey(sealed.dataKey, recordId, to, key) }));
+      const body = recordAnchorBody({
+        record: recordId,
+        patient: opts.patient,
+        resourceType,
+        category: opts.category,
+        contentHash: sealed.contentHash,
+        size: sealed.object.length,
+        envelopes: envelopes.map((e) => ({ to: e.to, hash: e.hash })),
+        supersedes: opts.supersedes,
+      });
+      await Promise.all([sealed.object, ...envelopes.map((e) => e.object)].map((o) => this.putObject(o)));
+      const done = await this.submitAndWait('record.anchor', body);
+      return { recordId, txHash: done.hash, height: done.height };
+    } finally {
+      sealed.dataKey.fill(0);
+    }
+  }
+
+  private async fetchRecord(recordId: string, purpose: Purpose | undefined): Promise<RecordReadAnswer> {
+    const query = purpose === undefined ? '' : `?purpose=${enc(purpose)}`;
+    const answer = parseRecordRead(await this.get(`/v1/records/${enc(recordId)}${query}`, { auth: true }));
+    if (answer.record.record !== recordId)
+      throw new ClientError('MALFORMED_RESPONSE', `asked for record ${recordId}, got ${answer.record.record}`);
+    return answer;
+  }
+
+  private openAnswerKey(answer: RecordReadAnswer): Uint8Array {
+    return openDataKey(answer.envelope, answer.record.record, answer.envelopeFor ?? this.id, this.keys.encryption.privateKey);
+  }
+
+  /**
+   * Read and decrypt a record: fetch it (the node logs the read with `purpose`), check the
+   * ciphertext hashes to the on-chain contentHash before any decryption, open this client's
+   * envelope, decrypt. Throws ClientError (`ACCESS_DENIED`, `RECORD_ERASED`,
+   * `CONTENT_HASH_MISMATCH` …) or CryptoError('DECRYPT_FAILED').
+   */
+  async readRecord(recordId: string, purpose?: Purpose): Promise<{ meta: RecordMeta; resource: object }> {
+    const answer = await this.fetchRecord(recordId, purpose);
+    const object = decodeBase64(answer.ciphertext, 'answer.ciphertext');
+    if (sha256Hex(object) !== answer.record.contentHash) {
+      throw new ClientError('CONTENT_HASH_MISMATCH', `record ${recordId}: the ciphertext does not match the anchored contentHash`);
+    }
+    const dataKey = this.openAnswerKey(answer);
+    try {
+      return { meta: answer.record, resource: decryptRecord(object, dataKey, recordId) };
+    } finally {
+      dataKey.fill(0);
+    }
+  }
+
+  /** `GET /v1/patients/:id/records`: the records the caller may see. Throws ClientError. */
+  async listRecords(patient: string): Promise<RecordMeta[]> {
+    return arrayAt(objectAt(await this.get(`/v1/patients/${enc(patient)}/records`, { auth: true }), 'answer'), 'records', 'answer').map(
+      parseRecordMeta,
+    );
+  }
+
+  /** Erase a record (`record.erase`, patient or delegate) and wait. Throws ClientError. */
+  async erase(recordId: string): Promise<CommittedTx> {
+    return this.submitAndWait('record.erase', recordEraseBody(recordId));
+  }
+
+  // ---- Consent -------------------------------------------------------------------------
+
+  /** `GET /v1/patients/:id/grants`: active grants, or all with `all`. Throws ClientError. */
+  async grants(patient: string, all = false): Promise<Grant[]> {
+    const path = `/v1/patients/${enc(patient)}/grants${all ? '?all=true' : ''}`;
+    return arrayAt(objectAt(await this.get(path, { auth: true }), 'answer'), 'grants', 'answer') as Grant[];
+  }
+
+  /** `GET /v1/me/grants`: grants naming this identity or its organization. Throws ClientError. */
+  async myGrants(): Promise<Grant[]> {
+    return arrayAt(objectAt(await this.get('/v1/me/grants', { auth: true }), 'answer'), 'grants', 'answer') as Grant[];
+  }
+
+  /** `GET /v1/patients/:id/access-log`: committed access events, newest first. Throws ClientError. */
+  async accessLog(patient: string): Promise<AccessEvent[]> {
+    return arrayAt(
+      objectAt(await this.get(`/v1/patients/${enc(patient)}/access-log`, { auth: true }), 'answer'),
+      'events',
+      'answer',
+    ) as AccessEvent[];
+  }
+
+  // Wrap the data key of each record for `to`: read it as the patient (or delegate), which
+  // the node logs as a patient-request read, and upload the new envelope objects.
+  private async wrapExisting(records: RecordMeta[], to: string): Promise<RecordEnvelope[]> {
+    if (records.length === 0) return [];
+    const { encryptionKey } = await this.identity(to);
+    const out: RecordEnvelope[] = [];
+    for (const meta of records) {
+      if (meta.status === 'erased') continue;
+      let answer: RecordReadAnswer;
+      try {
+        answer = await this.fetchRecord(meta.record, 'patient-request');
+      } catch (err) {
+        if (hasClientCode(err, 'RECORD_ERASED')) continue;
+        throw err;
+      }
+      const dataKey = this.openAnswerKey(answer);
+      try {
+        const sealed = sealDataKey(dataKey, meta.record, to, encryptionKey);
+        out.push({ record: meta.record, hash: await this.putObject(sealed.object) });
+      } finally {
+        dataKey.fill(0);
+      }
+    }
+    return out;
+  }
+
+  // Envelopes past the first 500 go into record.share transactions of 500 each.
+  private async shareRest(rest: RecordEnvelope[], to: string): Promise<string[]> {
+    const submitted: SubmittedTx[] = [];
+    for (let i = 0; i < rest.length; i += MAX_SHARE_ENVELOPES) {
+      const chunk = rest.slice(i, i + MAX_SHARE_ENVELOPES).map((e) => ({ ...e, to }));
+      submitted.push(await this.submit('record.share', recordShareBody(chunk)));
+    }
+    await Promise.all(submitted.map((s) => this.waitForTx(s.hash)));
+    return submitted.map((s) => s.hash);
+  }
+
+  /**
+   * Grant `grantee` access to a patient's records (default: this client's own). With
+   * `shareExisting` (default true) the keys of already-written records the scope covers are
+   * wrapped for the grantee and named in the grant (overflow in record.share). Throws
+   * ClientError (`INVALID_ARGUMENT` for an empty scope, or the chain's rejection code).
+   */
+  async grant(opts: {
+    patient?: string;
+    grantee: string;
+    categories?: string[];
+    resourceTypes?: string[];
+    records?: string[];
+    access?: Access;
+    purpose: Purpose;
+    expiresAt?: number;
+    shareExisting?: boolean;
+  }): Promise<GrantResult> {
+    const patient = opts.patient ?? this.id;
+    const scope: GrantScope = { categories: opts.categories, resourceTypes: opts.resourceTypes, records: opts.records };
+    // Build once first: an invalid grant fails before any record is read or uploaded.
+    const base = { patient, grantee: opts.grantee, scope, access: opts.access, purpose: opts.purpose, expiresAt: opts.expiresAt };
+    consentGrantBody(base);
+    let envelopes: RecordEnvelope[] = [];
+    if (opts.shareExisting !== false) {
+      const covered = (await this.listRecords(patient)).filter((r) => scopeCoversRecord(scope, r));
+      envelopes = await this.wrapExisting(covered, opts.grantee);
+    }
+    const first = envelopes.slice(0, MAX_SHARE_ENVELOPES);
+    const body = consentGrantBody({ ...base, envelopes: first.length > 0 ? first : undefined });
+    const done = await this.submitAndWait('consent.grant', body);
+    const shareTxHashes = await this.shareRest(envelopes.slice(MAX_SHARE_ENVELOPES), opts.grantee);
+    return { grantId: grantIdOf(done.tx), txHash: done.hash, shareTxHashes };
+  }
+
+  /** Revoke a grant (`consent.revoke`) and wait. Throws ClientError. */
+  async revoke(grantId: string): Promise<CommittedTx> {
+    return this.submitAndWait('consent.revoke', consentRevokeBody(grantId));
+  }
+
+  /**
+   * Make `delegate` this patient's delegate (`delegate.set`), wrapping every existing
+   * record's key for them the way `grant` does. Throws ClientError.
+   */
+  async setDelegate(delegate: string): Promise<{ txHash: string; shareTxHashes: string[] }> {
+    const body = delegateSetBody(delegate);
+    const envelopes = await this.wrapExisting(await this.listRecords(this.id), delegate);
+    const first = envelopes.slice(0, MAX_SHARE_ENVELOPES);
+    const done = await this.submitAndWait('delegate.set', first.length > 0 ? delegateSetBody(delegate, first) : body);
+    const shareTxHashes = await this.shareRest(envelopes.slice(MAX_SHARE_ENVELOPES), delegate);
+    return { txHash: done.hash, shareTxHashes };
+  }
+
+  /** End a delegation (`delegate.remove`, by the patient or the delegate) and wait. Throws ClientError. */
+  async removeDelegate(patient: string, delegate: string): Promise<CommittedTx> {
+    return this.submitAndWait('delegate.remove', delegateRemoveBody(patient, delegate));
+  }
+}

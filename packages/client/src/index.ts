@@ -1,0 +1,10 @@
+// @medledger/client: the SDK for patients, clinicians and organizations — record
+// encryption and key envelopes (docs/records.md), transaction bodies, and the API client.
+export * from './api.js';
+export * from './auth.js';
+export * from './connection.js';
+export * from './errors.js';
+export * from './http.js';
+export * from './record-crypto.js';
+export * from './responses.js';
+export * from './tx-builders.js';

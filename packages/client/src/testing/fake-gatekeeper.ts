@@ -1,0 +1,282 @@
+// An in-memory stand-in for one node's /v1 API, as a `fetch` function: it checks what the
+// client sends (tx signatures, nonces, session signatures, vault hashes) the way
+// docs/records.md says a node does, and commits each transaction at once in its own block.
+// It applies only the effects the client tests need; it is no model of the ehr rules.
+import { generateSigningKeyPair, idFromPublicKey, sha256Hex, toHex, verifyEd25519 } from '@medledger/crypto';
+import { parseSignedTx, type SignedTx, txHash, txInclusionProof, txRoot, verifyTxSignature } from '@medledger/ledger';
+import { authSignBytes } from '../auth.js';
+import type { ConsentGrantBody, RecordAnchorBody } from '../tx-builders.js';
+
+interface StoredRecord {
+  meta: RecordAnchorBody & { status: string };
+  /** recipient label → envelope hash */
+  envelopes: Map<string, string>;
+}
+
+interface Fail {
+  status: number;
+  code: string;
+  message: string;
+}
+
+const fail = (status: number, code: string, message = code): Fail => ({ status, code, message });
+const toBase64 = (bytes: Uint8Array) => btoa(Array.from(bytes, (b) => String.fromCharCode(b)).join(''));
+const random = (n: number) => toHex(globalThis.crypto.getRandomValues(new Uint8Array(n)));
+
+export class FakeGatekeeper {
+  readonly chainId = 'test-chain';
+  readonly nodeKey = generateSigningKeyPair();
+  readonly nonces = new Map<string, number>();
+  readonly identities = new Map<string, Record<string, unknown>>();
+  readonly vault = new Map<string, Uint8Array>();
+  readonly records = new Map<string, StoredRecord>();
+  readonly grants = new Map<string, ConsentGrantBody & { id: string }>();
+  readonly delegates = new Map<string, Set<string>>();
+  readonly txs = new Map<string, { tx: SignedTx; status: string; height?: number; code?: string; reason?: string }>();
+  /** Every request, as `METHOD path`. */
+  readonly requests: string[] = [];
+  /** Every record read: who, which record, and the purpose asked for. */
+  readonly reads: Array<{ accessor: string; record: string; purpose: string | null }> = [];
+  /** Answer each new transaction's status as pending this many times before committing it. */
+  pendingPolls = 0;
+  /** The next admitted transaction is committed as rejected with this result. */
+  rejectNext: { code: string; log: string } | undefined;
+  /** The next submission is refused at admission with this error. */
+  refuseNext: { status: number; code: string; message: string } | undefined;
+  /** Leave `envelopeFor` out of record reads, as an older node might. */
+  omitEnvelopeFor = false;
+  private height = 0;
+  private readonly challenges = new Set<string>();
+  private readonly sessions = new Map<string, string>();
+  private readonly polls = new Map<string, number>();
+
+  /** Register an identity directly, as genesis or an admin would (for staff). */
+  addIdentity(publicKey: string, encryptionKey: string, role = 'clinician'): string {
+    const id = idFromPublicKey(publicKey);
+    this.identities.set(id, { id, role, publicKey, encryptionKey, status: 'active' });
+    return id;
+  }
+
+  /** End every session, as an idle timeout would. */
+  expireSessions(): void {
+    this.sessions.clear();
+  }
+
+  /** Advance a key's nonce, as a second client sharing the key would. */
+  bumpNonce(publicKey: string): void {
+    this.nonces.set(publicKey, (this.nonces.get(publicKey) ?? 0) + 1);
+  }
+
+  readonly fetch: typeof fetch = async (input, init) => {
+    const url = new URL(String(input));
+    const method = init?.method ?? 'GET';
+    this.requests.push(`${method} ${url.pathname}`);
+    const headers = new Headers(init?.headers);
+    let result: { status: number; body: unknown };
+    try {
+      result = this.route(method, url, headers, init?.body);
+    } catch (err) {
+      const f = err as Fail;
+      if (typeof f.code !== 'string') throw err;
+      result = { status: f.status, body: { error: { code: f.code, message: f.message } } };
+    }
+    return new Response(JSON.stringify(result.body), { status: result.status, headers: { 'content-type': 'application/json' } });
+  };
+
+  private caller(headers: Headers): string {
+    const auth = headers.get('authorization');
+    if (auth === null) throw fail(401, 'UNAUTHENTICATED');
+    const publicKey = this.sessions.get(auth.replace(/^Bearer /, ''));
+    if (publicKey === undefined) throw fail(401, 'SESSION_EXPIRED');
+    return idFromPublicKey(publicKey);
+  }
+
+  private json(body: unknown): Record<string, unknown> {
+    return JSON.parse(String(body)) as Record<string, unknown>;
+  }
+
+  private route(method: string, url: URL, headers: Headers, body: unknown): { status: number; body: unknown } {
+    const path = url.pathname;
+    const ok = (b: unknown, status = 200) => ({ status, body: b });
+    const on = (verb: string, re: RegExp) => (method === verb ? re.exec(path) : null);
+    let m: RegExpExecArray | null;
+    if (method === 'GET' && path === '/v1/status')
+      return ok({ chainId: this.chainId, publicKey: this.nodeKey.publicKey, height: this.height });
+    m = on('GET', /^\/v1\/accounts\/([0-9a-f]{64})$/);
+    if (m) {
+      const pk = m[1] as string;
+      return ok({
+        publicKey: pk,
+        id: idFromPublicKey(pk),
+        nonce: 0,
+        nextNonce: this.nonces.get(pk) ?? 0,
+        identity: this.identities.get(idFromPublicKey(pk)) ?? null,
+      });
+    }
+    m = on('GET', /^\/v1\/identities\/(.+)$/);
+    if (m) {
+      const identity = this.identities.get(m[1] as string);
+      if (identity === undefined) throw fail(404, 'IDENTITY_NOT_FOUND');
+      return ok(identity);
+    }
+    if (method === 'POST' && path === '/v1/auth/challenge') {
+      const challenge = random(32);
+      this.challenges.add(challenge);
+      return ok({ challenge, expiresAt: Date.now() + 60_000 });
+    }
+    if (method === 'POST' && path === '/v1/auth/session') {
+      const { publicKey, challenge, signature } = this.json(body) as Record<string, string>;
+      if (!this.challenges.delete(challenge as string)) throw fail(401, 'UNAUTHENTICATED', 'unknown challenge');
+      const bytes = authSignBytes({
+        chainId: this.chainId,
+        node: this.nodeKey.publicKey,
+        challenge: challenge as string,
+        publicKey: publicKey as string,
+      });
+      if (!verifyEd25519(publicKey as string, bytes, signature as string)) throw fail(401, 'UNAUTHENTICATED', 'bad signature');
+      const token = random(16);
+      this.sessions.set(token, publicKey as string);
+      return ok({
+        token,
+        expiresAt: Date.now() + 3_600_000,
+        idleTimeoutMs: 600_000,
+        identity: this.identities.get(idFromPublicKey(publicKey as string)),
+      });
+    }
+    if (method === 'POST' && path === '/v1/txs') return ok(this.admit(this.json(body)), 202);
+    m = on('GET', /^\/v1\/txs\/(.+)$/);
+    if (m) return ok(this.txStatus(m[1] as string));
+    m = on('PUT', /^\/v1\/vault\/(.+)$/);
+    if (m) {
+      this.caller(headers);
+      if (headers.get('content-type') !== 'application/octet-stream') throw fail(415, 'UNSUPPORTED_MEDIA_TYPE');
+      const bytes = new Uint8Array(body as Uint8Array);
+      if (sha256Hex(bytes) !== m[1]) throw fail(400, 'HASH_MISMATCH');
+      const held = this.vault.has(m[1] as string);
+      this.vault.set(m[1] as string, bytes);
+      return ok({ hash: m[1], size: bytes.length }, held ? 200 : 201);
+    }
+    m = on('GET', /^\/v1\/records\/(.+)$/);
+    if (m) return ok(this.readRecord(this.caller(headers), m[1] as string, url));
+    m = on('GET', /^\/v1\/patients\/([0-9a-f]{40})\/(records|grants|recipients|access-log)$/);
+    if (m) {
+      this.caller(headers);
+      const patient = m[1] as string;
+      if (m[2] === 'records')
+        return ok({ records: [...this.records.values()].filter((r) => r.meta.patient === patient).map((r) => r.meta) });
+      if (m[2] === 'grants') return ok({ grants: [...this.grants.values()].filter((g) => g.patient === patient) });
+      if (m[2] === 'access-log') return ok({ events: [] });
+      return ok({ recipients: this.recipientsOf(patient) });
+    }
+    if (method === 'GET' && path === '/v1/me/grants') {
+      const me = this.caller(headers);
+      return ok({ grants: [...this.grants.values()].filter((g) => g.grantee === me) });
+    }
+    throw fail(404, 'NOT_FOUND', `no route ${method} ${path}`);
+  }
+
+  private recipientsOf(patient: string): unknown[] {
+    const p = this.identities.get(patient);
+    if (p === undefined) throw fail(403, 'ACCESS_DENIED');
+    const out = [{ to: patient, encryptionKey: p.encryptionKey, why: 'patient' }];
+    if (typeof p.emergencyKey === 'string') out.push({ to: 'emergency', encryptionKey: p.emergencyKey, why: 'emergency' });
+    for (const d of this.delegates.get(patient) ?? [])
+      out.push({ to: d, encryptionKey: this.identities.get(d)?.encryptionKey, why: 'delegate' });
+    return out;
+  }
+
+  private readRecord(accessor: string, id: string, url: URL): unknown {
+    this.reads.push({ accessor, record: id, purpose: url.searchParams.get('purpose') });
+    const stored = this.records.get(id);
+    if (stored === undefined) throw fail(403, 'ACCESS_DENIED');
+    if (stored.meta.status === 'erased') throw fail(410, 'RECORD_ERASED');
+    const envelopeHash = stored.envelopes.get(accessor);
+    if (envelopeHash === undefined) throw fail(403, 'ACCESS_DENIED');
+    const ciphertext = toBase64(this.vault.get(stored.meta.contentHash) as Uint8Array);
+    const envelope = JSON.parse(new TextDecoder().decode(this.vault.get(envelopeHash)));
+    return {
+      record: stored.meta,
+      ciphertext,
+      envelope,
+      ...(this.omitEnvelopeFor ? {} : { envelopeFor: accessor }),
+      event: { id: random(8) },
+    };
+  }
+
+  private admit(raw: unknown): { hash: string; status: 'pending' } {
+    let tx: SignedTx;
+    try {
+      tx = parseSignedTx(raw);
+    } catch (err) {
+      throw fail(400, 'MALFORMED_TX', (err as Error).message);
+    }
+    if (this.refuseNext !== undefined) {
+      const refusal = this.refuseNext;
+      this.refuseNext = undefined;
+      throw refusal;
+    }
+    if (tx.chain !== this.chainId) throw fail(400, 'WRONG_CHAIN');
+    if (!verifyTxSignature(tx)) throw fail(400, 'BAD_SIGNATURE');
+    const expected = this.nonces.get(tx.signer) ?? 0;
+    if (tx.nonce < expected) throw fail(409, 'NONCE_REUSED', `nonce ${tx.nonce} is used; next is ${expected}`);
+    if (tx.nonce > expected) throw fail(409, 'NONCE_GAP', `nonce ${tx.nonce} skips ahead of ${expected}`);
+    this.nonces.set(tx.signer, expected + 1);
+    const hash = txHash(tx);
+    this.height++;
+    if (this.rejectNext !== undefined) {
+      this.txs.set(hash, { tx, status: 'rejected', height: this.height, code: this.rejectNext.code, reason: this.rejectNext.log });
+      this.rejectNext = undefined;
+    } else {
+      this.apply(tx, hash);
+      this.txs.set(hash, { tx, status: 'committed', height: this.height });
+    }
+    return { hash, status: 'pending' };
+  }
+
+  private apply(tx: SignedTx, hash: string): void {
+    const signerId = idFromPublicKey(tx.signer);
+    const b = tx.body as Record<string, unknown>;
+    if (tx.kind === 'identity.register') {
+      this.identities.set(signerId, { id: signerId, role: 'patient', publicKey: tx.signer, status: 'active', ...b });
+    } else if (tx.kind === 'record.anchor') {
+      const body = b as unknown as RecordAnchorBody;
+      this.records.set(body.record, { meta: { ...body, status: 'active' }, envelopes: new Map(body.envelopes.map((e) => [e.to, e.hash])) });
+    } else if (tx.kind === 'consent.grant') {
+      const body = b as unknown as ConsentGrantBody;
+      const id = hash.slice(0, 32);
+      this.grants.set(id, { id, ...body });
+      for (const e of body.envelopes ?? []) this.records.get(e.record)?.envelopes.set(body.grantee, e.hash);
+    } else if (tx.kind === 'record.share') {
+      for (const e of b.envelopes as Array<{ record: string; to: string; hash: string }>)
+        this.records.get(e.record)?.envelopes.set(e.to, e.hash);
+    } else if (tx.kind === 'delegate.set') {
+      const delegate = b.delegate as string;
+      this.delegates.set(signerId, new Set([...(this.delegates.get(signerId) ?? []), delegate]));
+      for (const e of (b.envelopes ?? []) as Array<{ record: string; hash: string }>)
+        this.records.get(e.record)?.envelopes.set(delegate, e.hash);
+    } else if (tx.kind === 'record.erase') {
+      const r = this.records.get(b.record as string);
+      if (r !== undefined) r.meta.status = 'erased';
+    } else if (tx.kind === 'consent.revoke') {
+      this.grants.delete(b.grant as string);
+    }
+  }
+
+  private txStatus(hash: string): unknown {
+    const entry = this.txs.get(hash);
+    if (entry === undefined) throw fail(404, 'TX_NOT_FOUND');
+    const polled = (this.polls.get(hash) ?? 0) + 1;
+    this.polls.set(hash, polled);
+    if (polled <= this.pendingPolls) return { hash, status: 'pending' };
+    if (entry.status === 'rejected') return { hash, status: 'rejected', code: entry.code, reason: entry.reason };
+    const root = txRoot([entry.tx]);
+    return {
+      hash,
+      status: 'committed',
+      height: entry.height,
+      index: 0,
+      blockHash: sha256Hex(new TextEncoder().encode(`block ${entry.height}`)),
+      proof: { leafIndex: 0, treeSize: 1, root, path: txInclusionProof([entry.tx], 0) },
+    };
+  }
+}
