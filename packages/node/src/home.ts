@@ -30,7 +30,12 @@ export interface NodeConfig {
     /** Tendermint timeouts (ms), each growing by its delta per round. */
     timeouts: TimeoutConfig;
   };
+  /** Off-chain objects: largest accepted (bytes), and how long an upload may wait for its anchor (ms). */
+  vault?: { maxObjectBytes: number; unanchoredTtlMs: number };
 }
+
+/** Vault limits when config.json has none: 4 MiB objects, uploads kept 10 minutes unanchored. */
+export const DEFAULT_VAULT_CONFIG = { maxObjectBytes: 4 * 1024 * 1024, unanchoredTtlMs: 10 * 60_000 } as const;
 
 /** Defaults for a node on loopback; `init` writes them out so operators can edit them. */
 export function defaultConfig(name: string, apiPort: number, p2pPort: number): NodeConfig {
@@ -46,6 +51,7 @@ export function defaultConfig(name: string, apiPort: number, p2pPort: number): N
       heartbeatMs: 0,
       timeouts: { propose: 1000, proposeDelta: 500, prevote: 500, prevoteDelta: 250, precommit: 500, precommitDelta: 250 },
     },
+    vault: { ...DEFAULT_VAULT_CONFIG },
   };
 }
 

@@ -10,4 +10,6 @@ export * from './node.js';
 export * from './p2p.js';
 export * from './signer-guard.js';
 export * from './tendermint.js';
+export * from './vault.js';
+export * from './vault-sync.js';
 export * from './verify-store.js';

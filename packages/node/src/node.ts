@@ -8,10 +8,11 @@ import type { FastifyInstance } from 'fastify';
 import { buildApi, proofFor } from './api.js';
 import { Chain } from './chain.js';
 import { ApiError } from './errors.js';
-import type { NodeHome } from './home.js';
+import { DEFAULT_VAULT_CONFIG, type NodeHome } from './home.js';
 import { Mempool } from './mempool.js';
 import { evidenceBody, type SignedProposal, type SignedVote } from './messages.js';
 import { TendermintEngine } from './tendermint.js';
+import { Vault } from './vault.js';
 
 type EvidenceOutput = Extract<Output, { type: 'evidence' }>;
 
@@ -44,6 +45,7 @@ export class MedLedgerNode {
   private readonly logger: (level: LogLevel, message: string) => void;
   private readonly rejections = new RecentRejections(10_000);
   readonly engine: TendermintEngine;
+  readonly vault: Vault;
   private api: FastifyInstance | undefined;
   private apiUrl = '';
 
@@ -58,6 +60,15 @@ export class MedLedgerNode {
     this.chain = new Chain(home.genesis, store);
     this.mempool = new Mempool(home.config.mempool);
     this.engine = new TendermintEngine(this);
+    this.vault = new Vault(
+      { ...DEFAULT_VAULT_CONFIG, ...home.config.vault },
+      {
+        store,
+        now: this.now,
+        log: (level, message) => this.log(level, message),
+        peers: this.engine.p2p,
+      },
+    );
   }
 
   /** This node's validator/node public key. */
@@ -86,12 +97,14 @@ export class MedLedgerNode {
     this.apiUrl = await this.api.listen({ host: this.home.config.api.host, port: this.home.config.api.port });
     await this.engine.startNetwork();
     this.engine.start();
+    this.vault.start();
     this.log('info', `serving API at ${this.apiUrl}, chain ${this.chain.chainId} at height ${this.chain.height}`);
     return this.apiUrl;
   }
 
   async stop(): Promise<void> {
     this.engine.stop();
+    this.vault.stop();
     await this.api?.close();
     this.chain.store.close();
   }

@@ -413,6 +413,10 @@ export class TendermintEngine implements Engine {
       case 'vote':
         this.onConsensusMessage(peer, msg);
         return;
+      case 'vault-get':
+      case 'vault-data':
+        this.node.vault.onPeerMessage(peer, msg);
+        return;
       default:
         return;
     }

@@ -1,0 +1,300 @@
+// The vault against the memory store and a fake peer network: uploads, verified reads,
+// repair from peers, erasure and expiry.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { sha256Hex, utf8 } from '@medledger/crypto';
+import { MemoryStore } from '@medledger/storage';
+import { ApiError } from './errors.js';
+import { Vault, type VaultOptions } from './vault.js';
+import type { VaultPeers } from './vault-sync.js';
+
+type Handler = (from: string, msg: Record<string, unknown>) => void;
+
+/**
+ * Peers that deliver each message on a later turn of the event loop, through JSON like
+ * the real links. `order` fixes which peers a node sees, and in what order it asks them.
+ */
+class FakeNetwork {
+  private readonly handlers = new Map<string, Handler>();
+  readonly sent: Array<{ from: string; to: string; msg: Record<string, unknown> }> = [];
+
+  attach(name: string, handler: Handler): void {
+    this.handlers.set(name, handler);
+  }
+
+  peersFor(self: string, order?: string[]): VaultPeers {
+    return {
+      connectedPeers: () => order ?? [...this.handlers.keys()].filter((n) => n !== self),
+      send: (peer, msg) => {
+        this.sent.push({ from: self, to: peer, msg });
+        const handler = this.handlers.get(peer);
+        const wire = JSON.parse(JSON.stringify(msg)) as Record<string, unknown>;
+        if (handler !== undefined) setImmediate(() => handler(self, wire));
+      },
+      nameOf: (peer) => `node-${peer}`,
+    };
+  }
+}
+
+interface TestVault {
+  vault: Vault;
+  store: MemoryStore;
+  logs: Array<{ level: string; msg: string }>;
+  clock: { now: number };
+}
+
+function makeVault(net: FakeNetwork, name: string, opts: Partial<VaultOptions> & { order?: string[] } = {}): TestVault {
+  const store = new MemoryStore();
+  const logs: Array<{ level: string; msg: string }> = [];
+  const clock = { now: 1_000_000 };
+  const vault = new Vault(
+    {
+      maxObjectBytes: opts.maxObjectBytes ?? 1024,
+      unanchoredTtlMs: opts.unanchoredTtlMs ?? 600_000,
+      fetchTimeoutMs: opts.fetchTimeoutMs ?? 500,
+    },
+    { store, now: () => clock.now, log: (level, msg) => logs.push({ level, msg }), peers: net.peersFor(name, opts.order) },
+  );
+  net.attach(name, (from, msg) => vault.onPeerMessage(from, msg));
+  return { vault, store, logs, clock };
+}
+
+function object(text: string): { hash: string; data: Uint8Array } {
+  const data = utf8(text);
+  return { hash: sha256Hex(data), data };
+}
+
+async function eventually(check: () => boolean, what: string, timeoutMs = 2_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+function apiErrorWith(code: string, status: number) {
+  return (e: unknown) => e instanceof ApiError && e.code === code && e.status === status;
+}
+
+test('an upload is stored under its SHA-256 and a repeat reports it was already held', async () => {
+  const { vault, store } = makeVault(new FakeNetwork(), 'a');
+  const rec = object('ciphertext');
+  assert.deepEqual(vault.put(rec.hash, rec.data), { created: true });
+  assert.deepEqual(vault.put(rec.hash, rec.data), { created: false });
+  assert.equal(store.vaultObjectStatus(rec.hash), 'unanchored');
+  assert.deepEqual(await vault.getVerified(rec.hash), rec.data);
+});
+
+test('an upload whose bytes do not match the hash is refused and nothing is stored', () => {
+  const { vault, store } = makeVault(new FakeNetwork(), 'a');
+  const rec = object('ciphertext');
+  assert.throws(() => vault.put(rec.hash, utf8('other bytes')), apiErrorWith('HASH_MISMATCH', 400));
+  assert.equal(store.hasVaultObject(rec.hash), false);
+});
+
+test('an upload over maxObjectBytes is refused and nothing is stored', () => {
+  const { vault, store } = makeVault(new FakeNetwork(), 'a', { maxObjectBytes: 16 });
+  const rec = object('seventeen bytes!!');
+  assert.throws(() => vault.put(rec.hash, rec.data), apiErrorWith('OBJECT_TOO_LARGE', 413));
+  assert.equal(store.hasVaultObject(rec.hash), false);
+  const fits = object('sixteen bytes!!!');
+  assert.deepEqual(vault.put(fits.hash, fits.data), { created: true });
+});
+
+test('a malformed hash is refused before any bytes are looked at', async () => {
+  const { vault } = makeVault(new FakeNetwork(), 'a');
+  const rec = object('x');
+  assert.throws(() => vault.put(rec.hash.toUpperCase(), rec.data), apiErrorWith('INVALID_PARAM', 400));
+  await assert.rejects(vault.getVerified('abc'), apiErrorWith('INVALID_PARAM', 400));
+});
+
+test('an unknown object reads as undefined without asking peers', async () => {
+  const net = new FakeNetwork();
+  const { vault } = makeVault(net, 'a');
+  makeVault(net, 'b');
+  assert.equal(await vault.getVerified(object('nobody has this').hash), undefined);
+  assert.equal(net.sent.length, 0);
+});
+
+test('a committed anchor makes the node fetch the object it is missing from a peer', async (t) => {
+  const net = new FakeNetwork();
+  const a = makeVault(net, 'a');
+  const b = makeVault(net, 'b');
+  t.after(() => {
+    a.vault.stop();
+    b.vault.stop();
+  });
+  const rec = object('record ciphertext');
+  a.vault.put(rec.hash, rec.data);
+  a.vault.onCommitted([rec.hash], []);
+  b.vault.start();
+  b.vault.onCommitted([rec.hash], []);
+  await eventually(() => b.store.hasVaultObject(rec.hash), 'b to fetch the object');
+  assert.equal(b.store.vaultObjectStatus(rec.hash), 'anchored');
+  assert.deepEqual(b.store.wantedVaultObjects(10), []);
+  assert.deepEqual(await b.vault.getVerified(rec.hash), rec.data);
+});
+
+test('a missing anchored object is fetched on demand when read', async () => {
+  const net = new FakeNetwork();
+  const a = makeVault(net, 'a');
+  const b = makeVault(net, 'b');
+  const rec = object('record ciphertext');
+  a.vault.put(rec.hash, rec.data);
+  a.vault.onCommitted([rec.hash], []);
+  // Not started: no background loop, so only the read itself can fetch it.
+  b.vault.onCommitted([rec.hash], []);
+  assert.deepEqual(await b.vault.getVerified(rec.hash), rec.data);
+  assert.equal(b.store.vaultObjectStatus(rec.hash), 'anchored');
+});
+
+test('a tampered local copy is detected, not returned, and repaired from a peer', async () => {
+  const net = new FakeNetwork();
+  const a = makeVault(net, 'a');
+  const b = makeVault(net, 'b');
+  const rec = object('record ciphertext');
+  for (const v of [a, b]) {
+    v.vault.put(rec.hash, rec.data);
+    v.vault.onCommitted([rec.hash], []);
+  }
+  const tampered = utf8('TAMPERED-BYTES');
+  b.store.deleteVaultObjects([rec.hash]);
+  b.store.putVaultObject(rec.hash, tampered, 0);
+  b.store.markVaultAnchored([rec.hash]);
+
+  assert.deepEqual(await b.vault.getVerified(rec.hash), rec.data);
+  assert.deepEqual(b.store.getVaultObject(rec.hash), rec.data);
+  assert.equal(b.store.vaultObjectStatus(rec.hash), 'anchored');
+  const warning = b.logs.find((l) => l.level === 'warn' && l.msg.includes(rec.hash.slice(0, 12)));
+  assert.ok(warning, 'the bad copy is logged');
+  assert.ok(!b.logs.some((l) => l.msg.includes(rec.hash)), 'only a prefix of the hash is logged');
+  assert.ok(!b.logs.some((l) => l.msg.includes('TAMPERED') || l.msg.includes('record ciphertext')), 'contents are never logged');
+});
+
+test('a tampered copy no peer can repair reads as undefined and stays wanted', async () => {
+  const net = new FakeNetwork();
+  makeVault(net, 'a');
+  const b = makeVault(net, 'b');
+  const rec = object('record ciphertext');
+  b.store.putVaultObject(rec.hash, utf8('rotten'), 0);
+  b.store.markVaultAnchored([rec.hash]);
+  assert.equal(await b.vault.getVerified(rec.hash), undefined);
+  assert.equal(b.store.vaultObjectStatus(rec.hash), 'wanted');
+});
+
+test('a tampered unanchored upload is dropped, not fetched', async () => {
+  const net = new FakeNetwork();
+  const b = makeVault(net, 'b');
+  makeVault(net, 'a');
+  const rec = object('upload');
+  b.store.putVaultObject(rec.hash, utf8('rotten'), 0);
+  assert.equal(await b.vault.getVerified(rec.hash), undefined);
+  assert.equal(b.store.vaultObjectStatus(rec.hash), undefined);
+  assert.equal(net.sent.length, 0);
+});
+
+test('a client re-uploading the right bytes replaces a bad local copy', async () => {
+  const { vault, store } = makeVault(new FakeNetwork(), 'a');
+  const rec = object('record ciphertext');
+  store.putVaultObject(rec.hash, utf8('rotten'), 0);
+  store.markVaultAnchored([rec.hash]);
+  assert.deepEqual(vault.put(rec.hash, rec.data), { created: true });
+  assert.equal(store.vaultObjectStatus(rec.hash), 'anchored');
+  assert.deepEqual(await vault.getVerified(rec.hash), rec.data);
+});
+
+test('a peer that answers with wrong bytes is ignored, named in the log, and another peer is asked', async () => {
+  const net = new FakeNetwork();
+  const rec = object('record ciphertext');
+  const liar = net.peersFor('liar');
+  net.attach('liar', (from, msg) => {
+    if (msg.type === 'vault-get')
+      liar.send(from, { type: 'vault-data', id: msg.id, hash: msg.hash, data: Buffer.from('forged ciphertext').toString('base64') });
+  });
+  const good = makeVault(net, 'good');
+  good.vault.put(rec.hash, rec.data);
+  good.vault.onCommitted([rec.hash], []);
+  const b = makeVault(net, 'b', { order: ['liar', 'good'] });
+  b.vault.onCommitted([rec.hash], []);
+
+  assert.deepEqual(await b.vault.getVerified(rec.hash), rec.data);
+  assert.deepEqual(b.store.getVaultObject(rec.hash), rec.data);
+  assert.ok(b.logs.some((l) => l.level === 'warn' && l.msg.includes('node-liar') && l.msg.includes('do not match')));
+});
+
+test('a peer does not serve an object that is not anchored there', async () => {
+  const net = new FakeNetwork();
+  const a = makeVault(net, 'a');
+  const b = makeVault(net, 'b');
+  const rec = object('upload awaiting its anchor');
+  a.vault.put(rec.hash, rec.data);
+  b.vault.onCommitted([rec.hash], []);
+  assert.equal(await b.vault.getVerified(rec.hash), undefined);
+  const answer = net.sent.find((s) => s.from === 'a' && s.msg.type === 'vault-data');
+  assert.equal(answer?.msg.data, null);
+});
+
+test('a peer whose own copy is corrupt answers null and drops it', async () => {
+  const net = new FakeNetwork();
+  const a = makeVault(net, 'a');
+  const b = makeVault(net, 'b');
+  const rec = object('record ciphertext');
+  a.store.putVaultObject(rec.hash, utf8('rotten'), 0);
+  a.store.markVaultAnchored([rec.hash]);
+  b.vault.onCommitted([rec.hash], []);
+  assert.equal(await b.vault.getVerified(rec.hash), undefined);
+  assert.equal(a.store.vaultObjectStatus(rec.hash), 'wanted');
+});
+
+test('erased objects are deleted, stop being wanted, and an answer arriving after the erasure is not stored', async () => {
+  const net = new FakeNetwork();
+  const a = makeVault(net, 'a');
+  const b = makeVault(net, 'b');
+  const held = object('held ciphertext');
+  const wanted = object('wanted envelope');
+  const same = object('anchored and erased in one block');
+  b.vault.put(held.hash, held.data);
+  b.vault.put(same.hash, same.data);
+  b.vault.onCommitted([held.hash, wanted.hash], []);
+  a.vault.put(wanted.hash, wanted.data);
+  a.vault.onCommitted([wanted.hash], []);
+
+  const reading = b.vault.getVerified(wanted.hash);
+  b.vault.onCommitted([same.hash], [held.hash, wanted.hash, same.hash]);
+  assert.equal(await reading, undefined);
+  for (const h of [held, wanted, same]) assert.equal(b.store.vaultObjectStatus(h.hash), undefined, 'gone');
+  assert.deepEqual(b.store.wantedVaultObjects(10), []);
+});
+
+test('unanchored uploads expire after the TTL; anchored objects stay', () => {
+  const { vault, store, clock } = makeVault(new FakeNetwork(), 'a', { unanchoredTtlMs: 10_000 });
+  const orphan = object('anchor never committed');
+  const anchored = object('anchored');
+  vault.put(orphan.hash, orphan.data);
+  vault.put(anchored.hash, anchored.data);
+  vault.onCommitted([anchored.hash], []);
+  clock.now += 10_000;
+  assert.equal(vault.expireUnanchored(), 0);
+  clock.now += 1;
+  assert.equal(vault.expireUnanchored(), 1);
+  assert.equal(store.hasVaultObject(orphan.hash), false);
+  assert.equal(store.hasVaultObject(anchored.hash), true);
+});
+
+test('stop gives up on a fetch still waiting for a silent peer', async () => {
+  const net = new FakeNetwork();
+  net.attach('silent', () => {});
+  const b = makeVault(net, 'b', { fetchTimeoutMs: 60_000 });
+  const rec = object('record ciphertext');
+  b.vault.onCommitted([rec.hash], []);
+  const reading = b.vault.getVerified(rec.hash);
+  await eventually(() => net.sent.length === 1, 'the request to go out');
+  b.vault.stop();
+  assert.equal(await reading, undefined);
+});
+
+test('options that are not positive integers are refused', () => {
+  const deps = { store: new MemoryStore(), now: () => 0, log: () => {}, peers: new FakeNetwork().peersFor('a') };
+  assert.throws(() => new Vault({ maxObjectBytes: 0, unanchoredTtlMs: 1 }, deps), RangeError);
+  assert.throws(() => new Vault({ maxObjectBytes: 1, unanchoredTtlMs: 1, fetchTimeoutMs: 1.5 }, deps), RangeError);
+});

@@ -1,0 +1,201 @@
+// The vault (docs/records.md): where this node keeps ciphertext objects and key envelopes
+// off chain, addressed by SHA-256 and re-hashed every time they are read or served.
+import { sha256Hex } from '@medledger/crypto';
+import type { NodeStore } from '@medledger/storage';
+import { ApiError } from './errors.js';
+import { isObjectHash, parseVaultGet, type VaultLog, type VaultPeers, VaultSync, vaultDataMessage } from './vault-sync.js';
+
+export type { VaultPeers } from './vault-sync.js';
+
+export const DEFAULT_FETCH_TIMEOUT_MS = 2_000;
+const EXPIRE_INTERVAL_MS = 60_000;
+
+export interface VaultOptions {
+  /** Largest object accepted from a client or a peer (bytes). */
+  maxObjectBytes: number;
+  /** How long an uploaded object may wait for its anchor to commit before it is deleted (ms). */
+  unanchoredTtlMs: number;
+  /** How long one peer has to answer one fetch (ms; default 2000). */
+  fetchTimeoutMs?: number;
+}
+
+export interface VaultDeps {
+  store: NodeStore;
+  now: () => number;
+  log: VaultLog;
+  peers: VaultPeers;
+}
+
+function positiveInteger(value: number, what: string): number {
+  if (!Number.isSafeInteger(value) || value <= 0) throw new RangeError(`${what} must be a positive integer, got ${value}`);
+  return value;
+}
+
+function checkHash(hash: string): string {
+  if (!isObjectHash(hash)) throw new ApiError('INVALID_PARAM', 'hash must be a SHA-256 as 64 lowercase hex characters');
+  return hash;
+}
+
+export class Vault {
+  private readonly maxObjectBytes: number;
+  private readonly unanchoredTtlMs: number;
+  private readonly sync: VaultSync;
+  private expireTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  /** Throws RangeError when an option is not a positive integer. */
+  constructor(
+    opts: VaultOptions,
+    private readonly deps: VaultDeps,
+  ) {
+    this.maxObjectBytes = positiveInteger(opts.maxObjectBytes, 'vault.maxObjectBytes');
+    this.unanchoredTtlMs = positiveInteger(opts.unanchoredTtlMs, 'vault.unanchoredTtlMs');
+    const fetchTimeoutMs = positiveInteger(opts.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS, 'vault.fetchTimeoutMs');
+    this.sync = new VaultSync({ maxObjectBytes: this.maxObjectBytes, fetchTimeoutMs }, deps);
+  }
+
+  /** Fetch wanted objects in the background and expire unanchored uploads every minute. */
+  start(): void {
+    if (this.stopped || this.expireTimer !== undefined) return;
+    this.sync.start();
+    this.expireTimer = setInterval(() => {
+      try {
+        this.expireUnanchored();
+      } catch (err) {
+        this.deps.log('error', `vault expiry failed: ${(err as Error).message}`);
+      }
+    }, EXPIRE_INTERVAL_MS);
+  }
+
+  /** Stop the timers and give up on pending fetches; call before the store closes. */
+  stop(): void {
+    this.stopped = true;
+    if (this.expireTimer !== undefined) clearInterval(this.expireTimer);
+    this.expireTimer = undefined;
+    this.sync.stop();
+  }
+
+  /**
+   * Store a client's upload. Throws ApiError INVALID_PARAM (malformed hash),
+   * OBJECT_TOO_LARGE (over maxObjectBytes) or HASH_MISMATCH (SHA-256 of `data` is not
+   * `hash`), storing nothing. `created` is false when a good copy was already held.
+   */
+  put(hash: string, data: Uint8Array): { created: boolean } {
+    checkHash(hash);
+    if (data.length > this.maxObjectBytes)
+      throw new ApiError('OBJECT_TOO_LARGE', `object is ${data.length} bytes; this node accepts at most ${this.maxObjectBytes}`);
+    if (sha256Hex(data) !== hash) throw new ApiError('HASH_MISMATCH', 'the SHA-256 of the body is not the hash in the path');
+    const { store } = this.deps;
+    if (store.putVaultObject(hash, data, this.deps.now())) {
+      this.sync.forget(hash);
+      return { created: true };
+    }
+    // Already held: an upload of the right bytes is also the cheapest repair of a bad copy.
+    const held = store.getVaultObject(hash);
+    if (held !== undefined && sha256Hex(held) === hash) return { created: false };
+    const wasAnchored = this.dropCorrupt(hash);
+    store.putVaultObject(hash, data, this.deps.now());
+    if (wasAnchored) store.markVaultAnchored([hash]);
+    this.sync.forget(hash);
+    return { created: true };
+  }
+
+  /**
+   * The object's bytes after re-hashing them. A copy that fails the check is logged,
+   * deleted and, when anchored, fetched again from the peers at once, as is an anchored
+   * object not held here. Undefined when the object is unknown, or no peer had a good copy
+   * (it stays wanted, and the background loop keeps trying). Throws ApiError INVALID_PARAM
+   * for a malformed hash.
+   */
+  async getVerified(hash: string): Promise<Uint8Array | undefined> {
+    checkHash(hash);
+    const { store } = this.deps;
+    const data = store.getVaultObject(hash);
+    if (data !== undefined) {
+      if (sha256Hex(data) === hash) return data;
+      if (!this.dropCorrupt(hash)) return undefined;
+    } else if (store.vaultObjectStatus(hash) !== 'wanted') return undefined;
+    if (this.stopped) return undefined;
+    return this.sync.fetch(hash);
+  }
+
+  /**
+   * After a block commits: objects its anchors name never expire, and those not held are
+   * fetched; erased records' objects are deleted from disk and no longer wanted. A hash in
+   * both lists (anchored and erased in one block) ends up erased.
+   */
+  onCommitted(anchored: string[], erased: string[]): void {
+    const { store } = this.deps;
+    const erasedSet = new Set(erased);
+    const missing = store.markVaultAnchored(anchored.filter((h) => !erasedSet.has(h)));
+    if (erased.length > 0) {
+      const deleted = store.deleteVaultObjects(erased);
+      for (const hash of erasedSet) {
+        if (store.vaultObjectStatus(hash) === 'wanted') store.unwantVaultObject(hash);
+        this.sync.forget(hash);
+      }
+      if (deleted > 0) this.deps.log('info', `vault: deleted ${deleted} objects of erased records`);
+    }
+    if (missing.length > 0) this.sync.kick();
+  }
+
+  /** A vault message from an authenticated peer (not yet validated). */
+  onPeerMessage(peer: string, msg: Record<string, unknown>): void {
+    if (this.stopped) return;
+    if (msg.type === 'vault-data') this.sync.onData(peer, msg);
+    else if (msg.type === 'vault-get') this.serve(peer, msg);
+  }
+
+  /** Delete unanchored objects uploaded more than unanchoredTtlMs ago; returns how many. */
+  expireUnanchored(): number {
+    const expired = this.deps.store.expireUnanchoredVaultObjects(this.deps.now() - this.unanchoredTtlMs);
+    if (expired > 0) this.deps.log('info', `vault: expired ${expired} objects whose anchor never committed`);
+    return expired;
+  }
+
+  /** Run one fetch pass over the wanted objects now; returns how many arrived. */
+  syncWanted(): Promise<number> {
+    return this.sync.syncPass();
+  }
+
+  /**
+   * Answer a vault-get with an anchored object whose bytes still hash correctly, else
+   * null. Unanchored uploads are not served: until an anchor commits, nothing says the
+   * network should keep them.
+   */
+  private serve(peer: string, msg: Record<string, unknown>): void {
+    const request = parseVaultGet(msg);
+    if (request === undefined) {
+      this.deps.log('warn', `ignored a malformed vault-get message from ${this.deps.peers.nameOf(peer)}`);
+      return;
+    }
+    const { store } = this.deps;
+    let data: Uint8Array | undefined;
+    if (store.vaultObjectStatus(request.hash) === 'anchored') {
+      data = store.getVaultObject(request.hash);
+      if (data !== undefined && sha256Hex(data) !== request.hash) {
+        data = undefined;
+        this.dropCorrupt(request.hash);
+        this.sync.kick();
+      }
+    }
+    this.deps.peers.send(peer, vaultDataMessage(request.id, request.hash, data));
+  }
+
+  /**
+   * Drop a held copy that failed its hash check; an anchored one is marked wanted so it is
+   * fetched again. Logs the hash prefix only: the bytes are a patient's ciphertext. Returns
+   * whether it was anchored.
+   */
+  private dropCorrupt(hash: string): boolean {
+    const { store } = this.deps;
+    const anchored = store.vaultObjectStatus(hash) === 'anchored';
+    this.deps.log(
+      'warn',
+      `vault object ${hash.slice(0, 12)} failed its hash check here; deleted the local copy${anchored ? ' and fetching it from peers' : ''}`,
+    );
+    store.deleteVaultObjects([hash]);
+    if (anchored) store.markVaultAnchored([hash]);
+    return anchored;
+  }
+}
