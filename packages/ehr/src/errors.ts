@@ -14,7 +14,12 @@ export type EhrErrorCode =
   | 'NOT_FOUND'
   | 'UNAUTHORIZED'
   | 'EVIDENCE_KNOWN'
-  | 'WEAK_KEY';
+  | 'WEAK_KEY'
+  | 'REVOKED'
+  | 'RECORD_EXISTS'
+  | 'RECORD_ERASED'
+  | 'GRANT_INACTIVE'
+  | 'DELEGATE_EXISTS';
 
 /** An application-level refusal with a stable code and a reason safe to show users. */
 export class EhrError extends Error {

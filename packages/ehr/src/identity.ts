@@ -17,6 +17,7 @@ export const ROLES = [
   'researcher',
   'device',
   'validator',
+  'privacy-officer',
 ] as const;
 export type Role = (typeof ROLES)[number];
 
@@ -32,6 +33,10 @@ export interface Identity {
   name?: string;
   /** Organization kind (hospital, clinic, insurer, …) for organizations. */
   orgKind?: string;
+  /** For staff: the id of the organization that registered them. */
+  org?: string;
+  /** For patients: the X25519 public key every record's data key is also sealed to (emergency access). */
+  emergencyKey?: string;
   registeredAt: { height: number; time: number };
   status: 'active' | 'revoked';
 }
@@ -53,6 +58,29 @@ export function getIdentity(state: StateReader, id: string): Identity | undefine
 export function identityOfKey(state: StateReader, publicKey: string): Identity | undefined {
   const id = state.getState(keys.signingKey(publicKey));
   return id === undefined ? undefined : getIdentity(state, id);
+}
+
+/** True for a founding organization's admin identity (only those register staff). */
+export function isOrganization(identity: Identity): boolean {
+  return identity.orgKind !== undefined;
+}
+
+/**
+ * The active identity a transaction's signer key belongs to. Throws UNKNOWN_SIGNER for an
+ * unregistered (or rotated-away) key and REVOKED for a revoked identity.
+ */
+export function activeSigner(state: StateReader, publicKey: string): Identity {
+  const identity = identityOfKey(state, publicKey);
+  if (identity === undefined) throw new EhrError('UNKNOWN_SIGNER', 'the signing key is not a registered identity');
+  if (identity.status !== 'active') throw new EhrError('REVOKED', `identity ${identity.id} has been revoked`);
+  return identity;
+}
+
+/** An active identity by id, or throws NOT_FOUND naming `what`. */
+export function activeIdentity(state: StateReader, id: string, what: string): Identity {
+  const identity = getIdentity(state, id);
+  if (identity === undefined || identity.status !== 'active') throw new EhrError('NOT_FOUND', `${what} ${id} is not an active identity`);
+  return identity;
 }
 
 /** Store an identity and index its signing key. */
@@ -90,6 +118,7 @@ export function genesisIdentities(genesis: Genesis): Identity[] {
 export interface RegisterBody {
   role: 'patient';
   encryptionKey: string;
+  emergencyKey?: string;
 }
 
 /**
@@ -97,11 +126,13 @@ export interface RegisterBody {
  * name, MRN or any other identifying field is refused rather than written on chain.
  */
 export function parseRegisterBody(body: Record<string, unknown>): RegisterBody {
-  const allowed = new Set(['role', 'encryptionKey']);
+  const allowed = new Set(['role', 'encryptionKey', 'emergencyKey']);
   for (const k of Object.keys(body)) {
     if (!allowed.has(k)) throw new EhrError('INVALID_BODY', `body.${k} is not accepted by identity.register`);
   }
   if (body.role !== 'patient') throw new EhrError('INVALID_BODY', "body.role must be 'patient'");
   if (!isHex(body.encryptionKey, 32)) throw new EhrError('INVALID_BODY', 'body.encryptionKey must be 32-byte hex');
-  return { role: 'patient', encryptionKey: body.encryptionKey };
+  if (body.emergencyKey === undefined) return { role: 'patient', encryptionKey: body.encryptionKey };
+  if (!isHex(body.emergencyKey, 32)) throw new EhrError('INVALID_BODY', 'body.emergencyKey must be 32-byte hex');
+  return { role: 'patient', encryptionKey: body.encryptionKey, emergencyKey: body.emergencyKey };
 }

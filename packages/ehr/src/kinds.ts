@@ -2,8 +2,12 @@
 import { idFromPublicKey, isWeakSigningKey } from '@medledger/crypto';
 import type { SignedTx } from '@medledger/ledger';
 import { EhrError } from './errors.js';
+import { accessEvent } from './access.js';
+import { consentGrant, consentRevoke, delegateRemove, delegateSet } from './consent.js';
 import { evidenceEquivocation } from './evidence.js';
 import { getIdentity, identityOfKey, parseRegisterBody, putIdentity } from './identity.js';
+import { recordAnchor, recordErase, recordShare } from './records.js';
+import { identityRotate, staffRegister, staffRevoke } from './staff.js';
 import type { StateOverlay } from './state.js';
 
 /** What a rule may know about where it runs: block height and block time, never a wall clock. */
@@ -33,6 +37,7 @@ const identityRegister: TxKind = {
       role: body.role,
       publicKey: tx.signer,
       encryptionKey: body.encryptionKey,
+      ...(body.emergencyKey === undefined ? {} : { emergencyKey: body.emergencyKey }),
       registeredAt: { height: ctx.height, time: ctx.time },
       status: 'active',
     });
@@ -43,4 +48,15 @@ const identityRegister: TxKind = {
 export const TX_KINDS: ReadonlyMap<string, TxKind> = new Map([
   ['identity.register', identityRegister],
   ['evidence.equivocation', evidenceEquivocation],
+  ['staff.register', staffRegister],
+  ['staff.revoke', staffRevoke],
+  ['identity.rotate', identityRotate],
+  ['record.anchor', recordAnchor],
+  ['record.share', recordShare],
+  ['record.erase', recordErase],
+  ['consent.grant', consentGrant],
+  ['consent.revoke', consentRevoke],
+  ['delegate.set', delegateSet],
+  ['delegate.remove', delegateRemove],
+  ['access.event', accessEvent],
 ]);

@@ -56,7 +56,40 @@ export const keys = {
   signingKey: (publicKey: string) => `key/${publicKey}`,
   chainMeta: () => 'meta/chain',
   evidence: (validator: string, height: number, round: number, step: string) => `evidence/${validator}/${height}/${round}/${step}`,
+  /** Staff index of an organization: `staff/<org>/<id>`. */
+  staff: (org: string, id: string) => `staff/${org}/${id}`,
+  record: (id: string) => `record/${id}`,
+  /** Index of a patient's records: `precord/<patient>/<record>`. */
+  patientRecord: (patient: string, record: string) => `precord/${patient}/${record}`,
+  grant: (id: string) => `grant/${id}`,
+  /** JSON array of the ids of every grant `patient` made to `grantee` (rules read it without a scan). */
+  grantsOf: (patient: string, grantee: string) => `grants/${patient}/${grantee}`,
+  /** Index for a grantee: patients who granted it something, `shared/<grantee>/<patient>`. */
+  sharedWith: (grantee: string, patient: string) => `shared/${grantee}/${patient}`,
+  delegate: (patient: string, delegate: string) => `delegate/${patient}/${delegate}`,
+  /** Reverse index: the patients a delegate acts for. */
+  delegating: (delegate: string, patient: string) => `delegating/${delegate}/${patient}`,
+  /** Access log of a patient (`-` for reads of unknown records), in commit order. */
+  accessEvent: (patient: string, height: number, eventKey: string) => `access/${patient}/${String(height).padStart(12, '0')}/${eventKey}`,
+  /** Marks an access event id as recorded, so resubmissions are skipped. */
+  accessSeen: (eventKey: string) => `accessid/${eventKey}`,
 };
+
+/** Key prefixes the node scans to list things (end with '/'). */
+export const prefixes = {
+  patientRecords: (patient: string) => `precord/${patient}/`,
+  grantsOfPatient: (patient: string) => `grants/${patient}/`,
+  sharedWith: (grantee: string) => `shared/${grantee}/`,
+  delegates: (patient: string) => `delegate/${patient}/`,
+  delegating: (delegate: string) => `delegating/${delegate}/`,
+  accessLog: (patient: string) => `access/${patient}/`,
+  staff: (org: string) => `staff/${org}/`,
+};
+
+/** Store a JSON value under `key`. */
+export function writeJson(state: StateOverlay, key: string, value: unknown): void {
+  state.set(key, JSON.stringify(value));
+}
 
 /** Read a JSON value stored under `key`, or undefined. */
 export function readJson<T>(state: StateReader, key: string): T | undefined {

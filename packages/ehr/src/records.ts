@@ -1,0 +1,178 @@
+// Record anchors (DESIGN §7): a record's ciphertext and key envelopes live in the vault;
+// the chain holds their hashes, who wrote the record for whom, and who may open it.
+import type { SignedTx } from '@medledger/ledger';
+import {
+  arrayField,
+  type Body,
+  CATEGORY_RE,
+  hex16Field,
+  hex32Field,
+  idField,
+  intField,
+  itemObject,
+  onlyFields,
+  optional,
+  RESOURCE_TYPE_RE,
+  stringField,
+} from './body.js';
+import { EhrError } from './errors.js';
+import { activeIdentity, activeSigner, type Identity } from './identity.js';
+import type { TxContext, TxKind } from './kinds.js';
+import { getRecord, mayWrite, type RecordMeta, requirePatientOrDelegate } from './policy.js';
+import { keys, type StateOverlay, type StateReader, writeJson } from './state.js';
+
+/** Largest record ciphertext a node accepts. */
+export const MAX_RECORD_BYTES = 4 * 1024 * 1024;
+/** Most key envelopes on one anchor. */
+export const MAX_ANCHOR_ENVELOPES = 64;
+/** Most envelopes in one share (or grant, or delegate) transaction. */
+export const MAX_SHARE_ENVELOPES = 500;
+/** Recipient label of the envelope sealed to the patient's emergency key. */
+export const EMERGENCY_RECIPIENT = 'emergency';
+
+function recipientField(b: Body, field: string): string {
+  return b[field] === EMERGENCY_RECIPIENT ? EMERGENCY_RECIPIENT : idField(b, field);
+}
+
+/** A registered, active recipient (or the emergency label when the patient has that key). */
+function checkRecipient(state: StateReader, patient: Identity, to: string): void {
+  if (to === EMERGENCY_RECIPIENT) {
+    if (patient.emergencyKey === undefined) throw new EhrError('INVALID_BODY', 'the patient has no emergency key');
+    return;
+  }
+  activeIdentity(state, to, 'envelope recipient');
+}
+
+function storeRecord(state: StateOverlay, record: RecordMeta): void {
+  writeJson(state, keys.record(record.id), record);
+}
+
+/** The patient of an existing, not erased record that `actor` manages. */
+function managedRecord(state: StateReader, actor: Identity, id: string): RecordMeta {
+  const record = getRecord(state, id);
+  if (record === undefined) throw new EhrError('NOT_FOUND', `no record ${id}`);
+  requirePatientOrDelegate(state, actor, record.patient);
+  if (record.erased !== null) throw new EhrError('RECORD_ERASED', `record ${id} has been erased`);
+  return record;
+}
+
+export const recordAnchor: TxKind = {
+  apply(ctx: TxContext, tx: SignedTx, state: StateOverlay) {
+    const b = onlyFields(tx.body, 'record.anchor', [
+      'record',
+      'patient',
+      'resourceType',
+      'category',
+      'contentHash',
+      'size',
+      'envelopes',
+      'supersedes',
+    ]);
+    const id = hex16Field(b, 'record');
+    const patientId = idField(b, 'patient');
+    const resourceType = stringField(b, 'resourceType', RESOURCE_TYPE_RE, 'a FHIR resource type name');
+    const category = stringField(b, 'category', CATEGORY_RE, 'a lowercase category token');
+    const contentHash = hex32Field(b, 'contentHash');
+    const size = intField(b, 'size', MAX_RECORD_BYTES);
+    const envelopes = arrayField(b, 'envelopes', MAX_ANCHOR_ENVELOPES, (x, path) => {
+      const e = itemObject(x, path, ['to', 'hash']);
+      return { to: recipientField(e, 'to'), hash: hex32Field(e, 'hash') };
+    });
+    const supersedes = optional(b, 'supersedes', hex16Field) ?? null;
+
+    const author = activeSigner(state, tx.signer);
+    if (getRecord(state, id) !== undefined) throw new EhrError('RECORD_EXISTS', `record ${id} already exists`);
+    const patient = activeIdentity(state, patientId, 'patient');
+    if (patient.role !== 'patient') throw new EhrError('INVALID_BODY', `body.patient ${patientId} is not a patient`);
+    if (!mayWrite(state, author, patientId, { id, category, resourceType }, ctx.time)) {
+      throw new EhrError('UNAUTHORIZED', 'the author holds no write access covering this record');
+    }
+    const byRecipient: Record<string, string> = {};
+    for (const e of envelopes) {
+      if (byRecipient[e.to] !== undefined) throw new EhrError('INVALID_BODY', `body.envelopes names ${e.to} twice`);
+      checkRecipient(state, patient, e.to);
+      byRecipient[e.to] = e.hash;
+    }
+    const required = [patientId, author.id, ...(patient.emergencyKey === undefined ? [] : [EMERGENCY_RECIPIENT])];
+    for (const r of required) {
+      if (byRecipient[r] === undefined) throw new EhrError('INVALID_BODY', `body.envelopes must include one for ${r}`);
+    }
+    if (supersedes !== null) {
+      const prior = getRecord(state, supersedes);
+      if (prior === undefined || prior.patient !== patientId) throw new EhrError('INVALID_BODY', 'body.supersedes is not a record of this patient');
+      if (prior.erased !== null) throw new EhrError('RECORD_ERASED', `record ${supersedes} has been erased`);
+      if (prior.supersededBy !== null) throw new EhrError('INVALID_BODY', `record ${supersedes} was already superseded`);
+      if (!mayWrite(state, author, patientId, prior, ctx.time)) throw new EhrError('UNAUTHORIZED', 'the author may not write the superseded record');
+      storeRecord(state, { ...prior, supersededBy: id });
+    }
+    storeRecord(state, {
+      id,
+      patient: patientId,
+      author: author.id,
+      resourceType,
+      category,
+      contentHash,
+      size,
+      envelopes: byRecipient,
+      supersedes,
+      supersededBy: null,
+      anchoredAt: { height: ctx.height, time: ctx.time },
+      erased: null,
+    });
+    state.set(keys.patientRecord(patientId, id), '');
+  },
+};
+
+/** `{record, hash}` items sealing existing records' keys to one recipient (grant, delegate). */
+export function parseRecordEnvelopes(b: Body): Array<{ record: string; hash: string }> {
+  if (b.envelopes === undefined) return [];
+  return arrayField(b, 'envelopes', MAX_SHARE_ENVELOPES, (x, path) => {
+    const e = itemObject(x, path, ['record', 'hash']);
+    return { record: hex16Field(e, 'record'), hash: hex32Field(e, 'hash') };
+  });
+}
+
+/**
+ * Add envelopes to existing records for `to`, after checking `actor` manages each and
+ * `covers` allows it. Used by record.share, consent.grant and delegate.set.
+ */
+export function addEnvelopes(
+  state: StateOverlay,
+  actor: Identity,
+  items: ReadonlyArray<{ record: string; to: string; hash: string }>,
+  covers: (record: RecordMeta) => boolean = () => true,
+): void {
+  for (const item of items) {
+    const record = managedRecord(state, actor, item.record);
+    if (!covers(record)) throw new EhrError('INVALID_BODY', `record ${item.record} is outside the grant's scope`);
+    const patient = activeIdentity(state, record.patient, 'patient');
+    checkRecipient(state, patient, item.to);
+    storeRecord(state, { ...record, envelopes: { ...record.envelopes, [item.to]: item.hash } });
+  }
+}
+
+export const recordShare: TxKind = {
+  apply(_ctx, tx, state) {
+    const b = onlyFields(tx.body, 'record.share', ['envelopes']);
+    const items = arrayField(b, 'envelopes', MAX_SHARE_ENVELOPES, (x, path) => {
+      const e = itemObject(x, path, ['record', 'to', 'hash']);
+      return { record: hex16Field(e, 'record'), to: recipientField(e, 'to'), hash: hex32Field(e, 'hash') };
+    });
+    addEnvelopes(state, activeSigner(state, tx.signer), items);
+  },
+};
+
+export const recordErase: TxKind = {
+  apply(ctx, tx, state) {
+    const b = onlyFields(tx.body, 'record.erase', ['record']);
+    const id = hex16Field(b, 'record');
+    const actor = activeSigner(state, tx.signer);
+    const record = managedRecord(state, actor, id);
+    storeRecord(state, { ...record, erased: { height: ctx.height, time: ctx.time, by: actor.id } });
+  },
+};
+
+/** Every vault object hash a record refers to: its ciphertext and each envelope. */
+export function recordObjectHashes(record: RecordMeta): string[] {
+  return [record.contentHash, ...Object.values(record.envelopes)];
+}
