@@ -58,7 +58,8 @@ export const accessEvent: TxKind = {
   apply(ctx, tx, state) {
     const b = onlyFields(tx.body, 'access.event', ['events']);
     const events = arrayField(b, 'events', MAX_ACCESS_EVENTS, parseEvent);
-    if (identityOfKey(state, tx.signer)?.role !== 'validator') throw new EhrError('UNAUTHORIZED', 'only validator nodes record access events');
+    if (identityOfKey(state, tx.signer)?.role !== 'validator')
+      throw new EhrError('UNAUTHORIZED', 'only validator nodes record access events');
     const node = idFromPublicKey(tx.signer);
     for (const e of events) {
       const eventKey = `${node}-${e.id}`;

@@ -1,7 +1,18 @@
 // Consent (DESIGN §7): a patient (or their delegate) grants, scopes, time-limits and
 // revokes access, and names delegates who act for them.
 import { txHash } from '@medledger/ledger';
-import { type Body, CATEGORY_RE, enumField, hex16Field, idField, intField, itemObject, onlyFields, optional, RESOURCE_TYPE_RE } from './body.js';
+import {
+  type Body,
+  CATEGORY_RE,
+  enumField,
+  hex16Field,
+  idField,
+  intField,
+  itemObject,
+  onlyFields,
+  optional,
+  RESOURCE_TYPE_RE,
+} from './body.js';
 import { EhrError } from './errors.js';
 import { activeIdentity, activeSigner } from './identity.js';
 import type { TxKind } from './kinds.js';
@@ -119,8 +130,10 @@ export const delegateRemove: TxKind = {
     const patient = idField(b, 'patient');
     const delegate = idField(b, 'delegate');
     const actor = activeSigner(state, tx.signer);
-    if (actor.id !== patient && actor.id !== delegate) throw new EhrError('UNAUTHORIZED', 'only the patient or the delegate removes a delegate');
-    if (state.getState(keys.delegate(patient, delegate)) === undefined) throw new EhrError('NOT_FOUND', `${delegate} is not a delegate of ${patient}`);
+    if (actor.id !== patient && actor.id !== delegate)
+      throw new EhrError('UNAUTHORIZED', 'only the patient or the delegate removes a delegate');
+    if (state.getState(keys.delegate(patient, delegate)) === undefined)
+      throw new EhrError('NOT_FOUND', `${delegate} is not a delegate of ${patient}`);
     state.delete(keys.delegate(patient, delegate));
     state.delete(keys.delegating(delegate, patient));
   },

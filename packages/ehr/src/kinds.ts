@@ -1,9 +1,9 @@
 // The transaction kinds the application understands, each a body parser plus a rule.
 import { idFromPublicKey, isWeakSigningKey } from '@medledger/crypto';
 import type { SignedTx } from '@medledger/ledger';
-import { EhrError } from './errors.js';
 import { accessEvent } from './access.js';
 import { consentGrant, consentRevoke, delegateRemove, delegateSet } from './consent.js';
+import { EhrError } from './errors.js';
 import { evidenceEquivocation } from './evidence.js';
 import { getIdentity, identityOfKey, parseRegisterBody, putIdentity } from './identity.js';
 import { recordAnchor, recordErase, recordShare } from './records.js';

@@ -128,7 +128,14 @@ export type DenyReason =
   | 'ERASED';
 
 export type ReadDecision =
-  | { allowed: true; record: RecordMeta; via: 'patient' | 'delegate' | 'grant'; envelopeFor: string; purpose: Purpose; grant: string | null }
+  | {
+      allowed: true;
+      record: RecordMeta;
+      via: 'patient' | 'delegate' | 'grant';
+      envelopeFor: string;
+      purpose: Purpose;
+      grant: string | null;
+    }
   | { allowed: false; record: RecordMeta | undefined; reason: DenyReason; purpose: Purpose | null };
 
 /**
@@ -175,6 +182,7 @@ export function decideRead(
     decision = { allowed: true, record, via: 'grant', envelopeFor: grant.grantee, purpose: grant.purpose, grant: grant.id };
   }
   if (record.erased !== null) return { allowed: false, record, reason: 'ERASED', purpose: decision.purpose };
-  if (record.envelopes[decision.envelopeFor] === undefined) return { allowed: false, record, reason: 'NO_ENVELOPE', purpose: decision.purpose };
+  if (record.envelopes[decision.envelopeFor] === undefined)
+    return { allowed: false, record, reason: 'NO_ENVELOPE', purpose: decision.purpose };
   return decision;
 }

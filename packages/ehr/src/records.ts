@@ -99,10 +99,12 @@ export const recordAnchor: TxKind = {
     }
     if (supersedes !== null) {
       const prior = getRecord(state, supersedes);
-      if (prior === undefined || prior.patient !== patientId) throw new EhrError('INVALID_BODY', 'body.supersedes is not a record of this patient');
+      if (prior === undefined || prior.patient !== patientId)
+        throw new EhrError('INVALID_BODY', 'body.supersedes is not a record of this patient');
       if (prior.erased !== null) throw new EhrError('RECORD_ERASED', `record ${supersedes} has been erased`);
       if (prior.supersededBy !== null) throw new EhrError('INVALID_BODY', `record ${supersedes} was already superseded`);
-      if (!mayWrite(state, author, patientId, prior, ctx.time)) throw new EhrError('UNAUTHORIZED', 'the author may not write the superseded record');
+      if (!mayWrite(state, author, patientId, prior, ctx.time))
+        throw new EhrError('UNAUTHORIZED', 'the author may not write the superseded record');
       storeRecord(state, { ...prior, supersededBy: id });
     }
     storeRecord(state, {

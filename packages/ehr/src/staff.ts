@@ -1,7 +1,8 @@
 // Staff and keys (DESIGN §3): organizations register and revoke their staff; any identity
 // rotates its signing key, proving it holds the new one.
-import { canonicalBytes, type SignedTx } from '@medledger/ledger';
+
 import { concatBytes, idFromPublicKey, isWeakSigningKey, utf8, verifyEd25519 } from '@medledger/crypto';
+import { canonicalBytes, type SignedTx } from '@medledger/ledger';
 import { enumField, hex32Field, onlyFields, optional, stringField } from './body.js';
 import { EhrError } from './errors.js';
 import { activeSigner, getIdentity, identityOfKey, isOrganization, putIdentity } from './identity.js';
@@ -32,7 +33,7 @@ export const staffRegister: TxKind = {
     const publicKey = hex32Field(b, 'publicKey');
     const encryptionKey = hex32Field(b, 'encryptionKey');
     const role = enumField(b, 'role', STAFF_ROLES);
-    const name = optional(b, 'name', (x, f) => stringField(x, f, /^[^\u0000-\u001f]{1,100}$/, 'a name of 1–100 characters'));
+    const name = optional(b, 'name', (x, f) => stringField(x, f, /^[\p{L}\p{N} .,'()-]{1,100}$/u, 'a name of 1–100 characters'));
     const org = activeSigner(state, tx.signer);
     if (!isOrganization(org)) throw new EhrError('UNAUTHORIZED', 'only an organization registers staff');
     requireFreshKey(state, publicKey);
@@ -57,7 +58,8 @@ export const staffRevoke: TxKind = {
     const id = stringField(b, 'id', /^[0-9a-f]{40}$/, 'a 20-byte hex identity id');
     const org = activeSigner(state, tx.signer);
     const member = getIdentity(state, id);
-    if (member === undefined || member.org !== org.id) throw new EhrError('UNAUTHORIZED', `identity ${id} is not staff of this organization`);
+    if (member === undefined || member.org !== org.id)
+      throw new EhrError('UNAUTHORIZED', `identity ${id} is not staff of this organization`);
     if (member.status !== 'active') throw new EhrError('REVOKED', `identity ${id} is already revoked`);
     putIdentity(state, { ...member, status: 'revoked' });
   },

@@ -4,6 +4,7 @@ import { txInclusionProof } from '@medledger/ledger';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { ApiError } from './errors.js';
 import type { MedLedgerNode } from './node.js';
+import { registerRecordRoutes } from './records-api.js';
 
 /** Most transactions accepted by one POST /v1/txs/batch. */
 export const MAX_BATCH = 500;
@@ -101,6 +102,7 @@ export function buildApi(node: MedLedgerNode, opts: { bodyLimit: number }): Fast
     return identity;
   });
 
+  registerRecordRoutes(app, node, node.gatekeeper);
   return app;
 }
 

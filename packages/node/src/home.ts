@@ -22,6 +22,8 @@ export interface NodeConfig {
   /** Largest accepted HTTP request body, bytes (default 1 MiB). */
   bodyLimitBytes: number;
   mempool: { maxTxs: number; maxBytes: number };
+  /** Gatekeeper session lifetimes (ms); defaults: 15 min idle, 8 h absolute. */
+  sessions?: { idleTimeoutMs: number; maxLifetimeMs: number };
   consensus: {
     /** Pause after a commit before the next block, so transactions batch (ms). */
     blockIntervalMs: number;

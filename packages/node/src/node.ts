@@ -8,11 +8,13 @@ import type { FastifyInstance } from 'fastify';
 import { buildApi, proofFor } from './api.js';
 import { Chain } from './chain.js';
 import { ApiError } from './errors.js';
+import { DEFAULT_SESSION_CONFIG, Gatekeeper } from './gatekeeper.js';
 import { DEFAULT_VAULT_CONFIG, type NodeHome } from './home.js';
 import { Mempool } from './mempool.js';
 import { evidenceBody, type SignedProposal, type SignedVote } from './messages.js';
 import { TendermintEngine } from './tendermint.js';
 import { Vault } from './vault.js';
+import { vaultEffects } from './vault-effects.js';
 
 type EvidenceOutput = Extract<Output, { type: 'evidence' }>;
 
@@ -46,6 +48,7 @@ export class MedLedgerNode {
   private readonly rejections = new RecentRejections(10_000);
   readonly engine: TendermintEngine;
   readonly vault: Vault;
+  readonly gatekeeper: Gatekeeper;
   private api: FastifyInstance | undefined;
   private apiUrl = '';
 
@@ -69,6 +72,7 @@ export class MedLedgerNode {
         peers: this.engine.p2p,
       },
     );
+    this.gatekeeper = new Gatekeeper(this, { ...DEFAULT_SESSION_CONFIG, ...home.config.sessions });
   }
 
   /** This node's validator/node public key. */
@@ -98,12 +102,14 @@ export class MedLedgerNode {
     await this.engine.startNetwork();
     this.engine.start();
     this.vault.start();
+    this.gatekeeper.start();
     this.log('info', `serving API at ${this.apiUrl}, chain ${this.chain.chainId} at height ${this.chain.height}`);
     return this.apiUrl;
   }
 
   async stop(): Promise<void> {
     this.engine.stop();
+    this.gatekeeper.stop();
     this.vault.stop();
     await this.api?.close();
     this.chain.store.close();
@@ -192,6 +198,8 @@ export class MedLedgerNode {
    * and re-check what is left against the new state (a nonce may now be stale).
    */
   afterCommit(txs: SignedTx[], results: TxResult[]): void {
+    const effects = vaultEffects(txs, results, this.chain.state);
+    if (effects.anchored.length > 0 || effects.erased.length > 0) this.vault.onCommitted(effects.anchored, effects.erased);
     txs.forEach((tx, i) => {
       const hash = txHash(tx);
       this.mempool.remove(hash);

@@ -1,0 +1,80 @@
+// Records end to end over real HTTP: a patient writes an encrypted record, reads it back,
+// grants another identity access, which reads it until revoked; every read is in the log.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { type ClientError, MedLedgerClient } from '@medledger/client';
+import { generateKeyBundle } from '@medledger/crypto';
+import { startSoloNode, type TestNode } from '@medledger/node/testing';
+
+const CANARY = 'CANARY-7f3a-plaintext-must-never-reach-a-node';
+let net: TestNode;
+
+before(async () => {
+  net = await startSoloNode();
+});
+after(async () => {
+  await net.cleanup();
+});
+
+const observation = {
+  resourceType: 'Observation',
+  status: 'final',
+  code: { text: 'Body weight' },
+  valueQuantity: { value: 72.5, unit: 'kg' },
+  note: [{ text: CANARY }],
+};
+
+test('write, read, grant, revoke: only the allowed reads succeed and every read is logged', async () => {
+  const patient = new MedLedgerClient({ url: net.url, keys: generateKeyBundle() });
+  const reader = new MedLedgerClient({ url: net.url, keys: generateKeyBundle() });
+  const { id: patientId } = await patient.registerPatient();
+  const { id: readerId } = await reader.registerPatient();
+
+  const { recordId } = await patient.writeRecord({ patient: patientId, resource: observation, category: 'vital-signs' });
+  const own = await patient.readRecord(recordId);
+  assert.deepEqual(own.resource, observation);
+
+  await assert.rejects(reader.readRecord(recordId), (e: ClientError) => e.code === 'ACCESS_DENIED' && e.status === 403);
+
+  const { grantId } = await reader
+    .myGrants()
+    .then(() => patient.grant({ grantee: readerId, categories: ['vital-signs'], purpose: 'treatment' }));
+  const shared = await reader.readRecord(recordId, 'treatment');
+  assert.deepEqual(shared.resource, observation);
+  await assert.rejects(reader.readRecord(recordId, 'research'), (e: ClientError) => e.code === 'ACCESS_DENIED');
+
+  await patient.revoke(grantId);
+  await assert.rejects(reader.readRecord(recordId, 'treatment'), (e: ClientError) => e.code === 'ACCESS_DENIED');
+
+  // The denied and allowed reads all reach the chain and the patient's log.
+  const deadline = Date.now() + 15_000;
+  let log = await patient.accessLog(patientId);
+  while (log.filter((e) => e.accessor === readerId).length < 4 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    log = await patient.accessLog(patientId);
+  }
+  const byReader = log.filter((e) => e.accessor === readerId).map((e) => `${e.decision}:${e.reason}`);
+  assert.deepEqual(byReader.sort(), ['allowed:OK', 'denied:NO_GRANT', 'denied:PURPOSE_MISMATCH', 'denied:REVOKED'].sort());
+
+  // Erasure: the patient erases, reads answer 410.
+  await patient.erase(recordId);
+  await assert.rejects(patient.readRecord(recordId), (e: ClientError) => e.code === 'RECORD_ERASED' && e.status === 410);
+});
+
+test('reads without a session, or with a forged sign-in, are refused', async () => {
+  const res = await fetch(`${net.url}/v1/records/${'ab'.repeat(16)}`);
+  assert.equal(res.status, 401);
+  const challenge = (await (
+    await fetch(`${net.url}/v1/auth/challenge`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ publicKey: generateKeyBundle().signing.publicKey }),
+    })
+  ).json()) as { challenge: string };
+  const forged = await fetch(`${net.url}/v1/auth/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ publicKey: generateKeyBundle().signing.publicKey, challenge: challenge.challenge, signature: '00'.repeat(64) }),
+  });
+  assert.equal(forged.status, 401);
+});

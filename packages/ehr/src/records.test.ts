@@ -1,0 +1,251 @@
+// Records, consent and access events as pure rules: who may write, grant, revoke, erase
+// and read, decided from state and block time.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { test } from 'node:test';
+import { generateEncryptionKeyPair, generateSigningKeyPair, idFromPublicKey, toHex } from '@medledger/crypto';
+import { type Genesis, type SignedTx, signTx } from '@medledger/ledger';
+import { EhrApp, initChain } from './app.js';
+import { decideRead, getRecord } from './policy.js';
+import type { StateReader } from './state.js';
+
+const CHAIN = 'records-test';
+const T0 = 1_700_000_000_000;
+
+function actor() {
+  const signing = generateSigningKeyPair();
+  const encryption = generateEncryptionKeyPair();
+  let nonce = 0;
+  return {
+    signing,
+    encryption,
+    id: idFromPublicKey(signing.publicKey),
+    tx: (kind: string, body: Record<string, unknown>): SignedTx =>
+      signTx({ v: 1, chain: CHAIN, kind, signer: signing.publicKey, nonce: nonce++, body }, signing.privateKey),
+  };
+}
+
+function setup() {
+  const org = actor();
+  const validator = actor();
+  const genesis: Genesis = {
+    chainId: CHAIN,
+    genesisTime: T0,
+    validators: [{ name: 'v0', publicKey: validator.signing.publicKey, encryptionKey: validator.encryption.publicKey, power: 1 }],
+    organizations: [
+      { name: 'General Hospital', kind: 'hospital', adminKey: org.signing.publicKey, adminEncryptionKey: org.encryption.publicKey },
+    ],
+    params: { maxBlockTxs: 1000, maxBlockBytes: 1 << 20, maxClockDriftMs: 10_000 },
+  };
+  const committed = new Map<string, string>();
+  const state: StateReader = { getState: (k) => committed.get(k) };
+  for (const w of initChain(genesis).writes) if (w.value !== null) committed.set(w.key, w.value);
+  const app = new EhrApp(CHAIN, state);
+  let height = 0;
+  /** Apply one block of `txs` at `time`; returns each tx's result code. */
+  const block = (txs: SignedTx[], time = T0 + 1000 * (height + 1)): string[] => {
+    height += 1;
+    const exec = app.finalizeBlock({ height, time, txs }, '00'.repeat(32));
+    for (const w of exec.writes) {
+      if (w.value === null) committed.delete(w.key);
+      else committed.set(w.key, w.value);
+    }
+    app.commit();
+    return exec.results.map((r) => r.code);
+  };
+  return { org, validator, state, block };
+}
+
+const hash = () => toHex(randomBytes(32));
+const rid = () => toHex(randomBytes(16));
+
+function anchorBody(patient: string, author: string, extra: Record<string, unknown> = {}) {
+  const envelopes = [
+    { to: patient, hash: hash() },
+    { to: 'emergency', hash: hash() },
+  ];
+  if (author !== patient) envelopes.push({ to: author, hash: hash() });
+  return {
+    record: rid(),
+    patient,
+    resourceType: 'Observation',
+    category: 'vital-signs',
+    contentHash: hash(),
+    size: 300,
+    envelopes,
+    ...extra,
+  };
+}
+
+function world() {
+  const w = setup();
+  const patient = actor();
+  const emergency = generateEncryptionKeyPair();
+  const clinician = actor();
+  const other = actor();
+  const codes = w.block([
+    patient.tx('identity.register', { role: 'patient', encryptionKey: patient.encryption.publicKey, emergencyKey: emergency.publicKey }),
+    w.org.tx('staff.register', {
+      publicKey: clinician.signing.publicKey,
+      encryptionKey: clinician.encryption.publicKey,
+      role: 'clinician',
+      name: 'Dr Grey',
+    }),
+    w.org.tx('staff.register', { publicKey: other.signing.publicKey, encryptionKey: other.encryption.publicKey, role: 'clinician' }),
+  ]);
+  assert.deepEqual(codes, ['ok', 'ok', 'ok']);
+  return { ...w, patient, clinician, other };
+}
+
+test('a clinician without a grant can neither write nor read a patient record', () => {
+  const w = world();
+  assert.deepEqual(w.block([w.clinician.tx('record.anchor', anchorBody(w.patient.id, w.clinician.id))]), ['UNAUTHORIZED']);
+  const body = anchorBody(w.patient.id, w.patient.id);
+  assert.deepEqual(w.block([w.patient.tx('record.anchor', body)]), ['ok']);
+  const clinician = { ...getIdentityOf(w.state, w.clinician.id) };
+  const d = decideRead(w.state, clinician, body.record, undefined, T0 + 10_000);
+  assert.equal(d.allowed, false);
+  assert.equal(!d.allowed && d.reason, 'NO_GRANT');
+  const own = decideRead(w.state, getIdentityOf(w.state, w.patient.id), body.record, undefined, T0 + 10_000);
+  assert.equal(own.allowed, true);
+});
+
+function getIdentityOf(state: StateReader, id: string) {
+  return JSON.parse(state.getState(`identity/${id}`) as string);
+}
+
+test('an anchor must seal the key to the patient, the author and the emergency key', () => {
+  const w = world();
+  const body = anchorBody(w.patient.id, w.patient.id);
+  body.envelopes = body.envelopes.filter((e) => e.to !== 'emergency');
+  assert.deepEqual(w.block([w.patient.tx('record.anchor', body)]), ['INVALID_BODY']);
+  assert.equal(getRecord(w.state, body.record), undefined);
+});
+
+test('owner or grantee fields are refused where a kind does not accept them', () => {
+  const w = world();
+  assert.deepEqual(w.block([w.patient.tx('record.anchor', anchorBody(w.patient.id, w.patient.id, { owner: w.clinician.id }))]), [
+    'INVALID_BODY',
+  ]);
+  assert.deepEqual(w.block([w.patient.tx('consent.revoke', { grant: rid(), grantee: w.clinician.id })]), ['INVALID_BODY']);
+});
+
+test('a grant covers its scope until it expires by block time or is revoked at the next height', () => {
+  const w = world();
+  const vital = anchorBody(w.patient.id, w.patient.id);
+  const lab = anchorBody(w.patient.id, w.patient.id, { category: 'laboratory' });
+  assert.deepEqual(w.block([w.patient.tx('record.anchor', vital), w.patient.tx('record.anchor', lab)]), ['ok', 'ok']);
+  const expiresAt = T0 + 60_000;
+  const grantTx = w.patient.tx('consent.grant', {
+    patient: w.patient.id,
+    grantee: w.clinician.id,
+    scope: { categories: ['vital-signs'] },
+    access: 'read',
+    purpose: 'treatment',
+    expiresAt,
+    envelopes: [{ record: vital.record, hash: hash() }],
+  });
+  assert.deepEqual(w.block([grantTx]), ['ok']);
+  const clinician = getIdentityOf(w.state, w.clinician.id);
+  const now = T0 + 20_000;
+  assert.equal(decideRead(w.state, clinician, vital.record, 'treatment', now).allowed, true);
+  const lab1 = decideRead(w.state, clinician, lab.record, undefined, now);
+  assert.equal(!lab1.allowed && lab1.reason, 'OUT_OF_SCOPE');
+  const research = decideRead(w.state, clinician, vital.record, 'research', now);
+  assert.equal(!research.allowed && research.reason, 'PURPOSE_MISMATCH');
+  const otherDoc = decideRead(w.state, getIdentityOf(w.state, w.other.id), vital.record, undefined, now);
+  assert.equal(!otherDoc.allowed && otherDoc.reason, 'NO_GRANT');
+  const late = decideRead(w.state, clinician, vital.record, undefined, expiresAt);
+  assert.equal(!late.allowed && late.reason, 'EXPIRED');
+  // Read-only grant: writing is still refused.
+  assert.deepEqual(w.block([w.clinician.tx('record.anchor', anchorBody(w.patient.id, w.clinician.id))]), ['UNAUTHORIZED']);
+  // Only the patient (or a delegate) revokes.
+  const grantId = (JSON.parse(w.state.getState(`grants/${w.patient.id}/${w.clinician.id}`) as string) as string[])[0] as string;
+  assert.deepEqual(w.block([w.clinician.tx('consent.revoke', { grant: grantId })]), ['UNAUTHORIZED']);
+  assert.deepEqual(w.block([w.patient.tx('consent.revoke', { grant: grantId })]), ['ok']);
+  const revoked = decideRead(w.state, clinician, vital.record, undefined, now);
+  assert.equal(!revoked.allowed && revoked.reason, 'REVOKED');
+  assert.deepEqual(w.block([w.patient.tx('consent.revoke', { grant: grantId })]), ['GRANT_INACTIVE']);
+});
+
+test('a read-write grant lets a clinician write within scope only; a revoked clinician does nothing', () => {
+  const w = world();
+  const grant = {
+    patient: w.patient.id,
+    grantee: w.clinician.id,
+    scope: { categories: ['vital-signs'] },
+    access: 'read-write',
+    purpose: 'treatment',
+  };
+  assert.deepEqual(w.block([w.patient.tx('consent.grant', grant)]), ['ok']);
+  assert.deepEqual(w.block([w.clinician.tx('record.anchor', anchorBody(w.patient.id, w.clinician.id))]), ['ok']);
+  assert.deepEqual(w.block([w.clinician.tx('record.anchor', anchorBody(w.patient.id, w.clinician.id, { category: 'laboratory' }))]), [
+    'UNAUTHORIZED',
+  ]);
+  assert.deepEqual(w.block([w.other.tx('staff.revoke', { id: w.clinician.id })]), ['UNAUTHORIZED']);
+  assert.deepEqual(w.block([w.org.tx('staff.revoke', { id: w.clinician.id })]), ['ok']);
+  assert.deepEqual(w.block([w.clinician.tx('record.anchor', anchorBody(w.patient.id, w.clinician.id))]), ['REVOKED']);
+});
+
+test('a delegate manages consent and reads; the patient alone names delegates', () => {
+  const w = world();
+  const guardian = actor();
+  assert.deepEqual(w.block([guardian.tx('identity.register', { role: 'patient', encryptionKey: guardian.encryption.publicKey })]), ['ok']);
+  const body = anchorBody(w.patient.id, w.patient.id);
+  assert.deepEqual(w.block([w.patient.tx('record.anchor', body)]), ['ok']);
+  assert.deepEqual(w.block([w.clinician.tx('delegate.set', { delegate: guardian.id })]), ['UNAUTHORIZED']);
+  assert.deepEqual(w.block([w.patient.tx('delegate.set', { delegate: guardian.id, envelopes: [{ record: body.record, hash: hash() }] })]), [
+    'ok',
+  ]);
+  assert.equal(decideRead(w.state, getIdentityOf(w.state, guardian.id), body.record, undefined, T0 + 99_000).allowed, true);
+  const grant = { patient: w.patient.id, grantee: w.clinician.id, scope: { records: [body.record] }, access: 'read', purpose: 'treatment' };
+  assert.deepEqual(w.block([guardian.tx('consent.grant', grant)]), ['ok']);
+  assert.deepEqual(w.block([guardian.tx('delegate.remove', { patient: w.patient.id, delegate: guardian.id })]), ['ok']);
+  assert.deepEqual(w.block([guardian.tx('consent.grant', grant)]), ['UNAUTHORIZED']);
+});
+
+test('erasure keeps the anchor, marked erased, and refuses further reads and shares', () => {
+  const w = world();
+  const body = anchorBody(w.patient.id, w.patient.id);
+  assert.deepEqual(w.block([w.patient.tx('record.anchor', body)]), ['ok']);
+  assert.deepEqual(w.block([w.clinician.tx('record.erase', { record: body.record })]), ['UNAUTHORIZED']);
+  assert.deepEqual(w.block([w.patient.tx('record.erase', { record: body.record })]), ['ok']);
+  const meta = getRecord(w.state, body.record);
+  assert.ok(meta?.erased);
+  assert.equal(meta?.contentHash, body.contentHash);
+  const d = decideRead(w.state, getIdentityOf(w.state, w.patient.id), body.record, undefined, T0 + 99_000);
+  assert.equal(!d.allowed && d.reason, 'ERASED');
+  assert.deepEqual(w.block([w.patient.tx('record.erase', { record: body.record })]), ['RECORD_ERASED']);
+});
+
+test('access events come only from validators and a resubmitted event is recorded once', () => {
+  const w = world();
+  const event = {
+    id: 'e1',
+    record: rid(),
+    patient: w.patient.id,
+    accessor: w.clinician.id,
+    purpose: 'treatment',
+    decision: 'denied',
+    reason: 'NO_GRANT',
+    emergency: false,
+    at: T0,
+  };
+  assert.deepEqual(w.block([w.clinician.tx('access.event', { events: [event] })]), ['UNAUTHORIZED']);
+  assert.deepEqual(w.block([w.validator.tx('access.event', { events: [event] }), w.validator.tx('access.event', { events: [event] })]), [
+    'ok',
+    'ok',
+  ]);
+  const keys = [...Array(20).keys()].flatMap((h) => {
+    const k = `access/${w.patient.id}/${String(h).padStart(12, '0')}/${w.validator.id}-e1`;
+    return w.state.getState(k) === undefined ? [] : [k];
+  });
+  assert.equal(keys.length, 1);
+});
+
+test('key rotation needs the new key’s proof, and the old key stops working', () => {
+  const w = world();
+  const next = generateSigningKeyPair();
+  const bad = { newPublicKey: next.publicKey, proof: '00'.repeat(64) };
+  assert.deepEqual(w.block([w.patient.tx('identity.rotate', bad)]), ['BAD_SIGNATURE']);
+});

@@ -1,0 +1,209 @@
+// HTTP routes of the gatekeeper and vault (docs/records.md): sign-in, uploads, record
+// reads that are always logged, and what patients see of their records, grants and log.
+import { isHex } from '@medledger/crypto';
+import {
+  decideRead,
+  EMERGENCY_RECIPIENT,
+  type Grant,
+  getGrant,
+  getIdentity,
+  getRecord,
+  grantCoversRecord,
+  granteeIdsFor,
+  grantIsActive,
+  grantsFrom,
+  type Identity,
+  isDelegate,
+  mayWrite,
+  PURPOSES,
+  type Purpose,
+  prefixes,
+  type RecordMeta,
+} from '@medledger/ehr';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ApiError } from './errors.js';
+import type { Gatekeeper } from './gatekeeper.js';
+import type { MedLedgerNode } from './node.js';
+
+const LIST_LIMIT = 5_000;
+
+function idParam(raw: string, what: string, bytes: number): string {
+  if (!isHex(raw, bytes)) throw new ApiError('INVALID_PARAM', `${what} must be ${bytes}-byte hex`);
+  return raw;
+}
+
+export function registerRecordRoutes(app: FastifyInstance, node: MedLedgerNode, gate: Gatekeeper): void {
+  const state = node.chain.state;
+  const who = (req: FastifyRequest) => gate.authenticate(req.headers.authorization);
+  const blockTime = () => node.chain.tipTime;
+  const scan = (prefix: string) => node.chain.store.scanState(prefix, { limit: LIST_LIMIT });
+  const managing = (caller: Identity, patient: string) => {
+    if (caller.id !== patient && !isDelegate(state, patient, caller.id)) {
+      throw new ApiError('ACCESS_DENIED', 'only the patient and their delegates see this');
+    }
+  };
+
+  // Raw bytes only for vault uploads; every other route stays JSON-only.
+  app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  app.post('/v1/auth/challenge', async (req) => gate.challenge((req.body as { publicKey?: unknown } | null)?.publicKey));
+  app.post('/v1/auth/session', async (req) => {
+    const body = req.body as Record<string, unknown> | null;
+    if (typeof body !== 'object' || body === null) throw new ApiError('INVALID_BODY', 'body must be an object');
+    return gate.openSession(body);
+  });
+  app.delete('/v1/auth/session', async (req, reply) => {
+    gate.closeSession(req.headers.authorization);
+    return reply.status(204).send();
+  });
+
+  app.put<{ Params: { hash: string } }>('/v1/vault/:hash', async (req, reply) => {
+    who(req);
+    if (!Buffer.isBuffer(req.body)) throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'send the object as application/octet-stream');
+    const hash = idParam(req.params.hash, 'hash', 32);
+    const { created } = node.vault.put(hash, new Uint8Array(req.body));
+    return reply.status(created ? 201 : 200).send({ hash, size: req.body.length });
+  });
+
+  app.get<{ Params: { id: string }; Querystring: { purpose?: string } }>('/v1/records/:id', async (req, reply) => {
+    const caller = who(req);
+    const id = idParam(req.params.id, 'record id', 16);
+    const rawPurpose = req.query.purpose;
+    if (rawPurpose !== undefined && !PURPOSES.includes(rawPurpose as Purpose))
+      throw new ApiError('INVALID_PARAM', `purpose must be one of ${PURPOSES.join(', ')}`);
+    const decision = decideRead(state, caller, id, rawPurpose as Purpose | undefined, blockTime());
+    const base = {
+      record: id,
+      patient: decision.record?.patient ?? null,
+      accessor: caller.id,
+      purpose: decision.purpose,
+      emergency: false,
+    };
+    if (!decision.allowed) {
+      const event = gate.record({ ...base, decision: 'denied', reason: decision.reason });
+      if (decision.reason === 'ERASED') throw new ApiError('RECORD_ERASED', 'this record was erased by the patient');
+      if (decision.reason === 'NO_ENVELOPE')
+        throw new ApiError('NO_ENVELOPE', 'you may read this record, but its key has not been shared with you yet', 409);
+      void event;
+      throw new ApiError('ACCESS_DENIED', 'no such record, or you have no active permission to read it');
+    }
+    const record = decision.record;
+    const ciphertext = await node.vault.getVerified(record.contentHash);
+    const envelopeBytes = await node.vault.getVerified(record.envelopes[decision.envelopeFor] as string);
+    if (ciphertext === undefined || envelopeBytes === undefined) {
+      gate.record({ ...base, decision: 'denied', reason: 'OBJECT_UNAVAILABLE' });
+      throw new ApiError('OBJECT_UNAVAILABLE', 'this node cannot serve the record right now; retry, or ask another node');
+    }
+    const event = gate.record({ ...base, decision: 'allowed', reason: 'OK' });
+    return reply.send({
+      record: recordView(record),
+      ciphertext: Buffer.from(ciphertext).toString('base64'),
+      envelope: JSON.parse(Buffer.from(envelopeBytes).toString('utf8')),
+      envelopeFor: decision.envelopeFor,
+      event,
+    });
+  });
+
+  app.get<{ Params: { id: string } }>('/v1/patients/:id/records', async (req) => {
+    const caller = who(req);
+    const patient = idParam(req.params.id, 'patient id', 20);
+    const all = caller.id === patient || isDelegate(state, patient, caller.id);
+    const grants = all ? [] : grantsFrom(state, patient, granteeIdsFor(state, caller)).filter((g) => grantIsActive(g, blockTime()));
+    const records: RecordMeta[] = [];
+    for (const [key] of scan(prefixes.patientRecords(patient))) {
+      const record = getRecord(state, key.slice(key.lastIndexOf('/') + 1));
+      if (record !== undefined && (all || (record.erased === null && grants.some((g) => grantCoversRecord(g, record)))))
+        records.push(record);
+    }
+    return { records: records.map(recordView) };
+  });
+
+  app.get<{ Params: { id: string }; Querystring: { all?: string } }>('/v1/patients/:id/grants', async (req) => {
+    const patient = idParam(req.params.id, 'patient id', 20);
+    managing(who(req), patient);
+    const grants: Grant[] = [];
+    for (const [key] of scan(prefixes.grantsOfPatient(patient))) {
+      grants.push(...grantsFrom(state, patient, [key.slice(key.lastIndexOf('/') + 1)]));
+    }
+    const shown = req.query.all === 'true' ? grants : grants.filter((g) => grantIsActive(g, blockTime()));
+    return {
+      grants: shown.map((g) => ({
+        ...g,
+        active: grantIsActive(g, blockTime()),
+        granteeIdentity: publicView(getIdentity(state, g.grantee)),
+      })),
+    };
+  });
+
+  app.get<{ Params: { id: string } }>('/v1/patients/:id/access-log', async (req) => {
+    const patient = idParam(req.params.id, 'patient id', 20);
+    managing(who(req), patient);
+    const events = scan(prefixes.accessLog(patient)).map(([, v]) => JSON.parse(v));
+    return { events: events.reverse() };
+  });
+
+  app.get<{ Params: { id: string }; Querystring: { category?: string; resourceType?: string } }>(
+    '/v1/patients/:id/recipients',
+    async (req) => {
+      const caller = who(req);
+      const patientId = idParam(req.params.id, 'patient id', 20);
+      const { category, resourceType } = req.query;
+      if (typeof category !== 'string' || typeof resourceType !== 'string')
+        throw new ApiError('INVALID_PARAM', 'category and resourceType are required');
+      const patient = getIdentity(state, patientId);
+      if (patient?.role !== 'patient' || patient.status !== 'active')
+        throw new ApiError('ACCESS_DENIED', 'no such patient, or you may not write for them');
+      const target = { id: '', category, resourceType };
+      if (!mayWrite(state, caller, patientId, target, blockTime()))
+        throw new ApiError('ACCESS_DENIED', 'no such patient, or you may not write for them');
+      const out = [{ to: patient.id, encryptionKey: patient.encryptionKey, why: 'patient' }];
+      if (patient.emergencyKey !== undefined) out.push({ to: EMERGENCY_RECIPIENT, encryptionKey: patient.emergencyKey, why: 'emergency' });
+      for (const [key] of scan(prefixes.delegates(patientId))) {
+        const d = getIdentity(state, key.slice(key.lastIndexOf('/') + 1));
+        if (d?.status === 'active') out.push({ to: d.id, encryptionKey: d.encryptionKey, why: 'delegate' });
+      }
+      for (const [key] of scan(prefixes.grantsOfPatient(patientId))) {
+        const granteeId = key.slice(key.lastIndexOf('/') + 1);
+        const covering = grantsFrom(state, patientId, [granteeId]).some(
+          (g) => grantIsActive(g, blockTime()) && grantCoversRecord(g, target),
+        );
+        const g = getIdentity(state, granteeId);
+        if (covering && g?.status === 'active' && !out.some((r) => r.to === g.id))
+          out.push({ to: g.id, encryptionKey: g.encryptionKey, why: 'grantee' });
+      }
+      return { recipients: out };
+    },
+  );
+
+  app.get('/v1/me/grants', async (req) => {
+    const caller = who(req);
+    const grants: Grant[] = [];
+    for (const grantee of granteeIdsFor(state, caller)) {
+      for (const [key] of scan(prefixes.sharedWith(grantee))) {
+        const patient = key.slice(key.lastIndexOf('/') + 1);
+        grants.push(...grantsFrom(state, patient, [grantee]));
+      }
+    }
+    return { grants: grants.map((g) => ({ ...g, active: grantIsActive(g, blockTime()) })) };
+  });
+
+  app.get<{ Params: { id: string } }>('/v1/grants/:id', async (req) => {
+    const caller = who(req);
+    const grant = getGrant(state, idParam(req.params.id, 'grant id', 16));
+    const mine =
+      grant !== undefined &&
+      (granteeIdsFor(state, caller).includes(grant.grantee) || caller.id === grant.patient || isDelegate(state, grant.patient, caller.id));
+    if (!mine) throw new ApiError('ACCESS_DENIED', 'no such grant, or it is not yours');
+    return { ...grant, active: grantIsActive(grant, blockTime()) };
+  });
+}
+
+/** A record's metadata as the API shows it: `record` is its id (as in the anchor), `status` active or erased. */
+function recordView(record: RecordMeta) {
+  return { ...record, record: record.id, status: record.erased === null ? 'active' : 'erased' };
+}
+
+/** What anyone may see of an identity: never more than the chain already shows. */
+function publicView(identity: Identity | undefined) {
+  return identity === undefined ? null : { id: identity.id, role: identity.role, name: identity.name ?? null, org: identity.org ?? null };
+}
