@@ -1,9 +1,11 @@
 // Records end to end over real HTTP: a patient writes an encrypted record, reads it back,
 // grants another identity access, which reads it until revoked; every read is in the log.
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { type ClientError, MedLedgerClient } from '@medledger/client';
-import { generateKeyBundle } from '@medledger/crypto';
+import { type ClientError, MedLedgerClient, staffRegisterBody } from '@medledger/client';
+import { generateKeyBundle, idFromPublicKey } from '@medledger/crypto';
 import { startSoloNode, type TestNode } from '@medledger/node/testing';
 
 const CANARY = 'CANARY-7f3a-plaintext-must-never-reach-a-node';
@@ -77,4 +79,44 @@ test('reads without a session, or with a forged sign-in, are refused', async () 
     body: JSON.stringify({ publicKey: generateKeyBundle().signing.publicKey, challenge: challenge.challenge, signature: '00'.repeat(64) }),
   });
   assert.equal(forged.status, 401);
+});
+
+test('an organization registers a clinician, who reads only what the patient granted; no plaintext reaches the node', async () => {
+  const home = join(net.dir, 'node0');
+  const org = new MedLedgerClient({ url: net.url, keys: JSON.parse(readFileSync(join(home, 'org-key.json'), 'utf8')) });
+  const clinicianKeys = generateKeyBundle();
+  const clinician = new MedLedgerClient({ url: net.url, keys: clinicianKeys });
+  await org.submitAndWait(
+    'staff.register',
+    staffRegisterBody({
+      publicKey: clinicianKeys.signing.publicKey,
+      encryptionKey: clinicianKeys.encryption.publicKey,
+      role: 'clinician',
+      name: 'Dr Meredith Grey',
+    }),
+  );
+  const clinicianId = idFromPublicKey(clinicianKeys.signing.publicKey);
+  const patient = new MedLedgerClient({ url: net.url, keys: generateKeyBundle() });
+  const { id: patientId } = await patient.registerPatient();
+  const vital = await patient.writeRecord({ patient: patientId, resource: observation, category: 'vital-signs' });
+  const lab = await patient.writeRecord({
+    patient: patientId,
+    resource: { resourceType: 'Observation', status: 'final', code: { text: 'Glucose' }, note: [{ text: CANARY }] },
+    category: 'laboratory',
+  });
+  await assert.rejects(clinician.readRecord(vital.recordId), (e: ClientError) => e.code === 'ACCESS_DENIED');
+  await patient.grant({ grantee: clinicianId, categories: ['vital-signs'], purpose: 'treatment' });
+  assert.deepEqual((await clinician.readRecord(vital.recordId)).resource, observation);
+  await assert.rejects(clinician.readRecord(lab.recordId), (e: ClientError) => e.code === 'ACCESS_DENIED');
+  // A clinician's list shows only what the grant covers.
+  const listed = await clinician.listRecords(patientId);
+  assert.deepEqual(
+    listed.map((r) => r.record),
+    [vital.recordId],
+  );
+  // The plaintext canary is in no file of the node's database (blocks, state, vault, WAL).
+  const data = join(home, 'data');
+  for (const name of readdirSync(data)) {
+    assert.equal(readFileSync(join(data, name)).includes(CANARY), false, `${name} holds plaintext`);
+  }
 });

@@ -61,6 +61,8 @@ export const HOME_FILES = {
   config: 'config.json',
   genesis: 'genesis.json',
   nodeKey: 'node-key.json',
+  /** The admin keys of the organization that runs this validator (registers its staff). */
+  orgKey: 'org-key.json',
   db: 'data/chain.db',
 } as const;
 
@@ -120,6 +122,7 @@ export function initNetwork(opts: InitOptions): { homes: string[]; genesis: Gene
   const basePort = opts.basePort ?? 26650;
   const ports = Array.from({ length: n }, (_, i) => opts.ports?.[i] ?? { api: basePort + 2 * i, p2p: basePort + 2 * i + 1 });
   const keys = Array.from({ length: n }, () => generateKeyBundle());
+  const orgKeys = Array.from({ length: n }, () => generateKeyBundle());
   const names = keys.map((_, i) => `validator-${i}`);
   const genesis: Genesis = {
     chainId: opts.chainId ?? 'medledger-local',
@@ -130,7 +133,13 @@ export function initNetwork(opts: InitOptions): { homes: string[]; genesis: Gene
       encryptionKey: k.encryption.publicKey,
       power: 1,
     })),
-    organizations: [],
+    // Each validator is run by a founding organization, whose admin registers its staff.
+    organizations: orgKeys.map((k, i) => ({
+      name: `Organization ${i}`,
+      kind: 'hospital',
+      adminKey: k.signing.publicKey,
+      adminEncryptionKey: k.encryption.publicKey,
+    })),
     params: { maxBlockTxs: 5000, maxBlockBytes: 8 * 1024 * 1024, maxClockDriftMs: 10_000 },
   };
   const homes: string[] = [];
@@ -146,6 +155,7 @@ export function initNetwork(opts: InitOptions): { homes: string[]; genesis: Gene
     writeJson(join(dir, HOME_FILES.config), config);
     writeJson(join(dir, HOME_FILES.genesis), genesis);
     writeJson(join(dir, HOME_FILES.nodeKey), keys[i], true);
+    writeJson(join(dir, HOME_FILES.orgKey), orgKeys[i], true);
     homes.push(dir);
   }
   writeJson(join(opts.out, HOME_FILES.genesis), genesis);
