@@ -120,3 +120,45 @@ test('an organization registers a clinician, who reads only what the patient gra
     assert.equal(readFileSync(join(data, name)).includes(CANARY), false, `${name} holds plaintext`);
   }
 });
+
+test('attacks over HTTP: a replayed consent, a forged signature and smuggled owner fields are refused', async () => {
+  const patient = new MedLedgerClient({ url: net.url, keys: generateKeyBundle() });
+  const other = new MedLedgerClient({ url: net.url, keys: generateKeyBundle() });
+  const { id: patientId } = await patient.registerPatient();
+  const { id: otherId } = await other.registerPatient();
+  const grantBody = {
+    patient: patientId,
+    grantee: otherId,
+    scope: { categories: ['vital-signs'] },
+    access: 'read' as const,
+    purpose: 'treatment' as const,
+  };
+  const sent = await patient.submit('consent.grant', grantBody);
+  await patient.waitForTx(sent.hash);
+  const post = (tx: unknown) =>
+    fetch(`${net.url}/v1/txs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(tx) }).then(
+      async (r) => ({ status: r.status, code: ((await r.json()) as { error?: { code: string } }).error?.code }),
+    );
+  // The same signed grant again: its nonce is spent, even though the grant was revocable state.
+  assert.deepEqual(await post(sent.tx), { status: 409, code: 'NONCE_REUSED' });
+  // A grant whose grantee was changed after signing: the signature no longer verifies.
+  assert.deepEqual(await post({ ...sent.tx, nonce: sent.tx.nonce + 1, body: { ...grantBody, grantee: patientId } }), {
+    status: 400,
+    code: 'BAD_SIGNATURE',
+  });
+  // The grantee tries to make itself owner of a record by adding a field the kind does not accept.
+  await assert.rejects(
+    other.submit('consent.revoke', { grant: 'ab'.repeat(16), owner: otherId } as never),
+    (e: ClientError) => e.code === 'INVALID_BODY' && e.status === 400,
+  );
+  // And the grantee cannot revoke, widen or erase on the patient's behalf.
+  const grants = await patient.grants(patientId);
+  await assert.rejects(
+    other.submit('consent.revoke', { grant: grants[0]?.id as string }),
+    (e: ClientError) => e.code === 'UNAUTHORIZED' && e.status === 403,
+  );
+  await assert.rejects(
+    other.submit('consent.grant', { ...grantBody, grantee: otherId, access: 'read-write' }),
+    (e: ClientError) => e.code === 'UNAUTHORIZED',
+  );
+});
