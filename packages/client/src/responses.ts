@@ -2,7 +2,7 @@
 // checks that turn an untrusted answer into them: each names the field it refused.
 import { isHex } from '@medledger/crypto';
 import { ClientError } from './errors.js';
-import type { Access, GrantScope, Purpose } from './tx-builders.js';
+import type { Access, GrantScope, Purpose, RecordAnchorBody } from './tx-builders.js';
 
 /** A FHIR R4 resource: any JSON object with a `resourceType`. */
 export interface FhirResource {
@@ -74,14 +74,7 @@ export interface Recipient {
 }
 
 /** A record's on-chain metadata: the anchor's fields, plus whatever state the node adds. */
-export interface RecordMeta {
-  record: string;
-  patient: string;
-  resourceType: string;
-  category: string;
-  contentHash: string;
-  size: number;
-  supersedes?: string;
+export interface RecordMeta extends Omit<RecordAnchorBody, 'envelopes'> {
   status?: string;
   [field: string]: unknown;
 }

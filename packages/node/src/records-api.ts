@@ -80,11 +80,10 @@ export function registerRecordRoutes(app: FastifyInstance, node: MedLedgerNode, 
       emergency: false,
     };
     if (!decision.allowed) {
-      const event = gate.record({ ...base, decision: 'denied', reason: decision.reason });
+      gate.record({ ...base, decision: 'denied', reason: decision.reason });
       if (decision.reason === 'ERASED') throw new ApiError('RECORD_ERASED', 'this record was erased by the patient');
       if (decision.reason === 'NO_ENVELOPE')
         throw new ApiError('NO_ENVELOPE', 'you may read this record, but its key has not been shared with you yet', 409);
-      void event;
       throw new ApiError('ACCESS_DENIED', 'no such record, or you have no active permission to read it');
     }
     const record = decision.record;
