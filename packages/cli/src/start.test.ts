@@ -6,18 +6,22 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { freePort, get, waitFor } from '@medledger/node/testing';
+import { get, waitFor } from '@medledger/node/testing';
 import { runLoad } from './load.js';
 import { BIN } from './testing/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'medledger-start-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-/** A base port with the next 7 ports free a moment ago. */
+/**
+ * A base port with the next 7 ports free a moment ago. It is picked below Linux's
+ * ephemeral range (32768–60999): the other test files running alongside open many
+ * outgoing connections, and any of them could take a port in that range between this
+ * check and the validators binding it (seen once as a network that never started).
+ */
 async function freeBase(): Promise<number> {
   for (;;) {
-    const base = await freePort();
-    if (base > 60_000) continue;
+    const base = 20_000 + 2 * Math.floor(Math.random() * 6_000);
     const { createServer } = await import('node:net');
     const ok = await Promise.all(
       Array.from(
@@ -43,7 +47,11 @@ function startNetwork(base: number): Promise<{ child: ChildProcess; urls: string
   child.stderr?.on('data', (c: Buffer) => {
     out += String(c);
   });
-  return waitFor(() => (out.includes('press Ctrl-C') ? true : undefined), 'the network to start', 60_000).then(() => ({
+  const started = waitFor(() => (out.includes('press Ctrl-C') ? true : undefined), 'the network to start', 60_000).catch((err: Error) => {
+    child.kill('SIGKILL');
+    throw new Error(`${err.message}; its output:\n${out.slice(-2_000)}`);
+  });
+  return started.then(() => ({
     child,
     urls: [...out.matchAll(/validator-\d: (http:\/\/\S+)/g)].map((m) => m[1] as string),
     output: () => out,
