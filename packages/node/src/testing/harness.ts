@@ -108,18 +108,30 @@ export async function waitFor<T>(check: () => Promise<T | undefined> | T | undef
   }
 }
 
-/** A TCP port that was free a moment ago on 127.0.0.1. */
+const handedOut = new Set<number>();
+
+/**
+ * A TCP port that was free a moment ago on 127.0.0.1, chosen at random from 20000–31999.
+ * That range lies below Linux's ephemeral range (32768–60999), so the outgoing connections
+ * of tests running in parallel cannot take the port between this check and the node's
+ * listen, which is what happened with port 0 (an ephemeral port) on a busy CI machine.
+ */
 export async function freePort(): Promise<number> {
   const { createServer } = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      srv.close(() => resolve(port));
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (handedOut.has(port)) continue;
+    const free = await new Promise<boolean>((resolve) => {
+      const srv = createServer();
+      srv.once('error', () => resolve(false));
+      srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
     });
-  });
+    if (free) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error('no free port found in 20000-31999 after 200 tries');
 }
 
 /** Free API and p2p ports for `n` nodes. */
