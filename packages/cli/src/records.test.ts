@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type ClientError, MedLedgerClient, staffRegisterBody } from '@medledger/client';
 import { generateKeyBundle, idFromPublicKey } from '@medledger/crypto';
+import { readOrgKey } from '@medledger/node';
 import { startSoloNode, type TestNode } from '@medledger/node/testing';
 
 const CANARY = 'CANARY-7f3a-plaintext-must-never-reach-a-node';
@@ -83,7 +84,7 @@ test('reads without a session, or with a forged sign-in, are refused', async () 
 
 test('an organization registers a clinician, who reads only what the patient granted; no plaintext reaches the node', async () => {
   const home = join(net.dir, 'node0');
-  const org = new MedLedgerClient({ url: net.url, keys: JSON.parse(readFileSync(join(home, 'org-key.json'), 'utf8')) });
+  const org = new MedLedgerClient({ url: net.url, keys: readOrgKey(home) });
   const clinicianKeys = generateKeyBundle();
   const clinician = new MedLedgerClient({ url: net.url, keys: clinicianKeys });
   await org.submitAndWait(

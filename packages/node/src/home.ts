@@ -93,6 +93,15 @@ export function loadHome(dir: string): NodeHome {
   return { dir, config, genesis, key, dbPath: join(dir, HOME_FILES.db) };
 }
 
+/**
+ * The admin keys of the organization that runs the validator at `home`. Tests and tools
+ * read organization keys only through this function, so the keystore format can change
+ * in one place.
+ */
+export function readOrgKey(home: string): KeyBundle {
+  return readJsonFile(join(home, HOME_FILES.orgKey), 'organization key') as KeyBundle;
+}
+
 function writeJson(path: string, value: unknown, secret = false): void {
   writeFileSync(path, `${JSON.stringify(value, null, 2)}\n`, { mode: secret ? 0o600 : 0o644 });
   if (secret) chmodSync(path, 0o600);
