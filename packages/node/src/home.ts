@@ -27,7 +27,10 @@ export interface NodeConfig {
   consensus: {
     /** Pause after a commit before the next block, so transactions batch (ms). */
     blockIntervalMs: number;
-    /** Make an empty block after this long idle (ms); 0 never makes empty blocks. */
+    /**
+     * Make an empty block after this long idle (ms), so block time, by which grants and
+     * emergency windows expire, keeps up with the clock; 0 never makes empty blocks.
+     */
     heartbeatMs: number;
     /** Tendermint timeouts (ms), each growing by its delta per round. */
     timeouts: TimeoutConfig;
@@ -50,7 +53,7 @@ export function defaultConfig(name: string, apiPort: number, p2pPort: number): N
     mempool: { maxTxs: 50_000, maxBytes: 64 * 1024 * 1024 },
     consensus: {
       blockIntervalMs: 200,
-      heartbeatMs: 0,
+      heartbeatMs: 5000,
       timeouts: { propose: 1000, proposeDelta: 500, prevote: 500, prevoteDelta: 250, precommit: 500, precommitDelta: 250 },
     },
     vault: { ...DEFAULT_VAULT_CONFIG },

@@ -35,7 +35,10 @@ function idParam(raw: string, what: string, bytes: number): string {
 export function registerRecordRoutes(app: FastifyInstance, node: MedLedgerNode, gate: Gatekeeper): void {
   const state = node.chain.state;
   const who = (req: FastifyRequest) => gate.authenticate(req.headers.authorization);
-  const blockTime = () => node.chain.tipTime;
+  // Grants are judged at the later of the latest block's time and this node's clock: a node
+  // whose clock runs slow cannot stretch a grant past the chain's time, and a fast clock only
+  // ends grants early. An idle chain's old block time alone never keeps an expired grant alive.
+  const decisionTime = () => Math.max(node.chain.tipTime, node.now());
   const scan = (prefix: string) => node.chain.store.scanState(prefix, { limit: LIST_LIMIT });
   const managing = (caller: Identity, patient: string) => {
     if (caller.id !== patient && !isDelegate(state, patient, caller.id)) {
@@ -71,7 +74,7 @@ export function registerRecordRoutes(app: FastifyInstance, node: MedLedgerNode, 
     const rawPurpose = req.query.purpose;
     if (rawPurpose !== undefined && !PURPOSES.includes(rawPurpose as Purpose))
       throw new ApiError('INVALID_PARAM', `purpose must be one of ${PURPOSES.join(', ')}`);
-    const decision = decideRead(state, caller, id, rawPurpose as Purpose | undefined, blockTime());
+    const decision = decideRead(state, caller, id, rawPurpose as Purpose | undefined, decisionTime());
     const base = {
       record: id,
       patient: decision.record?.patient ?? null,
@@ -107,7 +110,7 @@ export function registerRecordRoutes(app: FastifyInstance, node: MedLedgerNode, 
     const caller = who(req);
     const patient = idParam(req.params.id, 'patient id', 20);
     const all = caller.id === patient || isDelegate(state, patient, caller.id);
-    const grants = all ? [] : grantsFrom(state, patient, granteeIdsFor(state, caller)).filter((g) => grantIsActive(g, blockTime()));
+    const grants = all ? [] : grantsFrom(state, patient, granteeIdsFor(state, caller)).filter((g) => grantIsActive(g, decisionTime()));
     const records: RecordMeta[] = [];
     for (const [key] of scan(prefixes.patientRecords(patient))) {
       const record = getRecord(state, key.slice(key.lastIndexOf('/') + 1));
@@ -124,11 +127,11 @@ export function registerRecordRoutes(app: FastifyInstance, node: MedLedgerNode, 
     for (const [key] of scan(prefixes.grantsOfPatient(patient))) {
       grants.push(...grantsFrom(state, patient, [key.slice(key.lastIndexOf('/') + 1)]));
     }
-    const shown = req.query.all === 'true' ? grants : grants.filter((g) => grantIsActive(g, blockTime()));
+    const shown = req.query.all === 'true' ? grants : grants.filter((g) => grantIsActive(g, decisionTime()));
     return {
       grants: shown.map((g) => ({
         ...g,
-        active: grantIsActive(g, blockTime()),
+        active: grantIsActive(g, decisionTime()),
         granteeIdentity: publicView(getIdentity(state, g.grantee)),
       })),
     };
@@ -153,7 +156,7 @@ export function registerRecordRoutes(app: FastifyInstance, node: MedLedgerNode, 
       if (patient?.role !== 'patient' || patient.status !== 'active')
         throw new ApiError('ACCESS_DENIED', 'no such patient, or you may not write for them');
       const target = { id: '', category, resourceType };
-      if (!mayWrite(state, caller, patientId, target, blockTime()))
+      if (!mayWrite(state, caller, patientId, target, decisionTime()))
         throw new ApiError('ACCESS_DENIED', 'no such patient, or you may not write for them');
       const out = [{ to: patient.id, encryptionKey: patient.encryptionKey, why: 'patient' }];
       if (patient.emergencyKey !== undefined) out.push({ to: EMERGENCY_RECIPIENT, encryptionKey: patient.emergencyKey, why: 'emergency' });
@@ -164,7 +167,7 @@ export function registerRecordRoutes(app: FastifyInstance, node: MedLedgerNode, 
       for (const [key] of scan(prefixes.grantsOfPatient(patientId))) {
         const granteeId = key.slice(key.lastIndexOf('/') + 1);
         const covering = grantsFrom(state, patientId, [granteeId]).some(
-          (g) => grantIsActive(g, blockTime()) && grantCoversRecord(g, target),
+          (g) => grantIsActive(g, decisionTime()) && grantCoversRecord(g, target),
         );
         const g = getIdentity(state, granteeId);
         if (covering && g?.status === 'active' && !out.some((r) => r.to === g.id))
@@ -183,7 +186,7 @@ export function registerRecordRoutes(app: FastifyInstance, node: MedLedgerNode, 
         grants.push(...grantsFrom(state, patient, [grantee]));
       }
     }
-    return { grants: grants.map((g) => ({ ...g, active: grantIsActive(g, blockTime()) })) };
+    return { grants: grants.map((g) => ({ ...g, active: grantIsActive(g, decisionTime()) })) };
   });
 
   app.get<{ Params: { id: string } }>('/v1/grants/:id', async (req) => {
@@ -193,7 +196,7 @@ export function registerRecordRoutes(app: FastifyInstance, node: MedLedgerNode, 
       grant !== undefined &&
       (granteeIdsFor(state, caller).includes(grant.grantee) || caller.id === grant.patient || isDelegate(state, grant.patient, caller.id));
     if (!mine) throw new ApiError('ACCESS_DENIED', 'no such grant, or it is not yours');
-    return { ...grant, active: grantIsActive(grant, blockTime()) };
+    return { ...grant, active: grantIsActive(grant, decisionTime()) };
   });
 }
 

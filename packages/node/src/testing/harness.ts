@@ -29,6 +29,8 @@ async function startFrom(
   loaded.config.api.port = 0;
   loaded.config.p2p.port = 0;
   loaded.config.consensus.blockIntervalMs = blockIntervalMs;
+  // No empty blocks, so tests that count heights see only the blocks they caused.
+  loaded.config.consensus.heartbeatMs = 0;
   if (mempool !== undefined) loaded.config.mempool = mempool;
   const node = new MedLedgerNode(loaded, { logger: () => {} });
   const url = await node.start();
