@@ -163,3 +163,19 @@ test('attacks over HTTP: a replayed consent, a forged signature and smuggled own
     (e: ClientError) => e.code === 'UNAUTHORIZED',
   );
 });
+
+test('on an idle chain an expired grant is refused although no block has been made since it expired', async () => {
+  const patient = new MedLedgerClient({ url: net.url, keys: generateKeyBundle() });
+  const reader = new MedLedgerClient({ url: net.url, keys: generateKeyBundle() });
+  const { id: patientId } = await patient.registerPatient();
+  const { id: readerId } = await reader.registerPatient();
+  const { recordId } = await patient.writeRecord({ patient: patientId, resource: observation, category: 'vital-signs' });
+  const expiresAt = Date.now() + 1_500;
+  await patient.grant({ grantee: readerId, categories: ['vital-signs'], purpose: 'treatment', expiresAt });
+  assert.deepEqual((await reader.readRecord(recordId, 'treatment')).resource, observation);
+  // Wait out the grant with no transaction in between; this test node makes no empty blocks.
+  await new Promise((r) => setTimeout(r, expiresAt - Date.now() + 100));
+  const status = (await (await fetch(`${net.url}/v1/status`)).json()) as { lastBlockTime: number };
+  assert.ok(status.lastBlockTime < expiresAt, 'the latest block is older than the expiry');
+  await assert.rejects(reader.readRecord(recordId, 'treatment'), (e: ClientError) => e.code === 'ACCESS_DENIED');
+});
