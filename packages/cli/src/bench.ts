@@ -1,10 +1,12 @@
 // `medledger bench` / `npm run bench`: a fresh 4-validator network on loopback, driven by
-// the load generator, reporting throughput, commit latency at a fixed offered rate, and
-// CPU and memory per node. Results also go to bench/results/ as JSON.
+// the load generator, reporting throughput, commit latency at a fixed offered rate, record
+// write and read latency through the records API, and CPU and memory per node. Results
+// also go to bench/results/ as JSON.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initNetwork } from '@medledger/node';
+import { benchRecords } from './bench-records.js';
 import { runLoad } from './load.js';
 import { type RunningNode, startNodeProcess, stopNodes } from './network.js';
 
@@ -16,6 +18,8 @@ export interface BenchOptions {
   rate: number;
   /** Seconds of the latency run. */
   latencySeconds: number;
+  /** Records written (4 KiB FHIR resources); twice as many reads of each kind. */
+  records: number;
   outDir: string;
   basePort: number;
 }
@@ -91,6 +95,17 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
     log(`commit latency at ${opts.rate} tx/s: p50 ${p50.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms`);
     for (const p of perNode) log(`  ${p.name}: CPU ${p.cpuPercent}% of one core, RSS ${p.rssMiB} MiB`);
 
+    const records = await benchRecords(
+      {
+        writeUrl: urls[0] as string,
+        readUrl: urls[1 % urls.length] as string,
+        writes: opts.records,
+        reads: 2 * opts.records,
+        resourceBytes: 4096,
+      },
+      log,
+    );
+
     const result = {
       date: new Date().toISOString(),
       validators: opts.validators,
@@ -98,6 +113,7 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
       node: process.version,
       throughput: { seconds: tput.seconds, committed: tput.committed, rejected: tput.rejected, txPerSecond: Math.round(tput.txPerSecond) },
       latency: { offeredTxPerSecond: opts.rate, committed: lat.committed, p50Ms: Math.round(p50), p99Ms: Math.round(p99) },
+      records,
       nodes: perNode,
     };
     mkdirSync(opts.outDir, { recursive: true });

@@ -147,11 +147,14 @@ export function registerChainCommands(program: Command): void {
 
   program
     .command('bench')
-    .description('benchmark a fresh local network: committed tx/s, commit latency at a fixed rate, CPU and RSS per node')
+    .description(
+      'benchmark a fresh local network: committed tx/s, commit latency at a fixed rate, record write and read latency, CPU and RSS per node',
+    )
     .option('--validators <n>', 'validators', positiveInt('--validators'), 4)
     .option('--seconds <s>', 'seconds of saturating load', positiveInt('--seconds'), 20)
     .option('--rate <r>', 'offered tx/s for the latency run', positiveInt('--rate'), 500)
     .option('--latency-seconds <s>', 'seconds of the latency run', positiveInt('--latency-seconds'), 10)
+    .option('--records <n>', 'records written (4 KiB each), then read twice as many times', positiveInt('--records'), 100)
     .option('--out <dir>', 'where to write the JSON result', 'bench/results')
     .option('--base-port <port>', 'first port', positiveInt('--base-port'), 27650)
     .option('--json', 'print the result as JSON')
@@ -161,6 +164,7 @@ export function registerChainCommands(program: Command): void {
         seconds: number;
         rate: number;
         latencySeconds: number;
+        records: number;
         out: string;
         basePort: number;
         json?: boolean;
@@ -171,6 +175,7 @@ export function registerChainCommands(program: Command): void {
             seconds: opts.seconds,
             rate: opts.rate,
             latencySeconds: opts.latencySeconds,
+            records: opts.records,
             outDir: resolve(opts.out),
             basePort: opts.basePort,
           },
