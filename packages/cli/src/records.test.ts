@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import { type ClientError, MedLedgerClient, staffRegisterBody } from '@medledger/client';
 import { generateKeyBundle, idFromPublicKey } from '@medledger/crypto';
 import { readOrgKey } from '@medledger/node';
-import { startSoloNode, type TestNode } from '@medledger/node/testing';
+import { startSoloNode, type TestNode, waitFor } from '@medledger/node/testing';
 
 const CANARY = 'CANARY-7f3a-plaintext-must-never-reach-a-node';
 let net: TestNode;
@@ -178,4 +178,27 @@ test('on an idle chain an expired grant is refused although no block has been ma
   const status = (await (await fetch(`${net.url}/v1/status`)).json()) as { lastBlockTime: number };
   assert.ok(status.lastBlockTime < expiresAt, 'the latest block is older than the expiry');
   await assert.rejects(reader.readRecord(recordId, 'treatment'), (e: ClientError) => e.code === 'ACCESS_DENIED');
+});
+
+test('a clinician with no grant learns nothing by reading ids or listing: unknown and refused look the same', async () => {
+  const patient = new MedLedgerClient({ url: net.url, keys: generateKeyBundle() });
+  const snoop = new MedLedgerClient({ url: net.url, keys: generateKeyBundle() });
+  const { id: patientId } = await patient.registerPatient();
+  const { id: snoopId } = await snoop.registerPatient();
+  const { recordId } = await patient.writeRecord({ patient: patientId, resource: observation, category: 'vital-signs' });
+  const token = (await snoop.signIn()).token;
+  const ask = async (id: string) => {
+    const res = await fetch(`${net.url}/v1/records/${id}`, { headers: { authorization: `Bearer ${token}` } });
+    return { status: res.status, body: await res.json() };
+  };
+  const existing = await ask(recordId);
+  const madeUp = await ask('5a'.repeat(16));
+  assert.equal(existing.status, 403);
+  assert.deepEqual(existing, madeUp, 'a refused read of a real record answers exactly like an unknown id');
+  assert.deepEqual(await snoop.listRecords(patientId), [], 'the list shows nothing without a grant');
+  // The attempt on the real record is on the patient's log.
+  await waitFor(async () => {
+    const log = await patient.accessLog(patientId);
+    return log.some((e) => e.accessor === snoopId && e.decision === 'denied' && e.reason === 'NO_GRANT') ? true : undefined;
+  }, 'the snoop in the access log');
 });
