@@ -2,8 +2,10 @@
 // reads that are always logged, and what patients see of their records, grants and log.
 import { isHex } from '@medledger/crypto';
 import {
+  decideEmergencyRead,
   decideRead,
   EMERGENCY_RECIPIENT,
+  emergencyWindowOf,
   type Grant,
   getGrant,
   getIdentity,
@@ -71,13 +73,16 @@ export function registerRecordRoutes(app: FastifyInstance, node: MedLedgerNode, 
     const rawPurpose = req.query.purpose;
     if (rawPurpose !== undefined && !PURPOSES.includes(rawPurpose as Purpose))
       throw new ApiError('INVALID_PARAM', `purpose must be one of ${PURPOSES.join(', ')}`);
-    const decision = decideRead(state, caller, id, rawPurpose as Purpose | undefined, blockTime());
+    const ordinary = decideRead(state, caller, id, rawPurpose as Purpose | undefined, blockTime());
+    // Break-glass (docs/emergency.md): only when the ordinary rules refuse, inside the caller's window.
+    const emergency = ordinary.allowed ? undefined : decideEmergencyRead(state, caller, id, blockTime());
+    const decision = emergency ?? ordinary;
     const base = {
       record: id,
       patient: decision.record?.patient ?? null,
       accessor: caller.id,
       purpose: decision.purpose,
-      emergency: false,
+      emergency: emergency !== undefined,
     };
     if (!decision.allowed) {
       gate.record({ ...base, decision: 'denied', reason: decision.reason });
@@ -107,11 +112,12 @@ export function registerRecordRoutes(app: FastifyInstance, node: MedLedgerNode, 
     const caller = who(req);
     const patient = idParam(req.params.id, 'patient id', 20);
     const all = caller.id === patient || isDelegate(state, patient, caller.id);
+    const inEmergency = !all && emergencyWindowOf(state, caller, patient, blockTime()) !== undefined;
     const grants = all ? [] : grantsFrom(state, patient, granteeIdsFor(state, caller)).filter((g) => grantIsActive(g, blockTime()));
     const records: RecordMeta[] = [];
     for (const [key] of scan(prefixes.patientRecords(patient))) {
       const record = getRecord(state, key.slice(key.lastIndexOf('/') + 1));
-      if (record !== undefined && (all || (record.erased === null && grants.some((g) => grantCoversRecord(g, record)))))
+      if (record !== undefined && (all || (record.erased === null && (inEmergency || grants.some((g) => grantCoversRecord(g, record))))))
         records.push(record);
     }
     return { records: records.map(recordView) };
