@@ -109,6 +109,13 @@ test('a split must give one share to each validator in genesis order, with the n
   assert.deepEqual(w.block([w.patient.tx('emergency.split', { ...good, shares: [...good.shares].reverse() })]), ['INVALID_BODY']);
   const bad = { ...good, shares: good.shares.map((s, i) => (i === 0 ? { ...s, sealed: { v: 1 } } : s)) };
   assert.deepEqual(w.block([w.patient.tx('emergency.split', bad)]), ['INVALID_BODY']);
+  // A "share" carrying more than one share's bytes would park arbitrary data in state.
+  const v0 = w.validators[0] as ReturnType<typeof actor>;
+  const bloated = {
+    ...good,
+    shares: good.shares.map((s, i) => (i === 0 ? { ...s, sealed: sealToPublicKey(v0.encryption.publicKey, randomBytes(4096)) } : s)),
+  };
+  assert.deepEqual(w.block([w.patient.tx('emergency.split', bloated)]), ['INVALID_BODY']);
   assert.deepEqual(w.block([w.clinician.tx('emergency.split', good)]), ['UNAUTHORIZED']);
   assert.deepEqual(w.block([w.patient.tx('emergency.split', good)]), ['ok']);
 });

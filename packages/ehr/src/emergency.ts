@@ -183,12 +183,20 @@ function requireParams(ctx: TxContext): EmergencyParams {
   return ctx.emergency;
 }
 
+/** Bytes of one share: the shares of a 32-byte X25519 private key. */
+const SHARE_BYTES = 32;
+
+// A sealed share: an envelope whose ciphertext is exactly one share, so nobody can park
+// arbitrary data in state under the name of a share.
 function envelopeField(b: Body, field: string): Envelope {
+  let envelope: Envelope;
   try {
-    return validateEnvelope(b[field]);
+    envelope = validateEnvelope(b[field]);
   } catch {
     throw new EhrError('INVALID_BODY', `body.${field} must be a sealed envelope`);
   }
+  if (envelope.ct.length !== 2 * SHARE_BYTES) throw new EhrError('INVALID_BODY', `body.${field} must seal a ${SHARE_BYTES}-byte share`);
+  return envelope;
 }
 
 function activePatient(state: StateReader, signer: string): Identity {

@@ -10,8 +10,10 @@ import {
   getIdentity,
   getPostedShare,
   getSplit,
+  getWindow,
   postedShareAad,
   registeredShareAad,
+  windowIsActive,
 } from '@medledger/ehr';
 import { type SignedTx, signTx, txHash } from '@medledger/ledger';
 import type { MedLedgerNode } from './node.js';
@@ -55,6 +57,13 @@ export class EmergencyAgent {
       const window = activeWindowFor(state, patient, time);
       if (window !== undefined) this.answer(window);
     }
+    // A window that closed before our share landed needs no more tries (nor full scans).
+    for (const id of this.inFlight.keys()) if (!this.isOpen(id)) this.inFlight.delete(id);
+  }
+
+  private isOpen(id: string): boolean {
+    const window = getWindow(this.node.chain.state, id);
+    return window !== undefined && windowIsActive(window, this.node.chain.tipTime);
   }
 
   private answer(window: EmergencyWindow): void {
