@@ -182,7 +182,7 @@ test('with one validator down and one not posting, the key cannot be rebuilt and
   await (nodes[2] as MedLedgerNode).stop();
   nodes[2] = undefined;
   try {
-    const done = await doctor.client.submitAndWait('emergency.open', {
+    const done = await doctor.client.submitAndWait('emergency.access', {
       patient: patientId,
       reason: 'cardiac arrest',
       durationMs: 10 * 60_000,
@@ -208,7 +208,7 @@ test('refused: no privilege, no reason, too long, unknown patient, a second wind
   const { id: patientId } = await patientWithRecords(0);
   const plain = await staff('clinician', 'Dr Nobody');
   const open = (c: MedLedgerClient, body: Partial<{ patient: string; reason: string; durationMs: number }>) =>
-    c.submitAndWait('emergency.open', { patient: patientId, reason: 'trauma bay', durationMs: 60_000, ...body });
+    c.submitAndWait('emergency.access', { patient: patientId, reason: 'trauma bay', durationMs: 60_000, ...body });
   await assert.rejects(open(plain.client, {}), hasCode('UNAUTHORIZED', 403));
   const doctor = await privileged('Dr Careful');
   await assert.rejects(open(doctor.client, { reason: '' }), hasCode('INVALID_BODY', 400));
@@ -295,4 +295,17 @@ test('rotation: a new key split again, old envelopes deleted everywhere; the old
     rotateEmergencyKey(patient, (o) => patient.putObject(o)),
     hasCode('WINDOW_ACTIVE', 409),
   );
+});
+
+test('every read by the window’s clinician on that patient is tagged emergency, also one a grant allowed', async () => {
+  const { client: patient, id: patientId, records } = await patientWithRecords(2);
+  const doctor = await privileged('Dr Granted');
+  await patient.grant({ grantee: doctor.id, records: [records[0] as string], purpose: 'treatment' });
+  await openEmergency(doctor.client, { patient: patientId, reason: 'trauma, consent scope too narrow', durationMs: 10 * 60_000 });
+  for (const id of records) assert.ok((await doctor.client.readRecord(id)).resource);
+  const events = await waitFor(async () => {
+    const log = (await patient.accessLog(patientId)).filter((e) => e.accessor === doctor.id);
+    return log.length >= 2 ? log : undefined;
+  }, 'both reads to be logged');
+  assert.deepEqual(events.map((e) => [e.record, e.emergency]).sort(), records.map((id) => [id, true]).sort());
 });

@@ -43,7 +43,7 @@ export interface EmergencyPrivilegeBody {
   clinician: string;
   grant: boolean;
 }
-export interface EmergencyOpenBody {
+export interface EmergencyAccessBody {
   patient: string;
   reason: string;
   durationMs: number;
@@ -54,7 +54,7 @@ declare module './tx-builders.js' {
     'emergency.split': EmergencySplitBody;
     'emergency.rewrap': EmergencyRewrapBody;
     'emergency.privilege': EmergencyPrivilegeBody;
-    'emergency.open': EmergencyOpenBody;
+    'emergency.access': EmergencyAccessBody;
   }
 }
 
@@ -239,13 +239,13 @@ function recoverBadCount(window: EmergencyWindow, key: string): number {
   return bad;
 }
 
-/** The id of the window an `emergency.open` transaction opens: the first 16 bytes of its hash. */
+/** The id of the window an `emergency.access` transaction opens: the first 16 bytes of its hash. */
 export function windowIdOf(tx: SubmittedTx['tx']): string {
   return txHash(tx).slice(0, 32);
 }
 
 /**
- * As a privileged clinician, open an emergency window on `patient` (`emergency.open`), wait
+ * As a privileged clinician, open an emergency window on `patient` (`emergency.access`), wait
  * for it to commit, then for the validators' shares, and rebuild the key. Throws ClientError
  * (`UNAUTHORIZED` without the privilege, `INVALID_BODY` without a reason or over the cap,
  * `NOT_FOUND` for an unknown patient, `WINDOW_ACTIVE`, `EMERGENCY_PENDING`, `WINDOW_CLOSED`).
@@ -254,7 +254,7 @@ export async function openEmergency(
   conn: NodeConnection,
   opts: { patient: string; reason: string; durationMs: number; timeoutMs?: number; onProgress?: (w: EmergencyWindow) => void },
 ): Promise<RecoveredEmergencyKey & { windowId: string; txHash: string }> {
-  const done = await conn.submitAndWait('emergency.open', { patient: opts.patient, reason: opts.reason, durationMs: opts.durationMs });
+  const done = await conn.submitAndWait('emergency.access', { patient: opts.patient, reason: opts.reason, durationMs: opts.durationMs });
   const windowId = windowIdOf(done.tx);
   const recovered = await awaitEmergencyKey(conn, windowId, { timeoutMs: opts.timeoutMs, onProgress: opts.onProgress });
   return { ...recovered, windowId, txHash: done.hash };

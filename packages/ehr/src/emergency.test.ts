@@ -129,7 +129,7 @@ test('only the clinician’s own organization grants and revokes the privilege; 
   const w = setup({ maxDurationMs: 60_000 });
   w.block([w.patient.tx('emergency.split', w.splitBody(w.emergencyKey))]);
   const open = (extra: Record<string, unknown> = {}) =>
-    w.clinician.tx('emergency.open', { patient: w.patient.id, reason: 'collapsed', durationMs: 30_000, ...extra });
+    w.clinician.tx('emergency.access', { patient: w.patient.id, reason: 'collapsed', durationMs: 30_000, ...extra });
   assert.deepEqual(w.block([open()]), ['UNAUTHORIZED']);
   assert.deepEqual(
     w.block([(w.orgs[1] as ReturnType<typeof actor>).tx('emergency.privilege', { clinician: w.clinician.id, grant: true })]),
@@ -152,7 +152,7 @@ test('only the clinician’s own organization grants and revokes the privilege; 
 test('a patient without a registered split cannot be opened; a rotation is refused while a window is open', () => {
   const w = setup();
   w.block([w.org.tx('emergency.privilege', { clinician: w.clinician.id, grant: true })]);
-  const open = () => w.clinician.tx('emergency.open', { patient: w.patient.id, reason: 'collapsed', durationMs: 30_000 });
+  const open = () => w.clinician.tx('emergency.access', { patient: w.patient.id, reason: 'collapsed', durationMs: 30_000 });
   assert.deepEqual(w.block([open()]), ['NO_EMERGENCY_KEY']);
   w.block([w.patient.tx('emergency.split', w.splitBody(w.emergencyKey))]);
   assert.deepEqual(w.block([open()]), ['ok']);
@@ -169,7 +169,7 @@ test('shares: only a validator of the split, once, with its own x, while the win
     w.patient.tx('emergency.split', w.splitBody(w.emergencyKey)),
     w.org.tx('emergency.privilege', { clinician: w.clinician.id, grant: true }),
   ]);
-  const opening = w.clinician.tx('emergency.open', { patient: w.patient.id, reason: 'collapsed', durationMs: 10_000 });
+  const opening = w.clinician.tx('emergency.access', { patient: w.patient.id, reason: 'collapsed', durationMs: 10_000 });
   assert.deepEqual(w.block([opening]), ['ok']);
   const window = txHash(opening).slice(0, 32);
   assert.equal(getWindow(w.state, window)?.expiresAt, w.now() + 10_000);
@@ -205,10 +205,10 @@ test('an emergency read is allowed only to the window’s clinician, inside the 
       { to: 'emergency', hash: h() },
     ],
   });
-  assert.deepEqual(w.block([anchor, w.clinician.tx('emergency.open', { patient: w.patient.id, reason: 'collapsed', durationMs: 5_000 })]), [
-    'ok',
-    'ok',
-  ]);
+  assert.deepEqual(
+    w.block([anchor, w.clinician.tx('emergency.access', { patient: w.patient.id, reason: 'collapsed', durationMs: 5_000 })]),
+    ['ok', 'ok'],
+  );
   const clinician = getIdentity(w.state, w.clinician.id);
   const read = (at: number, who = clinician) => decideEmergencyRead(w.state, who, record, at);
   const inside = read(w.now());

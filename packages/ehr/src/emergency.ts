@@ -307,13 +307,13 @@ function reasonField(b: Body): string {
 }
 
 /**
- * `emergency.open` (privileged clinician): open a window on a patient's records for a stated
+ * `emergency.access` (privileged clinician): open a window on a patient's records for a stated
  * reason and a duration capped by genesis. The window id is the first 16 bytes of the tx hash.
  */
-export const emergencyOpen: TxKind = {
+export const emergencyAccess: TxKind = {
   apply(ctx, tx, state) {
     const params = requireParams(ctx);
-    const b = onlyFields(tx.body, 'emergency.open', ['patient', 'reason', 'durationMs']);
+    const b = onlyFields(tx.body, 'emergency.access', ['patient', 'reason', 'durationMs']);
     const patientId = idField(b, 'patient');
     const reason = reasonField(b);
     const durationMs = intField(b, 'durationMs');

@@ -3,7 +3,7 @@ import { idFromPublicKey, isWeakSigningKey } from '@medledger/crypto';
 import type { SignedTx } from '@medledger/ledger';
 import { accessEvent } from './access.js';
 import { consentGrant, consentRevoke, delegateRemove, delegateSet } from './consent.js';
-import { type EmergencyParams, emergencyOpen, emergencyPrivilege, emergencyRewrap, emergencyShare, emergencySplit } from './emergency.js';
+import { type EmergencyParams, emergencyAccess, emergencyPrivilege, emergencyRewrap, emergencyShare, emergencySplit } from './emergency.js';
 import { EhrError } from './errors.js';
 import { evidenceEquivocation } from './evidence.js';
 import { getIdentity, identityOfKey, parseRegisterBody, putIdentity } from './identity.js';
@@ -65,6 +65,6 @@ export const TX_KINDS: ReadonlyMap<string, TxKind> = new Map([
   ['emergency.split', emergencySplit],
   ['emergency.rewrap', emergencyRewrap],
   ['emergency.privilege', emergencyPrivilege],
-  ['emergency.open', emergencyOpen],
+  ['emergency.access', emergencyAccess],
   ['emergency.share', emergencyShare],
 ]);

@@ -48,7 +48,7 @@ export class EmergencyAgent {
     const state = this.node.chain.state;
     const time = this.node.chain.tipTime;
     const patients = new Set<string>();
-    for (const tx of txs) if (tx.kind === 'emergency.open') patients.add(String((tx.body as { patient?: unknown }).patient));
+    for (const tx of txs) if (tx.kind === 'emergency.access') patients.add(String((tx.body as { patient?: unknown }).patient));
     if (txs.length === 0 || this.inFlight.size > 0) {
       for (const [key] of this.node.chain.store.scanState(emergencyPrefixes.latest(), { limit: 100_000 }))
         patients.add(key.slice(key.lastIndexOf('/') + 1));

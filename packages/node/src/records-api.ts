@@ -74,15 +74,17 @@ export function registerRecordRoutes(app: FastifyInstance, node: MedLedgerNode, 
     if (rawPurpose !== undefined && !PURPOSES.includes(rawPurpose as Purpose))
       throw new ApiError('INVALID_PARAM', `purpose must be one of ${PURPOSES.join(', ')}`);
     const ordinary = decideRead(state, caller, id, rawPurpose as Purpose | undefined, blockTime());
-    // Break-glass (docs/emergency.md): only when the ordinary rules refuse, inside the caller's window.
+    // Break-glass (docs/emergency.md): the emergency envelope only when the ordinary rules
+    // refuse; but every read by the clinician of an open window on the patient is tagged.
     const emergency = ordinary.allowed ? undefined : decideEmergencyRead(state, caller, id, blockTime());
     const decision = emergency ?? ordinary;
+    const patient = decision.record?.patient;
     const base = {
       record: id,
-      patient: decision.record?.patient ?? null,
+      patient: patient ?? null,
       accessor: caller.id,
       purpose: decision.purpose,
-      emergency: emergency !== undefined,
+      emergency: patient !== undefined && emergencyWindowOf(state, caller, patient, blockTime()) !== undefined,
     };
     if (!decision.allowed) {
       gate.record({ ...base, decision: 'denied', reason: decision.reason });
