@@ -27,8 +27,9 @@ import {
 import { generateKeyBundle, idFromPublicKey, type KeyBundle, sealToPublicKey, utf8 } from '@medledger/crypto';
 import { postedShareAad } from '@medledger/ehr';
 import { signTx } from '@medledger/ledger';
-import { initNetwork, loadHome, MedLedgerNode, readOrgKey } from '@medledger/node';
+import { initNetwork, loadHome, MedLedgerNode, readOrgKey, verifyStoredChain } from '@medledger/node';
 import { freePorts, waitFor } from '@medledger/node/testing';
+import { openSqliteStore } from '@medledger/storage';
 
 const dir = mkdtempSync(join(tmpdir(), 'medledger-emergency-net-'));
 let homes: string[] = [];
@@ -308,4 +309,18 @@ test('every read by the window’s clinician on that patient is tagged emergency
     return log.length >= 2 ? log : undefined;
   }, 'both reads to be logged');
   assert.deepEqual(events.map((e) => [e.record, e.emergency]).sort(), records.map((id) => [id, true]).sort());
+});
+
+test('a validator’s chain with all of the above re-verifies offline from genesis, replaying every emergency rule', async () => {
+  const stopped = nodes[1] as MedLedgerNode;
+  const { genesis, dbPath } = stopped.home;
+  await stopped.stop();
+  nodes[1] = undefined;
+  const store = openSqliteStore(dbPath, { readonly: true });
+  try {
+    const result = verifyStoredChain(genesis, store);
+    assert.equal(result.ok, true, JSON.stringify(result));
+  } finally {
+    store.close();
+  }
 });
