@@ -2,8 +2,9 @@
 // records encrypted, sealed and shared on the client (docs/records.md), consent, delegation.
 import { type EncryptionKeyPair, generateEncryptionKeyPair, sha256Hex } from '@medledger/crypto';
 import { type CommittedTx, NodeConnection, type SubmittedTx } from './connection.js';
+import { activeEmergencyWindowOn, recoverEmergencyKey, submitEmergencySplit } from './emergency.js';
 import { ClientError, hasClientCode } from './errors.js';
-import { decryptRecord, encryptRecord, newRecordId, openDataKey, sealDataKey } from './record-crypto.js';
+import { decryptRecord, EMERGENCY_RECIPIENT, encryptRecord, newRecordId, openDataKey, sealDataKey } from './record-crypto.js';
 import {
   type AccessEvent,
   arrayAt,
@@ -61,14 +62,18 @@ export class MedLedgerClient extends NodeConnection {
   // ---- Identities ----------------------------------------------------------------------
 
   /**
-   * Register this client's keys as a patient, with a fresh emergency X25519 key pair that
-   * the caller must keep (it opens the `emergency` envelope of every record). Throws ClientError.
+   * Register this client's keys as a patient, with a fresh emergency X25519 key pair whose
+   * private key is split among the validators (`emergency.split`, docs/emergency.md); the
+   * caller need not keep it. Throws ClientError.
    */
   async registerPatient(): Promise<{ id: string; emergencyKey: EncryptionKeyPair; txHash: string; height: number }> {
     const emergencyKey = generateEncryptionKeyPair();
     const body = identityRegisterBody({ encryptionKey: this.keys.encryption.publicKey, emergencyKey: emergencyKey.publicKey });
-    const done = await this.submitAndWait('identity.register', body);
-    return { id: this.id, emergencyKey, txHash: done.hash, height: done.height };
+    const registered = await this.submit('identity.register', body);
+    const split = await submitEmergencySplit(this, emergencyKey);
+    const done = await this.waitForTx(registered.hash);
+    const splitDone = await this.waitForTx(split.hash);
+    return { id: this.id, emergencyKey, txHash: registered.hash, height: Math.max(done.height, splitDone.height) };
   }
 
   // ---- Records -------------------------------------------------------------------------
@@ -151,12 +156,29 @@ export class MedLedgerClient extends NodeConnection {
     if (sha256Hex(object) !== answer.record.contentHash) {
       throw new ClientError('CONTENT_HASH_MISMATCH', `record ${recordId}: the ciphertext does not match the anchored contentHash`);
     }
-    const dataKey = this.openAnswerKey(answer);
+    const dataKey = answer.envelopeFor === EMERGENCY_RECIPIENT ? await this.openEmergencyAnswerKey(answer) : this.openAnswerKey(answer);
     try {
       return { meta: answer.record, resource: decryptRecord(object, dataKey, recordId) };
     } finally {
       dataKey.fill(0);
     }
+  }
+
+  // Break-glass reads come with the `emergency` envelope: rebuild the patient's emergency key
+  // from the shares the validators posted to this clinician (kept in memory per window).
+  private readonly emergencyKeys = new Map<string, string>();
+  private async openEmergencyAnswerKey(answer: RecordReadAnswer): Promise<Uint8Array> {
+    const window = await activeEmergencyWindowOn(this, answer.record.patient);
+    if (window === undefined) throw new ClientError('WINDOW_CLOSED', 'no active emergency window on this patient');
+    let key = this.emergencyKeys.get(window.id);
+    if (key === undefined) {
+      const recovered = recoverEmergencyKey(window, this.keys.encryption.privateKey);
+      if (recovered === undefined)
+        throw new ClientError('EMERGENCY_PENDING', `emergency window ${window.id}: too few validators have posted their shares yet`);
+      key = recovered.privateKey;
+      this.emergencyKeys.set(window.id, key);
+    }
+    return openDataKey(answer.envelope, answer.record.record, EMERGENCY_RECIPIENT, key);
   }
 
   /** `GET /v1/patients/:id/records`: the records the caller may see. Throws ClientError. */

@@ -3,6 +3,7 @@
 export * from './api.js';
 export * from './auth.js';
 export * from './connection.js';
+export * from './emergency.js';
 export * from './errors.js';
 export * from './http.js';
 export * from './record-crypto.js';

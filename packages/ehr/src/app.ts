@@ -1,6 +1,6 @@
 // The EHR application behind an ABCI-shaped interface (checkTx, finalizeBlock, commit,
 // query), so the consensus engine drives it without knowing any health-record rule.
-import { fromHex, sha256, sha256Hex, utf8 } from '@medledger/crypto';
+import { fromHex, idFromPublicKey, sha256, sha256Hex, utf8 } from '@medledger/crypto';
 import {
   canonicalBytes,
   type Genesis,
@@ -11,6 +11,7 @@ import {
   verifyTxSignature,
   ZERO_HASH,
 } from '@medledger/ledger';
+import { DEFAULT_EMERGENCY_MAX_DURATION_MS, type EmergencyParams } from './emergency.js';
 import { EhrError } from './errors.js';
 import { genesisIdentities, getIdentity, putIdentity } from './identity.js';
 import { TX_KINDS, type TxContext } from './kinds.js';
@@ -52,6 +53,14 @@ export function initChain(genesis: Genesis): BlockExecution {
   return { results: [], writes, appHash: nextAppHash(ZERO_HASH, 0, writes, []) };
 }
 
+/** Emergency-access parameters from genesis: every validator by id, and the window cap (default 4 h). */
+export function emergencyParams(genesis: Genesis): EmergencyParams {
+  return {
+    validators: genesis.validators.map((v) => idFromPublicKey(v.publicKey)),
+    maxDurationMs: genesis.params.emergencyMaxDurationMs ?? DEFAULT_EMERGENCY_MAX_DURATION_MS,
+  };
+}
+
 /** A bounded set of tx hashes whose signatures verified, so each tx is verified once per node. */
 class VerifiedCache {
   private readonly seen = new Set<string>();
@@ -84,6 +93,8 @@ export class EhrApp {
   constructor(
     private readonly chainId: string,
     private readonly committed: StateReader,
+    /** Validators and window cap for emergency access (from genesis: `emergencyParams`). */
+    private readonly emergency?: EmergencyParams,
   ) {
     this.checkState = new StateOverlay(committed);
   }
@@ -95,7 +106,7 @@ export class EhrApp {
    */
   checkTx(tx: SignedTx, ctx: { height: number; time: number }): TxResult {
     const scratch = this.checkState.fork();
-    const result = this.applyTx({ chainId: this.chainId, ...ctx }, tx, scratch);
+    const result = this.applyTx({ chainId: this.chainId, ...ctx, ...this.emergencyCtx() }, tx, scratch);
     if (result.code === 'ok') this.checkState.absorb(scratch);
     return result;
   }
@@ -107,7 +118,7 @@ export class EhrApp {
    */
   finalizeBlock(block: BlockInput, prevAppHash: string): BlockExecution {
     const state = new StateOverlay(this.committed);
-    const ctx: TxContext = { chainId: this.chainId, height: block.height, time: block.time };
+    const ctx: TxContext = { chainId: this.chainId, height: block.height, time: block.time, ...this.emergencyCtx() };
     const results = block.txs.map((tx) => this.applyTx(ctx, tx, state));
     const writes = state.changes();
     return { results, writes, appHash: nextAppHash(prevAppHash, block.height, writes, results) };
@@ -128,6 +139,10 @@ export class EhrApp {
     nonce: (signer: string): number => Number(this.committed.getState(keys.nonce(signer)) ?? '0'),
     identity: (id: string) => getIdentity(this.committed, id),
   };
+
+  private emergencyCtx(): { emergency?: EmergencyParams } {
+    return this.emergency === undefined ? {} : { emergency: this.emergency };
+  }
 
   private applyTx(ctx: TxContext, tx: SignedTx, state: StateOverlay): TxResult {
     try {

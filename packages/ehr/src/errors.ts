@@ -19,7 +19,11 @@ export type EhrErrorCode =
   | 'RECORD_EXISTS'
   | 'RECORD_ERASED'
   | 'GRANT_INACTIVE'
-  | 'DELEGATE_EXISTS';
+  | 'DELEGATE_EXISTS'
+  | 'NO_EMERGENCY_KEY'
+  | 'WINDOW_ACTIVE'
+  | 'WINDOW_CLOSED'
+  | 'SHARE_POSTED';
 
 /** An application-level refusal with a stable code and a reason safe to show users. */
 export class EhrError extends Error {

@@ -3,6 +3,7 @@ export * from './access.js';
 export * from './app.js';
 export * from './body.js';
 export * from './consent.js';
+export * from './emergency.js';
 export * from './errors.js';
 export * from './evidence.js';
 export * from './identity.js';

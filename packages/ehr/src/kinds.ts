@@ -3,6 +3,7 @@ import { idFromPublicKey, isWeakSigningKey } from '@medledger/crypto';
 import type { SignedTx } from '@medledger/ledger';
 import { accessEvent } from './access.js';
 import { consentGrant, consentRevoke, delegateRemove, delegateSet } from './consent.js';
+import { type EmergencyParams, emergencyAccess, emergencyPrivilege, emergencyRewrap, emergencyShare, emergencySplit } from './emergency.js';
 import { EhrError } from './errors.js';
 import { evidenceEquivocation } from './evidence.js';
 import { getIdentity, identityOfKey, parseRegisterBody, putIdentity } from './identity.js';
@@ -16,6 +17,8 @@ export interface TxContext {
   height: number;
   /** Block time (ms since epoch) of the block being applied. */
   time: number;
+  /** The validators and window cap from genesis; without it emergency kinds are refused. */
+  emergency?: EmergencyParams;
 }
 
 /** A transaction kind: `apply` checks the body against state and writes its effects, or throws EhrError. */
@@ -59,4 +62,9 @@ export const TX_KINDS: ReadonlyMap<string, TxKind> = new Map([
   ['delegate.set', delegateSet],
   ['delegate.remove', delegateRemove],
   ['access.event', accessEvent],
+  ['emergency.split', emergencySplit],
+  ['emergency.rewrap', emergencyRewrap],
+  ['emergency.privilege', emergencyPrivilege],
+  ['emergency.access', emergencyAccess],
+  ['emergency.share', emergencyShare],
 ]);

@@ -40,6 +40,8 @@ export function parseGenesis(x: unknown): Genesis {
   if (!isPositiveInt(p.maxBlockTxs)) bad('params.maxBlockTxs must be a positive integer');
   if (!isPositiveInt(p.maxBlockBytes)) bad('params.maxBlockBytes must be a positive integer');
   if (!isPositiveInt(p.maxClockDriftMs)) bad('params.maxClockDriftMs must be a positive integer');
+  if (p.emergencyMaxDurationMs !== undefined && !isPositiveInt(p.emergencyMaxDurationMs))
+    bad('params.emergencyMaxDurationMs must be a positive integer');
   return g;
 }
 

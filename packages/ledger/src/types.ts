@@ -93,6 +93,8 @@ export interface ChainParams {
   maxBlockBytes: number;
   /** How far (ms) a proposed block time may be ahead of a validator's own clock. */
   maxClockDriftMs: number;
+  /** Longest emergency-access window (ms of block time); absent: 4 hours. */
+  emergencyMaxDurationMs?: number;
 }
 
 /** The genesis document every node and verifier starts from. */

@@ -1,6 +1,6 @@
 // The node's view of the chain: committed blocks in the store, the application on top,
 // and the rules for building, checking and committing the next block (DESIGN §5).
-import { type BlockExecution, EhrApp, initChain, StateOverlay, type StateReader } from '@medledger/ehr';
+import { type BlockExecution, EhrApp, emergencyParams, initChain, StateOverlay, type StateReader } from '@medledger/ehr';
 import {
   type Block,
   type BlockHeader,
@@ -77,7 +77,7 @@ export class Chain {
     for (const w of this.genesisExec.writes) if (w.value !== null) this.genesisView.set(w.key, w.value);
     // Before block 1 is stored, genesis state lives only in memory; block 1 writes it.
     const view: StateReader = { getState: (key) => (this.height === 0 ? this.genesisView : this.cached).getState(key) };
-    this.app = new EhrApp(genesis.chainId, view);
+    this.app = new EhrApp(genesis.chainId, view, emergencyParams(genesis));
     this.tipCache = { height: 0, hash: ZERO_HASH, header: null, commit: null };
     this.loadTip();
   }

@@ -50,6 +50,10 @@ const STATUS_BY_CODE: Record<string, number> = {
   GRANT_INACTIVE: 409,
   DELEGATE_EXISTS: 409,
   RATE_LIMITED: 429,
+  NO_EMERGENCY_KEY: 409,
+  WINDOW_ACTIVE: 409,
+  WINDOW_CLOSED: 409,
+  SHARE_POSTED: 409,
 };
 
 /** HTTP status for a stable error code; unknown codes are client errors (400). */

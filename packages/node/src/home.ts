@@ -37,6 +37,8 @@ export interface NodeConfig {
   };
   /** Off-chain objects: largest accepted (bytes), and how long an upload may wait for its anchor (ms). */
   vault?: { maxObjectBytes: number; unanchoredTtlMs: number };
+  /** Emergency access: `postShares: false` keeps this validator from posting its shares (default true). */
+  emergency?: { postShares: boolean };
 }
 
 /** Vault limits when config.json has none: 4 MiB objects, uploads kept 10 minutes unanchored. */

@@ -2,6 +2,7 @@
 export * from './api.js';
 export * from './block-sync.js';
 export * from './chain.js';
+export * from './emergency-agent.js';
 export * from './errors.js';
 export * from './gatekeeper.js';
 export * from './home.js';

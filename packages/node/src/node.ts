@@ -7,6 +7,7 @@ import { type NodeStore, openSqliteStore } from '@medledger/storage';
 import type { FastifyInstance } from 'fastify';
 import { buildApi, proofFor } from './api.js';
 import { Chain } from './chain.js';
+import { DEFAULT_EMERGENCY_AGENT_CONFIG, EmergencyAgent } from './emergency-agent.js';
 import { ApiError } from './errors.js';
 import { DEFAULT_SESSION_CONFIG, Gatekeeper } from './gatekeeper.js';
 import { DEFAULT_VAULT_CONFIG, type NodeHome } from './home.js';
@@ -49,6 +50,7 @@ export class MedLedgerNode {
   readonly engine: TendermintEngine;
   readonly vault: Vault;
   readonly gatekeeper: Gatekeeper;
+  readonly emergency: EmergencyAgent;
   private api: FastifyInstance | undefined;
   private apiUrl = '';
 
@@ -73,6 +75,11 @@ export class MedLedgerNode {
       },
     );
     this.gatekeeper = new Gatekeeper(this, { ...DEFAULT_SESSION_CONFIG, ...home.config.sessions });
+    this.emergency = new EmergencyAgent(
+      this,
+      { ...DEFAULT_EMERGENCY_AGENT_CONFIG, ...home.config.emergency },
+      idFromPublicKey(this.publicKey),
+    );
   }
 
   /** This node's validator/node public key. */
@@ -103,6 +110,7 @@ export class MedLedgerNode {
     this.engine.start();
     this.vault.start();
     this.gatekeeper.start();
+    this.emergency.onCommitted();
     this.log('info', `serving API at ${this.apiUrl}, chain ${this.chain.chainId} at height ${this.chain.height}`);
     return this.apiUrl;
   }
@@ -212,6 +220,7 @@ export class MedLedgerNode {
       if (result.code === 'ok') this.mempool.add(entry);
       else this.rejections.set(entry.hash, result);
     }
+    this.emergency.onCommitted(txs);
   }
 
   /** Status of a transaction by hash: pending, committed (with inclusion proof), or rejected. */

@@ -2,8 +2,10 @@
 // reads that are always logged, and what patients see of their records, grants and log.
 import { isHex } from '@medledger/crypto';
 import {
+  decideEmergencyRead,
   decideRead,
   EMERGENCY_RECIPIENT,
+  emergencyWindowOf,
   type Grant,
   getGrant,
   getIdentity,
@@ -74,13 +76,18 @@ export function registerRecordRoutes(app: FastifyInstance, node: MedLedgerNode, 
     const rawPurpose = req.query.purpose;
     if (rawPurpose !== undefined && !PURPOSES.includes(rawPurpose as Purpose))
       throw new ApiError('INVALID_PARAM', `purpose must be one of ${PURPOSES.join(', ')}`);
-    const decision = decideRead(state, caller, id, rawPurpose as Purpose | undefined, decisionTime());
+    const ordinary = decideRead(state, caller, id, rawPurpose as Purpose | undefined, decisionTime());
+    // Break-glass (docs/emergency.md): the emergency envelope only when the ordinary rules
+    // refuse; but every read by the clinician of an open window on the patient is tagged.
+    const emergency = ordinary.allowed ? undefined : decideEmergencyRead(state, caller, id, decisionTime());
+    const decision = emergency ?? ordinary;
+    const patient = decision.record?.patient;
     const base = {
       record: id,
-      patient: decision.record?.patient ?? null,
+      patient: patient ?? null,
       accessor: caller.id,
       purpose: decision.purpose,
-      emergency: false,
+      emergency: patient !== undefined && emergencyWindowOf(state, caller, patient, decisionTime()) !== undefined,
     };
     if (!decision.allowed) {
       gate.record({ ...base, decision: 'denied', reason: decision.reason });
@@ -110,11 +117,12 @@ export function registerRecordRoutes(app: FastifyInstance, node: MedLedgerNode, 
     const caller = who(req);
     const patient = idParam(req.params.id, 'patient id', 20);
     const all = caller.id === patient || isDelegate(state, patient, caller.id);
+    const inEmergency = !all && emergencyWindowOf(state, caller, patient, decisionTime()) !== undefined;
     const grants = all ? [] : grantsFrom(state, patient, granteeIdsFor(state, caller)).filter((g) => grantIsActive(g, decisionTime()));
     const records: RecordMeta[] = [];
     for (const [key] of scan(prefixes.patientRecords(patient))) {
       const record = getRecord(state, key.slice(key.lastIndexOf('/') + 1));
-      if (record !== undefined && (all || (record.erased === null && grants.some((g) => grantCoversRecord(g, record)))))
+      if (record !== undefined && (all || (record.erased === null && (inEmergency || grants.some((g) => grantCoversRecord(g, record))))))
         records.push(record);
     }
     return { records: records.map(recordView) };

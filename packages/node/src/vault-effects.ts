@@ -29,6 +29,13 @@ export function vaultEffects(
       case 'delegate.set':
         anchored.push(...envelopeHashes(body));
         return;
+      case 'emergency.rewrap': {
+        // After a key rotation the old emergency envelopes are deleted everywhere.
+        const items = Array.isArray(body.envelopes) ? (body.envelopes as Array<Hashed & { old?: unknown }>) : [];
+        anchored.push(...items.map((e) => String(e.hash)));
+        erased.push(...items.map((e) => String(e.old)));
+        return;
+      }
       case 'record.erase': {
         const record = getRecord(after, String(body.record));
         if (record !== undefined) erased.push(...recordObjectHashes(record));

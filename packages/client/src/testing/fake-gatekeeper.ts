@@ -2,7 +2,7 @@
 // client sends (tx signatures, nonces, session signatures, vault hashes) the way
 // docs/records.md says a node does, and commits each transaction at once in its own block.
 // It applies only the effects the client tests need; it is no model of the ehr rules.
-import { generateSigningKeyPair, idFromPublicKey, sha256Hex, toHex, verifyEd25519 } from '@medledger/crypto';
+import { generateEncryptionKeyPair, generateSigningKeyPair, idFromPublicKey, sha256Hex, toHex, verifyEd25519 } from '@medledger/crypto';
 import { parseSignedTx, type SignedTx, txHash, txInclusionProof, txRoot, verifyTxSignature } from '@medledger/ledger';
 import { authSignBytes } from '../auth.js';
 import type { ConsentGrantBody, RecordAnchorBody } from '../tx-builders.js';
@@ -26,6 +26,8 @@ const random = (n: number) => toHex(globalThis.crypto.getRandomValues(new Uint8A
 export class FakeGatekeeper {
   readonly chainId = 'test-chain';
   readonly nodeKey = generateSigningKeyPair();
+  /** The one validator emergency shares are sealed to (its key pair, so tests can open them). */
+  readonly validatorEncryption = generateEncryptionKeyPair();
   readonly nonces = new Map<string, number>();
   readonly identities = new Map<string, Record<string, unknown>>();
   readonly vault = new Map<string, Uint8Array>();
@@ -102,6 +104,14 @@ export class FakeGatekeeper {
     let m: RegExpExecArray | null;
     if (method === 'GET' && path === '/v1/status')
       return ok({ chainId: this.chainId, publicKey: this.nodeKey.publicKey, height: this.height });
+    if (method === 'GET' && path === '/v1/emergency/params')
+      return ok({
+        threshold: 1,
+        maxDurationMs: 14_400_000,
+        validators: [
+          { id: idFromPublicKey(this.nodeKey.publicKey), name: 'validator-0', encryptionKey: this.validatorEncryption.publicKey },
+        ],
+      });
     m = on('GET', /^\/v1\/accounts\/([0-9a-f]{64})$/);
     if (m) {
       const pk = m[1] as string;

@@ -1,0 +1,208 @@
+// Emergency ("break-glass") access commands (docs/emergency.md): an organization grants or
+// revokes the privilege, a clinician opens a window and waits for the validators' shares,
+// patients, privacy officers and clinicians list windows, and a patient rotates the key.
+// Exit codes: 0 done; 1 refused or failed (the chain's code is printed); 2 bad usage or
+// input; 3 the window is open but too few validators posted shares yet (still pending).
+import { readFileSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import {
+  ClientError,
+  type EmergencyListing,
+  type EmergencyWindow,
+  listEmergency,
+  MedLedgerClient,
+  openEmergency,
+  rotateEmergencyKey,
+  setEmergencyPrivilege,
+} from '@medledger/client';
+import { decryptKeystore, type KeyBundle } from '@medledger/crypto';
+import { HOME_FILES, readOrgKey } from '@medledger/node';
+import type { Command } from 'commander';
+import { CliError } from './chain.js';
+
+/** Exit code of `emergency open` when the window opened but the key could not be rebuilt yet. */
+export const EXIT_PENDING = 3;
+
+// Refusals that mean the input was wrong, not that the operation was refused.
+const USAGE_CODES = new Set(['INVALID_BODY', 'INVALID_ARGUMENT', 'INVALID_PARAM']);
+
+/**
+ * Read a key file: a JSON key bundle `{signing, encryption}`, or a passphrase keystore
+ * (passphrase from MEDLEDGER_PASSPHRASE). Throws CliError (exit 2) naming the file.
+ */
+export function readKeyFile(file: string): KeyBundle {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(resolve(file), 'utf8'));
+  } catch {
+    throw new CliError(`cannot read a JSON key file at ${file}`, 2);
+  }
+  const p = parsed as Partial<KeyBundle>;
+  if (typeof p?.signing?.privateKey === 'string' && typeof p.encryption?.privateKey === 'string') return parsed as KeyBundle;
+  const passphrase = process.env.MEDLEDGER_PASSPHRASE;
+  if (passphrase === undefined) throw new CliError(`${file} is not a key bundle; for a keystore set MEDLEDGER_PASSPHRASE`, 2);
+  try {
+    return decryptKeystore(parsed, passphrase);
+  } catch {
+    throw new CliError(`${file}: the keystore does not open with this passphrase`, 2);
+  }
+}
+
+// A node home's organization key goes through readOrgKey, whose storage format may change.
+function readOrgKeyFile(file: string): KeyBundle {
+  const path = resolve(file);
+  if (basename(path) === HOME_FILES.orgKey) {
+    try {
+      return readOrgKey(dirname(path));
+    } catch (err) {
+      throw new CliError((err as Error).message, 2);
+    }
+  }
+  return readKeyFile(path);
+}
+
+function positiveInt(name: string) {
+  return (raw: string): number => {
+    const n = Number(raw);
+    if (!/^[0-9]+$/.test(raw) || !Number.isSafeInteger(n) || n < 1) throw new CliError(`${name} must be a positive integer`, 2);
+    return n;
+  };
+}
+
+function hexId(name: string) {
+  return (raw: string): string => {
+    if (!/^[0-9a-f]{40}$/.test(raw)) throw new CliError(`${name} must be a 20-byte hex identity id`, 2);
+    return raw;
+  };
+}
+
+// Turn the SDK's refusals into exit codes; the message carries the chain's stable code.
+async function run<T>(action: () => Promise<T>): Promise<T> {
+  try {
+    return await action();
+  } catch (err) {
+    if (err instanceof ClientError) {
+      const exit = err.code === 'EMERGENCY_PENDING' ? EXIT_PENDING : USAGE_CODES.has(err.code) ? 2 : 1;
+      throw new CliError(`${err.code}: ${err.message}`, exit);
+    }
+    throw err;
+  }
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function describeWindow(w: EmergencyWindow): string[] {
+  const lines = [
+    `window ${w.id}  ${w.status}${w.active ? ` until ${iso(w.expiresAt)}` : ` (closed ${iso(w.expiresAt)})`}`,
+    `  patient ${w.patient}, clinician ${w.clinician} of organization ${w.org}`,
+    `  reason: ${w.reason}`,
+    `  opened ${iso(w.openedAt.time)} at height ${w.openedAt.height} for ${Math.round(w.durationMs / 60_000)} min; shares ${w.sharesPosted}/${w.commitments.length}, ${w.threshold} needed`,
+  ];
+  for (const a of w.accesses ?? []) lines.push(`  read ${String(a.record)} ${String(a.decision)} at height ${String(a.height)}`);
+  return lines;
+}
+
+function printListing(listing: EmergencyListing): void {
+  if (listing.as === 'patient') {
+    console.log(`emergency key ${listing.emergencyKey ?? '(none)'}`);
+    if (listing.rotationRecommended)
+      console.log('an emergency window was opened since the key was split: rotate it with `medledger emergency rotate`');
+  }
+  if (listing.windows.length === 0) console.log('no emergency windows');
+  for (const w of listing.windows) for (const line of describeWindow(w)) console.log(line);
+}
+
+export function registerEmergencyCommands(program: Command): void {
+  const emergency = program.command('emergency').description('emergency ("break-glass") access: privilege, open, list, rotate');
+
+  emergency
+    .command('privilege')
+    .description("grant (or with --revoke take back) one of the organization's clinicians the emergency privilege")
+    .requiredOption('--org-key <file>', "the organization's admin key file (a node home's org-key.json)")
+    .requiredOption('--clinician <id>', 'clinician identity id', hexId('--clinician'))
+    .option('--revoke', 'revoke the privilege instead')
+    .requiredOption('--url <url>', 'API URL of any node')
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: { orgKey: string; clinician: string; revoke?: boolean; url: string; json?: boolean }) => {
+      const org = new MedLedgerClient({ url: opts.url, keys: readOrgKeyFile(opts.orgKey) });
+      const done = await run(() => setEmergencyPrivilege(org, opts.clinician, opts.revoke === true));
+      const granted = opts.revoke !== true;
+      if (opts.json) console.log(JSON.stringify({ clinician: opts.clinician, granted, txHash: done.hash, height: done.height }));
+      else
+        console.log(
+          `${granted ? 'granted' : 'revoked'} the emergency privilege of ${opts.clinician} (tx ${done.hash}, height ${done.height})`,
+        );
+    });
+
+  emergency
+    .command('open')
+    .description("open an emergency window on a patient's records and wait until enough validators posted their shares")
+    .requiredOption('--key <file>', "the clinician's key file")
+    .requiredOption('--patient <id>', 'patient identity id', hexId('--patient'))
+    .requiredOption('--reason <text>', 'why: shown to the patient and the privacy officer, and public on chain (no clinical details)')
+    .option('--minutes <m>', 'how long the window stays open (capped by the network)', positiveInt('--minutes'), 60)
+    .option('--wait <seconds>', 'how long to wait for the shares', positiveInt('--wait'), 120)
+    .requiredOption('--url <url>', 'API URL of any node')
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: { key: string; patient: string; reason: string; minutes: number; wait: number; url: string; json?: boolean }) => {
+      const clinician = new MedLedgerClient({ url: opts.url, keys: readKeyFile(opts.key) });
+      const opened = await run(() =>
+        openEmergency(clinician, {
+          patient: opts.patient,
+          reason: opts.reason,
+          durationMs: opts.minutes * 60_000,
+          timeoutMs: opts.wait * 1000,
+          onProgress: (w) => {
+            if (!opts.json) process.stderr.write(`shares posted: ${w.sharesPosted}/${w.commitments.length} (${w.threshold} needed)\n`);
+          },
+        }),
+      );
+      const w = opened.window;
+      if (opts.json)
+        console.log(
+          JSON.stringify({
+            window: opened.windowId,
+            patient: w.patient,
+            expiresAt: w.expiresAt,
+            threshold: w.threshold,
+            sharesPosted: w.sharesPosted,
+            badShares: opened.badShares,
+            txHash: opened.txHash,
+          }),
+        );
+      else {
+        console.log(`emergency window ${opened.windowId} is open until ${iso(w.expiresAt)}; the patient's key was rebuilt`);
+        if (opened.badShares.length > 0) console.log(`wrong shares from validators: ${opened.badShares.join(', ')}`);
+        console.log(`read with: medledger record list --patient ${w.patient} (every read is logged as emergency access)`);
+      }
+    });
+
+  emergency
+    .command('list')
+    .description('emergency windows: about you (patient), by your staff (privacy officer, organization), or your own (clinician)')
+    .requiredOption('--key <file>', 'your key file')
+    .option('--patient <id>', 'as a delegate: the patient you act for', hexId('--patient'))
+    .requiredOption('--url <url>', 'API URL of any node')
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: { key: string; patient?: string; url: string; json?: boolean }) => {
+      const client = new MedLedgerClient({ url: opts.url, keys: readKeyFile(opts.key) });
+      const listing = await run(() => listEmergency(client, opts.patient === undefined ? {} : { patient: opts.patient }));
+      if (opts.json) {
+        // Shares are sealed to the clinician, but they stay out of printed output all the same.
+        console.log(JSON.stringify({ ...listing, windows: listing.windows.map(({ shares: _shares, ...w }) => w) }));
+      } else printListing(listing);
+    });
+
+  emergency
+    .command('rotate')
+    .description("replace the patient's emergency key: split a new one among the validators and re-wrap every record")
+    .requiredOption('--key <file>', "the patient's key file")
+    .requiredOption('--url <url>', 'API URL of any node')
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: { key: string; url: string; json?: boolean }) => {
+      const patient = new MedLedgerClient({ url: opts.url, keys: readKeyFile(opts.key) });
+      const rotated = await run(() => rotateEmergencyKey(patient, (o) => patient.putObject(o)));
+      if (opts.json) console.log(JSON.stringify(rotated));
+      else console.log(`new emergency key ${rotated.emergencyKey}; ${rotated.rewrapped} records re-wrapped, old envelopes deleted`);
+    });
+}

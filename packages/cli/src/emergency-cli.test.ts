@@ -1,0 +1,181 @@
+// The `medledger emergency` commands against a real single-validator node, as an operator
+// runs them: exit codes for every refusal, the window and its reads as the patient, the
+// privacy officer and the clinician list them, rotation, and a window that stays pending
+// (exit 3) while the validator does not post its share.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { type ClientError, MedLedgerClient, staffRegisterBody } from '@medledger/client';
+import { generateKeyBundle, idFromPublicKey, type KeyBundle } from '@medledger/crypto';
+import { initNetwork, loadHome, MedLedgerNode, readOrgKey } from '@medledger/node';
+import { runCli } from './testing/cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'medledger-emergency-cli-'));
+let home = '';
+let node: MedLedgerNode;
+let url = '';
+
+async function startNode(postShares: boolean): Promise<void> {
+  const loaded = loadHome(home);
+  loaded.config.api.port = 0;
+  loaded.config.p2p.port = 0;
+  loaded.config.consensus.blockIntervalMs = 20;
+  loaded.config.emergency = { postShares };
+  node = new MedLedgerNode(loaded, { logger: () => {} });
+  url = await node.start();
+}
+
+before(async () => {
+  home = initNetwork({ validators: 1, out: dir, chainId: 'emergency-cli' }).homes[0] as string;
+  await startNode(true);
+});
+after(async () => {
+  await node.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function keyFile(name: string, keys: KeyBundle): string {
+  const path = join(dir, `${name}.json`);
+  writeFileSync(path, JSON.stringify(keys), { mode: 0o600 });
+  return path;
+}
+
+async function staff(role: 'clinician' | 'privacy-officer', name: string) {
+  const keys = generateKeyBundle();
+  await new MedLedgerClient({ url, keys: readOrgKey(home) }).submitAndWait(
+    'staff.register',
+    staffRegisterBody({ publicKey: keys.signing.publicKey, encryptionKey: keys.encryption.publicKey, role, name }),
+  );
+  return {
+    keys,
+    id: idFromPublicKey(keys.signing.publicKey),
+    file: keyFile(name.replace(/\W/g, ''), keys),
+    client: new MedLedgerClient({ url, keys }),
+  };
+}
+
+async function patientWithRecord(name: string) {
+  const keys = generateKeyBundle();
+  const client = new MedLedgerClient({ url, keys });
+  const { id } = await client.registerPatient();
+  const { recordId } = await client.writeRecord({
+    patient: id,
+    resource: { resourceType: 'MedicationStatement', status: 'active', medication: { concept: { text: 'warfarin' } } },
+    category: 'medications',
+  });
+  return { id, recordId, client, file: keyFile(name, keys) };
+}
+
+const cli = (...args: string[]) => runCli(['emergency', ...args, '--url', url]);
+
+test('emergency commands: privilege, refusals with exit codes, open, reads, list by role, revoke, rotate', async () => {
+  const doctor = await staff('clinician', 'Dr Cli');
+  const officer = await staff('privacy-officer', 'Officer Cli');
+  const patient = await patientWithRecord('patient');
+  const orgKey = join(home, 'org-key.json');
+  const open = (...extra: string[]) =>
+    cli('open', '--key', doctor.file, '--patient', patient.id, '--reason', 'found unresponsive', ...extra);
+
+  const unprivileged = await open();
+  assert.equal(unprivileged.code, 1, unprivileged.stderr);
+  assert.match(unprivileged.stderr, /UNAUTHORIZED/);
+
+  const granted = await cli('privilege', '--org-key', orgKey, '--clinician', doctor.id, '--json');
+  assert.equal(granted.code, 0, granted.stderr);
+  assert.equal(JSON.parse(granted.stdout).granted, true);
+
+  const noReason = await cli('open', '--key', doctor.file, '--patient', patient.id, '--reason', '', '--json');
+  assert.equal(noReason.code, 2, noReason.stderr);
+  assert.match(noReason.stderr, /INVALID_BODY/);
+  const missingReason = await cli('open', '--key', doctor.file, '--patient', patient.id);
+  assert.equal(missingReason.code, 2);
+  const tooLong = await open('--minutes', String(24 * 60));
+  assert.equal(tooLong.code, 2, tooLong.stderr);
+  const nobody = await cli('open', '--key', doctor.file, '--patient', 'cd'.repeat(20), '--reason', 'x');
+  assert.equal(nobody.code, 1);
+  assert.match(nobody.stderr, /NOT_FOUND/);
+
+  const opened = await open('--minutes', '30', '--json');
+  assert.equal(opened.code, 0, opened.stderr);
+  const window = JSON.parse(opened.stdout) as { window: string; patient: string; threshold: number; badShares: string[] };
+  assert.equal(window.patient, patient.id);
+  assert.equal(window.threshold, 1, 'a single validator holds the whole key');
+  assert.deepEqual(window.badShares, []);
+  const second = await open();
+  assert.equal(second.code, 1);
+  assert.match(second.stderr, /WINDOW_ACTIVE/);
+
+  // Inside the window the clinician's client lists and reads the record (what `record list/get` call).
+  assert.deepEqual(
+    (await doctor.client.listRecords(patient.id)).map((r) => r.record),
+    [patient.recordId],
+  );
+  const read = await doctor.client.readRecord(patient.recordId);
+  assert.equal((read.resource as { resourceType: string }).resourceType, 'MedicationStatement');
+
+  const asPatient = await cli('list', '--key', patient.file, '--json');
+  assert.equal(asPatient.code, 0, asPatient.stderr);
+  const notice = JSON.parse(asPatient.stdout);
+  assert.equal(notice.as, 'patient');
+  assert.equal(notice.rotationRecommended, true);
+  assert.equal(notice.windows[0].id, window.window);
+  assert.equal(notice.windows[0].clinician, doctor.id);
+  assert.equal(notice.windows[0].reason, 'found unresponsive');
+  const human = await cli('list', '--key', patient.file);
+  assert.match(human.stdout, /reason: found unresponsive/);
+  assert.match(human.stdout, /rotate/);
+
+  const review = JSON.parse((await cli('list', '--key', officer.file, '--json')).stdout);
+  assert.equal(review.as, 'organization');
+  assert.ok(review.windows.some((w: { id: string }) => w.id === window.window));
+  const own = JSON.parse((await cli('list', '--key', doctor.file, '--json')).stdout);
+  assert.equal(own.as, 'clinician');
+  assert.equal(own.windows[0].id, window.window);
+  assert.equal(own.windows[0].shares, undefined, 'no key material is printed');
+
+  const busy = await cli('rotate', '--key', patient.file);
+  assert.equal(busy.code, 1);
+  assert.match(busy.stderr, /WINDOW_ACTIVE/);
+
+  const revoked = await cli('privilege', '--org-key', orgKey, '--clinician', doctor.id, '--revoke');
+  assert.equal(revoked.code, 0, revoked.stderr);
+  await assert.rejects(doctor.client.readRecord(patient.recordId), (e: ClientError) => e.code === 'ACCESS_DENIED');
+
+  const other = await patientWithRecord('other-patient');
+  const rotated = await cli('rotate', '--key', other.file, '--json');
+  assert.equal(rotated.code, 0, rotated.stderr);
+  assert.equal(JSON.parse(rotated.stdout).rewrapped, 1);
+  assert.equal((await other.client.identity(other.id)).emergencyKey, JSON.parse(rotated.stdout).emergencyKey);
+});
+
+test('emergency open exits 3 while too few validators post shares, and the window stays pending', async () => {
+  const doctor = await staff('clinician', 'Dr Waiting');
+  const patient = await patientWithRecord('pending-patient');
+  assert.equal((await cli('privilege', '--org-key', join(home, 'org-key.json'), '--clinician', doctor.id)).code, 0);
+  await node.stop();
+  await startNode(false);
+  const pending = await cli('open', '--key', doctor.file, '--patient', patient.id, '--reason', 'seizure', '--wait', '2');
+  assert.equal(pending.code, 3, pending.stderr);
+  assert.match(pending.stderr, /EMERGENCY_PENDING/);
+  await assert.rejects(
+    new MedLedgerClient({ url, keys: doctor.keys }).readRecord(patient.recordId),
+    (e: ClientError) => e.code === 'EMERGENCY_PENDING',
+  );
+  // With share-posting back on, the validator answers the open window on start.
+  await node.stop();
+  await startNode(true);
+  const reader = new MedLedgerClient({ url, keys: doctor.keys });
+  const deadline = Date.now() + 30_000;
+  let resource: unknown;
+  while (resource === undefined && Date.now() < deadline) {
+    try {
+      resource = (await reader.readRecord(patient.recordId)).resource;
+    } catch (err) {
+      if ((err as ClientError).code !== 'EMERGENCY_PENDING') throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  assert.ok(resource, 'the record opens once the share is posted');
+});

@@ -1,0 +1,349 @@
+// Emergency ("break-glass") access on the client (docs/emergency.md): split a patient's
+// emergency key among the validators, open a window as a privileged clinician and rebuild the
+// key from the shares the validators post, list windows, and rotate the key afterwards.
+import {
+  combineShares,
+  type EncryptionKeyPair,
+  type Envelope,
+  encryptionPublicKeyFromPrivate,
+  fromHex,
+  generateEncryptionKeyPair,
+  openEnvelope,
+  type Share,
+  sealToPublicKey,
+  shareCommitment,
+  splitSecret,
+  toHex,
+  utf8,
+  verifyShare,
+} from '@medledger/crypto';
+import { txHash } from '@medledger/ledger';
+import type { NodeConnection, SubmittedTx } from './connection.js';
+import { ClientError } from './errors.js';
+import { EMERGENCY_RECIPIENT, openDataKey, sealDataKey } from './record-crypto.js';
+import { arrayAt, objectAt, parseRecordMeta, parseRecordRead, type RecordMeta } from './responses.js';
+import { MAX_SHARE_ENVELOPES } from './tx-builders.js';
+
+/** A share as the patient registers it: for one validator, sealed to its encryption key. */
+export interface EmergencyShareBody {
+  validator: string;
+  x: number;
+  commitment: string;
+  sealed: Envelope;
+}
+export interface EmergencySplitBody {
+  emergencyKey: string;
+  threshold: number;
+  shares: EmergencyShareBody[];
+}
+export interface EmergencyRewrapBody {
+  envelopes: Array<{ record: string; hash: string; old: string }>;
+}
+export interface EmergencyPrivilegeBody {
+  clinician: string;
+  grant: boolean;
+}
+export interface EmergencyAccessBody {
+  patient: string;
+  reason: string;
+  durationMs: number;
+}
+
+declare module './tx-builders.js' {
+  interface TxBodies {
+    'emergency.split': EmergencySplitBody;
+    'emergency.rewrap': EmergencyRewrapBody;
+    'emergency.privilege': EmergencyPrivilegeBody;
+    'emergency.access': EmergencyAccessBody;
+  }
+}
+
+/** `GET /v1/emergency/params`: the validators holding shares, the threshold and the longest window. */
+export interface EmergencyNetwork {
+  threshold: number;
+  maxDurationMs: number;
+  validators: Array<{ id: string; name: string | null; encryptionKey: string }>;
+}
+
+/** A posted share as the node returns it to the window's clinician. */
+export interface PostedShare {
+  window: string;
+  validator: string;
+  x: number;
+  sealed: Envelope;
+  at: { height: number; time: number };
+}
+
+/** An emergency window as the node shows it (docs/emergency.md). */
+export interface EmergencyWindow {
+  id: string;
+  patient: string;
+  clinician: string;
+  org: string;
+  reason: string;
+  durationMs: number;
+  openedAt: { height: number; time: number };
+  expiresAt: number;
+  emergencyKey: string;
+  threshold: number;
+  commitments: Array<{ validator: string; x: number; commitment: string }>;
+  active: boolean;
+  status: 'pending' | 'ready' | 'closed';
+  sharesPosted: number;
+  shares?: PostedShare[];
+  accesses?: Array<Record<string, unknown>>;
+  [field: string]: unknown;
+}
+
+// The AADs bind each sealed share to who it is for; they must match the rules in
+// @medledger/ehr (emergency.ts), which the client may not import.
+const registeredShareAad = (patient: string, validator: string, emergencyKey: string) =>
+  utf8(`medledger/emergency-share/v1\n${patient}\n${validator}\n${emergencyKey}`);
+const postedShareAad = (window: string, validator: string, clinician: string) =>
+  utf8(`medledger/emergency-share/v1\nwindow\n${window}\n${validator}\n${clinician}`);
+
+const enc = encodeURIComponent;
+
+/** `GET /v1/emergency/params`. Throws ClientError. */
+export async function emergencyNetwork(conn: NodeConnection): Promise<EmergencyNetwork> {
+  const answer = objectAt(await conn.get('/v1/emergency/params'), 'answer');
+  if (typeof answer.threshold !== 'number' || !Array.isArray(answer.validators))
+    throw new ClientError('MALFORMED_RESPONSE', 'emergency params must have threshold and validators');
+  return answer as unknown as EmergencyNetwork;
+}
+
+/**
+ * Split an emergency private key among the validators (Shamir over GF(256), threshold more
+ * than 2/3 of them) and seal each share to its validator, with a commitment to each share.
+ * A single validator holds the whole key (threshold 1). Does not keep the key.
+ */
+export function buildEmergencySplit(patient: string, emergencyKey: EncryptionKeyPair, network: EmergencyNetwork): EmergencySplitBody {
+  const n = network.validators.length;
+  const secret = fromHex(emergencyKey.privateKey, 'emergency private key', 32);
+  try {
+    const shares: Share[] = network.threshold === 1 && n === 1 ? [{ x: 1, y: toHex(secret) }] : splitSecret(secret, n, network.threshold);
+    return {
+      emergencyKey: emergencyKey.publicKey,
+      threshold: network.threshold,
+      shares: shares.map((share, i) => {
+        const v = network.validators[i] as EmergencyNetwork['validators'][number];
+        const y = fromHex(share.y);
+        try {
+          return {
+            validator: v.id,
+            x: share.x,
+            commitment: shareCommitment(share),
+            sealed: sealToPublicKey(v.encryptionKey, y, registeredShareAad(patient, v.id, emergencyKey.publicKey)),
+          };
+        } finally {
+          y.fill(0);
+        }
+      }),
+    };
+  } finally {
+    secret.fill(0);
+  }
+}
+
+/** Register a fresh split of `emergencyKey` for this patient (`emergency.split`), without waiting. */
+export async function submitEmergencySplit(conn: NodeConnection, emergencyKey: EncryptionKeyPair): Promise<SubmittedTx> {
+  return conn.submit('emergency.split', buildEmergencySplit(conn.id, emergencyKey, await emergencyNetwork(conn)));
+}
+
+/** What a clinician recovered from a window's posted shares. */
+export interface RecoveredEmergencyKey {
+  window: EmergencyWindow;
+  /** The patient's emergency X25519 private key (hex). Secret: keep in memory only. */
+  privateKey: string;
+  /** Validators whose posted share did not open or did not match its commitment. */
+  badShares: string[];
+}
+
+/** `GET /v1/emergency/windows/:id`. Throws ClientError (`ACCESS_DENIED`, 403). */
+export async function emergencyWindow(conn: NodeConnection, id: string): Promise<EmergencyWindow> {
+  return objectAt(await conn.get(`/v1/emergency/windows/${enc(id)}`, { auth: true }), 'window') as unknown as EmergencyWindow;
+}
+
+/**
+ * Try to rebuild a window's key from the shares posted so far: open each with this client's
+ * encryption key, keep those that match their commitment, combine `threshold` of them and
+ * check the result against the window's emergency public key. Undefined while too few good
+ * shares are posted. Throws ClientError('EMERGENCY_KEY_MISMATCH') if good shares combine
+ * to another key (which the commitments make impossible unless the patient's split was bad).
+ */
+export function recoverEmergencyKey(window: EmergencyWindow, encryptionPrivateKey: string): RecoveredEmergencyKey | undefined {
+  const good: Share[] = [];
+  const badShares: string[] = [];
+  for (const posted of window.shares ?? []) {
+    const committed = window.commitments.find((c) => c.validator === posted.validator && c.x === posted.x);
+    let share: Share | undefined;
+    try {
+      const y = openEnvelope(encryptionPrivateKey, posted.sealed, postedShareAad(window.id, posted.validator, window.clinician));
+      share = { x: posted.x, y: toHex(y) };
+      y.fill(0);
+    } catch {
+      share = undefined;
+    }
+    if (share !== undefined && committed !== undefined && verifyShare(share, committed.commitment)) good.push(share);
+    else badShares.push(posted.validator);
+  }
+  if (good.length < window.threshold) return undefined;
+  const chosen = good.slice(0, window.threshold);
+  const secret = chosen.length === 1 ? fromHex((chosen[0] as Share).y) : combineShares(chosen);
+  const privateKey = toHex(secret);
+  secret.fill(0);
+  if (encryptionPublicKeyFromPrivate(privateKey) !== window.emergencyKey)
+    throw new ClientError('EMERGENCY_KEY_MISMATCH', `window ${window.id}: the shares do not rebuild the patient's emergency key`);
+  return { window, privateKey, badShares };
+}
+
+/**
+ * Poll a window until enough good shares are posted to rebuild the key. Throws ClientError
+ * `WINDOW_CLOSED` if the window ends first, or `EMERGENCY_PENDING` after `timeoutMs` (too
+ * few validators answered: some are down, refuse, or posted wrong shares).
+ */
+export async function awaitEmergencyKey(
+  conn: NodeConnection,
+  windowId: string,
+  opts: { timeoutMs?: number; pollIntervalMs?: number; onProgress?: (w: EmergencyWindow) => void } = {},
+): Promise<RecoveredEmergencyKey> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
+  for (;;) {
+    const window = await emergencyWindow(conn, windowId);
+    opts.onProgress?.(window);
+    const recovered = recoverEmergencyKey(window, conn.keys.encryption.privateKey);
+    if (recovered !== undefined) return recovered;
+    if (!window.active) throw new ClientError('WINDOW_CLOSED', `emergency window ${windowId} closed before enough shares were posted`);
+    if (Date.now() >= deadline) {
+      const bad = recoverBadCount(window, conn.keys.encryption.privateKey);
+      throw new ClientError(
+        'EMERGENCY_PENDING',
+        `emergency window ${windowId}: ${window.sharesPosted} of ${window.commitments.length} validators posted shares (${bad} wrong), ${window.threshold} good ones are needed; the request stays pending`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, opts.pollIntervalMs ?? 250));
+  }
+}
+
+function recoverBadCount(window: EmergencyWindow, key: string): number {
+  let bad = 0;
+  for (const posted of window.shares ?? []) {
+    const c = window.commitments.find((x) => x.validator === posted.validator);
+    try {
+      const y = openEnvelope(key, posted.sealed, postedShareAad(window.id, posted.validator, window.clinician));
+      if (c === undefined || !verifyShare({ x: posted.x, y: toHex(y) }, c.commitment)) bad++;
+    } catch {
+      bad++;
+    }
+  }
+  return bad;
+}
+
+/** The id of the window an `emergency.access` transaction opens: the first 16 bytes of its hash. */
+export function windowIdOf(tx: SubmittedTx['tx']): string {
+  return txHash(tx).slice(0, 32);
+}
+
+/**
+ * As a privileged clinician, open an emergency window on `patient` (`emergency.access`), wait
+ * for it to commit, then for the validators' shares, and rebuild the key. Throws ClientError
+ * (`UNAUTHORIZED` without the privilege, `INVALID_BODY` without a reason or over the cap,
+ * `NOT_FOUND` for an unknown patient, `WINDOW_ACTIVE`, `EMERGENCY_PENDING`, `WINDOW_CLOSED`).
+ */
+export async function openEmergency(
+  conn: NodeConnection,
+  opts: { patient: string; reason: string; durationMs: number; timeoutMs?: number; onProgress?: (w: EmergencyWindow) => void },
+): Promise<RecoveredEmergencyKey & { windowId: string; txHash: string }> {
+  const done = await conn.submitAndWait('emergency.access', { patient: opts.patient, reason: opts.reason, durationMs: opts.durationMs });
+  const windowId = windowIdOf(done.tx);
+  const recovered = await awaitEmergencyKey(conn, windowId, { timeoutMs: opts.timeoutMs, onProgress: opts.onProgress });
+  return { ...recovered, windowId, txHash: done.hash };
+}
+
+/** The caller's active window on `patient`, from `GET /v1/me/emergency`, if any. */
+export async function activeEmergencyWindowOn(conn: NodeConnection, patient: string): Promise<EmergencyWindow | undefined> {
+  const answer = objectAt(await conn.get('/v1/me/emergency', { auth: true }), 'answer');
+  return (arrayAt(answer, 'windows', 'answer') as EmergencyWindow[]).find((w) => w.patient === patient && w.active);
+}
+
+/** Grant (or with `revoke`, take back) a clinician's emergency privilege, as their organization. */
+export async function setEmergencyPrivilege(conn: NodeConnection, clinician: string, revoke = false) {
+  return conn.submitAndWait('emergency.privilege', { clinician, grant: !revoke });
+}
+
+/** What `emergency list` shows, by the caller's role. */
+export type EmergencyListing =
+  | {
+      as: 'patient';
+      emergencyKey: string | null;
+      rotationRecommended: boolean;
+      split: unknown;
+      windows: EmergencyWindow[];
+    }
+  | { as: 'organization'; org: string; windows: EmergencyWindow[] }
+  | { as: 'clinician'; privilege: unknown; windows: EmergencyWindow[] };
+
+/**
+ * Emergency windows for the caller: a patient (or `patient` for a delegate) sees the notices
+ * about them with every emergency read; a privacy officer or organization admin sees its
+ * staff's windows; a clinician sees its own. Throws ClientError.
+ */
+export async function listEmergency(conn: NodeConnection, opts: { patient?: string } = {}): Promise<EmergencyListing> {
+  const me = await conn.identity(conn.id);
+  if (opts.patient !== undefined || me.role === 'patient') {
+    const patient = opts.patient ?? conn.id;
+    const a = objectAt(await conn.get(`/v1/patients/${enc(patient)}/emergency`, { auth: true }), 'answer');
+    return {
+      as: 'patient',
+      emergencyKey: (a.emergencyKey as string | null) ?? null,
+      rotationRecommended: a.rotationRecommended === true,
+      split: a.split,
+      windows: arrayAt(a, 'windows', 'answer') as EmergencyWindow[],
+    };
+  }
+  const org = me.role === 'privacy-officer' ? (me.org as string | undefined) : me.orgKind !== undefined ? me.id : undefined;
+  if (org !== undefined) {
+    const a = objectAt(await conn.get(`/v1/orgs/${enc(org)}/emergency`, { auth: true }), 'answer');
+    return { as: 'organization', org, windows: arrayAt(a, 'windows', 'answer') as EmergencyWindow[] };
+  }
+  const a = objectAt(await conn.get('/v1/me/emergency', { auth: true }), 'answer');
+  return { as: 'clinician', privilege: a.privilege ?? null, windows: arrayAt(a, 'windows', 'answer') as EmergencyWindow[] };
+}
+
+/**
+ * Rotate this patient's emergency key: a fresh key pair, split and registered again
+ * (`emergency.split`), then every record's data key wrapped to the new key and the old
+ * envelope replaced (`emergency.rewrap`, 500 a transaction), which makes every node delete
+ * the old envelopes. The patient opens each data key with their own envelope (reads logged as
+ * patient-request). Throws ClientError (`WINDOW_ACTIVE` while a window is open).
+ */
+export async function rotateEmergencyKey(
+  conn: NodeConnection,
+  putObject: (object: Uint8Array) => Promise<string>,
+): Promise<{ emergencyKey: string; txHash: string; rewrapped: number; rewrapTxHashes: string[] }> {
+  const fresh = generateEncryptionKeyPair();
+  const split = await conn.submitAndWait('emergency.split', buildEmergencySplit(conn.id, fresh, await emergencyNetwork(conn)));
+  const listed = arrayAt(
+    objectAt(await conn.get(`/v1/patients/${enc(conn.id)}/records`, { auth: true }), 'answer'),
+    'records',
+    'answer',
+  ).map(parseRecordMeta);
+  const items: EmergencyRewrapBody['envelopes'] = [];
+  for (const meta of listed as RecordMeta[]) {
+    const old = (meta.envelopes as Record<string, string> | undefined)?.[EMERGENCY_RECIPIENT];
+    if (meta.status === 'erased' || old === undefined) continue;
+    const answer = parseRecordRead(await conn.get(`/v1/records/${enc(meta.record)}?purpose=patient-request`, { auth: true }));
+    const dataKey = openDataKey(answer.envelope, meta.record, answer.envelopeFor ?? conn.id, conn.keys.encryption.privateKey);
+    try {
+      const sealed = sealDataKey(dataKey, meta.record, EMERGENCY_RECIPIENT, fresh.publicKey);
+      items.push({ record: meta.record, hash: await putObject(sealed.object), old });
+    } finally {
+      dataKey.fill(0);
+    }
+  }
+  const submitted: SubmittedTx[] = [];
+  for (let i = 0; i < items.length; i += MAX_SHARE_ENVELOPES)
+    submitted.push(await conn.submit('emergency.rewrap', { envelopes: items.slice(i, i + MAX_SHARE_ENVELOPES) }));
+  await Promise.all(submitted.map((s) => conn.waitForTx(s.hash)));
+  return { emergencyKey: fresh.publicKey, txHash: split.hash, rewrapped: items.length, rewrapTxHashes: submitted.map((s) => s.hash) };
+}

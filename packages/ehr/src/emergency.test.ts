@@ -1,0 +1,222 @@
+// Emergency access as pure rules: the threshold, who may split, grant the privilege, open a
+// window and post shares, and which reads a window allows, decided from state and block time.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { test } from 'node:test';
+import { generateEncryptionKeyPair, generateSigningKeyPair, idFromPublicKey, sealToPublicKey, toHex } from '@medledger/crypto';
+import { type Genesis, type SignedTx, signTx, txHash } from '@medledger/ledger';
+import { EhrApp, emergencyParams, initChain } from './app.js';
+import { decideEmergencyRead, emergencyThreshold, getWindow } from './emergency.js';
+import { getIdentity } from './identity.js';
+import type { StateReader } from './state.js';
+
+const CHAIN = 'emergency-test';
+const T0 = 1_700_000_000_000;
+
+function actor() {
+  const signing = generateSigningKeyPair();
+  const encryption = generateEncryptionKeyPair();
+  let nonce = 0;
+  return {
+    signing,
+    encryption,
+    id: idFromPublicKey(signing.publicKey),
+    tx: (kind: string, body: Record<string, unknown>): SignedTx =>
+      signTx({ v: 1, chain: CHAIN, kind, signer: signing.publicKey, nonce: nonce++, body }, signing.privateKey),
+  };
+}
+
+function setup(opts: { withParams?: boolean; maxDurationMs?: number } = {}) {
+  const orgs = [actor(), actor()];
+  const validators = [actor(), actor(), actor(), actor()];
+  const genesis: Genesis = {
+    chainId: CHAIN,
+    genesisTime: T0,
+    validators: validators.map((v, i) => ({
+      name: `v${i}`,
+      publicKey: v.signing.publicKey,
+      encryptionKey: v.encryption.publicKey,
+      power: 1,
+    })),
+    organizations: orgs.map((o, i) => ({
+      name: `Org ${i}`,
+      kind: 'hospital',
+      adminKey: o.signing.publicKey,
+      adminEncryptionKey: o.encryption.publicKey,
+    })),
+    params: {
+      maxBlockTxs: 1000,
+      maxBlockBytes: 1 << 20,
+      maxClockDriftMs: 10_000,
+      ...(opts.maxDurationMs === undefined ? {} : { emergencyMaxDurationMs: opts.maxDurationMs }),
+    },
+  };
+  const committed = new Map<string, string>();
+  const state: StateReader = { getState: (k) => committed.get(k) };
+  for (const w of initChain(genesis).writes) if (w.value !== null) committed.set(w.key, w.value);
+  const app = new EhrApp(CHAIN, state, opts.withParams === false ? undefined : emergencyParams(genesis));
+  let height = 0;
+  let time = T0;
+  const block = (txs: SignedTx[], at = time + 1000): string[] => {
+    height += 1;
+    time = at;
+    const exec = app.finalizeBlock({ height, time, txs }, '00'.repeat(32));
+    for (const w of exec.writes) {
+      if (w.value === null) committed.delete(w.key);
+      else committed.set(w.key, w.value);
+    }
+    app.commit();
+    return exec.results.map((r) => r.code);
+  };
+  const envelope = (to = validators[0]) => sealToPublicKey((to as ReturnType<typeof actor>).encryption.publicKey, randomBytes(32));
+  const splitBody = (key = generateEncryptionKeyPair().publicKey) => ({
+    emergencyKey: key,
+    threshold: 3,
+    shares: validators.map((v, i) => ({ validator: v.id, x: i + 1, commitment: toHex(randomBytes(32)), sealed: envelope(v) })),
+  });
+  const patient = actor();
+  const emergencyKey = generateEncryptionKeyPair().publicKey;
+  const clinician = actor();
+  const org = orgs[0] as ReturnType<typeof actor>;
+  assert.deepEqual(
+    block([
+      patient.tx('identity.register', { role: 'patient', encryptionKey: patient.encryption.publicKey, emergencyKey }),
+      org.tx('staff.register', {
+        publicKey: clinician.signing.publicKey,
+        encryptionKey: clinician.encryption.publicKey,
+        role: 'clinician',
+      }),
+    ]),
+    ['ok', 'ok'],
+  );
+  return { orgs, org, validators, state, block, splitBody, patient, emergencyKey, clinician, envelope, now: () => time };
+}
+
+test('the threshold is the least number of validators that is more than 2/3 of them', () => {
+  for (let n = 1; n <= 100; n++) {
+    const k = emergencyThreshold(n);
+    assert.ok(3 * k > 2 * n, `${k} of ${n} is more than 2/3`);
+    assert.ok(3 * (k - 1) <= 2 * n, `${k - 1} of ${n} is not`);
+  }
+  assert.deepEqual([1, 2, 3, 4, 7].map(emergencyThreshold), [1, 2, 3, 3, 5]);
+});
+
+test('a split must give one share to each validator in genesis order, with the network threshold', () => {
+  const w = setup();
+  const good = w.splitBody(w.emergencyKey);
+  assert.deepEqual(w.block([w.patient.tx('emergency.split', { ...good, threshold: 2 })]), ['INVALID_BODY']);
+  assert.deepEqual(w.block([w.patient.tx('emergency.split', { ...good, shares: good.shares.slice(1) })]), ['INVALID_BODY']);
+  assert.deepEqual(w.block([w.patient.tx('emergency.split', { ...good, shares: [...good.shares].reverse() })]), ['INVALID_BODY']);
+  const bad = { ...good, shares: good.shares.map((s, i) => (i === 0 ? { ...s, sealed: { v: 1 } } : s)) };
+  assert.deepEqual(w.block([w.patient.tx('emergency.split', bad)]), ['INVALID_BODY']);
+  // A "share" carrying more than one share's bytes would park arbitrary data in state.
+  const v0 = w.validators[0] as ReturnType<typeof actor>;
+  const bloated = {
+    ...good,
+    shares: good.shares.map((s, i) => (i === 0 ? { ...s, sealed: sealToPublicKey(v0.encryption.publicKey, randomBytes(4096)) } : s)),
+  };
+  assert.deepEqual(w.block([w.patient.tx('emergency.split', bloated)]), ['INVALID_BODY']);
+  assert.deepEqual(w.block([w.clinician.tx('emergency.split', good)]), ['UNAUTHORIZED']);
+  assert.deepEqual(w.block([w.patient.tx('emergency.split', good)]), ['ok']);
+});
+
+test('a chain without emergency parameters refuses emergency transactions', () => {
+  const w = setup({ withParams: false });
+  assert.deepEqual(w.block([w.patient.tx('emergency.split', w.splitBody(w.emergencyKey))]), ['INVALID_BODY']);
+});
+
+test('only the clinician’s own organization grants and revokes the privilege; only a privileged clinician opens a window', () => {
+  const w = setup({ maxDurationMs: 60_000 });
+  w.block([w.patient.tx('emergency.split', w.splitBody(w.emergencyKey))]);
+  const open = (extra: Record<string, unknown> = {}) =>
+    w.clinician.tx('emergency.access', { patient: w.patient.id, reason: 'collapsed', durationMs: 30_000, ...extra });
+  assert.deepEqual(w.block([open()]), ['UNAUTHORIZED']);
+  assert.deepEqual(
+    w.block([(w.orgs[1] as ReturnType<typeof actor>).tx('emergency.privilege', { clinician: w.clinician.id, grant: true })]),
+    ['UNAUTHORIZED'],
+  );
+  assert.deepEqual(w.block([w.org.tx('emergency.privilege', { clinician: w.patient.id, grant: true })]), ['UNAUTHORIZED']);
+  assert.deepEqual(w.block([w.org.tx('emergency.privilege', { clinician: w.clinician.id, grant: false })]), ['NOT_FOUND']);
+  assert.deepEqual(w.block([w.org.tx('emergency.privilege', { clinician: w.clinician.id, grant: true })]), ['ok']);
+  // The genesis cap (60 s here) bounds the duration.
+  assert.deepEqual(w.block([open({ durationMs: 60_001 })]), ['INVALID_BODY']);
+  assert.deepEqual(w.block([open({ durationMs: 999 })]), ['INVALID_BODY']);
+  assert.deepEqual(w.block([open({ reason: 'a\u0007b' })]), ['INVALID_BODY']);
+  assert.deepEqual(w.block([open({ reason: 'x'.repeat(501) })]), ['INVALID_BODY']);
+  assert.deepEqual(w.block([open({ extra: 1 })]), ['INVALID_BODY']);
+  assert.deepEqual(w.block([open()]), ['ok']);
+  assert.deepEqual(w.block([w.org.tx('emergency.privilege', { clinician: w.clinician.id, grant: false })]), ['ok']);
+  assert.deepEqual(w.block([open()]), ['UNAUTHORIZED']);
+});
+
+test('a patient without a registered split cannot be opened; a rotation is refused while a window is open', () => {
+  const w = setup();
+  w.block([w.org.tx('emergency.privilege', { clinician: w.clinician.id, grant: true })]);
+  const open = () => w.clinician.tx('emergency.access', { patient: w.patient.id, reason: 'collapsed', durationMs: 30_000 });
+  assert.deepEqual(w.block([open()]), ['NO_EMERGENCY_KEY']);
+  w.block([w.patient.tx('emergency.split', w.splitBody(w.emergencyKey))]);
+  assert.deepEqual(w.block([open()]), ['ok']);
+  assert.deepEqual(w.block([w.patient.tx('emergency.split', w.splitBody())]), ['WINDOW_ACTIVE']);
+  w.block([], w.now() + 30_000);
+  const rotated = w.splitBody();
+  assert.deepEqual(w.block([w.patient.tx('emergency.split', rotated)]), ['ok']);
+  assert.equal(getIdentity(w.state, w.patient.id)?.emergencyKey, rotated.emergencyKey);
+});
+
+test('shares: only a validator of the split, once, with its own x, while the window is open', () => {
+  const w = setup();
+  w.block([
+    w.patient.tx('emergency.split', w.splitBody(w.emergencyKey)),
+    w.org.tx('emergency.privilege', { clinician: w.clinician.id, grant: true }),
+  ]);
+  const opening = w.clinician.tx('emergency.access', { patient: w.patient.id, reason: 'collapsed', durationMs: 10_000 });
+  assert.deepEqual(w.block([opening]), ['ok']);
+  const window = txHash(opening).slice(0, 32);
+  assert.equal(getWindow(w.state, window)?.expiresAt, w.now() + 10_000);
+  const [v0, v1, v2] = w.validators as [ReturnType<typeof actor>, ReturnType<typeof actor>, ReturnType<typeof actor>];
+  const share = (v: ReturnType<typeof actor>, x: number, id = window) => v.tx('emergency.share', { window: id, x, sealed: w.envelope(v) });
+  assert.deepEqual(w.block([w.clinician.tx('emergency.share', { window, x: 1, sealed: w.envelope() })]), ['UNAUTHORIZED']);
+  assert.deepEqual(w.block([share(v0, 2)]), ['UNAUTHORIZED']);
+  assert.deepEqual(w.block([share(v0, 1, 'ab'.repeat(16))]), ['NOT_FOUND']);
+  assert.deepEqual(w.block([share(v0, 1), share(v0, 1)]), ['ok', 'SHARE_POSTED']);
+  // At exactly expiresAt the window is closed: block time, never a wall clock.
+  const expiresAt = getWindow(w.state, window)?.expiresAt as number;
+  assert.deepEqual(w.block([share(v1, 2)], expiresAt - 1), ['ok']);
+  assert.deepEqual(w.block([share(v2, 3)], expiresAt), ['WINDOW_CLOSED']);
+});
+
+test('an emergency read is allowed only to the window’s clinician, inside the window, while privileged', () => {
+  const w = setup();
+  w.block([
+    w.patient.tx('emergency.split', w.splitBody(w.emergencyKey)),
+    w.org.tx('emergency.privilege', { clinician: w.clinician.id, grant: true }),
+  ]);
+  const record = toHex(randomBytes(16));
+  const h = () => toHex(randomBytes(32));
+  const anchor = w.patient.tx('record.anchor', {
+    record,
+    patient: w.patient.id,
+    resourceType: 'Observation',
+    category: 'vital-signs',
+    contentHash: h(),
+    size: 10,
+    envelopes: [
+      { to: w.patient.id, hash: h() },
+      { to: 'emergency', hash: h() },
+    ],
+  });
+  assert.deepEqual(
+    w.block([anchor, w.clinician.tx('emergency.access', { patient: w.patient.id, reason: 'collapsed', durationMs: 5_000 })]),
+    ['ok', 'ok'],
+  );
+  const clinician = getIdentity(w.state, w.clinician.id);
+  const read = (at: number, who = clinician) => decideEmergencyRead(w.state, who, record, at);
+  const inside = read(w.now());
+  assert.ok(inside?.allowed);
+  assert.equal(inside.envelopeFor, 'emergency');
+  assert.equal(read(w.now() + 5_000), undefined, 'expired');
+  assert.equal(read(w.now(), getIdentity(w.state, (w.orgs[0] as ReturnType<typeof actor>).id)), undefined, 'not the window’s clinician');
+  // An erased record stays erased, even in an emergency.
+  w.block([w.patient.tx('record.erase', { record })]);
+  assert.deepEqual(read(w.now()), { allowed: false, record: read(w.now())?.record, reason: 'ERASED', purpose: 'treatment' });
+});

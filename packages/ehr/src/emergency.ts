@@ -1,0 +1,387 @@
+// Emergency ("break-glass") access (DESIGN §7, docs/emergency.md): each patient's emergency
+// key is split among the validators; a privileged clinician opens a time-boxed window with a
+// stated reason, the validators post their shares re-sealed to that clinician, and every read
+// in the window is served from the `emergency` envelope and tagged as emergency access.
+import { type Envelope, isHex, validateEnvelope } from '@medledger/crypto';
+import { txHash } from '@medledger/ledger';
+import { arrayField, type Body, hex16Field, hex32Field, idField, intField, itemObject, onlyFields } from './body.js';
+import { EhrError } from './errors.js';
+import { activeIdentity, activeSigner, getIdentity, type Identity, isOrganization, putIdentity } from './identity.js';
+import type { TxContext, TxKind } from './kinds.js';
+import { getRecord, type ReadDecision, type RecordMeta } from './policy.js';
+import { EMERGENCY_RECIPIENT, MAX_SHARE_ENVELOPES } from './records.js';
+import { keys, readJson, type StateReader, writeJson } from './state.js';
+
+/** Longest emergency window when genesis `params.emergencyMaxDurationMs` is absent: 4 hours. */
+export const DEFAULT_EMERGENCY_MAX_DURATION_MS = 4 * 60 * 60_000;
+/** Shortest window a clinician may ask for: one second (block time is coarse anyway). */
+export const MIN_EMERGENCY_DURATION_MS = 1_000;
+/** Longest stated reason, in characters. */
+export const MAX_EMERGENCY_REASON = 500;
+
+/** What the emergency rules need from genesis: the validators (by id, in genesis order) and the cap. */
+export interface EmergencyParams {
+  validators: readonly string[];
+  maxDurationMs: number;
+}
+
+/** Shares needed to recover a key split among `n` validators: more than 2/3 of them. */
+export function emergencyThreshold(n: number): number {
+  return Math.floor((2 * n) / 3) + 1;
+}
+
+/** One validator's share as registered by the patient: sealed to the validator's encryption key. */
+export interface RegisteredShare {
+  validator: string;
+  x: number;
+  /** crypto `shareCommitment` of the plain share, so a share posted later can be checked. */
+  commitment: string;
+  sealed: Envelope;
+}
+
+/** A patient's current emergency key split, as kept in state. */
+export interface EmergencySplit {
+  patient: string;
+  emergencyKey: string;
+  threshold: number;
+  shares: RegisteredShare[];
+  at: { height: number; time: number };
+}
+
+/** An emergency window as kept in state. */
+export interface EmergencyWindow {
+  id: string;
+  patient: string;
+  clinician: string;
+  org: string;
+  reason: string;
+  durationMs: number;
+  openedAt: { height: number; time: number };
+  /** Block time (ms) at which the window closes. */
+  expiresAt: number;
+  emergencyKey: string;
+  threshold: number;
+  /** The split's commitments at opening, by validator, so the clinician can check each posted share. */
+  commitments: Array<{ validator: string; x: number; commitment: string }>;
+}
+
+/** A share a validator posted for a window, sealed to the requesting clinician. */
+export interface PostedShare {
+  window: string;
+  validator: string;
+  x: number;
+  sealed: Envelope;
+  at: { height: number; time: number };
+}
+
+const pad = (height: number) => String(height).padStart(12, '0');
+
+/** State keys of emergency access (all under `emergency/`). */
+export const emergencyKeys = {
+  split: (patient: string) => `emergency/split/${patient}`,
+  privilege: (clinician: string) => `emergency/privilege/${clinician}`,
+  window: (id: string) => `emergency/window/${id}`,
+  /** The latest window opened for a patient (active or not). */
+  latest: (patient: string) => `emergency/latest/${patient}`,
+  share: (window: string, validator: string) => `emergency/share/${window}/${validator}`,
+  byPatient: (patient: string, height: number, id: string) => `emergency/bypatient/${patient}/${pad(height)}/${id}`,
+  byOrg: (org: string, height: number, id: string) => `emergency/byorg/${org}/${pad(height)}/${id}`,
+  byClinician: (clinician: string, height: number, id: string) => `emergency/byclinician/${clinician}/${pad(height)}/${id}`,
+};
+
+/** Key prefixes the node scans to list windows (in opening order) and live windows. */
+export const emergencyPrefixes = {
+  byPatient: (patient: string) => `emergency/bypatient/${patient}/`,
+  byOrg: (org: string) => `emergency/byorg/${org}/`,
+  byClinician: (clinician: string) => `emergency/byclinician/${clinician}/`,
+  latest: () => 'emergency/latest/',
+};
+
+/** AAD of a share sealed by the patient to a validator. */
+export function registeredShareAad(patient: string, validator: string, emergencyKey: string): string {
+  return `medledger/emergency-share/v1\n${patient}\n${validator}\n${emergencyKey}`;
+}
+
+/** AAD of a share re-sealed by a validator to the clinician of a window. */
+export function postedShareAad(window: string, validator: string, clinician: string): string {
+  return `medledger/emergency-share/v1\nwindow\n${window}\n${validator}\n${clinician}`;
+}
+
+export function getSplit(state: StateReader, patient: string): EmergencySplit | undefined {
+  return readJson<EmergencySplit>(state, emergencyKeys.split(patient));
+}
+
+export function getWindow(state: StateReader, id: string): EmergencyWindow | undefined {
+  return readJson<EmergencyWindow>(state, emergencyKeys.window(id));
+}
+
+export function getPostedShare(state: StateReader, window: string, validator: string): PostedShare | undefined {
+  return readJson<PostedShare>(state, emergencyKeys.share(window, validator));
+}
+
+/** The organization that granted `clinician` the emergency privilege, if it holds it. */
+export function privilegeOf(state: StateReader, clinician: string): { org: string; at: { height: number; time: number } } | undefined {
+  return readJson(state, emergencyKeys.privilege(clinician));
+}
+
+/** Open at block time `time`: opened and not yet expired. */
+export function windowIsActive(window: EmergencyWindow, time: number): boolean {
+  return time < window.expiresAt;
+}
+
+/** The patient's window that is active at block time `time`, if any. */
+export function activeWindowFor(state: StateReader, patient: string, time: number): EmergencyWindow | undefined {
+  const id = state.getState(emergencyKeys.latest(patient));
+  const window = id === undefined ? undefined : getWindow(state, id);
+  return window !== undefined && windowIsActive(window, time) ? window : undefined;
+}
+
+/** The shares posted so far for a window, in the split's validator order. */
+export function postedShares(state: StateReader, window: EmergencyWindow): PostedShare[] {
+  return window.commitments.flatMap((c) => getPostedShare(state, window.id, c.validator) ?? []);
+}
+
+/**
+ * The window through which `accessor` may use the emergency envelope of `patient`'s records
+ * at block time `time`: its own active window, while it is an active clinician who still
+ * holds the privilege from an active organization. Revoking the privilege ends access at once.
+ */
+export function emergencyWindowOf(
+  state: StateReader,
+  accessor: Identity | undefined,
+  patient: string,
+  time: number,
+): EmergencyWindow | undefined {
+  if (accessor === undefined || accessor.status !== 'active' || accessor.role !== 'clinician') return undefined;
+  const window = activeWindowFor(state, patient, time);
+  if (window === undefined || window.clinician !== accessor.id) return undefined;
+  const privilege = privilegeOf(state, accessor.id);
+  if (privilege === undefined || privilege.org !== accessor.org) return undefined;
+  return getIdentity(state, privilege.org)?.status === 'active' ? window : undefined;
+}
+
+/**
+ * Decide an emergency read: for the clinician of an active window over the record's patient,
+ * the `emergency` envelope is served (purpose treatment). Undefined when no window applies,
+ * so the caller keeps the ordinary decision. An erased record stays refused as ERASED.
+ */
+export function decideEmergencyRead(
+  state: StateReader,
+  accessor: Identity | undefined,
+  recordId: string,
+  time: number,
+): ReadDecision | undefined {
+  const record = getRecord(state, recordId);
+  if (record === undefined || emergencyWindowOf(state, accessor, record.patient, time) === undefined) return undefined;
+  if (record.erased !== null) return { allowed: false, record, reason: 'ERASED', purpose: 'treatment' };
+  if (record.envelopes[EMERGENCY_RECIPIENT] === undefined) return { allowed: false, record, reason: 'NO_ENVELOPE', purpose: 'treatment' };
+  return { allowed: true, record, via: 'grant', envelopeFor: EMERGENCY_RECIPIENT, purpose: 'treatment', grant: null };
+}
+
+function requireParams(ctx: TxContext): EmergencyParams {
+  if (ctx.emergency === undefined) throw new EhrError('INVALID_BODY', 'this chain has no emergency access configured');
+  return ctx.emergency;
+}
+
+/** Bytes of one share: the shares of a 32-byte X25519 private key. */
+const SHARE_BYTES = 32;
+
+// A sealed share: an envelope whose ciphertext is exactly one share, so nobody can park
+// arbitrary data in state under the name of a share.
+function envelopeField(b: Body, field: string): Envelope {
+  let envelope: Envelope;
+  try {
+    envelope = validateEnvelope(b[field]);
+  } catch {
+    throw new EhrError('INVALID_BODY', `body.${field} must be a sealed envelope`);
+  }
+  if (envelope.ct.length !== 2 * SHARE_BYTES) throw new EhrError('INVALID_BODY', `body.${field} must seal a ${SHARE_BYTES}-byte share`);
+  return envelope;
+}
+
+function activePatient(state: StateReader, signer: string): Identity {
+  const patient = activeSigner(state, signer);
+  if (patient.role !== 'patient') throw new EhrError('UNAUTHORIZED', 'only a patient registers their emergency key');
+  return patient;
+}
+
+/**
+ * `emergency.split` (patient): register — or rotate to — an emergency key split among every
+ * validator, one share each sealed to its encryption key, with a commitment to each share.
+ * A different `emergencyKey` than the identity's is a rotation: later records are sealed to
+ * it, and `emergency.rewrap` replaces the old envelopes. Refused while a window is active.
+ */
+export const emergencySplit: TxKind = {
+  apply(ctx, tx, state) {
+    const params = requireParams(ctx);
+    const b = onlyFields(tx.body, 'emergency.split', ['emergencyKey', 'threshold', 'shares']);
+    const emergencyKey = hex32Field(b, 'emergencyKey');
+    const threshold = intField(b, 'threshold', 255);
+    const shares = arrayField(b, 'shares', 255, (x, path) => {
+      const s = itemObject(x, path, ['validator', 'x', 'commitment', 'sealed']);
+      const at = (f: string) => ({ [`${path}.${f}`]: s[f] }) as Body;
+      return {
+        validator: idField(at('validator'), `${path}.validator`),
+        x: intField(at('x'), `${path}.x`, 255),
+        commitment: hex32Field(at('commitment'), `${path}.commitment`),
+        sealed: envelopeField(at('sealed'), `${path}.sealed`),
+      };
+    });
+    const patient = activePatient(state, tx.signer);
+    const n = params.validators.length;
+    if (threshold !== emergencyThreshold(n))
+      throw new EhrError('INVALID_BODY', `body.threshold must be ${emergencyThreshold(n)} (more than 2/3 of ${n} validators)`);
+    if (shares.length !== n || shares.some((s, i) => s.validator !== params.validators[i] || s.x !== i + 1))
+      throw new EhrError('INVALID_BODY', 'body.shares must hold one share per validator, in genesis order, with x = 1, 2, …');
+    if (activeWindowFor(state, patient.id, ctx.time) !== undefined)
+      throw new EhrError('WINDOW_ACTIVE', 'an emergency window is open; rotate the key after it closes');
+    writeJson(state, emergencyKeys.split(patient.id), {
+      patient: patient.id,
+      emergencyKey,
+      threshold,
+      shares,
+      at: { height: ctx.height, time: ctx.time },
+    } satisfies EmergencySplit);
+    if (patient.emergencyKey !== emergencyKey) putIdentity(state, { ...patient, emergencyKey });
+  },
+};
+
+/**
+ * `emergency.rewrap` (patient): after a rotation, replace records' `emergency` envelopes with
+ * ones sealed to the new key. `old` must be the envelope on chain now; nodes then delete it.
+ */
+export const emergencyRewrap: TxKind = {
+  apply(_ctx, tx, state) {
+    const b = onlyFields(tx.body, 'emergency.rewrap', ['envelopes']);
+    const items = arrayField(b, 'envelopes', MAX_SHARE_ENVELOPES, (x, path) => {
+      const e = itemObject(x, path, ['record', 'hash', 'old']);
+      const at = (f: string) => ({ [`${path}.${f}`]: e[f] }) as Body;
+      return {
+        record: hex16Field(at('record'), `${path}.record`),
+        hash: hex32Field(at('hash'), `${path}.hash`),
+        old: hex32Field(at('old'), `${path}.old`),
+      };
+    });
+    const patient = activePatient(state, tx.signer);
+    for (const item of items) {
+      const record: RecordMeta | undefined = getRecord(state, item.record);
+      if (record === undefined || record.patient !== patient.id)
+        throw new EhrError('NOT_FOUND', `no record ${item.record} of this patient`);
+      if (record.erased !== null) throw new EhrError('RECORD_ERASED', `record ${item.record} has been erased`);
+      if (record.envelopes[EMERGENCY_RECIPIENT] !== item.old || item.old === item.hash)
+        throw new EhrError('INVALID_BODY', `record ${item.record}: old must be its current emergency envelope`);
+      writeJson(state, keys.record(record.id), { ...record, envelopes: { ...record.envelopes, [EMERGENCY_RECIPIENT]: item.hash } });
+    }
+  },
+};
+
+/** `emergency.privilege` (organization admin): grant (`grant: true`) or revoke the privilege of one of its clinicians. */
+export const emergencyPrivilege: TxKind = {
+  apply(ctx, tx, state) {
+    const b = onlyFields(tx.body, 'emergency.privilege', ['clinician', 'grant']);
+    const clinicianId = idField(b, 'clinician');
+    if (typeof b.grant !== 'boolean') throw new EhrError('INVALID_BODY', 'body.grant must be a boolean');
+    const org = activeSigner(state, tx.signer);
+    if (!isOrganization(org)) throw new EhrError('UNAUTHORIZED', 'only an organization grants the emergency privilege');
+    const key = emergencyKeys.privilege(clinicianId);
+    if (!b.grant) {
+      if (privilegeOf(state, clinicianId)?.org !== org.id)
+        throw new EhrError('NOT_FOUND', `clinician ${clinicianId} holds no emergency privilege from this organization`);
+      state.delete(key);
+      return;
+    }
+    const clinician = activeIdentity(state, clinicianId, 'clinician');
+    if (clinician.role !== 'clinician' || clinician.org !== org.id)
+      throw new EhrError('UNAUTHORIZED', `${clinicianId} is not a clinician of this organization`);
+    writeJson(state, key, { org: org.id, at: { height: ctx.height, time: ctx.time } });
+  },
+};
+
+/** Checked free-text reason: trimmed, 1–500 characters, no control characters. */
+function reasonField(b: Body): string {
+  const v = b.reason;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+  if (typeof v !== 'string' || v.trim().length === 0 || v.length > MAX_EMERGENCY_REASON || /[\u0000-\u001f\u007f]/.test(v))
+    throw new EhrError('INVALID_BODY', `body.reason must be a stated reason of 1–${MAX_EMERGENCY_REASON} characters`);
+  return v.trim();
+}
+
+/**
+ * `emergency.access` (privileged clinician): open a window on a patient's records for a stated
+ * reason and a duration capped by genesis. The window id is the first 16 bytes of the tx hash.
+ */
+export const emergencyAccess: TxKind = {
+  apply(ctx, tx, state) {
+    const params = requireParams(ctx);
+    const b = onlyFields(tx.body, 'emergency.access', ['patient', 'reason', 'durationMs']);
+    const patientId = idField(b, 'patient');
+    const reason = reasonField(b);
+    const durationMs = intField(b, 'durationMs');
+    if (durationMs < MIN_EMERGENCY_DURATION_MS || durationMs > params.maxDurationMs)
+      throw new EhrError('INVALID_BODY', `body.durationMs must be from ${MIN_EMERGENCY_DURATION_MS} to ${params.maxDurationMs} ms`);
+    const clinician = activeSigner(state, tx.signer);
+    const privilege = privilegeOf(state, clinician.id);
+    if (clinician.role !== 'clinician' || privilege === undefined || privilege.org !== clinician.org)
+      throw new EhrError('UNAUTHORIZED', 'only a clinician holding the emergency privilege opens an emergency window');
+    activeIdentity(state, privilege.org, 'organization');
+    const patient = getIdentity(state, patientId);
+    if (patient === undefined || patient.role !== 'patient' || patient.status !== 'active')
+      throw new EhrError('NOT_FOUND', `no active patient ${patientId}`);
+    const split = getSplit(state, patientId);
+    if (split === undefined || split.emergencyKey !== patient.emergencyKey)
+      throw new EhrError('NO_EMERGENCY_KEY', `patient ${patientId} has no emergency key registered with the validators`);
+    if (activeWindowFor(state, patientId, ctx.time) !== undefined)
+      throw new EhrError('WINDOW_ACTIVE', `an emergency window on patient ${patientId} is already open`);
+    const id = txHash(tx).slice(0, 32);
+    const window: EmergencyWindow = {
+      id,
+      patient: patientId,
+      clinician: clinician.id,
+      org: privilege.org,
+      reason,
+      durationMs,
+      openedAt: { height: ctx.height, time: ctx.time },
+      expiresAt: ctx.time + durationMs,
+      emergencyKey: split.emergencyKey,
+      threshold: split.threshold,
+      commitments: split.shares.map((s) => ({ validator: s.validator, x: s.x, commitment: s.commitment })),
+    };
+    writeJson(state, emergencyKeys.window(id), window);
+    state.set(emergencyKeys.latest(patientId), id);
+    state.set(emergencyKeys.byPatient(patientId, ctx.height, id), '');
+    state.set(emergencyKeys.byOrg(privilege.org, ctx.height, id), '');
+    state.set(emergencyKeys.byClinician(clinician.id, ctx.height, id), '');
+  },
+};
+
+/**
+ * `emergency.share` (validator node): post this validator's share of a window's key, sealed
+ * to the clinician. The chain cannot read it; the clinician checks it against the commitment.
+ */
+export const emergencyShare: TxKind = {
+  apply(ctx, tx, state) {
+    const b = onlyFields(tx.body, 'emergency.share', ['window', 'x', 'sealed']);
+    const windowId = hex16Field(b, 'window');
+    const x = intField(b, 'x', 255);
+    const sealed = envelopeField(b, 'sealed');
+    const node = activeSigner(state, tx.signer);
+    if (node.role !== 'validator') throw new EhrError('UNAUTHORIZED', 'only validator nodes post emergency shares');
+    const window = getWindow(state, windowId);
+    if (window === undefined) throw new EhrError('NOT_FOUND', `no emergency window ${windowId}`);
+    if (!windowIsActive(window, ctx.time)) throw new EhrError('WINDOW_CLOSED', `emergency window ${windowId} has closed`);
+    const mine = window.commitments.find((c) => c.validator === node.id);
+    if (mine === undefined || mine.x !== x) throw new EhrError('UNAUTHORIZED', 'this validator holds no share with that x for this window');
+    if (getPostedShare(state, windowId, node.id) !== undefined)
+      throw new EhrError('SHARE_POSTED', 'this validator already posted its share for this window');
+    writeJson(state, emergencyKeys.share(windowId, node.id), {
+      window: windowId,
+      validator: node.id,
+      x,
+      sealed,
+      at: { height: ctx.height, time: ctx.time },
+    } satisfies PostedShare);
+  },
+};
+
+/** Is `s` a window id (16-byte hex)? */
+export const isWindowId = (s: unknown): s is string => isHex(s, 16);

@@ -1,0 +1,136 @@
+// HTTP routes of emergency access (docs/emergency.md): the network's parameters, windows as
+// the patient, the clinician and the organization's privacy officer see them, and the
+// emergency reads made in each window, from committed state and block time only.
+import { isHex } from '@medledger/crypto';
+import {
+  type AccessEvent,
+  EMERGENCY_RECIPIENT,
+  type EmergencyWindow,
+  emergencyParams,
+  emergencyPrefixes,
+  emergencyThreshold,
+  getIdentity,
+  getSplit,
+  getWindow,
+  type Identity,
+  isDelegate,
+  postedShares,
+  prefixes,
+  privilegeOf,
+  windowIsActive,
+} from '@medledger/ehr';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ApiError } from './errors.js';
+import type { Gatekeeper } from './gatekeeper.js';
+import type { MedLedgerNode } from './node.js';
+
+const LIST_LIMIT = 5_000;
+
+function idParam(raw: string, what: string, bytes: number): string {
+  if (!isHex(raw, bytes)) throw new ApiError('INVALID_PARAM', `${what} must be ${bytes}-byte hex`);
+  return raw;
+}
+
+export function registerEmergencyRoutes(app: FastifyInstance, node: MedLedgerNode, gate: Gatekeeper): void {
+  const state = node.chain.state;
+  const who = (req: FastifyRequest) => gate.authenticate(req.headers.authorization);
+  // As the gatekeeper judges reads (records-api.ts): the later of block time and this clock.
+  const blockTime = () => Math.max(node.chain.tipTime, node.now());
+  const scanIds = (prefix: string) =>
+    node.chain.store.scanState(prefix, { limit: LIST_LIMIT }).map(([key]) => key.slice(key.lastIndexOf('/') + 1));
+  const windowsAt = (prefix: string) => scanIds(prefix).flatMap((id) => getWindow(state, id) ?? []);
+  const params = emergencyParams(node.chain.genesis);
+
+  // Emergency reads in each window: the window's clinician, tagged emergency, committed at or
+  // after the opening and before the clinician's next window on the same patient.
+  const accessesOf = (windows: EmergencyWindow[]): Map<string, AccessEvent[]> => {
+    const out = new Map<string, AccessEvent[]>(windows.map((w) => [w.id, []]));
+    const patients = new Set(windows.map((w) => w.patient));
+    for (const patient of patients) {
+      const mine = windowsAt(emergencyPrefixes.byPatient(patient));
+      for (const [, raw] of node.chain.store.scanState(prefixes.accessLog(patient), { limit: LIST_LIMIT })) {
+        const event = JSON.parse(raw) as AccessEvent;
+        if (!event.emergency) continue;
+        const owner = mine.filter((w) => w.clinician === event.accessor && w.openedAt.height <= event.height).at(-1);
+        if (owner !== undefined) out.get(owner.id)?.push(event);
+      }
+    }
+    return out;
+  };
+
+  const view = (w: EmergencyWindow, caller: Identity, accesses: AccessEvent[] | undefined) => {
+    const shares = postedShares(state, w);
+    const active = windowIsActive(w, blockTime());
+    return {
+      ...w,
+      active,
+      status: !active ? 'closed' : shares.length >= w.threshold ? 'ready' : 'pending',
+      sharesPosted: shares.length,
+      clinicianIdentity: publicView(getIdentity(state, w.clinician)),
+      // The shares are sealed to the clinician: only they get them.
+      ...(caller.id === w.clinician ? { shares } : {}),
+      ...(accesses === undefined ? {} : { accesses }),
+    };
+  };
+
+  const overseesOrg = (caller: Identity, org: string) =>
+    caller.id === org || (caller.org === org && caller.role === 'privacy-officer' && getIdentity(state, org)?.status === 'active');
+  const managesPatient = (caller: Identity, patient: string) => caller.id === patient || isDelegate(state, patient, caller.id);
+
+  app.get('/v1/emergency/params', async () => ({
+    threshold: emergencyThreshold(params.validators.length),
+    maxDurationMs: params.maxDurationMs,
+    validators: params.validators.map((id) => {
+      const v = getIdentity(state, id) as Identity;
+      return { id, name: v.name ?? null, encryptionKey: v.encryptionKey };
+    }),
+  }));
+
+  app.get<{ Params: { id: string } }>('/v1/emergency/windows/:id', async (req) => {
+    const caller = who(req);
+    const w = getWindow(state, idParam(req.params.id, 'window id', 16));
+    if (w === undefined || !(caller.id === w.clinician || managesPatient(caller, w.patient) || overseesOrg(caller, w.org)))
+      throw new ApiError('ACCESS_DENIED', 'no such emergency window, or it is not yours to see');
+    return view(w, caller, accessesOf([w]).get(w.id));
+  });
+
+  app.get<{ Params: { id: string } }>('/v1/patients/:id/emergency', async (req) => {
+    const caller = who(req);
+    const patient = idParam(req.params.id, 'patient id', 20);
+    if (!managesPatient(caller, patient)) throw new ApiError('ACCESS_DENIED', 'only the patient and their delegates see this');
+    const split = getSplit(state, patient);
+    const windows = windowsAt(emergencyPrefixes.byPatient(patient)).reverse();
+    const accesses = accessesOf(windows);
+    // Anyone who held a window could rebuild the key for good: after one, rotate it.
+    const rotationRecommended = split !== undefined && windows.some((w) => w.openedAt.height >= split.at.height);
+    return {
+      emergencyKey: split?.emergencyKey ?? getIdentity(state, patient)?.emergencyKey ?? null,
+      split: split === undefined ? null : { threshold: split.threshold, at: split.at, validators: split.shares.map((s) => s.validator) },
+      rotationRecommended,
+      windows: windows.map((w) => view(w, caller, accesses.get(w.id))),
+      recipient: EMERGENCY_RECIPIENT,
+    };
+  });
+
+  app.get<{ Params: { id: string } }>('/v1/orgs/:id/emergency', async (req) => {
+    const caller = who(req);
+    const org = idParam(req.params.id, 'organization id', 20);
+    if (!overseesOrg(caller, org))
+      throw new ApiError('ACCESS_DENIED', "only the organization and its privacy officers review its staff's emergency access");
+    const windows = windowsAt(emergencyPrefixes.byOrg(org)).reverse();
+    const accesses = accessesOf(windows);
+    return { windows: windows.map((w) => view(w, caller, accesses.get(w.id))) };
+  });
+
+  app.get('/v1/me/emergency', async (req) => {
+    const caller = who(req);
+    const windows = windowsAt(emergencyPrefixes.byClinician(caller.id)).reverse();
+    const accesses = accessesOf(windows);
+    const privilege = privilegeOf(state, caller.id);
+    return { privilege: privilege ?? null, windows: windows.map((w) => view(w, caller, accesses.get(w.id))) };
+  });
+}
+
+function publicView(identity: Identity | undefined) {
+  return identity === undefined ? null : { id: identity.id, role: identity.role, name: identity.name ?? null, org: identity.org ?? null };
+}
