@@ -3,6 +3,7 @@ import { isHex } from '@medledger/crypto';
 import { txInclusionProof } from '@medledger/ledger';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { ApiError } from './errors.js';
+import { registerFhirRoutes } from './fhir/routes.js';
 import type { MedLedgerNode } from './node.js';
 import { registerRecordRoutes } from './records-api.js';
 
@@ -103,6 +104,7 @@ export function buildApi(node: MedLedgerNode, opts: { bodyLimit: number }): Fast
   });
 
   registerRecordRoutes(app, node, node.gatekeeper);
+  registerFhirRoutes(app, node);
   return app;
 }
 

@@ -3,6 +3,7 @@ export * from './api.js';
 export * from './block-sync.js';
 export * from './chain.js';
 export * from './errors.js';
+export * from './fhir/index.js';
 export * from './gatekeeper.js';
 export * from './home.js';
 export * from './mempool.js';
