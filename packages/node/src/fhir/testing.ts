@@ -41,3 +41,20 @@ export async function tokenFor(base: string, keys: KeyBundle, clientId = idFromP
   if (status !== 200) throw new Error(`token refused: ${status} ${json.error}`);
   return json.access_token as string;
 }
+
+/** Sign and submit a transaction with `keys` at its next nonce. */
+export async function submitAs(t: TestNode, keys: KeyBundle, kind: string, body: Record<string, unknown>): Promise<string> {
+  const { signTx } = await import('@medledger/ledger');
+  const tx = signTx(
+    {
+      v: 1,
+      chain: t.node.chain.chainId,
+      kind,
+      signer: keys.signing.publicKey,
+      nonce: t.node.chain.app.pendingNonce(keys.signing.publicKey),
+      body,
+    },
+    keys.signing.privateKey,
+  );
+  return t.node.submitTx(tx).hash;
+}
