@@ -50,7 +50,7 @@ export function visitReferences(value: unknown, visit: (ref: string, set: (v: st
       visit(v, (nv) => {
         o[k] = nv;
       });
-    else if (k !== 'contained') visitReferences(v, visit);
+    else visitReferences(v, visit);
   }
 }
 
