@@ -2,6 +2,7 @@
 // chain did not verify), 2 bad usage or input.
 import { Command, CommanderError } from 'commander';
 import { registerChainCommands } from './commands/chain.js';
+import { registerTokenCommand } from './commands/token.js';
 
 const program = new Command()
   .name('medledger')
@@ -11,6 +12,7 @@ const program = new Command()
   .exitOverride();
 
 registerChainCommands(program);
+registerTokenCommand(program);
 
 try {
   await program.parseAsync(process.argv);
