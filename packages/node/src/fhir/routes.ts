@@ -290,8 +290,13 @@ export function registerFhirRoutes(app: FastifyInstance, node: MedLedgerNode): v
         const c = caller(req);
         const type = knownType(req.params.type);
         requireScope(c, type, 'r');
-        const version = repo.versions(type, req.params.id).find((r) => r.id === req.params.vid);
-        if (version === undefined) throw new FhirError(404, 'not-found', `${type}/${req.params.id} has no version ${req.params.vid}`);
+        const versions = repo.versions(type, req.params.id);
+        const version = versions.find((r) => r.id === req.params.vid);
+        if (version === undefined) {
+          // Say "no such version" only to a caller who may read the resource.
+          await repo.readVersion(c.identity, versions.at(-1) as never);
+          throw new FhirError(404, 'not-found', `${type}/${req.params.id} has no version ${req.params.vid}`);
+        }
         const resource = await repo.readVersion(c.identity, version);
         return send(reply, 200, resource, { etag: `W/"${resource.meta?.versionId}"` });
       });
