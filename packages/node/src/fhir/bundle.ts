@@ -2,7 +2,7 @@
 // reference resolved before anything is written; then the patient (if the Bundle brings
 // one) is registered into custody and each resource anchored as a record.
 import { newRecordId } from '@medledger/client';
-import type { Identity } from '@medledger/ehr';
+import { getIdentity, type Identity } from '@medledger/ehr';
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import type { FhirCaller } from './auth.js';
 import { scopeAllows } from './auth.js';
@@ -80,7 +80,7 @@ export async function processTransaction(repo: FhirRepository, caller: FhirCalle
     }
     return await writeAll(repo, caller.identity, resources, patients, logicalIdOf, recordIds, custodial);
   } catch (err) {
-    if (custodial !== undefined && !repo.agent.node.chain.state.getState(`identity/${custodial.patientId}`))
+    if (custodial !== undefined && getIdentity(repo.agent.state, custodial.patientId) === undefined)
       repo.custody.destroy(custodial.patientId);
     throw err;
   }

@@ -10,7 +10,6 @@ import { FhirError } from './outcome.js';
 import type { FhirRepository } from './repository.js';
 
 const SHARE_CHUNK = 500;
-const claiming = new Set<string>();
 
 export interface ClaimRequest {
   code: string;
@@ -28,8 +27,8 @@ export async function claimPatient(repo: FhirRepository, patientId: string, req:
   if (!verifyEd25519(req.publicKey, rotateProofBytes(agent.node.chain.chainId, patientId, req.publicKey), req.proof))
     throw new FhirError(400, 'value', 'proof is not the new key’s signature over the rotation statement');
   if (identityOfKey(agent.state, req.publicKey) !== undefined) throw new FhirError(400, 'value', 'that signing key is already registered');
-  if (claiming.has(patientId)) throw new FhirError(409, 'conflict', 'a claim for this patient is in progress');
-  claiming.add(patientId);
+  if (repo.custody.claiming.has(patientId)) throw new FhirError(409, 'conflict', 'a claim for this patient is in progress');
+  repo.custody.claiming.add(patientId);
   try {
     const keys = repo.custody.load(patientId);
     const patient = getIdentity(agent.state, patientId);
@@ -65,6 +64,6 @@ export async function claimPatient(repo: FhirRepository, patientId: string, req:
     repo.custody.destroy(patientId);
     return { patient: patientId, recordsRewrapped: shares.length, grantsRevoked: custodyGrants.length };
   } finally {
-    claiming.delete(patientId);
+    repo.custody.claiming.delete(patientId);
   }
 }

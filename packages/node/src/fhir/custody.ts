@@ -37,6 +37,8 @@ interface CustodyFile {
 
 export class CustodyStore {
   readonly dir: string;
+  /** Patients whose claim is being completed right now (one at a time each). */
+  readonly claiming = new Set<string>();
 
   constructor(
     homeDir: string,
