@@ -32,6 +32,11 @@ export async function claimPatient(repo: FhirRepository, patientId: string, req:
   try {
     const keys = repo.custody.load(patientId);
     const patient = getIdentity(agent.state, patientId);
+    if (keys !== undefined && patient !== undefined && patient.publicKey !== keys.signing.publicKey) {
+      // A claim whose rotation committed but whose clean-up did not finish (a crash): the
+      // custodial keys are already retired, so the copy goes now.
+      repo.custody.destroy(patientId);
+    }
     if (keys === undefined || patient === undefined || patient.publicKey !== keys.signing.publicKey)
       throw new FhirError(403, 'security', 'unknown patient, or the claim code is wrong, used or expired');
 

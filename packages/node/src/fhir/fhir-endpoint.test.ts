@@ -321,6 +321,35 @@ describe('FHIR R4 endpoint', () => {
     assert.ok(log.every((e: Any) => e.patient === patientId));
   });
 
+  test('a read of an id that is not of that type is refused and recorded as a denied access', async () => {
+    const obs: Any = await client.create({
+      resourceType: 'Observation',
+      body: { resourceType: 'Observation', status: 'final', code: { text: 'probe' }, subject: { reference: `Patient/${patientId}` } },
+    });
+    const probe = await fails(client.read({ resourceType: 'Condition', id: obs.id }));
+    assert.equal(probe.status, 403);
+    const unknown = await fails(client.read({ resourceType: 'Condition', id: 'f'.repeat(32) }));
+    assert.equal(unknown.status, 403, 'an unknown id looks the same as a refused one');
+    await waitFor(() => {
+      const events = t.node.chain.store.scanState(prefixes.accessLog(patientId)).map(([, v]) => JSON.parse(v));
+      return events.find((e: Any) => e.record === obs.id && e.decision === 'denied' && e.reason === 'UNKNOWN_RECORD');
+    }, 'denied access event committed');
+  });
+
+  test('a transaction Bundle larger than the node API body limit (1 MiB) is read, not refused for size', async () => {
+    const big = 'x'.repeat(1_500_000);
+    const answer = await fails(
+      client.transaction({
+        body: {
+          resourceType: 'Bundle',
+          type: 'transaction',
+          entry: [{ resource: { resourceType: 'Basic', code: { text: big } }, request: { method: 'POST', url: 'Basic' } }],
+        },
+      }),
+    );
+    assert.equal(answer.status, 422, 'a Basic without a patient is unprocessable, which means the body was read');
+  });
+
   test('a revoked staff member loses their token at once; an active one reads', async () => {
     const staff = generateKeyBundle();
     const staffId = idFromPublicKey(staff.signing.publicKey);

@@ -175,9 +175,10 @@ export class FhirRepository {
 
   /**
    * The versions of `type/id`, first to latest. A malformed id is 404; an id that names
-   * nothing of that type is 403, like a refused read, so ids cannot be probed.
+   * nothing of that type is 403, like a refused read, so ids cannot be probed (and, with
+   * `caller`, recorded as a denied access).
    */
-  versions(type: string, id: string): RecordMeta[] {
+  versions(type: string, id: string, caller?: Identity): RecordMeta[] {
     const state = this.agent.state;
     let first: RecordMeta | undefined;
     if (type === 'Patient') {
@@ -196,7 +197,23 @@ export class FhirRepository {
       const r = getRecord(state, id);
       if (r?.resourceType === type && r.supersedes === null) first = r;
     }
-    if (first === undefined) throw new FhirError(403, 'forbidden', 'no such resource, or you may not read it');
+    if (first === undefined) {
+      // Refused like any read, and on the record: the patient sees attempts on their ids.
+      if (caller !== undefined) {
+        const known = type === 'Patient' ? undefined : getRecord(state, id);
+        const patient = known?.patient ?? (getIdentity(state, id)?.role === 'patient' ? id : null);
+        this.gate.record({
+          record: type === 'Patient' ? null : id,
+          patient,
+          accessor: caller.id,
+          purpose: null,
+          decision: 'denied',
+          reason: 'UNKNOWN_RECORD',
+          emergency: false,
+        });
+      }
+      throw new FhirError(403, 'forbidden', 'no such resource, or you may not read it');
+    }
     const chain = [first];
     for (let next = first.supersededBy; next !== null; ) {
       const r = getRecord(state, next);

@@ -268,7 +268,7 @@ export function registerFhirRoutes(app: FastifyInstance, node: MedLedgerNode): v
         const resource = resourceBody(req, type);
         if (resource.id !== undefined && resource.id !== req.params.id)
           throw new FhirError(400, 'invalid', 'the resource id does not match the URL (R4 §3.1.0.4 "update")');
-        const latest = repo.versions(type, req.params.id).at(-1);
+        const latest = repo.versions(type, req.params.id, c.identity).at(-1);
         if (latest === undefined) throw new FhirError(403, 'forbidden', 'no such resource, or you may not read it');
         // Only an update by someone who may read the current version (and so knows it exists).
         await repo.readVersion(c.identity, latest);
@@ -283,14 +283,14 @@ export function registerFhirRoutes(app: FastifyInstance, node: MedLedgerNode): v
         const c = caller(req);
         const type = knownType(req.params.type);
         requireScope(c, type, 'r');
-        const resource = await repo.readVersion(c.identity, repo.versions(type, req.params.id).at(-1) as never);
+        const resource = await repo.readVersion(c.identity, repo.versions(type, req.params.id, c.identity).at(-1) as never);
         return send(reply, 200, resource, { etag: `W/"${resource.meta?.versionId}"` });
       });
       scope.get<{ Params: { type: string; id: string; vid: string } }>('/:type/:id/_history/:vid', async (req, reply) => {
         const c = caller(req);
         const type = knownType(req.params.type);
         requireScope(c, type, 'r');
-        const versions = repo.versions(type, req.params.id);
+        const versions = repo.versions(type, req.params.id, c.identity);
         const version = versions.find((r) => r.id === req.params.vid);
         if (version === undefined) {
           // Say "no such version" only to a caller who may read the resource.
