@@ -6,8 +6,9 @@ import { generateKeyBundle, idFromPublicKey } from '@medledger/crypto';
 import { getIdentity, prefixes } from '@medledger/ehr';
 import { signTx } from '@medledger/ledger';
 import { Client } from 'fhir-kit-client';
-import { waitFor } from '../testing/harness.js';
+import { startSoloNode, waitFor } from '../testing/harness.js';
 import { signClientAssertion } from './auth.js';
+import { parseFhirConfig } from './routes.js';
 import { type FhirTestNode, requestToken, startFhirNode, tokenFor } from './testing.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: tests read whatever FHIR JSON came back
@@ -146,6 +147,19 @@ describe('FHIR R4 endpoint', () => {
     assert.deepEqual(v1.valueQuantity, obs.valueQuantity);
     const noVersion = await fails(client.vread({ resourceType: 'Observation', id: created.id, version: '0'.repeat(32) }));
     assert.equal(noVersion.status, 404);
+  });
+
+  test('a Patient update is a new version under the same patient id; vread returns the first', async () => {
+    const v1: Any = await client.read({ resourceType: 'Patient', id: patientId });
+    const v2: Any = await client.update({ resourceType: 'Patient', id: patientId, body: { ...v1, name: [{ family: 'Rivera-Lee' }] } });
+    assert.equal(v2.id, patientId);
+    assert.notEqual(v2.meta.versionId, v1.meta.versionId);
+    assert.deepEqual((await client.read({ resourceType: 'Patient', id: patientId })).name, [{ family: 'Rivera-Lee' }]);
+    assert.deepEqual((await client.vread({ resourceType: 'Patient', id: patientId, version: v1.meta.versionId })).name, [
+      { family: 'Rivera' },
+    ]);
+    const mismatch = await fails(client.update({ resourceType: 'Patient', id: patientId, body: { ...v1, id: 'a'.repeat(40) } }));
+    assert.equal(mismatch.status, 400);
   });
 
   test('invalid resources are 400/422 OperationOutcomes naming the problem, and nothing is written', async () => {
@@ -365,5 +379,25 @@ describe('FHIR R4 endpoint', () => {
     await submitAs(t, t.orgKeys, 'staff.revoke', { id: staffId });
     await waitFor(() => (getIdentity(t.node.chain.state, staffId)?.status === 'revoked' ? true : undefined), 'staff revoked');
     assert.equal((await fails(staffClient.read({ resourceType: 'Patient', id: patientId }))).status, 401);
+  });
+});
+
+describe('FHIR configuration', () => {
+  test('without a fhir entry in config.json the node serves no FHIR endpoint', async () => {
+    const plain = await startSoloNode();
+    try {
+      assert.equal((await fetch(`${plain.url}/fhir/R4/metadata`)).status, 404);
+    } finally {
+      await plain.cleanup();
+    }
+  });
+
+  test('a malformed fhir entry is refused with a message naming the field', () => {
+    assert.equal(parseFhirConfig(undefined, '/home'), undefined);
+    assert.equal(parseFhirConfig({ enabled: false }, '/home'), undefined);
+    assert.equal(parseFhirConfig({}, '/home')?.orgKeyHome, '/home');
+    assert.throws(() => parseFhirConfig({ baseUrl: 'ftp://x' }, '/home'), /fhir.baseUrl/);
+    assert.throws(() => parseFhirConfig({ bodyLimitBytes: -1 }, '/home'), /fhir.bodyLimitBytes/);
+    assert.throws(() => parseFhirConfig('yes', '/home'), /config.fhir must be an object/);
   });
 });
