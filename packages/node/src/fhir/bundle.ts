@@ -2,7 +2,6 @@
 // reference resolved before anything is written; then the patient (if the Bundle brings
 // one) is registered into custody and each resource anchored as a record.
 import { newRecordId } from '@medledger/client';
-import { getIdentity, type Identity } from '@medledger/ehr';
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import type { FhirCaller } from './auth.js';
 import { scopeAllows } from './auth.js';
@@ -73,31 +72,33 @@ export async function processTransaction(repo: FhirRepository, caller: FhirCalle
       throw new FhirError(422, 'processing', `Bundle.entry[${i}].resource references no Patient, and the Bundle has none`);
     patients.push(patient);
   });
+  const progress = { registrationSubmitted: false };
   try {
     for (const p of new Set(patients)) {
       if (p !== newPatient?.patientId)
         for (const [i, r] of resources.entries()) if (patients[i] === p) repo.requireWrite(caller.identity, p, r);
     }
-    return await writeAll(repo, caller.identity, resources, patients, logicalIdOf, recordIds, custodial);
+    return await writeAll(repo, resources, patients, logicalIdOf, recordIds, custodial, progress);
   } catch (err) {
-    if (custodial !== undefined && getIdentity(repo.agent.state, custodial.patientId) === undefined)
-      repo.custody.destroy(custodial.patientId);
+    // Keys of a patient whose registration never left this node are of no use to anyone.
+    if (custodial !== undefined && !progress.registrationSubmitted) repo.custody.destroy(custodial.patientId);
     throw err;
   }
 }
 
 async function writeAll(
   repo: FhirRepository,
-  _caller: Identity,
   resources: Resource[],
   patients: string[],
   logicalIdOf: (i: number) => string,
   recordIds: string[],
   custodial: ReturnType<FhirRepository['newCustodialPatient']> | undefined,
+  progress: { registrationSubmitted: boolean },
 ): Promise<Bundle> {
   const hashes: string[] = [];
   if (custodial !== undefined) {
     hashes.push(...repo.submitRegistration(custodial.keys));
+    progress.registrationSubmitted = true;
     await repo.agent.waitCommitted(hashes);
   }
   const writes: PreparedWrite[] = resources.map((r, i) =>

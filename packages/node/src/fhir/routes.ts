@@ -244,12 +244,15 @@ export function registerFhirRoutes(app: FastifyInstance, node: MedLedgerNode): v
         const resource = resourceBody(req, type);
         if (type === 'Patient') {
           const { patientId, keys } = repo.newCustodialPatient();
+          let submitted: string[];
           try {
-            await agent.waitCommitted(repo.submitRegistration(keys));
+            submitted = repo.submitRegistration(keys);
           } catch (err) {
+            // Never reached the ledger: the keys are of no use to anyone.
             repo.custody.destroy(patientId);
             throw err;
           }
+          await agent.waitCommitted(submitted);
           const w = repo.prepareWrite(patientId, resource, { logicalId: patientId });
           await agent.waitCommitted([repo.submitWrite(w)]);
           return located(reply, baseOf(req), await repo.readVersion(c.identity, repo.versions('Patient', patientId).at(-1) as never), 201);
