@@ -224,6 +224,12 @@ export class FhirRepository {
     return chain;
   }
 
+  /** The latest version of `type/id` (see `versions`). */
+  latest(type: string, id: string, caller?: Identity): RecordMeta {
+    const chain = this.versions(type, id, caller);
+    return chain[chain.length - 1] as RecordMeta;
+  }
+
   /**
    * Read and decrypt one record version as `caller`: the ledger decides (as for
    * `GET /v1/records/:id`), the decision is queued as an access event, then the

@@ -3,6 +3,7 @@
 // search, transaction Bundles, and the custody claim of patient identities.
 import { resolve } from 'node:path';
 import { idFromPublicKey } from '@medledger/crypto';
+import type { RecordMeta } from '@medledger/ehr';
 import { isResourceType } from '@medplum/core';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -255,14 +256,14 @@ export function registerFhirRoutes(app: FastifyInstance, node: MedLedgerNode): v
           await agent.waitCommitted(submitted);
           const w = repo.prepareWrite(patientId, resource, { logicalId: patientId });
           await agent.waitCommitted([repo.submitWrite(w)]);
-          return located(reply, baseOf(req), await repo.readVersion(c.identity, repo.versions('Patient', patientId).at(-1) as never), 201);
+          return located(reply, baseOf(req), await repo.readVersion(c.identity, repo.latest('Patient', patientId)), 201);
         }
         const patient = patientReferenced(resource as unknown as Record<string, unknown>);
         if (patient === undefined) throw new FhirError(422, 'processing', `a ${type} must reference its Patient (subject or patient)`);
         repo.requireWrite(c.identity, patient, resource);
         const w = repo.prepareWrite(patient, resource);
         await agent.waitCommitted([repo.submitWrite(w)]);
-        return located(reply, baseOf(req), await repo.readVersion(c.identity, repo.versions(type, w.logicalId)[0] as never), 201);
+        return located(reply, baseOf(req), await repo.readVersion(c.identity, repo.latest(type, w.logicalId)), 201);
       });
       scope.put<{ Params: { type: string; id: string } }>('/:type/:id', { bodyLimit: cfg.bodyLimitBytes }, async (req, reply) => {
         const c = caller(req);
@@ -271,14 +272,13 @@ export function registerFhirRoutes(app: FastifyInstance, node: MedLedgerNode): v
         const resource = resourceBody(req, type);
         if (resource.id !== undefined && resource.id !== req.params.id)
           throw new FhirError(400, 'invalid', 'the resource id does not match the URL (R4 §3.1.0.4 "update")');
-        const latest = repo.versions(type, req.params.id, c.identity).at(-1);
-        if (latest === undefined) throw new FhirError(403, 'forbidden', 'no such resource, or you may not read it');
+        const latest = repo.latest(type, req.params.id, c.identity);
         // Only an update by someone who may read the current version (and so knows it exists).
         await repo.readVersion(c.identity, latest);
         repo.requireWrite(c.identity, latest.patient, resource);
         const w = repo.prepareWrite(latest.patient, resource, { logicalId: req.params.id, supersedes: latest.id });
         await agent.waitCommitted([repo.submitWrite(w)]);
-        return located(reply, baseOf(req), await repo.readVersion(c.identity, repo.versions(type, req.params.id).at(-1) as never), 200);
+        return located(reply, baseOf(req), await repo.readVersion(c.identity, repo.latest(type, req.params.id)), 200);
       });
 
       // Read and vread.
@@ -286,7 +286,7 @@ export function registerFhirRoutes(app: FastifyInstance, node: MedLedgerNode): v
         const c = caller(req);
         const type = knownType(req.params.type);
         requireScope(c, type, 'r');
-        const resource = await repo.readVersion(c.identity, repo.versions(type, req.params.id, c.identity).at(-1) as never);
+        const resource = await repo.readVersion(c.identity, repo.latest(type, req.params.id, c.identity));
         return send(reply, 200, resource, { etag: `W/"${resource.meta?.versionId}"` });
       });
       scope.get<{ Params: { type: string; id: string; vid: string } }>('/:type/:id/_history/:vid', async (req, reply) => {
@@ -297,7 +297,7 @@ export function registerFhirRoutes(app: FastifyInstance, node: MedLedgerNode): v
         const version = versions.find((r) => r.id === req.params.vid);
         if (version === undefined) {
           // Say "no such version" only to a caller who may read the resource.
-          await repo.readVersion(c.identity, versions.at(-1) as never);
+          await repo.readVersion(c.identity, versions[versions.length - 1] as RecordMeta);
           throw new FhirError(404, 'not-found', `${type}/${req.params.id} has no version ${req.params.vid}`);
         }
         const resource = await repo.readVersion(c.identity, version);
