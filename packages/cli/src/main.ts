@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerChainCommands } from './commands/chain.js';
 import { registerEmergencyCommands } from './commands/emergency.js';
+import { registerTokenCommand } from './commands/token.js';
 
 const program = new Command()
   .name('medledger')
@@ -13,6 +14,7 @@ const program = new Command()
 
 registerChainCommands(program);
 registerEmergencyCommands(program);
+registerTokenCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -4,6 +4,7 @@ import { txInclusionProof } from '@medledger/ledger';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { registerEmergencyRoutes } from './emergency-api.js';
 import { ApiError } from './errors.js';
+import { registerFhirRoutes } from './fhir/routes.js';
 import type { MedLedgerNode } from './node.js';
 import { registerRecordRoutes } from './records-api.js';
 
@@ -105,6 +106,7 @@ export function buildApi(node: MedLedgerNode, opts: { bodyLimit: number }): Fast
 
   registerRecordRoutes(app, node, node.gatekeeper);
   registerEmergencyRoutes(app, node, node.gatekeeper);
+  registerFhirRoutes(app, node);
   return app;
 }
 

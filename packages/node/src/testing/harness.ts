@@ -24,8 +24,10 @@ async function startFrom(
   home: string,
   blockIntervalMs: number,
   mempool?: { maxTxs: number; maxBytes: number },
+  config?: Record<string, unknown>,
 ): Promise<TestNode> {
   const loaded = loadHome(home);
+  if (config !== undefined) Object.assign(loaded.config, config);
   loaded.config.api.port = 0;
   loaded.config.p2p.port = 0;
   loaded.config.consensus.blockIntervalMs = blockIntervalMs;
@@ -48,7 +50,7 @@ async function startFrom(
     stop,
     restart: async () => {
       await stop();
-      return startFrom(dir, home, blockIntervalMs, mempool);
+      return startFrom(dir, home, blockIntervalMs, mempool, config);
     },
     cleanup: async () => {
       await stop();
@@ -59,11 +61,16 @@ async function startFrom(
 
 /** Start a single-validator node in a fresh temp home, API on a free loopback port. */
 export async function startSoloNode(
-  opts: { blockIntervalMs?: number; mempool?: { maxTxs: number; maxBytes: number } } = {},
+  opts: {
+    blockIntervalMs?: number;
+    mempool?: { maxTxs: number; maxBytes: number };
+    /** Extra config.json entries (e.g. `fhir`), merged over the defaults. */
+    config?: Record<string, unknown>;
+  } = {},
 ): Promise<TestNode> {
   const dir = mkdtempSync(join(tmpdir(), 'medledger-test-'));
   const { homes } = initNetwork({ validators: 1, out: dir, chainId: 'test-chain' });
-  return startFrom(dir, homes[0] as string, opts.blockIntervalMs ?? 20, opts.mempool);
+  return startFrom(dir, homes[0] as string, opts.blockIntervalMs ?? 20, opts.mempool, opts.config);
 }
 
 /** A fresh signer with helpers to sign its next transactions. */

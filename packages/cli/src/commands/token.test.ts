@@ -1,0 +1,45 @@
+// `medledger token`: a token from a key file that the FHIR endpoint accepts, and a clear
+// refusal for a key that is not the organization's.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { generateKeyBundle } from '@medledger/crypto';
+import { startSoloNode, type TestNode } from '@medledger/node/testing';
+import { fetchToken } from './token.js';
+
+const bin = fileURLToPath(new URL('../../bin/medledger.js', import.meta.url));
+let t: TestNode;
+let base: string;
+before(async () => {
+  t = await startSoloNode({ config: { fhir: {} } });
+  base = `${t.url}/fhir/R4`;
+});
+after(async () => {
+  await t.cleanup();
+});
+
+test('medledger token prints a bearer token the FHIR endpoint accepts', async () => {
+  const { stdout } = await promisify(execFile)(process.execPath, [
+    bin,
+    'token',
+    '--key',
+    join(t.dir, 'node0', 'org-key.json'),
+    '--url',
+    base,
+  ]);
+  const token = stdout.trim();
+  assert.match(token, /^[0-9a-f]{64}$/);
+  const res = await fetch(`${base}/Observation`, { headers: { authorization: `Bearer ${token}` } });
+  assert.equal(res.status, 200);
+  assert.equal(((await res.json()) as { resourceType: string }).resourceType, 'Bundle');
+});
+
+test('a key that is not the organization’s gets no token', async () => {
+  const file = join(t.dir, 'stranger.json');
+  writeFileSync(file, JSON.stringify(generateKeyBundle()));
+  await assert.rejects(fetchToken({ keyFile: file, url: base }), /invalid_client/);
+});

@@ -1,0 +1,132 @@
+// The organization's hands on the ledger inside the node: it signs with keys the node
+// holds (the organization's, and custodial patients'), stores vault objects, and waits for
+// commits. Everything it submits goes through the same checkTx as a client's transaction.
+import type { KeyBundle } from '@medledger/crypto';
+import { getIdentity, grantCoversRecord, grantIsActive, grantsFrom, prefixes, type RecordTarget } from '@medledger/ehr';
+import { signTx } from '@medledger/ledger';
+import { ApiError } from '../errors.js';
+import type { MedLedgerNode } from '../node.js';
+import { FhirError } from './outcome.js';
+
+const SCAN_PAGE = 5_000;
+
+export class OrgAgent {
+  constructor(
+    readonly node: MedLedgerNode,
+    readonly orgKeys: KeyBundle,
+    readonly orgId: string,
+  ) {}
+
+  get state() {
+    return this.node.chain.state;
+  }
+
+  /** Latest block time: what grants and expiries are judged by. */
+  get blockTime(): number {
+    return this.node.chain.tipTime;
+  }
+
+  /** Every key/value under `prefix` in committed state. */
+  scanAll(prefix: string): Array<[string, string]> {
+    const out: Array<[string, string]> = [];
+    let after: string | undefined;
+    for (;;) {
+      const page = this.node.chain.store.scanState(prefix, after === undefined ? { limit: SCAN_PAGE } : { limit: SCAN_PAGE, after });
+      out.push(...page);
+      if (page.length < SCAN_PAGE) return out;
+      after = page[page.length - 1]?.[0];
+    }
+  }
+
+  /** The last path segment of each key under `prefix` (ids kept in index keys). */
+  idsUnder(prefix: string): string[] {
+    return this.scanAll(prefix).map(([k]) => k.slice(k.lastIndexOf('/') + 1));
+  }
+
+  /** Sign and admit a transaction with `keys` and the signer's next nonce. Throws ApiError. */
+  submit(kind: string, body: object, keys: KeyBundle = this.orgKeys): string {
+    const tx = signTx(
+      {
+        v: 1,
+        chain: this.node.chain.chainId,
+        kind,
+        signer: keys.signing.publicKey,
+        nonce: this.node.chain.app.pendingNonce(keys.signing.publicKey),
+        body: body as Record<string, unknown>,
+      },
+      keys.signing.privateKey,
+    );
+    return this.node.admit(tx).hash;
+  }
+
+  /** Store a vault object (as an upload would). */
+  putObject(hash: string, bytes: Uint8Array): void {
+    this.node.vault.put(hash, bytes);
+  }
+
+  /**
+   * Wait until every transaction is committed. Throws FhirError 422 naming the first
+   * refusal (its stable code), or 503 if they are not committed within `timeoutMs`.
+   */
+  async waitCommitted(hashes: readonly string[], timeoutMs = 120_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let pending = [...hashes];
+    while (pending.length > 0) {
+      const still: string[] = [];
+      for (const h of pending) {
+        if (this.node.mempool.has(h)) {
+          still.push(h);
+          continue;
+        }
+        const loc = this.node.chain.store.findTx(h);
+        if (loc !== undefined) {
+          if (loc.result.code !== 'ok') throw new FhirError(422, 'processing', `the ledger refused a write: ${loc.result.code}`);
+          continue;
+        }
+        let status: Record<string, unknown>;
+        try {
+          status = this.node.txStatus(h);
+        } catch (err) {
+          if (err instanceof ApiError && err.code === 'TX_NOT_FOUND') {
+            still.push(h);
+            continue;
+          }
+          throw err;
+        }
+        if (status.status === 'rejected') throw new FhirError(422, 'processing', `the ledger refused a write: ${String(status.code)}`);
+        still.push(h);
+      }
+      pending = still;
+      if (pending.length === 0) return;
+      if (Date.now() > deadline) throw new FhirError(503, 'transient', 'the ledger did not commit the write in time; retry');
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  /**
+   * Who a new record of `target` for `patientId` must be sealed to, as
+   * `GET /v1/patients/:id/recipients` answers it, plus this organization as the author.
+   */
+  recipients(patientId: string, target: RecordTarget, extra: Array<{ to: string; encryptionKey: string }> = []) {
+    const patient = getIdentity(this.state, patientId);
+    const out = new Map<string, string>();
+    for (const e of extra) out.set(e.to, e.encryptionKey);
+    if (patient !== undefined) {
+      out.set(patient.id, patient.encryptionKey);
+      if (patient.emergencyKey !== undefined) out.set('emergency', patient.emergencyKey);
+      for (const id of this.idsUnder(prefixes.delegates(patientId))) {
+        const d = getIdentity(this.state, id);
+        if (d?.status === 'active') out.set(d.id, d.encryptionKey);
+      }
+      for (const granteeId of this.idsUnder(prefixes.grantsOfPatient(patientId))) {
+        const covering = grantsFrom(this.state, patientId, [granteeId]).some(
+          (g) => grantIsActive(g, this.blockTime) && grantCoversRecord(g, target),
+        );
+        const g = getIdentity(this.state, granteeId);
+        if (covering && g?.status === 'active') out.set(g.id, g.encryptionKey);
+      }
+    }
+    out.set(this.orgId, this.orgKeys.encryption.publicKey);
+    return [...out].map(([to, encryptionKey]) => ({ to, encryptionKey }));
+  }
+}

@@ -1,0 +1,211 @@
+// SMART Backend Services (SMART App Launch 2.x, "Backend Services"): an organization's
+// system, or one of its staff, signs a JWT client assertion (RFC 7523) with its ledger key
+// (EdDSA, Ed25519) and gets a short-lived bearer token from this FHIR server.
+import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
+import { fromHex, sha256Hex, toHex, utf8 } from '@medledger/crypto';
+import { getIdentity, type Identity, type StateReader } from '@medledger/ehr';
+import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import { FhirError } from './outcome.js';
+
+/** RFC 7523 §2.2: the only client assertion type the token endpoint accepts. */
+export const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+/** How long an access token lives (s). */
+export const TOKEN_LIFETIME_S = 300;
+/** Latest `exp` a client assertion may carry, from now (SMART: no more than five minutes). */
+export const MAX_ASSERTION_LIFETIME_S = 300;
+/** Scopes granted when a client asks for none. */
+export const DEFAULT_SCOPES = ['system/*.cruds'];
+
+const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+const MAX_TOKENS = 100_000;
+
+/** An OAuth 2.0 token endpoint error (RFC 6749 §5.2), answered as `{error, error_description}`. */
+export class OAuthError extends Error {
+  constructor(
+    readonly error: 'invalid_request' | 'invalid_client' | 'unsupported_grant_type' | 'invalid_scope',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'OAuthError';
+  }
+  /** RFC 6749 §5.2: 401 for a client that failed to authenticate, 400 otherwise. */
+  get status(): number {
+    return this.error === 'invalid_client' ? 401 : 400;
+  }
+}
+
+/** Who a bearer token acts for. */
+export interface FhirCaller {
+  identity: Identity;
+  scopes: string[];
+}
+
+interface TokenEntry {
+  identityId: string;
+  publicKey: string;
+  scopes: string[];
+  expiresAt: number;
+}
+
+/**
+ * Sign a client assertion for the token endpoint at `tokenUrl` with an Ed25519 key
+ * (hex seed). `clientId` is the ledger identity id (iss and sub). Throws TypeError on a
+ * malformed key.
+ */
+export async function signClientAssertion(opts: {
+  clientId: string;
+  privateKey: string;
+  tokenUrl: string;
+  now?: number;
+  lifetimeS?: number;
+  jti?: string;
+}): Promise<string> {
+  const key = createPrivateKey({
+    key: Buffer.concat([PKCS8_PREFIX, fromHex(opts.privateKey, 'private key', 32)]),
+    format: 'der',
+    type: 'pkcs8',
+  });
+  const iat = Math.floor((opts.now ?? Date.now()) / 1000);
+  return new SignJWT({})
+    .setProtectedHeader({ alg: 'EdDSA', typ: 'JWT' })
+    .setIssuer(opts.clientId)
+    .setSubject(opts.clientId)
+    .setAudience(opts.tokenUrl)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + (opts.lifetimeS ?? 240))
+    .setJti(opts.jti ?? toHex(randomBytes(16)))
+    .sign(key);
+}
+
+/** Scopes this server understands: SMART v1 `system/T.read|write|*` and v2 `system/T.cruds` subsets. */
+function parseScopes(raw: string | undefined): string[] {
+  if (raw === undefined || raw.trim() === '') return DEFAULT_SCOPES;
+  const scopes = raw.trim().split(/\s+/);
+  for (const s of scopes) {
+    if (!/^system\/(\*|[A-Z][A-Za-z]+)\.(read|write|\*|c?r?u?d?s?)$/.test(s) || s.endsWith('.'))
+      throw new OAuthError('invalid_scope', `scope '${s}' is not a system scope this server grants`);
+  }
+  return scopes;
+}
+
+/** Does a scope list allow `action` ('r' read/vread, 's' search, 'c' create, 'u' update) on `type`? */
+export function scopeAllows(scopes: readonly string[], type: string, action: 'c' | 'r' | 'u' | 's'): boolean {
+  return scopes.some((s) => {
+    const m = /^system\/(\*|[A-Za-z]+)\.(.+)$/.exec(s);
+    if (m === null || (m[1] !== '*' && m[1] !== type)) return false;
+    const p = m[2] as string;
+    if (p === '*') return true;
+    if (p === 'read') return action === 'r' || action === 's';
+    if (p === 'write') return action === 'c' || action === 'u';
+    return p.includes(action);
+  });
+}
+
+/**
+ * The token endpoint and bearer-token check for one organization. Assertions must come
+ * from the organization's admin identity or one of its active staff; `jti` values are
+ * remembered until their assertion expires, so an assertion is used once.
+ */
+export class SmartAuth {
+  private readonly tokens = new Map<string, TokenEntry>();
+  private readonly seenJti = new Map<string, number>();
+
+  constructor(
+    private readonly orgId: string,
+    private readonly deps: { state: StateReader; now: () => number },
+  ) {}
+
+  /** Is `identity` the organization or one of its active staff? */
+  private belongs(identity: Identity | undefined): identity is Identity {
+    return identity !== undefined && identity.status === 'active' && (identity.id === this.orgId || identity.org === this.orgId);
+  }
+
+  /**
+   * Handle a token request (SMART Backend Services §"Obtaining an access token"): form
+   * fields `grant_type`, `client_assertion_type`, `client_assertion`, `scope`, for the
+   * endpoint at `tokenUrl`. Throws OAuthError.
+   */
+  async issueToken(form: Record<string, string | undefined>, tokenUrl: string) {
+    if (form.grant_type !== 'client_credentials') throw new OAuthError('unsupported_grant_type', 'grant_type must be client_credentials');
+    if (form.client_assertion_type !== JWT_BEARER) throw new OAuthError('invalid_request', `client_assertion_type must be ${JWT_BEARER}`);
+    const assertion = form.client_assertion;
+    if (typeof assertion !== 'string' || assertion.length === 0 || assertion.length > 4096)
+      throw new OAuthError('invalid_request', 'client_assertion is required');
+    const scopes = parseScopes(form.scope);
+
+    // Read the claimed issuer first to find its key on chain, then verify everything.
+    let claimed: string | undefined;
+    try {
+      const payload = JSON.parse(Buffer.from(assertion.split('.')[1] ?? '', 'base64url').toString('utf8'));
+      claimed = typeof payload?.iss === 'string' ? payload.iss : undefined;
+    } catch {
+      throw new OAuthError('invalid_client', 'client_assertion is not a JWT');
+    }
+    const identity = claimed === undefined || !/^[0-9a-f]{40}$/.test(claimed) ? undefined : getIdentity(this.deps.state, claimed);
+    if (!this.belongs(identity))
+      throw new OAuthError('invalid_client', 'the assertion issuer is not this organization or one of its active staff');
+    const key = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, fromHex(identity.publicKey, 'key', 32)]), format: 'der', type: 'spki' });
+    const nowMs = this.deps.now();
+    let payload: { exp?: number; jti?: string };
+    try {
+      ({ payload } = await jwtVerify(assertion, key, {
+        algorithms: ['EdDSA'],
+        issuer: identity.id,
+        subject: identity.id,
+        audience: tokenUrl,
+        requiredClaims: ['exp', 'jti'],
+        currentDate: new Date(nowMs),
+        clockTolerance: 5,
+      }));
+    } catch (err) {
+      const why =
+        err instanceof joseErrors.JWTExpired
+          ? 'the assertion has expired'
+          : err instanceof joseErrors.JWTClaimValidationFailed
+            ? `the assertion's ${err.claim} claim is wrong or missing`
+            : 'the assertion signature does not verify with the identity key';
+      throw new OAuthError('invalid_client', why);
+    }
+    const exp = payload.exp as number;
+    if (exp * 1000 > nowMs + MAX_ASSERTION_LIFETIME_S * 1000 + 5000)
+      throw new OAuthError('invalid_client', `the assertion may live at most ${MAX_ASSERTION_LIFETIME_S} s`);
+    const jti = String(payload.jti);
+    for (const [k, until] of this.seenJti) if (until < nowMs) this.seenJti.delete(k);
+    const jtiKey = `${identity.id}\n${jti}`;
+    if (this.seenJti.has(jtiKey)) throw new OAuthError('invalid_client', 'this assertion (jti) was already used');
+    this.seenJti.set(jtiKey, exp * 1000 + 5000);
+
+    if (this.tokens.size >= MAX_TOKENS) for (const [k, t] of this.tokens) if (t.expiresAt <= nowMs) this.tokens.delete(k);
+    const token = toHex(randomBytes(32));
+    this.tokens.set(sha256Hex(utf8(token)), {
+      identityId: identity.id,
+      publicKey: identity.publicKey,
+      scopes,
+      expiresAt: nowMs + TOKEN_LIFETIME_S * 1000,
+    });
+    return { access_token: token, token_type: 'bearer', expires_in: TOKEN_LIFETIME_S, scope: scopes.join(' ') };
+  }
+
+  /**
+   * The caller of a FHIR request from its `Authorization: Bearer` header. The identity is
+   * re-read from the latest state, so a revoked staff member or a rotated key loses its
+   * tokens at once. Throws FhirError 401.
+   */
+  authenticate(authorization: string | undefined): FhirCaller {
+    const m = /^Bearer ([0-9a-f]{64})$/i.exec(authorization ?? '');
+    if (m === null) throw new FhirError(401, 'login', 'send Authorization: Bearer TOKEN from the token endpoint');
+    const key = sha256Hex(utf8((m[1] as string).toLowerCase()));
+    const entry = this.tokens.get(key);
+    if (entry === undefined || entry.expiresAt <= this.deps.now()) {
+      this.tokens.delete(key);
+      throw new FhirError(401, 'login', 'unknown or expired token; get a new one from the token endpoint');
+    }
+    const identity = getIdentity(this.deps.state, entry.identityId);
+    if (!this.belongs(identity) || identity.publicKey !== entry.publicKey) {
+      this.tokens.delete(key);
+      throw new FhirError(401, 'login', 'this identity is no longer active here');
+    }
+    return { identity, scopes: entry.scopes };
+  }
+}

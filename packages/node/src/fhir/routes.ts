@@ -1,0 +1,315 @@
+// The FHIR R4 endpoint under /fhir/R4 (DESIGN §8), served for the organization whose keys
+// this node is configured with: SMART Backend Services tokens, create/read/vread/update,
+// search, transaction Bundles, and the custody claim of patient identities.
+import { resolve } from 'node:path';
+import { idFromPublicKey } from '@medledger/crypto';
+import type { RecordMeta } from '@medledger/ehr';
+import { isResourceType } from '@medplum/core';
+import type { Bundle, Resource } from '@medplum/fhirtypes';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { readOrgKey } from '../home.js';
+import type { MedLedgerNode } from '../node.js';
+import { OrgAgent } from './agent.js';
+import { type FhirCaller, OAuthError, SmartAuth, scopeAllows } from './auth.js';
+import { processTransaction } from './bundle.js';
+import { capabilityStatement } from './capability.js';
+import { claimPatient } from './claim.js';
+import { CustodyStore } from './custody.js';
+import { FhirError, outcomeFor } from './outcome.js';
+import { FhirRepository, patientReferenced } from './repository.js';
+import { matchesDates, parseSearch, type SearchQuery } from './search.js';
+import { loadFhirDefinitions, validateFhirResource } from './validate.js';
+
+export const FHIR_PREFIX = '/fhir/R4';
+export const FHIR_JSON = 'application/fhir+json; charset=utf-8';
+
+/** `config.json` → `fhir`: which organization this node serves FHIR for. */
+export interface FhirConfig {
+  /** Node home whose `org-key.json` holds the organization's keys (default: this node's home). */
+  orgKeyHome: string;
+  /** Public base URL, e.g. `https://fhir.example.org/fhir/R4` (default: from the Host header). */
+  baseUrl?: string;
+  /** Largest FHIR request body (bytes); default 16 MiB, for transaction Bundles. */
+  bodyLimitBytes: number;
+}
+
+/** Read the `fhir` entry of a node config; undefined when the endpoint is off. Throws Error on a malformed entry. */
+export function parseFhirConfig(raw: unknown, homeDir: string): FhirConfig | undefined {
+  if (raw === undefined || raw === null || raw === false) return undefined;
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new Error('config.fhir must be an object');
+  const r = raw as Record<string, unknown>;
+  if (r.enabled === false) return undefined;
+  if (r.orgKeyHome !== undefined && typeof r.orgKeyHome !== 'string') throw new Error('config.fhir.orgKeyHome must be a directory path');
+  if (r.baseUrl !== undefined && (typeof r.baseUrl !== 'string' || !/^https?:\/\//.test(r.baseUrl)))
+    throw new Error('config.fhir.baseUrl must be an http(s) URL');
+  const limit = r.bodyLimitBytes ?? 16 * 1024 * 1024;
+  if (!Number.isSafeInteger(limit) || (limit as number) < 1024) throw new Error('config.fhir.bodyLimitBytes must be an integer ≥ 1024');
+  return {
+    orgKeyHome: resolve(homeDir, (r.orgKeyHome as string | undefined) ?? '.'),
+    ...(r.baseUrl === undefined ? {} : { baseUrl: (r.baseUrl as string).replace(/\/+$/, '') }),
+    bodyLimitBytes: limit as number,
+  };
+}
+
+function send(reply: FastifyReply, status: number, body: unknown, headers: Record<string, string> = {}) {
+  return reply
+    .status(status)
+    .headers({ 'content-type': FHIR_JSON, ...headers })
+    .send(JSON.stringify(body));
+}
+
+/**
+ * Register the FHIR endpoint on the node's API when `config.json` has a `fhir` entry.
+ * Loads the organization's keys with `readOrgKey` and the R4 definitions once.
+ */
+export function registerFhirRoutes(app: FastifyInstance, node: MedLedgerNode): void {
+  const cfg = parseFhirConfig((node.home.config as unknown as { fhir?: unknown }).fhir, node.home.dir);
+  if (cfg === undefined) return;
+  const orgKeys = readOrgKey(cfg.orgKeyHome);
+  const orgId = idFromPublicKey(orgKeys.signing.publicKey);
+  loadFhirDefinitions();
+  const agent = new OrgAgent(node, orgKeys, orgId);
+  const repo = new FhirRepository(agent, new CustodyStore(node.home.dir, orgKeys, node.now), node.gatekeeper);
+  const auth = new SmartAuth(orgId, { state: node.chain.state, now: node.now });
+  const baseOf = (req: FastifyRequest) => cfg.baseUrl ?? `${req.protocol}://${req.headers.host ?? '127.0.0.1'}${FHIR_PREFIX}`;
+
+  app.register(
+    async (scope) => {
+      const parseJson = (_req: FastifyRequest, body: string, done: (err: Error | null, value?: unknown) => void) => {
+        try {
+          done(null, JSON.parse(body));
+        } catch {
+          done(new FhirError(400, 'structure', 'request body is not valid JSON'));
+        }
+      };
+      scope.addContentTypeParser('application/fhir+json', { parseAs: 'string' }, parseJson);
+      scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) =>
+        done(null, Object.fromEntries(new URLSearchParams(body as string))),
+      );
+
+      scope.setErrorHandler((err, req, reply) => {
+        if (err instanceof OAuthError)
+          return reply.status(err.status).header('cache-control', 'no-store').send({ error: err.error, error_description: err.message });
+        const { status, outcome, internal } = outcomeFor(err);
+        if (internal) node.log('error', `internal error serving FHIR ${req.method} ${req.routeOptions.url ?? ''}: ${(err as Error).name}`);
+        return send(reply, status, outcome);
+      });
+      scope.setNotFoundHandler((req, reply) =>
+        send(
+          reply,
+          404,
+          outcomeFor(new FhirError(404, 'not-supported', `no FHIR interaction ${req.method} ${req.url.split('?')[0]}`)).outcome,
+        ),
+      );
+
+      const caller = (req: FastifyRequest): FhirCaller => auth.authenticate(req.headers.authorization);
+      const requireScope = (c: FhirCaller, type: string, action: 'c' | 'r' | 'u' | 's') => {
+        if (!scopeAllows(c.scopes, type, action)) throw new FhirError(403, 'forbidden', `the token's scopes do not allow this on ${type}`);
+      };
+      const resourceBody = (req: FastifyRequest, type: string): Resource => {
+        const resource = validateFhirResource(req.body);
+        if (resource.resourceType !== type) throw new FhirError(400, 'invalid', `the body is a ${resource.resourceType}, not a ${type}`);
+        return structuredClone(resource);
+      };
+      const located = (reply: FastifyReply, base: string, r: Resource, status: number) =>
+        send(reply, status, r, {
+          location: `${base}/${r.resourceType}/${r.id}/_history/${r.meta?.versionId}`,
+          etag: `W/"${r.meta?.versionId}"`,
+        });
+
+      scope.get('/metadata', async (req, reply) => send(reply, 200, capabilityStatement(baseOf(req), node.now())));
+      scope.get('/.well-known/smart-configuration', async (req, reply) =>
+        reply.send({
+          token_endpoint: `${baseOf(req)}/auth/token`,
+          grant_types_supported: ['client_credentials'],
+          token_endpoint_auth_methods_supported: ['private_key_jwt'],
+          token_endpoint_auth_signing_alg_values_supported: ['EdDSA'],
+          scopes_supported: ['system/*.cruds', 'system/*.rs', 'system/*.read', 'system/*.write'],
+          capabilities: ['client-confidential-asymmetric'],
+        }),
+      );
+      scope.post('/auth/token', async (req, reply) => {
+        if (typeof req.body !== 'object' || req.body === null || Array.isArray(req.body))
+          throw new OAuthError('invalid_request', 'send the token request as application/x-www-form-urlencoded');
+        const answer = await auth.issueToken(req.body as Record<string, string>, `${baseOf(req)}/auth/token`);
+        return reply.header('cache-control', 'no-store').send(answer);
+      });
+
+      // Transactions.
+      scope.post('/', { bodyLimit: cfg.bodyLimitBytes }, async (req, reply) => {
+        const c = caller(req);
+        return send(reply, 200, await processTransaction(repo, c, req.body));
+      });
+
+      // Custody: the organization issues a claim code; the patient claims with it.
+      scope.post<{ Params: { id: string } }>('/Patient/:id/$claim-code', async (req, reply) => {
+        const c = caller(req);
+        requireScope(c, 'Patient', 'u');
+        const { code, expiresAt } = repo.custody.issueClaimCode(req.params.id);
+        return send(reply, 200, {
+          resourceType: 'Parameters',
+          parameter: [
+            { name: 'code', valueString: code },
+            { name: 'expires', valueInstant: new Date(expiresAt).toISOString() },
+          ],
+        });
+      });
+      scope.post<{ Params: { id: string } }>('/Patient/:id/$claim', async (req, reply) => {
+        const params = new Map(
+          (((req.body as { parameter?: unknown })?.parameter ?? []) as Array<{ name?: string; valueString?: string }>).map((p) => [
+            p?.name,
+            p?.valueString,
+          ]),
+        );
+        const result = await claimPatient(repo, req.params.id, {
+          code: params.get('code') as string,
+          publicKey: params.get('publicKey') as string,
+          encryptionKey: params.get('encryptionKey') as string,
+          proof: params.get('proof') as string,
+        });
+        return send(reply, 200, {
+          resourceType: 'Parameters',
+          parameter: [
+            { name: 'patient', valueString: result.patient },
+            { name: 'recordsRewrapped', valueInteger: result.recordsRewrapped },
+            { name: 'grantsRevoked', valueInteger: result.grantsRevoked },
+          ],
+        });
+      });
+
+      // Search across types, and per type.
+      const search = async (req: FastifyRequest, c: FhirCaller, q: SearchQuery): Promise<Bundle> => {
+        for (const t of q.types ?? ['*']) if (t !== '*') requireScope(c, t, 's');
+        if (q.types === undefined) requireScope(c, '*', 's');
+        let candidates = repo
+          .visibleRecords(c.identity, q.patient)
+          .filter(
+            (r) =>
+              (q.types === undefined || q.types.includes(r.resourceType)) &&
+              (q.categories === undefined || q.categories.includes(r.category)),
+          );
+        let page: Resource[];
+        let total: number;
+        if (q.dates.length > 0) {
+          // Dates are inside the ciphertext: each candidate is read (and logged) to filter.
+          const matching: Resource[] = [];
+          for (const r of candidates) {
+            const resource = await repo.readVersion(c.identity, r);
+            if (matchesDates(resource, q.dates)) matching.push(resource);
+          }
+          total = matching.length;
+          page = matching.slice(q.offset, q.offset + q.count);
+        } else {
+          total = candidates.length;
+          candidates = candidates.slice(q.offset, q.offset + q.count);
+          page = [];
+          for (const r of candidates) page.push(await repo.readVersion(c.identity, r));
+        }
+        const base = baseOf(req);
+        const path = req.url.split('?')[0] as string;
+        const params = new URLSearchParams(req.url.includes('?') ? req.url.slice(req.url.indexOf('?') + 1) : '');
+        const linkAt = (offset: number) => {
+          params.set('_offset', String(offset));
+          params.set('_count', String(q.count));
+          return `${base}${path.slice(FHIR_PREFIX.length)}?${params.toString()}`;
+        };
+        const link = [{ relation: 'self', url: linkAt(q.offset) }];
+        if (q.offset + q.count < total) link.push({ relation: 'next', url: linkAt(q.offset + q.count) });
+        if (q.offset > 0) link.push({ relation: 'previous', url: linkAt(Math.max(0, q.offset - q.count)) });
+        return {
+          resourceType: 'Bundle',
+          type: 'searchset',
+          total,
+          link,
+          entry: page.map((resource) => ({
+            fullUrl: `${base}/${resource.resourceType}/${resource.id}`,
+            resource,
+            search: { mode: 'match' },
+          })),
+        };
+      };
+      scope.get('/', async (req, reply) => {
+        const c = caller(req);
+        return send(reply, 200, await search(req, c, parseSearch(req.query as Record<string, string>)));
+      });
+      scope.get<{ Params: { type: string } }>('/:type', async (req, reply) => {
+        const c = caller(req);
+        return send(reply, 200, await search(req, c, parseSearch(req.query as Record<string, string>, knownType(req.params.type))));
+      });
+
+      // Create and update.
+      scope.post<{ Params: { type: string } }>('/:type', { bodyLimit: cfg.bodyLimitBytes }, async (req, reply) => {
+        const c = caller(req);
+        const type = knownType(req.params.type);
+        requireScope(c, type, 'c');
+        const resource = resourceBody(req, type);
+        if (type === 'Patient') {
+          const { patientId, keys } = repo.newCustodialPatient();
+          let submitted: string[];
+          try {
+            submitted = repo.submitRegistration(keys);
+          } catch (err) {
+            // Never reached the ledger: the keys are of no use to anyone.
+            repo.custody.destroy(patientId);
+            throw err;
+          }
+          await agent.waitCommitted(submitted);
+          const w = repo.prepareWrite(patientId, resource, { logicalId: patientId });
+          await agent.waitCommitted([repo.submitWrite(w)]);
+          return located(reply, baseOf(req), await repo.readVersion(c.identity, repo.latest('Patient', patientId)), 201);
+        }
+        const patient = patientReferenced(resource as unknown as Record<string, unknown>);
+        if (patient === undefined) throw new FhirError(422, 'processing', `a ${type} must reference its Patient (subject or patient)`);
+        repo.requireWrite(c.identity, patient, resource);
+        const w = repo.prepareWrite(patient, resource);
+        await agent.waitCommitted([repo.submitWrite(w)]);
+        return located(reply, baseOf(req), await repo.readVersion(c.identity, repo.latest(type, w.logicalId)), 201);
+      });
+      scope.put<{ Params: { type: string; id: string } }>('/:type/:id', { bodyLimit: cfg.bodyLimitBytes }, async (req, reply) => {
+        const c = caller(req);
+        const type = knownType(req.params.type);
+        requireScope(c, type, 'u');
+        const resource = resourceBody(req, type);
+        if (resource.id !== undefined && resource.id !== req.params.id)
+          throw new FhirError(400, 'invalid', 'the resource id does not match the URL (R4 §3.1.0.4 "update")');
+        const latest = repo.latest(type, req.params.id, c.identity);
+        // Only an update by someone who may read the current version (and so knows it exists).
+        await repo.readVersion(c.identity, latest);
+        repo.requireWrite(c.identity, latest.patient, resource);
+        const w = repo.prepareWrite(latest.patient, resource, { logicalId: req.params.id, supersedes: latest.id });
+        await agent.waitCommitted([repo.submitWrite(w)]);
+        return located(reply, baseOf(req), await repo.readVersion(c.identity, repo.latest(type, req.params.id)), 200);
+      });
+
+      // Read and vread.
+      scope.get<{ Params: { type: string; id: string } }>('/:type/:id', async (req, reply) => {
+        const c = caller(req);
+        const type = knownType(req.params.type);
+        requireScope(c, type, 'r');
+        const resource = await repo.readVersion(c.identity, repo.latest(type, req.params.id, c.identity));
+        return send(reply, 200, resource, { etag: `W/"${resource.meta?.versionId}"` });
+      });
+      scope.get<{ Params: { type: string; id: string; vid: string } }>('/:type/:id/_history/:vid', async (req, reply) => {
+        const c = caller(req);
+        const type = knownType(req.params.type);
+        requireScope(c, type, 'r');
+        const versions = repo.versions(type, req.params.id, c.identity);
+        const version = versions.find((r) => r.id === req.params.vid);
+        if (version === undefined) {
+          // Say "no such version" only to a caller who may read the resource.
+          await repo.readVersion(c.identity, versions[versions.length - 1] as RecordMeta);
+          throw new FhirError(404, 'not-found', `${type}/${req.params.id} has no version ${req.params.vid}`);
+        }
+        const resource = await repo.readVersion(c.identity, version);
+        return send(reply, 200, resource, { etag: `W/"${resource.meta?.versionId}"` });
+      });
+    },
+    { prefix: FHIR_PREFIX },
+  );
+}
+
+/** A path's resource type, or FhirError 404 for one R4 does not define. */
+function knownType(type: string): string {
+  if (!isResourceType(type)) throw new FhirError(404, 'not-supported', `${type} is not a FHIR R4 resource type`);
+  return type;
+}
