@@ -1,7 +1,7 @@
 // `medledger start`: a local network of validator processes on loopback, each a
 // `medledger node` child with its own home, stopped together on Ctrl-C.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HOME_FILES, initNetwork } from '@medledger/node';
@@ -45,10 +45,20 @@ export function startNodeProcess(home: string, extraArgs: string[] = []): Promis
         resolve({ name: m[1] as string, home, url: m[2] as string, child });
       }
     });
-    child.once('exit', (code) => {
+    // 'close' comes after the child's output is drained, so the log is complete.
+    child.once('close', (code) => {
       if (!settled) {
         settled = true;
-        reject(new Error(`node at ${home} exited with code ${code} before serving; see ${join(home, 'node.log')}`));
+        // Wait for the log to flush, then quote its end: tests delete the home afterwards.
+        log.end(() => {
+          let tail = '';
+          try {
+            tail = readFileSync(join(home, 'node.log'), 'utf8').trim().split('\n').slice(-8).join('\n');
+          } catch {}
+          reject(
+            new Error(`node at ${home} exited with code ${code} before serving; see ${join(home, 'node.log')}${tail ? `:\n${tail}` : ''}`),
+          );
+        });
       }
     });
   });

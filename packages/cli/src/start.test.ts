@@ -6,37 +6,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { get, waitFor } from '@medledger/node/testing';
+import { freePortRange, get, waitFor } from '@medledger/node/testing';
 import { runLoad } from './load.js';
 import { BIN } from './testing/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'medledger-start-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-/**
- * A base port with the next 7 ports free a moment ago. It is picked below Linux's
- * ephemeral range (32768–60999): the other test files running alongside open many
- * outgoing connections, and any of them could take a port in that range between this
- * check and the validators binding it (seen once as a network that never started).
- */
-async function freeBase(): Promise<number> {
-  for (;;) {
-    const base = 20_000 + 2 * Math.floor(Math.random() * 6_000);
-    const { createServer } = await import('node:net');
-    const ok = await Promise.all(
-      Array.from(
-        { length: 8 },
-        (_, i) =>
-          new Promise<boolean>((resolve) => {
-            const srv = createServer();
-            srv.once('error', () => resolve(false));
-            srv.listen(base + i, '127.0.0.1', () => srv.close(() => resolve(true)));
-          }),
-      ),
-    );
-    if (ok.every(Boolean)) return base;
-  }
-}
 
 function startNetwork(base: number): Promise<{ child: ChildProcess; urls: string[]; output: () => string }> {
   const child = spawn(process.execPath, [BIN, 'start', '--data', dir, '--base-port', String(base)], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -66,7 +41,7 @@ function interrupt(child: ChildProcess): Promise<number | null> {
 }
 
 test('start runs four validators, stops them on Ctrl-C, and continues the chain when started again', async () => {
-  const base = await freeBase();
+  const base = await freePortRange(8);
   const first = await startNetwork(base);
   assert.match(first.output(), /created a new 4-validator network/);
   assert.equal(first.urls.length, 4);

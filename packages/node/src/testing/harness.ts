@@ -1,5 +1,5 @@
 // Test helpers: a throwaway node home on loopback with free ports, and signed-tx builders.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateEncryptionKeyPair, generateSigningKeyPair } from '@medledger/crypto';
@@ -118,16 +118,41 @@ export async function waitFor<T>(check: () => Promise<T | undefined> | T | undef
 }
 
 const handedOut = new Set<number>();
+const PORT_CLAIMS = join(tmpdir(), 'medledger-test-ports');
+const CLAIM_TTL_MS = 15 * 60_000;
 
 /**
- * A TCP port that was free a moment ago on 127.0.0.1, chosen at random from 20000–31999.
- * That range lies below Linux's ephemeral range (32768–60999), so the outgoing connections
- * of tests running in parallel cannot take the port between this check and the node's
- * listen, which is what happened with port 0 (an ephemeral port) on a busy CI machine.
+ * Claim `port` for this process across every test process on the machine (parallel test
+ * files, other checkouts): an exclusive file per port, taken over only once it is stale.
+ * A node that is stopped and restarted keeps its port claimed, so no other test takes it
+ * in between.
+ */
+function claimPort(port: number): boolean {
+  mkdirSync(PORT_CLAIMS, { recursive: true });
+  const file = join(PORT_CLAIMS, String(port));
+  try {
+    closeSync(openSync(file, 'wx'));
+    return true;
+  } catch {
+    try {
+      if (Date.now() - statSync(file).mtimeMs < CLAIM_TTL_MS) return false;
+      utimesSync(file, new Date(), new Date());
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+/**
+ * A TCP port that was free a moment ago on 127.0.0.1, chosen at random from 20000–31999 and
+ * claimed for this process (see claimPort). That range lies below Linux's ephemeral range
+ * (32768–60999), so outgoing connections cannot take the port between this check and the
+ * node's listen, which is what happened with port 0 (an ephemeral port) on a busy machine.
  */
 export async function freePort(): Promise<number> {
   const { createServer } = await import('node:net');
-  for (let attempt = 0; attempt < 200; attempt++) {
+  for (let attempt = 0; attempt < 500; attempt++) {
     const port = 20_000 + Math.floor(Math.random() * 12_000);
     if (handedOut.has(port)) continue;
     const free = await new Promise<boolean>((resolve) => {
@@ -135,12 +160,33 @@ export async function freePort(): Promise<number> {
       srv.once('error', () => resolve(false));
       srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
     });
-    if (free) {
+    if (free && claimPort(port)) {
       handedOut.add(port);
       return port;
     }
   }
-  throw new Error('no free port found in 20000-31999 after 200 tries');
+  throw new Error('no free port found in 20000-31999 after 500 tries');
+}
+
+/** A base port with the next `n - 1` ports free and claimed, as freePort does for one. */
+export async function freePortRange(n: number): Promise<number> {
+  const { createServer } = await import('node:net');
+  const isFree = (port: number) =>
+    new Promise<boolean>((resolve) => {
+      const srv = createServer();
+      srv.once('error', () => resolve(false));
+      srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+    });
+  for (let attempt = 0; attempt < 500; attempt++) {
+    const base = 20_000 + 2 * Math.floor(Math.random() * ((12_000 - n) / 2));
+    const ports = Array.from({ length: n }, (_, i) => base + i);
+    if (ports.some((p) => handedOut.has(p))) continue;
+    if (!(await Promise.all(ports.map(isFree))).every(Boolean)) continue;
+    if (!ports.every((p) => claimPort(p))) continue;
+    for (const p of ports) handedOut.add(p);
+    return base;
+  }
+  throw new Error(`no ${n} consecutive free ports found in 20000-31999 after 500 tries`);
 }
 
 /** Free API and p2p ports for `n` nodes. */
