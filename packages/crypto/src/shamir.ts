@@ -3,10 +3,12 @@
 // emergency-access design splits each patient's emergency key among the validators.
 // Field arithmetic uses log/exp tables, which are not constant time; splitting and
 // combining are rare, local operations, never driven by a remote party's timing probes.
-import { randomBytes } from 'node:crypto';
-import { concatBytes, fromHex, isHex, toHex, utf8 } from './bytes.js';
+// No Node built-ins, so the browser entry shares this file: a patient's browser splits the key.
+import { concatBytes, fromHex, isHex, toHex, utf8 } from './browser-bytes.js';
+import { sha256Hex } from './browser-hash.js';
 import { CryptoError } from './errors.js';
-import { sha256Hex } from './hash.js';
+
+const randomBytes = (n: number): Uint8Array => globalThis.crypto.getRandomValues(new Uint8Array(n));
 
 /** One share: x in 1..255 and the y bytes (lowercase hex), as long as the secret. */
 export interface Share {
