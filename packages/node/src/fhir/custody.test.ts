@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { identityRotateBody, MedLedgerClient } from '@medledger/client';
 import { generateKeyBundle, generateSigningKeyPair } from '@medledger/crypto';
-import { getIdentity } from '@medledger/ehr';
+import { getIdentity, getSplit } from '@medledger/ehr';
 import { Client } from 'fhir-kit-client';
 import { type FhirTestNode, startFhirNode, tokenFor } from './testing.js';
 
@@ -68,6 +68,11 @@ test('a registered patient claims their identity; the hospital then reads only w
   assert.equal(statSync(file).mode & 0o777, 0o600);
   assert.equal(statSync(join(t.dir, 'node0', 'fhir-custody')).mode & 0o777, 0o700);
   assert.ok(!readFileSync(file, 'utf8').includes('privateKey'));
+  // Like a patient's own client, the hospital registered an emergency key split among the
+  // validators, so break-glass access works for patients in custody too.
+  const emergencyKey = getIdentity(t.node.chain.state, pid)?.emergencyKey;
+  assert.ok(emergencyKey !== undefined);
+  assert.equal(getSplit(t.node.chain.state, pid)?.emergencyKey, emergencyKey);
 
   // Only the organization issues claim codes.
   const codeAnswer: Any = await fhir.operation({

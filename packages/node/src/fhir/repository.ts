@@ -1,10 +1,12 @@
 // FHIR resources as MedLedger records, for one organization: writes are encrypted and
 // sealed here (this server is the organization's "device") and anchored with its key;
 // reads are decided by the ledger for the caller and recorded as access events.
-import { decryptRecord, encryptRecord, newRecordId, openDataKey, sealDataKey } from '@medledger/client';
-import { generateKeyBundle, idFromPublicKey, type KeyBundle } from '@medledger/crypto';
+import { buildEmergencySplit, decryptRecord, encryptRecord, newRecordId, openDataKey, sealDataKey } from '@medledger/client';
+import { generateEncryptionKeyPair, generateKeyBundle, idFromPublicKey, type KeyBundle } from '@medledger/crypto';
 import {
   decideRead,
+  emergencyParams,
+  emergencyThreshold,
   getIdentity,
   getRecord,
   grantCoversRecord,
@@ -100,7 +102,25 @@ export class FhirRepository {
    * category this server writes) to this organization, signed with the patient's key.
    */
   submitRegistration(keys: KeyBundle): string[] {
-    const register = this.agent.submit('identity.register', { role: 'patient', encryptionKey: keys.encryption.publicKey }, keys);
+    // As a patient's own client does (docs/emergency.md): a fresh emergency key, split among
+    // the validators and sealed to each; its private half is not kept.
+    const emergencyKey = generateEncryptionKeyPair();
+    const register = this.agent.submit(
+      'identity.register',
+      { role: 'patient', encryptionKey: keys.encryption.publicKey, emergencyKey: emergencyKey.publicKey },
+      keys,
+    );
+    const params = emergencyParams(this.agent.node.chain.genesis);
+    const split = buildEmergencySplit(identityIdOf(keys), emergencyKey, {
+      threshold: emergencyThreshold(params.validators.length),
+      maxDurationMs: params.maxDurationMs,
+      validators: params.validators.map((id) => ({
+        id,
+        name: null,
+        encryptionKey: (getIdentity(this.agent.node.chain.state, id) as { encryptionKey: string }).encryptionKey,
+      })),
+    });
+    const splitHash = this.agent.submit('emergency.split', split as unknown as object, keys);
     const grant = this.agent.submit(
       'consent.grant',
       {
@@ -112,7 +132,7 @@ export class FhirRepository {
       },
       keys,
     );
-    return [register, grant];
+    return [register, splitHash, grant];
   }
 
   // ---- Writes ------------------------------------------------------------------------
