@@ -6,9 +6,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { get, waitFor } from '@medledger/node/testing';
+import { get, TEST_PASSPHRASE, waitFor } from '@medledger/node/testing';
 import { runLoad } from './load.js';
 import { BIN } from './testing/cli.js';
+
+process.env.MEDLEDGER_PASSPHRASE = TEST_PASSPHRASE;
 
 const dir = mkdtempSync(join(tmpdir(), 'medledger-start-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
