@@ -41,7 +41,9 @@ async function freeBase(): Promise<number> {
 }
 
 function startNetwork(base: number): Promise<{ child: ChildProcess; urls: string[]; output: () => string }> {
-  const child = spawn(process.execPath, [BIN, 'start', '--data', dir, '--base-port', String(base)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'start', '--data', dir, '--base-port', String(base), '--no-demo'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout?.on('data', (c: Buffer) => {
     out += String(c);

@@ -2,10 +2,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type Genesis, parseGenesis } from '@medledger/ledger';
-import { HOME_FILES, initNetwork, loadHome, MedLedgerNode, verifyStoredChain } from '@medledger/node';
+import { HOME_FILES, initNetwork, loadHome, MedLedgerNode, PASSPHRASE_ENV, verifyStoredChain } from '@medledger/node';
 import { openSqliteStore } from '@medledger/storage';
 import type { Command } from 'commander';
 import { runBench } from '../bench.js';
+import { DEMO_ORGANIZATIONS, DEMO_PASSPHRASE, demoSheetLines, readDemoSheet, seedDemo } from '../demo.js';
 import { CliError } from '../exit-codes.js';
 import { runLoad } from '../load.js';
 import { ensureHomes, type RunningNode, startNodeProcess, stopNodes } from '../network.js';
@@ -72,13 +73,22 @@ export function registerChainCommands(program: Command): void {
 
   program
     .command('start')
-    .description('run a local network of validators as separate processes on loopback (the main job)')
+    .description('run a local network of validators as separate processes on loopback, seeded with a demo (the main job)')
     .option('--data <dir>', 'directory holding the node homes; created on first start', '.medledger')
     .option('--validators <n>', 'validators to create on first start', positiveInt('--validators'), 4)
     .option('--base-port <port>', 'first port on first start', positiveInt('--base-port'), 26650)
-    .action(async (opts: { data: string; validators: number; basePort: number }) => {
+    .option('--no-demo', 'start an empty network: no demo organizations, staff, patients or consents')
+    .action(async (opts: { data: string; validators: number; basePort: number; demo: boolean }) => {
       const dataDir = resolve(opts.data);
-      const { homes, created } = ensureHomes(dataDir, opts.validators, opts.basePort);
+      // Non-interactive on a fresh clone: without MEDLEDGER_PASSPHRASE the documented demo
+      // passphrase is used (and said), and the node processes inherit it.
+      const passphraseFromEnv = (process.env[PASSPHRASE_ENV] ?? '') !== '';
+      if (!passphraseFromEnv) {
+        process.env[PASSPHRASE_ENV] = DEMO_PASSPHRASE;
+        console.log(`${PASSPHRASE_ENV} is not set: keystores use the demo passphrase '${DEMO_PASSPHRASE}'`);
+      }
+      const passphrase = process.env[PASSPHRASE_ENV] as string;
+      const { homes, created, orgKeys } = ensureHomes(dataDir, opts.validators, opts.basePort, opts.demo ? DEMO_ORGANIZATIONS : undefined);
       console.log(created ? `created a new ${homes.length}-validator network in ${dataDir}` : `continuing the network in ${dataDir}`);
       const nodes: RunningNode[] = [];
       try {
@@ -88,8 +98,6 @@ export function registerChainCommands(program: Command): void {
         throw new CliError((err as Error).message, 1);
       }
       for (const n of nodes) console.log(`  ${n.name}: ${n.url}  (log: ${join(n.home, 'node.log')})`);
-      console.log(`submit load with: npx medledger load --url ${nodes[0]?.url} --count 1000`);
-      console.log('press Ctrl-C to stop all nodes');
       let stopping = false;
       const shutdown = async () => {
         if (stopping) return;
@@ -106,6 +114,26 @@ export function registerChainCommands(program: Command): void {
           if (!stopping) console.error(`${n.name} exited (${signal ?? code}); see ${join(n.home, 'node.log')}`);
         });
       }
+      let sheet = readDemoSheet(dataDir);
+      if (created && opts.demo) {
+        console.log('seeding the demo: organizations, staff, three Synthea patients and their consents…');
+        try {
+          sheet = await seedDemo({
+            dataDir,
+            url: nodes[0]?.url as string,
+            orgKeys,
+            passphrase,
+            passphraseFromEnv,
+            log: (line) => console.log(`  ${line}`),
+          });
+        } catch (err) {
+          await stopNodes(nodes);
+          throw new CliError(`seeding the demo failed: ${(err as Error).message}`, 1);
+        }
+      }
+      if (sheet !== undefined) for (const line of demoSheetLines(sheet)) console.log(line);
+      console.log(`submit load with: npx medledger load --url ${nodes[0]?.url} --count 1000`);
+      console.log('press Ctrl-C to stop all nodes');
     });
 
   program
