@@ -89,9 +89,17 @@ test('start seeds a demo network and prints how to sign in as each demo user', {
     assert.ok(problem && lab);
     assert.equal(((await grey.client.readRecord(problem.record)).resource as { resourceType: string }).resourceType, 'Condition');
     await assert.rejects(grey.client.readRecord(lab.record), (e: ClientError) => e.code === 'ACCESS_DENIED');
-    // The clinician of the hospital that imported her records reads them through its grant.
+    // Garrett Thompson granted Dr House his problems and laboratory results.
+    const garrett = open('Garrett Thompson');
+    const garrettLab = (await garrett.client.listRecords(garrett.user.id)).find((r) => r.category === 'laboratory');
+    assert.ok(garrettLab);
     const house = open('Dr Gregory House');
-    assert.equal((await house.client.readRecord(lab.record)).meta.record, lab.record);
+    assert.equal((await house.client.readRecord(garrettLab.record)).meta.record, garrettLab.record);
+    // Dannie Schmitt, a patient of another hospital, granted him nothing.
+    const dannie = open('Dannie Schmitt');
+    const dannieRecord = (await dannie.client.listRecords(dannie.user.id))[0];
+    assert.ok(dannieRecord);
+    await assert.rejects(house.client.readRecord(dannieRecord.record), (e: ClientError) => e.code === 'ACCESS_DENIED');
     assert.ok(sheet.consents.length >= 3);
   } finally {
     assert.equal(await interrupt(child), 0);

@@ -32,6 +32,14 @@ export interface NodeConfig {
     /** Tendermint timeouts (ms), each growing by its delta per round. */
     timeouts: TimeoutConfig;
   };
+  /**
+   * API rate limits: requests per `windowMs` for each signed-in identity (keyed by its
+   * session) and for each client IP without a session; over it answers 429 RATE_LIMITED.
+   * Default: api.ts DEFAULT_RATE_LIMIT.
+   */
+  rateLimit?: { windowMs: number; perIdentity: number; perIp: number };
+  /** Serve the API over HTTPS: PEM certificate and key files (paths relative to the home). */
+  tls?: { cert: string; key: string };
   /** Off-chain objects: largest accepted (bytes), and how long an upload may wait for its anchor (ms). */
   vault?: { maxObjectBytes: number; unanchoredTtlMs: number };
 }
