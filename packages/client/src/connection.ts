@@ -1,10 +1,11 @@
 // The connection layer of the client: one node's /v1 API over global `fetch`, the session
 // flow of docs/records.md, nonce counting, and submitting and waiting for transactions.
-import { idFromPublicKey, type KeyBundle } from '@medledger/crypto';
-import { type SignedTx, verifyTxInclusion } from '@medledger/ledger';
+import { idFromPublicKey, type KeyBundle } from '@medledger/crypto/browser';
+import type { SignedTx } from '@medledger/ledger';
 import { signAuthChallenge } from './auth.js';
 import { ClientError, hasClientCode } from './errors.js';
 import { type HttpRequest, sendRequest } from './http.js';
+import { verifyTxInclusion } from './light.js';
 import {
   type Account,
   type Identity,
@@ -245,7 +246,7 @@ export class NodeConnection {
     const submitted = await this.submit(kind, body);
     const inclusion = await this.waitForTx(submitted.hash, timeoutMs);
     const { proof } = inclusion;
-    if (proof.leafIndex !== inclusion.index || !verifyTxInclusion(submitted.tx, proof.leafIndex, proof.treeSize, proof.path, proof.root)) {
+    if (proof.leafIndex !== inclusion.index || !verifyTxInclusion(submitted.tx, proof, proof.root)) {
       throw new ClientError('BAD_PROOF', `the inclusion proof of ${submitted.hash} does not verify`);
     }
     return { ...submitted, ...inclusion };
