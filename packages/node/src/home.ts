@@ -105,7 +105,8 @@ export function passphraseFromEnv(): string {
 
 /**
  * Read and decrypt a keystore file (crypto keystore format). Throws an Error naming the
- * file when it is missing, not a keystore, or the passphrase does not open it.
+ * file when it is missing, not a keystore, or the passphrase does not open it (that Error
+ * has `code` 'BAD_PASSPHRASE').
  */
 export function readKeystoreFile(path: string, what: string, passphrase: string): KeyBundle {
   const file = readJsonFile(path, what);
@@ -113,7 +114,10 @@ export function readKeystoreFile(path: string, what: string, passphrase: string)
     return decryptKeystore(file, passphrase);
   } catch (err) {
     const code = (err as { code?: string }).code;
-    if (code === 'BAD_PASSPHRASE') throw new Error(`${what} at ${path}: wrong passphrase (${PASSPHRASE_ENV}), or the file was altered`);
+    if (code === 'BAD_PASSPHRASE')
+      throw Object.assign(new Error(`${what} at ${path}: wrong passphrase (${PASSPHRASE_ENV}), or the file was altered`), {
+        code: 'BAD_PASSPHRASE',
+      });
     throw new Error(`${what} at ${path} is not a keystore file: ${(err as Error).message}`);
   }
 }

@@ -7,7 +7,7 @@ import { openSqliteStore } from '@medledger/storage';
 import type { Command } from 'commander';
 import { runBench } from '../bench.js';
 import { DEMO_ORGANIZATIONS, DEMO_PASSPHRASE, demoSheetLines, readDemoSheet, seedDemo } from '../demo.js';
-import { CliError } from '../exit-codes.js';
+import { CliError, EXIT } from '../exit-codes.js';
 import { runLoad } from '../load.js';
 import { ensureHomes, type RunningNode, startNodeProcess, stopNodes } from '../network.js';
 import { getPassphrase } from '../passphrase.js';
@@ -59,7 +59,8 @@ export function registerChainCommands(program: Command): void {
       try {
         node = new MedLedgerNode(loadHome(resolve(opts.home), passphrase));
       } catch (err) {
-        throw new CliError((err as Error).message, 2);
+        const wrongPassphrase = (err as { code?: string }).code === 'BAD_PASSPHRASE';
+        throw new CliError((err as Error).message, wrongPassphrase ? EXIT.passphrase : EXIT.usage);
       }
       const url = await node.start();
       console.log(`node ${node.home.config.name} API: ${url}`);
