@@ -156,7 +156,7 @@ test('with a certificate and key configured, the API is served over HTTPS', asyn
   assert.equal(JSON.parse(status.body).chainId, 'api-test');
   // Plain HTTP to the same port gets no API answer.
   await assert.rejects(
-    fetch(url.replace('https://', 'http://') + '/v1/status').then(async (r) => {
+    fetch(`${url.replace('https://', 'http://')}/v1/status`).then(async (r) => {
       if (r.ok) await r.json();
       throw new Error(`status ${r.status}`);
     }),

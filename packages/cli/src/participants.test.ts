@@ -33,6 +33,7 @@ after(async () => {
 const cli = (args: string[], env: Record<string, string> = {}) => runCli(args, { env, timeoutMs: 300_000 });
 const json = (run: CliRun) => {
   assert.equal(run.code, 0, `exit ${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`);
+  // biome-ignore lint/suspicious/noExplicitAny: each command's JSON output is checked field by field below
   return JSON.parse(run.stdout) as Record<string, any>;
 };
 const file = (name: string) => join(work, name);
