@@ -74,6 +74,14 @@ test('start seeds a demo network and prints how to sign in as each demo user', {
       const keys = decryptKeystore(JSON.parse(readFileSync(user.keyFile, 'utf8')), DEMO_PASSPHRASE);
       return { user, client: new MedLedgerClient({ url: sheet.url, keys }) };
     };
+    // Each staff member is registered by the organization the sheet names.
+    const orgIds = new Map(sheet.users.filter((u) => u.role.startsWith('organization')).map((u) => [u.name, u.id]));
+    assert.equal(orgIds.size, 5);
+    for (const u of sheet.users.filter((x) => x.organization !== undefined)) {
+      const identity = (await (await fetch(`${sheet.url}/v1/identities/${u.id}`)).json()) as { org: string; role: string };
+      assert.equal(identity.org, orgIds.get(u.organization as string), `${u.name} works for ${u.organization}`);
+      assert.equal(identity.role, u.role);
+    }
     const patients = sheet.users.filter((u) => u.role === 'patient');
     assert.ok(patients.length >= 3);
     assert.ok(sheet.users.filter((u) => u.role === 'clinician').length >= 2);

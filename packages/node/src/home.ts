@@ -220,7 +220,7 @@ export function initNetwork(opts: InitOptions): { homes: string[]; genesis: Gene
     params: { maxBlockTxs: 5000, maxBlockBytes: 8 * 1024 * 1024, maxClockDriftMs: 10_000 },
   };
   const homes: string[] = [];
-  const orgFiles: OrgKeyFile[] = [];
+  const orgFiles: OrgKeyFile[] = new Array(orgs.length);
   for (let i = 0; i < n; i++) {
     const dir = join(opts.out, `node${i}`);
     if (existsSync(join(dir, HOME_FILES.genesis))) throw new Error(`${dir} already holds a node home; choose another --out`);
@@ -238,10 +238,11 @@ export function initNetwork(opts: InitOptions): { homes: string[]; genesis: Gene
       const org = orgs[j] as { name: string; kind: string };
       const file = j < n ? HOME_FILES.orgKey : `org-${slug(org.name) || j}.key`;
       writeJson(join(dir, file), encryptKeystore(k, passphrase, { label: org.name }), true);
-      orgFiles.push({ ...org, id: idFromPublicKey(k.signing.publicKey), home: dir, file });
+      orgFiles[j] = { ...org, id: idFromPublicKey(k.signing.publicKey), home: dir, file };
     });
     homes.push(dir);
   }
   writeJson(join(opts.out, HOME_FILES.genesis), genesis);
+  // In genesis order, whichever home each organization's keystore went to.
   return { homes, genesis, orgKeys: orgFiles };
 }
