@@ -65,6 +65,13 @@ test('GET /v1/openapi.json is an OpenAPI 3 document of every /v1 route, from the
     assert.ok(doc.paths[path], `${path} is documented`);
   assert.ok(doc.paths['/v1/auth/session']?.delete && doc.paths['/v1/auth/session']?.post);
   assert.equal(doc.paths['/v1/openapi.json'], undefined);
+  for (const [path, ops] of Object.entries(doc.paths))
+    for (const [method, op] of Object.entries(ops))
+      assert.equal(
+        JSON.stringify((op as { responses?: Record<string, unknown> }).responses?.['4XX']).includes('#/components/schemas/Error'),
+        true,
+        `${method} ${path} documents its error shape`,
+      );
   assert.deepEqual(doc.components.schemas.SignedTx?.required?.sort(), ['body', 'chain', 'kind', 'nonce', 'sig', 'signer', 'v']);
 
   // The documented schema is the one enforced: a nonce sent as a string is malformed, not coerced.

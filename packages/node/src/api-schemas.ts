@@ -50,7 +50,13 @@ interface RouteSchema {
   consumes?: string[];
 }
 
-const route = (s: RouteSchema) => s;
+// Every route documents its refusals with the one error shape (2xx bodies are described in
+// docs/api.md and docs/records.md; they are not schema-serialised, so no field is dropped).
+const errorResponses = {
+  '4xx': { description: 'refused: {error: {code, message}} with a stable code', $ref: 'Error#' },
+  '5xx': { description: 'node error or object unavailable: {error: {code, message}}', $ref: 'Error#' },
+};
+const route = (s: RouteSchema) => ({ ...s, response: errorResponses });
 
 /** Route schemas by name; api.ts and records-api.ts pass them as each route's `schema`. */
 export const schemas = {
@@ -141,7 +147,7 @@ export const schemas = {
     params: Type.Object({ id: GrantId }),
     security: bearer,
   }),
-} satisfies Record<string, RouteSchema>;
+};
 
 /** The OpenAPI document's header (everything but the paths, which come from the routes). */
 export const openApiInfo = {
