@@ -42,7 +42,7 @@ export async function writeKeys(path: string, keys: KeyBundle, label?: string): 
   if (existsSync(path)) throw new CliError(`${path} already exists; choose another file`, EXIT.usage, 'FILE_EXISTS');
   const file = encryptKeystore(
     keys,
-    await getPassphrase(`passphrase for the new keystore ${path}: `),
+    await getPassphrase(`passphrase for the new keystore ${path}: `, { confirm: true }),
     label === undefined ? {} : { label },
   );
   writeFileSync(path, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600, flag: 'wx' });

@@ -5,14 +5,16 @@ import { CliError, EXIT } from './exit-codes.js';
 
 /**
  * The passphrase from MEDLEDGER_PASSPHRASE, or else typed at a no-echo prompt on the
- * terminal. Throws CliError(EXIT.usage) when neither is possible (no variable, no TTY).
+ * terminal (twice with `confirm`, for a new keystore). Throws CliError(EXIT.usage) when
+ * neither is possible (no variable, no TTY) or the two typed passphrases differ.
  */
-export async function getPassphrase(prompt = 'keystore passphrase: '): Promise<string> {
+export async function getPassphrase(prompt = 'keystore passphrase: ', opts: { confirm?: boolean } = {}): Promise<string> {
   const fromEnv = process.env[PASSPHRASE_ENV];
   if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
   if (!process.stdin.isTTY) throw new CliError(`set ${PASSPHRASE_ENV}, or run on a terminal to be asked for the passphrase`, EXIT.usage);
   const typed = await promptHidden(prompt);
   if (typed === '') throw new CliError('the passphrase cannot be empty', EXIT.usage);
+  if (opts.confirm && (await promptHidden('repeat it: ')) !== typed) throw new CliError('the passphrases differ', EXIT.usage);
   // Later keystores in the same run (and child node processes) use the same passphrase.
   process.env[PASSPHRASE_ENV] = typed;
   return typed;

@@ -33,7 +33,7 @@ export function registerChainCommands(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(async (opts: { validators: number; out: string; chainId: string; basePort: number; json?: boolean }) => {
       // Every keystore written (node keys, organization admin keys) is encrypted with it.
-      const passphrase = await getPassphrase('passphrase for the new keystores: ');
+      const passphrase = await getPassphrase('passphrase for the new keystores: ', { confirm: true });
       const { homes, orgKeys } = initNetwork({
         validators: opts.validators,
         out: resolve(opts.out),
