@@ -8,9 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type ClientError, MedLedgerClient, staffRegisterBody } from '@medledger/client';
-import { generateKeyBundle, idFromPublicKey, type KeyBundle } from '@medledger/crypto';
-import { initNetwork, loadHome, MedLedgerNode, readOrgKey } from '@medledger/node';
+import { encryptKeystore, generateKeyBundle, idFromPublicKey, type KeyBundle } from '@medledger/crypto';
+import { HOME_FILES, initNetwork, loadHome, MedLedgerNode, readOrgKey } from '@medledger/node';
+import { TEST_PASSPHRASE } from '@medledger/node/testing';
 import { runCli } from './testing/cli.js';
+
+// Node homes' keystores are encrypted; this file's nodes and CLI runs use the test passphrase.
+process.env.MEDLEDGER_PASSPHRASE = TEST_PASSPHRASE;
 
 const dir = mkdtempSync(join(tmpdir(), 'medledger-emergency-cli-'));
 let home = '';
@@ -37,8 +41,8 @@ after(async () => {
 });
 
 function keyFile(name: string, keys: KeyBundle): string {
-  const path = join(dir, `${name}.json`);
-  writeFileSync(path, JSON.stringify(keys), { mode: 0o600 });
+  const path = join(dir, `${name}.key`);
+  writeFileSync(path, JSON.stringify(encryptKeystore(keys, TEST_PASSPHRASE)), { mode: 0o600 });
   return path;
 }
 
@@ -74,12 +78,12 @@ test('emergency commands: privilege, refusals with exit codes, open, reads, list
   const doctor = await staff('clinician', 'Dr Cli');
   const officer = await staff('privacy-officer', 'Officer Cli');
   const patient = await patientWithRecord('patient');
-  const orgKey = join(home, 'org-key.json');
+  const orgKey = join(home, HOME_FILES.orgKey);
   const open = (...extra: string[]) =>
     cli('open', '--key', doctor.file, '--patient', patient.id, '--reason', 'found unresponsive', ...extra);
 
   const unprivileged = await open();
-  assert.equal(unprivileged.code, 1, unprivileged.stderr);
+  assert.equal(unprivileged.code, 5, unprivileged.stderr);
   assert.match(unprivileged.stderr, /UNAUTHORIZED/);
 
   const granted = await cli('privilege', '--org-key', orgKey, '--clinician', doctor.id, '--json');
@@ -94,7 +98,7 @@ test('emergency commands: privilege, refusals with exit codes, open, reads, list
   const tooLong = await open('--minutes', String(24 * 60));
   assert.equal(tooLong.code, 2, tooLong.stderr);
   const nobody = await cli('open', '--key', doctor.file, '--patient', 'cd'.repeat(20), '--reason', 'x');
-  assert.equal(nobody.code, 1);
+  assert.equal(nobody.code, 6);
   assert.match(nobody.stderr, /NOT_FOUND/);
 
   const opened = await open('--minutes', '30', '--json');
@@ -153,11 +157,11 @@ test('emergency commands: privilege, refusals with exit codes, open, reads, list
 test('emergency open exits 3 while too few validators post shares, and the window stays pending', async () => {
   const doctor = await staff('clinician', 'Dr Waiting');
   const patient = await patientWithRecord('pending-patient');
-  assert.equal((await cli('privilege', '--org-key', join(home, 'org-key.json'), '--clinician', doctor.id)).code, 0);
+  assert.equal((await cli('privilege', '--org-key', join(home, HOME_FILES.orgKey), '--clinician', doctor.id)).code, 0);
   await node.stop();
   await startNode(false);
   const pending = await cli('open', '--key', doctor.file, '--patient', patient.id, '--reason', 'seizure', '--wait', '2');
-  assert.equal(pending.code, 3, pending.stderr);
+  assert.equal(pending.code, 7, pending.stderr);
   assert.match(pending.stderr, /EMERGENCY_PENDING/);
   await assert.rejects(
     new MedLedgerClient({ url, keys: doctor.keys }).readRecord(patient.recordId),

@@ -28,8 +28,11 @@ import { generateKeyBundle, idFromPublicKey, type KeyBundle, sealToPublicKey, ut
 import { postedShareAad } from '@medledger/ehr';
 import { signTx } from '@medledger/ledger';
 import { initNetwork, loadHome, MedLedgerNode, readOrgKey, verifyStoredChain } from '@medledger/node';
-import { freePorts, waitFor } from '@medledger/node/testing';
+import { freePorts, TEST_PASSPHRASE, waitFor } from '@medledger/node/testing';
 import { openSqliteStore } from '@medledger/storage';
+
+// Node homes' keystores are encrypted; this file's nodes and CLI runs use the test passphrase.
+process.env.MEDLEDGER_PASSPHRASE = TEST_PASSPHRASE;
 
 const dir = mkdtempSync(join(tmpdir(), 'medledger-emergency-net-'));
 let homes: string[] = [];

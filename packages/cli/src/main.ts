@@ -1,8 +1,11 @@
-// The `medledger` command line. Exit codes: 0 success, 1 the operation failed (e.g. the
-// chain did not verify), 2 bad usage or input.
+// The `medledger` command line. Exit codes (exit-codes.ts, docs/cli.md): 0 success, 1 the
+// operation failed, 2 bad usage or input, 3 wrong passphrase, 4 node unreachable, 5 denied,
+// 6 not found.
 import { Command, CommanderError } from 'commander';
+import { errorCodeOf, exitCodeFor } from './cli-support.js';
 import { registerChainCommands } from './commands/chain.js';
 import { registerEmergencyCommands } from './commands/emergency.js';
+import { registerParticipantCommands } from './commands/participants.js';
 import { registerTokenCommand } from './commands/token.js';
 
 const program = new Command()
@@ -15,6 +18,7 @@ const program = new Command()
 registerChainCommands(program);
 registerEmergencyCommands(program);
 registerTokenCommand(program);
+registerParticipantCommands(program);
 
 try {
   await program.parseAsync(process.argv);
@@ -22,6 +26,8 @@ try {
   if (err instanceof CommanderError) {
     process.exit(err.exitCode === 0 ? 0 : 2);
   }
-  process.stderr.write(`error: ${(err as Error).message}\n`);
-  process.exit(typeof (err as { exitCode?: number }).exitCode === 'number' ? (err as { exitCode: number }).exitCode : 1);
+  const message = (err as Error).message;
+  if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify({ error: { code: errorCodeOf(err), message } })}\n`);
+  process.stderr.write(`error: ${message}\n`);
+  process.exit(exitCodeFor(err));
 }

@@ -12,7 +12,10 @@ import { after, before, test } from 'node:test';
 import { type ClientError, MedLedgerClient } from '@medledger/client';
 import { generateKeyBundle } from '@medledger/crypto';
 import { initNetwork, loadHome, MedLedgerNode } from '@medledger/node';
-import { freePorts, waitFor } from '@medledger/node/testing';
+import { freePorts, TEST_PASSPHRASE, waitFor } from '@medledger/node/testing';
+
+// Node homes' keystores are encrypted; this file's nodes and CLI runs use the test passphrase.
+process.env.MEDLEDGER_PASSPHRASE = TEST_PASSPHRASE;
 
 const CANARY = 'CANARY-93be-plaintext-must-never-reach-a-node';
 const HOUR = 3_600_000;

@@ -1,7 +1,7 @@
 // The session sign-in message of docs/records.md "Gatekeeper API": domain tag, then JCS of
 // the chain, the serving node and the challenge, so a signature is good for one node only.
-import { concatBytes, signEd25519, utf8 } from '@medledger/crypto';
-import { canonicalJson } from '@medledger/ledger';
+import { concatBytes, signEd25519, utf8 } from '@medledger/crypto/browser';
+import { canonicalJson } from './canonical.js';
 
 /** Domain tag of the session challenge signature. */
 export const AUTH_DOMAIN = 'medledger/auth/v1\n';

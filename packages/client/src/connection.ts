@@ -1,10 +1,11 @@
 // The connection layer of the client: one node's /v1 API over global `fetch`, the session
 // flow of docs/records.md, nonce counting, and submitting and waiting for transactions.
-import { idFromPublicKey, type KeyBundle } from '@medledger/crypto';
-import { type SignedTx, verifyTxInclusion } from '@medledger/ledger';
+import { idFromPublicKey, type KeyBundle } from '@medledger/crypto/browser';
+import type { SignedTx } from '@medledger/ledger';
 import { signAuthChallenge } from './auth.js';
 import { ClientError, hasClientCode } from './errors.js';
 import { type HttpRequest, sendRequest } from './http.js';
+import { verifyTxInclusion } from './light.js';
 import {
   type Account,
   type Identity,
@@ -68,6 +69,7 @@ export class NodeConnection {
   private signingIn: Promise<Session> | undefined;
   private nextNonce: number | undefined;
   private nonceLoad: Promise<void> | undefined;
+  private submitQueue: Promise<unknown> = Promise.resolve();
 
   constructor(opts: MedLedgerClientOptions) {
     this.url = opts.url.replace(/\/+$/, '');
@@ -192,12 +194,20 @@ export class NodeConnection {
         throw err;
       }
     };
-    try {
-      return await send();
-    } catch (err) {
-      if (!hasClientCode(err, ...NONCE_CODES)) throw err;
-      return send();
-    }
+    const sendWithRetry = async (): Promise<SubmittedTx> => {
+      try {
+        return await send();
+      } catch (err) {
+        if (!hasClientCode(err, ...NONCE_CODES)) throw err;
+        return send();
+      }
+    };
+    // Concurrent callers (e.g. parallel record writes) are posted one at a time, in nonce
+    // order: two in-flight requests could reach the node out of order, and the later nonce
+    // would be refused as a gap. Waiting for commits stays concurrent.
+    const queued = this.submitQueue.then(sendWithRetry);
+    this.submitQueue = queued.catch(() => undefined);
+    return queued;
   }
 
   /**
@@ -236,7 +246,7 @@ export class NodeConnection {
     const submitted = await this.submit(kind, body);
     const inclusion = await this.waitForTx(submitted.hash, timeoutMs);
     const { proof } = inclusion;
-    if (proof.leafIndex !== inclusion.index || !verifyTxInclusion(submitted.tx, proof.leafIndex, proof.treeSize, proof.path, proof.root)) {
+    if (proof.leafIndex !== inclusion.index || !verifyTxInclusion(submitted.tx, proof, proof.root)) {
       throw new ClientError('BAD_PROOF', `the inclusion proof of ${submitted.hash} does not verify`);
     }
     return { ...submitted, ...inclusion };

@@ -16,8 +16,8 @@ import {
   toHex,
   utf8,
   verifyShare,
-} from '@medledger/crypto';
-import { txHash } from '@medledger/ledger';
+} from '@medledger/crypto/browser';
+import { txHash } from './canonical.js';
 import type { NodeConnection, SubmittedTx } from './connection.js';
 import { ClientError } from './errors.js';
 import { EMERGENCY_RECIPIENT, openDataKey, sealDataKey } from './record-crypto.js';

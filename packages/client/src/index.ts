@@ -6,6 +6,8 @@ export * from './connection.js';
 export * from './emergency.js';
 export * from './errors.js';
 export * from './http.js';
+export * from './keystore.js';
+export * from './light.js';
 export * from './record-crypto.js';
 export * from './responses.js';
 export * from './tx-builders.js';

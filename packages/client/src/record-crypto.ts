@@ -13,8 +13,8 @@ import {
   sha256Hex,
   toHex,
   utf8,
-} from '@medledger/crypto';
-import { canonicalBytes } from '@medledger/ledger';
+} from '@medledger/crypto/browser';
+import { canonicalBytes } from './canonical.js';
 import { ClientError } from './errors.js';
 
 /** AAD prefix of a record body (docs/records.md step 1), followed by the record id. */

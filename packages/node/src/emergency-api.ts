@@ -20,6 +20,7 @@ import {
   windowIsActive,
 } from '@medledger/ehr';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { schemas } from './api-schemas.js';
 import { ApiError } from './errors.js';
 import type { Gatekeeper } from './gatekeeper.js';
 import type { MedLedgerNode } from './node.js';
@@ -77,7 +78,7 @@ export function registerEmergencyRoutes(app: FastifyInstance, node: MedLedgerNod
     caller.id === org || (caller.org === org && caller.role === 'privacy-officer' && getIdentity(state, org)?.status === 'active');
   const managesPatient = (caller: Identity, patient: string) => caller.id === patient || isDelegate(state, patient, caller.id);
 
-  app.get('/v1/emergency/params', async () => ({
+  app.get('/v1/emergency/params', { schema: schemas.emergencyParams }, async () => ({
     threshold: emergencyThreshold(params.validators.length),
     maxDurationMs: params.maxDurationMs,
     validators: params.validators.map((id) => {
@@ -86,7 +87,7 @@ export function registerEmergencyRoutes(app: FastifyInstance, node: MedLedgerNod
     }),
   }));
 
-  app.get<{ Params: { id: string } }>('/v1/emergency/windows/:id', async (req) => {
+  app.get<{ Params: { id: string } }>('/v1/emergency/windows/:id', { schema: schemas.emergencyWindow }, async (req) => {
     const caller = who(req);
     const w = getWindow(state, idParam(req.params.id, 'window id', 16));
     if (w === undefined || !(caller.id === w.clinician || managesPatient(caller, w.patient) || overseesOrg(caller, w.org)))
@@ -94,7 +95,7 @@ export function registerEmergencyRoutes(app: FastifyInstance, node: MedLedgerNod
     return view(w, caller, accessesOf([w]).get(w.id));
   });
 
-  app.get<{ Params: { id: string } }>('/v1/patients/:id/emergency', async (req) => {
+  app.get<{ Params: { id: string } }>('/v1/patients/:id/emergency', { schema: schemas.patientEmergency }, async (req) => {
     const caller = who(req);
     const patient = idParam(req.params.id, 'patient id', 20);
     if (!managesPatient(caller, patient)) throw new ApiError('ACCESS_DENIED', 'only the patient and their delegates see this');
@@ -112,7 +113,7 @@ export function registerEmergencyRoutes(app: FastifyInstance, node: MedLedgerNod
     };
   });
 
-  app.get<{ Params: { id: string } }>('/v1/orgs/:id/emergency', async (req) => {
+  app.get<{ Params: { id: string } }>('/v1/orgs/:id/emergency', { schema: schemas.orgEmergency }, async (req) => {
     const caller = who(req);
     const org = idParam(req.params.id, 'organization id', 20);
     if (!overseesOrg(caller, org))
@@ -122,7 +123,7 @@ export function registerEmergencyRoutes(app: FastifyInstance, node: MedLedgerNod
     return { windows: windows.map((w) => view(w, caller, accesses.get(w.id))) };
   });
 
-  app.get('/v1/me/emergency', async (req) => {
+  app.get('/v1/me/emergency', { schema: schemas.myEmergency }, async (req) => {
     const caller = who(req);
     const windows = windowsAt(emergencyPrefixes.byClinician(caller.id)).reverse();
     const accesses = accessesOf(windows);

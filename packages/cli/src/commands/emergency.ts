@@ -1,10 +1,6 @@
 // Emergency ("break-glass") access commands (docs/emergency.md): an organization grants or
 // revokes the privilege, a clinician opens a window and waits for the validators' shares,
 // patients, privacy officers and clinicians list windows, and a patient rotates the key.
-// Exit codes: 0 done; 1 refused or failed (the chain's code is printed); 2 bad usage or
-// input; 3 the window is open but too few validators posted shares yet (still pending).
-import { readFileSync } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
 import {
   ClientError,
   type EmergencyListing,
@@ -15,51 +11,16 @@ import {
   rotateEmergencyKey,
   setEmergencyPrivilege,
 } from '@medledger/client';
-import { decryptKeystore, type KeyBundle } from '@medledger/crypto';
-import { HOME_FILES, readOrgKey } from '@medledger/node';
 import type { Command } from 'commander';
+import { exitCodeFor, loadKeys } from '../cli-support.js';
+import { EXIT } from '../exit-codes.js';
 import { CliError } from './chain.js';
 
 /** Exit code of `emergency open` when the window opened but the key could not be rebuilt yet. */
-export const EXIT_PENDING = 3;
+export const EXIT_PENDING = EXIT.pending;
 
 // Refusals that mean the input was wrong, not that the operation was refused.
 const USAGE_CODES = new Set(['INVALID_BODY', 'INVALID_ARGUMENT', 'INVALID_PARAM']);
-
-/**
- * Read a key file: a JSON key bundle `{signing, encryption}`, or a passphrase keystore
- * (passphrase from MEDLEDGER_PASSPHRASE). Throws CliError (exit 2) naming the file.
- */
-export function readKeyFile(file: string): KeyBundle {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(resolve(file), 'utf8'));
-  } catch {
-    throw new CliError(`cannot read a JSON key file at ${file}`, 2);
-  }
-  const p = parsed as Partial<KeyBundle>;
-  if (typeof p?.signing?.privateKey === 'string' && typeof p.encryption?.privateKey === 'string') return parsed as KeyBundle;
-  const passphrase = process.env.MEDLEDGER_PASSPHRASE;
-  if (passphrase === undefined) throw new CliError(`${file} is not a key bundle; for a keystore set MEDLEDGER_PASSPHRASE`, 2);
-  try {
-    return decryptKeystore(parsed, passphrase);
-  } catch {
-    throw new CliError(`${file}: the keystore does not open with this passphrase`, 2);
-  }
-}
-
-// A node home's organization key goes through readOrgKey, whose storage format may change.
-function readOrgKeyFile(file: string): KeyBundle {
-  const path = resolve(file);
-  if (basename(path) === HOME_FILES.orgKey) {
-    try {
-      return readOrgKey(dirname(path));
-    } catch (err) {
-      throw new CliError((err as Error).message, 2);
-    }
-  }
-  return readKeyFile(path);
-}
 
 function positiveInt(name: string) {
   return (raw: string): number => {
@@ -82,8 +43,8 @@ async function run<T>(action: () => Promise<T>): Promise<T> {
     return await action();
   } catch (err) {
     if (err instanceof ClientError) {
-      const exit = err.code === 'EMERGENCY_PENDING' ? EXIT_PENDING : USAGE_CODES.has(err.code) ? 2 : 1;
-      throw new CliError(`${err.code}: ${err.message}`, exit);
+      const exit = err.code === 'EMERGENCY_PENDING' ? EXIT_PENDING : USAGE_CODES.has(err.code) ? EXIT.usage : exitCodeFor(err);
+      throw new CliError(`${err.code}: ${err.message}`, exit, err.code);
     }
     throw err;
   }
@@ -124,7 +85,7 @@ export function registerEmergencyCommands(program: Command): void {
     .requiredOption('--url <url>', 'API URL of any node')
     .option('--json', 'print the result as JSON')
     .action(async (opts: { orgKey: string; clinician: string; revoke?: boolean; url: string; json?: boolean }) => {
-      const org = new MedLedgerClient({ url: opts.url, keys: readOrgKeyFile(opts.orgKey) });
+      const org = new MedLedgerClient({ url: opts.url, keys: await loadKeys(opts.orgKey) });
       const done = await run(() => setEmergencyPrivilege(org, opts.clinician, opts.revoke === true));
       const granted = opts.revoke !== true;
       if (opts.json) console.log(JSON.stringify({ clinician: opts.clinician, granted, txHash: done.hash, height: done.height }));
@@ -145,7 +106,7 @@ export function registerEmergencyCommands(program: Command): void {
     .requiredOption('--url <url>', 'API URL of any node')
     .option('--json', 'print the result as JSON')
     .action(async (opts: { key: string; patient: string; reason: string; minutes: number; wait: number; url: string; json?: boolean }) => {
-      const clinician = new MedLedgerClient({ url: opts.url, keys: readKeyFile(opts.key) });
+      const clinician = new MedLedgerClient({ url: opts.url, keys: await loadKeys(opts.key) });
       const opened = await run(() =>
         openEmergency(clinician, {
           patient: opts.patient,
@@ -185,7 +146,7 @@ export function registerEmergencyCommands(program: Command): void {
     .requiredOption('--url <url>', 'API URL of any node')
     .option('--json', 'print the result as JSON')
     .action(async (opts: { key: string; patient?: string; url: string; json?: boolean }) => {
-      const client = new MedLedgerClient({ url: opts.url, keys: readKeyFile(opts.key) });
+      const client = new MedLedgerClient({ url: opts.url, keys: await loadKeys(opts.key) });
       const listing = await run(() => listEmergency(client, opts.patient === undefined ? {} : { patient: opts.patient }));
       if (opts.json) {
         // Shares are sealed to the clinician, but they stay out of printed output all the same.
@@ -200,7 +161,7 @@ export function registerEmergencyCommands(program: Command): void {
     .requiredOption('--url <url>', 'API URL of any node')
     .option('--json', 'print the result as JSON')
     .action(async (opts: { key: string; url: string; json?: boolean }) => {
-      const patient = new MedLedgerClient({ url: opts.url, keys: readKeyFile(opts.key) });
+      const patient = new MedLedgerClient({ url: opts.url, keys: await loadKeys(opts.key) });
       const rotated = await run(() => rotateEmergencyKey(patient, (o) => patient.putObject(o)));
       if (opts.json) console.log(JSON.stringify(rotated));
       else console.log(`new emergency key ${rotated.emergencyKey}; ${rotated.rewrapped} records re-wrapped, old envelopes deleted`);

@@ -7,9 +7,13 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { generateKeyBundle } from '@medledger/crypto';
-import { startSoloNode, type TestNode } from '@medledger/node/testing';
+import { encryptKeystore, generateKeyBundle } from '@medledger/crypto';
+import { HOME_FILES } from '@medledger/node';
+import { startSoloNode, TEST_PASSPHRASE, type TestNode } from '@medledger/node/testing';
 import { fetchToken } from './token.js';
+
+// Node homes' keystores are encrypted; this file's nodes and CLI runs use the test passphrase.
+process.env.MEDLEDGER_PASSPHRASE = TEST_PASSPHRASE;
 
 const bin = fileURLToPath(new URL('../../bin/medledger.js', import.meta.url));
 let t: TestNode;
@@ -27,7 +31,7 @@ test('medledger token prints a bearer token the FHIR endpoint accepts', async ()
     bin,
     'token',
     '--key',
-    join(t.dir, 'node0', 'org-key.json'),
+    join(t.dir, 'node0', HOME_FILES.orgKey),
     '--url',
     base,
   ]);
@@ -40,6 +44,6 @@ test('medledger token prints a bearer token the FHIR endpoint accepts', async ()
 
 test('a key that is not the organization’s gets no token', async () => {
   const file = join(t.dir, 'stranger.json');
-  writeFileSync(file, JSON.stringify(generateKeyBundle()));
+  writeFileSync(file, JSON.stringify(encryptKeystore(generateKeyBundle(), TEST_PASSPHRASE)));
   await assert.rejects(fetchToken({ keyFile: file, url: base }), /invalid_client/);
 });

@@ -1,26 +1,11 @@
 // `medledger token`: a SMART Backend Services bearer token for scripts. Signs a client
 // assertion with the key in FILE and exchanges it at the token endpoint that the FHIR
 // server's CapabilityStatement names.
-import { readFileSync } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
-import { idFromPublicKey, type KeyBundle } from '@medledger/crypto';
-import { HOME_FILES, JWT_BEARER, readOrgKey, signClientAssertion } from '@medledger/node';
+import { idFromPublicKey } from '@medledger/crypto';
+import { JWT_BEARER, signClientAssertion } from '@medledger/node';
 import type { Command } from 'commander';
+import { loadKeys } from '../cli-support.js';
 import { CliError } from './chain.js';
-
-/** Read a key file: a node home's org-key.json through readOrgKey, else a KeyBundle JSON file. */
-function readKeyFile(file: string): KeyBundle {
-  const path = resolve(file);
-  if (basename(path) === HOME_FILES.orgKey) return readOrgKey(dirname(path));
-  let keys: KeyBundle;
-  try {
-    keys = JSON.parse(readFileSync(path, 'utf8')) as KeyBundle;
-  } catch {
-    throw new CliError(`cannot read a key bundle from ${path}`, 2);
-  }
-  if (typeof keys?.signing?.privateKey !== 'string') throw new CliError(`${path} holds no signing key`, 2);
-  return keys;
-}
 
 /** The token endpoint named in `[base]/metadata` (the SMART oauth-uris extension). */
 async function tokenEndpoint(base: string): Promise<string> {
@@ -46,7 +31,7 @@ export async function fetchToken(opts: { keyFile: string; url: string; clientId?
   expires_in: number;
   scope: string;
 }> {
-  const keys = readKeyFile(opts.keyFile);
+  const keys = await loadKeys(opts.keyFile);
   const base = opts.url.replace(/\/+$/, '');
   const tokenUrl = await tokenEndpoint(base);
   const assertion = await signClientAssertion({

@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { idFromPublicKey, type KeyBundle } from '@medledger/crypto';
 import { readOrgKey } from '../home.js';
-import { startSoloNode, type TestNode } from '../testing/harness.js';
+import { startSoloNode, TEST_PASSPHRASE, type TestNode } from '../testing/harness.js';
 import { signClientAssertion } from './auth.js';
 
 export interface FhirTestNode extends TestNode {
@@ -14,6 +14,9 @@ export interface FhirTestNode extends TestNode {
 
 /** A solo node with the FHIR endpoint on, for the organization of its own home. */
 export async function startFhirNode(): Promise<FhirTestNode> {
+  // The FHIR module reads the organization's keystore with MEDLEDGER_PASSPHRASE, as a node
+  // started from the command line does.
+  process.env.MEDLEDGER_PASSPHRASE = TEST_PASSPHRASE;
   const t = await startSoloNode({ config: { fhir: {} } });
   const orgKeys = readOrgKey(join(t.dir, 'node0'));
   return { ...t, base: `${t.url}/fhir/R4`, orgKeys, orgId: idFromPublicKey(orgKeys.signing.publicKey) };
