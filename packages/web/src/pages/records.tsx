@@ -6,7 +6,7 @@ import { Chart } from '../chart.js';
 import { chartSeries, summarize } from '../fhir-view.js';
 import { categoryLabel, friendlyError } from '../labels.js';
 import { checkRecordOnChain } from '../record-check.js';
-import { loadRecords, openRecord, type ShownRecord } from '../records-data.js';
+import { loadRecords, type ShownRecord } from '../records-data.js';
 import { navigate } from '../router.js';
 import { useUser } from '../session.js';
 import { ActionButton, ErrorMessage, formatDate, formatDateTime, Link, Loading, Notice, PageTitle, shortName, useLoad } from '../ui.js';
@@ -94,11 +94,14 @@ export function PatientRecords() {
 /** One record in full, for the patient (with erasure) or a clinician. */
 export function RecordDetail(props: { recordId: string; patient: string; back: string; canErase: boolean }) {
   const user = useUser();
+  // Always a fresh read: the ledger decides each time (and logs it), so a revoked grant
+  // is refused here even if this session opened the record before.
   const { data, error } = useLoad(async () => {
-    const meta = (await user.client.listRecords(props.patient)).find((m) => m.record === props.recordId);
-    if (meta === undefined) throw Object.assign(new Error('not found'), { code: 'ACCESS_DENIED' });
-    if (meta.status === 'erased') return { meta, resource: undefined };
-    return { meta, resource: await openRecord(user, meta) };
+    const listed = (await user.client.listRecords(props.patient)).find((m) => m.record === props.recordId);
+    if (listed?.status === 'erased') return { meta: listed, resource: undefined };
+    const { meta, resource } = await user.client.readRecord(props.recordId);
+    user.cache.set(meta.record, resource);
+    return { meta: listed ?? meta, resource };
   }, [props.recordId]);
   const [showRaw, setShowRaw] = useState(false);
   if (error !== undefined)

@@ -1,0 +1,225 @@
+// The web UI end to end, in a real browser against a real 4-validator network: a patient
+// onboards, lets a clinician add a record, sees it, shares it, the clinician reads it, the
+// patient stops sharing, the clinician is refused, and the refusal is in the patient's log.
+// Each main page is checked with axe-core and saved as a screenshot.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { MedLedgerClient, staffRegisterBody } from '@medledger/client';
+import { encryptKeystore, generateKeyBundle, idFromPublicKey } from '@medledger/crypto';
+import { initNetwork, loadHome, MedLedgerNode, readOrgKey } from '@medledger/node';
+import { freePorts } from '@medledger/node/testing';
+import type { Page } from 'playwright-core';
+import { checkPage, openBrowser, requireBrowserAndBuild, screenshot } from './browser.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'medledger-web-'));
+const nodes: MedLedgerNode[] = [];
+const urls: string[] = [];
+const closers: Array<() => Promise<void>> = [];
+
+before(async () => {
+  requireBrowserAndBuild();
+  const { homes } = initNetwork({ validators: 4, out: dir, chainId: 'web-e2e', ports: await freePorts(4) });
+  for (const home of homes) {
+    const loaded = loadHome(home);
+    loaded.config.consensus.blockIntervalMs = 100;
+    const node = new MedLedgerNode(loaded, { logger: () => {} });
+    urls.push(await node.start());
+    nodes.push(node);
+  }
+});
+
+after(async () => {
+  for (const close of closers) await close().catch(() => undefined);
+  for (const node of nodes) await node.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const PATIENT_PASS = 'correct horse battery staple';
+const CLINICIAN_PASS = 'clinician passphrase 42';
+
+/** Click a Refresh button until `text` shows on the page (events reach the chain a block later). */
+async function refreshUntil(page: Page, text: string | RegExp, what: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if ((await page.getByText(text).count()) > 0) return;
+    assert.ok(Date.now() < deadline, `timed out waiting for ${what}`);
+    await page.getByRole('button', { name: 'Refresh' }).first().click();
+    await page.waitForTimeout(500);
+  }
+}
+
+test('patient and clinician: write, see, share, read, revoke, refused — and the refusal is in the access log', {
+  timeout: 600_000,
+}, async () => {
+  const failures: string[] = [];
+  const url = urls[0] as string;
+
+  // The clinician is registered by their organization (staff.register), as the network does it,
+  // and gets a keystore file like the CLI writes, to sign in with in the browser.
+  const home = join(dir, 'node0');
+  const org = new MedLedgerClient({ url, keys: readOrgKey(home) });
+  const clinicianKeys = generateKeyBundle();
+  await org.submitAndWait(
+    'staff.register',
+    staffRegisterBody({
+      publicKey: clinicianKeys.signing.publicKey,
+      encryptionKey: clinicianKeys.encryption.publicKey,
+      role: 'clinician',
+      name: 'Dr Meredith Grey',
+    }),
+  );
+  const clinicianId = idFromPublicKey(clinicianKeys.signing.publicKey);
+  const clinicianFile = join(dir, 'clinician-keystore.json');
+  writeFileSync(clinicianFile, JSON.stringify(encryptKeystore(clinicianKeys, CLINICIAN_PASS, { label: 'Dr Grey', scryptN: 1024 })));
+
+  const patientBrowser = await openBrowser();
+  closers.push(patientBrowser.close);
+  const clinicianBrowser = await openBrowser();
+  closers.push(clinicianBrowser.close);
+  const patient = await patientBrowser.context.newPage();
+  const clinician = await clinicianBrowser.context.newPage();
+
+  // 1. The patient onboards: keys made in the browser, a passphrase, a recovery file.
+  await patient.goto(url);
+  await patient.getByRole('heading', { level: 1, name: /health records/ }).waitFor();
+  await checkPage(patient, 'welcome', failures);
+  await patient.getByRole('link', { name: 'Create my account' }).click();
+  await patient.getByLabel('What should we call you?').fill('Sam');
+  await patient.getByLabel('Choose a passphrase').fill(PATIENT_PASS);
+  await patient.getByLabel('Type the passphrase again').fill(PATIENT_PASS);
+  await checkPage(patient, 'onboarding', failures);
+  await patient.getByRole('button', { name: 'Create my account' }).click();
+  await patient.getByRole('heading', { name: 'Your account is ready' }).waitFor({ timeout: 120_000 });
+  const download = patient.waitForEvent('download');
+  await patient.getByRole('button', { name: 'Download my recovery file' }).click();
+  const recovery = await download;
+  assert.match(recovery.suggestedFilename(), /^medledger-recovery-sam\.json$/);
+  await checkPage(patient, 'onboarding-done', failures);
+  await patient.getByRole('link', { name: 'Go to my records' }).click();
+  await patient.getByText('You have no records yet').waitFor();
+
+  // 2. The patient lets the clinician add vital signs (a read-write grant): the ledger only
+  // accepts a clinician's record for a patient who allowed it.
+  await patient.getByRole('link', { name: 'Sharing' }).click();
+  await patient.getByText('Nobody but you can see your records.').waitFor();
+  await patient.getByLabel('Their sharing code').first().fill(clinicianId);
+  await patient.getByRole('button', { name: 'Look up' }).click();
+  await patient.getByText('Dr Meredith Grey, clinician').waitFor();
+  await patient.getByLabel(/^Vital signs/).check();
+  await patient.getByLabel('Also let them add new records').check();
+  await checkPage(patient, 'sharing-form', failures);
+  await patient.getByRole('button', { name: 'Share', exact: true }).click();
+  await patient.getByText(/You are now sharing with Dr Meredith Grey/).waitFor();
+
+  // 3. The clinician signs in from the keystore file and adds a blood pressure.
+  await clinician.goto(`${url}/sign-in`);
+  await clinician.getByLabel('Recovery file', { exact: true }).setInputFiles(clinicianFile);
+  await clinician.getByLabel('Passphrase').fill(CLINICIAN_PASS);
+  await checkPage(clinician, 'sign-in', failures);
+  await clinician.getByRole('button', { name: 'Sign in' }).click();
+  await clinician.getByRole('heading', { level: 1, name: 'My patients' }).waitFor();
+  await clinician.getByText(/you may add records/).waitFor();
+  await checkPage(clinician, 'clinician-patients', failures);
+  await clinician.getByRole('link', { name: /^Patient …/ }).click();
+  await clinician.getByLabel('Systolic (mmHg)').fill('128');
+  await clinician.getByLabel('Diastolic (mmHg)').fill('82');
+  await clinician.getByRole('button', { name: 'Add record' }).click();
+  await clinician.getByText(/The record was added/).waitFor({ timeout: 60_000 });
+  await clinician.getByText('128/82 mmHg').waitFor();
+  await checkPage(clinician, 'clinician-patient', failures);
+
+  // A form value that cannot be a valid record says what to fix, and writes nothing.
+  await clinician.getByLabel('Systolic (mmHg)').fill('80');
+  await clinician.getByLabel('Diastolic (mmHg)').fill('120');
+  await clinician.getByRole('button', { name: 'Add record' }).click();
+  await clinician.getByText('Diastolic pressure must be lower than systolic pressure.').waitFor();
+
+  // 4. The patient sees it: in the timeline, in its detail view, in the chart, on the ledger.
+  await patient.getByRole('link', { name: 'My records' }).click();
+  await patient.getByRole('link', { name: 'Blood pressure' }).waitFor();
+  await patient.getByText('128/82 mmHg').waitFor();
+  await checkPage(patient, 'records-timeline', failures);
+  await patient.getByRole('button', { name: 'Charts' }).click();
+  await patient.getByRole('img', { name: /Blood pressure over time/ }).waitFor();
+  await checkPage(patient, 'records-charts', failures);
+  await patient.getByRole('button', { name: 'Timeline' }).click();
+  await patient.getByRole('link', { name: 'Blood pressure' }).click();
+  await patient.getByRole('heading', { level: 1, name: 'Blood pressure' }).waitFor();
+  await patient.getByText('Dr Meredith Grey').waitFor();
+  await patient.getByRole('button', { name: 'Check this record on the ledger' }).click();
+  await patient.getByText('Confirmed: this record is on the ledger.').waitFor();
+  await patient.getByRole('button', { name: 'Erase this record…' }).click();
+  await patient.getByText('This cannot be undone.').waitFor();
+  await checkPage(patient, 'record-detail', failures);
+  await patient.getByRole('button', { name: 'Keep this record' }).click();
+
+  // 5. The patient replaces the write permission with view-only sharing for treatment.
+  await patient.getByRole('link', { name: 'Sharing' }).click();
+  await patient.getByRole('button', { name: 'Stop sharing' }).click();
+  await patient.getByText('Nobody but you can see your records.').waitFor();
+  await patient.getByLabel('Their sharing code').first().fill(clinicianId);
+  await patient.getByLabel(/^Vital signs/).check();
+  await patient.getByLabel('Why are you sharing?').selectOption('treatment');
+  await patient.getByRole('button', { name: 'Share', exact: true }).click();
+  await patient.getByText(/You are now sharing with Dr Meredith Grey/).waitFor();
+  await patient.getByRole('list', { name: 'People and organizations with access' }).getByText('My treatment and care').waitFor();
+  await checkPage(patient, 'sharing', failures);
+
+  // 6. The clinician reads it.
+  await clinician.getByRole('button', { name: 'Refresh' }).click();
+  await clinician.getByRole('link', { name: 'Blood pressure' }).click();
+  await clinician.getByRole('heading', { level: 1, name: 'Blood pressure' }).waitFor();
+  await clinician.getByText('128/82 mmHg').waitFor();
+  await checkPage(clinician, 'clinician-record', failures);
+  await clinician.getByRole('link', { name: /Back to the records/ }).click();
+
+  // 7. The patient stops sharing; 8. the clinician, opening the record again, is refused.
+  await patient.getByRole('button', { name: 'Stop sharing' }).click();
+  await patient.getByText('Sharing stopped.').waitFor();
+  await clinician.goBack();
+  await clinician.getByText('You do not have access to this record. Ask the patient to share it with you.').waitFor();
+  assert.equal(await clinician.getByText('128/82 mmHg').count(), 0, 'the refused page must not show the record');
+
+  // The refusal is in the patient's access log, plainly.
+  await patient.getByRole('link', { name: 'Access log' }).click();
+  await refreshUntil(patient, 'Refused because you had stopped sharing with them.', 'the refused read in the access log');
+  const refused = patient.locator('.card.refused', { hasText: 'Dr Meredith Grey' });
+  assert.ok((await refused.count()) >= 1, 'the refused read names the clinician');
+  await patient.locator('.card.allowed', { hasText: 'Dr Meredith Grey' }).first().waitFor();
+  await checkPage(patient, 'access-log', failures);
+
+  // The explorer: validators live, blocks verified in the browser.
+  await patient.goto(`${url}/explorer`);
+  await patient.getByRole('heading', { level: 1, name: 'Network explorer' }).waitFor();
+  assert.equal(await patient.getByText('Live — signing blocks').count(), 4);
+  await patient.getByRole('button', { name: 'Verify' }).click();
+  await patient
+    .getByTestId('verify-result')
+    .getByText(/blocks check out/)
+    .waitFor({ timeout: 120_000 });
+  await checkPage(patient, 'explorer', failures);
+  await patient
+    .getByRole('link', { name: /^#\d+$/ })
+    .first()
+    .click();
+  await patient.getByText(/Checked in your browser: signed by/).waitFor();
+  await checkPage(patient, 'explorer-block', failures);
+
+  // Phone-sized screens.
+  await clinician.setViewportSize({ width: 390, height: 844 });
+  await clinician.getByRole('link', { name: 'My patients' }).click();
+  await clinician.getByRole('heading', { level: 1, name: 'My patients' }).waitFor();
+  await checkPage(clinician, 'phone-clinician-patients', failures);
+  await patient.setViewportSize({ width: 390, height: 844 });
+  await patient.goto(`${url}/sign-in`);
+  await patient.getByLabel('Passphrase').fill(PATIENT_PASS);
+  await patient.getByRole('button', { name: 'Sign in' }).click();
+  await patient.getByRole('link', { name: 'Blood pressure' }).waitFor();
+  await checkPage(patient, 'phone-records', failures);
+  await screenshot(patient, 'phone-records');
+
+  assert.deepEqual(failures, [], `accessibility: serious or critical axe violations\n${failures.join('\n')}`);
+});
