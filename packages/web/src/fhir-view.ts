@@ -129,13 +129,9 @@ export function summarize(resource: unknown): RecordSummary {
   let when: number | undefined;
   switch (type) {
     case 'Observation': {
-      const cats = list(r.category)
-        .map(conceptText)
-        .filter((x) => x !== undefined);
       value = observationValue(r);
       when = dateOf(r.effectiveDateTime, r.effectivePeriod, r.issued);
       add('Result', value);
-      add('Type', cats.join(', '));
       add('Interpretation', list(r.interpretation).map(conceptText).filter(Boolean).join(', '));
       add(
         'Reference range',
@@ -212,7 +208,17 @@ export function summarize(resource: unknown): RecordSummary {
       add('Status', value);
   }
   for (const n of notesOf(r)) add('Note', n);
-  if (when !== undefined) rows.unshift({ label: 'Date', value: new Date(when).toLocaleString() });
+  if (when !== undefined)
+    rows.unshift({
+      label: 'Date',
+      value: new Date(when).toLocaleString(undefined, {
+        year: 'numeric',
+        month: 'short',
+        day: 'numeric',
+        hour: '2-digit',
+        minute: '2-digit',
+      }),
+    });
   return { kind: KINDS[type] ?? type, title, value, when, rows };
 }
 

@@ -4,6 +4,7 @@ import { type Identity, MedLedgerClient } from '@medledger/client';
 import type { KeyBundle } from '@medledger/crypto';
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useRef, useState } from 'react';
 import { idleTimeoutMs } from './accounts.js';
+import { navigate } from './router.js';
 
 /** The node this page was served by: the UI talks to it and nothing else. */
 export const NODE_URL = location.origin;
@@ -80,7 +81,8 @@ export function SessionProvider(props: { children: ReactNode }) {
     const timer = setInterval(() => {
       const limit = idleTimeoutMs();
       if (Date.now() - lastActive.current > limit) {
-        signOut(`You were signed out after ${Math.round(limit / 60_000)} minutes without activity, to keep your records safe.`);
+        signOut('You were signed out because there was no activity for a while, to keep your records safe. Sign in again to continue.');
+        navigate('/sign-in');
       }
     }, 5_000);
     return () => {

@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { MedLedgerClient, staffRegisterBody } from '@medledger/client';
 import { encryptKeystore, generateKeyBundle, idFromPublicKey } from '@medledger/crypto';
-import { initNetwork, loadHome, MedLedgerNode, readOrgKey } from '@medledger/node';
+import { HOME_FILES, initNetwork, loadHome, MedLedgerNode, readOrgKey } from '@medledger/node';
 import { freePorts } from '@medledger/node/testing';
 import type { Page } from 'playwright-core';
-import { checkPage, openBrowser, requireBrowserAndBuild, screenshot } from './browser.js';
+import { checkPage, openBrowser, requireBrowserAndBuild } from './browser.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'medledger-web-'));
 const nodes: MedLedgerNode[] = [];
@@ -195,11 +195,12 @@ test('patient and clinician: write, see, share, read, revoke, refused — and th
   await patient.goto(`${url}/explorer`);
   await patient.getByRole('heading', { level: 1, name: 'Network explorer' }).waitFor();
   assert.equal(await patient.getByText('Live — signing blocks').count(), 4);
+  await patient.getByLabel('The network’s genesis file (optional)').setInputFiles(join(home, HOME_FILES.genesis));
+  await patient.getByText(/Genesis file loaded: network “web-e2e”, 4 validators/).waitFor();
   await patient.getByRole('button', { name: 'Verify' }).click();
-  await patient
-    .getByTestId('verify-result')
-    .getByText(/blocks check out/)
-    .waitFor({ timeout: 120_000 });
+  const verified = patient.getByTestId('verify-result');
+  await verified.getByText(/blocks check out/).waitFor({ timeout: 120_000 });
+  await verified.getByText(/Checked against your genesis file/).waitFor();
   await checkPage(patient, 'explorer', failures);
   await patient
     .getByRole('link', { name: /^#\d+$/ })
@@ -219,7 +220,11 @@ test('patient and clinician: write, see, share, read, revoke, refused — and th
   await patient.getByRole('button', { name: 'Sign in' }).click();
   await patient.getByRole('link', { name: 'Blood pressure' }).waitFor();
   await checkPage(patient, 'phone-records', failures);
-  await screenshot(patient, 'phone-records');
+
+  // After the idle period the session ends by itself and says so.
+  await clinician.evaluate(() => localStorage.setItem('medledger.idleMinutes', '0.05'));
+  await clinician.getByText('You were signed out because there was no activity for a while').waitFor({ timeout: 30_000 });
+  assert.equal(await clinician.getByRole('link', { name: 'My patients' }).count(), 0, 'signed out: no clinician navigation');
 
   assert.deepEqual(failures, [], `accessibility: serious or critical axe violations\n${failures.join('\n')}`);
 });

@@ -2,6 +2,7 @@
 // records — who, what, why, when — with refusals shown first and plainly.
 import type { AccessEvent } from '@medledger/client';
 import { useState } from 'react';
+import { summarize } from '../fhir-view.js';
 import { categoryLabel, denyReasonLabel, purposeLabel } from '../labels.js';
 import { useUser } from '../session.js';
 import { ErrorMessage, formatDateTime, Loading, PageTitle, shortName, useLoad } from '../ui.js';
@@ -24,7 +25,13 @@ export function AccessLog() {
           .catch(() => shortName(id)),
       );
     }
-    const what = new Map(records.map((r) => [r.record, categoryLabel(r.category)]));
+    const what = new Map(
+      records.map((r) => {
+        const opened = user.cache.get(r.record);
+        const title = opened === undefined ? undefined : summarize(opened).title;
+        return [r.record, title === undefined ? categoryLabel(r.category) : `${title} (${categoryLabel(r.category).toLowerCase()})`];
+      }),
+    );
     return { events, names, what };
   }, [me]);
   const shown = (data?.events ?? []).filter((e) => (includeMine || e.accessor !== me) && (!onlyRefused || e.decision !== 'allowed'));

@@ -86,7 +86,7 @@ export function ClinicianPatient(props: { patient: string }) {
       </p>
       <PageTitle>{patientName(props.patient)}</PageTitle>
       <form
-        className="inline"
+        className="name-form"
         onSubmit={(e) => {
           e.preventDefault();
           setLocalName(props.patient, name);

@@ -3,6 +3,7 @@
 // "verify" that re-checks blocks and commits in this browser.
 import { NodeConnection, type NodeStatus } from '@medledger/client';
 import { generateKeyBundle } from '@medledger/crypto/browser';
+import { type Genesis, parseGenesis } from '@medledger/ledger';
 import { useMemo, useState } from 'react';
 import { NODE_URL } from '../session.js';
 import { ActionButton, ErrorMessage, formatDateTime, Link, Loading, PageTitle, useLoad } from '../ui.js';
@@ -73,7 +74,7 @@ export function Explorer() {
         </div>
         <div>
           <dt>Last block</dt>
-          <dd>{formatDateTime(status.lastBlockTime as number | null)}</dd>
+          <dd className="small">{formatDateTime(status.lastBlockTime as number | null)}</dd>
         </div>
         <div>
           <dt>This server</dt>
@@ -143,11 +144,27 @@ export function Explorer() {
 }
 
 function Verify(props: { conn: NodeConnection; status: NodeStatus }) {
-  const [result, setResult] = useState<{ checks: BlockCheck[]; from: number; to: number } | undefined>(undefined);
+  const [result, setResult] = useState<{ checks: BlockCheck[]; from: number; to: number; trusted: string } | undefined>(undefined);
   const [progress, setProgress] = useState<string | undefined>(undefined);
+  const [genesis, setGenesis] = useState<Genesis | undefined>(undefined);
+  const [genesisProblem, setGenesisProblem] = useState<string | undefined>(undefined);
+  async function loadGenesis(file: File | undefined) {
+    setGenesis(undefined);
+    setGenesisProblem(undefined);
+    if (file === undefined) return;
+    try {
+      setGenesis(parseGenesis(JSON.parse(await file.text())));
+    } catch {
+      setGenesisProblem('This is not a MedLedger genesis file. Choose the genesis.json your network operator published.');
+    }
+  }
   async function run() {
     setResult(undefined);
     const status = await props.conn.status();
+    // With the network's genesis file the check trusts no server; without it, it uses the
+    // validator list this server reports.
+    const chainId = genesis?.chainId ?? status.chainId;
+    const validators: Validators = genesis?.validators ?? validatorsOf(status);
     const to = status.height;
     const from = Math.max(1, to - VERIFY_MAX + 1);
     const checks: BlockCheck[] = [];
@@ -155,11 +172,11 @@ function Verify(props: { conn: NodeConnection; status: NodeStatus }) {
     for (let h = from; h <= to; h++) {
       if (h % 10 === 0) setProgress(`Checked ${h - from} of ${to - from + 1} blocks…`);
       const stored = await fetchBlock(props.conn, h);
-      checks.push(checkBlock(status.chainId, validatorsOf(status), stored, previous));
+      checks.push(checkBlock(chainId, validators, stored, previous));
       previous = stored;
     }
     setProgress(undefined);
-    setResult({ checks, from, to });
+    setResult({ checks, from, to, trusted: genesis === undefined ? 'the validator list this server reports' : 'your genesis file' });
   }
   const bad = result?.checks.filter((c) => !c.ok) ?? [];
   return (
@@ -169,6 +186,27 @@ function Verify(props: { conn: NodeConnection; status: NodeStatus }) {
         Your browser fetches the latest blocks (up to {VERIFY_MAX}) and checks each one itself: that it links to the block before, that its
         contents match its header, and that more than two thirds of the validators signed it.
       </p>
+      <label htmlFor="genesis-file">The network’s genesis file (optional)</label>
+      <p className="hint" id="genesis-hint">
+        With it, the check trusts no server at all. Without it, the validators are taken from this server.
+      </p>
+      <input
+        id="genesis-file"
+        type="file"
+        accept=".json,application/json"
+        aria-describedby="genesis-hint"
+        onChange={(e) => loadGenesis(e.target.files?.[0])}
+      />
+      {genesisProblem && (
+        <div className="message error" role="alert">
+          {genesisProblem}
+        </div>
+      )}
+      {genesis && (
+        <p role="status">
+          Genesis file loaded: network “{genesis.chainId}”, {genesis.validators.length} validators.
+        </p>
+      )}
       <ActionButton busyText="Verifying…" onAction={run}>
         Verify
       </ActionButton>
@@ -180,7 +218,7 @@ function Verify(props: { conn: NodeConnection; status: NodeStatus }) {
           ) : bad.length === 0 ? (
             <>
               <strong>All {result.checks.length} blocks check out</strong> (blocks {result.from} to {result.to}): each is signed by more
-              than two thirds of the validators and links to the one before.
+              than two thirds of the validators and links to the one before. Checked against {result.trusted}.
             </>
           ) : (
             <>
