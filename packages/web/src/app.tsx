@@ -4,11 +4,17 @@ import { AccessLog } from './pages/access-log.js';
 import { Onboarding, SignIn, Welcome } from './pages/account.js';
 import { ClinicianHome, ClinicianPatient } from './pages/clinician.js';
 import { BlockPage, Explorer } from './pages/explorer.js';
+import { OrganizationHome } from './pages/organization.js';
 import { PatientRecords, RecordDetail } from './pages/records.js';
 import { Sharing } from './pages/sharing.js';
 import { match, navigate, usePath } from './router.js';
 import { type SignedIn, useSession } from './session.js';
 import { Link, PageTitle, SharingCode } from './ui.js';
+
+/** A founding organization's admin identity (genesis gives it an organization kind). */
+function isOrganization(user: SignedIn): boolean {
+  return typeof user.identity.orgKind === 'string';
+}
 
 function navFor(user: SignedIn | undefined): Array<[string, string]> {
   if (user === undefined)
@@ -22,6 +28,12 @@ function navFor(user: SignedIn | undefined): Array<[string, string]> {
       ['/records', 'My records'],
       ['/sharing', 'Sharing'],
       ['/access-log', 'Access log'],
+      ['/account', 'My account'],
+    ];
+  if (isOrganization(user))
+    return [
+      ['/organization', 'Staff'],
+      ['/explorer', 'Explorer'],
       ['/account', 'My account'],
     ];
   if (user.identity.role === 'clinician')
@@ -101,6 +113,7 @@ function route(path: string, user: SignedIn | undefined): ReactNode {
   if (path === '/sharing') return <Sharing />;
   if (path === '/access-log') return <AccessLog />;
   if (path === '/clinician') return <ClinicianHome />;
+  if (path === '/organization') return <OrganizationHome />;
   const pat = match('/clinician/patients/:patient', path);
   if (pat !== undefined) return <ClinicianPatient key={pat.patient} patient={pat.patient as string} />;
   const prec = match('/clinician/patients/:patient/records/:id', path);
@@ -119,6 +132,7 @@ function route(path: string, user: SignedIn | undefined): ReactNode {
 
 function RoleHome(props: { user: SignedIn }) {
   const role = props.user.identity.role;
+  if (isOrganization(props.user)) return <OrganizationHome />;
   if (role === 'patient') return <PatientRecords />;
   if (role === 'clinician') return <ClinicianHome />;
   return <Explorer />;
@@ -153,7 +167,7 @@ export function App() {
         {route(path, user)}
       </main>
       <footer className="site-footer">
-        <p>Your records are encrypted on your device. MedLedger servers only keep locked copies and a log of who opened them.</p>
+        <p>Records are encrypted on the device that writes them. MedLedger servers keep only locked copies and a log of who opened them.</p>
       </footer>
     </>
   );

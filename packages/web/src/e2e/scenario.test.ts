@@ -1,5 +1,5 @@
-// The web UI end to end, in a real browser against a real 4-validator network: a patient
-// onboards, lets a clinician add a record, sees it, shares it, the clinician reads it, the
+// The web UI end to end, in a real browser against a real 4-validator network: an
+// organization adds a clinician, a patient onboards, lets the clinician add a record, sees it, shares it, the clinician reads it, the
 // patient stops sharing, the clinician is refused, and the refusal is in the patient's log.
 // Each main page is checked with axe-core and saved as a screenshot.
 import assert from 'node:assert/strict';
@@ -7,8 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { MedLedgerClient, staffRegisterBody } from '@medledger/client';
-import { encryptKeystore, generateKeyBundle, idFromPublicKey } from '@medledger/crypto';
+import { encryptKeystore } from '@medledger/crypto';
 import { HOME_FILES, initNetwork, loadHome, MedLedgerNode, readOrgKey } from '@medledger/node';
 import { freePorts } from '@medledger/node/testing';
 import type { Page } from 'playwright-core';
@@ -39,6 +38,7 @@ after(async () => {
 
 const PATIENT_PASS = 'correct horse battery staple';
 const CLINICIAN_PASS = 'clinician passphrase 42';
+const ORG_PASS = 'organization admin passphrase';
 
 /** Click a Refresh button until `text` shows on the page (events reach the chain a block later). */
 async function refreshUntil(page: Page, text: string | RegExp, what: string): Promise<void> {
@@ -57,23 +57,11 @@ test('patient and clinician: write, see, share, read, revoke, refused — and th
   const failures: string[] = [];
   const url = urls[0] as string;
 
-  // The clinician is registered by their organization (staff.register), as the network does it,
-  // and gets a keystore file like the CLI writes, to sign in with in the browser.
+  // The organization's admin keys as a keystore file (the format org-key.json is moving to),
+  // so the admin signs in in the browser like anyone else.
   const home = join(dir, 'node0');
-  const org = new MedLedgerClient({ url, keys: readOrgKey(home) });
-  const clinicianKeys = generateKeyBundle();
-  await org.submitAndWait(
-    'staff.register',
-    staffRegisterBody({
-      publicKey: clinicianKeys.signing.publicKey,
-      encryptionKey: clinicianKeys.encryption.publicKey,
-      role: 'clinician',
-      name: 'Dr Meredith Grey',
-    }),
-  );
-  const clinicianId = idFromPublicKey(clinicianKeys.signing.publicKey);
-  const clinicianFile = join(dir, 'clinician-keystore.json');
-  writeFileSync(clinicianFile, JSON.stringify(encryptKeystore(clinicianKeys, CLINICIAN_PASS, { label: 'Dr Grey', scryptN: 1024 })));
+  const orgFile = join(dir, 'org-keystore.json');
+  writeFileSync(orgFile, JSON.stringify(encryptKeystore(readOrgKey(home), ORG_PASS, { label: 'Organization 0', scryptN: 1024 })));
 
   const patientBrowser = await openBrowser();
   closers.push(patientBrowser.close);
@@ -81,6 +69,31 @@ test('patient and clinician: write, see, share, read, revoke, refused — and th
   closers.push(clinicianBrowser.close);
   const patient = await patientBrowser.context.newPage();
   const clinician = await clinicianBrowser.context.newPage();
+
+  // 0. The organization registers its clinician (staff.register); the clinician's keys are
+  // made in the admin's browser and handed over as a recovery file.
+  await clinician.goto(`${url}/sign-in`);
+  await clinician.getByLabel('Recovery file', { exact: true }).setInputFiles(orgFile);
+  await clinician.getByLabel('Passphrase').fill(ORG_PASS);
+  await clinician.getByRole('button', { name: 'Sign in' }).click();
+  await clinician.getByRole('heading', { level: 1, name: /^Staff of / }).waitFor();
+  await clinician.getByLabel('Name', { exact: true }).fill('Dr Meredith Grey');
+  await clinician.getByLabel('Role').selectOption('clinician');
+  await clinician.getByLabel('A passphrase for their recovery file').fill(CLINICIAN_PASS);
+  await clinician.getByLabel('Type the passphrase again').fill(CLINICIAN_PASS);
+  await clinician.getByRole('button', { name: 'Add staff member' }).click();
+  await clinician.getByText('Dr Meredith Grey was added.').waitFor();
+  const staffDownload = clinician.waitForEvent('download');
+  await clinician.getByRole('button', { name: 'Download Dr Meredith Grey’s recovery file' }).click();
+  const clinicianFile = join(dir, 'clinician-recovery.json');
+  await (await staffDownload).saveAs(clinicianFile);
+  await clinician.getByRole('button', { name: 'Show their sharing code' }).click();
+  const clinicianId = (await clinician.getByTestId('sharing-code').textContent())?.trim() ?? '';
+  assert.match(clinicianId, /^[0-9a-f]{40}$/);
+  await checkPage(clinician, 'organization-staff', failures);
+  await clinician.getByRole('link', { name: 'My account' }).click();
+  await clinician.getByRole('button', { name: 'Sign out' }).click();
+  await clinician.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
 
   // 1. The patient onboards: keys made in the browser, a passphrase, a recovery file.
   await patient.goto(url);
@@ -115,7 +128,7 @@ test('patient and clinician: write, see, share, read, revoke, refused — and th
   await patient.getByText(/You are now sharing with Dr Meredith Grey/).waitFor();
 
   // 3. The clinician signs in from the keystore file and adds a blood pressure.
-  await clinician.goto(`${url}/sign-in`);
+  await clinician.getByLabel('Use my recovery file (for a new device)').check();
   await clinician.getByLabel('Recovery file', { exact: true }).setInputFiles(clinicianFile);
   await clinician.getByLabel('Passphrase').fill(CLINICIAN_PASS);
   await checkPage(clinician, 'sign-in', failures);

@@ -9,8 +9,9 @@ import { ErrorMessage, Link, Notice, PageTitle } from '../ui.js';
 
 const MIN_PASSPHRASE = 10;
 
-function homeFor(role: string): string {
-  return role === 'patient' ? '/records' : role === 'clinician' ? '/clinician' : '/explorer';
+function homeFor(identity: { role: string; orgKind?: unknown }): string {
+  if (typeof identity.orgKind === 'string') return '/organization';
+  return identity.role === 'patient' ? '/records' : identity.role === 'clinician' ? '/clinician' : '/explorer';
 }
 
 function recoveryFileName(label: string): string {
@@ -178,7 +179,7 @@ export function SignIn() {
       const label = saved?.label ?? String((file as { label?: unknown }).label ?? 'My account');
       const user = await signInWith(keys, label);
       if (saved === undefined) saveAccount({ id: user.client.id, label, keystore: file as SavedAccount['keystore'] });
-      navigate(homeFor(user.identity.role));
+      navigate(homeFor(user.identity));
     } catch (err) {
       setError(err);
     } finally {
