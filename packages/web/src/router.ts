@@ -2,8 +2,16 @@
 // any of them), so links can be bookmarked and reloaded.
 import { useEffect, useState } from 'react';
 
+let navigated = false;
+
+/** Whether the user has moved within the app since it loaded (then page headings take focus). */
+export function hasNavigated(): boolean {
+  return navigated;
+}
+
 export function navigate(path: string): void {
   if (path === location.pathname + location.search) return;
+  navigated = true;
   history.pushState(null, '', path);
   dispatchEvent(new PopStateEvent('popstate'));
 }
@@ -12,7 +20,10 @@ export function navigate(path: string): void {
 export function usePath(): string {
   const [path, setPath] = useState(location.pathname);
   useEffect(() => {
-    const onPop = () => setPath(location.pathname);
+    const onPop = () => {
+      navigated = true;
+      setPath(location.pathname);
+    };
     addEventListener('popstate', onPop);
     return () => removeEventListener('popstate', onPop);
   }, []);

@@ -3,7 +3,7 @@
 import { type ReactNode, useEffect, useRef, useState } from 'react';
 import { localName } from './accounts.js';
 import { friendlyError } from './labels.js';
-import { navigate } from './router.js';
+import { hasNavigated, navigate } from './router.js';
 
 export function Link(props: { to: string; children: ReactNode; className?: string; current?: boolean }) {
   return (
@@ -22,11 +22,14 @@ export function Link(props: { to: string; children: ReactNode; className?: strin
   );
 }
 
-/** The page heading; it takes focus when the page opens, so keyboard and screen reader users start there. */
+/**
+ * The page heading. After moving within the app it takes focus, so keyboard and screen
+ * reader users start at the new page; on first load focus stays at the top (skip link first).
+ */
 export function PageTitle(props: { children: ReactNode }) {
   const ref = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
-    ref.current?.focus();
+    if (hasNavigated()) ref.current?.focus();
   }, []);
   return (
     <h1 ref={ref} tabIndex={-1}>

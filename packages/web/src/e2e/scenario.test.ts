@@ -69,6 +69,17 @@ test('patient and clinician: write, see, share, read, revoke, refused — and th
   closers.push(clinicianBrowser.close);
   const patient = await patientBrowser.context.newPage();
   const clinician = await clinicianBrowser.context.newPage();
+  // Uncaught errors and Content-Security-Policy refusals are bugs, whatever the page shows.
+  const pageProblems: string[] = [];
+  for (const [who, page] of [
+    ['patient', patient],
+    ['clinician', clinician],
+  ] as const) {
+    page.on('pageerror', (err) => pageProblems.push(`${who}: ${err.message}`));
+    page.on('console', (msg) => {
+      if (/Content Security Policy/i.test(msg.text())) pageProblems.push(`${who}: ${msg.text()}`);
+    });
+  }
 
   // 0. The organization registers its clinician (staff.register); the clinician's keys are
   // made in the admin's browser and handed over as a recovery file.
@@ -99,6 +110,10 @@ test('patient and clinician: write, see, share, read, revoke, refused — and th
   await patient.goto(url);
   await patient.getByRole('heading', { level: 1, name: /health records/ }).waitFor();
   await checkPage(patient, 'welcome', failures);
+  // Keyboard: the first Tab reaches the skip link, which is then visible.
+  await patient.keyboard.press('Tab');
+  assert.equal(await patient.evaluate(() => document.activeElement?.textContent), 'Skip to main content');
+  assert.ok(await patient.getByRole('link', { name: 'Skip to main content' }).isVisible());
   await patient.getByRole('link', { name: 'Create my account' }).click();
   await patient.getByLabel('What should we call you?').fill('Sam');
   await patient.getByLabel('Choose a passphrase').fill(PATIENT_PASS);
@@ -239,5 +254,6 @@ test('patient and clinician: write, see, share, read, revoke, refused — and th
   await clinician.getByText('You were signed out because there was no activity for a while').waitFor({ timeout: 30_000 });
   assert.equal(await clinician.getByRole('link', { name: 'My patients' }).count(), 0, 'signed out: no clinician navigation');
 
+  assert.deepEqual(pageProblems, [], 'no uncaught errors or CSP refusals in the pages');
   assert.deepEqual(failures, [], `accessibility: serious or critical axe violations\n${failures.join('\n')}`);
 });
