@@ -40,6 +40,12 @@ const PATIENT_PASS = 'correct horse battery staple';
 const CLINICIAN_PASS = 'clinician passphrase 42';
 const ORG_PASS = 'organization admin passphrase';
 
+/** A time as a datetime-local input value (local time, minutes). */
+function localDateTime(ms: number): string {
+  const d = new Date(ms - new Date(ms).getTimezoneOffset() * 60_000);
+  return d.toISOString().slice(0, 16);
+}
+
 /** Click a Refresh button until `text` shows on the page (events reach the chain a block later). */
 async function refreshUntil(page: Page, text: string | RegExp, what: string): Promise<void> {
   const deadline = Date.now() + 60_000;
@@ -125,6 +131,8 @@ test('patient and clinician: write, see, share, read, revoke, refused — and th
   await patient.getByRole('button', { name: 'Download my recovery file' }).click();
   const recovery = await download;
   assert.match(recovery.suggestedFilename(), /^medledger-recovery-sam\.json$/);
+  const patientFile = join(dir, 'patient-recovery.json');
+  await recovery.saveAs(patientFile);
   await checkPage(patient, 'onboarding-done', failures);
   await patient.getByRole('link', { name: 'Go to my records' }).click();
   await patient.getByText('You have no records yet').waitFor();
@@ -164,17 +172,23 @@ test('patient and clinician: write, see, share, read, revoke, refused — and th
   await clinician.getByLabel('Diastolic (mmHg)').fill('120');
   await clinician.getByRole('button', { name: 'Add record' }).click();
   await clinician.getByText('Diastolic pressure must be lower than systolic pressure.').waitFor();
+  // An earlier reading, so the chart has a line.
+  await clinician.getByLabel('Systolic (mmHg)').fill('118');
+  await clinician.getByLabel('Diastolic (mmHg)').fill('76');
+  await clinician.getByLabel('When').fill(localDateTime(Date.now() - 10 * 86_400_000));
+  await clinician.getByRole('button', { name: 'Add record' }).click();
+  await clinician.getByText('118/76 mmHg').waitFor({ timeout: 60_000 });
 
   // 4. The patient sees it: in the timeline, in its detail view, in the chart, on the ledger.
   await patient.getByRole('link', { name: 'My records' }).click();
-  await patient.getByRole('link', { name: 'Blood pressure' }).waitFor();
+  await patient.getByText('128/82 mmHg').waitFor();
   await patient.getByText('128/82 mmHg').waitFor();
   await checkPage(patient, 'records-timeline', failures);
   await patient.getByRole('button', { name: 'Charts' }).click();
   await patient.getByRole('img', { name: /Blood pressure over time/ }).waitFor();
   await checkPage(patient, 'records-charts', failures);
   await patient.getByRole('button', { name: 'Timeline' }).click();
-  await patient.getByRole('link', { name: 'Blood pressure' }).click();
+  await patient.getByRole('link', { name: 'Blood pressure' }).first().click();
   await patient.getByRole('heading', { level: 1, name: 'Blood pressure' }).waitFor();
   await patient.getByText('Dr Meredith Grey').waitFor();
   await patient.getByRole('button', { name: 'Check this record on the ledger' }).click();
@@ -191,14 +205,18 @@ test('patient and clinician: write, see, share, read, revoke, refused — and th
   await patient.getByLabel('Their sharing code').first().fill(clinicianId);
   await patient.getByLabel(/^Vital signs/).check();
   await patient.getByLabel('Why are you sharing?').selectOption('treatment');
+  await patient.getByLabel('End date', { exact: true }).fill(localDateTime(Date.now() + 3 * 86_400_000).slice(0, 10));
   await patient.getByRole('button', { name: 'Share', exact: true }).click();
   await patient.getByText(/You are now sharing with Dr Meredith Grey/).waitFor();
   await patient.getByRole('list', { name: 'People and organizations with access' }).getByText('My treatment and care').waitFor();
   await checkPage(patient, 'sharing', failures);
 
-  // 6. The clinician reads it.
-  await clinician.getByRole('button', { name: 'Refresh' }).click();
-  await clinician.getByRole('link', { name: 'Blood pressure' }).click();
+  // 6. The clinician sees the sharing ends soon, and reads the record.
+  await clinician.getByRole('link', { name: '← My patients' }).click();
+  await clinician.getByText('Sharing that ends within 7 days:').waitFor();
+  await clinician.getByText(/view only/).waitFor();
+  await clinician.getByRole('link', { name: /^Patient …/ }).click();
+  await clinician.getByRole('link', { name: 'Blood pressure' }).first().click();
   await clinician.getByRole('heading', { level: 1, name: 'Blood pressure' }).waitFor();
   await clinician.getByText('128/82 mmHg').waitFor();
   await checkPage(clinician, 'clinician-record', failures);
@@ -242,12 +260,32 @@ test('patient and clinician: write, see, share, read, revoke, refused — and th
   await clinician.getByRole('link', { name: 'My patients' }).click();
   await clinician.getByRole('heading', { level: 1, name: 'My patients' }).waitFor();
   await checkPage(clinician, 'phone-clinician-patients', failures);
-  await patient.setViewportSize({ width: 390, height: 844 });
-  await patient.goto(`${url}/sign-in`);
-  await patient.getByLabel('Passphrase').fill(PATIENT_PASS);
-  await patient.getByRole('button', { name: 'Sign in' }).click();
-  await patient.getByRole('link', { name: 'Blood pressure' }).waitFor();
-  await checkPage(patient, 'phone-records', failures);
+  // The patient signs in on another device (a phone) from the recovery file.
+  const phoneBrowser = await openBrowser();
+  closers.push(phoneBrowser.close);
+  const phone = await phoneBrowser.context.newPage();
+  await phone.setViewportSize({ width: 390, height: 844 });
+  await phone.goto(`${url}/sign-in`);
+  await phone.getByLabel('Recovery file', { exact: true }).setInputFiles(patientFile);
+  await phone.getByLabel('Passphrase').fill(PATIENT_PASS);
+  await phone.getByRole('button', { name: 'Sign in' }).click();
+  await phone.getByText('128/82 mmHg').waitFor();
+  await checkPage(phone, 'phone-records', failures);
+  await phone.getByRole('link', { name: 'Sharing' }).click();
+  await phone.getByRole('heading', { level: 2, name: 'Share my records' }).waitFor();
+  await checkPage(phone, 'phone-sharing', failures);
+
+  // Erasing, after the confirmation: the record is gone for everyone, its place marked.
+  await phone.getByRole('link', { name: 'My records' }).click();
+  await phone.getByRole('link', { name: 'Blood pressure' }).nth(1).click();
+  await phone.getByText('118/76 mmHg').waitFor();
+  await phone.getByRole('button', { name: 'Erase this record…' }).click();
+  assert.equal(await phone.getByRole('button', { name: 'Erase for good' }).count(), 0, 'no erasing before the confirmation');
+  await phone.getByLabel('I understand that erasing cannot be undone').check();
+  await phone.getByRole('button', { name: 'Erase for good' }).click();
+  await phone.getByText('Erased record').waitFor({ timeout: 60_000 });
+  assert.equal(await phone.getByText('118/76 mmHg').count(), 0);
+  await phone.getByText('128/82 mmHg').waitFor();
 
   // After the idle period the session ends by itself and says so.
   await clinician.evaluate(() => localStorage.setItem('medledger.idleMinutes', '0.05'));
