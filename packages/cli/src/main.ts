@@ -1,7 +1,10 @@
-// The `medledger` command line. Exit codes: 0 success, 1 the operation failed (e.g. the
-// chain did not verify), 2 bad usage or input.
+// The `medledger` command line. Exit codes (exit-codes.ts, docs/cli.md): 0 success, 1 the
+// operation failed, 2 bad usage or input, 3 wrong passphrase, 4 node unreachable, 5 denied,
+// 6 not found.
 import { Command, CommanderError } from 'commander';
+import { errorCodeOf, exitCodeFor } from './cli-support.js';
 import { registerChainCommands } from './commands/chain.js';
+import { registerParticipantCommands } from './commands/participants.js';
 
 const program = new Command()
   .name('medledger')
@@ -11,6 +14,7 @@ const program = new Command()
   .exitOverride();
 
 registerChainCommands(program);
+registerParticipantCommands(program);
 
 try {
   await program.parseAsync(process.argv);
@@ -18,6 +22,8 @@ try {
   if (err instanceof CommanderError) {
     process.exit(err.exitCode === 0 ? 0 : 2);
   }
-  process.stderr.write(`error: ${(err as Error).message}\n`);
-  process.exit(typeof (err as { exitCode?: number }).exitCode === 'number' ? (err as { exitCode: number }).exitCode : 1);
+  const message = (err as Error).message;
+  if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify({ error: { code: errorCodeOf(err), message } })}\n`);
+  process.stderr.write(`error: ${message}\n`);
+  process.exit(exitCodeFor(err));
 }

@@ -9,10 +9,12 @@ import { signEd25519, toHex } from '@medledger/crypto';
 import { nextAppHash } from '@medledger/ehr';
 import { type Block, blockHash, type Commit, commitHash, signVote, txRoot, ZERO_HASH } from '@medledger/ledger';
 import { handshakeBytes, initNetwork, loadHome, type NodeHome } from '@medledger/node';
-import { freePorts, get, newSigner, post, waitFor } from '@medledger/node/testing';
+import { freePorts, get, newSigner, post, TEST_PASSPHRASE, waitFor } from '@medledger/node/testing';
 import { WebSocket } from 'ws';
 import { runLoad } from './load.js';
 import { type RunningNode, startNodeProcess, stopNodes } from './network.js';
+
+process.env.MEDLEDGER_PASSPHRASE = TEST_PASSPHRASE;
 
 let dir: string;
 let homes: string[];

@@ -4,7 +4,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HOME_FILES, initNetwork } from '@medledger/node';
+import { HOME_FILES, initNetwork, type OrgKeyFile } from '@medledger/node';
 
 const BIN = fileURLToPath(new URL('../bin/medledger.js', import.meta.url));
 
@@ -15,13 +15,23 @@ export interface RunningNode {
   child: ChildProcess;
 }
 
-/** Homes under `dataDir` (node0, node1, …), writing a fresh network when there are none. */
-export function ensureHomes(dataDir: string, validators: number, basePort: number): { homes: string[]; created: boolean } {
+/**
+ * Homes under `dataDir` (node0, node1, …), writing a fresh network when there are none
+ * (with `organizations` as the founding organizations, when given; keystores encrypted
+ * with MEDLEDGER_PASSPHRASE). `orgKeys` is empty for an existing network.
+ */
+export function ensureHomes(
+  dataDir: string,
+  validators: number,
+  basePort: number,
+  organizations?: Array<{ name: string; kind: string }>,
+): { homes: string[]; created: boolean; orgKeys: OrgKeyFile[] } {
   const existing: string[] = [];
   for (let i = 0; existsSync(join(dataDir, `node${i}`, HOME_FILES.genesis)); i++) existing.push(join(dataDir, `node${i}`));
-  if (existing.length > 0) return { homes: existing, created: false };
+  if (existing.length > 0) return { homes: existing, created: false, orgKeys: [] };
   mkdirSync(dataDir, { recursive: true });
-  return { homes: initNetwork({ validators, out: dataDir, basePort }).homes, created: true };
+  const { homes, orgKeys } = initNetwork({ validators, out: dataDir, basePort, ...(organizations === undefined ? {} : { organizations }) });
+  return { homes, created: true, orgKeys };
 }
 
 /**

@@ -9,7 +9,9 @@ import { after, before, test } from 'node:test';
 import { type ClientError, MedLedgerClient } from '@medledger/client';
 import { generateKeyBundle } from '@medledger/crypto';
 import { initNetwork, loadHome, MedLedgerNode } from '@medledger/node';
-import { freePorts, waitFor } from '@medledger/node/testing';
+import { freePorts, TEST_PASSPHRASE, waitFor } from '@medledger/node/testing';
+
+process.env.MEDLEDGER_PASSPHRASE = TEST_PASSPHRASE;
 
 const dir = mkdtempSync(join(tmpdir(), 'medledger-records-net-'));
 const nodes: MedLedgerNode[] = [];

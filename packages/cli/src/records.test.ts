@@ -7,7 +7,9 @@ import { after, before, test } from 'node:test';
 import { type ClientError, MedLedgerClient, staffRegisterBody } from '@medledger/client';
 import { generateKeyBundle, idFromPublicKey } from '@medledger/crypto';
 import { readOrgKey } from '@medledger/node';
-import { startSoloNode, type TestNode } from '@medledger/node/testing';
+import { startSoloNode, TEST_PASSPHRASE, type TestNode } from '@medledger/node/testing';
+
+process.env.MEDLEDGER_PASSPHRASE = TEST_PASSPHRASE;
 
 const CANARY = 'CANARY-7f3a-plaintext-must-never-reach-a-node';
 let net: TestNode;

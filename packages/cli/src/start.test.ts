@@ -6,9 +6,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { get, waitFor } from '@medledger/node/testing';
+import { get, TEST_PASSPHRASE, waitFor } from '@medledger/node/testing';
 import { runLoad } from './load.js';
 import { BIN } from './testing/cli.js';
+
+process.env.MEDLEDGER_PASSPHRASE = TEST_PASSPHRASE;
 
 const dir = mkdtempSync(join(tmpdir(), 'medledger-start-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -39,7 +41,9 @@ async function freeBase(): Promise<number> {
 }
 
 function startNetwork(base: number): Promise<{ child: ChildProcess; urls: string[]; output: () => string }> {
-  const child = spawn(process.execPath, [BIN, 'start', '--data', dir, '--base-port', String(base)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'start', '--data', dir, '--base-port', String(base), '--no-demo'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout?.on('data', (c: Buffer) => {
     out += String(c);

@@ -6,8 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { HOME_FILES, initNetwork } from '@medledger/node';
-import { freePorts, get, newSigner, post, waitFor } from '@medledger/node/testing';
+import { freePorts, get, newSigner, post, TEST_PASSPHRASE, waitFor } from '@medledger/node/testing';
 import { type RunningNode, startNodeProcess, stopNodes } from './network.js';
+
+process.env.MEDLEDGER_PASSPHRASE = TEST_PASSPHRASE;
 
 const dir = mkdtempSync(join(tmpdir(), 'medledger-sync-'));
 const running: RunningNode[] = [];

@@ -7,10 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { HOME_FILES, initNetwork } from '@medledger/node';
-import { freePorts } from '@medledger/node/testing';
+import { freePorts, TEST_PASSPHRASE } from '@medledger/node/testing';
 import Database from 'better-sqlite3';
 import { type RunningNode, startNodeProcess, stopNodes } from './network.js';
 import { runCli } from './testing/cli.js';
+
+process.env.MEDLEDGER_PASSPHRASE = TEST_PASSPHRASE;
 
 let dir: string;
 let home: string;

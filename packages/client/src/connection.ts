@@ -68,6 +68,7 @@ export class NodeConnection {
   private signingIn: Promise<Session> | undefined;
   private nextNonce: number | undefined;
   private nonceLoad: Promise<void> | undefined;
+  private submitQueue: Promise<unknown> = Promise.resolve();
 
   constructor(opts: MedLedgerClientOptions) {
     this.url = opts.url.replace(/\/+$/, '');
@@ -192,12 +193,20 @@ export class NodeConnection {
         throw err;
       }
     };
-    try {
-      return await send();
-    } catch (err) {
-      if (!hasClientCode(err, ...NONCE_CODES)) throw err;
-      return send();
-    }
+    const sendWithRetry = async (): Promise<SubmittedTx> => {
+      try {
+        return await send();
+      } catch (err) {
+        if (!hasClientCode(err, ...NONCE_CODES)) throw err;
+        return send();
+      }
+    };
+    // Concurrent callers (e.g. parallel record writes) are posted one at a time, in nonce
+    // order: two in-flight requests could reach the node out of order, and the later nonce
+    // would be refused as a gap. Waiting for commits stays concurrent.
+    const queued = this.submitQueue.then(sendWithRetry);
+    this.submitQueue = queued.catch(() => undefined);
+    return queued;
   }
 
   /**

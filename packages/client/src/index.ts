@@ -5,6 +5,7 @@ export * from './auth.js';
 export * from './connection.js';
 export * from './errors.js';
 export * from './http.js';
+export * from './light.js';
 export * from './record-crypto.js';
 export * from './responses.js';
 export * from './tx-builders.js';

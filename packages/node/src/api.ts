@@ -1,8 +1,14 @@
 // The node's HTTP API (DESIGN §8): transactions, blocks, status and identities under /v1.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
 import { isHex } from '@medledger/crypto';
 import { txInclusionProof } from '@medledger/ledger';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { ErrorSchema, openApiInfo, SignedTxSchema, schemas } from './api-schemas.js';
 import { ApiError } from './errors.js';
+import type { NodeHome } from './home.js';
 import type { MedLedgerNode } from './node.js';
 import { registerRecordRoutes } from './records-api.js';
 import { registerWebStatic } from './web-static.js';
@@ -16,12 +22,67 @@ function parseHeight(raw: string): number {
   return Number(raw);
 }
 
+/** Requests allowed per window: per signed-in identity (by session token), else per client IP. */
+export interface RateLimitConfig {
+  windowMs: number;
+  perIdentity: number;
+  perIp: number;
+}
+
+/** Generous enough for imports and load tests on loopback; operators lower them for the internet. */
+export const DEFAULT_RATE_LIMIT: RateLimitConfig = { windowMs: 10_000, perIdentity: 20_000, perIp: 50_000 };
+
+/** Options of the API server: body limit, rate limits, and TLS (serve HTTPS when given). */
+export interface ApiOptions {
+  bodyLimit: number;
+  rateLimit?: RateLimitConfig;
+  https?: { cert: string | Buffer; key: string | Buffer };
+}
+
+/** The API options a node home configures; TLS files are read here (relative to the home). */
+export function apiOptionsOf(home: NodeHome): ApiOptions {
+  const { config } = home;
+  const tls = config.tls;
+  return {
+    bodyLimit: config.bodyLimitBytes,
+    ...(config.rateLimit === undefined ? {} : { rateLimit: config.rateLimit }),
+    ...(tls === undefined
+      ? {}
+      : { https: { cert: readFileSync(resolve(home.dir, tls.cert)), key: readFileSync(resolve(home.dir, tls.key)) } }),
+  };
+}
+
 /**
  * Build the Fastify app for a node. Every error leaves as `{error: {code, message}}` with
- * the status from `statusFor`; stack traces and request bodies never do.
+ * the status from `statusFor`; stack traces and request bodies never do. Requests are
+ * validated against the schemas of api-schemas.ts, which also make `/v1/openapi.json`.
  */
-export function buildApi(node: MedLedgerNode, opts: { bodyLimit: number }): FastifyInstance {
-  const app = Fastify({ bodyLimit: opts.bodyLimit, logger: false, ajv: { customOptions: { removeAdditional: false } } });
+export async function buildApi(node: MedLedgerNode, opts: ApiOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    bodyLimit: opts.bodyLimit,
+    logger: false,
+    // No type coercion: a nonce sent as "1" is malformed, not silently a number.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
+    ...(opts.https === undefined ? {} : { https: { cert: opts.https.cert, key: opts.https.key } }),
+  }) as unknown as FastifyInstance;
+  app.addSchema(SignedTxSchema);
+  app.addSchema(ErrorSchema);
+  // Both plugins hook route registration, so they are loaded before any route is added.
+  await app.register(swagger, openApiInfo);
+  const limits = opts.rateLimit ?? DEFAULT_RATE_LIMIT;
+  const sessionKey = (authorization: string | undefined) => node.gatekeeper.sessionPublicKey(authorization);
+  await app.register(rateLimit, {
+    global: true,
+    timeWindow: limits.windowMs,
+    // The signed-in identity's budget follows its session, whatever address it comes from.
+    keyGenerator: (req) => {
+      const key = sessionKey(req.headers.authorization);
+      return key === undefined ? `ip:${req.ip}` : `id:${key}`;
+    },
+    max: (req) => (sessionKey(req.headers.authorization) === undefined ? limits.perIp : limits.perIdentity),
+    errorResponseBuilder: (_req, context) =>
+      new ApiError('RATE_LIMITED', `too many requests: at most ${context.max} per ${context.after}; retry in ${context.after}`),
+  });
 
   // The API speaks JSON only: anything else is refused with 415 rather than read as text.
   app.removeContentTypeParser('text/plain');
@@ -38,6 +99,14 @@ export function buildApi(node: MedLedgerNode, opts: { bodyLimit: number }): Fast
       FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'UNSUPPORTED_MEDIA_TYPE', 'send application/json'],
       FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'MALFORMED_JSON', 'content-length does not match the body'],
     };
+    if (fe.validation !== undefined) {
+      // Schema refusals keep the codes the handlers use: a transaction is MALFORMED_TX, other
+      // bodies INVALID_BODY, paths and queries INVALID_PARAM.
+      const inBody = fe.validationContext === 'body';
+      const txRoute = _req.routeOptions.url === '/v1/txs';
+      const code = inBody ? (txRoute ? 'MALFORMED_TX' : 'INVALID_BODY') : 'INVALID_PARAM';
+      return reply.status(400).send({ error: { code, message: fe.message } });
+    }
     const known = fe.code === undefined ? undefined : mapped[fe.code];
     if (known !== undefined) return reply.status(known[0]).send({ error: { code: known[1], message: known[2] } });
     if (fe.statusCode !== undefined && fe.statusCode >= 400 && fe.statusCode < 500) {
@@ -52,14 +121,16 @@ export function buildApi(node: MedLedgerNode, opts: { bodyLimit: number }): Fast
     reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no route ${method} ${url.split('?')[0]}` } });
   });
 
-  app.post('/v1/txs', async (req, reply) => {
+  app.get('/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  app.post('/v1/txs', { schema: schemas.submitTx }, async (req, reply) => {
     const accepted = node.submitTx(req.body);
     return reply.status(202).send(accepted);
   });
 
   // Up to MAX_BATCH transactions in one request, each admitted or refused on its own:
   // load generators and gateways save a round trip per transaction.
-  app.post('/v1/txs/batch', async (req, reply) => {
+  app.post('/v1/txs/batch', { schema: schemas.submitBatch }, async (req, reply) => {
     const body = req.body as { txs?: unknown };
     if (typeof body !== 'object' || body === null || !Array.isArray(body.txs))
       throw new ApiError('INVALID_BODY', 'body.txs must be an array of signed transactions');
@@ -75,28 +146,28 @@ export function buildApi(node: MedLedgerNode, opts: { bodyLimit: number }): Fast
     return reply.status(200).send({ results });
   });
 
-  app.get<{ Params: { hash: string } }>('/v1/txs/:hash', async (req) => {
+  app.get<{ Params: { hash: string } }>('/v1/txs/:hash', { schema: schemas.txStatus }, async (req) => {
     const { hash } = req.params;
     if (!isHex(hash, 32)) throw new ApiError('INVALID_PARAM', 'hash must be 32-byte hex');
     return node.txStatus(hash);
   });
 
-  app.get<{ Params: { height: string } }>('/v1/blocks/:height', async (req) => {
+  app.get<{ Params: { height: string } }>('/v1/blocks/:height', { schema: schemas.block }, async (req) => {
     const height = req.params.height === 'latest' ? node.chain.height : parseHeight(req.params.height);
     const stored = height === 0 ? undefined : node.chain.store.loadBlock(height);
     if (stored === undefined) throw new ApiError('BLOCK_NOT_FOUND', `no block at height ${req.params.height}`);
     return { hash: stored.hash, block: stored.block, commit: stored.commit, results: stored.results };
   });
 
-  app.get('/v1/status', async () => node.status());
+  app.get('/v1/status', { schema: schemas.status }, async () => node.status());
 
-  app.get<{ Params: { publicKey: string } }>('/v1/accounts/:publicKey', async (req) => {
+  app.get<{ Params: { publicKey: string } }>('/v1/accounts/:publicKey', { schema: schemas.account }, async (req) => {
     const { publicKey } = req.params;
     if (!isHex(publicKey, 32)) throw new ApiError('INVALID_PARAM', 'publicKey must be 32-byte hex');
     return node.account(publicKey);
   });
 
-  app.get<{ Params: { id: string } }>('/v1/identities/:id', async (req) => {
+  app.get<{ Params: { id: string } }>('/v1/identities/:id', { schema: schemas.identity }, async (req) => {
     const { id } = req.params;
     if (!isHex(id, 20)) throw new ApiError('INVALID_PARAM', 'id must be 20-byte hex');
     const identity = node.chain.app.query.identity(id);

@@ -112,6 +112,20 @@ export class Gatekeeper {
     return identity;
   }
 
+  /**
+   * The signing key of a live session named by an `Authorization` header, or undefined.
+   * Changes nothing (no idle-timer refresh): the rate limiter keys requests by it.
+   */
+  sessionPublicKey(authorization: string | undefined): string | undefined {
+    const token = bearer(authorization);
+    if (token === undefined) return undefined;
+    const session = this.sessions.get(sha256Hex(utf8(token)));
+    const now = this.node.now();
+    if (session === undefined || now - session.lastUsed > this.cfg.idleTimeoutMs || now - session.createdAt > this.cfg.maxLifetimeMs)
+      return undefined;
+    return session.publicKey;
+  }
+
   /** Queue an access event durably (SQLite outbox) before the read is answered. Returns its id. */
   record(event: Omit<AccessEventInput, 'id' | 'at'>): string {
     const id = `${this.eventPrefix}${(this.eventSeq++).toString(36)}`;

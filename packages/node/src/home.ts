@@ -3,7 +3,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TimeoutConfig } from '@medledger/consensus';
-import { generateKeyBundle, type KeyBundle } from '@medledger/crypto';
+import { decryptKeystore, encryptKeystore, generateKeyBundle, idFromPublicKey, type KeyBundle } from '@medledger/crypto';
 import { type Genesis, parseGenesis } from '@medledger/ledger';
 
 /** A peer this node dials: its node key (for the handshake) and WebSocket URL. */
@@ -32,6 +32,14 @@ export interface NodeConfig {
     /** Tendermint timeouts (ms), each growing by its delta per round. */
     timeouts: TimeoutConfig;
   };
+  /**
+   * API rate limits: requests per `windowMs` for each signed-in identity (keyed by its
+   * session) and for each client IP without a session; over it answers 429 RATE_LIMITED.
+   * Default: api.ts DEFAULT_RATE_LIMIT.
+   */
+  rateLimit?: { windowMs: number; perIdentity: number; perIp: number };
+  /** Serve the API over HTTPS: PEM certificate and key files (paths relative to the home). */
+  tls?: { cert: string; key: string };
   /** Off-chain objects: largest accepted (bytes), and how long an upload may wait for its anchor (ms). */
   vault?: { maxObjectBytes: number; unanchoredTtlMs: number };
 }
@@ -60,9 +68,10 @@ export function defaultConfig(name: string, apiPort: number, p2pPort: number): N
 export const HOME_FILES = {
   config: 'config.json',
   genesis: 'genesis.json',
-  nodeKey: 'node-key.json',
-  /** The admin keys of the organization that runs this validator (registers its staff). */
-  orgKey: 'org-key.json',
+  /** The node's own keys, an encrypted keystore (MEDLEDGER_PASSPHRASE). */
+  nodeKey: 'node.key',
+  /** The admin keystore of the organization that runs this validator (registers its staff). */
+  orgKey: 'org.key',
   db: 'data/chain.db',
 } as const;
 
@@ -84,22 +93,51 @@ function readJsonFile(path: string, what: string): unknown {
   }
 }
 
-/** Read a node home. Throws an Error whose message says which file is missing or bad. */
-export function loadHome(dir: string): NodeHome {
+/** The environment variable every keystore of a node home is encrypted with. */
+export const PASSPHRASE_ENV = 'MEDLEDGER_PASSPHRASE';
+
+/** The passphrase from MEDLEDGER_PASSPHRASE. Throws an Error saying to set it when unset or empty. */
+export function passphraseFromEnv(): string {
+  const p = process.env[PASSPHRASE_ENV];
+  if (p === undefined || p === '') throw new Error(`set ${PASSPHRASE_ENV} to the passphrase of this node home's keystores`);
+  return p;
+}
+
+/**
+ * Read and decrypt a keystore file (crypto keystore format). Throws an Error naming the
+ * file when it is missing, not a keystore, or the passphrase does not open it.
+ */
+export function readKeystoreFile(path: string, what: string, passphrase: string): KeyBundle {
+  const file = readJsonFile(path, what);
+  try {
+    return decryptKeystore(file, passphrase);
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'BAD_PASSPHRASE') throw new Error(`${what} at ${path}: wrong passphrase (${PASSPHRASE_ENV}), or the file was altered`);
+    throw new Error(`${what} at ${path} is not a keystore file: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Read a node home; the node key is decrypted with `passphrase` (default: MEDLEDGER_PASSPHRASE).
+ * Throws an Error whose message says which file is missing or bad.
+ */
+export function loadHome(dir: string, passphrase?: string): NodeHome {
   const config = { ...defaultConfig('node', 0, 0), ...(readJsonFile(join(dir, HOME_FILES.config), 'config') as NodeConfig) };
   const genesis = parseGenesis(readJsonFile(join(dir, HOME_FILES.genesis), 'genesis'));
-  const key = readJsonFile(join(dir, HOME_FILES.nodeKey), 'node key') as KeyBundle;
+  const key = readKeystoreFile(join(dir, HOME_FILES.nodeKey), 'node key', passphrase ?? passphraseFromEnv());
   mkdirSync(join(dir, 'data'), { recursive: true });
   return { dir, config, genesis, key, dbPath: join(dir, HOME_FILES.db) };
 }
 
 /**
- * The admin keys of the organization that runs the validator at `home`. Tests and tools
- * read organization keys only through this function, so the keystore format can change
- * in one place.
+ * The admin keys of an organization that runs the validator at `home`: `org.key` (the
+ * home's first organization) or another keystore file of the home named by `file`,
+ * decrypted with `passphrase` (default: MEDLEDGER_PASSPHRASE). Tests and tools read
+ * organization keys only through this function, so the keystore format lives in one place.
  */
-export function readOrgKey(home: string): KeyBundle {
-  return readJsonFile(join(home, HOME_FILES.orgKey), 'organization key') as KeyBundle;
+export function readOrgKey(home: string, opts: { file?: string; passphrase?: string } = {}): KeyBundle {
+  return readKeystoreFile(join(home, opts.file ?? HOME_FILES.orgKey), 'organization key', opts.passphrase ?? passphraseFromEnv());
 }
 
 function writeJson(path: string, value: unknown, secret = false): void {
@@ -118,20 +156,46 @@ export interface InitOptions {
   ports?: Array<{ api: number; p2p: number }>;
   /** Clock used for the genesis time (tests inject one). */
   now?: () => number;
+  /**
+   * Founding organizations, in order; organization i is run from node home i mod N (the
+   * first of a home has `org.key`, any further one `org-<slug>.key`). Default: one
+   * hospital per validator.
+   */
+  organizations?: Array<{ name: string; kind: string }>;
+  /** Passphrase for every keystore written (default: MEDLEDGER_PASSPHRASE). */
+  passphrase?: string;
 }
+
+/** Where a founding organization's admin keystore is, after `initNetwork`. */
+export interface OrgKeyFile {
+  name: string;
+  kind: string;
+  id: string;
+  home: string;
+  /** File name inside `home`, for `readOrgKey(home, {file})`. */
+  file: string;
+}
+
+const slug = (name: string) =>
+  name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
 
 /**
  * Write one home per validator under `out/node0 … node{N-1}`, with fresh keys, a shared
  * genesis listing every validator, and each node's peers set to all the others. Refuses
  * to overwrite an existing home.
  */
-export function initNetwork(opts: InitOptions): { homes: string[]; genesis: Genesis } {
+export function initNetwork(opts: InitOptions): { homes: string[]; genesis: Genesis; orgKeys: OrgKeyFile[] } {
   const n = opts.validators;
   if (!Number.isInteger(n) || n < 1 || n > 100) throw new Error('--validators must be an integer from 1 to 100');
+  const passphrase = opts.passphrase ?? passphraseFromEnv();
+  const orgs = opts.organizations ?? Array.from({ length: n }, (_, i) => ({ name: `Organization ${i}`, kind: 'hospital' }));
   const basePort = opts.basePort ?? 26650;
   const ports = Array.from({ length: n }, (_, i) => opts.ports?.[i] ?? { api: basePort + 2 * i, p2p: basePort + 2 * i + 1 });
   const keys = Array.from({ length: n }, () => generateKeyBundle());
-  const orgKeys = Array.from({ length: n }, () => generateKeyBundle());
+  const orgKeys = orgs.map(() => generateKeyBundle());
   const names = keys.map((_, i) => `validator-${i}`);
   const genesis: Genesis = {
     chainId: opts.chainId ?? 'medledger-local',
@@ -144,14 +208,15 @@ export function initNetwork(opts: InitOptions): { homes: string[]; genesis: Gene
     })),
     // Each validator is run by a founding organization, whose admin registers its staff.
     organizations: orgKeys.map((k, i) => ({
-      name: `Organization ${i}`,
-      kind: 'hospital',
+      name: orgs[i]?.name as string,
+      kind: orgs[i]?.kind as string,
       adminKey: k.signing.publicKey,
       adminEncryptionKey: k.encryption.publicKey,
     })),
     params: { maxBlockTxs: 5000, maxBlockBytes: 8 * 1024 * 1024, maxClockDriftMs: 10_000 },
   };
   const homes: string[] = [];
+  const orgFiles: OrgKeyFile[] = [];
   for (let i = 0; i < n; i++) {
     const dir = join(opts.out, `node${i}`);
     if (existsSync(join(dir, HOME_FILES.genesis))) throw new Error(`${dir} already holds a node home; choose another --out`);
@@ -163,10 +228,16 @@ export function initNetwork(opts: InitOptions): { homes: string[]; genesis: Gene
     );
     writeJson(join(dir, HOME_FILES.config), config);
     writeJson(join(dir, HOME_FILES.genesis), genesis);
-    writeJson(join(dir, HOME_FILES.nodeKey), keys[i], true);
-    writeJson(join(dir, HOME_FILES.orgKey), orgKeys[i], true);
+    writeJson(join(dir, HOME_FILES.nodeKey), encryptKeystore(keys[i] as KeyBundle, passphrase, { label: `node ${names[i]}` }), true);
+    orgKeys.forEach((k, j) => {
+      if (j % n !== i) return;
+      const org = orgs[j] as { name: string; kind: string };
+      const file = j < n ? HOME_FILES.orgKey : `org-${slug(org.name) || j}.key`;
+      writeJson(join(dir, file), encryptKeystore(k, passphrase, { label: org.name }), true);
+      orgFiles.push({ ...org, id: idFromPublicKey(k.signing.publicKey), home: dir, file });
+    });
     homes.push(dir);
   }
   writeJson(join(opts.out, HOME_FILES.genesis), genesis);
-  return { homes, genesis };
+  return { homes, genesis, orgKeys: orgFiles };
 }

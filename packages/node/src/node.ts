@@ -5,7 +5,7 @@ import { idFromPublicKey } from '@medledger/crypto';
 import { type Block, type Commit, parseSignedTx, type SignedTx, signTx, type TxResult, txBytes, txHash } from '@medledger/ledger';
 import { type NodeStore, openSqliteStore } from '@medledger/storage';
 import type { FastifyInstance } from 'fastify';
-import { buildApi, proofFor } from './api.js';
+import { apiOptionsOf, buildApi, proofFor } from './api.js';
 import { Chain } from './chain.js';
 import { ApiError } from './errors.js';
 import { DEFAULT_SESSION_CONFIG, Gatekeeper } from './gatekeeper.js';
@@ -97,7 +97,7 @@ export class MedLedgerNode {
         `${(err as Error).message}. This node's data cannot be trusted: stop it, move ${this.home.dbPath} aside, and start the node again to resync the chain from its peers (or restore a backup).`,
       );
     }
-    this.api = buildApi(this, { bodyLimit: this.home.config.bodyLimitBytes });
+    this.api = await buildApi(this, apiOptionsOf(this.home));
     this.apiUrl = await this.api.listen({ host: this.home.config.api.host, port: this.home.config.api.port });
     await this.engine.startNetwork();
     this.engine.start();

@@ -21,6 +21,7 @@ import {
   type RecordMeta,
 } from '@medledger/ehr';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { schemas } from './api-schemas.js';
 import { ApiError } from './errors.js';
 import type { Gatekeeper } from './gatekeeper.js';
 import type { MedLedgerNode } from './node.js';
@@ -46,18 +47,20 @@ export function registerRecordRoutes(app: FastifyInstance, node: MedLedgerNode, 
   // Raw bytes only for vault uploads; every other route stays JSON-only.
   app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
-  app.post('/v1/auth/challenge', async (req) => gate.challenge((req.body as { publicKey?: unknown } | null)?.publicKey));
-  app.post('/v1/auth/session', async (req) => {
+  app.post('/v1/auth/challenge', { schema: schemas.challenge }, async (req) =>
+    gate.challenge((req.body as { publicKey?: unknown } | null)?.publicKey),
+  );
+  app.post('/v1/auth/session', { schema: schemas.openSession }, async (req) => {
     const body = req.body as Record<string, unknown> | null;
     if (typeof body !== 'object' || body === null) throw new ApiError('INVALID_BODY', 'body must be an object');
     return gate.openSession(body);
   });
-  app.delete('/v1/auth/session', async (req, reply) => {
+  app.delete('/v1/auth/session', { schema: schemas.closeSession }, async (req, reply) => {
     gate.closeSession(req.headers.authorization);
     return reply.status(204).send();
   });
 
-  app.put<{ Params: { hash: string } }>('/v1/vault/:hash', async (req, reply) => {
+  app.put<{ Params: { hash: string } }>('/v1/vault/:hash', { schema: schemas.putObject }, async (req, reply) => {
     who(req);
     if (!Buffer.isBuffer(req.body)) throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'send the object as application/octet-stream');
     const hash = idParam(req.params.hash, 'hash', 32);
@@ -65,45 +68,49 @@ export function registerRecordRoutes(app: FastifyInstance, node: MedLedgerNode, 
     return reply.status(created ? 201 : 200).send({ hash, size: req.body.length });
   });
 
-  app.get<{ Params: { id: string }; Querystring: { purpose?: string } }>('/v1/records/:id', async (req, reply) => {
-    const caller = who(req);
-    const id = idParam(req.params.id, 'record id', 16);
-    const rawPurpose = req.query.purpose;
-    if (rawPurpose !== undefined && !PURPOSES.includes(rawPurpose as Purpose))
-      throw new ApiError('INVALID_PARAM', `purpose must be one of ${PURPOSES.join(', ')}`);
-    const decision = decideRead(state, caller, id, rawPurpose as Purpose | undefined, blockTime());
-    const base = {
-      record: id,
-      patient: decision.record?.patient ?? null,
-      accessor: caller.id,
-      purpose: decision.purpose,
-      emergency: false,
-    };
-    if (!decision.allowed) {
-      gate.record({ ...base, decision: 'denied', reason: decision.reason });
-      if (decision.reason === 'ERASED') throw new ApiError('RECORD_ERASED', 'this record was erased by the patient');
-      if (decision.reason === 'NO_ENVELOPE')
-        throw new ApiError('NO_ENVELOPE', 'you may read this record, but its key has not been shared with you yet', 409);
-      throw new ApiError('ACCESS_DENIED', 'no such record, or you have no active permission to read it');
-    }
-    const record = decision.record;
-    const ciphertext = await node.vault.getVerified(record.contentHash);
-    const envelopeBytes = await node.vault.getVerified(record.envelopes[decision.envelopeFor] as string);
-    if (ciphertext === undefined || envelopeBytes === undefined) {
-      gate.record({ ...base, decision: 'denied', reason: 'OBJECT_UNAVAILABLE' });
-      throw new ApiError('OBJECT_UNAVAILABLE', 'this node cannot serve the record right now; retry, or ask another node');
-    }
-    const event = gate.record({ ...base, decision: 'allowed', reason: 'OK' });
-    return reply.send({
-      record: recordView(record),
-      ciphertext: Buffer.from(ciphertext).toString('base64'),
-      envelope: JSON.parse(Buffer.from(envelopeBytes).toString('utf8')),
-      envelopeFor: decision.envelopeFor,
-      event,
-    });
-  });
+  app.get<{ Params: { id: string }; Querystring: { purpose?: string } }>(
+    '/v1/records/:id',
+    { schema: schemas.readRecord },
+    async (req, reply) => {
+      const caller = who(req);
+      const id = idParam(req.params.id, 'record id', 16);
+      const rawPurpose = req.query.purpose;
+      if (rawPurpose !== undefined && !PURPOSES.includes(rawPurpose as Purpose))
+        throw new ApiError('INVALID_PARAM', `purpose must be one of ${PURPOSES.join(', ')}`);
+      const decision = decideRead(state, caller, id, rawPurpose as Purpose | undefined, blockTime());
+      const base = {
+        record: id,
+        patient: decision.record?.patient ?? null,
+        accessor: caller.id,
+        purpose: decision.purpose,
+        emergency: false,
+      };
+      if (!decision.allowed) {
+        gate.record({ ...base, decision: 'denied', reason: decision.reason });
+        if (decision.reason === 'ERASED') throw new ApiError('RECORD_ERASED', 'this record was erased by the patient');
+        if (decision.reason === 'NO_ENVELOPE')
+          throw new ApiError('NO_ENVELOPE', 'you may read this record, but its key has not been shared with you yet', 409);
+        throw new ApiError('ACCESS_DENIED', 'no such record, or you have no active permission to read it');
+      }
+      const record = decision.record;
+      const ciphertext = await node.vault.getVerified(record.contentHash);
+      const envelopeBytes = await node.vault.getVerified(record.envelopes[decision.envelopeFor] as string);
+      if (ciphertext === undefined || envelopeBytes === undefined) {
+        gate.record({ ...base, decision: 'denied', reason: 'OBJECT_UNAVAILABLE' });
+        throw new ApiError('OBJECT_UNAVAILABLE', 'this node cannot serve the record right now; retry, or ask another node');
+      }
+      const event = gate.record({ ...base, decision: 'allowed', reason: 'OK' });
+      return reply.send({
+        record: recordView(record),
+        ciphertext: Buffer.from(ciphertext).toString('base64'),
+        envelope: JSON.parse(Buffer.from(envelopeBytes).toString('utf8')),
+        envelopeFor: decision.envelopeFor,
+        event,
+      });
+    },
+  );
 
-  app.get<{ Params: { id: string } }>('/v1/patients/:id/records', async (req) => {
+  app.get<{ Params: { id: string } }>('/v1/patients/:id/records', { schema: schemas.patientRecords }, async (req) => {
     const caller = who(req);
     const patient = idParam(req.params.id, 'patient id', 20);
     const all = caller.id === patient || isDelegate(state, patient, caller.id);
@@ -117,24 +124,28 @@ export function registerRecordRoutes(app: FastifyInstance, node: MedLedgerNode, 
     return { records: records.map(recordView) };
   });
 
-  app.get<{ Params: { id: string }; Querystring: { all?: string } }>('/v1/patients/:id/grants', async (req) => {
-    const patient = idParam(req.params.id, 'patient id', 20);
-    managing(who(req), patient);
-    const grants: Grant[] = [];
-    for (const [key] of scan(prefixes.grantsOfPatient(patient))) {
-      grants.push(...grantsFrom(state, patient, [key.slice(key.lastIndexOf('/') + 1)]));
-    }
-    const shown = req.query.all === 'true' ? grants : grants.filter((g) => grantIsActive(g, blockTime()));
-    return {
-      grants: shown.map((g) => ({
-        ...g,
-        active: grantIsActive(g, blockTime()),
-        granteeIdentity: publicView(getIdentity(state, g.grantee)),
-      })),
-    };
-  });
+  app.get<{ Params: { id: string }; Querystring: { all?: string } }>(
+    '/v1/patients/:id/grants',
+    { schema: schemas.patientGrants },
+    async (req) => {
+      const patient = idParam(req.params.id, 'patient id', 20);
+      managing(who(req), patient);
+      const grants: Grant[] = [];
+      for (const [key] of scan(prefixes.grantsOfPatient(patient))) {
+        grants.push(...grantsFrom(state, patient, [key.slice(key.lastIndexOf('/') + 1)]));
+      }
+      const shown = req.query.all === 'true' ? grants : grants.filter((g) => grantIsActive(g, blockTime()));
+      return {
+        grants: shown.map((g) => ({
+          ...g,
+          active: grantIsActive(g, blockTime()),
+          granteeIdentity: publicView(getIdentity(state, g.grantee)),
+        })),
+      };
+    },
+  );
 
-  app.get<{ Params: { id: string } }>('/v1/patients/:id/access-log', async (req) => {
+  app.get<{ Params: { id: string } }>('/v1/patients/:id/access-log', { schema: schemas.accessLog }, async (req) => {
     const patient = idParam(req.params.id, 'patient id', 20);
     managing(who(req), patient);
     const events = scan(prefixes.accessLog(patient)).map(([, v]) => JSON.parse(v));
@@ -143,6 +154,7 @@ export function registerRecordRoutes(app: FastifyInstance, node: MedLedgerNode, 
 
   app.get<{ Params: { id: string }; Querystring: { category?: string; resourceType?: string } }>(
     '/v1/patients/:id/recipients',
+    { schema: schemas.recipients },
     async (req) => {
       const caller = who(req);
       const patientId = idParam(req.params.id, 'patient id', 20);
@@ -174,7 +186,7 @@ export function registerRecordRoutes(app: FastifyInstance, node: MedLedgerNode, 
     },
   );
 
-  app.get('/v1/me/grants', async (req) => {
+  app.get('/v1/me/grants', { schema: schemas.myGrants }, async (req) => {
     const caller = who(req);
     const grants: Grant[] = [];
     for (const grantee of granteeIdsFor(state, caller)) {
@@ -186,7 +198,7 @@ export function registerRecordRoutes(app: FastifyInstance, node: MedLedgerNode, 
     return { grants: grants.map((g) => ({ ...g, active: grantIsActive(g, blockTime()) })) };
   });
 
-  app.get<{ Params: { id: string } }>('/v1/grants/:id', async (req) => {
+  app.get<{ Params: { id: string } }>('/v1/grants/:id', { schema: schemas.grant }, async (req) => {
     const caller = who(req);
     const grant = getGrant(state, idParam(req.params.id, 'grant id', 16));
     const mine =

@@ -8,7 +8,9 @@ import { after, test } from 'node:test';
 import { sha256Hex, utf8 } from '@medledger/crypto';
 import { initNetwork, loadHome } from './home.js';
 import { MedLedgerNode } from './node.js';
-import { freePorts, waitFor } from './testing/harness.js';
+import { freePorts, TEST_PASSPHRASE, waitFor } from './testing/harness.js';
+
+process.env.MEDLEDGER_PASSPHRASE = TEST_PASSPHRASE;
 
 const dir = mkdtempSync(join(tmpdir(), 'medledger-vault-'));
 const nodes: MedLedgerNode[] = [];

@@ -1,22 +1,18 @@
 // Operator commands: init, node, load and verify.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { HOME_FILES, initNetwork, loadHome, MedLedgerNode, verifyStoredChain } from '@medledger/node';
+import { type Genesis, parseGenesis } from '@medledger/ledger';
+import { HOME_FILES, initNetwork, loadHome, MedLedgerNode, PASSPHRASE_ENV, verifyStoredChain } from '@medledger/node';
 import { openSqliteStore } from '@medledger/storage';
 import type { Command } from 'commander';
 import { runBench } from '../bench.js';
+import { DEMO_ORGANIZATIONS, DEMO_PASSPHRASE, demoSheetLines, readDemoSheet, seedDemo } from '../demo.js';
+import { CliError } from '../exit-codes.js';
 import { runLoad } from '../load.js';
 import { ensureHomes, type RunningNode, startNodeProcess, stopNodes } from '../network.js';
+import { getPassphrase } from '../passphrase.js';
 
-/** An error that carries the process exit code to use. */
-export class CliError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode: number,
-  ) {
-    super(message);
-  }
-}
+export { CliError };
 
 function positiveInt(name: string) {
   return (raw: string): number => {
@@ -35,18 +31,21 @@ export function registerChainCommands(program: Command): void {
     .option('--chain-id <id>', 'chain id', 'medledger-local')
     .option('--base-port <port>', 'first port; node i uses base+2i (API) and base+2i+1 (p2p)', positiveInt('--base-port'), 26650)
     .option('--json', 'print the result as JSON')
-    .action((opts: { validators: number; out: string; chainId: string; basePort: number; json?: boolean }) => {
-      const { homes } = initNetwork({
+    .action(async (opts: { validators: number; out: string; chainId: string; basePort: number; json?: boolean }) => {
+      // Every keystore written (node keys, organization admin keys) is encrypted with it.
+      const passphrase = await getPassphrase('passphrase for the new keystores: ');
+      const { homes, orgKeys } = initNetwork({
         validators: opts.validators,
         out: resolve(opts.out),
         chainId: opts.chainId,
         basePort: opts.basePort,
+        passphrase,
       });
-      if (opts.json) console.log(JSON.stringify({ homes }));
+      if (opts.json) console.log(JSON.stringify({ homes, organizations: orgKeys.map((o) => ({ ...o, keyFile: join(o.home, o.file) })) }));
       else {
-        console.log(`wrote ${homes.length} node home${homes.length === 1 ? '' : 's'}:`);
-        for (const h of homes) console.log(`  ${h}`);
-        console.log(`start one with: medledger node --home ${homes[0]}`);
+        console.log(`wrote ${homes.length} node home${homes.length === 1 ? '' : 's'} (keystores encrypted with the passphrase):`);
+        for (const h of homes) console.log(`  ${h}  (node.key, org.key)`);
+        console.log(`start one with: MEDLEDGER_PASSPHRASE=… medledger node --home ${homes[0]}`);
       }
     });
 
@@ -56,8 +55,9 @@ export function registerChainCommands(program: Command): void {
     .requiredOption('--home <dir>', 'node home written by init')
     .action(async (opts: { home: string }) => {
       let node: MedLedgerNode;
+      const passphrase = await getPassphrase('passphrase of the node home: ');
       try {
-        node = new MedLedgerNode(loadHome(resolve(opts.home)));
+        node = new MedLedgerNode(loadHome(resolve(opts.home), passphrase));
       } catch (err) {
         throw new CliError((err as Error).message, 2);
       }
@@ -73,13 +73,22 @@ export function registerChainCommands(program: Command): void {
 
   program
     .command('start')
-    .description('run a local network of validators as separate processes on loopback (the main job)')
+    .description('run a local network of validators as separate processes on loopback, seeded with a demo (the main job)')
     .option('--data <dir>', 'directory holding the node homes; created on first start', '.medledger')
     .option('--validators <n>', 'validators to create on first start', positiveInt('--validators'), 4)
     .option('--base-port <port>', 'first port on first start', positiveInt('--base-port'), 26650)
-    .action(async (opts: { data: string; validators: number; basePort: number }) => {
+    .option('--no-demo', 'start an empty network: no demo organizations, staff, patients or consents')
+    .action(async (opts: { data: string; validators: number; basePort: number; demo: boolean }) => {
       const dataDir = resolve(opts.data);
-      const { homes, created } = ensureHomes(dataDir, opts.validators, opts.basePort);
+      // Non-interactive on a fresh clone: without MEDLEDGER_PASSPHRASE the documented demo
+      // passphrase is used (and said), and the node processes inherit it.
+      const passphraseFromEnv = (process.env[PASSPHRASE_ENV] ?? '') !== '';
+      if (!passphraseFromEnv) {
+        process.env[PASSPHRASE_ENV] = DEMO_PASSPHRASE;
+        console.log(`${PASSPHRASE_ENV} is not set: keystores use the demo passphrase '${DEMO_PASSPHRASE}'`);
+      }
+      const passphrase = process.env[PASSPHRASE_ENV] as string;
+      const { homes, created, orgKeys } = ensureHomes(dataDir, opts.validators, opts.basePort, opts.demo ? DEMO_ORGANIZATIONS : undefined);
       console.log(created ? `created a new ${homes.length}-validator network in ${dataDir}` : `continuing the network in ${dataDir}`);
       const nodes: RunningNode[] = [];
       try {
@@ -89,8 +98,6 @@ export function registerChainCommands(program: Command): void {
         throw new CliError((err as Error).message, 1);
       }
       for (const n of nodes) console.log(`  ${n.name}: ${n.url}  (log: ${join(n.home, 'node.log')})`);
-      console.log(`submit load with: npx medledger load --url ${nodes[0]?.url} --count 1000`);
-      console.log('press Ctrl-C to stop all nodes');
       let stopping = false;
       const shutdown = async () => {
         if (stopping) return;
@@ -107,6 +114,26 @@ export function registerChainCommands(program: Command): void {
           if (!stopping) console.error(`${n.name} exited (${signal ?? code}); see ${join(n.home, 'node.log')}`);
         });
       }
+      let sheet = readDemoSheet(dataDir);
+      if (created && opts.demo) {
+        console.log('seeding the demo: organizations, staff, three Synthea patients and their consents…');
+        try {
+          sheet = await seedDemo({
+            dataDir,
+            url: nodes[0]?.url as string,
+            orgKeys,
+            passphrase,
+            passphraseFromEnv,
+            log: (line) => console.log(`  ${line}`),
+          });
+        } catch (err) {
+          await stopNodes(nodes);
+          throw new CliError(`seeding the demo failed: ${(err as Error).message}`, 1);
+        }
+      }
+      if (sheet !== undefined) for (const line of demoSheetLines(sheet)) console.log(line);
+      console.log(`submit load with: npx medledger load --url ${nodes[0]?.url} --count 1000`);
+      console.log('press Ctrl-C to stop all nodes');
     });
 
   program
@@ -189,15 +216,16 @@ export function registerChainCommands(program: Command): void {
       const home = resolve(opts.home);
       const dbPath = join(home, HOME_FILES.db);
       if (!existsSync(dbPath)) throw new CliError(`no chain database at ${dbPath}`, 2);
-      let loaded: ReturnType<typeof loadHome>;
+      // Verification needs only the genesis: no keys, so no passphrase.
+      let genesis: Genesis;
       try {
-        loaded = loadHome(home);
+        genesis = parseGenesis(JSON.parse(readFileSync(join(home, HOME_FILES.genesis), 'utf8')));
       } catch (err) {
-        throw new CliError((err as Error).message, 2);
+        throw new CliError(`cannot read the genesis of ${home}: ${(err as Error).message}`, 2);
       }
       const store = openSqliteStore(dbPath, { readonly: true });
       try {
-        const result = verifyStoredChain(loaded.genesis, store);
+        const result = verifyStoredChain(genesis, store);
         if (opts.json) console.log(JSON.stringify(result));
         if (!result.ok) {
           throw new CliError(`verification failed at height ${result.height}: ${result.code}: ${result.reason}`, 1);

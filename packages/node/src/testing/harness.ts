@@ -7,6 +7,12 @@ import { type SignedTx, signTx } from '@medledger/ledger';
 import { initNetwork, loadHome } from '../home.js';
 import { MedLedgerNode } from '../node.js';
 
+/**
+ * The passphrase test node homes are encrypted with. Tests that init homes or start node
+ * processes set `process.env.MEDLEDGER_PASSPHRASE = TEST_PASSPHRASE` (child processes inherit it).
+ */
+export const TEST_PASSPHRASE = 'medledger test passphrase';
+
 export interface TestNode {
   node: MedLedgerNode;
   url: string;
@@ -25,7 +31,7 @@ async function startFrom(
   blockIntervalMs: number,
   mempool?: { maxTxs: number; maxBytes: number },
 ): Promise<TestNode> {
-  const loaded = loadHome(home);
+  const loaded = loadHome(home, TEST_PASSPHRASE);
   loaded.config.api.port = 0;
   loaded.config.p2p.port = 0;
   loaded.config.consensus.blockIntervalMs = blockIntervalMs;
@@ -60,7 +66,7 @@ export async function startSoloNode(
   opts: { blockIntervalMs?: number; mempool?: { maxTxs: number; maxBytes: number } } = {},
 ): Promise<TestNode> {
   const dir = mkdtempSync(join(tmpdir(), 'medledger-test-'));
-  const { homes } = initNetwork({ validators: 1, out: dir, chainId: 'test-chain' });
+  const { homes } = initNetwork({ validators: 1, out: dir, chainId: 'test-chain', passphrase: TEST_PASSPHRASE });
   return startFrom(dir, homes[0] as string, opts.blockIntervalMs ?? 20, opts.mempool);
 }
 

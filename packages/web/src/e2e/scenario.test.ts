@@ -3,15 +3,16 @@
 // patient stops sharing, the clinician is refused, and the refusal is in the patient's log.
 // Each main page is checked with axe-core and saved as a screenshot.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { encryptKeystore } from '@medledger/crypto';
 import { HOME_FILES, initNetwork, loadHome, MedLedgerNode, readOrgKey } from '@medledger/node';
-import { freePorts } from '@medledger/node/testing';
+import { freePorts, TEST_PASSPHRASE } from '@medledger/node/testing';
 import type { Page } from 'playwright-core';
 import { checkPage, openBrowser, requireBrowserAndBuild } from './browser.js';
+
+process.env.MEDLEDGER_PASSPHRASE = TEST_PASSPHRASE;
 
 const dir = mkdtempSync(join(tmpdir(), 'medledger-web-'));
 const nodes: MedLedgerNode[] = [];
@@ -38,7 +39,7 @@ after(async () => {
 
 const PATIENT_PASS = 'correct horse battery staple';
 const CLINICIAN_PASS = 'clinician passphrase 42';
-const ORG_PASS = 'organization admin passphrase';
+const ORG_PASS = TEST_PASSPHRASE;
 
 /** A time as a datetime-local input value (local time, minutes). */
 function localDateTime(ms: number): string {
@@ -63,11 +64,11 @@ test('patient and clinician: write, see, share, read, revoke, refused — and th
   const failures: string[] = [];
   const url = urls[0] as string;
 
-  // The organization's admin keys as a keystore file (the format org-key.json is moving to),
-  // so the admin signs in in the browser like anyone else.
+  // The organization's admin keystore from the node home (org.key), opened in the browser
+  // with the home's passphrase, like any other keystore.
   const home = join(dir, 'node0');
-  const orgFile = join(dir, 'org-keystore.json');
-  writeFileSync(orgFile, JSON.stringify(encryptKeystore(readOrgKey(home), ORG_PASS, { label: 'Organization 0', scryptN: 1024 })));
+  const orgFile = join(home, HOME_FILES.orgKey);
+  assert.ok(readOrgKey(home, { passphrase: ORG_PASS }).signing.publicKey, 'the test opens org.key as the admin will');
 
   const patientBrowser = await openBrowser();
   closers.push(patientBrowser.close);

@@ -1,0 +1,107 @@
+// `medledger start` on a fresh data directory without MEDLEDGER_PASSPHRASE: the demo
+// network — five organizations of the right kinds, staff, three Synthea patients and their
+// consents — and the sign-in sheet it prints works as printed.
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { type ClientError, MedLedgerClient } from '@medledger/client';
+import { decryptKeystore } from '@medledger/crypto';
+import type { Genesis } from '@medledger/ledger';
+import { waitFor } from '@medledger/node/testing';
+import { DEMO_PASSPHRASE, type DemoSheet } from './demo.js';
+import { BIN } from './testing/cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'medledger-demo-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+// A base port with the next 7 free, below the ephemeral range (see start.test.ts).
+async function freeBase(): Promise<number> {
+  for (;;) {
+    const base = 20_000 + 2 * Math.floor(Math.random() * 6_000);
+    const ok = await Promise.all(
+      Array.from(
+        { length: 8 },
+        (_, i) =>
+          new Promise<boolean>((resolve) => {
+            const srv = createServer();
+            srv.once('error', () => resolve(false));
+            srv.listen(base + i, '127.0.0.1', () => srv.close(() => resolve(true)));
+          }),
+      ),
+    );
+    if (ok.every(Boolean)) return base;
+  }
+}
+
+function interrupt(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => {
+    child.once('exit', (code) => resolve(code));
+    child.kill('SIGINT');
+  });
+}
+
+test('start seeds a demo network and prints how to sign in as each demo user', { timeout: 600_000 }, async () => {
+  const env = { ...process.env };
+  delete env.MEDLEDGER_PASSPHRASE;
+  const child = spawn(process.execPath, [BIN, 'start', '--data', dir, '--base-port', String(await freeBase())], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env,
+  });
+  let out = '';
+  child.stdout?.on('data', (c: Buffer) => {
+    out += String(c);
+  });
+  child.stderr?.on('data', (c: Buffer) => {
+    out += String(c);
+  });
+  try {
+    await waitFor(() => (out.includes('press Ctrl-C') ? true : undefined), 'the demo to be seeded', 480_000).catch((err: Error) => {
+      throw new Error(`${err.message}; output:\n${out.slice(-3_000)}`);
+    });
+    assert.match(out, new RegExp(`demo passphrase: ${DEMO_PASSPHRASE}`));
+    const sheet = JSON.parse(readFileSync(join(dir, 'demo', 'demo.json'), 'utf8')) as DemoSheet;
+    for (const u of sheet.users) assert.ok(out.includes(u.keyFile), `the output names ${u.keyFile}`);
+
+    const genesis = JSON.parse(readFileSync(sheet.genesis, 'utf8')) as Genesis;
+    assert.deepEqual(genesis.organizations.map((o) => o.kind).sort(), ['clinic', 'hospital', 'hospital', 'insurer', 'pharmacy']);
+    const open = (name: string) => {
+      const user = sheet.users.find((u) => u.name.startsWith(name));
+      assert.ok(user, `${name} is a demo user`);
+      const keys = decryptKeystore(JSON.parse(readFileSync(user.keyFile, 'utf8')), DEMO_PASSPHRASE);
+      return { user, client: new MedLedgerClient({ url: sheet.url, keys }) };
+    };
+    const patients = sheet.users.filter((u) => u.role === 'patient');
+    assert.ok(patients.length >= 3);
+    assert.ok(sheet.users.filter((u) => u.role === 'clinician').length >= 2);
+
+    // Liz Conn signs in with her keystore and sees her imported records; Dr Grey, whom she
+    // granted problems, medications and allergies, reads those and nothing else.
+    const liz = open('Liz Conn');
+    const records = await liz.client.listRecords(liz.user.id);
+    assert.ok(records.length > 50, 'the Synthea bundle was imported');
+    const grey = open('Dr Meredith Grey');
+    const problem = records.find((r) => r.category === 'problems');
+    const lab = records.find((r) => r.category === 'laboratory');
+    assert.ok(problem && lab);
+    assert.equal(((await grey.client.readRecord(problem.record)).resource as { resourceType: string }).resourceType, 'Condition');
+    await assert.rejects(grey.client.readRecord(lab.record), (e: ClientError) => e.code === 'ACCESS_DENIED');
+    // Garrett Thompson granted Dr House his problems and laboratory results.
+    const garrett = open('Garrett Thompson');
+    const garrettLab = (await garrett.client.listRecords(garrett.user.id)).find((r) => r.category === 'laboratory');
+    assert.ok(garrettLab);
+    const house = open('Dr Gregory House');
+    assert.equal((await house.client.readRecord(garrettLab.record)).meta.record, garrettLab.record);
+    // Dannie Schmitt, a patient of another hospital, granted him nothing.
+    const dannie = open('Dannie Schmitt');
+    const dannieRecord = (await dannie.client.listRecords(dannie.user.id))[0];
+    assert.ok(dannieRecord);
+    await assert.rejects(house.client.readRecord(dannieRecord.record), (e: ClientError) => e.code === 'ACCESS_DENIED');
+    assert.ok(sheet.consents.length >= 3);
+  } finally {
+    assert.equal(await interrupt(child), 0);
+  }
+});

@@ -1,0 +1,174 @@
+// The demo network of `medledger start`: five organizations in genesis (two hospitals, a
+// clinic, an insurer, a pharmacy), their clinicians and staff, three Synthea patients whose
+// records their hospital or clinic imported, and a few consents — with every keystore
+// written under <data>/demo and a sign-in sheet in <data>/demo/demo.json.
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Purpose, type StaffRole, staffRegisterBody } from '@medledger/client';
+import { decryptKeystore, generateKeyBundle, type KeyBundle } from '@medledger/crypto';
+import { type OrgKeyFile, readOrgKey } from '@medledger/node';
+import { clientFor, writeKeys } from './cli-support.js';
+import { importBundle } from './fhir-import.js';
+
+/** The passphrase of every demo keystore when MEDLEDGER_PASSPHRASE is unset (docs/cli.md). */
+export const DEMO_PASSPHRASE = 'medledger-demo';
+
+/** The demo's founding organizations; organization i is run from node home i mod 4. */
+export const DEMO_ORGANIZATIONS = [
+  { name: 'Northside General Hospital', kind: 'hospital' },
+  { name: "St. Mary's Hospital", kind: 'hospital' },
+  { name: 'Riverside Family Clinic', kind: 'clinic' },
+  { name: 'Evergreen Health Insurance', kind: 'insurer' },
+  { name: 'Main Street Pharmacy', kind: 'pharmacy' },
+];
+
+const STAFF: Array<{ file: string; name: string; role: StaffRole; org: number }> = [
+  { file: 'dr-house.key', name: 'Dr Gregory House', role: 'clinician', org: 0 },
+  { file: 'dr-grey.key', name: 'Dr Meredith Grey', role: 'clinician', org: 1 },
+  { file: 'dr-ross.key', name: 'Dr Doug Ross', role: 'clinician', org: 2 },
+  { file: 'claims-officer.key', name: 'Claire Claims', role: 'insurer', org: 3 },
+  { file: 'pharmacist.key', name: 'Phil Pharmacist', role: 'pharmacy', org: 4 },
+];
+
+// Each patient is imported by the organization that treats them.
+const PATIENTS: Array<{ bundle: string; name: string; org: number }> = [
+  { bundle: 'liz_conn.json', name: 'Liz Conn', org: 0 },
+  { bundle: 'dannie_schmitt.json', name: 'Dannie Schmitt', org: 1 },
+  { bundle: 'garrett_thompson.json', name: 'Garrett Thompson', org: 2 },
+];
+
+/** One person or organization the demo made, and how to act as them. */
+export interface DemoUser {
+  name: string;
+  role: string;
+  id: string;
+  keyFile: string;
+  organization?: string;
+}
+
+export interface DemoSheet {
+  passphrase: string;
+  passphraseFromEnv: boolean;
+  url: string;
+  genesis: string;
+  users: DemoUser[];
+  consents: Array<{ patient: string; to: string; scope: string; purpose: Purpose; grant: string }>;
+}
+
+const FIXTURES = fileURLToPath(new URL('../demo/synthea/', import.meta.url));
+
+/** Path of the sign-in sheet of a demo network in `dataDir`. */
+export const demoSheetPath = (dataDir: string) => join(dataDir, 'demo', 'demo.json');
+
+/** The sign-in sheet of an already seeded demo, or undefined. */
+export function readDemoSheet(dataDir: string): DemoSheet | undefined {
+  const path = demoSheetPath(dataDir);
+  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as DemoSheet) : undefined;
+}
+
+/**
+ * Seed a freshly started demo network through the node at `url`: register staff, import
+ * the patients, grant consents, and write the sign-in sheet. `log` gets progress lines.
+ */
+export async function seedDemo(opts: {
+  dataDir: string;
+  url: string;
+  orgKeys: OrgKeyFile[];
+  passphrase: string;
+  passphraseFromEnv: boolean;
+  log: (line: string) => void;
+}): Promise<DemoSheet> {
+  const dir = join(opts.dataDir, 'demo');
+  mkdirSync(join(dir, 'patients'), { recursive: true });
+  const orgs = opts.orgKeys.map((o) => ({ ...o, keys: readOrgKey(o.home, { file: o.file, passphrase: opts.passphrase }) }));
+  const users: DemoUser[] = orgs.map((o) => ({ name: o.name, role: `organization (${o.kind})`, id: o.id, keyFile: join(o.home, o.file) }));
+
+  const staffIds: string[] = [];
+  for (const s of STAFF) {
+    const org = orgs[s.org] as (typeof orgs)[number];
+    const keys = generateKeyBundle();
+    const keyFile = join(dir, s.file);
+    const file = await writeKeys(keyFile, keys, `${s.name}, ${org.name}`);
+    await clientFor(opts.url, org.keys).submitAndWait(
+      'staff.register',
+      staffRegisterBody({ publicKey: keys.signing.publicKey, encryptionKey: keys.encryption.publicKey, role: s.role, name: s.name }),
+    );
+    staffIds.push(file.id);
+    users.push({ name: s.name, role: s.role, id: file.id, keyFile, organization: org.name });
+    opts.log(`registered ${s.role} ${s.name} at ${org.name}`);
+  }
+
+  const patients: Array<{ id: string; keyFile: string; name: string }> = [];
+  for (const p of PATIENTS) {
+    const org = orgs[p.org] as (typeof orgs)[number];
+    const bundlePath = join(dir, 'patients', p.bundle);
+    copyFileSync(join(FIXTURES, p.bundle), bundlePath);
+    const keyFile = bundlePath.replace(/\.json$/, '.key');
+    let last = -1;
+    const result = await importBundle({
+      url: opts.url,
+      orgKeys: org.keys,
+      bundle: JSON.parse(readFileSync(bundlePath, 'utf8')),
+      keyFile,
+      label: `demo patient ${p.name}`,
+      onProgress: (d, t) => {
+        const tenth = Math.floor((4 * d) / t);
+        if (tenth !== last) {
+          last = tenth;
+          opts.log(`importing ${p.name} (by ${org.name}): ${d}/${t} records`);
+        }
+      },
+    });
+    patients.push({ id: result.patientId, keyFile, name: p.name });
+    users.push({ name: `${p.name} (Synthea)`, role: 'patient', id: result.patientId, keyFile });
+  }
+
+  // A few consents beyond the importing organizations' own grants.
+  const consents: DemoSheet['consents'] = [];
+  const grant = async (patient: number, to: string, toName: string, categories: string[], purpose: Purpose) => {
+    const p = patients[patient] as (typeof patients)[number];
+    const { grantId } = await clientFor(opts.url, readKeysOf(p.keyFile, opts.passphrase)).grant({ grantee: to, categories, purpose });
+    consents.push({ patient: p.name, to: toName, scope: categories.join(', '), purpose, grant: grantId });
+    opts.log(`${p.name} granted ${toName} ${categories.join(', ')} for ${purpose}`);
+  };
+  await grant(0, staffIds[1] as string, 'Dr Meredith Grey', ['problems', 'medications', 'allergies'], 'treatment');
+  await grant(1, (orgs[3] as (typeof orgs)[number]).id, 'Evergreen Health Insurance', ['billing'], 'payment');
+  await grant(2, (orgs[4] as (typeof orgs)[number]).id, 'Main Street Pharmacy', ['medications'], 'treatment');
+  await grant(2, staffIds[0] as string, 'Dr Gregory House', ['problems', 'laboratory'], 'treatment');
+
+  const sheet: DemoSheet = {
+    passphrase: opts.passphraseFromEnv ? '(your MEDLEDGER_PASSPHRASE)' : opts.passphrase,
+    passphraseFromEnv: opts.passphraseFromEnv,
+    url: opts.url,
+    genesis: join(opts.dataDir, 'genesis.json'),
+    users,
+    consents,
+  };
+  writeFileSync(demoSheetPath(opts.dataDir), `${JSON.stringify(sheet, null, 2)}\n`);
+  return sheet;
+}
+
+/** A patient keystore the demo just wrote, opened with the passphrase it was written with. */
+function readKeysOf(keyFile: string, passphrase: string): KeyBundle {
+  return decryptKeystore(JSON.parse(readFileSync(keyFile, 'utf8')), passphrase);
+}
+
+/** The sign-in sheet as lines for the terminal. */
+export function demoSheetLines(sheet: DemoSheet): string[] {
+  const width = Math.max(...sheet.users.map((u) => u.name.length));
+  return [
+    'demo participants (sign in to the web UI with the keystore file as recovery file, or use the CLI):',
+    ...sheet.users.map((u) => `  ${u.name.padEnd(width)}  ${u.role.padEnd(24)} ${u.keyFile}`),
+    sheet.passphraseFromEnv
+      ? 'every demo keystore is encrypted with your MEDLEDGER_PASSPHRASE'
+      : `every demo keystore is encrypted with the demo passphrase: ${sheet.passphrase}  (MEDLEDGER_PASSPHRASE was not set)`,
+    'consents:',
+    ...sheet.consents.map((c) => `  ${c.patient} → ${c.to}: ${c.scope} (${c.purpose})`),
+    'try:',
+    `  medledger record list --key ${sheet.users.find((u) => u.role === 'patient')?.keyFile} --url ${sheet.url}`,
+    `  medledger audit --key ${sheet.users.find((u) => u.role === 'patient')?.keyFile} --url ${sheet.url}`,
+    `  medledger record prove --id RECORD_ID --genesis ${sheet.genesis} --url ${sheet.url}`,
+    `(this list is saved in ${join(sheet.genesis, '..', 'demo', 'demo.json')})`,
+  ];
+}

@@ -1,0 +1,334 @@
+// The light client against chains built here: commits with forged, duplicated, foreign or too
+// few signatures, tampered headers and proofs, and a lying node in front of a real chain.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { generateSigningKeyPair, type SigningKeyPair, toHex } from '@medledger/crypto';
+import {
+  type Block,
+  blockHash,
+  type Commit,
+  commitHash,
+  type Genesis,
+  type SignedTx,
+  signTx,
+  signVote,
+  txHash,
+  txInclusionProof,
+  txRoot,
+  ZERO_HASH,
+} from '@medledger/ledger';
+import { makeChain, signCommit } from '@medledger/ledger/testing';
+import { ClientError } from './errors.js';
+import { headerHash, type ProofSource, proveRecord, proveTx, signedTxHash, verifyCommit, verifyTxInclusion } from './light.js';
+
+const hasCode = (code: string) => (err: unknown) => err instanceof ClientError && err.code === code;
+
+describe('verifyCommit', () => {
+  const { genesis, validatorKeys, blocks } = makeChain({ validators: 4, blocks: 2 });
+  const { block, commit } = blocks[1] as { block: Block; commit: Commit };
+  const keys = validatorKeys as [SigningKeyPair, SigningKeyPair, SigningKeyPair, SigningKeyPair];
+  const hash = blockHash(block.header);
+
+  test('a commit signed by every validator verifies and reports the power', () => {
+    const check = verifyCommit(genesis, block.header, commit);
+    assert.equal(check.blockHash, hash);
+    assert.deepEqual([check.signedPower, check.totalPower, check.quorumPower], [4, 4, 3]);
+  });
+
+  test('three of four equal validators are more than 2/3; two are not', () => {
+    assert.equal(verifyCommit(genesis, block.header, signCommit(genesis.chainId, 2, hash, keys.slice(0, 3))).signedPower, 3);
+    assert.throws(() => verifyCommit(genesis, block.header, signCommit(genesis.chainId, 2, hash, keys.slice(0, 2))), hasCode('BAD_COMMIT'));
+    assert.throws(() => verifyCommit(genesis, block.header, { ...commit, signatures: [] }), hasCode('BAD_COMMIT'));
+  });
+
+  test('power, not the number of signers, decides', () => {
+    const weighted: Genesis = {
+      ...genesis,
+      validators: genesis.validators.map((v, i) => ({ ...v, power: i === 0 ? 7 : 1 })),
+    };
+    // total 10, quorum 7: the heavy validator alone suffices, the three others together do not.
+    assert.equal(verifyCommit(weighted, block.header, signCommit(genesis.chainId, 2, hash, [keys[0]])).signedPower, 7);
+    assert.throws(() => verifyCommit(weighted, block.header, signCommit(genesis.chainId, 2, hash, keys.slice(1))), hasCode('BAD_COMMIT'));
+  });
+
+  test('a forged signature is refused even when the honest ones would suffice', () => {
+    const sigs = commit.signatures.map((s, i) => (i === 3 ? { ...s, sig: s.sig.replace(/^./, s.sig[0] === 'a' ? 'b' : 'a') } : s));
+    assert.throws(() => verifyCommit(genesis, block.header, { ...commit, signatures: sigs }), hasCode('BAD_COMMIT'));
+  });
+
+  test('a signature by a key outside genesis is refused', () => {
+    const outsider = generateSigningKeyPair();
+    const forged = signCommit(genesis.chainId, 2, hash, [keys[0], keys[1], outsider]);
+    assert.throws(() => verifyCommit(genesis, block.header, forged), hasCode('BAD_COMMIT'));
+  });
+
+  test('one validator signing twice does not count twice', () => {
+    const twice = signCommit(genesis.chainId, 2, hash, [keys[0], keys[1], keys[1]]);
+    assert.throws(() => verifyCommit(genesis, block.header, twice), hasCode('BAD_COMMIT'));
+  });
+
+  test('prevotes, another round than signed, or another chain id are not precommits for this block', () => {
+    const prevotes: Commit = {
+      ...commit,
+      signatures: keys.map((k) => ({
+        validator: k.publicKey,
+        sig: signVote(genesis.chainId, { type: 'prevote', height: 2, round: 0, blockHash: hash }, k.privateKey),
+      })),
+    };
+    assert.throws(() => verifyCommit(genesis, block.header, prevotes), hasCode('BAD_COMMIT'));
+    assert.throws(() => verifyCommit(genesis, block.header, { ...commit, round: 1 }), hasCode('BAD_COMMIT'));
+    const otherChain = signCommit('other-chain', 2, hash, keys);
+    assert.throws(() => verifyCommit(genesis, block.header, otherChain), hasCode('BAD_COMMIT'));
+  });
+
+  test('a tampered header no longer matches its commit; a header of another chain is WRONG_CHAIN', () => {
+    const tampered = { ...block.header, appHash: 'ab'.repeat(32) };
+    assert.throws(() => verifyCommit(genesis, tampered, commit), hasCode('BAD_COMMIT'));
+    assert.throws(() => verifyCommit(genesis, { ...block.header, height: 3 }, commit), hasCode('BAD_COMMIT'));
+    assert.throws(() => verifyCommit({ ...genesis, chainId: 'elsewhere' }, block.header, commit), hasCode('WRONG_CHAIN'));
+    assert.throws(() => verifyCommit(genesis, { ...block.header, extra: 1 } as never, commit), hasCode('MALFORMED_RESPONSE'));
+  });
+
+  test('the header hash is the ledger block hash', () => {
+    for (const b of blocks) assert.equal(headerHash(b.block.header), blockHash(b.block.header));
+  });
+});
+
+describe('verifyTxInclusion', () => {
+  const sender = generateSigningKeyPair();
+  const txsOf = (n: number) =>
+    Array.from({ length: n }, (_, i) =>
+      signTx({ v: 1, chain: 'c', kind: 'test.noop', signer: sender.publicKey, nonce: i, body: { i, note: 'é' } }, sender.privateKey),
+    );
+
+  test('every leaf of trees of 1 to 17 transactions verifies against the ledger root', () => {
+    for (let n = 1; n <= 17; n++) {
+      const txs = txsOf(n);
+      const root = txRoot(txs);
+      txs.forEach((tx, i) => {
+        assert.equal(signedTxHash(tx), txHash(tx));
+        assert.ok(verifyTxInclusion(tx, { leafIndex: i, treeSize: n, path: txInclusionProof(txs, i) }, root), `n=${n} i=${i}`);
+      });
+    }
+  });
+
+  test('tampered proofs, indexes, sizes, roots and transactions are refused', () => {
+    const txs = txsOf(11);
+    const root = txRoot(txs);
+    const i = 6;
+    const tx = txs[i] as SignedTx;
+    const path = txInclusionProof(txs, i);
+    const ok = { leafIndex: i, treeSize: 11, path };
+    assert.ok(verifyTxInclusion(tx, ok, root));
+    const flipped = path.map((p, j) => (j === 1 ? (p[0] === '0' ? '1' : '0') + p.slice(1) : p));
+    assert.equal(verifyTxInclusion(tx, { ...ok, path: flipped }, root), false);
+    assert.equal(verifyTxInclusion(tx, { ...ok, path: path.slice(0, -1) }, root), false);
+    assert.equal(verifyTxInclusion(tx, { ...ok, path: [...path, path[0] as string] }, root), false);
+    assert.equal(verifyTxInclusion(tx, { ...ok, leafIndex: 7 }, root), false);
+    assert.equal(verifyTxInclusion(tx, { ...ok, treeSize: 7 }, root), false);
+    assert.equal(verifyTxInclusion(tx, { ...ok, leafIndex: 11 }, root), false);
+    assert.equal(verifyTxInclusion(tx, ok, txRoot(txs.slice(0, 10))), false);
+    assert.equal(verifyTxInclusion({ ...tx, body: { i, note: 'e' } }, ok, root), false);
+    assert.equal(verifyTxInclusion(tx, { ...ok, path: ['zz'] }, root), false);
+    // A root carried inside the proof is never trusted: only the header's counts.
+    assert.equal(verifyTxInclusion(tx, { ...ok, root: txRoot(txs.slice(0, 10)) }, root), true);
+  });
+});
+
+// A chain whose blocks hold record anchors, served by a node that can be made to lie.
+function anchorChain() {
+  const chainId = 'light-test';
+  const validatorKeys = Array.from({ length: 4 }, () => generateSigningKeyPair());
+  const genesis: Genesis = {
+    chainId,
+    genesisTime: 1_700_000_000_000,
+    validators: validatorKeys.map((k, i) => ({ name: `v${i}`, publicKey: k.publicKey, encryptionKey: k.publicKey, power: 1 })),
+    organizations: [],
+    params: { maxBlockTxs: 100, maxBlockBytes: 1 << 20, maxClockDriftMs: 10_000 },
+  };
+  const patient = generateSigningKeyPair();
+  const recordIds = Array.from({ length: 6 }, (_, i) => toHex(new Uint8Array(16).fill(i + 1)));
+  const blocks: Array<{ hash: string; block: Block; commit: Commit }> = [];
+  let prevHash = ZERO_HASH;
+  let lastCommit: Commit | null = null;
+  let nonce = 0;
+  for (let h = 1; h <= 3; h++) {
+    const txs = recordIds.slice((h - 1) * 2, h * 2).map((record) =>
+      signTx(
+        {
+          v: 1,
+          chain: chainId,
+          kind: 'record.anchor',
+          signer: patient.publicKey,
+          nonce: nonce++,
+          body: { record, patient: 'aa'.repeat(20), resourceType: 'Observation', category: 'lab', contentHash: 'cd'.repeat(32) },
+        },
+        patient.privateKey,
+      ),
+    );
+    const header = {
+      chainId,
+      height: h,
+      time: genesis.genesisTime + h,
+      prevHash,
+      txRoot: txRoot(txs),
+      appHash: ZERO_HASH,
+      proposer: (validatorKeys[0] as SigningKeyPair).publicKey,
+      lastCommitHash: lastCommit === null ? ZERO_HASH : commitHash(lastCommit),
+    };
+    const hash = blockHash(header);
+    const commit = signCommit(chainId, h, hash, validatorKeys);
+    blocks.push({ hash, block: { header, lastCommit, txs }, commit });
+    prevHash = hash;
+    lastCommit = commit;
+  }
+  const served = structuredClone(blocks);
+  const source: ProofSource & { calls: string[] } = {
+    calls: [],
+    async get(path) {
+      this.calls.push(path);
+      const m = /^\/v1\/(blocks|txs)\/(.+)$/.exec(path);
+      if (m?.[1] === 'blocks') {
+        const b = m[2] === 'latest' ? served[served.length - 1] : served[Number(m[2]) - 1];
+        if (b === undefined) throw new ClientError('BLOCK_NOT_FOUND', 'no block', 404);
+        return structuredClone({ ...b, results: [] });
+      }
+      // The node indexes what it serves; a transaction it rewrote keeps its old position.
+      const want = m?.[2];
+      for (const [h, b] of served.entries()) {
+        let index = b.block.txs.findIndex((t) => txHash(t) === want);
+        if (index < 0) index = (blocks[h] as { block: Block }).block.txs.findIndex((t) => txHash(t) === want);
+        if (index >= 0)
+          return {
+            hash: want,
+            status: 'committed',
+            height: b.block.header.height,
+            index,
+            blockHash: b.hash,
+            proof: {
+              leafIndex: index,
+              treeSize: b.block.txs.length,
+              root: b.block.header.txRoot,
+              path: txInclusionProof(b.block.txs, index),
+            },
+          };
+      }
+      throw new ClientError('TX_NOT_FOUND', 'unknown', 404);
+    },
+  };
+  return { genesis, validatorKeys, blocks, served, source, recordIds };
+}
+
+describe('proveTx and proveRecord against a node', () => {
+  test('an honest node: the anchor of a record is proven with its block, commit and position', async () => {
+    const { genesis, blocks, source, recordIds } = anchorChain();
+    const proof = await proveRecord(source, genesis, recordIds[2] as string);
+    assert.equal(proof.height, 2);
+    assert.equal(proof.index, 0);
+    assert.equal(proof.blockHash, (blocks[1] as { hash: string }).hash);
+    assert.equal(proof.anchor.record, recordIds[2]);
+    assert.equal(proof.commit.signedPower, 4);
+    const byHash = await proveTx(source, genesis, txHash((blocks[0] as { block: Block }).block.txs[1] as SignedTx));
+    assert.equal(byHash.height, 1);
+  });
+
+  test('a height hint goes straight to the block; a wrong hint falls back to the search', async () => {
+    const { genesis, source, recordIds } = anchorChain();
+    await proveRecord(source, genesis, recordIds[0] as string, { heightHint: 1 });
+    assert.deepEqual(source.calls.slice(0, 2), ['/v1/blocks/1', `/v1/txs/${source.calls[1]?.slice(8)}`]);
+    const proof = await proveRecord(source, genesis, recordIds[5] as string, { heightHint: 1 });
+    assert.equal(proof.height, 3);
+  });
+
+  test('an unknown record is RECORD_NOT_FOUND', async () => {
+    const { genesis, source } = anchorChain();
+    await assert.rejects(proveRecord(source, genesis, 'ee'.repeat(16)), hasCode('RECORD_NOT_FOUND'));
+  });
+
+  test('a node that serves a block with too few signatures is caught', async () => {
+    const { genesis, served, source, recordIds, validatorKeys } = anchorChain();
+    const b = served[1] as { hash: string; commit: Commit };
+    b.commit = signCommit(genesis.chainId, 2, b.hash, validatorKeys.slice(0, 2));
+    await assert.rejects(proveRecord(source, genesis, recordIds[3] as string), hasCode('BAD_COMMIT'));
+  });
+
+  test('a node that forges a commit with its own keys is caught', async () => {
+    const { genesis, served, source, recordIds } = anchorChain();
+    const b = served[0] as { hash: string; commit: Commit };
+    b.commit = signCommit(
+      genesis.chainId,
+      1,
+      b.hash,
+      Array.from({ length: 4 }, () => generateSigningKeyPair()),
+    );
+    await assert.rejects(proveRecord(source, genesis, recordIds[0] as string), hasCode('BAD_COMMIT'));
+  });
+
+  test('a node that slips a transaction into a committed block is caught', async () => {
+    const { genesis, served, source } = anchorChain();
+    const intruder = generateSigningKeyPair();
+    const fake = signTx(
+      {
+        v: 1,
+        chain: genesis.chainId,
+        kind: 'record.anchor',
+        signer: intruder.publicKey,
+        nonce: 0,
+        body: {
+          record: 'ff'.repeat(16),
+          patient: 'aa'.repeat(20),
+          resourceType: 'Observation',
+          category: 'lab',
+          contentHash: '00'.repeat(32),
+        },
+      },
+      intruder.privateKey,
+    );
+    const b = served[2] as { block: Block };
+    b.block.txs.push(fake); // the header and its commit stay the honest ones
+    await assert.rejects(proveRecord(source, genesis, 'ff'.repeat(16)), hasCode('BAD_PROOF'));
+  });
+
+  test('a node that rewrites a committed transaction or its header is caught', async () => {
+    const { genesis, blocks, served, source, recordIds } = anchorChain();
+    const hash = txHash((blocks[0] as { block: Block }).block.txs[0] as SignedTx);
+    const b = served[0] as { block: Block };
+    (b.block.txs[0] as SignedTx).body = { ...((b.block.txs[0] as SignedTx).body as object), contentHash: '11'.repeat(32) };
+    await assert.rejects(proveTx(source, genesis, hash), hasCode('BAD_PROOF'));
+    b.block.header.txRoot = txRoot(b.block.txs);
+    await assert.rejects(proveRecord(source, genesis, recordIds[0] as string), hasCode('BAD_COMMIT'));
+  });
+
+  test('a pending transaction is TX_NOT_COMMITTED', async () => {
+    const { genesis } = anchorChain();
+    const pending: ProofSource = { get: async () => ({ hash: 'ab'.repeat(32), status: 'pending' }) };
+    await assert.rejects(proveTx(pending, genesis, 'ab'.repeat(32)), hasCode('TX_NOT_COMMITTED'));
+  });
+});
+
+test('light.ts is browser-safe: no Node built-in or Node-only entry in its imports', () => {
+  const source = readFileSync(fileURLToPath(new URL('../src/light.ts', import.meta.url)), 'utf8');
+  const imports = [...source.matchAll(/^import\s+(type\s+)?[^'"]*from\s*'([^']+)'/gm)].map((m) => ({
+    typeOnly: m[1] !== undefined,
+    from: m[2],
+  }));
+  assert.ok(imports.length >= 4, 'the imports are found');
+  for (const { typeOnly, from } of imports) {
+    if (typeOnly) continue;
+    assert.ok(
+      ['@medledger/crypto/browser', 'canonicalize', './errors.js', './http.js'].includes(from as string),
+      `light.ts imports ${from}`,
+    );
+  }
+  for (const dep of ['./errors.ts', './http.ts']) {
+    const text = readFileSync(fileURLToPath(new URL(`../src/${dep}`, import.meta.url)), 'utf8');
+    const deps = [...text.matchAll(/^import\s+[^'"]*from\s*'([^']+)'/gm)].map((m) => m[1]);
+    assert.ok(
+      deps.every((d) => d === './errors.js'),
+      `${dep} imports only ./errors.js`,
+    );
+    assert.ok(!/\bBuffer\b|node:/.test(text), `${dep} uses no Node API`);
+  }
+});

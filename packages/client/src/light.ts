@@ -1,0 +1,285 @@
+// Light-client checks (DESIGN §1.5): "this transaction is in a committed block" verified from
+// the genesis validator set, a block's commit signatures and an RFC 9162 inclusion proof,
+// trusting no node. Browser-safe: only @medledger/crypto/browser and `canonicalize`.
+import { bytesEqual, concatBytes, fromHex, isHex, sha256, sha256Hex, utf8, verifyEd25519 } from '@medledger/crypto/browser';
+import type { BlockHeader, Commit, Genesis, GenesisValidator, SignedTx } from '@medledger/ledger';
+import canonicalize from 'canonicalize';
+import { ClientError } from './errors.js';
+import { sendRequest } from './http.js';
+
+// The same constants as @medledger/ledger (block.ts, tx.ts); light.test.ts checks that both
+// produce the same bytes, so a change on one side fails the build's tests.
+const VOTE_DOMAIN = 'medledger/vote/v1\n';
+const HEADER_KEYS = ['appHash', 'chainId', 'height', 'lastCommitHash', 'prevHash', 'proposer', 'time', 'txRoot'];
+const TX_KEYS = ['body', 'chain', 'kind', 'nonce', 'sig', 'signer', 'v'];
+
+/**
+ * Codes the light client raises (as ClientError):
+ * - `BAD_COMMIT`: the commit does not carry more than 2/3 of the genesis voting power in valid
+ *   precommit signatures for this header (forged, duplicated, unknown or too few signatures).
+ * - `BAD_PROOF`: the transaction's inclusion proof does not lead to the header's tx root, or
+ *   the node's block does not hold the transaction it named.
+ * - `WRONG_CHAIN`: the header is for another chain than the genesis.
+ * - `TX_NOT_COMMITTED`: the node says the transaction is pending, rejected or unknown.
+ * - `RECORD_NOT_FOUND`: no block holds an anchor of the record.
+ */
+export type LightErrorCode = 'BAD_COMMIT' | 'BAD_PROOF' | 'WRONG_CHAIN' | 'TX_NOT_COMMITTED' | 'RECORD_NOT_FOUND';
+
+function fail(code: LightErrorCode | 'MALFORMED_RESPONSE', message: string): never {
+  throw new ClientError(code, message);
+}
+
+function jcs(value: unknown): Uint8Array {
+  const text = canonicalize(value);
+  if (typeof text !== 'string') fail('MALFORMED_RESPONSE', 'value has no canonical JSON form');
+  return utf8(text);
+}
+
+function hasExactKeys(o: unknown, keys: readonly string[]): o is Record<string, unknown> {
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) return false;
+  const own = Object.keys(o).sort();
+  return own.length === keys.length && own.every((k, i) => k === keys[i]);
+}
+
+/** Hex SHA-256 of a header's canonical JSON (the block hash, as @medledger/ledger `blockHash`). */
+export function headerHash(header: BlockHeader): string {
+  return sha256Hex(jcs(header));
+}
+
+/** The signed canonical bytes of a transaction (RFC 8785 of its seven fields): its Merkle leaf data. */
+export function signedTxBytes(tx: SignedTx): Uint8Array {
+  if (!hasExactKeys(tx, TX_KEYS))
+    fail('MALFORMED_RESPONSE', 'a transaction must have exactly the fields v, chain, kind, signer, nonce, body, sig');
+  return jcs(tx);
+}
+
+/** Transaction hash: hex SHA-256 of its signed canonical bytes (DESIGN §4). */
+export function signedTxHash(tx: SignedTx): string {
+  return sha256Hex(signedTxBytes(tx));
+}
+
+/** What a verified commit proves: who signed, and how much of the voting power that is. */
+export interface CommitCheck {
+  blockHash: string;
+  height: number;
+  signedPower: number;
+  totalPower: number;
+  /** The smallest power that is more than 2/3 of the total. */
+  quorumPower: number;
+  signers: string[];
+}
+
+/**
+ * Check that `commit` finalises `header` under `genesis`: the header is for the genesis chain,
+ * the commit names this header's height and hash, every signature is from a distinct genesis
+ * validator and verifies as its precommit (domain `medledger/vote/v1`, JCS {chain, type,
+ * height, round, blockHash}), and the signers hold more than 2/3 of the total power (DESIGN §5;
+ * Tendermint's commit rule). Throws ClientError `WRONG_CHAIN` or `BAD_COMMIT`.
+ */
+export function verifyCommit(genesis: Pick<Genesis, 'chainId' | 'validators'>, header: BlockHeader, commit: Commit): CommitCheck {
+  if (!hasExactKeys(header, HEADER_KEYS)) fail('MALFORMED_RESPONSE', 'block header has unexpected fields');
+  if (header.chainId !== genesis.chainId) fail('WRONG_CHAIN', `header is for chain '${header.chainId}', not '${genesis.chainId}'`);
+  if (typeof commit !== 'object' || commit === null || !Array.isArray(commit.signatures))
+    fail('BAD_COMMIT', 'the block has no commit signatures');
+  const hash = headerHash(header);
+  if (commit.height !== header.height) fail('BAD_COMMIT', `commit is for height ${commit.height}, the header for ${header.height}`);
+  if (commit.blockHash !== hash) fail('BAD_COMMIT', 'commit is for a different block than this header');
+  if (!Number.isSafeInteger(commit.round) || commit.round < 0) fail('BAD_COMMIT', 'commit round must be a non-negative integer');
+  const power = new Map<string, number>(genesis.validators.map((v: GenesisValidator) => [v.publicKey, v.power]));
+  const totalPower = genesis.validators.reduce((s, v) => s + v.power, 0);
+  const quorumPower = Math.floor((2 * totalPower) / 3) + 1;
+  const message = concatBytes(
+    utf8(VOTE_DOMAIN),
+    jcs({ chain: genesis.chainId, type: 'precommit', height: commit.height, round: commit.round, blockHash: commit.blockHash }),
+  );
+  const signers: string[] = [];
+  let signedPower = 0;
+  for (const s of commit.signatures) {
+    const p = typeof s?.validator === 'string' ? power.get(s.validator) : undefined;
+    if (p === undefined) fail('BAD_COMMIT', 'commit carries a signature from a key that is not a genesis validator');
+    if (signers.includes(s.validator)) fail('BAD_COMMIT', 'commit carries two signatures from one validator');
+    if (typeof s.sig !== 'string' || !verifyEd25519(s.validator, message, s.sig))
+      fail('BAD_COMMIT', 'commit carries an invalid precommit signature');
+    signers.push(s.validator);
+    signedPower += p;
+  }
+  if (signedPower < quorumPower)
+    fail('BAD_COMMIT', `commit is signed by ${signedPower} of ${totalPower} voting power; more than 2/3 (${quorumPower}) is needed`);
+  return { blockHash: hash, height: header.height, signedPower, totalPower, quorumPower, signers };
+}
+
+/** An RFC 9162 inclusion proof as `GET /v1/txs/:hash` returns it. */
+export interface MerkleProof {
+  leafIndex: number;
+  treeSize: number;
+  /** Audit path, leaf to root, hex. */
+  path: readonly string[];
+  root?: string;
+}
+
+const LEAF = new Uint8Array([0]);
+const NODE = new Uint8Array([1]);
+
+/**
+ * RFC 9162 §2.1.3.2: does `proof` lead from the leaf `SHA-256(0x00 ‖ tx bytes)` to
+ * `txRootHex`? Only the header's root counts; a root inside the proof is ignored. Returns
+ * false, never throws, for any malformed input.
+ */
+export function verifyTxInclusion(tx: SignedTx, proof: MerkleProof, txRootHex: string): boolean {
+  try {
+    const { leafIndex, treeSize, path } = proof;
+    if (!Number.isSafeInteger(leafIndex) || !Number.isSafeInteger(treeSize) || leafIndex < 0 || leafIndex >= treeSize) return false;
+    if (!isHex(txRootHex, 32) || !Array.isArray(path) || !path.every((p) => isHex(p, 32))) return false;
+    let fn = leafIndex;
+    let sn = treeSize - 1;
+    let r = sha256(LEAF, signedTxBytes(tx));
+    for (const hex of path) {
+      const p = fromHex(hex);
+      if (sn === 0) return false;
+      if (fn % 2 === 1 || fn === sn) {
+        r = sha256(NODE, p, r);
+        while (fn % 2 === 0 && fn !== 0) {
+          fn = Math.floor(fn / 2);
+          sn = Math.floor(sn / 2);
+        }
+      } else {
+        r = sha256(NODE, r, p);
+      }
+      fn = Math.floor(fn / 2);
+      sn = Math.floor(sn / 2);
+    }
+    return sn === 0 && bytesEqual(r, fromHex(txRootHex));
+  } catch {
+    return false;
+  }
+}
+
+/** Where proofs come from: anything with `get(path)` answering the node's JSON (a NodeConnection does). */
+export interface ProofSource {
+  get(path: string): Promise<unknown>;
+}
+
+/** An anonymous ProofSource for a node's base URL (no keys needed: blocks and tx status are public). */
+export function httpProofSource(url: string, fetchFn: typeof fetch = globalThis.fetch.bind(globalThis)): ProofSource {
+  const base = url.replace(/\/+$/, '');
+  return { get: (path) => sendRequest(fetchFn, base, { method: 'GET', path }) };
+}
+
+/** A transaction proven to be in a block that more than 2/3 of the validators committed. */
+export interface TxProof {
+  hash: string;
+  tx: SignedTx;
+  height: number;
+  index: number;
+  blockHash: string;
+  /** The block's time (ms), from the verified header. */
+  time: number;
+  commit: CommitCheck;
+  proof: MerkleProof;
+  /**
+   * The node's word on the transaction's result (`committed` or `rejected`). The proof
+   * shows the transaction is in the committed block; block results are not in the header,
+   * so this one field is not verified.
+   */
+  reportedStatus: string;
+}
+
+function objectAt(x: unknown, what: string): Record<string, unknown> {
+  if (typeof x !== 'object' || x === null || Array.isArray(x)) fail('MALFORMED_RESPONSE', `${what} must be an object`);
+  return x as Record<string, unknown>;
+}
+
+/** Fetch `GET /v1/blocks/:height` and check its commit against genesis. Throws ClientError. */
+export async function fetchVerifiedBlock(
+  source: ProofSource,
+  genesis: Pick<Genesis, 'chainId' | 'validators'>,
+  height: number | 'latest',
+): Promise<{ header: BlockHeader; txs: SignedTx[]; commit: CommitCheck }> {
+  const answer = objectAt(await source.get(`/v1/blocks/${height}`), 'block answer');
+  const block = objectAt(answer.block, 'block');
+  const header = objectAt(block.header, 'block.header') as unknown as BlockHeader;
+  if (height !== 'latest' && header.height !== height) fail('BAD_COMMIT', `asked for block ${height}, got block ${header.height}`);
+  if (!Array.isArray(block.txs)) fail('MALFORMED_RESPONSE', 'block.txs must be an array');
+  const commit = verifyCommit(genesis, header, answer.commit as Commit);
+  return { header, txs: block.txs as SignedTx[], commit };
+}
+
+/**
+ * Prove that the transaction `hash` is committed, trusting no node: ask `source` for its
+ * status and proof and for its block, then check the block's commit against `genesis`, that
+ * the block's transaction at the proof's index hashes to `hash`, and that the proof leads to
+ * the committed header's tx root. Throws ClientError (`TX_NOT_COMMITTED`, `BAD_COMMIT`,
+ * `BAD_PROOF`, `WRONG_CHAIN`, or the node's code such as `TX_NOT_FOUND`).
+ */
+export async function proveTx(source: ProofSource, genesis: Pick<Genesis, 'chainId' | 'validators'>, hash: string): Promise<TxProof> {
+  if (!isHex(hash, 32)) throw new ClientError('INVALID_ARGUMENT', 'a transaction hash is 32-byte hex');
+  const status = objectAt(await source.get(`/v1/txs/${hash}`), 'tx status');
+  if (status.status !== 'committed' && status.status !== 'rejected')
+    fail('TX_NOT_COMMITTED', `transaction ${hash} is ${String(status.status)}, not in a block`);
+  const height = status.height;
+  if (typeof height !== 'number' || !Number.isSafeInteger(height) || height < 1)
+    fail('TX_NOT_COMMITTED', `the node gives no block for transaction ${hash}`);
+  const proof = objectAt(status.proof, 'tx.proof') as unknown as MerkleProof;
+  const block = await fetchVerifiedBlock(source, genesis, height);
+  const tx = block.txs[proof.leafIndex];
+  if (tx === undefined || signedTxHash(tx) !== hash)
+    fail('BAD_PROOF', `block ${height} does not hold transaction ${hash} where the proof says`);
+  if (!verifyTxInclusion(tx, proof, block.header.txRoot))
+    fail('BAD_PROOF', `the inclusion proof of ${hash} does not lead to block ${height}'s tx root`);
+  return {
+    hash,
+    tx,
+    height,
+    index: proof.leafIndex,
+    blockHash: block.commit.blockHash,
+    time: block.header.time,
+    commit: block.commit,
+    proof,
+    reportedStatus: status.status,
+  };
+}
+
+/** A record's anchor, proven committed; `anchor` is the verified `record.anchor` body. */
+export interface RecordProof extends TxProof {
+  anchor: { record: string; patient: string; contentHash: string; resourceType: string; category: string; [k: string]: unknown };
+}
+
+function anchorOf(tx: SignedTx, recordId: string): RecordProof['anchor'] | undefined {
+  const body = tx?.body as RecordProof['anchor'] | undefined;
+  return tx?.kind === 'record.anchor' && body?.record === recordId ? body : undefined;
+}
+
+/**
+ * Prove that record `recordId` was anchored in a committed block. `heightHint` (e.g. the
+ * record's `anchoredAt.height` from the API) is tried first; otherwise, or when the hint is
+ * wrong, blocks are searched from the newest down. The block the anchor is found in is then
+ * proven with `proveTx`, so a lying node can at most make the search fail, never pass.
+ * Throws ClientError (`RECORD_NOT_FOUND` and those of `proveTx`).
+ */
+export async function proveRecord(
+  source: ProofSource,
+  genesis: Pick<Genesis, 'chainId' | 'validators'>,
+  recordId: string,
+  opts: { heightHint?: number; maxBlocks?: number } = {},
+): Promise<RecordProof> {
+  if (!isHex(recordId, 16)) throw new ClientError('INVALID_ARGUMENT', 'a record id is 16-byte hex');
+  const blockTxs = async (h: number | 'latest') => {
+    const answer = objectAt(await source.get(`/v1/blocks/${h}`), 'block answer');
+    const block = objectAt(answer.block, 'block');
+    return { height: (objectAt(block.header, 'block.header').height as number) ?? 0, txs: (block.txs as SignedTx[]) ?? [] };
+  };
+  const find = (txs: SignedTx[]) => txs.find((t) => anchorOf(t, recordId) !== undefined);
+  let found: SignedTx | undefined;
+  if (opts.heightHint !== undefined) found = find((await blockTxs(opts.heightHint)).txs);
+  if (found === undefined) {
+    const latest = await blockTxs('latest');
+    found = find(latest.txs);
+    const lowest = Math.max(1, latest.height - (opts.maxBlocks ?? Number.POSITIVE_INFINITY));
+    for (let h = latest.height - 1; found === undefined && h >= lowest; h--) found = find((await blockTxs(h)).txs);
+  }
+  if (found === undefined) fail('RECORD_NOT_FOUND', `no block holds an anchor of record ${recordId}`);
+  const proven = await proveTx(source, genesis, signedTxHash(found));
+  const anchor = anchorOf(proven.tx, recordId);
+  if (anchor === undefined) fail('BAD_PROOF', `the proven transaction does not anchor record ${recordId}`);
+  return { ...proven, anchor };
+}

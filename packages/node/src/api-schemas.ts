@@ -1,0 +1,163 @@
+// The /v1 request schemas (TypeBox → JSON Schema): Fastify validates every request against
+// them and @fastify/swagger builds /v1/openapi.json from the same objects, so the document
+// cannot drift from what the API accepts. Handlers still apply the ledger's own checks.
+import { type TSchema, Type } from '@sinclair/typebox';
+
+const hex = (bytes: number, description: string) =>
+  Type.String({ pattern: `^[0-9a-f]{${bytes * 2}}$`, description: `${description} (${bytes}-byte lowercase hex)` });
+
+export const TxHash = hex(32, 'transaction hash: SHA-256 of the signed canonical transaction');
+export const PublicKey = hex(32, 'Ed25519 public key');
+export const IdentityId = hex(20, 'identity id: first 20 bytes of SHA-256 of the registration key');
+export const RecordId = hex(16, 'record id');
+export const GrantId = hex(16, 'grant id: first 16 bytes of the consent.grant transaction hash');
+export const ObjectHash = hex(32, 'vault object hash: SHA-256 of its bytes');
+const Purpose = Type.Union(
+  ['treatment', 'payment', 'operations', 'research', 'patient-request'].map((p) => Type.Literal(p)),
+  { description: 'purpose of use (HL7 PurposeOfUse TREAT, HPAYMT, HOPERAT, HRESCH, PATRQT)' },
+);
+
+/** A signed transaction (DESIGN §4); its signature and rules are checked after the schema. */
+export const SignedTxSchema = Type.Object(
+  {
+    v: Type.Literal(1),
+    chain: Type.String({ minLength: 1, maxLength: 64, description: 'chain id from genesis' }),
+    kind: Type.String({ pattern: '^[a-z]+(\\.[a-z_]+)+$', maxLength: 64, description: "transaction kind, e.g. 'record.anchor'" }),
+    signer: PublicKey,
+    nonce: Type.Integer({ minimum: 0, description: "the signer's next nonce" }),
+    body: Type.Object({}, { additionalProperties: true, description: 'kind-specific body (docs/records.md)' }),
+    sig: hex(64, 'Ed25519 signature over the domain tag and the canonical envelope'),
+  },
+  { additionalProperties: false, $id: 'SignedTx', title: 'SignedTx' },
+);
+
+/** `{error: {code, message}}`, the shape of every refusal. */
+export const ErrorSchema = Type.Object(
+  { error: Type.Object({ code: Type.String({ description: 'stable error code' }), message: Type.String() }) },
+  { $id: 'Error', title: 'Error' },
+);
+
+const bearer = [{ session: [] as string[] }];
+
+interface RouteSchema {
+  summary: string;
+  tags: string[];
+  description?: string;
+  params?: TSchema;
+  querystring?: TSchema;
+  body?: TSchema;
+  security?: typeof bearer;
+  consumes?: string[];
+}
+
+const route = (s: RouteSchema) => s;
+
+/** Route schemas by name; api.ts and records-api.ts pass them as each route's `schema`. */
+export const schemas = {
+  submitTx: route({
+    summary: 'Submit a signed transaction',
+    description: 'Admitted to the mempool (202 {hash}) or refused with a stable code.',
+    tags: ['transactions'],
+    body: Type.Ref(SignedTxSchema),
+  }),
+  submitBatch: route({
+    summary: 'Submit up to 500 signed transactions',
+    tags: ['transactions'],
+    body: Type.Object({ txs: Type.Array(Type.Unknown(), { maxItems: 500 }) }),
+  }),
+  txStatus: route({
+    summary: 'Transaction status: pending, committed (height, index, RFC 9162 inclusion proof) or rejected',
+    tags: ['transactions'],
+    params: Type.Object({ hash: TxHash }),
+  }),
+  block: route({
+    summary: 'A committed block with its commit (precommit signatures) and results',
+    tags: ['chain'],
+    params: Type.Object({ height: Type.String({ pattern: '^(latest|[1-9][0-9]{0,15})$', description: "block height, or 'latest'" }) }),
+  }),
+  status: route({ summary: 'Node status: chain id, node id, height, last block hash, validators, peers', tags: ['chain'] }),
+  account: route({
+    summary: 'Nonces and identity of a signing key',
+    tags: ['identities'],
+    params: Type.Object({ publicKey: PublicKey }),
+  }),
+  identity: route({ summary: 'A registered identity', tags: ['identities'], params: Type.Object({ id: IdentityId }) }),
+  challenge: route({
+    summary: 'Ask for a sign-in challenge (single use, 60 s)',
+    tags: ['sessions'],
+    body: Type.Object({ publicKey: PublicKey }),
+  }),
+  openSession: route({
+    summary: 'Exchange a signed challenge for a session token',
+    description: 'signature: Ed25519 over "medledger/auth/v1\\n" ‖ JCS {chainId, node, challenge, publicKey}.',
+    tags: ['sessions'],
+    body: Type.Object({ publicKey: PublicKey, challenge: hex(32, 'the challenge'), signature: hex(64, 'Ed25519 signature') }),
+  }),
+  closeSession: route({ summary: 'Sign out', tags: ['sessions'], security: bearer }),
+  putObject: route({
+    summary: 'Upload a vault object (ciphertext or key envelope) under its SHA-256',
+    tags: ['records'],
+    params: Type.Object({ hash: ObjectHash }),
+    consumes: ['application/octet-stream'],
+    security: bearer,
+  }),
+  readRecord: route({
+    summary: "Read a record: metadata, ciphertext and the caller's key envelope (the read is logged on chain)",
+    tags: ['records'],
+    params: Type.Object({ id: RecordId }),
+    querystring: Type.Object({ purpose: Type.Optional(Purpose) }),
+    security: bearer,
+  }),
+  patientRecords: route({
+    summary: "A patient's records the caller may see",
+    tags: ['records'],
+    params: Type.Object({ id: IdentityId }),
+    security: bearer,
+  }),
+  patientGrants: route({
+    summary: "A patient's grants (patient and delegates)",
+    tags: ['consent'],
+    params: Type.Object({ id: IdentityId }),
+    querystring: Type.Object({ all: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])) }),
+    security: bearer,
+  }),
+  accessLog: route({
+    summary: "A patient's access log, newest first (patient and delegates)",
+    tags: ['audit'],
+    params: Type.Object({ id: IdentityId }),
+    security: bearer,
+  }),
+  recipients: route({
+    summary: 'Who a new record of this category and type must be sealed to',
+    tags: ['records'],
+    params: Type.Object({ id: IdentityId }),
+    querystring: Type.Object({ category: Type.String(), resourceType: Type.String() }),
+    security: bearer,
+  }),
+  myGrants: route({ summary: "Grants naming the caller or the caller's organization", tags: ['consent'], security: bearer }),
+  grant: route({
+    summary: 'One grant (patient, delegates, grantee)',
+    tags: ['consent'],
+    params: Type.Object({ id: GrantId }),
+    security: bearer,
+  }),
+} satisfies Record<string, RouteSchema>;
+
+/** The OpenAPI document's header (everything but the paths, which come from the routes). */
+export const openApiInfo = {
+  openapi: {
+    openapi: '3.0.3',
+    info: {
+      title: 'MedLedger node API',
+      version: '1',
+      description:
+        'The /v1 API of a MedLedger node (docs/api.md, docs/records.md). Errors are {error: {code, message}}; 413 BODY_TOO_LARGE and 429 RATE_LIMITED are possible on every route.',
+    },
+    components: {
+      securitySchemes: { session: { type: 'http' as const, scheme: 'bearer', description: 'token from POST /v1/auth/session' } },
+    },
+  },
+  refResolver: {
+    buildLocalReference: (json: { $id?: unknown }, _base: unknown, _fragment: unknown, i: number) => String(json.$id ?? `def-${i}`),
+  },
+};
