@@ -154,7 +154,7 @@ export function clinicalNote(input: { title: string; text: string; when: Date })
   const title = text(input.title, 'title', 'a title');
   const body = text(input.text, 'text', 'the note');
   return {
-    category: 'notes',
+    category: 'documents',
     resource: {
       resourceType: 'DocumentReference',
       status: 'current',

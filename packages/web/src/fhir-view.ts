@@ -114,6 +114,16 @@ const KINDS: Record<string, string> = {
   Procedure: 'Procedure',
   AllergyIntolerance: 'Allergy',
   DocumentReference: 'Clinical note',
+  Patient: 'Personal details',
+  DiagnosticReport: 'Test report',
+  Claim: 'Billing',
+  ExplanationOfBenefit: 'Billing',
+  CarePlan: 'Care plan',
+  Goal: 'Goal',
+  Organization: 'Organization',
+  Practitioner: 'Practitioner',
+  ImagingStudy: 'Imaging',
+  Device: 'Device',
 };
 
 /** Summarise any resource; unknown types still get a title and their status. */
@@ -203,7 +213,50 @@ export function summarize(resource: unknown): RecordSummary {
       add('Note', text);
       break;
     }
+    case 'Patient': {
+      const name = obj(list(r.name)[0]);
+      const given = list(name?.given).filter((g): g is string => typeof g === 'string');
+      title = str(name?.text) ?? ([...given, str(name?.family)].filter(Boolean).join(' ') || 'Personal details');
+      value = str(r.birthDate) === undefined ? '' : `Born ${str(r.birthDate)}`;
+      add('Date of birth', str(r.birthDate));
+      add('Gender', str(r.gender));
+      break;
+    }
+    case 'DiagnosticReport':
+      when = dateOf(r.effectiveDateTime, r.effectivePeriod, r.issued);
+      value = str(r.conclusion) ?? str(r.status) ?? '';
+      add('Conclusion', str(r.conclusion));
+      add('Status', str(r.status));
+      break;
+    case 'Claim':
+    case 'ExplanationOfBenefit': {
+      title = type === 'Claim' ? 'Insurance claim' : 'Insurance statement';
+      const total = obj(r.total) ?? obj(obj(list(r.total)[0])?.amount);
+      value = typeof total?.value === 'number' ? `${total.value} ${str(total.currency) ?? ''}`.trim() : (str(r.status) ?? '');
+      when = dateOf(r.created, r.billablePeriod);
+      add('Amount', value);
+      add('Status', str(r.status));
+      break;
+    }
+    case 'CarePlan':
+    case 'Goal':
+      title = list(r.category).map(conceptText).find(Boolean) ?? conceptText(r.description) ?? str(r.title) ?? 'Care plan';
+      when = dateOf(r.period, r.startDate, r.created);
+      value = str(r.status) ?? str(r.lifecycleStatus) ?? '';
+      add('Status', value);
+      break;
+    case 'Organization':
+    case 'Practitioner': {
+      const pname = obj(list(r.name)[0]);
+      title =
+        str(r.name) ??
+        str(pname?.text) ??
+        ([...list(pname?.given).filter((g) => typeof g === 'string'), str(pname?.family)].filter(Boolean).join(' ') || type);
+      value = type === 'Organization' ? 'Organization' : 'Practitioner';
+      break;
+    }
     default:
+      title = conceptText(r.code) ?? conceptText(r.type) ?? type.replace(/([a-z])([A-Z])/g, '$1 $2');
       value = str(r.status) ?? '';
       add('Status', value);
   }

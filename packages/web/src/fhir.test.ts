@@ -59,7 +59,7 @@ test('lab results and diagnoses and notes are filed under their categories and r
   assert.equal(ds.value, 'Active');
   assert.ok(ds.rows.some((r) => r.label === 'Note' && r.value === 'diet first'));
   const note = clinicalNote({ title: 'Follow-up', text: 'Feeling better — café visits only.', when });
-  assert.equal(note.category, 'notes');
+  assert.equal(note.category, 'documents');
   assert.equal(summarize(note.resource).rows.find((r) => r.label === 'Note')?.value, 'Feeling better — café visits only.');
 });
 
@@ -89,6 +89,12 @@ test('other resource types are summarised: medication, vaccination, allergy, enc
     summarize({ resourceType: 'Observation', code: { text: 'Body weight' }, valueQuantity: { value: 72.5, unit: 'kg' } }).value,
     '72.5 kg',
   );
+  const person = summarize({ resourceType: 'Patient', name: [{ given: ['Liz'], family: 'Conn' }], birthDate: '1990-04-02' });
+  assert.equal(person.title, 'Liz Conn');
+  assert.equal(person.value, 'Born 1990-04-02');
+  assert.equal(summarize({ resourceType: 'DiagnosticReport', code: { text: 'Lipid panel' }, status: 'final' }).title, 'Lipid panel');
+  assert.equal(summarize({ resourceType: 'ExplanationOfBenefit', total: [{ amount: { value: 120, currency: 'USD' } }] }).value, '120 USD');
+  assert.equal(summarize({ resourceType: 'SupplyDelivery', status: 'completed' }).title, 'Supply Delivery');
 });
 
 test('charts: one series per measured thing, blood pressure with two lines, points oldest first', () => {

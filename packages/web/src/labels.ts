@@ -2,17 +2,31 @@
 // errors, so no screen has to show a code to someone who has never seen one.
 import type { Purpose } from '@medledger/client';
 
-/** Record categories the UI writes and offers in sharing, with the words a patient sees. */
-export const CATEGORIES: ReadonlyArray<{ code: string; label: string; hint: string }> = [
-  { code: 'vital-signs', label: 'Vital signs', hint: 'blood pressure, weight, heart rate, temperature' },
-  { code: 'laboratory', label: 'Lab results', hint: 'blood tests such as glucose or cholesterol' },
-  { code: 'problems', label: 'Diagnoses', hint: 'conditions a clinician has recorded' },
-  { code: 'medications', label: 'Medications', hint: 'medicines you take or were prescribed' },
-  { code: 'immunizations', label: 'Vaccinations', hint: 'vaccines you have had' },
-  { code: 'allergies', label: 'Allergies', hint: 'allergies and intolerances' },
-  { code: 'encounters', label: 'Visits', hint: 'appointments and hospital stays' },
-  { code: 'procedures', label: 'Procedures', hint: 'operations and other procedures' },
-  { code: 'notes', label: 'Clinical notes', hint: 'notes written by a clinician' },
+/**
+ * Record categories, with the words a patient sees: the ones the UI writes and the CLI's FHIR
+ * import files records under (packages/cli/src/fhir-bundle.ts). `common` ones are offered
+ * first when sharing.
+ */
+export const CATEGORIES: ReadonlyArray<{ code: string; label: string; hint: string; common: boolean }> = [
+  { code: 'vital-signs', label: 'Vital signs', hint: 'blood pressure, weight, heart rate, temperature', common: true },
+  { code: 'laboratory', label: 'Lab results', hint: 'blood tests such as glucose or cholesterol', common: true },
+  { code: 'problems', label: 'Diagnoses', hint: 'conditions a clinician has recorded', common: true },
+  { code: 'medications', label: 'Medications', hint: 'medicines you take or were prescribed', common: true },
+  { code: 'immunizations', label: 'Vaccinations', hint: 'vaccines you have had', common: true },
+  { code: 'allergies', label: 'Allergies', hint: 'allergies and intolerances', common: true },
+  { code: 'encounters', label: 'Visits', hint: 'appointments and hospital stays', common: true },
+  { code: 'procedures', label: 'Procedures', hint: 'operations and other procedures', common: true },
+  { code: 'documents', label: 'Notes and documents', hint: 'notes and letters written by a clinician', common: true },
+  { code: 'diagnostics', label: 'Test reports', hint: 'reports that explain test results', common: false },
+  { code: 'imaging', label: 'Scans and X-rays', hint: 'imaging studies', common: false },
+  { code: 'care-plans', label: 'Care plans', hint: 'plans, goals and care teams', common: false },
+  { code: 'social-history', label: 'Lifestyle', hint: 'smoking, alcohol and similar', common: false },
+  { code: 'observations', label: 'Other measurements', hint: 'measurements without a category', common: false },
+  { code: 'devices', label: 'Medical devices', hint: 'implants and devices you use', common: false },
+  { code: 'billing', label: 'Bills and insurance', hint: 'claims and coverage', common: false },
+  { code: 'demographics', label: 'Personal details', hint: 'name, date of birth, address', common: false },
+  { code: 'administrative', label: 'Administrative', hint: 'organizations and practitioners named in your records', common: false },
+  { code: 'other', label: 'Other records', hint: 'anything else', common: false },
 ];
 
 export function categoryLabel(code: string): string {

@@ -28,20 +28,34 @@ export async function openRecord(user: SignedIn, meta: RecordMeta, purpose?: Pur
   return resource;
 }
 
+// A patient imported from a full history has hundreds of records: a few reads at a time.
+const READ_CONCURRENCY = 6;
+
+async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
 /** The records of `patient` the user may see, newest first, opened where possible. Throws ClientError for the list. */
 export async function loadRecords(user: SignedIn, patient: string, purpose?: Purpose): Promise<ShownRecord[]> {
   const metas = await user.client.listRecords(patient);
-  const shown = await Promise.all(
-    metas.map(async (meta): Promise<ShownRecord> => {
-      if (meta.status === 'erased') return { meta, time: anchoredTime(meta) };
-      try {
-        const resource = await openRecord(user, meta, purpose);
-        const summary = summarize(resource);
-        return { meta, resource, summary, time: summary.when ?? anchoredTime(meta) };
-      } catch (error) {
-        return { meta, error, time: anchoredTime(meta) };
-      }
-    }),
-  );
+  const shown = await mapLimited(metas, READ_CONCURRENCY, async (meta): Promise<ShownRecord> => {
+    if (meta.status === 'erased') return { meta, time: anchoredTime(meta) };
+    try {
+      const resource = await openRecord(user, meta, purpose);
+      const summary = summarize(resource);
+      return { meta, resource, summary, time: summary.when ?? anchoredTime(meta) };
+    } catch (error) {
+      return { meta, error, time: anchoredTime(meta) };
+    }
+  });
   return shown.sort((a, b) => b.time - a.time);
 }

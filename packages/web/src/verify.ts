@@ -1,7 +1,8 @@
-// Light-client checks run in the browser, trusting no node: each block's hash, transaction
-// root, link to the previous block and commit (more than 2/3 of the validators' power), and a
-// record anchor's RFC 9162 inclusion proof against a block whose commit verifies.
+// The explorer's checks, run in the browser: each block's hash, transaction root and link to
+// the previous block, and its commit — more than 2/3 of the validators' power in valid
+// precommits — with the light client's verifyCommit (@medledger/client/light).
 import type { InclusionProof } from '@medledger/client';
+import { verifyCommit, verifyTxInclusion } from '@medledger/client/light';
 import {
   type Block,
   blockHash,
@@ -12,8 +13,6 @@ import {
   type SignedTx,
   txHash,
   txRoot,
-  verifyCommit,
-  verifyTxInclusion,
 } from '@medledger/ledger';
 
 /** A block as `GET /v1/blocks/:height` answers it. */
@@ -46,6 +45,11 @@ function asGenesisValidators(validators: Validators): GenesisValidator[] {
   return validators.map((v) => ({ name: v.name, publicKey: v.publicKey, power: v.power, encryptionKey: '' }));
 }
 
+/** Validator names by public key, for saying who signed. */
+export function validatorNames(validators: Validators): Map<string, string> {
+  return new Map(validators.map((v) => [v.publicKey, v.name]));
+}
+
 /**
  * Check one block on its own and, when `previous` is given, its link to it: the header
  * hashes to the claimed hash, the transactions to the header's root, and the commit carries
@@ -63,7 +67,7 @@ export function checkBlock(chainId: string, validators: Validators, stored: Stor
   if (previous !== undefined && stored.block.header.prevHash !== previous.hash)
     return fail('the block does not link to the block before it');
   try {
-    verifyCommit(chainId, asGenesisValidators(validators), stored.commit, height, hash);
+    verifyCommit({ chainId, validators: asGenesisValidators(validators) }, stored.block.header, stored.commit);
   } catch (err) {
     return fail(`the validators’ signatures do not confirm it (${(err as Error).message})`);
   }
@@ -95,7 +99,7 @@ export function checkInclusion(
   proof: InclusionProof,
 ): InclusionCheck {
   const steps: InclusionCheck['steps'] = [];
-  const proofOk = verifyTxInclusion(tx, proof.leafIndex, proof.treeSize, proof.path, proof.root);
+  const proofOk = verifyTxInclusion(tx, proof, stored.block.header.txRoot);
   steps.push({ what: 'The record’s entry is in the block’s list of transactions (Merkle proof)', ok: proofOk });
   steps.push({ what: 'That list is the one the block header names', ok: proof.root === stored.block.header.txRoot });
   const block = checkBlock(chainId, validators, stored);

@@ -148,6 +148,20 @@ function GrantForm(props: { onGranted: (who: string) => void }) {
     }
   }
 
+  const categoryChoice = (c: (typeof CATEGORIES)[number]) => (
+    <div className="choice" key={c.code}>
+      <input
+        type="checkbox"
+        id={`cat-${c.code}`}
+        checked={categories.includes(c.code)}
+        onChange={(e) => setCategories(e.target.checked ? [...categories, c.code] : categories.filter((x) => x !== c.code))}
+      />
+      <label htmlFor={`cat-${c.code}`}>
+        {c.label} <span className="hint">— {c.hint}</span>
+      </label>
+    </div>
+  );
+
   return (
     <form onSubmit={submit} className="panel" noValidate aria-labelledby="share-title">
       <h2 id="share-title">Share my records</h2>
@@ -180,19 +194,11 @@ function GrantForm(props: { onGranted: (who: string) => void }) {
       <input id="share-nick" value={nickname} onChange={(e) => setNickname(e.target.value)} />
       <fieldset>
         <legend>What can they see?</legend>
-        {CATEGORIES.map((c) => (
-          <div className="choice" key={c.code}>
-            <input
-              type="checkbox"
-              id={`cat-${c.code}`}
-              checked={categories.includes(c.code)}
-              onChange={(e) => setCategories(e.target.checked ? [...categories, c.code] : categories.filter((x) => x !== c.code))}
-            />
-            <label htmlFor={`cat-${c.code}`}>
-              {c.label} <span className="hint">— {c.hint}</span>
-            </label>
-          </div>
-        ))}
+        {CATEGORIES.filter((c) => c.common).map(categoryChoice)}
+        <details>
+          <summary>More kinds of records</summary>
+          {CATEGORIES.filter((c) => !c.common).map(categoryChoice)}
+        </details>
       </fieldset>
       <label htmlFor="share-purpose">Why are you sharing?</label>
       <select id="share-purpose" value={purpose} onChange={(e) => setPurpose(e.target.value as Purpose)}>
@@ -232,7 +238,7 @@ function Delegate() {
   const user = useUser();
   const me = user.client.id;
   const delegates = useLoad(
-    async () => (await user.client.recipients(me, 'notes', 'DocumentReference')).filter((r) => r.why === 'delegate').map((r) => r.to),
+    async () => (await user.client.recipients(me, 'documents', 'DocumentReference')).filter((r) => r.why === 'delegate').map((r) => r.to),
     [me],
   );
   const [code, setCode] = useState('');
