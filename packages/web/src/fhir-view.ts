@@ -153,7 +153,7 @@ export function summarize(resource: unknown): RecordSummary {
       break;
     }
     case 'Condition':
-      value = conceptText(r.clinicalStatus) ?? '';
+      value = capitalized(conceptText(r.clinicalStatus) ?? '');
       when = dateOf(r.onsetDateTime, r.recordedDate);
       add('Status', value);
       add('Severity', conceptText(r.severity));
@@ -261,6 +261,9 @@ export function summarize(resource: unknown): RecordSummary {
       add('Status', value);
   }
   for (const n of notesOf(r)) add('Note', n);
+  // FHIR status codes are lowercase words ("completed"); shown as the start of a sentence.
+  value = capitalized(value);
+  for (const row of rows) if (row.label === 'Status') row.value = capitalized(row.value);
   if (when !== undefined)
     rows.unshift({
       label: 'Date',
@@ -273,6 +276,10 @@ export function summarize(resource: unknown): RecordSummary {
       }),
     });
   return { kind: KINDS[type] ?? type, title, value, when, rows };
+}
+
+function capitalized(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
 function rangeText(r: Json | undefined): string | undefined {

@@ -70,7 +70,7 @@ test('other resource types are summarised: medication, vaccination, allergy, enc
       medicationCodeableConcept: { text: 'Metformin 500 mg' },
       dosage: [{ text: 'twice a day' }],
     }).value,
-    'twice a day',
+    'Twice a day',
   );
   assert.equal(summarize({ resourceType: 'Immunization', status: 'completed', vaccineCode: { text: 'Influenza' } }).title, 'Influenza');
   const allergy = summarize({

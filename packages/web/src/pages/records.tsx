@@ -3,7 +3,7 @@
 import type { RecordMeta } from '@medledger/client';
 import { useState } from 'react';
 import { Chart } from '../chart.js';
-import { chartSeries, summarize } from '../fhir-view.js';
+import { type ChartSeries, chartSeries, summarize } from '../fhir-view.js';
 import { categoryLabel, friendlyError } from '../labels.js';
 import { checkRecordOnChain } from '../record-check.js';
 import { loadRecords, type ShownRecord } from '../records-data.js';
@@ -11,11 +11,30 @@ import { navigate } from '../router.js';
 import { useUser } from '../session.js';
 import { ActionButton, ErrorMessage, formatDate, formatDateTime, Link, Loading, Notice, PageTitle, shortName, useLoad } from '../ui.js';
 
-/** A list of records as cards, each linking to its detail page under `base`. */
+/**
+ * Records as cards, newest first, each linking to its detail page under `base`. The
+ * organizations and practitioners a history names are listed apart, under a disclosure.
+ */
 export function Timeline(props: { records: ShownRecord[]; base: string; empty: string }) {
   if (props.records.length === 0) return <p className="empty">{props.empty}</p>;
+  const main = props.records.filter((r) => r.meta.category !== 'administrative');
+  const admin = props.records.filter((r) => r.meta.category === 'administrative');
   return (
-    <ol className="timeline" aria-label="Records, newest first">
+    <>
+      <RecordCards records={main} base={props.base} label="Records, newest first" />
+      {admin.length > 0 && (
+        <details className="more">
+          <summary>Organizations and practitioners in these records ({admin.length})</summary>
+          <RecordCards records={admin} base={props.base} label="Organizations and practitioners" />
+        </details>
+      )}
+    </>
+  );
+}
+
+function RecordCards(props: { records: ShownRecord[]; base: string; label: string }) {
+  return (
+    <ol className="timeline" aria-label={props.label}>
       {props.records.map((r) => (
         <li key={r.meta.record} className={`card ${r.meta.status === 'erased' ? 'erased' : ''}`}>
           <p className="kind">
@@ -42,18 +61,31 @@ export function Timeline(props: { records: ShownRecord[]; base: string; empty: s
   );
 }
 
+/** One chart at a time, chosen from every measured value; the most often measured come first. */
 export function Charts(props: { records: ShownRecord[] }) {
   const series = chartSeries(
     props.records.filter((r) => r.resource !== undefined).map((r) => ({ resource: r.resource, fallbackTime: r.time })),
-  );
+  ).sort((a, b) => readings(b) - readings(a));
+  const [chosen, setChosen] = useState<string | undefined>(undefined);
   if (series.length === 0) return <p className="empty">Charts appear here once you have measurements such as blood pressure or weight.</p>;
+  const shown = series.find((s) => s.title === chosen) ?? series[0];
   return (
     <div className="charts">
-      {series.map((s, i) => (
-        <Chart key={s.title} series={s} idPrefix={`chart-${i}`} />
-      ))}
+      <label htmlFor="chart-pick">Show</label>
+      <select id="chart-pick" value={shown?.title} onChange={(e) => setChosen(e.target.value)}>
+        {series.map((s) => (
+          <option key={s.title} value={s.title}>
+            {s.title} ({readings(s)} {readings(s) === 1 ? 'reading' : 'readings'})
+          </option>
+        ))}
+      </select>
+      {shown && <Chart key={shown.title} series={shown} idPrefix="chart" />}
     </div>
   );
+}
+
+function readings(s: ChartSeries): number {
+  return Math.max(0, ...s.lines.map((l) => l.points.length));
 }
 
 export function PatientRecords() {
