@@ -65,6 +65,8 @@ export function Onboarding() {
       const keys = generateKeyBundle();
       const client = clientFor(keys);
       const keystore = await lockKeys(keys, pass, name.trim());
+      // registerPatient also returns an emergency key pair for break-glass access; emergency
+      // access (keys split among the validators) is another issue's work, so it is not kept here.
       await client.registerPatient();
       saveAccount({ id: client.id, label: name.trim(), keystore });
       setFile({ name: recoveryFileName(name.trim()), data: keystore });
@@ -247,5 +249,3 @@ export function SignIn() {
     </section>
   );
 }
-
-export { homeFor };

@@ -7,7 +7,7 @@ import { bloodPressure, clinicalNote, diagnosis, FormError, type FormRecord, MEA
 import { categoryLabel, purposeLabel } from '../labels.js';
 import { loadRecords } from '../records-data.js';
 import { useUser } from '../session.js';
-import { ErrorMessage, formatDate, Link, Loading, Notice, PageTitle, SharingCode, shortName, useLoad } from '../ui.js';
+import { ErrorMessage, formatDate, Link, Loading, Notice, PageTitle, SharingCode, useLoad } from '../ui.js';
 import { Charts, Timeline } from './records.js';
 
 const SOON_MS = 7 * 86_400_000;
@@ -313,5 +313,3 @@ function AddRecord(props: { patient: string; grants: Grant[]; onAdded: () => voi
     </form>
   );
 }
-
-export { shortName };
