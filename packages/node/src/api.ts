@@ -13,6 +13,7 @@ import { registerFhirRoutes } from './fhir/routes.js';
 import type { NodeHome } from './home.js';
 import type { MedLedgerNode } from './node.js';
 import { registerRecordRoutes } from './records-api.js';
+import { registerWebStatic } from './web-static.js';
 
 /** Most transactions accepted by one POST /v1/txs/batch. */
 export const MAX_BATCH = 500;
@@ -117,8 +118,9 @@ export async function buildApi(node: MedLedgerNode, opts: ApiOptions): Promise<F
     return reply.status(500).send({ error: { code: 'INTERNAL', message: 'internal error' } });
   });
 
-  app.setNotFoundHandler((req, reply) => {
-    reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } });
+  // The web UI answers page and asset GETs; anything else (and all of /v1, /fhir) is the API's 404.
+  registerWebStatic(app, (url, method, reply) => {
+    reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no route ${method} ${url.split('?')[0]}` } });
   });
 
   app.get('/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());

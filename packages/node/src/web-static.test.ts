@@ -1,0 +1,83 @@
+// The node serves the built web UI at `/`: files with their content types, index.html for
+// app routes, and never in place of the API — /v1 and /fhir keep their JSON 404s.
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { startSoloNode, type TestNode } from './testing/index.js';
+import { findWebDist, isApiPath } from './web-static.js';
+
+const dist = mkdtempSync(join(tmpdir(), 'medledger-web-dist-'));
+const INDEX = '<!doctype html><html><body><div id="root"></div><script type="module" src="/assets/app-1.js"></script></body></html>';
+let net: TestNode;
+
+before(async () => {
+  mkdirSync(join(dist, 'assets'));
+  writeFileSync(join(dist, 'index.html'), INDEX);
+  writeFileSync(join(dist, 'assets', 'app-1.js'), 'console.log(1);');
+  writeFileSync(join(dist, 'assets', 'app-1.css'), 'body{}');
+  writeFileSync(join(dirname(dist), 'secret-outside-dist.txt'), 'must not be served');
+  process.env.MEDLEDGER_WEB_DIST = dist;
+  net = await startSoloNode();
+});
+after(async () => {
+  await net.cleanup();
+  rmSync(dist, { recursive: true, force: true });
+  rmSync(join(dirname(dist), 'secret-outside-dist.txt'), { force: true });
+});
+
+test('the app and its assets are served with their content types and a restrictive CSP', async () => {
+  const home = await fetch(`${net.url}/`);
+  assert.equal(home.status, 200);
+  assert.match(home.headers.get('content-type') ?? '', /^text\/html/);
+  assert.match(home.headers.get('content-security-policy') ?? '', /default-src 'self'/);
+  assert.equal(home.headers.get('x-content-type-options'), 'nosniff');
+  assert.equal(await home.text(), INDEX);
+  const js = await fetch(`${net.url}/assets/app-1.js`);
+  assert.equal(js.status, 200);
+  assert.match(js.headers.get('content-type') ?? '', /^text\/javascript/);
+  assert.match(js.headers.get('cache-control') ?? '', /immutable/);
+  const css = await fetch(`${net.url}/assets/app-1.css`);
+  assert.match(css.headers.get('content-type') ?? '', /^text\/css/);
+});
+
+test('app routes get index.html (reload works); a missing asset is a plain 404', async () => {
+  for (const path of ['/records', '/clinician/patients/abc', '/explorer/blocks/3']) {
+    const res = await fetch(`${net.url}${path}`);
+    assert.equal(res.status, 200, path);
+    assert.equal(await res.text(), INDEX, path);
+  }
+  const missing = await fetch(`${net.url}/assets/nope-2.js`);
+  assert.equal(missing.status, 404);
+  assert.notEqual(await missing.text(), INDEX);
+});
+
+test('the UI never shadows the API: unknown /v1 and /fhir paths and non-GET methods answer the JSON 404', async () => {
+  for (const path of ['/v1/nope', '/v1', '/fhir/R4/Patient']) {
+    const res = await fetch(`${net.url}${path}`);
+    assert.equal(res.status, 404, path);
+    assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'NOT_FOUND', path);
+  }
+  const post = await fetch(`${net.url}/records`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  assert.equal(post.status, 404);
+  assert.equal(((await post.json()) as { error: { code: string } }).error.code, 'NOT_FOUND');
+  const status = await fetch(`${net.url}/v1/status`);
+  assert.equal(status.status, 200);
+});
+
+test('paths that climb out of the dist directory are not served', async () => {
+  for (const path of ['/..%2fsecret-outside-dist.txt', '/%2e%2e/secret-outside-dist.txt', '/assets/..%2f..%2fsecret-outside-dist.txt']) {
+    const res = await fetch(`${net.url}${path}`);
+    const body = await res.text();
+    assert.ok(!body.includes('must not be served'), path);
+  }
+});
+
+test('isApiPath and findWebDist', () => {
+  assert.equal(isApiPath('/v1/status?x=1'), true);
+  assert.equal(isApiPath('/fhir/R4/metadata'), true);
+  assert.equal(isApiPath('/v1x'), false);
+  assert.equal(isApiPath('/records'), false);
+  assert.equal(findWebDist({ MEDLEDGER_WEB_DIST: dist }), dist);
+});

@@ -1,0 +1,106 @@
+// Serves the built web UI (packages/web/dist, DESIGN §8 "the web UI at /") from the node's
+// HTTP server: static files with their content types, and index.html for app routes, so a
+// reload on /patient/records works. Never answers for /v1/* or /fhir/*: those stay the API's.
+import { existsSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { extname, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.webmanifest': 'application/manifest+json',
+  '.txt': 'text/plain; charset=utf-8',
+  '.woff2': 'font/woff2',
+  '.map': 'application/json; charset=utf-8',
+};
+
+// The UI talks only to this node; scripts and styles come only from its own files.
+const SECURITY_HEADERS: Record<string, string> = {
+  'content-security-policy':
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+};
+
+/** Paths the UI must never shadow: the JSON API and the FHIR endpoint answer their own 404s. */
+export function isApiPath(url: string): boolean {
+  const path = url.split('?')[0] ?? '';
+  return path === '/v1' || path.startsWith('/v1/') || path === '/fhir' || path.startsWith('/fhir/');
+}
+
+/**
+ * Where the built UI is: `MEDLEDGER_WEB_DIST` when set, else packages/web/dist next to this
+ * package (the same relative place from src/ under tsx and from dist/ when built).
+ * Returns undefined when there is no built index.html there.
+ */
+export function findWebDist(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const candidates = [
+    env.MEDLEDGER_WEB_DIST,
+    fileURLToPath(new URL('../../web/dist/', import.meta.url)),
+    resolve(process.cwd(), 'packages/web/dist'),
+  ].filter((d): d is string => typeof d === 'string' && d !== '');
+  return candidates.find((d) => existsSync(resolve(d, 'index.html')));
+}
+
+const NOT_BUILT_PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>MedLedger</title></head>
+<body><main><h1>MedLedger</h1><p>This node is running, but its web app has not been built yet.</p>
+<p>Run <code>npm run build</code> in the MedLedger folder, then reload this page.</p></main></body></html>`;
+
+/**
+ * Register GET/HEAD handling for the UI as the app's not-found path for non-API URLs:
+ * a file under `dist` when one matches, else index.html for page routes (no file
+ * extension). `onApiNotFound` answers everything else (the API's JSON 404).
+ */
+export function registerWebStatic(app: FastifyInstance, onApiNotFound: (url: string, method: string, reply: FastifyReply) => void): void {
+  const dist = findWebDist();
+  const root = dist === undefined ? undefined : resolve(dist);
+  app.setNotFoundHandler(async (req, reply) => {
+    const path = decodeSafe(req.url.split('?')[0] ?? '/');
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || isApiPath(req.url) || path === undefined) {
+      return onApiNotFound(req.url, req.method, reply);
+    }
+    reply.headers(SECURITY_HEADERS);
+    if (root === undefined) return reply.status(200).type('text/html; charset=utf-8').send(NOT_BUILT_PAGE);
+    const file = resolve(root, `.${path}`);
+    // A path that climbs out of dist (`/../`) is not a file of ours.
+    const inside = file === root || file.startsWith(root + sep);
+    if (inside && isFile(file)) return sendFile(reply, file, path.startsWith('/assets/'));
+    // Page routes (no extension) get the app; a missing asset is a plain 404.
+    if (extname(path) !== '') return reply.status(404).type('text/plain; charset=utf-8').send('not found');
+    return sendFile(reply, resolve(root, 'index.html'), false);
+  });
+}
+
+function decodeSafe(path: string): string | undefined {
+  try {
+    const decoded = decodeURIComponent(path);
+    return decoded.includes('\0') ? undefined : decoded;
+  } catch {
+    return undefined;
+  }
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+async function sendFile(reply: FastifyReply, file: string, immutable: boolean): Promise<FastifyReply> {
+  const body = await readFile(file);
+  const type = CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream';
+  // Vite names assets by content hash, so they can be cached for good; index.html cannot.
+  reply.header('cache-control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
+  return reply.status(200).type(type).send(body);
+}

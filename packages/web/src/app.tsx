@@ -1,0 +1,174 @@
+// The app shell: header and navigation for the signed-in role, a skip link, and the routes.
+import type { ReactNode } from 'react';
+import { AccessLog } from './pages/access-log.js';
+import { Onboarding, SignIn, Welcome } from './pages/account.js';
+import { ClinicianHome, ClinicianPatient } from './pages/clinician.js';
+import { BlockPage, Explorer } from './pages/explorer.js';
+import { OrganizationHome } from './pages/organization.js';
+import { PatientRecords, RecordDetail } from './pages/records.js';
+import { Sharing } from './pages/sharing.js';
+import { match, navigate, usePath } from './router.js';
+import { type SignedIn, useSession } from './session.js';
+import { Link, PageTitle, SharingCode } from './ui.js';
+
+/** A founding organization's admin identity (genesis gives it an organization kind). */
+function isOrganization(user: SignedIn): boolean {
+  return typeof user.identity.orgKind === 'string';
+}
+
+function navFor(user: SignedIn | undefined): Array<[string, string]> {
+  if (user === undefined)
+    return [
+      ['/', 'Home'],
+      ['/sign-in', 'Sign in'],
+      ['/explorer', 'Explorer'],
+    ];
+  if (user.identity.role === 'patient')
+    return [
+      ['/records', 'My records'],
+      ['/sharing', 'Sharing'],
+      ['/access-log', 'Access log'],
+      ['/account', 'My account'],
+    ];
+  if (isOrganization(user))
+    return [
+      ['/organization', 'Staff'],
+      ['/explorer', 'Explorer'],
+      ['/account', 'My account'],
+    ];
+  if (user.identity.role === 'clinician')
+    return [
+      ['/clinician', 'My patients'],
+      ['/account', 'My account'],
+    ];
+  return [
+    ['/explorer', 'Explorer'],
+    ['/account', 'My account'],
+  ];
+}
+
+function Account() {
+  const { user, signOut } = useSession();
+  if (user === undefined) return null;
+  return (
+    <section>
+      <PageTitle>My account</PageTitle>
+      <p>
+        Signed in as <strong>{user.label}</strong>
+        {user.identity.name ? ` (${user.identity.name})` : ''}. You will be signed out automatically after a while without activity.
+      </p>
+      <h2>My sharing code</h2>
+      <p>Give this code to someone who needs it to share with you, or to make you a delegate. It does not reveal your name.</p>
+      <SharingCode id={user.client.id} />
+      <h2>Sign out</h2>
+      <button
+        type="button"
+        onClick={() => {
+          signOut('You signed out.');
+          navigate('/sign-in');
+        }}
+      >
+        Sign out
+      </button>
+    </section>
+  );
+}
+
+function NeedsSignIn() {
+  return (
+    <section>
+      <PageTitle>Please sign in</PageTitle>
+      <p>You need to be signed in to see this page.</p>
+      <Link to="/sign-in" className="button">
+        Sign in
+      </Link>
+    </section>
+  );
+}
+
+function NotFound() {
+  return (
+    <section>
+      <PageTitle>Page not found</PageTitle>
+      <p>
+        There is no page here. <Link to="/">Go to the start page</Link>.
+      </p>
+    </section>
+  );
+}
+
+function route(path: string, user: SignedIn | undefined): ReactNode {
+  if (path === '/' || path === '') return user === undefined ? <Welcome /> : <RoleHome user={user} />;
+  if (path === '/start') return <Onboarding />;
+  if (path === '/sign-in') return <SignIn />;
+  if (path === '/explorer') return <Explorer />;
+  const block = match('/explorer/blocks/:height', path);
+  if (block !== undefined && /^[1-9][0-9]*$/.test(block.height ?? '')) return <BlockPage height={Number(block.height)} />;
+  if (user === undefined) return <NeedsSignIn />;
+  if (path === '/account') return <Account />;
+  const me = user.client.id;
+  if (path === '/records') return <PatientRecords />;
+  const rec = match('/records/:id', path);
+  if (rec !== undefined) return <RecordDetail key={rec.id} recordId={rec.id as string} patient={me} back="/records" canErase />;
+  if (path === '/sharing') return <Sharing />;
+  if (path === '/access-log') return <AccessLog />;
+  if (path === '/clinician') return <ClinicianHome />;
+  if (path === '/organization') return <OrganizationHome />;
+  const pat = match('/clinician/patients/:patient', path);
+  if (pat !== undefined) return <ClinicianPatient key={pat.patient} patient={pat.patient as string} />;
+  const prec = match('/clinician/patients/:patient/records/:id', path);
+  if (prec !== undefined)
+    return (
+      <RecordDetail
+        key={prec.id}
+        recordId={prec.id as string}
+        patient={prec.patient as string}
+        back={`/clinician/patients/${prec.patient}`}
+        canErase={false}
+      />
+    );
+  return <NotFound />;
+}
+
+function RoleHome(props: { user: SignedIn }) {
+  const role = props.user.identity.role;
+  if (isOrganization(props.user)) return <OrganizationHome />;
+  if (role === 'patient') return <PatientRecords />;
+  if (role === 'clinician') return <ClinicianHome />;
+  return <Explorer />;
+}
+
+export function App() {
+  const path = usePath();
+  const { user } = useSession();
+  const nav = navFor(user);
+  return (
+    <>
+      <a href="#main" className="skip-link">
+        Skip to main content
+      </a>
+      <header className="site-header">
+        <Link to="/" className="brand">
+          MedLedger
+        </Link>
+        <nav aria-label="Main">
+          <ul>
+            {nav.map(([to, label]) => (
+              <li key={to}>
+                <Link to={to} current={path === to || (to !== '/' && path.startsWith(`${to}/`))}>
+                  {label}
+                </Link>
+              </li>
+            ))}
+          </ul>
+        </nav>
+      </header>
+      <main id="main" key={path}>
+        {route(path, user)}
+      </main>
+      <footer className="site-footer">
+        <p>Records are encrypted on the device that writes them. MedLedger servers keep only locked copies and a log of who opened them.</p>
+      </footer>
+    </>
+  );
+}

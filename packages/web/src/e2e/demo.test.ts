@@ -1,0 +1,126 @@
+// The web UI with the `npm start` demo: the real `medledger start` seeds its network, and
+// the demo users' keystore files (as printed on the sign-in sheet) sign in as recovery files.
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { waitFor } from '@medledger/node/testing';
+import { checkPage, openBrowser, REPO, requireBrowserAndBuild } from './browser.js';
+
+const BIN = join(REPO, 'packages', 'cli', 'bin', 'medledger.js');
+const dir = mkdtempSync(join(tmpdir(), 'medledger-web-demo-'));
+const closers: Array<() => Promise<void>> = [];
+after(async () => {
+  for (const close of closers) await close().catch(() => undefined);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** The fields of the demo's sign-in sheet (`demo/demo.json`) this test reads. */
+interface DemoSheet {
+  passphrase: string;
+  url: string;
+  users: Array<{ name: string; role: string; keyFile: string }>;
+}
+
+// A base port with the next 7 free, below the ephemeral range (as the CLI's start tests do).
+async function freeBase(): Promise<number> {
+  for (;;) {
+    const base = 20_000 + 2 * Math.floor(Math.random() * 6_000);
+    const ok = await Promise.all(
+      Array.from(
+        { length: 8 },
+        (_, i) =>
+          new Promise<boolean>((resolve) => {
+            const srv = createServer();
+            srv.once('error', () => resolve(false));
+            srv.listen(base + i, '127.0.0.1', () => srv.close(() => resolve(true)));
+          }),
+      ),
+    );
+    if (ok.every(Boolean)) return base;
+  }
+}
+
+function interrupt(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve(child.exitCode);
+    child.once('exit', (code) => resolve(code));
+    child.kill('SIGINT');
+  });
+}
+
+test('demo users sign in with their keystore files: a patient sees her imported history, her clinician what she shared', {
+  timeout: 600_000,
+}, async () => {
+  requireBrowserAndBuild();
+  const env = { ...process.env };
+  delete env.MEDLEDGER_PASSPHRASE;
+  const child = spawn(process.execPath, [BIN, 'start', '--data', dir, '--base-port', String(await freeBase())], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env,
+  });
+  let out = '';
+  child.stdout?.on('data', (c: Buffer) => {
+    out += String(c);
+  });
+  child.stderr?.on('data', (c: Buffer) => {
+    out += String(c);
+  });
+  try {
+    await waitFor(() => (out.includes('press Ctrl-C') ? true : undefined), 'the demo to be seeded', 480_000).catch((err: Error) => {
+      throw new Error(`${err.message}; output:\n${out.slice(-3_000)}`);
+    });
+    const sheet = JSON.parse(readFileSync(join(dir, 'demo', 'demo.json'), 'utf8')) as DemoSheet;
+    const keyOf = (name: string) => {
+      const user = sheet.users.find((u) => u.name.startsWith(name));
+      assert.ok(user, `${name} is on the demo sign-in sheet`);
+      return user.keyFile;
+    };
+    const failures: string[] = [];
+
+    const browser = await openBrowser();
+    closers.push(browser.close);
+    const liz = await browser.context.newPage();
+    await liz.goto(sheet.url);
+    await liz.getByRole('link', { name: 'Sign in' }).first().click();
+    await liz.getByLabel('Recovery file', { exact: true }).setInputFiles(keyOf('Liz Conn'));
+    await liz.getByLabel('Passphrase').fill(sheet.passphrase);
+    await liz.getByRole('button', { name: 'Sign in' }).click();
+    await liz.getByRole('heading', { level: 1, name: 'My records' }).waitFor();
+    await liz.getByRole('link', { name: 'Hypertension' }).first().waitFor({ timeout: 120_000 });
+    assert.ok((await liz.locator('.timeline li').count()) > 50, 'the imported history is listed');
+    await checkPage(liz, 'demo-patient-records', failures);
+    await liz.getByRole('button', { name: 'Charts' }).click();
+    await liz.getByRole('img', { name: /over time/ }).waitFor();
+    await checkPage(liz, 'demo-patient-charts', failures);
+    await liz.getByRole('link', { name: 'Sharing' }).click();
+    await liz
+      .getByText(/Dr Meredith Grey, clinician/)
+      .first()
+      .waitFor();
+
+    const greyBrowser = await openBrowser();
+    closers.push(greyBrowser.close);
+    const grey = await greyBrowser.context.newPage();
+    await grey.goto(`${sheet.url}/sign-in`);
+    await grey.getByLabel('Recovery file', { exact: true }).setInputFiles(keyOf('Dr Meredith Grey'));
+    await grey.getByLabel('Passphrase').fill(sheet.passphrase);
+    await grey.getByRole('button', { name: 'Sign in' }).click();
+    await grey.getByRole('heading', { level: 1, name: 'My patients' }).waitFor();
+    await grey
+      .getByRole('link', { name: /^Patient …/ })
+      .first()
+      .click();
+    await grey.getByRole('link', { name: 'Hypertension' }).first().waitFor({ timeout: 60_000 });
+    // Liz shared problems, medications and allergies: no lab results or vital signs.
+    assert.equal(await grey.getByText(/^Measurement ·/).count(), 0, 'no measurements were shared with Dr Grey');
+    await checkPage(grey, 'demo-clinician-patient', failures);
+
+    assert.deepEqual(failures, [], `accessibility: serious or critical axe violations\n${failures.join('\n')}`);
+  } finally {
+    assert.equal(await interrupt(child), 0);
+  }
+});

@@ -1,0 +1,102 @@
+// Plain-language words for the chain's codes: categories, purposes, refusal reasons and
+// errors, so no screen has to show a code to someone who has never seen one.
+import type { Purpose } from '@medledger/client';
+
+/**
+ * Record categories, with the words a patient sees: the ones the UI writes and the CLI's FHIR
+ * import files records under (packages/cli/src/fhir-bundle.ts). `common` ones are offered
+ * first when sharing.
+ */
+export const CATEGORIES: ReadonlyArray<{ code: string; label: string; hint: string; common: boolean }> = [
+  { code: 'vital-signs', label: 'Vital signs', hint: 'blood pressure, weight, heart rate, temperature', common: true },
+  { code: 'laboratory', label: 'Lab results', hint: 'blood tests such as glucose or cholesterol', common: true },
+  { code: 'problems', label: 'Diagnoses', hint: 'conditions a clinician has recorded', common: true },
+  { code: 'medications', label: 'Medications', hint: 'medicines you take or were prescribed', common: true },
+  { code: 'immunizations', label: 'Vaccinations', hint: 'vaccines you have had', common: true },
+  { code: 'allergies', label: 'Allergies', hint: 'allergies and intolerances', common: true },
+  { code: 'encounters', label: 'Visits', hint: 'appointments and hospital stays', common: true },
+  { code: 'procedures', label: 'Procedures', hint: 'operations and other procedures', common: true },
+  { code: 'documents', label: 'Notes and documents', hint: 'notes and letters written by a clinician', common: true },
+  { code: 'diagnostics', label: 'Test reports', hint: 'reports that explain test results', common: false },
+  { code: 'imaging', label: 'Scans and X-rays', hint: 'imaging studies', common: false },
+  { code: 'care-plans', label: 'Care plans', hint: 'plans, goals and care teams', common: false },
+  { code: 'social-history', label: 'Lifestyle', hint: 'smoking, alcohol and similar', common: false },
+  { code: 'observations', label: 'Other measurements', hint: 'measurements without a category', common: false },
+  { code: 'devices', label: 'Medical devices', hint: 'implants and devices you use', common: false },
+  { code: 'billing', label: 'Bills and insurance', hint: 'claims and coverage', common: false },
+  { code: 'demographics', label: 'Personal details', hint: 'name, date of birth, address', common: false },
+  { code: 'administrative', label: 'Administrative', hint: 'organizations and practitioners named in your records', common: false },
+  { code: 'other', label: 'Other records', hint: 'anything else', common: false },
+];
+
+export function categoryLabel(code: string): string {
+  return CATEGORIES.find((c) => c.code === code)?.label ?? code.replace(/-/g, ' ');
+}
+
+export const PURPOSE_LABELS: Record<Purpose, string> = {
+  treatment: 'My treatment and care',
+  payment: 'Billing and insurance',
+  operations: 'Running the clinic or hospital',
+  research: 'Medical research',
+  'patient-request': 'My own request',
+};
+
+export function purposeLabel(p: string): string {
+  return (PURPOSE_LABELS as Record<string, string>)[p] ?? p;
+}
+
+/** Why a read was refused, as the access log explains it. */
+const DENY_REASONS: Record<string, string> = {
+  NO_GRANT: 'they had no access to your records',
+  OUT_OF_SCOPE: 'this record was not part of what you shared',
+  EXPIRED: 'their access had expired',
+  REVOKED: 'you had stopped sharing with them',
+  PURPOSE_MISMATCH: 'they asked for a reason you did not allow',
+  NOT_REGISTERED: 'they are not a registered MedLedger user',
+  IDENTITY_REVOKED: 'their account has been closed by their organization',
+  UNKNOWN_RECORD: 'the record does not exist',
+  NO_ENVELOPE: 'the record was not shared with them yet',
+  ERASED: 'the record had been erased',
+  OK: 'access was allowed',
+};
+
+export function denyReasonLabel(code: string): string {
+  return DENY_REASONS[code] ?? code;
+}
+
+export const ROLE_LABELS: Record<string, string> = {
+  patient: 'Patient',
+  clinician: 'Clinician',
+  organization: 'Organization',
+  pharmacy: 'Pharmacy',
+  insurer: 'Insurer',
+  researcher: 'Researcher',
+  'privacy-officer': 'Privacy officer',
+  validator: 'Validator',
+};
+
+/** An error from the SDK or the browser as a sentence that says what to do next. */
+export function friendlyError(err: unknown): string {
+  const code = (err as { code?: unknown })?.code;
+  const messages: Record<string, string> = {
+    NETWORK: 'MedLedger could not be reached. Check your internet connection, then try again.',
+    BAD_PASSPHRASE: 'That passphrase does not open this account. Check it and try again (passphrases are case-sensitive).',
+    KEYSTORE_FORMAT: 'This file is not a MedLedger recovery file. Choose the file you downloaded when you created your account.',
+    ACCESS_DENIED: 'You do not have access to this record. Ask the patient to share it with you.',
+    RECORD_ERASED: 'This record was erased by the patient and can no longer be opened.',
+    OBJECT_UNAVAILABLE: 'This record is temporarily unavailable on this server. Wait a minute and try again.',
+    UNAUTHENTICATED: 'You are signed out. Sign in again to continue.',
+    SESSION_EXPIRED: 'Your session ended. Sign in again to continue.',
+    IDENTITY_NOT_FOUND: 'No MedLedger user has that sharing code. Check the code and try again.',
+    UNAUTHORIZED: 'You are not allowed to do this. If you are a clinician, ask the patient for permission to add records.',
+    TX_TIMEOUT: 'The network did not confirm this in time. Wait a moment and check again before retrying.',
+    INVALID_ARGUMENT: 'Some details are missing or not valid. Check the form and try again.',
+    INVALID_BODY: 'Some details are missing or not valid. Check the form and try again.',
+    GRANT_NOT_FOUND: 'That sharing was not found. Reload the page to see the current list.',
+    CONTENT_HASH_MISMATCH: 'This record failed its safety check and was not opened. Try again later or on another server.',
+    BAD_PROOF: 'The network sent a confirmation that did not check out. Try again later.',
+  };
+  if (typeof code === 'string' && messages[code] !== undefined) return messages[code];
+  if (code === 'DECRYPT_FAILED') return 'This record could not be unlocked with your keys. Ask the author to share it again.';
+  return 'Something went wrong. Try again; if it keeps happening, reload the page.';
+}

@@ -1,0 +1,322 @@
+// The explorer for auditors and operators: chain height, validators and whether they are
+// signing, recent blocks and their transactions (kinds only — nothing is decrypted), and a
+// "verify" that re-checks blocks and commits in this browser.
+import { NodeConnection, type NodeStatus } from '@medledger/client';
+import { generateKeyBundle } from '@medledger/crypto/browser';
+import { type Genesis, parseGenesis } from '@medledger/ledger';
+import { useMemo, useState } from 'react';
+import { NODE_URL } from '../session.js';
+import { ActionButton, ErrorMessage, formatDateTime, Link, Loading, PageTitle, useLoad } from '../ui.js';
+import { type BlockCheck, checkBlock, parseStoredBlock, type StoredBlock, type Validators } from '../verify.js';
+
+const RECENT = 10;
+/** Most blocks one verify run fetches and checks (the newest ones). */
+const VERIFY_MAX = 200;
+
+const KIND_WORDS: Record<string, string> = {
+  'identity.register': 'A patient joined',
+  'staff.register': 'An organization added a staff member',
+  'staff.revoke': 'An organization closed a staff account',
+  'identity.rotate': 'Someone changed their keys',
+  'record.anchor': 'A record was added',
+  'record.share': 'Records were shared',
+  'record.erase': 'A record was erased',
+  'consent.grant': 'Access was granted',
+  'consent.revoke': 'Access was stopped',
+  'delegate.set': 'A delegate was chosen',
+  'delegate.remove': 'A delegate was removed',
+  'access.event': 'Record accesses were logged',
+  'evidence.equivocation': 'Misbehaviour evidence was recorded',
+};
+
+// Chain endpoints need no sign-in; a throwaway key satisfies the connection's constructor.
+function useConnection(): NodeConnection {
+  return useMemo(() => new NodeConnection({ url: NODE_URL, keys: generateKeyBundle() }), []);
+}
+
+async function fetchBlock(conn: NodeConnection, height: number): Promise<StoredBlock> {
+  return parseStoredBlock(await conn.get(`/v1/blocks/${height}`));
+}
+
+function validatorsOf(status: NodeStatus): Validators {
+  return status.validators as Validators;
+}
+
+export function Explorer() {
+  const conn = useConnection();
+  const { data, error, reload } = useLoad(async () => {
+    const status = await conn.status();
+    const heights = Array.from({ length: Math.min(RECENT, status.height) }, (_, i) => status.height - i);
+    const blocks = await Promise.all(heights.map((h) => fetchBlock(conn, h)));
+    return { status, blocks };
+  }, [conn]);
+  if (error !== undefined)
+    return (
+      <section>
+        <PageTitle>Network explorer</PageTitle>
+        <ErrorMessage error={error} title="The network could not be reached." />
+      </section>
+    );
+  if (data === undefined) return <Loading what="the network" />;
+  const { status, blocks } = data;
+  const validators = validatorsOf(status);
+  const names = new Map(validators.map((v) => [v.publicKey, v.name]));
+  // Live: signed at least one of the recent commits.
+  const recentSigners = new Set(blocks.flatMap((b) => b.commit.signatures.map((s) => s.validator)));
+  return (
+    <section>
+      <PageTitle>Network explorer</PageTitle>
+      <p>What the MedLedger network has recorded. Health information is never shown here: it is locked and kept off the ledger.</p>
+      <dl className="stats">
+        <div>
+          <dt>Blocks</dt>
+          <dd data-testid="height">{status.height}</dd>
+        </div>
+        <div>
+          <dt>Last block</dt>
+          <dd className="small">{formatDateTime(status.lastBlockTime as number | null)}</dd>
+        </div>
+        <div>
+          <dt>This server</dt>
+          <dd>{String(status.name ?? 'node')}</dd>
+        </div>
+        <div>
+          <dt>Connected peers</dt>
+          <dd>{Array.isArray(status.peers) ? status.peers.length : '—'}</dd>
+        </div>
+      </dl>
+      <button type="button" className="secondary" onClick={reload}>
+        Refresh
+      </button>
+      <h2>Validators</h2>
+      <table>
+        <caption className="visually-hidden">Validators and whether they signed recent blocks</caption>
+        <thead>
+          <tr>
+            <th scope="col">Validator</th>
+            <th scope="col">Voting power</th>
+            <th scope="col">Status</th>
+          </tr>
+        </thead>
+        <tbody>
+          {validators.map((v) => (
+            <tr key={v.publicKey}>
+              <td>{v.name}</td>
+              <td>{v.power}</td>
+              <td>
+                {recentSigners.has(v.publicKey) ? (
+                  <span className="badge ok">Live — signing blocks</span>
+                ) : (
+                  <span className="badge bad">Not signing recent blocks</span>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <Verify conn={conn} status={status} />
+      <h2>Latest blocks</h2>
+      <table>
+        <caption className="visually-hidden">The {blocks.length} latest blocks</caption>
+        <thead>
+          <tr>
+            <th scope="col">Block</th>
+            <th scope="col">Time</th>
+            <th scope="col">Entries</th>
+            <th scope="col">Proposed by</th>
+          </tr>
+        </thead>
+        <tbody>
+          {blocks.map((b) => (
+            <tr key={b.hash}>
+              <td>
+                <Link to={`/explorer/blocks/${b.block.header.height}`}>#{b.block.header.height}</Link>
+              </td>
+              <td>{formatDateTime(b.block.header.time)}</td>
+              <td>{b.block.txs.length}</td>
+              <td>{names.get(b.block.header.proposer) ?? 'unknown'}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+function Verify(props: { conn: NodeConnection; status: NodeStatus }) {
+  const [result, setResult] = useState<{ checks: BlockCheck[]; from: number; to: number; trusted: string } | undefined>(undefined);
+  const [progress, setProgress] = useState<string | undefined>(undefined);
+  const [genesis, setGenesis] = useState<Genesis | undefined>(undefined);
+  const [genesisProblem, setGenesisProblem] = useState<string | undefined>(undefined);
+  async function loadGenesis(file: File | undefined) {
+    setGenesis(undefined);
+    setGenesisProblem(undefined);
+    if (file === undefined) return;
+    try {
+      setGenesis(parseGenesis(JSON.parse(await file.text())));
+    } catch {
+      setGenesisProblem('This is not a MedLedger genesis file. Choose the genesis.json your network operator published.');
+    }
+  }
+  async function run() {
+    setResult(undefined);
+    const status = await props.conn.status();
+    // With the network's genesis file the check trusts no server; without it, it uses the
+    // validator list this server reports.
+    const chainId = genesis?.chainId ?? status.chainId;
+    const validators: Validators = genesis?.validators ?? validatorsOf(status);
+    const to = status.height;
+    const from = Math.max(1, to - VERIFY_MAX + 1);
+    const checks: BlockCheck[] = [];
+    let previous: StoredBlock | undefined;
+    for (let h = from; h <= to; h++) {
+      if (h % 10 === 0) setProgress(`Checked ${h - from} of ${to - from + 1} blocks…`);
+      const stored = await fetchBlock(props.conn, h);
+      checks.push(checkBlock(chainId, validators, stored, previous));
+      previous = stored;
+    }
+    setProgress(undefined);
+    setResult({ checks, from, to, trusted: genesis === undefined ? 'the validator list this server reports' : 'your genesis file' });
+  }
+  const bad = result?.checks.filter((c) => !c.ok) ?? [];
+  return (
+    <section className="panel" aria-labelledby="verify-title">
+      <h2 id="verify-title">Verify the chain</h2>
+      <p>
+        Your browser fetches the latest blocks (up to {VERIFY_MAX}) and checks each one itself: that it links to the block before, that its
+        contents match its header, and that more than two thirds of the validators signed it.
+      </p>
+      <label htmlFor="genesis-file">The network’s genesis file (optional)</label>
+      <p className="hint" id="genesis-hint">
+        With it, the check trusts no server at all. Without it, the validators are taken from this server.
+      </p>
+      <input
+        id="genesis-file"
+        type="file"
+        accept=".json,application/json"
+        aria-describedby="genesis-hint"
+        onChange={(e) => loadGenesis(e.target.files?.[0])}
+      />
+      {genesisProblem && (
+        <div className="message error" role="alert">
+          {genesisProblem}
+        </div>
+      )}
+      {genesis && (
+        <p role="status">
+          Genesis file loaded: network “{genesis.chainId}”, {genesis.validators.length} validators.
+        </p>
+      )}
+      <ActionButton busyText="Verifying…" onAction={run}>
+        Verify
+      </ActionButton>
+      {progress && <p role="status">{progress}</p>}
+      {result && (
+        <div role="status" data-testid="verify-result" className={`message ${bad.length === 0 ? 'ok' : 'error'}`}>
+          {result.checks.length === 0 ? (
+            'There are no blocks to check yet.'
+          ) : bad.length === 0 ? (
+            <>
+              <strong>All {result.checks.length} blocks check out</strong> (blocks {result.from} to {result.to}): each is signed by more
+              than two thirds of the validators and links to the one before. Checked against {result.trusted}.
+            </>
+          ) : (
+            <>
+              <strong>
+                {bad.length} of {result.checks.length} blocks failed.
+              </strong>
+              <ul>
+                {bad.slice(0, 10).map((c) => (
+                  <li key={c.height}>
+                    Block {c.height}: {c.problem}
+                  </li>
+                ))}
+              </ul>
+              Do not trust this server; report it to the network's operators.
+            </>
+          )}
+        </div>
+      )}
+    </section>
+  );
+}
+
+export function BlockPage(props: { height: number }) {
+  const conn = useConnection();
+  const { data, error } = useLoad(async () => {
+    const status = await conn.status();
+    const stored = await fetchBlock(conn, props.height);
+    const previous = props.height > 1 ? await fetchBlock(conn, props.height - 1) : undefined;
+    return { status, stored, check: checkBlock(status.chainId, validatorsOf(status), stored, previous) };
+  }, [props.height]);
+  const [tech, setTech] = useState(false);
+  if (error !== undefined)
+    return (
+      <section>
+        <PageTitle>Block {props.height}</PageTitle>
+        <ErrorMessage error={error} title="This block could not be loaded." />
+        <Link to="/explorer">Back to the explorer</Link>
+      </section>
+    );
+  if (data === undefined) return <Loading what={`block ${props.height}`} />;
+  const { stored, check, status } = data;
+  const names = new Map(validatorsOf(status).map((v) => [v.publicKey, v.name]));
+  const h = stored.block.header;
+  return (
+    <section>
+      <p>
+        <Link to="/explorer">← Explorer</Link>
+      </p>
+      <PageTitle>Block {h.height}</PageTitle>
+      <div role="status" className={`message ${check.ok ? 'ok' : 'error'}`}>
+        {check.ok ? `Checked in your browser: signed by ${check.signers.join(', ')}.` : `This block failed its check: ${check.problem}.`}
+      </div>
+      <dl className="details">
+        <dt>Time</dt>
+        <dd>{formatDateTime(h.time)}</dd>
+        <dt>Proposed by</dt>
+        <dd>{names.get(h.proposer) ?? 'unknown'}</dd>
+        <dt>Entries</dt>
+        <dd>{stored.block.txs.length}</dd>
+      </dl>
+      <h2>Entries</h2>
+      {stored.block.txs.length === 0 && <p className="empty">This block has no entries.</p>}
+      <ol className="plain">
+        {stored.block.txs.map((tx, i) => (
+          // biome-ignore lint/suspicious/noArrayIndexKey: a block's order is fixed
+          <li key={i}>{KIND_WORDS[tx.kind] ?? tx.kind}</li>
+        ))}
+      </ol>
+      <p>
+        <button type="button" className="secondary" aria-expanded={tech} onClick={() => setTech(!tech)}>
+          {tech ? 'Hide' : 'Show'} technical details
+        </button>
+      </p>
+      {tech && (
+        <dl className="details technical">
+          <dt>Block hash</dt>
+          <dd className="code">{stored.hash}</dd>
+          <dt>Previous block</dt>
+          <dd className="code">{h.prevHash}</dd>
+          <dt>Transactions root</dt>
+          <dd className="code">{h.txRoot}</dd>
+          <dt>App hash</dt>
+          <dd className="code">{h.appHash}</dd>
+          <dt>Commit round</dt>
+          <dd>{stored.commit.round}</dd>
+          <dt>Transactions</dt>
+          <dd>
+            <ol>
+              {stored.block.txs.map((tx, i) => (
+                // biome-ignore lint/suspicious/noArrayIndexKey: a block's order is fixed
+                <li key={i} className="code">
+                  {tx.kind} by {tx.signer.slice(0, 16)}… nonce {tx.nonce}
+                </li>
+              ))}
+            </ol>
+          </dd>
+        </dl>
+      )}
+    </section>
+  );
+}

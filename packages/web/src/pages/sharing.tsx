@@ -1,0 +1,293 @@
+// Sharing: who has access now (and stopping it), giving access to a clinician or an
+// organization — what, why, until when — and choosing a delegate to manage sharing.
+import { type Grant, type Identity, PURPOSES, type Purpose } from '@medledger/client';
+import { type FormEvent, useState } from 'react';
+import { localName, setLocalName } from '../accounts.js';
+import { CATEGORIES, categoryLabel, PURPOSE_LABELS, purposeLabel, ROLE_LABELS } from '../labels.js';
+import { useUser } from '../session.js';
+import { ActionButton, ErrorMessage, formatDate, Loading, Notice, PageTitle, shortName, useLoad } from '../ui.js';
+
+/** Who a sharing code belongs to, in words: "Dr Grey, clinician at General Hospital". */
+export async function describeIdentity(lookup: (id: string) => Promise<Identity>, identity: Identity): Promise<string> {
+  const role = ROLE_LABELS[identity.role] ?? identity.role;
+  const chainName = typeof identity.name === 'string' ? identity.name : undefined;
+  const name = chainName ?? localName(identity.id) ?? `${role} (code …${identity.id.slice(-4)})`;
+  if (identity.org === undefined) return chainName !== undefined ? `${name} (${role.toLowerCase()})` : name;
+  const org = await lookup(identity.org).catch(() => undefined);
+  return `${name}, ${role.toLowerCase()}${typeof org?.name === 'string' ? ` at ${org.name}` : ''}`;
+}
+
+function scopeText(g: Grant): string {
+  const parts = [...(g.scope.categories ?? []).map(categoryLabel), ...(g.scope.resourceTypes ?? [])];
+  if ((g.scope.records ?? []).length > 0) parts.push(`${g.scope.records?.length} chosen record(s)`);
+  return parts.join(', ');
+}
+
+function GranteeName(props: { id: string }) {
+  const user = useUser();
+  const { data } = useLoad(
+    async () => describeIdentity((id) => user.client.identity(id), await user.client.identity(props.id)),
+    [props.id],
+  );
+  return <>{data ?? shortName(props.id)}</>;
+}
+
+export function Sharing() {
+  const user = useUser();
+  const me = user.client.id;
+  const grants = useLoad(() => user.client.grants(me), [me]);
+  const [done, setDone] = useState<string | undefined>(undefined);
+  return (
+    <section>
+      <PageTitle>Sharing</PageTitle>
+      {done && <Notice tone="ok">{done}</Notice>}
+      <h2>Who can see my records now</h2>
+      <ErrorMessage error={grants.error} title="The list could not be loaded." />
+      {grants.data === undefined && grants.error === undefined && <Loading what="who has access" />}
+      {grants.data?.length === 0 && <p className="empty">Nobody but you can see your records.</p>}
+      <ul className="cards" aria-label="People and organizations with access">
+        {grants.data?.map((g) => (
+          <li key={g.id} className="card grant">
+            <p className="title">
+              <GranteeName id={g.grantee} />
+            </p>
+            <dl className="details compact">
+              <dt>Can see</dt>
+              <dd>{scopeText(g)}</dd>
+              <dt>Why</dt>
+              <dd>{purposeLabel(g.purpose)}</dd>
+              <dt>Until</dt>
+              <dd>{g.expiresAt ? formatDate(g.expiresAt) : 'You stop it'}</dd>
+              <dt>Can add records</dt>
+              <dd>{g.access === 'read-write' ? 'Yes' : 'No'}</dd>
+            </dl>
+            <ActionButton
+              className="danger"
+              busyText="Stopping…"
+              onAction={async () => {
+                await user.client.revoke(g.id);
+                setDone('Sharing stopped. They can no longer open your records.');
+                grants.reload();
+              }}
+            >
+              Stop sharing
+            </ActionButton>
+          </li>
+        ))}
+      </ul>
+      <GrantForm
+        onGranted={(who) => {
+          setDone(`You are now sharing with ${who}.`);
+          grants.reload();
+        }}
+      />
+      <Delegate />
+    </section>
+  );
+}
+
+function GrantForm(props: { onGranted: (who: string) => void }) {
+  const user = useUser();
+  const [code, setCode] = useState('');
+  const [nickname, setNickname] = useState('');
+  const [found, setFound] = useState<{ identity: Identity; words: string } | undefined>(undefined);
+  const [categories, setCategories] = useState<string[]>([]);
+  const [purpose, setPurpose] = useState<Purpose>('treatment');
+  const [until, setUntil] = useState(() => new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10));
+  const [noEnd, setNoEnd] = useState(false);
+  const [canAdd, setCanAdd] = useState(false);
+  const [problem, setProblem] = useState<string | undefined>(undefined);
+  const [error, setError] = useState<unknown>(undefined);
+  const [busy, setBusy] = useState(false);
+
+  async function lookUp(): Promise<{ identity: Identity; words: string } | undefined> {
+    const id = code.trim().toLowerCase();
+    if (!/^[0-9a-f]{40}$/.test(id)) {
+      setProblem('A sharing code is 40 letters and digits (0–9, a–f). Ask the person for their code and paste it here.');
+      return undefined;
+    }
+    const identity = await user.client.identity(id);
+    if (identity.id === user.client.id) {
+      setProblem('That is your own sharing code. Enter the code of the person you want to share with.');
+      return undefined;
+    }
+    const words = await describeIdentity((x) => user.client.identity(x), identity);
+    const result = { identity, words };
+    setFound(result);
+    return result;
+  }
+
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    setProblem(undefined);
+    setError(undefined);
+    if (categories.length === 0) return setProblem('Choose at least one kind of record to share.');
+    const expiresAt = noEnd ? undefined : new Date(`${until}T23:59:59`).getTime();
+    if (expiresAt !== undefined && !(expiresAt > Date.now())) return setProblem('Choose an end date in the future, or “No end date”.');
+    setBusy(true);
+    try {
+      const who = found ?? (await lookUp());
+      if (who === undefined) return;
+      if (nickname.trim() !== '') setLocalName(who.identity.id, nickname);
+      await user.client.grant({
+        grantee: who.identity.id,
+        categories,
+        purpose,
+        access: canAdd ? 'read-write' : 'read',
+        ...(expiresAt === undefined ? {} : { expiresAt }),
+      });
+      props.onGranted(who.words);
+      setCode('');
+      setFound(undefined);
+      setCategories([]);
+      setNickname('');
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const categoryChoice = (c: (typeof CATEGORIES)[number]) => (
+    <div className="choice" key={c.code}>
+      <input
+        type="checkbox"
+        id={`cat-${c.code}`}
+        checked={categories.includes(c.code)}
+        onChange={(e) => setCategories(e.target.checked ? [...categories, c.code] : categories.filter((x) => x !== c.code))}
+      />
+      <label htmlFor={`cat-${c.code}`}>
+        {c.label} <span className="hint">— {c.hint}</span>
+      </label>
+    </div>
+  );
+
+  return (
+    <form onSubmit={submit} className="panel" noValidate aria-labelledby="share-title">
+      <h2 id="share-title">Share my records</h2>
+      <label htmlFor="share-code">Their sharing code</label>
+      <p className="hint" id="share-code-hint">
+        Your clinician or their organization can give you this code.
+      </p>
+      <div className="inline">
+        <input
+          id="share-code"
+          aria-describedby="share-code-hint"
+          autoComplete="off"
+          spellCheck={false}
+          value={code}
+          onChange={(e) => {
+            setCode(e.target.value);
+            setFound(undefined);
+          }}
+        />
+        <ActionButton className="secondary" busyText="Looking up…" onAction={async () => void (await lookUp())}>
+          Look up
+        </ActionButton>
+      </div>
+      {found && (
+        <p className="found" role="status">
+          This code belongs to: <strong>{found.words}</strong>
+        </p>
+      )}
+      <label htmlFor="share-nick">A name for them (optional, only on this device)</label>
+      <input id="share-nick" value={nickname} onChange={(e) => setNickname(e.target.value)} />
+      <fieldset>
+        <legend>What can they see?</legend>
+        {CATEGORIES.filter((c) => c.common).map(categoryChoice)}
+        <details>
+          <summary>More kinds of records</summary>
+          {CATEGORIES.filter((c) => !c.common).map(categoryChoice)}
+        </details>
+      </fieldset>
+      <label htmlFor="share-purpose">Why are you sharing?</label>
+      <select id="share-purpose" value={purpose} onChange={(e) => setPurpose(e.target.value as Purpose)}>
+        {PURPOSES.filter((p) => p !== 'patient-request').map((p) => (
+          <option key={p} value={p}>
+            {PURPOSE_LABELS[p]}
+          </option>
+        ))}
+      </select>
+      <fieldset>
+        <legend>Until when?</legend>
+        <label htmlFor="share-until">End date</label>
+        <input id="share-until" type="date" value={until} disabled={noEnd} onChange={(e) => setUntil(e.target.value)} />
+        <div className="choice">
+          <input type="checkbox" id="share-noend" checked={noEnd} onChange={(e) => setNoEnd(e.target.checked)} />
+          <label htmlFor="share-noend">No end date (until I stop it)</label>
+        </div>
+      </fieldset>
+      <div className="choice">
+        <input type="checkbox" id="share-add" checked={canAdd} onChange={(e) => setCanAdd(e.target.checked)} />
+        <label htmlFor="share-add">Also let them add new records of these kinds to my file</label>
+      </div>
+      {problem && (
+        <div className="message error" role="alert">
+          {problem}
+        </div>
+      )}
+      <ErrorMessage error={error} title="Your records were not shared." />
+      <button type="submit" disabled={busy} aria-busy={busy}>
+        {busy ? 'Sharing…' : 'Share'}
+      </button>
+    </form>
+  );
+}
+
+function Delegate() {
+  const user = useUser();
+  const me = user.client.id;
+  const delegates = useLoad(
+    async () => (await user.client.recipients(me, 'documents', 'DocumentReference')).filter((r) => r.why === 'delegate').map((r) => r.to),
+    [me],
+  );
+  const [code, setCode] = useState('');
+  const [problem, setProblem] = useState<string | undefined>(undefined);
+  return (
+    <section className="panel" aria-labelledby="delegate-title">
+      <h2 id="delegate-title">Someone to manage my sharing</h2>
+      <p>
+        A delegate — for example a parent, a partner or a carer — can see all your records and share or stop sharing them for you. Choose
+        someone you trust completely.
+      </p>
+      {delegates.data?.map((d) => (
+        <div key={d} className="card">
+          <p className="title">
+            <GranteeName id={d} />
+          </p>
+          <ActionButton
+            className="danger"
+            busyText="Removing…"
+            onAction={async () => {
+              await user.client.removeDelegate(me, d);
+              delegates.reload();
+            }}
+          >
+            Remove this delegate
+          </ActionButton>
+        </div>
+      ))}
+      <label htmlFor="delegate-code">Their sharing code</label>
+      <input id="delegate-code" autoComplete="off" spellCheck={false} value={code} onChange={(e) => setCode(e.target.value)} />
+      {problem && (
+        <div className="message error" role="alert">
+          {problem}
+        </div>
+      )}
+      <ActionButton
+        className="secondary"
+        busyText="Setting…"
+        onAction={async () => {
+          setProblem(undefined);
+          const id = code.trim().toLowerCase();
+          if (!/^[0-9a-f]{40}$/.test(id)) return setProblem('Enter their 40-character sharing code.');
+          await user.client.setDelegate(id);
+          setCode('');
+          delegates.reload();
+        }}
+      >
+        Make them my delegate
+      </ActionButton>
+    </section>
+  );
+}

@@ -1,0 +1,44 @@
+// "Check this record on the ledger": prove with the light client (@medledger/client/light)
+// that the record's anchor is in a block committed by more than 2/3 of the validators,
+// checking the inclusion proof and commit signatures here in the browser.
+import type { NodeConnection, RecordMeta } from '@medledger/client';
+import { proveRecord } from '@medledger/client/light';
+import type { GenesisValidator } from '@medledger/ledger';
+import { type InclusionCheck, validatorNames } from './verify.js';
+
+const STEP_PROOF = 'The record’s entry is in the block’s list of transactions (Merkle proof to the block header)';
+const STEP_COMMIT = 'More than two thirds of the validators signed that block';
+const STEP_CONTENT = 'The entry names this record’s locked content';
+
+/**
+ * Check a record's anchor against the chain, with the validator list of this node's status.
+ * Does not throw for a failed check (the steps say what failed); throws ClientError when
+ * the node cannot answer at all.
+ */
+export async function checkRecordOnChain(conn: NodeConnection, meta: RecordMeta): Promise<InclusionCheck & { height?: number }> {
+  const status = await conn.status();
+  const validators = status.validators as GenesisValidator[];
+  const heightHint = (meta.anchoredAt as { height?: number } | undefined)?.height;
+  try {
+    const proof = await proveRecord(conn, { chainId: status.chainId, validators }, meta.record, {
+      ...(heightHint === undefined ? {} : { heightHint }),
+      maxBlocks: 500,
+    });
+    const names = validatorNames(validators);
+    return {
+      ok: proof.anchor.contentHash === meta.contentHash,
+      height: proof.height,
+      steps: [
+        { what: STEP_PROOF, ok: true },
+        { what: `${STEP_COMMIT} (${proof.commit.signers.map((k) => names.get(k) ?? 'a validator').join(', ')})`, ok: true },
+        { what: STEP_CONTENT, ok: proof.anchor.contentHash === meta.contentHash },
+      ],
+    };
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (code === 'BAD_COMMIT' || code === 'WRONG_CHAIN') return { ok: false, steps: [{ what: STEP_COMMIT, ok: false }] };
+    if (code === 'BAD_PROOF' || code === 'RECORD_NOT_FOUND' || code === 'TX_NOT_COMMITTED')
+      return { ok: false, steps: [{ what: STEP_PROOF, ok: false }] };
+    throw err;
+  }
+}

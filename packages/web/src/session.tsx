@@ -1,0 +1,96 @@
+// The signed-in user: their keys in memory only (never stored unencrypted), an SDK client
+// for this node, records decrypted this session, and sign-out — by hand or after idling.
+import { type Identity, MedLedgerClient } from '@medledger/client';
+import type { KeyBundle } from '@medledger/crypto';
+import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useRef, useState } from 'react';
+import { idleTimeoutMs } from './accounts.js';
+import { navigate } from './router.js';
+
+/** The node this page was served by: the UI talks to it and nothing else. */
+export const NODE_URL = location.origin;
+
+export interface SignedIn {
+  client: MedLedgerClient;
+  identity: Identity;
+  label: string;
+  /** Decrypted resources by record id, for this session only. */
+  cache: Map<string, object>;
+}
+
+interface SessionState {
+  user: SignedIn | undefined;
+  signInWith: (keys: KeyBundle, label: string) => Promise<SignedIn>;
+  signOut: (why?: string) => void;
+  /** Why the last sign-out happened, for the sign-in page to explain. */
+  signedOutBecause: string | undefined;
+}
+
+const SessionContext = createContext<SessionState | undefined>(undefined);
+
+export function useSession(): SessionState {
+  const s = useContext(SessionContext);
+  if (s === undefined) throw new Error('useSession outside SessionProvider');
+  return s;
+}
+
+/** The signed-in user; only for pages that are shown after sign-in. */
+export function useUser(): SignedIn {
+  const { user } = useSession();
+  if (user === undefined) throw new Error('not signed in');
+  return user;
+}
+
+/** A client of this node for keys, not yet signed in. */
+export function clientFor(keys: KeyBundle): MedLedgerClient {
+  return new MedLedgerClient({ url: NODE_URL, keys, pollIntervalMs: 250 });
+}
+
+export function SessionProvider(props: { children: ReactNode }) {
+  const [user, setUser] = useState<SignedIn | undefined>(undefined);
+  const [signedOutBecause, setSignedOutBecause] = useState<string | undefined>(undefined);
+  const lastActive = useRef(Date.now());
+
+  const signOut = useCallback((why?: string) => {
+    setUser((u) => {
+      u?.cache.clear();
+      // The keys and the session token live only in this client object, dropped here; the
+      // node ends its session on its own idle timeout.
+      return undefined;
+    });
+    setSignedOutBecause(why);
+  }, []);
+
+  const signInWith = useCallback(async (keys: KeyBundle, label: string) => {
+    const client = clientFor(keys);
+    const session = await client.signIn();
+    const signedIn = { client, identity: session.identity, label, cache: new Map<string, object>() };
+    lastActive.current = Date.now();
+    setSignedOutBecause(undefined);
+    setUser(signedIn);
+    return signedIn;
+  }, []);
+
+  // Automatic sign-out after an idle period, so a shared or lost device does not stay open.
+  useEffect(() => {
+    if (user === undefined) return;
+    const touch = () => {
+      lastActive.current = Date.now();
+    };
+    const events = ['pointerdown', 'keydown', 'scroll', 'touchstart'];
+    for (const e of events) addEventListener(e, touch, { passive: true });
+    const timer = setInterval(() => {
+      const limit = idleTimeoutMs();
+      if (Date.now() - lastActive.current > limit) {
+        signOut('You were signed out because there was no activity for a while, to keep your records safe. Sign in again to continue.');
+        navigate('/sign-in');
+      }
+    }, 5_000);
+    return () => {
+      for (const e of events) removeEventListener(e, touch);
+      clearInterval(timer);
+    };
+  }, [user, signOut]);
+
+  const value = useMemo(() => ({ user, signInWith, signOut, signedOutBecause }), [user, signInWith, signOut, signedOutBecause]);
+  return <SessionContext.Provider value={value}>{props.children}</SessionContext.Provider>;
+}

@@ -1,0 +1,57 @@
+// The explorer's in-browser checks: a valid chain passes; a tampered block, a broken link,
+// a commit short of 2/3 or signed by a stranger fails; an inclusion proof is checked.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { generateSigningKeyPair } from '@medledger/crypto';
+import { blockHash, txHash, txInclusionProof } from '@medledger/ledger';
+import { makeChain, signCommit } from '@medledger/ledger/testing';
+import { checkBlock, checkInclusion, type StoredBlock } from './verify.js';
+
+function stored(fixture: ReturnType<typeof makeChain>): StoredBlock[] {
+  return fixture.blocks.map(({ block, commit }) => ({ hash: blockHash(block.header), block, commit }));
+}
+
+test('every block of a valid chain checks out, linked to the one before', () => {
+  const f = makeChain({ blocks: 4 });
+  const blocks = stored(f);
+  blocks.forEach((b, i) => {
+    const r = checkBlock(f.genesis.chainId, f.genesis.validators, b, blocks[i - 1]);
+    assert.equal(r.ok, true, r.problem);
+    assert.deepEqual(r.signers, ['v0', 'v1', 'v2', 'v3']);
+  });
+});
+
+test('a block whose transactions were changed fails, and so does one that does not link', () => {
+  const f = makeChain({ blocks: 3 });
+  const [b1, b2, b3] = stored(f) as [StoredBlock, StoredBlock, StoredBlock];
+  const tampered: StoredBlock = { ...b2, block: { ...b2.block, txs: b2.block.txs.slice(1) } };
+  assert.match(checkBlock(f.genesis.chainId, f.genesis.validators, tampered).problem ?? '', /transactions do not match/);
+  assert.match(checkBlock(f.genesis.chainId, f.genesis.validators, b3, b1).problem ?? '', /does not link/);
+  const renamed: StoredBlock = { ...b2, hash: b1.hash };
+  assert.match(checkBlock(f.genesis.chainId, f.genesis.validators, renamed).problem ?? '', /fingerprint/);
+});
+
+test('a commit with only 2 of 4 signatures, or one from a non-validator, fails', () => {
+  const f = makeChain({ blocks: 1 });
+  const [b] = stored(f) as [StoredBlock];
+  const half = signCommit(f.genesis.chainId, 1, b.hash, f.validatorKeys.slice(0, 2));
+  assert.equal(checkBlock(f.genesis.chainId, f.genesis.validators, { ...b, commit: half }).ok, false);
+  const outsiders = signCommit(f.genesis.chainId, 1, b.hash, [generateSigningKeyPair(), ...f.validatorKeys.slice(0, 3)]);
+  assert.equal(checkBlock(f.genesis.chainId, f.genesis.validators, { ...b, commit: outsiders }).ok, false);
+  const three = signCommit(f.genesis.chainId, 1, b.hash, f.validatorKeys.slice(0, 3));
+  assert.equal(checkBlock(f.genesis.chainId, f.genesis.validators, { ...b, commit: three }).ok, true);
+  assert.equal(checkBlock('another-chain', f.genesis.validators, b).ok, false);
+});
+
+test('an inclusion proof is checked against the block root and its commit', () => {
+  const f = makeChain({ blocks: 1, txsPerBlock: 5 });
+  const [b] = stored(f) as [StoredBlock];
+  const tx = b.block.txs[3]!;
+  const proof = { leafIndex: 3, treeSize: 5, root: b.block.header.txRoot, path: txInclusionProof(b.block.txs, 3) };
+  assert.equal(checkInclusion(f.genesis.chainId, f.genesis.validators, b, tx, proof).ok, true);
+  const wrongTx = b.block.txs[2]!;
+  assert.notEqual(txHash(wrongTx), txHash(tx));
+  assert.equal(checkInclusion(f.genesis.chainId, f.genesis.validators, b, wrongTx, proof).ok, false);
+  const forgedRoot = { ...proof, root: 'ab'.repeat(32) };
+  assert.equal(checkInclusion(f.genesis.chainId, f.genesis.validators, b, tx, forgedRoot).ok, false);
+});

@@ -1,0 +1,108 @@
+// The explorer's checks, run in the browser: each block's hash, transaction root and link to
+// the previous block, and its commit — more than 2/3 of the validators' power in valid
+// precommits — with the light client's verifyCommit (@medledger/client/light).
+import type { InclusionProof } from '@medledger/client';
+import { verifyCommit, verifyTxInclusion } from '@medledger/client/light';
+import {
+  type Block,
+  blockHash,
+  type Commit,
+  type GenesisValidator,
+  parseBlock,
+  parseCommit,
+  type SignedTx,
+  txHash,
+  txRoot,
+} from '@medledger/ledger';
+
+/** A block as `GET /v1/blocks/:height` answers it. */
+export interface StoredBlock {
+  hash: string;
+  block: Block;
+  commit: Commit;
+}
+
+/** The validators a commit is checked against (from genesis, or the node's status). */
+export type Validators = ReadonlyArray<Pick<GenesisValidator, 'publicKey' | 'power' | 'name'>>;
+
+/** The outcome of checking one block. */
+export interface BlockCheck {
+  height: number;
+  ok: boolean;
+  /** What failed, in words, when not ok. */
+  problem?: string;
+  /** Names of the validators whose signatures are in the commit. */
+  signers: string[];
+}
+
+/** Parse an untrusted `GET /v1/blocks/:height` answer. Throws LedgerError. */
+export function parseStoredBlock(x: unknown): StoredBlock {
+  const o = x as { hash?: unknown; block?: unknown; commit?: unknown };
+  return { hash: String(o?.hash ?? ''), block: parseBlock(o?.block), commit: parseCommit(o?.commit) };
+}
+
+function asGenesisValidators(validators: Validators): GenesisValidator[] {
+  return validators.map((v) => ({ name: v.name, publicKey: v.publicKey, power: v.power, encryptionKey: '' }));
+}
+
+/** Validator names by public key, for saying who signed. */
+export function validatorNames(validators: Validators): Map<string, string> {
+  return new Map(validators.map((v) => [v.publicKey, v.name]));
+}
+
+/**
+ * Check one block on its own and, when `previous` is given, its link to it: the header
+ * hashes to the claimed hash, the transactions to the header's root, and the commit carries
+ * valid precommits of more than 2/3 of the voting power for that hash. Does not throw.
+ */
+export function checkBlock(chainId: string, validators: Validators, stored: StoredBlock, previous?: StoredBlock): BlockCheck {
+  const names = new Map(validators.map((v) => [v.publicKey, v.name]));
+  const height = stored.block.header.height;
+  const signers = stored.commit.signatures.map((s) => names.get(s.validator) ?? 'an unknown validator');
+  const fail = (problem: string): BlockCheck => ({ height, ok: false, problem, signers });
+  const hash = blockHash(stored.block.header);
+  if (hash !== stored.hash) return fail('the block is not the one the server says it is (its fingerprint differs)');
+  if (stored.block.header.chainId !== chainId) return fail('the block belongs to another network');
+  if (txRoot(stored.block.txs) !== stored.block.header.txRoot) return fail('the block’s transactions do not match its header');
+  if (previous !== undefined && stored.block.header.prevHash !== previous.hash)
+    return fail('the block does not link to the block before it');
+  try {
+    verifyCommit({ chainId, validators: asGenesisValidators(validators) }, stored.block.header, stored.commit);
+  } catch (err) {
+    return fail(`the validators’ signatures do not confirm it (${(err as Error).message})`);
+  }
+  return { height, ok: true, signers };
+}
+
+/** The record.anchor transaction of `recordId` in a block, with its index, or undefined. */
+export function findAnchorTx(block: Block, recordId: string): { tx: SignedTx; index: number; hash: string } | undefined {
+  const index = block.txs.findIndex((tx) => tx.kind === 'record.anchor' && (tx.body as { record?: unknown } | null)?.record === recordId);
+  const tx = block.txs[index];
+  return tx === undefined ? undefined : { tx, index, hash: txHash(tx) };
+}
+
+/** The outcome of a record's inclusion check. */
+export interface InclusionCheck {
+  ok: boolean;
+  steps: Array<{ what: string; ok: boolean }>;
+}
+
+/**
+ * Check that `tx` is in `stored` by the node's RFC 9162 proof, that the proof's root is the
+ * block's transaction root, and that the block's commit verifies. Does not throw.
+ */
+export function checkInclusion(
+  chainId: string,
+  validators: Validators,
+  stored: StoredBlock,
+  tx: SignedTx,
+  proof: InclusionProof,
+): InclusionCheck {
+  const steps: InclusionCheck['steps'] = [];
+  const proofOk = verifyTxInclusion(tx, proof, stored.block.header.txRoot);
+  steps.push({ what: 'The record’s entry is in the block’s list of transactions (Merkle proof)', ok: proofOk });
+  steps.push({ what: 'That list is the one the block header names', ok: proof.root === stored.block.header.txRoot });
+  const block = checkBlock(chainId, validators, stored);
+  steps.push({ what: `More than two thirds of the validators signed the block (${block.signers.join(', ')})`, ok: block.ok });
+  return { ok: steps.every((s) => s.ok), steps };
+}
