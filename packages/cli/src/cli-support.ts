@@ -64,7 +64,7 @@ export function output(opts: { json?: boolean }, data: unknown, human: () => str
   process.stdout.write(`${Array.isArray(text) ? text.join('\n') : text}\n`);
 }
 
-const DENIED = new Set(['ACCESS_DENIED', 'UNAUTHORIZED', 'UNAUTHENTICATED', 'SESSION_EXPIRED', 'NO_ENVELOPE']);
+const DENIED = new Set(['ACCESS_DENIED', 'UNAUTHORIZED', 'UNAUTHENTICATED', 'SESSION_EXPIRED', 'NO_ENVELOPE', 'ORGANIZATION_KEY']);
 const NOT_FOUND = new Set(['RECORD_ERASED', 'IDENTITY_NOT_FOUND', 'TX_NOT_FOUND', 'BLOCK_NOT_FOUND', 'NOT_FOUND', 'RECORD_NOT_FOUND']);
 
 /** The exit code for an error (docs/cli.md "Exit codes"). */

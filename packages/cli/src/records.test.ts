@@ -204,3 +204,33 @@ test('a clinician with no grant learns nothing by reading ids or listing: unknow
     return log.some((e) => e.accessor === snoopId && e.decision === 'denied' && e.reason === 'NO_GRANT') ? true : undefined;
   }, 'the snoop in the access log');
 });
+
+test('a record shared with an organization: its admin reads it; a staff device is told the organization holds the key', async () => {
+  const home = join(net.dir, 'node0');
+  const orgKeys = readOrgKey(home);
+  const org = new MedLedgerClient({ url: net.url, keys: orgKeys });
+  const staffKeys = generateKeyBundle();
+  await org.submitAndWait(
+    'staff.register',
+    staffRegisterBody({ publicKey: staffKeys.signing.publicKey, encryptionKey: staffKeys.encryption.publicKey, role: 'clinician' }),
+  );
+  const staffId = idFromPublicKey(staffKeys.signing.publicKey);
+  const patient = new MedLedgerClient({ url: net.url, keys: generateKeyBundle() });
+  const { id: patientId } = await patient.registerPatient();
+  const { recordId } = await patient.writeRecord({ patient: patientId, resource: observation, category: 'vital-signs' });
+  await patient.grant({ grantee: org.id, categories: ['vital-signs'], purpose: 'treatment' });
+
+  assert.deepEqual((await org.readRecord(recordId, 'treatment')).resource, observation);
+  const staff = new MedLedgerClient({ url: net.url, keys: staffKeys });
+  await assert.rejects(
+    staff.readRecord(recordId, 'treatment'),
+    (e: ClientError) => e.code === 'ORGANIZATION_KEY' && e.status === 409 && /organization/.test(e.message),
+  );
+  await waitFor(async () => {
+    const log = await patient.accessLog(patientId);
+    return log.some((e) => e.accessor === staffId && e.decision === 'denied' && e.reason === 'ORGANIZATION_KEY') ? true : undefined;
+  }, "the staff member's attempt in the access log");
+  // Shared with the staff member directly as well: their own envelope is served.
+  await patient.grant({ grantee: staffId, categories: ['vital-signs'], purpose: 'treatment' });
+  assert.deepEqual((await staff.readRecord(recordId, 'treatment')).resource, observation);
+});

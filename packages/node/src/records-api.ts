@@ -103,8 +103,23 @@ export function registerRecordRoutes(app: FastifyInstance, node: MedLedgerNode, 
         throw new ApiError('ACCESS_DENIED', 'no such record, or you have no active permission to read it');
       }
       const record = decision.record;
+      // A grant to the caller's organization seals the key to the organization, whose own
+      // system (its FHIR endpoint) holds that key; a staff member's device cannot open it. Serve
+      // the caller's own envelope if the record has one, else say where the record can be read.
+      let envelopeFor = decision.envelopeFor;
+      if (envelopeFor !== caller.id && envelopeFor !== EMERGENCY_RECIPIENT) {
+        if (record.envelopes[caller.id] !== undefined) envelopeFor = caller.id;
+        else {
+          gate.record({ ...base, decision: 'denied', reason: 'ORGANIZATION_KEY' });
+          throw new ApiError(
+            'ORGANIZATION_KEY',
+            "this record is shared with your organization, which holds its key: open it through your organization's system (its FHIR endpoint), or ask the patient to share it with you",
+            409,
+          );
+        }
+      }
       const ciphertext = await node.vault.getVerified(record.contentHash);
-      const envelopeBytes = await node.vault.getVerified(record.envelopes[decision.envelopeFor] as string);
+      const envelopeBytes = await node.vault.getVerified(record.envelopes[envelopeFor] as string);
       if (ciphertext === undefined || envelopeBytes === undefined) {
         gate.record({ ...base, decision: 'denied', reason: 'OBJECT_UNAVAILABLE' });
         throw new ApiError('OBJECT_UNAVAILABLE', 'this node cannot serve the record right now; retry, or ask another node');
@@ -114,7 +129,7 @@ export function registerRecordRoutes(app: FastifyInstance, node: MedLedgerNode, 
         record: recordView(record),
         ciphertext: Buffer.from(ciphertext).toString('base64'),
         envelope: JSON.parse(Buffer.from(envelopeBytes).toString('utf8')),
-        envelopeFor: decision.envelopeFor,
+        envelopeFor,
         event,
       });
     },
