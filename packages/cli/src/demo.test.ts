@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { type ClientError, MedLedgerClient } from '@medledger/client';
+import { type ClientError, MedLedgerClient, openEmergency } from '@medledger/client';
 import { decryptKeystore } from '@medledger/crypto';
 import type { Genesis } from '@medledger/ledger';
 import { waitFor } from '@medledger/node/testing';
@@ -109,6 +109,18 @@ test('start seeds a demo network and prints how to sign in as each demo user', {
     assert.ok(dannieRecord);
     await assert.rejects(house.client.readRecord(dannieRecord.record), (e: ClientError) => e.code === 'ACCESS_DENIED');
     assert.ok(sheet.consents.length >= 3);
+    // Dr House holds the emergency privilege his hospital gave him, as the sheet says.
+    assert.deepEqual(sheet.emergencyPrivilege, ['Dr Gregory House']);
+    const params = (await (await fetch(`${sheet.url}/v1/emergency/params`)).json()) as { threshold: number };
+    assert.equal(params.threshold, 3, 'more than 2/3 of the 4 validators');
+    const opened = await openEmergency(house.client, {
+      patient: dannie.user.id,
+      reason: 'brought in unresponsive, no consent possible',
+      durationMs: 60_000,
+    });
+    assert.ok(opened.badShares.length === 0);
+    assert.equal((await house.client.readRecord(dannieRecord.record)).meta.record, dannieRecord.record, 'read under emergency access');
+    assert.ok(out.includes(`web app: open ${sheet.url}/`));
   } finally {
     assert.equal(await interrupt(child), 0);
   }

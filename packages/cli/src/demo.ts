@@ -54,6 +54,8 @@ export interface DemoSheet {
   genesis: string;
   users: DemoUser[];
   consents: Array<{ patient: string; to: string; scope: string; purpose: Purpose; grant: string }>;
+  /** Clinicians whose organization gave them the emergency ("break-glass") privilege. */
+  emergencyPrivilege?: string[];
 }
 
 const FIXTURES = fileURLToPath(new URL('../demo/synthea/', import.meta.url));
@@ -137,6 +139,13 @@ export async function seedDemo(opts: {
   await grant(2, (orgs[4] as (typeof orgs)[number]).id, 'Main Street Pharmacy', ['medications'], 'treatment');
   await grant(2, staffIds[0] as string, 'Dr Gregory House', ['problems', 'laboratory'], 'treatment');
 
+  // Dr House may break the glass (docs/emergency.md), granted by his hospital.
+  await clientFor(opts.url, (orgs[0] as (typeof orgs)[number]).keys).submitAndWait('emergency.privilege', {
+    clinician: staffIds[0] as string,
+    grant: true,
+  });
+  opts.log('Northside General Hospital gave Dr Gregory House the emergency access privilege');
+
   const sheet: DemoSheet = {
     passphrase: opts.passphraseFromEnv ? '(your MEDLEDGER_PASSPHRASE)' : opts.passphrase,
     passphraseFromEnv: opts.passphraseFromEnv,
@@ -144,6 +153,7 @@ export async function seedDemo(opts: {
     genesis: join(opts.dataDir, 'genesis.json'),
     users,
     consents,
+    emergencyPrivilege: ['Dr Gregory House'],
   };
   writeFileSync(demoSheetPath(opts.dataDir), `${JSON.stringify(sheet, null, 2)}\n`);
   return sheet;
@@ -165,6 +175,8 @@ export function demoSheetLines(sheet: DemoSheet): string[] {
       : `every demo keystore is encrypted with the demo passphrase: ${sheet.passphrase}  (MEDLEDGER_PASSPHRASE was not set)`,
     'consents:',
     ...sheet.consents.map((c) => `  ${c.patient} → ${c.to}: ${c.scope} (${c.purpose})`),
+    ...(sheet.emergencyPrivilege ?? []).map((name) => `emergency access ("break the glass") may be opened by: ${name}`),
+    `web app: open ${sheet.url}/ in a browser`,
     'try:',
     `  medledger record list --key ${sheet.users.find((u) => u.role === 'patient')?.keyFile} --url ${sheet.url}`,
     `  medledger audit --key ${sheet.users.find((u) => u.role === 'patient')?.keyFile} --url ${sheet.url}`,
