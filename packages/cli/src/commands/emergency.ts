@@ -82,7 +82,7 @@ export function registerEmergencyCommands(program: Command): void {
     .requiredOption('--org-key <file>', "the organization's admin key file (a node home's org-key.json)")
     .requiredOption('--clinician <id>', 'clinician identity id', hexId('--clinician'))
     .option('--revoke', 'revoke the privilege instead')
-    .requiredOption('--url <url>', 'API URL of any node')
+    .requiredOption('--url <url>', 'API URL of any node (default: $MEDLEDGER_URL)', process.env.MEDLEDGER_URL)
     .option('--json', 'print the result as JSON')
     .action(async (opts: { orgKey: string; clinician: string; revoke?: boolean; url: string; json?: boolean }) => {
       const org = new MedLedgerClient({ url: opts.url, keys: await loadKeys(opts.orgKey) });
@@ -103,7 +103,7 @@ export function registerEmergencyCommands(program: Command): void {
     .requiredOption('--reason <text>', 'why: shown to the patient and the privacy officer, and public on chain (no clinical details)')
     .option('--minutes <m>', 'how long the window stays open (capped by the network)', positiveInt('--minutes'), 60)
     .option('--wait <seconds>', 'how long to wait for the shares', positiveInt('--wait'), 120)
-    .requiredOption('--url <url>', 'API URL of any node')
+    .requiredOption('--url <url>', 'API URL of any node (default: $MEDLEDGER_URL)', process.env.MEDLEDGER_URL)
     .option('--json', 'print the result as JSON')
     .action(async (opts: { key: string; patient: string; reason: string; minutes: number; wait: number; url: string; json?: boolean }) => {
       const clinician = new MedLedgerClient({ url: opts.url, keys: await loadKeys(opts.key) });
@@ -143,7 +143,7 @@ export function registerEmergencyCommands(program: Command): void {
     .description('emergency windows: about you (patient), by your staff (privacy officer, organization), or your own (clinician)')
     .requiredOption('--key <file>', 'your key file')
     .option('--patient <id>', 'as a delegate: the patient you act for', hexId('--patient'))
-    .requiredOption('--url <url>', 'API URL of any node')
+    .requiredOption('--url <url>', 'API URL of any node (default: $MEDLEDGER_URL)', process.env.MEDLEDGER_URL)
     .option('--json', 'print the result as JSON')
     .action(async (opts: { key: string; patient?: string; url: string; json?: boolean }) => {
       const client = new MedLedgerClient({ url: opts.url, keys: await loadKeys(opts.key) });
@@ -158,7 +158,7 @@ export function registerEmergencyCommands(program: Command): void {
     .command('rotate')
     .description("replace the patient's emergency key: split a new one among the validators and re-wrap every record")
     .requiredOption('--key <file>', "the patient's key file")
-    .requiredOption('--url <url>', 'API URL of any node')
+    .requiredOption('--url <url>', 'API URL of any node (default: $MEDLEDGER_URL)', process.env.MEDLEDGER_URL)
     .option('--json', 'print the result as JSON')
     .action(async (opts: { key: string; url: string; json?: boolean }) => {
       const patient = new MedLedgerClient({ url: opts.url, keys: await loadKeys(opts.key) });
