@@ -26,47 +26,5 @@ export function bundleResources(bundle: unknown): { resources: Resource[]; patie
   return { resources, patient: patients[0] as Resource };
 }
 
-// Resource types without a category of their own are filed by what they are about.
-const BY_TYPE: Record<string, string> = {
-  Patient: 'demographics',
-  Organization: 'administrative',
-  Practitioner: 'administrative',
-  PractitionerRole: 'administrative',
-  Location: 'administrative',
-  Encounter: 'encounters',
-  Condition: 'problems',
-  AllergyIntolerance: 'allergies',
-  Immunization: 'immunizations',
-  MedicationRequest: 'medications',
-  MedicationStatement: 'medications',
-  MedicationAdministration: 'medications',
-  Medication: 'medications',
-  Procedure: 'procedures',
-  DiagnosticReport: 'diagnostics',
-  ImagingStudy: 'imaging',
-  CarePlan: 'care-plans',
-  CareTeam: 'care-plans',
-  Goal: 'care-plans',
-  Claim: 'billing',
-  ExplanationOfBenefit: 'billing',
-  Coverage: 'billing',
-  DocumentReference: 'documents',
-  Device: 'devices',
-};
-
-const CATEGORY_RE = /^[a-z][a-z0-9-]{0,39}$/;
-
-/**
- * The record category of a resource: an Observation's own category code (`vital-signs`,
- * `laboratory`, `social-history`, …) when it is a valid token, otherwise the resource
- * type's group (`Condition` → `problems`, `Claim` → `billing`, …), else `other`.
- */
-export function categoryOf(resource: Resource): string {
-  if (resource.resourceType === 'Observation') {
-    const cats = resource.category as Array<{ coding?: Array<{ code?: unknown }> }> | undefined;
-    const code = Array.isArray(cats) ? cats[0]?.coding?.[0]?.code : undefined;
-    if (typeof code === 'string' && CATEGORY_RE.test(code)) return code;
-    return 'observations';
-  }
-  return BY_TYPE[resource.resourceType] ?? 'other';
-}
+/** The record category of a resource: the SDK's one table (`@medledger/client` categories.ts). */
+export { categoryOf } from '@medledger/client';

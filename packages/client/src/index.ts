@@ -2,6 +2,7 @@
 // encryption and key envelopes (docs/records.md), transaction bodies, and the API client.
 export * from './api.js';
 export * from './auth.js';
+export * from './categories.js';
 export * from './connection.js';
 export * from './emergency.js';
 export * from './errors.js';
