@@ -1,6 +1,7 @@
 // Records end to end over real HTTP: a patient writes an encrypted record, reads it back,
 // grants another identity access, which reads it until revoked; every read is in the log.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -233,4 +234,25 @@ test('a record shared with an organization: its admin reads it; a staff device i
   // Shared with the staff member directly as well: their own envelope is served.
   await patient.grant({ grantee: staffId, categories: ['vital-signs'], purpose: 'treatment' });
   assert.deepEqual((await staff.readRecord(recordId, 'treatment')).resource, observation);
+});
+
+test('a record larger than the API body limit (1 MiB) is written and read; an object over the vault limit is 413', async () => {
+  const patient = new MedLedgerClient({ url: net.url, keys: generateKeyBundle() });
+  const { id: patientId } = await patient.registerPatient();
+  const big = {
+    resourceType: 'DocumentReference',
+    status: 'current',
+    content: [{ attachment: { contentType: 'text/plain', data: Buffer.alloc(2 * 1024 * 1024, 7).toString('base64') } }],
+  };
+  const { recordId } = await patient.writeRecord({ patient: patientId, resource: big, category: 'documents' });
+  assert.deepEqual((await patient.readRecord(recordId)).resource, big);
+  const token = (await patient.signIn()).token;
+  const tooBig = new Uint8Array(4 * 1024 * 1024 + 1);
+  const res = await fetch(`${net.url}/v1/vault/${createHash('sha256').update(tooBig).digest('hex')}`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' },
+    body: tooBig,
+  });
+  assert.equal(res.status, 413);
+  assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'BODY_TOO_LARGE');
 });

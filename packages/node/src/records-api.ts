@@ -65,13 +65,18 @@ export function registerRecordRoutes(app: FastifyInstance, node: MedLedgerNode, 
     return reply.status(204).send();
   });
 
-  app.put<{ Params: { hash: string } }>('/v1/vault/:hash', { schema: schemas.putObject }, async (req, reply) => {
-    who(req);
-    if (!Buffer.isBuffer(req.body)) throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'send the object as application/octet-stream');
-    const hash = idParam(req.params.hash, 'hash', 32);
-    const { created } = node.vault.put(hash, new Uint8Array(req.body));
-    return reply.status(created ? 201 : 200).send({ hash, size: req.body.length });
-  });
+  // Objects may be larger than other requests: the vault's own limit applies here.
+  app.put<{ Params: { hash: string } }>(
+    '/v1/vault/:hash',
+    { schema: schemas.putObject, bodyLimit: node.vault.maxObjectBytes },
+    async (req, reply) => {
+      who(req);
+      if (!Buffer.isBuffer(req.body)) throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'send the object as application/octet-stream');
+      const hash = idParam(req.params.hash, 'hash', 32);
+      const { created } = node.vault.put(hash, new Uint8Array(req.body));
+      return reply.status(created ? 201 : 200).send({ hash, size: req.body.length });
+    },
+  );
 
   app.get<{ Params: { id: string }; Querystring: { purpose?: string } }>(
     '/v1/records/:id',

@@ -37,7 +37,8 @@ function checkHash(hash: string): string {
 }
 
 export class Vault {
-  private readonly maxObjectBytes: number;
+  /** Largest object accepted, bytes (config `vault.maxObjectBytes`). */
+  readonly maxObjectBytes: number;
   private readonly unanchoredTtlMs: number;
   private readonly sync: VaultSync;
   private expireTimer: NodeJS.Timeout | undefined;
