@@ -167,7 +167,7 @@ test('break-glass in the UI: privilege, emergency read, the patient told, the ke
   await admin.getByRole('button', { name: 'Refresh the list' }).click();
   const reviewed = admin.getByRole('list', { name: 'Emergency access by our staff, newest first' });
   await reviewed.getByText(`“${REASON}”`).first().waitFor();
-  await reviewed.getByText(/^Records opened: [1-9]/).waitFor({ timeout: 30_000 });
+  await reviewed.getByText(/^Times a record was opened: [1-9]/).waitFor({ timeout: 30_000 });
 
   // The patient signs in: the notice says who, why and until when, and lists the read.
   const patientBrowser = await openBrowser();

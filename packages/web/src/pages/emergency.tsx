@@ -499,7 +499,7 @@ function AccessList(props: { w: EmergencyWindow; label?: (record: string) => str
   if (accesses.length === 0) return <p>No record has been opened yet.</p>;
   return (
     <>
-      <p>Records opened: {accesses.length}</p>
+      <p>Times a record was opened: {accesses.length}</p>
       <ul className="accesses">
         {accesses.map((a, i) => (
           <li key={a.id ?? i}>
