@@ -25,8 +25,14 @@ import { describeIdentity } from './sharing.js';
 
 const MAX_REASON = 500;
 const DEFAULT_MINUTES = 60;
-/** How long the form waits for the validators' shares before saying the request is pending. */
-const WAIT_FOR_SHARES_MS = 90_000;
+/**
+ * How long the form waits for the validators' shares before saying the request is pending:
+ * 90 seconds (`localStorage['medledger.emergencyWaitSeconds']` changes it).
+ */
+function waitForSharesMs(): number {
+  const s = Number(localStorage.getItem('medledger.emergencyWaitSeconds'));
+  return Number.isFinite(s) && s > 0 ? s * 1000 : 90_000;
+}
 
 /** A time of day (HH:MM), with the date too when it is not today. */
 export function formatUntil(ms: number): string {
@@ -167,7 +173,7 @@ export function EmergencyOpen() {
         patient: code,
         reason: why,
         durationMs: m * 60_000,
-        timeoutMs: WAIT_FOR_SHARES_MS,
+        timeoutMs: waitForSharesMs(),
         onProgress: (w) => {
           last = w;
           setStage({ step: 'waiting', window: w });
