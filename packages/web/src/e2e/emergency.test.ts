@@ -62,6 +62,10 @@ async function go(page: Page, path: string): Promise<void> {
 
 async function signIn(page: Page, url: string, file: string, passphrase: string): Promise<void> {
   await page.goto(`${url}/sign-in`);
+  await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+  // On a device with saved accounts, the recovery file is the second choice.
+  const useFile = page.getByLabel('Use my recovery file (for a new device)');
+  if ((await useFile.count()) > 0) await useFile.check();
   await page.getByLabel('Recovery file', { exact: true }).setInputFiles(file);
   await page.getByLabel('Passphrase').fill(passphrase);
   await page.getByRole('button', { name: 'Sign in' }).click();
@@ -251,6 +255,26 @@ test('break-glass in the UI: privilege, emergency read, the patient told, the ke
   }
   // The rotated key was split again: emergency access works with the new one.
   await clinician.getByText(/^Emergency access — ends at/).waitFor();
+
+  // The organization's privacy officer reviews the same list on their own screen.
+  await admin.getByLabel('Name', { exact: true }).fill('Pat Rivera');
+  await admin.getByLabel('Role').selectOption('privacy-officer');
+  await admin.getByLabel('A passphrase for their recovery file').fill(CLINICIAN_PASS);
+  await admin.getByLabel('Type the passphrase again').fill(CLINICIAN_PASS);
+  await admin.getByRole('button', { name: 'Add staff member' }).click();
+  await admin.getByText('Pat Rivera was added.').waitFor();
+  const officerDownload = admin.waitForEvent('download');
+  await admin.getByRole('button', { name: 'Download Pat Rivera’s recovery file' }).click();
+  const officerFile = join(dir, 'officer.json');
+  await (await officerDownload).saveAs(officerFile);
+  const officer = await adminBrowser.context.newPage();
+  watch('privacy officer', officer);
+  await signIn(officer, url, officerFile, CLINICIAN_PASS);
+  await officer.getByRole('heading', { level: 1, name: 'Emergency access by our staff' }).waitFor();
+  const officerList = officer.getByRole('list', { name: 'Emergency access by our staff, newest first' });
+  await officerList.getByText(`“${REASON}”`).first().waitFor();
+  await officerList.getByText('“Brought in after a road accident, not responsive”').waitFor();
+  await checkPage(officer, 'privacy-officer-review', failures);
 
   // The organization takes the privilege away; the clinician's button is disabled again.
   await admin.getByLabel('The clinician’s sharing code').fill(clinicianId);

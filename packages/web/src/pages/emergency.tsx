@@ -592,6 +592,9 @@ export function PatientEmergencyNotice(props: { records?: ShownRecord[] }) {
   );
 }
 
+/** How long "Change my emergency key" waits for the ledger to close a window that just ended. */
+const CLOSE_WAIT_MS = 60_000;
+
 function RotateKey(props: { openUntil?: number; onDone: (rewrapped: number) => void }) {
   const user = useUser();
   const [busy, setBusy] = useState(false);
@@ -622,8 +625,19 @@ function RotateKey(props: { openUntil?: number; onDone: (rewrapped: number) => v
               setBusy(true);
               setError(undefined);
               try {
-                const done = await rotateEmergencyKey(user.client, (o) => user.client.putObject(o));
-                props.onDone(done.rewrapped);
+                // The window ended by this device's clock; the ledger closes it with its next
+                // block, which can be a few seconds later: wait for that rather than refuse.
+                const giveUp = Date.now() + CLOSE_WAIT_MS;
+                for (;;) {
+                  try {
+                    const done = await rotateEmergencyKey(user.client, (o) => user.client.putObject(o));
+                    props.onDone(done.rewrapped);
+                    break;
+                  } catch (err) {
+                    if (!hasClientCode(err, 'WINDOW_ACTIVE') || Date.now() > giveUp) throw err;
+                    await new Promise((r) => setTimeout(r, 2_000));
+                  }
+                }
               } catch (err) {
                 setError(err);
               } finally {

@@ -9,7 +9,7 @@ import { useUser } from '../session.js';
 import { ErrorMessage, Notice, PageTitle, SharingCode } from '../ui.js';
 import { EmergencyPrivilegeForm, EmergencyReview } from './emergency.js';
 
-const STAFF_ROLES: StaffRole[] = ['clinician', 'pharmacy', 'insurer', 'researcher'];
+const STAFF_ROLES: StaffRole[] = ['clinician', 'privacy-officer', 'pharmacy', 'insurer', 'researcher'];
 const MIN_PASSPHRASE = 10;
 
 export function OrganizationHome() {
