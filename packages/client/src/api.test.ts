@@ -80,6 +80,41 @@ describe('sessions', () => {
     ]);
   });
 
+  test('signOut ends the session on the node: the old token is refused, and the next call signs in again', async () => {
+    const fake = new FakeGatekeeper();
+    const { client } = await patientOn(fake);
+    const { token } = await client.signIn();
+    await client.signOut();
+    assert.ok(fake.requests.includes('DELETE /v1/auth/session'));
+    // A copy of the token no longer works.
+    const res = await fake.fetch(`${URL_BASE}/v1/patients/${client.id}/records`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(res.status, 401);
+    fake.requests.length = 0;
+    assert.deepEqual(await client.listRecords(client.id), []);
+    assert.ok(fake.requests.includes('POST /v1/auth/session'), 'a later call opens a new session');
+  });
+
+  test('signOut without a session sends nothing; a node that cannot be reached is not an error', async () => {
+    const fake = new FakeGatekeeper();
+    const { client } = await patientOn(fake);
+    fake.requests.length = 0;
+    await client.signOut();
+    assert.deepEqual(fake.requests, []);
+    let up = true;
+    const flaky = new MedLedgerClient({
+      url: URL_BASE,
+      keys: client.keys,
+      pollIntervalMs: 1,
+      fetch: async (input, init) => {
+        if (!up) throw new TypeError('fetch failed');
+        return fake.fetch(input, init);
+      },
+    });
+    await flaky.signIn();
+    up = false;
+    await flaky.signOut();
+  });
+
   test('concurrent calls without a session share one sign-in', async () => {
     const fake = new FakeGatekeeper();
     const { client } = await patientOn(fake);

@@ -142,6 +142,25 @@ export class NodeConnection {
     return this.signingIn;
   }
 
+  /**
+   * End the session on the node (`DELETE /v1/auth/session`) and forget the token, so a
+   * copied token stops working at once. Does nothing without a session; a node that cannot
+   * be reached is not an error (the token is forgotten here, the node ends it when idle).
+   * A later authenticated call signs in again.
+   */
+  async signOut(): Promise<void> {
+    const pending = this.signingIn;
+    if (pending !== undefined) await pending.catch(() => undefined);
+    const session = this.session;
+    this.session = undefined;
+    if (session === undefined) return;
+    try {
+      await sendRequest(this.fetchFn, this.url, { method: 'DELETE', path: '/v1/auth/session', token: session.token });
+    } catch (err) {
+      if (!hasClientCode(err, 'NETWORK')) throw err;
+    }
+  }
+
   private async openSession(): Promise<Session> {
     const node = await this.status();
     const publicKey = this.keys.signing.publicKey;

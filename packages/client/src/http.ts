@@ -4,7 +4,7 @@ import { ClientError } from './errors.js';
 
 /** What one request sends: a JSON body, or raw bytes (as application/octet-stream). */
 export interface HttpRequest {
-  method: 'GET' | 'POST' | 'PUT';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   path: string;
   json?: unknown;
   bytes?: Uint8Array;
@@ -16,7 +16,7 @@ export interface HttpRequest {
  * Send one request to `baseUrl + path` and return the parsed JSON answer. Throws
  * ClientError: the API's `{error: {code, message}}` with the HTTP status; `HTTP_ERROR` for an
  * error status without that body; `MALFORMED_RESPONSE` for a success that is not JSON;
- * `NETWORK` (status 0) when no answer came.
+ * `NETWORK` (status 0) when no answer came. A 204 (no content) answers undefined.
  */
 export async function sendRequest(fetchFn: typeof fetch, baseUrl: string, req: HttpRequest): Promise<unknown> {
   const headers: Record<string, string> = { accept: 'application/json' };
@@ -53,6 +53,7 @@ export async function sendRequest(fetchFn: typeof fetch, baseUrl: string, req: H
     }
     throw new ClientError('HTTP_ERROR', `${req.method} ${req.path} answered HTTP ${res.status}`, res.status);
   }
+  if (res.status === 204) return undefined;
   if (!isJson) throw new ClientError('MALFORMED_RESPONSE', `${req.method} ${req.path} did not answer JSON`, res.status);
   return parsed;
 }

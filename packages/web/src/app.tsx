@@ -3,6 +3,7 @@ import type { ReactNode } from 'react';
 import { AccessLog } from './pages/access-log.js';
 import { Onboarding, SignIn, Welcome } from './pages/account.js';
 import { ClinicianHome, ClinicianPatient } from './pages/clinician.js';
+import { EmergencyBanner, EmergencyOpen, EmergencyReviewPage } from './pages/emergency.js';
 import { BlockPage, Explorer } from './pages/explorer.js';
 import { OrganizationHome } from './pages/organization.js';
 import { PatientRecords, RecordDetail } from './pages/records.js';
@@ -39,6 +40,12 @@ function navFor(user: SignedIn | undefined): Array<[string, string]> {
   if (user.identity.role === 'clinician')
     return [
       ['/clinician', 'My patients'],
+      ['/account', 'My account'],
+    ];
+  if (user.identity.role === 'privacy-officer')
+    return [
+      ['/emergency-review', 'Emergency access'],
+      ['/explorer', 'Explorer'],
       ['/account', 'My account'],
     ];
   return [
@@ -114,18 +121,23 @@ function route(path: string, user: SignedIn | undefined): ReactNode {
   if (path === '/access-log') return <AccessLog />;
   if (path === '/clinician') return <ClinicianHome />;
   if (path === '/organization') return <OrganizationHome />;
+  if (path === '/clinician/emergency') return <EmergencyOpen />;
+  if (path === '/emergency-review') return <EmergencyReviewPage />;
   const pat = match('/clinician/patients/:patient', path);
   if (pat !== undefined) return <ClinicianPatient key={pat.patient} patient={pat.patient as string} />;
   const prec = match('/clinician/patients/:patient/records/:id', path);
   if (prec !== undefined)
     return (
-      <RecordDetail
-        key={prec.id}
-        recordId={prec.id as string}
-        patient={prec.patient as string}
-        back={`/clinician/patients/${prec.patient}`}
-        canErase={false}
-      />
+      <>
+        <EmergencyBanner patient={prec.patient as string} />
+        <RecordDetail
+          key={prec.id}
+          recordId={prec.id as string}
+          patient={prec.patient as string}
+          back={`/clinician/patients/${prec.patient}`}
+          canErase={false}
+        />
+      </>
     );
   return <NotFound />;
 }
@@ -135,6 +147,7 @@ function RoleHome(props: { user: SignedIn }) {
   if (isOrganization(props.user)) return <OrganizationHome />;
   if (role === 'patient') return <PatientRecords />;
   if (role === 'clinician') return <ClinicianHome />;
+  if (role === 'privacy-officer') return <EmergencyReviewPage />;
   return <Explorer />;
 }
 

@@ -50,13 +50,19 @@ export function SessionProvider(props: { children: ReactNode }) {
   const [signedOutBecause, setSignedOutBecause] = useState<string | undefined>(undefined);
   const lastActive = useRef(Date.now());
 
+  const current = useRef<SignedIn | undefined>(undefined);
+  current.current = user;
+
   const signOut = useCallback((why?: string) => {
-    setUser((u) => {
-      u?.cache.clear();
-      // The keys and the session token live only in this client object, dropped here; the
-      // node ends its session on its own idle timeout.
-      return undefined;
-    });
+    const leaving = current.current;
+    if (leaving !== undefined) {
+      leaving.cache.clear();
+      // End the session on the node too (DELETE /v1/auth/session), so its token is useless
+      // from now on; the keys live only in this client object, dropped here.
+      void leaving.client.signOut().catch(() => undefined);
+    }
+    current.current = undefined;
+    setUser(undefined);
     setSignedOutBecause(why);
   }, []);
 

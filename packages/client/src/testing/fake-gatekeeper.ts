@@ -82,6 +82,7 @@ export class FakeGatekeeper {
       if (typeof f.code !== 'string') throw err;
       result = { status: f.status, body: { error: { code: f.code, message: f.message } } };
     }
+    if (result.status === 204) return new Response(null, { status: 204 });
     return new Response(JSON.stringify(result.body), { status: result.status, headers: { 'content-type': 'application/json' } });
   };
 
@@ -152,6 +153,10 @@ export class FakeGatekeeper {
         idleTimeoutMs: 600_000,
         identity: this.identities.get(idFromPublicKey(publicKey as string)),
       });
+    }
+    if (method === 'DELETE' && path === '/v1/auth/session') {
+      this.sessions.delete((headers.get('authorization') ?? '').replace(/^Bearer /, ''));
+      return ok(undefined, 204);
     }
     if (method === 'POST' && path === '/v1/txs') return ok(this.admit(this.json(body)), 202);
     m = on('GET', /^\/v1\/txs\/(.+)$/);

@@ -70,17 +70,21 @@ export function AccessLog() {
           {shown.map((e) => {
             const allowed = e.decision === 'allowed';
             return (
-              <li key={e.id} className={`card ${allowed ? 'allowed' : 'refused'}`}>
+              <li key={e.id} className={`card ${allowed ? 'allowed' : 'refused'}${e.emergency ? ' emergency' : ''}`}>
                 <p className="outcome">
                   <span className={`badge ${allowed ? 'ok' : 'bad'}`}>{allowed ? 'Opened' : 'Refused'}</span>{' '}
-                  <time>{formatDateTime(e.at)}</time>
+                  {e.emergency && <span className="badge emergency">Emergency</span>} <time>{formatDateTime(e.at)}</time>
                 </p>
                 <p>
                   <strong>{label(e)}</strong> {allowed ? 'opened' : 'tried to open'} a record: {data?.what.get(e.record) ?? 'a record'}
                   {e.purpose ? `, for: ${purposeLabel(e.purpose)}` : ''}.
                 </p>
                 {!allowed && <p className="reason">Refused because {denyReasonLabel(e.reason)}.</p>}
-                {e.emergency && <p className="reason">This was an emergency access.</p>}
+                {e.emergency && (
+                  <p className="reason">
+                    This was emergency access: opened without your permission, in an emergency. See who and why on the My records page.
+                  </p>
+                )}
               </li>
             );
           })}

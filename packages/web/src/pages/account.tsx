@@ -11,6 +11,7 @@ const MIN_PASSPHRASE = 10;
 
 function homeFor(identity: { role: string; orgKind?: unknown }): string {
   if (typeof identity.orgKind === 'string') return '/organization';
+  if (identity.role === 'privacy-officer') return '/emergency-review';
   return identity.role === 'patient' ? '/records' : identity.role === 'clinician' ? '/clinician' : '/explorer';
 }
 

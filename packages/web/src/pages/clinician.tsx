@@ -8,6 +8,7 @@ import { categoryLabel, purposeLabel } from '../labels.js';
 import { loadRecords } from '../records-data.js';
 import { useUser } from '../session.js';
 import { ErrorMessage, formatDate, Link, Loading, Notice, PageTitle, SharingCode, useLoad } from '../ui.js';
+import { ClinicianEmergencyPanel, EmergencyBanner } from './emergency.js';
 import { Charts, Timeline } from './records.js';
 
 const SOON_MS = 7 * 86_400_000;
@@ -67,6 +68,7 @@ export function ClinicianHome() {
       <button type="button" className="secondary" onClick={reload}>
         Refresh
       </button>
+      <ClinicianEmergencyPanel />
     </section>
   );
 }
@@ -84,6 +86,7 @@ export function ClinicianPatient(props: { patient: string }) {
       <p>
         <Link to="/clinician">← My patients</Link>
       </p>
+      <EmergencyBanner patient={props.patient} onRefresh={() => records.reload()} />
       <PageTitle>{patientName(props.patient)}</PageTitle>
       <form
         className="name-form"
@@ -98,7 +101,7 @@ export function ClinicianPatient(props: { patient: string }) {
           Save name
         </button>
       </form>
-      <h2>Records shared with you</h2>
+      <h2>Records you can see</h2>
       <fieldset className="tabs">
         <legend className="visually-hidden">How to show the records</legend>
         <button type="button" aria-pressed={view === 'timeline'} onClick={() => setView('timeline')}>

@@ -7,8 +7,9 @@ import { downloadJson, lockKeys } from '../accounts.js';
 import { ROLE_LABELS } from '../labels.js';
 import { useUser } from '../session.js';
 import { ErrorMessage, Notice, PageTitle, SharingCode } from '../ui.js';
+import { EmergencyPrivilegeForm, EmergencyReview } from './emergency.js';
 
-const STAFF_ROLES: StaffRole[] = ['clinician', 'pharmacy', 'insurer', 'researcher'];
+const STAFF_ROLES: StaffRole[] = ['clinician', 'privacy-officer', 'pharmacy', 'insurer', 'researcher'];
 const MIN_PASSPHRASE = 10;
 
 export function OrganizationHome() {
@@ -105,6 +106,8 @@ export function OrganizationHome() {
           {busy ? 'Adding…' : 'Add staff member'}
         </button>
       </form>
+      <EmergencyPrivilegeForm />
+      <EmergencyReview />
       <h2>Our sharing code</h2>
       <p>Patients can share records with the whole organization using this code.</p>
       <SharingCode id={user.client.id} label="our sharing code" />

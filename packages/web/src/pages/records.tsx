@@ -10,6 +10,7 @@ import { loadRecords, type ShownRecord } from '../records-data.js';
 import { navigate } from '../router.js';
 import { useUser } from '../session.js';
 import { ActionButton, ErrorMessage, formatDate, formatDateTime, Link, Loading, Notice, PageTitle, shortName, useLoad } from '../ui.js';
+import { PatientEmergencyNotice } from './emergency.js';
 
 /**
  * Records as cards, newest first, each linking to its detail page under `base`. The
@@ -95,6 +96,7 @@ export function PatientRecords() {
   return (
     <section>
       <PageTitle>My records</PageTitle>
+      <PatientEmergencyNotice records={data} />
       <fieldset className="tabs">
         <legend className="visually-hidden">How to show my records</legend>
         <button type="button" aria-pressed={view === 'timeline'} onClick={() => setView('timeline')}>
