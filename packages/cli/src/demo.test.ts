@@ -4,38 +4,18 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { type ClientError, MedLedgerClient, openEmergency } from '@medledger/client';
 import { decryptKeystore } from '@medledger/crypto';
 import type { Genesis } from '@medledger/ledger';
-import { waitFor } from '@medledger/node/testing';
+import { freePortRange, waitFor } from '@medledger/node/testing';
 import { DEMO_PASSPHRASE, type DemoSheet } from './demo.js';
 import { BIN } from './testing/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'medledger-demo-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-// A base port with the next 7 free, below the ephemeral range (see start.test.ts).
-async function freeBase(): Promise<number> {
-  for (;;) {
-    const base = 20_000 + 2 * Math.floor(Math.random() * 6_000);
-    const ok = await Promise.all(
-      Array.from(
-        { length: 8 },
-        (_, i) =>
-          new Promise<boolean>((resolve) => {
-            const srv = createServer();
-            srv.once('error', () => resolve(false));
-            srv.listen(base + i, '127.0.0.1', () => srv.close(() => resolve(true)));
-          }),
-      ),
-    );
-    if (ok.every(Boolean)) return base;
-  }
-}
 
 function interrupt(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => {
@@ -47,7 +27,7 @@ function interrupt(child: ChildProcess): Promise<number | null> {
 test('start seeds a demo network and prints how to sign in as each demo user', { timeout: 600_000 }, async () => {
   const env = { ...process.env };
   delete env.MEDLEDGER_PASSPHRASE;
-  const child = spawn(process.execPath, [BIN, 'start', '--data', dir, '--base-port', String(await freeBase())], {
+  const child = spawn(process.execPath, [BIN, 'start', '--data', dir, '--base-port', String(await freePortRange(8))], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env,
   });

@@ -3,11 +3,10 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { waitFor } from '@medledger/node/testing';
+import { freePortRange, waitFor } from '@medledger/node/testing';
 import { checkPage, openBrowser, REPO, requireBrowserAndBuild } from './browser.js';
 
 const BIN = join(REPO, 'packages', 'cli', 'bin', 'medledger.js');
@@ -25,25 +24,6 @@ interface DemoSheet {
   users: Array<{ name: string; role: string; keyFile: string }>;
 }
 
-// A base port with the next 7 free, below the ephemeral range (as the CLI's start tests do).
-async function freeBase(): Promise<number> {
-  for (;;) {
-    const base = 20_000 + 2 * Math.floor(Math.random() * 6_000);
-    const ok = await Promise.all(
-      Array.from(
-        { length: 8 },
-        (_, i) =>
-          new Promise<boolean>((resolve) => {
-            const srv = createServer();
-            srv.once('error', () => resolve(false));
-            srv.listen(base + i, '127.0.0.1', () => srv.close(() => resolve(true)));
-          }),
-      ),
-    );
-    if (ok.every(Boolean)) return base;
-  }
-}
-
 function interrupt(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => {
     if (child.exitCode !== null) return resolve(child.exitCode);
@@ -58,7 +38,7 @@ test('demo users sign in with their keystore files: a patient sees her imported 
   requireBrowserAndBuild();
   const env = { ...process.env };
   delete env.MEDLEDGER_PASSPHRASE;
-  const child = spawn(process.execPath, [BIN, 'start', '--data', dir, '--base-port', String(await freeBase())], {
+  const child = spawn(process.execPath, [BIN, 'start', '--data', dir, '--base-port', String(await freePortRange(8))], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env,
   });
