@@ -35,8 +35,8 @@ function idParam(raw: string, what: string, bytes: number): string {
 export function registerEmergencyRoutes(app: FastifyInstance, node: MedLedgerNode, gate: Gatekeeper): void {
   const state = node.chain.state;
   const who = (req: FastifyRequest) => gate.authenticate(req.headers.authorization);
-  // As the gatekeeper judges reads (records-api.ts): the later of block time and this clock.
-  const blockTime = () => Math.max(node.chain.tipTime, node.now());
+  // As the gatekeeper judges reads (records-api.ts).
+  const blockTime = () => node.accessTime();
   const scanIds = (prefix: string) =>
     node.chain.store.scanState(prefix, { limit: LIST_LIMIT }).map(([key]) => key.slice(key.lastIndexOf('/') + 1));
   const windowsAt = (prefix: string) => scanIds(prefix).flatMap((id) => getWindow(state, id) ?? []);

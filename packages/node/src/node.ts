@@ -54,6 +54,16 @@ export class MedLedgerNode {
   private api: FastifyInstance | undefined;
   private apiUrl = '';
 
+  /**
+   * The time reads, grants and emergency windows are judged at: the later of the latest
+   * block's time and this node's clock. A slow clock cannot stretch a grant past the chain's
+   * time, a fast one only ends grants early, and an idle chain's old block time does not keep
+   * an expired grant alive (docs/records.md "Consent").
+   */
+  accessTime(): number {
+    return Math.max(this.chain.tipTime, this.now());
+  }
+
   constructor(
     readonly home: NodeHome,
     deps: NodeDeps = {},

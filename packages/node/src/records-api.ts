@@ -27,6 +27,7 @@ import { schemas } from './api-schemas.js';
 import { ApiError } from './errors.js';
 import type { Gatekeeper } from './gatekeeper.js';
 import type { MedLedgerNode } from './node.js';
+import { recordRecipients } from './recipients.js';
 
 const LIST_LIMIT = 5_000;
 
@@ -38,10 +39,7 @@ function idParam(raw: string, what: string, bytes: number): string {
 export function registerRecordRoutes(app: FastifyInstance, node: MedLedgerNode, gate: Gatekeeper): void {
   const state = node.chain.state;
   const who = (req: FastifyRequest) => gate.authenticate(req.headers.authorization);
-  // Grants are judged at the later of the latest block's time and this node's clock: a node
-  // whose clock runs slow cannot stretch a grant past the chain's time, and a fast clock only
-  // ends grants early. An idle chain's old block time alone never keeps an expired grant alive.
-  const decisionTime = () => Math.max(node.chain.tipTime, node.now());
+  const decisionTime = () => node.accessTime();
   const scan = (prefix: string) => node.chain.store.scanState(prefix, { limit: LIST_LIMIT });
   const managing = (caller: Identity, patient: string) => {
     if (caller.id !== patient && !isDelegate(state, patient, caller.id)) {
@@ -198,22 +196,7 @@ export function registerRecordRoutes(app: FastifyInstance, node: MedLedgerNode, 
       const target = { id: '', category, resourceType };
       if (!mayWrite(state, caller, patientId, target, decisionTime()))
         throw new ApiError('ACCESS_DENIED', 'no such patient, or you may not write for them');
-      const out = [{ to: patient.id, encryptionKey: patient.encryptionKey, why: 'patient' }];
-      if (patient.emergencyKey !== undefined) out.push({ to: EMERGENCY_RECIPIENT, encryptionKey: patient.emergencyKey, why: 'emergency' });
-      for (const [key] of scan(prefixes.delegates(patientId))) {
-        const d = getIdentity(state, key.slice(key.lastIndexOf('/') + 1));
-        if (d?.status === 'active') out.push({ to: d.id, encryptionKey: d.encryptionKey, why: 'delegate' });
-      }
-      for (const [key] of scan(prefixes.grantsOfPatient(patientId))) {
-        const granteeId = key.slice(key.lastIndexOf('/') + 1);
-        const covering = grantsFrom(state, patientId, [granteeId]).some(
-          (g) => grantIsActive(g, decisionTime()) && grantCoversRecord(g, target),
-        );
-        const g = getIdentity(state, granteeId);
-        if (covering && g?.status === 'active' && !out.some((r) => r.to === g.id))
-          out.push({ to: g.id, encryptionKey: g.encryptionKey, why: 'grantee' });
-      }
-      return { recipients: out };
+      return { recipients: recordRecipients(node, patientId, target) };
     },
   );
 

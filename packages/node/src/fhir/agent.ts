@@ -2,13 +2,12 @@
 // holds (the organization's, and custodial patients'), stores vault objects, and waits for
 // commits. Everything it submits goes through the same checkTx as a client's transaction.
 import type { KeyBundle } from '@medledger/crypto';
-import { getIdentity, grantCoversRecord, grantIsActive, grantsFrom, prefixes, type RecordTarget } from '@medledger/ehr';
+import type { RecordTarget } from '@medledger/ehr';
 import { signTx } from '@medledger/ledger';
 import { ApiError } from '../errors.js';
 import type { MedLedgerNode } from '../node.js';
+import { idsUnder, recordRecipients, scanAllState } from '../recipients.js';
 import { FhirError } from './outcome.js';
-
-const SCAN_PAGE = 5_000;
 
 export class OrgAgent {
   constructor(
@@ -21,26 +20,19 @@ export class OrgAgent {
     return this.node.chain.state;
   }
 
-  /** Latest block time: what grants and expiries are judged by. */
+  /** The node's access time: what grants and expiries are judged by, as for /v1 reads. */
   get blockTime(): number {
-    return this.node.chain.tipTime;
+    return this.node.accessTime();
   }
 
   /** Every key/value under `prefix` in committed state. */
   scanAll(prefix: string): Array<[string, string]> {
-    const out: Array<[string, string]> = [];
-    let after: string | undefined;
-    for (;;) {
-      const page = this.node.chain.store.scanState(prefix, after === undefined ? { limit: SCAN_PAGE } : { limit: SCAN_PAGE, after });
-      out.push(...page);
-      if (page.length < SCAN_PAGE) return out;
-      after = page[page.length - 1]?.[0];
-    }
+    return scanAllState(this.node, prefix);
   }
 
   /** The last path segment of each key under `prefix` (ids kept in index keys). */
   idsUnder(prefix: string): string[] {
-    return this.scanAll(prefix).map(([k]) => k.slice(k.lastIndexOf('/') + 1));
+    return idsUnder(this.node, prefix);
   }
 
   /** Sign and admit a transaction with `keys` and the signer's next nonce. Throws ApiError. */
@@ -108,24 +100,9 @@ export class OrgAgent {
    * `GET /v1/patients/:id/recipients` answers it, plus this organization as the author.
    */
   recipients(patientId: string, target: RecordTarget, extra: Array<{ to: string; encryptionKey: string }> = []) {
-    const patient = getIdentity(this.state, patientId);
     const out = new Map<string, string>();
     for (const e of extra) out.set(e.to, e.encryptionKey);
-    if (patient !== undefined) {
-      out.set(patient.id, patient.encryptionKey);
-      if (patient.emergencyKey !== undefined) out.set('emergency', patient.emergencyKey);
-      for (const id of this.idsUnder(prefixes.delegates(patientId))) {
-        const d = getIdentity(this.state, id);
-        if (d?.status === 'active') out.set(d.id, d.encryptionKey);
-      }
-      for (const granteeId of this.idsUnder(prefixes.grantsOfPatient(patientId))) {
-        const covering = grantsFrom(this.state, patientId, [granteeId]).some(
-          (g) => grantIsActive(g, this.blockTime) && grantCoversRecord(g, target),
-        );
-        const g = getIdentity(this.state, granteeId);
-        if (covering && g?.status === 'active') out.set(g.id, g.encryptionKey);
-      }
-    }
+    for (const r of recordRecipients(this.node, patientId, target)) out.set(r.to, r.encryptionKey);
     out.set(this.orgId, this.orgKeys.encryption.publicKey);
     return [...out].map(([to, encryptionKey]) => ({ to, encryptionKey }));
   }
