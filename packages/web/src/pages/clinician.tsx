@@ -9,7 +9,7 @@ import { loadRecords } from '../records-data.js';
 import { useUser } from '../session.js';
 import { ErrorMessage, formatDate, Link, Loading, Notice, PageTitle, SharingCode, useLoad } from '../ui.js';
 import { ClinicianEmergencyPanel, EmergencyBanner } from './emergency.js';
-import { Charts, Timeline } from './records.js';
+import { RecordsBrowser } from './records.js';
 
 const SOON_MS = 7 * 86_400_000;
 
@@ -78,7 +78,6 @@ export function ClinicianPatient(props: { patient: string }) {
   const grants = useLoad(() => user.client.myGrants(), [user]);
   const records = useLoad(() => loadRecords(user, props.patient), [props.patient]);
   const [name, setName] = useState(localName(props.patient) ?? '');
-  const [view, setView] = useState<'timeline' | 'charts'>('timeline');
   const mine = (grants.data ?? []).filter((g) => g.patient === props.patient && g.active !== false);
   const writable = mine.filter((g) => g.access === 'read-write');
   return (
@@ -102,30 +101,14 @@ export function ClinicianPatient(props: { patient: string }) {
         </button>
       </form>
       <h2>Records you can see</h2>
-      <fieldset className="tabs">
-        <legend className="visually-hidden">How to show the records</legend>
-        <button type="button" aria-pressed={view === 'timeline'} onClick={() => setView('timeline')}>
-          Timeline
-        </button>
-        <button type="button" aria-pressed={view === 'charts'} onClick={() => setView('charts')}>
-          Charts
-        </button>
-        <button type="button" className="secondary" onClick={records.reload}>
-          Refresh
-        </button>
-      </fieldset>
-      <ErrorMessage error={records.error} title="The records could not be loaded." />
-      {records.data === undefined && records.error === undefined && <Loading what="the records" />}
-      {records.data !== undefined &&
-        (view === 'timeline' ? (
-          <Timeline
-            records={records.data}
-            base={`/clinician/patients/${props.patient}/records`}
-            empty="No records are shared with you. If you expected some, ask the patient to check their sharing."
-          />
-        ) : (
-          <Charts records={records.data} />
-        ))}
+      <RecordsBrowser
+        loaded={records}
+        legend="How to show the records"
+        base={`/clinician/patients/${props.patient}/records`}
+        empty="No records are shared with you. If you expected some, ask the patient to check their sharing."
+        loadingWhat="the records"
+        errorTitle="The records could not be loaded."
+      />
       <AddRecord
         patient={props.patient}
         grants={writable}

@@ -89,16 +89,24 @@ function readings(s: ChartSeries): number {
   return Math.max(0, ...s.lines.map((l) => l.points.length));
 }
 
-export function PatientRecords() {
-  const user = useUser();
+/**
+ * Records as a timeline or as charts, with a refresh: the patient's own view and a
+ * clinician's view of a patient. `base` is where each record's detail page lives.
+ */
+export function RecordsBrowser(props: {
+  loaded: { data: ShownRecord[] | undefined; error: unknown; reload: () => void };
+  legend: string;
+  base: string;
+  empty: string;
+  loadingWhat: string;
+  errorTitle: string;
+}) {
   const [view, setView] = useState<'timeline' | 'charts'>('timeline');
-  const { data, error, reload } = useLoad(() => loadRecords(user, user.client.id), [user]);
+  const { data, error, reload } = props.loaded;
   return (
-    <section>
-      <PageTitle>My records</PageTitle>
-      <PatientEmergencyNotice records={data} />
+    <>
       <fieldset className="tabs">
-        <legend className="visually-hidden">How to show my records</legend>
+        <legend className="visually-hidden">{props.legend}</legend>
         <button type="button" aria-pressed={view === 'timeline'} onClick={() => setView('timeline')}>
           Timeline
         </button>
@@ -109,18 +117,29 @@ export function PatientRecords() {
           Refresh
         </button>
       </fieldset>
-      <ErrorMessage error={error} title="Your records could not be loaded." />
-      {data === undefined && error === undefined && <Loading what="your records" />}
+      <ErrorMessage error={error} title={props.errorTitle} />
+      {data === undefined && error === undefined && <Loading what={props.loadingWhat} />}
       {data !== undefined &&
-        (view === 'timeline' ? (
-          <Timeline
-            records={data}
-            base="/records"
-            empty="You have no records yet. When a clinician you share with adds a record, it appears here."
-          />
-        ) : (
-          <Charts records={data} />
-        ))}
+        (view === 'timeline' ? <Timeline records={data} base={props.base} empty={props.empty} /> : <Charts records={data} />)}
+    </>
+  );
+}
+
+export function PatientRecords() {
+  const user = useUser();
+  const loaded = useLoad(() => loadRecords(user, user.client.id), [user]);
+  return (
+    <section>
+      <PageTitle>My records</PageTitle>
+      <PatientEmergencyNotice records={loaded.data} />
+      <RecordsBrowser
+        loaded={loaded}
+        legend="How to show my records"
+        base="/records"
+        empty="You have no records yet. When a clinician you share with adds a record, it appears here."
+        loadingWhat="your records"
+        errorTitle="Your records could not be loaded."
+      />
     </section>
   );
 }
