@@ -164,3 +164,49 @@ export function SharingCode(props: { id: string; label?: string }) {
     </div>
   );
 }
+
+/** The shortest passphrase the app accepts for a new keystore. */
+export const MIN_PASSPHRASE = 10;
+
+/** Why a new passphrase and its confirmation cannot be used, in words, or undefined. */
+export function newPassphraseProblem(pass: string, again: string, purpose = ''): string | undefined {
+  if (pass.length < MIN_PASSPHRASE) return `Choose a passphrase of at least ${MIN_PASSPHRASE} characters${purpose}.`;
+  if (pass !== again) return 'The two passphrases are different. Type the same passphrase twice.';
+  return undefined;
+}
+
+/** A new passphrase and its confirmation, with ids `${id}` and `${id}2` and a hint. */
+export function NewPassphraseFields(props: {
+  id: string;
+  label: string;
+  hint: string;
+  pass: string;
+  again: string;
+  onPass: (v: string) => void;
+  onAgain: (v: string) => void;
+}) {
+  return (
+    <>
+      <label htmlFor={props.id}>{props.label}</label>
+      <p className="hint" id={`${props.id}-hint`}>
+        At least {MIN_PASSPHRASE} characters. {props.hint}
+      </p>
+      <input
+        id={props.id}
+        type="password"
+        autoComplete="new-password"
+        aria-describedby={`${props.id}-hint`}
+        value={props.pass}
+        onChange={(e) => props.onPass(e.target.value)}
+      />
+      <label htmlFor={`${props.id}2`}>Type the passphrase again</label>
+      <input
+        id={`${props.id}2`}
+        type="password"
+        autoComplete="new-password"
+        value={props.again}
+        onChange={(e) => props.onAgain(e.target.value)}
+      />
+    </>
+  );
+}

@@ -5,9 +5,7 @@ import { type FormEvent, useState } from 'react';
 import { downloadJson, forgetAccount, lockKeys, type SavedAccount, saveAccount, savedAccounts, unlockKeys } from '../accounts.js';
 import { navigate } from '../router.js';
 import { clientFor, useSession } from '../session.js';
-import { ErrorMessage, Link, Notice, PageTitle } from '../ui.js';
-
-const MIN_PASSPHRASE = 10;
+import { ErrorMessage, Link, NewPassphraseFields, Notice, newPassphraseProblem, PageTitle } from '../ui.js';
 
 function homeFor(identity: { role: string; orgKind?: unknown }): string {
   if (typeof identity.orgKind === 'string') return '/organization';
@@ -59,8 +57,8 @@ export function Onboarding() {
     setProblem(undefined);
     setError(undefined);
     if (name.trim() === '') return setProblem('Enter a name for this account. It stays on this device only.');
-    if (pass.length < MIN_PASSPHRASE) return setProblem(`Choose a passphrase of at least ${MIN_PASSPHRASE} characters.`);
-    if (pass !== pass2) return setProblem('The two passphrases are different. Type the same passphrase twice.');
+    const passProblem = newPassphraseProblem(pass, pass2);
+    if (passProblem !== undefined) return setProblem(passProblem);
     setStep('working');
     try {
       const keys = generateKeyBundle();
@@ -118,20 +116,15 @@ export function Onboarding() {
           value={name}
           onChange={(e) => setName(e.target.value)}
         />
-        <label htmlFor="ob-pass">Choose a passphrase</label>
-        <p className="hint" id="ob-pass-hint">
-          At least {MIN_PASSPHRASE} characters. A few unrelated words are easy to remember and hard to guess.
-        </p>
-        <input
+        <NewPassphraseFields
           id="ob-pass"
-          type="password"
-          autoComplete="new-password"
-          aria-describedby="ob-pass-hint"
-          value={pass}
-          onChange={(e) => setPass(e.target.value)}
+          label="Choose a passphrase"
+          hint="A few unrelated words are easy to remember and hard to guess."
+          pass={pass}
+          again={pass2}
+          onPass={setPass}
+          onAgain={setPass2}
         />
-        <label htmlFor="ob-pass2">Type the passphrase again</label>
-        <input id="ob-pass2" type="password" autoComplete="new-password" value={pass2} onChange={(e) => setPass2(e.target.value)} />
         {problem && (
           <div className="message error" role="alert">
             {problem}

@@ -6,11 +6,10 @@ import { type FormEvent, useState } from 'react';
 import { downloadJson, lockKeys } from '../accounts.js';
 import { ROLE_LABELS } from '../labels.js';
 import { useUser } from '../session.js';
-import { ErrorMessage, Notice, PageTitle, SharingCode } from '../ui.js';
+import { ErrorMessage, NewPassphraseFields, Notice, newPassphraseProblem, PageTitle, SharingCode } from '../ui.js';
 import { EmergencyPrivilegeForm, EmergencyReview } from './emergency.js';
 
 const STAFF_ROLES: StaffRole[] = ['clinician', 'privacy-officer', 'pharmacy', 'insurer', 'researcher'];
-const MIN_PASSPHRASE = 10;
 
 export function OrganizationHome() {
   const user = useUser();
@@ -29,9 +28,8 @@ export function OrganizationHome() {
     setProblem(undefined);
     setError(undefined);
     if (name.trim() === '') return setProblem('Enter the staff member’s name as patients should see it, e.g. “Dr Meredith Grey”.');
-    if (pass.length < MIN_PASSPHRASE)
-      return setProblem(`Choose a passphrase of at least ${MIN_PASSPHRASE} characters for their recovery file.`);
-    if (pass !== pass2) return setProblem('The two passphrases are different. Type the same passphrase twice.');
+    const passProblem = newPassphraseProblem(pass, pass2, ' for their recovery file');
+    if (passProblem !== undefined) return setProblem(passProblem);
     setBusy(true);
     try {
       const keys = generateKeyBundle();
@@ -82,20 +80,15 @@ export function OrganizationHome() {
             </option>
           ))}
         </select>
-        <label htmlFor="staff-pass">A passphrase for their recovery file</label>
-        <p className="hint" id="staff-pass-hint">
-          At least {MIN_PASSPHRASE} characters. They need it to sign in.
-        </p>
-        <input
+        <NewPassphraseFields
           id="staff-pass"
-          type="password"
-          autoComplete="new-password"
-          aria-describedby="staff-pass-hint"
-          value={pass}
-          onChange={(e) => setPass(e.target.value)}
+          label="A passphrase for their recovery file"
+          hint="They need it to sign in."
+          pass={pass}
+          again={pass2}
+          onPass={setPass}
+          onAgain={setPass2}
         />
-        <label htmlFor="staff-pass2">Type the passphrase again</label>
-        <input id="staff-pass2" type="password" autoComplete="new-password" value={pass2} onChange={(e) => setPass2(e.target.value)} />
         {problem && (
           <div className="message error" role="alert">
             {problem}
