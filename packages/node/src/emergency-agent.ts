@@ -38,32 +38,41 @@ export class EmergencyAgent {
   }
 
   /**
-   * Answer every active window that lacks this validator's share. Called on start (which
-   * covers windows opened while the node was down) and after each commit; windows are found
-   * from the per-patient pointer to the latest window, so the scan is one key per patient
-   * that ever had a window.
+   * On start: answer every open window that lacks this validator's share, which covers
+   * windows opened while the node was down. Windows are found from the per-patient pointer to
+   * the latest window, one key per patient that ever had one.
    */
-  onCommitted(txs: readonly SignedTx[] = []): void {
+  onStart(): void {
     if (!this.cfg.postShares) return;
-    const state = this.node.chain.state;
-    const time = this.node.chain.tipTime;
-    const patients = new Set<string>();
-    for (const tx of txs) if (tx.kind === 'emergency.access') patients.add(String((tx.body as { patient?: unknown }).patient));
-    if (txs.length === 0 || this.inFlight.size > 0) {
-      for (const [key] of this.node.chain.store.scanState(emergencyPrefixes.latest(), { limit: 100_000 }))
-        patients.add(key.slice(key.lastIndexOf('/') + 1));
-    }
-    for (const patient of patients) {
-      const window = activeWindowFor(state, patient, time);
-      if (window !== undefined) this.answer(window);
-    }
-    // A window that closed before our share landed needs no more tries (nor full scans).
-    for (const id of this.inFlight.keys()) if (!this.isOpen(id)) this.inFlight.delete(id);
+    const patients = this.node.chain.store
+      .scanState(emergencyPrefixes.latest(), { limit: 100_000 })
+      .map(([key]) => key.slice(key.lastIndexOf('/') + 1));
+    this.answerPatients(patients);
   }
 
-  private isOpen(id: string): boolean {
-    const window = getWindow(this.node.chain.state, id);
-    return window !== undefined && windowIsActive(window, this.node.chain.tipTime);
+  /**
+   * After a commit: answer the windows its transactions opened, and try again for windows
+   * whose share has not reached the chain yet (dropped from the mempool, say). Nothing is
+   * scanned, so an idle chain's empty blocks cost nothing here.
+   */
+  onCommitted(txs: readonly SignedTx[]): void {
+    if (!this.cfg.postShares) return;
+    const opened = txs.filter((tx) => tx.kind === 'emergency.access').map((tx) => String((tx.body as { patient?: unknown }).patient));
+    this.answerPatients(opened);
+    for (const id of [...this.inFlight.keys()]) {
+      const window = getWindow(this.node.chain.state, id);
+      // A window that closed before our share landed needs no more tries.
+      if (window === undefined || !windowIsActive(window, this.node.chain.tipTime)) this.inFlight.delete(id);
+      else this.answer(window);
+    }
+  }
+
+  private answerPatients(patients: readonly string[]): void {
+    const time = this.node.chain.tipTime;
+    for (const patient of new Set(patients)) {
+      const window = activeWindowFor(this.node.chain.state, patient, time);
+      if (window !== undefined) this.answer(window);
+    }
   }
 
   private answer(window: EmergencyWindow): void {

@@ -120,7 +120,7 @@ export class MedLedgerNode {
     this.engine.start();
     this.vault.start();
     this.gatekeeper.start();
-    this.emergency.onCommitted();
+    this.emergency.onStart();
     this.log('info', `serving API at ${this.apiUrl}, chain ${this.chain.chainId} at height ${this.chain.height}`);
     return this.apiUrl;
   }
