@@ -23,7 +23,8 @@ export type EhrErrorCode =
   | 'NO_EMERGENCY_KEY'
   | 'WINDOW_ACTIVE'
   | 'WINDOW_CLOSED'
-  | 'SHARE_POSTED';
+  | 'SHARE_POSTED'
+  | 'OBJECT_IN_USE';
 
 /** An application-level refusal with a stable code and a reason safe to show users. */
 export class EhrError extends Error {

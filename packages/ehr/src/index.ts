@@ -8,6 +8,7 @@ export * from './errors.js';
 export * from './evidence.js';
 export * from './identity.js';
 export * from './kinds.js';
+export * from './objects.js';
 export * from './policy.js';
 export * from './records.js';
 export * from './staff.js';

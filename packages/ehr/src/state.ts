@@ -73,6 +73,8 @@ export const keys = {
   accessEvent: (patient: string, height: number, eventKey: string) => `access/${patient}/${String(height).padStart(12, '0')}/${eventKey}`,
   /** Marks an access event id as recorded, so resubmissions are skipped. */
   accessSeen: (eventKey: string) => `accessid/${eventKey}`,
+  /** The one record a vault object hash belongs to (objects.ts). */
+  object: (hash: string) => `object/${hash}`,
 };
 
 /** Key prefixes the node scans to list things (end with '/'). */

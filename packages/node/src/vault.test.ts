@@ -8,6 +8,9 @@ import { ApiError } from './errors.js';
 import { Vault, type VaultOptions } from './vault.js';
 import type { VaultPeers } from './vault-sync.js';
 
+/** The identity a test upload is bound to. */
+const UPLOADER = 'ab'.repeat(20);
+
 type Handler = (from: string, msg: Record<string, unknown>) => void;
 
 /**
@@ -79,8 +82,8 @@ function apiErrorWith(code: string, status: number) {
 test('an upload is stored under its SHA-256 and a repeat reports it was already held', async () => {
   const { vault, store } = makeVault(new FakeNetwork(), 'a');
   const rec = object('ciphertext');
-  assert.deepEqual(vault.put(rec.hash, rec.data), { created: true });
-  assert.deepEqual(vault.put(rec.hash, rec.data), { created: false });
+  assert.deepEqual(vault.put(rec.hash, rec.data, UPLOADER), { created: true });
+  assert.deepEqual(vault.put(rec.hash, rec.data, UPLOADER), { created: false });
   assert.equal(store.vaultObjectStatus(rec.hash), 'unanchored');
   assert.deepEqual(await vault.getVerified(rec.hash), rec.data);
 });
@@ -88,23 +91,23 @@ test('an upload is stored under its SHA-256 and a repeat reports it was already 
 test('an upload whose bytes do not match the hash is refused and nothing is stored', () => {
   const { vault, store } = makeVault(new FakeNetwork(), 'a');
   const rec = object('ciphertext');
-  assert.throws(() => vault.put(rec.hash, utf8('other bytes')), apiErrorWith('HASH_MISMATCH', 400));
+  assert.throws(() => vault.put(rec.hash, utf8('other bytes'), UPLOADER), apiErrorWith('HASH_MISMATCH', 400));
   assert.equal(store.hasVaultObject(rec.hash), false);
 });
 
 test('an upload over maxObjectBytes is refused and nothing is stored', () => {
   const { vault, store } = makeVault(new FakeNetwork(), 'a', { maxObjectBytes: 16 });
   const rec = object('seventeen bytes!!');
-  assert.throws(() => vault.put(rec.hash, rec.data), apiErrorWith('OBJECT_TOO_LARGE', 413));
+  assert.throws(() => vault.put(rec.hash, rec.data, UPLOADER), apiErrorWith('OBJECT_TOO_LARGE', 413));
   assert.equal(store.hasVaultObject(rec.hash), false);
   const fits = object('sixteen bytes!!!');
-  assert.deepEqual(vault.put(fits.hash, fits.data), { created: true });
+  assert.deepEqual(vault.put(fits.hash, fits.data, UPLOADER), { created: true });
 });
 
 test('a malformed hash is refused before any bytes are looked at', async () => {
   const { vault } = makeVault(new FakeNetwork(), 'a');
   const rec = object('x');
-  assert.throws(() => vault.put(rec.hash.toUpperCase(), rec.data), apiErrorWith('INVALID_PARAM', 400));
+  assert.throws(() => vault.put(rec.hash.toUpperCase(), rec.data, UPLOADER), apiErrorWith('INVALID_PARAM', 400));
   await assert.rejects(vault.getVerified('abc'), apiErrorWith('INVALID_PARAM', 400));
 });
 
@@ -125,7 +128,7 @@ test('a committed anchor makes the node fetch the object it is missing from a pe
     b.vault.stop();
   });
   const rec = object('record ciphertext');
-  a.vault.put(rec.hash, rec.data);
+  a.vault.put(rec.hash, rec.data, UPLOADER);
   a.vault.onCommitted([rec.hash], []);
   b.vault.start();
   b.vault.onCommitted([rec.hash], []);
@@ -140,7 +143,7 @@ test('a missing anchored object is fetched on demand when read', async () => {
   const a = makeVault(net, 'a');
   const b = makeVault(net, 'b');
   const rec = object('record ciphertext');
-  a.vault.put(rec.hash, rec.data);
+  a.vault.put(rec.hash, rec.data, UPLOADER);
   a.vault.onCommitted([rec.hash], []);
   // Not started: no background loop, so only the read itself can fetch it.
   b.vault.onCommitted([rec.hash], []);
@@ -154,7 +157,7 @@ test('a tampered local copy is detected, not returned, and repaired from a peer'
   const b = makeVault(net, 'b');
   const rec = object('record ciphertext');
   for (const v of [a, b]) {
-    v.vault.put(rec.hash, rec.data);
+    v.vault.put(rec.hash, rec.data, UPLOADER);
     v.vault.onCommitted([rec.hash], []);
   }
   const tampered = utf8('TAMPERED-BYTES');
@@ -198,7 +201,7 @@ test('a client re-uploading the right bytes replaces a bad local copy', async ()
   const rec = object('record ciphertext');
   store.putVaultObject(rec.hash, utf8('rotten'), 0);
   store.markVaultAnchored([rec.hash]);
-  assert.deepEqual(vault.put(rec.hash, rec.data), { created: true });
+  assert.deepEqual(vault.put(rec.hash, rec.data, UPLOADER), { created: true });
   assert.equal(store.vaultObjectStatus(rec.hash), 'anchored');
   assert.deepEqual(await vault.getVerified(rec.hash), rec.data);
 });
@@ -212,7 +215,7 @@ test('a peer that answers with wrong bytes is ignored, named in the log, and ano
       liar.send(from, { type: 'vault-data', id: msg.id, hash: msg.hash, data: Buffer.from('forged ciphertext').toString('base64') });
   });
   const good = makeVault(net, 'good');
-  good.vault.put(rec.hash, rec.data);
+  good.vault.put(rec.hash, rec.data, UPLOADER);
   good.vault.onCommitted([rec.hash], []);
   const b = makeVault(net, 'b', { order: ['liar', 'good'] });
   b.vault.onCommitted([rec.hash], []);
@@ -227,7 +230,7 @@ test('a peer does not serve an object that is not anchored there', async () => {
   const a = makeVault(net, 'a');
   const b = makeVault(net, 'b');
   const rec = object('upload awaiting its anchor');
-  a.vault.put(rec.hash, rec.data);
+  a.vault.put(rec.hash, rec.data, UPLOADER);
   b.vault.onCommitted([rec.hash], []);
   assert.equal(await b.vault.getVerified(rec.hash), undefined);
   const answer = net.sent.find((s) => s.from === 'a' && s.msg.type === 'vault-data');
@@ -253,10 +256,10 @@ test('erased objects are deleted, stop being wanted, and an answer arriving afte
   const held = object('held ciphertext');
   const wanted = object('wanted envelope');
   const same = object('anchored and erased in one block');
-  b.vault.put(held.hash, held.data);
-  b.vault.put(same.hash, same.data);
+  b.vault.put(held.hash, held.data, UPLOADER);
+  b.vault.put(same.hash, same.data, UPLOADER);
   b.vault.onCommitted([held.hash, wanted.hash], []);
-  a.vault.put(wanted.hash, wanted.data);
+  a.vault.put(wanted.hash, wanted.data, UPLOADER);
   a.vault.onCommitted([wanted.hash], []);
 
   const reading = b.vault.getVerified(wanted.hash);
@@ -270,8 +273,8 @@ test('unanchored uploads expire after the TTL; anchored objects stay', () => {
   const { vault, store, clock } = makeVault(new FakeNetwork(), 'a', { unanchoredTtlMs: 10_000 });
   const orphan = object('anchor never committed');
   const anchored = object('anchored');
-  vault.put(orphan.hash, orphan.data);
-  vault.put(anchored.hash, anchored.data);
+  vault.put(orphan.hash, orphan.data, UPLOADER);
+  vault.put(anchored.hash, anchored.data, UPLOADER);
   vault.onCommitted([anchored.hash], []);
   clock.now += 10_000;
   assert.equal(vault.expireUnanchored(), 0);

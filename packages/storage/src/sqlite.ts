@@ -9,7 +9,9 @@ import {
   StorageError,
   type StoredBlock,
   type TxLocation,
+  type VaultObjectInfo,
   type VaultObjectStatus,
+  type VaultUsage,
 } from './types.js';
 
 const SCHEMA_VERSION = '1';
@@ -34,6 +36,14 @@ CREATE TABLE IF NOT EXISTS vault_objects (
 CREATE INDEX IF NOT EXISTS vault_objects_unanchored ON vault_objects (created_at) WHERE anchored = 0;
 CREATE TABLE IF NOT EXISTS vault_wanted (hash TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, item TEXT NOT NULL);
+`;
+
+/** Who uploaded each object (vault quotas); added to vault_objects after it first shipped. */
+const UPLOADER_COLUMN = `
+ALTER TABLE vault_objects ADD COLUMN uploader TEXT;
+`;
+const UPLOADER_INDEX = `
+CREATE INDEX IF NOT EXISTS vault_objects_uploader ON vault_objects (uploader, anchored) WHERE uploader IS NOT NULL;
 `;
 
 /** Tables added after schema version 1 shipped; a read-only open of an older file lacks them. */
@@ -67,6 +77,8 @@ export class SqliteStore implements NodeStore {
         // Erased health records must not linger in free pages (docs/records.md, erasure).
         this.db.pragma('secure_delete = ON');
         this.db.exec(SCHEMA);
+        if (!this.hasColumn('vault_objects', 'uploader')) this.db.exec(UPLOADER_COLUMN);
+        this.db.exec(UPLOADER_INDEX);
         // Held until close: one writer per database file.
         this.db.exec('BEGIN IMMEDIATE');
         this.db.exec('COMMIT');
@@ -103,6 +115,15 @@ export class SqliteStore implements NodeStore {
             loadOutbox: this.db.prepare('SELECT seq, item FROM outbox ORDER BY seq LIMIT ?'),
           }
         : {}),
+      ...(this.hasTable('vault_objects') && this.hasColumn('vault_objects', 'uploader')
+        ? {
+            // length() of a BLOB reads its header, not its bytes.
+            objectInfo: this.db.prepare('SELECT length(data) AS size, uploader, anchored FROM vault_objects WHERE hash = ?'),
+            usage: this.db.prepare(
+              'SELECT anchored, COUNT(*) AS n, SUM(length(data)) AS bytes FROM vault_objects WHERE uploader = ? GROUP BY anchored',
+            ),
+          }
+        : {}),
       ...(opts.readonly
         ? {}
         : {
@@ -111,7 +132,7 @@ export class SqliteStore implements NodeStore {
             put: this.db.prepare('INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
             del: this.db.prepare('DELETE FROM state WHERE key = ?'),
             setMeta: this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
-            putObject: this.db.prepare('INSERT INTO vault_objects (hash, data, created_at, anchored) VALUES (?, ?, ?, ?)'),
+            putObject: this.db.prepare('INSERT INTO vault_objects (hash, data, created_at, anchored, uploader) VALUES (?, ?, ?, ?, ?)'),
             deleteObject: this.db.prepare('DELETE FROM vault_objects WHERE hash = ?'),
             anchorObject: this.db.prepare('UPDATE vault_objects SET anchored = 1 WHERE hash = ?'),
             addWanted: this.db.prepare('INSERT OR IGNORE INTO vault_wanted (hash) VALUES (?)'),
@@ -126,6 +147,10 @@ export class SqliteStore implements NodeStore {
 
   private hasTable(name: string): boolean {
     return this.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
+  }
+
+  private hasColumn(table: string, column: string): boolean {
+    return (this.db.pragma(`table_info(${table})`) as Array<{ name: string }>).some((c) => c.name === column);
   }
 
   private readMeta(key: string): string | undefined {
@@ -206,15 +231,35 @@ export class SqliteStore implements NodeStore {
     return stmt;
   }
 
-  putVaultObject(hash: string, data: Uint8Array, now: number): boolean {
+  putVaultObject(hash: string, data: Uint8Array, now: number, uploader?: string): boolean {
     const put = this.writer(this.stmts.putObject);
     const removeWanted = this.writer(this.stmts.removeWanted);
     return this.db.transaction(() => {
       if (this.hasVaultObject(hash)) return false;
       const wasWanted = removeWanted.run(hash).changes > 0;
-      put.run(hash, Buffer.from(data.buffer, data.byteOffset, data.byteLength), now, wasWanted ? 1 : 0);
+      put.run(hash, Buffer.from(data.buffer, data.byteOffset, data.byteLength), now, wasWanted ? 1 : 0, uploader ?? null);
       return true;
     })();
+  }
+
+  vaultObjectInfo(hash: string): VaultObjectInfo | undefined {
+    const row = this.stmts.objectInfo?.get(hash) as { size: number; uploader: string | null; anchored: number } | undefined;
+    return row === undefined
+      ? undefined
+      : { size: row.size, uploader: row.uploader, status: row.anchored === 1 ? 'anchored' : 'unanchored' };
+  }
+
+  vaultUsage(uploader: string): VaultUsage {
+    const rows = (this.stmts.usage?.all(uploader) ?? []) as Array<{ anchored: number; n: number; bytes: number }>;
+    const usage: VaultUsage = { pendingObjects: 0, pendingBytes: 0, anchoredBytes: 0 };
+    for (const row of rows) {
+      if (row.anchored === 1) usage.anchoredBytes = row.bytes;
+      else {
+        usage.pendingObjects = row.n;
+        usage.pendingBytes = row.bytes;
+      }
+    }
+    return usage;
   }
 
   getVaultObject(hash: string): Uint8Array | undefined {
