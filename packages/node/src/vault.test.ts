@@ -2,7 +2,7 @@
 // repair from peers, erasure and expiry.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { sha256Hex, utf8 } from '@medledger/crypto';
+import { generateEncryptionKeyPair, KEY_ENVELOPE_BYTES, sealToPublicKey, sha256Hex, utf8 } from '@medledger/crypto';
 import { MemoryStore } from '@medledger/storage';
 import { ApiError } from './errors.js';
 import { Vault, type VaultOptions } from './vault.js';
@@ -301,3 +301,72 @@ test('options that are not positive integers are refused', () => {
   assert.throws(() => new Vault({ maxObjectBytes: 0, unanchoredTtlMs: 1 }, deps), RangeError);
   assert.throws(() => new Vault({ maxObjectBytes: 1, unanchoredTtlMs: 1, fetchTimeoutMs: 1.5 }, deps), RangeError);
 });
+
+test('pending uploads are bounded per identity, by bytes and by count; another identity has its own quota', () => {
+  const store = new MemoryStore();
+  const vault = new Vault(
+    { maxObjectBytes: 1024, unanchoredTtlMs: 600_000, quotas: { pendingBytesPerIdentity: 100, pendingObjectsPerIdentity: 3 } },
+    { store, now: () => 1, log: () => {}, peers: new FakeNetwork().peersFor('a') },
+  );
+  const sized = (n: number, tag: string) => object(tag.padEnd(n, '.'));
+  vault.put(sized(60, 'a').hash, sized(60, 'a').data, UPLOADER);
+  assert.throws(() => vault.put(sized(41, 'b').hash, sized(41, 'b').data, UPLOADER), apiErrorWith('QUOTA_EXCEEDED', 429));
+  vault.put(sized(40, 'c').hash, sized(40, 'c').data, UPLOADER);
+  // A repeat of a held object costs nothing.
+  assert.deepEqual(vault.put(sized(60, 'a').hash, sized(60, 'a').data, UPLOADER), { created: false });
+  const other = 'cd'.repeat(20);
+  vault.put(sized(90, 'd').hash, sized(90, 'd').data, other);
+  // Anchoring frees the pending quota.
+  vault.onCommitted([sized(60, 'a').hash], []);
+  vault.put(sized(41, 'b').hash, sized(41, 'b').data, UPLOADER);
+  vault.put(object('e').hash, object('e').data, UPLOADER);
+  assert.throws(() => vault.put(object('f').hash, object('f').data, UPLOADER), apiErrorWith('QUOTA_EXCEEDED', 429));
+  assert.deepEqual(store.vaultUsage(UPLOADER), { pendingObjects: 3, pendingBytes: 82, anchoredBytes: 60 });
+});
+
+test('checkNamed admits only held objects the signer uploaded, of the declared size, with real key envelopes, within the anchored quota', () => {
+  const store = new MemoryStore();
+  const vault = new Vault(
+    { maxObjectBytes: 4096, unanchoredTtlMs: 600_000, quotas: { anchoredBytesPerIdentity: 2000 } },
+    { store, now: () => 1, log: () => {}, peers: new FakeNetwork().peersFor('a') },
+  );
+  const content = object('c'.repeat(1000));
+  const envelope = keyEnvelope();
+  vault.put(content.hash, content.data, UPLOADER);
+  vault.put(envelope.hash, envelope.data, UPLOADER);
+  const named = { content: { hash: content.hash, size: 1000 }, envelopes: [envelope.hash] };
+  vault.checkNamed(UPLOADER, named);
+  assert.throws(() => vault.checkNamed('cd'.repeat(20), named), apiErrorWith('OBJECT_NOT_OWNED', 403));
+  assert.throws(() => vault.checkNamed(undefined, named), apiErrorWith('OBJECT_NOT_OWNED', 403));
+  assert.throws(
+    () => vault.checkNamed(UPLOADER, { ...named, content: { hash: content.hash, size: 999 } }),
+    apiErrorWith('SIZE_MISMATCH', 400),
+  );
+  const unknown = object('never uploaded').hash;
+  assert.throws(() => vault.checkNamed(UPLOADER, { envelopes: [unknown] }), apiErrorWith('OBJECT_NOT_HELD', 409));
+  const big = object('x'.repeat(KEY_ENVELOPE_BYTES + 1));
+  vault.put(big.hash, big.data, UPLOADER);
+  assert.throws(() => vault.checkNamed(UPLOADER, { envelopes: [big.hash] }), apiErrorWith('ENVELOPE_TOO_LARGE', 413));
+  const lookalike = object('y'.repeat(KEY_ENVELOPE_BYTES));
+  vault.put(lookalike.hash, lookalike.data, UPLOADER);
+  assert.throws(() => vault.checkNamed(UPLOADER, { envelopes: [lookalike.hash] }), apiErrorWith('NOT_AN_ENVELOPE', 400));
+  // Anchored bytes count against the quota: 1000 + 260 anchored, then 1000 more is too much.
+  vault.onCommitted([content.hash, envelope.hash], []);
+  const next = object('n'.repeat(1000));
+  vault.put(next.hash, next.data, UPLOADER);
+  assert.throws(
+    () => vault.checkNamed(UPLOADER, { content: { hash: next.hash, size: 1000 }, envelopes: [] }),
+    apiErrorWith('QUOTA_EXCEEDED', 429),
+  );
+  // Erasure deletes the objects and so frees the quota.
+  vault.onCommitted([], [content.hash]);
+  vault.checkNamed(UPLOADER, { content: { hash: next.hash, size: 1000 }, envelopes: [] });
+});
+
+/** A real key envelope's vault object: the canonical JSON of a 32-byte key sealed to a fresh key. */
+function keyEnvelope(): { hash: string; data: Uint8Array } {
+  const sealed = sealToPublicKey(generateEncryptionKeyPair().publicKey, new Uint8Array(32).fill(7));
+  const sorted = { alg: sealed.alg, ct: sealed.ct, epk: sealed.epk, iv: sealed.iv, tag: sealed.tag, v: sealed.v };
+  const data = utf8(JSON.stringify(sorted));
+  return { hash: sha256Hex(data), data };
+}
