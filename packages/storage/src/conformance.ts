@@ -290,6 +290,18 @@ export function runStoreConformance(name: string, open: () => StoreHarness): voi
         h.store.deleteVaultObjects([b.hash]);
         assert.deepEqual(h.store.vaultUsage(alice), { pendingObjects: 1, pendingBytes: a.data.length, anchoredBytes: 0 });
         assert.deepEqual(h.store.vaultUsage('cc'.repeat(20)), { pendingObjects: 0, pendingBytes: 0, anchoredBytes: 0 });
+        // An upload of a wanted object is anchored at once, and counts as anchored.
+        const wanted = vaultObject('wanted, then uploaded');
+        h.store.markVaultAnchored([wanted.hash]);
+        h.store.putVaultObject(wanted.hash, wanted.data, 4, bob);
+        assert.deepEqual(h.store.vaultUsage(bob), { pendingObjects: 1, pendingBytes: c.data.length, anchoredBytes: wanted.data.length });
+        // Anchoring twice counts once.
+        h.store.markVaultAnchored([wanted.hash, c.hash, c.hash]);
+        assert.deepEqual(h.store.vaultUsage(bob), {
+          pendingObjects: 0,
+          pendingBytes: 0,
+          anchoredBytes: wanted.data.length + c.data.length,
+        });
       } finally {
         h.cleanup();
       }

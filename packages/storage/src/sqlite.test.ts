@@ -194,7 +194,9 @@ describe('sqlite store specifics', () => {
       openSqliteStore(path).close();
       const old = vaultObject('old object');
       const db = new Database(path);
-      db.exec('DROP INDEX vault_objects_uploader; ALTER TABLE vault_objects DROP COLUMN uploader;');
+      db.exec(
+        'DROP TRIGGER vault_usage_insert; DROP TRIGGER vault_usage_anchor; DROP TRIGGER vault_usage_delete; DROP TABLE vault_usage; DROP INDEX vault_objects_uploader; ALTER TABLE vault_objects DROP COLUMN uploader;',
+      );
       db.prepare('INSERT INTO vault_objects (hash, data, created_at, anchored) VALUES (?, ?, 1, 1)').run(old.hash, Buffer.from(old.data));
       db.close();
       const r = openSqliteStore(path, { readonly: true });

@@ -42,8 +42,31 @@ CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, item T
 const UPLOADER_COLUMN = `
 ALTER TABLE vault_objects ADD COLUMN uploader TEXT;
 `;
+/**
+ * Quota bookkeeping: an index that covers one uploader's pending sizes, and a running total of
+ * each uploader's anchored bytes that triggers keep exact in the same transaction as every
+ * insert, anchoring and delete, so a quota check costs one lookup however much is anchored.
+ */
 const UPLOADER_INDEX = `
-CREATE INDEX IF NOT EXISTS vault_objects_uploader ON vault_objects (uploader, anchored) WHERE uploader IS NOT NULL;
+CREATE INDEX IF NOT EXISTS vault_objects_uploader ON vault_objects (uploader, anchored, length(data)) WHERE uploader IS NOT NULL;
+CREATE TABLE IF NOT EXISTS vault_usage (uploader TEXT PRIMARY KEY, anchored_bytes INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS vault_usage_insert AFTER INSERT ON vault_objects
+  WHEN NEW.anchored = 1 AND NEW.uploader IS NOT NULL
+BEGIN
+  INSERT INTO vault_usage (uploader, anchored_bytes) VALUES (NEW.uploader, length(NEW.data))
+    ON CONFLICT (uploader) DO UPDATE SET anchored_bytes = anchored_bytes + excluded.anchored_bytes;
+END;
+CREATE TRIGGER IF NOT EXISTS vault_usage_anchor AFTER UPDATE OF anchored ON vault_objects
+  WHEN OLD.anchored = 0 AND NEW.anchored = 1 AND NEW.uploader IS NOT NULL
+BEGIN
+  INSERT INTO vault_usage (uploader, anchored_bytes) VALUES (NEW.uploader, length(NEW.data))
+    ON CONFLICT (uploader) DO UPDATE SET anchored_bytes = anchored_bytes + excluded.anchored_bytes;
+END;
+CREATE TRIGGER IF NOT EXISTS vault_usage_delete AFTER DELETE ON vault_objects
+  WHEN OLD.anchored = 1 AND OLD.uploader IS NOT NULL
+BEGIN
+  UPDATE vault_usage SET anchored_bytes = anchored_bytes - length(OLD.data) WHERE uploader = OLD.uploader;
+END;
 `;
 
 /** Tables added after schema version 1 shipped; a read-only open of an older file lacks them. */
@@ -115,13 +138,14 @@ export class SqliteStore implements NodeStore {
             loadOutbox: this.db.prepare('SELECT seq, item FROM outbox ORDER BY seq LIMIT ?'),
           }
         : {}),
-      ...(this.hasTable('vault_objects') && this.hasColumn('vault_objects', 'uploader')
+      ...(this.hasTable('vault_usage') && this.hasTable('vault_objects') && this.hasColumn('vault_objects', 'uploader')
         ? {
             // length() of a BLOB reads its header, not its bytes.
             objectInfo: this.db.prepare('SELECT length(data) AS size, uploader, anchored FROM vault_objects WHERE hash = ?'),
-            usage: this.db.prepare(
-              'SELECT anchored, COUNT(*) AS n, SUM(length(data)) AS bytes FROM vault_objects WHERE uploader = ? GROUP BY anchored',
+            pendingUsage: this.db.prepare(
+              'SELECT COUNT(*) AS n, SUM(length(data)) AS bytes FROM vault_objects WHERE uploader = ? AND anchored = 0',
             ),
+            anchoredUsage: this.db.prepare('SELECT anchored_bytes AS bytes FROM vault_usage WHERE uploader = ?'),
           }
         : {}),
       ...(opts.readonly
@@ -250,16 +274,9 @@ export class SqliteStore implements NodeStore {
   }
 
   vaultUsage(uploader: string): VaultUsage {
-    const rows = (this.stmts.usage?.all(uploader) ?? []) as Array<{ anchored: number; n: number; bytes: number }>;
-    const usage: VaultUsage = { pendingObjects: 0, pendingBytes: 0, anchoredBytes: 0 };
-    for (const row of rows) {
-      if (row.anchored === 1) usage.anchoredBytes = row.bytes;
-      else {
-        usage.pendingObjects = row.n;
-        usage.pendingBytes = row.bytes;
-      }
-    }
-    return usage;
+    const pending = this.stmts.pendingUsage?.get(uploader) as { n: number; bytes: number | null } | undefined;
+    const anchored = this.stmts.anchoredUsage?.get(uploader) as { bytes: number } | undefined;
+    return { pendingObjects: pending?.n ?? 0, pendingBytes: pending?.bytes ?? 0, anchoredBytes: anchored?.bytes ?? 0 };
   }
 
   getVaultObject(hash: string): Uint8Array | undefined {
