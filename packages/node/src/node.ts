@@ -173,7 +173,11 @@ export class MedLedgerNode {
     if (this.mempool.has(hash)) return { hash, status: 'pending' };
     const bytes = txBytes(tx).length;
     if (this.mempool.isFull(bytes)) throw new ApiError('MEMPOOL_FULL', 'the node is busy; retry shortly');
-    const vaultCheck = (t: SignedTx) => this.vault.checkNamed(identityOfKey(this.chain.state, t.signer)?.id, namedObjects(t.kind, t.body));
+    const vaultCheck = (t: SignedTx) => {
+      const named = namedObjects(t.kind, t.body);
+      if (named.content !== undefined || named.envelopes.length > 0)
+        this.vault.checkNamed(identityOfKey(this.chain.state, t.signer)?.id, named);
+    };
     const result = this.chain.app.checkTx(tx, { height: this.chain.height + 1, time: this.chain.tipTime }, gossip ? vaultCheck : undefined);
     if (result.code !== 'ok') throw new ApiError(result.code, result.log);
     this.mempool.add({ hash, tx, bytes });
