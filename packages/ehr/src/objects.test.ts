@@ -3,10 +3,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
-import { generateEncryptionKeyPair, generateSigningKeyPair, idFromPublicKey, toHex } from '@medledger/crypto';
+import { generateEncryptionKeyPair, generateSigningKeyPair, idFromPublicKey, KEY_ENVELOPE_BYTES, toHex } from '@medledger/crypto';
 import { type Genesis, type SignedTx, signTx } from '@medledger/ledger';
 import { EhrApp, initChain } from './app.js';
-import { namedObjects, objectEffects, objectOwner } from './objects.js';
+import { namedObjects, objectEffects, objectOwner, objectSizeOnChain } from './objects.js';
 import { getRecord } from './policy.js';
 import type { StateReader, StateWrite } from './state.js';
 
@@ -204,4 +204,15 @@ test('namedObjects lists what a transaction names, for the node’s vault checks
   assert.deepEqual(namedObjects('emergency.rewrap', { envelopes: [{ record: rid(), old: 'x', hash: 'y' }] }), { envelopes: ['y'] });
   assert.deepEqual(namedObjects('consent.grant', { patient: 'p' }), { envelopes: [] });
   assert.deepEqual(namedObjects('record.erase', { record: rid() }), { envelopes: [] });
+});
+
+test('objectSizeOnChain: the declared size for a ciphertext, a key envelope’s for an envelope, nothing once released', () => {
+  const w = world();
+  const body = anchorBody(w.victim.id);
+  assert.deepEqual(w.block([w.victim.tx('record.anchor', body)]), ['ok']);
+  assert.equal(objectSizeOnChain(w.state, body.contentHash), 300);
+  assert.equal(objectSizeOnChain(w.state, body.envelopes[0]?.hash as string), KEY_ENVELOPE_BYTES);
+  assert.equal(objectSizeOnChain(w.state, hash()), undefined);
+  assert.deepEqual(w.block([w.victim.tx('record.erase', { record: body.record })]), ['ok']);
+  assert.equal(objectSizeOnChain(w.state, body.contentHash), undefined);
 });

@@ -1,7 +1,9 @@
 // Vault object ownership (docs/records.md "Vault ownership and quotas"): every object hash a
 // record names belongs to that record alone, kept in state so every validator agrees. Nobody
 // can name another record's objects, and erasing a record deletes only what it owns.
+import { KEY_ENVELOPE_BYTES } from '@medledger/crypto';
 import { EhrError } from './errors.js';
+import { getRecord } from './policy.js';
 import { keys, readJson, type StateOverlay, type StateReader, type StateWrite, writeJson } from './state.js';
 
 /** The one record an object hash belongs to, and whether the record has let go of it. */
@@ -40,6 +42,19 @@ export function releaseObject(state: StateOverlay, hash: string, record: string)
   if (owner === undefined || owner.record !== record || owner.released) return false;
   writeJson(state, keys.object(hash), { record, released: true } satisfies ObjectOwner);
   return true;
+}
+
+/**
+ * The exact size the chain implies for object `hash`: its record's declared `size` for the
+ * ciphertext, KEY_ENVELOPE_BYTES for an envelope. Undefined when no record refers to it now.
+ * Nodes refuse fetched copies of another size, so an anchor that slipped past admission
+ * with a lying size or an oversized "envelope" pins nothing on honest nodes.
+ */
+export function objectSizeOnChain(state: StateReader, hash: string): number | undefined {
+  const owner = objectOwner(state, hash);
+  const record = owner === undefined || owner.released ? undefined : getRecord(state, owner.record);
+  if (record === undefined) return undefined;
+  return record.contentHash === hash ? record.size : KEY_ENVELOPE_BYTES;
 }
 
 /**

@@ -2,7 +2,7 @@
 
 import type { Output } from '@medledger/consensus';
 import { idFromPublicKey } from '@medledger/crypto';
-import { identityOfKey, namedObjects, objectEffects, type StateWrite } from '@medledger/ehr';
+import { identityOfKey, namedObjects, objectEffects, objectSizeOnChain, type StateWrite } from '@medledger/ehr';
 import { type Block, type Commit, parseSignedTx, type SignedTx, signTx, type TxResult, txBytes, txHash } from '@medledger/ledger';
 import { type NodeStore, openSqliteStore } from '@medledger/storage';
 import type { FastifyInstance } from 'fastify';
@@ -82,6 +82,7 @@ export class MedLedgerNode {
         now: this.now,
         log: (level, message) => this.log(level, message),
         peers: this.engine.p2p,
+        sizeOnChain: (hash) => objectSizeOnChain(this.chain.state, hash),
       },
     );
     this.gatekeeper = new Gatekeeper(this, { ...DEFAULT_SESSION_CONFIG, ...home.config.sessions });

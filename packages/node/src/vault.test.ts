@@ -46,7 +46,11 @@ interface TestVault {
   clock: { now: number };
 }
 
-function makeVault(net: FakeNetwork, name: string, opts: Partial<VaultOptions> & { order?: string[] } = {}): TestVault {
+function makeVault(
+  net: FakeNetwork,
+  name: string,
+  opts: Partial<VaultOptions> & { order?: string[]; sizeOnChain?: (hash: string) => number | undefined } = {},
+): TestVault {
   const store = new MemoryStore();
   const logs: Array<{ level: string; msg: string }> = [];
   const clock = { now: 1_000_000 };
@@ -56,7 +60,13 @@ function makeVault(net: FakeNetwork, name: string, opts: Partial<VaultOptions> &
       unanchoredTtlMs: opts.unanchoredTtlMs ?? 600_000,
       fetchTimeoutMs: opts.fetchTimeoutMs ?? 500,
     },
-    { store, now: () => clock.now, log: (level, msg) => logs.push({ level, msg }), peers: net.peersFor(name, opts.order) },
+    {
+      store,
+      now: () => clock.now,
+      log: (level, msg) => logs.push({ level, msg }),
+      peers: net.peersFor(name, opts.order),
+      ...(opts.sizeOnChain === undefined ? {} : { sizeOnChain: opts.sizeOnChain }),
+    },
   );
   net.attach(name, (from, msg) => vault.onPeerMessage(from, msg));
   return { vault, store, logs, clock };
@@ -370,3 +380,20 @@ function keyEnvelope(): { hash: string; data: Uint8Array } {
   const data = utf8(JSON.stringify(sorted));
   return { hash: sha256Hex(data), data };
 }
+
+test('a fetched object whose size is not the one the chain names is not kept, and no longer wanted', async () => {
+  const net = new FakeNetwork();
+  const a = makeVault(net, 'a');
+  const right = object('right size');
+  const wrong = object('a four-MiB "envelope", say');
+  const b = makeVault(net, 'b', { sizeOnChain: (h) => (h === right.hash ? right.data.length : 260) });
+  for (const o of [right, wrong]) {
+    a.vault.put(o.hash, o.data, UPLOADER);
+    a.vault.onCommitted([o.hash], []);
+  }
+  b.vault.onCommitted([right.hash, wrong.hash], []);
+  assert.equal(await b.vault.syncWanted(), 1);
+  assert.equal(b.store.vaultObjectStatus(right.hash), 'anchored');
+  assert.equal(b.store.vaultObjectStatus(wrong.hash), undefined);
+  assert.ok(b.logs.some((l) => l.level === 'warn' && l.msg.includes('but the chain says 260')));
+});

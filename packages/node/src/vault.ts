@@ -47,6 +47,8 @@ export interface VaultDeps {
   now: () => number;
   log: VaultLog;
   peers: VaultPeers;
+  /** The size committed state says an object has; fetched copies of another size are not kept. */
+  sizeOnChain?: (hash: string) => number | undefined;
 }
 
 function positiveInteger(value: number, what: string): number {
