@@ -128,6 +128,19 @@ test('a delegate without acceptance can neither act nor read; once accepted (CLI
     ['pending'],
   );
   await assert.rejects(stranger.delegates(patient.id), rejects('ACCESS_DENIED', 403));
+  // The listing pages with a cursor: a second invitation, one per page.
+  const second = await newPatient();
+  await patient.setDelegate(second.id);
+  const first = (await patient.get(`/v1/patients/${patient.id}/delegates?limit=1`, { auth: true })) as {
+    delegates: Array<{ delegate: string }>;
+    next: string | null;
+  };
+  assert.equal(first.delegates.length, 1);
+  assert.ok(first.next !== null);
+  const rest = (await patient.get(`/v1/patients/${patient.id}/delegates?limit=1&cursor=${first.next}`, { auth: true })) as typeof first;
+  assert.deepEqual([...first.delegates, ...rest.delegates].map((d) => d.delegate).sort(), [delegate.id, second.id].sort());
+  assert.equal(rest.next, null);
+  await second.removeDelegate(patient.id, second.id);
 
   // Pending: cannot act, cannot read, cannot be sealed a key.
   await assert.rejects(delegate.readRecord(recordId), rejects('ACCESS_DENIED', 403));

@@ -62,9 +62,20 @@ export function requireExactRecipients(
   }
 }
 
-/** Refuse sealing an existing record's key to anyone but its required recipients and its author. */
+/**
+ * Refuse sealing an existing record's key to anyone but its author and its required
+ * recipients at block time `time` (the same set as `requiredRecipients`, checked for `to`
+ * alone so a 500-envelope share costs no more than its envelopes).
+ */
 export function requireAllowedRecipient(state: StateReader, patient: Identity, record: RecordMeta, to: string, time: number): void {
-  if (to === record.author) return;
-  if (!requiredRecipients(state, patient, record, time).some((r) => r.to === to))
+  if (!isRecipient(state, patient, record, to, time))
     throw new EhrError('RECIPIENT_NOT_ALLOWED', `${to} is not a recipient of record ${record.id} (docs/records.md)`);
+}
+
+function isRecipient(state: StateReader, patient: Identity, record: RecordMeta, to: string, time: number): boolean {
+  if (to === record.author || to === patient.id) return true;
+  if (to === EMERGENCY_RECIPIENT) return patient.emergencyKey !== undefined;
+  if (getIdentity(state, to)?.status !== 'active') return false;
+  if (acceptedDelegates(state, patient.id).includes(to)) return true;
+  return grantsFrom(state, patient.id, [to]).some((grant) => grantIsActive(grant, time) && grantCoversRecord(grant, record));
 }

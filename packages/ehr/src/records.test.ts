@@ -7,6 +7,7 @@ import { generateEncryptionKeyPair, generateSigningKeyPair, idFromPublicKey, toH
 import { type Genesis, type SignedTx, signTx } from '@medledger/ledger';
 import { EhrApp, initChain } from './app.js';
 import { decideRead, getRecord } from './policy.js';
+import { requiredRecipients } from './recipients.js';
 import type { StateReader } from './state.js';
 
 const CHAIN = 'records-test';
@@ -174,6 +175,53 @@ test('an anchor leaving out an accepted delegate or a covering grantee is refuse
   // After the grant expires by block time the grantee is neither required nor allowed.
   assert.deepEqual(w.block([w.patient.tx('record.anchor', { ...full, record: rid() })], expiresAt + 1), ['RECIPIENT_NOT_ALLOWED']);
   assert.deepEqual(w.block([w.patient.tx('record.anchor', { ...withGuardian, record: rid() })], expiresAt + 2), ['ok']);
+});
+
+test('record.share allows exactly the recipients a new record of the same kind must have (one rule)', () => {
+  const w = world();
+  const guardian = actor();
+  const pending = actor();
+  assert.deepEqual(
+    w.block([
+      guardian.tx('identity.register', { role: 'patient', encryptionKey: guardian.encryption.publicKey }),
+      pending.tx('identity.register', { role: 'patient', encryptionKey: pending.encryption.publicKey }),
+    ]),
+    ['ok', 'ok'],
+  );
+  assert.deepEqual(
+    w.block([
+      w.patient.tx('delegate.set', { delegate: guardian.id }),
+      w.patient.tx('delegate.set', { delegate: pending.id }),
+      guardian.tx('delegate.accept', { patient: w.patient.id }),
+    ]),
+    ['ok', 'ok', 'ok'],
+  );
+  const grant = {
+    patient: w.patient.id,
+    grantee: w.clinician.id,
+    scope: { categories: ['vital-signs'] },
+    access: 'read',
+    purpose: 'treatment',
+  };
+  assert.deepEqual(w.block([w.patient.tx('consent.grant', grant)]), ['ok']);
+  const body = anchorBody(w.patient.id, w.patient.id);
+  body.envelopes.push({ to: guardian.id, hash: hash() }, { to: w.clinician.id, hash: hash() });
+  assert.deepEqual(w.block([w.patient.tx('record.anchor', body)]), ['ok']);
+  const patient = getIdentityOf(w.state, w.patient.id);
+  const required = requiredRecipients(
+    w.state,
+    patient,
+    { id: body.record, category: 'vital-signs', resourceType: 'Observation' },
+    T0 + 99_000,
+  );
+  assert.deepEqual(
+    required.map((r) => r.why),
+    ['patient', 'emergency', 'delegate', 'grantee'],
+  );
+  for (const to of [w.patient.id, 'emergency', guardian.id, w.clinician.id, pending.id, w.other.id]) {
+    const expected = required.some((r) => r.to === to) ? 'ok' : 'RECIPIENT_NOT_ALLOWED';
+    assert.deepEqual(w.block([w.patient.tx('record.share', { envelopes: [{ record: body.record, to, hash: hash() }] })]), [expected], to);
+  }
 });
 
 test('low-order X25519 keys are refused at registration, staff registration, rotation and as the emergency key', async () => {

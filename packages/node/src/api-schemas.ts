@@ -42,7 +42,7 @@ const bearer = [{ session: [] as string[] }];
 /** `?cursor=&limit=` of a delegation list: `cursor` is the previous page's `next`. */
 const DelegationPage = Type.Object({
   cursor: Type.Optional(IdentityId),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, description: 'most delegations in one page (default 100)' })),
+  limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,2}$', description: 'most delegations in one page, 1–500 (default 100)' })),
 });
 
 interface RouteSchema {

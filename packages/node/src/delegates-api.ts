@@ -12,15 +12,18 @@ const DEFAULT_PAGE = 100;
 
 interface PageQuery {
   cursor?: string;
-  limit?: number;
+  limit?: string;
 }
+
+const MAX_PAGE = 500;
 
 export function registerDelegateRoutes(app: FastifyInstance, node: MedLedgerNode, gate: Gatekeeper): void {
   const state = node.chain.state;
 
   // One page of the ids under `prefix` after `cursor`, with `next` when more may follow.
   const page = (prefix: string, q: PageQuery): { ids: string[]; next: string | null } => {
-    const limit = q.limit ?? DEFAULT_PAGE;
+    const limit = q.limit === undefined ? DEFAULT_PAGE : Number(q.limit);
+    if (limit > MAX_PAGE) throw new ApiError('INVALID_PARAM', `limit must be from 1 to ${MAX_PAGE}`);
     const rows = node.chain.store.scanState(
       prefix,
       q.cursor === undefined ? { limit: limit + 1 } : { limit: limit + 1, after: prefix + q.cursor },
