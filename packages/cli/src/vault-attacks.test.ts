@@ -47,7 +47,7 @@ function refusedWith(code: string, status: number) {
  */
 async function sealedRecord(author: MedLedgerClient, patient: string) {
   const recordId = newRecordId();
-  const sealed = encryptRecord(note, recordId);
+  const sealed = encryptRecord(note, { record: recordId, patient, category: 'vital-signs', resourceType: 'Observation' });
   const recipients = await author.recipients(patient, 'vital-signs', 'Observation');
   const byLabel = new Map(recipients.map((r) => [r.to, r.encryptionKey]));
   byLabel.set(author.id, author.keys.encryption.publicKey);
@@ -125,6 +125,11 @@ test('share-pinning: one record and recipient twice in a share is refused, and a
   const { recordId } = await patient.client.writeRecord({ patient: patient.id, resource: note, category: 'vital-signs' });
   const store = net.node.chain.store;
 
+  // The reader is a grantee, so sealing the record's key to it is allowed at all.
+  await patient.client.grant({ grantee: reader.id, categories: ['vital-signs'], purpose: 'treatment' });
+  const first = (await recordOf(patient.client, patient.id, recordId)).envelopes[reader.id] as string;
+  assert.equal(store.vaultObjectStatus(first), 'anchored');
+
   // Many envelopes for one (record, recipient) pair once marked every one anchored but kept
   // only the last: the others could never be erased.
   const pinned: string[] = [];
@@ -136,9 +141,6 @@ test('share-pinning: one record and recipient twice in a share is refused, and a
   for (const hash of pinned) assert.equal(store.vaultObjectStatus(hash), 'unanchored', 'refused objects stay unanchored and expire');
 
   // A second grant re-wraps the key for the same reader: the old envelope goes, everywhere.
-  await patient.client.grant({ grantee: reader.id, categories: ['vital-signs'], purpose: 'treatment' });
-  const first = (await recordOf(patient.client, patient.id, recordId)).envelopes[reader.id] as string;
-  assert.equal(store.vaultObjectStatus(first), 'anchored');
   await patient.client.grant({ grantee: reader.id, categories: ['vital-signs'], purpose: 'treatment' });
   const second = (await recordOf(patient.client, patient.id, recordId)).envelopes[reader.id] as string;
   assert.notEqual(second, first);

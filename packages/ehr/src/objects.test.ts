@@ -89,6 +89,11 @@ function anchorBody(patient: string) {
   };
 }
 
+/** A consent.grant body: `grantee` may read `record` (a share to it is then allowed). */
+function readGrant(patient: string, grantee: string, record: string) {
+  return { patient, grantee, scope: { records: [record] }, access: 'read', purpose: 'treatment' };
+}
+
 test('an anchor makes its record the one owner of its ciphertext and envelopes', () => {
   const w = world();
   const body = anchorBody(w.victim.id);
@@ -137,6 +142,7 @@ test('erasure releases exactly the record’s own objects, and an erased hash is
   const body = anchorBody(w.victim.id);
   assert.deepEqual(w.block([w.victim.tx('record.anchor', body)]), ['ok']);
   const reader = w.attacker.id;
+  assert.deepEqual(w.block([w.victim.tx('consent.grant', readGrant(w.victim.id, reader, body.record))]), ['ok']);
   const shared = hash();
   assert.deepEqual(w.block([w.victim.tx('record.share', { envelopes: [{ record: body.record, to: reader, hash: shared }] })]), ['ok']);
   const other = anchorBody(w.victim.id);
@@ -155,6 +161,7 @@ test('a share replacing a recipient’s envelope releases the old one; a repeate
   const theirs = anchorBody(w.attacker.id);
   assert.deepEqual(w.block([w.victim.tx('record.anchor', body), w.attacker.tx('record.anchor', theirs)]), ['ok', 'ok']);
   const reader = w.attacker.id;
+  assert.deepEqual(w.block([w.victim.tx('consent.grant', readGrant(w.victim.id, reader, body.record))]), ['ok']);
   const [e1, e2, e3] = [hash(), hash(), hash()];
   const share = (items: Array<{ to: string; hash: string }>) =>
     w.victim.tx('record.share', { envelopes: items.map((i) => ({ record: body.record, ...i })) });
@@ -175,7 +182,7 @@ test('a share replacing a recipient’s envelope releases the old one; a repeate
   // Re-sharing the current hash, a released one, or another patient's object: all in use.
   for (const h of [e3, e1, theirs.contentHash]) assert.deepEqual(w.block([share([{ to: reader, hash: h }])]), ['OBJECT_IN_USE']);
   // A grant's envelopes follow the same rule.
-  const grant = { patient: w.victim.id, grantee: reader, scope: { records: [body.record] }, access: 'read', purpose: 'treatment' };
+  const grant = readGrant(w.victim.id, reader, body.record);
   assert.deepEqual(w.block([w.victim.tx('consent.grant', { ...grant, envelopes: [{ record: body.record, hash: theirs.contentHash }] })]), [
     'OBJECT_IN_USE',
   ]);

@@ -94,7 +94,6 @@ export function namedObjects(kind: string, txBody: unknown): NamedObjects {
       return { content: { hash: String(body.contentHash), size: Number(body.size) }, envelopes };
     case 'record.share':
     case 'consent.grant':
-    case 'delegate.set':
     case 'emergency.rewrap':
       return { envelopes };
     default:
