@@ -203,6 +203,7 @@ test('envelope-of-4MiB: an object named as a key envelope must be a key envelope
   // And after the record exists, a share cannot attach one either.
   await patient.client.submitAndWait('record.anchor', record.body);
   const reader = await newPatient();
+  await patient.client.grant({ grantee: reader.id, categories: ['vital-signs'], purpose: 'treatment' });
   const hugeToo = await patient.client.putObject(randomBytes(4 * MiB));
   await assert.rejects(
     patient.client.submit('record.share', { envelopes: [{ record: record.recordId, to: reader.id, hash: hugeToo }] }),
