@@ -31,8 +31,13 @@ export interface RateLimitConfig {
   perIp: number;
 }
 
-/** Generous enough for imports and load tests on loopback; operators lower them for the internet. */
-export const DEFAULT_RATE_LIMIT: RateLimitConfig = { windowMs: 10_000, perIdentity: 20_000, perIp: 50_000 };
+/**
+ * Defaults a public deployment can keep: 100 requests a second per address without a
+ * session (sign-in, status, headers and proofs for light clients, the web app's files) and
+ * 200 a second per signed-in identity (the web app and the CLI use a few per action).
+ * Bulk imports, load generators and tests raise them in their node's `config.json`.
+ */
+export const DEFAULT_RATE_LIMIT: RateLimitConfig = { windowMs: 10_000, perIdentity: 2_000, perIp: 1_000 };
 
 /** Options of the API server: body limit, rate limits, and TLS (serve HTTPS when given). */
 export interface ApiOptions {
