@@ -45,6 +45,11 @@ export interface NodeConfig {
   tls?: { cert: string; key: string };
   /** Off-chain objects: largest accepted (bytes), and how long an upload may wait for its anchor (ms). */
   vault?: { maxObjectBytes: number; unanchoredTtlMs: number };
+  /**
+   * What one authenticated validator peer may send per second before it is disconnected
+   * (default: p2p.ts DEFAULT_PEER_BUDGET, 5,000 messages and 128 MiB).
+   */
+  peerBudget?: { messagesPerSecond: number; bytesPerSecond: number };
   /** Emergency access: `postShares: false` keeps this validator from posting its shares (default true). */
   emergency?: { postShares: boolean };
 }
