@@ -4,6 +4,7 @@ export * from './block-sync.js';
 export * from './chain.js';
 export * from './emergency-agent.js';
 export * from './errors.js';
+export * from './future-buffer.js';
 export * from './fhir/index.js';
 export * from './gatekeeper.js';
 export * from './home.js';
