@@ -233,6 +233,8 @@ export class P2P {
     let authenticated = false;
     let messages: TokenBucket | undefined;
     let bytes: TokenBucket | undefined;
+    // Frames already received in the same chunk still arrive after terminate(): ignore them.
+    let cutOff = false;
     const timer = setTimeout(() => {
       if (!authenticated) ws.terminate();
     }, HANDSHAKE_TIMEOUT_MS);
@@ -243,11 +245,15 @@ export class P2P {
       unauthenticatedBytes += chunk.length;
       if (unauthenticatedBytes > MAX_UNAUTHENTICATED_BYTES && !authenticated) {
         this.opts.log('warn', `refused peer link: sent over ${MAX_UNAUTHENTICATED_BYTES} bytes before authenticating`);
+        cutOff = true;
+        socket?.off('data', countBytes);
         ws.terminate();
       }
     };
     socket?.on('data', countBytes);
     const fail = (why: string) => {
+      if (cutOff) return;
+      cutOff = true;
       this.opts.log('warn', `refused peer link: ${why}`);
       clearTimeout(timer);
       socket?.off('data', countBytes);
@@ -257,6 +263,7 @@ export class P2P {
     };
     ws.send(JSON.stringify({ type: 'hello', chainId: this.opts.chainId, publicKey: this.opts.key.publicKey, challenge }));
     ws.on('message', (data) => {
+      if (cutOff) return;
       if (authenticated) {
         const now = this.now();
         const size = sizeOf(data);
@@ -265,6 +272,7 @@ export class P2P {
             'warn',
             `disconnecting peer ${this.nameOf(peerKey as string)}: over its budget of ${this.budget.messagesPerSecond} messages or ${this.budget.bytesPerSecond} bytes a second`,
           );
+          cutOff = true;
           ws.terminate();
           return;
         }
