@@ -22,6 +22,7 @@ import {
   signClientAssertion,
 } from '@medledger/node';
 import { TEST_PASSPHRASE } from '@medledger/node/testing';
+import { startNodeProcess } from './network.js';
 
 process.env.MEDLEDGER_PASSPHRASE = TEST_PASSPHRASE;
 
@@ -109,10 +110,8 @@ test('challenge replay and forgery: a challenge opens one session, for its own k
   assert.equal(fresh.answer.status, 200);
 });
 
-test('sessions swept: expired sessions leave the table on a timer, and one key holds at most MAX_SESSIONS_PER_KEY', async () => {
-  const { url, node } = await startNode((c) => {
-    c.sessions = { idleTimeoutMs: 400, maxLifetimeMs: 60_000 };
-  });
+test('session cap: one key holds at most MAX_SESSIONS_PER_KEY sessions; the least recently used ends first', async () => {
+  const { url, node } = await startNode();
   const p = new MedLedgerClient({ url, keys: generateKeyBundle(), pollIntervalMs: 20 });
   await p.registerPatient();
   const tokens: string[] = [];
@@ -126,7 +125,17 @@ test('sessions swept: expired sessions leave the table on a timer, and one key h
     (await fetch(`${url}/v1/patients/${p.id}/records`, { headers: { authorization: `Bearer ${token}` } })).status;
   assert.equal(await status(tokens[0] as string), 401, 'the least recently used session is gone');
   assert.equal(await status(tokens.at(-1) as string), 200);
-  // Nobody uses them now: the sweep (every idle timeout) empties the table without any request.
+});
+
+test('sessions swept: expired sessions leave the table on a timer, without any request', async () => {
+  const { url, node } = await startNode((c) => {
+    c.sessions = { idleTimeoutMs: 1_000, maxLifetimeMs: 60_000 };
+  });
+  const p = new MedLedgerClient({ url, keys: generateKeyBundle(), pollIntervalMs: 20 });
+  await p.registerPatient();
+  await Promise.all(Array.from({ length: 5 }, () => signInRaw(url, node, p.keys.signing)));
+  assert.ok(node.gatekeeper.sizes().sessions > 0);
+  // Nobody uses them now: the sweep (every idle timeout) empties the table.
   const deadline = Date.now() + 5_000;
   while (node.gatekeeper.sizes().sessions > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   assert.equal(node.gatekeeper.sizes().sessions, 0);
@@ -199,6 +208,8 @@ test('home permissions: init writes 0700 directories and 0600 files, the chain d
     () => loadHome(home),
     (e: Error & { code?: string }) => e.code === 'HOME_PERMISSIONS' && e.message.includes(`chmod -R go-rwx ${home}`),
   );
+  // The `medledger node` process refuses too, saying what to run.
+  await assert.rejects(startNodeProcess(home), /refusing to start: .* has mode 0755.*chmod -R go-rwx/s);
   chmodSync(home, 0o700);
   chmodSync(db, 0o664);
   assert.throws(() => loadHome(home), /chain\.db has mode 0664.*chmod -R go-rwx/);
