@@ -31,7 +31,7 @@ export interface PeerBudget {
   messagesPerSecond: number;
   bytesPerSecond: number;
 }
-export const DEFAULT_PEER_BUDGET: PeerBudget = { messagesPerSecond: 5_000, bytesPerSecond: 128 * 1024 * 1024 };
+export const DEFAULT_PEER_BUDGET: PeerBudget = { messagesPerSecond: 5_000, bytesPerSecond: 256 * 1024 * 1024 };
 
 export interface P2POptions {
   chainId: string;
