@@ -47,7 +47,7 @@ export interface NodeConfig {
   vault?: { maxObjectBytes: number; unanchoredTtlMs: number };
   /**
    * What one authenticated validator peer may send per second before it is disconnected
-   * (default: p2p.ts DEFAULT_PEER_BUDGET, 5,000 messages and 128 MiB).
+   * (default: p2p.ts DEFAULT_PEER_BUDGET, 5,000 messages and 256 MiB).
    */
   peerBudget?: { messagesPerSecond: number; bytesPerSecond: number };
   /** Emergency access: `postShares: false` keeps this validator from posting its shares (default true). */
