@@ -108,6 +108,14 @@ test('challenge replay and forgery: a challenge opens one session, for its own k
   assert.equal((await signInRaw(url, node, keysA, forged)).answer.json.error?.code, 'AUTH_FAILED', 'an altered challenge is refused');
   const fresh = await signInRaw(url, node, keysA);
   assert.equal(fresh.answer.status, 200);
+
+  // Signed answers from keys that are no identity get no session, and are remembered too.
+  const strangers = Array.from({ length: 50 }, () => generateKeyBundle().signing);
+  const answers = await Promise.all(strangers.map((k) => signInRaw(url, node, k)));
+  for (const { answer } of answers) assert.equal(answer.json.error?.code, 'UNKNOWN_IDENTITY');
+  const again = await signInRaw(url, node, strangers[0] as { publicKey: string; privateKey: string }, answers[0]?.challenge);
+  assert.equal(again.answer.json.error?.code, 'AUTH_FAILED', 'replaying a stranger answer is refused');
+  assert.equal((await signInRaw(url, node, keysB)).answer.status, 200, 'and nobody else is affected');
 });
 
 test('session cap: one key holds at most MAX_SESSIONS_PER_KEY sessions; the least recently used ends first', async () => {

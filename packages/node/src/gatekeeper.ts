@@ -14,11 +14,17 @@ export const CHALLENGE_TTL_MS = 60_000;
 /** Domain tag of the challenge MAC, so the node secret authenticates nothing else. */
 const CHALLENGE_MAC_DOMAIN = 'medledger/challenge/v1\n';
 /**
- * Most answered challenges remembered for replay protection at once. Only a challenge whose
- * signature verified gets in, each for its remaining lifetime, so reaching this takes well
- * over a thousand signed sign-ins per second (past the per-IP rate limit from many addresses).
+ * Sign-ins one key may make per challenge lifetime: each answered challenge is remembered
+ * until it expires, so this bounds that memory per identity without one caller's volume
+ * touching anyone else's sign-in.
  */
-export const MAX_USED_CHALLENGES = 200_000;
+export const MAX_SIGN_INS_PER_KEY = 600;
+/**
+ * Answered challenges remembered for keys that are not active identities. Their answer
+ * gets no session, so past this bound they are simply not remembered: a flood of them
+ * can neither fill memory nor lock anyone out.
+ */
+export const MAX_UNKNOWN_KEY_CHALLENGES = 100_000;
 /** Most live sessions per key: a further sign-in ends that key's least recently used one. */
 export const MAX_SESSIONS_PER_KEY = 32;
 const FLUSH_INTERVAL_MS = 200;
@@ -52,8 +58,11 @@ export class Gatekeeper {
    * voids outstanding challenges; clients simply ask again.
    */
   private readonly challengeSecret = randomBytes(32);
-  /** Answered challenges until they expire (challenge → expiry), so each opens one session. */
-  private readonly usedChallenges = new Map<string, number>();
+  /** Answered challenges until they expire, so each opens one session: of active identities, then of other keys. */
+  private readonly usedChallenges = new Map<string, { publicKey: string; expiresAt: number }>();
+  private readonly unknownKeyChallenges = new Map<string, number>();
+  /** Entries of `usedChallenges` per key, for MAX_SIGN_INS_PER_KEY. */
+  private readonly signInsByKey = new Map<string, number>();
   /** Sessions by SHA-256 of the token: the token itself is never kept. */
   private readonly sessions = new Map<string, Session>();
   /** Token hashes of each key's live sessions, for the per-key cap. */
@@ -110,19 +119,23 @@ export class Gatekeeper {
     }
     const now = this.node.now();
     const expiresAt = this.challengeExpiry(publicKey, challenge);
-    if (expiresAt === undefined || expiresAt <= now || this.usedChallenges.has(challenge)) {
+    if (expiresAt === undefined || expiresAt <= now || this.usedChallenges.has(challenge) || this.unknownKeyChallenges.has(challenge)) {
       throw new ApiError('AUTH_FAILED', 'unknown, used or expired challenge; ask for a new one');
     }
     const bytes = authSignBytes({ chainId: this.node.chain.chainId, node: this.node.publicKey, challenge, publicKey });
     if (!verifyEd25519(publicKey, bytes, signature)) throw new ApiError('AUTH_FAILED', 'the signature does not verify');
-    // Used once its signature verifies, even if the key is not (yet) an identity, so a
-    // captured answer cannot be replayed after the key is registered.
-    if (this.usedChallenges.size >= MAX_USED_CHALLENGES) this.sweep();
-    if (this.usedChallenges.size >= MAX_USED_CHALLENGES) throw new ApiError('RATE_LIMITED', 'too many sign-ins at once; retry shortly');
-    this.usedChallenges.set(challenge, expiresAt);
     const identity = identityOfKey(this.node.chain.state, publicKey);
-    if (identity === undefined || identity.status !== 'active')
+    if (identity === undefined || identity.status !== 'active') {
+      // Remembered too (while there is room), so an answer captured now cannot be replayed
+      // if the key is registered within the challenge's minute.
+      if (this.unknownKeyChallenges.size < MAX_UNKNOWN_KEY_CHALLENGES) this.unknownKeyChallenges.set(challenge, expiresAt);
       throw new ApiError('UNKNOWN_IDENTITY', 'this key is not an active identity');
+    }
+    const signIns = this.signInsByKey.get(publicKey) ?? 0;
+    if (signIns >= MAX_SIGN_INS_PER_KEY)
+      throw new ApiError('RATE_LIMITED', `this key signed in ${MAX_SIGN_INS_PER_KEY} times within a minute; retry shortly`);
+    this.usedChallenges.set(challenge, { publicKey, expiresAt });
+    this.signInsByKey.set(publicKey, signIns + 1);
     const token = toHex(randomBytes(32));
     this.addSession(sha256Hex(utf8(token)), { publicKey, createdAt: now, lastUsed: now });
     return { token, expiresAt: now + this.cfg.maxLifetimeMs, idleTimeoutMs: this.cfg.idleTimeoutMs, identity };
@@ -168,12 +181,19 @@ export class Gatekeeper {
   sweep(): void {
     const now = this.node.now();
     for (const [hash, session] of this.sessions) if (this.expired(session, now)) this.deleteSession(hash);
-    for (const [challenge, expiresAt] of this.usedChallenges) if (expiresAt <= now) this.usedChallenges.delete(challenge);
+    for (const [challenge, used] of this.usedChallenges) {
+      if (used.expiresAt > now) continue;
+      this.usedChallenges.delete(challenge);
+      const left = (this.signInsByKey.get(used.publicKey) ?? 1) - 1;
+      if (left <= 0) this.signInsByKey.delete(used.publicKey);
+      else this.signInsByKey.set(used.publicKey, left);
+    }
+    for (const [challenge, expiresAt] of this.unknownKeyChallenges) if (expiresAt <= now) this.unknownKeyChallenges.delete(challenge);
   }
 
   /** Live sessions and remembered challenges, for tests and metrics. */
   sizes(): { sessions: number; usedChallenges: number } {
-    return { sessions: this.sessions.size, usedChallenges: this.usedChallenges.size };
+    return { sessions: this.sessions.size, usedChallenges: this.usedChallenges.size + this.unknownKeyChallenges.size };
   }
 
   closeSession(authorization: string | undefined): void {
