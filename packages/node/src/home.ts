@@ -140,7 +140,7 @@ const OPEN_MODE_BITS = 0o027;
 
 /**
  * Refuse a home other users can read or change: the home, its data directory, its key
- * files and the chain database (with its -wal/-shm). Throws an Error naming the first
+ * files, the FHIR custody directory and the chain database (with its -wal/-shm). Throws an Error naming the first
  * offending path and the chmod that fixes it. Windows has no such modes and is skipped.
  */
 export function checkHomePermissions(dir: string): void {
@@ -150,6 +150,8 @@ export function checkHomePermissions(dir: string): void {
   const candidates = [
     dir,
     data,
+    // Custodial patients' keystores (fhir/custody.ts).
+    join(dir, 'fhir-custody'),
     ...readdirSync(dir)
       .filter((f) => f.endsWith('.key'))
       .map((f) => join(dir, f)),
