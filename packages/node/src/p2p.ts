@@ -297,6 +297,8 @@ export class P2P {
       }
       if (typeof msg !== 'object' || msg === null) return fail('peer sent a handshake message that is not an object');
       if (msg.type === 'hello') {
+        // One hello per link: each costs us a signature.
+        if (sentAuth) return fail('peer sent a second hello');
         const key = msg.publicKey;
         if (msg.chainId !== this.opts.chainId) return fail('peer is on another chain');
         if (typeof key !== 'string' || !this.opts.allowed.has(key) || key === this.opts.key.publicKey)
