@@ -135,7 +135,7 @@ test('oversized handshake message: a 5 KiB hello is refused unread', async () =>
 });
 
 test('many handshakes capped: sockets that never authenticate beyond the per-address cap are closed at once', async () => {
-  const { node, home } = await startTarget();
+  const { node, home, peer } = await startTarget();
   const sockets = Array.from({ length: 30 }, () => new WebSocket(url(home)));
   let closedEarly = 0;
   await Promise.all(
@@ -157,6 +157,10 @@ test('many handshakes capped: sockets that never authenticate beyond the per-add
   assert.ok(node.engine.p2p.pendingHandshakeCount() <= MAX_PENDING_HANDSHAKES_PER_ADDRESS);
   for (const ws of sockets) ws.terminate();
   await waitFor(() => (node.engine.p2p.pendingHandshakeCount() === 0 ? true : undefined), 'handshake slots to free');
+  // The slots are free again: a real validator connects.
+  const { ws } = await connectAs(home, peer);
+  await waitFor(() => (node.engine.p2p.connectedPeers().includes(peer.key.signing.publicKey) ? true : undefined), 'the validator link');
+  ws.terminate();
 });
 
 test('future-height flood: badly signed votes are not buffered, and signed ones only up to the per-peer bound', async () => {

@@ -198,6 +198,8 @@ export class P2P {
     const address = socket.remoteAddress ?? '?';
     const fromAddress = this.pendingByAddress.get(address) ?? 0;
     if (this.pendingHandshakes >= MAX_PENDING_HANDSHAKES || fromAddress >= MAX_PENDING_HANDSHAKES_PER_ADDRESS) {
+      // A socket error must not become an unhandled 'error' event; nothing it sends is read.
+      ws.on('error', () => {});
       ws.close(1013, 'too many handshakes in progress');
       setTimeout(() => ws.terminate(), 1_000).unref();
       return;
