@@ -18,6 +18,7 @@ export const ROLES = [
   'device',
   'validator',
   'privacy-officer',
+  'auditor',
 ] as const;
 export type Role = (typeof ROLES)[number];
 

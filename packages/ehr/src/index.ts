@@ -11,4 +11,6 @@ export * from './kinds.js';
 export * from './policy.js';
 export * from './records.js';
 export * from './staff.js';
+export * from './staff-purposes.js';
 export * from './state.js';
+export * from './visibility.js';

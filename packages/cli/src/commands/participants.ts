@@ -11,7 +11,7 @@ import { BundleError, categoryOf, type Resource } from '../fhir-bundle.js';
 import { importBundle } from '../fhir-import.js';
 import { progress } from '../progress.js';
 
-const STAFF_ROLES: StaffRole[] = ['clinician', 'pharmacy', 'insurer', 'researcher', 'privacy-officer', 'device'];
+const STAFF_ROLES: StaffRole[] = ['clinician', 'pharmacy', 'insurer', 'researcher', 'privacy-officer', 'device', 'auditor'];
 const URL_HELP = 'node API URL (default: $MEDLEDGER_URL)';
 const urlDefault = process.env.MEDLEDGER_URL;
 
