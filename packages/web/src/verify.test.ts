@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { generateSigningKeyPair, toHex } from '@medledger/crypto';
-import { blockHash, leafHash, txBytes, txHash, txInclusionProof } from '@medledger/ledger';
+import { blockHash, leafHash, type SignedTx, txBytes, txHash, txInclusionProof } from '@medledger/ledger';
 import { makeChain, signCommit } from '@medledger/ledger/testing';
 import { checkBlock, checkInclusion, parseStoredBlock, type StoredBlock } from './verify.js';
 
@@ -56,10 +56,10 @@ test('a commit with only 2 of 4 signatures, or one from a non-validator, fails',
 test('an inclusion proof is checked against the block root and its commit', () => {
   const f = makeChain({ blocks: 1, txsPerBlock: 5 });
   const [b] = stored(f) as [StoredBlock];
-  const tx = b.block.txs?.[3]!;
+  const tx = (b.block.txs ?? [])[3] as SignedTx;
   const proof = { leafIndex: 3, treeSize: 5, root: b.block.header.txRoot, path: txInclusionProof(b.block.txs ?? [], 3) };
   assert.equal(checkInclusion(f.genesis.chainId, f.genesis.validators, b, tx, proof).ok, true);
-  const wrongTx = b.block.txs?.[2]!;
+  const wrongTx = (b.block.txs ?? [])[2] as SignedTx;
   assert.notEqual(txHash(wrongTx), txHash(tx));
   assert.equal(checkInclusion(f.genesis.chainId, f.genesis.validators, b, wrongTx, proof).ok, false);
   const forgedRoot = { ...proof, root: 'ab'.repeat(32) };
