@@ -4,6 +4,7 @@ export * from './app.js';
 export * from './body.js';
 export * from './consent.js';
 export * from './emergency.js';
+export * from './emergency-reason.js';
 export * from './errors.js';
 export * from './evidence.js';
 export * from './identity.js';

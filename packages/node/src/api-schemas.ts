@@ -175,6 +175,13 @@ export const schemas = {
     security: bearer,
   }),
   myEmergency: route({ summary: 'The emergency windows the caller opened', tags: ['emergency'], security: bearer }),
+  orgReviewers: route({
+    summary:
+      'The organization and its active privacy officers, with encryption keys: who an emergency reason is sealed to (its own staff only)',
+    tags: ['emergency'],
+    params: Type.Object({ id: IdentityId }),
+    security: bearer,
+  }),
 };
 
 /** The OpenAPI document's header (everything but the paths, which come from the routes). */

@@ -9,6 +9,7 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { ErrorSchema, openApiInfo, SignedTxSchema, schemas } from './api-schemas.js';
 import { blockView } from './chain-view.js';
 import { registerEmergencyRoutes } from './emergency-api.js';
+import { registerReviewerRoutes } from './emergency-reviewers.js';
 import { ApiError } from './errors.js';
 import { registerFhirRoutes } from './fhir/routes.js';
 import type { NodeHome } from './home.js';
@@ -189,6 +190,7 @@ export async function buildApi(node: MedLedgerNode, opts: ApiOptions): Promise<F
 
   registerRecordRoutes(app, node, node.gatekeeper);
   registerEmergencyRoutes(app, node, node.gatekeeper);
+  registerReviewerRoutes(app, node, node.gatekeeper);
   registerFhirRoutes(app, node);
   return app;
 }
