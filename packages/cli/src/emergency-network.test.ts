@@ -200,6 +200,12 @@ test('full flow: a privileged clinician opens a window, the validators post shar
   // Another organization's privacy officer does not.
   const otherOrg = new MedLedgerClient({ url, keys: readOrgKey(homes[1] as string) });
   await assert.rejects(otherOrg.get(`/v1/emergency/windows/${opened.windowId}`, { auth: true }), hasCode('ACCESS_DENIED', 403));
+  // Who a reason is sealed to is for the organization's own staff: the officer is listed, others refused.
+  const org0 = opened.window.org;
+  const reviewers = (await doctor.client.get(`/v1/orgs/${org0}/reviewers`, { auth: true })) as { privacyOfficers: Array<{ id: string }> };
+  assert.ok(reviewers.privacyOfficers.some((o) => o.id === officer.id));
+  await assert.rejects(otherOrg.get(`/v1/orgs/${org0}/reviewers`, { auth: true }), hasCode('ACCESS_DENIED', 403));
+  await assert.rejects(patient.get(`/v1/orgs/${org0}/reviewers`, { auth: true }), hasCode('ACCESS_DENIED', 403));
 });
 
 test('with one validator down and one not posting, the key cannot be rebuilt and the request stays pending; the returning validator completes it', async () => {
