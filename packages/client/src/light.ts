@@ -240,6 +240,8 @@ export function parseVisibleBlock(answer: Record<string, unknown>): VisibleBlock
   if (typeof header.txRoot !== 'string' || rootFromLeaves(leaves) !== header.txRoot)
     fail('BAD_PROOF', `block ${String(header.height)}'s leaf hashes do not lead to its tx root`);
   let visible: VisibleBlock['visible'];
+  if (Array.isArray(txs) && txs.length !== leaves.length)
+    fail('BAD_PROOF', `block ${String(header.height)} shows ${txs.length} transactions for ${leaves.length} leaves`);
   if (Array.isArray(txs)) visible = (txs as SignedTx[]).map((tx, index) => ({ index, tx }));
   else {
     const own = answer.own === undefined ? [] : answer.own;
