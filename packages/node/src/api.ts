@@ -8,6 +8,7 @@ import { txInclusionProof } from '@medledger/ledger';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { ErrorSchema, openApiInfo, SignedTxSchema, schemas } from './api-schemas.js';
 import { blockView } from './chain-view.js';
+import { registerDelegateRoutes } from './delegates-api.js';
 import { registerEmergencyRoutes } from './emergency-api.js';
 import { registerReviewerRoutes } from './emergency-reviewers.js';
 import { ApiError } from './errors.js';
@@ -189,6 +190,7 @@ export async function buildApi(node: MedLedgerNode, opts: ApiOptions): Promise<F
   });
 
   registerRecordRoutes(app, node, node.gatekeeper);
+  registerDelegateRoutes(app, node, node.gatekeeper);
   registerEmergencyRoutes(app, node, node.gatekeeper);
   registerReviewerRoutes(app, node, node.gatekeeper);
   registerFhirRoutes(app, node);
