@@ -226,7 +226,8 @@ function Verify(props: { conn: NodeConnection; status: NodeStatus }) {
                 <p data-testid="verify-limits">
                   Not checked: the entries themselves. This server shows who shared what with whom only to the network’s member
                   organizations and auditors, so your browser checked each block’s list of entry fingerprints against its header, but not
-                  the entries’ signatures or contents. Members and auditors who sign in can check those too.
+                  the entries’ signatures or contents. Member organizations and auditors check those with their own sign-in, or offline with
+                  “medledger verify” on a node’s data.
                 </p>
               )}
             </>
