@@ -2,7 +2,7 @@
 // concurrently, and follows new blocks until every one is committed. Benchmarks reuse it.
 import { generateEncryptionKeyPair, generateSigningKeyPair, toHex } from '@medledger/crypto';
 import { leafHash, type SignedTx, signTx, txBytes, txHash } from '@medledger/ledger';
-import { requestJson } from './http.js';
+import { NodeApiError, requestJson } from './http.js';
 
 export interface LoadOptions {
   url: string;
@@ -149,11 +149,20 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   await following;
   // A transaction in a block may still have been rejected by the rules: its status says,
   // asked after the run so the lookups do not load the node being measured.
+  // A node's per-address rate limit may answer 429 here: wait as it says and ask again.
+  const statusOf = async (h: string): Promise<{ hash: string; status: string }> => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await requestJson<{ hash: string; status: string }>(`${base}/v1/txs/${h}`);
+      } catch (err) {
+        if (!(err instanceof NodeApiError && err.status === 429) || attempt >= 30) throw err;
+        await sleep(1_000);
+      }
+    }
+  };
   const rejectedIn = new Set<string>();
   for (let i = 0; i < included.length; i += 64) {
-    const answers = await Promise.all(
-      included.slice(i, i + 64).map((h) => requestJson<{ hash: string; status: string }>(`${base}/v1/txs/${h}`)),
-    );
+    const answers = await Promise.all(included.slice(i, i + 64).map(statusOf));
     for (const a of answers) if (a.status !== 'committed') rejectedIn.add(a.hash);
   }
   committed = included.length - rejectedIn.size;
