@@ -109,7 +109,8 @@ export const preauthRequest: TxKind = {
     const items = arrayField(b, 'items', 50, parseItem);
     if (items.length === 0) throw new EhrError('INVALID_BODY', 'body.items must list at least one service');
     if (new Set(items.map((i) => i.code)).size !== items.length) throw new EhrError('INVALID_BODY', 'body.items lists a code twice');
-    const supportingRecords = arrayField(b, 'supportingRecords', 50, (x, p) => hex16Field({ [p]: x }, p));
+    const supportingRecords =
+      b.supportingRecords === undefined ? [] : arrayField(b, 'supportingRecords', 50, (x, p) => hex16Field({ [p]: x }, p));
     for (const r of supportingRecords) {
       if (getRecord(state, r)?.patient !== patient)
         throw new EhrError('NOT_FOUND', `supporting record ${r} is not a record of patient ${patient}`);
