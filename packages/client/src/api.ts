@@ -102,6 +102,8 @@ export class MedLedgerClient extends NodeConnection {
     recordId: string;
     txHash: string;
     height: number;
+    /** Vault hash of the record's ciphertext, as anchored. */
+    contentHash: string;
   }> {
     const resourceType = opts.resource?.resourceType;
     if (typeof resourceType !== 'string') throw new ClientError('INVALID_ARGUMENT', 'resource.resourceType must be a FHIR type name');
@@ -126,7 +128,7 @@ export class MedLedgerClient extends NodeConnection {
       });
       await Promise.all([sealed.object, ...envelopes.map((e) => e.object)].map((o) => this.putObject(o)));
       const done = await this.submitAndWait('record.anchor', body);
-      return { recordId, txHash: done.hash, height: done.height };
+      return { recordId, txHash: done.hash, height: done.height, contentHash: sealed.contentHash };
     } finally {
       sealed.dataKey.fill(0);
     }
