@@ -141,7 +141,8 @@ test('insurance through the CLI: plan, coverage, eligibility, prior authorizatio
   assert.equal(refused.json().error.code, 'NO_CONSENT');
 
   await patient.grant({ grantee: hospital.id, categories: ['billing'], access: 'read-write', purpose: 'payment' });
-  await patient.grant({ grantee: evergreen.id, categories: ['billing'], access: 'read', purpose: 'payment' });
+  // The insurer reads the Claim records and writes the ExplanationOfBenefit into the patient's billing records.
+  await patient.grant({ grantee: evergreen.id, categories: ['billing'], access: 'read-write', purpose: 'payment' });
 
   const eligible = await cli('eligibility', '--key', doctor.file, '--patient', patientId, '--service', '72148', '--json');
   assert.equal(eligible.code, 0, eligible.stderr);
@@ -273,6 +274,16 @@ test('insurance through the CLI: plan, coverage, eligibility, prior authorizatio
   assert.equal(paid.code, 0, paid.stderr);
   assert.equal(paid.json().status, 'paid');
   assert.equal(paid.json().outstanding, 0);
+  const eobId = paid.json().eob.recordId as string;
+  assert.match(eobId, /^[0-9a-f]{32}$/, JSON.stringify(paid.json().eob));
+  // The patient reads the EOB in their records: billed, paid by the insurer, owed.
+  const eob = (await patient.readRecord(eobId)).resource as {
+    resourceType: string;
+    payment: { amount: { value: number } };
+    total: unknown[];
+  };
+  assert.equal(eob.resourceType, 'ExplanationOfBenefit');
+  assert.equal(eob.payment.amount.value, 960);
 
   // The patient disputes the denied MRI line; the insurer overturns: re-adjudicated, history kept.
   const disputed = await cli(

@@ -249,6 +249,64 @@ async function claimTx(
 export const reviewClaim = (conn: NodeConnection, body: ClaimReviewBody) => claimTx(conn, 'claim.review', body);
 /** As insurer staff, record payment of what is owed (`amount` must equal the outstanding benefit, cents). */
 export const payClaim = (conn: NodeConnection, body: ClaimPayBody) => claimTx(conn, 'claim.pay', body);
+
+/**
+ * The FHIR R4 ExplanationOfBenefit of a claim as the node shows it: what was billed, what
+ * the plan allowed, what the insurer paid and what the patient owes, per line and in total
+ * (CARIN Blue Button style adjudication categories), with the payments made.
+ */
+export function explanationOfBenefitOf(claim: ClaimView): Json {
+  const response = claim.claimResponse as Json & { item: Array<{ itemSequence: number; adjudication: unknown[] }>; total: unknown[] };
+  const lines = claim.adjudications.at(-1)?.lines ?? [];
+  const paid = (claim.payments as Array<{ amount: number; date: string }> | undefined) ?? [];
+  return {
+    resourceType: 'ExplanationOfBenefit',
+    status: 'active',
+    type: response.type,
+    use: 'claim',
+    patient: { reference: `Patient/${String(claim.patient)}` },
+    created: response.created,
+    insurer: { reference: `Organization/${String(claim.insurer)}` },
+    provider: { reference: `Organization/${String(claim.provider)}` },
+    outcome: claim.status === 'denied' ? 'error' : 'complete',
+    claim: { reference: `Claim/${claim.id}` },
+    claimResponse: { reference: `ClaimResponse/${claim.id}` },
+    insurance: [{ focal: true, coverage: { reference: `Coverage/${String(claim.coverage)}` } }],
+    item: response.item.map((item, i) => ({
+      sequence: item.itemSequence,
+      productOrService: { coding: [{ code: String(lines[i]?.code ?? '') }] },
+      servicedDate: lines[i]?.serviceDate,
+      adjudication: item.adjudication,
+    })),
+    total: response.total,
+    ...(paid.length === 0
+      ? {}
+      : { payment: { date: paid.at(-1)?.date, amount: { value: paid.reduce((s, p) => s + p.amount, 0) / 100, currency: 'USD' } } }),
+  };
+}
+
+/**
+ * As insurer staff, pay what is owed and write the ExplanationOfBenefit to the patient's
+ * records (encrypted, category `billing`; the insurer needs the patient's read-write consent
+ * on billing). The payment stands even if the EOB cannot be written: `eob.error` says why.
+ */
+export async function payClaimWithEob(
+  conn: import('./api.js').MedLedgerClient,
+  body: ClaimPayBody,
+): Promise<{ claim: ClaimView; eob: { recordId: string } | { error: { code: string; message: string } } }> {
+  const claim = await payClaim(conn, body);
+  try {
+    const written = await conn.writeRecord({
+      patient: String(claim.patient),
+      resource: explanationOfBenefitOf(claim) as never,
+      category: 'billing',
+    });
+    return { claim, eob: { recordId: written.recordId } };
+  } catch (err) {
+    if (!(err instanceof ClientError)) throw err;
+    return { claim, eob: { error: { code: err.code, message: err.message } } };
+  }
+}
 /** As the patient, a delegate or the provider, dispute an adjudication (within 180 days). */
 export const disputeClaim = (conn: NodeConnection, body: ClaimDisputeBody) => claimTx(conn, 'claim.dispute', body);
 /** As insurer staff, uphold or overturn the open dispute (an overturn re-adjudicates). */

@@ -13,7 +13,7 @@ import {
   MedLedgerClient,
   type PlanPublishBody,
   type PreauthView,
-  payClaim,
+  payClaimWithEob,
   publishPlan,
   requestPreauth,
   resolveClaim,
@@ -345,17 +345,24 @@ export function registerInsuranceCommands(program: Command): void {
     });
 
   withCommon(claim.command('pay'), '--key <file>', 'insurer staff key file')
-    .description('record payment of an adjudicated claim (the amount owed, in cents)')
+    .description(
+      "record payment of an adjudicated claim (the amount owed, in cents) and write the ExplanationOfBenefit to the patient's records",
+    )
     .requiredOption('--id <claim>', 'claim id', objectId('--id'))
     .option('--amount <cents>', 'amount paid in cents (default: what is owed)', cents('--amount'))
     .requiredOption('--date <date>', 'payment date', date('--date'))
     .action(async (opts: Common & { key: string; id: string; amount?: number; date: string }) => {
-      const c = await run(async () => {
+      const paid = await run(async () => {
         const conn = await client(opts.key, opts.url);
         const amount = opts.amount ?? (await getClaim(conn, opts.id)).outstanding;
-        return payClaim(conn, { claim: opts.id, amount, date: opts.date });
+        return payClaimWithEob(conn, { claim: opts.id, amount, date: opts.date });
       });
-      output(opts, c, () => describeClaim(c));
+      output(opts, { ...paid.claim, eob: paid.eob }, () => [
+        ...describeClaim(paid.claim),
+        'recordId' in paid.eob
+          ? `  explanation of benefit written to the patient's records: ${paid.eob.recordId}`
+          : `  paid, but the explanation of benefit was not written (${paid.eob.error.code}: ${paid.eob.error.message})`,
+      ]);
     });
 
   withCommon(claim.command('dispute'))
