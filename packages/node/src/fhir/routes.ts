@@ -15,6 +15,7 @@ import { processTransaction } from './bundle.js';
 import { capabilityStatement } from './capability.js';
 import { claimPatient } from './claim.js';
 import { CustodyStore } from './custody.js';
+import { coverageEligibility, coverageIdsFrom, readClaimResponse } from './insurance.js';
 import { FhirError, outcomeFor } from './outcome.js';
 import { FhirRepository, patientReferenced } from './repository.js';
 import { matchesDates, parseSearch, type SearchQuery } from './search.js';
@@ -139,6 +140,23 @@ export function registerFhirRoutes(app: FastifyInstance, node: MedLedgerNode): v
       scope.post('/', { bodyLimit: cfg.bodyLimitBytes }, async (req, reply) => {
         const c = caller(req);
         return send(reply, 200, await processTransaction(repo, c, req.body));
+      });
+
+      // Insurance (docs/insurance.md): eligibility answered from committed state, no transaction.
+      const insurancePorts = {
+        state: node.chain.state,
+        coveragesOf: (patient: string) => coverageIdsFrom((prefix) => node.chain.store.scanState(prefix), patient),
+        blockTime: () => node.chain.tipTime,
+      };
+      scope.post('/CoverageEligibilityRequest/$submit', async (req, reply) => {
+        const c = caller(req);
+        requireScope(c, 'CoverageEligibilityRequest', 'c');
+        return send(reply, 200, coverageEligibility(insurancePorts, c.identity, req.body));
+      });
+      scope.get<{ Params: { id: string } }>('/ClaimResponse/:id', async (req, reply) => {
+        const c = caller(req);
+        requireScope(c, 'ClaimResponse', 'r');
+        return send(reply, 200, readClaimResponse(node.chain.state, c.identity, req.params.id));
       });
 
       // Custody: the organization issues a claim code; the patient claims with it.
