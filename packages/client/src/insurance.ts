@@ -121,7 +121,8 @@ export interface InsuranceTxResult {
 
 const enc = encodeURIComponent;
 /** Ids of plans, coverages, preauths and claims: the first 16 bytes of the creating transaction's hash. */
-const idOfTx = (tx: Parameters<typeof txHash>[0]) => txHash(tx).slice(0, 32);
+export const insuranceIdOf = (tx: Parameters<typeof txHash>[0]) => txHash(tx).slice(0, 32);
+const idOfTx = insuranceIdOf;
 
 async function commit<K extends 'plan.publish' | 'coverage.add' | 'preauth.request' | 'claim.submit'>(
   conn: NodeConnection,
