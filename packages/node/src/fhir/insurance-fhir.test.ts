@@ -66,7 +66,7 @@ test('CoverageEligibilityRequest/$submit answers from the ledger for a consented
     to: `${year}-12-31`,
   });
   const coverageId = txHash(cov.tx).slice(0, 32);
-  await patient.grant({ grantee: t.orgId, categories: ['billing'], purpose: 'payment' });
+  await patient.grant({ grantee: t.orgId, categories: ['billing'], access: 'read-write', purpose: 'payment' });
 
   const request = (who: string) => ({
     resourceType: 'CoverageEligibilityRequest',
@@ -118,4 +118,42 @@ test('CoverageEligibilityRequest/$submit answers from the ledger for a consented
   assert.equal(total.find((x) => x.category.coding[0]?.code === 'eligible')?.amount.value, 120);
   assert.equal(total.find((x) => x.category.coding[0]?.code === 'deductible')?.amount.value, 120);
   assert.equal((await fhir('GET', `/ClaimResponse/${'ab'.repeat(16)}`)).status, 404);
+
+  // Claim/$submit (Da Vinci PAS style): the Claim is written encrypted to the patient's records,
+  // then judged on chain; a prior authorization request the plan's rules approve at once.
+  const fhirClaim = (use: string) => ({
+    resourceType: 'Claim',
+    status: 'active',
+    type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/claim-type', code: 'professional' }] },
+    use,
+    patient: { reference: `Patient/${patientId}` },
+    created: `${year}-02-01`,
+    provider: { reference: `Organization/${t.orgId}` },
+    priority: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/processpriority', code: 'normal' }] },
+    insurance: [{ sequence: 1, focal: true, coverage: { reference: `Coverage/${coverageId}` } }],
+    item: [
+      {
+        sequence: 1,
+        productOrService: { coding: [{ system: 'http://www.ama-assn.org/go/cpt', code: '99213' }] },
+        servicedDate: `${year}-02-01`,
+        net: { value: 120, currency: 'USD' },
+      },
+    ],
+  });
+  const pas = await fhir('POST', '/Claim/$submit', fhirClaim('preauthorization'));
+  assert.equal(pas.status, 200, JSON.stringify(pas.json));
+  assert.equal(pas.json.use, 'preauthorization');
+  assert.equal(pas.json.disposition, 'approved');
+  const submitted = await fhir('POST', '/Claim/$submit', fhirClaim('claim'));
+  assert.equal(submitted.status, 200, JSON.stringify(submitted.json));
+  assert.equal(submitted.json.resourceType, 'ClaimResponse');
+  const paid = (submitted.json.total as Array<{ category: { coding: Array<{ code: string }> }; amount: { value: number } }>).find(
+    (x) => x.category.coding[0]?.code === 'deductible',
+  );
+  assert.equal(paid?.amount.value, 120, 'still inside the deductible');
+  const claimRecords = (await patient.listRecords(patientId)).filter((r) => r.resourceType === 'Claim');
+  assert.equal(claimRecords.length, 2, 'both Claims are encrypted records of the patient');
+  // Another patient's claim without consent is refused by the ledger.
+  const foreign = await fhir('POST', '/Claim/$submit', { ...fhirClaim('claim'), patient: { reference: `Patient/${strangerId}` } });
+  assert.equal(foreign.status, 403, JSON.stringify(foreign.json));
 });

@@ -8,10 +8,13 @@ import {
   dateOf,
   getClaim,
   getCoverage,
+  getPreauth,
   hasBillingConsent,
   type Identity,
   insurerOf,
   managesPatient,
+  preauthResponseOf,
+  preauthStatus,
   prefixes,
   providerOf,
   type StateReader,
@@ -138,4 +141,68 @@ export function readClaimResponse(state: StateReader, caller: Identity, id: stri
 /** Coverage ids of a patient from the ledger's index. */
 export function coverageIdsFrom(scan: (prefix: string) => Array<[string, string]>, patient: string): string[] {
   return scan(prefixes.insuranceIndex('pcov', patient)).map(([key]) => key.slice(key.lastIndexOf('/') + 1));
+}
+
+/** What `Claim/$submit` needs of the endpoint: the ledger rules' reads and the organization's writes. */
+export interface ClaimSubmitPorts {
+  state: StateReader;
+  orgId: string;
+  blockTime(): number;
+  /** Check the caller may write `resource` for `patient`, encrypt it as a record and anchor it; resolves to its record id and content hash. */
+  writeRecord(caller: Identity, patient: string, resource: Json): Promise<{ recordId: string; contentHash: string }>;
+  /** Submit a transaction signed by the organization and wait for its commit; resolves to the tx hash. */
+  submitAndWait(kind: string, body: Json): Promise<string>;
+}
+
+const ref = (x: unknown, type: string) => String(obj(x).reference ?? '').replace(new RegExp(`^${type}/`), '');
+
+/**
+ * `POST [base]/Claim/$submit` (Da Vinci PAS style): the Claim is written to the patient's
+ * records, encrypted, then `use: preauthorization` becomes `preauth.request` (supporting
+ * record: the Claim) and `use: claim` becomes `claim.submit`, signed by the organization,
+ * which acts as the provider. Answers the ClaimResponse the ledger decided. Throws FhirError.
+ */
+export async function submitFhirClaim(ports: ClaimSubmitPorts, caller: Identity, claim: Json, fields: (c: Json) => Json): Promise<Json> {
+  if (providerOf(ports.state, caller) !== ports.orgId)
+    throw new FhirError(403, 'forbidden', 'only this organization and its clinical staff submit claims here');
+  const patient = ref(claim.patient, 'Patient');
+  if (!ID20.test(patient)) throw new FhirError(400, 'invalid', 'Claim.patient.reference must be Patient/<patient identity id>');
+  const insurance = (Array.isArray(claim.insurance) ? claim.insurance : []).map(obj);
+  const focal = insurance.find((i) => i.focal === true) ?? insurance[0];
+  const coverage = ref(focal?.coverage, 'Coverage');
+  if (!ID16.test(coverage)) throw new FhirError(400, 'invalid', 'Claim.insurance[focal].coverage.reference must be Coverage/<coverage id>');
+  const coded = fields(claim);
+  const written = await ports.writeRecord(caller, patient, claim);
+  if (claim.use === 'preauthorization') {
+    const items = (coded.items as Array<{ code: string; quantity: number }>).map((i) => ({ code: i.code, quantity: i.quantity }));
+    const priorityCoding = obj(claim.priority).coding;
+    const priority = Array.isArray(priorityCoding) ? obj(priorityCoding[0]).code : undefined;
+    const hash = await ports.submitAndWait('preauth.request', {
+      patient,
+      coverage,
+      items,
+      diagnoses: coded.diagnoses,
+      supportingRecords: [written.recordId],
+      urgent: priority === 'stat',
+    });
+    const p = getPreauth(ports.state, hash.slice(0, 32));
+    if (p === undefined) throw new FhirError(500, 'exception', 'the prior authorization was committed but cannot be read');
+    return preauthResponseOf(p, preauthStatus(p, ports.blockTime()));
+  }
+  const refs = focal?.preAuthRef;
+  const preAuthRef = Array.isArray(refs) ? (refs[0] as unknown) : undefined;
+  if (preAuthRef !== undefined && (typeof preAuthRef !== 'string' || !ID16.test(preAuthRef)))
+    throw new FhirError(400, 'invalid', 'Claim.insurance.preAuthRef must be a prior authorization id');
+  const hash = await ports.submitAndWait('claim.submit', {
+    patient,
+    coverage,
+    type: coded.type,
+    items: coded.items,
+    diagnoses: coded.diagnoses,
+    ...(preAuthRef === undefined ? {} : { preauth: preAuthRef }),
+    contentHash: written.contentHash,
+  });
+  const c = getClaim(ports.state, hash.slice(0, 32));
+  if (c === undefined) throw new FhirError(500, 'exception', 'the claim was committed but cannot be read');
+  return claimResponseOf(c);
 }
