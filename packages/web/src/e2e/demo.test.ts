@@ -98,6 +98,11 @@ test('demo users sign in with their keystore files: a patient sees her imported 
     // Liz shared problems, medications and allergies: no lab results or vital signs.
     assert.equal(await grey.getByText(/^Measurement ·/).count(), 0, 'no measurements were shared with Dr Grey');
     await checkPage(grey, 'demo-clinician-patient', failures);
+    // Liz's consent lets Dr Grey check her eligibility for a check-up visit under Evergreen's plan.
+    await grey.getByLabel(/Service code/).fill('185349003');
+    await grey.getByRole('button', { name: 'Check eligibility' }).click();
+    await grey.getByText(/^(Covered|Not covered) on \d{4}-\d{2}-\d{2}/).waitFor();
+    await checkPage(grey, 'demo-clinician-eligibility', failures);
 
     // Insurance (docs/insurance.md): Liz reads her claims in plain words and disputes one; the
     // insurer's claims officer sees the queue with the claims held for review and her dispute.

@@ -1,7 +1,18 @@
 // Insurance in the web app (docs/insurance.md): a patient sees their coverage and claims in
-// plain words — what was billed, what the insurer paid, what they owe — and disputes one; an
-// insurer's staff work their queue of pended prior authorizations, claims in review and disputes.
-import { type ClaimView, decidePreauth, disputeClaim, listInsurance, type PreauthView, resolveClaim, reviewClaim } from '@medledger/client';
+// plain words — what was billed, what the insurer paid, what they owe — and disputes one; a
+// clinician checks eligibility and requests prior authorization; an insurer's staff work their
+// queue of pended prior authorizations, claims in review and disputes.
+import {
+  type ClaimView,
+  checkEligibility,
+  decidePreauth,
+  disputeClaim,
+  listInsurance,
+  type PreauthView,
+  requestPreauth,
+  resolveClaim,
+  reviewClaim,
+} from '@medledger/client';
 import { type FormEvent, useState } from 'react';
 import { friendlyError } from '../labels.js';
 import { useUser } from '../session.js';
@@ -298,6 +309,126 @@ export function InsurerQueue() {
             })}
           </ul>
         </>
+      )}
+    </section>
+  );
+}
+
+interface EligibilityAnswer {
+  eligible: boolean;
+  date: string;
+  best: null | {
+    covered: boolean;
+    reason: string;
+    priorAuthRequired: boolean;
+    remainingCount: number | null;
+    deductibleRemaining: number;
+    estimatedPatientShare: number;
+    allowed: number;
+    coverage: string;
+  };
+}
+
+const REASON_WORDS: Record<string, string> = {
+  COVERED: 'covered',
+  NO_COVERAGE: 'no coverage on record',
+  COVERAGE_INACTIVE: 'coverage not active on that date',
+  OUT_OF_NETWORK: 'your organization is not in the plan’s network',
+  NOT_COVERED: 'the plan does not cover this service',
+  LIMIT_REACHED: 'the plan’s limit for this service is used up',
+};
+
+/**
+ * A clinician's insurance panel on a patient's page: check eligibility for a service (needs the
+ * patient's payment or treatment consent) and, when prior authorization is required, request it.
+ */
+export function ClinicianInsurance(props: { patient: string }) {
+  const user = useUser();
+  const [service, setService] = useState('');
+  const [answer, setAnswer] = useState<EligibilityAnswer | undefined>(undefined);
+  const [preauth, setPreauth] = useState<PreauthView | undefined>(undefined);
+  const [error, setError] = useState<unknown>(undefined);
+  const [busy, setBusy] = useState(false);
+  const check = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(undefined);
+    setPreauth(undefined);
+    try {
+      setAnswer((await checkEligibility(user.client, { patient: props.patient, service: service.trim() })) as unknown as EligibilityAnswer);
+    } catch (err) {
+      setAnswer(undefined);
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const request = async () => {
+    const b = answer?.best;
+    if (b === null || b === undefined) return;
+    setBusy(true);
+    setError(undefined);
+    try {
+      setPreauth(
+        (await requestPreauth(user.client, { patient: props.patient, coverage: b.coverage, items: [{ code: service.trim() }] })).preauth,
+      );
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const b = answer?.best;
+  return (
+    <section aria-labelledby="insurance-heading">
+      <h2 id="insurance-heading">Insurance</h2>
+      <form onSubmit={check} className="inline-form">
+        <label htmlFor="elig-service">Service code (CPT, SNOMED CT, …)</label>
+        <input
+          id="elig-service"
+          value={service}
+          onChange={(e) => setService(e.target.value)}
+          required
+          pattern="[A-Za-z0-9][A-Za-z0-9.\-]{0,39}"
+        />
+        <button type="submit" disabled={busy || service.trim() === ''}>
+          Check eligibility
+        </button>
+      </form>
+      {error !== undefined && <p role="alert">{friendlyError(error)}</p>}
+      {answer !== undefined && (
+        <div role="status" className="card">
+          {b === null || b === undefined ? (
+            <p>Not covered: the patient has no coverage on record.</p>
+          ) : (
+            <>
+              <p>
+                <strong>{b.covered ? 'Covered' : 'Not covered'}</strong> on {answer.date}: {REASON_WORDS[b.reason] ?? b.reason}.
+              </p>
+              {b.covered && (
+                <p>
+                  Plan allows {dollars(b.allowed)}; the patient would pay about {dollars(b.estimatedPatientShare)} (deductible left{' '}
+                  {dollars(b.deductibleRemaining)}){b.remainingCount === null ? '' : `; ${b.remainingCount} left this period`}.
+                </p>
+              )}
+              {b.covered && b.priorAuthRequired && preauth === undefined && (
+                <p>
+                  Prior authorization is required.{' '}
+                  <button type="button" onClick={request} disabled={busy}>
+                    Request prior authorization
+                  </button>
+                </p>
+              )}
+            </>
+          )}
+        </div>
+      )}
+      {preauth !== undefined && (
+        <Notice tone={preauth.status === 'denied' ? 'warn' : 'ok'}>
+          Prior authorization{' '}
+          {preauth.status === 'pended' ? `sent; the insurer decides by ${formatDateTime(preauth.deadline)}` : preauth.status}
+          {preauth.decision?.authNumber ? ` (number ${preauth.decision.authNumber})` : ''}.
+        </Notice>
       )}
     </section>
   );
