@@ -27,7 +27,12 @@ export type EhrErrorCode =
   | 'WINDOW_ACTIVE'
   | 'WINDOW_CLOSED'
   | 'SHARE_POSTED'
-  | 'OBJECT_IN_USE';
+  | 'OBJECT_IN_USE'
+  // Insurance (docs/insurance.md)
+  | 'NO_CONSENT'
+  | 'WRONG_STATE'
+  | 'DISPUTE_WINDOW_CLOSED'
+  | 'AMOUNT_MISMATCH';
 
 /** An application-level refusal with a stable code and a reason safe to show users. */
 export class EhrError extends Error {
