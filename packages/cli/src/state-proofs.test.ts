@@ -75,7 +75,12 @@ test("a patient's recipient set is provable key by key, and matches what the rec
     resource: { resourceType: 'Observation', status: 'final', code: { text: 'Heart rate' } },
     category: 'vital-signs',
   });
-  const { grantId } = await patient.grant({ grantee: clinicianId, categories: ['vital-signs'], access: 'read-write', purpose: 'treatment' });
+  const { grantId } = await patient.grant({
+    grantee: clinicianId,
+    categories: ['vital-signs'],
+    access: 'read-write',
+    purpose: 'treatment',
+  });
   await patient.setDelegate(delegateId);
 
   const keys = [
@@ -173,9 +178,21 @@ test('a tampered answer is refused with the code of the check that failed', asyn
     }
     return 'accepted';
   };
-  assert.equal(code(() => verifyAnswer({ ...answer, entries: [{ ...entry, value: forged }] })), 'PROOF_INVALID', 'a substituted key');
-  assert.equal(code(() => verifyAnswer({ ...answer, entries: [{ ...entry, value: null }] })), 'PROOF_INVALID', 'a hidden identity');
-  assert.equal(code(() => verifyAnswer({ ...answer, stateRoot: 'ab'.repeat(32) })), 'APP_HASH_MISMATCH', 'another state root');
+  assert.equal(
+    code(() => verifyAnswer({ ...answer, entries: [{ ...entry, value: forged }] })),
+    'PROOF_INVALID',
+    'a substituted key',
+  );
+  assert.equal(
+    code(() => verifyAnswer({ ...answer, entries: [{ ...entry, value: null }] })),
+    'PROOF_INVALID',
+    'a hidden identity',
+  );
+  assert.equal(
+    code(() => verifyAnswer({ ...answer, stateRoot: 'ab'.repeat(32) })),
+    'APP_HASH_MISMATCH',
+    'another state root',
+  );
   assert.equal(
     code(() => verifyAnswer({ ...answer, header: { ...answer.header, appHash: 'cd'.repeat(32) } })),
     'BAD_COMMIT',
