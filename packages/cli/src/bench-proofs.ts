@@ -4,18 +4,9 @@
 import { MedLedgerClient } from '@medledger/client';
 import { verifyCommit } from '@medledger/client/light';
 import { generateKeyBundle } from '@medledger/crypto';
-import type { BlockHeader, Commit, Genesis } from '@medledger/ledger';
-import { checkAppHash, type StateProof, verifyStateProof } from '@medledger/ledger/state-proof';
+import type { Genesis } from '@medledger/ledger';
+import { checkAppHash, type ProvenStateAnswer, verifyStateProof } from '@medledger/ledger/state-proof';
 import { fhirResourceOfSize } from './bench-records.js';
-
-interface ProvenAnswer {
-  height: number;
-  header: BlockHeader;
-  commit: Commit;
-  stateRoot: string;
-  resultsRoot: string;
-  entries: Array<{ key: string; value: string | null; proof: StateProof }>;
-}
 
 /** Figures for one kind of proven query (medians over the rounds). */
 export interface ProofKindResult {
@@ -95,14 +86,14 @@ export async function benchProofs(
     const fetches: number[] = [];
     const verifies: number[] = [];
     const proofOnly: number[] = [];
-    let answer: ProvenAnswer | undefined;
+    let answer: ProvenStateAnswer | undefined;
     for (let r = 0; r < opts.rounds; r++) {
       const t0 = performance.now();
       answer = (
         k.keys.length === 1
           ? await client.get(`/v1/state/proof?key=${encodeURIComponent(k.keys[0] as string)}`, { auth: k.as !== undefined })
           : await client.post('/v1/state/proofs', { keys: k.keys }, { auth: true })
-      ) as ProvenAnswer;
+      ) as ProvenStateAnswer;
       const t1 = performance.now();
       verifyCommit(opts.genesis, answer.header, answer.commit);
       checkAppHash(answer.header.appHash, answer.stateRoot, answer.resultsRoot);
@@ -113,7 +104,7 @@ export async function benchProofs(
       verifies.push(t3 - t1);
       proofOnly.push(t3 - t2);
     }
-    const a = answer as ProvenAnswer;
+    const a = answer as ProvenStateAnswer;
     const result: ProofKindResult = {
       kind: k.kind,
       keys: k.keys.length,
