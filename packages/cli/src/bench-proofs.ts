@@ -45,6 +45,7 @@ export async function benchProofs(
   const { recordId } = await patient.writeRecord({ patient: patientId, resource: fhirResourceOfSize(1024), category: 'laboratory' });
   const { grantId } = await patient.grant({ grantee: granteeId, categories: ['laboratory'], access: 'read-write', purpose: 'treatment' });
   await patient.setDelegate(delegateId);
+  await delegate.acceptDelegation(patientId);
   await grantee.readRecord(recordId, 'treatment');
   let event: { height: number; node: string; id: string } | undefined;
   for (let i = 0; i < 300 && event === undefined; i++) {
@@ -59,18 +60,18 @@ export async function benchProofs(
     { kind: 'validator set (public)', keys: ['meta/validators'] },
     { kind: 'emergency params (public)', keys: ['meta/emergency'] },
     { kind: 'absent identity (non-membership)', keys: [`identity/${'ab'.repeat(20)}`] },
-    { kind: 'grantees of a patient', keys: [`grantees/${patientId}`], as: patient },
+    { kind: 'grantees of a patient', keys: [`granteelist/${patientId}`], as: patient },
     { kind: 'grant', keys: [`grant/${grantId}`], as: grantee },
-    { kind: 'delegates of a patient', keys: [`delegates/${patientId}`], as: patient },
+    { kind: 'delegates of a patient', keys: [`delegatelist/${patientId}`], as: patient },
     { kind: 'record anchor with envelopes', keys: [`record/${recordId}`], as: grantee },
     { kind: 'access-log entry', keys: [accessKey], as: patient },
     {
       kind: 'recipient set (batch)',
       keys: [
         `identity/${patientId}`,
-        `delegates/${patientId}`,
+        `delegatelist/${patientId}`,
         `identity/${delegateId}`,
-        `grantees/${patientId}`,
+        `granteelist/${patientId}`,
         `grants/${patientId}/${granteeId}`,
         `grant/${grantId}`,
         `identity/${granteeId}`,

@@ -73,13 +73,14 @@ test("a patient's recipient set is provable key by key, and matches what the rec
     purpose: 'treatment',
   });
   await patient.setDelegate(delegateId);
+  await delegate.acceptDelegation(patientId);
 
   const keys = [
     `identity/${patientId}`,
-    `grantees/${patientId}`,
+    `granteelist/${patientId}`,
     `grants/${patientId}/${clinicianId}`,
     `grant/${grantId}`,
-    `delegates/${patientId}`,
+    `delegatelist/${patientId}`,
     `delegate/${patientId}/${delegateId}`,
     `record/${recordId}`,
   ];
@@ -90,10 +91,10 @@ test("a patient's recipient set is provable key by key, and matches what the rec
     'entries come in the order asked',
   );
   const values = verifyAnswer(answer);
-  assert.deepEqual(json(values.get(`grantees/${patientId}`)), [clinicianId]);
+  assert.deepEqual(json(values.get(`granteelist/${patientId}`)), [clinicianId]);
   assert.deepEqual(json(values.get(`grants/${patientId}/${clinicianId}`)), [grantId]);
   assert.equal(json(values.get(`grant/${grantId}`)).revoked, null);
-  assert.deepEqual(json(values.get(`delegates/${patientId}`)), [delegateId]);
+  assert.deepEqual(json(values.get(`delegatelist/${patientId}`)), [delegateId]);
   const record = json(values.get(`record/${recordId}`));
   assert.equal(record.patient, patientId);
   assert.ok(record.envelopes[patientId] !== undefined && record.envelopes.emergency !== undefined);
@@ -131,20 +132,20 @@ test('metadata proofs go only to those allowed to see it; unknown families and o
   const { id: patientId } = await patient.registerPatient();
   await stranger.registerPatient();
 
-  const anonymous = await get(`${net.url}/v1/state/proof?key=grantees/${patientId}`);
+  const anonymous = await get(`${net.url}/v1/state/proof?key=granteelist/${patientId}`);
   assert.equal(anonymous.status, 401);
   assert.equal(anonymous.json.error.code, 'UNAUTHENTICATED');
   await assert.rejects(
-    stranger.get(`/v1/state/proof?key=grantees/${patientId}`, { auth: true }),
+    stranger.get(`/v1/state/proof?key=granteelist/${patientId}`, { auth: true }),
     (e: { code?: string; status?: number }) => e.code === 'ACCESS_DENIED' && e.status === 403,
   );
   await assert.rejects(
-    stranger.post('/v1/state/proofs', { keys: ['meta/validators', `delegates/${patientId}`] }, { auth: true }),
+    stranger.post('/v1/state/proofs', { keys: ['meta/validators', `delegatelist/${patientId}`] }, { auth: true }),
     (e: { code?: string }) => e.code === 'ACCESS_DENIED',
     'one refused key refuses the whole batch',
   );
-  const own = (await patient.get(`/v1/state/proof?key=grantees/${patientId}`, { auth: true })) as ProvenStateAnswer;
-  assert.equal(verifyAnswer(own).get(`grantees/${patientId}`), null, 'no grants yet: proven absent');
+  const own = (await patient.get(`/v1/state/proof?key=granteelist/${patientId}`, { auth: true })) as ProvenStateAnswer;
+  assert.equal(verifyAnswer(own).get(`granteelist/${patientId}`), null, 'no grants yet: proven absent');
 
   const local = await get(`${net.url}/v1/state/proof?key=node/tip`);
   assert.equal(local.status, 403);
