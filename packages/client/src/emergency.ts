@@ -19,6 +19,7 @@ import {
 } from '@medledger/crypto/browser';
 import { txHash } from './canonical.js';
 import type { NodeConnection, SubmittedTx } from './connection.js';
+import { openEmergencyReason, type SealedReason, sealEmergencyReason } from './emergency-reason.js';
 import { ClientError } from './errors.js';
 import { EMERGENCY_RECIPIENT, openDataKey, sealDataKey } from './record-crypto.js';
 import { arrayAt, objectAt, parseRecordMeta, parseRecordRead, type RecordMeta } from './responses.js';
@@ -45,7 +46,8 @@ export interface EmergencyPrivilegeBody {
 }
 export interface EmergencyAccessBody {
   patient: string;
-  reason: string;
+  /** The stated reason, encrypted on this device (`sealEmergencyReason`). */
+  reason: SealedReason;
   durationMs: number;
 }
 
@@ -74,13 +76,19 @@ export interface PostedShare {
   at: { height: number; time: number };
 }
 
-/** An emergency window as the node shows it (docs/emergency.md). */
+/**
+ * An emergency window as the node shows it (docs/emergency.md), with its reason opened for
+ * this client: `reason` is the text, or null when it was not sealed to this identity (a
+ * delegate, or a privacy officer registered after the window opened); `sealedReason` is what
+ * the chain holds.
+ */
 export interface EmergencyWindow {
   id: string;
   patient: string;
   clinician: string;
   org: string;
-  reason: string;
+  reason: string | null;
+  sealedReason: SealedReason;
   durationMs: number;
   openedAt: { height: number; time: number };
   expiresAt: number;
@@ -159,9 +167,40 @@ export interface RecoveredEmergencyKey {
   badShares: string[];
 }
 
-/** `GET /v1/emergency/windows/:id`. Throws ClientError (`ACCESS_DENIED`, 403). */
+/** A window from the node with its sealed reason opened by `conn`'s keys (see EmergencyWindow). */
+function withOpenedReason(conn: NodeConnection, raw: unknown): EmergencyWindow {
+  const w = objectAt(raw, 'window') as unknown as EmergencyWindow;
+  const sealedReason = (w as { reason: unknown }).reason as SealedReason;
+  const reason = openEmergencyReason(
+    { patient: w.patient, clinician: w.clinician, reason: sealedReason },
+    conn.id,
+    conn.keys.encryption.privateKey,
+  );
+  return { ...w, reason: reason ?? null, sealedReason };
+}
+
+/** `GET /v1/emergency/windows/:id`, its reason opened. Throws ClientError (`ACCESS_DENIED`, 403). */
 export async function emergencyWindow(conn: NodeConnection, id: string): Promise<EmergencyWindow> {
-  return objectAt(await conn.get(`/v1/emergency/windows/${enc(id)}`, { auth: true }), 'window') as unknown as EmergencyWindow;
+  return withOpenedReason(conn, await conn.get(`/v1/emergency/windows/${enc(id)}`, { auth: true }));
+}
+
+/**
+ * Who a reason is sealed to: the patient, this clinician, the organization and its privacy
+ * officers (their keys from the node, as for every recipient of a record). Throws ClientError.
+ */
+async function reasonRecipients(conn: NodeConnection, patient: string): Promise<Array<{ id: string; encryptionKey: string }>> {
+  const me = await conn.identity(conn.id);
+  if (typeof me.org !== 'string') throw new ClientError('UNAUTHORIZED', 'only a clinician of an organization opens an emergency window');
+  const reviewers = objectAt(await conn.get(`/v1/orgs/${enc(me.org)}/reviewers`, { auth: true }), 'reviewers');
+  const org = objectAt(reviewers.org, 'reviewers.org') as { id: string; encryptionKey: string };
+  const officers = arrayAt(reviewers, 'privacyOfficers', 'reviewers') as Array<{ id: string; encryptionKey: string }>;
+  const p = await conn.identity(patient);
+  return [
+    { id: p.id, encryptionKey: p.encryptionKey },
+    { id: conn.id, encryptionKey: conn.keys.encryption.publicKey },
+    { id: org.id, encryptionKey: org.encryptionKey },
+    ...officers,
+  ];
 }
 
 /**
@@ -247,14 +286,20 @@ export function windowIdOf(tx: SubmittedTx['tx']): string {
 /**
  * As a privileged clinician, open an emergency window on `patient` (`emergency.access`), wait
  * for it to commit, then for the validators' shares, and rebuild the key. Throws ClientError
- * (`UNAUTHORIZED` without the privilege, `INVALID_BODY` without a reason or over the cap,
+ * (`INVALID_ARGUMENT` without a reason or over 500 characters, `UNAUTHORIZED` without the privilege, `INVALID_BODY` over the cap,
  * `NOT_FOUND` for an unknown patient, `WINDOW_ACTIVE`, `EMERGENCY_PENDING`, `WINDOW_CLOSED`).
  */
 export async function openEmergency(
   conn: NodeConnection,
   opts: { patient: string; reason: string; durationMs: number; timeoutMs?: number; onProgress?: (w: EmergencyWindow) => void },
 ): Promise<RecoveredEmergencyKey & { windowId: string; txHash: string }> {
-  const done = await conn.submitAndWait('emergency.access', { patient: opts.patient, reason: opts.reason, durationMs: opts.durationMs });
+  // The reason is encrypted here: the chain and every block reader see ciphertext only.
+  const reason = sealEmergencyReason(
+    opts.reason,
+    { patient: opts.patient, clinician: conn.id },
+    await reasonRecipients(conn, opts.patient),
+  );
+  const done = await conn.submitAndWait('emergency.access', { patient: opts.patient, reason, durationMs: opts.durationMs });
   const windowId = windowIdOf(done.tx);
   const recovered = await awaitEmergencyKey(conn, windowId, { timeoutMs: opts.timeoutMs, onProgress: opts.onProgress });
   return { ...recovered, windowId, txHash: done.hash };
@@ -263,7 +308,9 @@ export async function openEmergency(
 /** The caller's active window on `patient`, from `GET /v1/me/emergency`, if any. */
 export async function activeEmergencyWindowOn(conn: NodeConnection, patient: string): Promise<EmergencyWindow | undefined> {
   const answer = objectAt(await conn.get('/v1/me/emergency', { auth: true }), 'answer');
-  return (arrayAt(answer, 'windows', 'answer') as EmergencyWindow[]).find((w) => w.patient === patient && w.active);
+  return arrayAt(answer, 'windows', 'answer')
+    .map((w) => withOpenedReason(conn, w))
+    .find((w) => w.patient === patient && w.active);
 }
 
 /** Grant (or with `revoke`, take back) a clinician's emergency privilege, as their organization. */
@@ -298,16 +345,20 @@ export async function listEmergency(conn: NodeConnection, opts: { patient?: stri
       emergencyKey: (a.emergencyKey as string | null) ?? null,
       rotationRecommended: a.rotationRecommended === true,
       split: a.split,
-      windows: arrayAt(a, 'windows', 'answer') as EmergencyWindow[],
+      windows: arrayAt(a, 'windows', 'answer').map((w) => withOpenedReason(conn, w)),
     };
   }
   const org = me.role === 'privacy-officer' ? (me.org as string | undefined) : me.orgKind !== undefined ? me.id : undefined;
   if (org !== undefined) {
     const a = objectAt(await conn.get(`/v1/orgs/${enc(org)}/emergency`, { auth: true }), 'answer');
-    return { as: 'organization', org, windows: arrayAt(a, 'windows', 'answer') as EmergencyWindow[] };
+    return { as: 'organization', org, windows: arrayAt(a, 'windows', 'answer').map((w) => withOpenedReason(conn, w)) };
   }
   const a = objectAt(await conn.get('/v1/me/emergency', { auth: true }), 'answer');
-  return { as: 'clinician', privilege: a.privilege ?? null, windows: arrayAt(a, 'windows', 'answer') as EmergencyWindow[] };
+  return {
+    as: 'clinician',
+    privilege: a.privilege ?? null,
+    windows: arrayAt(a, 'windows', 'answer').map((w) => withOpenedReason(conn, w)),
+  };
 }
 
 /**
