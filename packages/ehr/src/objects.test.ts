@@ -6,9 +6,10 @@ import { test } from 'node:test';
 import { generateEncryptionKeyPair, generateSigningKeyPair, idFromPublicKey, KEY_ENVELOPE_BYTES, toHex } from '@medledger/crypto';
 import { type Genesis, type SignedTx, signTx } from '@medledger/ledger';
 import { EhrApp, initChain } from './app.js';
+import { MemoryCommittedState } from './committed.js';
 import { namedObjects, objectEffects, objectOwner, objectSizeOnChain } from './objects.js';
 import { getRecord } from './policy.js';
-import type { StateReader, StateWrite } from './state.js';
+import type { StateWrite } from './state.js';
 
 const CHAIN = 'objects-test';
 const T0 = 1_700_000_000_000;
@@ -42,19 +43,15 @@ function world() {
     ],
     params: { maxBlockTxs: 1000, maxBlockBytes: 1 << 20, maxClockDriftMs: 10_000 },
   };
-  const committed = new Map<string, string>();
-  const state: StateReader = { getState: (k) => committed.get(k) };
-  for (const w of initChain(genesis).writes) if (w.value !== null) committed.set(w.key, w.value);
+  const state = new MemoryCommittedState();
+  state.apply(initChain(genesis));
   const app = new EhrApp(CHAIN, state);
   let height = 0;
   let lastWrites: StateWrite[] = [];
   const block = (txs: SignedTx[]): string[] => {
     height += 1;
-    const exec = app.finalizeBlock({ height, time: T0 + 1000 * height, txs }, '00'.repeat(32));
-    for (const w of exec.writes) {
-      if (w.value === null) committed.delete(w.key);
-      else committed.set(w.key, w.value);
-    }
+    const exec = app.finalizeBlock({ height, time: T0 + 1000 * height, txs });
+    state.apply(exec);
     lastWrites = exec.writes;
     app.commit();
     return exec.results.map((r) => r.code);
