@@ -128,6 +128,9 @@ export type MedicinesKind =
   | 'rx.cancel'
   | 'medication.dispense';
 
+/** The body of one medicines transaction kind. */
+export type MedicinesBody<K extends MedicinesKind> = import('./tx-builders.js').TxBodies[K];
+
 /** What a committed medicines transaction gives back: the id it created (prescriptions), its hash and height. */
 export interface MedicinesTxResult {
   id: string;
