@@ -151,8 +151,8 @@ export async function medicinesTx<K extends MedicinesKind>(
   return { id: txHash(done.tx).slice(0, 32), txHash: done.hash, height: done.height };
 }
 
-/** The current UTC time as an EPCIS eventTime (whole seconds); the chain refuses one after block time. */
-export const eventTimeNow = () => `${new Date(Date.now() - 1000).toISOString().slice(0, 19)}Z`;
+/** The current UTC time as an EPCIS eventTime (whole seconds); the chain refuses one more than 5 minutes after block time. */
+export const eventTimeNow = () => `${new Date().toISOString().slice(0, 19)}Z`;
 
 const enc = encodeURIComponent;
 

@@ -39,10 +39,12 @@ export interface StoredEvent extends EpcisEventBody {
   'medledger:height': number;
 }
 
+/** How far after block time an event's own time may be (clock skew between a partner and the chain). */
+export const EVENT_TIME_LEAD_MS = 5 * 60_000;
 const EVENT_TIME_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$/;
 
 /**
- * `body.eventTime`: when the event happened, an ISO UTC time not after block time. It is part
+ * `body.eventTime`: when the event happened, an ISO UTC time at most 5 minutes after block time. It is part
  * of the event's hash, so resubmitting the same event yields the same id and is refused.
  */
 export function eventTimeField(ctx: TxContext, b: Body): string {
@@ -50,7 +52,9 @@ export function eventTimeField(ctx: TxContext, b: Body): string {
   const t = Date.parse(v);
   if (Number.isNaN(t) || new Date(t).toISOString().slice(0, 19) !== v.slice(0, 19))
     throw new EhrError('INVALID_BODY', 'body.eventTime is not a valid time');
-  if (t > ctx.time) throw new EhrError('INVALID_BODY', 'body.eventTime is after the block time');
+  // A client cannot know the block time its transaction will get (and a mempool check runs at
+  // the last block's time), so a small lead is allowed; anything later is a future-dated event.
+  if (t > ctx.time + EVENT_TIME_LEAD_MS) throw new EhrError('INVALID_BODY', 'body.eventTime is more than 5 minutes after the block time');
   return v;
 }
 

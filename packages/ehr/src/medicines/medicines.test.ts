@@ -269,6 +269,8 @@ describe('custody', () => {
     const body = { gtin: GTIN, lot: 'L1', expiry: '2027-12-31', serials: ['S1', 'S2'], eventTime: w.iso() };
     assert.deepEqual(w.block([w.maker.tx('supply.commission', body)]), ['ok']);
     assert.deepEqual(w.block([w.maker.tx('supply.commission', body)]), ['DUPLICATE_EVENT']);
+    const future = new Date(w.now() + 3_600_000).toISOString();
+    assert.deepEqual(w.block([w.maker.tx('supply.commission', { ...body, serials: ['S9'], eventTime: future })]), ['INVALID_BODY']);
     assert.deepEqual(w.block([w.maker.tx('supply.commission', { ...body, eventTime: w.iso() })]), ['ALREADY_REGISTERED']);
     w.block([w.maker.tx('supply.pack', { sscc: CASE, epcs: [{ gtin: GTIN, serial: 'S1' }], eventTime: w.iso() })]);
     const ship = {
