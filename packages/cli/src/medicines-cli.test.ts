@@ -237,4 +237,11 @@ test('medicines through the CLI: product, commission, ship, receive, verify, tra
   assert.equal(held.json().items.length, 2);
   const nosy = await cli('rx', 'list', '--key', rival.file, '--pharmacy', pharmacy.id);
   assert.equal(nosy.code, 5, nosy.stderr);
+  // Custody is for trading partners; a prescription only for its patient, prescriber and pharmacy.
+  const patientVerify = await cli('supply', 'verify', '--key', patientFile, '--gtin', GTIN, '--serial', 'S2');
+  assert.equal(patientVerify.code, 5, patientVerify.stderr);
+  assert.match(patientVerify.stderr, /ACCESS_DENIED/);
+  await ok('rx', 'show', '--key', patientFile, '--rx', rx, '--json');
+  const hidden = await cli('rx', 'show', '--key', rival.file, '--rx', rx);
+  assert.match(hidden.stderr, /NOT_FOUND/);
 });

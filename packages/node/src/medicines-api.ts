@@ -82,7 +82,12 @@ export function registerMedicinesRoutes(app: FastifyInstance, node: MedLedgerNod
       requirePartnerCaller(who(req));
       const { gtin, serial } = req.params;
       const at = node.chain.tipTime;
-      const v = verifyPackage(state, { gtin, serial, ...req.query }, at);
+      const { lot, expiry } = req.query;
+      const v = verifyPackage(
+        state,
+        { gtin, serial, ...(lot === undefined ? {} : { lot }), ...(expiry === undefined ? {} : { expiry }) },
+        at,
+      );
       return { gtin, serial, ...v, at: new Date(at).toISOString() };
     },
   );
