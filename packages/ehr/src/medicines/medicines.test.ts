@@ -236,6 +236,15 @@ describe('custody', () => {
     // The test store has no scan; count the stored event index keys by replaying the writes.
     for (const ws of w.writes) for (const x of ws) if (x.key.startsWith(prefix)) events += 1;
     assert.equal(events, 6);
+    // The last receipt names the wholesaler as source and the pharmacy as destination; every event has a hash id.
+    const stored = w.writes
+      .flat()
+      .filter((x) => x.key.startsWith('epcis/'))
+      .map((x) => JSON.parse(x.value as string));
+    const receipt = stored.filter((e) => e.bizStep === 'receiving').at(-1);
+    assert.deepEqual(receipt.sourceList, [{ type: 'owning_party', source: `urn:medledger:org:${w.wholesaler.id}` }]);
+    assert.deepEqual(receipt.destinationList, [{ type: 'owning_party', destination: `urn:medledger:org:${w.pharmA.id}` }]);
+    for (const e of stored) assert.match(e.eventID, /^ni:\/\/\/sha-256;[0-9a-f]{64}\?ver=CBV2\.0$/);
   });
 
   test('ship by a non-holder is refused; receive by someone other than the addressee is refused', () => {

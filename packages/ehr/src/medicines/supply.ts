@@ -235,7 +235,8 @@ export const supplyReceive: TxKind = {
       for (const ref of c.children) moved.push(mustPackage(state, splitRef(ref).gtin, splitRef(ref).serial));
       movedCases.push(c);
     }
-    const from = moved[0]?.holder ?? movedCases[0]?.holder ?? '';
+    // Every shipper of what arrives (one receive may take several shipments), in a stable order.
+    const from = [...new Set([...moved.map((p) => p.holder), ...movedCases.map((c) => c.holder)])].sort();
     recordEvent(
       ctx,
       state,
@@ -247,7 +248,7 @@ export const supplyReceive: TxKind = {
         bizStep: 'receiving',
         disposition: 'in_progress',
         epcList: [...epcs.map((e) => sgtinUri(e.gtin, e.serial)), ...cases.map(ssccUri)],
-        sourceList: [{ type: 'owning_party', source: `urn:medledger:org:${from}` }],
+        sourceList: from.map((org) => ({ type: 'owning_party', source: `urn:medledger:org:${org}` })),
         destinationList: [{ type: 'owning_party', destination: `urn:medledger:org:${me.org}` }],
       },
       moved,
