@@ -2,8 +2,9 @@
 // records encrypted, sealed and shared on the client (docs/records.md), consent, delegation.
 import { type EncryptionKeyPair, generateEncryptionKeyPair, sha256Hex } from '@medledger/crypto/browser';
 import { type CommittedTx, NodeConnection, type SubmittedTx } from './connection.js';
-import { activeEmergencyWindowOn, recoverEmergencyKey, submitEmergencySplit } from './emergency.js';
+import { activeEmergencyWindowOn, buildEmergencySplit, recoverEmergencyKey, trustedEmergencyNetwork } from './emergency.js';
 import { ClientError, hasClientCode } from './errors.js';
+import { provenAccessEvents, provenGrants, provenIdentity, provenRecipients, provenRecords } from './proven-facts.js';
 import { decryptRecord, EMERGENCY_RECIPIENT, encryptRecord, newRecordId, openDataKey, sealDataKey } from './record-crypto.js';
 import {
   type AccessEvent,
@@ -12,6 +13,7 @@ import {
   type FhirResource,
   type Grant,
   objectAt,
+  parseGrant,
   parseRecipient,
   parseRecordMeta,
   parseRecordRead,
@@ -63,14 +65,16 @@ export class MedLedgerClient extends NodeConnection {
 
   /**
    * Register this client's keys as a patient, with a fresh emergency X25519 key pair whose
-   * private key is split among the validators (`emergency.split`, docs/emergency.md); the
-   * caller need not keep it. Throws ClientError.
+   * private key is split among the trusted genesis validators (`emergency.split`,
+   * docs/emergency.md); the caller need not keep it. Nothing is submitted unless the node's
+   * validator set is the trusted one. Throws ClientError (`NO_TRUSTED_GENESIS`, `GENESIS_MISMATCH` …).
    */
   async registerPatient(): Promise<{ id: string; emergencyKey: EncryptionKeyPair; txHash: string; height: number }> {
+    const network = await trustedEmergencyNetwork(this);
     const emergencyKey = generateEncryptionKeyPair();
     const body = identityRegisterBody({ encryptionKey: this.keys.encryption.publicKey, emergencyKey: emergencyKey.publicKey });
     const registered = await this.submit('identity.register', body);
-    const split = await submitEmergencySplit(this, emergencyKey);
+    const split = await this.submit('emergency.split', buildEmergencySplit(this.id, emergencyKey, network));
     const done = await this.waitForTx(registered.hash);
     const splitDone = await this.waitForTx(split.hash);
     return { id: this.id, emergencyKey, txHash: registered.hash, height: Math.max(done.height, splitDone.height) };
@@ -95,17 +99,24 @@ export class MedLedgerClient extends NodeConnection {
   /**
    * Write a record (docs/records.md "Records"): encrypt the resource under a fresh key, seal
    * the key to every recipient the node names plus this author, upload the objects, anchor
-   * and wait. Throws ClientError (`INVALID_ARGUMENT` for a resource without a FHIR type, or
-   * the anchor's rejection code).
+   * and wait. Every recipient and key is first proven against the trusted genesis
+   * (proven-facts.ts `provenRecipients`); nothing is sealed to a key the proven state does
+   * not hold. Throws ClientError (`INVALID_ARGUMENT` for a resource without a FHIR type, a
+   * TrustErrorCode such as `FACT_NOT_PROVEN`, or the anchor's rejection code).
    */
   async writeRecord(opts: { patient: string; resource: FhirResource; category: string; supersedes?: string }): Promise<{
     recordId: string;
     txHash: string;
     height: number;
+    /** The height the recipients and their keys were proven at. */
+    provenAt: number;
   }> {
     const resourceType = opts.resource?.resourceType;
     if (typeof resourceType !== 'string') throw new ClientError('INVALID_ARGUMENT', 'resource.resourceType must be a FHIR type name');
-    const listed = await this.recipients(opts.patient, opts.category, resourceType);
+    const reader = this.verified('writing a record');
+    const told = await this.recipients(opts.patient, opts.category, resourceType);
+    const proven = await provenRecipients(reader, opts.patient, { category: opts.category, resourceType }, told);
+    const listed = proven.value;
     // The author always gets an envelope, sealed to the key this client actually holds.
     const byLabel = new Map<string, string>(listed.map((r) => [r.to, r.encryptionKey]));
     byLabel.set(this.id, this.keys.encryption.publicKey);
@@ -126,7 +137,7 @@ export class MedLedgerClient extends NodeConnection {
       });
       await Promise.all([sealed.object, ...envelopes.map((e) => e.object)].map((o) => this.putObject(o)));
       const done = await this.submitAndWait('record.anchor', body);
-      return { recordId, txHash: done.hash, height: done.height };
+      return { recordId, txHash: done.hash, height: done.height, provenAt: proven.height };
     } finally {
       sealed.dataKey.fill(0);
     }
@@ -145,15 +156,18 @@ export class MedLedgerClient extends NodeConnection {
   }
 
   /**
-   * Read and decrypt a record: fetch it (the node logs the read with `purpose`), check the
-   * ciphertext hashes to the on-chain contentHash before any decryption, open this client's
-   * envelope, decrypt. Throws ClientError (`ACCESS_DENIED`, `RECORD_ERASED`,
-   * `CONTENT_HASH_MISMATCH` …) or CryptoError('DECRYPT_FAILED').
+   * Read and decrypt a record: fetch it (the node logs the read with `purpose`), prove its
+   * anchor, check the ciphertext hashes to the proven contentHash before any decryption, open
+   * this client's envelope, decrypt. Throws ClientError (`ACCESS_DENIED`, `RECORD_ERASED`,
+   * `CONTENT_HASH_MISMATCH`, a TrustErrorCode …) or CryptoError('DECRYPT_FAILED').
    */
   async readRecord(recordId: string, purpose?: Purpose): Promise<{ meta: RecordMeta; resource: object }> {
+    const reader = this.verified('reading a record');
     const answer = await this.fetchRecord(recordId, purpose);
+    const [meta] = (await provenRecords(reader, [answer.record])).value as [RecordMeta];
+    answer.record = meta;
     const object = decodeBase64(answer.ciphertext, 'answer.ciphertext');
-    if (sha256Hex(object) !== answer.record.contentHash) {
+    if (sha256Hex(object) !== meta.contentHash) {
       throw new ClientError('CONTENT_HASH_MISMATCH', `record ${recordId}: the ciphertext does not match the anchored contentHash`);
     }
     const dataKey = answer.envelopeFor === EMERGENCY_RECIPIENT ? await this.openEmergencyAnswerKey(answer) : this.openAnswerKey(answer);
@@ -181,11 +195,16 @@ export class MedLedgerClient extends NodeConnection {
     return openDataKey(answer.envelope, answer.record.record, EMERGENCY_RECIPIENT, key);
   }
 
-  /** `GET /v1/patients/:id/records`: the records the caller may see. Throws ClientError. */
+  /**
+   * `GET /v1/patients/:id/records`: the records the caller may see, each anchor proven
+   * (`provenAt`). Throws ClientError (a TrustErrorCode when an anchor is not the committed one).
+   */
   async listRecords(patient: string): Promise<RecordMeta[]> {
-    return arrayAt(objectAt(await this.get(`/v1/patients/${enc(patient)}/records`, { auth: true }), 'answer'), 'records', 'answer').map(
+    const reader = this.verified('listing records');
+    const told = arrayAt(objectAt(await this.get(`/v1/patients/${enc(patient)}/records`, { auth: true }), 'answer'), 'records', 'answer').map(
       parseRecordMeta,
     );
+    return (await provenRecords(reader, told)).value;
   }
 
   /** Erase a record (`record.erase`, patient or delegate) and wait. Throws ClientError. */
@@ -195,31 +214,37 @@ export class MedLedgerClient extends NodeConnection {
 
   // ---- Consent -------------------------------------------------------------------------
 
-  /** `GET /v1/patients/:id/grants`: active grants, or all with `all`. Throws ClientError. */
+  /** `GET /v1/patients/:id/grants`: active grants, or all with `all`, each proven (`provenAt`). Throws ClientError. */
   async grants(patient: string, all = false): Promise<Grant[]> {
+    const reader = this.verified('showing grants');
     const path = `/v1/patients/${enc(patient)}/grants${all ? '?all=true' : ''}`;
-    return arrayAt(objectAt(await this.get(path, { auth: true }), 'answer'), 'grants', 'answer') as Grant[];
+    const told = arrayAt(objectAt(await this.get(path, { auth: true }), 'answer'), 'grants', 'answer').map(parseGrant);
+    return (await provenGrants(reader, told)).value;
   }
 
-  /** `GET /v1/me/grants`: grants naming this identity or its organization. Throws ClientError. */
+  /** `GET /v1/me/grants`: grants naming this identity or its organization, each proven. Throws ClientError. */
   async myGrants(): Promise<Grant[]> {
-    return arrayAt(objectAt(await this.get('/v1/me/grants', { auth: true }), 'answer'), 'grants', 'answer') as Grant[];
+    const reader = this.verified('showing grants');
+    const told = arrayAt(objectAt(await this.get('/v1/me/grants', { auth: true }), 'answer'), 'grants', 'answer').map(parseGrant);
+    return (await provenGrants(reader, told)).value;
   }
 
-  /** `GET /v1/patients/:id/access-log`: committed access events, newest first. Throws ClientError. */
+  /** `GET /v1/patients/:id/access-log`: committed access events, newest first, each proven. Throws ClientError. */
   async accessLog(patient: string): Promise<AccessEvent[]> {
-    return arrayAt(
+    const reader = this.verified('showing the access log');
+    const told = arrayAt(
       objectAt(await this.get(`/v1/patients/${enc(patient)}/access-log`, { auth: true }), 'answer'),
       'events',
       'answer',
     ) as AccessEvent[];
+    return (await provenAccessEvents(reader, told)).value;
   }
 
   // Wrap the data key of each record for `to`: read it as the patient (or delegate), which
   // the node logs as a patient-request read, and upload the new envelope objects.
   private async wrapExisting(records: RecordMeta[], to: string): Promise<RecordEnvelope[]> {
     if (records.length === 0) return [];
-    const { encryptionKey } = await this.identity(to);
+    const { encryptionKey } = (await provenIdentity(this.verified('sharing records'), to)).value;
     const out: RecordEnvelope[] = [];
     for (const meta of records) {
       if (meta.status === 'erased') continue;
@@ -269,6 +294,7 @@ export class MedLedgerClient extends NodeConnection {
     expiresAt?: number;
     shareExisting?: boolean;
   }): Promise<GrantResult> {
+    this.verified('granting access');
     const patient = opts.patient ?? this.id;
     const scope: GrantScope = { categories: opts.categories, resourceTypes: opts.resourceTypes, records: opts.records };
     // Build once first: an invalid grant fails before any record is read or uploaded.
@@ -296,6 +322,7 @@ export class MedLedgerClient extends NodeConnection {
    * record's key for them the way `grant` does. Throws ClientError.
    */
   async setDelegate(delegate: string): Promise<{ txHash: string; shareTxHashes: string[] }> {
+    this.verified('naming a delegate');
     const body = delegateSetBody(delegate);
     const envelopes = await this.wrapExisting(await this.listRecords(this.id), delegate);
     const first = envelopes.slice(0, MAX_SHARE_ENVELOPES);

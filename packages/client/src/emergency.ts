@@ -22,6 +22,7 @@ import type { NodeConnection, SubmittedTx } from './connection.js';
 import { ClientError } from './errors.js';
 import { EMERGENCY_RECIPIENT, openDataKey, sealDataKey } from './record-crypto.js';
 import { arrayAt, objectAt, parseRecordMeta, parseRecordRead, type RecordMeta } from './responses.js';
+import { refuse } from './trust.js';
 import { MAX_SHARE_ENVELOPES } from './tx-builders.js';
 
 /** A share as the patient registers it: for one validator, sealed to its encryption key. */
@@ -104,12 +105,37 @@ const postedShareAad = (window: string, validator: string, clinician: string) =>
 
 const enc = encodeURIComponent;
 
-/** `GET /v1/emergency/params`. Throws ClientError. */
+/** `GET /v1/emergency/params`: the node's word, for display only; never sealed to. Throws ClientError. */
 export async function emergencyNetwork(conn: NodeConnection): Promise<EmergencyNetwork> {
   const answer = objectAt(await conn.get('/v1/emergency/params'), 'answer');
   if (typeof answer.threshold !== 'number' || !Array.isArray(answer.validators))
     throw new ClientError('MALFORMED_RESPONSE', 'emergency params must have threshold and validators');
   return answer as unknown as EmergencyNetwork;
+}
+
+/**
+ * The validators an emergency key is split among, and their encryption keys, from the
+ * trusted genesis: `emergency.split` must name exactly the genesis validator set, in genesis
+ * order. The node's `GET /v1/emergency/params` is fetched too and must say the same, so a
+ * node that lies about the validators' keys is caught, not just ignored. Throws ClientError
+ * `NO_TRUSTED_GENESIS` (client made without one) or `GENESIS_MISMATCH`.
+ */
+export async function trustedEmergencyNetwork(conn: NodeConnection): Promise<EmergencyNetwork> {
+  const trusted = conn.verified('sealing emergency shares').trusted;
+  const told = await emergencyNetwork(conn);
+  const network: EmergencyNetwork = {
+    threshold: trusted.emergencyThreshold(),
+    // The cap on window length is the chain's to enforce; it is not sealed to, so shown as told.
+    maxDurationMs: told.maxDurationMs,
+    validators: trusted.validators.map((v) => ({ id: v.id, name: v.name, encryptionKey: v.encryptionKey })),
+  };
+  const same =
+    told.threshold === network.threshold &&
+    told.validators.length === network.validators.length &&
+    told.validators.every((v, i) => v?.id === network.validators[i]?.id && v?.encryptionKey === network.validators[i]?.encryptionKey);
+  if (!same)
+    refuse('GENESIS_MISMATCH', "the node's emergency validator set or keys are not the trusted genesis validators; no share was sealed");
+  return network;
 }
 
 /**
@@ -147,7 +173,7 @@ export function buildEmergencySplit(patient: string, emergencyKey: EncryptionKey
 
 /** Register a fresh split of `emergencyKey` for this patient (`emergency.split`), without waiting. */
 export async function submitEmergencySplit(conn: NodeConnection, emergencyKey: EncryptionKeyPair): Promise<SubmittedTx> {
-  return conn.submit('emergency.split', buildEmergencySplit(conn.id, emergencyKey, await emergencyNetwork(conn)));
+  return conn.submit('emergency.split', buildEmergencySplit(conn.id, emergencyKey, await trustedEmergencyNetwork(conn)));
 }
 
 /** What a clinician recovered from a window's posted shares. */
@@ -322,7 +348,7 @@ export async function rotateEmergencyKey(
   putObject: (object: Uint8Array) => Promise<string>,
 ): Promise<{ emergencyKey: string; txHash: string; rewrapped: number; rewrapTxHashes: string[] }> {
   const fresh = generateEncryptionKeyPair();
-  const split = await conn.submitAndWait('emergency.split', buildEmergencySplit(conn.id, fresh, await emergencyNetwork(conn)));
+  const split = await conn.submitAndWait('emergency.split', buildEmergencySplit(conn.id, fresh, await trustedEmergencyNetwork(conn)));
   const listed = arrayAt(
     objectAt(await conn.get(`/v1/patients/${enc(conn.id)}/records`, { auth: true }), 'answer'),
     'records',
