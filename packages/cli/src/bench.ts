@@ -5,6 +5,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { TrustedGenesis } from '@medledger/client';
 import { initNetwork } from '@medledger/node';
 import { benchRecords } from './bench-records.js';
 import { runLoad } from './load.js';
@@ -46,7 +47,7 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
   const dir = mkdtempSync(join(tmpdir(), 'medledger-bench-'));
   const nodes: RunningNode[] = [];
   try {
-    const { homes } = initNetwork({ validators: opts.validators, out: dir, chainId: 'medledger-bench', basePort: opts.basePort });
+    const { homes, genesis } = initNetwork({ validators: opts.validators, out: dir, chainId: 'medledger-bench', basePort: opts.basePort });
     for (const home of homes) nodes.push(await startNodeProcess(home));
     const urls = nodes.map((n) => n.url);
     log(`started ${nodes.length} validators: ${urls.join(' ')}`);
@@ -99,6 +100,7 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
       {
         writeUrl: urls[0] as string,
         readUrl: urls[1 % urls.length] as string,
+        genesis: TrustedGenesis.fromDocument(genesis),
         writes: opts.records,
         reads: 2 * opts.records,
         resourceBytes: 4096,

@@ -5,7 +5,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Purpose, type StaffRole, staffRegisterBody } from '@medledger/client';
+import { type Purpose, type StaffRole, staffRegisterBody, TrustedGenesis } from '@medledger/client';
 import { decryptKeystore, generateKeyBundle, type KeyBundle } from '@medledger/crypto';
 import { type OrgKeyFile, readOrgKey } from '@medledger/node';
 import { clientFor, writeKeys } from './cli-support.js';
@@ -83,6 +83,8 @@ export async function seedDemo(opts: {
 }): Promise<DemoSheet> {
   const dir = join(opts.dataDir, 'demo');
   mkdirSync(join(dir, 'patients'), { recursive: true });
+  // The genesis this network was created with, read from disk: the demo trusts it, not the node.
+  const genesis = TrustedGenesis.fromDocument(JSON.parse(readFileSync(join(opts.dataDir, 'genesis.json'), 'utf8')));
   const orgs = opts.orgKeys.map((o) => ({ ...o, keys: readOrgKey(o.home, { file: o.file, passphrase: opts.passphrase }) }));
   const users: DemoUser[] = orgs.map((o) => ({ name: o.name, role: `organization (${o.kind})`, id: o.id, keyFile: join(o.home, o.file) }));
 
@@ -92,7 +94,7 @@ export async function seedDemo(opts: {
     const keys = generateKeyBundle();
     const keyFile = join(dir, s.file);
     const file = await writeKeys(keyFile, keys, `${s.name}, ${org.name}`);
-    await clientFor(opts.url, org.keys).submitAndWait(
+    await clientFor(opts.url, org.keys, genesis).submitAndWait(
       'staff.register',
       staffRegisterBody({ publicKey: keys.signing.publicKey, encryptionKey: keys.encryption.publicKey, role: s.role, name: s.name }),
     );
@@ -110,6 +112,7 @@ export async function seedDemo(opts: {
     let last = -1;
     const result = await importBundle({
       url: opts.url,
+      genesis,
       orgKeys: org.keys,
       bundle: JSON.parse(readFileSync(bundlePath, 'utf8')),
       keyFile,
@@ -130,7 +133,11 @@ export async function seedDemo(opts: {
   const consents: DemoSheet['consents'] = [];
   const grant = async (patient: number, to: string, toName: string, categories: string[], purpose: Purpose) => {
     const p = patients[patient] as (typeof patients)[number];
-    const { grantId } = await clientFor(opts.url, readKeysOf(p.keyFile, opts.passphrase)).grant({ grantee: to, categories, purpose });
+    const { grantId } = await clientFor(opts.url, readKeysOf(p.keyFile, opts.passphrase), genesis).grant({
+      grantee: to,
+      categories,
+      purpose,
+    });
     consents.push({ patient: p.name, to: toName, scope: categories.join(', '), purpose, grant: grantId });
     opts.log(`${p.name} granted ${toName} ${categories.join(', ')} for ${purpose}`);
   };
@@ -140,7 +147,7 @@ export async function seedDemo(opts: {
   await grant(2, staffIds[0] as string, 'Dr Gregory House', ['problems', 'laboratory'], 'treatment');
 
   // Dr House may break the glass (docs/emergency.md), granted by his hospital.
-  await clientFor(opts.url, (orgs[0] as (typeof orgs)[number]).keys).submitAndWait('emergency.privilege', {
+  await clientFor(opts.url, (orgs[0] as (typeof orgs)[number]).keys, genesis).submitAndWait('emergency.privilege', {
     clinician: staffIds[0] as string,
     grant: true,
   });
@@ -178,8 +185,8 @@ export function demoSheetLines(sheet: DemoSheet): string[] {
     ...(sheet.emergencyPrivilege ?? []).map((name) => `emergency access ("break the glass") may be opened by: ${name}`),
     `web app: open ${sheet.url}/ in a browser`,
     'try:',
-    `  medledger record list --key ${sheet.users.find((u) => u.role === 'patient')?.keyFile} --url ${sheet.url}`,
-    `  medledger audit --key ${sheet.users.find((u) => u.role === 'patient')?.keyFile} --url ${sheet.url}`,
+    `  medledger record list --key ${sheet.users.find((u) => u.role === 'patient')?.keyFile} --url ${sheet.url} --genesis ${sheet.genesis}`,
+    `  medledger audit --key ${sheet.users.find((u) => u.role === 'patient')?.keyFile} --url ${sheet.url} --genesis ${sheet.genesis}`,
     `  medledger record prove --id RECORD_ID --genesis ${sheet.genesis} --url ${sheet.url}`,
     `(this list is saved in ${join(sheet.genesis, '..', 'demo', 'demo.json')})`,
   ];

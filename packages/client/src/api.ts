@@ -201,9 +201,11 @@ export class MedLedgerClient extends NodeConnection {
    */
   async listRecords(patient: string): Promise<RecordMeta[]> {
     const reader = this.verified('listing records');
-    const told = arrayAt(objectAt(await this.get(`/v1/patients/${enc(patient)}/records`, { auth: true }), 'answer'), 'records', 'answer').map(
-      parseRecordMeta,
-    );
+    const told = arrayAt(
+      objectAt(await this.get(`/v1/patients/${enc(patient)}/records`, { auth: true }), 'answer'),
+      'records',
+      'answer',
+    ).map(parseRecordMeta);
     return (await provenRecords(reader, told)).value;
   }
 

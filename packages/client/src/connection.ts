@@ -97,7 +97,11 @@ export class NodeConnection {
     this.reader =
       opts.genesis === undefined
         ? undefined
-        : new VerifiedReader(opts.genesis, { post: (path, body) => this.post(path, body) }, { minHeight: opts.minHeight, onHeight: opts.onHeight });
+        : new VerifiedReader(
+            opts.genesis,
+            { post: (path, body) => this.post(path, body) },
+            { minHeight: opts.minHeight, onHeight: opts.onHeight },
+          );
   }
 
   /**

@@ -82,7 +82,8 @@ export async function provenIdentity(reader: VerifiedReader, id: string): Promis
   const key = stateKeys.identity(id);
   const state = await reader.read([key]);
   const identity = json<ProvenIdentity>(state, key);
-  if (identity === undefined) throw new ClientError('IDENTITY_NOT_FOUND', `no identity ${id} in the proven state at height ${state.height}`, 404);
+  if (identity === undefined)
+    throw new ClientError('IDENTITY_NOT_FOUND', `no identity ${id} in the proven state at height ${state.height}`, 404);
   if (identity.id !== id) refuse('STATE_PROOF_INVALID', `the proven identity under ${key} is ${identity.id}`);
   if (identity.status !== 'active') refuse('FACT_NOT_PROVEN', `identity ${id} is ${identity.status} at height ${state.height}`);
   return { value: identity, height: state.height };
@@ -140,7 +141,9 @@ export async function provenRecipients(
     }
     const covering = ids.some((gid) => {
       const g = second === undefined ? undefined : json<StateGrant>(second, stateKeys.grant(gid));
-      return g !== undefined && g.patient === patient && g.grantee === r.to && grantActiveAt(g, second?.time ?? 0) && grantCovers(g, target);
+      return (
+        g !== undefined && g.patient === patient && g.grantee === r.to && grantActiveAt(g, second?.time ?? 0) && grantCovers(g, target)
+      );
     });
     if (!covering)
       refuse('FACT_NOT_PROVEN', `recipient ${r.to} is neither a delegate of ${patient} nor holds an active grant covering this record`);
@@ -167,7 +170,13 @@ export async function provenGrants(reader: VerifiedReader, listed: readonly Gran
     }
     if (JSON.stringify(proven.scope) !== JSON.stringify(normalScope(g.scope)) || (proven.expiresAt ?? null) !== (g.expiresAt ?? null))
       refuse('FACT_NOT_PROVEN', `grant ${g.id}: the node's scope or expiry is not the proven one`);
-    return { ...g, ...proven, active: grantActiveAt(proven, state.time), expiresAt: proven.expiresAt ?? undefined, provenAt: state.height } as Grant;
+    return {
+      ...g,
+      ...proven,
+      active: grantActiveAt(proven, state.time),
+      expiresAt: proven.expiresAt ?? undefined,
+      provenAt: state.height,
+    } as Grant;
   });
   return { value: out, height: state.height };
 }
@@ -191,7 +200,10 @@ export async function provenRecords(reader: VerifiedReader, listed: readonly Rec
     }
     const erased = proven.erased !== null && proven.erased !== undefined;
     if (erased !== (r.status === 'erased') && r.status !== undefined)
-      refuse('FACT_NOT_PROVEN', `record ${r.record}: the node says it is ${String(r.status)}, the proven state says ${erased ? 'erased' : 'not erased'}`);
+      refuse(
+        'FACT_NOT_PROVEN',
+        `record ${r.record}: the node says it is ${String(r.status)}, the proven state says ${erased ? 'erased' : 'not erased'}`,
+      );
     return { ...r, provenAt: state.height };
   });
   return { value: out, height: state.height };

@@ -92,7 +92,9 @@ export class VerifiedReader {
     };
   }
 
-  private async readChunk(keys: string[]): Promise<{ height: number; time: number; blockHash: string; values: Map<string, string | null> }> {
+  private async readChunk(
+    keys: string[],
+  ): Promise<{ height: number; time: number; blockHash: string; values: Map<string, string | null> }> {
     // An answer must be no older than what was verified before asking; answers to parallel
     // requests may arrive in any order, so the floor is taken now.
     const floor = this.highest;
