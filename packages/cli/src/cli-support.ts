@@ -1,6 +1,8 @@
 // What every participant command shares: keystore files, the client, output as text or
 // --json, and turning SDK errors into the documented exit codes.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { ClientError, httpProofSource, MedLedgerClient, TrustedGenesis } from '@medledger/client';
 import { decryptKeystore, encryptKeystore, type KeyBundle, type KeystoreFile, validateKeystore } from '@medledger/crypto';
 import { CliError, EXIT } from './exit-codes.js';
@@ -76,9 +78,51 @@ export async function genesisArg(opts: { genesis?: string; url: string }): Promi
   }
 }
 
-/** A client of the node at `url` acting with `keys`, pinned to `genesis` when given. */
+/**
+ * Where the CLI keeps the highest height it verified per chain (genesis hash → height), so a
+ * node that answers a later command from an older height is refused (STALE_HEIGHT) even
+ * across runs: MEDLEDGER_HEIGHTS, else ~/.medledger/verified-heights.json.
+ */
+export function heightsFile(): string {
+  const fromEnv = process.env.MEDLEDGER_HEIGHTS ?? '';
+  return fromEnv !== '' ? fromEnv : join(homedir(), '.medledger', 'verified-heights.json');
+}
+
+function readHeights(): Record<string, number> {
+  try {
+    const parsed = JSON.parse(readFileSync(heightsFile(), 'utf8'));
+    return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, number>) : {};
+  } catch {
+    return {};
+  }
+}
+
+function saveHeight(genesisHash: string, height: number): void {
+  const heights = readHeights();
+  if ((heights[genesisHash] ?? 0) >= height) return;
+  heights[genesisHash] = height;
+  try {
+    mkdirSync(dirname(heightsFile()), { recursive: true });
+    writeFileSync(heightsFile(), `${JSON.stringify(heights, null, 2)}\n`);
+  } catch {
+    // Not being able to remember a height only weakens the next run's check; this run verified.
+  }
+}
+
+/**
+ * A client of the node at `url` acting with `keys`, pinned to `genesis` when given; it starts
+ * from the highest height verified on this machine for that chain and remembers new ones.
+ */
 export function clientFor(url: string, keys: KeyBundle, genesis?: TrustedGenesis): MedLedgerClient {
-  return new MedLedgerClient({ url, keys, genesis });
+  if (genesis === undefined) return new MedLedgerClient({ url, keys });
+  const minHeight = readHeights()[genesis.hash];
+  return new MedLedgerClient({
+    url,
+    keys,
+    genesis,
+    minHeight: typeof minHeight === 'number' && Number.isSafeInteger(minHeight) ? minHeight : 0,
+    onHeight: (h) => saveHeight(genesis.hash, h),
+  });
 }
 
 /** Print a command's result: one JSON document with --json, else the human lines. */

@@ -20,6 +20,7 @@ import {
 import { txHash } from './canonical.js';
 import type { NodeConnection, SubmittedTx } from './connection.js';
 import { ClientError } from './errors.js';
+import { provenEmergencyWindow, provenIdentity } from './proven-facts.js';
 import { EMERGENCY_RECIPIENT, openDataKey, sealDataKey } from './record-crypto.js';
 import { arrayAt, objectAt, parseRecordMeta, parseRecordRead, type RecordMeta } from './responses.js';
 import { refuse } from './trust.js';
@@ -234,8 +235,9 @@ export async function awaitEmergencyKey(
   opts: { timeoutMs?: number; pollIntervalMs?: number; onProgress?: (w: EmergencyWindow) => void } = {},
 ): Promise<RecoveredEmergencyKey> {
   const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
+  const reader = conn.verified('rebuilding an emergency key');
   for (;;) {
-    const window = await emergencyWindow(conn, windowId);
+    const window = await provenEmergencyWindow(reader, await emergencyWindow(conn, windowId));
     opts.onProgress?.(window);
     const recovered = recoverEmergencyKey(window, conn.keys.encryption.privateKey);
     if (recovered !== undefined) return recovered;
@@ -280,16 +282,19 @@ export async function openEmergency(
   conn: NodeConnection,
   opts: { patient: string; reason: string; durationMs: number; timeoutMs?: number; onProgress?: (w: EmergencyWindow) => void },
 ): Promise<RecoveredEmergencyKey & { windowId: string; txHash: string }> {
+  // The patient must be a proven active identity before a window is opened on them.
+  await provenIdentity(conn.verified('opening an emergency window'), opts.patient);
   const done = await conn.submitAndWait('emergency.access', { patient: opts.patient, reason: opts.reason, durationMs: opts.durationMs });
   const windowId = windowIdOf(done.tx);
   const recovered = await awaitEmergencyKey(conn, windowId, { timeoutMs: opts.timeoutMs, onProgress: opts.onProgress });
   return { ...recovered, windowId, txHash: done.hash };
 }
 
-/** The caller's active window on `patient`, from `GET /v1/me/emergency`, if any. */
+/** The caller's active window on `patient`, from `GET /v1/me/emergency`, if any, checked against proven state. */
 export async function activeEmergencyWindowOn(conn: NodeConnection, patient: string): Promise<EmergencyWindow | undefined> {
   const answer = objectAt(await conn.get('/v1/me/emergency', { auth: true }), 'answer');
-  return (arrayAt(answer, 'windows', 'answer') as EmergencyWindow[]).find((w) => w.patient === patient && w.active);
+  const window = (arrayAt(answer, 'windows', 'answer') as EmergencyWindow[]).find((w) => w.patient === patient && w.active);
+  return window === undefined ? undefined : provenEmergencyWindow(conn.verified('rebuilding an emergency key'), window);
 }
 
 /** Grant (or with `revoke`, take back) a clinician's emergency privilege, as their organization. */

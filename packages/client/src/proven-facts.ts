@@ -15,8 +15,14 @@ export const stateKeys = {
   identity: (id: string) => `identity/${id}`,
   delegate: (patient: string, delegate: string) => `delegate/${patient}/${delegate}`,
   grantsOf: (patient: string, grantee: string) => `grants/${patient}/${grantee}`,
+  /** Sorted JSON array of the patient's current delegates. */
+  delegatesOf: (patient: string) => `delegates/${patient}`,
+  /** Sorted JSON array of every grantee the patient ever granted anything. */
+  granteesOf: (patient: string) => `grantees/${patient}`,
   grant: (id: string) => `grant/${id}`,
   record: (id: string) => `record/${id}`,
+  emergencyWindow: (id: string) => `emergency/window/${id}`,
+  emergencyShare: (window: string, validator: string) => `emergency/share/${window}/${validator}`,
   accessEvent: (patient: string, height: number, eventKey: string) => `access/${patient}/${String(height).padStart(12, '0')}/${eventKey}`,
 };
 
@@ -90,67 +96,76 @@ export async function provenIdentity(reader: VerifiedReader, id: string): Promis
 }
 
 /**
- * Check the node's recipient list for a new record of `patient` against proven state and
- * return it with the proven keys: each entry must be the patient, the patient's emergency
- * key, an active delegate, or a grantee whose active grant covers `target`, and every key
- * is taken from the proven identity, never from the node's list. Throws ClientError
- * `FACT_NOT_PROVEN` naming the first recipient the proven state does not back, or the
- * reader's codes. Recipients the node leaves out are the chain's to refuse (it requires all).
+ * The recipients of a new record of `patient` of kind `target`, computed from proven state
+ * alone (docs/records.md "Records"): the patient, the patient's emergency key, every active
+ * delegate (`delegates/<patient>`), and every active grantee (`grantees/<patient>`) holding an
+ * active grant that covers the record at the proven block time, each with the encryption key
+ * of its proven identity. The node's own list (`told`) must be a subset of that set, with the
+ * same keys; a name or key it adds is refused with `FACT_NOT_PROVEN`, never sealed to.
+ * Throws ClientError (`FACT_NOT_PROVEN` or the reader's codes).
  */
 export async function provenRecipients(
   reader: VerifiedReader,
   patient: string,
   target: { id?: string; category: string; resourceType: string },
-  listed: readonly Recipient[],
+  told: readonly Recipient[] = [],
 ): Promise<Proven<Recipient[]>> {
-  const people = [...new Set(listed.map((r) => r.to).filter((to) => to !== 'emergency' && to !== patient))];
-  const first = await reader.read([
-    stateKeys.identity(patient),
-    ...people.flatMap((to) => [stateKeys.identity(to), stateKeys.delegate(patient, to), stateKeys.grantsOf(patient, to)]),
-  ]);
-  const patientIdentity = json<ProvenIdentity>(first, stateKeys.identity(patient));
+  const patientKey = stateKeys.identity(patient);
+  const first = await reader.read([patientKey, stateKeys.delegatesOf(patient), stateKeys.granteesOf(patient)]);
+  const patientIdentity = json<ProvenIdentity>(first, patientKey);
   if (patientIdentity === undefined || patientIdentity.role !== 'patient' || patientIdentity.status !== 'active')
     refuse('FACT_NOT_PROVEN', `${patient} is not an active patient at height ${first.height}`);
-  const grantIds = new Map<string, string[]>();
-  for (const to of people) {
-    if (first.value(stateKeys.delegate(patient, to)) !== null) continue;
-    grantIds.set(to, json<string[]>(first, stateKeys.grantsOf(patient, to)) ?? []);
-  }
-  const allGrants = [...grantIds.values()].flat();
-  const second = allGrants.length === 0 ? undefined : await reader.read(allGrants.map(stateKeys.grant));
+  const delegates = idList(first, stateKeys.delegatesOf(patient));
+  const grantees = idList(first, stateKeys.granteesOf(patient)).filter((g) => !delegates.includes(g));
+  const people = [...new Set([...delegates, ...grantees])];
+  const second =
+    people.length === 0
+      ? undefined
+      : await reader.read([...people.map(stateKeys.identity), ...grantees.map((g) => stateKeys.grantsOf(patient, g))]);
+  const grantIds = new Map<string, string[]>(
+    grantees.map((g) => [g, second === undefined ? [] : idList(second, stateKeys.grantsOf(patient, g))]),
+  );
+  const allGrantIds = [...grantIds.values()].flat();
+  const third = allGrantIds.length === 0 ? undefined : await reader.read(allGrantIds.map(stateKeys.grant));
 
-  const out: Recipient[] = [];
-  for (const r of listed) {
-    if (r.to === 'emergency') {
-      if (patientIdentity.emergencyKey === undefined)
-        refuse('FACT_NOT_PROVEN', `the node lists an emergency recipient but patient ${patient} has no proven emergency key`);
-      out.push({ to: 'emergency', encryptionKey: patientIdentity.emergencyKey, why: 'emergency' });
-      continue;
-    }
-    if (r.to === patient) {
-      out.push({ to: patient, encryptionKey: patientIdentity.encryptionKey, why: 'patient' });
-      continue;
-    }
-    const identity = json<ProvenIdentity>(first, stateKeys.identity(r.to));
-    if (identity === undefined || identity.status !== 'active')
-      refuse('FACT_NOT_PROVEN', `recipient ${r.to} is not an active identity at height ${first.height}`);
-    const ids = grantIds.get(r.to);
-    if (ids === undefined) {
-      out.push({ to: r.to, encryptionKey: identity.encryptionKey, why: 'delegate' });
-      continue;
-    }
-    const covering = ids.some((gid) => {
-      const g = second === undefined ? undefined : json<StateGrant>(second, stateKeys.grant(gid));
-      return (
-        g !== undefined && g.patient === patient && g.grantee === r.to && grantActiveAt(g, second?.time ?? 0) && grantCovers(g, target)
-      );
-    });
-    if (!covering)
-      refuse('FACT_NOT_PROVEN', `recipient ${r.to} is neither a delegate of ${patient} nor holds an active grant covering this record`);
-    out.push({ to: r.to, encryptionKey: identity.encryptionKey, why: 'grantee' });
+  const proven = new Map<string, Recipient>();
+  proven.set(patient, { to: patient, encryptionKey: patientIdentity.encryptionKey, why: 'patient' });
+  if (patientIdentity.emergencyKey !== undefined)
+    proven.set('emergency', { to: 'emergency', encryptionKey: patientIdentity.emergencyKey, why: 'emergency' });
+  const activeIdentity = (id: string) => {
+    const identity = second === undefined ? undefined : json<ProvenIdentity>(second, stateKeys.identity(id));
+    return identity?.status === 'active' && identity.id === id ? identity : undefined;
+  };
+  for (const d of delegates) {
+    const identity = activeIdentity(d);
+    if (identity !== undefined) proven.set(d, { to: d, encryptionKey: identity.encryptionKey, why: 'delegate' });
   }
-  const height = second === undefined ? first.height : Math.min(first.height, second.height);
-  return { value: out, height };
+  for (const g of grantees) {
+    const identity = activeIdentity(g);
+    const covering = (grantIds.get(g) ?? []).some((gid) => {
+      const grant = third === undefined ? undefined : json<StateGrant>(third, stateKeys.grant(gid));
+      return grant?.patient === patient && grant.grantee === g && grantActiveAt(grant, third?.time ?? 0) && grantCovers(grant, target);
+    });
+    if (identity !== undefined && covering && !proven.has(g))
+      proven.set(g, { to: g, encryptionKey: identity.encryptionKey, why: 'grantee' });
+  }
+
+  for (const r of told) {
+    const p = proven.get(r.to);
+    if (p === undefined) refuse('FACT_NOT_PROVEN', `the node names ${r.to} as a recipient, but the proven state does not make it one`);
+    if (p.encryptionKey !== r.encryptionKey)
+      refuse('FACT_NOT_PROVEN', `the node gives recipient ${r.to} an encryption key that is not its proven key`);
+  }
+  const heights = [first, second, third].filter((x) => x !== undefined).map((x) => x.height);
+  return { value: [...proven.values()], height: Math.min(...heights) };
+}
+
+function idList(state: ProvenState, key: string): string[] {
+  const list = json<unknown>(state, key);
+  if (list === undefined) return [];
+  if (!Array.isArray(list) || !list.every((x) => typeof x === 'string'))
+    refuse('STATE_PROOF_INVALID', `the proven value of ${key} is not a list of ids`);
+  return list as string[];
 }
 
 /**
@@ -226,4 +241,42 @@ export async function provenAccessEvents(reader: VerifiedReader, listed: readonl
     return { ...proven, provenAt: state.height };
   });
   return { value: out, height: state.height };
+}
+
+/** The parts of an emergency window a clinician acts on (ehr `EmergencyWindow`, `PostedShare`). */
+interface WindowFacts {
+  id: string;
+  patient: string;
+  clinician: string;
+  emergencyKey: string;
+  threshold: number;
+  commitments: Array<{ validator: string; x: number; commitment: string }>;
+  shares?: ReadonlyArray<{ validator: string; x: number; sealed: unknown }>;
+}
+
+/**
+ * An emergency window as the node showed it, checked against proven state before a clinician
+ * rebuilds a key from it: the window's patient, clinician, emergency key, threshold and share
+ * commitments, and every posted share, must be the committed ones. Returns the window with
+ * the proven values and `provenAt`. Throws ClientError `FACT_NOT_PROVEN` or the reader's codes.
+ */
+export async function provenEmergencyWindow<W extends WindowFacts>(reader: VerifiedReader, window: W): Promise<W & { provenAt: number }> {
+  const shares = window.shares ?? [];
+  const windowKey = stateKeys.emergencyWindow(window.id);
+  const state = await reader.read([windowKey, ...shares.map((s) => stateKeys.emergencyShare(window.id, s.validator))]);
+  const proven = json<WindowFacts>(state, windowKey);
+  if (proven === undefined) refuse('FACT_NOT_PROVEN', `emergency window ${window.id} is not in the proven state at height ${state.height}`);
+  for (const field of ['patient', 'clinician', 'emergencyKey', 'threshold'] as const) {
+    if (proven[field] !== window[field])
+      refuse('FACT_NOT_PROVEN', `emergency window ${window.id}: the node's ${field} is not the committed one`);
+  }
+  if (canonicalJson(proven.commitments) !== canonicalJson(window.commitments))
+    refuse('FACT_NOT_PROVEN', `emergency window ${window.id}: the node's share commitments are not the committed ones`);
+  const provenShares = shares.map((s) => {
+    const p = json<typeof s>(state, stateKeys.emergencyShare(window.id, s.validator));
+    if (p === undefined || p.x !== s.x || canonicalJson(p.sealed) !== canonicalJson(s.sealed))
+      refuse('FACT_NOT_PROVEN', `emergency window ${window.id}: the share of validator ${s.validator} is not the committed one`);
+    return p;
+  });
+  return { ...window, commitments: proven.commitments, shares: provenShares as unknown as W['shares'], provenAt: state.height };
 }

@@ -6,13 +6,12 @@ import {
   type EmergencyListing,
   type EmergencyWindow,
   listEmergency,
-  MedLedgerClient,
   openEmergency,
   rotateEmergencyKey,
   setEmergencyPrivilege,
 } from '@medledger/client';
 import type { Command } from 'commander';
-import { exitCodeFor, GENESIS_HELP, genesisArg, genesisDefault, loadKeys } from '../cli-support.js';
+import { clientFor, exitCodeFor, GENESIS_HELP, genesisArg, genesisDefault, loadKeys } from '../cli-support.js';
 import { EXIT } from '../exit-codes.js';
 import { CliError } from './chain.js';
 
@@ -44,7 +43,8 @@ async function run<T>(action: () => Promise<T>): Promise<T> {
   } catch (err) {
     if (err instanceof ClientError) {
       const exit = err.code === 'EMERGENCY_PENDING' ? EXIT_PENDING : USAGE_CODES.has(err.code) ? EXIT.usage : exitCodeFor(err);
-      throw new CliError(`${err.code}: ${err.message}`, exit, err.code);
+      const message = err.message.startsWith(`${err.code}:`) ? err.message : `${err.code}: ${err.message}`;
+      throw new CliError(message, exit, err.code);
     }
     throw err;
   }
@@ -86,7 +86,7 @@ export function registerEmergencyCommands(program: Command): void {
     .option('--genesis <file|hash>', GENESIS_HELP, genesisDefault())
     .option('--json', 'print the result as JSON')
     .action(async (opts: { orgKey: string; clinician: string; revoke?: boolean; url: string; genesis?: string; json?: boolean }) => {
-      const org = new MedLedgerClient({ url: opts.url, keys: await loadKeys(opts.orgKey), genesis: await genesisArg(opts) });
+      const org = clientFor(opts.url, await loadKeys(opts.orgKey), await genesisArg(opts));
       const done = await run(() => setEmergencyPrivilege(org, opts.clinician, opts.revoke === true));
       const granted = opts.revoke !== true;
       if (opts.json) console.log(JSON.stringify({ clinician: opts.clinician, granted, txHash: done.hash, height: done.height }));
@@ -118,7 +118,7 @@ export function registerEmergencyCommands(program: Command): void {
         genesis?: string;
         json?: boolean;
       }) => {
-        const clinician = new MedLedgerClient({ url: opts.url, keys: await loadKeys(opts.key), genesis: await genesisArg(opts) });
+        const clinician = clientFor(opts.url, await loadKeys(opts.key), await genesisArg(opts));
         const opened = await run(() =>
           openEmergency(clinician, {
             patient: opts.patient,
@@ -160,7 +160,7 @@ export function registerEmergencyCommands(program: Command): void {
     .option('--genesis <file|hash>', GENESIS_HELP, genesisDefault())
     .option('--json', 'print the result as JSON')
     .action(async (opts: { key: string; patient?: string; url: string; genesis?: string; json?: boolean }) => {
-      const client = new MedLedgerClient({ url: opts.url, keys: await loadKeys(opts.key), genesis: await genesisArg(opts) });
+      const client = clientFor(opts.url, await loadKeys(opts.key), await genesisArg(opts));
       const listing = await run(() => listEmergency(client, opts.patient === undefined ? {} : { patient: opts.patient }));
       if (opts.json) {
         // Shares are sealed to the clinician, but they stay out of printed output all the same.
@@ -176,7 +176,7 @@ export function registerEmergencyCommands(program: Command): void {
     .option('--genesis <file|hash>', GENESIS_HELP, genesisDefault())
     .option('--json', 'print the result as JSON')
     .action(async (opts: { key: string; url: string; genesis?: string; json?: boolean }) => {
-      const patient = new MedLedgerClient({ url: opts.url, keys: await loadKeys(opts.key), genesis: await genesisArg(opts) });
+      const patient = clientFor(opts.url, await loadKeys(opts.key), await genesisArg(opts));
       const rotated = await run(() => rotateEmergencyKey(patient, (o) => patient.putObject(o)));
       if (opts.json) console.log(JSON.stringify(rotated));
       else console.log(`new emergency key ${rotated.emergencyKey}; ${rotated.rewrapped} records re-wrapped, old envelopes deleted`);
