@@ -6,7 +6,7 @@
 // expiry by block time, and rotation.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -22,6 +22,7 @@ import {
   rotateEmergencyKey,
   setEmergencyPrivilege,
   staffRegisterBody,
+  TrustedGenesis,
   windowIdOf,
 } from '@medledger/client';
 import { generateKeyBundle, idFromPublicKey, type KeyBundle, sealToPublicKey, utf8 } from '@medledger/crypto';
@@ -35,6 +36,8 @@ import { openSqliteStore } from '@medledger/storage';
 process.env.MEDLEDGER_PASSPHRASE = TEST_PASSPHRASE;
 
 const dir = mkdtempSync(join(tmpdir(), 'medledger-emergency-net-'));
+/** The genesis the SDK clients of this file trust: the test network's own file. */
+const trusted = () => TrustedGenesis.fromDocument(JSON.parse(readFileSync(join(dir, 'genesis.json'), 'utf8')));
 let homes: string[] = [];
 const nodes: Array<MedLedgerNode | undefined> = [];
 let url = '';
@@ -68,23 +71,23 @@ async function staff(
   role: 'clinician' | 'privacy-officer',
   name: string,
 ): Promise<{ client: MedLedgerClient; id: string; keys: KeyBundle }> {
-  const org = new MedLedgerClient({ url, keys: readOrgKey(homes[0] as string) });
+  const org = new MedLedgerClient({ genesis: trusted(), url, keys: readOrgKey(homes[0] as string) });
   const keys = generateKeyBundle();
   await org.submitAndWait(
     'staff.register',
     staffRegisterBody({ publicKey: keys.signing.publicKey, encryptionKey: keys.encryption.publicKey, role, name }),
   );
-  return { client: new MedLedgerClient({ url, keys }), id: idFromPublicKey(keys.signing.publicKey), keys };
+  return { client: new MedLedgerClient({ genesis: trusted(), url, keys }), id: idFromPublicKey(keys.signing.publicKey), keys };
 }
 
 async function privileged(name: string) {
   const c = await staff('clinician', name);
-  await setEmergencyPrivilege(new MedLedgerClient({ url, keys: readOrgKey(homes[0] as string) }), c.id);
+  await setEmergencyPrivilege(new MedLedgerClient({ genesis: trusted(), url, keys: readOrgKey(homes[0] as string) }), c.id);
   return c;
 }
 
 async function patientWithRecords(n: number) {
-  const client = new MedLedgerClient({ url, keys: generateKeyBundle() });
+  const client = new MedLedgerClient({ genesis: trusted(), url, keys: generateKeyBundle() });
   const { id } = await client.registerPatient();
   const records: string[] = [];
   for (let i = 0; i < n; i++)
@@ -107,7 +110,7 @@ async function postAsValidator3(body: Record<string, unknown>) {
 // Block time only moves with blocks: commit throwaway registrations until it passes `time`.
 async function advanceBlockTimePast(time: number) {
   while (node0().chain.tipTime <= time) {
-    await new MedLedgerClient({ url, keys: generateKeyBundle() }).registerPatient();
+    await new MedLedgerClient({ genesis: trusted(), url, keys: generateKeyBundle() }).registerPatient();
   }
 }
 
@@ -176,7 +179,7 @@ test('full flow: a privileged clinician opens a window, the validators post shar
   assert.equal(reviewed?.reason, notice.reason);
   assert.equal(reviewed?.accesses?.length, notice.accesses?.length);
   // Another organization's privacy officer does not.
-  const otherOrg = new MedLedgerClient({ url, keys: readOrgKey(homes[1] as string) });
+  const otherOrg = new MedLedgerClient({ genesis: trusted(), url, keys: readOrgKey(homes[1] as string) });
   await assert.rejects(otherOrg.get(`/v1/emergency/windows/${opened.windowId}`, { auth: true }), hasCode('ACCESS_DENIED', 403));
 });
 
@@ -225,7 +228,7 @@ test('refused: no privilege, no reason, too long, unknown patient, a second wind
   await assert.rejects(open(colleague.client, {}), hasCode('WINDOW_ACTIVE', 409));
   await assert.rejects(open(doctor.client, {}), hasCode('WINDOW_ACTIVE', 409));
   // Revoking the privilege stops new windows and ends reads through the open one at once.
-  const org = new MedLedgerClient({ url, keys: readOrgKey(homes[0] as string) });
+  const org = new MedLedgerClient({ genesis: trusted(), url, keys: readOrgKey(homes[0] as string) });
   const other = await patientWithRecords(1);
   const w = await openEmergency(colleague.client, { patient: other.id, reason: 'stroke', durationMs: 60_000 });
   assert.deepEqual((await colleague.client.readRecord(other.records[0] as string)).resource, resource('allergy 0'));
@@ -234,7 +237,7 @@ test('refused: no privilege, no reason, too long, unknown patient, a second wind
   await assert.rejects(open(colleague.client, { patient: (await patientWithRecords(0)).id }), hasCode('UNAUTHORIZED', 403));
   assert.equal((await emergencyWindow(colleague.client, w.windowId)).active, true, 'the window stays on the record');
   // Another organization cannot grant the privilege to this organization's clinician.
-  const foreign = new MedLedgerClient({ url, keys: readOrgKey(homes[1] as string) });
+  const foreign = new MedLedgerClient({ genesis: trusted(), url, keys: readOrgKey(homes[1] as string) });
   await assert.rejects(setEmergencyPrivilege(foreign, plain.id), hasCode('UNAUTHORIZED', 403));
 });
 
