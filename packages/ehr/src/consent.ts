@@ -18,7 +18,7 @@ import { activeIdentity, activeSigner } from './identity.js';
 import type { TxKind } from './kinds.js';
 import { type Grant, type GrantScope, getGrant, grantCoversRecord, PURPOSES, requirePatientOrDelegate } from './policy.js';
 import { addEnvelopes, parseRecordEnvelopes } from './records.js';
-import { keys, readJson, writeJson } from './state.js';
+import { addToIdList, keys, readJson, removeFromIdList, writeJson } from './state.js';
 
 const MAX_SCOPE_ITEMS = 64;
 
@@ -79,6 +79,7 @@ export const consentGrant: TxKind = {
     const list = readJson<string[]>(state, keys.grantsOf(patient, granteeId)) ?? [];
     writeJson(state, keys.grantsOf(patient, granteeId), [...list, grant.id]);
     state.set(keys.sharedWith(granteeId, patient), '');
+    addToIdList(state, keys.granteesOf(patient), granteeId);
     addEnvelopes(
       state,
       actor,
@@ -115,6 +116,7 @@ export const delegateSet: TxKind = {
     }
     writeJson(state, keys.delegate(patient.id, delegate), { since: { height: ctx.height, time: ctx.time } });
     state.set(keys.delegating(delegate, patient.id), '');
+    addToIdList(state, keys.delegatesOf(patient.id), delegate);
     addEnvelopes(
       state,
       patient,
@@ -136,5 +138,6 @@ export const delegateRemove: TxKind = {
       throw new EhrError('NOT_FOUND', `${delegate} is not a delegate of ${patient}`);
     state.delete(keys.delegate(patient, delegate));
     state.delete(keys.delegating(delegate, patient));
+    removeFromIdList(state, keys.delegatesOf(patient), delegate);
   },
 };

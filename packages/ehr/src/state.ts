@@ -55,6 +55,10 @@ export const keys = {
   identity: (id: string) => `identity/${id}`,
   signingKey: (publicKey: string) => `key/${publicKey}`,
   chainMeta: () => 'meta/chain',
+  /** The genesis validator set: `{validators: [{id, name, publicKey, encryptionKey, power}]}`. */
+  validatorSet: () => 'meta/validators',
+  /** Emergency-access parameters: `{validators: [id…], maxDurationMs}` (emergency.ts). */
+  emergencyParams: () => 'meta/emergency',
   evidence: (validator: string, height: number, round: number, step: string) => `evidence/${validator}/${height}/${round}/${step}`,
   /** Staff index of an organization: `staff/<org>/<id>`. */
   staff: (org: string, id: string) => `staff/${org}/${id}`,
@@ -66,7 +70,14 @@ export const keys = {
   grantsOf: (patient: string, grantee: string) => `grants/${patient}/${grantee}`,
   /** Index for a grantee: patients who granted it something, `shared/<grantee>/<patient>`. */
   sharedWith: (grantee: string, patient: string) => `shared/${grantee}/${patient}`,
+  /**
+   * Sorted JSON array of every grantee the patient has granted anything (kept when grants are
+   * revoked): with `grantsOf` and `grant`, a client proves a patient's whole grant set.
+   */
+  granteesOf: (patient: string) => `grantees/${patient}`,
   delegate: (patient: string, delegate: string) => `delegate/${patient}/${delegate}`,
+  /** Sorted JSON array of the patient's current delegates, so the set is provable in one key. */
+  delegatesOf: (patient: string) => `delegates/${patient}`,
   /** Reverse index: the patients a delegate acts for. */
   delegating: (delegate: string, patient: string) => `delegating/${delegate}/${patient}`,
   /** Access log of a patient (`-` for reads of unknown records), in commit order. */
@@ -85,6 +96,19 @@ export const prefixes = {
   accessLog: (patient: string) => `access/${patient}/`,
   staff: (org: string) => `staff/${org}/`,
 };
+
+/** Add `id` to the sorted JSON id list under `key` (no duplicates). */
+export function addToIdList(state: StateOverlay, key: string, id: string): void {
+  const list = readJson<string[]>(state, key) ?? [];
+  if (!list.includes(id)) writeJson(state, key, [...list, id].sort());
+}
+
+/** Remove `id` from the sorted JSON id list under `key`; an empty list deletes the key. */
+export function removeFromIdList(state: StateOverlay, key: string, id: string): void {
+  const list = (readJson<string[]>(state, key) ?? []).filter((x) => x !== id);
+  if (list.length === 0) state.delete(key);
+  else writeJson(state, key, list);
+}
 
 /** Store a JSON value under `key`. */
 export function writeJson(state: StateOverlay, key: string, value: unknown): void {

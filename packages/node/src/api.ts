@@ -13,6 +13,7 @@ import { registerFhirRoutes } from './fhir/routes.js';
 import type { NodeHome } from './home.js';
 import type { MedLedgerNode } from './node.js';
 import { registerRecordRoutes } from './records-api.js';
+import { registerStateRoutes } from './state-api.js';
 import { registerWebStatic } from './web-static.js';
 
 /** Most transactions accepted by one POST /v1/txs/batch. */
@@ -180,6 +181,7 @@ export async function buildApi(node: MedLedgerNode, opts: ApiOptions): Promise<F
 
   registerRecordRoutes(app, node, node.gatekeeper);
   registerEmergencyRoutes(app, node, node.gatekeeper);
+  registerStateRoutes(app, node, node.gatekeeper);
   registerFhirRoutes(app, node);
   return app;
 }

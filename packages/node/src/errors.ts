@@ -55,6 +55,8 @@ const STATUS_BY_CODE: Record<string, number> = {
   WINDOW_ACTIVE: 409,
   WINDOW_CLOSED: 409,
   SHARE_POSTED: 409,
+  KEY_NOT_SERVED: 403,
+  NO_COMMITTED_BLOCK: 503,
 };
 
 /** HTTP status for a stable error code; unknown codes are client errors (400). */
