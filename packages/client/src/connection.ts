@@ -99,7 +99,8 @@ export class NodeConnection {
         ? undefined
         : new VerifiedReader(
             opts.genesis,
-            { post: (path, body) => this.post(path, body) },
+            // Patient metadata is proven only to those who may see it: the session says who asks.
+            { post: (path, body) => this.post(path, body, { auth: true }) },
             { minHeight: opts.minHeight, onHeight: opts.onHeight },
           );
   }

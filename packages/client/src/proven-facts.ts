@@ -22,7 +22,6 @@ export const stateKeys = {
   grant: (id: string) => `grant/${id}`,
   record: (id: string) => `record/${id}`,
   emergencyWindow: (id: string) => `emergency/window/${id}`,
-  emergencyShare: (window: string, validator: string) => `emergency/share/${window}/${validator}`,
   accessEvent: (patient: string, height: number, eventKey: string) => `access/${patient}/${String(height).padStart(12, '0')}/${eventKey}`,
 };
 
@@ -243,7 +242,7 @@ export async function provenAccessEvents(reader: VerifiedReader, listed: readonl
   return { value: out, height: state.height };
 }
 
-/** The parts of an emergency window a clinician acts on (ehr `EmergencyWindow`, `PostedShare`). */
+/** The parts of an emergency window a clinician acts on (ehr `EmergencyWindow`). */
 interface WindowFacts {
   id: string;
   patient: string;
@@ -251,32 +250,25 @@ interface WindowFacts {
   emergencyKey: string;
   threshold: number;
   commitments: Array<{ validator: string; x: number; commitment: string }>;
-  shares?: ReadonlyArray<{ validator: string; x: number; sealed: unknown }>;
 }
 
 /**
  * An emergency window as the node showed it, checked against proven state before a clinician
  * rebuilds a key from it: the window's patient, clinician, emergency key, threshold and share
- * commitments, and every posted share, must be the committed ones. Returns the window with
- * the proven values and `provenAt`. Throws ClientError `FACT_NOT_PROVEN` or the reader's codes.
+ * commitments must be the committed ones. The posted shares need no proof of their own: each
+ * is checked against its proven commitment, and the rebuilt key against the proven emergency
+ * key. Returns the window with `provenAt`. Throws ClientError `FACT_NOT_PROVEN` or the reader's codes.
  */
 export async function provenEmergencyWindow<W extends WindowFacts>(reader: VerifiedReader, window: W): Promise<W & { provenAt: number }> {
-  const shares = window.shares ?? [];
   const windowKey = stateKeys.emergencyWindow(window.id);
-  const state = await reader.read([windowKey, ...shares.map((s) => stateKeys.emergencyShare(window.id, s.validator))]);
+  const state = await reader.read([windowKey]);
   const proven = json<WindowFacts>(state, windowKey);
   if (proven === undefined) refuse('FACT_NOT_PROVEN', `emergency window ${window.id} is not in the proven state at height ${state.height}`);
-  for (const field of ['patient', 'clinician', 'emergencyKey', 'threshold'] as const) {
+  for (const field of ['id', 'patient', 'clinician', 'emergencyKey', 'threshold'] as const) {
     if (proven[field] !== window[field])
       refuse('FACT_NOT_PROVEN', `emergency window ${window.id}: the node's ${field} is not the committed one`);
   }
   if (canonicalJson(proven.commitments) !== canonicalJson(window.commitments))
     refuse('FACT_NOT_PROVEN', `emergency window ${window.id}: the node's share commitments are not the committed ones`);
-  const provenShares = shares.map((s) => {
-    const p = json<typeof s>(state, stateKeys.emergencyShare(window.id, s.validator));
-    if (p === undefined || p.x !== s.x || canonicalJson(p.sealed) !== canonicalJson(s.sealed))
-      refuse('FACT_NOT_PROVEN', `emergency window ${window.id}: the share of validator ${s.validator} is not the committed one`);
-    return p;
-  });
-  return { ...window, commitments: proven.commitments, shares: provenShares as unknown as W['shares'], provenAt: state.height };
+  return { ...window, provenAt: state.height };
 }
