@@ -20,7 +20,7 @@ import {
 import { txHash } from './canonical.js';
 import type { NodeConnection, SubmittedTx } from './connection.js';
 import { ClientError } from './errors.js';
-import { provenEmergencyWindow, provenIdentity } from './proven-facts.js';
+import { provenEmergencyWindows, provenIdentity } from './proven-facts.js';
 import { EMERGENCY_RECIPIENT, openDataKey, sealDataKey } from './record-crypto.js';
 import { arrayAt, objectAt, parseRecordMeta, parseRecordRead, type RecordMeta } from './responses.js';
 import { refuse } from './trust.js';
@@ -237,7 +237,7 @@ export async function awaitEmergencyKey(
   const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
   const reader = conn.verified('rebuilding an emergency key');
   for (;;) {
-    const window = await provenEmergencyWindow(reader, await emergencyWindow(conn, windowId));
+    const window = (await provenEmergencyWindows(reader, [await emergencyWindow(conn, windowId)]))[0] as EmergencyWindow;
     opts.onProgress?.(window);
     const recovered = recoverEmergencyKey(window, conn.keys.encryption.privateKey);
     if (recovered !== undefined) return recovered;
@@ -294,7 +294,7 @@ export async function openEmergency(
 export async function activeEmergencyWindowOn(conn: NodeConnection, patient: string): Promise<EmergencyWindow | undefined> {
   const answer = objectAt(await conn.get('/v1/me/emergency', { auth: true }), 'answer');
   const window = (arrayAt(answer, 'windows', 'answer') as EmergencyWindow[]).find((w) => w.patient === patient && w.active);
-  return window === undefined ? undefined : provenEmergencyWindow(conn.verified('rebuilding an emergency key'), window);
+  return window === undefined ? undefined : (await provenEmergencyWindows(conn.verified('rebuilding an emergency key'), [window]))[0];
 }
 
 /** Grant (or with `revoke`, take back) a clinician's emergency privilege, as their organization. */
@@ -317,10 +317,13 @@ export type EmergencyListing =
 /**
  * Emergency windows for the caller: a patient (or `patient` for a delegate) sees the notices
  * about them with every emergency read; a privacy officer or organization admin sees its
- * staff's windows; a clinician sees its own. Throws ClientError.
+ * staff's windows; a clinician sees its own. Each window is checked against proven state
+ * (the caller's role against its proven identity). Throws ClientError.
  */
 export async function listEmergency(conn: NodeConnection, opts: { patient?: string } = {}): Promise<EmergencyListing> {
-  const me = await conn.identity(conn.id);
+  const reader = conn.verified('showing emergency windows');
+  const proven = (windows: unknown[]) => provenEmergencyWindows(reader, windows as EmergencyWindow[]);
+  const me = (await provenIdentity(reader, conn.id)).value;
   if (opts.patient !== undefined || me.role === 'patient') {
     const patient = opts.patient ?? conn.id;
     const a = objectAt(await conn.get(`/v1/patients/${enc(patient)}/emergency`, { auth: true }), 'answer');
@@ -329,16 +332,16 @@ export async function listEmergency(conn: NodeConnection, opts: { patient?: stri
       emergencyKey: (a.emergencyKey as string | null) ?? null,
       rotationRecommended: a.rotationRecommended === true,
       split: a.split,
-      windows: arrayAt(a, 'windows', 'answer') as EmergencyWindow[],
+      windows: await proven(arrayAt(a, 'windows', 'answer')),
     };
   }
   const org = me.role === 'privacy-officer' ? (me.org as string | undefined) : me.orgKind !== undefined ? me.id : undefined;
   if (org !== undefined) {
     const a = objectAt(await conn.get(`/v1/orgs/${enc(org)}/emergency`, { auth: true }), 'answer');
-    return { as: 'organization', org, windows: arrayAt(a, 'windows', 'answer') as EmergencyWindow[] };
+    return { as: 'organization', org, windows: await proven(arrayAt(a, 'windows', 'answer')) };
   }
   const a = objectAt(await conn.get('/v1/me/emergency', { auth: true }), 'answer');
-  return { as: 'clinician', privilege: a.privilege ?? null, windows: arrayAt(a, 'windows', 'answer') as EmergencyWindow[] };
+  return { as: 'clinician', privilege: a.privilege ?? null, windows: await proven(arrayAt(a, 'windows', 'answer')) };
 }
 
 /**

@@ -242,33 +242,57 @@ export async function provenAccessEvents(reader: VerifiedReader, listed: readonl
   return { value: out, height: state.height };
 }
 
-/** The parts of an emergency window a clinician acts on (ehr `EmergencyWindow`). */
+/** The parts of an emergency window a client acts on or shows (ehr `EmergencyWindow`). */
 interface WindowFacts {
   id: string;
   patient: string;
   clinician: string;
+  org: string;
+  reason: string;
+  durationMs: number;
+  openedAt: { height: number; time: number };
+  expiresAt: number;
   emergencyKey: string;
   threshold: number;
   commitments: Array<{ validator: string; x: number; commitment: string }>;
 }
 
+const WINDOW_FIELDS = [
+  'id',
+  'patient',
+  'clinician',
+  'org',
+  'reason',
+  'durationMs',
+  'openedAt',
+  'expiresAt',
+  'emergencyKey',
+  'threshold',
+  'commitments',
+] as const;
+
 /**
- * An emergency window as the node showed it, checked against proven state before a clinician
- * rebuilds a key from it: the window's patient, clinician, emergency key, threshold and share
- * commitments must be the committed ones. The posted shares need no proof of their own: each
- * is checked against its proven commitment, and the rebuilt key against the proven emergency
- * key. Returns the window with `provenAt`. Throws ClientError `FACT_NOT_PROVEN` or the reader's codes.
+ * Emergency windows as the node showed them, each checked against its committed entry
+ * (`emergency/window/<id>`) before it is shown or a key is rebuilt from it: patient,
+ * clinician, organization, reason, times, emergency key, threshold and share commitments.
+ * The posted shares need no proof of their own: each is checked against its proven
+ * commitment, and the rebuilt key against the proven emergency key. Returns the windows with
+ * `provenAt`. Throws ClientError `FACT_NOT_PROVEN` or the reader's codes.
  */
-export async function provenEmergencyWindow<W extends WindowFacts>(reader: VerifiedReader, window: W): Promise<W & { provenAt: number }> {
-  const windowKey = stateKeys.emergencyWindow(window.id);
-  const state = await reader.read([windowKey]);
-  const proven = json<WindowFacts>(state, windowKey);
-  if (proven === undefined) refuse('FACT_NOT_PROVEN', `emergency window ${window.id} is not in the proven state at height ${state.height}`);
-  for (const field of ['id', 'patient', 'clinician', 'emergencyKey', 'threshold'] as const) {
-    if (proven[field] !== window[field])
-      refuse('FACT_NOT_PROVEN', `emergency window ${window.id}: the node's ${field} is not the committed one`);
-  }
-  if (canonicalJson(proven.commitments) !== canonicalJson(window.commitments))
-    refuse('FACT_NOT_PROVEN', `emergency window ${window.id}: the node's share commitments are not the committed ones`);
-  return { ...window, provenAt: state.height };
+export async function provenEmergencyWindows<W extends WindowFacts>(
+  reader: VerifiedReader,
+  windows: readonly W[],
+): Promise<Array<W & { provenAt: number }>> {
+  if (windows.length === 0) return [];
+  const state = await reader.read(windows.map((w) => stateKeys.emergencyWindow(w.id)));
+  return windows.map((window) => {
+    const proven = json<WindowFacts>(state, stateKeys.emergencyWindow(window.id));
+    if (proven === undefined)
+      refuse('FACT_NOT_PROVEN', `emergency window ${window.id} is not in the proven state at height ${state.height}`);
+    for (const field of WINDOW_FIELDS) {
+      if (canonicalJson(proven[field]) !== canonicalJson(window[field]))
+        refuse('FACT_NOT_PROVEN', `emergency window ${window.id}: the node's ${field} is not the committed one`);
+    }
+    return { ...window, provenAt: state.height };
+  });
 }
