@@ -1,5 +1,5 @@
-// The state-proof and state-tree modules are imported by the browser SDK and the web app
-// (`@medledger/ledger/state-proof`): nothing in their module graph may import a Node built-in.
+// The state-proof module is imported by the browser SDK and the web app
+// (`@medledger/ledger/state-proof`): nothing in its module graph may import a Node built-in.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
@@ -10,9 +10,9 @@ const SRC = new URL('../src/', import.meta.url);
 const IMPORT_RE = /^\s*(?:import|export)\b[^'"]*?from\s*['"]([^'"]+)['"]|^\s*import\s*['"]([^'"]+)['"]/gm;
 const BROWSER_SAFE = new Set(['@medledger/crypto/browser', 'canonicalize']);
 
-test('state-proof.ts and state-tree.ts import only browser-safe modules', () => {
+test('state-proof.ts imports only browser-safe modules', () => {
   const seen = new Set<string>();
-  const pending = ['./state-proof.ts', './state-tree.ts'];
+  const pending = ['./state-proof.ts'];
   while (pending.length > 0) {
     const file = pending.pop() as string;
     if (seen.has(file)) continue;
@@ -25,5 +25,5 @@ test('state-proof.ts and state-tree.ts import only browser-safe modules', () => 
       else assert.ok(BROWSER_SAFE.has(dep) && !builtinModules.includes(dep), `${file} imports ${dep}`);
     }
   }
-  assert.deepEqual([...seen].sort(), ['./state-proof.ts', './state-tree.ts']);
+  assert.deepEqual([...seen], ['./state-proof.ts']);
 });

@@ -1,18 +1,24 @@
 // The compact sparse Merkle tree over application state (docs/state.md): batch updates that
 // return the new root and the node writes without touching the store (the block's overlay),
 // and proofs for the pure check in state-proof.ts. Nodes are content-addressed: a node is
-// stored as its 65-byte hash preimage under its hex SHA-256.
-import { bytesEqual, fromHex, sha256, toHex } from '@medledger/crypto/browser';
-import {
-  EMPTY_STATE_ROOT,
-  encodeStateInner,
-  encodeStateLeaf,
-  keyBit,
-  STATE_TREE_DEPTH,
-  type StateProof,
-  stateKeyHash,
-  stateValueHash,
-} from './state-proof.js';
+// stored as its 65-byte hash preimage under its hex SHA-256. Hashing rules are those of
+// state-proof.ts (the verifier); this side hashes with node:crypto for speed (in a browser
+// bundle `@medledger/crypto` is its noble twin), and state-tree.test.ts checks both agree.
+import { bytesEqual, fromHex, sha256, utf8 } from '@medledger/crypto';
+import { EMPTY_STATE_ROOT, keyBit, STATE_TREE_DEPTH, type StateProof } from './state-proof.js';
+
+const stateKeyHash = (key: string) => sha256(utf8(key));
+const stateValueHash = (value: string) => sha256(utf8(value));
+
+function encodeNode(tag: 0 | 1, a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(65);
+  out[0] = tag;
+  out.set(a, 1);
+  out.set(b, 33);
+  return out;
+}
+const encodeStateLeaf = (keyHash: Uint8Array, valueHash: Uint8Array) => encodeNode(0, keyHash, valueHash);
+const encodeStateInner = (left: Uint8Array, right: Uint8Array) => encodeNode(1, left, right);
 
 /** Where the committed tree's nodes are read from (a store, or a map in tests). */
 export interface StateTreeReader {
@@ -45,12 +51,19 @@ export class StateTreeError extends Error {
   }
 }
 
+/** A node's hash, as bytes (for hashing parents) and hex (for the store). */
+interface Hash {
+  hex: string;
+  bytes: Uint8Array;
+}
+
 type Node =
   | { kind: 'empty' }
-  | { kind: 'leaf'; hash: string; keyHash: Uint8Array; valueHash: Uint8Array }
-  | { kind: 'inner'; hash: string; left: string; right: string }
+  | { kind: 'leaf'; hash: Hash; keyHash: Uint8Array; valueHash: Uint8Array }
+  | { kind: 'inner'; hash: Hash; left: Hash; right: Hash }
   /** An unchanged, non-empty subtree not yet read: its kind matters only beside an empty one. */
-  | { kind: 'ref'; hash: string };
+  | { kind: 'ref'; hash: Hash };
+type LoadedNode = Exclude<Node, { kind: 'ref' }>;
 
 interface Change {
   keyHash: Uint8Array;
@@ -58,21 +71,37 @@ interface Change {
 }
 
 const EMPTY_NODE = { kind: 'empty' } as const;
+const EMPTY_BYTES = new Uint8Array(32);
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/** Lowercase hex by table: an update converts every hash it touches, so this is hot. */
+function hex(bytes: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < bytes.length; i++) s += HEX[bytes[i] as number];
+  return s;
+}
+
+function hashOf(bytes: Uint8Array): Hash {
+  return { hex: hex(bytes), bytes };
+}
 
 function compareBytes(a: Uint8Array, b: Uint8Array): number {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return (a[i] as number) - (b[i] as number);
   return 0;
 }
 
-function loadNode(reader: StateTreeReader, hash: string): Exclude<Node, { kind: 'ref' }> {
-  if (hash === EMPTY_STATE_ROOT) return EMPTY_NODE;
-  const bytes = reader.getTreeNode(hash);
-  if (bytes === undefined || bytes.length !== 65) throw new StateTreeError(`state tree node ${hash} is missing`);
+function decodeNode(hash: Hash, bytes: Uint8Array | undefined): LoadedNode {
+  if (bytes === undefined || bytes.length !== 65) throw new StateTreeError(`state tree node ${hash.hex} is missing`);
   const a = bytes.subarray(1, 33);
   const b = bytes.subarray(33, 65);
   if (bytes[0] === 0) return { kind: 'leaf', hash, keyHash: a, valueHash: b };
-  if (bytes[0] === 1) return { kind: 'inner', hash, left: toHex(a), right: toHex(b) };
-  throw new StateTreeError(`state tree node ${hash} has an unknown tag`);
+  if (bytes[0] === 1) return { kind: 'inner', hash, left: hashOf(a), right: hashOf(b) };
+  throw new StateTreeError(`state tree node ${hash.hex} has an unknown tag`);
+}
+
+function loadNode(reader: StateTreeReader, hash: Hash): LoadedNode {
+  if (hash.hex === EMPTY_STATE_ROOT) return EMPTY_NODE;
+  return decodeNode(hash, reader.getTreeNode(hash.hex));
 }
 
 /** One batch update; collects created and replaced nodes. */
@@ -81,15 +110,14 @@ class Updater {
   readonly replaced = new Set<string>();
   constructor(private readonly reader: StateTreeReader) {}
 
-  load(hash: string): Exclude<Node, { kind: 'ref' }> {
-    const made = this.created.get(hash);
-    if (made !== undefined) return loadNode({ getTreeNode: () => made }, hash);
-    return loadNode(this.reader, hash);
+  load(hash: Hash): LoadedNode {
+    const made = this.created.get(hash.hex);
+    return made !== undefined ? decodeNode(hash, made) : loadNode(this.reader, hash);
   }
 
-  private store(bytes: Uint8Array): string {
-    const hash = toHex(sha256(bytes));
-    this.created.set(hash, bytes);
+  private store(bytes: Uint8Array): Hash {
+    const hash = hashOf(sha256(bytes));
+    this.created.set(hash.hex, bytes);
     return hash;
   }
 
@@ -103,9 +131,9 @@ class Updater {
     if (right.kind === 'empty' && left.kind === 'ref') return this.join(this.load(left.hash), right);
     if (left.kind === 'empty' && right.kind !== 'inner') return right;
     if (right.kind === 'empty' && left.kind !== 'inner') return left;
-    const l = left.kind === 'empty' ? EMPTY_STATE_ROOT : left.hash;
-    const r = right.kind === 'empty' ? EMPTY_STATE_ROOT : right.hash;
-    return { kind: 'inner', hash: this.store(encodeStateInner(fromHex(l), fromHex(r))), left: l, right: r };
+    const l = left.kind === 'empty' ? EMPTY_HASH : left.hash;
+    const r = right.kind === 'empty' ? EMPTY_HASH : right.hash;
+    return { kind: 'inner', hash: this.store(encodeStateInner(l.bytes, r.bytes)), left: l, right: r };
   }
 
   /** A subtree at `depth` holding exactly `leaves` (sorted by key hash, values non-null). */
@@ -129,7 +157,7 @@ class Updater {
         depth,
         changes.filter((c) => c.valueHash !== null),
       );
-    this.replaced.add(node.hash);
+    this.replaced.add(node.hash.hex);
     if (node.kind === 'leaf') {
       const touched = changes.some((c) => bytesEqual(c.keyHash, node.keyHash));
       const merged = touched ? changes : insertSorted(changes, { keyHash: node.keyHash, valueHash: node.valueHash });
@@ -145,8 +173,10 @@ class Updater {
   }
 }
 
-function unchanged(hash: string): Node {
-  return hash === EMPTY_STATE_ROOT ? EMPTY_NODE : { kind: 'ref', hash };
+const EMPTY_HASH: Hash = { hex: EMPTY_STATE_ROOT, bytes: EMPTY_BYTES };
+
+function unchanged(hash: Hash): Node {
+  return hash.hex === EMPTY_STATE_ROOT ? EMPTY_NODE : { kind: 'ref', hash };
 }
 
 /** Index of the first change whose bit `depth` is 1 (changes are sorted by key hash). */
@@ -173,32 +203,17 @@ export function updateStateTree(
   writes: ReadonlyArray<{ key: string; value: string | null }>,
 ): StateTreeUpdate {
   const byKey = new Map<string, Change>();
-  for (const w of writes) {
-    const keyHash = stateKeyHash(w.key);
-    byKey.set(toHex(keyHash), { keyHash, valueHash: w.value === null ? null : stateValueHash(w.value) });
-  }
+  for (const w of writes) byKey.set(w.key, { keyHash: stateKeyHash(w.key), valueHash: w.value === null ? null : stateValueHash(w.value) });
   const changes = [...byKey.values()].sort((a, b) => compareBytes(a.keyHash, b.keyHash));
   const updater = new Updater(reader);
-  const next = updater.update(updater.load(root), 0, changes);
-  const newRoot = next.kind === 'empty' ? EMPTY_STATE_ROOT : next.hash;
-  // Keep only created nodes the new tree reaches; intermediate ones (collapsed by a delete)
-  // would be garbage. Replaced nodes that the new tree still holds (same content) stay.
-  const put: TreeNodeWrite[] = [];
-  const reached = new Set<string>();
-  const walk = (hash: string): void => {
-    const bytes = updater.created.get(hash);
-    if (bytes === undefined || reached.has(hash)) return;
-    reached.add(hash);
-    put.push({ hash, bytes });
-    if (bytes[0] === 1) {
-      walk(toHex(bytes.subarray(1, 33)));
-      walk(toHex(bytes.subarray(33, 65)));
-    }
-  };
-  walk(newRoot);
-  const remove = [...updater.replaced].filter((h) => !reached.has(h)).sort();
+  const next = updater.update(updater.load({ hex: root, bytes: fromHex(root, 'state root', 32) }), 0, changes);
+  // Every created node is reachable from the new root: each is returned to its parent,
+  // which either hashes it into a new inner node or passes it up. Replaced nodes that the
+  // new tree holds again (same content, e.g. a value set to what it was) are not removed.
+  const put: TreeNodeWrite[] = [...updater.created].map(([hash, bytes]) => ({ hash, bytes }));
+  const remove = [...updater.replaced].filter((h) => !updater.created.has(h)).sort();
   put.sort((a, b) => (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0));
-  return { root: newRoot, put, remove };
+  return { root: next.kind === 'empty' ? EMPTY_STATE_ROOT : next.hash.hex, put, remove };
 }
 
 /** What the tree says of a key: its value hash (hex), or null when absent, and the proof. */
@@ -214,16 +229,16 @@ export interface StateTreeLookup {
 export function proveStateKey(reader: StateTreeReader, root: string, key: string): StateTreeLookup {
   const keyHash = stateKeyHash(key);
   const siblings: string[] = [];
-  let node = loadNode(reader, root);
+  let node = loadNode(reader, { hex: root, bytes: fromHex(root, 'state root', 32) });
   for (let depth = 0; ; depth++) {
     if (node.kind === 'empty') return { valueHash: null, proof: { siblings, leaf: null } };
     if (node.kind === 'leaf') {
-      if (bytesEqual(node.keyHash, keyHash)) return { valueHash: toHex(node.valueHash), proof: { siblings, leaf: null } };
-      return { valueHash: null, proof: { siblings, leaf: { keyHash: toHex(node.keyHash), valueHash: toHex(node.valueHash) } } };
+      if (bytesEqual(node.keyHash, keyHash)) return { valueHash: hex(node.valueHash), proof: { siblings, leaf: null } };
+      return { valueHash: null, proof: { siblings, leaf: { keyHash: hex(node.keyHash), valueHash: hex(node.valueHash) } } };
     }
     if (depth >= STATE_TREE_DEPTH) throw new StateTreeError('state tree is deeper than 256 levels');
     const bit = keyBit(keyHash, depth);
-    siblings.push(bit === 0 ? node.right : node.left);
+    siblings.push(bit === 0 ? node.right.hex : node.left.hex);
     node = loadNode(reader, bit === 0 ? node.left : node.right);
   }
 }
