@@ -111,7 +111,6 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
       log,
     );
 
-    const genesis = JSON.parse(readFileSync(join(dir, 'genesis.json'), 'utf8'));
     const proofs = await benchProofs({ url: urls[1 % urls.length] as string, genesis, rounds: opts.proofRounds }, log);
 
     const result = {
