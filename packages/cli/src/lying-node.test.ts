@@ -7,9 +7,18 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ClientError, MedLedgerClient, rotateEmergencyKey, TrustedGenesis } from '@medledger/client';
+import {
+  ClientError,
+  MedLedgerClient,
+  rotateEmergencyKey,
+  setEmergencyPrivilege,
+  staffRegisterBody,
+  TrustedGenesis,
+} from '@medledger/client';
 import { type Answer, editJson, type LyingProxy, pathOf, type SentRequest, startLyingProxy } from '@medledger/client/testing/lying-proxy';
-import { encryptKeystore, generateKeyBundle, type KeyBundle, signEd25519 } from '@medledger/crypto';
+import { encryptKeystore, generateKeyBundle, idFromPublicKey, type KeyBundle } from '@medledger/crypto';
+import { signVote } from '@medledger/ledger';
+import { readOrgKey } from '@medledger/node';
 import { startSoloNode, TEST_PASSPHRASE, type TestNode } from '@medledger/node/testing';
 import { runCli } from './testing/cli.js';
 
@@ -203,10 +212,8 @@ describe('the SDK refuses a lying node', () => {
     refusedCleanly(await underLie(flip, () => writeVital(viaProxy(patientKeys))), 'UNTRUSTED_COMMIT');
     // The attacker signs the very block with its own key: a signature, but not a validator's.
     const foreign = onProofs((j) => {
-      const vote = `medledger/vote/v1\n${JSON.stringify({ blockHash: j.commit.blockHash, chain: trusted.chainId, height: j.commit.height, round: j.commit.round, type: 'precommit' })}`;
-      j.commit.signatures = [
-        { validator: attacker.signing.publicKey, sig: signEd25519(attacker.signing.privateKey, new TextEncoder().encode(vote)) },
-      ];
+      const vote = { type: 'precommit' as const, height: j.commit.height, round: j.commit.round, blockHash: j.commit.blockHash };
+      j.commit.signatures = [{ validator: attacker.signing.publicKey, sig: signVote(trusted.chainId, vote, attacker.signing.privateKey) }];
     });
     refusedCleanly(await underLie(foreign, () => writeVital(viaProxy(patientKeys))), 'UNTRUSTED_COMMIT');
   });
@@ -304,10 +311,48 @@ describe('the CLI refuses a lying node', () => {
     assert.equal(writes.length, 0, 'nothing is uploaded or submitted');
   }
 
-  test('record add through an honest proxy works with --genesis', async () => {
+  let recordId: string;
+  test('record add and record get through an honest proxy work with --genesis', async () => {
     const run = await cli(['record', 'add', '--key', patientKey, '--patient', patientId, '--file', resource, '--json']);
     assert.equal(run.code, 0, run.stderr);
-    assert.match(JSON.parse(run.stdout).record, /^[0-9a-f]{32}$/);
+    recordId = JSON.parse(run.stdout).record;
+    assert.match(recordId, /^[0-9a-f]{32}$/);
+    const got = await cli(['record', 'get', '--key', patientKey, '--id', recordId, '--json']);
+    assert.equal(got.code, 0, got.stderr);
+    assert.deepEqual(JSON.parse(got.stdout).resource, vital);
+  });
+
+  test('record get: an anchor the proofs do not back is not decrypted (STATE_PROOF_INVALID)', async () => {
+    const lie = onProofs((j) => {
+      for (const e of j.entries)
+        if (e.key.startsWith('record/') && e.value !== null) e.value = e.value.replace('"vital-signs"', '"vital-signs" ');
+    });
+    await cliRefuses(lie, ['record', 'get', '--key', patientKey, '--id', recordId], 'STATE_PROOF_INVALID');
+  });
+
+  test('emergency open: a rewritten patient key stops it before the window is opened (STATE_PROOF_INVALID)', async () => {
+    const orgKeys = readOrgKey(join(net.dir, 'node0'));
+    const doctor = generateKeyBundle();
+    const org = direct(orgKeys);
+    await org.submitAndWait(
+      'staff.register',
+      staffRegisterBody({
+        publicKey: doctor.signing.publicKey,
+        encryptionKey: doctor.encryption.publicKey,
+        role: 'clinician',
+        name: 'Dr Who',
+      }),
+    );
+    await setEmergencyPrivilege(org, idFromPublicKey(doctor.signing.publicKey));
+    const swap = (_r: SentRequest, a: Answer) => ({
+      status: a.status,
+      body: a.body.replaceAll(patientKeys.encryption.publicKey, attacker.encryption.publicKey),
+    });
+    await cliRefuses(
+      swap,
+      ['emergency', 'open', '--key', keyFile('doctor.key', doctor), '--patient', patientId, '--reason', 'unconscious', '--wait', '5'],
+      'STATE_PROOF_INVALID',
+    );
   });
 
   test('record add: substituted keys or an added recipient fail with the failed check', async () => {
@@ -335,7 +380,7 @@ describe('the CLI refuses a lying node', () => {
     await cliRefuses(lie, ['patient', 'register', '--key', keyFile('newcomer.key', generateKeyBundle())], 'GENESIS_MISMATCH');
   });
 
-  test('consent grant, record get, record list, consent list: keys, headers, commits, proofs and grants are checked', async () => {
+  test('consent grant, record list, consent list: keys, headers, commits, proofs and grants are checked', async () => {
     const friend = generateKeyBundle();
     const friendId = (await direct(friend).registerPatient()).id;
     const swapFriend = (_r: SentRequest, a: Answer) => ({
