@@ -81,6 +81,7 @@ test('the web app keeps the confirmed network and refuses forged commits and ano
   await page.getByRole('button', { name: 'Refresh' }).first().click();
   await page.getByText(/UNTRUSTED_COMMIT/).waitFor();
   proxy.lie(undefined);
+  await page.getByRole('link', { name: 'My account' }).click();
   await page.getByRole('button', { name: 'Sign out' }).click();
 
   // Later the server presents another chain: signing in with the saved account stops, in plain words.
