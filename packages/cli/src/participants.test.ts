@@ -237,6 +237,11 @@ describe('import-fhir', () => {
       assert.equal(patient.id, result.patientId);
       const listed = await patient.listRecords(result.patientId);
       assert.equal(listed.length, entries.length);
+      // The honest node's answers verify: every anchor proven against the genesis, with its height.
+      assert.ok(
+        listed.every((r) => typeof r.provenAt === 'number' && r.provenAt >= 1),
+        'every record carries its proven height',
+      );
       const types = (rs: Array<{ resourceType: string }>) => rs.map((r) => r.resourceType).sort();
       assert.deepEqual(types(listed), types(entries.map((e) => e.resource)));
 
