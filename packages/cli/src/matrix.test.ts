@@ -110,7 +110,9 @@ async function runCombo(role: Role, state: State): Promise<Cell[]> {
   const purpose: Purpose = role === 'insurer' ? 'payment' : 'treatment';
   if (state !== 'none') {
     const categories = state === 'out of scope' ? ['laboratory'] : ['problems'];
-    const expiresAt = state === 'expired' ? Date.now() + 1500 : undefined;
+    // Long enough for grant() to prove the covered records and seal them first (a few round
+    // trips under a loaded machine) before its block; short enough to wait out below.
+    const expiresAt = state === 'expired' ? Date.now() + 5000 : undefined;
     const { grantId } = await patient.grant({ grantee, categories, access: 'read-write', purpose, expiresAt });
     if (state === 'revoked') await patient.revoke(grantId);
     if (state === 'expired') {
