@@ -4,18 +4,9 @@
 import { MedLedgerClient, TrustedGenesis } from '@medledger/client';
 import { verifyCommit } from '@medledger/client/light';
 import { generateKeyBundle } from '@medledger/crypto';
-import type { BlockHeader, Commit, Genesis } from '@medledger/ledger';
-import { checkAppHash, type StateProof, verifyStateProof } from '@medledger/ledger/state-proof';
+import type { Genesis } from '@medledger/ledger';
+import { checkAppHash, type ProvenStateAnswer, verifyStateProof } from '@medledger/ledger/state-proof';
 import { fhirResourceOfSize } from './bench-records.js';
-
-interface ProvenAnswer {
-  height: number;
-  header: BlockHeader;
-  commit: Commit;
-  stateRoot: string;
-  resultsRoot: string;
-  entries: Array<{ key: string; value: string | null; proof: StateProof }>;
-}
 
 /** Figures for one kind of proven query (medians over the rounds). */
 export interface ProofKindResult {
@@ -56,6 +47,7 @@ export async function benchProofs(
   const { recordId } = await patient.writeRecord({ patient: patientId, resource: fhirResourceOfSize(1024), category: 'laboratory' });
   const { grantId } = await patient.grant({ grantee: granteeId, categories: ['laboratory'], access: 'read-write', purpose: 'treatment' });
   await patient.setDelegate(delegateId);
+  await delegate.acceptDelegation(patientId);
   await grantee.readRecord(recordId, 'treatment');
   let event: { height: number; node: string; id: string } | undefined;
   for (let i = 0; i < 300 && event === undefined; i++) {
@@ -70,18 +62,18 @@ export async function benchProofs(
     { kind: 'validator set (public)', keys: ['meta/validators'] },
     { kind: 'emergency params (public)', keys: ['meta/emergency'] },
     { kind: 'absent identity (non-membership)', keys: [`identity/${'ab'.repeat(20)}`] },
-    { kind: 'grantees of a patient', keys: [`grantees/${patientId}`], as: patient },
+    { kind: 'grantees of a patient', keys: [`granteelist/${patientId}`], as: patient },
     { kind: 'grant', keys: [`grant/${grantId}`], as: grantee },
-    { kind: 'delegates of a patient', keys: [`delegates/${patientId}`], as: patient },
+    { kind: 'delegates of a patient', keys: [`delegatelist/${patientId}`], as: patient },
     { kind: 'record anchor with envelopes', keys: [`record/${recordId}`], as: grantee },
     { kind: 'access-log entry', keys: [accessKey], as: patient },
     {
       kind: 'recipient set (batch)',
       keys: [
         `identity/${patientId}`,
-        `delegates/${patientId}`,
+        `delegatelist/${patientId}`,
         `identity/${delegateId}`,
-        `grantees/${patientId}`,
+        `granteelist/${patientId}`,
         `grants/${patientId}/${granteeId}`,
         `grant/${grantId}`,
         `identity/${granteeId}`,
@@ -97,14 +89,14 @@ export async function benchProofs(
     const fetches: number[] = [];
     const verifies: number[] = [];
     const proofOnly: number[] = [];
-    let answer: ProvenAnswer | undefined;
+    let answer: ProvenStateAnswer | undefined;
     for (let r = 0; r < opts.rounds; r++) {
       const t0 = performance.now();
       answer = (
         k.keys.length === 1
           ? await client.get(`/v1/state/proof?key=${encodeURIComponent(k.keys[0] as string)}`, { auth: k.as !== undefined })
           : await client.post('/v1/state/proofs', { keys: k.keys }, { auth: true })
-      ) as ProvenAnswer;
+      ) as ProvenStateAnswer;
       const t1 = performance.now();
       verifyCommit(opts.genesis, answer.header, answer.commit);
       checkAppHash(answer.header.appHash, answer.stateRoot, answer.resultsRoot);
@@ -115,7 +107,7 @@ export async function benchProofs(
       verifies.push(t3 - t1);
       proofOnly.push(t3 - t2);
     }
-    const a = answer as ProvenAnswer;
+    const a = answer as ProvenStateAnswer;
     const result: ProofKindResult = {
       kind: k.kind,
       keys: k.keys.length,

@@ -8,8 +8,8 @@ import { after, before, test } from 'node:test';
 import { MedLedgerClient, TrustedGenesis } from '@medledger/client';
 import { verifyCommit } from '@medledger/client/light';
 import { generateKeyBundle } from '@medledger/crypto';
-import type { BlockHeader, Commit, Genesis } from '@medledger/ledger';
-import { checkAppHash, type StateProof, StateProofError, verifyStateProof } from '@medledger/ledger/state-proof';
+import type { Genesis } from '@medledger/ledger';
+import { checkAppHash, type ProvenStateAnswer, StateProofError, verifyStateProof } from '@medledger/ledger/state-proof';
 import { get, post, startSoloNode, TEST_PASSPHRASE, type TestNode } from '@medledger/node/testing';
 
 process.env.MEDLEDGER_PASSPHRASE = TEST_PASSPHRASE;
@@ -24,17 +24,8 @@ after(async () => {
   await net.cleanup();
 });
 
-interface ProvenAnswer {
-  height: number;
-  header: BlockHeader;
-  commit: Commit;
-  stateRoot: string;
-  resultsRoot: string;
-  entries: Array<{ key: string; value: string | null; proof: StateProof }>;
-}
-
 /** The client's whole check, trusting only `genesis`; returns the proven values by key. */
-function verifyAnswer(answer: ProvenAnswer): Map<string, string | null> {
+function verifyAnswer(answer: ProvenStateAnswer): Map<string, string | null> {
   verifyCommit(genesis, answer.header, answer.commit);
   assert.equal(answer.header.height, answer.height);
   checkAppHash(answer.header.appHash, answer.stateRoot, answer.resultsRoot);
@@ -82,27 +73,28 @@ test("a patient's recipient set is provable key by key, and matches what the rec
     purpose: 'treatment',
   });
   await patient.setDelegate(delegateId);
+  await delegate.acceptDelegation(patientId);
 
   const keys = [
     `identity/${patientId}`,
-    `grantees/${patientId}`,
+    `granteelist/${patientId}`,
     `grants/${patientId}/${clinicianId}`,
     `grant/${grantId}`,
-    `delegates/${patientId}`,
+    `delegatelist/${patientId}`,
     `delegate/${patientId}/${delegateId}`,
     `record/${recordId}`,
   ];
-  const answer = (await clinician.post('/v1/state/proofs', { keys }, { auth: true })) as ProvenAnswer;
+  const answer = (await clinician.post('/v1/state/proofs', { keys }, { auth: true })) as ProvenStateAnswer;
   assert.deepEqual(
     answer.entries.map((e) => e.key),
     keys,
     'entries come in the order asked',
   );
   const values = verifyAnswer(answer);
-  assert.deepEqual(json(values.get(`grantees/${patientId}`)), [clinicianId]);
+  assert.deepEqual(json(values.get(`granteelist/${patientId}`)), [clinicianId]);
   assert.deepEqual(json(values.get(`grants/${patientId}/${clinicianId}`)), [grantId]);
   assert.equal(json(values.get(`grant/${grantId}`)).revoked, null);
-  assert.deepEqual(json(values.get(`delegates/${patientId}`)), [delegateId]);
+  assert.deepEqual(json(values.get(`delegatelist/${patientId}`)), [delegateId]);
   const record = json(values.get(`record/${recordId}`));
   assert.equal(record.patient, patientId);
   assert.ok(record.envelopes[patientId] !== undefined && record.envelopes.emergency !== undefined);
@@ -123,7 +115,9 @@ test("a patient's recipient set is provable key by key, and matches what the rec
   const event = log.find((e) => e.accessor === clinicianId) as unknown as { height: number; id: string; node: string };
   assert.ok(event !== undefined);
   const logKey = `access/${patientId}/${String(event.height).padStart(12, '0')}/${event.node}-${event.id}`;
-  const proven = verifyAnswer((await patient.get(`/v1/state/proof?key=${encodeURIComponent(logKey)}`, { auth: true })) as ProvenAnswer);
+  const proven = verifyAnswer(
+    (await patient.get(`/v1/state/proof?key=${encodeURIComponent(logKey)}`, { auth: true })) as ProvenStateAnswer,
+  );
   assert.equal(json(proven.get(logKey)).accessor, clinicianId);
   await assert.rejects(
     clinician.get(`/v1/state/proof?key=${encodeURIComponent(logKey)}`, { auth: true }),
@@ -138,20 +132,20 @@ test('metadata proofs go only to those allowed to see it; unknown families and o
   const { id: patientId } = await patient.registerPatient();
   await stranger.registerPatient();
 
-  const anonymous = await get(`${net.url}/v1/state/proof?key=grantees/${patientId}`);
+  const anonymous = await get(`${net.url}/v1/state/proof?key=granteelist/${patientId}`);
   assert.equal(anonymous.status, 401);
   assert.equal(anonymous.json.error.code, 'UNAUTHENTICATED');
   await assert.rejects(
-    stranger.get(`/v1/state/proof?key=grantees/${patientId}`, { auth: true }),
+    stranger.get(`/v1/state/proof?key=granteelist/${patientId}`, { auth: true }),
     (e: { code?: string; status?: number }) => e.code === 'ACCESS_DENIED' && e.status === 403,
   );
   await assert.rejects(
-    stranger.post('/v1/state/proofs', { keys: ['meta/validators', `delegates/${patientId}`] }, { auth: true }),
+    stranger.post('/v1/state/proofs', { keys: ['meta/validators', `delegatelist/${patientId}`] }, { auth: true }),
     (e: { code?: string }) => e.code === 'ACCESS_DENIED',
     'one refused key refuses the whole batch',
   );
-  const own = (await patient.get(`/v1/state/proof?key=grantees/${patientId}`, { auth: true })) as ProvenAnswer;
-  assert.equal(verifyAnswer(own).get(`grantees/${patientId}`), null, 'no grants yet: proven absent');
+  const own = (await patient.get(`/v1/state/proof?key=granteelist/${patientId}`, { auth: true })) as ProvenStateAnswer;
+  assert.equal(verifyAnswer(own).get(`granteelist/${patientId}`), null, 'no grants yet: proven absent');
 
   const local = await get(`${net.url}/v1/state/proof?key=node/tip`);
   assert.equal(local.status, 403);
@@ -166,9 +160,9 @@ test('metadata proofs go only to those allowed to see it; unknown families and o
 test('a tampered answer is refused with the code of the check that failed', async () => {
   const patient = new MedLedgerClient({ url: net.url, keys: generateKeyBundle(), genesis: TrustedGenesis.fromDocument(genesis) });
   const { id } = await patient.registerPatient();
-  const answer = (await get(`${net.url}/v1/state/proof?key=identity/${id}`)).json as ProvenAnswer;
+  const answer = (await get(`${net.url}/v1/state/proof?key=identity/${id}`)).json as ProvenStateAnswer;
   verifyAnswer(answer);
-  const entry = answer.entries[0] as ProvenAnswer['entries'][number];
+  const entry = answer.entries[0] as ProvenStateAnswer['entries'][number];
   const forged = JSON.stringify({ ...JSON.parse(entry.value as string), encryptionKey: 'ee'.repeat(32) });
   const code = (f: () => unknown) => {
     try {

@@ -42,8 +42,8 @@ test('the state keys the client proves are the chain’s (ehr state.ts and emerg
   assert.equal(stateKeys.grantsOf(p, g), keys.grantsOf(p, g));
   assert.equal(stateKeys.grant(r), keys.grant(r));
   assert.equal(stateKeys.record(r), keys.record(r));
-  assert.equal(stateKeys.delegatesOf(p), keys.delegatesOf(p));
-  assert.equal(stateKeys.granteesOf(p), keys.granteesOf(p));
+  assert.equal(stateKeys.acceptedDelegates(p), keys.acceptedDelegates(p));
+  assert.equal(stateKeys.grantees(p), keys.grantees(p));
   assert.equal(stateKeys.accessEvent(p, 7, 'n-1'), keys.accessEvent(p, 7, 'n-1'));
   assert.equal(stateKeys.emergencyWindow(r), emergencyKeys.window(r));
 });

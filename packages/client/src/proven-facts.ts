@@ -15,10 +15,10 @@ export const stateKeys = {
   identity: (id: string) => `identity/${id}`,
   delegate: (patient: string, delegate: string) => `delegate/${patient}/${delegate}`,
   grantsOf: (patient: string, grantee: string) => `grants/${patient}/${grantee}`,
-  /** Sorted JSON array of the patient's current delegates. */
-  delegatesOf: (patient: string) => `delegates/${patient}`,
-  /** Sorted JSON array of every grantee the patient ever granted anything. */
-  granteesOf: (patient: string) => `grantees/${patient}`,
+  /** Sorted JSON array of the patient's accepted delegates (pending invitations are not in it). */
+  acceptedDelegates: (patient: string) => `delegatelist/${patient}`,
+  /** Sorted JSON array of every identity the patient ever granted something. */
+  grantees: (patient: string) => `granteelist/${patient}`,
   grant: (id: string) => `grant/${id}`,
   record: (id: string) => `record/${id}`,
   emergencyWindow: (id: string) => `emergency/window/${id}`,
@@ -96,10 +96,11 @@ export async function provenIdentity(reader: VerifiedReader, id: string): Promis
 
 /**
  * The recipients of a new record of `patient` of kind `target`, computed from proven state
- * alone (docs/records.md "Records"): the patient, the patient's emergency key, every active
- * delegate (`delegates/<patient>`), and every active grantee (`grantees/<patient>`) holding an
- * active grant that covers the record at the proven block time, each with the encryption key
- * of its proven identity. The node's own list (`told`) must be a subset of that set, with the
+ * alone (docs/records.md "Who a record is sealed to", ehr `requiredRecipients`): the patient,
+ * the patient's emergency key, every accepted delegate (`delegatelist/<patient>`) whose
+ * identity is active, and every active grantee (`granteelist/<patient>`) holding an active
+ * grant that covers the record at the proven block time, each with the encryption key of its
+ * proven identity. The node's own list (`told`) must be a subset of that set, with the
  * same keys; a name or key it adds is refused with `FACT_NOT_PROVEN`, never sealed to.
  * Throws ClientError (`FACT_NOT_PROVEN` or the reader's codes).
  */
@@ -110,12 +111,12 @@ export async function provenRecipients(
   told: readonly Recipient[] = [],
 ): Promise<Proven<Recipient[]>> {
   const patientKey = stateKeys.identity(patient);
-  const first = await reader.read([patientKey, stateKeys.delegatesOf(patient), stateKeys.granteesOf(patient)]);
+  const first = await reader.read([patientKey, stateKeys.acceptedDelegates(patient), stateKeys.grantees(patient)]);
   const patientIdentity = json<ProvenIdentity>(first, patientKey);
   if (patientIdentity === undefined || patientIdentity.role !== 'patient' || patientIdentity.status !== 'active')
     refuse('FACT_NOT_PROVEN', `${patient} is not an active patient at height ${first.height}`);
-  const delegates = idList(first, stateKeys.delegatesOf(patient));
-  const grantees = idList(first, stateKeys.granteesOf(patient)).filter((g) => !delegates.includes(g));
+  const delegates = idList(first, stateKeys.acceptedDelegates(patient));
+  const grantees = idList(first, stateKeys.grantees(patient)).filter((g) => !delegates.includes(g));
   const people = [...new Set([...delegates, ...grantees])];
   const second =
     people.length === 0

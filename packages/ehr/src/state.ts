@@ -70,16 +70,13 @@ export const keys = {
   grantsOf: (patient: string, grantee: string) => `grants/${patient}/${grantee}`,
   /** Index for a grantee: patients who granted it something, `shared/<grantee>/<patient>`. */
   sharedWith: (grantee: string, patient: string) => `shared/${grantee}/${patient}`,
-  /**
-   * Sorted JSON array of every grantee the patient has granted anything (kept when grants are
-   * revoked): with `grantsOf` and `grant`, a client proves a patient's whole grant set.
-   */
-  granteesOf: (patient: string) => `grantees/${patient}`,
   delegate: (patient: string, delegate: string) => `delegate/${patient}/${delegate}`,
-  /** Sorted JSON array of the patient's current delegates, so the set is provable in one key. */
-  delegatesOf: (patient: string) => `delegates/${patient}`,
-  /** Reverse index: the patients a delegate acts for. */
+  /** Reverse index: the patients who named this delegate (pending or accepted). */
   delegating: (delegate: string, patient: string) => `delegating/${delegate}/${patient}`,
+  /** JSON array (sorted) of a patient's accepted delegates, so rules read them without a scan. */
+  acceptedDelegates: (patient: string) => `delegatelist/${patient}`,
+  /** JSON array (sorted) of every identity a patient ever granted something, for the recipient rule. */
+  grantees: (patient: string) => `granteelist/${patient}`,
   /** Access log of a patient (`-` for reads of unknown records), in commit order. */
   accessEvent: (patient: string, height: number, eventKey: string) => `access/${patient}/${String(height).padStart(12, '0')}/${eventKey}`,
   /** Marks an access event id as recorded, so resubmissions are skipped. */
@@ -96,19 +93,6 @@ export const prefixes = {
   accessLog: (patient: string) => `access/${patient}/`,
   staff: (org: string) => `staff/${org}/`,
 };
-
-/** Add `id` to the sorted JSON id list under `key` (no duplicates). */
-export function addToIdList(state: StateOverlay, key: string, id: string): void {
-  const list = readJson<string[]>(state, key) ?? [];
-  if (!list.includes(id)) writeJson(state, key, [...list, id].sort());
-}
-
-/** Remove `id` from the sorted JSON id list under `key`; an empty list deletes the key. */
-export function removeFromIdList(state: StateOverlay, key: string, id: string): void {
-  const list = (readJson<string[]>(state, key) ?? []).filter((x) => x !== id);
-  if (list.length === 0) state.delete(key);
-  else writeJson(state, key, list);
-}
 
 /** Store a JSON value under `key`. */
 export function writeJson(state: StateOverlay, key: string, value: unknown): void {

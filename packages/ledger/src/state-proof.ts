@@ -4,6 +4,7 @@
 // only @medledger/crypto/browser and `canonicalize` (state-proof-safety.test.ts checks).
 import { bytesEqual, concatBytes, fromHex, isHex, sha256, toHex, utf8 } from '@medledger/crypto/browser';
 import canonicalize from 'canonicalize';
+import type { BlockHeader, Commit } from './types.js';
 
 /** Root of the empty tree, and the hash of any empty subtree: 32 zero bytes. */
 export const EMPTY_STATE_ROOT = '00'.repeat(32);
@@ -45,6 +46,24 @@ export interface StateProof {
   siblings: string[];
   /** Non-membership only: the other key's leaf where the path ends; null otherwise. */
   leaf: { keyHash: string; valueHash: string } | null;
+}
+
+/** One proven key in an answer of `GET /v1/state/proof` or `POST /v1/state/proofs`. */
+export interface ProvenStateEntry {
+  key: string;
+  /** The stored string, or null when the key holds nothing. */
+  value: string | null;
+  proof: StateProof;
+}
+
+/** The answer of the proven-state routes (docs/api.md "Proven state"): all of one height. */
+export interface ProvenStateAnswer {
+  height: number;
+  header: BlockHeader;
+  commit: Commit;
+  stateRoot: string;
+  resultsRoot: string;
+  entries: ProvenStateEntry[];
 }
 
 /** SHA-256 of the key's UTF-8 bytes: the key's path in the tree. */

@@ -39,6 +39,12 @@ export const ErrorSchema = Type.Object(
 
 const bearer = [{ session: [] as string[] }];
 
+/** `?cursor=&limit=` of a delegation list: `cursor` is the previous page's `next`. */
+const DelegationPage = Type.Object({
+  cursor: Type.Optional(IdentityId),
+  limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,2}$', description: 'most delegations in one page, 1–500 (default 100)' })),
+});
+
 interface RouteSchema {
   summary: string;
   tags: string[];
@@ -147,6 +153,20 @@ export const schemas = {
     security: bearer,
   }),
   myGrants: route({ summary: "Grants naming the caller or the caller's organization", tags: ['consent'], security: bearer }),
+  patientDelegates: route({
+    summary:
+      "A patient's delegations with their status, pending (invited, not yet accepted) or accepted: the patient and accepted delegates see all, an invited delegate their own; paged by `cursor`",
+    tags: ['consent'],
+    params: Type.Object({ id: IdentityId }),
+    querystring: DelegationPage,
+    security: bearer,
+  }),
+  myDelegations: route({
+    summary: 'The patients who named the caller as their delegate, pending or accepted; paged by `cursor`',
+    tags: ['consent'],
+    querystring: DelegationPage,
+    security: bearer,
+  }),
   grant: route({
     summary: 'One grant (patient, delegates, grantee)',
     tags: ['consent'],

@@ -18,10 +18,10 @@ import {
   commitHash,
   type Genesis,
   MemoryStateTree,
+  type ProvenStateEntry,
   proveStateKey,
   resultsRootOf,
   type SignedTx,
-  type StateProof,
   type StateTreeReader,
   type StateTreeUpdate,
   stateValueHash,
@@ -92,13 +92,6 @@ class CachedTreeNodes implements StateTreeReader {
     if (this.cache.size >= this.max) this.cache.clear();
     this.cache.set(hash, node);
   }
-}
-
-/** A key's committed value, with its proof against the tip's state root. */
-export interface ProvenEntry {
-  key: string;
-  value: string | null;
-  proof: StateProof;
 }
 
 /** Key under which the node records the app hash it stored with the tip (not part of app state hashing). */
@@ -216,7 +209,7 @@ export class Chain {
    * A key's committed value and its proof against `stateRoot` (docs/api.md, proven state).
    * Throws ChainError('CORRUPT') if the tree and the key-value state disagree.
    */
-  proveState(key: string): ProvenEntry {
+  proveState(key: string): ProvenStateEntry {
     const tree: StateTreeReader = this.height === 0 ? this.genesisTree : this.treeNodes;
     const { valueHash, proof } = proveStateKey(tree, this.stateRoot, key);
     const value = this.state.getState(key) ?? null;

@@ -41,7 +41,7 @@ export function keyAccess(state: StateReader, key: string, time: number): KeyAcc
   if (key === keys.chainMeta() || key === keys.validatorSet() || key === keys.emergencyParams()) return PUBLIC;
   if (match(`identity/${ID}`) || match(`key/${KEY32}`) || match(`nonce/${KEY32}`)) return PUBLIC;
 
-  let m = match(`(?:grantees|delegates)/(${ID})`) ?? match(`delegate/(${ID})/${ID}`);
+  let m = match(`(?:granteelist|delegatelist)/(${ID})`) ?? match(`delegate/(${ID})/${ID}`);
   m ??= match(`emergency/(?:split|latest)/(${ID})`);
   if (m !== null) {
     const patient = m[1] as string;
@@ -98,10 +98,10 @@ export const SERVED_KEY_FAMILIES = [
   'identity/<id>',
   'key/<publicKey>',
   'nonce/<publicKey>',
-  'grantees/<patient>',
+  'granteelist/<patient>',
   'grants/<patient>/<grantee>',
   'grant/<id>',
-  'delegates/<patient>',
+  'delegatelist/<patient>',
   'delegate/<patient>/<delegate>',
   'record/<id>',
   'access/<patient>/<height>/<event>',

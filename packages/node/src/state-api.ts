@@ -1,9 +1,10 @@
 // Proven state reads (docs/api.md "Proven state"): a key's committed value with a proof
 // against the state root, the roots that hash to the tip header's app hash, and the tip
 // header and commit, so a client holding only the genesis can check the answer itself.
+
+import type { ProvenStateAnswer } from '@medledger/ledger';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { schemas } from './api-schemas.js';
-import type { ProvenEntry } from './chain.js';
 import { ApiError } from './errors.js';
 import type { Gatekeeper } from './gatekeeper.js';
 import type { MedLedgerNode } from './node.js';
@@ -21,7 +22,7 @@ export function registerStateRoutes(app: FastifyInstance, node: MedLedgerNode, g
    * when a key is not public and the caller may not see it, NO_COMMITTED_BLOCK before block 1.
    * Everything is read synchronously, so header, roots and entries are of one height.
    */
-  const prove = (req: FastifyRequest, keys: readonly string[]) => {
+  const prove = (req: FastifyRequest, keys: readonly string[]): ProvenStateAnswer => {
     const chain = node.chain;
     const header = chain.tipHeader;
     const commit = chain.tipCommit;
@@ -38,7 +39,7 @@ export function registerStateRoutes(app: FastifyInstance, node: MedLedgerNode, g
       caller ??= gate.authenticate(req.headers.authorization);
       if (!access.allowed(caller)) throw new ApiError('ACCESS_DENIED', `you may not see '${key}', or it does not exist`);
     }
-    const entries: ProvenEntry[] = keys.map((key) => chain.proveState(key));
+    const entries = keys.map((key) => chain.proveState(key));
     return { height: header.height, header, commit, stateRoot: chain.stateRoot, resultsRoot: chain.resultsRoot, entries };
   };
 

@@ -27,7 +27,8 @@ CREATE TABLE IF NOT EXISTS blocks (
 );
 CREATE TABLE IF NOT EXISTS txs (hash TEXT PRIMARY KEY, height INTEGER NOT NULL, idx INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS state_nodes (hash TEXT PRIMARY KEY, node BLOB NOT NULL) WITHOUT ROWID;
+-- State-tree nodes by their 32-byte hash (BLOB keys: half the index of hex text).
+CREATE TABLE IF NOT EXISTS state_nodes (hash BLOB PRIMARY KEY, node BLOB NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS vault_objects (
   hash TEXT PRIMARY KEY,
   data BLOB NOT NULL,
@@ -185,7 +186,7 @@ export class SqliteStore implements NodeStore {
   }
 
   getTreeNode(hash: string): Uint8Array | undefined {
-    const row = this.stmts.getNode.get(hash) as { node: Buffer } | undefined;
+    const row = this.stmts.getNode.get(Buffer.from(hash, 'hex')) as { node: Buffer } | undefined;
     return row === undefined ? undefined : new Uint8Array(row.node.buffer, row.node.byteOffset, row.node.byteLength);
   }
 
@@ -213,8 +214,9 @@ export class SqliteStore implements NodeStore {
         if (w.value === null) del.run(w.key);
         else put.run(w.key, w.value);
       }
-      for (const hash of batch.tree.remove) delNode.run(hash);
-      for (const n of batch.tree.put) putNode.run(n.hash, Buffer.from(n.bytes.buffer, n.bytes.byteOffset, n.bytes.byteLength));
+      for (const hash of batch.tree.remove) delNode.run(Buffer.from(hash, 'hex'));
+      for (const n of batch.tree.put)
+        putNode.run(Buffer.from(n.hash, 'hex'), Buffer.from(n.bytes.buffer, n.bytes.byteOffset, n.bytes.byteLength));
       setMeta.run(STATE_ROOT_META, batch.tree.root);
     })();
     this.tip = height;

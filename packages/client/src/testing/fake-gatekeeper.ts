@@ -70,7 +70,9 @@ export class FakeGatekeeper {
   readonly vault = new Map<string, Uint8Array>();
   readonly records = new Map<string, StoredRecord>();
   readonly grants = new Map<string, ConsentGrantBody & { id: string }>();
+  /** Accepted delegates by patient (pending ones are not recipients). */
   readonly delegates = new Map<string, Set<string>>();
+  readonly pendingDelegates = new Map<string, Set<string>>();
   readonly txs = new Map<string, { tx: SignedTx; status: string; height?: number; code?: string; reason?: string }>();
   /** Every request, as `METHOD path`. */
   readonly requests: string[] = [];
@@ -236,7 +238,11 @@ export class FakeGatekeeper {
       this.caller(headers);
       const patient = m[1] as string;
       if (m[2] === 'records')
-        return ok({ records: [...this.records.values()].filter((r) => r.meta.patient === patient).map((r) => r.meta) });
+        return ok({
+          records: [...this.records.values()]
+            .filter((r) => r.meta.patient === patient)
+            .map((r) => ({ ...r.meta, envelopes: Object.fromEntries(r.envelopes) })),
+        });
       if (m[2] === 'grants') return ok({ grants: [...this.grants.values()].filter((g) => g.patient === patient).map(stateGrant) });
       if (m[2] === 'access-log') return ok({ events: [] });
       return ok({ recipients: this.recipientsOf(patient) });
@@ -253,7 +259,7 @@ export class FakeGatekeeper {
     const out = new Map<string, string>();
     for (const [id, identity] of this.identities) out.set(stateKeys.identity(id), JSON.stringify(identity));
     for (const [patient, ds] of this.delegates) {
-      if (ds.size > 0) out.set(stateKeys.delegatesOf(patient), JSON.stringify([...ds].sort()));
+      if (ds.size > 0) out.set(stateKeys.acceptedDelegates(patient), JSON.stringify([...ds].sort()));
       for (const d of ds) out.set(stateKeys.delegate(patient, d), JSON.stringify({ since: { height: 1, time: 0 } }));
     }
     const grantIds = new Map<string, string[]>();
@@ -261,8 +267,8 @@ export class FakeGatekeeper {
       out.set(stateKeys.grant(g.id), JSON.stringify(stateGrant(g)));
       const k = stateKeys.grantsOf(g.patient, g.grantee);
       grantIds.set(k, [...(grantIds.get(k) ?? []), g.id]);
-      const grantees = new Set<string>(JSON.parse(out.get(stateKeys.granteesOf(g.patient)) ?? '[]'));
-      out.set(stateKeys.granteesOf(g.patient), JSON.stringify([...grantees.add(g.grantee)].sort()));
+      const grantees = new Set<string>(JSON.parse(out.get(stateKeys.grantees(g.patient)) ?? '[]'));
+      out.set(stateKeys.grantees(g.patient), JSON.stringify([...grantees.add(g.grantee)].sort()));
     }
     for (const [k, ids] of grantIds) out.set(k, JSON.stringify(ids));
     for (const [id, r] of this.records) {
@@ -392,9 +398,11 @@ export class FakeGatekeeper {
         this.records.get(e.record)?.envelopes.set(e.to, e.hash);
     } else if (tx.kind === 'delegate.set') {
       const delegate = b.delegate as string;
-      this.delegates.set(signerId, new Set([...(this.delegates.get(signerId) ?? []), delegate]));
-      for (const e of (b.envelopes ?? []) as Array<{ record: string; hash: string }>)
-        this.records.get(e.record)?.envelopes.set(delegate, e.hash);
+      this.pendingDelegates.set(signerId, new Set([...(this.pendingDelegates.get(signerId) ?? []), delegate]));
+    } else if (tx.kind === 'delegate.accept') {
+      const patient = b.patient as string;
+      if (this.pendingDelegates.get(patient)?.delete(signerId))
+        this.delegates.set(patient, new Set([...(this.delegates.get(patient) ?? []), signerId]));
     } else if (tx.kind === 'record.erase') {
       const r = this.records.get(b.record as string);
       if (r !== undefined) r.meta.status = 'erased';
