@@ -74,6 +74,9 @@ describe('VerifiedReader', () => {
     const delegateId = fake.addIdentity(delegate.signing.publicKey, delegate.encryption.publicKey);
     const doctorId = fake.addIdentity(generateKeyBundle().signing.publicKey, generateKeyBundle().encryption.publicKey);
     await patient.setDelegate(delegateId);
+    const invited = await provenRecipients(patient.verified('test'), patient.id, { category: 'vital-signs', resourceType: 'Observation' });
+    assert.ok(!invited.value.some((r) => r.to === delegateId), 'an invitation alone does not make a recipient');
+    await clientOn(fake, delegate).acceptDelegation(patient.id);
     await patient.grant({ grantee: doctorId, categories: ['vital-signs'], purpose: 'treatment' });
     const reader = patient.verified('test');
     const proven = await provenRecipients(reader, patient.id, { category: 'vital-signs', resourceType: 'Observation' });
