@@ -4,7 +4,7 @@ import { type EncryptionKeyPair, generateEncryptionKeyPair, sha256Hex } from '@m
 import { type CommittedTx, NodeConnection, type SubmittedTx } from './connection.js';
 import { activeEmergencyWindowOn, buildEmergencySplit, recoverEmergencyKey, trustedEmergencyNetwork } from './emergency.js';
 import { ClientError, hasClientCode } from './errors.js';
-import { provenAccessEvents, provenGrants, provenIdentity, provenRecipients, provenRecords } from './proven-facts.js';
+import { provenAccessEvents, provenDelegations, provenGrants, provenIdentity, provenRecipients, provenRecords } from './proven-facts.js';
 import { EMERGENCY_RECIPIENT, encryptRecord, newRecordId, openDataKey, openRecord, sealDataKey } from './record-crypto.js';
 import {
   type AccessEvent,
@@ -369,12 +369,14 @@ export class MedLedgerClient extends NodeConnection {
    * every page. Throws ClientError.
    */
   async delegates(patient: string): Promise<Delegation[]> {
-    return this.allPages(`/v1/patients/${enc(patient)}/delegates`, 'delegates');
+    const reader = this.verified('showing delegations');
+    return (await provenDelegations(reader, await this.allPages(`/v1/patients/${enc(patient)}/delegates`, 'delegates'))).value;
   }
 
   /** `GET /v1/me/delegations`: the patients who named this identity as delegate, pending or accepted. Follows every page. Throws ClientError. */
   async myDelegations(): Promise<Delegation[]> {
-    return this.allPages('/v1/me/delegations', 'delegates');
+    const reader = this.verified('showing delegations');
+    return (await provenDelegations(reader, await this.allPages('/v1/me/delegations', 'delegates'))).value;
   }
 
   private async allPages(path: string, field: string): Promise<Delegation[]> {

@@ -3,7 +3,7 @@
 // record anchors. Every fact carries the height it was proven at.
 import { canonicalJson } from './canonical.js';
 import { ClientError } from './errors.js';
-import type { AccessEvent, Grant, Recipient, RecordMeta } from './responses.js';
+import type { AccessEvent, Delegation, Grant, Recipient, RecordMeta } from './responses.js';
 import { refuse } from './trust.js';
 import type { ProvenState, VerifiedReader } from './verified-reader.js';
 
@@ -296,4 +296,21 @@ export async function provenEmergencyWindows<W extends WindowFacts>(
     }
     return { ...window, provenAt: state.height };
   });
+}
+
+/**
+ * Delegations the node listed (pending or accepted), each checked against its committed entry
+ * `delegate/<patient>/<delegate>`: the proven delegation is returned with `provenAt`. Throws
+ * ClientError `FACT_NOT_PROVEN` or the reader's codes.
+ */
+export async function provenDelegations(reader: VerifiedReader, listed: readonly Delegation[]): Promise<Proven<Delegation[]>> {
+  if (listed.length === 0) return { value: [], height: reader.highestHeight };
+  const state = await reader.read(listed.map((d) => stateKeys.delegate(d.patient, d.delegate)));
+  const out = listed.map((d) => {
+    const proven = json<Delegation>(state, stateKeys.delegate(d.patient, d.delegate));
+    if (proven === undefined || canonicalJson(proven) !== canonicalJson(d))
+      refuse('FACT_NOT_PROVEN', `the delegation of ${d.delegate} by ${d.patient} is not the committed one`);
+    return { ...proven, provenAt: state.height };
+  });
+  return { value: out, height: state.height };
 }

@@ -80,6 +80,8 @@ export interface Delegation {
   status: 'pending' | 'accepted';
   invitedAt: { height: number; time: number };
   acceptedAt: { height: number; time: number } | null;
+  /** The height the SDK proved this delegation at (docs/sdk.md "Heights"). */
+  provenAt?: number;
 }
 
 /** A record's on-chain metadata: the anchor's fields, plus whatever state the node adds. */
