@@ -210,9 +210,9 @@ export function updateStateTree(
   // Every created node is reachable from the new root: each is returned to its parent,
   // which either hashes it into a new inner node or passes it up. Replaced nodes that the
   // new tree holds again (same content, e.g. a value set to what it was) are not removed.
+  // Not sorted: the order of node writes changes nothing stored (sorting cost 10% of a block).
   const put: TreeNodeWrite[] = [...updater.created].map(([hash, bytes]) => ({ hash, bytes }));
-  const remove = [...updater.replaced].filter((h) => !updater.created.has(h)).sort();
-  put.sort((a, b) => (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0));
+  const remove = [...updater.replaced].filter((h) => !updater.created.has(h));
   return { root: next.kind === 'empty' ? EMPTY_STATE_ROOT : next.hash.hex, put, remove };
 }
 
