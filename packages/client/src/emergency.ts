@@ -19,8 +19,9 @@ import {
 } from '@medledger/crypto/browser';
 import { txHash } from './canonical.js';
 import type { NodeConnection, SubmittedTx } from './connection.js';
+import { openEmergencyReason, type SealedReason, sealEmergencyReason } from './emergency-reason.js';
 import { ClientError } from './errors.js';
-import { provenEmergencyWindows, provenIdentity } from './proven-facts.js';
+import { type ProvenIdentity, provenEmergencyWindows, provenIdentities, provenIdentity } from './proven-facts.js';
 import { EMERGENCY_RECIPIENT, openDataKey, sealDataKey } from './record-crypto.js';
 import { arrayAt, objectAt, parseRecordMeta, parseRecordRead, type RecordMeta } from './responses.js';
 import { refuse } from './trust.js';
@@ -47,7 +48,8 @@ export interface EmergencyPrivilegeBody {
 }
 export interface EmergencyAccessBody {
   patient: string;
-  reason: string;
+  /** The stated reason, encrypted on this device (`sealEmergencyReason`). */
+  reason: SealedReason;
   durationMs: number;
 }
 
@@ -76,13 +78,19 @@ export interface PostedShare {
   at: { height: number; time: number };
 }
 
-/** An emergency window as the node shows it (docs/emergency.md). */
+/**
+ * An emergency window as the node shows it (docs/emergency.md), with its reason opened for
+ * this client: `reason` is the text, or null when it was not sealed to this identity (a
+ * delegate, or a privacy officer registered after the window opened); `sealedReason` is what
+ * the chain holds.
+ */
 export interface EmergencyWindow {
   id: string;
   patient: string;
   clinician: string;
   org: string;
-  reason: string;
+  reason: string | null;
+  sealedReason: SealedReason;
   durationMs: number;
   openedAt: { height: number; time: number };
   expiresAt: number;
@@ -186,9 +194,60 @@ export interface RecoveredEmergencyKey {
   badShares: string[];
 }
 
-/** `GET /v1/emergency/windows/:id`. Throws ClientError (`ACCESS_DENIED`, 403). */
+/** A window from the node with its sealed reason opened by `conn`'s keys (see EmergencyWindow). */
+function withOpenedReason(conn: NodeConnection, raw: unknown): EmergencyWindow {
+  const w = objectAt(raw, 'window') as unknown as EmergencyWindow;
+  const sealedReason = (w as { reason: unknown }).reason as SealedReason;
+  const reason = openEmergencyReason(
+    { patient: w.patient, clinician: w.clinician, reason: sealedReason },
+    conn.id,
+    conn.keys.encryption.privateKey,
+  );
+  return { ...w, reason: reason ?? null, sealedReason };
+}
+
+/**
+ * Windows as the node listed them, each checked against its committed entry (the sealed reason
+ * included) before its reason is opened for this caller. Throws ClientError (a TrustErrorCode,
+ * or `NO_TRUSTED_GENESIS`).
+ */
+async function provenWindows(conn: NodeConnection, raws: unknown[]): Promise<EmergencyWindow[]> {
+  const windows = raws.map((w) => objectAt(w, 'window') as unknown as EmergencyWindow);
+  const proven = await provenEmergencyWindows(conn.verified('showing emergency windows'), windows);
+  return proven.map((w) => withOpenedReason(conn, w));
+}
+
+/** `GET /v1/emergency/windows/:id`, proven, its reason opened. Throws ClientError (`ACCESS_DENIED`, 403, a TrustErrorCode). */
 export async function emergencyWindow(conn: NodeConnection, id: string): Promise<EmergencyWindow> {
-  return objectAt(await conn.get(`/v1/emergency/windows/${enc(id)}`, { auth: true }), 'window') as unknown as EmergencyWindow;
+  return (await provenWindows(conn, [await conn.get(`/v1/emergency/windows/${enc(id)}`, { auth: true })]))[0] as EmergencyWindow;
+}
+
+/**
+ * Who a reason is sealed to: the patient, this clinician, the organization and its privacy
+ * officers (their keys from the node, as for every recipient of a record). Throws ClientError.
+ */
+async function reasonRecipients(conn: NodeConnection, patient: string): Promise<Array<{ id: string; encryptionKey: string }>> {
+  // Every key the reason is sealed to is proven (identity/<id>), never taken from the node.
+  const reader = conn.verified('sealing an emergency reason');
+  const me = (await provenIdentity(reader, conn.id)).value;
+  if (typeof me.org !== 'string') throw new ClientError('UNAUTHORIZED', 'only a clinician of an organization opens an emergency window');
+  const reviewers = objectAt(await conn.get(`/v1/orgs/${enc(me.org)}/reviewers`, { auth: true }), 'reviewers');
+  const officers = arrayAt(reviewers, 'privacyOfficers', 'reviewers') as Array<{ id: string; encryptionKey: string }>;
+  const proven = await provenIdentities(reader, [patient, me.org, ...officers.map((o) => o.id)]);
+  const p = proven.value.get(patient);
+  if (p?.role !== 'patient') refuse('FACT_NOT_PROVEN', `${patient} is not a proven active patient`);
+  const org = proven.value.get(me.org) as ProvenIdentity;
+  for (const o of officers) {
+    const officer = proven.value.get(o.id);
+    if (officer?.role !== 'privacy-officer' || officer.org !== me.org || officer.encryptionKey !== o.encryptionKey)
+      refuse('FACT_NOT_PROVEN', `the node names ${o.id} as a privacy officer of ${me.org} with a key the proven state does not hold`);
+  }
+  return [
+    { id: p.id, encryptionKey: p.encryptionKey },
+    { id: conn.id, encryptionKey: conn.keys.encryption.publicKey },
+    { id: org.id, encryptionKey: org.encryptionKey },
+    ...officers.map((o) => ({ id: o.id, encryptionKey: (proven.value.get(o.id) as ProvenIdentity).encryptionKey })),
+  ];
 }
 
 /**
@@ -235,9 +294,9 @@ export async function awaitEmergencyKey(
   opts: { timeoutMs?: number; pollIntervalMs?: number; onProgress?: (w: EmergencyWindow) => void } = {},
 ): Promise<RecoveredEmergencyKey> {
   const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
-  const reader = conn.verified('rebuilding an emergency key');
+  conn.verified('rebuilding an emergency key');
   for (;;) {
-    const window = (await provenEmergencyWindows(reader, [await emergencyWindow(conn, windowId)]))[0] as EmergencyWindow;
+    const window = await emergencyWindow(conn, windowId);
     opts.onProgress?.(window);
     const recovered = recoverEmergencyKey(window, conn.keys.encryption.privateKey);
     if (recovered !== undefined) return recovered;
@@ -275,16 +334,20 @@ export function windowIdOf(tx: SubmittedTx['tx']): string {
 /**
  * As a privileged clinician, open an emergency window on `patient` (`emergency.access`), wait
  * for it to commit, then for the validators' shares, and rebuild the key. Throws ClientError
- * (`UNAUTHORIZED` without the privilege, `INVALID_BODY` without a reason or over the cap,
+ * (`INVALID_ARGUMENT` without a reason or over 500 characters, `UNAUTHORIZED` without the privilege, `INVALID_BODY` over the cap,
  * `NOT_FOUND` for an unknown patient, `WINDOW_ACTIVE`, `EMERGENCY_PENDING`, `WINDOW_CLOSED`).
  */
 export async function openEmergency(
   conn: NodeConnection,
   opts: { patient: string; reason: string; durationMs: number; timeoutMs?: number; onProgress?: (w: EmergencyWindow) => void },
 ): Promise<RecoveredEmergencyKey & { windowId: string; txHash: string }> {
-  // The patient must be a proven active identity before a window is opened on them.
-  await provenIdentity(conn.verified('opening an emergency window'), opts.patient);
-  const done = await conn.submitAndWait('emergency.access', { patient: opts.patient, reason: opts.reason, durationMs: opts.durationMs });
+  // The reason is encrypted here, to proven keys only: the chain and every block reader see ciphertext.
+  const reason = sealEmergencyReason(
+    opts.reason,
+    { patient: opts.patient, clinician: conn.id },
+    await reasonRecipients(conn, opts.patient),
+  );
+  const done = await conn.submitAndWait('emergency.access', { patient: opts.patient, reason, durationMs: opts.durationMs });
   const windowId = windowIdOf(done.tx);
   const recovered = await awaitEmergencyKey(conn, windowId, { timeoutMs: opts.timeoutMs, onProgress: opts.onProgress });
   return { ...recovered, windowId, txHash: done.hash };
@@ -293,8 +356,10 @@ export async function openEmergency(
 /** The caller's active window on `patient`, from `GET /v1/me/emergency`, if any, checked against proven state. */
 export async function activeEmergencyWindowOn(conn: NodeConnection, patient: string): Promise<EmergencyWindow | undefined> {
   const answer = objectAt(await conn.get('/v1/me/emergency', { auth: true }), 'answer');
-  const window = (arrayAt(answer, 'windows', 'answer') as EmergencyWindow[]).find((w) => w.patient === patient && w.active);
-  return window === undefined ? undefined : (await provenEmergencyWindows(conn.verified('rebuilding an emergency key'), [window]))[0];
+  const window = arrayAt(answer, 'windows', 'answer').find(
+    (w) => (w as EmergencyWindow).patient === patient && (w as EmergencyWindow).active,
+  );
+  return window === undefined ? undefined : (await provenWindows(conn, [window]))[0];
 }
 
 /** Grant (or with `revoke`, take back) a clinician's emergency privilege, as their organization. */
@@ -321,9 +386,7 @@ export type EmergencyListing =
  * (the caller's role against its proven identity). Throws ClientError.
  */
 export async function listEmergency(conn: NodeConnection, opts: { patient?: string } = {}): Promise<EmergencyListing> {
-  const reader = conn.verified('showing emergency windows');
-  const proven = (windows: unknown[]) => provenEmergencyWindows(reader, windows as EmergencyWindow[]);
-  const me = (await provenIdentity(reader, conn.id)).value;
+  const me = (await provenIdentity(conn.verified('showing emergency windows'), conn.id)).value;
   if (opts.patient !== undefined || me.role === 'patient') {
     const patient = opts.patient ?? conn.id;
     const a = objectAt(await conn.get(`/v1/patients/${enc(patient)}/emergency`, { auth: true }), 'answer');
@@ -332,16 +395,16 @@ export async function listEmergency(conn: NodeConnection, opts: { patient?: stri
       emergencyKey: (a.emergencyKey as string | null) ?? null,
       rotationRecommended: a.rotationRecommended === true,
       split: a.split,
-      windows: await proven(arrayAt(a, 'windows', 'answer')),
+      windows: await provenWindows(conn, arrayAt(a, 'windows', 'answer')),
     };
   }
   const org = me.role === 'privacy-officer' ? (me.org as string | undefined) : me.orgKind !== undefined ? me.id : undefined;
   if (org !== undefined) {
     const a = objectAt(await conn.get(`/v1/orgs/${enc(org)}/emergency`, { auth: true }), 'answer');
-    return { as: 'organization', org, windows: await proven(arrayAt(a, 'windows', 'answer')) };
+    return { as: 'organization', org, windows: await provenWindows(conn, arrayAt(a, 'windows', 'answer')) };
   }
   const a = objectAt(await conn.get('/v1/me/emergency', { auth: true }), 'answer');
-  return { as: 'clinician', privilege: a.privilege ?? null, windows: await proven(arrayAt(a, 'windows', 'answer')) };
+  return { as: 'clinician', privilege: a.privilege ?? null, windows: await provenWindows(conn, arrayAt(a, 'windows', 'answer')) };
 }
 
 /**

@@ -95,6 +95,22 @@ export async function provenIdentity(reader: VerifiedReader, id: string): Promis
 }
 
 /**
+ * Several identities and their keys, proven in one answer. Throws ClientError
+ * `FACT_NOT_PROVEN` when one is absent or not active, or the reader's codes.
+ */
+export async function provenIdentities(reader: VerifiedReader, ids: readonly string[]): Promise<Proven<Map<string, ProvenIdentity>>> {
+  const state = await reader.read(ids.map(stateKeys.identity));
+  const out = new Map<string, ProvenIdentity>();
+  for (const id of ids) {
+    const identity = json<ProvenIdentity>(state, stateKeys.identity(id));
+    if (identity?.id !== id || identity.status !== 'active')
+      refuse('FACT_NOT_PROVEN', `${id} is not an active identity in the proven state at height ${state.height}`);
+    out.set(id, identity);
+  }
+  return { value: out, height: state.height };
+}
+
+/**
  * The recipients of a new record of `patient` of kind `target`, computed from proven state
  * alone (docs/records.md "Who a record is sealed to", ehr `requiredRecipients`): the patient,
  * the patient's emergency key, every accepted delegate (`delegatelist/<patient>`) whose
@@ -249,7 +265,8 @@ interface WindowFacts {
   patient: string;
   clinician: string;
   org: string;
-  reason: string;
+  /** The reason as committed (sealed to its readers since issue 12; compared as JSON). */
+  reason: unknown;
   durationMs: number;
   openedAt: { height: number; time: number };
   expiresAt: number;
