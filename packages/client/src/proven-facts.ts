@@ -96,14 +96,18 @@ export async function provenIdentity(reader: VerifiedReader, id: string): Promis
 
 /**
  * Several identities and their keys, proven in one answer. Throws ClientError
- * `FACT_NOT_PROVEN` when one is absent or not active, or the reader's codes.
+ * `IDENTITY_NOT_FOUND` (404) when one is proven absent, `FACT_NOT_PROVEN` when one is not
+ * active, or the reader's codes.
  */
 export async function provenIdentities(reader: VerifiedReader, ids: readonly string[]): Promise<Proven<Map<string, ProvenIdentity>>> {
   const state = await reader.read(ids.map(stateKeys.identity));
   const out = new Map<string, ProvenIdentity>();
   for (const id of ids) {
     const identity = json<ProvenIdentity>(state, stateKeys.identity(id));
-    if (identity?.id !== id || identity.status !== 'active')
+    // Proven absent: the identity does not exist (as the node's own IDENTITY_NOT_FOUND says).
+    if (identity === undefined)
+      throw new ClientError('IDENTITY_NOT_FOUND', `no identity ${id} in the proven state at height ${state.height}`, 404);
+    if (identity.id !== id || identity.status !== 'active')
       refuse('FACT_NOT_PROVEN', `${id} is not an active identity in the proven state at height ${state.height}`);
     out.set(id, identity);
   }
