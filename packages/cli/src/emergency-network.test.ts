@@ -177,13 +177,13 @@ test('full flow: a privileged clinician opens a window, the validators post shar
   assert.equal(notice.clinician, doctor.id);
   assert.equal(notice.reason, 'unconscious in the emergency department, allergies unknown');
   // On chain the reason is ciphertext: even a consortium member reading the full block sees no text.
-  const member = new MedLedgerClient({ url, keys: loadHome(homes[1] as string).key });
+  const member = new MedLedgerClient({ genesis: trusted(), url, keys: loadHome(homes[1] as string).key });
   const block = (await member.get(`/v1/blocks/${opened.window.openedAt.height}`, { auth: true })) as { bodies: string };
   assert.equal(block.bodies, 'full');
   assert.equal(JSON.stringify(block).includes('unconscious'), false, 'the reason is readable in the block');
   assert.equal(JSON.stringify(await patient.get(`/v1/patients/${patientId}/emergency`, { auth: true })).includes('unconscious'), false);
   // The organization (its admin) opens it too.
-  const orgReview = await listEmergency(new MedLedgerClient({ url, keys: readOrgKey(homes[0] as string) }));
+  const orgReview = await listEmergency(new MedLedgerClient({ genesis: trusted(), url, keys: readOrgKey(homes[0] as string) }));
   assert.equal(orgReview.windows.find((w) => w.id === opened.windowId)?.reason, notice.reason);
   assert.equal(notice.expiresAt - notice.openedAt.time, 10 * 60_000);
   assert.equal(notice.status, 'ready');
@@ -272,7 +272,7 @@ test('refused: no privilege, no reason, too long, unknown patient, a second wind
     hasCode('INVALID_BODY', 400),
   );
   const outsider = generateKeyBundle();
-  const outsiderClient = new MedLedgerClient({ url, keys: outsider });
+  const outsiderClient = new MedLedgerClient({ genesis: trusted(), url, keys: outsider });
   await outsiderClient.registerPatient();
   const leaky = await sealedReason(doctor.client, patientId, 'trauma bay', [
     { id: patientId, encryptionKey: (await doctor.client.identity(patientId)).encryptionKey },
