@@ -114,6 +114,8 @@ export class MedLedgerClient extends NodeConnection {
     recordId: string;
     txHash: string;
     height: number;
+    /** Vault hash of the record's ciphertext, as anchored. */
+    contentHash: string;
     /** The height the recipients and their keys were proven at. */
     provenAt: number;
   }> {
@@ -144,7 +146,7 @@ export class MedLedgerClient extends NodeConnection {
         await Promise.all(objects.map((o) => this.putObject(o)));
         try {
           const done = await this.submitAndWait('record.anchor', body);
-          return { recordId, txHash: done.hash, height: done.height, provenAt: proven.height };
+          return { recordId, txHash: done.hash, height: done.height, contentHash: sealed.contentHash, provenAt: proven.height };
         } catch (err) {
           const raced = hasClientCode(err, 'RECIPIENT_MISSING') || hasClientCode(err, 'RECIPIENT_NOT_ALLOWED');
           if (!raced || attempt >= 2) throw err;

@@ -3,7 +3,7 @@
 // cannot drift from what the API accepts. Handlers still apply the ledger's own checks.
 import { type TSchema, Type } from '@sinclair/typebox';
 
-const hex = (bytes: number, description: string) =>
+export const hex = (bytes: number, description: string) =>
   Type.String({ pattern: `^[0-9a-f]{${bytes * 2}}$`, description: `${description} (${bytes}-byte lowercase hex)` });
 
 export const TxHash = hex(32, 'transaction hash: SHA-256 of the signed canonical transaction');
@@ -37,7 +37,7 @@ export const ErrorSchema = Type.Object(
   { $id: 'Error', title: 'Error' },
 );
 
-const bearer = [{ session: [] as string[] }];
+export const bearer = [{ session: [] as string[] }];
 
 /** `?cursor=&limit=` of a delegation list: `cursor` is the previous page's `next`. */
 const DelegationPage = Type.Object({
@@ -62,7 +62,7 @@ const errorResponses = {
   '4xx': { description: 'refused: {error: {code, message}} with a stable code', $ref: 'Error#' },
   '5xx': { description: 'node error or object unavailable: {error: {code, message}}', $ref: 'Error#' },
 };
-const route = (s: RouteSchema) => ({ ...s, response: errorResponses });
+export const route = (s: RouteSchema) => ({ ...s, response: errorResponses });
 
 /** Route schemas by name; api.ts and records-api.ts pass them as each route's `schema`. */
 export const schemas = {

@@ -60,6 +60,10 @@ const STATUS_BY_CODE: Record<string, number> = {
   SHARE_POSTED: 409,
   KEY_NOT_SERVED: 403,
   NO_COMMITTED_BLOCK: 503,
+  NO_CONSENT: 403,
+  WRONG_STATE: 409,
+  DISPUTE_WINDOW_CLOSED: 409,
+  AMOUNT_MISMATCH: 409,
 };
 
 /** HTTP status for a stable error code; unknown codes are client errors (400). */
