@@ -71,6 +71,11 @@ export const keys = {
   delegating: (delegate: string, patient: string) => `delegating/${delegate}/${patient}`,
   /** Access log of a patient (`-` for reads of unknown records), in commit order. */
   accessEvent: (patient: string, height: number, eventKey: string) => `access/${patient}/${String(height).padStart(12, '0')}/${eventKey}`,
+  /** A patient's emergency reads alone (copies of their access events), in commit order. */
+  emergencyAccessEvent: (patient: string, height: number, eventKey: string) =>
+    `accessemg/${patient}/${String(height).padStart(12, '0')}/${eventKey}`,
+  /** The access-log key of the event that denials by `accessor` of `record` in hour `hour` (of block time) join. */
+  accessBucket: (patient: string, accessor: string, record: string, hour: number) => `accessagg/${patient}/${accessor}/${record}/${hour}`,
   /** Marks an access event id as recorded, so resubmissions are skipped. */
   accessSeen: (eventKey: string) => `accessid/${eventKey}`,
 };
@@ -83,6 +88,7 @@ export const prefixes = {
   delegates: (patient: string) => `delegate/${patient}/`,
   delegating: (delegate: string) => `delegating/${delegate}/`,
   accessLog: (patient: string) => `access/${patient}/`,
+  emergencyAccessLog: (patient: string) => `accessemg/${patient}/`,
   staff: (org: string) => `staff/${org}/`,
 };
 
