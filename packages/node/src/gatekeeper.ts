@@ -3,15 +3,18 @@
 // durably as an access event before the answer leaves, then committed by this node.
 import { randomBytes } from 'node:crypto';
 import { concatBytes, idFromPublicKey, isHex, sha256Hex, toHex, utf8, verifyEd25519 } from '@medledger/crypto';
-import { type AccessEventInput, type Identity, identityOfKey, keys, MAX_ACCESS_EVENTS } from '@medledger/ehr';
+import { type AccessEventInput, getRecord, type Identity, identityOfKey, keys, MAX_ACCESS_EVENTS, MAX_EVENT_COUNT } from '@medledger/ehr';
 import { canonicalBytes, signTx, txHash } from '@medledger/ledger';
 import { ApiError } from './errors.js';
 import type { MedLedgerNode } from './node.js';
+import { gateRead, type ReadOptions, type ServedRead } from './read-gate.js';
 
 export const AUTH_DOMAIN = 'medledger/auth/v1\n';
 const CHALLENGE_TTL_MS = 60_000;
 const MAX_CHALLENGES = 10_000;
 const FLUSH_INTERVAL_MS = 200;
+/** Most distinct (record, reason) pairs of unidentified attempts held between flushes. */
+const MAX_ATTEMPT_KEYS = 1_000;
 
 /** Session lifetimes; `config.json` may override them under `sessions`. */
 export interface SessionConfig {
@@ -42,6 +45,10 @@ export class Gatekeeper {
   private timer: NodeJS.Timeout | undefined;
   private eventSeq = 0;
   private readonly eventPrefix = toHex(randomBytes(6));
+  /** Unidentified attempts since the last flush, counted by record and reason. */
+  private readonly attempts = new Map<string, Omit<AccessEventInput, 'id' | 'at'>>();
+  /** Outbox items from before a restart may already be in a block somewhere: never merged. */
+  private flushedOnce = false;
 
   constructor(
     private readonly node: MedLedgerNode,
@@ -126,12 +133,100 @@ export class Gatekeeper {
     return session.publicKey;
   }
 
+  /**
+   * The one read gate (read-gate.ts) for `/v1` and the FHIR endpoint: decide a read of
+   * `recordId` by `caller` from committed state, record it, and serve it or throw ApiError.
+   */
+  read(caller: Identity, recordId: string, opts: ReadOptions = {}): Promise<ServedRead> {
+    const deps = {
+      state: this.node.chain.state,
+      accessTime: () => this.node.accessTime(),
+      getVerified: (hash: string) => this.node.vault.getVerified(hash),
+      record: (e: Omit<AccessEventInput, 'id' | 'at'>) => this.record(e),
+    };
+    return gateRead(deps, caller, recordId, opts);
+  }
+
+  /**
+   * Note a request for patient data that never reached the read gate: no or a dead session
+   * (`UNAUTHENTICATED`, `SESSION_EXPIRED`…) or a malformed id (`MALFORMED_REQUEST`). It
+   * carries no identity. An id that names a record puts the attempt in that patient's log;
+   * any other id is kept as null, so made-up ids cannot add events. Attempts are counted in
+   * memory and queued once per (record, reason) each flush, so a flood adds a few events.
+   */
+  attempt(recordId: string | null, reason: string, accessor: Identity | null = null): void {
+    const record = recordId === null ? undefined : getRecord(this.node.chain.state, recordId);
+    const known = record === undefined ? null : (recordId as string);
+    let key = `${known ?? '-'}|${accessor?.id ?? '-'}|${reason}`;
+    if (!this.attempts.has(key) && this.attempts.size >= MAX_ATTEMPT_KEYS) key = `-|-|${reason}`;
+    const held = this.attempts.get(key);
+    if (held !== undefined) {
+      held.count = Math.min((held.count ?? 1) + 1, MAX_EVENT_COUNT);
+      return;
+    }
+    const anonymous = key.startsWith('-|-|');
+    this.attempts.set(key, {
+      record: anonymous ? null : known,
+      patient: anonymous ? null : (record?.patient ?? null),
+      accessor: anonymous ? null : (accessor?.id ?? null),
+      purpose: null,
+      decision: 'denied',
+      reason,
+      emergency: false,
+      count: 1,
+    });
+  }
+
   /** Queue an access event durably (SQLite outbox) before the read is answered. Returns its id. */
   record(event: Omit<AccessEventInput, 'id' | 'at'>): string {
-    const id = `${this.eventPrefix}${(this.eventSeq++).toString(36)}`;
+    const id = this.nextEventId();
     const full: AccessEventInput = { id, at: this.node.now(), ...event };
     this.node.chain.store.appendOutbox([JSON.stringify(full)]);
     return `${idFromPublicKey(this.node.publicKey)}-${id}`;
+  }
+
+  /**
+   * Merge queued denials (not emergency reads) of one record by one accessor that were never
+   * submitted into one event with their summed count, replacing them in the outbox in one
+   * step (a crash keeps the parts or the whole, never both). The chain folds denials per hour
+   * anyway (ehr access.ts); this keeps a flood from filling blocks with events to fold.
+   */
+  private mergeDenials(send: Array<{ seq: number; event: AccessEventInput }>): Array<{ seq: number; event: AccessEventInput }> {
+    const groups = new Map<string, Array<{ seq: number; event: AccessEventInput }>>();
+    const out: Array<{ seq: number; event: AccessEventInput }> = [];
+    for (const item of send) {
+      const e = item.event;
+      if (e.decision !== 'denied' || e.emergency || this.inFlight.has(item.seq)) {
+        out.push(item);
+        continue;
+      }
+      const key = `${e.patient}|${e.accessor}|${e.record}`;
+      const group = groups.get(key);
+      if (group === undefined) groups.set(key, [item]);
+      else group.push(item);
+    }
+    for (const group of groups.values()) {
+      const first = group[0] as { seq: number; event: AccessEventInput };
+      if (group.length === 1) {
+        out.push(first);
+        continue;
+      }
+      const count = Math.min(
+        group.reduce((n, g) => n + (g.event.count ?? 1), 0),
+        MAX_EVENT_COUNT,
+      );
+      const merged: AccessEventInput = { ...first.event, id: this.nextEventId(), count };
+      const [seq] = this.node.chain.store.replaceOutbox(
+        group.map((g) => g.seq),
+        [JSON.stringify(merged)],
+      );
+      out.push({ seq: seq as number, event: merged });
+    }
+    return out;
+  }
+
+  private nextEventId(): string {
+    return `${this.eventPrefix}${(this.eventSeq++).toString(36)}`;
   }
 
   start(): void {
@@ -149,9 +244,14 @@ export class Gatekeeper {
    */
   flush(): void {
     const node = idFromPublicKey(this.node.publicKey);
+    if (this.attempts.size > 0) {
+      const now = this.node.now();
+      this.node.chain.store.appendOutbox([...this.attempts.values()].map((e) => JSON.stringify({ id: this.nextEventId(), at: now, ...e })));
+      this.attempts.clear();
+    }
     const queued = this.node.chain.store.loadOutbox(5_000);
     const done: number[] = [];
-    const send: Array<{ seq: number; event: AccessEventInput }> = [];
+    let send: Array<{ seq: number; event: AccessEventInput }> = [];
     for (const { seq, item } of queued) {
       const event = JSON.parse(item) as AccessEventInput;
       if (this.node.chain.state.getState(keys.accessSeen(`${node}-${event.id}`)) !== undefined) {
@@ -164,6 +264,8 @@ export class Gatekeeper {
       send.push({ seq, event });
     }
     if (done.length > 0) this.node.chain.store.removeOutbox(done);
+    if (this.flushedOnce) send = this.mergeDenials(send);
+    this.flushedOnce = true;
     for (let i = 0; i < send.length; i += MAX_ACCESS_EVENTS) {
       const chunk = send.slice(i, i + MAX_ACCESS_EVENTS);
       const tx = signTx(
