@@ -4,9 +4,11 @@ import { type EncryptionKeyPair, generateEncryptionKeyPair, sha256Hex } from '@m
 import { type CommittedTx, NodeConnection, type SubmittedTx } from './connection.js';
 import { activeEmergencyWindowOn, recoverEmergencyKey, submitEmergencySplit } from './emergency.js';
 import { ClientError, hasClientCode } from './errors.js';
+import { allItems, nextAt, type Page, type PageRequest, pageQuery } from './paging.js';
 import { decryptRecord, EMERGENCY_RECIPIENT, encryptRecord, newRecordId, openDataKey, sealDataKey } from './record-crypto.js';
 import {
   type AccessEvent,
+  type AccessLogPage,
   arrayAt,
   decodeBase64,
   type FhirResource,
@@ -181,11 +183,15 @@ export class MedLedgerClient extends NodeConnection {
     return openDataKey(answer.envelope, answer.record.record, EMERGENCY_RECIPIENT, key);
   }
 
-  /** `GET /v1/patients/:id/records`: the records the caller may see. Throws ClientError. */
+  /** `GET /v1/patients/:id/records`: one page of the records the caller may see. Throws ClientError. */
+  async recordsPage(patient: string, page: PageRequest = {}): Promise<Page<RecordMeta>> {
+    const answer = objectAt(await this.get(`/v1/patients/${enc(patient)}/records${pageQuery(page)}`, { auth: true }), 'answer');
+    return { items: arrayAt(answer, 'records', 'answer').map(parseRecordMeta), next: nextAt(answer, 'answer') };
+  }
+
+  /** Every record the caller may see of `patient`, following the pages. Throws ClientError. */
   async listRecords(patient: string): Promise<RecordMeta[]> {
-    return arrayAt(objectAt(await this.get(`/v1/patients/${enc(patient)}/records`, { auth: true }), 'answer'), 'records', 'answer').map(
-      parseRecordMeta,
-    );
+    return allItems((cursor) => this.recordsPage(patient, { cursor }));
   }
 
   /** Erase a record (`record.erase`, patient or delegate) and wait. Throws ClientError. */
@@ -195,24 +201,62 @@ export class MedLedgerClient extends NodeConnection {
 
   // ---- Consent -------------------------------------------------------------------------
 
-  /** `GET /v1/patients/:id/grants`: active grants, or all with `all`. Throws ClientError. */
+  /** `GET /v1/patients/:id/grants`: one page of active grants, or of all with `all`. Throws ClientError. */
+  async grantsPage(patient: string, opts: PageRequest & { all?: boolean } = {}): Promise<Page<Grant>> {
+    const query = pageQuery(opts, { all: opts.all === true ? 'true' : undefined });
+    const answer = objectAt(await this.get(`/v1/patients/${enc(patient)}/grants${query}`, { auth: true }), 'answer');
+    return { items: arrayAt(answer, 'grants', 'answer') as Grant[], next: nextAt(answer, 'answer') };
+  }
+
+  /** Every grant of `patient` (active ones, or all with `all`), following the pages. Throws ClientError. */
   async grants(patient: string, all = false): Promise<Grant[]> {
-    const path = `/v1/patients/${enc(patient)}/grants${all ? '?all=true' : ''}`;
-    return arrayAt(objectAt(await this.get(path, { auth: true }), 'answer'), 'grants', 'answer') as Grant[];
+    return allItems((cursor) => this.grantsPage(patient, { all, cursor }));
   }
 
-  /** `GET /v1/me/grants`: grants naming this identity or its organization. Throws ClientError. */
+  /** `GET /v1/me/grants`: one page of the grants naming this identity or its organization. Throws ClientError. */
+  async myGrantsPage(page: PageRequest = {}): Promise<Page<Grant>> {
+    const answer = objectAt(await this.get(`/v1/me/grants${pageQuery(page)}`, { auth: true }), 'answer');
+    return { items: arrayAt(answer, 'grants', 'answer') as Grant[], next: nextAt(answer, 'answer') };
+  }
+
+  /** Every grant naming this identity or its organization, following the pages. Throws ClientError. */
   async myGrants(): Promise<Grant[]> {
-    return arrayAt(objectAt(await this.get('/v1/me/grants', { auth: true }), 'answer'), 'grants', 'answer') as Grant[];
+    return allItems((cursor) => this.myGrantsPage({ cursor }));
   }
 
-  /** `GET /v1/patients/:id/access-log`: committed access events, newest first. Throws ClientError. */
+  /**
+   * `GET /v1/patients/:id/access-log`: one page of the log, newest first, with the newest
+   * emergency reads apart in `emergency` (on every page, so none can be pushed out of view).
+   * Throws ClientError.
+   */
+  async accessLogPage(patient: string, page: PageRequest = {}): Promise<AccessLogPage> {
+    const answer = objectAt(await this.get(`/v1/patients/${enc(patient)}/access-log${pageQuery(page)}`, { auth: true }), 'answer');
+    return {
+      emergency: arrayAt(answer, 'emergency', 'answer') as AccessEvent[],
+      emergencyNext: nextAt(answer, 'answer', 'emergencyNext'),
+      events: arrayAt(answer, 'events', 'answer') as AccessEvent[],
+      next: nextAt(answer, 'answer'),
+    };
+  }
+
+  /** `GET /v1/patients/:id/access-log/emergency`: one page of the emergency reads alone, newest first. Throws ClientError. */
+  async emergencyAccessPage(patient: string, page: PageRequest = {}): Promise<Page<AccessEvent>> {
+    const path = `/v1/patients/${enc(patient)}/access-log/emergency${pageQuery(page)}`;
+    const answer = objectAt(await this.get(path, { auth: true }), 'answer');
+    return { items: arrayAt(answer, 'events', 'answer') as AccessEvent[], next: nextAt(answer, 'answer') };
+  }
+
+  /** The whole access log of `patient`, newest first, following the pages. Throws ClientError. */
   async accessLog(patient: string): Promise<AccessEvent[]> {
-    return arrayAt(
-      objectAt(await this.get(`/v1/patients/${enc(patient)}/access-log`, { auth: true }), 'answer'),
-      'events',
-      'answer',
-    ) as AccessEvent[];
+    return allItems(async (cursor) => {
+      const page = await this.accessLogPage(patient, { cursor, limit: 500 });
+      return { items: page.events, next: page.next };
+    });
+  }
+
+  /** Every emergency read of `patient`, newest first, following the pages. Throws ClientError. */
+  async emergencyAccesses(patient: string): Promise<AccessEvent[]> {
+    return allItems((cursor) => this.emergencyAccessPage(patient, { cursor, limit: 500 }));
   }
 
   // Wrap the data key of each record for `to`: read it as the patient (or delegate), which

@@ -9,6 +9,7 @@ export * from './errors.js';
 export * from './http.js';
 export * from './keystore.js';
 export * from './light.js';
+export * from './paging.js';
 export * from './record-crypto.js';
 export * from './responses.js';
 export * from './tx-builders.js';

@@ -57,7 +57,10 @@ function parseEvent(x: unknown, path: string): AccessEventInput {
   if (typeof e.emergency !== 'boolean') throw new EhrError('INVALID_BODY', `body.${field('emergency')} must be a boolean`);
   const count = e.count === undefined ? undefined : intField(at('count'), field('count'), MAX_EVENT_COUNT);
   if (count !== undefined && (count < 1 || (count > 1 && (e.decision !== 'denied' || e.emergency))))
-    throw new EhrError('INVALID_BODY', `body.${field('count')} must be at least 1, and above 1 only for a denial that is not an emergency read`);
+    throw new EhrError(
+      'INVALID_BODY',
+      `body.${field('count')} must be at least 1, and above 1 only for a denial that is not an emergency read`,
+    );
   return {
     id: stringField(at('id'), field('id'), /^[A-Za-z0-9_-]{1,64}$/, 'an event id'),
     record: nullable(at('record'), field('record'), hex16Field),

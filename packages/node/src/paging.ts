@@ -16,9 +16,7 @@ export const PageQuerySchema = {
   limit: Type.Optional(
     Type.String({ pattern: '^[1-9][0-9]{0,2}$', description: `items per page, 1 to ${MAX_PAGE_LIMIT} (default ${DEFAULT_PAGE_LIMIT})` }),
   ),
-  cursor: Type.Optional(
-    Type.String({ pattern: '^[A-Za-z0-9_-]{1,1024}$', description: '`next` of the previous page, as given (opaque)' }),
-  ),
+  cursor: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,1024}$', description: '`next` of the previous page, as given (opaque)' })),
 };
 
 export interface PageQuery {
@@ -93,7 +91,11 @@ export function pageState<T>(
       if (value !== undefined) take(segment, after, value, start[2]);
     }
     while (found.length <= limit) {
-      const batch = store.scanState(prefix, { limit: SCAN_STEP, reverse: opts.reverse === true, ...(after === undefined ? {} : { after }) });
+      const batch = store.scanState(prefix, {
+        limit: SCAN_STEP,
+        reverse: opts.reverse === true,
+        ...(after === undefined ? {} : { after }),
+      });
       for (const [key, value] of batch) {
         if (found.length > limit) break;
         take(segment, key, value, 0);

@@ -89,7 +89,10 @@ export async function gateRead(deps: ReadGateDeps, caller: Identity, recordId: s
   const ciphertext = await deps.getVerified(record.contentHash);
   const envelope = await deps.getVerified(record.envelopes[served] as string);
   if (ciphertext === undefined || envelope === undefined)
-    refuse('OBJECT_UNAVAILABLE', new ApiError('OBJECT_UNAVAILABLE', 'this node cannot serve the record right now; retry, or ask another node'));
+    refuse(
+      'OBJECT_UNAVAILABLE',
+      new ApiError('OBJECT_UNAVAILABLE', 'this node cannot serve the record right now; retry, or ask another node'),
+    );
   const event = deps.record({ ...base, decision: 'allowed', reason: 'OK' });
   return { record, ciphertext: ciphertext as Uint8Array, envelope: envelope as Uint8Array, envelopeFor: served, emergency, event };
 }

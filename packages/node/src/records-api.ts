@@ -113,9 +113,7 @@ export function registerRecordRoutes(app: FastifyInstance, node: MedLedgerNode, 
       const patient = idParam(req.params.id, 'patient id', 20);
       const all = caller.id === patient || isDelegate(state, patient, caller.id);
       const inEmergency = !all && emergencyWindowOf(state, caller, patient, decisionTime()) !== undefined;
-      const grants = all
-        ? []
-        : grantsFrom(state, patient, granteeIdsFor(state, caller)).filter((g) => grantIsActive(g, decisionTime()));
+      const grants = all ? [] : grantsFrom(state, patient, granteeIdsFor(state, caller)).filter((g) => grantIsActive(g, decisionTime()));
       const visible = (record: RecordMeta | undefined): record is RecordMeta =>
         record !== undefined && (all || (record.erased === null && (inEmergency || grants.some((g) => grantCoversRecord(g, record)))));
       const page = pageState(store, [prefixes.patientRecords(patient)], req.query, (key) => {
