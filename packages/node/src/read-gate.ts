@@ -42,7 +42,8 @@ export interface ReadGateDeps {
   state: StateReader;
   accessTime(): number;
   getVerified(hash: string): Promise<Uint8Array | undefined>;
-  record(event: Omit<AccessEventInput, 'id' | 'at'>): string;
+  /** Queue the event durably; resolves with its id once it is on disk. */
+  record(event: Omit<AccessEventInput, 'id' | 'at'>): Promise<string>;
 }
 
 /**
@@ -61,22 +62,25 @@ export async function gateRead(deps: ReadGateDeps, caller: Identity, recordId: s
   const patient = decision.record?.patient ?? null;
   const emergency = patient !== null && emergencyWindowOf(state, caller, patient, time) !== undefined;
   const base = { record: recordId, patient, accessor: caller.id, purpose: decision.purpose, emergency };
-  const refuse = (reason: string, error: ApiError): never => {
-    deps.record({ ...base, decision: 'denied', reason });
+  const refuse = async (reason: string, error: ApiError): Promise<never> => {
+    await deps.record({ ...base, decision: 'denied', reason });
     throw error;
   };
   if (!decision.allowed) {
-    if (decision.reason === 'ERASED') refuse('ERASED', new ApiError('RECORD_ERASED', 'this record was erased by the patient'));
+    if (decision.reason === 'ERASED') return refuse('ERASED', new ApiError('RECORD_ERASED', 'this record was erased by the patient'));
     if (decision.reason === 'NO_ENVELOPE')
-      refuse('NO_ENVELOPE', new ApiError('NO_ENVELOPE', 'you may read this record, but its key has not been shared with you yet', 409));
+      return refuse(
+        'NO_ENVELOPE',
+        new ApiError('NO_ENVELOPE', 'you may read this record, but its key has not been shared with you yet', 409),
+      );
     return refuse(decision.reason, new ApiError('ACCESS_DENIED', 'no such record, or you have no active permission to read it'));
   }
   const record = decision.record;
   const envelopeFor = chooseEnvelope(record, caller, decision.envelopeFor, opts.as);
   if (envelopeFor === undefined) {
     if (opts.as !== undefined)
-      refuse('NO_ENVELOPE', new ApiError('NO_ENVELOPE', "this record's key was not shared with your organization's system", 409));
-    refuse(
+      return refuse('NO_ENVELOPE', new ApiError('NO_ENVELOPE', "this record's key was not shared with your organization's system", 409));
+    return refuse(
       'ORGANIZATION_KEY',
       new ApiError(
         'ORGANIZATION_KEY',
@@ -85,16 +89,16 @@ export async function gateRead(deps: ReadGateDeps, caller: Identity, recordId: s
       ),
     );
   }
-  const served = envelopeFor as string;
   const ciphertext = await deps.getVerified(record.contentHash);
-  const envelope = await deps.getVerified(record.envelopes[served] as string);
+  const envelope = await deps.getVerified(record.envelopes[envelopeFor] as string);
   if (ciphertext === undefined || envelope === undefined)
-    refuse(
+    return refuse(
       'OBJECT_UNAVAILABLE',
       new ApiError('OBJECT_UNAVAILABLE', 'this node cannot serve the record right now; retry, or ask another node'),
     );
-  const event = deps.record({ ...base, decision: 'allowed', reason: 'OK' });
-  return { record, ciphertext: ciphertext as Uint8Array, envelope: envelope as Uint8Array, envelopeFor: served, emergency, event };
+  // On disk before the record leaves: a crash cannot lose the trace of a served read.
+  const event = await deps.record({ ...base, decision: 'allowed', reason: 'OK' });
+  return { record, ciphertext, envelope, envelopeFor, emergency, event };
 }
 
 /**
