@@ -27,16 +27,16 @@ export function AccessLog() {
   // Display names of accessors, kept across pages.
   const names = useRef(new Map<string, string>()).current;
   const nameAll = async (events: AccessEvent[]) => {
-    for (const id of new Set(events.map((e) => e.accessor))) {
-      if (id === null || id === me || names.has(id)) continue;
-      names.set(
-        id,
-        await user.client
+    const unnamed = [...new Set(events.map((e) => e.accessor))].filter((id): id is string => id !== null && id !== me && !names.has(id));
+    await Promise.all(
+      unnamed.map(async (id) => {
+        const name = await user.client
           .identity(id)
           .then((i) => describeIdentity((x) => user.client.identity(x), i))
-          .catch(() => shortName(id)),
-      );
-    }
+          .catch(() => shortName(id));
+        names.set(id, name);
+      }),
+    );
   };
   const { data, error, reload } = useLoad(async () => {
     setOlder(undefined);
