@@ -174,7 +174,21 @@ test('break-glass in the UI: privilege, emergency read, the patient told, the ke
   await clinician.getByText(/^Emergency access — ends at/).waitFor();
   await checkPage(clinician, 'emergency-clinician-record', failures);
 
-  // After the emergency read, a flood of refused reads: more readers than fit on a page of the
+  // A second request while this one is open is refused in words.
+  await go(clinician, `/clinician/emergency`);
+  await clinician.getByLabel('The patient’s sharing code').fill(patientSdk.id);
+  await clinician.getByLabel('Why do you need emergency access?').fill(REASON);
+  await clinician.getByLabel('I understand, and this is an emergency').check();
+  await clinician.getByRole('button', { name: 'Open emergency access' }).click();
+  await clinician.getByText(/You already have emergency access to this patient’s records/).waitFor();
+
+  // The organization's review list shows the window with the reason and the read.
+  await admin.getByRole('button', { name: 'Refresh the list' }).click();
+  const reviewed = admin.getByRole('list', { name: 'Emergency access by our staff, newest first' });
+  await reviewed.getByText(`“${REASON}”`).first().waitFor();
+  await reviewed.getByText(/^Times a record was opened: [1-9]/).waitFor({ timeout: 30_000 });
+
+  // After the emergency reads, a flood of refused reads: more readers than fit on a page of the
   // log, then one reader many times (folded into one event with a count), all newer than it.
   const [recordId] = (await patientSdk.listRecords(patientSdk.id)).map((r) => r.record) as [string];
   const refused = (c: MedLedgerClient) =>
@@ -193,20 +207,6 @@ test('break-glass in the UI: privilege, emergency read, the patient told, the ke
     const pestCount = log.filter((e) => e.accessor === pest.id).reduce((n, e) => n + e.count, 0);
     return pestCount === 300 && log.filter((e) => crowd.some((c) => c.id === e.accessor)).length === 60;
   }, 'the flood on chain');
-
-  // A second request while this one is open is refused in words.
-  await go(clinician, `/clinician/emergency`);
-  await clinician.getByLabel('The patient’s sharing code').fill(patientSdk.id);
-  await clinician.getByLabel('Why do you need emergency access?').fill(REASON);
-  await clinician.getByLabel('I understand, and this is an emergency').check();
-  await clinician.getByRole('button', { name: 'Open emergency access' }).click();
-  await clinician.getByText(/You already have emergency access to this patient’s records/).waitFor();
-
-  // The organization's review list shows the window with the reason and the read.
-  await admin.getByRole('button', { name: 'Refresh the list' }).click();
-  const reviewed = admin.getByRole('list', { name: 'Emergency access by our staff, newest first' });
-  await reviewed.getByText(`“${REASON}”`).first().waitFor();
-  await reviewed.getByText(/^Times a record was opened: [1-9]/).waitFor({ timeout: 30_000 });
 
   // The patient signs in: the notice says who, why and until when, and lists the read.
   const patientBrowser = await openBrowser();
@@ -228,12 +228,12 @@ test('break-glass in the UI: privilege, emergency read, the patient told, the ke
   // The access log tags the read as emergency, and shows it first, above the flood that came
   // after it: the 61 newer refusals fill the first page of the whole log, not this section.
   await patient.getByRole('link', { name: 'Access log', exact: true }).click();
-  const emergencySection = patient.getByRole('list', { name: 'Emergency access to my records, newest first' });
+  const emergencySection = patient.getByRole('list', { name: 'Emergency access to my records, newest first', exact: true });
   const tagged = emergencySection.locator('.card.emergency').first();
   await tagged.waitFor();
   await tagged.getByText('Dr Ada Okafor', { exact: false }).waitFor();
   await tagged.getByText('Emergency', { exact: true }).waitFor();
-  const allAccess = patient.getByRole('list', { name: 'Access to my records, newest first' });
+  const allAccess = patient.getByRole('list', { name: 'Access to my records, newest first', exact: true });
   assert.equal(await allAccess.locator('.card.emergency', { hasText: 'Dr Ada Okafor' }).count(), 0, 'the flood pushed it off the page');
   await patient.getByRole('button', { name: 'Show older access' }).waitFor();
   await allAccess.getByText(/tried to open a record.* — 300 times/).waitFor();
