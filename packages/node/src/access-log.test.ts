@@ -149,9 +149,10 @@ test('a read without a session, or with a dead token, is in the patient’s log 
   const dead = await fetch(`${t.url}/v1/records/${record}`, { headers: { authorization: `Bearer ${'ab'.repeat(32)}` } });
   assert.equal(dead.status, 401);
   assert.equal(((await dead.json()) as { error: { code: string } }).error.code, 'UNAUTHENTICATED');
+  assert.equal((await fetch(`${base}/AllergyIntolerance/${record}`)).status, 401, 'the FHIR endpoint too');
   const log = await waitFor(async () => {
     const events = byAccessor(await patient.client.accessLog(patient.id), null);
-    return total(events) === 2 ? events : undefined;
+    return total(events) === 3 ? events : undefined;
   }, 'the anonymous attempts on chain');
   assert.ok(log.every((e) => e.record === record && e.decision === 'denied' && e.reason === 'UNAUTHENTICATED'));
   assert.ok(log.every((e) => e.patient === patient.id && e.purpose === null));

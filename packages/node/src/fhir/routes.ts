@@ -103,6 +103,16 @@ export function registerFhirRoutes(app: FastifyInstance, node: MedLedgerNode): v
       );
 
       const caller = (req: FastifyRequest): FhirCaller => auth.authenticate(req.headers.authorization);
+      // A read without a valid token is on the record too, with no identity, as on /v1
+      // (docs/records.md "Access log"); `id` is kept only if it names a record.
+      const readingCaller = (req: FastifyRequest, id: string): FhirCaller => {
+        try {
+          return caller(req);
+        } catch (err) {
+          node.gatekeeper.attempt(/^[0-9a-f]{32}$/.test(id) ? id : null, 'UNAUTHENTICATED');
+          throw err;
+        }
+      };
       // The purpose of use, as `purpose` on /v1 reads: the one read gate checks it the same way.
       const purposeOf = (req: FastifyRequest): Purpose | undefined => {
         const raw = req.headers['x-purpose-of-use'];
@@ -291,14 +301,14 @@ export function registerFhirRoutes(app: FastifyInstance, node: MedLedgerNode): v
 
       // Read and vread.
       scope.get<{ Params: { type: string; id: string } }>('/:type/:id', async (req, reply) => {
-        const c = caller(req);
+        const c = readingCaller(req, req.params.id);
         const type = knownType(req.params.type);
         requireScope(c, type, 'r');
         const resource = await repo.readVersion(c.identity, repo.latest(type, req.params.id, c.identity), purposeOf(req));
         return send(reply, 200, resource, { etag: `W/"${resource.meta?.versionId}"` });
       });
       scope.get<{ Params: { type: string; id: string; vid: string } }>('/:type/:id/_history/:vid', async (req, reply) => {
-        const c = caller(req);
+        const c = readingCaller(req, req.params.vid);
         const type = knownType(req.params.type);
         requireScope(c, type, 'r');
         const versions = repo.versions(type, req.params.id, c.identity);
