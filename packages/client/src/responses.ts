@@ -94,7 +94,7 @@ export interface Grant {
 /**
  * One committed access event (docs/records.md "Access log"). `accessor` is null for an
  * attempt without a valid session; `count` is how many reads it stands for (repeated denials
- * of one record by one accessor in one hour of block time), `last` the block of the latest.
+ * of one record by one accessor for one reason in one hour of block time), `last` the block of the latest.
  */
 export interface AccessEvent {
   id: string;

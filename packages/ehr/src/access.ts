@@ -14,7 +14,7 @@ import { keys, readJson, writeJson } from './state.js';
 export const MAX_ACCESS_EVENTS = 500;
 /** Most reads one reported event may stand for (a node merges its own repeated denials). */
 export const MAX_EVENT_COUNT = 1_000_000;
-/** Denials by one accessor of one record within one hour of block time fold into one event. */
+/** Denials by one accessor of one record for one reason within one hour of block time fold into one event. */
 export const DENIAL_BUCKET_MS = 3_600_000;
 
 /** One read as the serving node reports it. */
@@ -37,8 +37,8 @@ export interface AccessEventInput {
 
 /**
  * An access event as committed: the node's report plus which node and which block. `count`
- * is how many reads it stands for (denials by one accessor of one record in one hour of
- * block time fold into the first one's event), `last` the block of the latest of them.
+ * is how many reads it stands for (denials by one accessor of one record for one reason in
+ * one hour of block time fold into the first one's event), `last` the block of the latest of them.
  */
 export interface AccessEvent extends AccessEventInput {
   node: string;
@@ -90,10 +90,10 @@ export const accessEvent: TxKind = {
       const count = e.count ?? 1;
       const block = { height: ctx.height, time: ctx.time };
       const logKey = keys.accessEvent(patient, ctx.height, eventKey);
-      // A refusal (never an emergency read) joins the event of the same accessor, record and
-      // hour of block time, so a flood of refusals adds one event per hour, not one per read.
+      // A refusal (never an emergency read) joins the event of the same accessor, record, reason
+      // and hour of block time, so a flood of refusals adds one event per hour, not one per read.
       if (e.decision === 'denied' && !e.emergency) {
-        const bucket = keys.accessBucket(patient, e.accessor ?? '-', e.record ?? '-', Math.floor(ctx.time / DENIAL_BUCKET_MS));
+        const bucket = keys.accessBucket(patient, e.accessor ?? '-', e.record ?? '-', e.reason, Math.floor(ctx.time / DENIAL_BUCKET_MS));
         const heldAt = state.getState(bucket);
         const held = heldAt === undefined ? undefined : readJson<AccessEvent>(state, heldAt);
         if (heldAt !== undefined && held !== undefined) {

@@ -243,7 +243,7 @@ test('access events come only from validators and a resubmitted event is recorde
   assert.equal(keys.length, 1);
 });
 
-test('a flood of denials folds into one event per accessor, record and hour; an emergency read stays on its own', () => {
+test('a flood of denials folds into one event per accessor, record, reason and hour; an emergency read stays on its own', () => {
   const w = world();
   const record = rid();
   let n = 0;
@@ -273,8 +273,10 @@ test('a flood of denials folds into one event per accessor, record and hour; an 
   // A denial of another record, an allowed read and an emergency read are events of their own.
   const emergency = denial({ decision: 'allowed', reason: 'OK', emergency: true, id: 'em' });
   const other = denial({ record: rid(), id: 'other' });
-  assert.deepEqual(w.block([w.validator.tx('access.event', { events: [other, emergency] })]), ['ok']);
+  const why = denial({ reason: 'PURPOSE_MISMATCH', id: 'why' });
+  assert.deepEqual(w.block([w.validator.tx('access.event', { events: [other, emergency, why] })]), ['ok']);
   assert.equal(read(logAt(4, 'other')).count, 1);
+  assert.equal(read(logAt(4, 'why')).count, 1, 'another reason is an event of its own');
   assert.equal(read(logAt(4, 'em')).count, 1);
   assert.equal(read(`accessemg/${w.patient.id}/${String(4).padStart(12, '0')}/${w.validator.id}-em`).emergency, true);
   // The next hour of block time starts a new event.

@@ -74,8 +74,9 @@ export const keys = {
   /** A patient's emergency reads alone (copies of their access events), in commit order. */
   emergencyAccessEvent: (patient: string, height: number, eventKey: string) =>
     `accessemg/${patient}/${String(height).padStart(12, '0')}/${eventKey}`,
-  /** The access-log key of the event that denials by `accessor` of `record` in hour `hour` (of block time) join. */
-  accessBucket: (patient: string, accessor: string, record: string, hour: number) => `accessagg/${patient}/${accessor}/${record}/${hour}`,
+  /** The access-log key of the event that denials by `accessor` of `record` for `reason` in hour `hour` (of block time) join. */
+  accessBucket: (patient: string, accessor: string, record: string, reason: string, hour: number) =>
+    `accessagg/${patient}/${accessor}/${record}/${reason}/${hour}`,
   /** Marks an access event id as recorded, so resubmissions are skipped. */
   accessSeen: (eventKey: string) => `accessid/${eventKey}`,
 };

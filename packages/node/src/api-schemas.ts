@@ -136,7 +136,7 @@ export const schemas = {
   }),
   accessLog: route({
     summary: "A patient's access log, newest first (patient and delegates): {emergency, emergencyNext, events, next}",
-    description: `${paged} \`events\` pages the whole log; \`emergency\` is always the first page of the emergency reads alone (page on with /access-log/emergency and \`emergencyNext\`). Repeated denials of one record by one accessor in one hour are one event with a \`count\`.`,
+    description: `${paged} \`events\` pages the whole log; \`emergency\` is always the first page of the emergency reads alone (page on with /access-log/emergency and \`emergencyNext\`). Repeated denials of one record by one accessor for one reason in one hour are one event with a \`count\`.`,
     tags: ['audit'],
     params: Type.Object({ id: IdentityId }),
     querystring: pageQuery(),

@@ -217,7 +217,7 @@ export class Gatekeeper {
   }
 
   /**
-   * Merge queued denials (not emergency reads) of one record by one accessor that were never
+   * Merge queued denials (not emergency reads) of one record by one accessor for one reason that were never
    * submitted into one event with their summed count, replacing them in the outbox in one
    * step (a crash keeps the parts or the whole, never both). The chain folds denials per hour
    * anyway (ehr access.ts); this keeps a flood from filling blocks with events to fold.
@@ -231,7 +231,7 @@ export class Gatekeeper {
         out.push(item);
         continue;
       }
-      const key = `${e.patient}|${e.accessor}|${e.record}`;
+      const key = `${e.patient}|${e.accessor}|${e.record}|${e.reason}`;
       const group = groups.get(key);
       if (group === undefined) groups.set(key, [item]);
       else group.push(item);
