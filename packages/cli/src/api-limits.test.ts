@@ -94,6 +94,8 @@ test('GET /v1/openapi.json is an OpenAPI 3 document of every /v1 route, from the
     '/v1/patients/{id}/emergency',
     '/v1/orgs/{id}/emergency',
     '/v1/me/emergency',
+    '/v1/patients/{id}/delegates',
+    '/v1/me/delegations',
   ]) {
     const params = (doc.paths[path]?.get as { parameters?: Array<{ name: string; in: string }> } | undefined)?.parameters ?? [];
     for (const name of ['limit', 'cursor'])

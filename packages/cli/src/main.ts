@@ -4,6 +4,7 @@
 import { Command, CommanderError } from 'commander';
 import { errorCodeOf, exitCodeFor } from './cli-support.js';
 import { registerChainCommands } from './commands/chain.js';
+import { registerDelegateCommands } from './commands/delegates.js';
 import { registerEmergencyCommands } from './commands/emergency.js';
 import { registerParticipantCommands } from './commands/participants.js';
 import { registerTokenCommand } from './commands/token.js';
@@ -19,6 +20,7 @@ registerChainCommands(program);
 registerEmergencyCommands(program);
 registerTokenCommand(program);
 registerParticipantCommands(program);
+registerDelegateCommands(program);
 
 try {
   await program.parseAsync(process.argv);

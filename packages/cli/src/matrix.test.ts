@@ -79,7 +79,12 @@ async function runCombo(role: Role, state: State): Promise<Cell[]> {
   const patient = new MedLedgerClient({ url: net.url, keys: patientKeys });
   const { id: patientId } = await patient.registerPatient();
   const { recordId } = await patient.writeRecord({ patient: patientId, resource: condition, category: 'problems' });
-  if (role === 'delegate') await patient.setDelegate(delegateId);
+  if (role === 'delegate') {
+    // A delegation takes effect once the delegate accepts; then the patient shares the keys.
+    await patient.setDelegate(delegateId);
+    await new MedLedgerClient({ url: net.url, keys: delegateKeys }).acceptDelegation(patientId);
+    await patient.shareWithDelegate(delegateId);
+  }
   const thirdGrant = await patient.grant({ grantee: thirdPartyId, categories: ['problems'], purpose: 'treatment' });
 
   const actorKeys: KeyBundle = {

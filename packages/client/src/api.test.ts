@@ -325,13 +325,22 @@ describe('sharing', () => {
     );
   });
 
-  test('a new delegate gets the keys of existing records and can read them', async () => {
+  test('a delegate gets the keys of existing records once they accept, and can read them', async () => {
     const fake = new FakeGatekeeper();
     const { client: patient } = await patientOn(fake);
     const { recordId } = await patient.writeRecord({ patient: patient.id, resource: observation, category: 'labs' });
     const { client: delegate } = await patientOn(fake);
     await patient.setDelegate(delegate.id);
+    // Pending: not a recipient, nothing sealed to them.
+    const pending = await patient.writeRecord({ patient: patient.id, resource: note, category: 'notes' });
+    assert.equal(fake.records.get(pending.recordId)!.envelopes.has(delegate.id), false);
+    await delegate.acceptDelegation(patient.id);
+    const { shared, shareTxHashes } = await patient.shareWithDelegate(delegate.id);
+    assert.equal(shared, 2);
+    assert.equal(fake.txs.get(shareTxHashes[0]!)!.tx.kind, 'record.share');
     assert.deepEqual((await delegate.readRecord(recordId, 'patient-request')).resource, observation);
+    // Nothing left to share a second time.
+    assert.equal((await patient.shareWithDelegate(delegate.id)).shared, 0);
     // Records written after the delegation name the delegate as a recipient.
     const later = await patient.writeRecord({ patient: patient.id, resource: note, category: 'notes' });
     assert.ok(fake.records.get(later.recordId)!.envelopes.has(delegate.id));

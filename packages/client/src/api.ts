@@ -5,15 +5,17 @@ import { type CommittedTx, NodeConnection, type SubmittedTx } from './connection
 import { activeEmergencyWindowOn, recoverEmergencyKey, submitEmergencySplit } from './emergency.js';
 import { ClientError, hasClientCode } from './errors.js';
 import { allItems, nextAt, type Page, type PageRequest, pageQuery } from './paging.js';
-import { decryptRecord, EMERGENCY_RECIPIENT, encryptRecord, newRecordId, openDataKey, sealDataKey } from './record-crypto.js';
+import { EMERGENCY_RECIPIENT, encryptRecord, newRecordId, openDataKey, openRecord, sealDataKey } from './record-crypto.js';
 import {
   type AccessEvent,
   type AccessLogPage,
   arrayAt,
+  type Delegation,
   decodeBase64,
   type FhirResource,
   type Grant,
   objectAt,
+  parseDelegation,
   parseRecipient,
   parseRecordMeta,
   parseRecordRead,
@@ -25,6 +27,7 @@ import {
   type Access,
   consentGrantBody,
   consentRevokeBody,
+  delegateAcceptBody,
   delegateRemoveBody,
   delegateSetBody,
   type GrantScope,
@@ -95,10 +98,12 @@ export class MedLedgerClient extends NodeConnection {
   }
 
   /**
-   * Write a record (docs/records.md "Records"): encrypt the resource under a fresh key, seal
-   * the key to every recipient the node names plus this author, upload the objects, anchor
-   * and wait. Throws ClientError (`INVALID_ARGUMENT` for a resource without a FHIR type, or
-   * the anchor's rejection code).
+   * Write a record (docs/records.md "Records"): encrypt the resource under a fresh key bound
+   * to its labels, seal the key to every recipient the node names plus this author, upload
+   * the objects, anchor and wait. The chain requires exactly those recipients at block time;
+   * if a grant or delegation changed in between (RECIPIENT_MISSING or RECIPIENT_NOT_ALLOWED)
+   * the recipients are fetched and sealed once more. Throws ClientError (`INVALID_ARGUMENT`
+   * for a resource without a FHIR type, or the anchor's rejection code).
    */
   async writeRecord(opts: { patient: string; resource: FhirResource; category: string; supersedes?: string }): Promise<{
     recordId: string;
@@ -107,28 +112,35 @@ export class MedLedgerClient extends NodeConnection {
   }> {
     const resourceType = opts.resource?.resourceType;
     if (typeof resourceType !== 'string') throw new ClientError('INVALID_ARGUMENT', 'resource.resourceType must be a FHIR type name');
-    const listed = await this.recipients(opts.patient, opts.category, resourceType);
-    // The author always gets an envelope, sealed to the key this client actually holds.
-    const byLabel = new Map<string, string>(listed.map((r) => [r.to, r.encryptionKey]));
-    byLabel.set(this.id, this.keys.encryption.publicKey);
-
     const recordId = newRecordId();
-    const sealed = encryptRecord(opts.resource, recordId);
+    const sealed = encryptRecord(opts.resource, { record: recordId, patient: opts.patient, category: opts.category, resourceType });
     try {
-      const envelopes = [...byLabel].map(([to, key]) => ({ to, ...sealDataKey(sealed.dataKey, recordId, to, key) }));
-      const body = recordAnchorBody({
-        record: recordId,
-        patient: opts.patient,
-        resourceType,
-        category: opts.category,
-        contentHash: sealed.contentHash,
-        size: sealed.object.length,
-        envelopes: envelopes.map((e) => ({ to: e.to, hash: e.hash })),
-        supersedes: opts.supersedes,
-      });
-      await Promise.all([sealed.object, ...envelopes.map((e) => e.object)].map((o) => this.putObject(o)));
-      const done = await this.submitAndWait('record.anchor', body);
-      return { recordId, txHash: done.hash, height: done.height };
+      await this.putObject(sealed.object);
+      for (let attempt = 1; ; attempt++) {
+        const listed = await this.recipients(opts.patient, opts.category, resourceType);
+        // The author always gets an envelope, sealed to the key this client actually holds.
+        const byLabel = new Map<string, string>(listed.map((r) => [r.to, r.encryptionKey]));
+        byLabel.set(this.id, this.keys.encryption.publicKey);
+        const envelopes = [...byLabel].map(([to, key]) => ({ to, ...sealDataKey(sealed.dataKey, recordId, to, key) }));
+        const body = recordAnchorBody({
+          record: recordId,
+          patient: opts.patient,
+          resourceType,
+          category: opts.category,
+          contentHash: sealed.contentHash,
+          size: sealed.object.length,
+          envelopes: envelopes.map((e) => ({ to: e.to, hash: e.hash })),
+          supersedes: opts.supersedes,
+        });
+        await Promise.all(envelopes.map((e) => this.putObject(e.object)));
+        try {
+          const done = await this.submitAndWait('record.anchor', body);
+          return { recordId, txHash: done.hash, height: done.height };
+        } catch (err) {
+          const raced = hasClientCode(err, 'RECIPIENT_MISSING') || hasClientCode(err, 'RECIPIENT_NOT_ALLOWED');
+          if (!raced || attempt >= 2) throw err;
+        }
+      }
     } finally {
       sealed.dataKey.fill(0);
     }
@@ -149,8 +161,9 @@ export class MedLedgerClient extends NodeConnection {
   /**
    * Read and decrypt a record: fetch it (the node logs the read with `purpose`), check the
    * ciphertext hashes to the on-chain contentHash before any decryption, open this client's
-   * envelope, decrypt. Throws ClientError (`ACCESS_DENIED`, `RECORD_ERASED`,
-   * `CONTENT_HASH_MISMATCH` …) or CryptoError('DECRYPT_FAILED').
+   * envelope, decrypt under the anchored labels and check the resource type. Throws
+   * ClientError (`ACCESS_DENIED`, `RECORD_ERASED`, `CONTENT_HASH_MISMATCH`,
+   * `RECORD_MISLABELED` …) or CryptoError('DECRYPT_FAILED') for an envelope that does not open.
    */
   async readRecord(recordId: string, purpose?: Purpose): Promise<{ meta: RecordMeta; resource: object }> {
     const answer = await this.fetchRecord(recordId, purpose);
@@ -160,7 +173,8 @@ export class MedLedgerClient extends NodeConnection {
     }
     const dataKey = answer.envelopeFor === EMERGENCY_RECIPIENT ? await this.openEmergencyAnswerKey(answer) : this.openAnswerKey(answer);
     try {
-      return { meta: answer.record, resource: decryptRecord(object, dataKey, recordId) };
+      const { patient, category, resourceType } = answer.record;
+      return { meta: answer.record, resource: openRecord(object, dataKey, { record: recordId, patient, category, resourceType }) };
     } finally {
       dataKey.fill(0);
     }
@@ -336,19 +350,57 @@ export class MedLedgerClient extends NodeConnection {
   }
 
   /**
-   * Make `delegate` this patient's delegate (`delegate.set`), wrapping every existing
-   * record's key for them the way `grant` does. Throws ClientError.
+   * Invite `delegate` to be this patient's delegate (`delegate.set`) and wait. The delegation
+   * takes effect only once the delegate accepts (`acceptDelegation`); then share existing
+   * records with them (`shareWithDelegate`). Throws ClientError (`DELEGATE_PENDING`,
+   * `DELEGATE_EXISTS` …).
    */
-  async setDelegate(delegate: string): Promise<{ txHash: string; shareTxHashes: string[] }> {
-    const body = delegateSetBody(delegate);
-    const envelopes = await this.wrapExisting(await this.listRecords(this.id), delegate);
-    const first = envelopes.slice(0, MAX_SHARE_ENVELOPES);
-    const done = await this.submitAndWait('delegate.set', first.length > 0 ? delegateSetBody(delegate, first) : body);
-    const shareTxHashes = await this.shareRest(envelopes.slice(MAX_SHARE_ENVELOPES), delegate);
-    return { txHash: done.hash, shareTxHashes };
+  async setDelegate(delegate: string): Promise<CommittedTx> {
+    return this.submitAndWait('delegate.set', delegateSetBody(delegate));
   }
 
-  /** End a delegation (`delegate.remove`, by the patient or the delegate) and wait. Throws ClientError. */
+  /** Accept `patient`'s invitation to be their delegate (`delegate.accept`, signed by this delegate) and wait. Throws ClientError. */
+  async acceptDelegation(patient: string): Promise<CommittedTx> {
+    return this.submitAndWait('delegate.accept', delegateAcceptBody(patient));
+  }
+
+  /**
+   * Seal the key of every record of `patient` (default: this client's own) that `delegate`
+   * has no envelope for yet, once the delegate has accepted, in record.share transactions of
+   * at most 500. The chain refuses envelopes to a delegate who has not accepted
+   * (RECIPIENT_NOT_ALLOWED). Returns the share transactions. Throws ClientError.
+   */
+  async shareWithDelegate(delegate: string, patient: string = this.id): Promise<{ shared: number; shareTxHashes: string[] }> {
+    const missing = (await this.listRecords(patient)).filter(
+      (r) => r.status !== 'erased' && (r.envelopes as Record<string, string> | undefined)?.[delegate] === undefined,
+    );
+    const envelopes = await this.wrapExisting(missing, delegate);
+    return { shared: envelopes.length, shareTxHashes: await this.shareRest(envelopes, delegate) };
+  }
+
+  /**
+   * `GET /v1/patients/:id/delegates`: the patient's delegations, pending and accepted (the
+   * patient and accepted delegates see all; an invited delegate sees their own). Follows
+   * every page. Throws ClientError.
+   */
+  async delegates(patient: string): Promise<Delegation[]> {
+    return this.allPages(`/v1/patients/${enc(patient)}/delegates`, 'delegates');
+  }
+
+  /** `GET /v1/me/delegations`: the patients who named this identity as delegate, pending or accepted. Follows every page. Throws ClientError. */
+  async myDelegations(): Promise<Delegation[]> {
+    return this.allPages('/v1/me/delegations', 'delegates');
+  }
+
+  private async allPages(path: string, field: string): Promise<Delegation[]> {
+    return allItems(async (cursor) => {
+      const sep = path.includes('?') ? '&' : '?';
+      const answer = objectAt(await this.get(cursor === undefined ? path : `${path}${sep}cursor=${enc(cursor)}`, { auth: true }), 'answer');
+      return { items: arrayAt(answer, field, 'answer').map(parseDelegation), next: nextAt(answer, 'answer') };
+    });
+  }
+
+  /** End a delegation (`delegate.remove`, by the patient, or the delegate stepping down or declining) and wait. Throws ClientError. */
   async removeDelegate(patient: string, delegate: string): Promise<CommittedTx> {
     return this.submitAndWait('delegate.remove', delegateRemoveBody(patient, delegate));
   }

@@ -7,6 +7,7 @@
  * - `NETWORK`: the request never got an HTTP answer (refused connection, DNS, abort).
  * - `MALFORMED_RESPONSE`: the node answered something this client cannot read.
  * - `CONTENT_HASH_MISMATCH`: a record's ciphertext does not hash to its on-chain contentHash.
+ * - `RECORD_MISLABELED`: a record does not decrypt under the category, type, patient and id it is anchored with.
  * - `VAULT_HASH_MISMATCH`: the vault stored an upload under another hash than ours.
  * - `BAD_PROOF`: a committed transaction's inclusion proof does not verify.
  * - `TX_TIMEOUT`: a transaction was neither committed nor rejected in time.
@@ -17,6 +18,7 @@ export type ClientErrorCode =
   | 'NETWORK'
   | 'MALFORMED_RESPONSE'
   | 'CONTENT_HASH_MISMATCH'
+  | 'RECORD_MISLABELED'
   | 'VAULT_HASH_MISMATCH'
   | 'BAD_PROOF'
   | 'TX_TIMEOUT'

@@ -17,8 +17,13 @@ import {
 import { canonicalBytes } from './canonical.js';
 import { ClientError } from './errors.js';
 
-/** AAD prefix of a record body (docs/records.md step 1), followed by the record id. */
-export const RECORD_AAD_PREFIX = 'medledger/record/v1\n';
+/**
+ * AAD prefix of a record body (docs/records.md step 1), followed by
+ * `recordId + "\n" + patient + "\n" + category + "\n" + resourceType`: the labels the
+ * chain files the record under are bound to its ciphertext, so a record filed under other
+ * labels than it was written with does not decrypt (RECORD_MISLABELED).
+ */
+export const RECORD_AAD_PREFIX = 'medledger/record/v2\n';
 /** AAD prefix of a data-key envelope (step 2), followed by `recordId + "\n" + recipient`. */
 export const RECORD_KEY_AAD_PREFIX = 'medledger/record-key/v1\n';
 /** The recipient label of the envelope sealed to the patient's emergency key. */
@@ -37,8 +42,32 @@ function checkRecordId(recordId: string): string {
   return recordId;
 }
 
-function recordAad(recordId: string): Uint8Array {
-  return utf8(RECORD_AAD_PREFIX + checkRecordId(recordId));
+/** What a record is filed under on chain, and bound into its ciphertext's AAD. */
+export interface RecordLabels {
+  /** The record id (16 bytes hex). */
+  record: string;
+  /** The patient's identity id (20 bytes hex). */
+  patient: string;
+  /** The record category (`vital-signs`, `billing`, …). */
+  category: string;
+  /** The FHIR resource type (`Observation`, …). */
+  resourceType: string;
+}
+
+const LABEL_RE = { patient: /^[0-9a-f]{40}$/, category: /^[a-z][a-z0-9-]{0,39}$/, resourceType: /^[A-Z][A-Za-z]{1,63}$/ };
+
+/**
+ * The AAD of a record body: the prefix, then id, patient, category and resource type, one
+ * per line (none may hold a newline: each is checked against the ledger's own pattern).
+ * Throws ClientError('INVALID_ARGUMENT') naming the malformed label.
+ */
+export function recordAad(labels: RecordLabels): Uint8Array {
+  checkRecordId(labels?.record);
+  for (const field of ['patient', 'category', 'resourceType'] as const) {
+    if (typeof labels[field] !== 'string' || !LABEL_RE[field].test(labels[field]))
+      throw new ClientError('INVALID_ARGUMENT', `record ${field} is malformed`);
+  }
+  return utf8(`${RECORD_AAD_PREFIX}${labels.record}\n${labels.patient}\n${labels.category}\n${labels.resourceType}`);
 }
 
 function recordKeyAad(recordId: string, recipient: string): Uint8Array {
@@ -60,12 +89,15 @@ export interface EncryptedRecord {
 
 /**
  * Encrypt a FHIR resource (docs/records.md step 1): RFC 8785 canonical JSON, AES-256-GCM
- * under a fresh data key with AAD `"medledger/record/v1\n" + recordId`. Canonical JSON
- * makes the plaintext independent of key order. Throws ClientError('INVALID_ARGUMENT') for
- * a malformed record id and LedgerError('NOT_CANONICAL') for a resource JSON cannot carry.
+ * under a fresh data key with the AAD of its labels (`recordAad`). Canonical JSON makes the
+ * plaintext independent of key order. Throws ClientError('INVALID_ARGUMENT') for malformed
+ * labels, or a resource whose `resourceType` is not `labels.resourceType`, and
+ * LedgerError('NOT_CANONICAL') for a resource JSON cannot carry.
  */
-export function encryptRecord(resource: object, recordId: string): EncryptedRecord {
-  const aad = recordAad(recordId);
+export function encryptRecord(resource: object, labels: RecordLabels): EncryptedRecord {
+  const aad = recordAad(labels);
+  if ((resource as { resourceType?: unknown }).resourceType !== labels.resourceType)
+    throw new ClientError('INVALID_ARGUMENT', `the resource is not a ${labels.resourceType}`);
   const plaintext = canonicalBytes(resource);
   const dataKey = generateDataKey();
   const box = aeadEncrypt(dataKey, plaintext, aad);
@@ -75,12 +107,13 @@ export function encryptRecord(resource: object, recordId: string): EncryptedReco
 
 /**
  * Decrypt a vault object made by `encryptRecord` and parse the resource. Throws
- * CryptoError('DECRYPT_FAILED') for a wrong key, a wrong record id, a truncated object or
- * any changed byte; ClientError('INVALID_ARGUMENT') for a malformed record id; and
- * ClientError('MALFORMED_RESPONSE') if an authentic plaintext is not a JSON object.
+ * CryptoError('DECRYPT_FAILED') for a wrong key, other labels than it was written with, a
+ * truncated object or any changed byte; ClientError('INVALID_ARGUMENT') for malformed
+ * labels; and ClientError('MALFORMED_RESPONSE') if an authentic plaintext is not a JSON object.
  */
-export function decryptRecord(object: Uint8Array, dataKey: Uint8Array, recordId: string): object {
-  const aad = recordAad(recordId);
+export function decryptRecord(object: Uint8Array, dataKey: Uint8Array, labels: RecordLabels): object {
+  const aad = recordAad(labels);
+  const recordId = labels.record;
   if (!(object instanceof Uint8Array) || object.length < IV_BYTES + TAG_BYTES) {
     throw new CryptoError('DECRYPT_FAILED', 'decryption failed: wrong key or tampered data');
   }
@@ -99,6 +132,34 @@ export function decryptRecord(object: Uint8Array, dataKey: Uint8Array, recordId:
   if (typeof resource !== 'object' || resource === null || Array.isArray(resource)) {
     throw new ClientError('MALFORMED_RESPONSE', `record ${recordId} decrypted but is not a JSON object`);
   }
+  return resource;
+}
+
+/**
+ * Open a record as a reader (SDK, CLI, FHIR endpoint, web app) after it has checked the
+ * object against the anchored contentHash and opened its own envelope: `dataKey` is then the
+ * writer's key for this record, so a failure to decrypt under the anchored `labels` means the
+ * record was written under other labels (for example clinical content filed as `billing`).
+ * Throws ClientError('RECORD_MISLABELED') for that, and for a resource of another type than
+ * the anchored one; otherwise as `decryptRecord`.
+ */
+export function openRecord(object: Uint8Array, dataKey: Uint8Array, labels: RecordLabels): object {
+  let resource: object;
+  try {
+    resource = decryptRecord(object, dataKey, labels);
+  } catch (err) {
+    if (err instanceof CryptoError && err.code === 'DECRYPT_FAILED')
+      throw new ClientError(
+        'RECORD_MISLABELED',
+        `record ${labels.record} does not decrypt under its anchored patient, category (${labels.category}) and type (${labels.resourceType}): its writer filed it under other labels`,
+      );
+    throw err;
+  }
+  if ((resource as { resourceType?: unknown }).resourceType !== labels.resourceType)
+    throw new ClientError(
+      'RECORD_MISLABELED',
+      `record ${labels.record} is anchored as a ${labels.resourceType} but holds another resource type`,
+    );
   return resource;
 }
 

@@ -73,6 +73,15 @@ export interface Recipient {
   why: string;
 }
 
+/** A delegation (`GET /v1/patients/:id/delegates`, `GET /v1/me/delegations`): pending until the delegate accepts. */
+export interface Delegation {
+  patient: string;
+  delegate: string;
+  status: 'pending' | 'accepted';
+  invitedAt: { height: number; time: number };
+  acceptedAt: { height: number; time: number } | null;
+}
+
 /** A record's on-chain metadata: the anchor's fields, plus whatever state the node adds. */
 export interface RecordMeta extends Omit<RecordAnchorBody, 'envelopes'> {
   status?: string;
@@ -206,6 +215,15 @@ export function parseRecipient(x: unknown): Recipient {
   const to = stringAt(o, 'to', 'recipient');
   if (to !== 'emergency' && !isHex(to, 20)) malformed('recipient.to', "an identity id or 'emergency'");
   return { to, encryptionKey: hexAt(o, 'encryptionKey', 'recipient', 32), why: typeof o.why === 'string' ? o.why : '' };
+}
+
+/** Check one delegation. Throws ClientError('MALFORMED_RESPONSE'). */
+export function parseDelegation(x: unknown): Delegation {
+  const o = objectAt(x, 'delegation');
+  hexAt(o, 'patient', 'delegation', 20);
+  hexAt(o, 'delegate', 'delegation', 20);
+  if (o.status !== 'pending' && o.status !== 'accepted') malformed('delegation.status', "'pending' or 'accepted'");
+  return o as unknown as Delegation;
 }
 
 /** Check a record's metadata. Throws ClientError('MALFORMED_RESPONSE'). */

@@ -8,6 +8,7 @@ import {
   buildTx,
   consentGrantBody,
   consentRevokeBody,
+  delegateAcceptBody,
   delegateRemoveBody,
   delegateSetBody,
   grantIdOf,
@@ -129,13 +130,11 @@ describe('consent bodies', () => {
     );
   });
 
-  test('consent.revoke, delegate.set, delegate.remove', () => {
+  test('consent.revoke, delegate.set, delegate.accept, delegate.remove', () => {
     assert.deepEqual(consentRevokeBody(RECORD), { grant: RECORD });
     assert.deepEqual(delegateSetBody(OTHER), { delegate: OTHER });
-    assert.deepEqual(delegateSetBody(OTHER, [{ record: RECORD, hash: HASH }]), {
-      delegate: OTHER,
-      envelopes: [{ record: RECORD, hash: HASH }],
-    });
+    assert.deepEqual(delegateAcceptBody(PATIENT), { patient: PATIENT });
+    assert.throws(() => delegateAcceptBody('nope'), { name: 'ClientError', code: 'INVALID_ARGUMENT' });
     assert.deepEqual(delegateRemoveBody(PATIENT, OTHER), { patient: PATIENT, delegate: OTHER });
   });
 });

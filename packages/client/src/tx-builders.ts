@@ -90,7 +90,9 @@ export interface ConsentRevokeBody {
 }
 export interface DelegateSetBody {
   delegate: string;
-  envelopes?: RecordEnvelope[];
+}
+export interface DelegateAcceptBody {
+  patient: string;
 }
 export interface DelegateRemoveBody {
   patient: string;
@@ -109,6 +111,7 @@ export interface TxBodies {
   'consent.grant': ConsentGrantBody;
   'consent.revoke': ConsentRevokeBody;
   'delegate.set': DelegateSetBody;
+  'delegate.accept': DelegateAcceptBody;
   'delegate.remove': DelegateRemoveBody;
 }
 /** A transaction kind this client builds. */
@@ -278,11 +281,14 @@ export function consentRevokeBody(grant: string): ConsentRevokeBody {
   return { grant: hexArg(grant, 'grant', 16) };
 }
 
-/** delegate.set body, signed by the patient. Throws ClientError('INVALID_ARGUMENT'). */
-export function delegateSetBody(delegate: string, envelopes?: RecordEnvelope[]): DelegateSetBody {
-  idArg(delegate, 'delegate');
-  const list = envelopes === undefined ? undefined : envelopeList(envelopes, MAX_SHARE_ENVELOPES, 'envelopes');
-  return compact({ delegate, envelopes: list?.map((e) => ({ record: e.record, hash: e.hash })) });
+/** delegate.set body, signed by the patient: an invitation the delegate must accept. Throws ClientError('INVALID_ARGUMENT'). */
+export function delegateSetBody(delegate: string): DelegateSetBody {
+  return { delegate: idArg(delegate, 'delegate') };
+}
+
+/** delegate.accept body, signed by the invited delegate. Throws ClientError('INVALID_ARGUMENT'). */
+export function delegateAcceptBody(patient: string): DelegateAcceptBody {
+  return { patient: idArg(patient, 'patient') };
 }
 
 /** delegate.remove body, signed by the patient or the delegate stepping down. Throws ClientError('INVALID_ARGUMENT'). */

@@ -1,6 +1,6 @@
 // Checks for transaction bodies: each names the field it refused and what was expected,
 // and returns the checked value, so kinds read typed values after one pass at the boundary.
-import { isHex } from '@medledger/crypto';
+import { isHex, isLowOrderEncryptionKey } from '@medledger/crypto';
 import { EhrError } from './errors.js';
 
 export type Body = Record<string, unknown>;
@@ -29,6 +29,17 @@ export function idField(b: Body, field: string): string {
 export function hex32Field(b: Body, field: string): string {
   const v = b[field];
   if (!isHex(v, 32)) bad(field, '32-byte hex');
+  return v;
+}
+
+/**
+ * An X25519 public key someone will seal data keys to. A low-order key is refused as
+ * WEAK_KEY: every envelope sealed to it would be unusable (RFC 7748 §6.1), so each later
+ * write that must include its holder would fail.
+ */
+export function encryptionKeyField(b: Body, field: string): string {
+  const v = hex32Field(b, field);
+  if (isLowOrderEncryptionKey(v)) throw new EhrError('WEAK_KEY', `body.${field} is an X25519 key of low order and cannot be used`);
   return v;
 }
 

@@ -76,12 +76,15 @@ export const consentGrant: TxKind = {
       revoked: null,
     };
     writeJson(state, keys.grant(grant.id), grant);
+    const grantees = readJson<string[]>(state, keys.grantees(patient)) ?? [];
+    if (!grantees.includes(granteeId)) writeJson(state, keys.grantees(patient), [...grantees, granteeId].sort());
     const list = readJson<string[]>(state, keys.grantsOf(patient, granteeId)) ?? [];
     writeJson(state, keys.grantsOf(patient, granteeId), [...list, grant.id]);
     state.set(keys.sharedWith(granteeId, patient), '');
     addEnvelopes(
       state,
       actor,
+      ctx.time,
       envelopes.map((e) => ({ ...e, to: granteeId })),
       (record) => record.patient === patient && grantCoversRecord(grant, record),
     );
@@ -98,43 +101,5 @@ export const consentRevoke: TxKind = {
     requirePatientOrDelegate(state, actor, grant.patient);
     if (grant.revoked !== null) throw new EhrError('GRANT_INACTIVE', `grant ${id} is already revoked`);
     writeJson(state, keys.grant(id), { ...grant, revoked: { height: ctx.height, time: ctx.time, by: actor.id } });
-  },
-};
-
-export const delegateSet: TxKind = {
-  apply(ctx, tx, state) {
-    const b = onlyFields(tx.body, 'delegate.set', ['delegate', 'envelopes']);
-    const delegate = idField(b, 'delegate');
-    const envelopes = parseRecordEnvelopes(b);
-    const patient = activeSigner(state, tx.signer);
-    if (patient.role !== 'patient') throw new EhrError('UNAUTHORIZED', 'only a patient names their delegates');
-    if (delegate === patient.id) throw new EhrError('INVALID_BODY', 'a patient is not their own delegate');
-    activeIdentity(state, delegate, 'delegate');
-    if (state.getState(keys.delegate(patient.id, delegate)) !== undefined) {
-      throw new EhrError('DELEGATE_EXISTS', `${delegate} is already a delegate`);
-    }
-    writeJson(state, keys.delegate(patient.id, delegate), { since: { height: ctx.height, time: ctx.time } });
-    state.set(keys.delegating(delegate, patient.id), '');
-    addEnvelopes(
-      state,
-      patient,
-      envelopes.map((e) => ({ ...e, to: delegate })),
-      (record) => record.patient === patient.id,
-    );
-  },
-};
-
-export const delegateRemove: TxKind = {
-  apply(_ctx, tx, state) {
-    const b = onlyFields(tx.body, 'delegate.remove', ['patient', 'delegate']);
-    const patient = idField(b, 'patient');
-    const delegate = idField(b, 'delegate');
-    const actor = activeSigner(state, tx.signer);
-    if (actor.id !== patient && actor.id !== delegate)
-      throw new EhrError('UNAUTHORIZED', 'only the patient or the delegate removes a delegate');
-    if (state.getState(keys.delegate(patient, delegate)) === undefined)
-      throw new EhrError('NOT_FOUND', `${delegate} is not a delegate of ${patient}`);
-    state.delete(keys.delegate(patient, delegate));
-    state.delete(keys.delegating(delegate, patient));
   },
 };

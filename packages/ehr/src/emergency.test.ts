@@ -105,7 +105,10 @@ test('a split must give one share to each validator in genesis order, with the n
   const w = setup();
   const good = w.splitBody(w.emergencyKey);
   assert.deepEqual(w.block([w.patient.tx('emergency.split', { ...good, threshold: 2 })]), ['INVALID_BODY']);
-  assert.deepEqual(w.block([w.patient.tx('emergency.split', { ...good, shares: good.shares.slice(1) })]), ['INVALID_BODY']);
+  assert.deepEqual(w.block([w.patient.tx('emergency.split', { ...good, shares: good.shares.slice(1) })]), ['RECIPIENT_MISSING']);
+  // A split naming a non-validator (a lying node substituting itself) is refused.
+  const stranger = { ...good, shares: good.shares.map((s, i) => (i === 0 ? { ...s, validator: w.clinician.id } : s)) };
+  assert.deepEqual(w.block([w.patient.tx('emergency.split', stranger)]), ['RECIPIENT_NOT_ALLOWED']);
   assert.deepEqual(w.block([w.patient.tx('emergency.split', { ...good, shares: [...good.shares].reverse() })]), ['INVALID_BODY']);
   const bad = { ...good, shares: good.shares.map((s, i) => (i === 0 ? { ...s, sealed: { v: 1 } } : s)) };
   assert.deepEqual(w.block([w.patient.tx('emergency.split', bad)]), ['INVALID_BODY']);

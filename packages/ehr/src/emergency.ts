@@ -4,7 +4,7 @@
 // in the window is served from the `emergency` envelope and tagged as emergency access.
 import { type Envelope, isHex, validateEnvelope } from '@medledger/crypto';
 import { txHash } from '@medledger/ledger';
-import { arrayField, type Body, hex16Field, hex32Field, idField, intField, itemObject, onlyFields } from './body.js';
+import { arrayField, type Body, encryptionKeyField, hex16Field, hex32Field, idField, intField, itemObject, onlyFields } from './body.js';
 import { EhrError } from './errors.js';
 import { activeIdentity, activeSigner, getIdentity, type Identity, isOrganization, putIdentity } from './identity.js';
 import type { TxContext, TxKind } from './kinds.js';
@@ -215,7 +215,7 @@ export const emergencySplit: TxKind = {
   apply(ctx, tx, state) {
     const params = requireParams(ctx);
     const b = onlyFields(tx.body, 'emergency.split', ['emergencyKey', 'threshold', 'shares']);
-    const emergencyKey = hex32Field(b, 'emergencyKey');
+    const emergencyKey = encryptionKeyField(b, 'emergencyKey');
     const threshold = intField(b, 'threshold', 255);
     const shares = arrayField(b, 'shares', 255, (x, path) => {
       const s = itemObject(x, path, ['validator', 'x', 'commitment', 'sealed']);
@@ -231,6 +231,13 @@ export const emergencySplit: TxKind = {
     const n = params.validators.length;
     if (threshold !== emergencyThreshold(n))
       throw new EhrError('INVALID_BODY', `body.threshold must be ${emergencyThreshold(n)} (more than 2/3 of ${n} validators)`);
+    // Exactly the genesis validators hold shares: a share sealed to anyone else would hand
+    // them part of the key that opens every record (issue 11: a lying node names itself).
+    const stranger = shares.find((s) => !params.validators.includes(s.validator));
+    if (stranger !== undefined)
+      throw new EhrError('RECIPIENT_NOT_ALLOWED', `body.shares: ${stranger.validator} is not a genesis validator`);
+    const missing = params.validators.find((v) => !shares.some((s) => s.validator === v));
+    if (missing !== undefined) throw new EhrError('RECIPIENT_MISSING', `body.shares must include one for validator ${missing}`);
     if (shares.length !== n || shares.some((s, i) => s.validator !== params.validators[i] || s.x !== i + 1))
       throw new EhrError('INVALID_BODY', 'body.shares must hold one share per validator, in genesis order, with x = 1, 2, …');
     if (activeWindowFor(state, patient.id, ctx.time) !== undefined)

@@ -1,6 +1,7 @@
 // Identities (DESIGN §3): participants, their roles, and the ids derived from their keys.
-import { idFromPublicKey, isHex } from '@medledger/crypto';
+import { idFromPublicKey } from '@medledger/crypto';
 import type { Genesis } from '@medledger/ledger';
+import { encryptionKeyField } from './body.js';
 import { EhrError } from './errors.js';
 import { keys, readJson, type StateOverlay, type StateReader } from './state.js';
 
@@ -131,8 +132,7 @@ export function parseRegisterBody(body: Record<string, unknown>): RegisterBody {
     if (!allowed.has(k)) throw new EhrError('INVALID_BODY', `body.${k} is not accepted by identity.register`);
   }
   if (body.role !== 'patient') throw new EhrError('INVALID_BODY', "body.role must be 'patient'");
-  if (!isHex(body.encryptionKey, 32)) throw new EhrError('INVALID_BODY', 'body.encryptionKey must be 32-byte hex');
-  if (body.emergencyKey === undefined) return { role: 'patient', encryptionKey: body.encryptionKey };
-  if (!isHex(body.emergencyKey, 32)) throw new EhrError('INVALID_BODY', 'body.emergencyKey must be 32-byte hex');
-  return { role: 'patient', encryptionKey: body.encryptionKey, emergencyKey: body.emergencyKey };
+  const encryptionKey = encryptionKeyField(body, 'encryptionKey');
+  if (body.emergencyKey === undefined) return { role: 'patient', encryptionKey };
+  return { role: 'patient', encryptionKey, emergencyKey: encryptionKeyField(body, 'emergencyKey') };
 }

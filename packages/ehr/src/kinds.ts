@@ -2,7 +2,8 @@
 import { idFromPublicKey, isWeakSigningKey } from '@medledger/crypto';
 import type { SignedTx } from '@medledger/ledger';
 import { accessEvent } from './access.js';
-import { consentGrant, consentRevoke, delegateRemove, delegateSet } from './consent.js';
+import { consentGrant, consentRevoke } from './consent.js';
+import { delegateAccept, delegateRemove, delegateSet } from './delegates.js';
 import { type EmergencyParams, emergencyAccess, emergencyPrivilege, emergencyRewrap, emergencyShare, emergencySplit } from './emergency.js';
 import { EhrError } from './errors.js';
 import { evidenceEquivocation } from './evidence.js';
@@ -60,6 +61,7 @@ export const TX_KINDS: ReadonlyMap<string, TxKind> = new Map([
   ['consent.grant', consentGrant],
   ['consent.revoke', consentRevoke],
   ['delegate.set', delegateSet],
+  ['delegate.accept', delegateAccept],
   ['delegate.remove', delegateRemove],
   ['access.event', accessEvent],
   ['emergency.split', emergencySplit],

@@ -1,5 +1,6 @@
 // Who may read or write which record (DESIGN §7): grants, delegates and their coverage,
 // decided from ledger state and block time only, so every node gives the same answer.
+import { getDelegation } from './delegates.js';
 import { EhrError } from './errors.js';
 import { getIdentity, type Identity } from './identity.js';
 import { keys, readJson, type StateReader } from './state.js';
@@ -72,8 +73,9 @@ export function grantCoversRecord(grant: Grant, record: RecordTarget): boolean {
   return s.categories.includes(record.category) || s.resourceTypes.includes(record.resourceType) || s.records.includes(record.id);
 }
 
+/** Has `id` accepted to be `patient`'s delegate? A pending invitation counts for nothing. */
 export function isDelegate(state: StateReader, patient: string, id: string): boolean {
-  return state.getState(keys.delegate(patient, id)) !== undefined;
+  return getDelegation(state, patient, id)?.status === 'accepted';
 }
 
 /** Patient or delegate: those who manage a patient's consent and records. Throws UNAUTHORIZED otherwise. */

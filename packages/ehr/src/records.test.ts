@@ -7,6 +7,7 @@ import { generateEncryptionKeyPair, generateSigningKeyPair, idFromPublicKey, toH
 import { type Genesis, type SignedTx, signTx } from '@medledger/ledger';
 import { EhrApp, initChain } from './app.js';
 import { decideRead, getRecord } from './policy.js';
+import { requiredRecipients } from './recipients.js';
 import type { StateReader } from './state.js';
 
 const CHAIN = 'records-test';
@@ -118,8 +119,131 @@ test('an anchor must seal the key to the patient, the author and the emergency k
   const w = world();
   const body = anchorBody(w.patient.id, w.patient.id);
   body.envelopes = body.envelopes.filter((e) => e.to !== 'emergency');
-  assert.deepEqual(w.block([w.patient.tx('record.anchor', body)]), ['INVALID_BODY']);
+  assert.deepEqual(w.block([w.patient.tx('record.anchor', body)]), ['RECIPIENT_MISSING']);
   assert.equal(getRecord(w.state, body.record), undefined);
+});
+
+test('an anchor sealing the key to an arbitrary registered identity is refused', () => {
+  const w = world();
+  const body = anchorBody(w.patient.id, w.patient.id);
+  body.envelopes.push({ to: w.other.id, hash: hash() });
+  assert.deepEqual(w.block([w.patient.tx('record.anchor', body)]), ['RECIPIENT_NOT_ALLOWED']);
+  assert.equal(getRecord(w.state, body.record), undefined);
+  // Nor may an existing record's key be shared with them afterwards.
+  const ok = anchorBody(w.patient.id, w.patient.id);
+  assert.deepEqual(w.block([w.patient.tx('record.anchor', ok)]), ['ok']);
+  const share = { envelopes: [{ record: ok.record, to: w.other.id, hash: hash() }] };
+  assert.deepEqual(w.block([w.patient.tx('record.share', share)]), ['RECIPIENT_NOT_ALLOWED']);
+});
+
+test('an anchor leaving out an accepted delegate or a covering grantee is refused; an expired grantee is not required', () => {
+  const w = world();
+  const guardian = actor();
+  assert.deepEqual(w.block([guardian.tx('identity.register', { role: 'patient', encryptionKey: guardian.encryption.publicKey })]), ['ok']);
+  assert.deepEqual(w.block([w.patient.tx('delegate.set', { delegate: guardian.id })]), ['ok']);
+  // Pending: not a recipient, neither required nor allowed.
+  const pendingExtra = anchorBody(w.patient.id, w.patient.id);
+  pendingExtra.envelopes.push({ to: guardian.id, hash: hash() });
+  assert.deepEqual(w.block([w.patient.tx('record.anchor', pendingExtra)]), ['RECIPIENT_NOT_ALLOWED']);
+  assert.deepEqual(w.block([w.patient.tx('record.anchor', anchorBody(w.patient.id, w.patient.id))]), ['ok']);
+  assert.deepEqual(w.block([guardian.tx('delegate.accept', { patient: w.patient.id })]), ['ok']);
+  assert.deepEqual(w.block([w.patient.tx('record.anchor', anchorBody(w.patient.id, w.patient.id))]), ['RECIPIENT_MISSING']);
+  const withGuardian = anchorBody(w.patient.id, w.patient.id);
+  withGuardian.envelopes.push({ to: guardian.id, hash: hash() });
+  assert.deepEqual(w.block([w.patient.tx('record.anchor', withGuardian)]), ['ok']);
+
+  const expiresAt = T0 + 60_000;
+  const grant = {
+    patient: w.patient.id,
+    grantee: w.clinician.id,
+    scope: { categories: ['vital-signs'] },
+    access: 'read',
+    purpose: 'treatment',
+    expiresAt,
+  };
+  assert.deepEqual(w.block([w.patient.tx('consent.grant', grant)]), ['ok']);
+  const missingGrantee = anchorBody(w.patient.id, w.patient.id);
+  missingGrantee.envelopes.push({ to: guardian.id, hash: hash() });
+  assert.deepEqual(w.block([w.patient.tx('record.anchor', missingGrantee)]), ['RECIPIENT_MISSING']);
+  // A record outside the grant's scope needs no envelope for the grantee, and may not have one.
+  const outOfScope = { ...anchorBody(w.patient.id, w.patient.id), category: 'problems', resourceType: 'Condition' };
+  outOfScope.envelopes.push({ to: guardian.id, hash: hash() });
+  assert.deepEqual(w.block([w.patient.tx('record.anchor', outOfScope)]), ['ok']);
+  const full = anchorBody(w.patient.id, w.patient.id);
+  full.envelopes.push({ to: guardian.id, hash: hash() }, { to: w.clinician.id, hash: hash() });
+  assert.deepEqual(w.block([w.patient.tx('record.anchor', full)]), ['ok']);
+  // After the grant expires by block time the grantee is neither required nor allowed.
+  assert.deepEqual(w.block([w.patient.tx('record.anchor', { ...full, record: rid() })], expiresAt + 1), ['RECIPIENT_NOT_ALLOWED']);
+  assert.deepEqual(w.block([w.patient.tx('record.anchor', { ...withGuardian, record: rid() })], expiresAt + 2), ['ok']);
+});
+
+test('record.share allows exactly the recipients a new record of the same kind must have (one rule)', () => {
+  const w = world();
+  const guardian = actor();
+  const pending = actor();
+  assert.deepEqual(
+    w.block([
+      guardian.tx('identity.register', { role: 'patient', encryptionKey: guardian.encryption.publicKey }),
+      pending.tx('identity.register', { role: 'patient', encryptionKey: pending.encryption.publicKey }),
+    ]),
+    ['ok', 'ok'],
+  );
+  assert.deepEqual(
+    w.block([
+      w.patient.tx('delegate.set', { delegate: guardian.id }),
+      w.patient.tx('delegate.set', { delegate: pending.id }),
+      guardian.tx('delegate.accept', { patient: w.patient.id }),
+    ]),
+    ['ok', 'ok', 'ok'],
+  );
+  const grant = {
+    patient: w.patient.id,
+    grantee: w.clinician.id,
+    scope: { categories: ['vital-signs'] },
+    access: 'read',
+    purpose: 'treatment',
+  };
+  assert.deepEqual(w.block([w.patient.tx('consent.grant', grant)]), ['ok']);
+  const body = anchorBody(w.patient.id, w.patient.id);
+  body.envelopes.push({ to: guardian.id, hash: hash() }, { to: w.clinician.id, hash: hash() });
+  assert.deepEqual(w.block([w.patient.tx('record.anchor', body)]), ['ok']);
+  const patient = getIdentityOf(w.state, w.patient.id);
+  const required = requiredRecipients(
+    w.state,
+    patient,
+    { id: body.record, category: 'vital-signs', resourceType: 'Observation' },
+    T0 + 99_000,
+  );
+  assert.deepEqual(
+    required.map((r) => r.why),
+    ['patient', 'emergency', 'delegate', 'grantee'],
+  );
+  for (const to of [w.patient.id, 'emergency', guardian.id, w.clinician.id, pending.id, w.other.id]) {
+    const expected = required.some((r) => r.to === to) ? 'ok' : 'RECIPIENT_NOT_ALLOWED';
+    assert.deepEqual(w.block([w.patient.tx('record.share', { envelopes: [{ record: body.record, to, hash: hash() }] })]), [expected], to);
+  }
+});
+
+test('low-order X25519 keys are refused at registration, staff registration, rotation and as the emergency key', async () => {
+  const { generateSigningKeyPair: newSigning, signEd25519 } = await import('@medledger/crypto');
+  const { rotateProofBytes } = await import('./staff.js');
+  const w = world();
+  const LOW = 'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f'; // p − 1, order 4 on the twist
+  const zero = '00'.repeat(32);
+  const p1 = actor();
+  assert.deepEqual(w.block([p1.tx('identity.register', { role: 'patient', encryptionKey: zero })]), ['WEAK_KEY']);
+  const p2 = actor();
+  assert.deepEqual(w.block([p2.tx('identity.register', { role: 'patient', encryptionKey: p2.encryption.publicKey, emergencyKey: LOW })]), [
+    'WEAK_KEY',
+  ]);
+  const staff = newSigning();
+  assert.deepEqual(w.block([w.org.tx('staff.register', { publicKey: staff.publicKey, encryptionKey: LOW, role: 'clinician' })]), [
+    'WEAK_KEY',
+  ]);
+  const next = newSigning();
+  const proof = signEd25519(next.privateKey, rotateProofBytes(CHAIN, w.patient.id, next.publicKey));
+  assert.deepEqual(w.block([w.patient.tx('identity.rotate', { newPublicKey: next.publicKey, proof, encryptionKey: LOW })]), ['WEAK_KEY']);
+  assert.equal(getIdentityOf(w.state, w.patient.id).encryptionKey, w.patient.encryption.publicKey);
 });
 
 test('owner or grantee fields are refused where a kind does not accept them', () => {
@@ -194,11 +318,29 @@ test('a delegate manages consent and reads; the patient alone names delegates', 
   const body = anchorBody(w.patient.id, w.patient.id);
   assert.deepEqual(w.block([w.patient.tx('record.anchor', body)]), ['ok']);
   assert.deepEqual(w.block([w.clinician.tx('delegate.set', { delegate: guardian.id })]), ['UNAUTHORIZED']);
+  // Envelopes no longer travel with the invitation: the delegate has not accepted yet.
   assert.deepEqual(w.block([w.patient.tx('delegate.set', { delegate: guardian.id, envelopes: [{ record: body.record, hash: hash() }] })]), [
-    'ok',
+    'INVALID_BODY',
   ]);
-  assert.equal(decideRead(w.state, getIdentityOf(w.state, guardian.id), body.record, undefined, T0 + 99_000).allowed, true);
+  assert.deepEqual(w.block([w.patient.tx('delegate.set', { delegate: guardian.id })]), ['ok']);
+  assert.deepEqual(w.block([w.patient.tx('delegate.set', { delegate: guardian.id })]), ['DELEGATE_PENDING']);
   const grant = { patient: w.patient.id, grantee: w.clinician.id, scope: { records: [body.record] }, access: 'read', purpose: 'treatment' };
+  // A delegate without acceptance can neither act nor read, nor be sealed a key.
+  assert.deepEqual(w.block([guardian.tx('consent.grant', grant)]), ['UNAUTHORIZED']);
+  assert.deepEqual(w.block([guardian.tx('record.anchor', anchorBody(w.patient.id, guardian.id))]), ['UNAUTHORIZED']);
+  const pendingRead = decideRead(w.state, getIdentityOf(w.state, guardian.id), body.record, undefined, T0 + 99_000);
+  assert.equal(!pendingRead.allowed && pendingRead.reason, 'NO_GRANT');
+  const share = { envelopes: [{ record: body.record, to: guardian.id, hash: hash() }] };
+  assert.deepEqual(w.block([w.patient.tx('record.share', share)]), ['RECIPIENT_NOT_ALLOWED']);
+  // Only the invited delegate accepts.
+  assert.deepEqual(w.block([w.other.tx('delegate.accept', { patient: w.patient.id })]), ['NOT_FOUND']);
+  assert.deepEqual(w.block([guardian.tx('delegate.accept', { patient: w.patient.id })]), ['ok']);
+  assert.deepEqual(w.block([guardian.tx('delegate.accept', { patient: w.patient.id })]), ['DELEGATE_EXISTS']);
+  // Accepted: the patient shares existing keys with them, and they read and act.
+  const noKeyYet = decideRead(w.state, getIdentityOf(w.state, guardian.id), body.record, undefined, T0 + 99_000);
+  assert.equal(!noKeyYet.allowed && noKeyYet.reason, 'NO_ENVELOPE');
+  assert.deepEqual(w.block([w.patient.tx('record.share', share)]), ['ok']);
+  assert.equal(decideRead(w.state, getIdentityOf(w.state, guardian.id), body.record, undefined, T0 + 99_000).allowed, true);
   assert.deepEqual(w.block([guardian.tx('consent.grant', grant)]), ['ok']);
   assert.deepEqual(w.block([guardian.tx('delegate.remove', { patient: w.patient.id, delegate: guardian.id })]), ['ok']);
   assert.deepEqual(w.block([guardian.tx('consent.grant', grant)]), ['UNAUTHORIZED']);

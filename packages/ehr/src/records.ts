@@ -19,6 +19,7 @@ import { EhrError } from './errors.js';
 import { activeIdentity, activeSigner, type Identity } from './identity.js';
 import type { TxContext, TxKind } from './kinds.js';
 import { getRecord, mayWrite, type RecordMeta, requirePatientOrDelegate } from './policy.js';
+import { requireAllowedRecipient, requireExactRecipients } from './recipients.js';
 import { keys, type StateOverlay, type StateReader, writeJson } from './state.js';
 
 /** Largest record ciphertext a node accepts. */
@@ -32,15 +33,6 @@ export const EMERGENCY_RECIPIENT = 'emergency';
 
 function recipientField(b: Body, field: string): string {
   return b[field] === EMERGENCY_RECIPIENT ? EMERGENCY_RECIPIENT : idField(b, field);
-}
-
-/** A registered, active recipient (or the emergency label when the patient has that key). */
-function checkRecipient(state: StateReader, patient: Identity, to: string): void {
-  if (to === EMERGENCY_RECIPIENT) {
-    if (patient.emergencyKey === undefined) throw new EhrError('INVALID_BODY', 'the patient has no emergency key');
-    return;
-  }
-  activeIdentity(state, to, 'envelope recipient');
 }
 
 function storeRecord(state: StateOverlay, record: RecordMeta): void {
@@ -90,13 +82,16 @@ export const recordAnchor: TxKind = {
     const byRecipient: Record<string, string> = {};
     for (const e of envelopes) {
       if (byRecipient[e.to] !== undefined) throw new EhrError('INVALID_BODY', `body.envelopes names ${e.to} twice`);
-      checkRecipient(state, patient, e.to);
       byRecipient[e.to] = e.hash;
     }
-    const required = [patientId, author.id, ...(patient.emergencyKey === undefined ? [] : [EMERGENCY_RECIPIENT])];
-    for (const r of required) {
-      if (byRecipient[r] === undefined) throw new EhrError('INVALID_BODY', `body.envelopes must include one for ${r}`);
-    }
+    requireExactRecipients(
+      state,
+      patient,
+      author.id,
+      { id, category, resourceType },
+      ctx.time,
+      envelopes.map((e) => e.to),
+    );
     if (supersedes !== null) {
       const prior = getRecord(state, supersedes);
       if (prior === undefined || prior.patient !== patientId)
@@ -136,11 +131,12 @@ export function parseRecordEnvelopes(b: Body): Array<{ record: string; hash: str
 
 /**
  * Add envelopes to existing records for `to`, after checking `actor` manages each and
- * `covers` allows it. Used by record.share, consent.grant and delegate.set.
+ * `covers` allows it and `to` may hold the key (recipients.ts). Used by record.share and consent.grant.
  */
 export function addEnvelopes(
   state: StateOverlay,
   actor: Identity,
+  time: number,
   items: ReadonlyArray<{ record: string; to: string; hash: string }>,
   covers: (record: RecordMeta) => boolean = () => true,
 ): void {
@@ -148,19 +144,19 @@ export function addEnvelopes(
     const record = managedRecord(state, actor, item.record);
     if (!covers(record)) throw new EhrError('INVALID_BODY', `record ${item.record} is outside the grant's scope`);
     const patient = activeIdentity(state, record.patient, 'patient');
-    checkRecipient(state, patient, item.to);
+    requireAllowedRecipient(state, patient, record, item.to, time);
     storeRecord(state, { ...record, envelopes: { ...record.envelopes, [item.to]: item.hash } });
   }
 }
 
 export const recordShare: TxKind = {
-  apply(_ctx, tx, state) {
+  apply(ctx, tx, state) {
     const b = onlyFields(tx.body, 'record.share', ['envelopes']);
     const items = arrayField(b, 'envelopes', MAX_SHARE_ENVELOPES, (x, path) => {
       const e = itemObject(x, path, ['record', 'to', 'hash']);
       return { record: hex16Field(e, 'record'), to: recipientField(e, 'to'), hash: hex32Field(e, 'hash') };
     });
-    addEnvelopes(state, activeSigner(state, tx.signer), items);
+    addEnvelopes(state, activeSigner(state, tx.signer), ctx.time, items);
   },
 };
 

@@ -3,7 +3,7 @@
 
 import { concatBytes, idFromPublicKey, isWeakSigningKey, utf8, verifyEd25519 } from '@medledger/crypto';
 import { canonicalBytes, type SignedTx } from '@medledger/ledger';
-import { enumField, hex32Field, onlyFields, optional, stringField } from './body.js';
+import { encryptionKeyField, enumField, hex32Field, onlyFields, optional, stringField } from './body.js';
 import { EhrError } from './errors.js';
 import { activeSigner, getIdentity, identityOfKey, isOrganization, putIdentity } from './identity.js';
 import type { TxKind } from './kinds.js';
@@ -31,7 +31,7 @@ export const staffRegister: TxKind = {
   apply(ctx, tx, state) {
     const b = onlyFields(tx.body, 'staff.register', ['publicKey', 'encryptionKey', 'role', 'name']);
     const publicKey = hex32Field(b, 'publicKey');
-    const encryptionKey = hex32Field(b, 'encryptionKey');
+    const encryptionKey = encryptionKeyField(b, 'encryptionKey');
     const role = enumField(b, 'role', STAFF_ROLES);
     const name = optional(b, 'name', (x, f) => stringField(x, f, /^[\p{L}\p{N} .,'()-]{1,100}$/u, 'a name of 1–100 characters'));
     const org = activeSigner(state, tx.signer);
@@ -70,7 +70,7 @@ export const identityRotate: TxKind = {
     const b = onlyFields(tx.body, 'identity.rotate', ['newPublicKey', 'proof', 'encryptionKey']);
     const newPublicKey = hex32Field(b, 'newPublicKey');
     const proof = stringField(b, 'proof', /^[0-9a-f]{128}$/, 'a 64-byte hex signature');
-    const encryptionKey = optional(b, 'encryptionKey', hex32Field);
+    const encryptionKey = optional(b, 'encryptionKey', encryptionKeyField);
     const identity = activeSigner(state, tx.signer);
     requireFreshKey(state, newPublicKey);
     if (!verifyEd25519(newPublicKey, rotateProofBytes(ctx.chainId, identity.id, newPublicKey), proof)) {

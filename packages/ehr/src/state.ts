@@ -67,8 +67,12 @@ export const keys = {
   /** Index for a grantee: patients who granted it something, `shared/<grantee>/<patient>`. */
   sharedWith: (grantee: string, patient: string) => `shared/${grantee}/${patient}`,
   delegate: (patient: string, delegate: string) => `delegate/${patient}/${delegate}`,
-  /** Reverse index: the patients a delegate acts for. */
+  /** Reverse index: the patients who named this delegate (pending or accepted). */
   delegating: (delegate: string, patient: string) => `delegating/${delegate}/${patient}`,
+  /** JSON array (sorted) of a patient's accepted delegates, so rules read them without a scan. */
+  acceptedDelegates: (patient: string) => `delegatelist/${patient}`,
+  /** JSON array (sorted) of every identity a patient ever granted something, for the recipient rule. */
+  grantees: (patient: string) => `granteelist/${patient}`,
   /** Access log of a patient (`-` for reads of unknown records), in commit order. */
   accessEvent: (patient: string, height: number, eventKey: string) => `access/${patient}/${String(height).padStart(12, '0')}/${eventKey}`,
   /** A patient's emergency reads alone (copies of their access events), in commit order. */

@@ -164,6 +164,20 @@ export const schemas = {
     querystring: pageQuery(),
     security: bearer,
   }),
+  patientDelegates: route({
+    summary:
+      "A patient's delegations with their status, pending (invited, not yet accepted) or accepted: the patient and accepted delegates see all, an invited delegate their own; paged by `cursor`",
+    tags: ['consent'],
+    params: Type.Object({ id: IdentityId }),
+    querystring: pageQuery(),
+    security: bearer,
+  }),
+  myDelegations: route({
+    summary: 'The patients who named the caller as their delegate, pending or accepted; paged by `cursor`',
+    tags: ['consent'],
+    querystring: pageQuery(),
+    security: bearer,
+  }),
   grant: route({
     summary: 'One grant (patient, delegates, grantee)',
     tags: ['consent'],

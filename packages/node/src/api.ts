@@ -7,6 +7,7 @@ import { isHex } from '@medledger/crypto';
 import { txInclusionProof } from '@medledger/ledger';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { ErrorSchema, openApiInfo, SignedTxSchema, schemas } from './api-schemas.js';
+import { registerDelegateRoutes } from './delegates-api.js';
 import { registerEmergencyRoutes } from './emergency-api.js';
 import { ApiError } from './errors.js';
 import { registerFhirRoutes } from './fhir/routes.js';
@@ -178,6 +179,7 @@ export async function buildApi(node: MedLedgerNode, opts: ApiOptions): Promise<F
   });
 
   registerRecordRoutes(app, node, node.gatekeeper);
+  registerDelegateRoutes(app, node, node.gatekeeper);
   registerEmergencyRoutes(app, node, node.gatekeeper);
   registerFhirRoutes(app, node);
   return app;

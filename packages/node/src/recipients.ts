@@ -1,15 +1,7 @@
-// Who a new record must be sealed to (docs/records.md "Records"): the patient, the patient's
-// emergency key, every active delegate, and every active grantee whose grant covers it. One
-// list for the /v1 recipients route and for the FHIR endpoint's own writes.
-import {
-  EMERGENCY_RECIPIENT,
-  getIdentity,
-  grantCoversRecord,
-  grantIsActive,
-  grantsFrom,
-  prefixes,
-  type RecordTarget,
-} from '@medledger/ehr';
+// Who a new record must be sealed to (docs/records.md "Who a record is sealed to"): the
+// patient, the patient's emergency key, every accepted delegate, and every active grantee
+// whose grant covers it. One list for the /v1 recipients route and the FHIR endpoint's writes.
+import { EMERGENCY_RECIPIENT, getIdentity, type RecordTarget, requiredRecipients } from '@medledger/ehr';
 import type { MedLedgerNode } from './node.js';
 
 export interface Recipient {
@@ -38,28 +30,18 @@ export function idsUnder(node: MedLedgerNode, prefix: string): string[] {
 }
 
 /**
- * The recipients of a new record of `target` for `patientId`, each once, judged at the node's
- * access time; empty when `patientId` is not a registered identity.
+ * The recipients of a new record of `target` for `patientId` other than its author, each
+ * once, judged at the node's access time by the ledger's own rule (ehr `requiredRecipients`),
+ * so what a writer is told and what record.anchor requires agree; empty when `patientId` is
+ * not a registered identity. A recipient's key comes from its committed identity.
  */
 export function recordRecipients(node: MedLedgerNode, patientId: string, target: RecordTarget): Recipient[] {
   const state = node.chain.state;
   const patient = getIdentity(state, patientId);
   if (patient === undefined) return [];
-  const time = node.accessTime();
-  const out = new Map<string, Recipient>();
-  const add = (r: Recipient) => {
-    if (!out.has(r.to)) out.set(r.to, r);
-  };
-  add({ to: patient.id, encryptionKey: patient.encryptionKey, why: 'patient' });
-  if (patient.emergencyKey !== undefined) add({ to: EMERGENCY_RECIPIENT, encryptionKey: patient.emergencyKey, why: 'emergency' });
-  for (const id of idsUnder(node, prefixes.delegates(patientId))) {
-    const d = getIdentity(state, id);
-    if (d?.status === 'active') add({ to: d.id, encryptionKey: d.encryptionKey, why: 'delegate' });
-  }
-  for (const granteeId of idsUnder(node, prefixes.grantsOfPatient(patientId))) {
-    const covering = grantsFrom(state, patientId, [granteeId]).some((g) => grantIsActive(g, time) && grantCoversRecord(g, target));
-    const g = getIdentity(state, granteeId);
-    if (covering && g?.status === 'active') add({ to: g.id, encryptionKey: g.encryptionKey, why: 'grantee' });
-  }
-  return [...out.values()];
+  return requiredRecipients(state, patient, target, node.accessTime()).map(({ to, why }) => ({
+    to,
+    why: why as Recipient['why'],
+    encryptionKey: to === EMERGENCY_RECIPIENT ? (patient.emergencyKey as string) : (getIdentity(state, to)?.encryptionKey as string),
+  }));
 }

@@ -26,7 +26,6 @@ export function vaultEffects(
         return;
       case 'record.share':
       case 'consent.grant':
-      case 'delegate.set':
         anchored.push(...envelopeHashes(body));
         return;
       case 'emergency.rewrap': {

@@ -3,6 +3,7 @@ import type { ReactNode } from 'react';
 import { AccessLog } from './pages/access-log.js';
 import { Onboarding, SignIn, Welcome } from './pages/account.js';
 import { ClinicianHome, ClinicianPatient } from './pages/clinician.js';
+import { Delegations } from './pages/delegations.js';
 import { EmergencyBanner, EmergencyOpen, EmergencyReviewPage } from './pages/emergency.js';
 import { BlockPage, Explorer } from './pages/explorer.js';
 import { OrganizationHome } from './pages/organization.js';
@@ -67,6 +68,7 @@ function Account() {
       <h2>My sharing code</h2>
       <p>Give this code to someone who needs it to share with you, or to make you a delegate. It does not reveal your name.</p>
       <SharingCode id={user.client.id} />
+      <Delegations />
       <h2>Sign out</h2>
       <button
         type="button"

@@ -99,6 +99,10 @@ export function friendlyError(err: unknown): string {
     INVALID_BODY: 'Some details are missing or not valid. Check the form and try again.',
     GRANT_NOT_FOUND: 'That sharing was not found. Reload the page to see the current list.',
     CONTENT_HASH_MISMATCH: 'This record failed its safety check and was not opened. Try again later or on another server.',
+    RECORD_MISLABELED:
+      'This record is filed under a different kind than it was written as, so it was not opened. Tell the patient or the author: it may have been filed wrongly on purpose.',
+    DELEGATE_PENDING: 'You already invited them. They become your delegate when they accept from their account page.',
+    DELEGATE_EXISTS: 'They are already your delegate.',
     BAD_PROOF: 'The network sent a confirmation that did not check out. Try again later.',
   };
   if (typeof code === 'string' && messages[code] !== undefined) return messages[code];

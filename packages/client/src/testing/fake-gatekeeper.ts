@@ -33,7 +33,9 @@ export class FakeGatekeeper {
   readonly vault = new Map<string, Uint8Array>();
   readonly records = new Map<string, StoredRecord>();
   readonly grants = new Map<string, ConsentGrantBody & { id: string }>();
+  /** Accepted delegates by patient (pending ones are not recipients). */
   readonly delegates = new Map<string, Set<string>>();
+  readonly pendingDelegates = new Map<string, Set<string>>();
   readonly txs = new Map<string, { tx: SignedTx; status: string; height?: number; code?: string; reason?: string }>();
   /** Every request, as `METHOD path`. */
   readonly requests: string[] = [];
@@ -178,7 +180,11 @@ export class FakeGatekeeper {
       this.caller(headers);
       const patient = m[1] as string;
       if (m[2] === 'records')
-        return ok({ records: [...this.records.values()].filter((r) => r.meta.patient === patient).map((r) => r.meta) });
+        return ok({
+          records: [...this.records.values()]
+            .filter((r) => r.meta.patient === patient)
+            .map((r) => ({ ...r.meta, envelopes: Object.fromEntries(r.envelopes) })),
+        });
       if (m[2] === 'grants') return ok({ grants: [...this.grants.values()].filter((g) => g.patient === patient) });
       if (m[2] === 'access-log') return ok({ events: [] });
       return ok({ recipients: this.recipientsOf(patient) });
@@ -266,9 +272,11 @@ export class FakeGatekeeper {
         this.records.get(e.record)?.envelopes.set(e.to, e.hash);
     } else if (tx.kind === 'delegate.set') {
       const delegate = b.delegate as string;
-      this.delegates.set(signerId, new Set([...(this.delegates.get(signerId) ?? []), delegate]));
-      for (const e of (b.envelopes ?? []) as Array<{ record: string; hash: string }>)
-        this.records.get(e.record)?.envelopes.set(delegate, e.hash);
+      this.pendingDelegates.set(signerId, new Set([...(this.pendingDelegates.get(signerId) ?? []), delegate]));
+    } else if (tx.kind === 'delegate.accept') {
+      const patient = b.patient as string;
+      if (this.pendingDelegates.get(patient)?.delete(signerId))
+        this.delegates.set(patient, new Set([...(this.delegates.get(patient) ?? []), signerId]));
     } else if (tx.kind === 'record.erase') {
       const r = this.records.get(b.record as string);
       if (r !== undefined) r.meta.status = 'erased';

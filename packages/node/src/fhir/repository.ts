@@ -1,7 +1,7 @@
 // FHIR resources as MedLedger records, for one organization: writes are encrypted and
 // sealed here (this server is the organization's "device") and anchored with its key;
 // reads are decided by the ledger for the caller and recorded as access events.
-import { buildEmergencySplit, decryptRecord, encryptRecord, newRecordId, openDataKey, sealDataKey } from '@medledger/client';
+import { buildEmergencySplit, encryptRecord, hasClientCode, newRecordId, openDataKey, openRecord, sealDataKey } from '@medledger/client';
 import { generateEncryptionKeyPair, generateKeyBundle, idFromPublicKey, type KeyBundle } from '@medledger/crypto';
 import {
   emergencyParams,
@@ -151,7 +151,7 @@ export class FhirRepository {
     delete meta.lastUpdated;
     const stored = { ...resource, id: logicalId, meta } as Resource;
     const category = categoryOf(stored as { resourceType: string });
-    const sealed = encryptRecord(stored, recordId);
+    const sealed = encryptRecord(stored, { record: recordId, patient, category, resourceType: stored.resourceType });
     try {
       const envelopes = this.agent
         .recipients(patient, { id: recordId, category, resourceType: stored.resourceType })
@@ -274,7 +274,15 @@ export class FhirRepository {
       this.agent.orgKeys.encryption.privateKey,
     );
     try {
-      const resource = decryptRecord(read.ciphertext, dataKey, record.id) as Json;
+      const labels = { record: record.id, patient: record.patient, category: record.category, resourceType: record.resourceType };
+      let resource: Json;
+      try {
+        resource = openRecord(read.ciphertext, dataKey, labels) as Json;
+      } catch (err) {
+        // Filed under other labels than it was written with: never serve it as what it claims to be.
+        if (hasClientCode(err, 'RECORD_MISLABELED')) throw new FhirError(422, 'processing', `RECORD_MISLABELED: ${(err as Error).message}`);
+        throw err;
+      }
       resource.meta = { ...(resource.meta as Json), versionId: record.id, lastUpdated: instant(record.anchoredAt.time) };
       return resource as unknown as Resource;
     } finally {

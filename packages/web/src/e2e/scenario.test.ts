@@ -1,12 +1,15 @@
 // The web UI end to end, in a real browser against a real 4-validator network: an
 // organization adds a clinician, a patient onboards, lets the clinician add a record, sees it, shares it, the clinician reads it, the
-// patient stops sharing, the clinician is refused, and the refusal is in the patient's log.
+// patient stops sharing, the clinician is refused, and the refusal is in the patient's log;
+// a delegate is invited, accepts from their account page, and is given the records.
 // Each main page is checked with axe-core and saved as a screenshot.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { createKeystore, MedLedgerClient } from '@medledger/client';
+import { generateKeyBundle } from '@medledger/crypto';
 import { HOME_FILES, initNetwork, loadHome, MedLedgerNode, readOrgKey } from '@medledger/node';
 import { freePorts, TEST_PASSPHRASE } from '@medledger/node/testing';
 import type { Page } from 'playwright-core';
@@ -40,6 +43,7 @@ after(async () => {
 const PATIENT_PASS = 'correct horse battery staple';
 const CLINICIAN_PASS = 'clinician passphrase 42';
 const ORG_PASS = TEST_PASSPHRASE;
+const DELEGATE_PASS = 'delegate passphrase 7';
 
 /** A time as a datetime-local input value (local time, minutes). */
 function localDateTime(ms: number): string {
@@ -237,6 +241,46 @@ test('patient and clinician: write, see, share, read, revoke, refused — and th
   assert.ok((await refused.count()) >= 1, 'the refused read names the clinician');
   await patient.locator('.card.allowed', { hasText: 'Dr Meredith Grey' }).first().waitFor();
   await checkPage(patient, 'access-log', failures);
+
+  // A delegate: invited on the sharing page, shown as waiting until they accept from their
+  // own account page; only then can the patient share the existing records with them.
+  const delegateKeys = generateKeyBundle();
+  const delegateSdk = new MedLedgerClient({ url, keys: delegateKeys });
+  await delegateSdk.registerPatient();
+  const delegateFile = join(dir, 'delegate-recovery.json');
+  writeFileSync(delegateFile, JSON.stringify(await createKeystore(delegateKeys, DELEGATE_PASS, { label: 'Alex' })));
+  await patient.getByRole('link', { name: 'Sharing' }).click();
+  await patient.locator('#delegate-code').fill(delegateSdk.id);
+  await patient.getByRole('button', { name: 'Invite them to be my delegate' }).click();
+  await patient.getByText('Invited — waiting for them to accept.', { exact: false }).waitFor();
+  assert.equal(
+    await patient.getByRole('button', { name: 'Share my existing records with them' }).count(),
+    0,
+    'nothing to share before acceptance',
+  );
+  const delegateBrowser = await openBrowser();
+  closers.push(delegateBrowser.close);
+  const delegatePage = await delegateBrowser.context.newPage();
+  await delegatePage.goto(`${url}/sign-in`);
+  await delegatePage.getByLabel('Recovery file', { exact: true }).setInputFiles(delegateFile);
+  await delegatePage.getByLabel('Passphrase').fill(DELEGATE_PASS);
+  await delegatePage.getByRole('button', { name: 'Sign in' }).click();
+  await delegatePage.getByRole('link', { name: 'My account' }).click();
+  await delegatePage.getByRole('heading', { level: 2, name: 'Managing records for others' }).waitFor();
+  await delegatePage.getByText('Asked you to be their delegate', { exact: false }).waitFor();
+  await checkPage(delegatePage, 'delegate-invitation', failures);
+  await delegatePage.getByRole('button', { name: 'Accept', exact: true }).click();
+  await delegatePage.getByText('You are their delegate since', { exact: false }).waitFor({ timeout: 60_000 });
+  await patient.getByRole('link', { name: 'Access log' }).click();
+  await patient.getByRole('link', { name: 'Sharing' }).click();
+  await patient.getByText('Your delegate since', { exact: false }).waitFor();
+  await patient.getByRole('button', { name: 'Share my existing records with them' }).click();
+  await patient.getByText(/Shared \d+ record\(s\) with your delegate\./).waitFor({ timeout: 60_000 });
+  const [delegation] = await delegateSdk.myDelegations();
+  assert.equal(delegation?.status, 'accepted');
+  const shared = await delegateSdk.listRecords(delegation?.patient as string);
+  assert.ok(shared.length > 0);
+  assert.equal((await delegateSdk.readRecord(shared[0]?.record as string)).meta.record, shared[0]?.record);
 
   // The explorer: validators live, blocks verified in the browser.
   await patient.goto(`${url}/explorer`);

@@ -23,7 +23,7 @@ function scopeText(g: Grant): string {
   return parts.join(', ');
 }
 
-function GranteeName(props: { id: string }) {
+export function GranteeName(props: { id: string }) {
   const user = useUser();
   const { data } = useLoad(
     async () => describeIdentity((id) => user.client.identity(id), await user.client.identity(props.id)),
@@ -237,36 +237,53 @@ function GrantForm(props: { onGranted: (who: string) => void }) {
 function Delegate() {
   const user = useUser();
   const me = user.client.id;
-  const delegates = useLoad(
-    async () => (await user.client.recipients(me, 'documents', 'DocumentReference')).filter((r) => r.why === 'delegate').map((r) => r.to),
-    [me],
-  );
+  const delegates = useLoad(() => user.client.delegates(me), [me]);
   const [code, setCode] = useState('');
   const [problem, setProblem] = useState<string | undefined>(undefined);
+  const [shared, setShared] = useState<string | undefined>(undefined);
   return (
     <section className="panel" aria-labelledby="delegate-title">
       <h2 id="delegate-title">Someone to manage my sharing</h2>
       <p>
         A delegate — for example a parent, a partner or a carer — can see all your records and share or stop sharing them for you. Choose
-        someone you trust completely.
+        someone you trust completely. They become your delegate only after they accept, from their own account page.
       </p>
+      <ErrorMessage error={delegates.error} title="Your delegates could not be loaded." />
       {delegates.data?.map((d) => (
-        <div key={d} className="card">
+        <div key={d.delegate} className="card" data-testid="delegate" data-status={d.status}>
           <p className="title">
-            <GranteeName id={d} />
+            <GranteeName id={d.delegate} />
           </p>
+          <p>
+            {d.status === 'pending'
+              ? 'Invited — waiting for them to accept. Until then they cannot see or manage anything.'
+              : `Your delegate since ${formatDate((d.acceptedAt ?? d.invitedAt).time)}.`}
+          </p>
+          {d.status === 'accepted' && (
+            <ActionButton
+              className="secondary"
+              busyText="Sharing…"
+              onAction={async () => {
+                const r = await user.client.shareWithDelegate(d.delegate);
+                setShared(r.shared === 0 ? 'They already have all your records.' : `Shared ${r.shared} record(s) with your delegate.`);
+              }}
+            >
+              Share my existing records with them
+            </ActionButton>
+          )}
           <ActionButton
             className="danger"
             busyText="Removing…"
             onAction={async () => {
-              await user.client.removeDelegate(me, d);
+              await user.client.removeDelegate(me, d.delegate);
               delegates.reload();
             }}
           >
-            Remove this delegate
+            {d.status === 'pending' ? 'Cancel this invitation' : 'Remove this delegate'}
           </ActionButton>
         </div>
       ))}
+      {shared && <Notice>{shared}</Notice>}
       <label htmlFor="delegate-code">Their sharing code</label>
       <input id="delegate-code" autoComplete="off" spellCheck={false} value={code} onChange={(e) => setCode(e.target.value)} />
       {problem && (
@@ -276,7 +293,7 @@ function Delegate() {
       )}
       <ActionButton
         className="secondary"
-        busyText="Setting…"
+        busyText="Inviting…"
         onAction={async () => {
           setProblem(undefined);
           const id = code.trim().toLowerCase();
@@ -286,7 +303,7 @@ function Delegate() {
           delegates.reload();
         }}
       >
-        Make them my delegate
+        Invite them to be my delegate
       </ActionButton>
     </section>
   );
