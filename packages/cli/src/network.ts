@@ -41,7 +41,7 @@ export function ensureHomes(
 export function startNodeProcess(home: string, extraArgs: string[] = []): Promise<RunningNode> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, 'node', '--home', home, ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const log = createWriteStream(join(home, 'node.log'), { flags: 'a' });
+    const log = createWriteStream(join(home, 'node.log'), { flags: 'a', mode: 0o600 });
     child.stderr?.pipe(log);
     let buffered = '';
     let settled = false;

@@ -1,16 +1,24 @@
 // Block sync (DESIGN §6): a node that is behind asks a peer for committed blocks with
-// their commits, verifies each one completely, and only then applies it.
+// their commits, verifies each one completely, and only then applies it. A peer's claimed
+// height is only a hint: each request is bounded, only answers we asked for are read, and
+// a peer whose answer does not back its claim is disconnected and not followed for a while.
 import { type Block, type Commit, parseBlock, parseCommit } from '@medledger/ledger';
 import type { MedLedgerNode } from './node.js';
 import type { P2P } from './p2p.js';
 
 /** Most blocks asked for, or served, in one request. */
 export const SYNC_BATCH = 50;
+/** Most bytes of blocks served in one answer (at least one block is always sent), well under the peer message limit. */
+export const SYNC_BATCH_BYTES = 16 * 1024 * 1024;
 const REQUEST_TIMEOUT_MS = 5_000;
+/** How long the height claims of a peer that did not back them are ignored. */
+export const DISTRUST_MS = 30_000;
 
 export class BlockSync {
-  private syncingFrom: string | undefined;
+  /** The one outstanding request: which peer, from which height. */
+  private request: { peer: string; from: number; to: number } | undefined;
   private readonly peerHeights = new Map<string, number>();
+  private readonly distrustedUntil = new Map<string, number>();
 
   constructor(
     private readonly node: MedLedgerNode,
@@ -20,18 +28,34 @@ export class BlockSync {
     private readonly onApplied: () => void,
   ) {}
 
-  /** A peer told us its height (or showed it by voting at a later height). */
+  /** A peer told us its height (or showed it by a signed vote at a later height). */
   onPeerHeight(peer: string, height: number): void {
-    if (!Number.isSafeInteger(height)) return;
+    if (!Number.isSafeInteger(height) || height < 0) return;
+    const until = this.distrustedUntil.get(peer);
+    if (until !== undefined) {
+      if (until > this.node.now()) return;
+      this.distrustedUntil.delete(peer);
+    }
     this.peerHeights.set(peer, height);
-    if (height > this.node.chain.height && this.syncingFrom === undefined) {
-      this.syncingFrom = peer;
+    if (height > this.node.chain.height && this.request === undefined) {
       const from = this.node.chain.height + 1;
-      this.p2p.send(peer, { type: 'getBlocks', from, to: Math.min(height, from + SYNC_BATCH - 1) });
+      const request = { peer, from, to: Math.min(height, from + SYNC_BATCH - 1) };
+      this.request = request;
+      this.p2p.send(peer, { type: 'getBlocks', from, to: request.to });
       this.later(REQUEST_TIMEOUT_MS, () => {
-        if (this.syncingFrom === peer) this.syncingFrom = undefined;
+        if (this.request !== request) return;
+        // Unanswered: ask another peer next, rather than wait on this one again.
+        this.request = undefined;
+        this.distrust(peer, `did not answer a block request within ${REQUEST_TIMEOUT_MS} ms`);
       });
     }
+  }
+
+  /** Ignore `peer`'s height claims for DISTRUST_MS. */
+  private distrust(peer: string, why: string): void {
+    this.distrustedUntil.set(peer, this.node.now() + DISTRUST_MS);
+    this.peerHeights.delete(peer);
+    this.node.log('warn', `block sync: not following ${this.p2p.nameOf(peer)} for ${DISTRUST_MS / 1000} s: it ${why}`);
   }
 
   /** Answer a peer's getBlocks with up to SYNC_BATCH stored blocks and their commits. */
@@ -40,9 +64,12 @@ export class BlockSync {
     if (typeof from !== 'number' || typeof to !== 'number' || !Number.isSafeInteger(from) || from < 1) return;
     const last = Math.min(to, from + SYNC_BATCH - 1, this.node.chain.height);
     const blocks: Array<{ block: Block; commit: Commit }> = [];
+    let bytes = 0;
     for (let h = from; h <= last; h++) {
       const stored = this.node.chain.store.loadBlock(h);
       if (stored === undefined) break;
+      bytes += JSON.stringify(stored.block).length;
+      if (blocks.length > 0 && bytes > SYNC_BATCH_BYTES) break;
       blocks.push({ block: stored.block, commit: stored.commit });
     }
     this.p2p.send(peer, { type: 'blocks', blocks });
@@ -52,11 +79,19 @@ export class BlockSync {
    * Apply blocks a peer sent. Each must be the next height, link to our tip, carry a valid
    * commit (more than 2/3 of the validators' precommits) and replay to its app hash; the
    * first that does not is refused, logged, and the peer dropped. Blocks applied before a
-   * refusal stay applied: each was fully verified on its own.
+   * refusal stay applied: each was fully verified on its own. Only the answer to our own
+   * outstanding request is read; an answer that does not start at the height asked for,
+   * or holds more than was asked, means the peer's claimed height was a lie.
    */
   applyBlocks(peer: string, msg: Record<string, unknown>): void {
-    if (this.syncingFrom === peer) this.syncingFrom = undefined;
-    if (!Array.isArray(msg.blocks)) return;
+    const request = this.request;
+    if (request === undefined || request.peer !== peer) return;
+    this.request = undefined;
+    const first = Array.isArray(msg.blocks) ? (msg.blocks[0] as { block?: { header?: { height?: unknown } } } | undefined) : undefined;
+    if (!Array.isArray(msg.blocks) || msg.blocks.length > request.to - request.from + 1 || first?.block?.header?.height !== request.from) {
+      this.refuse(peer, `claimed a height of ${this.peerHeights.get(peer) ?? '?'} but did not send blocks ${request.from}-${request.to}`);
+      return;
+    }
     let applied = 0;
     try {
       for (const entry of msg.blocks as Array<{ block: unknown; commit: unknown }>) {
@@ -94,6 +129,7 @@ export class BlockSync {
 
   private refuse(peer: string, why: string): void {
     this.node.log('warn', `refused peer ${this.p2p.nameOf(peer)}: ${why}`);
+    this.distrust(peer, 'sent blocks that do not back its claimed height');
     this.p2p.disconnect(peer);
   }
 }

@@ -1,7 +1,7 @@
 // The gatekeeper (DESIGN §7): callers prove their key for a short-lived session, reads are
 // decided from committed ledger state at the latest height, and every decision is queued
 // durably as an access event before the answer leaves, then committed by this node.
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { concatBytes, idFromPublicKey, isHex, sha256Hex, toHex, utf8, verifyEd25519 } from '@medledger/crypto';
 import { type AccessEventInput, getRecord, type Identity, identityOfKey, keys, MAX_ACCESS_EVENTS, MAX_EVENT_COUNT } from '@medledger/ehr';
 import { canonicalBytes, signTx, txHash } from '@medledger/ledger';
@@ -10,9 +10,26 @@ import type { MedLedgerNode } from './node.js';
 import { gateRead, type ReadOptions, type ServedRead } from './read-gate.js';
 
 export const AUTH_DOMAIN = 'medledger/auth/v1\n';
-const CHALLENGE_TTL_MS = 60_000;
-const MAX_CHALLENGES = 10_000;
+/** How long a challenge may be answered (ms). */
+export const CHALLENGE_TTL_MS = 60_000;
+/** Domain tag of the challenge MAC, so the node secret authenticates nothing else. */
+const CHALLENGE_MAC_DOMAIN = 'medledger/challenge/v1\n';
+/**
+ * Sign-ins one key may make per challenge lifetime: each answered challenge is remembered
+ * until it expires, so this bounds that memory per identity without one caller's volume
+ * touching anyone else's sign-in.
+ */
+export const MAX_SIGN_INS_PER_KEY = 600;
+/**
+ * Answered challenges remembered for keys that are not active identities. Their answer
+ * gets no session, so past this bound they are simply not remembered: a flood of them
+ * can neither fill memory nor lock anyone out.
+ */
+export const MAX_UNKNOWN_KEY_CHALLENGES = 100_000;
+/** Most live sessions per key: a further sign-in ends that key's least recently used one. */
+export const MAX_SESSIONS_PER_KEY = 32;
 const FLUSH_INTERVAL_MS = 200;
+const SWEEP_INTERVAL_MS = 30_000;
 /** Most distinct (record, reason) pairs of unidentified attempts held between flushes. */
 const MAX_ATTEMPT_KEYS = 1_000;
 
@@ -38,11 +55,24 @@ interface Session {
 }
 
 export class Gatekeeper {
-  private readonly challenges = new Map<string, { publicKey: string; expiresAt: number }>();
+  /**
+   * Challenges are stateless (issue 12 item 5): a MAC under this secret, which lives only
+   * in memory, so no number of anonymous challenge requests fills any table. A restart
+   * voids outstanding challenges; clients simply ask again.
+   */
+  private readonly challengeSecret = randomBytes(32);
+  /** Answered challenges until they expire, so each opens one session: of active identities, then of other keys. */
+  private readonly usedChallenges = new Map<string, { publicKey: string; expiresAt: number }>();
+  private readonly unknownKeyChallenges = new Map<string, number>();
+  /** Entries of `usedChallenges` per key, for MAX_SIGN_INS_PER_KEY. */
+  private readonly signInsByKey = new Map<string, number>();
   /** Sessions by SHA-256 of the token: the token itself is never kept. */
   private readonly sessions = new Map<string, Session>();
+  /** Token hashes of each key's live sessions, for the per-key cap. */
+  private readonly sessionsByKey = new Map<string, Set<string>>();
   private readonly inFlight = new Map<number, string>();
   private timer: NodeJS.Timeout | undefined;
+  private sweepTimer: NodeJS.Timeout | undefined;
   private eventSeq = 0;
   private readonly eventPrefix = toHex(randomBytes(6));
   /** Unidentified attempts since the last flush, counted by record and reason. */
@@ -57,17 +87,37 @@ export class Gatekeeper {
     private readonly cfg: SessionConfig,
   ) {}
 
+  /**
+   * A challenge for `publicKey`: 8 bytes issue time (ms, big-endian), 8 random bytes, and
+   * the first 16 bytes of HMAC-SHA256 under the node secret over the node key, the caller's
+   * key, the time and the nonce. Nothing is stored; `openSession` recomputes the MAC.
+   */
   challenge(publicKey: unknown): { challenge: string; expiresAt: number } {
     if (!isHex(publicKey, 32)) throw new ApiError('INVALID_BODY', 'body.publicKey must be 32-byte hex');
-    const now = this.node.now();
-    if (this.challenges.size >= MAX_CHALLENGES) {
-      for (const [c, v] of this.challenges) if (v.expiresAt <= now) this.challenges.delete(c);
-      if (this.challenges.size >= MAX_CHALLENGES) throw new ApiError('RATE_LIMITED', 'too many sign-ins in progress; retry shortly');
-    }
-    const challenge = toHex(randomBytes(32));
-    const expiresAt = now + CHALLENGE_TTL_MS;
-    this.challenges.set(challenge, { publicKey, expiresAt });
-    return { challenge, expiresAt };
+    const issuedAt = this.node.now();
+    const head = Buffer.alloc(16);
+    head.writeBigUInt64BE(BigInt(Math.max(0, Math.floor(issuedAt))), 0);
+    randomBytes(8).copy(head, 8);
+    const challenge = toHex(Buffer.concat([head, this.challengeMac(publicKey, head)]));
+    return { challenge, expiresAt: issuedAt + CHALLENGE_TTL_MS };
+  }
+
+  private challengeMac(publicKey: string, head: Uint8Array): Buffer {
+    return createHmac('sha256', this.challengeSecret)
+      .update(CHALLENGE_MAC_DOMAIN)
+      .update(this.node.publicKey)
+      .update(publicKey)
+      .update(head)
+      .digest()
+      .subarray(0, 16);
+  }
+
+  /** The expiry of a challenge this node issued to `publicKey`, or undefined when it did not issue it. */
+  private challengeExpiry(publicKey: string, challenge: string): number | undefined {
+    const bytes = Buffer.from(challenge, 'hex');
+    const head = bytes.subarray(0, 16);
+    if (!timingSafeEqual(this.challengeMac(publicKey, head), bytes.subarray(16))) return undefined;
+    return Number(head.readBigUInt64BE(0)) + CHALLENGE_TTL_MS;
   }
 
   /** Exchange a signed challenge for a session token. Challenges are single-use. */
@@ -76,25 +126,88 @@ export class Gatekeeper {
     if (!isHex(publicKey, 32) || !isHex(challenge, 32) || !isHex(signature, 64)) {
       throw new ApiError('INVALID_BODY', 'body needs publicKey, challenge and signature as hex');
     }
-    const pending = this.challenges.get(challenge);
-    this.challenges.delete(challenge);
     const now = this.node.now();
-    if (pending === undefined || pending.publicKey !== publicKey || pending.expiresAt <= now) {
-      throw new ApiError('AUTH_FAILED', 'unknown or expired challenge; ask for a new one');
+    const expiresAt = this.challengeExpiry(publicKey, challenge);
+    if (expiresAt === undefined || expiresAt <= now || this.usedChallenges.has(challenge) || this.unknownKeyChallenges.has(challenge)) {
+      throw new ApiError('AUTH_FAILED', 'unknown, used or expired challenge; ask for a new one');
     }
     const bytes = authSignBytes({ chainId: this.node.chain.chainId, node: this.node.publicKey, challenge, publicKey });
     if (!verifyEd25519(publicKey, bytes, signature)) throw new ApiError('AUTH_FAILED', 'the signature does not verify');
     const identity = identityOfKey(this.node.chain.state, publicKey);
-    if (identity === undefined || identity.status !== 'active')
+    if (identity === undefined || identity.status !== 'active') {
+      // Remembered too (while there is room), so an answer captured now cannot be replayed
+      // if the key is registered within the challenge's minute.
+      if (this.unknownKeyChallenges.size < MAX_UNKNOWN_KEY_CHALLENGES) this.unknownKeyChallenges.set(challenge, expiresAt);
       throw new ApiError('UNKNOWN_IDENTITY', 'this key is not an active identity');
+    }
+    const signIns = this.signInsByKey.get(publicKey) ?? 0;
+    if (signIns >= MAX_SIGN_INS_PER_KEY)
+      throw new ApiError('RATE_LIMITED', `this key signed in ${MAX_SIGN_INS_PER_KEY} times within a minute; retry shortly`);
+    this.usedChallenges.set(challenge, { publicKey, expiresAt });
+    this.signInsByKey.set(publicKey, signIns + 1);
     const token = toHex(randomBytes(32));
-    this.sessions.set(sha256Hex(utf8(token)), { publicKey, createdAt: now, lastUsed: now });
+    this.addSession(sha256Hex(utf8(token)), { publicKey, createdAt: now, lastUsed: now });
     return { token, expiresAt: now + this.cfg.maxLifetimeMs, idleTimeoutMs: this.cfg.idleTimeoutMs, identity };
+  }
+
+  /** Add a session, ending the key's least recently used one when it has MAX_SESSIONS_PER_KEY. */
+  private addSession(hash: string, session: Session): void {
+    let own = this.sessionsByKey.get(session.publicKey);
+    if (own === undefined) {
+      own = new Set();
+      this.sessionsByKey.set(session.publicKey, own);
+    }
+    if (own.size >= MAX_SESSIONS_PER_KEY) {
+      let oldest: string | undefined;
+      let oldestUse = Number.POSITIVE_INFINITY;
+      for (const h of own) {
+        const used = this.sessions.get(h)?.lastUsed ?? Number.NEGATIVE_INFINITY;
+        if (used < oldestUse) {
+          oldestUse = used;
+          oldest = h;
+        }
+      }
+      if (oldest !== undefined) this.deleteSession(oldest);
+    }
+    this.sessions.set(hash, session);
+    own.add(hash);
+  }
+
+  private deleteSession(hash: string): void {
+    const session = this.sessions.get(hash);
+    if (session === undefined) return;
+    this.sessions.delete(hash);
+    const own = this.sessionsByKey.get(session.publicKey);
+    own?.delete(hash);
+    if (own?.size === 0) this.sessionsByKey.delete(session.publicKey);
+  }
+
+  private expired(session: Session, now: number): boolean {
+    return now - session.lastUsed > this.cfg.idleTimeoutMs || now - session.createdAt > this.cfg.maxLifetimeMs;
+  }
+
+  /** Forget expired sessions and answered challenges past their lifetime (run on a timer). */
+  sweep(): void {
+    const now = this.node.now();
+    for (const [hash, session] of this.sessions) if (this.expired(session, now)) this.deleteSession(hash);
+    for (const [challenge, used] of this.usedChallenges) {
+      if (used.expiresAt > now) continue;
+      this.usedChallenges.delete(challenge);
+      const left = (this.signInsByKey.get(used.publicKey) ?? 1) - 1;
+      if (left <= 0) this.signInsByKey.delete(used.publicKey);
+      else this.signInsByKey.set(used.publicKey, left);
+    }
+    for (const [challenge, expiresAt] of this.unknownKeyChallenges) if (expiresAt <= now) this.unknownKeyChallenges.delete(challenge);
+  }
+
+  /** Live sessions and remembered challenges, for tests and metrics. */
+  sizes(): { sessions: number; usedChallenges: number } {
+    return { sessions: this.sessions.size, usedChallenges: this.usedChallenges.size + this.unknownKeyChallenges.size };
   }
 
   closeSession(authorization: string | undefined): void {
     const token = bearer(authorization);
-    if (token !== undefined) this.sessions.delete(sha256Hex(utf8(token)));
+    if (token !== undefined) this.deleteSession(sha256Hex(utf8(token)));
   }
 
   /**
@@ -108,13 +221,13 @@ export class Gatekeeper {
     const session = this.sessions.get(key);
     const now = this.node.now();
     if (session === undefined) throw new ApiError('UNAUTHENTICATED', 'unknown session; sign in again');
-    if (now - session.lastUsed > this.cfg.idleTimeoutMs || now - session.createdAt > this.cfg.maxLifetimeMs) {
-      this.sessions.delete(key);
+    if (this.expired(session, now)) {
+      this.deleteSession(key);
       throw new ApiError('SESSION_EXPIRED', 'the session has expired; sign in again');
     }
     const identity = identityOfKey(this.node.chain.state, session.publicKey);
     if (identity === undefined || identity.status !== 'active') {
-      this.sessions.delete(key);
+      this.deleteSession(key);
       throw new ApiError('UNAUTHENTICATED', 'this key is no longer an active identity');
     }
     session.lastUsed = now;
@@ -130,8 +243,7 @@ export class Gatekeeper {
     if (token === undefined) return undefined;
     const session = this.sessions.get(sha256Hex(utf8(token)));
     const now = this.node.now();
-    if (session === undefined || now - session.lastUsed > this.cfg.idleTimeoutMs || now - session.createdAt > this.cfg.maxLifetimeMs)
-      return undefined;
+    if (session === undefined || this.expired(session, now)) return undefined;
     return session.publicKey;
   }
 
@@ -262,10 +374,15 @@ export class Gatekeeper {
 
   start(): void {
     this.timer = setInterval(() => this.flush(), FLUSH_INTERVAL_MS);
+    // At least as often as a session can idle out, so the table holds only live sessions.
+    const every = Math.max(100, Math.min(SWEEP_INTERVAL_MS, this.cfg.idleTimeoutMs));
+    this.sweepTimer = setInterval(() => this.sweep(), every);
+    this.sweepTimer.unref();
   }
 
   stop(): void {
     if (this.timer !== undefined) clearInterval(this.timer);
+    if (this.sweepTimer !== undefined) clearInterval(this.sweepTimer);
   }
 
   /**

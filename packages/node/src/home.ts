@@ -1,6 +1,6 @@
 // Node homes: the config, genesis and key files one node runs from, and `init`, which
 // writes a home per validator with a shared genesis.
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TimeoutConfig } from '@medledger/consensus';
 import { decryptKeystore, encryptKeystore, generateKeyBundle, idFromPublicKey, type KeyBundle } from '@medledger/crypto';
@@ -45,6 +45,11 @@ export interface NodeConfig {
   tls?: { cert: string; key: string };
   /** Off-chain objects: largest accepted (bytes), and how long an upload may wait for its anchor (ms). */
   vault?: { maxObjectBytes: number; unanchoredTtlMs: number };
+  /**
+   * What one authenticated validator peer may send per second before it is disconnected
+   * (default: p2p.ts DEFAULT_PEER_BUDGET, 5,000 messages and 256 MiB).
+   */
+  peerBudget?: { messagesPerSecond: number; bytesPerSecond: number };
   /** Emergency access: `postShares: false` keeps this validator from posting its shares (default true). */
   emergency?: { postShares: boolean };
 }
@@ -127,16 +132,63 @@ export function readKeystoreFile(path: string, what: string, passphrase: string)
   }
 }
 
+/** Directories of a home are created 0700 and its files 0600: keys, chain and vault are private. */
+export const HOME_DIR_MODE = 0o700;
+export const HOME_FILE_MODE = 0o600;
+/** Mode bits a home, its data directory and its keys and database may not have: group write, any access by others. */
+const OPEN_MODE_BITS = 0o027;
+
+/**
+ * Refuse a home other users can read or change: the home, its data directory, its key
+ * files, the FHIR custody directory and the chain database (with its -wal/-shm). Throws an Error naming the first
+ * offending path and the chmod that fixes it. Windows has no such modes and is skipped.
+ */
+export function checkHomePermissions(dir: string): void {
+  if (process.platform === 'win32') return;
+  const data = join(dir, 'data');
+  const db = join(dir, HOME_FILES.db);
+  const candidates = [
+    dir,
+    data,
+    // Custodial patients' keystores (fhir/custody.ts).
+    join(dir, 'fhir-custody'),
+    ...readdirSync(dir)
+      .filter((f) => f.endsWith('.key'))
+      .map((f) => join(dir, f)),
+    db,
+    `${db}-wal`,
+    `${db}-shm`,
+  ];
+  for (const path of candidates) {
+    if (!existsSync(path)) continue;
+    const mode = statSync(path).mode & 0o777;
+    if ((mode & OPEN_MODE_BITS) !== 0) {
+      throw Object.assign(
+        new Error(
+          `refusing to start: ${path} has mode ${mode.toString(8).padStart(4, '0')}, so other users can read or change this node's keys and chain; run: chmod -R go-rwx ${dir}`,
+        ),
+        { code: 'HOME_PERMISSIONS' },
+      );
+    }
+  }
+}
+
 /**
  * Read a node home; the node key is decrypted with `passphrase` (default: MEDLEDGER_PASSPHRASE).
- * Throws an Error whose message says which file is missing or bad.
+ * Throws an Error whose message says which file is missing or bad, or (code
+ * 'HOME_PERMISSIONS') that the home is open to other users and the chmod to run.
  */
 export function loadHome(dir: string, passphrase?: string): NodeHome {
   const config = { ...defaultConfig('node', 0, 0), ...(readJsonFile(join(dir, HOME_FILES.config), 'config') as NodeConfig) };
   const genesis = parseGenesis(readJsonFile(join(dir, HOME_FILES.genesis), 'genesis'));
+  checkHomePermissions(dir);
   const key = readKeystoreFile(join(dir, HOME_FILES.nodeKey), 'node key', passphrase ?? passphraseFromEnv());
-  mkdirSync(join(dir, 'data'), { recursive: true });
-  return { dir, config, genesis, key, dbPath: join(dir, HOME_FILES.db) };
+  mkdirSync(join(dir, 'data'), { recursive: true, mode: HOME_DIR_MODE });
+  const dbPath = join(dir, HOME_FILES.db);
+  // SQLite gives its -wal and -shm files the database file's mode, so creating the
+  // (empty) database 0600 here keeps all three private.
+  if (!existsSync(dbPath)) closeSync(openSync(dbPath, 'a', HOME_FILE_MODE));
+  return { dir, config, genesis, key, dbPath };
 }
 
 /**
@@ -149,9 +201,10 @@ export function readOrgKey(home: string, opts: { file?: string; passphrase?: str
   return readKeystoreFile(join(home, opts.file ?? HOME_FILES.orgKey), 'organization key', opts.passphrase ?? passphraseFromEnv());
 }
 
-function writeJson(path: string, value: unknown, secret = false): void {
-  writeFileSync(path, `${JSON.stringify(value, null, 2)}\n`, { mode: secret ? 0o600 : 0o644 });
-  if (secret) chmodSync(path, 0o600);
+/** Write a JSON file; `mode` 0600 (every file in a home) unless it is meant to be shared. */
+function writeJson(path: string, value: unknown, mode = HOME_FILE_MODE): void {
+  writeFileSync(path, `${JSON.stringify(value, null, 2)}\n`, { mode });
+  chmodSync(path, mode);
 }
 
 /** Options for writing a local network's homes. */
@@ -229,7 +282,10 @@ export function initNetwork(opts: InitOptions): { homes: string[]; genesis: Gene
   for (let i = 0; i < n; i++) {
     const dir = join(opts.out, `node${i}`);
     if (existsSync(join(dir, HOME_FILES.genesis))) throw new Error(`${dir} already holds a node home; choose another --out`);
-    mkdirSync(join(dir, 'data'), { recursive: true });
+    mkdirSync(join(dir, 'data'), { recursive: true, mode: HOME_DIR_MODE });
+    // mkdir's mode is masked by the umask and does not apply to an existing directory.
+    chmodSync(dir, HOME_DIR_MODE);
+    chmodSync(join(dir, 'data'), HOME_DIR_MODE);
     const own = ports[i] as { api: number; p2p: number };
     const config = defaultConfig(names[i] as string, own.api, own.p2p);
     config.peers = keys.flatMap((k, j) =>
@@ -237,17 +293,18 @@ export function initNetwork(opts: InitOptions): { homes: string[]; genesis: Gene
     );
     writeJson(join(dir, HOME_FILES.config), config);
     writeJson(join(dir, HOME_FILES.genesis), genesis);
-    writeJson(join(dir, HOME_FILES.nodeKey), encryptKeystore(keys[i] as KeyBundle, passphrase, { label: `node ${names[i]}` }), true);
+    writeJson(join(dir, HOME_FILES.nodeKey), encryptKeystore(keys[i] as KeyBundle, passphrase, { label: `node ${names[i]}` }));
     orgKeys.forEach((k, j) => {
       if (j % n !== i) return;
       const org = orgs[j] as { name: string; kind: string };
       const file = j < n ? HOME_FILES.orgKey : `org-${slug(org.name) || j}.key`;
-      writeJson(join(dir, file), encryptKeystore(k, passphrase, { label: org.name }), true);
+      writeJson(join(dir, file), encryptKeystore(k, passphrase, { label: org.name }));
       orgFiles[j] = { ...org, id: idFromPublicKey(k.signing.publicKey), home: dir, file };
     });
     homes.push(dir);
   }
-  writeJson(join(opts.out, HOME_FILES.genesis), genesis);
+  // The network's genesis is public: it is what every participant and client pins.
+  writeJson(join(opts.out, HOME_FILES.genesis), genesis, 0o644);
   // In genesis order, whichever home each organization's keystore went to.
   return { homes, genesis, orgKeys: orgFiles };
 }

@@ -5,6 +5,7 @@ export * from './chain.js';
 export * from './emergency-agent.js';
 export * from './errors.js';
 export * from './fhir/index.js';
+export * from './future-buffer.js';
 export * from './gatekeeper.js';
 export * from './home.js';
 export * from './mempool.js';

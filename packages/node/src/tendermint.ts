@@ -6,6 +6,7 @@ import { type LockState, type Output, proposerFor, TendermintMachine } from '@me
 import { type Block, blockHash, type Commit, parseBlock } from '@medledger/ledger';
 import { BlockSync } from './block-sync.js';
 import type { Engine, PeerStatus } from './engine.js';
+import { FUTURE_HEIGHTS, FutureBuffer } from './future-buffer.js';
 import { parseProposal, parseVote, type SignedProposal, type SignedVote, signProposal, signVoteMessage } from './messages.js';
 import type { MedLedgerNode } from './node.js';
 import { P2P } from './p2p.js';
@@ -15,7 +16,6 @@ const LOCK_META_KEY = 'consensus/lock';
 /** This validator's own signed proposal (with its block) and votes at the current height. */
 const OWN_PROPOSAL_KEY = 'consensus/own-proposal';
 const OWN_VOTES_KEY = 'consensus/own-votes';
-const MAX_FUTURE_MESSAGES = 10_000;
 const STATUS_INTERVAL_MS = 1_000;
 const TX_GOSSIP_INTERVAL_MS = 10;
 
@@ -32,7 +32,8 @@ export class TendermintEngine implements Engine {
   /** This height's proposals and votes (ours and peers'), re-sent after a reconnect. */
   private heightMessages: Array<Record<string, unknown>> = [];
   private readonly heightMessageKeys = new Set<string>();
-  private future: Array<{ peer: string; msg: Record<string, unknown> }> = [];
+  /** Verified messages for a height not started yet, bounded per relaying peer. */
+  readonly future = new FutureBuffer();
   private readonly timers = new Set<NodeJS.Timeout>();
   private txOutbox: unknown[] = [];
   private running = false;
@@ -55,6 +56,7 @@ export class TendermintEngine implements Engine {
         peers: node.home.config.peers,
         allowed: new Set(genesis.validators.map((v) => v.publicKey)),
         log: (level, m) => node.log(level, m),
+        ...(node.home.config.peerBudget === undefined ? {} : { budget: node.home.config.peerBudget }),
       },
       { onMessage: (peer, msg) => this.onPeerMessage(peer, msg), onConnect: (peer) => this.onConnect(peer) },
     );
@@ -170,7 +172,7 @@ export class TendermintEngine implements Engine {
     }
     const height = this.node.chain.height + 1;
     const heartbeat = this.cfg.heartbeatMs > 0 && now - this.node.chain.tipTime >= this.cfg.heartbeatMs;
-    const peersActive = this.future.some((f) => this.msgHeight(f.msg) === height);
+    const peersActive = this.future.has(height);
     if (!force && this.node.mempool.size === 0 && !heartbeat && !peersActive) return;
     const { validators } = this.node.chain.genesis;
     const lockRaw = this.node.chain.store.getMeta(LOCK_META_KEY);
@@ -190,9 +192,7 @@ export class TendermintEngine implements Engine {
     this.run(this.machine.start());
     if (lock !== undefined && lock.height === height) this.replayOwnMessages(height);
     else this.ownVotes = [];
-    const buffered = this.future;
-    this.future = [];
-    for (const { peer, msg } of buffered) this.onPeerMessage(peer, msg);
+    for (const { peer, msg } of this.future.take(height)) this.onPeerMessage(peer, msg);
   }
 
   /**
@@ -390,7 +390,7 @@ export class TendermintEngine implements Engine {
     this.clearHeightMessages();
     this.nextHeightAt = this.node.now() + this.cfg.blockIntervalMs;
     this.p2p.broadcast({ type: 'status', height: this.node.chain.height });
-    this.future = this.future.filter((f) => (this.msgHeight(f.msg) ?? 0) > this.node.chain.height);
+    this.future.dropThrough(this.node.chain.height);
     this.maybeStartHeight();
   }
 
@@ -422,33 +422,30 @@ export class TendermintEngine implements Engine {
     }
   }
 
-  private onConsensusMessage(peer: string, msg: Record<string, unknown>): void {
-    const height = this.msgHeight(msg);
-    const current = this.node.chain.height + 1;
-    if (height === undefined || height < current) return;
-    if (height > current || this.machine === undefined) {
-      if (height > current) this.sync.onPeerHeight(peer, height - 1);
-      if (this.future.length < MAX_FUTURE_MESSAGES) this.future.push({ peer, msg });
-      if (height === current) this.maybeStartHeight(true);
-      return;
-    }
+  /**
+   * Check a peer's proposal or vote where it enters: well formed, signed, by a validator
+   * (and a proposal by that round's proposer, with the block its hash names). Returns the
+   * checked message with its block, or undefined (logged) when it is refused.
+   */
+  private verifyConsensusMessage(
+    peer: string,
+    msg: Record<string, unknown>,
+  ): { vote: SignedVote } | { proposal: SignedProposal; block: Block } | undefined {
     const chainId = this.node.chain.chainId;
+    const { validators } = this.node.chain.genesis;
     if (msg.type === 'vote') {
       const vote = parseVote(chainId, msg.vote);
-      if (vote === undefined) {
+      if (vote === undefined || !validators.some((v) => v.publicKey === vote.validator)) {
         this.node.log('warn', `ignored a malformed or badly signed vote from ${this.p2p.nameOf(peer)}`);
-        return;
+        return undefined;
       }
-      this.keepForResend({ type: 'vote', vote });
-      this.run(this.machine.handle(this.voteInput(vote)));
-      return;
+      return { vote };
     }
     const proposal = parseProposal(chainId, msg.proposal);
     if (proposal === undefined) {
       this.node.log('warn', `ignored a malformed or badly signed proposal from ${this.p2p.nameOf(peer)}`);
-      return;
+      return undefined;
     }
-    const { validators } = this.node.chain.genesis;
     const expected = proposerFor(
       validators.map((v) => ({ id: v.publicKey, power: v.power })),
       proposal.height,
@@ -456,20 +453,51 @@ export class TendermintEngine implements Engine {
     );
     if (proposal.proposer !== expected) {
       this.node.log('warn', `ignored a proposal from a validator that is not the proposer (${this.p2p.nameOf(peer)})`);
-      return;
+      return undefined;
     }
     let block: Block;
     try {
       block = parseBlock(msg.block);
     } catch (err) {
       this.node.log('warn', `ignored a malformed block from ${this.p2p.nameOf(peer)}: ${(err as Error).message}`);
-      return;
+      return undefined;
     }
-    const hash = blockHash(block.header);
-    if (hash !== proposal.blockHash) {
+    if (blockHash(block.header) !== proposal.blockHash) {
       this.node.log('warn', `ignored a proposal whose block does not match its hash (${this.p2p.nameOf(peer)})`);
+      return undefined;
+    }
+    return { proposal, block };
+  }
+
+  private onConsensusMessage(peer: string, msg: Record<string, unknown>): void {
+    const height = this.msgHeight(msg);
+    const current = this.node.chain.height + 1;
+    if (height === undefined || height < current) return;
+    // Verified before anything else, buffering included: an unsigned or forged message
+    // must cost no memory and move no sync.
+    const checked = this.verifyConsensusMessage(peer, msg);
+    if (checked === undefined) return;
+    if (height > current || this.machine === undefined) {
+      if (height > current) this.sync.onPeerHeight(peer, height - 1);
+      if (height <= current + FUTURE_HEIGHTS) {
+        const m = 'vote' in checked ? checked.vote : checked.proposal;
+        const key =
+          'vote' in checked
+            ? `vote/${checked.vote.type}/${m.height}/${m.round}/${checked.vote.validator}/${m.blockHash}`
+            : `proposal/${m.height}/${m.round}/${checked.proposal.proposer}/${m.blockHash}`;
+        this.future.add(peer, height, key, !('vote' in checked), msg);
+      }
+      if (height === current) this.maybeStartHeight(true);
       return;
     }
+    if ('vote' in checked) {
+      const { vote } = checked;
+      this.keepForResend({ type: 'vote', vote });
+      this.run(this.machine.handle(this.voteInput(vote)));
+      return;
+    }
+    const { proposal, block } = checked;
+    const hash = proposal.blockHash;
     if (!this.blocks.has(hash)) {
       let valid = true;
       try {

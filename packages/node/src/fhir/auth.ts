@@ -18,19 +18,26 @@ export const DEFAULT_SCOPES = ['system/*.cruds'];
 
 const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
-const MAX_TOKENS = 100_000;
+/**
+ * Hard bounds of the token and `jti` tables. Expired entries are swept first; when a table
+ * is still full the token endpoint refuses with 503 `temporarily_unavailable` rather than
+ * forget a live token or a used `jti` (which would allow an assertion replay).
+ */
+export const DEFAULT_SMART_LIMITS = { maxTokens: 100_000, maxJti: 100_000 } as const;
+const SWEEP_EVERY_MS = 1_000;
 
 /** An OAuth 2.0 token endpoint error (RFC 6749 §5.2), answered as `{error, error_description}`. */
 export class OAuthError extends Error {
   constructor(
-    readonly error: 'invalid_request' | 'invalid_client' | 'unsupported_grant_type' | 'invalid_scope',
+    readonly error: 'invalid_request' | 'invalid_client' | 'unsupported_grant_type' | 'invalid_scope' | 'temporarily_unavailable',
     message: string,
   ) {
     super(message);
     this.name = 'OAuthError';
   }
-  /** RFC 6749 §5.2: 401 for a client that failed to authenticate, 400 otherwise. */
+  /** RFC 6749 §5.2: 401 for a client that failed to authenticate, 503 when the server is full, 400 otherwise. */
   get status(): number {
+    if (this.error === 'temporarily_unavailable') return 503;
     return this.error === 'invalid_client' ? 401 : 400;
   }
 }
@@ -110,11 +117,29 @@ export function scopeAllows(scopes: readonly string[], type: string, action: 'c'
 export class SmartAuth {
   private readonly tokens = new Map<string, TokenEntry>();
   private readonly seenJti = new Map<string, number>();
+  private readonly limits: { maxTokens: number; maxJti: number };
+  private lastSweep = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly orgId: string,
-    private readonly deps: { state: StateReader; now: () => number },
-  ) {}
+    private readonly deps: { state: StateReader; now: () => number; limits?: { maxTokens: number; maxJti: number } },
+  ) {
+    this.limits = deps.limits ?? DEFAULT_SMART_LIMITS;
+  }
+
+  /** Forget expired tokens and `jti`s: at most once a second, or at once when a table is full. */
+  private sweep(nowMs: number): void {
+    const full = this.tokens.size >= this.limits.maxTokens || this.seenJti.size >= this.limits.maxJti;
+    if (!full && nowMs - this.lastSweep < SWEEP_EVERY_MS) return;
+    this.lastSweep = nowMs;
+    for (const [k, until] of this.seenJti) if (until < nowMs) this.seenJti.delete(k);
+    for (const [k, t] of this.tokens) if (t.expiresAt <= nowMs) this.tokens.delete(k);
+  }
+
+  /** Live tokens and remembered `jti`s, for tests and metrics. */
+  sizes(): { tokens: number; jti: number } {
+    return { tokens: this.tokens.size, jti: this.seenJti.size };
+  }
 
   /** Is `identity` the organization or one of its active staff? */
   private belongs(identity: Identity | undefined): identity is Identity {
@@ -171,12 +196,13 @@ export class SmartAuth {
     if (exp * 1000 > nowMs + MAX_ASSERTION_LIFETIME_S * 1000 + 5000)
       throw new OAuthError('invalid_client', `the assertion may live at most ${MAX_ASSERTION_LIFETIME_S} s`);
     const jti = String(payload.jti);
-    for (const [k, until] of this.seenJti) if (until < nowMs) this.seenJti.delete(k);
+    this.sweep(nowMs);
     const jtiKey = `${identity.id}\n${jti}`;
     if (this.seenJti.has(jtiKey)) throw new OAuthError('invalid_client', 'this assertion (jti) was already used');
+    if (this.seenJti.size >= this.limits.maxJti || this.tokens.size >= this.limits.maxTokens)
+      throw new OAuthError('temporarily_unavailable', 'too many live tokens on this server; retry after the oldest expire');
     this.seenJti.set(jtiKey, exp * 1000 + 5000);
 
-    if (this.tokens.size >= MAX_TOKENS) for (const [k, t] of this.tokens) if (t.expiresAt <= nowMs) this.tokens.delete(k);
     const token = toHex(randomBytes(32));
     this.tokens.set(sha256Hex(utf8(token)), {
       identityId: identity.id,
