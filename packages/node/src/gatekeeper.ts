@@ -2,9 +2,10 @@
 // decided from committed ledger state at the latest height, and every decision is queued
 // durably as an access event before the answer leaves, then committed by this node.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { concatBytes, idFromPublicKey, isHex, sha256Hex, toHex, utf8, verifyEd25519 } from '@medledger/crypto';
-import { type AccessEventInput, getRecord, type Identity, identityOfKey, keys, MAX_ACCESS_EVENTS, MAX_EVENT_COUNT } from '@medledger/ehr';
-import { canonicalBytes, signTx, txHash } from '@medledger/ledger';
+import { concatBytes, isHex, sha256Hex, toHex, utf8, verifyEd25519 } from '@medledger/crypto';
+import { type AccessEventInput, type Identity, identityOfKey } from '@medledger/ehr';
+import { canonicalBytes } from '@medledger/ledger';
+import { AccessQueue } from './access-queue.js';
 import { ApiError } from './errors.js';
 import type { MedLedgerNode } from './node.js';
 import { gateRead, type ReadOptions, type ServedRead } from './read-gate.js';
@@ -28,10 +29,7 @@ export const MAX_SIGN_INS_PER_KEY = 600;
 export const MAX_UNKNOWN_KEY_CHALLENGES = 100_000;
 /** Most live sessions per key: a further sign-in ends that key's least recently used one. */
 export const MAX_SESSIONS_PER_KEY = 32;
-const FLUSH_INTERVAL_MS = 200;
 const SWEEP_INTERVAL_MS = 30_000;
-/** Most distinct (record, reason) pairs of unidentified attempts held between flushes. */
-const MAX_ATTEMPT_KEYS = 1_000;
 
 /** Session lifetimes; `config.json` may override them under `sessions`. */
 export interface SessionConfig {
@@ -70,22 +68,17 @@ export class Gatekeeper {
   private readonly sessions = new Map<string, Session>();
   /** Token hashes of each key's live sessions, for the per-key cap. */
   private readonly sessionsByKey = new Map<string, Set<string>>();
-  private readonly inFlight = new Map<number, string>();
-  private timer: NodeJS.Timeout | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
-  private eventSeq = 0;
-  private readonly eventPrefix = toHex(randomBytes(6));
-  /** Unidentified attempts since the last flush, counted by record and reason. */
-  private readonly attempts = new Map<string, Omit<AccessEventInput, 'id' | 'at'>>();
-  /** Events waiting for the next group write to the outbox (recordDurably). */
-  private unwritten: Array<{ item: string; done: (err?: unknown) => void }> = [];
-  /** Outbox items from before a restart may already be in a block somewhere: never merged. */
-  private flushedOnce = false;
+
+  /** Every read decision, queued durably and submitted as access events (access-queue.ts). */
+  readonly events: AccessQueue;
 
   constructor(
     private readonly node: MedLedgerNode,
     private readonly cfg: SessionConfig,
-  ) {}
+  ) {
+    this.events = new AccessQueue(node);
+  }
 
   /**
    * A challenge for `publicKey`: 8 bytes issue time (ms, big-endian), 8 random bytes, and
@@ -256,124 +249,23 @@ export class Gatekeeper {
       state: this.node.chain.state,
       accessTime: () => this.node.accessTime(),
       getVerified: (hash: string) => this.node.vault.getVerified(hash),
-      record: (e: Omit<AccessEventInput, 'id' | 'at'>) => this.recordDurably(e),
+      record: (e: Omit<AccessEventInput, 'id' | 'at'>) => this.events.recordDurably(e),
     };
     return gateRead(deps, caller, recordId, opts);
   }
 
-  /**
-   * Note a request for patient data that never reached the read gate: no or a dead session
-   * (`UNAUTHENTICATED`, `SESSION_EXPIRED`…) or a malformed id (`MALFORMED_REQUEST`). It
-   * carries no identity. An id that names a record puts the attempt in that patient's log;
-   * any other id is kept as null, so made-up ids cannot add events. Attempts are counted in
-   * memory and queued once per (record, reason) each flush, so a flood adds a few events.
-   */
+  /** See AccessQueue.attempt: a request for a record that never reached the read gate. */
   attempt(recordId: string | null, reason: string, accessor: Identity | null = null): void {
-    const record = recordId === null ? undefined : getRecord(this.node.chain.state, recordId);
-    const known = record === undefined ? null : (recordId as string);
-    let key = `${known ?? '-'}|${accessor?.id ?? '-'}|${reason}`;
-    if (!this.attempts.has(key) && this.attempts.size >= MAX_ATTEMPT_KEYS) key = `-|-|${reason}`;
-    const held = this.attempts.get(key);
-    if (held !== undefined) {
-      held.count = Math.min((held.count ?? 1) + 1, MAX_EVENT_COUNT);
-      return;
-    }
-    const anonymous = key.startsWith('-|-|');
-    this.attempts.set(key, {
-      record: anonymous ? null : known,
-      patient: anonymous ? null : (record?.patient ?? null),
-      accessor: anonymous ? null : (accessor?.id ?? null),
-      purpose: null,
-      decision: 'denied',
-      reason,
-      emergency: false,
-      count: 1,
-    });
-  }
-
-  /**
-   * Queue an access event durably, like `record`, but together with the events of the other
-   * requests in flight: one outbox write (one fsync) for all of them, so a flood of reads
-   * costs a few disk syncs, not one each. Resolves with the event's id once it is on disk.
-   */
-  recordDurably(event: Omit<AccessEventInput, 'id' | 'at'>): Promise<string> {
-    const id = this.nextEventId();
-    const item = JSON.stringify({ id, at: this.node.now(), ...event } satisfies AccessEventInput);
-    return new Promise((resolve, reject) => {
-      this.unwritten.push({
-        item,
-        done: (err) => (err === undefined ? resolve(`${idFromPublicKey(this.node.publicKey)}-${id}`) : reject(err)),
-      });
-      if (this.unwritten.length === 1) setImmediate(() => this.writeUnwritten());
-    });
-  }
-
-  private writeUnwritten(): void {
-    const batch = this.unwritten;
-    this.unwritten = [];
-    try {
-      this.node.chain.store.appendOutbox(batch.map((b) => b.item));
-    } catch (err) {
-      for (const b of batch) b.done(err);
-      return;
-    }
-    for (const b of batch) b.done();
+    this.events.attempt(recordId, reason, accessor);
   }
 
   /** Queue an access event durably (SQLite outbox) before the read is answered. Returns its id. */
   record(event: Omit<AccessEventInput, 'id' | 'at'>): string {
-    const id = this.nextEventId();
-    const full: AccessEventInput = { id, at: this.node.now(), ...event };
-    this.node.chain.store.appendOutbox([JSON.stringify(full)]);
-    return `${idFromPublicKey(this.node.publicKey)}-${id}`;
-  }
-
-  /**
-   * Merge queued denials (not emergency reads) of one record by one accessor for one reason that were never
-   * submitted into one event with their summed count, replacing them in the outbox in one
-   * step (a crash keeps the parts or the whole, never both). The chain folds denials per hour
-   * anyway (ehr access.ts); this keeps a flood from filling blocks with events to fold.
-   */
-  private mergeDenials(send: Array<{ seq: number; event: AccessEventInput }>): Array<{ seq: number; event: AccessEventInput }> {
-    const groups = new Map<string, Array<{ seq: number; event: AccessEventInput }>>();
-    const out: Array<{ seq: number; event: AccessEventInput }> = [];
-    for (const item of send) {
-      const e = item.event;
-      if (e.decision !== 'denied' || e.emergency || this.inFlight.has(item.seq)) {
-        out.push(item);
-        continue;
-      }
-      const key = `${e.patient}|${e.accessor}|${e.record}|${e.reason}`;
-      const group = groups.get(key);
-      if (group === undefined) groups.set(key, [item]);
-      else group.push(item);
-    }
-    for (const group of groups.values()) {
-      const first = group[0] as { seq: number; event: AccessEventInput };
-      if (group.length === 1) {
-        out.push(first);
-        continue;
-      }
-      const count = Math.min(
-        group.reduce((n, g) => n + (g.event.count ?? 1), 0),
-        MAX_EVENT_COUNT,
-      );
-      const merged: AccessEventInput = { ...first.event, id: this.nextEventId(), count };
-      const [seq] = this.node.chain.store.replaceOutbox(
-        group.map((g) => g.seq),
-        [JSON.stringify(merged)],
-      );
-      out.push({ seq: seq as number, event: merged });
-    }
-    return out;
-  }
-
-  private nextEventId(): string {
-    return `${this.eventPrefix}${(this.eventSeq++).toString(36)}`;
+    return this.events.record(event);
   }
 
   start(): void {
-    this.timer = setInterval(() => this.flush(), FLUSH_INTERVAL_MS);
+    this.events.start();
     // At least as often as a session can idle out, so the table holds only live sessions.
     const every = Math.max(100, Math.min(SWEEP_INTERVAL_MS, this.cfg.idleTimeoutMs));
     this.sweepTimer = setInterval(() => this.sweep(), every);
@@ -381,61 +273,8 @@ export class Gatekeeper {
   }
 
   stop(): void {
-    if (this.timer !== undefined) clearInterval(this.timer);
+    this.events.stop();
     if (this.sweepTimer !== undefined) clearInterval(this.sweepTimer);
-  }
-
-  /**
-   * Submit queued events that are neither committed nor in a pending transaction; drop
-   * those the chain has. After a crash every uncommitted event is simply sent again, and
-   * the chain skips ids it already holds.
-   */
-  flush(): void {
-    const node = idFromPublicKey(this.node.publicKey);
-    if (this.attempts.size > 0) {
-      const now = this.node.now();
-      this.node.chain.store.appendOutbox([...this.attempts.values()].map((e) => JSON.stringify({ id: this.nextEventId(), at: now, ...e })));
-      this.attempts.clear();
-    }
-    const queued = this.node.chain.store.loadOutbox(5_000);
-    const done: number[] = [];
-    let send: Array<{ seq: number; event: AccessEventInput }> = [];
-    for (const { seq, item } of queued) {
-      const event = JSON.parse(item) as AccessEventInput;
-      if (this.node.chain.state.getState(keys.accessSeen(`${node}-${event.id}`)) !== undefined) {
-        done.push(seq);
-        this.inFlight.delete(seq);
-        continue;
-      }
-      const pendingTx = this.inFlight.get(seq);
-      if (pendingTx !== undefined && this.node.mempool.has(pendingTx)) continue;
-      send.push({ seq, event });
-    }
-    if (done.length > 0) this.node.chain.store.removeOutbox(done);
-    if (this.flushedOnce) send = this.mergeDenials(send);
-    this.flushedOnce = true;
-    for (let i = 0; i < send.length; i += MAX_ACCESS_EVENTS) {
-      const chunk = send.slice(i, i + MAX_ACCESS_EVENTS);
-      const tx = signTx(
-        {
-          v: 1,
-          chain: this.node.chain.chainId,
-          kind: 'access.event',
-          signer: this.node.publicKey,
-          nonce: this.node.chain.app.pendingNonce(this.node.publicKey),
-          body: { events: chunk.map((c) => c.event) },
-        },
-        this.node.home.key.signing.privateKey,
-      );
-      try {
-        this.node.admit(tx);
-        const hash = txHash(tx);
-        for (const c of chunk) this.inFlight.set(c.seq, hash);
-      } catch (err) {
-        this.node.log('warn', `access events not submitted yet (${(err as ApiError).code ?? 'error'}); will retry`);
-        return;
-      }
-    }
   }
 }
 
