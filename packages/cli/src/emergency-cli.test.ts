@@ -92,7 +92,8 @@ test('emergency commands: privilege, refusals with exit codes, open, reads, list
 
   const noReason = await cli('open', '--key', doctor.file, '--patient', patient.id, '--reason', '', '--json');
   assert.equal(noReason.code, 2, noReason.stderr);
-  assert.match(noReason.stderr, /INVALID_BODY/);
+  // The reason is encrypted on this machine: an empty one is refused before anything is sent.
+  assert.match(noReason.stderr, /INVALID_ARGUMENT/);
   const missingReason = await cli('open', '--key', doctor.file, '--patient', patient.id);
   assert.equal(missingReason.code, 2);
   const tooLong = await open('--minutes', String(24 * 60));
@@ -133,7 +134,9 @@ test('emergency commands: privilege, refusals with exit codes, open, reads, list
 
   const review = JSON.parse((await cli('list', '--key', officer.file, '--json')).stdout);
   assert.equal(review.as, 'organization');
-  assert.ok(review.windows.some((w: { id: string }) => w.id === window.window));
+  const reviewed = review.windows.find((w: { id: string }) => w.id === window.window);
+  assert.equal(reviewed?.reason, 'found unresponsive', 'the privacy officer decrypts the reason');
+  assert.equal(JSON.stringify(review).includes('"keys"'), false, 'the sealed form is not printed');
   const own = JSON.parse((await cli('list', '--key', doctor.file, '--json')).stdout);
   assert.equal(own.as, 'clinician');
   assert.equal(own.windows[0].id, window.window);

@@ -20,6 +20,7 @@ import {
   openEmergency,
   recoverEmergencyKey,
   rotateEmergencyKey,
+  sealEmergencyReason,
   setEmergencyPrivilege,
   staffRegisterBody,
   windowIdOf,
@@ -92,6 +93,18 @@ async function patientWithRecords(n: number) {
   return { client, id, records };
 }
 
+// A reason sealed as the client seals it (to the patient, the clinician and organization 0),
+// for tests that submit `emergency.access` themselves; `to` overrides the recipients.
+async function sealedReason(doctor: MedLedgerClient, patient: string, text: string, to?: Array<{ id: string; encryptionKey: string }>) {
+  const org = readOrgKey(homes[0] as string);
+  const recipients = to ?? [
+    { id: patient, encryptionKey: (await doctor.identity(patient)).encryptionKey },
+    { id: doctor.id, encryptionKey: doctor.keys.encryption.publicKey },
+    { id: idFromPublicKey(org.signing.publicKey), encryptionKey: org.encryption.publicKey },
+  ];
+  return sealEmergencyReason(text, { patient, clinician: doctor.id }, recipients);
+}
+
 // A transaction signed by validator 3's node key, as a byzantine operator could send.
 async function postAsValidator3(body: Record<string, unknown>) {
   const key = loadHome(homes[3] as string).key;
@@ -160,6 +173,15 @@ test('full flow: a privileged clinician opens a window, the validators post shar
   assert.ok(notice !== undefined);
   assert.equal(notice.clinician, doctor.id);
   assert.equal(notice.reason, 'unconscious in the emergency department, allergies unknown');
+  // On chain the reason is ciphertext: even a consortium member reading the full block sees no text.
+  const member = new MedLedgerClient({ url, keys: loadHome(homes[1] as string).key });
+  const block = (await member.get(`/v1/blocks/${opened.window.openedAt.height}`, { auth: true })) as { bodies: string };
+  assert.equal(block.bodies, 'full');
+  assert.equal(JSON.stringify(block).includes('unconscious'), false, 'the reason is readable in the block');
+  assert.equal(JSON.stringify(await patient.get(`/v1/patients/${patientId}/emergency`, { auth: true })).includes('unconscious'), false);
+  // The organization (its admin) opens it too.
+  const orgReview = await listEmergency(new MedLedgerClient({ url, keys: readOrgKey(homes[0] as string) }));
+  assert.equal(orgReview.windows.find((w) => w.id === opened.windowId)?.reason, notice.reason);
   assert.equal(notice.expiresAt - notice.openedAt.time, 10 * 60_000);
   assert.equal(notice.status, 'ready');
   assert.equal(notice.shares, undefined, 'the shares go to the clinician only');
@@ -178,6 +200,12 @@ test('full flow: a privileged clinician opens a window, the validators post shar
   // Another organization's privacy officer does not.
   const otherOrg = new MedLedgerClient({ url, keys: readOrgKey(homes[1] as string) });
   await assert.rejects(otherOrg.get(`/v1/emergency/windows/${opened.windowId}`, { auth: true }), hasCode('ACCESS_DENIED', 403));
+  // Who a reason is sealed to is for the organization's own staff: the officer is listed, others refused.
+  const org0 = opened.window.org;
+  const reviewers = (await doctor.client.get(`/v1/orgs/${org0}/reviewers`, { auth: true })) as { privacyOfficers: Array<{ id: string }> };
+  assert.ok(reviewers.privacyOfficers.some((o) => o.id === officer.id));
+  await assert.rejects(otherOrg.get(`/v1/orgs/${org0}/reviewers`, { auth: true }), hasCode('ACCESS_DENIED', 403));
+  await assert.rejects(patient.get(`/v1/orgs/${org0}/reviewers`, { auth: true }), hasCode('ACCESS_DENIED', 403));
 });
 
 test('with one validator down and one not posting, the key cannot be rebuilt and the request stays pending; the returning validator completes it', async () => {
@@ -188,7 +216,7 @@ test('with one validator down and one not posting, the key cannot be rebuilt and
   try {
     const done = await doctor.client.submitAndWait('emergency.access', {
       patient: patientId,
-      reason: 'cardiac arrest',
+      reason: await sealedReason(doctor.client, patientId, 'cardiac arrest'),
       durationMs: 10 * 60_000,
     });
     const windowId = windowIdOf(done.tx);
@@ -211,12 +239,44 @@ test('with one validator down and one not posting, the key cannot be rebuilt and
 test('refused: no privilege, no reason, too long, unknown patient, a second window while one is active, a revoked privilege', async () => {
   const { id: patientId } = await patientWithRecords(0);
   const plain = await staff('clinician', 'Dr Nobody');
-  const open = (c: MedLedgerClient, body: Partial<{ patient: string; reason: string; durationMs: number }>) =>
-    c.submitAndWait('emergency.access', { patient: patientId, reason: 'trauma bay', durationMs: 60_000, ...body });
+  // Sealed as the client would, to `body.patient` in place of the real patient for the
+  // unknown-patient refusals (the chain checks who a reason names, not what it decrypts to).
+  const open = async (c: MedLedgerClient, body: Partial<{ patient: string; reason: unknown; durationMs: number }>) => {
+    const sealed = await sealedReason(c, patientId, 'trauma bay');
+    const to = body.patient ?? patientId;
+    const keys = sealed.keys
+      .map((k) => (k.to === patientId ? { ...k, to } : k))
+      .filter((k, i, all) => all.findIndex((x) => x.to === k.to) === i);
+    const reason = { ...sealed, keys };
+    return c.submitAndWait('emergency.access', { patient: patientId, reason, durationMs: 60_000, ...body } as never);
+  };
   await assert.rejects(open(plain.client, {}), hasCode('UNAUTHORIZED', 403));
   const doctor = await privileged('Dr Careful');
-  await assert.rejects(open(doctor.client, { reason: '' }), hasCode('INVALID_BODY', 400));
-  await assert.rejects(open(doctor.client, { reason: '   ' }), hasCode('INVALID_BODY', 400));
+  // No reason: the client refuses to seal one, and the chain refuses an empty ciphertext or plain text.
+  await assert.rejects(
+    openEmergency(doctor.client, { patient: patientId, reason: '   ', durationMs: 60_000 }),
+    hasCode('INVALID_ARGUMENT'),
+  );
+  const good = await sealedReason(doctor.client, patientId, 'trauma bay');
+  await assert.rejects(open(doctor.client, { reason: { ...good, ct: '' } }), hasCode('INVALID_BODY', 400));
+  await assert.rejects(open(doctor.client, { reason: { ...good, ct: 'ab'.repeat(2001) } }), hasCode('INVALID_BODY', 400));
+  await assert.rejects(open(doctor.client, { reason: 'trauma bay' }), hasCode('INVALID_BODY', 400));
+  // Sealed without the organization, or to an outsider: refused, so the reviewers can always read it.
+  const orgKeys = readOrgKey(homes[0] as string);
+  const orgId = idFromPublicKey(orgKeys.signing.publicKey);
+  await assert.rejects(
+    open(doctor.client, { reason: { ...good, keys: good.keys.filter((k) => k.to !== orgId) } }),
+    hasCode('INVALID_BODY', 400),
+  );
+  const outsider = generateKeyBundle();
+  const outsiderClient = new MedLedgerClient({ url, keys: outsider });
+  await outsiderClient.registerPatient();
+  const leaky = await sealedReason(doctor.client, patientId, 'trauma bay', [
+    { id: patientId, encryptionKey: (await doctor.client.identity(patientId)).encryptionKey },
+    { id: orgId, encryptionKey: orgKeys.encryption.publicKey },
+    { id: outsiderClient.id, encryptionKey: outsider.encryption.publicKey },
+  ]);
+  await assert.rejects(open(doctor.client, { reason: leaky }), hasCode('INVALID_BODY', 400));
   await assert.rejects(open(doctor.client, { durationMs: 4 * 60 * 60_000 + 1 }), hasCode('INVALID_BODY', 400));
   await assert.rejects(open(doctor.client, { patient: 'ab'.repeat(20) }), hasCode('NOT_FOUND', 404));
   await assert.rejects(open(doctor.client, { patient: doctor.id }), hasCode('NOT_FOUND', 404));

@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { MedLedgerClient } from '@medledger/client';
 import { signEd25519, toHex } from '@medledger/crypto';
 import { nextAppHash } from '@medledger/ehr';
 import { type Block, blockHash, type Commit, commitHash, signVote, txRoot, ZERO_HASH } from '@medledger/ledger';
@@ -226,11 +227,13 @@ describe('four validators on loopback', () => {
     });
     ws.send(JSON.stringify(vote('aa'.repeat(32))));
     ws.send(JSON.stringify(vote('bb'.repeat(32))));
+    // Block bodies go to consortium members only: read them signed in as validator 0.
+    const member = new MedLedgerClient({ url: urlOf(0), keys: (loaded[0] as NodeHome).key });
     const evidence = await waitFor(
       async () => {
         const h = await height(0);
         for (let i = tip + 1; i <= h; i++) {
-          const b = (await get(`${urlOf(0)}/v1/blocks/${i}`)).json as { block: Block; results: Array<{ code: string }> };
+          const b = (await member.get(`/v1/blocks/${i}`, { auth: true })) as { block: Block; results: Array<{ code: string }> };
           const at = b.block.txs.findIndex((tx) => tx.kind === 'evidence.equivocation');
           if (at >= 0 && b.results[at]?.code === 'ok') return b.block.txs[at];
         }

@@ -188,19 +188,27 @@ describe('a patient and a clinician', () => {
       ['allowed', 'denied', 'denied'],
     );
 
-    // The light client proves the anchor from the genesis file alone.
+    // The light client proves the anchor from the genesis file alone, signed in as the patient
+    // (nodes show a patient their own transactions, not other block bodies).
     const genesis = join(net.dir, 'node0', 'genesis.json');
-    const proven = json(await cli(['record', 'prove', '--id', rid, '--url', net.url, '--genesis', genesis, '--json']));
+    const asPatient = ['--key', file('pat.key')];
+    const proven = json(await cli(['record', 'prove', '--id', rid, ...asPatient, '--url', net.url, '--genesis', genesis, '--json']));
     assert.equal(proven.proven, true);
     assert.equal(proven.signedPower, 1);
+    // Anonymously the node shows headers and leaf hashes only: the anchor cannot be found.
+    const anonymous = await cli(['record', 'prove', '--id', rid, '--url', net.url, '--genesis', genesis]);
+    assert.equal(anonymous.code, 1);
+    assert.match(anonymous.stderr, /--key/);
     // Against another network's genesis the same answers prove nothing.
     const other = JSON.parse(readFileSync(genesis, 'utf8'));
     other.validators[0].publicKey = JSON.parse(readFileSync(file('doc.key'), 'utf8')).publicKey;
     writeFileSync(file('other-genesis.json'), JSON.stringify(other));
-    const refused = await cli(['record', 'prove', '--id', rid, '--url', net.url, '--genesis', file('other-genesis.json')]);
+    const refused = await cli(['record', 'prove', '--id', rid, ...asPatient, '--url', net.url, '--genesis', file('other-genesis.json')]);
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /NOT PROVEN/);
-    assert.equal((await cli(['record', 'prove', '--id', 'ab'.repeat(16), '--url', net.url, '--genesis', genesis])).code, 6);
+    // A consortium member (the clinician) sees every block: an unknown record is simply not found.
+    const asDoctor = ['--key', file('doc.key')];
+    assert.equal((await cli(['record', 'prove', '--id', 'ab'.repeat(16), ...asDoctor, '--url', net.url, '--genesis', genesis])).code, 6);
 
     // Erasure: the record is gone (6), and only the patient may erase (5).
     assert.equal((await cli(['record', 'erase', '--key', file('doc.key'), '--id', rid, '--url', net.url])).code, 5);

@@ -19,6 +19,7 @@ import {
 } from '@medledger/crypto/browser';
 import { txHash } from './canonical.js';
 import type { NodeConnection, SubmittedTx } from './connection.js';
+import { openEmergencyReason, type SealedReason, sealEmergencyReason } from './emergency-reason.js';
 import { ClientError } from './errors.js';
 import { allItems, eachItem, nextAt, type Page, type PageRequest, pageQuery } from './paging.js';
 import { EMERGENCY_RECIPIENT, openDataKey, sealDataKey } from './record-crypto.js';
@@ -46,7 +47,8 @@ export interface EmergencyPrivilegeBody {
 }
 export interface EmergencyAccessBody {
   patient: string;
-  reason: string;
+  /** The stated reason, encrypted on this device (`sealEmergencyReason`). */
+  reason: SealedReason;
   durationMs: number;
 }
 
@@ -75,13 +77,19 @@ export interface PostedShare {
   at: { height: number; time: number };
 }
 
-/** An emergency window as the node shows it (docs/emergency.md). */
+/**
+ * An emergency window as the node shows it (docs/emergency.md), with its reason opened for
+ * this client: `reason` is the text, or null when it was not sealed to this identity (a
+ * delegate, or a privacy officer registered after the window opened); `sealedReason` is what
+ * the chain holds.
+ */
 export interface EmergencyWindow {
   id: string;
   patient: string;
   clinician: string;
   org: string;
-  reason: string;
+  reason: string | null;
+  sealedReason: SealedReason;
   durationMs: number;
   openedAt: { height: number; time: number };
   expiresAt: number;
@@ -160,9 +168,40 @@ export interface RecoveredEmergencyKey {
   badShares: string[];
 }
 
-/** `GET /v1/emergency/windows/:id`. Throws ClientError (`ACCESS_DENIED`, 403). */
+/** A window from the node with its sealed reason opened by `conn`'s keys (see EmergencyWindow). */
+function withOpenedReason(conn: NodeConnection, raw: unknown): EmergencyWindow {
+  const w = objectAt(raw, 'window') as unknown as EmergencyWindow;
+  const sealedReason = (w as { reason: unknown }).reason as SealedReason;
+  const reason = openEmergencyReason(
+    { patient: w.patient, clinician: w.clinician, reason: sealedReason },
+    conn.id,
+    conn.keys.encryption.privateKey,
+  );
+  return { ...w, reason: reason ?? null, sealedReason };
+}
+
+/** `GET /v1/emergency/windows/:id`, its reason opened. Throws ClientError (`ACCESS_DENIED`, 403). */
 export async function emergencyWindow(conn: NodeConnection, id: string): Promise<EmergencyWindow> {
-  return objectAt(await conn.get(`/v1/emergency/windows/${enc(id)}`, { auth: true }), 'window') as unknown as EmergencyWindow;
+  return withOpenedReason(conn, await conn.get(`/v1/emergency/windows/${enc(id)}`, { auth: true }));
+}
+
+/**
+ * Who a reason is sealed to: the patient, this clinician, the organization and its privacy
+ * officers (their keys from the node, as for every recipient of a record). Throws ClientError.
+ */
+async function reasonRecipients(conn: NodeConnection, patient: string): Promise<Array<{ id: string; encryptionKey: string }>> {
+  const me = await conn.identity(conn.id);
+  if (typeof me.org !== 'string') throw new ClientError('UNAUTHORIZED', 'only a clinician of an organization opens an emergency window');
+  const reviewers = objectAt(await conn.get(`/v1/orgs/${enc(me.org)}/reviewers`, { auth: true }), 'reviewers');
+  const org = objectAt(reviewers.org, 'reviewers.org') as { id: string; encryptionKey: string };
+  const officers = arrayAt(reviewers, 'privacyOfficers', 'reviewers') as Array<{ id: string; encryptionKey: string }>;
+  const p = await conn.identity(patient);
+  return [
+    { id: p.id, encryptionKey: p.encryptionKey },
+    { id: conn.id, encryptionKey: conn.keys.encryption.publicKey },
+    { id: org.id, encryptionKey: org.encryptionKey },
+    ...officers,
+  ];
 }
 
 /**
@@ -248,14 +287,20 @@ export function windowIdOf(tx: SubmittedTx['tx']): string {
 /**
  * As a privileged clinician, open an emergency window on `patient` (`emergency.access`), wait
  * for it to commit, then for the validators' shares, and rebuild the key. Throws ClientError
- * (`UNAUTHORIZED` without the privilege, `INVALID_BODY` without a reason or over the cap,
+ * (`INVALID_ARGUMENT` without a reason or over 500 characters, `UNAUTHORIZED` without the privilege, `INVALID_BODY` over the cap,
  * `NOT_FOUND` for an unknown patient, `WINDOW_ACTIVE`, `EMERGENCY_PENDING`, `WINDOW_CLOSED`).
  */
 export async function openEmergency(
   conn: NodeConnection,
   opts: { patient: string; reason: string; durationMs: number; timeoutMs?: number; onProgress?: (w: EmergencyWindow) => void },
 ): Promise<RecoveredEmergencyKey & { windowId: string; txHash: string }> {
-  const done = await conn.submitAndWait('emergency.access', { patient: opts.patient, reason: opts.reason, durationMs: opts.durationMs });
+  // The reason is encrypted here: the chain and every block reader see ciphertext only.
+  const reason = sealEmergencyReason(
+    opts.reason,
+    { patient: opts.patient, clinician: conn.id },
+    await reasonRecipients(conn, opts.patient),
+  );
+  const done = await conn.submitAndWait('emergency.access', { patient: opts.patient, reason, durationMs: opts.durationMs });
   const windowId = windowIdOf(done.tx);
   const recovered = await awaitEmergencyKey(conn, windowId, { timeoutMs: opts.timeoutMs, onProgress: opts.onProgress });
   return { ...recovered, windowId, txHash: done.hash };
@@ -276,7 +321,9 @@ export async function windowsPage(
   page: PageRequest = {},
 ): Promise<Page<EmergencyWindow> & { answer: Record<string, unknown> }> {
   const answer = objectAt(await conn.get(`${path}${pageQuery(page)}`, { auth: true }), 'answer');
-  return { items: arrayAt(answer, 'windows', 'answer') as EmergencyWindow[], next: nextAt(answer, 'answer'), answer };
+  // Each window's reason is opened here when the caller is one it was sealed to.
+  const items = arrayAt(answer, 'windows', 'answer').map((w) => withOpenedReason(conn, w));
+  return { items, next: nextAt(answer, 'answer'), answer };
 }
 
 /** Grant (or with `revoke`, take back) a clinician's emergency privilege, as their organization. */

@@ -5,6 +5,7 @@ export * from './auth.js';
 export * from './categories.js';
 export * from './connection.js';
 export * from './emergency.js';
+export * from './emergency-reason.js';
 export * from './errors.js';
 export * from './http.js';
 export * from './keystore.js';

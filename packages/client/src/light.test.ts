@@ -21,7 +21,18 @@ import {
 } from '@medledger/ledger';
 import { makeChain, signCommit } from '@medledger/ledger/testing';
 import { ClientError } from './errors.js';
-import { headerHash, type ProofSource, proveRecord, proveTx, signedTxHash, verifyCommit, verifyTxInclusion } from './light.js';
+import {
+  fetchVerifiedBlock,
+  headerHash,
+  type ProofSource,
+  proveRecord,
+  proveTx,
+  rootFromLeaves,
+  signedTxHash,
+  txLeafHash,
+  verifyCommit,
+  verifyTxInclusion,
+} from './light.js';
 
 const hasCode = (code: string) => (err: unknown) => err instanceof ClientError && err.code === code;
 
@@ -221,6 +232,12 @@ function anchorChain() {
   return { genesis, validatorKeys, blocks, served, source, recordIds };
 }
 
+test('rootFromLeaves is the ledger’s RFC 9162 tx root for every size from 0 to 17', () => {
+  const { blocks } = makeChain({ blocks: 1, txsPerBlock: 17 });
+  const txs = (blocks[0] as { block: Block }).block.txs;
+  for (let n = 0; n <= txs.length; n++) assert.equal(rootFromLeaves(txs.slice(0, n).map(txLeafHash)), txRoot(txs.slice(0, n)), `n=${n}`);
+});
+
 describe('proveTx and proveRecord against a node', () => {
   test('an honest node: the anchor of a record is proven with its block, commit and position', async () => {
     const { genesis, blocks, source, recordIds } = anchorChain();
@@ -299,6 +316,67 @@ describe('proveTx and proveRecord against a node', () => {
     await assert.rejects(proveTx(source, genesis, hash), hasCode('BAD_PROOF'));
     b.block.header.txRoot = txRoot(b.block.txs);
     await assert.rejects(proveRecord(source, genesis, recordIds[0] as string), hasCode('BAD_COMMIT'));
+  });
+
+  // What an anonymous caller (or a patient, for others' transactions) gets: header, commits,
+  // leaf hashes; `own` holds the transactions the caller is a party to.
+  function withheld(source: ProofSource, own: (tx: SignedTx) => boolean = () => false): ProofSource {
+    return {
+      async get(path) {
+        const answer = (await source.get(path)) as { hash: string; block: Block; commit: Commit };
+        if (!path.startsWith('/v1/blocks/')) return answer;
+        const { header, lastCommit, txs } = answer.block;
+        return {
+          hash: answer.hash,
+          block: { header, lastCommit },
+          commit: answer.commit,
+          leaves: txs.map(txLeafHash),
+          bodies: 'withheld',
+          own: txs.flatMap((tx, index) => (own(tx) ? [{ index, tx }] : [])),
+        };
+      },
+    };
+  }
+
+  test('without bodies, a transaction the caller holds is still proven from the leaves, header and commit', async () => {
+    const { genesis, blocks, source } = anchorChain();
+    const tx = (blocks[1] as { block: Block }).block.txs[1] as SignedTx;
+    const proof = await proveTx(withheld(source), genesis, txHash(tx), { tx });
+    assert.equal(proof.height, 2);
+    assert.equal(proof.index, 1);
+    await assert.rejects(proveTx(withheld(source), genesis, txHash(tx)), hasCode('BODIES_WITHHELD'));
+    const other = (blocks[1] as { block: Block }).block.txs[0] as SignedTx;
+    await assert.rejects(proveTx(withheld(source), genesis, txHash(tx), { tx: other }), hasCode('BAD_PROOF'));
+  });
+
+  test('without bodies, a record is found among the caller’s own transactions, or BODIES_WITHHELD says why not', async () => {
+    const { genesis, source, recordIds } = anchorChain();
+    await assert.rejects(proveRecord(withheld(source), genesis, recordIds[4] as string), hasCode('BODIES_WITHHELD'));
+    const mine = withheld(source, (tx) => (tx.body as { record?: string }).record === recordIds[4]);
+    const proof = await proveRecord(mine, genesis, recordIds[4] as string, { heightHint: 3 });
+    assert.equal(proof.anchor.record, recordIds[4]);
+  });
+
+  test('a node whose leaves do not lead to the header, or that passes off another leaf as the caller’s, is caught', async () => {
+    const { genesis, source, recordIds } = anchorChain();
+    const forgedLeaves: ProofSource = {
+      async get(path) {
+        const answer = (await withheld(source).get(path)) as { leaves?: string[] };
+        if (answer.leaves !== undefined) answer.leaves = answer.leaves.map(() => 'ab'.repeat(32));
+        return answer;
+      },
+    };
+    await assert.rejects(fetchVerifiedBlock(forgedLeaves, genesis, 1), hasCode('BAD_PROOF'));
+    const misplaced: ProofSource = {
+      async get(path) {
+        const answer = (await withheld(source, (tx) => (tx.body as { record?: string }).record === recordIds[0]).get(path)) as {
+          own?: Array<{ index: number }>;
+        };
+        for (const o of answer.own ?? []) o.index = 1;
+        return answer;
+      },
+    };
+    await assert.rejects(proveRecord(misplaced, genesis, recordIds[0] as string, { heightHint: 1 }), hasCode('BAD_PROOF'));
   });
 
   test('a pending transaction is TX_NOT_COMMITTED', async () => {

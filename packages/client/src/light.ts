@@ -1,7 +1,7 @@
 // Light-client checks (DESIGN §1.5): "this transaction is in a committed block" verified from
 // the genesis validator set, a block's commit signatures and an RFC 9162 inclusion proof,
 // trusting no node. Browser-safe: only @medledger/crypto/browser and `canonicalize`.
-import { bytesEqual, concatBytes, fromHex, isHex, sha256, sha256Hex, utf8, verifyEd25519 } from '@medledger/crypto/browser';
+import { bytesEqual, concatBytes, fromHex, isHex, sha256, sha256Hex, toHex, utf8, verifyEd25519 } from '@medledger/crypto/browser';
 import type { BlockHeader, Commit, Genesis, GenesisValidator, SignedTx } from '@medledger/ledger';
 import canonicalize from 'canonicalize';
 import { ClientError } from './errors.js';
@@ -22,8 +22,11 @@ const TX_KEYS = ['body', 'chain', 'kind', 'nonce', 'sig', 'signer', 'v'];
  * - `WRONG_CHAIN`: the header is for another chain than the genesis.
  * - `TX_NOT_COMMITTED`: the node says the transaction is pending, rejected or unknown.
  * - `RECORD_NOT_FOUND`: no block holds an anchor of the record.
+ * - `BODIES_WITHHELD`: the node shows this caller block headers and leaf hashes only, and
+ *   the transaction to prove is not among the caller's own: sign in as a party to it (its
+ *   signer, or the patient it names), a consortium member or an auditor.
  */
-export type LightErrorCode = 'BAD_COMMIT' | 'BAD_PROOF' | 'WRONG_CHAIN' | 'TX_NOT_COMMITTED' | 'RECORD_NOT_FOUND';
+export type LightErrorCode = 'BAD_COMMIT' | 'BAD_PROOF' | 'WRONG_CHAIN' | 'TX_NOT_COMMITTED' | 'RECORD_NOT_FOUND' | 'BODIES_WITHHELD';
 
 function fail(code: LightErrorCode | 'MALFORMED_RESPONSE', message: string): never {
   throw new ClientError(code, message);
@@ -154,12 +157,33 @@ export function verifyTxInclusion(tx: SignedTx, proof: MerkleProof, txRootHex: s
   }
 }
 
+/** Hex leaf hash `SHA-256(0x00 ‖ tx)` of a signed transaction (RFC 9162 §2.1.1). */
+export function txLeafHash(tx: SignedTx): string {
+  return toHex(sha256(LEAF, signedTxBytes(tx)));
+}
+
+/** RFC 9162 §2.1.1 Merkle Tree Hash over leaf hashes (hex): the root a header's `txRoot` names. */
+export function rootFromLeaves(leaves: readonly string[]): string {
+  const mth = (from: number, to: number): Uint8Array => {
+    if (to - from === 1) return fromHex(leaves[from] as string);
+    let k = 1;
+    while (k * 2 < to - from) k *= 2;
+    return sha256(NODE, mth(from, from + k), mth(from + k, to));
+  };
+  return leaves.length === 0 ? toHex(sha256(new Uint8Array())) : toHex(mth(0, leaves.length));
+}
+
 /** Where proofs come from: anything with `get(path)` answering the node's JSON (a NodeConnection does). */
 export interface ProofSource {
   get(path: string): Promise<unknown>;
 }
 
-/** An anonymous ProofSource for a node's base URL (no keys needed: blocks and tx status are public). */
+/**
+ * An anonymous ProofSource for a node's base URL. Anonymous callers get block headers,
+ * commits and leaf hashes, not bodies: enough to check the chain and to prove a transaction
+ * you hold (`proveTx` with `opts.tx`). To find a record's anchor, sign in (a NodeConnection's
+ * `get(path, {auth: true})`) as a party to it or as a consortium member or auditor.
+ */
 export function httpProofSource(url: string, fetchFn: typeof fetch = globalThis.fetch.bind(globalThis)): ProofSource {
   const base = url.replace(/\/+$/, '');
   return { get: (path) => sendRequest(fetchFn, base, { method: 'GET', path }) };
@@ -189,29 +213,83 @@ function objectAt(x: unknown, what: string): Record<string, unknown> {
   return x as Record<string, unknown>;
 }
 
-/** Fetch `GET /v1/blocks/:height` and check its commit against genesis. Throws ClientError. */
+/** A block as this caller may see it: every transaction, or only its own (by index). */
+export interface VisibleBlock {
+  header: BlockHeader;
+  /** Every transaction, when the node served the bodies; undefined when it withheld them. */
+  txs: SignedTx[] | undefined;
+  /** The transactions this caller may see, by position (all of them when `txs` is set). */
+  visible: Array<{ index: number; tx: SignedTx }>;
+  /** Each transaction's leaf hash, checked against the header's tx root. */
+  leaves: string[];
+}
+
+/**
+ * Parse a `GET /v1/blocks/:height` answer, full or withheld (docs/api.md), and check that its
+ * leaf hashes lead to the header's tx root and that every transaction shown is the leaf at
+ * its position. Does not check the commit. Throws ClientError `BAD_PROOF` or `MALFORMED_RESPONSE`.
+ */
+export function parseVisibleBlock(answer: Record<string, unknown>): VisibleBlock {
+  const block = objectAt(answer.block, 'block');
+  const header = objectAt(block.header, 'block.header') as unknown as BlockHeader;
+  const txs = block.txs === undefined ? undefined : block.txs;
+  if (txs !== undefined && !Array.isArray(txs)) fail('MALFORMED_RESPONSE', 'block.txs must be an array');
+  const leaves: string[] =
+    answer.leaves === undefined && Array.isArray(txs) ? (txs as SignedTx[]).map(txLeafHash) : (answer.leaves as string[]);
+  if (!Array.isArray(leaves) || !leaves.every((l) => isHex(l, 32))) fail('MALFORMED_RESPONSE', 'block leaves must be 32-byte hex hashes');
+  if (typeof header.txRoot !== 'string' || rootFromLeaves(leaves) !== header.txRoot)
+    fail('BAD_PROOF', `block ${String(header.height)}'s leaf hashes do not lead to its tx root`);
+  let visible: VisibleBlock['visible'];
+  if (Array.isArray(txs) && txs.length !== leaves.length)
+    fail('BAD_PROOF', `block ${String(header.height)} shows ${txs.length} transactions for ${leaves.length} leaves`);
+  if (Array.isArray(txs)) visible = (txs as SignedTx[]).map((tx, index) => ({ index, tx }));
+  else {
+    const own = answer.own === undefined ? [] : answer.own;
+    if (!Array.isArray(own)) fail('MALFORMED_RESPONSE', 'own must be an array');
+    visible = own.map((o: unknown) => {
+      const item = objectAt(o, 'own item');
+      return { index: item.index as number, tx: item.tx as SignedTx };
+    });
+  }
+  for (const v of visible) {
+    if (!Number.isSafeInteger(v.index) || v.index < 0 || v.index >= leaves.length || txLeafHash(v.tx) !== leaves[v.index])
+      fail('BAD_PROOF', `block ${String(header.height)} shows a transaction that is not its leaf ${String(v.index)}`);
+  }
+  return { header, txs: Array.isArray(txs) ? (txs as SignedTx[]) : undefined, visible, leaves };
+}
+
+/**
+ * Fetch `GET /v1/blocks/:height`, check its commit against genesis and its leaves against
+ * the header's tx root. Works for any caller: without bodies, `txs` is undefined and
+ * `visible` holds the caller's own transactions. Throws ClientError.
+ */
 export async function fetchVerifiedBlock(
   source: ProofSource,
   genesis: Pick<Genesis, 'chainId' | 'validators'>,
   height: number | 'latest',
-): Promise<{ header: BlockHeader; txs: SignedTx[]; commit: CommitCheck }> {
+): Promise<VisibleBlock & { commit: CommitCheck }> {
   const answer = objectAt(await source.get(`/v1/blocks/${height}`), 'block answer');
-  const block = objectAt(answer.block, 'block');
-  const header = objectAt(block.header, 'block.header') as unknown as BlockHeader;
+  const header = objectAt(objectAt(answer.block, 'block').header, 'block.header') as unknown as BlockHeader;
   if (height !== 'latest' && header.height !== height) fail('BAD_COMMIT', `asked for block ${height}, got block ${header.height}`);
-  if (!Array.isArray(block.txs)) fail('MALFORMED_RESPONSE', 'block.txs must be an array');
   const commit = verifyCommit(genesis, header, answer.commit as Commit);
-  return { header, txs: block.txs as SignedTx[], commit };
+  return { ...parseVisibleBlock(answer), commit };
 }
 
 /**
  * Prove that the transaction `hash` is committed, trusting no node: ask `source` for its
  * status and proof and for its block, then check the block's commit against `genesis`, that
- * the block's transaction at the proof's index hashes to `hash`, and that the proof leads to
- * the committed header's tx root. Throws ClientError (`TX_NOT_COMMITTED`, `BAD_COMMIT`,
- * `BAD_PROOF`, `WRONG_CHAIN`, or the node's code such as `TX_NOT_FOUND`).
+ * the transaction at the proof's index hashes to `hash`, and that the proof leads to the
+ * committed header's tx root. The transaction is `opts.tx` when the caller holds it (an
+ * anonymous caller then needs no bodies at all), else the one the node shows this caller
+ * (as a party, member or auditor). Throws ClientError (`TX_NOT_COMMITTED`, `BAD_COMMIT`,
+ * `BAD_PROOF`, `WRONG_CHAIN`, `BODIES_WITHHELD`, or the node's code such as `TX_NOT_FOUND`).
  */
-export async function proveTx(source: ProofSource, genesis: Pick<Genesis, 'chainId' | 'validators'>, hash: string): Promise<TxProof> {
+export async function proveTx(
+  source: ProofSource,
+  genesis: Pick<Genesis, 'chainId' | 'validators'>,
+  hash: string,
+  opts: { tx?: SignedTx } = {},
+): Promise<TxProof> {
   if (!isHex(hash, 32)) throw new ClientError('INVALID_ARGUMENT', 'a transaction hash is 32-byte hex');
   const status = objectAt(await source.get(`/v1/txs/${hash}`), 'tx status');
   if (status.status !== 'committed' && status.status !== 'rejected')
@@ -221,8 +299,10 @@ export async function proveTx(source: ProofSource, genesis: Pick<Genesis, 'chain
     fail('TX_NOT_COMMITTED', `the node gives no block for transaction ${hash}`);
   const proof = objectAt(status.proof, 'tx.proof') as unknown as MerkleProof;
   const block = await fetchVerifiedBlock(source, genesis, height);
-  const tx = block.txs[proof.leafIndex];
-  if (tx === undefined || signedTxHash(tx) !== hash)
+  const tx = opts.tx ?? block.visible.find((v) => v.index === proof.leafIndex)?.tx ?? (status.tx as SignedTx | undefined);
+  if (tx === undefined)
+    fail('BODIES_WITHHELD', `this node shows transaction ${hash} only to its parties, consortium members and auditors: sign in as one`);
+  if (signedTxHash(tx) !== hash || block.leaves[proof.leafIndex] !== txLeafHash(tx))
     fail('BAD_PROOF', `block ${height} does not hold transaction ${hash} where the proof says`);
   if (!verifyTxInclusion(tx, proof, block.header.txRoot))
     fail('BAD_PROOF', `the inclusion proof of ${hash} does not lead to block ${height}'s tx root`);
@@ -263,10 +343,12 @@ export async function proveRecord(
   opts: { heightHint?: number; maxBlocks?: number } = {},
 ): Promise<RecordProof> {
   if (!isHex(recordId, 16)) throw new ClientError('INVALID_ARGUMENT', 'a record id is 16-byte hex');
+  // Without bodies a block still shows the caller's own transactions (a patient's anchors).
+  let withheld = false;
   const blockTxs = async (h: number | 'latest') => {
-    const answer = objectAt(await source.get(`/v1/blocks/${h}`), 'block answer');
-    const block = objectAt(answer.block, 'block');
-    return { height: (objectAt(block.header, 'block.header').height as number) ?? 0, txs: (block.txs as SignedTx[]) ?? [] };
+    const block = parseVisibleBlock(objectAt(await source.get(`/v1/blocks/${h}`), 'block answer'));
+    if (block.txs === undefined) withheld = true;
+    return { height: (block.header.height as number) ?? 0, txs: block.visible.map((v) => v.tx) };
   };
   const find = (txs: SignedTx[]) => txs.find((t) => anchorOf(t, recordId) !== undefined);
   let found: SignedTx | undefined;
@@ -277,8 +359,13 @@ export async function proveRecord(
     const lowest = Math.max(1, latest.height - (opts.maxBlocks ?? Number.POSITIVE_INFINITY));
     for (let h = latest.height - 1; found === undefined && h >= lowest; h--) found = find((await blockTxs(h)).txs);
   }
+  if (found === undefined && withheld)
+    fail(
+      'BODIES_WITHHELD',
+      `no block this node showed you holds an anchor of record ${recordId}; it shows block bodies only to consortium members and auditors, and each patient their own transactions: sign in as the record's patient`,
+    );
   if (found === undefined) fail('RECORD_NOT_FOUND', `no block holds an anchor of record ${recordId}`);
-  const proven = await proveTx(source, genesis, signedTxHash(found));
+  const proven = await proveTx(source, genesis, signedTxHash(found), { tx: found });
   const anchor = anchorOf(proven.tx, recordId);
   if (anchor === undefined) fail('BAD_PROOF', `the proven transaction does not anchor record ${recordId}`);
   return { ...proven, anchor };

@@ -6,7 +6,7 @@ import { canonicalJson, signTx, txHash } from './canonical.js';
 import { ClientError } from './errors.js';
 
 /** Staff roles an organization admin may register (docs/records.md "Identities"). */
-export type StaffRole = 'clinician' | 'pharmacy' | 'insurer' | 'researcher' | 'privacy-officer' | 'device';
+export type StaffRole = 'clinician' | 'pharmacy' | 'insurer' | 'researcher' | 'privacy-officer' | 'device' | 'auditor';
 /** HL7 PurposeOfUse values a grant or read may carry (TREAT, HPAYMT, HOPERAT, HRESCH, PATRQT). */
 export type Purpose = 'treatment' | 'payment' | 'operations' | 'research' | 'patient-request';
 /** What a grant allows: reading covered records, or also anchoring new ones. */

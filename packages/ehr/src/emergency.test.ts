@@ -89,7 +89,15 @@ function setup(opts: { withParams?: boolean; maxDurationMs?: number } = {}) {
     ]),
     ['ok', 'ok'],
   );
-  return { orgs, org, validators, state, block, splitBody, patient, emergencyKey, clinician, envelope, now: () => time };
+  // A reason as the client seals it (the chain checks its shape and recipients, not its text).
+  const sealedKey = (to: ReturnType<typeof actor>) => ({ to: to.id, sealed: envelope(to) });
+  const reason = (keys = [sealedKey(patient), sealedKey(clinician), sealedKey(org)], ct = toHex(randomBytes(40))) => ({
+    iv: toHex(randomBytes(12)),
+    ct,
+    tag: toHex(randomBytes(16)),
+    keys,
+  });
+  return { orgs, org, validators, state, block, splitBody, patient, emergencyKey, clinician, envelope, sealedKey, reason, now: () => time };
 }
 
 test('the threshold is the least number of validators that is more than 2/3 of them', () => {
@@ -132,7 +140,7 @@ test('only the clinician’s own organization grants and revokes the privilege; 
   const w = setup({ maxDurationMs: 60_000 });
   w.block([w.patient.tx('emergency.split', w.splitBody(w.emergencyKey))]);
   const open = (extra: Record<string, unknown> = {}) =>
-    w.clinician.tx('emergency.access', { patient: w.patient.id, reason: 'collapsed', durationMs: 30_000, ...extra });
+    w.clinician.tx('emergency.access', { patient: w.patient.id, reason: w.reason(), durationMs: 30_000, ...extra });
   assert.deepEqual(w.block([open()]), ['UNAUTHORIZED']);
   assert.deepEqual(
     w.block([(w.orgs[1] as ReturnType<typeof actor>).tx('emergency.privilege', { clinician: w.clinician.id, grant: true })]),
@@ -144,8 +152,18 @@ test('only the clinician’s own organization grants and revokes the privilege; 
   // The genesis cap (60 s here) bounds the duration.
   assert.deepEqual(w.block([open({ durationMs: 60_001 })]), ['INVALID_BODY']);
   assert.deepEqual(w.block([open({ durationMs: 999 })]), ['INVALID_BODY']);
-  assert.deepEqual(w.block([open({ reason: 'a\u0007b' })]), ['INVALID_BODY']);
-  assert.deepEqual(w.block([open({ reason: 'x'.repeat(501) })]), ['INVALID_BODY']);
+  // The reason is ciphertext: required (non-empty), bounded, and sealed to the patient and the
+  // organization; plain text, or a key for someone else, is refused.
+  assert.deepEqual(w.block([open({ reason: 'collapsed' })]), ['INVALID_BODY']);
+  assert.deepEqual(w.block([open({ reason: w.reason(undefined, '') })]), ['INVALID_BODY']);
+  assert.deepEqual(w.block([open({ reason: w.reason(undefined, 'ab'.repeat(2001)) })]), ['INVALID_BODY']);
+  assert.deepEqual(w.block([open({ reason: w.reason([w.sealedKey(w.patient), w.sealedKey(w.clinician)]) })]), ['INVALID_BODY']);
+  assert.deepEqual(w.block([open({ reason: w.reason([w.sealedKey(w.org), w.sealedKey(w.clinician)]) })]), ['INVALID_BODY']);
+  const stranger = w.orgs[1] as ReturnType<typeof actor>;
+  assert.deepEqual(w.block([open({ reason: w.reason([w.sealedKey(w.patient), w.sealedKey(w.org), w.sealedKey(stranger)]) })]), [
+    'INVALID_BODY',
+  ]);
+  assert.deepEqual(w.block([open({ reason: { ...w.reason(), note: 'x' } })]), ['INVALID_BODY']);
   assert.deepEqual(w.block([open({ extra: 1 })]), ['INVALID_BODY']);
   assert.deepEqual(w.block([open()]), ['ok']);
   assert.deepEqual(w.block([w.org.tx('emergency.privilege', { clinician: w.clinician.id, grant: false })]), ['ok']);
@@ -155,7 +173,7 @@ test('only the clinician’s own organization grants and revokes the privilege; 
 test('a patient without a registered split cannot be opened; a rotation is refused while a window is open', () => {
   const w = setup();
   w.block([w.org.tx('emergency.privilege', { clinician: w.clinician.id, grant: true })]);
-  const open = () => w.clinician.tx('emergency.access', { patient: w.patient.id, reason: 'collapsed', durationMs: 30_000 });
+  const open = () => w.clinician.tx('emergency.access', { patient: w.patient.id, reason: w.reason(), durationMs: 30_000 });
   assert.deepEqual(w.block([open()]), ['NO_EMERGENCY_KEY']);
   w.block([w.patient.tx('emergency.split', w.splitBody(w.emergencyKey))]);
   assert.deepEqual(w.block([open()]), ['ok']);
@@ -172,7 +190,7 @@ test('shares: only a validator of the split, once, with its own x, while the win
     w.patient.tx('emergency.split', w.splitBody(w.emergencyKey)),
     w.org.tx('emergency.privilege', { clinician: w.clinician.id, grant: true }),
   ]);
-  const opening = w.clinician.tx('emergency.access', { patient: w.patient.id, reason: 'collapsed', durationMs: 10_000 });
+  const opening = w.clinician.tx('emergency.access', { patient: w.patient.id, reason: w.reason(), durationMs: 10_000 });
   assert.deepEqual(w.block([opening]), ['ok']);
   const window = txHash(opening).slice(0, 32);
   assert.equal(getWindow(w.state, window)?.expiresAt, w.now() + 10_000);
@@ -209,7 +227,7 @@ test('an emergency read is allowed only to the window’s clinician, inside the 
     ],
   });
   assert.deepEqual(
-    w.block([anchor, w.clinician.tx('emergency.access', { patient: w.patient.id, reason: 'collapsed', durationMs: 5_000 })]),
+    w.block([anchor, w.clinician.tx('emergency.access', { patient: w.patient.id, reason: w.reason(), durationMs: 5_000 })]),
     ['ok', 'ok'],
   );
   const clinician = getIdentity(w.state, w.clinician.id);

@@ -5,6 +5,7 @@
 import { type Envelope, isHex, validateEnvelope } from '@medledger/crypto';
 import { txHash } from '@medledger/ledger';
 import { arrayField, type Body, encryptionKeyField, hex16Field, hex32Field, idField, intField, itemObject, onlyFields } from './body.js';
+import { checkReasonRecipients, type SealedReason, sealedReasonField } from './emergency-reason.js';
 import { EhrError } from './errors.js';
 import { activeIdentity, activeSigner, getIdentity, type Identity, isOrganization, putIdentity } from './identity.js';
 import type { TxContext, TxKind } from './kinds.js';
@@ -16,8 +17,6 @@ import { keys, readJson, type StateReader, writeJson } from './state.js';
 export const DEFAULT_EMERGENCY_MAX_DURATION_MS = 4 * 60 * 60_000;
 /** Shortest window a clinician may ask for: one second (block time is coarse anyway). */
 export const MIN_EMERGENCY_DURATION_MS = 1_000;
-/** Longest stated reason, in characters. */
-export const MAX_EMERGENCY_REASON = 500;
 
 /** What the emergency rules need from genesis: the validators (by id, in genesis order) and the cap. */
 export interface EmergencyParams {
@@ -54,7 +53,8 @@ export interface EmergencyWindow {
   patient: string;
   clinician: string;
   org: string;
-  reason: string;
+  /** The stated reason, encrypted to the patient and the organization (emergency-reason.ts). */
+  reason: SealedReason;
   durationMs: number;
   openedAt: { height: number; time: number };
   /** Block time (ms) at which the window closes. */
@@ -304,25 +304,16 @@ export const emergencyPrivilege: TxKind = {
   },
 };
 
-/** Checked free-text reason: trimmed, 1–500 characters, no control characters. */
-function reasonField(b: Body): string {
-  const v = b.reason;
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
-  if (typeof v !== 'string' || v.trim().length === 0 || v.length > MAX_EMERGENCY_REASON || /[\u0000-\u001f\u007f]/.test(v))
-    throw new EhrError('INVALID_BODY', `body.reason must be a stated reason of 1–${MAX_EMERGENCY_REASON} characters`);
-  return v.trim();
-}
-
 /**
  * `emergency.access` (privileged clinician): open a window on a patient's records for a stated
- * reason and a duration capped by genesis. The window id is the first 16 bytes of the tx hash.
+ * reason (sealed: only the patient and the organization's reviewers read it) and a duration capped by genesis. The window id is the first 16 bytes of the tx hash.
  */
 export const emergencyAccess: TxKind = {
   apply(ctx, tx, state) {
     const params = requireParams(ctx);
     const b = onlyFields(tx.body, 'emergency.access', ['patient', 'reason', 'durationMs']);
     const patientId = idField(b, 'patient');
-    const reason = reasonField(b);
+    const reason = sealedReasonField(b);
     const durationMs = intField(b, 'durationMs');
     if (durationMs < MIN_EMERGENCY_DURATION_MS || durationMs > params.maxDurationMs)
       throw new EhrError('INVALID_BODY', `body.durationMs must be from ${MIN_EMERGENCY_DURATION_MS} to ${params.maxDurationMs} ms`);
@@ -331,6 +322,7 @@ export const emergencyAccess: TxKind = {
     if (clinician.role !== 'clinician' || privilege === undefined || privilege.org !== clinician.org)
       throw new EhrError('UNAUTHORIZED', 'only a clinician holding the emergency privilege opens an emergency window');
     activeIdentity(state, privilege.org, 'organization');
+    checkReasonRecipients(state, reason, { patient: patientId, clinician: clinician.id, org: privilege.org });
     const patient = getIdentity(state, patientId);
     if (patient === undefined || patient.role !== 'patient' || patient.status !== 'active')
       throw new EhrError('NOT_FOUND', `no active patient ${patientId}`);

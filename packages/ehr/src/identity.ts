@@ -19,6 +19,7 @@ export const ROLES = [
   'device',
   'validator',
   'privacy-officer',
+  'auditor',
 ] as const;
 export type Role = (typeof ROLES)[number];
 

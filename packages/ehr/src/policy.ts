@@ -3,6 +3,7 @@
 import { getDelegation } from './delegates.js';
 import { EhrError } from './errors.js';
 import { getIdentity, type Identity } from './identity.js';
+import { staffRoleMayUse } from './staff-purposes.js';
 import { keys, readJson, type StateReader } from './state.js';
 
 /** HL7 PurposeOfUse: TREAT, HPAYMT, HOPERAT, HRESCH, PATRQT. */
@@ -126,6 +127,7 @@ export type DenyReason =
   | 'EXPIRED'
   | 'REVOKED'
   | 'PURPOSE_MISMATCH'
+  | 'ROLE_NOT_PERMITTED'
   | 'NO_ENVELOPE'
   | 'ERASED';
 
@@ -175,12 +177,16 @@ export function decideRead(
     if (covering.length === 0) return deny('OUT_OF_SCOPE');
     const active = covering.filter((g) => grantIsActive(g, time));
     if (active.length === 0) return deny(covering.some((g) => g.revoked === null) ? 'EXPIRED' : 'REVOKED');
+    const forPurpose = active.filter((g) => purpose === undefined || g.purpose === purpose);
+    if (forPurpose.length === 0) return deny('PURPOSE_MISMATCH');
+    // A grant to the organization serves each staff member only within their role
+    // (staff-purposes.ts): a researcher does not read charts under a treatment grant.
     // Prefer a grant to the accessor itself (its own envelope) over one to its organization.
-    const fitting = active
-      .filter((g) => purpose === undefined || g.purpose === purpose)
+    const fitting = forPurpose
+      .filter((g) => g.grantee === accessor.id || staffRoleMayUse(accessor.role, g.purpose, record))
       .sort((a, b) => Number(b.grantee === accessor.id) - Number(a.grantee === accessor.id));
     const grant = fitting[0];
-    if (grant === undefined) return deny('PURPOSE_MISMATCH');
+    if (grant === undefined) return deny('ROLE_NOT_PERMITTED');
     decision = { allowed: true, record, via: 'grant', envelopeFor: grant.grantee, purpose: grant.purpose, grant: grant.id };
   }
   if (record.erased !== null) return { allowed: false, record, reason: 'ERASED', purpose: decision.purpose };

@@ -10,7 +10,7 @@ import type { TxKind } from './kinds.js';
 import { keys } from './state.js';
 
 /** Roles an organization may give its staff. */
-export const STAFF_ROLES = ['clinician', 'pharmacy', 'insurer', 'researcher', 'privacy-officer', 'device'] as const;
+export const STAFF_ROLES = ['clinician', 'pharmacy', 'insurer', 'researcher', 'privacy-officer', 'device', 'auditor'] as const;
 
 /** Domain of the new key's proof in `identity.rotate`. */
 export const ROTATE_DOMAIN = 'medledger/rotate/v1\n';

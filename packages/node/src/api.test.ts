@@ -2,7 +2,7 @@
 // answering 4xx with a stable code while storing nothing.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { fromHex } from '@medledger/crypto';
+import { fromHex, toHex } from '@medledger/crypto';
 import { leafHash, txBytes, verifyInclusion } from '@medledger/ledger';
 import { get, newSigner, post, startSoloNode, type TestNode, waitFor } from './testing/harness.js';
 
@@ -44,7 +44,12 @@ describe('single-validator node', () => {
     assert.equal(res.json.status, 'pending');
     const status = await committed(res.json.hash);
     assert.equal(status.status, 'committed');
+    // Anonymous: the header, commit and leaf hashes, not the transactions (docs/api.md).
     const block = (await get(`${t.url}/v1/blocks/${status.height}`)).json;
+    assert.equal(block.bodies, 'withheld');
+    assert.equal(block.block.txs, undefined);
+    assert.equal(block.leaves[status.proof.leafIndex], toHex(leafHash(txBytes(tx))));
+    assert.equal(status.tx, undefined, 'the transaction itself is not served anonymously');
     assert.equal(block.hash, status.blockHash);
     assert.equal(block.commit.blockHash, block.hash);
     const { proof } = status;

@@ -7,8 +7,10 @@ import { isHex } from '@medledger/crypto';
 import { txInclusionProof } from '@medledger/ledger';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { ErrorSchema, openApiInfo, SignedTxSchema, schemas } from './api-schemas.js';
+import { blockView } from './chain-view.js';
 import { registerDelegateRoutes } from './delegates-api.js';
 import { registerEmergencyRoutes } from './emergency-api.js';
+import { registerReviewerRoutes } from './emergency-reviewers.js';
 import { ApiError } from './errors.js';
 import { registerFhirRoutes } from './fhir/routes.js';
 import type { NodeHome } from './home.js';
@@ -155,17 +157,26 @@ export async function buildApi(node: MedLedgerNode, opts: ApiOptions): Promise<F
     return reply.status(200).send({ results });
   });
 
+  // Chain reads are open to anonymous callers, but what they show depends on who asks
+  // (chain-view.ts): a session, when sent, must be valid (401 otherwise, never a silent downgrade).
+  const optionalCaller = (authorization: string | undefined) =>
+    authorization === undefined ? undefined : node.gatekeeper.authenticate(authorization);
+
+  // Status and proof for anyone who can name the hash (a tx hash commits to the whole signed
+  // transaction, so only its holders know it); the transaction itself only to its parties
+  // and the consortium.
   app.get<{ Params: { hash: string } }>('/v1/txs/:hash', { schema: schemas.txStatus }, async (req) => {
     const { hash } = req.params;
     if (!isHex(hash, 32)) throw new ApiError('INVALID_PARAM', 'hash must be 32-byte hex');
-    return node.txStatus(hash);
+    return node.txStatus(hash, optionalCaller(req.headers.authorization));
   });
 
   app.get<{ Params: { height: string } }>('/v1/blocks/:height', { schema: schemas.block }, async (req) => {
+    const caller = optionalCaller(req.headers.authorization);
     const height = req.params.height === 'latest' ? node.chain.height : parseHeight(req.params.height);
     const stored = height === 0 ? undefined : node.chain.store.loadBlock(height);
     if (stored === undefined) throw new ApiError('BLOCK_NOT_FOUND', `no block at height ${req.params.height}`);
-    return { hash: stored.hash, block: stored.block, commit: stored.commit, results: stored.results };
+    return blockView(node.chain.state, stored, caller);
   });
 
   app.get('/v1/status', { schema: schemas.status }, async () => node.status());
@@ -187,6 +198,7 @@ export async function buildApi(node: MedLedgerNode, opts: ApiOptions): Promise<F
   registerRecordRoutes(app, node, node.gatekeeper);
   registerDelegateRoutes(app, node, node.gatekeeper);
   registerEmergencyRoutes(app, node, node.gatekeeper);
+  registerReviewerRoutes(app, node, node.gatekeeper);
   registerFhirRoutes(app, node);
   return app;
 }

@@ -2,11 +2,13 @@
 
 import type { Output } from '@medledger/consensus';
 import { idFromPublicKey } from '@medledger/crypto';
+import type { Identity } from '@medledger/ehr';
 import { type Block, type Commit, parseSignedTx, type SignedTx, signTx, type TxResult, txBytes, txHash } from '@medledger/ledger';
 import { type NodeStore, openSqliteStore } from '@medledger/storage';
 import type { FastifyInstance } from 'fastify';
 import { apiOptionsOf, buildApi, proofFor } from './api.js';
 import { Chain } from './chain.js';
+import { seesTx } from './chain-view.js';
 import { DEFAULT_EMERGENCY_AGENT_CONFIG, EmergencyAgent } from './emergency-agent.js';
 import { ApiError } from './errors.js';
 import { DEFAULT_SESSION_CONFIG, Gatekeeper } from './gatekeeper.js';
@@ -233,14 +235,19 @@ export class MedLedgerNode {
     this.emergency.onCommitted(txs);
   }
 
-  /** Status of a transaction by hash: pending, committed (with inclusion proof), or rejected. */
-  txStatus(hash: string): Record<string, unknown> {
+  /**
+   * Status of a transaction by hash: pending, committed (with inclusion proof), or rejected.
+   * The signed transaction itself (`tx`) is included only for `caller`s who may see it
+   * (chain-view.ts `seesTx`): its parties and the consortium.
+   */
+  txStatus(hash: string, caller?: Identity): Record<string, unknown> {
     if (this.mempool.has(hash)) return { hash, status: 'pending' };
     const loc = this.chain.store.findTx(hash);
     if (loc !== undefined) {
       const stored = this.chain.store.loadBlock(loc.height);
       if (stored === undefined) throw new ApiError('INTERNAL', 'indexed block missing');
       const ok = loc.result.code === 'ok';
+      const tx = stored.block.txs[loc.index];
       return {
         hash,
         status: ok ? 'committed' : 'rejected',
@@ -249,6 +256,7 @@ export class MedLedgerNode {
         blockHash: stored.hash,
         ...(ok ? {} : { code: loc.result.code, reason: loc.result.log }),
         proof: proofFor(stored.block.txs, loc.index, stored.block.header.txRoot),
+        ...(tx !== undefined && seesTx(this.chain.state, tx, caller) ? { tx } : {}),
       };
     }
     const rejected = this.rejections.get(hash);

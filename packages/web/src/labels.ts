@@ -52,6 +52,7 @@ const DENY_REASONS: Record<string, string> = {
   EXPIRED: 'their access had expired',
   REVOKED: 'you had stopped sharing with them',
   PURPOSE_MISMATCH: 'they asked for a reason you did not allow',
+  ROLE_NOT_PERMITTED: 'their job at the organization does not allow this use of your records',
   NOT_REGISTERED: 'they are not a registered MedLedger user',
   IDENTITY_REVOKED: 'their account has been closed by their organization',
   UNKNOWN_RECORD: 'the record does not exist',
@@ -77,6 +78,7 @@ export const ROLE_LABELS: Record<string, string> = {
   insurer: 'Insurer',
   researcher: 'Researcher',
   'privacy-officer': 'Privacy officer',
+  auditor: 'Auditor',
   validator: 'Validator',
 };
 

@@ -20,7 +20,10 @@ export async function checkRecordOnChain(conn: NodeConnection, meta: RecordMeta)
   const validators = status.validators as GenesisValidator[];
   const heightHint = (meta.anchoredAt as { height?: number } | undefined)?.height;
   try {
-    const proof = await proveRecord(conn, { chainId: status.chainId, validators }, meta.record, {
+    // Signed in: nodes show block bodies only to consortium members and auditors, and each
+    // patient their own transactions (the record's anchor); the proof still trusts no node.
+    const source = { get: (path: string) => conn.get(path, { auth: true }) };
+    const proof = await proveRecord(source, { chainId: status.chainId, validators }, meta.record, {
       ...(heightHint === undefined ? {} : { heightHint }),
       maxBlocks: 500,
     });
@@ -37,7 +40,7 @@ export async function checkRecordOnChain(conn: NodeConnection, meta: RecordMeta)
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     if (code === 'BAD_COMMIT' || code === 'WRONG_CHAIN') return { ok: false, steps: [{ what: STEP_COMMIT, ok: false }] };
-    if (code === 'BAD_PROOF' || code === 'RECORD_NOT_FOUND' || code === 'TX_NOT_COMMITTED')
+    if (code === 'BAD_PROOF' || code === 'RECORD_NOT_FOUND' || code === 'TX_NOT_COMMITTED' || code === 'BODIES_WITHHELD')
       return { ok: false, steps: [{ what: STEP_PROOF, ok: false }] };
     throw err;
   }

@@ -2,13 +2,23 @@
 // a commit short of 2/3 or signed by a stranger fails; an inclusion proof is checked.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { generateSigningKeyPair } from '@medledger/crypto';
-import { blockHash, txHash, txInclusionProof } from '@medledger/ledger';
+import { generateSigningKeyPair, toHex } from '@medledger/crypto';
+import { blockHash, leafHash, type SignedTx, txBytes, txHash, txInclusionProof } from '@medledger/ledger';
 import { makeChain, signCommit } from '@medledger/ledger/testing';
-import { checkBlock, checkInclusion, type StoredBlock } from './verify.js';
+import { checkBlock, checkInclusion, parseStoredBlock, type StoredBlock } from './verify.js';
 
 function stored(fixture: ReturnType<typeof makeChain>): StoredBlock[] {
-  return fixture.blocks.map(({ block, commit }) => ({ hash: blockHash(block.header), block, commit }));
+  return fixture.blocks.map(({ block, commit }) => ({
+    hash: blockHash(block.header),
+    block,
+    commit,
+    leaves: block.txs.map((tx) => toHex(leafHash(txBytes(tx)))),
+  }));
+}
+
+/** The block as an anonymous visitor gets it: no transactions, their leaf hashes only. */
+function withheld(b: StoredBlock): StoredBlock {
+  return { hash: b.hash, block: { header: b.block.header, lastCommit: b.block.lastCommit }, commit: b.commit, leaves: b.leaves };
 }
 
 test('every block of a valid chain checks out, linked to the one before', () => {
@@ -24,7 +34,7 @@ test('every block of a valid chain checks out, linked to the one before', () => 
 test('a block whose transactions were changed fails, and so does one that does not link', () => {
   const f = makeChain({ blocks: 3 });
   const [b1, b2, b3] = stored(f) as [StoredBlock, StoredBlock, StoredBlock];
-  const tampered: StoredBlock = { ...b2, block: { ...b2.block, txs: b2.block.txs.slice(1) } };
+  const tampered: StoredBlock = { ...b2, block: { ...b2.block, txs: (b2.block.txs ?? []).slice(1) } };
   assert.match(checkBlock(f.genesis.chainId, f.genesis.validators, tampered).problem ?? '', /transactions do not match/);
   assert.match(checkBlock(f.genesis.chainId, f.genesis.validators, b3, b1).problem ?? '', /does not link/);
   const renamed: StoredBlock = { ...b2, hash: b1.hash };
@@ -46,12 +56,31 @@ test('a commit with only 2 of 4 signatures, or one from a non-validator, fails',
 test('an inclusion proof is checked against the block root and its commit', () => {
   const f = makeChain({ blocks: 1, txsPerBlock: 5 });
   const [b] = stored(f) as [StoredBlock];
-  const tx = b.block.txs[3]!;
-  const proof = { leafIndex: 3, treeSize: 5, root: b.block.header.txRoot, path: txInclusionProof(b.block.txs, 3) };
+  const tx = (b.block.txs ?? [])[3] as SignedTx;
+  const proof = { leafIndex: 3, treeSize: 5, root: b.block.header.txRoot, path: txInclusionProof(b.block.txs ?? [], 3) };
   assert.equal(checkInclusion(f.genesis.chainId, f.genesis.validators, b, tx, proof).ok, true);
-  const wrongTx = b.block.txs[2]!;
+  const wrongTx = (b.block.txs ?? [])[2] as SignedTx;
   assert.notEqual(txHash(wrongTx), txHash(tx));
   assert.equal(checkInclusion(f.genesis.chainId, f.genesis.validators, b, wrongTx, proof).ok, false);
   const forgedRoot = { ...proof, root: 'ab'.repeat(32) };
   assert.equal(checkInclusion(f.genesis.chainId, f.genesis.validators, b, tx, forgedRoot).ok, false);
+});
+
+test('an anonymous visitor’s blocks (no bodies) check their header chain, commits and leaf hashes, and say the bodies were not checked', () => {
+  const f = makeChain({ blocks: 3, txsPerBlock: 3 });
+  const blocks = stored(f).map(withheld);
+  blocks.forEach((b, i) => {
+    const r = checkBlock(f.genesis.chainId, f.genesis.validators, b, blocks[i - 1]);
+    assert.equal(r.ok, true, r.problem);
+    assert.equal(r.bodiesChecked, false);
+  });
+  const [, b2] = blocks as [StoredBlock, StoredBlock];
+  const forged = { ...b2, leaves: b2.leaves.slice(1) };
+  assert.match(checkBlock(f.genesis.chainId, f.genesis.validators, forged).problem ?? '', /entry fingerprints/);
+  // The answer as the node sends it parses the same way.
+  const parsed = parseStoredBlock(JSON.parse(JSON.stringify({ ...b2, bodies: 'withheld', own: [] })));
+  assert.equal(parsed.block.txs, undefined);
+  assert.equal(checkBlock(f.genesis.chainId, f.genesis.validators, parsed).ok, true);
+  const full = stored(f)[1] as StoredBlock;
+  assert.equal(checkBlock(f.genesis.chainId, f.genesis.validators, full).bodiesChecked, true);
 });

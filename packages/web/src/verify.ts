@@ -3,23 +3,33 @@
 // precommits — with the light client's verifyCommit (@medledger/client/light).
 import type { InclusionProof } from '@medledger/client';
 import { verifyCommit, verifyTxInclusion } from '@medledger/client/light';
+import { fromHex, toHex } from '@medledger/crypto/browser';
 import {
   type Block,
   blockHash,
   type Commit,
   type GenesisValidator,
+  leafHash,
+  merkleRootFromLeafHashes,
   parseBlock,
   parseCommit,
   type SignedTx,
+  txBytes,
   txHash,
   txRoot,
 } from '@medledger/ledger';
 
-/** A block as `GET /v1/blocks/:height` answers it. */
+/**
+ * A block as `GET /v1/blocks/:height` answers it. Nodes show transaction bodies only to
+ * consortium members and auditors (docs/records.md "Who sees which metadata"); everyone
+ * else gets `txs` undefined and each transaction's leaf hash.
+ */
 export interface StoredBlock {
   hash: string;
-  block: Block;
+  block: Omit<Block, 'txs'> & { txs?: SignedTx[] };
   commit: Commit;
+  /** Each transaction's RFC 9162 leaf hash, hex: their Merkle root is the header's tx root. */
+  leaves: string[];
 }
 
 /** The validators a commit is checked against (from genesis, or the node's status). */
@@ -33,12 +43,18 @@ export interface BlockCheck {
   problem?: string;
   /** Names of the validators whose signatures are in the commit. */
   signers: string[];
+  /** False when the node withheld the transactions: only their leaf hashes were checked. */
+  bodiesChecked: boolean;
 }
 
-/** Parse an untrusted `GET /v1/blocks/:height` answer. Throws LedgerError. */
+/** Parse an untrusted `GET /v1/blocks/:height` answer, with or without bodies. Throws LedgerError. */
 export function parseStoredBlock(x: unknown): StoredBlock {
-  const o = x as { hash?: unknown; block?: unknown; commit?: unknown };
-  return { hash: String(o?.hash ?? ''), block: parseBlock(o?.block), commit: parseCommit(o?.commit) };
+  const o = x as { hash?: unknown; block?: { txs?: unknown }; commit?: unknown; leaves?: unknown };
+  const withheld = o?.block !== undefined && o.block !== null && o.block.txs === undefined;
+  const parsed = parseBlock(withheld ? { ...o.block, txs: [] } : o?.block);
+  const block: StoredBlock['block'] = withheld ? { header: parsed.header, lastCommit: parsed.lastCommit } : parsed;
+  const leaves = Array.isArray(o?.leaves) ? o.leaves.map(String) : withheld ? [] : parsed.txs.map((tx) => toHex(leafHash(txBytes(tx))));
+  return { hash: String(o?.hash ?? ''), block, commit: parseCommit(o?.commit), leaves };
 }
 
 function asGenesisValidators(validators: Validators): GenesisValidator[] {
@@ -59,11 +75,18 @@ export function checkBlock(chainId: string, validators: Validators, stored: Stor
   const names = new Map(validators.map((v) => [v.publicKey, v.name]));
   const height = stored.block.header.height;
   const signers = stored.commit.signatures.map((s) => names.get(s.validator) ?? 'an unknown validator');
-  const fail = (problem: string): BlockCheck => ({ height, ok: false, problem, signers });
+  const txs = stored.block.txs;
+  const bodiesChecked = txs !== undefined;
+  const fail = (problem: string): BlockCheck => ({ height, ok: false, problem, signers, bodiesChecked });
   const hash = blockHash(stored.block.header);
   if (hash !== stored.hash) return fail('the block is not the one the server says it is (its fingerprint differs)');
   if (stored.block.header.chainId !== chainId) return fail('the block belongs to another network');
-  if (txRoot(stored.block.txs) !== stored.block.header.txRoot) return fail('the block’s transactions do not match its header');
+  if (txs !== undefined && txRoot(txs) !== stored.block.header.txRoot) return fail('the block’s transactions do not match its header');
+  if (
+    !stored.leaves.every((l) => /^[0-9a-f]{64}$/.test(l)) ||
+    toHex(merkleRootFromLeafHashes(stored.leaves.map((l) => fromHex(l)))) !== stored.block.header.txRoot
+  )
+    return fail('the block’s list of entry fingerprints does not match its header');
   if (previous !== undefined && stored.block.header.prevHash !== previous.hash)
     return fail('the block does not link to the block before it');
   try {
@@ -71,11 +94,12 @@ export function checkBlock(chainId: string, validators: Validators, stored: Stor
   } catch (err) {
     return fail(`the validators’ signatures do not confirm it (${(err as Error).message})`);
   }
-  return { height, ok: true, signers };
+  return { height, ok: true, signers, bodiesChecked };
 }
 
 /** The record.anchor transaction of `recordId` in a block, with its index, or undefined. */
-export function findAnchorTx(block: Block, recordId: string): { tx: SignedTx; index: number; hash: string } | undefined {
+export function findAnchorTx(block: StoredBlock['block'], recordId: string): { tx: SignedTx; index: number; hash: string } | undefined {
+  if (block.txs === undefined) return undefined;
   const index = block.txs.findIndex((tx) => tx.kind === 'record.anchor' && (tx.body as { record?: unknown } | null)?.record === recordId);
   const tx = block.txs[index];
   return tx === undefined ? undefined : { tx, index, hash: txHash(tx) };

@@ -56,7 +56,8 @@ function describeWindow(w: EmergencyWindow): string[] {
   const lines = [
     `window ${w.id}  ${w.status}${w.active ? ` until ${iso(w.expiresAt)}` : ` (closed ${iso(w.expiresAt)})`}`,
     `  patient ${w.patient}, clinician ${w.clinician} of organization ${w.org}`,
-    `  reason: ${w.reason}`,
+    // The reason is sealed on chain; the SDK opened it with this key when it was sealed to it.
+    `  reason: ${w.reason ?? '(sealed: only the patient, the clinician, the organization and its privacy officers can read it)'}`,
     `  opened ${iso(w.openedAt.time)} at height ${w.openedAt.height} for ${Math.round(w.durationMs / 60_000)} min; shares ${w.sharesPosted}/${w.commitments.length}, ${w.threshold} needed`,
   ];
   for (const a of w.accesses ?? []) lines.push(`  read ${String(a.record)} ${String(a.decision)} at height ${String(a.height)}`);
@@ -100,7 +101,10 @@ export function registerEmergencyCommands(program: Command): void {
     .description("open an emergency window on a patient's records and wait until enough validators posted their shares")
     .requiredOption('--key <file>', "the clinician's key file")
     .requiredOption('--patient <id>', 'patient identity id', hexId('--patient'))
-    .requiredOption('--reason <text>', 'why: shown to the patient and the privacy officer, and public on chain (no clinical details)')
+    .requiredOption(
+      '--reason <text>',
+      'why (one line, up to 500 characters): encrypted here to the patient, you, your organization and its privacy officers; never readable on chain',
+    )
     .option('--minutes <m>', 'how long the window stays open (capped by the network)', positiveInt('--minutes'), 60)
     .option('--wait <seconds>', 'how long to wait for the shares', positiveInt('--wait'), 120)
     .requiredOption('--url <url>', 'API URL of any node (default: $MEDLEDGER_URL)', process.env.MEDLEDGER_URL)
@@ -150,7 +154,8 @@ export function registerEmergencyCommands(program: Command): void {
       const listing = await run(() => listEmergency(client, opts.patient === undefined ? {} : { patient: opts.patient }));
       if (opts.json) {
         // Shares are sealed to the clinician, but they stay out of printed output all the same.
-        console.log(JSON.stringify({ ...listing, windows: listing.windows.map(({ shares: _shares, ...w }) => w) }));
+        // The sealed form stays out too: `reason` is the opened text (null if not sealed to this key).
+        console.log(JSON.stringify({ ...listing, windows: listing.windows.map(({ shares: _shares, sealedReason: _sealed, ...w }) => w) }));
       } else printListing(listing);
     });
 

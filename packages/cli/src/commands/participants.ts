@@ -11,7 +11,7 @@ import { BundleError, categoryOf, type Resource } from '../fhir-bundle.js';
 import { importBundle } from '../fhir-import.js';
 import { progress } from '../progress.js';
 
-const STAFF_ROLES: StaffRole[] = ['clinician', 'pharmacy', 'insurer', 'researcher', 'privacy-officer', 'device'];
+const STAFF_ROLES: StaffRole[] = ['clinician', 'pharmacy', 'insurer', 'researcher', 'privacy-officer', 'device', 'auditor'];
 const URL_HELP = 'node API URL (default: $MEDLEDGER_URL)';
 const urlDefault = process.env.MEDLEDGER_URL;
 
@@ -185,9 +185,13 @@ export function registerParticipantCommands(program: Command): void {
     .requiredOption('--id <rid>', 'record id')
     .requiredOption('--genesis <file>', 'the genesis file you trust (genesis.json)')
     .option('--height <h>', 'the block height the record was anchored at, if known (else blocks are searched)')
+    .option(
+      '--key <file>',
+      "sign in with this keystore: the record's patient, or a consortium member or auditor (nodes show block bodies to no one else)",
+    )
     .requiredOption('--url <url>', URL_HELP, urlDefault)
     .option('--json', 'print the result as JSON')
-    .action(async (opts: { id: string; genesis: string; height?: string; url: string; json?: boolean }) => {
+    .action(async (opts: { id: string; genesis: string; height?: string; key?: string; url: string; json?: boolean }) => {
       const id = hexArg(opts.id, '--id', 16);
       let genesis: ReturnType<typeof parseGenesis>;
       try {
@@ -201,9 +205,13 @@ export function registerParticipantCommands(program: Command): void {
         throw new CliError('--height must be a positive integer', EXIT.usage, 'INVALID_ARGUMENT');
       let proof: Awaited<ReturnType<typeof proveRecord>>;
       try {
-        proof = await proveRecord(httpProofSource(opts.url), genesis, id, heightHint === undefined ? {} : { heightHint });
+        // The proof itself trusts no node; signing in only lets the node show the anchor.
+        const signedIn = opts.key === undefined ? undefined : clientFor(opts.url, await loadKeys(opts.key));
+        const source = signedIn === undefined ? httpProofSource(opts.url) : { get: (path: string) => signedIn.get(path, { auth: true }) };
+        proof = await proveRecord(source, genesis, id, heightHint === undefined ? {} : { heightHint });
       } catch (err) {
         const code = (err as { code?: string }).code;
+        if (code === 'BODIES_WITHHELD') throw new CliError(`${(err as Error).message} (use --key)`, EXIT.failed, code);
         if (code === 'BAD_COMMIT' || code === 'BAD_PROOF' || code === 'WRONG_CHAIN')
           throw new CliError(`NOT PROVEN: ${(err as Error).message}`, EXIT.failed, code);
         throw err;

@@ -36,6 +36,8 @@ export async function processTransaction(repo: FhirRepository, caller: FhirCalle
     const where = `Bundle.entry[${i}]`;
     if (entry?.request?.method !== 'POST') throw new FhirError(400, 'not-supported', `${where}.request.method must be POST`);
     if (entry.request.ifNoneExist !== undefined) throw new FhirError(400, 'not-supported', `${where}: conditional create is not supported`);
+    if (typeof entry.request.url !== 'string' || entry.request.url === '')
+      throw new FhirError(400, 'required', `${where}.request.url is required: the resource type to create`);
     const resource = structuredClone(validateFhirResource(entry.resource, `${where}.resource`));
     if (entry.request.url.split('?')[0] !== resource.resourceType)
       throw new FhirError(400, 'invalid', `${where}.request.url must be the resource type ${resource.resourceType}`);

@@ -18,9 +18,12 @@ export interface ClaimRequest {
   proof: string;
 }
 
-/** Complete a claim. Throws FhirError 400 (bad keys or proof), 403 (code), 409 (a claim in progress). */
-export async function claimPatient(repo: FhirRepository, patientId: string, req: ClaimRequest) {
-  repo.custody.checkClaimCode(patientId, req.code);
+/**
+ * Complete a claim sent from `source` (the client's address). Throws FhirError 400 (bad keys
+ * or proof), 403 (code), 409 (a claim in progress), 429 (too many wrong codes from `source`).
+ */
+export async function claimPatient(repo: FhirRepository, patientId: string, req: ClaimRequest, source: string) {
+  repo.custody.checkClaimCode(patientId, req.code, source);
   if (!isHex(req.publicKey, 32) || !isHex(req.encryptionKey, 32) || !/^[0-9a-f]{128}$/.test(req.proof ?? ''))
     throw new FhirError(400, 'value', 'publicKey and encryptionKey must be 32-byte hex, proof a 64-byte hex signature');
   const agent = repo.agent;

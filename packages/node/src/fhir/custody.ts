@@ -24,21 +24,31 @@ import { FhirError } from './outcome.js';
 const AAD_PREFIX = 'medledger/custody/v1\n';
 /** How long a claim code works (ms): 30 days. */
 export const CLAIM_CODE_TTL_MS = 30 * 24 * 60 * 60_000;
-/** Wrong codes tolerated before the code stops working and a new one must be issued. */
-export const MAX_CLAIM_ATTEMPTS = 5;
+/**
+ * Wrong claim codes one source (client address) may send per window. A wrong code never
+ * voids the code itself — that let anyone burn a patient's code with five guesses — and the
+ * code is 128 random bits, so guessing is hopeless; the limit only keeps guessers from
+ * loading the node (docs/fhir.md "Claim codes").
+ */
+export const MAX_CLAIM_FAILURES_PER_SOURCE = 10;
+export const CLAIM_FAILURE_WINDOW_MS = 15 * 60_000;
+/** Sources whose failures are remembered at once; the oldest is forgotten first. */
+const MAX_CLAIM_SOURCES = 10_000;
 
 interface CustodyFile {
   v: 1;
   patient: string;
   /** The patient's KeyBundle, sealed to the organization's encryption key. */
   keys: unknown;
-  claim: null | { codeHash: string; expiresAt: number; failures: number };
+  claim: null | { codeHash: string; expiresAt: number };
 }
 
 export class CustodyStore {
   readonly dir: string;
   /** Patients whose claim is being completed right now (one at a time each). */
   readonly claiming = new Set<string>();
+  /** Wrong claim codes by source address: count and the start of its window. */
+  private readonly failures = new Map<string, { count: number; since: number }>();
 
   constructor(
     homeDir: string,
@@ -93,24 +103,36 @@ export class CustodyStore {
     if (file === undefined) throw new FhirError(404, 'not-found', 'this node holds no keys for that patient');
     const code = toHex(randomBytes(16));
     const expiresAt = this.now() + CLAIM_CODE_TTL_MS;
-    this.write({ ...file, claim: { codeHash: sha256Hex(utf8(code)), expiresAt, failures: 0 } });
+    this.write({ ...file, claim: { codeHash: sha256Hex(utf8(code)), expiresAt } });
     return { code, expiresAt };
   }
 
   /**
-   * Check a claim code. A wrong code counts against the limit; after MAX_CLAIM_ATTEMPTS
-   * the code is void. Throws FhirError 403 for any failure, saying the same for each, so
-   * a caller learns nothing about which patients are in custody.
+   * Check a claim code sent from `source` (the client's address). A wrong code counts
+   * against that source only; after MAX_CLAIM_FAILURES_PER_SOURCE in a window the source is
+   * refused with 429 until the window ends, while the code keeps working for its holder.
+   * Throws FhirError 403 for any wrong, used or expired code (the same answer for each, so
+   * a caller learns nothing about which patients are in custody).
    */
-  checkClaimCode(patient: string, code: unknown): void {
-    const refuse = () => new FhirError(403, 'security', 'unknown patient, or the claim code is wrong, used or expired');
+  checkClaimCode(patient: string, code: unknown, source: string): void {
+    const now = this.now();
+    let seen = this.failures.get(source);
+    if (seen !== undefined && now - seen.since >= CLAIM_FAILURE_WINDOW_MS) {
+      this.failures.delete(source);
+      seen = undefined;
+    }
+    if (seen !== undefined && seen.count >= MAX_CLAIM_FAILURES_PER_SOURCE)
+      throw new FhirError(429, 'throttled', 'too many wrong claim codes from this address; try again in 15 minutes');
+    const refuse = () => {
+      if (seen === undefined) {
+        if (this.failures.size >= MAX_CLAIM_SOURCES) this.failures.delete(this.failures.keys().next().value as string);
+        this.failures.set(source, { count: 1, since: now });
+      } else seen.count++;
+      return new FhirError(403, 'security', 'unknown patient, or the claim code is wrong, used or expired');
+    };
     const file = /^[0-9a-f]{40}$/.test(patient) ? this.read(patient) : undefined;
     if (file?.claim === null || file?.claim === undefined || typeof code !== 'string') throw refuse();
-    if (file.claim.expiresAt <= this.now() || file.claim.failures >= MAX_CLAIM_ATTEMPTS) throw refuse();
-    if (sha256Hex(utf8(code)) !== file.claim.codeHash) {
-      this.write({ ...file, claim: { ...file.claim, failures: file.claim.failures + 1 } });
-      throw refuse();
-    }
+    if (file.claim.expiresAt <= now || sha256Hex(utf8(code)) !== file.claim.codeHash) throw refuse();
   }
 
   /** Delete the custodial copy: overwrite the file with zeros, then remove it. */

@@ -17,6 +17,7 @@ export type IssueCode =
   | 'conflict'
   | 'not-supported'
   | 'too-costly'
+  | 'throttled'
   | 'processing'
   | 'transient'
   | 'exception'

@@ -17,6 +17,7 @@ import {
   type Purpose,
   prefixes,
   type RecordMeta,
+  staffRoleMayUse,
 } from '@medledger/ehr';
 import type { Resource } from '@medplum/fhirtypes';
 import { ApiError } from '../errors.js';
@@ -310,7 +311,8 @@ export class FhirRepository {
           r.erased === null &&
           r.supersededBy === null &&
           r.envelopes[this.orgId] !== undefined &&
-          grants.some((g) => grantCoversRecord(g, r))
+          // As decideRead judges each read: an organization's grant serves staff within their role.
+          grants.some((g) => grantCoversRecord(g, r) && (g.grantee === caller.id || staffRoleMayUse(caller.role, g.purpose, r)))
         )
           out.push(r);
       }

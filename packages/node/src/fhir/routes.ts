@@ -15,6 +15,7 @@ import { processTransaction } from './bundle.js';
 import { capabilityStatement } from './capability.js';
 import { claimPatient } from './claim.js';
 import { CustodyStore } from './custody.js';
+import { parseFhirJson } from './json.js';
 import { FhirError, outcomeFor } from './outcome.js';
 import { FhirRepository, patientReferenced } from './repository.js';
 import { matchesDates, parseSearch, type SearchQuery } from './search.js';
@@ -27,7 +28,11 @@ export const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 export interface FhirConfig {
   /** Node home whose `org-key.json` holds the organization's keys (default: this node's home). */
   orgKeyHome: string;
-  /** Public base URL, e.g. `https://fhir.example.org/fhir/R4` (default: from the Host header). */
+  /**
+   * Public base URL, e.g. `https://fhir.example.org/fhir/R4`: the token audience and every
+   * URL the endpoint advertises. Required unless the API listens on loopback, where it
+   * defaults to the bound address (never to a request's Host header).
+   */
   baseUrl?: string;
   /** Largest FHIR request body (bytes); default 16 MiB, for transaction Bundles. */
   bodyLimitBytes: number;
@@ -65,24 +70,34 @@ function send(reply: FastifyReply, status: number, body: unknown, headers: Recor
 export function registerFhirRoutes(app: FastifyInstance, node: MedLedgerNode): void {
   const cfg = parseFhirConfig((node.home.config as unknown as { fhir?: unknown }).fhir, node.home.dir);
   if (cfg === undefined) return;
+  // A base taken from the Host header would let any caller choose the token audience and the
+  // URLs clients are sent to; off loopback the operator must say what the public URL is.
+  if (cfg.baseUrl === undefined && !isLoopbackHost(node.home.config.api.host))
+    throw new Error(
+      `config.fhir.baseUrl is required when the API listens on ${node.home.config.api.host} (not loopback): set it to the endpoint's public URL, e.g. https://fhir.example.org/fhir/R4`,
+    );
   const orgKeys = readOrgKey(cfg.orgKeyHome);
   const orgId = idFromPublicKey(orgKeys.signing.publicKey);
   loadFhirDefinitions();
   const agent = new OrgAgent(node, orgKeys, orgId);
   const repo = new FhirRepository(agent, new CustodyStore(node.home.dir, orgKeys, node.now), node.gatekeeper);
   const auth = new SmartAuth(orgId, { state: node.chain.state, now: node.now });
-  const baseOf = (req: FastifyRequest) => cfg.baseUrl ?? `${req.protocol}://${req.headers.host ?? '127.0.0.1'}${FHIR_PREFIX}`;
+  // node.url is the address the API is bound to (set once it listens, before any request).
+  const baseOf = (_req: FastifyRequest) => cfg.baseUrl ?? `${node.url}${FHIR_PREFIX}`;
 
   app.register(
     async (scope) => {
       const parseJson = (_req: FastifyRequest, body: string, done: (err: Error | null, value?: unknown) => void) => {
         try {
-          done(null, JSON.parse(body));
-        } catch {
-          done(new FhirError(400, 'structure', 'request body is not valid JSON'));
+          done(null, parseFhirJson(body));
+        } catch (err) {
+          done(err as FhirError);
         }
       };
       scope.addContentTypeParser('application/fhir+json', { parseAs: 'string' }, parseJson);
+      // Plain JSON too goes through the depth limit and the poisoning checks.
+      scope.removeContentTypeParser('application/json');
+      scope.addContentTypeParser('application/json', { parseAs: 'string' }, parseJson);
       scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) =>
         done(null, Object.fromEntries(new URLSearchParams(body as string))),
       );
@@ -179,12 +194,17 @@ export function registerFhirRoutes(app: FastifyInstance, node: MedLedgerNode): v
             p?.valueString,
           ]),
         );
-        const result = await claimPatient(repo, req.params.id, {
-          code: params.get('code') as string,
-          publicKey: params.get('publicKey') as string,
-          encryptionKey: params.get('encryptionKey') as string,
-          proof: params.get('proof') as string,
-        });
+        const result = await claimPatient(
+          repo,
+          req.params.id,
+          {
+            code: params.get('code') as string,
+            publicKey: params.get('publicKey') as string,
+            encryptionKey: params.get('encryptionKey') as string,
+            proof: params.get('proof') as string,
+          },
+          req.ip,
+        );
         return send(reply, 200, {
           resourceType: 'Parameters',
           parameter: [
@@ -324,6 +344,11 @@ export function registerFhirRoutes(app: FastifyInstance, node: MedLedgerNode): v
     },
     { prefix: FHIR_PREFIX },
   );
+}
+
+/** Is `host` a loopback address (127.0.0.0/8, ::1, localhost)? */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 /** A path's resource type, or FhirError 404 for one R4 does not define. */

@@ -126,6 +126,19 @@ test('break-glass in the UI: privilege, emergency read, the patient told, the ke
   const clinicianId = (await admin.getByTestId('sharing-code').textContent())?.trim() ?? '';
   assert.match(clinicianId, /^[0-9a-f]{40}$/);
 
+  // The organization's privacy officer, registered before any window opens: each reason is
+  // sealed to the officers of the organization at the time (docs/emergency.md "The reason").
+  await admin.getByLabel('Name', { exact: true }).fill('Pat Rivera');
+  await admin.getByLabel('Role').selectOption('privacy-officer');
+  await admin.getByLabel('A passphrase for their recovery file').fill(CLINICIAN_PASS);
+  await admin.getByLabel('Type the passphrase again').fill(CLINICIAN_PASS);
+  await admin.getByRole('button', { name: 'Add staff member' }).click();
+  await admin.getByText('Pat Rivera was added.').waitFor();
+  const officerDownload = admin.waitForEvent('download');
+  await admin.getByRole('button', { name: 'Download Pat Rivera’s recovery file' }).click();
+  const officerFile = join(dir, 'officer.json');
+  await (await officerDownload).saveAs(officerFile);
+
   // Without the privilege the clinician's button is disabled, and says why.
   await signIn(clinician, url, clinicianFile, CLINICIAN_PASS);
   await clinician.getByRole('heading', { level: 1, name: 'My patients' }).waitFor();
@@ -293,16 +306,6 @@ test('break-glass in the UI: privilege, emergency read, the patient told, the ke
   await clinician.getByText(/^Emergency access — ends at/).waitFor();
 
   // The organization's privacy officer reviews the same list on their own screen.
-  await admin.getByLabel('Name', { exact: true }).fill('Pat Rivera');
-  await admin.getByLabel('Role').selectOption('privacy-officer');
-  await admin.getByLabel('A passphrase for their recovery file').fill(CLINICIAN_PASS);
-  await admin.getByLabel('Type the passphrase again').fill(CLINICIAN_PASS);
-  await admin.getByRole('button', { name: 'Add staff member' }).click();
-  await admin.getByText('Pat Rivera was added.').waitFor();
-  const officerDownload = admin.waitForEvent('download');
-  await admin.getByRole('button', { name: 'Download Pat Rivera’s recovery file' }).click();
-  const officerFile = join(dir, 'officer.json');
-  await (await officerDownload).saveAs(officerFile);
   const officer = await adminBrowser.context.newPage();
   watch('privacy officer', officer);
   await signIn(officer, url, officerFile, CLINICIAN_PASS);

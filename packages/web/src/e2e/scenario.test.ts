@@ -292,6 +292,11 @@ test('patient and clinician: write, see, share, read, revoke, refused — and th
   const verified = patient.getByTestId('verify-result');
   await verified.getByText(/blocks check out/).waitFor({ timeout: 120_000 });
   await verified.getByText(/Checked against your genesis file/).waitFor();
+  // The explorer is anonymous: entries are withheld, and the result says what it could not check.
+  await verified
+    .getByTestId('verify-limits')
+    .getByText(/Not checked: the entries themselves/)
+    .waitFor();
   await checkPage(patient, 'explorer', failures);
   await patient
     .getByRole('link', { name: /^#\d+$/ })

@@ -74,6 +74,7 @@ export function emergencyErrorText(err: unknown): string {
     case 'NO_EMERGENCY_KEY':
       return 'This patient has no emergency key on MedLedger, so their records cannot be opened in an emergency.';
     case 'INVALID_BODY':
+    case 'INVALID_ARGUMENT':
       return 'Check the reason (it cannot be empty) and the number of minutes, then try again.';
     case 'WINDOW_CLOSED':
       return 'The emergency access ended before the network released the patient’s key. Open a new request if you still need it.';
@@ -249,8 +250,8 @@ export function EmergencyOpen() {
         {err('patient')}
         <label htmlFor="em-reason">Why do you need emergency access?</label>
         <p className="hint" id="em-reason-hint">
-          The patient and everyone on the network can read this reason. Describe the situation, not clinical findings — for example
-          “unconscious in the emergency department, allergies unknown”.
+          Your browser encrypts this reason so that only the patient, you, your organization and its privacy officers can read it. Describe
+          the situation, not clinical findings — for example “unconscious in the emergency department, allergies unknown”.
         </p>
         <textarea
           id="em-reason"
@@ -319,7 +320,8 @@ export function EmergencyBanner(props: { patient: string; onRefresh?: () => void
     <div className="message emergency" role="status">
       <strong className="emergency-title">Emergency access — ends at {formatUntil(data.expiresAt)}</strong>
       <br />
-      Every record you open now is logged as emergency access and shown to the patient. Reason given: “{data.reason}”.
+      Every record you open now is logged as emergency access and shown to the patient.
+      {data.reason !== null && <> Reason given: “{data.reason}”.</>}
       {data.status === 'pending' && (
         <>
           <br />
@@ -491,7 +493,15 @@ function WindowFacts(props: { w: EmergencyWindow }) {
   return (
     <dl className="details compact">
       <dt>Why</dt>
-      <dd>“{w.reason}”</dd>
+      <dd>
+        {w.reason === null ? (
+          <span className="small">
+            The reason is locked for the patient, the clinician, their organization and its privacy officers; this account cannot open it.
+          </span>
+        ) : (
+          <>“{w.reason}”</>
+        )}
+      </dd>
       <dt>From</dt>
       <dd>{formatDateTime(w.openedAt.time)}</dd>
       <dt>Until</dt>

@@ -1,6 +1,7 @@
 // The explorer for auditors and operators: chain height, validators and whether they are
-// signing, recent blocks and their transactions (kinds only — nothing is decrypted), and a
-// "verify" that re-checks blocks and commits in this browser.
+// signing, recent blocks, and a "verify" that re-checks blocks and commits in this browser.
+// Nodes show entries (kinds only here — nothing is decrypted) to consortium members and
+// auditors; an anonymous visitor sees each block's entry fingerprints (leaf hashes) only.
 import { NodeConnection, type NodeStatus } from '@medledger/client';
 import { generateKeyBundle } from '@medledger/crypto/browser';
 import { type Genesis, parseGenesis } from '@medledger/ledger';
@@ -134,7 +135,7 @@ export function Explorer() {
                 <Link to={`/explorer/blocks/${b.block.header.height}`}>#{b.block.header.height}</Link>
               </td>
               <td>{formatDateTime(b.block.header.time)}</td>
-              <td>{b.block.txs.length}</td>
+              <td>{b.leaves.length}</td>
               <td>{names.get(b.block.header.proposer) ?? 'unknown'}</td>
             </tr>
           ))}
@@ -179,6 +180,7 @@ function Verify(props: { conn: NodeConnection; status: NodeStatus }) {
     setProgress(undefined);
     setResult({ checks, from, to, trusted: genesis === undefined ? 'the validator list this server reports' : 'your genesis file' });
   }
+  const withheld = result?.checks.some((c) => !c.bodiesChecked) ?? false;
   const bad = result?.checks.filter((c) => !c.ok) ?? [];
   return (
     <section className="panel" aria-labelledby="verify-title">
@@ -220,6 +222,14 @@ function Verify(props: { conn: NodeConnection; status: NodeStatus }) {
             <>
               <strong>All {result.checks.length} blocks check out</strong> (blocks {result.from} to {result.to}): each is signed by more
               than two thirds of the validators and links to the one before. Checked against {result.trusted}.
+              {withheld && (
+                <p data-testid="verify-limits">
+                  Not checked: the entries themselves. This server shows who shared what with whom only to the network’s member
+                  organizations and auditors, so your browser checked each block’s list of entry fingerprints against its header, but not
+                  the entries’ signatures or contents. Member organizations and auditors check those with their own sign-in, or offline with
+                  “medledger verify” on a node’s data.
+                </p>
+              )}
             </>
           ) : (
             <>
@@ -278,12 +288,18 @@ export function BlockPage(props: { height: number }) {
         <dt>Proposed by</dt>
         <dd>{names.get(h.proposer) ?? 'unknown'}</dd>
         <dt>Entries</dt>
-        <dd>{stored.block.txs.length}</dd>
+        <dd>{stored.leaves.length}</dd>
       </dl>
       <h2>Entries</h2>
-      {stored.block.txs.length === 0 && <p className="empty">This block has no entries.</p>}
+      {stored.leaves.length === 0 && <p className="empty">This block has no entries.</p>}
+      {stored.block.txs === undefined && stored.leaves.length > 0 && (
+        <p data-testid="entries-withheld">
+          What these entries are is shown only to the network’s member organizations and auditors: they say who shared records with whom.
+          Your browser checked the entries’ fingerprints against the block header.
+        </p>
+      )}
       <ol className="plain">
-        {stored.block.txs.map((tx, i) => (
+        {(stored.block.txs ?? []).map((tx, i) => (
           // biome-ignore lint/suspicious/noArrayIndexKey: a block's order is fixed
           <li key={i}>{KIND_WORDS[tx.kind] ?? tx.kind}</li>
         ))}
@@ -308,7 +324,7 @@ export function BlockPage(props: { height: number }) {
           <dt>Transactions</dt>
           <dd>
             <ol>
-              {stored.block.txs.map((tx, i) => (
+              {(stored.block.txs ?? []).map((tx, i) => (
                 // biome-ignore lint/suspicious/noArrayIndexKey: a block's order is fixed
                 <li key={i} className="code">
                   {tx.kind} by {tx.signer.slice(0, 16)}… nonce {tx.nonce}

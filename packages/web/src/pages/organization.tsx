@@ -9,7 +9,7 @@ import { useUser } from '../session.js';
 import { ErrorMessage, NewPassphraseFields, Notice, newPassphraseProblem, PageTitle, SharingCode } from '../ui.js';
 import { EmergencyPrivilegeForm, EmergencyReview } from './emergency.js';
 
-const STAFF_ROLES: StaffRole[] = ['clinician', 'privacy-officer', 'pharmacy', 'insurer', 'researcher'];
+const STAFF_ROLES: StaffRole[] = ['clinician', 'privacy-officer', 'pharmacy', 'insurer', 'researcher', 'auditor'];
 
 export function OrganizationHome() {
   const user = useUser();

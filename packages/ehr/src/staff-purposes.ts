@@ -1,0 +1,66 @@
+// Least privilege for organization grants (docs/fhir.md "Staff roles and purposes"): a
+// grant to an organization covers its staff, but each staff role may use it only for the
+// purposes and record categories its job needs. Pure: role, purpose and record in, yes/no out.
+import type { Purpose, RecordTarget } from './policy.js';
+import type { STAFF_ROLES } from './staff.js';
+
+type StaffRole = (typeof STAFF_ROLES)[number];
+
+/** Clinical categories (everything the SDK's category table files, minus billing and demographics). */
+const CLINICAL = [
+  'activity',
+  'allergies',
+  'care-plans',
+  'devices',
+  'diagnostics',
+  'documents',
+  'encounters',
+  'exam',
+  'imaging',
+  'immunizations',
+  'laboratory',
+  'medications',
+  'observations',
+  'orders',
+  'problems',
+  'procedure',
+  'procedures',
+  'provenance',
+  'social-history',
+  'survey',
+  'therapy',
+  'vital-signs',
+  'other',
+] as const;
+
+/** `'*'`: every category; otherwise the categories listed. */
+export interface RoleUse {
+  purposes: readonly Purpose[];
+  categories: '*' | readonly string[];
+}
+
+/**
+ * Which purposes and record categories each staff role may use an organization's grant for.
+ * A role not listed (privacy officers, auditors) reads no record contents through its
+ * organization: they review metadata, not charts. The organization's own identity (its
+ * system, e.g. the FHIR endpoint acting as itself) is the grantee and is not limited here.
+ */
+export const STAFF_ROLE_USES: Readonly<Partial<Record<StaffRole, RoleUse>>> = {
+  clinician: { purposes: ['treatment', 'operations'], categories: '*' },
+  pharmacy: { purposes: ['treatment', 'payment'], categories: ['demographics', 'medications', 'allergies', 'billing'] },
+  insurer: { purposes: ['payment'], categories: ['demographics', 'billing'] },
+  // Research uses clinical data, never who the patient is (no Patient, RelatedPerson, billing).
+  researcher: { purposes: ['research'], categories: CLINICAL },
+  device: { purposes: ['treatment'], categories: ['vital-signs', 'observations', 'devices'] },
+};
+
+/**
+ * May a staff member with `role` use its organization's grant for `purpose` on `record`?
+ * False for any role without an entry (privacy-officer, auditor) and for anyone who is not
+ * staff (the caller is then not reading through an organization grant at all).
+ */
+export function staffRoleMayUse(role: string, purpose: Purpose, record: Pick<RecordTarget, 'category'>): boolean {
+  const use = (STAFF_ROLE_USES as Record<string, RoleUse | undefined>)[role];
+  if (use === undefined || !use.purposes.includes(purpose)) return false;
+  return use.categories === '*' || use.categories.includes(record.category);
+}

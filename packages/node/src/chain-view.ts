@@ -1,0 +1,42 @@
+// What a caller sees of a block or a transaction (docs/records.md "Who sees which metadata").
+// Block bodies name patients, grantees, record categories and emergency windows, so they go
+// only to the consortium and its auditors (`seesChainBodies`); everyone else gets the header,
+// the commit and each transaction's Merkle leaf hash, which is all a light client needs to
+// check the header chain, the tx root and the inclusion of a transaction it holds.
+import { toHex } from '@medledger/crypto';
+import { type Identity, isTxParty, type StateReader, seesChainBodies } from '@medledger/ehr';
+import { leafHash, txBytes } from '@medledger/ledger';
+import type { StoredBlock } from '@medledger/storage';
+
+/** `full`: every transaction and result; `withheld`: header, commit, leaves and the caller's own transactions. */
+export type BodiesView = 'full' | 'withheld';
+
+/** RFC 9162 leaf hash `SHA-256(0x00 ‖ tx)` of each transaction, hex: the tx root is their Merkle root. */
+export function leafHashes(stored: StoredBlock): string[] {
+  return stored.block.txs.map((tx) => toHex(leafHash(txBytes(tx))));
+}
+
+/** `GET /v1/blocks/:height` for `caller` (undefined: anonymous). */
+export function blockView(state: StateReader, stored: StoredBlock, caller: Identity | undefined): Record<string, unknown> {
+  const leaves = leafHashes(stored);
+  const { hash, block, commit, results } = stored;
+  if (caller !== undefined && seesChainBodies(state, caller))
+    return { hash, block, commit, results, leaves, bodies: 'full' satisfies BodiesView };
+  // A signed-in patient also gets the transactions they are a party to, with their index,
+  // so they can prove their own records' anchors from this block.
+  const own =
+    caller === undefined ? [] : block.txs.flatMap((tx, index) => (isTxParty(tx, caller) ? [{ index, tx, result: results[index] }] : []));
+  return {
+    hash,
+    block: { header: block.header, lastCommit: block.lastCommit },
+    commit,
+    leaves,
+    bodies: 'withheld' satisfies BodiesView,
+    own,
+  };
+}
+
+/** May `caller` see the body of a transaction (`tx` in `GET /v1/txs/:hash`)? */
+export function seesTx(state: StateReader, tx: Parameters<typeof isTxParty>[0], caller: Identity | undefined): boolean {
+  return caller !== undefined && (seesChainBodies(state, caller) || isTxParty(tx, caller));
+}

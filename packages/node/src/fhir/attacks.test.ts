@@ -1,0 +1,217 @@
+// Attacks on the FHIR endpoint over real HTTP (issue 12 item 6), each shown refused: a forged
+// Host header, burning a patient's claim code, hostile JSON, a Bundle entry without a URL, and
+// a researcher reading a patient's demographics under the organization's treatment grant.
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { after, before, test } from 'node:test';
+import { generateKeyBundle, idFromPublicKey, type KeyBundle } from '@medledger/crypto';
+import { getIdentity } from '@medledger/ehr';
+import { Client } from 'fhir-kit-client';
+import { startSoloNode, waitFor } from '../testing/harness.js';
+import { signClientAssertion } from './auth.js';
+import { type FhirTestNode, startFhirNode, submitAs, tokenFor } from './testing.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: FHIR JSON
+type Any = any;
+
+/** A raw HTTP request, optionally from another loopback source address or with another Host. */
+function send(
+  url: string,
+  opts: { method?: string; body?: string; headers?: Record<string, string>; localAddress?: string } = {},
+): Promise<{ status: number; json: Any }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      { method: opts.method ?? 'GET', headers: opts.headers ?? {}, ...(opts.localAddress ? { localAddress: opts.localAddress } : {}) },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c) => {
+          text += c;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: text === '' ? undefined : JSON.parse(text) }));
+      },
+    );
+    req.on('error', reject);
+    if (opts.body !== undefined) req.write(opts.body);
+    req.end();
+  });
+}
+
+const fhirJson = { 'content-type': 'application/fhir+json' };
+
+let t: FhirTestNode;
+let fhir: Any;
+before(async () => {
+  t = await startFhirNode();
+  fhir = new Client({ baseUrl: t.base, bearerToken: await tokenFor(t.base, t.orgKeys) });
+});
+after(async () => {
+  await t.cleanup();
+});
+
+test('a forged Host header chooses neither the token audience nor any advertised URL', async () => {
+  const evil = { host: 'evil.example:443' };
+  const meta = await send(`${t.base}/metadata`, { headers: evil });
+  assert.equal(meta.status, 200);
+  assert.equal(JSON.stringify(meta.json).includes('evil.example'), false);
+  assert.equal(meta.json.rest[0].security.extension[0].extension[0].valueUri, `${t.base}/auth/token`);
+  const smart = await send(`${t.base}/.well-known/smart-configuration`, { headers: evil });
+  assert.equal(smart.json.token_endpoint, `${t.base}/auth/token`);
+  // An assertion addressed to the attacker's host is refused even when sent with that Host.
+  const assertion = await signClientAssertion({
+    clientId: t.orgId,
+    privateKey: t.orgKeys.signing.privateKey,
+    tokenUrl: 'https://evil.example:443/fhir/R4/auth/token',
+  });
+  const form = new URLSearchParams({
+    grant_type: 'client_credentials',
+    client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+    client_assertion: assertion,
+  }).toString();
+  const token = await send(`${t.base}/auth/token`, {
+    method: 'POST',
+    body: form,
+    headers: { ...evil, 'content-type': 'application/x-www-form-urlencoded' },
+  });
+  assert.equal(token.status, 401);
+  assert.equal(token.json.error, 'invalid_client');
+});
+
+test('the FHIR endpoint refuses to start off loopback without fhir.baseUrl', async () => {
+  await assert.rejects(
+    startSoloNode({ config: { fhir: {}, api: { host: '0.0.0.0', port: 0 } } }),
+    /config\.fhir\.baseUrl is required when the API listens on 0\.0\.0\.0/,
+  );
+});
+
+test('burning a custodial patient’s claim code with wrong tries does not lock out the holder', async () => {
+  const patient: Any = await fhir.create({ resourceType: 'Patient', body: { resourceType: 'Patient', name: [{ family: 'Adeyemi' }] } });
+  const pid = patient.id as string;
+  const issued: Any = await fhir.operation({ name: 'claim-code', resourceType: 'Patient', id: pid, method: 'POST', input: {} });
+  const code = issued.parameter.find((p: Any) => p.name === 'code').valueString as string;
+  const claimBody = (c: string, keys: KeyBundle, proof = '00'.repeat(64)) =>
+    JSON.stringify({
+      resourceType: 'Parameters',
+      parameter: [
+        { name: 'code', valueString: c },
+        { name: 'publicKey', valueString: keys.signing.publicKey },
+        { name: 'encryptionKey', valueString: keys.encryption.publicKey },
+        { name: 'proof', valueString: proof },
+      ],
+    });
+  // The attacker, from 127.0.0.2, guesses many times: refused, then slowed to 429; never the code burnt.
+  const attacker = generateKeyBundle();
+  const answers: number[] = [];
+  for (let i = 0; i < 12; i++)
+    answers.push(
+      (
+        await send(`${t.base}/Patient/${pid}/$claim`, {
+          method: 'POST',
+          body: claimBody('ab'.repeat(16), attacker),
+          headers: fhirJson,
+          localAddress: '127.0.0.2',
+        })
+      ).status,
+    );
+  assert.deepEqual(answers, [...Array(10).fill(403), 429, 429]);
+  // The holder, from its own address, claims with the right code.
+  const { identityRotateBody } = await import('@medledger/client');
+  const mine = generateKeyBundle();
+  const { proof } = identityRotateBody({
+    chain: t.node.chain.chainId,
+    id: pid,
+    newSigning: mine.signing,
+    encryptionKey: mine.encryption.publicKey,
+  });
+  const done = await send(`${t.base}/Patient/${pid}/$claim`, { method: 'POST', body: claimBody(code, mine, proof), headers: fhirJson });
+  assert.equal(done.status, 200, JSON.stringify(done.json));
+  assert.equal(getIdentity(t.node.chain.state, pid)?.publicKey, mine.signing.publicKey);
+});
+
+test('__proto__ and constructor members, 200,000-deep nesting and a Bundle entry without request.url are 4xx OperationOutcomes', async () => {
+  const token = await tokenFor(t.base, t.orgKeys);
+  const post = (path: string, body: string, contentType = 'application/fhir+json') =>
+    send(`${t.base}${path}`, { method: 'POST', body, headers: { authorization: `Bearer ${token}`, 'content-type': contentType } });
+  const obs = '{"resourceType":"Observation","status":"final","code":{"text":"x"}';
+  const cases: Array<[string, Promise<{ status: number; json: Any }>]> = [
+    ['__proto__', post('/Observation', `${obs},"__proto__":{"polluted":true}}`)],
+    ['constructor.prototype', post('/Observation', `${obs},"constructor":{"prototype":{"polluted":true}}}`)],
+    ['constructor', post('/Observation', `${obs},"code":{"constructor":{"text":"x"}}}`)],
+    ['__proto__ as plain JSON', post('/Observation', `${obs},"__proto__":{"polluted":true}}`, 'application/json')],
+    ['deep nesting', post('/Observation', `${'['.repeat(200_000)}${']'.repeat(200_000)}`)],
+    [
+      'deep nesting in a Bundle',
+      post('/', `{"resourceType":"Bundle","type":"transaction","entry":${'['.repeat(200_000)}${']'.repeat(200_000)}}`),
+    ],
+    [
+      'Bundle entry without request.url',
+      post(
+        '/',
+        JSON.stringify({
+          resourceType: 'Bundle',
+          type: 'transaction',
+          entry: [{ request: { method: 'POST' }, resource: { resourceType: 'Patient', name: [{ family: 'X' }] } }],
+        }),
+      ),
+    ],
+  ];
+  for (const [what, pending] of cases) {
+    const res = await pending;
+    assert.ok(res.status >= 400 && res.status < 500, `${what}: ${res.status}`);
+    assert.equal(res.json?.resourceType, 'OperationOutcome', what);
+  }
+  assert.equal(({} as Record<string, unknown>).polluted, undefined, 'no prototype was polluted');
+  // The node is still up and serving.
+  assert.equal((await send(`${t.base}/metadata`)).status, 200);
+});
+
+test('a researcher on staff cannot read a custodial patient’s name, birth date or MRN under the treatment grant; a clinician can', async () => {
+  const patient: Any = await fhir.create({
+    resourceType: 'Patient',
+    body: {
+      resourceType: 'Patient',
+      name: [{ family: 'Nakamura', given: ['Aiko'] }],
+      birthDate: '1980-02-03',
+      identifier: [{ system: 'urn:mrn', value: 'MRN-4471' }],
+    },
+  });
+  const pid = patient.id as string;
+  const vital: Any = await fhir.create({
+    resourceType: 'Observation',
+    body: {
+      resourceType: 'Observation',
+      status: 'final',
+      category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs' }] }],
+      code: { text: 'pulse' },
+      subject: { reference: `Patient/${pid}` },
+    },
+  });
+  const staff = async (role: string) => {
+    const keys = generateKeyBundle();
+    await submitAs(t, t.orgKeys, 'staff.register', { publicKey: keys.signing.publicKey, encryptionKey: keys.encryption.publicKey, role });
+    await waitFor(() => getIdentity(t.node.chain.state, idFromPublicKey(keys.signing.publicKey)), `${role} registered`);
+    return new Client({ baseUrl: t.base, bearerToken: await tokenFor(t.base, keys) });
+  };
+  const researcher: Any = await staff('researcher');
+  for (const [type, id] of [
+    ['Patient', pid],
+    ['Observation', vital.id],
+  ]) {
+    const refused = await researcher.read({ resourceType: type, id }).then(
+      () => 0,
+      (err: Any) => err.response?.status,
+    );
+    assert.equal(refused, 403, `researcher read ${type}`);
+  }
+  const found: Any = await researcher.search({ resourceType: 'Patient', searchParams: { patient: pid } });
+  assert.equal(found.total, 0, 'the researcher finds nothing to list either');
+  const clinician: Any = await staff('clinician');
+  const chart: Any = await clinician.read({ resourceType: 'Patient', id: pid });
+  assert.equal(chart.birthDate, '1980-02-03');
+  // The refusals are on the patient's record, with their reason.
+  await waitFor(() => {
+    const log = t.node.chain.store.scanState(`access/${pid}/`, {});
+    return log.some(([, v]) => v.includes('ROLE_NOT_PERMITTED')) ? true : undefined;
+  }, 'the refused reads in the access log');
+});
