@@ -1,13 +1,13 @@
 // `medledger start` on a fresh data directory without MEDLEDGER_PASSPHRASE: the demo
 // network — five organizations of the right kinds, staff, three Synthea patients and their
-// consents — and the sign-in sheet it prints works as printed.
+// consents, Evergreen's plan, coverage and claims — and the sign-in sheet it prints works as printed.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { type ClientError, MedLedgerClient, openEmergency } from '@medledger/client';
+import { type ClaimView, type ClientError, listInsurance, MedLedgerClient, openEmergency } from '@medledger/client';
 import { decryptKeystore } from '@medledger/crypto';
 import type { Genesis } from '@medledger/ledger';
 import { freePortRange, waitFor } from '@medledger/node/testing';
@@ -101,6 +101,18 @@ test('start seeds a demo network and prints how to sign in as each demo user', {
     assert.ok(opened.badShares.length === 0);
     assert.equal((await house.client.readRecord(dannieRecord.record)).meta.record, dannieRecord.record, 'read under emergency access');
     assert.ok(out.includes(`web app: open ${sheet.url}/`));
+
+    // Insurance (docs/insurance.md): Evergreen's officer sees its claims in several states, the
+    // duplicates held for review; each patient sees their own claims.
+    assert.ok(sheet.insurance, 'the sheet names the insurance demo');
+    assert.match(out, /computed payer total \$[0-9.]+; Synthea EOB payments for the same claims \$[0-9.]+/);
+    const officer = open('Claire Claims');
+    const queue = await listInsurance<ClaimView>(officer.client, { by: 'insurers', id: sheet.insurance.insurer, of: 'claims', limit: 500 });
+    const states = new Set(queue.items.map((c) => c.status));
+    assert.ok(states.has('review') && states.has('paid') && states.has('adjudicated'), [...states].join(', '));
+    assert.ok(queue.items.some((c) => c.disputeOpen));
+    const lizClaims = await listInsurance<ClaimView>(liz.client, { by: 'patients', id: liz.user.id, of: 'claims' });
+    assert.ok(lizClaims.items.length > 0 && lizClaims.items.every((c) => c.patient === liz.user.id));
   } finally {
     assert.equal(await interrupt(child), 0);
   }

@@ -9,6 +9,7 @@ import { type Purpose, type StaffRole, staffRegisterBody } from '@medledger/clie
 import { decryptKeystore, generateKeyBundle, type KeyBundle } from '@medledger/crypto';
 import { type OrgKeyFile, readOrgKey } from '@medledger/node';
 import { clientFor, writeKeys } from './cli-support.js';
+import { seedInsuranceDemo } from './demo-insurance.js';
 import { importBundle } from './fhir-import.js';
 
 /** The passphrase of every demo keystore when MEDLEDGER_PASSPHRASE is unset (docs/cli.md). */
@@ -56,6 +57,8 @@ export interface DemoSheet {
   consents: Array<{ patient: string; to: string; scope: string; purpose: Purpose; grant: string }>;
   /** Clinicians whose organization gave them the emergency ("break-glass") privilege. */
   emergencyPrivilege?: string[];
+  /** The insurance demo (docs/insurance.md): Evergreen's plan and the claims submitted. */
+  insurance?: { plan: string; insurer: string; claims: number; computedPayer: number; syntheaPayer: number };
 }
 
 const FIXTURES = fileURLToPath(new URL('../demo/synthea/', import.meta.url));
@@ -87,6 +90,7 @@ export async function seedDemo(opts: {
   const users: DemoUser[] = orgs.map((o) => ({ name: o.name, role: `organization (${o.kind})`, id: o.id, keyFile: join(o.home, o.file) }));
 
   const staffIds: string[] = [];
+  const staffKeys: KeyBundle[] = [];
   for (const s of STAFF) {
     const org = orgs[s.org] as (typeof orgs)[number];
     const keys = generateKeyBundle();
@@ -97,11 +101,12 @@ export async function seedDemo(opts: {
       staffRegisterBody({ publicKey: keys.signing.publicKey, encryptionKey: keys.encryption.publicKey, role: s.role, name: s.name }),
     );
     staffIds.push(file.id);
+    staffKeys.push(keys);
     users.push({ name: s.name, role: s.role, id: file.id, keyFile, organization: org.name });
     opts.log(`registered ${s.role} ${s.name} at ${org.name}`);
   }
 
-  const patients: Array<{ id: string; keyFile: string; name: string }> = [];
+  const patients: Array<{ id: string; keyFile: string; name: string; org: number; bundlePath: string }> = [];
   for (const p of PATIENTS) {
     const org = orgs[p.org] as (typeof orgs)[number];
     const bundlePath = join(dir, 'patients', p.bundle);
@@ -122,7 +127,7 @@ export async function seedDemo(opts: {
         }
       },
     });
-    patients.push({ id: result.patientId, keyFile, name: p.name });
+    patients.push({ id: result.patientId, keyFile, name: p.name, org: p.org, bundlePath });
     users.push({ name: `${p.name} (Synthea)`, role: 'patient', id: result.patientId, keyFile });
   }
 
@@ -146,6 +151,24 @@ export async function seedDemo(opts: {
   });
   opts.log('Northside General Hospital gave Dr Gregory House the emergency access privilege');
 
+  const evergreen = orgs[3] as (typeof orgs)[number];
+  const insurance = await seedInsuranceDemo({
+    url: opts.url,
+    insurer: { id: evergreen.id, keys: evergreen.keys },
+    officer: staffKeys[3] as KeyBundle,
+    patients: patients.map((p) => {
+      const org = orgs[p.org] as (typeof orgs)[number];
+      return {
+        id: p.id,
+        name: p.name,
+        keys: readKeysOf(p.keyFile, opts.passphrase),
+        provider: { id: org.id, keys: org.keys },
+        bundle: JSON.parse(readFileSync(p.bundlePath, 'utf8')),
+      };
+    }),
+    log: opts.log,
+  });
+
   const sheet: DemoSheet = {
     passphrase: opts.passphraseFromEnv ? '(your MEDLEDGER_PASSPHRASE)' : opts.passphrase,
     passphraseFromEnv: opts.passphraseFromEnv,
@@ -154,6 +177,7 @@ export async function seedDemo(opts: {
     users,
     consents,
     emergencyPrivilege: ['Dr Gregory House'],
+    insurance: { ...insurance, insurer: evergreen.id },
   };
   writeFileSync(demoSheetPath(opts.dataDir), `${JSON.stringify(sheet, null, 2)}\n`);
   return sheet;
@@ -181,6 +205,11 @@ export function demoSheetLines(sheet: DemoSheet): string[] {
     `  medledger record list --key ${sheet.users.find((u) => u.role === 'patient')?.keyFile} --url ${sheet.url}`,
     `  medledger audit --key ${sheet.users.find((u) => u.role === 'patient')?.keyFile} --url ${sheet.url}`,
     `  medledger record prove --id RECORD_ID --genesis ${sheet.genesis} --url ${sheet.url}`,
+    ...(sheet.insurance === undefined
+      ? []
+      : [
+          `  medledger claim list --key ${sheet.users.find((u) => u.role === 'insurer')?.keyFile} --insurer ${sheet.insurance.insurer} --url ${sheet.url}`,
+        ]),
     `(this list is saved in ${join(sheet.genesis, '..', 'demo', 'demo.json')})`,
   ];
 }

@@ -6,6 +6,7 @@ import { errorCodeOf, exitCodeFor } from './cli-support.js';
 import { registerChainCommands } from './commands/chain.js';
 import { registerDelegateCommands } from './commands/delegates.js';
 import { registerEmergencyCommands } from './commands/emergency.js';
+import { registerInsuranceCommands } from './commands/insurance.js';
 import { registerParticipantCommands } from './commands/participants.js';
 import { registerTokenCommand } from './commands/token.js';
 
@@ -21,6 +22,7 @@ registerEmergencyCommands(program);
 registerTokenCommand(program);
 registerParticipantCommands(program);
 registerDelegateCommands(program);
+registerInsuranceCommands(program);
 
 try {
   await program.parseAsync(process.argv);

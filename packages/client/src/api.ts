@@ -109,6 +109,8 @@ export class MedLedgerClient extends NodeConnection {
     recordId: string;
     txHash: string;
     height: number;
+    /** Vault hash of the record's ciphertext, as anchored. */
+    contentHash: string;
   }> {
     const resourceType = opts.resource?.resourceType;
     if (typeof resourceType !== 'string') throw new ClientError('INVALID_ARGUMENT', 'resource.resourceType must be a FHIR type name');
@@ -135,7 +137,7 @@ export class MedLedgerClient extends NodeConnection {
         await Promise.all(envelopes.map((e) => this.putObject(e.object)));
         try {
           const done = await this.submitAndWait('record.anchor', body);
-          return { recordId, txHash: done.hash, height: done.height };
+          return { recordId, txHash: done.hash, height: done.height, contentHash: sealed.contentHash };
         } catch (err) {
           const raced = hasClientCode(err, 'RECIPIENT_MISSING') || hasClientCode(err, 'RECIPIENT_NOT_ALLOWED');
           if (!raced || attempt >= 2) throw err;

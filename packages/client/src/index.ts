@@ -8,6 +8,7 @@ export * from './emergency.js';
 export * from './emergency-reason.js';
 export * from './errors.js';
 export * from './http.js';
+export * from './insurance.js';
 export * from './keystore.js';
 export * from './light.js';
 export * from './paging.js';

@@ -26,7 +26,12 @@ export type EhrErrorCode =
   | 'NO_EMERGENCY_KEY'
   | 'WINDOW_ACTIVE'
   | 'WINDOW_CLOSED'
-  | 'SHARE_POSTED';
+  | 'SHARE_POSTED'
+  // Insurance (docs/insurance.md)
+  | 'NO_CONSENT'
+  | 'WRONG_STATE'
+  | 'DISPUTE_WINDOW_CLOSED'
+  | 'AMOUNT_MISMATCH';
 
 /** An application-level refusal with a stable code and a reason safe to show users. */
 export class EhrError extends Error {

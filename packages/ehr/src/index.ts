@@ -9,6 +9,7 @@ export * from './emergency-reason.js';
 export * from './errors.js';
 export * from './evidence.js';
 export * from './identity.js';
+export * from './insurance/index.js';
 export * from './kinds.js';
 export * from './policy.js';
 export * from './recipients.js';

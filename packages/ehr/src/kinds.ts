@@ -8,6 +8,7 @@ import { type EmergencyParams, emergencyAccess, emergencyPrivilege, emergencyRew
 import { EhrError } from './errors.js';
 import { evidenceEquivocation } from './evidence.js';
 import { getIdentity, identityOfKey, parseRegisterBody, putIdentity } from './identity.js';
+import { INSURANCE_KINDS } from './insurance/kinds.js';
 import { recordAnchor, recordErase, recordShare } from './records.js';
 import { identityRotate, staffRegister, staffRevoke } from './staff.js';
 import type { StateOverlay } from './state.js';
@@ -69,4 +70,5 @@ export const TX_KINDS: ReadonlyMap<string, TxKind> = new Map([
   ['emergency.privilege', emergencyPrivilege],
   ['emergency.access', emergencyAccess],
   ['emergency.share', emergencyShare],
+  ...INSURANCE_KINDS,
 ]);

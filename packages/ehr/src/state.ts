@@ -83,7 +83,27 @@ export const keys = {
     `accessagg/${patient}/${accessor}/${record}/${reason}/${hour}`,
   /** Marks an access event id as recorded, so resubmissions are skipped. */
   accessSeen: (eventKey: string) => `accessid/${eventKey}`,
+  // Insurance (docs/insurance.md). Queue indexes carry the padded height first, so they list in commit order.
+  /** A plan's head: insurer and number of versions. */
+  plan: (id: string) => `plan/${id}`,
+  planVersion: (id: string, version: number) => `planv/${id}/${String(version).padStart(6, '0')}`,
+  coverage: (id: string) => `coverage/${id}`,
+  /** Deductible met, out-of-pocket met and counts used in a coverage's benefit period. */
+  accumulator: (coverage: string) => `accum/${coverage}`,
+  preauth: (id: string) => `preauth/${id}`,
+  claim: (id: string) => `claim/${id}`,
+  /** Claims already billed for one patient, provider, claim type, code and service date (duplicate check). */
+  claimLine: (patient: string, provider: string, type: string, code: string, date: string) =>
+    `claimline/${patient}/${provider}/${type}/${code}/${date}`,
+  /** Prior-authorization decision times of an insurer (CMS-0057-F public metrics). */
+  preauthMetrics: (insurer: string) => `pametrics/${insurer}`,
+  /** Index `<party>/<height>/<id>` of plans, coverages, preauths and claims by insurer, patient or provider. */
+  insuranceIndex: (index: InsuranceIndex, party: string, height: number, id: string) =>
+    `ins-${index}/${party}/${String(height).padStart(12, '0')}/${id}`,
 };
+
+/** The insurance list indexes: by insurer (`i*`), patient (`p*`) or provider organization (`r*`). */
+export type InsuranceIndex = 'iplan' | 'icov' | 'pcov' | 'ipa' | 'ppa' | 'rpa' | 'iclaim' | 'pclaim' | 'rclaim';
 
 /** Key prefixes the node scans to list things (end with '/'). */
 export const prefixes = {
@@ -95,6 +115,7 @@ export const prefixes = {
   accessLog: (patient: string) => `access/${patient}/`,
   emergencyAccessLog: (patient: string) => `accessemg/${patient}/`,
   staff: (org: string) => `staff/${org}/`,
+  insuranceIndex: (index: InsuranceIndex, party: string) => `ins-${index}/${party}/`,
 };
 
 /** Store a JSON value under `key`. */

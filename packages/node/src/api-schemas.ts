@@ -4,7 +4,7 @@
 import { type TSchema, Type } from '@sinclair/typebox';
 import { PageQuerySchema } from './paging.js';
 
-const hex = (bytes: number, description: string) =>
+export const hex = (bytes: number, description: string) =>
   Type.String({ pattern: `^[0-9a-f]{${bytes * 2}}$`, description: `${description} (${bytes}-byte lowercase hex)` });
 
 export const TxHash = hex(32, 'transaction hash: SHA-256 of the signed canonical transaction');
@@ -38,7 +38,7 @@ export const ErrorSchema = Type.Object(
   { $id: 'Error', title: 'Error' },
 );
 
-const bearer = [{ session: [] as string[] }];
+export const bearer = [{ session: [] as string[] }];
 
 interface RouteSchema {
   summary: string;
@@ -57,7 +57,7 @@ const errorResponses = {
   '4xx': { description: 'refused: {error: {code, message}} with a stable code', $ref: 'Error#' },
   '5xx': { description: 'node error or object unavailable: {error: {code, message}}', $ref: 'Error#' },
 };
-const route = (s: RouteSchema) => ({ ...s, response: errorResponses });
+export const route = (s: RouteSchema) => ({ ...s, response: errorResponses });
 // Every list takes `limit` and `cursor` and answers its items with `next` (null at the end).
 const paged = `Paged: at most \`limit\` items (default 100, at most 500) and \`next\`, the cursor of the next page, null at the end.`;
 const pageQuery = (extra: Record<string, TSchema> = {}) => Type.Object({ ...PageQuerySchema, ...extra });

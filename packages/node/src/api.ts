@@ -14,6 +14,7 @@ import { registerReviewerRoutes } from './emergency-reviewers.js';
 import { ApiError } from './errors.js';
 import { registerFhirRoutes } from './fhir/routes.js';
 import type { NodeHome } from './home.js';
+import { registerInsuranceRoutes } from './insurance-api.js';
 import type { MedLedgerNode } from './node.js';
 import { registerRecordRoutes } from './records-api.js';
 import { registerWebStatic } from './web-static.js';
@@ -198,6 +199,7 @@ export async function buildApi(node: MedLedgerNode, opts: ApiOptions): Promise<F
   registerRecordRoutes(app, node, node.gatekeeper);
   registerDelegateRoutes(app, node, node.gatekeeper);
   registerEmergencyRoutes(app, node, node.gatekeeper);
+  registerInsuranceRoutes(app, node, node.gatekeeper);
   registerReviewerRoutes(app, node, node.gatekeeper);
   registerFhirRoutes(app, node);
   return app;

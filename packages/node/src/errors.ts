@@ -58,6 +58,10 @@ const STATUS_BY_CODE: Record<string, number> = {
   WINDOW_ACTIVE: 409,
   WINDOW_CLOSED: 409,
   SHARE_POSTED: 409,
+  NO_CONSENT: 403,
+  WRONG_STATE: 409,
+  DISPUTE_WINDOW_CLOSED: 409,
+  AMOUNT_MISMATCH: 409,
 };
 
 /** HTTP status for a stable error code; unknown codes are client errors (400). */

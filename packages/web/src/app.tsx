@@ -6,6 +6,7 @@ import { ClinicianHome, ClinicianPatient } from './pages/clinician.js';
 import { Delegations } from './pages/delegations.js';
 import { EmergencyBanner, EmergencyOpen, EmergencyReviewPage } from './pages/emergency.js';
 import { BlockPage, Explorer } from './pages/explorer.js';
+import { InsurerQueue, PatientInsurance } from './pages/insurance.js';
 import { OrganizationHome } from './pages/organization.js';
 import { PatientRecords, RecordDetail } from './pages/records.js';
 import { Sharing } from './pages/sharing.js';
@@ -30,6 +31,7 @@ function navFor(user: SignedIn | undefined): Array<[string, string]> {
       ['/records', 'My records'],
       ['/sharing', 'Sharing'],
       ['/access-log', 'Access log'],
+      ['/insurance', 'Insurance'],
       ['/account', 'My account'],
     ];
   if (isOrganization(user))
@@ -41,6 +43,12 @@ function navFor(user: SignedIn | undefined): Array<[string, string]> {
   if (user.identity.role === 'clinician')
     return [
       ['/clinician', 'My patients'],
+      ['/account', 'My account'],
+    ];
+  if (user.identity.role === 'insurer')
+    return [
+      ['/insurer', 'Claims queue'],
+      ['/explorer', 'Explorer'],
       ['/account', 'My account'],
     ];
   if (user.identity.role === 'privacy-officer')
@@ -121,6 +129,8 @@ function route(path: string, user: SignedIn | undefined): ReactNode {
   if (rec !== undefined) return <RecordDetail key={rec.id} recordId={rec.id as string} patient={me} back="/records" canErase />;
   if (path === '/sharing') return <Sharing />;
   if (path === '/access-log') return <AccessLog />;
+  if (path === '/insurance') return <PatientInsurance />;
+  if (path === '/insurer') return <InsurerQueue />;
   if (path === '/clinician') return <ClinicianHome />;
   if (path === '/organization') return <OrganizationHome />;
   if (path === '/clinician/emergency') return <EmergencyOpen />;
@@ -150,6 +160,7 @@ function RoleHome(props: { user: SignedIn }) {
   if (role === 'patient') return <PatientRecords />;
   if (role === 'clinician') return <ClinicianHome />;
   if (role === 'privacy-officer') return <EmergencyReviewPage />;
+  if (role === 'insurer') return <InsurerQueue />;
   return <Explorer />;
 }
 

@@ -2,6 +2,7 @@
 // this node is configured with: SMART Backend Services tokens, create/read/vread/update,
 // search, transaction Bundles, and the custody claim of patient identities.
 import { resolve } from 'node:path';
+import { ClientError, claimFieldsOf } from '@medledger/client';
 import { idFromPublicKey } from '@medledger/crypto';
 import { PURPOSES, type Purpose, type RecordMeta } from '@medledger/ehr';
 import { isResourceType } from '@medplum/core';
@@ -15,6 +16,7 @@ import { processTransaction } from './bundle.js';
 import { capabilityStatement } from './capability.js';
 import { claimPatient } from './claim.js';
 import { CustodyStore } from './custody.js';
+import { coverageEligibility, coverageIdsFrom, readClaimResponse, submitFhirClaim } from './insurance.js';
 import { parseFhirJson } from './json.js';
 import { FhirError, outcomeFor } from './outcome.js';
 import { FhirRepository, patientReferenced } from './repository.js';
@@ -172,6 +174,62 @@ export function registerFhirRoutes(app: FastifyInstance, node: MedLedgerNode): v
       scope.post('/', { bodyLimit: cfg.bodyLimitBytes }, async (req, reply) => {
         const c = caller(req);
         return send(reply, 200, await processTransaction(repo, c, req.body));
+      });
+
+      // Insurance (docs/insurance.md): eligibility answered from committed state, no transaction.
+      const insurancePorts = {
+        state: node.chain.state,
+        coveragesOf: (patient: string) => coverageIdsFrom((prefix) => node.chain.store.scanState(prefix), patient),
+        blockTime: () => node.chain.tipTime,
+      };
+      scope.post('/CoverageEligibilityRequest/$submit', async (req, reply) => {
+        const c = caller(req);
+        requireScope(c, 'CoverageEligibilityRequest', 'c');
+        return send(reply, 200, coverageEligibility(insurancePorts, c.identity, req.body));
+      });
+      scope.post('/Claim/$submit', { bodyLimit: cfg.bodyLimitBytes }, async (req, reply) => {
+        const c = caller(req);
+        requireScope(c, 'Claim', 'c');
+        const resource = resourceBody(req, 'Claim');
+        const ports = {
+          state: node.chain.state,
+          orgId,
+          blockTime: () => node.chain.tipTime,
+          writeRecord: async (who: typeof c.identity, patient: string, claim: Record<string, unknown>) => {
+            repo.requireWrite(who, patient, claim as unknown as Resource);
+            const w = repo.prepareWrite(patient, claim as unknown as Resource);
+            await agent.waitCommitted([repo.submitWrite(w)]);
+            return { recordId: w.recordId, contentHash: w.body.contentHash as string };
+          },
+          submitAndWait: async (kind: string, body: Record<string, unknown>) => {
+            const hash = agent.submit(kind, body);
+            await agent.waitCommitted([hash]);
+            return hash;
+          },
+        };
+        const fields = (claim: Record<string, unknown>) => {
+          try {
+            // A prior-authorization request reads like a claim whose items may carry no charge yet.
+            const asClaim =
+              claim.use === 'preauthorization'
+                ? {
+                    ...claim,
+                    use: 'claim',
+                    item: ((claim.item as Array<Record<string, unknown>> | undefined) ?? []).map((i) => ({ net: { value: 0 }, ...i })),
+                  }
+                : claim;
+            return claimFieldsOf(asClaim) as unknown as Record<string, unknown>;
+          } catch (err) {
+            if (err instanceof ClientError) throw new FhirError(400, 'invalid', err.message);
+            throw err;
+          }
+        };
+        return send(reply, 200, await submitFhirClaim(ports, c.identity, resource as unknown as Record<string, unknown>, fields));
+      });
+      scope.get<{ Params: { id: string } }>('/ClaimResponse/:id', async (req, reply) => {
+        const c = caller(req);
+        requireScope(c, 'ClaimResponse', 'r');
+        return send(reply, 200, readClaimResponse(node.chain.state, c.identity, req.params.id));
       });
 
       // Custody: the organization issues a claim code; the patient claims with it.

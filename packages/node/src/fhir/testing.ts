@@ -13,11 +13,11 @@ export interface FhirTestNode extends TestNode {
 }
 
 /** A solo node with the FHIR endpoint on, for the organization of its own home. */
-export async function startFhirNode(): Promise<FhirTestNode> {
+export async function startFhirNode(opts: { organizations?: Array<{ name: string; kind: string }> } = {}): Promise<FhirTestNode> {
   // The FHIR module reads the organization's keystore with MEDLEDGER_PASSPHRASE, as a node
   // started from the command line does.
   process.env.MEDLEDGER_PASSPHRASE = TEST_PASSPHRASE;
-  const t = await startSoloNode({ config: { fhir: {} } });
+  const t = await startSoloNode({ config: { fhir: {} }, ...opts });
   const orgKeys = readOrgKey(join(t.dir, 'node0'));
   return { ...t, base: `${t.url}/fhir/R4`, orgKeys, orgId: idFromPublicKey(orgKeys.signing.publicKey) };
 }

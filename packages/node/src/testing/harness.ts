@@ -72,10 +72,18 @@ export async function startSoloNode(
     mempool?: { maxTxs: number; maxBytes: number };
     /** Extra config.json entries (e.g. `fhir`), merged over the defaults. */
     config?: Record<string, unknown>;
+    /** Founding organizations (default: one hospital); the first one's key is the home's `org.key`. */
+    organizations?: Array<{ name: string; kind: string }>;
   } = {},
 ): Promise<TestNode> {
   const dir = mkdtempSync(join(tmpdir(), 'medledger-test-'));
-  const { homes } = initNetwork({ validators: 1, out: dir, chainId: 'test-chain', passphrase: TEST_PASSPHRASE });
+  const { homes } = initNetwork({
+    validators: 1,
+    out: dir,
+    chainId: 'test-chain',
+    passphrase: TEST_PASSPHRASE,
+    ...(opts.organizations === undefined ? {} : { organizations: opts.organizations }),
+  });
   return startFrom(dir, homes[0] as string, opts.blockIntervalMs ?? 20, opts.mempool, opts.config);
 }
 

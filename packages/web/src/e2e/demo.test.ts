@@ -98,6 +98,42 @@ test('demo users sign in with their keystore files: a patient sees her imported 
     // Liz shared problems, medications and allergies: no lab results or vital signs.
     assert.equal(await grey.getByText(/^Measurement ·/).count(), 0, 'no measurements were shared with Dr Grey');
     await checkPage(grey, 'demo-clinician-patient', failures);
+    // Liz's consent lets Dr Grey check her eligibility for a check-up visit under Evergreen's plan.
+    await grey.getByLabel(/Service code/).fill('185349003');
+    await grey.getByRole('button', { name: 'Check eligibility' }).click();
+    await grey.getByText(/^(Covered|Not covered) on \d{4}-\d{2}-\d{2}/).waitFor();
+    await checkPage(grey, 'demo-clinician-eligibility', failures);
+
+    // Insurance (docs/insurance.md): Liz reads her claims in plain words and disputes one; the
+    // insurer's claims officer sees the queue with the claims held for review and her dispute.
+    await liz.getByRole('link', { name: 'Insurance' }).click();
+    await liz.getByRole('heading', { level: 1, name: 'Insurance' }).waitFor();
+    const claims = liz.getByRole('list', { name: 'My claims, newest first' });
+    await claims.waitFor();
+    assert.ok((await claims.locator('li').count()) > 0, 'Liz has claims');
+    await liz
+      .getByText(/The insurer pays \$/)
+      .first()
+      .waitFor();
+    await checkPage(liz, 'demo-patient-insurance', failures);
+    const disputeBox = liz.getByLabel(/Why do you disagree/).first();
+    await disputeBox.fill('I was told this visit was covered in full');
+    await liz.getByRole('button', { name: 'Dispute this claim' }).first().click();
+    await liz.getByText('Disputed', { exact: true }).first().waitFor();
+
+    const officerBrowser = await openBrowser();
+    closers.push(officerBrowser.close);
+    const officer = await officerBrowser.context.newPage();
+    await officer.goto(`${sheet.url}/sign-in`);
+    await officer.getByLabel('Recovery file', { exact: true }).setInputFiles(keyOf('Claire Claims'));
+    await officer.getByLabel('Passphrase').fill(sheet.passphrase);
+    await officer.getByRole('button', { name: 'Sign in' }).click();
+    await officer.getByRole('heading', { level: 1, name: 'Claims queue' }).waitFor();
+    await officer.getByRole('list', { name: 'Claims in review' }).locator('li').first().waitFor();
+    await officer.getByText(/I was told this visit was covered in full/).waitFor();
+    await checkPage(officer, 'demo-insurer-queue', failures);
+    await officer.getByRole('button', { name: 'Release' }).first().click();
+    await officer.getByText('Claim released for payment.').waitFor();
 
     assert.deepEqual(failures, [], `accessibility: serious or critical axe violations\n${failures.join('\n')}`);
   } finally {

@@ -10,6 +10,7 @@ import { ErrorMessage, Link, NewPassphraseFields, Notice, newPassphraseProblem, 
 function homeFor(identity: { role: string; orgKind?: unknown }): string {
   if (typeof identity.orgKind === 'string') return '/organization';
   if (identity.role === 'privacy-officer') return '/emergency-review';
+  if (identity.role === 'insurer') return '/insurer';
   return identity.role === 'patient' ? '/records' : identity.role === 'clinician' ? '/clinician' : '/explorer';
 }
 

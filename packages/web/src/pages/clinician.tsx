@@ -9,6 +9,7 @@ import { loadRecords } from '../records-data.js';
 import { useUser } from '../session.js';
 import { ErrorMessage, formatDate, Link, Loading, Notice, PageTitle, SharingCode, useLoad } from '../ui.js';
 import { ClinicianEmergencyPanel, EmergencyBanner } from './emergency.js';
+import { ClinicianInsurance } from './insurance.js';
 import { RecordsBrowser } from './records.js';
 
 const SOON_MS = 7 * 86_400_000;
@@ -100,6 +101,7 @@ export function ClinicianPatient(props: { patient: string }) {
           Save name
         </button>
       </form>
+      <ClinicianInsurance patient={props.patient} />
       <h2>Records you can see</h2>
       <RecordsBrowser
         loaded={records}

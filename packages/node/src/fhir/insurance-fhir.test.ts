@@ -1,0 +1,159 @@
+// Insurance on the FHIR endpoint of a real node: a hospital's system asks
+// CoverageEligibilityRequest/$submit with the patient's payment consent and is refused
+// without it; a submitted claim reads back as a ClaimResponse.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { MedLedgerClient } from '@medledger/client';
+import { generateKeyBundle, idFromPublicKey, toHex } from '@medledger/crypto';
+import { txHash } from '@medledger/ledger';
+import { readOrgKey } from '../home.js';
+import { type FhirTestNode, startFhirNode, tokenFor } from './testing.js';
+
+let t: FhirTestNode;
+let token = '';
+
+before(async () => {
+  t = await startFhirNode({
+    organizations: [
+      { name: 'General Hospital', kind: 'hospital' },
+      { name: 'Evergreen Health Insurance', kind: 'insurer' },
+    ],
+  });
+  token = await tokenFor(t.base, t.orgKeys);
+});
+after(async () => {
+  await t.cleanup();
+});
+
+const fhir = async (method: string, path: string, body?: unknown) => {
+  const res = await fetch(`${t.base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/fhir+json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+};
+
+test('CoverageEligibilityRequest/$submit answers from the ledger for a consented provider, and a ClaimResponse reads back', async () => {
+  const insurer = new MedLedgerClient({
+    url: t.url,
+    keys: readOrgKey(join(t.dir, 'node0'), { file: 'org-evergreen-health-insurance.key' }),
+  });
+  const hospital = new MedLedgerClient({ url: t.url, keys: t.orgKeys });
+  const patientKeys = generateKeyBundle();
+  const patient = new MedLedgerClient({ url: t.url, keys: patientKeys });
+  const { id: patientId } = await patient.registerPatient();
+  const stranger = new MedLedgerClient({ url: t.url, keys: generateKeyBundle() });
+  const { id: strangerId } = await stranger.registerPatient();
+  const year = new Date().toISOString().slice(0, 4);
+
+  const plan = await insurer.submitAndWait('plan.publish', {
+    name: 'Evergreen Bronze',
+    effectiveFrom: `${year}-01-01`,
+    deductible: 50_000,
+    oopMax: 300_000,
+    copay: 2_500,
+    network: [t.orgId],
+    services: [{ code: '99213', allowed: 12_000, maxPerPeriod: 10 }],
+  });
+  const planId = txHash(plan.tx).slice(0, 32);
+  const cov = await insurer.submitAndWait('coverage.add', {
+    patient: patientId,
+    plan: planId,
+    memberId: 'EVG-7',
+    from: `${year}-01-01`,
+    to: `${year}-12-31`,
+  });
+  const coverageId = txHash(cov.tx).slice(0, 32);
+  await patient.grant({ grantee: t.orgId, categories: ['billing'], access: 'read-write', purpose: 'payment' });
+
+  const request = (who: string) => ({
+    resourceType: 'CoverageEligibilityRequest',
+    status: 'active',
+    purpose: ['benefits', 'validation'],
+    patient: { reference: `Patient/${who}` },
+    created: new Date().toISOString(),
+    insurer: { reference: `Organization/${idFromPublicKey(insurer.keys.signing.publicKey)}` },
+    item: [{ productOrService: { coding: [{ system: 'http://www.ama-assn.org/go/cpt', code: '99213' }] } }],
+  });
+  const answered = await fhir('POST', '/CoverageEligibilityRequest/$submit', request(patientId));
+  assert.equal(answered.status, 200, JSON.stringify(answered.json));
+  assert.equal(answered.json.resourceType, 'CoverageEligibilityResponse');
+  const insurance = answered.json.insurance as Array<{
+    coverage: { reference: string };
+    inforce: boolean;
+    item: Array<Record<string, unknown>>;
+  }>;
+  assert.equal(insurance[0]?.coverage.reference, `Coverage/${coverageId}`);
+  assert.equal(insurance[0]?.inforce, true);
+  const item = insurance[0]?.item[0] as {
+    excluded: boolean;
+    authorizationRequired: boolean;
+    benefit: Array<{ type: { coding?: Array<{ code: string }> }; allowedMoney?: { value: number }; allowedUnsignedInt?: number }>;
+  };
+  assert.equal(item.excluded, false);
+  assert.equal(item.authorizationRequired, false);
+  assert.equal(item.benefit.find((b) => b.type.coding?.[0]?.code === 'deductible')?.allowedMoney?.value, 500);
+  assert.equal(item.benefit.find((b) => b.type.coding?.[0]?.code === 'visit')?.allowedUnsignedInt, 10);
+
+  const refused = await fhir('POST', '/CoverageEligibilityRequest/$submit', request(strangerId));
+  assert.equal(refused.status, 403);
+  assert.equal(refused.json.resourceType, 'OperationOutcome');
+
+  // The hospital organization bills a visit; its system reads the adjudication as a ClaimResponse.
+  const claim = await hospital.submitAndWait('claim.submit', {
+    patient: patientId,
+    coverage: coverageId,
+    type: 'professional',
+    items: [{ sequence: 1, code: '99213', serviceDate: `${year}-01-15`, quantity: 1, charge: 15_000 }],
+    contentHash: toHex(new Uint8Array(32).fill(7)),
+  });
+  const claimId = txHash(claim.tx).slice(0, 32);
+  const response = await fhir('GET', `/ClaimResponse/${claimId}`);
+  assert.equal(response.status, 200, JSON.stringify(response.json));
+  assert.equal(response.json.resourceType, 'ClaimResponse');
+  const total = response.json.total as Array<{ category: { coding: Array<{ code: string }> }; amount: { value: number } }>;
+  // 150.00 billed, 120.00 allowed, all of it to the deductible.
+  assert.equal(total.find((x) => x.category.coding[0]?.code === 'eligible')?.amount.value, 120);
+  assert.equal(total.find((x) => x.category.coding[0]?.code === 'deductible')?.amount.value, 120);
+  assert.equal((await fhir('GET', `/ClaimResponse/${'ab'.repeat(16)}`)).status, 404);
+
+  // Claim/$submit (Da Vinci PAS style): the Claim is written encrypted to the patient's records,
+  // then judged on chain; a prior authorization request the plan's rules approve at once.
+  const fhirClaim = (use: string) => ({
+    resourceType: 'Claim',
+    status: 'active',
+    type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/claim-type', code: 'professional' }] },
+    use,
+    patient: { reference: `Patient/${patientId}` },
+    created: `${year}-02-01`,
+    provider: { reference: `Organization/${t.orgId}` },
+    priority: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/processpriority', code: 'normal' }] },
+    insurance: [{ sequence: 1, focal: true, coverage: { reference: `Coverage/${coverageId}` } }],
+    item: [
+      {
+        sequence: 1,
+        productOrService: { coding: [{ system: 'http://www.ama-assn.org/go/cpt', code: '99213' }] },
+        servicedDate: `${year}-02-01`,
+        net: { value: 120, currency: 'USD' },
+      },
+    ],
+  });
+  const pas = await fhir('POST', '/Claim/$submit', fhirClaim('preauthorization'));
+  assert.equal(pas.status, 200, JSON.stringify(pas.json));
+  assert.equal(pas.json.use, 'preauthorization');
+  assert.equal(pas.json.disposition, 'approved');
+  const submitted = await fhir('POST', '/Claim/$submit', fhirClaim('claim'));
+  assert.equal(submitted.status, 200, JSON.stringify(submitted.json));
+  assert.equal(submitted.json.resourceType, 'ClaimResponse');
+  const paid = (submitted.json.total as Array<{ category: { coding: Array<{ code: string }> }; amount: { value: number } }>).find(
+    (x) => x.category.coding[0]?.code === 'deductible',
+  );
+  assert.equal(paid?.amount.value, 120, 'still inside the deductible');
+  const claimRecords = (await patient.listRecords(patientId)).filter((r) => r.resourceType === 'Claim');
+  assert.equal(claimRecords.length, 2, 'both Claims are encrypted records of the patient');
+  // Another patient's claim without consent is refused by the ledger.
+  const foreign = await fhir('POST', '/Claim/$submit', { ...fhirClaim('claim'), patient: { reference: `Patient/${strangerId}` } });
+  assert.equal(foreign.status, 403, JSON.stringify(foreign.json));
+});

@@ -1,0 +1,318 @@
+// HTTP routes of insurance (docs/insurance.md): plans, coverage, eligibility, prior
+// authorizations and claims, from committed state at the last block's time. Insurer staff
+// see only their own insurer's queues; patients their coverage and claims; providers their
+// own submissions. Every list pages with limit/cursor/next.
+import { isHex } from '@medledger/crypto';
+import {
+  type Claim,
+  checkEligibility,
+  claimResponseOf,
+  dateOf,
+  getClaim,
+  getCoverage,
+  getPlanHead,
+  getPlanVersion,
+  getPreauth,
+  getPreauthMetrics,
+  hasBillingConsent,
+  type Identity,
+  type InsuranceIndex,
+  insurerOf,
+  managesPatient,
+  outstanding,
+  type Preauth,
+  preauthResponseOf,
+  preauthStatus,
+  prefixes,
+  providerOf,
+} from '@medledger/ehr';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ApiError } from './errors.js';
+import type { Gatekeeper } from './gatekeeper.js';
+import { insuranceSchemas as schemas } from './insurance-schemas.js';
+import type { MedLedgerNode } from './node.js';
+
+export const DEFAULT_PAGE = 100;
+export const MAX_PAGE = 500;
+const CURSOR_RE = /^[0-9]{12}\/[0-9a-f]{32}$/;
+const CODE_RE = /^[A-Za-z0-9][A-Za-z0-9.-]{0,39}$/;
+const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
+
+function idParam(raw: string, what: string, bytes: number): string {
+  if (!isHex(raw, bytes)) throw new ApiError('INVALID_PARAM', `${what} must be ${bytes}-byte hex`);
+  return raw;
+}
+
+interface PageQuery {
+  limit?: string;
+  cursor?: string;
+  status?: string;
+}
+
+function pageParams(q: PageQuery): { limit: number; cursor: string | undefined } {
+  const limit = q.limit === undefined ? DEFAULT_PAGE : Number(q.limit);
+  if (!/^[0-9]+$/.test(q.limit ?? '1') || !Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE)
+    throw new ApiError('INVALID_PARAM', `limit must be an integer from 1 to ${MAX_PAGE}`);
+  if (q.cursor !== undefined && !CURSOR_RE.test(q.cursor))
+    throw new ApiError('INVALID_PARAM', 'cursor must be a `next` value from a previous page');
+  return { limit, cursor: q.cursor };
+}
+
+export function registerInsuranceRoutes(app: FastifyInstance, node: MedLedgerNode, gate: Gatekeeper): void {
+  const state = node.chain.state;
+  const who = (req: FastifyRequest) => gate.authenticate(req.headers.authorization);
+  // Derived states (overdue) and default dates follow block time, never this node's clock.
+  const blockTime = () => node.chain.tipTime;
+
+  /**
+   * One page of an index, oldest first, keeping entries `keep` accepts; scans on past
+   * refused entries so a page is never silently short while more match. `next` is the
+   * cursor for the following page, or null at the end.
+   */
+  function page<T>(index: InsuranceIndex, party: string, q: PageQuery, load: (id: string) => T | undefined, keep: (x: T) => boolean) {
+    const { limit, cursor } = pageParams(q);
+    const prefix = prefixes.insuranceIndex(index, party);
+    const items: T[] = [];
+    let after = cursor === undefined ? undefined : prefix + cursor;
+    let next: string | null = null;
+    for (;;) {
+      const batch = node.chain.store.scanState(prefix, { limit: limit + 1, ...(after === undefined ? {} : { after }) });
+      for (const [key] of batch) {
+        if (items.length === limit) {
+          next = (after as string).slice(prefix.length);
+          return { items, next };
+        }
+        after = key;
+        const x = load(key.slice(key.lastIndexOf('/') + 1));
+        if (x !== undefined && keep(x)) items.push(x);
+      }
+      if (batch.length < limit + 1) return { items, next };
+    }
+  }
+
+  const isInsurerOf = (caller: Identity, insurer: string) => insurerOf(state, caller) === insurer;
+  const isProviderOf = (caller: Identity, provider: string) => providerOf(state, caller) === provider;
+  const requireInsurerCaller = (caller: Identity, insurer: string) => {
+    if (!isInsurerOf(caller, insurer)) throw new ApiError('ACCESS_DENIED', "only the insurer's own staff see its queues");
+  };
+  const requirePatientCaller = (caller: Identity, patient: string) => {
+    if (!managesPatient(state, caller, patient)) throw new ApiError('ACCESS_DENIED', 'only the patient and their delegates see this');
+  };
+  const requireProviderCaller = (caller: Identity, provider: string) => {
+    if (!isProviderOf(caller, provider)) throw new ApiError('ACCESS_DENIED', "only the provider's own staff see its submissions");
+  };
+  const maySeeCase = (caller: Identity, c: { insurer: string; patient: string; provider: string }) =>
+    isInsurerOf(caller, c.insurer) || managesPatient(state, caller, c.patient) || isProviderOf(caller, c.provider);
+
+  const preauthView = (p: Preauth) => {
+    const status = preauthStatus(p, blockTime());
+    return { ...p, status, claimResponse: preauthResponseOf(p, status) };
+  };
+  const claimView = (c: Claim) => ({
+    ...c,
+    outstanding: outstanding(c),
+    disputeOpen: c.disputes.some((d) => d.resolution === null),
+    claimResponse: claimResponseOf(c),
+  });
+  const loadPreauth = (id: string) => {
+    const p = getPreauth(state, id);
+    return p === undefined ? undefined : preauthView(p);
+  };
+  const loadClaim = (id: string) => {
+    const c = getClaim(state, id);
+    return c === undefined ? undefined : claimView(c);
+  };
+  const statusFilter = <T extends { status: string; disputeOpen?: boolean }>(status: string | undefined, allowed: readonly string[]) => {
+    if (status !== undefined && !allowed.includes(status))
+      throw new ApiError('INVALID_PARAM', `status must be one of ${allowed.join(', ')}`);
+    return (x: T) => status === undefined || x.status === status || (status === 'disputed' && x.disputeOpen === true);
+  };
+  const PREAUTH_STATUSES = ['approved', 'denied', 'pended', 'overdue'] as const;
+  const CLAIM_STATUSES = ['adjudicated', 'denied', 'review', 'paid', 'disputed'] as const;
+
+  app.get<{ Params: { id: string } }>('/v1/plans/:id', { schema: schemas.plan }, async (req) => {
+    who(req);
+    const id = idParam(req.params.id, 'plan id', 16);
+    const head = getPlanHead(state, id);
+    if (head === undefined) throw new ApiError('NOT_FOUND', `no plan ${id}`);
+    const versions = Array.from({ length: head.versions }, (_, i) => getPlanVersion(state, id, i + 1));
+    return { ...head, versions };
+  });
+
+  app.get<{ Params: { id: string }; Querystring: PageQuery }>('/v1/insurers/:id/plans', { schema: schemas.insurerPlans }, async (req) => {
+    who(req);
+    const insurer = idParam(req.params.id, 'insurer id', 20);
+    const { items, next } = page(
+      'iplan',
+      insurer,
+      req.query,
+      (id) => getPlanHead(state, id),
+      () => true,
+    );
+    return { plans: items, next };
+  });
+
+  // CMS-0057-F asks payers to publish prior-authorization decision times: anyone may read them.
+  app.get<{ Params: { id: string } }>('/v1/insurers/:id/preauth-metrics', { schema: schemas.preauthMetrics }, async (req) => {
+    const insurer = idParam(req.params.id, 'insurer id', 20);
+    const m = getPreauthMetrics(state, insurer);
+    return { insurer, ...m, meanDecisionMs: m.decided === 0 ? null : Math.floor(m.totalDecisionMs / m.decided) };
+  });
+
+  app.get<{ Params: { id: string }; Querystring: PageQuery }>(
+    '/v1/insurers/:id/preauths',
+    { schema: schemas.insurerPreauths },
+    async (req) => {
+      const insurer = idParam(req.params.id, 'insurer id', 20);
+      requireInsurerCaller(who(req), insurer);
+      const { items, next } = page('ipa', insurer, req.query, loadPreauth, statusFilter(req.query.status, PREAUTH_STATUSES));
+      return { preauths: items, next };
+    },
+  );
+
+  app.get<{ Params: { id: string }; Querystring: PageQuery }>('/v1/insurers/:id/claims', { schema: schemas.insurerClaims }, async (req) => {
+    const insurer = idParam(req.params.id, 'insurer id', 20);
+    requireInsurerCaller(who(req), insurer);
+    const { items, next } = page('iclaim', insurer, req.query, loadClaim, statusFilter(req.query.status, CLAIM_STATUSES));
+    return { claims: items, next };
+  });
+
+  app.get<{ Params: { id: string }; Querystring: PageQuery }>(
+    '/v1/insurers/:id/coverages',
+    { schema: schemas.insurerCoverages },
+    async (req) => {
+      const insurer = idParam(req.params.id, 'insurer id', 20);
+      requireInsurerCaller(who(req), insurer);
+      const { items, next } = page(
+        'icov',
+        insurer,
+        req.query,
+        (id) => getCoverage(state, id),
+        () => true,
+      );
+      return { coverages: items, next };
+    },
+  );
+
+  app.get<{ Params: { id: string }; Querystring: PageQuery }>(
+    '/v1/patients/:id/coverages',
+    { schema: schemas.patientCoverages },
+    async (req) => {
+      const caller = who(req);
+      const patient = idParam(req.params.id, 'patient id', 20);
+      // The patient shows their coverage to a provider by consenting (payment or treatment).
+      if (
+        !managesPatient(state, caller, patient) &&
+        !(providerOf(state, caller) !== undefined && hasBillingConsent(state, caller, patient, blockTime()))
+      )
+        throw new ApiError('ACCESS_DENIED', 'only the patient, their delegates and providers with their consent see this');
+      const { items, next } = page(
+        'pcov',
+        patient,
+        req.query,
+        (id) => getCoverage(state, id),
+        () => true,
+      );
+      return { coverages: items, next };
+    },
+  );
+
+  app.get<{ Params: { id: string }; Querystring: PageQuery }>('/v1/patients/:id/claims', { schema: schemas.patientClaims }, async (req) => {
+    const patient = idParam(req.params.id, 'patient id', 20);
+    requirePatientCaller(who(req), patient);
+    const { items, next } = page('pclaim', patient, req.query, loadClaim, statusFilter(req.query.status, CLAIM_STATUSES));
+    return { claims: items, next };
+  });
+
+  app.get<{ Params: { id: string }; Querystring: PageQuery }>(
+    '/v1/patients/:id/preauths',
+    { schema: schemas.patientPreauths },
+    async (req) => {
+      const patient = idParam(req.params.id, 'patient id', 20);
+      requirePatientCaller(who(req), patient);
+      const { items, next } = page('ppa', patient, req.query, loadPreauth, statusFilter(req.query.status, PREAUTH_STATUSES));
+      return { preauths: items, next };
+    },
+  );
+
+  app.get<{ Params: { id: string }; Querystring: PageQuery }>(
+    '/v1/providers/:id/claims',
+    { schema: schemas.providerClaims },
+    async (req) => {
+      const provider = idParam(req.params.id, 'provider id', 20);
+      requireProviderCaller(who(req), provider);
+      const { items, next } = page('rclaim', provider, req.query, loadClaim, statusFilter(req.query.status, CLAIM_STATUSES));
+      return { claims: items, next };
+    },
+  );
+
+  app.get<{ Params: { id: string }; Querystring: PageQuery }>(
+    '/v1/providers/:id/preauths',
+    { schema: schemas.providerPreauths },
+    async (req) => {
+      const provider = idParam(req.params.id, 'provider id', 20);
+      requireProviderCaller(who(req), provider);
+      const { items, next } = page('rpa', provider, req.query, loadPreauth, statusFilter(req.query.status, PREAUTH_STATUSES));
+      return { preauths: items, next };
+    },
+  );
+
+  app.get<{ Params: { id: string } }>('/v1/coverages/:id', { schema: schemas.coverage }, async (req) => {
+    const caller = who(req);
+    const c = getCoverage(state, idParam(req.params.id, 'coverage id', 16));
+    const visible =
+      c !== undefined &&
+      (isInsurerOf(caller, c.insurer) ||
+        managesPatient(state, caller, c.patient) ||
+        (providerOf(state, caller) !== undefined && hasBillingConsent(state, caller, c.patient, blockTime())));
+    if (!visible) throw new ApiError('ACCESS_DENIED', 'no such coverage, or it is not yours to see');
+    return c;
+  });
+
+  app.get<{ Params: { id: string } }>('/v1/preauths/:id', { schema: schemas.preauth }, async (req) => {
+    const caller = who(req);
+    const p = getPreauth(state, idParam(req.params.id, 'preauth id', 16));
+    if (p === undefined || !maySeeCase(caller, p))
+      throw new ApiError('ACCESS_DENIED', 'no such prior authorization, or it is not yours to see');
+    return preauthView(p);
+  });
+
+  app.get<{ Params: { id: string } }>('/v1/claims/:id', { schema: schemas.claim }, async (req) => {
+    const caller = who(req);
+    const c = getClaim(state, idParam(req.params.id, 'claim id', 16));
+    if (c === undefined || !maySeeCase(caller, c)) throw new ApiError('ACCESS_DENIED', 'no such claim, or it is not yours to see');
+    return claimView(c);
+  });
+
+  app.get<{ Params: { id: string }; Querystring: { service?: string; date?: string; quantity?: string; coverage?: string } }>(
+    '/v1/patients/:id/eligibility',
+    { schema: schemas.eligibility },
+    async (req) => {
+      const caller = who(req);
+      const patient = idParam(req.params.id, 'patient id', 20);
+      const { service, date: rawDate, quantity: rawQuantity, coverage: only } = req.query;
+      if (service === undefined || !CODE_RE.test(service)) throw new ApiError('INVALID_PARAM', 'service must be a service code');
+      if (rawDate !== undefined && !DATE_RE.test(rawDate)) throw new ApiError('INVALID_PARAM', "date must be 'YYYY-MM-DD'");
+      if (rawQuantity !== undefined && !/^[1-9][0-9]{0,3}$/.test(rawQuantity))
+        throw new ApiError('INVALID_PARAM', 'quantity must be 1–9999');
+      if (only !== undefined) idParam(only, 'coverage id', 16);
+      const provider = providerOf(state, caller);
+      if (provider === undefined)
+        throw new ApiError('ACCESS_DENIED', 'only a provider organization or its clinical staff checks eligibility');
+      if (!hasBillingConsent(state, caller, patient, blockTime()))
+        throw new ApiError('NO_CONSENT', 'the patient has given no active payment or treatment consent to you or your organization');
+      const at = { height: node.chain.height, time: blockTime() };
+      const date = rawDate ?? dateOf(at.time);
+      const quantity = rawQuantity === undefined ? 1 : Number(rawQuantity);
+      const ids: string[] = [];
+      for (const [key] of node.chain.store.scanState(prefixes.insuranceIndex('pcov', patient)))
+        ids.push(key.slice(key.lastIndexOf('/') + 1));
+      const answers = ids
+        .filter((id) => only === undefined || id === only)
+        .map((coverage) => checkEligibility(state, { coverage, code: service, date, provider, quantity }));
+      // Covered answers first; among equals, the older coverage (index order) first.
+      const best = answers.find((a) => a.covered) ?? answers[0] ?? null;
+      return { patient, service, date, provider, quantity, at, eligible: best?.covered ?? false, best, answers };
+    },
+  );
+}

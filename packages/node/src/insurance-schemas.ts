@@ -1,0 +1,84 @@
+// The insurance routes' request schemas (TypeBox), in the OpenAPI document with the rest of /v1.
+import { type TSchema, Type } from '@sinclair/typebox';
+import { bearer, hex, IdentityId, route } from './api-schemas.js';
+
+const PlanId = hex(16, 'plan id: first 16 bytes of the first plan.publish transaction hash');
+const CoverageId = hex(16, 'coverage id: first 16 bytes of the coverage.add transaction hash');
+const PreauthId = hex(16, 'prior authorization id: first 16 bytes of the preauth.request transaction hash');
+const ClaimId = hex(16, 'claim id: first 16 bytes of the claim.submit transaction hash');
+
+const paging = {
+  limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$', description: 'page size, 1–500 (default 100)' })),
+  cursor: Type.Optional(Type.String({ pattern: '^[0-9]{12}/[0-9a-f]{32}$', description: '`next` of the previous page' })),
+};
+const preauthStatus = Type.Optional(
+  Type.Union(
+    ['approved', 'denied', 'pended', 'overdue'].map((s) => Type.Literal(s)),
+    { description: 'only this status (overdue: pended past its deadline at the last block time)' },
+  ),
+);
+const claimStatus = Type.Optional(
+  Type.Union(
+    ['adjudicated', 'denied', 'review', 'paid', 'disputed'].map((s) => Type.Literal(s)),
+    {
+      description: 'only this status (disputed: with an open dispute)',
+    },
+  ),
+);
+const tags = ['insurance'];
+const list = (summary: string, status?: TSchema) =>
+  route({
+    summary,
+    tags,
+    params: Type.Object({ id: IdentityId }),
+    querystring: Type.Object(status === undefined ? paging : { ...paging, status }),
+    security: bearer,
+  });
+
+/** Route schemas of insurance-api.ts. Lists answer `{<items>, next}`; `next` is null on the last page. */
+export const insuranceSchemas = {
+  plan: route({ summary: 'A plan with every published version', tags, params: Type.Object({ id: PlanId }), security: bearer }),
+  insurerPlans: list("An insurer's plans"),
+  preauthMetrics: route({
+    summary: "An insurer's prior-authorization decision times (public, CMS-0057-F)",
+    tags,
+    params: Type.Object({ id: IdentityId }),
+  }),
+  insurerPreauths: list("An insurer's prior authorizations (its own staff only)", preauthStatus),
+  insurerClaims: list("An insurer's claims (its own staff only)", claimStatus),
+  insurerCoverages: list("An insurer's coverages (its own staff only)"),
+  patientCoverages: list("A patient's coverages (the patient, delegates, providers with payment or treatment consent)"),
+  patientClaims: list("A patient's claims (the patient and delegates)", claimStatus),
+  patientPreauths: list("A patient's prior authorizations (the patient and delegates)", preauthStatus),
+  providerClaims: list("A provider organization's claims (its own staff only)", claimStatus),
+  providerPreauths: list("A provider organization's prior authorizations (its own staff only)", preauthStatus),
+  coverage: route({ summary: 'One coverage', tags, params: Type.Object({ id: CoverageId }), security: bearer }),
+  preauth: route({
+    summary: 'One prior authorization with its status and a Da Vinci PAS ClaimResponse',
+    tags,
+    params: Type.Object({ id: PreauthId }),
+    security: bearer,
+  }),
+  claim: route({
+    summary: 'One claim with every adjudication, payments, disputes and a FHIR ClaimResponse',
+    tags,
+    params: Type.Object({ id: ClaimId }),
+    security: bearer,
+  }),
+  eligibility: route({
+    summary: 'Eligibility of a patient for a service on a date at the caller’s provider, from committed state (no transaction)',
+    description: 'Provider staff with the patient’s payment or treatment consent only; refused with NO_CONSENT (403) otherwise.',
+    tags,
+    params: Type.Object({ id: IdentityId }),
+    querystring: Type.Object({
+      service: Type.String({
+        pattern: '^[A-Za-z0-9][A-Za-z0-9.-]{0,39}$',
+        description: 'service code (CPT, HCPCS, SNOMED CT, CVX, RxNorm)',
+      }),
+      date: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'service date (default: the last block’s date)' })),
+      quantity: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,3}$' })),
+      coverage: Type.Optional(CoverageId),
+    }),
+    security: bearer,
+  }),
+};
