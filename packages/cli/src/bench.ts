@@ -1,11 +1,12 @@
 // `medledger bench` / `npm run bench`: a fresh 4-validator network on loopback, driven by
 // the load generator, reporting throughput, commit latency at a fixed offered rate, record
-// write and read latency through the records API, and CPU and memory per node. Results
-// also go to bench/results/ as JSON.
+// write and read latency through the records API, proof sizes and check times per kind of
+// proven state query, and CPU and memory per node. Results also go to bench/results/ as JSON.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HOME_FILES, initNetwork, type NodeConfig } from '@medledger/node';
+import { benchProofs } from './bench-proofs.js';
 import { benchRecords } from './bench-records.js';
 import { runLoad } from './load.js';
 import { type RunningNode, startNodeProcess, stopNodes } from './network.js';
@@ -20,6 +21,8 @@ export interface BenchOptions {
   latencySeconds: number;
   /** Records written (4 KiB FHIR resources); twice as many reads of each kind. */
   records: number;
+  /** Times each kind of state proof is fetched and checked. */
+  proofRounds: number;
   outDir: string;
   basePort: number;
 }
@@ -114,6 +117,9 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
       log,
     );
 
+    const genesis = JSON.parse(readFileSync(join(dir, 'genesis.json'), 'utf8'));
+    const proofs = await benchProofs({ url: urls[1 % urls.length] as string, genesis, rounds: opts.proofRounds }, log);
+
     const result = {
       date: new Date().toISOString(),
       validators: opts.validators,
@@ -122,6 +128,7 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
       throughput: { seconds: tput.seconds, committed: tput.committed, rejected: tput.rejected, txPerSecond: Math.round(tput.txPerSecond) },
       latency: { offeredTxPerSecond: opts.rate, committed: lat.committed, p50Ms: Math.round(p50), p99Ms: Math.round(p99) },
       records,
+      proofs,
       nodes: perNode,
     };
     mkdirSync(opts.outDir, { recursive: true });

@@ -121,13 +121,25 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   }
 
   let submitting = true;
+  // The follower's reads are idempotent. Under load a keep-alive socket the node has just
+  // closed can be reused ('other side closed', EPIPE); retry those, never a node's refusal.
+  const read = async <T>(url: string): Promise<T> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await requestJson<T>(url);
+      } catch (err) {
+        if (err instanceof NodeApiError || attempt >= 3) throw err;
+        await sleep(100);
+      }
+    }
+  };
   async function follower(): Promise<void> {
     const deadline = Date.now() + (opts.timeoutMs ?? 600_000);
     while (outstanding.size > 0 || submitting) {
       if (Date.now() > deadline) throw new Error(`timed out with ${outstanding.size} transactions not committed`);
-      const tip = (await requestJson<{ height: number }>(`${base}/v1/status`)).height;
+      const tip = (await read<{ height: number }>(`${base}/v1/status`)).height;
       while (nextHeight <= tip) {
-        const { leaves } = await requestJson<{ leaves: string[] }>(`${base}/v1/blocks/${nextHeight}`);
+        const { leaves } = await read<{ leaves: string[] }>(`${base}/v1/blocks/${nextHeight}`);
         const seenAt = performance.now();
         if (leaves.length > 0) lastCommitAt = seenAt;
         for (const leaf of leaves) {

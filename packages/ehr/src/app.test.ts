@@ -3,9 +3,20 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { generateEncryptionKeyPair, generateSigningKeyPair, idFromPublicKey, signEd25519 } from '@medledger/crypto';
-import { type Genesis, proposalSignBytes, type SignedTx, signTx, signVote } from '@medledger/ledger';
-import { EhrApp, initChain } from './app.js';
-import { StateOverlay, type StateReader } from './state.js';
+import {
+  appHashOf,
+  type Genesis,
+  MemoryStateTree,
+  proposalSignBytes,
+  resultsRootOf,
+  type SignedTx,
+  signTx,
+  signVote,
+  updateStateTree,
+} from '@medledger/ledger';
+import { type BlockExecution, EhrApp, initChain } from './app.js';
+import { MemoryCommittedState } from './committed.js';
+import { StateOverlay } from './state.js';
 
 const CHAIN = 'ehr-test';
 
@@ -28,16 +39,12 @@ function makeGenesis() {
 /** A committed-state map with genesis applied, and an app over it. */
 function setup() {
   const { genesis, validators } = makeGenesis();
-  const committed = new Map<string, string>();
-  const reader: StateReader = { getState: (k) => committed.get(k) };
+  const committed = new MemoryCommittedState();
   const init = initChain(genesis);
-  for (const w of init.writes) if (w.value !== null) committed.set(w.key, w.value);
-  const app = new EhrApp(CHAIN, reader);
-  const apply = (writes: Array<{ key: string; value: string | null }>) => {
-    for (const w of writes) {
-      if (w.value === null) committed.delete(w.key);
-      else committed.set(w.key, w.value);
-    }
+  committed.apply(init);
+  const app = new EhrApp(CHAIN, committed);
+  const apply = (exec: BlockExecution) => {
+    committed.apply(exec);
     app.commit();
   };
   return { genesis, validators, app, committed, apply, appHash: init.appHash };
@@ -62,9 +69,9 @@ describe('ehr application', () => {
   test('a patient registers pseudonymously and the id derives from the key', () => {
     const s = setup();
     const p = patient();
-    const exec = s.app.finalizeBlock({ ...ctx, txs: [p.tx(0)] }, s.appHash);
+    const exec = s.app.finalizeBlock({ ...ctx, txs: [p.tx(0)] });
     assert.deepEqual(exec.results, [{ code: 'ok', log: '' }]);
-    s.apply(exec.writes);
+    s.apply(exec);
     const identity = s.app.query.identity(idFromPublicKey(p.signing.publicKey));
     assert.equal(identity?.role, 'patient');
     assert.equal(identity?.name, undefined);
@@ -78,10 +85,10 @@ describe('ehr application', () => {
     const tx = p.tx(0);
     assert.equal(s.app.checkTx(tx, ctx).code, 'ok');
     assert.equal(s.app.checkTx(tx, ctx).code, 'NONCE_REUSED', 'the mempool view already counts it');
-    const exec = s.app.finalizeBlock({ ...ctx, txs: [tx] }, s.appHash);
-    s.apply(exec.writes);
+    const exec = s.app.finalizeBlock({ ...ctx, txs: [tx] });
+    s.apply(exec);
     assert.equal(s.app.checkTx(tx, ctx).code, 'NONCE_REUSED');
-    const again = s.app.finalizeBlock({ height: 2, time: ctx.time + 1, txs: [tx] }, exec.appHash);
+    const again = s.app.finalizeBlock({ height: 2, time: ctx.time + 1, txs: [tx] });
     assert.equal(again.results[0]?.code, 'NONCE_REUSED');
     assert.deepEqual(again.writes, []);
   });
@@ -90,9 +97,9 @@ describe('ehr application', () => {
     const s = setup();
     const p = patient();
     const bad = p.tx(0, { role: 'clinician', encryptionKey: 'ab'.repeat(32) });
-    const exec = s.app.finalizeBlock({ ...ctx, txs: [bad] }, s.appHash);
+    const exec = s.app.finalizeBlock({ ...ctx, txs: [bad] });
     assert.equal(exec.results[0]?.code, 'INVALID_BODY');
-    s.apply(exec.writes);
+    s.apply(exec);
     assert.equal(s.app.query.nonce(p.signing.publicKey), 1);
     assert.equal(s.app.query.identity(idFromPublicKey(p.signing.publicKey)), undefined);
   });
@@ -148,19 +155,42 @@ describe('ehr application', () => {
 
   test('the same block gives the same app hash and writes on every node; a different block does not', () => {
     const a = setup();
-    const committed2 = new Map(a.committed);
-    const app2 = new EhrApp(CHAIN, { getState: (k) => committed2.get(k) });
+    const committed2 = new MemoryCommittedState();
+    committed2.apply(initChain(a.genesis));
+    const app2 = new EhrApp(CHAIN, committed2);
     const txs = [patient().tx(0), patient().tx(0), patient().tx(0)];
-    const e1 = a.app.finalizeBlock({ ...ctx, txs }, a.appHash);
-    const e2 = app2.finalizeBlock({ ...ctx, txs }, a.appHash);
+    const e1 = a.app.finalizeBlock({ ...ctx, txs });
+    const e2 = app2.finalizeBlock({ ...ctx, txs });
     assert.equal(e1.appHash, e2.appHash);
     assert.deepEqual(e1.writes, e2.writes);
-    const e3 = app2.finalizeBlock({ ...ctx, txs: txs.slice(0, 2) }, a.appHash);
+    const e3 = app2.finalizeBlock({ ...ctx, txs: txs.slice(0, 2) });
     assert.notEqual(e3.appHash, e1.appHash);
-    const e4 = app2.finalizeBlock({ ...ctx, time: ctx.time + 1, txs }, a.appHash);
+    const e4 = app2.finalizeBlock({ ...ctx, time: ctx.time + 1, txs });
     assert.notEqual(e4.appHash, e1.appHash, 'registration records block time');
-    const e5 = app2.finalizeBlock({ ...ctx, txs }, e3.appHash);
-    assert.notEqual(e5.appHash, e1.appHash, 'the app hash chains over history');
+    committed2.apply(e3);
+    const e5 = app2.finalizeBlock({ ...ctx, txs });
+    assert.notEqual(e5.appHash, e1.appHash, 'the app hash commits to all earlier state');
+  });
+
+  test('the app hash is SHA-256 over the v2 tag, the root of all state, and the results root', () => {
+    const s = setup();
+    const exec = s.app.finalizeBlock({ ...ctx, txs: [patient().tx(0), patient().tx(5)] });
+    assert.equal(exec.appHash, appHashOf(exec.tree.root, resultsRootOf(exec.results)));
+    s.apply(exec);
+    // The root after the block equals a tree built from scratch over everything committed.
+    const fresh = new MemoryStateTree();
+    fresh.apply(
+      updateStateTree(
+        fresh,
+        fresh.root,
+        [...s.committed.values].map(([key, value]) => ({ key, value })),
+      ),
+    );
+    assert.equal(s.committed.stateRoot(), fresh.root);
+    assert.ok(
+      s.committed.values.has('meta/validators') && s.committed.values.has('meta/emergency'),
+      'genesis puts the validator set in state',
+    );
   });
 
   test('equivocation evidence is verified and recorded once', () => {
@@ -180,10 +210,10 @@ describe('ehr application', () => {
         { v: 1, chain: CHAIN, kind: 'evidence.equivocation', signer: reporter.signing.publicKey, nonce, body: b },
         reporter.signing.privateKey,
       );
-    const exec = s.app.finalizeBlock({ ...ctx, txs: [ev(0, body), ev(1, body)] }, s.appHash);
+    const exec = s.app.finalizeBlock({ ...ctx, txs: [ev(0, body), ev(1, body)] });
     assert.equal(exec.results[0]?.code, 'ok');
     assert.equal(exec.results[1]?.code, 'EVIDENCE_KNOWN');
-    s.apply(exec.writes);
+    s.apply(exec);
     const forged = { ...body, second: { blockHash: 'bb'.repeat(32), sig: vote('cc'.repeat(32)) } };
     assert.equal(s.app.checkTx(ev(2, { ...forged, round: 2 }), ctx).code, 'BAD_SIGNATURE');
     const same = { ...body, round: 3, second: body.first, first: body.first };

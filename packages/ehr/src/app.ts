@@ -1,29 +1,37 @@
 // The EHR application behind an ABCI-shaped interface (checkTx, finalizeBlock, commit,
 // query), so the consensus engine drives it without knowing any health-record rule.
-import { fromHex, idFromPublicKey, sha256, sha256Hex, utf8 } from '@medledger/crypto';
+import { idFromPublicKey } from '@medledger/crypto';
 import {
-  canonicalBytes,
+  appHashOf,
+  EMPTY_STATE_ROOT,
   type Genesis,
   hashCanonical,
+  resultsRootOf,
   type SignedTx,
+  type StateTreeUpdate,
   type TxResult,
   txHash,
+  updateStateTree,
   verifyTxSignature,
-  ZERO_HASH,
 } from '@medledger/ledger';
+import type { CommittedState } from './committed.js';
 import { DEFAULT_EMERGENCY_MAX_DURATION_MS, type EmergencyParams } from './emergency.js';
 import { EhrError } from './errors.js';
 import { genesisIdentities, getIdentity, putIdentity } from './identity.js';
 import { TX_KINDS, type TxContext } from './kinds.js';
-import { keys, StateOverlay, type StateReader, type StateWrite } from './state.js';
+import { keys, StateOverlay, type StateReader, type StateWrite, writeJson } from './state.js';
 
-const APP_HASH_DOMAIN = utf8('medledger/app/v1\n');
 const OK: TxResult = { code: 'ok', log: '' };
 
-/** The outcome of applying one block: per-tx results, the ordered state writes, and the new app hash. */
+/**
+ * The outcome of applying one block: per-tx results, the ordered state writes, the state
+ * tree update (new root and node writes, not yet stored), the results root, and the app hash.
+ */
 export interface BlockExecution {
   results: TxResult[];
   writes: StateWrite[];
+  tree: StateTreeUpdate;
+  resultsRoot: string;
   appHash: string;
 }
 
@@ -35,22 +43,37 @@ export interface BlockInput {
 }
 
 /**
- * App hash after a block: SHA-256 over a domain tag, the previous app hash, and the
- * canonical JSON of (height, writes, results). Chaining makes the hash commit to the
- * whole history of state changes, so replaying the chain must reproduce every one.
+ * Execute against `committed`: the tree update for `writes` (an overlay: nothing is stored)
+ * and the app hash SHA-256("medledger/app/v2\n" ‖ stateRoot ‖ resultsRoot) (docs/state.md).
+ * The state root commits to all state, so any read can be proven against a header.
  */
-export function nextAppHash(prevAppHash: string, height: number, writes: StateWrite[], results: TxResult[]): string {
-  const changes = sha256(canonicalBytes({ height, writes, results }));
-  return sha256Hex(APP_HASH_DOMAIN, fromHex(prevAppHash, 'app hash', 32), changes);
+function execution(committed: CommittedState, writes: StateWrite[], results: TxResult[]): BlockExecution {
+  const tree = updateStateTree(committed, committed.stateRoot(), writes);
+  const resultsRoot = resultsRootOf(results);
+  return { results, writes, tree, resultsRoot, appHash: appHashOf(tree.root, resultsRoot) };
 }
 
-/** State and app hash at height 0, from genesis. Pure. */
+/**
+ * State and app hash at height 0, from genesis: chain meta, the validator set with its
+ * encryption keys and the emergency parameters (so clients can prove them), and the
+ * genesis identities; the tree is built from empty. Pure.
+ */
 export function initChain(genesis: Genesis): BlockExecution {
   const state = new StateOverlay({ getState: () => undefined });
   state.set(keys.chainMeta(), JSON.stringify({ chainId: genesis.chainId, genesis: hashCanonical(genesis) }));
+  writeJson(state, keys.validatorSet(), {
+    validators: genesis.validators.map((v) => ({
+      id: idFromPublicKey(v.publicKey),
+      name: v.name,
+      publicKey: v.publicKey,
+      encryptionKey: v.encryptionKey,
+      power: v.power,
+    })),
+  });
+  writeJson(state, keys.emergencyParams(), emergencyParams(genesis));
   for (const identity of genesisIdentities(genesis)) putIdentity(state, identity);
-  const writes = state.changes();
-  return { results: [], writes, appHash: nextAppHash(ZERO_HASH, 0, writes, []) };
+  const empty: CommittedState = { getState: () => undefined, getTreeNode: () => undefined, stateRoot: () => EMPTY_STATE_ROOT };
+  return execution(empty, state.changes(), []);
 }
 
 /** Emergency-access parameters from genesis: every validator by id, and the window cap (default 4 h). */
@@ -92,7 +115,7 @@ export class EhrApp {
 
   constructor(
     private readonly chainId: string,
-    private readonly committed: StateReader,
+    private readonly committed: CommittedState,
     /** Validators and window cap for emergency access (from genesis: `emergencyParams`). */
     private readonly emergency?: EmergencyParams,
   ) {
@@ -115,13 +138,14 @@ export class EhrApp {
    * Apply a block's transactions against committed state, deterministically. Refused
    * transactions get an error result and change nothing except, once signature and nonce
    * passed, the signer's nonce (so a failing transaction can't be replayed either).
+   * The app hash depends only on committed state and this block, not on earlier app hashes:
+   * the state root already commits to everything before.
    */
-  finalizeBlock(block: BlockInput, prevAppHash: string): BlockExecution {
+  finalizeBlock(block: BlockInput): BlockExecution {
     const state = new StateOverlay(this.committed);
     const ctx: TxContext = { chainId: this.chainId, height: block.height, time: block.time, ...this.emergencyCtx() };
     const results = block.txs.map((tx) => this.applyTx(ctx, tx, state));
-    const writes = state.changes();
-    return { results, writes, appHash: nextAppHash(prevAppHash, block.height, writes, results) };
+    return execution(this.committed, state.changes(), results);
   }
 
   /** Called after the node stored a block: the check state restarts from committed state. */

@@ -6,9 +6,9 @@ import { test } from 'node:test';
 import { generateEncryptionKeyPair, generateSigningKeyPair, idFromPublicKey, sealToPublicKey, toHex } from '@medledger/crypto';
 import { type Genesis, type SignedTx, signTx, txHash } from '@medledger/ledger';
 import { EhrApp, emergencyParams, initChain } from './app.js';
+import { MemoryCommittedState } from './committed.js';
 import { decideEmergencyRead, emergencyThreshold, getWindow } from './emergency.js';
 import { getIdentity } from './identity.js';
-import type { StateReader } from './state.js';
 
 const CHAIN = 'emergency-test';
 const T0 = 1_700_000_000_000;
@@ -51,20 +51,16 @@ function setup(opts: { withParams?: boolean; maxDurationMs?: number } = {}) {
       ...(opts.maxDurationMs === undefined ? {} : { emergencyMaxDurationMs: opts.maxDurationMs }),
     },
   };
-  const committed = new Map<string, string>();
-  const state: StateReader = { getState: (k) => committed.get(k) };
-  for (const w of initChain(genesis).writes) if (w.value !== null) committed.set(w.key, w.value);
+  const state = new MemoryCommittedState();
+  state.apply(initChain(genesis));
   const app = new EhrApp(CHAIN, state, opts.withParams === false ? undefined : emergencyParams(genesis));
   let height = 0;
   let time = T0;
   const block = (txs: SignedTx[], at = time + 1000): string[] => {
     height += 1;
     time = at;
-    const exec = app.finalizeBlock({ height, time, txs }, '00'.repeat(32));
-    for (const w of exec.writes) {
-      if (w.value === null) committed.delete(w.key);
-      else committed.set(w.key, w.value);
-    }
+    const exec = app.finalizeBlock({ height, time, txs });
+    state.apply(exec);
     app.commit();
     return exec.results.map((r) => r.code);
   };

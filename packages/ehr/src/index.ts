@@ -2,6 +2,7 @@
 export * from './access.js';
 export * from './app.js';
 export * from './body.js';
+export * from './committed.js';
 export * from './consent.js';
 export * from './delegates.js';
 export * from './emergency.js';

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { generateEncryptionKeyPair, generateSigningKeyPair, idFromPublicKey, toHex } from '@medledger/crypto';
 import { type Genesis, type SignedTx, signTx } from '@medledger/ledger';
 import { EhrApp, initChain } from './app.js';
+import { MemoryCommittedState } from './committed.js';
 import { decideRead, getRecord } from './policy.js';
 import { requiredRecipients } from './recipients.js';
 import type { StateReader } from './state.js';
@@ -38,19 +39,15 @@ function setup() {
     ],
     params: { maxBlockTxs: 1000, maxBlockBytes: 1 << 20, maxClockDriftMs: 10_000 },
   };
-  const committed = new Map<string, string>();
-  const state: StateReader = { getState: (k) => committed.get(k) };
-  for (const w of initChain(genesis).writes) if (w.value !== null) committed.set(w.key, w.value);
+  const state = new MemoryCommittedState();
+  state.apply(initChain(genesis));
   const app = new EhrApp(CHAIN, state);
   let height = 0;
   /** Apply one block of `txs` at `time`; returns each tx's result code. */
   const block = (txs: SignedTx[], time = T0 + 1000 * (height + 1)): string[] => {
     height += 1;
-    const exec = app.finalizeBlock({ height, time, txs }, '00'.repeat(32));
-    for (const w of exec.writes) {
-      if (w.value === null) committed.delete(w.key);
-      else committed.set(w.key, w.value);
-    }
+    const exec = app.finalizeBlock({ height, time, txs });
+    state.apply(exec);
     app.commit();
     return exec.results.map((r) => r.code);
   };

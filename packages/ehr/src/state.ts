@@ -55,6 +55,10 @@ export const keys = {
   identity: (id: string) => `identity/${id}`,
   signingKey: (publicKey: string) => `key/${publicKey}`,
   chainMeta: () => 'meta/chain',
+  /** The genesis validator set: `{validators: [{id, name, publicKey, encryptionKey, power}]}`. */
+  validatorSet: () => 'meta/validators',
+  /** Emergency-access parameters: `{validators: [id…], maxDurationMs}` (emergency.ts). */
+  emergencyParams: () => 'meta/emergency',
   evidence: (validator: string, height: number, round: number, step: string) => `evidence/${validator}/${height}/${round}/${step}`,
   /** Staff index of an organization: `staff/<org>/<id>`. */
   staff: (org: string, id: string) => `staff/${org}/${id}`,

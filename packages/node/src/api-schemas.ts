@@ -188,6 +188,24 @@ export const schemas = {
     params: Type.Object({ id: GrantId }),
     security: bearer,
   }),
+  stateProof: route({
+    summary:
+      'A state key’s committed value with a proof against the tip’s state root, the tip header and commit (docs/api.md, proven state)',
+    description:
+      'Public keys (identities, signing keys, nonces, validator set, emergency parameters) need no session; a patient’s metadata is proven only to those who may see it.',
+    tags: ['state'],
+    querystring: Type.Object({ key: Type.String({ minLength: 1, maxLength: 512, description: "state key, e.g. 'identity/<id>'" }) }),
+    security: bearer,
+  }),
+  stateProofs: route({
+    summary: 'Several state keys proven at once against the same tip (at most 256 keys)',
+    tags: ['state'],
+    body: Type.Object(
+      { keys: Type.Array(Type.String({ minLength: 1, maxLength: 512 }), { minItems: 1, maxItems: 256, description: 'state keys' }) },
+      { additionalProperties: false },
+    ),
+    security: bearer,
+  }),
   emergencyParams: route({
     summary: 'Emergency access: the share threshold, the longest window, and each validator’s encryption key',
     tags: ['emergency'],

@@ -17,6 +17,7 @@ import type { NodeHome } from './home.js';
 import { registerInsuranceRoutes } from './insurance-api.js';
 import type { MedLedgerNode } from './node.js';
 import { registerRecordRoutes } from './records-api.js';
+import { registerStateRoutes } from './state-api.js';
 import { registerWebStatic } from './web-static.js';
 
 /** Most transactions accepted by one POST /v1/txs/batch. */
@@ -199,6 +200,7 @@ export async function buildApi(node: MedLedgerNode, opts: ApiOptions): Promise<F
   registerRecordRoutes(app, node, node.gatekeeper);
   registerDelegateRoutes(app, node, node.gatekeeper);
   registerEmergencyRoutes(app, node, node.gatekeeper);
+  registerStateRoutes(app, node, node.gatekeeper);
   registerInsuranceRoutes(app, node, node.gatekeeper);
   registerReviewerRoutes(app, node, node.gatekeeper);
   registerFhirRoutes(app, node);

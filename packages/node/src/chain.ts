@@ -1,14 +1,30 @@
 // The node's view of the chain: committed blocks in the store, the application on top,
 // and the rules for building, checking and committing the next block (DESIGN §5).
-import { type BlockExecution, EhrApp, emergencyParams, initChain, StateOverlay, type StateReader } from '@medledger/ehr';
 import {
+  type BlockExecution,
+  type CommittedState,
+  EhrApp,
+  emergencyParams,
+  initChain,
+  StateOverlay,
+  type StateReader,
+} from '@medledger/ehr';
+import {
+  appHashOf,
   type Block,
   type BlockHeader,
   blockHash,
   type Commit,
   commitHash,
   type Genesis,
+  MemoryStateTree,
+  type ProvenStateEntry,
+  proveStateKey,
+  resultsRootOf,
   type SignedTx,
+  type StateTreeReader,
+  type StateTreeUpdate,
+  stateValueHash,
   txRoot,
   validateBlockBasic,
   verifyCommit,
@@ -51,6 +67,35 @@ class CachedState implements StateReader {
   }
 }
 
+/**
+ * Committed state-tree nodes, memoised. Nodes are content-addressed, so a cached node is
+ * never stale; the nodes near the root are read by every block and every proof. 30,000
+ * holds the top 14 levels; a larger cache measured slower (docs/state.md): its many small
+ * arrays cost the garbage collector more than the SQLite reads they save.
+ */
+class CachedTreeNodes implements StateTreeReader {
+  private readonly cache = new Map<string, Uint8Array>();
+  constructor(
+    private readonly store: StateTreeReader,
+    private readonly max = 30_000,
+  ) {}
+  getTreeNode(hash: string): Uint8Array | undefined {
+    const hit = this.cache.get(hash);
+    if (hit !== undefined) return hit;
+    const node = this.store.getTreeNode(hash);
+    if (node !== undefined) this.remember(hash, node);
+    return node;
+  }
+  /** Keep a block's new nodes: the next block and the next proofs walk them first. */
+  add(update: StateTreeUpdate): void {
+    for (const n of update.put) this.remember(n.hash, n.bytes);
+  }
+  private remember(hash: string, node: Uint8Array): void {
+    if (this.cache.size >= this.max) this.cache.clear();
+    this.cache.set(hash, node);
+  }
+}
+
 /** Key under which the node records the app hash it stored with the tip (not part of app state hashing). */
 const TIP_APP_HASH_KEY = 'node/tip';
 
@@ -65,7 +110,16 @@ export class Chain {
   private readonly genesisView: StateOverlay;
   private readonly executions = new Map<string, BlockExecution>();
   private readonly cached: CachedState;
-  private tipCache: { height: number; hash: string; header: BlockHeader | null; commit: Commit | null };
+  private readonly genesisTree = new MemoryStateTree();
+  private readonly treeNodes: CachedTreeNodes;
+  private tipCache: {
+    height: number;
+    hash: string;
+    header: BlockHeader | null;
+    commit: Commit | null;
+    stateRoot: string;
+    resultsRoot: string;
+  };
 
   constructor(
     readonly genesis: Genesis,
@@ -75,10 +129,23 @@ export class Chain {
     this.cached = new CachedState(store);
     this.genesisView = new StateOverlay(this.cached);
     for (const w of this.genesisExec.writes) if (w.value !== null) this.genesisView.set(w.key, w.value);
-    // Before block 1 is stored, genesis state lives only in memory; block 1 writes it.
-    const view: StateReader = { getState: (key) => (this.height === 0 ? this.genesisView : this.cached).getState(key) };
+    this.genesisTree.apply(this.genesisExec.tree);
+    this.treeNodes = new CachedTreeNodes(store);
+    // Before block 1 is stored, genesis state and its tree live only in memory; block 1 writes them.
+    const view: CommittedState = {
+      getState: (key) => (this.height === 0 ? this.genesisView : this.cached).getState(key),
+      getTreeNode: (hash) => (this.height === 0 ? this.genesisTree : this.treeNodes).getTreeNode(hash),
+      stateRoot: () => this.tipCache.stateRoot,
+    };
     this.app = new EhrApp(genesis.chainId, view, emergencyParams(genesis));
-    this.tipCache = { height: 0, hash: ZERO_HASH, header: null, commit: null };
+    this.tipCache = {
+      height: 0,
+      hash: ZERO_HASH,
+      header: null,
+      commit: null,
+      stateRoot: this.genesisExec.tree.root,
+      resultsRoot: this.genesisExec.resultsRoot,
+    };
     this.loadTip();
   }
 
@@ -115,7 +182,42 @@ export class Chain {
     if (tip === 0) return;
     const stored = this.store.loadBlock(tip);
     if (stored === undefined) throw new ChainError('CORRUPT', `block ${tip} is missing from the store`);
-    this.tipCache = { height: tip, hash: stored.hash, header: stored.block.header, commit: stored.commit };
+    this.tipCache = {
+      height: tip,
+      hash: stored.hash,
+      header: stored.block.header,
+      commit: stored.commit,
+      stateRoot: this.store.stateRoot(),
+      resultsRoot: resultsRootOf(stored.results),
+    };
+  }
+
+  /** Root of the committed state tree after the tip block (genesis state before block 1). */
+  get stateRoot(): string {
+    return this.tipCache.stateRoot;
+  }
+
+  /** RFC 9162 root of the tip block's transaction results (of the empty list before block 1). */
+  get resultsRoot(): string {
+    return this.tipCache.resultsRoot;
+  }
+
+  /** The tip header (null before block 1). */
+  get tipHeader(): BlockHeader | null {
+    return this.tipCache.header;
+  }
+
+  /**
+   * A key's committed value and its proof against `stateRoot` (docs/api.md, proven state).
+   * Throws ChainError('CORRUPT') if the tree and the key-value state disagree.
+   */
+  proveState(key: string): ProvenStateEntry {
+    const tree: StateTreeReader = this.height === 0 ? this.genesisTree : this.treeNodes;
+    const { valueHash, proof } = proveStateKey(tree, this.stateRoot, key);
+    const value = this.state.getState(key) ?? null;
+    const expected = value === null ? null : Buffer.from(stateValueHash(value)).toString('hex');
+    if (expected !== valueHash) throw new ChainError('CORRUPT', 'the state tree and the stored state disagree');
+    return { key, value, proof };
   }
 
   /**
@@ -150,13 +252,16 @@ export class Chain {
     if (this.height > 0 && recorded !== `${this.height}:${this.appHash}`) {
       throw new ChainError('CORRUPT', `application state does not match block ${this.height}`);
     }
+    if (this.height > 0 && appHashOf(this.stateRoot, this.resultsRoot) !== this.appHash) {
+      throw new ChainError('CORRUPT', `the stored state tree does not match block ${this.height}'s app hash`);
+    }
   }
 
   /** Execute a candidate next block against committed state; cached by block hash. */
   execute(block: Block, hash = blockHash(block.header)): BlockExecution {
     let exec = this.executions.get(hash);
     if (exec === undefined) {
-      exec = this.app.finalizeBlock({ height: block.header.height, time: block.header.time, txs: block.txs }, this.appHash);
+      exec = this.app.finalizeBlock({ height: block.header.height, time: block.header.time, txs: block.txs });
       this.executions.set(hash, exec);
     }
     return exec;
@@ -165,7 +270,7 @@ export class Chain {
   /** Build the next block from `txs`, executing it to fill in the app hash. */
   buildBlock(txs: SignedTx[], time: number, proposer: string): Block {
     const height = this.height + 1;
-    const exec = this.app.finalizeBlock({ height, time, txs }, this.appHash);
+    const exec = this.app.finalizeBlock({ height, time, txs });
     const lastCommit = this.height === 0 ? null : this.tipCommit;
     const header: BlockHeader = {
       chainId: this.chainId,
@@ -235,11 +340,26 @@ export class Chain {
     }
     const exec = this.execute(block, hash);
     const writes: StateWrite[] = [...exec.writes];
-    if (block.header.height === 1) writes.unshift(...this.genesisExec.writes);
+    let tree = exec.tree;
+    if (block.header.height === 1) {
+      // Genesis state and its tree were only in memory: store them with block 1, less the
+      // genesis nodes block 1 already replaced.
+      writes.unshift(...this.genesisExec.writes);
+      const replaced = new Set(exec.tree.remove);
+      tree = { ...exec.tree, put: [...this.genesisExec.tree.put.filter((n) => !replaced.has(n.hash)), ...exec.tree.put] };
+    }
     writes.push({ key: TIP_APP_HASH_KEY, value: `${block.header.height}:${exec.appHash}` });
-    this.store.commitBlock({ block, hash, commit, results: exec.results, writes });
+    this.store.commitBlock({ block, hash, commit, results: exec.results, writes, tree });
     this.cached.apply(writes);
-    this.tipCache = { height: block.header.height, hash, header: block.header, commit };
+    this.treeNodes.add(tree);
+    this.tipCache = {
+      height: block.header.height,
+      hash,
+      header: block.header,
+      commit,
+      stateRoot: exec.tree.root,
+      resultsRoot: exec.resultsRoot,
+    };
     this.executions.clear();
     this.app.commit();
     return exec;

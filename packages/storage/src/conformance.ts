@@ -3,7 +3,18 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { generateSigningKeyPair, sha256Hex, utf8 } from '@medledger/crypto';
-import { type Block, type Commit, signTx, txHash, ZERO_HASH } from '@medledger/ledger';
+import {
+  type Block,
+  type Commit,
+  EMPTY_STATE_ROOT,
+  proveStateKey,
+  type StateTreeUpdate,
+  signTx,
+  txHash,
+  updateStateTree,
+  verifyStateProof,
+  ZERO_HASH,
+} from '@medledger/ledger';
 import type { BlockCommitBatch, NodeStore, StateWrite } from './types.js';
 import { StorageError } from './types.js';
 
@@ -18,7 +29,12 @@ const signer = generateSigningKeyPair();
 let nonce = 0;
 
 /** A structurally valid block at `height` (storage does not check signatures). */
-export function fakeBatch(height: number, writes: StateWrite[] = [], txCount = 2): BlockCommitBatch {
+export function fakeBatch(
+  height: number,
+  writes: StateWrite[] = [],
+  txCount = 2,
+  tree: StateTreeUpdate = { root: EMPTY_STATE_ROOT, put: [], remove: [] },
+): BlockCommitBatch {
   const txs = Array.from({ length: txCount }, () =>
     signTx({ v: 1, chain: 'store-test', kind: 'test.noop', signer: signer.publicKey, nonce: nonce++, body: {} }, signer.privateKey),
   );
@@ -38,7 +54,14 @@ export function fakeBatch(height: number, writes: StateWrite[] = [], txCount = 2
     txs,
   };
   const commit: Commit = { height, round: 0, blockHash: hash, signatures: [] };
-  return { block, hash, commit, results: txs.map((_, i) => ({ code: i === 0 ? 'ok' : 'NONCE_GAP', log: i === 0 ? '' : 'gap' })), writes };
+  return {
+    block,
+    hash,
+    commit,
+    results: txs.map((_, i) => ({ code: i === 0 ? 'ok' : 'NONCE_GAP', log: i === 0 ? '' : 'gap' })),
+    writes,
+    tree,
+  };
 }
 
 /** A vault object and its hash, as the node would store it. */
@@ -110,13 +133,50 @@ export function runStoreConformance(name: string, open: () => StoreHarness): voi
           { key: 'b', value: '2' },
         ]);
         bad.block.txs[1] = first.block.txs[0] as (typeof bad.block.txs)[number];
+        bad.tree = updateStateTree(h.store, h.store.stateRoot(), bad.writes);
         assert.throws(() => h.store.commitBlock(bad));
+        assert.equal(h.store.stateRoot(), EMPTY_STATE_ROOT, 'the state root is unchanged');
+        for (const n of bad.tree.put) assert.equal(h.store.getTreeNode(n.hash), undefined, 'no tree node is written');
         assert.equal(h.store.tipHeight(), 1);
         assert.equal(h.store.loadBlock(2), undefined);
         assert.equal(h.store.getState('a'), '1');
         assert.equal(h.store.getState('b'), undefined);
         h.store.commitBlock(fakeBatch(2, [{ key: 'b', value: '3' }]));
         assert.equal(h.store.getState('b'), '3');
+      } finally {
+        h.cleanup();
+      }
+    });
+
+    test('state-tree nodes and root commit with the block; removed nodes go; proofs from the store verify', () => {
+      const h = open();
+      try {
+        const block = (height: number, writes: StateWrite[]) => {
+          const tree = updateStateTree(h.store, h.store.stateRoot(), writes);
+          h.store.commitBlock(fakeBatch(height, writes, 2, tree));
+          return tree;
+        };
+        assert.equal(h.store.stateRoot(), EMPTY_STATE_ROOT);
+        const one = block(
+          1,
+          Array.from({ length: 20 }, (_, i) => ({ key: `t/${i}`, value: `v${i}` })),
+        );
+        assert.equal(h.store.stateRoot(), one.root);
+        for (const n of one.put) assert.deepEqual(h.store.getTreeNode(n.hash), n.bytes);
+        const two = block(2, [
+          { key: 't/3', value: null },
+          { key: 't/4', value: 'changed' },
+        ]);
+        assert.ok(two.remove.length > 0);
+        for (const gone of two.remove) assert.equal(h.store.getTreeNode(gone), undefined, 'a node the new root does not reach is deleted');
+        const check = (store: NodeStore) => {
+          assert.equal(store.stateRoot(), two.root);
+          verifyStateProof(two.root, 't/4', 'changed', proveStateKey(store, store.stateRoot(), 't/4').proof);
+          verifyStateProof(two.root, 't/3', null, proveStateKey(store, store.stateRoot(), 't/3').proof);
+          verifyStateProof(two.root, 't/5', 'v5', proveStateKey(store, store.stateRoot(), 't/5').proof);
+        };
+        check(h.store);
+        if (h.reopen !== undefined) check(h.reopen());
       } finally {
         h.cleanup();
       }

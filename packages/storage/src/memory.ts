@@ -1,5 +1,5 @@
 // The in-memory twin of the SQLite store, for tests and for replaying a chain in `verify`.
-import { txHash } from '@medledger/ledger';
+import { EMPTY_STATE_ROOT, txHash } from '@medledger/ledger';
 import {
   type BlockCommitBatch,
   type NodeStore,
@@ -22,6 +22,8 @@ export class MemoryStore implements NodeStore {
   private readonly txIndex = new Map<string, { height: number; index: number }>();
   private readonly state = new Map<string, string>();
   private readonly meta = new Map<string, string>();
+  private readonly treeNodes = new Map<string, Uint8Array>();
+  private root = EMPTY_STATE_ROOT;
   private sortedKeys: string[] | undefined;
   private readonly vault = new Map<string, HeldObject>();
   private readonly wanted = new Set<string>();
@@ -69,6 +71,14 @@ export class MemoryStore implements NodeStore {
     return out;
   }
 
+  stateRoot(): string {
+    return this.root;
+  }
+
+  getTreeNode(hash: string): Uint8Array | undefined {
+    return this.treeNodes.get(hash);
+  }
+
   commitBlock(batch: BlockCommitBatch): void {
     const height = batch.block.header.height;
     if (height !== this.blocks.length + 1) {
@@ -87,6 +97,10 @@ export class MemoryStore implements NodeStore {
         throw new StorageError('CORRUPT', 'state writes must be string keys with string or null values');
       }
     }
+    const { tree } = batch;
+    if (typeof tree?.root !== 'string' || !Array.isArray(tree.put) || !Array.isArray(tree.remove)) {
+      throw new StorageError('CORRUPT', 'a block batch must carry its state-tree update');
+    }
     if (new Set(hashes).size !== hashes.length || hashes.some((h) => this.txIndex.has(h))) {
       throw new StorageError('CORRUPT', `block ${height} repeats a transaction already stored`);
     }
@@ -98,6 +112,9 @@ export class MemoryStore implements NodeStore {
       if (w.value === null) this.state.delete(w.key);
       else this.state.set(w.key, w.value);
     }
+    for (const hash of tree.remove) this.treeNodes.delete(hash);
+    for (const n of tree.put) this.treeNodes.set(n.hash, Uint8Array.from(n.bytes));
+    this.root = tree.root;
     this.sortedKeys = undefined;
   }
 

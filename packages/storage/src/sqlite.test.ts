@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { utf8 } from '@medledger/crypto';
+import { updateStateTree } from '@medledger/ledger';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { fakeBatch, runStoreConformance, vaultObject } from './conformance.js';
@@ -200,10 +201,13 @@ describe('sqlite store specifics', () => {
         const mem = new MemoryStore();
         try {
           blocks.forEach((writes, i) => {
-            const batch = fakeBatch(i + 1, writes, 1);
+            const batch = fakeBatch(i + 1, writes, 1, updateStateTree(sql, sql.stateRoot(), writes));
             sql.commitBlock(batch);
             mem.commitBlock(batch);
+            assert.equal(updateStateTree(mem, mem.stateRoot(), []).root, sql.stateRoot());
           });
+          const probe = updateStateTree(mem, mem.stateRoot(), [{ key: 'z', value: '1' }]);
+          assert.deepEqual(updateStateTree(sql, sql.stateRoot(), [{ key: 'z', value: '1' }]), probe, 'both stores hold the same tree');
           for (const prefix of ['', 'a', 'a/', 'b', 'c', 'z']) {
             assert.deepEqual(sql.scanState(prefix), mem.scanState(prefix), prefix);
             assert.deepEqual(sql.scanState(prefix, { reverse: true }), mem.scanState(prefix, { reverse: true }), `${prefix} reversed`);

@@ -1,6 +1,6 @@
 // The SQLite store (DESIGN §9): one database per node home, WAL journal, and every write
 // for a block in one transaction, so a crash leaves the previous or the next height.
-import { txHash } from '@medledger/ledger';
+import { EMPTY_STATE_ROOT, txHash } from '@medledger/ledger';
 import Database from 'better-sqlite3';
 import {
   type BlockCommitBatch,
@@ -13,7 +13,9 @@ import {
   type VaultObjectStatus,
 } from './types.js';
 
-const SCHEMA_VERSION = '1';
+// 2: the state tree (state_nodes, meta 'state_root') and the v2 app hash; a version-1
+// database holds a chain whose app hashes this node no longer computes.
+const SCHEMA_VERSION = '2';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -26,6 +28,8 @@ CREATE TABLE IF NOT EXISTS blocks (
 );
 CREATE TABLE IF NOT EXISTS txs (hash TEXT PRIMARY KEY, height INTEGER NOT NULL, idx INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+-- State-tree nodes by their 32-byte hash (BLOB keys: half the index of hex text).
+CREATE TABLE IF NOT EXISTS state_nodes (hash BLOB PRIMARY KEY, node BLOB NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS vault_objects (
   hash TEXT PRIMARY KEY,
   data BLOB NOT NULL,
@@ -36,6 +40,9 @@ CREATE INDEX IF NOT EXISTS vault_objects_unanchored ON vault_objects (created_at
 CREATE TABLE IF NOT EXISTS vault_wanted (hash TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, item TEXT NOT NULL);
 `;
+
+/** Meta row holding the committed state tree's root, written with each block. */
+const STATE_ROOT_META = 'state_root';
 
 /** Tables added after schema version 1 shipped; a read-only open of an older file lacks them. */
 const LATER_TABLES = ['vault_objects', 'vault_wanted', 'outbox'];
@@ -96,6 +103,7 @@ export class SqliteStore implements NodeStore {
       scan: this.db.prepare('SELECT key, value FROM state WHERE key >= ? AND key < ? AND key > ? ORDER BY key LIMIT ?'),
       scanReverse: this.db.prepare('SELECT key, value FROM state WHERE key >= ? AND key < ? AND key < ? ORDER BY key DESC LIMIT ?'),
       getMeta: this.db.prepare('SELECT value FROM meta WHERE key = ?'),
+      getNode: this.db.prepare('SELECT node FROM state_nodes WHERE hash = ?'),
       ...(LATER_TABLES.every((t) => this.hasTable(t))
         ? {
             getObject: this.db.prepare('SELECT data FROM vault_objects WHERE hash = ?'),
@@ -112,6 +120,8 @@ export class SqliteStore implements NodeStore {
             putTx: this.db.prepare('INSERT INTO txs (hash, height, idx) VALUES (?, ?, ?)'),
             put: this.db.prepare('INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
             del: this.db.prepare('DELETE FROM state WHERE key = ?'),
+            putNode: this.db.prepare('INSERT OR IGNORE INTO state_nodes (hash, node) VALUES (?, ?)'),
+            delNode: this.db.prepare('DELETE FROM state_nodes WHERE hash = ?'),
             setMeta: this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
             putObject: this.db.prepare('INSERT INTO vault_objects (hash, data, created_at, anchored) VALUES (?, ?, ?, ?)'),
             deleteObject: this.db.prepare('DELETE FROM vault_objects WHERE hash = ?'),
@@ -178,9 +188,26 @@ export class SqliteStore implements NodeStore {
     return rows.map((r) => [r.key, r.value]);
   }
 
+  stateRoot(): string {
+    return this.getMeta(STATE_ROOT_META) ?? EMPTY_STATE_ROOT;
+  }
+
+  getTreeNode(hash: string): Uint8Array | undefined {
+    const row = this.stmts.getNode.get(Buffer.from(hash, 'hex')) as { node: Buffer } | undefined;
+    return row === undefined ? undefined : new Uint8Array(row.node.buffer, row.node.byteOffset, row.node.byteLength);
+  }
+
   commitBlock(batch: BlockCommitBatch): void {
-    const { putBlock, putTx, put, del } = this.stmts;
-    if (putBlock === undefined || putTx === undefined || put === undefined || del === undefined)
+    const { putBlock, putTx, put, del, putNode, delNode, setMeta } = this.stmts;
+    if (
+      putBlock === undefined ||
+      putTx === undefined ||
+      put === undefined ||
+      del === undefined ||
+      putNode === undefined ||
+      delNode === undefined ||
+      setMeta === undefined
+    )
       throw new StorageError('CLOSED', 'store is read-only');
     const height = batch.block.header.height;
     if (height !== this.tip + 1) throw new StorageError('HEIGHT_MISMATCH', `cannot store block ${height} on top of height ${this.tip}`);
@@ -194,6 +221,10 @@ export class SqliteStore implements NodeStore {
         if (w.value === null) del.run(w.key);
         else put.run(w.key, w.value);
       }
+      for (const hash of batch.tree.remove) delNode.run(Buffer.from(hash, 'hex'));
+      for (const n of batch.tree.put)
+        putNode.run(Buffer.from(n.hash, 'hex'), Buffer.from(n.bytes.buffer, n.bytes.byteOffset, n.bytes.byteLength));
+      setMeta.run(STATE_ROOT_META, batch.tree.root);
     })();
     this.tip = height;
   }

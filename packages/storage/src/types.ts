@@ -1,5 +1,5 @@
 // The store contract every node uses (DESIGN §9), implemented by SQLite and in memory.
-import type { Block, Commit, TxResult } from '@medledger/ledger';
+import type { Block, Commit, StateTreeUpdate, TxResult } from '@medledger/ledger';
 
 /** One change to application state; `value: null` deletes the key. */
 export interface StateWrite {
@@ -22,6 +22,11 @@ export interface BlockCommitBatch {
   commit: Commit;
   results: TxResult[];
   writes: StateWrite[];
+  /**
+   * The state tree after this block (docs/state.md): its root, and the tree nodes to add
+   * and to delete, written in the same transaction as `writes`; deletes go first.
+   */
+  tree: StateTreeUpdate;
 }
 
 /** Where a committed transaction is. */
@@ -59,8 +64,12 @@ export interface NodeStore {
    * skips keys >= after, so the last key of one page is the cursor of the next.
    */
   scanState(prefix: string, opts?: ScanOptions): Array<[string, string]>;
+  /** Root of the committed state tree (32 zero bytes, hex, before the first block). */
+  stateRoot(): string;
+  /** A committed state-tree node: its 65-byte preimage under its hex SHA-256, or undefined. */
+  getTreeNode(hash: string): Uint8Array | undefined;
   /**
-   * Write the block, its commit, results, tx index and state writes in one atomic
+   * Write the block, its commit, results, tx index, state writes and state-tree nodes in one atomic
    * transaction. Throws StorageError('HEIGHT_MISMATCH') unless it is the next height,
    * and then nothing is written.
    */

@@ -183,6 +183,7 @@ export function registerChainCommands(program: Command): void {
     .option('--rate <r>', 'offered tx/s for the latency run', positiveInt('--rate'), 500)
     .option('--latency-seconds <s>', 'seconds of the latency run', positiveInt('--latency-seconds'), 10)
     .option('--records <n>', 'records written (4 KiB each), then read twice as many times', positiveInt('--records'), 100)
+    .option('--proof-rounds <n>', 'times each kind of state proof is fetched and checked', positiveInt('--proof-rounds'), 50)
     .option('--out <dir>', 'where to write the JSON result', 'bench/results')
     .option('--base-port <port>', 'first port', positiveInt('--base-port'), 27650)
     .option('--json', 'print the result as JSON')
@@ -193,6 +194,7 @@ export function registerChainCommands(program: Command): void {
         rate: number;
         latencySeconds: number;
         records: number;
+        proofRounds: number;
         out: string;
         basePort: number;
         json?: boolean;
@@ -204,6 +206,7 @@ export function registerChainCommands(program: Command): void {
             rate: opts.rate,
             latencySeconds: opts.latencySeconds,
             records: opts.records,
+            proofRounds: opts.proofRounds,
             outDir: resolve(opts.out),
             basePort: opts.basePort,
           },

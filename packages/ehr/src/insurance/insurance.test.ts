@@ -6,7 +6,8 @@ import { describe, test } from 'node:test';
 import { generateEncryptionKeyPair, generateSigningKeyPair, idFromPublicKey, toHex } from '@medledger/crypto';
 import { type Genesis, type SignedTx, signTx, txHash } from '@medledger/ledger';
 import { EhrApp, initChain } from '../app.js';
-import type { StateReader, StateWrite } from '../state.js';
+import { MemoryCommittedState } from '../committed.js';
+import type { StateWrite } from '../state.js';
 import { adjudicateLines, coinsuranceOf } from './adjudicate.js';
 import { getClaim } from './claims.js';
 import { checkEligibility } from './eligibility.js';
@@ -164,9 +165,8 @@ function world() {
     ],
     params: { maxBlockTxs: 1000, maxBlockBytes: 1 << 20, maxClockDriftMs: 10_000 },
   };
-  const committed = new Map<string, string>();
-  const state: StateReader = { getState: (k) => committed.get(k) };
-  for (const w of initChain(genesis).writes) if (w.value !== null) committed.set(w.key, w.value);
+  const state = new MemoryCommittedState();
+  state.apply(initChain(genesis));
   const app = new EhrApp(CHAIN, state);
   let height = 0;
   let now = T0;
@@ -177,12 +177,9 @@ function world() {
     height += 1;
     now += advanceMs;
     log.push({ time: now, txs });
-    const exec = app.finalizeBlock({ height, time: now, txs }, '00'.repeat(32));
+    const exec = app.finalizeBlock({ height, time: now, txs });
     writes.push(exec.writes);
-    for (const w of exec.writes) {
-      if (w.value === null) committed.delete(w.key);
-      else committed.set(w.key, w.value);
-    }
+    state.apply(exec);
     app.commit();
     return exec.results.map((r) => `${r.code}${r.code === 'ok' ? '' : `: ${r.log}`}`.replace(/:.*/, ''));
   };
@@ -590,17 +587,13 @@ test('determinism: two independent applications of the same blocks write byte-id
   ]);
 
   // A second, independent application fed the same genesis and blocks.
-  const committed = new Map<string, string>();
-  const state: StateReader = { getState: (k) => committed.get(k) };
-  for (const x of initChain(w.genesis).writes) if (x.value !== null) committed.set(x.key, x.value);
+  const state = new MemoryCommittedState();
+  state.apply(initChain(w.genesis));
   const app = new EhrApp(CHAIN, state);
   w.log.forEach((b, i) => {
-    const exec = app.finalizeBlock({ height: i + 1, time: b.time, txs: b.txs }, '00'.repeat(32));
+    const exec = app.finalizeBlock({ height: i + 1, time: b.time, txs: b.txs });
     assert.equal(JSON.stringify(exec.writes), JSON.stringify(w.writes[i]), `block ${i + 1}`);
-    for (const x of exec.writes) {
-      if (x.value === null) committed.delete(x.key);
-      else committed.set(x.key, x.value);
-    }
+    state.apply(exec);
     app.commit();
   });
   const claimNow = getClaim(state, idOf(claim));

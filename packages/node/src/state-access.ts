@@ -1,0 +1,108 @@
+// Who may have a proof of which state key (docs/api.md "Proven state"). Identities, keys and
+// the validator set are public; a patient's metadata (grants, recipients, delegates, access
+// log, records, emergency windows) goes only to those the /v1 routes already show it to.
+// One function decides, for the single and the batch proof routes alike.
+import {
+  emergencyKeys,
+  getGrant,
+  getIdentity,
+  getRecord,
+  getWindow,
+  granteeIdsFor,
+  grantIsActive,
+  grantsFrom,
+  type Identity,
+  isDelegate,
+  keys,
+  type StateReader,
+} from '@medledger/ehr';
+
+const ID = '[0-9a-f]{40}';
+const ID16 = '[0-9a-f]{32}';
+const KEY32 = '[0-9a-f]{64}';
+
+/** How a key may be served: to anyone, to callers `allowed` admits, or not at all (undefined). */
+export type KeyAccess = { public: true } | { public: false; allowed: (caller: Identity) => boolean };
+
+const PUBLIC: KeyAccess = { public: true };
+
+/** The proof-serving rules, by key family; see docs/api.md for the list. */
+export function keyAccess(state: StateReader, key: string, time: number): KeyAccess | undefined {
+  const granteeIds = (caller: Identity) => granteeIdsFor(state, caller);
+  const manages = (caller: Identity, patient: string) => caller.id === patient || isDelegate(state, patient, caller.id);
+  // Those who may write for the patient (mayWrite without a target): they need the recipient set.
+  const writesFor = (caller: Identity, patient: string) =>
+    manages(caller, patient) ||
+    grantsFrom(state, patient, granteeIds(caller)).some((g) => g.access === 'read-write' && grantIsActive(g, time));
+  const only = (allowed: (caller: Identity) => boolean): KeyAccess => ({ public: false, allowed });
+  const match = (re: string) => new RegExp(`^${re}$`).exec(key);
+
+  if (key === keys.chainMeta() || key === keys.validatorSet() || key === keys.emergencyParams()) return PUBLIC;
+  if (match(`identity/${ID}`) || match(`key/${KEY32}`) || match(`nonce/${KEY32}`)) return PUBLIC;
+
+  let m = match(`(?:granteelist|delegatelist)/(${ID})`) ?? match(`delegate/(${ID})/${ID}`);
+  m ??= match(`emergency/(?:split|latest)/(${ID})`);
+  if (m !== null) {
+    const patient = m[1] as string;
+    return only((caller) => writesFor(caller, patient));
+  }
+  m = match(`grants/(${ID})/(${ID})`);
+  if (m !== null) {
+    const [, patient, grantee] = m as unknown as [string, string, string];
+    return only((caller) => granteeIds(caller).includes(grantee) || writesFor(caller, patient));
+  }
+  m = match(`grant/(${ID16})`);
+  if (m !== null) {
+    const grant = getGrant(state, m[1] as string);
+    return only((caller) => grant !== undefined && (granteeIds(caller).includes(grant.grantee) || writesFor(caller, grant.patient)));
+  }
+  m = match(`access/(${ID}|-)/[0-9]{12}/.+`);
+  if (m !== null) {
+    const patient = m[1] as string;
+    return only((caller) => patient !== '-' && manages(caller, patient));
+  }
+  m = match(`record/(${ID16})`);
+  if (m !== null) {
+    const record = getRecord(state, m[1] as string);
+    return only(
+      (caller) =>
+        record !== undefined &&
+        (manages(caller, record.patient) ||
+          caller.id === record.author ||
+          granteeIds(caller).some((id) => record.envelopes[id] !== undefined)),
+    );
+  }
+  m = match(`emergency/window/(${ID16})`);
+  if (m !== null) {
+    const window = getWindow(state, m[1] as string);
+    return only(
+      (caller) =>
+        window !== undefined &&
+        (caller.id === window.clinician ||
+          manages(caller, window.patient) ||
+          caller.id === window.org ||
+          (caller.org === window.org && caller.role === 'privacy-officer' && getIdentity(state, window.org)?.status === 'active')),
+    );
+  }
+  return undefined;
+}
+
+/** The key families served, for error messages and docs. */
+export const SERVED_KEY_FAMILIES = [
+  'meta/chain',
+  'meta/validators',
+  'meta/emergency',
+  'identity/<id>',
+  'key/<publicKey>',
+  'nonce/<publicKey>',
+  'granteelist/<patient>',
+  'grants/<patient>/<grantee>',
+  'grant/<id>',
+  'delegatelist/<patient>',
+  'delegate/<patient>/<delegate>',
+  'record/<id>',
+  'access/<patient>/<height>/<event>',
+  `${emergencyKeys.split('<patient>')}`,
+  `${emergencyKeys.latest('<patient>')}`,
+  `${emergencyKeys.window('<id>')}`,
+];

@@ -1,0 +1,53 @@
+// Proven state reads (docs/api.md "Proven state"): a key's committed value with a proof
+// against the state root, the roots that hash to the tip header's app hash, and the tip
+// header and commit, so a client holding only the genesis can check the answer itself.
+
+import type { ProvenStateAnswer } from '@medledger/ledger';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { schemas } from './api-schemas.js';
+import { ApiError } from './errors.js';
+import type { Gatekeeper } from './gatekeeper.js';
+import type { MedLedgerNode } from './node.js';
+import { keyAccess, SERVED_KEY_FAMILIES } from './state-access.js';
+
+/** Most keys one POST /v1/state/proofs proves. */
+export const MAX_PROOF_KEYS = 256;
+/** Longest key accepted (the longest real key, an access-log entry, is about 200 characters). */
+export const MAX_KEY_LENGTH = 512;
+
+export function registerStateRoutes(app: FastifyInstance, node: MedLedgerNode, gate: Gatekeeper): void {
+  /**
+   * The proven answer for `keys` at the tip, or ApiError: INVALID_PARAM for a malformed key,
+   * KEY_NOT_SERVED for a key outside the served families, UNAUTHENTICATED / ACCESS_DENIED
+   * when a key is not public and the caller may not see it, NO_COMMITTED_BLOCK before block 1.
+   * Everything is read synchronously, so header, roots and entries are of one height.
+   */
+  const prove = (req: FastifyRequest, keys: readonly string[]): ProvenStateAnswer => {
+    const chain = node.chain;
+    const header = chain.tipHeader;
+    const commit = chain.tipCommit;
+    if (header === null || commit === null) throw new ApiError('NO_COMMITTED_BLOCK', 'no block is committed yet; retry shortly', 503);
+    const time = node.accessTime();
+    let caller: ReturnType<Gatekeeper['authenticate']> | undefined;
+    for (const key of keys) {
+      if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH || /[^\x21-\x7e]/.test(key))
+        throw new ApiError('INVALID_PARAM', `a key is 1–${MAX_KEY_LENGTH} printable ASCII characters`);
+      const access = keyAccess(chain.state, key, time);
+      if (access === undefined)
+        throw new ApiError('KEY_NOT_SERVED', `proofs are served for these keys only: ${SERVED_KEY_FAMILIES.join(', ')}`);
+      if (access.public) continue;
+      caller ??= gate.authenticate(req.headers.authorization);
+      if (!access.allowed(caller)) throw new ApiError('ACCESS_DENIED', `you may not see '${key}', or it does not exist`);
+    }
+    const entries = keys.map((key) => chain.proveState(key));
+    return { height: header.height, header, commit, stateRoot: chain.stateRoot, resultsRoot: chain.resultsRoot, entries };
+  };
+
+  app.get<{ Querystring: { key: string } }>('/v1/state/proof', { schema: schemas.stateProof }, async (req) => prove(req, [req.query.key]));
+
+  app.post('/v1/state/proofs', { schema: schemas.stateProofs }, async (req) => {
+    const body = req.body as { keys: string[] };
+    if (body.keys.length > MAX_PROOF_KEYS) throw new ApiError('INVALID_BODY', `at most ${MAX_PROOF_KEYS} keys per request`);
+    return prove(req, [...new Set(body.keys)]);
+  });
+}
