@@ -12,6 +12,7 @@ import {
   openEmergency,
   setEmergencyPrivilege,
   staffRegisterBody,
+  TrustedGenesis,
 } from '@medledger/client';
 import { generateKeyBundle, idFromPublicKey, type KeyBundle } from '@medledger/crypto';
 import { tokenFor } from './fhir/testing.js';
@@ -23,7 +24,9 @@ process.env.MEDLEDGER_PASSPHRASE = TEST_PASSPHRASE;
 let t: TestNode;
 let base = '';
 let orgKeys: KeyBundle;
-const org = () => new MedLedgerClient({ url: t.url, keys: orgKeys });
+/** The genesis the SDK clients here trust: the test node's own. */
+const trusted = () => TrustedGenesis.fromDocument(t.node.chain.genesis);
+const org = () => new MedLedgerClient({ genesis: trusted(), url: t.url, keys: orgKeys });
 
 before(async () => {
   // The flood is the point here, not the rate limiter: give it room (api-limits.test.ts tests the limiter).
@@ -39,7 +42,7 @@ const allergy = (text: string) => ({ resourceType: 'AllergyIntolerance', code: {
 const hasCode = (code: string, status?: number) => (e: ClientError) => e.code === code && (status === undefined || e.status === status);
 
 async function newPatient(records = 1) {
-  const client = new MedLedgerClient({ url: t.url, keys: generateKeyBundle() });
+  const client = new MedLedgerClient({ genesis: trusted(), url: t.url, keys: generateKeyBundle() });
   const { id } = await client.registerPatient();
   const ids: string[] = [];
   for (let i = 0; i < records; i++)
@@ -55,7 +58,7 @@ async function clinician(name: string, privileged = false) {
   );
   const id = idFromPublicKey(keys.signing.publicKey);
   if (privileged) await setEmergencyPrivilege(org(), id);
-  return { client: new MedLedgerClient({ url: t.url, keys }), id, keys };
+  return { client: new MedLedgerClient({ genesis: trusted(), url: t.url, keys }), id, keys };
 }
 
 /** Run `task` `n` times, `width` at a time. */
@@ -85,7 +88,7 @@ test('a flood of 10,000 refused reads cannot push a break-glass read off the top
   const patient = await newPatient(1);
   const record = patient.records[0] as string;
   // Anyone signed in can be refused: a self-registered identity reads a record id seen in a block.
-  const attacker = new MedLedgerClient({ url: t.url, keys: generateKeyBundle() });
+  const attacker = new MedLedgerClient({ genesis: trusted(), url: t.url, keys: generateKeyBundle() });
   await attacker.registerPatient();
   const FLOOD = 10_000;
   await pool(FLOOD, 32, async () => {
@@ -122,7 +125,7 @@ test('a flood of 10,000 refused reads cannot push a break-glass read off the top
 
   // …and more refusals afterwards, by others and by callers without a session, do not move it
   // out of the emergency section.
-  const second = new MedLedgerClient({ url: t.url, keys: generateKeyBundle() });
+  const second = new MedLedgerClient({ genesis: trusted(), url: t.url, keys: generateKeyBundle() });
   await second.registerPatient();
   await pool(500, 16, async (i) => {
     if (i % 2 === 0) await assert.rejects(second.readRecord(record), hasCode('ACCESS_DENIED', 403));
