@@ -11,6 +11,7 @@ import {
   type RecordMeta,
   recordAnchorBody,
   sealDataKey,
+  TrustedGenesis,
 } from '@medledger/client';
 import { generateKeyBundle, sha256Hex, toHex } from '@medledger/crypto';
 import { startSoloNode, TEST_PASSPHRASE, type TestNode, waitFor } from '@medledger/node/testing';
@@ -28,8 +29,11 @@ after(async () => {
 const MiB = 1024 * 1024;
 const note = { resourceType: 'Observation', status: 'final', code: { text: 'Body weight' }, valueQuantity: { value: 72.5, unit: 'kg' } };
 
+/** The genesis the SDK clients here trust: the test node's own. */
+const trusted = () => TrustedGenesis.fromDocument(net.node.chain.genesis);
+
 async function newPatient(): Promise<{ client: MedLedgerClient; id: string }> {
-  const client = new MedLedgerClient({ url: net.url, keys: generateKeyBundle() });
+  const client = new MedLedgerClient({ genesis: trusted(), url: net.url, keys: generateKeyBundle() });
   const { id } = await client.registerPatient();
   return { client, id };
 }

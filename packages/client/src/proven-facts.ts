@@ -254,9 +254,16 @@ export async function provenAccessEvents(reader: VerifiedReader, listed: readonl
   const keyOf = (e: AccessEvent) =>
     stateKeys.accessEvent(typeof e.patient === 'string' ? e.patient : '-', Number(e.height), `${String(e.node)}-${e.id}`);
   const state = await reader.read(listed.map(keyOf));
+  // A folded denial's `count` and `last` grow while it stays the same event (docs/records.md
+  // "Access log"), so a fold committed between the listing and the proof is not a lie: every
+  // other field must match, and the proven copy (with its count) is what is returned.
+  const fixed = (e: AccessEvent) => {
+    const { count: _count, last: _last, provenAt: _at, ...rest } = e;
+    return canonicalJson(rest);
+  };
   const out = listed.map((e) => {
     const proven = json<AccessEvent>(state, keyOf(e));
-    if (proven === undefined || canonicalJson(proven) !== canonicalJson(e))
+    if (proven === undefined || fixed(proven) !== fixed(e) || Number(proven.count) < Number(e.count))
       refuse('FACT_NOT_PROVEN', `access event ${e.id} at height ${String(e.height)} is not the committed one`);
     return { ...proven, provenAt: state.height };
   });

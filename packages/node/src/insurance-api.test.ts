@@ -4,7 +4,15 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { type ClaimView, ClientError, insuranceIdOf, listInsurance, MedLedgerClient, staffRegisterBody } from '@medledger/client';
+import {
+  type ClaimView,
+  ClientError,
+  insuranceIdOf,
+  listInsurance,
+  MedLedgerClient,
+  staffRegisterBody,
+  TrustedGenesis,
+} from '@medledger/client';
 import { generateKeyBundle, idFromPublicKey, type KeyBundle, toHex } from '@medledger/crypto';
 import { readOrgKey } from './home.js';
 import { startSoloNode, TEST_PASSPHRASE, type TestNode } from './testing/harness.js';
@@ -25,7 +33,10 @@ after(async () => {
 });
 
 const home = () => join(t.dir, 'node0');
-const org = (file: string) => new MedLedgerClient({ url: t.url, keys: readOrgKey(home(), { file, passphrase: TEST_PASSPHRASE }) });
+/** The genesis the SDK clients here trust: the test node's own. */
+const trusted = () => TrustedGenesis.fromDocument(t.node.chain.genesis);
+const org = (file: string) =>
+  new MedLedgerClient({ genesis: trusted(), url: t.url, keys: readOrgKey(home(), { file, passphrase: TEST_PASSPHRASE }) });
 
 async function staffOf(admin: MedLedgerClient, role: 'clinician' | 'insurer'): Promise<MedLedgerClient> {
   const keys: KeyBundle = generateKeyBundle();
@@ -33,7 +44,7 @@ async function staffOf(admin: MedLedgerClient, role: 'clinician' | 'insurer'): P
     'staff.register',
     staffRegisterBody({ publicKey: keys.signing.publicKey, encryptionKey: keys.encryption.publicKey, role }),
   );
-  return new MedLedgerClient({ url: t.url, keys });
+  return new MedLedgerClient({ genesis: trusted(), url: t.url, keys });
 }
 
 const refusal = async (p: Promise<unknown>) => {
@@ -58,9 +69,9 @@ test('insurance lists: each party sees only its own, pages follow the cursor, ba
   const clinicDoctor = await staffOf(clinic, 'clinician');
   const adjuster = await staffOf(evergreen, 'insurer');
   const rival = await staffOf(blueLake, 'insurer');
-  const patient = new MedLedgerClient({ url: t.url, keys: generateKeyBundle() });
+  const patient = new MedLedgerClient({ genesis: trusted(), url: t.url, keys: generateKeyBundle() });
   const { id: patientId } = await patient.registerPatient();
-  const other = new MedLedgerClient({ url: t.url, keys: generateKeyBundle() });
+  const other = new MedLedgerClient({ genesis: trusted(), url: t.url, keys: generateKeyBundle() });
   await other.registerPatient();
   const year = new Date().toISOString().slice(0, 4);
 
