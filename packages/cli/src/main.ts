@@ -7,6 +7,7 @@ import { registerChainCommands } from './commands/chain.js';
 import { registerDelegateCommands } from './commands/delegates.js';
 import { registerEmergencyCommands } from './commands/emergency.js';
 import { registerInsuranceCommands } from './commands/insurance.js';
+import { registerMedicinesCommands } from './commands/medicines.js';
 import { registerParticipantCommands } from './commands/participants.js';
 import { registerTokenCommand } from './commands/token.js';
 
@@ -23,6 +24,7 @@ registerTokenCommand(program);
 registerParticipantCommands(program);
 registerDelegateCommands(program);
 registerInsuranceCommands(program);
+registerMedicinesCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -11,6 +11,7 @@ export * from './http.js';
 export * from './insurance.js';
 export * from './keystore.js';
 export * from './light.js';
+export * from './medicines.js';
 export * from './record-crypto.js';
 export * from './responses.js';
 export * from './tx-builders.js';

@@ -31,7 +31,19 @@ export type EhrErrorCode =
   | 'NO_CONSENT'
   | 'WRONG_STATE'
   | 'DISPUTE_WINDOW_CLOSED'
-  | 'AMOUNT_MISMATCH';
+  | 'AMOUNT_MISMATCH'
+  // Medicines (docs/medicines.md)
+  | 'DUPLICATE_EVENT'
+  | 'NOT_HOLDER'
+  | 'NOT_ADDRESSEE'
+  | 'PACKED'
+  | 'CASE_BROKEN'
+  | 'NOT_VERIFIED'
+  | 'WRONG_PRODUCT'
+  | 'RX_INACTIVE'
+  | 'RX_NO_FILLS'
+  | 'TOO_EARLY'
+  | 'CONTROLLED_NO_REPEATS';
 
 /** An application-level refusal with a stable code and a reason safe to show users. */
 export class EhrError extends Error {

@@ -12,6 +12,7 @@ export * from './evidence.js';
 export * from './identity.js';
 export * from './insurance/index.js';
 export * from './kinds.js';
+export * from './medicines/index.js';
 export * from './policy.js';
 export * from './recipients.js';
 export * from './records.js';

@@ -9,6 +9,7 @@ import { EhrError } from './errors.js';
 import { evidenceEquivocation } from './evidence.js';
 import { getIdentity, identityOfKey, parseRegisterBody, putIdentity } from './identity.js';
 import { INSURANCE_KINDS } from './insurance/kinds.js';
+import { MEDICINES_KINDS } from './medicines/kinds.js';
 import { recordAnchor, recordErase, recordShare } from './records.js';
 import { identityRotate, staffRegister, staffRevoke } from './staff.js';
 import type { StateOverlay } from './state.js';
@@ -71,4 +72,5 @@ export const TX_KINDS: ReadonlyMap<string, TxKind> = new Map([
   ['emergency.access', emergencyAccess],
   ['emergency.share', emergencyShare],
   ...INSURANCE_KINDS,
+  ...MEDICINES_KINDS,
 ]);

@@ -98,6 +98,24 @@ export const keys = {
   /** Index `<party>/<height>/<id>` of plans, coverages, preauths and claims by insurer, patient or provider. */
   insuranceIndex: (index: InsuranceIndex, party: string, height: number, id: string) =>
     `ins-${index}/${party}/${String(height).padStart(12, '0')}/${id}`,
+  // Medicines (docs/medicines.md).
+  product: (gtin: string) => `product/${gtin}`,
+  /** A serialized package `gtin/serial`. */
+  package: (gtin: string, serial: string) => `pkg/${gtin}/${serial}`,
+  /** A case (SSCC) and the packages packed in it. */
+  case: (sscc: string) => `case/${sscc}`,
+  recall: (gtin: string, lot: string) => `recall/${gtin}/${lot}`,
+  lotQuarantine: (gtin: string, lot: string) => `lotq/${gtin}/${lot}`,
+  /** An EPCIS event by its hash id; its presence refuses the same event twice. */
+  epcisEvent: (eventId: string) => `epcis/${eventId}`,
+  /** Trace index of a package's events, in commit order. */
+  packageEvent: (gtin: string, serial: string, height: number, eventId: string) =>
+    `pkgev/${gtin}/${serial}/${String(height).padStart(12, '0')}/${eventId}`,
+  /** An RxNorm code a regulator lists as a controlled substance (no repeats). */
+  controlled: (rxnorm: string) => `controlled/${rxnorm}`,
+  prescription: (id: string) => `rx/${id}`,
+  /** Index of prescriptions by patient (`p`) or by the pharmacy holding them (`d`). */
+  rxIndex: (index: 'p' | 'd', party: string, height: number, id: string) => `rx${index}/${party}/${String(height).padStart(12, '0')}/${id}`,
 };
 
 /** The insurance list indexes: by insurer (`i*`), patient (`p*`) or provider organization (`r*`). */
@@ -113,6 +131,8 @@ export const prefixes = {
   accessLog: (patient: string) => `access/${patient}/`,
   staff: (org: string) => `staff/${org}/`,
   insuranceIndex: (index: InsuranceIndex, party: string) => `ins-${index}/${party}/`,
+  packageEvents: (gtin: string, serial: string) => `pkgev/${gtin}/${serial}/`,
+  rxIndex: (index: 'p' | 'd', party: string) => `rx${index}/${party}/`,
 };
 
 /** Store a JSON value under `key`. */

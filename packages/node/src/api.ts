@@ -15,6 +15,7 @@ import { ApiError } from './errors.js';
 import { registerFhirRoutes } from './fhir/routes.js';
 import type { NodeHome } from './home.js';
 import { registerInsuranceRoutes } from './insurance-api.js';
+import { registerMedicinesRoutes } from './medicines-api.js';
 import type { MedLedgerNode } from './node.js';
 import { registerRecordRoutes } from './records-api.js';
 import { registerStateRoutes } from './state-api.js';
@@ -202,6 +203,7 @@ export async function buildApi(node: MedLedgerNode, opts: ApiOptions): Promise<F
   registerEmergencyRoutes(app, node, node.gatekeeper);
   registerStateRoutes(app, node, node.gatekeeper);
   registerInsuranceRoutes(app, node, node.gatekeeper);
+  registerMedicinesRoutes(app, node, node.gatekeeper);
   registerReviewerRoutes(app, node, node.gatekeeper);
   registerFhirRoutes(app, node);
   return app;

@@ -64,6 +64,18 @@ const STATUS_BY_CODE: Record<string, number> = {
   WRONG_STATE: 409,
   DISPUTE_WINDOW_CLOSED: 409,
   AMOUNT_MISMATCH: 409,
+  // Medicines (docs/medicines.md): the request was well formed but the ledger's state refuses it.
+  DUPLICATE_EVENT: 409,
+  NOT_HOLDER: 403,
+  NOT_ADDRESSEE: 403,
+  PACKED: 409,
+  CASE_BROKEN: 409,
+  NOT_VERIFIED: 409,
+  WRONG_PRODUCT: 409,
+  RX_INACTIVE: 409,
+  RX_NO_FILLS: 409,
+  TOO_EARLY: 409,
+  CONTROLLED_NO_REPEATS: 409,
 };
 
 /** HTTP status for a stable error code; unknown codes are client errors (400). */

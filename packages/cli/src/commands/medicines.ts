@@ -1,0 +1,311 @@
+// Medicines commands (docs/medicines.md): products, serialized supply chain custody,
+// verification and trace, and prescriptions with the atomic dispense; each with --json.
+import {
+  ClientError,
+  type DispenseItem,
+  type Epc,
+  eventTimeNow,
+  getPrescription,
+  listPrescriptions,
+  type MedicinesBody,
+  type MedicinesKind,
+  MedLedgerClient,
+  medicinesTx,
+  traceProduct,
+  verifyProduct,
+} from '@medledger/client';
+import type { Command } from 'commander';
+import { exitCodeFor, loadKeys, output } from '../cli-support.js';
+import { CliError, EXIT } from '../exit-codes.js';
+
+const USAGE_CODES = new Set(['INVALID_BODY', 'INVALID_ARGUMENT', 'INVALID_PARAM']);
+
+// The SDK's refusals keep the chain's stable code in the message and map to exit codes.
+async function run<T>(action: () => Promise<T>): Promise<T> {
+  try {
+    return await action();
+  } catch (err) {
+    if (err instanceof ClientError)
+      throw new CliError(`${err.code}: ${err.message}`, USAGE_CODES.has(err.code) ? EXIT.usage : exitCodeFor(err), err.code);
+    throw err;
+  }
+}
+
+const usage = (msg: string) => new CliError(msg, EXIT.usage, 'INVALID_ARGUMENT');
+const check = (re: RegExp, what: string) => (raw: string) => {
+  if (!re.test(raw)) throw usage(what);
+  return raw;
+};
+const identityId = (name: string) => check(/^[0-9a-f]{40}$/, `${name} must be a 20-byte hex identity id`);
+const rxId = check(/^[0-9a-f]{32}$/, '--rx must be a 16-byte hex prescription id');
+const date = (name: string) => check(/^\d{4}-\d{2}-\d{2}$/, `${name} must be a date YYYY-MM-DD`);
+const gtin = check(/^\d{14}$/, '--gtin must be a GTIN-14 of 14 digits');
+const token = (name: string) => check(/^[A-Za-z0-9-]{1,20}$/, `${name} must be up to 20 letters, digits or "-"`);
+const int = (name: string, max: number) => (raw: string) => {
+  if (!/^[0-9]{1,6}$/.test(raw) || Number(raw) > max) throw usage(`${name} must be an integer from 0 to ${max}`);
+  return Number(raw);
+};
+const collect =
+  <T>(parse: (raw: string) => T) =>
+  (raw: string, prev: T[] = []) => [...prev, parse(raw)];
+const epc = (raw: string): Epc => {
+  const m = /^(\d{14}):([A-Za-z0-9-]{1,20})$/.exec(raw);
+  if (m === null) throw usage('--epc must be GTIN:SERIAL');
+  return { gtin: m[1] as string, serial: m[2] as string };
+};
+const item = (raw: string): DispenseItem => {
+  const m = /^(\d{14}):([A-Za-z0-9-]{1,20}):([A-Za-z0-9-]{1,20}):(\d{4}-\d{2}-\d{2})$/.exec(raw);
+  if (m === null) throw usage('--item must be GTIN:SERIAL:LOT:EXPIRY (expiry YYYY-MM-DD)');
+  return { gtin: m[1] as string, serial: m[2] as string, lot: m[3] as string, expiry: m[4] as string };
+};
+const sscc = check(/^\d{18}$/, '--case must be an SSCC of 18 digits');
+
+interface Common {
+  key: string;
+  url: string;
+  json?: boolean;
+}
+function withCommon(cmd: Command, keyHelp = 'your key file'): Command {
+  return cmd
+    .requiredOption('--key <file>', keyHelp)
+    .requiredOption('--url <url>', 'API URL of any node (default: $MEDLEDGER_URL)', process.env.MEDLEDGER_URL)
+    .option('--json', 'print the result as JSON');
+}
+
+/** Submit one transaction and print its hash and height (and the id it created, when asked). */
+async function submit<K extends MedicinesKind>(opts: Common, kind: K, body: MedicinesBody<K>, idName?: string): Promise<void> {
+  const done = await run(async () => medicinesTx(new MedLedgerClient({ url: opts.url, keys: await loadKeys(opts.key) }), kind, body));
+  const data =
+    idName === undefined ? { txHash: done.txHash, height: done.height } : { [idName]: done.id, txHash: done.txHash, height: done.height };
+  output(opts, data, () => (idName === undefined ? `${kind} committed at height ${done.height}` : done.id));
+}
+const connect = async (opts: Common) => new MedLedgerClient({ url: opts.url, keys: await loadKeys(opts.key) });
+
+export function registerMedicinesCommands(program: Command): void {
+  const product = program.command('product').description('medicinal products (GS1 GTIN)');
+  withCommon(product.command('register'), "the manufacturer organization's admin key file")
+    .description('register a product under its GTIN-14 (check digit verified)')
+    .requiredOption('--gtin <gtin>', 'GTIN-14', gtin)
+    .requiredOption('--ndc <ndc>', 'NDC such as 12345-678-90')
+    .requiredOption('--name <name>', 'product name')
+    .requiredOption('--strength <s>', 'strength, e.g. "500 mg"')
+    .requiredOption('--form <f>', 'dosage form, e.g. capsule')
+    .requiredOption('--rxnorm <code>', 'RxNorm code prescriptions name it by')
+    .action((o: Common & { gtin: string; ndc: string; name: string; strength: string; form: string; rxnorm: string }) =>
+      submit(o, 'product.register', { gtin: o.gtin, ndc: o.ndc, name: o.name, strength: o.strength, form: o.form, rxnorm: o.rxnorm }),
+    );
+
+  const supply = program.command('supply').description('serialized packages: custody, verification, recalls');
+  withCommon(supply.command('commission'), "the manufacturer organization's admin key file")
+    .description('commission serials of one lot')
+    .requiredOption('--gtin <gtin>', 'GTIN-14', gtin)
+    .requiredOption('--lot <lot>', 'lot number', token('--lot'))
+    .requiredOption('--expiry <date>', 'expiry date', date('--expiry'))
+    .requiredOption('--serial <serial>', 'a serial number (repeat for more)', collect(token('--serial')))
+    .action((o: Common & { gtin: string; lot: string; expiry: string; serial: string[] }) =>
+      submit(o, 'supply.commission', { gtin: o.gtin, lot: o.lot, expiry: o.expiry, serials: o.serial, eventTime: eventTimeNow() }),
+    );
+  withCommon(supply.command('ship'), "a trading partner's admin key file")
+    .description('ship packages and cases you hold to a named partner, with the DSCSA transaction information and statement')
+    .requiredOption('--to <id>', 'receiving organization id', identityId('--to'))
+    .option('--epc <gtin:serial>', 'a package (repeat for more)', collect(epc))
+    .option('--case <sscc>', 'a case (repeat for more)', collect(sscc))
+    .requiredOption('--transaction <number>', 'invoice or order number')
+    .requiredOption('--transaction-date <date>', 'transaction date', date('--transaction-date'))
+    .requiredOption('--statement', 'make the DSCSA transaction statement (required)')
+    .action((o: Common & { to: string; epc?: Epc[]; case?: string[]; transaction: string; transactionDate: string }) =>
+      submit(o, 'supply.ship', {
+        to: o.to,
+        ...(o.epc === undefined ? {} : { epcs: o.epc }),
+        ...(o.case === undefined ? {} : { cases: o.case }),
+        eventTime: eventTimeNow(),
+        transaction: o.transaction,
+        transactionDate: o.transactionDate,
+        statement: true,
+      }),
+    );
+  withCommon(supply.command('receive'), "the addressee organization's admin key file")
+    .description('receive packages and cases shipped to you')
+    .option('--epc <gtin:serial>', 'a package (repeat for more)', collect(epc))
+    .option('--case <sscc>', 'a case (repeat for more)', collect(sscc))
+    .action((o: Common & { epc?: Epc[]; case?: string[] }) =>
+      submit(o, 'supply.receive', {
+        ...(o.epc === undefined ? {} : { epcs: o.epc }),
+        ...(o.case === undefined ? {} : { cases: o.case }),
+        eventTime: eventTimeNow(),
+      }),
+    );
+  withCommon(supply.command('pack'), "the holder's admin key file")
+    .description('pack packages you hold into a case')
+    .requiredOption('--case <sscc>', 'the case SSCC', sscc)
+    .requiredOption('--epc <gtin:serial>', 'a package (repeat for more)', collect(epc))
+    .action((o: Common & { case: string; epc: Epc[] }) =>
+      submit(o, 'supply.pack', { sscc: o.case, epcs: o.epc, eventTime: eventTimeNow() }),
+    );
+  withCommon(supply.command('unpack'), "the holder's admin key file")
+    .description('unpack a whole case you hold')
+    .requiredOption('--case <sscc>', 'the case SSCC', sscc)
+    .action((o: Common & { case: string }) => submit(o, 'supply.unpack', { sscc: o.case, eventTime: eventTimeNow() }));
+  withCommon(supply.command('recall'), "the manufacturer's or regulator's admin key file")
+    .description('recall a lot')
+    .requiredOption('--gtin <gtin>', 'GTIN-14', gtin)
+    .requiredOption('--lot <lot>', 'lot number', token('--lot'))
+    .requiredOption('--reason <text>', 'why')
+    .action((o: Common & { gtin: string; lot: string; reason: string }) =>
+      submit(o, 'supply.recall', { gtin: o.gtin, lot: o.lot, reason: o.reason, eventTime: eventTimeNow() }),
+    );
+  withCommon(supply.command('quarantine'), "a trading partner's admin key file")
+    .description('quarantine a serial (holder, manufacturer, regulator) or a lot (manufacturer, regulator) as suspect or illegitimate')
+    .requiredOption('--gtin <gtin>', 'GTIN-14', gtin)
+    .option('--serial <serial>', 'one serial', token('--serial'))
+    .option('--lot <lot>', 'a whole lot', token('--lot'))
+    .requiredOption('--kind <kind>', 'suspect or illegitimate', check(/^(suspect|illegitimate)$/, '--kind must be suspect or illegitimate'))
+    .requiredOption('--reason <text>', 'why')
+    .action((o: Common & { gtin: string; serial?: string; lot?: string; kind: 'suspect' | 'illegitimate'; reason: string }) => {
+      if ((o.serial === undefined) === (o.lot === undefined)) throw usage('give --serial or --lot, exactly one');
+      return submit(o, 'supply.quarantine', {
+        gtin: o.gtin,
+        ...(o.serial === undefined ? {} : { serial: o.serial }),
+        ...(o.lot === undefined ? {} : { lot: o.lot }),
+        kind: o.kind,
+        reason: o.reason,
+        eventTime: eventTimeNow(),
+      });
+    });
+  withCommon(supply.command('verify'), "a trading partner's key file")
+    .description('verify a product identifier at the last block time; exits 0 only when verified')
+    .requiredOption('--gtin <gtin>', 'GTIN-14', gtin)
+    .requiredOption('--serial <serial>', 'serial', token('--serial'))
+    .option('--lot <lot>', 'lot as printed', token('--lot'))
+    .option('--expiry <date>', 'expiry as printed', date('--expiry'))
+    .action(async (o: Common & { gtin: string; serial: string; lot?: string; expiry?: string }) => {
+      const conn = await connect(o);
+      const v = await run(() =>
+        verifyProduct(conn, {
+          gtin: o.gtin,
+          serial: o.serial,
+          ...(o.lot === undefined ? {} : { lot: o.lot }),
+          ...(o.expiry === undefined ? {} : { expiry: o.expiry }),
+        }),
+      );
+      output(o, v, () => (v.verified ? 'verified' : `not verified: ${v.reason}`));
+      if (!v.verified) process.exitCode = EXIT.denied;
+    });
+  withCommon(supply.command('trace'), "a trading partner's key file")
+    .description("a package's EPCIS events, oldest first")
+    .requiredOption('--gtin <gtin>', 'GTIN-14', gtin)
+    .requiredOption('--serial <serial>', 'serial', token('--serial'))
+    .option('--limit <n>', 'page size (1–500)', int('--limit', 500))
+    .option('--cursor <next>', '`next` of the previous page')
+    .action(async (o: Common & { gtin: string; serial: string; limit?: number; cursor?: string }) => {
+      const conn = await connect(o);
+      const p = await run(() =>
+        traceProduct(
+          conn,
+          { gtin: o.gtin, serial: o.serial },
+          { ...(o.limit === undefined ? {} : { limit: o.limit }), ...(o.cursor === undefined ? {} : { cursor: o.cursor }) },
+        ),
+      );
+      output(o, p, () => [
+        ...p.items.map(
+          (e) => `${String(e.eventTime)} ${String(e.bizStep)} ${String(e.disposition ?? '')} by ${String(e['medledger:recordedBy'])}`,
+        ),
+        ...(p.next === null ? [] : [`more: --cursor ${p.next}`]),
+      ]);
+    });
+
+  const rx = program.command('rx').description('prescriptions');
+  withCommon(rx.command('prescribe'), "a clinician's key file")
+    .description('prescribe to a chosen pharmacy; prints the prescription id')
+    .requiredOption('--patient <id>', 'patient identity id', identityId('--patient'))
+    .requiredOption('--pharmacy <id>', 'pharmacy organization id', identityId('--pharmacy'))
+    .requiredOption('--rxnorm <code>', 'RxNorm code', check(/^\d{1,10}$/, '--rxnorm must be digits'))
+    .requiredOption(
+      '--request-hash <hex>',
+      'SHA-256 of the encrypted FHIR MedicationRequest',
+      check(/^[0-9a-f]{64}$/, '--request-hash must be 32-byte hex'),
+    )
+    .requiredOption('--quantity <n>', 'packages per fill', int('--quantity', 100))
+    .option('--repeats <n>', 'fills after the first', int('--repeats', 12), 0)
+    .requiredOption('--from <date>', 'valid from', date('--from'))
+    .requiredOption('--to <date>', 'valid to', date('--to'))
+    .option('--interval <days>', 'minimum days between fills', int('--interval', 365), 0)
+    .action(
+      (
+        o: Common & {
+          patient: string;
+          pharmacy: string;
+          rxnorm: string;
+          requestHash: string;
+          quantity: number;
+          repeats: number;
+          from: string;
+          to: string;
+          interval: number;
+        },
+      ) =>
+        submit(
+          o,
+          'rx.prescribe',
+          {
+            requestHash: o.requestHash,
+            patient: o.patient,
+            pharmacy: o.pharmacy,
+            rxnorm: o.rxnorm,
+            quantity: o.quantity,
+            repeats: o.repeats,
+            validFrom: o.from,
+            validTo: o.to,
+            minIntervalDays: o.interval,
+          },
+          'rx',
+        ),
+    );
+  withCommon(rx.command('dispense'), "a pharmacist's key file")
+    .description('dispense a prescription with the scanned packages, checked in one transaction')
+    .requiredOption('--rx <id>', 'prescription id', rxId)
+    .requiredOption('--item <gtin:serial:lot:expiry>', 'a scanned package (repeat for more)', collect(item))
+    .action((o: Common & { rx: string; item: DispenseItem[] }) => submit(o, 'medication.dispense', { rx: o.rx, items: o.item }));
+  withCommon(rx.command('transfer'), "the patient's key file")
+    .description('move an unfilled prescription to another pharmacy')
+    .requiredOption('--rx <id>', 'prescription id', rxId)
+    .requiredOption('--pharmacy <id>', 'pharmacy organization id', identityId('--pharmacy'))
+    .action((o: Common & { rx: string; pharmacy: string }) => submit(o, 'rx.transfer', { rx: o.rx, pharmacy: o.pharmacy }));
+  withCommon(rx.command('cancel'), "the prescriber's key file")
+    .description('cancel a prescription')
+    .requiredOption('--rx <id>', 'prescription id', rxId)
+    .action((o: Common & { rx: string }) => submit(o, 'rx.cancel', { rx: o.rx }));
+  withCommon(rx.command('show'), 'your key file')
+    .description('one prescription')
+    .requiredOption('--rx <id>', 'prescription id', rxId)
+    .action(async (o: Common & { rx: string }) => {
+      const conn = await connect(o);
+      const p = await run(() => getPrescription(conn, o.rx));
+      output(o, p, () => `prescription ${o.rx}: ${String(p.status)}, ${String(p.fills)} of ${Number(p.repeats) + 1} fills used`);
+    });
+  withCommon(rx.command('list'), 'your key file')
+    .description("a patient's prescriptions, or those a pharmacy holds")
+    .option('--patient <id>', 'patient identity id', identityId('--patient'))
+    .option('--pharmacy <id>', 'pharmacy organization id', identityId('--pharmacy'))
+    .option('--limit <n>', 'page size (1–500)', int('--limit', 500))
+    .option('--cursor <next>', '`next` of the previous page')
+    .action(async (o: Common & { patient?: string; pharmacy?: string; limit?: number; cursor?: string }) => {
+      if ((o.patient === undefined) === (o.pharmacy === undefined)) throw usage('give --patient or --pharmacy, exactly one');
+      const conn = await connect(o);
+      const by = o.patient === undefined ? 'pharmacies' : 'patients';
+      const p = await run(() =>
+        listPrescriptions(conn, {
+          by,
+          id: (o.patient ?? o.pharmacy) as string,
+          ...(o.limit === undefined ? {} : { limit: o.limit }),
+          ...(o.cursor === undefined ? {} : { cursor: o.cursor }),
+        }),
+      );
+      output(o, p, () => [
+        ...p.items.map(
+          (x) => `${String(x.id)} RxNorm ${String(x.rxnorm)} ${String(x.status)} ${String(x.fills)}/${Number(x.repeats) + 1} fills`,
+        ),
+        ...(p.next === null ? [] : [`more: --cursor ${p.next}`]),
+      ]);
+    });
+}

@@ -1,0 +1,247 @@
+// The medicines commands end to end against a real node: a manufacturer registers a product
+// and commissions serials, ships them through a wholesaler to a pharmacy, a clinician
+// prescribes, the pharmacy verifies and dispenses; a second pharmacy, a fill too early and a
+// double dispense of the same serial are refused.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { MedLedgerClient, staffRegisterBody } from '@medledger/client';
+import { encryptKeystore, generateKeyBundle, idFromPublicKey, type KeyBundle } from '@medledger/crypto';
+import { initNetwork, loadHome, MedLedgerNode, type OrgKeyFile, readOrgKey } from '@medledger/node';
+import { TEST_PASSPHRASE } from '@medledger/node/testing';
+import { runCli } from './testing/cli.js';
+
+process.env.MEDLEDGER_PASSPHRASE = TEST_PASSPHRASE;
+
+const dir = mkdtempSync(join(tmpdir(), 'medledger-medicines-cli-'));
+let home = '';
+let orgs: OrgKeyFile[] = [];
+let node: MedLedgerNode;
+let url = '';
+
+before(async () => {
+  const init = initNetwork({
+    validators: 1,
+    out: dir,
+    chainId: 'medicines-cli',
+    organizations: [
+      { name: 'General Hospital', kind: 'hospital' },
+      { name: 'Acme Pharma', kind: 'manufacturer' },
+      { name: 'Big Wholesale', kind: 'distributor' },
+      { name: 'Corner Pharmacy', kind: 'pharmacy' },
+      { name: 'Other Pharmacy', kind: 'pharmacy' },
+    ],
+  });
+  home = init.homes[0] as string;
+  orgs = init.orgKeys;
+  const loaded = loadHome(home);
+  loaded.config.api.port = 0;
+  loaded.config.p2p.port = 0;
+  loaded.config.consensus.blockIntervalMs = 20;
+  node = new MedLedgerNode(loaded, { logger: () => {} });
+  url = await node.start();
+});
+after(async () => {
+  await node.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function keyFile(name: string, keys: KeyBundle): string {
+  const path = join(dir, `${name}.key`);
+  writeFileSync(path, JSON.stringify(encryptKeystore(keys, TEST_PASSPHRASE)), { mode: 0o600 });
+  return path;
+}
+
+async function staff(org: OrgKeyFile, role: 'clinician' | 'pharmacy', name: string) {
+  const keys = generateKeyBundle();
+  await new MedLedgerClient({ url, keys: readOrgKey(home, { file: org.file }) }).submitAndWait(
+    'staff.register',
+    staffRegisterBody({ publicKey: keys.signing.publicKey, encryptionKey: keys.encryption.publicKey, role, name }),
+  );
+  return { id: idFromPublicKey(keys.signing.publicKey), file: keyFile(name.replace(/\W/g, ''), keys) };
+}
+
+const cli = async (...args: string[]) => {
+  const run = await runCli([...args, '--url', url]);
+  return { ...run, json: () => JSON.parse(run.stdout) };
+};
+const ok = async (...args: string[]) => {
+  const r = await cli(...args);
+  assert.equal(r.code, 0, `${args.slice(0, 2).join(' ')}: ${r.stderr}`);
+  return r;
+};
+
+// 00036000291452: a real UPC-A (036000291452) as a GTIN-14; its check digit is right.
+const GTIN = '00036000291452';
+
+test('medicines through the CLI: product, commission, ship, receive, verify, trace, prescribe, dispense and its refusals', async () => {
+  const [hospital, maker, wholesaler, pharmacy, other] = orgs as [OrgKeyFile, OrgKeyFile, OrgKeyFile, OrgKeyFile, OrgKeyFile];
+  const key = (o: OrgKeyFile) => join(home, o.file);
+  const doctor = await staff(hospital, 'clinician', 'Dr Rx');
+  const pharmacist = await staff(pharmacy, 'pharmacy', 'Corner Pharmacist');
+  const rival = await staff(other, 'pharmacy', 'Other Pharmacist');
+  const patientKeys = generateKeyBundle();
+  const { id: patientId } = await new MedLedgerClient({ url, keys: patientKeys }).registerPatient();
+  const patientFile = keyFile('patient', patientKeys);
+  const today = new Date().toISOString().slice(0, 10);
+  const year = Number(today.slice(0, 4));
+
+  const badGtin = await cli(
+    'product',
+    'register',
+    '--key',
+    key(maker),
+    '--gtin',
+    '00036000291453',
+    '--ndc',
+    '12345-678-90',
+    '--name',
+    'Amoxicillin',
+    '--strength',
+    '500 mg',
+    '--form',
+    'capsule',
+    '--rxnorm',
+    '308182',
+  );
+  assert.equal(badGtin.code, 2, badGtin.stderr);
+  assert.match(badGtin.stderr, /INVALID_BODY/);
+  await ok(
+    'product',
+    'register',
+    '--key',
+    key(maker),
+    '--gtin',
+    GTIN,
+    '--ndc',
+    '12345-678-90',
+    '--name',
+    'Amoxicillin',
+    '--strength',
+    '500 mg',
+    '--form',
+    'capsule',
+    '--rxnorm',
+    '308182',
+    '--json',
+  );
+  const lot = ['--lot', 'L1', '--expiry', `${year + 2}-12-31`];
+  await ok('supply', 'commission', '--key', key(maker), '--gtin', GTIN, ...lot, '--serial', 'S1', '--serial', 'S2', '--json');
+  const epcs = ['--epc', `${GTIN}:S1`, '--epc', `${GTIN}:S2`];
+  const ship = (from: OrgKeyFile, to: OrgKeyFile, inv: string) =>
+    cli(
+      'supply',
+      'ship',
+      '--key',
+      key(from),
+      '--to',
+      to.id,
+      ...epcs,
+      '--transaction',
+      inv,
+      '--transaction-date',
+      today,
+      '--statement',
+      '--json',
+    );
+  const notHolder = await ship(wholesaler, pharmacy, 'INV-0');
+  assert.notEqual(notHolder.code, 0);
+  assert.match(notHolder.stderr, /NOT_HOLDER/);
+  const shipped = await ship(maker, wholesaler, 'INV-1');
+  assert.equal(shipped.code, 0, shipped.stderr);
+  const wrongAddressee = await cli('supply', 'receive', '--key', key(pharmacy), ...epcs);
+  assert.match(wrongAddressee.stderr, /NOT_ADDRESSEE/);
+  await ok('supply', 'receive', '--key', key(wholesaler), ...epcs, '--json');
+  const onward = await ship(wholesaler, pharmacy, 'INV-2');
+  assert.equal(onward.code, 0, onward.stderr);
+  await ok('supply', 'receive', '--key', key(pharmacy), ...epcs, '--json');
+
+  const verified = await ok('supply', 'verify', '--key', key(pharmacy), '--gtin', GTIN, '--serial', 'S1', '--lot', 'L1', '--json');
+  assert.equal(verified.json().verified, true);
+  const counterfeit = await cli('supply', 'verify', '--key', key(pharmacy), '--gtin', GTIN, '--serial', 'FAKE1', '--json');
+  assert.equal(counterfeit.code, 5);
+  assert.equal(counterfeit.json().reason, 'No_match_GTIN_Serial');
+  const trace = await ok('supply', 'trace', '--key', key(pharmacy), '--gtin', GTIN, '--serial', 'S1', '--json');
+  assert.deepEqual(
+    trace.json().items.map((e: { bizStep: string }) => e.bizStep),
+    ['commissioning', 'shipping', 'receiving', 'shipping', 'receiving'],
+  );
+  const page1 = await ok('supply', 'trace', '--key', key(pharmacy), '--gtin', GTIN, '--serial', 'S1', '--limit', '2', '--json');
+  assert.equal(page1.json().items.length, 2);
+  const page2 = await ok(
+    'supply',
+    'trace',
+    '--key',
+    key(pharmacy),
+    '--gtin',
+    GTIN,
+    '--serial',
+    'S1',
+    '--limit',
+    '2',
+    '--cursor',
+    page1.json().next,
+    '--json',
+  );
+  assert.equal(page2.json().items[0].bizStep, 'receiving');
+
+  const prescribe = () =>
+    ok(
+      'rx',
+      'prescribe',
+      '--key',
+      doctor.file,
+      '--patient',
+      patientId,
+      '--pharmacy',
+      pharmacy.id,
+      '--rxnorm',
+      '308182',
+      '--request-hash',
+      'ab'.repeat(32),
+      '--quantity',
+      '1',
+      '--repeats',
+      '1',
+      '--from',
+      `${year - 1}-01-01`,
+      '--to',
+      `${year + 1}-12-31`,
+      '--interval',
+      '28',
+      '--json',
+    );
+  const rx = (await prescribe()).json().rx as string;
+  const elsewhere = await cli('rx', 'dispense', '--key', rival.file, '--rx', rx, '--item', `${GTIN}:S1:L1:${year + 2}-12-31`);
+  assert.match(elsewhere.stderr, /NOT_HOLDER/);
+  await ok('rx', 'dispense', '--key', pharmacist.file, '--rx', rx, '--item', `${GTIN}:S1:L1:${year + 2}-12-31`, '--json');
+  const early = await cli('rx', 'dispense', '--key', pharmacist.file, '--rx', rx, '--item', `${GTIN}:S2:L1:${year + 2}-12-31`);
+  assert.match(early.stderr, /TOO_EARLY/);
+  const rx2 = (await prescribe()).json().rx as string;
+  const again = await cli('rx', 'dispense', '--key', pharmacist.file, '--rx', rx2, '--item', `${GTIN}:S1:L1:${year + 2}-12-31`);
+  assert.match(again.stderr, /NOT_VERIFIED.*Dispensed/);
+  const dispensed = await cli('supply', 'verify', '--key', key(pharmacy), '--gtin', GTIN, '--serial', 'S1', '--json');
+  assert.equal(dispensed.json().reason, 'Dispensed');
+
+  const mine = await ok('rx', 'list', '--key', patientFile, '--patient', patientId, '--json');
+  assert.deepEqual(
+    mine.json().items.map((x: { id: string; fills: number }) => [x.id, x.fills]),
+    [
+      [rx, 1],
+      [rx2, 0],
+    ],
+  );
+  const held = await ok('rx', 'list', '--key', pharmacist.file, '--pharmacy', pharmacy.id, '--json');
+  assert.equal(held.json().items.length, 2);
+  const nosy = await cli('rx', 'list', '--key', rival.file, '--pharmacy', pharmacy.id);
+  assert.equal(nosy.code, 5, nosy.stderr);
+  // Custody is for trading partners; a prescription only for its patient, prescriber and pharmacy.
+  const patientVerify = await cli('supply', 'verify', '--key', patientFile, '--gtin', GTIN, '--serial', 'S2');
+  assert.equal(patientVerify.code, 5, patientVerify.stderr);
+  assert.match(patientVerify.stderr, /ACCESS_DENIED/);
+  await ok('rx', 'show', '--key', patientFile, '--rx', rx, '--json');
+  const hidden = await cli('rx', 'show', '--key', rival.file, '--rx', rx);
+  assert.match(hidden.stderr, /NOT_FOUND/);
+});

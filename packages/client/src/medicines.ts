@@ -1,0 +1,208 @@
+// Medicines on the client (docs/medicines.md, docs/sdk.md): register products, commission,
+// ship, receive, pack, recall and quarantine serialized packages, verify a product identifier,
+// read a package's EPCIS trace, and prescribe, transfer, cancel and dispense prescriptions.
+import { txHash } from './canonical.js';
+import type { NodeConnection } from './connection.js';
+import { ClientError } from './errors.js';
+import { objectAt } from './responses.js';
+
+type Json = Record<string, unknown>;
+export interface Epc {
+  gtin: string;
+  serial: string;
+}
+export interface ProductRegisterBody {
+  gtin: string;
+  ndc: string;
+  name: string;
+  strength: string;
+  form: string;
+  rxnorm: string;
+}
+export interface SupplyCommissionBody {
+  gtin: string;
+  lot: string;
+  expiry: string;
+  serials: string[];
+  eventTime: string;
+}
+export interface SupplyShipBody {
+  to: string;
+  epcs?: Epc[];
+  cases?: string[];
+  eventTime: string;
+  transaction: string;
+  transactionDate: string;
+  /** The DSCSA transaction statement: must be true. */
+  statement: true;
+}
+export interface SupplyReceiveBody {
+  epcs?: Epc[];
+  cases?: string[];
+  eventTime: string;
+}
+export interface SupplyPackBody {
+  sscc: string;
+  epcs: Epc[];
+  eventTime: string;
+}
+export interface SupplyUnpackBody {
+  sscc: string;
+  eventTime: string;
+}
+export interface SupplyRecallBody {
+  gtin: string;
+  lot: string;
+  reason: string;
+  eventTime: string;
+}
+export interface SupplyQuarantineBody {
+  gtin: string;
+  serial?: string;
+  lot?: string;
+  kind: 'suspect' | 'illegitimate';
+  reason: string;
+  eventTime: string;
+}
+export interface RxScheduleBody {
+  add: string[];
+  remove: string[];
+}
+export interface RxPrescribeBody {
+  requestHash: string;
+  patient: string;
+  pharmacy: string;
+  rxnorm: string;
+  quantity: number;
+  repeats: number;
+  validFrom: string;
+  validTo: string;
+  minIntervalDays: number;
+}
+export interface RxTransferBody {
+  rx: string;
+  pharmacy: string;
+}
+export interface RxCancelBody {
+  rx: string;
+}
+export interface DispenseItem extends Epc {
+  lot: string;
+  expiry: string;
+}
+export interface MedicationDispenseBody {
+  rx: string;
+  items: DispenseItem[];
+}
+
+declare module './tx-builders.js' {
+  interface TxBodies {
+    'product.register': ProductRegisterBody;
+    'supply.commission': SupplyCommissionBody;
+    'supply.ship': SupplyShipBody;
+    'supply.receive': SupplyReceiveBody;
+    'supply.pack': SupplyPackBody;
+    'supply.unpack': SupplyUnpackBody;
+    'supply.recall': SupplyRecallBody;
+    'supply.quarantine': SupplyQuarantineBody;
+    'rx.schedule': RxScheduleBody;
+    'rx.prescribe': RxPrescribeBody;
+    'rx.transfer': RxTransferBody;
+    'rx.cancel': RxCancelBody;
+    'medication.dispense': MedicationDispenseBody;
+  }
+}
+
+export type MedicinesKind =
+  | 'product.register'
+  | 'supply.commission'
+  | 'supply.ship'
+  | 'supply.receive'
+  | 'supply.pack'
+  | 'supply.unpack'
+  | 'supply.recall'
+  | 'supply.quarantine'
+  | 'rx.schedule'
+  | 'rx.prescribe'
+  | 'rx.transfer'
+  | 'rx.cancel'
+  | 'medication.dispense';
+
+/** The body of one medicines transaction kind. */
+export type MedicinesBody<K extends MedicinesKind> = import('./tx-builders.js').TxBodies[K];
+
+/** What a committed medicines transaction gives back: the id it created (prescriptions), its hash and height. */
+export interface MedicinesTxResult {
+  id: string;
+  txHash: string;
+  height: number;
+}
+
+/**
+ * Submit one medicines transaction and wait for it to commit. Throws ClientError with the
+ * chain's stable code (NOT_HOLDER, NOT_VERIFIED, TOO_EARLY, …) if it is refused.
+ */
+export async function medicinesTx<K extends MedicinesKind>(
+  conn: NodeConnection,
+  kind: K,
+  body: import('./tx-builders.js').TxBodies[K],
+): Promise<MedicinesTxResult> {
+  const done = await conn.submitAndWait(kind, body);
+  return { id: txHash(done.tx).slice(0, 32), txHash: done.hash, height: done.height };
+}
+
+/** The current UTC time as an EPCIS eventTime (whole seconds); the chain refuses one more than 5 minutes after block time. */
+export const eventTimeNow = () => `${new Date().toISOString().slice(0, 19)}Z`;
+
+const enc = encodeURIComponent;
+
+export interface Verification {
+  gtin: string;
+  serial: string;
+  verified: boolean;
+  /** GS1 LMv reason when not verified: No_match_GTIN_Serial, Recalled, Expired, Suspect, Illegitimate, Dispensed, … */
+  reason?: string;
+  at: string;
+}
+
+/** Verify a product identifier at the last block time (trading partners). */
+export async function verifyProduct(
+  conn: NodeConnection,
+  id: { gtin: string; serial: string; lot?: string; expiry?: string },
+): Promise<Verification> {
+  const q = new URLSearchParams();
+  if (id.lot !== undefined) q.set('lot', id.lot);
+  if (id.expiry !== undefined) q.set('expiry', id.expiry);
+  const path = `/v1/packages/${enc(id.gtin)}/${enc(id.serial)}/verify${q.size > 0 ? `?${q}` : ''}`;
+  return objectAt(await conn.get(path, { auth: true }), 'verification') as unknown as Verification;
+}
+
+export async function getProduct(conn: NodeConnection, gtin: string): Promise<Json> {
+  return objectAt(await conn.get(`/v1/products/${enc(gtin)}`, { auth: true }), 'product');
+}
+export async function getPackage(conn: NodeConnection, gtin: string, serial: string): Promise<Json> {
+  return objectAt(await conn.get(`/v1/packages/${enc(gtin)}/${enc(serial)}`, { auth: true }), 'package');
+}
+export async function getPrescription(conn: NodeConnection, id: string): Promise<Json> {
+  return objectAt(await conn.get(`/v1/prescriptions/${enc(id)}`, { auth: true }), 'prescription');
+}
+
+async function pageOf(conn: NodeConnection, path: string, field: string, opts: { limit?: number; cursor?: string }) {
+  const q = new URLSearchParams();
+  if (opts.limit !== undefined) q.set('limit', String(opts.limit));
+  if (opts.cursor !== undefined) q.set('cursor', opts.cursor);
+  const answer = objectAt(await conn.get(`${path}${q.size > 0 ? `?${q}` : ''}`, { auth: true }), 'page');
+  const items = answer[field];
+  if (!Array.isArray(items)) throw new ClientError('MALFORMED_RESPONSE', `page.${field} must be an array`);
+  return { items: items as Json[], next: typeof answer.next === 'string' ? answer.next : null };
+}
+
+/** One page of a package's EPCIS 2.0 events, oldest first. */
+export const traceProduct = (conn: NodeConnection, epc: Epc, opts: { limit?: number; cursor?: string } = {}) =>
+  pageOf(conn, `/v1/packages/${enc(epc.gtin)}/${enc(epc.serial)}/events`, 'events', opts);
+
+/** One page of a patient's prescriptions, or of those a pharmacy holds. */
+export const listPrescriptions = (
+  conn: NodeConnection,
+  opts: { by: 'patients' | 'pharmacies'; id: string; limit?: number; cursor?: string },
+) => pageOf(conn, `/v1/${opts.by}/${enc(opts.id)}/prescriptions`, 'prescriptions', opts);

@@ -1,0 +1,88 @@
+// EPCIS 2.0 events (GS1 EPCIS/CBV 2.0, JSON-LD binding): every custody change is stored as an
+// event document keyed by a hash of its canonical JSON, so the same event twice is refused.
+import { sha256Hex, utf8 } from '@medledger/crypto';
+import { canonicalJson } from '@medledger/ledger';
+import { type Body, stringField } from '../body.js';
+import { EhrError } from '../errors.js';
+import type { TxContext } from '../kinds.js';
+import { keys, type StateOverlay } from '../state.js';
+
+/** EPC of a package and of a case as GS1 Digital Link URIs (EPCIS 2.0 accepts them as identifiers). */
+export const sgtinUri = (gtin: string, serial: string) => `https://id.gs1.org/01/${gtin}/21/${serial}`;
+export const ssccUri = (sscc: string) => `https://id.gs1.org/00/${sscc}`;
+export const lotClassUri = (gtin: string, lot: string) => `https://id.gs1.org/01/${gtin}/10/${lot}`;
+
+/** The event fields a rule fills in; eventID and recordTime are added when it is stored. */
+export interface EpcisEventBody {
+  type: 'ObjectEvent' | 'AggregationEvent';
+  eventTime: string;
+  action: 'ADD' | 'OBSERVE' | 'DELETE';
+  bizStep: string;
+  disposition?: string;
+  epcList?: string[];
+  parentID?: string;
+  childEPCs?: string[];
+  quantityList?: Array<{ epcClass: string }>;
+  bizTransactionList?: Array<{ type: string; bizTransaction: string }>;
+  sourceList?: Array<{ type: string; source: string }>;
+  destinationList?: Array<{ type: string; destination: string }>;
+  ilmd?: Record<string, string>;
+  /** MedLedger extension fields (namespaced, as EPCIS allows). */
+  [ext: `medledger:${string}`]: unknown;
+}
+
+export interface StoredEvent extends EpcisEventBody {
+  eventID: string;
+  eventTimeZoneOffset: '+00:00';
+  recordTime: string;
+  'medledger:recordedBy': string;
+  'medledger:height': number;
+}
+
+/** How far after block time an event's own time may be (clock skew between a partner and the chain). */
+export const EVENT_TIME_LEAD_MS = 5 * 60_000;
+const EVENT_TIME_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$/;
+
+/**
+ * `body.eventTime`: when the event happened, an ISO UTC time at most 5 minutes after block time. It is part
+ * of the event's hash, so resubmitting the same event yields the same id and is refused.
+ */
+export function eventTimeField(ctx: TxContext, b: Body): string {
+  const v = stringField(b, 'eventTime', EVENT_TIME_RE, "an ISO UTC time 'YYYY-MM-DDThh:mm:ssZ'");
+  const t = Date.parse(v);
+  if (Number.isNaN(t) || new Date(t).toISOString().slice(0, 19) !== v.slice(0, 19))
+    throw new EhrError('INVALID_BODY', 'body.eventTime is not a valid time');
+  // A client cannot know the block time its transaction will get (and a mempool check runs at
+  // the last block's time), so a small lead is allowed; anything later is a future-dated event.
+  if (t > ctx.time + EVENT_TIME_LEAD_MS) throw new EhrError('INVALID_BODY', 'body.eventTime is more than 5 minutes after the block time');
+  return v;
+}
+
+/** The canonical event hash id: SHA-256 of the JCS form of the event body, as an RFC 6920 ni URI. */
+export function eventIdOf(event: EpcisEventBody): string {
+  return `ni:///sha-256;${sha256Hex(utf8(canonicalJson({ ...event, eventTimeZoneOffset: '+00:00' })))}?ver=CBV2.0`;
+}
+
+/** Store `event` unless an identical one exists (DUPLICATE_EVENT), indexing it under each package it touches. */
+export function recordEvent(
+  ctx: TxContext,
+  state: StateOverlay,
+  recordedBy: string,
+  event: EpcisEventBody,
+  packages: Array<{ gtin: string; serial: string }>,
+): string {
+  const eventID = eventIdOf(event);
+  const hash = eventID.slice('ni:///sha-256;'.length, 'ni:///sha-256;'.length + 64);
+  if (state.getState(keys.epcisEvent(hash)) !== undefined) throw new EhrError('DUPLICATE_EVENT', `event ${eventID} is already recorded`);
+  const stored: StoredEvent = {
+    ...event,
+    eventID,
+    eventTimeZoneOffset: '+00:00',
+    recordTime: new Date(ctx.time).toISOString(),
+    'medledger:recordedBy': recordedBy,
+    'medledger:height': ctx.height,
+  };
+  state.set(keys.epcisEvent(hash), JSON.stringify(stored));
+  for (const p of packages) state.set(keys.packageEvent(p.gtin, p.serial, ctx.height, hash), '');
+  return eventID;
+}

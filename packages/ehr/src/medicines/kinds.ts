@@ -1,0 +1,29 @@
+// The medicines transaction kinds, registered in TX_KINDS (kinds.ts).
+import type { TxKind } from '../kinds.js';
+import { medicationDispense, rxCancel, rxPrescribe, rxSchedule, rxTransfer } from './rx.js';
+import {
+  productRegister,
+  supplyCommission,
+  supplyPack,
+  supplyQuarantine,
+  supplyRecall,
+  supplyReceive,
+  supplyShip,
+  supplyUnpack,
+} from './supply.js';
+
+export const MEDICINES_KINDS: ReadonlyArray<[string, TxKind]> = [
+  ['product.register', productRegister],
+  ['supply.commission', supplyCommission],
+  ['supply.ship', supplyShip],
+  ['supply.receive', supplyReceive],
+  ['supply.pack', supplyPack],
+  ['supply.unpack', supplyUnpack],
+  ['supply.recall', supplyRecall],
+  ['supply.quarantine', supplyQuarantine],
+  ['rx.schedule', rxSchedule],
+  ['rx.prescribe', rxPrescribe],
+  ['rx.transfer', rxTransfer],
+  ['rx.cancel', rxCancel],
+  ['medication.dispense', medicationDispense],
+];

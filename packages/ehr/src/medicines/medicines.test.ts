@@ -1,0 +1,477 @@
+// Medicines rules through the application: custody from manufacturer to pharmacy, the atomic
+// dispense, the attacks it refuses (double fills, counterfeit, recalled, expired product) and
+// determinism across two independent applications.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { describe, test } from 'node:test';
+import { generateEncryptionKeyPair, generateSigningKeyPair, idFromPublicKey, toHex } from '@medledger/crypto';
+import { type Genesis, type SignedTx, signTx, txHash } from '@medledger/ledger';
+import { EhrApp, initChain } from '../app.js';
+import { MemoryCommittedState } from '../committed.js';
+import { DAY_MS } from '../insurance/model.js';
+import { keys, prefixes, type StateWrite } from '../state.js';
+import { gtinValid } from './model.js';
+import { getPrescription } from './rx.js';
+import { getCase } from './supply.js';
+import { getPackage, verifyPackage } from './verify.js';
+
+const CHAIN = 'medicines-test';
+const T0 = Date.parse('2026-01-10T00:00:00Z');
+
+function actor() {
+  const signing = generateSigningKeyPair();
+  const encryption = generateEncryptionKeyPair();
+  let nonce = 0;
+  return {
+    signing,
+    encryption,
+    id: idFromPublicKey(signing.publicKey),
+    tx: (kind: string, body: Record<string, unknown>): SignedTx =>
+      signTx({ v: 1, chain: CHAIN, kind, signer: signing.publicKey, nonce: nonce++, body }, signing.privateKey),
+  };
+}
+const idOf = (tx: SignedTx) => txHash(tx).slice(0, 32);
+
+/** Append the GS1 mod-10 check digit to `data` (13 digits for a GTIN-14, 17 for an SSCC). */
+function withCheck(data: string): string {
+  let sum = 0;
+  for (let i = 0; i < data.length; i++) sum += Number(data[i]) * ((data.length - i) % 2 === 1 ? 3 : 1);
+  return `${data}${(10 - (sum % 10)) % 10}`;
+}
+const GTIN = withCheck('0036000291452'.slice(0, 13));
+const OTHER_GTIN = withCheck('0030000000017'.slice(0, 13));
+const CASE = withCheck('00361414100000001');
+const RXNORM = '197361';
+
+function world() {
+  const [maker, wholesaler, pharmA, pharmB, regulator, hospital, validator] = Array.from({ length: 7 }, actor);
+  const org = (name: string, kind: string, a: ReturnType<typeof actor>) => ({
+    name,
+    kind,
+    adminKey: a.signing.publicKey,
+    adminEncryptionKey: a.encryption.publicKey,
+  });
+  const genesis: Genesis = {
+    chainId: CHAIN,
+    genesisTime: T0,
+    validators: [{ name: 'v0', publicKey: validator.signing.publicKey, encryptionKey: validator.encryption.publicKey, power: 1 }],
+    organizations: [
+      org('Acme Pharma', 'manufacturer', maker),
+      org('Big Wholesale', 'distributor', wholesaler),
+      org('Corner Pharmacy', 'pharmacy', pharmA),
+      org('Other Pharmacy', 'pharmacy', pharmB),
+      org('Drug Agency', 'regulator', regulator),
+      org('General Hospital', 'hospital', hospital),
+    ],
+    params: { maxBlockTxs: 1000, maxBlockBytes: 1 << 20, maxClockDriftMs: 10_000 },
+  };
+  const state = new MemoryCommittedState();
+  state.apply(initChain(genesis));
+  const app = new EhrApp(CHAIN, state);
+  let height = 0;
+  let now = T0;
+  const log: Array<{ time: number; txs: SignedTx[] }> = [];
+  const writes: StateWrite[][] = [];
+  const block = (txs: SignedTx[], advanceMs = 1000): string[] => {
+    height += 1;
+    now += advanceMs;
+    log.push({ time: now, txs });
+    const exec = app.finalizeBlock({ height, time: now, txs });
+    writes.push(exec.writes);
+    state.apply(exec);
+    app.commit();
+    return exec.results.map((r) => r.code);
+  };
+  const [doctor, pharmacistA, pharmacistB, patient] = Array.from({ length: 4 }, actor);
+  const staff = (a: ReturnType<typeof actor>, role: string) => ({
+    publicKey: a.signing.publicKey,
+    encryptionKey: a.encryption.publicKey,
+    role,
+  });
+  assert.deepEqual(
+    block([
+      patient.tx('identity.register', { role: 'patient', encryptionKey: patient.encryption.publicKey }),
+      hospital.tx('staff.register', staff(doctor, 'clinician')),
+      pharmA.tx('staff.register', staff(pharmacistA, 'pharmacy')),
+      pharmB.tx('staff.register', staff(pharmacistB, 'pharmacy')),
+    ]),
+    ['ok', 'ok', 'ok', 'ok'],
+  );
+  const iso = () => new Date(now).toISOString();
+  return {
+    state,
+    block,
+    log,
+    writes,
+    genesis,
+    maker,
+    wholesaler,
+    pharmA,
+    pharmB,
+    regulator,
+    doctor,
+    pharmacistA,
+    pharmacistB,
+    patient,
+    iso,
+    now: () => now,
+  };
+}
+type World = ReturnType<typeof world>;
+
+const product = (gtin = GTIN, rxnorm = RXNORM) => ({
+  gtin,
+  ndc: '12345-678-90',
+  name: 'Amoxicillin',
+  strength: '500 mg',
+  form: 'capsule',
+  rxnorm,
+});
+const pkg = (serial: string, lot = 'L1', expiry = '2027-12-31') => ({ gtin: GTIN, serial, lot, expiry });
+
+/** Product registered, serials S1–S4 (lot L1) commissioned; S1, S2 packed in CASE; all shipped to pharmacy A via the wholesaler. */
+function stocked(w: World) {
+  assert.deepEqual(w.block([w.maker.tx('product.register', product())]), ['ok']);
+  assert.deepEqual(
+    w.block([
+      w.maker.tx('supply.commission', {
+        gtin: GTIN,
+        lot: 'L1',
+        expiry: '2027-12-31',
+        serials: ['S1', 'S2', 'S3', 'S4'],
+        eventTime: w.iso(),
+      }),
+    ]),
+    ['ok'],
+  );
+  assert.deepEqual(
+    w.block([
+      w.maker.tx('supply.pack', {
+        sscc: CASE,
+        epcs: [
+          { gtin: GTIN, serial: 'S1' },
+          { gtin: GTIN, serial: 'S2' },
+        ],
+        eventTime: w.iso(),
+      }),
+    ]),
+    ['ok'],
+  );
+  const ship = (from: ReturnType<typeof actor>, to: string, n: string) =>
+    from.tx('supply.ship', {
+      to,
+      cases: [CASE],
+      epcs: [
+        { gtin: GTIN, serial: 'S3' },
+        { gtin: GTIN, serial: 'S4' },
+      ],
+      eventTime: w.iso(),
+      transaction: `INV-${n}`,
+      transactionDate: '2026-01-10',
+      statement: true,
+    });
+  const receive = (by: ReturnType<typeof actor>) =>
+    by.tx('supply.receive', {
+      cases: [CASE],
+      epcs: [
+        { gtin: GTIN, serial: 'S3' },
+        { gtin: GTIN, serial: 'S4' },
+      ],
+      eventTime: w.iso(),
+    });
+  assert.deepEqual(w.block([ship(w.maker, w.wholesaler.id, '1')]), ['ok']);
+  assert.deepEqual(w.block([receive(w.wholesaler)]), ['ok']);
+  assert.deepEqual(w.block([ship(w.wholesaler, w.pharmA.id, '2')]), ['ok']);
+  assert.deepEqual(w.block([receive(w.pharmA)]), ['ok']);
+}
+
+const rxBody = (w: World, extra: Record<string, unknown> = {}) => ({
+  requestHash: toHex(randomBytes(32)),
+  patient: w.patient.id,
+  pharmacy: w.pharmA.id,
+  rxnorm: RXNORM,
+  quantity: 1,
+  repeats: 1,
+  validFrom: '2026-01-01',
+  validTo: '2026-12-31',
+  minIntervalDays: 28,
+  ...extra,
+});
+const prescribe = (w: World, extra: Record<string, unknown> = {}) => w.doctor.tx('rx.prescribe', rxBody(w, extra));
+const dispense = (by: ReturnType<typeof actor>, rx: SignedTx, items: unknown[]) => by.tx('medication.dispense', { rx: idOf(rx), items });
+
+describe('GS1 identifiers', () => {
+  test('a GTIN-14 with a wrong check digit is refused; a real one passes', () => {
+    assert.equal(gtinValid('00036000291452'), true);
+    assert.equal(gtinValid('00036000291453'), false);
+    const w = world();
+    assert.deepEqual(w.block([w.maker.tx('product.register', product('00036000291453'))]), ['INVALID_BODY']);
+  });
+
+  test('only a manufacturer registers products', () => {
+    const w = world();
+    assert.deepEqual(w.block([w.wholesaler.tx('product.register', product())]), ['UNAUTHORIZED']);
+    assert.deepEqual(w.block([w.maker.tx('product.register', product()), w.maker.tx('product.register', product())]), [
+      'ok',
+      'ALREADY_REGISTERED',
+    ]);
+  });
+});
+
+describe('custody', () => {
+  test('full path: manufacturer to wholesaler to pharmacy; a packed item moved with its case; events trace it', () => {
+    const w = world();
+    stocked(w);
+    for (const s of ['S1', 'S2', 'S3', 'S4']) {
+      const p = getPackage(w.state, GTIN, s);
+      assert.equal(p?.holder, w.pharmA.id);
+      assert.equal(p?.inTransitTo, null);
+    }
+    assert.equal(getPackage(w.state, GTIN, 'S1')?.parent, CASE);
+    assert.equal(getCase(w.state, CASE)?.holder, w.pharmA.id);
+    assert.deepEqual(verifyPackage(w.state, pkg('S1'), w.now()), { verified: true });
+    // commission, pack, ship, receive, ship, receive.
+    let events = 0;
+    const prefix = prefixes.packageEvents(GTIN, 'S1');
+    // The test store has no scan; count the stored event index keys by replaying the writes.
+    for (const ws of w.writes) for (const x of ws) if (x.key.startsWith(prefix)) events += 1;
+    assert.equal(events, 6);
+    // The last receipt names the wholesaler as source and the pharmacy as destination; every event has a hash id.
+    const stored = w.writes
+      .flat()
+      .filter((x) => x.key.startsWith('epcis/'))
+      .map((x) => JSON.parse(x.value as string));
+    const receipt = stored.filter((e) => e.bizStep === 'receiving').at(-1);
+    assert.deepEqual(receipt.sourceList, [{ type: 'owning_party', source: `urn:medledger:org:${w.wholesaler.id}` }]);
+    assert.deepEqual(receipt.destinationList, [{ type: 'owning_party', destination: `urn:medledger:org:${w.pharmA.id}` }]);
+    for (const e of stored) assert.match(e.eventID, /^ni:\/\/\/sha-256;[0-9a-f]{64}\?ver=CBV2\.0$/);
+  });
+
+  test('ship by a non-holder is refused; receive by someone other than the addressee is refused', () => {
+    const w = world();
+    w.block([w.maker.tx('product.register', product())]);
+    w.block([w.maker.tx('supply.commission', { gtin: GTIN, lot: 'L1', expiry: '2027-12-31', serials: ['S1'], eventTime: w.iso() })]);
+    const shipBody = {
+      to: w.pharmA.id,
+      epcs: [{ gtin: GTIN, serial: 'S1' }],
+      eventTime: w.iso(),
+      transaction: 'INV-9',
+      transactionDate: '2026-01-10',
+      statement: true,
+    };
+    assert.deepEqual(w.block([w.wholesaler.tx('supply.ship', shipBody)]), ['NOT_HOLDER']);
+    assert.deepEqual(w.block([w.maker.tx('supply.ship', { ...shipBody, statement: false })]), ['INVALID_BODY']);
+    assert.deepEqual(w.block([w.maker.tx('supply.ship', shipBody)]), ['ok']);
+    const recv = { epcs: [{ gtin: GTIN, serial: 'S1' }], eventTime: w.iso() };
+    assert.deepEqual(w.block([w.pharmB.tx('supply.receive', recv)]), ['NOT_ADDRESSEE']);
+    // In transit the shipper no longer holds it for a second sale.
+    assert.deepEqual(w.block([w.maker.tx('supply.ship', { ...shipBody, to: w.pharmB.id, transaction: 'INV-10' })]), ['NOT_HOLDER']);
+    assert.deepEqual(w.block([w.pharmA.tx('supply.receive', recv)]), ['ok']);
+  });
+
+  test('the same event twice is refused; a packed item cannot ship alone', () => {
+    const w = world();
+    w.block([w.maker.tx('product.register', product())]);
+    const body = { gtin: GTIN, lot: 'L1', expiry: '2027-12-31', serials: ['S1', 'S2'], eventTime: w.iso() };
+    assert.deepEqual(w.block([w.maker.tx('supply.commission', body)]), ['ok']);
+    assert.deepEqual(w.block([w.maker.tx('supply.commission', body)]), ['DUPLICATE_EVENT']);
+    const future = new Date(w.now() + 3_600_000).toISOString();
+    assert.deepEqual(w.block([w.maker.tx('supply.commission', { ...body, serials: ['S9'], eventTime: future })]), ['INVALID_BODY']);
+    assert.deepEqual(w.block([w.maker.tx('supply.commission', { ...body, eventTime: w.iso() })]), ['ALREADY_REGISTERED']);
+    w.block([w.maker.tx('supply.pack', { sscc: CASE, epcs: [{ gtin: GTIN, serial: 'S1' }], eventTime: w.iso() })]);
+    const ship = {
+      to: w.wholesaler.id,
+      epcs: [{ gtin: GTIN, serial: 'S1' }],
+      eventTime: w.iso(),
+      transaction: 'INV-1',
+      transactionDate: '2026-01-10',
+      statement: true,
+    };
+    assert.deepEqual(w.block([w.maker.tx('supply.ship', ship)]), ['PACKED']);
+    assert.deepEqual(w.block([w.maker.tx('supply.unpack', { sscc: CASE, eventTime: w.iso() })]), ['ok']);
+    assert.equal(getCase(w.state, CASE), undefined);
+    assert.deepEqual(w.block([w.maker.tx('supply.ship', { ...ship, eventTime: w.iso() })]), ['ok']);
+  });
+
+  test('a case cannot ship after one of its items was dispensed', () => {
+    const w = world();
+    stocked(w);
+    const rx = prescribe(w);
+    w.block([rx]);
+    assert.deepEqual(w.block([dispense(w.pharmacistA, rx, [pkg('S1')])]), ['ok']);
+    const back = {
+      to: w.wholesaler.id,
+      cases: [CASE],
+      eventTime: w.iso(),
+      transaction: 'RET-1',
+      transactionDate: '2026-01-10',
+      statement: true,
+    };
+    assert.deepEqual(w.block([w.pharmA.tx('supply.ship', back)]), ['CASE_BROKEN']);
+  });
+});
+
+describe('verification and dispense', () => {
+  test('counterfeit serial and lot mismatch answer No_match; dispensing them is refused', () => {
+    const w = world();
+    stocked(w);
+    assert.deepEqual(verifyPackage(w.state, pkg('FAKE'), w.now()), { verified: false, reason: 'No_match_GTIN_Serial' });
+    assert.deepEqual(verifyPackage(w.state, pkg('S3', 'L2'), w.now()), { verified: false, reason: 'No_match_GTIN_Serial_Lot' });
+    assert.deepEqual(verifyPackage(w.state, pkg('S3', 'L1', '2028-01-01'), w.now()), {
+      verified: false,
+      reason: 'No_match_GTIN_Serial_Expiry',
+    });
+    assert.deepEqual(verifyPackage(w.state, { gtin: OTHER_GTIN, serial: 'S1' }, w.now()), { verified: false, reason: 'No_match_GTIN' });
+    const rx = prescribe(w);
+    w.block([rx]);
+    assert.deepEqual(w.block([dispense(w.pharmacistA, rx, [pkg('FAKE')])]), ['NOT_VERIFIED']);
+    assert.deepEqual(w.block([dispense(w.pharmacistA, rx, [pkg('S3', 'L2')])]), ['NOT_VERIFIED']);
+    assert.equal(getPrescription(w.state, idOf(rx))?.fills, 0);
+  });
+
+  test('double dispense of the same serial is refused, and nothing of the second is written', () => {
+    const w = world();
+    stocked(w);
+    const rx1 = prescribe(w);
+    const rx2 = prescribe(w);
+    w.block([rx1, rx2]);
+    assert.deepEqual(w.block([dispense(w.pharmacistA, rx1, [pkg('S3')]), dispense(w.pharmacistA, rx2, [pkg('S3')])]), [
+      'ok',
+      'NOT_VERIFIED',
+    ]);
+    assert.deepEqual(verifyPackage(w.state, pkg('S3'), w.now()), { verified: false, reason: 'Dispensed' });
+    assert.equal(getPackage(w.state, GTIN, 'S3')?.dispensedRx, idOf(rx1));
+    assert.equal(getPrescription(w.state, idOf(rx2))?.fills, 0);
+  });
+
+  test('the same prescription at two pharmacies: only the pharmacy holding it dispenses', () => {
+    const w = world();
+    stocked(w);
+    const rx = prescribe(w, { repeats: 0 });
+    w.block([rx]);
+    assert.deepEqual(w.block([dispense(w.pharmacistB, rx, [pkg('S3')])]), ['NOT_HOLDER']);
+    assert.deepEqual(w.block([dispense(w.pharmacistA, rx, [pkg('S3')])]), ['ok']);
+    assert.deepEqual(w.block([dispense(w.pharmacistA, rx, [pkg('S4')])]), ['RX_NO_FILLS']);
+  });
+
+  test('a fill too early is refused; after the interval the repeat fills; then no fills remain', () => {
+    const w = world();
+    stocked(w);
+    const rx = prescribe(w);
+    w.block([rx]);
+    assert.deepEqual(w.block([dispense(w.pharmacistA, rx, [pkg('S3')])]), ['ok']);
+    assert.deepEqual(w.block([dispense(w.pharmacistA, rx, [pkg('S4')])], 27 * DAY_MS), ['TOO_EARLY']);
+    assert.deepEqual(w.block([dispense(w.pharmacistA, rx, [pkg('S4')])], DAY_MS), ['ok']);
+    assert.deepEqual(w.block([dispense(w.pharmacistA, rx, [pkg('S1')])], 60 * DAY_MS), ['RX_NO_FILLS']);
+  });
+
+  test('an expired lot (by block time) does not verify and is not dispensed', () => {
+    const w = world();
+    w.block([w.maker.tx('product.register', product())]);
+    w.block([w.maker.tx('supply.commission', { gtin: GTIN, lot: 'SHORT', expiry: '2026-01-20', serials: ['E1'], eventTime: w.iso() })]);
+    const ship = {
+      to: w.pharmA.id,
+      epcs: [{ gtin: GTIN, serial: 'E1' }],
+      eventTime: w.iso(),
+      transaction: 'INV-1',
+      transactionDate: '2026-01-10',
+      statement: true,
+    };
+    w.block([w.maker.tx('supply.ship', ship)]);
+    w.block([w.pharmA.tx('supply.receive', { epcs: [{ gtin: GTIN, serial: 'E1' }], eventTime: w.iso() })]);
+    const rx = prescribe(w);
+    w.block([rx]);
+    assert.deepEqual(verifyPackage(w.state, pkg('E1', 'SHORT', '2026-01-20'), Date.parse('2026-01-20T23:59:59Z')), { verified: true });
+    assert.deepEqual(w.block([dispense(w.pharmacistA, rx, [pkg('E1', 'SHORT', '2026-01-20')])], 11 * DAY_MS), ['NOT_VERIFIED']);
+    assert.deepEqual(verifyPackage(w.state, pkg('E1', 'SHORT', '2026-01-20'), w.now()), { verified: false, reason: 'Expired' });
+  });
+
+  test('a recalled lot (by the regulator) is not dispensed; a wholesaler may not recall', () => {
+    const w = world();
+    stocked(w);
+    const rx = prescribe(w);
+    w.block([rx]);
+    const recall = { gtin: GTIN, lot: 'L1', reason: 'contamination', eventTime: w.iso() };
+    assert.deepEqual(w.block([w.wholesaler.tx('supply.recall', recall)]), ['UNAUTHORIZED']);
+    assert.deepEqual(w.block([w.regulator.tx('supply.recall', recall)]), ['ok']);
+    assert.deepEqual(w.block([dispense(w.pharmacistA, rx, [pkg('S3')])]), ['NOT_VERIFIED']);
+    assert.deepEqual(verifyPackage(w.state, pkg('S3'), w.now()), { verified: false, reason: 'Recalled' });
+  });
+
+  test('a quarantined serial answers Suspect, a lot Illegitimate', () => {
+    const w = world();
+    stocked(w);
+    assert.deepEqual(
+      w.block([w.pharmA.tx('supply.quarantine', { gtin: GTIN, serial: 'S3', kind: 'suspect', reason: 'torn seal', eventTime: w.iso() })]),
+      ['ok'],
+    );
+    assert.deepEqual(verifyPackage(w.state, pkg('S3'), w.now()), { verified: false, reason: 'Suspect' });
+    assert.deepEqual(
+      w.block([w.pharmA.tx('supply.quarantine', { gtin: GTIN, lot: 'L1', kind: 'illegitimate', reason: 'x', eventTime: w.iso() })]),
+      ['UNAUTHORIZED'],
+    );
+    assert.deepEqual(
+      w.block([w.maker.tx('supply.quarantine', { gtin: GTIN, lot: 'L1', kind: 'illegitimate', reason: 'not ours', eventTime: w.iso() })]),
+      ['ok'],
+    );
+    assert.deepEqual(verifyPackage(w.state, pkg('S4'), w.now()), { verified: false, reason: 'Illegitimate' });
+  });
+
+  test('a serial of another product is refused as WRONG_PRODUCT', () => {
+    const w = world();
+    stocked(w);
+    const rx = prescribe(w, { rxnorm: '308182' });
+    w.block([rx]);
+    assert.deepEqual(w.block([dispense(w.pharmacistA, rx, [pkg('S3')])]), ['WRONG_PRODUCT']);
+  });
+});
+
+describe('prescriptions', () => {
+  test('controlled substances get no repeats; the list is the regulator’s', () => {
+    const w = world();
+    assert.deepEqual(w.block([w.maker.tx('rx.schedule', { add: [RXNORM], remove: [] })]), ['UNAUTHORIZED']);
+    assert.deepEqual(w.block([w.regulator.tx('rx.schedule', { add: [RXNORM], remove: [] })]), ['ok']);
+    assert.deepEqual(w.block([prescribe(w)]), ['CONTROLLED_NO_REPEATS']);
+    const rx = prescribe(w, { repeats: 0 });
+    assert.deepEqual(w.block([rx]), ['ok']);
+    assert.equal(getPrescription(w.state, idOf(rx))?.controlled, true);
+  });
+
+  test('only clinicians prescribe; the patient moves an unfilled prescription; the prescriber cancels', () => {
+    const w = world();
+    stocked(w);
+    assert.deepEqual(w.block([w.pharmacistA.tx('rx.prescribe', rxBody(w))]), ['UNAUTHORIZED']);
+    const rx = prescribe(w);
+    w.block([rx]);
+    assert.deepEqual(w.block([w.doctor.tx('rx.transfer', { rx: idOf(rx), pharmacy: w.pharmB.id })]), ['UNAUTHORIZED']);
+    assert.deepEqual(w.block([w.patient.tx('rx.transfer', { rx: idOf(rx), pharmacy: w.pharmB.id })]), ['ok']);
+    assert.deepEqual(w.block([dispense(w.pharmacistA, rx, [pkg('S3')])]), ['NOT_HOLDER']);
+    assert.equal(w.state.getState(keys.prescription(idOf(rx))) !== undefined, true);
+    assert.deepEqual(w.block([w.patient.tx('rx.cancel', { rx: idOf(rx) })]), ['UNAUTHORIZED']);
+    assert.deepEqual(w.block([w.doctor.tx('rx.cancel', { rx: idOf(rx) })]), ['ok']);
+    assert.deepEqual(w.block([dispense(w.pharmacistB, rx, [pkg('S3')])]), ['RX_INACTIVE']);
+    const filled = prescribe(w);
+    w.block([filled]);
+    w.block([dispense(w.pharmacistA, filled, [pkg('S3')])]);
+    assert.deepEqual(w.block([w.patient.tx('rx.transfer', { rx: idOf(filled), pharmacy: w.pharmB.id })]), ['WRONG_STATE']);
+  });
+});
+
+test('determinism: two independent applications write byte-identical state', () => {
+  const w = world();
+  stocked(w);
+  const rx = prescribe(w);
+  w.block([rx]);
+  w.block([dispense(w.pharmacistA, rx, [pkg('S1')])]);
+  w.block([w.regulator.tx('supply.recall', { gtin: GTIN, lot: 'L1', reason: 'recall', eventTime: w.iso() })]);
+  const state = new MemoryCommittedState();
+  state.apply(initChain(w.genesis));
+  const app = new EhrApp(CHAIN, state);
+  w.log.forEach((b, i) => {
+    const exec = app.finalizeBlock({ height: i + 1, time: b.time, txs: b.txs });
+    assert.equal(JSON.stringify(exec.writes), JSON.stringify(w.writes[i]), `block ${i + 1}`);
+    state.apply(exec);
+    app.commit();
+  });
+  assert.equal(getPackage(state, GTIN, 'S1')?.status, 'dispensed');
+});

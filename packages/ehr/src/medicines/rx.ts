@@ -1,0 +1,186 @@
+// Prescriptions and the dispense (docs/medicines.md): a clinician prescribes to a chosen
+// pharmacy; the patient may move an unfilled prescription; the prescriber may cancel it; and
+// one atomic `medication.dispense` checks the prescription and every serial together.
+import { txHash } from '@medledger/ledger';
+import { arrayField, type Body, hex16Field, hex32Field, idField, intField, itemObject, onlyFields, stringField } from '../body.js';
+import { EhrError } from '../errors.js';
+import { activeIdentity, activeSigner, getIdentity } from '../identity.js';
+import { DAY_MS, dateField, dateOf } from '../insurance/model.js';
+import type { TxKind } from '../kinds.js';
+import { keys, readJson, type StateReader, writeJson } from '../state.js';
+import { recordEvent, sgtinUri } from './events.js';
+import { gtinField, type Package, type Prescription, partnerKindOf, RXNORM_RE, requirePartner, SERIAL_RE } from './model.js';
+import { getPackage, getProduct, verifyPackage } from './verify.js';
+
+const MAX_QUANTITY = 100;
+const MAX_REPEATS = 12;
+
+export const getPrescription = (s: StateReader, id: string) => readJson<Prescription>(s, keys.prescription(id));
+export const isControlled = (s: StateReader, rxnorm: string) => s.getState(keys.controlled(rxnorm)) !== undefined;
+
+function mustRx(state: StateReader, b: Body): Prescription {
+  const id = hex16Field(b, 'rx');
+  const rx = getPrescription(state, id);
+  if (rx === undefined) throw new EhrError('NOT_FOUND', `no prescription ${id}`);
+  return rx;
+}
+
+/** The regulator lists (or delists) RxNorm codes as controlled substances: they get no repeats. */
+export const rxSchedule: TxKind = {
+  apply(_ctx, tx, state) {
+    const b = onlyFields(tx.body, 'rx.schedule', ['add', 'remove']);
+    requirePartner(state, activeSigner(state, tx.signer), 'list controlled substances', ['regulator']);
+    const code = (x: unknown, p: string) => stringField({ [p]: x }, p, RXNORM_RE, 'an RxNorm code');
+    for (const c of arrayField(b, 'add', 1000, code)) state.set(keys.controlled(c), '');
+    for (const c of arrayField(b, 'remove', 1000, code)) state.delete(keys.controlled(c));
+  },
+};
+
+export const rxPrescribe: TxKind = {
+  apply(ctx, tx, state) {
+    const b = onlyFields(tx.body, 'rx.prescribe', [
+      'requestHash',
+      'patient',
+      'pharmacy',
+      'rxnorm',
+      'quantity',
+      'repeats',
+      'validFrom',
+      'validTo',
+      'minIntervalDays',
+    ]);
+    const actor = activeSigner(state, tx.signer);
+    if (actor.role !== 'clinician' || actor.org === undefined || getIdentity(state, actor.org)?.status !== 'active')
+      throw new EhrError('UNAUTHORIZED', 'only a clinician of an active organization may prescribe');
+    const patient = idField(b, 'patient');
+    if (activeIdentity(state, patient, 'patient').role !== 'patient') throw new EhrError('INVALID_BODY', 'body.patient is not a patient');
+    const pharmacy = idField(b, 'pharmacy');
+    if (partnerKindOf(getIdentity(state, pharmacy)) !== 'dispenser')
+      throw new EhrError('INVALID_BODY', 'body.pharmacy is not an active pharmacy');
+    const rxnorm = stringField(b, 'rxnorm', RXNORM_RE, 'an RxNorm code (digits)');
+    const quantity = intField(b, 'quantity', MAX_QUANTITY);
+    if (quantity < 1) throw new EhrError('INVALID_BODY', 'body.quantity must be at least 1');
+    const repeats = intField(b, 'repeats', MAX_REPEATS);
+    const controlled = isControlled(state, rxnorm);
+    if (controlled && repeats > 0) throw new EhrError('CONTROLLED_NO_REPEATS', `RxNorm ${rxnorm} is a controlled substance: no repeats`);
+    const validFrom = dateField(b, 'validFrom');
+    const validTo = dateField(b, 'validTo');
+    if (validTo < validFrom) throw new EhrError('INVALID_BODY', 'body.validTo is before body.validFrom');
+    const rx: Prescription = {
+      id: txHash(tx).slice(0, 32),
+      requestHash: hex32Field(b, 'requestHash'),
+      patient,
+      prescriber: actor.id,
+      pharmacy,
+      rxnorm,
+      quantity,
+      repeats,
+      fills: 0,
+      validFrom,
+      validTo,
+      minIntervalDays: intField(b, 'minIntervalDays', 365),
+      lastFillTime: null,
+      status: 'active',
+      controlled,
+      createdAt: { height: ctx.height, time: ctx.time },
+    };
+    writeJson(state, keys.prescription(rx.id), rx);
+    state.set(keys.rxIndex('p', patient, ctx.height, rx.id), '');
+    state.set(keys.rxIndex('d', pharmacy, ctx.height, rx.id), '');
+  },
+};
+
+/** The patient moves an unfilled prescription to another pharmacy. */
+export const rxTransfer: TxKind = {
+  apply(ctx, tx, state) {
+    const b = onlyFields(tx.body, 'rx.transfer', ['rx', 'pharmacy']);
+    const actor = activeSigner(state, tx.signer);
+    const rx = mustRx(state, b);
+    if (actor.id !== rx.patient) throw new EhrError('UNAUTHORIZED', 'only the patient may move their prescription');
+    if (rx.status !== 'active') throw new EhrError('RX_INACTIVE', `prescription ${rx.id} is ${rx.status}`);
+    if (rx.fills > 0) throw new EhrError('WRONG_STATE', `prescription ${rx.id} has been filled and stays at its pharmacy`);
+    const pharmacy = idField(b, 'pharmacy');
+    if (partnerKindOf(getIdentity(state, pharmacy)) !== 'dispenser')
+      throw new EhrError('INVALID_BODY', 'body.pharmacy is not an active pharmacy');
+    if (pharmacy === rx.pharmacy) throw new EhrError('INVALID_BODY', 'the prescription is already at that pharmacy');
+    writeJson(state, keys.prescription(rx.id), { ...rx, pharmacy });
+    state.set(keys.rxIndex('d', pharmacy, ctx.height, rx.id), '');
+  },
+};
+
+export const rxCancel: TxKind = {
+  apply(_ctx, tx, state) {
+    const b = onlyFields(tx.body, 'rx.cancel', ['rx']);
+    const actor = activeSigner(state, tx.signer);
+    const rx = mustRx(state, b);
+    if (actor.id !== rx.prescriber) throw new EhrError('UNAUTHORIZED', 'only the prescriber may cancel a prescription');
+    if (rx.status !== 'active') throw new EhrError('RX_INACTIVE', `prescription ${rx.id} is ${rx.status}`);
+    writeJson(state, keys.prescription(rx.id), { ...rx, status: 'cancelled' });
+  },
+};
+
+/**
+ * The whole dispense in one transaction: the prescription (active, in its validity period,
+ * fills left, interval respected, held by this pharmacy) and every serial (commissioned, in
+ * this pharmacy's custody, of the prescribed product, verified at block time) are checked
+ * before anything is written; then the serials are decommissioned and a fill is counted.
+ */
+export const medicationDispense: TxKind = {
+  apply(ctx, tx, state) {
+    const b = onlyFields(tx.body, 'medication.dispense', ['rx', 'items']);
+    const actor = activeSigner(state, tx.signer);
+    if (actor.role !== 'pharmacy') throw new EhrError('UNAUTHORIZED', 'only pharmacy staff dispense');
+    const me = requirePartner(state, actor, 'dispense', ['dispenser']);
+    const rx = mustRx(state, b);
+    if (rx.status !== 'active') throw new EhrError('RX_INACTIVE', `prescription ${rx.id} is ${rx.status}`);
+    if (rx.pharmacy !== me.org) throw new EhrError('NOT_HOLDER', `prescription ${rx.id} is held by another pharmacy`);
+    const today = dateOf(ctx.time);
+    if (today < rx.validFrom || today > rx.validTo)
+      throw new EhrError('RX_INACTIVE', `prescription ${rx.id} is valid ${rx.validFrom} to ${rx.validTo}`);
+    if (rx.fills >= 1 + rx.repeats) throw new EhrError('RX_NO_FILLS', `prescription ${rx.id} has no fills left`);
+    if (rx.lastFillTime !== null && ctx.time < rx.lastFillTime + rx.minIntervalDays * DAY_MS)
+      throw new EhrError(
+        'TOO_EARLY',
+        `prescription ${rx.id} may be filled again from ${new Date(rx.lastFillTime + rx.minIntervalDays * DAY_MS).toISOString()}`,
+      );
+    const items = arrayField(b, 'items', rx.quantity, (x, p) => {
+      const o = itemObject(x, p, ['gtin', 'serial', 'lot', 'expiry']);
+      return {
+        gtin: gtinField(o, 'gtin'),
+        serial: stringField(o, 'serial', SERIAL_RE, 'a serial'),
+        lot: stringField(o, 'lot', SERIAL_RE, 'a lot'),
+        expiry: dateField(o, 'expiry'),
+      };
+    });
+    if (items.length === 0) throw new EhrError('INVALID_BODY', 'body.items must list the dispensed packages');
+    if (new Set(items.map((i) => `${i.gtin}/${i.serial}`)).size !== items.length)
+      throw new EhrError('INVALID_BODY', 'a package is listed twice');
+    const pkgs: Package[] = items.map((item) => {
+      const v = verifyPackage(state, item, ctx.time);
+      if (!v.verified) throw new EhrError('NOT_VERIFIED', `package ${item.gtin} serial ${item.serial} does not verify: ${v.reason}`);
+      const pkg = getPackage(state, item.gtin, item.serial) as Package;
+      if (pkg.holder !== me.org || pkg.inTransitTo !== null)
+        throw new EhrError('NOT_HOLDER', `package ${item.gtin} serial ${item.serial} is not in this pharmacy's custody`);
+      if (getProduct(state, item.gtin)?.rxnorm !== rx.rxnorm)
+        throw new EhrError('WRONG_PRODUCT', `package ${item.gtin} is not the prescribed product (RxNorm ${rx.rxnorm})`);
+      return pkg;
+    });
+    recordEvent(
+      ctx,
+      state,
+      me.org,
+      {
+        type: 'ObjectEvent',
+        eventTime: new Date(ctx.time).toISOString(),
+        action: 'DELETE',
+        bizStep: 'dispensing',
+        disposition: 'dispensed',
+        epcList: items.map((i) => sgtinUri(i.gtin, i.serial)),
+        'medledger:prescription': rx.id,
+      },
+      pkgs,
+    );
+    for (const p of pkgs) writeJson(state, keys.package(p.gtin, p.serial), { ...p, status: 'dispensed', dispensedRx: rx.id });
+    writeJson(state, keys.prescription(rx.id), { ...rx, fills: rx.fills + 1, lastFillTime: ctx.time });
+  },
+};
