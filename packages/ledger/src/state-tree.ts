@@ -2,7 +2,7 @@
 // return the new root and the node writes without touching the store (the block's overlay),
 // and proofs for the pure check in state-proof.ts. Nodes are content-addressed: a node is
 // stored as its 65-byte hash preimage under its hex SHA-256. Hashing rules are those of
-// state-proof.ts (the verifier); this side hashes with node:crypto for speed (in a browser
+// state-proof.ts (the verifier); this side hashes and hex-encodes with node:crypto and Buffer for speed (in a browser
 // bundle `@medledger/crypto` is its noble twin), and state-tree.test.ts checks both agree.
 import { bytesEqual, fromHex, sha256, toHex, utf8 } from '@medledger/crypto';
 import { EMPTY_STATE_ROOT, keyBit, STATE_TREE_DEPTH, type StateProof } from './state-proof.js';
