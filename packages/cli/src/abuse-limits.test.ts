@@ -7,7 +7,7 @@ import { chmodSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { authSignBytes, MedLedgerClient } from '@medledger/client';
+import { authSignBytes, MedLedgerClient, TrustedGenesis } from '@medledger/client';
 import { generateKeyBundle, idFromPublicKey, signEd25519 } from '@medledger/crypto';
 import {
   DEFAULT_RATE_LIMIT,
@@ -68,7 +68,12 @@ test('challenge flood: 10,050 anonymous challenge requests, then a registered pa
   const { url, node } = await startNode((c) => {
     c.rateLimit = { windowMs: 10_000, perIdentity: 100_000, perIp: 100_000 };
   });
-  const patient = new MedLedgerClient({ url, keys: generateKeyBundle(), pollIntervalMs: 20 });
+  const patient = new MedLedgerClient({
+    url,
+    keys: generateKeyBundle(),
+    pollIntervalMs: 20,
+    genesis: TrustedGenesis.fromDocument(node.chain.genesis),
+  });
   await patient.registerPatient();
   let next = 0;
   const refused: number[] = [];
@@ -90,8 +95,18 @@ test('challenge flood: 10,050 anonymous challenge requests, then a registered pa
 
 test('challenge replay and forgery: a challenge opens one session, for its own key, only if this node issued it', async () => {
   const { url, node } = await startNode();
-  const a = new MedLedgerClient({ url, keys: generateKeyBundle(), pollIntervalMs: 20 });
-  const b = new MedLedgerClient({ url, keys: generateKeyBundle(), pollIntervalMs: 20 });
+  const a = new MedLedgerClient({
+    url,
+    keys: generateKeyBundle(),
+    pollIntervalMs: 20,
+    genesis: TrustedGenesis.fromDocument(node.chain.genesis),
+  });
+  const b = new MedLedgerClient({
+    url,
+    keys: generateKeyBundle(),
+    pollIntervalMs: 20,
+    genesis: TrustedGenesis.fromDocument(node.chain.genesis),
+  });
   await a.registerPatient();
   await b.registerPatient();
   const keysA = a.keys.signing;
@@ -120,7 +135,12 @@ test('challenge replay and forgery: a challenge opens one session, for its own k
 
 test('session cap: one key holds at most MAX_SESSIONS_PER_KEY sessions; the least recently used ends first', async () => {
   const { url, node } = await startNode();
-  const p = new MedLedgerClient({ url, keys: generateKeyBundle(), pollIntervalMs: 20 });
+  const p = new MedLedgerClient({
+    url,
+    keys: generateKeyBundle(),
+    pollIntervalMs: 20,
+    genesis: TrustedGenesis.fromDocument(node.chain.genesis),
+  });
   await p.registerPatient();
   const tokens: string[] = [];
   for (let i = 0; i < MAX_SESSIONS_PER_KEY + 5; i++) {
@@ -139,7 +159,12 @@ test('sessions swept: expired sessions leave the table on a timer, without any r
   const { url, node } = await startNode((c) => {
     c.sessions = { idleTimeoutMs: 1_000, maxLifetimeMs: 60_000 };
   });
-  const p = new MedLedgerClient({ url, keys: generateKeyBundle(), pollIntervalMs: 20 });
+  const p = new MedLedgerClient({
+    url,
+    keys: generateKeyBundle(),
+    pollIntervalMs: 20,
+    genesis: TrustedGenesis.fromDocument(node.chain.genesis),
+  });
   await p.registerPatient();
   await Promise.all(Array.from({ length: 5 }, () => signInRaw(url, node, p.keys.signing)));
   assert.ok(node.gatekeeper.sizes().sessions > 0);
@@ -150,7 +175,7 @@ test('sessions swept: expired sessions leave the table on a timer, without any r
 });
 
 test('default rate limit applies: a node without rateLimit config counts every caller against DEFAULT_RATE_LIMIT', async () => {
-  const { url } = await startNode();
+  const { url, node } = await startNode();
   assert.ok(DEFAULT_RATE_LIMIT.perIp <= 3_000 && DEFAULT_RATE_LIMIT.perIdentity <= 5_000, 'defaults a deployment can keep');
   // Exhausting the budget itself is api-limits.test.ts (with a small configured limit): here
   // the node's own headers show which budget an unconfigured node applies, and that it is spent.
@@ -160,7 +185,12 @@ test('default rate limit applies: a node without rateLimit config counts every c
   for (let i = 0; i < 20; i++) await fetch(`${url}/v1/status`);
   const later = await fetch(`${url}/v1/status`);
   assert.ok(Number(later.headers.get('x-ratelimit-remaining')) <= remaining - 21, 'each request spends the budget');
-  const p = new MedLedgerClient({ url, keys: generateKeyBundle(), pollIntervalMs: 20 });
+  const p = new MedLedgerClient({
+    url,
+    keys: generateKeyBundle(),
+    pollIntervalMs: 20,
+    genesis: TrustedGenesis.fromDocument(node.chain.genesis),
+  });
   await p.registerPatient();
   const { token } = await p.signIn();
   const signedIn = await fetch(`${url}/v1/patients/${p.id}/records`, { headers: { authorization: `Bearer ${token}` } });

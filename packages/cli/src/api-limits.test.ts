@@ -7,7 +7,7 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { type ClientError, MedLedgerClient } from '@medledger/client';
+import { type ClientError, MedLedgerClient, TrustedGenesis } from '@medledger/client';
 import { generateKeyBundle } from '@medledger/crypto';
 import { initNetwork, loadHome, MedLedgerNode, type NodeConfig } from '@medledger/node';
 import { newSigner, TEST_PASSPHRASE } from '@medledger/node/testing';
@@ -100,11 +100,12 @@ test('GET /v1/openapi.json is an OpenAPI 3 document of every /v1 route, from the
 });
 
 test('rate limits: each signed-in identity has its own budget, anonymous callers one per IP; 429 RATE_LIMITED', async () => {
-  const { url } = await startNode((c) => {
+  const { url, node } = await startNode((c) => {
     c.rateLimit = { windowMs: 300_000, perIdentity: 6, perIp: 200 };
   });
-  const a = new MedLedgerClient({ url, keys: generateKeyBundle(), pollIntervalMs: 50 });
-  const b = new MedLedgerClient({ url, keys: generateKeyBundle(), pollIntervalMs: 50 });
+  const genesis = TrustedGenesis.fromDocument(node.chain.genesis);
+  const a = new MedLedgerClient({ url, keys: generateKeyBundle(), pollIntervalMs: 50, genesis });
+  const b = new MedLedgerClient({ url, keys: generateKeyBundle(), pollIntervalMs: 50, genesis });
   await a.registerPatient();
   await b.registerPatient();
   await a.signIn();

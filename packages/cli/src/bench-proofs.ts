@@ -1,7 +1,7 @@
 // The proven-state part of `npm run bench` (docs/state.md): for each kind of state a client
 // relies on, the size of its proof and of the whole answer, the fetch time, and the time a
 // client takes to check it from the genesis alone (commit signatures, app hash, proof).
-import { MedLedgerClient } from '@medledger/client';
+import { MedLedgerClient, TrustedGenesis } from '@medledger/client';
 import { verifyCommit } from '@medledger/client/light';
 import { generateKeyBundle } from '@medledger/crypto';
 import type { Genesis } from '@medledger/ledger';
@@ -36,9 +36,11 @@ export async function benchProofs(
   opts: { url: string; genesis: Genesis; rounds: number },
   log: (line: string) => void,
 ): Promise<ProofKindResult[]> {
-  const patient = new MedLedgerClient({ url: opts.url, keys: generateKeyBundle() });
-  const grantee = new MedLedgerClient({ url: opts.url, keys: generateKeyBundle() });
-  const delegate = new MedLedgerClient({ url: opts.url, keys: generateKeyBundle() });
+  // The SDK clients that set the scene trust the same genesis the answers are checked against.
+  const trusted = TrustedGenesis.fromDocument(opts.genesis);
+  const patient = new MedLedgerClient({ url: opts.url, keys: generateKeyBundle(), genesis: trusted });
+  const grantee = new MedLedgerClient({ url: opts.url, keys: generateKeyBundle(), genesis: trusted });
+  const delegate = new MedLedgerClient({ url: opts.url, keys: generateKeyBundle(), genesis: trusted });
   const { id: patientId } = await patient.registerPatient();
   const { id: granteeId } = await grantee.registerPatient();
   const { id: delegateId } = await delegate.registerPatient();
@@ -80,7 +82,7 @@ export async function benchProofs(
     },
   ];
   log(`state proofs: ${kinds.length} kinds × ${opts.rounds} rounds, each checked from genesis…`);
-  const anonymous = new MedLedgerClient({ url: opts.url, keys: generateKeyBundle() });
+  const anonymous = new MedLedgerClient({ url: opts.url, keys: generateKeyBundle(), genesis: trusted });
   const out: ProofKindResult[] = [];
   for (const k of kinds) {
     const client = k.as ?? anonymous;

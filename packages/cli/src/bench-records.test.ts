@@ -2,6 +2,7 @@
 // short run through a real node completes with every latency measured.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { TrustedGenesis } from '@medledger/client';
 import { canonicalBytes } from '@medledger/ledger';
 import { startSoloNode, type TestNode } from '@medledger/node/testing';
 import { benchRecords, fhirResourceOfSize } from './bench-records.js';
@@ -24,8 +25,16 @@ test('the benchmark resource is a FHIR Observation of exactly the requested cano
 
 test('a short record benchmark writes and reads through a real node and reports each latency', async () => {
   const lines: string[] = [];
-  const result = await benchRecords({ writeUrl: net.url, readUrl: net.url, writes: 3, reads: 4, resourceBytes: 4096 }, (l) =>
-    lines.push(l),
+  const result = await benchRecords(
+    {
+      writeUrl: net.url,
+      readUrl: net.url,
+      genesis: TrustedGenesis.fromDocument(net.node.chain.genesis),
+      writes: 3,
+      reads: 4,
+      resourceBytes: 4096,
+    },
+    (l) => lines.push(l),
   );
   assert.equal(result.writes, 3);
   assert.equal(result.reads, 4);

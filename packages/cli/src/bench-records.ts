@@ -1,11 +1,11 @@
 // The records part of `npm run bench`, through the real API of a running network:
 // - write: a 4 KiB FHIR resource canonicalised, encrypted, its objects uploaded, anchored,
 //   and committed (the client waits for the block);
-// - authorised read by a grantee with a session: fetch, check the hash, open the envelope,
-//   decrypt;
+// - authorised read by a grantee with a session: fetch, prove the anchor against the trusted
+//   genesis, check the hash, open the envelope, decrypt;
 // - the same read from a fresh client, so it signs in (challenge, signature, session) first.
 
-import { type FhirResource, MedLedgerClient } from '@medledger/client';
+import { type FhirResource, MedLedgerClient, type TrustedGenesis } from '@medledger/client';
 import { generateKeyBundle } from '@medledger/crypto';
 import { canonicalBytes } from '@medledger/ledger';
 
@@ -45,19 +45,19 @@ export function fhirResourceOfSize(bytes: number): FhirResource {
  * as a grantee through `readUrl`. Latencies are wall-clock per operation, in ms.
  */
 export async function benchRecords(
-  opts: { writeUrl: string; readUrl: string; writes: number; reads: number; resourceBytes: number },
+  opts: { writeUrl: string; readUrl: string; genesis: TrustedGenesis; writes: number; reads: number; resourceBytes: number },
   log: (line: string) => void,
 ): Promise<RecordBenchResult> {
-  const patient = new MedLedgerClient({ url: opts.writeUrl, keys: generateKeyBundle() });
+  const patient = new MedLedgerClient({ url: opts.writeUrl, keys: generateKeyBundle(), genesis: opts.genesis });
   const readerKeys = generateKeyBundle();
   const { id: patientId } = await patient.registerPatient();
-  const { id: readerId } = await new MedLedgerClient({ url: opts.readUrl, keys: readerKeys }).registerPatient();
+  const { id: readerId } = await new MedLedgerClient({ url: opts.readUrl, keys: readerKeys, genesis: opts.genesis }).registerPatient();
   await patient.grant({ grantee: readerId, categories: ['laboratory'], purpose: 'treatment' });
   const resource = fhirResourceOfSize(opts.resourceBytes);
 
   // Warm up both paths (JIT, connections, sessions).
   const warm = await patient.writeRecord({ patient: patientId, resource, category: 'laboratory' });
-  const reader = new MedLedgerClient({ url: opts.readUrl, keys: readerKeys });
+  const reader = new MedLedgerClient({ url: opts.readUrl, keys: readerKeys, genesis: opts.genesis });
   await reader.readRecord(warm.recordId, 'treatment');
 
   log(`records: writing ${opts.writes} records of ${opts.resourceBytes} bytes, one at a time…`);
@@ -78,7 +78,7 @@ export async function benchRecords(
   }
   const signInMs: number[] = [];
   for (let i = 0; i < opts.reads; i++) {
-    const fresh = new MedLedgerClient({ url: opts.readUrl, keys: readerKeys });
+    const fresh = new MedLedgerClient({ url: opts.readUrl, keys: readerKeys, genesis: opts.genesis });
     const t0 = performance.now();
     await fresh.readRecord(ids[i % ids.length] as string, 'treatment');
     signInMs.push(performance.now() - t0);

@@ -5,6 +5,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { TrustedGenesis } from '@medledger/client';
 import { HOME_FILES, initNetwork, type NodeConfig } from '@medledger/node';
 import { benchProofs } from './bench-proofs.js';
 import { benchRecords } from './bench-records.js';
@@ -49,7 +50,7 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
   const dir = mkdtempSync(join(tmpdir(), 'medledger-bench-'));
   const nodes: RunningNode[] = [];
   try {
-    const { homes } = initNetwork({ validators: opts.validators, out: dir, chainId: 'medledger-bench', basePort: opts.basePort });
+    const { homes, genesis } = initNetwork({ validators: opts.validators, out: dir, chainId: 'medledger-bench', basePort: opts.basePort });
     // The benchmark saturates the nodes from one address: far over the production rate
     // limits (docs/api.md), which it raises in its own throwaway homes.
     for (const home of homes) {
@@ -110,6 +111,7 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
       {
         writeUrl: urls[0] as string,
         readUrl: urls[1 % urls.length] as string,
+        genesis: TrustedGenesis.fromDocument(genesis),
         writes: opts.records,
         reads: 2 * opts.records,
         resourceBytes: 4096,
@@ -117,7 +119,6 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
       log,
     );
 
-    const genesis = JSON.parse(readFileSync(join(dir, 'genesis.json'), 'utf8'));
     const proofs = await benchProofs({ url: urls[1 % urls.length] as string, genesis, rounds: opts.proofRounds }, log);
 
     const result = {

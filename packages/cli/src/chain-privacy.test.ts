@@ -4,18 +4,21 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { type ClientError, MedLedgerClient, proveRecord, rootFromLeaves, staffRegisterBody } from '@medledger/client';
+import { type ClientError, MedLedgerClient, proveRecord, rootFromLeaves, staffRegisterBody, TrustedGenesis } from '@medledger/client';
 import { generateKeyBundle, idFromPublicKey, type KeyBundle } from '@medledger/crypto';
 import { readOrgKey } from '@medledger/node';
 import { startSoloNode, TEST_PASSPHRASE, type TestNode } from '@medledger/node/testing';
 
 process.env.MEDLEDGER_PASSPHRASE = TEST_PASSPHRASE;
 
+/** The genesis the SDK clients of this file trust: the test network's own. */
+const trusted = () => TrustedGenesis.fromDocument(net.node.chain.genesis);
+
 let net: TestNode;
 let org: MedLedgerClient;
 before(async () => {
   net = await startSoloNode();
-  org = new MedLedgerClient({ url: net.url, keys: readOrgKey(join(net.dir, 'node0')) });
+  org = new MedLedgerClient({ genesis: trusted(), url: net.url, keys: readOrgKey(join(net.dir, 'node0')) });
 });
 after(async () => {
   await net.cleanup();
@@ -29,12 +32,12 @@ async function staff(role: 'auditor' | 'researcher' | 'clinician'): Promise<MedL
     'staff.register',
     staffRegisterBody({ publicKey: keys.signing.publicKey, encryptionKey: keys.encryption.publicKey, role }),
   );
-  return new MedLedgerClient({ url: net.url, keys });
+  return new MedLedgerClient({ genesis: trusted(), url: net.url, keys });
 }
 
 /** A patient who granted a clinician, so the chain holds consent metadata naming both. */
 async function patientWithGrant() {
-  const patient = new MedLedgerClient({ url: net.url, keys: generateKeyBundle() });
+  const patient = new MedLedgerClient({ genesis: trusted(), url: net.url, keys: generateKeyBundle() });
   const { id } = await patient.registerPatient();
   const doctor = await staff('clinician');
   const { recordId } = await patient.writeRecord({ patient: id, resource: observation, category: 'vital-signs' });
@@ -66,7 +69,7 @@ test('anonymous block fetch: headers, commits and leaf hashes that check against
 
 test('a patient cannot read another patient’s consent metadata through blocks or tx lookups', async () => {
   const victim = await patientWithGrant();
-  const snoop = new MedLedgerClient({ url: net.url, keys: generateKeyBundle() });
+  const snoop = new MedLedgerClient({ genesis: trusted(), url: net.url, keys: generateKeyBundle() });
   await snoop.registerPatient();
   const block = (await snoop.get(`/v1/blocks/${victim.status.height}`, { auth: true })) as Record<string, unknown>;
   assert.equal(block.bodies, 'withheld');

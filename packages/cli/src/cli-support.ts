@@ -1,7 +1,9 @@
 // What every participant command shares: keystore files, the client, output as text or
 // --json, and turning SDK errors into the documented exit codes.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { ClientError, MedLedgerClient } from '@medledger/client';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { ClientError, httpProofSource, MedLedgerClient, TrustedGenesis } from '@medledger/client';
 import { decryptKeystore, encryptKeystore, type KeyBundle, type KeystoreFile, validateKeystore } from '@medledger/crypto';
 import { CliError, EXIT } from './exit-codes.js';
 import { getPassphrase } from './passphrase.js';
@@ -49,9 +51,78 @@ export async function writeKeys(path: string, keys: KeyBundle, label?: string): 
   return file;
 }
 
-/** A client of the node at `url` acting with `keys`. */
-export function clientFor(url: string, keys: KeyBundle): MedLedgerClient {
-  return new MedLedgerClient({ url, keys });
+/** Help text of the `--genesis` option every command that reads or writes takes. */
+export const GENESIS_HELP =
+  'the genesis you trust: its file, or its SHA-256 hash (fetched from the node and checked) (default: $MEDLEDGER_GENESIS)';
+
+/** `--genesis`'s default: MEDLEDGER_GENESIS when set and not empty. */
+export const genesisDefault = (): string | undefined =>
+  (process.env.MEDLEDGER_GENESIS ?? '') === '' ? undefined : process.env.MEDLEDGER_GENESIS;
+
+/**
+ * The trusted genesis from `--genesis` (or MEDLEDGER_GENESIS): a 64-hex hash is pinned and the
+ * document fetched from `url` and checked; anything else is a genesis file. Undefined when
+ * neither is given (commands that encrypt or show facts then refuse with NO_TRUSTED_GENESIS).
+ * Throws CliError(EXIT.usage) for a missing or malformed file, ClientError GENESIS_MISMATCH
+ * when the node's genesis is not the pinned hash.
+ */
+export async function genesisArg(opts: { genesis?: string; url: string }): Promise<TrustedGenesis | undefined> {
+  const raw = opts.genesis ?? genesisDefault();
+  if (raw === undefined || raw === '') return undefined;
+  if (/^[0-9a-fA-F]{64}$/.test(raw)) return TrustedGenesis.fromHash(raw, httpProofSource(opts.url));
+  const document = readJsonArg(raw, 'genesis file');
+  try {
+    return TrustedGenesis.fromDocument(document);
+  } catch (err) {
+    throw new CliError(`${raw}: ${(err as Error).message}`, EXIT.usage, 'INVALID_FILE');
+  }
+}
+
+/**
+ * Where the CLI keeps the highest height it verified per chain (genesis hash → height), so a
+ * node that answers a later command from an older height is refused (STALE_HEIGHT) even
+ * across runs: MEDLEDGER_HEIGHTS, else ~/.medledger/verified-heights.json.
+ */
+export function heightsFile(): string {
+  const fromEnv = process.env.MEDLEDGER_HEIGHTS ?? '';
+  return fromEnv !== '' ? fromEnv : join(homedir(), '.medledger', 'verified-heights.json');
+}
+
+function readHeights(): Record<string, number> {
+  try {
+    const parsed = JSON.parse(readFileSync(heightsFile(), 'utf8'));
+    return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, number>) : {};
+  } catch {
+    return {};
+  }
+}
+
+function saveHeight(genesisHash: string, height: number): void {
+  const heights = readHeights();
+  if ((heights[genesisHash] ?? 0) >= height) return;
+  heights[genesisHash] = height;
+  try {
+    mkdirSync(dirname(heightsFile()), { recursive: true });
+    writeFileSync(heightsFile(), `${JSON.stringify(heights, null, 2)}\n`);
+  } catch {
+    // Not being able to remember a height only weakens the next run's check; this run verified.
+  }
+}
+
+/**
+ * A client of the node at `url` acting with `keys`, pinned to `genesis` when given; it starts
+ * from the highest height verified on this machine for that chain and remembers new ones.
+ */
+export function clientFor(url: string, keys: KeyBundle, genesis?: TrustedGenesis): MedLedgerClient {
+  if (genesis === undefined) return new MedLedgerClient({ url, keys });
+  const minHeight = readHeights()[genesis.hash];
+  return new MedLedgerClient({
+    url,
+    keys,
+    genesis,
+    minHeight: typeof minHeight === 'number' && Number.isSafeInteger(minHeight) ? minHeight : 0,
+    onHeight: (h) => saveHeight(genesis.hash, h),
+  });
 }
 
 /** Print a command's result: one JSON document with --json, else the human lines. */
@@ -75,7 +146,7 @@ export function exitCodeFor(err: unknown): number {
     if (err.code === 'NETWORK') return EXIT.network;
     if (DENIED.has(err.code) || err.status === 401 || err.status === 403) return EXIT.denied;
     if (NOT_FOUND.has(err.code) || err.status === 404 || err.status === 410) return EXIT.notFound;
-    if (err.code === 'INVALID_ARGUMENT') return EXIT.usage;
+    if (err.code === 'INVALID_ARGUMENT' || err.code === 'NO_TRUSTED_GENESIS') return EXIT.usage;
   }
   return EXIT.failed;
 }

@@ -13,6 +13,7 @@ import {
   payClaimWithEob,
   publishPlan,
   requestPreauth,
+  type TrustedGenesis,
 } from '@medledger/client';
 import type { KeyBundle } from '@medledger/crypto';
 
@@ -88,12 +89,14 @@ const CLAIMS_PER_PATIENT = 5;
  */
 export async function seedInsuranceDemo(opts: {
   url: string;
+  /** The network's genesis, which the demo's clients trust (claims are encrypted records). */
+  genesis: TrustedGenesis;
   insurer: { id: string; keys: KeyBundle };
   officer: KeyBundle;
   patients: InsuranceDemoPatient[];
   log: (line: string) => void;
 }) {
-  const client = (keys: KeyBundle) => new MedLedgerClient({ url: opts.url, keys });
+  const client = (keys: KeyBundle) => new MedLedgerClient({ url: opts.url, keys, genesis: opts.genesis });
   const perPatient: Array<{ patient: InsuranceDemoPatient; bills: SyntheaBill[] }> = [];
   for (const patient of opts.patients) {
     const bills = (await syntheaBills(client(patient.provider.keys), patient.id, syntheaEobPayments(patient.bundle))).slice(

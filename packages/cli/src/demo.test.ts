@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { type ClaimView, type ClientError, listInsurance, MedLedgerClient, openEmergency } from '@medledger/client';
+import { type ClaimView, type ClientError, listInsurance, MedLedgerClient, openEmergency, TrustedGenesis } from '@medledger/client';
 import { decryptKeystore } from '@medledger/crypto';
 import type { Genesis } from '@medledger/ledger';
 import { freePortRange, waitFor } from '@medledger/node/testing';
@@ -52,7 +52,7 @@ test('start seeds a demo network and prints how to sign in as each demo user', {
       const user = sheet.users.find((u) => u.name.startsWith(name));
       assert.ok(user, `${name} is a demo user`);
       const keys = decryptKeystore(JSON.parse(readFileSync(user.keyFile, 'utf8')), DEMO_PASSPHRASE);
-      return { user, client: new MedLedgerClient({ url: sheet.url, keys }) };
+      return { user, client: new MedLedgerClient({ url: sheet.url, keys, genesis: TrustedGenesis.fromDocument(genesis) }) };
     };
     // Each staff member is registered by the organization the sheet names.
     const orgIds = new Map(sheet.users.filter((u) => u.role.startsWith('organization')).map((u) => [u.name, u.id]));

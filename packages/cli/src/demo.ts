@@ -5,7 +5,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Purpose, type StaffRole, staffRegisterBody } from '@medledger/client';
+import { type Purpose, type StaffRole, staffRegisterBody, TrustedGenesis } from '@medledger/client';
 import { decryptKeystore, generateKeyBundle, type KeyBundle } from '@medledger/crypto';
 import { type OrgKeyFile, readOrgKey } from '@medledger/node';
 import { clientFor, writeKeys } from './cli-support.js';
@@ -86,6 +86,8 @@ export async function seedDemo(opts: {
 }): Promise<DemoSheet> {
   const dir = join(opts.dataDir, 'demo');
   mkdirSync(join(dir, 'patients'), { recursive: true });
+  // The genesis this network was created with, read from disk: the demo trusts it, not the node.
+  const genesis = TrustedGenesis.fromDocument(JSON.parse(readFileSync(join(opts.dataDir, 'genesis.json'), 'utf8')));
   const orgs = opts.orgKeys.map((o) => ({ ...o, keys: readOrgKey(o.home, { file: o.file, passphrase: opts.passphrase }) }));
   const users: DemoUser[] = orgs.map((o) => ({ name: o.name, role: `organization (${o.kind})`, id: o.id, keyFile: join(o.home, o.file) }));
 
@@ -96,7 +98,7 @@ export async function seedDemo(opts: {
     const keys = generateKeyBundle();
     const keyFile = join(dir, s.file);
     const file = await writeKeys(keyFile, keys, `${s.name}, ${org.name}`);
-    await clientFor(opts.url, org.keys).submitAndWait(
+    await clientFor(opts.url, org.keys, genesis).submitAndWait(
       'staff.register',
       staffRegisterBody({ publicKey: keys.signing.publicKey, encryptionKey: keys.encryption.publicKey, role: s.role, name: s.name }),
     );
@@ -115,6 +117,7 @@ export async function seedDemo(opts: {
     let last = -1;
     const result = await importBundle({
       url: opts.url,
+      genesis,
       orgKeys: org.keys,
       bundle: JSON.parse(readFileSync(bundlePath, 'utf8')),
       keyFile,
@@ -135,7 +138,11 @@ export async function seedDemo(opts: {
   const consents: DemoSheet['consents'] = [];
   const grant = async (patient: number, to: string, toName: string, categories: string[], purpose: Purpose) => {
     const p = patients[patient] as (typeof patients)[number];
-    const { grantId } = await clientFor(opts.url, readKeysOf(p.keyFile, opts.passphrase)).grant({ grantee: to, categories, purpose });
+    const { grantId } = await clientFor(opts.url, readKeysOf(p.keyFile, opts.passphrase), genesis).grant({
+      grantee: to,
+      categories,
+      purpose,
+    });
     consents.push({ patient: p.name, to: toName, scope: categories.join(', '), purpose, grant: grantId });
     opts.log(`${p.name} granted ${toName} ${categories.join(', ')} for ${purpose}`);
   };
@@ -145,7 +152,7 @@ export async function seedDemo(opts: {
   await grant(2, staffIds[0] as string, 'Dr Gregory House', ['problems', 'laboratory'], 'treatment');
 
   // Dr House may break the glass (docs/emergency.md), granted by his hospital.
-  await clientFor(opts.url, (orgs[0] as (typeof orgs)[number]).keys).submitAndWait('emergency.privilege', {
+  await clientFor(opts.url, (orgs[0] as (typeof orgs)[number]).keys, genesis).submitAndWait('emergency.privilege', {
     clinician: staffIds[0] as string,
     grant: true,
   });
@@ -154,6 +161,7 @@ export async function seedDemo(opts: {
   const evergreen = orgs[3] as (typeof orgs)[number];
   const insurance = await seedInsuranceDemo({
     url: opts.url,
+    genesis,
     insurer: { id: evergreen.id, keys: evergreen.keys },
     officer: staffKeys[3] as KeyBundle,
     patients: patients.map((p) => {
@@ -202,8 +210,8 @@ export function demoSheetLines(sheet: DemoSheet): string[] {
     ...(sheet.emergencyPrivilege ?? []).map((name) => `emergency access ("break the glass") may be opened by: ${name}`),
     `web app: open ${sheet.url}/ in a browser`,
     'try:',
-    `  medledger record list --key ${sheet.users.find((u) => u.role === 'patient')?.keyFile} --url ${sheet.url}`,
-    `  medledger audit --key ${sheet.users.find((u) => u.role === 'patient')?.keyFile} --url ${sheet.url}`,
+    `  medledger record list --key ${sheet.users.find((u) => u.role === 'patient')?.keyFile} --url ${sheet.url} --genesis ${sheet.genesis}`,
+    `  medledger audit --key ${sheet.users.find((u) => u.role === 'patient')?.keyFile} --url ${sheet.url} --genesis ${sheet.genesis}`,
     `  medledger record prove --id RECORD_ID --genesis ${sheet.genesis} --url ${sheet.url}`,
     ...(sheet.insurance === undefined
       ? []

@@ -3,11 +3,11 @@
 // privacy officer and the clinician list them, rotation, and a window that stays pending
 // (exit 3) while the validator does not post its share.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { type ClientError, MedLedgerClient, staffRegisterBody } from '@medledger/client';
+import { type ClientError, MedLedgerClient, staffRegisterBody, TrustedGenesis } from '@medledger/client';
 import { encryptKeystore, generateKeyBundle, idFromPublicKey, type KeyBundle } from '@medledger/crypto';
 import { HOME_FILES, initNetwork, loadHome, MedLedgerNode, readOrgKey } from '@medledger/node';
 import { TEST_PASSPHRASE } from '@medledger/node/testing';
@@ -17,6 +17,8 @@ import { runCli } from './testing/cli.js';
 process.env.MEDLEDGER_PASSPHRASE = TEST_PASSPHRASE;
 
 const dir = mkdtempSync(join(tmpdir(), 'medledger-emergency-cli-'));
+/** The genesis the SDK clients of this file trust: the test network's own file. */
+const trusted = () => TrustedGenesis.fromDocument(JSON.parse(readFileSync(join(dir, 'genesis.json'), 'utf8')));
 let home = '';
 let node: MedLedgerNode;
 let url = '';
@@ -48,7 +50,7 @@ function keyFile(name: string, keys: KeyBundle): string {
 
 async function staff(role: 'clinician' | 'privacy-officer', name: string) {
   const keys = generateKeyBundle();
-  await new MedLedgerClient({ url, keys: readOrgKey(home) }).submitAndWait(
+  await new MedLedgerClient({ genesis: trusted(), url, keys: readOrgKey(home) }).submitAndWait(
     'staff.register',
     staffRegisterBody({ publicKey: keys.signing.publicKey, encryptionKey: keys.encryption.publicKey, role, name }),
   );
@@ -56,13 +58,13 @@ async function staff(role: 'clinician' | 'privacy-officer', name: string) {
     keys,
     id: idFromPublicKey(keys.signing.publicKey),
     file: keyFile(name.replace(/\W/g, ''), keys),
-    client: new MedLedgerClient({ url, keys }),
+    client: new MedLedgerClient({ genesis: trusted(), url, keys }),
   };
 }
 
 async function patientWithRecord(name: string) {
   const keys = generateKeyBundle();
-  const client = new MedLedgerClient({ url, keys });
+  const client = new MedLedgerClient({ genesis: trusted(), url, keys });
   const { id } = await client.registerPatient();
   const { recordId } = await client.writeRecord({
     patient: id,
@@ -72,7 +74,7 @@ async function patientWithRecord(name: string) {
   return { id, recordId, client, file: keyFile(name, keys) };
 }
 
-const cli = (...args: string[]) => runCli(['emergency', ...args, '--url', url]);
+const cli = (...args: string[]) => runCli(['emergency', ...args, '--url', url, '--genesis', join(dir, 'genesis.json')]);
 
 test('emergency commands: privilege, refusals with exit codes, open, reads, list by role, revoke, rotate', async () => {
   const doctor = await staff('clinician', 'Dr Cli');
@@ -167,13 +169,13 @@ test('emergency open exits 3 while too few validators post shares, and the windo
   assert.equal(pending.code, 7, pending.stderr);
   assert.match(pending.stderr, /EMERGENCY_PENDING/);
   await assert.rejects(
-    new MedLedgerClient({ url, keys: doctor.keys }).readRecord(patient.recordId),
+    new MedLedgerClient({ genesis: trusted(), url, keys: doctor.keys }).readRecord(patient.recordId),
     (e: ClientError) => e.code === 'EMERGENCY_PENDING',
   );
   // With share-posting back on, the validator answers the open window on start.
   await node.stop();
   await startNode(true);
-  const reader = new MedLedgerClient({ url, keys: doctor.keys });
+  const reader = new MedLedgerClient({ genesis: trusted(), url, keys: doctor.keys });
   const deadline = Date.now() + 30_000;
   let resource: unknown;
   while (resource === undefined && Date.now() < deadline) {

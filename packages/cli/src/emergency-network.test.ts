@@ -6,7 +6,7 @@
 // expiry by block time, and rotation.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -23,6 +23,7 @@ import {
   sealEmergencyReason,
   setEmergencyPrivilege,
   staffRegisterBody,
+  TrustedGenesis,
   windowIdOf,
 } from '@medledger/client';
 import { generateKeyBundle, idFromPublicKey, type KeyBundle, sealToPublicKey, utf8 } from '@medledger/crypto';
@@ -36,6 +37,8 @@ import { openSqliteStore } from '@medledger/storage';
 process.env.MEDLEDGER_PASSPHRASE = TEST_PASSPHRASE;
 
 const dir = mkdtempSync(join(tmpdir(), 'medledger-emergency-net-'));
+/** The genesis the SDK clients of this file trust: the test network's own file. */
+const trusted = () => TrustedGenesis.fromDocument(JSON.parse(readFileSync(join(dir, 'genesis.json'), 'utf8')));
 let homes: string[] = [];
 const nodes: Array<MedLedgerNode | undefined> = [];
 let url = '';
@@ -69,23 +72,23 @@ async function staff(
   role: 'clinician' | 'privacy-officer',
   name: string,
 ): Promise<{ client: MedLedgerClient; id: string; keys: KeyBundle }> {
-  const org = new MedLedgerClient({ url, keys: readOrgKey(homes[0] as string) });
+  const org = new MedLedgerClient({ genesis: trusted(), url, keys: readOrgKey(homes[0] as string) });
   const keys = generateKeyBundle();
   await org.submitAndWait(
     'staff.register',
     staffRegisterBody({ publicKey: keys.signing.publicKey, encryptionKey: keys.encryption.publicKey, role, name }),
   );
-  return { client: new MedLedgerClient({ url, keys }), id: idFromPublicKey(keys.signing.publicKey), keys };
+  return { client: new MedLedgerClient({ genesis: trusted(), url, keys }), id: idFromPublicKey(keys.signing.publicKey), keys };
 }
 
 async function privileged(name: string) {
   const c = await staff('clinician', name);
-  await setEmergencyPrivilege(new MedLedgerClient({ url, keys: readOrgKey(homes[0] as string) }), c.id);
+  await setEmergencyPrivilege(new MedLedgerClient({ genesis: trusted(), url, keys: readOrgKey(homes[0] as string) }), c.id);
   return c;
 }
 
 async function patientWithRecords(n: number) {
-  const client = new MedLedgerClient({ url, keys: generateKeyBundle() });
+  const client = new MedLedgerClient({ genesis: trusted(), url, keys: generateKeyBundle() });
   const { id } = await client.registerPatient();
   const records: string[] = [];
   for (let i = 0; i < n; i++)
@@ -120,7 +123,7 @@ async function postAsValidator3(body: Record<string, unknown>) {
 // Block time only moves with blocks: commit throwaway registrations until it passes `time`.
 async function advanceBlockTimePast(time: number) {
   while (node0().chain.tipTime <= time) {
-    await new MedLedgerClient({ url, keys: generateKeyBundle() }).registerPatient();
+    await new MedLedgerClient({ genesis: trusted(), url, keys: generateKeyBundle() }).registerPatient();
   }
 }
 
@@ -174,13 +177,13 @@ test('full flow: a privileged clinician opens a window, the validators post shar
   assert.equal(notice.clinician, doctor.id);
   assert.equal(notice.reason, 'unconscious in the emergency department, allergies unknown');
   // On chain the reason is ciphertext: even a consortium member reading the full block sees no text.
-  const member = new MedLedgerClient({ url, keys: loadHome(homes[1] as string).key });
+  const member = new MedLedgerClient({ genesis: trusted(), url, keys: loadHome(homes[1] as string).key });
   const block = (await member.get(`/v1/blocks/${opened.window.openedAt.height}`, { auth: true })) as { bodies: string };
   assert.equal(block.bodies, 'full');
   assert.equal(JSON.stringify(block).includes('unconscious'), false, 'the reason is readable in the block');
   assert.equal(JSON.stringify(await patient.get(`/v1/patients/${patientId}/emergency`, { auth: true })).includes('unconscious'), false);
   // The organization (its admin) opens it too.
-  const orgReview = await listEmergency(new MedLedgerClient({ url, keys: readOrgKey(homes[0] as string) }));
+  const orgReview = await listEmergency(new MedLedgerClient({ genesis: trusted(), url, keys: readOrgKey(homes[0] as string) }));
   assert.equal(orgReview.windows.find((w) => w.id === opened.windowId)?.reason, notice.reason);
   assert.equal(notice.expiresAt - notice.openedAt.time, 10 * 60_000);
   assert.equal(notice.status, 'ready');
@@ -198,7 +201,7 @@ test('full flow: a privileged clinician opens a window, the validators post shar
   assert.equal(reviewed?.reason, notice.reason);
   assert.equal(reviewed?.accesses?.length, notice.accesses?.length);
   // Another organization's privacy officer does not.
-  const otherOrg = new MedLedgerClient({ url, keys: readOrgKey(homes[1] as string) });
+  const otherOrg = new MedLedgerClient({ genesis: trusted(), url, keys: readOrgKey(homes[1] as string) });
   await assert.rejects(otherOrg.get(`/v1/emergency/windows/${opened.windowId}`, { auth: true }), hasCode('ACCESS_DENIED', 403));
   // Who a reason is sealed to is for the organization's own staff: the officer is listed, others refused.
   const org0 = opened.window.org;
@@ -269,7 +272,7 @@ test('refused: no privilege, no reason, too long, unknown patient, a second wind
     hasCode('INVALID_BODY', 400),
   );
   const outsider = generateKeyBundle();
-  const outsiderClient = new MedLedgerClient({ url, keys: outsider });
+  const outsiderClient = new MedLedgerClient({ genesis: trusted(), url, keys: outsider });
   await outsiderClient.registerPatient();
   const leaky = await sealedReason(doctor.client, patientId, 'trauma bay', [
     { id: patientId, encryptionKey: (await doctor.client.identity(patientId)).encryptionKey },
@@ -285,7 +288,7 @@ test('refused: no privilege, no reason, too long, unknown patient, a second wind
   await assert.rejects(open(colleague.client, {}), hasCode('WINDOW_ACTIVE', 409));
   await assert.rejects(open(doctor.client, {}), hasCode('WINDOW_ACTIVE', 409));
   // Revoking the privilege stops new windows and ends reads through the open one at once.
-  const org = new MedLedgerClient({ url, keys: readOrgKey(homes[0] as string) });
+  const org = new MedLedgerClient({ genesis: trusted(), url, keys: readOrgKey(homes[0] as string) });
   const other = await patientWithRecords(1);
   const w = await openEmergency(colleague.client, { patient: other.id, reason: 'stroke', durationMs: 60_000 });
   assert.deepEqual((await colleague.client.readRecord(other.records[0] as string)).resource, resource('allergy 0'));
@@ -294,7 +297,7 @@ test('refused: no privilege, no reason, too long, unknown patient, a second wind
   await assert.rejects(open(colleague.client, { patient: (await patientWithRecords(0)).id }), hasCode('UNAUTHORIZED', 403));
   assert.equal((await emergencyWindow(colleague.client, w.windowId)).active, true, 'the window stays on the record');
   // Another organization cannot grant the privilege to this organization's clinician.
-  const foreign = new MedLedgerClient({ url, keys: readOrgKey(homes[1] as string) });
+  const foreign = new MedLedgerClient({ genesis: trusted(), url, keys: readOrgKey(homes[1] as string) });
   await assert.rejects(setEmergencyPrivilege(foreign, plain.id), hasCode('UNAUTHORIZED', 403));
 });
 

@@ -2,6 +2,7 @@
 // patient's keys are made here and written to a keystore; the patient registers and grants
 // the importing organization read-write; the organization then writes every resource as an
 // encrypted record (its grant seals each data key to it, so it can read them back).
+import type { TrustedGenesis } from '@medledger/client';
 import { generateKeyBundle, idFromPublicKey, type KeyBundle } from '@medledger/crypto';
 import { clientFor, writeKeys } from './cli-support.js';
 import { bundleResources, categoryOf } from './fhir-bundle.js';
@@ -43,6 +44,8 @@ async function pool<T, R>(items: readonly T[], limit: number, work: (item: T, i:
  */
 export async function importBundle(opts: {
   url: string;
+  /** The genesis the patient's and organization's clients trust (required: both encrypt). */
+  genesis: TrustedGenesis | undefined;
   orgKeys: KeyBundle;
   bundle: unknown;
   keyFile: string;
@@ -53,7 +56,7 @@ export async function importBundle(opts: {
   const { resources } = bundleResources(opts.bundle);
   const patientKeys = generateKeyBundle();
   await writeKeys(opts.keyFile, patientKeys, opts.label);
-  const patient = clientFor(opts.url, patientKeys);
+  const patient = clientFor(opts.url, patientKeys, opts.genesis);
   const { id: patientId } = await patient.registerPatient();
   const organization = idFromPublicKey(opts.orgKeys.signing.publicKey);
   const categories = [...new Set(resources.map(categoryOf))].sort();
@@ -64,7 +67,7 @@ export async function importBundle(opts: {
     purpose: 'treatment',
     shareExisting: false,
   });
-  const org = clientFor(opts.url, opts.orgKeys);
+  const org = clientFor(opts.url, opts.orgKeys, opts.genesis);
   let done = 0;
   opts.onProgress?.(0, resources.length);
   const records = await pool(resources, opts.concurrency ?? 16, async (resource, entry) => {

@@ -18,6 +18,7 @@ import {
   newRecordId,
   sealDataKey,
   staffRegisterBody,
+  TrustedGenesis,
 } from '@medledger/client';
 import {
   decryptKeystore,
@@ -31,7 +32,13 @@ import { readOrgKey } from '@medledger/node';
 import { startSoloNode, TEST_PASSPHRASE, type TestNode } from '@medledger/node/testing';
 import { type CliRun, runCli } from './testing/cli.js';
 
+/** `medledger …` trusting this test network's genesis file (MEDLEDGER_GENESIS), as a user would. */
+const runCliTrusting = (args: string[]) => runCli(args, { env: { MEDLEDGER_GENESIS: join(net.dir, 'genesis.json') } });
+
 process.env.MEDLEDGER_PASSPHRASE = TEST_PASSPHRASE;
+
+/** The genesis the SDK clients and CLI runs of this file trust: the test network's own. */
+const trusted = () => TrustedGenesis.fromDocument(net.node.chain.genesis);
 
 let net: TestNode;
 let work: string;
@@ -40,7 +47,7 @@ let org: MedLedgerClient;
 before(async () => {
   net = await startSoloNode();
   work = mkdtempSync(join(tmpdir(), 'medledger-hardening-'));
-  org = new MedLedgerClient({ url: net.url, keys: readOrgKey(join(net.dir, 'node0')) });
+  org = new MedLedgerClient({ genesis: trusted(), url: net.url, keys: readOrgKey(join(net.dir, 'node0')) });
 });
 after(async () => {
   await net.cleanup();
@@ -57,7 +64,7 @@ const json = (run: CliRun) => {
 };
 
 async function newPatient(): Promise<MedLedgerClient> {
-  const client = new MedLedgerClient({ url: net.url, keys: generateKeyBundle() });
+  const client = new MedLedgerClient({ genesis: trusted(), url: net.url, keys: generateKeyBundle() });
   await client.registerPatient();
   return client;
 }
@@ -68,7 +75,7 @@ async function newClinician(): Promise<MedLedgerClient> {
     'staff.register',
     staffRegisterBody({ publicKey: keys.signing.publicKey, encryptionKey: keys.encryption.publicKey, role: 'clinician' }),
   );
-  return new MedLedgerClient({ url: net.url, keys });
+  return new MedLedgerClient({ genesis: trusted(), url: net.url, keys });
 }
 
 // X25519 points of low order (libsodium's blocklist): the all-zero key and p − 1.
@@ -76,9 +83,9 @@ const LOW_ORDER = ['00'.repeat(32), `ec${'ff'.repeat(30)}7f`];
 
 test('low-order X25519 key registration is refused at identity.register, staff.register, identity.rotate and as the emergency key', async () => {
   for (const low of LOW_ORDER) {
-    const asEncryption = new MedLedgerClient({ url: net.url, keys: generateKeyBundle() });
+    const asEncryption = new MedLedgerClient({ genesis: trusted(), url: net.url, keys: generateKeyBundle() });
     await assert.rejects(asEncryption.submit('identity.register', { role: 'patient', encryptionKey: low }), rejects('WEAK_KEY', 400));
-    const asEmergency = new MedLedgerClient({ url: net.url, keys: generateKeyBundle() });
+    const asEmergency = new MedLedgerClient({ genesis: trusted(), url: net.url, keys: generateKeyBundle() });
     await assert.rejects(
       asEmergency.submit('identity.register', { role: 'patient', encryptionKey: asEmergency.keys.encryption.publicKey, emergencyKey: low }),
       rejects('WEAK_KEY', 400),
@@ -105,8 +112,9 @@ test('a delegate without acceptance can neither act nor read; once accepted (CLI
   const { recordId } = await patient.writeRecord({ patient: patient.id, resource: observation, category: 'laboratory' });
   // The delegate has a CLI keystore.
   const keyFile = join(work, 'delegate.key');
-  json(await runCli(['patient', 'register', '--key', keyFile, '--url', net.url, '--json']));
+  json(await runCliTrusting(['patient', 'register', '--key', keyFile, '--url', net.url, '--json']));
   const delegate = new MedLedgerClient({
+    genesis: trusted(),
     url: net.url,
     keys: decryptKeystore(JSON.parse(readFileSync(keyFile, 'utf8')), TEST_PASSPHRASE),
   });
@@ -165,10 +173,12 @@ test('a delegate without acceptance can neither act nor read; once accepted (CLI
 
   // Only the invited delegate can accept: a stranger's accept names no invitation.
   await assert.rejects(stranger.acceptDelegation(patient.id), rejects('NOT_FOUND', 404));
-  const accepted = json(await runCli(['delegate', 'accept', '--key', keyFile, '--patient', patient.id, '--url', net.url, '--json']));
+  const accepted = json(
+    await runCliTrusting(['delegate', 'accept', '--key', keyFile, '--patient', patient.id, '--url', net.url, '--json']),
+  );
   assert.equal(accepted.status, 'accepted');
   assert.equal(accepted.delegate, delegate.id);
-  const listed = json(await runCli(['delegate', 'list', '--key', keyFile, '--url', net.url, '--json']));
+  const listed = json(await runCliTrusting(['delegate', 'list', '--key', keyFile, '--url', net.url, '--json']));
   assert.deepEqual(
     listed.delegating.map((d: { patient: string; status: string }) => [d.patient, d.status]),
     [[patient.id, 'accepted']],
@@ -189,7 +199,7 @@ test('a delegate without acceptance can neither act nor read; once accepted (CLI
 test('a record filed under another category than it was written as is detected by its reader (SDK and CLI)', async () => {
   const patient = await newPatient();
   const insurerKeys = generateKeyBundle();
-  const insurer = new MedLedgerClient({ url: net.url, keys: insurerKeys });
+  const insurer = new MedLedgerClient({ genesis: trusted(), url: net.url, keys: insurerKeys });
   await insurer.registerPatient();
   await patient.grant({ grantee: insurer.id, categories: ['billing'], purpose: 'payment' });
   // A dishonest writer encrypts clinical content as laboratory, then anchors it as billing,
@@ -215,7 +225,7 @@ test('a record filed under another category than it was written as is detected b
   // The CLI reader says so too, with a non-zero exit and the stable code.
   const keyFile = join(work, 'insurer.key');
   writeFileSync(keyFile, JSON.stringify(encryptKeystore(insurerKeys, TEST_PASSPHRASE)));
-  const got = await runCli(['record', 'get', '--id', record, '--key', keyFile, '--purpose', 'payment', '--url', net.url, '--json']);
+  const got = await runCliTrusting(['record', 'get', '--id', record, '--key', keyFile, '--purpose', 'payment', '--url', net.url, '--json']);
   assert.notEqual(got.code, 0);
   assert.equal(JSON.parse(got.stdout).error.code, 'RECORD_MISLABELED');
   // An honestly labelled record reads as ever.

@@ -3,11 +3,11 @@
 // pended then decided, claims with a deductible crossing, a missing preauth, a duplicate held
 // for review, payment, a dispute overturned, and two insurers that cannot see each other's queues.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { MedLedgerClient, staffRegisterBody } from '@medledger/client';
+import { MedLedgerClient, staffRegisterBody, TrustedGenesis } from '@medledger/client';
 import { encryptKeystore, generateKeyBundle, idFromPublicKey, type KeyBundle } from '@medledger/crypto';
 import { initNetwork, loadHome, MedLedgerNode, type OrgKeyFile, readOrgKey } from '@medledger/node';
 import { TEST_PASSPHRASE } from '@medledger/node/testing';
@@ -16,6 +16,8 @@ import { runCli } from './testing/cli.js';
 process.env.MEDLEDGER_PASSPHRASE = TEST_PASSPHRASE;
 
 const dir = mkdtempSync(join(tmpdir(), 'medledger-insurance-cli-'));
+/** The genesis the SDK clients and CLI runs of this file trust: the test network's own file. */
+const trusted = () => TrustedGenesis.fromDocument(JSON.parse(readFileSync(join(dir, 'genesis.json'), 'utf8')));
 let home = '';
 let orgs: OrgKeyFile[] = [];
 let node: MedLedgerNode;
@@ -54,7 +56,7 @@ function keyFile(name: string, keys: KeyBundle): string {
 
 async function staff(org: OrgKeyFile, role: 'clinician' | 'insurer', name: string) {
   const keys = generateKeyBundle();
-  await new MedLedgerClient({ url, keys: readOrgKey(home, { file: org.file }) }).submitAndWait(
+  await new MedLedgerClient({ genesis: trusted(), url, keys: readOrgKey(home, { file: org.file }) }).submitAndWait(
     'staff.register',
     staffRegisterBody({ publicKey: keys.signing.publicKey, encryptionKey: keys.encryption.publicKey, role, name }),
   );
@@ -62,7 +64,7 @@ async function staff(org: OrgKeyFile, role: 'clinician' | 'insurer', name: strin
 }
 
 const cli = async (...args: string[]) => {
-  const run = await runCli([...args, '--url', url]);
+  const run = await runCli([...args, '--url', url, '--genesis', join(dir, 'genesis.json')]);
   return { ...run, json: () => JSON.parse(run.stdout) };
 };
 
@@ -87,7 +89,7 @@ test('insurance through the CLI: plan, coverage, eligibility, prior authorizatio
   const adjuster = await staff(evergreen, 'insurer', 'Evergreen Adjuster');
   const rival = await staff(blueLake, 'insurer', 'Blue Lake Adjuster');
   const patientKeys = generateKeyBundle();
-  const patient = new MedLedgerClient({ url, keys: patientKeys });
+  const patient = new MedLedgerClient({ genesis: trusted(), url, keys: patientKeys });
   const { id: patientId } = await patient.registerPatient();
   const patientFile = keyFile('patient', patientKeys);
   const today = new Date().toISOString().slice(0, 10);

@@ -5,13 +5,16 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { type ClientError, MedLedgerClient, type Purpose, staffRegisterBody } from '@medledger/client';
+import { type ClientError, MedLedgerClient, type Purpose, staffRegisterBody, TrustedGenesis } from '@medledger/client';
 import { generateKeyBundle, idFromPublicKey, type KeyBundle } from '@medledger/crypto';
 import { readOrgKey } from '@medledger/node';
 import { startSoloNode, TEST_PASSPHRASE, type TestNode, waitFor } from '@medledger/node/testing';
 
 // Node homes' keystores are encrypted; this file's nodes and CLI runs use the test passphrase.
 process.env.MEDLEDGER_PASSPHRASE = TEST_PASSPHRASE;
+
+/** The genesis the SDK clients of this file trust: the test network's own. */
+const trusted = () => TrustedGenesis.fromDocument(net.node.chain.genesis);
 
 const ROLES = ['patient', 'delegate', 'clinician', 'other clinician', 'organization', 'insurer', 'pharmacy'] as const;
 const STATES = ['none', 'active', 'expired', 'revoked', 'out of scope'] as const;
@@ -47,7 +50,7 @@ let thirdPartyId: string;
 before(async () => {
   net = await startSoloNode();
   const orgKeys = readOrgKey(`${net.dir}/node0`);
-  org = new MedLedgerClient({ url: net.url, keys: orgKeys });
+  org = new MedLedgerClient({ genesis: trusted(), url: net.url, keys: orgKeys });
   const roles = { clinician: 'clinician', colleague: 'clinician', insurer: 'insurer', pharmacy: 'pharmacy' } as const;
   for (const [who, role] of Object.entries(roles) as Array<[keyof typeof roles, (typeof roles)[keyof typeof roles]]>) {
     const keys = generateKeyBundle();
@@ -58,8 +61,8 @@ before(async () => {
     staff.set(who, { keys, id: idFromPublicKey(keys.signing.publicKey) });
   }
   delegateKeys = generateKeyBundle();
-  delegateId = (await new MedLedgerClient({ url: net.url, keys: delegateKeys }).registerPatient()).id;
-  thirdPartyId = (await new MedLedgerClient({ url: net.url, keys: generateKeyBundle() }).registerPatient()).id;
+  delegateId = (await new MedLedgerClient({ genesis: trusted(), url: net.url, keys: delegateKeys }).registerPatient()).id;
+  thirdPartyId = (await new MedLedgerClient({ genesis: trusted(), url: net.url, keys: generateKeyBundle() }).registerPatient()).id;
 });
 after(async () => {
   await net.cleanup();
@@ -76,7 +79,7 @@ interface Cell {
 /** One patient with one record, a grant in `state`, and the role's actor trying each action. */
 async function runCombo(role: Role, state: State): Promise<Cell[]> {
   const patientKeys = generateKeyBundle();
-  const patient = new MedLedgerClient({ url: net.url, keys: patientKeys });
+  const patient = new MedLedgerClient({ genesis: trusted(), url: net.url, keys: patientKeys });
   const { id: patientId } = await patient.registerPatient();
   const { recordId } = await patient.writeRecord({ patient: patientId, resource: condition, category: 'problems' });
   if (role === 'delegate') {
@@ -96,7 +99,7 @@ async function runCombo(role: Role, state: State): Promise<Cell[]> {
     insurer: staff.get('insurer')?.keys,
     pharmacy: staff.get('pharmacy')?.keys,
   }[role] as KeyBundle;
-  const actor = role === 'patient' ? patient : new MedLedgerClient({ url: net.url, keys: actorKeys });
+  const actor = role === 'patient' ? patient : new MedLedgerClient({ genesis: trusted(), url: net.url, keys: actorKeys });
   const actorId = idFromPublicKey(actorKeys.signing.publicKey);
   // Who holds the grant in `state`: the actor itself, except that the patient does not grant
   // to themself and a colleague's grant is the clinician's.
@@ -112,7 +115,9 @@ async function runCombo(role: Role, state: State): Promise<Cell[]> {
   const purpose: Purpose = role === 'insurer' ? 'payment' : 'treatment';
   if (state !== 'none') {
     const categories = state === 'out of scope' ? ['laboratory'] : ['problems'];
-    const expiresAt = state === 'expired' ? Date.now() + 1500 : undefined;
+    // Long enough for grant() to prove the covered records and seal them first (a few round
+    // trips under a loaded machine) before its block; short enough to wait out below.
+    const expiresAt = state === 'expired' ? Date.now() + 5000 : undefined;
     const { grantId } = await patient.grant({ grantee, categories, access: 'read-write', purpose, expiresAt });
     if (state === 'revoked') await patient.revoke(grantId);
     if (state === 'expired') {

@@ -3,11 +3,11 @@
 // prescribes, the pharmacy verifies and dispenses; a second pharmacy, a fill too early and a
 // double dispense of the same serial are refused.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { MedLedgerClient, staffRegisterBody } from '@medledger/client';
+import { MedLedgerClient, staffRegisterBody, TrustedGenesis } from '@medledger/client';
 import { encryptKeystore, generateKeyBundle, idFromPublicKey, type KeyBundle } from '@medledger/crypto';
 import { initNetwork, loadHome, MedLedgerNode, type OrgKeyFile, readOrgKey } from '@medledger/node';
 import { TEST_PASSPHRASE } from '@medledger/node/testing';
@@ -16,6 +16,8 @@ import { runCli } from './testing/cli.js';
 process.env.MEDLEDGER_PASSPHRASE = TEST_PASSPHRASE;
 
 const dir = mkdtempSync(join(tmpdir(), 'medledger-medicines-cli-'));
+/** The genesis the SDK clients of this file trust: the test network's own file. */
+const trusted = () => TrustedGenesis.fromDocument(JSON.parse(readFileSync(join(dir, 'genesis.json'), 'utf8')));
 let home = '';
 let orgs: OrgKeyFile[] = [];
 let node: MedLedgerNode;
@@ -83,7 +85,7 @@ test('medicines through the CLI: product, commission, ship, receive, verify, tra
   const pharmacist = await staff(pharmacy, 'pharmacy', 'Corner Pharmacist');
   const rival = await staff(other, 'pharmacy', 'Other Pharmacist');
   const patientKeys = generateKeyBundle();
-  const { id: patientId } = await new MedLedgerClient({ url, keys: patientKeys }).registerPatient();
+  const { id: patientId } = await new MedLedgerClient({ url, keys: patientKeys, genesis: trusted() }).registerPatient();
   const patientFile = keyFile('patient', patientKeys);
   const today = new Date().toISOString().slice(0, 10);
   const year = Number(today.slice(0, 4));

@@ -6,7 +6,7 @@ import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { MedLedgerClient } from '@medledger/client';
+import { MedLedgerClient, TrustedGenesis } from '@medledger/client';
 import { decryptKeystore } from '@medledger/crypto';
 import { canonicalJson } from '@medledger/ledger';
 import { readOrgKey } from '@medledger/node';
@@ -14,6 +14,9 @@ import { startSoloNode, TEST_PASSPHRASE, type TestNode } from '@medledger/node/t
 import { type CliRun, runCli } from './testing/cli.js';
 
 process.env.MEDLEDGER_PASSPHRASE = TEST_PASSPHRASE;
+
+/** The genesis the SDK clients of this file trust: the test network's own. */
+const trusted = () => TrustedGenesis.fromDocument(net.node.chain.genesis);
 
 const FIXTURES = '/work/shared/fixtures/synthea';
 let net: TestNode;
@@ -30,7 +33,9 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-const cli = (args: string[], env: Record<string, string> = {}) => runCli(args, { env, timeoutMs: 300_000 });
+// Every command trusts the test network's genesis file (MEDLEDGER_GENESIS), as a user would.
+const cli = (args: string[], env: Record<string, string> = {}) =>
+  runCli(args, { env: { MEDLEDGER_GENESIS: join(net.dir, 'genesis.json'), ...env }, timeoutMs: 300_000 });
 const json = (run: CliRun) => {
   assert.equal(run.code, 0, `exit ${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`);
   // biome-ignore lint/suspicious/noExplicitAny: each command's JSON output is checked field by field below
@@ -224,7 +229,7 @@ describe('import-fhir', () => {
   test('every Synthea fixture bundle is imported and every resource reads back equal after decryption', async () => {
     const bundles = readdirSync(FIXTURES).filter((f) => f.endsWith('.json'));
     assert.equal(bundles.length, 8);
-    const org = new MedLedgerClient({ url: net.url, keys: readOrgKey(join(net.dir, 'node0')) });
+    const org = new MedLedgerClient({ genesis: trusted(), url: net.url, keys: readOrgKey(join(net.dir, 'node0')) });
     for (const name of bundles) {
       copyFileSync(join(FIXTURES, name), file(name));
       const run = await cli(['import-fhir', '--org-key', orgKey, '--file', file(name), '--url', net.url, '--json']);
@@ -236,10 +241,15 @@ describe('import-fhir', () => {
 
       // The patient's keystore opens, and the patient sees exactly the bundle's resources.
       const patientKeys = decryptKeystore(JSON.parse(readFileSync(result.keyFile, 'utf8')), TEST_PASSPHRASE);
-      const patient = new MedLedgerClient({ url: net.url, keys: patientKeys });
+      const patient = new MedLedgerClient({ genesis: trusted(), url: net.url, keys: patientKeys });
       assert.equal(patient.id, result.patientId);
       const listed = await patient.listRecords(result.patientId);
       assert.equal(listed.length, entries.length);
+      // The honest node's answers verify: every anchor proven against the genesis, with its height.
+      assert.ok(
+        listed.every((r) => typeof r.provenAt === 'number' && r.provenAt >= 1),
+        'every record carries its proven height',
+      );
       const types = (rs: Array<{ resourceType: string }>) => rs.map((r) => r.resourceType).sort();
       assert.deepEqual(types(listed), types(entries.map((e) => e.resource)));
 

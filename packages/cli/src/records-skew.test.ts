@@ -9,7 +9,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { type ClientError, MedLedgerClient } from '@medledger/client';
+import { type ClientError, MedLedgerClient, TrustedGenesis } from '@medledger/client';
 import { generateKeyBundle } from '@medledger/crypto';
 import { initNetwork, loadHome, MedLedgerNode } from '@medledger/node';
 import { freePorts, TEST_PASSPHRASE, waitFor } from '@medledger/node/testing';
@@ -21,6 +21,8 @@ const CANARY = 'CANARY-93be-plaintext-must-never-reach-a-node';
 const HOUR = 3_600_000;
 const SKEW = [0, 0, +HOUR, -HOUR]; // node 2 runs fast, node 3 runs slow
 const dir = mkdtempSync(join(tmpdir(), 'medledger-skew-'));
+/** The genesis the SDK clients of this file trust: the test network's own file. */
+const trusted = () => TrustedGenesis.fromDocument(JSON.parse(readFileSync(join(dir, 'genesis.json'), 'utf8')));
 const nodes: MedLedgerNode[] = [];
 const urls: string[] = [];
 const homes: string[] = [];
@@ -56,16 +58,16 @@ const observation = {
 };
 
 test('an expired grant is refused through a node whose clock is an hour slow; a fast clock only ends grants early', async () => {
-  const patient = new MedLedgerClient({ url: urls[0] as string, keys: generateKeyBundle() });
+  const patient = new MedLedgerClient({ genesis: trusted(), url: urls[0] as string, keys: generateKeyBundle() });
   const readerKeys = generateKeyBundle();
   const { id: patientId } = await patient.registerPatient();
-  const { id: readerId } = await new MedLedgerClient({ url: urls[1] as string, keys: readerKeys }).registerPatient();
+  const { id: readerId } = await new MedLedgerClient({ genesis: trusted(), url: urls[1] as string, keys: readerKeys }).registerPatient();
   const { recordId } = await patient.writeRecord({ patient: patientId, resource: observation, category: 'laboratory' });
   const expiresAt = Date.now() + 4_000;
   await patient.grant({ grantee: readerId, categories: ['laboratory'], purpose: 'treatment', expiresAt });
 
-  const viaSlow = new MedLedgerClient({ url: urls[3] as string, keys: readerKeys });
-  const viaFast = new MedLedgerClient({ url: urls[2] as string, keys: readerKeys });
+  const viaSlow = new MedLedgerClient({ genesis: trusted(), url: urls[3] as string, keys: readerKeys });
+  const viaFast = new MedLedgerClient({ genesis: trusted(), url: urls[2] as string, keys: readerKeys });
   const slow = nodes[3] as MedLedgerNode;
   // The slow node follows the chain its peers decide (its own clock does not hold it back).
   const height = (nodes[0] as MedLedgerNode).chain.height;
@@ -90,12 +92,12 @@ test('an expired grant is refused through a node whose clock is an hour slow; a 
 test('a plaintext canary never appears in any node database file, log, block or API answer', async () => {
   // Reads through every node, so every node handles the record.
   const keys = generateKeyBundle();
-  const writer = new MedLedgerClient({ url: urls[0] as string, keys });
+  const writer = new MedLedgerClient({ genesis: trusted(), url: urls[0] as string, keys });
   const { id: patient } = await writer.registerPatient();
   const { recordId, height } = await writer.writeRecord({ patient, resource: observation, category: 'laboratory' });
   for (const node of nodes) await waitFor(() => (node.chain.height >= height ? true : undefined), 'every node to commit');
   for (const url of urls) {
-    const got = await new MedLedgerClient({ url, keys }).readRecord(recordId);
+    const got = await new MedLedgerClient({ genesis: trusted(), url, keys }).readRecord(recordId);
     assert.equal(JSON.stringify(got.resource).includes(CANARY), true, 'the canary is really in the record');
   }
   // Let the access events commit, so they are in the blocks and files checked below.

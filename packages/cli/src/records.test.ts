@@ -5,12 +5,15 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { type ClientError, MedLedgerClient, staffRegisterBody } from '@medledger/client';
+import { type ClientError, MedLedgerClient, staffRegisterBody, TrustedGenesis } from '@medledger/client';
 import { generateKeyBundle, idFromPublicKey } from '@medledger/crypto';
 import { readOrgKey } from '@medledger/node';
 import { startSoloNode, TEST_PASSPHRASE, type TestNode, waitFor } from '@medledger/node/testing';
 
 process.env.MEDLEDGER_PASSPHRASE = TEST_PASSPHRASE;
+
+/** The genesis the SDK clients of this file trust: the test network's own. */
+const trusted = () => TrustedGenesis.fromDocument(net.node.chain.genesis);
 
 const CANARY = 'CANARY-7f3a-plaintext-must-never-reach-a-node';
 let net: TestNode;
@@ -31,8 +34,8 @@ const observation = {
 };
 
 test('write, read, grant, revoke: only the allowed reads succeed and every read is logged', async () => {
-  const patient = new MedLedgerClient({ url: net.url, keys: generateKeyBundle() });
-  const reader = new MedLedgerClient({ url: net.url, keys: generateKeyBundle() });
+  const patient = new MedLedgerClient({ genesis: trusted(), url: net.url, keys: generateKeyBundle() });
+  const reader = new MedLedgerClient({ genesis: trusted(), url: net.url, keys: generateKeyBundle() });
   const { id: patientId } = await patient.registerPatient();
   const { id: readerId } = await reader.registerPatient();
 
@@ -87,9 +90,9 @@ test('reads without a session, or with a forged sign-in, are refused', async () 
 
 test('an organization registers a clinician, who reads only what the patient granted; no plaintext reaches the node', async () => {
   const home = join(net.dir, 'node0');
-  const org = new MedLedgerClient({ url: net.url, keys: readOrgKey(home) });
+  const org = new MedLedgerClient({ genesis: trusted(), url: net.url, keys: readOrgKey(home) });
   const clinicianKeys = generateKeyBundle();
-  const clinician = new MedLedgerClient({ url: net.url, keys: clinicianKeys });
+  const clinician = new MedLedgerClient({ genesis: trusted(), url: net.url, keys: clinicianKeys });
   await org.submitAndWait(
     'staff.register',
     staffRegisterBody({
@@ -100,7 +103,7 @@ test('an organization registers a clinician, who reads only what the patient gra
     }),
   );
   const clinicianId = idFromPublicKey(clinicianKeys.signing.publicKey);
-  const patient = new MedLedgerClient({ url: net.url, keys: generateKeyBundle() });
+  const patient = new MedLedgerClient({ genesis: trusted(), url: net.url, keys: generateKeyBundle() });
   const { id: patientId } = await patient.registerPatient();
   const vital = await patient.writeRecord({ patient: patientId, resource: observation, category: 'vital-signs' });
   const lab = await patient.writeRecord({
@@ -126,8 +129,8 @@ test('an organization registers a clinician, who reads only what the patient gra
 });
 
 test('attacks over HTTP: a replayed consent, a forged signature and smuggled owner fields are refused', async () => {
-  const patient = new MedLedgerClient({ url: net.url, keys: generateKeyBundle() });
-  const other = new MedLedgerClient({ url: net.url, keys: generateKeyBundle() });
+  const patient = new MedLedgerClient({ genesis: trusted(), url: net.url, keys: generateKeyBundle() });
+  const other = new MedLedgerClient({ genesis: trusted(), url: net.url, keys: generateKeyBundle() });
   const { id: patientId } = await patient.registerPatient();
   const { id: otherId } = await other.registerPatient();
   const grantBody = {
@@ -168,8 +171,8 @@ test('attacks over HTTP: a replayed consent, a forged signature and smuggled own
 });
 
 test('on an idle chain an expired grant is refused although no block has been made since it expired', async () => {
-  const patient = new MedLedgerClient({ url: net.url, keys: generateKeyBundle() });
-  const reader = new MedLedgerClient({ url: net.url, keys: generateKeyBundle() });
+  const patient = new MedLedgerClient({ genesis: trusted(), url: net.url, keys: generateKeyBundle() });
+  const reader = new MedLedgerClient({ genesis: trusted(), url: net.url, keys: generateKeyBundle() });
   const { id: patientId } = await patient.registerPatient();
   const { id: readerId } = await reader.registerPatient();
   const { recordId } = await patient.writeRecord({ patient: patientId, resource: observation, category: 'vital-signs' });
@@ -184,8 +187,8 @@ test('on an idle chain an expired grant is refused although no block has been ma
 });
 
 test('a clinician with no grant learns nothing by reading ids or listing: unknown and refused look the same', async () => {
-  const patient = new MedLedgerClient({ url: net.url, keys: generateKeyBundle() });
-  const snoop = new MedLedgerClient({ url: net.url, keys: generateKeyBundle() });
+  const patient = new MedLedgerClient({ genesis: trusted(), url: net.url, keys: generateKeyBundle() });
+  const snoop = new MedLedgerClient({ genesis: trusted(), url: net.url, keys: generateKeyBundle() });
   const { id: patientId } = await patient.registerPatient();
   const { id: snoopId } = await snoop.registerPatient();
   const { recordId } = await patient.writeRecord({ patient: patientId, resource: observation, category: 'vital-signs' });
@@ -209,20 +212,20 @@ test('a clinician with no grant learns nothing by reading ids or listing: unknow
 test('a record shared with an organization: its admin reads it; a staff device is told the organization holds the key', async () => {
   const home = join(net.dir, 'node0');
   const orgKeys = readOrgKey(home);
-  const org = new MedLedgerClient({ url: net.url, keys: orgKeys });
+  const org = new MedLedgerClient({ genesis: trusted(), url: net.url, keys: orgKeys });
   const staffKeys = generateKeyBundle();
   await org.submitAndWait(
     'staff.register',
     staffRegisterBody({ publicKey: staffKeys.signing.publicKey, encryptionKey: staffKeys.encryption.publicKey, role: 'clinician' }),
   );
   const staffId = idFromPublicKey(staffKeys.signing.publicKey);
-  const patient = new MedLedgerClient({ url: net.url, keys: generateKeyBundle() });
+  const patient = new MedLedgerClient({ genesis: trusted(), url: net.url, keys: generateKeyBundle() });
   const { id: patientId } = await patient.registerPatient();
   const { recordId } = await patient.writeRecord({ patient: patientId, resource: observation, category: 'vital-signs' });
   await patient.grant({ grantee: org.id, categories: ['vital-signs'], purpose: 'treatment' });
 
   assert.deepEqual((await org.readRecord(recordId, 'treatment')).resource, observation);
-  const staff = new MedLedgerClient({ url: net.url, keys: staffKeys });
+  const staff = new MedLedgerClient({ genesis: trusted(), url: net.url, keys: staffKeys });
   await assert.rejects(
     staff.readRecord(recordId, 'treatment'),
     (e: ClientError) => e.code === 'ORGANIZATION_KEY' && e.status === 409 && /organization/.test(e.message),
@@ -237,7 +240,7 @@ test('a record shared with an organization: its admin reads it; a staff device i
 });
 
 test('a record larger than the API body limit (1 MiB) is written and read; an object over the vault limit is 413', async () => {
-  const patient = new MedLedgerClient({ url: net.url, keys: generateKeyBundle() });
+  const patient = new MedLedgerClient({ genesis: trusted(), url: net.url, keys: generateKeyBundle() });
   const { id: patientId } = await patient.registerPatient();
   const big = {
     resourceType: 'DocumentReference',

@@ -2,10 +2,11 @@
 // (SIGINT), continuing the same chain when started again.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { TrustedGenesis } from '@medledger/client';
 import { freePortRange, get, TEST_PASSPHRASE, waitFor } from '@medledger/node/testing';
 import { runLoad } from './load.js';
 import { BIN } from './testing/cli.js';
@@ -49,6 +50,11 @@ test('start runs four validators, stops them on Ctrl-C, and continues the chain 
   const first = await startNetwork(base);
   assert.match(first.output(), /created a new 4-validator network/);
   assert.equal(first.urls.length, 4);
+  // Where the genesis is, and its hash, for clients to trust (docs/cli.md "Trusted genesis").
+  const genesisFile = join(dir, 'genesis.json');
+  const hash = TrustedGenesis.fromDocument(JSON.parse(readFileSync(genesisFile, 'utf8'))).hash;
+  assert.ok(first.output().includes(`genesis: ${genesisFile}  (SHA-256 ${hash})`), first.output());
+  assert.ok(first.output().includes(`MEDLEDGER_GENESIS=${genesisFile}`));
   const load = await runLoad({ url: first.urls[1] as string, count: 40, concurrency: 4, timeoutMs: 60_000 });
   assert.equal(load.committed, 40);
   const tip = (await get(`${first.urls[0]}/v1/status`)).json.height as number;
@@ -59,6 +65,7 @@ test('start runs four validators, stops them on Ctrl-C, and continues the chain 
   const second = await startNetwork(base);
   try {
     assert.match(second.output(), /continuing the network/);
+    assert.ok(second.output().includes(`genesis: ${genesisFile}`), 'a restart says where the genesis is too');
     const statuses = await Promise.all(second.urls.map(async (u) => (await get(`${u}/v1/status`)).json));
     for (const s of statuses) assert.ok(s.height >= tip, 'the chain continues where it stopped');
     const again = await runLoad({ url: second.urls[3] as string, count: 10, concurrency: 2, timeoutMs: 60_000 });

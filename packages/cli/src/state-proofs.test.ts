@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { MedLedgerClient } from '@medledger/client';
+import { MedLedgerClient, TrustedGenesis } from '@medledger/client';
 import { verifyCommit } from '@medledger/client/light';
 import { generateKeyBundle } from '@medledger/crypto';
 import type { Genesis } from '@medledger/ledger';
@@ -36,7 +36,7 @@ function verifyAnswer(answer: ProvenStateAnswer): Map<string, string | null> {
 const json = (v: string | null | undefined) => (v === null || v === undefined ? undefined : JSON.parse(v));
 
 test('public keys are proven to anyone: the validator set with its encryption keys, identities, absent keys', async () => {
-  const patient = new MedLedgerClient({ url: net.url, keys: generateKeyBundle() });
+  const patient = new MedLedgerClient({ url: net.url, keys: generateKeyBundle(), genesis: TrustedGenesis.fromDocument(genesis) });
   const { id } = await patient.registerPatient();
   const missing = `identity/${'ab'.repeat(20)}`;
   const res = await post(`${net.url}/v1/state/proofs`, { keys: ['meta/validators', 'meta/emergency', `identity/${id}`, missing] });
@@ -55,9 +55,9 @@ test('public keys are proven to anyone: the validator set with its encryption ke
 });
 
 test("a patient's recipient set is provable key by key, and matches what the recipients route says", async () => {
-  const patient = new MedLedgerClient({ url: net.url, keys: generateKeyBundle() });
-  const clinician = new MedLedgerClient({ url: net.url, keys: generateKeyBundle() });
-  const delegate = new MedLedgerClient({ url: net.url, keys: generateKeyBundle() });
+  const patient = new MedLedgerClient({ url: net.url, keys: generateKeyBundle(), genesis: TrustedGenesis.fromDocument(genesis) });
+  const clinician = new MedLedgerClient({ url: net.url, keys: generateKeyBundle(), genesis: TrustedGenesis.fromDocument(genesis) });
+  const delegate = new MedLedgerClient({ url: net.url, keys: generateKeyBundle(), genesis: TrustedGenesis.fromDocument(genesis) });
   const { id: patientId } = await patient.registerPatient();
   const { id: clinicianId } = await clinician.registerPatient();
   const { id: delegateId } = await delegate.registerPatient();
@@ -127,8 +127,8 @@ test("a patient's recipient set is provable key by key, and matches what the rec
 });
 
 test('metadata proofs go only to those allowed to see it; unknown families and oversize batches are refused', async () => {
-  const patient = new MedLedgerClient({ url: net.url, keys: generateKeyBundle() });
-  const stranger = new MedLedgerClient({ url: net.url, keys: generateKeyBundle() });
+  const patient = new MedLedgerClient({ url: net.url, keys: generateKeyBundle(), genesis: TrustedGenesis.fromDocument(genesis) });
+  const stranger = new MedLedgerClient({ url: net.url, keys: generateKeyBundle(), genesis: TrustedGenesis.fromDocument(genesis) });
   const { id: patientId } = await patient.registerPatient();
   await stranger.registerPatient();
 
@@ -158,7 +158,7 @@ test('metadata proofs go only to those allowed to see it; unknown families and o
 });
 
 test('a tampered answer is refused with the code of the check that failed', async () => {
-  const patient = new MedLedgerClient({ url: net.url, keys: generateKeyBundle() });
+  const patient = new MedLedgerClient({ url: net.url, keys: generateKeyBundle(), genesis: TrustedGenesis.fromDocument(genesis) });
   const { id } = await patient.registerPatient();
   const answer = (await get(`${net.url}/v1/state/proof?key=identity/${id}`)).json as ProvenStateAnswer;
   verifyAnswer(answer);

@@ -13,7 +13,7 @@ const observation = { resourceType: 'Observation', status: 'final', code: { text
 const note = { resourceType: 'DocumentReference', status: 'current', description: 'discharge letter' };
 
 function clientOn(fake: FakeGatekeeper, keys: KeyBundle = generateKeyBundle()) {
-  return new MedLedgerClient({ url: `${URL_BASE}/`, keys, fetch: fake.fetch, pollIntervalMs: 1 });
+  return new MedLedgerClient({ url: `${URL_BASE}/`, keys, fetch: fake.fetch, pollIntervalMs: 1, genesis: fake.trusted });
 }
 
 async function patientOn(fake: FakeGatekeeper) {

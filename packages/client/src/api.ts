@@ -2,8 +2,9 @@
 // records encrypted, sealed and shared on the client (docs/records.md), consent, delegation.
 import { type EncryptionKeyPair, generateEncryptionKeyPair, sha256Hex } from '@medledger/crypto/browser';
 import { type CommittedTx, NodeConnection, type SubmittedTx } from './connection.js';
-import { activeEmergencyWindowOn, recoverEmergencyKey, submitEmergencySplit } from './emergency.js';
+import { activeEmergencyWindowOn, buildEmergencySplit, recoverEmergencyKey, trustedEmergencyNetwork } from './emergency.js';
 import { ClientError, hasClientCode } from './errors.js';
+import { provenAccessEvents, provenDelegations, provenGrants, provenIdentity, provenRecipients, provenRecords } from './proven-facts.js';
 import { EMERGENCY_RECIPIENT, encryptRecord, newRecordId, openDataKey, openRecord, sealDataKey } from './record-crypto.js';
 import {
   type AccessEvent,
@@ -14,6 +15,7 @@ import {
   type Grant,
   objectAt,
   parseDelegation,
+  parseGrant,
   parseRecipient,
   parseRecordMeta,
   parseRecordRead,
@@ -66,14 +68,16 @@ export class MedLedgerClient extends NodeConnection {
 
   /**
    * Register this client's keys as a patient, with a fresh emergency X25519 key pair whose
-   * private key is split among the validators (`emergency.split`, docs/emergency.md); the
-   * caller need not keep it. Throws ClientError.
+   * private key is split among the trusted genesis validators (`emergency.split`,
+   * docs/emergency.md); the caller need not keep it. Nothing is submitted unless the node's
+   * validator set is the trusted one. Throws ClientError (`NO_TRUSTED_GENESIS`, `GENESIS_MISMATCH` …).
    */
   async registerPatient(): Promise<{ id: string; emergencyKey: EncryptionKeyPair; txHash: string; height: number }> {
+    const network = await trustedEmergencyNetwork(this);
     const emergencyKey = generateEncryptionKeyPair();
     const body = identityRegisterBody({ encryptionKey: this.keys.encryption.publicKey, emergencyKey: emergencyKey.publicKey });
     const registered = await this.submit('identity.register', body);
-    const split = await submitEmergencySplit(this, emergencyKey);
+    const split = await this.submit('emergency.split', buildEmergencySplit(this.id, emergencyKey, network));
     const done = await this.waitForTx(registered.hash);
     const splitDone = await this.waitForTx(split.hash);
     return { id: this.id, emergencyKey, txHash: registered.hash, height: Math.max(done.height, splitDone.height) };
@@ -97,11 +101,14 @@ export class MedLedgerClient extends NodeConnection {
 
   /**
    * Write a record (docs/records.md "Records"): encrypt the resource under a fresh key bound
-   * to its labels, seal the key to every recipient the node names plus this author, upload
-   * the objects, anchor and wait. The chain requires exactly those recipients at block time;
-   * if a grant or delegation changed in between (RECIPIENT_MISSING or RECIPIENT_NOT_ALLOWED)
-   * the recipients are fetched and sealed once more. Throws ClientError (`INVALID_ARGUMENT`
-   * for a resource without a FHIR type, or the anchor's rejection code).
+   * to its labels, seal the key to every recipient and this author, upload the objects,
+   * anchor and wait. The recipients and their keys are proven against the trusted genesis
+   * (proven-facts.ts `provenRecipients`); the node's list is only compared with them, and
+   * nothing is uploaded or sealed to a key the proven state does not hold. The chain
+   * requires exactly those recipients at block time; if a grant or delegation changed in
+   * between (RECIPIENT_MISSING or RECIPIENT_NOT_ALLOWED) they are proven and sealed once
+   * more. Throws ClientError (`INVALID_ARGUMENT` for a resource without a FHIR type, a
+   * TrustErrorCode such as `FACT_NOT_PROVEN`, or the anchor's rejection code).
    */
   async writeRecord(opts: { patient: string; resource: FhirResource; category: string; supersedes?: string }): Promise<{
     recordId: string;
@@ -109,17 +116,20 @@ export class MedLedgerClient extends NodeConnection {
     height: number;
     /** Vault hash of the record's ciphertext, as anchored. */
     contentHash: string;
+    /** The height the recipients and their keys were proven at. */
+    provenAt: number;
   }> {
     const resourceType = opts.resource?.resourceType;
     if (typeof resourceType !== 'string') throw new ClientError('INVALID_ARGUMENT', 'resource.resourceType must be a FHIR type name');
+    const reader = this.verified('writing a record');
     const recordId = newRecordId();
     const sealed = encryptRecord(opts.resource, { record: recordId, patient: opts.patient, category: opts.category, resourceType });
     try {
-      await this.putObject(sealed.object);
       for (let attempt = 1; ; attempt++) {
-        const listed = await this.recipients(opts.patient, opts.category, resourceType);
+        const told = await this.recipients(opts.patient, opts.category, resourceType);
+        const proven = await provenRecipients(reader, opts.patient, { category: opts.category, resourceType }, told);
         // The author always gets an envelope, sealed to the key this client actually holds.
-        const byLabel = new Map<string, string>(listed.map((r) => [r.to, r.encryptionKey]));
+        const byLabel = new Map<string, string>(proven.value.map((r) => [r.to, r.encryptionKey]));
         byLabel.set(this.id, this.keys.encryption.publicKey);
         const envelopes = [...byLabel].map(([to, key]) => ({ to, ...sealDataKey(sealed.dataKey, recordId, to, key) }));
         const body = recordAnchorBody({
@@ -132,10 +142,11 @@ export class MedLedgerClient extends NodeConnection {
           envelopes: envelopes.map((e) => ({ to: e.to, hash: e.hash })),
           supersedes: opts.supersedes,
         });
-        await Promise.all(envelopes.map((e) => this.putObject(e.object)));
+        const objects = [...(attempt === 1 ? [sealed.object] : []), ...envelopes.map((e) => e.object)];
+        await Promise.all(objects.map((o) => this.putObject(o)));
         try {
           const done = await this.submitAndWait('record.anchor', body);
-          return { recordId, txHash: done.hash, height: done.height, contentHash: sealed.contentHash };
+          return { recordId, txHash: done.hash, height: done.height, contentHash: sealed.contentHash, provenAt: proven.height };
         } catch (err) {
           const raced = hasClientCode(err, 'RECIPIENT_MISSING') || hasClientCode(err, 'RECIPIENT_NOT_ALLOWED');
           if (!raced || attempt >= 2) throw err;
@@ -159,16 +170,20 @@ export class MedLedgerClient extends NodeConnection {
   }
 
   /**
-   * Read and decrypt a record: fetch it (the node logs the read with `purpose`), check the
-   * ciphertext hashes to the on-chain contentHash before any decryption, open this client's
-   * envelope, decrypt under the anchored labels and check the resource type. Throws
-   * ClientError (`ACCESS_DENIED`, `RECORD_ERASED`, `CONTENT_HASH_MISMATCH`,
-   * `RECORD_MISLABELED` …) or CryptoError('DECRYPT_FAILED') for an envelope that does not open.
+   * Read and decrypt a record: fetch it (the node logs the read with `purpose`), prove its
+   * anchor, check the ciphertext hashes to the proven contentHash before any decryption, open
+   * this client's envelope, decrypt under the anchored labels and check the resource type.
+   * Throws ClientError (`ACCESS_DENIED`, `RECORD_ERASED`, `CONTENT_HASH_MISMATCH`,
+   * `RECORD_MISLABELED`, a TrustErrorCode …) or CryptoError('DECRYPT_FAILED') for an envelope
+   * that does not open.
    */
   async readRecord(recordId: string, purpose?: Purpose): Promise<{ meta: RecordMeta; resource: object }> {
+    const reader = this.verified('reading a record');
     const answer = await this.fetchRecord(recordId, purpose);
+    const [meta] = (await provenRecords(reader, [answer.record])).value as [RecordMeta];
+    answer.record = meta;
     const object = decodeBase64(answer.ciphertext, 'answer.ciphertext');
-    if (sha256Hex(object) !== answer.record.contentHash) {
+    if (sha256Hex(object) !== meta.contentHash) {
       throw new ClientError('CONTENT_HASH_MISMATCH', `record ${recordId}: the ciphertext does not match the anchored contentHash`);
     }
     const dataKey = answer.envelopeFor === EMERGENCY_RECIPIENT ? await this.openEmergencyAnswerKey(answer) : this.openAnswerKey(answer);
@@ -197,11 +212,18 @@ export class MedLedgerClient extends NodeConnection {
     return openDataKey(answer.envelope, answer.record.record, EMERGENCY_RECIPIENT, key);
   }
 
-  /** `GET /v1/patients/:id/records`: the records the caller may see. Throws ClientError. */
+  /**
+   * `GET /v1/patients/:id/records`: the records the caller may see, each anchor proven
+   * (`provenAt`). Throws ClientError (a TrustErrorCode when an anchor is not the committed one).
+   */
   async listRecords(patient: string): Promise<RecordMeta[]> {
-    return arrayAt(objectAt(await this.get(`/v1/patients/${enc(patient)}/records`, { auth: true }), 'answer'), 'records', 'answer').map(
-      parseRecordMeta,
-    );
+    const reader = this.verified('listing records');
+    const told = arrayAt(
+      objectAt(await this.get(`/v1/patients/${enc(patient)}/records`, { auth: true }), 'answer'),
+      'records',
+      'answer',
+    ).map(parseRecordMeta);
+    return (await provenRecords(reader, told)).value;
   }
 
   /** Erase a record (`record.erase`, patient or delegate) and wait. Throws ClientError. */
@@ -211,31 +233,37 @@ export class MedLedgerClient extends NodeConnection {
 
   // ---- Consent -------------------------------------------------------------------------
 
-  /** `GET /v1/patients/:id/grants`: active grants, or all with `all`. Throws ClientError. */
+  /** `GET /v1/patients/:id/grants`: active grants, or all with `all`, each proven (`provenAt`). Throws ClientError. */
   async grants(patient: string, all = false): Promise<Grant[]> {
+    const reader = this.verified('showing grants');
     const path = `/v1/patients/${enc(patient)}/grants${all ? '?all=true' : ''}`;
-    return arrayAt(objectAt(await this.get(path, { auth: true }), 'answer'), 'grants', 'answer') as Grant[];
+    const told = arrayAt(objectAt(await this.get(path, { auth: true }), 'answer'), 'grants', 'answer').map(parseGrant);
+    return (await provenGrants(reader, told)).value;
   }
 
-  /** `GET /v1/me/grants`: grants naming this identity or its organization. Throws ClientError. */
+  /** `GET /v1/me/grants`: grants naming this identity or its organization, each proven. Throws ClientError. */
   async myGrants(): Promise<Grant[]> {
-    return arrayAt(objectAt(await this.get('/v1/me/grants', { auth: true }), 'answer'), 'grants', 'answer') as Grant[];
+    const reader = this.verified('showing grants');
+    const told = arrayAt(objectAt(await this.get('/v1/me/grants', { auth: true }), 'answer'), 'grants', 'answer').map(parseGrant);
+    return (await provenGrants(reader, told)).value;
   }
 
-  /** `GET /v1/patients/:id/access-log`: committed access events, newest first. Throws ClientError. */
+  /** `GET /v1/patients/:id/access-log`: committed access events, newest first, each proven. Throws ClientError. */
   async accessLog(patient: string): Promise<AccessEvent[]> {
-    return arrayAt(
+    const reader = this.verified('showing the access log');
+    const told = arrayAt(
       objectAt(await this.get(`/v1/patients/${enc(patient)}/access-log`, { auth: true }), 'answer'),
       'events',
       'answer',
     ) as AccessEvent[];
+    return (await provenAccessEvents(reader, told)).value;
   }
 
   // Wrap the data key of each record for `to`: read it as the patient (or delegate), which
   // the node logs as a patient-request read, and upload the new envelope objects.
   private async wrapExisting(records: RecordMeta[], to: string): Promise<RecordEnvelope[]> {
     if (records.length === 0) return [];
-    const { encryptionKey } = await this.identity(to);
+    const { encryptionKey } = (await provenIdentity(this.verified('sharing records'), to)).value;
     const out: RecordEnvelope[] = [];
     for (const meta of records) {
       if (meta.status === 'erased') continue;
@@ -285,6 +313,7 @@ export class MedLedgerClient extends NodeConnection {
     expiresAt?: number;
     shareExisting?: boolean;
   }): Promise<GrantResult> {
+    this.verified('granting access');
     const patient = opts.patient ?? this.id;
     const scope: GrantScope = { categories: opts.categories, resourceTypes: opts.resourceTypes, records: opts.records };
     // Build once first: an invalid grant fails before any record is read or uploaded.
@@ -342,12 +371,14 @@ export class MedLedgerClient extends NodeConnection {
    * every page. Throws ClientError.
    */
   async delegates(patient: string): Promise<Delegation[]> {
-    return this.allPages(`/v1/patients/${enc(patient)}/delegates`, 'delegates');
+    const reader = this.verified('showing delegations');
+    return (await provenDelegations(reader, await this.allPages(`/v1/patients/${enc(patient)}/delegates`, 'delegates'))).value;
   }
 
   /** `GET /v1/me/delegations`: the patients who named this identity as delegate, pending or accepted. Follows every page. Throws ClientError. */
   async myDelegations(): Promise<Delegation[]> {
-    return this.allPages('/v1/me/delegations', 'delegates');
+    const reader = this.verified('showing delegations');
+    return (await provenDelegations(reader, await this.allPages('/v1/me/delegations', 'delegates'))).value;
   }
 
   private async allPages(path: string, field: string): Promise<Delegation[]> {

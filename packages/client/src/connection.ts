@@ -19,7 +19,9 @@ import {
   type Session,
   type TxInclusion,
 } from './responses.js';
+import { refuse, type TrustedGenesis } from './trust.js';
 import { buildTx, type TxBodies, type TxKindName } from './tx-builders.js';
+import { VerifiedReader } from './verified-reader.js';
 
 /** How to reach a node and whose keys to act with. */
 export interface MedLedgerClientOptions {
@@ -35,6 +37,15 @@ export interface MedLedgerClientOptions {
   /** Injected clock and sleep, for deterministic tests. */
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * The genesis this client trusts (docs/sdk.md "Trusted genesis"). Without it, every method
+   * that encrypts to a key or accepts a fact from the node refuses with `NO_TRUSTED_GENESIS`.
+   */
+  genesis?: TrustedGenesis;
+  /** A height verified earlier (e.g. saved between runs): answers proven lower are refused as `STALE_HEIGHT`. */
+  minHeight?: number;
+  /** Told each new highest verified height, e.g. to save it for `minHeight` next time. */
+  onHeight?: (height: number) => void;
 }
 
 /** A transaction the node admitted to its mempool. */
@@ -70,6 +81,9 @@ export class NodeConnection {
   private nextNonce: number | undefined;
   private nonceLoad: Promise<void> | undefined;
   private submitQueue: Promise<unknown> = Promise.resolve();
+  /** The trusted genesis, if the client was given one. */
+  readonly trusted: TrustedGenesis | undefined;
+  private readonly reader: VerifiedReader | undefined;
 
   constructor(opts: MedLedgerClientOptions) {
     this.url = opts.url.replace(/\/+$/, '');
@@ -79,6 +93,32 @@ export class NodeConnection {
     this.pollIntervalMs = opts.pollIntervalMs ?? 200;
     this.now = opts.now ?? Date.now;
     this.sleep = opts.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.trusted = opts.genesis;
+    this.reader =
+      opts.genesis === undefined
+        ? undefined
+        : new VerifiedReader(
+            opts.genesis,
+            // Patient metadata is proven only to those who may see it: the session says who asks.
+            { post: (path, body) => this.post(path, body, { auth: true }) },
+            { minHeight: opts.minHeight, onHeight: opts.onHeight },
+          );
+  }
+
+  /**
+   * The reader that proves state against the trusted genesis. Throws ClientError
+   * `NO_TRUSTED_GENESIS` when the client was made without one: a caller about to encrypt
+   * to a key or act on a fact must not fall back to the node's word.
+   */
+  verified(what: string): VerifiedReader {
+    if (this.reader === undefined)
+      refuse('NO_TRUSTED_GENESIS', `${what} needs a trusted genesis (the genesis file or its hash); this client has none`);
+    return this.reader;
+  }
+
+  /** The highest height this client has verified a proof at (0 before any). */
+  get verifiedHeight(): number {
+    return this.reader?.highestHeight ?? 0;
   }
 
   // ---- HTTP ----------------------------------------------------------------------------
@@ -110,6 +150,8 @@ export class NodeConnection {
   /** `GET /v1/status`. Throws ClientError. */
   async status(): Promise<NodeStatus> {
     const status = parseStatus(await this.get('/v1/status'));
+    if (this.trusted !== undefined && status.chainId !== this.trusted.chainId)
+      refuse('GENESIS_MISMATCH', `the node serves chain '${status.chainId}', not the trusted '${this.trusted.chainId}'`);
     this.node = status;
     return status;
   }
@@ -124,7 +166,9 @@ export class NodeConnection {
     return parseIdentity(await this.get(`/v1/identities/${enc(id)}`));
   }
 
+  // Transactions are signed for the trusted chain when there is one, not the node's word.
   private async chainId(): Promise<string> {
+    if (this.trusted !== undefined) return this.trusted.chainId;
     return (this.node ?? (await this.status())).chainId;
   }
 

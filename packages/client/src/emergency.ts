@@ -21,8 +21,10 @@ import { txHash } from './canonical.js';
 import type { NodeConnection, SubmittedTx } from './connection.js';
 import { openEmergencyReason, type SealedReason, sealEmergencyReason } from './emergency-reason.js';
 import { ClientError } from './errors.js';
+import { type ProvenIdentity, provenEmergencyWindows, provenIdentities, provenIdentity } from './proven-facts.js';
 import { EMERGENCY_RECIPIENT, openDataKey, sealDataKey } from './record-crypto.js';
 import { arrayAt, objectAt, parseRecordMeta, parseRecordRead, type RecordMeta } from './responses.js';
+import { refuse } from './trust.js';
 import { MAX_SHARE_ENVELOPES } from './tx-builders.js';
 
 /** A share as the patient registers it: for one validator, sealed to its encryption key. */
@@ -112,12 +114,37 @@ const postedShareAad = (window: string, validator: string, clinician: string) =>
 
 const enc = encodeURIComponent;
 
-/** `GET /v1/emergency/params`. Throws ClientError. */
+/** `GET /v1/emergency/params`: the node's word, for display only; never sealed to. Throws ClientError. */
 export async function emergencyNetwork(conn: NodeConnection): Promise<EmergencyNetwork> {
   const answer = objectAt(await conn.get('/v1/emergency/params'), 'answer');
   if (typeof answer.threshold !== 'number' || !Array.isArray(answer.validators))
     throw new ClientError('MALFORMED_RESPONSE', 'emergency params must have threshold and validators');
   return answer as unknown as EmergencyNetwork;
+}
+
+/**
+ * The validators an emergency key is split among, and their encryption keys, from the
+ * trusted genesis: `emergency.split` must name exactly the genesis validator set, in genesis
+ * order. The node's `GET /v1/emergency/params` is fetched too and must say the same, so a
+ * node that lies about the validators' keys is caught, not just ignored. Throws ClientError
+ * `NO_TRUSTED_GENESIS` (client made without one) or `GENESIS_MISMATCH`.
+ */
+export async function trustedEmergencyNetwork(conn: NodeConnection): Promise<EmergencyNetwork> {
+  const trusted = conn.verified('sealing emergency shares').trusted;
+  const told = await emergencyNetwork(conn);
+  const network: EmergencyNetwork = {
+    threshold: trusted.emergencyThreshold(),
+    // The cap on window length is the chain's to enforce; it is not sealed to, so shown as told.
+    maxDurationMs: told.maxDurationMs,
+    validators: trusted.validators.map((v) => ({ id: v.id, name: v.name, encryptionKey: v.encryptionKey })),
+  };
+  const same =
+    told.threshold === network.threshold &&
+    told.validators.length === network.validators.length &&
+    told.validators.every((v, i) => v?.id === network.validators[i]?.id && v?.encryptionKey === network.validators[i]?.encryptionKey);
+  if (!same)
+    refuse('GENESIS_MISMATCH', "the node's emergency validator set or keys are not the trusted genesis validators; no share was sealed");
+  return network;
 }
 
 /**
@@ -155,7 +182,7 @@ export function buildEmergencySplit(patient: string, emergencyKey: EncryptionKey
 
 /** Register a fresh split of `emergencyKey` for this patient (`emergency.split`), without waiting. */
 export async function submitEmergencySplit(conn: NodeConnection, emergencyKey: EncryptionKeyPair): Promise<SubmittedTx> {
-  return conn.submit('emergency.split', buildEmergencySplit(conn.id, emergencyKey, await emergencyNetwork(conn)));
+  return conn.submit('emergency.split', buildEmergencySplit(conn.id, emergencyKey, await trustedEmergencyNetwork(conn)));
 }
 
 /** What a clinician recovered from a window's posted shares. */
@@ -179,9 +206,20 @@ function withOpenedReason(conn: NodeConnection, raw: unknown): EmergencyWindow {
   return { ...w, reason: reason ?? null, sealedReason };
 }
 
-/** `GET /v1/emergency/windows/:id`, its reason opened. Throws ClientError (`ACCESS_DENIED`, 403). */
+/**
+ * Windows as the node listed them, each checked against its committed entry (the sealed reason
+ * included) before its reason is opened for this caller. Throws ClientError (a TrustErrorCode,
+ * or `NO_TRUSTED_GENESIS`).
+ */
+async function provenWindows(conn: NodeConnection, raws: unknown[]): Promise<EmergencyWindow[]> {
+  const windows = raws.map((w) => objectAt(w, 'window') as unknown as EmergencyWindow);
+  const proven = await provenEmergencyWindows(conn.verified('showing emergency windows'), windows);
+  return proven.map((w) => withOpenedReason(conn, w));
+}
+
+/** `GET /v1/emergency/windows/:id`, proven, its reason opened. Throws ClientError (`ACCESS_DENIED`, 403, a TrustErrorCode). */
 export async function emergencyWindow(conn: NodeConnection, id: string): Promise<EmergencyWindow> {
-  return withOpenedReason(conn, await conn.get(`/v1/emergency/windows/${enc(id)}`, { auth: true }));
+  return (await provenWindows(conn, [await conn.get(`/v1/emergency/windows/${enc(id)}`, { auth: true })]))[0] as EmergencyWindow;
 }
 
 /**
@@ -189,17 +227,26 @@ export async function emergencyWindow(conn: NodeConnection, id: string): Promise
  * officers (their keys from the node, as for every recipient of a record). Throws ClientError.
  */
 async function reasonRecipients(conn: NodeConnection, patient: string): Promise<Array<{ id: string; encryptionKey: string }>> {
-  const me = await conn.identity(conn.id);
+  // Every key the reason is sealed to is proven (identity/<id>), never taken from the node.
+  const reader = conn.verified('sealing an emergency reason');
+  const me = (await provenIdentity(reader, conn.id)).value;
   if (typeof me.org !== 'string') throw new ClientError('UNAUTHORIZED', 'only a clinician of an organization opens an emergency window');
   const reviewers = objectAt(await conn.get(`/v1/orgs/${enc(me.org)}/reviewers`, { auth: true }), 'reviewers');
-  const org = objectAt(reviewers.org, 'reviewers.org') as { id: string; encryptionKey: string };
   const officers = arrayAt(reviewers, 'privacyOfficers', 'reviewers') as Array<{ id: string; encryptionKey: string }>;
-  const p = await conn.identity(patient);
+  const proven = await provenIdentities(reader, [patient, me.org, ...officers.map((o) => o.id)]);
+  const p = proven.value.get(patient);
+  if (p?.role !== 'patient') refuse('FACT_NOT_PROVEN', `${patient} is not a proven active patient`);
+  const org = proven.value.get(me.org) as ProvenIdentity;
+  for (const o of officers) {
+    const officer = proven.value.get(o.id);
+    if (officer?.role !== 'privacy-officer' || officer.org !== me.org || officer.encryptionKey !== o.encryptionKey)
+      refuse('FACT_NOT_PROVEN', `the node names ${o.id} as a privacy officer of ${me.org} with a key the proven state does not hold`);
+  }
   return [
     { id: p.id, encryptionKey: p.encryptionKey },
     { id: conn.id, encryptionKey: conn.keys.encryption.publicKey },
     { id: org.id, encryptionKey: org.encryptionKey },
-    ...officers,
+    ...officers.map((o) => ({ id: o.id, encryptionKey: (proven.value.get(o.id) as ProvenIdentity).encryptionKey })),
   ];
 }
 
@@ -247,6 +294,7 @@ export async function awaitEmergencyKey(
   opts: { timeoutMs?: number; pollIntervalMs?: number; onProgress?: (w: EmergencyWindow) => void } = {},
 ): Promise<RecoveredEmergencyKey> {
   const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
+  conn.verified('rebuilding an emergency key');
   for (;;) {
     const window = await emergencyWindow(conn, windowId);
     opts.onProgress?.(window);
@@ -293,7 +341,7 @@ export async function openEmergency(
   conn: NodeConnection,
   opts: { patient: string; reason: string; durationMs: number; timeoutMs?: number; onProgress?: (w: EmergencyWindow) => void },
 ): Promise<RecoveredEmergencyKey & { windowId: string; txHash: string }> {
-  // The reason is encrypted here: the chain and every block reader see ciphertext only.
+  // The reason is encrypted here, to proven keys only: the chain and every block reader see ciphertext.
   const reason = sealEmergencyReason(
     opts.reason,
     { patient: opts.patient, clinician: conn.id },
@@ -305,12 +353,13 @@ export async function openEmergency(
   return { ...recovered, windowId, txHash: done.hash };
 }
 
-/** The caller's active window on `patient`, from `GET /v1/me/emergency`, if any. */
+/** The caller's active window on `patient`, from `GET /v1/me/emergency`, if any, checked against proven state. */
 export async function activeEmergencyWindowOn(conn: NodeConnection, patient: string): Promise<EmergencyWindow | undefined> {
   const answer = objectAt(await conn.get('/v1/me/emergency', { auth: true }), 'answer');
-  return arrayAt(answer, 'windows', 'answer')
-    .map((w) => withOpenedReason(conn, w))
-    .find((w) => w.patient === patient && w.active);
+  const window = arrayAt(answer, 'windows', 'answer').find(
+    (w) => (w as EmergencyWindow).patient === patient && (w as EmergencyWindow).active,
+  );
+  return window === undefined ? undefined : (await provenWindows(conn, [window]))[0];
 }
 
 /** Grant (or with `revoke`, take back) a clinician's emergency privilege, as their organization. */
@@ -333,10 +382,11 @@ export type EmergencyListing =
 /**
  * Emergency windows for the caller: a patient (or `patient` for a delegate) sees the notices
  * about them with every emergency read; a privacy officer or organization admin sees its
- * staff's windows; a clinician sees its own. Throws ClientError.
+ * staff's windows; a clinician sees its own. Each window is checked against proven state
+ * (the caller's role against its proven identity). Throws ClientError.
  */
 export async function listEmergency(conn: NodeConnection, opts: { patient?: string } = {}): Promise<EmergencyListing> {
-  const me = await conn.identity(conn.id);
+  const me = (await provenIdentity(conn.verified('showing emergency windows'), conn.id)).value;
   if (opts.patient !== undefined || me.role === 'patient') {
     const patient = opts.patient ?? conn.id;
     const a = objectAt(await conn.get(`/v1/patients/${enc(patient)}/emergency`, { auth: true }), 'answer');
@@ -345,20 +395,16 @@ export async function listEmergency(conn: NodeConnection, opts: { patient?: stri
       emergencyKey: (a.emergencyKey as string | null) ?? null,
       rotationRecommended: a.rotationRecommended === true,
       split: a.split,
-      windows: arrayAt(a, 'windows', 'answer').map((w) => withOpenedReason(conn, w)),
+      windows: await provenWindows(conn, arrayAt(a, 'windows', 'answer')),
     };
   }
   const org = me.role === 'privacy-officer' ? (me.org as string | undefined) : me.orgKind !== undefined ? me.id : undefined;
   if (org !== undefined) {
     const a = objectAt(await conn.get(`/v1/orgs/${enc(org)}/emergency`, { auth: true }), 'answer');
-    return { as: 'organization', org, windows: arrayAt(a, 'windows', 'answer').map((w) => withOpenedReason(conn, w)) };
+    return { as: 'organization', org, windows: await provenWindows(conn, arrayAt(a, 'windows', 'answer')) };
   }
   const a = objectAt(await conn.get('/v1/me/emergency', { auth: true }), 'answer');
-  return {
-    as: 'clinician',
-    privilege: a.privilege ?? null,
-    windows: arrayAt(a, 'windows', 'answer').map((w) => withOpenedReason(conn, w)),
-  };
+  return { as: 'clinician', privilege: a.privilege ?? null, windows: await provenWindows(conn, arrayAt(a, 'windows', 'answer')) };
 }
 
 /**
@@ -373,7 +419,7 @@ export async function rotateEmergencyKey(
   putObject: (object: Uint8Array) => Promise<string>,
 ): Promise<{ emergencyKey: string; txHash: string; rewrapped: number; rewrapTxHashes: string[] }> {
   const fresh = generateEncryptionKeyPair();
-  const split = await conn.submitAndWait('emergency.split', buildEmergencySplit(conn.id, fresh, await emergencyNetwork(conn)));
+  const split = await conn.submitAndWait('emergency.split', buildEmergencySplit(conn.id, fresh, await trustedEmergencyNetwork(conn)));
   const listed = arrayAt(
     objectAt(await conn.get(`/v1/patients/${enc(conn.id)}/records`, { auth: true }), 'answer'),
     'records',

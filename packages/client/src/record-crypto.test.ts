@@ -2,7 +2,7 @@
 // bindings (record id, recipient label) that stop envelopes being moved or relabelled.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { CryptoError, generateEncryptionKeyPair, sha256Hex, toHex } from '@medledger/crypto';
+import { CryptoError, generateEncryptionKeyPair, KEY_ENVELOPE_BYTES, sha256Hex, toHex } from '@medledger/crypto';
 import { canonicalBytes } from '@medledger/ledger';
 import fc from 'fast-check';
 import {
@@ -129,6 +129,19 @@ describe('data-key envelopes (AAD medledger/record-key/v1)', () => {
       toHex(openDataKey(JSON.parse(new TextDecoder().decode(sealed.object)), id, PATIENT, recipient.privateKey)),
       toHex(dataKey),
     );
+  });
+
+  test('every key envelope object is exactly KEY_ENVELOPE_BYTES long, the size nodes accept', () => {
+    for (let i = 0; i < 20; i++) {
+      const id = newRecordId();
+      const sealed = sealDataKey(
+        encryptRecord(observation, L(id)).dataKey,
+        id,
+        i % 2 === 0 ? PATIENT : 'emergency',
+        generateEncryptionKeyPair().publicKey,
+      );
+      assert.equal(sealed.object.length, KEY_ENVELOPE_BYTES);
+    }
   });
 
   test('an envelope opened under another record id fails', () => {

@@ -80,11 +80,15 @@ export interface Delegation {
   status: 'pending' | 'accepted';
   invitedAt: { height: number; time: number };
   acceptedAt: { height: number; time: number } | null;
+  /** The height the SDK proved this delegation at (docs/sdk.md "Heights"). */
+  provenAt?: number;
 }
 
 /** A record's on-chain metadata: the anchor's fields, plus whatever state the node adds. */
 export interface RecordMeta extends Omit<RecordAnchorBody, 'envelopes'> {
   status?: string;
+  /** The height the SDK proved this record's anchor at (docs/sdk.md "Heights"). */
+  provenAt?: number;
   [field: string]: unknown;
 }
 
@@ -97,6 +101,8 @@ export interface Grant {
   access: Access;
   purpose: Purpose;
   expiresAt?: number;
+  /** The height the SDK proved this grant at (docs/sdk.md "Heights"). */
+  provenAt?: number;
   [field: string]: unknown;
 }
 
@@ -111,6 +117,8 @@ export interface AccessEvent {
   reason: string;
   emergency: boolean;
   at: number;
+  /** The height the SDK proved this event at (docs/sdk.md "Heights"). */
+  provenAt?: number;
   [field: string]: unknown;
 }
 
@@ -216,6 +224,16 @@ export function parseRecordMeta(x: unknown): RecordMeta {
   stringAt(o, 'category', 'record');
   stringAt(o, 'resourceType', 'record');
   return o as RecordMeta;
+}
+
+/** Check one grant of a listing. Throws ClientError('MALFORMED_RESPONSE'). */
+export function parseGrant(x: unknown): Grant {
+  const o = objectAt(x, 'grant');
+  hexAt(o, 'id', 'grant', 16);
+  hexAt(o, 'patient', 'grant', 20);
+  hexAt(o, 'grantee', 'grant', 20);
+  objectAt(o.scope, 'grant.scope');
+  return o as unknown as Grant;
 }
 
 /** Check `GET /v1/records/:id`. Throws ClientError('MALFORMED_RESPONSE'). */

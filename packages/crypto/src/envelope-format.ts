@@ -65,6 +65,22 @@ export interface Envelope {
 }
 
 /**
+ * Exact size in bytes of a record key envelope as kept in the vault: the RFC 8785 canonical
+ * JSON of an Envelope sealing one 256-bit data key. Every field has a fixed length (hex of a
+ * 32-byte key, 32-byte epk, 12-byte IV, 16-byte tag), so every such envelope is exactly this
+ * long; nodes refuse a larger object named as an envelope (docs/records.md, vault quotas).
+ */
+export const KEY_ENVELOPE_BYTES = canonicalEnvelopeLength(AES_KEY_BYTES);
+
+/** Length of the canonical JSON of an envelope sealing `plaintextBytes`: keys sorted, ASCII only. */
+function canonicalEnvelopeLength(plaintextBytes: number): number {
+  const hex = (bytes: number) => '0'.repeat(2 * bytes);
+  // Inserted in sorted key order, so JSON.stringify writes exactly the JCS form.
+  return JSON.stringify({ alg: ENVELOPE_ALG, ct: hex(plaintextBytes), epk: hex(32), iv: hex(GCM_IV_BYTES), tag: hex(GCM_TAG_BYTES), v: 1 })
+    .length;
+}
+
+/**
  * Check that untrusted input (an HTTP body, a vault object) is a version-1 envelope and
  * return a copy holding only its fields. Throws CryptoError('BAD_ENVELOPE') whose message
  * names the first bad field. Checks shape only: whether it opens is `openEnvelope`'s job.

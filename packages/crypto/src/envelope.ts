@@ -18,7 +18,7 @@ import {
 import { CryptoError } from './errors.js';
 import { encryptionPublicKeyFromPrivate, generateEncryptionKeyPair, x25519SharedSecret } from './x25519.js';
 
-export { type AeadBox, ENVELOPE_ALG, type Envelope, validateEnvelope } from './envelope-format.js';
+export { type AeadBox, ENVELOPE_ALG, type Envelope, KEY_ENVELOPE_BYTES, validateEnvelope } from './envelope-format.js';
 
 const decryptFailed = (cause?: unknown) =>
   new CryptoError('DECRYPT_FAILED', 'decryption failed: wrong key or tampered data', cause === undefined ? undefined : { cause });

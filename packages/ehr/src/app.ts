@@ -125,12 +125,16 @@ export class EhrApp {
   /**
    * Mempool admission: signature, nonce and the kind's rules against committed state plus
    * the transactions already admitted (so a signer can pipeline nonces n, n+1, …).
-   * Returns the result; on success the tx's effects are kept in the check state.
+   * Returns the result; on success the tx's effects are kept in the check state. `admission`,
+   * when given, runs once the rules pass and before anything is kept: the node's own checks
+   * (its vault), which may throw to refuse the transaction with nothing kept.
    */
-  checkTx(tx: SignedTx, ctx: { height: number; time: number }): TxResult {
+  checkTx(tx: SignedTx, ctx: { height: number; time: number }, admission?: (tx: SignedTx) => void): TxResult {
     const scratch = this.checkState.fork();
     const result = this.applyTx({ chainId: this.chainId, ...ctx, ...this.emergencyCtx() }, tx, scratch);
-    if (result.code === 'ok') this.checkState.absorb(scratch);
+    if (result.code !== 'ok') return result;
+    admission?.(tx);
+    this.checkState.absorb(scratch);
     return result;
   }
 

@@ -9,6 +9,7 @@ import { checkReasonRecipients, type SealedReason, sealedReasonField } from './e
 import { EhrError } from './errors.js';
 import { activeIdentity, activeSigner, getIdentity, type Identity, isOrganization, putIdentity } from './identity.js';
 import type { TxContext, TxKind } from './kinds.js';
+import { claimObject, releaseObject } from './objects.js';
 import { getRecord, type ReadDecision, type RecordMeta } from './policy.js';
 import { EMERGENCY_RECIPIENT, MAX_SHARE_ENVELOPES } from './records.js';
 import { keys, readJson, type StateReader, writeJson } from './state.js';
@@ -256,6 +257,8 @@ export const emergencySplit: TxKind = {
 /**
  * `emergency.rewrap` (patient): after a rotation, replace records' `emergency` envelopes with
  * ones sealed to the new key. `old` must be the envelope on chain now; nodes then delete it.
+ * The new hash becomes the record's own (OBJECT_IN_USE if anything ever named it), so a
+ * rewrap can neither adopt nor, by a later rewrap, delete another record's object.
  */
 export const emergencyRewrap: TxKind = {
   apply(_ctx, tx, state) {
@@ -277,6 +280,8 @@ export const emergencyRewrap: TxKind = {
       if (record.erased !== null) throw new EhrError('RECORD_ERASED', `record ${item.record} has been erased`);
       if (record.envelopes[EMERGENCY_RECIPIENT] !== item.old || item.old === item.hash)
         throw new EhrError('INVALID_BODY', `record ${item.record}: old must be its current emergency envelope`);
+      claimObject(state, item.hash, record.id);
+      releaseObject(state, item.old, record.id);
       writeJson(state, keys.record(record.id), { ...record, envelopes: { ...record.envelopes, [EMERGENCY_RECIPIENT]: item.hash } });
     }
   },

@@ -13,6 +13,7 @@ export * from './identity.js';
 export * from './insurance/index.js';
 export * from './kinds.js';
 export * from './medicines/index.js';
+export * from './objects.js';
 export * from './policy.js';
 export * from './recipients.js';
 export * from './records.js';

@@ -18,6 +18,7 @@ import {
 import { EhrError } from './errors.js';
 import { activeIdentity, activeSigner, type Identity } from './identity.js';
 import type { TxContext, TxKind } from './kinds.js';
+import { claimObject, releaseObject } from './objects.js';
 import { getRecord, mayWrite, type RecordMeta, requirePatientOrDelegate } from './policy.js';
 import { requireAllowedRecipient, requireExactRecipients } from './recipients.js';
 import { keys, type StateOverlay, type StateReader, writeJson } from './state.js';
@@ -102,6 +103,7 @@ export const recordAnchor: TxKind = {
         throw new EhrError('UNAUTHORIZED', 'the author may not write the superseded record');
       storeRecord(state, { ...prior, supersededBy: id });
     }
+    for (const hash of [contentHash, ...Object.values(byRecipient)]) claimObject(state, hash, id);
     storeRecord(state, {
       id,
       patient: patientId,
@@ -132,6 +134,9 @@ export function parseRecordEnvelopes(b: Body): Array<{ record: string; hash: str
 /**
  * Add envelopes to existing records for `to`, after checking `actor` manages each and
  * `covers` allows it and `to` may hold the key (recipients.ts). Used by record.share and consent.grant.
+ * Each new hash becomes the record's own (OBJECT_IN_USE if anything ever named it); an
+ * envelope it replaces is released, so nodes delete it. One (record, recipient) pair per
+ * transaction: a repeat would only churn objects.
  */
 export function addEnvelopes(
   state: StateOverlay,
@@ -140,11 +145,18 @@ export function addEnvelopes(
   items: ReadonlyArray<{ record: string; to: string; hash: string }>,
   covers: (record: RecordMeta) => boolean = () => true,
 ): void {
+  const seen = new Set<string>();
   for (const item of items) {
+    const pair = `${item.record}/${item.to}`;
+    if (seen.has(pair)) throw new EhrError('INVALID_BODY', `body.envelopes names record ${item.record} for ${item.to} twice`);
+    seen.add(pair);
     const record = managedRecord(state, actor, item.record);
     if (!covers(record)) throw new EhrError('INVALID_BODY', `record ${item.record} is outside the grant's scope`);
     const patient = activeIdentity(state, record.patient, 'patient');
     requireAllowedRecipient(state, patient, record, item.to, time);
+    claimObject(state, item.hash, record.id);
+    const replaced = record.envelopes[item.to];
+    if (replaced !== undefined) releaseObject(state, replaced, record.id);
     storeRecord(state, { ...record, envelopes: { ...record.envelopes, [item.to]: item.hash } });
   }
 }
@@ -166,6 +178,8 @@ export const recordErase: TxKind = {
     const id = hex16Field(b, 'record');
     const actor = activeSigner(state, tx.signer);
     const record = managedRecord(state, actor, id);
+    // Only what this record owns is deleted: nothing another record names can go with it.
+    for (const hash of recordObjectHashes(record)) releaseObject(state, hash, id);
     storeRecord(state, { ...record, erased: { height: ctx.height, time: ctx.time, by: actor.id } });
   },
 };

@@ -81,6 +81,8 @@ export const keys = {
   accessEvent: (patient: string, height: number, eventKey: string) => `access/${patient}/${String(height).padStart(12, '0')}/${eventKey}`,
   /** Marks an access event id as recorded, so resubmissions are skipped. */
   accessSeen: (eventKey: string) => `accessid/${eventKey}`,
+  /** The one record a vault object hash belongs to (objects.ts). */
+  object: (hash: string) => `object/${hash}`,
   // Insurance (docs/insurance.md). Queue indexes carry the padded height first, so they list in commit order.
   /** A plan's head: insurer and number of versions. */
   plan: (id: string) => `plan/${id}`,

@@ -92,6 +92,12 @@ export const schemas = {
     params: Type.Object({ height: Type.String({ pattern: '^(latest|[1-9][0-9]{0,15})$', description: "block height, or 'latest'" }) }),
   }),
   status: route({ summary: 'Node status: chain id, node id, height, last block hash, validators, peers', tags: ['chain'] }),
+  genesis: route({
+    summary: "The chain's genesis document",
+    description:
+      'Public. A client pinned to a genesis hash fetches the document here and checks that the SHA-256 of its canonical JSON (RFC 8785) is the hash it trusts.',
+    tags: ['chain'],
+  }),
   account: route({
     summary: 'Nonces and identity of a signing key',
     tags: ['identities'],

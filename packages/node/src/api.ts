@@ -183,6 +183,7 @@ export async function buildApi(node: MedLedgerNode, opts: ApiOptions): Promise<F
   });
 
   app.get('/v1/status', { schema: schemas.status }, async () => node.status());
+  app.get('/v1/genesis', { schema: schemas.genesis }, async () => node.chain.genesis);
 
   app.get<{ Params: { publicKey: string } }>('/v1/accounts/:publicKey', { schema: schemas.account }, async (req) => {
     const { publicKey } = req.params;

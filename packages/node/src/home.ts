@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { TimeoutConfig } from '@medledger/consensus';
 import { decryptKeystore, encryptKeystore, generateKeyBundle, idFromPublicKey, type KeyBundle } from '@medledger/crypto';
 import { type Genesis, parseGenesis } from '@medledger/ledger';
+import { DEFAULT_VAULT_QUOTAS } from './vault.js';
 
 /** A peer this node dials: its node key (for the handshake) and WebSocket URL. */
 export interface PeerConfig {
@@ -43,8 +44,15 @@ export interface NodeConfig {
   rateLimit?: { windowMs: number; perIdentity: number; perIp: number };
   /** Serve the API over HTTPS: PEM certificate and key files (paths relative to the home). */
   tls?: { cert: string; key: string };
-  /** Off-chain objects: largest accepted (bytes), and how long an upload may wait for its anchor (ms). */
-  vault?: { maxObjectBytes: number; unanchoredTtlMs: number };
+  /**
+   * Off-chain objects: largest accepted (bytes), how long an upload may wait for its anchor
+   * (ms), and per-identity quotas on this node (vault.ts DEFAULT_VAULT_QUOTAS).
+   */
+  vault?: {
+    maxObjectBytes: number;
+    unanchoredTtlMs: number;
+    quotas?: { pendingBytesPerIdentity?: number; pendingObjectsPerIdentity?: number; anchoredBytesPerIdentity?: number };
+  };
   /**
    * What one authenticated validator peer may send per second before it is disconnected
    * (default: p2p.ts DEFAULT_PEER_BUDGET, 5,000 messages and 256 MiB).
@@ -54,8 +62,15 @@ export interface NodeConfig {
   emergency?: { postShares: boolean };
 }
 
-/** Vault limits when config.json has none: 4 MiB objects, uploads kept 10 minutes unanchored. */
-export const DEFAULT_VAULT_CONFIG = { maxObjectBytes: 4 * 1024 * 1024, unanchoredTtlMs: 10 * 60_000 } as const;
+/**
+ * Vault limits when config.json has none: 4 MiB objects, uploads kept 10 minutes unanchored,
+ * and per identity 32 MiB / 50,000 uploads pending and 2 GiB anchored on this node.
+ */
+export const DEFAULT_VAULT_CONFIG = {
+  maxObjectBytes: 4 * 1024 * 1024,
+  unanchoredTtlMs: 10 * 60_000,
+  quotas: { ...DEFAULT_VAULT_QUOTAS },
+};
 
 /** Defaults for a node on loopback; `init` writes them out so operators can edit them. */
 export function defaultConfig(name: string, apiPort: number, p2pPort: number): NodeConfig {

@@ -2,7 +2,7 @@
 
 import type { Output } from '@medledger/consensus';
 import { idFromPublicKey } from '@medledger/crypto';
-import type { Identity } from '@medledger/ehr';
+import { type Identity, identityOfKey, namedObjects, objectEffects, objectSizeOnChain, type StateWrite } from '@medledger/ehr';
 import { type Block, type Commit, parseSignedTx, type SignedTx, signTx, type TxResult, txBytes, txHash } from '@medledger/ledger';
 import { type NodeStore, openSqliteStore } from '@medledger/storage';
 import type { FastifyInstance } from 'fastify';
@@ -17,7 +17,6 @@ import { Mempool } from './mempool.js';
 import { evidenceBody, type SignedProposal, type SignedVote } from './messages.js';
 import { TendermintEngine } from './tendermint.js';
 import { Vault } from './vault.js';
-import { vaultEffects } from './vault-effects.js';
 
 type EvidenceOutput = Extract<Output, { type: 'evidence' }>;
 
@@ -84,6 +83,7 @@ export class MedLedgerNode {
         now: this.now,
         log: (level, message) => this.log(level, message),
         peers: this.engine.p2p,
+        sizeOnChain: (hash) => objectSizeOnChain(this.chain.state, hash),
       },
     );
     this.gatekeeper = new Gatekeeper(this, { ...DEFAULT_SESSION_CONFIG, ...home.config.sessions });
@@ -162,7 +162,12 @@ export class MedLedgerNode {
     }
   }
 
-  /** Admit an already-parsed transaction; `gossip` sends it on to the peers. */
+  /**
+   * Admit an already-parsed transaction; `gossip` sends it on to the peers. A transaction
+   * made here (by a client of this node or the node itself, so `gossip`) must also pass the
+   * vault's checks on the objects it names (Vault.checkNamed); one a peer relays named
+   * objects uploaded to that peer, which this node may not hold yet.
+   */
   admit(tx: SignedTx, gossip = true): { hash: string; status: 'pending' } {
     if (tx.chain !== this.chain.chainId)
       throw new ApiError('WRONG_CHAIN', `transaction is for chain '${tx.chain}', this is '${this.chain.chainId}'`);
@@ -170,7 +175,12 @@ export class MedLedgerNode {
     if (this.mempool.has(hash)) return { hash, status: 'pending' };
     const bytes = txBytes(tx).length;
     if (this.mempool.isFull(bytes)) throw new ApiError('MEMPOOL_FULL', 'the node is busy; retry shortly');
-    const result = this.chain.app.checkTx(tx, { height: this.chain.height + 1, time: this.chain.tipTime });
+    const vaultCheck = (t: SignedTx) => {
+      const named = namedObjects(t.kind, t.body);
+      if (named.content !== undefined || named.envelopes.length > 0)
+        this.vault.checkNamed(identityOfKey(this.chain.state, t.signer)?.id, named);
+    };
+    const result = this.chain.app.checkTx(tx, { height: this.chain.height + 1, time: this.chain.tipTime }, gossip ? vaultCheck : undefined);
     if (result.code !== 'ok') throw new ApiError(result.code, result.log);
     this.mempool.add({ hash, tx, bytes });
     this.engine.onTx(gossip ? tx : undefined);
@@ -180,7 +190,7 @@ export class MedLedgerNode {
   /** Store a block decided by consensus (or fetched by block sync) and update the mempool. */
   commitDecided(block: Block, commit: Commit): void {
     const exec = this.chain.commitBlock(block, commit);
-    this.afterCommit(block.txs, exec.results);
+    this.afterCommit(block.txs, exec.results, exec.writes);
   }
 
   /**
@@ -214,12 +224,13 @@ export class MedLedgerNode {
   }
 
   /**
-   * After a block is stored: drop its transactions from the mempool, remember refusals,
-   * and re-check what is left against the new state (a nonce may now be stale).
+   * After a block is stored: keep, fetch or delete the vault objects its state writes claimed
+   * or released, drop its transactions from the mempool, remember refusals, and re-check
+   * what is left against the new state (a nonce may now be stale).
    */
-  afterCommit(txs: SignedTx[], results: TxResult[]): void {
-    const effects = vaultEffects(txs, results, this.chain.state);
-    if (effects.anchored.length > 0 || effects.erased.length > 0) this.vault.onCommitted(effects.anchored, effects.erased);
+  afterCommit(txs: SignedTx[], results: TxResult[], writes: readonly StateWrite[]): void {
+    const effects = objectEffects(writes);
+    if (effects.anchored.length > 0 || effects.released.length > 0) this.vault.onCommitted(effects.anchored, effects.released);
     txs.forEach((tx, i) => {
       const hash = txHash(tx);
       this.mempool.remove(hash);

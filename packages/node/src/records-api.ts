@@ -68,10 +68,11 @@ export function registerRecordRoutes(app: FastifyInstance, node: MedLedgerNode, 
     '/v1/vault/:hash',
     { schema: schemas.putObject, bodyLimit: node.vault.maxObjectBytes },
     async (req, reply) => {
-      who(req);
+      const caller = who(req);
       if (!Buffer.isBuffer(req.body)) throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'send the object as application/octet-stream');
       const hash = idParam(req.params.hash, 'hash', 32);
-      const { created } = node.vault.put(hash, new Uint8Array(req.body));
+      // Bound to the caller: only it may name the object in a transaction (Vault.checkNamed).
+      const { created } = node.vault.put(hash, new Uint8Array(req.body), caller.id);
       return reply.status(created ? 201 : 200).send({ hash, size: req.body.length });
     },
   );

@@ -3,6 +3,7 @@
 // log, records, emergency windows) goes only to those the /v1 routes already show it to.
 // One function decides, for the single and the batch proof routes alike.
 import {
+  activeWindowFor,
   emergencyKeys,
   getGrant,
   getIdentity,
@@ -40,7 +41,13 @@ export function keyAccess(state: StateReader, key: string, time: number): KeyAcc
   if (key === keys.chainMeta() || key === keys.validatorSet() || key === keys.emergencyParams()) return PUBLIC;
   if (match(`identity/${ID}`) || match(`key/${KEY32}`) || match(`nonce/${KEY32}`)) return PUBLIC;
 
-  let m = match(`(?:granteelist|delegatelist)/(${ID})`) ?? match(`delegate/(${ID})/${ID}`);
+  let m = match(`delegate/(${ID})/(${ID})`);
+  if (m !== null) {
+    // An invited delegate sees their own invitation, as GET /v1/me/delegations shows it.
+    const [, patient, delegate] = m as unknown as [string, string, string];
+    return only((caller) => caller.id === delegate || writesFor(caller, patient));
+  }
+  m = match(`(?:granteelist|delegatelist)/(${ID})`);
   m ??= match(`emergency/(?:split|latest)/(${ID})`);
   if (m !== null) {
     const patient = m[1] as string;
@@ -69,7 +76,9 @@ export function keyAccess(state: StateReader, key: string, time: number): KeyAcc
         record !== undefined &&
         (manages(caller, record.patient) ||
           caller.id === record.author ||
-          granteeIds(caller).some((id) => record.envelopes[id] !== undefined)),
+          granteeIds(caller).some((id) => record.envelopes[id] !== undefined) ||
+          // A break-glass clinician reads through the emergency envelope and proves what it read.
+          activeWindowFor(state, record.patient, time)?.clinician === caller.id),
     );
   }
   m = match(`emergency/window/(${ID16})`);

@@ -12,6 +12,9 @@ import { freePorts, TEST_PASSPHRASE, waitFor } from './testing/harness.js';
 
 process.env.MEDLEDGER_PASSPHRASE = TEST_PASSPHRASE;
 
+/** The identity a test upload is bound to. */
+const UPLOADER = 'ab'.repeat(20);
+
 const dir = mkdtempSync(join(tmpdir(), 'medledger-vault-'));
 const nodes: MedLedgerNode[] = [];
 after(async () => {
@@ -34,7 +37,7 @@ test('a node fetches an anchored object it lacks from its peer, and repairs a ta
 
   const data = utf8('iv || ciphertext || tag');
   const hash = sha256Hex(data);
-  assert.deepEqual(a.vault.put(hash, data), { created: true });
+  assert.deepEqual(a.vault.put(hash, data, UPLOADER), { created: true });
   a.vault.onCommitted([hash], []);
   b.vault.onCommitted([hash], []);
   await waitFor(() => (b.chain.store.hasVaultObject(hash) ? true : undefined), 'b to fetch the object', 5_000);

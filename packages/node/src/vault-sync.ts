@@ -101,6 +101,8 @@ export interface VaultSyncDeps {
   now: () => number;
   log: VaultLog;
   peers: VaultPeers;
+  /** The size committed state says an object has (ehr objectSizeOnChain), if it says one. */
+  sizeOnChain?: (hash: string) => number | undefined;
 }
 
 /**
@@ -223,6 +225,18 @@ export class VaultSync {
           `${this.deps.peers.nameOf(peer)} answered vault object ${hash.slice(0, 12)} with bytes that do not match its hash; asking another peer`,
         );
         continue;
+      }
+      const expected = this.deps.sizeOnChain?.(hash);
+      if (expected !== undefined && answer.data.length !== expected) {
+        // The bytes match the hash, so no peer has a better copy: the anchor lied. Keeping
+        // it would let one validator that skipped the admission checks pin it everywhere.
+        this.deps.log(
+          'warn',
+          `vault object ${hash.slice(0, 12)} is ${answer.data.length} bytes but the chain says ${expected}; not keeping it`,
+        );
+        this.deps.store.unwantVaultObject(hash);
+        this.forget(hash);
+        return undefined;
       }
       return this.accept(hash, answer.data);
     }

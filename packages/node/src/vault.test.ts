@@ -2,11 +2,14 @@
 // repair from peers, erasure and expiry.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { sha256Hex, utf8 } from '@medledger/crypto';
+import { generateEncryptionKeyPair, KEY_ENVELOPE_BYTES, sealToPublicKey, sha256Hex, utf8 } from '@medledger/crypto';
 import { MemoryStore } from '@medledger/storage';
 import { ApiError } from './errors.js';
 import { Vault, type VaultOptions } from './vault.js';
 import type { VaultPeers } from './vault-sync.js';
+
+/** The identity a test upload is bound to. */
+const UPLOADER = 'ab'.repeat(20);
 
 type Handler = (from: string, msg: Record<string, unknown>) => void;
 
@@ -43,7 +46,11 @@ interface TestVault {
   clock: { now: number };
 }
 
-function makeVault(net: FakeNetwork, name: string, opts: Partial<VaultOptions> & { order?: string[] } = {}): TestVault {
+function makeVault(
+  net: FakeNetwork,
+  name: string,
+  opts: Partial<VaultOptions> & { order?: string[]; sizeOnChain?: (hash: string) => number | undefined } = {},
+): TestVault {
   const store = new MemoryStore();
   const logs: Array<{ level: string; msg: string }> = [];
   const clock = { now: 1_000_000 };
@@ -53,7 +60,13 @@ function makeVault(net: FakeNetwork, name: string, opts: Partial<VaultOptions> &
       unanchoredTtlMs: opts.unanchoredTtlMs ?? 600_000,
       fetchTimeoutMs: opts.fetchTimeoutMs ?? 500,
     },
-    { store, now: () => clock.now, log: (level, msg) => logs.push({ level, msg }), peers: net.peersFor(name, opts.order) },
+    {
+      store,
+      now: () => clock.now,
+      log: (level, msg) => logs.push({ level, msg }),
+      peers: net.peersFor(name, opts.order),
+      ...(opts.sizeOnChain === undefined ? {} : { sizeOnChain: opts.sizeOnChain }),
+    },
   );
   net.attach(name, (from, msg) => vault.onPeerMessage(from, msg));
   return { vault, store, logs, clock };
@@ -79,8 +92,8 @@ function apiErrorWith(code: string, status: number) {
 test('an upload is stored under its SHA-256 and a repeat reports it was already held', async () => {
   const { vault, store } = makeVault(new FakeNetwork(), 'a');
   const rec = object('ciphertext');
-  assert.deepEqual(vault.put(rec.hash, rec.data), { created: true });
-  assert.deepEqual(vault.put(rec.hash, rec.data), { created: false });
+  assert.deepEqual(vault.put(rec.hash, rec.data, UPLOADER), { created: true });
+  assert.deepEqual(vault.put(rec.hash, rec.data, UPLOADER), { created: false });
   assert.equal(store.vaultObjectStatus(rec.hash), 'unanchored');
   assert.deepEqual(await vault.getVerified(rec.hash), rec.data);
 });
@@ -88,23 +101,23 @@ test('an upload is stored under its SHA-256 and a repeat reports it was already 
 test('an upload whose bytes do not match the hash is refused and nothing is stored', () => {
   const { vault, store } = makeVault(new FakeNetwork(), 'a');
   const rec = object('ciphertext');
-  assert.throws(() => vault.put(rec.hash, utf8('other bytes')), apiErrorWith('HASH_MISMATCH', 400));
+  assert.throws(() => vault.put(rec.hash, utf8('other bytes'), UPLOADER), apiErrorWith('HASH_MISMATCH', 400));
   assert.equal(store.hasVaultObject(rec.hash), false);
 });
 
 test('an upload over maxObjectBytes is refused and nothing is stored', () => {
   const { vault, store } = makeVault(new FakeNetwork(), 'a', { maxObjectBytes: 16 });
   const rec = object('seventeen bytes!!');
-  assert.throws(() => vault.put(rec.hash, rec.data), apiErrorWith('OBJECT_TOO_LARGE', 413));
+  assert.throws(() => vault.put(rec.hash, rec.data, UPLOADER), apiErrorWith('OBJECT_TOO_LARGE', 413));
   assert.equal(store.hasVaultObject(rec.hash), false);
   const fits = object('sixteen bytes!!!');
-  assert.deepEqual(vault.put(fits.hash, fits.data), { created: true });
+  assert.deepEqual(vault.put(fits.hash, fits.data, UPLOADER), { created: true });
 });
 
 test('a malformed hash is refused before any bytes are looked at', async () => {
   const { vault } = makeVault(new FakeNetwork(), 'a');
   const rec = object('x');
-  assert.throws(() => vault.put(rec.hash.toUpperCase(), rec.data), apiErrorWith('INVALID_PARAM', 400));
+  assert.throws(() => vault.put(rec.hash.toUpperCase(), rec.data, UPLOADER), apiErrorWith('INVALID_PARAM', 400));
   await assert.rejects(vault.getVerified('abc'), apiErrorWith('INVALID_PARAM', 400));
 });
 
@@ -125,7 +138,7 @@ test('a committed anchor makes the node fetch the object it is missing from a pe
     b.vault.stop();
   });
   const rec = object('record ciphertext');
-  a.vault.put(rec.hash, rec.data);
+  a.vault.put(rec.hash, rec.data, UPLOADER);
   a.vault.onCommitted([rec.hash], []);
   b.vault.start();
   b.vault.onCommitted([rec.hash], []);
@@ -140,7 +153,7 @@ test('a missing anchored object is fetched on demand when read', async () => {
   const a = makeVault(net, 'a');
   const b = makeVault(net, 'b');
   const rec = object('record ciphertext');
-  a.vault.put(rec.hash, rec.data);
+  a.vault.put(rec.hash, rec.data, UPLOADER);
   a.vault.onCommitted([rec.hash], []);
   // Not started: no background loop, so only the read itself can fetch it.
   b.vault.onCommitted([rec.hash], []);
@@ -154,7 +167,7 @@ test('a tampered local copy is detected, not returned, and repaired from a peer'
   const b = makeVault(net, 'b');
   const rec = object('record ciphertext');
   for (const v of [a, b]) {
-    v.vault.put(rec.hash, rec.data);
+    v.vault.put(rec.hash, rec.data, UPLOADER);
     v.vault.onCommitted([rec.hash], []);
   }
   const tampered = utf8('TAMPERED-BYTES');
@@ -198,7 +211,7 @@ test('a client re-uploading the right bytes replaces a bad local copy', async ()
   const rec = object('record ciphertext');
   store.putVaultObject(rec.hash, utf8('rotten'), 0);
   store.markVaultAnchored([rec.hash]);
-  assert.deepEqual(vault.put(rec.hash, rec.data), { created: true });
+  assert.deepEqual(vault.put(rec.hash, rec.data, UPLOADER), { created: true });
   assert.equal(store.vaultObjectStatus(rec.hash), 'anchored');
   assert.deepEqual(await vault.getVerified(rec.hash), rec.data);
 });
@@ -212,7 +225,7 @@ test('a peer that answers with wrong bytes is ignored, named in the log, and ano
       liar.send(from, { type: 'vault-data', id: msg.id, hash: msg.hash, data: Buffer.from('forged ciphertext').toString('base64') });
   });
   const good = makeVault(net, 'good');
-  good.vault.put(rec.hash, rec.data);
+  good.vault.put(rec.hash, rec.data, UPLOADER);
   good.vault.onCommitted([rec.hash], []);
   const b = makeVault(net, 'b', { order: ['liar', 'good'] });
   b.vault.onCommitted([rec.hash], []);
@@ -227,7 +240,7 @@ test('a peer does not serve an object that is not anchored there', async () => {
   const a = makeVault(net, 'a');
   const b = makeVault(net, 'b');
   const rec = object('upload awaiting its anchor');
-  a.vault.put(rec.hash, rec.data);
+  a.vault.put(rec.hash, rec.data, UPLOADER);
   b.vault.onCommitted([rec.hash], []);
   assert.equal(await b.vault.getVerified(rec.hash), undefined);
   const answer = net.sent.find((s) => s.from === 'a' && s.msg.type === 'vault-data');
@@ -253,10 +266,10 @@ test('erased objects are deleted, stop being wanted, and an answer arriving afte
   const held = object('held ciphertext');
   const wanted = object('wanted envelope');
   const same = object('anchored and erased in one block');
-  b.vault.put(held.hash, held.data);
-  b.vault.put(same.hash, same.data);
+  b.vault.put(held.hash, held.data, UPLOADER);
+  b.vault.put(same.hash, same.data, UPLOADER);
   b.vault.onCommitted([held.hash, wanted.hash], []);
-  a.vault.put(wanted.hash, wanted.data);
+  a.vault.put(wanted.hash, wanted.data, UPLOADER);
   a.vault.onCommitted([wanted.hash], []);
 
   const reading = b.vault.getVerified(wanted.hash);
@@ -270,8 +283,8 @@ test('unanchored uploads expire after the TTL; anchored objects stay', () => {
   const { vault, store, clock } = makeVault(new FakeNetwork(), 'a', { unanchoredTtlMs: 10_000 });
   const orphan = object('anchor never committed');
   const anchored = object('anchored');
-  vault.put(orphan.hash, orphan.data);
-  vault.put(anchored.hash, anchored.data);
+  vault.put(orphan.hash, orphan.data, UPLOADER);
+  vault.put(anchored.hash, anchored.data, UPLOADER);
   vault.onCommitted([anchored.hash], []);
   clock.now += 10_000;
   assert.equal(vault.expireUnanchored(), 0);
@@ -297,4 +310,90 @@ test('options that are not positive integers are refused', () => {
   const deps = { store: new MemoryStore(), now: () => 0, log: () => {}, peers: new FakeNetwork().peersFor('a') };
   assert.throws(() => new Vault({ maxObjectBytes: 0, unanchoredTtlMs: 1 }, deps), RangeError);
   assert.throws(() => new Vault({ maxObjectBytes: 1, unanchoredTtlMs: 1, fetchTimeoutMs: 1.5 }, deps), RangeError);
+});
+
+test('pending uploads are bounded per identity, by bytes and by count; another identity has its own quota', () => {
+  const store = new MemoryStore();
+  const vault = new Vault(
+    { maxObjectBytes: 1024, unanchoredTtlMs: 600_000, quotas: { pendingBytesPerIdentity: 100, pendingObjectsPerIdentity: 3 } },
+    { store, now: () => 1, log: () => {}, peers: new FakeNetwork().peersFor('a') },
+  );
+  const sized = (n: number, tag: string) => object(tag.padEnd(n, '.'));
+  vault.put(sized(60, 'a').hash, sized(60, 'a').data, UPLOADER);
+  assert.throws(() => vault.put(sized(41, 'b').hash, sized(41, 'b').data, UPLOADER), apiErrorWith('QUOTA_EXCEEDED', 429));
+  vault.put(sized(40, 'c').hash, sized(40, 'c').data, UPLOADER);
+  // A repeat of a held object costs nothing.
+  assert.deepEqual(vault.put(sized(60, 'a').hash, sized(60, 'a').data, UPLOADER), { created: false });
+  const other = 'cd'.repeat(20);
+  vault.put(sized(90, 'd').hash, sized(90, 'd').data, other);
+  // Anchoring frees the pending quota.
+  vault.onCommitted([sized(60, 'a').hash], []);
+  vault.put(sized(41, 'b').hash, sized(41, 'b').data, UPLOADER);
+  vault.put(object('e').hash, object('e').data, UPLOADER);
+  assert.throws(() => vault.put(object('f').hash, object('f').data, UPLOADER), apiErrorWith('QUOTA_EXCEEDED', 429));
+  assert.deepEqual(store.vaultUsage(UPLOADER), { pendingObjects: 3, pendingBytes: 82, anchoredBytes: 60 });
+});
+
+test('checkNamed admits only held objects the signer uploaded, of the declared size, with real key envelopes, within the anchored quota', () => {
+  const store = new MemoryStore();
+  const vault = new Vault(
+    { maxObjectBytes: 4096, unanchoredTtlMs: 600_000, quotas: { anchoredBytesPerIdentity: 2000 } },
+    { store, now: () => 1, log: () => {}, peers: new FakeNetwork().peersFor('a') },
+  );
+  const content = object('c'.repeat(1000));
+  const envelope = keyEnvelope();
+  vault.put(content.hash, content.data, UPLOADER);
+  vault.put(envelope.hash, envelope.data, UPLOADER);
+  const named = { content: { hash: content.hash, size: 1000 }, envelopes: [envelope.hash] };
+  vault.checkNamed(UPLOADER, named);
+  assert.throws(() => vault.checkNamed('cd'.repeat(20), named), apiErrorWith('OBJECT_NOT_OWNED', 403));
+  assert.throws(() => vault.checkNamed(undefined, named), apiErrorWith('OBJECT_NOT_OWNED', 403));
+  assert.throws(
+    () => vault.checkNamed(UPLOADER, { ...named, content: { hash: content.hash, size: 999 } }),
+    apiErrorWith('SIZE_MISMATCH', 400),
+  );
+  const unknown = object('never uploaded').hash;
+  assert.throws(() => vault.checkNamed(UPLOADER, { envelopes: [unknown] }), apiErrorWith('OBJECT_NOT_HELD', 409));
+  const big = object('x'.repeat(KEY_ENVELOPE_BYTES + 1));
+  vault.put(big.hash, big.data, UPLOADER);
+  assert.throws(() => vault.checkNamed(UPLOADER, { envelopes: [big.hash] }), apiErrorWith('ENVELOPE_TOO_LARGE', 413));
+  const lookalike = object('y'.repeat(KEY_ENVELOPE_BYTES));
+  vault.put(lookalike.hash, lookalike.data, UPLOADER);
+  assert.throws(() => vault.checkNamed(UPLOADER, { envelopes: [lookalike.hash] }), apiErrorWith('NOT_AN_ENVELOPE', 400));
+  // Anchored bytes count against the quota: 1000 + 260 anchored, then 1000 more is too much.
+  vault.onCommitted([content.hash, envelope.hash], []);
+  const next = object('n'.repeat(1000));
+  vault.put(next.hash, next.data, UPLOADER);
+  assert.throws(
+    () => vault.checkNamed(UPLOADER, { content: { hash: next.hash, size: 1000 }, envelopes: [] }),
+    apiErrorWith('QUOTA_EXCEEDED', 429),
+  );
+  // Erasure deletes the objects and so frees the quota.
+  vault.onCommitted([], [content.hash]);
+  vault.checkNamed(UPLOADER, { content: { hash: next.hash, size: 1000 }, envelopes: [] });
+});
+
+/** A real key envelope's vault object: the canonical JSON of a 32-byte key sealed to a fresh key. */
+function keyEnvelope(): { hash: string; data: Uint8Array } {
+  const sealed = sealToPublicKey(generateEncryptionKeyPair().publicKey, new Uint8Array(32).fill(7));
+  const sorted = { alg: sealed.alg, ct: sealed.ct, epk: sealed.epk, iv: sealed.iv, tag: sealed.tag, v: sealed.v };
+  const data = utf8(JSON.stringify(sorted));
+  return { hash: sha256Hex(data), data };
+}
+
+test('a fetched object whose size is not the one the chain names is not kept, and no longer wanted', async () => {
+  const net = new FakeNetwork();
+  const a = makeVault(net, 'a');
+  const right = object('right size');
+  const wrong = object('a four-MiB "envelope", say');
+  const b = makeVault(net, 'b', { sizeOnChain: (h) => (h === right.hash ? right.data.length : 260) });
+  for (const o of [right, wrong]) {
+    a.vault.put(o.hash, o.data, UPLOADER);
+    a.vault.onCommitted([o.hash], []);
+  }
+  b.vault.onCommitted([right.hash, wrong.hash], []);
+  assert.equal(await b.vault.syncWanted(), 1);
+  assert.equal(b.store.vaultObjectStatus(right.hash), 'anchored');
+  assert.equal(b.store.vaultObjectStatus(wrong.hash), undefined);
+  assert.ok(b.logs.some((l) => l.level === 'warn' && l.msg.includes('but the chain says 260')));
 });

@@ -1,6 +1,7 @@
 // The vault (docs/records.md): where this node keeps ciphertext objects and key envelopes
 // off chain, addressed by SHA-256 and re-hashed every time they are read or served.
-import { sha256Hex } from '@medledger/crypto';
+import { KEY_ENVELOPE_BYTES, sha256Hex, validateEnvelope } from '@medledger/crypto';
+import type { NamedObjects } from '@medledger/ehr';
 import type { NodeStore } from '@medledger/storage';
 import { ApiError } from './errors.js';
 import { isObjectHash, parseVaultGet, type VaultLog, type VaultPeers, VaultSync, vaultDataMessage } from './vault-sync.js';
@@ -17,13 +18,37 @@ export interface VaultOptions {
   unanchoredTtlMs: number;
   /** How long one peer has to answer one fetch (ms; default 2000). */
   fetchTimeoutMs?: number;
+  /** Per-identity quotas on this node (docs/records.md "Vault ownership and quotas"); defaults DEFAULT_VAULT_QUOTAS. */
+  quotas?: Partial<VaultQuotas>;
 }
+
+/** What one identity may hold in this node's vault. */
+export interface VaultQuotas {
+  /** Bytes of uploads not yet named by a committed anchor. */
+  pendingBytesPerIdentity: number;
+  /** Number of uploads not yet named by a committed anchor (tiny objects cost a row each). */
+  pendingObjectsPerIdentity: number;
+  /** Bytes of this identity's uploads that committed anchors name (kept until erased). */
+  anchoredBytesPerIdentity: number;
+}
+
+/**
+ * 32 MiB pending (eight largest objects), 50,000 pending objects (a 5,000-entry FHIR Bundle
+ * with its envelopes), 2 GiB anchored per identity per node.
+ */
+export const DEFAULT_VAULT_QUOTAS: VaultQuotas = {
+  pendingBytesPerIdentity: 32 * 1024 * 1024,
+  pendingObjectsPerIdentity: 50_000,
+  anchoredBytesPerIdentity: 2 * 1024 * 1024 * 1024,
+};
 
 export interface VaultDeps {
   store: NodeStore;
   now: () => number;
   log: VaultLog;
   peers: VaultPeers;
+  /** The size committed state says an object has; fetched copies of another size are not kept. */
+  sizeOnChain?: (hash: string) => number | undefined;
 }
 
 function positiveInteger(value: number, what: string): number {
@@ -40,6 +65,7 @@ export class Vault {
   /** Largest object accepted, bytes (config `vault.maxObjectBytes`). */
   readonly maxObjectBytes: number;
   private readonly unanchoredTtlMs: number;
+  private readonly quotas: VaultQuotas;
   private readonly sync: VaultSync;
   private expireTimer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -52,6 +78,12 @@ export class Vault {
     this.maxObjectBytes = positiveInteger(opts.maxObjectBytes, 'vault.maxObjectBytes');
     this.unanchoredTtlMs = positiveInteger(opts.unanchoredTtlMs, 'vault.unanchoredTtlMs');
     const fetchTimeoutMs = positiveInteger(opts.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS, 'vault.fetchTimeoutMs');
+    const quotas = { ...DEFAULT_VAULT_QUOTAS, ...opts.quotas };
+    this.quotas = {
+      pendingBytesPerIdentity: positiveInteger(quotas.pendingBytesPerIdentity, 'vault.quotas.pendingBytesPerIdentity'),
+      pendingObjectsPerIdentity: positiveInteger(quotas.pendingObjectsPerIdentity, 'vault.quotas.pendingObjectsPerIdentity'),
+      anchoredBytesPerIdentity: positiveInteger(quotas.anchoredBytesPerIdentity, 'vault.quotas.anchoredBytesPerIdentity'),
+    };
     this.sync = new VaultSync({ maxObjectBytes: this.maxObjectBytes, fetchTimeoutMs }, deps);
   }
 
@@ -77,17 +109,22 @@ export class Vault {
   }
 
   /**
-   * Store a client's upload. Throws ApiError INVALID_PARAM (malformed hash),
-   * OBJECT_TOO_LARGE (over maxObjectBytes) or HASH_MISMATCH (SHA-256 of `data` is not
-   * `hash`), storing nothing. `created` is false when a good copy was already held.
+   * Store an upload by identity `uploader`, who alone may then name it in a transaction
+   * (`checkNamed`). Throws ApiError INVALID_PARAM (malformed hash), OBJECT_TOO_LARGE (over
+   * maxObjectBytes), HASH_MISMATCH (SHA-256 of `data` is not `hash`) or QUOTA_EXCEEDED (the
+   * uploader's pending uploads would pass its quota), storing nothing. `created` is false
+   * when a good copy was already held (its uploader stays the first one).
    */
-  put(hash: string, data: Uint8Array): { created: boolean } {
+  put(hash: string, data: Uint8Array, uploader: string): { created: boolean } {
     checkHash(hash);
     if (data.length > this.maxObjectBytes)
       throw new ApiError('OBJECT_TOO_LARGE', `object is ${data.length} bytes; this node accepts at most ${this.maxObjectBytes}`);
     if (sha256Hex(data) !== hash) throw new ApiError('HASH_MISMATCH', 'the SHA-256 of the body is not the hash in the path');
     const { store } = this.deps;
-    if (store.putVaultObject(hash, data, this.deps.now())) {
+    const info = store.vaultObjectInfo(hash);
+    if (info === undefined) {
+      this.checkPendingQuota(uploader, data.length);
+      store.putVaultObject(hash, data, this.deps.now(), uploader);
       this.sync.forget(hash);
       return { created: true };
     }
@@ -95,10 +132,66 @@ export class Vault {
     const held = store.getVaultObject(hash);
     if (held !== undefined && sha256Hex(held) === hash) return { created: false };
     const wasAnchored = this.dropCorrupt(hash);
-    store.putVaultObject(hash, data, this.deps.now());
+    store.putVaultObject(hash, data, this.deps.now(), info.uploader ?? undefined);
     if (wasAnchored) store.markVaultAnchored([hash]);
     this.sync.forget(hash);
     return { created: true };
+  }
+
+  /**
+   * Admission of a transaction submitted to this node that names vault objects (docs/records.md
+   * "Vault ownership and quotas"). The vault is off chain and differs per node, so this is a
+   * node's check, not a ledger rule: the ledger's own rule is that an object belongs to one
+   * record (OBJECT_IN_USE). Each object must be held here (OBJECT_NOT_HELD) and uploaded by
+   * `signer` (OBJECT_NOT_OWNED), so nobody anchors another's pending upload first; the
+   * ciphertext's size must be the declared one (SIZE_MISMATCH); an envelope must be a key
+   * envelope of exactly KEY_ENVELOPE_BYTES (ENVELOPE_TOO_LARGE, NOT_AN_ENVELOPE); and the
+   * signer's anchored bytes here must stay within its quota (QUOTA_EXCEEDED). Throws ApiError.
+   */
+  checkNamed(signer: string | undefined, named: NamedObjects): void {
+    const { store } = this.deps;
+    let adding = 0;
+    const held = (hash: string) => {
+      const info = store.vaultObjectInfo(hash);
+      if (info === undefined)
+        throw new ApiError('OBJECT_NOT_HELD', `object ${hash.slice(0, 16)}… is not held by this node: upload it here before naming it`);
+      if (info.uploader === null || info.uploader !== signer)
+        throw new ApiError('OBJECT_NOT_OWNED', `object ${hash.slice(0, 16)}… was not uploaded by the signer`);
+      if (info.status === 'unanchored') adding += info.size;
+      return info;
+    };
+    if (named.content !== undefined) {
+      const { size } = held(named.content.hash);
+      if (size !== named.content.size)
+        throw new ApiError('SIZE_MISMATCH', `body.size is ${named.content.size} but the object is ${size} bytes`);
+    }
+    for (const hash of named.envelopes) {
+      const { size } = held(hash);
+      if (size > KEY_ENVELOPE_BYTES)
+        throw new ApiError(
+          'ENVELOPE_TOO_LARGE',
+          `envelope ${hash.slice(0, 16)}… is ${size} bytes; a key envelope is ${KEY_ENVELOPE_BYTES}`,
+        );
+      if (!isKeyEnvelope(store.getVaultObject(hash)))
+        throw new ApiError('NOT_AN_ENVELOPE', `object ${hash.slice(0, 16)}… named as an envelope is not a key envelope`);
+    }
+    if (signer === undefined || adding === 0) return;
+    const { anchoredBytes } = store.vaultUsage(signer);
+    if (anchoredBytes + adding > this.quotas.anchoredBytesPerIdentity)
+      throw new ApiError(
+        'QUOTA_EXCEEDED',
+        `anchoring ${adding} more bytes would pass this node's quota of ${this.quotas.anchoredBytesPerIdentity} anchored bytes per identity`,
+      );
+  }
+
+  private checkPendingQuota(uploader: string, bytes: number): void {
+    const usage = this.deps.store.vaultUsage(uploader);
+    const q = this.quotas;
+    if (usage.pendingObjects + 1 > q.pendingObjectsPerIdentity || usage.pendingBytes + bytes > q.pendingBytesPerIdentity)
+      throw new ApiError(
+        'QUOTA_EXCEEDED',
+        `this identity already has ${usage.pendingObjects} uploads (${usage.pendingBytes} bytes) waiting for an anchor; the quota is ${q.pendingObjectsPerIdentity} uploads and ${q.pendingBytesPerIdentity} bytes: anchor them, or wait until they expire`,
+      );
   }
 
   /**
@@ -198,5 +291,15 @@ export class Vault {
     store.deleteVaultObjects([hash]);
     if (anchored) store.markVaultAnchored([hash]);
     return anchored;
+  }
+}
+
+/** Bytes that are the canonical JSON of an envelope sealing one 256-bit key (a record's key envelope). */
+function isKeyEnvelope(bytes: Uint8Array | undefined): boolean {
+  if (bytes === undefined || bytes.length !== KEY_ENVELOPE_BYTES) return false;
+  try {
+    return validateEnvelope(JSON.parse(Buffer.from(bytes).toString('utf8'))).ct.length === 2 * 32;
+  } catch {
+    return false;
   }
 }

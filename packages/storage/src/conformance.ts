@@ -326,6 +326,47 @@ export function runStoreConformance(name: string, open: () => StoreHarness): voi
       }
     });
 
+    test('each object keeps its uploader; usage sums one uploader’s pending and anchored objects', () => {
+      const h = open();
+      try {
+        const [alice, bob] = ['aa'.repeat(20), 'bb'.repeat(20)];
+        const a = vaultObject('alice pending');
+        const b = vaultObject('alice anchored!');
+        const c = vaultObject('bob');
+        const fetched = vaultObject('from a peer');
+        h.store.putVaultObject(a.hash, a.data, 1, alice);
+        h.store.putVaultObject(b.hash, b.data, 1, alice);
+        h.store.putVaultObject(c.hash, c.data, 1, bob);
+        h.store.markVaultAnchored([b.hash, fetched.hash]);
+        h.store.putVaultObject(fetched.hash, fetched.data, 2);
+        // A second upload of held bytes changes nothing, the uploader included.
+        assert.equal(h.store.putVaultObject(a.hash, a.data, 3, bob), false);
+        assert.deepEqual(h.store.vaultObjectInfo(a.hash), { size: a.data.length, uploader: alice, status: 'unanchored' });
+        assert.deepEqual(h.store.vaultObjectInfo(b.hash), { size: b.data.length, uploader: alice, status: 'anchored' });
+        assert.deepEqual(h.store.vaultObjectInfo(fetched.hash), { size: fetched.data.length, uploader: null, status: 'anchored' });
+        assert.equal(h.store.vaultObjectInfo(vaultObject('unknown').hash), undefined);
+        assert.deepEqual(h.store.vaultUsage(alice), { pendingObjects: 1, pendingBytes: a.data.length, anchoredBytes: b.data.length });
+        assert.deepEqual(h.store.vaultUsage(bob), { pendingObjects: 1, pendingBytes: c.data.length, anchoredBytes: 0 });
+        h.store.deleteVaultObjects([b.hash]);
+        assert.deepEqual(h.store.vaultUsage(alice), { pendingObjects: 1, pendingBytes: a.data.length, anchoredBytes: 0 });
+        assert.deepEqual(h.store.vaultUsage('cc'.repeat(20)), { pendingObjects: 0, pendingBytes: 0, anchoredBytes: 0 });
+        // An upload of a wanted object is anchored at once, and counts as anchored.
+        const wanted = vaultObject('wanted, then uploaded');
+        h.store.markVaultAnchored([wanted.hash]);
+        h.store.putVaultObject(wanted.hash, wanted.data, 4, bob);
+        assert.deepEqual(h.store.vaultUsage(bob), { pendingObjects: 1, pendingBytes: c.data.length, anchoredBytes: wanted.data.length });
+        // Anchoring twice counts once.
+        h.store.markVaultAnchored([wanted.hash, c.hash, c.hash]);
+        assert.deepEqual(h.store.vaultUsage(bob), {
+          pendingObjects: 0,
+          pendingBytes: 0,
+          anchoredBytes: wanted.data.length + c.data.length,
+        });
+      } finally {
+        h.cleanup();
+      }
+    });
+
     test('only unanchored objects created before the cutoff expire', () => {
       const h = open();
       try {

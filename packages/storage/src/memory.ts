@@ -7,13 +7,16 @@ import {
   StorageError,
   type StoredBlock,
   type TxLocation,
+  type VaultObjectInfo,
   type VaultObjectStatus,
+  type VaultUsage,
 } from './types.js';
 
 interface HeldObject {
   data: Uint8Array;
   createdAt: number;
   anchored: boolean;
+  uploader: string | null;
 }
 
 export class MemoryStore implements NodeStore {
@@ -123,12 +126,31 @@ export class MemoryStore implements NodeStore {
     this.meta.set(key, value);
   }
 
-  putVaultObject(hash: string, data: Uint8Array, now: number): boolean {
+  putVaultObject(hash: string, data: Uint8Array, now: number, uploader?: string): boolean {
     if (this.vault.has(hash)) return false;
     const anchored = this.wanted.delete(hash);
     // A copy, so a caller reusing its buffer cannot change what is stored.
-    this.vault.set(hash, { data: data.slice(), createdAt: now, anchored });
+    this.vault.set(hash, { data: data.slice(), createdAt: now, anchored, uploader: uploader ?? null });
     return true;
+  }
+
+  vaultObjectInfo(hash: string): VaultObjectInfo | undefined {
+    const held = this.vault.get(hash);
+    if (held === undefined) return undefined;
+    return { size: held.data.length, uploader: held.uploader, status: held.anchored ? 'anchored' : 'unanchored' };
+  }
+
+  vaultUsage(uploader: string): VaultUsage {
+    const usage: VaultUsage = { pendingObjects: 0, pendingBytes: 0, anchoredBytes: 0 };
+    for (const held of this.vault.values()) {
+      if (held.uploader !== uploader) continue;
+      if (held.anchored) usage.anchoredBytes += held.data.length;
+      else {
+        usage.pendingObjects++;
+        usage.pendingBytes += held.data.length;
+      }
+    }
+    return usage;
   }
 
   getVaultObject(hash: string): Uint8Array | undefined {

@@ -189,6 +189,31 @@ describe('sqlite store specifics', () => {
     }
   });
 
+  test('a vault made before uploaders were recorded gains the column and keeps its objects, with no uploader', () => {
+    const { dir, path } = tempDb();
+    try {
+      openSqliteStore(path).close();
+      const old = vaultObject('old object');
+      const db = new Database(path);
+      db.exec(
+        'DROP TRIGGER vault_usage_insert; DROP TRIGGER vault_usage_anchor; DROP TRIGGER vault_usage_delete; DROP TABLE vault_usage; DROP INDEX vault_objects_uploader; ALTER TABLE vault_objects DROP COLUMN uploader;',
+      );
+      db.prepare('INSERT INTO vault_objects (hash, data, created_at, anchored) VALUES (?, ?, 1, 1)').run(old.hash, Buffer.from(old.data));
+      db.close();
+      const r = openSqliteStore(path, { readonly: true });
+      assert.deepEqual(r.getVaultObject(old.hash), old.data);
+      r.close();
+      const w = openSqliteStore(path);
+      assert.deepEqual(w.vaultObjectInfo(old.hash), { size: old.data.length, uploader: null, status: 'anchored' });
+      const fresh = vaultObject('fresh');
+      w.putVaultObject(fresh.hash, fresh.data, 2, 'aa'.repeat(20));
+      assert.deepEqual(w.vaultUsage('aa'.repeat(20)), { pendingObjects: 1, pendingBytes: fresh.data.length, anchoredBytes: 0 });
+      w.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('random write sequences read back the same from SQLite and memory (property)', () => {
     const write = fc.record({
       key: fc.constantFrom('a', 'a/1', 'a/2', 'b', 'b/x', 'c'),

@@ -9,7 +9,9 @@ import {
   StorageError,
   type StoredBlock,
   type TxLocation,
+  type VaultObjectInfo,
   type VaultObjectStatus,
+  type VaultUsage,
 } from './types.js';
 
 // 2: the state tree (state_nodes, meta 'state_root') and the v2 app hash; a version-1
@@ -38,6 +40,37 @@ CREATE TABLE IF NOT EXISTS vault_objects (
 CREATE INDEX IF NOT EXISTS vault_objects_unanchored ON vault_objects (created_at) WHERE anchored = 0;
 CREATE TABLE IF NOT EXISTS vault_wanted (hash TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, item TEXT NOT NULL);
+`;
+
+/** Who uploaded each object (vault quotas); added to vault_objects after it first shipped. */
+const UPLOADER_COLUMN = `
+ALTER TABLE vault_objects ADD COLUMN uploader TEXT;
+`;
+/**
+ * Quota bookkeeping: an index that covers one uploader's pending sizes, and a running total of
+ * each uploader's anchored bytes that triggers keep exact in the same transaction as every
+ * insert, anchoring and delete, so a quota check costs one lookup however much is anchored.
+ */
+const UPLOADER_INDEX = `
+CREATE INDEX IF NOT EXISTS vault_objects_uploader ON vault_objects (uploader, anchored, length(data)) WHERE uploader IS NOT NULL;
+CREATE TABLE IF NOT EXISTS vault_usage (uploader TEXT PRIMARY KEY, anchored_bytes INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS vault_usage_insert AFTER INSERT ON vault_objects
+  WHEN NEW.anchored = 1 AND NEW.uploader IS NOT NULL
+BEGIN
+  INSERT INTO vault_usage (uploader, anchored_bytes) VALUES (NEW.uploader, length(NEW.data))
+    ON CONFLICT (uploader) DO UPDATE SET anchored_bytes = anchored_bytes + excluded.anchored_bytes;
+END;
+CREATE TRIGGER IF NOT EXISTS vault_usage_anchor AFTER UPDATE OF anchored ON vault_objects
+  WHEN OLD.anchored = 0 AND NEW.anchored = 1 AND NEW.uploader IS NOT NULL
+BEGIN
+  INSERT INTO vault_usage (uploader, anchored_bytes) VALUES (NEW.uploader, length(NEW.data))
+    ON CONFLICT (uploader) DO UPDATE SET anchored_bytes = anchored_bytes + excluded.anchored_bytes;
+END;
+CREATE TRIGGER IF NOT EXISTS vault_usage_delete AFTER DELETE ON vault_objects
+  WHEN OLD.anchored = 1 AND OLD.uploader IS NOT NULL
+BEGIN
+  UPDATE vault_usage SET anchored_bytes = anchored_bytes - length(OLD.data) WHERE uploader = OLD.uploader;
+END;
 `;
 
 /** Meta row holding the committed state tree's root, written with each block. */
@@ -74,6 +107,8 @@ export class SqliteStore implements NodeStore {
         // Erased health records must not linger in free pages (docs/records.md, erasure).
         this.db.pragma('secure_delete = ON');
         this.db.exec(SCHEMA);
+        if (!this.hasColumn('vault_objects', 'uploader')) this.db.exec(UPLOADER_COLUMN);
+        this.db.exec(UPLOADER_INDEX);
         // Held until close: one writer per database file.
         this.db.exec('BEGIN IMMEDIATE');
         this.db.exec('COMMIT');
@@ -111,6 +146,16 @@ export class SqliteStore implements NodeStore {
             loadOutbox: this.db.prepare('SELECT seq, item FROM outbox ORDER BY seq LIMIT ?'),
           }
         : {}),
+      ...(this.hasTable('vault_usage') && this.hasTable('vault_objects') && this.hasColumn('vault_objects', 'uploader')
+        ? {
+            // length() of a BLOB reads its header, not its bytes.
+            objectInfo: this.db.prepare('SELECT length(data) AS size, uploader, anchored FROM vault_objects WHERE hash = ?'),
+            pendingUsage: this.db.prepare(
+              'SELECT COUNT(*) AS n, SUM(length(data)) AS bytes FROM vault_objects WHERE uploader = ? AND anchored = 0',
+            ),
+            anchoredUsage: this.db.prepare('SELECT anchored_bytes AS bytes FROM vault_usage WHERE uploader = ?'),
+          }
+        : {}),
       ...(opts.readonly
         ? {}
         : {
@@ -121,7 +166,7 @@ export class SqliteStore implements NodeStore {
             putNode: this.db.prepare('INSERT OR IGNORE INTO state_nodes (hash, node) VALUES (?, ?)'),
             delNode: this.db.prepare('DELETE FROM state_nodes WHERE hash = ?'),
             setMeta: this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
-            putObject: this.db.prepare('INSERT INTO vault_objects (hash, data, created_at, anchored) VALUES (?, ?, ?, ?)'),
+            putObject: this.db.prepare('INSERT INTO vault_objects (hash, data, created_at, anchored, uploader) VALUES (?, ?, ?, ?, ?)'),
             deleteObject: this.db.prepare('DELETE FROM vault_objects WHERE hash = ?'),
             anchorObject: this.db.prepare('UPDATE vault_objects SET anchored = 1 WHERE hash = ?'),
             addWanted: this.db.prepare('INSERT OR IGNORE INTO vault_wanted (hash) VALUES (?)'),
@@ -136,6 +181,10 @@ export class SqliteStore implements NodeStore {
 
   private hasTable(name: string): boolean {
     return this.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
+  }
+
+  private hasColumn(table: string, column: string): boolean {
+    return (this.db.pragma(`table_info(${table})`) as Array<{ name: string }>).some((c) => c.name === column);
   }
 
   private readMeta(key: string): string | undefined {
@@ -237,15 +286,28 @@ export class SqliteStore implements NodeStore {
     return stmt;
   }
 
-  putVaultObject(hash: string, data: Uint8Array, now: number): boolean {
+  putVaultObject(hash: string, data: Uint8Array, now: number, uploader?: string): boolean {
     const put = this.writer(this.stmts.putObject);
     const removeWanted = this.writer(this.stmts.removeWanted);
     return this.db.transaction(() => {
       if (this.hasVaultObject(hash)) return false;
       const wasWanted = removeWanted.run(hash).changes > 0;
-      put.run(hash, Buffer.from(data.buffer, data.byteOffset, data.byteLength), now, wasWanted ? 1 : 0);
+      put.run(hash, Buffer.from(data.buffer, data.byteOffset, data.byteLength), now, wasWanted ? 1 : 0, uploader ?? null);
       return true;
     })();
+  }
+
+  vaultObjectInfo(hash: string): VaultObjectInfo | undefined {
+    const row = this.stmts.objectInfo?.get(hash) as { size: number; uploader: string | null; anchored: number } | undefined;
+    return row === undefined
+      ? undefined
+      : { size: row.size, uploader: row.uploader, status: row.anchored === 1 ? 'anchored' : 'unanchored' };
+  }
+
+  vaultUsage(uploader: string): VaultUsage {
+    const pending = this.stmts.pendingUsage?.get(uploader) as { n: number; bytes: number | null } | undefined;
+    const anchored = this.stmts.anchoredUsage?.get(uploader) as { bytes: number } | undefined;
+    return { pendingObjects: pending?.n ?? 0, pendingBytes: pending?.bytes ?? 0, anchoredBytes: anchored?.bytes ?? 0 };
   }
 
   getVaultObject(hash: string): Uint8Array | undefined {

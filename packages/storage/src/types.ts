@@ -74,10 +74,15 @@ export interface NodeStore {
 
   /**
    * Keep `data` under `hash`, which the caller has checked is its SHA-256 hex; created at
-   * `now` (ms). A wanted hash becomes held and stays anchored. Returns false, changing
-   * nothing, when the hash is already held.
+   * `now` (ms), uploaded by identity `uploader` (absent for copies fetched from peers). A
+   * wanted hash becomes held and stays anchored. Returns false, changing nothing, when the
+   * hash is already held.
    */
-  putVaultObject(hash: string, data: Uint8Array, now: number): boolean;
+  putVaultObject(hash: string, data: Uint8Array, now: number, uploader?: string): boolean;
+  /** Size, uploader and status of a held object, without reading its bytes. */
+  vaultObjectInfo(hash: string): VaultObjectInfo | undefined;
+  /** What `uploader` holds on this node: unanchored uploads (count and bytes) and anchored bytes. */
+  vaultUsage(uploader: string): VaultUsage;
   /** The stored bytes, unverified: the caller re-hashes them before trusting them. */
   getVaultObject(hash: string): Uint8Array | undefined;
   hasVaultObject(hash: string): boolean;
@@ -116,6 +121,21 @@ export interface NodeStore {
 }
 
 export type VaultObjectStatus = 'anchored' | 'unanchored' | 'wanted';
+
+/** A held vault object's metadata. */
+export interface VaultObjectInfo {
+  size: number;
+  /** The identity that uploaded it to this node; null for a copy fetched from a peer. */
+  uploader: string | null;
+  status: 'anchored' | 'unanchored';
+}
+
+/** One identity's use of this node's vault (quotas, docs/records.md). */
+export interface VaultUsage {
+  pendingObjects: number;
+  pendingBytes: number;
+  anchoredBytes: number;
+}
 
 export type StorageErrorCode = 'HEIGHT_MISMATCH' | 'CORRUPT' | 'LOCKED' | 'SCHEMA' | 'CLOSED';
 

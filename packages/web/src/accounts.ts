@@ -13,6 +13,11 @@ export interface SavedAccount {
   /** What the user called it, e.g. "Sam". */
   label: string;
   keystore: KeystoreFile;
+  /**
+   * The network the user confirmed when the account was made here (or first signed in on this
+   * device): its chain id and genesis fingerprint. A node presenting another one is refused.
+   */
+  chain?: { chainId: string; hash: string };
 }
 
 function readJson<T>(key: string, fallback: T): T {

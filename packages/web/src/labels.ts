@@ -101,7 +101,13 @@ export function friendlyError(err: unknown): string {
     DELEGATE_PENDING: 'You already invited them. They become your delegate when they accept from their account page.',
     DELEGATE_EXISTS: 'They are already your delegate.',
     BAD_PROOF: 'The network sent a confirmation that did not check out. Try again later.',
+    GENESIS_MISMATCH:
+      'This server now presents a different network than the one you confirmed when you created your account. MedLedger stopped here and sent nothing. Use a server you trust, or ask your care provider.',
   };
+  // A node whose answer fails a check against the network you confirmed: nothing was used or sent.
+  const trust = ['UNTRUSTED_COMMIT', 'HEADER_MISMATCH', 'APP_HASH_MISMATCH', 'STATE_PROOF_INVALID', 'STALE_HEIGHT', 'FACT_NOT_PROVEN'];
+  if (typeof code === 'string' && trust.includes(code))
+    return `This server sent an answer that the network's signatures do not back (${code}). MedLedger refused it and nothing was sent. Try again later, or use another server you trust.`;
   if (typeof code === 'string' && messages[code] !== undefined) return messages[code];
   if (code === 'DECRYPT_FAILED') return 'This record could not be unlocked with your keys. Ask the author to share it again.';
   return 'Something went wrong. Try again; if it keeps happening, reload the page.';

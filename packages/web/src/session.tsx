@@ -1,6 +1,6 @@
 // The signed-in user: their keys in memory only (never stored unencrypted), an SDK client
 // for this node, records decrypted this session, and sign-out — by hand or after idling.
-import { type Identity, MedLedgerClient } from '@medledger/client';
+import { httpProofSource, type Identity, MedLedgerClient, TrustedGenesis } from '@medledger/client';
 import type { KeyBundle } from '@medledger/crypto';
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useRef, useState } from 'react';
 import { idleTimeoutMs } from './accounts.js';
@@ -11,6 +11,8 @@ export const NODE_URL = location.origin;
 
 export interface SignedIn {
   client: MedLedgerClient;
+  /** The network this session trusts (docs/web.md "Which network you trust"). */
+  genesis: TrustedGenesis;
   identity: Identity;
   label: string;
   /** Decrypted resources by record id, for this session only. */
@@ -19,7 +21,7 @@ export interface SignedIn {
 
 interface SessionState {
   user: SignedIn | undefined;
-  signInWith: (keys: KeyBundle, label: string) => Promise<SignedIn>;
+  signInWith: (keys: KeyBundle, label: string, genesis: TrustedGenesis) => Promise<SignedIn>;
   signOut: (why?: string) => void;
   /** Why the last sign-out happened, for the sign-in page to explain. */
   signedOutBecause: string | undefined;
@@ -40,9 +42,20 @@ export function useUser(): SignedIn {
   return user;
 }
 
-/** A client of this node for keys, not yet signed in. */
-export function clientFor(keys: KeyBundle): MedLedgerClient {
-  return new MedLedgerClient({ url: NODE_URL, keys, pollIntervalMs: 250 });
+/**
+ * The network to trust: with `pinned` (the fingerprint the user confirmed for an account),
+ * the node's genesis is fetched and must hash to it (else ClientError GENESIS_MISMATCH);
+ * without, the node's genesis is taken as it is, for the user to confirm on first use.
+ */
+export async function trustedNetwork(pinned?: string): Promise<TrustedGenesis> {
+  const source = httpProofSource(NODE_URL);
+  if (pinned !== undefined) return TrustedGenesis.fromHash(pinned, source);
+  return TrustedGenesis.fromDocument(await source.get('/v1/genesis'));
+}
+
+/** A client of this node for keys, pinned to `genesis`, not yet signed in. */
+export function clientFor(keys: KeyBundle, genesis: TrustedGenesis): MedLedgerClient {
+  return new MedLedgerClient({ url: NODE_URL, keys, pollIntervalMs: 250, genesis });
 }
 
 export function SessionProvider(props: { children: ReactNode }) {
@@ -66,10 +79,10 @@ export function SessionProvider(props: { children: ReactNode }) {
     setSignedOutBecause(why);
   }, []);
 
-  const signInWith = useCallback(async (keys: KeyBundle, label: string) => {
-    const client = clientFor(keys);
+  const signInWith = useCallback(async (keys: KeyBundle, label: string, genesis: TrustedGenesis) => {
+    const client = clientFor(keys, genesis);
     const session = await client.signIn();
-    const signedIn = { client, identity: session.identity, label, cache: new Map<string, object>() };
+    const signedIn = { client, genesis, identity: session.identity, label, cache: new Map<string, object>() };
     lastActive.current = Date.now();
     setSignedOutBecause(undefined);
     setUser(signedIn);

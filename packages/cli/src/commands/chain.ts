@@ -1,6 +1,7 @@
 // Operator commands: init, node, load and verify.
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { TrustedGenesis } from '@medledger/client';
 import { type Genesis, parseGenesis } from '@medledger/ledger';
 import { HOME_FILES, initNetwork, loadHome, MedLedgerNode, PASSPHRASE_ENV, verifyStoredChain } from '@medledger/node';
 import { openSqliteStore } from '@medledger/storage';
@@ -41,10 +42,22 @@ export function registerChainCommands(program: Command): void {
         basePort: opts.basePort,
         passphrase,
       });
-      if (opts.json) console.log(JSON.stringify({ homes, organizations: orgKeys.map((o) => ({ ...o, keyFile: join(o.home, o.file) })) }));
+      const genesisFile = join(resolve(opts.out), HOME_FILES.genesis);
+      const genesisHash = TrustedGenesis.fromDocument(JSON.parse(readFileSync(genesisFile, 'utf8'))).hash;
+      if (opts.json)
+        console.log(
+          JSON.stringify({
+            homes,
+            genesis: genesisFile,
+            genesisHash,
+            organizations: orgKeys.map((o) => ({ ...o, keyFile: join(o.home, o.file) })),
+          }),
+        );
       else {
         console.log(`wrote ${homes.length} node home${homes.length === 1 ? '' : 's'} (keystores encrypted with the passphrase):`);
         for (const h of homes) console.log(`  ${h}  (node.key, org.key)`);
+        console.log(`genesis: ${genesisFile}  (SHA-256 ${genesisHash})`);
+        console.log(`clients trust it with --genesis ${genesisFile}, or MEDLEDGER_GENESIS=${genesisFile}`);
         console.log(`start one with: MEDLEDGER_PASSPHRASE=… medledger node --home ${homes[0]}`);
       }
     });
@@ -99,6 +112,10 @@ export function registerChainCommands(program: Command): void {
         throw new CliError((err as Error).message, 1);
       }
       for (const n of nodes) console.log(`  ${n.name}: ${n.url}  (log: ${join(n.home, 'node.log')})`);
+      const genesisFile = join(dataDir, HOME_FILES.genesis);
+      const trusted = TrustedGenesis.fromDocument(JSON.parse(readFileSync(genesisFile, 'utf8')));
+      console.log(`genesis: ${genesisFile}  (SHA-256 ${trusted.hash})`);
+      console.log(`clients trust this chain with --genesis ${genesisFile}, or: export MEDLEDGER_GENESIS=${genesisFile}`);
       let stopping = false;
       const shutdown = async () => {
         if (stopping) return;

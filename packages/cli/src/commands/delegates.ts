@@ -2,7 +2,7 @@
 // accepts (only then does the delegation take effect), the patient shares existing records
 // with an accepted delegate, and either side lists or ends delegations.
 import type { Command } from 'commander';
-import { clientFor, hexArg, loadKeys, output } from '../cli-support.js';
+import { clientFor, GENESIS_HELP, genesisArg, genesisDefault, hexArg, loadKeys, output } from '../cli-support.js';
 
 const URL_HELP = 'node API URL (default: $MEDLEDGER_URL)';
 const urlDefault = process.env.MEDLEDGER_URL;
@@ -10,6 +10,7 @@ const urlDefault = process.env.MEDLEDGER_URL;
 interface Common {
   key: string;
   url: string;
+  genesis?: string;
   json?: boolean;
 }
 
@@ -21,10 +22,11 @@ export function registerDelegateCommands(program: Command): void {
     .requiredOption('--key <file>', 'the patient keystore')
     .requiredOption('--delegate <id>', 'identity id of the delegate')
     .requiredOption('--url <url>', URL_HELP, urlDefault)
+    .option('--genesis <file|hash>', GENESIS_HELP, genesisDefault())
     .option('--json', 'print the result as JSON')
     .action(async (opts: Common & { delegate: string }) => {
       const id = hexArg(opts.delegate, '--delegate', 20);
-      const client = clientFor(opts.url, await loadKeys(opts.key));
+      const client = clientFor(opts.url, await loadKeys(opts.key), await genesisArg(opts));
       const done = await client.setDelegate(id);
       output(
         opts,
@@ -38,10 +40,11 @@ export function registerDelegateCommands(program: Command): void {
     .requiredOption('--key <file>', 'your (the delegate’s) keystore')
     .requiredOption('--patient <id>', 'the patient who invited you')
     .requiredOption('--url <url>', URL_HELP, urlDefault)
+    .option('--genesis <file|hash>', GENESIS_HELP, genesisDefault())
     .option('--json', 'print the result as JSON')
     .action(async (opts: Common & { patient: string }) => {
       const patient = hexArg(opts.patient, '--patient', 20);
-      const client = clientFor(opts.url, await loadKeys(opts.key));
+      const client = clientFor(opts.url, await loadKeys(opts.key), await genesisArg(opts));
       const done = await client.acceptDelegation(patient);
       output(
         opts,
@@ -57,10 +60,11 @@ export function registerDelegateCommands(program: Command): void {
     .requiredOption('--delegate <id>', 'identity id of the accepted delegate')
     .option('--patient <id>', "the patient, when you act as a delegate (default: the key's own id)")
     .requiredOption('--url <url>', URL_HELP, urlDefault)
+    .option('--genesis <file|hash>', GENESIS_HELP, genesisDefault())
     .option('--json', 'print the result as JSON')
     .action(async (opts: Common & { delegate: string; patient?: string }) => {
       const id = hexArg(opts.delegate, '--delegate', 20);
-      const client = clientFor(opts.url, await loadKeys(opts.key));
+      const client = clientFor(opts.url, await loadKeys(opts.key), await genesisArg(opts));
       const patient = opts.patient === undefined ? client.id : hexArg(opts.patient, '--patient', 20);
       const r = await client.shareWithDelegate(id, patient);
       output(opts, { patient, delegate: id, shared: r.shared, txHashes: r.shareTxHashes }, () => `shared ${r.shared} record(s) with ${id}`);
@@ -70,9 +74,10 @@ export function registerDelegateCommands(program: Command): void {
     .description('your delegates (as a patient) and the patients who named you, each pending or accepted')
     .requiredOption('--key <file>', 'your keystore')
     .requiredOption('--url <url>', URL_HELP, urlDefault)
+    .option('--genesis <file|hash>', GENESIS_HELP, genesisDefault())
     .option('--json', 'print the result as JSON')
     .action(async (opts: Common) => {
-      const client = clientFor(opts.url, await loadKeys(opts.key));
+      const client = clientFor(opts.url, await loadKeys(opts.key), await genesisArg(opts));
       const [mine, forOthers] = await Promise.all([client.delegates(client.id), client.myDelegations()]);
       output(opts, { delegates: mine, delegating: forOthers }, () => [
         `my delegates (${mine.length}):`,
@@ -88,11 +93,12 @@ export function registerDelegateCommands(program: Command): void {
     .requiredOption('--patient <id>', 'the patient')
     .requiredOption('--delegate <id>', 'the delegate')
     .requiredOption('--url <url>', URL_HELP, urlDefault)
+    .option('--genesis <file|hash>', GENESIS_HELP, genesisDefault())
     .option('--json', 'print the result as JSON')
     .action(async (opts: Common & { patient: string; delegate: string }) => {
       const patient = hexArg(opts.patient, '--patient', 20);
       const id = hexArg(opts.delegate, '--delegate', 20);
-      const client = clientFor(opts.url, await loadKeys(opts.key));
+      const client = clientFor(opts.url, await loadKeys(opts.key), await genesisArg(opts));
       const done = await client.removeDelegate(patient, id);
       output(opts, { patient, delegate: id, txHash: done.hash, height: done.height }, () => `removed ${id} as delegate of ${patient}`);
     });

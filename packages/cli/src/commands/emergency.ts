@@ -6,13 +6,12 @@ import {
   type EmergencyListing,
   type EmergencyWindow,
   listEmergency,
-  MedLedgerClient,
   openEmergency,
   rotateEmergencyKey,
   setEmergencyPrivilege,
 } from '@medledger/client';
 import type { Command } from 'commander';
-import { exitCodeFor, loadKeys } from '../cli-support.js';
+import { clientFor, exitCodeFor, GENESIS_HELP, genesisArg, genesisDefault, loadKeys } from '../cli-support.js';
 import { EXIT } from '../exit-codes.js';
 import { CliError } from './chain.js';
 
@@ -44,7 +43,8 @@ async function run<T>(action: () => Promise<T>): Promise<T> {
   } catch (err) {
     if (err instanceof ClientError) {
       const exit = err.code === 'EMERGENCY_PENDING' ? EXIT_PENDING : USAGE_CODES.has(err.code) ? EXIT.usage : exitCodeFor(err);
-      throw new CliError(`${err.code}: ${err.message}`, exit, err.code);
+      const message = err.message.startsWith(`${err.code}:`) ? err.message : `${err.code}: ${err.message}`;
+      throw new CliError(message, exit, err.code);
     }
     throw err;
   }
@@ -84,9 +84,10 @@ export function registerEmergencyCommands(program: Command): void {
     .requiredOption('--clinician <id>', 'clinician identity id', hexId('--clinician'))
     .option('--revoke', 'revoke the privilege instead')
     .requiredOption('--url <url>', 'API URL of any node (default: $MEDLEDGER_URL)', process.env.MEDLEDGER_URL)
+    .option('--genesis <file|hash>', GENESIS_HELP, genesisDefault())
     .option('--json', 'print the result as JSON')
-    .action(async (opts: { orgKey: string; clinician: string; revoke?: boolean; url: string; json?: boolean }) => {
-      const org = new MedLedgerClient({ url: opts.url, keys: await loadKeys(opts.orgKey) });
+    .action(async (opts: { orgKey: string; clinician: string; revoke?: boolean; url: string; genesis?: string; json?: boolean }) => {
+      const org = clientFor(opts.url, await loadKeys(opts.orgKey), await genesisArg(opts));
       const done = await run(() => setEmergencyPrivilege(org, opts.clinician, opts.revoke === true));
       const granted = opts.revoke !== true;
       if (opts.json) console.log(JSON.stringify({ clinician: opts.clinician, granted, txHash: done.hash, height: done.height }));
@@ -108,39 +109,51 @@ export function registerEmergencyCommands(program: Command): void {
     .option('--minutes <m>', 'how long the window stays open (capped by the network)', positiveInt('--minutes'), 60)
     .option('--wait <seconds>', 'how long to wait for the shares', positiveInt('--wait'), 120)
     .requiredOption('--url <url>', 'API URL of any node (default: $MEDLEDGER_URL)', process.env.MEDLEDGER_URL)
+    .option('--genesis <file|hash>', GENESIS_HELP, genesisDefault())
     .option('--json', 'print the result as JSON')
-    .action(async (opts: { key: string; patient: string; reason: string; minutes: number; wait: number; url: string; json?: boolean }) => {
-      const clinician = new MedLedgerClient({ url: opts.url, keys: await loadKeys(opts.key) });
-      const opened = await run(() =>
-        openEmergency(clinician, {
-          patient: opts.patient,
-          reason: opts.reason,
-          durationMs: opts.minutes * 60_000,
-          timeoutMs: opts.wait * 1000,
-          onProgress: (w) => {
-            if (!opts.json) process.stderr.write(`shares posted: ${w.sharesPosted}/${w.commitments.length} (${w.threshold} needed)\n`);
-          },
-        }),
-      );
-      const w = opened.window;
-      if (opts.json)
-        console.log(
-          JSON.stringify({
-            window: opened.windowId,
-            patient: w.patient,
-            expiresAt: w.expiresAt,
-            threshold: w.threshold,
-            sharesPosted: w.sharesPosted,
-            badShares: opened.badShares,
-            txHash: opened.txHash,
+    .action(
+      async (opts: {
+        key: string;
+        patient: string;
+        reason: string;
+        minutes: number;
+        wait: number;
+        url: string;
+        genesis?: string;
+        json?: boolean;
+      }) => {
+        const clinician = clientFor(opts.url, await loadKeys(opts.key), await genesisArg(opts));
+        const opened = await run(() =>
+          openEmergency(clinician, {
+            patient: opts.patient,
+            reason: opts.reason,
+            durationMs: opts.minutes * 60_000,
+            timeoutMs: opts.wait * 1000,
+            onProgress: (w) => {
+              if (!opts.json) process.stderr.write(`shares posted: ${w.sharesPosted}/${w.commitments.length} (${w.threshold} needed)\n`);
+            },
           }),
         );
-      else {
-        console.log(`emergency window ${opened.windowId} is open until ${iso(w.expiresAt)}; the patient's key was rebuilt`);
-        if (opened.badShares.length > 0) console.log(`wrong shares from validators: ${opened.badShares.join(', ')}`);
-        console.log(`read with: medledger record list --patient ${w.patient} (every read is logged as emergency access)`);
-      }
-    });
+        const w = opened.window;
+        if (opts.json)
+          console.log(
+            JSON.stringify({
+              window: opened.windowId,
+              patient: w.patient,
+              expiresAt: w.expiresAt,
+              threshold: w.threshold,
+              sharesPosted: w.sharesPosted,
+              badShares: opened.badShares,
+              txHash: opened.txHash,
+            }),
+          );
+        else {
+          console.log(`emergency window ${opened.windowId} is open until ${iso(w.expiresAt)}; the patient's key was rebuilt`);
+          if (opened.badShares.length > 0) console.log(`wrong shares from validators: ${opened.badShares.join(', ')}`);
+          console.log(`read with: medledger record list --patient ${w.patient} (every read is logged as emergency access)`);
+        }
+      },
+    );
 
   emergency
     .command('list')
@@ -148,9 +161,10 @@ export function registerEmergencyCommands(program: Command): void {
     .requiredOption('--key <file>', 'your key file')
     .option('--patient <id>', 'as a delegate: the patient you act for', hexId('--patient'))
     .requiredOption('--url <url>', 'API URL of any node (default: $MEDLEDGER_URL)', process.env.MEDLEDGER_URL)
+    .option('--genesis <file|hash>', GENESIS_HELP, genesisDefault())
     .option('--json', 'print the result as JSON')
-    .action(async (opts: { key: string; patient?: string; url: string; json?: boolean }) => {
-      const client = new MedLedgerClient({ url: opts.url, keys: await loadKeys(opts.key) });
+    .action(async (opts: { key: string; patient?: string; url: string; genesis?: string; json?: boolean }) => {
+      const client = clientFor(opts.url, await loadKeys(opts.key), await genesisArg(opts));
       const listing = await run(() => listEmergency(client, opts.patient === undefined ? {} : { patient: opts.patient }));
       if (opts.json) {
         // Shares are sealed to the clinician, but they stay out of printed output all the same.
@@ -164,9 +178,10 @@ export function registerEmergencyCommands(program: Command): void {
     .description("replace the patient's emergency key: split a new one among the validators and re-wrap every record")
     .requiredOption('--key <file>', "the patient's key file")
     .requiredOption('--url <url>', 'API URL of any node (default: $MEDLEDGER_URL)', process.env.MEDLEDGER_URL)
+    .option('--genesis <file|hash>', GENESIS_HELP, genesisDefault())
     .option('--json', 'print the result as JSON')
-    .action(async (opts: { key: string; url: string; json?: boolean }) => {
-      const patient = new MedLedgerClient({ url: opts.url, keys: await loadKeys(opts.key) });
+    .action(async (opts: { key: string; url: string; genesis?: string; json?: boolean }) => {
+      const patient = clientFor(opts.url, await loadKeys(opts.key), await genesisArg(opts));
       const rotated = await run(() => rotateEmergencyKey(patient, (o) => patient.putObject(o)));
       if (opts.json) console.log(JSON.stringify(rotated));
       else console.log(`new emergency key ${rotated.emergencyKey}; ${rotated.rewrapped} records re-wrapped, old envelopes deleted`);

@@ -10,7 +10,7 @@ import {
   getClaim,
   getPreauth,
   listInsurance,
-  MedLedgerClient,
+  type MedLedgerClient,
   type PlanPublishBody,
   type PreauthView,
   payClaimWithEob,
@@ -21,7 +21,7 @@ import {
   submitClaim,
 } from '@medledger/client';
 import type { Command } from 'commander';
-import { exitCodeFor, loadKeys, output, readJsonArg } from '../cli-support.js';
+import { clientFor, exitCodeFor, GENESIS_HELP, genesisArg, genesisDefault, loadKeys, output, readJsonArg } from '../cli-support.js';
 import { CliError, EXIT } from '../exit-codes.js';
 
 const USAGE_CODES = new Set(['INVALID_BODY', 'INVALID_ARGUMENT', 'INVALID_PARAM']);
@@ -62,15 +62,18 @@ const dollars = (c: number) => `$${Math.trunc(c / 100)}.${String(Math.abs(c) % 1
 
 interface Common {
   url: string;
+  genesis?: string;
   json?: boolean;
 }
-async function client(keyFile: string, url: string): Promise<MedLedgerClient> {
-  return new MedLedgerClient({ url, keys: await loadKeys(keyFile) });
+// Pinned to the trusted genesis (--genesis or MEDLEDGER_GENESIS): claims are encrypted records.
+async function client(keyFile: string, url: string, genesis: string | undefined): Promise<MedLedgerClient> {
+  return clientFor(url, await loadKeys(keyFile), await genesisArg({ url, genesis }));
 }
 function withCommon(cmd: Command, keyFlag = '--key <file>', keyHelp = 'your key file'): Command {
   return cmd
     .requiredOption(keyFlag, keyHelp)
     .requiredOption('--url <url>', 'API URL of any node (default: $MEDLEDGER_URL)', process.env.MEDLEDGER_URL)
+    .option('--genesis <file|hash>', GENESIS_HELP, genesisDefault())
     .option('--json', 'print the result as JSON');
 }
 
@@ -108,7 +111,7 @@ export function registerInsuranceCommands(program: Command): void {
     .requiredOption('--file <plan.json>', 'the plan: name, effectiveFrom, deductible, oopMax, copay or coinsuranceBps, network, services')
     .action(async (opts: Common & { orgKey: string; file: string }) => {
       const body = readJsonArg(opts.file, 'plan file') as PlanPublishBody;
-      const done = await run(async () => publishPlan(await client(opts.orgKey, opts.url), body));
+      const done = await run(async () => publishPlan(await client(opts.orgKey, opts.url, opts.genesis), body));
       output(opts, { plan: done.id, txHash: done.txHash, height: done.height }, () => done.id);
     });
 
@@ -126,7 +129,7 @@ export function registerInsuranceCommands(program: Command): void {
         opts: Common & { key: string; patient: string; plan: string; member: string; from: string; to: string; relationship: string },
       ) => {
         const done = await run(async () =>
-          addCoverage(await client(opts.key, opts.url), {
+          addCoverage(await client(opts.key, opts.url, opts.genesis), {
             patient: opts.patient,
             plan: opts.plan,
             memberId: opts.member,
@@ -147,7 +150,7 @@ export function registerInsuranceCommands(program: Command): void {
     .option('--quantity <n>', 'units', positive('--quantity'))
     .action(async (opts: Common & { key: string; patient: string; service: string; date?: string; quantity?: number }) => {
       const answer = await run(async () =>
-        checkEligibility(await client(opts.key, opts.url), {
+        checkEligibility(await client(opts.key, opts.url, opts.genesis), {
           patient: opts.patient,
           service: opts.service,
           ...(opts.date === undefined ? {} : { date: opts.date }),
@@ -190,7 +193,7 @@ export function registerInsuranceCommands(program: Command): void {
         },
       ) => {
         const done = await run(async () =>
-          requestPreauth(await client(opts.key, opts.url), {
+          requestPreauth(await client(opts.key, opts.url, opts.genesis), {
             patient: opts.patient,
             coverage: opts.coverage,
             items: [{ code: opts.service, quantity: opts.quantity }],
@@ -232,7 +235,7 @@ export function registerInsuranceCommands(program: Command): void {
         const validFrom = opts.from ?? today;
         const validTo = opts.to ?? new Date(Date.parse(`${validFrom}T00:00:00Z`) + 90 * 86_400_000).toISOString().slice(0, 10);
         const p = await run(async () =>
-          decidePreauth(await client(opts.key, opts.url), {
+          decidePreauth(await client(opts.key, opts.url, opts.genesis), {
             preauth: opts.id,
             approve: opts.approve === true,
             reasonCode: opts.reason,
@@ -248,7 +251,7 @@ export function registerInsuranceCommands(program: Command): void {
     .description('show a prior authorization (insurer, patient or provider)')
     .requiredOption('--id <preauth>', 'prior authorization id', objectId('--id'))
     .action(async (opts: Common & { key: string; id: string }) => {
-      const p = await run(async () => getPreauth(await client(opts.key, opts.url), opts.id));
+      const p = await run(async () => getPreauth(await client(opts.key, opts.url, opts.genesis), opts.id));
       output(opts, p, () => describePreauth(p));
     });
 
@@ -262,7 +265,7 @@ export function registerInsuranceCommands(program: Command): void {
     .action(async (opts: Common & { key: string; patient: string; coverage: string; file: string; preauth?: string }) => {
       const resource = readJsonArg(opts.file, 'claim file') as Record<string, unknown>;
       const done = await run(async () =>
-        submitClaim(await client(opts.key, opts.url), {
+        submitClaim(await client(opts.key, opts.url, opts.genesis), {
           patient: opts.patient,
           coverage: opts.coverage,
           claim: resource,
@@ -276,7 +279,7 @@ export function registerInsuranceCommands(program: Command): void {
     .description('show a claim with its adjudication (insurer, patient or provider)')
     .requiredOption('--id <claim>', 'claim id', objectId('--id'))
     .action(async (opts: Common & { key: string; id: string }) => {
-      const c = await run(async () => getClaim(await client(opts.key, opts.url), opts.id));
+      const c = await run(async () => getClaim(await client(opts.key, opts.url, opts.genesis), opts.id));
       output(opts, c, () => describeClaim(c));
     });
 
@@ -308,7 +311,7 @@ export function registerInsuranceCommands(program: Command): void {
         if (by.length !== 1) throw new CliError('give exactly one of --patient, --provider and --insurer', EXIT.usage, 'INVALID_ARGUMENT');
         const [[path, id]] = by as [['patients' | 'providers' | 'insurers', string]];
         const page = await run(async () =>
-          listInsurance<ClaimView>(await client(opts.key, opts.url), {
+          listInsurance<ClaimView>(await client(opts.key, opts.url, opts.genesis), {
             by: path,
             id,
             of: 'claims',
@@ -334,7 +337,7 @@ export function registerInsuranceCommands(program: Command): void {
     .action(async (opts: Common & { key: string; id: string; approve?: boolean; deny?: boolean; reason: string; text?: string }) => {
       if (opts.approve === opts.deny) throw new CliError('give exactly one of --approve and --deny', EXIT.usage, 'INVALID_ARGUMENT');
       const c = await run(async () =>
-        reviewClaim(await client(opts.key, opts.url), {
+        reviewClaim(await client(opts.key, opts.url, opts.genesis), {
           claim: opts.id,
           approve: opts.approve === true,
           reasonCode: opts.reason,
@@ -353,7 +356,7 @@ export function registerInsuranceCommands(program: Command): void {
     .requiredOption('--date <date>', 'payment date', date('--date'))
     .action(async (opts: Common & { key: string; id: string; amount?: number; date: string }) => {
       const paid = await run(async () => {
-        const conn = await client(opts.key, opts.url);
+        const conn = await client(opts.key, opts.url, opts.genesis);
         const amount = opts.amount ?? (await getClaim(conn, opts.id)).outstanding;
         return payClaimWithEob(conn, { claim: opts.id, amount, date: opts.date });
       });
@@ -370,7 +373,9 @@ export function registerInsuranceCommands(program: Command): void {
     .requiredOption('--id <claim>', 'claim id', objectId('--id'))
     .requiredOption('--reason <text>', 'why (public on chain: no clinical details)')
     .action(async (opts: Common & { key: string; id: string; reason: string }) => {
-      const c = await run(async () => disputeClaim(await client(opts.key, opts.url), { claim: opts.id, reason: opts.reason }));
+      const c = await run(async () =>
+        disputeClaim(await client(opts.key, opts.url, opts.genesis), { claim: opts.id, reason: opts.reason }),
+      );
       output(opts, c, () => describeClaim(c));
     });
 
@@ -393,7 +398,7 @@ export function registerInsuranceCommands(program: Command): void {
         return { sequence, amount };
       });
       const c = await run(async () =>
-        resolveClaim(await client(opts.key, opts.url), {
+        resolveClaim(await client(opts.key, opts.url, opts.genesis), {
           claim: opts.id,
           outcome: opts.overturn ? 'overturn' : 'uphold',
           reason: opts.reason,

@@ -5,7 +5,20 @@ import { httpProofSource, PURPOSES, type Purpose, proveRecord, type StaffRole, s
 import { generateKeyBundle } from '@medledger/crypto';
 import { parseGenesis } from '@medledger/ledger';
 import type { Command } from 'commander';
-import { clientFor, collect, hexArg, loadKeys, output, parseDuration, readJsonArg, readKeystorePublic, writeKeys } from '../cli-support.js';
+import {
+  clientFor,
+  collect,
+  GENESIS_HELP,
+  genesisArg,
+  genesisDefault,
+  hexArg,
+  loadKeys,
+  output,
+  parseDuration,
+  readJsonArg,
+  readKeystorePublic,
+  writeKeys,
+} from '../cli-support.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { BundleError, categoryOf, type Resource } from '../fhir-bundle.js';
 import { importBundle } from '../fhir-import.js';
@@ -60,8 +73,9 @@ export function registerParticipantCommands(program: Command): void {
     .description('register a keystore as a pseudonymous patient (a new keystore is made if the file does not exist)')
     .requiredOption('--key <file>', 'the patient keystore')
     .requiredOption('--url <url>', URL_HELP, urlDefault)
+    .option('--genesis <file|hash>', GENESIS_HELP, genesisDefault())
     .option('--json', 'print the result as JSON')
-    .action(async (opts: { key: string; url: string; json?: boolean }) => {
+    .action(async (opts: { key: string; url: string; genesis?: string; json?: boolean }) => {
       const path = resolve(opts.key);
       let created = false;
       try {
@@ -71,7 +85,7 @@ export function registerParticipantCommands(program: Command): void {
         await writeKeys(path, generateKeyBundle(), 'patient');
         created = true;
       }
-      const client = clientFor(opts.url, await loadKeys(path));
+      const client = clientFor(opts.url, await loadKeys(path), await genesisArg(opts));
       const r = await client.registerPatient();
       output(opts, { id: r.id, txHash: r.txHash, height: r.height, keyFile: path, created }, () => [
         ...(created ? [`wrote a new keystore ${path}`] : []),
@@ -89,12 +103,13 @@ export function registerParticipantCommands(program: Command): void {
     .requiredOption('--role <role>', `one of ${STAFF_ROLES.join(', ')}`)
     .option('--name <name>', 'display name, e.g. "Dr Ada Lovelace" (goes on chain)')
     .requiredOption('--url <url>', URL_HELP, urlDefault)
+    .option('--genesis <file|hash>', GENESIS_HELP, genesisDefault())
     .option('--json', 'print the result as JSON')
-    .action(async (opts: { orgKey: string; key: string; role: string; name?: string; url: string; json?: boolean }) => {
+    .action(async (opts: { orgKey: string; key: string; role: string; name?: string; url: string; genesis?: string; json?: boolean }) => {
       if (!STAFF_ROLES.includes(opts.role as StaffRole))
         throw new CliError(`--role must be one of ${STAFF_ROLES.join(', ')}`, EXIT.usage, 'INVALID_ARGUMENT');
       const staff = readKeystorePublic(opts.key);
-      const org = clientFor(opts.url, await loadKeys(opts.orgKey));
+      const org = clientFor(opts.url, await loadKeys(opts.orgKey), await genesisArg(opts));
       const done = await org.submitAndWait(
         'staff.register',
         staffRegisterBody({
@@ -120,21 +135,24 @@ export function registerParticipantCommands(program: Command): void {
     .requiredOption('--file <resource.json>', 'one FHIR R4 resource')
     .option('--category <c>', 'record category (default: from the resource, e.g. vital-signs, problems)')
     .requiredOption('--url <url>', URL_HELP, urlDefault)
+    .option('--genesis <file|hash>', GENESIS_HELP, genesisDefault())
     .option('--json', 'print the result as JSON')
-    .action(async (opts: { key: string; patient: string; file: string; category?: string; url: string; json?: boolean }) => {
-      const patient = hexArg(opts.patient, '--patient', 20);
-      const resource = readJsonArg(opts.file, 'resource file') as Resource;
-      if (typeof resource?.resourceType !== 'string')
-        throw new CliError(`${opts.file} is not a FHIR resource (no resourceType)`, EXIT.usage, 'INVALID_FILE');
-      const category = opts.category ?? categoryOf(resource);
-      const client = clientFor(opts.url, await loadKeys(opts.key));
-      const r = await client.writeRecord({ patient, resource, category });
-      output(
-        opts,
-        { record: r.recordId, category, resourceType: resource.resourceType, txHash: r.txHash, height: r.height },
-        () => r.recordId,
-      );
-    });
+    .action(
+      async (opts: { key: string; patient: string; file: string; category?: string; url: string; genesis?: string; json?: boolean }) => {
+        const patient = hexArg(opts.patient, '--patient', 20);
+        const resource = readJsonArg(opts.file, 'resource file') as Resource;
+        if (typeof resource?.resourceType !== 'string')
+          throw new CliError(`${opts.file} is not a FHIR resource (no resourceType)`, EXIT.usage, 'INVALID_FILE');
+        const category = opts.category ?? categoryOf(resource);
+        const client = clientFor(opts.url, await loadKeys(opts.key), await genesisArg(opts));
+        const r = await client.writeRecord({ patient, resource, category });
+        output(
+          opts,
+          { record: r.recordId, category, resourceType: resource.resourceType, txHash: r.txHash, height: r.height },
+          () => r.recordId,
+        );
+      },
+    );
   record
     .command('get')
     .description('read and decrypt a record; prints its FHIR JSON (the read is logged on chain)')
@@ -142,10 +160,11 @@ export function registerParticipantCommands(program: Command): void {
     .requiredOption('--id <rid>', 'record id')
     .option('--purpose <p>', `purpose of use: ${PURPOSES.join(', ')}`)
     .requiredOption('--url <url>', URL_HELP, urlDefault)
+    .option('--genesis <file|hash>', GENESIS_HELP, genesisDefault())
     .option('--json', 'print the record and its metadata as JSON')
-    .action(async (opts: { key: string; id: string; purpose?: string; url: string; json?: boolean }) => {
+    .action(async (opts: { key: string; id: string; purpose?: string; url: string; genesis?: string; json?: boolean }) => {
       const id = hexArg(opts.id, '--id', 16);
-      const client = clientFor(opts.url, await loadKeys(opts.key));
+      const client = clientFor(opts.url, await loadKeys(opts.key), await genesisArg(opts));
       const r = await client.readRecord(id, opts.purpose === undefined ? undefined : purposeArg(opts.purpose));
       output(opts, { meta: r.meta, resource: r.resource }, () => JSON.stringify(r.resource, null, 2));
     });
@@ -155,9 +174,10 @@ export function registerParticipantCommands(program: Command): void {
     .requiredOption('--key <file>', 'your keystore')
     .option('--patient <id>', 'patient id (default: yours)')
     .requiredOption('--url <url>', URL_HELP, urlDefault)
+    .option('--genesis <file|hash>', GENESIS_HELP, genesisDefault())
     .option('--json', 'print the result as JSON')
-    .action(async (opts: { key: string; patient?: string; url: string; json?: boolean }) => {
-      const client = clientFor(opts.url, await loadKeys(opts.key));
+    .action(async (opts: { key: string; patient?: string; url: string; genesis?: string; json?: boolean }) => {
+      const client = clientFor(opts.url, await loadKeys(opts.key), await genesisArg(opts));
       const patient = opts.patient === undefined ? client.id : hexArg(opts.patient, '--patient', 20);
       const records = await client.listRecords(patient);
       output(opts, { patient, records }, () =>
@@ -172,10 +192,11 @@ export function registerParticipantCommands(program: Command): void {
     .requiredOption('--key <file>', 'the patient or a delegate keystore')
     .requiredOption('--id <rid>', 'record id')
     .requiredOption('--url <url>', URL_HELP, urlDefault)
+    .option('--genesis <file|hash>', GENESIS_HELP, genesisDefault())
     .option('--json', 'print the result as JSON')
-    .action(async (opts: { key: string; id: string; url: string; json?: boolean }) => {
+    .action(async (opts: { key: string; id: string; url: string; genesis?: string; json?: boolean }) => {
       const id = hexArg(opts.id, '--id', 16);
-      const client = clientFor(opts.url, await loadKeys(opts.key));
+      const client = clientFor(opts.url, await loadKeys(opts.key), await genesisArg(opts));
       const done = await client.erase(id);
       output(opts, { record: id, txHash: done.hash, height: done.height }, () => `erased ${id} at height ${done.height}`);
     });
@@ -183,13 +204,13 @@ export function registerParticipantCommands(program: Command): void {
     .command('prove')
     .description("check, trusting no node, that a record's anchor is in a block committed by more than 2/3 of the genesis validators")
     .requiredOption('--id <rid>', 'record id')
-    .requiredOption('--genesis <file>', 'the genesis file you trust (genesis.json)')
     .option('--height <h>', 'the block height the record was anchored at, if known (else blocks are searched)')
     .option(
       '--key <file>',
       "sign in with this keystore: the record's patient, or a consortium member or auditor (nodes show block bodies to no one else)",
     )
     .requiredOption('--url <url>', URL_HELP, urlDefault)
+    .requiredOption('--genesis <file>', 'the genesis file you trust (genesis.json) (default: $MEDLEDGER_GENESIS)', genesisDefault())
     .option('--json', 'print the result as JSON')
     .action(async (opts: { id: string; genesis: string; height?: string; key?: string; url: string; json?: boolean }) => {
       const id = hexArg(opts.id, '--id', 16);
@@ -254,6 +275,7 @@ export function registerParticipantCommands(program: Command): void {
     .option('--expires <duration>', 'expire after e.g. 30d, 12h, 15m (block time)')
     .option('--patient <id>', "the patient, when you act as a delegate (default: the key's own id)")
     .requiredOption('--url <url>', URL_HELP, urlDefault)
+    .option('--genesis <file|hash>', GENESIS_HELP, genesisDefault())
     .option('--json', 'print the result as JSON')
     .action(
       async (opts: {
@@ -267,6 +289,7 @@ export function registerParticipantCommands(program: Command): void {
         expires?: string;
         patient?: string;
         url: string;
+        genesis?: string;
         json?: boolean;
       }) => {
         const grantee = hexArg(opts.to, '--to', 20);
@@ -275,7 +298,7 @@ export function registerParticipantCommands(program: Command): void {
           throw new CliError('say what the grant covers: --category, --type or --record', EXIT.usage, 'INVALID_ARGUMENT');
         const purpose = purposeArg(opts.purpose);
         const expiresAt = opts.expires === undefined ? undefined : Date.now() + parseDuration(opts.expires);
-        const client = clientFor(opts.url, await loadKeys(opts.key));
+        const client = clientFor(opts.url, await loadKeys(opts.key), await genesisArg(opts));
         const r = await client.grant({
           patient: opts.patient === undefined ? undefined : hexArg(opts.patient, '--patient', 20),
           grantee,
@@ -295,10 +318,11 @@ export function registerParticipantCommands(program: Command): void {
     .requiredOption('--key <file>', 'the patient (or delegate) keystore')
     .requiredOption('--grant <gid>', 'grant id')
     .requiredOption('--url <url>', URL_HELP, urlDefault)
+    .option('--genesis <file|hash>', GENESIS_HELP, genesisDefault())
     .option('--json', 'print the result as JSON')
-    .action(async (opts: { key: string; grant: string; url: string; json?: boolean }) => {
+    .action(async (opts: { key: string; grant: string; url: string; genesis?: string; json?: boolean }) => {
       const grant = hexArg(opts.grant, '--grant', 16);
-      const client = clientFor(opts.url, await loadKeys(opts.key));
+      const client = clientFor(opts.url, await loadKeys(opts.key), await genesisArg(opts));
       const done = await client.revoke(grant);
       output(opts, { grant, txHash: done.hash, height: done.height }, () => `revoked ${grant} at height ${done.height}`);
     });
@@ -308,9 +332,10 @@ export function registerParticipantCommands(program: Command): void {
     .requiredOption('--key <file>', 'your keystore')
     .option('--all', 'include revoked and expired grants you gave')
     .requiredOption('--url <url>', URL_HELP, urlDefault)
+    .option('--genesis <file|hash>', GENESIS_HELP, genesisDefault())
     .option('--json', 'print the result as JSON')
-    .action(async (opts: { key: string; all?: boolean; url: string; json?: boolean }) => {
-      const client = clientFor(opts.url, await loadKeys(opts.key));
+    .action(async (opts: { key: string; all?: boolean; url: string; genesis?: string; json?: boolean }) => {
+      const client = clientFor(opts.url, await loadKeys(opts.key), await genesisArg(opts));
       const [given, received] = await Promise.all([client.grants(client.id, opts.all === true), client.myGrants()]);
       const line = (g: (typeof given)[number], who: string) => {
         const scope = [...(g.scope.categories ?? []), ...(g.scope.resourceTypes ?? []), ...(g.scope.records ?? [])].join(',');
@@ -330,9 +355,10 @@ export function registerParticipantCommands(program: Command): void {
     .requiredOption('--key <file>', 'the patient (or delegate) keystore')
     .option('--patient <id>', 'patient id (default: yours)')
     .requiredOption('--url <url>', URL_HELP, urlDefault)
+    .option('--genesis <file|hash>', GENESIS_HELP, genesisDefault())
     .option('--json', 'print the result as JSON')
-    .action(async (opts: { key: string; patient?: string; url: string; json?: boolean }) => {
-      const client = clientFor(opts.url, await loadKeys(opts.key));
+    .action(async (opts: { key: string; patient?: string; url: string; genesis?: string; json?: boolean }) => {
+      const client = clientFor(opts.url, await loadKeys(opts.key), await genesisArg(opts));
       const patient = opts.patient === undefined ? client.id : hexArg(opts.patient, '--patient', 20);
       const events = await client.accessLog(patient);
       output(opts, { patient, events }, () =>
@@ -353,37 +379,41 @@ export function registerParticipantCommands(program: Command): void {
     .option('--out <file>', "where to write the patient's keystore (default: the bundle's name with .key)")
     .option('--concurrency <n>', 'records written in parallel', '16')
     .requiredOption('--url <url>', URL_HELP, urlDefault)
+    .option('--genesis <file|hash>', GENESIS_HELP, genesisDefault())
     .option('--json', 'print the result as JSON')
-    .action(async (opts: { orgKey: string; file: string; out?: string; concurrency: string; url: string; json?: boolean }) => {
-      const bundlePath = resolve(opts.file);
-      const keyFile = resolve(opts.out ?? join(dirname(bundlePath), `${basename(bundlePath, extname(bundlePath))}.key`));
-      const concurrency = Number(opts.concurrency);
-      if (!Number.isSafeInteger(concurrency) || concurrency < 1 || concurrency > 64)
-        throw new CliError('--concurrency must be an integer from 1 to 64', EXIT.usage, 'INVALID_ARGUMENT');
-      const bundle = readJsonArg(bundlePath, 'bundle');
-      const orgKeys = await loadKeys(opts.orgKey);
-      const bar = progress(`import ${basename(bundlePath)}`);
-      let result: Awaited<ReturnType<typeof importBundle>>;
-      try {
-        result = await importBundle({
-          url: opts.url,
-          orgKeys,
-          bundle,
-          keyFile,
-          label: `patient from ${basename(bundlePath)}`,
-          concurrency,
-          onProgress: (d, t) => bar.update(d, t),
-        });
-      } catch (err) {
-        if (err instanceof BundleError) throw new CliError(`${bundlePath}: ${err.message}`, EXIT.usage, 'INVALID_FILE');
-        throw err;
-      } finally {
-        bar.stop();
-      }
-      output(opts, result, () => [
-        `imported ${result.records.length} records for patient ${result.patientId}`,
-        `patient keystore: ${result.keyFile}`,
-        `organization ${result.organization} holds read-write grant ${result.grantId}`,
-      ]);
-    });
+    .action(
+      async (opts: { orgKey: string; file: string; out?: string; concurrency: string; url: string; genesis?: string; json?: boolean }) => {
+        const bundlePath = resolve(opts.file);
+        const keyFile = resolve(opts.out ?? join(dirname(bundlePath), `${basename(bundlePath, extname(bundlePath))}.key`));
+        const concurrency = Number(opts.concurrency);
+        if (!Number.isSafeInteger(concurrency) || concurrency < 1 || concurrency > 64)
+          throw new CliError('--concurrency must be an integer from 1 to 64', EXIT.usage, 'INVALID_ARGUMENT');
+        const bundle = readJsonArg(bundlePath, 'bundle');
+        const orgKeys = await loadKeys(opts.orgKey);
+        const bar = progress(`import ${basename(bundlePath)}`);
+        let result: Awaited<ReturnType<typeof importBundle>>;
+        try {
+          result = await importBundle({
+            url: opts.url,
+            genesis: await genesisArg(opts),
+            orgKeys,
+            bundle,
+            keyFile,
+            label: `patient from ${basename(bundlePath)}`,
+            concurrency,
+            onProgress: (d, t) => bar.update(d, t),
+          });
+        } catch (err) {
+          if (err instanceof BundleError) throw new CliError(`${bundlePath}: ${err.message}`, EXIT.usage, 'INVALID_FILE');
+          throw err;
+        } finally {
+          bar.stop();
+        }
+        output(opts, result, () => [
+          `imported ${result.records.length} records for patient ${result.patientId}`,
+          `patient keystore: ${result.keyFile}`,
+          `organization ${result.organization} holds read-write grant ${result.grantId}`,
+        ]);
+      },
+    );
 }

@@ -1,5 +1,7 @@
 // Run the real `medledger` binary as a child process, as an operator would.
 import { spawn } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const BIN = fileURLToPath(new URL('../../bin/medledger.js', import.meta.url));
@@ -13,7 +15,9 @@ export interface CliRun {
 /** Run `medledger ...args` to completion. */
 export function runCli(args: string[], opts: { env?: Record<string, string>; timeoutMs?: number; input?: string } = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    // Verified heights go to a file of this test process, not the user's ~/.medledger.
+    const env = { MEDLEDGER_HEIGHTS: join(tmpdir(), `medledger-test-heights-${process.pid}.json`), ...process.env, ...opts.env };
+    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => {

@@ -1,10 +1,30 @@
 // An in-memory stand-in for one node's /v1 API, as a `fetch` function: it checks what the
 // client sends (tx signatures, nonces, session signatures, vault hashes) the way
 // docs/records.md says a node does, and commits each transaction at once in its own block.
-// It applies only the effects the client tests need; it is no model of the ehr rules.
+// It applies only the effects the client tests need; it is no model of the ehr rules. Its
+// state is laid out as the chain's (the keys the client proves) and proven the real way: a
+// state tree, a header and a commit signed by its one genesis validator.
 import { generateEncryptionKeyPair, generateSigningKeyPair, idFromPublicKey, sha256Hex, toHex, verifyEd25519 } from '@medledger/crypto';
-import { parseSignedTx, type SignedTx, txHash, txInclusionProof, txRoot, verifyTxSignature } from '@medledger/ledger';
+import {
+  appHashOf,
+  blockHash,
+  EMPTY_STATE_ROOT,
+  type Genesis,
+  MemoryStateTree,
+  parseSignedTx,
+  proveStateKey,
+  resultsRootOf,
+  type SignedTx,
+  signVote,
+  txHash,
+  txInclusionProof,
+  txRoot,
+  updateStateTree,
+  verifyTxSignature,
+} from '@medledger/ledger';
 import { authSignBytes } from '../auth.js';
+import { stateKeys } from '../proven-facts.js';
+import { TrustedGenesis } from '../trust.js';
 import type { ConsentGrantBody, RecordAnchorBody } from '../tx-builders.js';
 
 interface StoredRecord {
@@ -22,6 +42,23 @@ interface Fail {
 const fail = (status: number, code: string, message = code): Fail => ({ status, code, message });
 const toBase64 = (bytes: Uint8Array) => btoa(Array.from(bytes, (b) => String.fromCharCode(b)).join(''));
 const random = (n: number) => toHex(globalThis.crypto.getRandomValues(new Uint8Array(n)));
+
+/** A grant as the chain keeps it (ehr policy.ts `Grant`): every scope list present and sorted. */
+function stateGrant(g: ConsentGrantBody & { id: string }) {
+  const list = (x: string[] | undefined) => [...new Set(x ?? [])].sort();
+  return {
+    id: g.id,
+    patient: g.patient,
+    grantee: g.grantee,
+    scope: { categories: list(g.scope.categories), resourceTypes: list(g.scope.resourceTypes), records: list(g.scope.records) },
+    access: g.access ?? 'read',
+    purpose: g.purpose,
+    expiresAt: g.expiresAt ?? null,
+    grantedBy: g.patient,
+    grantedAt: { height: 1, time: 0 },
+    revoked: null,
+  };
+}
 
 export class FakeGatekeeper {
   readonly chainId = 'test-chain';
@@ -53,6 +90,22 @@ export class FakeGatekeeper {
   private readonly challenges = new Set<string>();
   private readonly sessions = new Map<string, string>();
   private readonly polls = new Map<string, number>();
+
+  /** The genesis of this fake chain: its one validator is the node key. */
+  get genesis(): Genesis {
+    return {
+      chainId: this.chainId,
+      genesisTime: 0,
+      validators: [{ name: 'validator-0', publicKey: this.nodeKey.publicKey, encryptionKey: this.validatorEncryption.publicKey, power: 1 }],
+      organizations: [],
+      params: { maxBlockTxs: 1000, maxBlockBytes: 1_000_000, maxClockDriftMs: 10_000 },
+    };
+  }
+
+  /** The genesis as a client pins it. */
+  get trusted(): TrustedGenesis {
+    return TrustedGenesis.fromDocument(this.genesis);
+  }
 
   /** Register an identity directly, as genesis or an admin would (for staff). */
   addIdentity(publicKey: string, encryptionKey: string, role = 'clinician'): string {
@@ -107,6 +160,11 @@ export class FakeGatekeeper {
     let m: RegExpExecArray | null;
     if (method === 'GET' && path === '/v1/status')
       return ok({ chainId: this.chainId, publicKey: this.nodeKey.publicKey, height: this.height });
+    if (method === 'GET' && path === '/v1/genesis') return ok(this.genesis);
+    if (method === 'POST' && path === '/v1/state/proofs') {
+      this.caller(headers);
+      return ok(this.prove((this.json(body) as { keys: string[] }).keys));
+    }
     if (method === 'GET' && path === '/v1/emergency/params')
       return ok({
         threshold: 1,
@@ -185,15 +243,83 @@ export class FakeGatekeeper {
             .filter((r) => r.meta.patient === patient)
             .map((r) => ({ ...r.meta, envelopes: Object.fromEntries(r.envelopes) })),
         });
-      if (m[2] === 'grants') return ok({ grants: [...this.grants.values()].filter((g) => g.patient === patient) });
+      if (m[2] === 'grants') return ok({ grants: [...this.grants.values()].filter((g) => g.patient === patient).map(stateGrant) });
       if (m[2] === 'access-log') return ok({ events: [] });
       return ok({ recipients: this.recipientsOf(patient) });
     }
     if (method === 'GET' && path === '/v1/me/grants') {
       const me = this.caller(headers);
-      return ok({ grants: [...this.grants.values()].filter((g) => g.grantee === me) });
+      return ok({ grants: [...this.grants.values()].filter((g) => g.grantee === me).map(stateGrant) });
     }
     throw fail(404, 'NOT_FOUND', `no route ${method} ${path}`);
+  }
+
+  /** The fake's state under the chain's keys (ehr state.ts), as JSON strings. */
+  private stateValues(): Map<string, string> {
+    const out = new Map<string, string>();
+    for (const [id, identity] of this.identities) out.set(stateKeys.identity(id), JSON.stringify(identity));
+    for (const [patient, ds] of this.delegates) {
+      if (ds.size > 0) out.set(stateKeys.acceptedDelegates(patient), JSON.stringify([...ds].sort()));
+      for (const d of ds) out.set(stateKeys.delegate(patient, d), JSON.stringify({ since: { height: 1, time: 0 } }));
+    }
+    const grantIds = new Map<string, string[]>();
+    for (const g of this.grants.values()) {
+      out.set(stateKeys.grant(g.id), JSON.stringify(stateGrant(g)));
+      const k = stateKeys.grantsOf(g.patient, g.grantee);
+      grantIds.set(k, [...(grantIds.get(k) ?? []), g.id]);
+      const grantees = new Set<string>(JSON.parse(out.get(stateKeys.grantees(g.patient)) ?? '[]'));
+      out.set(stateKeys.grantees(g.patient), JSON.stringify([...grantees.add(g.grantee)].sort()));
+    }
+    for (const [k, ids] of grantIds) out.set(k, JSON.stringify(ids));
+    for (const [id, r] of this.records) {
+      const { record: _r, envelopes: _e, status, ...meta } = r.meta;
+      out.set(
+        stateKeys.record(id),
+        JSON.stringify({
+          id,
+          ...meta,
+          envelopes: Object.fromEntries(r.envelopes),
+          erased: status === 'erased' ? { height: 1, time: 0, by: meta.patient } : null,
+        }),
+      );
+    }
+    return out;
+  }
+
+  /** `POST /v1/state/proofs`: the values of `keys` with proofs, under a header and commit this fake's validator signs. */
+  private prove(keys: string[]): unknown {
+    const values = this.stateValues();
+    const tree = new MemoryStateTree();
+    tree.apply(
+      updateStateTree(
+        tree,
+        EMPTY_STATE_ROOT,
+        [...values].map(([key, value]) => ({ key, value })),
+      ),
+    );
+    const resultsRoot = resultsRootOf([]);
+    const height = Math.max(1, this.height);
+    const zero = '00'.repeat(32);
+    const header = {
+      chainId: this.chainId,
+      height,
+      time: Date.now(),
+      prevHash: zero,
+      txRoot: zero,
+      appHash: appHashOf(tree.root, resultsRoot),
+      proposer: this.nodeKey.publicKey,
+      lastCommitHash: zero,
+    };
+    const hash = blockHash(header);
+    const sig = signVote(this.chainId, { type: 'precommit', height, round: 0, blockHash: hash }, this.nodeKey.privateKey);
+    return {
+      height,
+      header,
+      commit: { height, round: 0, blockHash: hash, signatures: [{ validator: this.nodeKey.publicKey, sig }] },
+      stateRoot: tree.root,
+      resultsRoot,
+      entries: [...new Set(keys)].map((key) => ({ key, value: values.get(key) ?? null, proof: proveStateKey(tree, tree.root, key).proof })),
+    };
   }
 
   private recipientsOf(patient: string): unknown[] {

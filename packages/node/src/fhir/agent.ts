@@ -51,9 +51,9 @@ export class OrgAgent {
     return this.node.admit(tx).hash;
   }
 
-  /** Store a vault object (as an upload would). */
-  putObject(hash: string, bytes: Uint8Array): void {
-    this.node.vault.put(hash, bytes);
+  /** Store a vault object as an upload by `uploader` would (the identity that will sign the transaction naming it). */
+  putObject(hash: string, bytes: Uint8Array, uploader: string = this.orgId): void {
+    this.node.vault.put(hash, bytes, uploader);
   }
 
   /**

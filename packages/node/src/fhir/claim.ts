@@ -54,7 +54,7 @@ export async function claimPatient(repo: FhirRepository, patientId: string, req:
       const dataKey = openDataKey(JSON.parse(Buffer.from(bytes).toString('utf8')), recordId, patientId, keys.encryption.privateKey);
       try {
         const sealed = sealDataKey(dataKey, recordId, patientId, req.encryptionKey);
-        agent.putObject(sealed.hash, sealed.object);
+        agent.putObject(sealed.hash, sealed.object, patientId);
         shares.push({ record: recordId, to: patientId, hash: sealed.hash });
       } finally {
         dataKey.fill(0);

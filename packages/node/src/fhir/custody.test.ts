@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { identityRotateBody, MedLedgerClient } from '@medledger/client';
+import { identityRotateBody, MedLedgerClient, TrustedGenesis } from '@medledger/client';
 import { generateKeyBundle, generateSigningKeyPair } from '@medledger/crypto';
 import { getIdentity, getSplit } from '@medledger/ehr';
 import { Client } from 'fhir-kit-client';
@@ -116,7 +116,7 @@ test('a registered patient claims their identity; the hospital then reads only w
   assert.equal(((await fhir.search({ resourceType: 'Observation', searchParams: { patient: pid } })) as Any).total, 0);
 
   // The patient reads every record with keys only they hold.
-  const me = new MedLedgerClient({ url: t.url, keys: mine, id: pid });
+  const me = new MedLedgerClient({ url: t.url, keys: mine, id: pid, genesis: TrustedGenesis.fromDocument(t.node.chain.genesis) });
   const records = await me.listRecords(pid);
   assert.equal(records.length, 3);
   const readBack = (await me.readRecord(lab.id)).resource as Any;

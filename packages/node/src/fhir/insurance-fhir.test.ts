@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { MedLedgerClient } from '@medledger/client';
+import { MedLedgerClient, TrustedGenesis } from '@medledger/client';
 import { generateKeyBundle, idFromPublicKey, toHex } from '@medledger/crypto';
 import { txHash } from '@medledger/ledger';
 import { readOrgKey } from '../home.js';
@@ -37,14 +37,19 @@ const fhir = async (method: string, path: string, body?: unknown) => {
 
 test('CoverageEligibilityRequest/$submit answers from the ledger for a consented provider, and a ClaimResponse reads back', async () => {
   const insurer = new MedLedgerClient({
+    genesis: TrustedGenesis.fromDocument(t.node.chain.genesis),
     url: t.url,
     keys: readOrgKey(join(t.dir, 'node0'), { file: 'org-evergreen-health-insurance.key' }),
   });
-  const hospital = new MedLedgerClient({ url: t.url, keys: t.orgKeys });
+  const hospital = new MedLedgerClient({ genesis: TrustedGenesis.fromDocument(t.node.chain.genesis), url: t.url, keys: t.orgKeys });
   const patientKeys = generateKeyBundle();
-  const patient = new MedLedgerClient({ url: t.url, keys: patientKeys });
+  const patient = new MedLedgerClient({ genesis: TrustedGenesis.fromDocument(t.node.chain.genesis), url: t.url, keys: patientKeys });
   const { id: patientId } = await patient.registerPatient();
-  const stranger = new MedLedgerClient({ url: t.url, keys: generateKeyBundle() });
+  const stranger = new MedLedgerClient({
+    genesis: TrustedGenesis.fromDocument(t.node.chain.genesis),
+    url: t.url,
+    keys: generateKeyBundle(),
+  });
   const { id: strangerId } = await stranger.registerPatient();
   const year = new Date().toISOString().slice(0, 4);
 

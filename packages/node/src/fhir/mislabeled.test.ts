@@ -3,7 +3,7 @@
 // RECORD_MISLABELED (422 OperationOutcome), never served as what its label claims.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { encryptRecord, MedLedgerClient, newRecordId, sealDataKey } from '@medledger/client';
+import { encryptRecord, MedLedgerClient, newRecordId, sealDataKey, TrustedGenesis } from '@medledger/client';
 import { generateKeyBundle } from '@medledger/crypto';
 import { type FhirTestNode, startFhirNode, tokenFor } from './testing.js';
 
@@ -18,7 +18,11 @@ after(async () => {
 const lab = { resourceType: 'Observation', status: 'final', code: { text: 'HIV viral load' } };
 
 test('a mislabeled record is detected by the FHIR endpoint reading it for the organization', async () => {
-  const patient = new MedLedgerClient({ url: t.url, keys: generateKeyBundle() });
+  const patient = new MedLedgerClient({
+    url: t.url,
+    keys: generateKeyBundle(),
+    genesis: TrustedGenesis.fromDocument(t.node.chain.genesis),
+  });
   await patient.registerPatient();
   await patient.grant({ grantee: t.orgId, categories: ['vital-signs'], purpose: 'treatment' });
   // Written (bound) as laboratory, anchored as vital-signs, sealed to a vital-signs record's recipients.

@@ -5,11 +5,11 @@
 // patient sees who, why and until when, the access tagged emergency, and changes the key.
 // The new screens are checked with axe-core and saved as screenshots.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { createKeystore, listEmergency, MedLedgerClient } from '@medledger/client';
+import { createKeystore, listEmergency, MedLedgerClient, TrustedGenesis } from '@medledger/client';
 import { generateKeyBundle } from '@medledger/crypto';
 import { HOME_FILES, initNetwork, loadHome, MedLedgerNode } from '@medledger/node';
 import { freePorts, TEST_PASSPHRASE } from '@medledger/node/testing';
@@ -84,7 +84,8 @@ test('break-glass in the UI: privilege, emergency read, the patient told, the ke
 
   // A patient who never shared anything, with one record they filed themselves.
   const patientKeys = generateKeyBundle();
-  const patientSdk = new MedLedgerClient({ url, keys: patientKeys, pollIntervalMs: 50 });
+  const genesis = TrustedGenesis.fromDocument(JSON.parse(readFileSync(join(dir, 'genesis.json'), 'utf8')));
+  const patientSdk = new MedLedgerClient({ url, keys: patientKeys, pollIntervalMs: 50, genesis });
   await patientSdk.registerPatient();
   const bp = bloodPressure({ systolic: '141', diastolic: '93', when: new Date(Date.now() - 86_400_000) });
   await patientSdk.writeRecord({ patient: patientSdk.id, resource: bp.resource, category: bp.category });

@@ -4,11 +4,11 @@
 // a delegate is invited, accepts from their account page, and is given the records.
 // Each main page is checked with axe-core and saved as a screenshot.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { createKeystore, MedLedgerClient } from '@medledger/client';
+import { createKeystore, MedLedgerClient, TrustedGenesis } from '@medledger/client';
 import { generateKeyBundle } from '@medledger/crypto';
 import { HOME_FILES, initNetwork, loadHome, MedLedgerNode, readOrgKey } from '@medledger/node';
 import { freePorts, TEST_PASSPHRASE } from '@medledger/node/testing';
@@ -245,7 +245,8 @@ test('patient and clinician: write, see, share, read, revoke, refused — and th
   // A delegate: invited on the sharing page, shown as waiting until they accept from their
   // own account page; only then can the patient share the existing records with them.
   const delegateKeys = generateKeyBundle();
-  const delegateSdk = new MedLedgerClient({ url, keys: delegateKeys });
+  const genesis = TrustedGenesis.fromDocument(JSON.parse(readFileSync(join(dir, 'genesis.json'), 'utf8')));
+  const delegateSdk = new MedLedgerClient({ url, keys: delegateKeys, genesis });
   await delegateSdk.registerPatient();
   const delegateFile = join(dir, 'delegate-recovery.json');
   writeFileSync(delegateFile, JSON.stringify(await createKeystore(delegateKeys, DELEGATE_PASS, { label: 'Alex' })));

@@ -1,10 +1,12 @@
 // Onboarding and sign-in: keys are made in this browser and locked with a passphrase; the
 // recovery file is that locked keystore, and signs in on any other device.
+
+import type { TrustedGenesis } from '@medledger/client';
 import { generateKeyBundle } from '@medledger/crypto/browser';
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, useEffect, useState } from 'react';
 import { downloadJson, forgetAccount, lockKeys, type SavedAccount, saveAccount, savedAccounts, unlockKeys } from '../accounts.js';
 import { navigate } from '../router.js';
-import { clientFor, useSession } from '../session.js';
+import { clientFor, trustedNetwork, useSession } from '../session.js';
 import { ErrorMessage, Link, NewPassphraseFields, Notice, newPassphraseProblem, PageTitle } from '../ui.js';
 
 function homeFor(identity: { role: string; orgKind?: unknown }): string {
@@ -52,6 +54,10 @@ export function Onboarding() {
   const [problem, setProblem] = useState<string | undefined>(undefined);
   const [error, setError] = useState<unknown>(undefined);
   const [file, setFile] = useState<{ name: string; data: unknown } | undefined>(undefined);
+  const [network, setNetwork] = useState<TrustedGenesis | undefined>(undefined);
+  useEffect(() => {
+    trustedNetwork().then(setNetwork, setError);
+  }, []);
 
   async function create(e: FormEvent) {
     e.preventDefault();
@@ -60,17 +66,19 @@ export function Onboarding() {
     if (name.trim() === '') return setProblem('Enter a name for this account. It stays on this device only.');
     const passProblem = newPassphraseProblem(pass, pass2);
     if (passProblem !== undefined) return setProblem(passProblem);
+    if (network === undefined) return setProblem('The network is not known yet. Wait a moment and try again.');
     setStep('working');
     try {
       const keys = generateKeyBundle();
-      const client = clientFor(keys);
+      const client = clientFor(keys, network);
       const keystore = await lockKeys(keys, pass, name.trim());
-      // registerPatient also returns an emergency key pair for break-glass access; emergency
-      // access (keys split among the validators) is another issue's work, so it is not kept here.
+      // registerPatient splits a fresh emergency key among the network's validators (sealed to
+      // the keys of the network confirmed here, never to keys the server names); the patient
+      // need not keep it.
       await client.registerPatient();
-      saveAccount({ id: client.id, label: name.trim(), keystore });
+      saveAccount({ id: client.id, label: name.trim(), keystore, chain: { chainId: network.chainId, hash: network.hash } });
       setFile({ name: recoveryFileName(name.trim()), data: keystore });
-      await signInWith(keys, name.trim());
+      await signInWith(keys, name.trim(), network);
       setStep('done');
     } catch (err) {
       setError(err);
@@ -105,6 +113,7 @@ export function Onboarding() {
     <section>
       <PageTitle>Create your account</PageTitle>
       <p>Your account is made on this device. MedLedger never sees your name, your passphrase or your keys.</p>
+      {network && <NetworkConfirm network={network} />}
       <form onSubmit={create} noValidate>
         <label htmlFor="ob-name">What should we call you?</label>
         <p className="hint" id="ob-name-hint">
@@ -143,6 +152,26 @@ export function Onboarding() {
   );
 }
 
+/**
+ * Which network the account joins, in plain words, with its fingerprint on request: creating
+ * the account confirms it, and this device refuses any server that later presents another.
+ */
+export function NetworkConfirm(props: { network: TrustedGenesis }) {
+  return (
+    <div className="network-confirm">
+      <p>
+        You are joining the network <strong>{props.network.chainId}</strong>. This device will remember it and refuse to continue if a
+        server ever presents a different network.
+      </p>
+      <details>
+        <summary>Show the network’s fingerprint</summary>
+        <p className="hint">Compare it with the one your care provider publishes.</p>
+        <code data-testid="network-fingerprint">{props.network.fingerprint()}</code>
+      </details>
+    </div>
+  );
+}
+
 export function SignIn() {
   const { signInWith, signedOutBecause } = useSession();
   const [accounts, setAccounts] = useState<SavedAccount[]>(() => savedAccounts());
@@ -172,10 +201,18 @@ export function SignIn() {
     if (file === undefined) return setFileProblem('Choose your recovery file first.');
     setBusy(true);
     try {
+      // The network confirmed for this account; a node presenting another one stops here.
+      const network = await trustedNetwork(saved?.chain?.hash);
       const keys = await unlockKeys(file, pass);
       const label = saved?.label ?? String((file as { label?: unknown }).label ?? 'My account');
-      const user = await signInWith(keys, label);
-      if (saved === undefined) saveAccount({ id: user.client.id, label, keystore: file as SavedAccount['keystore'] });
+      const user = await signInWith(keys, label, network);
+      if (saved?.chain === undefined)
+        saveAccount({
+          id: user.client.id,
+          label,
+          keystore: file as SavedAccount['keystore'],
+          chain: { chainId: network.chainId, hash: network.hash },
+        });
       navigate(homeFor(user.identity));
     } catch (err) {
       setError(err);

@@ -1,0 +1,452 @@
+// A lying node (issue 11, item 6): a proxy between the client and an honest node rewrites,
+// one case at a time, keys, recipient lists, validator keys, grants, block headers, commit
+// signatures, proofs and heights. For each, the SDK and the CLI (given only the genesis)
+// refuse with an error that names the failed check, and nothing is sealed to the attacker.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import {
+  ClientError,
+  MedLedgerClient,
+  rotateEmergencyKey,
+  setEmergencyPrivilege,
+  staffRegisterBody,
+  TrustedGenesis,
+} from '@medledger/client';
+import { type Answer, editJson, type LyingProxy, pathOf, type SentRequest, startLyingProxy } from '@medledger/client/testing/lying-proxy';
+import { encryptKeystore, generateKeyBundle, idFromPublicKey, type KeyBundle } from '@medledger/crypto';
+import { signVote } from '@medledger/ledger';
+import { readOrgKey } from '@medledger/node';
+import { startSoloNode, TEST_PASSPHRASE, type TestNode } from '@medledger/node/testing';
+import { runCli } from './testing/cli.js';
+
+process.env.MEDLEDGER_PASSPHRASE = TEST_PASSPHRASE;
+
+let net: TestNode;
+let proxy: LyingProxy;
+let trusted: TrustedGenesis;
+let genesisFile: string;
+let work: string;
+const patientKeys = generateKeyBundle();
+const granteeKeys = generateKeyBundle();
+const attacker = generateKeyBundle();
+let patientId: string;
+let granteeId: string;
+let attackerId: string;
+
+const vital = { resourceType: 'Observation', status: 'final', code: { text: 'Pulse' }, valueQuantity: { value: 61, unit: '/min' } };
+
+/** A client pinned to genesis that talks to the node only through the proxy. */
+const viaProxy = (keys: KeyBundle) => new MedLedgerClient({ url: proxy.url, keys, genesis: trusted, pollIntervalMs: 20 });
+const direct = (keys: KeyBundle) => new MedLedgerClient({ url: net.url, keys, genesis: trusted, pollIntervalMs: 20 });
+
+function keyFile(name: string, keys: KeyBundle): string {
+  const path = join(work, name);
+  writeFileSync(path, JSON.stringify(encryptKeystore(keys, TEST_PASSPHRASE)));
+  return path;
+}
+
+before(async () => {
+  net = await startSoloNode();
+  trusted = TrustedGenesis.fromDocument(net.node.chain.genesis);
+  work = mkdtempSync(join(tmpdir(), 'medledger-lying-'));
+  genesisFile = join(net.dir, 'genesis.json');
+  proxy = await startLyingProxy(net.url);
+  // The honest world: a patient with one record, a grantee holding a vital-signs grant, and
+  // the attacker, registered like anyone else (so only the proofs can tell it is no recipient).
+  const patient = direct(patientKeys);
+  patientId = (await patient.registerPatient()).id;
+  granteeId = (await direct(granteeKeys).registerPatient()).id;
+  attackerId = (await direct(attacker).registerPatient()).id;
+  await patient.grant({ grantee: granteeId, categories: ['vital-signs'], purpose: 'treatment' });
+  await patient.writeRecord({ patient: patientId, resource: vital, category: 'vital-signs' });
+});
+after(async () => {
+  await proxy?.close();
+  await net?.cleanup();
+  if (work !== undefined) rmSync(work, { recursive: true, force: true });
+});
+
+const isProofAnswer = (r: SentRequest) => r.method === 'POST' && pathOf(r) === '/v1/state/proofs';
+// biome-ignore lint/suspicious/noExplicitAny: a lie may rewrite any part of a proof answer
+const onProofs = (change: (json: any) => unknown) => (r: SentRequest, a: Answer) =>
+  isProofAnswer(r) && a.status === 200 ? editJson(a, change) : undefined;
+
+/**
+ * Run `act` under `lie` and return what it threw and what the client sent meanwhile. The
+ * lie is always taken back, so one case cannot leak into the next.
+ */
+async function underLie(
+  lie: Parameters<LyingProxy['lie']>[0],
+  act: () => Promise<unknown>,
+): Promise<{ error: unknown; sent: SentRequest[] }> {
+  const from = proxy.sent.length;
+  proxy.lie(lie);
+  let error: unknown;
+  try {
+    await act();
+  } catch (err) {
+    error = err;
+  } finally {
+    proxy.lie(undefined);
+  }
+  return { error, sent: proxy.sent.slice(from) };
+}
+
+/** The refusal names `code`, and nothing was uploaded, submitted or addressed to the attacker. */
+function refusedCleanly(outcome: { error: unknown; sent: SentRequest[] }, code: string): void {
+  assert.ok(outcome.error instanceof ClientError, `expected a refusal, got ${String(outcome.error)}`);
+  assert.equal(outcome.error.code, code, outcome.error.message);
+  assert.match(outcome.error.message, new RegExp(code));
+  const writes = outcome.sent.filter(
+    (r) => (r.method === 'PUT' && pathOf(r).startsWith('/v1/vault/')) || (r.method === 'POST' && pathOf(r).startsWith('/v1/txs')),
+  );
+  assert.deepEqual(
+    writes.map((r) => `${r.method} ${pathOf(r)}`),
+    [],
+    'nothing is uploaded or submitted on a lie',
+  );
+  for (const r of outcome.sent) {
+    const body = r.body.toString('utf8');
+    assert.ok(!body.includes(attacker.encryption.publicKey), `${r.method} ${r.path} carries the attacker's key`);
+  }
+}
+
+const writeVital = (client: MedLedgerClient) => client.writeRecord({ patient: patientId, resource: vital, category: 'vital-signs' });
+
+describe('the SDK refuses a lying node', () => {
+  test('honest control: through the proxy, a record is sealed to exactly the proven recipients, at a proven height', async () => {
+    const from = proxy.sent.length;
+    const written = await writeVital(viaProxy(patientKeys));
+    assert.ok(written.provenAt >= 1);
+    const anchors = proxy.sent
+      .slice(from)
+      .filter((r) => r.method === 'POST' && pathOf(r) === '/v1/txs')
+      .map((r) => JSON.parse(r.body.toString('utf8')))
+      .filter((tx) => tx.kind === 'record.anchor');
+    assert.equal(anchors.length, 1);
+    const to = (anchors[0].body.envelopes as Array<{ to: string }>).map((e) => e.to).sort();
+    assert.deepEqual(to, [patientId, granteeId, 'emergency'].sort());
+  });
+
+  test('keys: a substituted grantee key in the node lists is refused (FACT_NOT_PROVEN)', async () => {
+    const lie = (r: SentRequest, a: Answer) =>
+      pathOf(r).endsWith('/recipients') || pathOf(r).startsWith('/v1/identities/')
+        ? { status: a.status, body: a.body.replaceAll(granteeKeys.encryption.publicKey, attacker.encryption.publicKey) }
+        : undefined;
+    refusedCleanly(await underLie(lie, () => writeVital(viaProxy(patientKeys))), 'FACT_NOT_PROVEN');
+  });
+
+  test('keys: a substituted key inside the proven values is refused (STATE_PROOF_INVALID), for a record and for sharing', async () => {
+    const lie = (_r: SentRequest, a: Answer) => ({
+      status: a.status,
+      body: a.body.replaceAll(granteeKeys.encryption.publicKey, attacker.encryption.publicKey),
+    });
+    refusedCleanly(await underLie(lie, () => writeVital(viaProxy(patientKeys))), 'STATE_PROOF_INVALID');
+    const friend = generateKeyBundle();
+    const friendId = (await direct(friend).registerPatient()).id;
+    const swapFriend = (_r: SentRequest, a: Answer) => ({
+      status: a.status,
+      body: a.body.replaceAll(friend.encryption.publicKey, attacker.encryption.publicKey),
+    });
+    refusedCleanly(
+      await underLie(swapFriend, () =>
+        viaProxy(patientKeys).grant({ grantee: friendId, categories: ['vital-signs'], purpose: 'treatment' }),
+      ),
+      'STATE_PROOF_INVALID',
+    );
+  });
+
+  test('recipient lists: the node adding itself as a recipient is refused (FACT_NOT_PROVEN)', async () => {
+    const lie = (r: SentRequest, a: Answer) =>
+      pathOf(r).endsWith('/recipients') && a.status === 200
+        ? editJson(a, (j) => {
+            j.recipients.push({ to: attackerId, encryptionKey: attacker.encryption.publicKey, why: 'grantee' });
+          })
+        : undefined;
+    refusedCleanly(await underLie(lie, () => writeVital(viaProxy(patientKeys))), 'FACT_NOT_PROVEN');
+  });
+
+  test('validator keys: substituted emergency keys stop registration and rotation before anything is sent (GENESIS_MISMATCH)', async () => {
+    const lie = (r: SentRequest, a: Answer) =>
+      pathOf(r) === '/v1/emergency/params'
+        ? editJson(a, (j) => {
+            for (const v of j.validators) v.encryptionKey = attacker.encryption.publicKey;
+          })
+        : undefined;
+    const newcomer = viaProxy(generateKeyBundle());
+    refusedCleanly(await underLie(lie, () => newcomer.registerPatient()), 'GENESIS_MISMATCH');
+    const patient = viaProxy(patientKeys);
+    refusedCleanly(await underLie(lie, () => rotateEmergencyKey(patient, (o) => patient.putObject(o))), 'GENESIS_MISMATCH');
+  });
+
+  test('grants: a widened grant is not shown (FACT_NOT_PROVEN), and a forged grant in the proofs is refused (STATE_PROOF_INVALID)', async () => {
+    const widen = (r: SentRequest, a: Answer) =>
+      pathOf(r).endsWith('/grants') && a.status === 200
+        ? editJson(a, (j) => {
+            for (const g of j.grants) g.scope.categories.push('laboratory');
+          })
+        : undefined;
+    refusedCleanly(await underLie(widen, () => viaProxy(patientKeys).grants(patientId)), 'FACT_NOT_PROVEN');
+    const forge = onProofs((j) => {
+      for (const e of j.entries)
+        if (e.key.startsWith('grant/') && e.value !== null) e.value = e.value.replace('"revoked":null', '"revoked":null ');
+    });
+    refusedCleanly(await underLie(forge, () => writeVital(viaProxy(patientKeys))), 'STATE_PROOF_INVALID');
+  });
+
+  test('block headers: a rewritten header is refused (HEADER_MISMATCH)', async () => {
+    const lie = onProofs((j) => {
+      j.header.time += 1;
+    });
+    refusedCleanly(await underLie(lie, () => writeVital(viaProxy(patientKeys))), 'HEADER_MISMATCH');
+  });
+
+  test('commit signatures: a forged or foreign signature is refused (UNTRUSTED_COMMIT)', async () => {
+    const flip = onProofs((j) => {
+      const sig: string = j.commit.signatures[0].sig;
+      j.commit.signatures[0].sig = (sig[0] === '0' ? '1' : '0') + sig.slice(1);
+    });
+    refusedCleanly(await underLie(flip, () => writeVital(viaProxy(patientKeys))), 'UNTRUSTED_COMMIT');
+    // The attacker signs the very block with its own key: a signature, but not a validator's.
+    const foreign = onProofs((j) => {
+      const vote = { type: 'precommit' as const, height: j.commit.height, round: j.commit.round, blockHash: j.commit.blockHash };
+      j.commit.signatures = [{ validator: attacker.signing.publicKey, sig: signVote(trusted.chainId, vote, attacker.signing.privateKey) }];
+    });
+    refusedCleanly(await underLie(foreign, () => writeVital(viaProxy(patientKeys))), 'UNTRUSTED_COMMIT');
+  });
+
+  test('proofs: an altered proof, a dropped entry, or another state root is refused', async () => {
+    const alter = onProofs((j) => {
+      const e = j.entries[0];
+      if (e.proof.siblings.length > 0) e.proof.siblings[0] = (e.proof.siblings[0][0] === 'f' ? 'e' : 'f') + e.proof.siblings[0].slice(1);
+      else e.proof.siblings.push('ff'.repeat(32));
+    });
+    refusedCleanly(await underLie(alter, () => writeVital(viaProxy(patientKeys))), 'STATE_PROOF_INVALID');
+    const drop = onProofs((j) => {
+      j.entries.pop();
+    });
+    refusedCleanly(await underLie(drop, () => writeVital(viaProxy(patientKeys))), 'STATE_PROOF_INVALID');
+    const root = onProofs((j) => {
+      j.stateRoot = 'ab'.repeat(32);
+    });
+    refusedCleanly(await underLie(root, () => writeVital(viaProxy(patientKeys))), 'APP_HASH_MISMATCH');
+  });
+
+  test('heights: a claimed height that is not the header is refused (HEADER_MISMATCH); a replayed older answer is STALE_HEIGHT', async () => {
+    const claim = onProofs((j) => {
+      j.height += 5;
+    });
+    refusedCleanly(await underLie(claim, () => writeVital(viaProxy(patientKeys))), 'HEADER_MISMATCH');
+
+    // Keep the honest answers, let the chain move on, then serve the old one again.
+    const kept = new Map<string, Answer>();
+    const client = viaProxy(patientKeys);
+    await underLie(
+      (r, a) => {
+        if (isProofAnswer(r) && a.status === 200) kept.set(r.body.toString('utf8'), a);
+        return undefined;
+      },
+      () => client.listRecords(patientId),
+    );
+    assert.ok(kept.size > 0);
+    await direct(generateKeyBundle()).registerPatient(); // new blocks
+    const fresh = await client.listRecords(patientId);
+    assert.ok((fresh[0]?.provenAt ?? 0) > Math.min(...[...kept.values()].map((a) => JSON.parse(a.body).height)));
+    const replay = (r: SentRequest) => (isProofAnswer(r) ? kept.get(r.body.toString('utf8')) : undefined);
+    refusedCleanly(await underLie(replay, () => client.listRecords(patientId)), 'STALE_HEIGHT');
+  });
+
+  test('a client without a trusted genesis refuses to encrypt (NO_TRUSTED_GENESIS)', async () => {
+    const bare = new MedLedgerClient({ url: proxy.url, keys: patientKeys });
+    refusedCleanly(await underLie(undefined, () => writeVital(bare)), 'NO_TRUSTED_GENESIS');
+    refusedCleanly(
+      await underLie(undefined, () => new MedLedgerClient({ url: proxy.url, keys: generateKeyBundle() }).registerPatient()),
+      'NO_TRUSTED_GENESIS',
+    );
+  });
+
+  test('a genesis pinned by hash is fetched and checked; another chain is refused (GENESIS_MISMATCH)', async () => {
+    const fetched = await TrustedGenesis.fromHash(trusted.hash, { get: async (p) => (await fetch(proxy.url + p)).json() });
+    assert.equal(fetched.hash, trusted.hash);
+    const other = { ...net.node.chain.genesis, chainId: 'another-chain' };
+    const lie = (r: SentRequest, a: Answer) => (pathOf(r) === '/v1/genesis' ? { status: 200, body: JSON.stringify(other) } : a);
+    proxy.lie(lie);
+    try {
+      await assert.rejects(
+        TrustedGenesis.fromHash(trusted.hash, { get: async (p) => (await fetch(proxy.url + p)).json() }),
+        (e: ClientError) => e.code === 'GENESIS_MISMATCH',
+      );
+    } finally {
+      proxy.lie(undefined);
+    }
+  });
+});
+
+describe('the CLI refuses a lying node', () => {
+  const cli = (args: string[]) => runCli([...args, '--url', proxy.url, '--genesis', genesisFile], { timeoutMs: 120_000 });
+  let resource: string;
+  let patientKey: string;
+  before(() => {
+    resource = join(work, 'pulse.json');
+    writeFileSync(resource, JSON.stringify(vital));
+    patientKey = keyFile('patient.key', patientKeys);
+  });
+
+  /** The command failed with a non-zero exit, said which check failed, and sent nothing. */
+  async function cliRefuses(lie: Parameters<LyingProxy['lie']>[0], args: string[], code: string): Promise<void> {
+    const from = proxy.sent.length;
+    proxy.lie(lie);
+    let run: Awaited<ReturnType<typeof cli>>;
+    try {
+      run = await cli(args);
+    } finally {
+      proxy.lie(undefined);
+    }
+    assert.notEqual(run.code, 0, `${args.join(' ')} must fail\nstdout: ${run.stdout}\nstderr: ${run.stderr}`);
+    assert.match(run.stderr, new RegExp(code), run.stderr);
+    const writes = proxy.sent.slice(from).filter((r) => r.method === 'PUT' || (r.method === 'POST' && pathOf(r).startsWith('/v1/txs')));
+    assert.equal(writes.length, 0, 'nothing is uploaded or submitted');
+  }
+
+  let recordId: string;
+  test('record add and record get through an honest proxy work with --genesis', async () => {
+    const run = await cli(['record', 'add', '--key', patientKey, '--patient', patientId, '--file', resource, '--json']);
+    assert.equal(run.code, 0, run.stderr);
+    recordId = JSON.parse(run.stdout).record;
+    assert.match(recordId, /^[0-9a-f]{32}$/);
+    const got = await cli(['record', 'get', '--key', patientKey, '--id', recordId, '--json']);
+    assert.equal(got.code, 0, got.stderr);
+    assert.deepEqual(JSON.parse(got.stdout).resource, vital);
+  });
+
+  test('record get: an anchor the proofs do not back is not decrypted (STATE_PROOF_INVALID)', async () => {
+    const lie = onProofs((j) => {
+      for (const e of j.entries) if (e.key.startsWith('record/') && e.value !== null) e.value = `${e.value} `;
+    });
+    await cliRefuses(lie, ['record', 'get', '--key', patientKey, '--id', recordId], 'STATE_PROOF_INVALID');
+  });
+
+  test('emergency open: a rewritten patient key stops it before the window is opened (STATE_PROOF_INVALID)', async () => {
+    const orgKeys = readOrgKey(join(net.dir, 'node0'));
+    const doctor = generateKeyBundle();
+    const org = direct(orgKeys);
+    await org.submitAndWait(
+      'staff.register',
+      staffRegisterBody({
+        publicKey: doctor.signing.publicKey,
+        encryptionKey: doctor.encryption.publicKey,
+        role: 'clinician',
+        name: 'Dr Who',
+      }),
+    );
+    await setEmergencyPrivilege(org, idFromPublicKey(doctor.signing.publicKey));
+    const swap = (_r: SentRequest, a: Answer) => ({
+      status: a.status,
+      body: a.body.replaceAll(patientKeys.encryption.publicKey, attacker.encryption.publicKey),
+    });
+    await cliRefuses(
+      swap,
+      ['emergency', 'open', '--key', keyFile('doctor.key', doctor), '--patient', patientId, '--reason', 'unconscious', '--wait', '5'],
+      'STATE_PROOF_INVALID',
+    );
+  });
+
+  test('record add: substituted keys or an added recipient fail with the failed check', async () => {
+    const swap = (_r: SentRequest, a: Answer) => ({
+      status: a.status,
+      body: a.body.replaceAll(granteeKeys.encryption.publicKey, attacker.encryption.publicKey),
+    });
+    await cliRefuses(swap, ['record', 'add', '--key', patientKey, '--patient', patientId, '--file', resource], 'STATE_PROOF_INVALID');
+    const add = (r: SentRequest, a: Answer) =>
+      pathOf(r).endsWith('/recipients') && a.status === 200
+        ? editJson(a, (j) => {
+            j.recipients.push({ to: attackerId, encryptionKey: attacker.encryption.publicKey, why: 'grantee' });
+          })
+        : undefined;
+    await cliRefuses(add, ['record', 'add', '--key', patientKey, '--patient', patientId, '--file', resource], 'FACT_NOT_PROVEN');
+  });
+
+  test('patient register: substituted validator keys fail (GENESIS_MISMATCH)', async () => {
+    const lie = (r: SentRequest, a: Answer) =>
+      pathOf(r) === '/v1/emergency/params'
+        ? editJson(a, (j) => {
+            for (const v of j.validators) v.encryptionKey = attacker.encryption.publicKey;
+          })
+        : undefined;
+    await cliRefuses(lie, ['patient', 'register', '--key', keyFile('newcomer.key', generateKeyBundle())], 'GENESIS_MISMATCH');
+  });
+
+  test('consent grant, record list, consent list: keys, headers, commits, proofs and grants are checked', async () => {
+    const friend = generateKeyBundle();
+    const friendId = (await direct(friend).registerPatient()).id;
+    const swapFriend = (_r: SentRequest, a: Answer) => ({
+      status: a.status,
+      body: a.body.replaceAll(friend.encryption.publicKey, attacker.encryption.publicKey),
+    });
+    await cliRefuses(
+      swapFriend,
+      ['consent', 'grant', '--key', patientKey, '--to', friendId, '--category', 'vital-signs'],
+      'STATE_PROOF_INVALID',
+    );
+    await cliRefuses(
+      onProofs((j) => {
+        j.header.appHash = 'ab'.repeat(32);
+      }),
+      ['record', 'list', '--key', patientKey],
+      'HEADER_MISMATCH',
+    );
+    await cliRefuses(
+      onProofs((j) => {
+        j.commit.signatures.pop();
+      }),
+      ['record', 'list', '--key', patientKey],
+      'UNTRUSTED_COMMIT',
+    );
+    await cliRefuses(
+      onProofs((j) => {
+        j.entries[0].value = null;
+      }),
+      ['record', 'list', '--key', patientKey],
+      'STATE_PROOF_INVALID',
+    );
+    const widen = (r: SentRequest, a: Answer) =>
+      pathOf(r).endsWith('/grants') && a.status === 200
+        ? editJson(a, (j) => {
+            for (const g of j.grants) g.scope.categories.push('laboratory');
+          })
+        : undefined;
+    await cliRefuses(widen, ['consent', 'list', '--key', patientKey], 'FACT_NOT_PROVEN');
+  });
+
+  test('heights: a later command answered from an older height fails (STALE_HEIGHT)', async () => {
+    const kept = new Map<string, Answer>();
+    proxy.lie((r, a) => {
+      if (isProofAnswer(r) && a.status === 200) kept.set(r.body.toString('utf8'), a);
+      return undefined;
+    });
+    try {
+      assert.equal((await cli(['record', 'list', '--key', patientKey])).code, 0);
+    } finally {
+      proxy.lie(undefined);
+    }
+    assert.ok(kept.size > 0);
+    await direct(generateKeyBundle()).registerPatient();
+    assert.equal((await cli(['record', 'list', '--key', patientKey])).code, 0); // remembers the newer height
+    await cliRefuses(
+      (r) => (isProofAnswer(r) ? kept.get(r.body.toString('utf8')) : undefined),
+      ['record', 'list', '--key', patientKey],
+      'STALE_HEIGHT',
+    );
+  });
+
+  test('without a genesis, commands that encrypt refuse with a clear message and exit 2', async () => {
+    const run = await runCli(['record', 'add', '--key', patientKey, '--patient', patientId, '--file', resource, '--url', proxy.url], {
+      env: { MEDLEDGER_GENESIS: '' },
+    });
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(run.stderr, /NO_TRUSTED_GENESIS/);
+  });
+});

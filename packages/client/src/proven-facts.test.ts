@@ -1,0 +1,121 @@
+// The client's proven reads against an in-memory node whose answers are proven the real way
+// (a state tree, a header, a commit by its one validator): the state keys agree with the
+// chain's, honest answers verify, and each kind of tampering is refused by the check it breaks.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { generateKeyBundle, type KeyBundle } from '@medledger/crypto';
+import { emergencyKeys, keys } from '@medledger/ehr';
+import { genesisHash } from '@medledger/ledger';
+import { MedLedgerClient } from './api.js';
+import { ClientError } from './errors.js';
+import { provenIdentity, provenRecipients, stateKeys } from './proven-facts.js';
+import { FakeGatekeeper } from './testing/fake-gatekeeper.js';
+import { TrustedGenesis } from './trust.js';
+import { VerifiedReader } from './verified-reader.js';
+
+const clientOn = (fake: FakeGatekeeper, keys: KeyBundle = generateKeyBundle(), minHeight?: number) =>
+  new MedLedgerClient({ url: 'http://node.test', keys, fetch: fake.fetch, pollIntervalMs: 1, genesis: fake.trusted, minHeight });
+// biome-ignore lint/suspicious/noExplicitAny: a tampered answer may be changed anywhere
+type Any = any;
+
+const hasCode = (code: string) => (err: unknown) => err instanceof ClientError && err.code === code && err.message.includes(code);
+
+/** A reader over the fake whose answers pass through `tamper` first. */
+function tamperedReader(fake: FakeGatekeeper, client: MedLedgerClient, tamper: (answer: Any) => void, minHeight = 0) {
+  return new VerifiedReader(
+    fake.trusted,
+    {
+      post: async (path, body) => {
+        const answer = structuredClone(await client.post(path, body, { auth: true })) as Any;
+        tamper(answer);
+        return answer;
+      },
+    },
+    { minHeight },
+  );
+}
+
+test('the state keys the client proves are the chain’s (ehr state.ts and emergency.ts)', () => {
+  const [p, g, r] = ['aa'.repeat(20), 'bb'.repeat(20), 'cc'.repeat(16)];
+  assert.equal(stateKeys.identity(p), keys.identity(p));
+  assert.equal(stateKeys.delegate(p, g), keys.delegate(p, g));
+  assert.equal(stateKeys.grantsOf(p, g), keys.grantsOf(p, g));
+  assert.equal(stateKeys.grant(r), keys.grant(r));
+  assert.equal(stateKeys.record(r), keys.record(r));
+  assert.equal(stateKeys.acceptedDelegates(p), keys.acceptedDelegates(p));
+  assert.equal(stateKeys.grantees(p), keys.grantees(p));
+  assert.equal(stateKeys.accessEvent(p, 7, 'n-1'), keys.accessEvent(p, 7, 'n-1'));
+  assert.equal(stateKeys.emergencyWindow(r), emergencyKeys.window(r));
+});
+
+describe('TrustedGenesis', () => {
+  test('its hash is the ledger’s genesis hash; a pinned hash fetches and checks the document', async () => {
+    const fake = new FakeGatekeeper();
+    assert.equal(fake.trusted.hash, genesisHash(fake.genesis));
+    const pinned = await TrustedGenesis.fromHash(fake.trusted.hash.toUpperCase(), { get: async () => fake.genesis });
+    assert.equal(pinned.chainId, fake.chainId);
+    await assert.rejects(
+      TrustedGenesis.fromHash(fake.trusted.hash, { get: async () => ({ ...fake.genesis, genesisTime: 1 }) }),
+      hasCode('GENESIS_MISMATCH'),
+    );
+    assert.throws(
+      () => TrustedGenesis.fromDocument({ chainId: 'x', validators: [] }),
+      (e: ClientError) => e.code === 'MALFORMED_GENESIS',
+    );
+  });
+});
+
+describe('VerifiedReader', () => {
+  test('an honest answer verifies and carries its height; a delegate and a grantee are proven recipients', async () => {
+    const fake = new FakeGatekeeper();
+    const patient = clientOn(fake);
+    await patient.registerPatient();
+    const delegate = generateKeyBundle();
+    const delegateId = fake.addIdentity(delegate.signing.publicKey, delegate.encryption.publicKey);
+    const doctorId = fake.addIdentity(generateKeyBundle().signing.publicKey, generateKeyBundle().encryption.publicKey);
+    await patient.setDelegate(delegateId);
+    const invited = await provenRecipients(patient.verified('test'), patient.id, { category: 'vital-signs', resourceType: 'Observation' });
+    assert.ok(!invited.value.some((r) => r.to === delegateId), 'an invitation alone does not make a recipient');
+    await clientOn(fake, delegate).acceptDelegation(patient.id);
+    await patient.grant({ grantee: doctorId, categories: ['vital-signs'], purpose: 'treatment' });
+    const reader = patient.verified('test');
+    const proven = await provenRecipients(reader, patient.id, { category: 'vital-signs', resourceType: 'Observation' });
+    assert.deepEqual(proven.value.map((r) => r.why).sort(), ['delegate', 'emergency', 'grantee', 'patient']);
+    const labs = await provenRecipients(reader, patient.id, { category: 'laboratory', resourceType: 'Observation' });
+    assert.deepEqual(labs.value.map((r) => r.why).sort(), ['delegate', 'emergency', 'patient'], 'the grant does not cover labs');
+    assert.ok(proven.height >= 1 && reader.highestHeight >= proven.height);
+    const me = await provenIdentity(reader, patient.id);
+    assert.equal(me.value.encryptionKey, patient.keys.encryption.publicKey);
+  });
+
+  test('each tampering is refused by the check it breaks', async () => {
+    const fake = new FakeGatekeeper();
+    const patient = clientOn(fake);
+    await patient.registerPatient();
+    const key = [stateKeys.identity(patient.id)];
+    const cases: Array<[string, (a: Any) => void]> = [
+      ['UNTRUSTED_COMMIT', (a) => (a.commit.signatures = [])],
+      ['HEADER_MISMATCH', (a) => (a.header.txRoot = 'ff'.repeat(32))],
+      ['HEADER_MISMATCH', (a) => (a.height += 1)],
+      ['APP_HASH_MISMATCH', (a) => (a.resultsRoot = 'ff'.repeat(32))],
+      ['STATE_PROOF_INVALID', (a) => (a.entries[0].value = a.entries[0].value.replace(patient.keys.encryption.publicKey, 'ee'.repeat(32)))],
+      ['STATE_PROOF_INVALID', (a) => (a.entries = [])],
+      ['STATE_PROOF_INVALID', (a) => a.entries.push({ ...a.entries[0], key: 'identity/other' })],
+      ['GENESIS_MISMATCH', (a) => (a.header.chainId = 'other-chain')],
+    ];
+    for (const [code, tamper] of cases) {
+      await assert.rejects(tamperedReader(fake, patient, tamper).read(key), hasCode(code), `${code}: ${tamper}`);
+    }
+    const honest = await tamperedReader(fake, patient, () => {}).read(key);
+    await assert.rejects(tamperedReader(fake, patient, () => {}, honest.height + 1).read(key), hasCode('STALE_HEIGHT'));
+  });
+
+  test('a client pinned to a height verified earlier refuses an older answer (STALE_HEIGHT)', async () => {
+    const fake = new FakeGatekeeper();
+    const patient = clientOn(fake);
+    await patient.registerPatient();
+    const again = clientOn(fake, patient.keys, 10_000);
+    await assert.rejects(provenIdentity(again.verified('test'), patient.id), hasCode('STALE_HEIGHT'));
+    assert.equal(again.verifiedHeight, 10_000);
+  });
+});

@@ -1,0 +1,337 @@
+// Facts the SDK acts on, each read from proven state (verified-reader.ts) rather than taken
+// from a node's word: identities and their keys, the recipients of a new record, grants and
+// record anchors. Every fact carries the height it was proven at.
+import { canonicalJson } from './canonical.js';
+import { ClientError } from './errors.js';
+import type { AccessEvent, Delegation, Grant, Recipient, RecordMeta } from './responses.js';
+import { refuse } from './trust.js';
+import type { ProvenState, VerifiedReader } from './verified-reader.js';
+
+/**
+ * The committed-state keys the client proves (the layout of @medledger/ehr `keys`, which the
+ * client may not import; proven-facts.test.ts checks both agree).
+ */
+export const stateKeys = {
+  identity: (id: string) => `identity/${id}`,
+  delegate: (patient: string, delegate: string) => `delegate/${patient}/${delegate}`,
+  grantsOf: (patient: string, grantee: string) => `grants/${patient}/${grantee}`,
+  /** Sorted JSON array of the patient's accepted delegates (pending invitations are not in it). */
+  acceptedDelegates: (patient: string) => `delegatelist/${patient}`,
+  /** Sorted JSON array of every identity the patient ever granted something. */
+  grantees: (patient: string) => `granteelist/${patient}`,
+  grant: (id: string) => `grant/${id}`,
+  record: (id: string) => `record/${id}`,
+  emergencyWindow: (id: string) => `emergency/window/${id}`,
+  accessEvent: (patient: string, height: number, eventKey: string) => `access/${patient}/${String(height).padStart(12, '0')}/${eventKey}`,
+};
+
+/** A value and the height it was proven at. */
+export interface Proven<T> {
+  value: T;
+  height: number;
+}
+
+/** An identity as committed state holds it (the fields the client relies on). */
+export interface ProvenIdentity {
+  id: string;
+  role: string;
+  publicKey: string;
+  encryptionKey: string;
+  status: string;
+  emergencyKey?: string;
+  org?: string;
+  [field: string]: unknown;
+}
+
+/** A grant as committed state holds it. */
+interface StateGrant {
+  id: string;
+  patient: string;
+  grantee: string;
+  scope: { categories: string[]; resourceTypes: string[]; records: string[] };
+  expiresAt: number | null;
+  revoked: unknown;
+  [field: string]: unknown;
+}
+
+function json<T>(state: ProvenState, key: string): T | undefined {
+  const raw = state.value(key);
+  if (raw === null) return undefined;
+  try {
+    return JSON.parse(raw) as T;
+  } catch {
+    return refuse('STATE_PROOF_INVALID', `the proven value of ${key} is not JSON`);
+  }
+}
+
+/** Active at block time `time`: not revoked and not yet expired (ehr `grantIsActive`). */
+function grantActiveAt(g: StateGrant, time: number): boolean {
+  return g.revoked === null && (g.expiresAt === null || time < g.expiresAt);
+}
+
+/** The scope is a union of categories, resource types and record ids (ehr `grantCoversRecord`). */
+function grantCovers(g: StateGrant, target: { id?: string; category: string; resourceType: string }): boolean {
+  const s = g.scope;
+  return (
+    s.categories.includes(target.category) ||
+    s.resourceTypes.includes(target.resourceType) ||
+    (target.id !== undefined && s.records.includes(target.id))
+  );
+}
+
+/**
+ * The identity `id` and its keys, proven. Throws ClientError `IDENTITY_NOT_FOUND` when the
+ * proven state has no such identity, `FACT_NOT_PROVEN` when it is not active, or the reader's codes.
+ */
+export async function provenIdentity(reader: VerifiedReader, id: string): Promise<Proven<ProvenIdentity>> {
+  const key = stateKeys.identity(id);
+  const state = await reader.read([key]);
+  const identity = json<ProvenIdentity>(state, key);
+  if (identity === undefined)
+    throw new ClientError('IDENTITY_NOT_FOUND', `no identity ${id} in the proven state at height ${state.height}`, 404);
+  if (identity.id !== id) refuse('STATE_PROOF_INVALID', `the proven identity under ${key} is ${identity.id}`);
+  if (identity.status !== 'active') refuse('FACT_NOT_PROVEN', `identity ${id} is ${identity.status} at height ${state.height}`);
+  return { value: identity, height: state.height };
+}
+
+/**
+ * Several identities and their keys, proven in one answer. Throws ClientError
+ * `IDENTITY_NOT_FOUND` (404) when one is proven absent, `FACT_NOT_PROVEN` when one is not
+ * active, or the reader's codes.
+ */
+export async function provenIdentities(reader: VerifiedReader, ids: readonly string[]): Promise<Proven<Map<string, ProvenIdentity>>> {
+  const state = await reader.read(ids.map(stateKeys.identity));
+  const out = new Map<string, ProvenIdentity>();
+  for (const id of ids) {
+    const identity = json<ProvenIdentity>(state, stateKeys.identity(id));
+    // Proven absent: the identity does not exist (as the node's own IDENTITY_NOT_FOUND says).
+    if (identity === undefined)
+      throw new ClientError('IDENTITY_NOT_FOUND', `no identity ${id} in the proven state at height ${state.height}`, 404);
+    if (identity.id !== id || identity.status !== 'active')
+      refuse('FACT_NOT_PROVEN', `${id} is not an active identity in the proven state at height ${state.height}`);
+    out.set(id, identity);
+  }
+  return { value: out, height: state.height };
+}
+
+/**
+ * The recipients of a new record of `patient` of kind `target`, computed from proven state
+ * alone (docs/records.md "Who a record is sealed to", ehr `requiredRecipients`): the patient,
+ * the patient's emergency key, every accepted delegate (`delegatelist/<patient>`) whose
+ * identity is active, and every active grantee (`granteelist/<patient>`) holding an active
+ * grant that covers the record at the proven block time, each with the encryption key of its
+ * proven identity. The node's own list (`told`) must be a subset of that set, with the
+ * same keys; a name or key it adds is refused with `FACT_NOT_PROVEN`, never sealed to.
+ * Throws ClientError (`FACT_NOT_PROVEN` or the reader's codes).
+ */
+export async function provenRecipients(
+  reader: VerifiedReader,
+  patient: string,
+  target: { id?: string; category: string; resourceType: string },
+  told: readonly Recipient[] = [],
+): Promise<Proven<Recipient[]>> {
+  const patientKey = stateKeys.identity(patient);
+  const first = await reader.read([patientKey, stateKeys.acceptedDelegates(patient), stateKeys.grantees(patient)]);
+  const patientIdentity = json<ProvenIdentity>(first, patientKey);
+  if (patientIdentity === undefined || patientIdentity.role !== 'patient' || patientIdentity.status !== 'active')
+    refuse('FACT_NOT_PROVEN', `${patient} is not an active patient at height ${first.height}`);
+  const delegates = idList(first, stateKeys.acceptedDelegates(patient));
+  const grantees = idList(first, stateKeys.grantees(patient)).filter((g) => !delegates.includes(g));
+  const people = [...new Set([...delegates, ...grantees])];
+  const second =
+    people.length === 0
+      ? undefined
+      : await reader.read([...people.map(stateKeys.identity), ...grantees.map((g) => stateKeys.grantsOf(patient, g))]);
+  const grantIds = new Map<string, string[]>(
+    grantees.map((g) => [g, second === undefined ? [] : idList(second, stateKeys.grantsOf(patient, g))]),
+  );
+  const allGrantIds = [...grantIds.values()].flat();
+  const third = allGrantIds.length === 0 ? undefined : await reader.read(allGrantIds.map(stateKeys.grant));
+
+  const proven = new Map<string, Recipient>();
+  proven.set(patient, { to: patient, encryptionKey: patientIdentity.encryptionKey, why: 'patient' });
+  if (patientIdentity.emergencyKey !== undefined)
+    proven.set('emergency', { to: 'emergency', encryptionKey: patientIdentity.emergencyKey, why: 'emergency' });
+  const activeIdentity = (id: string) => {
+    const identity = second === undefined ? undefined : json<ProvenIdentity>(second, stateKeys.identity(id));
+    return identity?.status === 'active' && identity.id === id ? identity : undefined;
+  };
+  for (const d of delegates) {
+    const identity = activeIdentity(d);
+    if (identity !== undefined) proven.set(d, { to: d, encryptionKey: identity.encryptionKey, why: 'delegate' });
+  }
+  for (const g of grantees) {
+    const identity = activeIdentity(g);
+    const covering = (grantIds.get(g) ?? []).some((gid) => {
+      const grant = third === undefined ? undefined : json<StateGrant>(third, stateKeys.grant(gid));
+      return grant?.patient === patient && grant.grantee === g && grantActiveAt(grant, third?.time ?? 0) && grantCovers(grant, target);
+    });
+    if (identity !== undefined && covering && !proven.has(g))
+      proven.set(g, { to: g, encryptionKey: identity.encryptionKey, why: 'grantee' });
+  }
+
+  for (const r of told) {
+    const p = proven.get(r.to);
+    if (p === undefined) refuse('FACT_NOT_PROVEN', `the node names ${r.to} as a recipient, but the proven state does not make it one`);
+    if (p.encryptionKey !== r.encryptionKey)
+      refuse('FACT_NOT_PROVEN', `the node gives recipient ${r.to} an encryption key that is not its proven key`);
+  }
+  const heights = [first, second, third].filter((x) => x !== undefined).map((x) => x.height);
+  return { value: [...proven.values()], height: Math.min(...heights) };
+}
+
+function idList(state: ProvenState, key: string): string[] {
+  const list = json<unknown>(state, key);
+  if (list === undefined) return [];
+  if (!Array.isArray(list) || !list.every((x) => typeof x === 'string'))
+    refuse('STATE_PROOF_INVALID', `the proven value of ${key} is not a list of ids`);
+  return list as string[];
+}
+
+/**
+ * Check grants the node listed against proven state: each must exist under its id with the
+ * same patient, grantee, scope, access, purpose, expiry and revocation. Returns the proven
+ * grants (with the node's extra fields, such as `active`, recomputed from proven block time).
+ * Throws ClientError `FACT_NOT_PROVEN` or the reader's codes.
+ */
+export async function provenGrants(reader: VerifiedReader, listed: readonly Grant[]): Promise<Proven<Grant[]>> {
+  if (listed.length === 0) return { value: [], height: reader.highestHeight };
+  const state = await reader.read(listed.map((g) => stateKeys.grant(g.id)));
+  const out = listed.map((g) => {
+    const proven = json<StateGrant>(state, stateKeys.grant(g.id));
+    if (proven === undefined) refuse('FACT_NOT_PROVEN', `grant ${g.id} is not in the proven state at height ${state.height}`);
+    for (const field of ['patient', 'grantee', 'access', 'purpose'] as const) {
+      if (proven[field] !== g[field]) refuse('FACT_NOT_PROVEN', `grant ${g.id}: the node's ${field} is not the proven one`);
+    }
+    if (JSON.stringify(proven.scope) !== JSON.stringify(normalScope(g.scope)) || (proven.expiresAt ?? null) !== (g.expiresAt ?? null))
+      refuse('FACT_NOT_PROVEN', `grant ${g.id}: the node's scope or expiry is not the proven one`);
+    return {
+      ...g,
+      ...proven,
+      active: grantActiveAt(proven, state.time),
+      expiresAt: proven.expiresAt ?? undefined,
+      provenAt: state.height,
+    } as Grant;
+  });
+  return { value: out, height: state.height };
+}
+
+function normalScope(s: Grant['scope']) {
+  return { categories: s.categories ?? [], resourceTypes: s.resourceTypes ?? [], records: s.records ?? [] };
+}
+
+/**
+ * A record's anchor from proven state, checked against what the node said of it (patient,
+ * content hash, type, category and erasure). Throws ClientError `FACT_NOT_PROVEN` or the reader's codes.
+ */
+export async function provenRecords(reader: VerifiedReader, listed: readonly RecordMeta[]): Promise<Proven<RecordMeta[]>> {
+  if (listed.length === 0) return { value: [], height: reader.highestHeight };
+  const state = await reader.read(listed.map((r) => stateKeys.record(r.record)));
+  const out = listed.map((r) => {
+    const proven = json<Record<string, unknown>>(state, stateKeys.record(r.record));
+    if (proven === undefined) refuse('FACT_NOT_PROVEN', `record ${r.record} is not anchored in the proven state at height ${state.height}`);
+    for (const field of ['patient', 'contentHash', 'resourceType', 'category'] as const) {
+      if (proven[field] !== r[field]) refuse('FACT_NOT_PROVEN', `record ${r.record}: the node's ${field} is not the anchored one`);
+    }
+    const erased = proven.erased !== null && proven.erased !== undefined;
+    if (erased !== (r.status === 'erased') && r.status !== undefined)
+      refuse(
+        'FACT_NOT_PROVEN',
+        `record ${r.record}: the node says it is ${String(r.status)}, the proven state says ${erased ? 'erased' : 'not erased'}`,
+      );
+    return { ...r, provenAt: state.height };
+  });
+  return { value: out, height: state.height };
+}
+
+/**
+ * Access events the node listed, each checked against its committed entry (key
+ * `access/<patient>/<height>/<node>-<id>`): the proven event is returned, never the node's
+ * copy. Throws ClientError `FACT_NOT_PROVEN` or the reader's codes.
+ */
+export async function provenAccessEvents(reader: VerifiedReader, listed: readonly AccessEvent[]): Promise<Proven<AccessEvent[]>> {
+  if (listed.length === 0) return { value: [], height: reader.highestHeight };
+  const keyOf = (e: AccessEvent) =>
+    stateKeys.accessEvent(typeof e.patient === 'string' ? e.patient : '-', Number(e.height), `${String(e.node)}-${e.id}`);
+  const state = await reader.read(listed.map(keyOf));
+  const out = listed.map((e) => {
+    const proven = json<AccessEvent>(state, keyOf(e));
+    if (proven === undefined || canonicalJson(proven) !== canonicalJson(e))
+      refuse('FACT_NOT_PROVEN', `access event ${e.id} at height ${String(e.height)} is not the committed one`);
+    return { ...proven, provenAt: state.height };
+  });
+  return { value: out, height: state.height };
+}
+
+/** The parts of an emergency window a client acts on or shows (ehr `EmergencyWindow`). */
+interface WindowFacts {
+  id: string;
+  patient: string;
+  clinician: string;
+  org: string;
+  /** The reason as committed (sealed to its readers since issue 12; compared as JSON). */
+  reason: unknown;
+  durationMs: number;
+  openedAt: { height: number; time: number };
+  expiresAt: number;
+  emergencyKey: string;
+  threshold: number;
+  commitments: Array<{ validator: string; x: number; commitment: string }>;
+}
+
+const WINDOW_FIELDS = [
+  'id',
+  'patient',
+  'clinician',
+  'org',
+  'reason',
+  'durationMs',
+  'openedAt',
+  'expiresAt',
+  'emergencyKey',
+  'threshold',
+  'commitments',
+] as const;
+
+/**
+ * Emergency windows as the node showed them, each checked against its committed entry
+ * (`emergency/window/<id>`) before it is shown or a key is rebuilt from it: patient,
+ * clinician, organization, reason, times, emergency key, threshold and share commitments.
+ * The posted shares need no proof of their own: each is checked against its proven
+ * commitment, and the rebuilt key against the proven emergency key. Returns the windows with
+ * `provenAt`. Throws ClientError `FACT_NOT_PROVEN` or the reader's codes.
+ */
+export async function provenEmergencyWindows<W extends WindowFacts>(
+  reader: VerifiedReader,
+  windows: readonly W[],
+): Promise<Array<W & { provenAt: number }>> {
+  if (windows.length === 0) return [];
+  const state = await reader.read(windows.map((w) => stateKeys.emergencyWindow(w.id)));
+  return windows.map((window) => {
+    const proven = json<WindowFacts>(state, stateKeys.emergencyWindow(window.id));
+    if (proven === undefined)
+      refuse('FACT_NOT_PROVEN', `emergency window ${window.id} is not in the proven state at height ${state.height}`);
+    for (const field of WINDOW_FIELDS) {
+      if (canonicalJson(proven[field]) !== canonicalJson(window[field]))
+        refuse('FACT_NOT_PROVEN', `emergency window ${window.id}: the node's ${field} is not the committed one`);
+    }
+    return { ...window, provenAt: state.height };
+  });
+}
+
+/**
+ * Delegations the node listed (pending or accepted), each checked against its committed entry
+ * `delegate/<patient>/<delegate>`: the proven delegation is returned with `provenAt`. Throws
+ * ClientError `FACT_NOT_PROVEN` or the reader's codes.
+ */
+export async function provenDelegations(reader: VerifiedReader, listed: readonly Delegation[]): Promise<Proven<Delegation[]>> {
+  if (listed.length === 0) return { value: [], height: reader.highestHeight };
+  const state = await reader.read(listed.map((d) => stateKeys.delegate(d.patient, d.delegate)));
+  const out = listed.map((d) => {
+    const proven = json<Delegation>(state, stateKeys.delegate(d.patient, d.delegate));
+    if (proven === undefined || canonicalJson(proven) !== canonicalJson(d))
+      refuse('FACT_NOT_PROVEN', `the delegation of ${d.delegate} by ${d.patient} is not the committed one`);
+    return { ...proven, provenAt: state.height };
+  });
+  return { value: out, height: state.height };
+}
