@@ -58,6 +58,7 @@ test('GET /v1/openapi.json is an OpenAPI 3 document of every /v1 route, from the
     '/v1/patients/{id}/records',
     '/v1/patients/{id}/grants',
     '/v1/patients/{id}/access-log',
+    '/v1/patients/{id}/access-log/emergency',
     '/v1/patients/{id}/recipients',
     '/v1/me/grants',
     '/v1/grants/{id}',
@@ -84,6 +85,26 @@ test('GET /v1/openapi.json is an OpenAPI 3 document of every /v1 route, from the
         `${method} ${path} documents its error shape`,
       );
   assert.deepEqual(doc.components.schemas.SignedTx?.required?.sort(), ['body', 'chain', 'kind', 'nonce', 'sig', 'signer', 'v']);
+  // Every list documents its paging: `limit` and `cursor` in the query (docs/api.md "Paging").
+  for (const path of [
+    '/v1/patients/{id}/records',
+    '/v1/patients/{id}/grants',
+    '/v1/patients/{id}/access-log',
+    '/v1/patients/{id}/access-log/emergency',
+    '/v1/me/grants',
+    '/v1/patients/{id}/emergency',
+    '/v1/orgs/{id}/emergency',
+    '/v1/me/emergency',
+    '/v1/patients/{id}/delegates',
+    '/v1/me/delegations',
+  ]) {
+    const params = (doc.paths[path]?.get as { parameters?: Array<{ name: string; in: string }> } | undefined)?.parameters ?? [];
+    for (const name of ['limit', 'cursor'])
+      assert.ok(
+        params.some((p) => p.name === name && p.in === 'query'),
+        `${path} documents ?${name}`,
+      );
+  }
 
   // The documented schema is the one enforced: a nonce sent as a string is malformed, not coerced.
   const tx = newSigner('api-test').register();

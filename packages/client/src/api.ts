@@ -4,10 +4,12 @@ import { type EncryptionKeyPair, generateEncryptionKeyPair, sha256Hex } from '@m
 import { type CommittedTx, NodeConnection, type SubmittedTx } from './connection.js';
 import { activeEmergencyWindowOn, buildEmergencySplit, recoverEmergencyKey, trustedEmergencyNetwork } from './emergency.js';
 import { ClientError, hasClientCode } from './errors.js';
+import { allItems, nextAt, type Page, type PageRequest, pageQuery } from './paging.js';
 import { provenAccessEvents, provenDelegations, provenGrants, provenIdentity, provenRecipients, provenRecords } from './proven-facts.js';
 import { EMERGENCY_RECIPIENT, encryptRecord, newRecordId, openDataKey, openRecord, sealDataKey } from './record-crypto.js';
 import {
   type AccessEvent,
+  type AccessLogPage,
   arrayAt,
   type Delegation,
   decodeBase64,
@@ -213,17 +215,19 @@ export class MedLedgerClient extends NodeConnection {
   }
 
   /**
-   * `GET /v1/patients/:id/records`: the records the caller may see, each anchor proven
-   * (`provenAt`). Throws ClientError (a TrustErrorCode when an anchor is not the committed one).
+   * `GET /v1/patients/:id/records`: one page of the records the caller may see, each anchor
+   * proven (`provenAt`). Throws ClientError (a TrustErrorCode when an anchor is not the committed one).
    */
-  async listRecords(patient: string): Promise<RecordMeta[]> {
+  async recordsPage(patient: string, page: PageRequest = {}): Promise<Page<RecordMeta>> {
     const reader = this.verified('listing records');
-    const told = arrayAt(
-      objectAt(await this.get(`/v1/patients/${enc(patient)}/records`, { auth: true }), 'answer'),
-      'records',
-      'answer',
-    ).map(parseRecordMeta);
-    return (await provenRecords(reader, told)).value;
+    const answer = objectAt(await this.get(`/v1/patients/${enc(patient)}/records${pageQuery(page)}`, { auth: true }), 'answer');
+    const told = arrayAt(answer, 'records', 'answer').map(parseRecordMeta);
+    return { items: (await provenRecords(reader, told)).value, next: nextAt(answer, 'answer') };
+  }
+
+  /** Every record the caller may see of `patient`, following the pages, each proven. Throws ClientError. */
+  async listRecords(patient: string): Promise<RecordMeta[]> {
+    return allItems((cursor) => this.recordsPage(patient, { cursor }));
   }
 
   /** Erase a record (`record.erase`, patient or delegate) and wait. Throws ClientError. */
@@ -233,30 +237,72 @@ export class MedLedgerClient extends NodeConnection {
 
   // ---- Consent -------------------------------------------------------------------------
 
-  /** `GET /v1/patients/:id/grants`: active grants, or all with `all`, each proven (`provenAt`). Throws ClientError. */
+  /** `GET /v1/patients/:id/grants`: one page of active grants, or of all with `all`, each proven (`provenAt`). Throws ClientError. */
+  async grantsPage(patient: string, opts: PageRequest & { all?: boolean } = {}): Promise<Page<Grant>> {
+    const reader = this.verified('showing grants');
+    const query = pageQuery(opts, { all: opts.all === true ? 'true' : undefined });
+    const answer = objectAt(await this.get(`/v1/patients/${enc(patient)}/grants${query}`, { auth: true }), 'answer');
+    const told = arrayAt(answer, 'grants', 'answer').map(parseGrant);
+    return { items: (await provenGrants(reader, told)).value, next: nextAt(answer, 'answer') };
+  }
+
+  /** Every grant of `patient` (active ones, or all with `all`), following the pages, each proven. Throws ClientError. */
   async grants(patient: string, all = false): Promise<Grant[]> {
-    const reader = this.verified('showing grants');
-    const path = `/v1/patients/${enc(patient)}/grants${all ? '?all=true' : ''}`;
-    const told = arrayAt(objectAt(await this.get(path, { auth: true }), 'answer'), 'grants', 'answer').map(parseGrant);
-    return (await provenGrants(reader, told)).value;
+    return allItems((cursor) => this.grantsPage(patient, { all, cursor }));
   }
 
-  /** `GET /v1/me/grants`: grants naming this identity or its organization, each proven. Throws ClientError. */
+  /** `GET /v1/me/grants`: one page of the grants naming this identity or its organization, each proven. Throws ClientError. */
+  async myGrantsPage(page: PageRequest = {}): Promise<Page<Grant>> {
+    const reader = this.verified('showing grants');
+    const answer = objectAt(await this.get(`/v1/me/grants${pageQuery(page)}`, { auth: true }), 'answer');
+    const told = arrayAt(answer, 'grants', 'answer').map(parseGrant);
+    return { items: (await provenGrants(reader, told)).value, next: nextAt(answer, 'answer') };
+  }
+
+  /** Every grant naming this identity or its organization, following the pages, each proven. Throws ClientError. */
   async myGrants(): Promise<Grant[]> {
-    const reader = this.verified('showing grants');
-    const told = arrayAt(objectAt(await this.get('/v1/me/grants', { auth: true }), 'answer'), 'grants', 'answer').map(parseGrant);
-    return (await provenGrants(reader, told)).value;
+    return allItems((cursor) => this.myGrantsPage({ cursor }));
   }
 
-  /** `GET /v1/patients/:id/access-log`: committed access events, newest first, each proven. Throws ClientError. */
-  async accessLog(patient: string): Promise<AccessEvent[]> {
+  /**
+   * `GET /v1/patients/:id/access-log`: one page of the log, newest first, with the newest
+   * emergency reads apart in `emergency` (on every page, so none can be pushed out of view).
+   * Every event is proven against its committed entry (`provenAt`). Throws ClientError.
+   */
+  async accessLogPage(patient: string, page: PageRequest = {}): Promise<AccessLogPage> {
     const reader = this.verified('showing the access log');
-    const told = arrayAt(
-      objectAt(await this.get(`/v1/patients/${enc(patient)}/access-log`, { auth: true }), 'answer'),
-      'events',
-      'answer',
-    ) as AccessEvent[];
-    return (await provenAccessEvents(reader, told)).value;
+    const answer = objectAt(await this.get(`/v1/patients/${enc(patient)}/access-log${pageQuery(page)}`, { auth: true }), 'answer');
+    const emergency = arrayAt(answer, 'emergency', 'answer') as AccessEvent[];
+    const events = arrayAt(answer, 'events', 'answer') as AccessEvent[];
+    const proven = (await provenAccessEvents(reader, [...emergency, ...events])).value;
+    return {
+      emergency: proven.slice(0, emergency.length),
+      emergencyNext: nextAt(answer, 'answer', 'emergencyNext'),
+      events: proven.slice(emergency.length),
+      next: nextAt(answer, 'answer'),
+    };
+  }
+
+  /** `GET /v1/patients/:id/access-log/emergency`: one page of the emergency reads alone, newest first, each proven. Throws ClientError. */
+  async emergencyAccessPage(patient: string, page: PageRequest = {}): Promise<Page<AccessEvent>> {
+    const reader = this.verified('showing the access log');
+    const path = `/v1/patients/${enc(patient)}/access-log/emergency${pageQuery(page)}`;
+    const answer = objectAt(await this.get(path, { auth: true }), 'answer');
+    const told = arrayAt(answer, 'events', 'answer') as AccessEvent[];
+    return { items: (await provenAccessEvents(reader, told)).value, next: nextAt(answer, 'answer') };
+  }
+
+  /** The whole access log of `patient`, newest first, following the pages, each proven. Throws ClientError. */
+  async accessLog(patient: string): Promise<AccessEvent[]> {
+    return allItems(async (cursor) => {
+      const page = await this.accessLogPage(patient, { cursor, limit: 500 });
+      return { items: page.events, next: page.next };
+    });
+  }
+
+  /** Every emergency read of `patient`, newest first, following the pages, each proven. Throws ClientError. */
+  async emergencyAccesses(patient: string): Promise<AccessEvent[]> {
+    return allItems((cursor) => this.emergencyAccessPage(patient, { cursor, limit: 500 }));
   }
 
   // Wrap the data key of each record for `to`: read it as the patient (or delegate), which
@@ -382,15 +428,11 @@ export class MedLedgerClient extends NodeConnection {
   }
 
   private async allPages(path: string, field: string): Promise<Delegation[]> {
-    const out: Delegation[] = [];
-    let cursor: string | undefined;
-    do {
+    return allItems(async (cursor) => {
       const sep = path.includes('?') ? '&' : '?';
       const answer = objectAt(await this.get(cursor === undefined ? path : `${path}${sep}cursor=${enc(cursor)}`, { auth: true }), 'answer');
-      out.push(...arrayAt(answer, field, 'answer').map(parseDelegation));
-      cursor = typeof answer.next === 'string' ? answer.next : undefined;
-    } while (cursor !== undefined);
-    return out;
+      return { items: arrayAt(answer, field, 'answer').map(parseDelegation), next: nextAt(answer, 'answer') };
+    });
   }
 
   /** End a delegation (`delegate.remove`, by the patient, or the delegate stepping down or declining) and wait. Throws ClientError. */

@@ -21,6 +21,7 @@ import { txHash } from './canonical.js';
 import type { NodeConnection, SubmittedTx } from './connection.js';
 import { openEmergencyReason, type SealedReason, sealEmergencyReason } from './emergency-reason.js';
 import { ClientError } from './errors.js';
+import { allItems, eachItem, nextAt, type Page, type PageRequest, pageQuery } from './paging.js';
 import { type ProvenIdentity, provenEmergencyWindows, provenIdentities, provenIdentity } from './proven-facts.js';
 import { EMERGENCY_RECIPIENT, openDataKey, sealDataKey } from './record-crypto.js';
 import { arrayAt, objectAt, parseRecordMeta, parseRecordRead, type RecordMeta } from './responses.js';
@@ -353,13 +354,26 @@ export async function openEmergency(
   return { ...recovered, windowId, txHash: done.hash };
 }
 
-/** The caller's active window on `patient`, from `GET /v1/me/emergency`, if any, checked against proven state. */
+/** The caller's active window on `patient`, from `GET /v1/me/emergency` (newest first, page by page), if any, checked against proven state. */
 export async function activeEmergencyWindowOn(conn: NodeConnection, patient: string): Promise<EmergencyWindow | undefined> {
-  const answer = objectAt(await conn.get('/v1/me/emergency', { auth: true }), 'answer');
-  const window = arrayAt(answer, 'windows', 'answer').find(
-    (w) => (w as EmergencyWindow).patient === patient && (w as EmergencyWindow).active,
-  );
-  return window === undefined ? undefined : (await provenWindows(conn, [window]))[0];
+  for await (const w of eachItem((cursor) => windowsPage(conn, '/v1/me/emergency', { cursor }))) {
+    if (w.patient === patient && w.active) return w;
+  }
+  return undefined;
+}
+
+/**
+ * One page of emergency windows from a list route (`/v1/me/emergency`, `/v1/orgs/:id/emergency`,
+ * `/v1/patients/:id/emergency`), each checked against proven state before its reason is opened.
+ */
+export async function windowsPage(
+  conn: NodeConnection,
+  path: string,
+  page: PageRequest = {},
+): Promise<Page<EmergencyWindow> & { answer: Record<string, unknown> }> {
+  const answer = objectAt(await conn.get(`${path}${pageQuery(page)}`, { auth: true }), 'answer');
+  const items = await provenWindows(conn, arrayAt(answer, 'windows', 'answer'));
+  return { items, next: nextAt(answer, 'answer'), answer };
 }
 
 /** Grant (or with `revoke`, take back) a clinician's emergency privilege, as their organization. */
@@ -387,24 +401,31 @@ export type EmergencyListing =
  */
 export async function listEmergency(conn: NodeConnection, opts: { patient?: string } = {}): Promise<EmergencyListing> {
   const me = (await provenIdentity(conn.verified('showing emergency windows'), conn.id)).value;
+  // Every window, newest first: the first page's answer carries the list's other fields.
+  const every = async (path: string) => {
+    let answer: Record<string, unknown> = {};
+    const windows = await allItems(async (cursor) => {
+      const page = await windowsPage(conn, path, { cursor });
+      if (cursor === undefined) answer = page.answer;
+      return page;
+    });
+    return { answer, windows };
+  };
   if (opts.patient !== undefined || me.role === 'patient') {
     const patient = opts.patient ?? conn.id;
-    const a = objectAt(await conn.get(`/v1/patients/${enc(patient)}/emergency`, { auth: true }), 'answer');
+    const { answer: a, windows } = await every(`/v1/patients/${enc(patient)}/emergency`);
     return {
       as: 'patient',
       emergencyKey: (a.emergencyKey as string | null) ?? null,
       rotationRecommended: a.rotationRecommended === true,
       split: a.split,
-      windows: await provenWindows(conn, arrayAt(a, 'windows', 'answer')),
+      windows,
     };
   }
   const org = me.role === 'privacy-officer' ? (me.org as string | undefined) : me.orgKind !== undefined ? me.id : undefined;
-  if (org !== undefined) {
-    const a = objectAt(await conn.get(`/v1/orgs/${enc(org)}/emergency`, { auth: true }), 'answer');
-    return { as: 'organization', org, windows: await provenWindows(conn, arrayAt(a, 'windows', 'answer')) };
-  }
-  const a = objectAt(await conn.get('/v1/me/emergency', { auth: true }), 'answer');
-  return { as: 'clinician', privilege: a.privilege ?? null, windows: await provenWindows(conn, arrayAt(a, 'windows', 'answer')) };
+  if (org !== undefined) return { as: 'organization', org, windows: (await every(`/v1/orgs/${enc(org)}/emergency`)).windows };
+  const { answer: a, windows } = await every('/v1/me/emergency');
+  return { as: 'clinician', privilege: a.privilege ?? null, windows };
 }
 
 /**
@@ -420,11 +441,11 @@ export async function rotateEmergencyKey(
 ): Promise<{ emergencyKey: string; txHash: string; rewrapped: number; rewrapTxHashes: string[] }> {
   const fresh = generateEncryptionKeyPair();
   const split = await conn.submitAndWait('emergency.split', buildEmergencySplit(conn.id, fresh, await trustedEmergencyNetwork(conn)));
-  const listed = arrayAt(
-    objectAt(await conn.get(`/v1/patients/${enc(conn.id)}/records`, { auth: true }), 'answer'),
-    'records',
-    'answer',
-  ).map(parseRecordMeta);
+  // Every record, page by page: a key left unrewrapped would stay open to the old key's holders.
+  const listed = await allItems(async (cursor) => {
+    const answer = objectAt(await conn.get(`/v1/patients/${enc(conn.id)}/records${pageQuery({ cursor })}`, { auth: true }), 'answer');
+    return { items: arrayAt(answer, 'records', 'answer').map(parseRecordMeta), next: nextAt(answer, 'answer') };
+  });
   const items: EmergencyRewrapBody['envelopes'] = [];
   for (const meta of listed as RecordMeta[]) {
     const old = (meta.envelopes as Record<string, string> | undefined)?.[EMERGENCY_RECIPIENT];

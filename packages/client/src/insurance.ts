@@ -5,6 +5,7 @@
 import { txHash } from './canonical.js';
 import type { NodeConnection } from './connection.js';
 import { ClientError } from './errors.js';
+import type { Page } from './paging.js';
 import { objectAt } from './responses.js';
 
 export interface PlanServiceBody {
@@ -340,11 +341,6 @@ export interface PreauthView {
     late: boolean;
   };
   [field: string]: unknown;
-}
-/** A page of a list: `next` is the cursor of the following page, null on the last one. */
-export interface Page<T> {
-  items: T[];
-  next: string | null;
 }
 
 export async function getClaim(conn: NodeConnection, id: string): Promise<ClaimView> {

@@ -106,20 +106,39 @@ export interface Grant {
   [field: string]: unknown;
 }
 
-/** One committed access event (docs/records.md "Access events"). */
+/**
+ * One committed access event (docs/records.md "Access log"). `accessor` is null for an
+ * attempt without a valid session; `count` is how many reads it stands for (repeated denials
+ * of one record by one accessor for one reason in one hour of block time), `last` the block of the latest.
+ */
 export interface AccessEvent {
   id: string;
-  record: string;
-  patient: string;
-  accessor: string;
-  purpose: string;
+  record: string | null;
+  patient: string | null;
+  accessor: string | null;
+  purpose: string | null;
   decision: string;
   reason: string;
   emergency: boolean;
   at: number;
+  node: string;
+  height: number;
+  time: number;
+  count: number;
+  last: { height: number; time: number };
   /** The height the SDK proved this event at (docs/sdk.md "Heights"). */
   provenAt?: number;
   [field: string]: unknown;
+}
+
+/** A page of a patient's access log: the whole log newest first, and its emergency reads apart. */
+export interface AccessLogPage {
+  /** The newest emergency reads (first page of their own list, whatever page `events` is). */
+  emergency: AccessEvent[];
+  /** Cursor for more emergency reads (`accessLogEmergencyPage`), or null. */
+  emergencyNext: string | null;
+  events: AccessEvent[];
+  next: string | null;
 }
 
 /** `GET /v1/records/:id`: metadata, the vault object (base64) and the caller's envelope. */

@@ -385,6 +385,50 @@ test('access events come only from validators and a resubmitted event is recorde
   assert.equal(keys.length, 1);
 });
 
+test('a flood of denials folds into one event per accessor, record, reason and hour; an emergency read stays on its own', () => {
+  const w = world();
+  const record = rid();
+  let n = 0;
+  const denial = (extra: Record<string, unknown> = {}) => ({
+    id: `d${n++}`,
+    record,
+    patient: w.patient.id,
+    accessor: w.clinician.id,
+    purpose: null,
+    decision: 'denied',
+    reason: 'NO_GRANT',
+    emergency: false,
+    at: T0,
+    ...extra,
+  });
+  const logAt = (height: number, id: string) => `access/${w.patient.id}/${String(height).padStart(12, '0')}/${w.validator.id}-${id}`;
+  const read = (k: string) => JSON.parse(w.state.getState(k) as string);
+  // Block 2: 300 single denials and one merged report of 700; block 3: 500 more in the same hour.
+  const first = Array.from({ length: 300 }, () => denial());
+  const tx2 = [w.validator.tx('access.event', { events: [...first.slice(0, 200), denial({ count: 700 }), ...first.slice(200)] })];
+  assert.deepEqual(w.block(tx2), ['ok']);
+  assert.deepEqual(w.block([w.validator.tx('access.event', { events: Array.from({ length: 500 }, () => denial()) })]), ['ok']);
+  const folded = read(logAt(2, 'd0'));
+  assert.equal(folded.count, 1500);
+  assert.deepEqual(folded.last.height, 3);
+  assert.equal(w.state.getState(logAt(2, 'd1')), undefined, 'later denials leave no event of their own');
+  // A denial of another record, an allowed read and an emergency read are events of their own.
+  const emergency = denial({ decision: 'allowed', reason: 'OK', emergency: true, id: 'em' });
+  const other = denial({ record: rid(), id: 'other' });
+  const why = denial({ reason: 'PURPOSE_MISMATCH', id: 'why' });
+  assert.deepEqual(w.block([w.validator.tx('access.event', { events: [other, emergency, why] })]), ['ok']);
+  assert.equal(read(logAt(4, 'other')).count, 1);
+  assert.equal(read(logAt(4, 'why')).count, 1, 'another reason is an event of its own');
+  assert.equal(read(logAt(4, 'em')).count, 1);
+  assert.equal(read(`accessemg/${w.patient.id}/${String(4).padStart(12, '0')}/${w.validator.id}-em`).emergency, true);
+  // The next hour of block time starts a new event.
+  assert.deepEqual(w.block([w.validator.tx('access.event', { events: [denial({ id: 'late' })] })], T0 + 3_600_000), ['ok']);
+  assert.equal(read(logAt(5, 'late')).count, 1);
+  // Only a denial that is not an emergency read may stand for more than one read.
+  const bad = [denial({ count: 2, decision: 'allowed', reason: 'OK' }), denial({ count: 2, emergency: true }), denial({ count: 0 })];
+  for (const e of bad) assert.deepEqual(w.block([w.validator.tx('access.event', { events: [e] })]), ['INVALID_BODY']);
+});
+
 test('key rotation needs the new key’s proof, and the old key stops working', () => {
   const w = world();
   const next = generateSigningKeyPair();

@@ -79,6 +79,12 @@ export const keys = {
   grantees: (patient: string) => `granteelist/${patient}`,
   /** Access log of a patient (`-` for reads of unknown records), in commit order. */
   accessEvent: (patient: string, height: number, eventKey: string) => `access/${patient}/${String(height).padStart(12, '0')}/${eventKey}`,
+  /** A patient's emergency reads alone (copies of their access events), in commit order. */
+  emergencyAccessEvent: (patient: string, height: number, eventKey: string) =>
+    `accessemg/${patient}/${String(height).padStart(12, '0')}/${eventKey}`,
+  /** The access-log key of the event that denials by `accessor` of `record` for `reason` in hour `hour` (of block time) join. */
+  accessBucket: (patient: string, accessor: string, record: string, reason: string, hour: number) =>
+    `accessagg/${patient}/${accessor}/${record}/${reason}/${hour}`,
   /** Marks an access event id as recorded, so resubmissions are skipped. */
   accessSeen: (eventKey: string) => `accessid/${eventKey}`,
   /** The one record a vault object hash belongs to (objects.ts). */
@@ -131,6 +137,7 @@ export const prefixes = {
   delegates: (patient: string) => `delegate/${patient}/`,
   delegating: (delegate: string) => `delegating/${delegate}/`,
   accessLog: (patient: string) => `access/${patient}/`,
+  emergencyAccessLog: (patient: string) => `accessemg/${patient}/`,
   staff: (org: string) => `staff/${org}/`,
   insuranceIndex: (index: InsuranceIndex, party: string) => `ins-${index}/${party}/`,
   packageEvents: (gtin: string, serial: string) => `pkgev/${gtin}/${serial}/`,

@@ -2,6 +2,7 @@
 // them and @fastify/swagger builds /v1/openapi.json from the same objects, so the document
 // cannot drift from what the API accepts. Handlers still apply the ledger's own checks.
 import { type TSchema, Type } from '@sinclair/typebox';
+import { PageQuerySchema } from './paging.js';
 
 export const hex = (bytes: number, description: string) =>
   Type.String({ pattern: `^[0-9a-f]{${bytes * 2}}$`, description: `${description} (${bytes}-byte lowercase hex)` });
@@ -39,12 +40,6 @@ export const ErrorSchema = Type.Object(
 
 export const bearer = [{ session: [] as string[] }];
 
-/** `?cursor=&limit=` of a delegation list: `cursor` is the previous page's `next`. */
-const DelegationPage = Type.Object({
-  cursor: Type.Optional(IdentityId),
-  limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,2}$', description: 'most delegations in one page, 1–500 (default 100)' })),
-});
-
 interface RouteSchema {
   summary: string;
   tags: string[];
@@ -63,6 +58,9 @@ const errorResponses = {
   '5xx': { description: 'node error or object unavailable: {error: {code, message}}', $ref: 'Error#' },
 };
 export const route = (s: RouteSchema) => ({ ...s, response: errorResponses });
+// Every list takes `limit` and `cursor` and answers its items with `next` (null at the end).
+const paged = `Paged: at most \`limit\` items (default 100, at most 500) and \`next\`, the cursor of the next page, null at the end.`;
+const pageQuery = (extra: Record<string, TSchema> = {}) => Type.Object({ ...PageQuerySchema, ...extra });
 
 /** Route schemas by name; api.ts and records-api.ts pass them as each route's `schema`. */
 export const schemas = {
@@ -131,22 +129,35 @@ export const schemas = {
     security: bearer,
   }),
   patientRecords: route({
-    summary: "A patient's records the caller may see",
+    summary: "A patient's records the caller may see: {records, next}",
+    description: paged,
     tags: ['records'],
     params: Type.Object({ id: IdentityId }),
+    querystring: pageQuery(),
     security: bearer,
   }),
   patientGrants: route({
-    summary: "A patient's grants (patient and delegates)",
+    summary: "A patient's grants (patient and delegates): {grants, next}",
+    description: paged,
     tags: ['consent'],
     params: Type.Object({ id: IdentityId }),
-    querystring: Type.Object({ all: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])) }),
+    querystring: pageQuery({ all: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])) }),
     security: bearer,
   }),
   accessLog: route({
-    summary: "A patient's access log, newest first (patient and delegates)",
+    summary: "A patient's access log, newest first (patient and delegates): {emergency, emergencyNext, events, next}",
+    description: `${paged} \`events\` pages the whole log; \`emergency\` is always the first page of the emergency reads alone (page on with /access-log/emergency and \`emergencyNext\`). Repeated denials of one record by one accessor for one reason in one hour are one event with a \`count\`.`,
     tags: ['audit'],
     params: Type.Object({ id: IdentityId }),
+    querystring: pageQuery(),
+    security: bearer,
+  }),
+  emergencyAccessLog: route({
+    summary: "A patient's emergency reads alone, newest first (patient and delegates): {events, next}",
+    description: paged,
+    tags: ['audit'],
+    params: Type.Object({ id: IdentityId }),
+    querystring: pageQuery(),
     security: bearer,
   }),
   recipients: route({
@@ -156,19 +167,25 @@ export const schemas = {
     querystring: Type.Object({ category: Type.String(), resourceType: Type.String() }),
     security: bearer,
   }),
-  myGrants: route({ summary: "Grants naming the caller or the caller's organization", tags: ['consent'], security: bearer }),
+  myGrants: route({
+    summary: "Grants naming the caller or the caller's organization: {grants, next}",
+    description: paged,
+    tags: ['consent'],
+    querystring: pageQuery(),
+    security: bearer,
+  }),
   patientDelegates: route({
     summary:
       "A patient's delegations with their status, pending (invited, not yet accepted) or accepted: the patient and accepted delegates see all, an invited delegate their own; paged by `cursor`",
     tags: ['consent'],
     params: Type.Object({ id: IdentityId }),
-    querystring: DelegationPage,
+    querystring: pageQuery(),
     security: bearer,
   }),
   myDelegations: route({
     summary: 'The patients who named the caller as their delegate, pending or accepted; paged by `cursor`',
     tags: ['consent'],
-    querystring: DelegationPage,
+    querystring: pageQuery(),
     security: bearer,
   }),
   grant: route({
@@ -207,18 +224,28 @@ export const schemas = {
     security: bearer,
   }),
   patientEmergency: route({
-    summary: 'A patient’s emergency windows: who, why, how long, every read in them, and whether to rotate the key',
+    summary: 'A patient’s emergency windows, newest first: who, why, how long, every read in them, and whether to rotate the key',
+    description: `${paged} (over \`windows\`)`,
     tags: ['emergency'],
     params: Type.Object({ id: IdentityId }),
+    querystring: pageQuery(),
     security: bearer,
   }),
   orgEmergency: route({
-    summary: 'Every emergency window opened by an organization’s staff (its privacy officers and admin)',
+    summary: 'Every emergency window opened by an organization’s staff, newest first (its privacy officers and admin)',
+    description: `${paged} (over \`windows\`)`,
     tags: ['emergency'],
     params: Type.Object({ id: IdentityId }),
+    querystring: pageQuery(),
     security: bearer,
   }),
-  myEmergency: route({ summary: 'The emergency windows the caller opened', tags: ['emergency'], security: bearer }),
+  myEmergency: route({
+    summary: 'The emergency windows the caller opened, newest first',
+    description: `${paged} (over \`windows\`)`,
+    tags: ['emergency'],
+    querystring: pageQuery(),
+    security: bearer,
+  }),
   orgReviewers: route({
     summary:
       'The organization and its active privacy officers, with encryption keys: who an emergency reason is sealed to (its own staff only)',

@@ -7,29 +7,15 @@ import { schemas } from './api-schemas.js';
 import { ApiError } from './errors.js';
 import type { Gatekeeper } from './gatekeeper.js';
 import type { MedLedgerNode } from './node.js';
-
-const DEFAULT_PAGE = 100;
-
-interface PageQuery {
-  cursor?: string;
-  limit?: string;
-}
-
-const MAX_PAGE = 500;
+import { type PageQuery, pageState } from './paging.js';
 
 export function registerDelegateRoutes(app: FastifyInstance, node: MedLedgerNode, gate: Gatekeeper): void {
   const state = node.chain.state;
 
-  // One page of the ids under `prefix` after `cursor`, with `next` when more may follow.
+  // One page of the ids under `prefix` (paging.ts: the cursor every /v1 list uses).
   const page = (prefix: string, q: PageQuery): { ids: string[]; next: string | null } => {
-    const limit = q.limit === undefined ? DEFAULT_PAGE : Number(q.limit);
-    if (limit > MAX_PAGE) throw new ApiError('INVALID_PARAM', `limit must be from 1 to ${MAX_PAGE}`);
-    const rows = node.chain.store.scanState(
-      prefix,
-      q.cursor === undefined ? { limit: limit + 1 } : { limit: limit + 1, after: prefix + q.cursor },
-    );
-    const ids = rows.slice(0, limit).map(([k]) => k.slice(prefix.length));
-    return { ids, next: rows.length > limit ? (ids[ids.length - 1] ?? null) : null };
+    const p = pageState(node.chain.store, [prefix], q, (key) => [key.slice(prefix.length)]);
+    return { ids: p.items, next: p.next };
   };
 
   app.get<{ Params: { id: string }; Querystring: PageQuery }>(

@@ -44,9 +44,15 @@ export class EmergencyAgent {
    */
   onStart(): void {
     if (!this.cfg.postShares) return;
-    const patients = this.node.chain.store
-      .scanState(emergencyPrefixes.latest(), { limit: 100_000 })
-      .map(([key]) => key.slice(key.lastIndexOf('/') + 1));
+    // Every patient, page by page: a fixed cap would silently skip the rest.
+    const patients: string[] = [];
+    let after: string | undefined;
+    for (;;) {
+      const page = this.node.chain.store.scanState(emergencyPrefixes.latest(), { limit: 5_000, ...(after === undefined ? {} : { after }) });
+      patients.push(...page.map(([key]) => key.slice(key.lastIndexOf('/') + 1)));
+      if (page.length < 5_000) break;
+      after = page[page.length - 1]?.[0];
+    }
     this.answerPatients(patients);
   }
 

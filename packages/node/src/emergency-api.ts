@@ -6,6 +6,7 @@ import {
   type AccessEvent,
   EMERGENCY_RECIPIENT,
   type EmergencyWindow,
+  emergencyKeys,
   emergencyParams,
   emergencyPrefixes,
   emergencyThreshold,
@@ -24,8 +25,8 @@ import { schemas } from './api-schemas.js';
 import { ApiError } from './errors.js';
 import type { Gatekeeper } from './gatekeeper.js';
 import type { MedLedgerNode } from './node.js';
-
-const LIST_LIMIT = 5_000;
+import { type PageQuery, pageState } from './paging.js';
+import { idsUnder, scanAllState } from './recipients.js';
 
 function idParam(raw: string, what: string, bytes: number): string {
   if (!isHex(raw, bytes)) throw new ApiError('INVALID_PARAM', `${what} must be ${bytes}-byte hex`);
@@ -37,21 +38,32 @@ export function registerEmergencyRoutes(app: FastifyInstance, node: MedLedgerNod
   const who = (req: FastifyRequest) => gate.authenticate(req.headers.authorization);
   // As the gatekeeper judges reads (records-api.ts).
   const blockTime = () => node.accessTime();
-  const scanIds = (prefix: string) =>
-    node.chain.store.scanState(prefix, { limit: LIST_LIMIT }).map(([key]) => key.slice(key.lastIndexOf('/') + 1));
-  const windowsAt = (prefix: string) => scanIds(prefix).flatMap((id) => getWindow(state, id) ?? []);
+  const windowsAt = (prefix: string) => idsUnder(node, prefix).flatMap((id) => getWindow(state, id) ?? []);
+  // A page of windows under `prefix`, newest first.
+  const windowPage = (prefix: string, query: PageQuery) =>
+    pageState<EmergencyWindow>(
+      node.chain.store,
+      [prefix],
+      query,
+      (key) => {
+        const w = getWindow(state, key.slice(key.lastIndexOf('/') + 1));
+        return w === undefined ? [] : [w];
+      },
+      { reverse: true },
+    );
   const params = emergencyParams(node.chain.genesis);
 
   // Emergency reads in each window: the window's clinician, tagged emergency, committed at or
-  // after the opening and before the clinician's next window on the same patient.
+  // after the opening and before the clinician's next window on the same patient. They come
+  // from the patient's emergency index, which holds nothing else, so other events cannot
+  // crowd them out, and each window lists all of its reads.
   const accessesOf = (windows: EmergencyWindow[]): Map<string, AccessEvent[]> => {
     const out = new Map<string, AccessEvent[]>(windows.map((w) => [w.id, []]));
     const patients = new Set(windows.map((w) => w.patient));
     for (const patient of patients) {
       const mine = windowsAt(emergencyPrefixes.byPatient(patient));
-      for (const [, raw] of node.chain.store.scanState(prefixes.accessLog(patient), { limit: LIST_LIMIT })) {
+      for (const [, raw] of scanAllState(node, prefixes.emergencyAccessLog(patient))) {
         const event = JSON.parse(raw) as AccessEvent;
-        if (!event.emergency) continue;
         const owner = mine.filter((w) => w.clinician === event.accessor && w.openedAt.height <= event.height).at(-1);
         if (owner !== undefined) out.get(owner.id)?.push(event);
       }
@@ -95,40 +107,48 @@ export function registerEmergencyRoutes(app: FastifyInstance, node: MedLedgerNod
     return view(w, caller, accessesOf([w]).get(w.id));
   });
 
-  app.get<{ Params: { id: string } }>('/v1/patients/:id/emergency', { schema: schemas.patientEmergency }, async (req) => {
-    const caller = who(req);
-    const patient = idParam(req.params.id, 'patient id', 20);
-    if (!managesPatient(caller, patient)) throw new ApiError('ACCESS_DENIED', 'only the patient and their delegates see this');
-    const split = getSplit(state, patient);
-    const windows = windowsAt(emergencyPrefixes.byPatient(patient)).reverse();
-    const accesses = accessesOf(windows);
-    // Anyone who held a window could rebuild the key for good: after one, rotate it.
-    const rotationRecommended = split !== undefined && windows.some((w) => w.openedAt.height >= split.at.height);
-    return {
-      emergencyKey: split?.emergencyKey ?? getIdentity(state, patient)?.emergencyKey ?? null,
-      split: split === undefined ? null : { threshold: split.threshold, at: split.at, validators: split.shares.map((s) => s.validator) },
-      rotationRecommended,
-      windows: windows.map((w) => view(w, caller, accesses.get(w.id))),
-      recipient: EMERGENCY_RECIPIENT,
-    };
-  });
+  app.get<{ Params: { id: string }; Querystring: PageQuery }>(
+    '/v1/patients/:id/emergency',
+    { schema: schemas.patientEmergency },
+    async (req) => {
+      const caller = who(req);
+      const patient = idParam(req.params.id, 'patient id', 20);
+      if (!managesPatient(caller, patient)) throw new ApiError('ACCESS_DENIED', 'only the patient and their delegates see this');
+      const split = getSplit(state, patient);
+      const page = windowPage(emergencyPrefixes.byPatient(patient), req.query);
+      const accesses = accessesOf(page.items);
+      // Anyone who held a window could rebuild the key for good: after one, rotate it. The
+      // newest window is the first of the first page, so one read of the latest suffices.
+      const latest = state.getState(emergencyKeys.latest(patient));
+      const latestWindow = latest === undefined ? undefined : getWindow(state, latest);
+      const rotationRecommended = split !== undefined && latestWindow !== undefined && latestWindow.openedAt.height >= split.at.height;
+      return {
+        emergencyKey: split?.emergencyKey ?? getIdentity(state, patient)?.emergencyKey ?? null,
+        split: split === undefined ? null : { threshold: split.threshold, at: split.at, validators: split.shares.map((s) => s.validator) },
+        rotationRecommended,
+        windows: page.items.map((w) => view(w, caller, accesses.get(w.id))),
+        next: page.next,
+        recipient: EMERGENCY_RECIPIENT,
+      };
+    },
+  );
 
-  app.get<{ Params: { id: string } }>('/v1/orgs/:id/emergency', { schema: schemas.orgEmergency }, async (req) => {
+  app.get<{ Params: { id: string }; Querystring: PageQuery }>('/v1/orgs/:id/emergency', { schema: schemas.orgEmergency }, async (req) => {
     const caller = who(req);
     const org = idParam(req.params.id, 'organization id', 20);
     if (!overseesOrg(caller, org))
       throw new ApiError('ACCESS_DENIED', "only the organization and its privacy officers review its staff's emergency access");
-    const windows = windowsAt(emergencyPrefixes.byOrg(org)).reverse();
-    const accesses = accessesOf(windows);
-    return { windows: windows.map((w) => view(w, caller, accesses.get(w.id))) };
+    const page = windowPage(emergencyPrefixes.byOrg(org), req.query);
+    const accesses = accessesOf(page.items);
+    return { windows: page.items.map((w) => view(w, caller, accesses.get(w.id))), next: page.next };
   });
 
-  app.get('/v1/me/emergency', { schema: schemas.myEmergency }, async (req) => {
+  app.get<{ Querystring: PageQuery }>('/v1/me/emergency', { schema: schemas.myEmergency }, async (req) => {
     const caller = who(req);
-    const windows = windowsAt(emergencyPrefixes.byClinician(caller.id)).reverse();
-    const accesses = accessesOf(windows);
+    const page = windowPage(emergencyPrefixes.byClinician(caller.id), req.query);
+    const accesses = accessesOf(page.items);
     const privilege = privilegeOf(state, caller.id);
-    return { privilege: privilege ?? null, windows: windows.map((w) => view(w, caller, accesses.get(w.id))) };
+    return { privilege: privilege ?? null, windows: page.items.map((w) => view(w, caller, accesses.get(w.id))), next: page.next };
   });
 }
 

@@ -2,11 +2,13 @@
 // decided from committed ledger state at the latest height, and every decision is queued
 // durably as an access event before the answer leaves, then committed by this node.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { concatBytes, idFromPublicKey, isHex, sha256Hex, toHex, utf8, verifyEd25519 } from '@medledger/crypto';
-import { type AccessEventInput, type Identity, identityOfKey, keys, MAX_ACCESS_EVENTS } from '@medledger/ehr';
-import { canonicalBytes, signTx, txHash } from '@medledger/ledger';
+import { concatBytes, isHex, sha256Hex, toHex, utf8, verifyEd25519 } from '@medledger/crypto';
+import { type AccessEventInput, type Identity, identityOfKey } from '@medledger/ehr';
+import { canonicalBytes } from '@medledger/ledger';
+import { AccessQueue } from './access-queue.js';
 import { ApiError } from './errors.js';
 import type { MedLedgerNode } from './node.js';
+import { gateRead, type ReadOptions, type ServedRead } from './read-gate.js';
 
 export const AUTH_DOMAIN = 'medledger/auth/v1\n';
 /** How long a challenge may be answered (ms). */
@@ -27,7 +29,6 @@ export const MAX_SIGN_INS_PER_KEY = 600;
 export const MAX_UNKNOWN_KEY_CHALLENGES = 100_000;
 /** Most live sessions per key: a further sign-in ends that key's least recently used one. */
 export const MAX_SESSIONS_PER_KEY = 32;
-const FLUSH_INTERVAL_MS = 200;
 const SWEEP_INTERVAL_MS = 30_000;
 
 /** Session lifetimes; `config.json` may override them under `sessions`. */
@@ -67,16 +68,17 @@ export class Gatekeeper {
   private readonly sessions = new Map<string, Session>();
   /** Token hashes of each key's live sessions, for the per-key cap. */
   private readonly sessionsByKey = new Map<string, Set<string>>();
-  private readonly inFlight = new Map<number, string>();
-  private timer: NodeJS.Timeout | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
-  private eventSeq = 0;
-  private readonly eventPrefix = toHex(randomBytes(6));
+
+  /** Every read decision, queued durably and submitted as access events (access-queue.ts). */
+  readonly events: AccessQueue;
 
   constructor(
     private readonly node: MedLedgerNode,
     private readonly cfg: SessionConfig,
-  ) {}
+  ) {
+    this.events = new AccessQueue(node);
+  }
 
   /**
    * A challenge for `publicKey`: 8 bytes issue time (ms, big-endian), 8 random bytes, and
@@ -238,16 +240,32 @@ export class Gatekeeper {
     return session.publicKey;
   }
 
+  /**
+   * The one read gate (read-gate.ts) for `/v1` and the FHIR endpoint: decide a read of
+   * `recordId` by `caller` from committed state, record it, and serve it or throw ApiError.
+   */
+  read(caller: Identity, recordId: string, opts: ReadOptions = {}): Promise<ServedRead> {
+    const deps = {
+      state: this.node.chain.state,
+      accessTime: () => this.node.accessTime(),
+      getVerified: (hash: string) => this.node.vault.getVerified(hash),
+      record: (e: Omit<AccessEventInput, 'id' | 'at'>) => this.events.recordDurably(e),
+    };
+    return gateRead(deps, caller, recordId, opts);
+  }
+
+  /** See AccessQueue.attempt: a request for a record that never reached the read gate. */
+  attempt(recordId: string | null, reason: string, accessor: Identity | null = null): void {
+    this.events.attempt(recordId, reason, accessor);
+  }
+
   /** Queue an access event durably (SQLite outbox) before the read is answered. Returns its id. */
   record(event: Omit<AccessEventInput, 'id' | 'at'>): string {
-    const id = `${this.eventPrefix}${(this.eventSeq++).toString(36)}`;
-    const full: AccessEventInput = { id, at: this.node.now(), ...event };
-    this.node.chain.store.appendOutbox([JSON.stringify(full)]);
-    return `${idFromPublicKey(this.node.publicKey)}-${id}`;
+    return this.events.record(event);
   }
 
   start(): void {
-    this.timer = setInterval(() => this.flush(), FLUSH_INTERVAL_MS);
+    this.events.start();
     // At least as often as a session can idle out, so the table holds only live sessions.
     const every = Math.max(100, Math.min(SWEEP_INTERVAL_MS, this.cfg.idleTimeoutMs));
     this.sweepTimer = setInterval(() => this.sweep(), every);
@@ -255,54 +273,8 @@ export class Gatekeeper {
   }
 
   stop(): void {
-    if (this.timer !== undefined) clearInterval(this.timer);
+    this.events.stop();
     if (this.sweepTimer !== undefined) clearInterval(this.sweepTimer);
-  }
-
-  /**
-   * Submit queued events that are neither committed nor in a pending transaction; drop
-   * those the chain has. After a crash every uncommitted event is simply sent again, and
-   * the chain skips ids it already holds.
-   */
-  flush(): void {
-    const node = idFromPublicKey(this.node.publicKey);
-    const queued = this.node.chain.store.loadOutbox(5_000);
-    const done: number[] = [];
-    const send: Array<{ seq: number; event: AccessEventInput }> = [];
-    for (const { seq, item } of queued) {
-      const event = JSON.parse(item) as AccessEventInput;
-      if (this.node.chain.state.getState(keys.accessSeen(`${node}-${event.id}`)) !== undefined) {
-        done.push(seq);
-        this.inFlight.delete(seq);
-        continue;
-      }
-      const pendingTx = this.inFlight.get(seq);
-      if (pendingTx !== undefined && this.node.mempool.has(pendingTx)) continue;
-      send.push({ seq, event });
-    }
-    if (done.length > 0) this.node.chain.store.removeOutbox(done);
-    for (let i = 0; i < send.length; i += MAX_ACCESS_EVENTS) {
-      const chunk = send.slice(i, i + MAX_ACCESS_EVENTS);
-      const tx = signTx(
-        {
-          v: 1,
-          chain: this.node.chain.chainId,
-          kind: 'access.event',
-          signer: this.node.publicKey,
-          nonce: this.node.chain.app.pendingNonce(this.node.publicKey),
-          body: { events: chunk.map((c) => c.event) },
-        },
-        this.node.home.key.signing.privateKey,
-      );
-      try {
-        this.node.admit(tx);
-        const hash = txHash(tx);
-        for (const c of chunk) this.inFlight.set(c.seq, hash);
-      } catch (err) {
-        this.node.log('warn', `access events not submitted yet (${(err as ApiError).code ?? 'error'}); will retry`);
-        return;
-      }
-    }
   }
 }
 

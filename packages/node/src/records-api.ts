@@ -2,11 +2,8 @@
 // reads that are always logged, and what patients see of their records, grants and log.
 import { isHex } from '@medledger/crypto';
 import {
-  decideEmergencyRead,
-  decideRead,
-  EMERGENCY_RECIPIENT,
+  type AccessEvent,
   emergencyWindowOf,
-  type Grant,
   getGrant,
   getIdentity,
   getRecord,
@@ -27,9 +24,8 @@ import { schemas } from './api-schemas.js';
 import { ApiError } from './errors.js';
 import type { Gatekeeper } from './gatekeeper.js';
 import type { MedLedgerNode } from './node.js';
+import { type PageQuery, pageState } from './paging.js';
 import { recordRecipients } from './recipients.js';
-
-const LIST_LIMIT = 5_000;
 
 function idParam(raw: string, what: string, bytes: number): string {
   if (!isHex(raw, bytes)) throw new ApiError('INVALID_PARAM', `${what} must be ${bytes}-byte hex`);
@@ -40,7 +36,7 @@ export function registerRecordRoutes(app: FastifyInstance, node: MedLedgerNode, 
   const state = node.chain.state;
   const who = (req: FastifyRequest) => gate.authenticate(req.headers.authorization);
   const decisionTime = () => node.accessTime();
-  const scan = (prefix: string) => node.chain.store.scanState(prefix, { limit: LIST_LIMIT });
+  const store = node.chain.store;
   const managing = (caller: Identity, patient: string) => {
     if (caller.id !== patient && !isDelegate(state, patient, caller.id)) {
       throw new ApiError('ACCESS_DENIED', 'only the patient and their delegates see this');
@@ -77,110 +73,98 @@ export function registerRecordRoutes(app: FastifyInstance, node: MedLedgerNode, 
     },
   );
 
+  // Schema refusals are answered here, not by Fastify, so that a malformed request for a
+  // record is on the record too; so is one without a live session (docs/records.md).
   app.get<{ Params: { id: string }; Querystring: { purpose?: string } }>(
     '/v1/records/:id',
-    { schema: schemas.readRecord },
+    { schema: schemas.readRecord, attachValidation: true },
     async (req, reply) => {
-      const caller = who(req);
-      const id = idParam(req.params.id, 'record id', 16);
+      const id = isHex(req.params.id, 16) ? req.params.id : null;
+      let caller: Identity;
+      try {
+        caller = who(req);
+      } catch (err) {
+        if (err instanceof ApiError) gate.attempt(id, err.code);
+        throw err;
+      }
       const rawPurpose = req.query.purpose;
-      if (rawPurpose !== undefined && !PURPOSES.includes(rawPurpose as Purpose))
-        throw new ApiError('INVALID_PARAM', `purpose must be one of ${PURPOSES.join(', ')}`);
-      const ordinary = decideRead(state, caller, id, rawPurpose as Purpose | undefined, decisionTime());
-      // Break-glass (docs/emergency.md): the emergency envelope only when the ordinary rules
-      // refuse; but every read by the clinician of an open window on the patient is tagged.
-      const emergency = ordinary.allowed ? undefined : decideEmergencyRead(state, caller, id, decisionTime());
-      const decision = emergency ?? ordinary;
-      const patient = decision.record?.patient;
-      const base = {
-        record: id,
-        patient: patient ?? null,
-        accessor: caller.id,
-        purpose: decision.purpose,
-        emergency: patient !== undefined && emergencyWindowOf(state, caller, patient, decisionTime()) !== undefined,
-      };
-      if (!decision.allowed) {
-        gate.record({ ...base, decision: 'denied', reason: decision.reason });
-        if (decision.reason === 'ERASED') throw new ApiError('RECORD_ERASED', 'this record was erased by the patient');
-        if (decision.reason === 'NO_ENVELOPE')
-          throw new ApiError('NO_ENVELOPE', 'you may read this record, but its key has not been shared with you yet', 409);
-        throw new ApiError('ACCESS_DENIED', 'no such record, or you have no active permission to read it');
+      const purposeOk = rawPurpose === undefined || PURPOSES.includes(rawPurpose as Purpose);
+      if (id === null || !purposeOk || req.validationError !== undefined) {
+        gate.attempt(id, 'MALFORMED_REQUEST', caller);
+        if (id === null) throw new ApiError('INVALID_PARAM', 'record id must be 16-byte hex');
+        if (!purposeOk) throw new ApiError('INVALID_PARAM', `purpose must be one of ${PURPOSES.join(', ')}`);
+        throw new ApiError('INVALID_PARAM', req.validationError?.message ?? 'malformed request');
       }
-      const record = decision.record;
-      // A grant to the caller's organization seals the key to the organization, whose own
-      // system (its FHIR endpoint) holds that key; a staff member's device cannot open it. Serve
-      // the caller's own envelope if the record has one, else say where the record can be read.
-      let envelopeFor = decision.envelopeFor;
-      if (envelopeFor !== caller.id && envelopeFor !== EMERGENCY_RECIPIENT) {
-        if (record.envelopes[caller.id] !== undefined) envelopeFor = caller.id;
-        else {
-          gate.record({ ...base, decision: 'denied', reason: 'ORGANIZATION_KEY' });
-          throw new ApiError(
-            'ORGANIZATION_KEY',
-            "this record is shared with your organization, which holds its key: open it through your organization's system (its FHIR endpoint), or ask the patient to share it with you",
-            409,
-          );
-        }
-      }
-      const ciphertext = await node.vault.getVerified(record.contentHash);
-      const envelopeBytes = await node.vault.getVerified(record.envelopes[envelopeFor] as string);
-      if (ciphertext === undefined || envelopeBytes === undefined) {
-        gate.record({ ...base, decision: 'denied', reason: 'OBJECT_UNAVAILABLE' });
-        throw new ApiError('OBJECT_UNAVAILABLE', 'this node cannot serve the record right now; retry, or ask another node');
-      }
-      const event = gate.record({ ...base, decision: 'allowed', reason: 'OK' });
+      const read = await gate.read(caller, id, rawPurpose === undefined ? {} : { purpose: rawPurpose as Purpose });
       return reply.send({
-        record: recordView(record),
-        ciphertext: Buffer.from(ciphertext).toString('base64'),
-        envelope: JSON.parse(Buffer.from(envelopeBytes).toString('utf8')),
-        envelopeFor,
-        event,
+        record: recordView(read.record),
+        ciphertext: Buffer.from(read.ciphertext).toString('base64'),
+        envelope: JSON.parse(Buffer.from(read.envelope).toString('utf8')),
+        envelopeFor: read.envelopeFor,
+        event: read.event,
       });
     },
   );
 
-  app.get<{ Params: { id: string } }>('/v1/patients/:id/records', { schema: schemas.patientRecords }, async (req) => {
-    const caller = who(req);
-    const patient = idParam(req.params.id, 'patient id', 20);
-    const all = caller.id === patient || isDelegate(state, patient, caller.id);
-    const inEmergency = !all && emergencyWindowOf(state, caller, patient, decisionTime()) !== undefined;
-    const grants = all ? [] : grantsFrom(state, patient, granteeIdsFor(state, caller)).filter((g) => grantIsActive(g, decisionTime()));
-    const records: RecordMeta[] = [];
-    for (const [key] of scan(prefixes.patientRecords(patient))) {
-      const record = getRecord(state, key.slice(key.lastIndexOf('/') + 1));
-      if (record !== undefined && (all || (record.erased === null && (inEmergency || grants.some((g) => grantCoversRecord(g, record))))))
-        records.push(record);
-    }
-    return { records: records.map(recordView) };
-  });
+  app.get<{ Params: { id: string }; Querystring: PageQuery }>(
+    '/v1/patients/:id/records',
+    { schema: schemas.patientRecords },
+    async (req) => {
+      const caller = who(req);
+      const patient = idParam(req.params.id, 'patient id', 20);
+      const all = caller.id === patient || isDelegate(state, patient, caller.id);
+      const inEmergency = !all && emergencyWindowOf(state, caller, patient, decisionTime()) !== undefined;
+      const grants = all ? [] : grantsFrom(state, patient, granteeIdsFor(state, caller)).filter((g) => grantIsActive(g, decisionTime()));
+      const visible = (record: RecordMeta | undefined): record is RecordMeta =>
+        record !== undefined && (all || (record.erased === null && (inEmergency || grants.some((g) => grantCoversRecord(g, record)))));
+      const page = pageState(store, [prefixes.patientRecords(patient)], req.query, (key) => {
+        const record = getRecord(state, lastSegment(key));
+        return visible(record) ? [recordView(record)] : [];
+      });
+      return { records: page.items, next: page.next };
+    },
+  );
 
-  app.get<{ Params: { id: string }; Querystring: { all?: string } }>(
+  app.get<{ Params: { id: string }; Querystring: PageQuery & { all?: string } }>(
     '/v1/patients/:id/grants',
     { schema: schemas.patientGrants },
     async (req) => {
       const patient = idParam(req.params.id, 'patient id', 20);
       managing(who(req), patient);
-      const grants: Grant[] = [];
-      for (const [key] of scan(prefixes.grantsOfPatient(patient))) {
-        grants.push(...grantsFrom(state, patient, [key.slice(key.lastIndexOf('/') + 1)]));
-      }
-      const shown = req.query.all === 'true' ? grants : grants.filter((g) => grantIsActive(g, decisionTime()));
-      return {
-        grants: shown.map((g) => ({
-          ...g,
-          active: grantIsActive(g, decisionTime()),
-          granteeIdentity: publicView(getIdentity(state, g.grantee)),
-        })),
-      };
+      const everyGrant = req.query.all === 'true';
+      const page = pageState(store, [prefixes.grantsOfPatient(patient)], req.query, (key) =>
+        grantsFrom(state, patient, [lastSegment(key)])
+          .filter((g) => everyGrant || grantIsActive(g, decisionTime()))
+          .map((g) => ({ ...g, active: grantIsActive(g, decisionTime()), granteeIdentity: publicView(getIdentity(state, g.grantee)) })),
+      );
+      return { grants: page.items, next: page.next };
     },
   );
 
-  app.get<{ Params: { id: string } }>('/v1/patients/:id/access-log', { schema: schemas.accessLog }, async (req) => {
+  // Newest first, from a reversed scan; emergency reads also come from their own index at the
+  // top, so no number of other events can push them off the first page (docs/records.md).
+  app.get<{ Params: { id: string }; Querystring: PageQuery }>('/v1/patients/:id/access-log', { schema: schemas.accessLog }, async (req) => {
     const patient = idParam(req.params.id, 'patient id', 20);
     managing(who(req), patient);
-    const events = scan(prefixes.accessLog(patient)).map(([, v]) => JSON.parse(v));
-    return { events: events.reverse() };
+    const page = pageState(store, [prefixes.accessLog(patient)], req.query, (_k, v) => [JSON.parse(v) as AccessEvent], { reverse: true });
+    const emergency = pageState(store, [prefixes.emergencyAccessLog(patient)], {}, (_k, v) => [JSON.parse(v) as AccessEvent], {
+      reverse: true,
+    });
+    return { emergency: emergency.items, emergencyNext: emergency.next, events: page.items, next: page.next };
   });
+
+  app.get<{ Params: { id: string }; Querystring: PageQuery }>(
+    '/v1/patients/:id/access-log/emergency',
+    { schema: schemas.emergencyAccessLog },
+    async (req) => {
+      const patient = idParam(req.params.id, 'patient id', 20);
+      managing(who(req), patient);
+      const page = pageState(store, [prefixes.emergencyAccessLog(patient)], req.query, (_k, v) => [JSON.parse(v) as AccessEvent], {
+        reverse: true,
+      });
+      return { events: page.items, next: page.next };
+    },
+  );
 
   app.get<{ Params: { id: string }; Querystring: { category?: string; resourceType?: string } }>(
     '/v1/patients/:id/recipients',
@@ -201,16 +185,19 @@ export function registerRecordRoutes(app: FastifyInstance, node: MedLedgerNode, 
     },
   );
 
-  app.get('/v1/me/grants', { schema: schemas.myGrants }, async (req) => {
+  app.get<{ Querystring: PageQuery }>('/v1/me/grants', { schema: schemas.myGrants }, async (req) => {
     const caller = who(req);
-    const grants: Grant[] = [];
-    for (const grantee of granteeIdsFor(state, caller)) {
-      for (const [key] of scan(prefixes.sharedWith(grantee))) {
-        const patient = key.slice(key.lastIndexOf('/') + 1);
-        grants.push(...grantsFrom(state, patient, [grantee]));
-      }
-    }
-    return { grants: grants.map((g) => ({ ...g, active: grantIsActive(g, decisionTime()) })) };
+    const grantees = granteeIdsFor(state, caller);
+    const page = pageState(
+      store,
+      grantees.map((g) => prefixes.sharedWith(g)),
+      req.query,
+      (key) => {
+        const grantee = key.split('/')[1] as string;
+        return grantsFrom(state, lastSegment(key), [grantee]).map((g) => ({ ...g, active: grantIsActive(g, decisionTime()) }));
+      },
+    );
+    return { grants: page.items, next: page.next };
   });
 
   app.get<{ Params: { id: string } }>('/v1/grants/:id', { schema: schemas.grant }, async (req) => {
@@ -222,6 +209,11 @@ export function registerRecordRoutes(app: FastifyInstance, node: MedLedgerNode, 
     if (!mine) throw new ApiError('ACCESS_DENIED', 'no such grant, or it is not yours');
     return { ...grant, active: grantIsActive(grant, decisionTime()) };
   });
+}
+
+/** The last path segment of a state key (the id an index key ends in). */
+function lastSegment(key: string): string {
+  return key.slice(key.lastIndexOf('/') + 1);
 }
 
 /** A record's metadata as the API shows it: `record` is its id (as in the anchor), `status` active or erased. */

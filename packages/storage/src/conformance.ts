@@ -207,6 +207,18 @@ export function runStoreConformance(name: string, open: () => StoreHarness): voi
         ]);
         assert.deepEqual(h.store.scanState('p/', { after: 'p/a' }), [['p/c', '3']]);
         assert.deepEqual(h.store.scanState('p/', { limit: 1 }), [['p/a', '1b']]);
+        // Reversed: newest-first logs page down from the end, `after` being the last key seen.
+        assert.deepEqual(h.store.scanState('p/', { reverse: true }), [
+          ['p/c', '3'],
+          ['p/a', '1b'],
+        ]);
+        assert.deepEqual(h.store.scanState('p/', { reverse: true, limit: 1 }), [['p/c', '3']]);
+        assert.deepEqual(h.store.scanState('p/', { reverse: true, after: 'p/c' }), [['p/a', '1b']]);
+        assert.deepEqual(h.store.scanState('p/', { reverse: true, after: 'p/a' }), []);
+        assert.deepEqual(
+          h.store.scanState('', { reverse: true }).map(([k]) => k),
+          ['q/a', 'p/c', 'p/a', 'p'],
+        );
         assert.deepEqual(
           h.store.scanState('').map(([k]) => k),
           ['p', 'p/a', 'p/c', 'q/a'],
@@ -409,6 +421,12 @@ export function runStoreConformance(name: string, open: () => StoreHarness): voi
         ]);
         h.store.removeOutbox([s2, s3]);
         assert.deepEqual(h.store.loadOutbox(), []);
+        // Merging: the parts go and the whole comes in one step, with a fresh number.
+        const [m1, m2] = h.store.appendOutbox(['part-1', 'part-2']) as [number, number];
+        const [merged] = h.store.replaceOutbox([m1, m2], ['whole']) as [number];
+        assert.ok(merged > m2);
+        assert.deepEqual(h.store.loadOutbox(), [{ seq: merged, item: 'whole' }]);
+        h.store.removeOutbox([merged]);
         const [s4] = h.store.appendOutbox(['w']) as [number];
         assert.ok(s4 > s3);
       } finally {

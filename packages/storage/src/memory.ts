@@ -4,6 +4,7 @@ import {
   type BlockCommitBatch,
   type NodeStore,
   type RawBlock,
+  type ScanOptions,
   StorageError,
   type StoredBlock,
   type TxLocation,
@@ -58,14 +59,16 @@ export class MemoryStore implements NodeStore {
     return this.state.get(key);
   }
 
-  scanState(prefix: string, opts: { after?: string; limit?: number } = {}): Array<[string, string]> {
+  scanState(prefix: string, opts: ScanOptions = {}): Array<[string, string]> {
     this.sortedKeys ??= [...this.state.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     const out: Array<[string, string]> = [];
     const limit = opts.limit ?? Number.POSITIVE_INFINITY;
-    for (const key of this.sortedKeys) {
+    const { after, reverse } = opts;
+    const keys = reverse === true ? [...this.sortedKeys].reverse() : this.sortedKeys;
+    for (const key of keys) {
       if (out.length >= limit) break;
       if (!key.startsWith(prefix)) continue;
-      if (opts.after !== undefined && key <= opts.after) continue;
+      if (after !== undefined && (reverse === true ? key >= after : key <= after)) continue;
       out.push([key, this.state.get(key) as string]);
     }
     return out;
@@ -228,6 +231,11 @@ export class MemoryStore implements NodeStore {
 
   removeOutbox(seqs: readonly number[]): void {
     for (const seq of seqs) this.outbox.delete(seq);
+  }
+
+  replaceOutbox(remove: readonly number[], add: readonly string[]): number[] {
+    this.removeOutbox(remove);
+    return this.appendOutbox(add);
   }
 
   close(): void {}

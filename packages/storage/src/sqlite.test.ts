@@ -233,7 +233,11 @@ describe('sqlite store specifics', () => {
           });
           const probe = updateStateTree(mem, mem.stateRoot(), [{ key: 'z', value: '1' }]);
           assert.deepEqual(updateStateTree(sql, sql.stateRoot(), [{ key: 'z', value: '1' }]), probe, 'both stores hold the same tree');
-          for (const prefix of ['', 'a', 'a/', 'b', 'c', 'z']) assert.deepEqual(sql.scanState(prefix), mem.scanState(prefix), prefix);
+          for (const prefix of ['', 'a', 'a/', 'b', 'c', 'z']) {
+            assert.deepEqual(sql.scanState(prefix), mem.scanState(prefix), prefix);
+            assert.deepEqual(sql.scanState(prefix, { reverse: true }), mem.scanState(prefix, { reverse: true }), `${prefix} reversed`);
+            assert.deepEqual(sql.scanState(prefix, { reverse: true }), [...sql.scanState(prefix)].reverse(), `${prefix} mirrored`);
+          }
           for (const key of ['a', 'a/1', 'b', 'c']) assert.equal(sql.getState(key), mem.getState(key));
         } finally {
           sql.close();

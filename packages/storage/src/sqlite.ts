@@ -6,6 +6,7 @@ import {
   type BlockCommitBatch,
   type NodeStore,
   type RawBlock,
+  type ScanOptions,
   StorageError,
   type StoredBlock,
   type TxLocation,
@@ -135,6 +136,7 @@ export class SqliteStore implements NodeStore {
       results: this.db.prepare('SELECT results FROM blocks WHERE height = ?'),
       get: this.db.prepare('SELECT value FROM state WHERE key = ?'),
       scan: this.db.prepare('SELECT key, value FROM state WHERE key >= ? AND key < ? AND key > ? ORDER BY key LIMIT ?'),
+      scanReverse: this.db.prepare('SELECT key, value FROM state WHERE key >= ? AND key < ? AND key < ? ORDER BY key DESC LIMIT ?'),
       getMeta: this.db.prepare('SELECT value FROM meta WHERE key = ?'),
       getNode: this.db.prepare('SELECT node FROM state_nodes WHERE hash = ?'),
       ...(LATER_TABLES.every((t) => this.hasTable(t))
@@ -222,8 +224,13 @@ export class SqliteStore implements NodeStore {
     return (this.stmts.get.get(key) as { value: string } | undefined)?.value;
   }
 
-  scanState(prefix: string, opts: { after?: string; limit?: number } = {}): Array<[string, string]> {
-    const rows = this.stmts.scan.all(prefix, `${prefix}\uffff`, opts.after ?? '', opts.limit ?? -1) as Array<{
+  scanState(prefix: string, opts: ScanOptions = {}): Array<[string, string]> {
+    const end = `${prefix}\uffff`;
+    const rows = (
+      opts.reverse === true
+        ? this.stmts.scanReverse.all(prefix, end, opts.after ?? end, opts.limit ?? -1)
+        : this.stmts.scan.all(prefix, end, opts.after ?? '', opts.limit ?? -1)
+    ) as Array<{
       key: string;
       value: string;
     }>;
@@ -386,6 +393,15 @@ export class SqliteStore implements NodeStore {
     const remove = this.writer(this.stmts.removeOutbox);
     this.db.transaction(() => {
       for (const seq of seqs) remove.run(seq);
+    })();
+  }
+
+  replaceOutbox(remove: readonly number[], add: readonly string[]): number[] {
+    const drop = this.writer(this.stmts.removeOutbox);
+    const append = this.writer(this.stmts.appendOutbox);
+    return this.db.transaction(() => {
+      for (const seq of remove) drop.run(seq);
+      return add.map((item) => Number(append.run(item).lastInsertRowid));
     })();
   }
 

@@ -44,6 +44,13 @@ export interface RawBlock {
   results: string;
 }
 
+/** Options of NodeStore.scanState. */
+export interface ScanOptions {
+  after?: string;
+  limit?: number;
+  reverse?: boolean;
+}
+
 export interface NodeStore {
   /** Height of the last committed block; 0 when empty. */
   tipHeight(): number;
@@ -51,8 +58,12 @@ export interface NodeStore {
   loadBlockRaw(height: number): RawBlock | undefined;
   findTx(txHash: string): TxLocation | undefined;
   getState(key: string): string | undefined;
-  /** Keys starting with `prefix`, ascending, after `after` (exclusive), at most `limit`. */
-  scanState(prefix: string, opts?: { after?: string; limit?: number }): Array<[string, string]>;
+  /**
+   * Keys starting with `prefix`, ascending (descending with `reverse`), at most `limit`.
+   * `after` is exclusive and in scan order: ascending it skips keys <= after, reversed it
+   * skips keys >= after, so the last key of one page is the cursor of the next.
+   */
+  scanState(prefix: string, opts?: ScanOptions): Array<[string, string]>;
   /** Root of the committed state tree (32 zero bytes, hex, before the first block). */
   stateRoot(): string;
   /** A committed state-tree node: its 65-byte preimage under its hex SHA-256, or undefined. */
@@ -116,6 +127,11 @@ export interface NodeStore {
   loadOutbox(limit?: number): Array<{ seq: number; item: string }>;
   /** Remove outbox items by sequence number; unknown numbers are ignored. */
   removeOutbox(seqs: readonly number[]): void;
+  /**
+   * Remove `remove` and append `add` in one atomic step (a crash leaves both or neither),
+   * so items can be merged without being lost or counted twice. Returns the new numbers.
+   */
+  replaceOutbox(remove: readonly number[], add: readonly string[]): number[];
 
   close(): void;
 }

@@ -58,6 +58,11 @@ const DENY_REASONS: Record<string, string> = {
   UNKNOWN_RECORD: 'the record does not exist',
   NO_ENVELOPE: 'the record was not shared with them yet',
   ERASED: 'the record had been erased',
+  UNAUTHENTICATED: 'they were not signed in',
+  SESSION_EXPIRED: 'their sign-in had expired',
+  MALFORMED_REQUEST: 'the request was malformed',
+  ORGANIZATION_KEY: 'the record is shared with their organization, not with them',
+  OBJECT_UNAVAILABLE: 'the server could not serve it at that moment',
   OK: 'access was allowed',
 };
 

@@ -351,25 +351,58 @@ export function registerParticipantCommands(program: Command): void {
 
   program
     .command('audit')
-    .description("the access log of a patient's records: every read, allowed or denied (default: your own)")
+    .description(
+      "the access log of a patient's records, newest first: emergency reads apart at the top, then every read, allowed or denied (default: your own)",
+    )
     .requiredOption('--key <file>', 'the patient (or delegate) keystore')
     .option('--patient <id>', 'patient id (default: yours)')
+    .option('--limit <n>', 'events per page, 1 to 500', '100')
+    .option('--cursor <cursor>', 'the page after this cursor (printed when more exist)')
+    .option('--all', 'every page, to the oldest event')
     .requiredOption('--url <url>', URL_HELP, urlDefault)
     .option('--genesis <file|hash>', GENESIS_HELP, genesisDefault())
     .option('--json', 'print the result as JSON')
-    .action(async (opts: { key: string; patient?: string; url: string; genesis?: string; json?: boolean }) => {
-      const client = clientFor(opts.url, await loadKeys(opts.key), await genesisArg(opts));
-      const patient = opts.patient === undefined ? client.id : hexArg(opts.patient, '--patient', 20);
-      const events = await client.accessLog(patient);
-      output(opts, { patient, events }, () =>
-        events.length === 0
-          ? 'no accesses yet'
-          : events.map(
-              (e) =>
-                `${time(e.at)}  ${e.decision.padEnd(7)} ${e.reason.padEnd(16)} record ${e.record} by ${e.accessor} for ${e.purpose}${e.emergency ? ' EMERGENCY' : ''}`,
-            ),
-      );
-    });
+    .action(
+      async (opts: {
+        key: string;
+        patient?: string;
+        limit: string;
+        cursor?: string;
+        all?: boolean;
+        url: string;
+        genesis?: string;
+        json?: boolean;
+      }) => {
+        const client = clientFor(opts.url, await loadKeys(opts.key), await genesisArg(opts));
+        const patient = opts.patient === undefined ? client.id : hexArg(opts.patient, '--patient', 20);
+        const limit = Number(opts.limit);
+        if (!/^[1-9][0-9]{0,2}$/.test(opts.limit) || limit > 500)
+          throw new CliError('--limit must be an integer from 1 to 500', EXIT.usage, 'INVALID_ARGUMENT');
+        const first = await client.accessLogPage(patient, { limit, ...(opts.cursor === undefined ? {} : { cursor: opts.cursor }) });
+        const events = [...first.events];
+        let next = first.next;
+        while (opts.all === true && next !== null) {
+          const page = await client.accessLogPage(patient, { limit, cursor: next });
+          events.push(...page.events);
+          next = page.next;
+        }
+        const emergency = opts.all === true ? await client.emergencyAccesses(patient) : first.emergency;
+        const emergencyNext = opts.all === true ? null : first.emergencyNext;
+        const line = (e: (typeof events)[number]) =>
+          `${time(e.at)}  ${e.decision.padEnd(7)} ${e.reason.padEnd(17)} record ${e.record ?? '-'} by ${e.accessor ?? 'someone not signed in'} for ${e.purpose ?? '-'}${e.emergency ? ' EMERGENCY' : ''}${e.count > 1 ? ` x${e.count} (to ${time(e.last.time)})` : ''}`;
+        output(opts, { patient, emergency, emergencyNext, events, next }, () => [
+          ...(emergency.length === 0
+            ? []
+            : [
+                `emergency reads (${emergency.length}${emergencyNext === null ? '' : '+, newest; --all lists every one'}):`,
+                ...emergency.map((e) => `  ${line(e)}`),
+                'all events:',
+              ]),
+          ...(events.length === 0 ? ['no accesses yet'] : events.map(line)),
+          ...(next === null ? [] : [`more events exist: run again with --cursor ${next} (or --all)`]),
+        ]);
+      },
+    );
 
   program
     .command('import-fhir')

@@ -242,14 +242,17 @@ export class FakeGatekeeper {
           records: [...this.records.values()]
             .filter((r) => r.meta.patient === patient)
             .map((r) => ({ ...r.meta, envelopes: Object.fromEntries(r.envelopes) })),
+          next: null,
         });
-      if (m[2] === 'grants') return ok({ grants: [...this.grants.values()].filter((g) => g.patient === patient).map(stateGrant) });
-      if (m[2] === 'access-log') return ok({ events: [] });
+      // Every list fits in one page here: `next` is null.
+      if (m[2] === 'grants')
+        return ok({ grants: [...this.grants.values()].filter((g) => g.patient === patient).map(stateGrant), next: null });
+      if (m[2] === 'access-log') return ok({ emergency: [], emergencyNext: null, events: [], next: null });
       return ok({ recipients: this.recipientsOf(patient) });
     }
     if (method === 'GET' && path === '/v1/me/grants') {
       const me = this.caller(headers);
-      return ok({ grants: [...this.grants.values()].filter((g) => g.grantee === me).map(stateGrant) });
+      return ok({ grants: [...this.grants.values()].filter((g) => g.grantee === me).map(stateGrant), next: null });
     }
     throw fail(404, 'NOT_FOUND', `no route ${method} ${path}`);
   }

@@ -4,7 +4,6 @@
 import { buildEmergencySplit, encryptRecord, hasClientCode, newRecordId, openDataKey, openRecord, sealDataKey } from '@medledger/client';
 import { generateEncryptionKeyPair, generateKeyBundle, idFromPublicKey, type KeyBundle } from '@medledger/crypto';
 import {
-  decideRead,
   emergencyParams,
   emergencyThreshold,
   getIdentity,
@@ -15,12 +14,15 @@ import {
   grantsFrom,
   type Identity,
   mayWrite,
+  type Purpose,
   prefixes,
   type RecordMeta,
   staffRoleMayUse,
 } from '@medledger/ehr';
 import type { Resource } from '@medplum/fhirtypes';
+import { ApiError } from '../errors.js';
 import type { Gatekeeper } from '../gatekeeper.js';
+import type { ServedRead } from '../read-gate.js';
 import type { OrgAgent } from './agent.js';
 import { ALL_CATEGORIES, categoryOf } from './categories.js';
 import type { CustodyStore } from './custody.js';
@@ -252,29 +254,22 @@ export class FhirRepository {
   }
 
   /**
-   * Read and decrypt one record version as `caller`: the ledger decides (as for
-   * `GET /v1/records/:id`), the decision is queued as an access event, then the
-   * organization's envelope opens the data key. Throws FhirError 403/410/503.
+   * Read and decrypt one record version as `caller`: the one read gate decides (exactly as
+   * for `GET /v1/records/:id`: grants, `purpose`, emergency windows) and records the access,
+   * then the organization's envelope opens the data key. Throws FhirError 403/410/503.
    */
-  async readVersion(caller: Identity, record: RecordMeta): Promise<Resource> {
-    const decision = decideRead(this.agent.state, caller, record.id, undefined, this.agent.blockTime);
-    const base = { record: record.id, patient: record.patient, accessor: caller.id, emergency: false };
-    const orgEnvelope = record.envelopes[this.orgId];
-    if (!decision.allowed || orgEnvelope === undefined) {
-      const reason = decision.allowed ? 'NO_ENVELOPE' : decision.reason;
-      this.gate.record({ ...base, purpose: decision.purpose, decision: 'denied', reason });
-      if (reason === 'ERASED') throw new FhirError(410, 'deleted', 'this resource was erased by the patient');
+  async readVersion(caller: Identity, record: RecordMeta, purpose?: Purpose): Promise<Resource> {
+    let read: ServedRead;
+    try {
+      read = await this.gate.read(caller, record.id, { as: this.orgId, ...(purpose === undefined ? {} : { purpose }) });
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      if (err.code === 'RECORD_ERASED') throw new FhirError(410, 'deleted', 'this resource was erased by the patient');
+      if (err.code === 'OBJECT_UNAVAILABLE') throw new FhirError(503, 'transient', 'this node cannot serve the resource right now; retry');
       throw new FhirError(403, 'forbidden', 'no such resource, or you may not read it');
     }
-    const ciphertext = await this.agent.node.vault.getVerified(record.contentHash);
-    const envelopeBytes = await this.agent.node.vault.getVerified(orgEnvelope);
-    if (ciphertext === undefined || envelopeBytes === undefined) {
-      this.gate.record({ ...base, purpose: decision.purpose, decision: 'denied', reason: 'OBJECT_UNAVAILABLE' });
-      throw new FhirError(503, 'transient', 'this node cannot serve the resource right now; retry');
-    }
-    this.gate.record({ ...base, purpose: decision.purpose, decision: 'allowed', reason: 'OK' });
     const dataKey = openDataKey(
-      JSON.parse(Buffer.from(envelopeBytes).toString('utf8')),
+      JSON.parse(Buffer.from(read.envelope).toString('utf8')),
       record.id,
       this.orgId,
       this.agent.orgKeys.encryption.privateKey,
@@ -283,7 +278,7 @@ export class FhirRepository {
       const labels = { record: record.id, patient: record.patient, category: record.category, resourceType: record.resourceType };
       let resource: Json;
       try {
-        resource = openRecord(ciphertext, dataKey, labels) as Json;
+        resource = openRecord(read.ciphertext, dataKey, labels) as Json;
       } catch (err) {
         // Filed under other labels than it was written with: never serve it as what it claims to be.
         if (hasClientCode(err, 'RECORD_MISLABELED')) throw new FhirError(422, 'processing', `RECORD_MISLABELED: ${(err as Error).message}`);

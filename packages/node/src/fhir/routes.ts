@@ -4,7 +4,7 @@
 import { resolve } from 'node:path';
 import { ClientError, claimFieldsOf } from '@medledger/client';
 import { idFromPublicKey } from '@medledger/crypto';
-import type { RecordMeta } from '@medledger/ehr';
+import { PURPOSES, type Purpose, type RecordMeta } from '@medledger/ehr';
 import { isResourceType } from '@medplum/core';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -120,6 +120,24 @@ export function registerFhirRoutes(app: FastifyInstance, node: MedLedgerNode): v
       );
 
       const caller = (req: FastifyRequest): FhirCaller => auth.authenticate(req.headers.authorization);
+      // A read without a valid token is on the record too, with no identity, as on /v1
+      // (docs/records.md "Access log"); `id` is kept only if it names a record.
+      const readingCaller = (req: FastifyRequest, id: string): FhirCaller => {
+        try {
+          return caller(req);
+        } catch (err) {
+          node.gatekeeper.attempt(/^[0-9a-f]{32}$/.test(id) ? id : null, 'UNAUTHENTICATED');
+          throw err;
+        }
+      };
+      // The purpose of use, as `purpose` on /v1 reads: the one read gate checks it the same way.
+      const purposeOf = (req: FastifyRequest): Purpose | undefined => {
+        const raw = req.headers['x-purpose-of-use'];
+        if (raw === undefined) return undefined;
+        if (typeof raw !== 'string' || !PURPOSES.includes(raw as Purpose))
+          throw new FhirError(400, 'invalid', `X-Purpose-Of-Use must be one of ${PURPOSES.join(', ')}`);
+        return raw as Purpose;
+      };
       const requireScope = (c: FhirCaller, type: string, action: 'c' | 'r' | 'u' | 's') => {
         if (!scopeAllows(c.scopes, type, action)) throw new FhirError(403, 'forbidden', `the token's scopes do not allow this on ${type}`);
       };
@@ -272,7 +290,7 @@ export function registerFhirRoutes(app: FastifyInstance, node: MedLedgerNode): v
           // Dates are inside the ciphertext: each candidate is read (and logged) to filter.
           const matching: Resource[] = [];
           for (const r of candidates) {
-            const resource = await repo.readVersion(c.identity, r);
+            const resource = await repo.readVersion(c.identity, r, purposeOf(req));
             if (matchesDates(resource, q.dates)) matching.push(resource);
           }
           total = matching.length;
@@ -281,7 +299,7 @@ export function registerFhirRoutes(app: FastifyInstance, node: MedLedgerNode): v
           total = candidates.length;
           candidates = candidates.slice(q.offset, q.offset + q.count);
           page = [];
-          for (const r of candidates) page.push(await repo.readVersion(c.identity, r));
+          for (const r of candidates) page.push(await repo.readVersion(c.identity, r, purposeOf(req)));
         }
         const base = baseOf(req);
         const path = req.url.split('?')[0] as string;
@@ -361,24 +379,24 @@ export function registerFhirRoutes(app: FastifyInstance, node: MedLedgerNode): v
 
       // Read and vread.
       scope.get<{ Params: { type: string; id: string } }>('/:type/:id', async (req, reply) => {
-        const c = caller(req);
+        const c = readingCaller(req, req.params.id);
         const type = knownType(req.params.type);
         requireScope(c, type, 'r');
-        const resource = await repo.readVersion(c.identity, repo.latest(type, req.params.id, c.identity));
+        const resource = await repo.readVersion(c.identity, repo.latest(type, req.params.id, c.identity), purposeOf(req));
         return send(reply, 200, resource, { etag: `W/"${resource.meta?.versionId}"` });
       });
       scope.get<{ Params: { type: string; id: string; vid: string } }>('/:type/:id/_history/:vid', async (req, reply) => {
-        const c = caller(req);
+        const c = readingCaller(req, req.params.vid);
         const type = knownType(req.params.type);
         requireScope(c, type, 'r');
         const versions = repo.versions(type, req.params.id, c.identity);
         const version = versions.find((r) => r.id === req.params.vid);
         if (version === undefined) {
           // Say "no such version" only to a caller who may read the resource.
-          await repo.readVersion(c.identity, versions[versions.length - 1] as RecordMeta);
+          await repo.readVersion(c.identity, versions[versions.length - 1] as RecordMeta, purposeOf(req));
           throw new FhirError(404, 'not-found', `${type}/${req.params.id} has no version ${req.params.vid}`);
         }
-        const resource = await repo.readVersion(c.identity, version);
+        const resource = await repo.readVersion(c.identity, version, purposeOf(req));
         return send(reply, 200, resource, { etag: `W/"${resource.meta?.versionId}"` });
       });
     },

@@ -52,6 +52,15 @@ const PATIENT_PASS = 'patient passphrase 1234';
 const CLINICIAN_PASS = 'clinician passphrase 42';
 const REASON = 'Unconscious in the emergency department, allergies unknown';
 
+/** Poll `check` until it holds (30 s at most). */
+async function waitUntil(check: () => Promise<boolean>, what: string): Promise<void> {
+  const end = Date.now() + 30_000;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 /** Move within the app (a reload would sign out: the keys live in the page's memory only). */
 async function go(page: Page, path: string): Promise<void> {
   await page.evaluate((to) => {
@@ -193,6 +202,26 @@ test('break-glass in the UI: privilege, emergency read, the patient told, the ke
   await reviewed.getByText(`“${REASON}”`).first().waitFor();
   await reviewed.getByText(/^Times a record was opened: [1-9]/).waitFor({ timeout: 30_000 });
 
+  // After the emergency reads, a flood of refused reads: more readers than fit on a page of the
+  // log, then one reader many times (folded into one event with a count), all newer than it.
+  const [recordId] = (await patientSdk.listRecords(patientSdk.id)).map((r) => r.record) as [string];
+  const refused = (c: MedLedgerClient) =>
+    c.readRecord(recordId).then(
+      () => assert.fail('a reader without a grant was served'),
+      (err) => assert.equal(err.code, 'ACCESS_DENIED'),
+    );
+  const crowd = Array.from({ length: 60 }, () => new MedLedgerClient({ url, keys: generateKeyBundle(), pollIntervalMs: 50 }));
+  await Promise.all(crowd.map((c) => c.registerPatient()));
+  await Promise.all(crowd.map(refused));
+  const pest = new MedLedgerClient({ url, keys: generateKeyBundle(), pollIntervalMs: 50 });
+  await pest.registerPatient();
+  for (let i = 0; i < 300; i += 30) await Promise.all(Array.from({ length: 30 }, () => refused(pest)));
+  await waitUntil(async () => {
+    const log = await patientSdk.accessLog(patientSdk.id);
+    const pestCount = log.filter((e) => e.accessor === pest.id).reduce((n, e) => n + e.count, 0);
+    return pestCount === 300 && log.filter((e) => crowd.some((c) => c.id === e.accessor)).length === 60;
+  }, 'the flood on chain');
+
   // The patient signs in: the notice says who, why and until when, and lists the read.
   const patientBrowser = await openBrowser();
   closers.push(patientBrowser.close);
@@ -210,11 +239,18 @@ test('break-glass in the UI: privilege, emergency read, the patient told, the ke
     .waitFor();
   await checkPage(patient, 'emergency-patient-notice', failures);
 
-  // The access log tags the read as emergency.
+  // The access log tags the read as emergency, and shows it first, above the flood that came
+  // after it: the 61 newer refusals fill the first page of the whole log, not this section.
   await patient.getByRole('link', { name: 'Access log', exact: true }).click();
-  const tagged = patient.locator('.card.emergency', { hasText: 'Dr Ada Okafor' });
-  await tagged.first().waitFor();
-  await tagged.first().getByText('Emergency', { exact: true }).waitFor();
+  const emergencySection = patient.getByRole('list', { name: 'Emergency access to my records, newest first', exact: true });
+  const tagged = emergencySection.locator('.card.emergency').first();
+  await tagged.waitFor();
+  await tagged.getByText('Dr Ada Okafor', { exact: false }).waitFor();
+  await tagged.getByText('Emergency', { exact: true }).waitFor();
+  const allAccess = patient.getByRole('list', { name: 'Access to my records, newest first', exact: true });
+  assert.equal(await allAccess.locator('.card.emergency', { hasText: 'Dr Ada Okafor' }).count(), 0, 'the flood pushed it off the page');
+  await patient.getByRole('button', { name: 'Show older access' }).waitFor();
+  await allAccess.getByText(/tried to open a record.* — 300 times/).waitFor();
   await checkPage(patient, 'emergency-access-log', failures);
 
   // Once the window has ended, the patient changes the emergency key.

@@ -1,0 +1,109 @@
+// Cursor paging for every /v1 list (docs/api.md "Paging"): a page of at most `limit` items
+// and `next`, an opaque cursor for the following page (null at the end), so no list is ever
+// cut short without saying so. Items come from committed state keys, ascending or (for
+// newest-first logs) descending; one key may stand for several items (a grantee's grants).
+import type { NodeStore } from '@medledger/storage';
+import { Type } from '@sinclair/typebox';
+import { ApiError } from './errors.js';
+
+export const DEFAULT_PAGE_LIMIT = 100;
+export const MAX_PAGE_LIMIT = 500;
+/** Keys read from the store per step while filling a page. */
+const SCAN_STEP = 256;
+
+/** The `limit` and `cursor` query parameters every list route accepts (api-schemas.ts). */
+export const PageQuerySchema = {
+  limit: Type.Optional(
+    Type.String({ pattern: '^[1-9][0-9]{0,2}$', description: `items per page, 1 to ${MAX_PAGE_LIMIT} (default ${DEFAULT_PAGE_LIMIT})` }),
+  ),
+  cursor: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,1024}$', description: '`next` of the previous page, as given (opaque)' })),
+};
+
+export interface PageQuery {
+  limit?: string;
+  cursor?: string;
+}
+
+/** A page of a list: its items, and the cursor of the next page or null at the end. */
+export interface Page<T> {
+  items: T[];
+  next: string | null;
+}
+
+/** Where a page stopped: which prefix, which key, and how many of that key's items were given. */
+type Position = [segment: number, key: string, given: number];
+
+/** The page size asked for, checked: 1 to MAX_PAGE_LIMIT. Throws ApiError INVALID_PARAM. */
+export function pageLimit(raw: string | undefined): number {
+  if (raw === undefined) return DEFAULT_PAGE_LIMIT;
+  const n = /^[1-9][0-9]{0,2}$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(n >= 1 && n <= MAX_PAGE_LIMIT)) throw new ApiError('INVALID_PARAM', `limit must be an integer from 1 to ${MAX_PAGE_LIMIT}`);
+  return n;
+}
+
+function encodeCursor(p: Position): string {
+  return Buffer.from(JSON.stringify(p), 'utf8').toString('base64url');
+}
+
+/** Decode a cursor this list gave; anything else is INVALID_PARAM, never a silent restart. */
+function decodeCursor(raw: string, segments: readonly string[]): Position {
+  const bad = () => new ApiError('INVALID_PARAM', 'cursor is not one this list gave: pass `next` from the previous page unchanged');
+  let p: unknown;
+  try {
+    p = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
+  } catch {
+    throw bad();
+  }
+  if (!Array.isArray(p) || p.length !== 3) throw bad();
+  const [segment, key, given] = p as [unknown, unknown, unknown];
+  if (!Number.isSafeInteger(segment) || (segment as number) < 0 || (segment as number) >= segments.length) throw bad();
+  if (typeof key !== 'string' || !key.startsWith(segments[segment as number] as string)) throw bad();
+  if (!Number.isSafeInteger(given) || (given as number) < 1) throw bad();
+  return [segment as number, key, given as number];
+}
+
+/**
+ * One page of the items under `segments` (state key prefixes, listed one after another),
+ * each key's value turned into zero or more items by `expand` (which may filter). Keys are
+ * ascending, or descending with `reverse`. Throws ApiError INVALID_PARAM for a bad limit or cursor.
+ */
+export function pageState<T>(
+  store: Pick<NodeStore, 'scanState' | 'getState'>,
+  segments: readonly string[],
+  query: PageQuery,
+  expand: (key: string, value: string) => T[],
+  opts: { reverse?: boolean } = {},
+): Page<T> {
+  const limit = pageLimit(query.limit);
+  const start: Position | undefined = query.cursor === undefined ? undefined : decodeCursor(query.cursor, segments);
+  const found: Array<{ item: T; at: Position }> = [];
+  const take = (segment: number, key: string, value: string, skip: number) => {
+    const items = expand(key, value);
+    for (let i = skip; i < items.length && found.length <= limit; i++) found.push({ item: items[i] as T, at: [segment, key, i + 1] });
+  };
+  for (let segment = start?.[0] ?? 0; segment < segments.length && found.length <= limit; segment++) {
+    const prefix = segments[segment] as string;
+    let after: string | undefined;
+    if (start !== undefined && segment === start[0]) {
+      // Resume inside the key the last page stopped in, then after it.
+      after = start[1];
+      const value = store.getState(after);
+      if (value !== undefined) take(segment, after, value, start[2]);
+    }
+    while (found.length <= limit) {
+      const batch = store.scanState(prefix, {
+        limit: SCAN_STEP,
+        reverse: opts.reverse === true,
+        ...(after === undefined ? {} : { after }),
+      });
+      for (const [key, value] of batch) {
+        if (found.length > limit) break;
+        take(segment, key, value, 0);
+      }
+      if (batch.length < SCAN_STEP) break;
+      after = (batch[batch.length - 1] as [string, string])[0];
+    }
+  }
+  if (found.length <= limit) return { items: found.map((f) => f.item), next: null };
+  return { items: found.slice(0, limit).map((f) => f.item), next: encodeCursor((found[limit - 1] as { at: Position }).at) };
+}
