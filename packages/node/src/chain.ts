@@ -23,7 +23,6 @@ import {
   resultsRootOf,
   type SignedTx,
   type StateTreeReader,
-  type StateTreeUpdate,
   stateValueHash,
   txRoot,
   validateBlockBasic,
@@ -32,6 +31,7 @@ import {
 } from '@medledger/ledger';
 import type { NodeStore, StateWrite } from '@medledger/storage';
 
+import { TreeNodeCache } from './tree-cache.js';
 /** Thrown when a block or commit from a proposer or peer breaks a chain rule. */
 export class ChainError extends Error {
   constructor(
@@ -67,35 +67,6 @@ class CachedState implements StateReader {
   }
 }
 
-/**
- * Committed state-tree nodes, memoised. Nodes are content-addressed, so a cached node is
- * never stale; the nodes near the root are read by every block and every proof. 30,000
- * holds the top 14 levels; a larger cache measured slower (docs/state.md): its many small
- * arrays cost the garbage collector more than the SQLite reads they save.
- */
-class CachedTreeNodes implements StateTreeReader {
-  private readonly cache = new Map<string, Uint8Array>();
-  constructor(
-    private readonly store: StateTreeReader,
-    private readonly max = 30_000,
-  ) {}
-  getTreeNode(hash: string): Uint8Array | undefined {
-    const hit = this.cache.get(hash);
-    if (hit !== undefined) return hit;
-    const node = this.store.getTreeNode(hash);
-    if (node !== undefined) this.remember(hash, node);
-    return node;
-  }
-  /** Keep a block's new nodes: the next block and the next proofs walk them first. */
-  add(update: StateTreeUpdate): void {
-    for (const n of update.put) this.remember(n.hash, n.bytes);
-  }
-  private remember(hash: string, node: Uint8Array): void {
-    if (this.cache.size >= this.max) this.cache.clear();
-    this.cache.set(hash, node);
-  }
-}
-
 /** Key under which the node records the app hash it stored with the tip (not part of app state hashing). */
 const TIP_APP_HASH_KEY = 'node/tip';
 
@@ -111,7 +82,7 @@ export class Chain {
   private readonly executions = new Map<string, BlockExecution>();
   private readonly cached: CachedState;
   private readonly genesisTree = new MemoryStateTree();
-  private readonly treeNodes: CachedTreeNodes;
+  private readonly treeNodes: TreeNodeCache;
   private tipCache: {
     height: number;
     hash: string;
@@ -130,7 +101,7 @@ export class Chain {
     this.genesisView = new StateOverlay(this.cached);
     for (const w of this.genesisExec.writes) if (w.value !== null) this.genesisView.set(w.key, w.value);
     this.genesisTree.apply(this.genesisExec.tree);
-    this.treeNodes = new CachedTreeNodes(store);
+    this.treeNodes = new TreeNodeCache(store);
     // Before block 1 is stored, genesis state and its tree live only in memory; block 1 writes them.
     const view: CommittedState = {
       getState: (key) => (this.height === 0 ? this.genesisView : this.cached).getState(key),
