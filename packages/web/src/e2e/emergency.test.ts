@@ -210,10 +210,10 @@ test('break-glass in the UI: privilege, emergency read, the patient told, the ke
       () => assert.fail('a reader without a grant was served'),
       (err) => assert.equal(err.code, 'ACCESS_DENIED'),
     );
-  const crowd = Array.from({ length: 60 }, () => new MedLedgerClient({ url, keys: generateKeyBundle(), pollIntervalMs: 50 }));
+  const crowd = Array.from({ length: 60 }, () => new MedLedgerClient({ url, keys: generateKeyBundle(), pollIntervalMs: 50, genesis }));
   await Promise.all(crowd.map((c) => c.registerPatient()));
   await Promise.all(crowd.map(refused));
-  const pest = new MedLedgerClient({ url, keys: generateKeyBundle(), pollIntervalMs: 50 });
+  const pest = new MedLedgerClient({ url, keys: generateKeyBundle(), pollIntervalMs: 50, genesis });
   await pest.registerPatient();
   for (let i = 0; i < 300; i += 30) await Promise.all(Array.from({ length: 30 }, () => refused(pest)));
   await waitUntil(async () => {
