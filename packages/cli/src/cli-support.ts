@@ -174,3 +174,19 @@ export function hexArg(raw: string, what: string, bytes: number): string {
 
 /** Collect a repeatable option's values. */
 export const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+const SDK_USAGE_CODES = new Set(['INVALID_BODY', 'INVALID_ARGUMENT', 'INVALID_PARAM']);
+
+/**
+ * Run an SDK call for a command: its refusals keep the chain's stable code in the message
+ * and map to exit codes (a malformed request is usage, exit 2). Throws CliError.
+ */
+export async function runSdk<T>(action: () => Promise<T>): Promise<T> {
+  try {
+    return await action();
+  } catch (err) {
+    if (err instanceof ClientError)
+      throw new CliError(`${err.code}: ${err.message}`, SDK_USAGE_CODES.has(err.code) ? EXIT.usage : exitCodeFor(err), err.code);
+    throw err;
+  }
+}

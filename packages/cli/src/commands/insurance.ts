@@ -3,7 +3,6 @@
 import {
   addCoverage,
   type ClaimView,
-  ClientError,
   checkEligibility,
   decidePreauth,
   disputeClaim,
@@ -21,21 +20,8 @@ import {
   submitClaim,
 } from '@medledger/client';
 import type { Command } from 'commander';
-import { clientFor, exitCodeFor, GENESIS_HELP, genesisArg, genesisDefault, loadKeys, output, readJsonArg } from '../cli-support.js';
+import { clientFor, GENESIS_HELP, genesisArg, genesisDefault, loadKeys, output, readJsonArg, runSdk as run } from '../cli-support.js';
 import { CliError, EXIT } from '../exit-codes.js';
-
-const USAGE_CODES = new Set(['INVALID_BODY', 'INVALID_ARGUMENT', 'INVALID_PARAM']);
-
-// The SDK's refusals keep the chain's stable code in the message and map to exit codes.
-async function run<T>(action: () => Promise<T>): Promise<T> {
-  try {
-    return await action();
-  } catch (err) {
-    if (err instanceof ClientError)
-      throw new CliError(`${err.code}: ${err.message}`, USAGE_CODES.has(err.code) ? EXIT.usage : exitCodeFor(err), err.code);
-    throw err;
-  }
-}
 
 const check = (re: RegExp, what: string) => (raw: string) => {
   if (!re.test(raw)) throw new CliError(`${what}`, EXIT.usage, 'INVALID_ARGUMENT');

@@ -1,7 +1,6 @@
 // Medicines commands (docs/medicines.md): products, serialized supply chain custody,
 // verification and trace, and prescriptions with the atomic dispense; each with --json.
 import {
-  ClientError,
   type DispenseItem,
   type Epc,
   eventTimeNow,
@@ -15,21 +14,8 @@ import {
   verifyProduct,
 } from '@medledger/client';
 import type { Command } from 'commander';
-import { exitCodeFor, loadKeys, output } from '../cli-support.js';
+import { loadKeys, output, runSdk as run } from '../cli-support.js';
 import { CliError, EXIT } from '../exit-codes.js';
-
-const USAGE_CODES = new Set(['INVALID_BODY', 'INVALID_ARGUMENT', 'INVALID_PARAM']);
-
-// The SDK's refusals keep the chain's stable code in the message and map to exit codes.
-async function run<T>(action: () => Promise<T>): Promise<T> {
-  try {
-    return await action();
-  } catch (err) {
-    if (err instanceof ClientError)
-      throw new CliError(`${err.code}: ${err.message}`, USAGE_CODES.has(err.code) ? EXIT.usage : exitCodeFor(err), err.code);
-    throw err;
-  }
-}
 
 const usage = (msg: string) => new CliError(msg, EXIT.usage, 'INVALID_ARGUMENT');
 const check = (re: RegExp, what: string) => (raw: string) => {
