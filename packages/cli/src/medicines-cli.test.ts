@@ -66,7 +66,7 @@ async function staff(org: OrgKeyFile, role: 'clinician' | 'pharmacy', name: stri
 }
 
 const cli = async (...args: string[]) => {
-  const run = await runCli([...args, '--url', url]);
+  const run = await runCli([...args, '--url', url, '--genesis', join(dir, 'genesis.json')]);
   return { ...run, json: () => JSON.parse(run.stdout) };
 };
 const ok = async (...args: string[]) => {

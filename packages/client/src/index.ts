@@ -12,6 +12,7 @@ export * from './insurance.js';
 export * from './keystore.js';
 export * from './light.js';
 export * from './medicines.js';
+export * from './medicines-proven.js';
 export * from './paging.js';
 export * from './proven-facts.js';
 export * from './record-crypto.js';

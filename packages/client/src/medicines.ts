@@ -4,7 +4,16 @@
 import { txHash } from './canonical.js';
 import type { NodeConnection } from './connection.js';
 import { ClientError } from './errors.js';
+import {
+  epcisEventKey,
+  medicinesKeys,
+  type ProductIdentifier,
+  type ProvenVerification,
+  provenCopies,
+  provenVerification,
+} from './medicines-proven.js';
 import { objectAt } from './responses.js';
+import { refuse } from './trust.js';
 
 type Json = Record<string, unknown>;
 export interface Epc {
@@ -156,35 +165,51 @@ export const eventTimeNow = () => `${new Date().toISOString().slice(0, 19)}Z`;
 
 const enc = encodeURIComponent;
 
-export interface Verification {
-  gtin: string;
-  serial: string;
-  verified: boolean;
-  /** GS1 LMv reason when not verified: No_match_GTIN_Serial, Recalled, Expired, Suspect, Illegitimate, Dispensed, … */
-  reason?: string;
-  at: string;
-}
+/** A verification answer, proven against the trusted genesis (see medicines-proven.ts). */
+export type Verification = ProvenVerification;
 
-/** Verify a product identifier at the last block time (trading partners). */
-export async function verifyProduct(
-  conn: NodeConnection,
-  id: { gtin: string; serial: string; lot?: string; expiry?: string },
-): Promise<Verification> {
+/**
+ * Verify a product identifier at the last block time (trading partners). The node's answer is
+ * checked against the verification recomputed from proven state: a node that calls a
+ * recalled, quarantined, expired, dispensed or never-commissioned serial fine is refused
+ * (`FACT_NOT_PROVEN`). Needs a trusted genesis (`NO_TRUSTED_GENESIS`).
+ */
+export async function verifyProduct(conn: NodeConnection, id: ProductIdentifier): Promise<Verification> {
+  const reader = conn.verified('verifying a product');
   const q = new URLSearchParams();
   if (id.lot !== undefined) q.set('lot', id.lot);
   if (id.expiry !== undefined) q.set('expiry', id.expiry);
   const path = `/v1/packages/${enc(id.gtin)}/${enc(id.serial)}/verify${q.size > 0 ? `?${q}` : ''}`;
-  return objectAt(await conn.get(path, { auth: true }), 'verification') as unknown as Verification;
+  const told = objectAt(await conn.get(path, { auth: true }), 'verification');
+  const proven = await provenVerification(reader, id);
+  // Both are answered at the last block's time; a block landing between them can change the
+  // answer only by a recall, quarantine or dispense in it, and then asking again agrees.
+  if (told.verified !== proven.verified || (told.reason ?? undefined) !== proven.reason)
+    refuse(
+      'FACT_NOT_PROVEN',
+      `the node answered ${told.verified === true ? 'verified' : String(told.reason)} for ${id.gtin} serial ${id.serial}, ` +
+        `but the proven state at height ${proven.height} says ${proven.verified ? 'verified' : String(proven.reason)}`,
+    );
+  return proven;
 }
 
+/** A registered product, proven. */
 export async function getProduct(conn: NodeConnection, gtin: string): Promise<Json> {
-  return objectAt(await conn.get(`/v1/products/${enc(gtin)}`, { auth: true }), 'product');
+  const reader = conn.verified('showing a product');
+  const told = objectAt(await conn.get(`/v1/products/${enc(gtin)}`, { auth: true }), 'product');
+  return (await provenCopies(reader, [{ key: medicinesKeys.product(gtin), value: told }], 'product'))[0] as Json;
 }
+/** A package and its custody, proven (trading partners). */
 export async function getPackage(conn: NodeConnection, gtin: string, serial: string): Promise<Json> {
-  return objectAt(await conn.get(`/v1/packages/${enc(gtin)}/${enc(serial)}`, { auth: true }), 'package');
+  const reader = conn.verified('showing a package');
+  const told = objectAt(await conn.get(`/v1/packages/${enc(gtin)}/${enc(serial)}`, { auth: true }), 'package');
+  return (await provenCopies(reader, [{ key: medicinesKeys.package(gtin, serial), value: told }], 'package'))[0] as Json;
 }
+/** A prescription with its fills and status, proven (its patient, prescriber and pharmacy). */
 export async function getPrescription(conn: NodeConnection, id: string): Promise<Json> {
-  return objectAt(await conn.get(`/v1/prescriptions/${enc(id)}`, { auth: true }), 'prescription');
+  const reader = conn.verified('showing a prescription');
+  const told = objectAt(await conn.get(`/v1/prescriptions/${enc(id)}`, { auth: true }), 'prescription');
+  return (await provenCopies(reader, [{ key: medicinesKeys.prescription(id), value: told }], 'prescription'))[0] as Json;
 }
 
 async function pageOf(conn: NodeConnection, path: string, field: string, opts: { limit?: number; cursor?: string }) {
@@ -194,15 +219,27 @@ async function pageOf(conn: NodeConnection, path: string, field: string, opts: {
   const answer = objectAt(await conn.get(`${path}${q.size > 0 ? `?${q}` : ''}`, { auth: true }), 'page');
   const items = answer[field];
   if (!Array.isArray(items)) throw new ClientError('MALFORMED_RESPONSE', `page.${field} must be an array`);
-  return { items: items as Json[], next: typeof answer.next === 'string' ? answer.next : null };
+  return { items: items.map((x) => objectAt(x, `page.${field}[]`)), next: typeof answer.next === 'string' ? answer.next : null };
 }
 
-/** One page of a package's EPCIS 2.0 events, oldest first. */
-export const traceProduct = (conn: NodeConnection, epc: Epc, opts: { limit?: number; cursor?: string } = {}) =>
-  pageOf(conn, `/v1/packages/${enc(epc.gtin)}/${enc(epc.serial)}/events`, 'events', opts);
+/**
+ * One page of a package's EPCIS 2.0 events, oldest first, each proven as stored (an altered
+ * or invented event is refused). That the page leaves none out is not proven (docs/state.md).
+ */
+export async function traceProduct(conn: NodeConnection, epc: Epc, opts: { limit?: number; cursor?: string } = {}) {
+  const reader = conn.verified('tracing a package');
+  const page = await pageOf(conn, `/v1/packages/${enc(epc.gtin)}/${enc(epc.serial)}/events`, 'events', opts);
+  const told = page.items.map((value) => ({ key: epcisEventKey(value), value }));
+  return { items: await provenCopies(reader, told, 'EPCIS event'), next: page.next };
+}
 
-/** One page of a patient's prescriptions, or of those a pharmacy holds. */
-export const listPrescriptions = (
+/** One page of a patient's prescriptions, or of those a pharmacy holds, each proven. */
+export async function listPrescriptions(
   conn: NodeConnection,
   opts: { by: 'patients' | 'pharmacies'; id: string; limit?: number; cursor?: string },
-) => pageOf(conn, `/v1/${opts.by}/${enc(opts.id)}/prescriptions`, 'prescriptions', opts);
+) {
+  const reader = conn.verified('listing prescriptions');
+  const page = await pageOf(conn, `/v1/${opts.by}/${enc(opts.id)}/prescriptions`, 'prescriptions', opts);
+  const told = page.items.map((value) => ({ key: medicinesKeys.prescription(String(value.id)), value }));
+  return { items: await provenCopies(reader, told, 'prescription'), next: page.next };
+}

@@ -8,6 +8,7 @@ import {
   type Identity,
   keys,
   managesPatient,
+  maySeePrescription,
   type Prescription,
   partnerOf,
   prefixes,
@@ -58,8 +59,7 @@ export function registerMedicinesRoutes(app: FastifyInstance, node: MedLedgerNod
     if (partnerOf(state, caller) === undefined)
       throw new ApiError('ACCESS_DENIED', 'only trading partners (and the regulator) see custody');
   };
-  const maySeeRx = (caller: Identity, rx: Prescription) =>
-    managesPatient(state, caller, rx.patient) || caller.id === rx.prescriber || partnerOf(state, caller)?.org === rx.pharmacy;
+  const maySeeRx = (caller: Identity, rx: Prescription) => maySeePrescription(state, caller, rx);
 
   app.get<{ Params: { gtin: string } }>('/v1/products/:gtin', { schema: schemas.product }, async (req) => {
     who(req);

@@ -17,6 +17,10 @@ import {
   keys,
   type StateReader,
 } from '@medledger/ehr';
+// ---- medicines (issue 14): their own block, in state-access-medicines.ts ----
+import { MEDICINES_KEY_FAMILIES, medicinesKeyAccess } from './state-access-medicines.js';
+
+// ---- end medicines ----
 
 const ID = '[0-9a-f]{40}';
 const ID16 = '[0-9a-f]{32}';
@@ -93,6 +97,10 @@ export function keyAccess(state: StateReader, key: string, time: number): KeyAcc
           (caller.org === window.org && caller.role === 'privacy-officer' && getIdentity(state, window.org)?.status === 'active')),
     );
   }
+  // ---- medicines (issue 14) ----
+  const medicines = medicinesKeyAccess(state, key);
+  if (medicines !== undefined) return medicines;
+  // ---- end medicines ----
   return undefined;
 }
 
@@ -114,4 +122,7 @@ export const SERVED_KEY_FAMILIES = [
   `${emergencyKeys.split('<patient>')}`,
   `${emergencyKeys.latest('<patient>')}`,
   `${emergencyKeys.window('<id>')}`,
+  // ---- medicines (issue 14) ----
+  ...MEDICINES_KEY_FAMILIES,
+  // ---- end medicines ----
 ];

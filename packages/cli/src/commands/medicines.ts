@@ -8,13 +8,13 @@ import {
   listPrescriptions,
   type MedicinesBody,
   type MedicinesKind,
-  MedLedgerClient,
+  type MedLedgerClient,
   medicinesTx,
   traceProduct,
   verifyProduct,
 } from '@medledger/client';
 import type { Command } from 'commander';
-import { loadKeys, output, runSdk as run } from '../cli-support.js';
+import { clientFor, GENESIS_HELP, genesisArg, genesisDefault, loadKeys, output, runSdk as run } from '../cli-support.js';
 import { CliError, EXIT } from '../exit-codes.js';
 
 const usage = (msg: string) => new CliError(msg, EXIT.usage, 'INVALID_ARGUMENT');
@@ -49,23 +49,27 @@ const sscc = check(/^\d{18}$/, '--case must be an SSCC of 18 digits');
 interface Common {
   key: string;
   url: string;
+  genesis?: string;
   json?: boolean;
 }
 function withCommon(cmd: Command, keyHelp = 'your key file'): Command {
   return cmd
     .requiredOption('--key <file>', keyHelp)
     .requiredOption('--url <url>', 'API URL of any node (default: $MEDLEDGER_URL)', process.env.MEDLEDGER_URL)
+    .option('--genesis <file|hash>', GENESIS_HELP, genesisDefault())
     .option('--json', 'print the result as JSON');
 }
 
 /** Submit one transaction and print its hash and height (and the id it created, when asked). */
 async function submit<K extends MedicinesKind>(opts: Common, kind: K, body: MedicinesBody<K>, idName?: string): Promise<void> {
-  const done = await run(async () => medicinesTx(new MedLedgerClient({ url: opts.url, keys: await loadKeys(opts.key) }), kind, body));
+  const done = await run(async () => medicinesTx(await connect(opts), kind, body));
   const data =
     idName === undefined ? { txHash: done.txHash, height: done.height } : { [idName]: done.id, txHash: done.txHash, height: done.height };
   output(opts, data, () => (idName === undefined ? `${kind} committed at height ${done.height}` : done.id));
 }
-const connect = async (opts: Common) => new MedLedgerClient({ url: opts.url, keys: await loadKeys(opts.key) });
+/** A client pinned to the trusted genesis (--genesis or MEDLEDGER_GENESIS): answers it shows are proven. */
+const connect = async (opts: Common): Promise<MedLedgerClient> =>
+  clientFor(opts.url, await loadKeys(opts.key), await genesisArg({ url: opts.url, genesis: opts.genesis }));
 
 export function registerMedicinesCommands(program: Command): void {
   const product = program.command('product').description('medicinal products (GS1 GTIN)');

@@ -4,18 +4,27 @@
 import { txHash } from '@medledger/ledger';
 import { arrayField, type Body, hex16Field, hex32Field, idField, intField, itemObject, onlyFields, stringField } from '../body.js';
 import { EhrError } from '../errors.js';
+import type { Identity } from '../identity.js';
 import { activeIdentity, activeSigner, getIdentity } from '../identity.js';
 import { DAY_MS, dateField, dateOf } from '../insurance/model.js';
+import { managesPatient } from '../insurance/parties.js';
 import type { TxKind } from '../kinds.js';
 import { keys, readJson, type StateReader, writeJson } from '../state.js';
 import { recordEvent, sgtinUri } from './events.js';
-import { gtinField, type Package, type Prescription, partnerKindOf, RXNORM_RE, requirePartner, SERIAL_RE } from './model.js';
+import { gtinField, type Package, type Prescription, partnerKindOf, partnerOf, RXNORM_RE, requirePartner, SERIAL_RE } from './model.js';
 import { getPackage, getProduct, verifyPackage } from './verify.js';
 
 const MAX_QUANTITY = 100;
 const MAX_REPEATS = 12;
 
 export const getPrescription = (s: StateReader, id: string) => readJson<Prescription>(s, keys.prescription(id));
+/**
+ * Who may see a prescription (its /v1 route and its state proof alike): the patient or a
+ * delegate, the prescriber, and the staff or admin of the pharmacy holding it now.
+ */
+export function maySeePrescription(state: StateReader, caller: Identity, rx: Prescription): boolean {
+  return managesPatient(state, caller, rx.patient) || caller.id === rx.prescriber || partnerOf(state, caller)?.org === rx.pharmacy;
+}
 export const isControlled = (s: StateReader, rxnorm: string) => s.getState(keys.controlled(rxnorm)) !== undefined;
 
 function mustRx(state: StateReader, b: Body): Prescription {
