@@ -28,7 +28,7 @@ test('the client’s verification gives ehr verifyPackage’s answer in every ca
   let cases = 0;
   for (const hasProduct of [false, true])
     for (const hasPkg of [false, true])
-      for (const status of ['active', 'dispensed'])
+      for (const status of ['active', 'dispensed', 'destroyed'])
         for (const expiry of ['2027-06-29', '2027-06-30'])
           for (const serialQ of [null, 'suspect', 'illegitimate'])
             for (const lotQ of [null, 'suspect', 'illegitimate'])
@@ -58,5 +58,5 @@ test('the client’s verification gives ehr verifyPackage’s answer in every ca
                   assert.equal(client, chain.verified ? null : chain.reason, JSON.stringify({ facts, id }));
                   cases += 1;
                 }
-  assert.equal(cases, 2 * 2 * 2 * 2 * 3 * 3 * 2 * 4);
+  assert.equal(cases, 2 * 2 * 3 * 2 * 3 * 3 * 2 * 4);
 });

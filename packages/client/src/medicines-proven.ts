@@ -33,6 +33,7 @@ export type VerifyReason =
   | 'Suspect'
   | 'Recalled'
   | 'Dispensed'
+  | 'Decommissioned'
   | 'Expired';
 
 export interface ProductIdentifier {
@@ -65,6 +66,7 @@ export function verificationOf(facts: VerificationFacts, id: ProductIdentifier, 
   if (kinds.includes('suspect')) return 'Suspect';
   if (facts.recall !== undefined) return 'Recalled';
   if (pkg.status === 'dispensed') return 'Dispensed';
+  if (pkg.status !== 'active') return 'Decommissioned';
   if (new Date(time).toISOString().slice(0, 10) > pkg.expiry) return 'Expired';
   return null;
 }

@@ -44,7 +44,8 @@ export type EhrErrorCode =
   | 'RX_INACTIVE'
   | 'RX_NO_FILLS'
   | 'TOO_EARLY'
-  | 'CONTROLLED_NO_REPEATS';
+  | 'CONTROLLED_NO_REPEATS'
+  | 'RETURN_NOT_VERIFIED';
 
 /** An application-level refusal with a stable code and a reason safe to show users. */
 export class EhrError extends Error {

@@ -121,6 +121,11 @@ export const keys = {
     `pkgev/${gtin}/${serial}/${String(height).padStart(12, '0')}/${eventId}`,
   /** An RxNorm code a regulator lists as a controlled substance (no repeats). */
   controlled: (rxnorm: string) => `controlled/${rxnorm}`,
+  /** A logged verification request (for the regulator), and its index by height. */
+  verification: (height: number, id: string) => `verifylog/${String(height).padStart(12, '0')}/${id}`,
+  /** A determination of illegitimate product and its 24-hour notification. */
+  illegitimateNotice: (id: string) => `ilnotice/${id}`,
+  illegitimateNoticeIndex: (height: number, id: string) => `ilnoticeidx/${String(height).padStart(12, '0')}/${id}`,
   prescription: (id: string) => `rx/${id}`,
   /** Index of prescriptions by patient (`p`) or by the pharmacy holding them (`d`). */
   rxIndex: (index: 'p' | 'd', party: string, height: number, id: string) => `rx${index}/${party}/${String(height).padStart(12, '0')}/${id}`,
@@ -142,6 +147,8 @@ export const prefixes = {
   insuranceIndex: (index: InsuranceIndex, party: string) => `ins-${index}/${party}/`,
   packageEvents: (gtin: string, serial: string) => `pkgev/${gtin}/${serial}/`,
   rxIndex: (index: 'p' | 'd', party: string) => `rx${index}/${party}/`,
+  verifications: () => 'verifylog/',
+  illegitimateNotices: () => 'ilnoticeidx/',
 };
 
 /** Store a JSON value under `key`. */

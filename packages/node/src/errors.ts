@@ -83,6 +83,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   RX_NO_FILLS: 409,
   TOO_EARLY: 409,
   CONTROLLED_NO_REPEATS: 409,
+  RETURN_NOT_VERIFIED: 409,
 };
 
 /** HTTP status for a stable error code; unknown codes are client errors (400). */

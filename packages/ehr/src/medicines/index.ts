@@ -1,6 +1,7 @@
 // Medicines as deterministic ledger rules (docs/medicines.md).
 export * from './events.js';
 export * from './kinds.js';
+export * from './lifecycle.js';
 export * from './model.js';
 export * from './rx.js';
 export * from './supply.js';

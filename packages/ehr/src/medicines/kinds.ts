@@ -1,5 +1,6 @@
 // The medicines transaction kinds, registered in TX_KINDS (kinds.ts).
 import type { TxKind } from '../kinds.js';
+import { productTransfer, supplyDecommission, supplyNotify, supplyTerminate, supplyVerify } from './lifecycle.js';
 import { medicationDispense, rxCancel, rxPrescribe, rxSchedule, rxTransfer } from './rx.js';
 import {
   productRegister,
@@ -21,6 +22,11 @@ export const MEDICINES_KINDS: ReadonlyArray<[string, TxKind]> = [
   ['supply.unpack', supplyUnpack],
   ['supply.recall', supplyRecall],
   ['supply.quarantine', supplyQuarantine],
+  ['product.transfer', productTransfer],
+  ['supply.decommission', supplyDecommission],
+  ['supply.verify', supplyVerify],
+  ['supply.notify', supplyNotify],
+  ['supply.terminate', supplyTerminate],
   ['rx.schedule', rxSchedule],
   ['rx.prescribe', rxPrescribe],
   ['rx.transfer', rxTransfer],

@@ -1,7 +1,7 @@
 // The medicines records kept in state (docs/medicines.md): products, serialized packages,
 // cases, recalls, quarantines, prescriptions, and the field checks the rules share.
 // Dates are UTC calendar dates 'YYYY-MM-DD'; every time is block time.
-import { type Body, stringField } from '../body.js';
+import { type Body, itemObject, stringField } from '../body.js';
 import { EhrError } from '../errors.js';
 import { getIdentity, type Identity, isOrganization } from '../identity.js';
 import type { StateReader } from '../state.js';
@@ -62,6 +62,12 @@ export function gtinValid(gtin: string): boolean {
   return (10 - (sum % 10)) % 10 === Number(gtin[13]);
 }
 
+/** One `{gtin, serial}` of a body's package list. */
+export function epcItem(x: unknown, path: string): { gtin: string; serial: string } {
+  const o = itemObject(x, path, ['gtin', 'serial']);
+  return { gtin: gtinField(o, 'gtin'), serial: stringField(o, 'serial', SERIAL_RE, 'a serial') };
+}
+
 export function gtinField(b: Body, field: string): string {
   const v = stringField(b, field, /^\d{14}$/, 'a GTIN-14 of 14 digits');
   if (!gtinValid(v)) throw new EhrError('INVALID_BODY', `body.${field} has a wrong GS1 check digit`);
@@ -93,11 +99,15 @@ export interface Product {
   form: string;
   /** RxNorm concept the product dispenses as; a prescription names this code. */
   rxnorm: string;
+  /** The company that owns the GTIN now: it commissions and recalls. */
   manufacturer: string;
   registeredAt: { height: number; time: number };
+  /** Every transfer of the GTIN to another company, oldest first (its history is kept). */
+  transfers: Array<{ from: string; to: string; height: number; time: number }>;
 }
 
-export type SerialStatus = 'active' | 'dispensed';
+/** `decommissioned` and `destroyed` leave the supply chain otherwise than to a patient (EPCIS 2.0 / CBV 2.0). */
+export type SerialStatus = 'active' | 'dispensed' | 'decommissioned' | 'destroyed';
 
 /** One serialized package (SGTIN). */
 export interface Package {
@@ -117,6 +127,13 @@ export interface Package {
   /** Prescription it was dispensed against. */
   dispensedRx: string | null;
   commissionedAt: { height: number; time: number };
+  /** Every organization that has held it, sorted: receiving it back makes it a return. */
+  heldBy: string[];
+  /**
+   * A saleable return not yet verified by its holder (DSCSA §582(c)(4)(D)): it may not be
+   * shipped, packed or dispensed until a logged `supply.verify` of the holder verifies it.
+   */
+  returnPending: boolean;
 }
 
 export interface Case {
@@ -162,6 +179,8 @@ export interface Prescription {
   validTo: string;
   minIntervalDays: number;
   lastFillTime: number | null;
+  /** The packages dispensed against it: what links a recall of their lot to this patient. */
+  dispensed: Array<{ gtin: string; serial: string; lot: string; height: number }>;
   status: RxStatus;
   controlled: boolean;
   createdAt: { height: number; time: number };

@@ -89,6 +89,7 @@ export const rxPrescribe: TxKind = {
       validTo,
       minIntervalDays: intField(b, 'minIntervalDays', 365),
       lastFillTime: null,
+      dispensed: [],
       status: 'active',
       controlled,
       createdAt: { height: ctx.height, time: ctx.time },
@@ -170,6 +171,11 @@ export const medicationDispense: TxKind = {
       const pkg = getPackage(state, item.gtin, item.serial) as Package;
       if (pkg.holder !== me.org || pkg.inTransitTo !== null)
         throw new EhrError('NOT_HOLDER', `package ${item.gtin} serial ${item.serial} is not in this pharmacy's custody`);
+      if (pkg.returnPending)
+        throw new EhrError(
+          'RETURN_NOT_VERIFIED',
+          `package ${item.gtin} serial ${item.serial} is a return: verify it (supply.verify) first`,
+        );
       if (getProduct(state, item.gtin)?.rxnorm !== rx.rxnorm)
         throw new EhrError('WRONG_PRODUCT', `package ${item.gtin} is not the prescribed product (RxNorm ${rx.rxnorm})`);
       return pkg;
@@ -190,6 +196,11 @@ export const medicationDispense: TxKind = {
       pkgs,
     );
     for (const p of pkgs) writeJson(state, keys.package(p.gtin, p.serial), { ...p, status: 'dispensed', dispensedRx: rx.id });
-    writeJson(state, keys.prescription(rx.id), { ...rx, fills: rx.fills + 1, lastFillTime: ctx.time });
+    writeJson(state, keys.prescription(rx.id), {
+      ...rx,
+      fills: rx.fills + 1,
+      lastFillTime: ctx.time,
+      dispensed: [...rx.dispensed, ...pkgs.map((p) => ({ gtin: p.gtin, serial: p.serial, lot: p.lot, height: ctx.height }))],
+    });
   },
 };

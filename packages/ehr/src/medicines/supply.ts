@@ -1,15 +1,19 @@
 // Products and custody (docs/medicines.md): a manufacturer registers products and commissions
 // serials; partners ship to a named partner, the addressee receives, cases move their
 // contents; manufacturers and the regulator recall lots; partners quarantine suspect product.
-import { arrayField, type Body, enumField, idField, itemObject, onlyFields, optional, stringField } from '../body.js';
+
+import { txHash } from '@medledger/ledger';
+import { arrayField, type Body, enumField, idField, onlyFields, optional, stringField } from '../body.js';
 import { EhrError } from '../errors.js';
 import { activeSigner, getIdentity } from '../identity.js';
 import { dateField } from '../insurance/model.js';
 import type { TxContext, TxKind } from '../kinds.js';
 import { keys, readJson, type StateOverlay, writeJson } from '../state.js';
 import { type EpcisEventBody, eventTimeField, lotClassUri, recordEvent, sgtinUri, ssccUri } from './events.js';
+import { openNotice } from './lifecycle.js';
 import {
   type Case,
+  epcItem,
   gtinField,
   NDC_RE,
   type Package,
@@ -20,7 +24,6 @@ import {
   QUARANTINE_KINDS,
   RXNORM_RE,
   requirePartner,
-  SERIAL_RE,
   serialField,
   ssccField,
   TEXT_RE,
@@ -31,11 +34,6 @@ const MAX_ITEMS = 500;
 const textField = (b: Body, f: string) => stringField(b, f, TEXT_RE, 'text of 1–200 characters');
 
 export const getCase = (s: Parameters<typeof readJson>[0], sscc: string) => readJson<Case>(s, keys.case(sscc));
-
-function epcItem(x: unknown, path: string): { gtin: string; serial: string } {
-  const o = itemObject(x, path, ['gtin', 'serial']);
-  return { gtin: gtinField(o, 'gtin'), serial: stringField(o, 'serial', SERIAL_RE, 'a serial') };
-}
 
 function noDuplicates(refs: string[], what: string): void {
   if (new Set(refs).size !== refs.length) throw new EhrError('INVALID_BODY', `a ${what} is listed twice`);
@@ -75,6 +73,7 @@ export const productRegister: TxKind = {
       rxnorm: stringField(b, 'rxnorm', RXNORM_RE, 'an RxNorm code (digits)'),
       manufacturer: maker.org,
       registeredAt: { height: ctx.height, time: ctx.time },
+      transfers: [],
     };
     writeJson(state, keys.product(gtin), product);
   },
@@ -119,6 +118,8 @@ export const supplyCommission: TxKind = {
         quarantine: null,
         dispensedRx: null,
         commissionedAt: { height: ctx.height, time: ctx.time },
+        heldBy: [maker.org],
+        returnPending: false,
       });
     }
   },
@@ -137,12 +138,17 @@ function listed(b: Body): { epcs: Array<{ gtin: string; serial: string }>; cases
   return { epcs, cases };
 }
 
-/** A package the sender may ship: held, not in transit, verified at block time. */
-function shippable(ctx: TxContext, state: StateOverlay, sender: string, pkg: Package): void {
+/**
+ * A package the sender may ship, pack or dispense: held, not in transit, verified at block
+ * time, and not a saleable return awaiting its verification.
+ */
+export function shippable(ctx: TxContext, state: StateOverlay, sender: string, pkg: Package): void {
   if (pkg.holder !== sender || pkg.inTransitTo !== null)
     throw new EhrError('NOT_HOLDER', `package ${pkg.gtin} serial ${pkg.serial} is not in your custody`);
   const v = verifyPackage(state, pkg, ctx.time);
   if (!v.verified) throw new EhrError('NOT_VERIFIED', `package ${pkg.gtin} serial ${pkg.serial} does not verify: ${v.reason}`);
+  if (pkg.returnPending)
+    throw new EhrError('RETURN_NOT_VERIFIED', `package ${pkg.gtin} serial ${pkg.serial} is a return: verify it (supply.verify) first`);
 }
 
 /** DSCSA transaction information: per product and lot, what was sold, derived from the ledger's own records. */
@@ -253,7 +259,16 @@ export const supplyReceive: TxKind = {
       },
       moved,
     );
-    for (const p of moved) putPackage(state, { ...p, holder: me.org, inTransitTo: null });
+    // A package coming back to someone who held it before is a return: it must be verified
+    // (a logged supply.verify) before it can be sold on.
+    for (const p of moved)
+      putPackage(state, {
+        ...p,
+        holder: me.org,
+        inTransitTo: null,
+        returnPending: p.heldBy.includes(me.org),
+        heldBy: p.heldBy.includes(me.org) ? p.heldBy : [...p.heldBy, me.org].sort(),
+      });
     for (const c of movedCases) writeJson(state, keys.case(c.sscc), { ...c, holder: me.org, inTransitTo: null });
   },
 };
@@ -388,6 +403,14 @@ export const supplyQuarantine: TxKind = {
         throw new EhrError('UNAUTHORIZED', 'only the holder, the manufacturer or the regulator may quarantine this serial');
       recordEvent(ctx, state, who.org, { ...base, ...ext, epcList: [sgtinUri(gtin, pkg.serial)] }, [pkg]);
       putPackage(state, { ...pkg, quarantine });
+      if (quarantine.kind === 'illegitimate')
+        openNotice(ctx, state, txHash(tx).slice(0, 32), {
+          gtin,
+          serial: pkg.serial,
+          lot: null,
+          reason: quarantine.reason,
+          determinedBy: who.org,
+        });
       return;
     }
     const lot = serialField(b, 'lot');
@@ -395,5 +418,7 @@ export const supplyQuarantine: TxKind = {
       throw new EhrError('UNAUTHORIZED', 'only the manufacturer or the regulator may quarantine a lot');
     recordEvent(ctx, state, who.org, { ...base, ...ext, quantityList: [{ epcClass: lotClassUri(gtin, lot) }] }, []);
     writeJson(state, keys.lotQuarantine(gtin, lot), quarantine);
+    if (quarantine.kind === 'illegitimate')
+      openNotice(ctx, state, txHash(tx).slice(0, 32), { gtin, serial: null, lot, reason: quarantine.reason, determinedBy: who.org });
   },
 };

@@ -37,7 +37,7 @@ export const CASE = withCheck('00361414100000001');
 export const RXNORM = '197361';
 
 export function world() {
-  const [maker, wholesaler, pharmA, pharmB, regulator, hospital, validator] = Array.from({ length: 7 }, actor);
+  const [maker, wholesaler, pharmA, pharmB, regulator, hospital, validator, maker2] = Array.from({ length: 8 }, actor);
   const org = (name: string, kind: string, a: ReturnType<typeof actor>) => ({
     name,
     kind,
@@ -54,6 +54,7 @@ export function world() {
       org('Corner Pharmacy', 'pharmacy', pharmA),
       org('Other Pharmacy', 'pharmacy', pharmB),
       org('Drug Agency', 'regulator', regulator),
+      org('Beta Pharma', 'manufacturer', maker2),
       org('General Hospital', 'hospital', hospital),
     ],
     params: { maxBlockTxs: 1000, maxBlockBytes: 1 << 20, maxClockDriftMs: 10_000 },
@@ -98,6 +99,7 @@ export function world() {
     writes,
     genesis,
     maker,
+    maker2,
     wholesaler,
     pharmA,
     pharmB,

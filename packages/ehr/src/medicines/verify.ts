@@ -5,7 +5,10 @@ import { dateOf } from '../insurance/model.js';
 import { keys, readJson, type StateReader } from '../state.js';
 import type { Package, Product, Quarantine, Recall } from './model.js';
 
-/** GS1 LMv verification failure reasons, plus `Dispensed` (decommissioned to a patient, EU FMD). */
+/**
+ * GS1 LMv verification failure reasons, plus `Dispensed` (decommissioned to a patient, EU FMD)
+ * and `Decommissioned` (destroyed or otherwise taken out of the supply chain).
+ */
 export type VerifyReason =
   | 'No_match_GTIN'
   | 'No_match_GTIN_Serial'
@@ -15,6 +18,7 @@ export type VerifyReason =
   | 'Suspect'
   | 'Recalled'
   | 'Dispensed'
+  | 'Decommissioned'
   | 'Expired';
 
 export type Verification = { verified: true } | { verified: false; reason: VerifyReason };
@@ -50,6 +54,7 @@ export function verifyPackage(state: StateReader, id: ProductIdentifier, time: n
   if (kinds.includes('suspect')) return { verified: false, reason: 'Suspect' };
   if (getRecall(state, pkg.gtin, pkg.lot) !== undefined) return { verified: false, reason: 'Recalled' };
   if (pkg.status === 'dispensed') return { verified: false, reason: 'Dispensed' };
+  if (pkg.status !== 'active') return { verified: false, reason: 'Decommissioned' };
   if (isExpired(pkg, time)) return { verified: false, reason: 'Expired' };
   return { verified: true };
 }
