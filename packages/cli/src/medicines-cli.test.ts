@@ -160,7 +160,9 @@ test('medicines through the CLI: product, commission, ship, receive, verify, tra
   assert.equal(onward.code, 0, onward.stderr);
   await ok('supply', 'receive', '--key', key(pharmacy), ...epcs, '--json');
 
-  const verified = await ok('supply', 'verify', '--key', key(pharmacy), '--gtin', GTIN, '--serial', 'S1', '--lot', 'L1', '--json');
+  // As scanned from the DataMatrix: the printed element string (parsed by the GS1 library).
+  const yymmdd = `${String((year + 2) % 100).padStart(2, '0')}1231`;
+  const verified = await ok('supply', 'verify', '--key', key(pharmacy), '--code', `(01)${GTIN}(21)S1(10)L1(17)${yymmdd}`, '--json');
   assert.equal(verified.json().verified, true);
   const counterfeit = await cli('supply', 'verify', '--key', key(pharmacy), '--gtin', GTIN, '--serial', 'FAKE1', '--json');
   assert.equal(counterfeit.code, 5);
@@ -218,7 +220,30 @@ test('medicines through the CLI: product, commission, ship, receive, verify, tra
   const rx = (await prescribe()).json().rx as string;
   const elsewhere = await cli('rx', 'dispense', '--key', rival.file, '--rx', rx, '--item', `${GTIN}:S1:L1:${year + 2}-12-31`);
   assert.match(elsewhere.stderr, /NOT_HOLDER/);
-  await ok('rx', 'dispense', '--key', pharmacist.file, '--rx', rx, '--item', `${GTIN}:S1:L1:${year + 2}-12-31`, '--json');
+  const badScan = await cli(
+    'rx',
+    'dispense',
+    '--key',
+    pharmacist.file,
+    '--rx',
+    rx,
+    '--code',
+    `(01)00036000291453(21)S1(10)L1(17)${yymmdd}`,
+  );
+  assert.equal(badScan.code, 2, badScan.stderr);
+  assert.match(badScan.stderr, /check digit/);
+  // A GS1 Digital Link URI, as a phone camera reads it.
+  await ok(
+    'rx',
+    'dispense',
+    '--key',
+    pharmacist.file,
+    '--rx',
+    rx,
+    '--code',
+    `https://id.gs1.org/01/${GTIN}/21/S1?10=L1&17=${yymmdd}`,
+    '--json',
+  );
   const early = await cli('rx', 'dispense', '--key', pharmacist.file, '--rx', rx, '--item', `${GTIN}:S2:L1:${year + 2}-12-31`);
   assert.match(early.stderr, /TOO_EARLY/);
   const rx2 = (await prescribe()).json().rx as string;

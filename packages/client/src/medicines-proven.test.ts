@@ -3,7 +3,8 @@
 // for every combination of product, package, lot, quarantine, recall, dispense and expiry.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { keys, verifyPackage } from '@medledger/ehr';
+import { type IllegitimateNotice, keys, noticeStatus, verifyPackage } from '@medledger/ehr';
+import { noticeStatusAt } from './medicines-notices.js';
 import { medicinesKeys, type ProductIdentifier, type VerificationFacts, verificationOf } from './medicines-proven.js';
 
 const GTIN = '00036000291452';
@@ -15,6 +16,28 @@ test('the medicines state keys the client proves are the chain’s (ehr state.ts
   assert.equal(medicinesKeys.lotQuarantine(GTIN, 'L1'), keys.lotQuarantine(GTIN, 'L1'));
   assert.equal(medicinesKeys.epcisEvent('ab'.repeat(32)), keys.epcisEvent('ab'.repeat(32)));
   assert.equal(medicinesKeys.prescription('cd'.repeat(16)), keys.prescription('cd'.repeat(16)));
+  assert.equal(medicinesKeys.illegitimateNotice('cd'.repeat(16)), keys.illegitimateNotice('cd'.repeat(16)));
+  assert.equal(medicinesKeys.verification(42, 'cd'.repeat(16)), keys.verification(42, 'cd'.repeat(16)));
+});
+
+test('the client’s notification status is ehr noticeStatus’s, around the 24-hour deadline', () => {
+  const base = {
+    id: 'ab'.repeat(16),
+    gtin: GTIN,
+    serial: 'S1',
+    lot: null,
+    reason: 'x',
+    determinedBy: 'aa'.repeat(20),
+    determinedAt: { height: 1, time: 0 },
+    notifyBy: 1000,
+  };
+  const variants: IllegitimateNotice[] = [];
+  for (const notifiedAt of [null, { height: 2, time: 999 }, { height: 3, time: 1001 }])
+    for (const terminated of [null, { by: 'bb'.repeat(20), reason: 'y', height: 4, time: 2000 }])
+      variants.push({ ...base, notifiedAt, terminated });
+  for (const n of variants)
+    for (const time of [999, 1000, 1001])
+      assert.equal(noticeStatusAt(n as unknown as Record<string, unknown>, time), noticeStatus(n, time));
 });
 
 test('the client’s verification gives ehr verifyPackage’s answer in every case', () => {

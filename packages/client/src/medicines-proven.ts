@@ -19,6 +19,8 @@ export const medicinesKeys = {
   lotQuarantine: (gtin: string, lot: string) => `lotq/${gtin}/${lot}`,
   epcisEvent: (hash: string) => `epcis/${hash}`,
   prescription: (id: string) => `rx/${id}`,
+  illegitimateNotice: (id: string) => `ilnotice/${id}`,
+  verification: (height: number, id: string) => `verifylog/${String(height).padStart(12, '0')}/${id}`,
 };
 
 type Json = Record<string, unknown>;
@@ -136,9 +138,18 @@ export async function provenVerification(reader: VerifiedReader, id: ProductIden
  * when a told value is absent from, or differs from, the proven state.
  */
 export async function provenCopies(reader: VerifiedReader, told: Array<{ key: string; value: Json }>, what: string): Promise<Json[]> {
-  if (told.length === 0) return [];
+  return (await provenCopiesAt(reader, told, what)).items;
+}
+
+/** `provenCopies`, with the proven block's height and time (undefined when nothing was told). */
+export async function provenCopiesAt(
+  reader: VerifiedReader,
+  told: Array<{ key: string; value: Json }>,
+  what: string,
+): Promise<{ items: Json[]; height?: number; time?: number }> {
+  if (told.length === 0) return { items: [] };
   const state = await reader.read(told.map((t) => t.key));
-  return told.map((t) => {
+  const items = told.map((t) => {
     const proven = json<Json>(state, t.key);
     if (proven === undefined)
       refuse('FACT_NOT_PROVEN', `the node showed ${what} ${t.key} that the proven state at height ${state.height} lacks`);
@@ -146,6 +157,7 @@ export async function provenCopies(reader: VerifiedReader, told: Array<{ key: st
       refuse('FACT_NOT_PROVEN', `the node's ${what} ${t.key} differs from the proven state at height ${state.height}`);
     return proven;
   });
+  return { items, height: state.height, time: state.time };
 }
 
 /** The state key of a stored EPCIS event: `epcis/<hash>` from its `ni:///sha-256;<hash>?ver=CBV2.0` id. */

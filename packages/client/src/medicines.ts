@@ -73,6 +73,30 @@ export interface SupplyQuarantineBody {
   reason: string;
   eventTime: string;
 }
+export interface ProductTransferBody {
+  gtin: string;
+  /** The manufacturer organization that takes the GTIN over. */
+  to: string;
+}
+export interface SupplyDecommissionBody {
+  epcs: Epc[];
+  kind: 'destroy' | 'decommission';
+  reason: string;
+  eventTime: string;
+}
+export interface SupplyVerifyBody {
+  gtin: string;
+  serial: string;
+  lot?: string;
+  expiry?: string;
+}
+export interface SupplyNotifyBody {
+  notice: string;
+}
+export interface SupplyTerminateBody {
+  notice: string;
+  reason: string;
+}
 export interface RxScheduleBody {
   add: string[];
   remove: string[];
@@ -114,6 +138,11 @@ declare module './tx-builders.js' {
     'supply.unpack': SupplyUnpackBody;
     'supply.recall': SupplyRecallBody;
     'supply.quarantine': SupplyQuarantineBody;
+    'product.transfer': ProductTransferBody;
+    'supply.decommission': SupplyDecommissionBody;
+    'supply.verify': SupplyVerifyBody;
+    'supply.notify': SupplyNotifyBody;
+    'supply.terminate': SupplyTerminateBody;
     'rx.schedule': RxScheduleBody;
     'rx.prescribe': RxPrescribeBody;
     'rx.transfer': RxTransferBody;
@@ -131,6 +160,11 @@ export type MedicinesKind =
   | 'supply.unpack'
   | 'supply.recall'
   | 'supply.quarantine'
+  | 'product.transfer'
+  | 'supply.decommission'
+  | 'supply.verify'
+  | 'supply.notify'
+  | 'supply.terminate'
   | 'rx.schedule'
   | 'rx.prescribe'
   | 'rx.transfer'
@@ -165,8 +199,8 @@ export const eventTimeNow = () => `${new Date().toISOString().slice(0, 19)}Z`;
 
 const enc = encodeURIComponent;
 
-/** A verification answer, proven against the trusted genesis (see medicines-proven.ts). */
-export type Verification = ProvenVerification;
+/** A verification answer, proven against the trusted genesis (see medicines-proven.ts), and the hash of the request logged on chain. */
+export type Verification = ProvenVerification & { logTx?: string };
 
 /**
  * Verify a product identifier at the last block time (trading partners). The node's answer is
@@ -174,8 +208,21 @@ export type Verification = ProvenVerification;
  * recalled, quarantined, expired, dispensed or never-commissioned serial fine is refused
  * (`FACT_NOT_PROVEN`). Needs a trusted genesis (`NO_TRUSTED_GENESIS`).
  */
-export async function verifyProduct(conn: NodeConnection, id: ProductIdentifier): Promise<Verification> {
+export async function verifyProduct(conn: NodeConnection, id: ProductIdentifier, opts: { log?: boolean } = {}): Promise<Verification> {
   const reader = conn.verified('verifying a product');
+  // Every verification request is logged on chain for the regulator (supply.verify; it also
+  // clears a saleable return the caller holds). It is admitted now and commits with the next block.
+  const logged =
+    opts.log === false
+      ? undefined
+      : conn.submit('supply.verify', {
+          gtin: id.gtin,
+          serial: id.serial,
+          ...(id.lot === undefined ? {} : { lot: id.lot }),
+          ...(id.expiry === undefined ? {} : { expiry: id.expiry }),
+        });
+  // Handled here so a refusal below does not leave it unobserved; awaited again at the end.
+  void logged?.catch(() => undefined);
   const q = new URLSearchParams();
   if (id.lot !== undefined) q.set('lot', id.lot);
   if (id.expiry !== undefined) q.set('expiry', id.expiry);
@@ -190,7 +237,7 @@ export async function verifyProduct(conn: NodeConnection, id: ProductIdentifier)
       `the node answered ${told.verified === true ? 'verified' : String(told.reason)} for ${id.gtin} serial ${id.serial}, ` +
         `but the proven state at height ${proven.height} says ${proven.verified ? 'verified' : String(proven.reason)}`,
     );
-  return proven;
+  return logged === undefined ? proven : { ...proven, logTx: (await logged).hash };
 }
 
 /** A registered product, proven. */
@@ -212,7 +259,7 @@ export async function getPrescription(conn: NodeConnection, id: string): Promise
   return (await provenCopies(reader, [{ key: medicinesKeys.prescription(id), value: told }], 'prescription'))[0] as Json;
 }
 
-async function pageOf(conn: NodeConnection, path: string, field: string, opts: { limit?: number; cursor?: string }) {
+export async function pageOf(conn: NodeConnection, path: string, field: string, opts: { limit?: number; cursor?: string }) {
   const q = new URLSearchParams();
   if (opts.limit !== undefined) q.set('limit', String(opts.limit));
   if (opts.cursor !== undefined) q.set('cursor', opts.cursor);

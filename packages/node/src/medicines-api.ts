@@ -2,16 +2,21 @@
 // EPCIS traces for trading partners; prescriptions for their patient, prescriber and the
 // pharmacy holding them. Read from committed state at the last block's time; every list pages.
 import {
+  getNotice,
   getPackage,
   getPrescription,
   getProduct,
   type Identity,
+  type IllegitimateNotice,
   keys,
   managesPatient,
+  maySeeNotice,
   maySeePrescription,
+  noticeStatus,
   type Prescription,
   partnerOf,
   prefixes,
+  type VerificationLog,
   verifyPackage,
 } from '@medledger/ehr';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -34,8 +39,8 @@ export function registerMedicinesRoutes(app: FastifyInstance, node: MedLedgerNod
   const state = node.chain.state;
   const who = (req: FastifyRequest) => gate.authenticate(req.headers.authorization);
 
-  /** One page of an index `<prefix><height>/<id>`, oldest first, keeping what `load` returns. */
-  function page<T>(prefix: string, q: PageQuery, load: (id: string) => T | undefined) {
+  /** One page of an index `<prefix><height>/<id>`, oldest first, keeping what `load` (given the id and the key) returns. */
+  function page<T>(prefix: string, q: PageQuery, load: (id: string, key: string) => T | undefined) {
     const limit = q.limit === undefined ? DEFAULT_PAGE : Number(q.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE)
       throw new ApiError('INVALID_PARAM', `limit must be an integer from 1 to ${MAX_PAGE}`);
@@ -48,7 +53,7 @@ export function registerMedicinesRoutes(app: FastifyInstance, node: MedLedgerNod
       for (const [key] of batch) {
         if (items.length === limit) return { items, next: (after as string).slice(prefix.length) };
         after = key;
-        const x = load(key.slice(key.lastIndexOf('/') + 1));
+        const x = load(key.slice(key.lastIndexOf('/') + 1), key);
         if (x !== undefined) items.push(x);
       }
       if (batch.length < limit + 1) return { items, next: null };
@@ -100,6 +105,34 @@ export function registerMedicinesRoutes(app: FastifyInstance, node: MedLedgerNod
       return raw === undefined ? undefined : (JSON.parse(raw) as Record<string, unknown>);
     });
     return { events: items, next };
+  });
+
+  // The verification log (every supply.verify request with its answer) is the regulator's.
+  app.get<{ Querystring: PageQuery }>('/v1/verifications', { schema: schemas.verifications }, async (req) => {
+    if (partnerOf(state, who(req))?.kind !== 'regulator')
+      throw new ApiError('ACCESS_DENIED', 'only the regulator reads the verification log');
+    const { items, next } = page(prefixes.verifications(), req.query, (_id, key) => {
+      const raw = state.getState(key);
+      return raw === undefined ? undefined : (JSON.parse(raw) as VerificationLog);
+    });
+    return { verifications: items, next };
+  });
+
+  // Illegitimate-product notifications, with their status at the last block's time (overdue after 24 hours).
+  const withStatus = (n: IllegitimateNotice) => ({ ...n, status: noticeStatus(n, node.chain.tipTime) });
+  app.get<{ Querystring: PageQuery }>('/v1/notices', { schema: schemas.notices }, async (req) => {
+    const org = partnerOf(state, who(req))?.org;
+    const { items, next } = page(prefixes.illegitimateNotices(), req.query, (id) => {
+      const n = getNotice(state, id);
+      return n !== undefined && maySeeNotice(state, org, n) ? withStatus(n) : undefined;
+    });
+    return { notices: items, next };
+  });
+  app.get<{ Params: { id: string } }>('/v1/notices/:id', { schema: schemas.notice }, async (req) => {
+    const n = getNotice(state, req.params.id);
+    if (n === undefined || !maySeeNotice(state, partnerOf(state, who(req))?.org, n))
+      throw new ApiError('NOT_FOUND', `no notification ${req.params.id} you may see`);
+    return withStatus(n);
   });
 
   app.get<{ Params: { id: string } }>('/v1/prescriptions/:id', { schema: schemas.prescription }, async (req) => {

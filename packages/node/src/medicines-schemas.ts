@@ -33,6 +33,25 @@ export const medicinesSchemas = {
     querystring: Type.Object(paging),
     security: bearer,
   }),
+  verifications: route({
+    summary: 'The verification log: every supply.verify request with its answer, oldest first (the regulator only)',
+    tags,
+    querystring: Type.Object(paging),
+    security: bearer,
+  }),
+  notices: route({
+    summary:
+      'Illegitimate-product notifications with their status at the last block time (open, overdue after 24 hours, notified, notified-late, terminated); the regulator sees all, a manufacturer those of its products, a partner its own',
+    tags,
+    querystring: Type.Object(paging),
+    security: bearer,
+  }),
+  notice: route({
+    summary: 'One illegitimate-product notification with its status',
+    tags,
+    params: Type.Object({ id: hex(16, 'notification id: first 16 bytes of the determining supply.quarantine transaction hash') }),
+    security: bearer,
+  }),
   prescription: route({
     summary: 'One prescription (its patient or delegates, its prescriber, staff of the pharmacy holding it)',
     tags,

@@ -2,8 +2,9 @@
 // a client acts on a verification, a custody record or a prescription only once it has
 // proven it against the genesis. The same people as the medicines /v1 routes: products,
 // recalls and the controlled-substance list to anyone signed in; custody, quarantines and
-// EPCIS events to trading partners and the regulator; a prescription to those who may see it.
-import { getPrescription, type Identity, maySeePrescription, partnerOf, type StateReader } from '@medledger/ehr';
+// EPCIS events to trading partners and the regulator; a prescription to those who may see it;
+// an illegitimate-product notification to those the /v1 route shows it to; the verification log to the regulator.
+import { getNotice, getPrescription, type Identity, maySeeNotice, maySeePrescription, partnerOf, type StateReader } from '@medledger/ehr';
 import type { KeyAccess } from './state-access.js';
 
 const GTIN = '[0-9]{14}';
@@ -27,11 +28,17 @@ export function medicinesKeyAccess(state: StateReader, key: string): KeyAccess |
     match(`pkgev/${GTIN}/${TOKEN}/[0-9]{12}/${HASH}`)
   )
     return partners;
-  const m = match('rx/([0-9a-f]{32})');
+  let m = match('rx/([0-9a-f]{32})');
   if (m !== null) {
     const rx = getPrescription(state, m[1] as string);
     return only((caller) => rx !== undefined && maySeePrescription(state, caller, rx));
   }
+  m = match('ilnotice/([0-9a-f]{32})');
+  if (m !== null) {
+    const notice = getNotice(state, m[1] as string);
+    return only((caller) => notice !== undefined && maySeeNotice(state, partnerOf(state, caller)?.org, notice));
+  }
+  if (match('verifylog/[0-9]{12}/[0-9a-f]{32}')) return only((caller) => partnerOf(state, caller)?.kind === 'regulator');
   return undefined;
 }
 
@@ -46,4 +53,6 @@ export const MEDICINES_KEY_FAMILIES = [
   'epcis/<eventHash>',
   'pkgev/<gtin>/<serial>/<height>/<eventHash>',
   'rx/<id>',
+  'ilnotice/<id>',
+  'verifylog/<height>/<id>',
 ];

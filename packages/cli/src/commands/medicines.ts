@@ -5,11 +5,16 @@ import {
   type Epc,
   eventTimeNow,
   getPrescription,
+  listNotices,
   listPrescriptions,
+  listVerifications,
   type MedicinesBody,
   type MedicinesKind,
   type MedLedgerClient,
   medicinesTx,
+  parseGs1,
+  recallNotices,
+  type ScannedIdentifier,
   traceProduct,
   verifyProduct,
 } from '@medledger/client';
@@ -43,6 +48,23 @@ const item = (raw: string): DispenseItem => {
   const m = /^(\d{14}):([A-Za-z0-9-]{1,20}):([A-Za-z0-9-]{1,20}):(\d{4}-\d{2}-\d{2})$/.exec(raw);
   if (m === null) throw usage('--item must be GTIN:SERIAL:LOT:EXPIRY (expiry YYYY-MM-DD)');
   return { gtin: m[1] as string, serial: m[2] as string, lot: m[3] as string, expiry: m[4] as string };
+};
+const pageOpts = (o: { limit?: number; cursor?: string }) => ({
+  ...(o.limit === undefined ? {} : { limit: o.limit }),
+  ...(o.cursor === undefined ? {} : { cursor: o.cursor }),
+});
+/** A scanned GS1 code (element string or Digital Link), parsed by the SDK's GS1 libraries. */
+const scanned = (raw: string): ScannedIdentifier => {
+  try {
+    return parseGs1(raw);
+  } catch (err) {
+    throw usage(`--code: ${(err as Error).message}`);
+  }
+};
+const scannedItem = (raw: string): DispenseItem => {
+  const id = scanned(raw);
+  if (id.lot === undefined || id.expiry === undefined) throw usage('--code must carry the lot (10) and expiry (17) to dispense');
+  return { gtin: id.gtin, serial: id.serial, lot: id.lot, expiry: id.expiry };
 };
 const sscc = check(/^\d{18}$/, '--case must be an SSCC of 18 digits');
 
@@ -84,6 +106,12 @@ export function registerMedicinesCommands(program: Command): void {
     .action((o: Common & { gtin: string; ndc: string; name: string; strength: string; form: string; rxnorm: string }) =>
       submit(o, 'product.register', { gtin: o.gtin, ndc: o.ndc, name: o.name, strength: o.strength, form: o.form, rxnorm: o.rxnorm }),
     );
+
+  withCommon(product.command('transfer'), "the GTIN owner's (manufacturer's) admin key file")
+    .description('transfer a GTIN to another manufacturer; its history is kept')
+    .requiredOption('--gtin <gtin>', 'GTIN-14', gtin)
+    .requiredOption('--to <id>', 'the manufacturer organization taking it over', identityId('--to'))
+    .action((o: Common & { gtin: string; to: string }) => submit(o, 'product.transfer', { gtin: o.gtin, to: o.to }));
 
   const supply = program.command('supply').description('serialized packages: custody, verification, recalls');
   withCommon(supply.command('commission'), "the manufacturer organization's admin key file")
@@ -162,22 +190,76 @@ export function registerMedicinesCommands(program: Command): void {
         eventTime: eventTimeNow(),
       });
     });
+  withCommon(supply.command('decommission'), "the holder's admin key file")
+    .description('destroy packages you hold, or decommission them (samples, export, theft); they leave the supply chain')
+    .requiredOption('--epc <gtin:serial>', 'a package (repeat for more)', collect(epc))
+    .option('--destroy', 'destroyed (default: decommissioned)')
+    .requiredOption('--reason <text>', 'why')
+    .action((o: Common & { epc: Epc[]; destroy?: boolean; reason: string }) =>
+      submit(o, 'supply.decommission', {
+        epcs: o.epc,
+        kind: o.destroy === true ? 'destroy' : 'decommission',
+        reason: o.reason,
+        eventTime: eventTimeNow(),
+      }),
+    );
+  withCommon(supply.command('notify'), "the determining partner's admin key file")
+    .description('record that an illegitimate-product determination was notified (due within 24 hours of it)')
+    .requiredOption('--notice <id>', 'notification id', check(/^[0-9a-f]{32}$/, '--notice must be a 16-byte hex id'))
+    .action((o: Common & { notice: string }) => submit(o, 'supply.notify', { notice: o.notice }));
+  withCommon(supply.command('terminate'), "the determining partner's or the regulator's admin key file")
+    .description('terminate a notification that was made')
+    .requiredOption('--notice <id>', 'notification id', check(/^[0-9a-f]{32}$/, '--notice must be a 16-byte hex id'))
+    .requiredOption('--reason <text>', 'why')
+    .action((o: Common & { notice: string; reason: string }) => submit(o, 'supply.terminate', { notice: o.notice, reason: o.reason }));
+  withCommon(supply.command('notices'), "the regulator's, a manufacturer's or a partner's key file")
+    .description('illegitimate-product notifications you may see, with their status (overdue after 24 hours)')
+    .option('--limit <n>', 'page size (1–500)', int('--limit', 500))
+    .option('--cursor <next>', '`next` of the previous page')
+    .action(async (o: Common & { limit?: number; cursor?: string }) => {
+      const conn = await connect(o);
+      const p = await run(() => listNotices(conn, pageOpts(o)));
+      output(o, p, () => [
+        ...p.items.map(
+          (n) =>
+            `${String(n.id)} ${String(n.status)} GTIN ${String(n.gtin)} ${n.serial === null ? `lot ${String(n.lot)}` : `serial ${String(n.serial)}`}`,
+        ),
+        ...(p.next === null ? [] : [`more: --cursor ${p.next}`]),
+      ]);
+    });
+  withCommon(supply.command('verifications'), "the regulator's admin key file")
+    .description('the verification log: every verification request and its answer, oldest first')
+    .option('--limit <n>', 'page size (1–500)', int('--limit', 500))
+    .option('--cursor <next>', '`next` of the previous page')
+    .action(async (o: Common & { limit?: number; cursor?: string }) => {
+      const conn = await connect(o);
+      const p = await run(() => listVerifications(conn, pageOpts(o)));
+      output(o, p, () => [
+        ...p.items.map(
+          (v) =>
+            `${new Date(Number(v.time)).toISOString()} ${String(v.requester)} ${String(v.gtin)}/${String(v.serial)} ${v.verified === true ? 'verified' : String(v.reason)}`,
+        ),
+        ...(p.next === null ? [] : [`more: --cursor ${p.next}`]),
+      ]);
+    });
   withCommon(supply.command('verify'), "a trading partner's key file")
-    .description('verify a product identifier at the last block time; exits 0 only when verified')
-    .requiredOption('--gtin <gtin>', 'GTIN-14', gtin)
-    .requiredOption('--serial <serial>', 'serial', token('--serial'))
+    .description('verify a product identifier at the last block time (the request is logged on chain); exits 0 only when verified')
+    .option('--code <gs1>', "the scanned DataMatrix: '(01)…(21)…(10)…(17)…', raw with group separators, or a GS1 Digital Link URI", scanned)
+    .option('--gtin <gtin>', 'GTIN-14 (instead of --code)', gtin)
+    .option('--serial <serial>', 'serial (instead of --code)', token('--serial'))
     .option('--lot <lot>', 'lot as printed', token('--lot'))
     .option('--expiry <date>', 'expiry as printed', date('--expiry'))
-    .action(async (o: Common & { gtin: string; serial: string; lot?: string; expiry?: string }) => {
+    .action(async (o: Common & { code?: ScannedIdentifier; gtin?: string; serial?: string; lot?: string; expiry?: string }) => {
+      if ((o.code === undefined) === (o.gtin === undefined || o.serial === undefined))
+        throw usage('give --code, or --gtin and --serial (with --lot and --expiry as printed)');
+      const id: ScannedIdentifier = o.code ?? {
+        gtin: o.gtin as string,
+        serial: o.serial as string,
+        ...(o.lot === undefined ? {} : { lot: o.lot }),
+        ...(o.expiry === undefined ? {} : { expiry: o.expiry }),
+      };
       const conn = await connect(o);
-      const v = await run(() =>
-        verifyProduct(conn, {
-          gtin: o.gtin,
-          serial: o.serial,
-          ...(o.lot === undefined ? {} : { lot: o.lot }),
-          ...(o.expiry === undefined ? {} : { expiry: o.expiry }),
-        }),
-      );
+      const v = await run(() => verifyProduct(conn, id));
       output(o, v, () => (v.verified ? 'verified' : `not verified: ${v.reason}`));
       if (!v.verified) process.exitCode = EXIT.denied;
     });
@@ -254,8 +336,13 @@ export function registerMedicinesCommands(program: Command): void {
   withCommon(rx.command('dispense'), "a pharmacist's key file")
     .description('dispense a prescription with the scanned packages, checked in one transaction')
     .requiredOption('--rx <id>', 'prescription id', rxId)
-    .requiredOption('--item <gtin:serial:lot:expiry>', 'a scanned package (repeat for more)', collect(item))
-    .action((o: Common & { rx: string; item: DispenseItem[] }) => submit(o, 'medication.dispense', { rx: o.rx, items: o.item }));
+    .option('--code <gs1>', 'a scanned DataMatrix with lot (10) and expiry (17) (repeat for more)', collect(scannedItem))
+    .option('--item <gtin:serial:lot:expiry>', 'a package typed in (repeat for more)', collect(item))
+    .action((o: Common & { rx: string; code?: DispenseItem[]; item?: DispenseItem[] }) => {
+      const items = [...(o.code ?? []), ...(o.item ?? [])];
+      if (items.length === 0) throw usage('give the dispensed packages with --code or --item');
+      return submit(o, 'medication.dispense', { rx: o.rx, items });
+    });
   withCommon(rx.command('transfer'), "the patient's key file")
     .description('move an unfilled prescription to another pharmacy')
     .requiredOption('--rx <id>', 'prescription id', rxId)
@@ -272,6 +359,18 @@ export function registerMedicinesCommands(program: Command): void {
       const conn = await connect(o);
       const p = await run(() => getPrescription(conn, o.rx));
       output(o, p, () => `prescription ${o.rx}: ${String(p.status)}, ${String(p.fills)} of ${Number(p.repeats) + 1} fills used`);
+    });
+  withCommon(rx.command('notices'), "the patient's (or a delegate's) key file")
+    .description('recall notices: packages dispensed to the patient whose lot is recalled')
+    .requiredOption('--patient <id>', 'patient identity id', identityId('--patient'))
+    .action(async (o: Common & { patient: string }) => {
+      const conn = await connect(o);
+      const notices = await run(() => recallNotices(conn, o.patient));
+      output(o, { notices }, () =>
+        notices.length === 0
+          ? 'no recall notices'
+          : notices.map((n) => `RECALL ${n.gtin} lot ${n.lot} (serial ${n.serial}, prescription ${n.prescription}): ${n.recall.reason}`),
+      );
     });
   withCommon(rx.command('list'), 'your key file')
     .description("a patient's prescriptions, or those a pharmacy holds")

@@ -1,0 +1,248 @@
+// The medicines life cycle on a real node over HTTP, through the SDK and the CLI, every answer
+// proven against the genesis: a recall reaches the patient who was dispensed the lot (and only
+// that patient), a saleable return ships again only once verified, verifications are logged
+// for the regulator, an illegitimate determination is a notification the regulator and the
+// manufacturer see, a GTIN moves to another company, and a destroyed package is refused.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import {
+  ClientError,
+  eventTimeNow,
+  getProduct,
+  listNotices,
+  listVerifications,
+  MedLedgerClient,
+  medicinesTx,
+  recallNotices,
+  staffRegisterBody,
+  TrustedGenesis,
+  verifyProduct,
+} from '@medledger/client';
+import { encryptKeystore, generateKeyBundle, type KeyBundle } from '@medledger/crypto';
+import { initNetwork, loadHome, MedLedgerNode, type OrgKeyFile, readOrgKey } from '@medledger/node';
+import { TEST_PASSPHRASE } from '@medledger/node/testing';
+import { runCli } from './testing/cli.js';
+
+process.env.MEDLEDGER_PASSPHRASE = TEST_PASSPHRASE;
+
+const dir = mkdtempSync(join(tmpdir(), 'medledger-medicines-life-'));
+const GTIN = '00036000291452';
+const RXNORM = '308182';
+const EXPIRY = `${new Date().getUTCFullYear() + 2}-12-31`;
+let home = '';
+let node: MedLedgerNode;
+let url = '';
+let trusted: TrustedGenesis;
+let orgs: OrgKeyFile[] = [];
+
+before(async () => {
+  const init = initNetwork({
+    validators: 1,
+    out: dir,
+    chainId: 'medicines-life',
+    organizations: [
+      { name: 'General Hospital', kind: 'hospital' },
+      { name: 'Acme Pharma', kind: 'manufacturer' },
+      { name: 'Beta Pharma', kind: 'manufacturer' },
+      { name: 'Big Wholesale', kind: 'distributor' },
+      { name: 'Corner Pharmacy', kind: 'pharmacy' },
+      { name: 'Drug Agency', kind: 'regulator' },
+    ],
+  });
+  home = init.homes[0] as string;
+  orgs = init.orgKeys;
+  const loaded = loadHome(home);
+  loaded.config.api.port = 0;
+  loaded.config.p2p.port = 0;
+  loaded.config.consensus.blockIntervalMs = 20;
+  node = new MedLedgerNode(loaded, { logger: () => {} });
+  url = await node.start();
+  trusted = TrustedGenesis.fromDocument(node.chain.genesis);
+});
+after(async () => {
+  await node?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const client = (keys: KeyBundle) => new MedLedgerClient({ url, keys, genesis: trusted, pollIntervalMs: 20 });
+const cli = async (...args: string[]) => {
+  const run = await runCli([...args, '--url', url, '--genesis', join(dir, 'genesis.json'), '--json']);
+  return { ...run, json: () => JSON.parse(run.stdout) };
+};
+
+test('recall notices, saleable returns, the verification log, notifications, GTIN transfer and destruction on a real node', async () => {
+  const [hospital, acme, beta, wholesale, pharmacy, agency] = orgs as [
+    OrgKeyFile,
+    OrgKeyFile,
+    OrgKeyFile,
+    OrgKeyFile,
+    OrgKeyFile,
+    OrgKeyFile,
+  ];
+  const orgKeys = (o: OrgKeyFile) => readOrgKey(home, { file: o.file });
+  const keyPath = (o: OrgKeyFile) => join(home, o.file);
+  const [maker, wholesaler, pharm, regulator] = [acme, wholesale, pharmacy, agency].map((o) => client(orgKeys(o))) as [
+    MedLedgerClient,
+    MedLedgerClient,
+    MedLedgerClient,
+    MedLedgerClient,
+  ];
+  const doctorKeys = generateKeyBundle();
+  const pharmacistKeys = generateKeyBundle();
+  const staff = (keys: KeyBundle, role: 'clinician' | 'pharmacy', name: string) =>
+    staffRegisterBody({ publicKey: keys.signing.publicKey, encryptionKey: keys.encryption.publicKey, role, name });
+  await client(orgKeys(hospital)).submitAndWait('staff.register', staff(doctorKeys, 'clinician', 'Dr Rx'));
+  await pharm.submitAndWait('staff.register', staff(pharmacistKeys, 'pharmacy', 'Pharmacist'));
+  const [aliceKeys, bobKeys] = [generateKeyBundle(), generateKeyBundle()];
+  const alice = (await client(aliceKeys).registerPatient()).id;
+  const bob = (await client(bobKeys).registerPatient()).id;
+  const aliceFile = join(dir, 'alice.key');
+  writeFileSync(aliceFile, JSON.stringify(encryptKeystore(aliceKeys, TEST_PASSPHRASE)), { mode: 0o600 });
+
+  await medicinesTx(maker, 'product.register', {
+    gtin: GTIN,
+    ndc: '12345-678-90',
+    name: 'Amoxicillin',
+    strength: '500 mg',
+    form: 'capsule',
+    rxnorm: RXNORM,
+  });
+  for (const [lot, serials] of [
+    ['L1', ['A1', 'A2', 'A3']],
+    ['L2', ['B1']],
+  ] as const)
+    await medicinesTx(maker, 'supply.commission', { gtin: GTIN, lot, expiry: EXPIRY, serials: [...serials], eventTime: eventTimeNow() });
+  const today = new Date().toISOString().slice(0, 10);
+  const ship = (from: MedLedgerClient, to: string, serials: string[], inv: string) =>
+    medicinesTx(from, 'supply.ship', {
+      to,
+      epcs: serials.map((serial) => ({ gtin: GTIN, serial })),
+      eventTime: eventTimeNow(),
+      transaction: inv,
+      transactionDate: today,
+      statement: true,
+    });
+  const receive = (by: MedLedgerClient, serials: string[]) =>
+    medicinesTx(by, 'supply.receive', { epcs: serials.map((serial) => ({ gtin: GTIN, serial })), eventTime: eventTimeNow() });
+  await ship(maker, wholesale.id, ['A1', 'A2', 'A3', 'B1'], 'INV-1');
+  await receive(wholesaler, ['A1', 'A2', 'A3', 'B1']);
+  await ship(wholesaler, pharmacy.id, ['A1', 'A2', 'A3', 'B1'], 'INV-2');
+  await receive(pharm, ['A1', 'A2', 'A3', 'B1']);
+
+  // Alice is dispensed A1 (lot L1), Bob B1 (lot L2).
+  const prescribe = (patient: string) =>
+    medicinesTx(client(doctorKeys), 'rx.prescribe', {
+      requestHash: 'ab'.repeat(32),
+      patient,
+      pharmacy: pharmacy.id,
+      rxnorm: RXNORM,
+      quantity: 1,
+      repeats: 0,
+      validFrom: '2020-01-01',
+      validTo: EXPIRY,
+      minIntervalDays: 0,
+    });
+  // A3 goes back to the wholesaler before the recall (it is destroyed there below).
+  await ship(pharm, wholesale.id, ['A3'], 'RET-1');
+  await receive(wholesaler, ['A3']);
+  const rxAlice = (await prescribe(alice)).id;
+  const rxBob = (await prescribe(bob)).id;
+  const pharmacist = client(pharmacistKeys);
+  await medicinesTx(pharmacist, 'medication.dispense', { rx: rxAlice, items: [{ gtin: GTIN, serial: 'A1', lot: 'L1', expiry: EXPIRY }] });
+  await medicinesTx(pharmacist, 'medication.dispense', { rx: rxBob, items: [{ gtin: GTIN, serial: 'B1', lot: 'L2', expiry: EXPIRY }] });
+
+  // Recall of lot L1: Alice gets a notice in her app (SDK and CLI), Bob none; nobody else may ask for Alice's.
+  await medicinesTx(maker, 'supply.recall', { gtin: GTIN, lot: 'L1', reason: 'sterility failure', eventTime: eventTimeNow() });
+  const aliceNotices = await recallNotices(client(aliceKeys), alice);
+  assert.deepEqual(
+    aliceNotices.map((n) => [n.prescription, n.serial, n.lot, n.recall.reason]),
+    [[rxAlice, 'A1', 'L1', 'sterility failure']],
+  );
+  assert.deepEqual(await recallNotices(client(bobKeys), bob), []);
+  await assert.rejects(recallNotices(client(bobKeys), alice), (e: unknown) => e instanceof ClientError && e.code === 'ACCESS_DENIED');
+  const viaCli = await cli('rx', 'notices', '--key', aliceFile, '--patient', alice);
+  assert.equal(viaCli.code, 0, viaCli.stderr);
+  assert.equal(viaCli.json().notices[0].lot, 'L1');
+
+  // A recalled package cannot be sold on: A2 does not ship.
+  await assert.rejects(ship(pharm, wholesale.id, ['A2'], 'RET-2'), (e: unknown) => e instanceof ClientError && e.code === 'NOT_VERIFIED');
+  // A saleable return: a fresh package goes round and back to the wholesaler, who cannot sell
+  // it on until it has verified it (a logged verification).
+  await medicinesTx(maker, 'supply.commission', { gtin: GTIN, lot: 'L3', expiry: EXPIRY, serials: ['C1'], eventTime: eventTimeNow() });
+  await ship(maker, wholesale.id, ['C1'], 'INV-3');
+  await receive(wholesaler, ['C1']);
+  await ship(wholesaler, pharmacy.id, ['C1'], 'INV-4');
+  await receive(pharm, ['C1']);
+  await ship(pharm, wholesale.id, ['C1'], 'RET-3');
+  await receive(wholesaler, ['C1']);
+  await assert.rejects(
+    ship(wholesaler, pharmacy.id, ['C1'], 'INV-5'),
+    (e: unknown) => e instanceof ClientError && e.code === 'RETURN_NOT_VERIFIED',
+  );
+  const checked = await verifyProduct(wholesaler, { gtin: GTIN, serial: 'C1', lot: 'L3' });
+  assert.equal(checked.verified, true);
+  await wholesaler.waitForTx(checked.logTx as string);
+  await ship(wholesaler, pharmacy.id, ['C1'], 'INV-5');
+
+  // The regulator reads the verification log, proven; a manufacturer may not.
+  const log = await listVerifications(regulator);
+  assert.ok(log.items.some((v) => v.requester === wholesale.id && v.serial === 'C1' && v.verified === true));
+  await assert.rejects(listVerifications(maker), (e: unknown) => e instanceof ClientError && e.code === 'ACCESS_DENIED');
+
+  // An illegitimate determination by the pharmacy on A2: a notification open for 24 hours, seen by the regulator and the maker.
+  await medicinesTx(pharm, 'supply.quarantine', {
+    gtin: GTIN,
+    serial: 'A2',
+    kind: 'illegitimate',
+    reason: 'counterfeit seal',
+    eventTime: eventTimeNow(),
+  });
+  const seen = await listNotices(regulator);
+  assert.deepEqual(
+    seen.items.map((n) => [n.serial, n.status, n.determinedBy]),
+    [['A2', 'open', pharmacy.id]],
+  );
+  assert.equal((await listNotices(maker)).items.length, 1);
+  assert.equal((await listNotices(wholesaler)).items.length, 0);
+  const notice = String(seen.items[0]?.id);
+  const notified = await cli('supply', 'notify', '--key', keyPath(pharmacy), '--notice', notice);
+  assert.equal(notified.code, 0, notified.stderr);
+  assert.equal((await listNotices(regulator)).items[0]?.status, 'notified');
+  const terminated = await cli('supply', 'terminate', '--key', keyPath(agency), '--notice', notice, '--reason', 'FDA consulted');
+  assert.equal(terminated.code, 0, terminated.stderr);
+  const overview = await cli('supply', 'notices', '--key', keyPath(agency));
+  assert.equal(overview.json().items[0].status, 'terminated');
+
+  // The recalled A3 is destroyed by its holder; it then answers Recalled, and the destruction is in its trace.
+  const destroyed = await cli(
+    'supply',
+    'decommission',
+    '--key',
+    keyPath(wholesale),
+    '--epc',
+    `${GTIN}:A3`,
+    '--destroy',
+    '--reason',
+    'recalled',
+  );
+  assert.equal(destroyed.code, 0, destroyed.stderr);
+  const trace = await cli('supply', 'trace', '--key', keyPath(wholesale), '--gtin', GTIN, '--serial', 'A3');
+  assert.equal(trace.json().items.at(-1).bizStep, 'destroying');
+
+  // The GTIN moves to Beta Pharma, with its history; Acme can no longer commission it.
+  const moved = await cli('product', 'transfer', '--key', keyPath(acme), '--gtin', GTIN, '--to', beta.id);
+  assert.equal(moved.code, 0, moved.stderr);
+  const product = await getProduct(maker, GTIN);
+  assert.equal(product.manufacturer, beta.id);
+  assert.deepEqual(
+    (product.transfers as Array<{ from: string; to: string }>).map((t) => [t.from, t.to]),
+    [[acme.id, beta.id]],
+  );
+  await assert.rejects(
+    medicinesTx(maker, 'supply.commission', { gtin: GTIN, lot: 'L4', expiry: EXPIRY, serials: ['D1'], eventTime: eventTimeNow() }),
+    (e: unknown) => e instanceof ClientError && e.code === 'UNAUTHORIZED',
+  );
+});
