@@ -232,6 +232,53 @@ test('recall notices, saleable returns, the verification log, notifications, GTI
   const trace = await cli('supply', 'trace', '--key', keyPath(wholesale), '--gtin', GTIN, '--serial', 'A3');
   assert.equal(trace.json().items.at(-1).bizStep, 'destroying');
 
+  // EPCIS 2.0 capture through the CLI: a document that violates the schema is refused whole
+  // (nothing submitted); a valid one commissions E1 and E2 and ships them to the wholesaler.
+  const epcisDoc = (events: unknown[]) => ({
+    '@context': ['https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld'],
+    type: 'EPCISDocument',
+    schemaVersion: '2.0',
+    creationDate: new Date().toISOString(),
+    epcisBody: { eventList: events },
+  });
+  const sgtin = (s: string) => `https://id.gs1.org/01/${GTIN}/21/${s}`;
+  const commissioning = {
+    type: 'ObjectEvent',
+    eventTime: new Date().toISOString(),
+    eventTimeZoneOffset: '+00:00',
+    action: 'ADD',
+    bizStep: 'commissioning',
+    disposition: 'active',
+    epcList: [sgtin('E1'), sgtin('E2')],
+    ilmd: { 'cbvmda:lotNumber': 'L5', 'cbvmda:itemExpirationDate': EXPIRY },
+  };
+  const shipping = {
+    type: 'ObjectEvent',
+    eventTime: new Date(Date.now() + 1000).toISOString(),
+    eventTimeZoneOffset: '+00:00',
+    action: 'OBSERVE',
+    bizStep: 'shipping',
+    disposition: 'in_transit',
+    epcList: [sgtin('E1'), sgtin('E2')],
+    bizTransactionList: [{ type: 'inv', bizTransaction: 'urn:acme:inv:INV-9' }],
+    destinationList: [{ type: 'owning_party', destination: `urn:medledger:org:${wholesale.id}` }],
+    'medledger:transactionDate': today,
+    'medledger:transactionStatement': true,
+  };
+  const badFile = join(dir, 'bad-epcis.json');
+  writeFileSync(badFile, JSON.stringify(epcisDoc([commissioning, { ...shipping, action: 'SHIP' }])));
+  const badCapture = await cli('supply', 'capture', '--key', keyPath(acme), '--file', badFile);
+  assert.equal(badCapture.code, 2, badCapture.stderr);
+  assert.match(badCapture.stderr, /violates the EPCIS 2\.0 schema.*eventList\/1\/action/);
+  const notCommissioned = await verifyProduct(maker, { gtin: GTIN, serial: 'E1' }, { log: false });
+  assert.equal(notCommissioned.reason, 'No_match_GTIN_Serial', 'nothing of the refused document was recorded');
+  const goodFile = join(dir, 'epcis.json');
+  writeFileSync(goodFile, JSON.stringify(epcisDoc([commissioning, shipping])));
+  const captured = await cli('supply', 'capture', '--key', keyPath(acme), '--file', goodFile);
+  assert.equal(captured.code, 0, captured.stderr);
+  assert.equal(captured.json().txs.length, 2);
+  await receive(wholesaler, ['E1', 'E2']);
+
   // The GTIN moves to Beta Pharma, with its history; Acme can no longer commission it.
   const moved = await cli('product', 'transfer', '--key', keyPath(acme), '--gtin', GTIN, '--to', beta.id);
   assert.equal(moved.code, 0, moved.stderr);

@@ -45,6 +45,26 @@ function elementStringOfDigitalLink(uri: string): string {
 }
 
 /**
+ * An EPC as a GS1 Digital Link URI (EPCIS 2.0 §8.2): a package `…/01/<gtin>/21/<serial>` or a
+ * case `…/00/<sscc>`, check digit verified by digital-link.js. Throws INVALID_ARGUMENT naming `where`.
+ */
+export function parseEpcUri(uri: string, where: string): { gtin: string; serial: string } | { sscc: string } {
+  let link: ReturnType<typeof DigitalLinkJs.DigitalLink> | undefined;
+  try {
+    link = DigitalLinkJs.DigitalLink(uri);
+  } catch {
+    link = undefined;
+  }
+  if (link === undefined || !link.isValid()) return bad(`${where}: ${uri} is not a valid GS1 Digital Link URI`);
+  const id = link.getIdentifier();
+  const q = link.getKeyQualifiers();
+  const serial = q['21'];
+  if (id['01'] !== undefined && /^\d{14}$/.test(id['01']) && serial !== undefined) return { gtin: id['01'], serial };
+  if (id['00'] !== undefined && /^\d{18}$/.test(id['00'])) return { sscc: id['00'] };
+  return bad(`${where}: ${uri} is neither a serialized package (01 + 21) nor a case (00)`);
+}
+
+/**
  * Parse a scanned DataMatrix: `(01)…(21)…(10)…(17)…`, the same raw with FNC1 group separators
  * (optionally after the `]d2` symbology identifier), or `https://…/01/<gtin>/21/<serial>?10=…&17=…`.
  * Needs GTIN (01) and serial (21); the GTIN's check digit is verified. Throws ClientError

@@ -18,8 +18,9 @@ import {
   traceProduct,
   verifyProduct,
 } from '@medledger/client';
+import { captureEpcis, epcisToTransactions } from '@medledger/client/epcis';
 import type { Command } from 'commander';
-import { clientFor, GENESIS_HELP, genesisArg, genesisDefault, loadKeys, output, runSdk as run } from '../cli-support.js';
+import { clientFor, GENESIS_HELP, genesisArg, genesisDefault, loadKeys, output, readJsonArg, runSdk as run } from '../cli-support.js';
 import { CliError, EXIT } from '../exit-codes.js';
 
 const usage = (msg: string) => new CliError(msg, EXIT.usage, 'INVALID_ARGUMENT');
@@ -189,6 +190,23 @@ export function registerMedicinesCommands(program: Command): void {
         reason: o.reason,
         eventTime: eventTimeNow(),
       });
+    });
+  withCommon(supply.command('capture'), "a trading partner's admin key file")
+    .description(
+      'capture an EPCIS 2.0 document: validated against the EPCIS 2.0 schema, then each event recorded as its supply transaction',
+    )
+    .requiredOption('--file <path>', 'the EPCISDocument (JSON / JSON-LD)')
+    .action(async (o: Common & { file: string }) => {
+      const doc = readJsonArg(o.file, 'EPCIS document');
+      let steps: number;
+      try {
+        steps = epcisToTransactions(doc).length;
+      } catch (err) {
+        throw usage((err as Error).message);
+      }
+      const conn = await connect(o);
+      const done = await run(() => captureEpcis(conn, doc));
+      output(o, { events: steps, txs: done }, () => `${done.length} events recorded, last at height ${done.at(-1)?.height ?? 0}`);
     });
   withCommon(supply.command('decommission'), "the holder's admin key file")
     .description('destroy packages you hold, or decommission them (samples, export, theft); they leave the supply chain')
