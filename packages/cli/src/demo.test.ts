@@ -7,7 +7,18 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { type ClaimView, type ClientError, listInsurance, MedLedgerClient, openEmergency, TrustedGenesis } from '@medledger/client';
+import {
+  type ClaimView,
+  type ClientError,
+  listInsurance,
+  listPrescriptions,
+  MedLedgerClient,
+  medicinesTx,
+  openEmergency,
+  parseGs1,
+  TrustedGenesis,
+  verifyProduct,
+} from '@medledger/client';
 import { decryptKeystore } from '@medledger/crypto';
 import type { Genesis } from '@medledger/ledger';
 import { freePortRange, waitFor } from '@medledger/node/testing';
@@ -47,7 +58,16 @@ test('start seeds a demo network and prints how to sign in as each demo user', {
     for (const u of sheet.users) assert.ok(out.includes(u.keyFile), `the output names ${u.keyFile}`);
 
     const genesis = JSON.parse(readFileSync(sheet.genesis, 'utf8')) as Genesis;
-    assert.deepEqual(genesis.organizations.map((o) => o.kind).sort(), ['clinic', 'hospital', 'hospital', 'insurer', 'pharmacy']);
+    assert.deepEqual(genesis.organizations.map((o) => o.kind).sort(), [
+      'clinic',
+      'distributor',
+      'hospital',
+      'hospital',
+      'insurer',
+      'manufacturer',
+      'pharmacy',
+      'regulator',
+    ]);
     const open = (name: string) => {
       const user = sheet.users.find((u) => u.name.startsWith(name));
       assert.ok(user, `${name} is a demo user`);
@@ -56,7 +76,7 @@ test('start seeds a demo network and prints how to sign in as each demo user', {
     };
     // Each staff member is registered by the organization the sheet names.
     const orgIds = new Map(sheet.users.filter((u) => u.role.startsWith('organization')).map((u) => [u.name, u.id]));
-    assert.equal(orgIds.size, 5);
+    assert.equal(orgIds.size, 8);
     for (const u of sheet.users.filter((x) => x.organization !== undefined)) {
       const identity = (await (await fetch(`${sheet.url}/v1/identities/${u.id}`)).json()) as { org: string; role: string };
       assert.equal(identity.org, orgIds.get(u.organization as string), `${u.name} works for ${u.organization}`);
@@ -113,6 +133,20 @@ test('start seeds a demo network and prints how to sign in as each demo user', {
     assert.ok(queue.items.some((c) => c.disputeOpen));
     const lizClaims = await listInsurance<ClaimView>(liz.client, { by: 'patients', id: liz.user.id, of: 'claims' });
     assert.ok(lizClaims.items.length > 0 && lizClaims.items.every((c) => c.patient === liz.user.id));
+
+    // Medicines (docs/medicines.md): the pharmacist scans a package on the shelf, sees the
+    // waiting prescription, and fills it; a second fill of the same package is refused.
+    const m = sheet.medicines;
+    assert.ok(m, 'the sheet names the medicines demo');
+    assert.ok(out.includes(`--code '${m.scan}'`), 'the sheet prints the scan to try');
+    const pharmacist = open('Phil Pharmacist');
+    const scanned = parseGs1(m.scan);
+    assert.equal((await verifyProduct(pharmacist.client, scanned)).verified, true);
+    const waiting = await listPrescriptions(pharmacist.client, { by: 'pharmacies', id: m.pharmacy });
+    assert.ok(waiting.items.some((rx) => rx.id === m.prescription.id && rx.status === 'active' && rx.fills === 0));
+    const item = { gtin: scanned.gtin, serial: scanned.serial, lot: scanned.lot as string, expiry: scanned.expiry as string };
+    await medicinesTx(pharmacist.client, 'medication.dispense', { rx: m.prescription.id, items: [item] });
+    assert.equal((await verifyProduct(pharmacist.client, scanned)).reason, 'Dispensed');
   } finally {
     assert.equal(await interrupt(child), 0);
   }

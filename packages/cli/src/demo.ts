@@ -10,6 +10,7 @@ import { decryptKeystore, generateKeyBundle, type KeyBundle } from '@medledger/c
 import { type OrgKeyFile, readOrgKey } from '@medledger/node';
 import { clientFor, writeKeys } from './cli-support.js';
 import { seedInsuranceDemo } from './demo-insurance.js';
+import { type MedicinesDemo, seedMedicinesDemo } from './demo-medicines.js';
 import { importBundle } from './fhir-import.js';
 
 /** The passphrase of every demo keystore when MEDLEDGER_PASSPHRASE is unset (docs/cli.md). */
@@ -22,6 +23,10 @@ export const DEMO_ORGANIZATIONS = [
   { name: 'Riverside Family Clinic', kind: 'clinic' },
   { name: 'Evergreen Health Insurance', kind: 'insurer' },
   { name: 'Main Street Pharmacy', kind: 'pharmacy' },
+  // Medicines (docs/medicines.md): the supply chain's other trading partners and the regulator.
+  { name: 'Acme Pharmaceuticals', kind: 'manufacturer' },
+  { name: 'Cardinal Wholesale', kind: 'distributor' },
+  { name: 'Drug Safety Agency', kind: 'regulator' },
 ];
 
 const STAFF: Array<{ file: string; name: string; role: StaffRole; org: number }> = [
@@ -59,6 +64,8 @@ export interface DemoSheet {
   emergencyPrivilege?: string[];
   /** The insurance demo (docs/insurance.md): Evergreen's plan and the claims submitted. */
   insurance?: { plan: string; insurer: string; claims: number; computedPayer: number; syntheaPayer: number };
+  /** The medicines demo (docs/medicines.md): products, stock at Main Street Pharmacy, an active prescription. */
+  medicines?: MedicinesDemo;
 }
 
 const FIXTURES = fileURLToPath(new URL('../demo/synthea/', import.meta.url));
@@ -177,6 +184,23 @@ export async function seedDemo(opts: {
     log: opts.log,
   });
 
+  const org = (name: string) => {
+    const o = orgs.find((x) => x.name === name) as (typeof orgs)[number];
+    return { id: o.id, keys: o.keys };
+  };
+  const garrett = patients[2] as (typeof patients)[number];
+  const medicines = await seedMedicinesDemo({
+    url: opts.url,
+    genesis,
+    manufacturer: org('Acme Pharmaceuticals'),
+    wholesaler: org('Cardinal Wholesale'),
+    pharmacy: org('Main Street Pharmacy'),
+    regulator: org('Drug Safety Agency'),
+    prescriber: staffKeys[2] as KeyBundle,
+    patient: { id: garrett.id, name: garrett.name },
+    log: opts.log,
+  });
+
   const sheet: DemoSheet = {
     passphrase: opts.passphraseFromEnv ? '(your MEDLEDGER_PASSPHRASE)' : opts.passphrase,
     passphraseFromEnv: opts.passphraseFromEnv,
@@ -186,6 +210,7 @@ export async function seedDemo(opts: {
     consents,
     emergencyPrivilege: ['Dr Gregory House'],
     insurance: { ...insurance, insurer: evergreen.id },
+    medicines,
   };
   writeFileSync(demoSheetPath(opts.dataDir), `${JSON.stringify(sheet, null, 2)}\n`);
   return sheet;
@@ -218,6 +243,18 @@ export function demoSheetLines(sheet: DemoSheet): string[] {
       : [
           `  medledger claim list --key ${sheet.users.find((u) => u.role === 'insurer')?.keyFile} --insurer ${sheet.insurance.insurer} --url ${sheet.url}`,
         ]),
+    ...(sheet.medicines === undefined ? [] : medicinesTryLines(sheet, sheet.medicines)),
     `(this list is saved in ${join(sheet.genesis, '..', 'demo', 'demo.json')})`,
+  ];
+}
+
+/** The medicines lines of the sign-in sheet: the pharmacist scans a package and fills the waiting prescription. */
+function medicinesTryLines(sheet: DemoSheet, m: MedicinesDemo): string[] {
+  const pharmacist = sheet.users.find((u) => u.role === 'pharmacy')?.keyFile;
+  const common = `--url ${sheet.url} --genesis ${sheet.genesis}`;
+  return [
+    `  medledger supply verify --key ${pharmacist} --code '${m.scan}' ${common}`,
+    `  medledger rx dispense --key ${pharmacist} --rx ${m.prescription.id} --code '${m.scan}' ${common}`,
+    `  medledger rx list --key ${pharmacist} --pharmacy ${m.pharmacy} ${common}`,
   ];
 }
