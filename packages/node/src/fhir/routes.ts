@@ -18,6 +18,7 @@ import { claimPatient } from './claim.js';
 import { CustodyStore } from './custody.js';
 import { coverageEligibility, coverageIdsFrom, readClaimResponse, submitFhirClaim } from './insurance.js';
 import { parseFhirJson } from './json.js';
+import { isLedgerMedicationId, readLedgerMedication, searchLedgerDispenses } from './medicines.js';
 import { FhirError, outcomeFor } from './outcome.js';
 import { FhirRepository, patientReferenced } from './repository.js';
 import { matchesDates, parseSearch, type SearchQuery } from './search.js';
@@ -330,6 +331,12 @@ export function registerFhirRoutes(app: FastifyInstance, node: MedLedgerNode): v
       });
       scope.get<{ Params: { type: string } }>('/:type', async (req, reply) => {
         const c = caller(req);
+        // Medicines: a prescription's fills, from the ledger (docs/medicines.md "FHIR").
+        const prescription = (req.query as Record<string, unknown>).prescription;
+        if (req.params.type === 'MedicationDispense' && typeof prescription === 'string') {
+          requireScope(c, 'MedicationDispense', 'r');
+          return send(reply, 200, searchLedgerDispenses(node.chain.state, c.identity, prescription, baseOf(req)));
+        }
         return send(reply, 200, await search(req, c, parseSearch(req.query as Record<string, string>, knownType(req.params.type))));
       });
 
@@ -382,6 +389,9 @@ export function registerFhirRoutes(app: FastifyInstance, node: MedLedgerNode): v
         const c = readingCaller(req, req.params.id);
         const type = knownType(req.params.type);
         requireScope(c, type, 'r');
+        // Medicines: `MedicationRequest/rx-<id>` and `MedicationDispense/rx-<id>-<n>` are the ledger's prescriptions and fills.
+        if (isLedgerMedicationId(type, req.params.id))
+          return send(reply, 200, readLedgerMedication(node.chain.state, c.identity, type, req.params.id));
         const resource = await repo.readVersion(c.identity, repo.latest(type, req.params.id, c.identity), purposeOf(req));
         return send(reply, 200, resource, { etag: `W/"${resource.meta?.versionId}"` });
       });

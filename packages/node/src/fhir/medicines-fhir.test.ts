@@ -1,0 +1,119 @@
+// Medicines on the FHIR endpoint of a real node: the pharmacy's system reads a ledger
+// prescription as a MedicationRequest and its fill as a MedicationDispense whose
+// authorizingPrescription points back; searching a prescription's dispenses answers a
+// searchset; an organization that is no party to the prescription gets 404.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { eventTimeNow, MedLedgerClient, medicinesTx, staffRegisterBody, TrustedGenesis } from '@medledger/client';
+import { generateKeyBundle, type KeyBundle } from '@medledger/crypto';
+import { readOrgKey } from '../home.js';
+import { type FhirTestNode, startFhirNode, tokenFor } from './testing.js';
+
+let t: FhirTestNode;
+const GTIN = '00036000291452';
+const EXPIRY = `${new Date().getUTCFullYear() + 2}-12-31`;
+
+before(async () => {
+  // The endpoint serves the first organization: the pharmacy.
+  t = await startFhirNode({
+    organizations: [
+      { name: 'Corner Pharmacy', kind: 'pharmacy' },
+      { name: 'General Hospital', kind: 'hospital' },
+      { name: 'Acme Pharma', kind: 'manufacturer' },
+    ],
+  });
+});
+after(async () => {
+  await t.cleanup();
+});
+
+// biome-ignore lint/suspicious/noExplicitAny: FHIR answers are read field by field below
+type AnyJson = any;
+const fhir = async (token: string, path: string) => {
+  const res = await fetch(`${t.base}${path}`, { headers: { authorization: `Bearer ${token}` } });
+  return { status: res.status, json: (await res.json()) as AnyJson };
+};
+
+test('a ledger prescription reads as a MedicationRequest and its fill as a MedicationDispense, only for its parties', async () => {
+  const genesis = TrustedGenesis.fromDocument(t.node.chain.genesis);
+  const client = (keys: KeyBundle) => new MedLedgerClient({ url: t.url, keys, genesis, pollIntervalMs: 20 });
+  const hospitalKeys = readOrgKey(join(t.dir, 'node0'), { file: 'org-general-hospital.key' });
+  const makerKeys = readOrgKey(join(t.dir, 'node0'), { file: 'org-acme-pharma.key' });
+  const pharmacy = client(t.orgKeys);
+  const maker = client(makerKeys);
+  const [doctorKeys, pharmacistKeys, patientKeys] = [generateKeyBundle(), generateKeyBundle(), generateKeyBundle()];
+  const staff = (keys: KeyBundle, role: 'clinician' | 'pharmacy', name: string) =>
+    staffRegisterBody({ publicKey: keys.signing.publicKey, encryptionKey: keys.encryption.publicKey, role, name });
+  await client(hospitalKeys).submitAndWait('staff.register', staff(doctorKeys, 'clinician', 'Dr Rx'));
+  await pharmacy.submitAndWait('staff.register', staff(pharmacistKeys, 'pharmacy', 'Pharmacist'));
+  const patient = (await client(patientKeys).registerPatient()).id;
+  await medicinesTx(maker, 'product.register', {
+    gtin: GTIN,
+    ndc: '12345-678-90',
+    name: 'Amoxicillin',
+    strength: '500 mg',
+    form: 'capsule',
+    rxnorm: '308182',
+  });
+  const epcs = [{ gtin: GTIN, serial: 'S1' }];
+  await medicinesTx(maker, 'supply.commission', { gtin: GTIN, lot: 'L1', expiry: EXPIRY, serials: ['S1'], eventTime: eventTimeNow() });
+  const today = new Date().toISOString().slice(0, 10);
+  await medicinesTx(maker, 'supply.ship', {
+    to: t.orgId,
+    epcs,
+    eventTime: eventTimeNow(),
+    transaction: 'INV-1',
+    transactionDate: today,
+    statement: true,
+  });
+  await medicinesTx(pharmacy, 'supply.receive', { epcs, eventTime: eventTimeNow() });
+  const rx = (
+    await medicinesTx(client(doctorKeys), 'rx.prescribe', {
+      requestHash: 'ab'.repeat(32),
+      patient,
+      pharmacy: t.orgId,
+      rxnorm: '308182',
+      quantity: 1,
+      repeats: 1,
+      validFrom: '2020-01-01',
+      validTo: EXPIRY,
+      minIntervalDays: 14,
+    })
+  ).id;
+  await medicinesTx(client(pharmacistKeys), 'medication.dispense', {
+    rx,
+    items: [{ gtin: GTIN, serial: 'S1', lot: 'L1', expiry: EXPIRY }],
+  });
+
+  const token = await tokenFor(t.base, t.orgKeys);
+  const request = await fhir(token, `/MedicationRequest/rx-${rx}`);
+  assert.equal(request.status, 200, JSON.stringify(request.json));
+  assert.equal(request.json.resourceType, 'MedicationRequest');
+  assert.equal(request.json.status, 'active');
+  assert.equal(request.json.subject.reference, `Patient/${patient}`);
+  assert.equal(request.json.medicationCodeableConcept.coding[0].code, '308182');
+  assert.equal(request.json.dispenseRequest.numberOfRepeatsAllowed, 1);
+  assert.equal(request.json.dispenseRequest.dispenseInterval.value, 14);
+  assert.equal(request.json.dispenseRequest.performer.reference, `Organization/${t.orgId}`);
+
+  const dispense = await fhir(token, `/MedicationDispense/rx-${rx}-1`);
+  assert.equal(dispense.status, 200, JSON.stringify(dispense.json));
+  assert.deepEqual(dispense.json.authorizingPrescription, [{ reference: `MedicationRequest/rx-${rx}` }]);
+  assert.deepEqual(dispense.json.identifier, [{ system: 'https://www.gs1.org/gtin', value: `(01)${GTIN}(21)S1(10)L1` }]);
+  assert.equal((await fhir(token, `/MedicationDispense/rx-${rx}-2`)).status, 404, 'no second fill yet');
+
+  const search = await fhir(token, `/MedicationDispense?prescription=MedicationRequest/rx-${rx}`);
+  assert.equal(search.status, 200);
+  assert.equal(search.json.total, 1);
+  assert.equal(search.json.entry[0].resource.id, `rx-${rx}-1`);
+
+  // A clinician of the pharmacy's organization is no party to the prescription (only its
+  // pharmacy staff are): 404, as for a prescription that does not exist.
+  const outsiderKeys = generateKeyBundle();
+  await pharmacy.submitAndWait('staff.register', staff(outsiderKeys, 'clinician', 'Dr Outsider'));
+  const makerToken = await tokenFor(t.base, outsiderKeys);
+  assert.equal((await fhir(makerToken, `/MedicationRequest/rx-${rx}`)).status, 404);
+  assert.equal((await fhir(makerToken, `/MedicationDispense?prescription=rx-${rx}`)).status, 404);
+  assert.equal((await fhir(token, `/MedicationRequest/rx-${'0'.repeat(32)}`)).status, 404);
+});
