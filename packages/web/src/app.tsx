@@ -7,6 +7,7 @@ import { Delegations } from './pages/delegations.js';
 import { EmergencyBanner, EmergencyOpen, EmergencyReviewPage } from './pages/emergency.js';
 import { BlockPage, Explorer } from './pages/explorer.js';
 import { InsurerQueue, PatientInsurance } from './pages/insurance.js';
+import { PatientMedicines, PharmacyCounter } from './pages/medicines.js';
 import { OrganizationHome } from './pages/organization.js';
 import { PatientRecords, RecordDetail } from './pages/records.js';
 import { Sharing } from './pages/sharing.js';
@@ -32,6 +33,7 @@ function navFor(user: SignedIn | undefined): Array<[string, string]> {
       ['/sharing', 'Sharing'],
       ['/access-log', 'Access log'],
       ['/insurance', 'Insurance'],
+      ['/medicines', 'Medicines'],
       ['/account', 'My account'],
     ];
   if (isOrganization(user))
@@ -49,6 +51,11 @@ function navFor(user: SignedIn | undefined): Array<[string, string]> {
     return [
       ['/insurer', 'Claims queue'],
       ['/explorer', 'Explorer'],
+      ['/account', 'My account'],
+    ];
+  if (user.identity.role === 'pharmacy')
+    return [
+      ['/pharmacy', 'Pharmacy counter'],
       ['/account', 'My account'],
     ];
   if (user.identity.role === 'privacy-officer')
@@ -131,6 +138,8 @@ function route(path: string, user: SignedIn | undefined): ReactNode {
   if (path === '/access-log') return <AccessLog />;
   if (path === '/insurance') return <PatientInsurance />;
   if (path === '/insurer') return <InsurerQueue />;
+  if (path === '/pharmacy') return <PharmacyCounter />;
+  if (path === '/medicines') return <PatientMedicines />;
   if (path === '/clinician') return <ClinicianHome />;
   if (path === '/organization') return <OrganizationHome />;
   if (path === '/clinician/emergency') return <EmergencyOpen />;
@@ -161,6 +170,7 @@ function RoleHome(props: { user: SignedIn }) {
   if (role === 'clinician') return <ClinicianHome />;
   if (role === 'privacy-officer') return <EmergencyReviewPage />;
   if (role === 'insurer') return <InsurerQueue />;
+  if (role === 'pharmacy') return <PharmacyCounter />;
   return <Explorer />;
 }
 

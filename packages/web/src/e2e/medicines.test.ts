@@ -1,0 +1,116 @@
+// The pharmacist's dispense in the web UI with the `npm start` demo: Phil Pharmacist signs in
+// with his keystore file, types the DataMatrix of a pack on the shelf, sees it verified and
+// Garrett's prescription waiting, dispenses, and the same pack then answers "already
+// dispensed"; Garrett sees the fill on his Medicines page. Every page is checked with axe.
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { freePortRange, waitFor } from '@medledger/node/testing';
+import { checkPage, openBrowser, REPO, requireBrowserAndBuild } from './browser.js';
+
+const BIN = join(REPO, 'packages', 'cli', 'bin', 'medledger.js');
+const dir = mkdtempSync(join(tmpdir(), 'medledger-web-medicines-'));
+const closers: Array<() => Promise<void>> = [];
+after(async () => {
+  for (const close of closers) await close().catch(() => undefined);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+interface DemoSheet {
+  passphrase: string;
+  url: string;
+  users: Array<{ name: string; role: string; keyFile: string }>;
+  medicines: { scan: string; prescription: { id: string } };
+}
+
+function interrupt(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve(child.exitCode);
+    child.once('exit', (code) => resolve(code));
+    child.kill('SIGINT');
+  });
+}
+
+test('the pharmacist scans a pack, sees the waiting prescription and dispenses it; the pack is then refused', {
+  timeout: 600_000,
+}, async () => {
+  requireBrowserAndBuild();
+  const env = { ...process.env };
+  delete env.MEDLEDGER_PASSPHRASE;
+  const child = spawn(process.execPath, [BIN, 'start', '--data', dir, '--base-port', String(await freePortRange(8))], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env,
+  });
+  let out = '';
+  child.stdout?.on('data', (c: Buffer) => {
+    out += String(c);
+  });
+  child.stderr?.on('data', (c: Buffer) => {
+    out += String(c);
+  });
+  try {
+    await waitFor(() => (out.includes('press Ctrl-C') ? true : undefined), 'the demo to be seeded', 480_000).catch((err: Error) => {
+      throw new Error(`${err.message}; output:\n${out.slice(-3_000)}`);
+    });
+    const sheet = JSON.parse(readFileSync(join(dir, 'demo', 'demo.json'), 'utf8')) as DemoSheet;
+    const keyOf = (name: string) => {
+      const user = sheet.users.find((u) => u.name.startsWith(name));
+      assert.ok(user, `${name} is on the demo sign-in sheet`);
+      return user.keyFile;
+    };
+    const failures: string[] = [];
+    const browser = await openBrowser();
+    closers.push(browser.close);
+    const signIn = async (name: string, heading: string) => {
+      const page = await browser.context.newPage();
+      await page.goto(`${sheet.url}/sign-in`);
+      await page.getByLabel('Recovery file', { exact: true }).setInputFiles(keyOf(name));
+      await page.getByLabel('Passphrase').fill(sheet.passphrase);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('heading', { level: 1, name: heading }).waitFor();
+      return page;
+    };
+
+    const phil = await signIn('Phil Pharmacist', 'Pharmacy counter');
+    const waiting = phil.getByRole('list', { name: 'Prescriptions waiting here' });
+    await waiting.waitFor({ timeout: 60_000 });
+    const rxShort = sheet.medicines.prescription.id.slice(0, 8);
+    await waiting.getByText(`Prescription ${rxShort}`).waitFor();
+    await checkPage(phil, 'pharmacy-counter', failures);
+
+    await phil.getByLabel('DataMatrix code').fill(sheet.medicines.scan);
+    await phil.getByRole('button', { name: 'Check pack' }).click();
+    await phil.getByText(/^Verified: pack /).waitFor({ timeout: 60_000 });
+    await checkPage(phil, 'pharmacy-counter-verified', failures);
+    await phil.getByRole('button', { name: `Dispense scanned pack for prescription ${rxShort}` }).click();
+    await phil.getByText(`against prescription ${rxShort}.`, { exact: false }).waitFor({ timeout: 60_000 });
+
+    // The same pack again: refused in words.
+    await phil.getByLabel('DataMatrix code').fill(sheet.medicines.scan);
+    await phil.getByRole('button', { name: 'Check pack' }).click();
+    await phil.getByText(/Not verified: this pack was already dispensed/).waitFor({ timeout: 60_000 });
+    await checkPage(phil, 'pharmacy-counter-dispensed', failures);
+    // A pack with a wrong check digit is refused before anything is asked.
+    await phil
+      .getByLabel('DataMatrix code')
+      .fill(sheet.medicines.scan.replace(/^\(01\)(\d{13})(\d)/, (_m, body, d) => `(01)${body}${(Number(d) + 1) % 10}`));
+    await phil.getByRole('button', { name: 'Check pack' }).click();
+    await phil.getByText(/check digit/).waitFor();
+
+    const garrett = await signIn('Garrett Thompson', 'My records');
+    await garrett.getByRole('link', { name: 'Medicines' }).click();
+    await garrett.getByRole('heading', { level: 1, name: 'Medicines' }).waitFor();
+    await garrett
+      .getByRole('list', { name: 'My prescriptions' })
+      .getByText(/filled 1 time\b/)
+      .waitFor({ timeout: 60_000 });
+    await checkPage(garrett, 'patient-medicines', failures);
+
+    assert.deepEqual(failures, [], `accessibility: serious or critical axe violations\n${failures.join('\n')}`);
+  } finally {
+    assert.equal(await interrupt(child), 0);
+  }
+});
