@@ -21,6 +21,11 @@ export interface LoadOptions {
   onProgress?: (committed: number, total: number) => void;
   /** Called once the transactions are signed, just before the first is sent. */
   onStart?: () => void;
+  /**
+   * Pre-signed transactions to submit instead of `count` fresh registrations (in this order:
+   * one signer's nonces must arrive in order, so use concurrency 1 and one submit URL).
+   */
+  txs?: SignedTx[];
 }
 
 export interface LoadResult {
@@ -61,7 +66,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   const base = opts.url.replace(/\/+$/, '');
   const status = await requestJson<{ chainId: string; height: number }>(`${base}/v1/status`);
-  const txs = makeRegistrations(status.chainId, opts.count);
+  const txs = opts.txs ?? makeRegistrations(status.chainId, opts.count);
   const hashes = txs.map((tx) => txHash(tx));
   // Block bodies are not public (docs/records.md "Who sees which metadata"): each load
   // transaction is recognised by its Merkle leaf hash among a block's public leaves.
