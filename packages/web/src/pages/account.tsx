@@ -13,6 +13,7 @@ function homeFor(identity: { role: string; orgKind?: unknown }): string {
   if (typeof identity.orgKind === 'string') return '/organization';
   if (identity.role === 'privacy-officer') return '/emergency-review';
   if (identity.role === 'insurer') return '/insurer';
+  if (identity.role === 'pharmacy') return '/pharmacy';
   return identity.role === 'patient' ? '/records' : identity.role === 'clinician' ? '/clinician' : '/explorer';
 }
 
