@@ -84,7 +84,10 @@ test('a valid EPCIS 2.0 document becomes commission, pack and ship transactions'
 
 test('EPCIS documents that violate the schema are refused whole, naming the violation', () => {
   refused({ ...sampleDocument([commissioning]), schemaVersion: '1.2' }, /schemaVersion must be equal to constant/);
-  refused(sampleDocument([{ ...commissioning, action: 'CREATE' }]), /\/epcisBody\/eventList\/0\/action must be equal to one of the allowed values/);
+  refused(
+    sampleDocument([{ ...commissioning, action: 'CREATE' }]),
+    /\/epcisBody\/eventList\/0\/action must be equal to one of the allowed values/,
+  );
   refused(sampleDocument([{ ...commissioning, eventTime: 'yesterday' }]), /eventTime must match format "date-time"/);
   refused(sampleDocument([{ ...commissioning, eventTimeZoneOffset: '+25:00' }]), /eventTimeZoneOffset must match pattern/);
   refused(sampleDocument([{ ...shipping, epcList: [] }]), /epcList must NOT have fewer than 1 items/);
