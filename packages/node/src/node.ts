@@ -3,9 +3,10 @@
 import type { Output } from '@medledger/consensus';
 import { idFromPublicKey } from '@medledger/crypto';
 import { type Identity, identityOfKey, namedObjects, objectEffects, objectSizeOnChain, type StateWrite } from '@medledger/ehr';
-import { type Block, type Commit, parseSignedTx, type SignedTx, signTx, type TxResult, txBytes, txHash } from '@medledger/ledger';
+import { type Block, type Commit, parseSignedTx, type SignedTx, type TxResult, txBytes, txHash } from '@medledger/ledger';
 import { type NodeStore, openSqliteStore } from '@medledger/storage';
 import type { FastifyInstance } from 'fastify';
+import { AccessQueue } from './access-queue.js';
 import { apiOptionsOf, buildApi, proofFor } from './api.js';
 import { Chain } from './chain.js';
 import { seesTx } from './chain-view.js';
@@ -15,12 +16,12 @@ import { DEFAULT_SESSION_CONFIG, Gatekeeper } from './gatekeeper.js';
 import { DEFAULT_VAULT_CONFIG, type NodeHome } from './home.js';
 import { Mempool } from './mempool.js';
 import { evidenceBody, type SignedProposal, type SignedVote } from './messages.js';
+import { ownTxSubmitter } from './own-tx.js';
+import type { CommittedView, LogLevel, SubmitOwnTx } from './ports.js';
 import { TendermintEngine } from './tendermint.js';
 import { Vault } from './vault.js';
 
 type EvidenceOutput = Extract<Output, { type: 'evidence' }>;
-
-export type LogLevel = 'info' | 'warn' | 'error';
 
 /** Injected effects, so tests control time and output. */
 export interface NodeDeps {
@@ -52,6 +53,10 @@ export class MedLedgerNode {
   readonly vault: Vault;
   readonly gatekeeper: Gatekeeper;
   readonly emergency: EmergencyAgent;
+  /** Committed state for subsystems: read-only, with prefix scans. */
+  readonly view: CommittedView;
+  /** The one way this node's own transactions (and its FHIR agent's) are signed and admitted. */
+  readonly submitOwn: SubmitOwnTx;
   private api: FastifyInstance | undefined;
   private apiUrl = '';
 
@@ -86,11 +91,36 @@ export class MedLedgerNode {
         sizeOnChain: (hash) => objectSizeOnChain(this.chain.state, hash),
       },
     );
-    this.gatekeeper = new Gatekeeper(this, { ...DEFAULT_SESSION_CONFIG, ...home.config.sessions });
+    const chain = this.chain;
+    this.view = {
+      chainId: chain.chainId,
+      genesis: chain.genesis,
+      state: chain.state,
+      height: () => chain.height,
+      tipTime: () => chain.tipTime,
+      scanState: (prefix, opts) => store.scanState(prefix, opts),
+    };
+    this.submitOwn = ownTxSubmitter(
+      { chainId: chain.chainId, nodeKey: home.key.signing },
+      { pendingNonce: (signer) => chain.app.pendingNonce(signer), admit: (tx) => this.admit(tx) },
+    );
+    const nodeId = idFromPublicKey(this.publicKey);
+    const log = (level: LogLevel, message: string) => this.log(level, message);
+    const isPending = (hash: string) => this.mempool.has(hash);
+    const now = this.now;
+    this.gatekeeper = new Gatekeeper(
+      { ...DEFAULT_SESSION_CONFIG, ...home.config.sessions, chainId: chain.chainId, nodePublicKey: this.publicKey },
+      {
+        state: chain.state,
+        now,
+        accessTime: () => this.accessTime(),
+        getVerified: (hash) => this.vault.getVerified(hash),
+        events: new AccessQueue({ nodeId }, { state: chain.state, outbox: store, submitOwn: this.submitOwn, isPending, now, log }),
+      },
+    );
     this.emergency = new EmergencyAgent(
-      this,
-      { ...DEFAULT_EMERGENCY_AGENT_CONFIG, ...home.config.emergency },
-      idFromPublicKey(this.publicKey),
+      { ...DEFAULT_EMERGENCY_AGENT_CONFIG, ...home.config.emergency, nodeId, encryptionPrivateKey: home.key.encryption.privateKey },
+      { view: this.view, submitOwn: this.submitOwn, isPending, log },
     );
   }
 
@@ -205,19 +235,8 @@ export class MedLedgerNode {
       `EQUIVOCATION by validator ${ev.validator.slice(0, 12)}: two ${ev.kind === 'duplicate-proposal' ? 'proposals' : `${(first as SignedVote).type}s`} at height ${ev.height} round ${ev.round}`,
     );
     const body = evidenceBody(ev.kind, first, second);
-    const tx = signTx(
-      {
-        v: 1,
-        chain: this.chain.chainId,
-        kind: 'evidence.equivocation',
-        signer: this.publicKey,
-        nonce: this.chain.app.pendingNonce(this.publicKey),
-        body,
-      },
-      this.home.key.signing.privateKey,
-    );
     try {
-      this.admit(tx);
+      this.submitOwn('evidence.equivocation', body);
     } catch (err) {
       this.log('info', `equivocation evidence not submitted: ${(err as Error).message}`);
     }

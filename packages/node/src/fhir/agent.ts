@@ -3,7 +3,6 @@
 // commits. Everything it submits goes through the same checkTx as a client's transaction.
 import type { KeyBundle } from '@medledger/crypto';
 import type { RecordTarget } from '@medledger/ehr';
-import { signTx } from '@medledger/ledger';
 import { ApiError } from '../errors.js';
 import type { MedLedgerNode } from '../node.js';
 import { idsUnder, recordRecipients, scanAllState } from '../recipients.js';
@@ -37,18 +36,7 @@ export class OrgAgent {
 
   /** Sign and admit a transaction with `keys` and the signer's next nonce. Throws ApiError. */
   submit(kind: string, body: object, keys: KeyBundle = this.orgKeys): string {
-    const tx = signTx(
-      {
-        v: 1,
-        chain: this.node.chain.chainId,
-        kind,
-        signer: keys.signing.publicKey,
-        nonce: this.node.chain.app.pendingNonce(keys.signing.publicKey),
-        body: body as Record<string, unknown>,
-      },
-      keys.signing.privateKey,
-    );
-    return this.node.admit(tx).hash;
+    return this.node.submitOwn(kind, body as Record<string, unknown>, keys.signing).hash;
   }
 
   /** Store a vault object as an upload by `uploader` would (the identity that will sign the transaction naming it). */
