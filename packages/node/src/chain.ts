@@ -29,7 +29,7 @@ import {
   verifyCommit,
   ZERO_HASH,
 } from '@medledger/ledger';
-import type { NodeStore, StateWrite } from '@medledger/storage';
+import type { NodeStore, StateWrite, StoredBlock } from '@medledger/storage';
 
 import { TreeNodeCache } from './tree-cache.js';
 /** Thrown when a block or commit from a proposer or peer breaks a chain rule. */
@@ -161,6 +161,11 @@ export class Chain {
       stateRoot: this.store.stateRoot(),
       resultsRoot: resultsRootOf(stored.results),
     };
+  }
+
+  /** A stored block with its commit and results (undefined above the tip). */
+  loadBlock(height: number): StoredBlock | undefined {
+    return this.store.loadBlock(height);
   }
 
   /** Root of the committed state tree after the tip block (genesis state before block 1). */

@@ -13,5 +13,4 @@ export interface Engine {
   stop(): void;
   /** A transaction entered the mempool. */
   onTx(): void;
-  peers(): PeerStatus[];
 }

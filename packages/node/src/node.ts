@@ -1,6 +1,5 @@
 // One MedLedger node: store, chain, mempool, block production and the HTTP API.
 
-import type { Output } from '@medledger/consensus';
 import { idFromPublicKey } from '@medledger/crypto';
 import { type Identity, identityOfKey, namedObjects, objectEffects, objectSizeOnChain, type StateWrite } from '@medledger/ehr';
 import { type Block, type Commit, parseSignedTx, type SignedTx, type TxResult, txBytes, txHash } from '@medledger/ledger';
@@ -17,11 +16,10 @@ import { DEFAULT_VAULT_CONFIG, type NodeHome } from './home.js';
 import { Mempool } from './mempool.js';
 import { evidenceBody, type SignedProposal, type SignedVote } from './messages.js';
 import { ownTxSubmitter } from './own-tx.js';
+import { P2P } from './p2p.js';
 import type { CommittedView, LogLevel, SubmitOwnTx } from './ports.js';
-import { TendermintEngine } from './tendermint.js';
+import { type EvidenceOutput, TendermintEngine } from './tendermint.js';
 import { Vault } from './vault.js';
-
-type EvidenceOutput = Extract<Output, { type: 'evidence' }>;
 
 /** Injected effects, so tests control time and output. */
 export interface NodeDeps {
@@ -50,6 +48,8 @@ export class MedLedgerNode {
   private readonly logger: (level: LogLevel, message: string) => void;
   private readonly rejections = new RecentRejections(10_000);
   readonly engine: TendermintEngine;
+  /** The authenticated peer links; their messages are routed by `routePeerMessage`. */
+  readonly p2p: P2P;
   readonly vault: Vault;
   readonly gatekeeper: Gatekeeper;
   readonly emergency: EmergencyAgent;
@@ -80,14 +80,47 @@ export class MedLedgerNode {
     const store = deps.store ?? openSqliteStore(home.dbPath);
     this.chain = new Chain(home.genesis, store);
     this.mempool = new Mempool(home.config.mempool);
-    this.engine = new TendermintEngine(this);
+    const log = (level: LogLevel, message: string) => this.log(level, message);
+    const { genesis, chainId } = this.chain;
+    this.p2p = new P2P(
+      {
+        chainId,
+        key: home.key.signing,
+        listen: home.config.p2p,
+        peers: home.config.peers,
+        allowed: new Set(genesis.validators.map((v) => v.publicKey)),
+        log,
+        ...(home.config.peerBudget === undefined ? {} : { budget: home.config.peerBudget }),
+      },
+      { onMessage: (peer, msg) => this.routePeerMessage(peer, msg), onConnect: (peer) => this.engine.onConnect(peer) },
+    );
+    this.engine = new TendermintEngine(
+      {
+        chainId,
+        validators: genesis.validators,
+        key: home.key.signing,
+        maxBlockTxs: genesis.params.maxBlockTxs,
+        maxBlockBytes: genesis.params.maxBlockBytes,
+        consensus: home.config.consensus,
+      },
+      {
+        chain: this.chain,
+        commitDecided: (block, commit) => this.commitDecided(block, commit),
+        mempool: this.mempool,
+        meta: store,
+        net: this.p2p,
+        onEvidence: (ev) => this.reportEquivocation(ev),
+        now: this.now,
+        log,
+      },
+    );
     this.vault = new Vault(
       { ...DEFAULT_VAULT_CONFIG, ...home.config.vault },
       {
         store,
         now: this.now,
-        log: (level, message) => this.log(level, message),
-        peers: this.engine.p2p,
+        log,
+        peers: this.p2p,
         sizeOnChain: (hash) => objectSizeOnChain(this.chain.state, hash),
       },
     );
@@ -105,7 +138,6 @@ export class MedLedgerNode {
       { pendingNonce: (signer) => chain.app.pendingNonce(signer), admit: (tx) => this.admit(tx) },
     );
     const nodeId = idFromPublicKey(this.publicKey);
-    const log = (level: LogLevel, message: string) => this.log(level, message);
     const isPending = (hash: string) => this.mempool.has(hash);
     const now = this.now;
     this.gatekeeper = new Gatekeeper(
@@ -148,7 +180,7 @@ export class MedLedgerNode {
     }
     this.api = await buildApi(this, apiOptionsOf(this.home));
     this.apiUrl = await this.api.listen({ host: this.home.config.api.host, port: this.home.config.api.port });
-    await this.engine.startNetwork();
+    await this.p2p.start();
     this.engine.start();
     this.vault.start();
     this.gatekeeper.start();
@@ -159,6 +191,7 @@ export class MedLedgerNode {
 
   async stop(): Promise<void> {
     this.engine.stop();
+    this.p2p.stop();
     this.gatekeeper.stop();
     this.vault.stop();
     await this.api?.close();
@@ -181,6 +214,39 @@ export class MedLedgerNode {
       throw new ApiError('MALFORMED_TX', (err as Error).message);
     }
     return this.admit(tx);
+  }
+
+  /**
+   * Every peer message enters here and goes to the one subsystem it is for: gossiped
+   * transactions to admission, sync and consensus messages to the engine, vault objects to
+   * the vault. Nothing is read before the engine starts or after it stops.
+   */
+  private routePeerMessage(peer: string, msg: Record<string, unknown>): void {
+    if (!this.engine.isRunning) return;
+    switch (msg.type) {
+      case 'txs':
+        if (Array.isArray(msg.txs)) for (const tx of msg.txs.slice(0, 10_000)) this.admitFromPeer(tx);
+        return;
+      case 'status':
+        this.engine.onPeerStatus(peer, msg.height);
+        return;
+      case 'getBlocks':
+        this.engine.onBlockRequest(peer, msg);
+        return;
+      case 'blocks':
+        this.engine.onBlocks(peer, msg);
+        return;
+      case 'proposal':
+      case 'vote':
+        this.engine.onConsensusMessage(peer, msg);
+        return;
+      case 'vault-get':
+      case 'vault-data':
+        this.vault.onPeerMessage(peer, msg);
+        return;
+      default:
+        return;
+    }
   }
 
   /** A transaction gossiped by a peer: admitted like a client's, refusals dropped quietly. */
@@ -306,7 +372,7 @@ export class MedLedgerNode {
       lastBlockTime: this.chain.height === 0 ? null : this.chain.tipTime,
       appHash: this.chain.appHash,
       validators: genesis.validators.map((v) => ({ name: v.name, publicKey: v.publicKey, power: v.power })),
-      peers: this.engine.peers(),
+      peers: this.p2p.peers(),
       mempool: { txs: this.mempool.size },
     };
   }

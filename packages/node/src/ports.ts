@@ -4,8 +4,8 @@
 // them to real implementations; tests can hand in small fakes.
 import type { SigningKeyPair } from '@medledger/crypto';
 import type { StateReader, StateWrite } from '@medledger/ehr';
-import type { Genesis, SignedTx, TxResult } from '@medledger/ledger';
-import type { ScanOptions } from '@medledger/storage';
+import type { Block, Commit, Genesis, SignedTx, TxResult } from '@medledger/ledger';
+import type { NodeStore, ScanOptions, StoredBlock } from '@medledger/storage';
 
 export type LogLevel = 'info' | 'warn' | 'error';
 
@@ -62,3 +62,39 @@ export interface TxLookup {
   /** Status as GET /v1/txs/:hash answers it (without the tx itself); throws ApiError('TX_NOT_FOUND'). */
   status(hash: string): Record<string, unknown>;
 }
+
+// ---- Engine ports: what the embedded consensus engine (tendermint.ts) and block sync use.
+
+/**
+ * The engine side of the chain (chain.ts `Chain`): the stored tip, building and checking
+ * the next block, and stored blocks for peers that sync. A getter satisfies the fields.
+ */
+export interface EngineChain {
+  readonly height: number;
+  readonly tipTime: number;
+  /** Build the next block from `txs` at `time`, executing it for its app hash. */
+  buildBlock(txs: SignedTx[], time: number, proposer: string): Block;
+  /** The time a proposer should stamp: its clock, but strictly after the previous block. */
+  nextBlockTime(now: number): number;
+  /** Check a proposed next block against the tip and the application; throws ChainError. Returns its hash. */
+  validateNext(block: Block, now: number): string;
+  loadBlock(height: number): StoredBlock | undefined;
+}
+
+/**
+ * Store a decided block with its commit and let everything above the engine learn of it
+ * (MedLedgerNode.commitDecided). Throws, with nothing stored, on a bad commit.
+ */
+export type CommitDecided = (block: Block, commit: Commit) => void;
+
+/** The peer network as the engine uses it (p2p.ts `P2P`). */
+export interface PeerNet {
+  send(peer: string, msg: Record<string, unknown>): void;
+  broadcast(msg: Record<string, unknown>): void;
+  disconnect(peer: string): void;
+  /** A peer's configured name, for logs. */
+  nameOf(peer: string): string;
+}
+
+/** Small durable metadata: the double-sign guard, locks and this validator's own messages. */
+export type MetaStore = Pick<NodeStore, 'getMeta' | 'setMeta'>;
