@@ -194,7 +194,7 @@ export async function buildApi(node: MedLedgerNode, opts: ApiOptions): Promise<F
   app.get<{ Params: { id: string } }>('/v1/identities/:id', { schema: schemas.identity }, async (req) => {
     const { id } = req.params;
     if (!isHex(id, 20)) throw new ApiError('INVALID_PARAM', 'id must be 20-byte hex');
-    const identity = node.chain.app.query.identity(id);
+    const identity = node.chain.app.queries.identity(id);
     if (identity === undefined) throw new ApiError('IDENTITY_NOT_FOUND', `no identity ${id}`);
     return identity;
   });

@@ -1,8 +1,8 @@
 // One MedLedger node: store, chain, mempool, block production and the HTTP API.
 
 import { idFromPublicKey } from '@medledger/crypto';
-import { type Identity, identityOfKey, namedObjects, objectEffects, objectSizeOnChain, type StateWrite } from '@medledger/ehr';
-import { type Block, type Commit, parseSignedTx, type SignedTx, type TxResult, txBytes, txHash } from '@medledger/ledger';
+import { type Identity, identityOfKey, namedObjects, objectEffects, objectSizeOnChain } from '@medledger/ehr';
+import { parseSignedTx, type SignedTx, type TxResult, txBytes, txHash } from '@medledger/ledger';
 import { type NodeStore, openSqliteStore } from '@medledger/storage';
 import type { FastifyInstance } from 'fastify';
 import { AccessQueue } from './access-queue.js';
@@ -17,7 +17,7 @@ import { Mempool } from './mempool.js';
 import { evidenceBody, type SignedProposal, type SignedVote } from './messages.js';
 import { ownTxSubmitter } from './own-tx.js';
 import { P2P } from './p2p.js';
-import type { CommittedView, LogLevel, SubmitOwnTx } from './ports.js';
+import type { CommittedBlock, CommittedView, LogLevel, SubmitOwnTx } from './ports.js';
 import { type EvidenceOutput, TendermintEngine } from './tendermint.js';
 import { Vault } from './vault.js';
 
@@ -105,7 +105,9 @@ export class MedLedgerNode {
       },
       {
         chain: this.chain,
-        commitDecided: (block, commit) => this.commitDecided(block, commit),
+        commitDecided: (block, commit) => {
+          this.chain.commitBlock(block, commit);
+        },
         mempool: this.mempool,
         meta: store,
         net: this.p2p,
@@ -129,8 +131,8 @@ export class MedLedgerNode {
       chainId: chain.chainId,
       genesis: chain.genesis,
       state: chain.state,
-      height: () => chain.height,
-      tipTime: () => chain.tipTime,
+      height: () => chain.app.info().height,
+      tipTime: () => chain.app.lastBlockTime,
       scanState: (prefix, opts) => store.scanState(prefix, opts),
     };
     this.submitOwn = ownTxSubmitter(
@@ -154,6 +156,15 @@ export class MedLedgerNode {
       { ...DEFAULT_EMERGENCY_AGENT_CONFIG, ...home.config.emergency, nodeId, encryptionPrivateKey: home.key.encryption.privateKey },
       { view: this.view, submitOwn: this.submitOwn, isPending, log },
     );
+    // After each block is stored, in this order: the vault keeps, fetches or deletes the
+    // objects its writes claimed or released; the mempool drops and re-checks; the
+    // emergency agent answers the windows it opened.
+    chain.app.onCommitted(({ writes }) => {
+      const effects = objectEffects(writes);
+      if (effects.anchored.length > 0 || effects.released.length > 0) this.vault.onCommitted(effects.anchored, effects.released);
+    });
+    chain.app.onCommitted((committed) => this.recheckMempool(committed));
+    chain.app.onCommitted(({ txs }) => this.emergency.onCommitted(txs));
   }
 
   /** This node's validator/node public key. */
@@ -276,17 +287,11 @@ export class MedLedgerNode {
       if (named.content !== undefined || named.envelopes.length > 0)
         this.vault.checkNamed(identityOfKey(this.chain.state, t.signer)?.id, named);
     };
-    const result = this.chain.app.checkTx(tx, { height: this.chain.height + 1, time: this.chain.tipTime }, gossip ? vaultCheck : undefined);
+    const result = this.chain.app.checkTx(tx, gossip ? vaultCheck : undefined);
     if (result.code !== 'ok') throw new ApiError(result.code, result.log);
     this.mempool.add({ hash, tx, bytes });
     this.engine.onTx(gossip ? tx : undefined);
     return { hash, status: 'pending' };
-  }
-
-  /** Store a block decided by consensus (or fetched by block sync) and update the mempool. */
-  commitDecided(block: Block, commit: Commit): void {
-    const exec = this.chain.commitBlock(block, commit);
-    this.afterCommit(block.txs, exec.results, exec.writes);
   }
 
   /**
@@ -309,26 +314,21 @@ export class MedLedgerNode {
   }
 
   /**
-   * After a block is stored: keep, fetch or delete the vault objects its state writes claimed
-   * or released, drop its transactions from the mempool, remember refusals, and re-check
-   * what is left against the new state (a nonce may now be stale).
+   * Commit listener: drop the block's transactions from the mempool, remember refusals, and
+   * re-check what is left against the new state (a nonce may now be stale).
    */
-  afterCommit(txs: SignedTx[], results: TxResult[], writes: readonly StateWrite[]): void {
-    const effects = objectEffects(writes);
-    if (effects.anchored.length > 0 || effects.released.length > 0) this.vault.onCommitted(effects.anchored, effects.released);
-    txs.forEach((tx, i) => {
+  private recheckMempool(committed: CommittedBlock): void {
+    committed.txs.forEach((tx, i) => {
       const hash = txHash(tx);
       this.mempool.remove(hash);
-      const result = results[i] as TxResult;
+      const result = committed.results[i] as TxResult;
       if (result.code !== 'ok') this.rejections.set(hash, result);
     });
-    const ctx = { height: this.chain.height + 1, time: this.chain.tipTime };
     for (const entry of this.mempool.drain()) {
-      const result = this.chain.app.checkTx(entry.tx, ctx);
+      const result = this.chain.app.checkTx(entry.tx);
       if (result.code === 'ok') this.mempool.add(entry);
       else this.rejections.set(entry.hash, result);
     }
-    this.emergency.onCommitted(txs);
   }
 
   /**
@@ -382,9 +382,9 @@ export class MedLedgerNode {
     return {
       publicKey,
       id,
-      nonce: this.chain.app.query.nonce(publicKey),
+      nonce: this.chain.app.queries.nonce(publicKey),
       nextNonce: this.chain.app.pendingNonce(publicKey),
-      identity: this.chain.app.query.identity(id) ?? null,
+      identity: this.chain.app.queries.identity(id) ?? null,
     };
   }
 }
