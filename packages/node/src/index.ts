@@ -2,6 +2,7 @@
 
 export * from './access-queue.js';
 export * from './api.js';
+export * from './application.js';
 export * from './block-sync.js';
 export * from './chain.js';
 export * from './emergency-agent.js';
