@@ -16,8 +16,8 @@ import { registerFhirRoutes } from './fhir/routes.js';
 import type { NodeHome } from './home.js';
 import { registerInsuranceRoutes } from './insurance-api.js';
 import { registerMedicinesRoutes } from './medicines-api.js';
-import type { MedLedgerNode } from './node.js';
 import { registerRecordRoutes } from './records-api.js';
+import type { RouteDeps } from './route-deps.js';
 import { registerStateRoutes } from './state-api.js';
 import { registerWebStatic } from './web-static.js';
 
@@ -71,7 +71,7 @@ export function apiOptionsOf(home: NodeHome): ApiOptions {
  * the status from `statusFor`; stack traces and request bodies never do. Requests are
  * validated against the schemas of api-schemas.ts, which also make `/v1/openapi.json`.
  */
-export async function buildApi(node: MedLedgerNode, opts: ApiOptions): Promise<FastifyInstance> {
+export async function buildApi(node: RouteDeps, opts: ApiOptions): Promise<FastifyInstance> {
   const app = Fastify({
     bodyLimit: opts.bodyLimit,
     logger: false,

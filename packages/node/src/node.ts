@@ -18,6 +18,7 @@ import { evidenceBody, type SignedProposal, type SignedVote } from './messages.j
 import { ownTxSubmitter } from './own-tx.js';
 import { P2P } from './p2p.js';
 import type { CommittedBlock, CommittedView, LogLevel, SubmitOwnTx } from './ports.js';
+import type { RouteDeps } from './route-deps.js';
 import { type EvidenceOutput, TendermintEngine } from './tendermint.js';
 import { Vault } from './vault.js';
 
@@ -41,7 +42,7 @@ class RecentRejections {
   }
 }
 
-export class MedLedgerNode {
+export class MedLedgerNode implements RouteDeps {
   readonly chain: Chain;
   readonly mempool: Mempool;
   readonly now: () => number;
@@ -329,6 +330,11 @@ export class MedLedgerNode {
       if (result.code === 'ok') this.mempool.add(entry);
       else this.rejections.set(entry.hash, result);
     }
+  }
+
+  /** Whether a transaction is in this node's mempool. */
+  isPending(hash: string): boolean {
+    return this.mempool.has(hash);
   }
 
   /**

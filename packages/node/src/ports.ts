@@ -3,7 +3,7 @@
 // reaching through the whole node. MedLedgerNode (node.ts) is the one place that wires
 // them to real implementations; tests can hand in small fakes.
 import type { SigningKeyPair } from '@medledger/crypto';
-import type { StateReader, StateWrite } from '@medledger/ehr';
+import type { Identity, StateReader, StateWrite } from '@medledger/ehr';
 import type { Block, Commit, Genesis, SignedTx, TxResult } from '@medledger/ledger';
 import type { NodeStore, ScanOptions, StoredBlock } from '@medledger/storage';
 
@@ -56,11 +56,15 @@ export interface CommittedBlock {
 /** Called once per block after it is stored and the application has committed it. */
 export type CommitListener = (block: CommittedBlock) => void;
 
-/** Transactions by hash: in this node's mempool, or their status (MedLedgerNode.txStatus). */
+/** Transactions by hash: still in this node's mempool, or their status (MedLedgerNode.txStatus). */
 export interface TxLookup {
   isPending(hash: string): boolean;
-  /** Status as GET /v1/txs/:hash answers it (without the tx itself); throws ApiError('TX_NOT_FOUND'). */
-  status(hash: string): Record<string, unknown>;
+  /**
+   * Status as GET /v1/txs/:hash answers it: pending, committed with its inclusion proof, or
+   * rejected with code and reason; the tx itself only for a `caller` who may see it.
+   * Throws ApiError('TX_NOT_FOUND').
+   */
+  txStatus(hash: string, caller?: Identity): Record<string, unknown>;
 }
 
 // ---- Engine ports: what the embedded consensus engine (tendermint.ts) and block sync use.
@@ -83,7 +87,8 @@ export interface EngineChain {
 
 /**
  * Store a decided block with its commit and let everything above the engine learn of it
- * (MedLedgerNode.commitDecided). Throws, with nothing stored, on a bad commit.
+ * (chain.ts Chain.commitBlock, whose application tells the commit listeners). Throws, with
+ * nothing stored, on a bad commit.
  */
 export type CommitDecided = (block: Block, commit: Commit) => void;
 

@@ -4,13 +4,13 @@
 import type { KeyBundle } from '@medledger/crypto';
 import type { RecordTarget } from '@medledger/ehr';
 import { ApiError } from '../errors.js';
-import type { MedLedgerNode } from '../node.js';
 import { idsUnder, recordRecipients, scanAllState } from '../recipients.js';
+import type { RouteDeps } from '../route-deps.js';
 import { FhirError } from './outcome.js';
 
 export class OrgAgent {
   constructor(
-    readonly node: MedLedgerNode,
+    readonly node: RouteDeps,
     readonly orgKeys: KeyBundle,
     readonly orgId: string,
   ) {}
@@ -54,7 +54,7 @@ export class OrgAgent {
     while (pending.length > 0) {
       const still: string[] = [];
       for (const h of pending) {
-        if (this.node.mempool.has(h)) {
+        if (this.node.isPending(h)) {
           still.push(h);
           continue;
         }
