@@ -1,23 +1,24 @@
-// One MedLedger node: store, chain, mempool, block production and the HTTP API.
+// One MedLedger node, wiring only (docs/architecture.md): it builds the store, the chain and
+// its application, admission, the consensus engine, the vault, the gatekeeper, the emergency
+// agent and the HTTP API, and connects them through narrow ports (ports.ts).
 
 import { idFromPublicKey } from '@medledger/crypto';
-import { type Identity, identityOfKey, namedObjects, objectEffects, objectSizeOnChain } from '@medledger/ehr';
-import { parseSignedTx, type SignedTx, type TxResult, txBytes, txHash } from '@medledger/ledger';
+import { type Identity, objectEffects, objectSizeOnChain } from '@medledger/ehr';
+import type { SignedTx } from '@medledger/ledger';
 import { type NodeStore, openSqliteStore } from '@medledger/storage';
 import type { FastifyInstance } from 'fastify';
 import { AccessQueue } from './access-queue.js';
-import { apiOptionsOf, buildApi, proofFor } from './api.js';
+import { Admission } from './admission.js';
+import { apiOptionsOf, buildApi } from './api.js';
 import { Chain } from './chain.js';
-import { seesTx } from './chain-view.js';
 import { DEFAULT_EMERGENCY_AGENT_CONFIG, EmergencyAgent } from './emergency-agent.js';
-import { ApiError } from './errors.js';
 import { DEFAULT_SESSION_CONFIG, Gatekeeper } from './gatekeeper.js';
 import { DEFAULT_VAULT_CONFIG, type NodeHome } from './home.js';
 import { Mempool } from './mempool.js';
 import { evidenceBody, type SignedProposal, type SignedVote } from './messages.js';
 import { ownTxSubmitter } from './own-tx.js';
 import { P2P } from './p2p.js';
-import type { CommittedBlock, CommittedView, LogLevel, SubmitOwnTx } from './ports.js';
+import type { CommittedView, LogLevel, SubmitOwnTx } from './ports.js';
 import type { RouteDeps } from './route-deps.js';
 import { type EvidenceOutput, TendermintEngine } from './tendermint.js';
 import { Vault } from './vault.js';
@@ -29,25 +30,13 @@ export interface NodeDeps {
   store?: NodeStore;
 }
 
-/** Bounded record of transactions refused after admission (re-check or in a block). */
-class RecentRejections {
-  private readonly map = new Map<string, TxResult>();
-  constructor(private readonly max: number) {}
-  set(hash: string, result: TxResult): void {
-    if (this.map.size >= this.max) this.map.delete(this.map.keys().next().value as string);
-    this.map.set(hash, result);
-  }
-  get(hash: string): TxResult | undefined {
-    return this.map.get(hash);
-  }
-}
-
 export class MedLedgerNode implements RouteDeps {
   readonly chain: Chain;
   readonly mempool: Mempool;
+  /** Every transaction enters the mempool here; tx status by hash. */
+  readonly admission: Admission;
   readonly now: () => number;
   private readonly logger: (level: LogLevel, message: string) => void;
-  private readonly rejections = new RecentRejections(10_000);
   readonly engine: TendermintEngine;
   /** The authenticated peer links; their messages are routed by `routePeerMessage`. */
   readonly p2p: P2P;
@@ -128,6 +117,17 @@ export class MedLedgerNode implements RouteDeps {
       },
     );
     const chain = this.chain;
+    this.admission = new Admission(
+      { chainId: chain.chainId },
+      {
+        app: chain.app,
+        mempool: this.mempool,
+        state: chain.state,
+        checkNamed: (signerId, named) => this.vault.checkNamed(signerId, named),
+        blocks: store,
+        onAdmitted: (tx) => this.engine.onTx(tx),
+      },
+    );
     this.view = {
       chainId: chain.chainId,
       genesis: chain.genesis,
@@ -141,7 +141,7 @@ export class MedLedgerNode implements RouteDeps {
       { pendingNonce: (signer) => chain.app.pendingNonce(signer), admit: (tx) => this.admit(tx) },
     );
     const nodeId = idFromPublicKey(this.publicKey);
-    const isPending = (hash: string) => this.mempool.has(hash);
+    const isPending = (hash: string) => this.admission.isPending(hash);
     const now = this.now;
     this.gatekeeper = new Gatekeeper(
       { ...DEFAULT_SESSION_CONFIG, ...home.config.sessions, chainId: chain.chainId, nodePublicKey: this.publicKey },
@@ -164,7 +164,7 @@ export class MedLedgerNode implements RouteDeps {
       const effects = objectEffects(writes);
       if (effects.anchored.length > 0 || effects.released.length > 0) this.vault.onCommitted(effects.anchored, effects.released);
     });
-    chain.app.onCommitted((committed) => this.recheckMempool(committed));
+    chain.app.onCommitted((committed) => this.admission.onCommitted(committed));
     chain.app.onCommitted(({ txs }) => this.emergency.onCommitted(txs));
   }
 
@@ -214,18 +214,9 @@ export class MedLedgerNode implements RouteDeps {
     return this.apiUrl;
   }
 
-  /**
-   * Admit a transaction from a client: shape, chain, signature, nonce and the kind's rules
-   * (via checkTx), then the mempool. Throws ApiError; nothing is kept on failure.
-   */
+  /** Admit a client's transaction (Admission.submitTx). Throws ApiError; nothing is kept on failure. */
   submitTx(raw: unknown): { hash: string; status: 'pending' } {
-    let tx: SignedTx;
-    try {
-      tx = parseSignedTx(raw);
-    } catch (err) {
-      throw new ApiError('MALFORMED_TX', (err as Error).message);
-    }
-    return this.admit(tx);
+    return this.admission.submitTx(raw);
   }
 
   /**
@@ -237,7 +228,7 @@ export class MedLedgerNode implements RouteDeps {
     if (!this.engine.isRunning) return;
     switch (msg.type) {
       case 'txs':
-        if (Array.isArray(msg.txs)) for (const tx of msg.txs.slice(0, 10_000)) this.admitFromPeer(tx);
+        if (Array.isArray(msg.txs)) for (const tx of msg.txs.slice(0, 10_000)) this.admission.admitFromPeer(tx);
         return;
       case 'status':
         this.engine.onPeerStatus(peer, msg.height);
@@ -261,38 +252,9 @@ export class MedLedgerNode implements RouteDeps {
     }
   }
 
-  /** A transaction gossiped by a peer: admitted like a client's, refusals dropped quietly. */
-  admitFromPeer(raw: unknown): void {
-    try {
-      this.admit(parseSignedTx(raw), false);
-    } catch {
-      // Already known, stale nonce, or malformed: the peer's problem, not ours.
-    }
-  }
-
-  /**
-   * Admit an already-parsed transaction; `gossip` sends it on to the peers. A transaction
-   * made here (by a client of this node or the node itself, so `gossip`) must also pass the
-   * vault's checks on the objects it names (Vault.checkNamed); one a peer relays named
-   * objects uploaded to that peer, which this node may not hold yet.
-   */
+  /** Admit an already-parsed transaction (Admission.admit); `gossip` sends it on to the peers. */
   admit(tx: SignedTx, gossip = true): { hash: string; status: 'pending' } {
-    if (tx.chain !== this.chain.chainId)
-      throw new ApiError('WRONG_CHAIN', `transaction is for chain '${tx.chain}', this is '${this.chain.chainId}'`);
-    const hash = txHash(tx);
-    if (this.mempool.has(hash)) return { hash, status: 'pending' };
-    const bytes = txBytes(tx).length;
-    if (this.mempool.isFull(bytes)) throw new ApiError('MEMPOOL_FULL', 'the node is busy; retry shortly');
-    const vaultCheck = (t: SignedTx) => {
-      const named = namedObjects(t.kind, t.body);
-      if (named.content !== undefined || named.envelopes.length > 0)
-        this.vault.checkNamed(identityOfKey(this.chain.state, t.signer)?.id, named);
-    };
-    const result = this.chain.app.checkTx(tx, gossip ? vaultCheck : undefined);
-    if (result.code !== 'ok') throw new ApiError(result.code, result.log);
-    this.mempool.add({ hash, tx, bytes });
-    this.engine.onTx(gossip ? tx : undefined);
-    return { hash, status: 'pending' };
+    return this.admission.admit(tx, gossip);
   }
 
   /**
@@ -314,56 +276,14 @@ export class MedLedgerNode implements RouteDeps {
     }
   }
 
-  /**
-   * Commit listener: drop the block's transactions from the mempool, remember refusals, and
-   * re-check what is left against the new state (a nonce may now be stale).
-   */
-  private recheckMempool(committed: CommittedBlock): void {
-    committed.txs.forEach((tx, i) => {
-      const hash = txHash(tx);
-      this.mempool.remove(hash);
-      const result = committed.results[i] as TxResult;
-      if (result.code !== 'ok') this.rejections.set(hash, result);
-    });
-    for (const entry of this.mempool.drain()) {
-      const result = this.chain.app.checkTx(entry.tx);
-      if (result.code === 'ok') this.mempool.add(entry);
-      else this.rejections.set(entry.hash, result);
-    }
-  }
-
   /** Whether a transaction is in this node's mempool. */
   isPending(hash: string): boolean {
-    return this.mempool.has(hash);
+    return this.admission.isPending(hash);
   }
 
-  /**
-   * Status of a transaction by hash: pending, committed (with inclusion proof), or rejected.
-   * The signed transaction itself (`tx`) is included only for `caller`s who may see it
-   * (chain-view.ts `seesTx`): its parties and the consortium.
-   */
+  /** Status of a transaction by hash (Admission.txStatus); the tx itself only for a `caller` who may see it. */
   txStatus(hash: string, caller?: Identity): Record<string, unknown> {
-    if (this.mempool.has(hash)) return { hash, status: 'pending' };
-    const loc = this.chain.store.findTx(hash);
-    if (loc !== undefined) {
-      const stored = this.chain.store.loadBlock(loc.height);
-      if (stored === undefined) throw new ApiError('INTERNAL', 'indexed block missing');
-      const ok = loc.result.code === 'ok';
-      const tx = stored.block.txs[loc.index];
-      return {
-        hash,
-        status: ok ? 'committed' : 'rejected',
-        height: loc.height,
-        index: loc.index,
-        blockHash: stored.hash,
-        ...(ok ? {} : { code: loc.result.code, reason: loc.result.log }),
-        proof: proofFor(stored.block.txs, loc.index, stored.block.header.txRoot),
-        ...(tx !== undefined && seesTx(this.chain.state, tx, caller) ? { tx } : {}),
-      };
-    }
-    const rejected = this.rejections.get(hash);
-    if (rejected !== undefined) return { hash, status: 'rejected', code: rejected.code, reason: rejected.log };
-    throw new ApiError('TX_NOT_FOUND', `no transaction ${hash} is known to this node`);
+    return this.admission.txStatus(hash, caller);
   }
 
   status(): Record<string, unknown> {
