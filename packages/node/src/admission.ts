@@ -4,8 +4,8 @@
 import { type Identity, identityOfKey, type NamedObjects, namedObjects, type StateReader } from '@medledger/ehr';
 import { parseSignedTx, type SignedTx, type TxResult, txBytes, txHash } from '@medledger/ledger';
 import type { NodeStore } from '@medledger/storage';
-import { proofFor } from './api.js';
 import type { Application } from './application.js';
+import type { BlockProofs } from './block-proofs.js';
 import { seesTx } from './chain-view.js';
 import { ApiError } from './errors.js';
 import type { Mempool } from './mempool.js';
@@ -35,8 +35,10 @@ export interface AdmissionDeps {
   state: StateReader;
   /** The vault's checks on the objects a transaction made here names (Vault.checkNamed); throws ApiError. */
   checkNamed: (signerId: string | undefined, named: NamedObjects) => void;
-  /** Stored blocks and the tx index, for committed transactions' status and proof. */
-  blocks: Pick<NodeStore, 'findTx' | 'loadBlock'>;
+  /** The tx index: where a committed transaction is. */
+  txIndex: Pick<NodeStore, 'findTx'>;
+  /** Committed blocks, parsed and hashed once, for inclusion proofs (block-proofs.ts). */
+  blocks: Pick<BlockProofs, 'get'>;
   /** A transaction entered the mempool; `tx` is given when it should be gossiped. */
   onAdmitted: (tx?: SignedTx) => void;
 }
@@ -128,10 +130,11 @@ export class Admission implements TxLookup {
    */
   txStatus(hash: string, caller?: Identity): Record<string, unknown> {
     if (this.deps.mempool.has(hash)) return { hash, status: 'pending' };
-    const loc = this.deps.blocks.findTx(hash);
+    const loc = this.deps.txIndex.findTx(hash);
     if (loc !== undefined) {
-      const stored = this.deps.blocks.loadBlock(loc.height);
-      if (stored === undefined) throw new ApiError('INTERNAL', 'indexed block missing');
+      const provable = this.deps.blocks.get(loc.height);
+      if (provable === undefined) throw new ApiError('INTERNAL', 'indexed block missing');
+      const { stored } = provable;
       const ok = loc.result.code === 'ok';
       const tx = stored.block.txs[loc.index];
       return {
@@ -141,7 +144,7 @@ export class Admission implements TxLookup {
         index: loc.index,
         blockHash: stored.hash,
         ...(ok ? {} : { code: loc.result.code, reason: loc.result.log }),
-        proof: proofFor(stored.block.txs, loc.index, stored.block.header.txRoot),
+        proof: provable.proof(loc.index),
         ...(tx !== undefined && seesTx(this.deps.state, tx, caller) ? { tx } : {}),
       };
     }

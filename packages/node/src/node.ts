@@ -10,6 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { AccessQueue } from './access-queue.js';
 import { Admission } from './admission.js';
 import { apiOptionsOf, buildApi } from './api.js';
+import { BlockProofs } from './block-proofs.js';
 import { Chain } from './chain.js';
 import { DEFAULT_EMERGENCY_AGENT_CONFIG, EmergencyAgent } from './emergency-agent.js';
 import { DEFAULT_SESSION_CONFIG, Gatekeeper } from './gatekeeper.js';
@@ -35,6 +36,8 @@ export class MedLedgerNode implements RouteDeps {
   readonly mempool: Mempool;
   /** Every transaction enters the mempool here; tx status by hash. */
   readonly admission: Admission;
+  /** Recent committed blocks, parsed and hashed once for the read routes' proofs. */
+  readonly blocks: BlockProofs;
   readonly now: () => number;
   private readonly logger: (level: LogLevel, message: string) => void;
   readonly engine: TendermintEngine;
@@ -69,6 +72,7 @@ export class MedLedgerNode implements RouteDeps {
       deps.logger ?? ((level, message) => process.stderr.write(`${new Date().toISOString()} ${level} [${home.config.name}] ${message}\n`));
     const store = deps.store ?? openSqliteStore(home.dbPath);
     this.chain = new Chain(home.genesis, store);
+    this.blocks = new BlockProofs({ capacity: 8 }, { loadBlock: (height) => store.loadBlock(height) });
     this.mempool = new Mempool(home.config.mempool);
     const log = (level: LogLevel, message: string) => this.log(level, message);
     const { genesis, chainId } = this.chain;
@@ -124,7 +128,8 @@ export class MedLedgerNode implements RouteDeps {
         mempool: this.mempool,
         state: chain.state,
         checkNamed: (signerId, named) => this.vault.checkNamed(signerId, named),
-        blocks: store,
+        txIndex: store,
+        blocks: this.blocks,
         onAdmitted: (tx) => this.engine.onTx(tx),
       },
     );

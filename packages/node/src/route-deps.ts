@@ -5,6 +5,7 @@
 import type { Identity, StateReader } from '@medledger/ehr';
 import type { BlockHeader, Commit, Genesis, ProvenStateEntry } from '@medledger/ledger';
 import type { NodeStore } from '@medledger/storage';
+import type { BlockProofs } from './block-proofs.js';
 import type { Gatekeeper } from './gatekeeper.js';
 import type { NodeHome } from './home.js';
 import type { AccessTime, Log, Now, SubmitOwnTx, TxLookup } from './ports.js';
@@ -33,6 +34,8 @@ export interface RouteChain {
  */
 export interface RouteDeps extends TxLookup {
   readonly chain: RouteChain;
+  /** Committed blocks parsed and hashed once, for block views and inclusion proofs. */
+  readonly blocks: Pick<BlockProofs, 'get'>;
   readonly gatekeeper: Gatekeeper;
   readonly vault: Pick<Vault, 'put' | 'getVerified' | 'maxObjectBytes'>;
   readonly home: NodeHome;

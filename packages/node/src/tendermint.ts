@@ -8,6 +8,7 @@ import { type Block, blockHash, type Commit, type GenesisValidator, parseBlock }
 import { BlockSync } from './block-sync.js';
 import type { Engine } from './engine.js';
 import { FUTURE_HEIGHTS, FutureBuffer } from './future-buffer.js';
+import { setIoFirstTimeout } from './io-first-timer.js';
 import type { Mempool } from './mempool.js';
 import { parseProposal, parseVote, type SignedProposal, type SignedVote, signProposal, signVoteMessage } from './messages.js';
 import type { CommitDecided, EngineChain, Log, MetaStore, Now, PeerNet } from './ports.js';
@@ -137,8 +138,9 @@ export class TendermintEngine implements Engine {
     }
   }
 
+  /** Run `fn` after `ms`, behind any peer message already waiting (io-first-timer.ts). */
   private later(ms: number, fn: () => void): void {
-    const t = setTimeout(() => {
+    const t = setIoFirstTimeout(() => {
       this.timers.delete(t);
       if (this.running) fn();
     }, ms);
