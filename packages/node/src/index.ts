@@ -1,6 +1,7 @@
 // @medledger/node: one node process.
 
 export * from './access-queue.js';
+export * from './admission.js';
 export * from './api.js';
 export * from './application.js';
 export * from './block-sync.js';
@@ -17,6 +18,7 @@ export * from './node.js';
 export * from './own-tx.js';
 export * from './p2p.js';
 export * from './ports.js';
+export * from './route-deps.js';
 export * from './signer-guard.js';
 export * from './tendermint.js';
 export * from './vault.js';
