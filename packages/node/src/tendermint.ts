@@ -1,7 +1,9 @@
 // The consensus driver: feeds the pure Tendermint machine with verified peer messages,
 // timers and proposal validity, and carries out what it decides — signing (behind the
 // double-sign guard), gossip, commits, block sync and equivocation evidence. Everything
-// runs on the one event loop, so this class is the single mutator of consensus state.
+// runs on the one event loop, so this class is the single mutator of consensus state. It
+// reaches the rest of the node only through its ports (TendermintDeps); the wiring routes
+// peer messages to it (node.ts routePeerMessage).
 import { type LockState, type Output, proposerFor, TendermintMachine, type TimeoutConfig } from '@medledger/consensus';
 import type { SigningKeyPair } from '@medledger/crypto';
 import { type Block, blockHash, type Commit, type GenesisValidator, parseBlock } from '@medledger/ledger';
