@@ -185,3 +185,24 @@ test('a page on another origin cannot use the signed-in user: no token, no crede
   // a credentialed answer to the page, since the node never allows credentials.
   assert.deepEqual(seen, { status: 401, code: 'UNAUTHENTICATED', credentialed: 'refused: TypeError' });
 });
+
+test('served by the node, the same build routes by path: a deep link loads (relative assets) and names its node', {
+  timeout: 120_000,
+}, async () => {
+  const browser = await openBrowser();
+  closers.push(browser.close);
+  const page = await browser.context.newPage();
+  const errors = watchErrors(page);
+  await page.goto(`${net.url}/explorer/blocks/1`);
+  await page.getByRole('heading', { level: 1, name: 'Block 1' }).waitFor();
+  await page.getByRole('link', { name: 'Sign in' }).first().click();
+  assert.equal(new URL(page.url()).pathname, '/sign-in', 'plain paths, no fragment');
+  await page.getByLabel('Use my recovery file (for a new device)').check();
+  await page.getByLabel('Recovery file', { exact: true }).setInputFiles(recoveryFile);
+  await page.getByLabel('Passphrase').fill(PASS);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('link', { name: 'My account' }).click();
+  await page.getByText(`This app was loaded from the node at ${net.url} and talks only to it.`).waitFor();
+  assert.equal(await page.getByLabel('Node address').count(), 0, 'a node-served page does not switch nodes');
+  assert.deepEqual(errors, []);
+});
