@@ -5,6 +5,7 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import { isHex } from '@medledger/crypto';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { registerApiCors } from './api-cors.js';
 import { ErrorSchema, openApiInfo, SignedTxSchema, schemas } from './api-schemas.js';
 import { blockView } from './chain-view.js';
 import { registerDelegateRoutes } from './delegates-api.js';
@@ -96,6 +97,9 @@ export async function buildApi(node: RouteDeps, opts: ApiOptions): Promise<Fasti
     errorResponseBuilder: (_req, context) =>
       new ApiError('RATE_LIMITED', `too many requests: at most ${context.max} per ${context.after}; retry in ${context.after}`),
   });
+
+  // After the rate limit, so preflights count against the caller's budget like any request.
+  registerApiCors(app);
 
   // The API speaks JSON only: anything else is refused with 415 rather than read as text.
   app.removeContentTypeParser('text/plain');
