@@ -78,7 +78,7 @@ test('the pharmacist scans a pack, sees the waiting prescription and dispenses i
     const waiting = phil.getByRole('list', { name: 'Prescriptions waiting here' });
     await waiting.waitFor({ timeout: 60_000 });
     const rxShort = sheet.medicines.prescription.id.slice(0, 8);
-    await waiting.getByText(`Prescription ${rxShort}`).waitFor();
+    await waiting.getByText(`Prescription ${rxShort}`, { exact: true }).waitFor();
     await checkPage(phil, 'pharmacy-counter', failures);
 
     await phil.getByLabel('DataMatrix code').fill(sheet.medicines.scan);
