@@ -62,9 +62,10 @@ test('the pharmacist scans a pack, sees the waiting prescription and dispenses i
       return user.keyFile;
     };
     const failures: string[] = [];
-    const browser = await openBrowser();
-    closers.push(browser.close);
+    // Each user in a browser of their own (one browser's storage holds one signed-in session).
     const signIn = async (name: string, heading: string) => {
+      const browser = await openBrowser();
+      closers.push(browser.close);
       const page = await browser.context.newPage();
       await page.goto(`${sheet.url}/sign-in`);
       await page.getByLabel('Recovery file', { exact: true }).setInputFiles(keyOf(name));
