@@ -20,7 +20,7 @@ try {
     ...Array.from({ length: MANUFACTURERS }, (_, i) => ({ name: `Maker ${i}`, kind: 'manufacturer' })),
     { name: 'Bench Pharmacy', kind: 'pharmacy' },
   ];
-  const { homes, genesis, orgKeys } = initNetwork({ validators: 4, out: dir, chainId: 'medledger-bench-medicines', basePort: 27650, organizations });
+  const { homes, genesis, orgKeys } = initNetwork({ validators: 4, out: dir, chainId: 'medledger-bench-medicines', basePort: Number(process.env.BENCH_BASE_PORT ?? 37650), organizations });
   for (const home of homes) {
     const file = join(home, HOME_FILES.config);
     const config = JSON.parse(readFileSync(file, 'utf8')) as NodeConfig;
