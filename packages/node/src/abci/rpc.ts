@@ -45,7 +45,8 @@ export class CometRpc {
     const r = await this.call('broadcast_tx_sync', { tx: Buffer.from(tx).toString('base64') });
     return {
       code: Number(r.code),
-      data: new Uint8Array(Buffer.from(String(r.data ?? ''), 'base64')),
+      // HexBytes in this result (base64 is used for plain byte fields, as in `tx`).
+      data: new Uint8Array(Buffer.from(String(r.data ?? ''), 'hex')),
       log: String(r.log ?? ''),
       codespace: String(r.codespace ?? ''),
       hash: String(r.hash),
