@@ -1,4 +1,6 @@
 // @medledger/node: one node process.
+
+export * from './abci/index.js';
 export * from './api.js';
 export * from './block-sync.js';
 export * from './chain.js';

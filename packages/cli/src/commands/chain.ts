@@ -1,9 +1,19 @@
 // Operator commands: init, node, load and verify.
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { TrustedGenesis } from '@medledger/client';
 import { type Genesis, parseGenesis } from '@medledger/ledger';
-import { HOME_FILES, initNetwork, loadHome, MedLedgerNode, PASSPHRASE_ENV, verifyStoredChain } from '@medledger/node';
+import {
+  defaultCometPorts,
+  HOME_FILES,
+  initCometHomes,
+  initNetwork,
+  loadHome,
+  MedLedgerNode,
+  PASSPHRASE_ENV,
+  startCometNode,
+  verifyStoredChain,
+} from '@medledger/node';
 import { openSqliteStore } from '@medledger/storage';
 import type { Command } from 'commander';
 import { runBench } from '../bench.js';
@@ -23,6 +33,40 @@ function positiveInt(name: string) {
   };
 }
 
+type Engine = 'embedded' | 'cometbft';
+
+function engineName(raw: string): Engine {
+  if (raw !== 'embedded' && raw !== 'cometbft') throw new CliError("--engine must be 'embedded' or 'cometbft'", 2);
+  return raw;
+}
+
+/**
+ * `node --engine cometbft`: the application and CometBFT run together and stop together;
+ * if CometBFT dies the process exits 1, so a supervisor restarts the pair.
+ */
+async function runCometNode(home: string, passphrase: string): Promise<void> {
+  let validator: Awaited<ReturnType<typeof startCometNode>>;
+  try {
+    validator = await startCometNode(home, passphrase, {
+      log: (line) => process.stderr.write(`${line}\n`),
+      onExit: (why) => {
+        process.stderr.write(`error: ${why}\n`);
+        process.exit(EXIT.failed);
+      },
+    });
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    throw new CliError((err as Error).message, code === 'BAD_PASSPHRASE' ? EXIT.passphrase : EXIT.usage);
+  }
+  console.log(`node ${basename(home)} CometBFT RPC: ${validator.rpcUrl} (cometbft pid ${validator.comet.child.pid})`);
+  const shutdown = async () => {
+    await validator.stop();
+    process.exit(0);
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+}
+
 export function registerChainCommands(program: Command): void {
   program
     .command('init')
@@ -31,17 +75,19 @@ export function registerChainCommands(program: Command): void {
     .requiredOption('--out <dir>', 'directory to write node0 … nodeN-1 into')
     .option('--chain-id <id>', 'chain id', 'medledger-local')
     .option('--base-port <port>', 'first port; node i uses base+2i (API) and base+2i+1 (p2p)', positiveInt('--base-port'), 26650)
+    .option('--engine <engine>', "consensus engine: 'embedded' or 'cometbft' (also writes each home's cometbft/)", engineName, 'embedded')
     .option('--json', 'print the result as JSON')
-    .action(async (opts: { validators: number; out: string; chainId: string; basePort: number; json?: boolean }) => {
+    .action(async (opts: { validators: number; out: string; chainId: string; basePort: number; engine: Engine; json?: boolean }) => {
       // Every keystore written (node keys, organization admin keys) is encrypted with it.
       const passphrase = await getPassphrase('passphrase for the new keystores: ', { confirm: true });
-      const { homes, orgKeys } = initNetwork({
+      const { homes, orgKeys, genesis } = initNetwork({
         validators: opts.validators,
         out: resolve(opts.out),
         chainId: opts.chainId,
         basePort: opts.basePort,
         passphrase,
       });
+      if (opts.engine === 'cometbft') initCometHomes(homes, genesis, { passphrase, ports: defaultCometPorts(homes.length, opts.basePort) });
       const genesisFile = join(resolve(opts.out), HOME_FILES.genesis);
       const genesisHash = TrustedGenesis.fromDocument(JSON.parse(readFileSync(genesisFile, 'utf8'))).hash;
       if (opts.json)
@@ -58,7 +104,8 @@ export function registerChainCommands(program: Command): void {
         for (const h of homes) console.log(`  ${h}  (node.key, org.key)`);
         console.log(`genesis: ${genesisFile}  (SHA-256 ${genesisHash})`);
         console.log(`clients trust it with --genesis ${genesisFile}, or MEDLEDGER_GENESIS=${genesisFile}`);
-        console.log(`start one with: MEDLEDGER_PASSPHRASE=… medledger node --home ${homes[0]}`);
+        const engineArg = opts.engine === 'cometbft' ? ' --engine cometbft' : '';
+        console.log(`start one with: MEDLEDGER_PASSPHRASE=… medledger node --home ${homes[0]}${engineArg}`);
       }
     });
 
@@ -66,9 +113,11 @@ export function registerChainCommands(program: Command): void {
     .command('node')
     .description('run one node from its home directory')
     .requiredOption('--home <dir>', 'node home written by init')
-    .action(async (opts: { home: string }) => {
+    .option('--engine <engine>', "consensus engine: 'embedded' or 'cometbft' (needs scripts/install-cometbft.sh)", engineName, 'embedded')
+    .action(async (opts: { home: string; engine: Engine }) => {
       let node: MedLedgerNode;
       const passphrase = await getPassphrase('passphrase of the node home: ');
+      if (opts.engine === 'cometbft') return runCometNode(resolve(opts.home), passphrase);
       try {
         node = new MedLedgerNode(loadHome(resolve(opts.home), passphrase));
       } catch (err) {
