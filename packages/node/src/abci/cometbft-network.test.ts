@@ -4,12 +4,13 @@
 // with a message naming it (they are never skipped).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { generateEncryptionKeyPair, generateSigningKeyPair, idFromPublicKey, type SigningKeyPair, toHex } from '@medledger/crypto';
 import { type Genesis, type SignedTx, signTx, txBytes, txHash } from '@medledger/ledger';
+import { type CometCommitJson, type CometHeaderJson, cometResultsHash, cometTxsHash, verifyCometCommit } from '@medledger/ledger/cometbft';
 import { freePort, waitFor } from '../testing/harness.js';
 import { writeCometHome } from './cometbft-home.js';
 import { cometBftBinary } from './cometbft-process.js';
@@ -138,6 +139,46 @@ async function submitAndCommit(v: CometValidator, tx: SignedTx): Promise<{ heigh
 
 const hash = () => toHex(randomBytes(32));
 
+/** What an outsider fetches to check block `height`: its signed header, its txs and results, and the next signed header. */
+async function cometVector(v: CometValidator, height: number) {
+  const signed = async (h: number) =>
+    ((await v.rpc.raw('commit', { height: String(h) })) as { signed_header: { header: CometHeaderJson; commit: CometCommitJson } })
+      .signed_header;
+  const block = (await v.rpc.raw('block', { height: String(height) })) as { block: { data: { txs: string[] | null } } };
+  const results = (await v.rpc.raw('block_results', { height: String(height) })) as {
+    txs_results: Array<{ code?: number; data?: string; gas_wanted?: string; gas_used?: string }> | null;
+  };
+  return {
+    height,
+    signed: await signed(height),
+    txs: block.block.data.txs ?? [],
+    results: (results.txs_results ?? []).map((r) => ({
+      code: r.code ?? 0,
+      data: r.data ?? '',
+      gasWanted: r.gas_wanted ?? '0',
+      gasUsed: r.gas_used ?? '0',
+    })),
+    next: await signed(height + 1),
+  };
+}
+
+/** Every check an outsider makes on a vector (the same ones packages/ledger/src/cometbft.test.ts runs on the stored vector). */
+function verifyCometVector(genesis: Genesis, vec: Awaited<ReturnType<typeof cometVector>>): void {
+  const validators = genesis.validators.map((v) => ({ publicKey: v.publicKey, power: v.power }));
+  verifyCometCommit(genesis.chainId, validators, vec.signed.header, vec.signed.commit);
+  verifyCometCommit(genesis.chainId, validators, vec.next.header, vec.next.commit);
+  const txs = vec.txs.map((t) => new Uint8Array(Buffer.from(t, 'base64')));
+  assert.equal(cometTxsHash(txs), vec.signed.header.data_hash.toLowerCase());
+  const results = vec.results.map((r) => ({
+    code: r.code,
+    data: new Uint8Array(Buffer.from(r.data, 'base64')),
+    gasWanted: BigInt(r.gasWanted),
+    gasUsed: BigInt(r.gasUsed),
+  }));
+  assert.equal(cometResultsHash(results), vec.next.header.last_results_hash.toLowerCase());
+  assert.equal(vec.next.header.last_block_id.hash, vec.signed.commit.block_id.hash);
+}
+
 function records(patient: ReturnType<typeof actor>) {
   const emergency = generateEncryptionKeyPair();
   return {
@@ -233,11 +274,14 @@ test('four validators on CometBFT commit MedLedger transactions with one app has
       net.commits[3]?.get(reg.height)?.results.every((r) => r.code === 'ok'),
       true,
     );
-    // CometBFT's next header carries the app hash each application computed (the one-block-later app hash).
-    const header = (await (net.validators[0] as CometValidator).rpc.raw('block', { height: String(anchor.height + 1) })) as {
-      block: { header: { app_hash: string } };
-    };
-    assert.equal(header.block.header.app_hash.toLowerCase(), net.commits[0]?.get(anchor.height)?.appHash);
+    // The anchor's block, checked as an outsider would, from the genesis validators alone.
+    const vector = await cometVector(net.validators[0] as CometValidator, anchor.height);
+    verifyCometVector(net.genesis, vector);
+    // The next header carries the app hash each application computed (one block later).
+    assert.equal(vector.next.header.app_hash.toLowerCase(), net.commits[0]?.get(anchor.height)?.appHash);
+    if (process.env.MEDLEDGER_WRITE_COMET_VECTORS) {
+      writeFileSync(process.env.MEDLEDGER_WRITE_COMET_VECTORS, `${JSON.stringify({ genesis: net.genesis, ...vector }, null, 2)}\n`);
+    }
   } finally {
     await net.cleanup();
   }
