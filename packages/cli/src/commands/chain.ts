@@ -17,6 +17,7 @@ import {
 import { openSqliteStore } from '@medledger/storage';
 import type { Command } from 'commander';
 import { runBench } from '../bench.js';
+import { benchTable, type EmbeddedBenchFigures, runCometBench } from '../bench-cometbft.js';
 import { DEMO_ORGANIZATIONS, DEMO_PASSPHRASE, demoSheetLines, readDemoSheet, seedDemo } from '../demo.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { runLoad } from '../load.js';
@@ -34,6 +35,50 @@ function positiveInt(name: string) {
 }
 
 type Engine = 'embedded' | 'cometbft';
+
+function benchEngine(raw: string): Engine | 'both' {
+  return raw === 'both' ? raw : engineName(raw);
+}
+
+/** `bench --engine cometbft|both`: the same profile on each engine, one after the other, and one table. */
+async function benchBoth(
+  opts: {
+    validators: number;
+    seconds: number;
+    rate: number;
+    latencySeconds: number;
+    records: number;
+    proofRounds: number;
+    out: string;
+    basePort: number;
+    engine: Engine | 'both';
+    json?: boolean;
+  },
+  log: (line: string) => void,
+): Promise<void> {
+  const embedded =
+    opts.engine === 'both'
+      ? ((await runBench(
+          {
+            validators: opts.validators,
+            seconds: opts.seconds,
+            rate: opts.rate,
+            latencySeconds: opts.latencySeconds,
+            records: opts.records,
+            proofRounds: opts.proofRounds,
+            outDir: resolve(opts.out),
+            basePort: opts.basePort,
+          },
+          log,
+        )) as unknown as EmbeddedBenchFigures)
+      : undefined;
+  const comet = await runCometBench(
+    { validators: opts.validators, seconds: opts.seconds, rate: opts.rate, latencySeconds: opts.latencySeconds, basePort: opts.basePort },
+    log,
+  );
+  if (opts.json) console.log(JSON.stringify({ embedded, cometbft: comet }));
+  else for (const line of benchTable(embedded, comet)) console.log(line);
+}
 
 function engineName(raw: string): Engine {
   if (raw !== 'embedded' && raw !== 'cometbft') throw new CliError("--engine must be 'embedded' or 'cometbft'", 2);
@@ -252,6 +297,12 @@ export function registerChainCommands(program: Command): void {
     .option('--proof-rounds <n>', 'times each kind of state proof is fetched and checked', positiveInt('--proof-rounds'), 50)
     .option('--out <dir>', 'where to write the JSON result', 'bench/results')
     .option('--base-port <port>', 'first port', positiveInt('--base-port'), 27650)
+    .option(
+      '--engine <engine>',
+      "'embedded', 'cometbft' (needs scripts/install-cometbft.sh) or 'both', one after the other",
+      benchEngine,
+      'embedded',
+    )
     .option('--json', 'print the result as JSON')
     .action(
       async (opts: {
@@ -263,8 +314,11 @@ export function registerChainCommands(program: Command): void {
         proofRounds: number;
         out: string;
         basePort: number;
+        engine: Engine | 'both';
         json?: boolean;
       }) => {
+        const log = (line: string) => (opts.json ? process.stderr.write(`${line}\n`) : console.log(line));
+        if (opts.engine !== 'embedded') return benchBoth(opts, log);
         const result = await runBench(
           {
             validators: opts.validators,
