@@ -52,6 +52,7 @@ async function benchBoth(
     out: string;
     basePort: number;
     engine: Engine | 'both';
+    profile?: string;
     json?: boolean;
   },
   log: (line: string) => void,
@@ -68,6 +69,7 @@ async function benchBoth(
             proofRounds: opts.proofRounds,
             outDir: resolve(opts.out),
             basePort: opts.basePort,
+            ...(opts.profile === undefined ? {} : { profileDir: resolve(opts.profile) }),
           },
           log,
         )) as unknown as EmbeddedBenchFigures)
@@ -297,6 +299,7 @@ export function registerChainCommands(program: Command): void {
     .option('--proof-rounds <n>', 'times each kind of state proof is fetched and checked', positiveInt('--proof-rounds'), 50)
     .option('--out <dir>', 'where to write the JSON result', 'bench/results')
     .option('--base-port <port>', 'first port', positiveInt('--base-port'), 27650)
+    .option('--profile <dir>', "write each validator's CPU profile (.cpuprofile) to this directory")
     .option(
       '--engine <engine>',
       "'embedded', 'cometbft' (needs scripts/install-cometbft.sh) or 'both', one after the other",
@@ -315,6 +318,7 @@ export function registerChainCommands(program: Command): void {
         out: string;
         basePort: number;
         engine: Engine | 'both';
+        profile?: string;
         json?: boolean;
       }) => {
         const log = (line: string) => (opts.json ? process.stderr.write(`${line}\n`) : console.log(line));
@@ -329,6 +333,7 @@ export function registerChainCommands(program: Command): void {
             proofRounds: opts.proofRounds,
             outDir: resolve(opts.out),
             basePort: opts.basePort,
+            ...(opts.profile === undefined ? {} : { profileDir: resolve(opts.profile) }),
           },
           (line) => (opts.json ? process.stderr.write(`${line}\n`) : console.log(line)),
         );
