@@ -124,6 +124,14 @@ test('init --engine cometbft writes CometBFT homes; node --engine cometbft commi
     );
     assert.equal((await node.rpc.tx(txHash(tx)))?.height, committed.height);
 
+    // The chain CometBFT made is re-verified by the same command as the embedded engine's.
+    const verified = await runCli(['verify', '--home', home, '--engine', 'cometbft', '--json']);
+    assert.equal(verified.code, 0, verified.stderr);
+    const v = JSON.parse(verified.stdout) as { ok: boolean; blocks: number; txs: number };
+    assert.equal(v.ok, true);
+    assert.equal(v.txs, 1);
+    assert.ok(v.blocks >= committed.height);
+
     // SIGTERM stops both, cleanly.
     node.child.kill('SIGTERM');
     assert.equal(await node.exited, 0);

@@ -4,6 +4,8 @@ import { basename, join, resolve } from 'node:path';
 import { TrustedGenesis } from '@medledger/client';
 import { type Genesis, parseGenesis } from '@medledger/ledger';
 import {
+  CometRpc,
+  cometRpcUrl,
   defaultCometPorts,
   HOME_FILES,
   initCometHomes,
@@ -11,7 +13,9 @@ import {
   loadHome,
   MedLedgerNode,
   PASSPHRASE_ENV,
+  rpcBlockSource,
   startCometNode,
+  verifyCometChain,
   verifyStoredChain,
 } from '@medledger/node';
 import { openSqliteStore } from '@medledger/storage';
@@ -112,6 +116,22 @@ async function runCometNode(home: string, passphrase: string): Promise<void> {
   };
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
+}
+
+/** `verify --engine cometbft`: the same checks on a chain CometBFT made, through its RPC. */
+async function verifyComet(home: string, opts: { rpc?: string; json?: boolean }): Promise<void> {
+  let genesis: Genesis;
+  let url: string;
+  try {
+    genesis = parseGenesis(JSON.parse(readFileSync(join(home, HOME_FILES.genesis), 'utf8')));
+    url = opts.rpc ?? cometRpcUrl(home);
+  } catch (err) {
+    throw new CliError(`cannot read ${home}: ${(err as Error).message}`, 2);
+  }
+  const result = await verifyCometChain(genesis, rpcBlockSource(new CometRpc(url)));
+  if (opts.json) console.log(JSON.stringify(result));
+  if (!result.ok) throw new CliError(`verification failed at height ${result.height}: ${result.code}: ${result.reason}`, 1);
+  if (!opts.json) console.log(`verified ${result.blocks} blocks, ${result.txs} transactions`);
 }
 
 export function registerChainCommands(program: Command): void {
@@ -345,9 +365,17 @@ export function registerChainCommands(program: Command): void {
     .command('verify')
     .description("re-verify a stopped node's stored chain from genesis: links, roots, signatures, commits and an application replay")
     .requiredOption('--home <dir>', 'node home')
+    .option(
+      '--engine <engine>',
+      "'cometbft': verify the chain the home's running CometBFT serves (docs/cometbft.md)",
+      engineName,
+      'embedded',
+    )
+    .option('--rpc <url>', "with --engine cometbft: CometBFT's RPC URL (default: the home's)")
     .option('--json', 'print the result as JSON')
-    .action((opts: { home: string; json?: boolean }) => {
+    .action(async (opts: { home: string; engine: Engine; rpc?: string; json?: boolean }) => {
       const home = resolve(opts.home);
+      if (opts.engine === 'cometbft') return verifyComet(home, opts);
       const dbPath = join(home, HOME_FILES.db);
       if (!existsSync(dbPath)) throw new CliError(`no chain database at ${dbPath}`, 2);
       // Verification needs only the genesis: no keys, so no passphrase.

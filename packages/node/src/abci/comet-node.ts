@@ -84,3 +84,10 @@ export async function startCometNode(
   );
   return Object.assign(validator, { rpcUrl: `http://127.0.0.1:${ports.rpc}` });
 }
+
+/** The CometBFT RPC URL of the validator at `home` (from its ports file). Throws when the home has no CometBFT home. */
+export function cometRpcUrl(home: string): string {
+  const portsFile = join(home, COMET_HOME_DIR, ENGINE_FILE);
+  if (!existsSync(portsFile)) throw new Error(`${home} has no CometBFT home; write one with 'medledger init --engine cometbft'`);
+  return `http://127.0.0.1:${(JSON.parse(readFileSync(portsFile, 'utf8')) as CometPorts).rpc}`;
+}

@@ -9,6 +9,9 @@ import { type Genesis, signTx, txBytes, txHash } from '@medledger/ledger';
 import { type CometCommitJson, type CometHeaderJson, cometResultsHash, cometTxsHash, verifyCometCommit } from '@medledger/ledger/cometbft';
 import { actor, CHAIN, records, startNet, submitAndCommit, waitHeight } from '../testing/cometbft-net.js';
 import type { CometValidator } from './validator.js';
+import { rpcBlockSource, verifyCometChain } from './verify-comet.js';
+
+const pick = (r: { ok: boolean; height?: number; code?: string }) => (r.ok ? { ok: true } : { ok: false, height: r.height, code: r.code });
 
 /** What an outsider fetches to check block `height`: its signed header, its txs and results, and the next signed header. */
 async function cometVector(v: CometValidator, height: number) {
@@ -91,6 +94,30 @@ test('one validator on CometBFT commits a registration and a record anchor, refu
     const third = await submitAndCommit(again, txs.anchor());
     assert.deepEqual(third.result, { code: 'ok', log: '' });
     assert.ok(third.height > anchor.height);
+
+    // An outsider re-verifies the whole chain from the genesis alone, replaying the application.
+    await waitHeight(again, third.height + 1);
+    const source = rpcBlockSource(again.rpc);
+    const verified = await verifyCometChain(net.genesis, source);
+    assert.equal(verified.ok, true, JSON.stringify(verified));
+    assert.ok(verified.ok && verified.blocks >= third.height && verified.txs === 3);
+    // A node that serves another result, or drops a transaction, is caught.
+    const lyingResults = {
+      ...source,
+      results: async (h: number) =>
+        (await source.results(h)).map((r) =>
+          h === anchor.height ? { ...r, data: new TextEncoder().encode('{"code":"ok","log":"x"}') } : r,
+        ),
+    };
+    assert.deepEqual(pick(await verifyCometChain(net.genesis, lyingResults)), {
+      ok: false,
+      height: anchor.height,
+      code: 'RESULTS_MISMATCH',
+    });
+    const droppingTxs = { ...source, txs: async (h: number) => (h === anchor.height ? [] : source.txs(h)) };
+    assert.deepEqual(pick(await verifyCometChain(net.genesis, droppingTxs)), { ok: false, height: anchor.height, code: 'BAD_TX_ROOT' });
+    const otherGenesis = { ...net.genesis, genesisTime: net.genesis.genesisTime + 1 };
+    assert.deepEqual(pick(await verifyCometChain(otherGenesis, source)), { ok: false, height: 1, code: 'APP_HASH_MISMATCH' });
   } finally {
     await net.cleanup();
   }

@@ -10,3 +10,4 @@ export * from './handler.js';
 export * from './rpc.js';
 export * from './server.js';
 export * from './validator.js';
+export * from './verify-comet.js';
