@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import { type Genesis, signTx, txBytes, txHash } from '@medledger/ledger';
 import { type CometCommitJson, type CometHeaderJson, cometResultsHash, cometTxsHash, verifyCometCommit } from '@medledger/ledger/cometbft';
 import { actor, CHAIN, records, startNet, submitAndCommit, waitHeight } from '../testing/cometbft-net.js';
+import { CometBftMissingError, cometBftBinary } from './cometbft-process.js';
 import type { CometValidator } from './validator.js';
 import { rpcBlockSource, verifyCometChain } from './verify-comet.js';
 
@@ -52,6 +53,14 @@ function verifyCometVector(genesis: Genesis, vec: Awaited<ReturnType<typeof come
   assert.equal(cometResultsHash(results), vec.next.header.last_results_hash.toLowerCase());
   assert.equal(vec.next.header.last_block_id.hash, vec.signed.commit.block_id.hash);
 }
+
+test('without the CometBFT binary the engine fails naming the install script (never a silent skip)', () => {
+  assert.throws(
+    () => cometBftBinary({ MEDLEDGER_COMETBFT: '/nonexistent/cometbft' }),
+    (err: unknown) => err instanceof CometBftMissingError && /scripts\/install-cometbft\.sh/.test(err.message),
+  );
+  assert.throws(() => cometBftBinary({ MEDLEDGER_COMETBFT_CACHE: '/nonexistent' }), CometBftMissingError);
+});
 
 test('one validator on CometBFT commits a registration and a record anchor, refuses non-canonical bytes, and resumes after a restart', async () => {
   const net = await startNet(1);

@@ -2,7 +2,8 @@
 // scripts/install-cometbft.sh; nothing here downloads anything.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 
 /** The CometBFT release MedLedger is tested against (scripts/install-cometbft.sh pins the same). */
 export const COMETBFT_VERSION = 'v0.38.26';
@@ -17,14 +18,14 @@ export class CometBftMissingError extends Error {
 }
 
 /**
- * The binary: $MEDLEDGER_COMETBFT when set, else the install script's cache in this
- * checkout (.cache/cometbft/<version>/cometbft). Throws CometBftMissingError.
+ * The binary: $MEDLEDGER_COMETBFT when set, else where scripts/install-cometbft.sh caches it
+ * ($MEDLEDGER_COMETBFT_CACHE, else $XDG_CACHE_HOME or ~/.cache, then medledger/cometbft/<version>/cometbft).
+ * Throws CometBftMissingError.
  */
 export function cometBftBinary(env: NodeJS.ProcessEnv = process.env): string {
   const fromEnv = env.MEDLEDGER_COMETBFT;
-  // packages/node/{src,dist}/abci/ → the repository root.
-  const cached = fileURLToPath(new URL(`../../../../.cache/cometbft/${COMETBFT_VERSION}/cometbft`, import.meta.url));
-  const path = fromEnv !== undefined && fromEnv !== '' ? fromEnv : cached;
+  const cache = env.MEDLEDGER_COMETBFT_CACHE || join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'medledger', 'cometbft');
+  const path = fromEnv !== undefined && fromEnv !== '' ? fromEnv : join(cache, COMETBFT_VERSION, 'cometbft');
   if (!existsSync(path)) throw new CometBftMissingError(path);
   return path;
 }
