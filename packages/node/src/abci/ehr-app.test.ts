@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { generateEncryptionKeyPair, generateSigningKeyPair } from '@medledger/crypto';
+import { generateEncryptionKeyPair, generateSigningKeyPair, idFromPublicKey } from '@medledger/crypto';
 import { EhrApp, emergencyParams, initChain, MemoryCommittedState } from '@medledger/ehr';
 import { type Genesis, signTx, txBytes, verifyStateProof } from '@medledger/ledger';
 import { SqliteAppState } from '@medledger/storage';
@@ -82,6 +82,13 @@ test('a crash between FinalizeBlock and Commit leaves Info at the saved height, 
   assert.equal(answer.value, '1');
   verifyStateProof(answer.stateRoot, answer.key, answer.value, answer.proof);
   assert.equal(app.checkTx(txBytes(register), false).code, 'NONCE_REUSED');
+  // abci_query answers anyone reaching CometBFT's RPC: keys that are not public are refused.
+  const patientId = idFromPublicKey(patient.publicKey);
+  for (const key of [`granteelist/${patientId}`, 'node/tip']) {
+    const refused = app.query({ path: '/state', data: enc.encode(key) });
+    assert.equal(refused.code, 2, key);
+    assert.equal(refused.value.length, 0);
+  }
   store.close();
 });
 

@@ -18,6 +18,7 @@ import {
 } from '@medledger/ledger';
 import type { AppBlockBatch, AppTxLocation } from '@medledger/storage';
 import sjson from 'secure-json-parse';
+import { keyAccess } from '../state-access.js';
 import type { AbciAppPort, AbciBlock, AbciQueryAnswer, AbciTxOutcome } from './app-port.js';
 
 /** What the adapter needs of the app's store (SqliteAppState implements it). */
@@ -230,6 +231,17 @@ export class EhrAbciApp implements AbciAppPort {
       return { code: 1, value: new Uint8Array(0), log: 'query data must be UTF-8', height };
     }
     if (req.path === '/state') {
+      // CometBFT's abci_query answers anyone who reaches its RPC, so only public keys are
+      // served here (the same rule as GET /v1/state/proof without a session).
+      const view = height === 0 ? this.genesisView : this.deps.store;
+      const access = keyAccess(view, arg, this.deps.store.lastCommitted().time);
+      if (access === undefined || !access.public)
+        return {
+          code: 2,
+          value: new Uint8Array(0),
+          log: 'only public keys are served here; read others through the MedLedger API',
+          height,
+        };
       const tree: StateTreeReader = height === 0 ? this.genesisTree : this.deps.store;
       const root = height === 0 ? this.genesisExec.tree.root : this.deps.store.stateRoot();
       const { proof } = proveStateKey(tree, root, arg);

@@ -70,7 +70,14 @@ export function abciHandler(app: AbciAppPort): AbciHandler {
       return Response.fromPartial({ initChain: { appHash } });
     }
     if (req.checkTx !== undefined) {
-      const outcome = app.checkTx(req.checkTx.tx, req.checkTx.type === CheckTxType.RECHECK);
+      // The mempool and query connections answer anyone's input: a failure there is a
+      // refusal, never an exception (CometBFT stops on an exception from any connection).
+      let outcome: AbciTxOutcome;
+      try {
+        outcome = app.checkTx(req.checkTx.tx, req.checkTx.type === CheckTxType.RECHECK);
+      } catch (err) {
+        outcome = { code: 'INTERNAL', log: (err as Error).message.slice(0, 200) };
+      }
       return Response.fromPartial({ checkTx: execResult(outcome) });
     }
     if (req.prepareProposal !== undefined) {
@@ -92,7 +99,12 @@ export function abciHandler(app: AbciAppPort): AbciHandler {
       return Response.fromPartial({ commit: { retainHeight: BigInt(retainHeight) } });
     }
     if (req.query !== undefined) {
-      const a = app.query({ path: req.query.path, data: req.query.data });
+      let a: ReturnType<AbciAppPort['query']>;
+      try {
+        a = app.query({ path: req.query.path, data: req.query.data });
+      } catch (err) {
+        a = { code: 1, value: new Uint8Array(0), log: (err as Error).message.slice(0, 200), height: 0 };
+      }
       return Response.fromPartial({
         query: { code: a.code, value: a.value, log: a.log, height: BigInt(a.height), codespace: a.code === 0 ? '' : ABCI_CODESPACE },
       });
