@@ -12,11 +12,12 @@ import { StorageError } from './types.js';
 const dir = mkdtempSync(join(tmpdir(), 'medledger-app-state-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const APP_HASH = 'ab'.repeat(32);
+const RESULTS_ROOT = 'ef'.repeat(32);
 
 test('a block is saved whole with its height, app hash and time; a skipped height writes nothing', () => {
   const path = join(dir, 'a.db');
   const store = new SqliteAppState(path);
-  assert.deepEqual(store.lastCommitted(), { height: 0, appHash: '', time: 0 });
+  assert.deepEqual(store.lastCommitted(), { height: 0, appHash: '', time: 0, resultsRoot: '' });
   assert.equal(store.stateRoot(), EMPTY_STATE_ROOT);
   const writes = [
     { key: 'nonce/a', value: '1' },
@@ -24,9 +25,26 @@ test('a block is saved whole with its height, app hash and time; a skipped heigh
   ];
   const tree = updateStateTree(new MemoryStateTree(), EMPTY_STATE_ROOT, writes);
   const result = { code: 'ok', log: '' };
-  store.saveBlock({ height: 1, appHash: APP_HASH, time: 5, writes, tree, txs: [{ hash: 'cd'.repeat(32), result }] });
+  store.saveBlock({
+    height: 1,
+    appHash: APP_HASH,
+    time: 5,
+    resultsRoot: RESULTS_ROOT,
+    writes,
+    tree,
+    txs: [{ hash: 'cd'.repeat(32), result }],
+  });
   assert.throws(
-    () => store.saveBlock({ height: 3, appHash: APP_HASH, time: 6, writes: [{ key: 'nonce/c', value: '1' }], tree, txs: [] }),
+    () =>
+      store.saveBlock({
+        height: 3,
+        appHash: APP_HASH,
+        time: 6,
+        resultsRoot: RESULTS_ROOT,
+        writes: [{ key: 'nonce/c', value: '1' }],
+        tree,
+        txs: [],
+      }),
     (err: unknown) => err instanceof StorageError && err.code === 'HEIGHT_MISMATCH',
   );
   assert.equal(store.getState('nonce/c'), undefined);
@@ -37,7 +55,7 @@ test('a block is saved whole with its height, app hash and time; a skipped heigh
   store.close();
 
   const reopened = new SqliteAppState(path);
-  assert.deepEqual(reopened.lastCommitted(), { height: 1, appHash: APP_HASH, time: 5 });
+  assert.deepEqual(reopened.lastCommitted(), { height: 1, appHash: APP_HASH, time: 5, resultsRoot: RESULTS_ROOT });
   assert.equal(reopened.stateRoot(), tree.root);
   assert.deepEqual(reopened.scanState('nonce/'), [
     ['nonce/a', '1'],

@@ -20,6 +20,8 @@ export interface AppBlockBatch {
   appHash: string;
   /** The block's time (ms), which the next block's admission checks use. */
   time: number;
+  /** Root of the block's results (hex): with the state root, what the app hash commits to. */
+  resultsRoot: string;
   writes: readonly StateWrite[];
   tree: StateTreeUpdate;
   /** Each transaction's hash (SHA-256 of its bytes, as CometBFT names it) and result, in block order. */
@@ -70,13 +72,16 @@ export class SqliteAppState {
     };
   }
 
-  /** The last committed height, app hash and block time; height 0, empty hash and time 0 before block 1. */
-  lastCommitted(): { height: number; appHash: string; time: number } {
+  /**
+   * The last committed height, app hash, block time and results root; height 0, empty
+   * hashes and time 0 before block 1. Throws StorageError('CORRUPT') if the record is malformed.
+   */
+  lastCommitted(): { height: number; appHash: string; time: number; resultsRoot: string } {
     const raw = this.meta('last_committed');
-    if (raw === undefined) return { height: 0, appHash: '', time: 0 };
-    const m = /^(\d+):([0-9a-f]{64}):(\d+)$/.exec(raw);
+    if (raw === undefined) return { height: 0, appHash: '', time: 0, resultsRoot: '' };
+    const m = /^(\d+):([0-9a-f]{64}):(\d+):([0-9a-f]{64})$/.exec(raw);
     if (m === null) throw new StorageError('CORRUPT', 'the last committed height is malformed');
-    return { height: Number(m[1]), appHash: m[2] as string, time: Number(m[3]) };
+    return { height: Number(m[1]), appHash: m[2] as string, time: Number(m[3]), resultsRoot: m[4] as string };
   }
 
   getState(key: string): string | undefined {
@@ -128,7 +133,7 @@ export class SqliteAppState {
         s.putTx.run(tx.hash, batch.height, i, JSON.stringify(tx.result));
       });
       s.setMeta.run('state_root', batch.tree.root);
-      s.setMeta.run('last_committed', `${batch.height}:${batch.appHash}:${batch.time}`);
+      s.setMeta.run('last_committed', `${batch.height}:${batch.appHash}:${batch.time}:${batch.resultsRoot}`);
     })();
   }
 

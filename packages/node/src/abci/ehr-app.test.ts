@@ -12,7 +12,7 @@ import { EhrApp, emergencyParams, initChain, MemoryCommittedState } from '@medle
 import { type Genesis, signTx, txBytes, verifyStateProof } from '@medledger/ledger';
 import { SqliteAppState } from '@medledger/storage';
 import type { AbciBlock } from './app-port.js';
-import { EhrAbciApp, GenesisMismatchError } from './ehr-app.js';
+import { AppStateCorruptError, EhrAbciApp, GenesisMismatchError } from './ehr-app.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'medledger-abci-app-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -73,6 +73,12 @@ test('a crash between FinalizeBlock and Commit leaves Info at the saved height, 
   assert.deepEqual(replay.appHash, first.appHash);
   app.commit();
   assert.equal(app.info().height, 1);
+  store.close();
+
+  // A state whose root no longer hashes to the saved app hash is refused at startup.
+  store = new SqliteAppState(join(dir, 'crash.db'));
+  const damaged = Object.assign(Object.create(store) as SqliteAppState, { stateRoot: () => '00'.repeat(32) });
+  assert.throws(() => new EhrAbciApp(genesis, { store: damaged }), AppStateCorruptError);
   store.close();
 
   ({ store, app } = open('crash.db'));

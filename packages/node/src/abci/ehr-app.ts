@@ -4,6 +4,7 @@
 import { sha256Hex } from '@medledger/crypto';
 import { type BlockExecution, type CommittedState, EhrApp, emergencyParams, initChain, StateOverlay } from '@medledger/ehr';
 import {
+  appHashOf,
   type Genesis,
   hashCanonical,
   MemoryStateTree,
@@ -23,7 +24,7 @@ import type { AbciAppPort, AbciBlock, AbciQueryAnswer, AbciTxOutcome } from './a
 
 /** What the adapter needs of the app's store (SqliteAppState implements it). */
 export interface AppStateStore extends StateTreeReader {
-  lastCommitted(): { height: number; appHash: string; time: number };
+  lastCommitted(): { height: number; appHash: string; time: number; resultsRoot: string };
   getState(key: string): string | undefined;
   stateRoot(): string;
   findTx(hash: string): AppTxLocation | undefined;
@@ -51,6 +52,15 @@ export class GenesisMismatchError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'GenesisMismatchError';
+  }
+}
+
+/** Thrown at startup when the saved state does not hash to the saved app hash. */
+export class AppStateCorruptError extends Error {
+  readonly code = 'CORRUPT';
+  constructor(message: string) {
+    super(message);
+    this.name = 'AppStateCorruptError';
   }
 }
 
@@ -110,6 +120,12 @@ export class EhrAbciApp implements AbciAppPort {
       stateRoot: () => (atGenesis() ? this.genesisExec.tree.root : deps.store.stateRoot()),
     };
     this.app = new EhrApp(genesis.chainId, view, emergencyParams(genesis));
+    // DESIGN §9: refuse to run on state that does not hash to the app hash saved with it.
+    const last = deps.store.lastCommitted();
+    if (last.height > 0 && appHashOf(deps.store.stateRoot(), last.resultsRoot) !== last.appHash)
+      throw new AppStateCorruptError(
+        `the application state does not match the app hash saved at height ${last.height}; move data/app.db aside and restart to replay the chain from CometBFT`,
+      );
   }
 
   info(): { height: number; appHash: Uint8Array } {
@@ -194,7 +210,7 @@ export class EhrAbciApp implements AbciAppPort {
       tree = { ...exec.tree, put: [...this.genesisExec.tree.put.filter((n) => !replaced.has(n.hash)), ...exec.tree.put] };
     }
     const txs = p.hashes.map((hash, i) => ({ hash, result: p.outcomes[i] as TxResult }));
-    this.deps.store.saveBlock({ height: p.height, appHash: exec.appHash, time: p.time, writes, tree, txs });
+    this.deps.store.saveBlock({ height: p.height, appHash: exec.appHash, time: p.time, resultsRoot: exec.resultsRoot, writes, tree, txs });
     this.pending = undefined;
     this.executions.clear();
     this.app.commit();

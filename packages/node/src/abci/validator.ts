@@ -38,7 +38,13 @@ export interface CometValidator {
 
 export async function startCometValidator(opts: CometValidatorOpts, deps: CometValidatorDeps): Promise<CometValidator> {
   const store = new SqliteAppState(opts.statePath);
-  const app = new EhrAbciApp(opts.genesis, { store, ...(deps.onCommit === undefined ? {} : { onCommit: deps.onCommit }) });
+  let app: EhrAbciApp;
+  try {
+    app = new EhrAbciApp(opts.genesis, { store, ...(deps.onCommit === undefined ? {} : { onCommit: deps.onCommit }) });
+  } catch (err) {
+    store.close();
+    throw err;
+  }
   const server = new AbciServer({ listen: { host: '127.0.0.1', port: opts.abciPort } }, { handler: abciHandler(app), log: deps.log });
   try {
     await server.start();
