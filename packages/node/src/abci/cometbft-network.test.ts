@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import { type Genesis, signTx, txBytes, txHash } from '@medledger/ledger';
 import { type CometCommitJson, type CometHeaderJson, cometResultsHash, cometTxsHash, verifyCometCommit } from '@medledger/ledger/cometbft';
 import { actor, CHAIN, records, startNet, submitAndCommit, waitHeight } from '../testing/cometbft-net.js';
+import { waitFor } from '../testing/harness.js';
 import { CometBftMissingError, cometBftBinary } from './cometbft-process.js';
 import type { CometValidator } from './validator.js';
 import { rpcBlockSource, verifyCometChain } from './verify-comet.js';
@@ -127,6 +128,17 @@ test('one validator on CometBFT commits a registration and a record anchor, refu
     assert.deepEqual(pick(await verifyCometChain(net.genesis, droppingTxs)), { ok: false, height: anchor.height, code: 'BAD_TX_ROOT' });
     const otherGenesis = { ...net.genesis, genesisTime: net.genesis.genesisTime + 1 };
     assert.deepEqual(pick(await verifyCometChain(otherGenesis, source)), { ok: false, height: 1, code: 'APP_HASH_MISMATCH' });
+
+    // The application's state deleted (the recovery for a corrupt state): CometBFT replays
+    // every block into a fresh one, which reaches the same app hashes.
+    const before3 = net.commits[0]?.get(third.height)?.appHash;
+    assert.ok(before3 !== undefined);
+    net.commits[0]?.clear();
+    await net.restart(0, { wipeState: true });
+    const rebuilt = net.validators[0] as CometValidator;
+    await waitFor(() => (rebuilt.app.info().height > third.height ? true : undefined), 'the replay into a fresh state', 60_000);
+    assert.equal(net.commits[0]?.get(third.height)?.appHash, before3);
+    assert.ok(net.commits[0]?.has(1), 'replayed from block 1');
   } finally {
     await net.cleanup();
   }

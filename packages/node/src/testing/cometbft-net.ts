@@ -39,7 +39,8 @@ export interface Net {
   validators: CometValidator[];
   /** Every validator's committed blocks, as its own application saw them. */
   commits: Array<Map<number, CommittedBlock>>;
-  restart(i: number): Promise<void>;
+  /** Stop validator `i` and start it again; `wipeState` first deletes its application state, as an operator recovering from a corrupt state would. */
+  restart(i: number, opts?: { wipeState?: boolean }): Promise<void>;
   cleanup(): Promise<void>;
 }
 
@@ -97,8 +98,9 @@ export async function startNet(n: number): Promise<Net> {
     genesis,
     validators,
     commits,
-    restart: async (i) => {
+    restart: async (i, opts = {}) => {
       await (validators[i] as CometValidator).stop();
+      if (opts.wipeState === true) for (const f of ['app.db', 'app.db-wal', 'app.db-shm']) rmSync(join(dir, `v${i}`, f), { force: true });
       validators[i] = await start(i);
     },
     cleanup: async () => {
