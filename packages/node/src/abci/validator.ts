@@ -52,27 +52,26 @@ export async function startCometValidator(opts: CometValidatorOpts, deps: CometV
     store.close();
     throw err;
   }
-  let stopped = false;
+  // One shutdown, whoever starts it; stop() resolves only once the store is closed, so a
+  // restart never finds the state file still held.
+  let stopping: Promise<void> | undefined;
   const stopApp = async () => {
     await server.stop();
     store.close();
   };
   const comet = startCometBft({ binary: opts.binary, home: opts.cometHome }, (code, signal) => {
-    if (stopped) return;
-    stopped = true;
+    if (stopping !== undefined) return;
     const why = `CometBFT exited (${signal ?? `code ${code}`}); stopping the application`;
     deps.log(why);
-    void stopApp().then(() => deps.onExit?.(why));
+    stopping = stopApp().then(() => deps.onExit?.(why));
   });
   return {
     app,
     rpc: new CometRpc(`http://127.0.0.1:${opts.rpcPort}`),
     comet,
-    stop: async () => {
-      if (stopped) return;
-      stopped = true;
-      await comet.stop();
-      await stopApp();
+    stop: () => {
+      stopping ??= comet.stop().then(stopApp);
+      return stopping;
     },
   };
 }
