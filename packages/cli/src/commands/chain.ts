@@ -1,6 +1,6 @@
 // Operator commands: init, node, load and verify.
 import { existsSync, readFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { TrustedGenesis } from '@medledger/client';
 import { type Genesis, parseGenesis } from '@medledger/ledger';
 import {
@@ -109,7 +109,7 @@ async function runCometNode(home: string, passphrase: string): Promise<void> {
     const code = (err as { code?: string }).code;
     throw new CliError((err as Error).message, code === 'BAD_PASSPHRASE' ? EXIT.passphrase : EXIT.usage);
   }
-  console.log(`node ${basename(home)} CometBFT RPC: ${validator.rpcUrl} (cometbft pid ${validator.comet.child.pid})`);
+  console.log(`node ${validator.name} CometBFT RPC: ${validator.rpcUrl} (cometbft pid ${validator.comet.child.pid})`);
   const shutdown = async () => {
     await validator.stop();
     process.exit(0);

@@ -65,7 +65,7 @@ export async function startCometNode(
   home: string,
   passphrase: string,
   deps: CometValidatorDeps,
-): Promise<CometValidator & { rpcUrl: string }> {
+): Promise<CometValidator & { name: string; rpcUrl: string }> {
   const loaded = loadHome(home, passphrase);
   const cometHome = join(home, COMET_HOME_DIR);
   const portsFile = join(cometHome, ENGINE_FILE);
@@ -82,7 +82,7 @@ export async function startCometNode(
     },
     deps,
   );
-  return Object.assign(validator, { rpcUrl: `http://127.0.0.1:${ports.rpc}` });
+  return Object.assign(validator, { name: loaded.config.name, rpcUrl: `http://127.0.0.1:${ports.rpc}` });
 }
 
 /** The CometBFT RPC URL of the validator at `home` (from its ports file). Throws when the home has no CometBFT home. */
