@@ -40,7 +40,8 @@ export interface Identity {
   /** For patients: the X25519 public key every record's data key is also sealed to (emergency access). */
   emergencyKey?: string;
   registeredAt: { height: number; time: number };
-  status: 'active' | 'revoked';
+  /** 'suspended': an organization suspended by governance (docs/governance.md); it may be reinstated. */
+  status: 'active' | 'suspended' | 'revoked';
 }
 
 const ORG_KIND_ROLES: Record<string, Role> = {
@@ -74,7 +75,12 @@ export function isOrganization(identity: Identity): boolean {
 export function activeSigner(state: StateReader, publicKey: string): Identity {
   const identity = identityOfKey(state, publicKey);
   if (identity === undefined) throw new EhrError('UNKNOWN_SIGNER', 'the signing key is not a registered identity');
-  if (identity.status !== 'active') throw new EhrError('REVOKED', `identity ${identity.id} has been revoked`);
+  if (identity.status !== 'active') throw new EhrError('REVOKED', `identity ${identity.id} is ${identity.status}`);
+  // Staff act for their organization: while governance has it suspended or removed, they cannot sign either.
+  if (identity.org !== undefined) {
+    const org = getIdentity(state, identity.org);
+    if (org !== undefined && org.status !== 'active') throw new EhrError('REVOKED', `organization ${org.id} is ${org.status}`);
+  }
   return identity;
 }
 
