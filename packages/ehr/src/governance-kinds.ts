@@ -1,6 +1,7 @@
 // The governance transactions (docs/governance.md): a member organization proposes, members
 // vote once each, and a proposal passes the moment its yes votes pass the rule, or expires at
 // its deadline in block time (closeExpiredProposals runs before each block's transactions).
+import { txHash } from '@medledger/ledger';
 import { enumField, intField, onlyFields } from './body.js';
 import { EhrError } from './errors.js';
 import {
@@ -74,6 +75,7 @@ export const govPropose: TxKind = {
     putProposal(state, {
       id,
       proposer: org.id,
+      tx: txHash(tx),
       action,
       createdAt: { height: ctx.height, time: ctx.time },
       deadline: ctx.time + period,

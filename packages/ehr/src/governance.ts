@@ -66,6 +66,8 @@ export interface Proposal {
   id: number;
   /** The proposing member organization's id. */
   proposer: string;
+  /** Hash of the gov.propose transaction, so its sender finds the number it got. */
+  tx: string;
   action: GovAction;
   createdAt: { height: number; time: number };
   /** Block time from which the proposal no longer takes votes and expires if it has not passed. */
@@ -128,6 +130,29 @@ export function passingRule(state: StateReader): PassingRule {
 
 export function govParams(state: StateReader): GovParams {
   return readJson<GovParams>(state, keys.govParams()) ?? {};
+}
+
+/** The block limits in force: the genesis ones, lowered where governance lowered them. */
+export function effectiveBlockLimits(state: StateReader, genesis: { maxBlockTxs: number; maxBlockBytes: number }) {
+  const p = govParams(state);
+  return {
+    maxBlockTxs: Math.min(genesis.maxBlockTxs, p.maxBlockTxs ?? genesis.maxBlockTxs),
+    maxBlockBytes: Math.min(genesis.maxBlockBytes, p.maxBlockBytes ?? genesis.maxBlockBytes),
+  };
+}
+
+/** Vault quotas governance set (they replace each node's configured quota while set). */
+export function vaultQuotaParams(state: StateReader): {
+  pendingBytesPerIdentity?: number;
+  pendingObjectsPerIdentity?: number;
+  anchoredBytesPerIdentity?: number;
+} {
+  const p = govParams(state);
+  return {
+    ...(p.vaultPendingBytesPerIdentity === undefined ? {} : { pendingBytesPerIdentity: p.vaultPendingBytesPerIdentity }),
+    ...(p.vaultPendingObjectsPerIdentity === undefined ? {} : { pendingObjectsPerIdentity: p.vaultPendingObjectsPerIdentity }),
+    ...(p.vaultAnchoredBytesPerIdentity === undefined ? {} : { anchoredBytesPerIdentity: p.vaultAnchoredBytesPerIdentity }),
+  };
 }
 
 /** The latest validator set decided (possibly not yet effective), or the genesis set. */

@@ -13,6 +13,7 @@ import { registerEmergencyRoutes } from './emergency-api.js';
 import { registerReviewerRoutes } from './emergency-reviewers.js';
 import { ApiError } from './errors.js';
 import { registerFhirRoutes } from './fhir/routes.js';
+import { registerGovRoutes } from './gov-api.js';
 import type { NodeHome } from './home.js';
 import { registerInsuranceRoutes } from './insurance-api.js';
 import { registerMedicinesRoutes } from './medicines-api.js';
@@ -206,6 +207,7 @@ export async function buildApi(node: MedLedgerNode, opts: ApiOptions): Promise<F
   registerInsuranceRoutes(app, node, node.gatekeeper);
   registerMedicinesRoutes(app, node, node.gatekeeper);
   registerReviewerRoutes(app, node, node.gatekeeper);
+  registerGovRoutes(app, node, node.gatekeeper);
   registerFhirRoutes(app, node);
   return app;
 }

@@ -4,6 +4,7 @@ import {
   type BlockExecution,
   type CommittedState,
   EhrApp,
+  effectiveBlockLimits,
   emergencyParams,
   initChain,
   StateOverlay,
@@ -258,6 +259,11 @@ export class Chain {
     return block;
   }
 
+  /** Block limits for the next block: genesis's, lowered by governance as of our tip (docs/governance.md). */
+  blockLimits(): { maxBlockTxs: number; maxBlockBytes: number } {
+    return effectiveBlockLimits(this.state, this.genesis.params);
+  }
+
   /** The time a proposer should stamp: its clock, but strictly after the previous block. */
   nextBlockTime(now: number): number {
     return Math.max(now, this.tipTime + 1);
@@ -271,7 +277,7 @@ export class Chain {
   validateNext(block: Block, now: number): string {
     const h = block.header;
     try {
-      validateBlockBasic(block, { chainId: this.chainId, params: this.genesis.params });
+      validateBlockBasic(block, { chainId: this.chainId, params: { ...this.genesis.params, ...this.blockLimits() } });
     } catch (err) {
       throw new ChainError('INVALID_BLOCK', (err as Error).message);
     }

@@ -2,7 +2,15 @@
 
 import type { Output } from '@medledger/consensus';
 import { idFromPublicKey } from '@medledger/crypto';
-import { type Identity, identityOfKey, namedObjects, objectEffects, objectSizeOnChain, type StateWrite } from '@medledger/ehr';
+import {
+  type Identity,
+  identityOfKey,
+  namedObjects,
+  objectEffects,
+  objectSizeOnChain,
+  type StateWrite,
+  vaultQuotaParams,
+} from '@medledger/ehr';
 import { type Block, type Commit, parseSignedTx, type SignedTx, signTx, type TxResult, txBytes, txHash } from '@medledger/ledger';
 import { type NodeStore, openSqliteStore } from '@medledger/storage';
 import type { FastifyInstance } from 'fastify';
@@ -84,6 +92,7 @@ export class MedLedgerNode {
         log: (level, message) => this.log(level, message),
         peers: this.engine.p2p,
         sizeOnChain: (hash) => objectSizeOnChain(this.chain.state, hash),
+        chainQuotas: () => vaultQuotaParams(this.chain.state),
       },
     );
     this.gatekeeper = new Gatekeeper(this, { ...DEFAULT_SESSION_CONFIG, ...home.config.sessions });

@@ -254,7 +254,8 @@ export class TendermintEngine implements Engine {
 
   private buildProposal(height: number): string {
     const { chain, mempool } = this.node;
-    const entries = mempool.reap(chain.genesis.params.maxBlockTxs, chain.genesis.params.maxBlockBytes);
+    const limits = chain.blockLimits();
+    const entries = mempool.reap(limits.maxBlockTxs, limits.maxBlockBytes);
     const block = chain.buildBlock(
       entries.map((e) => e.tx),
       chain.nextBlockTime(this.node.now()),
