@@ -6,6 +6,7 @@ import { errorCodeOf, exitCodeFor } from './cli-support.js';
 import { registerChainCommands } from './commands/chain.js';
 import { registerDelegateCommands } from './commands/delegates.js';
 import { registerEmergencyCommands } from './commands/emergency.js';
+import { registerGovCommands } from './commands/gov.js';
 import { registerInsuranceCommands } from './commands/insurance.js';
 import { registerMedicinesCommands } from './commands/medicines.js';
 import { registerParticipantCommands } from './commands/participants.js';
@@ -25,6 +26,7 @@ registerParticipantCommands(program);
 registerDelegateCommands(program);
 registerInsuranceCommands(program);
 registerMedicinesCommands(program);
+registerGovCommands(program);
 
 try {
   await program.parseAsync(process.argv);

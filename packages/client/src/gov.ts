@@ -1,12 +1,14 @@
 // Governance on the client (docs/governance.md, docs/sdk.md): propose, vote, and read proposals,
 // members, parameters and the validator-set history. A client with a trusted genesis proves
 // each proposal it shows against a header signed by more than 2/3 of the validators.
+import { type SigningKeyPair, signEd25519 } from '@medledger/crypto/browser';
 import { canonicalJson } from './canonical.js';
 import type { NodeConnection } from './connection.js';
 import { ClientError } from './errors.js';
 import { nextAt, type Page, type PageRequest, pageQuery } from './paging.js';
 import { arrayAt, objectAt } from './responses.js';
 import { refuse } from './trust.js';
+import { rotateProofBytes } from './tx-builders.js';
 
 /** What a proposal asks for; the node checks each field (docs/governance.md "Proposals"). */
 export type GovAction =
@@ -51,6 +53,27 @@ export interface GovProposal {
   tally: { yes: number; no: number; members: number; needed: number };
   /** The height this proposal was proven at, when the client holds a trusted genesis. */
   provenAt?: number;
+}
+
+/**
+ * A `validator.rotate` action: the new key signs the same possession proof as identity.rotate
+ * (it agrees to be validator `validator`'s key on chain `chain`), so nobody can rotate a
+ * validator onto a key they do not hold.
+ */
+export function validatorRotateAction(opts: {
+  chain: string;
+  validator: string;
+  newSigning: SigningKeyPair;
+  encryptionKey?: string;
+}): Extract<GovAction, { type: 'validator.rotate' }> {
+  const proof = signEd25519(opts.newSigning.privateKey, rotateProofBytes(opts.chain, opts.validator, opts.newSigning.publicKey));
+  return {
+    type: 'validator.rotate',
+    validator: opts.validator,
+    newPublicKey: opts.newSigning.publicKey,
+    proof,
+    ...(opts.encryptionKey === undefined ? {} : { encryptionKey: opts.encryptionKey }),
+  };
 }
 
 /** State key of proposal `id` (the node's layout, ehr state.ts `keys.govProposal`). */
