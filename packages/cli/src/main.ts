@@ -3,6 +3,7 @@
 // 6 not found.
 import { Command, CommanderError } from 'commander';
 import { errorCodeOf, exitCodeFor } from './cli-support.js';
+import { registerBackupCommands } from './commands/backup.js';
 import { registerChainCommands } from './commands/chain.js';
 import { registerDelegateCommands } from './commands/delegates.js';
 import { registerEmergencyCommands } from './commands/emergency.js';
@@ -27,6 +28,7 @@ registerDelegateCommands(program);
 registerInsuranceCommands(program);
 registerMedicinesCommands(program);
 registerGovCommands(program);
+registerBackupCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -7,6 +7,7 @@ import { isHex } from '@medledger/crypto';
 import { txInclusionProof } from '@medledger/ledger';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { ErrorSchema, openApiInfo, SignedTxSchema, schemas } from './api-schemas.js';
+import { registerBackupRoutes } from './backup-api.js';
 import { blockView } from './chain-view.js';
 import { registerDelegateRoutes } from './delegates-api.js';
 import { registerEmergencyRoutes } from './emergency-api.js';
@@ -18,6 +19,7 @@ import type { NodeHome } from './home.js';
 import { registerInsuranceRoutes } from './insurance-api.js';
 import { registerMedicinesRoutes } from './medicines-api.js';
 import type { MedLedgerNode } from './node.js';
+import { registerOpsRoutes } from './ops-api.js';
 import { registerRecordRoutes } from './records-api.js';
 import { registerStateRoutes } from './state-api.js';
 import { registerWebStatic } from './web-static.js';
@@ -208,6 +210,12 @@ export async function buildApi(node: MedLedgerNode, opts: ApiOptions): Promise<F
   registerMedicinesRoutes(app, node, node.gatekeeper);
   registerReviewerRoutes(app, node, node.gatekeeper);
   registerGovRoutes(app, node, node.gatekeeper);
+  registerBackupRoutes(app, node);
+  registerOpsRoutes(app, node.metrics, {
+    started: () => node.running,
+    height: () => node.chain.height,
+    peers: () => node.peerCounts(),
+  });
   registerFhirRoutes(app, node);
   return app;
 }

@@ -233,7 +233,7 @@ export class Chain {
   execute(block: Block, hash = blockHash(block.header)): BlockExecution {
     let exec = this.executions.get(hash);
     if (exec === undefined) {
-      exec = this.app.finalizeBlock({ height: block.header.height, time: block.header.time, txs: block.txs });
+      exec = this.finalize({ height: block.header.height, time: block.header.time, txs: block.txs });
       this.executions.set(hash, exec);
     }
     return exec;
@@ -242,7 +242,7 @@ export class Chain {
   /** Build the next block from `txs`, executing it to fill in the app hash. */
   buildBlock(txs: SignedTx[], time: number, proposer: string): Block {
     const height = this.height + 1;
-    const exec = this.app.finalizeBlock({ height, time, txs });
+    const exec = this.finalize({ height, time, txs });
     const lastCommit = this.height === 0 ? null : this.tipCommit;
     const header: BlockHeader = {
       chainId: this.chainId,
@@ -257,6 +257,16 @@ export class Chain {
     const block: Block = { header, lastCommit, txs };
     this.executions.set(blockHash(header), exec);
     return block;
+  }
+
+  /** Told how long each block's application execution took, in ms (the node's metrics). */
+  observeExecution: (ms: number) => void = () => {};
+
+  private finalize(input: Parameters<EhrApp['finalizeBlock']>[0]): BlockExecution {
+    const started = performance.now();
+    const exec = this.app.finalizeBlock(input);
+    this.observeExecution(performance.now() - started);
+    return exec;
   }
 
   /** Block limits for the next block: genesis's, lowered by governance as of our tip (docs/governance.md). */

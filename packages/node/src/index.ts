@@ -1,5 +1,6 @@
 // @medledger/node: one node process.
 export * from './api.js';
+export * from './backup.js';
 export * from './block-sync.js';
 export * from './chain.js';
 export * from './emergency-agent.js';
@@ -8,8 +9,10 @@ export * from './fhir/index.js';
 export * from './future-buffer.js';
 export * from './gatekeeper.js';
 export * from './home.js';
+export * from './home-lock.js';
 export * from './mempool.js';
 export * from './messages.js';
+export * from './metrics.js';
 export * from './node.js';
 export * from './p2p.js';
 export * from './signer-guard.js';

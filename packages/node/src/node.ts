@@ -21,8 +21,10 @@ import { DEFAULT_EMERGENCY_AGENT_CONFIG, EmergencyAgent } from './emergency-agen
 import { ApiError } from './errors.js';
 import { DEFAULT_SESSION_CONFIG, Gatekeeper } from './gatekeeper.js';
 import { DEFAULT_VAULT_CONFIG, type NodeHome } from './home.js';
+import { removeNodeLock, writeNodeLock } from './home-lock.js';
 import { Mempool } from './mempool.js';
 import { evidenceBody, type SignedProposal, type SignedVote } from './messages.js';
+import { NodeMetrics } from './metrics.js';
 import { TendermintEngine } from './tendermint.js';
 import { Vault } from './vault.js';
 
@@ -60,6 +62,9 @@ export class MedLedgerNode {
   readonly vault: Vault;
   readonly gatekeeper: Gatekeeper;
   readonly emergency: EmergencyAgent;
+  readonly metrics: NodeMetrics;
+  /** True between a finished start() and stop() (readiness). */
+  running = false;
   private api: FastifyInstance | undefined;
   private apiUrl = '';
 
@@ -84,6 +89,14 @@ export class MedLedgerNode {
     this.chain = new Chain(home.genesis, store);
     this.mempool = new Mempool(home.config.mempool);
     this.engine = new TendermintEngine(this);
+    this.metrics = new NodeMetrics({
+      height: () => this.chain.height,
+      round: () => this.engine.round,
+      peers: () => this.peerCounts(),
+      mempool: () => ({ txs: this.mempool.size, bytes: this.mempool.bytes }),
+      vault: () => this.chain.store.vaultTotals(),
+    });
+    this.chain.observeExecution = (ms) => this.metrics.observeAppExecution(ms);
     this.vault = new Vault(
       { ...DEFAULT_VAULT_CONFIG, ...home.config.vault },
       {
@@ -132,16 +145,26 @@ export class MedLedgerNode {
     this.vault.start();
     this.gatekeeper.start();
     this.emergency.onStart();
+    this.running = true;
+    writeNodeLock(this.home.dir, { pid: process.pid, api: this.apiUrl, startedAt: this.now() });
     this.log('info', `serving API at ${this.apiUrl}, chain ${this.chain.chainId} at height ${this.chain.height}`);
     return this.apiUrl;
   }
 
   async stop(): Promise<void> {
+    this.running = false;
     this.engine.stop();
     this.gatekeeper.stop();
     this.vault.stop();
     await this.api?.close();
     this.chain.store.close();
+    removeNodeLock(this.home.dir);
+  }
+
+  /** Peers in this node's config, and how many are connected now. */
+  peerCounts(): { connected: number; configured: number } {
+    const peers = this.engine.peers();
+    return { connected: peers.filter((p) => p.connected).length, configured: peers.length };
   }
 
   get url(): string {
@@ -157,6 +180,7 @@ export class MedLedgerNode {
     try {
       tx = parseSignedTx(raw);
     } catch (err) {
+      this.metrics.countRejected('MALFORMED_TX');
       throw new ApiError('MALFORMED_TX', (err as Error).message);
     }
     return this.admit(tx);
@@ -178,6 +202,16 @@ export class MedLedgerNode {
    * objects uploaded to that peer, which this node may not hold yet.
    */
   admit(tx: SignedTx, gossip = true): { hash: string; status: 'pending' } {
+    try {
+      return this.admitChecked(tx, gossip);
+    } catch (err) {
+      // Refusals of peers' relays (mostly copies already held) are not counted: they say nothing of clients.
+      if (gossip && err instanceof ApiError) this.metrics.countRejected(err.code);
+      throw err;
+    }
+  }
+
+  private admitChecked(tx: SignedTx, gossip: boolean): { hash: string; status: 'pending' } {
     if (tx.chain !== this.chain.chainId)
       throw new ApiError('WRONG_CHAIN', `transaction is for chain '${tx.chain}', this is '${this.chain.chainId}'`);
     const hash = txHash(tx);
@@ -199,6 +233,7 @@ export class MedLedgerNode {
   /** Store a block decided by consensus (or fetched by block sync) and update the mempool. */
   commitDecided(block: Block, commit: Commit): void {
     const exec = this.chain.commitBlock(block, commit);
+    this.metrics.observeCommit(this.now() - block.header.time);
     this.afterCommit(block.txs, exec.results, exec.writes);
   }
 
@@ -244,13 +279,19 @@ export class MedLedgerNode {
       const hash = txHash(tx);
       this.mempool.remove(hash);
       const result = results[i] as TxResult;
-      if (result.code !== 'ok') this.rejections.set(hash, result);
+      if (result.code !== 'ok') {
+        this.rejections.set(hash, result);
+        this.metrics.countRejected(result.code);
+      }
     });
     const ctx = { height: this.chain.height + 1, time: this.chain.tipTime };
     for (const entry of this.mempool.drain()) {
       const result = this.chain.app.checkTx(entry.tx, ctx);
       if (result.code === 'ok') this.mempool.add(entry);
-      else this.rejections.set(entry.hash, result);
+      else {
+        this.rejections.set(entry.hash, result);
+        this.metrics.countRejected(result.code);
+      }
     }
     this.emergency.onCommitted(txs);
   }

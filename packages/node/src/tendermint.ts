@@ -103,6 +103,11 @@ export class TendermintEngine implements Engine {
     return this.p2p.peers();
   }
 
+  /** The consensus round at the current height (metrics); undefined between heights or when not a validator. */
+  get round(): number | undefined {
+    return this.machine?.round;
+  }
+
   /** A client transaction was admitted: gossip it (batched) and maybe start the height. */
   onTx(tx?: unknown): void {
     if (tx !== undefined) this.txOutbox.push(tx);
