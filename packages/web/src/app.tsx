@@ -6,6 +6,7 @@ import { ClinicianHome, ClinicianPatient } from './pages/clinician.js';
 import { Delegations } from './pages/delegations.js';
 import { EmergencyBanner, EmergencyOpen, EmergencyReviewPage } from './pages/emergency.js';
 import { BlockPage, Explorer } from './pages/explorer.js';
+import { GovernancePage } from './pages/governance.js';
 import { InsurerQueue, PatientInsurance } from './pages/insurance.js';
 import { OrganizationHome } from './pages/organization.js';
 import { PatientRecords, RecordDetail } from './pages/records.js';
@@ -37,6 +38,7 @@ function navFor(user: SignedIn | undefined): Array<[string, string]> {
   if (isOrganization(user))
     return [
       ['/organization', 'Staff'],
+      ['/governance', 'Governance'],
       ['/explorer', 'Explorer'],
       ['/account', 'My account'],
     ];
@@ -133,6 +135,7 @@ function route(path: string, user: SignedIn | undefined): ReactNode {
   if (path === '/insurer') return <InsurerQueue />;
   if (path === '/clinician') return <ClinicianHome />;
   if (path === '/organization') return <OrganizationHome />;
+  if (path === '/governance') return <GovernancePage />;
   if (path === '/clinician/emergency') return <EmergencyOpen />;
   if (path === '/emergency-review') return <EmergencyReviewPage />;
   const pat = match('/clinician/patients/:patient', path);
