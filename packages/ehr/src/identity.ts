@@ -75,13 +75,21 @@ export function isOrganization(identity: Identity): boolean {
 export function activeSigner(state: StateReader, publicKey: string): Identity {
   const identity = identityOfKey(state, publicKey);
   if (identity === undefined) throw new EhrError('UNKNOWN_SIGNER', 'the signing key is not a registered identity');
-  if (identity.status !== 'active') throw new EhrError('REVOKED', `identity ${identity.id} is ${identity.status}`);
-  // Staff act for their organization: while governance has it suspended or removed, they cannot sign either.
-  if (identity.org !== undefined) {
-    const org = getIdentity(state, identity.org);
-    if (org !== undefined && org.status !== 'active') throw new EhrError('REVOKED', `organization ${org.id} is ${org.status}`);
-  }
+  const reason = inactiveReason(state, identity);
+  if (reason !== undefined) throw new EhrError('REVOKED', reason);
   return identity;
+}
+
+/**
+ * Why `identity` may not act now, or undefined when it may: its own status, or, for staff,
+ * their organization's (staff act for it: while governance has it suspended or removed,
+ * they neither sign nor sign in). The one rule transactions and sessions both apply.
+ */
+export function inactiveReason(state: StateReader, identity: Identity): string | undefined {
+  if (identity.status !== 'active') return `identity ${identity.id} is ${identity.status}`;
+  if (identity.org === undefined) return undefined;
+  const org = getIdentity(state, identity.org);
+  return org !== undefined && org.status !== 'active' ? `organization ${org.id} is ${org.status}` : undefined;
 }
 
 /** An active identity by id, or throws NOT_FOUND naming `what`. */

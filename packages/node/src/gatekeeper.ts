@@ -3,7 +3,7 @@
 // durably as an access event before the answer leaves, then committed by this node.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { concatBytes, isHex, sha256Hex, toHex, utf8, verifyEd25519 } from '@medledger/crypto';
-import { type AccessEventInput, type Identity, identityOfKey } from '@medledger/ehr';
+import { type AccessEventInput, type Identity, identityOfKey, inactiveReason } from '@medledger/ehr';
 import { canonicalBytes } from '@medledger/ledger';
 import { AccessQueue } from './access-queue.js';
 import { ApiError } from './errors.js';
@@ -127,7 +127,7 @@ export class Gatekeeper {
     const bytes = authSignBytes({ chainId: this.node.chain.chainId, node: this.node.publicKey, challenge, publicKey });
     if (!verifyEd25519(publicKey, bytes, signature)) throw new ApiError('AUTH_FAILED', 'the signature does not verify');
     const identity = identityOfKey(this.node.chain.state, publicKey);
-    if (identity === undefined || identity.status !== 'active') {
+    if (identity === undefined || inactiveReason(this.node.chain.state, identity) !== undefined) {
       // Remembered too (while there is room), so an answer captured now cannot be replayed
       // if the key is registered within the challenge's minute.
       if (this.unknownKeyChallenges.size < MAX_UNKNOWN_KEY_CHALLENGES) this.unknownKeyChallenges.set(challenge, expiresAt);
@@ -219,7 +219,7 @@ export class Gatekeeper {
       throw new ApiError('SESSION_EXPIRED', 'the session has expired; sign in again');
     }
     const identity = identityOfKey(this.node.chain.state, session.publicKey);
-    if (identity === undefined || identity.status !== 'active') {
+    if (identity === undefined || inactiveReason(this.node.chain.state, identity) !== undefined) {
       this.deleteSession(key);
       throw new ApiError('UNAUTHENTICATED', 'this key is no longer an active identity');
     }

@@ -188,3 +188,29 @@ test('a validator added by vote at height H is recorded effective at H+2, and th
   assert.equal(passedOnly.items.length, added.id);
   assert.equal((await get(`${t.url}/v1/gov/proposals?limit=0`)).status, 400);
 });
+
+test('staff of an organization suspended by vote can neither sign transactions nor keep or open a session', async () => {
+  const insurer = org('org-evergreen-health-insurance.key');
+  const adjusterKeys = generateKeyBundle();
+  await insurer.submitAndWait('staff.register', {
+    publicKey: adjusterKeys.signing.publicKey,
+    encryptionKey: adjusterKeys.encryption.publicKey,
+    role: 'insurer',
+  });
+  const adjuster = client(adjusterKeys);
+  // Signed in before the suspension: the session ends with it.
+  assert.equal((await govMembers(adjuster)).items.length, 5);
+  // The insurer votes on its own suspension first; the three others' votes pass it (4 of 5).
+  const p = await govPropose(org('org.key'), { type: 'org.suspend', org: idFromPublicKey(insurer.keys.signing.publicKey) }, HOUR);
+  await govVote(insurer, p.id, true);
+  for (const file of ['org.key', 'org-riverside-clinic.key', 'org-northside-lab.key']) await govVote(org(file), p.id, true);
+  assert.equal((await govProposal(org('org.key'), p.id)).status, 'passed');
+  assert.deepEqual(await refusal(govMembers(adjuster)), { code: 'UNKNOWN_IDENTITY', status: 403 });
+  const fresh = client(adjusterKeys);
+  assert.deepEqual(await refusal(fresh.signIn()), { code: 'UNKNOWN_IDENTITY', status: 403 });
+  const patientKeys = generateKeyBundle();
+  assert.deepEqual(await refusal(fresh.submit('staff.revoke', { id: idFromPublicKey(patientKeys.signing.publicKey) })), {
+    code: 'REVOKED',
+    status: 403,
+  });
+});
