@@ -18,7 +18,7 @@ import {
   type ValidatorEntry,
   type ValidatorSetChange,
 } from './governance.js';
-import { getIdentity, identityOfKey, isOrganization, putIdentity } from './identity.js';
+import { getIdentity, identityOfKey, isOrganization, putIdentity, roleOfOrgKind } from './identity.js';
 import type { TxContext } from './kinds.js';
 import { rotateProofBytes } from './staff.js';
 import { keys, type StateOverlay, writeJson } from './state.js';
@@ -170,12 +170,9 @@ export function applyGovAction(
     case 'org.admit': {
       freshKey(state, action.adminKey, 'the admin key');
       const id = idFromPublicKey(action.adminKey);
-      const role = ['insurer', 'pharmacy', 'manufacturer', 'distributor', 'regulator'].includes(action.kind)
-        ? (action.kind as 'insurer')
-        : 'organization';
       putIdentity(state, {
         id,
-        role,
+        role: roleOfOrgKind(action.kind),
         publicKey: action.adminKey,
         encryptionKey: action.adminEncryptionKey,
         name: action.name,

@@ -265,3 +265,20 @@ test('every validator computes the same app hash for the same governance blocks'
   again.apply(initChain(w1.genesis));
   assert.equal(exec(w1.app, txs), exec(new EhrApp(CHAIN, again, emergencyParams(w1.genesis)), txs));
 });
+
+test('an admitted insurer holds the insurer role, as a founding one does', () => {
+  const w = setup();
+  const insurer = actor();
+  const admit = {
+    type: 'org.admit',
+    kind: 'insurer',
+    name: 'Blue Lake Insurance',
+    adminKey: insurer.signing.publicKey,
+    adminEncryptionKey: insurer.encryption.publicKey,
+  };
+  w.block([w.propose(w.orgs[0], admit)]);
+  w.block([w.vote(w.orgs[0], 1, 'yes'), w.vote(w.orgs[1], 1, 'yes'), w.vote(w.orgs[2], 1, 'yes')]);
+  assert.equal(getIdentity(w.state, insurer.id)?.role, 'insurer');
+  // A key already registered cannot be admitted again.
+  assert.deepEqual(w.block([w.propose(w.orgs[0], admit)]), ['ALREADY_REGISTERED']);
+});

@@ -52,6 +52,11 @@ const ORG_KIND_ROLES: Record<string, Role> = {
   regulator: 'regulator',
 };
 
+/** The role an organization of `kind` holds: insurers, pharmacies and the like their own, the rest 'organization'. */
+export function roleOfOrgKind(kind: string): Role {
+  return ORG_KIND_ROLES[kind] ?? 'organization';
+}
+
 /** Look up an identity by id. */
 export function getIdentity(state: StateReader, id: string): Identity | undefined {
   return readJson<Identity>(state, keys.identity(id));
@@ -110,7 +115,7 @@ export function genesisIdentities(genesis: Genesis): Identity[] {
   const at = { height: 0, time: genesis.genesisTime };
   const orgs = genesis.organizations.map<Identity>((o) => ({
     id: idFromPublicKey(o.adminKey),
-    role: ORG_KIND_ROLES[o.kind] ?? 'organization',
+    role: roleOfOrgKind(o.kind),
     publicKey: o.adminKey,
     encryptionKey: o.adminEncryptionKey,
     name: o.name,
