@@ -92,6 +92,10 @@ test('an online backup restores to a node at the same height, app hash and vault
   const overwritten = await runCli(['restore', '--from', out, '--home', target, '--overwrite', '--json']);
   assert.equal(overwritten.code, 0, overwritten.stderr);
   assert.ok(existsSync(JSON.parse(overwritten.stdout).movedAside));
+  // A backup of that home keeps the old data directory out: only this home's files and chain.
+  const second = await runCli(['backup', '--home', target, '--out', join(dir, 'restored.backup'), '--json']);
+  assert.equal(second.code, 0, second.stderr);
+  assert.equal(JSON.parse(second.stdout).files, made.files);
   const notBackup = await runCli(['restore', '--from', join(home, 'genesis.json'), '--home', join(dir, 'x')]);
   assert.equal(notBackup.code, 2);
 });

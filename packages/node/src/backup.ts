@@ -3,7 +3,7 @@
 // home's other files (config, genesis, keystores, TLS files, custody keystores) in one file;
 // `restoreHome` writes them back and refuses to do so under a running node.
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, isAbsolute, join, normalize, relative, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, normalize, relative, sep } from 'node:path';
 import { concatBytes, utf8 } from '@medledger/crypto';
 import { canonicalBytes } from '@medledger/ledger';
 import {
@@ -36,7 +36,8 @@ function homeFiles(homeDir: string): BackupFile[] {
   const walk = (dir: string) => {
     for (const name of readdirSync(dir).sort()) {
       const path = join(dir, name);
-      if (path === data) continue;
+      // The database is snapshotted apart; data directories a restore moved aside are old chains, not this home.
+      if (path === data || (dir === homeDir && name.startsWith(`${basename(data)}.replaced-`))) continue;
       const st = statSync(path);
       if (st.isDirectory()) walk(path);
       else if (st.isFile() && name !== LOCK_FILE && !name.endsWith('.partial'))
