@@ -6,9 +6,9 @@ import { verifyEd25519 } from '@medledger/crypto';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { route } from './api-schemas.js';
-import { adminBackupBytes, BackupError, snapshotHome } from './backup.js';
+import { adminBackupBytes, BackupError } from './backup.js';
 import { ApiError } from './errors.js';
-import type { MedLedgerNode } from './node.js';
+import type { RouteDeps } from './route-deps.js';
 
 /** How far the request's time may be from the node's clock. */
 export const ADMIN_REQUEST_WINDOW_MS = 60_000;
@@ -26,12 +26,13 @@ const schema = route({
   ),
 });
 
-export function registerBackupRoutes(app: FastifyInstance, node: MedLedgerNode): void {
+export function registerBackupRoutes(app: FastifyInstance, node: RouteDeps): void {
   let lastTime = 0;
   app.post('/v1/admin/backup', { schema }, async (req) => {
     const { out, time, signature } = req.body as { out: string; time: number; signature: string };
-    const bytes = adminBackupBytes(node.chain.chainId, node.publicKey, out, time);
-    if (!verifyEd25519(node.publicKey, bytes, signature))
+    const publicKey = node.home.key.signing.publicKey;
+    const bytes = adminBackupBytes(node.chain.chainId, publicKey, out, time);
+    if (!verifyEd25519(publicKey, bytes, signature))
       throw new ApiError('ACCESS_DENIED', "only this node's operator (its node key) may back it up");
     const now = node.now();
     // A replayed request is refused: its time must be fresh and later than the last one used.
@@ -39,7 +40,7 @@ export function registerBackupRoutes(app: FastifyInstance, node: MedLedgerNode):
       throw new ApiError('ACCESS_DENIED', 'the request time is stale or already used; sign a new request');
     lastTime = time;
     try {
-      return await snapshotHome(node.home.dir, node.chain.store, out);
+      return await node.backupTo(out);
     } catch (err) {
       if (err instanceof BackupError) throw new ApiError(err.code, err.message);
       throw err;

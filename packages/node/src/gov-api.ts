@@ -24,8 +24,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ApiError } from './errors.js';
 import type { Gatekeeper } from './gatekeeper.js';
 import { govSchemas as schemas } from './gov-schemas.js';
-import type { MedLedgerNode } from './node.js';
 import { type PageQuery, pageState } from './paging.js';
+import type { RouteDeps } from './route-deps.js';
 
 /** A proposal as the API shows it: as stored, plus where its votes stand and how many yes it needs. */
 export function proposalView(state: Parameters<typeof tally>[0], p: Proposal) {
@@ -36,7 +36,7 @@ export function proposalView(state: Parameters<typeof tally>[0], p: Proposal) {
   return { ...p, tally: { yes: t.yes, no: t.no, members: t.members, needed } };
 }
 
-export function registerGovRoutes(app: FastifyInstance, node: MedLedgerNode, gate: Gatekeeper): void {
+export function registerGovRoutes(app: FastifyInstance, node: RouteDeps, gate: Gatekeeper): void {
   const state = node.chain.state;
   const member = (req: FastifyRequest): Identity => {
     const caller = gate.authenticate(req.headers.authorization);
