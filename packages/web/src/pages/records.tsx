@@ -10,6 +10,7 @@ import { loadRecords, resourceLookup, type ShownRecord } from '../records-data.j
 import { navigate } from '../router.js';
 import { useUser } from '../session.js';
 import { Summaries } from '../summaries.js';
+import { TechnicalDetails } from '../technical.js';
 import { Timeline } from '../timeline.js';
 import { ActionButton, ErrorMessage, formatDateTime, Link, Loading, Notice, PageTitle, shortName, useLoad } from '../ui.js';
 import { PatientEmergencyNotice } from './emergency.js';
@@ -191,13 +192,15 @@ function LedgerCheck(props: { meta: RecordMeta }) {
       {result && (
         <div role="status" className={`message ${result.ok ? 'ok' : 'error'}`}>
           <strong>{result.ok ? 'Confirmed: this record is on the ledger.' : 'This record could not be confirmed on the ledger.'}</strong>
-          <ul>
-            {result.steps.map((s) => (
-              <li key={s.what}>
-                {s.ok ? '✓' : '✗'} {s.what}
-              </li>
-            ))}
-          </ul>
+          <TechnicalDetails what="how it was checked">
+            <ul>
+              {result.steps.map((s) => (
+                <li key={s.what}>
+                  {s.ok ? '✓' : '✗'} {s.what}
+                </li>
+              ))}
+            </ul>
+          </TechnicalDetails>
         </div>
       )}
     </div>
