@@ -510,20 +510,44 @@ function WindowFacts(props: { w: EmergencyWindow }) {
   );
 }
 
+/** More reads than this are summarised, with the list behind a disclosure. */
+const ACCESSES_INLINE = 5;
+
 function AccessList(props: { w: EmergencyWindow; label?: (record: string) => string }) {
   const accesses = (props.w.accesses ?? []) as Array<{ id?: string; record?: string; decision?: string; at?: number }>;
   if (accesses.length === 0) return <p>No record has been opened yet.</p>;
+  const items = (
+    <ul className="accesses">
+      {accesses.map((a, i) => (
+        <li key={a.id ?? i}>
+          <span className="badge emergency">Emergency</span> {props.label?.(String(a.record)) ?? 'a record'},{' '}
+          {a.decision === 'allowed' ? 'opened' : 'refused'} {formatDateTime(a.at)}
+        </li>
+      ))}
+    </ul>
+  );
+  if (accesses.length <= ACCESSES_INLINE)
+    return (
+      <>
+        <p>Times a record was opened: {accesses.length}</p>
+        {items}
+      </>
+    );
+  // A summary, not 200 lines: how many records, how often, over what time.
+  const times = accesses.map((a) => a.at).filter((t): t is number => typeof t === 'number');
+  const records = new Set(accesses.map((a) => a.record)).size;
   return (
     <>
-      <p>Times a record was opened: {accesses.length}</p>
-      <ul className="accesses">
-        {accesses.map((a, i) => (
-          <li key={a.id ?? i}>
-            <span className="badge emergency">Emergency</span> {props.label?.(String(a.record)) ?? 'a record'},{' '}
-            {a.decision === 'allowed' ? 'opened' : 'refused'} {formatDateTime(a.at)}
-          </li>
-        ))}
-      </ul>
+      <p data-testid="emergency-summary">
+        <strong>
+          {records} {records === 1 ? 'record' : 'records'} opened {accesses.length} times
+        </strong>
+        {times.length > 0 ? `, from ${formatDateTime(Math.min(...times))} to ${formatDateTime(Math.max(...times))}` : ''}.
+      </p>
+      <details className="log-group">
+        <summary>Show each record opened ({accesses.length})</summary>
+        {items}
+      </details>
     </>
   );
 }
