@@ -7,6 +7,7 @@ import { Delegations } from './pages/delegations.js';
 import { EmergencyBanner, EmergencyOpen, EmergencyReviewPage } from './pages/emergency.js';
 import { BlockPage, Explorer } from './pages/explorer.js';
 import { InsurerQueue, PatientInsurance } from './pages/insurance.js';
+import { Notifications, NotificationsLabel } from './pages/notifications.js';
 import { OrganizationHome } from './pages/organization.js';
 import { PatientRecords, RecordDetail } from './pages/records.js';
 import { Sharing } from './pages/sharing.js';
@@ -19,7 +20,7 @@ function isOrganization(user: SignedIn): boolean {
   return typeof user.identity.orgKind === 'string';
 }
 
-function navFor(user: SignedIn | undefined): Array<[string, string]> {
+function navFor(user: SignedIn | undefined): Array<[string, ReactNode]> {
   if (user === undefined)
     return [
       ['/', 'Home'],
@@ -31,6 +32,7 @@ function navFor(user: SignedIn | undefined): Array<[string, string]> {
       ['/records', 'My records'],
       ['/sharing', 'Sharing'],
       ['/access-log', 'Access log'],
+      ['/notifications', <NotificationsLabel key="n" />],
       ['/insurance', 'Insurance'],
       ['/account', 'My account'],
     ];
@@ -43,6 +45,7 @@ function navFor(user: SignedIn | undefined): Array<[string, string]> {
   if (user.identity.role === 'clinician')
     return [
       ['/clinician', 'My patients'],
+      ['/notifications', <NotificationsLabel key="n" />],
       ['/account', 'My account'],
     ];
   if (user.identity.role === 'insurer')
@@ -129,6 +132,7 @@ function route(path: string, user: SignedIn | undefined): ReactNode {
   if (rec !== undefined) return <RecordDetail key={rec.id} recordId={rec.id as string} patient={me} back="/records" canErase />;
   if (path === '/sharing') return <Sharing />;
   if (path === '/access-log') return <AccessLog />;
+  if (path === '/notifications') return <Notifications />;
   if (path === '/insurance') return <PatientInsurance />;
   if (path === '/insurer') return <InsurerQueue />;
   if (path === '/clinician') return <ClinicianHome />;
