@@ -34,7 +34,9 @@ export function billingByVisit(records: readonly ShownRecord[]): Map<string, Sho
     if (visit === undefined) continue;
     out.set(visit, [...(out.get(visit) ?? []), r]);
   }
-  for (const bills of out.values()) bills.sort((a, b) => a.time - b.time);
+  // The claim before the insurer's statement about it.
+  const order = (r: ShownRecord) => ((r.resource as Json | undefined)?.resourceType === 'Claim' ? 0 : 1);
+  for (const bills of out.values()) bills.sort((a, b) => a.time - b.time || order(a) - order(b));
   return out;
 }
 
@@ -56,7 +58,7 @@ function matchesText(r: ShownRecord, words: string): boolean {
     r.summary?.value,
     kindOf(r),
     categoryLabel(r.meta.category),
-    ...(r.summary?.rows ?? []).map((x) => x.value),
+    ...(r.summary?.rows ?? []).flatMap((x) => [x.label, x.value]),
   ]
     .join(' ')
     .toLowerCase();
@@ -120,7 +122,11 @@ export function Timeline(props: { records: ShownRecord[]; base: string; empty: s
         </div>
       </search>
       <p role="status" className="hint">
-        {filtering ? `Showing ${main.length} of ${listed.filter((r) => r.meta.category !== 'administrative').length} records.` : ''}
+        {filtering && (
+          <span data-testid="filter-count">
+            Showing {main.length} of {listed.filter((r) => r.meta.category !== 'administrative').length} records.
+          </span>
+        )}
         {filtering && (
           <button
             type="button"

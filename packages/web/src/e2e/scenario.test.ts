@@ -198,6 +198,7 @@ test('patient and clinician: write, see, share, read, revoke, refused — and th
   await patient.getByText('Dr Meredith Grey').waitFor();
   await patient.getByRole('button', { name: 'Check this record on the ledger' }).click();
   await patient.getByText('Confirmed: this record is on the ledger.').waitFor();
+  await patient.getByText('More actions').click();
   await patient.getByRole('button', { name: 'Erase this record…' }).click();
   await patient.getByText('This cannot be undone.').waitFor();
   await checkPage(patient, 'record-detail', failures);
