@@ -52,7 +52,7 @@ const lab = [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observa
 const vitals = [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs' }] }];
 
 /** A history like the demo's Synthea import: unrounded values, UCUM codes, a panel, a visit and its bills. */
-function history(now: number): FhirResource[] {
+function importedHistory(now: number): FhirResource[] {
   const visitAt = iso(now - 40 * DAY);
   return [
     { resourceType: 'Patient', id: 'pat', name: [{ given: ['Sam'], family: 'Rivers' }], birthDate: '1980-02-03' },
@@ -172,6 +172,14 @@ function history(now: number): FhirResource[] {
   ];
 }
 
+/** Move within the app without reloading (a reload signs out until issue 17 item 3 lands). */
+async function go(page: Page, path: string): Promise<void> {
+  await page.evaluate((to) => {
+    history.pushState(null, '', to);
+    dispatchEvent(new PopStateEvent('popstate'));
+  }, path);
+}
+
 async function signIn(page: Page, url: string, file: string, pass: string): Promise<void> {
   await page.goto(`${url}/sign-in`);
   await page.getByLabel('Recovery file', { exact: true }).setInputFiles(file);
@@ -245,7 +253,7 @@ test('results, charts, summaries, access log, notifications, account and explore
   const sam = new MedLedgerClient({ url, genesis, keys: patientKeys, pollIntervalMs: 50 });
   await sam.registerPatient();
   const now = Date.now();
-  for (const resource of history(now)) await sam.writeRecord({ patient: sam.id, resource, category: categoryOf(resource) });
+  for (const resource of importedHistory(now)) await sam.writeRecord({ patient: sam.id, resource, category: categoryOf(resource) });
   await sam.grant({
     grantee: greyId,
     categories: ['vital-signs', 'laboratory'],
@@ -348,7 +356,7 @@ test('results, charts, summaries, access log, notifications, account and explore
     // Item 7. Dr Grey adds a blood pressure through the form: it joins the imported one's chart.
     await signIn(clinician, url, greyFile, CLINICIAN_PASS);
     await clinician.getByRole('heading', { level: 1, name: 'My patients' }).waitFor();
-    await clinician.goto(`${url}/clinician/patients/${sam.id}`);
+    await go(clinician, `/clinician/patients/${sam.id}`);
     await clinician.getByText('152/95 mmHg').waitFor({ timeout: 60_000 });
     await clinician.getByLabel('Systolic (mmHg)').fill('128');
     await clinician.getByLabel('Diastolic (mmHg)').fill('82');
@@ -435,7 +443,7 @@ test('results, charts, summaries, access log, notifications, account and explore
       entry: Array<{ resource: { resourceType: string } }>;
     };
     assert.equal(bundle.resourceType, 'Bundle');
-    assert.equal(bundle.entry.length, history(now).length + 1, 'every record, including the one Dr Grey added');
+    assert.equal(bundle.entry.length, importedHistory(now).length + 1, 'every record, including the one Dr Grey added');
     await patient.getByText(/^Downloaded \d+ records as a FHIR Bundle\./).waitFor();
     await patient.getByLabel('Current passphrase').fill('not my passphrase');
     await patient.getByLabel('New passphrase').fill(NEW_PASS);
