@@ -5,6 +5,7 @@ import { listEmergency } from '@medledger/client';
 import { useEffect, useState } from 'react';
 import { groupVerb } from '../access-groups.js';
 import { localName } from '../accounts.js';
+import { summarize } from '../fhir-view.js';
 import { categoryLabel, denyReasonLabel, purposeLabel } from '../labels.js';
 import { clinicianNotices, markSeen, type Notice, patientNotices, seenNotices } from '../notifications.js';
 import type { SignedIn } from '../session.js';
@@ -47,7 +48,11 @@ async function loadNotices(user: SignedIn): Promise<Loaded> {
   ]);
   const windows = listing.as === 'patient' ? listing.windows : [];
   const notices = patientNotices({ me, events: page.events, records, windows, grants }, Date.now());
-  for (const r of records) what.set(r.record, categoryLabel(r.category).toLowerCase());
+  for (const r of records) {
+    const opened = user.cache.get(r.record);
+    const category = categoryLabel(r.category).toLowerCase();
+    what.set(r.record, opened === undefined ? category : `${summarize(opened).title} (${category})`);
+  }
   const ids = new Set<string>();
   for (const n of notices) {
     if (n.group?.who) ids.add(n.group.who);
@@ -61,15 +66,14 @@ async function loadNotices(user: SignedIn): Promise<Loaded> {
 /** The menu's "Notifications" with how many are unread. */
 export function NotificationsLabel() {
   const user = useUser();
-  const [tick, setTick] = useState(0);
+  const { data, reload } = useLoad(() => loadNotices(user), [user]);
+  // Loaded at sign-in; loaded again whenever the Notifications page loads or marks read.
   useEffect(() => {
-    const bump = () => setTick((t) => t + 1);
-    window.addEventListener(SEEN_EVENT, bump);
-    return () => window.removeEventListener(SEEN_EVENT, bump);
-  }, []);
-  const { data } = useLoad(() => loadNotices(user), [user]);
+    window.addEventListener(SEEN_EVENT, reload);
+    return () => window.removeEventListener(SEEN_EVENT, reload);
+  }, [reload]);
   const seen = seenNotices(user.client.id);
-  const unread = tick >= 0 && data !== undefined ? data.notices.filter((n) => !seen.has(n.id)).length : 0;
+  const unread = data !== undefined ? data.notices.filter((n) => !seen.has(n.id)).length : 0;
   return (
     <>
       Notifications
@@ -89,6 +93,9 @@ export function Notifications() {
   const [seen, setSeen] = useState(() => seenNotices(user.client.id));
   const patient = user.identity.role === 'patient';
   const unread = (data?.notices ?? []).filter((n) => !seen.has(n.id));
+  useEffect(() => {
+    if (data !== undefined) window.dispatchEvent(new Event(SEEN_EVENT));
+  }, [data]);
   return (
     <section>
       <PageTitle>Notifications</PageTitle>
