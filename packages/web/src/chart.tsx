@@ -4,6 +4,7 @@
 import { type RefObject, useEffect, useRef, useState } from 'react';
 import { roundForReading } from './clinical-values.js';
 import type { ChartSeries } from './fhir-view.js';
+import { niceTicks } from './measurements.js';
 import { formatDate } from './ui.js';
 
 /** Colours by line position; lines come in a fixed order (systolic first), so they never swap. */
@@ -45,7 +46,7 @@ export function Chart(props: { series: ChartSeries; idPrefix: string }) {
   const vMax = Math.max(...values) + (spread === 0 ? 5 : spread * 0.15);
   const x = (t: number) => PAD.l + ((t - tMin) / (tMax - tMin)) * (W - PAD.l - PAD.r);
   const y = (v: number) => PAD.t + (1 - (v - vMin) / (vMax - vMin)) * (H - PAD.t - PAD.b);
-  const ticks = [vMin, vMin + (vMax - vMin) / 3, vMin + ((vMax - vMin) * 2) / 3, vMax];
+  const ticks = niceTicks(vMin, vMax);
   const dateTicks = W < 420 ? [tMin, tMax] : [tMin, (tMin + tMax) / 2, tMax];
   const n = (v: number) => roundForReading(v, series.ucum);
   const latest = series.lines.map((l) => `${l.label} ${n(l.points.at(-1)?.value ?? 0)}`).join(', ');

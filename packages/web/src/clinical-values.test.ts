@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { roundForReading, unitDisplay } from './clinical-values.js';
 import { bloodPressure } from './fhir-forms.js';
 import { chartSeries, summarize } from './fhir-view.js';
+import { niceTicks } from './measurements.js';
 
 const LOINC = 'http://loinc.org';
 const UCUM = 'http://unitsofmeasure.org';
@@ -160,4 +161,10 @@ test('a blood pressure from the form joins the imported ones on one chart, systo
     w.map((s) => s.title),
     ['Body weight (kg)', 'Body weight (lb)'],
   );
+});
+
+test('chart axes use round values: 100, 125, 150, 175, not 82, 119, 157', () => {
+  assert.deepEqual(niceTicks(82.3, 194.1), [100, 125, 150, 175]);
+  assert.deepEqual(niceTicks(4.1, 5.9), [4.5, 5, 5.5]);
+  assert.deepEqual(niceTicks(60, 60), [60]);
 });

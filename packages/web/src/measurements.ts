@@ -189,3 +189,18 @@ export function chartSeries(items: Array<{ resource: unknown; fallbackTime: numb
   for (const s of out) if (doubled.has(s.title)) s.title = `${s.title} (${s.unit})`;
   return out.sort((a, b) => a.title.localeCompare(b.title));
 }
+
+/**
+ * Round axis values for a chart from `min` to `max` (…, 100, 125, 150, …): the step of 1, 2,
+ * 2.5 or 5 times a power of ten nearest a quarter of the span.
+ */
+export function niceTicks(min: number, max: number): number[] {
+  const rough = (max - min) / 4;
+  if (!(rough > 0)) return [min];
+  const power = 10 ** Math.floor(Math.log10(rough));
+  const steps = [1, 2, 2.5, 5, 10].map((m) => m * power);
+  const step = steps.reduce((best, s) => (Math.abs(s - rough) < Math.abs(best - rough) ? s : best));
+  const out: number[] = [];
+  for (let v = Math.ceil(min / step) * step; v <= max + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
+  return out;
+}
