@@ -34,7 +34,10 @@ test('unrounded blood pressure reads 152/95 mmHg, flagged high against the typic
   const s = summarize(syntheaBp);
   assert.equal(s.value, '152/95 mmHg');
   assert.equal(s.flag, 'high');
-  assert.match(s.rows.find((r) => r.label === 'Reference range')?.value ?? '', /90–129 mmHg \(typical adult range\)/);
+  assert.match(
+    s.rows.find((r) => r.label === 'Reference range')?.value ?? '',
+    /^Systolic 90–129 mmHg, typical adult range; Diastolic 60–80 mmHg, typical adult range$/,
+  );
 });
 
 test('UCUM units read as people write them: no {score} or 10*6/uL on screen', () => {
@@ -103,8 +106,11 @@ test("a Lipid Panel shows its members' results with flags, found by reference am
   const s = summarize(panel, (id) => members[id]);
   assert.equal(s.value, '3 results, 1 outside the range');
   assert.equal(s.flag, 'high');
-  assert.match(s.rows.find((r) => r.label === 'Total Cholesterol')?.value ?? '', /^250 mg\/dL — High \(range 199 mg\/dL or less/);
-  assert.match(s.rows.find((r) => r.label === 'HDL')?.value ?? '', /^55 mg\/dL \(range 40 mg\/dL or more/);
+  assert.equal(
+    s.rows.find((r) => r.label === 'Total Cholesterol')?.value,
+    '250 mg/dL — High (range: 199 mg/dL or less, typical adult range)',
+  );
+  assert.equal(s.rows.find((r) => r.label === 'HDL')?.value, '55 mg/dL (range: 40 mg/dL or more, typical adult range)');
   assert.equal(s.rows.find((r) => r.label === 'LDL')?.value, 'Listed on its own in the records');
   // Without the members at hand it still lists them rather than only "Final".
   assert.equal(summarize(panel).value, '3 results');

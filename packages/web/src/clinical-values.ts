@@ -145,7 +145,7 @@ export function rangeDisplay(range: ReferenceRange, loinc?: string): string {
         : range.low !== undefined
           ? `${n(range.low)} ${u} or more`
           : '';
-  return range.source === 'typical' ? `${text} (typical adult range)` : text;
+  return range.source === 'typical' ? `${text}, typical adult range` : text;
 }
 
 /** The words for a flag, as the badge reads. */

@@ -112,7 +112,11 @@ export function summarize(resource: unknown, lookup?: ResourceLookup): RecordSum
       when = dateOf(r.effectiveDateTime, r.effectivePeriod, r.issued);
       add('Result', flag === undefined ? value : `${value} (${flagWord(flag).toLowerCase()})`);
       add('Interpretation', list(r.interpretation).map(conceptText).filter(Boolean).join(', '));
-      const ranges = [...new Set(observationReadings(r).map((x) => x.reading.range))].filter(Boolean);
+      // Each component's range named (systolic first), a single value's range alone.
+      const ranged = observationReadings(r)
+        .filter((x) => x.reading.range !== undefined)
+        .sort((a, b) => Number(b.label === 'Systolic') - Number(a.label === 'Systolic'));
+      const ranges = ranged.map((x) => (ranged.length > 1 ? `${x.label} ${x.reading.range}` : (x.reading.range as string)));
       add(
         'Reference range',
         ranges.length > 0
@@ -276,7 +280,7 @@ function panelResults(r: Json, lookup: ResourceLookup | undefined): Array<{ titl
     const flagged = read.flag === undefined ? read.text : `${read.text} — ${flagWord(read.flag)}`;
     return {
       title: conceptText(member.code) ?? name,
-      value: range === undefined ? flagged : `${flagged} (range ${range})`,
+      value: range === undefined ? flagged : `${flagged} (range: ${range})`,
       flag: read.flag,
     };
   });

@@ -23,7 +23,7 @@ export interface Reading {
   /** "152 mmHg". */
   text: string;
   flag: Flag;
-  /** "90–129 mmHg (typical adult range)", when a range is known. */
+  /** "90–129 mmHg, typical adult range", when a range is known. */
   range?: string;
 }
 

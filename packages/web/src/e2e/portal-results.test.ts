@@ -328,8 +328,8 @@ test('results, charts, summaries, access log, notifications, account and explore
     // The panel's page lists its members with their flags and ranges.
     await timeline.getByRole('link', { name: 'Lipid Panel' }).click();
     await patient.getByRole('heading', { level: 1, name: 'Lipid Panel' }).waitFor();
-    await patient.getByText(/^246 mg\/dL — High \(range 199 mg\/dL or less \(typical adult range\)\)$/).waitFor();
-    await patient.getByText(/^55.2 mg\/dL \(range 40 mg\/dL or more/).waitFor();
+    await patient.getByText(/^246 mg\/dL — High \(range: 199 mg\/dL or less, typical adult range\)$/).waitFor();
+    await patient.getByText(/^55.2 mg\/dL \(range: 40 mg\/dL or more, typical adult range\)$/).waitFor();
     // Erasing is out of the way, under "More actions".
     assert.equal(await patient.getByRole('button', { name: 'Erase this record…' }).isVisible(), false);
     await patient.getByText('More actions').click();
