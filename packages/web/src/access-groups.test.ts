@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { AccessEvent, RecordMeta } from '@medledger/client';
-import { entriesFromEvents, entriesFromRecords, groupByPersonAndDay, groupVerb } from './access-groups.js';
+import { entriesFromEvents, entriesFromRecords, groupByPersonAndDay, groupVerb, readsSummary } from './access-groups.js';
 
 const DAY = new Date(2026, 11, 4, 9, 0).getTime();
 let id = 0;
@@ -65,4 +65,10 @@ test("records a clinician added are 'added' events; the patient's own are not", 
   assert.equal(groups.length, 1);
   assert.equal(groups[0]?.kind, 'added');
   assert.equal(groupVerb(groups[0]!, ''), 'added 2 records');
+});
+
+test("the patient's emergency notice summarises 200 reads in one line; a few are listed", () => {
+  const many = Array.from({ length: 200 }, (_, i) => ({ record: `r${i % 150}`, at: DAY + i * 1000 }));
+  assert.deepEqual(readsSummary(many), { records: 150, reads: 200, first: DAY, last: DAY + 199_000 });
+  assert.equal(readsSummary(many.slice(0, 5)), undefined);
 });

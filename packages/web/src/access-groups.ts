@@ -135,3 +135,22 @@ export function groupVerb(g: LogGroup, oneRecordName: string): string {
   const extra = g.times > g.records ? ` — ${g.times} times` : '';
   return `${verb} ${what}${extra}`;
 }
+
+/** More emergency reads than this are summarised, the list behind a disclosure. */
+export const READS_INLINE = 5;
+
+/**
+ * An emergency window's reads in one line when there are many: how many records, how many
+ * reads, first and last time; undefined when they are few enough to list.
+ */
+export function readsSummary(
+  accesses: ReadonlyArray<{ record?: unknown; at?: unknown }>,
+): { records: number; reads: number; first?: number; last?: number } | undefined {
+  if (accesses.length <= READS_INLINE) return undefined;
+  const times = accesses.map((a) => a.at).filter((t): t is number => typeof t === 'number');
+  return {
+    records: new Set(accesses.map((a) => a.record)).size,
+    reads: accesses.length,
+    ...(times.length > 0 ? { first: Math.min(...times), last: Math.max(...times) } : {}),
+  };
+}

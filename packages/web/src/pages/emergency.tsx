@@ -2,6 +2,7 @@
 // opens a time-limited window on a patient's records for a stated reason; the organization
 // gives and takes the privilege and reviews its staff's windows; the patient is told who,
 // why and until when, sees every record opened, and changes their emergency key afterwards.
+
 import {
   activeEmergencyWindowOn,
   type EmergencyWindow,
@@ -14,6 +15,7 @@ import {
   setEmergencyPrivilege,
 } from '@medledger/client';
 import { type FormEvent, type ReactNode, useState } from 'react';
+import { readsSummary } from '../access-groups.js';
 import { localName } from '../accounts.js';
 import { summarize } from '../fhir-view.js';
 import { categoryLabel, friendlyError } from '../labels.js';
@@ -510,9 +512,6 @@ function WindowFacts(props: { w: EmergencyWindow }) {
   );
 }
 
-/** More reads than this are summarised, with the list behind a disclosure. */
-const ACCESSES_INLINE = 5;
-
 function AccessList(props: { w: EmergencyWindow; label?: (record: string) => string }) {
   const accesses = (props.w.accesses ?? []) as Array<{ id?: string; record?: string; decision?: string; at?: number }>;
   if (accesses.length === 0) return <p>No record has been opened yet.</p>;
@@ -526,23 +525,22 @@ function AccessList(props: { w: EmergencyWindow; label?: (record: string) => str
       ))}
     </ul>
   );
-  if (accesses.length <= ACCESSES_INLINE)
+  // Many reads: a summary, not 200 lines (how many records, how often, over what time).
+  const summary = readsSummary(accesses);
+  if (summary === undefined)
     return (
       <>
         <p>Times a record was opened: {accesses.length}</p>
         {items}
       </>
     );
-  // A summary, not 200 lines: how many records, how often, over what time.
-  const times = accesses.map((a) => a.at).filter((t): t is number => typeof t === 'number');
-  const records = new Set(accesses.map((a) => a.record)).size;
   return (
     <>
       <p data-testid="emergency-summary">
         <strong>
-          {records} {records === 1 ? 'record' : 'records'} opened {accesses.length} times
+          {summary.records} {summary.records === 1 ? 'record' : 'records'} opened {summary.reads} times
         </strong>
-        {times.length > 0 ? `, from ${formatDateTime(Math.min(...times))} to ${formatDateTime(Math.max(...times))}` : ''}.
+        {summary.first !== undefined ? `, from ${formatDateTime(summary.first)} to ${formatDateTime(summary.last)}` : ''}.
       </p>
       <details className="log-group">
         <summary>Show each record opened ({accesses.length})</summary>
