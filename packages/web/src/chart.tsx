@@ -34,7 +34,13 @@ export function Chart(props: { series: ChartSeries; idPrefix: string }) {
   const [picked, setPicked] = useState<number | undefined>(undefined);
   const points = series.lines.flatMap((l) => l.points);
   const times = [...new Set(points.map((p) => p.time))].sort((a, b) => a - b);
-  const values = points.map((p) => p.value);
+  const band = series.band;
+  // The range's bounds are kept in view, so a reading far outside it still shows where it lies.
+  const values = [
+    ...points.map((p) => p.value),
+    ...(band?.low !== undefined ? [band.low] : []),
+    ...(band?.high !== undefined ? [band.high] : []),
+  ];
   let tMin = Math.min(...times);
   let tMax = Math.max(...times);
   if (tMin === tMax) {
@@ -102,6 +108,15 @@ export function Chart(props: { series: ChartSeries; idPrefix: string }) {
               {formatDate(t)}
             </text>
           ))}
+          {band !== undefined && (
+            <rect
+              x={PAD.l}
+              width={W - PAD.l - PAD.r}
+              y={y(Math.min(band.high ?? vMax, vMax))}
+              height={Math.max(0, y(Math.max(band.low ?? vMin, vMin)) - y(Math.min(band.high ?? vMax, vMax)))}
+              className="band"
+            />
+          )}
           {picked !== undefined && <line x1={x(picked)} x2={x(picked)} y1={PAD.t} y2={H - PAD.b} className="cursor" />}
           {series.lines.map((l, i) => (
             <g key={l.label}>
@@ -127,6 +142,11 @@ export function Chart(props: { series: ChartSeries; idPrefix: string }) {
       <p className="readout" aria-live="polite" data-testid="chart-readout">
         {readout ?? 'Point at or tap the chart to read a value.'}
       </p>
+      {band !== undefined && (
+        <p className="hint">
+          <span className="swatch band-swatch" aria-hidden="true" /> Shaded: {band.text}
+        </p>
+      )}
       {series.lines.length > 1 && (
         <ul className="legend">
           {series.lines.map((l, i) => (

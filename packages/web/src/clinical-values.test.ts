@@ -174,3 +174,18 @@ test('chart axes use round values: 100, 125, 150, 175, not 82, 119, 157', () => 
   assert.deepEqual(niceTicks(4.1, 5.9), [4.5, 5, 5.5]);
   assert.deepEqual(niceTicks(60, 60), [60]);
 });
+
+test("a one-value chart shades its latest reading's range; blood pressure (two lines) has none", () => {
+  const chol = (value: number, day: number) => ({
+    resource: {
+      resourceType: 'Observation',
+      code: { coding: [{ system: LOINC, code: '2093-3' }] },
+      effectiveDateTime: `2026-01-0${day}T00:00:00Z`,
+      valueQuantity: q(value, 'mg/dL'),
+    },
+    fallbackTime: 0,
+  });
+  const [series] = chartSeries([chol(180, 1), chol(246, 2)]);
+  assert.deepEqual(series?.band, { high: 199, text: '199 mg/dL or less, typical adult range' });
+  assert.equal(chartSeries([{ resource: syntheaBp, fallbackTime: 0 }])[0]?.band, undefined);
+});

@@ -25,6 +25,8 @@ export interface Reading {
   flag: Flag;
   /** "90–129 mmHg, typical adult range", when a range is known. */
   range?: string;
+  /** The same range as numbers in the reading's unit, for a chart's shading. */
+  bounds?: { low?: number; high?: number };
 }
 
 /** The unit a Quantity is in: its UCUM code when it has one, else its free-text unit. */
@@ -62,7 +64,17 @@ export function readQuantity(x: unknown, holder: Json): Reading | undefined {
     .map((k) => flagFromInterpretation(str(k.code)))
     .find((f) => f !== undefined);
   const flag = interpreted ?? (range !== undefined && range.unit === unit ? flagAgainst(q.value, range) : undefined);
-  return { value: q.value, unit, text, flag, ...(range ? { range: rangeDisplay(range, loinc) } : {}) };
+  const inUnit = range !== undefined && range.unit === unit;
+  return {
+    value: q.value,
+    unit,
+    text,
+    flag,
+    ...(range ? { range: rangeDisplay(range, loinc) } : {}),
+    ...(inUnit
+      ? { bounds: { ...(range.low !== undefined ? { low: range.low } : {}), ...(range.high !== undefined ? { high: range.high } : {}) } }
+      : {}),
+  };
 }
 
 const SYSTOLIC = '8480-6';
@@ -140,6 +152,8 @@ export interface ChartSeries {
   /** The UCUM code, for rounding. */
   ucum: string;
   lines: ChartLine[];
+  /** A one-line chart's reference range (its latest reading's), shaded behind the line. */
+  band?: { low?: number; high?: number; text: string };
 }
 
 /** Lines in a fixed order (systolic above diastolic), so colours never swap between charts. */
@@ -154,7 +168,7 @@ function lineOrder(label: string): number {
  * observation that carries no date of its own (its anchoring block time).
  */
 export function chartSeries(items: Array<{ resource: unknown; fallbackTime: number }>): ChartSeries[] {
-  const byKey = new Map<string, ChartSeries>();
+  const byKey = new Map<string, ChartSeries & { bandTime?: number }>();
   for (const { resource, fallbackTime } of items) {
     const r = obj(resource);
     if (r === undefined || r.resourceType !== 'Observation') continue;
@@ -177,9 +191,14 @@ export function chartSeries(items: Array<{ resource: unknown; fallbackTime: numb
         series.lines.push(line);
       }
       line.points.push({ time, value: reading.value });
+      // The latest reading's range shades a one-value chart (blood pressure has two lines: none).
+      if (single && reading.bounds !== undefined && reading.range !== undefined && time >= (series.bandTime ?? -Infinity)) {
+        series.band = { ...reading.bounds, text: reading.range };
+        series.bandTime = time;
+      }
     }
   }
-  const out = [...byKey.values()];
+  const out: ChartSeries[] = [...byKey.values()].map(({ bandTime: _, ...series }) => series);
   for (const s of out) {
     s.lines.sort((a, b) => lineOrder(a.label) - lineOrder(b.label) || a.label.localeCompare(b.label));
     for (const l of s.lines) l.points.sort((a, b) => a.time - b.time || a.value - b.value);

@@ -394,6 +394,10 @@ test('results, charts, summaries, access log, notifications, account and explore
       .getByText(/Systolic 128, Diastolic 82 mmHg/)
       .waitFor();
     await checkPage(patient, 'results-chart', failures);
+    // A one-value chart shades the reference range, said in words too.
+    await picker.selectOption({ label: 'Total cholesterol (1 reading)' });
+    await patient.getByText('Shaded: 199 mg/dL or less, typical adult range').waitFor();
+    await checkPage(patient, 'results-chart-range', failures);
 
     // Item 9. The access log: Dr Grey's reads as one line with a count, her new record as an event.
     await patient.getByRole('link', { name: 'Access log', exact: true }).click();
