@@ -7,13 +7,14 @@ import { EmergencyBanner, EmergencyOpen, EmergencyReviewPage } from './pages/eme
 import { BlockPage, Explorer } from './pages/explorer.js';
 import { InsurerQueue, PatientInsurance } from './pages/insurance.js';
 import { AccountPage } from './pages/my-account.js';
+import { ChooseNode } from './pages/node-choice.js';
 import { Notifications, NotificationsLabel } from './pages/notifications.js';
 import { OrganizationHome } from './pages/organization.js';
 import { PrintSummary } from './pages/print-summary.js';
 import { PatientRecords, RecordDetail } from './pages/records.js';
 import { Sharing } from './pages/sharing.js';
 import { match, usePath } from './router.js';
-import { type SignedIn, useSession } from './session.js';
+import { NODE_URL, type SignedIn, useSession } from './session.js';
 import { Link, PageTitle } from './ui.js';
 
 /** A founding organization's admin identity (genesis gives it an organization kind). */
@@ -91,6 +92,8 @@ function NotFound() {
 }
 
 function route(path: string, user: SignedIn | undefined): ReactNode {
+  // A copy of the app opened from a file or another host asks for its node first.
+  if (NODE_URL === '') return <ChooseNode />;
   if (path === '/' || path === '') return user === undefined ? <Welcome /> : <RoleHome user={user} />;
   if (path === '/start') return <Onboarding />;
   if (path === '/sign-in') return <SignIn />;

@@ -19,6 +19,7 @@ import {
   useLoad,
 } from '../ui.js';
 import { Delegations } from './delegations.js';
+import { NodeSetting } from './node-choice.js';
 
 /** A file name made of safe characters only. */
 function fileName(label: string, what: string): string {
@@ -67,6 +68,12 @@ export function AccountPage() {
       <RecoveryFile />
       <ChangePassphrase />
       <Delegations />
+      <NodeSetting
+        signOut={async () => {
+          await user.client.signOut().catch(() => undefined); // ended on the old node before the page reloads
+          signOut('You changed the node this app uses.');
+        }}
+      />
       <h2>Sign out</h2>
       <button
         type="button"
