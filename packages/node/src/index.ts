@@ -1,5 +1,6 @@
 // @medledger/node: one node process.
 
+export * from './abci/index.js';
 export * from './access-queue.js';
 export * from './admission.js';
 export * from './api.js';
