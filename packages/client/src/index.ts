@@ -9,6 +9,7 @@ export * from './emergency-reason.js';
 export * from './errors.js';
 export * from './http.js';
 export * from './insurance.js';
+export * from './insurance-proofs.js';
 export * from './keystore.js';
 export * from './light.js';
 export * from './medicines.js';
