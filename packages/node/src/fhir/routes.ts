@@ -18,7 +18,7 @@ import { claimPatient } from './claim.js';
 import { CustodyStore } from './custody.js';
 import { coverageEligibility, coverageIdsFrom, readClaimResponse, submitFhirClaim } from './insurance.js';
 import { parseFhirJson } from './json.js';
-import { FhirError, outcomeFor } from './outcome.js';
+import { FhirError, MislabeledRecordError, outcomeFor } from './outcome.js';
 import { FhirRepository, patientReferenced } from './repository.js';
 import { matchesDates, parseSearch, type SearchQuery } from './search.js';
 import { loadFhirDefinitions, validateFhirResource } from './validate.js';
@@ -277,29 +277,54 @@ export function registerFhirRoutes(app: FastifyInstance, node: MedLedgerNode): v
       const search = async (req: FastifyRequest, c: FhirCaller, q: SearchQuery): Promise<Bundle> => {
         for (const t of q.types ?? ['*']) if (t !== '*') requireScope(c, t, 's');
         if (q.types === undefined) requireScope(c, '*', 's');
-        let candidates = repo
+        const candidates = repo
           .visibleRecords(c.identity, q.patient)
           .filter(
             (r) =>
               (q.types === undefined || q.types.includes(r.resourceType)) &&
               (q.categories === undefined || q.categories.includes(r.category)),
           );
-        let page: Resource[];
+        // A mislabeled record (filed under other labels than it was written with) is skipped,
+        // never served and never fatal to the search: the reason is logged (never the contents)
+        // and an OperationOutcome entry tells the caller how many were left out.
+        const skipped: string[] = [];
+        const readOrSkip = async (r: RecordMeta): Promise<Resource | undefined> => {
+          try {
+            return await repo.readVersion(c.identity, r, purposeOf(req));
+          } catch (err) {
+            if (!(err instanceof MislabeledRecordError)) throw err;
+            node.log(
+              'warn',
+              `FHIR search skipped record ${err.record}: RECORD_MISLABELED (its labels are not the ones it was written with)`,
+            );
+            skipped.push(err.record);
+            return undefined;
+          }
+        };
+        let page: Resource[] = [];
         let total: number;
+        let nextOffset: number;
         if (q.dates.length > 0) {
           // Dates are inside the ciphertext: each candidate is read (and logged) to filter.
           const matching: Resource[] = [];
           for (const r of candidates) {
-            const resource = await repo.readVersion(c.identity, r, purposeOf(req));
-            if (matchesDates(resource, q.dates)) matching.push(resource);
+            const resource = await readOrSkip(r);
+            if (resource !== undefined && matchesDates(resource, q.dates)) matching.push(resource);
           }
           total = matching.length;
           page = matching.slice(q.offset, q.offset + q.count);
+          nextOffset = q.offset + q.count;
         } else {
-          total = candidates.length;
-          candidates = candidates.slice(q.offset, q.offset + q.count);
-          page = [];
-          for (const r of candidates) page.push(await repo.readVersion(c.identity, r, purposeOf(req)));
+          // The offset counts candidates; a page reads on past skipped ones so it is full
+          // whenever more readable records follow, and the next page starts after the last read.
+          let i = q.offset;
+          for (; i < candidates.length && page.length < q.count; i++) {
+            const resource = await readOrSkip(candidates[i] as RecordMeta);
+            if (resource !== undefined) page.push(resource);
+          }
+          nextOffset = i;
+          // Records skipped on this page are not matches; those on other pages are found when read.
+          total = candidates.length - skipped.length;
         }
         const base = baseOf(req);
         const path = req.url.split('?')[0] as string;
@@ -310,18 +335,38 @@ export function registerFhirRoutes(app: FastifyInstance, node: MedLedgerNode): v
           return `${base}${path.slice(FHIR_PREFIX.length)}?${params.toString()}`;
         };
         const link = [{ relation: 'self', url: linkAt(q.offset) }];
-        if (q.offset + q.count < total) link.push({ relation: 'next', url: linkAt(q.offset + q.count) });
+        const end = q.dates.length > 0 ? total : candidates.length;
+        if (nextOffset < end) link.push({ relation: 'next', url: linkAt(nextOffset) });
         if (q.offset > 0) link.push({ relation: 'previous', url: linkAt(Math.max(0, q.offset - q.count)) });
         return {
           resourceType: 'Bundle',
           type: 'searchset',
           total,
           link,
-          entry: page.map((resource) => ({
-            fullUrl: `${base}/${resource.resourceType}/${resource.id}`,
-            resource,
-            search: { mode: 'match' },
-          })),
+          entry: [
+            ...page.map((resource) => ({
+              fullUrl: `${base}/${resource.resourceType}/${resource.id}`,
+              resource,
+              search: { mode: 'match' as const },
+            })),
+            ...(skipped.length === 0
+              ? []
+              : [
+                  {
+                    resource: {
+                      resourceType: 'OperationOutcome' as const,
+                      issue: [
+                        {
+                          severity: 'warning' as const,
+                          code: 'processing' as const,
+                          diagnostics: `RECORD_MISLABELED: ${skipped.length} record(s) filed under other labels than they were written with were left out`,
+                        },
+                      ],
+                    },
+                    search: { mode: 'outcome' as const },
+                  },
+                ]),
+          ],
         };
       };
       scope.get('/', async (req, reply) => {
