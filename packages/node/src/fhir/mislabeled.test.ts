@@ -47,7 +47,11 @@ test('a mislabeled record is detected by the FHIR endpoint reading it for the or
     size: sealed.object.length,
     envelopes: envelopes.map((e) => ({ to: e.to, hash: e.hash })),
   });
-  const honest = await patient.writeRecord({ patient: patient.id, resource: { ...lab, code: { text: 'pulse' }, effectiveDateTime: '2024-01-01' }, category: 'vital-signs' });
+  const honest = await patient.writeRecord({
+    patient: patient.id,
+    resource: { ...lab, code: { text: 'pulse' }, effectiveDateTime: '2024-01-01' },
+    category: 'vital-signs',
+  });
   patientId = patient.id;
   mislabeled = record;
   honestId = honest.recordId;

@@ -4,7 +4,7 @@
 import { resolve } from 'node:path';
 import { ClientError, claimFieldsOf } from '@medledger/client';
 import { idFromPublicKey } from '@medledger/crypto';
-import { PURPOSES, type Purpose, type RecordMeta } from '@medledger/ehr';
+import { claimResponseOf, PURPOSES, type Purpose, type RecordMeta } from '@medledger/ehr';
 import { isResourceType } from '@medplum/core';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -16,7 +16,8 @@ import { processTransaction } from './bundle.js';
 import { capabilityStatement } from './capability.js';
 import { claimPatient } from './claim.js';
 import { CustodyStore } from './custody.js';
-import { coverageEligibility, coverageIdsFrom, readClaimResponse, submitFhirClaim } from './insurance.js';
+import { coverageEligibility, coverageIdsFrom, submitFhirClaim } from './insurance.js';
+import { explanationOfBenefit, searchClaimResponses, searchExplanationsOfBenefit, visibleClaim } from './insurance-search.js';
 import { parseFhirJson } from './json.js';
 import { FhirError, MislabeledRecordError, outcomeFor } from './outcome.js';
 import { FhirRepository, patientReferenced } from './repository.js';
@@ -226,10 +227,35 @@ export function registerFhirRoutes(app: FastifyInstance, node: MedLedgerNode): v
         };
         return send(reply, 200, await submitFhirClaim(ports, c.identity, resource as unknown as Record<string, unknown>, fields));
       });
+      const searchPorts = {
+        state: node.chain.state,
+        scan: (prefix: string) => node.chain.store.scanState(prefix),
+        blockTime: () => node.chain.tipTime,
+      };
       scope.get<{ Params: { id: string } }>('/ClaimResponse/:id', async (req, reply) => {
         const c = caller(req);
         requireScope(c, 'ClaimResponse', 'r');
-        return send(reply, 200, readClaimResponse(node.chain.state, c.identity, req.params.id));
+        const claim = visibleClaim(searchPorts, c.identity, req.params.id);
+        if (claim === undefined) throw new FhirError(404, 'not-found', `no ClaimResponse/${req.params.id}, or it is not yours to see`);
+        return send(reply, 200, claimResponseOf(claim));
+      });
+      scope.get('/ClaimResponse', async (req, reply) => {
+        const c = caller(req);
+        requireScope(c, 'ClaimResponse', 's');
+        return send(reply, 200, searchClaimResponses(searchPorts, c.identity, baseOf(req), req.query as Record<string, string>));
+      });
+      scope.get('/ExplanationOfBenefit', async (req, reply) => {
+        const c = caller(req);
+        requireScope(c, 'ExplanationOfBenefit', 's');
+        return send(reply, 200, searchExplanationsOfBenefit(searchPorts, c.identity, baseOf(req), req.query as Record<string, string>));
+      });
+      // A claim id reads the EOB built from the chain; any other id is an EOB record (written on payment).
+      scope.get<{ Params: { id: string } }>('/ExplanationOfBenefit/:id', async (req, reply) => {
+        const c = readingCaller(req, req.params.id);
+        requireScope(c, 'ExplanationOfBenefit', 'r');
+        const claim = visibleClaim(searchPorts, c.identity, req.params.id);
+        if (claim !== undefined) return send(reply, 200, explanationOfBenefit(claim));
+        return readLatest(req, reply, c, 'ExplanationOfBenefit', req.params.id);
       });
 
       // Custody: the organization issues a claim code; the patient claims with it.
@@ -423,12 +449,15 @@ export function registerFhirRoutes(app: FastifyInstance, node: MedLedgerNode): v
       });
 
       // Read and vread.
+      const readLatest = async (req: FastifyRequest, reply: FastifyReply, c: FhirCaller, type: string, id: string) => {
+        const resource = await repo.readVersion(c.identity, repo.latest(type, id, c.identity), purposeOf(req));
+        return send(reply, 200, resource, { etag: `W/"${resource.meta?.versionId}"` });
+      };
       scope.get<{ Params: { type: string; id: string } }>('/:type/:id', async (req, reply) => {
         const c = readingCaller(req, req.params.id);
         const type = knownType(req.params.type);
         requireScope(c, type, 'r');
-        const resource = await repo.readVersion(c.identity, repo.latest(type, req.params.id, c.identity), purposeOf(req));
-        return send(reply, 200, resource, { etag: `W/"${resource.meta?.versionId}"` });
+        return readLatest(req, reply, c, type, req.params.id);
       });
       scope.get<{ Params: { type: string; id: string; vid: string } }>('/:type/:id/_history/:vid', async (req, reply) => {
         const c = readingCaller(req, req.params.vid);
