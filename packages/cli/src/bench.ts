@@ -1,12 +1,14 @@
 // `medledger bench` / `npm run bench`: a fresh 4-validator network on loopback, driven by
 // the load generator, reporting throughput, commit latency at a fixed offered rate, record
 // write and read latency through the records API, proof sizes and check times per kind of
-// proven state query, and CPU and memory per node. Results also go to bench/results/ as JSON.
+// proven state query, claims adjudicated per second and submit-to-adjudicated latency, and
+// CPU and memory per node. Results also go to bench/results/ as JSON.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TrustedGenesis } from '@medledger/client';
-import { HOME_FILES, initNetwork, type NodeConfig } from '@medledger/node';
+import { HOME_FILES, initNetwork, type NodeConfig, type OrgKeyFile, readOrgKey } from '@medledger/node';
+import { benchClaims } from './bench-claims.js';
 import { benchProofs } from './bench-proofs.js';
 import { benchRecords } from './bench-records.js';
 import { runLoad } from './load.js';
@@ -24,6 +26,11 @@ export interface BenchOptions {
   records: number;
   /** Times each kind of state proof is fetched and checked. */
   proofRounds: number;
+  /** Claims benchmark: seconds of saturating load and the claims signed for it, offered claims/s and seconds of the latency run. */
+  claimSeconds: number;
+  claims: number;
+  claimRate: number;
+  claimLatencySeconds: number;
   outDir: string;
   basePort: number;
 }
@@ -50,7 +57,18 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
   const dir = mkdtempSync(join(tmpdir(), 'medledger-bench-'));
   const nodes: RunningNode[] = [];
   try {
-    const { homes, genesis } = initNetwork({ validators: opts.validators, out: dir, chainId: 'medledger-bench', basePort: opts.basePort });
+    // Hospitals run the validators but the last, which an insurer runs (the claims benchmark needs both).
+    const organizations = [
+      ...Array.from({ length: Math.max(1, opts.validators - 1) }, (_, i) => ({ name: `Organization ${i}`, kind: 'hospital' })),
+      { name: 'Bench Health Insurance', kind: 'insurer' },
+    ];
+    const { homes, genesis, orgKeys } = initNetwork({
+      validators: opts.validators,
+      out: dir,
+      chainId: 'medledger-bench',
+      basePort: opts.basePort,
+      organizations,
+    });
     // The benchmark saturates the nodes from one address: far over the production rate
     // limits (docs/api.md), which it raises in its own throwaway homes.
     for (const home of homes) {
@@ -121,6 +139,23 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
 
     const proofs = await benchProofs({ url: urls[1 % urls.length] as string, genesis, rounds: opts.proofRounds }, log);
 
+    const orgKey = (o: OrgKeyFile | undefined) => readOrgKey((o as OrgKeyFile).home, { file: (o as OrgKeyFile).file });
+    const claims = await benchClaims(
+      {
+        urls,
+        genesis: TrustedGenesis.fromDocument(genesis),
+        insurerKeys: orgKey(orgKeys.at(-1)),
+        hospitalKeys: orgKey(orgKeys[0]),
+        patients: 50,
+        clinicians: 8,
+        seconds: opts.claimSeconds,
+        claims: opts.claims,
+        rate: opts.claimRate,
+        latencySeconds: opts.claimLatencySeconds,
+      },
+      log,
+    );
+
     const result = {
       date: new Date().toISOString(),
       validators: opts.validators,
@@ -130,6 +165,7 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
       latency: { offeredTxPerSecond: opts.rate, committed: lat.committed, p50Ms: Math.round(p50), p99Ms: Math.round(p99) },
       records,
       proofs,
+      claims,
       nodes: perNode,
     };
     mkdirSync(opts.outDir, { recursive: true });

@@ -193,7 +193,7 @@ export function registerChainCommands(program: Command): void {
   program
     .command('bench')
     .description(
-      'benchmark a fresh local network: committed tx/s, commit latency at a fixed rate, record write and read latency, CPU and RSS per node',
+      'benchmark a fresh local network: committed tx/s, commit latency at a fixed rate, record write and read latency, proofs, claims adjudicated/s and submit-to-adjudicated latency, CPU and RSS per node',
     )
     .option('--validators <n>', 'validators', positiveInt('--validators'), 4)
     .option('--seconds <s>', 'seconds of saturating load', positiveInt('--seconds'), 20)
@@ -201,6 +201,10 @@ export function registerChainCommands(program: Command): void {
     .option('--latency-seconds <s>', 'seconds of the latency run', positiveInt('--latency-seconds'), 10)
     .option('--records <n>', 'records written (4 KiB each), then read twice as many times', positiveInt('--records'), 100)
     .option('--proof-rounds <n>', 'times each kind of state proof is fetched and checked', positiveInt('--proof-rounds'), 50)
+    .option('--claim-seconds <s>', 'seconds of saturating claim load', positiveInt('--claim-seconds'), 10)
+    .option('--claims <n>', 'claims signed for the saturating claim run', positiveInt('--claims'), 10_000)
+    .option('--claim-rate <r>', 'offered claims/s for the claim latency run', positiveInt('--claim-rate'), 200)
+    .option('--claim-latency-seconds <s>', 'seconds of the claim latency run', positiveInt('--claim-latency-seconds'), 5)
     .option('--out <dir>', 'where to write the JSON result', 'bench/results')
     .option('--base-port <port>', 'first port', positiveInt('--base-port'), 27650)
     .option('--json', 'print the result as JSON')
@@ -212,6 +216,10 @@ export function registerChainCommands(program: Command): void {
         latencySeconds: number;
         records: number;
         proofRounds: number;
+        claimSeconds: number;
+        claims: number;
+        claimRate: number;
+        claimLatencySeconds: number;
         out: string;
         basePort: number;
         json?: boolean;
@@ -224,6 +232,10 @@ export function registerChainCommands(program: Command): void {
             latencySeconds: opts.latencySeconds,
             records: opts.records,
             proofRounds: opts.proofRounds,
+            claimSeconds: opts.claimSeconds,
+            claims: opts.claims,
+            claimRate: opts.claimRate,
+            claimLatencySeconds: opts.claimLatencySeconds,
             outDir: resolve(opts.out),
             basePort: opts.basePort,
           },
