@@ -95,9 +95,11 @@ function ClaimCard(props: { claim: ClaimView; onDispute?: (reason: string) => Pr
             {String(l.code)} was not paid because {DENIAL_WORDS[String(l.denial)] ?? String(l.denial)}.
           </p>
         ))}
-      {claim.adjudications.length > 1 && (
+      {/* Say why it was processed again: a review release is not a dispute. */}
+      {current?.cause === 'dispute-overturned' && (
         <p className="reason">This claim was processed again after a dispute; the earlier result is kept.</p>
       )}
+      {current?.cause === 'review-approved' && <p className="reason">The insurer checked this claim and released it for payment.</p>}
       {props.onDispute !== undefined && !claim.disputeOpen && claim.status !== 'review' && (
         <form onSubmit={submit} className="inline-form">
           <label htmlFor={inputId}>Why do you disagree? (seen by the insurer; no medical details)</label>
