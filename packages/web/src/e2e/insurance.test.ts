@@ -1,5 +1,5 @@
 // The insurance screens end to end in a real browser against a real node (docs/insurance.md):
-// the patient reads a claim in plain words (billed, paid by the insurer, owed) and disputes a
+// the clinician sees the status of the claims the hospital sent; the patient reads a claim in plain words (billed, paid by the insurer, owed) and disputes a
 // denied line; the insurer's claims officer works the queue — approves one pended prior
 // authorization, denies another with a reason, releases a claim held as a duplicate, and
 // overturns the dispute — while another insurer's officer sees none of it; the patient then
@@ -154,6 +154,21 @@ test('the insurer works its queue in the browser and the patient reads and dispu
   assert.equal(duplicate.claim.status, 'review');
 
   const failures: string[] = [];
+  // The clinician: the status of the claims the hospital sent for this patient.
+  const clinic = await signIn(doctor.file, 'My patients');
+  // The patient shared billing with the hospital, not records with the doctor: open their page in the app.
+  await clinic.evaluate((path) => {
+    history.pushState(null, '', path);
+    dispatchEvent(new PopStateEvent('popstate'));
+  }, `/clinician/patients/${patientId}`);
+  const sent = clinic.getByRole('list', { name: 'Claims sent for this patient, newest first' }).locator('li');
+  await sent.first().waitFor();
+  assert.equal(await sent.count(), 2);
+  await clinic.getByText(/Being checked by the insurer/).waitFor();
+  await clinic.getByText('72148 not paid: PREAUTH_REQUIRED.').waitFor();
+  await clinic.getByText(/Billed \$1,650\.00, allowed \$150\.00: the insurer pays \$40\.00, the patient owes \$110\.00\./).waitFor();
+  await checkPage(clinic, 'insurance-clinician-claims', failures);
+
   // The patient: billed, paid by the insurer and owed, in plain words; disputes the denied line.
   const pat = await signIn(patientFile, 'My records');
   await pat.getByRole('link', { name: 'Insurance', exact: true }).click();
