@@ -207,6 +207,7 @@ export function registerChainCommands(program: Command): void {
     .option('--claim-latency-seconds <s>', 'seconds of the claim latency run', positiveInt('--claim-latency-seconds'), 5)
     .option('--out <dir>', 'where to write the JSON result', 'bench/results')
     .option('--base-port <port>', 'first port', positiveInt('--base-port'), 27650)
+    .option('--profile <dir>', "write each validator's CPU profile (.cpuprofile) to this directory")
     .option('--json', 'print the result as JSON')
     .action(
       async (opts: {
@@ -222,6 +223,7 @@ export function registerChainCommands(program: Command): void {
         claimLatencySeconds: number;
         out: string;
         basePort: number;
+        profile?: string;
         json?: boolean;
       }) => {
         const result = await runBench(
@@ -238,6 +240,7 @@ export function registerChainCommands(program: Command): void {
             claimLatencySeconds: opts.claimLatencySeconds,
             outDir: resolve(opts.out),
             basePort: opts.basePort,
+            ...(opts.profile === undefined ? {} : { profileDir: resolve(opts.profile) }),
           },
           (line) => (opts.json ? process.stderr.write(`${line}\n`) : console.log(line)),
         );
