@@ -6,7 +6,7 @@ import { type Genesis, parseGenesis } from '@medledger/ledger';
 import { HOME_FILES, initNetwork, loadHome, MedLedgerNode, PASSPHRASE_ENV, verifyStoredChain } from '@medledger/node';
 import { openSqliteStore } from '@medledger/storage';
 import type { Command } from 'commander';
-import { runBench } from '../bench.js';
+import { BENCH_PARTS, type BenchPart, runBench } from '../bench.js';
 import { DEMO_ORGANIZATIONS, DEMO_PASSPHRASE, demoSheetLines, readDemoSheet, seedDemo } from '../demo.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { runLoad } from '../load.js';
@@ -14,6 +14,14 @@ import { ensureHomes, type RunningNode, startNodeProcess, stopNodes } from '../n
 import { getPassphrase } from '../passphrase.js';
 
 export { CliError };
+
+/** `--only tx,claims` as bench parts; exit 2 naming an unknown one. */
+function benchParts(raw: string): BenchPart[] {
+  const parts = raw.split(',').map((p) => p.trim());
+  const unknown = parts.find((p) => !(BENCH_PARTS as readonly string[]).includes(p));
+  if (unknown !== undefined || parts.length === 0) throw new CliError(`--only takes ${BENCH_PARTS.join(', ')}, not '${unknown ?? raw}'`, 2);
+  return parts as BenchPart[];
+}
 
 function positiveInt(name: string) {
   return (raw: string): number => {
@@ -207,6 +215,7 @@ export function registerChainCommands(program: Command): void {
     .option('--claim-latency-seconds <s>', 'seconds of the claim latency run', positiveInt('--claim-latency-seconds'), 5)
     .option('--out <dir>', 'where to write the JSON result', 'bench/results')
     .option('--base-port <port>', 'first port', positiveInt('--base-port'), 27650)
+    .option('--only <parts>', `run only these parts, comma-separated: ${BENCH_PARTS.join(', ')} (default: all)`)
     .option('--profile <dir>', "write each validator's CPU profile (.cpuprofile) to this directory")
     .option('--json', 'print the result as JSON')
     .action(
@@ -224,6 +233,7 @@ export function registerChainCommands(program: Command): void {
         out: string;
         basePort: number;
         profile?: string;
+        only?: string;
         json?: boolean;
       }) => {
         const result = await runBench(
@@ -241,6 +251,7 @@ export function registerChainCommands(program: Command): void {
             outDir: resolve(opts.out),
             basePort: opts.basePort,
             ...(opts.profile === undefined ? {} : { profileDir: resolve(opts.profile) }),
+            ...(opts.only === undefined ? {} : { parts: benchParts(opts.only) }),
           },
           (line) => (opts.json ? process.stderr.write(`${line}\n`) : console.log(line)),
         );
