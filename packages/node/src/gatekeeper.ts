@@ -8,6 +8,7 @@ import { canonicalBytes } from '@medledger/ledger';
 import { AccessQueue } from './access-queue.js';
 import { ApiError } from './errors.js';
 import type { MedLedgerNode } from './node.js';
+import { type OrgResealer, resealerFromConfig } from './org-reseal.js';
 import { gateRead, type ReadOptions, type ServedRead } from './read-gate.js';
 
 export const AUTH_DOMAIN = 'medledger/auth/v1\n';
@@ -72,12 +73,15 @@ export class Gatekeeper {
 
   /** Every read decision, queued durably and submitted as access events (access-queue.ts). */
   readonly events: AccessQueue;
+  /** Set when this node is its organization's system (config `reseal`): re-seals to its staff. */
+  private readonly resealer: OrgResealer | undefined;
 
   constructor(
     private readonly node: MedLedgerNode,
     private readonly cfg: SessionConfig,
   ) {
     this.events = new AccessQueue(node);
+    this.resealer = resealerFromConfig(node.home.config.reseal, node.home.dir);
   }
 
   /**
@@ -250,6 +254,7 @@ export class Gatekeeper {
       accessTime: () => this.node.accessTime(),
       getVerified: (hash: string) => this.node.vault.getVerified(hash),
       record: (e: Omit<AccessEventInput, 'id' | 'at'>) => this.events.recordDurably(e),
+      ...(this.resealer === undefined ? {} : { resealer: this.resealer }),
     };
     return gateRead(deps, caller, recordId, opts);
   }
