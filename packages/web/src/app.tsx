@@ -9,59 +9,12 @@ import { BlockPage, Explorer } from './pages/explorer.js';
 import { InsurerQueue, PatientInsurance } from './pages/insurance.js';
 import { OrganizationHome } from './pages/organization.js';
 import { PatientRecords, RecordDetail } from './pages/records.js';
+import { AuditorHome, NotForRole, OtherRoleHome, PharmacyHome } from './pages/role-home.js';
 import { Sharing } from './pages/sharing.js';
+import { appRole, currentEntry, mayOpen, roleHome, roleMenu } from './roles.js';
 import { match, navigate, usePath } from './router.js';
 import { type SignedIn, useSession } from './session.js';
 import { Link, PageTitle, SharingCode } from './ui.js';
-
-/** A founding organization's admin identity (genesis gives it an organization kind). */
-function isOrganization(user: SignedIn): boolean {
-  return typeof user.identity.orgKind === 'string';
-}
-
-function navFor(user: SignedIn | undefined): Array<[string, string]> {
-  if (user === undefined)
-    return [
-      ['/', 'Home'],
-      ['/sign-in', 'Sign in'],
-      ['/explorer', 'Explorer'],
-    ];
-  if (user.identity.role === 'patient')
-    return [
-      ['/records', 'My records'],
-      ['/sharing', 'Sharing'],
-      ['/access-log', 'Access log'],
-      ['/insurance', 'Insurance'],
-      ['/account', 'My account'],
-    ];
-  if (isOrganization(user))
-    return [
-      ['/organization', 'Staff'],
-      ['/explorer', 'Explorer'],
-      ['/account', 'My account'],
-    ];
-  if (user.identity.role === 'clinician')
-    return [
-      ['/clinician', 'My patients'],
-      ['/account', 'My account'],
-    ];
-  if (user.identity.role === 'insurer')
-    return [
-      ['/insurer', 'Claims queue'],
-      ['/explorer', 'Explorer'],
-      ['/account', 'My account'],
-    ];
-  if (user.identity.role === 'privacy-officer')
-    return [
-      ['/emergency-review', 'Emergency access'],
-      ['/explorer', 'Explorer'],
-      ['/account', 'My account'],
-    ];
-  return [
-    ['/explorer', 'Explorer'],
-    ['/account', 'My account'],
-  ];
-}
 
 function Account() {
   const { user, signOut } = useSession();
@@ -122,7 +75,11 @@ function route(path: string, user: SignedIn | undefined): ReactNode {
   const block = match('/explorer/blocks/:height', path);
   if (block !== undefined && /^[1-9][0-9]*$/.test(block.height ?? '')) return <BlockPage height={Number(block.height)} />;
   if (user === undefined) return <NeedsSignIn />;
+  if (!mayOpen(appRole(user.identity), path)) return <NotForRole home={roleHome(user)} />;
   if (path === '/account') return <Account />;
+  if (path === '/pharmacy') return <PharmacyHome />;
+  if (path === '/auditor') return <AuditorHome />;
+  if (path === '/role') return <OtherRoleHome />;
   const me = user.client.id;
   if (path === '/records') return <PatientRecords />;
   const rec = match('/records/:id', path);
@@ -155,19 +112,15 @@ function route(path: string, user: SignedIn | undefined): ReactNode {
 }
 
 function RoleHome(props: { user: SignedIn }) {
-  const role = props.user.identity.role;
-  if (isOrganization(props.user)) return <OrganizationHome />;
-  if (role === 'patient') return <PatientRecords />;
-  if (role === 'clinician') return <ClinicianHome />;
-  if (role === 'privacy-officer') return <EmergencyReviewPage />;
-  if (role === 'insurer') return <InsurerQueue />;
-  return <Explorer />;
+  const home = roleHome(props.user);
+  return route(home, props.user);
 }
 
 export function App() {
   const path = usePath();
   const { user } = useSession();
-  const nav = navFor(user);
+  const nav = roleMenu(user);
+  const current = currentEntry(nav, path);
   return (
     <>
       <a href="#main" className="skip-link">
@@ -181,7 +134,7 @@ export function App() {
           <ul>
             {nav.map(([to, label]) => (
               <li key={to}>
-                <Link to={to} current={path === to || (to !== '/' && path.startsWith(`${to}/`))}>
+                <Link to={to} current={to === current}>
                   {label}
                 </Link>
               </li>

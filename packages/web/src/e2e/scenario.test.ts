@@ -164,7 +164,7 @@ test('patient and clinician: write, see, share, read, revoke, refused — and th
   await clinician.getByRole('heading', { level: 1, name: 'My patients' }).waitFor();
   await clinician.getByText(/you may add records/).waitFor();
   await checkPage(clinician, 'clinician-patients', failures);
-  await clinician.getByRole('link', { name: /^Patient …/ }).click();
+  await clinician.getByRole('link', { name: 'Name not shared' }).click();
   await clinician.getByLabel('Systolic (mmHg)').fill('128');
   await clinician.getByLabel('Diastolic (mmHg)').fill('82');
   await clinician.getByRole('button', { name: 'Add record' }).click();
@@ -220,7 +220,7 @@ test('patient and clinician: write, see, share, read, revoke, refused — and th
   await clinician.getByRole('link', { name: '← My patients' }).click();
   await clinician.getByText('Sharing that ends within 7 days:').waitFor();
   await clinician.getByText(/view only/).waitFor();
-  await clinician.getByRole('link', { name: /^Patient …/ }).click();
+  await clinician.getByRole('link', { name: 'Name not shared' }).click();
   await clinician.getByRole('link', { name: 'Blood pressure' }).first().click();
   await clinician.getByRole('heading', { level: 1, name: 'Blood pressure' }).waitFor();
   await clinician.getByText('128/82 mmHg').waitFor();
