@@ -14,7 +14,8 @@ import { Sharing } from './pages/sharing.js';
 import { appRole, currentEntry, mayOpen, roleHome, roleMenu } from './roles.js';
 import { match, navigate, usePath } from './router.js';
 import { type SignedIn, useSession } from './session.js';
-import { Link, PageTitle, SharingCode } from './ui.js';
+import { rememberReturnTo } from './session-store.js';
+import { Link, Loading, PageTitle, SharingCode } from './ui.js';
 
 function Account() {
   const { user, signOut } = useSession();
@@ -44,7 +45,9 @@ function Account() {
   );
 }
 
-function NeedsSignIn() {
+function NeedsSignIn(props: { path: string }) {
+  // After signing in, come back to this page (a bookmark, or a reload after sign-out).
+  rememberReturnTo(props.path);
   return (
     <section>
       <PageTitle>Please sign in</PageTitle>
@@ -74,7 +77,7 @@ function route(path: string, user: SignedIn | undefined): ReactNode {
   if (path === '/explorer') return <Explorer />;
   const block = match('/explorer/blocks/:height', path);
   if (block !== undefined && /^[1-9][0-9]*$/.test(block.height ?? '')) return <BlockPage height={Number(block.height)} />;
-  if (user === undefined) return <NeedsSignIn />;
+  if (user === undefined) return <NeedsSignIn path={path} />;
   if (!mayOpen(appRole(user.identity), path)) return <NotForRole home={roleHome(user)} />;
   if (path === '/account') return <Account />;
   if (path === '/pharmacy') return <PharmacyHome />;
@@ -118,7 +121,7 @@ function RoleHome(props: { user: SignedIn }) {
 
 export function App() {
   const path = usePath();
-  const { user } = useSession();
+  const { user, restoring } = useSession();
   const nav = roleMenu(user);
   const current = currentEntry(nav, path);
   return (
@@ -143,7 +146,7 @@ export function App() {
         </nav>
       </header>
       <main id="main" key={path}>
-        {route(path, user)}
+        {restoring ? <Loading what="your session" /> : route(path, user)}
       </main>
       <footer className="site-footer">
         <p>Records are encrypted on the device that writes them. MedLedger servers keep only locked copies and a log of who opened them.</p>

@@ -97,8 +97,13 @@ export function appRole(identity: { role: string; orgKind?: unknown }): AppRole 
   return 'other';
 }
 
+/** Where this identity lands after sign-in and on `/`. */
+export function homeOf(identity: { role: string; orgKind?: unknown }): string {
+  return ROLES[appRole(identity)].home;
+}
+
 export function roleHome(user: SignedIn): string {
-  return ROLES[appRole(user.identity)].home;
+  return homeOf(user.identity);
 }
 
 export function roleMenu(user: SignedIn | undefined): Array<[string, string]> {
