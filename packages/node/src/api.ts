@@ -9,6 +9,7 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { ErrorSchema, openApiInfo, SignedTxSchema, schemas } from './api-schemas.js';
 import { blockView } from './chain-view.js';
 import { registerDelegateRoutes } from './delegates-api.js';
+import { registerDirectoryRoutes } from './directory-api.js';
 import { registerEmergencyRoutes } from './emergency-api.js';
 import { registerReviewerRoutes } from './emergency-reviewers.js';
 import { ApiError } from './errors.js';
@@ -206,6 +207,7 @@ export async function buildApi(node: MedLedgerNode, opts: ApiOptions): Promise<F
   registerInsuranceRoutes(app, node, node.gatekeeper);
   registerMedicinesRoutes(app, node, node.gatekeeper);
   registerReviewerRoutes(app, node, node.gatekeeper);
+  registerDirectoryRoutes(app, node, node.gatekeeper);
   registerFhirRoutes(app, node);
   return app;
 }

@@ -95,7 +95,7 @@ export function AccessLog() {
         </p>
         <p>
           <strong>{label(e)}</strong> {allowed ? 'opened' : 'tried to open'} a record: {recordName(e)}
-          {e.purpose ? `, for: ${purposeLabel(e.purpose)}` : ''}
+          {e.emergency ? ', for: emergency care (emergency access)' : e.purpose ? `, for: ${purposeLabel(e.purpose)}` : ''}
           {n > 1 ? ` — ${n} times` : ''}.
         </p>
         {!allowed && <p className="reason">Refused because {denyReasonLabel(e.reason)}.</p>}
