@@ -5,6 +5,7 @@ import { Onboarding, SignIn, Welcome } from './pages/account.js';
 import { ClinicianHome, ClinicianPatient } from './pages/clinician.js';
 import { Delegations } from './pages/delegations.js';
 import { EmergencyBanner, EmergencyOpen, EmergencyReviewPage } from './pages/emergency.js';
+import { EmergencyCardPage } from './pages/emergency-patient.js';
 import { BlockPage, Explorer } from './pages/explorer.js';
 import { InsurerQueue, PatientInsurance } from './pages/insurance.js';
 import { OrganizationHome } from './pages/organization.js';
@@ -88,6 +89,7 @@ function route(path: string, user: SignedIn | undefined): ReactNode {
   const rec = match('/records/:id', path);
   if (rec !== undefined) return <RecordDetail key={rec.id} recordId={rec.id as string} patient={me} back="/records" canErase />;
   if (path === '/sharing') return <Sharing />;
+  if (path === '/emergency-card') return <EmergencyCardPage />;
   if (path === '/access-log') return <AccessLog />;
   if (path === '/insurance') return <PatientInsurance />;
   if (path === '/insurer') return <InsurerQueue />;

@@ -206,6 +206,8 @@ test('patient and clinician: write, see, share, read, revoke, refused — and th
   // 5. The patient replaces the write permission with view-only sharing for treatment.
   await patient.getByRole('link', { name: 'Sharing' }).click();
   await patient.getByRole('button', { name: 'Stop sharing' }).click();
+  // Stopping asks first, naming the person (issue 17 item 5).
+  await patient.getByRole('button', { name: 'Yes, stop sharing with Dr Meredith Grey, clinician' }).click();
   await patient.getByText('Nobody but you can see your records.').waitFor();
   await patient.getByLabel('Their sharing code').first().fill(clinicianId);
   await patient.getByLabel(/^Vital signs/).check();
@@ -229,6 +231,7 @@ test('patient and clinician: write, see, share, read, revoke, refused — and th
 
   // 7. The patient stops sharing; 8. the clinician, opening the record again, is refused.
   await patient.getByRole('button', { name: 'Stop sharing' }).click();
+  await patient.getByRole('button', { name: 'Yes, stop sharing with Dr Meredith Grey, clinician' }).click();
   await patient.getByText('Sharing stopped.').waitFor();
   await clinician.goBack();
   await clinician.getByText('You do not have access to this record. Ask the patient to share it with you.').waitFor();

@@ -13,6 +13,7 @@ import { ClinicianEmergencyPanel, EmergencyBanner } from './emergency.js';
 import { ClinicianInsurance } from './insurance.js';
 import { displayName, PatientBannerView, patientNames } from './patient-banner.js';
 import { RecordsBrowser } from './records.js';
+import { SharingQr } from './share-qr.js';
 
 const SOON_MS = 7 * 86_400_000;
 
@@ -42,6 +43,7 @@ export function ClinicianHome() {
       <PageTitle>My patients</PageTitle>
       <p>Patients who have shared records with you. To be added, a patient enters your sharing code on their Sharing page.</p>
       <SharingCode id={user.client.id} />
+      <SharingQr id={user.client.id} name={typeof user.identity.name === 'string' ? user.identity.name : user.label} />
       <ErrorMessage error={error} title="Your patients could not be loaded." />
       {data === undefined && error === undefined && <Loading what="your patients" />}
       {soon.length > 0 && (
