@@ -243,7 +243,7 @@ test('portal safety: hospital-wide share, patient banner, reload, emergency end-
     name: /^End Dr Gregory House, clinician at Northside General Hospital’s emergency access now$/,
   });
   await endButton.first().waitFor({ timeout: 60_000 });
-  await lizPage.getByRole('list', { name: 'Emergency access open now' }).getByText('Emergency access').waitFor();
+  await lizPage.getByRole('list', { name: 'Emergency access open now' }).getByText('Emergency access', { exact: true }).waitFor();
   await checkPage(lizPage, 'safety-emergency-listed', failures);
   await endButton.first().click();
   await lizPage.getByText(/They will not be able to open any more of your records/).waitFor();
