@@ -282,7 +282,7 @@ test('portal safety: hospital-wide share, patient banner, reload, emergency end-
   assert.equal(await housePage.getByLabel('The patient’s sharing code').inputValue(), liz.id, 'the QR link fills in the code');
 
   // Item 5: the clinician's QR code opens the patient's share form with the code filled in.
-  await housePage.getByRole('link', { name: 'My patients' }).click();
+  await housePage.getByRole('link', { name: 'My patients', exact: true }).click();
   await housePage.getByRole('button', { name: 'Show my QR code for patients to scan' }).click();
   const shareQr = housePage.getByRole('img', { name: 'QR code to share records with Dr Gregory House' });
   assert.equal(await shareQr.getAttribute('data-qr'), `${url}/sharing?with=${house.sdk.id}`);
