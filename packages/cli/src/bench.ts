@@ -26,6 +26,8 @@ export interface BenchOptions {
   proofRounds: number;
   outDir: string;
   basePort: number;
+  /** Write each validator's V8 CPU profile (`.cpuprofile`, for Chrome DevTools) here. */
+  profileDir?: string;
 }
 
 interface ProcSample {
@@ -59,7 +61,8 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
       config.rateLimit = { windowMs: 10_000, perIdentity: 10_000_000, perIp: 10_000_000 };
       writeFileSync(file, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
     }
-    for (const home of homes) nodes.push(await startNodeProcess(home));
+    const runtimeArgs = opts.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`];
+    for (const home of homes) nodes.push(await startNodeProcess(home, [], runtimeArgs));
     const urls = nodes.map((n) => n.url);
     log(`started ${nodes.length} validators: ${urls.join(' ')}`);
 

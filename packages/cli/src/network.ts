@@ -43,11 +43,14 @@ export function ensureHomes(
 
 /**
  * Start one `medledger node` process for `home`, its log appended to `home/node.log`.
- * Resolves with its API URL once it prints it; rejects if it exits first.
+ * `runtimeArgs` go to Node itself (e.g. `--cpu-prof`). Resolves with its API URL once it
+ * prints it; rejects if it exits first.
  */
-export function startNodeProcess(home: string, extraArgs: string[] = []): Promise<RunningNode> {
+export function startNodeProcess(home: string, extraArgs: string[] = [], runtimeArgs: string[] = []): Promise<RunningNode> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'node', '--home', home, ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...runtimeArgs, BIN, 'node', '--home', home, ...extraArgs], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const log = createWriteStream(join(home, 'node.log'), { flags: 'a', mode: 0o600 });
     child.stderr?.pipe(log);
     let buffered = '';

@@ -4,7 +4,16 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { fromHex, toHex } from '@medledger/crypto';
 import fc from 'fast-check';
-import { consistencyProof, inclusionProof, leafHash, merkleRoot, verifyConsistency, verifyInclusion } from './merkle.js';
+import {
+  consistencyProof,
+  inclusionProof,
+  inclusionProofFromLevels,
+  leafHash,
+  merkleLevels,
+  merkleRoot,
+  verifyConsistency,
+  verifyInclusion,
+} from './merkle.js';
 
 // The CT test inputs and published roots (certificate-transparency / transparency-dev testonly).
 const LEAVES = ['', '00', '10', '2021', '3031', '40414243', '5051525354555657', '606162636465666768696a6b6c6d6e6f'].map((h) => fromHex(h));
@@ -124,6 +133,18 @@ describe('RFC 9162 Merkle tree: properties', () => {
       }),
       { numRuns: 60 },
     );
+  });
+
+  test('proofs read off precomputed levels equal the recursive RFC proofs, for every size up to 70', () => {
+    for (let n = 1; n <= 70; n++) {
+      const leaves = Array.from({ length: n }, (_, i) => new Uint8Array([i, n]));
+      const levels = merkleLevels(leaves.map(leafHash));
+      assert.equal(toHex(levels[levels.length - 1]?.[0] as Uint8Array), toHex(merkleRoot(leaves)), `root of ${n}`);
+      for (let i = 0; i < n; i++)
+        assert.deepEqual(inclusionProofFromLevels(levels, i).map(toHex), inclusionProof(leaves, i).map(toHex), `leaf ${i} of ${n}`);
+      assert.throws(() => inclusionProofFromLevels(levels, n), RangeError);
+      assert.throws(() => inclusionProofFromLevels(levels, -1), RangeError);
+    }
   });
 
   test('an altered leaf, proof step, index or root fails', () => {

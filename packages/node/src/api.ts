@@ -4,7 +4,6 @@ import { resolve } from 'node:path';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import { isHex } from '@medledger/crypto';
-import { txInclusionProof } from '@medledger/ledger';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { ErrorSchema, openApiInfo, SignedTxSchema, schemas } from './api-schemas.js';
 import { blockView } from './chain-view.js';
@@ -178,9 +177,9 @@ export async function buildApi(node: MedLedgerNode, opts: ApiOptions): Promise<F
   app.get<{ Params: { height: string } }>('/v1/blocks/:height', { schema: schemas.block }, async (req) => {
     const caller = optionalCaller(req.headers.authorization);
     const height = req.params.height === 'latest' ? node.chain.height : parseHeight(req.params.height);
-    const stored = height === 0 ? undefined : node.chain.store.loadBlock(height);
-    if (stored === undefined) throw new ApiError('BLOCK_NOT_FOUND', `no block at height ${req.params.height}`);
-    return blockView(node.chain.state, stored, caller);
+    const provable = height === 0 ? undefined : node.blocks.get(height);
+    if (provable === undefined) throw new ApiError('BLOCK_NOT_FOUND', `no block at height ${req.params.height}`);
+    return blockView(node.chain.state, provable.stored, caller, provable.leaves);
   });
 
   app.get('/v1/status', { schema: schemas.status }, async () => node.status());
@@ -210,9 +209,4 @@ export async function buildApi(node: MedLedgerNode, opts: ApiOptions): Promise<F
   registerDirectoryRoutes(app, node, node.gatekeeper);
   registerFhirRoutes(app, node);
   return app;
-}
-
-/** Inclusion proof of the tx at `index` of `txs`, in the shape the API returns. */
-export function proofFor(txs: Parameters<typeof txInclusionProof>[0], index: number, root: string) {
-  return { leafIndex: index, treeSize: txs.length, root, path: txInclusionProof(txs, index) };
 }

@@ -3,22 +3,22 @@
 // only to the consortium and its auditors (`seesChainBodies`); everyone else gets the header,
 // the commit and each transaction's Merkle leaf hash, which is all a light client needs to
 // check the header chain, the tx root and the inclusion of a transaction it holds.
-import { toHex } from '@medledger/crypto';
 import { type Identity, isTxParty, type StateReader, seesChainBodies } from '@medledger/ehr';
-import { leafHash, txBytes } from '@medledger/ledger';
 import type { StoredBlock } from '@medledger/storage';
 
 /** `full`: every transaction and result; `withheld`: header, commit, leaves and the caller's own transactions. */
 export type BodiesView = 'full' | 'withheld';
 
-/** RFC 9162 leaf hash `SHA-256(0x00 ‖ tx)` of each transaction, hex: the tx root is their Merkle root. */
-export function leafHashes(stored: StoredBlock): string[] {
-  return stored.block.txs.map((tx) => toHex(leafHash(txBytes(tx))));
-}
-
-/** `GET /v1/blocks/:height` for `caller` (undefined: anonymous). */
-export function blockView(state: StateReader, stored: StoredBlock, caller: Identity | undefined): Record<string, unknown> {
-  const leaves = leafHashes(stored);
+/**
+ * `GET /v1/blocks/:height` for `caller` (undefined: anonymous). `leaves` is the RFC 9162 leaf
+ * hash `SHA-256(0x00 ‖ tx)` of each transaction, hex (block-proofs.ts): the tx root is their Merkle root.
+ */
+export function blockView(
+  state: StateReader,
+  stored: StoredBlock,
+  caller: Identity | undefined,
+  leaves: string[],
+): Record<string, unknown> {
   const { hash, block, commit, results } = stored;
   if (caller !== undefined && seesChainBodies(state, caller))
     return { hash, block, commit, results, leaves, bodies: 'full' satisfies BodiesView };

@@ -6,7 +6,8 @@ import { type Identity, identityOfKey, namedObjects, objectEffects, objectSizeOn
 import { type Block, type Commit, parseSignedTx, type SignedTx, signTx, type TxResult, txBytes, txHash } from '@medledger/ledger';
 import { type NodeStore, openSqliteStore } from '@medledger/storage';
 import type { FastifyInstance } from 'fastify';
-import { apiOptionsOf, buildApi, proofFor } from './api.js';
+import { apiOptionsOf, buildApi } from './api.js';
+import { BlockProofs } from './block-proofs.js';
 import { Chain } from './chain.js';
 import { seesTx } from './chain-view.js';
 import { DEFAULT_EMERGENCY_AGENT_CONFIG, EmergencyAgent } from './emergency-agent.js';
@@ -45,6 +46,8 @@ class RecentRejections {
 export class MedLedgerNode {
   readonly chain: Chain;
   readonly mempool: Mempool;
+  /** Recent committed blocks, parsed and hashed once for the read routes' proofs. */
+  readonly blocks: BlockProofs;
   readonly now: () => number;
   private readonly logger: (level: LogLevel, message: string) => void;
   private readonly rejections = new RecentRejections(10_000);
@@ -74,6 +77,7 @@ export class MedLedgerNode {
       deps.logger ?? ((level, message) => process.stderr.write(`${new Date().toISOString()} ${level} [${home.config.name}] ${message}\n`));
     const store = deps.store ?? openSqliteStore(home.dbPath);
     this.chain = new Chain(home.genesis, store);
+    this.blocks = new BlockProofs({ capacity: 8 }, { loadBlock: (height) => store.loadBlock(height) });
     this.mempool = new Mempool(home.config.mempool);
     this.engine = new TendermintEngine(this);
     this.vault = new Vault(
@@ -255,8 +259,9 @@ export class MedLedgerNode {
     if (this.mempool.has(hash)) return { hash, status: 'pending' };
     const loc = this.chain.store.findTx(hash);
     if (loc !== undefined) {
-      const stored = this.chain.store.loadBlock(loc.height);
-      if (stored === undefined) throw new ApiError('INTERNAL', 'indexed block missing');
+      const provable = this.blocks.get(loc.height);
+      if (provable === undefined) throw new ApiError('INTERNAL', 'indexed block missing');
+      const { stored } = provable;
       const ok = loc.result.code === 'ok';
       const tx = stored.block.txs[loc.index];
       return {
@@ -266,7 +271,7 @@ export class MedLedgerNode {
         index: loc.index,
         blockHash: stored.hash,
         ...(ok ? {} : { code: loc.result.code, reason: loc.result.log }),
-        proof: proofFor(stored.block.txs, loc.index, stored.block.header.txRoot),
+        proof: provable.proof(loc.index),
         ...(tx !== undefined && seesTx(this.chain.state, tx, caller) ? { tx } : {}),
       };
     }

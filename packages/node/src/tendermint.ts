@@ -7,6 +7,7 @@ import { type Block, blockHash, type Commit, parseBlock } from '@medledger/ledge
 import { BlockSync } from './block-sync.js';
 import type { Engine, PeerStatus } from './engine.js';
 import { FUTURE_HEIGHTS, FutureBuffer } from './future-buffer.js';
+import { setIoFirstTimeout } from './io-first-timer.js';
 import { parseProposal, parseVote, type SignedProposal, type SignedVote, signProposal, signVoteMessage } from './messages.js';
 import type { MedLedgerNode } from './node.js';
 import { P2P } from './p2p.js';
@@ -116,8 +117,9 @@ export class TendermintEngine implements Engine {
     }
   }
 
+  /** Run `fn` after `ms`, behind any peer message already waiting (io-first-timer.ts). */
   private later(ms: number, fn: () => void): void {
-    const t = setTimeout(() => {
+    const t = setIoFirstTimeout(() => {
       this.timers.delete(t);
       if (this.running) fn();
     }, ms);

@@ -203,6 +203,7 @@ export function registerChainCommands(program: Command): void {
     .option('--proof-rounds <n>', 'times each kind of state proof is fetched and checked', positiveInt('--proof-rounds'), 50)
     .option('--out <dir>', 'where to write the JSON result', 'bench/results')
     .option('--base-port <port>', 'first port', positiveInt('--base-port'), 27650)
+    .option('--profile <dir>', "write each validator's CPU profile (.cpuprofile) to this directory")
     .option('--json', 'print the result as JSON')
     .action(
       async (opts: {
@@ -214,6 +215,7 @@ export function registerChainCommands(program: Command): void {
         proofRounds: number;
         out: string;
         basePort: number;
+        profile?: string;
         json?: boolean;
       }) => {
         const result = await runBench(
@@ -226,6 +228,7 @@ export function registerChainCommands(program: Command): void {
             proofRounds: opts.proofRounds,
             outDir: resolve(opts.out),
             basePort: opts.basePort,
+            ...(opts.profile === undefined ? {} : { profileDir: resolve(opts.profile) }),
           },
           (line) => (opts.json ? process.stderr.write(`${line}\n`) : console.log(line)),
         );
