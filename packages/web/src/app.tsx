@@ -9,6 +9,7 @@ import { EmergencyCardPage } from './pages/emergency-patient.js';
 import { BlockPage, Explorer } from './pages/explorer.js';
 import { InsurerQueue, PatientInsurance } from './pages/insurance.js';
 import { OrganizationHome } from './pages/organization.js';
+import { PatientBannerLoader } from './pages/patient-banner.js';
 import { PatientRecords, RecordDetail } from './pages/records.js';
 import { AuditorHome, NotForRole, OtherRoleHome, PharmacyHome } from './pages/role-home.js';
 import { Sharing } from './pages/sharing.js';
@@ -104,6 +105,7 @@ function route(path: string, user: SignedIn | undefined): ReactNode {
     return (
       <>
         <EmergencyBanner patient={prec.patient as string} />
+        <PatientBannerLoader patient={prec.patient as string} />
         <RecordDetail
           key={prec.id}
           recordId={prec.id as string}

@@ -228,6 +228,13 @@ test('portal safety: hospital-wide share, patient banner, reload, emergency end-
     'no read was refused for the organization key',
   );
 
+  // The banner stays on a single record's page, so the patient is never a code there either.
+  await housePage.getByRole('link', { name: 'Hypertension' }).first().click();
+  await housePage.getByRole('heading', { level: 1, name: 'Hypertension' }).waitFor();
+  await housePage.getByRole('region', { name: 'Patient', exact: true }).getByText('Liz Conn').waitFor({ timeout: 60_000 });
+  await housePage.getByRole('link', { name: /Back to the records/ }).click();
+  await housePage.getByRole('heading', { level: 1, name: 'Liz Conn' }).waitFor();
+
   // Item 3 for the clinician: the reload keeps him on the patient's page.
   await housePage.reload();
   await housePage.getByRole('heading', { level: 1, name: 'Liz Conn' }).waitFor({ timeout: 60_000 });

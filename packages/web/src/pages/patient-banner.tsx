@@ -3,8 +3,9 @@
 import { useState } from 'react';
 import { localName } from '../accounts.js';
 import { type PatientBanner, patientBanner } from '../patient-banner.js';
-import { openRecord, type ShownRecord } from '../records-data.js';
-import type { SignedIn } from '../session.js';
+import { loadRecords, openRecord, type ShownRecord } from '../records-data.js';
+import { type SignedIn, useUser } from '../session.js';
+import { useLoad } from '../ui.js';
 
 /** A patient's name for this clinician: from their shared Patient record, else the clinician's own label. */
 export function displayName(name: string | undefined, id: string): string {
@@ -89,4 +90,11 @@ export function PatientBannerView(props: { patient: string; records: ShownRecord
       </p>
     </section>
   );
+}
+
+/** The banner on pages that do not load the patient's records themselves (one record's page). */
+export function PatientBannerLoader(props: { patient: string }) {
+  const user = useUser();
+  const { data } = useLoad(() => loadRecords(user, props.patient), [props.patient]);
+  return <PatientBannerView patient={props.patient} records={data} />;
 }
