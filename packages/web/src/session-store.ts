@@ -11,7 +11,6 @@ const LAST_ACTIVE = 'medledger.lastActive';
 const RETURN_TO = 'medledger.returnTo';
 const DB = 'medledger-session';
 const STORE = 'wrap';
-const KEY_ID = 'session-key';
 
 /** What a reload needs to sign in again without the passphrase. */
 export interface StoredSession {
@@ -48,13 +47,16 @@ const unb64 = (s: string) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
 
 /** Encrypt and keep the session for this tab: a fresh non-extractable key each sign-in. */
 export async function saveSession(session: StoredSession): Promise<void> {
+  await clearSession();
   const key = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
+  // One key per tab's session, so signing in in another tab does not strand this one.
+  const kid = b64(crypto.getRandomValues(new Uint8Array(16)));
   const iv = crypto.getRandomValues(new Uint8Array(12));
   const plain = new TextEncoder().encode(JSON.stringify(session));
   const ct = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, key, plain));
   plain.fill(0);
-  await withStore('readwrite', (s) => s.put(key, KEY_ID));
-  sessionStorage.setItem(BLOB, JSON.stringify({ iv: b64(iv), ct: b64(ct) }));
+  await withStore('readwrite', (s) => s.put(key, kid));
+  sessionStorage.setItem(BLOB, JSON.stringify({ kid, iv: b64(iv), ct: b64(ct) }));
   touchSession();
 }
 
@@ -71,8 +73,8 @@ export async function loadSession(idleMs: number, now = Date.now()): Promise<Sto
     return undefined;
   }
   try {
-    const { iv, ct } = JSON.parse(raw) as { iv: string; ct: string };
-    const key = await withStore<CryptoKey | undefined>('readonly', (s) => s.get(KEY_ID) as IDBRequest<CryptoKey | undefined>);
+    const { kid, iv, ct } = JSON.parse(raw) as { kid: string; iv: string; ct: string };
+    const key = await withStore<CryptoKey | undefined>('readonly', (s) => s.get(kid) as IDBRequest<CryptoKey | undefined>);
     if (key === undefined) throw new Error('no session key');
     const plain = await crypto.subtle.decrypt({ name: 'AES-GCM', iv: unb64(iv) }, key, unb64(ct));
     return JSON.parse(new TextDecoder().decode(plain)) as StoredSession;
@@ -94,9 +96,16 @@ export function touchSession(now = Date.now()): void {
 
 /** Forget the stored session: the blob and its key. Never throws. */
 export async function clearSession(): Promise<void> {
+  const raw = sessionStorage.getItem(BLOB);
   sessionStorage.removeItem(BLOB);
   sessionStorage.removeItem(LAST_ACTIVE);
-  await withStore('readwrite', (s) => s.delete(KEY_ID)).catch(() => undefined);
+  let kid: unknown;
+  try {
+    kid = raw === null ? undefined : (JSON.parse(raw) as { kid?: unknown }).kid;
+  } catch {
+    kid = undefined;
+  }
+  if (typeof kid === 'string') await withStore('readwrite', (s) => s.delete(kid)).catch(() => undefined);
 }
 
 /** Remember the page someone asked for before signing in, to go there afterwards. */
