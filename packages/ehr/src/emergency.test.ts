@@ -261,4 +261,19 @@ test('ending a window early: the patient or the window’s clinician ends it at 
   const again = w.clinician.tx('emergency.access', { patient: w.patient.id, reason: w.reason(), durationMs: 600_000 });
   assert.deepEqual(w.block([again]), ['ok']);
   assert.deepEqual(w.block([w.clinician.tx('emergency.close', { window: txHash(again).slice(0, 32) })]), ['ok']);
+  // An accepted delegate may end one; an invited one who has not accepted may not.
+  const carer = actor();
+  assert.deepEqual(
+    w.block([
+      carer.tx('identity.register', { role: 'patient', encryptionKey: carer.encryption.publicKey }),
+      w.patient.tx('delegate.set', { delegate: carer.id }),
+    ]),
+    ['ok', 'ok'],
+  );
+  const third = w.clinician.tx('emergency.access', { patient: w.patient.id, reason: w.reason(), durationMs: 600_000 });
+  assert.deepEqual(w.block([third]), ['ok']);
+  const thirdId = txHash(third).slice(0, 32);
+  assert.deepEqual(w.block([carer.tx('emergency.close', { window: thirdId })]), ['UNAUTHORIZED']);
+  assert.deepEqual(w.block([carer.tx('delegate.accept', { patient: w.patient.id })]), ['ok']);
+  assert.deepEqual(w.block([carer.tx('emergency.close', { window: thirdId })]), ['ok']);
 });
