@@ -15,7 +15,23 @@ import {
   staffRegisterBody,
   TrustedGenesis,
 } from '@medledger/client';
-import { type Answer, editJson, type LyingProxy, pathOf, type SentRequest, startLyingProxy } from '@medledger/client/testing/lying-proxy';
+import {
+  type Answer,
+  addRecipient,
+  alterProof,
+  carrying,
+  flipCommitSignature,
+  isProofRequest,
+  type LyingProxy,
+  onProofs,
+  pathOf,
+  type SentRequest,
+  startLyingProxy,
+  substituteValidatorKeys,
+  swapEverywhere,
+  widenGrants,
+  writesIn,
+} from '@medledger/client/testing/lying-proxy';
 import { encryptKeystore, generateKeyBundle, idFromPublicKey, type KeyBundle } from '@medledger/crypto';
 import { signVote } from '@medledger/ledger';
 import { readOrgKey } from '@medledger/node';
@@ -69,11 +85,6 @@ after(async () => {
   if (work !== undefined) rmSync(work, { recursive: true, force: true });
 });
 
-const isProofAnswer = (r: SentRequest) => r.method === 'POST' && pathOf(r) === '/v1/state/proofs';
-// biome-ignore lint/suspicious/noExplicitAny: a lie may rewrite any part of a proof answer
-const onProofs = (change: (json: any) => unknown) => (r: SentRequest, a: Answer) =>
-  isProofAnswer(r) && a.status === 200 ? editJson(a, change) : undefined;
-
 /**
  * Run `act` under `lie` and return what it threw and what the client sent meanwhile. The
  * lie is always taken back, so one case cannot leak into the next.
@@ -100,18 +111,8 @@ function refusedCleanly(outcome: { error: unknown; sent: SentRequest[] }, code: 
   assert.ok(outcome.error instanceof ClientError, `expected a refusal, got ${String(outcome.error)}`);
   assert.equal(outcome.error.code, code, outcome.error.message);
   assert.match(outcome.error.message, new RegExp(code));
-  const writes = outcome.sent.filter(
-    (r) => (r.method === 'PUT' && pathOf(r).startsWith('/v1/vault/')) || (r.method === 'POST' && pathOf(r).startsWith('/v1/txs')),
-  );
-  assert.deepEqual(
-    writes.map((r) => `${r.method} ${pathOf(r)}`),
-    [],
-    'nothing is uploaded or submitted on a lie',
-  );
-  for (const r of outcome.sent) {
-    const body = r.body.toString('utf8');
-    assert.ok(!body.includes(attacker.encryption.publicKey), `${r.method} ${r.path} carries the attacker's key`);
-  }
+  assert.deepEqual(writesIn(outcome.sent), [], 'nothing is uploaded or submitted on a lie');
+  assert.deepEqual(carrying(outcome.sent, attacker.encryption.publicKey), [], "nothing carries the attacker's key");
 }
 
 const writeVital = (client: MedLedgerClient) => client.writeRecord({ patient: patientId, resource: vital, category: 'vital-signs' });
@@ -140,17 +141,11 @@ describe('the SDK refuses a lying node', () => {
   });
 
   test('keys: a substituted key inside the proven values is refused (STATE_PROOF_INVALID), for a record and for sharing', async () => {
-    const lie = (_r: SentRequest, a: Answer) => ({
-      status: a.status,
-      body: a.body.replaceAll(granteeKeys.encryption.publicKey, attacker.encryption.publicKey),
-    });
+    const lie = swapEverywhere(granteeKeys.encryption.publicKey, attacker.encryption.publicKey);
     refusedCleanly(await underLie(lie, () => writeVital(viaProxy(patientKeys))), 'STATE_PROOF_INVALID');
     const friend = generateKeyBundle();
     const friendId = (await direct(friend).registerPatient()).id;
-    const swapFriend = (_r: SentRequest, a: Answer) => ({
-      status: a.status,
-      body: a.body.replaceAll(friend.encryption.publicKey, attacker.encryption.publicKey),
-    });
+    const swapFriend = swapEverywhere(friend.encryption.publicKey, attacker.encryption.publicKey);
     refusedCleanly(
       await underLie(swapFriend, () =>
         viaProxy(patientKeys).grant({ grantee: friendId, categories: ['vital-signs'], purpose: 'treatment' }),
@@ -160,22 +155,12 @@ describe('the SDK refuses a lying node', () => {
   });
 
   test('recipient lists: the node adding itself as a recipient is refused (FACT_NOT_PROVEN)', async () => {
-    const lie = (r: SentRequest, a: Answer) =>
-      pathOf(r).endsWith('/recipients') && a.status === 200
-        ? editJson(a, (j) => {
-            j.recipients.push({ to: attackerId, encryptionKey: attacker.encryption.publicKey, why: 'grantee' });
-          })
-        : undefined;
+    const lie = addRecipient(attackerId, attacker.encryption.publicKey);
     refusedCleanly(await underLie(lie, () => writeVital(viaProxy(patientKeys))), 'FACT_NOT_PROVEN');
   });
 
   test('validator keys: substituted emergency keys stop registration and rotation before anything is sent (GENESIS_MISMATCH)', async () => {
-    const lie = (r: SentRequest, a: Answer) =>
-      pathOf(r) === '/v1/emergency/params'
-        ? editJson(a, (j) => {
-            for (const v of j.validators) v.encryptionKey = attacker.encryption.publicKey;
-          })
-        : undefined;
+    const lie = substituteValidatorKeys(attacker.encryption.publicKey);
     const newcomer = viaProxy(generateKeyBundle());
     refusedCleanly(await underLie(lie, () => newcomer.registerPatient()), 'GENESIS_MISMATCH');
     const patient = viaProxy(patientKeys);
@@ -183,12 +168,7 @@ describe('the SDK refuses a lying node', () => {
   });
 
   test('grants: a widened grant is not shown (FACT_NOT_PROVEN), and a forged grant in the proofs is refused (STATE_PROOF_INVALID)', async () => {
-    const widen = (r: SentRequest, a: Answer) =>
-      pathOf(r).endsWith('/grants') && a.status === 200
-        ? editJson(a, (j) => {
-            for (const g of j.grants) g.scope.categories.push('laboratory');
-          })
-        : undefined;
+    const widen = widenGrants('laboratory');
     refusedCleanly(await underLie(widen, () => viaProxy(patientKeys).grants(patientId)), 'FACT_NOT_PROVEN');
     const forge = onProofs((j) => {
       for (const e of j.entries)
@@ -205,11 +185,7 @@ describe('the SDK refuses a lying node', () => {
   });
 
   test('commit signatures: a forged or foreign signature is refused (UNTRUSTED_COMMIT)', async () => {
-    const flip = onProofs((j) => {
-      const sig: string = j.commit.signatures[0].sig;
-      j.commit.signatures[0].sig = (sig[0] === '0' ? '1' : '0') + sig.slice(1);
-    });
-    refusedCleanly(await underLie(flip, () => writeVital(viaProxy(patientKeys))), 'UNTRUSTED_COMMIT');
+    refusedCleanly(await underLie(flipCommitSignature, () => writeVital(viaProxy(patientKeys))), 'UNTRUSTED_COMMIT');
     // The attacker signs the very block with its own key: a signature, but not a validator's.
     const foreign = onProofs((j) => {
       const vote = { type: 'precommit' as const, height: j.commit.height, round: j.commit.round, blockHash: j.commit.blockHash };
@@ -219,12 +195,7 @@ describe('the SDK refuses a lying node', () => {
   });
 
   test('proofs: an altered proof, a dropped entry, or another state root is refused', async () => {
-    const alter = onProofs((j) => {
-      const e = j.entries[0];
-      if (e.proof.siblings.length > 0) e.proof.siblings[0] = (e.proof.siblings[0][0] === 'f' ? 'e' : 'f') + e.proof.siblings[0].slice(1);
-      else e.proof.siblings.push('ff'.repeat(32));
-    });
-    refusedCleanly(await underLie(alter, () => writeVital(viaProxy(patientKeys))), 'STATE_PROOF_INVALID');
+    refusedCleanly(await underLie(alterProof, () => writeVital(viaProxy(patientKeys))), 'STATE_PROOF_INVALID');
     const drop = onProofs((j) => {
       j.entries.pop();
     });
@@ -246,7 +217,7 @@ describe('the SDK refuses a lying node', () => {
     const client = viaProxy(patientKeys);
     await underLie(
       (r, a) => {
-        if (isProofAnswer(r) && a.status === 200) kept.set(r.body.toString('utf8'), a);
+        if (isProofRequest(r) && a.status === 200) kept.set(r.body.toString('utf8'), a);
         return undefined;
       },
       () => client.listRecords(patientId),
@@ -255,7 +226,7 @@ describe('the SDK refuses a lying node', () => {
     await direct(generateKeyBundle()).registerPatient(); // new blocks
     const fresh = await client.listRecords(patientId);
     assert.ok((fresh[0]?.provenAt ?? 0) > Math.min(...[...kept.values()].map((a) => JSON.parse(a.body).height)));
-    const replay = (r: SentRequest) => (isProofAnswer(r) ? kept.get(r.body.toString('utf8')) : undefined);
+    const replay = (r: SentRequest) => (isProofRequest(r) ? kept.get(r.body.toString('utf8')) : undefined);
     refusedCleanly(await underLie(replay, () => client.listRecords(patientId)), 'STALE_HEIGHT');
   });
 
@@ -343,10 +314,7 @@ describe('the CLI refuses a lying node', () => {
       }),
     );
     await setEmergencyPrivilege(org, idFromPublicKey(doctor.signing.publicKey));
-    const swap = (_r: SentRequest, a: Answer) => ({
-      status: a.status,
-      body: a.body.replaceAll(patientKeys.encryption.publicKey, attacker.encryption.publicKey),
-    });
+    const swap = swapEverywhere(patientKeys.encryption.publicKey, attacker.encryption.publicKey);
     await cliRefuses(
       swap,
       ['emergency', 'open', '--key', keyFile('doctor.key', doctor), '--patient', patientId, '--reason', 'unconscious', '--wait', '5'],
@@ -355,37 +323,21 @@ describe('the CLI refuses a lying node', () => {
   });
 
   test('record add: substituted keys or an added recipient fail with the failed check', async () => {
-    const swap = (_r: SentRequest, a: Answer) => ({
-      status: a.status,
-      body: a.body.replaceAll(granteeKeys.encryption.publicKey, attacker.encryption.publicKey),
-    });
+    const swap = swapEverywhere(granteeKeys.encryption.publicKey, attacker.encryption.publicKey);
     await cliRefuses(swap, ['record', 'add', '--key', patientKey, '--patient', patientId, '--file', resource], 'STATE_PROOF_INVALID');
-    const add = (r: SentRequest, a: Answer) =>
-      pathOf(r).endsWith('/recipients') && a.status === 200
-        ? editJson(a, (j) => {
-            j.recipients.push({ to: attackerId, encryptionKey: attacker.encryption.publicKey, why: 'grantee' });
-          })
-        : undefined;
+    const add = addRecipient(attackerId, attacker.encryption.publicKey);
     await cliRefuses(add, ['record', 'add', '--key', patientKey, '--patient', patientId, '--file', resource], 'FACT_NOT_PROVEN');
   });
 
   test('patient register: substituted validator keys fail (GENESIS_MISMATCH)', async () => {
-    const lie = (r: SentRequest, a: Answer) =>
-      pathOf(r) === '/v1/emergency/params'
-        ? editJson(a, (j) => {
-            for (const v of j.validators) v.encryptionKey = attacker.encryption.publicKey;
-          })
-        : undefined;
+    const lie = substituteValidatorKeys(attacker.encryption.publicKey);
     await cliRefuses(lie, ['patient', 'register', '--key', keyFile('newcomer.key', generateKeyBundle())], 'GENESIS_MISMATCH');
   });
 
   test('consent grant, record list, consent list: keys, headers, commits, proofs and grants are checked', async () => {
     const friend = generateKeyBundle();
     const friendId = (await direct(friend).registerPatient()).id;
-    const swapFriend = (_r: SentRequest, a: Answer) => ({
-      status: a.status,
-      body: a.body.replaceAll(friend.encryption.publicKey, attacker.encryption.publicKey),
-    });
+    const swapFriend = swapEverywhere(friend.encryption.publicKey, attacker.encryption.publicKey);
     await cliRefuses(
       swapFriend,
       ['consent', 'grant', '--key', patientKey, '--to', friendId, '--category', 'vital-signs'],
@@ -412,19 +364,14 @@ describe('the CLI refuses a lying node', () => {
       ['record', 'list', '--key', patientKey],
       'STATE_PROOF_INVALID',
     );
-    const widen = (r: SentRequest, a: Answer) =>
-      pathOf(r).endsWith('/grants') && a.status === 200
-        ? editJson(a, (j) => {
-            for (const g of j.grants) g.scope.categories.push('laboratory');
-          })
-        : undefined;
+    const widen = widenGrants('laboratory');
     await cliRefuses(widen, ['consent', 'list', '--key', patientKey], 'FACT_NOT_PROVEN');
   });
 
   test('heights: a later command answered from an older height fails (STALE_HEIGHT)', async () => {
     const kept = new Map<string, Answer>();
     proxy.lie((r, a) => {
-      if (isProofAnswer(r) && a.status === 200) kept.set(r.body.toString('utf8'), a);
+      if (isProofRequest(r) && a.status === 200) kept.set(r.body.toString('utf8'), a);
       return undefined;
     });
     try {
@@ -436,7 +383,7 @@ describe('the CLI refuses a lying node', () => {
     await direct(generateKeyBundle()).registerPatient();
     assert.equal((await cli(['record', 'list', '--key', patientKey])).code, 0); // remembers the newer height
     await cliRefuses(
-      (r) => (isProofAnswer(r) ? kept.get(r.body.toString('utf8')) : undefined),
+      (r) => (isProofRequest(r) ? kept.get(r.body.toString('utf8')) : undefined),
       ['record', 'list', '--key', patientKey],
       'STALE_HEIGHT',
     );

@@ -252,6 +252,12 @@ describe('import-fhir', () => {
       );
       const types = (rs: Array<{ resourceType: string }>) => rs.map((r) => r.resourceType).sort();
       assert.deepEqual(types(listed), types(entries.map((e) => e.resource)));
+      // The import's grant to the organization is proven too, as the patient sees it.
+      const grants = await patient.grants(result.patientId);
+      assert.deepEqual(
+        grants.map((g) => [g.id, g.grantee, typeof g.provenAt === 'number' && g.provenAt >= 1]),
+        [[result.grantId, result.organization, true]],
+      );
 
       // Each record decrypts to its entry's resource, canonical JSON byte for byte: some read
       // by the patient, the rest by the organization (its grant sealed every key to it).

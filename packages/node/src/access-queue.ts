@@ -3,15 +3,39 @@
 // one disk write), repeated refusals are merged, attempts without a session are counted, and
 // the queue is submitted as `access.event` transactions until the chain holds each event.
 import { randomBytes } from 'node:crypto';
-import { idFromPublicKey, toHex } from '@medledger/crypto';
-import { type AccessEventInput, getRecord, type Identity, keys, MAX_ACCESS_EVENTS, MAX_EVENT_COUNT } from '@medledger/ehr';
-import { signTx, txHash } from '@medledger/ledger';
+import { toHex } from '@medledger/crypto';
+import {
+  type AccessEventInput,
+  getRecord,
+  type Identity,
+  keys,
+  MAX_ACCESS_EVENTS,
+  MAX_EVENT_COUNT,
+  type StateReader,
+} from '@medledger/ehr';
+import type { NodeStore } from '@medledger/storage';
 import type { ApiError } from './errors.js';
-import type { MedLedgerNode } from './node.js';
+import type { Log, Now, SubmitOwnTx } from './ports.js';
 
 const FLUSH_INTERVAL_MS = 200;
 /** Most distinct (record, reason) pairs of unidentified attempts held between flushes. */
 const MAX_ATTEMPT_KEYS = 1_000;
+
+export interface AccessQueueOptions {
+  /** This node's id (idFromPublicKey of its signing key): events are named `<nodeId>-<event id>`. */
+  nodeId: string;
+}
+
+export interface AccessQueueDeps {
+  /** Committed state: which records exist, which events the chain already holds. */
+  state: StateReader;
+  /** The durable outbox the events wait in until committed. */
+  outbox: Pick<NodeStore, 'appendOutbox' | 'loadOutbox' | 'removeOutbox' | 'replaceOutbox'>;
+  submitOwn: SubmitOwnTx;
+  isPending: (hash: string) => boolean;
+  now: Now;
+  log: Log;
+}
 
 export class AccessQueue {
   /** Outbox sequence number → hash of the pending transaction carrying it. */
@@ -26,7 +50,10 @@ export class AccessQueue {
   /** Outbox items from before a restart may already be in a block somewhere: never merged. */
   private flushedOnce = false;
 
-  constructor(private readonly node: MedLedgerNode) {}
+  constructor(
+    private readonly opts: AccessQueueOptions,
+    private readonly deps: AccessQueueDeps,
+  ) {}
 
   start(): void {
     this.timer = setInterval(() => this.flush(), FLUSH_INTERVAL_MS);
@@ -44,7 +71,7 @@ export class AccessQueue {
    * memory and queued once per (record, reason) each flush, so a flood adds a few events.
    */
   attempt(recordId: string | null, reason: string, accessor: Identity | null = null): void {
-    const record = recordId === null ? undefined : getRecord(this.node.chain.state, recordId);
+    const record = recordId === null ? undefined : getRecord(this.deps.state, recordId);
     const known = record === undefined ? null : (recordId as string);
     let key = `${known ?? '-'}|${accessor?.id ?? '-'}|${reason}`;
     if (!this.attempts.has(key) && this.attempts.size >= MAX_ATTEMPT_KEYS) key = `-|-|${reason}`;
@@ -73,11 +100,11 @@ export class AccessQueue {
    */
   recordDurably(event: Omit<AccessEventInput, 'id' | 'at'>): Promise<string> {
     const id = this.nextEventId();
-    const item = JSON.stringify({ id, at: this.node.now(), ...event } satisfies AccessEventInput);
+    const item = JSON.stringify({ id, at: this.deps.now(), ...event } satisfies AccessEventInput);
     return new Promise((resolve, reject) => {
       this.unwritten.push({
         item,
-        done: (err) => (err === undefined ? resolve(`${idFromPublicKey(this.node.publicKey)}-${id}`) : reject(err)),
+        done: (err) => (err === undefined ? resolve(`${this.opts.nodeId}-${id}`) : reject(err)),
       });
       if (this.unwritten.length === 1) setImmediate(() => this.writeUnwritten());
     });
@@ -87,7 +114,7 @@ export class AccessQueue {
     const batch = this.unwritten;
     this.unwritten = [];
     try {
-      this.node.chain.store.appendOutbox(batch.map((b) => b.item));
+      this.deps.outbox.appendOutbox(batch.map((b) => b.item));
     } catch (err) {
       for (const b of batch) b.done(err);
       return;
@@ -98,9 +125,9 @@ export class AccessQueue {
   /** Queue an access event durably (SQLite outbox) before the read is answered. Returns its id. */
   record(event: Omit<AccessEventInput, 'id' | 'at'>): string {
     const id = this.nextEventId();
-    const full: AccessEventInput = { id, at: this.node.now(), ...event };
-    this.node.chain.store.appendOutbox([JSON.stringify(full)]);
-    return `${idFromPublicKey(this.node.publicKey)}-${id}`;
+    const full: AccessEventInput = { id, at: this.deps.now(), ...event };
+    this.deps.outbox.appendOutbox([JSON.stringify(full)]);
+    return `${this.opts.nodeId}-${id}`;
   }
 
   /**
@@ -134,7 +161,7 @@ export class AccessQueue {
         MAX_EVENT_COUNT,
       );
       const merged: AccessEventInput = { ...first.event, id: this.nextEventId(), count };
-      const [seq] = this.node.chain.store.replaceOutbox(
+      const [seq] = this.deps.outbox.replaceOutbox(
         group.map((g) => g.seq),
         [JSON.stringify(merged)],
       );
@@ -153,48 +180,36 @@ export class AccessQueue {
    * the chain skips ids it already holds.
    */
   flush(): void {
-    const node = idFromPublicKey(this.node.publicKey);
+    const node = this.opts.nodeId;
     if (this.attempts.size > 0) {
-      const now = this.node.now();
-      this.node.chain.store.appendOutbox([...this.attempts.values()].map((e) => JSON.stringify({ id: this.nextEventId(), at: now, ...e })));
+      const now = this.deps.now();
+      this.deps.outbox.appendOutbox([...this.attempts.values()].map((e) => JSON.stringify({ id: this.nextEventId(), at: now, ...e })));
       this.attempts.clear();
     }
-    const queued = this.node.chain.store.loadOutbox(5_000);
+    const queued = this.deps.outbox.loadOutbox(5_000);
     const done: number[] = [];
     let send: Array<{ seq: number; event: AccessEventInput }> = [];
     for (const { seq, item } of queued) {
       const event = JSON.parse(item) as AccessEventInput;
-      if (this.node.chain.state.getState(keys.accessSeen(`${node}-${event.id}`)) !== undefined) {
+      if (this.deps.state.getState(keys.accessSeen(`${node}-${event.id}`)) !== undefined) {
         done.push(seq);
         this.inFlight.delete(seq);
         continue;
       }
       const pendingTx = this.inFlight.get(seq);
-      if (pendingTx !== undefined && this.node.mempool.has(pendingTx)) continue;
+      if (pendingTx !== undefined && this.deps.isPending(pendingTx)) continue;
       send.push({ seq, event });
     }
-    if (done.length > 0) this.node.chain.store.removeOutbox(done);
+    if (done.length > 0) this.deps.outbox.removeOutbox(done);
     if (this.flushedOnce) send = this.mergeDenials(send);
     this.flushedOnce = true;
     for (let i = 0; i < send.length; i += MAX_ACCESS_EVENTS) {
       const chunk = send.slice(i, i + MAX_ACCESS_EVENTS);
-      const tx = signTx(
-        {
-          v: 1,
-          chain: this.node.chain.chainId,
-          kind: 'access.event',
-          signer: this.node.publicKey,
-          nonce: this.node.chain.app.pendingNonce(this.node.publicKey),
-          body: { events: chunk.map((c) => c.event) },
-        },
-        this.node.home.key.signing.privateKey,
-      );
       try {
-        this.node.admit(tx);
-        const hash = txHash(tx);
+        const { hash } = this.deps.submitOwn('access.event', { events: chunk.map((c) => c.event) });
         for (const c of chunk) this.inFlight.set(c.seq, hash);
       } catch (err) {
-        this.node.log('warn', `access events not submitted yet (${(err as ApiError).code ?? 'error'}); will retry`);
+        this.deps.log('warn', `access events not submitted yet (${(err as ApiError).code ?? 'error'}); will retry`);
         return;
       }
     }

@@ -5,6 +5,7 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import { isHex } from '@medledger/crypto';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { registerApiCors } from './api-cors.js';
 import { ErrorSchema, openApiInfo, SignedTxSchema, schemas } from './api-schemas.js';
 import { blockView } from './chain-view.js';
 import { registerDelegateRoutes } from './delegates-api.js';
@@ -16,8 +17,8 @@ import { registerFhirRoutes } from './fhir/routes.js';
 import type { NodeHome } from './home.js';
 import { registerInsuranceRoutes } from './insurance-api.js';
 import { registerMedicinesRoutes } from './medicines-api.js';
-import type { MedLedgerNode } from './node.js';
 import { registerRecordRoutes } from './records-api.js';
+import type { RouteDeps } from './route-deps.js';
 import { registerStateRoutes } from './state-api.js';
 import { registerWebStatic } from './web-static.js';
 
@@ -71,7 +72,7 @@ export function apiOptionsOf(home: NodeHome): ApiOptions {
  * the status from `statusFor`; stack traces and request bodies never do. Requests are
  * validated against the schemas of api-schemas.ts, which also make `/v1/openapi.json`.
  */
-export async function buildApi(node: MedLedgerNode, opts: ApiOptions): Promise<FastifyInstance> {
+export async function buildApi(node: RouteDeps, opts: ApiOptions): Promise<FastifyInstance> {
   const app = Fastify({
     bodyLimit: opts.bodyLimit,
     logger: false,
@@ -97,6 +98,9 @@ export async function buildApi(node: MedLedgerNode, opts: ApiOptions): Promise<F
     errorResponseBuilder: (_req, context) =>
       new ApiError('RATE_LIMITED', `too many requests: at most ${context.max} per ${context.after}; retry in ${context.after}`),
   });
+
+  // After the rate limit, so preflights count against the caller's budget like any request.
+  registerApiCors(app);
 
   // The API speaks JSON only: anything else is refused with 415 rather than read as text.
   app.removeContentTypeParser('text/plain');
@@ -194,7 +198,7 @@ export async function buildApi(node: MedLedgerNode, opts: ApiOptions): Promise<F
   app.get<{ Params: { id: string } }>('/v1/identities/:id', { schema: schemas.identity }, async (req) => {
     const { id } = req.params;
     if (!isHex(id, 20)) throw new ApiError('INVALID_PARAM', 'id must be 20-byte hex');
-    const identity = node.chain.app.query.identity(id);
+    const identity = node.chain.app.queries.identity(id);
     if (identity === undefined) throw new ApiError('IDENTITY_NOT_FOUND', `no identity ${id}`);
     return identity;
   });

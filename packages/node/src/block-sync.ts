@@ -3,8 +3,7 @@
 // height is only a hint: each request is bounded, only answers we asked for are read, and
 // a peer whose answer does not back its claim is disconnected and not followed for a while.
 import { type Block, type Commit, parseBlock, parseCommit } from '@medledger/ledger';
-import type { MedLedgerNode } from './node.js';
-import type { P2P } from './p2p.js';
+import type { CommitDecided, EngineChain, Log, Now, PeerNet } from './ports.js';
 
 /** Most blocks asked for, or served, in one request. */
 export const SYNC_BATCH = 50;
@@ -14,35 +13,47 @@ const REQUEST_TIMEOUT_MS = 5_000;
 /** How long the height claims of a peer that did not back them are ignored. */
 export const DISTRUST_MS = 30_000;
 
+export interface BlockSyncDeps {
+  chain: EngineChain;
+  commitDecided: CommitDecided;
+  net: PeerNet;
+  /** Run `fn` after `ms` unless the engine stopped meanwhile. */
+  later: (ms: number, fn: () => void) => void;
+  /** Called after one or more blocks were applied, so consensus restarts at the new height. */
+  onApplied: () => void;
+  now: Now;
+  log: Log;
+}
+
 export class BlockSync {
   /** The one outstanding request: which peer, from which height. */
   private request: { peer: string; from: number; to: number } | undefined;
   private readonly peerHeights = new Map<string, number>();
   private readonly distrustedUntil = new Map<string, number>();
 
-  constructor(
-    private readonly node: MedLedgerNode,
-    private readonly p2p: P2P,
-    private readonly later: (ms: number, fn: () => void) => void,
-    /** Called after one or more blocks were applied, so consensus restarts at the new height. */
-    private readonly onApplied: () => void,
-  ) {}
+  private readonly chain: EngineChain;
+  private readonly p2p: PeerNet;
+
+  constructor(private readonly deps: BlockSyncDeps) {
+    this.chain = deps.chain;
+    this.p2p = deps.net;
+  }
 
   /** A peer told us its height (or showed it by a signed vote at a later height). */
   onPeerHeight(peer: string, height: number): void {
     if (!Number.isSafeInteger(height) || height < 0) return;
     const until = this.distrustedUntil.get(peer);
     if (until !== undefined) {
-      if (until > this.node.now()) return;
+      if (until > this.deps.now()) return;
       this.distrustedUntil.delete(peer);
     }
     this.peerHeights.set(peer, height);
-    if (height > this.node.chain.height && this.request === undefined) {
-      const from = this.node.chain.height + 1;
+    if (height > this.chain.height && this.request === undefined) {
+      const from = this.chain.height + 1;
       const request = { peer, from, to: Math.min(height, from + SYNC_BATCH - 1) };
       this.request = request;
       this.p2p.send(peer, { type: 'getBlocks', from, to: request.to });
-      this.later(REQUEST_TIMEOUT_MS, () => {
+      this.deps.later(REQUEST_TIMEOUT_MS, () => {
         if (this.request !== request) return;
         // Unanswered: ask another peer next, rather than wait on this one again.
         this.request = undefined;
@@ -53,20 +64,20 @@ export class BlockSync {
 
   /** Ignore `peer`'s height claims for DISTRUST_MS. */
   private distrust(peer: string, why: string): void {
-    this.distrustedUntil.set(peer, this.node.now() + DISTRUST_MS);
+    this.distrustedUntil.set(peer, this.deps.now() + DISTRUST_MS);
     this.peerHeights.delete(peer);
-    this.node.log('warn', `block sync: not following ${this.p2p.nameOf(peer)} for ${DISTRUST_MS / 1000} s: it ${why}`);
+    this.deps.log('warn', `block sync: not following ${this.p2p.nameOf(peer)} for ${DISTRUST_MS / 1000} s: it ${why}`);
   }
 
   /** Answer a peer's getBlocks with up to SYNC_BATCH stored blocks and their commits. */
   serveBlocks(peer: string, msg: Record<string, unknown>): void {
     const { from, to } = msg;
     if (typeof from !== 'number' || typeof to !== 'number' || !Number.isSafeInteger(from) || from < 1) return;
-    const last = Math.min(to, from + SYNC_BATCH - 1, this.node.chain.height);
+    const last = Math.min(to, from + SYNC_BATCH - 1, this.chain.height);
     const blocks: Array<{ block: Block; commit: Commit }> = [];
     let bytes = 0;
     for (let h = from; h <= last; h++) {
-      const stored = this.node.chain.store.loadBlock(h);
+      const stored = this.chain.loadBlock(h);
       if (stored === undefined) break;
       bytes += JSON.stringify(stored.block).length;
       if (blocks.length > 0 && bytes > SYNC_BATCH_BYTES) break;
@@ -104,10 +115,10 @@ export class BlockSync {
           this.refuse(peer, `sent a malformed block: ${(err as Error).message}`);
           return;
         }
-        if (block.header.height <= this.node.chain.height) continue;
+        if (block.header.height <= this.chain.height) continue;
         try {
-          this.node.chain.validateNext(block, Number.MAX_SAFE_INTEGER);
-          this.node.commitDecided(block, commit);
+          this.chain.validateNext(block, Number.MAX_SAFE_INTEGER);
+          this.deps.commitDecided(block, commit);
         } catch (err) {
           this.refuse(peer, `sent block ${block.header.height} that was refused: ${(err as Error).message}`);
           return;
@@ -116,19 +127,16 @@ export class BlockSync {
       }
     } finally {
       if (applied > 0) {
-        this.node.log(
-          'info',
-          `block sync: applied ${applied} blocks from ${this.p2p.nameOf(peer)}, now at height ${this.node.chain.height}`,
-        );
-        this.onApplied();
+        this.deps.log('info', `block sync: applied ${applied} blocks from ${this.p2p.nameOf(peer)}, now at height ${this.chain.height}`);
+        this.deps.onApplied();
       }
     }
     const theirs = this.peerHeights.get(peer) ?? 0;
-    if (applied > 0 && theirs > this.node.chain.height) this.onPeerHeight(peer, theirs);
+    if (applied > 0 && theirs > this.chain.height) this.onPeerHeight(peer, theirs);
   }
 
   private refuse(peer: string, why: string): void {
-    this.node.log('warn', `refused peer ${this.p2p.nameOf(peer)}: ${why}`);
+    this.deps.log('warn', `refused peer ${this.p2p.nameOf(peer)}: ${why}`);
     this.distrust(peer, 'sent blocks that do not back its claimed height');
     this.p2p.disconnect(peer);
   }

@@ -1,122 +1,47 @@
-// The node's view of the chain: committed blocks in the store, the application on top,
-// and the rules for building, checking and committing the next block (DESIGN §5).
+// The engine side of the chain (DESIGN §5): committed blocks and their commits in the store,
+// and the rules for building, checking and committing the next block. Executing blocks and
+// keeping state is the application's (application.ts), reached only through `Application`.
 import {
-  type BlockExecution,
-  type CommittedState,
-  EhrApp,
-  emergencyParams,
-  initChain,
-  StateOverlay,
-  type StateReader,
-} from '@medledger/ehr';
-import {
-  appHashOf,
   type Block,
   type BlockHeader,
   blockHash,
   type Commit,
   commitHash,
   type Genesis,
-  MemoryStateTree,
-  type ProvenStateEntry,
-  proveStateKey,
-  resultsRootOf,
   type SignedTx,
-  type StateTreeReader,
-  stateValueHash,
   txRoot,
   validateBlockBasic,
   verifyCommit,
   ZERO_HASH,
 } from '@medledger/ledger';
-import type { NodeStore, StateWrite } from '@medledger/storage';
+import type { NodeStore, StoredBlock } from '@medledger/storage';
+import { EhrApplication, type FinalizedBlock } from './application.js';
+import { ChainError } from './chain-error.js';
 
-import { TreeNodeCache } from './tree-cache.js';
-/** Thrown when a block or commit from a proposer or peer breaks a chain rule. */
-export class ChainError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ChainError';
-  }
+export { ChainError } from './chain-error.js';
+
+interface EngineTip {
+  height: number;
+  hash: string;
+  header: BlockHeader | null;
+  commit: Commit | null;
 }
 
 /**
- * Committed state reads, memoised. Every transaction reads a few keys (nonce, identity)
- * several times per node (admission, proposal, commit, mempool re-check), so recent keys
- * are kept in memory and updated from each committed block's writes.
- */
-class CachedState implements StateReader {
-  private readonly cache = new Map<string, string | null>();
-  constructor(
-    private readonly store: StateReader,
-    private readonly max = 200_000,
-  ) {}
-  getState(key: string): string | undefined {
-    const hit = this.cache.get(key);
-    if (hit !== undefined) return hit ?? undefined;
-    const value = this.store.getState(key);
-    if (this.cache.size >= this.max) this.cache.clear();
-    this.cache.set(key, value ?? null);
-    return value;
-  }
-  apply(writes: readonly StateWrite[]): void {
-    for (const w of writes) if (this.cache.has(w.key)) this.cache.set(w.key, w.value);
-  }
-}
-
-/** Key under which the node records the app hash it stored with the tip (not part of app state hashing). */
-const TIP_APP_HASH_KEY = 'node/tip';
-
-/**
- * Holds the store and the application and is the only place blocks are committed.
- * Executions are cached by block hash, so a proposal is executed once when it is checked
- * and its writes are reused when it is decided.
+ * Holds the block store and drives the application; the only place blocks are committed.
+ * A proposal is executed once: when it is built or checked, and its execution is reused
+ * when it is decided (the application caches executions by block hash).
  */
 export class Chain {
-  readonly app: EhrApp;
-  private readonly genesisExec: BlockExecution;
-  private readonly genesisView: StateOverlay;
-  private readonly executions = new Map<string, BlockExecution>();
-  private readonly cached: CachedState;
-  private readonly genesisTree = new MemoryStateTree();
-  private readonly treeNodes: TreeNodeCache;
-  private tipCache: {
-    height: number;
-    hash: string;
-    header: BlockHeader | null;
-    commit: Commit | null;
-    stateRoot: string;
-    resultsRoot: string;
-  };
+  /** The application, driven here through its ABCI-shaped `Application` methods. */
+  readonly app: EhrApplication;
+  private tip: EngineTip = { height: 0, hash: ZERO_HASH, header: null, commit: null };
 
   constructor(
     readonly genesis: Genesis,
     readonly store: NodeStore,
   ) {
-    this.genesisExec = initChain(genesis);
-    this.cached = new CachedState(store);
-    this.genesisView = new StateOverlay(this.cached);
-    for (const w of this.genesisExec.writes) if (w.value !== null) this.genesisView.set(w.key, w.value);
-    this.genesisTree.apply(this.genesisExec.tree);
-    this.treeNodes = new TreeNodeCache(store);
-    // Before block 1 is stored, genesis state and its tree live only in memory; block 1 writes them.
-    const view: CommittedState = {
-      getState: (key) => (this.height === 0 ? this.genesisView : this.cached).getState(key),
-      getTreeNode: (hash) => (this.height === 0 ? this.genesisTree : this.treeNodes).getTreeNode(hash),
-      stateRoot: () => this.tipCache.stateRoot,
-    };
-    this.app = new EhrApp(genesis.chainId, view, emergencyParams(genesis));
-    this.tipCache = {
-      height: 0,
-      hash: ZERO_HASH,
-      header: null,
-      commit: null,
-      stateRoot: this.genesisExec.tree.root,
-      resultsRoot: this.genesisExec.resultsRoot,
-    };
+    this.app = new EhrApplication(genesis, store);
     this.loadTip();
   }
 
@@ -125,76 +50,68 @@ export class Chain {
   }
 
   get height(): number {
-    return this.tipCache.height;
+    return this.tip.height;
   }
 
   get tipHash(): string {
-    return this.tipCache.hash;
+    return this.tip.hash;
   }
 
   get tipTime(): number {
-    return this.tipCache.header?.time ?? this.genesis.genesisTime;
+    return this.tip.header?.time ?? this.genesis.genesisTime;
   }
 
   get tipCommit(): Commit | null {
-    return this.tipCache.commit;
+    return this.tip.commit;
+  }
+
+  /** The tip header (null before block 1). */
+  get tipHeader(): BlockHeader | null {
+    return this.tip.header;
   }
 
   /** App hash after the tip block (genesis app hash before block 1). */
   get appHash(): string {
-    return this.tipCache.header?.appHash ?? this.genesisExec.appHash;
+    return this.tip.header?.appHash ?? this.app.info().appHash;
   }
 
   /** Read committed application state (genesis state before block 1). */
-  readonly state: StateReader = { getState: (key) => (this.height === 0 ? this.genesisView : this.cached).getState(key) };
+  get state() {
+    return this.app.state;
+  }
+
+  /** Root of the committed state tree after the tip block (genesis state before block 1). */
+  get stateRoot(): string {
+    return this.app.stateRoot;
+  }
+
+  /** RFC 9162 root of the tip block's transaction results (of the empty list before block 1). */
+  get resultsRoot(): string {
+    return this.app.resultsRoot;
+  }
+
+  /** A key's committed value and its proof against `stateRoot` (application.ts `proveState`). */
+  proveState(key: string) {
+    return this.app.proveState(key);
+  }
+
+  /** A stored block with its commit and results (undefined above the tip). */
+  loadBlock(height: number): StoredBlock | undefined {
+    return this.store.loadBlock(height);
+  }
 
   private loadTip(): void {
     const tip = this.store.tipHeight();
     if (tip === 0) return;
     const stored = this.store.loadBlock(tip);
     if (stored === undefined) throw new ChainError('CORRUPT', `block ${tip} is missing from the store`);
-    this.tipCache = {
-      height: tip,
-      hash: stored.hash,
-      header: stored.block.header,
-      commit: stored.commit,
-      stateRoot: this.store.stateRoot(),
-      resultsRoot: resultsRootOf(stored.results),
-    };
-  }
-
-  /** Root of the committed state tree after the tip block (genesis state before block 1). */
-  get stateRoot(): string {
-    return this.tipCache.stateRoot;
-  }
-
-  /** RFC 9162 root of the tip block's transaction results (of the empty list before block 1). */
-  get resultsRoot(): string {
-    return this.tipCache.resultsRoot;
-  }
-
-  /** The tip header (null before block 1). */
-  get tipHeader(): BlockHeader | null {
-    return this.tipCache.header;
-  }
-
-  /**
-   * A key's committed value and its proof against `stateRoot` (docs/api.md, proven state).
-   * Throws ChainError('CORRUPT') if the tree and the key-value state disagree.
-   */
-  proveState(key: string): ProvenStateEntry {
-    const tree: StateTreeReader = this.height === 0 ? this.genesisTree : this.treeNodes;
-    const { valueHash, proof } = proveStateKey(tree, this.stateRoot, key);
-    const value = this.state.getState(key) ?? null;
-    const expected = value === null ? null : Buffer.from(stateValueHash(value)).toString('hex');
-    if (expected !== valueHash) throw new ChainError('CORRUPT', 'the state tree and the stored state disagree');
-    return { key, value, proof };
+    this.tip = { height: tip, hash: stored.hash, header: stored.block.header, commit: stored.commit };
   }
 
   /**
    * Startup check (DESIGN §9): every stored block links to the one before, matches its
-   * stored hash and tx root, its commit verifies, and the app hash recorded with the tip
-   * equals the tip header's. Throws ChainError naming the first bad height.
+   * stored hash and tx root, its commit verifies, and the application's stored state is the
+   * one the tip header's app hash names. Throws ChainError naming the first bad height.
    */
   checkStoredChain(): void {
     let prevHash = ZERO_HASH;
@@ -219,42 +136,27 @@ export class Chain {
       }
       prevHash = hash;
     }
-    const recorded = this.store.getState(TIP_APP_HASH_KEY);
-    if (this.height > 0 && recorded !== `${this.height}:${this.appHash}`) {
-      throw new ChainError('CORRUPT', `application state does not match block ${this.height}`);
-    }
-    if (this.height > 0 && appHashOf(this.stateRoot, this.resultsRoot) !== this.appHash) {
-      throw new ChainError('CORRUPT', `the stored state tree does not match block ${this.height}'s app hash`);
-    }
+    this.app.checkStoredState(this.height, this.appHash);
   }
 
-  /** Execute a candidate next block against committed state; cached by block hash. */
-  execute(block: Block, hash = blockHash(block.header)): BlockExecution {
-    let exec = this.executions.get(hash);
-    if (exec === undefined) {
-      exec = this.app.finalizeBlock({ height: block.header.height, time: block.header.time, txs: block.txs });
-      this.executions.set(hash, exec);
-    }
-    return exec;
-  }
-
-  /** Build the next block from `txs`, executing it to fill in the app hash. */
+  /** Build the next block from `txs`, executing it (prepareProposal) to fill in the app hash. */
   buildBlock(txs: SignedTx[], time: number, proposer: string): Block {
     const height = this.height + 1;
-    const exec = this.app.finalizeBlock({ height, time, txs });
+    const prepared = this.app.prepareProposal({ height, time, proposer, txs });
     const lastCommit = this.height === 0 ? null : this.tipCommit;
     const header: BlockHeader = {
       chainId: this.chainId,
       height,
       time,
       prevHash: this.tipHash,
-      txRoot: txRoot(txs),
-      appHash: exec.appHash,
+      txRoot: txRoot(prepared.txs),
+      appHash: prepared.appHash,
       proposer,
       lastCommitHash: lastCommit === null ? ZERO_HASH : commitHash(lastCommit),
     };
-    const block: Block = { header, lastCommit, txs };
-    this.executions.set(blockHash(header), exec);
+    const block: Block = { header, lastCommit, txs: prepared.txs };
+    // Keep the execution under the block's hash, for when the block is decided.
+    this.app.finalizeBlock({ hash: blockHash(header), height, time, txs: block.txs });
     return block;
   }
 
@@ -266,7 +168,7 @@ export class Chain {
   /**
    * Check a proposed next block: well-formed, links to our tip, carries a valid commit for
    * the tip, a time after the tip and not too far ahead of `now`, a genesis proposer, and
-   * an app hash that matches our own execution. Throws ChainError.
+   * an app hash that matches the application's execution (processProposal). Throws ChainError.
    */
   validateNext(block: Block, now: number): string {
     const h = block.header;
@@ -290,49 +192,34 @@ export class Chain {
     if (!this.genesis.validators.some((v) => v.publicKey === h.proposer))
       throw new ChainError('BAD_PROPOSER', 'proposer is not a validator');
     const hash = blockHash(h);
-    const exec = this.execute(block, hash);
-    if (exec.appHash !== h.appHash) {
-      this.executions.delete(hash);
-      throw new ChainError('APP_HASH_MISMATCH', `block ${h.height} app hash differs from our execution`);
-    }
+    const verdict = this.app.processProposal({ hash, height: h.height, time: h.time, txs: block.txs, appHash: h.appHash });
+    if (!verdict.accept) throw new ChainError('APP_HASH_MISMATCH', verdict.reason);
     return hash;
   }
 
   /**
-   * Store a decided block with its commit in one transaction and advance the app. The
-   * commit is verified here too: nothing is written without more than 2/3 of the votes.
+   * Store a decided block with its commit and the state it produced (one store transaction,
+   * in the application's commit) and advance the tip. The commit is verified here too:
+   * nothing is written without more than 2/3 of the votes.
    */
-  commitBlock(block: Block, commit: Commit): BlockExecution {
+  commitBlock(block: Block, commit: Commit): FinalizedBlock {
     const hash = blockHash(block.header);
     try {
       verifyCommit(this.chainId, this.genesis.validators, commit, block.header.height, hash);
     } catch (err) {
       throw new ChainError('BAD_COMMIT', `commit for block ${block.header.height} does not verify: ${(err as Error).message}`);
     }
-    const exec = this.execute(block, hash);
-    const writes: StateWrite[] = [...exec.writes];
-    let tree = exec.tree;
-    if (block.header.height === 1) {
-      // Genesis state and its tree were only in memory: store them with block 1, less the
-      // genesis nodes block 1 already replaced.
-      writes.unshift(...this.genesisExec.writes);
-      const replaced = new Set(exec.tree.remove);
-      tree = { ...exec.tree, put: [...this.genesisExec.tree.put.filter((n) => !replaced.has(n.hash)), ...exec.tree.put] };
+    const finalized = this.app.finalizeBlock({ hash, height: block.header.height, time: block.header.time, txs: block.txs });
+    // The tip moves before the application's commit tells its listeners, so they see the new
+    // height; it moves back if the store refuses the block.
+    const before = this.tip;
+    this.tip = { height: block.header.height, hash, header: block.header, commit };
+    try {
+      this.app.commit({ block, hash, commit });
+    } catch (err) {
+      this.tip = before;
+      throw err;
     }
-    writes.push({ key: TIP_APP_HASH_KEY, value: `${block.header.height}:${exec.appHash}` });
-    this.store.commitBlock({ block, hash, commit, results: exec.results, writes, tree });
-    this.cached.apply(writes);
-    this.treeNodes.add(tree);
-    this.tipCache = {
-      height: block.header.height,
-      hash,
-      header: block.header,
-      commit,
-      stateRoot: exec.tree.root,
-      resultsRoot: exec.resultsRoot,
-    };
-    this.executions.clear();
-    this.app.commit();
-    return exec;
+    return finalized;
   }
 }

@@ -6,10 +6,10 @@ import type { FastifyInstance } from 'fastify';
 import { schemas } from './api-schemas.js';
 import { ApiError } from './errors.js';
 import type { Gatekeeper } from './gatekeeper.js';
-import type { MedLedgerNode } from './node.js';
 import { type PageQuery, pageState } from './paging.js';
+import type { RouteDeps } from './route-deps.js';
 
-export function registerDelegateRoutes(app: FastifyInstance, node: MedLedgerNode, gate: Gatekeeper): void {
+export function registerDelegateRoutes(app: FastifyInstance, node: RouteDeps, gate: Gatekeeper): void {
   const state = node.chain.state;
 
   // One page of the ids under `prefix` (paging.ts: the cursor every /v1 list uses).

@@ -8,8 +8,8 @@ import { getIdentity, type Identity } from '@medledger/ehr';
 import type { FastifyInstance } from 'fastify';
 import { schemas } from './api-schemas.js';
 import type { Gatekeeper } from './gatekeeper.js';
-import type { MedLedgerNode } from './node.js';
 import { type PageQuery, pageState } from './paging.js';
+import type { RouteDeps } from './route-deps.js';
 
 /** Staff roles a patient shares with; devices, auditors and privacy officers are not listed. */
 const LISTED_ROLES = new Set(['clinician', 'pharmacy', 'insurer', 'researcher']);
@@ -37,7 +37,7 @@ export function nameMatches(query: string, text: string): boolean {
     .every((w) => hay.includes(w));
 }
 
-export function registerDirectoryRoutes(app: FastifyInstance, node: MedLedgerNode, gate: Gatekeeper): void {
+export function registerDirectoryRoutes(app: FastifyInstance, node: RouteDeps, gate: Gatekeeper): void {
   const state = node.chain.state;
   app.get<{ Querystring: PageQuery & { q: string } }>('/v1/directory', { schema: schemas.directory }, async (req) => {
     gate.authenticate(req.headers.authorization);

@@ -15,8 +15,8 @@ import {
   registeredShareAad,
   windowIsActive,
 } from '@medledger/ehr';
-import { type SignedTx, signTx, txHash } from '@medledger/ledger';
-import type { MedLedgerNode } from './node.js';
+import type { SignedTx } from '@medledger/ledger';
+import type { CommittedView, Log, SubmitOwnTx } from './ports.js';
 
 /** `config.json` `emergency`: `postShares: false` stops this validator answering windows. */
 export interface EmergencyAgentConfig {
@@ -24,17 +24,31 @@ export interface EmergencyAgentConfig {
 }
 export const DEFAULT_EMERGENCY_AGENT_CONFIG: EmergencyAgentConfig = { postShares: true };
 
+export interface EmergencyAgentOptions extends EmergencyAgentConfig {
+  /** This validator's id (idFromPublicKey of its signing key). */
+  nodeId: string;
+  /** This node's X25519 private key: opens the shares sealed to it at registration. */
+  encryptionPrivateKey: string;
+}
+
+export interface EmergencyAgentDeps {
+  view: CommittedView;
+  submitOwn: SubmitOwnTx;
+  /** Whether a transaction is still in this node's mempool. */
+  isPending: (hash: string) => boolean;
+  log: Log;
+}
+
 export class EmergencyAgent {
   /** Window id → hash of this node's pending share tx, so a commit does not resend it. */
   private readonly inFlight = new Map<string, string>();
   private readonly nodeId: string;
 
   constructor(
-    private readonly node: MedLedgerNode,
-    private readonly cfg: EmergencyAgentConfig,
-    nodeId: string,
+    private readonly cfg: EmergencyAgentOptions,
+    private readonly deps: EmergencyAgentDeps,
   ) {
-    this.nodeId = nodeId;
+    this.nodeId = cfg.nodeId;
   }
 
   /**
@@ -48,7 +62,7 @@ export class EmergencyAgent {
     const patients: string[] = [];
     let after: string | undefined;
     for (;;) {
-      const page = this.node.chain.store.scanState(emergencyPrefixes.latest(), { limit: 5_000, ...(after === undefined ? {} : { after }) });
+      const page = this.deps.view.scanState(emergencyPrefixes.latest(), { limit: 5_000, ...(after === undefined ? {} : { after }) });
       patients.push(...page.map(([key]) => key.slice(key.lastIndexOf('/') + 1)));
       if (page.length < 5_000) break;
       after = page[page.length - 1]?.[0];
@@ -66,40 +80,40 @@ export class EmergencyAgent {
     const opened = txs.filter((tx) => tx.kind === 'emergency.access').map((tx) => String((tx.body as { patient?: unknown }).patient));
     this.answerPatients(opened);
     for (const id of [...this.inFlight.keys()]) {
-      const window = getWindow(this.node.chain.state, id);
+      const window = getWindow(this.deps.view.state, id);
       // A window that closed before our share landed needs no more tries.
-      if (window === undefined || !windowIsActive(window, this.node.chain.tipTime)) this.inFlight.delete(id);
+      if (window === undefined || !windowIsActive(window, this.deps.view.tipTime())) this.inFlight.delete(id);
       else this.answer(window);
     }
   }
 
   private answerPatients(patients: readonly string[]): void {
-    const time = this.node.chain.tipTime;
+    const time = this.deps.view.tipTime();
     for (const patient of new Set(patients)) {
-      const window = activeWindowFor(this.node.chain.state, patient, time);
+      const window = activeWindowFor(this.deps.view.state, patient, time);
       if (window !== undefined) this.answer(window);
     }
   }
 
   private answer(window: EmergencyWindow): void {
-    const state = this.node.chain.state;
+    const state = this.deps.view.state;
     if (getPostedShare(state, window.id, this.nodeId) !== undefined) {
       this.inFlight.delete(window.id);
       return;
     }
     const pending = this.inFlight.get(window.id);
-    if (pending !== undefined && this.node.mempool.has(pending)) return;
+    if (pending !== undefined && this.deps.isPending(pending)) return;
     const split = getSplit(state, window.patient);
     const mine = split?.shares.find((s) => s.validator === this.nodeId);
     const clinician = getIdentity(state, window.clinician);
     if (split === undefined || split.emergencyKey !== window.emergencyKey || mine === undefined || clinician === undefined) {
-      this.node.log('warn', `emergency window ${window.id}: this validator holds no share for it`);
+      this.deps.log('warn', `emergency window ${window.id}: this validator holds no share for it`);
       return;
     }
     let sealed: ReturnType<typeof sealToPublicKey>;
     try {
       const share = openEnvelope(
-        this.node.home.key.encryption.privateKey,
+        this.cfg.encryptionPrivateKey,
         mine.sealed,
         utf8(registeredShareAad(window.patient, this.nodeId, split.emergencyKey)),
       );
@@ -109,27 +123,16 @@ export class EmergencyAgent {
         share.fill(0);
       }
     } catch {
-      this.node.log('warn', `emergency window ${window.id}: the patient's share for this validator does not open`);
+      this.deps.log('warn', `emergency window ${window.id}: the patient's share for this validator does not open`);
       return;
     }
-    const tx = signTx(
-      {
-        v: 1,
-        chain: this.node.chain.chainId,
-        kind: 'emergency.share',
-        signer: this.node.publicKey,
-        nonce: this.node.chain.app.pendingNonce(this.node.publicKey),
-        body: { window: window.id, x: mine.x, sealed },
-      },
-      this.node.home.key.signing.privateKey,
-    );
     try {
-      this.node.admit(tx);
-      this.inFlight.set(window.id, txHash(tx));
-      this.node.log('info', `emergency window ${window.id}: posted this validator's share for clinician ${clinician.id}`);
+      const { hash } = this.deps.submitOwn('emergency.share', { window: window.id, x: mine.x, sealed });
+      this.inFlight.set(window.id, hash);
+      this.deps.log('info', `emergency window ${window.id}: posted this validator's share for clinician ${clinician.id}`);
     } catch (err) {
       this.inFlight.set(window.id, '');
-      this.node.log(
+      this.deps.log(
         'warn',
         `emergency share for window ${window.id} not submitted yet (${(err as { code?: string }).code ?? 'error'}); will retry`,
       );

@@ -24,16 +24,16 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { schemas } from './api-schemas.js';
 import { ApiError } from './errors.js';
 import type { Gatekeeper } from './gatekeeper.js';
-import type { MedLedgerNode } from './node.js';
 import { type PageQuery, pageState } from './paging.js';
 import { idsUnder, scanAllState } from './recipients.js';
+import type { RouteDeps } from './route-deps.js';
 
 function idParam(raw: string, what: string, bytes: number): string {
   if (!isHex(raw, bytes)) throw new ApiError('INVALID_PARAM', `${what} must be ${bytes}-byte hex`);
   return raw;
 }
 
-export function registerEmergencyRoutes(app: FastifyInstance, node: MedLedgerNode, gate: Gatekeeper): void {
+export function registerEmergencyRoutes(app: FastifyInstance, node: RouteDeps, gate: Gatekeeper): void {
   const state = node.chain.state;
   const who = (req: FastifyRequest) => gate.authenticate(req.headers.authorization);
   // As the gatekeeper judges reads (records-api.ts).

@@ -7,13 +7,13 @@ import type { FastifyInstance } from 'fastify';
 import { schemas } from './api-schemas.js';
 import { ApiError } from './errors.js';
 import type { Gatekeeper } from './gatekeeper.js';
-import type { MedLedgerNode } from './node.js';
+import type { RouteDeps } from './route-deps.js';
 
 /** Privacy officers one reason can reach: the cap less the patient, the clinician and the organization. */
 export const MAX_REASON_REVIEWERS = MAX_REASON_RECIPIENTS - 3;
 const PAGE = 1_000;
 
-export function registerReviewerRoutes(app: FastifyInstance, node: MedLedgerNode, gate: Gatekeeper): void {
+export function registerReviewerRoutes(app: FastifyInstance, node: RouteDeps, gate: Gatekeeper): void {
   const state = node.chain.state;
   app.get<{ Params: { id: string } }>('/v1/orgs/:id/reviewers', { schema: schemas.orgReviewers }, async (req) => {
     const caller = gate.authenticate(req.headers.authorization);

@@ -1,5 +1,6 @@
-// How a node decides blocks. The solo engine serves a one-validator chain; the
-// Tendermint engine drives consensus among many.
+// How a node decides blocks, as the wiring (node.ts) sees an engine: started, stopped, and
+// told when the mempool has work. The embedded Tendermint engine (tendermint.ts) is one; it
+// drives the application through chain.ts and application.ts (docs/architecture.md).
 
 /** A peer as reported in /v1/status. */
 export interface PeerStatus {
@@ -11,7 +12,6 @@ export interface PeerStatus {
 export interface Engine {
   start(): void;
   stop(): void;
-  /** A transaction entered the mempool. */
-  onTx(): void;
-  peers(): PeerStatus[];
+  /** A transaction entered the mempool; `tx`, when given, is gossiped to the peers. */
+  onTx(tx?: unknown): void;
 }

@@ -3,13 +3,13 @@
 // durably as an access event before the answer leaves, then committed by this node.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { concatBytes, isHex, sha256Hex, toHex, utf8, verifyEd25519 } from '@medledger/crypto';
-import { type AccessEventInput, type Identity, identityOfKey } from '@medledger/ehr';
+import { type AccessEventInput, type Identity, identityOfKey, type StateReader } from '@medledger/ehr';
 import { canonicalBytes } from '@medledger/ledger';
-import { AccessQueue } from './access-queue.js';
+import type { AccessQueue } from './access-queue.js';
 import { ApiError } from './errors.js';
-import type { MedLedgerNode } from './node.js';
-import { type OrgResealer, resealerFromConfig } from './org-reseal.js';
-import { gateRead, type ReadOptions, type ServedRead } from './read-gate.js';
+import type { OrgResealer } from './org-reseal.js';
+import type { AccessTime, Now } from './ports.js';
+import { gateRead, type ReadGateDeps, type ReadOptions, type ServedRead } from './read-gate.js';
 
 export const AUTH_DOMAIN = 'medledger/auth/v1\n';
 /** How long a challenge may be answered (ms). */
@@ -47,6 +47,25 @@ export function authSignBytes(c: { chainId: string; node: string; challenge: str
   );
 }
 
+export interface GatekeeperOptions extends SessionConfig {
+  chainId: string;
+  /** This node's signing public key: sessions are opened with this node only. */
+  nodePublicKey: string;
+}
+
+export interface GatekeeperDeps {
+  /** Committed state: identities and everything the read gate decides by. */
+  state: StateReader;
+  now: Now;
+  accessTime: AccessTime;
+  /** A vault object's bytes, re-hashed (Vault.getVerified). */
+  getVerified: ReadGateDeps['getVerified'];
+  /** Where every read decision is queued durably (access-queue.ts). */
+  events: AccessQueue;
+  /** The organization's key, when this node is its organization's system (config `reseal`, org-reseal.ts). */
+  resealer?: OrgResealer;
+}
+
 interface Session {
   publicKey: string;
   createdAt: number;
@@ -77,11 +96,11 @@ export class Gatekeeper {
   private readonly resealer: OrgResealer | undefined;
 
   constructor(
-    private readonly node: MedLedgerNode,
-    private readonly cfg: SessionConfig,
+    private readonly cfg: GatekeeperOptions,
+    private readonly deps: GatekeeperDeps,
   ) {
-    this.events = new AccessQueue(node);
-    this.resealer = resealerFromConfig(node.home.config.reseal, node.home.dir);
+    this.events = deps.events;
+    this.resealer = deps.resealer;
   }
 
   /**
@@ -91,7 +110,7 @@ export class Gatekeeper {
    */
   challenge(publicKey: unknown): { challenge: string; expiresAt: number } {
     if (!isHex(publicKey, 32)) throw new ApiError('INVALID_BODY', 'body.publicKey must be 32-byte hex');
-    const issuedAt = this.node.now();
+    const issuedAt = this.deps.now();
     const head = Buffer.alloc(16);
     head.writeBigUInt64BE(BigInt(Math.max(0, Math.floor(issuedAt))), 0);
     randomBytes(8).copy(head, 8);
@@ -102,7 +121,7 @@ export class Gatekeeper {
   private challengeMac(publicKey: string, head: Uint8Array): Buffer {
     return createHmac('sha256', this.challengeSecret)
       .update(CHALLENGE_MAC_DOMAIN)
-      .update(this.node.publicKey)
+      .update(this.cfg.nodePublicKey)
       .update(publicKey)
       .update(head)
       .digest()
@@ -123,14 +142,14 @@ export class Gatekeeper {
     if (!isHex(publicKey, 32) || !isHex(challenge, 32) || !isHex(signature, 64)) {
       throw new ApiError('INVALID_BODY', 'body needs publicKey, challenge and signature as hex');
     }
-    const now = this.node.now();
+    const now = this.deps.now();
     const expiresAt = this.challengeExpiry(publicKey, challenge);
     if (expiresAt === undefined || expiresAt <= now || this.usedChallenges.has(challenge) || this.unknownKeyChallenges.has(challenge)) {
       throw new ApiError('AUTH_FAILED', 'unknown, used or expired challenge; ask for a new one');
     }
-    const bytes = authSignBytes({ chainId: this.node.chain.chainId, node: this.node.publicKey, challenge, publicKey });
+    const bytes = authSignBytes({ chainId: this.cfg.chainId, node: this.cfg.nodePublicKey, challenge, publicKey });
     if (!verifyEd25519(publicKey, bytes, signature)) throw new ApiError('AUTH_FAILED', 'the signature does not verify');
-    const identity = identityOfKey(this.node.chain.state, publicKey);
+    const identity = identityOfKey(this.deps.state, publicKey);
     if (identity === undefined || identity.status !== 'active') {
       // Remembered too (while there is room), so an answer captured now cannot be replayed
       // if the key is registered within the challenge's minute.
@@ -185,7 +204,7 @@ export class Gatekeeper {
 
   /** Forget expired sessions and answered challenges past their lifetime (run on a timer). */
   sweep(): void {
-    const now = this.node.now();
+    const now = this.deps.now();
     for (const [hash, session] of this.sessions) if (this.expired(session, now)) this.deleteSession(hash);
     for (const [challenge, used] of this.usedChallenges) {
       if (used.expiresAt > now) continue;
@@ -216,13 +235,13 @@ export class Gatekeeper {
     if (token === undefined) throw new ApiError('UNAUTHENTICATED', 'sign in first: send Authorization: Bearer TOKEN');
     const key = sha256Hex(utf8(token));
     const session = this.sessions.get(key);
-    const now = this.node.now();
+    const now = this.deps.now();
     if (session === undefined) throw new ApiError('UNAUTHENTICATED', 'unknown session; sign in again');
     if (this.expired(session, now)) {
       this.deleteSession(key);
       throw new ApiError('SESSION_EXPIRED', 'the session has expired; sign in again');
     }
-    const identity = identityOfKey(this.node.chain.state, session.publicKey);
+    const identity = identityOfKey(this.deps.state, session.publicKey);
     if (identity === undefined || identity.status !== 'active') {
       this.deleteSession(key);
       throw new ApiError('UNAUTHENTICATED', 'this key is no longer an active identity');
@@ -239,7 +258,7 @@ export class Gatekeeper {
     const token = bearer(authorization);
     if (token === undefined) return undefined;
     const session = this.sessions.get(sha256Hex(utf8(token)));
-    const now = this.node.now();
+    const now = this.deps.now();
     if (session === undefined || this.expired(session, now)) return undefined;
     return session.publicKey;
   }
@@ -250,9 +269,9 @@ export class Gatekeeper {
    */
   read(caller: Identity, recordId: string, opts: ReadOptions = {}): Promise<ServedRead> {
     const deps = {
-      state: this.node.chain.state,
-      accessTime: () => this.node.accessTime(),
-      getVerified: (hash: string) => this.node.vault.getVerified(hash),
+      state: this.deps.state,
+      accessTime: this.deps.accessTime,
+      getVerified: this.deps.getVerified,
       record: (e: Omit<AccessEventInput, 'id' | 'at'>) => this.events.recordDurably(e),
       ...(this.resealer === undefined ? {} : { resealer: this.resealer }),
     };

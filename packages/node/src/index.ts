@@ -1,5 +1,9 @@
 // @medledger/node: one node process.
+
+export * from './access-queue.js';
+export * from './admission.js';
 export * from './api.js';
+export * from './application.js';
 export * from './block-sync.js';
 export * from './chain.js';
 export * from './emergency-agent.js';
@@ -11,7 +15,10 @@ export * from './home.js';
 export * from './mempool.js';
 export * from './messages.js';
 export * from './node.js';
+export * from './own-tx.js';
 export * from './p2p.js';
+export * from './ports.js';
+export * from './route-deps.js';
 export * from './signer-guard.js';
 export * from './tendermint.js';
 export * from './vault.js';

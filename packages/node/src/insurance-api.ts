@@ -30,7 +30,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ApiError } from './errors.js';
 import type { Gatekeeper } from './gatekeeper.js';
 import { insuranceSchemas as schemas } from './insurance-schemas.js';
-import type { MedLedgerNode } from './node.js';
+import type { RouteDeps } from './route-deps.js';
 
 export const DEFAULT_PAGE = 100;
 export const MAX_PAGE = 500;
@@ -58,7 +58,7 @@ function pageParams(q: PageQuery): { limit: number; cursor: string | undefined }
   return { limit, cursor: q.cursor };
 }
 
-export function registerInsuranceRoutes(app: FastifyInstance, node: MedLedgerNode, gate: Gatekeeper): void {
+export function registerInsuranceRoutes(app: FastifyInstance, node: RouteDeps, gate: Gatekeeper): void {
   const state = node.chain.state;
   const who = (req: FastifyRequest) => gate.authenticate(req.headers.authorization);
   // Derived states (overdue) and default dates follow block time, never this node's clock.

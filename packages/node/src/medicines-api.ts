@@ -17,7 +17,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ApiError } from './errors.js';
 import type { Gatekeeper } from './gatekeeper.js';
 import { medicinesSchemas as schemas } from './medicines-schemas.js';
-import type { MedLedgerNode } from './node.js';
+import type { RouteDeps } from './route-deps.js';
 
 const DEFAULT_PAGE = 100;
 const MAX_PAGE = 500;
@@ -29,7 +29,7 @@ interface PageQuery {
 }
 type PkgParams = { gtin: string; serial: string };
 
-export function registerMedicinesRoutes(app: FastifyInstance, node: MedLedgerNode, gate: Gatekeeper): void {
+export function registerMedicinesRoutes(app: FastifyInstance, node: RouteDeps, gate: Gatekeeper): void {
   const state = node.chain.state;
   const who = (req: FastifyRequest) => gate.authenticate(req.headers.authorization);
 

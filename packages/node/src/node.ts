@@ -1,27 +1,29 @@
-// One MedLedger node: store, chain, mempool, block production and the HTTP API.
+// One MedLedger node, wiring only (docs/architecture.md): it builds the store, the chain and
+// its application, admission, the consensus engine, the vault, the gatekeeper, the emergency
+// agent and the HTTP API, and connects them through narrow ports (ports.ts).
 
-import type { Output } from '@medledger/consensus';
 import { idFromPublicKey } from '@medledger/crypto';
-import { type Identity, identityOfKey, namedObjects, objectEffects, objectSizeOnChain, type StateWrite } from '@medledger/ehr';
-import { type Block, type Commit, parseSignedTx, type SignedTx, signTx, type TxResult, txBytes, txHash } from '@medledger/ledger';
+import { type Identity, objectEffects, objectSizeOnChain } from '@medledger/ehr';
+import type { SignedTx } from '@medledger/ledger';
 import { type NodeStore, openSqliteStore } from '@medledger/storage';
 import type { FastifyInstance } from 'fastify';
+import { AccessQueue } from './access-queue.js';
+import { Admission } from './admission.js';
 import { apiOptionsOf, buildApi } from './api.js';
 import { BlockProofs } from './block-proofs.js';
 import { Chain } from './chain.js';
-import { seesTx } from './chain-view.js';
 import { DEFAULT_EMERGENCY_AGENT_CONFIG, EmergencyAgent } from './emergency-agent.js';
-import { ApiError } from './errors.js';
 import { DEFAULT_SESSION_CONFIG, Gatekeeper } from './gatekeeper.js';
 import { DEFAULT_VAULT_CONFIG, type NodeHome } from './home.js';
 import { Mempool } from './mempool.js';
 import { evidenceBody, type SignedProposal, type SignedVote } from './messages.js';
-import { TendermintEngine } from './tendermint.js';
+import { resealerFromConfig } from './org-reseal.js';
+import { ownTxSubmitter } from './own-tx.js';
+import { P2P } from './p2p.js';
+import type { CommittedView, LogLevel, SubmitOwnTx } from './ports.js';
+import type { RouteDeps } from './route-deps.js';
+import { type EvidenceOutput, TendermintEngine } from './tendermint.js';
 import { Vault } from './vault.js';
-
-type EvidenceOutput = Extract<Output, { type: 'evidence' }>;
-
-export type LogLevel = 'info' | 'warn' | 'error';
 
 /** Injected effects, so tests control time and output. */
 export interface NodeDeps {
@@ -30,31 +32,25 @@ export interface NodeDeps {
   store?: NodeStore;
 }
 
-/** Bounded record of transactions refused after admission (re-check or in a block). */
-class RecentRejections {
-  private readonly map = new Map<string, TxResult>();
-  constructor(private readonly max: number) {}
-  set(hash: string, result: TxResult): void {
-    if (this.map.size >= this.max) this.map.delete(this.map.keys().next().value as string);
-    this.map.set(hash, result);
-  }
-  get(hash: string): TxResult | undefined {
-    return this.map.get(hash);
-  }
-}
-
-export class MedLedgerNode {
+export class MedLedgerNode implements RouteDeps {
   readonly chain: Chain;
   readonly mempool: Mempool;
+  /** Every transaction enters the mempool here; tx status by hash. */
+  readonly admission: Admission;
   /** Recent committed blocks, parsed and hashed once for the read routes' proofs. */
   readonly blocks: BlockProofs;
   readonly now: () => number;
   private readonly logger: (level: LogLevel, message: string) => void;
-  private readonly rejections = new RecentRejections(10_000);
   readonly engine: TendermintEngine;
+  /** The authenticated peer links; their messages are routed by `routePeerMessage`. */
+  readonly p2p: P2P;
   readonly vault: Vault;
   readonly gatekeeper: Gatekeeper;
   readonly emergency: EmergencyAgent;
+  /** Committed state for subsystems: read-only, with prefix scans. */
+  readonly view: CommittedView;
+  /** The one way this node's own transactions (and its FHIR agent's) are signed and admitted. */
+  readonly submitOwn: SubmitOwnTx;
   private api: FastifyInstance | undefined;
   private apiUrl = '';
 
@@ -79,23 +75,105 @@ export class MedLedgerNode {
     this.chain = new Chain(home.genesis, store);
     this.blocks = new BlockProofs({ capacity: 8 }, { loadBlock: (height) => store.loadBlock(height) });
     this.mempool = new Mempool(home.config.mempool);
-    this.engine = new TendermintEngine(this);
+    const log = (level: LogLevel, message: string) => this.log(level, message);
+    const { genesis, chainId } = this.chain;
+    this.p2p = new P2P(
+      {
+        chainId,
+        key: home.key.signing,
+        listen: home.config.p2p,
+        peers: home.config.peers,
+        allowed: new Set(genesis.validators.map((v) => v.publicKey)),
+        log,
+        ...(home.config.peerBudget === undefined ? {} : { budget: home.config.peerBudget }),
+      },
+      { onMessage: (peer, msg) => this.routePeerMessage(peer, msg), onConnect: (peer) => this.engine.onConnect(peer) },
+    );
+    this.engine = new TendermintEngine(
+      {
+        chainId,
+        validators: genesis.validators,
+        key: home.key.signing,
+        maxBlockTxs: genesis.params.maxBlockTxs,
+        maxBlockBytes: genesis.params.maxBlockBytes,
+        consensus: home.config.consensus,
+      },
+      {
+        chain: this.chain,
+        commitDecided: (block, commit) => {
+          this.chain.commitBlock(block, commit);
+        },
+        mempool: this.mempool,
+        meta: store,
+        net: this.p2p,
+        onEvidence: (ev) => this.reportEquivocation(ev),
+        now: this.now,
+        log,
+      },
+    );
     this.vault = new Vault(
       { ...DEFAULT_VAULT_CONFIG, ...home.config.vault },
       {
         store,
         now: this.now,
-        log: (level, message) => this.log(level, message),
-        peers: this.engine.p2p,
+        log,
+        peers: this.p2p,
         sizeOnChain: (hash) => objectSizeOnChain(this.chain.state, hash),
       },
     );
-    this.gatekeeper = new Gatekeeper(this, { ...DEFAULT_SESSION_CONFIG, ...home.config.sessions });
-    this.emergency = new EmergencyAgent(
-      this,
-      { ...DEFAULT_EMERGENCY_AGENT_CONFIG, ...home.config.emergency },
-      idFromPublicKey(this.publicKey),
+    const chain = this.chain;
+    this.admission = new Admission(
+      { chainId: chain.chainId },
+      {
+        app: chain.app,
+        mempool: this.mempool,
+        state: chain.state,
+        checkNamed: (signerId, named) => this.vault.checkNamed(signerId, named),
+        txIndex: store,
+        blocks: this.blocks,
+        onAdmitted: (tx) => this.engine.onTx(tx),
+      },
     );
+    this.view = {
+      chainId: chain.chainId,
+      genesis: chain.genesis,
+      state: chain.state,
+      height: () => chain.app.info().height,
+      tipTime: () => chain.app.lastBlockTime,
+      scanState: (prefix, opts) => store.scanState(prefix, opts),
+    };
+    this.submitOwn = ownTxSubmitter(
+      { chainId: chain.chainId, nodeKey: home.key.signing },
+      { pendingNonce: (signer) => chain.app.pendingNonce(signer), admit: (tx) => this.admit(tx) },
+    );
+    const nodeId = idFromPublicKey(this.publicKey);
+    const isPending = (hash: string) => this.admission.isPending(hash);
+    const now = this.now;
+    const resealer = resealerFromConfig(home.config.reseal, home.dir);
+    this.gatekeeper = new Gatekeeper(
+      { ...DEFAULT_SESSION_CONFIG, ...home.config.sessions, chainId: chain.chainId, nodePublicKey: this.publicKey },
+      {
+        state: chain.state,
+        now,
+        accessTime: () => this.accessTime(),
+        getVerified: (hash) => this.vault.getVerified(hash),
+        events: new AccessQueue({ nodeId }, { state: chain.state, outbox: store, submitOwn: this.submitOwn, isPending, now, log }),
+        ...(resealer === undefined ? {} : { resealer }),
+      },
+    );
+    this.emergency = new EmergencyAgent(
+      { ...DEFAULT_EMERGENCY_AGENT_CONFIG, ...home.config.emergency, nodeId, encryptionPrivateKey: home.key.encryption.privateKey },
+      { view: this.view, submitOwn: this.submitOwn, isPending, log },
+    );
+    // After each block is stored, in this order: the vault keeps, fetches or deletes the
+    // objects its writes claimed or released; the mempool drops and re-checks; the
+    // emergency agent answers the windows it opened.
+    chain.app.onCommitted(({ writes }) => {
+      const effects = objectEffects(writes);
+      if (effects.anchored.length > 0 || effects.released.length > 0) this.vault.onCommitted(effects.anchored, effects.released);
+    });
+    chain.app.onCommitted((committed) => this.admission.onCommitted(committed));
+    chain.app.onCommitted(({ txs }) => this.emergency.onCommitted(txs));
   }
 
   /** This node's validator/node public key. */
@@ -122,7 +200,7 @@ export class MedLedgerNode {
     }
     this.api = await buildApi(this, apiOptionsOf(this.home));
     this.apiUrl = await this.api.listen({ host: this.home.config.api.host, port: this.home.config.api.port });
-    await this.engine.startNetwork();
+    await this.p2p.start();
     this.engine.start();
     this.vault.start();
     this.gatekeeper.start();
@@ -133,6 +211,7 @@ export class MedLedgerNode {
 
   async stop(): Promise<void> {
     this.engine.stop();
+    this.p2p.stop();
     this.gatekeeper.stop();
     this.vault.stop();
     await this.api?.close();
@@ -143,58 +222,47 @@ export class MedLedgerNode {
     return this.apiUrl;
   }
 
-  /**
-   * Admit a transaction from a client: shape, chain, signature, nonce and the kind's rules
-   * (via checkTx), then the mempool. Throws ApiError; nothing is kept on failure.
-   */
+  /** Admit a client's transaction (Admission.submitTx). Throws ApiError; nothing is kept on failure. */
   submitTx(raw: unknown): { hash: string; status: 'pending' } {
-    let tx: SignedTx;
-    try {
-      tx = parseSignedTx(raw);
-    } catch (err) {
-      throw new ApiError('MALFORMED_TX', (err as Error).message);
-    }
-    return this.admit(tx);
-  }
-
-  /** A transaction gossiped by a peer: admitted like a client's, refusals dropped quietly. */
-  admitFromPeer(raw: unknown): void {
-    try {
-      this.admit(parseSignedTx(raw), false);
-    } catch {
-      // Already known, stale nonce, or malformed: the peer's problem, not ours.
-    }
+    return this.admission.submitTx(raw);
   }
 
   /**
-   * Admit an already-parsed transaction; `gossip` sends it on to the peers. A transaction
-   * made here (by a client of this node or the node itself, so `gossip`) must also pass the
-   * vault's checks on the objects it names (Vault.checkNamed); one a peer relays named
-   * objects uploaded to that peer, which this node may not hold yet.
+   * Every peer message enters here and goes to the one subsystem it is for: gossiped
+   * transactions to admission, sync and consensus messages to the engine, vault objects to
+   * the vault. Nothing is read before the engine starts or after it stops.
    */
-  admit(tx: SignedTx, gossip = true): { hash: string; status: 'pending' } {
-    if (tx.chain !== this.chain.chainId)
-      throw new ApiError('WRONG_CHAIN', `transaction is for chain '${tx.chain}', this is '${this.chain.chainId}'`);
-    const hash = txHash(tx);
-    if (this.mempool.has(hash)) return { hash, status: 'pending' };
-    const bytes = txBytes(tx).length;
-    if (this.mempool.isFull(bytes)) throw new ApiError('MEMPOOL_FULL', 'the node is busy; retry shortly');
-    const vaultCheck = (t: SignedTx) => {
-      const named = namedObjects(t.kind, t.body);
-      if (named.content !== undefined || named.envelopes.length > 0)
-        this.vault.checkNamed(identityOfKey(this.chain.state, t.signer)?.id, named);
-    };
-    const result = this.chain.app.checkTx(tx, { height: this.chain.height + 1, time: this.chain.tipTime }, gossip ? vaultCheck : undefined);
-    if (result.code !== 'ok') throw new ApiError(result.code, result.log);
-    this.mempool.add({ hash, tx, bytes });
-    this.engine.onTx(gossip ? tx : undefined);
-    return { hash, status: 'pending' };
+  private routePeerMessage(peer: string, msg: Record<string, unknown>): void {
+    if (!this.engine.isRunning) return;
+    switch (msg.type) {
+      case 'txs':
+        if (Array.isArray(msg.txs)) for (const tx of msg.txs.slice(0, 10_000)) this.admission.admitFromPeer(tx);
+        return;
+      case 'status':
+        this.engine.onPeerStatus(peer, msg.height);
+        return;
+      case 'getBlocks':
+        this.engine.onBlockRequest(peer, msg);
+        return;
+      case 'blocks':
+        this.engine.onBlocks(peer, msg);
+        return;
+      case 'proposal':
+      case 'vote':
+        this.engine.onConsensusMessage(peer, msg);
+        return;
+      case 'vault-get':
+      case 'vault-data':
+        this.vault.onPeerMessage(peer, msg);
+        return;
+      default:
+        return;
+    }
   }
 
-  /** Store a block decided by consensus (or fetched by block sync) and update the mempool. */
-  commitDecided(block: Block, commit: Commit): void {
-    const exec = this.chain.commitBlock(block, commit);
-    this.afterCommit(block.txs, exec.results, exec.writes);
+  /** Admit an already-parsed transaction (Admission.admit); `gossip` sends it on to the peers. */
+  admit(tx: SignedTx, gossip = true): { hash: string; status: 'pending' } {
+    return this.admission.admit(tx, gossip);
   }
 
   /**
@@ -209,75 +277,21 @@ export class MedLedgerNode {
       `EQUIVOCATION by validator ${ev.validator.slice(0, 12)}: two ${ev.kind === 'duplicate-proposal' ? 'proposals' : `${(first as SignedVote).type}s`} at height ${ev.height} round ${ev.round}`,
     );
     const body = evidenceBody(ev.kind, first, second);
-    const tx = signTx(
-      {
-        v: 1,
-        chain: this.chain.chainId,
-        kind: 'evidence.equivocation',
-        signer: this.publicKey,
-        nonce: this.chain.app.pendingNonce(this.publicKey),
-        body,
-      },
-      this.home.key.signing.privateKey,
-    );
     try {
-      this.admit(tx);
+      this.submitOwn('evidence.equivocation', body);
     } catch (err) {
       this.log('info', `equivocation evidence not submitted: ${(err as Error).message}`);
     }
   }
 
-  /**
-   * After a block is stored: keep, fetch or delete the vault objects its state writes claimed
-   * or released, drop its transactions from the mempool, remember refusals, and re-check
-   * what is left against the new state (a nonce may now be stale).
-   */
-  afterCommit(txs: SignedTx[], results: TxResult[], writes: readonly StateWrite[]): void {
-    const effects = objectEffects(writes);
-    if (effects.anchored.length > 0 || effects.released.length > 0) this.vault.onCommitted(effects.anchored, effects.released);
-    txs.forEach((tx, i) => {
-      const hash = txHash(tx);
-      this.mempool.remove(hash);
-      const result = results[i] as TxResult;
-      if (result.code !== 'ok') this.rejections.set(hash, result);
-    });
-    const ctx = { height: this.chain.height + 1, time: this.chain.tipTime };
-    for (const entry of this.mempool.drain()) {
-      const result = this.chain.app.checkTx(entry.tx, ctx);
-      if (result.code === 'ok') this.mempool.add(entry);
-      else this.rejections.set(entry.hash, result);
-    }
-    this.emergency.onCommitted(txs);
+  /** Whether a transaction is in this node's mempool. */
+  isPending(hash: string): boolean {
+    return this.admission.isPending(hash);
   }
 
-  /**
-   * Status of a transaction by hash: pending, committed (with inclusion proof), or rejected.
-   * The signed transaction itself (`tx`) is included only for `caller`s who may see it
-   * (chain-view.ts `seesTx`): its parties and the consortium.
-   */
+  /** Status of a transaction by hash (Admission.txStatus); the tx itself only for a `caller` who may see it. */
   txStatus(hash: string, caller?: Identity): Record<string, unknown> {
-    if (this.mempool.has(hash)) return { hash, status: 'pending' };
-    const loc = this.chain.store.findTx(hash);
-    if (loc !== undefined) {
-      const provable = this.blocks.get(loc.height);
-      if (provable === undefined) throw new ApiError('INTERNAL', 'indexed block missing');
-      const { stored } = provable;
-      const ok = loc.result.code === 'ok';
-      const tx = stored.block.txs[loc.index];
-      return {
-        hash,
-        status: ok ? 'committed' : 'rejected',
-        height: loc.height,
-        index: loc.index,
-        blockHash: stored.hash,
-        ...(ok ? {} : { code: loc.result.code, reason: loc.result.log }),
-        proof: provable.proof(loc.index),
-        ...(tx !== undefined && seesTx(this.chain.state, tx, caller) ? { tx } : {}),
-      };
-    }
-    const rejected = this.rejections.get(hash);
-    if (rejected !== undefined) return { hash, status: 'rejected', code: rejected.code, reason: rejected.log };
-    throw new ApiError('TX_NOT_FOUND', `no transaction ${hash} is known to this node`);
+    return this.admission.txStatus(hash, caller);
   }
 
   status(): Record<string, unknown> {
@@ -292,7 +306,7 @@ export class MedLedgerNode {
       lastBlockTime: this.chain.height === 0 ? null : this.chain.tipTime,
       appHash: this.chain.appHash,
       validators: genesis.validators.map((v) => ({ name: v.name, publicKey: v.publicKey, power: v.power })),
-      peers: this.engine.peers(),
+      peers: this.p2p.peers(),
       mempool: { txs: this.mempool.size },
     };
   }
@@ -302,9 +316,9 @@ export class MedLedgerNode {
     return {
       publicKey,
       id,
-      nonce: this.chain.app.query.nonce(publicKey),
+      nonce: this.chain.app.queries.nonce(publicKey),
       nextNonce: this.chain.app.pendingNonce(publicKey),
-      identity: this.chain.app.query.identity(id) ?? null,
+      identity: this.chain.app.queries.identity(id) ?? null,
     };
   }
 }

@@ -154,12 +154,12 @@ test('many handshakes capped: sockets that never authenticate beyond the per-add
   );
   // The handshake timeout is 5 s: within 2 s only the cap can have closed them.
   assert.ok(closedEarly >= 30 - MAX_PENDING_HANDSHAKES_PER_ADDRESS, `closed early: ${closedEarly}`);
-  assert.ok(node.engine.p2p.pendingHandshakeCount() <= MAX_PENDING_HANDSHAKES_PER_ADDRESS);
+  assert.ok(node.p2p.pendingHandshakeCount() <= MAX_PENDING_HANDSHAKES_PER_ADDRESS);
   for (const ws of sockets) ws.terminate();
-  await waitFor(() => (node.engine.p2p.pendingHandshakeCount() === 0 ? true : undefined), 'handshake slots to free');
+  await waitFor(() => (node.p2p.pendingHandshakeCount() === 0 ? true : undefined), 'handshake slots to free');
   // The slots are free again: a real validator connects.
   const { ws } = await connectAs(home, peer);
-  await waitFor(() => (node.engine.p2p.connectedPeers().includes(peer.key.signing.publicKey) ? true : undefined), 'the validator link');
+  await waitFor(() => (node.p2p.connectedPeers().includes(peer.key.signing.publicKey) ? true : undefined), 'the validator link');
   ws.terminate();
 });
 

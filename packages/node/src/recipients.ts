@@ -2,7 +2,7 @@
 // patient, the patient's emergency key, every accepted delegate, and every active grantee
 // whose grant covers it. One list for the /v1 recipients route and the FHIR endpoint's writes.
 import { EMERGENCY_RECIPIENT, getIdentity, type RecordTarget, requiredRecipients } from '@medledger/ehr';
-import type { MedLedgerNode } from './node.js';
+import type { RouteDeps } from './route-deps.js';
 
 export interface Recipient {
   to: string;
@@ -13,7 +13,7 @@ export interface Recipient {
 const SCAN_PAGE = 5_000;
 
 /** Every key/value under `prefix` in committed state, page by page. */
-export function scanAllState(node: MedLedgerNode, prefix: string): Array<[string, string]> {
+export function scanAllState(node: RouteDeps, prefix: string): Array<[string, string]> {
   const out: Array<[string, string]> = [];
   let after: string | undefined;
   for (;;) {
@@ -25,7 +25,7 @@ export function scanAllState(node: MedLedgerNode, prefix: string): Array<[string
 }
 
 /** The last path segment of each key under `prefix` (ids kept in index keys). */
-export function idsUnder(node: MedLedgerNode, prefix: string): string[] {
+export function idsUnder(node: RouteDeps, prefix: string): string[] {
   return scanAllState(node, prefix).map(([k]) => k.slice(k.lastIndexOf('/') + 1));
 }
 
@@ -35,7 +35,7 @@ export function idsUnder(node: MedLedgerNode, prefix: string): string[] {
  * so what a writer is told and what record.anchor requires agree; empty when `patientId` is
  * not a registered identity. A recipient's key comes from its committed identity.
  */
-export function recordRecipients(node: MedLedgerNode, patientId: string, target: RecordTarget): Recipient[] {
+export function recordRecipients(node: RouteDeps, patientId: string, target: RecordTarget): Recipient[] {
   const state = node.chain.state;
   const patient = getIdentity(state, patientId);
   if (patient === undefined) return [];

@@ -1,7 +1,7 @@
 // The double-sign guard (DESIGN §6): the last signed (height, round, step) is written
 // durably before any signature leaves the node, and nothing at or below it is signed
 // again unless it is the identical message. Survives crashes and restarts.
-import type { NodeStore } from '@medledger/storage';
+import type { MetaStore } from './ports.js';
 
 export type SignStep = 'proposal' | 'prevote' | 'precommit';
 const STEP_ORDER: Record<SignStep, number> = { proposal: 1, prevote: 2, precommit: 3 };
@@ -17,7 +17,7 @@ interface LastSigned {
 export class SignerGuard {
   private last: LastSigned | undefined;
 
-  constructor(private readonly store: NodeStore) {
+  constructor(private readonly store: MetaStore) {
     const raw = store.getMeta(META_KEY);
     this.last = raw === undefined ? undefined : (JSON.parse(raw) as LastSigned);
   }

@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { schemas } from './api-schemas.js';
 import { ApiError } from './errors.js';
 import type { Gatekeeper } from './gatekeeper.js';
-import type { MedLedgerNode } from './node.js';
+import type { RouteDeps } from './route-deps.js';
 import { keyAccess, SERVED_KEY_FAMILIES } from './state-access.js';
 
 /** Most keys one POST /v1/state/proofs proves. */
@@ -15,7 +15,7 @@ export const MAX_PROOF_KEYS = 256;
 /** Longest key accepted (the longest real key, an access-log entry, is about 200 characters). */
 export const MAX_KEY_LENGTH = 512;
 
-export function registerStateRoutes(app: FastifyInstance, node: MedLedgerNode, gate: Gatekeeper): void {
+export function registerStateRoutes(app: FastifyInstance, node: RouteDeps, gate: Gatekeeper): void {
   /**
    * The proven answer for `keys` at the tip, or ApiError: INVALID_PARAM for a malformed key,
    * KEY_NOT_SERVED for a key outside the served families, UNAUTHENTICATED / ACCESS_DENIED

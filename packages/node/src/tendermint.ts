@@ -1,16 +1,19 @@
 // The consensus driver: feeds the pure Tendermint machine with verified peer messages,
 // timers and proposal validity, and carries out what it decides — signing (behind the
 // double-sign guard), gossip, commits, block sync and equivocation evidence. Everything
-// runs on the one event loop, so this class is the single mutator of consensus state.
-import { type LockState, type Output, proposerFor, TendermintMachine } from '@medledger/consensus';
-import { type Block, blockHash, type Commit, parseBlock } from '@medledger/ledger';
+// runs on the one event loop, so this class is the single mutator of consensus state. It
+// reaches the rest of the node only through its ports (TendermintDeps); the wiring routes
+// peer messages to it (node.ts routePeerMessage).
+import { type LockState, type Output, proposerFor, TendermintMachine, type TimeoutConfig } from '@medledger/consensus';
+import type { SigningKeyPair } from '@medledger/crypto';
+import { type Block, blockHash, type Commit, type GenesisValidator, parseBlock } from '@medledger/ledger';
 import { BlockSync } from './block-sync.js';
-import type { Engine, PeerStatus } from './engine.js';
+import type { Engine } from './engine.js';
 import { FUTURE_HEIGHTS, FutureBuffer } from './future-buffer.js';
 import { setIoFirstTimeout } from './io-first-timer.js';
+import type { Mempool } from './mempool.js';
 import { parseProposal, parseVote, type SignedProposal, type SignedVote, signProposal, signVoteMessage } from './messages.js';
-import type { MedLedgerNode } from './node.js';
-import { P2P } from './p2p.js';
+import type { CommitDecided, EngineChain, Log, MetaStore, Now, PeerNet } from './ports.js';
 import { SignerGuard } from './signer-guard.js';
 
 const LOCK_META_KEY = 'consensus/lock';
@@ -20,14 +23,43 @@ const OWN_VOTES_KEY = 'consensus/own-votes';
 const STATUS_INTERVAL_MS = 1_000;
 const TX_GOSSIP_INTERVAL_MS = 10;
 
+export type EvidenceOutput = Extract<Output, { type: 'evidence' }>;
+
+export interface TendermintOptions {
+  chainId: string;
+  /** The validator set (genesis). */
+  validators: readonly GenesisValidator[];
+  /** This node's signing key: it signs proposals and votes when it is a validator. */
+  key: SigningKeyPair;
+  /** Most transactions and bytes in one block (genesis params). */
+  maxBlockTxs: number;
+  maxBlockBytes: number;
+  /** Round timeouts, the pause between heights, and the optional idle heartbeat (config.json `consensus`). */
+  consensus: { timeouts: TimeoutConfig; blockIntervalMs: number; heartbeatMs: number };
+}
+
+export interface TendermintDeps {
+  chain: EngineChain;
+  commitDecided: CommitDecided;
+  mempool: Pick<Mempool, 'size' | 'reap'>;
+  /** Durable metadata: the double-sign guard, the lock and this validator's own messages. */
+  meta: MetaStore;
+  net: PeerNet;
+  /** Two signed messages by one validator for one step: log and commit the evidence. */
+  onEvidence: (ev: EvidenceOutput) => void;
+  now: Now;
+  log: Log;
+}
+
 interface KnownBlock {
   block: Block;
   valid: boolean;
 }
 
 export class TendermintEngine implements Engine {
-  readonly p2p: P2P;
   private readonly guard: SignerGuard;
+  private readonly chain: EngineChain;
+  private readonly p2p: PeerNet;
   private machine: TendermintMachine | undefined;
   private readonly blocks = new Map<string, KnownBlock>();
   /** This height's proposals and votes (ours and peers'), re-sent after a reconnect. */
@@ -46,44 +78,40 @@ export class TendermintEngine implements Engine {
   private startQueued = false;
   private ownVotes: SignedVote[] = [];
 
-  constructor(private readonly node: MedLedgerNode) {
-    const { genesis } = node.chain;
-    this.guard = new SignerGuard(node.chain.store);
-    this.p2p = new P2P(
-      {
-        chainId: genesis.chainId,
-        key: node.home.key.signing,
-        listen: node.home.config.p2p,
-        peers: node.home.config.peers,
-        allowed: new Set(genesis.validators.map((v) => v.publicKey)),
-        log: (level, m) => node.log(level, m),
-        ...(node.home.config.peerBudget === undefined ? {} : { budget: node.home.config.peerBudget }),
-      },
-      { onMessage: (peer, msg) => this.onPeerMessage(peer, msg), onConnect: (peer) => this.onConnect(peer) },
-    );
-    this.sync = new BlockSync(
-      node,
-      this.p2p,
-      (ms, fn) => this.later(ms, fn),
-      () => {
+  constructor(
+    private readonly opts: TendermintOptions,
+    private readonly deps: TendermintDeps,
+  ) {
+    this.chain = deps.chain;
+    this.p2p = deps.net;
+    this.guard = new SignerGuard(deps.meta);
+    this.sync = new BlockSync({
+      chain: deps.chain,
+      commitDecided: deps.commitDecided,
+      net: deps.net,
+      later: (ms, fn) => this.later(ms, fn),
+      onApplied: () => {
         // Whatever round we were in is moot: the height was decided without us.
         this.machine = undefined;
         this.afterHeight();
       },
-    );
+      now: deps.now,
+      log: deps.log,
+    });
   }
 
   private get self(): string | null {
-    const key = this.node.publicKey;
-    return this.node.chain.genesis.validators.some((v) => v.publicKey === key) ? key : null;
+    const key = this.opts.key.publicKey;
+    return this.opts.validators.some((v) => v.publicKey === key) ? key : null;
   }
 
   private get cfg() {
-    return this.node.home.config.consensus;
+    return this.opts.consensus;
   }
 
-  async startNetwork(): Promise<void> {
-    await this.p2p.start();
+  /** Whether the engine runs: peer messages are read only then (the wiring checks this). */
+  get isRunning(): boolean {
+    return this.running;
   }
 
   start(): void {
@@ -97,11 +125,6 @@ export class TendermintEngine implements Engine {
     this.running = false;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
-    this.p2p.stop();
-  }
-
-  peers(): PeerStatus[] {
-    return this.p2p.peers();
   }
 
   /** A client transaction was admitted: gossip it (batched) and maybe start the height. */
@@ -141,15 +164,16 @@ export class TendermintEngine implements Engine {
 
   /** Periodic: announce our height, re-send this height's messages if stuck, idle heartbeat. */
   private tick(): void {
-    this.p2p.broadcast({ type: 'status', height: this.node.chain.height });
-    if (this.machine !== undefined && this.node.now() - this.waitingSince > 2 * STATUS_INTERVAL_MS) {
+    this.p2p.broadcast({ type: 'status', height: this.chain.height });
+    if (this.machine !== undefined && this.deps.now() - this.waitingSince > 2 * STATUS_INTERVAL_MS) {
       for (const m of this.heightMessages) this.p2p.broadcast(m);
     }
     this.maybeStartHeight();
   }
 
-  private onConnect(peer: string): void {
-    this.p2p.send(peer, { type: 'status', height: this.node.chain.height });
+  /** A peer (re)connected: tell it our height and re-send this height's messages. */
+  onConnect(peer: string): void {
+    this.p2p.send(peer, { type: 'status', height: this.chain.height });
     for (const m of this.heightMessages) this.p2p.send(peer, m);
   }
 
@@ -160,7 +184,7 @@ export class TendermintEngine implements Engine {
    */
   private maybeStartHeight(force = false): void {
     if (!this.running || this.machine !== undefined) return;
-    const now = this.node.now();
+    const now = this.deps.now();
     if (now < this.nextHeightAt) {
       // One wake-up is enough, however many transactions arrive while we wait.
       if (!this.startScheduled) {
@@ -172,12 +196,12 @@ export class TendermintEngine implements Engine {
       }
       return;
     }
-    const height = this.node.chain.height + 1;
-    const heartbeat = this.cfg.heartbeatMs > 0 && now - this.node.chain.tipTime >= this.cfg.heartbeatMs;
+    const height = this.chain.height + 1;
+    const heartbeat = this.cfg.heartbeatMs > 0 && now - this.chain.tipTime >= this.cfg.heartbeatMs;
     const peersActive = this.future.has(height);
-    if (!force && this.node.mempool.size === 0 && !heartbeat && !peersActive) return;
-    const { validators } = this.node.chain.genesis;
-    const lockRaw = this.node.chain.store.getMeta(LOCK_META_KEY);
+    if (!force && this.deps.mempool.size === 0 && !heartbeat && !peersActive) return;
+    const { validators } = this.opts;
+    const lockRaw = this.deps.meta.getMeta(LOCK_META_KEY);
     const lock = lockRaw === undefined ? undefined : (JSON.parse(lockRaw) as LockState);
     this.clearHeightMessages();
     this.blocks.clear();
@@ -194,7 +218,7 @@ export class TendermintEngine implements Engine {
     this.run(this.machine.start());
     if (lock !== undefined && lock.height === height) this.replayOwnMessages(height);
     else this.ownVotes = [];
-    for (const { peer, msg } of this.future.take(height)) this.onPeerMessage(peer, msg);
+    for (const { peer, msg } of this.future.take(height)) this.onConsensusMessage(peer, msg);
   }
 
   /**
@@ -203,7 +227,7 @@ export class TendermintEngine implements Engine {
    * so without this its earlier votes would be lost and a round could stall.
    */
   private replayOwnMessages(height: number): void {
-    const store = this.node.chain.store;
+    const store = this.deps.meta;
     const proposalRaw = store.getMeta(OWN_PROPOSAL_KEY);
     const votesRaw = store.getMeta(OWN_VOTES_KEY);
     const proposalMsg = proposalRaw === undefined ? undefined : (JSON.parse(proposalRaw) as { proposal: SignedProposal; block: Block });
@@ -255,12 +279,12 @@ export class TendermintEngine implements Engine {
   }
 
   private buildProposal(height: number): string {
-    const { chain, mempool } = this.node;
-    const entries = mempool.reap(chain.genesis.params.maxBlockTxs, chain.genesis.params.maxBlockBytes);
+    const { chain } = this;
+    const entries = this.deps.mempool.reap(this.opts.maxBlockTxs, this.opts.maxBlockBytes);
     const block = chain.buildBlock(
       entries.map((e) => e.tx),
-      chain.nextBlockTime(this.node.now()),
-      this.node.publicKey,
+      chain.nextBlockTime(this.deps.now()),
+      this.opts.key.publicKey,
     );
     if (block.header.height !== height) throw new Error('proposal height mismatch');
     const hash = blockHash(block.header);
@@ -279,16 +303,16 @@ export class TendermintEngine implements Engine {
         case 'propose': {
           const known = this.blocks.get(out.value);
           if (known === undefined || !this.guard.authorize(out.height, out.round, 'proposal', out.value)) {
-            this.node.log('error', `refusing to sign a proposal at ${out.height}/${out.round}: would double-sign or block unknown`);
+            this.deps.log('error', `refusing to sign a proposal at ${out.height}/${out.round}: would double-sign or block unknown`);
             break;
           }
           const proposal = signProposal(
-            this.node.chain.chainId,
-            { height: out.height, round: out.round, blockHash: out.value, validRound: out.validRound, proposer: this.node.publicKey },
-            this.node.home.key.signing.privateKey,
+            this.opts.chainId,
+            { height: out.height, round: out.round, blockHash: out.value, validRound: out.validRound, proposer: this.opts.key.publicKey },
+            this.opts.key.privateKey,
           );
           const msg = { type: 'proposal', proposal, block: known.block };
-          this.node.chain.store.setMeta(OWN_PROPOSAL_KEY, JSON.stringify(msg));
+          this.deps.meta.setMeta(OWN_PROPOSAL_KEY, JSON.stringify(msg));
           this.keepForResend(msg);
           this.p2p.broadcast(msg);
           queue.push(...machine.handle(this.proposalInput(proposal)));
@@ -296,20 +320,20 @@ export class TendermintEngine implements Engine {
         }
         case 'vote': {
           if (!this.guard.authorize(out.height, out.round, out.voteType, out.value)) {
-            this.node.log(
+            this.deps.log(
               'warn',
               `refusing to sign a ${out.voteType} at ${out.height}/${out.round}: it would conflict with a vote already signed`,
             );
             break;
           }
           const vote = signVoteMessage(
-            this.node.chain.chainId,
-            { type: out.voteType, height: out.height, round: out.round, blockHash: out.value, validator: this.node.publicKey },
-            this.node.home.key.signing.privateKey,
+            this.opts.chainId,
+            { type: out.voteType, height: out.height, round: out.round, blockHash: out.value, validator: this.opts.key.publicKey },
+            this.opts.key.privateKey,
           );
           const msg = { type: 'vote', vote };
           this.ownVotes.push(vote);
-          this.node.chain.store.setMeta(OWN_VOTES_KEY, JSON.stringify(this.ownVotes));
+          this.deps.meta.setMeta(OWN_VOTES_KEY, JSON.stringify(this.ownVotes));
           this.keepForResend(msg);
           this.p2p.broadcast(msg);
           queue.push(...machine.handle(this.voteInput(vote)));
@@ -333,7 +357,7 @@ export class TendermintEngine implements Engine {
           return;
         }
         case 'evidence':
-          this.node.reportEquivocation(out);
+          this.deps.onEvidence(out);
           break;
       }
       this.persistLock();
@@ -344,7 +368,7 @@ export class TendermintEngine implements Engine {
     if (this.machine === undefined) return;
     const lock = JSON.stringify(this.machine.lockState());
     if (lock !== this.lastLock) {
-      this.node.chain.store.setMeta(LOCK_META_KEY, lock);
+      this.deps.meta.setMeta(LOCK_META_KEY, lock);
       this.lastLock = lock;
     }
   }
@@ -368,60 +392,47 @@ export class TendermintEngine implements Engine {
   private commit(hash: string, commit: Commit): void {
     const known = this.blocks.get(hash);
     if (known === undefined) {
-      this.node.log('error', `decided block ${hash.slice(0, 12)} is unknown; waiting for block sync`);
+      this.deps.log('error', `decided block ${hash.slice(0, 12)} is unknown; waiting for block sync`);
       this.machine = undefined;
       return;
     }
     try {
-      this.node.commitDecided(known.block, commit);
+      this.deps.commitDecided(known.block, commit);
     } catch (err) {
       // Halt this attempt rather than carry on past a block we could not store; the height
       // is retried (or fetched by block sync) with the locks and signed messages on disk.
-      this.node.log('error', `could not store decided block ${known.block.header.height}: ${(err as Error).message}`);
+      this.deps.log('error', `could not store decided block ${known.block.header.height}: ${(err as Error).message}`);
       this.machine = undefined;
-      this.nextHeightAt = this.node.now() + this.cfg.blockIntervalMs;
+      this.nextHeightAt = this.deps.now() + this.cfg.blockIntervalMs;
       this.maybeStartHeight(true);
       return;
     }
-    this.node.log('info', `committed block ${known.block.header.height} (${known.block.txs.length} txs, round ${commit.round})`);
+    this.deps.log('info', `committed block ${known.block.header.height} (${known.block.txs.length} txs, round ${commit.round})`);
     this.afterHeight();
   }
 
   private afterHeight(): void {
     this.machine = undefined;
     this.clearHeightMessages();
-    this.nextHeightAt = this.node.now() + this.cfg.blockIntervalMs;
-    this.p2p.broadcast({ type: 'status', height: this.node.chain.height });
-    this.future.dropThrough(this.node.chain.height);
+    this.nextHeightAt = this.deps.now() + this.cfg.blockIntervalMs;
+    this.p2p.broadcast({ type: 'status', height: this.chain.height });
+    this.future.dropThrough(this.chain.height);
     this.maybeStartHeight();
   }
 
-  private onPeerMessage(peer: string, msg: Record<string, unknown>): void {
-    if (!this.running) return;
-    switch (msg.type) {
-      case 'txs':
-        if (Array.isArray(msg.txs)) for (const tx of msg.txs.slice(0, 10_000)) this.node.admitFromPeer(tx);
-        return;
-      case 'status':
-        if (typeof msg.height === 'number') this.sync.onPeerHeight(peer, msg.height);
-        return;
-      case 'getBlocks':
-        this.sync.serveBlocks(peer, msg);
-        return;
-      case 'blocks':
-        this.sync.applyBlocks(peer, msg);
-        return;
-      case 'proposal':
-      case 'vote':
-        this.onConsensusMessage(peer, msg);
-        return;
-      case 'vault-get':
-      case 'vault-data':
-        this.node.vault.onPeerMessage(peer, msg);
-        return;
-      default:
-        return;
-    }
+  /** A peer announced its height (a `status` message). */
+  onPeerStatus(peer: string, height: unknown): void {
+    if (this.running && typeof height === 'number') this.sync.onPeerHeight(peer, height);
+  }
+
+  /** A peer asked for stored blocks (`getBlocks`). */
+  onBlockRequest(peer: string, msg: Record<string, unknown>): void {
+    if (this.running) this.sync.serveBlocks(peer, msg);
+  }
+
+  /** A peer answered our block request (`blocks`). */
+  onBlocks(peer: string, msg: Record<string, unknown>): void {
+    if (this.running) this.sync.applyBlocks(peer, msg);
   }
 
   /**
@@ -433,19 +444,19 @@ export class TendermintEngine implements Engine {
     peer: string,
     msg: Record<string, unknown>,
   ): { vote: SignedVote } | { proposal: SignedProposal; block: Block } | undefined {
-    const chainId = this.node.chain.chainId;
-    const { validators } = this.node.chain.genesis;
+    const chainId = this.opts.chainId;
+    const { validators } = this.opts;
     if (msg.type === 'vote') {
       const vote = parseVote(chainId, msg.vote);
       if (vote === undefined || !validators.some((v) => v.publicKey === vote.validator)) {
-        this.node.log('warn', `ignored a malformed or badly signed vote from ${this.p2p.nameOf(peer)}`);
+        this.deps.log('warn', `ignored a malformed or badly signed vote from ${this.p2p.nameOf(peer)}`);
         return undefined;
       }
       return { vote };
     }
     const proposal = parseProposal(chainId, msg.proposal);
     if (proposal === undefined) {
-      this.node.log('warn', `ignored a malformed or badly signed proposal from ${this.p2p.nameOf(peer)}`);
+      this.deps.log('warn', `ignored a malformed or badly signed proposal from ${this.p2p.nameOf(peer)}`);
       return undefined;
     }
     const expected = proposerFor(
@@ -454,26 +465,28 @@ export class TendermintEngine implements Engine {
       proposal.round,
     );
     if (proposal.proposer !== expected) {
-      this.node.log('warn', `ignored a proposal from a validator that is not the proposer (${this.p2p.nameOf(peer)})`);
+      this.deps.log('warn', `ignored a proposal from a validator that is not the proposer (${this.p2p.nameOf(peer)})`);
       return undefined;
     }
     let block: Block;
     try {
       block = parseBlock(msg.block);
     } catch (err) {
-      this.node.log('warn', `ignored a malformed block from ${this.p2p.nameOf(peer)}: ${(err as Error).message}`);
+      this.deps.log('warn', `ignored a malformed block from ${this.p2p.nameOf(peer)}: ${(err as Error).message}`);
       return undefined;
     }
     if (blockHash(block.header) !== proposal.blockHash) {
-      this.node.log('warn', `ignored a proposal whose block does not match its hash (${this.p2p.nameOf(peer)})`);
+      this.deps.log('warn', `ignored a proposal whose block does not match its hash (${this.p2p.nameOf(peer)})`);
       return undefined;
     }
     return { proposal, block };
   }
 
-  private onConsensusMessage(peer: string, msg: Record<string, unknown>): void {
+  /** A peer's `proposal` or `vote`: verified where it enters, then buffered or handled. */
+  onConsensusMessage(peer: string, msg: Record<string, unknown>): void {
+    if (!this.running) return;
     const height = this.msgHeight(msg);
-    const current = this.node.chain.height + 1;
+    const current = this.chain.height + 1;
     if (height === undefined || height < current) return;
     // Verified before anything else, buffering included: an unsigned or forged message
     // must cost no memory and move no sync.
@@ -503,10 +516,10 @@ export class TendermintEngine implements Engine {
     if (!this.blocks.has(hash)) {
       let valid = true;
       try {
-        this.node.chain.validateNext(block, this.node.now());
+        this.chain.validateNext(block, this.deps.now());
       } catch (err) {
         valid = false;
-        this.node.log(
+        this.deps.log(
           'warn',
           `proposal ${proposal.height}/${proposal.round} from ${this.p2p.nameOf(proposal.proposer)} is invalid: ${(err as Error).message}`,
         );

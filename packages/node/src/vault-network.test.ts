@@ -30,10 +30,7 @@ test('a node fetches an anchored object it lacks from its peer, and repairs a ta
     nodes.push(node);
   }
   const [a, b] = nodes as [MedLedgerNode, MedLedgerNode];
-  await waitFor(
-    () => (a.engine.p2p.connectedPeers().length === 1 && b.engine.p2p.connectedPeers().length === 1 ? true : undefined),
-    'the link',
-  );
+  await waitFor(() => (a.p2p.connectedPeers().length === 1 && b.p2p.connectedPeers().length === 1 ? true : undefined), 'the link');
 
   const data = utf8('iv || ciphertext || tag');
   const hash = sha256Hex(data);

@@ -9,7 +9,9 @@ import { startSoloNode, type TestNode } from './testing/index.js';
 import { findWebDist, isApiPath } from './web-static.js';
 
 const dist = mkdtempSync(join(tmpdir(), 'medledger-web-dist-'));
-const INDEX = '<!doctype html><html><body><div id="root"></div><script type="module" src="/assets/app-1.js"></script></body></html>';
+const INDEX = '<!doctype html><html><head><script defer src="./assets/app-1.js"></script></head><body><div id="root"></div></body></html>';
+// What the node sends: the page marked as served by a node (the app then talks to it alone).
+const SERVED = INDEX.replace('<head>', '<head>\n    <meta name="medledger-node" content="this node">');
 let net: TestNode;
 
 before(async () => {
@@ -33,7 +35,7 @@ test('the app and its assets are served with their content types and a restricti
   assert.match(home.headers.get('content-type') ?? '', /^text\/html/);
   assert.match(home.headers.get('content-security-policy') ?? '', /default-src 'self'/);
   assert.equal(home.headers.get('x-content-type-options'), 'nosniff');
-  assert.equal(await home.text(), INDEX);
+  assert.equal(await home.text(), SERVED);
   const js = await fetch(`${net.url}/assets/app-1.js`);
   assert.equal(js.status, 200);
   assert.match(js.headers.get('content-type') ?? '', /^text\/javascript/);
@@ -46,11 +48,21 @@ test('app routes get index.html (reload works); a missing asset is a plain 404',
   for (const path of ['/records', '/clinician/patients/abc', '/explorer/blocks/3']) {
     const res = await fetch(`${net.url}${path}`);
     assert.equal(res.status, 200, path);
-    assert.equal(await res.text(), INDEX, path);
+    assert.equal(await res.text(), SERVED, path);
   }
   const missing = await fetch(`${net.url}/assets/nope-2.js`);
   assert.equal(missing.status, 404);
-  assert.notEqual(await missing.text(), INDEX);
+  assert.notEqual(await missing.text(), SERVED);
+});
+
+test('relative asset paths work from any page route: /records/assets/x is the built /assets/x', async () => {
+  for (const path of ['/records/assets/app-1.js', '/clinician/patients/abc/assets/app-1.js']) {
+    const res = await fetch(`${net.url}${path}`);
+    assert.equal(res.status, 200, path);
+    assert.equal(await res.text(), 'console.log(1);', path);
+    assert.match(res.headers.get('content-type') ?? '', /^text\/javascript/);
+  }
+  assert.equal((await fetch(`${net.url}/records/assets/nope-2.js`)).status, 404);
 });
 
 test('the UI never shadows the API: unknown /v1 and /fhir paths and non-GET methods answer the JSON 404', async () => {
@@ -67,7 +79,13 @@ test('the UI never shadows the API: unknown /v1 and /fhir paths and non-GET meth
 });
 
 test('paths that climb out of the dist directory are not served', async () => {
-  for (const path of ['/..%2fsecret-outside-dist.txt', '/%2e%2e/secret-outside-dist.txt', '/assets/..%2f..%2fsecret-outside-dist.txt']) {
+  for (const path of [
+    '/..%2fsecret-outside-dist.txt',
+    '/%2e%2e/secret-outside-dist.txt',
+    '/assets/..%2f..%2fsecret-outside-dist.txt',
+    '/records/assets/..%2f..%2fsecret-outside-dist.txt',
+    '/records/assets/..',
+  ]) {
     const res = await fetch(`${net.url}${path}`);
     const body = await res.text();
     assert.ok(!body.includes('must not be served'), path);

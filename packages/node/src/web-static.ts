@@ -74,6 +74,11 @@ export function registerWebStatic(app: FastifyInstance, onApiNotFound: (url: str
     // A path that climbs out of dist (`/../`) is not a file of ours.
     const inside = file === root || file.startsWith(root + sep);
     if (inside && isFile(file)) return sendFile(reply, file, path.startsWith('/assets/'));
+    // The build refers to its assets relatively (`./assets/…`, so a copy works from any folder
+    // or a file), so a page route like /records/abc asks for /records/assets/…: the same file.
+    const asset = /\/assets\/([^/]+)$/.exec(path)?.[1];
+    const assetFile = asset === undefined ? undefined : resolve(root, 'assets', asset);
+    if (assetFile?.startsWith(`${root}${sep}assets${sep}`) && isFile(assetFile)) return sendFile(reply, assetFile, true);
     // Page routes (no extension) get the app; a missing asset is a plain 404.
     if (extname(path) !== '') return reply.status(404).type('text/plain; charset=utf-8').send('not found');
     return sendFile(reply, resolve(root, 'index.html'), false);
@@ -97,8 +102,13 @@ function isFile(path: string): boolean {
   }
 }
 
+// The page the node serves says so, so the app talks to this node and routes by path
+// (packages/web/src/node-url.ts); a copy opened elsewhere has no such mark.
+const SERVED_BY_NODE_MARK = '<meta name="medledger-node" content="this node">';
+
 async function sendFile(reply: FastifyReply, file: string, immutable: boolean): Promise<FastifyReply> {
-  const body = await readFile(file);
+  const read = await readFile(file);
+  const body = file.endsWith(`${sep}index.html`) ? read.toString('utf8').replace('<head>', `<head>\n    ${SERVED_BY_NODE_MARK}`) : read;
   const type = CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream';
   // Vite names assets by content hash, so they can be cached for good; index.html cannot.
   reply.header('cache-control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache');

@@ -8,6 +8,7 @@ import { EmergencyBanner, EmergencyOpen, EmergencyReviewPage } from './pages/eme
 import { EmergencyCardPage } from './pages/emergency-patient.js';
 import { BlockPage, Explorer } from './pages/explorer.js';
 import { InsurerQueue, PatientInsurance } from './pages/insurance.js';
+import { ChooseNode, NodeSetting } from './pages/node-choice.js';
 import { OrganizationHome } from './pages/organization.js';
 import { PatientBannerLoader } from './pages/patient-banner.js';
 import { PatientRecords, RecordDetail } from './pages/records.js';
@@ -15,7 +16,7 @@ import { AuditorHome, NotForRole, OtherRoleHome, PharmacyHome } from './pages/ro
 import { Sharing } from './pages/sharing.js';
 import { appRole, currentEntry, mayOpen, roleHome, roleMenu } from './roles.js';
 import { match, navigate, usePath } from './router.js';
-import { type SignedIn, useSession } from './session.js';
+import { NODE_URL, type SignedIn, useSession } from './session.js';
 import { rememberReturnTo } from './session-store.js';
 import { Link, Loading, PageTitle, SharingCode } from './ui.js';
 
@@ -33,6 +34,12 @@ function Account() {
       <p>Give this code to someone who needs it to share with you, or to make you a delegate. It does not reveal your name.</p>
       <SharingCode id={user.client.id} />
       <Delegations />
+      <NodeSetting
+        signOut={async () => {
+          await user.client.signOut().catch(() => undefined); // ended on the old node before the page reloads
+          signOut('You changed the node this app uses.');
+        }}
+      />
       <h2>Sign out</h2>
       <button
         type="button"
@@ -73,6 +80,8 @@ function NotFound() {
 }
 
 function route(path: string, user: SignedIn | undefined): ReactNode {
+  // A copy of the app opened from a file or another host asks for its node first.
+  if (NODE_URL === '') return <ChooseNode />;
   if (path === '/' || path === '') return user === undefined ? <Welcome /> : <RoleHome user={user} />;
   if (path === '/start') return <Onboarding />;
   if (path === '/sign-in') return <SignIn />;

@@ -109,7 +109,7 @@ export function friendlyError(err: unknown): string {
     DELEGATE_EXISTS: 'They are already your delegate.',
     BAD_PROOF: 'The network sent a confirmation that did not check out. Try again later.',
     GENESIS_MISMATCH:
-      'This server now presents a different network than the one you confirmed when you created your account. MedLedger stopped here and sent nothing. Use a server you trust, or ask your care provider.',
+      'This server now presents a different network than the one you confirmed when you created your account (GENESIS_MISMATCH). MedLedger stopped here and sent nothing. Use a server you trust, or ask your care provider.',
   };
   // A node whose answer fails a check against the network you confirmed: nothing was used or sent.
   const trust = ['UNTRUSTED_COMMIT', 'HEADER_MISMATCH', 'APP_HASH_MISMATCH', 'STATE_PROOF_INVALID', 'STALE_HEIGHT', 'FACT_NOT_PROVEN'];

@@ -4,11 +4,15 @@ import { httpProofSource, type Identity, MedLedgerClient, TrustedGenesis } from 
 import type { KeyBundle } from '@medledger/crypto';
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useRef, useState } from 'react';
 import { idleTimeoutMs } from './accounts.js';
+import { currentNodeUrl } from './node-url.js';
 import { navigate } from './router.js';
 import { clearSession, hasStoredSession, loadSession, saveSession, touchSession } from './session-store.js';
 
-/** The node this page was served by: the UI talks to it and nothing else. */
-export const NODE_URL = location.origin;
+/**
+ * The node the UI talks to, and nothing else: the one that served this page, or the one
+ * chosen for a copy of the app (node-url.ts; empty until chosen, when the app asks first).
+ */
+export const NODE_URL = currentNodeUrl() ?? '';
 
 export interface SignedIn {
   client: MedLedgerClient;

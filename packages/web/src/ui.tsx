@@ -3,12 +3,12 @@
 import { type ReactNode, useEffect, useRef, useState } from 'react';
 import { localName } from './accounts.js';
 import { friendlyError } from './labels.js';
-import { hasNavigated, navigate } from './router.js';
+import { hasNavigated, hrefFor, navigate } from './router.js';
 
 export function Link(props: { to: string; children: ReactNode; className?: string; current?: boolean }) {
   return (
     <a
-      href={props.to}
+      href={hrefFor(props.to)}
       className={props.className}
       aria-current={props.current ? 'page' : undefined}
       onClick={(e) => {

@@ -98,3 +98,89 @@ export function editJson(answer: Answer, change: (json: any) => unknown): Answer
   const changed = change(parsed);
   return { status: answer.status, body: JSON.stringify(changed === undefined ? parsed : changed) };
 }
+
+// ---- The lies of issue 11 item 6, shared by the SDK, CLI and web app tests ----------------
+
+/** Whether the client asked for state proofs (`POST /v1/state/proofs`). */
+export function isProofRequest(request: SentRequest): boolean {
+  return request.method === 'POST' && pathOf(request) === '/v1/state/proofs';
+}
+
+/** A lie told in every successful proof answer: `change` edits the parsed answer. */
+// biome-ignore lint/suspicious/noExplicitAny: a lie may rewrite any part of a proof answer
+export function onProofs(change: (json: any) => unknown): Rewrite {
+  return (request, answer) => (isProofRequest(request) && answer.status === 200 ? editJson(answer, change) : undefined);
+}
+
+/** Keys: `from` (a public key) becomes `to` in every answer, in the lists and in the proven values alike. */
+export function swapEverywhere(from: string, to: string): Rewrite {
+  return (_request, answer) => ({ status: answer.status, body: answer.body.replaceAll(from, to) });
+}
+
+/** Recipient lists: the node adds `id` (with its key) to every recipient list it gives. */
+export function addRecipient(id: string, encryptionKey: string): Rewrite {
+  return (request, answer) =>
+    pathOf(request).endsWith('/recipients') && answer.status === 200
+      ? editJson(answer, (j) => {
+          j.recipients.push({ to: id, encryptionKey, why: 'grantee' });
+        })
+      : undefined;
+}
+
+/** Validator keys: every validator's encryption key in the emergency parameters becomes `key`. */
+export function substituteValidatorKeys(key: string): Rewrite {
+  return (request, answer) =>
+    pathOf(request) === '/v1/emergency/params' && answer.status === 200
+      ? editJson(answer, (j) => {
+          for (const v of j.validators) v.encryptionKey = key;
+        })
+      : undefined;
+}
+
+/** Grants: every listed grant's scope also covers `category`. */
+export function widenGrants(category: string): Rewrite {
+  return (request, answer) =>
+    pathOf(request).endsWith('/grants') && answer.status === 200
+      ? editJson(answer, (j) => {
+          for (const g of j.grants) g.scope.categories.push(category);
+        })
+      : undefined;
+}
+
+/** Commit signatures: the first signature of every proven commit gets one hex digit changed. */
+export const flipCommitSignature: Rewrite = onProofs((j) => {
+  const sig: string = j.commit.signatures[0].sig;
+  j.commit.signatures[0].sig = (sig[0] === '0' ? '1' : '0') + sig.slice(1);
+});
+
+/** Proofs: the first sibling hash of the first entry's proof is altered (or one added). */
+export const alterProof: Rewrite = onProofs((j) => {
+  const e = j.entries[0];
+  if (e.proof.siblings.length > 0) e.proof.siblings[0] = (e.proof.siblings[0][0] === 'f' ? 'e' : 'f') + e.proof.siblings[0].slice(1);
+  else e.proof.siblings.push('ff'.repeat(32));
+});
+
+/** Heights, stale: remembers honest proof answers while `recording`, and later replays them for the same question. */
+export function staleHeights(): { record: Rewrite; replay: Rewrite; kept: Map<string, Answer> } {
+  const kept = new Map<string, Answer>();
+  return {
+    kept,
+    record: (request, answer) => {
+      if (isProofRequest(request) && answer.status === 200) kept.set(request.body.toString('utf8'), answer);
+      return undefined;
+    },
+    replay: (request) => (isProofRequest(request) ? kept.get(request.body.toString('utf8')) : undefined),
+  };
+}
+
+/** What the client wrote meanwhile: vault uploads and submitted transactions, as `METHOD path`. */
+export function writesIn(sent: readonly SentRequest[]): string[] {
+  return sent
+    .filter((r) => (r.method === 'PUT' && pathOf(r).startsWith('/v1/vault/')) || (r.method === 'POST' && pathOf(r).startsWith('/v1/txs')))
+    .map((r) => `${r.method} ${pathOf(r)}`);
+}
+
+/** The requests whose body carries `text` (e.g. an attacker's public key), as `METHOD path`. */
+export function carrying(sent: readonly SentRequest[], text: string): string[] {
+  return sent.filter((r) => r.body.toString('utf8').includes(text)).map((r) => `${r.method} ${pathOf(r)}`);
+}

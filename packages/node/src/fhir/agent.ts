@@ -3,15 +3,14 @@
 // commits. Everything it submits goes through the same checkTx as a client's transaction.
 import type { KeyBundle } from '@medledger/crypto';
 import type { RecordTarget } from '@medledger/ehr';
-import { signTx } from '@medledger/ledger';
 import { ApiError } from '../errors.js';
-import type { MedLedgerNode } from '../node.js';
 import { idsUnder, recordRecipients, scanAllState } from '../recipients.js';
+import type { RouteDeps } from '../route-deps.js';
 import { FhirError } from './outcome.js';
 
 export class OrgAgent {
   constructor(
-    readonly node: MedLedgerNode,
+    readonly node: RouteDeps,
     readonly orgKeys: KeyBundle,
     readonly orgId: string,
   ) {}
@@ -37,18 +36,7 @@ export class OrgAgent {
 
   /** Sign and admit a transaction with `keys` and the signer's next nonce. Throws ApiError. */
   submit(kind: string, body: object, keys: KeyBundle = this.orgKeys): string {
-    const tx = signTx(
-      {
-        v: 1,
-        chain: this.node.chain.chainId,
-        kind,
-        signer: keys.signing.publicKey,
-        nonce: this.node.chain.app.pendingNonce(keys.signing.publicKey),
-        body: body as Record<string, unknown>,
-      },
-      keys.signing.privateKey,
-    );
-    return this.node.admit(tx).hash;
+    return this.node.submitOwn(kind, body as Record<string, unknown>, keys.signing).hash;
   }
 
   /** Store a vault object as an upload by `uploader` would (the identity that will sign the transaction naming it). */
@@ -66,7 +54,7 @@ export class OrgAgent {
     while (pending.length > 0) {
       const still: string[] = [];
       for (const h of pending) {
-        if (this.node.mempool.has(h)) {
+        if (this.node.isPending(h)) {
           still.push(h);
           continue;
         }

@@ -9,7 +9,7 @@ import { isResourceType } from '@medplum/core';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { readOrgKey } from '../home.js';
-import type { MedLedgerNode } from '../node.js';
+import type { RouteDeps } from '../route-deps.js';
 import { OrgAgent } from './agent.js';
 import { type FhirCaller, OAuthError, SmartAuth, scopeAllows } from './auth.js';
 import { processTransaction } from './bundle.js';
@@ -69,7 +69,7 @@ function send(reply: FastifyReply, status: number, body: unknown, headers: Recor
  * Register the FHIR endpoint on the node's API when `config.json` has a `fhir` entry.
  * Loads the organization's keys with `readOrgKey` and the R4 definitions once.
  */
-export function registerFhirRoutes(app: FastifyInstance, node: MedLedgerNode): void {
+export function registerFhirRoutes(app: FastifyInstance, node: RouteDeps): void {
   const cfg = parseFhirConfig((node.home.config as unknown as { fhir?: unknown }).fhir, node.home.dir);
   if (cfg === undefined) return;
   // A base taken from the Host header would let any caller choose the token audience and the

@@ -4,7 +4,7 @@
 import { closeEmergencyWindow, type EmergencyWindow, listEmergency } from '@medledger/client';
 import { useState } from 'react';
 import { QrCode } from '../qr.js';
-import { useUser } from '../session.js';
+import { NODE_URL, useUser } from '../session.js';
 import { ErrorMessage, formatDateTime, Link, PageTitle, useLoad } from '../ui.js';
 
 /**
@@ -86,7 +86,7 @@ export function OpenEmergencyWindows(props: { nameOf: (w: EmergencyWindow) => Pr
 export function EmergencyCardPage() {
   const user = useUser();
   const id = user.client.id;
-  const link = `${location.origin}/clinician/emergency?patient=${id}`;
+  const link = `${NODE_URL}/clinician/emergency?patient=${id}`;
   return (
     <section>
       <PageTitle>My emergency card</PageTitle>

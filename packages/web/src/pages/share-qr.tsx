@@ -2,6 +2,7 @@
 // their phone, which opens their Sharing page with the clinician's code filled in.
 import { useState } from 'react';
 import { QrCode } from '../qr.js';
+import { NODE_URL } from '../session.js';
 
 export function SharingQr(props: { id: string; name: string }) {
   const [shown, setShown] = useState(false);
@@ -12,7 +13,7 @@ export function SharingQr(props: { id: string; name: string }) {
       </button>
       {shown && (
         <p>
-          <QrCode text={`${location.origin}/sharing?with=${props.id}`} label={`QR code to share records with ${props.name}`} />
+          <QrCode text={`${NODE_URL}/sharing?with=${props.id}`} label={`QR code to share records with ${props.name}`} />
           <br />
           <span className="hint">A patient scans this with their phone’s camera to open their Sharing page with your code filled in.</span>
         </p>

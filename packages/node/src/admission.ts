@@ -1,0 +1,155 @@
+// Transaction admission (DESIGN §4): clients', peers' and the node's own transactions enter
+// the mempool only through checkTx here; after each commit the mempool is re-checked; and
+// a transaction's status is looked up by hash (pending, committed with proof, rejected).
+import { type Identity, identityOfKey, type NamedObjects, namedObjects, type StateReader } from '@medledger/ehr';
+import { parseSignedTx, type SignedTx, type TxResult, txBytes, txHash } from '@medledger/ledger';
+import type { NodeStore } from '@medledger/storage';
+import type { Application } from './application.js';
+import type { BlockProofs } from './block-proofs.js';
+import { seesTx } from './chain-view.js';
+import { ApiError } from './errors.js';
+import type { Mempool } from './mempool.js';
+import type { CommittedBlock, TxLookup } from './ports.js';
+
+/** Bounded record of transactions refused after admission (re-check or in a block). */
+class RecentRejections {
+  private readonly map = new Map<string, TxResult>();
+  constructor(private readonly max: number) {}
+  set(hash: string, result: TxResult): void {
+    if (this.map.size >= this.max) this.map.delete(this.map.keys().next().value as string);
+    this.map.set(hash, result);
+  }
+  get(hash: string): TxResult | undefined {
+    return this.map.get(hash);
+  }
+}
+
+export interface AdmissionOptions {
+  chainId: string;
+}
+
+export interface AdmissionDeps {
+  app: Pick<Application, 'checkTx'>;
+  mempool: Mempool;
+  /** Committed state: who signs (for the vault's per-identity checks) and who may see a tx. */
+  state: StateReader;
+  /** The vault's checks on the objects a transaction made here names (Vault.checkNamed); throws ApiError. */
+  checkNamed: (signerId: string | undefined, named: NamedObjects) => void;
+  /** The tx index: where a committed transaction is. */
+  txIndex: Pick<NodeStore, 'findTx'>;
+  /** Committed blocks, parsed and hashed once, for inclusion proofs (block-proofs.ts). */
+  blocks: Pick<BlockProofs, 'get'>;
+  /** A transaction entered the mempool; `tx` is given when it should be gossiped. */
+  onAdmitted: (tx?: SignedTx) => void;
+}
+
+export class Admission implements TxLookup {
+  private readonly rejections = new RecentRejections(10_000);
+
+  constructor(
+    private readonly opts: AdmissionOptions,
+    private readonly deps: AdmissionDeps,
+  ) {}
+
+  /**
+   * Admit a transaction from a client: shape, chain, signature, nonce and the kind's rules
+   * (via checkTx), then the mempool. Throws ApiError; nothing is kept on failure.
+   */
+  submitTx(raw: unknown): { hash: string; status: 'pending' } {
+    let tx: SignedTx;
+    try {
+      tx = parseSignedTx(raw);
+    } catch (err) {
+      throw new ApiError('MALFORMED_TX', (err as Error).message);
+    }
+    return this.admit(tx);
+  }
+
+  /** A transaction gossiped by a peer: admitted like a client's, refusals dropped quietly. */
+  admitFromPeer(raw: unknown): void {
+    try {
+      this.admit(parseSignedTx(raw), false);
+    } catch {
+      // Already known, stale nonce, or malformed: the peer's problem, not ours.
+    }
+  }
+
+  /**
+   * Admit an already-parsed transaction; `gossip` sends it on to the peers. A transaction
+   * made here (by a client of this node or the node itself, so `gossip`) must also pass the
+   * vault's checks on the objects it names (Vault.checkNamed); one a peer relays named
+   * objects uploaded to that peer, which this node may not hold yet.
+   */
+  admit(tx: SignedTx, gossip = true): { hash: string; status: 'pending' } {
+    const { mempool } = this.deps;
+    if (tx.chain !== this.opts.chainId)
+      throw new ApiError('WRONG_CHAIN', `transaction is for chain '${tx.chain}', this is '${this.opts.chainId}'`);
+    const hash = txHash(tx);
+    if (mempool.has(hash)) return { hash, status: 'pending' };
+    const bytes = txBytes(tx).length;
+    if (mempool.isFull(bytes)) throw new ApiError('MEMPOOL_FULL', 'the node is busy; retry shortly');
+    const vaultCheck = (t: SignedTx) => {
+      const named = namedObjects(t.kind, t.body);
+      if (named.content !== undefined || named.envelopes.length > 0)
+        this.deps.checkNamed(identityOfKey(this.deps.state, t.signer)?.id, named);
+    };
+    const result = this.deps.app.checkTx(tx, gossip ? vaultCheck : undefined);
+    if (result.code !== 'ok') throw new ApiError(result.code, result.log);
+    mempool.add({ hash, tx, bytes });
+    this.deps.onAdmitted(gossip ? tx : undefined);
+    return { hash, status: 'pending' };
+  }
+
+  /**
+   * Commit listener: drop the block's transactions from the mempool, remember refusals, and
+   * re-check what is left against the new state (a nonce may now be stale).
+   */
+  onCommitted(committed: CommittedBlock): void {
+    const { mempool } = this.deps;
+    committed.txs.forEach((tx, i) => {
+      const hash = txHash(tx);
+      mempool.remove(hash);
+      const result = committed.results[i] as TxResult;
+      if (result.code !== 'ok') this.rejections.set(hash, result);
+    });
+    for (const entry of mempool.drain()) {
+      const result = this.deps.app.checkTx(entry.tx);
+      if (result.code === 'ok') mempool.add(entry);
+      else this.rejections.set(entry.hash, result);
+    }
+  }
+
+  isPending(hash: string): boolean {
+    return this.deps.mempool.has(hash);
+  }
+
+  /**
+   * Status of a transaction by hash: pending, committed (with inclusion proof), or rejected.
+   * The signed transaction itself (`tx`) is included only for `caller`s who may see it
+   * (chain-view.ts `seesTx`): its parties and the consortium.
+   */
+  txStatus(hash: string, caller?: Identity): Record<string, unknown> {
+    if (this.deps.mempool.has(hash)) return { hash, status: 'pending' };
+    const loc = this.deps.txIndex.findTx(hash);
+    if (loc !== undefined) {
+      const provable = this.deps.blocks.get(loc.height);
+      if (provable === undefined) throw new ApiError('INTERNAL', 'indexed block missing');
+      const { stored } = provable;
+      const ok = loc.result.code === 'ok';
+      const tx = stored.block.txs[loc.index];
+      return {
+        hash,
+        status: ok ? 'committed' : 'rejected',
+        height: loc.height,
+        index: loc.index,
+        blockHash: stored.hash,
+        ...(ok ? {} : { code: loc.result.code, reason: loc.result.log }),
+        proof: provable.proof(loc.index),
+        ...(tx !== undefined && seesTx(this.deps.state, tx, caller) ? { tx } : {}),
+      };
+    }
+    const rejected = this.rejections.get(hash);
+    if (rejected !== undefined) return { hash, status: 'rejected', code: rejected.code, reason: rejected.log };
+    throw new ApiError('TX_NOT_FOUND', `no transaction ${hash} is known to this node`);
+  }
+}

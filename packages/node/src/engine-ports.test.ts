@@ -1,0 +1,79 @@
+// The consensus driver runs on its ports alone: a chain over an in-memory store, a mempool,
+// a peer net that records what it is asked to send, and a clock. No node, no sockets.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { generateEncryptionKeyPair, generateSigningKeyPair } from '@medledger/crypto';
+import { type Genesis, txBytes, txHash } from '@medledger/ledger';
+import { MemoryStore } from '@medledger/storage';
+import { Chain } from './chain.js';
+import { Mempool } from './mempool.js';
+import type { CommittedBlock, PeerNet } from './ports.js';
+import { TendermintEngine } from './tendermint.js';
+import { newSigner, waitFor } from './testing/harness.js';
+
+test('a lone validator commits a block through its ports, and each commit listener hears it once', async () => {
+  const key = generateSigningKeyPair();
+  const genesis: Genesis = {
+    chainId: 'ports-test',
+    genesisTime: Date.now() - 1_000,
+    validators: [{ name: 'v0', publicKey: key.publicKey, encryptionKey: generateEncryptionKeyPair().publicKey, power: 1 }],
+    organizations: [],
+    params: { maxBlockTxs: 1000, maxBlockBytes: 1 << 20, maxClockDriftMs: 10_000 },
+  };
+  const store = new MemoryStore();
+  const chain = new Chain(genesis, store);
+  const mempool = new Mempool({ maxTxs: 100, maxBytes: 1 << 20 });
+  const sent: Array<Record<string, unknown>> = [];
+  const net: PeerNet = { send: () => {}, broadcast: (msg) => sent.push(msg), disconnect: () => {}, nameOf: (peer) => peer };
+  const heard: CommittedBlock[] = [];
+  chain.app.onCommitted((c) => heard.push(c));
+  chain.app.onCommitted(({ txs }) => {
+    for (const tx of txs) mempool.remove(txHash(tx));
+  });
+  const engine = new TendermintEngine(
+    {
+      chainId: genesis.chainId,
+      validators: genesis.validators,
+      key,
+      maxBlockTxs: genesis.params.maxBlockTxs,
+      maxBlockBytes: genesis.params.maxBlockBytes,
+      consensus: {
+        blockIntervalMs: 10,
+        heartbeatMs: 0,
+        timeouts: { propose: 500, proposeDelta: 100, prevote: 200, prevoteDelta: 100, precommit: 200, precommitDelta: 100 },
+      },
+    },
+    {
+      chain,
+      commitDecided: (block, commit) => {
+        chain.commitBlock(block, commit);
+      },
+      mempool,
+      meta: store,
+      net,
+      onEvidence: () => assert.fail('a lone honest validator never equivocates'),
+      now: Date.now,
+      log: () => {},
+    },
+  );
+  const tx = newSigner(genesis.chainId).register();
+  assert.equal(chain.app.checkTx(tx).code, 'ok');
+  mempool.add({ hash: txHash(tx), tx, bytes: txBytes(tx).length });
+  engine.start();
+  try {
+    engine.onTx(tx);
+    await waitFor(() => (chain.height >= 1 ? true : undefined), 'block 1', 10_000);
+    // Gossip is batched on its own timer, independent of the block.
+    await waitFor(() => (sent.some((m) => m.type === 'txs') ? true : undefined), 'the transaction to be gossiped', 10_000);
+  } finally {
+    engine.stop();
+  }
+  assert.equal(heard.length, chain.height, 'one notification per stored block');
+  assert.deepEqual(heard[0]?.txs, [tx]);
+  assert.equal(store.findTx(txHash(tx))?.result.code, 'ok', 'the transaction is stored with its result');
+  assert.equal(mempool.size, 0);
+  assert.ok(
+    sent.some((m) => m.type === 'proposal'),
+    'the proposal went to the peer net',
+  );
+});

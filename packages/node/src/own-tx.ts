@@ -1,0 +1,31 @@
+// The node's own transactions (ports.ts SubmitOwnTx): one place signs them at the
+// signer's next pending nonce and admits them like a client's, instead of each subsystem
+// assembling an envelope by hand.
+import type { SigningKeyPair } from '@medledger/crypto';
+import { type SignedTx, signTx, txHash } from '@medledger/ledger';
+import type { SubmitOwnTx } from './ports.js';
+
+export interface OwnTxOptions {
+  chainId: string;
+  /** The node's signing key: the default signer. */
+  nodeKey: SigningKeyPair;
+}
+
+export interface OwnTxDeps {
+  /** The signer's next nonce, counting transactions already admitted to the mempool. */
+  pendingNonce: (signer: string) => number;
+  /** Admit and gossip a signed transaction; throws ApiError when it is refused. */
+  admit: (tx: SignedTx) => unknown;
+}
+
+/** Build the SubmitOwnTx port from the chain id, the node key, nonce lookup and admission. */
+export function ownTxSubmitter(opts: OwnTxOptions, deps: OwnTxDeps): SubmitOwnTx {
+  return (kind, body, signer = opts.nodeKey) => {
+    const tx = signTx(
+      { v: 1, chain: opts.chainId, kind, signer: signer.publicKey, nonce: deps.pendingNonce(signer.publicKey), body },
+      signer.privateKey,
+    );
+    deps.admit(tx);
+    return { hash: txHash(tx), tx };
+  };
+}

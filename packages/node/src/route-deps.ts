@@ -1,0 +1,52 @@
+// What the HTTP routes (api.ts, the *-api.ts registrars, the FHIR endpoint) may use of the
+// node: committed reads and proofs, the gatekeeper, the vault, transaction admission and
+// lookup. MedLedgerNode implements it; the routes import this type, never node.ts, so
+// the node and its routes no longer import each other.
+import type { Identity, StateReader } from '@medledger/ehr';
+import type { BlockHeader, Commit, Genesis, ProvenStateEntry } from '@medledger/ledger';
+import type { NodeStore } from '@medledger/storage';
+import type { BlockProofs } from './block-proofs.js';
+import type { Gatekeeper } from './gatekeeper.js';
+import type { NodeHome } from './home.js';
+import type { AccessTime, Log, Now, SubmitOwnTx, TxLookup } from './ports.js';
+import type { Vault } from './vault.js';
+
+/** The chain as routes read it: the tip, committed state with proofs, and stored blocks (chain.ts `Chain`). */
+export interface RouteChain {
+  readonly chainId: string;
+  readonly genesis: Genesis;
+  readonly height: number;
+  readonly tipTime: number;
+  readonly tipHeader: BlockHeader | null;
+  readonly tipCommit: Commit | null;
+  readonly stateRoot: string;
+  readonly resultsRoot: string;
+  readonly state: StateReader;
+  /** Read-only store access: prefix scans (paging), stored blocks and the tx index. */
+  readonly store: Pick<NodeStore, 'scanState' | 'getState' | 'loadBlock' | 'findTx'>;
+  proveState(key: string): ProvenStateEntry;
+  readonly app: { readonly queries: { identity(id: string): Identity | undefined } };
+}
+
+/**
+ * The routes' deps. Registrars take it as their `node` parameter (the name is kept so route
+ * files stay easy to merge); it is this interface, not the node.
+ */
+export interface RouteDeps extends TxLookup {
+  readonly chain: RouteChain;
+  /** Committed blocks parsed and hashed once, for block views and inclusion proofs. */
+  readonly blocks: Pick<BlockProofs, 'get'>;
+  readonly gatekeeper: Gatekeeper;
+  readonly vault: Pick<Vault, 'put' | 'getVerified' | 'maxObjectBytes'>;
+  readonly home: NodeHome;
+  /** The API's address, set once it listens (before any request). */
+  readonly url: string;
+  readonly now: Now;
+  log: Log;
+  accessTime: AccessTime;
+  /** Admit a client's transaction (POST /v1/txs); throws ApiError. */
+  submitTx(raw: unknown): { hash: string; status: 'pending' };
+  submitOwn: SubmitOwnTx;
+  status(): Record<string, unknown>;
+  account(publicKey: string): Record<string, unknown>;
+}
