@@ -40,6 +40,14 @@ if (files.length === 0) {
   console.error('no test files found under packages/*/src');
   process.exit(2);
 }
+// The CometBFT engine's tests run the real binary (docs/cometbft.md): build or find the
+// pinned one first, so a fresh clone's `npm test` needs nothing installed by hand. If that
+// fails (no Go), those tests fail and say how to install it; they are never skipped.
+if (process.env.MEDLEDGER_COMETBFT === undefined && files.some((f) => /cometbft/.test(f))) {
+  const install = spawnSync('bash', [join(root, 'scripts', 'install-cometbft.sh')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  if (install.status === 0) process.env.MEDLEDGER_COMETBFT = String(install.stdout).trim();
+  else console.error('scripts/install-cometbft.sh failed; the CometBFT tests will fail (docs/cometbft.md)');
+}
 console.log(`running ${files.length} test files`);
 const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], { stdio: 'inherit' });
 process.exit(result.status ?? 1);

@@ -8,6 +8,7 @@ export * from './directory.js';
 export * from './emergency.js';
 export * from './emergency-reason.js';
 export * from './errors.js';
+export * from './gov.js';
 export * from './http.js';
 export * from './insurance.js';
 export * from './keystore.js';

@@ -8,6 +8,7 @@ import { type EmergencyParams, emergencyAccess, emergencyPrivilege, emergencyRew
 import { emergencyClose } from './emergency-close.js';
 import { EhrError } from './errors.js';
 import { evidenceEquivocation } from './evidence.js';
+import { govPropose, govVote } from './governance-kinds.js';
 import { getIdentity, identityOfKey, parseRegisterBody, putIdentity } from './identity.js';
 import { INSURANCE_KINDS } from './insurance/kinds.js';
 import { MEDICINES_KINDS } from './medicines/kinds.js';
@@ -73,6 +74,8 @@ export const TX_KINDS: ReadonlyMap<string, TxKind> = new Map([
   ['emergency.access', emergencyAccess],
   ['emergency.share', emergencyShare],
   ['emergency.close', emergencyClose],
+  ['gov.propose', govPropose],
+  ['gov.vote', govVote],
   ...INSURANCE_KINDS,
   ...MEDICINES_KINDS,
 ]);

@@ -1,9 +1,11 @@
 // @medledger/node: one node process.
 
+export * from './abci/index.js';
 export * from './access-queue.js';
 export * from './admission.js';
 export * from './api.js';
 export * from './application.js';
+export * from './backup.js';
 export * from './block-sync.js';
 export * from './chain.js';
 export * from './emergency-agent.js';
@@ -12,8 +14,10 @@ export * from './fhir/index.js';
 export * from './future-buffer.js';
 export * from './gatekeeper.js';
 export * from './home.js';
+export * from './home-lock.js';
 export * from './mempool.js';
 export * from './messages.js';
+export * from './metrics.js';
 export * from './node.js';
 export * from './own-tx.js';
 export * from './p2p.js';

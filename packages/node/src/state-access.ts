@@ -16,6 +16,7 @@ import {
   isDelegate,
   keys,
   type StateReader,
+  seesGovernance,
 } from '@medledger/ehr';
 
 const ID = '[0-9a-f]{40}';
@@ -81,6 +82,9 @@ export function keyAccess(state: StateReader, key: string, time: number): KeyAcc
           activeWindowFor(state, record.patient, time)?.clinician === caller.id),
     );
   }
+  // Governance is the consortium's business: member organizations, their staff and validators see all of it.
+  if (match('gov/(?:members|rule|params|genesis-limits|next|open|valset-latest)') || match('gov/(?:proposal|valset)/[0-9]{12}'))
+    return only((caller) => seesGovernance(state, caller));
   m = match(`emergency/window/(${ID16})`);
   if (m !== null) {
     const window = getWindow(state, m[1] as string);
@@ -114,4 +118,7 @@ export const SERVED_KEY_FAMILIES = [
   `${emergencyKeys.split('<patient>')}`,
   `${emergencyKeys.latest('<patient>')}`,
   `${emergencyKeys.window('<id>')}`,
+  'gov/members, gov/rule, gov/params, gov/genesis-limits, gov/next, gov/open, gov/valset-latest',
+  'gov/proposal/<id>',
+  'gov/valset/<height>',
 ];

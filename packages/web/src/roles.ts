@@ -20,27 +20,30 @@ const ROLES: Record<AppRole, RoleSpec> = {
       ['/records', 'My records'],
       ['/sharing', 'Sharing'],
       ['/access-log', 'Access log'],
+      ['/notifications', 'Notifications'],
       ['/insurance', 'Insurance'],
       ['/account', 'My account'],
     ],
-    pages: ['/records', '/sharing', '/access-log', '/insurance', '/emergency-card'],
+    pages: ['/records', '/sharing', '/access-log', '/notifications', '/insurance', '/emergency-card'],
   },
   clinician: {
     home: '/clinician',
     menu: [
       ['/clinician', 'My patients'],
+      ['/notifications', 'Notifications'],
       ['/account', 'My account'],
     ],
-    pages: ['/clinician'],
+    pages: ['/clinician', '/notifications'],
   },
   organization: {
     home: '/organization',
     menu: [
       ['/organization', 'Staff'],
+      ['/governance', 'Governance'],
       ['/explorer', 'Explorer'],
       ['/account', 'My account'],
     ],
-    pages: ['/organization'],
+    pages: ['/organization', '/governance'],
   },
   insurer: {
     home: '/insurer',

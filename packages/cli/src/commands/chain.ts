@@ -3,10 +3,25 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { TrustedGenesis } from '@medledger/client';
 import { type Genesis, parseGenesis } from '@medledger/ledger';
-import { HOME_FILES, initNetwork, loadHome, MedLedgerNode, PASSPHRASE_ENV, verifyStoredChain } from '@medledger/node';
+import {
+  CometRpc,
+  cometRpcUrl,
+  defaultCometPorts,
+  HOME_FILES,
+  initCometHomes,
+  initNetwork,
+  loadHome,
+  MedLedgerNode,
+  PASSPHRASE_ENV,
+  rpcBlockSource,
+  startCometNode,
+  verifyCometChain,
+  verifyStoredChain,
+} from '@medledger/node';
 import { openSqliteStore } from '@medledger/storage';
 import type { Command } from 'commander';
 import { runBench } from '../bench.js';
+import { benchTable, type EmbeddedBenchFigures, runCometBench } from '../bench-cometbft.js';
 import { DEMO_ORGANIZATIONS, DEMO_PASSPHRASE, demoSheetLines, readDemoSheet, seedDemo } from '../demo.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { runLoad } from '../load.js';
@@ -23,6 +38,102 @@ function positiveInt(name: string) {
   };
 }
 
+type Engine = 'embedded' | 'cometbft';
+
+function benchEngine(raw: string): Engine | 'both' {
+  return raw === 'both' ? raw : engineName(raw);
+}
+
+/** `bench --engine cometbft|both`: the same profile on each engine, one after the other, and one table. */
+async function benchBoth(
+  opts: {
+    validators: number;
+    seconds: number;
+    rate: number;
+    latencySeconds: number;
+    records: number;
+    proofRounds: number;
+    out: string;
+    basePort: number;
+    engine: Engine | 'both';
+    profile?: string;
+    json?: boolean;
+  },
+  log: (line: string) => void,
+): Promise<void> {
+  const embedded =
+    opts.engine === 'both'
+      ? ((await runBench(
+          {
+            validators: opts.validators,
+            seconds: opts.seconds,
+            rate: opts.rate,
+            latencySeconds: opts.latencySeconds,
+            records: opts.records,
+            proofRounds: opts.proofRounds,
+            outDir: resolve(opts.out),
+            basePort: opts.basePort,
+            ...(opts.profile === undefined ? {} : { profileDir: resolve(opts.profile) }),
+          },
+          log,
+        )) as unknown as EmbeddedBenchFigures)
+      : undefined;
+  const comet = await runCometBench(
+    { validators: opts.validators, seconds: opts.seconds, rate: opts.rate, latencySeconds: opts.latencySeconds, basePort: opts.basePort },
+    log,
+  );
+  if (opts.json) console.log(JSON.stringify({ embedded, cometbft: comet }));
+  else for (const line of benchTable(embedded, comet)) console.log(line);
+}
+
+function engineName(raw: string): Engine {
+  if (raw !== 'embedded' && raw !== 'cometbft') throw new CliError("--engine must be 'embedded' or 'cometbft'", 2);
+  return raw;
+}
+
+/**
+ * `node --engine cometbft`: the application and CometBFT run together and stop together;
+ * if CometBFT dies the process exits 1, so a supervisor restarts the pair.
+ */
+async function runCometNode(home: string, passphrase: string): Promise<void> {
+  let validator: Awaited<ReturnType<typeof startCometNode>>;
+  try {
+    validator = await startCometNode(home, passphrase, {
+      log: (line) => process.stderr.write(`${line}\n`),
+      onExit: (why) => {
+        process.stderr.write(`error: ${why}\n`);
+        process.exit(EXIT.failed);
+      },
+    });
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    throw new CliError((err as Error).message, code === 'BAD_PASSPHRASE' ? EXIT.passphrase : EXIT.usage);
+  }
+  console.log(`node ${validator.name} CometBFT RPC: ${validator.rpcUrl} (cometbft pid ${validator.comet.child.pid})`);
+  const shutdown = async () => {
+    await validator.stop();
+    process.exit(0);
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+}
+
+/** `verify --engine cometbft`: the same checks on a chain CometBFT made, through its RPC. */
+async function verifyComet(home: string, opts: { rpc?: string; json?: boolean }): Promise<void> {
+  let genesis: Genesis;
+  let url: string;
+  try {
+    genesis = parseGenesis(JSON.parse(readFileSync(join(home, HOME_FILES.genesis), 'utf8')));
+    url = opts.rpc ?? cometRpcUrl(home);
+  } catch (err) {
+    throw new CliError(`cannot read ${home}: ${(err as Error).message}`, 2);
+  }
+  const result = await verifyCometChain(genesis, rpcBlockSource(new CometRpc(url)));
+  if (opts.json) console.log(JSON.stringify(result));
+  if (!result.ok) throw new CliError(`verification failed at height ${result.height}: ${result.code}: ${result.reason}`, 1);
+  if (!opts.json) console.log(`verified ${result.blocks} blocks, ${result.txs} transactions`);
+}
+
 export function registerChainCommands(program: Command): void {
   program
     .command('init')
@@ -31,17 +142,19 @@ export function registerChainCommands(program: Command): void {
     .requiredOption('--out <dir>', 'directory to write node0 … nodeN-1 into')
     .option('--chain-id <id>', 'chain id', 'medledger-local')
     .option('--base-port <port>', 'first port; node i uses base+2i (API) and base+2i+1 (p2p)', positiveInt('--base-port'), 26650)
+    .option('--engine <engine>', "consensus engine: 'embedded' or 'cometbft' (also writes each home's cometbft/)", engineName, 'embedded')
     .option('--json', 'print the result as JSON')
-    .action(async (opts: { validators: number; out: string; chainId: string; basePort: number; json?: boolean }) => {
+    .action(async (opts: { validators: number; out: string; chainId: string; basePort: number; engine: Engine; json?: boolean }) => {
       // Every keystore written (node keys, organization admin keys) is encrypted with it.
       const passphrase = await getPassphrase('passphrase for the new keystores: ', { confirm: true });
-      const { homes, orgKeys } = initNetwork({
+      const { homes, orgKeys, genesis } = initNetwork({
         validators: opts.validators,
         out: resolve(opts.out),
         chainId: opts.chainId,
         basePort: opts.basePort,
         passphrase,
       });
+      if (opts.engine === 'cometbft') initCometHomes(homes, genesis, { passphrase, ports: defaultCometPorts(homes.length, opts.basePort) });
       const genesisFile = join(resolve(opts.out), HOME_FILES.genesis);
       const genesisHash = TrustedGenesis.fromDocument(JSON.parse(readFileSync(genesisFile, 'utf8'))).hash;
       if (opts.json)
@@ -58,7 +171,8 @@ export function registerChainCommands(program: Command): void {
         for (const h of homes) console.log(`  ${h}  (node.key, org.key)`);
         console.log(`genesis: ${genesisFile}  (SHA-256 ${genesisHash})`);
         console.log(`clients trust it with --genesis ${genesisFile}, or MEDLEDGER_GENESIS=${genesisFile}`);
-        console.log(`start one with: MEDLEDGER_PASSPHRASE=… medledger node --home ${homes[0]}`);
+        const engineArg = opts.engine === 'cometbft' ? ' --engine cometbft' : '';
+        console.log(`start one with: MEDLEDGER_PASSPHRASE=… medledger node --home ${homes[0]}${engineArg}`);
       }
     });
 
@@ -66,9 +180,11 @@ export function registerChainCommands(program: Command): void {
     .command('node')
     .description('run one node from its home directory')
     .requiredOption('--home <dir>', 'node home written by init')
-    .action(async (opts: { home: string }) => {
+    .option('--engine <engine>', "consensus engine: 'embedded' or 'cometbft' (needs scripts/install-cometbft.sh)", engineName, 'embedded')
+    .action(async (opts: { home: string; engine: Engine }) => {
       let node: MedLedgerNode;
       const passphrase = await getPassphrase('passphrase of the node home: ');
+      if (opts.engine === 'cometbft') return runCometNode(resolve(opts.home), passphrase);
       try {
         node = new MedLedgerNode(loadHome(resolve(opts.home), passphrase));
       } catch (err) {
@@ -204,6 +320,12 @@ export function registerChainCommands(program: Command): void {
     .option('--out <dir>', 'where to write the JSON result', 'bench/results')
     .option('--base-port <port>', 'first port', positiveInt('--base-port'), 27650)
     .option('--profile <dir>', "write each validator's CPU profile (.cpuprofile) to this directory")
+    .option(
+      '--engine <engine>',
+      "'embedded', 'cometbft' (needs scripts/install-cometbft.sh) or 'both', one after the other",
+      benchEngine,
+      'embedded',
+    )
     .option('--json', 'print the result as JSON')
     .action(
       async (opts: {
@@ -215,9 +337,12 @@ export function registerChainCommands(program: Command): void {
         proofRounds: number;
         out: string;
         basePort: number;
+        engine: Engine | 'both';
         profile?: string;
         json?: boolean;
       }) => {
+        const log = (line: string) => (opts.json ? process.stderr.write(`${line}\n`) : console.log(line));
+        if (opts.engine !== 'embedded') return benchBoth(opts, log);
         const result = await runBench(
           {
             validators: opts.validators,
@@ -240,9 +365,17 @@ export function registerChainCommands(program: Command): void {
     .command('verify')
     .description("re-verify a stopped node's stored chain from genesis: links, roots, signatures, commits and an application replay")
     .requiredOption('--home <dir>', 'node home')
+    .option(
+      '--engine <engine>',
+      "'cometbft': verify the chain the home's running CometBFT serves (docs/cometbft.md)",
+      engineName,
+      'embedded',
+    )
+    .option('--rpc <url>', "with --engine cometbft: CometBFT's RPC URL (default: the home's)")
     .option('--json', 'print the result as JSON')
-    .action((opts: { home: string; json?: boolean }) => {
+    .action(async (opts: { home: string; engine: Engine; rpc?: string; json?: boolean }) => {
       const home = resolve(opts.home);
+      if (opts.engine === 'cometbft') return verifyComet(home, opts);
       const dbPath = join(home, HOME_FILES.db);
       if (!existsSync(dbPath)) throw new CliError(`no chain database at ${dbPath}`, 2);
       // Verification needs only the genesis: no keys, so no passphrase.

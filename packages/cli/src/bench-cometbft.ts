@@ -1,0 +1,269 @@
+// `medledger bench --engine cometbft`: the same load profile as the embedded bench
+// (registrations from fresh keys, saturating load, then a fixed offered rate) against four
+// validators on CometBFT (docs/cometbft.md). Submission is CometBFT's broadcast_tx_sync,
+// one transaction per call (CometBFT has no batch submission); commits are followed block
+// by block through CometBFT's RPC. CPU and memory per validator sum the application (the
+// `medledger node --engine cometbft` process) and its CometBFT process.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { sha256Hex } from '@medledger/crypto';
+import { txBytes, txHash } from '@medledger/ledger';
+import { CometRpc, defaultCometPorts, initCometHomes, initNetwork, PASSPHRASE_ENV } from '@medledger/node';
+import { makeRegistrations } from './load.js';
+
+const BIN = fileURLToPath(new URL('../bin/medledger.js', import.meta.url));
+
+export interface CometBenchOptions {
+  validators: number;
+  seconds: number;
+  rate: number;
+  latencySeconds: number;
+  basePort: number;
+}
+
+export interface CometBenchResult {
+  throughput: { seconds: number; committed: number; rejected: number; txPerSecond: number };
+  latency: { offeredTxPerSecond: number; committed: number; p50Ms: number; p99Ms: number };
+  nodes: Array<{ name: string; cpuPercent: number; rssMiB: number }>;
+}
+
+interface CometNodeProcess {
+  name: string;
+  child: ChildProcess;
+  cometPid: number;
+  rpc: CometRpc;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const percentile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+
+/** CPU ticks (user + system) and resident bytes of a process, from /proc. */
+function sample(pid: number): { cpuTicks: number; rssBytes: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return { cpuTicks: Number(fields[11]) + Number(fields[12]), rssBytes: Number(rss?.[1] ?? 0) * 1024 };
+}
+
+function startNode(home: string, name: string): Promise<CometNodeProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, 'node', '--home', home, '--engine', 'cometbft'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stderr?.on('data', (c: Buffer) => {
+      err = (err + String(c)).slice(-4000);
+    });
+    child.stdout?.on('data', (c: Buffer) => {
+      out += String(c);
+      const m = /CometBFT RPC: (\S+) \(cometbft pid (\d+)\)/.exec(out);
+      if (m !== null) resolve({ name, child, cometPid: Number(m[2]), rpc: new CometRpc(m[1] as string) });
+    });
+    child.once('exit', (code) => reject(new Error(`${name} exited ${code} before starting: ${err}`)));
+  });
+}
+
+/**
+ * Submit `txs` through the validators round-robin (at `rate` tx/s when given, else as fast
+ * as `concurrency` calls allow, for at most `durationMs`) and follow blocks on the first
+ * validator until every accepted transaction is committed.
+ */
+async function drive(
+  nodes: CometNodeProcess[],
+  txs: ReturnType<typeof makeRegistrations>,
+  opts: { concurrency: number; rate?: number; durationMs?: number; onStart?: () => void },
+) {
+  const follow = nodes[0] as CometNodeProcess;
+  const submittedAt = new Map<string, number>();
+  const outstanding = new Set<string>();
+  const latencies: number[] = [];
+  let rejected = 0;
+  let next = 0;
+  let height = (await follow.rpc.status()).height;
+  opts.onStart?.();
+  const start = performance.now();
+  let lastCommitAt = start;
+  const interval = opts.rate === undefined ? 0 : 1000 / opts.rate;
+  const submitter = async (worker: number) => {
+    for (let i = next++; i < txs.length; i = next++) {
+      if (opts.durationMs !== undefined && performance.now() - start > opts.durationMs) return;
+      if (interval > 0) {
+        const wait = start + i * interval - performance.now();
+        if (wait > 0) await sleep(wait);
+      }
+      const tx = txs[i] as (typeof txs)[number];
+      const hash = txHash(tx);
+      submittedAt.set(hash, performance.now());
+      outstanding.add(hash);
+      try {
+        const r = await (nodes[(i + worker) % nodes.length] as CometNodeProcess).rpc.broadcastTxSync(txBytes(tx));
+        if (r.code !== 0 && outstanding.delete(hash)) rejected++;
+      } catch {
+        if (outstanding.delete(hash)) rejected++;
+      }
+    }
+  };
+  let submitting = true;
+  const follower = async () => {
+    const deadline = Date.now() + 180_000;
+    while (submitting || outstanding.size > 0) {
+      if (Date.now() > deadline) throw new Error(`timed out with ${outstanding.size} transactions not committed`);
+      const tip = (await follow.rpc.status()).height;
+      for (; height < tip; ) {
+        height++;
+        const block = (await follow.rpc.raw('block', { height: String(height) })) as { block: { data: { txs: string[] | null } } };
+        const now = performance.now();
+        for (const b64 of block.block.data.txs ?? []) {
+          const hash = sha256Hex(new Uint8Array(Buffer.from(b64, 'base64')));
+          if (!outstanding.delete(hash)) continue;
+          latencies.push(now - (submittedAt.get(hash) as number));
+          lastCommitAt = now;
+        }
+      }
+      await sleep(20);
+    }
+  };
+  const following = follower();
+  await Promise.all(Array.from({ length: opts.concurrency }, (_, w) => submitter(w)));
+  submitting = false;
+  await following;
+  const seconds = (lastCommitAt - start) / 1000;
+  latencies.sort((a, b) => a - b);
+  return {
+    committed: latencies.length,
+    rejected,
+    seconds,
+    txPerSecond: seconds > 0 ? latencies.length / seconds : 0,
+    latenciesMs: latencies,
+  };
+}
+
+/** Run the CometBFT side of the benchmark on a fresh network in a temporary directory. */
+export async function runCometBench(opts: CometBenchOptions, log: (line: string) => void): Promise<CometBenchResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'medledger-bench-comet-'));
+  const passphrase = process.env[PASSPHRASE_ENV] || 'medledger bench';
+  process.env[PASSPHRASE_ENV] = passphrase;
+  const nodes: CometNodeProcess[] = [];
+  try {
+    const { homes, genesis } = initNetwork({
+      validators: opts.validators,
+      out: dir,
+      chainId: 'medledger-bench',
+      basePort: opts.basePort,
+      passphrase,
+    });
+    initCometHomes(homes, genesis, { passphrase, ports: defaultCometPorts(homes.length, opts.basePort) });
+    for (const [i, home] of homes.entries()) nodes.push(await startNode(home, `validator-${i}`));
+    for (const n of nodes) {
+      for (
+        let h = 0;
+        h < 2;
+        h = await n.rpc
+          .status()
+          .then((s) => s.height)
+          .catch(() => 0)
+      )
+        await sleep(100);
+    }
+    log(`started ${nodes.length} validators on CometBFT`);
+    await drive(nodes, makeRegistrations(genesis.chainId, 300), { concurrency: 8 }); // warm-up
+
+    log(`throughput run: ${opts.seconds} s of saturating load, one transaction per call…`);
+    const txs = makeRegistrations(genesis.chainId, opts.seconds * 2500);
+    const pids = nodes.flatMap((n) => [n.child.pid as number, n.cometPid]);
+    let before = pids.map(sample);
+    let t0 = 0;
+    const tput = await drive(nodes, txs, {
+      concurrency: 32,
+      durationMs: opts.seconds * 1000,
+      onStart: () => {
+        before = pids.map(sample);
+        t0 = performance.now();
+      },
+    });
+    const wall = (performance.now() - t0) / 1000;
+    const after = pids.map(sample);
+    const perNode = nodes.map((n, i) => {
+      const ticks = [2 * i, 2 * i + 1].reduce((s, k) => s + ((after[k]?.cpuTicks ?? 0) - (before[k]?.cpuTicks ?? 0)), 0);
+      const rss = [2 * i, 2 * i + 1].reduce((s, k) => s + (after[k]?.rssBytes ?? 0), 0);
+      return { name: n.name, cpuPercent: Math.round((ticks / 100 / wall) * 1000) / 10, rssMiB: Math.round((rss / 1024 / 1024) * 10) / 10 };
+    });
+    log(`committed ${tput.committed} tx in ${tput.seconds.toFixed(2)} s: ${tput.txPerSecond.toFixed(0)} tx/s`);
+
+    log(`latency run: ${opts.rate} tx/s offered for ${opts.latencySeconds} s…`);
+    const lat = await drive(nodes, makeRegistrations(genesis.chainId, opts.rate * opts.latencySeconds), {
+      concurrency: 16,
+      rate: opts.rate,
+    });
+    const p50 = percentile(lat.latenciesMs, 0.5);
+    const p99 = percentile(lat.latenciesMs, 0.99);
+    log(`commit latency at ${opts.rate} tx/s: p50 ${p50.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms`);
+    return {
+      throughput: { seconds: tput.seconds, committed: tput.committed, rejected: tput.rejected, txPerSecond: Math.round(tput.txPerSecond) },
+      latency: { offeredTxPerSecond: opts.rate, committed: lat.committed, p50Ms: Math.round(p50), p99Ms: Math.round(p99) },
+      nodes: perNode,
+    };
+  } finally {
+    await Promise.all(
+      nodes.map(
+        (n) =>
+          new Promise<void>((resolve) => {
+            if (n.child.exitCode !== null) return resolve();
+            const timer = setTimeout(() => n.child.kill('SIGKILL'), 10_000);
+            n.child.once('exit', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            n.child.kill('SIGTERM');
+          }),
+      ),
+    );
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The embedded bench's figures the side-by-side table shows (bench.ts runBench's result). */
+export interface EmbeddedBenchFigures {
+  throughput: { txPerSecond: number };
+  latency: { offeredTxPerSecond: number; p50Ms: number; p99Ms: number };
+  records: { writeMs: { p50: number }; readMs: { p50: number } };
+  nodes: Array<{ name: string; cpuPercent: number; rssMiB: number }>;
+}
+
+/** One table, one column per engine that ran; a cell an engine cannot fill says why. */
+export function benchTable(embedded: EmbeddedBenchFigures | undefined, comet: CometBenchResult | undefined): string[] {
+  const rows: Array<[string, string, string]> = [
+    [
+      'committed tx/s at saturation',
+      embedded === undefined ? '' : `${embedded.throughput.txPerSecond} (batches of 100)`,
+      comet === undefined ? '' : `${comet.throughput.txPerSecond} (one tx per call; no batch API)`,
+    ],
+    [
+      `commit latency p50 / p99 at ${embedded?.latency.offeredTxPerSecond ?? comet?.latency.offeredTxPerSecond} tx/s`,
+      embedded === undefined ? '' : `${embedded.latency.p50Ms} / ${embedded.latency.p99Ms} ms`,
+      comet === undefined ? '' : `${comet.latency.p50Ms} / ${comet.latency.p99Ms} ms`,
+    ],
+    [
+      'CPU % of a core, RSS per validator (mean)',
+      embedded === undefined ? '' : meanNodes(embedded.nodes),
+      comet === undefined ? '' : `${meanNodes(comet.nodes)} (app + CometBFT)`,
+    ],
+    [
+      'record write / read p50',
+      embedded === undefined ? '' : `${embedded.records.writeMs.p50} / ${embedded.records.readMs.p50} ms`,
+      comet === undefined ? '' : 'n/a: no records API on CometBFT yet',
+    ],
+  ];
+  const widths = [0, 1, 2].map((c) => Math.max(...rows.map((r) => r[c]?.length ?? 0), ['', 'embedded', 'cometbft'][c]?.length ?? 0));
+  const line = (cells: string[]) => cells.map((x, c) => x.padEnd(widths[c] as number)).join(' | ');
+  return [line(['', 'embedded', 'cometbft']), widths.map((w) => '-'.repeat(w)).join('-|-'), ...rows.map(line)];
+}
+
+function meanNodes(nodes: ReadonlyArray<{ cpuPercent: number; rssMiB: number }>): string {
+  const n = Math.max(1, nodes.length);
+  const cpu = nodes.reduce((s, x) => s + x.cpuPercent, 0) / n;
+  const rss = nodes.reduce((s, x) => s + x.rssMiB, 0) / n;
+  return `${cpu.toFixed(1)} %, ${rss.toFixed(0)} MiB`;
+}

@@ -1,0 +1,137 @@
+// The EHR application behind the ABCI port, without CometBFT: a crash between FinalizeBlock
+// and Commit leaves Info at the previous height and the replayed block gives the same app
+// hash; the app hash equals the embedded engine's for the same block; proposals with
+// non-canonical bytes are refused; another chain's genesis is refused at InitChain.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { generateEncryptionKeyPair, generateSigningKeyPair, idFromPublicKey } from '@medledger/crypto';
+import { EhrApp, emergencyParams, initChain, MemoryCommittedState } from '@medledger/ehr';
+import { type Genesis, signTx, txBytes, verifyStateProof } from '@medledger/ledger';
+import { SqliteAppState } from '@medledger/storage';
+import type { AbciBlock } from './app-port.js';
+import { AppStateCorruptError, EhrAbciApp, GenesisMismatchError } from './ehr-app.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'medledger-abci-app-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const T0 = 1_700_000_000_000;
+const validatorKey = generateSigningKeyPair();
+const org = generateSigningKeyPair();
+const genesis: Genesis = {
+  chainId: 'abci-app-test',
+  genesisTime: T0,
+  validators: [{ name: 'v0', publicKey: validatorKey.publicKey, encryptionKey: generateEncryptionKeyPair().publicKey, power: 1 }],
+  organizations: [
+    { name: 'General Hospital', kind: 'hospital', adminKey: org.publicKey, adminEncryptionKey: generateEncryptionKeyPair().publicKey },
+  ],
+  params: { maxBlockTxs: 100, maxBlockBytes: 1 << 20, maxClockDriftMs: 10_000 },
+};
+const enc = new TextEncoder();
+const initReq = (g: Genesis = genesis) => ({
+  chainId: g.chainId,
+  appState: enc.encode(JSON.stringify(g)),
+  initialHeight: 1,
+  validators: g.validators.map((v) => ({ publicKey: v.publicKey, power: v.power })),
+});
+
+const patient = generateSigningKeyPair();
+const register = signTx(
+  {
+    v: 1,
+    chain: genesis.chainId,
+    kind: 'identity.register',
+    signer: patient.publicKey,
+    nonce: 0,
+    body: { role: 'patient', encryptionKey: generateEncryptionKeyPair().publicKey },
+  },
+  patient.privateKey,
+);
+const block1: AbciBlock = { height: 1, time: T0 + 1, txs: [txBytes(register)], hash: 'aa'.repeat(32) };
+
+function open(name: string) {
+  const store = new SqliteAppState(join(dir, name));
+  return { store, app: new EhrAbciApp(genesis, { store }) };
+}
+
+test('a crash between FinalizeBlock and Commit leaves Info at the saved height, and the replay gives the same app hash', () => {
+  let { store, app } = open('crash.db');
+  assert.deepEqual(app.info(), { height: 0, appHash: new Uint8Array(0) });
+  app.initChain(initReq());
+  assert.equal(app.checkTx(txBytes(register), false).code, 'ok');
+  assert.equal(app.processProposal(block1), true);
+  const first = app.finalizeBlock(block1);
+  assert.deepEqual(first.results, [{ code: 'ok', log: '' }]);
+  store.close(); // the process dies before Commit
+
+  ({ store, app } = open('crash.db'));
+  assert.equal(app.info().height, 0, 'nothing of block 1 was saved');
+  app.initChain(initReq()); // CometBFT calls InitChain again for an app at height 0
+  const replay = app.finalizeBlock(block1);
+  assert.deepEqual(replay.appHash, first.appHash);
+  app.commit();
+  assert.equal(app.info().height, 1);
+  store.close();
+
+  // A state whose root no longer hashes to the saved app hash is refused at startup.
+  store = new SqliteAppState(join(dir, 'crash.db'));
+  const damaged = Object.assign(Object.create(store) as SqliteAppState, { stateRoot: () => '00'.repeat(32) });
+  assert.throws(() => new EhrAbciApp(genesis, { store: damaged }), AppStateCorruptError);
+  store.close();
+
+  ({ store, app } = open('crash.db'));
+  assert.deepEqual(app.info(), { height: 1, appHash: first.appHash });
+  // The committed registration is proven against the stored state root.
+  const answer = JSON.parse(new TextDecoder().decode(app.query({ path: '/state', data: enc.encode(`nonce/${patient.publicKey}`) }).value));
+  assert.equal(answer.value, '1');
+  verifyStateProof(answer.stateRoot, answer.key, answer.value, answer.proof);
+  assert.equal(app.checkTx(txBytes(register), false).code, 'NONCE_REUSED');
+  // abci_query answers anyone reaching CometBFT's RPC: keys that are not public are refused.
+  const patientId = idFromPublicKey(patient.publicKey);
+  for (const key of [`granteelist/${patientId}`, 'node/tip']) {
+    const refused = app.query({ path: '/state', data: enc.encode(key) });
+    assert.equal(refused.code, 2, key);
+    assert.equal(refused.value.length, 0);
+  }
+  store.close();
+});
+
+test('the app hash under CometBFT equals the embedded engine app hash for the same block', () => {
+  const { store, app } = open('same.db');
+  app.initChain(initReq());
+  const viaAbci = app.finalizeBlock(block1);
+  store.close();
+  const state = new MemoryCommittedState();
+  state.apply(initChain(genesis));
+  const embedded = new EhrApp(genesis.chainId, state, emergencyParams(genesis)).finalizeBlock({ height: 1, time: T0 + 1, txs: [register] });
+  assert.equal(Buffer.from(viaAbci.appHash).toString('hex'), embedded.appHash);
+});
+
+test('a proposal with non-canonical or malformed transaction bytes is rejected, and FinalizeBlock still answers for it', () => {
+  const { store, app } = open('proposal.db');
+  app.initChain(initReq());
+  const spaced = enc.encode(JSON.stringify(register, null, 1));
+  assert.equal(app.checkTx(spaced, false).code, 'NOT_CANONICAL');
+  assert.equal(app.checkTx(enc.encode('{"__proto__":{}}'), false).code, 'MALFORMED_TX');
+  assert.equal(app.processProposal({ ...block1, txs: [spaced], hash: 'bb'.repeat(32) }), false);
+  assert.equal(app.processProposal({ ...block1, height: 2, hash: 'cc'.repeat(32) }), false, 'not the next height');
+  // Should more than 2/3 decide such a block anyway, each tx gets a result, the same on every validator.
+  const decided = app.finalizeBlock({ ...block1, txs: [spaced, txBytes(register)], hash: 'dd'.repeat(32) });
+  assert.deepEqual(
+    decided.results.map((r) => r.code),
+    ['NOT_CANONICAL', 'ok'],
+  );
+  store.close();
+});
+
+test("InitChain refuses another chain's genesis, chain id or validators", () => {
+  const { store, app } = open('genesis.db');
+  const other: Genesis = { ...genesis, genesisTime: T0 + 5 };
+  assert.throws(() => app.initChain(initReq(other)), GenesisMismatchError);
+  assert.throws(() => app.initChain({ ...initReq(), chainId: 'other' }), GenesisMismatchError);
+  assert.throws(() => app.initChain({ ...initReq(), validators: [{ publicKey: org.publicKey, power: 1 }] }), GenesisMismatchError);
+  assert.throws(() => app.initChain({ ...initReq(), appState: enc.encode('not json') }), GenesisMismatchError);
+  store.close();
+});

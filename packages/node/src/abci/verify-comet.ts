@@ -1,0 +1,130 @@
+// `medledger verify --engine cometbft` (docs/cometbft.md): re-verify a chain CometBFT made,
+// trusting only the MedLedger genesis. Every block's commit is checked against the genesis
+// validators, the blocks link, each data hash covers the block's canonical transactions,
+// and the MedLedger application is replayed from genesis so that every result matches the
+// one committed in the next header's last-results hash and every app hash the next header's.
+import { EhrApp, emergencyParams, initChain, MemoryCommittedState } from '@medledger/ehr';
+import type { ChainVerification, Genesis, SignedTx, TxResult } from '@medledger/ledger';
+import {
+  type CometCommitJson,
+  type CometHeaderJson,
+  cometResultsHash,
+  cometTxsHash,
+  cometValidatorSetHash,
+  parseCometTime,
+  verifyCometCommit,
+} from '@medledger/ledger/cometbft';
+import type { AbciTxOutcome } from './app-port.js';
+import { decodeTx } from './ehr-app.js';
+import { ABCI_REFUSED, resultData } from './handler.js';
+import type { CometRpc } from './rpc.js';
+
+/** Where the blocks come from: CometBFT's RPC, or anything that answers the same. */
+export interface CometBlockSource {
+  /** Latest height with a commit. */
+  tip(): Promise<number>;
+  signedHeader(height: number): Promise<{ header: CometHeaderJson; commit: CometCommitJson }>;
+  txs(height: number): Promise<Uint8Array[]>;
+  results(height: number): Promise<Array<{ code: number; data: Uint8Array; gasWanted: bigint; gasUsed: bigint }>>;
+}
+
+/** A CometBlockSource over CometBFT's RPC (`status`, `commit`, `block`, `block_results`). */
+export function rpcBlockSource(rpc: CometRpc): CometBlockSource {
+  return {
+    tip: async () => (await rpc.status()).height,
+    signedHeader: async (h) =>
+      ((await rpc.raw('commit', { height: String(h) })) as { signed_header: { header: CometHeaderJson; commit: CometCommitJson } })
+        .signed_header,
+    txs: async (h) => {
+      const b = (await rpc.raw('block', { height: String(h) })) as { block: { data: { txs: string[] | null } } };
+      return (b.block.data.txs ?? []).map((t) => new Uint8Array(Buffer.from(t, 'base64')));
+    },
+    results: async (h) => {
+      const r = (await rpc.raw('block_results', { height: String(h) })) as {
+        txs_results: Array<{ code?: number; data?: string | null; gas_wanted?: string; gas_used?: string }> | null;
+      };
+      return (r.txs_results ?? []).map((x) => ({
+        code: x.code ?? 0,
+        data: new Uint8Array(Buffer.from(x.data ?? '', 'base64')),
+        gasWanted: BigInt(x.gas_wanted ?? '0'),
+        gasUsed: BigInt(x.gas_used ?? '0'),
+      }));
+    },
+  };
+}
+
+class Refusal extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const isOutcome = (x: SignedTx | AbciTxOutcome): x is AbciTxOutcome => !('sig' in x);
+const sameBytes = (a: Uint8Array, b: Uint8Array) => Buffer.compare(Buffer.from(a), Buffer.from(b)) === 0;
+
+/**
+ * Verify blocks 1 … tip−1 in full (their app hashes and results are committed by the next
+ * header) and the commit of the tip. Validator updates are not passed to CometBFT yet, so
+ * every height is checked against the genesis set. Never throws for a bad chain: the first
+ * failure is returned with its height and a stable code.
+ */
+export async function verifyCometChain(genesis: Genesis, source: CometBlockSource): Promise<ChainVerification> {
+  const validators = genesis.validators.map((v) => ({ publicKey: v.publicKey, power: v.power }));
+  const setHash = cometValidatorSetHash(validators);
+  const genesisExec = initChain(genesis);
+  const state = new MemoryCommittedState();
+  state.apply(genesisExec);
+  const app = new EhrApp(genesis.chainId, state, emergencyParams(genesis));
+  let expectedAppHash = genesisExec.appHash;
+  let prevBlockId = '';
+  let prevResults: AbciTxOutcome[] = [];
+  let txCount = 0;
+  const tip = await source.tip();
+  let height = 1;
+  try {
+    if (tip < 2) throw new Refusal('TOO_SHORT', 'the chain has no block whose app hash is committed yet (needs height 2)');
+    for (; height <= tip; height++) {
+      const { header, commit } = await source.signedHeader(height);
+      if (Number(header.height) !== height) throw new Refusal('WRONG_HEIGHT', `the source answered height ${header.height}`);
+      try {
+        verifyCometCommit(genesis.chainId, validators, header, commit);
+      } catch (err) {
+        throw new Refusal('BAD_COMMIT', (err as Error).message);
+      }
+      if (header.next_validators_hash.toLowerCase() !== setHash)
+        throw new Refusal('BAD_COMMIT', 'the next validator set is not the genesis set');
+      if (header.last_block_id.hash !== prevBlockId) throw new Refusal('BAD_LINK', 'the header does not link to the previous block');
+      if (header.app_hash.toLowerCase() !== expectedAppHash)
+        throw new Refusal('APP_HASH_MISMATCH', `the app hash after block ${height - 1} differs from the replay`);
+      const committedResults = prevResults.map((o) => ({ code: o.code === 'ok' ? 0 : ABCI_REFUSED, data: resultData(o) }));
+      if (header.last_results_hash.toLowerCase() !== cometResultsHash(committedResults))
+        throw new Refusal('RESULTS_MISMATCH', `the results of block ${height - 1} differ from the replay`);
+      prevBlockId = commit.block_id.hash;
+      if (height === tip) break; // its app hash and results are only committed by the next header
+      const txs = await source.txs(height);
+      if (cometTxsHash(txs) !== header.data_hash.toLowerCase())
+        throw new Refusal('BAD_TX_ROOT', 'the transactions do not match the data hash');
+      const decoded = txs.map(decodeTx);
+      const parsed = decoded.filter((d): d is SignedTx => !isOutcome(d));
+      const t = parseCometTime(header.time);
+      const exec = app.finalizeBlock({ height, time: Number(t.seconds) * 1000 + Math.floor(t.nanos / 1_000_000), txs: parsed });
+      let k = 0;
+      prevResults = decoded.map((d) => (isOutcome(d) ? d : (exec.results[k++] as TxResult)));
+      // What the node served as results must be what the replay gives (the next header commits to them too).
+      const served = await source.results(height);
+      if (served.length !== prevResults.length || served.some((r, i) => !sameBytes(r.data, resultData(prevResults[i] as AbciTxOutcome))))
+        throw new Refusal('RESULTS_MISMATCH', `the served results of block ${height} differ from the replay`);
+      state.apply(exec);
+      app.commit();
+      expectedAppHash = exec.appHash;
+      txCount += txs.length;
+    }
+  } catch (err) {
+    if (err instanceof Refusal) return { ok: false, height, code: err.code, reason: err.message };
+    return { ok: false, height, code: 'UNREADABLE', reason: (err as Error).message };
+  }
+  return { ok: true, blocks: tip - 1, txs: txCount, lastBlockHash: prevBlockId.toLowerCase() };
+}
