@@ -11,6 +11,7 @@ export * from './errors.js';
 export * from './gov.js';
 export * from './http.js';
 export * from './insurance.js';
+export * from './insurance-proofs.js';
 export * from './keystore.js';
 export * from './light.js';
 export * from './medicines.js';
