@@ -1,16 +1,22 @@
 // `medledger bench` / `npm run bench`: a fresh 4-validator network on loopback, driven by
 // the load generator, reporting throughput, commit latency at a fixed offered rate, record
 // write and read latency through the records API, proof sizes and check times per kind of
-// proven state query, and CPU and memory per node. Results also go to bench/results/ as JSON.
+// proven state query, claims adjudicated per second and submit-to-adjudicated latency, and
+// CPU and memory per node. Results also go to bench/results/ as JSON.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TrustedGenesis } from '@medledger/client';
-import { HOME_FILES, initNetwork, type NodeConfig } from '@medledger/node';
+import { HOME_FILES, initNetwork, type NodeConfig, type OrgKeyFile, readOrgKey } from '@medledger/node';
+import { benchClaims } from './bench-claims.js';
 import { benchProofs } from './bench-proofs.js';
 import { benchRecords } from './bench-records.js';
 import { runLoad } from './load.js';
 import { type RunningNode, startNodeProcess, stopNodes } from './network.js';
+
+/** The benchmark's parts: registrations (throughput, latency, CPU and RSS), records, proofs, claims. */
+export const BENCH_PARTS = ['tx', 'records', 'proofs', 'claims'] as const;
+export type BenchPart = (typeof BENCH_PARTS)[number];
 
 export interface BenchOptions {
   validators: number;
@@ -24,8 +30,15 @@ export interface BenchOptions {
   records: number;
   /** Times each kind of state proof is fetched and checked. */
   proofRounds: number;
+  /** Claims benchmark: seconds of saturating load and the claims signed for it, offered claims/s and seconds of the latency run. */
+  claimSeconds: number;
+  claims: number;
+  claimRate: number;
+  claimLatencySeconds: number;
   outDir: string;
   basePort: number;
+  /** Run only these parts (default: all); the others are left out of the result. */
+  parts?: BenchPart[];
   /** Write each validator's V8 CPU profile (`.cpuprofile`, for Chrome DevTools) here. */
   profileDir?: string;
 }
@@ -52,7 +65,18 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
   const dir = mkdtempSync(join(tmpdir(), 'medledger-bench-'));
   const nodes: RunningNode[] = [];
   try {
-    const { homes, genesis } = initNetwork({ validators: opts.validators, out: dir, chainId: 'medledger-bench', basePort: opts.basePort });
+    // Hospitals run the validators but the last, which an insurer runs (the claims benchmark needs both).
+    const organizations = [
+      ...Array.from({ length: Math.max(1, opts.validators - 1) }, (_, i) => ({ name: `Organization ${i}`, kind: 'hospital' })),
+      { name: 'Bench Health Insurance', kind: 'insurer' },
+    ];
+    const { homes, genesis, orgKeys } = initNetwork({
+      validators: opts.validators,
+      out: dir,
+      chainId: 'medledger-bench',
+      basePort: opts.basePort,
+      organizations,
+    });
     // The benchmark saturates the nodes from one address: far over the production rate
     // limits (docs/api.md), which it raises in its own throwaway homes.
     for (const home of homes) {
@@ -66,74 +90,104 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
     const urls = nodes.map((n) => n.url);
     log(`started ${nodes.length} validators: ${urls.join(' ')}`);
 
-    // Warm up (JIT, key caches, connections).
-    await runLoad({ url: urls[0] as string, submitUrls: urls, count: 500, concurrency: 8, batch: 50 });
+    const runs = (part: BenchPart) => opts.parts === undefined || opts.parts.includes(part);
+    const measured: Record<string, unknown> = {};
+    if (runs('tx')) {
+      // Warm up (JIT, key caches, connections).
+      await runLoad({ url: urls[0] as string, submitUrls: urls, count: 500, concurrency: 8, batch: 50 });
 
-    const expected = Math.ceil(opts.seconds * 4000);
-    log(`throughput run: ${opts.seconds} s of saturating load (up to ${expected} transactions)…`);
-    let before: ProcSample[] = [];
-    let t0 = 0;
-    const tput = await runLoad({
-      url: urls[0] as string,
-      submitUrls: urls,
-      count: expected,
-      concurrency: 8,
-      batch: 100,
-      durationMs: opts.seconds * 1000,
-      timeoutMs: 180_000,
-      onStart: () => {
-        // Measure the nodes from the first submission, not while the load is being signed.
-        before = nodes.map((n) => sample(n.child.pid as number));
-        t0 = performance.now();
-      },
-    });
-    const wall = (performance.now() - t0) / 1000;
-    const after = nodes.map((n) => sample(n.child.pid as number));
-    const perNode = nodes.map((n, i) => ({
-      name: n.name,
-      cpuPercent: Math.round((((after[i] as ProcSample).cpuTicks - (before[i] as ProcSample).cpuTicks) / CLOCK_TICKS / wall) * 1000) / 10,
-      rssMiB: Math.round(((after[i] as ProcSample).rssBytes / 1024 / 1024) * 10) / 10,
-    }));
-    log(`committed ${tput.committed} tx in ${tput.seconds.toFixed(2)} s: ${tput.txPerSecond.toFixed(0)} tx/s`);
+      const expected = Math.ceil(opts.seconds * 4000);
+      log(`throughput run: ${opts.seconds} s of saturating load (up to ${expected} transactions)…`);
+      let before: ProcSample[] = [];
+      let t0 = 0;
+      const tput = await runLoad({
+        url: urls[0] as string,
+        submitUrls: urls,
+        count: expected,
+        concurrency: 8,
+        batch: 100,
+        durationMs: opts.seconds * 1000,
+        timeoutMs: 180_000,
+        onStart: () => {
+          // Measure the nodes from the first submission, not while the load is being signed.
+          before = nodes.map((n) => sample(n.child.pid as number));
+          t0 = performance.now();
+        },
+      });
+      const wall = (performance.now() - t0) / 1000;
+      const after = nodes.map((n) => sample(n.child.pid as number));
+      const perNode = nodes.map((n, i) => ({
+        name: n.name,
+        cpuPercent: Math.round((((after[i] as ProcSample).cpuTicks - (before[i] as ProcSample).cpuTicks) / CLOCK_TICKS / wall) * 1000) / 10,
+        rssMiB: Math.round(((after[i] as ProcSample).rssBytes / 1024 / 1024) * 10) / 10,
+      }));
+      log(`committed ${tput.committed} tx in ${tput.seconds.toFixed(2)} s: ${tput.txPerSecond.toFixed(0)} tx/s`);
 
-    log(`latency run: ${opts.rate} tx/s offered for ${opts.latencySeconds} s…`);
-    const lat = await runLoad({
-      url: urls[0] as string,
-      submitUrls: urls,
-      count: opts.rate * opts.latencySeconds,
-      concurrency: 16,
-      rate: opts.rate,
-      timeoutMs: 120_000,
-    });
-    const p50 = percentile(lat.latenciesMs, 0.5);
-    const p99 = percentile(lat.latenciesMs, 0.99);
-    log(`commit latency at ${opts.rate} tx/s: p50 ${p50.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms`);
-    for (const p of perNode) log(`  ${p.name}: CPU ${p.cpuPercent}% of one core, RSS ${p.rssMiB} MiB`);
+      log(`latency run: ${opts.rate} tx/s offered for ${opts.latencySeconds} s…`);
+      const lat = await runLoad({
+        url: urls[0] as string,
+        submitUrls: urls,
+        count: opts.rate * opts.latencySeconds,
+        concurrency: 16,
+        rate: opts.rate,
+        timeoutMs: 120_000,
+      });
+      const p50 = percentile(lat.latenciesMs, 0.5);
+      const p99 = percentile(lat.latenciesMs, 0.99);
+      log(`commit latency at ${opts.rate} tx/s: p50 ${p50.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms`);
+      for (const p of perNode) log(`  ${p.name}: CPU ${p.cpuPercent}% of one core, RSS ${p.rssMiB} MiB`);
 
-    const records = await benchRecords(
-      {
-        writeUrl: urls[0] as string,
-        readUrl: urls[1 % urls.length] as string,
-        genesis: TrustedGenesis.fromDocument(genesis),
-        writes: opts.records,
-        reads: 2 * opts.records,
-        resourceBytes: 4096,
-      },
-      log,
-    );
-
-    const proofs = await benchProofs({ url: urls[1 % urls.length] as string, genesis, rounds: opts.proofRounds }, log);
-
+      Object.assign(measured, {
+        throughput: {
+          seconds: tput.seconds,
+          committed: tput.committed,
+          rejected: tput.rejected,
+          txPerSecond: Math.round(tput.txPerSecond),
+        },
+        latency: { offeredTxPerSecond: opts.rate, committed: lat.committed, p50Ms: Math.round(p50), p99Ms: Math.round(p99) },
+        nodes: perNode,
+      });
+    }
+    if (runs('records')) {
+      measured.records = await benchRecords(
+        {
+          writeUrl: urls[0] as string,
+          readUrl: urls[1 % urls.length] as string,
+          genesis: TrustedGenesis.fromDocument(genesis),
+          writes: opts.records,
+          reads: 2 * opts.records,
+          resourceBytes: 4096,
+        },
+        log,
+      );
+    }
+    if (runs('proofs')) {
+      measured.proofs = await benchProofs({ url: urls[1 % urls.length] as string, genesis, rounds: opts.proofRounds }, log);
+    }
+    if (runs('claims')) {
+      const orgKey = (o: OrgKeyFile | undefined) => readOrgKey((o as OrgKeyFile).home, { file: (o as OrgKeyFile).file });
+      measured.claims = await benchClaims(
+        {
+          urls,
+          genesis: TrustedGenesis.fromDocument(genesis),
+          insurerKeys: orgKey(orgKeys.at(-1)),
+          hospitalKeys: orgKey(orgKeys[0]),
+          patients: 50,
+          clinicians: 8,
+          seconds: opts.claimSeconds,
+          claims: opts.claims,
+          rate: opts.claimRate,
+          latencySeconds: opts.claimLatencySeconds,
+        },
+        log,
+      );
+    }
     const result = {
       date: new Date().toISOString(),
       validators: opts.validators,
       cpus: (await import('node:os')).cpus().length,
       node: process.version,
-      throughput: { seconds: tput.seconds, committed: tput.committed, rejected: tput.rejected, txPerSecond: Math.round(tput.txPerSecond) },
-      latency: { offeredTxPerSecond: opts.rate, committed: lat.committed, p50Ms: Math.round(p50), p99Ms: Math.round(p99) },
-      records,
-      proofs,
-      nodes: perNode,
+      ...measured,
     };
     mkdirSync(opts.outDir, { recursive: true });
     const file = join(opts.outDir, `bench-${result.date.replace(/[:.]/g, '-')}.json`);

@@ -21,6 +21,14 @@ export interface LoadOptions {
   onProgress?: (committed: number, total: number) => void;
   /** Called once the transactions are signed, just before the first is sent. */
   onStart?: () => void;
+  /** Transactions to send instead of fresh registrations (`count` is then their number). */
+  txs?: SignedTx[];
+  /**
+   * Ordered lanes of indexes into `txs`: each lane is sent in order, one request at a time,
+   * to one node (lane i to submit URL i mod n), so one signer's consecutive nonces arrive in
+   * order. Replaces `concurrency` (one worker per lane).
+   */
+  lanes?: number[][];
 }
 
 export interface LoadResult {
@@ -61,7 +69,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   const base = opts.url.replace(/\/+$/, '');
   const status = await requestJson<{ chainId: string; height: number }>(`${base}/v1/status`);
-  const txs = makeRegistrations(status.chainId, opts.count);
+  const txs = opts.txs ?? makeRegistrations(status.chainId, opts.count);
   const hashes = txs.map((tx) => txHash(tx));
   // Block bodies are not public (docs/records.md "Who sees which metadata"): each load
   // transaction is recognised by its Merkle leaf hash among a block's public leaves.
@@ -86,9 +94,33 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   const refuse = (hash: string) => {
     if (outstanding.delete(hash)) rejected++;
   };
+  const timeIsUp = () => opts.durationMs !== undefined && performance.now() - start > opts.durationMs;
+  /** Send txs[indexes] (in order) in one request to `target`; each refused one is counted. */
+  async function send(indexes: number[], target: string): Promise<void> {
+    if (interval > 0) {
+      const wait = start + (indexes[0] as number) * interval - performance.now();
+      if (wait > 0) await sleep(wait);
+    }
+    const now = performance.now();
+    for (const i of indexes) submittedAt.set(hashes[i] as string, now);
+    try {
+      if (indexes.length === 1) {
+        await requestJson(`${target}/v1/txs`, { body: txs[indexes[0] as number] });
+      } else {
+        const { results } = await requestJson<{ results: Array<{ status: string }> }>(`${target}/v1/txs/batch`, {
+          body: { txs: indexes.map((i) => txs[i]) },
+        });
+        results.forEach((r, k) => {
+          if (r.status !== 'pending') refuse(hashes[indexes[k] as number] as string);
+        });
+      }
+    } catch {
+      for (const i of indexes) refuse(hashes[i] as string);
+    }
+  }
   async function submitter(): Promise<void> {
     while (next < txs.length) {
-      if (opts.durationMs !== undefined && performance.now() - start > opts.durationMs) {
+      if (timeIsUp()) {
         // Time is up: whatever was not sent is dropped from the run.
         for (let i = next; i < txs.length; i++) outstanding.delete(hashes[i] as string);
         next = txs.length;
@@ -96,27 +128,19 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
       }
       const first = next;
       next = Math.min(txs.length, next + batch);
-      if (interval > 0) {
-        const wait = start + first * interval - performance.now();
-        if (wait > 0) await sleep(wait);
+      await send(
+        Array.from({ length: next - first }, (_, k) => first + k),
+        targets[requests++ % targets.length] as string,
+      );
+    }
+  }
+  async function laneSubmitter(lane: number[], target: string): Promise<void> {
+    for (let at = 0; at < lane.length; at += batch) {
+      if (timeIsUp()) {
+        for (const i of lane.slice(at)) outstanding.delete(hashes[i] as string);
+        return;
       }
-      const target = targets[requests++ % targets.length] as string;
-      const now = performance.now();
-      for (let i = first; i < next; i++) submittedAt.set(hashes[i] as string, now);
-      try {
-        if (batch === 1) {
-          await requestJson(`${target}/v1/txs`, { body: txs[first] });
-        } else {
-          const { results } = await requestJson<{ results: Array<{ status: string }> }>(`${target}/v1/txs/batch`, {
-            body: { txs: txs.slice(first, next) },
-          });
-          results.forEach((r, k) => {
-            if (r.status !== 'pending') refuse(hashes[first + k] as string);
-          });
-        }
-      } catch {
-        for (let i = first; i < next; i++) refuse(hashes[i] as string);
-      }
+      await send(lane.slice(at, at + batch), target);
     }
   }
 
@@ -156,7 +180,11 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   }
 
   const following = follower();
-  await Promise.all(Array.from({ length: Math.max(1, opts.concurrency) }, submitter));
+  await Promise.all(
+    opts.lanes !== undefined
+      ? opts.lanes.map((lane, l) => laneSubmitter(lane, targets[l % targets.length] as string))
+      : Array.from({ length: Math.max(1, opts.concurrency) }, submitter),
+  );
   submitting = false;
   await following;
   // A transaction in a block may still have been rejected by the rules: its status says,

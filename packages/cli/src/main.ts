@@ -3,9 +3,11 @@
 // 6 not found.
 import { Command, CommanderError } from 'commander';
 import { errorCodeOf, exitCodeFor } from './cli-support.js';
+import { registerBackupCommands } from './commands/backup.js';
 import { registerChainCommands } from './commands/chain.js';
 import { registerDelegateCommands } from './commands/delegates.js';
 import { registerEmergencyCommands } from './commands/emergency.js';
+import { registerGovCommands } from './commands/gov.js';
 import { registerInsuranceCommands } from './commands/insurance.js';
 import { registerMedicinesCommands } from './commands/medicines.js';
 import { registerParticipantCommands } from './commands/participants.js';
@@ -25,6 +27,8 @@ registerParticipantCommands(program);
 registerDelegateCommands(program);
 registerInsuranceCommands(program);
 registerMedicinesCommands(program);
+registerGovCommands(program);
+registerBackupCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -5,7 +5,9 @@
 import { txHash } from './canonical.js';
 import type { NodeConnection } from './connection.js';
 import { ClientError } from './errors.js';
+import { provenClaims, provenCoverages, provenEligibility, provenPlans, provenPreauths } from './insurance-proofs.js';
 import type { Page } from './paging.js';
+import { provenIdentity } from './proven-facts.js';
 import { objectAt } from './responses.js';
 
 export interface PlanServiceBody {
@@ -343,36 +345,93 @@ export interface PreauthView {
   [field: string]: unknown;
 }
 
-export async function getClaim(conn: NodeConnection, id: string): Promise<ClaimView> {
-  return objectAt(await conn.get(`/v1/claims/${enc(id)}`, { auth: true }), 'claim') as unknown as ClaimView;
-}
-export async function getPreauth(conn: NodeConnection, id: string): Promise<PreauthView> {
-  return objectAt(await conn.get(`/v1/preauths/${enc(id)}`, { auth: true }), 'preauth') as unknown as PreauthView;
-}
-export async function getCoverage(conn: NodeConnection, id: string): Promise<Json> {
-  return objectAt(await conn.get(`/v1/coverages/${enc(id)}`, { auth: true }), 'coverage');
-}
-export async function getPlan(conn: NodeConnection, id: string): Promise<Json> {
-  return objectAt(await conn.get(`/v1/plans/${enc(id)}`, { auth: true }), 'plan');
+/**
+ * Ask the node, then check its answer against proven state. A block may commit between the
+ * two (a payment, a decision), so one mismatch is asked again before it is called a lie.
+ */
+async function proven<T>(ask: () => Promise<T>, check: (told: T) => Promise<T>): Promise<T> {
+  try {
+    return await check(await ask());
+  } catch (err) {
+    if (!(err instanceof ClientError) || err.code !== 'FACT_NOT_PROVEN') throw err;
+    return check(await ask());
+  }
 }
 
-/** Eligibility of a patient for one service (provider staff with consent). Throws ClientError (`NO_CONSENT`, 403). */
+/**
+ * A claim with its adjudication, proven against the trusted genesis (insurance-proofs.ts).
+ * Throws ClientError: the node's refusal, `NO_TRUSTED_GENESIS`, `FACT_NOT_PROVEN` for an
+ * answer that is not the committed claim, or another trust code.
+ */
+export async function getClaim(conn: NodeConnection, id: string): Promise<ClaimView> {
+  const reader = conn.verified('showing a claim');
+  return proven(
+    async () => objectAt(await conn.get(`/v1/claims/${enc(id)}`, { auth: true }), 'claim') as unknown as ClaimView,
+    async (told) => (await provenClaims(reader, [told]))[0] as ClaimView,
+  );
+}
+/** A prior authorization and its decision, proven (its status at the proven block time). Throws as getClaim does. */
+export async function getPreauth(conn: NodeConnection, id: string): Promise<PreauthView> {
+  const reader = conn.verified('showing a prior authorization');
+  return proven(
+    async () => objectAt(await conn.get(`/v1/preauths/${enc(id)}`, { auth: true }), 'preauth') as unknown as PreauthView,
+    async (told) => (await provenPreauths(reader, [told]))[0] as PreauthView,
+  );
+}
+/** A coverage, proven. Throws as getClaim does. */
+export async function getCoverage(conn: NodeConnection, id: string): Promise<Json> {
+  const reader = conn.verified('showing a coverage');
+  return proven(
+    async () => objectAt(await conn.get(`/v1/coverages/${enc(id)}`, { auth: true }), 'coverage'),
+    async (told) => (await provenCoverages(reader, [told]))[0] as Json,
+  );
+}
+/** A plan with every version, proven. Throws as getClaim does. */
+export async function getPlan(conn: NodeConnection, id: string): Promise<Json> {
+  const reader = conn.verified('showing a plan');
+  return proven(
+    async () => objectAt(await conn.get(`/v1/plans/${enc(id)}`, { auth: true }), 'plan'),
+    async (told) => (await provenPlans(reader, [told]))[0] as Json,
+  );
+}
+
+/**
+ * Eligibility of a patient for one service (provider staff with consent), recomputed from
+ * the proven coverage, accumulator and plan. Throws ClientError (`NO_CONSENT`, 403; a trust
+ * code for an answer the proven state does not give).
+ */
 export async function checkEligibility(
   conn: NodeConnection,
   opts: { patient: string; service: string; date?: string; quantity?: number; coverage?: string },
 ): Promise<Json & { eligible: boolean; best: Json | null; answers: Json[] }> {
+  const reader = conn.verified('checking eligibility');
   const q = new URLSearchParams({ service: opts.service });
   if (opts.date !== undefined) q.set('date', opts.date);
   if (opts.quantity !== undefined) q.set('quantity', String(opts.quantity));
   if (opts.coverage !== undefined) q.set('coverage', opts.coverage);
-  const answer = objectAt(await conn.get(`/v1/patients/${enc(opts.patient)}/eligibility?${q}`, { auth: true }), 'eligibility');
-  return answer as Json & { eligible: boolean; best: Json | null; answers: Json[] };
+  type Answer = Json & { eligible: boolean; best: Json | null; answers: Json[] };
+  // The provider the answer is for is the caller's own organization, proven, never the node's word.
+  const me = (await provenIdentity(reader, conn.id)).value;
+  const provider = me.orgKind !== undefined ? me.id : String(me.org);
+  return proven(
+    async () => objectAt(await conn.get(`/v1/patients/${enc(opts.patient)}/eligibility?${q}`, { auth: true }), 'eligibility') as Answer,
+    (told) =>
+      provenEligibility(reader, told, {
+        service: opts.service,
+        provider,
+        ...(opts.date === undefined ? {} : { date: opts.date }),
+        ...(opts.quantity === undefined ? {} : { quantity: opts.quantity }),
+      }),
+  );
 }
 
 type ListPath = 'insurers' | 'patients' | 'providers';
 type ListOf = 'claims' | 'preauths' | 'coverages' | 'plans';
 
-/** One page of a party's claims, preauths, coverages or plans (`GET /v1/{insurers|patients|providers}/:id/...`). */
+/**
+ * One page of a party's claims, preauths, coverages or plans (`GET /v1/{insurers|patients|providers}/:id/...`),
+ * each item proven. That the page holds every match is the node's word (docs/state.md).
+ */
 export async function listInsurance<T = Json>(
   conn: NodeConnection,
   opts: { by: ListPath; id: string; of: ListOf; status?: string; limit?: number; cursor?: string },
@@ -381,8 +440,19 @@ export async function listInsurance<T = Json>(
   if (opts.status !== undefined) q.set('status', opts.status);
   if (opts.limit !== undefined) q.set('limit', String(opts.limit));
   if (opts.cursor !== undefined) q.set('cursor', opts.cursor);
-  const answer = objectAt(await conn.get(`/v1/${opts.by}/${enc(opts.id)}/${opts.of}${q.size > 0 ? `?${q}` : ''}`, { auth: true }), 'page');
-  const items = answer[opts.of];
-  if (!Array.isArray(items)) throw new ClientError('MALFORMED_RESPONSE', `page.${opts.of} must be an array`);
-  return { items: items as T[], next: typeof answer.next === 'string' ? answer.next : null };
+  const reader = conn.verified(`listing ${opts.of}`);
+  const check = { claims: provenClaims, preauths: provenPreauths, coverages: provenCoverages, plans: provenPlans }[opts.of];
+  return proven(
+    async () => {
+      const answer = objectAt(
+        await conn.get(`/v1/${opts.by}/${enc(opts.id)}/${opts.of}${q.size > 0 ? `?${q}` : ''}`, { auth: true }),
+        'page',
+      );
+      const items = answer[opts.of];
+      if (!Array.isArray(items) || !items.every((x) => typeof x === 'object' && x !== null))
+        throw new ClientError('MALFORMED_RESPONSE', `page.${opts.of} must be an array of objects`);
+      return { items: items as Json[], next: typeof answer.next === 'string' ? answer.next : null };
+    },
+    async (page) => ({ items: await check(reader, page.items), next: page.next }),
+  ) as Promise<Page<T>>;
 }

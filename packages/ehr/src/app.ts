@@ -17,6 +17,8 @@ import {
 import type { CommittedState } from './committed.js';
 import { DEFAULT_EMERGENCY_MAX_DURATION_MS, type EmergencyParams } from './emergency.js';
 import { EhrError } from './errors.js';
+import { govParams, setMembers } from './governance.js';
+import { closeExpiredProposals } from './governance-kinds.js';
 import { genesisIdentities, getIdentity, putIdentity } from './identity.js';
 import { TX_KINDS, type TxContext } from './kinds.js';
 import { keys, StateOverlay, type StateReader, type StateWrite, writeJson } from './state.js';
@@ -72,6 +74,12 @@ export function initChain(genesis: Genesis): BlockExecution {
   });
   writeJson(state, keys.emergencyParams(), emergencyParams(genesis));
   for (const identity of genesisIdentities(genesis)) putIdentity(state, identity);
+  // Governance: the founding organizations are the members; the genesis block limits are the ceiling governance may lower to.
+  setMembers(
+    state,
+    genesis.organizations.map((o) => idFromPublicKey(o.adminKey)),
+  );
+  writeJson(state, keys.govGenesisLimits(), { maxBlockTxs: genesis.params.maxBlockTxs, maxBlockBytes: genesis.params.maxBlockBytes });
   const empty: CommittedState = { getState: () => undefined, getTreeNode: () => undefined, stateRoot: () => EMPTY_STATE_ROOT };
   return execution(empty, state.changes(), []);
 }
@@ -82,6 +90,12 @@ export function emergencyParams(genesis: Genesis): EmergencyParams {
     validators: genesis.validators.map((v) => idFromPublicKey(v.publicKey)),
     maxDurationMs: genesis.params.emergencyMaxDurationMs ?? DEFAULT_EMERGENCY_MAX_DURATION_MS,
   };
+}
+
+/** `base` (from genesis) with the emergency window cap governance set, if any (docs/governance.md). */
+export function effectiveEmergencyParams(state: StateReader, base: EmergencyParams): EmergencyParams {
+  const cap = govParams(state).emergencyMaxDurationMs;
+  return cap === undefined ? base : { ...base, maxDurationMs: cap };
 }
 
 /** A bounded set of tx hashes whose signatures verified, so each tx is verified once per node. */
@@ -131,7 +145,7 @@ export class EhrApp {
    */
   checkTx(tx: SignedTx, ctx: { height: number; time: number }, admission?: (tx: SignedTx) => void): TxResult {
     const scratch = this.checkState.fork();
-    const result = this.applyTx({ chainId: this.chainId, ...ctx, ...this.emergencyCtx() }, tx, scratch);
+    const result = this.applyTx({ chainId: this.chainId, ...ctx, ...this.emergencyCtx(this.checkState) }, tx, scratch);
     if (result.code !== 'ok') return result;
     admission?.(tx);
     this.checkState.absorb(scratch);
@@ -147,7 +161,9 @@ export class EhrApp {
    */
   finalizeBlock(block: BlockInput): BlockExecution {
     const state = new StateOverlay(this.committed);
-    const ctx: TxContext = { chainId: this.chainId, height: block.height, time: block.time, ...this.emergencyCtx() };
+    // Proposals whose deadline came expire before the block's votes are counted.
+    closeExpiredProposals(block, state);
+    const ctx: TxContext = { chainId: this.chainId, height: block.height, time: block.time, ...this.emergencyCtx(state) };
     const results = block.txs.map((tx) => this.applyTx(ctx, tx, state));
     return execution(this.committed, state.changes(), results);
   }
@@ -168,8 +184,9 @@ export class EhrApp {
     identity: (id: string) => getIdentity(this.committed, id),
   };
 
-  private emergencyCtx(): { emergency?: EmergencyParams } {
-    return this.emergency === undefined ? {} : { emergency: this.emergency };
+  /** The emergency parameters with the window cap governance set, if it set one (as of the block's start). */
+  private emergencyCtx(state: StateReader): { emergency?: EmergencyParams } {
+    return this.emergency === undefined ? {} : { emergency: effectiveEmergencyParams(state, this.emergency) };
   }
 
   private applyTx(ctx: TxContext, tx: SignedTx, state: StateOverlay): TxResult {

@@ -44,7 +44,11 @@ export type EhrErrorCode =
   | 'RX_INACTIVE'
   | 'RX_NO_FILLS'
   | 'TOO_EARLY'
-  | 'CONTROLLED_NO_REPEATS';
+  | 'CONTROLLED_NO_REPEATS'
+  // Governance (docs/governance.md)
+  | 'ALREADY_VOTED'
+  | 'PROPOSAL_CLOSED'
+  | 'TOO_MANY_PROPOSALS';
 
 /** An application-level refusal with a stable code and a reason safe to show users. */
 export class EhrError extends Error {

@@ -40,7 +40,8 @@ export interface Identity {
   /** For patients: the X25519 public key every record's data key is also sealed to (emergency access). */
   emergencyKey?: string;
   registeredAt: { height: number; time: number };
-  status: 'active' | 'revoked';
+  /** 'suspended': an organization suspended by governance (docs/governance.md); it may be reinstated. */
+  status: 'active' | 'suspended' | 'revoked';
 }
 
 const ORG_KIND_ROLES: Record<string, Role> = {
@@ -50,6 +51,11 @@ const ORG_KIND_ROLES: Record<string, Role> = {
   distributor: 'distributor',
   regulator: 'regulator',
 };
+
+/** The role an organization of `kind` holds: insurers, pharmacies and the like their own, the rest 'organization'. */
+export function roleOfOrgKind(kind: string): Role {
+  return ORG_KIND_ROLES[kind] ?? 'organization';
+}
 
 /** Look up an identity by id. */
 export function getIdentity(state: StateReader, id: string): Identity | undefined {
@@ -74,8 +80,21 @@ export function isOrganization(identity: Identity): boolean {
 export function activeSigner(state: StateReader, publicKey: string): Identity {
   const identity = identityOfKey(state, publicKey);
   if (identity === undefined) throw new EhrError('UNKNOWN_SIGNER', 'the signing key is not a registered identity');
-  if (identity.status !== 'active') throw new EhrError('REVOKED', `identity ${identity.id} has been revoked`);
+  const reason = inactiveReason(state, identity);
+  if (reason !== undefined) throw new EhrError('REVOKED', reason);
   return identity;
+}
+
+/**
+ * Why `identity` may not act now, or undefined when it may: its own status, or, for staff,
+ * their organization's (staff act for it: while governance has it suspended or removed,
+ * they neither sign nor sign in). The one rule transactions and sessions both apply.
+ */
+export function inactiveReason(state: StateReader, identity: Identity): string | undefined {
+  if (identity.status !== 'active') return `identity ${identity.id} is ${identity.status}`;
+  if (identity.org === undefined) return undefined;
+  const org = getIdentity(state, identity.org);
+  return org !== undefined && org.status !== 'active' ? `organization ${org.id} is ${org.status}` : undefined;
 }
 
 /** An active identity by id, or throws NOT_FOUND naming `what`. */
@@ -96,7 +115,7 @@ export function genesisIdentities(genesis: Genesis): Identity[] {
   const at = { height: 0, time: genesis.genesisTime };
   const orgs = genesis.organizations.map<Identity>((o) => ({
     id: idFromPublicKey(o.adminKey),
-    role: ORG_KIND_ROLES[o.kind] ?? 'organization',
+    role: roleOfOrgKind(o.kind),
     publicKey: o.adminKey,
     encryptionKey: o.adminEncryptionKey,
     name: o.name,

@@ -7,6 +7,7 @@ import { delegateAccept, delegateRemove, delegateSet } from './delegates.js';
 import { type EmergencyParams, emergencyAccess, emergencyPrivilege, emergencyRewrap, emergencyShare, emergencySplit } from './emergency.js';
 import { EhrError } from './errors.js';
 import { evidenceEquivocation } from './evidence.js';
+import { govPropose, govVote } from './governance-kinds.js';
 import { getIdentity, identityOfKey, parseRegisterBody, putIdentity } from './identity.js';
 import { INSURANCE_KINDS } from './insurance/kinds.js';
 import { MEDICINES_KINDS } from './medicines/kinds.js';
@@ -71,6 +72,8 @@ export const TX_KINDS: ReadonlyMap<string, TxKind> = new Map([
   ['emergency.privilege', emergencyPrivilege],
   ['emergency.access', emergencyAccess],
   ['emergency.share', emergencyShare],
+  ['gov.propose', govPropose],
+  ['gov.vote', govVote],
   ...INSURANCE_KINDS,
   ...MEDICINES_KINDS,
 ]);

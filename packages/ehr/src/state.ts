@@ -124,6 +124,24 @@ export const keys = {
   prescription: (id: string) => `rx/${id}`,
   /** Index of prescriptions by patient (`p`) or by the pharmacy holding them (`d`). */
   rxIndex: (index: 'p' | 'd', party: string, height: number, id: string) => `rx${index}/${party}/${String(height).padStart(12, '0')}/${id}`,
+  // Governance (docs/governance.md).
+  /** JSON array (sorted) of the member organizations' ids. */
+  govMembers: () => 'gov/members',
+  /** The passing rule `{numerator, denominator}`; absent means more than 2/3. */
+  govRule: () => 'gov/rule',
+  /** Chain parameters set by governance (governance.ts GovParams). */
+  govParams: () => 'gov/params',
+  /** The genesis block limits `{maxBlockTxs, maxBlockBytes}`, which governance may only lower. */
+  govGenesisLimits: () => 'gov/genesis-limits',
+  /** The next proposal number. */
+  govNext: () => 'gov/next',
+  /** JSON array of the open proposals' numbers, oldest first. */
+  govOpen: () => 'gov/open',
+  govProposal: (id: number) => `gov/proposal/${String(id).padStart(12, '0')}`,
+  /** A validator set decided by governance, by the height it is effective from. */
+  govValset: (effectiveHeight: number) => `gov/valset/${String(effectiveHeight).padStart(12, '0')}`,
+  /** The latest decided validator set (the base the next change builds on). */
+  govValsetLatest: () => 'gov/valset-latest',
 };
 
 /** The insurance list indexes: by insurer (`i*`), patient (`p*`) or provider organization (`r*`). */
@@ -142,6 +160,8 @@ export const prefixes = {
   insuranceIndex: (index: InsuranceIndex, party: string) => `ins-${index}/${party}/`,
   packageEvents: (gtin: string, serial: string) => `pkgev/${gtin}/${serial}/`,
   rxIndex: (index: 'p' | 'd', party: string) => `rx${index}/${party}/`,
+  govProposals: () => 'gov/proposal/',
+  govValsets: () => 'gov/valset/',
 };
 
 /** Store a JSON value under `key`. */

@@ -41,6 +41,8 @@ export interface AdmissionDeps {
   blocks: Pick<BlockProofs, 'get'>;
   /** A transaction entered the mempool; `tx` is given when it should be gossiped. */
   onAdmitted: (tx?: SignedTx) => void;
+  /** A transaction was refused with `code` (metrics): a client's or this node's at admission, or any in a block. */
+  onRefused?: (code: string) => void;
 }
 
 export class Admission implements TxLookup {
@@ -60,6 +62,7 @@ export class Admission implements TxLookup {
     try {
       tx = parseSignedTx(raw);
     } catch (err) {
+      this.deps.onRefused?.('MALFORMED_TX');
       throw new ApiError('MALFORMED_TX', (err as Error).message);
     }
     return this.admit(tx);
@@ -81,6 +84,16 @@ export class Admission implements TxLookup {
    * objects uploaded to that peer, which this node may not hold yet.
    */
   admit(tx: SignedTx, gossip = true): { hash: string; status: 'pending' } {
+    try {
+      return this.admitChecked(tx, gossip);
+    } catch (err) {
+      // Refusals of peers' relays (mostly copies already held) are not counted: they say nothing of clients.
+      if (gossip && err instanceof ApiError) this.deps.onRefused?.(err.code);
+      throw err;
+    }
+  }
+
+  private admitChecked(tx: SignedTx, gossip: boolean): { hash: string; status: 'pending' } {
     const { mempool } = this.deps;
     if (tx.chain !== this.opts.chainId)
       throw new ApiError('WRONG_CHAIN', `transaction is for chain '${tx.chain}', this is '${this.opts.chainId}'`);
@@ -110,13 +123,18 @@ export class Admission implements TxLookup {
       const hash = txHash(tx);
       mempool.remove(hash);
       const result = committed.results[i] as TxResult;
-      if (result.code !== 'ok') this.rejections.set(hash, result);
+      if (result.code !== 'ok') this.refused(hash, result);
     });
     for (const entry of mempool.drain()) {
       const result = this.deps.app.checkTx(entry.tx);
       if (result.code === 'ok') mempool.add(entry);
-      else this.rejections.set(entry.hash, result);
+      else this.refused(entry.hash, result);
     }
+  }
+
+  private refused(hash: string, result: TxResult): void {
+    this.rejections.set(hash, result);
+    this.deps.onRefused?.(result.code);
   }
 
   isPending(hash: string): boolean {

@@ -7,15 +7,18 @@ import { isHex } from '@medledger/crypto';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { registerApiCors } from './api-cors.js';
 import { ErrorSchema, openApiInfo, SignedTxSchema, schemas } from './api-schemas.js';
+import { registerBackupRoutes } from './backup-api.js';
 import { blockView } from './chain-view.js';
 import { registerDelegateRoutes } from './delegates-api.js';
 import { registerEmergencyRoutes } from './emergency-api.js';
 import { registerReviewerRoutes } from './emergency-reviewers.js';
 import { ApiError } from './errors.js';
 import { registerFhirRoutes } from './fhir/routes.js';
+import { registerGovRoutes } from './gov-api.js';
 import type { NodeHome } from './home.js';
 import { registerInsuranceRoutes } from './insurance-api.js';
 import { registerMedicinesRoutes } from './medicines-api.js';
+import { registerOpsRoutes } from './ops-api.js';
 import { registerRecordRoutes } from './records-api.js';
 import type { RouteDeps } from './route-deps.js';
 import { registerStateRoutes } from './state-api.js';
@@ -209,6 +212,13 @@ export async function buildApi(node: RouteDeps, opts: ApiOptions): Promise<Fasti
   registerInsuranceRoutes(app, node, node.gatekeeper);
   registerMedicinesRoutes(app, node, node.gatekeeper);
   registerReviewerRoutes(app, node, node.gatekeeper);
+  registerGovRoutes(app, node, node.gatekeeper);
+  registerBackupRoutes(app, node);
+  registerOpsRoutes(app, node.metrics, {
+    started: () => node.running,
+    height: () => node.chain.height,
+    peers: () => node.peerCounts(),
+  });
   registerFhirRoutes(app, node);
   return app;
 }

@@ -293,9 +293,19 @@ export class EhrApplication implements Application {
     return this.app.query;
   }
 
+  /** Told how long each block's execution took, in ms (the node's metrics). */
+  observeExecution: (ms: number) => void = () => {};
+
+  private timedFinalize(input: Parameters<EhrApp['finalizeBlock']>[0]): BlockExecution {
+    const started = performance.now();
+    const exec = this.app.finalizeBlock(input);
+    this.observeExecution(performance.now() - started);
+    return exec;
+  }
+
   prepareProposal(req: ProposalRequest): PreparedProposal {
     // The mempool already ordered and bounded the candidates; every one is proposed.
-    const exec = this.app.finalizeBlock({ height: req.height, time: req.time, txs: req.txs });
+    const exec = this.timedFinalize({ height: req.height, time: req.time, txs: req.txs });
     this.prepared = { height: req.height, time: req.time, txs: req.txs, exec };
     return { txs: req.txs, appHash: exec.appHash };
   }
@@ -319,7 +329,7 @@ export class EhrApplication implements Application {
       const p = this.prepared;
       // Our own proposal was executed by prepareProposal before its header (and hash) existed.
       const same = p !== undefined && p.height === req.height && p.time === req.time && sameTxs(p.txs, req.txs);
-      exec = same ? (p as { exec: BlockExecution }).exec : this.app.finalizeBlock({ height: req.height, time: req.time, txs: req.txs });
+      exec = same ? (p as { exec: BlockExecution }).exec : this.timedFinalize({ height: req.height, time: req.time, txs: req.txs });
       this.executions.set(req.hash, exec);
     }
     return exec;

@@ -1,6 +1,8 @@
 // The engine side of the chain (DESIGN §5): committed blocks and their commits in the store,
 // and the rules for building, checking and committing the next block. Executing blocks and
 // keeping state is the application's (application.ts), reached only through `Application`.
+
+import { effectiveBlockLimits } from '@medledger/ehr';
 import {
   type Block,
   type BlockHeader,
@@ -139,6 +141,11 @@ export class Chain {
     this.app.checkStoredState(this.height, this.appHash);
   }
 
+  /** Block limits for the next block: genesis's, lowered by governance as of our tip (docs/governance.md). */
+  blockLimits(): { maxBlockTxs: number; maxBlockBytes: number } {
+    return effectiveBlockLimits(this.state, this.genesis.params);
+  }
+
   /** Build the next block from `txs`, executing it (prepareProposal) to fill in the app hash. */
   buildBlock(txs: SignedTx[], time: number, proposer: string): Block {
     const height = this.height + 1;
@@ -173,7 +180,7 @@ export class Chain {
   validateNext(block: Block, now: number): string {
     const h = block.header;
     try {
-      validateBlockBasic(block, { chainId: this.chainId, params: this.genesis.params });
+      validateBlockBasic(block, { chainId: this.chainId, params: { ...this.genesis.params, ...this.blockLimits() } });
     } catch (err) {
       throw new ChainError('INVALID_BLOCK', (err as Error).message);
     }

@@ -6,6 +6,7 @@ import {
   type AccessEvent,
   EMERGENCY_RECIPIENT,
   type EmergencyWindow,
+  effectiveEmergencyParams,
   emergencyKeys,
   emergencyParams,
   emergencyPrefixes,
@@ -92,7 +93,8 @@ export function registerEmergencyRoutes(app: FastifyInstance, node: RouteDeps, g
 
   app.get('/v1/emergency/params', { schema: schemas.emergencyParams }, async () => ({
     threshold: emergencyThreshold(params.validators.length),
-    maxDurationMs: params.maxDurationMs,
+    // The cap governance set, if any, is the one the chain enforces (docs/governance.md).
+    maxDurationMs: effectiveEmergencyParams(state, params).maxDurationMs,
     validators: params.validators.map((id) => {
       const v = getIdentity(state, id) as Identity;
       return { id, name: v.name ?? null, encryptionKey: v.encryptionKey };

@@ -83,6 +83,17 @@ const STATUS_BY_CODE: Record<string, number> = {
   RX_NO_FILLS: 409,
   TOO_EARLY: 409,
   CONTROLLED_NO_REPEATS: 409,
+  // Governance (docs/governance.md).
+  ALREADY_VOTED: 409,
+  PROPOSAL_CLOSED: 409,
+  TOO_MANY_PROPOSALS: 429,
+  PROPOSAL_NOT_FOUND: 404,
+  NOT_READY: 503,
+  // Backups (docs/deploy.md).
+  TARGET_EXISTS: 409,
+  NODE_RUNNING: 409,
+  NOT_A_HOME: 400,
+  BACKUP_INVALID: 400,
 };
 
 /** HTTP status for a stable error code; unknown codes are client errors (400). */

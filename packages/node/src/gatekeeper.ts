@@ -3,7 +3,7 @@
 // durably as an access event before the answer leaves, then committed by this node.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { concatBytes, isHex, sha256Hex, toHex, utf8, verifyEd25519 } from '@medledger/crypto';
-import { type AccessEventInput, type Identity, identityOfKey, type StateReader } from '@medledger/ehr';
+import { type AccessEventInput, type Identity, identityOfKey, inactiveReason, type StateReader } from '@medledger/ehr';
 import { canonicalBytes } from '@medledger/ledger';
 import type { AccessQueue } from './access-queue.js';
 import { ApiError } from './errors.js';
@@ -144,7 +144,7 @@ export class Gatekeeper {
     const bytes = authSignBytes({ chainId: this.cfg.chainId, node: this.cfg.nodePublicKey, challenge, publicKey });
     if (!verifyEd25519(publicKey, bytes, signature)) throw new ApiError('AUTH_FAILED', 'the signature does not verify');
     const identity = identityOfKey(this.deps.state, publicKey);
-    if (identity === undefined || identity.status !== 'active') {
+    if (identity === undefined || inactiveReason(this.deps.state, identity) !== undefined) {
       // Remembered too (while there is room), so an answer captured now cannot be replayed
       // if the key is registered within the challenge's minute.
       if (this.unknownKeyChallenges.size < MAX_UNKNOWN_KEY_CHALLENGES) this.unknownKeyChallenges.set(challenge, expiresAt);
@@ -236,7 +236,7 @@ export class Gatekeeper {
       throw new ApiError('SESSION_EXPIRED', 'the session has expired; sign in again');
     }
     const identity = identityOfKey(this.deps.state, session.publicKey);
-    if (identity === undefined || identity.status !== 'active') {
+    if (identity === undefined || inactiveReason(this.deps.state, identity) !== undefined) {
       this.deleteSession(key);
       throw new ApiError('UNAUTHENTICATED', 'this key is no longer an active identity');
     }

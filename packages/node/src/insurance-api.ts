@@ -19,6 +19,8 @@ import {
   type InsuranceIndex,
   insurerOf,
   managesPatient,
+  maySeeCoverage,
+  maySeeInsuranceCase,
   outstanding,
   type Preauth,
   preauthResponseOf,
@@ -101,8 +103,7 @@ export function registerInsuranceRoutes(app: FastifyInstance, node: RouteDeps, g
   const requireProviderCaller = (caller: Identity, provider: string) => {
     if (!isProviderOf(caller, provider)) throw new ApiError('ACCESS_DENIED', "only the provider's own staff see its submissions");
   };
-  const maySeeCase = (caller: Identity, c: { insurer: string; patient: string; provider: string }) =>
-    isInsurerOf(caller, c.insurer) || managesPatient(state, caller, c.patient) || isProviderOf(caller, c.provider);
+  const maySeeCase = (caller: Identity, c: { insurer: string; patient: string; provider: string }) => maySeeInsuranceCase(state, caller, c);
 
   const preauthView = (p: Preauth) => {
     const status = preauthStatus(p, blockTime());
@@ -260,12 +261,8 @@ export function registerInsuranceRoutes(app: FastifyInstance, node: RouteDeps, g
   app.get<{ Params: { id: string } }>('/v1/coverages/:id', { schema: schemas.coverage }, async (req) => {
     const caller = who(req);
     const c = getCoverage(state, idParam(req.params.id, 'coverage id', 16));
-    const visible =
-      c !== undefined &&
-      (isInsurerOf(caller, c.insurer) ||
-        managesPatient(state, caller, c.patient) ||
-        (providerOf(state, caller) !== undefined && hasBillingConsent(state, caller, c.patient, blockTime())));
-    if (!visible) throw new ApiError('ACCESS_DENIED', 'no such coverage, or it is not yours to see');
+    if (c === undefined || !maySeeCoverage(state, caller, c, blockTime()))
+      throw new ApiError('ACCESS_DENIED', 'no such coverage, or it is not yours to see');
     return c;
   });
 

@@ -22,6 +22,11 @@ export class Mempool {
     return this.pending.size;
   }
 
+  /** Canonical bytes of the waiting transactions (metrics). */
+  get bytes(): number {
+    return this.totalBytes;
+  }
+
   has(hash: string): boolean {
     return this.pending.has(hash);
   }

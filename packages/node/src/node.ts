@@ -3,20 +3,23 @@
 // agent and the HTTP API, and connects them through narrow ports (ports.ts).
 
 import { idFromPublicKey } from '@medledger/crypto';
-import { type Identity, objectEffects, objectSizeOnChain } from '@medledger/ehr';
+import { type Identity, objectEffects, objectSizeOnChain, vaultQuotaParams } from '@medledger/ehr';
 import type { SignedTx } from '@medledger/ledger';
 import { type NodeStore, openSqliteStore } from '@medledger/storage';
 import type { FastifyInstance } from 'fastify';
 import { AccessQueue } from './access-queue.js';
 import { Admission } from './admission.js';
 import { apiOptionsOf, buildApi } from './api.js';
+import { type BackupResult, snapshotHome } from './backup.js';
 import { BlockProofs } from './block-proofs.js';
 import { Chain } from './chain.js';
 import { DEFAULT_EMERGENCY_AGENT_CONFIG, EmergencyAgent } from './emergency-agent.js';
 import { DEFAULT_SESSION_CONFIG, Gatekeeper } from './gatekeeper.js';
 import { DEFAULT_VAULT_CONFIG, type NodeHome } from './home.js';
+import { removeNodeLock, writeNodeLock } from './home-lock.js';
 import { Mempool } from './mempool.js';
 import { evidenceBody, type SignedProposal, type SignedVote } from './messages.js';
+import { NodeMetrics } from './metrics.js';
 import { ownTxSubmitter } from './own-tx.js';
 import { P2P } from './p2p.js';
 import type { CommittedView, LogLevel, SubmitOwnTx } from './ports.js';
@@ -50,6 +53,9 @@ export class MedLedgerNode implements RouteDeps {
   readonly view: CommittedView;
   /** The one way this node's own transactions (and its FHIR agent's) are signed and admitted. */
   readonly submitOwn: SubmitOwnTx;
+  readonly metrics: NodeMetrics;
+  /** True between a finished start() and stop() (readiness). */
+  running = false;
   private api: FastifyInstance | undefined;
   private apiUrl = '';
 
@@ -101,7 +107,9 @@ export class MedLedgerNode implements RouteDeps {
         chain: this.chain,
         commitDecided: (block, commit) => {
           this.chain.commitBlock(block, commit);
+          this.metrics.observeCommit(this.now() - block.header.time);
         },
+        blockLimits: () => this.chain.blockLimits(),
         mempool: this.mempool,
         meta: store,
         net: this.p2p,
@@ -118,8 +126,17 @@ export class MedLedgerNode implements RouteDeps {
         log,
         peers: this.p2p,
         sizeOnChain: (hash) => objectSizeOnChain(this.chain.state, hash),
+        chainQuotas: () => vaultQuotaParams(this.chain.state),
       },
     );
+    this.metrics = new NodeMetrics({
+      height: () => this.chain.height,
+      round: () => this.engine.round,
+      peers: () => this.peerCounts(),
+      mempool: () => ({ txs: this.mempool.size, bytes: this.mempool.bytes }),
+      vault: () => store.vaultTotals(),
+    });
+    this.chain.app.observeExecution = (ms) => this.metrics.observeAppExecution(ms);
     const chain = this.chain;
     this.admission = new Admission(
       { chainId: chain.chainId },
@@ -131,6 +148,7 @@ export class MedLedgerNode implements RouteDeps {
         txIndex: store,
         blocks: this.blocks,
         onAdmitted: (tx) => this.engine.onTx(tx),
+        onRefused: (code) => this.metrics.countRejected(code),
       },
     );
     this.view = {
@@ -202,17 +220,32 @@ export class MedLedgerNode implements RouteDeps {
     this.vault.start();
     this.gatekeeper.start();
     this.emergency.onStart();
+    this.running = true;
+    writeNodeLock(this.home.dir, { pid: process.pid, api: this.apiUrl, startedAt: this.now() });
     this.log('info', `serving API at ${this.apiUrl}, chain ${this.chain.chainId} at height ${this.chain.height}`);
     return this.apiUrl;
   }
 
   async stop(): Promise<void> {
+    this.running = false;
     this.engine.stop();
     this.p2p.stop();
     this.gatekeeper.stop();
     this.vault.stop();
     await this.api?.close();
     this.chain.store.close();
+    removeNodeLock(this.home.dir);
+  }
+
+  /** Peers in this node's config, and how many are connected now. */
+  peerCounts(): { connected: number; configured: number } {
+    const peers = this.p2p.peers();
+    return { connected: peers.filter((p) => p.connected).length, configured: peers.length };
+  }
+
+  /** An online backup of this node's home, taken by its own (locking) database connection (backup.ts). */
+  backupTo(out: string): Promise<BackupResult> {
+    return snapshotHome(this.home.dir, this.chain.store, out);
   }
 
   get url(): string {

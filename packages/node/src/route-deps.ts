@@ -5,9 +5,11 @@
 import type { Identity, StateReader } from '@medledger/ehr';
 import type { BlockHeader, Commit, Genesis, ProvenStateEntry } from '@medledger/ledger';
 import type { NodeStore } from '@medledger/storage';
+import type { BackupResult } from './backup.js';
 import type { BlockProofs } from './block-proofs.js';
 import type { Gatekeeper } from './gatekeeper.js';
 import type { NodeHome } from './home.js';
+import type { NodeMetrics } from './metrics.js';
 import type { AccessTime, Log, Now, SubmitOwnTx, TxLookup } from './ports.js';
 import type { Vault } from './vault.js';
 
@@ -37,7 +39,7 @@ export interface RouteDeps extends TxLookup {
   /** Committed blocks parsed and hashed once, for block views and inclusion proofs. */
   readonly blocks: Pick<BlockProofs, 'get'>;
   readonly gatekeeper: Gatekeeper;
-  readonly vault: Pick<Vault, 'put' | 'getVerified' | 'maxObjectBytes'>;
+  readonly vault: Pick<Vault, 'put' | 'getVerified' | 'maxObjectBytes' | 'quotasInForce'>;
   readonly home: NodeHome;
   /** The API's address, set once it listens (before any request). */
   readonly url: string;
@@ -49,4 +51,11 @@ export interface RouteDeps extends TxLookup {
   submitOwn: SubmitOwnTx;
   status(): Record<string, unknown>;
   account(publicKey: string): Record<string, unknown>;
+  /** The node's Prometheus metrics (ops-api.ts). */
+  readonly metrics: NodeMetrics;
+  /** Whether start() finished (and stop() has not begun), and the peers linked: readiness (ops-api.ts). */
+  readonly running: boolean;
+  peerCounts(): { connected: number; configured: number };
+  /** Write an online backup of this node's home to `out` (backup-api.ts); throws BackupError. */
+  backupTo(out: string): Promise<BackupResult>;
 }

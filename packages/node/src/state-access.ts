@@ -5,8 +5,11 @@
 import {
   activeWindowFor,
   emergencyKeys,
+  getClaim,
+  getCoverage,
   getGrant,
   getIdentity,
+  getPreauth,
   getRecord,
   getWindow,
   granteeIdsFor,
@@ -15,7 +18,10 @@ import {
   type Identity,
   isDelegate,
   keys,
+  maySeeCoverage,
+  maySeeInsuranceCase,
   type StateReader,
+  seesGovernance,
 } from '@medledger/ehr';
 
 const ID = '[0-9a-f]{40}';
@@ -81,6 +87,9 @@ export function keyAccess(state: StateReader, key: string, time: number): KeyAcc
           activeWindowFor(state, record.patient, time)?.clinician === caller.id),
     );
   }
+  // Governance is the consortium's business: member organizations, their staff and validators see all of it.
+  if (match('gov/(?:members|rule|params|genesis-limits|next|open|valset-latest)') || match('gov/(?:proposal|valset)/[0-9]{12}'))
+    return only((caller) => seesGovernance(state, caller));
   m = match(`emergency/window/(${ID16})`);
   if (m !== null) {
     const window = getWindow(state, m[1] as string);
@@ -92,6 +101,24 @@ export function keyAccess(state: StateReader, key: string, time: number): KeyAcc
           caller.id === window.org ||
           (caller.org === window.org && caller.role === 'privacy-officer' && getIdentity(state, window.org)?.status === 'active')),
     );
+  }
+  // Insurance (docs/insurance.md "Visibility"): the same rules as the /v1 insurance routes.
+  if (match(`pametrics/${ID}`)) return PUBLIC; // CMS-0057-F decision times are public.
+  if (match(`plan/${ID16}`) || match(`planv/${ID16}/[0-9]{6}`)) return only(() => true); // any signed-in identity
+  m = match(`(?:coverage|accum)/(${ID16})`);
+  if (m !== null) {
+    const coverage = getCoverage(state, m[1] as string);
+    return only((caller) => coverage !== undefined && maySeeCoverage(state, caller, coverage, time));
+  }
+  m = match(`preauth/(${ID16})`);
+  if (m !== null) {
+    const preauth = getPreauth(state, m[1] as string);
+    return only((caller) => preauth !== undefined && maySeeInsuranceCase(state, caller, preauth));
+  }
+  m = match(`claim/(${ID16})`);
+  if (m !== null) {
+    const claim = getClaim(state, m[1] as string);
+    return only((caller) => claim !== undefined && maySeeInsuranceCase(state, caller, claim));
   }
   return undefined;
 }
@@ -114,4 +141,14 @@ export const SERVED_KEY_FAMILIES = [
   `${emergencyKeys.split('<patient>')}`,
   `${emergencyKeys.latest('<patient>')}`,
   `${emergencyKeys.window('<id>')}`,
+  'gov/members, gov/rule, gov/params, gov/genesis-limits, gov/next, gov/open, gov/valset-latest',
+  'gov/proposal/<id>',
+  'gov/valset/<height>',
+  'plan/<id>',
+  'planv/<plan>/<version>',
+  'coverage/<id>',
+  'accum/<coverage>',
+  'preauth/<id>',
+  'claim/<id>',
+  'pametrics/<insurer>',
 ];

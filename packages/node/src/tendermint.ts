@@ -47,6 +47,8 @@ export interface TendermintDeps {
   net: PeerNet;
   /** Two signed messages by one validator for one step: log and commit the evidence. */
   onEvidence: (ev: EvidenceOutput) => void;
+  /** The block limits in force (governance may lower the genesis ones, docs/governance.md); default the options'. */
+  blockLimits?: () => { maxBlockTxs: number; maxBlockBytes: number };
   now: Now;
   log: Log;
 }
@@ -107,6 +109,11 @@ export class TendermintEngine implements Engine {
 
   private get cfg() {
     return this.opts.consensus;
+  }
+
+  /** The consensus round at the current height (metrics); undefined between heights or when not a validator. */
+  get round(): number | undefined {
+    return this.machine?.round;
   }
 
   /** Whether the engine runs: peer messages are read only then (the wiring checks this). */
@@ -280,7 +287,8 @@ export class TendermintEngine implements Engine {
 
   private buildProposal(height: number): string {
     const { chain } = this;
-    const entries = this.deps.mempool.reap(this.opts.maxBlockTxs, this.opts.maxBlockBytes);
+    const limits = this.deps.blockLimits?.() ?? this.opts;
+    const entries = this.deps.mempool.reap(limits.maxBlockTxs, limits.maxBlockBytes);
     const block = chain.buildBlock(
       entries.map((e) => e.tx),
       chain.nextBlockTime(this.deps.now()),

@@ -47,6 +47,8 @@ export interface VaultDeps {
   now: () => number;
   log: VaultLog;
   peers: VaultPeers;
+  /** Quotas the chain's governance set; each replaces this node's configured quota while set (docs/governance.md). */
+  chainQuotas?: () => Partial<VaultQuotas>;
   /** The size committed state says an object has; fetched copies of another size are not kept. */
   sizeOnChain?: (hash: string) => number | undefined;
 }
@@ -177,16 +179,22 @@ export class Vault {
     }
     if (signer === undefined || adding === 0) return;
     const { anchoredBytes } = store.vaultUsage(signer);
-    if (anchoredBytes + adding > this.quotas.anchoredBytesPerIdentity)
+    const quota = this.quotasInForce().anchoredBytesPerIdentity;
+    if (anchoredBytes + adding > quota)
       throw new ApiError(
         'QUOTA_EXCEEDED',
-        `anchoring ${adding} more bytes would pass this node's quota of ${this.quotas.anchoredBytesPerIdentity} anchored bytes per identity`,
+        `anchoring ${adding} more bytes would pass this node's quota of ${quota} anchored bytes per identity`,
       );
+  }
+
+  /** This node's configured quotas, with the ones governance set on chain in their place. */
+  quotasInForce(): VaultQuotas {
+    return { ...this.quotas, ...this.deps.chainQuotas?.() };
   }
 
   private checkPendingQuota(uploader: string, bytes: number): void {
     const usage = this.deps.store.vaultUsage(uploader);
-    const q = this.quotas;
+    const q = this.quotasInForce();
     if (usage.pendingObjects + 1 > q.pendingObjectsPerIdentity || usage.pendingBytes + bytes > q.pendingBytesPerIdentity)
       throw new ApiError(
         'QUOTA_EXCEEDED',

@@ -359,7 +359,9 @@ export function runStoreConformance(name: string, open: () => StoreHarness): voi
         assert.equal(h.store.vaultObjectInfo(vaultObject('unknown').hash), undefined);
         assert.deepEqual(h.store.vaultUsage(alice), { pendingObjects: 1, pendingBytes: a.data.length, anchoredBytes: b.data.length });
         assert.deepEqual(h.store.vaultUsage(bob), { pendingObjects: 1, pendingBytes: c.data.length, anchoredBytes: 0 });
+        assert.deepEqual(h.store.vaultTotals(), { objects: 4, bytes: a.data.length + b.data.length + c.data.length + fetched.data.length });
         h.store.deleteVaultObjects([b.hash]);
+        assert.deepEqual(h.store.vaultTotals(), { objects: 3, bytes: a.data.length + c.data.length + fetched.data.length });
         assert.deepEqual(h.store.vaultUsage(alice), { pendingObjects: 1, pendingBytes: a.data.length, anchoredBytes: 0 });
         assert.deepEqual(h.store.vaultUsage('cc'.repeat(20)), { pendingObjects: 0, pendingBytes: 0, anchoredBytes: 0 });
         // An upload of a wanted object is anchored at once, and counts as anchored.

@@ -143,6 +143,12 @@ export class MemoryStore implements NodeStore {
     return { size: held.data.length, uploader: held.uploader, status: held.anchored ? 'anchored' : 'unanchored' };
   }
 
+  vaultTotals(): { objects: number; bytes: number } {
+    let bytes = 0;
+    for (const held of this.vault.values()) bytes += held.data.length;
+    return { objects: this.vault.size, bytes };
+  }
+
   vaultUsage(uploader: string): VaultUsage {
     const usage: VaultUsage = { pendingObjects: 0, pendingBytes: 0, anchoredBytes: 0 };
     for (const held of this.vault.values()) {

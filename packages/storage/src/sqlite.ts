@@ -146,6 +146,7 @@ export class SqliteStore implements NodeStore {
             isWanted: this.db.prepare('SELECT 1 AS one FROM vault_wanted WHERE hash = ?'),
             wanted: this.db.prepare('SELECT hash FROM vault_wanted WHERE hash > ? ORDER BY hash LIMIT ?'),
             loadOutbox: this.db.prepare('SELECT seq, item FROM outbox ORDER BY seq LIMIT ?'),
+            vaultTotals: this.db.prepare('SELECT COUNT(*) AS n, SUM(length(data)) AS bytes FROM vault_objects'),
           }
         : {}),
       ...(this.hasTable('vault_usage') && this.hasTable('vault_objects') && this.hasColumn('vault_objects', 'uploader')
@@ -309,6 +310,20 @@ export class SqliteStore implements NodeStore {
     return row === undefined
       ? undefined
       : { size: row.size, uploader: row.uploader, status: row.anchored === 1 ? 'anchored' : 'unanchored' };
+  }
+
+  /**
+   * A consistent copy of the whole database at `dest`, by SQLite's online backup API on this
+   * connection (it holds the file's lock): blocks committed meanwhile are either all in the
+   * copy or not at all. Throws on I/O errors.
+   */
+  async snapshotTo(dest: string): Promise<void> {
+    await this.db.backup(dest);
+  }
+
+  vaultTotals(): { objects: number; bytes: number } {
+    const row = this.stmts.vaultTotals?.get() as { n: number; bytes: number | null } | undefined;
+    return { objects: row?.n ?? 0, bytes: row?.bytes ?? 0 };
   }
 
   vaultUsage(uploader: string): VaultUsage {

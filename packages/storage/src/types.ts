@@ -94,6 +94,10 @@ export interface NodeStore {
   vaultObjectInfo(hash: string): VaultObjectInfo | undefined;
   /** What `uploader` holds on this node: unanchored uploads (count and bytes) and anchored bytes. */
   vaultUsage(uploader: string): VaultUsage;
+  /** A consistent copy of the database file at `dest` (SQLite only; backups, docs/deploy.md). */
+  snapshotTo?(dest: string): Promise<void>;
+  /** Objects held in this node's vault and their bytes, all uploaders together (the metrics' vault size). */
+  vaultTotals(): { objects: number; bytes: number };
   /** The stored bytes, unverified: the caller re-hashes them before trusting them. */
   getVaultObject(hash: string): Uint8Array | undefined;
   hasVaultObject(hash: string): boolean;

@@ -3,24 +3,27 @@ import type { ReactNode } from 'react';
 import { AccessLog } from './pages/access-log.js';
 import { Onboarding, SignIn, Welcome } from './pages/account.js';
 import { ClinicianHome, ClinicianPatient } from './pages/clinician.js';
-import { Delegations } from './pages/delegations.js';
 import { EmergencyBanner, EmergencyOpen, EmergencyReviewPage } from './pages/emergency.js';
 import { BlockPage, Explorer } from './pages/explorer.js';
+import { GovernancePage } from './pages/governance.js';
 import { InsurerQueue, PatientInsurance } from './pages/insurance.js';
-import { ChooseNode, NodeSetting } from './pages/node-choice.js';
+import { AccountPage } from './pages/my-account.js';
+import { ChooseNode } from './pages/node-choice.js';
+import { Notifications, NotificationsLabel } from './pages/notifications.js';
 import { OrganizationHome } from './pages/organization.js';
+import { PrintSummary } from './pages/print-summary.js';
 import { PatientRecords, RecordDetail } from './pages/records.js';
 import { Sharing } from './pages/sharing.js';
-import { match, navigate, usePath } from './router.js';
+import { match, usePath } from './router.js';
 import { NODE_URL, type SignedIn, useSession } from './session.js';
-import { Link, PageTitle, SharingCode } from './ui.js';
+import { Link, PageTitle } from './ui.js';
 
 /** A founding organization's admin identity (genesis gives it an organization kind). */
 function isOrganization(user: SignedIn): boolean {
   return typeof user.identity.orgKind === 'string';
 }
 
-function navFor(user: SignedIn | undefined): Array<[string, string]> {
+function navFor(user: SignedIn | undefined): Array<[string, ReactNode]> {
   if (user === undefined)
     return [
       ['/', 'Home'],
@@ -32,18 +35,21 @@ function navFor(user: SignedIn | undefined): Array<[string, string]> {
       ['/records', 'My records'],
       ['/sharing', 'Sharing'],
       ['/access-log', 'Access log'],
+      ['/notifications', <NotificationsLabel key="n" />],
       ['/insurance', 'Insurance'],
       ['/account', 'My account'],
     ];
   if (isOrganization(user))
     return [
       ['/organization', 'Staff'],
+      ['/governance', 'Governance'],
       ['/explorer', 'Explorer'],
       ['/account', 'My account'],
     ];
   if (user.identity.role === 'clinician')
     return [
       ['/clinician', 'My patients'],
+      ['/notifications', <NotificationsLabel key="n" />],
       ['/account', 'My account'],
     ];
   if (user.identity.role === 'insurer')
@@ -62,40 +68,6 @@ function navFor(user: SignedIn | undefined): Array<[string, string]> {
     ['/explorer', 'Explorer'],
     ['/account', 'My account'],
   ];
-}
-
-function Account() {
-  const { user, signOut } = useSession();
-  if (user === undefined) return null;
-  return (
-    <section>
-      <PageTitle>My account</PageTitle>
-      <p>
-        Signed in as <strong>{user.label}</strong>
-        {user.identity.name ? ` (${user.identity.name})` : ''}. You will be signed out automatically after a while without activity.
-      </p>
-      <h2>My sharing code</h2>
-      <p>Give this code to someone who needs it to share with you, or to make you a delegate. It does not reveal your name.</p>
-      <SharingCode id={user.client.id} />
-      <Delegations />
-      <NodeSetting
-        signOut={async () => {
-          await user.client.signOut().catch(() => undefined); // ended on the old node before the page reloads
-          signOut('You changed the node this app uses.');
-        }}
-      />
-      <h2>Sign out</h2>
-      <button
-        type="button"
-        onClick={() => {
-          signOut('You signed out.');
-          navigate('/sign-in');
-        }}
-      >
-        Sign out
-      </button>
-    </section>
-  );
 }
 
 function NeedsSignIn() {
@@ -131,17 +103,20 @@ function route(path: string, user: SignedIn | undefined): ReactNode {
   const block = match('/explorer/blocks/:height', path);
   if (block !== undefined && /^[1-9][0-9]*$/.test(block.height ?? '')) return <BlockPage height={Number(block.height)} />;
   if (user === undefined) return <NeedsSignIn />;
-  if (path === '/account') return <Account />;
+  if (path === '/account') return <AccountPage />;
   const me = user.client.id;
   if (path === '/records') return <PatientRecords />;
+  if (path === '/records/summary') return <PrintSummary />;
   const rec = match('/records/:id', path);
   if (rec !== undefined) return <RecordDetail key={rec.id} recordId={rec.id as string} patient={me} back="/records" canErase />;
   if (path === '/sharing') return <Sharing />;
   if (path === '/access-log') return <AccessLog />;
+  if (path === '/notifications') return <Notifications />;
   if (path === '/insurance') return <PatientInsurance />;
   if (path === '/insurer') return <InsurerQueue />;
   if (path === '/clinician') return <ClinicianHome />;
   if (path === '/organization') return <OrganizationHome />;
+  if (path === '/governance') return <GovernancePage />;
   if (path === '/clinician/emergency') return <EmergencyOpen />;
   if (path === '/emergency-review') return <EmergencyReviewPage />;
   const pat = match('/clinician/patients/:patient', path);

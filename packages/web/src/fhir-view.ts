@@ -1,6 +1,11 @@
 // Readable summaries of FHIR R4 resources for the timeline, detail view and charts: what it
 // is, its value with units, when it happened. Pure functions of the resource.
-type Json = Record<string, unknown>;
+import { type Flag, flagWord, roundForReading, unitDisplay } from './clinical-values.js';
+import { conceptText, dateOf, type Json, list, obj, objs, referenceId, str } from './fhir-json.js';
+import { bloodPressureText, observationReadings, quantityUnit, readQuantity } from './measurements.js';
+
+export { conceptText } from './fhir-json.js';
+export { type ChartLine, type ChartSeries, chartSeries } from './measurements.js';
 
 /** One line of the detail view. */
 export interface DetailRow {
@@ -19,71 +24,32 @@ export interface RecordSummary {
   /** When it happened (ms), if the resource says. */
   when: number | undefined;
   rows: DetailRow[];
+  /** High or low against the reference range, for a measurement (or any of a panel's results). */
+  flag?: Flag;
 }
 
-function obj(x: unknown): Json | undefined {
-  return typeof x === 'object' && x !== null && !Array.isArray(x) ? (x as Json) : undefined;
-}
+/** Finds another of the patient's resources by its FHIR id (a panel's results), if it was opened. */
+export type ResourceLookup = (id: string) => unknown;
 
-function list(x: unknown): unknown[] {
-  return Array.isArray(x) ? x : [];
-}
-
-function str(x: unknown): string | undefined {
-  return typeof x === 'string' && x !== '' ? x : undefined;
-}
-
-/** The human text of a CodeableConcept: its text, else the first coding's display or code. */
-export function conceptText(x: unknown): string | undefined {
-  const c = obj(x);
-  if (c === undefined) return undefined;
-  const coding = list(c.coding)
-    .map(obj)
-    .find((k) => k !== undefined);
-  return str(c.text) ?? str(coding?.display) ?? str(coding?.code);
-}
-
-const UNIT_WORDS: Record<string, string> = { 'mm[Hg]': 'mmHg', Cel: '°C', '/min': 'beats/min', '[lb_av]': 'lb' };
-
-function unitText(q: Json): string {
-  const unit = str(q.unit) ?? str(q.code) ?? '';
-  return UNIT_WORDS[unit] ?? unit;
-}
-
-/** A Quantity as "72.5 kg". */
+/** A Quantity as "72.5 kg": rounded for reading, in human units. */
 export function quantityText(x: unknown): string | undefined {
   const q = obj(x);
   if (q === undefined || typeof q.value !== 'number') return undefined;
-  const unit = unitText(q);
-  return unit === '' ? String(q.value) : `${q.value} ${unit}`;
+  const ucum = quantityUnit(q);
+  const unit = unitDisplay(ucum);
+  return unit === '' ? roundForReading(q.value, ucum) : `${roundForReading(q.value, ucum)} ${unit}`;
 }
 
-function dateOf(...xs: unknown[]): number | undefined {
-  for (const x of xs) {
-    const s = str(x) ?? str(obj(x)?.start);
-    if (s === undefined) continue;
-    const t = Date.parse(s);
-    if (!Number.isNaN(t)) return t;
-  }
-  return undefined;
-}
-
-function observationValue(r: Json): string {
-  const comps = list(r.component)
-    .map(obj)
-    .filter((c): c is Json => c !== undefined);
-  const sys = comps.find((c) => /systolic|8480-6/i.test(JSON.stringify(c.code ?? '')));
-  const dia = comps.find((c) => /diastolic|8462-4/i.test(JSON.stringify(c.code ?? '')));
-  const sq = obj(sys?.valueQuantity);
-  const dq = obj(dia?.valueQuantity);
-  if (sq !== undefined && dq !== undefined && typeof sq.value === 'number' && typeof dq.value === 'number') {
-    return `${sq.value}/${dq.value} ${unitText(sq)}`;
-  }
-  const direct = quantityText(r.valueQuantity) ?? str(r.valueString) ?? conceptText(r.valueCodeableConcept);
-  if (direct !== undefined) return direct;
-  if (typeof r.valueBoolean === 'boolean') return r.valueBoolean ? 'Yes' : 'No';
-  const parts = comps.map((c) => `${conceptText(c.code) ?? 'value'}: ${quantityText(c.valueQuantity) ?? str(c.valueString) ?? '—'}`);
-  return parts.join(', ');
+function observationValue(r: Json): { text: string; flag: Flag } {
+  const bp = bloodPressureText(r);
+  if (bp !== undefined) return bp;
+  const direct = readQuantity(r.valueQuantity, r);
+  if (direct !== undefined) return { text: direct.text, flag: direct.flag };
+  const other = str(r.valueString) ?? conceptText(r.valueCodeableConcept);
+  if (other !== undefined) return { text: other, flag: undefined };
+  if (typeof r.valueBoolean === 'boolean') return { text: r.valueBoolean ? 'Yes' : 'No', flag: undefined };
+  const parts = observationReadings(r).map((x) => `${x.label}: ${x.reading.text}`);
+  return { text: parts.join(', '), flag: observationReadings(r).find((x) => x.reading.flag !== undefined)?.reading.flag };
 }
 
 function notesOf(r: Json): string[] {
@@ -127,7 +93,7 @@ const KINDS: Record<string, string> = {
 };
 
 /** Summarise any resource; unknown types still get a title and their status. */
-export function summarize(resource: unknown): RecordSummary {
+export function summarize(resource: unknown, lookup?: ResourceLookup): RecordSummary {
   const r = obj(resource) ?? {};
   const type = str(r.resourceType) ?? 'Record';
   const rows: DetailRow[] = [];
@@ -137,18 +103,28 @@ export function summarize(resource: unknown): RecordSummary {
   let title = conceptText(r.code) ?? type;
   let value = '';
   let when: number | undefined;
+  let flag: Flag;
   switch (type) {
     case 'Observation': {
-      value = observationValue(r);
+      const read = observationValue(r);
+      value = read.text;
+      flag = read.flag;
       when = dateOf(r.effectiveDateTime, r.effectivePeriod, r.issued);
-      add('Result', value);
+      add('Result', flag === undefined ? value : `${value} (${flagWord(flag).toLowerCase()})`);
       add('Interpretation', list(r.interpretation).map(conceptText).filter(Boolean).join(', '));
+      // Each component's range named (systolic first), a single value's range alone.
+      const ranged = observationReadings(r)
+        .filter((x) => x.reading.range !== undefined)
+        .sort((a, b) => Number(b.label === 'Systolic') - Number(a.label === 'Systolic'));
+      const ranges = ranged.map((x) => (ranged.length > 1 ? `${x.label} ${x.reading.range}` : (x.reading.range as string)));
       add(
         'Reference range',
-        list(r.referenceRange)
-          .map((x) => rangeText(obj(x)))
-          .filter(Boolean)
-          .join('; '),
+        ranges.length > 0
+          ? ranges.join('; ')
+          : objs(r.referenceRange)
+              .map((x) => str(x.text))
+              .filter(Boolean)
+              .join('; '),
       );
       break;
     }
@@ -160,14 +136,16 @@ export function summarize(resource: unknown): RecordSummary {
       break;
     case 'MedicationStatement':
     case 'MedicationRequest': {
-      title = conceptText(r.medicationCodeableConcept) ?? title;
-      const dosage = list(r.dosage ?? r.dosageInstruction)
-        .map((d) => str(obj(d)?.text))
+      title = conceptText(r.medicationCodeableConcept) ?? str(obj(r.medicationReference)?.display) ?? title;
+      const dosage = objs(r.dosage ?? r.dosageInstruction)
+        .map(dosageText)
         .filter(Boolean)
         .join('; ');
-      value = dosage;
+      const strength = strengthOf(title);
+      value = dosage || (strength === undefined ? (str(r.status) ?? '') : `${strength} each`);
       when = dateOf(r.effectiveDateTime, r.effectivePeriod, r.authoredOn, r.dateAsserted);
-      add('How to take it', dosage);
+      add('Strength', strength);
+      add('How to take it', dosage || 'Not stated in this record: ask the prescriber or pharmacist.');
       add('Status', str(r.status));
       break;
     }
@@ -222,12 +200,21 @@ export function summarize(resource: unknown): RecordSummary {
       add('Gender', str(r.gender));
       break;
     }
-    case 'DiagnosticReport':
+    case 'DiagnosticReport': {
       when = dateOf(r.effectiveDateTime, r.effectivePeriod, r.issued);
-      value = str(r.conclusion) ?? str(r.status) ?? '';
+      const results = panelResults(r, lookup);
+      const outside = results.filter((x) => x.flag !== undefined).length;
+      value =
+        str(r.conclusion) ??
+        (results.length > 0
+          ? `${results.length} ${results.length === 1 ? 'result' : 'results'}${outside > 0 ? `, ${outside} outside the range` : ''}`
+          : (str(r.status) ?? ''));
+      flag = results.find((x) => x.flag !== undefined)?.flag;
       add('Conclusion', str(r.conclusion));
+      for (const x of results) add(x.title, x.value);
       add('Status', str(r.status));
       break;
+    }
     case 'Claim':
     case 'ExplanationOfBenefit': {
       title = type === 'Claim' ? 'Insurance claim' : 'Insurance statement';
@@ -275,75 +262,58 @@ export function summarize(resource: unknown): RecordSummary {
         minute: '2-digit',
       }),
     });
-  return { kind: KINDS[type] ?? type, title, value, when, rows };
+  return { kind: KINDS[type] ?? type, title, value, when, rows, ...(flag === undefined ? {} : { flag }) };
+}
+
+/**
+ * A panel's (e.g. Lipid Panel's) member results, read from the patient's other records by
+ * reference; a member that is not at hand still shows by name, saying where it is.
+ */
+function panelResults(r: Json, lookup: ResourceLookup | undefined): Array<{ title: string; value: string; flag: Flag }> {
+  return objs(r.result).map((ref) => {
+    const id = referenceId(ref);
+    const member = obj(id === undefined ? undefined : lookup?.(id));
+    const name = str(ref.display) ?? 'Result';
+    if (member === undefined) return { title: name, value: 'Listed on its own in the records', flag: undefined };
+    const read = observationValue(member);
+    const range = observationReadings(member)[0]?.reading.range;
+    const flagged = read.flag === undefined ? read.text : `${read.text} — ${flagWord(read.flag)}`;
+    return {
+      title: conceptText(member.code) ?? name,
+      value: range === undefined ? flagged : `${flagged} (range: ${range})`,
+      flag: read.flag,
+    };
+  });
+}
+
+/** A FHIR Dosage in words: its text, else "1 tablet, 2 times a day, by mouth". */
+function dosageText(d: Json): string {
+  const text = str(d.text);
+  if (text !== undefined) return text;
+  const dose = objs(d.doseAndRate)
+    .map((x) => quantityText(x.doseQuantity))
+    .find(Boolean);
+  const repeat = obj(obj(d.timing)?.repeat);
+  const freq = typeof repeat?.frequency === 'number' ? repeat.frequency : undefined;
+  const period = typeof repeat?.period === 'number' ? repeat.period : undefined;
+  const unit = PERIOD_WORDS[str(repeat?.periodUnit) ?? ''];
+  const how =
+    freq !== undefined && period !== undefined && unit !== undefined
+      ? `${freq === 1 ? 'once' : `${freq} times`} ${period === 1 ? `a ${unit}` : `every ${period} ${unit}s`}`
+      : undefined;
+  const parts = [dose, how, str(d.asNeededBoolean === true ? 'when needed' : undefined), conceptText(d.route)?.toLowerCase()];
+  return parts.filter(Boolean).join(', ');
+}
+
+const PERIOD_WORDS: Record<string, string> = { h: 'hour', d: 'day', wk: 'week', mo: 'month' };
+
+/** The strength in a medicine's name: "Hydrochlorothiazide 25 MG" gives "25 mg". */
+function strengthOf(name: string): string | undefined {
+  const m = /(\d+(?:\.\d+)?)\s*(MG|MCG|G|ML|UNT|MEQ|%)(\/(?:ML|ACTUAT|HR))?\b/i.exec(name);
+  if (m === null) return undefined;
+  return `${m[1]} ${(m[2] as string).toLowerCase()}${m[3] ? m[3].toLowerCase() : ''}`;
 }
 
 function capitalized(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
-}
-
-function rangeText(r: Json | undefined): string | undefined {
-  if (r === undefined) return undefined;
-  const low = quantityText(r.low);
-  const high = quantityText(r.high);
-  if (low !== undefined && high !== undefined) return `${low} – ${high}`;
-  return str(r.text) ?? low ?? high;
-}
-
-/** One plotted line: its label and (time, value) points, oldest first. */
-export interface ChartLine {
-  label: string;
-  points: Array<{ time: number; value: number }>;
-}
-
-/** One chart: a measured thing (e.g. "Blood pressure") and its unit, with one or more lines. */
-export interface ChartSeries {
-  title: string;
-  unit: string;
-  lines: ChartLine[];
-}
-
-/**
- * Group numeric Observations into charts by what was measured: blood pressure gets a
- * systolic and a diastolic line; every other quantity one line. `fallbackTime` dates an
- * observation that carries no date of its own (its anchoring block time).
- */
-export function chartSeries(items: Array<{ resource: unknown; fallbackTime: number }>): ChartSeries[] {
-  const byTitle = new Map<string, ChartSeries>();
-  const line = (series: ChartSeries, label: string) => {
-    let l = series.lines.find((x) => x.label === label);
-    if (l === undefined) {
-      l = { label, points: [] };
-      series.lines.push(l);
-    }
-    return l;
-  };
-  for (const { resource, fallbackTime } of items) {
-    const r = obj(resource);
-    if (r === undefined || r.resourceType !== 'Observation') continue;
-    const title = conceptText(r.code);
-    if (title === undefined) continue;
-    const time = dateOf(r.effectiveDateTime, r.effectivePeriod, r.issued) ?? fallbackTime;
-    const comps = list(r.component)
-      .map(obj)
-      .filter((c): c is Json => c !== undefined);
-    const q = obj(r.valueQuantity);
-    if (q !== undefined && typeof q.value === 'number') {
-      const series = byTitle.get(title) ?? { title, unit: unitText(q), lines: [] };
-      byTitle.set(title, series);
-      line(series, title).points.push({ time, value: q.value });
-    } else {
-      for (const c of comps) {
-        const cq = obj(c.valueQuantity);
-        const label = conceptText(c.code);
-        if (cq === undefined || typeof cq.value !== 'number' || label === undefined) continue;
-        const series = byTitle.get(title) ?? { title, unit: unitText(cq), lines: [] };
-        byTitle.set(title, series);
-        line(series, label).points.push({ time, value: cq.value });
-      }
-    }
-  }
-  const out = [...byTitle.values()];
-  for (const s of out) for (const l of s.lines) l.points.sort((a, b) => a.time - b.time);
-  return out.sort((a, b) => a.title.localeCompare(b.title));
 }

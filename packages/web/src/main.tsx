@@ -4,6 +4,7 @@ import { createRoot } from 'react-dom/client';
 import { App } from './app.js';
 import { SessionProvider } from './session.js';
 import './styles.css';
+import './portal.css';
 
 const root = document.getElementById('root');
 if (root !== null)

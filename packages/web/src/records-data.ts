@@ -1,7 +1,7 @@
 // Loading records for display: list the metadata the caller may see, then read and decrypt
 // each (the node logs every read), keeping what was opened in the session's cache.
 import type { Purpose, RecordMeta } from '@medledger/client';
-import { type RecordSummary, summarize } from './fhir-view.js';
+import { type RecordSummary, type ResourceLookup, summarize } from './fhir-view.js';
 import type { SignedIn } from './session.js';
 
 /** A record ready to show: its chain metadata and, when it could be opened, its summary. */
@@ -17,6 +17,19 @@ export interface ShownRecord {
 
 export function anchoredTime(meta: RecordMeta): number {
   return (meta.anchoredAt as { time?: number } | undefined)?.time ?? 0;
+}
+
+/**
+ * Finds an opened resource by its FHIR id among what this session has read, so a panel can
+ * show its members (a DiagnosticReport's `result` references them by id).
+ */
+export function resourceLookup(user: SignedIn): ResourceLookup {
+  const byId = new Map<string, object>();
+  for (const resource of user.cache.values()) {
+    const id = (resource as { id?: unknown }).id;
+    if (typeof id === 'string') byId.set(id, resource);
+  }
+  return (id) => byId.get(id);
 }
 
 /** Read one record (cached for the session). Throws ClientError or CryptoError. */
@@ -51,11 +64,17 @@ export async function loadRecords(user: SignedIn, patient: string, purpose?: Pur
     if (meta.status === 'erased') return { meta, time: anchoredTime(meta) };
     try {
       const resource = await openRecord(user, meta, purpose);
-      const summary = summarize(resource);
-      return { meta, resource, summary, time: summary.when ?? anchoredTime(meta) };
+      return { meta, resource, time: anchoredTime(meta) };
     } catch (error) {
       return { meta, error, time: anchoredTime(meta) };
     }
   });
+  // Summaries once everything is open: a panel reads its members from the others.
+  const lookup = resourceLookup(user);
+  for (const r of shown) {
+    if (r.resource === undefined) continue;
+    r.summary = summarize(r.resource, lookup);
+    r.time = r.summary.when ?? r.time;
+  }
   return shown.sort((a, b) => b.time - a.time);
 }

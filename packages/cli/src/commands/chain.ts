@@ -20,7 +20,7 @@ import {
 } from '@medledger/node';
 import { openSqliteStore } from '@medledger/storage';
 import type { Command } from 'commander';
-import { runBench } from '../bench.js';
+import { BENCH_PARTS, type BenchPart, runBench } from '../bench.js';
 import { benchTable, type EmbeddedBenchFigures, runCometBench } from '../bench-cometbft.js';
 import { DEMO_ORGANIZATIONS, DEMO_PASSPHRASE, demoSheetLines, readDemoSheet, seedDemo } from '../demo.js';
 import { CliError, EXIT } from '../exit-codes.js';
@@ -29,6 +29,14 @@ import { ensureHomes, type RunningNode, startNodeProcess, stopNodes } from '../n
 import { getPassphrase } from '../passphrase.js';
 
 export { CliError };
+
+/** `--only tx,claims` as bench parts; exit 2 naming an unknown one. */
+function benchParts(raw: string): BenchPart[] {
+  const parts = raw.split(',').map((p) => p.trim());
+  const unknown = parts.find((p) => !(BENCH_PARTS as readonly string[]).includes(p));
+  if (unknown !== undefined || parts.length === 0) throw new CliError(`--only takes ${BENCH_PARTS.join(', ')}, not '${unknown ?? raw}'`, 2);
+  return parts as BenchPart[];
+}
 
 function positiveInt(name: string) {
   return (raw: string): number => {
@@ -53,10 +61,15 @@ async function benchBoth(
     latencySeconds: number;
     records: number;
     proofRounds: number;
+    claimSeconds: number;
+    claims: number;
+    claimRate: number;
+    claimLatencySeconds: number;
     out: string;
     basePort: number;
     engine: Engine | 'both';
     profile?: string;
+    only?: string;
     json?: boolean;
   },
   log: (line: string) => void,
@@ -71,9 +84,14 @@ async function benchBoth(
             latencySeconds: opts.latencySeconds,
             records: opts.records,
             proofRounds: opts.proofRounds,
+            claimSeconds: opts.claimSeconds,
+            claims: opts.claims,
+            claimRate: opts.claimRate,
+            claimLatencySeconds: opts.claimLatencySeconds,
             outDir: resolve(opts.out),
             basePort: opts.basePort,
             ...(opts.profile === undefined ? {} : { profileDir: resolve(opts.profile) }),
+            ...(opts.only === undefined ? {} : { parts: benchParts(opts.only) }),
           },
           log,
         )) as unknown as EmbeddedBenchFigures)
@@ -309,7 +327,7 @@ export function registerChainCommands(program: Command): void {
   program
     .command('bench')
     .description(
-      'benchmark a fresh local network: committed tx/s, commit latency at a fixed rate, record write and read latency, CPU and RSS per node',
+      'benchmark a fresh local network: committed tx/s, commit latency at a fixed rate, record write and read latency, proofs, claims adjudicated/s and submit-to-adjudicated latency, CPU and RSS per node',
     )
     .option('--validators <n>', 'validators', positiveInt('--validators'), 4)
     .option('--seconds <s>', 'seconds of saturating load', positiveInt('--seconds'), 20)
@@ -317,8 +335,13 @@ export function registerChainCommands(program: Command): void {
     .option('--latency-seconds <s>', 'seconds of the latency run', positiveInt('--latency-seconds'), 10)
     .option('--records <n>', 'records written (4 KiB each), then read twice as many times', positiveInt('--records'), 100)
     .option('--proof-rounds <n>', 'times each kind of state proof is fetched and checked', positiveInt('--proof-rounds'), 50)
+    .option('--claim-seconds <s>', 'seconds of saturating claim load', positiveInt('--claim-seconds'), 10)
+    .option('--claims <n>', 'claims signed for the saturating claim run', positiveInt('--claims'), 10_000)
+    .option('--claim-rate <r>', 'offered claims/s for the claim latency run', positiveInt('--claim-rate'), 200)
+    .option('--claim-latency-seconds <s>', 'seconds of the claim latency run', positiveInt('--claim-latency-seconds'), 5)
     .option('--out <dir>', 'where to write the JSON result', 'bench/results')
     .option('--base-port <port>', 'first port', positiveInt('--base-port'), 27650)
+    .option('--only <parts>', `run only these parts, comma-separated: ${BENCH_PARTS.join(', ')} (default: all)`)
     .option('--profile <dir>', "write each validator's CPU profile (.cpuprofile) to this directory")
     .option(
       '--engine <engine>',
@@ -335,10 +358,15 @@ export function registerChainCommands(program: Command): void {
         latencySeconds: number;
         records: number;
         proofRounds: number;
+        claimSeconds: number;
+        claims: number;
+        claimRate: number;
+        claimLatencySeconds: number;
         out: string;
         basePort: number;
         engine: Engine | 'both';
         profile?: string;
+        only?: string;
         json?: boolean;
       }) => {
         const log = (line: string) => (opts.json ? process.stderr.write(`${line}\n`) : console.log(line));
@@ -351,11 +379,16 @@ export function registerChainCommands(program: Command): void {
             latencySeconds: opts.latencySeconds,
             records: opts.records,
             proofRounds: opts.proofRounds,
+            claimSeconds: opts.claimSeconds,
+            claims: opts.claims,
+            claimRate: opts.claimRate,
+            claimLatencySeconds: opts.claimLatencySeconds,
             outDir: resolve(opts.out),
             basePort: opts.basePort,
             ...(opts.profile === undefined ? {} : { profileDir: resolve(opts.profile) }),
+            ...(opts.only === undefined ? {} : { parts: benchParts(opts.only) }),
           },
-          (line) => (opts.json ? process.stderr.write(`${line}\n`) : console.log(line)),
+          log,
         );
         if (opts.json) console.log(JSON.stringify(result));
       },

@@ -49,3 +49,29 @@ export function requireConsentedProvider(state: StateReader, actor: Identity, pa
 export function managesPatient(state: StateReader, actor: Identity, patient: string): boolean {
   return actor.id === patient || isDelegate(state, patient, actor.id);
 }
+
+/**
+ * Who sees a prior authorization or a claim: the insurer's own admin and staff, the patient
+ * and their delegates, and the provider organization's staff. The /v1 routes and the proof
+ * route both ask this, so what is shown and what is proven cannot drift apart.
+ */
+export function maySeeInsuranceCase(
+  state: StateReader,
+  actor: Identity,
+  c: { insurer: string; patient: string; provider: string },
+): boolean {
+  return insurerOf(state, actor) === c.insurer || managesPatient(state, actor, c.patient) || providerOf(state, actor) === c.provider;
+}
+
+/**
+ * Who sees a coverage (and its accumulator): its insurer, the patient and delegates, and a
+ * provider holding the patient's payment or treatment consent at block time `time` (the
+ * patient shows their coverage to a provider by consenting).
+ */
+export function maySeeCoverage(state: StateReader, actor: Identity, c: { insurer: string; patient: string }, time: number): boolean {
+  return (
+    insurerOf(state, actor) === c.insurer ||
+    managesPatient(state, actor, c.patient) ||
+    (providerOf(state, actor) !== undefined && hasBillingConsent(state, actor, c.patient, time))
+  );
+}

@@ -10,6 +10,13 @@ const SEARCH_PARAMS = [
   { name: '_count', type: 'number' as const, documentation: 'page size, 1–500 (default 50); next pages via Bundle.link' },
 ];
 
+/** ClaimResponse and ExplanationOfBenefit are searched from the claims on chain (insurance-search.ts). */
+const INSURANCE_SEARCH_PARAMS = [
+  SEARCH_PARAMS[0] as (typeof SEARCH_PARAMS)[number],
+  { name: 'use', type: 'token' as const, documentation: 'ClaimResponse only: claim (default) or preauthorization' },
+  SEARCH_PARAMS[3] as (typeof SEARCH_PARAMS)[number],
+];
+
 /** The CapabilityStatement for the endpoint at `base`. */
 export function capabilityStatement(base: string, now: number): CapabilityStatement {
   const types = Object.keys(CATEGORY_BY_TYPE).sort() as ResourceType[];
@@ -49,7 +56,7 @@ export function capabilityStatement(base: string, now: number): CapabilityStatem
             { code: 'update' as const },
             { code: 'search-type' as const },
           ],
-          searchParam: SEARCH_PARAMS,
+          searchParam: type === 'ClaimResponse' || type === 'ExplanationOfBenefit' ? INSURANCE_SEARCH_PARAMS : SEARCH_PARAMS,
         })),
         operation: [
           { name: 'claim-code', definition: `${base}/OperationDefinition/Patient-claim-code` },

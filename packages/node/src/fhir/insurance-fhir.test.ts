@@ -1,6 +1,7 @@
 // Insurance on the FHIR endpoint of a real node: a hospital's system asks
 // CoverageEligibilityRequest/$submit with the patient's payment consent and is refused
-// without it; a submitted claim reads back as a ClaimResponse.
+// without it; a submitted claim reads back as a ClaimResponse; ClaimResponse and
+// ExplanationOfBenefit (CARIN Blue Button) search page and stop when the consent is revoked.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -71,7 +72,7 @@ test('CoverageEligibilityRequest/$submit answers from the ledger for a consented
     to: `${year}-12-31`,
   });
   const coverageId = txHash(cov.tx).slice(0, 32);
-  await patient.grant({ grantee: t.orgId, categories: ['billing'], access: 'read-write', purpose: 'payment' });
+  const consent = await patient.grant({ grantee: t.orgId, categories: ['billing'], access: 'read-write', purpose: 'payment' });
 
   const request = (who: string) => ({
     resourceType: 'CoverageEligibilityRequest',
@@ -161,4 +162,53 @@ test('CoverageEligibilityRequest/$submit answers from the ledger for a consented
   // Another patient's claim without consent is refused by the ledger.
   const foreign = await fhir('POST', '/Claim/$submit', { ...fhirClaim('claim'), patient: { reference: `Patient/${strangerId}` } });
   assert.equal(foreign.status, 403, JSON.stringify(foreign.json));
+
+  // Search: the patient's two claims (one submitted on chain, one by $submit), paged by one.
+  type Bundle = {
+    total: number;
+    link: Array<{ relation: string; url: string }>;
+    entry: Array<{ fullUrl: string; resource: Record<string, unknown> & { id: string } }>;
+  };
+  const first = (await fhir('GET', `/ClaimResponse?patient=${patientId}&_count=1`)).json as unknown as Bundle;
+  assert.equal(first.total, 2);
+  assert.equal(first.entry.length, 1);
+  assert.equal(first.entry[0]?.resource.id, claimId, 'oldest first');
+  const next = first.link.find((l) => l.relation === 'next')?.url as string;
+  assert.ok(next.includes('_offset=1'), next);
+  const second = (await fhir('GET', next.slice(t.base.length))).json as unknown as Bundle;
+  assert.equal(second.entry.length, 1);
+  assert.notEqual(second.entry[0]?.resource.id, claimId);
+  assert.ok(!second.link.some((l) => l.relation === 'next'));
+  const preauths = (await fhir('GET', `/ClaimResponse?patient=${patientId}&use=preauthorization`)).json as unknown as Bundle;
+  assert.deepEqual(
+    preauths.entry.map((e) => [e.resource.use, e.resource.disposition]),
+    [['preauthorization', 'approved']],
+  );
+  assert.equal((await fhir('GET', `/ClaimResponse?patient=${patientId}&status=active`)).status, 400);
+
+  const eobs = (await fhir('GET', `/ExplanationOfBenefit?patient=${patientId}`)).json as unknown as Bundle;
+  assert.equal(eobs.total, 2);
+  const eob = eobs.entry[0]?.resource as unknown as Record<string, unknown> & {
+    meta: { profile: string[] };
+    total: Array<{ category: { coding: Array<{ system: string; code: string }> }; amount: { value: number } }>;
+  };
+  assert.equal(eob.resourceType, 'ExplanationOfBenefit');
+  assert.match(eob.meta.profile[0] as string, /carin-bb\/StructureDefinition\/C4BB-ExplanationOfBenefit-Professional-NonClinician$/);
+  const eobTotal = (code: string) => eob.total.find((x) => x.category.coding[0]?.code === code)?.amount.value;
+  // Billed 150.00, allowed 120.00 (30.00 not covered), all of it the member's (deductible).
+  assert.equal(eobTotal('submitted'), 150);
+  assert.equal(eobTotal('noncovered'), 30);
+  assert.equal(eobTotal('memberliability'), 120);
+  assert.equal(eobTotal('benefit'), 0);
+  const read = await fhir('GET', `/ExplanationOfBenefit/${claimId}`);
+  assert.equal(read.status, 200);
+  assert.deepEqual(read.json, eob);
+
+  // Consent is respected as on every FHIR route: once the patient revokes it, the provider sees none.
+  await patient.revoke(consent.grantId);
+  const after = (await fhir('GET', `/ExplanationOfBenefit?patient=${patientId}`)).json as unknown as Bundle;
+  assert.equal(after.total, 0);
+  assert.equal(((await fhir('GET', `/ClaimResponse?patient=${patientId}`)).json as unknown as Bundle).total, 0);
+  assert.equal((await fhir('GET', `/ClaimResponse/${claimId}`)).status, 404);
+  assert.equal((await fhir('GET', `/ExplanationOfBenefit/${claimId}`)).status, 404);
 });

@@ -1,8 +1,8 @@
 // Insurance on the FHIR endpoint (docs/insurance.md, docs/fhir.md): a CoverageEligibilityRequest
-// answered with a CoverageEligibilityResponse from committed state (no transaction), and read
-// of a claim's ClaimResponse. The decisions are the ledger's own (checkEligibility, claimResponseOf).
+// answered with a CoverageEligibilityResponse from committed state (no transaction), and
+// Claim/$submit (ClaimResponse and ExplanationOfBenefit read and search: insurance-search.ts).
+// The decisions are the ledger's own (checkEligibility, claimResponseOf).
 import {
-  type Claim,
   checkEligibility,
   claimResponseOf,
   dateOf,
@@ -11,8 +11,6 @@ import {
   getPreauth,
   hasBillingConsent,
   type Identity,
-  insurerOf,
-  managesPatient,
   preauthResponseOf,
   preauthStatus,
   prefixes,
@@ -124,18 +122,6 @@ export function coverageEligibility(ports: InsuranceFhirPorts, caller: Identity,
     ...(coverages[0] === undefined ? {} : { insurer: { reference: `Organization/${getCoverage(ports.state, coverages[0])?.insurer}` } }),
     insurance,
   };
-}
-
-/** The ClaimResponse of claim `id` for a caller who may see the claim (insurer, patient or delegate, provider). Throws FhirError 404. */
-export function readClaimResponse(state: StateReader, caller: Identity, id: string): Json {
-  const claim: Claim | undefined = ID16.test(id) ? getClaim(state, id) : undefined;
-  const visible =
-    claim !== undefined &&
-    (insurerOf(state, caller) === claim.insurer ||
-      managesPatient(state, caller, claim.patient) ||
-      providerOf(state, caller) === claim.provider);
-  if (!visible) throw new FhirError(404, 'not-found', `no ClaimResponse/${id}, or it is not yours to see`);
-  return claimResponseOf(claim);
 }
 
 /** Coverage ids of a patient from the ledger's index. */

@@ -36,6 +36,20 @@ export class FhirError extends Error {
   }
 }
 
+/**
+ * A record filed under other labels than it was written with (RECORD_MISLABELED, 422). A read
+ * refuses it; a search skips it and serves the rest (routes.ts).
+ */
+export class MislabeledRecordError extends FhirError {
+  constructor(
+    readonly record: string,
+    message: string,
+  ) {
+    super(422, 'processing', `RECORD_MISLABELED: ${message}`);
+    this.name = 'MislabeledRecordError';
+  }
+}
+
 /** An OperationOutcome with one error issue, plus any detailed issues. */
 export function operationOutcome(code: IssueCode, diagnostics: string, issues: OperationOutcomeIssue[] = []): OperationOutcome {
   return {

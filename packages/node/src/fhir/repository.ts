@@ -26,7 +26,7 @@ import type { ServedRead } from '../read-gate.js';
 import type { OrgAgent } from './agent.js';
 import { ALL_CATEGORIES, categoryOf } from './categories.js';
 import type { CustodyStore } from './custody.js';
-import { FhirError } from './outcome.js';
+import { FhirError, MislabeledRecordError } from './outcome.js';
 
 /** A record about to be anchored: its ids, the stored resource and the anchor body. */
 export interface PreparedWrite {
@@ -281,7 +281,7 @@ export class FhirRepository {
         resource = openRecord(read.ciphertext, dataKey, labels) as Json;
       } catch (err) {
         // Filed under other labels than it was written with: never serve it as what it claims to be.
-        if (hasClientCode(err, 'RECORD_MISLABELED')) throw new FhirError(422, 'processing', `RECORD_MISLABELED: ${(err as Error).message}`);
+        if (hasClientCode(err, 'RECORD_MISLABELED')) throw new MislabeledRecordError(record.id, (err as Error).message);
         throw err;
       }
       resource.meta = { ...(resource.meta as Json), versionId: record.id, lastUpdated: instant(record.anchoredAt.time) };

@@ -4,7 +4,7 @@
 import { resolve } from 'node:path';
 import { ClientError, claimFieldsOf } from '@medledger/client';
 import { idFromPublicKey } from '@medledger/crypto';
-import { PURPOSES, type Purpose, type RecordMeta } from '@medledger/ehr';
+import { claimResponseOf, PURPOSES, type Purpose, type RecordMeta } from '@medledger/ehr';
 import { isResourceType } from '@medplum/core';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -16,9 +16,10 @@ import { processTransaction } from './bundle.js';
 import { capabilityStatement } from './capability.js';
 import { claimPatient } from './claim.js';
 import { CustodyStore } from './custody.js';
-import { coverageEligibility, coverageIdsFrom, readClaimResponse, submitFhirClaim } from './insurance.js';
+import { coverageEligibility, coverageIdsFrom, submitFhirClaim } from './insurance.js';
+import { explanationOfBenefit, searchClaimResponses, searchExplanationsOfBenefit, visibleClaim } from './insurance-search.js';
 import { parseFhirJson } from './json.js';
-import { FhirError, outcomeFor } from './outcome.js';
+import { FhirError, MislabeledRecordError, outcomeFor } from './outcome.js';
 import { FhirRepository, patientReferenced } from './repository.js';
 import { matchesDates, parseSearch, type SearchQuery } from './search.js';
 import { loadFhirDefinitions, validateFhirResource } from './validate.js';
@@ -226,10 +227,35 @@ export function registerFhirRoutes(app: FastifyInstance, node: RouteDeps): void 
         };
         return send(reply, 200, await submitFhirClaim(ports, c.identity, resource as unknown as Record<string, unknown>, fields));
       });
+      const searchPorts = {
+        state: node.chain.state,
+        scan: (prefix: string) => node.chain.store.scanState(prefix),
+        blockTime: () => node.chain.tipTime,
+      };
       scope.get<{ Params: { id: string } }>('/ClaimResponse/:id', async (req, reply) => {
         const c = caller(req);
         requireScope(c, 'ClaimResponse', 'r');
-        return send(reply, 200, readClaimResponse(node.chain.state, c.identity, req.params.id));
+        const claim = visibleClaim(searchPorts, c.identity, req.params.id);
+        if (claim === undefined) throw new FhirError(404, 'not-found', `no ClaimResponse/${req.params.id}, or it is not yours to see`);
+        return send(reply, 200, claimResponseOf(claim));
+      });
+      scope.get('/ClaimResponse', async (req, reply) => {
+        const c = caller(req);
+        requireScope(c, 'ClaimResponse', 's');
+        return send(reply, 200, searchClaimResponses(searchPorts, c.identity, baseOf(req), req.query as Record<string, string>));
+      });
+      scope.get('/ExplanationOfBenefit', async (req, reply) => {
+        const c = caller(req);
+        requireScope(c, 'ExplanationOfBenefit', 's');
+        return send(reply, 200, searchExplanationsOfBenefit(searchPorts, c.identity, baseOf(req), req.query as Record<string, string>));
+      });
+      // A claim id reads the EOB built from the chain; any other id is an EOB record (written on payment).
+      scope.get<{ Params: { id: string } }>('/ExplanationOfBenefit/:id', async (req, reply) => {
+        const c = readingCaller(req, req.params.id);
+        requireScope(c, 'ExplanationOfBenefit', 'r');
+        const claim = visibleClaim(searchPorts, c.identity, req.params.id);
+        if (claim !== undefined) return send(reply, 200, explanationOfBenefit(claim));
+        return readLatest(req, reply, c, 'ExplanationOfBenefit', req.params.id);
       });
 
       // Custody: the organization issues a claim code; the patient claims with it.
@@ -277,29 +303,54 @@ export function registerFhirRoutes(app: FastifyInstance, node: RouteDeps): void 
       const search = async (req: FastifyRequest, c: FhirCaller, q: SearchQuery): Promise<Bundle> => {
         for (const t of q.types ?? ['*']) if (t !== '*') requireScope(c, t, 's');
         if (q.types === undefined) requireScope(c, '*', 's');
-        let candidates = repo
+        const candidates = repo
           .visibleRecords(c.identity, q.patient)
           .filter(
             (r) =>
               (q.types === undefined || q.types.includes(r.resourceType)) &&
               (q.categories === undefined || q.categories.includes(r.category)),
           );
-        let page: Resource[];
+        // A mislabeled record (filed under other labels than it was written with) is skipped,
+        // never served and never fatal to the search: the reason is logged (never the contents)
+        // and an OperationOutcome entry tells the caller how many were left out.
+        const skipped: string[] = [];
+        const readOrSkip = async (r: RecordMeta): Promise<Resource | undefined> => {
+          try {
+            return await repo.readVersion(c.identity, r, purposeOf(req));
+          } catch (err) {
+            if (!(err instanceof MislabeledRecordError)) throw err;
+            node.log(
+              'warn',
+              `FHIR search skipped record ${err.record}: RECORD_MISLABELED (its labels are not the ones it was written with)`,
+            );
+            skipped.push(err.record);
+            return undefined;
+          }
+        };
+        let page: Resource[] = [];
         let total: number;
+        let nextOffset: number;
         if (q.dates.length > 0) {
           // Dates are inside the ciphertext: each candidate is read (and logged) to filter.
           const matching: Resource[] = [];
           for (const r of candidates) {
-            const resource = await repo.readVersion(c.identity, r, purposeOf(req));
-            if (matchesDates(resource, q.dates)) matching.push(resource);
+            const resource = await readOrSkip(r);
+            if (resource !== undefined && matchesDates(resource, q.dates)) matching.push(resource);
           }
           total = matching.length;
           page = matching.slice(q.offset, q.offset + q.count);
+          nextOffset = q.offset + q.count;
         } else {
-          total = candidates.length;
-          candidates = candidates.slice(q.offset, q.offset + q.count);
-          page = [];
-          for (const r of candidates) page.push(await repo.readVersion(c.identity, r, purposeOf(req)));
+          // The offset counts candidates; a page reads on past skipped ones so it is full
+          // whenever more readable records follow, and the next page starts after the last read.
+          let i = q.offset;
+          for (; i < candidates.length && page.length < q.count; i++) {
+            const resource = await readOrSkip(candidates[i] as RecordMeta);
+            if (resource !== undefined) page.push(resource);
+          }
+          nextOffset = i;
+          // Records skipped on this page are not matches; those on other pages are found when read.
+          total = candidates.length - skipped.length;
         }
         const base = baseOf(req);
         const path = req.url.split('?')[0] as string;
@@ -310,18 +361,38 @@ export function registerFhirRoutes(app: FastifyInstance, node: RouteDeps): void 
           return `${base}${path.slice(FHIR_PREFIX.length)}?${params.toString()}`;
         };
         const link = [{ relation: 'self', url: linkAt(q.offset) }];
-        if (q.offset + q.count < total) link.push({ relation: 'next', url: linkAt(q.offset + q.count) });
+        const end = q.dates.length > 0 ? total : candidates.length;
+        if (nextOffset < end) link.push({ relation: 'next', url: linkAt(nextOffset) });
         if (q.offset > 0) link.push({ relation: 'previous', url: linkAt(Math.max(0, q.offset - q.count)) });
         return {
           resourceType: 'Bundle',
           type: 'searchset',
           total,
           link,
-          entry: page.map((resource) => ({
-            fullUrl: `${base}/${resource.resourceType}/${resource.id}`,
-            resource,
-            search: { mode: 'match' },
-          })),
+          entry: [
+            ...page.map((resource) => ({
+              fullUrl: `${base}/${resource.resourceType}/${resource.id}`,
+              resource,
+              search: { mode: 'match' as const },
+            })),
+            ...(skipped.length === 0
+              ? []
+              : [
+                  {
+                    resource: {
+                      resourceType: 'OperationOutcome' as const,
+                      issue: [
+                        {
+                          severity: 'warning' as const,
+                          code: 'processing' as const,
+                          diagnostics: `RECORD_MISLABELED: ${skipped.length} record(s) filed under other labels than they were written with were left out`,
+                        },
+                      ],
+                    },
+                    search: { mode: 'outcome' as const },
+                  },
+                ]),
+          ],
         };
       };
       scope.get('/', async (req, reply) => {
@@ -378,12 +449,15 @@ export function registerFhirRoutes(app: FastifyInstance, node: RouteDeps): void 
       });
 
       // Read and vread.
+      const readLatest = async (req: FastifyRequest, reply: FastifyReply, c: FhirCaller, type: string, id: string) => {
+        const resource = await repo.readVersion(c.identity, repo.latest(type, id, c.identity), purposeOf(req));
+        return send(reply, 200, resource, { etag: `W/"${resource.meta?.versionId}"` });
+      };
       scope.get<{ Params: { type: string; id: string } }>('/:type/:id', async (req, reply) => {
         const c = readingCaller(req, req.params.id);
         const type = knownType(req.params.type);
         requireScope(c, type, 'r');
-        const resource = await repo.readVersion(c.identity, repo.latest(type, req.params.id, c.identity), purposeOf(req));
-        return send(reply, 200, resource, { etag: `W/"${resource.meta?.versionId}"` });
+        return readLatest(req, reply, c, type, req.params.id);
       });
       scope.get<{ Params: { type: string; id: string; vid: string } }>('/:type/:id/_history/:vid', async (req, reply) => {
         const c = readingCaller(req, req.params.vid);

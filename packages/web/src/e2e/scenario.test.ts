@@ -198,6 +198,7 @@ test('patient and clinician: write, see, share, read, revoke, refused — and th
   await patient.getByText('Dr Meredith Grey').waitFor();
   await patient.getByRole('button', { name: 'Check this record on the ledger' }).click();
   await patient.getByText('Confirmed: this record is on the ledger.').waitFor();
+  await patient.getByText('More actions').click();
   await patient.getByRole('button', { name: 'Erase this record…' }).click();
   await patient.getByText('This cannot be undone.').waitFor();
   await checkPage(patient, 'record-detail', failures);
@@ -286,7 +287,12 @@ test('patient and clinician: write, see, share, read, revoke, refused — and th
   // The explorer: validators live, blocks verified in the browser.
   await patient.goto(`${url}/explorer`);
   await patient.getByRole('heading', { level: 1, name: 'Network explorer' }).waitFor();
+  await patient.getByTestId('keepers').getByText('4 of 4 organizations confirming blocks').waitFor();
+  // Validator names and the genesis file are jargon: shown behind the technical toggles.
+  assert.equal(await patient.getByText('Live — signing blocks').count(), 0, 'validators hidden until asked');
+  await patient.getByRole('button', { name: 'Show technical details' }).click();
   assert.equal(await patient.getByText('Live — signing blocks').count(), 4);
+  await patient.getByRole('button', { name: 'Show technical options' }).click();
   await patient.getByLabel('The network’s genesis file (optional)').setInputFiles(join(home, HOME_FILES.genesis));
   await patient.getByText(/Genesis file loaded: network “web-e2e”, 4 validators/).waitFor();
   await patient.getByRole('button', { name: 'Verify' }).click();
@@ -330,6 +336,9 @@ test('patient and clinician: write, see, share, read, revoke, refused — and th
   await phone.getByRole('link', { name: 'My records' }).click();
   await phone.getByRole('link', { name: 'Blood pressure' }).nth(1).click();
   await phone.getByText('118/76 mmHg').waitFor();
+  // Erasing is out of the way, under "More actions".
+  assert.equal(await phone.getByRole('button', { name: 'Erase this record…' }).isVisible(), false, 'erase hidden until asked');
+  await phone.getByText('More actions').click();
   await phone.getByRole('button', { name: 'Erase this record…' }).click();
   assert.equal(await phone.getByRole('button', { name: 'Erase for good' }).count(), 0, 'no erasing before the confirmation');
   await phone.getByLabel('I understand that erasing cannot be undone').check();

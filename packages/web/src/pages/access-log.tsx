@@ -1,22 +1,43 @@
-// The access log: every time someone opened, or tried to open, one of the patient's
-// records — who, what, why, when — newest first, page by page. Emergency reads come first,
-// in a section of their own, so no number of other events can push them out of view;
-// repeated refusals show once with how many times they happened.
-import type { AccessEvent } from '@medledger/client';
+// The access log: who opened, tried to open, or added the patient's records, grouped by
+// person and day ("Dr Grey opened 12 records on Dec 4", which records under a disclosure),
+// newest first, page by page, with filters. Emergency reads come first, in a section of
+// their own, so no number of other events can push them out of view; repeated refusals show
+// once with how many times they happened.
+import type { AccessEvent, RecordMeta } from '@medledger/client';
 import { useRef, useState } from 'react';
+import { entriesFromEvents, entriesFromRecords, groupByPersonAndDay, groupVerb, type LogGroup } from '../access-groups.js';
 import { summarize } from '../fhir-view.js';
 import { categoryLabel, denyReasonLabel, purposeLabel } from '../labels.js';
 import { useUser } from '../session.js';
-import { ErrorMessage, formatDateTime, Loading, PageTitle, shortName, useLoad } from '../ui.js';
+import { ErrorMessage, formatDate, formatDateTime, Loading, PageTitle, shortName, useLoad } from '../ui.js';
 import { describeIdentity } from './sharing.js';
 
 const PAGE = 50;
+
+type Shown = 'all' | 'opened' | 'refused' | 'added';
+
+/** The person filter's value for attempts without a sign-in (no id). */
+const NOT_SIGNED_IN = '-';
+
+function dayStart(value: string): number | undefined {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return undefined;
+  const [y, m, d] = value.split('-').map(Number) as [number, number, number];
+  return new Date(y, m - 1, d).getTime();
+}
+
+function timeOfDay(ms: number): string {
+  return new Date(ms).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+}
 
 export function AccessLog() {
   const user = useUser();
   const me = user.client.id;
   const [includeMine, setIncludeMine] = useState(false);
-  const [onlyRefused, setOnlyRefused] = useState(false);
+  const [shownKind, setShownKind] = useState<Shown>('all');
+  const [person, setPerson] = useState('');
+  const [from, setFrom] = useState('');
+  const [until, setUntil] = useState('');
+  const [words, setWords] = useState('');
   const [older, setOlder] = useState<{
     events: AccessEvent[];
     next: string | null;
@@ -26,8 +47,8 @@ export function AccessLog() {
   const [moreError, setMoreError] = useState<unknown>();
   // Display names of accessors, kept across pages.
   const names = useRef(new Map<string, string>()).current;
-  const nameAll = async (events: AccessEvent[]) => {
-    const unnamed = [...new Set(events.map((e) => e.accessor))].filter((id): id is string => id !== null && id !== me && !names.has(id));
+  const nameAll = async (ids: Array<string | null>) => {
+    const unnamed = [...new Set(ids)].filter((id): id is string => id !== null && id !== me && !names.has(id));
     await Promise.all(
       unnamed.map(async (id) => {
         const name = await user.client
@@ -41,7 +62,7 @@ export function AccessLog() {
   const { data, error, reload } = useLoad(async () => {
     setOlder(undefined);
     const [page, records] = await Promise.all([user.client.accessLogPage(me, { limit: PAGE }), user.client.listRecords(me)]);
-    await nameAll([...page.emergency, ...page.events]);
+    await nameAll([...page.emergency, ...page.events].map((e) => e.accessor).concat(records.map((r) => String(r.author))));
     const what = new Map(
       records.map((r) => {
         const opened = user.cache.get(r.record);
@@ -49,7 +70,7 @@ export function AccessLog() {
         return [r.record, title === undefined ? categoryLabel(r.category) : `${title} (${categoryLabel(r.category).toLowerCase()})`];
       }),
     );
-    return { page, what };
+    return { page, what, records: records as RecordMeta[] };
   }, [me]);
   const events = [...(data?.page.events ?? []), ...(older?.events ?? [])];
   const emergency = [...(data?.page.emergency ?? []), ...(older?.emergency ?? [])];
@@ -61,56 +82,50 @@ export function AccessLog() {
       const base = older ?? { events: [], next, emergency: [], emergencyNext };
       if (which === 'events' && next !== null) {
         const page = await user.client.accessLogPage(me, { limit: PAGE, cursor: next });
-        await nameAll(page.events);
+        await nameAll(page.events.map((e) => e.accessor));
         setOlder({ ...base, events: [...base.events, ...page.events], next: page.next });
       } else if (which === 'emergency' && emergencyNext !== null) {
         const page = await user.client.emergencyAccessPage(me, { limit: PAGE, cursor: emergencyNext });
-        await nameAll(page.items);
+        await nameAll(page.items.map((e) => e.accessor));
         setOlder({ ...base, emergency: [...base.emergency, ...page.items], emergencyNext: page.next });
       }
     } catch (err) {
       setMoreError(err);
     }
   };
-  const times = (e: AccessEvent) => (typeof e.count === 'number' && e.count > 1 ? e.count : 1);
-  const shown = events.filter((e) => (includeMine || e.accessor !== me) && (!onlyRefused || e.decision !== 'allowed'));
-  const refused = events.filter((e) => e.decision !== 'allowed' && e.accessor !== me).reduce((n, e) => n + times(e), 0);
-  const label = (e: AccessEvent) =>
-    e.accessor === null ? 'Someone who was not signed in' : e.accessor === me ? 'You' : (names.get(e.accessor) ?? shortName(e.accessor));
-  const recordName = (e: AccessEvent) => (e.record === null ? 'a record' : (data?.what.get(e.record) ?? 'a record'));
-  const card = (e: AccessEvent) => {
-    const allowed = e.decision === 'allowed';
-    const n = times(e);
-    return (
-      <li key={`${e.node}-${e.id}`} className={`card ${allowed ? 'allowed' : 'refused'}${e.emergency ? ' emergency' : ''}`}>
-        <p className="outcome">
-          <span className={`badge ${allowed ? 'ok' : 'bad'}`}>{allowed ? 'Opened' : 'Refused'}</span>{' '}
-          {e.emergency && <span className="badge emergency">Emergency</span>} <time>{formatDateTime(e.at)}</time>
-          {n > 1 && e.last !== undefined && (
-            <>
-              {' '}
-              to <time>{formatDateTime(e.last.time)}</time>
-            </>
-          )}
-        </p>
-        <p>
-          <strong>{label(e)}</strong> {allowed ? 'opened' : 'tried to open'} a record: {recordName(e)}
-          {e.purpose ? `, for: ${purposeLabel(e.purpose)}` : ''}
-          {n > 1 ? ` — ${n} times` : ''}.
-        </p>
-        {!allowed && <p className="reason">Refused because {denyReasonLabel(e.reason)}.</p>}
-        {e.emergency && allowed && (
-          <p className="reason">
-            This was emergency access: opened without your permission, in an emergency. See who and why on the My records page.
-          </p>
-        )}
-      </li>
-    );
-  };
+  const label = (who: string | null) =>
+    who === null ? 'Someone who was not signed in' : who === me ? 'You' : (names.get(who) ?? shortName(who));
+  const recordName = (record: string | null) => (record === null ? 'a record' : (data?.what.get(record) ?? 'a record'));
+  const allGroups = groupByPersonAndDay([...entriesFromEvents(events), ...entriesFromRecords(data?.records ?? [], me)]);
+  const people = [...new Set(allGroups.map((g) => g.who).filter((w) => w !== me))].map((w) => ({ id: w ?? NOT_SIGNED_IN, name: label(w) }));
+  const start = dayStart(from);
+  const endDay = dayStart(until);
+  const end = endDay === undefined ? undefined : endDay + 86_400_000;
+  const search = words.trim().toLowerCase();
+  const groups = allGroups.filter(
+    (g) =>
+      (includeMine || g.who !== me) &&
+      (shownKind === 'all' || g.kind === shownKind) &&
+      (person === '' || (g.who ?? NOT_SIGNED_IN) === person) &&
+      (start === undefined || g.last >= start) &&
+      (end === undefined || g.first < end) &&
+      (search === '' ||
+        [label(g.who), ...g.entries.map((e) => recordName(e.record)), ...g.purposes.map(purposeLabel)]
+          .join(' ')
+          .toLowerCase()
+          .includes(search)),
+  );
+  const refused = allGroups.filter((g) => g.kind === 'refused' && g.who !== me).reduce((n, g) => n + g.times, 0);
+  const filtering = shownKind !== 'all' || person !== '' || from !== '' || until !== '' || search !== '';
+  const emergencyGroups = groupByPersonAndDay(entriesFromEvents(emergency));
+  const card = (g: LogGroup) => <GroupCard key={g.key} g={g} who={label(g.who)} recordName={recordName} />;
   return (
     <section>
       <PageTitle>Access log</PageTitle>
-      <p>Every time someone opens — or tries to open — one of your records, it is written to the ledger and shown here, newest first.</p>
+      <p>
+        Every time someone opens — or tries to open — one of your records, it is written to the ledger and shown here, newest first, one
+        line per person and day. Records a clinician added are listed too.
+      </p>
       <ErrorMessage error={error} title="The access log could not be loaded." />
       {data === undefined && error === undefined && <Loading what="the access log" />}
       {emergency.length > 0 && (
@@ -118,7 +133,7 @@ export function AccessLog() {
           <h2>Emergency access</h2>
           <p>These records were opened in an emergency, without your permission. They are always listed here first.</p>
           <ul className="log" aria-label="Emergency access to my records, newest first">
-            {emergency.map(card)}
+            {emergencyGroups.map(card)}
           </ul>
           {emergencyNext !== null && (
             <button type="button" className="secondary" onClick={() => void loadMore('emergency')}>
@@ -137,11 +152,41 @@ export function AccessLog() {
         </div>
       )}
       <h2>All access</h2>
-      <div className="filters">
-        <div className="choice">
-          <input id="log-refused" type="checkbox" checked={onlyRefused} onChange={(e) => setOnlyRefused(e.target.checked)} />
-          <label htmlFor="log-refused">Only refused attempts</label>
+      <search className="log-filters" aria-label="Filter the access log">
+        <div>
+          <label htmlFor="log-what">Show</label>
+          <select id="log-what" value={shownKind} onChange={(e) => setShownKind(e.target.value as Shown)}>
+            <option value="all">Everything</option>
+            <option value="opened">Records opened</option>
+            <option value="refused">Refused attempts</option>
+            <option value="added">Records added by others</option>
+          </select>
         </div>
+        <div>
+          <label htmlFor="log-person">Who</label>
+          <select id="log-person" value={person} onChange={(e) => setPerson(e.target.value)}>
+            <option value="">Everyone</option>
+            {people.map((p) => (
+              <option key={p.id} value={p.id}>
+                {p.name}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div>
+          <label htmlFor="log-from">From</label>
+          <input id="log-from" type="date" value={from} onChange={(e) => setFrom(e.target.value)} />
+        </div>
+        <div>
+          <label htmlFor="log-until">Until</label>
+          <input id="log-until" type="date" value={until} onChange={(e) => setUntil(e.target.value)} />
+        </div>
+        <div>
+          <label htmlFor="log-words">Search</label>
+          <input id="log-words" type="search" value={words} onChange={(e) => setWords(e.target.value)} placeholder="a name or a record" />
+        </div>
+      </search>
+      <div className="filters">
         <div className="choice">
           <input id="log-mine" type="checkbox" checked={includeMine} onChange={(e) => setIncludeMine(e.target.checked)} />
           <label htmlFor="log-mine">Include my own views</label>
@@ -150,10 +195,17 @@ export function AccessLog() {
           Refresh
         </button>
       </div>
-      {data !== undefined && shown.length === 0 && next === null && <p className="empty">Nobody else has opened your records yet.</p>}
-      {shown.length > 0 && (
+      {filtering && (
+        <p role="status" className="hint">
+          {groups.length} of {allGroups.filter((g) => includeMine || g.who !== me).length} lines match the filters.
+        </p>
+      )}
+      {data !== undefined && groups.length === 0 && next === null && (
+        <p className="empty">{filtering ? 'Nothing in the log matches these filters.' : 'Nobody else has opened your records yet.'}</p>
+      )}
+      {groups.length > 0 && (
         <ul className="log" aria-label="Access to my records, newest first">
-          {shown.map(card)}
+          {groups.map(card)}
         </ul>
       )}
       <ErrorMessage error={moreError} title="More of the access log could not be loaded." />
@@ -163,5 +215,47 @@ export function AccessLog() {
         </button>
       )}
     </section>
+  );
+}
+
+/** One person's events of one kind on one day; the records themselves under a disclosure. */
+function GroupCard(props: { g: LogGroup; who: string; recordName: (record: string | null) => string }) {
+  const { g } = props;
+  const tone = g.kind === 'refused' ? 'refused' : g.kind === 'added' ? 'added' : 'allowed';
+  const one = g.records === 1 ? props.recordName(g.entries[0]?.record ?? null) : '';
+  const span = g.first === g.last ? `at ${timeOfDay(g.first)}` : `from ${timeOfDay(g.first)} to ${timeOfDay(g.last)}`;
+  return (
+    <li className={`card ${tone}${g.emergency ? ' emergency' : ''}`}>
+      <p className="outcome">
+        <span className={`badge ${g.kind === 'refused' ? 'bad' : g.kind === 'added' ? 'neutral' : 'ok'}`}>
+          {g.kind === 'refused' ? 'Refused' : g.kind === 'added' ? 'Added' : 'Opened'}
+        </span>{' '}
+        {g.emergency && <span className="badge emergency">Emergency</span>} <time>{formatDate(g.day)}</time>, {span}
+      </p>
+      <p>
+        <strong>{props.who}</strong> {groupVerb(g, one)}
+        {g.purposes.length > 0 ? `, for: ${g.purposes.map(purposeLabel).join(', ')}` : ''}.
+      </p>
+      {g.kind === 'refused' && <p className="reason">Refused because {g.reasons.map(denyReasonLabel).join('; ')}.</p>}
+      {g.emergency && g.kind === 'opened' && (
+        <p className="reason">
+          This was emergency access: opened without your permission, in an emergency. See who and why on the My records page.
+        </p>
+      )}
+      {g.entries.length > 1 && (
+        <details className="log-group">
+          <summary>Show which records ({g.entries.length})</summary>
+          <ul className="accesses">
+            {g.entries.map((e, i) => (
+              // biome-ignore lint/suspicious/noArrayIndexKey: a group's entries are fixed once loaded
+              <li key={i}>
+                {props.recordName(e.record)}, {formatDateTime(e.at)}
+                {e.times > 1 ? ` — ${e.times} times` : ''}
+              </li>
+            ))}
+          </ul>
+        </details>
+      )}
+    </li>
   );
 }

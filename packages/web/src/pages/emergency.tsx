@@ -2,6 +2,7 @@
 // opens a time-limited window on a patient's records for a stated reason; the organization
 // gives and takes the privilege and reviews its staff's windows; the patient is told who,
 // why and until when, sees every record opened, and changes their emergency key afterwards.
+
 import {
   activeEmergencyWindowOn,
   type EmergencyWindow,
@@ -14,6 +15,7 @@ import {
   setEmergencyPrivilege,
 } from '@medledger/client';
 import { type FormEvent, type ReactNode, useState } from 'react';
+import { readsSummary } from '../access-groups.js';
 import { localName } from '../accounts.js';
 import { summarize } from '../fhir-view.js';
 import { categoryLabel, friendlyError } from '../labels.js';
@@ -513,17 +515,37 @@ function WindowFacts(props: { w: EmergencyWindow }) {
 function AccessList(props: { w: EmergencyWindow; label?: (record: string) => string }) {
   const accesses = (props.w.accesses ?? []) as Array<{ id?: string; record?: string; decision?: string; at?: number }>;
   if (accesses.length === 0) return <p>No record has been opened yet.</p>;
+  const items = (
+    <ul className="accesses">
+      {accesses.map((a, i) => (
+        <li key={a.id ?? i}>
+          <span className="badge emergency">Emergency</span> {props.label?.(String(a.record)) ?? 'a record'},{' '}
+          {a.decision === 'allowed' ? 'opened' : 'refused'} {formatDateTime(a.at)}
+        </li>
+      ))}
+    </ul>
+  );
+  // Many reads: a summary, not 200 lines (how many records, how often, over what time).
+  const summary = readsSummary(accesses);
+  if (summary === undefined)
+    return (
+      <>
+        <p>Times a record was opened: {accesses.length}</p>
+        {items}
+      </>
+    );
   return (
     <>
-      <p>Times a record was opened: {accesses.length}</p>
-      <ul className="accesses">
-        {accesses.map((a, i) => (
-          <li key={a.id ?? i}>
-            <span className="badge emergency">Emergency</span> {props.label?.(String(a.record)) ?? 'a record'},{' '}
-            {a.decision === 'allowed' ? 'opened' : 'refused'} {formatDateTime(a.at)}
-          </li>
-        ))}
-      </ul>
+      <p data-testid="emergency-summary">
+        <strong>
+          {summary.records} {summary.records === 1 ? 'record' : 'records'} opened {summary.reads} times
+        </strong>
+        {summary.first !== undefined ? `, from ${formatDateTime(summary.first)} to ${formatDateTime(summary.last)}` : ''}.
+      </p>
+      <details className="log-group">
+        <summary>Show each record opened ({accesses.length})</summary>
+        {items}
+      </details>
     </>
   );
 }

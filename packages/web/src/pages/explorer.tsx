@@ -2,11 +2,12 @@
 // signing, recent blocks, and a "verify" that re-checks blocks and commits in this browser.
 // Nodes show entries (kinds only here — nothing is decrypted) to consortium members and
 // auditors; an anonymous visitor sees each block's entry fingerprints (leaf hashes) only.
-import { NodeConnection, type NodeStatus } from '@medledger/client';
+import { hasClientCode, NodeConnection, type NodeStatus } from '@medledger/client';
 import { generateKeyBundle } from '@medledger/crypto/browser';
 import { type Genesis, parseGenesis } from '@medledger/ledger';
 import { useMemo, useState } from 'react';
 import { NODE_URL } from '../session.js';
+import { TechnicalDetails } from '../technical.js';
 import { ActionButton, ErrorMessage, formatDateTime, Link, Loading, PageTitle, useLoad } from '../ui.js';
 import { type BlockCheck, checkBlock, parseStoredBlock, type StoredBlock, type Validators } from '../verify.js';
 
@@ -62,7 +63,6 @@ export function Explorer() {
   if (data === undefined) return <Loading what="the network" />;
   const { status, blocks } = data;
   const validators = validatorsOf(status);
-  const names = new Map(validators.map((v) => [v.publicKey, v.name]));
   // Live: signed at least one of the recent commits.
   const recentSigners = new Set(blocks.flatMap((b) => b.commit.signatures.map((s) => s.validator)));
   return (
@@ -79,43 +79,53 @@ export function Explorer() {
           <dd className="small">{formatDateTime(status.lastBlockTime as number | null)}</dd>
         </div>
         <div>
-          <dt>This server</dt>
-          <dd>{String(status.name ?? 'node')}</dd>
-        </div>
-        <div>
-          <dt>Connected peers</dt>
-          <dd>{Array.isArray(status.peers) ? status.peers.length : '—'}</dd>
+          <dt>Keeping the ledger</dt>
+          <dd className="small" data-testid="keepers">
+            {validators.filter((v) => recentSigners.has(v.publicKey)).length} of {validators.length} organizations confirming blocks
+          </dd>
         </div>
       </dl>
       <button type="button" className="secondary" onClick={reload}>
         Refresh
       </button>
-      <h2>Validators</h2>
-      <table>
-        <caption className="visually-hidden">Validators and whether they signed recent blocks</caption>
-        <thead>
-          <tr>
-            <th scope="col">Validator</th>
-            <th scope="col">Voting power</th>
-            <th scope="col">Status</th>
-          </tr>
-        </thead>
-        <tbody>
-          {validators.map((v) => (
-            <tr key={v.publicKey}>
-              <td>{v.name}</td>
-              <td>{v.power}</td>
-              <td>
-                {recentSigners.has(v.publicKey) ? (
-                  <span className="badge ok">Live — signing blocks</span>
-                ) : (
-                  <span className="badge bad">Not signing recent blocks</span>
-                )}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <TechnicalDetails>
+        <dl className="details">
+          <dt>This server</dt>
+          <dd>{String(status.name ?? 'node')}</dd>
+          <dt>Network</dt>
+          <dd>{status.chainId}</dd>
+          <dt>Connected peers</dt>
+          <dd>{Array.isArray(status.peers) ? status.peers.length : '—'}</dd>
+        </dl>
+        <h2>Validators</h2>
+        <div className="table-wrap">
+          <table>
+            <caption className="visually-hidden">Validators and whether they signed recent blocks</caption>
+            <thead>
+              <tr>
+                <th scope="col">Validator</th>
+                <th scope="col">Voting power</th>
+                <th scope="col">Status</th>
+              </tr>
+            </thead>
+            <tbody>
+              {validators.map((v) => (
+                <tr key={v.publicKey}>
+                  <td>{v.name}</td>
+                  <td>{v.power}</td>
+                  <td>
+                    {recentSigners.has(v.publicKey) ? (
+                      <span className="badge ok">Live — signing blocks</span>
+                    ) : (
+                      <span className="badge bad">Not signing recent blocks</span>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </TechnicalDetails>
       <Verify conn={conn} status={status} />
       <h2>Latest blocks</h2>
       <table>
@@ -125,7 +135,6 @@ export function Explorer() {
             <th scope="col">Block</th>
             <th scope="col">Time</th>
             <th scope="col">Entries</th>
-            <th scope="col">Proposed by</th>
           </tr>
         </thead>
         <tbody>
@@ -136,7 +145,6 @@ export function Explorer() {
               </td>
               <td>{formatDateTime(b.block.header.time)}</td>
               <td>{b.leaves.length}</td>
-              <td>{names.get(b.block.header.proposer) ?? 'unknown'}</td>
             </tr>
           ))}
         </tbody>
@@ -145,6 +153,11 @@ export function Explorer() {
   );
 }
 
+/**
+ * Verify: fetch the newest blocks and check them here. A genesis file that cannot be used
+ * (not a genesis file, or another network's) is an error and blocks the check: the result
+ * never shows green next to a file it did not use.
+ */
 function Verify(props: { conn: NodeConnection; status: NodeStatus }) {
   const [result, setResult] = useState<{ checks: BlockCheck[]; from: number; to: number; trusted: string } | undefined>(undefined);
   const [progress, setProgress] = useState<string | undefined>(undefined);
@@ -153,15 +166,26 @@ function Verify(props: { conn: NodeConnection; status: NodeStatus }) {
   async function loadGenesis(file: File | undefined) {
     setGenesis(undefined);
     setGenesisProblem(undefined);
+    setResult(undefined);
     if (file === undefined) return;
+    let parsed: Genesis;
     try {
-      setGenesis(parseGenesis(JSON.parse(await file.text())));
+      parsed = parseGenesis(JSON.parse(await file.text()));
     } catch {
       setGenesisProblem('This is not a MedLedger genesis file. Choose the genesis.json your network operator published.');
+      return;
     }
+    if (parsed.chainId !== props.status.chainId) {
+      setGenesisProblem(
+        `This genesis file is for another network (“${parsed.chainId}”); this server is on “${props.status.chainId}”. Nothing was checked. Choose your network’s genesis file, or use a server of your network.`,
+      );
+      return;
+    }
+    setGenesis(parsed);
   }
   async function run() {
     setResult(undefined);
+    if (genesisProblem !== undefined) return;
     const status = await props.conn.status();
     // With the network's genesis file the check trusts no server; without it, it uses the
     // validator list this server reports.
@@ -178,7 +202,7 @@ function Verify(props: { conn: NodeConnection; status: NodeStatus }) {
       previous = stored;
     }
     setProgress(undefined);
-    setResult({ checks, from, to, trusted: genesis === undefined ? 'the validator list this server reports' : 'your genesis file' });
+    setResult({ checks, from, to, trusted: genesis === undefined ? 'the list of organizations this server reports' : 'your genesis file' });
   }
   const withheld = result?.checks.some((c) => !c.bodiesChecked) ?? false;
   const bad = result?.checks.filter((c) => !c.ok) ?? [];
@@ -187,21 +211,23 @@ function Verify(props: { conn: NodeConnection; status: NodeStatus }) {
       <h2 id="verify-title">Verify the chain</h2>
       <p>
         Your browser fetches the latest blocks (up to {VERIFY_MAX}) and checks each one itself: that it links to the block before, that its
-        contents match its header, and that more than two thirds of the validators signed it.
+        contents match its header, and that more than two thirds of the organizations keeping the ledger confirmed it.
       </p>
-      <label htmlFor="genesis-file">The network’s genesis file (optional)</label>
-      <p className="hint" id="genesis-hint">
-        With it, the check trusts no server at all. Without it, the validators are taken from this server.
-      </p>
-      <input
-        id="genesis-file"
-        type="file"
-        accept=".json,application/json"
-        aria-describedby="genesis-hint"
-        onChange={(e) => loadGenesis(e.target.files?.[0])}
-      />
+      <TechnicalDetails what="technical options">
+        <label htmlFor="genesis-file">The network’s genesis file (optional)</label>
+        <p className="hint" id="genesis-hint">
+          With it, the check trusts no server at all. Without it, the validators are taken from this server.
+        </p>
+        <input
+          id="genesis-file"
+          type="file"
+          accept=".json,application/json"
+          aria-describedby="genesis-hint"
+          onChange={(e) => loadGenesis(e.target.files?.[0])}
+        />
+      </TechnicalDetails>
       {genesisProblem && (
-        <div className="message error" role="alert">
+        <div className="message error" role="alert" data-testid="genesis-problem">
           {genesisProblem}
         </div>
       )}
@@ -210,18 +236,20 @@ function Verify(props: { conn: NodeConnection; status: NodeStatus }) {
           Genesis file loaded: network “{genesis.chainId}”, {genesis.validators.length} validators.
         </p>
       )}
-      <ActionButton busyText="Verifying…" onAction={run}>
-        Verify
-      </ActionButton>
+      {genesisProblem === undefined && (
+        <ActionButton busyText="Verifying…" onAction={run}>
+          Verify
+        </ActionButton>
+      )}
       {progress && <p role="status">{progress}</p>}
-      {result && (
+      {result && genesisProblem === undefined && (
         <div role="status" data-testid="verify-result" className={`message ${bad.length === 0 ? 'ok' : 'error'}`}>
           {result.checks.length === 0 ? (
             'There are no blocks to check yet.'
           ) : bad.length === 0 ? (
             <>
-              <strong>All {result.checks.length} blocks check out</strong> (blocks {result.from} to {result.to}): each is signed by more
-              than two thirds of the validators and links to the one before. Checked against {result.trusted}.
+              <strong>All {result.checks.length} blocks check out</strong> (blocks {result.from} to {result.to}): each is confirmed by more
+              than two thirds of the organizations keeping the ledger and links to the one before. Checked against {result.trusted}.
               {withheld && (
                 <p data-testid="verify-limits">
                   Not checked: the entries themselves. This server shows who shared what with whom only to the network’s member
@@ -256,11 +284,30 @@ export function BlockPage(props: { height: number }) {
   const conn = useConnection();
   const { data, error } = useLoad(async () => {
     const status = await conn.status();
-    const stored = await fetchBlock(conn, props.height);
+    let stored: StoredBlock;
+    try {
+      stored = await fetchBlock(conn, props.height);
+    } catch (err) {
+      // A height past the tip (or pruned) is a plain answer, not "something went wrong".
+      if (hasClientCode(err, 'BLOCK_NOT_FOUND')) return { missing: true as const, status };
+      throw err;
+    }
     const previous = props.height > 1 ? await fetchBlock(conn, props.height - 1) : undefined;
-    return { status, stored, check: checkBlock(status.chainId, validatorsOf(status), stored, previous) };
+    return { missing: false as const, status, stored, check: checkBlock(status.chainId, validatorsOf(status), stored, previous) };
   }, [props.height]);
-  const [tech, setTech] = useState(false);
+  if (data?.missing === true)
+    return (
+      <section>
+        <PageTitle>Block {props.height}</PageTitle>
+        <div className="message warn" role="status" data-testid="block-missing">
+          <strong>There is no block {props.height}.</strong>{' '}
+          {props.height > data.status.height
+            ? `The chain has ${data.status.height} blocks so far; block ${props.height} has not been made yet.`
+            : 'This server does not have it. Try another server of the network.'}
+        </div>
+        <Link to="/explorer">Back to the explorer</Link>
+      </section>
+    );
   if (error !== undefined)
     return (
       <section>
@@ -272,6 +319,7 @@ export function BlockPage(props: { height: number }) {
   if (data === undefined) return <Loading what={`block ${props.height}`} />;
   const { stored, check, status } = data;
   const names = new Map(validatorsOf(status).map((v) => [v.publicKey, v.name]));
+  const keepers = validatorsOf(status).length;
   const h = stored.block.header;
   return (
     <section>
@@ -280,13 +328,13 @@ export function BlockPage(props: { height: number }) {
       </p>
       <PageTitle>Block {h.height}</PageTitle>
       <div role="status" className={`message ${check.ok ? 'ok' : 'error'}`}>
-        {check.ok ? `Checked in your browser: signed by ${check.signers.join(', ')}.` : `This block failed its check: ${check.problem}.`}
+        {check.ok
+          ? `Checked in your browser: signed by ${check.signers.length} of the ${keepers} organizations keeping the ledger.`
+          : `This block failed its check: ${check.problem}.`}
       </div>
       <dl className="details">
         <dt>Time</dt>
         <dd>{formatDateTime(h.time)}</dd>
-        <dt>Proposed by</dt>
-        <dd>{names.get(h.proposer) ?? 'unknown'}</dd>
         <dt>Entries</dt>
         <dd>{stored.leaves.length}</dd>
       </dl>
@@ -304,13 +352,12 @@ export function BlockPage(props: { height: number }) {
           <li key={i}>{KIND_WORDS[tx.kind] ?? tx.kind}</li>
         ))}
       </ol>
-      <p>
-        <button type="button" className="secondary" aria-expanded={tech} onClick={() => setTech(!tech)}>
-          {tech ? 'Hide' : 'Show'} technical details
-        </button>
-      </p>
-      {tech && (
+      <TechnicalDetails>
         <dl className="details technical">
+          <dt>Proposed by</dt>
+          <dd>{names.get(h.proposer) ?? 'unknown'}</dd>
+          <dt>Signed by</dt>
+          <dd>{check.signers.join(', ')}</dd>
           <dt>Block hash</dt>
           <dd className="code">{stored.hash}</dd>
           <dt>Previous block</dt>
@@ -333,7 +380,7 @@ export function BlockPage(props: { height: number }) {
             </ol>
           </dd>
         </dl>
-      )}
+      </TechnicalDetails>
     </section>
   );
 }

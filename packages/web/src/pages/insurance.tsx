@@ -95,9 +95,11 @@ function ClaimCard(props: { claim: ClaimView; onDispute?: (reason: string) => Pr
             {String(l.code)} was not paid because {DENIAL_WORDS[String(l.denial)] ?? String(l.denial)}.
           </p>
         ))}
-      {claim.adjudications.length > 1 && (
+      {/* Say why it was processed again: a review release is not a dispute. */}
+      {current?.cause === 'dispute-overturned' && (
         <p className="reason">This claim was processed again after a dispute; the earlier result is kept.</p>
       )}
+      {current?.cause === 'review-approved' && <p className="reason">The insurer checked this claim and released it for payment.</p>}
       {props.onDispute !== undefined && !claim.disputeOpen && claim.status !== 'review' && (
         <form onSubmit={submit} className="inline-form">
           <label htmlFor={inputId}>Why do you disagree? (seen by the insurer; no medical details)</label>
@@ -430,6 +432,62 @@ export function ClinicianInsurance(props: { patient: string }) {
           {preauth.decision?.authNumber ? ` (number ${preauth.decision.authNumber})` : ''}.
         </Notice>
       )}
+      <ProviderClaims patient={props.patient} />
     </section>
+  );
+}
+
+/**
+ * The claims the clinician's organization sent for this patient, newest first, with their
+ * status: billed, allowed, what the insurer pays, what the patient owes, and why a line was
+ * not paid. Every page of the organization's claims is read (each one proven) and filtered.
+ */
+function ProviderClaims(props: { patient: string }) {
+  const user = useUser();
+  const org = user.identity.org ?? user.client.id;
+  const { data, error, reload } = useLoad(
+    async () =>
+      (
+        await all((cursor) =>
+          listInsurance<ClaimView>(user.client, { by: 'providers', id: org, of: 'claims', ...(cursor ? { cursor } : {}) }),
+        )
+      )
+        .filter((c) => c.patient === props.patient)
+        .reverse(),
+    [org, props.patient],
+  );
+  return (
+    <>
+      <h3>Claims for this patient</h3>
+      <ErrorMessage error={error} title="The claims could not be loaded." />
+      {data === undefined && error === undefined && <Loading what="the claims" />}
+      {data !== undefined && data.length === 0 && <p className="empty">Your organization has sent no claims for this patient.</p>}
+      {data !== undefined && data.length > 0 && (
+        <ul className="log" aria-label="Claims sent for this patient, newest first">
+          {data.map((c) => {
+            const t = c.adjudications.at(-1)?.total ?? {};
+            return (
+              <li key={c.id} className="card">
+                <p>
+                  <span className={`badge ${c.status === 'denied' ? 'bad' : 'ok'}`}>{STATUS_WORDS[c.status] ?? c.status}</span>{' '}
+                  {c.disputeOpen && <span className="badge">Disputed</span>} Billed {dollars(t.submitted ?? 0)}, allowed{' '}
+                  {dollars(t.allowed ?? 0)}: the insurer pays {dollars(t.benefit ?? 0)}, the patient owes {dollars(t.patient ?? 0)}.
+                </p>
+                {(c.adjudications.at(-1)?.lines ?? [])
+                  .filter((l) => l.denial !== null)
+                  .map((l) => (
+                    <p key={String(l.sequence)} className="reason">
+                      {String(l.code)} not paid: {String(l.denial)}.
+                    </p>
+                  ))}
+              </li>
+            );
+          })}
+        </ul>
+      )}
+      <button type="button" className="secondary" onClick={reload}>
+        Refresh claims
+      </button>
+    </>
   );
 }

@@ -4,63 +4,16 @@ import type { RecordMeta } from '@medledger/client';
 import { useState } from 'react';
 import { Chart } from '../chart.js';
 import { type ChartSeries, chartSeries, summarize } from '../fhir-view.js';
-import { categoryLabel, friendlyError } from '../labels.js';
+import { categoryLabel } from '../labels.js';
 import { checkRecordOnChain } from '../record-check.js';
-import { loadRecords, type ShownRecord } from '../records-data.js';
+import { loadRecords, resourceLookup, type ShownRecord } from '../records-data.js';
 import { navigate } from '../router.js';
 import { useUser } from '../session.js';
-import { ActionButton, ErrorMessage, formatDate, formatDateTime, Link, Loading, Notice, PageTitle, shortName, useLoad } from '../ui.js';
+import { Summaries } from '../summaries.js';
+import { TechnicalDetails } from '../technical.js';
+import { Timeline } from '../timeline.js';
+import { ActionButton, ErrorMessage, formatDateTime, Link, Loading, Notice, PageTitle, shortName, useLoad } from '../ui.js';
 import { PatientEmergencyNotice } from './emergency.js';
-
-/**
- * Records as cards, newest first, each linking to its detail page under `base`. The
- * organizations and practitioners a history names are listed apart, under a disclosure.
- */
-export function Timeline(props: { records: ShownRecord[]; base: string; empty: string }) {
-  if (props.records.length === 0) return <p className="empty">{props.empty}</p>;
-  const main = props.records.filter((r) => r.meta.category !== 'administrative');
-  const admin = props.records.filter((r) => r.meta.category === 'administrative');
-  return (
-    <>
-      <RecordCards records={main} base={props.base} label="Records, newest first" />
-      {admin.length > 0 && (
-        <details className="more">
-          <summary>Organizations and practitioners in these records ({admin.length})</summary>
-          <RecordCards records={admin} base={props.base} label="Organizations and practitioners" />
-        </details>
-      )}
-    </>
-  );
-}
-
-function RecordCards(props: { records: ShownRecord[]; base: string; label: string }) {
-  return (
-    <ol className="timeline" aria-label={props.label}>
-      {props.records.map((r) => (
-        <li key={r.meta.record} className={`card ${r.meta.status === 'erased' ? 'erased' : ''}`}>
-          <p className="kind">
-            {r.summary?.kind ?? categoryLabel(r.meta.category)} · <time>{formatDate(r.time)}</time>
-          </p>
-          {r.meta.status === 'erased' ? (
-            <p className="title">Erased record</p>
-          ) : r.summary ? (
-            <>
-              <p className="title">
-                <Link to={`${props.base}/${r.meta.record}`}>{r.summary.title}</Link>
-              </p>
-              {r.summary.value && <p className="value">{r.summary.value}</p>}
-            </>
-          ) : (
-            <p className="title">
-              <Link to={`${props.base}/${r.meta.record}`}>{categoryLabel(r.meta.category)}</Link>
-              <span className="problem"> — could not be opened: {friendlyError(r.error)}</span>
-            </p>
-          )}
-        </li>
-      ))}
-    </ol>
-  );
-}
 
 /** One chart at a time, chosen from every measured value; the most often measured come first. */
 export function Charts(props: { records: ShownRecord[] }) {
@@ -101,7 +54,7 @@ export function RecordsBrowser(props: {
   loadingWhat: string;
   errorTitle: string;
 }) {
-  const [view, setView] = useState<'timeline' | 'charts'>('timeline');
+  const [view, setView] = useState<'timeline' | 'summary' | 'charts'>('timeline');
   const { data, error, reload } = props.loaded;
   return (
     <>
@@ -109,6 +62,9 @@ export function RecordsBrowser(props: {
         <legend className="visually-hidden">{props.legend}</legend>
         <button type="button" aria-pressed={view === 'timeline'} onClick={() => setView('timeline')}>
           Timeline
+        </button>
+        <button type="button" aria-pressed={view === 'summary'} onClick={() => setView('summary')}>
+          Summary
         </button>
         <button type="button" aria-pressed={view === 'charts'} onClick={() => setView('charts')}>
           Charts
@@ -120,7 +76,13 @@ export function RecordsBrowser(props: {
       <ErrorMessage error={error} title={props.errorTitle} />
       {data === undefined && error === undefined && <Loading what={props.loadingWhat} />}
       {data !== undefined &&
-        (view === 'timeline' ? <Timeline records={data} base={props.base} empty={props.empty} /> : <Charts records={data} />)}
+        (view === 'timeline' ? (
+          <Timeline records={data} base={props.base} empty={props.empty} />
+        ) : view === 'summary' ? (
+          <Summaries records={data} base={props.base} />
+        ) : (
+          <Charts records={data} />
+        ))}
     </>
   );
 }
@@ -166,7 +128,7 @@ export function RecordDetail(props: { recordId: string; patient: string; back: s
       </section>
     );
   if (data === undefined) return <Loading what="the record" />;
-  const summary = data.resource === undefined ? undefined : summarize(data.resource);
+  const summary = data.resource === undefined ? undefined : summarize(data.resource, resourceLookup(user));
   return (
     <section>
       <p>
@@ -230,13 +192,15 @@ function LedgerCheck(props: { meta: RecordMeta }) {
       {result && (
         <div role="status" className={`message ${result.ok ? 'ok' : 'error'}`}>
           <strong>{result.ok ? 'Confirmed: this record is on the ledger.' : 'This record could not be confirmed on the ledger.'}</strong>
-          <ul>
-            {result.steps.map((s) => (
-              <li key={s.what}>
-                {s.ok ? '✓' : '✗'} {s.what}
-              </li>
-            ))}
-          </ul>
+          <TechnicalDetails what="how it was checked">
+            <ul>
+              {result.steps.map((s) => (
+                <li key={s.what}>
+                  {s.ok ? '✓' : '✗'} {s.what}
+                </li>
+              ))}
+            </ul>
+          </TechnicalDetails>
         </div>
       )}
     </div>
@@ -247,14 +211,16 @@ function EraseRecord(props: { meta: RecordMeta; back: string }) {
   const user = useUser();
   const [asking, setAsking] = useState(false);
   const [understood, setUnderstood] = useState(false);
+  // Kept out of the way: a rarely needed, irreversible action behind a closed disclosure.
   if (!asking)
     return (
-      <div className="panel danger-zone">
-        <h2>Erase this record</h2>
-        <button type="button" className="danger" onClick={() => setAsking(true)}>
+      <details className="more more-actions">
+        <summary>More actions</summary>
+        <p>Erasing deletes this record's content from every MedLedger server for good.</p>
+        <button type="button" className="secondary" onClick={() => setAsking(true)}>
           Erase this record…
         </button>
-      </div>
+      </details>
     );
   return (
     <section className="panel danger-zone" aria-labelledby="erase-title">
