@@ -68,6 +68,7 @@ test('GET /v1/openapi.json is an OpenAPI 3 document of every /v1 route, from the
     '/v1/orgs/{id}/emergency',
     '/v1/me/emergency',
     '/v1/orgs/{id}/reviewers',
+    '/v1/directory',
   ])
     assert.ok(doc.paths[path], `${path} is documented`);
   assert.ok(doc.paths['/v1/auth/session']?.delete && doc.paths['/v1/auth/session']?.post);

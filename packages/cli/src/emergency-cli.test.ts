@@ -148,6 +148,19 @@ test('emergency commands: privilege, refusals with exit codes, open, reads, list
   assert.equal(busy.code, 1);
   assert.match(busy.stderr, /WINDOW_ACTIVE/);
 
+  // The patient ends the window early (`emergency end`, emergency.close); nobody else but its
+  // clinician or a delegate may; from that block on the clinician reads nothing through it.
+  const strangerEnd = await cli('end', '--key', officer.file, '--window', window.window);
+  assert.equal(strangerEnd.code, 5, strangerEnd.stderr);
+  assert.match(strangerEnd.stderr, /UNAUTHORIZED/);
+  const ended = await cli('end', '--key', patient.file, '--window', window.window);
+  assert.equal(ended.code, 0, ended.stderr);
+  assert.match(ended.stdout, /ended at height \d+/);
+  await assert.rejects(doctor.client.readRecord(patient.recordId), (e: ClientError) => e.code === 'ACCESS_DENIED');
+  const again = await cli('end', '--key', patient.file, '--window', window.window);
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /WINDOW_CLOSED/);
+
   const revoked = await cli('privilege', '--org-key', orgKey, '--clinician', doctor.id, '--revoke');
   assert.equal(revoked.code, 0, revoked.stderr);
   await assert.rejects(doctor.client.readRecord(patient.recordId), (e: ClientError) => e.code === 'ACCESS_DENIED');

@@ -1,7 +1,7 @@
 // `medledger start`: a local network of validator processes on loopback, each a
 // `medledger node` child with its own home, stopped together on Ctrl-C.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HOME_FILES, initNetwork, type OrgKeyFile } from '@medledger/node';
@@ -31,6 +31,13 @@ export function ensureHomes(
   if (existing.length > 0) return { homes: existing, created: false, orgKeys: [] };
   mkdirSync(dataDir, { recursive: true });
   const { homes, orgKeys } = initNetwork({ validators, out: dataDir, basePort, ...(organizations === undefined ? {} : { organizations }) });
+  // Each node is its organization's system: it re-seals hospital-wide shares to the
+  // organization's staff (docs/records.md "Hospital-wide shares").
+  for (const home of homes) {
+    if (!existsSync(join(home, HOME_FILES.orgKey))) continue;
+    const file = join(home, HOME_FILES.config);
+    writeFileSync(file, `${JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), reseal: {} }, null, 2)}\n`);
+  }
   return { homes, created: true, orgKeys };
 }
 

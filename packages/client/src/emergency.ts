@@ -53,6 +53,10 @@ export interface EmergencyAccessBody {
   reason: SealedReason;
   durationMs: number;
 }
+/** `emergency.close`: end an open window now (the patient, their delegate, or its clinician). */
+export interface EmergencyCloseBody {
+  window: string;
+}
 
 declare module './tx-builders.js' {
   interface TxBodies {
@@ -60,6 +64,7 @@ declare module './tx-builders.js' {
     'emergency.rewrap': EmergencyRewrapBody;
     'emergency.privilege': EmergencyPrivilegeBody;
     'emergency.access': EmergencyAccessBody;
+    'emergency.close': EmergencyCloseBody;
   }
 }
 
@@ -379,6 +384,16 @@ export async function windowsPage(
 /** Grant (or with `revoke`, take back) a clinician's emergency privilege, as their organization. */
 export async function setEmergencyPrivilege(conn: NodeConnection, clinician: string, revoke = false) {
   return conn.submitAndWait('emergency.privilege', { clinician, grant: !revoke });
+}
+
+/**
+ * End an emergency window now (`emergency.close`, docs/emergency.md "Ending a window early"):
+ * the patient, their delegate or the window's clinician. From the committed block on, no node
+ * serves a record through it. Throws ClientError (`WINDOW_CLOSED`, `UNAUTHORIZED`, `NOT_FOUND`).
+ */
+export async function closeEmergencyWindow(conn: NodeConnection, windowId: string) {
+  if (!/^[0-9a-f]{32}$/.test(windowId)) throw new ClientError('INVALID_ARGUMENT', 'windowId must be 16-byte hex');
+  return conn.submitAndWait('emergency.close', { window: windowId });
 }
 
 /** What `emergency list` shows, by the caller's role. */

@@ -4,6 +4,7 @@ export * from './api.js';
 export * from './auth.js';
 export * from './categories.js';
 export * from './connection.js';
+export * from './directory.js';
 export * from './emergency.js';
 export * from './emergency-reason.js';
 export * from './errors.js';

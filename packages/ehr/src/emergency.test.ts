@@ -237,3 +237,43 @@ test('an emergency read is allowed only to the window’s clinician, inside the 
   w.block([w.patient.tx('record.erase', { record })]);
   assert.deepEqual(read(w.now()), { allowed: false, record: read(w.now())?.record, reason: 'ERASED', purpose: 'treatment' });
 });
+
+test('ending a window early: the patient or the window’s clinician ends it at once; a stranger cannot, and no share lands after', () => {
+  const w = setup();
+  w.block([w.patient.tx('emergency.split', w.splitBody(w.emergencyKey))]);
+  w.block([w.org.tx('emergency.privilege', { clinician: w.clinician.id, grant: true })]);
+  const opening = w.clinician.tx('emergency.access', { patient: w.patient.id, reason: w.reason(), durationMs: 600_000 });
+  assert.deepEqual(w.block([opening]), ['ok']);
+  const window = txHash(opening).slice(0, 32);
+  const stranger = w.orgs[1] as ReturnType<typeof actor>;
+  assert.deepEqual(w.block([stranger.tx('emergency.close', { window })]), ['UNAUTHORIZED']);
+  assert.deepEqual(w.block([w.patient.tx('emergency.close', { window: 'ab'.repeat(16) })]), ['NOT_FOUND']);
+  assert.deepEqual(w.block([w.patient.tx('emergency.close', { window, extra: 1 })]), ['INVALID_BODY']);
+  assert.deepEqual(w.block([w.patient.tx('emergency.close', { window })]), ['ok']);
+  const closed = getWindow(w.state, window) as ReturnType<typeof getWindow> & { closedEarly?: { by: string; time: number } };
+  assert.equal(closed?.expiresAt, w.now(), 'the window ends at the closing block’s time, long before the 10 minutes asked');
+  assert.equal(closed?.closedEarly?.by, w.patient.id);
+  // Ended everywhere: no validator may post a share for it, and it cannot be ended twice.
+  const v0 = w.validators[0] as ReturnType<typeof actor>;
+  assert.deepEqual(w.block([v0.tx('emergency.share', { window, x: 1, sealed: w.envelope(v0) })]), ['WINDOW_CLOSED']);
+  assert.deepEqual(w.block([w.patient.tx('emergency.close', { window })]), ['WINDOW_CLOSED']);
+  // A new window may be opened afterwards, and its clinician may end it too.
+  const again = w.clinician.tx('emergency.access', { patient: w.patient.id, reason: w.reason(), durationMs: 600_000 });
+  assert.deepEqual(w.block([again]), ['ok']);
+  assert.deepEqual(w.block([w.clinician.tx('emergency.close', { window: txHash(again).slice(0, 32) })]), ['ok']);
+  // An accepted delegate may end one; an invited one who has not accepted may not.
+  const carer = actor();
+  assert.deepEqual(
+    w.block([
+      carer.tx('identity.register', { role: 'patient', encryptionKey: carer.encryption.publicKey }),
+      w.patient.tx('delegate.set', { delegate: carer.id }),
+    ]),
+    ['ok', 'ok'],
+  );
+  const third = w.clinician.tx('emergency.access', { patient: w.patient.id, reason: w.reason(), durationMs: 600_000 });
+  assert.deepEqual(w.block([third]), ['ok']);
+  const thirdId = txHash(third).slice(0, 32);
+  assert.deepEqual(w.block([carer.tx('emergency.close', { window: thirdId })]), ['UNAUTHORIZED']);
+  assert.deepEqual(w.block([carer.tx('delegate.accept', { patient: w.patient.id })]), ['ok']);
+  assert.deepEqual(w.block([carer.tx('emergency.close', { window: thirdId })]), ['ok']);
+});

@@ -6,6 +6,7 @@ export * from './committed.js';
 export * from './consent.js';
 export * from './delegates.js';
 export * from './emergency.js';
+export * from './emergency-close.js';
 export * from './emergency-reason.js';
 export * from './errors.js';
 export * from './evidence.js';

@@ -5,6 +5,7 @@ import { accessEvent } from './access.js';
 import { consentGrant, consentRevoke } from './consent.js';
 import { delegateAccept, delegateRemove, delegateSet } from './delegates.js';
 import { type EmergencyParams, emergencyAccess, emergencyPrivilege, emergencyRewrap, emergencyShare, emergencySplit } from './emergency.js';
+import { emergencyClose } from './emergency-close.js';
 import { EhrError } from './errors.js';
 import { evidenceEquivocation } from './evidence.js';
 import { govPropose, govVote } from './governance-kinds.js';
@@ -72,6 +73,7 @@ export const TX_KINDS: ReadonlyMap<string, TxKind> = new Map([
   ['emergency.privilege', emergencyPrivilege],
   ['emergency.access', emergencyAccess],
   ['emergency.share', emergencyShare],
+  ['emergency.close', emergencyClose],
   ['gov.propose', govPropose],
   ['gov.vote', govVote],
   ...INSURANCE_KINDS,

@@ -231,6 +231,13 @@ export const schemas = {
     querystring: pageQuery(),
     security: bearer,
   }),
+  directory: route({
+    summary: 'Search member organizations and named staff by name (signed-in members only)',
+    description: `Every word of \`q\` must appear in the name (or the organization's name), any case. \`organizations\`: all matching member organizations (the consortium's, a short list). ${paged} (over \`staff\`)`,
+    tags: ['identities'],
+    querystring: pageQuery({ q: Type.String({ minLength: 2, maxLength: 100 }) }),
+    security: bearer,
+  }),
   orgEmergency: route({
     summary: 'Every emergency window opened by an organization’s staff, newest first (its privacy officers and admin)',
     description: `${paged} (over \`windows\`)`,

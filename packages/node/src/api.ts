@@ -10,6 +10,7 @@ import { ErrorSchema, openApiInfo, SignedTxSchema, schemas } from './api-schemas
 import { registerBackupRoutes } from './backup-api.js';
 import { blockView } from './chain-view.js';
 import { registerDelegateRoutes } from './delegates-api.js';
+import { registerDirectoryRoutes } from './directory-api.js';
 import { registerEmergencyRoutes } from './emergency-api.js';
 import { registerReviewerRoutes } from './emergency-reviewers.js';
 import { ApiError } from './errors.js';
@@ -212,6 +213,7 @@ export async function buildApi(node: RouteDeps, opts: ApiOptions): Promise<Fasti
   registerInsuranceRoutes(app, node, node.gatekeeper);
   registerMedicinesRoutes(app, node, node.gatekeeper);
   registerReviewerRoutes(app, node, node.gatekeeper);
+  registerDirectoryRoutes(app, node, node.gatekeeper);
   registerGovRoutes(app, node, node.gatekeeper);
   registerBackupRoutes(app, node);
   registerOpsRoutes(app, node.metrics, {

@@ -1,11 +1,14 @@
 // The application behind its ABCI-shaped interface, driven directly as an engine (embedded
 // or a CometBFT adapter) would: info, checkTx, prepare/process/finalize, commit, query.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { generateEncryptionKeyPair, generateSigningKeyPair, idFromPublicKey } from '@medledger/crypto';
 import { initChain, keys } from '@medledger/ehr';
-import { type Block, type BlockHeader, blockHash, type Genesis, type SignedTx, txRoot, ZERO_HASH } from '@medledger/ledger';
-import { MemoryStore } from '@medledger/storage';
+import { type Block, type BlockHeader, blockHash, type Genesis, type SignedTx, type TxResult, txRoot, ZERO_HASH } from '@medledger/ledger';
+import { MemoryStore, SqliteAppState } from '@medledger/storage';
 import { EhrApplication } from './application.js';
 import { ownTxSubmitter } from './own-tx.js';
 import type { CommittedBlock } from './ports.js';
@@ -119,4 +122,47 @@ test("the node's own transactions are signed at the signer's pending nonce and a
   assert.deepEqual(admitted, [first.tx, second.tx]);
   assert.throws(() => submit('identity.register', body), /.+/, 'a refused transaction throws and is not admitted');
   assert.equal(admitted.length, 2);
+});
+
+test('the state-only commit (CometBFT) reaches the app hash the block commit reaches, tells listeners, survives a reopen, and each store takes only its own commit', () => {
+  const genesis = makeGenesis();
+  const dir = mkdtempSync(join(tmpdir(), 'medledger-app-state-'));
+  try {
+    const alice = newSigner(CHAIN);
+    const tx = alice.register(0);
+    const time = genesis.genesisTime + 1_000;
+
+    const embedded = new EhrApplication(genesis, new MemoryStore());
+    const prepared = embedded.prepareProposal({ height: 1, time, proposer: genesis.validators[0]?.publicKey as string, txs: [tx] });
+    const { block, hash } = blockOf(genesis, 1, time, prepared.txs, prepared.appHash);
+    embedded.finalizeBlock({ hash, height: 1, time, txs: [tx] });
+    embedded.commit({ block, hash, commit: { height: 1, round: 0, blockHash: hash, signatures: [] } });
+
+    let file = new SqliteAppState(join(dir, 'app.db'));
+    let stateOnly = new EhrApplication(genesis, file);
+    const seen: CommittedBlock[] = [];
+    stateOnly.onCommitted((c) => seen.push(c));
+    const req = { hash: 'ab'.repeat(32), height: 1, time, txs: [tx] };
+    const fin = stateOnly.finalizeBlock(req);
+    assert.throws(() => stateOnly.commit({ block, hash, commit: { height: 1, round: 0, blockHash: hash, signatures: [] } }), /commitState/);
+    stateOnly.commitState(req, [{ hash: 'cd'.repeat(32), result: fin.results[0] as TxResult }]);
+    assert.deepEqual(stateOnly.info(), embedded.info(), 'one execution path: both engines reach the same app hash');
+    assert.deepEqual(
+      seen.map((c) => [c.height, c.txs.length]),
+      [[1, 1]],
+    );
+    assert.equal(file.findTx('cd'.repeat(32))?.height, 1, 'the engine-named tx index is saved with the state');
+    assert.equal(stateOnly.query('nonce', alice.signing.publicKey).path, 'nonce');
+    file.close();
+
+    file = new SqliteAppState(join(dir, 'app.db'));
+    stateOnly = new EhrApplication(genesis, file);
+    assert.deepEqual(stateOnly.info(), embedded.info(), 'the saved tip is read back on restart');
+    assert.equal(stateOnly.lastBlockTime, time);
+    file.close();
+
+    assert.throws(() => embedded.commitState({ ...req, height: 2 }, []), /commit it with commit/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

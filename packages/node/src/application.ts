@@ -26,7 +26,7 @@ import {
   stateValueHash,
   type TxResult,
 } from '@medledger/ledger';
-import type { NodeStore, StateWrite } from '@medledger/storage';
+import type { NodeStore, SqliteAppState, StateWrite } from '@medledger/storage';
 import { ChainError } from './chain-error.js';
 import type { CommitListener } from './ports.js';
 import { TreeNodeCache } from './tree-cache.js';
@@ -84,6 +84,19 @@ export interface DecidedBlock {
   commit: Commit;
 }
 
+/**
+ * The application's own state file when the blocks are not the node's (CometBFT keeps them):
+ * state, its tree, each transaction's result and the last committed tip, saved per block in
+ * one transaction (storage SqliteAppState). `EhrApplication.commitState` writes it.
+ */
+export type AppStateFile = Pick<SqliteAppState, 'lastCommitted' | 'getState' | 'getTreeNode' | 'stateRoot' | 'saveBlock'>;
+
+/** One transaction of a block as the tx index keeps it: its hash and result, in block order. */
+export interface IndexedTx {
+  hash: string;
+  result: TxResult;
+}
+
 /** ABCI `Query` paths this application answers (`key` is a state key, a signer key or an identity id). */
 export type QueryPath = 'state' | 'prove' | 'nonce' | 'identity';
 
@@ -119,6 +132,14 @@ export interface Application {
   processProposal(req: BlockRequest & { appHash: string }): ProposalVerdict;
   finalizeBlock(req: BlockRequest): FinalizedBlock;
   commit(decided: DecidedBlock): void;
+  /**
+   * The state-only commit, for an engine that keeps blocks and commits itself (CometBFT,
+   * whose ABCI Commit carries neither): persist the finalized block's state, results and tip
+   * to the app's own state file, then tell the commit listeners as `commit` does. `txIndex`
+   * is every transaction of the engine's block in order (undecodable ones too, with their
+   * refusal), which is what the engine's tx hashes and indexes name.
+   */
+  commitState(req: BlockRequest, txIndex: readonly IndexedTx[]): void;
   query(path: QueryPath, key: string): QueryAnswer;
 }
 
@@ -172,10 +193,14 @@ export class EhrApplication implements Application {
   private tip: AppTip;
   private readonly listeners: CommitListener[] = [];
 
+  /** Where committed state is persisted: with the blocks (embedded engine) or alone (CometBFT). */
+  private readonly store: NodeStore | AppStateFile;
+
   constructor(
     readonly genesis: Genesis,
-    private readonly store: NodeStore,
+    store: NodeStore | AppStateFile,
   ) {
+    this.store = store;
     this.genesisExec = initChain(genesis);
     this.cached = new CachedState(store);
     this.genesisView = new StateOverlay(this.cached);
@@ -196,6 +221,18 @@ export class EhrApplication implements Application {
       resultsRoot: this.genesisExec.resultsRoot,
       appHash: this.genesisExec.appHash,
     };
+    if (!isNodeStore(store)) {
+      const last = store.lastCommitted();
+      if (last.height > 0)
+        this.tip = {
+          height: last.height,
+          time: last.time,
+          stateRoot: store.stateRoot(),
+          resultsRoot: last.resultsRoot,
+          appHash: last.appHash,
+        };
+      return;
+    }
     const height = store.tipHeight();
     if (height > 0) {
       // The block store is shared with the embedded engine: the tip block gives its time and results.
@@ -305,31 +342,61 @@ export class EhrApplication implements Application {
    */
   commit(decided: DecidedBlock): void {
     const { block, hash, commit } = decided;
+    const store = this.store;
+    if (!isNodeStore(store)) throw new ChainError('BAD_BLOCK', 'this application keeps state only; commit it with commitState');
     const exec = this.execute({ hash, height: block.header.height, time: block.header.time, txs: block.txs });
+    const { writes, tree } = this.blockWrites(block.header.height, exec);
+    writes.push({ key: TIP_APP_HASH_KEY, value: `${block.header.height}:${exec.appHash}` });
+    store.commitBlock({ block, hash, commit, results: exec.results, writes, tree });
+    this.committed(block.header.height, block.header.time, block.txs, exec, writes, tree);
+  }
+
+  commitState(req: BlockRequest, txIndex: readonly IndexedTx[]): void {
+    const store = this.store;
+    if (isNodeStore(store)) throw new ChainError('BAD_BLOCK', 'this application stores blocks; commit it with commit');
+    const exec = this.execute(req);
+    const { writes, tree } = this.blockWrites(req.height, exec);
+    store.saveBlock({
+      height: req.height,
+      appHash: exec.appHash,
+      time: req.time,
+      resultsRoot: exec.resultsRoot,
+      writes,
+      tree,
+      txs: txIndex,
+    });
+    this.committed(req.height, req.time, req.txs, exec, writes, tree);
+  }
+
+  /** A block's state writes and tree update; block 1 also writes genesis state, which lived only in memory. */
+  private blockWrites(height: number, exec: BlockExecution): { writes: StateWrite[]; tree: BlockExecution['tree'] } {
     const writes: StateWrite[] = [...exec.writes];
     let tree = exec.tree;
-    if (block.header.height === 1) {
-      // Genesis state and its tree were only in memory: store them with block 1, less the
-      // genesis nodes block 1 already replaced.
+    if (height === 1) {
+      // Store genesis state and its tree with block 1, less the genesis nodes block 1 already replaced.
       writes.unshift(...this.genesisExec.writes);
       const replaced = new Set(exec.tree.remove);
       tree = { ...exec.tree, put: [...this.genesisExec.tree.put.filter((n) => !replaced.has(n.hash)), ...exec.tree.put] };
     }
-    writes.push({ key: TIP_APP_HASH_KEY, value: `${block.header.height}:${exec.appHash}` });
-    this.store.commitBlock({ block, hash, commit, results: exec.results, writes, tree });
+    return { writes, tree };
+  }
+
+  /** After the store wrote a block: make it the committed state, then tell the listeners. */
+  private committed(
+    height: number,
+    time: number,
+    txs: SignedTx[],
+    exec: BlockExecution,
+    writes: StateWrite[],
+    tree: BlockExecution['tree'],
+  ) {
     this.cached.apply(writes);
     this.treeNodes.add(tree);
-    this.tip = {
-      height: block.header.height,
-      time: block.header.time,
-      stateRoot: exec.tree.root,
-      resultsRoot: exec.resultsRoot,
-      appHash: exec.appHash,
-    };
+    this.tip = { height, time, stateRoot: exec.tree.root, resultsRoot: exec.resultsRoot, appHash: exec.appHash };
     this.executions.clear();
     this.prepared = undefined;
     this.app.commit();
-    const committed = { height: block.header.height, time: block.header.time, txs: block.txs, results: exec.results, writes: exec.writes };
+    const committed = { height, time, txs, results: exec.results, writes: exec.writes };
     for (const listener of this.listeners) listener(committed);
   }
 
@@ -371,6 +438,10 @@ export class EhrApplication implements Application {
       throw new ChainError('CORRUPT', `the stored state tree does not match block ${height}'s app hash`);
     }
   }
+}
+
+function isNodeStore(store: NodeStore | AppStateFile): store is NodeStore {
+  return 'commitBlock' in store;
 }
 
 /** The same transactions, as the same objects in the same order (a proposal this node built). */

@@ -7,6 +7,7 @@ import { type AccessEventInput, type Identity, identityOfKey, inactiveReason, ty
 import { canonicalBytes } from '@medledger/ledger';
 import type { AccessQueue } from './access-queue.js';
 import { ApiError } from './errors.js';
+import type { OrgResealer } from './org-reseal.js';
 import type { AccessTime, Now } from './ports.js';
 import { gateRead, type ReadGateDeps, type ReadOptions, type ServedRead } from './read-gate.js';
 
@@ -61,6 +62,8 @@ export interface GatekeeperDeps {
   getVerified: ReadGateDeps['getVerified'];
   /** Where every read decision is queued durably (access-queue.ts). */
   events: AccessQueue;
+  /** The organization's key, when this node is its organization's system (config `reseal`, org-reseal.ts). */
+  resealer?: OrgResealer;
 }
 
 interface Session {
@@ -89,12 +92,15 @@ export class Gatekeeper {
 
   /** Every read decision, queued durably and submitted as access events (access-queue.ts). */
   readonly events: AccessQueue;
+  /** Set when this node is its organization's system (config `reseal`): re-seals to its staff. */
+  private readonly resealer: OrgResealer | undefined;
 
   constructor(
     private readonly cfg: GatekeeperOptions,
     private readonly deps: GatekeeperDeps,
   ) {
     this.events = deps.events;
+    this.resealer = deps.resealer;
   }
 
   /**
@@ -267,6 +273,7 @@ export class Gatekeeper {
       accessTime: this.deps.accessTime,
       getVerified: this.deps.getVerified,
       record: (e: Omit<AccessEventInput, 'id' | 'at'>) => this.events.recordDurably(e),
+      ...(this.resealer === undefined ? {} : { resealer: this.resealer }),
     };
     return gateRead(deps, caller, recordId, opts);
   }

@@ -25,6 +25,12 @@ export interface NodeConfig {
   mempool: { maxTxs: number; maxBytes: number };
   /** Gatekeeper session lifetimes (ms); defaults: 15 min idle, 8 h absolute. */
   sessions?: { idleTimeoutMs: number; maxLifetimeMs: number };
+  /**
+   * This node is its organization's system for hospital-wide shares: it opens the
+   * organization's envelopes with `org.key` (from `orgKeyHome`, default this home) and
+   * re-seals a record's key to the staff member the read gate lets read it (org-reseal.ts).
+   */
+  reseal?: { orgKeyHome?: string; enabled?: boolean };
   consensus: {
     /** Pause after a commit before the next block, so transactions batch (ms). */
     blockIntervalMs: number;

@@ -20,6 +20,7 @@ import { removeNodeLock, writeNodeLock } from './home-lock.js';
 import { Mempool } from './mempool.js';
 import { evidenceBody, type SignedProposal, type SignedVote } from './messages.js';
 import { NodeMetrics } from './metrics.js';
+import { resealerFromConfig } from './org-reseal.js';
 import { ownTxSubmitter } from './own-tx.js';
 import { P2P } from './p2p.js';
 import type { CommittedView, LogLevel, SubmitOwnTx } from './ports.js';
@@ -166,6 +167,7 @@ export class MedLedgerNode implements RouteDeps {
     const nodeId = idFromPublicKey(this.publicKey);
     const isPending = (hash: string) => this.admission.isPending(hash);
     const now = this.now;
+    const resealer = resealerFromConfig(home.config.reseal, home.dir);
     this.gatekeeper = new Gatekeeper(
       { ...DEFAULT_SESSION_CONFIG, ...home.config.sessions, chainId: chain.chainId, nodePublicKey: this.publicKey },
       {
@@ -174,6 +176,7 @@ export class MedLedgerNode implements RouteDeps {
         accessTime: () => this.accessTime(),
         getVerified: (hash) => this.vault.getVerified(hash),
         events: new AccessQueue({ nodeId }, { state: chain.state, outbox: store, submitOwn: this.submitOwn, isPending, now, log }),
+        ...(resealer === undefined ? {} : { resealer }),
       },
     );
     this.emergency = new EmergencyAgent(

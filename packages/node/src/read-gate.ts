@@ -13,6 +13,7 @@ import {
   type StateReader,
 } from '@medledger/ehr';
 import { ApiError } from './errors.js';
+import type { OrgResealer } from './org-reseal.js';
 
 /** How a read is asked for. */
 export interface ReadOptions {
@@ -44,6 +45,8 @@ export interface ReadGateDeps {
   getVerified(hash: string): Promise<Uint8Array | undefined>;
   /** Queue the event durably; resolves with its id once it is on disk. */
   record(event: Omit<AccessEventInput, 'id' | 'at'>): Promise<string>;
+  /** This node's organization key, when it is its organization's system (org-reseal.ts). */
+  resealer?: OrgResealer;
 }
 
 /**
@@ -77,28 +80,42 @@ export async function gateRead(deps: ReadGateDeps, caller: Identity, recordId: s
   }
   const record = decision.record;
   const envelopeFor = chooseEnvelope(record, caller, decision.envelopeFor, opts.as);
-  if (envelopeFor === undefined) {
+  // A hospital-wide share read by its staff on the hospital's own node: re-sealed to the
+  // staff member's key, so no staff device ever holds the organization's private key.
+  const resealed = envelopeFor === undefined && opts.as === undefined && deps.resealer?.orgId === decision.envelopeFor;
+  if (envelopeFor === undefined && !resealed) {
     if (opts.as !== undefined)
       return refuse('NO_ENVELOPE', new ApiError('NO_ENVELOPE', "this record's key was not shared with your organization's system", 409));
     return refuse(
       'ORGANIZATION_KEY',
       new ApiError(
         'ORGANIZATION_KEY',
-        "this record is shared with your organization, which holds its key: open it through your organization's system (its FHIR endpoint), or ask the patient to share it with you",
+        "this record is shared with your organization, which holds its key: open it on your organization's own MedLedger node (it re-seals the key to you), or ask the patient to share it with you",
         409,
       ),
     );
   }
+  const stored = envelopeFor ?? decision.envelopeFor;
   const ciphertext = await deps.getVerified(record.contentHash);
-  const envelope = await deps.getVerified(record.envelopes[envelopeFor] as string);
-  if (ciphertext === undefined || envelope === undefined)
+  const sealed = await deps.getVerified(record.envelopes[stored] as string);
+  if (ciphertext === undefined || sealed === undefined)
     return refuse(
       'OBJECT_UNAVAILABLE',
       new ApiError('OBJECT_UNAVAILABLE', 'this node cannot serve the record right now; retry, or ask another node'),
     );
+  let envelope = sealed;
+  if (resealed) {
+    try {
+      envelope = (deps.resealer as OrgResealer).reseal(sealed, record.id, caller);
+    } catch {
+      // The organization's envelope did not open with this node's key: its writer sealed it
+      // wrongly or the key was rotated; refuse rather than guess.
+      return refuse('NO_ENVELOPE', new ApiError('NO_ENVELOPE', "this record's key could not be opened by your organization's system", 409));
+    }
+  }
   // On disk before the record leaves: a crash cannot lose the trace of a served read.
   const event = await deps.record({ ...base, decision: 'allowed', reason: 'OK' });
-  return { record, ciphertext, envelope, envelopeFor, emergency, event };
+  return { record, ciphertext, envelope, envelopeFor: envelopeFor ?? caller.id, emergency, event };
 }
 
 /**

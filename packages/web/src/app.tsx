@@ -4,6 +4,7 @@ import { AccessLog } from './pages/access-log.js';
 import { Onboarding, SignIn, Welcome } from './pages/account.js';
 import { ClinicianHome, ClinicianPatient } from './pages/clinician.js';
 import { EmergencyBanner, EmergencyOpen, EmergencyReviewPage } from './pages/emergency.js';
+import { EmergencyCardPage } from './pages/emergency-patient.js';
 import { BlockPage, Explorer } from './pages/explorer.js';
 import { GovernancePage } from './pages/governance.js';
 import { InsurerQueue, PatientInsurance } from './pages/insurance.js';
@@ -12,72 +13,20 @@ import { AccountPage } from './pages/my-account.js';
 import { ChooseNode } from './pages/node-choice.js';
 import { Notifications, NotificationsLabel } from './pages/notifications.js';
 import { OrganizationHome } from './pages/organization.js';
+import { PatientBannerLoader } from './pages/patient-banner.js';
 import { PrintSummary } from './pages/print-summary.js';
 import { PatientRecords, RecordDetail } from './pages/records.js';
+import { AuditorHome, NotForRole, OtherRoleHome } from './pages/role-home.js';
 import { Sharing } from './pages/sharing.js';
+import { appRole, currentEntry, mayOpen, roleHome, roleMenu } from './roles.js';
 import { match, usePath } from './router.js';
 import { NODE_URL, type SignedIn, useSession } from './session.js';
-import { Link, PageTitle } from './ui.js';
+import { rememberReturnTo } from './session-store.js';
+import { Link, Loading, PageTitle } from './ui.js';
 
-/** A founding organization's admin identity (genesis gives it an organization kind). */
-function isOrganization(user: SignedIn): boolean {
-  return typeof user.identity.orgKind === 'string';
-}
-
-function navFor(user: SignedIn | undefined): Array<[string, ReactNode]> {
-  if (user === undefined)
-    return [
-      ['/', 'Home'],
-      ['/sign-in', 'Sign in'],
-      ['/explorer', 'Explorer'],
-    ];
-  if (user.identity.role === 'patient')
-    return [
-      ['/records', 'My records'],
-      ['/sharing', 'Sharing'],
-      ['/access-log', 'Access log'],
-      ['/notifications', <NotificationsLabel key="n" />],
-      ['/insurance', 'Insurance'],
-      ['/medicines', 'Medicines'],
-      ['/account', 'My account'],
-    ];
-  if (isOrganization(user))
-    return [
-      ['/organization', 'Staff'],
-      ['/governance', 'Governance'],
-      ['/explorer', 'Explorer'],
-      ['/account', 'My account'],
-    ];
-  if (user.identity.role === 'clinician')
-    return [
-      ['/clinician', 'My patients'],
-      ['/notifications', <NotificationsLabel key="n" />],
-      ['/account', 'My account'],
-    ];
-  if (user.identity.role === 'insurer')
-    return [
-      ['/insurer', 'Claims queue'],
-      ['/explorer', 'Explorer'],
-      ['/account', 'My account'],
-    ];
-  if (user.identity.role === 'pharmacy')
-    return [
-      ['/pharmacy', 'Pharmacy counter'],
-      ['/account', 'My account'],
-    ];
-  if (user.identity.role === 'privacy-officer')
-    return [
-      ['/emergency-review', 'Emergency access'],
-      ['/explorer', 'Explorer'],
-      ['/account', 'My account'],
-    ];
-  return [
-    ['/explorer', 'Explorer'],
-    ['/account', 'My account'],
-  ];
-}
-
-function NeedsSignIn() {
+function NeedsSignIn(props: { path: string }) {
+  // After signing in, come back to this page (a bookmark, or a reload after sign-out).
+  rememberReturnTo(props.path);
   return (
     <section>
       <PageTitle>Please sign in</PageTitle>
@@ -109,20 +58,25 @@ function route(path: string, user: SignedIn | undefined): ReactNode {
   if (path === '/explorer') return <Explorer />;
   const block = match('/explorer/blocks/:height', path);
   if (block !== undefined && /^[1-9][0-9]*$/.test(block.height ?? '')) return <BlockPage height={Number(block.height)} />;
-  if (user === undefined) return <NeedsSignIn />;
+  if (user === undefined) return <NeedsSignIn path={path} />;
+  if (!mayOpen(appRole(user.identity), path)) return <NotForRole home={roleHome(user)} />;
   if (path === '/account') return <AccountPage />;
+  // Medicines (docs/medicines.md): the pharmacist's counter and the patient's prescriptions.
+  if (path === '/pharmacy') return <PharmacyCounter />;
+  if (path === '/medicines') return <PatientMedicines />;
+  if (path === '/auditor') return <AuditorHome />;
+  if (path === '/role') return <OtherRoleHome />;
   const me = user.client.id;
   if (path === '/records') return <PatientRecords />;
   if (path === '/records/summary') return <PrintSummary />;
   const rec = match('/records/:id', path);
   if (rec !== undefined) return <RecordDetail key={rec.id} recordId={rec.id as string} patient={me} back="/records" canErase />;
   if (path === '/sharing') return <Sharing />;
+  if (path === '/emergency-card') return <EmergencyCardPage />;
   if (path === '/access-log') return <AccessLog />;
   if (path === '/notifications') return <Notifications />;
   if (path === '/insurance') return <PatientInsurance />;
   if (path === '/insurer') return <InsurerQueue />;
-  if (path === '/pharmacy') return <PharmacyCounter />;
-  if (path === '/medicines') return <PatientMedicines />;
   if (path === '/clinician') return <ClinicianHome />;
   if (path === '/organization') return <OrganizationHome />;
   if (path === '/governance') return <GovernancePage />;
@@ -135,6 +89,7 @@ function route(path: string, user: SignedIn | undefined): ReactNode {
     return (
       <>
         <EmergencyBanner patient={prec.patient as string} />
+        <PatientBannerLoader patient={prec.patient as string} />
         <RecordDetail
           key={prec.id}
           recordId={prec.id as string}
@@ -148,20 +103,15 @@ function route(path: string, user: SignedIn | undefined): ReactNode {
 }
 
 function RoleHome(props: { user: SignedIn }) {
-  const role = props.user.identity.role;
-  if (isOrganization(props.user)) return <OrganizationHome />;
-  if (role === 'patient') return <PatientRecords />;
-  if (role === 'clinician') return <ClinicianHome />;
-  if (role === 'privacy-officer') return <EmergencyReviewPage />;
-  if (role === 'insurer') return <InsurerQueue />;
-  if (role === 'pharmacy') return <PharmacyCounter />;
-  return <Explorer />;
+  const home = roleHome(props.user);
+  return route(home, props.user);
 }
 
 export function App() {
   const path = usePath();
-  const { user } = useSession();
-  const nav = navFor(user);
+  const { user, restoring } = useSession();
+  const nav = roleMenu(user);
+  const current = currentEntry(nav, path);
   return (
     <>
       <a href="#main" className="skip-link">
@@ -175,8 +125,8 @@ export function App() {
           <ul>
             {nav.map(([to, label]) => (
               <li key={to}>
-                <Link to={to} current={path === to || (to !== '/' && path.startsWith(`${to}/`))}>
-                  {label}
+                <Link to={to} current={to === current}>
+                  {to === '/notifications' ? <NotificationsLabel /> : label}
                 </Link>
               </li>
             ))}
@@ -184,7 +134,7 @@ export function App() {
         </nav>
       </header>
       <main id="main" key={path}>
-        {route(path, user)}
+        {restoring ? <Loading what="your session" /> : route(path, user)}
       </main>
       <footer className="site-footer">
         <p>Records are encrypted on the device that writes them. MedLedger servers keep only locked copies and a log of who opened them.</p>

@@ -91,6 +91,8 @@ export function friendlyError(err: unknown): string {
     KEYSTORE_FORMAT: 'This file is not a MedLedger recovery file. Choose the file you downloaded when you created your account.',
     ACCESS_DENIED: 'You do not have access to this record. Ask the patient to share it with you.',
     RECORD_ERASED: 'This record was erased by the patient and can no longer be opened.',
+    ORGANIZATION_KEY:
+      'This record is shared with your organization as a whole. Open MedLedger on your organization’s own server, which unlocks it for you, or ask the patient to share it with you.',
     OBJECT_UNAVAILABLE: 'This record is temporarily unavailable on this server. Wait a minute and try again.',
     UNAUTHENTICATED: 'You are signed out. Sign in again to continue.',
     SESSION_EXPIRED: 'Your session ended. Sign in again to continue.',

@@ -6,6 +6,7 @@ import { createContext, type ReactNode, useCallback, useContext, useEffect, useM
 import { idleTimeoutMs } from './accounts.js';
 import { currentNodeUrl } from './node-url.js';
 import { navigate } from './router.js';
+import { clearSession, hasStoredSession, loadSession, saveSession, touchSession } from './session-store.js';
 
 /**
  * The node the UI talks to, and nothing else: the one that served this page, or the one
@@ -29,6 +30,8 @@ interface SessionState {
   signOut: (why?: string) => void;
   /** Why the last sign-out happened, for the sign-in page to explain. */
   signedOutBecause: string | undefined;
+  /** A session kept for this tab is being restored after a reload (session-store.ts). */
+  restoring: boolean;
 }
 
 const SessionContext = createContext<SessionState | undefined>(undefined);
@@ -65,6 +68,7 @@ export function clientFor(keys: KeyBundle, genesis: TrustedGenesis): MedLedgerCl
 export function SessionProvider(props: { children: ReactNode }) {
   const [user, setUser] = useState<SignedIn | undefined>(undefined);
   const [signedOutBecause, setSignedOutBecause] = useState<string | undefined>(undefined);
+  const [restoring, setRestoring] = useState(() => hasStoredSession());
   const lastActive = useRef(Date.now());
 
   const current = useRef<SignedIn | undefined>(undefined);
@@ -79,6 +83,7 @@ export function SessionProvider(props: { children: ReactNode }) {
       void leaving.client.signOut().catch(() => undefined);
     }
     current.current = undefined;
+    void clearSession();
     setUser(undefined);
     setSignedOutBecause(why);
   }, []);
@@ -87,17 +92,43 @@ export function SessionProvider(props: { children: ReactNode }) {
     const client = clientFor(keys, genesis);
     const session = await client.signIn();
     const signedIn = { client, genesis, identity: session.identity, label, cache: new Map<string, object>() };
+    // Kept encrypted for this tab, so a reload does not sign out (session-store.ts).
+    await saveSession({ keys, label, genesisHash: genesis.hash }).catch(() => undefined);
     lastActive.current = Date.now();
     setSignedOutBecause(undefined);
     setUser(signedIn);
     return signedIn;
   }, []);
 
+  // After a reload: sign in again with the keys kept for this tab, against the same network
+  // (a node presenting another genesis is refused as at sign-in); on any failure, forget them.
+  const restoreStarted = useRef(false);
+  useEffect(() => {
+    if (!restoring || restoreStarted.current) return;
+    restoreStarted.current = true;
+    (async () => {
+      const stored = await loadSession(idleTimeoutMs());
+      if (stored === undefined) return;
+      try {
+        await signInWith(stored.keys, stored.label, await trustedNetwork(stored.genesisHash));
+      } catch {
+        await clearSession();
+        setSignedOutBecause('Your session could not be restored. Sign in again to continue.');
+      }
+    })().finally(() => setRestoring(false));
+  }, [restoring, signInWith]);
+
   // Automatic sign-out after an idle period, so a shared or lost device does not stay open.
   useEffect(() => {
     if (user === undefined) return;
+    let saved = 0;
     const touch = () => {
       lastActive.current = Date.now();
+      // The reload check reads this; written at most every few seconds.
+      if (lastActive.current - saved > 5_000) {
+        saved = lastActive.current;
+        touchSession(saved);
+      }
     };
     const events = ['pointerdown', 'keydown', 'scroll', 'touchstart'];
     for (const e of events) addEventListener(e, touch, { passive: true });
@@ -114,6 +145,9 @@ export function SessionProvider(props: { children: ReactNode }) {
     };
   }, [user, signOut]);
 
-  const value = useMemo(() => ({ user, signInWith, signOut, signedOutBecause }), [user, signInWith, signOut, signedOutBecause]);
+  const value = useMemo(
+    () => ({ user, signInWith, signOut, signedOutBecause, restoring }),
+    [user, signInWith, signOut, signedOutBecause, restoring],
+  );
   return <SessionContext.Provider value={value}>{props.children}</SessionContext.Provider>;
 }

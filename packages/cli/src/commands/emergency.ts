@@ -3,6 +3,7 @@
 // patients, privacy officers and clinicians list windows, and a patient rotates the key.
 import {
   ClientError,
+  closeEmergencyWindow,
   type EmergencyListing,
   type EmergencyWindow,
   listEmergency,
@@ -75,7 +76,7 @@ function printListing(listing: EmergencyListing): void {
 }
 
 export function registerEmergencyCommands(program: Command): void {
-  const emergency = program.command('emergency').description('emergency ("break-glass") access: privilege, open, list, rotate');
+  const emergency = program.command('emergency').description('emergency ("break-glass") access: privilege, open, list, end, rotate');
 
   emergency
     .command('privilege')
@@ -171,6 +172,21 @@ export function registerEmergencyCommands(program: Command): void {
         // The sealed form stays out too: `reason` is the opened text (null if not sealed to this key).
         console.log(JSON.stringify({ ...listing, windows: listing.windows.map(({ shares: _shares, sealedReason: _sealed, ...w }) => w) }));
       } else printListing(listing);
+    });
+
+  emergency
+    .command('end')
+    .description('end an open emergency window now (the patient, their delegate, or its clinician); change the key afterwards')
+    .requiredOption('--key <file>', 'the key file of the patient, their delegate or the clinician')
+    .requiredOption('--window <id>', 'the window id (from `emergency list`)')
+    .requiredOption('--url <url>', 'API URL of any node (default: $MEDLEDGER_URL)', process.env.MEDLEDGER_URL)
+    .option('--genesis <file|hash>', GENESIS_HELP, genesisDefault())
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: { key: string; window: string; url: string; genesis?: string; json?: boolean }) => {
+      const client = clientFor(opts.url, await loadKeys(opts.key), await genesisArg(opts));
+      const done = await run(() => closeEmergencyWindow(client, opts.window));
+      if (opts.json) console.log(JSON.stringify({ window: opts.window, height: done.height }));
+      else console.log(`emergency window ${opts.window} ended at height ${done.height}`);
     });
 
   emergency

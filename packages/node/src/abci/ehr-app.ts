@@ -1,29 +1,30 @@
-// The MedLedger application behind the ABCI port (docs/cometbft.md): the same EhrApp the
-// embedded engine runs, over the app's own SQLite state (SqliteAppState). Transactions are
-// their exact canonical bytes, so CometBFT's tx hash (SHA-256 of the bytes) is MedLedger's.
+// The MedLedger application behind the ABCI port (docs/cometbft.md): the one application
+// both engines drive (application.ts EhrApplication), over the app's own SQLite state
+// (SqliteAppState) with the state-only commit, since CometBFT keeps the blocks. This file
+// only translates: bytes to transactions, ABCI's limits and outcomes, and queries.
+// Transactions are their exact canonical bytes, so CometBFT's tx hash (SHA-256 of the
+// bytes) is MedLedger's.
 import { sha256Hex } from '@medledger/crypto';
-import { type BlockExecution, type CommittedState, EhrApp, emergencyParams, initChain, StateOverlay } from '@medledger/ehr';
 import {
   appHashOf,
   type Genesis,
   hashCanonical,
-  MemoryStateTree,
   parseGenesis,
   parseSignedTx,
-  proveStateKey,
   type SignedTx,
-  type StateTreeReader,
   type TxResult,
   txBytes,
   txHash,
 } from '@medledger/ledger';
 import type { AppBlockBatch, AppTxLocation } from '@medledger/storage';
 import sjson from 'secure-json-parse';
+import { EhrApplication, type IndexedTx } from '../application.js';
 import { keyAccess } from '../state-access.js';
 import type { AbciAppPort, AbciBlock, AbciQueryAnswer, AbciTxOutcome } from './app-port.js';
 
 /** What the adapter needs of the app's store (SqliteAppState implements it). */
-export interface AppStateStore extends StateTreeReader {
+export interface AppStateStore {
+  getTreeNode(hash: string): Uint8Array | undefined;
   lastCommitted(): { height: number; appHash: string; time: number; resultsRoot: string };
   getState(key: string): string | undefined;
   stateRoot(): string;
@@ -64,15 +65,14 @@ export class AppStateCorruptError extends Error {
   }
 }
 
-/** A decided or proposed block parsed and executed: what Commit will store. */
-interface Executed {
+/** A proposed or decided block decoded: its parsed transactions and the index CometBFT names them by. */
+interface Decoded {
   height: number;
-  time: number;
-  /** Index in the block of each parsed tx; the others got MALFORMED_TX. */
+  /** Index in the block of each parsed tx; the others got MALFORMED_TX or NOT_CANONICAL. */
   parsed: Array<{ index: number; tx: SignedTx }>;
-  outcomes: AbciTxOutcome[];
+  /** Every tx's hash (SHA-256 of its bytes) and, for the refused ones, their outcome. */
   hashes: string[];
-  exec: BlockExecution;
+  refused: Map<number, AbciTxOutcome>;
 }
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -97,39 +97,34 @@ export function decodeTx(bytes: Uint8Array): SignedTx | AbciTxOutcome {
 const isOutcome = (x: SignedTx | AbciTxOutcome): x is AbciTxOutcome => !('sig' in x);
 
 export class EhrAbciApp implements AbciAppPort {
-  readonly app: EhrApp;
-  private readonly genesisExec: BlockExecution;
-  private readonly genesisTree = new MemoryStateTree();
-  private readonly genesisView: StateOverlay;
-  private readonly executions = new Map<string, Executed>();
-  private pending: Executed | undefined;
+  /** The shared application (application.ts): execution, state, queries and commit listeners. */
+  readonly application: EhrApplication;
+  private readonly decoded = new Map<string, Decoded>();
+  private pending: { block: AbciBlock; decoded: Decoded; results: AbciTxOutcome[] } | undefined;
 
   constructor(
     readonly genesis: Genesis,
     private readonly deps: EhrAbciAppDeps,
   ) {
-    this.genesisExec = initChain(genesis);
-    this.genesisTree.apply(this.genesisExec.tree);
-    this.genesisView = new StateOverlay(deps.store);
-    for (const w of this.genesisExec.writes) if (w.value !== null) this.genesisView.set(w.key, w.value);
-    // Before block 1 is stored, genesis state and its tree live only in memory; block 1 writes them.
-    const atGenesis = () => deps.store.lastCommitted().height === 0;
-    const view: CommittedState = {
-      getState: (key) => (atGenesis() ? this.genesisView : deps.store).getState(key),
-      getTreeNode: (hash) => (atGenesis() ? this.genesisTree : deps.store).getTreeNode(hash),
-      stateRoot: () => (atGenesis() ? this.genesisExec.tree.root : deps.store.stateRoot()),
-    };
-    this.app = new EhrApp(genesis.chainId, view, emergencyParams(genesis));
+    this.application = new EhrApplication(genesis, deps.store);
     // DESIGN §9: refuse to run on state that does not hash to the app hash saved with it.
-    const last = deps.store.lastCommitted();
-    if (last.height > 0 && appHashOf(deps.store.stateRoot(), last.resultsRoot) !== last.appHash)
+    const a = this.application;
+    const { height, appHash } = a.info();
+    if (height > 0 && appHashOf(a.stateRoot, a.resultsRoot) !== appHash)
       throw new AppStateCorruptError(
-        `the application state does not match the app hash saved at height ${last.height}; move data/app.db aside and restart to replay the chain from CometBFT`,
+        `the application state does not match the app hash saved at height ${height}; move data/app.db aside and restart to replay the chain from CometBFT`,
       );
+    const onCommit = deps.onCommit;
+    if (onCommit !== undefined)
+      a.onCommitted((c) => {
+        const committed: AbciCommittedBlock = { ...c, txs: [...c.txs], results: [...c.results], appHash: a.info().appHash };
+        // Nothing in Commit waits on a follower: it runs on a later tick.
+        setImmediate(() => onCommit(committed));
+      });
   }
 
   info(): { height: number; appHash: Uint8Array } {
-    const { height, appHash } = this.deps.store.lastCommitted();
+    const { height, appHash } = this.application.info();
     return { height, appHash: height === 0 ? new Uint8Array(0) : fromHex(appHash) };
   }
 
@@ -152,7 +147,8 @@ export class EhrAbciApp implements AbciAppPort {
     const want = g.validators.map((v) => `${v.publicKey}:${v.power}`).sort();
     const got = req.validators.map((v) => `${v.publicKey}:${v.power}`).sort();
     if (want.join(',') !== got.join(',')) throw new GenesisMismatchError("CometBFT's genesis validators are not MedLedger's");
-    return { appHash: fromHex(this.genesisExec.appHash) };
+    // InitChain comes only at height 0, where the application's app hash is genesis's.
+    return { appHash: fromHex(this.application.info().appHash) };
   }
 
   checkTx(bytes: Uint8Array, _recheck: boolean): AbciTxOutcome {
@@ -162,9 +158,8 @@ export class EhrAbciApp implements AbciAppPort {
     if (isOutcome(tx)) return tx;
     // Admission, like the embedded mempool: committed state plus what was already admitted,
     // at the next height with the last block's time. A recheck after Commit runs the same way
-    // against the new state (EhrApp.commit restarted the check state).
-    const last = this.deps.store.lastCommitted();
-    return this.app.checkTx(tx, { height: last.height + 1, time: last.height === 0 ? this.genesis.genesisTime : last.time });
+    // against the new state (the application's commit restarted the check state).
+    return this.application.checkTx(tx);
   }
 
   prepareProposal(req: { height: number; txs: Uint8Array[]; maxTxBytes: number }): Uint8Array[] {
@@ -181,50 +176,37 @@ export class EhrAbciApp implements AbciAppPort {
 
   /** Accepts a block whose every transaction is canonical and that fits the genesis limits; never reads a clock. */
   processProposal(block: AbciBlock): boolean {
-    if (block.height !== this.deps.store.lastCommitted().height + 1) return false;
+    if (block.height !== this.application.info().height + 1) return false;
     if (block.txs.length > this.genesis.params.maxBlockTxs) return false;
     if (block.txs.reduce((n, tx) => n + tx.length, 0) > this.genesis.params.maxBlockBytes) return false;
-    const executed = this.execute(block);
-    return executed.parsed.length === block.txs.length;
+    const d = this.decode(block);
+    if (d.parsed.length !== block.txs.length) return false;
+    // Executed now so FinalizeBlock of this block reuses it (the application caches by hash).
+    this.application.finalizeBlock(this.request(block, d));
+    return true;
   }
 
   finalizeBlock(block: AbciBlock): { results: AbciTxOutcome[]; appHash: Uint8Array } {
-    const last = this.deps.store.lastCommitted().height;
+    const last = this.application.info().height;
     if (block.height !== last + 1) throw new Error(`FinalizeBlock for height ${block.height} on top of committed height ${last}`);
-    const executed = this.execute(block);
-    this.pending = executed;
-    return { results: executed.outcomes, appHash: fromHex(executed.exec.appHash) };
+    const d = this.decode(block);
+    const fin = this.application.finalizeBlock(this.request(block, d));
+    const results: AbciTxOutcome[] = [];
+    d.parsed.forEach((p, i) => {
+      results[p.index] = fin.results[i] as TxResult;
+    });
+    for (const [index, outcome] of d.refused) results[index] = outcome;
+    this.pending = { block, decoded: d, results };
+    return { results, appHash: fromHex(fin.appHash) };
   }
 
   commit(): { retainHeight: number } {
     const p = this.pending;
     if (p === undefined) throw new Error('Commit without a finalized block');
-    const exec = p.exec;
-    let writes = exec.writes;
-    let tree = exec.tree;
-    if (p.height === 1) {
-      // Genesis state and its tree were only in memory: store them with block 1, less the
-      // genesis nodes block 1 already replaced (as the embedded Chain does).
-      writes = [...this.genesisExec.writes, ...exec.writes];
-      const replaced = new Set(exec.tree.remove);
-      tree = { ...exec.tree, put: [...this.genesisExec.tree.put.filter((n) => !replaced.has(n.hash)), ...exec.tree.put] };
-    }
-    const txs = p.hashes.map((hash, i) => ({ hash, result: p.outcomes[i] as TxResult }));
-    this.deps.store.saveBlock({ height: p.height, appHash: exec.appHash, time: p.time, resultsRoot: exec.resultsRoot, writes, tree, txs });
+    const txIndex: IndexedTx[] = p.decoded.hashes.map((hash, i) => ({ hash, result: p.results[i] as TxResult }));
+    this.application.commitState(this.request(p.block, p.decoded), txIndex);
     this.pending = undefined;
-    this.executions.clear();
-    this.app.commit();
-    const onCommit = this.deps.onCommit;
-    if (onCommit !== undefined) {
-      const committed: AbciCommittedBlock = {
-        height: p.height,
-        time: p.time,
-        txs: p.parsed.map((x) => x.tx),
-        results: p.parsed.map((x) => p.outcomes[x.index] as TxResult),
-        appHash: exec.appHash,
-      };
-      setImmediate(() => onCommit(committed));
-    }
+    this.decoded.clear();
     return { retainHeight: 0 };
   }
 
@@ -233,7 +215,8 @@ export class EhrAbciApp implements AbciAppPort {
    * the embedded node's proven state); `/tx` with a tx hash (hex): its height, index and result.
    */
   query(req: { path: string; data: Uint8Array }): AbciQueryAnswer {
-    const height = this.deps.store.lastCommitted().height;
+    const a = this.application;
+    const height = a.info().height;
     const answer = (value: unknown): AbciQueryAnswer => ({
       code: 0,
       value: new TextEncoder().encode(JSON.stringify(value)),
@@ -249,8 +232,7 @@ export class EhrAbciApp implements AbciAppPort {
     if (req.path === '/state') {
       // CometBFT's abci_query answers anyone who reaches its RPC, so only public keys are
       // served here (the same rule as GET /v1/state/proof without a session).
-      const view = height === 0 ? this.genesisView : this.deps.store;
-      const access = keyAccess(view, arg, this.deps.store.lastCommitted().time);
+      const access = keyAccess(a.state, arg, a.lastBlockTime);
       if (access === undefined || !access.public)
         return {
           code: 2,
@@ -258,11 +240,8 @@ export class EhrAbciApp implements AbciAppPort {
           log: 'only public keys are served here; read others through the MedLedger API',
           height,
         };
-      const tree: StateTreeReader = height === 0 ? this.genesisTree : this.deps.store;
-      const root = height === 0 ? this.genesisExec.tree.root : this.deps.store.stateRoot();
-      const { proof } = proveStateKey(tree, root, arg);
-      const value = (height === 0 ? this.genesisView : this.deps.store).getState(arg) ?? null;
-      return answer({ key: arg, value, proof, stateRoot: root });
+      const { key, value, proof } = a.proveState(arg);
+      return answer({ key, value, proof, stateRoot: a.stateRoot });
     }
     if (req.path === '/tx') {
       if (!/^[0-9a-f]{64}$/.test(arg))
@@ -272,29 +251,29 @@ export class EhrAbciApp implements AbciAppPort {
     return { code: 1, value: new Uint8Array(0), log: `unknown query path '${req.path.slice(0, 64)}'`, height };
   }
 
-  /** Parse and execute a block once per block hash (ProcessProposal, then FinalizeBlock). */
-  private execute(block: AbciBlock): Executed {
-    const cached = this.executions.get(block.hash);
+  private request(block: AbciBlock, d: Decoded) {
+    return { hash: block.hash, height: block.height, time: block.time, txs: d.parsed.map((p) => p.tx) };
+  }
+
+  /** Decode a block's transactions once per block hash (ProcessProposal, then FinalizeBlock). */
+  private decode(block: AbciBlock): Decoded {
+    const cached = this.decoded.get(block.hash);
     if (cached !== undefined && cached.height === block.height) return cached;
     const parsed: Array<{ index: number; tx: SignedTx }> = [];
-    const outcomes: AbciTxOutcome[] = [];
     const hashes: string[] = [];
+    const refused = new Map<number, AbciTxOutcome>();
     block.txs.forEach((bytes, index) => {
       const tx = decodeTx(bytes);
       if (isOutcome(tx)) {
-        outcomes[index] = tx;
+        refused.set(index, tx);
         hashes[index] = sha256Hex(bytes);
       } else {
         parsed.push({ index, tx });
         hashes[index] = txHash(tx);
       }
     });
-    const exec = this.app.finalizeBlock({ height: block.height, time: block.time, txs: parsed.map((p) => p.tx) });
-    parsed.forEach((p, i) => {
-      outcomes[p.index] = exec.results[i] as TxResult;
-    });
-    const executed: Executed = { height: block.height, time: block.time, parsed, outcomes, hashes, exec };
-    this.executions.set(block.hash, executed);
-    return executed;
+    const d: Decoded = { height: block.height, parsed, hashes, refused };
+    this.decoded.set(block.hash, d);
+    return d;
   }
 }

@@ -165,7 +165,7 @@ test('the web app refuses each of the eight lies, names the failed check, and se
   );
 
   // Recipient lists: the clinician adds a record and the node adds the attacker as a recipient.
-  await clinicianPage.getByRole('link', { name: /^Patient …/ }).click();
+  await clinicianPage.getByRole('link', { name: 'Name not shared' }).click();
   await clinicianPage.getByLabel('Systolic (mmHg)').fill('128');
   await clinicianPage.getByLabel('Diastolic (mmHg)').fill('82');
   await refuses(clinicianPage, 'FACT_NOT_PROVEN', addRecipient(attackerId, attacker.encryption.publicKey), () =>

@@ -164,7 +164,7 @@ test('patient and clinician: write, see, share, read, revoke, refused — and th
   await clinician.getByRole('heading', { level: 1, name: 'My patients' }).waitFor();
   await clinician.getByText(/you may add records/).waitFor();
   await checkPage(clinician, 'clinician-patients', failures);
-  await clinician.getByRole('link', { name: /^Patient …/ }).click();
+  await clinician.getByRole('link', { name: 'Name not shared' }).click();
   await clinician.getByLabel('Systolic (mmHg)').fill('128');
   await clinician.getByLabel('Diastolic (mmHg)').fill('82');
   await clinician.getByRole('button', { name: 'Add record' }).click();
@@ -207,6 +207,8 @@ test('patient and clinician: write, see, share, read, revoke, refused — and th
   // 5. The patient replaces the write permission with view-only sharing for treatment.
   await patient.getByRole('link', { name: 'Sharing' }).click();
   await patient.getByRole('button', { name: 'Stop sharing' }).click();
+  // Stopping asks first, naming the person (issue 17 item 5).
+  await patient.getByRole('button', { name: 'Yes, stop sharing with Dr Meredith Grey, clinician' }).click();
   await patient.getByText('Nobody but you can see your records.').waitFor();
   await patient.getByLabel('Their sharing code').first().fill(clinicianId);
   await patient.getByLabel(/^Vital signs/).check();
@@ -221,7 +223,7 @@ test('patient and clinician: write, see, share, read, revoke, refused — and th
   await clinician.getByRole('link', { name: '← My patients' }).click();
   await clinician.getByText('Sharing that ends within 7 days:').waitFor();
   await clinician.getByText(/view only/).waitFor();
-  await clinician.getByRole('link', { name: /^Patient …/ }).click();
+  await clinician.getByRole('link', { name: 'Name not shared' }).click();
   await clinician.getByRole('link', { name: 'Blood pressure' }).first().click();
   await clinician.getByRole('heading', { level: 1, name: 'Blood pressure' }).waitFor();
   await clinician.getByText('128/82 mmHg').waitFor();
@@ -230,6 +232,7 @@ test('patient and clinician: write, see, share, read, revoke, refused — and th
 
   // 7. The patient stops sharing; 8. the clinician, opening the record again, is refused.
   await patient.getByRole('button', { name: 'Stop sharing' }).click();
+  await patient.getByRole('button', { name: 'Yes, stop sharing with Dr Meredith Grey, clinician' }).click();
   await patient.getByText('Sharing stopped.').waitFor();
   await clinician.goBack();
   await clinician.getByText('You do not have access to this record. Ask the patient to share it with you.').waitFor();

@@ -234,7 +234,12 @@ function GroupCard(props: { g: LogGroup; who: string; recordName: (record: strin
       </p>
       <p>
         <strong>{props.who}</strong> {groupVerb(g, one)}
-        {g.purposes.length > 0 ? `, for: ${g.purposes.map(purposeLabel).join(', ')}` : ''}.
+        {g.emergency
+          ? ', for: emergency care (emergency access)'
+          : g.purposes.length > 0
+            ? `, for: ${g.purposes.map(purposeLabel).join(', ')}`
+            : ''}
+        .
       </p>
       {g.kind === 'refused' && <p className="reason">Refused because {g.reasons.map(denyReasonLabel).join('; ')}.</p>}
       {g.emergency && g.kind === 'opened' && (

@@ -5,17 +5,11 @@ import type { TrustedGenesis } from '@medledger/client';
 import { generateKeyBundle } from '@medledger/crypto/browser';
 import { type FormEvent, useEffect, useState } from 'react';
 import { downloadJson, forgetAccount, lockKeys, type SavedAccount, saveAccount, savedAccounts, unlockKeys } from '../accounts.js';
+import { appRole, homeOf, mayOpen } from '../roles.js';
 import { navigate } from '../router.js';
 import { clientFor, trustedNetwork, useSession } from '../session.js';
+import { takeReturnTo } from '../session-store.js';
 import { ErrorMessage, Link, NewPassphraseFields, Notice, newPassphraseProblem, PageTitle } from '../ui.js';
-
-function homeFor(identity: { role: string; orgKind?: unknown }): string {
-  if (typeof identity.orgKind === 'string') return '/organization';
-  if (identity.role === 'privacy-officer') return '/emergency-review';
-  if (identity.role === 'insurer') return '/insurer';
-  if (identity.role === 'pharmacy') return '/pharmacy';
-  return identity.role === 'patient' ? '/records' : identity.role === 'clinician' ? '/clinician' : '/explorer';
-}
 
 function recoveryFileName(label: string): string {
   return `medledger-recovery-${label.toLowerCase().replace(/[^a-z0-9]+/g, '-') || 'account'}.json`;
@@ -214,7 +208,9 @@ export function SignIn() {
           keystore: file as SavedAccount['keystore'],
           chain: { chainId: network.chainId, hash: network.hash },
         });
-      navigate(homeFor(user.identity));
+      // Back to the page asked for before signing in, when it is one for this role.
+      const back = takeReturnTo();
+      navigate(back !== undefined && mayOpen(appRole(user.identity), back) ? back : homeOf(user.identity));
     } catch (err) {
       setError(err);
     } finally {

@@ -5,17 +5,21 @@ import { type FormEvent, useState } from 'react';
 import { localName, setLocalName } from '../accounts.js';
 import { bloodPressure, clinicalNote, diagnosis, FormError, type FormRecord, MEASURES, measurement } from '../fhir-forms.js';
 import { categoryLabel, purposeLabel } from '../labels.js';
-import { loadRecords } from '../records-data.js';
+import { matchesPatient, patientBanner } from '../patient-banner.js';
+import { loadRecords, type ShownRecord } from '../records-data.js';
 import { useUser } from '../session.js';
 import { ErrorMessage, formatDate, Link, Loading, Notice, PageTitle, SharingCode, useLoad } from '../ui.js';
 import { ClinicianEmergencyPanel, EmergencyBanner } from './emergency.js';
 import { ClinicianInsurance } from './insurance.js';
+import { displayName, PatientBannerView, patientNames } from './patient-banner.js';
 import { RecordsBrowser } from './records.js';
+import { SharingQr } from './share-qr.js';
 
 const SOON_MS = 7 * 86_400_000;
 
+/** The name this clinician knows a patient by (their own label), for sentences. */
 function patientName(id: string): string {
-  return localName(id) ?? `Patient …${id.slice(-4)}`;
+  return localName(id) ?? 'this patient';
 }
 
 function scopeText(g: Grant): string {
@@ -29,11 +33,17 @@ export function ClinicianHome() {
   const byPatient = new Map<string, Grant[]>();
   for (const g of active) byPatient.set(g.patient, [...(byPatient.get(g.patient) ?? []), g]);
   const soon = active.filter((g) => g.expiresAt !== undefined && g.expiresAt !== null && g.expiresAt - Date.now() < SOON_MS);
+  const patients = [...byPatient.keys()].sort();
+  const names = useLoad(() => patientNames(user, patients), [user, patients.join(',')]);
+  const [query, setQuery] = useState('');
+  const nameOf = (id: string) => displayName(names.data?.get(id), id);
+  const shown = patients.filter((p) => matchesPatient(query, [names.data?.get(p), localName(p)]));
   return (
     <section>
       <PageTitle>My patients</PageTitle>
       <p>Patients who have shared records with you. To be added, a patient enters your sharing code on their Sharing page.</p>
       <SharingCode id={user.client.id} />
+      <SharingQr id={user.client.id} name={typeof user.identity.name === 'string' ? user.identity.name : user.label} />
       <ErrorMessage error={error} title="Your patients could not be loaded." />
       {data === undefined && error === undefined && <Loading what="your patients" />}
       {soon.length > 0 && (
@@ -42,29 +52,44 @@ export function ClinicianHome() {
           <ul>
             {soon.map((g) => (
               <li key={g.id}>
-                {patientName(g.patient)} — {scopeText(g)}, ends {formatDate(g.expiresAt)}
+                {nameOf(g.patient)} — {scopeText(g)}, ends {formatDate(g.expiresAt)}
               </li>
             ))}
           </ul>
         </div>
       )}
       {data !== undefined && byPatient.size === 0 && <p className="empty">No patient shares records with you yet.</p>}
+      {byPatient.size > 0 && (
+        <div className="search-row">
+          <div>
+            <label htmlFor="patient-search">Find a patient by name</label>
+            <input id="patient-search" type="search" value={query} onChange={(e) => setQuery(e.target.value)} />
+          </div>
+        </div>
+      )}
+      {query !== '' && shown.length === 0 && (
+        <p role="status">
+          No patient of yours matches “{query}”. Only patients who share their personal details with you can be found by name.
+        </p>
+      )}
       <ul className="cards" aria-label="Patients">
-        {[...byPatient].map(([patient, grants]) => (
-          <li key={patient} className="card">
-            <p className="title">
-              <Link to={`/clinician/patients/${patient}`}>{patientName(patient)}</Link>
-            </p>
-            <ul className="plain">
-              {grants.map((g) => (
-                <li key={g.id}>
-                  {scopeText(g)} · {purposeLabel(g.purpose)} · {g.access === 'read-write' ? 'you may add records' : 'view only'} ·{' '}
-                  {g.expiresAt ? `until ${formatDate(g.expiresAt)}` : 'no end date'}
-                </li>
-              ))}
-            </ul>
-          </li>
-        ))}
+        {shown
+          .map((patient) => [patient, byPatient.get(patient) ?? []] as const)
+          .map(([patient, grants]) => (
+            <li key={patient} className="card">
+              <p className="title">
+                <Link to={`/clinician/patients/${patient}`}>{nameOf(patient)}</Link>
+              </p>
+              <ul className="plain">
+                {grants.map((g) => (
+                  <li key={g.id}>
+                    {scopeText(g)} · {purposeLabel(g.purpose)} · {g.access === 'read-write' ? 'you may add records' : 'view only'} ·{' '}
+                    {g.expiresAt ? `until ${formatDate(g.expiresAt)}` : 'no end date'}
+                  </li>
+                ))}
+              </ul>
+            </li>
+          ))}
       </ul>
       <button type="button" className="secondary" onClick={reload}>
         Refresh
@@ -72,6 +97,10 @@ export function ClinicianHome() {
       <ClinicianEmergencyPanel />
     </section>
   );
+}
+
+function bannerName(records: ShownRecord[] | undefined): string | undefined {
+  return patientBanner((records ?? []).flatMap((r) => (r.resource === undefined ? [] : [r.resource]))).name;
 }
 
 export function ClinicianPatient(props: { patient: string }) {
@@ -87,7 +116,8 @@ export function ClinicianPatient(props: { patient: string }) {
         <Link to="/clinician">← My patients</Link>
       </p>
       <EmergencyBanner patient={props.patient} onRefresh={() => records.reload()} />
-      <PageTitle>{patientName(props.patient)}</PageTitle>
+      <PageTitle>{displayName(bannerName(records.data), props.patient)}</PageTitle>
+      <PatientBannerView patient={props.patient} records={records.data} />
       <form
         className="name-form"
         onSubmit={(e) => {
@@ -184,7 +214,9 @@ function AddRecord(props: { patient: string; grants: Grant[]; onAdded: () => voi
     setBusy(true);
     try {
       await user.client.writeRecord({ patient: props.patient, resource: record.resource, category: record.category });
-      setAdded(`The record was added to ${patientName(props.patient)}’s file.`);
+      setAdded(
+        `The record was added to ${patientName(props.patient) === 'this patient' ? 'the patient' : patientName(props.patient)}’s file.`,
+      );
       setFields({ measure: fields.measure ?? '', status: 'active' });
       props.onAdded();
     } catch (err) {

@@ -23,6 +23,7 @@ import type { ShownRecord } from '../records-data.js';
 import { navigate } from '../router.js';
 import { type SignedIn, useUser } from '../session.js';
 import { ErrorMessage, formatDateTime, Link, Loading, Notice, PageTitle, shortName, useLoad } from '../ui.js';
+import { EndEmergencyWindow } from './emergency-patient.js';
 import { describeIdentity } from './sharing.js';
 
 const MAX_REASON = 500;
@@ -50,7 +51,7 @@ function patientLabel(id: string): string {
 }
 
 /** The clinician who opened a window, in words: "Dr Meredith Grey, clinician at Grey Sloan". */
-async function clinicianOf(user: SignedIn, w: EmergencyWindow): Promise<string> {
+export async function clinicianOf(user: SignedIn, w: EmergencyWindow): Promise<string> {
   const c = w.clinicianIdentity as { name?: string | null } | null | undefined;
   const org = await user.client.identity(w.org).catch(() => undefined);
   const name = typeof c?.name === 'string' ? c.name : shortName(w.clinician, 'A clinician');
@@ -141,7 +142,8 @@ export function EmergencyOpen() {
   const user = useUser();
   const network = useLoad(() => emergencyNetwork(user.client), [user]);
   const maxMinutes = network.data === undefined ? undefined : Math.floor(network.data.maxDurationMs / 60_000);
-  const [patient, setPatient] = useState('');
+  // Scanning a patient's emergency card opens this form with their code (emergency-card.tsx).
+  const [patient, setPatient] = useState(() => new URLSearchParams(location.search).get('patient') ?? '');
   const [reason, setReason] = useState('');
   const [minutes, setMinutes] = useState('');
   const [understood, setUnderstood] = useState(false);
@@ -603,6 +605,7 @@ export function PatientEmergencyNotice(props: { records?: ShownRecord[] }) {
             {w.active ? `, until ${formatUntil(w.expiresAt)}.` : '.'}
           </p>
           <WindowFacts w={w} />
+          {w.active && <EndEmergencyWindow w={w} who={data.names.get(w.id) ?? 'the clinician'} onEnded={reload} />}
           <AccessList w={w} label={label} />
         </div>
       ))}

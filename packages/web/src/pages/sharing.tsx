@@ -1,11 +1,13 @@
 // Sharing: who has access now (and stopping it), giving access to a clinician or an
 // organization — what, why, until when — and choosing a delegate to manage sharing.
-import { type Grant, type Identity, PURPOSES, type Purpose } from '@medledger/client';
+import { type Identity, PURPOSES, type Purpose } from '@medledger/client';
 import { type FormEvent, useState } from 'react';
 import { localName, setLocalName } from '../accounts.js';
-import { CATEGORIES, categoryLabel, PURPOSE_LABELS, purposeLabel, ROLE_LABELS } from '../labels.js';
+import { CATEGORIES, friendlyError, PURPOSE_LABELS, ROLE_LABELS } from '../labels.js';
 import { useUser } from '../session.js';
-import { ActionButton, ErrorMessage, formatDate, Loading, Notice, PageTitle, shortName, useLoad } from '../ui.js';
+import { ActionButton, ErrorMessage, formatDate, Link, Loading, Notice, PageTitle, shortName, useLoad } from '../ui.js';
+import { DirectorySearch } from './directory-search.js';
+import { granteeNames, WhoCanSee } from './share-cards.js';
 
 /** Who a sharing code belongs to, in words: "Dr Grey, clinician at General Hospital". */
 export async function describeIdentity(lookup: (id: string) => Promise<Identity>, identity: Identity): Promise<string> {
@@ -15,12 +17,6 @@ export async function describeIdentity(lookup: (id: string) => Promise<Identity>
   if (identity.org === undefined) return chainName !== undefined ? `${name} (${role.toLowerCase()})` : name;
   const org = await lookup(identity.org).catch(() => undefined);
   return `${name}, ${role.toLowerCase()}${typeof org?.name === 'string' ? ` at ${org.name}` : ''}`;
-}
-
-function scopeText(g: Grant): string {
-  const parts = [...(g.scope.categories ?? []).map(categoryLabel), ...(g.scope.resourceTypes ?? [])];
-  if ((g.scope.records ?? []).length > 0) parts.push(`${g.scope.records?.length} chosen record(s)`);
-  return parts.join(', ');
 }
 
 export function GranteeName(props: { id: string }) {
@@ -35,7 +31,11 @@ export function GranteeName(props: { id: string }) {
 export function Sharing() {
   const user = useUser();
   const me = user.client.id;
-  const grants = useLoad(() => user.client.grants(me), [me]);
+  const lookup = (id: string) => user.client.identity(id);
+  const grants = useLoad(async () => {
+    const list = await user.client.grants(me);
+    return { list, names: await granteeNames(list, (i) => describeIdentity(lookup, i), lookup) };
+  }, [me]);
   const [done, setDone] = useState<string | undefined>(undefined);
   return (
     <section>
@@ -44,37 +44,17 @@ export function Sharing() {
       <h2>Who can see my records now</h2>
       <ErrorMessage error={grants.error} title="The list could not be loaded." />
       {grants.data === undefined && grants.error === undefined && <Loading what="who has access" />}
-      {grants.data?.length === 0 && <p className="empty">Nobody but you can see your records.</p>}
-      <ul className="cards" aria-label="People and organizations with access">
-        {grants.data?.map((g) => (
-          <li key={g.id} className="card grant">
-            <p className="title">
-              <GranteeName id={g.grantee} />
-            </p>
-            <dl className="details compact">
-              <dt>Can see</dt>
-              <dd>{scopeText(g)}</dd>
-              <dt>Why</dt>
-              <dd>{purposeLabel(g.purpose)}</dd>
-              <dt>Until</dt>
-              <dd>{g.expiresAt ? formatDate(g.expiresAt) : 'You stop it'}</dd>
-              <dt>Can add records</dt>
-              <dd>{g.access === 'read-write' ? 'Yes' : 'No'}</dd>
-            </dl>
-            <ActionButton
-              className="danger"
-              busyText="Stopping…"
-              onAction={async () => {
-                await user.client.revoke(g.id);
-                setDone('Sharing stopped. They can no longer open your records.');
-                grants.reload();
-              }}
-            >
-              Stop sharing
-            </ActionButton>
-          </li>
-        ))}
-      </ul>
+      <WhoCanSee
+        grants={grants.data?.list}
+        names={grants.data?.names}
+        onChanged={(m) => {
+          setDone(m);
+          grants.reload();
+        }}
+      />
+      <p>
+        <Link to="/emergency-card">My emergency card (print it, or keep its QR code on your phone)</Link>
+      </p>
       <GrantForm
         onGranted={(who) => {
           setDone(`You are now sharing with ${who}.`);
@@ -88,7 +68,8 @@ export function Sharing() {
 
 function GrantForm(props: { onGranted: (who: string) => void }) {
   const user = useUser();
-  const [code, setCode] = useState('');
+  // A clinician's QR code opens this page with their code (`/sharing?with=ID`, share-qr.tsx).
+  const [code, setCode] = useState(() => new URLSearchParams(location.search).get('with') ?? '');
   const [nickname, setNickname] = useState('');
   const [found, setFound] = useState<{ identity: Identity; words: string } | undefined>(undefined);
   const [categories, setCategories] = useState<string[]>([]);
@@ -97,18 +78,27 @@ function GrantForm(props: { onGranted: (who: string) => void }) {
   const [noEnd, setNoEnd] = useState(false);
   const [canAdd, setCanAdd] = useState(false);
   const [problem, setProblem] = useState<string | undefined>(undefined);
+  // Shown next to the code field, where the person is looking, not below the form.
+  const [codeProblem, setCodeProblem] = useState<string | undefined>(undefined);
   const [error, setError] = useState<unknown>(undefined);
   const [busy, setBusy] = useState(false);
 
   async function lookUp(): Promise<{ identity: Identity; words: string } | undefined> {
     const id = code.trim().toLowerCase();
     if (!/^[0-9a-f]{40}$/.test(id)) {
-      setProblem('A sharing code is 40 letters and digits (0–9, a–f). Ask the person for their code and paste it here.');
+      setCodeProblem('A sharing code is 40 letters and digits (0–9, a–f). Ask the person for their code and paste it here.');
       return undefined;
     }
-    const identity = await user.client.identity(id);
+    setCodeProblem(undefined);
+    let identity: Identity;
+    try {
+      identity = await user.client.identity(id);
+    } catch (err) {
+      setCodeProblem(friendlyError(err));
+      return undefined;
+    }
     if (identity.id === user.client.id) {
-      setProblem('That is your own sharing code. Enter the code of the person you want to share with.');
+      setCodeProblem('That is your own sharing code. Enter the code of the person you want to share with.');
       return undefined;
     }
     const words = await describeIdentity((x) => user.client.identity(x), identity);
@@ -165,6 +155,13 @@ function GrantForm(props: { onGranted: (who: string) => void }) {
   return (
     <form onSubmit={submit} className="panel" noValidate aria-labelledby="share-title">
       <h2 id="share-title">Share my records</h2>
+      <DirectorySearch
+        onChoose={(entry) => {
+          setCode(entry.id);
+          setFound(undefined);
+          setCodeProblem(undefined);
+        }}
+      />
       <label htmlFor="share-code">Their sharing code</label>
       <p className="hint" id="share-code-hint">
         Your clinician or their organization can give you this code.
@@ -179,12 +176,18 @@ function GrantForm(props: { onGranted: (who: string) => void }) {
           onChange={(e) => {
             setCode(e.target.value);
             setFound(undefined);
+            setCodeProblem(undefined);
           }}
         />
         <ActionButton className="secondary" busyText="Looking up…" onAction={async () => void (await lookUp())}>
           Look up
         </ActionButton>
       </div>
+      {codeProblem && (
+        <div className="message error" role="alert" id="share-code-problem">
+          {codeProblem}
+        </div>
+      )}
       {found && (
         <p className="found" role="status">
           This code belongs to: <strong>{found.words}</strong>

@@ -1,0 +1,248 @@
+// "Who can see my records now" (issue 17 items 4 and 5): one card per person or organization,
+// whatever number of grants they hold, edited in place (a new grant, then the old ones
+// revoked, so access never lapses in between); "Stop sharing" asks first, naming them; and
+// clinicians with emergency access open now, which the patient can end at once.
+import { type Grant, type Identity, PURPOSES, type Purpose } from '@medledger/client';
+import { useState } from 'react';
+import { CATEGORIES, categoryLabel, PURPOSE_LABELS, purposeLabel } from '../labels.js';
+import { useUser } from '../session.js';
+import { ErrorMessage, formatDate } from '../ui.js';
+import { clinicianOf } from './emergency.js';
+import { OpenEmergencyWindows } from './emergency-patient.js';
+
+/** What one grantee may do, merged from their active grants (what the edit form starts from). */
+export interface ShareTerms {
+  categories: string[];
+  purpose: Purpose;
+  /** Block time (ms), or undefined for no end. */
+  expiresAt: number | undefined;
+  canAdd: boolean;
+}
+
+export function termsOf(grants: readonly Grant[]): ShareTerms {
+  const first = grants[0];
+  const ends = grants.map((g) => g.expiresAt ?? null);
+  return {
+    categories: [...new Set(grants.flatMap((g) => g.scope.categories ?? []))].sort(),
+    purpose: (first?.purpose ?? 'treatment') as Purpose,
+    expiresAt: ends.includes(null) ? undefined : Math.max(...(ends as number[])),
+    canAdd: grants.some((g) => g.access === 'read-write'),
+  };
+}
+
+function scopeText(g: Grant): string {
+  const parts = [...(g.scope.categories ?? []).map(categoryLabel), ...(g.scope.resourceTypes ?? [])];
+  if ((g.scope.records ?? []).length > 0) parts.push(`${g.scope.records?.length} chosen record(s)`);
+  return parts.join(', ');
+}
+
+const dayInput = (ms: number | undefined) => new Date(ms ?? Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
+
+function EditShare(props: { who: string; grants: Grant[]; onSaved: (message: string) => void; onCancel: () => void }) {
+  const user = useUser();
+  const start = termsOf(props.grants);
+  const [categories, setCategories] = useState(start.categories);
+  const [purpose, setPurpose] = useState<Purpose>(start.purpose);
+  const [noEnd, setNoEnd] = useState(start.expiresAt === undefined);
+  const [until, setUntil] = useState(dayInput(start.expiresAt));
+  const [canAdd, setCanAdd] = useState(start.canAdd);
+  const [problem, setProblem] = useState<string | undefined>(undefined);
+  const [error, setError] = useState<unknown>(undefined);
+  const [busy, setBusy] = useState(false);
+  const idBase = `edit-${props.grants[0]?.grantee ?? 'x'}`;
+  async function save() {
+    setProblem(undefined);
+    setError(undefined);
+    if (categories.length === 0) return setProblem('Choose at least one kind of record, or use “Stop sharing” instead.');
+    const expiresAt = noEnd ? undefined : new Date(`${until}T23:59:59`).getTime();
+    if (expiresAt !== undefined && !(expiresAt > Date.now())) return setProblem('Choose an end date in the future, or “No end date”.');
+    setBusy(true);
+    try {
+      // The new terms first, then the old grants: they never lose access in between.
+      await user.client.grant({
+        grantee: props.grants[0]?.grantee as string,
+        categories,
+        purpose,
+        access: canAdd ? 'read-write' : 'read',
+        shareExisting: true,
+        ...(expiresAt === undefined ? {} : { expiresAt }),
+      });
+      for (const g of props.grants) await user.client.revoke(g.id);
+      props.onSaved(`What ${props.who} can see was changed.`);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  }
+  return (
+    <div className="panel edit-share">
+      <fieldset>
+        <legend>What can {props.who} see?</legend>
+        {CATEGORIES.map((c) => (
+          <div className="choice" key={c.code}>
+            <input
+              type="checkbox"
+              id={`${idBase}-${c.code}`}
+              checked={categories.includes(c.code)}
+              onChange={(e) => setCategories(e.target.checked ? [...categories, c.code] : categories.filter((x) => x !== c.code))}
+            />
+            <label htmlFor={`${idBase}-${c.code}`}>{c.label}</label>
+          </div>
+        ))}
+      </fieldset>
+      <label htmlFor={`${idBase}-purpose`}>Why are you sharing?</label>
+      <select id={`${idBase}-purpose`} value={purpose} onChange={(e) => setPurpose(e.target.value as Purpose)}>
+        {PURPOSES.filter((p) => p !== 'patient-request').map((p) => (
+          <option key={p} value={p}>
+            {PURPOSE_LABELS[p]}
+          </option>
+        ))}
+      </select>
+      <label htmlFor={`${idBase}-until`}>Until</label>
+      <input id={`${idBase}-until`} type="date" value={until} disabled={noEnd} onChange={(e) => setUntil(e.target.value)} />
+      <div className="choice">
+        <input type="checkbox" id={`${idBase}-noend`} checked={noEnd} onChange={(e) => setNoEnd(e.target.checked)} />
+        <label htmlFor={`${idBase}-noend`}>No end date (until I stop it)</label>
+      </div>
+      <div className="choice">
+        <input type="checkbox" id={`${idBase}-add`} checked={canAdd} onChange={(e) => setCanAdd(e.target.checked)} />
+        <label htmlFor={`${idBase}-add`}>Also let them add new records of these kinds</label>
+      </div>
+      {problem && (
+        <div className="message error" role="alert">
+          {problem}
+        </div>
+      )}
+      <ErrorMessage error={error} title="The sharing was not changed." />
+      <button type="button" disabled={busy} aria-busy={busy} onClick={save}>
+        {busy ? 'Saving…' : `Save changes for ${props.who}`}
+      </button>{' '}
+      <button type="button" className="secondary" onClick={props.onCancel}>
+        Cancel
+      </button>
+    </div>
+  );
+}
+
+function StopSharing(props: { who: string; grants: Grant[]; onStopped: (message: string) => void }) {
+  const user = useUser();
+  const [asking, setAsking] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(undefined);
+  if (!asking)
+    return (
+      <button type="button" className="danger" onClick={() => setAsking(true)}>
+        Stop sharing with {props.who}
+      </button>
+    );
+  return (
+    <div className="confirm">
+      <p>
+        <strong>Stop sharing with {props.who}?</strong> From the next block on they can no longer open your records. What they already saw
+        stays with them.
+      </p>
+      <button
+        type="button"
+        className="danger"
+        disabled={busy}
+        aria-busy={busy}
+        onClick={async () => {
+          setBusy(true);
+          setError(undefined);
+          try {
+            for (const g of props.grants) await user.client.revoke(g.id);
+            props.onStopped(`Sharing stopped. ${props.who} can no longer open your records.`);
+          } catch (err) {
+            setError(err);
+          } finally {
+            setBusy(false);
+          }
+        }}
+      >
+        {busy ? 'Stopping…' : `Yes, stop sharing with ${props.who}`}
+      </button>{' '}
+      <button type="button" className="secondary" onClick={() => setAsking(false)}>
+        Keep sharing
+      </button>
+      <ErrorMessage error={error} title="Sharing was not stopped." />
+    </div>
+  );
+}
+
+/** One grantee's card: each grant's terms, Change, Stop sharing. */
+function GranteeCard(props: { grantee: string; who: string; grants: Grant[]; onChanged: (message: string) => void }) {
+  const [editing, setEditing] = useState(false);
+  return (
+    <li className="card grant">
+      <p className="title">{props.who}</p>
+      {props.grants.map((g) => (
+        <dl className="details compact" key={g.id}>
+          <dt>Can see</dt>
+          <dd>{scopeText(g)}</dd>
+          <dt>Why</dt>
+          <dd>{purposeLabel(g.purpose)}</dd>
+          <dt>Until</dt>
+          <dd>{g.expiresAt ? formatDate(g.expiresAt) : 'You stop it'}</dd>
+          <dt>Can add records</dt>
+          <dd>{g.access === 'read-write' ? 'Yes' : 'No'}</dd>
+        </dl>
+      ))}
+      {editing ? (
+        <EditShare
+          who={props.who}
+          grants={props.grants}
+          onCancel={() => setEditing(false)}
+          onSaved={(m) => {
+            setEditing(false);
+            props.onChanged(m);
+          }}
+        />
+      ) : (
+        <button type="button" className="secondary" onClick={() => setEditing(true)}>
+          Change what {props.who} can see
+        </button>
+      )}{' '}
+      <StopSharing who={props.who} grants={props.grants} onStopped={props.onChanged} />
+    </li>
+  );
+}
+
+/** The whole "Who can see my records now" list: grantees, then open emergency access. */
+export function WhoCanSee(props: {
+  grants: Grant[] | undefined;
+  names: Map<string, string> | undefined;
+  onChanged: (message: string) => void;
+}) {
+  const user = useUser();
+  const byGrantee = new Map<string, Grant[]>();
+  for (const g of props.grants ?? []) byGrantee.set(g.grantee, [...(byGrantee.get(g.grantee) ?? []), g]);
+  return (
+    <>
+      <OpenEmergencyWindows nameOf={(w) => clinicianOf(user, w)} />
+      {props.grants?.length === 0 && <p className="empty">Nobody but you can see your records.</p>}
+      <ul className="cards" aria-label="People and organizations with access">
+        {[...byGrantee].map(([grantee, grants]) => (
+          <GranteeCard
+            key={grantee}
+            grantee={grantee}
+            who={props.names?.get(grantee) ?? 'someone'}
+            grants={grants}
+            onChanged={props.onChanged}
+          />
+        ))}
+      </ul>
+    </>
+  );
+}
+
+/** Names for every grantee, in words ("Dr Grey, clinician at Grey Sloan"). */
+export async function granteeNames(
+  grants: readonly Grant[],
+  describe: (identity: Identity) => Promise<string>,
+  lookup: (id: string) => Promise<Identity>,
+): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const id of new Set(grants.map((g) => g.grantee))) out.set(id, await describe(await lookup(id)));
+  return out;
+}
