@@ -21,7 +21,7 @@ after(async () => {
 interface DemoSheet {
   passphrase: string;
   url: string;
-  users: Array<{ name: string; role: string; keyFile: string }>;
+  users: Array<{ name: string; role: string; id: string; keyFile: string }>;
 }
 
 function interrupt(child: ChildProcess): Promise<number | null> {
@@ -90,7 +90,12 @@ test('demo users sign in with their keystore files: a patient sees her imported 
     await grey.getByLabel('Passphrase').fill(sheet.passphrase);
     await grey.getByRole('button', { name: 'Sign in' }).click();
     await grey.getByRole('heading', { level: 1, name: 'My patients' }).waitFor();
-    await grey.getByRole('link', { name: 'Name not shared' }).first().click();
+    // Liz did not share her personal details, so the list cannot name her and other demo
+    // patients share with Dr Grey too: open hers by the code on the sign-in sheet.
+    const lizId = sheet.users.find((u) => u.name.startsWith('Liz Conn'))?.id;
+    assert.ok(lizId, 'Liz Conn is on the demo sign-in sheet');
+    await grey.getByRole('link', { name: 'Name not shared' }).first().waitFor();
+    await grey.goto(`${sheet.url}/clinician/patients/${lizId}`);
     await grey.getByRole('link', { name: 'Hypertension' }).first().waitFor({ timeout: 60_000 });
     // Liz shared problems, medications and allergies: no lab results or vital signs.
     assert.equal(await grey.getByText(/^Measurement ·/).count(), 0, 'no measurements were shared with Dr Grey');
