@@ -52,28 +52,28 @@ function benchEngine(raw: string): Engine | 'both' {
   return raw === 'both' ? raw : engineName(raw);
 }
 
+/** `medledger bench`'s options, as commander parses them. */
+interface BenchCliOptions {
+  validators: number;
+  seconds: number;
+  rate: number;
+  latencySeconds: number;
+  records: number;
+  proofRounds: number;
+  claimSeconds: number;
+  claims: number;
+  claimRate: number;
+  claimLatencySeconds: number;
+  out: string;
+  basePort: number;
+  engine: Engine | 'both';
+  profile?: string;
+  only?: string;
+  json?: boolean;
+}
+
 /** `bench --engine cometbft|both`: the same profile on each engine, one after the other, and one table. */
-async function benchBoth(
-  opts: {
-    validators: number;
-    seconds: number;
-    rate: number;
-    latencySeconds: number;
-    records: number;
-    proofRounds: number;
-    claimSeconds: number;
-    claims: number;
-    claimRate: number;
-    claimLatencySeconds: number;
-    out: string;
-    basePort: number;
-    engine: Engine | 'both';
-    profile?: string;
-    only?: string;
-    json?: boolean;
-  },
-  log: (line: string) => void,
-): Promise<void> {
+async function benchBoth(opts: BenchCliOptions, log: (line: string) => void): Promise<void> {
   const embedded =
     opts.engine === 'both'
       ? ((await runBench(
@@ -350,49 +350,30 @@ export function registerChainCommands(program: Command): void {
       'embedded',
     )
     .option('--json', 'print the result as JSON')
-    .action(
-      async (opts: {
-        validators: number;
-        seconds: number;
-        rate: number;
-        latencySeconds: number;
-        records: number;
-        proofRounds: number;
-        claimSeconds: number;
-        claims: number;
-        claimRate: number;
-        claimLatencySeconds: number;
-        out: string;
-        basePort: number;
-        engine: Engine | 'both';
-        profile?: string;
-        only?: string;
-        json?: boolean;
-      }) => {
-        const log = (line: string) => (opts.json ? process.stderr.write(`${line}\n`) : console.log(line));
-        if (opts.engine !== 'embedded') return benchBoth(opts, log);
-        const result = await runBench(
-          {
-            validators: opts.validators,
-            seconds: opts.seconds,
-            rate: opts.rate,
-            latencySeconds: opts.latencySeconds,
-            records: opts.records,
-            proofRounds: opts.proofRounds,
-            claimSeconds: opts.claimSeconds,
-            claims: opts.claims,
-            claimRate: opts.claimRate,
-            claimLatencySeconds: opts.claimLatencySeconds,
-            outDir: resolve(opts.out),
-            basePort: opts.basePort,
-            ...(opts.profile === undefined ? {} : { profileDir: resolve(opts.profile) }),
-            ...(opts.only === undefined ? {} : { parts: benchParts(opts.only) }),
-          },
-          log,
-        );
-        if (opts.json) console.log(JSON.stringify(result));
-      },
-    );
+    .action(async (opts: BenchCliOptions) => {
+      const log = (line: string) => (opts.json ? process.stderr.write(`${line}\n`) : console.log(line));
+      if (opts.engine !== 'embedded') return benchBoth(opts, log);
+      const result = await runBench(
+        {
+          validators: opts.validators,
+          seconds: opts.seconds,
+          rate: opts.rate,
+          latencySeconds: opts.latencySeconds,
+          records: opts.records,
+          proofRounds: opts.proofRounds,
+          claimSeconds: opts.claimSeconds,
+          claims: opts.claims,
+          claimRate: opts.claimRate,
+          claimLatencySeconds: opts.claimLatencySeconds,
+          outDir: resolve(opts.out),
+          basePort: opts.basePort,
+          ...(opts.profile === undefined ? {} : { profileDir: resolve(opts.profile) }),
+          ...(opts.only === undefined ? {} : { parts: benchParts(opts.only) }),
+        },
+        log,
+      );
+      if (opts.json) console.log(JSON.stringify(result));
+    });
 
   program
     .command('verify')
