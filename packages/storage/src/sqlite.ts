@@ -1,6 +1,6 @@
 // The SQLite store (DESIGN §9): one database per node home, WAL journal, and every write
 // for a block in one transaction, so a crash leaves the previous or the next height.
-import { EMPTY_STATE_ROOT, txHash } from '@medledger/ledger';
+import { EMPTY_STATE_ROOT, type TxResult, txHash } from '@medledger/ledger';
 import Database from 'better-sqlite3';
 import {
   type BlockCommitBatch,
@@ -76,6 +76,8 @@ END;
 
 /** Meta row holding the committed state tree's root, written with each block. */
 const STATE_ROOT_META = 'state_root';
+/** How many blocks' parsed results `findTx` keeps. */
+const RECENT_RESULTS = 4;
 
 /** Tables added after schema version 1 shipped; a read-only open of an older file lacks them. */
 const LATER_TABLES = ['vault_objects', 'vault_wanted', 'outbox'];
@@ -97,6 +99,7 @@ export class SqliteStore implements NodeStore {
   private readonly db: Database.Database;
   private readonly stmts;
   private tip: number;
+  private readonly recentResults = new Map<number, TxResult[]>();
 
   constructor(path: string, opts: SqliteStoreOptions = {}) {
     try {
@@ -216,9 +219,23 @@ export class SqliteStore implements NodeStore {
   findTx(hash: string): TxLocation | undefined {
     const loc = this.stmts.tx.get(hash) as { height: number; idx: number } | undefined;
     if (loc === undefined) return undefined;
-    const row = this.stmts.results.get(loc.height) as { results: string } | undefined;
-    if (row === undefined) throw new StorageError('CORRUPT', `transaction ${hash} points at missing block ${loc.height}`);
-    return { height: loc.height, index: loc.idx, result: JSON.parse(row.results)[loc.idx] };
+    return { height: loc.height, index: loc.idx, result: this.resultsAt(loc.height, hash)[loc.idx] as TxResult };
+  }
+
+  /**
+   * A block's results, parsed once for the last few heights asked: a client checking each of
+   * its transactions in a 5,000-tx block would otherwise parse all 5,000 results per lookup.
+   * Committed blocks never change, so the copies cannot go stale.
+   */
+  private resultsAt(height: number, hash: string): TxResult[] {
+    const hit = this.recentResults.get(height);
+    if (hit !== undefined) return hit;
+    const row = this.stmts.results.get(height) as { results: string } | undefined;
+    if (row === undefined) throw new StorageError('CORRUPT', `transaction ${hash} points at missing block ${height}`);
+    const results = JSON.parse(row.results) as TxResult[];
+    this.recentResults.set(height, results);
+    if (this.recentResults.size > RECENT_RESULTS) this.recentResults.delete(this.recentResults.keys().next().value as number);
+    return results;
   }
 
   getState(key: string): string | undefined {
