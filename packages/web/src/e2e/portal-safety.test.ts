@@ -307,6 +307,34 @@ test('portal safety: hospital-wide share, patient banner, reload, emergency end-
   await checkPage(housePage, 'safety-phone-banner', failures);
   await noSidewaysScroll(housePage, 'patient banner');
 
+  // Item 4, for a delegate: Sam, whom Liz made her delegate, sees a new emergency window on his
+  // account page and ends it for her in one click; the chain takes a delegate's emergency.close.
+  const samKeys = generateKeyBundle();
+  const sam = new MedLedgerClient({ url, keys: samKeys, genesis: genesis() });
+  await sam.registerPatient();
+  await liz.setDelegate(sam.id);
+  await sam.acceptDelegation(liz.id);
+  const samFile = join(dir, 'sam.json');
+  writeFileSync(samFile, JSON.stringify(await createKeystore(samKeys, PASS, { label: 'Sam Conn' })));
+  const again = await openEmergency(house.sdk, { patient: liz.id, reason: 'Collapsed again', durationMs: 10 * 60_000 });
+  const samBrowser = await openBrowser();
+  closers.push(samBrowser.close);
+  const samPage = await samBrowser.context.newPage();
+  samPage.on('pageerror', (err) => problems.push(`sam: ${err.message}`));
+  await samPage.goto(`${url}/sign-in`);
+  await signIn(samPage, samFile);
+  await samPage.getByRole('heading', { level: 1 }).first().waitFor();
+  await samPage.goto(`${url}/account`);
+  const samEnd = samPage.getByRole('button', {
+    name: /^End Dr Gregory House, clinician at Northside General Hospital’s emergency access now$/,
+  });
+  await samEnd.first().waitFor({ timeout: 60_000 });
+  await samEnd.first().click();
+  await samPage.getByRole('button', { name: /^Yes, end Dr Gregory House/ }).click();
+  await samPage.getByRole('list', { name: 'Emergency access open now' }).waitFor({ state: 'detached', timeout: 60_000 });
+  const ended = (await listEmergency(liz)).windows.find((w) => w.id === again.windowId);
+  assert.equal(ended?.active, false, 'the chain ended the window the delegate closed');
+
   // Item 12: insurer and pharmacy staff land on their own homes; the clinician's pages are refused.
   const staffBrowser = await openBrowser();
   closers.push(staffBrowser.close);

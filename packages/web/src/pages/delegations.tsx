@@ -2,6 +2,8 @@
 // effect only when the invited person accepts it here (docs/web.md "Delegates").
 import { useUser } from '../session.js';
 import { ActionButton, ErrorMessage, formatDate, useLoad } from '../ui.js';
+import { clinicianOf } from './emergency.js';
+import { OpenEmergencyWindows } from './emergency-patient.js';
 import { GranteeName } from './sharing.js';
 
 export function Delegations() {
@@ -44,6 +46,7 @@ export function Delegations() {
           ) : (
             <>
               <p>You are their delegate since {formatDate((d.acceptedAt ?? d.invitedAt).time)}.</p>
+              <OpenEmergencyWindows patient={d.patient} nameOf={(w) => clinicianOf(user, w)} />
               <ActionButton
                 className="danger"
                 busyText="Stepping down…"

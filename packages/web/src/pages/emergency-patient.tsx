@@ -57,14 +57,18 @@ export function EndEmergencyWindow(props: { w: EmergencyWindow; who: string; onE
   );
 }
 
-/** Clinicians who can open my records right now through an emergency window, for the Sharing page. */
-export function OpenEmergencyWindows(props: { nameOf: (w: EmergencyWindow) => Promise<string> }) {
+/**
+ * Clinicians who can open my records right now through an emergency window, for the Sharing
+ * page; with `patient`, those who can open that patient's, for their accepted delegate (the
+ * chain lets a delegate end a window as the patient can).
+ */
+export function OpenEmergencyWindows(props: { nameOf: (w: EmergencyWindow) => Promise<string>; patient?: string }) {
   const user = useUser();
   const { data, error, reload } = useLoad(async () => {
-    const listing = await listEmergency(user.client);
+    const listing = await listEmergency(user.client, props.patient === undefined ? {} : { patient: props.patient });
     const open = listing.windows.filter((w) => w.active);
     return Promise.all(open.map(async (w) => ({ w, who: await props.nameOf(w) })));
-  }, [user]);
+  }, [user, props.patient]);
   if (error !== undefined) return <ErrorMessage error={error} title="We could not check for emergency access." />;
   if (data === undefined || data.length === 0) return null;
   return (
