@@ -389,7 +389,15 @@ describe('proveTx and proveRecord against a node', () => {
 test('the whole SDK is browser-safe: no Node built-in or Node-only entry anywhere in its module graph', () => {
   const SRC = new URL('../src/', import.meta.url);
   // @medledger/ledger/state-proof is the one browser-safe ledger entry (ledger's state-proof-safety.test.ts walks it).
-  const allowed = new Set(['@medledger/crypto/browser', 'canonicalize', '@medledger/ledger/state-proof']);
+  // The GS1 scan parsers (gs1.ts) are plain JavaScript with no Node built-in in their module
+  // graphs (digital-link.js with apg-lib and its check-digit helper), and the web app bundles them.
+  const allowed = new Set([
+    '@medledger/crypto/browser',
+    'canonicalize',
+    '@medledger/ledger/state-proof',
+    'digital-link.js',
+    'gs1-barcode-parser-mod',
+  ]);
   const seen = new Set<string>();
   const pending = ['./index.ts'];
   while (pending.length > 0) {

@@ -75,3 +75,22 @@ test("a patient's notices: one for a clinician's opens that day, one for records
     patientNotices({ me: 'p', events: [opened('r1'), opened('r2')], records: [], windows: [], grants: [] }, NOW)[0]?.id,
   );
 });
+
+test('a recalled pack dispensed to the patient is one notice at the recall, and stays the same notice across loads', () => {
+  const recall = {
+    prescription: 'rx1',
+    gtin: '00312345678906',
+    serial: 'S1',
+    lot: 'L7',
+    dispensedAt: 10,
+    recall: { reason: 'contamination', by: 'acme', at: { height: 20, time: NOW - 2 * DAY } },
+  };
+  const input = { me: 'p', events: [], records: [], windows: [], grants: [], recalls: [recall] };
+  const first = patientNotices(input, NOW);
+  assert.equal(first.length, 1);
+  assert.equal(first[0]?.kind, 'recall');
+  assert.equal(first[0]?.at, NOW - 2 * DAY);
+  assert.equal(first[0]?.recall?.recall.reason, 'contamination');
+  assert.equal(patientNotices(input, NOW + DAY)[0]?.id, first[0]?.id, 'a stable id, so a read recall stays read');
+  assert.equal(patientNotices({ ...input, recalls: [] }, NOW).length, 0);
+});

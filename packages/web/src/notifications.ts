@@ -2,10 +2,10 @@
 // from the ledger (access events, record anchors, emergency windows, grants). Nothing here
 // writes state: `now` (the device clock) only decides what "ends within 7 days" means on
 // screen, and "unread" is a mark kept on this device.
-import type { AccessEvent, Grant, RecordMeta } from '@medledger/client';
+import type { AccessEvent, Grant, RecallNotice, RecordMeta } from '@medledger/client';
 import { entriesFromEvents, entriesFromRecords, groupByPersonAndDay, type LogGroup } from './access-groups.js';
 
-export type NoticeKind = 'opened' | 'refused' | 'added' | 'emergency' | 'share-ending';
+export type NoticeKind = 'opened' | 'refused' | 'added' | 'emergency' | 'share-ending' | 'recall';
 
 export interface Notice {
   /** Stable across loads, so a notice read stays read. */
@@ -18,6 +18,8 @@ export interface Notice {
   /** For share-ending: the grant; for emergency: the window's facts. */
   grant?: Grant;
   emergency?: { window: string; clinician: string; active: boolean; expiresAt: number; records: number };
+  /** For recall: the recalled pack dispensed to the patient (proven, client/medicines-notices.ts). */
+  recall?: RecallNotice;
 }
 
 export const SOON_MS = 7 * 86_400_000;
@@ -47,6 +49,8 @@ export function patientNotices(
     records: readonly RecordMeta[];
     windows: readonly WindowFacts[];
     grants: readonly Grant[];
+    /** Recalled packs dispensed to the patient; one notice each, at the recall's block time. */
+    recalls?: readonly RecallNotice[];
   },
   now: number,
 ): Notice[] {
@@ -68,6 +72,8 @@ export function patientNotices(
         records: new Set((w.accesses ?? []).map((a) => a.record)).size,
       },
     });
+  for (const r of input.recalls ?? [])
+    notices.push({ id: `r:${r.gtin}/${r.serial}:${r.recall.at.height}`, kind: 'recall', at: r.recall.at.time, recall: r });
   notices.push(...endingNotices(input.grants, now));
   return notices.sort((a, b) => b.at - a.at || a.id.localeCompare(b.id));
 }

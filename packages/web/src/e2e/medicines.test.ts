@@ -3,7 +3,7 @@
 // Garrett's prescription waiting, dispenses, and the same pack then answers "already
 // dispensed"; Garrett sees the fill on his Medicines page. Every page is checked with axe.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -109,6 +109,31 @@ test('the pharmacist scans a pack, sees the waiting prescription and dispenses i
       .getByText(/filled 1 time\b/)
       .waitFor({ timeout: 60_000 });
     await checkPage(garrett, 'patient-medicines', failures);
+
+    // Acme recalls the lot of the pack Garrett was given: his notification centre tells him
+    // (issue 17 item 10), from his proven prescriptions and the proven recall.
+    const gtin = /\(01\)(\d{14})/.exec(sheet.medicines.scan)?.[1];
+    const lot = /\(10\)([^(]+)/.exec(sheet.medicines.scan)?.[1];
+    assert.ok(gtin !== undefined && lot !== undefined, `the demo scan names a GTIN and a lot: ${sheet.medicines.scan}`);
+    const recall = spawnSync(
+      process.execPath,
+      [
+        BIN,
+        'supply',
+        'recall',
+        '--key',
+        keyOf('Acme Pharmaceuticals'),
+        '--url',
+        sheet.url,
+        '--genesis',
+        join(dir, 'node0', 'genesis.json'),
+      ].concat(['--gtin', gtin, '--lot', lot, '--reason', 'sterility failure']),
+      { env: { ...env, MEDLEDGER_PASSPHRASE: sheet.passphrase }, encoding: 'utf8' },
+    );
+    assert.equal(recall.status, 0, `supply recall: ${recall.stderr}`);
+    await garrett.getByRole('link', { name: /^Notifications/ }).click();
+    await garrett.getByText(/was recalled on .*sterility failure/).waitFor({ timeout: 60_000 });
+    await checkPage(garrett, 'patient-recall-notice', failures);
 
     assert.deepEqual(failures, [], `accessibility: serious or critical axe violations\n${failures.join('\n')}`);
   } finally {

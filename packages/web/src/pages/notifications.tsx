@@ -1,7 +1,7 @@
 // The notification centre: for a patient, who opened their records, new records, emergency
 // access, shares ending within 7 days; for a clinician, shares ending within 7 days. Read
 // marks are kept on this device; the count shows in the menu.
-import { listEmergency } from '@medledger/client';
+import { listEmergency, recallNotices } from '@medledger/client';
 import { useEffect, useState } from 'react';
 import { groupVerb } from '../access-groups.js';
 import { localName } from '../accounts.js';
@@ -40,14 +40,15 @@ async function loadNotices(user: SignedIn): Promise<Loaded> {
     const grants = await user.client.myGrants();
     return { notices: clinicianNotices(grants, Date.now()), names, what };
   }
-  const [page, records, listing, grants] = await Promise.all([
+  const [page, records, listing, grants, recalls] = await Promise.all([
     user.client.accessLogPage(me, { limit: 100 }),
     user.client.listRecords(me),
     listEmergency(user.client),
     user.client.grants(me),
+    recallNotices(user.client, me),
   ]);
   const windows = listing.as === 'patient' ? listing.windows : [];
-  const notices = patientNotices({ me, events: page.events, records, windows, grants }, Date.now());
+  const notices = patientNotices({ me, events: page.events, records, windows, grants, recalls }, Date.now());
   for (const r of records) {
     const opened = user.cache.get(r.record);
     const category = categoryLabel(r.category).toLowerCase();
@@ -175,6 +176,15 @@ function NoticeText(props: { n: Notice; data: Loaded; patient: boolean }) {
         {e.active ? `; it is open until ${formatDateTime(e.expiresAt)}` : `; it ended ${formatDateTime(e.expiresAt)}`}
         {e.records > 0 ? ` (${e.records} ${e.records === 1 ? 'record' : 'records'} opened)` : ''}.{' '}
         <Link to="/records">See who and why</Link>
+      </>
+    );
+  }
+  if (n.recall !== undefined) {
+    const r = n.recall;
+    return (
+      <>
+        <span className="badge bad">Recall</span> A pack of medicine you were given (lot {r.lot}, serial {r.serial}) was recalled on{' '}
+        {formatDate(n.at)}: {r.recall.reason}. Ask your pharmacy what to do. <Link to="/medicines">See my medicines</Link>
       </>
     );
   }
