@@ -102,7 +102,7 @@ export function Notifications() {
       <PageTitle>Notifications</PageTitle>
       <p>
         {patient
-          ? 'What happened to your records: who opened them, new records, emergency access, and sharing that ends soon.'
+          ? 'What happened to your records: who opened them, new records, emergency access, sharing that ends soon, and medicine recalls.'
           : 'Sharing by your patients that ends within 7 days.'}
       </p>
       <ErrorMessage error={error} title="Your notifications could not be loaded." />
