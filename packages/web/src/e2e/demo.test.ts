@@ -1,15 +1,13 @@
 // The web UI with the `npm start` demo: the real `medledger start` seeds its network, and
 // the demo users' keystore files (as printed on the sign-in sheet) sign in as recovery files.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { freePortRange, waitFor } from '@medledger/node/testing';
-import { checkPage, openBrowser, REPO, requireBrowserAndBuild } from './browser.js';
+import { checkPage, openBrowser, requireBrowserAndBuild } from './browser.js';
+import { startDemo } from './demo-network.js';
 
-const BIN = join(REPO, 'packages', 'cli', 'bin', 'medledger.js');
 const dir = mkdtempSync(join(tmpdir(), 'medledger-web-demo-'));
 const closers: Array<() => Promise<void>> = [];
 after(async () => {
@@ -17,48 +15,13 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** The fields of the demo's sign-in sheet (`demo/demo.json`) this test reads. */
-interface DemoSheet {
-  passphrase: string;
-  url: string;
-  users: Array<{ name: string; role: string; id: string; keyFile: string }>;
-}
-
-function interrupt(child: ChildProcess): Promise<number | null> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve(child.exitCode);
-    child.once('exit', (code) => resolve(code));
-    child.kill('SIGINT');
-  });
-}
-
 test('demo users sign in with their keystore files: a patient sees her imported history, her clinician what she shared', {
   timeout: 600_000,
 }, async () => {
   requireBrowserAndBuild();
-  const env = { ...process.env };
-  delete env.MEDLEDGER_PASSPHRASE;
-  const child = spawn(process.execPath, [BIN, 'start', '--data', dir, '--base-port', String(await freePortRange(8))], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env,
-  });
-  let out = '';
-  child.stdout?.on('data', (c: Buffer) => {
-    out += String(c);
-  });
-  child.stderr?.on('data', (c: Buffer) => {
-    out += String(c);
-  });
+  const demo = await startDemo(dir);
+  const { sheet, keyOf } = demo;
   try {
-    await waitFor(() => (out.includes('press Ctrl-C') ? true : undefined), 'the demo to be seeded', 480_000).catch((err: Error) => {
-      throw new Error(`${err.message}; output:\n${out.slice(-3_000)}`);
-    });
-    const sheet = JSON.parse(readFileSync(join(dir, 'demo', 'demo.json'), 'utf8')) as DemoSheet;
-    const keyOf = (name: string) => {
-      const user = sheet.users.find((u) => u.name.startsWith(name));
-      assert.ok(user, `${name} is on the demo sign-in sheet`);
-      return user.keyFile;
-    };
     const failures: string[] = [];
 
     const browser = await openBrowser();
@@ -139,6 +102,6 @@ test('demo users sign in with their keystore files: a patient sees her imported 
 
     assert.deepEqual(failures, [], `accessibility: serious or critical axe violations\n${failures.join('\n')}`);
   } finally {
-    assert.equal(await interrupt(child), 0);
+    assert.equal(await demo.stop(), 0);
   }
 });

@@ -3,15 +3,14 @@
 // Garrett's prescription waiting, dispenses, and the same pack then answers "already
 // dispensed"; Garrett sees the fill on his Medicines page. Every page is checked with axe.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { freePortRange, waitFor } from '@medledger/node/testing';
-import { checkPage, openBrowser, REPO, requireBrowserAndBuild } from './browser.js';
+import { checkPage, openBrowser, requireBrowserAndBuild } from './browser.js';
+import { BIN, startDemo } from './demo-network.js';
 
-const BIN = join(REPO, 'packages', 'cli', 'bin', 'medledger.js');
 const dir = mkdtempSync(join(tmpdir(), 'medledger-web-medicines-'));
 const closers: Array<() => Promise<void>> = [];
 after(async () => {
@@ -19,48 +18,13 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-interface DemoSheet {
-  passphrase: string;
-  url: string;
-  users: Array<{ name: string; role: string; keyFile: string }>;
-  medicines: { scan: string; prescription: { id: string } };
-}
-
-function interrupt(child: ChildProcess): Promise<number | null> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve(child.exitCode);
-    child.once('exit', (code) => resolve(code));
-    child.kill('SIGINT');
-  });
-}
-
 test('the pharmacist scans a pack, sees the waiting prescription and dispenses it; the pack is then refused', {
   timeout: 600_000,
 }, async () => {
   requireBrowserAndBuild();
-  const env = { ...process.env };
-  delete env.MEDLEDGER_PASSPHRASE;
-  const child = spawn(process.execPath, [BIN, 'start', '--data', dir, '--base-port', String(await freePortRange(8))], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env,
-  });
-  let out = '';
-  child.stdout?.on('data', (c: Buffer) => {
-    out += String(c);
-  });
-  child.stderr?.on('data', (c: Buffer) => {
-    out += String(c);
-  });
+  const demo = await startDemo(dir);
+  const { sheet, env, keyOf } = demo;
   try {
-    await waitFor(() => (out.includes('press Ctrl-C') ? true : undefined), 'the demo to be seeded', 480_000).catch((err: Error) => {
-      throw new Error(`${err.message}; output:\n${out.slice(-3_000)}`);
-    });
-    const sheet = JSON.parse(readFileSync(join(dir, 'demo', 'demo.json'), 'utf8')) as DemoSheet;
-    const keyOf = (name: string) => {
-      const user = sheet.users.find((u) => u.name.startsWith(name));
-      assert.ok(user, `${name} is on the demo sign-in sheet`);
-      return user.keyFile;
-    };
     const failures: string[] = [];
     // Each user in a browser of their own (one browser's storage holds one signed-in session).
     const signIn = async (name: string, heading: string) => {
@@ -137,6 +101,6 @@ test('the pharmacist scans a pack, sees the waiting prescription and dispenses i
 
     assert.deepEqual(failures, [], `accessibility: serious or critical axe violations\n${failures.join('\n')}`);
   } finally {
-    assert.equal(await interrupt(child), 0);
+    assert.equal(await demo.stop(), 0);
   }
 });
