@@ -78,6 +78,7 @@ async function signIn(page: Page, url: string, file: string, passphrase: string)
   await page.getByLabel('Recovery file', { exact: true }).setInputFiles(file);
   await page.getByLabel('Passphrase').fill(passphrase);
   await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL((u) => !u.pathname.endsWith('/sign-in'), { timeout: 60_000 }); // signed in
 }
 
 test('break-glass in the UI: privilege, emergency read, the patient told, the key changed', { timeout: 600_000 }, async () => {

@@ -185,6 +185,7 @@ async function signIn(page: Page, url: string, file: string, pass: string): Prom
   await page.getByLabel('Recovery file', { exact: true }).setInputFiles(file);
   await page.getByLabel('Passphrase').fill(pass);
   await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL((u) => !u.pathname.endsWith('/sign-in'), { timeout: 60_000 }); // signed in
 }
 
 /** Click Refresh until `text` shows (access events reach the chain a block or two later). */

@@ -87,6 +87,8 @@ async function signIn(page: Page, file: string): Promise<void> {
   await page.getByLabel('Recovery file', { exact: true }).setInputFiles(file);
   await page.getByLabel('Passphrase').fill(PASS);
   await page.getByRole('button', { name: 'Sign in' }).click();
+  // Signed in once the app leaves the sign-in page (a page opened before that would interrupt it).
+  await page.waitForURL((u) => !u.pathname.endsWith('/sign-in'), { timeout: 60_000 });
 }
 
 async function noSidewaysScroll(page: Page, what: string): Promise<void> {
