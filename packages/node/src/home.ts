@@ -1,7 +1,7 @@
 // Node homes: the config, genesis and key files one node runs from, and `init`, which
 // writes a home per validator with a shared genesis.
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { TimeoutConfig } from '@medledger/consensus';
 import { decryptKeystore, encryptKeystore, generateKeyBundle, idFromPublicKey, type KeyBundle } from '@medledger/crypto';
 import { type Genesis, parseGenesis } from '@medledger/ledger';
@@ -11,14 +11,24 @@ import { DEFAULT_VAULT_QUOTAS } from './vault.js';
 export interface PeerConfig {
   name: string;
   publicKey: string;
+  /** `ws://HOST:PORT`, or `wss://HOST:PORT` when `p2p.tls` is set. */
   url: string;
+  /**
+   * With `p2p.tls`: the pin (node-cert.ts certificatePin) of the peer's TLS key. A peer link
+   * whose certificate has another key is refused at the TLS layer, in both directions.
+   */
+  tlsPin?: string;
 }
 
 /** Everything a node reads from `config.json` in its home. */
 export interface NodeConfig {
   name: string;
   api: { host: string; port: number };
-  p2p: { host: string; port: number };
+  /**
+   * Peer links; with `tls` (PEM certificate and key, paths relative to the home) they are
+   * mutual TLS, each side pinning the other's key by its `peers[].tlsPin`.
+   */
+  p2p: { host: string; port: number; tls?: { cert: string; key: string } };
   peers: PeerConfig[];
   /** Largest accepted HTTP request body, bytes (default 1 MiB). */
   bodyLimitBytes: number;
@@ -173,6 +183,9 @@ export function checkHomePermissions(dir: string): void {
     data,
     // Custodial patients' keystores (fhir/custody.ts).
     join(dir, 'fhir-custody'),
+    // TLS keys written by init --tls (node-cert.ts).
+    join(dir, 'tls'),
+    join(dir, 'tls', 'node.key'),
     ...readdirSync(dir)
       .filter((f) => f.endsWith('.key'))
       .map((f) => join(dir, f)),
@@ -213,6 +226,21 @@ export function loadHome(dir: string, passphrase?: string): NodeHome {
 }
 
 /**
+ * The PEM certificate and key of this node's peer links (`config.p2p.tls`, paths relative
+ * to the home), or undefined when the links are plain. Throws an Error naming a missing file.
+ */
+export function readPeerTls(home: Pick<NodeHome, 'dir' | 'config'>): { cert: Buffer; key: Buffer } | undefined {
+  const tls = home.config.p2p.tls;
+  if (tls === undefined) return undefined;
+  const read = (file: string, what: string) => {
+    const path = resolve(home.dir, file);
+    if (!existsSync(path)) throw new Error(`config p2p.tls: ${what} not found at ${path}`);
+    return readFileSync(path);
+  };
+  return { cert: read(tls.cert, 'certificate'), key: read(tls.key, 'key') };
+}
+
+/**
  * The admin keys of an organization that runs the validator at `home`: `org.key` (the
  * home's first organization) or another keystore file of the home named by `file`,
  * decrypted with `passphrase` (default: MEDLEDGER_PASSPHRASE). Tests and tools read
@@ -237,6 +265,11 @@ export interface InitOptions {
   basePort?: number;
   /** Explicit ports per node (tests pass free ports); overrides basePort. */
   ports?: Array<{ api: number; p2p: number }>;
+  /**
+   * The address of each node's host (IP or DNS name), one per validator: each node listens
+   * on it and its peers dial it. Default: all on 127.0.0.1.
+   */
+  hosts?: string[];
   /** Clock used for the genesis time (tests inject one). */
   now?: () => number;
   /**
@@ -277,6 +310,10 @@ export function initNetwork(opts: InitOptions): { homes: string[]; genesis: Gene
   const orgs = opts.organizations ?? Array.from({ length: n }, (_, i) => ({ name: `Organization ${i}`, kind: 'hospital' }));
   const basePort = opts.basePort ?? 26650;
   const ports = Array.from({ length: n }, (_, i) => opts.ports?.[i] ?? { api: basePort + 2 * i, p2p: basePort + 2 * i + 1 });
+  if (opts.hosts !== undefined && opts.hosts.length !== n) throw new Error(`--hosts names ${opts.hosts.length} hosts for ${n} validators`);
+  const hosts = Array.from({ length: n }, (_, i) => opts.hosts?.[i] ?? '127.0.0.1');
+  // An IPv6 address in a URL is bracketed (RFC 3986 §3.2.2).
+  const urlHost = (h: string) => (h.includes(':') ? `[${h}]` : h);
   const keys = Array.from({ length: n }, () => generateKeyBundle());
   const orgKeys = orgs.map(() => generateKeyBundle());
   const names = keys.map((_, i) => `validator-${i}`);
@@ -309,8 +346,12 @@ export function initNetwork(opts: InitOptions): { homes: string[]; genesis: Gene
     chmodSync(join(dir, 'data'), HOME_DIR_MODE);
     const own = ports[i] as { api: number; p2p: number };
     const config = defaultConfig(names[i] as string, own.api, own.p2p);
+    config.api.host = hosts[i] as string;
+    config.p2p.host = hosts[i] as string;
     config.peers = keys.flatMap((k, j) =>
-      j === i ? [] : [{ name: names[j] as string, publicKey: k.signing.publicKey, url: `ws://127.0.0.1:${ports[j]?.p2p}` }],
+      j === i
+        ? []
+        : [{ name: names[j] as string, publicKey: k.signing.publicKey, url: `ws://${urlHost(hosts[j] as string)}:${ports[j]?.p2p}` }],
     );
     writeJson(join(dir, HOME_FILES.config), config);
     writeJson(join(dir, HOME_FILES.genesis), genesis);

@@ -15,7 +15,7 @@ import { BlockProofs } from './block-proofs.js';
 import { Chain } from './chain.js';
 import { DEFAULT_EMERGENCY_AGENT_CONFIG, EmergencyAgent } from './emergency-agent.js';
 import { DEFAULT_SESSION_CONFIG, Gatekeeper } from './gatekeeper.js';
-import { DEFAULT_VAULT_CONFIG, type NodeHome } from './home.js';
+import { DEFAULT_VAULT_CONFIG, type NodeHome, readPeerTls } from './home.js';
 import { removeNodeLock, writeNodeLock } from './home-lock.js';
 import { Mempool } from './mempool.js';
 import { evidenceBody, type SignedProposal, type SignedVote } from './messages.js';
@@ -92,6 +92,7 @@ export class MedLedgerNode implements RouteDeps {
         allowed: new Set(genesis.validators.map((v) => v.publicKey)),
         log,
         ...(home.config.peerBudget === undefined ? {} : { budget: home.config.peerBudget }),
+        ...(home.config.p2p.tls === undefined ? {} : { tls: readPeerTls(home) as { cert: Buffer; key: Buffer } }),
       },
       { onMessage: (peer, msg) => this.routePeerMessage(peer, msg), onConnect: (peer) => this.engine.onConnect(peer) },
     );

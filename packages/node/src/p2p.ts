@@ -3,12 +3,15 @@
 // not in the validator set are refused. Exactly one link per pair: the node with the
 // smaller key dials, the other accepts, and the dialer reconnects with backoff.
 import { randomBytes } from 'node:crypto';
-import type { Socket } from 'node:net';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import { isIP, type Socket } from 'node:net';
+import { type ConnectionOptions, type TLSSocket, connect as tlsConnect } from 'node:tls';
 import { type SigningKeyPair, signEd25519, toHex, utf8, verifyEd25519 } from '@medledger/crypto';
 import { canonicalBytes } from '@medledger/ledger';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import type { PeerStatus } from './engine.js';
 import type { PeerConfig } from './home.js';
+import { certificatePin, isCertificatePin } from './node-cert.js';
 
 const HANDSHAKE_DOMAIN = 'medledger/p2p/v1\n';
 const HANDSHAKE_TIMEOUT_MS = 5_000;
@@ -43,7 +46,33 @@ export interface P2POptions {
   log: (level: 'info' | 'warn' | 'error', message: string) => void;
   /** Per-peer budgets (default DEFAULT_PEER_BUDGET). */
   budget?: PeerBudget;
+  /**
+   * Mutual TLS: this node's PEM certificate and key. Every peer then needs a `wss://` URL and
+   * a `tlsPin`; a socket whose certificate key is not one of the pins is cut right after the
+   * TLS handshake, before a byte of WebSocket is read.
+   */
+  tls?: { cert: string | Buffer; key: string | Buffer };
   now?: () => number;
+}
+
+/** The pin of the certificate a TLS socket's peer presented, or undefined (none, or not TLS). */
+function peerPinOf(socket: Socket): string | undefined {
+  const cert = (socket as TLSSocket).getPeerX509Certificate?.();
+  return cert === undefined ? undefined : certificatePin(cert);
+}
+
+/**
+ * Refuse a peer list that does not fit the transport: with TLS every peer must be `wss://`
+ * with a pin (no silent downgrade to plain `ws://`); without TLS every peer is `ws://`.
+ */
+function checkPeers(peers: PeerConfig[], tls: boolean): void {
+  for (const p of peers) {
+    const scheme = p.url.split(':')[0];
+    if (tls && scheme !== 'wss') throw new Error(`config peers: ${p.name} has url ${p.url}; with p2p.tls every peer url must be wss://`);
+    if (!tls && scheme !== 'ws') throw new Error(`config peers: ${p.name} has url ${p.url}; without p2p.tls peer urls are ws://`);
+    if (tls && !isCertificatePin(p.tlsPin))
+      throw new Error(`config peers: ${p.name} needs tlsPin ("sha256/" and 64 hex digits, the pin of its TLS key) when p2p.tls is set`);
+  }
 }
 
 /** A token bucket holding two seconds of `rate`; `take` says whether `amount` fit. */
@@ -96,21 +125,52 @@ export class P2P {
   private readonly pendingByAddress = new Map<string, number>();
   private readonly now: () => number;
   private readonly budget: PeerBudget;
+  private httpsServer: HttpsServer | undefined;
+  /** With TLS: the pinned key of each peer, by node key, and all pins accepted inbound. */
+  private readonly pinOfPeer = new Map<string, string>();
+  private readonly pins = new Set<string>();
+  /**
+   * The pin each TLS socket's peer proved, noted when its TLS handshake ends (on the dialing
+   * side the certificate is no longer readable once the HTTP client has the socket).
+   */
+  private readonly linkPins = new WeakMap<Socket, string>();
 
   constructor(
     private readonly opts: P2POptions,
     private readonly handlers: P2PHandlers,
   ) {
-    for (const p of opts.peers) this.names.set(p.publicKey, p.name);
+    checkPeers(opts.peers, opts.tls !== undefined);
+    for (const p of opts.peers) {
+      this.names.set(p.publicKey, p.name);
+      if (opts.tls !== undefined && p.tlsPin !== undefined) {
+        this.pinOfPeer.set(p.publicKey, p.tlsPin);
+        this.pins.add(p.tlsPin);
+      }
+    }
     this.now = opts.now ?? Date.now;
     this.budget = opts.budget ?? DEFAULT_PEER_BUDGET;
   }
 
+  /** Whether peer links are mutual TLS. */
+  get tls(): boolean {
+    return this.opts.tls !== undefined;
+  }
+
   async start(): Promise<void> {
+    const { host, port } = this.opts.listen;
     await new Promise<void>((resolve, reject) => {
-      const server = new WebSocketServer({ host: this.opts.listen.host, port: this.opts.listen.port, maxPayload: MAX_PEER_MESSAGE_BYTES });
-      server.once('listening', () => resolve());
-      server.once('error', reject);
+      let server: WebSocketServer;
+      if (this.opts.tls === undefined) {
+        server = new WebSocketServer({ host, port, maxPayload: MAX_PEER_MESSAGE_BYTES });
+        server.once('listening', () => resolve());
+        server.once('error', reject);
+      } else {
+        const https = this.tlsServer(this.opts.tls);
+        server = new WebSocketServer({ server: https, maxPayload: MAX_PEER_MESSAGE_BYTES });
+        https.once('error', reject);
+        https.listen(port, host, () => resolve());
+        this.httpsServer = https;
+      }
       server.on('connection', (ws, req) => this.accept(ws, req.socket));
       this.server = server;
     });
@@ -119,9 +179,35 @@ export class P2P {
     }
   }
 
+  /**
+   * The HTTPS server under the WebSocket server when links are TLS. It asks every client for
+   * a certificate; one that sends none, or one whose key is not pinned in the peer list, has
+   * its socket destroyed as soon as the TLS handshake ends (Node's TLS has no per-certificate
+   * verify callback, and the certificates are self-signed, so OpenSSL's own check cannot be
+   * used), before the HTTP upgrade or any WebSocket frame is read.
+   */
+  private tlsServer(tls: { cert: string | Buffer; key: string | Buffer }): HttpsServer {
+    const server = createHttpsServer({ cert: tls.cert, key: tls.key, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.3' });
+    server.prependListener('secureConnection', (socket: TLSSocket) => {
+      const pin = peerPinOf(socket);
+      if (pin !== undefined && this.pins.has(pin)) {
+        this.linkPins.set(socket, pin);
+        return;
+      }
+      this.opts.log(
+        'warn',
+        `refused peer link from ${socket.remoteAddress ?? '?'} at TLS: ${pin === undefined ? 'no client certificate' : 'certificate key not in the peer list'}`,
+      );
+      socket.destroy();
+    });
+    // Handshake failures (a client that aborts, a protocol error) are the client's problem.
+    server.on('tlsClientError', () => {});
+    return server;
+  }
+
   /** Bound p2p port (useful when configured as 0). */
   get port(): number {
-    const addr = this.server?.address();
+    const addr = this.httpsServer?.address() ?? this.server?.address();
     return typeof addr === 'object' && addr !== null ? addr.port : 0;
   }
 
@@ -132,6 +218,8 @@ export class P2P {
     this.links.clear();
     this.server?.close();
     for (const ws of this.server?.clients ?? []) ws.terminate();
+    this.httpsServer?.close();
+    this.httpsServer?.closeAllConnections();
   }
 
   peers(): PeerStatus[] {
@@ -171,7 +259,11 @@ export class P2P {
 
   private dial(peer: PeerConfig, attempt: number): void {
     if (this.stopped) return;
-    const ws = new WebSocket(peer.url, { maxPayload: MAX_PEER_MESSAGE_BYTES, handshakeTimeout: HANDSHAKE_TIMEOUT_MS });
+    const ws = new WebSocket(peer.url, {
+      maxPayload: MAX_PEER_MESSAGE_BYTES,
+      handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+      ...(this.opts.tls === undefined ? {} : { createConnection: this.pinnedConnect(peer, this.opts.tls) }),
+    });
     let retried = false;
     const retry = () => {
       if (retried || this.stopped) return;
@@ -188,6 +280,36 @@ export class P2P {
       attempt = 0;
       this.handshake(ws, peer.publicKey, socket);
     });
+  }
+
+  /**
+   * The TLS dialer for `peer`: presents this node's certificate and cuts the socket when the
+   * server's certificate key is not the pin configured for that peer. The pin replaces CA and
+   * host-name checks (the certificates are self-signed), so a host that answers at the
+   * peer's address with any other key never gets past TLS.
+   */
+  private pinnedConnect(peer: PeerConfig, tls: { cert: string | Buffer; key: string | Buffer }) {
+    return ((options: ConnectionOptions & { host?: string }) => {
+      const host = options.host ?? '';
+      const socket = tlsConnect({
+        ...options,
+        cert: tls.cert,
+        key: tls.key,
+        rejectUnauthorized: false,
+        minVersion: 'TLSv1.3',
+        ...(isIP(host) === 0 && host !== '' ? { servername: host } : { servername: '' }),
+      });
+      socket.once('secureConnect', () => {
+        const pin = peerPinOf(socket);
+        if (pin !== undefined && pin === peer.tlsPin) {
+          this.linkPins.set(socket, pin);
+          return;
+        }
+        this.opts.log('warn', `refused peer link to ${peer.name} at TLS: its certificate key is not the one pinned in the peer list`);
+        socket.destroy(new Error('peer certificate key is not pinned'));
+      });
+      return socket;
+    }) as unknown as typeof import('node:net').createConnection;
   }
 
   /**
@@ -318,6 +440,10 @@ export class P2P {
           typeof msg.sig === 'string' &&
           verifyEd25519(peerKey, handshakeBytes(this.opts.chainId, challenge, peerKey, this.opts.key.publicKey), msg.sig);
         if (!ok) return fail(`${this.nameOf(peerKey)} failed to prove its node key`);
+        // With TLS, the node key must be the one whose TLS key this socket presented: a
+        // validator cannot borrow another's certificate (or the other way round).
+        if (this.opts.tls !== undefined && (socket === undefined || this.linkPins.get(socket) !== this.pinOfPeer.get(peerKey)))
+          return fail(`${this.nameOf(peerKey)} proved its node key over a TLS link pinned to another peer`);
         authenticated = true;
         clearTimeout(timer);
         socket?.off('data', countBytes);

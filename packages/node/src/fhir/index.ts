@@ -2,5 +2,5 @@
 export { JWT_BEARER, OAuthError, SmartAuth, scopeAllows, signClientAssertion } from './auth.js';
 export { ALL_CATEGORIES, CATEGORY_BY_TYPE, categoryOf } from './categories.js';
 export { FhirError, operationOutcome } from './outcome.js';
-export { FHIR_PREFIX, type FhirConfig, parseFhirConfig, registerFhirRoutes } from './routes.js';
+export { FHIR_PREFIX, type FhirConfig, isLoopbackHost, parseFhirConfig, registerFhirRoutes } from './routes.js';
 export { loadFhirDefinitions, validateFhirResource } from './validate.js';
