@@ -2,14 +2,14 @@
 // node commits blocks restores to a home whose node starts at the same height and app hash and
 // serves the same vault objects; restoring over a running node or an existing chain is refused.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { MedLedgerClient } from '@medledger/client';
 import { generateKeyBundle, sha256Hex } from '@medledger/crypto';
-import { initNetwork, loadHome, MedLedgerNode } from '@medledger/node';
-import { TEST_PASSPHRASE } from '@medledger/node/testing';
+import { addNodeCertificates, initNetwork, loadHome, MedLedgerNode } from '@medledger/node';
+import { freePorts, TEST_PASSPHRASE } from '@medledger/node/testing';
 import { runCli } from './testing/cli.js';
 
 process.env.MEDLEDGER_PASSPHRASE = TEST_PASSPHRASE;
@@ -98,4 +98,32 @@ test('an online backup restores to a node at the same height, app hash and vault
   assert.equal(JSON.parse(second.stdout).files, made.files);
   const notBackup = await runCli(['restore', '--from', join(home, 'genesis.json'), '--home', join(dir, 'x')]);
   assert.equal(notBackup.code, 2);
+});
+
+test("a node serving HTTPS with init's certificate is backed up without NODE_EXTRA_CA_CERTS, and restore into a home whose configured HTTPS port answers is refused", async () => {
+  const out = join(dir, 'tls-net');
+  const tlsHome = initNetwork({ validators: 1, out, chainId: 'backup-tls', ports: await freePorts(1) }).homes[0] as string;
+  await addNodeCertificates(out, [tlsHome]);
+  const loaded = loadHome(tlsHome);
+  loaded.config.consensus.heartbeatMs = 0;
+  const tlsNode = new MedLedgerNode(loaded, { logger: () => {} });
+  const api = await tlsNode.start();
+  try {
+    assert.match(api, /^https:/);
+    const backup = await runCli(['backup', '--home', tlsHome, '--out', join(dir, 'tls.backup'), '--json'], {
+      env: { NODE_EXTRA_CA_CERTS: '' },
+    });
+    assert.equal(backup.code, 0, backup.stderr);
+    assert.equal(JSON.parse(backup.stdout).chainId, 'backup-tls');
+    // A home with no lock and no database whose configured HTTPS port answers, with a
+    // certificate the CLI does not trust, has a node running on it: not an empty address.
+    const bare = join(dir, 'tls-bare');
+    mkdirSync(bare, { mode: 0o700 });
+    copyFileSync(join(tlsHome, 'config.json'), join(bare, 'config.json'));
+    const refused = await runCli(['restore', '--from', join(dir, 'tls.backup'), '--home', bare, '--json']);
+    assert.equal(refused.code, 1, refused.stdout + refused.stderr);
+    assert.equal(JSON.parse(refused.stdout).error.code, 'NODE_RUNNING');
+  } finally {
+    await tlsNode.stop();
+  }
 });

@@ -118,12 +118,33 @@ async function apiAnswers(homeDir: string): Promise<string | undefined> {
     if (typeof port !== 'number' || port <= 0) return undefined;
     const host = config.api?.host ?? '127.0.0.1';
     const url = `${config.tls === undefined ? 'http' : 'https'}://${host.includes(':') ? `[${host}]` : host}:${port}/healthz`;
-    const res = await fetch(url, { signal: AbortSignal.timeout(1_000) });
-    return res.ok ? url : undefined;
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(1_000) });
+      return res.ok ? url : undefined;
+    } catch (err) {
+      // A certificate this process does not trust (init's self-signed one) still means a
+      // server finished a TLS handshake there: only "nobody there" lets a restore go ahead.
+      const code = (err as { cause?: { code?: unknown } }).cause?.code;
+      return typeof code === 'string' && !NOBODY_THERE.has(code) ? url : undefined;
+    }
   } catch {
     return undefined;
   }
 }
+
+/** Connection errors that mean no server listens at an address. */
+const NOBODY_THERE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EADDRNOTAVAIL',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_SOCKET',
+]);
 
 /**
  * Restore backup `backup` into `homeDir`. Refuses (BackupError NODE_RUNNING) while a node runs

@@ -1,6 +1,7 @@
 // `medledger backup` and `medledger restore` (docs/deploy.md "Backups"): a consistent online
 // snapshot of a node home in one file, and its restore, refused under a running node.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { request } from 'node:https';
 import { join, resolve } from 'node:path';
 import { signEd25519 } from '@medledger/crypto';
 import {
@@ -17,6 +18,43 @@ import { loadKeys, output } from '../cli-support.js';
 import { CliError, EXIT } from '../exit-codes.js';
 
 /**
+ * POST JSON to a node's HTTPS API trusting `ca` (the certificate in its home) besides the
+ * system's roots; resolves with the parsed answer, whatever its status.
+ */
+function postTrusting(url: string, body: unknown, ca: Buffer): Promise<unknown> {
+  return new Promise((resolvePost, reject) => {
+    const req = request(url, { method: 'POST', ca, headers: { 'content-type': 'application/json' }, timeout: 30_000 }, (res) => {
+      let text = '';
+      res.on('data', (c) => {
+        text += c;
+      });
+      res.on('end', () => {
+        try {
+          resolvePost(JSON.parse(text));
+        } catch {
+          reject(new Error(`answered ${res.statusCode} with non-JSON`));
+        }
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error('no answer in 30 s')));
+    req.on('error', reject);
+    req.end(JSON.stringify(body));
+  });
+}
+
+/**
+ * The certificate the node serves its API with, from its home's config (`tls.cert`), when
+ * the API is HTTPS: the backup request trusts it, so a home with init's self-signed
+ * certificate needs no NODE_EXTRA_CA_CERTS.
+ */
+function homeApiCertificate(home: string, api: string): Buffer | undefined {
+  if (!api.startsWith('https:')) return undefined;
+  const cert = (JSON.parse(readFileSync(join(home, HOME_FILES.config), 'utf8')) as { tls?: { cert?: unknown } }).tls?.cert;
+  if (typeof cert !== 'string' || !existsSync(resolve(home, cert))) return undefined;
+  return readFileSync(resolve(home, cert));
+}
+
+/**
  * Ask the node running on `home` (its lock names its API) to back itself up to `out`: it holds
  * its database locked, so only it can take the snapshot. The request is signed with the home's
  * node key (passphrase: MEDLEDGER_PASSPHRASE or prompt). Throws CliError with the node's code.
@@ -26,17 +64,29 @@ async function backupRunning(home: string, api: string, out: string): Promise<Ba
   const chain = String((JSON.parse(readFileSync(join(home, HOME_FILES.genesis), 'utf8')) as { chainId: unknown }).chainId);
   const time = Date.now();
   const signature = signEd25519(keys.signing.privateKey, adminBackupBytes(chain, keys.signing.publicKey, out, time));
-  let res: Response;
+  const request = { out, time, signature };
+  const ca = homeApiCertificate(home, api);
+  let body: BackupResult & { error?: { code: string; message: string } };
   try {
-    res = await fetch(`${api}/v1/admin/backup`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ out, time, signature }),
-    });
+    body = (
+      ca === undefined
+        ? await (
+            await fetch(`${api}/v1/admin/backup`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+              body: JSON.stringify(request),
+            })
+          ).json()
+        : await postTrusting(`${api}/v1/admin/backup`, request, ca)
+    ) as typeof body;
   } catch (err) {
-    throw new CliError(`the node running on ${home} does not answer at ${api}: ${(err as Error).message}`, EXIT.network, 'NETWORK');
+    const cause = (err as { cause?: { message?: string } }).cause?.message;
+    throw new CliError(
+      `the node running on ${home} does not answer at ${api}: ${(err as Error).message}${cause === undefined ? '' : ` (${cause})`}`,
+      EXIT.network,
+      'NETWORK',
+    );
   }
-  const body = (await res.json()) as BackupResult & { error?: { code: string; message: string } };
   if (body.error !== undefined) {
     const usage = body.error.code === 'NOT_A_HOME' || body.error.code === 'BACKUP_INVALID';
     throw new CliError(`${body.error.code}: ${body.error.message}`, usage ? EXIT.usage : EXIT.failed, body.error.code);
