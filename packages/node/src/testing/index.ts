@@ -1,2 +1,3 @@
+export * from './delay-relay.js';
 export * from './harness.js';
 export * from './netns.js';
