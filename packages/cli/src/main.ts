@@ -11,6 +11,7 @@ import { registerGovCommands } from './commands/gov.js';
 import { registerInsuranceCommands } from './commands/insurance.js';
 import { registerMedicinesCommands } from './commands/medicines.js';
 import { registerParticipantCommands } from './commands/participants.js';
+import { registerTlsCommands } from './commands/tls.js';
 import { registerTokenCommand } from './commands/token.js';
 
 const program = new Command()
@@ -21,6 +22,7 @@ const program = new Command()
   .exitOverride();
 
 registerChainCommands(program);
+registerTlsCommands(program);
 registerEmergencyCommands(program);
 registerTokenCommand(program);
 registerParticipantCommands(program);

@@ -4,7 +4,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HOME_DIR_MODE, HOME_FILE_MODE, HOME_FILES, type NodeConfig } from './home.js';
-import { makeNodeCertificate } from './node-cert.js';
+import { makeNodeCertificate, type NodeCertificate } from './node-cert.js';
 
 /** Where init puts a node's TLS files, relative to its home. */
 export const TLS_FILES = { cert: 'tls/node.crt', key: 'tls/node.key' } as const;
@@ -27,6 +27,30 @@ function writePrivate(path: string, text: string): void {
 }
 
 /**
+ * Make a fresh certificate and key for the node home `home` (for its API and p2p hosts,
+ * `extraHosts` and loopback) and write them 0600 under `tls/`. `config` is its parsed
+ * config.json. Refuses (Error) a home that already has a TLS key: a new key changes the
+ * pin every peer holds, so it is never replaced silently.
+ */
+export async function writeHomeCertificate(
+  home: string,
+  config: NodeConfig,
+  opts: { extraHosts?: string[]; now?: number } = {},
+): Promise<NodeCertificate> {
+  if (existsSync(join(home, TLS_FILES.key))) throw new Error(`${home} already has ${TLS_FILES.key}; not replacing a TLS key`);
+  const dir = join(home, 'tls');
+  mkdirSync(dir, { recursive: true, mode: HOME_DIR_MODE });
+  chmodSync(dir, HOME_DIR_MODE);
+  const hosts = [config.api.host, config.p2p.host, ...(opts.extraHosts ?? []), '127.0.0.1', '::1', 'localhost'].filter(
+    (h) => !ANY_ADDRESS.has(h),
+  );
+  const cert = await makeNodeCertificate({ name: config.name, hosts, ...(opts.now === undefined ? {} : { now: opts.now }) });
+  writePrivate(join(home, TLS_FILES.cert), cert.cert);
+  writePrivate(join(home, TLS_FILES.key), cert.key);
+  return cert;
+}
+
+/**
  * Give each of `homes` (written by initNetwork into `out`) a fresh certificate for its API and
  * p2p hosts plus loopback, turn on HTTPS for its API and mutual TLS for its peer links, and pin
  * each peer entry to that peer's certificate key. A public copy of every certificate goes to
@@ -41,14 +65,7 @@ export async function addNodeCertificates(out: string, homes: string[], now?: nu
   mkdirSync(publicDir, { recursive: true });
   for (const [i, home] of homes.entries()) {
     const config = configs[i] as NodeConfig;
-    const dir = join(home, 'tls');
-    if (existsSync(join(home, TLS_FILES.key))) throw new Error(`${home} already has ${TLS_FILES.key}; not replacing a TLS key`);
-    mkdirSync(dir, { recursive: true, mode: HOME_DIR_MODE });
-    chmodSync(dir, HOME_DIR_MODE);
-    const hosts = [config.api.host, config.p2p.host, '127.0.0.1', '::1', 'localhost'].filter((h) => !ANY_ADDRESS.has(h));
-    const cert = await makeNodeCertificate({ name: config.name, hosts, ...(now === undefined ? {} : { now }) });
-    writePrivate(join(home, TLS_FILES.cert), cert.cert);
-    writePrivate(join(home, TLS_FILES.key), cert.key);
+    const cert = await writeHomeCertificate(home, config, now === undefined ? {} : { now });
     const publicCert = join(publicDir, `${config.name}.crt`);
     writeFileSync(publicCert, cert.cert, { mode: 0o644 });
     // The node's own validator key, read from another home's peer list (each home lists all others).

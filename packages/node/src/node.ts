@@ -22,7 +22,7 @@ import { evidenceBody, type SignedProposal, type SignedVote } from './messages.j
 import { NodeMetrics } from './metrics.js';
 import { resealerFromConfig } from './org-reseal.js';
 import { ownTxSubmitter } from './own-tx.js';
-import { P2P } from './p2p.js';
+import { checkPeerList, P2P } from './p2p.js';
 import type { CommittedView, LogLevel, SubmitOwnTx } from './ports.js';
 import type { RouteDeps } from './route-deps.js';
 import { type EvidenceOutput, TendermintEngine } from './tendermint.js';
@@ -77,6 +77,9 @@ export class MedLedgerNode implements RouteDeps {
     this.now = deps.now ?? Date.now;
     this.logger =
       deps.logger ?? ((level, message) => process.stderr.write(`${new Date().toISOString()} ${level} [${home.config.name}] ${message}\n`));
+    // A peer list or TLS files that cannot work are refused before the database is opened (and locked).
+    checkPeerList(home.config.peers, home.config.p2p.tls !== undefined);
+    const peerTls = readPeerTls(home);
     const store = deps.store ?? openSqliteStore(home.dbPath);
     this.chain = new Chain(home.genesis, store);
     this.blocks = new BlockProofs({ capacity: 8 }, { loadBlock: (height) => store.loadBlock(height) });
@@ -92,7 +95,7 @@ export class MedLedgerNode implements RouteDeps {
         allowed: new Set(genesis.validators.map((v) => v.publicKey)),
         log,
         ...(home.config.peerBudget === undefined ? {} : { budget: home.config.peerBudget }),
-        ...(home.config.p2p.tls === undefined ? {} : { tls: readPeerTls(home) as { cert: Buffer; key: Buffer } }),
+        ...(peerTls === undefined ? {} : { tls: peerTls }),
       },
       { onMessage: (peer, msg) => this.routePeerMessage(peer, msg), onConnect: (peer) => this.engine.onConnect(peer) },
     );

@@ -65,7 +65,7 @@ function peerPinOf(socket: Socket): string | undefined {
  * Refuse a peer list that does not fit the transport: with TLS every peer must be `wss://`
  * with a pin (no silent downgrade to plain `ws://`); without TLS every peer is `ws://`.
  */
-function checkPeers(peers: PeerConfig[], tls: boolean): void {
+export function checkPeerList(peers: PeerConfig[], tls: boolean): void {
   for (const p of peers) {
     const scheme = p.url.split(':')[0];
     if (tls && scheme !== 'wss') throw new Error(`config peers: ${p.name} has url ${p.url}; with p2p.tls every peer url must be wss://`);
@@ -139,7 +139,7 @@ export class P2P {
     private readonly opts: P2POptions,
     private readonly handlers: P2PHandlers,
   ) {
-    checkPeers(opts.peers, opts.tls !== undefined);
+    checkPeerList(opts.peers, opts.tls !== undefined);
     for (const p of opts.peers) {
       this.names.set(p.publicKey, p.name);
       if (opts.tls !== undefined && p.tlsPin !== undefined) {
