@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { NodeConfig } from '@medledger/node';
 import { DelayRelay, type LabHost, NetnsLab, netnsUnavailable, newSigner, TEST_PASSPHRASE, waitFor } from '@medledger/node/testing';
+import { WebSocket } from 'ws';
 import { BIN, runCli } from './testing/cli.js';
 
 const CHAIN = 'netns-consortium';
@@ -183,6 +184,16 @@ test('agreement across hosts over mutual TLS: every validator links to every oth
     assert.ok(config.p2p.tls !== undefined && config.peers.every((p) => p.url.startsWith('wss://') && p.tlsPin !== undefined));
   }
   await allLinked();
+  // From another host (the test's side of the bridge), a socket with no client certificate
+  // never gets a WebSocket open on a validator's p2p port.
+  const p2p = configOf(0).p2p;
+  const refused = await new Promise<boolean>((resolve) => {
+    const ws = new WebSocket(`wss://${p2p.host}:${p2p.port}`, { rejectUnauthorized: false });
+    ws.on('error', () => {});
+    ws.once('open', () => resolve(false));
+    ws.once('close', () => resolve(true));
+  });
+  assert.equal(refused, true, 'a peer link without a client certificate was refused at TLS');
   const hash = await submitTx(0);
   const at = await Promise.all(ALL.map((i) => committedAt(i, hash)));
   assert.equal(new Set(at).size, 1, `committed at different heights: ${at.join(', ')}`);

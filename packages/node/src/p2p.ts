@@ -187,7 +187,15 @@ export class P2P {
    * used), before the HTTP upgrade or any WebSocket frame is read.
    */
   private tlsServer(tls: { cert: string | Buffer; key: string | Buffer }): HttpsServer {
-    const server = createHttpsServer({ cert: tls.cert, key: tls.key, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.3' });
+    const server = createHttpsServer({
+      cert: tls.cert,
+      key: tls.key,
+      requestCert: true,
+      rejectUnauthorized: false,
+      minVersion: 'TLSv1.3',
+      // An unauthenticated socket gets as long for TLS as it then gets for the peer handshake (not Node's 120 s).
+      handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+    });
     server.prependListener('secureConnection', (socket: TLSSocket) => {
       const pin = peerPinOf(socket);
       if (pin !== undefined && this.pins.has(pin)) {

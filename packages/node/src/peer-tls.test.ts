@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { request } from 'node:https';
+import { connect as connectTcp } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -233,4 +234,14 @@ test('a TLS node refuses a ws:// peer url or a peer without a pin instead of dow
   const { tlsPin: _dropped, ...unpinned } = peer;
   assert.throws(() => p2pWith([unpinned]), /needs tlsPin/);
   assert.doesNotThrow(() => p2pWith([peer]));
+});
+
+test('a socket that never finishes its TLS handshake is closed after the handshake timeout, not kept for minutes', async () => {
+  const { homes } = await tlsNetwork(2);
+  await start(homes[0] as NodeHome);
+  const started = Date.now();
+  const socket = connectTcp((homes[0] as NodeHome).config.p2p.port, '127.0.0.1');
+  socket.on('error', () => {});
+  await new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  assert.ok(Date.now() - started < 15_000, `closed after ${Date.now() - started} ms`);
 });
