@@ -3,7 +3,7 @@
 // default off loopback) and run as real `medledger node` processes (`ip netns exec`). Skipped,
 // with the reason, only where the kernel forbids namespaces; needs root, as CI has.
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -312,4 +312,18 @@ test('commit latency with 50 ms between hosts (tc netem, or a delaying relay whe
   } finally {
     await undo();
   }
+});
+
+test('the lab leaves nothing behind: its processes stopped, namespaces, veths and bridges removed', { skip }, async () => {
+  const small = NetnsLab.create(2);
+  const names = [...small.hosts.map((h) => h.ns)];
+  const links = [...small.hosts.map((h) => h.link)];
+  const sleeper = small.spawn(small.hosts[0] as LabHost, ['sleep', '600']);
+  await new Promise((r) => setTimeout(r, 200));
+  await small.destroy(1_000);
+  assert.ok(sleeper.exitCode !== null || sleeper.signalCode !== null, 'the process in the namespace was stopped');
+  const netns = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
+  const ifaces = execFileSync('ip', ['-o', 'link'], { encoding: 'utf8' });
+  for (const ns of names) assert.ok(!netns.includes(ns), `${ns} removed`);
+  for (const link of links) assert.ok(!ifaces.includes(`${link}@`) && !ifaces.includes(`${link}:`), `${link} removed`);
 });

@@ -55,11 +55,13 @@ function freeSubnet(): string {
   throw new Error('no free 10.x.y.0/24 subnet for the namespace lab');
 }
 
+let labsMade = 0;
+
 /**
  * `count` hosts on one bridge (`<id>br`), host i at `<subnet>.(10+i)`, the bridge at
  * `<subnet>.1` so the test process reaches every host. A second bridge (`<id>bs`) holds the
  * hosts moved off by `split`. Every name carries the test process id, so labs of tests running
- * side by side do not meet.
+ * side by side do not meet (and a letter tells labs of one process apart).
  */
 export class NetnsLab {
   readonly hosts: LabHost[] = [];
@@ -73,7 +75,8 @@ export class NetnsLab {
   private readonly onExit = () => this.destroySync();
 
   private constructor(count: number) {
-    this.id = `ml${process.pid % 100_000}`;
+    // Unique per lab: several labs of one test process may exist at once.
+    this.id = `ml${process.pid % 100_000}${String.fromCharCode(97 + (labsMade++ % 26))}`;
     this.bridge = `${this.id}br`;
     this.splitBridge = `${this.id}bs`;
     const subnet = freeSubnet();
