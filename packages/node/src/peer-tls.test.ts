@@ -2,7 +2,7 @@
 // the peer list, and the HTTPS API served with init's certificate. Each attack is played by
 // the test holding a real validator's node key, so only the TLS layer stands in its way.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { request } from 'node:https';
 import { connect as connectTcp } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -244,4 +244,14 @@ test('a socket that never finishes its TLS handshake is closed after the handsha
   socket.on('error', () => {});
   await new Promise<void>((resolve) => socket.once('close', () => resolve()));
   assert.ok(Date.now() - started < 15_000, `closed after ${Date.now() - started} ms`);
+});
+
+test('a home whose TLS key other users can read is refused, like its keystores', async () => {
+  const { homes } = await tlsNetwork(1);
+  const home = homes[0] as NodeHome;
+  chmodSync(join(home.dir, TLS_FILES.key), 0o644);
+  assert.throws(() => loadHome(home.dir, TEST_PASSPHRASE), /tls\/node\.key has mode 0644/);
+  chmodSync(join(home.dir, TLS_FILES.key), 0o600);
+  chmodSync(join(home.dir, 'tls'), 0o755);
+  assert.throws(() => loadHome(home.dir, TEST_PASSPHRASE), /tls has mode 0755/);
 });
