@@ -229,10 +229,12 @@ test('a 2–2 partition halts without forking and resumes after healing', { skip
     await new Promise((r) => setTimeout(r, 4_000));
     const sideA = await heights([0, 1]);
     const sideB = [statusFromInside(2).height, statusFromInside(3).height];
-    await new Promise((r) => setTimeout(r, 6_000));
-    assert.deepEqual(await heights([0, 1]), sideA, 'two of four validators cannot commit');
-    assert.deepEqual([statusFromInside(2).height, statusFromInside(3).height], sideB, 'nor can the other two');
+    // The highest block anyone had; a lagging node may still fetch up to it by block sync,
+    // but no side can commit past it: a block needs three of the four validators.
     const halted = Math.max(...sideA, ...sideB);
+    await new Promise((r) => setTimeout(r, 6_000));
+    assert.ok(Math.max(...(await heights([0, 1]))) <= halted, 'two of four validators cannot commit');
+    assert.ok(Math.max(statusFromInside(2).height, statusFromInside(3).height) <= halted, 'nor can the other two');
     lab.join();
     await waitFor(
       async () => (Math.min(...(await heights(ALL))) >= halted + 2 ? true : undefined),
