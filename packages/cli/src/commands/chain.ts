@@ -106,6 +106,18 @@ async function benchBoth(opts: BenchCliOptions, log: (line: string) => void): Pr
   else for (const line of benchTable(embedded, comet)) console.log(line);
 }
 
+/** Options of `medledger init`. */
+interface InitCliOptions {
+  validators: number;
+  out: string;
+  chainId: string;
+  basePort: number;
+  engine: Engine;
+  hosts?: string[];
+  tls?: boolean;
+  json?: boolean;
+}
+
 /** `--hosts a,b,c`: each a non-empty address without spaces. */
 function hostList(raw: string): string[] {
   const hosts = raw.split(',').map((h) => h.trim());
@@ -175,56 +187,44 @@ export function registerChainCommands(program: Command): void {
     .option('--tls', 'make a certificate per node: HTTPS API and mutual-TLS peer links (default when --hosts is not all loopback)')
     .option('--no-tls', 'plain HTTP API and ws:// peer links even off loopback')
     .option('--json', 'print the result as JSON')
-    .action(
-      async (opts: {
-        validators: number;
-        out: string;
-        chainId: string;
-        basePort: number;
-        engine: Engine;
-        hosts?: string[];
-        tls?: boolean;
-        json?: boolean;
-      }) => {
-        const tls = opts.tls ?? (opts.hosts ?? []).some((h) => !isLoopbackHost(h));
-        if (tls && opts.engine === 'cometbft')
-          throw new CliError('--tls is for the embedded engine; CometBFT has its own p2p encryption', EXIT.usage);
-        // Every keystore written (node keys, organization admin keys) is encrypted with it.
-        const passphrase = await getPassphrase('passphrase for the new keystores: ', { confirm: true });
-        const { homes, orgKeys, genesis } = initNetwork({
-          validators: opts.validators,
-          out: resolve(opts.out),
-          chainId: opts.chainId,
-          basePort: opts.basePort,
-          ...(opts.hosts === undefined ? {} : { hosts: opts.hosts }),
-          passphrase,
-        });
-        const certs = tls ? await addNodeCertificates(resolve(opts.out), homes) : [];
-        if (opts.engine === 'cometbft')
-          initCometHomes(homes, genesis, { passphrase, ports: defaultCometPorts(homes.length, opts.basePort) });
-        const genesisFile = join(resolve(opts.out), HOME_FILES.genesis);
-        const genesisHash = TrustedGenesis.fromDocument(JSON.parse(readFileSync(genesisFile, 'utf8'))).hash;
-        if (opts.json)
-          console.log(
-            JSON.stringify({
-              homes,
-              genesis: genesisFile,
-              genesisHash,
-              organizations: orgKeys.map((o) => ({ ...o, keyFile: join(o.home, o.file) })),
-              tls: certs.map((c) => ({ home: c.home, name: c.name, pin: c.pin, cert: c.publicCert })),
-            }),
-          );
-        else {
-          console.log(`wrote ${homes.length} node home${homes.length === 1 ? '' : 's'} (keystores encrypted with the passphrase):`);
-          for (const h of homes) console.log(`  ${h}  (node.key, org.key${tls ? ', tls/node.crt, tls/node.key' : ''})`);
-          for (const c of certs) console.log(`TLS ${c.name}: key pin ${c.pin}; certificate for API clients: ${c.publicCert}`);
-          console.log(`genesis: ${genesisFile}  (SHA-256 ${genesisHash})`);
-          console.log(`clients trust it with --genesis ${genesisFile}, or MEDLEDGER_GENESIS=${genesisFile}`);
-          const engineArg = opts.engine === 'cometbft' ? ' --engine cometbft' : '';
-          console.log(`start one with: MEDLEDGER_PASSPHRASE=… medledger node --home ${homes[0]}${engineArg}`);
-        }
-      },
-    );
+    .action(async (opts: InitCliOptions) => {
+      const tls = opts.tls ?? (opts.hosts ?? []).some((h) => !isLoopbackHost(h));
+      if (tls && opts.engine === 'cometbft')
+        throw new CliError('--tls is for the embedded engine; CometBFT has its own p2p encryption', EXIT.usage);
+      // Every keystore written (node keys, organization admin keys) is encrypted with it.
+      const passphrase = await getPassphrase('passphrase for the new keystores: ', { confirm: true });
+      const { homes, orgKeys, genesis } = initNetwork({
+        validators: opts.validators,
+        out: resolve(opts.out),
+        chainId: opts.chainId,
+        basePort: opts.basePort,
+        ...(opts.hosts === undefined ? {} : { hosts: opts.hosts }),
+        passphrase,
+      });
+      const certs = tls ? await addNodeCertificates(resolve(opts.out), homes) : [];
+      if (opts.engine === 'cometbft') initCometHomes(homes, genesis, { passphrase, ports: defaultCometPorts(homes.length, opts.basePort) });
+      const genesisFile = join(resolve(opts.out), HOME_FILES.genesis);
+      const genesisHash = TrustedGenesis.fromDocument(JSON.parse(readFileSync(genesisFile, 'utf8'))).hash;
+      if (opts.json)
+        console.log(
+          JSON.stringify({
+            homes,
+            genesis: genesisFile,
+            genesisHash,
+            organizations: orgKeys.map((o) => ({ ...o, keyFile: join(o.home, o.file) })),
+            tls: certs.map((c) => ({ home: c.home, name: c.name, pin: c.pin, cert: c.publicCert })),
+          }),
+        );
+      else {
+        console.log(`wrote ${homes.length} node home${homes.length === 1 ? '' : 's'} (keystores encrypted with the passphrase):`);
+        for (const h of homes) console.log(`  ${h}  (node.key, org.key${tls ? ', tls/node.crt, tls/node.key' : ''})`);
+        for (const c of certs) console.log(`TLS ${c.name}: key pin ${c.pin}; certificate for API clients: ${c.publicCert}`);
+        console.log(`genesis: ${genesisFile}  (SHA-256 ${genesisHash})`);
+        console.log(`clients trust it with --genesis ${genesisFile}, or MEDLEDGER_GENESIS=${genesisFile}`);
+        const engineArg = opts.engine === 'cometbft' ? ' --engine cometbft' : '';
+        console.log(`start one with: MEDLEDGER_PASSPHRASE=… medledger node --home ${homes[0]}${engineArg}`);
+      }
+    });
 
   program
     .command('node')
