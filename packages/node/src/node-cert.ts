@@ -3,12 +3,20 @@
 // Peers trust each other by the SHA-256 pin of the certificate's public key written in the
 // peer list, not by a CA: no member holds a key that can mint certificates for the others
 // (docs/deploy.md "Certificates").
-import 'reflect-metadata';
 import { createHash, webcrypto, X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
-import * as x509 from '@peculiar/x509';
 
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+/**
+ * @peculiar/x509, loaded only when a certificate is made (init, `tls cert`): a running node
+ * only reads certificates, which node:crypto does, so it never loads the library or the
+ * `reflect-metadata` polyfill the library needs.
+ */
+async function x509Library() {
+  await import('reflect-metadata');
+  const x509 = await import('@peculiar/x509');
+  x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+  return x509;
+}
 
 /** ECDSA P-256 with SHA-256: what every TLS 1.3 stack and browser accepts (Ed25519 certificates are not). */
 const CERT_ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
@@ -38,6 +46,7 @@ const pem = (label: string, der: ArrayBuffer): string =>
  */
 export async function makeNodeCertificate(opts: { name: string; hosts: string[]; now?: number }): Promise<NodeCertificate> {
   const now = opts.now ?? Date.now();
+  const x509 = await x509Library();
   const keys = (await webcrypto.subtle.generateKey(CERT_ALGORITHM, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
   const serial = Buffer.from(webcrypto.getRandomValues(new Uint8Array(16)));
   serial[0] = (serial[0] as number) & 0x7f; // a positive INTEGER (RFC 5280 §4.1.2.2)
