@@ -23,6 +23,7 @@ export * from './node.js';
 export * from './node-cert.js';
 export * from './own-tx.js';
 export * from './p2p.js';
+export * from './p2p-tls.js';
 export * from './ports.js';
 export * from './route-deps.js';
 export * from './signer-guard.js';

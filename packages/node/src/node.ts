@@ -22,7 +22,8 @@ import { evidenceBody, type SignedProposal, type SignedVote } from './messages.j
 import { NodeMetrics } from './metrics.js';
 import { resealerFromConfig } from './org-reseal.js';
 import { ownTxSubmitter } from './own-tx.js';
-import { checkPeerList, P2P } from './p2p.js';
+import { P2P } from './p2p.js';
+import { checkPeerList } from './p2p-tls.js';
 import type { CommittedView, LogLevel, SubmitOwnTx } from './ports.js';
 import type { RouteDeps } from './route-deps.js';
 import { type EvidenceOutput, TendermintEngine } from './tendermint.js';

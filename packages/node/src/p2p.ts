@@ -1,17 +1,17 @@
 // Peer-to-peer transport: authenticated WebSocket links between validators (DESIGN §6).
 // Each side proves it holds its node key by signing the other's random challenge; keys
 // not in the validator set are refused. Exactly one link per pair: the node with the
-// smaller key dials, the other accepts, and the dialer reconnects with backoff.
+// smaller key dials, the other accepts, and the dialer reconnects with backoff. With
+// `tls` the links are mutual TLS pinned by the peer list (p2p-tls.ts) under the same handshake.
 import { randomBytes } from 'node:crypto';
-import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import { isIP, type Socket } from 'node:net';
-import { type ConnectionOptions, type TLSSocket, connect as tlsConnect } from 'node:tls';
+import type { Server as HttpsServer } from 'node:https';
+import type { Socket } from 'node:net';
 import { type SigningKeyPair, signEd25519, toHex, utf8, verifyEd25519 } from '@medledger/crypto';
 import { canonicalBytes } from '@medledger/ledger';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import type { PeerStatus } from './engine.js';
 import type { PeerConfig } from './home.js';
-import { certificatePin, isCertificatePin } from './node-cert.js';
+import { checkPeerList, createPeerTlsServer, type PeerTls, pinnedConnector } from './p2p-tls.js';
 
 const HANDSHAKE_DOMAIN = 'medledger/p2p/v1\n';
 const HANDSHAKE_TIMEOUT_MS = 5_000;
@@ -51,28 +51,8 @@ export interface P2POptions {
    * a `tlsPin`; a socket whose certificate key is not one of the pins is cut right after the
    * TLS handshake, before a byte of WebSocket is read.
    */
-  tls?: { cert: string | Buffer; key: string | Buffer };
+  tls?: PeerTls;
   now?: () => number;
-}
-
-/** The pin of the certificate a TLS socket's peer presented, or undefined (none, or not TLS). */
-function peerPinOf(socket: Socket): string | undefined {
-  const cert = (socket as TLSSocket).getPeerX509Certificate?.();
-  return cert === undefined ? undefined : certificatePin(cert);
-}
-
-/**
- * Refuse a peer list that does not fit the transport: with TLS every peer must be `wss://`
- * with a pin (no silent downgrade to plain `ws://`); without TLS every peer is `ws://`.
- */
-export function checkPeerList(peers: PeerConfig[], tls: boolean): void {
-  for (const p of peers) {
-    const scheme = p.url.split(':')[0];
-    if (tls && scheme !== 'wss') throw new Error(`config peers: ${p.name} has url ${p.url}; with p2p.tls every peer url must be wss://`);
-    if (!tls && scheme !== 'ws') throw new Error(`config peers: ${p.name} has url ${p.url}; without p2p.tls peer urls are ws://`);
-    if (tls && !isCertificatePin(p.tlsPin))
-      throw new Error(`config peers: ${p.name} needs tlsPin ("sha256/" and 64 hex digits, the pin of its TLS key) when p2p.tls is set`);
-  }
 }
 
 /** A token bucket holding two seconds of `rate`; `take` says whether `amount` fit. */
@@ -165,7 +145,11 @@ export class P2P {
         server.once('listening', () => resolve());
         server.once('error', reject);
       } else {
-        const https = this.tlsServer(this.opts.tls);
+        const https = createPeerTlsServer(this.opts.tls, this.pins, {
+          handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS,
+          accepted: (socket, pin) => this.linkPins.set(socket, pin),
+          refused: (why) => this.opts.log('warn', why),
+        });
         server = new WebSocketServer({ server: https, maxPayload: MAX_PEER_MESSAGE_BYTES });
         https.once('error', reject);
         https.listen(port, host, () => resolve());
@@ -177,40 +161,6 @@ export class P2P {
     for (const peer of this.opts.peers) {
       if (peer.publicKey > this.opts.key.publicKey) this.dial(peer, 0);
     }
-  }
-
-  /**
-   * The HTTPS server under the WebSocket server when links are TLS. It asks every client for
-   * a certificate; one that sends none, or one whose key is not pinned in the peer list, has
-   * its socket destroyed as soon as the TLS handshake ends (Node's TLS has no per-certificate
-   * verify callback, and the certificates are self-signed, so OpenSSL's own check cannot be
-   * used), before the HTTP upgrade or any WebSocket frame is read.
-   */
-  private tlsServer(tls: { cert: string | Buffer; key: string | Buffer }): HttpsServer {
-    const server = createHttpsServer({
-      cert: tls.cert,
-      key: tls.key,
-      requestCert: true,
-      rejectUnauthorized: false,
-      minVersion: 'TLSv1.3',
-      // An unauthenticated socket gets as long for TLS as it then gets for the peer handshake (not Node's 120 s).
-      handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
-    });
-    server.prependListener('secureConnection', (socket: TLSSocket) => {
-      const pin = peerPinOf(socket);
-      if (pin !== undefined && this.pins.has(pin)) {
-        this.linkPins.set(socket, pin);
-        return;
-      }
-      this.opts.log(
-        'warn',
-        `refused peer link from ${socket.remoteAddress ?? '?'} at TLS: ${pin === undefined ? 'no client certificate' : 'certificate key not in the peer list'}`,
-      );
-      socket.destroy();
-    });
-    // Handshake failures (a client that aborts, a protocol error) are the client's problem.
-    server.on('tlsClientError', () => {});
-    return server;
   }
 
   /** Bound p2p port (useful when configured as 0). */
@@ -270,7 +220,14 @@ export class P2P {
     const ws = new WebSocket(peer.url, {
       maxPayload: MAX_PEER_MESSAGE_BYTES,
       handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
-      ...(this.opts.tls === undefined ? {} : { createConnection: this.pinnedConnect(peer, this.opts.tls) }),
+      ...(this.opts.tls === undefined
+        ? {}
+        : {
+            createConnection: pinnedConnector(peer, this.opts.tls, {
+              accepted: (socket, pin) => this.linkPins.set(socket, pin),
+              refused: (why) => this.opts.log('warn', why),
+            }),
+          }),
     });
     let retried = false;
     const retry = () => {
@@ -288,36 +245,6 @@ export class P2P {
       attempt = 0;
       this.handshake(ws, peer.publicKey, socket);
     });
-  }
-
-  /**
-   * The TLS dialer for `peer`: presents this node's certificate and cuts the socket when the
-   * server's certificate key is not the pin configured for that peer. The pin replaces CA and
-   * host-name checks (the certificates are self-signed), so a host that answers at the
-   * peer's address with any other key never gets past TLS.
-   */
-  private pinnedConnect(peer: PeerConfig, tls: { cert: string | Buffer; key: string | Buffer }) {
-    return ((options: ConnectionOptions & { host?: string }) => {
-      const host = options.host ?? '';
-      const socket = tlsConnect({
-        ...options,
-        cert: tls.cert,
-        key: tls.key,
-        rejectUnauthorized: false,
-        minVersion: 'TLSv1.3',
-        ...(isIP(host) === 0 && host !== '' ? { servername: host } : { servername: '' }),
-      });
-      socket.once('secureConnect', () => {
-        const pin = peerPinOf(socket);
-        if (pin !== undefined && pin === peer.tlsPin) {
-          this.linkPins.set(socket, pin);
-          return;
-        }
-        this.opts.log('warn', `refused peer link to ${peer.name} at TLS: its certificate key is not the one pinned in the peer list`);
-        socket.destroy(new Error('peer certificate key is not pinned'));
-      });
-      return socket;
-    }) as unknown as typeof import('node:net').createConnection;
   }
 
   /**
