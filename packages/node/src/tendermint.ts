@@ -6,7 +6,7 @@
 // peer messages to it (node.ts routePeerMessage).
 import { type LockState, type Output, proposerFor, TendermintMachine, type TimeoutConfig } from '@medledger/consensus';
 import type { SigningKeyPair } from '@medledger/crypto';
-import { type Block, blockHash, type Commit, type GenesisValidator, parseBlock } from '@medledger/ledger';
+import { type Block, blockHash, type Commit, commitHash, type GenesisValidator, parseBlock, txRoot, ZERO_HASH } from '@medledger/ledger';
 import { BlockSync } from './block-sync.js';
 import type { Engine } from './engine.js';
 import { FUTURE_HEIGHTS, FutureBuffer } from './future-buffer.js';
@@ -41,7 +41,7 @@ export interface TendermintOptions {
 export interface TendermintDeps {
   chain: EngineChain;
   commitDecided: CommitDecided;
-  mempool: Pick<Mempool, 'size' | 'reap'>;
+  mempool: Pick<Mempool, 'size' | 'reap' | 'bySignature'>;
   /** Durable metadata: the double-sign guard, the lock and this validator's own messages. */
   meta: MetaStore;
   net: PeerNet;
@@ -72,7 +72,8 @@ export class TendermintEngine implements Engine {
   private readonly timers = new Set<NodeJS.Timeout>();
   private txOutbox: unknown[] = [];
   private running = false;
-  private waitingSince = 0;
+  /** When this height last made progress (it started, or a new proposal or vote came in). */
+  private lastProgressAt = 0;
   private nextHeightAt = 0;
   private readonly sync: BlockSync;
   private lastLock = '';
@@ -169,11 +170,19 @@ export class TendermintEngine implements Engine {
     this.txOutbox = [];
   }
 
-  /** Periodic: announce our height, re-send this height's messages if stuck, idle heartbeat. */
+  /**
+   * Periodic: announce our height, re-send this height's messages if stuck, idle heartbeat.
+   * Stuck means no new proposal or vote for two intervals, not a long height: a height with
+   * a big block takes seconds to execute, and re-sending its proposal (megabytes) to every
+   * peer each second then was a third of each validator's CPU under load, slowing the very
+   * height it meant to help.
+   */
   private tick(): void {
     this.p2p.broadcast({ type: 'status', height: this.chain.height });
-    if (this.machine !== undefined && this.deps.now() - this.waitingSince > 2 * STATUS_INTERVAL_MS) {
+    const now = this.deps.now();
+    if (this.machine !== undefined && now - this.lastProgressAt > 2 * STATUS_INTERVAL_MS) {
       for (const m of this.heightMessages) this.p2p.broadcast(m);
+      this.lastProgressAt = now;
     }
     this.maybeStartHeight();
   }
@@ -212,7 +221,7 @@ export class TendermintEngine implements Engine {
     const lock = lockRaw === undefined ? undefined : (JSON.parse(lockRaw) as LockState);
     this.clearHeightMessages();
     this.blocks.clear();
-    this.waitingSince = now;
+    this.lastProgressAt = now;
     this.machine = new TendermintMachine({
       height,
       validators: validators.map((v) => ({ id: v.publicKey, power: v.power })),
@@ -273,6 +282,7 @@ export class TendermintEngine implements Engine {
     if (this.heightMessageKeys.has(key)) return;
     this.heightMessageKeys.add(key);
     this.heightMessages.push(msg);
+    this.lastProgressAt = this.deps.now();
   }
 
   private clearHeightMessages(): void {
@@ -476,14 +486,26 @@ export class TendermintEngine implements Engine {
       this.deps.log('warn', `ignored a proposal from a validator that is not the proposer (${this.p2p.nameOf(peer)})`);
       return undefined;
     }
+    // A block already held under the hash the proposer signed is not read again: proposals
+    // are re-sent while a height is stuck, and parsing megabytes of transactions per copy
+    // was a quarter of each validator's CPU under load.
+    const held = this.blocks.get(proposal.blockHash);
+    if (held !== undefined) return { proposal, block: held.block };
     let block: Block;
     try {
-      block = parseBlock(msg.block);
+      block = parseBlock(msg.block, (sig) => this.deps.mempool.bySignature(sig));
     } catch (err) {
       this.deps.log('warn', `ignored a malformed block from ${this.p2p.nameOf(peer)}: ${(err as Error).message}`);
       return undefined;
     }
-    if (blockHash(block.header) !== proposal.blockHash) {
+    // The body must be the one the header commits to, or it is not the proposed block at
+    // all: kept under the proposal's hash, a body altered by a relaying peer would otherwise
+    // stand in for the real one, which is then never read (above).
+    const matches =
+      blockHash(block.header) === proposal.blockHash &&
+      txRoot(block.txs) === block.header.txRoot &&
+      (block.lastCommit === null ? ZERO_HASH : commitHash(block.lastCommit)) === block.header.lastCommitHash;
+    if (!matches) {
       this.deps.log('warn', `ignored a proposal whose block does not match its hash (${this.p2p.nameOf(peer)})`);
       return undefined;
     }
