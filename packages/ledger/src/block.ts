@@ -99,8 +99,9 @@ export type KnownTxs = (sig: string) => SignedTx | undefined;
 /**
  * Check untrusted input is a well-formed block (shape only). Throws LedgerError('MALFORMED_BLOCK').
  * With `known`, a transaction whose signature, signer and nonce match one held is taken as
- * that one; the block is then refused unless the transactions so built match its header's
- * tx root, so a match can only ever stand for the very bytes the header commits to.
+ * that one, and the block is refused unless its transactions give its header's tx root: a
+ * match can only ever stand for the very bytes the header commits to, and the caller knows
+ * the body is the header's.
  */
 export function parseBlock(x: unknown, known?: KnownTxs): Block {
   const b = asObject(x, 'block', 'MALFORMED_BLOCK');
@@ -129,13 +130,9 @@ export function parseBlock(x: unknown, known?: KnownTxs): Block {
       bad(`block.lastCommit: ${(err as Error).message}`);
     }
   }
-  let reused = false;
   const txs = (b.txs as unknown[]).map((t, i) => {
     const held = known === undefined ? undefined : heldTx(t, known);
-    if (held !== undefined) {
-      reused = true;
-      return held;
-    }
+    if (held !== undefined) return held;
     try {
       return parseSignedTx(t);
     } catch (err) {
@@ -152,7 +149,7 @@ export function parseBlock(x: unknown, known?: KnownTxs): Block {
     proposer: h.proposer as string,
     lastCommitHash: h.lastCommitHash as string,
   };
-  if (reused && txRoot(txs) !== header.txRoot) bad('block.txs do not match header.txRoot');
+  if (known !== undefined && txRoot(txs) !== header.txRoot) bad('block.txs do not match header.txRoot');
   return { header, lastCommit, txs };
 }
 

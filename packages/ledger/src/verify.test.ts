@@ -145,6 +145,15 @@ describe('verifyChain', () => {
       () => parseBlock(clone(block), (sig) => (sig === forged.sig ? forged : undefined)),
       (e: unknown) => e instanceof LedgerError && e.code === 'MALFORMED_BLOCK' && /txRoot/.test(e.message),
     );
+    // Nothing held, but the transactions are not the header's: refused all the same.
+    const swapped = clone(block);
+    swapped.txs.reverse();
+    assert.ok(swapped.txs.length > 1, 'the fixture block has transactions to swap');
+    assert.throws(
+      () => parseBlock(swapped, () => undefined),
+      (e: unknown) => e instanceof LedgerError && e.code === 'MALFORMED_BLOCK' && /txRoot/.test(e.message),
+    );
+    assert.deepEqual(parseBlock(clone(swapped)).txs, swapped.txs, 'without `known`, shape only, as before');
   });
 
   test('verifyCommit checks height and block hash', () => {

@@ -6,7 +6,7 @@
 // peer messages to it (node.ts routePeerMessage).
 import { type LockState, type Output, proposerFor, TendermintMachine, type TimeoutConfig } from '@medledger/consensus';
 import type { SigningKeyPair } from '@medledger/crypto';
-import { type Block, blockHash, type Commit, commitHash, type GenesisValidator, parseBlock, txRoot, ZERO_HASH } from '@medledger/ledger';
+import { type Block, blockHash, type Commit, commitHash, type GenesisValidator, parseBlock, ZERO_HASH } from '@medledger/ledger';
 import { BlockSync } from './block-sync.js';
 import type { Engine } from './engine.js';
 import { FUTURE_HEIGHTS, FutureBuffer } from './future-buffer.js';
@@ -522,15 +522,18 @@ export class TendermintEngine implements Engine {
     try {
       block = parseBlock(msg.block, (sig) => this.deps.mempool.bySignature(sig));
     } catch (err) {
-      this.deps.log('warn', `ignored a malformed block from ${this.p2p.nameOf(peer)}: ${(err as Error).message}`);
+      this.deps.log(
+        'warn',
+        `ignored a malformed block, or one whose transactions do not match its header, from ${this.p2p.nameOf(peer)}: ${(err as Error).message}`,
+      );
       return undefined;
     }
     // The body must be the one the header commits to, or it is not the proposed block at
     // all: kept under the proposal's hash, a body altered by a relaying peer would otherwise
-    // stand in for the real one, which is then never read (above).
+    // stand in for the real one, which is then never read (above). parseBlock, given the
+    // mempool, refused transactions that do not give the header's tx root.
     const matches =
       blockHash(block.header) === proposal.blockHash &&
-      txRoot(block.txs) === block.header.txRoot &&
       (block.lastCommit === null ? ZERO_HASH : commitHash(block.lastCommit)) === block.header.lastCommitHash;
     if (!matches) {
       this.deps.log('warn', `ignored a proposal whose block does not match its hash (${this.p2p.nameOf(peer)})`);
