@@ -153,7 +153,13 @@ describe('verification and dispense', () => {
       'NOT_VERIFIED',
     ]);
     assert.deepEqual(verifyPackage(w.state, pkg('S3'), w.now()), { verified: false, reason: 'Dispensed' });
-    assert.equal(getPackage(w.state, GTIN, 'S3')?.dispensedRx, idOf(rx1));
+    assert.equal(getPackage(w.state, GTIN, 'S3')?.status, 'dispensed');
+    // The pack is tied to the first prescription there, and only there: not on the package trading partners read.
+    assert.deepEqual(
+      getPrescription(w.state, idOf(rx1))?.dispensed.map((d) => d.serial),
+      ['S3'],
+    );
+    assert.equal(JSON.stringify(getPackage(w.state, GTIN, 'S3')).includes(idOf(rx1)), false);
     assert.equal(getPrescription(w.state, idOf(rx2))?.fills, 0);
   });
 

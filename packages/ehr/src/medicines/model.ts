@@ -124,8 +124,6 @@ export interface Package {
   status: SerialStatus;
   /** Quarantine of this serial: GS1 reason and free text. */
   quarantine: Quarantine | null;
-  /** Prescription it was dispensed against. */
-  dispensedRx: string | null;
   commissionedAt: { height: number; time: number };
   /** Every organization that has held it, sorted: receiving it back makes it a return. */
   heldBy: string[];

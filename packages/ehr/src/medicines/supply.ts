@@ -116,7 +116,6 @@ export const supplyCommission: TxKind = {
         parent: null,
         status: 'active',
         quarantine: null,
-        dispensedRx: null,
         commissionedAt: { height: ctx.height, time: ctx.time },
         heldBy: [maker.org],
         returnPending: false,
