@@ -120,10 +120,7 @@ test('manufacturer, wholesaler and regulator homes move, verify, trace and recal
 
     // Dr Ross prescribes for Garrett from Garrett's page.
     const ross = await signIn('Dr Doug Ross', 'My patients');
-    await ross
-      .getByRole('link', { name: /Garrett/ })
-      .first()
-      .click();
+    await ross.goto(`${sheet.url}/clinician/patients/${sheet.medicines.prescription.patient}`);
     const prescribe = ross.getByRole('region', { name: 'Prescribe' });
     await prescribe.waitFor(ok);
     await prescribe.getByLabel('Medication').fill('Aspirin 81 mg');
