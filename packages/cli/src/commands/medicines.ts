@@ -44,8 +44,6 @@ const int = (name: string, max: number) => (raw: string) => {
 const collect =
   <T>(parse: (raw: string) => T) =>
   (raw: string, prev: T[] = []) => [...prev, parse(raw)];
-/** For a variadic option (`--serial A B C`, or repeated): each value parsed and appended. */
-const collectMany = collect;
 interface ShipOpts {
   epc?: Epc[];
   serial?: Array<{ gtin?: string; serial: string }>;
@@ -186,7 +184,7 @@ export function registerMedicinesCommands(program: Command): void {
   withCommon(supply.command('ship'), "a trading partner's admin key file", 'org-key')
     .description('ship packages and cases you hold to a named partner, with the DSCSA transaction information and statement')
     .requiredOption('--to <id>', 'receiving organization id', identityId('--to'))
-    .option('--serial <serials...>', 'packages: SERIAL (with --gtin) or GTIN:SERIAL, one or more', collectMany(serialRef))
+    .option('--serial <serials...>', 'packages: SERIAL (with --gtin) or GTIN:SERIAL, one or more', collect(serialRef))
     .option('--gtin <gtin>', 'the product of bare --serial values', gtin)
     .option('--epc <gtin:serial>', 'a package (repeat for more; the same as --serial GTIN:SERIAL)', collect(epc))
     .option('--case <sscc>', 'a case (repeat for more)', collect(sscc))
@@ -206,7 +204,7 @@ export function registerMedicinesCommands(program: Command): void {
     );
   withCommon(supply.command('receive'), "the addressee organization's admin key file", 'org-key')
     .description('receive packages and cases shipped to you')
-    .option('--serial <serials...>', 'packages: SERIAL (with --gtin) or GTIN:SERIAL, one or more', collectMany(serialRef))
+    .option('--serial <serials...>', 'packages: SERIAL (with --gtin) or GTIN:SERIAL, one or more', collect(serialRef))
     .option('--gtin <gtin>', 'the product of bare --serial values', gtin)
     .option('--epc <gtin:serial>', 'a package (repeat for more; the same as --serial GTIN:SERIAL)', collect(epc))
     .option('--case <sscc>', 'a case (repeat for more)', collect(sscc))
