@@ -150,13 +150,20 @@ export function registerMedicinesCommands(program: Command): void {
   withCommon(product.command('register'), "the manufacturer organization's admin key file", 'org-key')
     .description('register a product under its GTIN-14 (check digit verified)')
     .requiredOption('--gtin <gtin>', 'GTIN-14', gtin)
-    .requiredOption('--ndc <ndc>', 'NDC such as 12345-678-90')
+    .option('--ndc <ndc>', 'US National Drug Code such as 12345-678-90 (a product without one: leave it out)')
     .requiredOption('--name <name>', 'product name')
     .requiredOption('--strength <s>', 'strength, e.g. "500 mg"')
     .requiredOption('--form <f>', 'dosage form, e.g. capsule')
     .requiredOption('--rxnorm <code>', 'RxNorm code prescriptions name it by')
-    .action((o: Common & { gtin: string; ndc: string; name: string; strength: string; form: string; rxnorm: string }) =>
-      submit(o, 'product.register', { gtin: o.gtin, ndc: o.ndc, name: o.name, strength: o.strength, form: o.form, rxnorm: o.rxnorm }),
+    .action((o: Common & { gtin: string; ndc?: string; name: string; strength: string; form: string; rxnorm: string }) =>
+      submit(o, 'product.register', {
+        gtin: o.gtin,
+        ...(o.ndc === undefined ? {} : { ndc: o.ndc }),
+        name: o.name,
+        strength: o.strength,
+        form: o.form,
+        rxnorm: o.rxnorm,
+      }),
     );
 
   withCommon(product.command('transfer'), "the GTIN owner's (manufacturer's) admin key file", 'org-key')

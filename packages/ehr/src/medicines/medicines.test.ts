@@ -11,7 +11,7 @@ import { gtinValid } from './model.js';
 import { getPrescription } from './rx.js';
 import { getCase } from './supply.js';
 import { CASE, CHAIN, dispense, GTIN, idOf, OTHER_GTIN, pkg, prescribe, product, RXNORM, rxBody, stocked, world } from './test-world.js';
-import { getPackage, verifyPackage } from './verify.js';
+import { getPackage, getProduct, verifyPackage } from './verify.js';
 
 describe('GS1 identifiers', () => {
   test('a GTIN-14 with a wrong check digit is refused; a real one passes', () => {
@@ -28,6 +28,14 @@ describe('GS1 identifiers', () => {
       'ok',
       'ALREADY_REGISTERED',
     ]);
+  });
+
+  test('a product without an NDC (sold outside the US) registers; a malformed NDC is refused', () => {
+    const w = world();
+    const { ndc: _ndc, ...noNdc } = product();
+    assert.deepEqual(w.block([w.maker.tx('product.register', noNdc)]), ['ok']);
+    assert.equal(getProduct(w.state, GTIN)?.ndc, null);
+    assert.deepEqual(w.block([w.maker.tx('product.register', { ...product('00012345600012'), ndc: '1234' })]), ['INVALID_BODY']);
   });
 });
 

@@ -93,7 +93,8 @@ export const TEXT_RE = /^\P{Cc}{1,200}$/u;
 
 export interface Product {
   gtin: string;
-  ndc: string;
+  /** US National Drug Code; null for a product sold without one (outside the US). */
+  ndc: string | null;
   name: string;
   strength: string;
   form: string;
