@@ -197,12 +197,21 @@ export function verifyCometCommit(
     if (s.validator_address.toLowerCase() !== cometValidatorAddress(v.publicKey))
       throw bad(`signature ${i} is not from validator ${i} of the set`);
     if (s.signature === null) throw bad(`signature ${i} is missing`);
-    const sig = toHex(Uint8Array.from(Buffer.from(s.signature, 'base64')));
+    const sig = toHex(base64Bytes(s.signature, `signature ${i}`));
     const bytes = cometPrecommitSignBytes(chainId, BigInt(commit.height), commit.round, commit.block_id, s.timestamp);
     if (!verifyEd25519(v.publicKey, bytes, sig)) throw bad(`signature ${i} does not verify`);
     signed += v.power;
   });
   if (3 * signed <= 2 * total) throw bad(`signatures carry ${signed} of ${total} voting power, not more than 2/3`);
+}
+
+/** Standard base64 (RFC 4648 §4) as bytes, without Node's Buffer, so browsers can verify too. */
+function base64Bytes(text: string, what: string): Uint8Array {
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0) throw new LedgerError('MALFORMED_COMMIT', `${what} is not base64`);
+  const binary = atob(text);
+  const out = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
+  return out;
 }
 
 /** The data hash a header carries for its transactions: Merkle root of SHA-256 of each. Lower-case hex. */

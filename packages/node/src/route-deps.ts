@@ -5,6 +5,7 @@
 import type { Identity, StateReader } from '@medledger/ehr';
 import type { BlockHeader, Commit, Genesis, ProvenStateEntry } from '@medledger/ledger';
 import type { NodeStore } from '@medledger/storage';
+import type { CometProofHeaders } from './abci/comet-proof.js';
 import type { BackupResult } from './backup.js';
 import type { BlockProofs } from './block-proofs.js';
 import type { Gatekeeper } from './gatekeeper.js';
@@ -36,6 +37,14 @@ export interface RouteChain {
  */
 export interface RouteDeps extends TxLookup {
   readonly chain: RouteChain;
+  /** Which engine decides the blocks: proofs and block views differ (docs/cometbft.md). */
+  readonly engineName: 'embedded' | 'cometbft';
+  /**
+   * Under CometBFT: the signed header that commits to the state after block `height` (the
+   * header of `height + 1`, whose app hash it is), with its commit and the header of
+   * `height` itself, from CometBFT's RPC; waits for that block up to a bound. Throws ApiError.
+   */
+  cometProofHeaders?(height: number): Promise<CometProofHeaders>;
   /** Committed blocks parsed and hashed once, for block views and inclusion proofs. */
   readonly blocks: Pick<BlockProofs, 'get'>;
   readonly gatekeeper: Gatekeeper;

@@ -1,0 +1,66 @@
+// Proofs of committed state on CometBFT (docs/cometbft.md "Proven state on CometBFT"). A
+// CometBFT header carries the app hash of the block *before* it, so the state after block H
+// is proven by header H+1 and its commit, and header H (linked by H+1's last block id) gives
+// the state's height and time. The node reads both from CometBFT's RPC on loopback; the
+// client checks them against the genesis validators (@medledger/ledger/cometbft).
+import type { CometCommitJson, CometHeaderJson } from '@medledger/ledger/cometbft';
+import { ApiError } from '../errors.js';
+import { CometRpcError } from './rpc.js';
+
+/** What proves the state after block `header.height`: that header, and the next one with its commit. */
+export interface CometProofHeaders {
+  header: CometHeaderJson;
+  next: { header: CometHeaderJson; commit: CometCommitJson };
+}
+
+export interface CometProofOptions {
+  /** How long to wait for block H+1 (CometBFT makes it promptly after a block that changed the app hash). */
+  waitMs: number;
+  pollMs: number;
+}
+
+export const DEFAULT_COMET_PROOF_OPTIONS: CometProofOptions = { waitMs: 15_000, pollMs: 50 };
+
+type Raw = (method: string, params: Record<string, unknown>) => Promise<Record<string, unknown>>;
+
+/** CometBFT's signed header at `height`, or undefined while it has no such block yet. */
+async function signedHeader(raw: Raw, height: number): Promise<{ header: CometHeaderJson; commit: CometCommitJson } | undefined> {
+  try {
+    const r = (await raw('commit', { height: String(height) })) as { signed_header?: { header: CometHeaderJson; commit: CometCommitJson } };
+    return r.signed_header;
+  } catch (err) {
+    if (err instanceof CometRpcError && /must be less than or equal to the current blockchain height|could not find/i.test(err.message))
+      return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Header `height` and header `height + 1` with its commit, waiting for block `height + 1`
+ * up to `opts.waitMs`. Throws ApiError `NO_COMMITTED_BLOCK` (503) when it does not come in
+ * time, or `ENGINE_UNAVAILABLE` (503) when CometBFT's RPC does not answer.
+ */
+export async function cometProofHeaders(
+  raw: Raw,
+  height: number,
+  opts: CometProofOptions = DEFAULT_COMET_PROOF_OPTIONS,
+): Promise<CometProofHeaders> {
+  const deadline = Date.now() + opts.waitMs;
+  try {
+    for (;;) {
+      const next = await signedHeader(raw, height + 1);
+      if (next !== undefined) {
+        const own = await signedHeader(raw, height);
+        if (own === undefined) throw new ApiError('ENGINE_UNAVAILABLE', `CometBFT has block ${height + 1} but not block ${height}`);
+        return { header: own.header, next };
+      }
+      if (Date.now() >= deadline)
+        throw new ApiError('NO_COMMITTED_BLOCK', `block ${height + 1}, which commits to this state, is not decided yet; retry shortly`);
+      await new Promise((r) => setTimeout(r, opts.pollMs));
+    }
+  } catch (err) {
+    if (err instanceof CometRpcError)
+      throw new ApiError('ENGINE_UNAVAILABLE', 'the consensus engine (CometBFT) does not answer; retry shortly');
+    throw err;
+  }
+}
