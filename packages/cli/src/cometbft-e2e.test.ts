@@ -8,7 +8,17 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { type ClientError, MedLedgerClient, staffRegisterBody, TrustedGenesis } from '@medledger/client';
+import {
+  type ClientError,
+  emergencyWindow,
+  listEmergency,
+  MedLedgerClient,
+  openEmergency,
+  recoverEmergencyKey,
+  setEmergencyPrivilege,
+  staffRegisterBody,
+  TrustedGenesis,
+} from '@medledger/client';
 import { generateKeyBundle, idFromPublicKey } from '@medledger/crypto';
 import { type CometPorts, initCometHomes, initNetwork, readOrgKey, startCometNode } from '@medledger/node';
 import { freePort, freePorts, TEST_PASSPHRASE, waitFor } from '@medledger/node/testing';
@@ -64,20 +74,22 @@ test('on CometBFT a record written through one node is read through every node, 
   assert.equal(((await block.json()) as { error: { code: string } }).error.code, 'NOT_ON_THIS_ENGINE');
 });
 
-test('on CometBFT a clinician reads only what the patient granted, and nothing after the revocation', async () => {
+/** A clinician of organization 0, registered through node 1, using node `via`. */
+async function clinicianOf(name: string, via: number): Promise<{ client: MedLedgerClient; id: string }> {
   const org = new MedLedgerClient({ genesis: trusted(), url: urls[1] as string, keys: readOrgKey(homes[0] as string) });
-  const clinicianKeys = generateKeyBundle();
+  const keys = generateKeyBundle();
   await org.submitAndWait(
     'staff.register',
-    staffRegisterBody({
-      publicKey: clinicianKeys.signing.publicKey,
-      encryptionKey: clinicianKeys.encryption.publicKey,
-      role: 'clinician',
-      name: 'Dr Meredith Grey',
-    }),
+    staffRegisterBody({ publicKey: keys.signing.publicKey, encryptionKey: keys.encryption.publicKey, role: 'clinician', name }),
   );
-  const clinicianId = idFromPublicKey(clinicianKeys.signing.publicKey);
-  const clinician = new MedLedgerClient({ genesis: trusted(), url: urls[2] as string, keys: clinicianKeys });
+  return {
+    client: new MedLedgerClient({ genesis: trusted(), url: urls[via] as string, keys }),
+    id: idFromPublicKey(keys.signing.publicKey),
+  };
+}
+
+test('on CometBFT a clinician reads only what the patient granted, and nothing after the revocation', async () => {
+  const { client: clinician, id: clinicianId } = await clinicianOf('Dr Meredith Grey', 2);
   const patient = new MedLedgerClient({ genesis: trusted(), url: urls[0] as string, keys: generateKeyBundle() });
   const { id: patientId } = await patient.registerPatient();
   const { recordId } = await patient.writeRecord({ patient: patientId, resource: vital, category: 'vital-signs' });
@@ -86,4 +98,36 @@ test('on CometBFT a clinician reads only what the patient granted, and nothing a
   assert.deepEqual((await clinician.readRecord(recordId)).resource, vital);
   await patient.revoke(granted.grantId);
   await assert.rejects(clinician.readRecord(recordId), (e: ClientError) => e.code === 'ACCESS_DENIED' || e.code === 'REVOKED');
+});
+
+test('on CometBFT break-glass works: every validator posts its share from its commit listener, the clinician reads, the patient sees it', async () => {
+  const patient = new MedLedgerClient({ genesis: trusted(), url: urls[0] as string, keys: generateKeyBundle() });
+  const { id: patientId } = await patient.registerPatient();
+  const { recordId } = await patient.writeRecord({ patient: patientId, resource: vital, category: 'vital-signs' });
+  const doctor = await clinicianOf('Dr Emergency', 3);
+  await setEmergencyPrivilege(
+    new MedLedgerClient({ genesis: trusted(), url: urls[0] as string, keys: readOrgKey(homes[0] as string) }),
+    doctor.id,
+  );
+  await assert.rejects(doctor.client.readRecord(recordId), (e: ClientError) => e.code === 'ACCESS_DENIED');
+  const opened = await openEmergency(doctor.client, {
+    patient: patientId,
+    reason: 'unconscious, allergies unknown',
+    durationMs: 10 * 60_000,
+  });
+  // The agents run under CometBFT too: all four validators post their shares on their own.
+  const all = await waitFor(async () => {
+    const w = await emergencyWindow(doctor.client, opened.windowId);
+    return w.sharesPosted === 4 ? w : undefined;
+  }, 'all four validators to post their shares');
+  const recovered = recoverEmergencyKey(all, doctor.client.keys.encryption.privateKey);
+  assert.equal(recovered?.privateKey, opened.privateKey);
+  assert.deepEqual(recovered?.badShares, []);
+  assert.deepEqual((await doctor.client.readRecord(recordId)).resource, vital);
+  // The read is on chain as an emergency access the patient sees.
+  const seen = await waitFor(async () => {
+    const listing = await listEmergency(patient);
+    return (listing.windows[0]?.accesses?.length ?? 0) >= 1 ? listing : undefined;
+  }, 'the emergency read to reach the patient');
+  assert.ok((seen.windows[0]?.accesses ?? []).every((e) => e.emergency === true && e.record === recordId));
 });
