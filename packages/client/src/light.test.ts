@@ -388,13 +388,16 @@ describe('proveTx and proveRecord against a node', () => {
 
 test('the whole SDK is browser-safe: no Node built-in or Node-only entry anywhere in its module graph', () => {
   const SRC = new URL('../src/', import.meta.url);
-  // @medledger/ledger/state-proof is the one browser-safe ledger entry (ledger's state-proof-safety.test.ts walks it).
+  // @medledger/ledger/state-proof and /cometbft are the browser-safe ledger entries (ledger's
+  // state-proof-safety.test.ts and cometbft-safety.test.ts walk them).
   // The GS1 scan parsers (gs1.ts) are plain JavaScript with no Node built-in in their module
   // graphs (digital-link.js with apg-lib and its check-digit helper), and the web app bundles them.
   const allowed = new Set([
     '@medledger/crypto/browser',
     'canonicalize',
     '@medledger/ledger/state-proof',
+    // CometBFT's header and commit checks (ledger's cometbft-safety.test.ts walks it).
+    '@medledger/ledger/cometbft',
     'digital-link.js',
     'gs1-barcode-parser-mod',
   ]);

@@ -9,6 +9,7 @@ import { type Identity, objectEffects, objectSizeOnChain, vaultQuotaParams } fro
 import type { SignedTx } from '@medledger/ledger';
 import { type NodeStore, openSqliteStore, type SqliteAppState } from '@medledger/storage';
 import type { FastifyInstance } from 'fastify';
+import { cometBlockView } from './abci/comet-blocks.js';
 import { CometChain, cometNodeStore } from './abci/comet-chain.js';
 import { CometEngine, DEFAULT_COMET_ENGINE_OPTIONS } from './abci/comet-engine.js';
 import { type CometProofHeaders, cometProofHeaders } from './abci/comet-proof.js';
@@ -75,6 +76,7 @@ export class MedLedgerNode implements RouteDeps {
   /** CometBFT's RPC and the ABCI adapter when on CometBFT. */
   readonly comet: CometWiring | undefined;
   readonly engineName: 'embedded' | 'cometbft';
+  private readonly recentComet: CometRecentBlocks | undefined;
   /** The authenticated peer links; their messages are routed by `routePeerMessage`. */
   readonly p2p: P2P;
   readonly vault: Vault;
@@ -170,6 +172,7 @@ export class MedLedgerNode implements RouteDeps {
     const chain = this.chain;
     // Under CometBFT the blocks are CometBFT's; the node keeps recent ones' transactions for proofs.
     const recent = comet === undefined ? undefined : new CometRecentBlocks({ capacity: 256 });
+    this.recentComet = recent;
     if (recent !== undefined && comet !== undefined)
       chain.app.onCommitted(({ height, txs }) => recent.add(height, comet.abci.lastBlockHash, txs));
     this.admission = new Admission(
@@ -409,6 +412,23 @@ export class MedLedgerNode implements RouteDeps {
     const comet = this.comet;
     if (comet === undefined) throw new Error('this node runs the embedded engine');
     return cometProofHeaders((method, params) => comet.rpc.raw(method, params), height);
+  }
+
+  /** Under CometBFT: block `height` as `caller` may see it (abci/comet-blocks.ts). */
+  cometBlock(height: number, caller: Identity | undefined): Promise<Record<string, unknown>> {
+    const comet = this.comet;
+    const recent = this.recentComet;
+    if (comet === undefined || recent === undefined) throw new Error('this node runs the embedded engine');
+    return cometBlockView(
+      {
+        raw: (method, params) => comet.rpc.raw(method, params),
+        recent,
+        state: this.chain.state,
+        resultOf: (hash) => this.chain.store.findTx(hash)?.result,
+      },
+      height,
+      caller,
+    );
   }
 
   status(): Record<string, unknown> {

@@ -45,6 +45,8 @@ export interface RouteDeps extends TxLookup {
    * `height` itself, from CometBFT's RPC; waits for that block up to a bound. Throws ApiError.
    */
   cometProofHeaders?(height: number): Promise<CometProofHeaders>;
+  /** Under CometBFT: block `height` as `caller` may see it, with CometBFT's signed header (abci/comet-blocks.ts). */
+  cometBlock?(height: number, caller: Identity | undefined): Promise<Record<string, unknown>>;
   /** Committed blocks parsed and hashed once, for block views and inclusion proofs. */
   readonly blocks: Pick<BlockProofs, 'get'>;
   readonly gatekeeper: Gatekeeper;

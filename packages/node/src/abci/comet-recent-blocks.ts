@@ -24,6 +24,11 @@ export class CometRecentBlocks implements TxProofSource {
     while (this.blocks.size > this.opts.capacity) this.blocks.delete(this.blocks.keys().next().value as number);
   }
 
+  /** The transactions of block `height` if it is among the last `capacity` committed here. */
+  txsAt(height: number): readonly SignedTx[] | undefined {
+    return this.blocks.get(height)?.txs;
+  }
+
   /** The block at `height` if it is among the last `capacity` committed here, else undefined. */
   get(
     height: number,
