@@ -14,10 +14,13 @@ import {
   listEmergency,
   MedLedgerClient,
   openEmergency,
+  type ProofSource,
+  proveRecord,
   recoverEmergencyKey,
   setEmergencyPrivilege,
   staffRegisterBody,
   TrustedGenesis,
+  VerifiedReader,
 } from '@medledger/client';
 import { generateKeyBundle, idFromPublicKey } from '@medledger/crypto';
 import { type CometPorts, initCometHomes, initNetwork, readOrgKey, startCometNode } from '@medledger/node';
@@ -68,10 +71,62 @@ test('on CometBFT a record written through one node is read through every node, 
   const status = (await (await fetch(`${urls[1]}/v1/status`)).json()) as { engine: string; height: number };
   assert.equal(status.engine, 'cometbft');
   assert.ok(status.height >= height);
-  // Blocks are CometBFT's: the route says so with a stable code instead of a MedLedger block.
-  const block = await fetch(`${urls[0]}/v1/blocks/1`);
-  assert.equal(block.status, 501);
-  assert.equal(((await block.json()) as { error: { code: string } }).error.code, 'NOT_ON_THIS_ENGINE');
+});
+
+test('on CometBFT the light client proves a record anchor from CometBFT headers, and refuses a node that rewrites them', async () => {
+  const keys = generateKeyBundle();
+  const writer = new MedLedgerClient({ genesis: trusted(), url: urls[0] as string, keys });
+  const { id: patient } = await writer.registerPatient();
+  const { recordId, height } = await writer.writeRecord({ patient, resource: vital, category: 'vital-signs' });
+  const genesis = trusted().genesis;
+  // Signed in as the patient: the node shows the patient's own transactions in the block.
+  const honest: ProofSource = { get: (path) => writer.get(path, { auth: true }) };
+  const proof = await proveRecord(honest, genesis, recordId, { heightHint: height });
+  assert.equal(proof.height, height);
+  assert.equal(proof.anchor.record, recordId);
+  assert.ok(proof.commit.signedPower >= proof.commit.quorumPower, 'more than 2/3 of the genesis power signed');
+  assert.equal(proof.proof.treeSize >= 1 && proof.proof.leafIndex < proof.proof.treeSize, true);
+
+  // A lying node: the header's data hash rewritten (so its hash no longer matches the commit),
+  // or the leaves rewritten (so they no longer lead to the signed data hash).
+  type BlockAnswer = { block: { header: { data_hash: string } }; commit: { signatures: unknown[] } };
+  const lying = (edit: (answer: BlockAnswer) => void): ProofSource => ({
+    get: async (path) => {
+      const answer = (await honest.get(path)) as BlockAnswer;
+      if (path.startsWith('/v1/blocks/')) edit(answer);
+      return answer;
+    },
+  });
+  await assert.rejects(
+    proveRecord(
+      lying((a) => (a.block.header.data_hash = 'AB'.repeat(32))),
+      genesis,
+      recordId,
+      { heightHint: height },
+    ),
+    (e: ClientError) => e.code === 'BAD_PROOF' || e.code === 'BAD_COMMIT',
+  );
+  await assert.rejects(
+    proveRecord(
+      lying((a) => (a.commit.signatures = a.commit.signatures.slice(0, 2))),
+      genesis,
+      recordId,
+      { heightHint: height },
+    ),
+    (e: ClientError) => e.code === 'BAD_COMMIT',
+  );
+
+  // Proven state: a rewritten state root no longer hashes to the app hash CometBFT's next header carries.
+  const lyingState = new VerifiedReader(trusted(), {
+    post: async (path, body) => {
+      const answer = (await writer.post(path, body, { auth: true })) as Record<string, unknown>;
+      return { ...answer, stateRoot: 'cd'.repeat(32) };
+    },
+  });
+  await assert.rejects(lyingState.read([`identity/${patient}`]), (e: ClientError) => e.code === 'APP_HASH_MISMATCH');
+  const honestState = new VerifiedReader(trusted(), { post: (path, body) => writer.post(path, body, { auth: true }) });
+  const proven = await honestState.read([`identity/${patient}`]);
+  assert.ok(proven.value(`identity/${patient}`) !== null);
 });
 
 /** A clinician of organization 0, registered through node 1, using node `via`. */
