@@ -33,7 +33,13 @@ const ALREADY_KNOWN = /already exists in cache|tx already exists/i;
 
 export class CometEngine implements Engine {
   private running = false;
-  private readonly inFlight = new Set<Promise<void>>();
+  /**
+   * Transactions waiting to be handed over, in admission order. They go one at a time: a
+   * signer's transactions must reach CometBFT's mempool in nonce order, because a proposer
+   * takes them in mempool order and a block with nonce n+1 before n refuses n+1.
+   */
+  private readonly queue: SignedTx[] = [];
+  private draining: Promise<void> | undefined;
 
   constructor(
     private readonly opts: CometEngineOptions,
@@ -52,19 +58,26 @@ export class CometEngine implements Engine {
     this.running = false;
   }
 
-  /** Resolves when every broadcast begun so far has been answered (tests, shutdown). */
+  /** Resolves when every transaction queued so far has been answered (tests, shutdown). */
   async settled(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+    while (this.draining !== undefined) await this.draining;
   }
 
   /**
    * A transaction entered the node's mempool. `tx` is given for transactions made here (a
-   * client's or the node's own); those are broadcast. Never waits: the broadcast runs on its own.
+   * client's or the node's own); those are broadcast, in this order. Never waits: the
+   * broadcasts run on their own.
    */
   onTx(tx?: unknown): void {
     if (tx === undefined) return;
-    const p = this.broadcast(tx as SignedTx).finally(() => this.inFlight.delete(p));
-    this.inFlight.add(p);
+    this.queue.push(tx as SignedTx);
+    this.draining ??= this.drain().finally(() => {
+      this.draining = undefined;
+    });
+  }
+
+  private async drain(): Promise<void> {
+    for (let tx = this.queue.shift(); tx !== undefined; tx = this.queue.shift()) await this.broadcast(tx);
   }
 
   private async broadcast(tx: SignedTx): Promise<void> {
