@@ -46,21 +46,26 @@ export async function cometProofHeaders(
   opts: CometProofOptions = DEFAULT_COMET_PROOF_OPTIONS,
 ): Promise<CometProofHeaders> {
   const deadline = Date.now() + opts.waitMs;
-  try {
-    for (;;) {
+  let lastError: string | undefined;
+  for (;;) {
+    try {
       const next = await signedHeader(raw, height + 1);
       if (next !== undefined) {
         const own = await signedHeader(raw, height);
         if (own === undefined) throw new ApiError('ENGINE_UNAVAILABLE', `CometBFT has block ${height + 1} but not block ${height}`);
         return { header: own.header, next };
       }
-      if (Date.now() >= deadline)
-        throw new ApiError('NO_COMMITTED_BLOCK', `block ${height + 1}, which commits to this state, is not decided yet; retry shortly`);
-      await new Promise((r) => setTimeout(r, opts.pollMs));
+      lastError = undefined;
+    } catch (err) {
+      // A dropped loopback connection under load is retried like a block not yet made.
+      if (!(err instanceof CometRpcError)) throw err;
+      lastError = err.message.slice(0, 200);
     }
-  } catch (err) {
-    if (err instanceof CometRpcError)
-      throw new ApiError('ENGINE_UNAVAILABLE', 'the consensus engine (CometBFT) does not answer; retry shortly');
-    throw err;
+    if (Date.now() >= deadline) {
+      if (lastError !== undefined)
+        throw new ApiError('ENGINE_UNAVAILABLE', `the consensus engine (CometBFT) does not answer (${lastError}); retry shortly`);
+      throw new ApiError('NO_COMMITTED_BLOCK', `block ${height + 1}, which commits to this state, is not decided yet; retry shortly`);
+    }
+    await new Promise((r) => setTimeout(r, opts.pollMs));
   }
 }
