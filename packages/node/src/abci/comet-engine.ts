@@ -14,7 +14,8 @@ export interface CometEngineOptions {
   retryMs: number;
 }
 
-export const DEFAULT_COMET_ENGINE_OPTIONS: CometEngineOptions = { attempts: 40, retryMs: 250 };
+// About 30 s: CometBFT's RPC opens a little after the node (it starts once the ABCI server listens).
+export const DEFAULT_COMET_ENGINE_OPTIONS: CometEngineOptions = { attempts: 120, retryMs: 250 };
 
 export interface CometEngineDeps {
   /** CometRpc.broadcastTxSync. */
