@@ -16,6 +16,7 @@ import {
   txBytes,
   txHash,
 } from '@medledger/ledger';
+import { cometValidatorAddress } from '@medledger/ledger/cometbft';
 import type { AppBlockBatch, AppTxLocation } from '@medledger/storage';
 import sjson from 'secure-json-parse';
 import { EhrApplication, type IndexedTx } from '../application.js';
@@ -280,7 +281,18 @@ export class EhrAbciApp implements AbciAppPort {
   }
 
   private request(block: AbciBlock, d: Decoded) {
-    return { hash: block.hash, height: block.height, time: block.time, txs: d.parsed.map((p) => p.tx) };
+    // CometBFT names offenders by address; the application's records name them by key.
+    const misbehavior = (block.misbehavior ?? []).flatMap((m) => {
+      const v = this.genesis.validators.find((g) => cometValidatorAddress(g.publicKey) === m.address.toLowerCase());
+      return v === undefined ? [] : [{ kind: m.kind, validator: v.publicKey, height: m.height }];
+    });
+    return {
+      hash: block.hash,
+      height: block.height,
+      time: block.time,
+      txs: d.parsed.map((p) => p.tx),
+      ...(misbehavior.length > 0 ? { misbehavior } : {}),
+    };
   }
 
   /** Decode a block's transactions once per block hash (ProcessProposal, then FinalizeBlock). */
