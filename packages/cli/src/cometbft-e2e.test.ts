@@ -56,6 +56,12 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** Wait until every node has committed what node `from` has: reads through another node see the same state. */
+async function settle(from = 0): Promise<void> {
+  const height = nodes[from]?.node?.chain.height ?? 0;
+  for (const n of nodes) await waitFor(() => ((n.node?.chain.height ?? 0) >= height ? true : undefined), `every node at height ${height}`);
+}
+
 const vital = { resourceType: 'Observation', status: 'final', code: { text: 'Blood pressure' }, valueString: '120/80' };
 
 test('on CometBFT a record written through one node is read through every node, each answer proven by CometBFT headers', async () => {
@@ -150,8 +156,10 @@ test('on CometBFT a clinician reads only what the patient granted, and nothing a
   const { recordId } = await patient.writeRecord({ patient: patientId, resource: vital, category: 'vital-signs' });
   await assert.rejects(clinician.readRecord(recordId), (e: ClientError) => e.code === 'ACCESS_DENIED');
   const granted = await patient.grant({ grantee: clinicianId, categories: ['vital-signs'], purpose: 'treatment' });
+  await settle();
   assert.deepEqual((await clinician.readRecord(recordId)).resource, vital);
   await patient.revoke(granted.grantId);
+  await settle();
   await assert.rejects(clinician.readRecord(recordId), (e: ClientError) => e.code === 'ACCESS_DENIED' || e.code === 'REVOKED');
 });
 
