@@ -408,10 +408,10 @@ export class MedLedgerNode implements RouteDeps {
   }
 
   /** Under CometBFT: the headers that prove the state after block `height` (abci/comet-proof.ts). */
-  cometProofHeaders(height: number): Promise<CometProofHeaders> {
+  cometProofHeaders(height: number, appHash: string): Promise<CometProofHeaders & { height: number }> {
     const comet = this.comet;
     if (comet === undefined) throw new Error('this node runs the embedded engine');
-    return cometProofHeaders((method, params) => comet.rpc.raw(method, params), height);
+    return cometProofHeaders((method, params) => comet.rpc.raw(method, params), height, appHash);
   }
 
   /** Under CometBFT: block `height` as `caller` may see it (abci/comet-blocks.ts). */

@@ -40,11 +40,12 @@ export interface RouteDeps extends TxLookup {
   /** Which engine decides the blocks: proofs and block views differ (docs/cometbft.md). */
   readonly engineName: 'embedded' | 'cometbft';
   /**
-   * Under CometBFT: the signed header that commits to the state after block `height` (the
-   * header of `height + 1`, whose app hash it is), with its commit and the header of
-   * `height` itself, from CometBFT's RPC; waits for that block up to a bound. Throws ApiError.
+   * Under CometBFT: the signed header that commits to the state after block `height`, whose
+   * app hash is `appHash` (the header of `height + 1`), with its commit and the header before
+   * it, from CometBFT's RPC (abci/comet-proof.ts); the returned height is `height`, or
+   * `height - 1` when that state is the same. Throws ApiError.
    */
-  cometProofHeaders?(height: number): Promise<CometProofHeaders>;
+  cometProofHeaders?(height: number, appHash: string): Promise<CometProofHeaders & { height: number }>;
   /** Under CometBFT: block `height` as `caller` may see it, with CometBFT's signed header (abci/comet-blocks.ts). */
   cometBlock?(height: number, caller: Identity | undefined): Promise<Record<string, unknown>>;
   /** Committed blocks parsed and hashed once, for block views and inclusion proofs. */

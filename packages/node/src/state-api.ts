@@ -2,7 +2,7 @@
 // against the state root, the roots that hash to the tip header's app hash, and the tip
 // header and commit, so a client holding only the genesis can check the answer itself.
 
-import type { ProvenStateAnswer, ProvenStateEntry } from '@medledger/ledger';
+import { appHashOf, type ProvenStateAnswer, type ProvenStateEntry } from '@medledger/ledger';
 import type { CometCommitJson, CometHeaderJson } from '@medledger/ledger/cometbft';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { schemas } from './api-schemas.js';
@@ -62,8 +62,8 @@ export function registerStateRoutes(app: FastifyInstance, node: RouteDeps, gate:
     if (node.engineName === 'cometbft' && node.cometProofHeaders !== undefined) {
       // The entries and roots are of the state after `height`, read now; CometBFT's header
       // H+1 carries its app hash, so the answer waits for that block (docs/cometbft.md).
-      const signed = await node.cometProofHeaders(height);
-      return { engine: 'cometbft', height, cometHeader: signed.header, next: signed.next, stateRoot, resultsRoot, entries };
+      const signed = await node.cometProofHeaders(height, appHashOf(stateRoot, resultsRoot));
+      return { engine: 'cometbft', height: signed.height, cometHeader: signed.header, next: signed.next, stateRoot, resultsRoot, entries };
     }
     if (header === null || commit === null) throw new ApiError('NO_COMMITTED_BLOCK', 'no block is committed yet; retry shortly', 503);
     return { height: header.height, header, commit, stateRoot, resultsRoot, entries };

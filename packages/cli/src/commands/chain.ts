@@ -97,7 +97,14 @@ async function benchBoth(opts: BenchCliOptions, log: (line: string) => void): Pr
         )) as unknown as EmbeddedBenchFigures)
       : undefined;
   const comet = await runCometBench(
-    { validators: opts.validators, seconds: opts.seconds, rate: opts.rate, latencySeconds: opts.latencySeconds, basePort: opts.basePort },
+    {
+      validators: opts.validators,
+      seconds: opts.seconds,
+      rate: opts.rate,
+      latencySeconds: opts.latencySeconds,
+      basePort: opts.basePort,
+      records: opts.records,
+    },
     log,
   );
   if (opts.json) console.log(JSON.stringify({ embedded, cometbft: comet }));

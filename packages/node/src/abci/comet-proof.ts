@@ -36,24 +36,37 @@ async function signedHeader(raw: Raw, height: number): Promise<{ header: CometHe
 }
 
 /**
- * Header `height` and header `height + 1` with its commit, waiting for block `height + 1`
- * up to `opts.waitMs`. Throws ApiError `NO_COMMITTED_BLOCK` (503) when it does not come in
- * time, or `ENGINE_UNAVAILABLE` (503) when CometBFT's RPC does not answer.
+ * The headers that prove the state after block `height`, whose app hash is `appHash` (lower
+ * hex): header `height + 1` carries it. While the chain is idle CometBFT makes that block only
+ * after its empty-block interval; but when header `height` already carries the same app hash
+ * (the last block changed nothing), the state after `height - 1` is this very state, and header
+ * `height` proves it now. Otherwise waits for block `height + 1` up to `opts.waitMs`. Returns
+ * the height the answer proves (`height` or `height - 1`). Throws ApiError `NO_COMMITTED_BLOCK`
+ * (503) when the block does not come in time, or `ENGINE_UNAVAILABLE` (503) when CometBFT's RPC
+ * does not answer.
  */
 export async function cometProofHeaders(
   raw: Raw,
   height: number,
+  appHash: string,
   opts: CometProofOptions = DEFAULT_COMET_PROOF_OPTIONS,
-): Promise<CometProofHeaders> {
+): Promise<CometProofHeaders & { height: number }> {
   const deadline = Date.now() + opts.waitMs;
   let lastError: string | undefined;
-  for (;;) {
+  for (let attempt = 0; ; attempt++) {
     try {
       const next = await signedHeader(raw, height + 1);
       if (next !== undefined) {
         const own = await signedHeader(raw, height);
         if (own === undefined) throw new ApiError('ENGINE_UNAVAILABLE', `CometBFT has block ${height + 1} but not block ${height}`);
-        return { header: own.header, next };
+        return { height, header: own.header, next };
+      }
+      if (attempt === 0 && height > 1) {
+        const own = await signedHeader(raw, height);
+        if (own !== undefined && own.header.app_hash.toLowerCase() === appHash) {
+          const before = await signedHeader(raw, height - 1);
+          if (before !== undefined) return { height: height - 1, header: before.header, next: own };
+        }
       }
       lastError = undefined;
     } catch (err) {
