@@ -3,7 +3,7 @@
 // agent and the HTTP API, and connects them through narrow ports (ports.ts).
 
 import { idFromPublicKey } from '@medledger/crypto';
-import { type Identity, objectEffects, objectSizeOnChain, vaultQuotaParams } from '@medledger/ehr';
+import { type Identity, latestValidatorSet, objectEffects, objectSizeOnChain, vaultQuotaParams } from '@medledger/ehr';
 import type { SignedTx } from '@medledger/ledger';
 import { type NodeStore, openSqliteStore } from '@medledger/storage';
 import type { FastifyInstance } from 'fastify';
@@ -89,7 +89,7 @@ export class MedLedgerNode implements RouteDeps {
         key: home.key.signing,
         listen: home.config.p2p,
         peers: home.config.peers,
-        allowed: new Set(genesis.validators.map((v) => v.publicKey)),
+        allowed: { has: (key) => this.mayPeer(key) },
         log,
         ...(home.config.peerBudget === undefined ? {} : { budget: home.config.peerBudget }),
       },
@@ -98,8 +98,8 @@ export class MedLedgerNode implements RouteDeps {
     this.engine = new TendermintEngine(
       {
         chainId,
-        validators: genesis.validators,
         key: home.key.signing,
+        ...(home.nextKey === undefined ? {} : { nextKey: home.nextKey.signing }),
         maxBlockTxs: genesis.params.maxBlockTxs,
         maxBlockBytes: genesis.params.maxBlockBytes,
         consensus: home.config.consensus,
@@ -192,6 +192,19 @@ export class MedLedgerNode implements RouteDeps {
     });
     chain.app.onCommitted((committed) => this.admission.onCommitted(committed));
     chain.app.onCommitted(({ txs }) => this.emergency.onCommitted(txs));
+  }
+
+  /**
+   * Who may open a peer link: a validator of the next height or of the newest set governance
+   * decided (so an added validator can sync before its effective height), by its key or, for a
+   * validator whose key was rotated by vote, by its original key (its identity id), which stays
+   * its peer identity until its operator moves node.next.key to node.key. A removed validator
+   * is refused from its next handshake on.
+   */
+  private mayPeer(key: string): boolean {
+    if (this.chain.validatorsFor(this.chain.height + 1).some((v) => v.publicKey === key)) return true;
+    const id = idFromPublicKey(key);
+    return latestValidatorSet(this.chain.state).some((v) => v.publicKey === key || v.id === id);
   }
 
   /** This node's validator/node public key. */
@@ -328,7 +341,6 @@ export class MedLedgerNode implements RouteDeps {
   }
 
   status(): Record<string, unknown> {
-    const { genesis } = this.chain;
     return {
       chainId: this.chain.chainId,
       nodeId: idFromPublicKey(this.publicKey),
@@ -338,7 +350,8 @@ export class MedLedgerNode implements RouteDeps {
       lastBlockHash: this.chain.tipHash,
       lastBlockTime: this.chain.height === 0 ? null : this.chain.tipTime,
       appHash: this.chain.appHash,
-      validators: genesis.validators.map((v) => ({ name: v.name, publicKey: v.publicKey, power: v.power })),
+      // The set that signs the next block (governance changes it, docs/governance.md).
+      validators: this.chain.validatorsFor(this.chain.height + 1).map((v) => ({ name: v.name, publicKey: v.publicKey, power: v.power })),
       peers: this.p2p.peers(),
       mempool: { txs: this.mempool.size },
     };
