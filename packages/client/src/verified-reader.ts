@@ -3,13 +3,18 @@
 // verify against the trusted genesis and the answer is no older than one already verified.
 import type { BlockHeader, Commit } from '@medledger/ledger';
 import { ClientError } from './errors.js';
-import { headerHash, verifyCommit } from './light.js';
+import { headerHash, type TrustedSets, ValidatorSetTracker, verifyCommit } from './light.js';
 import { defaultStateProofVerifier, type StateProofVerifier } from './state-proof.js';
 import { refuse, type TrustedGenesis } from './trust.js';
 
-/** Where proven answers come from: `POST /v1/state/proofs` (a NodeConnection does this). */
+/**
+ * Where proven answers come from: `POST /v1/state/proofs` (a NodeConnection does this), and
+ * `GET /v1/headers` to follow validator-set changes from genesis (light-sets.ts). Without
+ * `get`, only headers signed by the genesis set are believed.
+ */
 export interface StateProofSource {
   post(path: string, body: unknown): Promise<unknown>;
+  get?(path: string): Promise<unknown>;
 }
 
 /** Committed state values for the keys asked, proven at one height. */
@@ -42,6 +47,8 @@ export class VerifiedReader {
   private readonly verifier: StateProofVerifier;
   private highest: number;
   private readonly onHeight: ((height: number) => void) | undefined;
+  /** The validator set trusted at each height, followed from genesis. */
+  private readonly sets: TrustedSets;
 
   /**
    * `minHeight`: a height verified earlier (e.g. kept by the CLI between runs), below which no
@@ -57,6 +64,11 @@ export class VerifiedReader {
     this.verifier = opts.verifier ?? defaultStateProofVerifier;
     this.highest = opts.minHeight ?? 0;
     this.onHeight = opts.onHeight;
+    const get = source.get?.bind(source);
+    this.sets =
+      get === undefined
+        ? { chainId: trusted.chainId, verifyHeader: async (header, commit) => verifyCommit(trusted.genesis, header, commit) }
+        : new ValidatorSetTracker(trusted.genesis, { get });
   }
 
   /** The highest height this reader has verified (0 before the first answer). */
@@ -118,7 +130,7 @@ export class VerifiedReader {
     }
     if (commit.blockHash !== hash) refuse('HEADER_MISMATCH', `the header of height ${header.height} is not the block its commit signs`);
     try {
-      verifyCommit(this.trusted.genesis, header, commit);
+      await this.sets.verifyHeader(header, commit);
     } catch (err) {
       if (err instanceof ClientError) refuse('UNTRUSTED_COMMIT', `block ${header.height}: ${err.message}`);
       throw err;

@@ -56,7 +56,12 @@ describe('verifyChain follows validator-set changes', () => {
       lastCommit: prev.commit,
       txs: [],
     };
-    const commit = signCommit(fx.genesis.chainId, 8, blockHash(forged.header), oldSet.map((x) => x.key));
+    const commit = signCommit(
+      fx.genesis.chainId,
+      8,
+      blockHash(forged.header),
+      oldSet.map((x) => x.key),
+    );
     const result = verifyChain(fx.genesis, [...b, { block: forged, commit }]);
     assert.equal(result.ok, false);
     if (!result.ok) {
@@ -88,7 +93,12 @@ describe('verifyChain follows validator-set changes', () => {
     const signWith = (keys: FixtureValidator[]) => {
       const b = clone(fx.blocks.slice(0, 10));
       const last = b[9] as { block: Block; commit: Commit };
-      last.commit = signCommit(fx.genesis.chainId, 10, blockHash(last.block.header), keys.map((x) => x.key));
+      last.commit = signCommit(
+        fx.genesis.chainId,
+        10,
+        blockHash(last.block.header),
+        keys.map((x) => x.key),
+      );
       return verifyChain(fx.genesis, b);
     };
     assert.equal(signWith([v[1] as FixtureValidator, v[2] as FixtureValidator, v[3] as FixtureValidator]).ok, true);
@@ -116,7 +126,12 @@ describe('verifyChain follows validator-set changes', () => {
     const second = b[1] as { block: Block; commit: Commit };
     delete second.block.header.validatorsHash;
     delete second.block.header.nextValidatorsHash;
-    second.commit = signCommit(fx.genesis.chainId, 2, blockHash(second.block.header), v.map((x) => x.key));
+    second.commit = signCommit(
+      fx.genesis.chainId,
+      2,
+      blockHash(second.block.header),
+      v.map((x) => x.key),
+    );
     const result = verifyChain(fx.genesis, b);
     assert.equal(result.ok, false);
     if (!result.ok) assert.equal(result.code, 'BAD_VALIDATORS', result.reason);

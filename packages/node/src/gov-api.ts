@@ -117,8 +117,8 @@ export function registerGovRoutes(app: FastifyInstance, node: RouteDeps, gate: G
       height,
       inEffect: validatorSetAt(state, height, newest),
       latestDecided: latestValidatorSet(state),
-      // Governance records the set; the embedded consensus engine still runs the genesis set (docs/governance.md).
-      consensusFollows: false,
+      // The embedded engine, block checks and light clients run the set in effect (docs/governance.md).
+      consensusFollows: true,
     };
   });
 }
