@@ -174,7 +174,9 @@ export class Chain {
 
   /** The set governance put in effect at `height` (at most the tip + 2, so no later decision can change it). */
   private governedSet(height: number): GenesisValidator[] {
-    return validatorSetEffectiveAt(this.store, height).map(asGenesisValidator);
+    // Committed state: the genesis entries before block 1 come from the application, the history from the store.
+    const state = { getState: (key: string) => this.app.state.getState(key), scanState: this.store.scanState.bind(this.store) };
+    return validatorSetEffectiveAt(state, height).map(asGenesisValidator);
   }
 
   /** The newest set governance decided (in effect now or within two blocks): who may open a peer link. */
