@@ -19,7 +19,8 @@ export interface VerifyChainOptions {
 
 /**
  * One block to verify with its commit. `nextValidators` is the validator set the block names
- * as next (its header's `nextValidatorsHash`); it is needed only where that set changes.
+ * as next (its header's `nextValidatorsHash`); it is needed only where that set changes, and
+ * is read after the block's replay (a getter may compute it from the replayed state).
  */
 export interface BlockToVerify {
   block: Block;
@@ -42,7 +43,8 @@ export function verifyChain(genesis: Genesis, blocks: Iterable<BlockToVerify>, o
   let prevHash = ZERO_HASH;
   let prevTime = genesis.genesisTime;
   let txs = 0;
-  for (const { block, commit, nextValidators } of blocks) {
+  for (const entry of blocks) {
+    const { block, commit } = entry;
     const h = block.header;
     const fail = (code: string, reason: string): ChainVerification => ({ ok: false, height: expected, code, reason });
     if (h.height !== expected) return fail('HEIGHT_GAP', `expected block ${expected} but found block ${h.height} in its place`);
@@ -76,12 +78,6 @@ export function verifyChain(genesis: Genesis, blocks: Iterable<BlockToVerify>, o
     } catch (err) {
       return fail('BAD_COMMIT', `commit of block ${expected} is invalid: ${(err as Error).message}`);
     }
-    try {
-      follower.advance(h, nextValidators);
-    } catch (err) {
-      const e = err as LedgerError;
-      return fail(e.code ?? 'BAD_VALIDATORS', e.message);
-    }
     prevSet = validators;
     if (opts.verifyTxSignatures !== false) {
       const bad = block.txs.findIndex((tx) => !verifyTxSignature(tx));
@@ -90,6 +86,13 @@ export function verifyChain(genesis: Genesis, blocks: Iterable<BlockToVerify>, o
     if (opts.replay !== undefined) {
       const appHash = opts.replay(block);
       if (appHash !== h.appHash) return fail('APP_HASH_MISMATCH', `replaying block ${expected} gives a different app hash`);
+    }
+    try {
+      // Read after the replay, so a verifier may take the next set from the state it replayed.
+      follower.advance(h, entry.nextValidators);
+    } catch (err) {
+      const e = err as LedgerError;
+      return fail(e.code ?? 'BAD_VALIDATORS', e.message);
     }
     txs += block.txs.length;
     prevHash = hash;

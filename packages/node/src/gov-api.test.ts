@@ -161,7 +161,7 @@ test('a validator added by vote at height H is recorded effective at H+2, consen
   const hospital = org('org.key');
   const sets = await govValidatorSets(hospital);
   assert.deepEqual(
-    sets.items.map((s) => [s.effectiveHeight - s.decidedAt, (s.validators as unknown[]).length]),
+    sets.items.map((s) => [(s.effectiveHeight as number) - (s.decidedAt as number), (s.validators as unknown[]).length]),
     [
       [2, 1],
       [2, 2],
