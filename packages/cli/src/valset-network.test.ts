@@ -90,11 +90,12 @@ test('a fifth validator added by vote votes from its effective height; a removed
       genesis: trusted,
       keys: readOrgKey((orgKeys[i] as OrgKeyFile).home, { file: (orgKeys[i] as OrgKeyFile).file }),
     });
-  /** Pass `action` with the votes of organizations 0–2 (3 of 4 members), through `url`. */
+  /** Propose `action` as organization 0 and pass it with the votes of organizations 1–3 (3 of 4 members), through `url`. */
   const pass = async (action: Parameters<typeof govPropose>[1], url: string) => {
     const p = await govPropose(org(0, url), action, HOUR);
     await govVote(org(1, url), p.id, true);
-    const passed = await govVote(org(2, url), p.id, true);
+    await govVote(org(2, url), p.id, true);
+    const passed = await govVote(org(3, url), p.id, true);
     assert.equal(passed.status, 'passed', JSON.stringify(passed));
     return passed.effectiveHeight as number;
   };
