@@ -3,7 +3,7 @@
 // agent and the HTTP API, and connects them through narrow ports (ports.ts).
 
 import { idFromPublicKey } from '@medledger/crypto';
-import { type Identity, latestValidatorSet, objectEffects, objectSizeOnChain, vaultQuotaParams } from '@medledger/ehr';
+import { type Identity, identityOfKey, latestValidatorSet, objectEffects, objectSizeOnChain, vaultQuotaParams } from '@medledger/ehr';
 import type { SignedTx } from '@medledger/ledger';
 import { type NodeStore, openSqliteStore } from '@medledger/storage';
 import type { FastifyInstance } from 'fastify';
@@ -161,7 +161,7 @@ export class MedLedgerNode implements RouteDeps {
       scanState: (prefix, opts) => store.scanState(prefix, opts),
     };
     this.submitOwn = ownTxSubmitter(
-      { chainId: chain.chainId, nodeKey: home.key.signing },
+      { chainId: chain.chainId, nodeKey: () => this.transactionKey() },
       { pendingNonce: (signer) => chain.app.pendingNonce(signer), admit: (tx) => this.admit(tx) },
     );
     const nodeId = idFromPublicKey(this.publicKey);
@@ -205,6 +205,15 @@ export class MedLedgerNode implements RouteDeps {
     if (this.chain.validatorsFor(this.chain.height + 1).some((v) => v.publicKey === key)) return true;
     const id = idFromPublicKey(key);
     return latestValidatorSet(this.chain.state).some((v) => v.publicKey === key || v.id === id);
+  }
+
+  /**
+   * The key this node signs its own transactions with: `node.next.key` once a rotation by vote
+   * made it the validator identity's key (the old key then signs nothing), else `node.key`.
+   */
+  private transactionKey() {
+    const next = this.home.nextKey?.signing;
+    return next !== undefined && identityOfKey(this.chain.state, next.publicKey) !== undefined ? next : this.home.key.signing;
   }
 
   /** This node's validator/node public key. */
