@@ -146,6 +146,13 @@ test('a fifth validator added by vote votes from its effective height; a removed
       !(await commitAt(urls[1] as string, h)).signers.includes(keyOf[2] as string),
       `block ${h}: the rotated-out key does not sign`,
     );
+  // The removed validator's peer links are closed and not let back; the rotated one keeps its links.
+  const linked = async () =>
+    ((await get(`${urls[1]}/v1/status`)).json.peers as Array<{ publicKey: string; connected: boolean }>)
+      .filter((p) => p.connected)
+      .map((p) => p.publicKey);
+  await waitFor(async () => (!(await linked()).includes(keyOf[0] as string) ? true : undefined), 'the removed validator to be cut off');
+  assert.ok((await linked()).includes(keyOf[2] as string), 'the rotated validator is still linked by its node key');
 
   // 4. Stop the removed validator and validator 1: the set {1, 2 (new key), 3, 4} still has 3 of 4
   // running, so blocks go on, and they need both the fifth's and the rotated key's precommits.

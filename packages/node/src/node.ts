@@ -192,6 +192,14 @@ export class MedLedgerNode implements RouteDeps {
     });
     chain.app.onCommitted((committed) => this.admission.onCommitted(committed));
     chain.app.onCommitted(({ txs }) => this.emergency.onCommitted(txs));
+    // A validator removed by vote loses its peer links once its removal takes effect.
+    chain.app.onCommitted(() => {
+      for (const peer of this.p2p.connectedPeers()) {
+        if (this.mayPeer(peer)) continue;
+        this.log('info', `closing the peer link of ${this.p2p.nameOf(peer)}: it is no longer a validator`);
+        this.p2p.disconnect(peer);
+      }
+    });
   }
 
   /**
