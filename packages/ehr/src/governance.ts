@@ -162,6 +162,17 @@ export function latestValidatorSet(state: StateReader): ValidatorEntry[] {
   return readJson<{ validators: ValidatorEntry[] }>(state, keys.validatorSet())?.validators ?? [];
 }
 
+/**
+ * The validator set in effect at `height` given the recorded changes `history` (ascending),
+ * else the genesis set. Kept for callers that already hold the history; with a scanning state,
+ * use `validatorSetEffectiveAt`, the rule the engine runs.
+ */
+export function validatorSetAt(state: StateReader, height: number, history: readonly ValidatorSetChange[]): ValidatorEntry[] {
+  let set = readJson<{ validators: ValidatorEntry[] }>(state, keys.validatorSet())?.validators ?? [];
+  for (const change of history) if (change.effectiveHeight <= height) set = change.validators;
+  return set;
+}
+
 /** Committed state with ordered prefix scans (NodeStore `scanState`; `after` is exclusive, in scan order). */
 export interface ScanningStateReader extends StateReader {
   scanState(prefix: string, opts?: { after?: string; limit?: number; reverse?: boolean }): Array<[string, string]>;
