@@ -1,115 +1,32 @@
 // Light-client checks (DESIGN §1.5): "this transaction is in a committed block" verified from
-// the genesis validator set, a block's commit signatures and an RFC 9162 inclusion proof,
+// the validator set trusted at its height (followed from genesis, light-sets.ts; CometBFT
+// blocks under the genesis set), a block's commit signatures and an RFC 9162 inclusion proof,
 // trusting no node. Browser-safe: only @medledger/crypto/browser and `canonicalize`.
-import { bytesEqual, concatBytes, fromHex, isHex, sha256, sha256Hex, toHex, utf8, verifyEd25519 } from '@medledger/crypto/browser';
-import type { BlockHeader, Commit, Genesis, GenesisValidator, SignedTx } from '@medledger/ledger';
-import canonicalize from 'canonicalize';
+import { bytesEqual, fromHex, isHex, sha256, sha256Hex, toHex } from '@medledger/crypto/browser';
+import type { BlockHeader, Commit, Genesis, SignedTx } from '@medledger/ledger';
+import {
+  type CometCommitJson,
+  type CometHeaderJson,
+  cometValidatorAddress,
+  cometValidatorOrder,
+  parseCometTime,
+  verifyCometCommit,
+} from '@medledger/ledger/cometbft';
 import { ClientError } from './errors.js';
 import { sendRequest } from './http.js';
+import { type CommitCheck, fail, signedTxBytes, signedTxHash } from './light-commit.js';
+import { type TrustedSets, trackerFor } from './light-sets.js';
 
-// The same constants as @medledger/ledger (block.ts, tx.ts); light.test.ts checks that both
-// produce the same bytes, so a change on one side fails the build's tests.
-const VOTE_DOMAIN = 'medledger/vote/v1\n';
-const HEADER_KEYS = ['appHash', 'chainId', 'height', 'lastCommitHash', 'prevHash', 'proposer', 'time', 'txRoot'];
-const TX_KEYS = ['body', 'chain', 'kind', 'nonce', 'sig', 'signer', 'v'];
-
-/**
- * Codes the light client raises (as ClientError):
- * - `BAD_COMMIT`: the commit does not carry more than 2/3 of the genesis voting power in valid
- *   precommit signatures for this header (forged, duplicated, unknown or too few signatures).
- * - `BAD_PROOF`: the transaction's inclusion proof does not lead to the header's tx root, or
- *   the node's block does not hold the transaction it named.
- * - `WRONG_CHAIN`: the header is for another chain than the genesis.
- * - `TX_NOT_COMMITTED`: the node says the transaction is pending, rejected or unknown.
- * - `RECORD_NOT_FOUND`: no block holds an anchor of the record.
- * - `BODIES_WITHHELD`: the node shows this caller block headers and leaf hashes only, and
- *   the transaction to prove is not among the caller's own: sign in as a party to it (its
- *   signer, or the patient it names), a consortium member or an auditor.
- */
-export type LightErrorCode = 'BAD_COMMIT' | 'BAD_PROOF' | 'WRONG_CHAIN' | 'TX_NOT_COMMITTED' | 'RECORD_NOT_FOUND' | 'BODIES_WITHHELD';
-
-function fail(code: LightErrorCode | 'MALFORMED_RESPONSE', message: string): never {
-  throw new ClientError(code, message);
-}
-
-function jcs(value: unknown): Uint8Array {
-  const text = canonicalize(value);
-  if (typeof text !== 'string') fail('MALFORMED_RESPONSE', 'value has no canonical JSON form');
-  return utf8(text);
-}
-
-function hasExactKeys(o: unknown, keys: readonly string[]): o is Record<string, unknown> {
-  if (typeof o !== 'object' || o === null || Array.isArray(o)) return false;
-  const own = Object.keys(o).sort();
-  return own.length === keys.length && own.every((k, i) => k === keys[i]);
-}
-
-/** Hex SHA-256 of a header's canonical JSON (the block hash, as @medledger/ledger `blockHash`). */
-export function headerHash(header: BlockHeader): string {
-  return sha256Hex(jcs(header));
-}
-
-/** The signed canonical bytes of a transaction (RFC 8785 of its seven fields): its Merkle leaf data. */
-export function signedTxBytes(tx: SignedTx): Uint8Array {
-  if (!hasExactKeys(tx, TX_KEYS))
-    fail('MALFORMED_RESPONSE', 'a transaction must have exactly the fields v, chain, kind, signer, nonce, body, sig');
-  return jcs(tx);
-}
-
-/** Transaction hash: hex SHA-256 of its signed canonical bytes (DESIGN §4). */
-export function signedTxHash(tx: SignedTx): string {
-  return sha256Hex(signedTxBytes(tx));
-}
-
-/** What a verified commit proves: who signed, and how much of the voting power that is. */
-export interface CommitCheck {
-  blockHash: string;
-  height: number;
-  signedPower: number;
-  totalPower: number;
-  /** The smallest power that is more than 2/3 of the total. */
-  quorumPower: number;
-  signers: string[];
-}
-
-/**
- * Check that `commit` finalises `header` under `genesis`: the header is for the genesis chain,
- * the commit names this header's height and hash, every signature is from a distinct genesis
- * validator and verifies as its precommit (domain `medledger/vote/v1`, JCS {chain, type,
- * height, round, blockHash}), and the signers hold more than 2/3 of the total power (DESIGN §5;
- * Tendermint's commit rule). Throws ClientError `WRONG_CHAIN` or `BAD_COMMIT`.
- */
-export function verifyCommit(genesis: Pick<Genesis, 'chainId' | 'validators'>, header: BlockHeader, commit: Commit): CommitCheck {
-  if (!hasExactKeys(header, HEADER_KEYS)) fail('MALFORMED_RESPONSE', 'block header has unexpected fields');
-  if (header.chainId !== genesis.chainId) fail('WRONG_CHAIN', `header is for chain '${header.chainId}', not '${genesis.chainId}'`);
-  if (typeof commit !== 'object' || commit === null || !Array.isArray(commit.signatures))
-    fail('BAD_COMMIT', 'the block has no commit signatures');
-  const hash = headerHash(header);
-  if (commit.height !== header.height) fail('BAD_COMMIT', `commit is for height ${commit.height}, the header for ${header.height}`);
-  if (commit.blockHash !== hash) fail('BAD_COMMIT', 'commit is for a different block than this header');
-  if (!Number.isSafeInteger(commit.round) || commit.round < 0) fail('BAD_COMMIT', 'commit round must be a non-negative integer');
-  const power = new Map<string, number>(genesis.validators.map((v: GenesisValidator) => [v.publicKey, v.power]));
-  const totalPower = genesis.validators.reduce((s, v) => s + v.power, 0);
-  const quorumPower = Math.floor((2 * totalPower) / 3) + 1;
-  const message = concatBytes(
-    utf8(VOTE_DOMAIN),
-    jcs({ chain: genesis.chainId, type: 'precommit', height: commit.height, round: commit.round, blockHash: commit.blockHash }),
-  );
-  const signers: string[] = [];
-  let signedPower = 0;
-  for (const s of commit.signatures) {
-    const p = typeof s?.validator === 'string' ? power.get(s.validator) : undefined;
-    if (p === undefined) fail('BAD_COMMIT', 'commit carries a signature from a key that is not a genesis validator');
-    if (signers.includes(s.validator)) fail('BAD_COMMIT', 'commit carries two signatures from one validator');
-    if (typeof s.sig !== 'string' || !verifyEd25519(s.validator, message, s.sig))
-      fail('BAD_COMMIT', 'commit carries an invalid precommit signature');
-    signers.push(s.validator);
-    signedPower += p;
-  }
-  if (signedPower < quorumPower)
-    fail('BAD_COMMIT', `commit is signed by ${signedPower} of ${totalPower} voting power; more than 2/3 (${quorumPower}) is needed`);
-  return { blockHash: hash, height: header.height, signedPower, totalPower, quorumPower, signers };
-}
+export {
+  type CommitCheck,
+  headerHash,
+  type LightErrorCode,
+  signedTxBytes,
+  signedTxHash,
+  validatorSetHash,
+  verifyCommit,
+} from './light-commit.js';
+export { type HeaderSource, type TrustedSets, trackerFor, ValidatorSetTracker } from './light-sets.js';
 
 /** An RFC 9162 inclusion proof as `GET /v1/txs/:hash` returns it. */
 export interface MerkleProof {
@@ -215,13 +132,34 @@ function objectAt(x: unknown, what: string): Record<string, unknown> {
 
 /** A block as this caller may see it: every transaction, or only its own (by index). */
 export interface VisibleBlock {
-  header: BlockHeader;
+  /** Which engine made it: MedLedger's header, or CometBFT's (docs/cometbft.md). */
+  engine: 'embedded' | 'cometbft';
+  header: BlockHeader | CometHeaderJson;
+  height: number;
+  /** Block time, ms since the epoch (CometBFT's truncated to the millisecond). */
+  time: number;
+  /** The root the leaves must lead to: the MedLedger tx root, or CometBFT's data hash (lower-case hex). */
+  txRoot: string;
   /** Every transaction, when the node served the bodies; undefined when it withheld them. */
   txs: SignedTx[] | undefined;
   /** The transactions this caller may see, by position (all of them when `txs` is set). */
   visible: Array<{ index: number; tx: SignedTx }>;
-  /** Each transaction's leaf hash, checked against the header's tx root. */
+  /**
+   * Each transaction's leaf, checked against the header's root: MedLedger's RFC 9162 leaf
+   * hash, or under CometBFT the SHA-256 of the transaction's bytes (the data hash's leaf data).
+   */
   leaves: string[];
+}
+
+/** The leaf a transaction has in a block of `engine`. */
+function leafOf(engine: VisibleBlock['engine'], tx: SignedTx): string {
+  return engine === 'cometbft' ? sha256Hex(signedTxBytes(tx)) : txLeafHash(tx);
+}
+
+/** Milliseconds of a CometBFT time (RFC 3339 with nanoseconds). */
+function cometMs(text: string): number {
+  const t = parseCometTime(text);
+  return Number(t.seconds) * 1000 + Math.floor(t.nanos / 1_000_000);
 }
 
 /**
@@ -231,17 +169,38 @@ export interface VisibleBlock {
  */
 export function parseVisibleBlock(answer: Record<string, unknown>): VisibleBlock {
   const block = objectAt(answer.block, 'block');
-  const header = objectAt(block.header, 'block.header') as unknown as BlockHeader;
+  const engine = answer.engine === 'cometbft' ? 'cometbft' : 'embedded';
+  const header = objectAt(block.header, 'block.header') as unknown as BlockHeader | CometHeaderJson;
   const txs = block.txs === undefined ? undefined : block.txs;
   if (txs !== undefined && !Array.isArray(txs)) fail('MALFORMED_RESPONSE', 'block.txs must be an array');
   const leaves: string[] =
-    answer.leaves === undefined && Array.isArray(txs) ? (txs as SignedTx[]).map(txLeafHash) : (answer.leaves as string[]);
+    answer.leaves === undefined && Array.isArray(txs) ? (txs as SignedTx[]).map((tx) => leafOf(engine, tx)) : (answer.leaves as string[]);
   if (!Array.isArray(leaves) || !leaves.every((l) => isHex(l, 32))) fail('MALFORMED_RESPONSE', 'block leaves must be 32-byte hex hashes');
-  if (typeof header.txRoot !== 'string' || rootFromLeaves(leaves) !== header.txRoot)
-    fail('BAD_PROOF', `block ${String(header.height)}'s leaf hashes do not lead to its tx root`);
+  let height: number;
+  let time: number;
+  let txRoot: string;
+  if (engine === 'cometbft') {
+    const h = header as CometHeaderJson;
+    height = Number(h.height);
+    try {
+      time = cometMs(h.time);
+    } catch {
+      fail('MALFORMED_RESPONSE', 'block.header.time must be RFC 3339');
+    }
+    txRoot = typeof h.data_hash === 'string' ? h.data_hash.toLowerCase() : '';
+    // CometBFT's data hash is the RFC 6962 root over each transaction's SHA-256 as leaf data.
+    if (rootFromLeaves(leaves.map((l) => toHex(sha256(LEAF, fromHex(l))))) !== txRoot)
+      fail('BAD_PROOF', `block ${String(h.height)}'s transaction hashes do not lead to its data hash`);
+  } else {
+    const h = header as BlockHeader;
+    ({ height, time, txRoot } = h);
+    if (typeof h.txRoot !== 'string' || rootFromLeaves(leaves) !== h.txRoot)
+      fail('BAD_PROOF', `block ${String(h.height)}'s leaf hashes do not lead to its tx root`);
+  }
+  if (!Number.isSafeInteger(height) || height < 1) fail('MALFORMED_RESPONSE', 'block height must be a positive integer');
   let visible: VisibleBlock['visible'];
   if (Array.isArray(txs) && txs.length !== leaves.length)
-    fail('BAD_PROOF', `block ${String(header.height)} shows ${txs.length} transactions for ${leaves.length} leaves`);
+    fail('BAD_PROOF', `block ${height} shows ${txs.length} transactions for ${leaves.length} leaves`);
   if (Array.isArray(txs)) visible = (txs as SignedTx[]).map((tx, index) => ({ index, tx }));
   else {
     const own = answer.own === undefined ? [] : answer.own;
@@ -252,27 +211,98 @@ export function parseVisibleBlock(answer: Record<string, unknown>): VisibleBlock
     });
   }
   for (const v of visible) {
-    if (!Number.isSafeInteger(v.index) || v.index < 0 || v.index >= leaves.length || txLeafHash(v.tx) !== leaves[v.index])
-      fail('BAD_PROOF', `block ${String(header.height)} shows a transaction that is not its leaf ${String(v.index)}`);
+    if (!Number.isSafeInteger(v.index) || v.index < 0 || v.index >= leaves.length || leafOf(engine, v.tx) !== leaves[v.index])
+      fail('BAD_PROOF', `block ${height} shows a transaction that is not its leaf ${String(v.index)}`);
   }
-  return { header, txs: Array.isArray(txs) ? (txs as SignedTx[]) : undefined, visible, leaves };
+  return { engine, header, height, time, txRoot, txs: Array.isArray(txs) ? (txs as SignedTx[]) : undefined, visible, leaves };
 }
 
 /**
- * Fetch `GET /v1/blocks/:height`, check its commit against genesis and its leaves against
- * the header's tx root. Works for any caller: without bodies, `txs` is undefined and
+ * Check a CometBFT commit against the genesis validators (@medledger/ledger/cometbft: the
+ * header hash and validator-set hash as Merkle roots, canonical vote sign bytes, more than
+ * 2/3 of the power), as a CommitCheck. Throws ClientError `WRONG_CHAIN` or `BAD_COMMIT`.
+ */
+export function verifyCometBlockCommit(
+  genesis: Pick<Genesis, 'chainId' | 'validators'>,
+  header: CometHeaderJson,
+  commit: CometCommitJson,
+): CommitCheck {
+  if (header.chain_id !== genesis.chainId) fail('WRONG_CHAIN', `header is for chain '${header.chain_id}', not '${genesis.chainId}'`);
+  const validators = genesis.validators.map((v) => ({ publicKey: v.publicKey, power: v.power }));
+  try {
+    verifyCometCommit(genesis.chainId, validators, header, commit);
+  } catch (err) {
+    fail('BAD_COMMIT', (err as Error).message);
+  }
+  const byAddress = new Map(cometValidatorOrder(validators).map((v) => [cometValidatorAddress(v.publicKey), v]));
+  const signers = commit.signatures.flatMap((s) =>
+    s.block_id_flag === 2 ? [byAddress.get(s.validator_address.toLowerCase())?.publicKey ?? ''] : [],
+  );
+  const totalPower = validators.reduce((n, v) => n + v.power, 0);
+  const signedPower = signers.reduce((n, k) => n + (validators.find((v) => v.publicKey === k)?.power ?? 0), 0);
+  return {
+    blockHash: commit.block_id.hash.toLowerCase(),
+    height: Number(header.height),
+    signedPower,
+    totalPower,
+    quorumPower: Math.floor((2 * totalPower) / 3) + 1,
+    signers,
+  };
+}
+
+/** RFC 9162 §2.1.3.1 audit path of leaf `index` among `leafHashes` (hex), leaf to root. */
+function auditPath(leafHashes: readonly string[], index: number): string[] {
+  const mth = (from: number, to: number): string => rootFromLeaves(leafHashes.slice(from, to));
+  const path = (m: number, from: number, to: number): string[] => {
+    if (to - from <= 1) return [];
+    let k = 1;
+    while (k * 2 < to - from) k *= 2;
+    return m < k ? [...path(m, from, from + k), mth(from + k, to)] : [...path(m - k, from + k, to), mth(from, from + k)];
+  };
+  return path(index, 0, leafHashes.length);
+}
+
+/** The genesis behind `trusted`: itself, or the one a tracker follows from. */
+function genesisOf(trusted: Pick<Genesis, 'chainId' | 'validators'> | TrustedSets): Pick<Genesis, 'chainId' | 'validators'> {
+  return 'verifyHeader' in trusted ? trusted.genesis : trusted;
+}
+
+/** An embedded-engine block's commit, under the validator set followed to its height. */
+async function embeddedCommit(
+  source: ProofSource,
+  trusted: Pick<Genesis, 'chainId' | 'validators'> | TrustedSets,
+  header: BlockHeader,
+  commit: Commit,
+): Promise<CommitCheck> {
+  if (header.chainId !== trusted.chainId) fail('WRONG_CHAIN', `header is for chain '${String(header.chainId)}', not '${trusted.chainId}'`);
+  return await trackerFor(source, trusted).verifyHeader(header, commit);
+}
+
+/**
+ * Fetch `GET /v1/blocks/:height`, check its commit against the validator set trusted at its
+ * height (followed from `genesis`, or by the tracker given, light-sets.ts) and its leaves
+ * against the header's tx root. Works for any caller: without bodies, `txs` is undefined and
  * `visible` holds the caller's own transactions. Throws ClientError.
  */
 export async function fetchVerifiedBlock(
   source: ProofSource,
-  genesis: Pick<Genesis, 'chainId' | 'validators'>,
+  genesis: Pick<Genesis, 'chainId' | 'validators'> | TrustedSets,
   height: number | 'latest',
 ): Promise<VisibleBlock & { commit: CommitCheck }> {
   const answer = objectAt(await source.get(`/v1/blocks/${height}`), 'block answer');
-  const header = objectAt(objectAt(answer.block, 'block').header, 'block.header') as unknown as BlockHeader;
-  if (height !== 'latest' && header.height !== height) fail('BAD_COMMIT', `asked for block ${height}, got block ${header.height}`);
-  const commit = verifyCommit(genesis, header, answer.commit as Commit);
-  return { ...parseVisibleBlock(answer), commit };
+  const block = parseVisibleBlock(answer);
+  if (height !== 'latest' && block.height !== height) fail('BAD_COMMIT', `asked for block ${height}, got block ${block.height}`);
+  // CometBFT keeps its genesis validator set (docs/cometbft.md); the embedded engine's blocks
+  // are checked under the set followed from genesis to their height.
+  const commit =
+    block.engine === 'cometbft'
+      ? verifyCometBlockCommit(
+          genesisOf(genesis),
+          block.header as CometHeaderJson,
+          objectAt(answer.commit, 'commit') as unknown as CometCommitJson,
+        )
+      : await embeddedCommit(source, genesis, block.header as BlockHeader, answer.commit as Commit);
+  return { ...block, commit };
 }
 
 /**
@@ -286,7 +316,7 @@ export async function fetchVerifiedBlock(
  */
 export async function proveTx(
   source: ProofSource,
-  genesis: Pick<Genesis, 'chainId' | 'validators'>,
+  genesis: Pick<Genesis, 'chainId' | 'validators'> | TrustedSets,
   hash: string,
   opts: { tx?: SignedTx } = {},
 ): Promise<TxProof> {
@@ -297,14 +327,24 @@ export async function proveTx(
   const height = status.height;
   if (typeof height !== 'number' || !Number.isSafeInteger(height) || height < 1)
     fail('TX_NOT_COMMITTED', `the node gives no block for transaction ${hash}`);
-  const proof = objectAt(status.proof, 'tx.proof') as unknown as MerkleProof;
   const block = await fetchVerifiedBlock(source, genesis, height);
+  // Under CometBFT the block answer carries every leaf, checked against the signed data hash
+  // (parseVisibleBlock), so the leaf at the transaction's index is its proof; the path is
+  // computed here from those leaves for the record.
+  let proof: MerkleProof;
+  if (block.engine === 'cometbft') {
+    const index = status.index;
+    if (typeof index !== 'number' || !Number.isSafeInteger(index) || index < 0 || index >= block.leaves.length)
+      fail('BAD_PROOF', `the node gives no position in block ${height} for transaction ${hash}`);
+    const hashes = block.leaves.map((l) => toHex(sha256(LEAF, fromHex(l))));
+    proof = { leafIndex: index, treeSize: hashes.length, path: auditPath(hashes, index), root: block.txRoot };
+  } else proof = objectAt(status.proof, 'tx.proof') as unknown as MerkleProof;
   const tx = opts.tx ?? block.visible.find((v) => v.index === proof.leafIndex)?.tx ?? (status.tx as SignedTx | undefined);
   if (tx === undefined)
     fail('BODIES_WITHHELD', `this node shows transaction ${hash} only to its parties, consortium members and auditors: sign in as one`);
-  if (signedTxHash(tx) !== hash || block.leaves[proof.leafIndex] !== txLeafHash(tx))
+  if (signedTxHash(tx) !== hash || block.leaves[proof.leafIndex] !== leafOf(block.engine, tx))
     fail('BAD_PROOF', `block ${height} does not hold transaction ${hash} where the proof says`);
-  if (!verifyTxInclusion(tx, proof, block.header.txRoot))
+  if (block.engine === 'embedded' && !verifyTxInclusion(tx, proof, block.txRoot))
     fail('BAD_PROOF', `the inclusion proof of ${hash} does not lead to block ${height}'s tx root`);
   return {
     hash,
@@ -312,7 +352,7 @@ export async function proveTx(
     height,
     index: proof.leafIndex,
     blockHash: block.commit.blockHash,
-    time: block.header.time,
+    time: block.time,
     commit: block.commit,
     proof,
     reportedStatus: status.status,
@@ -338,7 +378,7 @@ function anchorOf(tx: SignedTx, recordId: string): RecordProof['anchor'] | undef
  */
 export async function proveRecord(
   source: ProofSource,
-  genesis: Pick<Genesis, 'chainId' | 'validators'>,
+  genesis: Pick<Genesis, 'chainId' | 'validators'> | TrustedSets,
   recordId: string,
   opts: { heightHint?: number; maxBlocks?: number } = {},
 ): Promise<RecordProof> {
@@ -348,7 +388,7 @@ export async function proveRecord(
   const blockTxs = async (h: number | 'latest') => {
     const block = parseVisibleBlock(objectAt(await source.get(`/v1/blocks/${h}`), 'block answer'));
     if (block.txs === undefined) withheld = true;
-    return { height: (block.header.height as number) ?? 0, txs: block.visible.map((v) => v.tx) };
+    return { height: block.height, txs: block.visible.map((v) => v.tx) };
   };
   const find = (txs: SignedTx[]) => txs.find((t) => anchorOf(t, recordId) !== undefined);
   let found: SignedTx | undefined;
@@ -365,7 +405,7 @@ export async function proveRecord(
       `no block this node showed you holds an anchor of record ${recordId}; it shows block bodies only to consortium members and auditors, and each patient their own transactions: sign in as the record's patient`,
     );
   if (found === undefined) fail('RECORD_NOT_FOUND', `no block holds an anchor of record ${recordId}`);
-  const proven = await proveTx(source, genesis, signedTxHash(found), { tx: found });
+  const proven = await proveTx(source, trackerFor(source, genesis), signedTxHash(found), { tx: found });
   const anchor = anchorOf(proven.tx, recordId);
   if (anchor === undefined) fail('BAD_PROOF', `the proven transaction does not anchor record ${recordId}`);
   return { ...proven, anchor };

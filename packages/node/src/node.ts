@@ -1,12 +1,21 @@
 // One MedLedger node, wiring only (docs/architecture.md): it builds the store, the chain and
 // its application, admission, the consensus engine, the vault, the gatekeeper, the emergency
-// agent and the HTTP API, and connects them through narrow ports (ports.ts).
+// agent and the HTTP API, and connects them through narrow ports (ports.ts). The engine is
+// the embedded Tendermint one, or CometBFT (deps.comet): then the application is the one
+// CometBFT drives over ABCI in this process, and transactions go to CometBFT's RPC.
 
 import { idFromPublicKey } from '@medledger/crypto';
-import { type Identity, objectEffects, objectSizeOnChain, vaultQuotaParams } from '@medledger/ehr';
+import { type Identity, identityOfKey, latestValidatorSet, objectEffects, objectSizeOnChain, vaultQuotaParams } from '@medledger/ehr';
 import type { SignedTx } from '@medledger/ledger';
-import { type NodeStore, openSqliteStore } from '@medledger/storage';
+import { type NodeStore, openSqliteStore, type SqliteAppState } from '@medledger/storage';
 import type { FastifyInstance } from 'fastify';
+import { cometBlockView } from './abci/comet-blocks.js';
+import { CometChain, cometNodeStore } from './abci/comet-chain.js';
+import { CometEngine, DEFAULT_COMET_ENGINE_OPTIONS } from './abci/comet-engine.js';
+import { type CometProofHeaders, cometProofHeaders } from './abci/comet-proof.js';
+import { CometRecentBlocks } from './abci/comet-recent-blocks.js';
+import type { EhrAbciApp } from './abci/ehr-app.js';
+import type { CometRpc } from './abci/rpc.js';
 import { AccessQueue } from './access-queue.js';
 import { Admission } from './admission.js';
 import { apiOptionsOf, buildApi } from './api.js';
@@ -14,12 +23,14 @@ import { type BackupResult, snapshotHome } from './backup.js';
 import { BlockProofs } from './block-proofs.js';
 import { Chain } from './chain.js';
 import { DEFAULT_EMERGENCY_AGENT_CONFIG, EmergencyAgent } from './emergency-agent.js';
+import type { Engine } from './engine.js';
 import { DEFAULT_SESSION_CONFIG, Gatekeeper } from './gatekeeper.js';
 import { DEFAULT_VAULT_CONFIG, type NodeHome, readPeerTls } from './home.js';
 import { removeNodeLock, writeNodeLock } from './home-lock.js';
 import { Mempool } from './mempool.js';
 import { evidenceBody, type SignedProposal, type SignedVote } from './messages.js';
 import { NodeMetrics } from './metrics.js';
+import type { NodeChain } from './node-chain.js';
 import { resealerFromConfig } from './org-reseal.js';
 import { ownTxSubmitter } from './own-tx.js';
 import { P2P } from './p2p.js';
@@ -34,10 +45,24 @@ export interface NodeDeps {
   now?: () => number;
   logger?: (level: LogLevel, message: string) => void;
   store?: NodeStore;
+  /** Run on CometBFT instead of the embedded engine (docs/cometbft.md). */
+  comet?: CometWiring;
+}
+
+/** What a node on CometBFT is built from: the ABCI application in this process and CometBFT's RPC. */
+export interface CometWiring {
+  /** The ABCI adapter CometBFT drives; its EhrApplication is the node's application. */
+  abci: EhrAbciApp;
+  /** The application's state file (chain state and tx index). */
+  appState: SqliteAppState;
+  /** CometBFT's RPC on loopback: transactions go in here, headers and commits come out. */
+  rpc: CometRpc;
+  /** The vault's own peer links (CometBFT holds the MedLedger p2p port); none: no vault sync. */
+  vaultP2p?: { listen: { host: string; port: number }; peers: Array<{ name: string; publicKey: string; url: string }> };
 }
 
 export class MedLedgerNode implements RouteDeps {
-  readonly chain: Chain;
+  readonly chain: NodeChain;
   readonly mempool: Mempool;
   /** Every transaction enters the mempool here; tx status by hash. */
   readonly admission: Admission;
@@ -45,7 +70,14 @@ export class MedLedgerNode implements RouteDeps {
   readonly blocks: BlockProofs;
   readonly now: () => number;
   private readonly logger: (level: LogLevel, message: string) => void;
-  readonly engine: TendermintEngine;
+  /** How blocks are decided: the embedded engine or CometBFT's (engine.ts). */
+  readonly driver: Engine & { readonly isRunning: boolean };
+  /** The embedded engine, undefined on CometBFT. */
+  private readonly tendermint: TendermintEngine | undefined;
+  /** CometBFT's RPC and the ABCI adapter when on CometBFT. */
+  readonly comet: CometWiring | undefined;
+  readonly engineName: 'embedded' | 'cometbft';
+  private readonly recentComet: CometRecentBlocks | undefined;
   /** The authenticated peer links; their messages are routed by `routePeerMessage`. */
   readonly p2p: P2P;
   readonly vault: Vault;
@@ -81,8 +113,23 @@ export class MedLedgerNode implements RouteDeps {
     // A peer list or TLS files that cannot work are refused before the database is opened (and locked).
     checkPeerList(home.config.peers, home.config.p2p.tls !== undefined);
     const peerTls = readPeerTls(home);
-    const store = deps.store ?? openSqliteStore(home.dbPath);
-    this.chain = new Chain(home.genesis, store);
+    this.comet = deps.comet;
+    this.engineName = deps.comet === undefined ? 'embedded' : 'cometbft';
+    const nodeDb = deps.store ?? openSqliteStore(home.dbPath);
+    const comet = deps.comet;
+    let embedded: Chain | undefined;
+    if (comet === undefined) {
+      embedded = new Chain(home.genesis, nodeDb);
+      this.chain = embedded;
+    } else {
+      const application = comet.abci.application;
+      this.chain = new CometChain(home.genesis, {
+        application,
+        store: cometNodeStore(nodeDb, comet.appState, () => application.info().height),
+        lastBlockHash: () => comet.abci.lastBlockHash,
+      });
+    }
+    const store = this.chain.store;
     this.blocks = new BlockProofs({ capacity: 8 }, { loadBlock: (height) => store.loadBlock(height) });
     this.mempool = new Mempool(home.config.mempool);
     const log = (level: LogLevel, message: string) => this.log(level, message);
@@ -91,39 +138,24 @@ export class MedLedgerNode implements RouteDeps {
       {
         chainId,
         key: home.key.signing,
-        listen: home.config.p2p,
-        peers: home.config.peers,
-        allowed: new Set(genesis.validators.map((v) => v.publicKey)),
+        listen: comet === undefined ? home.config.p2p : (comet.vaultP2p?.listen ?? { host: '127.0.0.1', port: 0 }),
+        peers: comet === undefined ? home.config.peers : (comet.vaultP2p?.peers ?? []),
+        // Under CometBFT these are the vault's own links, between the genesis validators.
+        allowed: comet === undefined ? { has: (key: string) => this.mayPeer(key) } : new Set(genesis.validators.map((v) => v.publicKey)),
         log,
         ...(home.config.peerBudget === undefined ? {} : { budget: home.config.peerBudget }),
         ...(peerTls === undefined ? {} : { tls: peerTls }),
       },
-      { onMessage: (peer, msg) => this.routePeerMessage(peer, msg), onConnect: (peer) => this.engine.onConnect(peer) },
+      { onMessage: (peer, msg) => this.routePeerMessage(peer, msg), onConnect: (peer) => this.tendermint?.onConnect(peer) },
     );
-    this.engine = new TendermintEngine(
-      {
-        chainId,
-        validators: genesis.validators,
-        key: home.key.signing,
-        maxBlockTxs: genesis.params.maxBlockTxs,
-        maxBlockBytes: genesis.params.maxBlockBytes,
-        consensus: home.config.consensus,
-      },
-      {
-        chain: this.chain,
-        commitDecided: (block, commit) => {
-          this.chain.commitBlock(block, commit);
-          this.metrics.observeCommit(this.now() - block.header.time);
-        },
-        blockLimits: () => this.chain.blockLimits(),
-        mempool: this.mempool,
-        meta: store,
-        net: this.p2p,
-        onEvidence: (ev) => this.reportEquivocation(ev),
-        now: this.now,
+    this.tendermint = embedded === undefined ? undefined : this.embeddedEngine(embedded, nodeDb, log);
+    this.driver =
+      this.tendermint ??
+      new CometEngine(DEFAULT_COMET_ENGINE_OPTIONS, {
+        broadcast: (tx) => (comet as CometWiring).rpc.broadcastTxSync(tx),
+        onRefused: (hash, code, reason) => this.admission.dropRefused(hash, { code, log: reason }),
         log,
-      },
-    );
+      });
     this.vault = new Vault(
       { ...DEFAULT_VAULT_CONFIG, ...home.config.vault },
       {
@@ -137,23 +169,30 @@ export class MedLedgerNode implements RouteDeps {
     );
     this.metrics = new NodeMetrics({
       height: () => this.chain.height,
-      round: () => this.engine.round,
+      round: () => this.tendermint?.round,
       peers: () => this.peerCounts(),
       mempool: () => ({ txs: this.mempool.size, bytes: this.mempool.bytes }),
       vault: () => store.vaultTotals(),
     });
     this.chain.app.observeExecution = (ms) => this.metrics.observeAppExecution(ms);
     const chain = this.chain;
+    // Under CometBFT the blocks are CometBFT's; the node keeps recent ones' transactions for proofs.
+    const recent = comet === undefined ? undefined : new CometRecentBlocks({ capacity: 256 });
+    this.recentComet = recent;
+    if (recent !== undefined && comet !== undefined)
+      chain.app.onCommitted(({ height, txs }) => recent.add(height, comet.abci.lastBlockHash, txs));
     this.admission = new Admission(
       { chainId: chain.chainId },
       {
-        app: chain.app,
+        // On CometBFT, admission checks through the ABCI adapter, so that CometBFT's CheckTx
+        // of the same bytes (broadcast next) answers alike instead of checking them twice.
+        app: comet === undefined ? chain.app : { checkTx: (tx, extra) => comet.abci.admitLocal(tx, extra) },
         mempool: this.mempool,
         state: chain.state,
         checkNamed: (signerId, named) => this.vault.checkNamed(signerId, named),
         txIndex: store,
-        blocks: this.blocks,
-        onAdmitted: (tx) => this.engine.onTx(tx),
+        blocks: recent ?? this.blocks,
+        onAdmitted: (tx) => this.driver.onTx(tx),
         onRefused: (code) => this.metrics.countRejected(code),
       },
     );
@@ -166,7 +205,7 @@ export class MedLedgerNode implements RouteDeps {
       scanState: (prefix, opts) => store.scanState(prefix, opts),
     };
     this.submitOwn = ownTxSubmitter(
-      { chainId: chain.chainId, nodeKey: home.key.signing },
+      { chainId: chain.chainId, nodeKey: () => this.transactionKey() },
       { pendingNonce: (signer) => chain.app.pendingNonce(signer), admit: (tx) => this.admit(tx) },
     );
     const nodeId = idFromPublicKey(this.publicKey);
@@ -196,7 +235,77 @@ export class MedLedgerNode implements RouteDeps {
       if (effects.anchored.length > 0 || effects.released.length > 0) this.vault.onCommitted(effects.anchored, effects.released);
     });
     chain.app.onCommitted((committed) => this.admission.onCommitted(committed));
-    chain.app.onCommitted(({ txs }) => this.emergency.onCommitted(txs));
+    // Under CometBFT this runs inside ABCI Commit; the agent's shares are posted on a later
+    // tick so that nothing in Commit waits on them (docs/cometbft.md).
+    if (comet === undefined) chain.app.onCommitted(({ txs }) => this.emergency.onCommitted(txs));
+    else chain.app.onCommitted(({ txs }) => setImmediate(() => this.emergency.onCommitted(txs)));
+    // A validator removed by vote loses its peer links once its removal takes effect.
+    if (comet === undefined)
+      chain.app.onCommitted(() => {
+        for (const peer of this.p2p.connectedPeers()) {
+          if (this.mayPeer(peer)) continue;
+          this.log('info', `closing the peer link of ${this.p2p.nameOf(peer)}: it is no longer a validator`);
+          this.p2p.disconnect(peer);
+        }
+      });
+  }
+
+  /** The embedded Tendermint engine over `chain` (tendermint.ts). */
+  private embeddedEngine(chain: Chain, meta: NodeStore, log: (level: LogLevel, message: string) => void): TendermintEngine {
+    const { chainId, genesis } = chain;
+    const home = this.home;
+    return new TendermintEngine(
+      {
+        chainId,
+        key: home.key.signing,
+        ...(home.nextKey === undefined ? {} : { nextKey: home.nextKey.signing }),
+        maxBlockTxs: genesis.params.maxBlockTxs,
+        maxBlockBytes: genesis.params.maxBlockBytes,
+        consensus: home.config.consensus,
+      },
+      {
+        chain,
+        commitDecided: (block, commit) => {
+          chain.commitBlock(block, commit);
+          this.metrics.observeCommit(this.now() - block.header.time);
+        },
+        blockLimits: () => chain.blockLimits(),
+        mempool: this.mempool,
+        meta,
+        net: this.p2p,
+        onEvidence: (ev) => this.reportEquivocation(ev),
+        now: this.now,
+        log,
+      },
+    );
+  }
+
+  /** The embedded engine (consensus state, the future-message buffer). Throws on a node run on CometBFT. */
+  get engine(): TendermintEngine {
+    if (this.tendermint === undefined) throw new Error('this node runs on CometBFT; it has no embedded engine');
+    return this.tendermint;
+  }
+
+  /**
+   * Who may open a peer link: a validator of the next height or of the newest set governance
+   * decided (so an added validator can sync before its effective height), by its key or, for a
+   * validator whose key was rotated by vote, by its original key (its identity id), which stays
+   * its peer identity until its operator moves node.next.key to node.key. A removed validator
+   * is refused from its next handshake on.
+   */
+  private mayPeer(key: string): boolean {
+    if (this.chain.validatorsFor(this.chain.height + 1).some((v) => v.publicKey === key)) return true;
+    const id = idFromPublicKey(key);
+    return latestValidatorSet(this.chain.state).some((v) => v.publicKey === key || v.id === id);
+  }
+
+  /**
+   * The key this node signs its own transactions with: `node.next.key` once a rotation by vote
+   * made it the validator identity's key (the old key then signs nothing), else `node.key`.
+   */
+  private transactionKey() {
+    const next = this.home.nextKey?.signing;
+    return next !== undefined && identityOfKey(this.chain.state, next.publicKey) !== undefined ? next : this.home.key.signing;
   }
 
   /** This node's validator/node public key. */
@@ -224,7 +333,7 @@ export class MedLedgerNode implements RouteDeps {
     this.api = await buildApi(this, apiOptionsOf(this.home));
     this.apiUrl = await this.api.listen({ host: this.home.config.api.host, port: this.home.config.api.port });
     await this.p2p.start();
-    this.engine.start();
+    this.driver.start();
     this.vault.start();
     this.gatekeeper.start();
     this.emergency.onStart();
@@ -236,7 +345,7 @@ export class MedLedgerNode implements RouteDeps {
 
   async stop(): Promise<void> {
     this.running = false;
-    this.engine.stop();
+    this.driver.stop();
     this.p2p.stop();
     this.gatekeeper.stop();
     this.vault.stop();
@@ -271,23 +380,26 @@ export class MedLedgerNode implements RouteDeps {
    * the vault. Nothing is read before the engine starts or after it stops.
    */
   private routePeerMessage(peer: string, msg: Record<string, unknown>): void {
-    if (!this.engine.isRunning) return;
+    if (!this.driver.isRunning) return;
+    const engine = this.tendermint;
+    // Under CometBFT these links carry vault objects only; CometBFT has its own p2p.
+    if (engine === undefined && msg.type !== 'vault-get' && msg.type !== 'vault-data') return;
     switch (msg.type) {
       case 'txs':
         if (Array.isArray(msg.txs)) for (const tx of msg.txs.slice(0, 10_000)) this.admission.admitFromPeer(tx);
         return;
       case 'status':
-        this.engine.onPeerStatus(peer, msg.height);
+        engine?.onPeerStatus(peer, msg.height);
         return;
       case 'getBlocks':
-        this.engine.onBlockRequest(peer, msg);
+        engine?.onBlockRequest(peer, msg);
         return;
       case 'blocks':
-        this.engine.onBlocks(peer, msg);
+        engine?.onBlocks(peer, msg);
         return;
       case 'proposal':
       case 'vote':
-        this.engine.onConsensusMessage(peer, msg);
+        engine?.onConsensusMessage(peer, msg);
         return;
       case 'vault-get':
       case 'vault-data':
@@ -332,10 +444,34 @@ export class MedLedgerNode implements RouteDeps {
     return this.admission.txStatus(hash, caller);
   }
 
+  /** Under CometBFT: the headers that prove the state after block `height` (abci/comet-proof.ts). */
+  cometProofHeaders(height: number, appHash: string): Promise<CometProofHeaders & { height: number }> {
+    const comet = this.comet;
+    if (comet === undefined) throw new Error('this node runs the embedded engine');
+    return cometProofHeaders((method, params) => comet.rpc.raw(method, params), height, appHash);
+  }
+
+  /** Under CometBFT: block `height` as `caller` may see it (abci/comet-blocks.ts). */
+  cometBlock(height: number, caller: Identity | undefined): Promise<Record<string, unknown>> {
+    const comet = this.comet;
+    const recent = this.recentComet;
+    if (comet === undefined || recent === undefined) throw new Error('this node runs the embedded engine');
+    return cometBlockView(
+      {
+        raw: (method, params) => comet.rpc.raw(method, params),
+        recent,
+        state: this.chain.state,
+        resultOf: (hash) => this.chain.store.findTx(hash)?.result,
+      },
+      height,
+      caller,
+    );
+  }
+
   status(): Record<string, unknown> {
-    const { genesis } = this.chain;
     return {
       chainId: this.chain.chainId,
+      engine: this.engineName,
       nodeId: idFromPublicKey(this.publicKey),
       name: this.home.config.name,
       publicKey: this.publicKey,
@@ -343,7 +479,8 @@ export class MedLedgerNode implements RouteDeps {
       lastBlockHash: this.chain.tipHash,
       lastBlockTime: this.chain.height === 0 ? null : this.chain.tipTime,
       appHash: this.chain.appHash,
-      validators: genesis.validators.map((v) => ({ name: v.name, publicKey: v.publicKey, power: v.power })),
+      // The set that signs the next block (governance changes it, docs/governance.md).
+      validators: this.chain.validatorsFor(this.chain.height + 1).map((v) => ({ name: v.name, publicKey: v.publicKey, power: v.power })),
       peers: this.p2p.peers(),
       mempool: { txs: this.mempool.size },
     };
