@@ -2,6 +2,7 @@
 // its application, admission, the consensus engine, the vault, the gatekeeper, the emergency
 // agent and the HTTP API, and connects them through narrow ports (ports.ts).
 
+import { join } from 'node:path';
 import { idFromPublicKey } from '@medledger/crypto';
 import { type Identity, objectEffects, objectSizeOnChain, vaultQuotaParams } from '@medledger/ehr';
 import type { SignedTx } from '@medledger/ledger';
@@ -25,6 +26,8 @@ import { ownTxSubmitter } from './own-tx.js';
 import { P2P } from './p2p.js';
 import type { CommittedView, LogLevel, SubmitOwnTx } from './ports.js';
 import type { RouteDeps } from './route-deps.js';
+import { DEFAULT_SNAPSHOT_CONFIG, SnapshotStore } from './snapshots.js';
+import { DEFAULT_STATE_SYNC_OPTIONS, StateSync } from './state-sync.js';
 import { type EvidenceOutput, TendermintEngine } from './tendermint.js';
 import { Vault } from './vault.js';
 
@@ -55,6 +58,10 @@ export class MedLedgerNode implements RouteDeps {
   /** The one way this node's own transactions (and its FHIR agent's) are signed and admitted. */
   readonly submitOwn: SubmitOwnTx;
   readonly metrics: NodeMetrics;
+  /** The state snapshots this node makes and serves to joining nodes. */
+  readonly snapshots: SnapshotStore;
+  /** Set while this node joins by state sync (before its engine starts). */
+  private stateSync: StateSync | undefined;
   /** True between a finished start() and stop() (readiness). */
   running = false;
   private api: FastifyInstance | undefined;
@@ -89,7 +96,8 @@ export class MedLedgerNode implements RouteDeps {
         key: home.key.signing,
         listen: home.config.p2p,
         peers: home.config.peers,
-        allowed: new Set(genesis.validators.map((v) => v.publicKey)),
+        // Validators, and the peers this node's operator listed (a joining full node among them).
+        allowed: new Set([...genesis.validators.map((v) => v.publicKey), ...home.config.peers.map((p) => p.publicKey)]),
         log,
         ...(home.config.peerBudget === undefined ? {} : { budget: home.config.peerBudget }),
       },
@@ -192,6 +200,11 @@ export class MedLedgerNode implements RouteDeps {
     });
     chain.app.onCommitted((committed) => this.admission.onCommitted(committed));
     chain.app.onCommitted(({ txs }) => this.emergency.onCommitted(txs));
+    this.snapshots = new SnapshotStore(
+      { ...DEFAULT_SNAPSHOT_CONFIG, ...home.config.snapshots, dir: join(home.dir, 'snapshots') },
+      { scanState: (prefix) => store.scanState(prefix), loadBlock: (h) => store.loadBlock(h), net: this.p2p, log },
+    );
+    chain.app.onCommitted(({ height }) => void this.snapshots.onCommitted(height));
   }
 
   /** This node's validator/node public key. */
@@ -216,9 +229,12 @@ export class MedLedgerNode implements RouteDeps {
         `${(err as Error).message}. This node's data cannot be trusted: stop it, move ${this.home.dbPath} aside, and start the node again to resync the chain from its peers (or restore a backup).`,
       );
     }
+    await this.p2p.start();
+    // A joining node with no block yet fetches a proven snapshot first (docs/deploy.md
+    // "Joining"); its API opens once that state is installed, so nothing is served from genesis state.
+    if (this.home.config.stateSync?.enabled === true && this.chain.height === 0) await this.joinByStateSync();
     this.api = await buildApi(this, apiOptionsOf(this.home));
     this.apiUrl = await this.api.listen({ host: this.home.config.api.host, port: this.home.config.api.port });
-    await this.p2p.start();
     this.engine.start();
     this.vault.start();
     this.gatekeeper.start();
@@ -227,6 +243,39 @@ export class MedLedgerNode implements RouteDeps {
     writeNodeLock(this.home.dir, { pid: process.pid, api: this.apiUrl, startedAt: this.now() });
     this.log('info', `serving API at ${this.apiUrl}, chain ${this.chain.chainId} at height ${this.chain.height}`);
     return this.apiUrl;
+  }
+
+  /** Fetch, check and install a snapshot from the peers (state-sync.ts); with none, block sync from genesis follows. */
+  private async joinByStateSync(): Promise<void> {
+    const started = this.now();
+    const sync = new StateSync(
+      {
+        ...DEFAULT_STATE_SYNC_OPTIONS,
+        ...(this.home.config.stateSync?.discoverMs === undefined ? {} : { discoverMs: this.home.config.stateSync.discoverMs }),
+        genesis: this.chain.genesis,
+        peerOrder: this.home.config.peers.map((p) => p.publicKey),
+      },
+      {
+        net: this.p2p,
+        log: (level, message) => this.log(level, message),
+        now: this.now,
+        sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+      },
+    );
+    this.stateSync = sync;
+    try {
+      const batch = await sync.run();
+      if (batch === undefined) return;
+      this.chain.installSnapshot(batch);
+      // The vault wants every object the snapshot's records name; vault sync fetches them.
+      this.vault.onCommitted(objectEffects(batch.writes).anchored, []);
+      this.log(
+        'info',
+        `state sync: installed the snapshot at height ${this.chain.height} (${batch.writes.length} keys) in ${this.now() - started} ms; block sync continues from there`,
+      );
+    } finally {
+      this.stateSync = undefined;
+    }
   }
 
   async stop(): Promise<void> {
@@ -266,6 +315,18 @@ export class MedLedgerNode implements RouteDeps {
    * the vault. Nothing is read before the engine starts or after it stops.
    */
   private routePeerMessage(peer: string, msg: Record<string, unknown>): void {
+    switch (msg.type) {
+      case 'snapshots':
+      case 'snapshot':
+      case 'snapshot-chunk':
+        this.stateSync?.onPeerMessage(peer, msg);
+        return;
+      case 'snapshots-get':
+      case 'snapshot-get':
+      case 'snapshot-chunk-get':
+        if (this.engine.isRunning) this.snapshots.onPeerMessage(peer, msg);
+        return;
+    }
     if (!this.engine.isRunning) return;
     switch (msg.type) {
       case 'txs':

@@ -38,7 +38,7 @@ export interface P2POptions {
   key: SigningKeyPair;
   listen: { host: string; port: number };
   peers: PeerConfig[];
-  /** Public keys allowed to connect (the validator set). */
+  /** Public keys allowed to connect: the validator set and the configured peers (full nodes among them). */
   allowed: ReadonlySet<string>;
   log: (level: 'info' | 'warn' | 'error', message: string) => void;
   /** Per-peer budgets (default DEFAULT_PEER_BUDGET). */
@@ -115,7 +115,8 @@ export class P2P {
       this.server = server;
     });
     for (const peer of this.opts.peers) {
-      if (peer.publicKey > this.opts.key.publicKey) this.dial(peer, 0);
+      const { url } = peer;
+      if (url !== undefined && (peer.dial === true || peer.publicKey > this.opts.key.publicKey)) this.dial({ ...peer, url }, 0);
     }
   }
 
@@ -169,7 +170,7 @@ export class P2P {
     this.timers.add(t);
   }
 
-  private dial(peer: PeerConfig, attempt: number): void {
+  private dial(peer: PeerConfig & { url: string }, attempt: number): void {
     if (this.stopped) return;
     const ws = new WebSocket(peer.url, { maxPayload: MAX_PEER_MESSAGE_BYTES, handshakeTimeout: HANDSHAKE_TIMEOUT_MS });
     let retried = false;

@@ -2,10 +2,10 @@
 import { EMPTY_STATE_ROOT, txHash } from '@medledger/ledger';
 import {
   type BlockCommitBatch,
-  type SnapshotInstallBatch,
   type NodeStore,
   type RawBlock,
   type ScanOptions,
+  type SnapshotInstallBatch,
   StorageError,
   type StoredBlock,
   type TxLocation,
@@ -45,7 +45,8 @@ export class MemoryStore implements NodeStore {
   }
 
   installSnapshot(batch: SnapshotInstallBatch): void {
-    if (this.tipHeight() !== 0) throw new StorageError('HEIGHT_MISMATCH', `cannot install a snapshot over a store at height ${this.tipHeight()}`);
+    if (this.tipHeight() !== 0)
+      throw new StorageError('HEIGHT_MISMATCH', `cannot install a snapshot over a store at height ${this.tipHeight()}`);
     const height = batch.block.header.height;
     const raw: RawBlock = {
       hash: batch.hash,

@@ -4,10 +4,10 @@ import { EMPTY_STATE_ROOT, type TxResult, txHash } from '@medledger/ledger';
 import Database from 'better-sqlite3';
 import {
   type BlockCommitBatch,
-  type SnapshotInstallBatch,
   type NodeStore,
   type RawBlock,
   type ScanOptions,
+  type SnapshotInstallBatch,
   StorageError,
   type StoredBlock,
   type TxLocation,
