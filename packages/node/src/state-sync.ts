@@ -21,6 +21,9 @@ export interface StateSyncOptions {
   peerOrder: readonly string[];
 }
 
+/** How long state sync waits for all configured peers before asking those connected. */
+const CONNECT_GRACE_MS = 5_000;
+
 export const DEFAULT_STATE_SYNC_OPTIONS = { discoverMs: 30_000, answerMs: 30_000, window: 4 };
 
 export interface StateSyncDeps {
@@ -93,6 +96,12 @@ export class StateSync {
    */
   async run(): Promise<SnapshotInstallBatch | undefined> {
     const started = this.deps.now();
+    // Give every configured peer a moment to connect, so the first offers are compared across them.
+    while (this.deps.now() - started < Math.min(CONNECT_GRACE_MS, this.opts.discoverMs)) {
+      const connected = new Set(this.deps.net.connectedPeers());
+      if (this.opts.peerOrder.every((p) => connected.has(p))) break;
+      await this.deps.sleep(100);
+    }
     const tried = new Set<string>();
     while (this.deps.now() - started < this.opts.discoverMs) {
       const offers = await this.collectOffers();
