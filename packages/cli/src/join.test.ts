@@ -197,3 +197,42 @@ test('a new node joins by state sync, refuses a peer whose snapshot lies, serves
     60_000,
   );
 });
+
+test('a new node joins by block sync from genesis, verifying every block, and ends on the same chain', async () => {
+  const hash = genesisHash(genesis);
+  const own = ports[5] as { api: number; p2p: number };
+  const out = join(dir, 'blocksync');
+  const made = await runCli([
+    'init',
+    '--join',
+    join(dir, 'genesis.json'),
+    '--genesis-hash',
+    hash,
+    '--out',
+    out,
+    '--name',
+    'new-clinic',
+    '--peer',
+    `validator-2=ws://127.0.0.1:${ports[2]?.p2p}`,
+    '--api-port',
+    String(own.api),
+    '--p2p-port',
+    String(own.p2p),
+    '--json',
+  ]);
+  assert.equal(made.code, 0, made.stderr);
+  const joined = JSON.parse(made.stdout);
+  const v2 = running.find((n) => n.home === homes[2]) as RunningNode;
+  await stopNodes([v2]);
+  running.splice(running.indexOf(v2), 1);
+  editConfig(homes[2] as string, (c) => c.peers.push({ name: 'new-clinic', publicKey: joined.nodePublicKey }));
+  running.push(await startNodeProcess(homes[2] as string));
+  const tip = await statusOf((running[0] as RunningNode).url);
+  const node = await startNodeProcess(out);
+  running.push(node);
+  await waitFor(async () => ((await statusOf(node.url)).height >= tip.height ? true : undefined), 'block sync from genesis', 60_000);
+  for (const h of [1, SNAPSHOT_INTERVAL, tip.height]) {
+    const theirs = (await get(`${(running[0] as RunningNode).url}/v1/blocks/${h}`)).json.hash;
+    assert.equal((await get(`${node.url}/v1/blocks/${h}`)).json.hash, theirs, `block ${h} agrees`);
+  }
+});

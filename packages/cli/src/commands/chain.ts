@@ -22,6 +22,7 @@ import { openSqliteStore } from '@medledger/storage';
 import type { Command } from 'commander';
 import { BENCH_PARTS, type BenchPart, runBench } from '../bench.js';
 import { benchTable, type EmbeddedBenchFigures, runCometBench } from '../bench-cometbft.js';
+import { runJoinBench } from '../bench-join.js';
 import { DEMO_ORGANIZATIONS, DEMO_PASSPHRASE, demoSheetLines, readDemoSheet, seedDemo } from '../demo.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { runLoad } from '../load.js';
@@ -344,6 +345,30 @@ export function registerChainCommands(program: Command): void {
         if (result.rejected > 0) console.log(`${result.rejected} transactions were rejected`);
       }
       if (result.rejected > 0) throw new CliError(`${result.rejected} transactions were rejected`, 1);
+    });
+
+  program
+    .command('bench-join')
+    .description('time a fresh node catching up with a chain of many transactions: by block sync from genesis and by state sync')
+    .option('--txs <n>', 'transactions in the chain built first', positiveInt('--txs'), 100_000)
+    .option('--validators <n>', 'validators', positiveInt('--validators'), 1)
+    .option('--snapshot-interval <n>', 'validators snapshot every n blocks', positiveInt('--snapshot-interval'), 50)
+    .option('--out <dir>', 'scratch directory (the chain is deleted afterwards)', 'bench/results')
+    .option('--base-port <port>', 'first port', positiveInt('--base-port'), 28650)
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: { txs: number; validators: number; snapshotInterval: number; out: string; basePort: number; json?: boolean }) => {
+      await getPassphrase('passphrase for the bench keystores: ', { confirm: true });
+      const result = await runJoinBench(
+        {
+          txs: opts.txs,
+          validators: opts.validators,
+          snapshotInterval: opts.snapshotInterval,
+          outDir: resolve(opts.out),
+          basePort: opts.basePort,
+        },
+        (line) => process.stderr.write(`${line}\n`),
+      );
+      console.log(opts.json ? JSON.stringify(result) : JSON.stringify(result, null, 2));
     });
 
   program
