@@ -97,6 +97,7 @@ export async function runJoinBench(opts: JoinBenchOptions, log: (line: string) =
     const urls = running.map((r) => r.url);
     log(`building a chain of ${opts.txs} transactions on ${n} validator(s)…`);
     const t0 = performance.now();
+    let logged = 0;
     const load = await runLoad({
       url: urls[0] as string,
       submitUrls: urls,
@@ -105,7 +106,9 @@ export async function runJoinBench(opts: JoinBenchOptions, log: (line: string) =
       batch: 500,
       timeoutMs: 1_800_000,
       onProgress: (done, total) => {
-        if (done % 10_000 < 500) log(`  ${done}/${total} committed`);
+        if (done < logged + 10_000 && done < total) return;
+        logged = done;
+        log(`  ${done}/${total} committed`);
       },
     });
     if (load.committed < opts.txs) throw new Error(`only ${load.committed} of ${opts.txs} transactions were committed`);
