@@ -7,8 +7,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { MedLedgerClient, TrustedGenesis } from '@medledger/client';
 import { verifyCommit } from '@medledger/client/light';
-import { idFromPublicKey, sha256Hex, utf8 } from '@medledger/crypto';
+import { generateKeyBundle, idFromPublicKey, sha256Hex, utf8 } from '@medledger/crypto';
 import { type Genesis, genesisHash } from '@medledger/ledger';
 import { checkAppHash, type ProvenStateAnswer, verifyStateProof } from '@medledger/ledger/state-proof';
 import { HOME_FILES, initNetwork } from '@medledger/node';
@@ -48,6 +49,14 @@ before(async () => {
     });
   for (const home of homes) running.push(await startNodeProcess(home));
   const url = (running[0] as RunningNode).url;
+  // A record, so the joining nodes' vaults have ciphertexts to fetch.
+  const writer = new MedLedgerClient({ url, keys: generateKeyBundle(), genesis: TrustedGenesis.fromDocument(genesis) });
+  const { id } = await writer.registerPatient();
+  await writer.writeRecord({
+    patient: id,
+    resource: { resourceType: 'Observation', status: 'final', code: { text: 'Heart rate' } },
+    category: 'vital-signs',
+  });
   // One registration per block: the chain passes two snapshot heights.
   for (let i = 0; i < 2 * SNAPSHOT_INTERVAL + 3; i++) {
     const patient = newSigner(CHAIN);
@@ -186,6 +195,13 @@ test('a new node joins by state sync, refuses a peer whose snapshot lies, serves
   const values = verifyAnswer(res.json);
   assert.equal(JSON.parse(values.get(`identity/${victimId}`) as string).encryptionKey, victim, 'the honest snapshot was installed');
   assert.equal(JSON.parse(values.get('meta/chain') as string).chainId, CHAIN);
+
+  // Its vault fills by vault sync with every object the snapshot's records name.
+  const vaultObjects = async (u: string) =>
+    Number(/^medledger_vault_objects (\d+)$/m.exec(await (await fetch(`${u}/metrics`)).text())?.[1]);
+  const held = await vaultObjects((running[0] as RunningNode).url);
+  assert.ok(held >= 2, `validator-0 holds ${held} objects`);
+  await waitFor(async () => ((await vaultObjects(node.url)) === held ? true : undefined), 'the joined vault to fill', 60_000);
 
   // A block made after the join reaches it as a full node.
   const fresh = newSigner(CHAIN);
