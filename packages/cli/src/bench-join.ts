@@ -1,18 +1,23 @@
 // `medledger bench-join` (docs/deploy.md "Joining"): how long a new node takes to catch up
 // with a chain of many transactions, by block sync from genesis and by state sync. It builds
-// the chain on loopback (validator processes loaded with registrations through the batch
-// API, taking snapshots), then starts one fresh joining node of each kind and times it from
-// process start until it reaches the height the chain had when it started.
+// the chain quickly in process on the one validator's home (blocks of signed patient
+// registrations, each executed and committed with the validator's precommit, snapshots
+// taken as a running node takes them), starts that validator, then starts one fresh joining
+// node of each kind over loopback and times it from process start until it reaches the
+// height the chain had when it started.
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HOME_FILES, initJoinHome, initNetwork, passphraseFromEnv } from '@medledger/node';
+import { blockHash, type Commit, type Genesis, signVote } from '@medledger/ledger';
+import { Chain, HOME_FILES, initJoinHome, initNetwork, loadHome, passphraseFromEnv, SnapshotStore } from '@medledger/node';
+import { openSqliteStore } from '@medledger/storage';
 import { requestJson } from './http.js';
-import { runLoad } from './load.js';
+import { makeRegistrations } from './load.js';
 import { type RunningNode, startNodeProcess, stopNodes } from './network.js';
 
 export interface JoinBenchOptions {
   txs: number;
-  validators: number;
+  /** Transactions per block of the chain built. */
+  blockTxs: number;
   /** Snapshot every this many blocks on the validators. */
   snapshotInterval: number;
   outDir: string;
@@ -24,6 +29,8 @@ export interface CatchUpFigures {
   targetHeight: number;
   /** From spawning the node process until its API answered at `targetHeight`, seconds. */
   seconds: number;
+  /** From spawning the node process until its API opened, seconds (state sync opens it after installing the snapshot). */
+  startSeconds: number;
   /** State sync only: height of the snapshot installed. */
   snapshotHeight?: number;
   /** State sync only: keys in the snapshot. */
@@ -36,6 +43,7 @@ export interface JoinBenchResult {
   txs: number;
   validators: number;
   height: number;
+  /** Building the chain in process: signing, executing and storing every block, seconds. */
   buildSeconds: number;
   /** Size of a validator's database after the build, bytes. */
   dbBytes: number;
@@ -58,12 +66,65 @@ async function waitHeight(url: string, height: number, timeoutMs: number): Promi
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
 
+/**
+ * Build the chain straight into the validator's (stopped) home: blocks of fresh patient
+ * registrations, each executed, committed with the single validator's precommit, and
+ * snapshotted at every `snapshotInterval` blocks, exactly as a running node would. Ends on a
+ * snapshot height, so state sync has the whole chain to start from.
+ */
+async function buildChain(
+  home: string,
+  genesis: Genesis,
+  passphrase: string,
+  opts: JoinBenchOptions,
+  log: (line: string) => void,
+): Promise<{ txs: number; height: number }> {
+  // loadHome creates the database file 0600, as a node's own start does.
+  const loaded = loadHome(home, passphrase);
+  const key = loaded.key.signing;
+  const store = openSqliteStore(loaded.dbPath);
+  try {
+    const chain = new Chain(genesis, store);
+    const snapshots = new SnapshotStore(
+      { interval: opts.snapshotInterval, keep: 2, dir: join(home, 'snapshots') },
+      { scanState: (prefix) => store.scanState(prefix), loadBlock: (h) => store.loadBlock(h), net: { send: () => {} }, log: () => {} },
+    );
+    let blocks = Math.ceil(opts.txs / opts.blockTxs);
+    blocks = Math.ceil(blocks / opts.snapshotInterval) * opts.snapshotInterval;
+    let txs = 0;
+    for (let h = 1; h <= blocks; h++) {
+      const count = Math.max(0, Math.min(opts.blockTxs, opts.txs - txs));
+      const block = chain.buildBlock(makeRegistrations(genesis.chainId, count), genesis.genesisTime + h, key.publicKey);
+      const blockHashHex = blockHash(block.header);
+      const commit: Commit = {
+        height: h,
+        round: 0,
+        blockHash: blockHashHex,
+        signatures: [
+          {
+            validator: key.publicKey,
+            sig: signVote(genesis.chainId, { type: 'precommit', height: h, round: 0, blockHash: blockHashHex }, key.privateKey),
+          },
+        ],
+      };
+      const { results } = chain.commitBlock(block, commit);
+      if (results.some((r) => r.code !== 'ok')) throw new Error(`block ${h}: a registration was refused`);
+      txs += count;
+      await snapshots.onCommitted(h);
+      if (h % 10 === 0) log(`  block ${h}/${blocks}, ${txs} transactions`);
+    }
+    return { txs, height: blocks };
+  } finally {
+    store.close();
+  }
+}
+
 /** Build the chain, then time a block-sync joiner and a state-sync joiner. Stops every process it started. */
 export async function runJoinBench(opts: JoinBenchOptions, log: (line: string) => void): Promise<JoinBenchResult> {
   const dir = join(opts.outDir, `join-bench-${Date.now()}`);
   mkdirSync(dir, { recursive: true });
   const passphrase = passphraseFromEnv();
-  const n = opts.validators;
+  const n = 1;
   const ports = Array.from({ length: n + 2 }, (_, i) => ({ api: opts.basePort + 2 * i, p2p: opts.basePort + 2 * i + 1 }));
   const { homes, genesis } = initNetwork({ validators: n, out: dir, chainId: 'join-bench', ports: ports.slice(0, n), passphrase });
   const joiners = ['block-sync', 'state-sync'].map((name, i) =>
@@ -78,56 +139,33 @@ export async function runJoinBench(opts: JoinBenchOptions, log: (line: string) =
       passphrase,
     }),
   );
-  // validator-0 lets both joining nodes in; every validator snapshots; heartbeats keep blocks
-  // coming so a snapshot lands near the tip.
-  homes.forEach((home, i) => {
-    const path = join(home, HOME_FILES.config);
-    const config = JSON.parse(readFileSync(path, 'utf8'));
-    config.consensus.blockIntervalMs = 20;
-    config.consensus.heartbeatMs = 200;
-    config.snapshots = { interval: opts.snapshotInterval, keep: 2 };
-    if (i === 0)
-      for (const j of joiners)
-        config.peers.push({ name: j.home.endsWith('state-sync') ? 'state-sync' : 'block-sync', publicKey: j.nodePublicKey });
-    writeFileSync(path, JSON.stringify(config, null, 2));
-  });
+  // The validator lets both joining nodes in, keeps snapshotting, and makes no empty blocks:
+  // both joining nodes catch up with the same chain.
+  const configPath = join(homes[0] as string, HOME_FILES.config);
+  const config = JSON.parse(readFileSync(configPath, 'utf8'));
+  config.consensus.heartbeatMs = 0;
+  config.snapshots = { interval: opts.snapshotInterval, keep: 2 };
+  for (const [i, j] of joiners.entries()) config.peers.push({ name: i === 0 ? 'block-sync' : 'state-sync', publicKey: j.nodePublicKey });
+  writeFileSync(configPath, JSON.stringify(config, null, 2));
   const running: RunningNode[] = [];
   try {
-    for (const home of homes) running.push(await startNodeProcess(home));
-    const urls = running.map((r) => r.url);
-    log(`building a chain of ${opts.txs} transactions on ${n} validator(s)…`);
+    log(`building a chain of ${opts.txs} transactions in blocks of ${opts.blockTxs}…`);
     const t0 = performance.now();
-    let logged = 0;
-    const load = await runLoad({
-      url: urls[0] as string,
-      submitUrls: urls,
-      count: opts.txs,
-      concurrency: 8,
-      batch: 500,
-      timeoutMs: 1_800_000,
-      onProgress: (done, total) => {
-        if (done < logged + 10_000 && done < total) return;
-        logged = done;
-        log(`  ${done}/${total} committed`);
-      },
-    });
-    if (load.committed < opts.txs) throw new Error(`only ${load.committed} of ${opts.txs} transactions were committed`);
+    const built = await buildChain(homes[0] as string, genesis, passphrase, opts, log);
     const buildSeconds = (performance.now() - t0) / 1000;
-    let height = (await status(urls[0] as string)).height;
-    // A snapshot of the whole chain: wait for the next snapshot height (heartbeat blocks).
-    const snapAt = Math.ceil(height / opts.snapshotInterval) * opts.snapshotInterval;
-    await waitHeight(urls[0] as string, snapAt + 1, 600_000);
-    await new Promise((r) => setTimeout(r, 2000));
-    height = (await status(urls[0] as string)).height;
     const dbBytes = statSync(join(homes[0] as string, HOME_FILES.db)).size;
     log(
-      `chain built: ${load.committed} transactions, height ${height}, in ${round1(buildSeconds)} s; database ${Math.round(dbBytes / 1e6)} MB`,
+      `chain built: ${built.txs} transactions, height ${built.height}, in ${round1(buildSeconds)} s; database ${Math.round(dbBytes / 1e6)} MB`,
     );
+    running.push(await startNodeProcess(homes[0] as string));
+    const urls = running.map((r) => r.url);
+    const height = (await status(urls[0] as string)).height;
 
     const catchUp = async (home: string): Promise<CatchUpFigures> => {
       const targetHeight = (await status(urls[0] as string)).height;
       const started = performance.now();
       const node = await startNodeProcess(home);
+      const startSeconds = round1((performance.now() - started) / 1000);
       running.push(node);
       await waitHeight(node.url, targetHeight, 1_800_000);
       const seconds = (performance.now() - started) / 1000;
@@ -136,6 +174,7 @@ export async function runJoinBench(opts: JoinBenchOptions, log: (line: string) =
       return {
         targetHeight,
         seconds: round1(seconds),
+        startSeconds,
         ...(m === null ? {} : { snapshotHeight: Number(m[1]), snapshotKeys: Number(m[2]), snapshotSeconds: round1(Number(m[3]) / 1000) }),
       };
     };
@@ -148,7 +187,7 @@ export async function runJoinBench(opts: JoinBenchOptions, log: (line: string) =
     log(
       `  reached height ${stateSync.targetHeight} in ${stateSync.seconds} s (snapshot at ${stateSync.snapshotHeight}, ${stateSync.snapshotKeys} keys, installed in ${stateSync.snapshotSeconds} s)`,
     );
-    return { txs: load.committed, validators: n, height, buildSeconds: round1(buildSeconds), dbBytes, blockSync, stateSync };
+    return { txs: built.txs, validators: 1, height, buildSeconds: round1(buildSeconds), dbBytes, blockSync, stateSync };
   } finally {
     await stopNodes(running);
     rmSync(dir, { recursive: true, force: true });

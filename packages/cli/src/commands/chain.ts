@@ -351,17 +351,17 @@ export function registerChainCommands(program: Command): void {
     .command('bench-join')
     .description('time a fresh node catching up with a chain of many transactions: by block sync from genesis and by state sync')
     .option('--txs <n>', 'transactions in the chain built first', positiveInt('--txs'), 100_000)
-    .option('--validators <n>', 'validators', positiveInt('--validators'), 1)
-    .option('--snapshot-interval <n>', 'validators snapshot every n blocks', positiveInt('--snapshot-interval'), 50)
+    .option('--block-txs <n>', 'transactions per block of the chain built', positiveInt('--block-txs'), 1000)
+    .option('--snapshot-interval <n>', 'the validator snapshots every n blocks', positiveInt('--snapshot-interval'), 50)
     .option('--out <dir>', 'scratch directory (the chain is deleted afterwards)', 'bench/results')
     .option('--base-port <port>', 'first port', positiveInt('--base-port'), 28650)
     .option('--json', 'print the result as JSON')
-    .action(async (opts: { txs: number; validators: number; snapshotInterval: number; out: string; basePort: number; json?: boolean }) => {
+    .action(async (opts: { txs: number; blockTxs: number; snapshotInterval: number; out: string; basePort: number; json?: boolean }) => {
       await getPassphrase('passphrase for the bench keystores: ', { confirm: true });
       const result = await runJoinBench(
         {
           txs: opts.txs,
-          validators: opts.validators,
+          blockTxs: opts.blockTxs,
           snapshotInterval: opts.snapshotInterval,
           outDir: resolve(opts.out),
           basePort: opts.basePort,
