@@ -56,18 +56,23 @@ export class SnapshotStore {
     if (this.opts.interval <= 0 || height % this.opts.interval !== 0) return this.writing;
     const stored = this.deps.loadBlock(height);
     if (stored === undefined) return this.writing;
-    // Read now, inside this commit; write after, one snapshot at a time.
-    const entries = this.deps.scanState('').filter(([key]) => !isNodeLocalKey(key));
-    const chunks = encodeChunks(entries);
-    const manifest: SnapshotManifest = {
-      format: SNAPSHOT_FORMAT,
-      height,
-      block: stored.block,
-      commit: stored.commit,
-      results: stored.results,
-      chunks: chunks.map(chunkHashOf),
-    };
-    this.writing = this.writing.then(() => this.write(manifest, chunks, entries.length));
+    // Read now, inside this commit; write after, one snapshot at a time. A snapshot that
+    // fails is logged and skipped: it must never stop the node committing.
+    try {
+      const entries = this.deps.scanState('').filter(([key]) => !isNodeLocalKey(key));
+      const chunks = encodeChunks(entries);
+      const manifest: SnapshotManifest = {
+        format: SNAPSHOT_FORMAT,
+        height,
+        block: stored.block,
+        commit: stored.commit,
+        results: stored.results,
+        chunks: chunks.map(chunkHashOf),
+      };
+      this.writing = this.writing.then(() => this.write(manifest, chunks, entries.length));
+    } catch (err) {
+      this.deps.log('warn', `state snapshot at height ${height} not taken: ${(err as Error).message}`);
+    }
     return this.writing;
   }
 
