@@ -312,7 +312,8 @@ export class MedLedgerNode implements RouteDeps {
   /**
    * Every peer message enters here and goes to the one subsystem it is for: gossiped
    * transactions to admission, sync and consensus messages to the engine, vault objects to
-   * the vault. Nothing is read before the engine starts or after it stops.
+   * the vault. Nothing is read before the engine starts or after it stops, except the
+   * answers a joining node awaits while it state-syncs (before its engine starts).
    */
   private routePeerMessage(peer: string, msg: Record<string, unknown>): void {
     switch (msg.type) {
