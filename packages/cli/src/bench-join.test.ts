@@ -13,7 +13,10 @@ const dir = mkdtempSync(join(tmpdir(), 'medledger-bench-join-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 test('bench-join times a block-sync and a state-sync node catching up with the same chain', async () => {
-  const result = await runJoinBench({ txs: 600, blockTxs: 100, snapshotInterval: 4, outDir: dir, basePort: await freePortRange(6) }, () => {});
+  const result = await runJoinBench(
+    { txs: 600, blockTxs: 100, snapshotInterval: 4, outDir: dir, basePort: await freePortRange(6) },
+    () => {},
+  );
   assert.equal(result.txs, 600);
   assert.equal(result.height, 8, 'six blocks of registrations, rounded up to a snapshot height');
   assert.equal(result.blockSync.targetHeight, 8);
