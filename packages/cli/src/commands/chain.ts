@@ -23,12 +23,13 @@ import type { Command } from 'commander';
 import { BENCH_PARTS, type BenchPart, runBench } from '../bench.js';
 import { benchTable, type EmbeddedBenchFigures, type EngineColumn, runCometBench } from '../bench-cometbft.js';
 import { runJoinBench } from '../bench-join.js';
+import { collect } from '../cli-support.js';
 import { DEMO_ORGANIZATIONS, DEMO_PASSPHRASE, demoSheetLines, readDemoSheet, seedDemo } from '../demo.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { runLoad } from '../load.js';
 import { ensureHomes, type RunningNode, startNodeProcess, stopNodes } from '../network.js';
 import { getPassphrase } from '../passphrase.js';
-import { collectPeer, type InitJoinCliOptions, runInitJoin } from './join.js';
+import { type InitJoinCliOptions, runInitJoin } from './join.js';
 
 /** `medledger init`'s options: a new network (--validators) or a joining node (--join). */
 type InitCliOptions = Omit<InitJoinCliOptions, 'join'> & {
@@ -194,7 +195,7 @@ export function registerChainCommands(program: Command): void {
     .option('--engine <engine>', "consensus engine: 'embedded' or 'cometbft' (also writes each home's cometbft/)", engineName, 'embedded')
     .option('--join <genesis-or-url>', "join a running network: its genesis file, or a node's URL to fetch it from (confirm its hash)")
     .option('--genesis-hash <hex>', '--join: the genesis SHA-256 your consortium gave you; the genesis must match it')
-    .option('--peer <name=url>', '--join: a validator name from genesis (or a node key) and its P2P URL, repeatable', collectPeer, [])
+    .option('--peer <name=url>', '--join: a validator name from genesis (or a node key) and its P2P URL, repeatable', collect, [])
     .option('--name <name>', "--join: this node's name (default joining-node)")
     .option('--api-port <port>', '--join: API port (default 26650)', positiveInt('--api-port'))
     .option('--p2p-port <port>', '--join: P2P port (default 26651)', positiveInt('--p2p-port'))

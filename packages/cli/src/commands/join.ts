@@ -24,11 +24,7 @@ export interface InitJoinCliOptions {
   json?: boolean;
 }
 
-/** `--peer NAME=URL`, repeatable: a genesis validator's name (or a node key) and its P2P URL. */
-export function collectPeer(raw: string, previous: string[] = []): string[] {
-  return [...previous, raw];
-}
-
+/** `--peer NAME=URL`: a genesis validator's name (or a node key) and its P2P URL. */
 function parsePeer(raw: string): JoinPeer {
   const at = raw.indexOf('=');
   if (at < 1)
