@@ -145,7 +145,8 @@ export async function runJoinBench(opts: JoinBenchOptions, log: (line: string) =
   const config = JSON.parse(readFileSync(configPath, 'utf8'));
   config.consensus.heartbeatMs = 0;
   config.snapshots = { interval: opts.snapshotInterval, keep: 2 };
-  for (const [i, j] of joiners.entries()) config.peers.push({ name: i === 0 ? 'block-sync' : 'state-sync', publicKey: j.nodePublicKey });
+  for (const [i, j] of joiners.entries())
+    config.peers.push({ name: i === 0 ? 'block-sync' : 'state-sync', publicKey: j.nodePublicKey, fullNode: true });
   writeFileSync(configPath, JSON.stringify(config, null, 2));
   const running: RunningNode[] = [];
   try {

@@ -157,7 +157,8 @@ test('a new node joins by state sync, refuses a peer whose snapshot lies, serves
   // The two validators' operators let the new node in (its key in their peers) and restart.
   await stopNodes([v0, v1]);
   running.splice(0, 2);
-  for (const home of homes.slice(0, 2)) editConfig(home, (c) => c.peers.push({ name: 'new-hospital', publicKey: joined.nodePublicKey }));
+  for (const home of homes.slice(0, 2))
+    editConfig(home, (c) => c.peers.push({ name: 'new-hospital', publicKey: joined.nodePublicKey, fullNode: true }));
 
   // validator-1 lies: its newest snapshot holds a changed identity, its chunk hash "fixed" to match.
   const snapDir = join(homes[1] as string, 'snapshots');
@@ -248,7 +249,7 @@ test('a new node joins by block sync from genesis, verifying every block, and en
   const v2 = running.find((n) => n.home === homes[2]) as RunningNode;
   await stopNodes([v2]);
   running.splice(running.indexOf(v2), 1);
-  editConfig(homes[2] as string, (c) => c.peers.push({ name: 'new-clinic', publicKey: joined.nodePublicKey }));
+  editConfig(homes[2] as string, (c) => c.peers.push({ name: 'new-clinic', publicKey: joined.nodePublicKey, fullNode: true }));
   running.push(await startNodeProcess(homes[2] as string));
   const tip = await statusOf((running[0] as RunningNode).url);
   const node = await startNodeProcess(out);

@@ -112,7 +112,7 @@ export async function runInitJoin(opts: InitJoinCliOptions): Promise<void> {
   console.log(`peers (dialed by this node): ${joined.peers.map((p) => `${p.name} ${p.url}`).join(', ')}`);
   console.log('next:');
   console.log(
-    `  1. each peer's operator adds {"name": "${name}", "publicKey": "${joined.nodePublicKey}"} to "peers" in its config.json and restarts it`,
+    `  1. each peer's operator adds {"name": "${name}", "publicKey": "${joined.nodePublicKey}", "fullNode": true} to "peers" in its config.json and restarts it`,
   );
   console.log(`  2. start this node: MEDLEDGER_PASSPHRASE=… medledger node --home ${joined.home}  (a full node until admitted)`);
   console.log(`  3. a member proposes: medledger gov propose org.admit --kind hospital --name '…' --keystore ${joined.home}/org.key …`);
