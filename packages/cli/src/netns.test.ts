@@ -181,7 +181,7 @@ test('agreement across hosts over mutual TLS: every validator links to every oth
 }, async () => {
   for (const home of homes) {
     const config = JSON.parse(readFileSync(join(home, 'config.json'), 'utf8')) as NodeConfig;
-    assert.ok(config.p2p.tls !== undefined && config.peers.every((p) => p.url.startsWith('wss://') && p.tlsPin !== undefined));
+    assert.ok(config.p2p.tls !== undefined && config.peers.every((p) => (p.url ?? '').startsWith('wss://') && p.tlsPin !== undefined));
   }
   await allLinked();
   // From another host (the test's side of the bridge), a socket with no client certificate
@@ -274,7 +274,7 @@ async function delayPeerLinksByRelay(ms: number): Promise<() => Promise<void>> {
   for (const i of ALL) {
     const config = configOf(i);
     for (const peer of config.peers) {
-      const target = new URL(peer.url);
+      const target = new URL(peer.url as string);
       const relay = await DelayRelay.start({ host: lab.gateway, port: 0 }, { host: target.hostname, port: Number(target.port) }, ms);
       relays.push(relay);
       peer.url = `wss://${lab.gateway}:${relay.port}`;

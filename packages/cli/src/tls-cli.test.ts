@@ -38,7 +38,7 @@ test('tls cert puts a plain home on HTTPS and mutual TLS; with pins exchanged vi
     const config = JSON.parse(readFileSync(file, 'utf8')) as NodeConfig;
     config.peers = config.peers.map((p) => ({
       ...p,
-      url: p.url.replace('ws://', 'wss://'),
+      url: (p.url as string).replace('ws://', 'wss://'),
       tlsPin: pins[keys.indexOf(p.publicKey)] as string,
     }));
     writeFileSync(file, JSON.stringify(config));

@@ -80,7 +80,7 @@ export async function addNodeCertificates(out: string, homes: string[], now?: nu
     config.peers = config.peers.map((p) => {
       const pin = pinByKey.get(p.publicKey);
       if (pin === undefined) throw new Error(`${home}: peer ${p.name} is not one of the homes given`);
-      return { ...p, url: p.url.replace(/^ws:\/\//, 'wss://'), tlsPin: pin };
+      return { ...p, ...(p.url === undefined ? {} : { url: p.url.replace(/^ws:\/\//, 'wss://') }), tlsPin: pin };
     });
     writePrivate(join(home, HOME_FILES.config), `${JSON.stringify(config, null, 2)}\n`);
   }

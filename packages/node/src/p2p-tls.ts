@@ -22,17 +22,19 @@ export function peerPinOf(socket: Socket): string | undefined {
 }
 
 /**
- * Refuse a peer list that does not fit the transport: with TLS every peer must be `wss://`
- * with a pin (no silent downgrade to plain `ws://`); without TLS every peer is `ws://`.
+ * Refuse a peer list that does not fit the transport: with TLS every peer needs a pin and
+ * any url must be `wss://` (no silent downgrade to plain `ws://`); without TLS every peer is `ws://`.
  * Throws an Error naming the peer and what it needs.
  */
 export function checkPeerList(peers: PeerConfig[], tls: boolean): void {
   for (const p of peers) {
+    if (tls && !isCertificatePin(p.tlsPin))
+      throw new Error(`config peers: ${p.name} needs tlsPin ("sha256/" and 64 hex digits, the pin of its TLS key) when p2p.tls is set`);
+    // A peer without url is only accepted, never dialed (a joining full node).
+    if (p.url === undefined) continue;
     const scheme = p.url.split(':')[0];
     if (tls && scheme !== 'wss') throw new Error(`config peers: ${p.name} has url ${p.url}; with p2p.tls every peer url must be wss://`);
     if (!tls && scheme !== 'ws') throw new Error(`config peers: ${p.name} has url ${p.url}; without p2p.tls peer urls are ws://`);
-    if (tls && !isCertificatePin(p.tlsPin))
-      throw new Error(`config peers: ${p.name} needs tlsPin ("sha256/" and 64 hex digits, the pin of its TLS key) when p2p.tls is set`);
   }
 }
 

@@ -230,7 +230,7 @@ test('a TLS node refuses a ws:// peer url or a peer without a pin instead of dow
       },
       { onMessage: () => {}, onConnect: () => {} },
     );
-  assert.throws(() => p2pWith([{ ...peer, url: peer.url.replace('wss://', 'ws://') }]), /every peer url must be wss:\/\//);
+  assert.throws(() => p2pWith([{ ...peer, url: (peer.url as string).replace('wss://', 'ws://') }]), /every peer url must be wss:\/\//);
   const { tlsPin: _dropped, ...unpinned } = peer;
   assert.throws(() => p2pWith([unpinned]), /needs tlsPin/);
   assert.doesNotThrow(() => p2pWith([peer]));

@@ -43,7 +43,9 @@ export function registerTlsCommands(program: Command): void {
       config.p2p.tls = { ...TLS_FILES };
       writeFileSync(file, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
       // Peers still on ws:// or without a pin make the node refuse to start until they are filled in.
-      const unpinned = config.peers.filter((p) => p.tlsPin === undefined || !p.url.startsWith('wss://')).map((p) => p.name);
+      const unpinned = config.peers
+        .filter((p) => p.tlsPin === undefined || (p.url !== undefined && !p.url.startsWith('wss://')))
+        .map((p) => p.name);
       output(o, { home, cert: join(home, TLS_FILES.cert), pin: cert.pin, peersToPin: unpinned }, () => [
         `wrote ${join(home, TLS_FILES.cert)} and ${TLS_FILES.key} (0600); HTTPS and mutual TLS are on in config.json`,
         `pin: ${cert.pin}`,
