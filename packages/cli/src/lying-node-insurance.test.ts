@@ -195,6 +195,30 @@ const cheaperEstimate = onGet(
   },
 );
 
+/** A claims page (the insurer's queue, a patient's claims) without its first claim: each shown claim is still true. */
+const omittedClaim = onGet(
+  (p) => p.endsWith('/claims'),
+  (j) => {
+    j.claims.shift();
+  },
+);
+/** An eligibility answer that leaves out the patient's coverage (so it says "not eligible"). */
+const omittedCoverage = onGet(
+  (p) => p.includes('/eligibility'),
+  (j) => {
+    j.answers = [];
+    j.best = null;
+    j.eligible = false;
+  },
+);
+/** A queue cut short: the first page says it is the last. */
+const cutShort = onGet(
+  (p) => p.endsWith('/claims'),
+  (j) => {
+    j.next = null;
+  },
+);
+
 async function refusal(act: () => Promise<unknown>): Promise<string> {
   try {
     await act();
@@ -244,6 +268,67 @@ describe('the SDK refuses insurance answers a lying node alters', () => {
     assert.equal(await underLie(cheaperEstimate, () => refusal(ask)), 'FACT_NOT_PROVEN');
   });
 
+  test('a claim left out of a proven list is caught (FACT_NOT_PROVEN), filtered or not, and a coverage left out of eligibility', async () => {
+    const queue = (status?: string) => () =>
+      listInsurance(viaProxy(adjusterKeys), { by: 'insurers', id: evergreen.id, of: 'claims', ...(status ? { status } : {}) });
+    // Honest first: the queue holds the claim, and the same page under the filter.
+    assert.deepEqual(
+      (await queue()()).items.map((c) => c.id),
+      [claimId],
+    );
+    assert.deepEqual(
+      (await queue('adjudicated')()).items.map((c) => c.id),
+      [claimId],
+    );
+    assert.equal(await underLie(omittedClaim, () => refusal(queue())), 'FACT_NOT_PROVEN');
+    assert.equal(await underLie(omittedClaim, () => refusal(queue('adjudicated'))), 'FACT_NOT_PROVEN');
+    const mine = () => listInsurance(viaProxy(adjusterKeys), { by: 'patients', id: patientId, of: 'claims' });
+    assert.equal(await refusal(mine), 'ACCESS_DENIED', "the insurer does not list the patient's own claims");
+    const ask = () => checkEligibility(viaProxy(doctorKeys), { patient: patientId, service: '99213' });
+    assert.equal(await underLie(omittedCoverage, () => refusal(ask)), 'FACT_NOT_PROVEN');
+  });
+
+  test('a list cut short (next: null before the end) is caught (FACT_NOT_PROVEN)', async () => {
+    const second = await submitClaim(direct(doctorKeys), {
+      patient: patientId,
+      coverage: (await listInsurance(direct(adjusterKeys), { by: 'insurers', id: evergreen.id, of: 'coverages' })).items[0]?.id as string,
+      claim: {
+        resourceType: 'Claim',
+        status: 'active',
+        use: 'claim',
+        type: { coding: [{ code: 'professional' }] },
+        item: [
+          {
+            sequence: 1,
+            productOrService: { coding: [{ code: '99213' }] },
+            servicedDate: `${new Date().toISOString().slice(0, 4)}-01-02`,
+            net: { value: 40 },
+          },
+        ],
+      },
+    });
+    const first = await listInsurance(viaProxy(adjusterKeys), { by: 'insurers', id: evergreen.id, of: 'claims', limit: 1 });
+    assert.deepEqual(
+      first.items.map((c) => c.id),
+      [claimId],
+    );
+    assert.notEqual(first.next, null);
+    const rest = await listInsurance(viaProxy(adjusterKeys), {
+      by: 'insurers',
+      id: evergreen.id,
+      of: 'claims',
+      limit: 1,
+      cursor: first.next as string,
+    });
+    assert.deepEqual(
+      rest.items.map((c) => c.id),
+      [second.id],
+    );
+    assert.equal(rest.next, null);
+    const cut = () => listInsurance(viaProxy(adjusterKeys), { by: 'insurers', id: evergreen.id, of: 'claims', limit: 1 });
+    assert.equal(await underLie(cutShort, () => refusal(cut)), 'FACT_NOT_PROVEN');
+  });
+
   test('a forged claim value inside the proofs is refused (STATE_PROOF_INVALID)', async () => {
     const forge = (r: SentRequest, a: Answer) =>
       r.method === 'POST' && pathOf(r) === '/v1/state/proofs' && a.status === 200
@@ -283,6 +368,8 @@ describe('the CLI refuses insurance answers a lying node alters', () => {
       [inflatedBenefit, ['claim', 'list', '--key', adjusterFile, '--insurer', evergreen.id]],
       [flippedDecision, ['preauth', 'show', '--key', doctorFile, '--id', preauthId]],
       [cheaperEstimate, ['eligibility', '--key', doctorFile, '--patient', patientId, '--service', '99213']],
+      [omittedClaim, ['claim', 'list', '--key', adjusterFile, '--insurer', evergreen.id]],
+      [omittedCoverage, ['eligibility', '--key', doctorFile, '--patient', patientId, '--service', '99213']],
     ] as const) {
       const run = await underLie(lie, () => cli([...args]));
       assert.notEqual(run.code, 0, `${args.join(' ')} must fail under the lie`);
