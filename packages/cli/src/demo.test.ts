@@ -146,7 +146,7 @@ test('start seeds a demo network and prints how to sign in as each demo user', {
     assert.equal(queue.items.length, synthea.length + 3);
     assert.equal(queue.next, null);
     assert.ok(
-      queue.items.some((c) => c.items.length > 1),
+      queue.items.some((c) => (c.items as unknown[]).length > 1),
       'multi-line claims',
     );
     assert.ok(states.has('denied'), 'a medicine billed without prior authorization');
