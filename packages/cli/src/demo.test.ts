@@ -25,7 +25,7 @@ import { freePortRange, waitFor } from '@medledger/node/testing';
 import { DEMO_PASSPHRASE, type DemoSheet } from './demo.js';
 import { syntheaClaimsOf } from './synthea-claims.js';
 import { BIN } from './testing/cli.js';
-import { readmeShellBlock, runReadmeFlow } from './testing/readme-flow.js';
+import { readmeLine, readmeShellBlock, runReadmeFlow } from './testing/readme-flow.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'medledger-demo-'));
 /** The demo's data directory, named as `npm start` names it, so README flows run in `dir` as written. */
@@ -155,7 +155,7 @@ test('start seeds a demo network and prints how to sign in as each demo user', {
     const flow = await runReadmeFlow({
       cwd: dir,
       url: sheet.url,
-      script: [readmeShellBlock('export MEDLEDGER_PASSPHRASE='), readmeShellBlock('Insurance at Evergreen Health Insurance')].join('\n'),
+      script: [readmeLine('export MEDLEDGER_PASSPHRASE='), readmeShellBlock('Insurance at Evergreen Health Insurance')].join('\n'),
     });
     assert.equal(flow.code, 0, `the README insurance flow failed:\n${flow.stdout}\n${flow.stderr.slice(-4_000)}`);
     assert.match(flow.stdout, /covered/);

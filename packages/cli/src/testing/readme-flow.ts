@@ -10,6 +10,15 @@ import { BIN, type CliRun } from './cli.js';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 
+/** The first line of README.md starting with `lead` (the quick start's `export` line). Throws if there is none. */
+export function readmeLine(lead: string): string {
+  const line = readFileSync(join(ROOT, 'README.md'), 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(lead));
+  if (line === undefined) throw new Error(`README.md has no line starting with ${JSON.stringify(lead)}`);
+  return line;
+}
+
 /** The ```sh block of README.md that follows the first line starting with `lead`. Throws if there is none. */
 export function readmeShellBlock(lead: string): string {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
