@@ -39,7 +39,7 @@ function interrupt(child: ChildProcess): Promise<number | null> {
   });
 }
 
-test('start seeds a demo network and prints how to sign in as each demo user', { timeout: 600_000 }, async () => {
+test('start seeds a demo network and prints how to sign in as each demo user', { timeout: 900_000 }, async () => {
   const env = { ...process.env };
   delete env.MEDLEDGER_PASSPHRASE;
   const child = spawn(process.execPath, [BIN, 'start', '--data', data, '--base-port', String(await freePortRange(8))], {
