@@ -241,7 +241,7 @@ export function demoSheetLines(sheet: DemoSheet): string[] {
     ...(sheet.insurance === undefined
       ? []
       : [
-          `  medledger claim list --key ${sheet.users.find((u) => u.role === 'insurer')?.keyFile} --insurer ${sheet.insurance.insurer} --url ${sheet.url}`,
+          `  medledger claim list --key ${sheet.users.find((u) => u.role === 'insurer')?.keyFile} --insurer ${sheet.insurance.insurer} --url ${sheet.url} --genesis ${sheet.genesis}`,
         ]),
     ...(sheet.medicines === undefined ? [] : medicinesTryLines(sheet, sheet.medicines)),
     `(this list is saved in ${join(sheet.genesis, '..', 'demo', 'demo.json')})`,
