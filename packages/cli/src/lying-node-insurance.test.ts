@@ -351,6 +351,15 @@ test('proofs of insurance state go only to those the routes show it to', async (
     };
     assert.equal(JSON.parse(answer.entries[0]?.value ?? '{}').id, key.split('/')[1]);
   }
+  // A list's count and entries go to whoever may ask for the list: the insurer's queue to its staff.
+  for (const key of [`inscount/iclaim/${evergreen.id}`, `ins-iclaim/${evergreen.id}/000000000000`]) {
+    assert.equal(await refusal(() => stranger.post('/v1/state/proofs', { keys: [key] }, { auth: true })), 'ACCESS_DENIED', key);
+    assert.equal(await refusal(() => direct(doctorKeys).post('/v1/state/proofs', { keys: [key] }, { auth: true })), 'ACCESS_DENIED', key);
+    const answer = (await direct(adjusterKeys).post('/v1/state/proofs', { keys: [key] }, { auth: true })) as {
+      entries: Array<{ value: string | null }>;
+    };
+    assert.notEqual(answer.entries[0]?.value ?? null, null, key);
+  }
   // CMS-0057-F metrics are public.
   const metrics = (await stranger.post('/v1/state/proofs', { keys: [`pametrics/${evergreen.id}`] })) as { entries: unknown[] };
   assert.equal(metrics.entries.length, 1);
