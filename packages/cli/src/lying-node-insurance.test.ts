@@ -211,11 +211,28 @@ const omittedCoverage = onGet(
     j.eligible = false;
   },
 );
-/** A queue cut short: the first page says it is the last. */
+/** A queue cut short: the first page says it is the last (keeping where it stopped). */
 const cutShort = onGet(
   (p) => p.endsWith('/claims'),
   (j) => {
     j.next = null;
+  },
+);
+/** The same, without saying where the page stopped. */
+const cutShortSilently = onGet(
+  (p) => p.endsWith('/claims'),
+  (j) => {
+    j.next = null;
+    delete j.end;
+  },
+);
+/** An empty last page: the node claims the list ends where the cursor is. */
+const emptyEnd = onGet(
+  (p) => p.endsWith('/claims'),
+  (j) => {
+    j.claims = [];
+    j.next = null;
+    j.end = '000000000000';
   },
 );
 
@@ -288,7 +305,7 @@ describe('the SDK refuses insurance answers a lying node alters', () => {
     assert.equal(await underLie(omittedCoverage, () => refusal(ask)), 'FACT_NOT_PROVEN');
   });
 
-  test('a list cut short (next: null before the end) is caught (FACT_NOT_PROVEN)', async () => {
+  test('a list cut short (next: null before the end) loses nothing: paged on from where it stopped, or refused (FACT_NOT_PROVEN)', async () => {
     const second = await submitClaim(direct(doctorKeys), {
       patient: patientId,
       coverage: (await listInsurance(direct(adjusterKeys), { by: 'insurers', id: evergreen.id, of: 'coverages' })).items[0]?.id as string,
@@ -326,7 +343,54 @@ describe('the SDK refuses insurance answers a lying node alters', () => {
     );
     assert.equal(rest.next, null);
     const cut = () => listInsurance(viaProxy(adjusterKeys), { by: 'insurers', id: evergreen.id, of: 'claims', limit: 1 });
-    assert.equal(await underLie(cutShort, () => refusal(cut)), 'FACT_NOT_PROVEN');
+    // Told where the page stopped, the client pages on from there: the second claim is not lost.
+    assert.equal((await underLie(cutShort, cut)).next, first.next);
+    assert.equal(await underLie(cutShortSilently, () => refusal(cut)), 'FACT_NOT_PROVEN');
+    assert.equal(await underLie(emptyEnd, () => refusal(cut)), 'FACT_NOT_PROVEN');
+  });
+
+  test('a claim committed while the last page was on its way is paged on to, not refused', async () => {
+    const coverage = (await listInsurance(direct(adjusterKeys), { by: 'insurers', id: evergreen.id, of: 'coverages' })).items[0]
+      ?.id as string;
+    const before = await listInsurance(direct(adjusterKeys), { by: 'insurers', id: evergreen.id, of: 'claims' });
+    assert.equal(before.next, null);
+    let late = '';
+    // The honest answer is taken first; then a claim commits before the client asks for its proofs.
+    const meanwhile = async (r: SentRequest) => {
+      if (r.method !== 'GET' || !pathOf(r).endsWith('/claims') || late !== '') return undefined;
+      const day = `${new Date().toISOString().slice(0, 4)}-01-03`;
+      late = (
+        await submitClaim(direct(doctorKeys), {
+          patient: patientId,
+          coverage,
+          claim: {
+            resourceType: 'Claim',
+            status: 'active',
+            use: 'claim',
+            type: { coding: [{ code: 'professional' }] },
+            item: [{ sequence: 1, productOrService: { coding: [{ code: '99213' }] }, servicedDate: day, net: { value: 30 } }],
+          },
+        })
+      ).id;
+      return undefined;
+    };
+    const page = await underLie(meanwhile, () => listInsurance(viaProxy(adjusterKeys), { by: 'insurers', id: evergreen.id, of: 'claims' }));
+    assert.deepEqual(
+      page.items.map((c) => c.id),
+      before.items.map((c) => c.id),
+    );
+    assert.equal(page.next, String(before.items.length).padStart(12, '0'));
+    const rest = await listInsurance(viaProxy(adjusterKeys), {
+      by: 'insurers',
+      id: evergreen.id,
+      of: 'claims',
+      cursor: page.next as string,
+    });
+    assert.deepEqual(
+      rest.items.map((c) => c.id),
+      [late],
+    );
+    assert.equal(rest.next, null);
   });
 
   test('a forged claim value inside the proofs is refused (STATE_PROOF_INVALID)', async () => {

@@ -91,23 +91,46 @@ function matchesStatus(of: InsuranceListKind, stored: Json, status: string, time
 
 /**
  * Check that a page the node gave of list `by`/`of` of `party` skipped nothing: its items are
- * the proven entries from `cursor` to `next` (to the proven count when `next` is null), in
- * order, except, with a `status` filter, entries whose proven state does not match it. Items
- * themselves are proven by the caller (insurance-proofs.ts). Throws ClientError
- * FACT_NOT_PROVEN naming the entry left out, INVALID_ARGUMENT for a bad cursor, or the
- * reader's codes.
+ * the proven entries from `cursor` to where the page stopped, in order, except, with a
+ * `status` filter, entries whose proven state does not match it. The page stopped at `next`,
+ * or on the last page at `end` (the count the node saw) or, from a node that does not say, the
+ * proven count. Items themselves are proven by the caller (insurance-proofs.ts). Resolves to
+ * the cursor the caller pages on with: `next`, or on a last page whose proof sees a longer list
+ * (entries committed after the node answered) the node's `end`, so nothing is dropped; null
+ * when the proven list ends there. Throws ClientError FACT_NOT_PROVEN naming the entry left
+ * out, INVALID_ARGUMENT for a bad cursor, or the reader's codes.
  */
 export async function checkListPage(
   reader: VerifiedReader,
   q: { by: InsuranceListOwner; of: InsuranceListKind; party: string; status?: string; cursor?: string },
-  page: { items: readonly Json[]; next: string | null },
-): Promise<void> {
+  page: { items: readonly Json[]; next: string | null; end?: string },
+): Promise<string | null> {
   const list = insuranceListOf(q.by, q.of);
   const from = positionOf(q.cursor);
-  if (page.next !== null && (!POSITION_RE.test(page.next) || Number(page.next) <= from))
-    refuse('FACT_NOT_PROVEN', `the page's next cursor ${page.next} does not move past ${from}`);
-  const { ids } = await provenListSpan(reader, list, q.party, from, page.next === null ? 'end' : Number(page.next));
-  const shown = page.items.map((x) => String(x.id));
+  const stop = page.next ?? page.end;
+  if (stop !== undefined && (!POSITION_RE.test(stop) || Number(stop) < from))
+    refuse('FACT_NOT_PROVEN', `the page's end ${stop} is not a position after its cursor ${from}`);
+  if (page.next !== null && Number(page.next) === from) refuse('FACT_NOT_PROVEN', `the page's next cursor does not move past ${from}`);
+  const { ids, count } = await provenListSpan(reader, list, q.party, from, stop === undefined ? 'end' : Number(stop));
+  const end = from + ids.length;
+  let next: string | null = page.next;
+  if (next === null && end < count) {
+    // The node saw a shorter list than the proof: page on from where it stopped, never drop the rest.
+    if (end === from) refuse('FACT_NOT_PROVEN', `the node ends the list at ${from}, but the proven list has ${count} entries`);
+    next = String(end).padStart(12, '0');
+  }
+  await checkEntries(reader, q, page.items, ids);
+  return next;
+}
+
+/** The shown items are exactly `ids` (in order), or with a status filter the matching ones. */
+async function checkEntries(
+  reader: VerifiedReader,
+  q: { of: InsuranceListKind; party: string; status?: string },
+  items: readonly Json[],
+  ids: readonly string[],
+): Promise<void> {
+  const shown = items.map((x) => String(x.id));
   const what = `${q.of} of ${q.party}`;
   if (q.status === undefined || q.of === 'coverages' || q.of === 'plans') {
     const left = ids.filter((id) => !shown.includes(id));

@@ -463,11 +463,15 @@ export async function listInsurance<T = Json>(
       const items = answer[opts.of];
       if (!Array.isArray(items) || !items.every((x) => typeof x === 'object' && x !== null))
         throw new ClientError('MALFORMED_RESPONSE', `page.${opts.of} must be an array of objects`);
-      return { items: items as Json[], next: typeof answer.next === 'string' ? answer.next : null };
+      return {
+        items: items as Json[],
+        next: typeof answer.next === 'string' ? answer.next : null,
+        ...(typeof answer.end === 'string' ? { end: answer.end } : {}),
+      };
     },
     async (page) => {
       const items = await check(reader, page.items);
-      await checkListPage(
+      const next = await checkListPage(
         reader,
         {
           by: opts.by,
@@ -478,7 +482,7 @@ export async function listInsurance<T = Json>(
         },
         page,
       );
-      return { items, next: page.next };
+      return { items, next };
     },
   ) as Promise<Page<T>>;
 }

@@ -81,15 +81,18 @@ export function registerInsuranceRoutes(app: FastifyInstance, node: RouteDeps, g
     const count = insuranceListCount(state, index, party);
     let position = cursor === undefined ? 0 : Number(cursor);
     if (position > count) throw new ApiError('INVALID_PARAM', 'cursor is past the end of the list: pass `next` from a previous page');
-    const end = Math.min(count, position + MAX_SCAN);
+    const stop = Math.min(count, position + MAX_SCAN);
     const items: T[] = [];
-    while (position < end && items.length < limit) {
+    while (position < stop && items.length < limit) {
       const id = insuranceListEntry(state, index, party, position);
       position += 1;
       const x = id === undefined ? undefined : load(id);
       if (x !== undefined && keep(x)) items.push(x);
     }
-    return { items, next: position < count ? String(position).padStart(12, '0') : null };
+    // `end`: where this page stopped reading. On the last page it is the count the node saw, so a
+    // client whose proof sees a longer list (a claim committed meanwhile) pages on from there.
+    const end = String(position).padStart(12, '0');
+    return { items, next: position < count ? end : null, end };
   }
 
   /** Every id of list `index` of `party` (a patient's coverages: a handful). */
@@ -143,14 +146,14 @@ export function registerInsuranceRoutes(app: FastifyInstance, node: RouteDeps, g
   app.get<{ Params: { id: string }; Querystring: PageQuery }>('/v1/insurers/:id/plans', { schema: schemas.insurerPlans }, async (req) => {
     who(req);
     const insurer = idParam(req.params.id, 'insurer id', 20);
-    const { items, next } = page(
+    const { items, next, end } = page(
       'iplan',
       insurer,
       req.query,
       (id) => getPlanHead(state, id),
       () => true,
     );
-    return { plans: items, next };
+    return { plans: items, next, end };
   });
 
   // CMS-0057-F asks payers to publish prior-authorization decision times: anyone may read them.
@@ -166,16 +169,16 @@ export function registerInsuranceRoutes(app: FastifyInstance, node: RouteDeps, g
     async (req) => {
       const insurer = idParam(req.params.id, 'insurer id', 20);
       requireList(who(req), 'ipa', insurer, INSURER_ONLY);
-      const { items, next } = page('ipa', insurer, req.query, loadPreauth, statusFilter(req.query.status, PREAUTH_STATUSES));
-      return { preauths: items, next };
+      const { items, next, end } = page('ipa', insurer, req.query, loadPreauth, statusFilter(req.query.status, PREAUTH_STATUSES));
+      return { preauths: items, next, end };
     },
   );
 
   app.get<{ Params: { id: string }; Querystring: PageQuery }>('/v1/insurers/:id/claims', { schema: schemas.insurerClaims }, async (req) => {
     const insurer = idParam(req.params.id, 'insurer id', 20);
     requireList(who(req), 'iclaim', insurer, INSURER_ONLY);
-    const { items, next } = page('iclaim', insurer, req.query, loadClaim, statusFilter(req.query.status, CLAIM_STATUSES));
-    return { claims: items, next };
+    const { items, next, end } = page('iclaim', insurer, req.query, loadClaim, statusFilter(req.query.status, CLAIM_STATUSES));
+    return { claims: items, next, end };
   });
 
   app.get<{ Params: { id: string }; Querystring: PageQuery }>(
@@ -184,14 +187,14 @@ export function registerInsuranceRoutes(app: FastifyInstance, node: RouteDeps, g
     async (req) => {
       const insurer = idParam(req.params.id, 'insurer id', 20);
       requireList(who(req), 'icov', insurer, INSURER_ONLY);
-      const { items, next } = page(
+      const { items, next, end } = page(
         'icov',
         insurer,
         req.query,
         (id) => getCoverage(state, id),
         () => true,
       );
-      return { coverages: items, next };
+      return { coverages: items, next, end };
     },
   );
 
@@ -202,22 +205,22 @@ export function registerInsuranceRoutes(app: FastifyInstance, node: RouteDeps, g
       const patient = idParam(req.params.id, 'patient id', 20);
       // The patient shows their coverage to a provider by consenting (payment or treatment).
       requireList(who(req), 'pcov', patient, 'only the patient, their delegates and providers with their consent see this');
-      const { items, next } = page(
+      const { items, next, end } = page(
         'pcov',
         patient,
         req.query,
         (id) => getCoverage(state, id),
         () => true,
       );
-      return { coverages: items, next };
+      return { coverages: items, next, end };
     },
   );
 
   app.get<{ Params: { id: string }; Querystring: PageQuery }>('/v1/patients/:id/claims', { schema: schemas.patientClaims }, async (req) => {
     const patient = idParam(req.params.id, 'patient id', 20);
     requireList(who(req), 'pclaim', patient, PATIENT_ONLY);
-    const { items, next } = page('pclaim', patient, req.query, loadClaim, statusFilter(req.query.status, CLAIM_STATUSES));
-    return { claims: items, next };
+    const { items, next, end } = page('pclaim', patient, req.query, loadClaim, statusFilter(req.query.status, CLAIM_STATUSES));
+    return { claims: items, next, end };
   });
 
   app.get<{ Params: { id: string }; Querystring: PageQuery }>(
@@ -226,8 +229,8 @@ export function registerInsuranceRoutes(app: FastifyInstance, node: RouteDeps, g
     async (req) => {
       const patient = idParam(req.params.id, 'patient id', 20);
       requireList(who(req), 'ppa', patient, PATIENT_ONLY);
-      const { items, next } = page('ppa', patient, req.query, loadPreauth, statusFilter(req.query.status, PREAUTH_STATUSES));
-      return { preauths: items, next };
+      const { items, next, end } = page('ppa', patient, req.query, loadPreauth, statusFilter(req.query.status, PREAUTH_STATUSES));
+      return { preauths: items, next, end };
     },
   );
 
@@ -237,8 +240,8 @@ export function registerInsuranceRoutes(app: FastifyInstance, node: RouteDeps, g
     async (req) => {
       const provider = idParam(req.params.id, 'provider id', 20);
       requireList(who(req), 'rclaim', provider, PROVIDER_ONLY);
-      const { items, next } = page('rclaim', provider, req.query, loadClaim, statusFilter(req.query.status, CLAIM_STATUSES));
-      return { claims: items, next };
+      const { items, next, end } = page('rclaim', provider, req.query, loadClaim, statusFilter(req.query.status, CLAIM_STATUSES));
+      return { claims: items, next, end };
     },
   );
 
@@ -248,8 +251,8 @@ export function registerInsuranceRoutes(app: FastifyInstance, node: RouteDeps, g
     async (req) => {
       const provider = idParam(req.params.id, 'provider id', 20);
       requireList(who(req), 'rpa', provider, PROVIDER_ONLY);
-      const { items, next } = page('rpa', provider, req.query, loadPreauth, statusFilter(req.query.status, PREAUTH_STATUSES));
-      return { preauths: items, next };
+      const { items, next, end } = page('rpa', provider, req.query, loadPreauth, statusFilter(req.query.status, PREAUTH_STATUSES));
+      return { preauths: items, next, end };
     },
   );
 
