@@ -6,6 +6,7 @@ import { benchTable } from './bench-cometbft.js';
 
 const embedded = {
   throughput: { txPerSecond: 1380 },
+  singleTxThroughput: { txPerSecond: 630 },
   latency: { offeredTxPerSecond: 500, p50Ms: 310, p99Ms: 720 },
   records: { writeMs: { p50: 41.2 }, readMs: { p50: 12.5 } },
   nodes: [
@@ -20,15 +21,26 @@ const comet = {
 };
 
 test('the bench table puts both engines side by side and says what CometBFT cannot measure yet', () => {
-  const lines = benchTable(embedded, comet);
+  const lines = benchTable({ figures: embedded }, { figures: comet });
   assert.match(lines[0] ?? '', /embedded\s*\|\s*cometbft/);
   const row = (label: RegExp) => lines.find((l) => label.test(l)) ?? '';
-  assert.match(row(/saturation/), /1380 \(batches of 100\).*1000 \(one tx per call/);
+  assert.match(row(/batched/), /1380 \(batches of 100\).*not measured: CometBFT has no batch submission API/);
+  assert.match(row(/one tx per call/), /630 \(POST \/v1\/txs\).*1000 \(broadcast_tx_sync\)/);
   assert.match(row(/latency/), /at 500 tx\/s.*310 \/ 720 ms.*400 \/ 900 ms/);
   assert.match(row(/CPU/), /50\.0 %, 150 MiB.*30\.0 %, 150 MiB \(app \+ CometBFT\)/);
-  assert.match(row(/record write/), /41\.2 \/ 12\.5 ms.*n\/a: no records API on CometBFT yet/);
+  assert.match(row(/record write/), /41\.2 \/ 12\.5 ms.*not measured: no records API on CometBFT yet/);
   // Every line is as wide as the header: a column per engine, aligned.
   assert.equal(new Set(lines.map((l) => l.trimEnd().length <= (lines[0] ?? '').length)).size, 1);
-  const cometOnly = benchTable(undefined, comet);
-  assert.match(cometOnly.find((l) => /saturation/.test(l)) ?? '', /\|\s+\| 1000/);
+});
+
+test('every row is there when a figure is missing, saying why instead of a number', () => {
+  const cometOnly = benchTable({ missing: 'not run (--engine cometbft)' }, { figures: comet });
+  assert.equal(cometOnly.length, 7, 'header, rule and five rows');
+  assert.match(cometOnly.find((l) => /one tx per call/.test(l)) ?? '', /not measured: not run \(--engine cometbft\)\s*\| 1000/);
+  // The embedded bench with only the tx part: records say they were not run.
+  const { records: _, ...txOnly } = embedded;
+  const partial = benchTable({ figures: txOnly }, { missing: 'the run failed (cometbft not installed)' });
+  assert.match(partial.find((l) => /record write/.test(l)) ?? '', /not measured: the records part was not run/);
+  assert.match(partial.find((l) => /latency/.test(l)) ?? '', /310 \/ 720 ms.*not measured: the run failed \(cometbft not installed\)/);
+  for (const l of partial.slice(2)) assert.doesNotMatch(l, /undefined|NaN/);
 });

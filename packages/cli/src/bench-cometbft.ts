@@ -224,40 +224,60 @@ export async function runCometBench(opts: CometBenchOptions, log: (line: string)
   }
 }
 
-/** The embedded bench's figures the side-by-side table shows (bench.ts runBench's result). */
+/** The embedded bench's figures the side-by-side table shows (bench.ts runBench's result); a part not run is absent. */
 export interface EmbeddedBenchFigures {
-  throughput: { txPerSecond: number };
-  latency: { offeredTxPerSecond: number; p50Ms: number; p99Ms: number };
-  records: { writeMs: { p50: number }; readMs: { p50: number } };
-  nodes: Array<{ name: string; cpuPercent: number; rssMiB: number }>;
+  throughput?: { txPerSecond: number };
+  singleTxThroughput?: { txPerSecond: number };
+  latency?: { offeredTxPerSecond: number; p50Ms: number; p99Ms: number };
+  records?: { writeMs: { p50: number }; readMs: { p50: number } };
+  nodes?: Array<{ name: string; cpuPercent: number; rssMiB: number }>;
 }
 
-/** One table, one column per engine that ran; a cell an engine cannot fill says why. */
-export function benchTable(embedded: EmbeddedBenchFigures | undefined, comet: CometBenchResult | undefined): string[] {
+/** An engine's column: its figures, or why it has none (not run, or its run failed). */
+export type EngineColumn<T> = { figures: T } | { missing: string };
+
+/**
+ * One table, one column per engine; every row is there for both, and a cell an engine
+ * cannot fill says why (never a made-up number).
+ */
+export function benchTable(embedded: EngineColumn<EmbeddedBenchFigures>, comet: EngineColumn<CometBenchResult>): string[] {
+  const e = 'figures' in embedded ? embedded.figures : undefined;
+  const c = 'figures' in comet ? comet.figures : undefined;
+  /** A cell: the figure when the engine ran and measured it, else why not. */
+  const cell = <T>(col: EngineColumn<unknown>, value: T | undefined, show: (v: T) => string, notRun: string): string => {
+    if ('missing' in col) return `not measured: ${col.missing}`;
+    return value === undefined ? `not measured: ${notRun}` : show(value);
+  };
+  const rate = e?.latency?.offeredTxPerSecond ?? c?.latency.offeredTxPerSecond;
   const rows: Array<[string, string, string]> = [
     [
-      'committed tx/s at saturation',
-      embedded === undefined ? '' : `${embedded.throughput.txPerSecond} (batches of 100)`,
-      comet === undefined ? '' : `${comet.throughput.txPerSecond} (one tx per call; no batch API)`,
+      'committed tx/s at saturation, batched submission',
+      cell(embedded, e?.throughput, (t) => `${t.txPerSecond} (batches of 100)`, 'the tx part was not run'),
+      cell(comet, undefined, () => '', 'CometBFT has no batch submission API'),
     ],
     [
-      `commit latency p50 / p99 at ${embedded?.latency.offeredTxPerSecond ?? comet?.latency.offeredTxPerSecond} tx/s`,
-      embedded === undefined ? '' : `${embedded.latency.p50Ms} / ${embedded.latency.p99Ms} ms`,
-      comet === undefined ? '' : `${comet.latency.p50Ms} / ${comet.latency.p99Ms} ms`,
+      'committed tx/s at saturation, one tx per call',
+      cell(embedded, e?.singleTxThroughput, (t) => `${t.txPerSecond} (POST /v1/txs)`, 'the tx part was not run'),
+      cell(comet, c?.throughput, (t) => `${t.txPerSecond} (broadcast_tx_sync)`, 'not run'),
+    ],
+    [
+      `commit latency p50 / p99 at ${rate ?? '?'} tx/s offered`,
+      cell(embedded, e?.latency, (l) => `${l.p50Ms} / ${l.p99Ms} ms`, 'the tx part was not run'),
+      cell(comet, c?.latency, (l) => `${l.p50Ms} / ${l.p99Ms} ms`, 'not run'),
     ],
     [
       'CPU % of a core, RSS per validator (mean)',
-      embedded === undefined ? '' : meanNodes(embedded.nodes),
-      comet === undefined ? '' : `${meanNodes(comet.nodes)} (app + CometBFT)`,
+      cell(embedded, e?.nodes, meanNodes, 'the tx part was not run'),
+      cell(comet, c?.nodes, (n) => `${meanNodes(n)} (app + CometBFT)`, 'not run'),
     ],
     [
       'record write / read p50',
-      embedded === undefined ? '' : `${embedded.records.writeMs.p50} / ${embedded.records.readMs.p50} ms`,
-      comet === undefined ? '' : 'n/a: no records API on CometBFT yet',
+      cell(embedded, e?.records, (r) => `${r.writeMs.p50} / ${r.readMs.p50} ms`, 'the records part was not run'),
+      cell(comet, undefined, () => '', 'no records API on CometBFT yet'),
     ],
   ];
-  const widths = [0, 1, 2].map((c) => Math.max(...rows.map((r) => r[c]?.length ?? 0), ['', 'embedded', 'cometbft'][c]?.length ?? 0));
-  const line = (cells: string[]) => cells.map((x, c) => x.padEnd(widths[c] as number)).join(' | ');
+  const widths = [0, 1, 2].map((k) => Math.max(...rows.map((r) => r[k]?.length ?? 0), ['', 'embedded', 'cometbft'][k]?.length ?? 0));
+  const line = (cells: string[]) => cells.map((x, k) => x.padEnd(widths[k] as number)).join(' | ');
   return [line(['', 'embedded', 'cometbft']), widths.map((w) => '-'.repeat(w)).join('-|-'), ...rows.map(line)];
 }
 

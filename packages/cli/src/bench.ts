@@ -123,6 +123,20 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
       }));
       log(`committed ${tput.committed} tx in ${tput.seconds.toFixed(2)} s: ${tput.txPerSecond.toFixed(0)} tx/s`);
 
+      // The same saturation with one transaction per request (POST /v1/txs), as CometBFT's
+      // broadcast_tx_sync takes them: the side-by-side table compares like with like.
+      log(`single-transaction run: ${opts.seconds} s of saturating load, one transaction per request…`);
+      const single = await runLoad({
+        url: urls[0] as string,
+        submitUrls: urls,
+        count: expected,
+        concurrency: 32,
+        batch: 1,
+        durationMs: opts.seconds * 1000,
+        timeoutMs: 180_000,
+      });
+      log(`committed ${single.committed} tx in ${single.seconds.toFixed(2)} s: ${single.txPerSecond.toFixed(0)} tx/s`);
+
       log(`latency run: ${opts.rate} tx/s offered for ${opts.latencySeconds} s…`);
       const lat = await runLoad({
         url: urls[0] as string,
@@ -143,6 +157,12 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
           committed: tput.committed,
           rejected: tput.rejected,
           txPerSecond: Math.round(tput.txPerSecond),
+        },
+        singleTxThroughput: {
+          seconds: single.seconds,
+          committed: single.committed,
+          rejected: single.rejected,
+          txPerSecond: Math.round(single.txPerSecond),
         },
         latency: { offeredTxPerSecond: opts.rate, committed: lat.committed, p50Ms: Math.round(p50), p99Ms: Math.round(p99) },
         nodes: perNode,

@@ -3,10 +3,10 @@
 import { idFromPublicKey } from '@medledger/crypto';
 import {
   appHashOf,
+  blockResultsRoot,
   EMPTY_STATE_ROOT,
   type Genesis,
   hashCanonical,
-  resultsRootOf,
   type SignedTx,
   type StateTreeUpdate,
   type TxResult,
@@ -51,7 +51,7 @@ export interface BlockInput {
  */
 function execution(committed: CommittedState, writes: StateWrite[], results: TxResult[]): BlockExecution {
   const tree = updateStateTree(committed, committed.stateRoot(), writes);
-  const resultsRoot = resultsRootOf(results);
+  const resultsRoot = blockResultsRoot(results);
   return { results, writes, tree, resultsRoot, appHash: appHashOf(tree.root, resultsRoot) };
 }
 

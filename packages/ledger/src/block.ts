@@ -5,7 +5,7 @@ import { canonicalBytes, hashCanonical } from './canonical.js';
 import { LedgerError } from './errors.js';
 import { txRoot } from './merkle.js';
 import { parseSignedTx, txBytes } from './tx.js';
-import type { Block, BlockHeader, ChainParams, Commit, CommitSig, GenesisValidator } from './types.js';
+import type { Block, BlockHeader, ChainParams, Commit, CommitSig, GenesisValidator, SignedTx } from './types.js';
 
 /** 32 zero bytes in hex: the previous-block and last-commit hash at height 1. */
 export const ZERO_HASH = '0'.repeat(64);
@@ -90,8 +90,20 @@ export function parseCommit(x: unknown): Commit {
   return { height: c.height as number, round: c.round as number, blockHash: c.blockHash as string, signatures };
 }
 
-/** Check untrusted input is a well-formed block (shape only). Throws LedgerError('MALFORMED_BLOCK'). */
-export function parseBlock(x: unknown): Block {
+/**
+ * Where `parseBlock` may find a transaction it already holds, by signature (a node's
+ * mempool): the object is reused instead of parsed, canonicalised and hashed again.
+ */
+export type KnownTxs = (sig: string) => SignedTx | undefined;
+
+/**
+ * Check untrusted input is a well-formed block (shape only). Throws LedgerError('MALFORMED_BLOCK').
+ * With `known`, a transaction whose signature, signer and nonce match one held is taken as
+ * that one, and the block is refused unless its transactions give its header's tx root: a
+ * match can only ever stand for the very bytes the header commits to, and the caller knows
+ * the body is the header's.
+ */
+export function parseBlock(x: unknown, known?: KnownTxs): Block {
   const b = asObject(x, 'block', 'MALFORMED_BLOCK');
   exactKeys(b, ['header', 'lastCommit', 'txs'], 'block', 'MALFORMED_BLOCK');
   const h = asObject(b.header, 'block.header', 'MALFORMED_BLOCK');
@@ -119,6 +131,8 @@ export function parseBlock(x: unknown): Block {
     }
   }
   const txs = (b.txs as unknown[]).map((t, i) => {
+    const held = known === undefined ? undefined : heldTx(t, known);
+    if (held !== undefined) return held;
     try {
       return parseSignedTx(t);
     } catch (err) {
@@ -135,7 +149,17 @@ export function parseBlock(x: unknown): Block {
     proposer: h.proposer as string,
     lastCommitHash: h.lastCommitHash as string,
   };
+  if (known !== undefined && txRoot(txs) !== header.txRoot) bad('block.txs do not match header.txRoot');
   return { header, lastCommit, txs };
+}
+
+/** The held transaction `raw` names by signature, if its signer and nonce agree too. */
+function heldTx(raw: unknown, known: KnownTxs): SignedTx | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const r = raw as Record<string, unknown>;
+  if (typeof r.sig !== 'string') return undefined;
+  const tx = known(r.sig);
+  return tx !== undefined && tx.signer === r.signer && tx.nonce === r.nonce ? tx : undefined;
 }
 
 /**

@@ -5,6 +5,7 @@ export * from './canonical.js';
 export * from './errors.js';
 export * from './genesis.js';
 export * from './merkle.js';
+export * from './results-root.js';
 export * from './state-proof.js';
 export * from './state-tree.js';
 export * from './tx.js';

@@ -129,6 +129,33 @@ describe('verifyChain', () => {
     assert.throws(() => parseCommit({ ...commit, signatures: [{ validator: 'x', sig: 'y' }] }), /validator/);
   });
 
+  test('parseBlock reuses held transactions by signature, only for the bytes the tx root names', () => {
+    const { block } = clone((fx.blocks.find((b) => b.block.txs.length > 0) ?? fx.blocks[0]) as { block: Block; commit: Commit });
+    assert.ok(block.txs.length > 0, 'the fixture has a block with transactions');
+    const held = block.txs.map((tx) => clone(tx));
+    const bySig = new Map(held.map((tx) => [tx.sig, tx]));
+    const parsed = parseBlock(clone(block), (sig) => bySig.get(sig));
+    parsed.txs.forEach((tx, i) => {
+      assert.equal(tx, held[i], 'the held object itself, not a parsed copy');
+    });
+    // A held transaction with the same signature, signer and nonce but another body (a
+    // forged match) would change the block: the tx root refuses it.
+    const forged = { ...(held[0] as Block['txs'][number]), body: { role: 'forged' } };
+    assert.throws(
+      () => parseBlock(clone(block), (sig) => (sig === forged.sig ? forged : undefined)),
+      (e: unknown) => e instanceof LedgerError && e.code === 'MALFORMED_BLOCK' && /txRoot/.test(e.message),
+    );
+    // Nothing held, but the transactions are not the header's: refused all the same.
+    const swapped = clone(block);
+    swapped.txs.reverse();
+    assert.ok(swapped.txs.length > 1, 'the fixture block has transactions to swap');
+    assert.throws(
+      () => parseBlock(swapped, () => undefined),
+      (e: unknown) => e instanceof LedgerError && e.code === 'MALFORMED_BLOCK' && /txRoot/.test(e.message),
+    );
+    assert.deepEqual(parseBlock(clone(swapped)).txs, swapped.txs, 'without `known`, shape only, as before');
+  });
+
   test('verifyCommit checks height and block hash', () => {
     const { block, commit } = fx.blocks[0] as { block: Block; commit: Commit };
     assert.throws(() => verifyCommit(fx.genesis.chainId, fx.genesis.validators, commit, 2, blockHash(block.header)), /height/);

@@ -36,6 +36,23 @@ describe('mempool', () => {
     assert.equal(pool.size, 0);
   });
 
+  test('finds a pending transaction by its signature until it leaves the pool', () => {
+    const pool = new Mempool({ maxTxs: 10, maxBytes: 1 << 20 });
+    const [a, b, c] = [entry(), entry(), entry()];
+    pool.add(a);
+    pool.add(b);
+    pool.add(c);
+    assert.equal(pool.bySignature(a.tx.sig), a.tx);
+    pool.remove(a.hash);
+    assert.equal(pool.bySignature(a.tx.sig), undefined, 'removed');
+    assert.equal(pool.bySignature(b.tx.sig), b.tx);
+    const rest = pool.drain();
+    assert.equal(pool.bySignature(b.tx.sig), undefined, 'drained');
+    pool.add(rest[1] as typeof c);
+    assert.equal(pool.bySignature(c.tx.sig), c.tx, 're-added after a re-check');
+    assert.equal(pool.bySignature(b.tx.sig), undefined);
+  });
+
   test('reports full by count and by bytes', () => {
     const e = entry();
     const byCount = new Mempool({ maxTxs: 1, maxBytes: 1 << 20 });

@@ -14,6 +14,8 @@ export interface PendingTx {
  */
 export class Mempool {
   private readonly pending = new Map<string, PendingTx>();
+  /** The same entries by signature: a proposal's transactions are matched to ours (`bySignature`). */
+  private readonly bySig = new Map<string, PendingTx>();
   private totalBytes = 0;
 
   constructor(private readonly limits: { maxTxs: number; maxBytes: number }) {}
@@ -39,6 +41,7 @@ export class Mempool {
   add(entry: PendingTx): void {
     if (this.pending.has(entry.hash)) return;
     this.pending.set(entry.hash, entry);
+    this.bySig.set(entry.tx.sig, entry);
     this.totalBytes += entry.bytes;
   }
 
@@ -54,10 +57,21 @@ export class Mempool {
     return out;
   }
 
+  /**
+   * The pending transaction carrying signature `sig`, if any. A peer's proposal names its
+   * transactions in full; the ones already here are reused instead of parsed, canonicalised
+   * and hashed again. Only a hint: the caller checks the reused objects against the
+   * block's tx root (ledger parseBlock), so a wrong match refuses the block, never alters it.
+   */
+  bySignature(sig: string): SignedTx | undefined {
+    return this.bySig.get(sig)?.tx;
+  }
+
   remove(hash: string): PendingTx | undefined {
     const entry = this.pending.get(hash);
     if (entry !== undefined) {
       this.pending.delete(hash);
+      if (this.bySig.get(entry.tx.sig) === entry) this.bySig.delete(entry.tx.sig);
       this.totalBytes -= entry.bytes;
     }
     return entry;
@@ -67,6 +81,7 @@ export class Mempool {
   drain(): PendingTx[] {
     const all = [...this.pending.values()];
     this.pending.clear();
+    this.bySig.clear();
     this.totalBytes = 0;
     return all;
   }

@@ -21,7 +21,7 @@ import {
 import { openSqliteStore } from '@medledger/storage';
 import type { Command } from 'commander';
 import { BENCH_PARTS, type BenchPart, runBench } from '../bench.js';
-import { benchTable, type EmbeddedBenchFigures, runCometBench } from '../bench-cometbft.js';
+import { benchTable, type EmbeddedBenchFigures, type EngineColumn, runCometBench } from '../bench-cometbft.js';
 import { DEMO_ORGANIZATIONS, DEMO_PASSPHRASE, demoSheetLines, readDemoSheet, seedDemo } from '../demo.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { runLoad } from '../load.js';
@@ -72,33 +72,51 @@ interface BenchCliOptions {
   json?: boolean;
 }
 
-/** `bench --engine cometbft|both`: the same profile on each engine, one after the other, and one table. */
+/**
+ * `bench --engine cometbft|both`: the same profile on each engine, one after the other, and
+ * one table. An engine whose run fails keeps its column, saying why.
+ */
 async function benchBoth(opts: BenchCliOptions, log: (line: string) => void): Promise<void> {
-  const embedded =
+  const attempt = async <T>(name: string, run: () => Promise<T>): Promise<EngineColumn<T>> => {
+    try {
+      return { figures: await run() };
+    } catch (err) {
+      const why = (err as Error).message.split('\n')[0] ?? 'failed';
+      log(`${name} run failed: ${why}`);
+      return { missing: `the run failed (${why})` };
+    }
+  };
+  const embedded: EngineColumn<EmbeddedBenchFigures> =
     opts.engine === 'both'
-      ? ((await runBench(
-          {
-            validators: opts.validators,
-            seconds: opts.seconds,
-            rate: opts.rate,
-            latencySeconds: opts.latencySeconds,
-            records: opts.records,
-            proofRounds: opts.proofRounds,
-            claimSeconds: opts.claimSeconds,
-            claims: opts.claims,
-            claimRate: opts.claimRate,
-            claimLatencySeconds: opts.claimLatencySeconds,
-            outDir: resolve(opts.out),
-            basePort: opts.basePort,
-            ...(opts.profile === undefined ? {} : { profileDir: resolve(opts.profile) }),
-            ...(opts.only === undefined ? {} : { parts: benchParts(opts.only) }),
-          },
-          log,
-        )) as unknown as EmbeddedBenchFigures)
-      : undefined;
-  const comet = await runCometBench(
-    { validators: opts.validators, seconds: opts.seconds, rate: opts.rate, latencySeconds: opts.latencySeconds, basePort: opts.basePort },
-    log,
+      ? await attempt(
+          'embedded',
+          async () =>
+            (await runBench(
+              {
+                validators: opts.validators,
+                seconds: opts.seconds,
+                rate: opts.rate,
+                latencySeconds: opts.latencySeconds,
+                records: opts.records,
+                proofRounds: opts.proofRounds,
+                claimSeconds: opts.claimSeconds,
+                claims: opts.claims,
+                claimRate: opts.claimRate,
+                claimLatencySeconds: opts.claimLatencySeconds,
+                outDir: resolve(opts.out),
+                basePort: opts.basePort,
+                ...(opts.profile === undefined ? {} : { profileDir: resolve(opts.profile) }),
+                ...(opts.only === undefined ? {} : { parts: benchParts(opts.only) }),
+              },
+              log,
+            )) as EmbeddedBenchFigures,
+        )
+      : { missing: 'not run (--engine cometbft)' };
+  const comet = await attempt('CometBFT', () =>
+    runCometBench(
+      { validators: opts.validators, seconds: opts.seconds, rate: opts.rate, latencySeconds: opts.latencySeconds, basePort: opts.basePort },
+      log,
+    ),
   );
   if (opts.json) console.log(JSON.stringify({ embedded, cometbft: comet }));
   else for (const line of benchTable(embedded, comet)) console.log(line);

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { after, before, beforeEach, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { canonicalJson } from '@medledger/ledger';
 import { Client } from 'fhir-kit-client';
@@ -51,6 +51,10 @@ let t: FhirTestNode;
 let client: Any;
 before(async () => {
   t = await startFhirNode();
+});
+// Each bundle gets a fresh access token, as a SMART client asks for one when the last expires
+// (tokens live 5 minutes; a slow machine can take longer than that over all eight bundles).
+beforeEach(async () => {
   client = new Client({ baseUrl: t.base, bearerToken: await tokenFor(t.base, t.orgKeys) });
 });
 after(async () => {
