@@ -9,9 +9,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TrustedGenesis } from '@medledger/client';
 import { sha256Hex } from '@medledger/crypto';
 import { txBytes, txHash } from '@medledger/ledger';
 import { CometRpc, defaultCometPorts, initCometHomes, initNetwork, PASSPHRASE_ENV } from '@medledger/node';
+import { benchRecords, type RecordBenchResult } from './bench-records.js';
 import { makeRegistrations } from './load.js';
 
 const BIN = fileURLToPath(new URL('../bin/medledger.js', import.meta.url));
@@ -22,12 +24,16 @@ export interface CometBenchOptions {
   rate: number;
   latencySeconds: number;
   basePort: number;
+  /** Records to write (and read twice each) through the nodes' MedLedger API, as the embedded bench does; 0: none. */
+  records?: number;
 }
 
 export interface CometBenchResult {
   throughput: { seconds: number; committed: number; rejected: number; txPerSecond: number };
   latency: { offeredTxPerSecond: number; committed: number; p50Ms: number; p99Ms: number };
   nodes: Array<{ name: string; cpuPercent: number; rssMiB: number }>;
+  /** Record write and read latency through the MedLedger API on CometBFT (bench-records.ts), when measured. */
+  records?: RecordBenchResult;
 }
 
 interface CometNodeProcess {
@@ -35,6 +41,8 @@ interface CometNodeProcess {
   child: ChildProcess;
   cometPid: number;
   rpc: CometRpc;
+  /** The node's MedLedger API. */
+  api: string;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -59,7 +67,9 @@ function startNode(home: string, name: string): Promise<CometNodeProcess> {
     child.stdout?.on('data', (c: Buffer) => {
       out += String(c);
       const m = /CometBFT RPC: (\S+) \(cometbft pid (\d+)\)/.exec(out);
-      if (m !== null) resolve({ name, child, cometPid: Number(m[2]), rpc: new CometRpc(m[1] as string) });
+      const api = /node \S+ API: (\S+)/.exec(out);
+      if (m !== null && api !== null)
+        resolve({ name, child, cometPid: Number(m[2]), rpc: new CometRpc(m[1] as string), api: api[1] as string });
     });
     child.once('exit', (code) => reject(new Error(`${name} exited ${code} before starting: ${err}`)));
   });
@@ -200,7 +210,22 @@ export async function runCometBench(opts: CometBenchOptions, log: (line: string)
     const p50 = percentile(lat.latenciesMs, 0.5);
     const p99 = percentile(lat.latenciesMs, 0.99);
     log(`commit latency at ${opts.rate} tx/s: p50 ${p50.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms`);
+    const records =
+      (opts.records ?? 0) > 0
+        ? await benchRecords(
+            {
+              writeUrl: nodes[0]?.api as string,
+              readUrl: nodes[1 % nodes.length]?.api as string,
+              genesis: TrustedGenesis.fromDocument(genesis),
+              writes: opts.records as number,
+              reads: 2 * (opts.records as number),
+              resourceBytes: 4096,
+            },
+            log,
+          )
+        : undefined;
     return {
+      ...(records === undefined ? {} : { records }),
       throughput: { seconds: tput.seconds, committed: tput.committed, rejected: tput.rejected, txPerSecond: Math.round(tput.txPerSecond) },
       latency: { offeredTxPerSecond: opts.rate, committed: lat.committed, p50Ms: Math.round(p50), p99Ms: Math.round(p99) },
       nodes: perNode,
@@ -273,7 +298,12 @@ export function benchTable(embedded: EngineColumn<EmbeddedBenchFigures>, comet: 
     [
       'record write / read p50',
       cell(embedded, e?.records, (r) => `${r.writeMs.p50} / ${r.readMs.p50} ms`, 'the records part was not run'),
-      cell(comet, undefined, () => '', 'no records API on CometBFT yet'),
+      cell(
+        comet,
+        c?.records,
+        (r) => `${r.writeMs.p50} / ${r.readMs.p50} ms (proofs wait for the next header)`,
+        'the records part was not run',
+      ),
     ],
   ];
   const widths = [0, 1, 2].map((k) => Math.max(...rows.map((r) => r[k]?.length ?? 0), ['', 'embedded', 'cometbft'][k]?.length ?? 0));

@@ -1,7 +1,7 @@
 // `medledger init --engine cometbft` and `medledger node --engine cometbft` with the real
 // CometBFT binary (scripts/install-cometbft.sh): the pair commits a transaction submitted
-// through CometBFT's RPC, dies together when CometBFT is killed -9, and resumes on restart
-// without losing the acknowledged transaction.
+// through CometBFT's RPC and one submitted through the MedLedger API, dies together when
+// CometBFT is killed -9, and resumes on restart without losing the acknowledged transactions.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -18,8 +18,10 @@ process.env.MEDLEDGER_PASSPHRASE = TEST_PASSPHRASE;
 const dir = mkdtempSync(join(tmpdir(), 'medledger-comet-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-/** `medledger node --engine cometbft`, resolved once it prints its RPC URL and CometBFT's pid. */
-function startNode(home: string): Promise<{ child: ChildProcess; rpc: CometRpc; cometPid: number; exited: Promise<number | null> }> {
+/** `medledger node --engine cometbft`, resolved once it prints its RPC URL, CometBFT's pid and its API URL. */
+function startNode(
+  home: string,
+): Promise<{ child: ChildProcess; rpc: CometRpc; cometPid: number; api: string; exited: Promise<number | null> }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, 'node', '--home', home, '--engine', 'cometbft'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -31,7 +33,9 @@ function startNode(home: string): Promise<{ child: ChildProcess; rpc: CometRpc; 
     child.stdout?.on('data', (c: Buffer) => {
       out += String(c);
       const m = /CometBFT RPC: (\S+) \(cometbft pid (\d+)\)/.exec(out);
-      if (m !== null) resolve({ child, rpc: new CometRpc(m[1] as string), cometPid: Number(m[2]), exited });
+      const api = /node \S+ API: (\S+)/.exec(out);
+      if (m !== null && api !== null)
+        resolve({ child, rpc: new CometRpc(m[1] as string), cometPid: Number(m[2]), api: api[1] as string, exited });
     });
     void exited.then((code) => reject(new Error(`node exited ${code} before starting\n${out}\n${err}`)));
   });
@@ -91,6 +95,33 @@ test('init --engine cometbft writes CometBFT homes; node --engine cometbft commi
     const sent = await node.rpc.broadcastTxSync(txBytes(tx));
     assert.equal(sent.code, 0);
     const committed = await waitFor(() => node.rpc.tx(txHash(tx)), 'the registration committed', 60_000);
+    // The same node's MedLedger API takes a transaction and reports it committed.
+    const viaApiKey = generateSigningKeyPair();
+    const viaApi = signTx(
+      {
+        v: 1,
+        chain: genesis.chainId,
+        kind: 'identity.register',
+        signer: viaApiKey.publicKey,
+        nonce: 0,
+        body: { role: 'patient', encryptionKey: generateEncryptionKeyPair().publicKey },
+      },
+      viaApiKey.privateKey,
+    );
+    const posted = await fetch(`${node.api}/v1/txs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(viaApi),
+    });
+    assert.equal(posted.status, 202);
+    const apiStatus = async (url: string) =>
+      (await (await fetch(`${url}/v1/txs/${txHash(viaApi)}`)).json()) as { status: string; height?: number };
+    const apiCommitted = await waitFor(
+      async () => ((await apiStatus(node.api)).status === 'committed' ? apiStatus(node.api) : undefined),
+      'the API transaction committed',
+      60_000,
+    );
+    assert.equal((await node.rpc.tx(txHash(viaApi)))?.height, apiCommitted.height, "CometBFT's index agrees with the API");
 
     // kill -9 CometBFT: the node stops its application and exits 1 (supervised pair).
     process.kill(node.cometPid, 'SIGKILL');
@@ -123,13 +154,16 @@ test('init --engine cometbft writes CometBFT homes; node --engine cometbft commi
       60_000,
     );
     assert.equal((await node.rpc.tx(txHash(tx)))?.height, committed.height);
+    const afterCrash = await apiStatus(node.api);
+    assert.equal(afterCrash.status, 'committed', 'the API still reports the acknowledged transaction after the app was killed -9');
+    assert.equal(afterCrash.height, apiCommitted.height);
 
     // The chain CometBFT made is re-verified by the same command as the embedded engine's.
     const verified = await runCli(['verify', '--home', home, '--engine', 'cometbft', '--json']);
     assert.equal(verified.code, 0, verified.stderr);
     const v = JSON.parse(verified.stdout) as { ok: boolean; blocks: number; txs: number };
     assert.equal(v.ok, true);
-    assert.equal(v.txs, 1);
+    assert.equal(v.txs, 2);
     assert.ok(v.blocks >= committed.height);
 
     // SIGTERM stops both, cleanly.

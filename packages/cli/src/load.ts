@@ -163,11 +163,12 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
       if (Date.now() > deadline) throw new Error(`timed out with ${outstanding.size} transactions not committed`);
       const tip = (await read<{ height: number }>(`${base}/v1/status`)).height;
       while (nextHeight <= tip) {
-        const { leaves } = await read<{ leaves: string[] }>(`${base}/v1/blocks/${nextHeight}`);
+        const { leaves, engine } = await read<{ leaves: string[]; engine?: string }>(`${base}/v1/blocks/${nextHeight}`);
         const seenAt = performance.now();
         if (leaves.length > 0) lastCommitAt = seenAt;
         for (const leaf of leaves) {
-          const hash = byLeaf.get(leaf);
+          // A CometBFT block's leaves are the transactions' SHA-256, their hashes (docs/cometbft.md).
+          const hash = engine === 'cometbft' ? leaf : byLeaf.get(leaf);
           if (hash === undefined || !outstanding.delete(hash)) continue;
           included.push(hash);
           latencies.push(seenAt - (submittedAt.get(hash) ?? seenAt));

@@ -62,7 +62,7 @@ async function staff(org: OrgKeyFile, role: 'clinician' | 'pharmacy', name: stri
     'staff.register',
     staffRegisterBody({ publicKey: keys.signing.publicKey, encryptionKey: keys.encryption.publicKey, role, name }),
   );
-  return { id: idFromPublicKey(keys.signing.publicKey), file: keyFile(name.replace(/\W/g, ''), keys) };
+  return { id: idFromPublicKey(keys.signing.publicKey), keys, file: keyFile(name.replace(/\W/g, ''), keys) };
 }
 
 const cli = async (...args: string[]) => {
@@ -271,4 +271,144 @@ test('medicines through the CLI: product, commission, ship, receive, verify, tra
   await ok('rx', 'show', '--key', patientFile, '--rx', rx, '--json');
   const hidden = await cli('rx', 'show', '--key', rival.file, '--rx', rx);
   assert.match(hidden.stderr, /NOT_FOUND/);
+});
+
+// A second product (its GS1 check digit is right), so this test is independent of the first.
+const GTIN2 = '00012345600012';
+
+test('the CLI lines of issue 14 as written: --org-key, commission --count, ship and receive --serial S…, rx prescribe writes the MedicationRequest', async () => {
+  const [hospital, maker, wholesaler, pharmacy] = orgs as [OrgKeyFile, OrgKeyFile, OrgKeyFile, OrgKeyFile];
+  const orgKey = (o: OrgKeyFile) => join(home, o.file);
+  const doctor = await staff(hospital, 'clinician', 'Dr Issue');
+  const pharmacist = await staff(pharmacy, 'pharmacy', 'Issue Pharmacist');
+  const patientKeys = generateKeyBundle();
+  const patient = new MedLedgerClient({ url, keys: patientKeys, genesis: trusted() });
+  const { id: patientId } = await patient.registerPatient();
+  const patientFile = keyFile('patient2', patientKeys);
+  // The patient lets the clinician write medications and the chosen pharmacy read them.
+  await patient.grant({ grantee: doctor.id, categories: ['medications'], access: 'read-write', purpose: 'treatment' });
+  await patient.grant({ grantee: pharmacy.id, categories: ['medications'], purpose: 'treatment' });
+  const year = new Date().getUTCFullYear();
+
+  await ok(
+    'product',
+    'register',
+    '--org-key',
+    orgKey(maker),
+    '--gtin',
+    GTIN2,
+    '--name',
+    'Aspirin',
+    ...['--strength', '81 mg', '--form', 'tablet', '--rxnorm', '243670'],
+  );
+  // No --ndc: the issue's line leaves it out (a product without a US NDC); shipping still carries the rest.
+
+  const noKey = await cli('supply', 'commission', '--gtin', GTIN2, '--lot', 'LA', '--expiry', `${year + 2}-06-30`, '--count', '2');
+  assert.equal(noKey.code, 2, noKey.stderr);
+  assert.match(noKey.stderr, /--org-key/);
+  const made = await ok(
+    'supply',
+    'commission',
+    '--org-key',
+    orgKey(maker),
+    '--gtin',
+    GTIN2,
+    '--lot',
+    'LA',
+    '--expiry',
+    `${year + 2}-06-30`,
+    '--count',
+    '3',
+  );
+  // Text output: the new serials, one a line.
+  const serials = made.stdout.trim().split('\n');
+  assert.equal(serials.length, 3);
+  for (const s of serials) assert.match(s, /^[2-9A-HJ-NP-Z]{12}$/);
+  assert.equal(new Set(serials).size, 3);
+  const [s1, s2, s3] = serials as [string, string, string];
+
+  const ship = (from: OrgKeyFile, to: OrgKeyFile, inv: string, ...which: string[]) =>
+    ok(
+      'supply',
+      'ship',
+      '--org-key',
+      orgKey(from),
+      '--to',
+      to.id,
+      '--gtin',
+      GTIN2,
+      '--serial',
+      ...which,
+      '--transaction',
+      inv,
+      '--statement',
+    );
+  await ship(maker, wholesaler, 'INV-A1', s1, s2, s3);
+  await ok('supply', 'receive', '--org-key', orgKey(wholesaler), '--gtin', GTIN2, '--serial', s1, s2, s3);
+  // The same with GTIN:SERIAL and no --gtin.
+  await ok(
+    'supply',
+    'ship',
+    '--org-key',
+    orgKey(wholesaler),
+    '--to',
+    pharmacy.id,
+    '--serial',
+    `${GTIN2}:${s1}`,
+    `${GTIN2}:${s2}`,
+    '--transaction',
+    'INV-A2',
+    '--statement',
+  );
+  await ok('supply', 'receive', '--org-key', orgKey(pharmacy), '--serial', `${GTIN2}:${s1}`, `${GTIN2}:${s2}`);
+  const bare = await cli('supply', 'receive', '--org-key', orgKey(pharmacy), '--serial', s3);
+  assert.equal(bare.code, 2);
+  assert.match(bare.stderr, /needs --gtin/);
+  const trace = await ok('supply', 'trace', '--key', orgKey(pharmacy), '--serial', `${GTIN2}:${s1}`, '--json');
+  assert.deepEqual(
+    trace.json().items.map((e: { bizStep: string }) => e.bizStep),
+    ['commissioning', 'shipping', 'receiving', 'shipping', 'receiving'],
+  );
+  const prescribed = await ok(
+    'rx',
+    'prescribe',
+    '--key',
+    doctor.file,
+    '--patient',
+    patientId,
+    '--rxnorm',
+    '243670',
+    '--quantity',
+    '1',
+    '--repeats',
+    '2',
+    '--pharmacy',
+    pharmacy.id,
+    '--days-between',
+    '30',
+    '--instructions',
+    'one tablet a day',
+  );
+  const rx = prescribed.stdout.trim();
+  assert.match(rx, /^[0-9a-f]{32}$/, 'prints the prescription id');
+  const onChain = await ok('rx', 'show', '--key', doctor.file, '--rx', rx, '--json');
+  const shown = onChain.json();
+  assert.equal(shown.minIntervalDays, 30);
+  assert.equal(shown.repeats, 2);
+  assert.equal(shown.validFrom, new Date().toISOString().slice(0, 10));
+  // The full MedicationRequest is the patient's encrypted record whose hash the chain holds,
+  // sealed to the chosen pharmacy, which opens it with its organization key.
+  const records = await patient.listRecords(patientId);
+  const request = records.find((r) => r.contentHash === shown.requestHash);
+  assert.ok(request, 'the MedicationRequest record the prescription names is in the patient’s records');
+  const pharmacyOrg = new MedLedgerClient({ url, keys: readOrgKey(home, { file: pharmacy.file }), genesis: trusted() });
+  const opened = (await pharmacyOrg.readRecord(request.record, 'treatment')).resource as Record<string, unknown>;
+  assert.equal(opened.resourceType, 'MedicationRequest');
+  assert.deepEqual(opened.dosageInstruction, [{ text: 'one tablet a day' }]);
+  assert.equal((opened.dispenseRequest as { numberOfRepeatsAllowed: number }).numberOfRepeatsAllowed, 2);
+
+  await ok('rx', 'dispense', '--key', pharmacist.file, '--rx', rx, '--item', `${GTIN2}:${s1}:LA:${year + 2}-06-30`);
+  await ok('supply', 'recall', '--org-key', orgKey(maker), '--gtin', GTIN2, '--lot', 'LA', '--reason', 'label misprint');
+  const notices = await ok('rx', 'notices', '--key', patientFile, '--patient', patientId, '--json');
+  assert.equal(notices.json().notices.length, 1);
 });

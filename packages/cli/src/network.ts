@@ -4,7 +4,15 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HOME_FILES, initNetwork, type OrgKeyFile } from '@medledger/node';
+import {
+  COMET_HOME_DIR,
+  defaultCometPorts,
+  HOME_FILES,
+  initCometHomes,
+  initNetwork,
+  type OrgKeyFile,
+  PASSPHRASE_ENV,
+} from '@medledger/node';
 
 const BIN = fileURLToPath(new URL('../bin/medledger.js', import.meta.url));
 
@@ -18,19 +26,34 @@ export interface RunningNode {
 /**
  * Homes under `dataDir` (node0, node1, …), writing a fresh network when there are none
  * (with `organizations` as the founding organizations, when given; keystores encrypted
- * with MEDLEDGER_PASSPHRASE). `orgKeys` is empty for an existing network.
+ * with MEDLEDGER_PASSPHRASE; with a CometBFT home in each when `engine` is 'cometbft').
+ * `orgKeys` is empty for an existing network, whose engine is the one its homes were written for.
  */
 export function ensureHomes(
   dataDir: string,
   validators: number,
   basePort: number,
   organizations?: Array<{ name: string; kind: string }>,
-): { homes: string[]; created: boolean; orgKeys: OrgKeyFile[] } {
+  engine: 'embedded' | 'cometbft' = 'embedded',
+): { homes: string[]; created: boolean; orgKeys: OrgKeyFile[]; engine: 'embedded' | 'cometbft' } {
   const existing: string[] = [];
   for (let i = 0; existsSync(join(dataDir, `node${i}`, HOME_FILES.genesis)); i++) existing.push(join(dataDir, `node${i}`));
-  if (existing.length > 0) return { homes: existing, created: false, orgKeys: [] };
+  if (existing.length > 0)
+    return {
+      homes: existing,
+      created: false,
+      orgKeys: [],
+      engine: existsSync(join(existing[0] as string, COMET_HOME_DIR)) ? 'cometbft' : 'embedded',
+    };
   mkdirSync(dataDir, { recursive: true });
-  const { homes, orgKeys } = initNetwork({ validators, out: dataDir, basePort, ...(organizations === undefined ? {} : { organizations }) });
+  const { homes, orgKeys, genesis } = initNetwork({
+    validators,
+    out: dataDir,
+    basePort,
+    ...(organizations === undefined ? {} : { organizations }),
+  });
+  if (engine === 'cometbft')
+    initCometHomes(homes, genesis, { passphrase: process.env[PASSPHRASE_ENV] ?? '', ports: defaultCometPorts(homes.length, basePort) });
   // Each node is its organization's system: it re-seals hospital-wide shares to the
   // organization's staff (docs/records.md "Hospital-wide shares").
   for (const home of homes) {
@@ -38,7 +61,7 @@ export function ensureHomes(
     const file = join(home, HOME_FILES.config);
     writeFileSync(file, `${JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), reseal: {} }, null, 2)}\n`);
   }
-  return { homes, created: true, orgKeys };
+  return { homes, created: true, orgKeys, engine };
 }
 
 /**

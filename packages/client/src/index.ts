@@ -18,6 +18,7 @@ export * from './keystore.js';
 export * from './light.js';
 export * from './medicines.js';
 export * from './medicines-notices.js';
+export * from './medicines-prescribe.js';
 export * from './medicines-proven.js';
 export * from './paging.js';
 export * from './proven-facts.js';

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { generateSigningKeyPair, type SigningKeyPair, toHex } from '@medledger/crypto';
+import { generateSigningKeyPair, type SigningKeyPair, sha256Hex, toHex } from '@medledger/crypto';
 import {
   type Block,
   blockHash,
@@ -388,13 +388,16 @@ describe('proveTx and proveRecord against a node', () => {
 
 test('the whole SDK is browser-safe: no Node built-in or Node-only entry anywhere in its module graph', () => {
   const SRC = new URL('../src/', import.meta.url);
-  // @medledger/ledger/state-proof is the one browser-safe ledger entry (ledger's state-proof-safety.test.ts walks it).
+  // @medledger/ledger/state-proof and /cometbft are the browser-safe ledger entries (ledger's
+  // state-proof-safety.test.ts and cometbft-safety.test.ts walk them).
   // The GS1 scan parsers (gs1.ts) are plain JavaScript with no Node built-in in their module
   // graphs (digital-link.js with apg-lib and its check-digit helper), and the web app bundles them.
   const allowed = new Set([
     '@medledger/crypto/browser',
     'canonicalize',
     '@medledger/ledger/state-proof',
+    // CometBFT's header and commit checks (ledger's cometbft-safety.test.ts walks it).
+    '@medledger/ledger/cometbft',
     'digital-link.js',
     'gs1-barcode-parser-mod',
   ]);
@@ -416,4 +419,71 @@ test('the whole SDK is browser-safe: no Node built-in or Node-only entry anywher
     seen.has('./light.ts') && seen.has('./record-crypto.ts') && seen.has('./connection.ts') && seen.has('./verified-reader.ts'),
     'the walk reaches the modules',
   );
+});
+
+// A block the real CometBFT made (packages/ledger/src/cometbft-vectors.json), served as a node
+// on CometBFT serves it (docs/cometbft.md "Blocks"): the light client proves its transaction
+// from CometBFT's header and commit, and refuses each forgery.
+describe('CometBFT blocks (stored vector)', () => {
+  const vec = JSON.parse(readFileSync(fileURLToPath(new URL('../../ledger/src/cometbft-vectors.json', import.meta.url)), 'utf8')) as {
+    genesis: { chainId: string; validators: Array<{ name: string; publicKey: string; power: number; encryptionKey: string }> };
+    height: number;
+    signed: { header: { data_hash: string; chain_id: string }; commit: { block_id: { hash: string }; signatures: unknown[] } };
+    txs: string[];
+  };
+  const txs = vec.txs.map((b64) => JSON.parse(Buffer.from(b64, 'base64').toString('utf8')) as SignedTx);
+  const genesis = { chainId: vec.genesis.chainId, validators: vec.genesis.validators };
+  type Answer = { block: { header: { data_hash: string } }; leaves: string[]; commit: { signatures: unknown[] } };
+  const source = (edit: (block: Answer) => void = () => {}): ProofSource => ({
+    get: async (path) => {
+      if (path.startsWith('/v1/txs/')) return { hash: signedTxHash(txs[0] as SignedTx), status: 'committed', height: vec.height, index: 0 };
+      const answer = structuredClone({
+        engine: 'cometbft',
+        hash: vec.signed.commit.block_id.hash.toLowerCase(),
+        block: { header: vec.signed.header, txs },
+        commit: vec.signed.commit,
+        leaves: vec.txs.map((b64) => sha256Hex(Buffer.from(b64, 'base64'))),
+        bodies: 'full',
+      });
+      edit(answer);
+      return answer;
+    },
+  });
+
+  test('proveTx proves the transaction from the signed header, its data hash and the genesis validators', async () => {
+    const proof = await proveTx(source(), genesis, signedTxHash(txs[0] as SignedTx));
+    assert.equal(proof.height, vec.height);
+    assert.equal(proof.blockHash, vec.signed.commit.block_id.hash.toLowerCase());
+    assert.equal(proof.commit.signedPower > (2 * proof.commit.totalPower) / 3, true);
+    assert.equal(proof.proof.root, vec.signed.header.data_hash.toLowerCase());
+  });
+
+  test('a rewritten data hash, a swapped leaf, a cut commit or another network are refused', async () => {
+    const hash = signedTxHash(txs[0] as SignedTx);
+    await assert.rejects(
+      proveTx(
+        source((b) => (b.block.header.data_hash = 'AB'.repeat(32))),
+        genesis,
+        hash,
+      ),
+      hasCode('BAD_PROOF'),
+    );
+    await assert.rejects(
+      proveTx(
+        source((b) => (b.leaves[0] = 'cd'.repeat(32))),
+        genesis,
+        hash,
+      ),
+      hasCode('BAD_PROOF'),
+    );
+    await assert.rejects(
+      proveTx(
+        source((b) => (b.commit.signatures = b.commit.signatures.slice(0, 2))),
+        genesis,
+        hash,
+      ),
+      hasCode('BAD_COMMIT'),
+    );
+    await assert.rejects(proveTx(source(), { ...genesis, chainId: 'another' }, hash), hasCode('WRONG_CHAIN'));
+  });
 });

@@ -3,6 +3,14 @@
 // trusting no node. Browser-safe: only @medledger/crypto/browser and `canonicalize`.
 import { bytesEqual, concatBytes, fromHex, isHex, sha256, sha256Hex, toHex, utf8, verifyEd25519 } from '@medledger/crypto/browser';
 import type { BlockHeader, Commit, Genesis, GenesisValidator, SignedTx } from '@medledger/ledger';
+import {
+  type CometCommitJson,
+  type CometHeaderJson,
+  cometValidatorAddress,
+  cometValidatorOrder,
+  parseCometTime,
+  verifyCometCommit,
+} from '@medledger/ledger/cometbft';
 import canonicalize from 'canonicalize';
 import { ClientError } from './errors.js';
 import { sendRequest } from './http.js';
@@ -215,13 +223,34 @@ function objectAt(x: unknown, what: string): Record<string, unknown> {
 
 /** A block as this caller may see it: every transaction, or only its own (by index). */
 export interface VisibleBlock {
-  header: BlockHeader;
+  /** Which engine made it: MedLedger's header, or CometBFT's (docs/cometbft.md). */
+  engine: 'embedded' | 'cometbft';
+  header: BlockHeader | CometHeaderJson;
+  height: number;
+  /** Block time, ms since the epoch (CometBFT's truncated to the millisecond). */
+  time: number;
+  /** The root the leaves must lead to: the MedLedger tx root, or CometBFT's data hash (lower-case hex). */
+  txRoot: string;
   /** Every transaction, when the node served the bodies; undefined when it withheld them. */
   txs: SignedTx[] | undefined;
   /** The transactions this caller may see, by position (all of them when `txs` is set). */
   visible: Array<{ index: number; tx: SignedTx }>;
-  /** Each transaction's leaf hash, checked against the header's tx root. */
+  /**
+   * Each transaction's leaf, checked against the header's root: MedLedger's RFC 9162 leaf
+   * hash, or under CometBFT the SHA-256 of the transaction's bytes (the data hash's leaf data).
+   */
   leaves: string[];
+}
+
+/** The leaf a transaction has in a block of `engine`. */
+function leafOf(engine: VisibleBlock['engine'], tx: SignedTx): string {
+  return engine === 'cometbft' ? sha256Hex(signedTxBytes(tx)) : txLeafHash(tx);
+}
+
+/** Milliseconds of a CometBFT time (RFC 3339 with nanoseconds). */
+function cometMs(text: string): number {
+  const t = parseCometTime(text);
+  return Number(t.seconds) * 1000 + Math.floor(t.nanos / 1_000_000);
 }
 
 /**
@@ -231,17 +260,38 @@ export interface VisibleBlock {
  */
 export function parseVisibleBlock(answer: Record<string, unknown>): VisibleBlock {
   const block = objectAt(answer.block, 'block');
-  const header = objectAt(block.header, 'block.header') as unknown as BlockHeader;
+  const engine = answer.engine === 'cometbft' ? 'cometbft' : 'embedded';
+  const header = objectAt(block.header, 'block.header') as unknown as BlockHeader | CometHeaderJson;
   const txs = block.txs === undefined ? undefined : block.txs;
   if (txs !== undefined && !Array.isArray(txs)) fail('MALFORMED_RESPONSE', 'block.txs must be an array');
   const leaves: string[] =
-    answer.leaves === undefined && Array.isArray(txs) ? (txs as SignedTx[]).map(txLeafHash) : (answer.leaves as string[]);
+    answer.leaves === undefined && Array.isArray(txs) ? (txs as SignedTx[]).map((tx) => leafOf(engine, tx)) : (answer.leaves as string[]);
   if (!Array.isArray(leaves) || !leaves.every((l) => isHex(l, 32))) fail('MALFORMED_RESPONSE', 'block leaves must be 32-byte hex hashes');
-  if (typeof header.txRoot !== 'string' || rootFromLeaves(leaves) !== header.txRoot)
-    fail('BAD_PROOF', `block ${String(header.height)}'s leaf hashes do not lead to its tx root`);
+  let height: number;
+  let time: number;
+  let txRoot: string;
+  if (engine === 'cometbft') {
+    const h = header as CometHeaderJson;
+    height = Number(h.height);
+    try {
+      time = cometMs(h.time);
+    } catch {
+      fail('MALFORMED_RESPONSE', 'block.header.time must be RFC 3339');
+    }
+    txRoot = typeof h.data_hash === 'string' ? h.data_hash.toLowerCase() : '';
+    // CometBFT's data hash is the RFC 6962 root over each transaction's SHA-256 as leaf data.
+    if (rootFromLeaves(leaves.map((l) => toHex(sha256(LEAF, fromHex(l))))) !== txRoot)
+      fail('BAD_PROOF', `block ${String(h.height)}'s transaction hashes do not lead to its data hash`);
+  } else {
+    const h = header as BlockHeader;
+    ({ height, time, txRoot } = h);
+    if (typeof h.txRoot !== 'string' || rootFromLeaves(leaves) !== h.txRoot)
+      fail('BAD_PROOF', `block ${String(h.height)}'s leaf hashes do not lead to its tx root`);
+  }
+  if (!Number.isSafeInteger(height) || height < 1) fail('MALFORMED_RESPONSE', 'block height must be a positive integer');
   let visible: VisibleBlock['visible'];
   if (Array.isArray(txs) && txs.length !== leaves.length)
-    fail('BAD_PROOF', `block ${String(header.height)} shows ${txs.length} transactions for ${leaves.length} leaves`);
+    fail('BAD_PROOF', `block ${height} shows ${txs.length} transactions for ${leaves.length} leaves`);
   if (Array.isArray(txs)) visible = (txs as SignedTx[]).map((tx, index) => ({ index, tx }));
   else {
     const own = answer.own === undefined ? [] : answer.own;
@@ -252,10 +302,55 @@ export function parseVisibleBlock(answer: Record<string, unknown>): VisibleBlock
     });
   }
   for (const v of visible) {
-    if (!Number.isSafeInteger(v.index) || v.index < 0 || v.index >= leaves.length || txLeafHash(v.tx) !== leaves[v.index])
-      fail('BAD_PROOF', `block ${String(header.height)} shows a transaction that is not its leaf ${String(v.index)}`);
+    if (!Number.isSafeInteger(v.index) || v.index < 0 || v.index >= leaves.length || leafOf(engine, v.tx) !== leaves[v.index])
+      fail('BAD_PROOF', `block ${height} shows a transaction that is not its leaf ${String(v.index)}`);
   }
-  return { header, txs: Array.isArray(txs) ? (txs as SignedTx[]) : undefined, visible, leaves };
+  return { engine, header, height, time, txRoot, txs: Array.isArray(txs) ? (txs as SignedTx[]) : undefined, visible, leaves };
+}
+
+/**
+ * Check a CometBFT commit against the genesis validators (@medledger/ledger/cometbft: the
+ * header hash and validator-set hash as Merkle roots, canonical vote sign bytes, more than
+ * 2/3 of the power), as a CommitCheck. Throws ClientError `WRONG_CHAIN` or `BAD_COMMIT`.
+ */
+export function verifyCometBlockCommit(
+  genesis: Pick<Genesis, 'chainId' | 'validators'>,
+  header: CometHeaderJson,
+  commit: CometCommitJson,
+): CommitCheck {
+  if (header.chain_id !== genesis.chainId) fail('WRONG_CHAIN', `header is for chain '${header.chain_id}', not '${genesis.chainId}'`);
+  const validators = genesis.validators.map((v) => ({ publicKey: v.publicKey, power: v.power }));
+  try {
+    verifyCometCommit(genesis.chainId, validators, header, commit);
+  } catch (err) {
+    fail('BAD_COMMIT', (err as Error).message);
+  }
+  const byAddress = new Map(cometValidatorOrder(validators).map((v) => [cometValidatorAddress(v.publicKey), v]));
+  const signers = commit.signatures.flatMap((s) =>
+    s.block_id_flag === 2 ? [byAddress.get(s.validator_address.toLowerCase())?.publicKey ?? ''] : [],
+  );
+  const totalPower = validators.reduce((n, v) => n + v.power, 0);
+  const signedPower = signers.reduce((n, k) => n + (validators.find((v) => v.publicKey === k)?.power ?? 0), 0);
+  return {
+    blockHash: commit.block_id.hash.toLowerCase(),
+    height: Number(header.height),
+    signedPower,
+    totalPower,
+    quorumPower: Math.floor((2 * totalPower) / 3) + 1,
+    signers,
+  };
+}
+
+/** RFC 9162 §2.1.3.1 audit path of leaf `index` among `leafHashes` (hex), leaf to root. */
+function auditPath(leafHashes: readonly string[], index: number): string[] {
+  const mth = (from: number, to: number): string => rootFromLeaves(leafHashes.slice(from, to));
+  const path = (m: number, from: number, to: number): string[] => {
+    if (to - from <= 1) return [];
+    let k = 1;
+    while (k * 2 < to - from) k *= 2;
+    return m < k ? [...path(m, from, from + k), mth(from + k, to)] : [...path(m - k, from + k, to), mth(from, from + k)];
+  };
+  return path(index, 0, leafHashes.length);
 }
 
 /**
@@ -269,10 +364,13 @@ export async function fetchVerifiedBlock(
   height: number | 'latest',
 ): Promise<VisibleBlock & { commit: CommitCheck }> {
   const answer = objectAt(await source.get(`/v1/blocks/${height}`), 'block answer');
-  const header = objectAt(objectAt(answer.block, 'block').header, 'block.header') as unknown as BlockHeader;
-  if (height !== 'latest' && header.height !== height) fail('BAD_COMMIT', `asked for block ${height}, got block ${header.height}`);
-  const commit = verifyCommit(genesis, header, answer.commit as Commit);
-  return { ...parseVisibleBlock(answer), commit };
+  const block = parseVisibleBlock(answer);
+  if (height !== 'latest' && block.height !== height) fail('BAD_COMMIT', `asked for block ${height}, got block ${block.height}`);
+  const commit =
+    block.engine === 'cometbft'
+      ? verifyCometBlockCommit(genesis, block.header as CometHeaderJson, objectAt(answer.commit, 'commit') as unknown as CometCommitJson)
+      : verifyCommit(genesis, block.header as BlockHeader, answer.commit as Commit);
+  return { ...block, commit };
 }
 
 /**
@@ -297,14 +395,24 @@ export async function proveTx(
   const height = status.height;
   if (typeof height !== 'number' || !Number.isSafeInteger(height) || height < 1)
     fail('TX_NOT_COMMITTED', `the node gives no block for transaction ${hash}`);
-  const proof = objectAt(status.proof, 'tx.proof') as unknown as MerkleProof;
   const block = await fetchVerifiedBlock(source, genesis, height);
+  // Under CometBFT the block answer carries every leaf, checked against the signed data hash
+  // (parseVisibleBlock), so the leaf at the transaction's index is its proof; the path is
+  // computed here from those leaves for the record.
+  let proof: MerkleProof;
+  if (block.engine === 'cometbft') {
+    const index = status.index;
+    if (typeof index !== 'number' || !Number.isSafeInteger(index) || index < 0 || index >= block.leaves.length)
+      fail('BAD_PROOF', `the node gives no position in block ${height} for transaction ${hash}`);
+    const hashes = block.leaves.map((l) => toHex(sha256(LEAF, fromHex(l))));
+    proof = { leafIndex: index, treeSize: hashes.length, path: auditPath(hashes, index), root: block.txRoot };
+  } else proof = objectAt(status.proof, 'tx.proof') as unknown as MerkleProof;
   const tx = opts.tx ?? block.visible.find((v) => v.index === proof.leafIndex)?.tx ?? (status.tx as SignedTx | undefined);
   if (tx === undefined)
     fail('BODIES_WITHHELD', `this node shows transaction ${hash} only to its parties, consortium members and auditors: sign in as one`);
-  if (signedTxHash(tx) !== hash || block.leaves[proof.leafIndex] !== txLeafHash(tx))
+  if (signedTxHash(tx) !== hash || block.leaves[proof.leafIndex] !== leafOf(block.engine, tx))
     fail('BAD_PROOF', `block ${height} does not hold transaction ${hash} where the proof says`);
-  if (!verifyTxInclusion(tx, proof, block.header.txRoot))
+  if (block.engine === 'embedded' && !verifyTxInclusion(tx, proof, block.txRoot))
     fail('BAD_PROOF', `the inclusion proof of ${hash} does not lead to block ${height}'s tx root`);
   return {
     hash,
@@ -312,7 +420,7 @@ export async function proveTx(
     height,
     index: proof.leafIndex,
     blockHash: block.commit.blockHash,
-    time: block.header.time,
+    time: block.time,
     commit: block.commit,
     proof,
     reportedStatus: status.status,
@@ -348,7 +456,7 @@ export async function proveRecord(
   const blockTxs = async (h: number | 'latest') => {
     const block = parseVisibleBlock(objectAt(await source.get(`/v1/blocks/${h}`), 'block answer'));
     if (block.txs === undefined) withheld = true;
-    return { height: (block.header.height as number) ?? 0, txs: block.visible.map((v) => v.tx) };
+    return { height: block.height, txs: block.visible.map((v) => v.tx) };
   };
   const find = (txs: SignedTx[]) => txs.find((t) => anchorOf(t, recordId) !== undefined);
   let found: SignedTx | undefined;

@@ -22,7 +22,8 @@ export interface Epc {
 }
 export interface ProductRegisterBody {
   gtin: string;
-  ndc: string;
+  /** US National Drug Code (optional). */
+  ndc?: string;
   name: string;
   strength: string;
   form: string;

@@ -2,6 +2,7 @@
 // comes with a header, its commit and a state proof per key, and is refused unless all three
 // verify against the trusted genesis and the answer is no older than one already verified.
 import type { BlockHeader, Commit } from '@medledger/ledger';
+import { type CometCommitJson, type CometHeaderJson, cometHeaderHash, parseCometTime, verifyCometCommit } from '@medledger/ledger/cometbft';
 import { ClientError } from './errors.js';
 import { headerHash, verifyCommit } from './light.js';
 import { defaultStateProofVerifier, type StateProofVerifier } from './state-proof.js';
@@ -99,34 +100,18 @@ export class VerifiedReader {
     // requests may arrive in any order, so the floor is taken now.
     const floor = this.highest;
     const answer = objectAt(await this.source.post('/v1/state/proofs', { keys }), 'state proof answer');
-    const header = objectAt(answer.header, 'answer.header') as unknown as BlockHeader;
-    const commit = objectAt(answer.commit, 'answer.commit') as unknown as Commit;
     const { stateRoot, resultsRoot } = answer;
     if (typeof stateRoot !== 'string' || typeof resultsRoot !== 'string')
       throw new ClientError('MALFORMED_RESPONSE', 'answer.stateRoot and answer.resultsRoot must be hex strings');
     if (!Array.isArray(answer.entries)) throw new ClientError('MALFORMED_RESPONSE', 'answer.entries must be an array');
-
-    if (header.chainId !== this.trusted.chainId)
-      refuse('GENESIS_MISMATCH', `the node answers for chain '${String(header.chainId)}', not the trusted '${this.trusted.chainId}'`);
-    if (answer.height !== header.height)
-      refuse('HEADER_MISMATCH', `the answer claims height ${String(answer.height)} but its header is for height ${String(header.height)}`);
-    let hash: string;
-    try {
-      hash = headerHash(header);
-    } catch {
-      refuse('HEADER_MISMATCH', 'the header has no canonical form');
-    }
-    if (commit.blockHash !== hash) refuse('HEADER_MISMATCH', `the header of height ${header.height} is not the block its commit signs`);
-    try {
-      verifyCommit(this.trusted.genesis, header, commit);
-    } catch (err) {
-      if (err instanceof ClientError) refuse('UNTRUSTED_COMMIT', `block ${header.height}: ${err.message}`);
-      throw err;
-    }
-    if (header.height < floor)
-      refuse('STALE_HEIGHT', `the node answered at height ${header.height}, below height ${floor} already verified`);
-    if (header.appHash !== this.verifier.appHashOf(stateRoot, resultsRoot))
-      refuse('APP_HASH_MISMATCH', `the app hash of block ${header.height} is not the hash of the state and results roots given`);
+    // Either engine's answer is checked in full against the trusted genesis validators, so a
+    // node cannot pick the weaker one: a MedLedger commit needs their signatures in
+    // MedLedger's vote domain, a CometBFT one in CometBFT's (docs/cometbft.md).
+    const proven = answer.engine === 'cometbft' ? checkCometHeaders(this.trusted, answer) : checkMedLedgerHeader(this.trusted, answer);
+    const { height } = proven;
+    if (height < floor) refuse('STALE_HEIGHT', `the node answered at height ${height}, below height ${floor} already verified`);
+    if (proven.appHash !== this.verifier.appHashOf(stateRoot, resultsRoot))
+      refuse('APP_HASH_MISMATCH', `the app hash proving block ${height}'s state is not the hash of the state and results roots given`);
 
     const values = new Map<string, string | null>();
     for (const raw of answer.entries) {
@@ -137,16 +122,88 @@ export class VerifiedReader {
       const value = e.value;
       if (value !== null && typeof value !== 'string') refuse('STATE_PROOF_INVALID', `the value of ${key} is neither a string nor null`);
       if (!this.verifier.verify(stateRoot, key, value, e.proof))
-        refuse('STATE_PROOF_INVALID', `the proof of ${key} does not lead to the state root of block ${header.height}`);
+        refuse('STATE_PROOF_INVALID', `the proof of ${key} does not lead to the state root of block ${height}`);
       values.set(key, value);
     }
     const missing = keys.find((k) => !values.has(k));
     if (missing !== undefined) refuse('STATE_PROOF_INVALID', `the answer leaves out key ${missing}`);
 
-    if (header.height > this.highest) {
-      this.highest = header.height;
-      this.onHeight?.(header.height);
+    if (height > this.highest) {
+      this.highest = height;
+      this.onHeight?.(height);
     }
-    return { height: header.height, time: header.time, blockHash: hash, values };
+    return { height, time: proven.time, blockHash: proven.blockHash, values };
   }
+}
+
+/** The height, time and block hash a checked answer proves state at, and the app hash that state must have. */
+interface ProvenHeader {
+  height: number;
+  time: number;
+  blockHash: string;
+  appHash: string;
+}
+
+/** The embedded engine's answer: the tip header, its commit, and the header's own app hash. */
+function checkMedLedgerHeader(trusted: TrustedGenesis, answer: Record<string, unknown>): ProvenHeader {
+  const header = objectAt(answer.header, 'answer.header') as unknown as BlockHeader;
+  const commit = objectAt(answer.commit, 'answer.commit') as unknown as Commit;
+  if (header.chainId !== trusted.chainId)
+    refuse('GENESIS_MISMATCH', `the node answers for chain '${String(header.chainId)}', not the trusted '${trusted.chainId}'`);
+  if (answer.height !== header.height)
+    refuse('HEADER_MISMATCH', `the answer claims height ${String(answer.height)} but its header is for height ${String(header.height)}`);
+  let hash: string;
+  try {
+    hash = headerHash(header);
+  } catch {
+    refuse('HEADER_MISMATCH', 'the header has no canonical form');
+  }
+  if (commit.blockHash !== hash) refuse('HEADER_MISMATCH', `the header of height ${header.height} is not the block its commit signs`);
+  try {
+    verifyCommit(trusted.genesis, header, commit);
+  } catch (err) {
+    if (err instanceof ClientError) refuse('UNTRUSTED_COMMIT', `block ${header.height}: ${err.message}`);
+    throw err;
+  }
+  return { height: header.height, time: header.time, blockHash: hash, appHash: header.appHash };
+}
+
+/**
+ * CometBFT's answer (docs/cometbft.md "Proven state"): a CometBFT header carries the app hash
+ * of the block before it, so the state after block H is proven by header H+1 (`next`) with a
+ * commit of more than 2/3 of the genesis validators, over CometBFT's canonical vote sign
+ * bytes, and a validator-set hash that is theirs; header H (`cometHeader`), which H+1's last
+ * block id names, gives the state's height and time.
+ */
+function checkCometHeaders(trusted: TrustedGenesis, answer: Record<string, unknown>): ProvenHeader {
+  const header = objectAt(answer.cometHeader, 'answer.cometHeader') as unknown as CometHeaderJson;
+  const next = objectAt(answer.next, 'answer.next');
+  const nextHeader = objectAt(next.header, 'answer.next.header') as unknown as CometHeaderJson;
+  const nextCommit = objectAt(next.commit, 'answer.next.commit') as unknown as CometCommitJson;
+  const { chainId } = trusted;
+  if (header.chain_id !== chainId || nextHeader.chain_id !== chainId)
+    refuse('GENESIS_MISMATCH', `the node answers for chain '${String(nextHeader.chain_id)}', not the trusted '${chainId}'`);
+  const height = answer.height;
+  if (typeof height !== 'number' || !Number.isSafeInteger(height) || height < 1)
+    throw new ClientError('MALFORMED_RESPONSE', 'answer.height must be a positive integer');
+  if (header.height !== String(height) || nextHeader.height !== String(height + 1))
+    refuse(
+      'HEADER_MISMATCH',
+      `the answer claims height ${height} but its headers are for heights ${String(header.height)} and ${String(nextHeader.height)}`,
+    );
+  const validators = trusted.genesis.validators.map((v) => ({ publicKey: v.publicKey, power: v.power }));
+  let blockHash = '';
+  let time = 0;
+  try {
+    verifyCometCommit(chainId, validators, nextHeader, nextCommit);
+    blockHash = cometHeaderHash(header);
+    const t = parseCometTime(header.time);
+    time = Number(t.seconds) * 1000 + Math.floor(t.nanos / 1_000_000);
+  } catch (err) {
+    refuse('UNTRUSTED_COMMIT', `block ${height + 1}: ${(err as Error).message}`);
+  }
+  if (typeof nextHeader.last_block_id?.hash !== 'string' || nextHeader.last_block_id.hash.toLowerCase() !== blockHash)
+    refuse('HEADER_MISMATCH', `the header of height ${height} is not the block that block ${height + 1} follows`);
+  if (typeof nextHeader.app_hash !== 'string') throw new ClientError('MALFORMED_RESPONSE', 'answer.next.header.app_hash must be hex');
+  return { height, time, blockHash, appHash: nextHeader.app_hash.toLowerCase() };
 }

@@ -17,6 +17,7 @@ import {
 import type { CommittedState } from './committed.js';
 import { DEFAULT_EMERGENCY_MAX_DURATION_MS, type EmergencyParams } from './emergency.js';
 import { EhrError } from './errors.js';
+import { type EngineMisbehavior, recordEngineEvidence } from './evidence.js';
 import { govParams, setMembers } from './governance.js';
 import { closeExpiredProposals } from './governance-kinds.js';
 import { genesisIdentities, getIdentity, putIdentity } from './identity.js';
@@ -42,6 +43,8 @@ export interface BlockInput {
   height: number;
   time: number;
   txs: SignedTx[];
+  /** Misbehaviour the engine proved and put in the block (CometBFT), recorded as evidence. */
+  misbehavior?: readonly EngineMisbehavior[];
 }
 
 /**
@@ -163,6 +166,7 @@ export class EhrApp {
     const state = new StateOverlay(this.committed);
     // Proposals whose deadline came expire before the block's votes are counted.
     closeExpiredProposals(block, state);
+    if (block.misbehavior !== undefined && block.misbehavior.length > 0) recordEngineEvidence(state, block.height, block.misbehavior);
     const ctx: TxContext = { chainId: this.chainId, height: block.height, time: block.time, ...this.emergencyCtx(state) };
     const results = block.txs.map((tx) => this.applyTx(ctx, tx, state));
     return execution(this.committed, state.changes(), results);

@@ -19,10 +19,49 @@ interface SignedPart {
 export interface EquivocationRecord {
   validator: string;
   height: number;
+  /** -1 when the engine reported it (CometBFT's misbehavior list names no round). */
   round: number;
-  step: Step;
+  step: Step | EngineMisbehavior['kind'];
+  /** The reporting validator's key, or 'cometbft' for evidence CometBFT proved and put in the block. */
   reportedBy: string;
   committedAt: number;
+}
+
+/**
+ * Misbehaviour the consensus engine proved itself and put in the block: CometBFT verifies
+ * the two conflicting signed votes (or the light-client attack) before any validator
+ * accepts the block, and hands the application only who and when (ABCI FinalizeBlock
+ * `misbehavior`), so the record carries no signatures and no round.
+ */
+export interface EngineMisbehavior {
+  kind: 'duplicate-vote' | 'light-client-attack';
+  /** The offender's Ed25519 public key (hex). */
+  validator: string;
+  /** The height of the offence. */
+  height: number;
+}
+
+/**
+ * Record each engine-proven misbehaviour as an equivocation record, as the embedded
+ * engine's `evidence.equivocation` does, at `evidence/<validator>/<height>/-1/<kind>`. A key
+ * that is not a validator's, or a record already kept, changes nothing. Deterministic: only
+ * the block's own list and committed state.
+ */
+export function recordEngineEvidence(state: StateOverlay, committedAt: number, list: readonly EngineMisbehavior[]): void {
+  for (const m of list) {
+    if (identityOfKey(state, m.validator)?.role !== 'validator') continue;
+    const key = keys.evidence(m.validator, m.height, -1, m.kind);
+    if (state.getState(key) !== undefined) continue;
+    const record: EquivocationRecord = {
+      validator: m.validator,
+      height: m.height,
+      round: -1,
+      step: m.kind,
+      reportedBy: 'cometbft',
+      committedAt,
+    };
+    state.set(key, JSON.stringify(record));
+  }
 }
 
 function parsePart(x: unknown, step: Step, field: string): SignedPart {

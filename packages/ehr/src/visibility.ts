@@ -30,3 +30,26 @@ export function isTxParty(tx: SignedTx, identity: Identity): boolean {
   const body = tx.body as { patient?: unknown } | null;
   return tx.kind !== 'access.event' && typeof body?.patient === 'string' && body.patient === identity.id;
 }
+
+/**
+ * Prescription transactions name a patient (rx.prescribe) or tie a prescription to the serials
+ * handed over (medication.dispense): together they link a pack to a patient, which issue 14 lets
+ * only the patient and the pharmacy (and the prescriber who wrote it) know. So their bodies are
+ * not consortium metadata: only validators and their parties see them.
+ */
+const PRESCRIPTION_KINDS: ReadonlySet<string> = new Set(['rx.prescribe', 'rx.transfer', 'rx.cancel', 'medication.dispense']);
+
+/**
+ * May `identity` see `tx`'s body? Validators see all; a prescription transaction otherwise only
+ * its parties (signer, the patient it names, the pharmacy it names, and the signer's organization
+ * and its staff); any other transaction whoever `seesChainBodies` or is its party.
+ */
+export function seesTxBody(state: StateReader, tx: SignedTx, identity: Identity): boolean {
+  if (identity.status === 'active' && identity.role === 'validator') return true;
+  if (isTxParty(tx, identity)) return true;
+  if (!PRESCRIPTION_KINDS.has(tx.kind)) return seesChainBodies(state, identity);
+  if (identity.status !== 'active') return false;
+  const mine = (org: unknown) => typeof org === 'string' && (org === identity.id || org === identity.org);
+  const signer = getIdentity(state, idFromPublicKey(tx.signer));
+  return mine((tx.body as { pharmacy?: unknown } | null)?.pharmacy) || mine(signer?.org) || mine(signer?.id);
+}

@@ -5,7 +5,9 @@
 // the one merkle.ts implements. Protobuf coding is cosmjs-types' (its messages where it has
 // them; its BinaryWriter for CanonicalVote and the gogoproto wrappers, which it lacks), and
 // every function is checked against blocks made by the real binary (cometbft.test.ts).
-import { fromHex, sha256, toHex, verifyEd25519 } from '@medledger/crypto';
+// Browser-safe (the SDK's light client and the web app verify with it): only
+// @medledger/crypto/browser and cosmjs-types (cometbft-safety.test.ts walks its imports).
+import { fromHex, sha256, toHex, verifyEd25519 } from '@medledger/crypto/browser';
 import { BinaryWriter } from 'cosmjs-types/binary';
 import { Timestamp } from 'cosmjs-types/google/protobuf/timestamp';
 import { ExecTxResult } from 'cosmjs-types/tendermint/abci/types';
@@ -13,7 +15,21 @@ import { BlockID } from 'cosmjs-types/tendermint/types/types';
 import { SimpleValidator } from 'cosmjs-types/tendermint/types/validator';
 import { Consensus } from 'cosmjs-types/tendermint/version/types';
 import { LedgerError } from './errors.js';
-import { merkleRoot } from './merkle.js';
+
+/** RFC 6962 / RFC 9162 Merkle root of `leafData` (leaf 0x00, node 0x01): the tree CometBFT and merkle.ts use. */
+function merkleRoot(leafData: readonly Uint8Array[]): Uint8Array {
+  if (leafData.length === 0) return sha256();
+  let level = leafData.map((d) => sha256(LEAF, d));
+  while (level.length > 1) {
+    const next: Uint8Array[] = [];
+    for (let i = 0; i + 1 < level.length; i += 2) next.push(sha256(NODE, level[i] as Uint8Array, level[i + 1] as Uint8Array));
+    if (level.length % 2 === 1) next.push(level[level.length - 1] as Uint8Array);
+    level = next;
+  }
+  return level[0] as Uint8Array;
+}
+const LEAF = new Uint8Array([0]);
+const NODE = new Uint8Array([1]);
 
 /** A block id as CometBFT's RPC writes it (upper-case hex). */
 export interface CometBlockIdJson {
@@ -197,12 +213,21 @@ export function verifyCometCommit(
     if (s.validator_address.toLowerCase() !== cometValidatorAddress(v.publicKey))
       throw bad(`signature ${i} is not from validator ${i} of the set`);
     if (s.signature === null) throw bad(`signature ${i} is missing`);
-    const sig = toHex(Uint8Array.from(Buffer.from(s.signature, 'base64')));
+    const sig = toHex(base64Bytes(s.signature, `signature ${i}`));
     const bytes = cometPrecommitSignBytes(chainId, BigInt(commit.height), commit.round, commit.block_id, s.timestamp);
     if (!verifyEd25519(v.publicKey, bytes, sig)) throw bad(`signature ${i} does not verify`);
     signed += v.power;
   });
   if (3 * signed <= 2 * total) throw bad(`signatures carry ${signed} of ${total} voting power, not more than 2/3`);
+}
+
+/** Standard base64 (RFC 4648 §4) as bytes, with atob, so browsers can verify too. */
+function base64Bytes(text: string, what: string): Uint8Array {
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0) throw new LedgerError('MALFORMED_COMMIT', `${what} is not base64`);
+  const binary = atob(text);
+  const out = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
+  return out;
 }
 
 /** The data hash a header carries for its transactions: Merkle root of SHA-256 of each. Lower-case hex. */

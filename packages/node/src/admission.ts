@@ -5,7 +5,7 @@ import { type Identity, identityOfKey, type NamedObjects, namedObjects, type Sta
 import { parseSignedTx, type SignedTx, type TxResult, txBytes, txHash } from '@medledger/ledger';
 import type { NodeStore } from '@medledger/storage';
 import type { Application } from './application.js';
-import type { BlockProofs } from './block-proofs.js';
+import type { TxProofSource } from './block-proofs.js';
 import { seesTx } from './chain-view.js';
 import { ApiError } from './errors.js';
 import type { Mempool } from './mempool.js';
@@ -38,7 +38,7 @@ export interface AdmissionDeps {
   /** The tx index: where a committed transaction is. */
   txIndex: Pick<NodeStore, 'findTx'>;
   /** Committed blocks, parsed and hashed once, for inclusion proofs (block-proofs.ts). */
-  blocks: Pick<BlockProofs, 'get'>;
+  blocks: TxProofSource;
   /** A transaction entered the mempool; `tx` is given when it should be gossiped. */
   onAdmitted: (tx?: SignedTx) => void;
   /** A transaction was refused with `code` (metrics): a client's or this node's at admission, or any in a block. */
@@ -132,6 +132,15 @@ export class Admission implements TxLookup {
     }
   }
 
+  /**
+   * The engine refused a transaction this node had admitted (CometBFT's own mempool said no):
+   * it leaves the mempool and its status becomes `rejected` with the engine's code.
+   */
+  dropRefused(hash: string, result: TxResult): void {
+    this.deps.mempool.remove(hash);
+    this.refused(hash, result);
+  }
+
   private refused(hash: string, result: TxResult): void {
     this.rejections.set(hash, result);
     this.deps.onRefused?.(result.code);
@@ -151,9 +160,18 @@ export class Admission implements TxLookup {
     const loc = this.deps.txIndex.findTx(hash);
     if (loc !== undefined) {
       const provable = this.deps.blocks.get(loc.height);
-      if (provable === undefined) throw new ApiError('INTERNAL', 'indexed block missing');
-      const { stored } = provable;
       const ok = loc.result.code === 'ok';
+      // Under CometBFT the node keeps only recent blocks' transactions (abci/comet-recent-blocks.ts):
+      // an older one's status comes without its proof (docs/cometbft.md).
+      if (provable === undefined)
+        return {
+          hash,
+          status: ok ? 'committed' : 'rejected',
+          height: loc.height,
+          index: loc.index,
+          ...(ok ? {} : { code: loc.result.code, reason: loc.result.log }),
+        };
+      const { stored } = provable;
       const tx = stored.block.txs[loc.index];
       return {
         hash,

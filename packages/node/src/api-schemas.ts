@@ -78,14 +78,14 @@ export const schemas = {
   txStatus: route({
     summary: 'Transaction status: pending, committed (height, index, RFC 9162 inclusion proof) or rejected',
     description:
-      'Anyone who can name the hash gets its status and proof. The signed transaction (`tx`) is added only for a signed-in party to it (its signer, or the patient it names) and for consortium members and auditors (docs/records.md "Who sees which metadata").',
+      'Anyone who can name the hash gets its status and proof. The signed transaction (`tx`) is added only for a signed-in party to it (its signer, or the patient it names) and for consortium members and auditors; a prescription transaction only for validators and its parties (docs/records.md "Who sees which metadata").',
     tags: ['transactions'],
     params: Type.Object({ hash: TxHash }),
   }),
   block: route({
     summary: 'A committed block with its commit (precommit signatures) and each transaction’s Merkle leaf hash',
     description:
-      'Consortium members (validators, organizations and their staff) and auditors get the full block and results (`bodies: "full"`). Anyone else gets the header, the last commit, the commit and the leaf hashes (`bodies: "withheld"`), plus, when signed in, the transactions they are a party to (`own`). A session token, when sent, must be valid.',
+      'Consortium members (validators, organizations and their staff) and auditors get the full block and results (`bodies: "full"`), unless it holds a prescription transaction they are no party to (then it comes withheld, with the rest in `own`). Anyone else gets the header, the last commit, the commit and the leaf hashes (`bodies: "withheld"`), plus, when signed in, the transactions they are a party to (`own`). A session token, when sent, must be valid.',
     tags: ['chain'],
     params: Type.Object({ height: Type.String({ pattern: '^(latest|[1-9][0-9]{0,15})$', description: "block height, or 'latest'" }) }),
   }),

@@ -184,6 +184,11 @@ export async function buildApi(node: RouteDeps, opts: ApiOptions): Promise<Fasti
   app.get<{ Params: { height: string } }>('/v1/blocks/:height', { schema: schemas.block }, async (req) => {
     const caller = optionalCaller(req.headers.authorization);
     const height = req.params.height === 'latest' ? node.chain.height : parseHeight(req.params.height);
+    // Under CometBFT the block is CometBFT's: its signed header and commit (abci/comet-blocks.ts).
+    if (node.engineName === 'cometbft' && node.cometBlock !== undefined) {
+      if (height === 0 || height > node.chain.height) throw new ApiError('BLOCK_NOT_FOUND', `no block at height ${req.params.height}`);
+      return node.cometBlock(height, caller);
+    }
     const provable = height === 0 ? undefined : node.blocks.get(height);
     if (provable === undefined) throw new ApiError('BLOCK_NOT_FOUND', `no block at height ${req.params.height}`);
     return blockView(node.chain.state, provable.stored, caller, provable.leaves);

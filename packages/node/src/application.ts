@@ -6,6 +6,7 @@ import {
   type BlockExecution,
   type CommittedState,
   EhrApp,
+  type EngineMisbehavior,
   emergencyParams,
   type Identity,
   initChain,
@@ -62,6 +63,8 @@ export interface BlockRequest {
   height: number;
   time: number;
   txs: SignedTx[];
+  /** Misbehaviour the engine proved and put in the block (CometBFT's list), recorded as evidence. */
+  misbehavior?: readonly EngineMisbehavior[];
 }
 
 /** ABCI `ProcessProposal` answer. */
@@ -328,8 +331,12 @@ export class EhrApplication implements Application {
     if (exec === undefined) {
       const p = this.prepared;
       // Our own proposal was executed by prepareProposal before its header (and hash) existed.
-      const same = p !== undefined && p.height === req.height && p.time === req.time && sameTxs(p.txs, req.txs);
-      exec = same ? (p as { exec: BlockExecution }).exec : this.timedFinalize({ height: req.height, time: req.time, txs: req.txs });
+      const evidence = req.misbehavior !== undefined && req.misbehavior.length > 0 ? { misbehavior: req.misbehavior } : {};
+      const same =
+        p !== undefined && p.height === req.height && p.time === req.time && sameTxs(p.txs, req.txs) && evidence.misbehavior === undefined;
+      exec = same
+        ? (p as { exec: BlockExecution }).exec
+        : this.timedFinalize({ height: req.height, time: req.time, txs: req.txs, ...evidence });
       this.executions.set(req.hash, exec);
     }
     return exec;

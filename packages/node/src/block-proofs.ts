@@ -4,6 +4,7 @@
 // and re-hashed every transaction in it (a 5,000-tx block cost ~10 ms per status lookup, so
 // one client checking its batch's statuses could starve consensus).
 import { toHex } from '@medledger/crypto';
+import type { SignedTx } from '@medledger/ledger';
 import { inclusionProofFromLevels, leafHash, merkleLevels, txBytes } from '@medledger/ledger';
 import type { StoredBlock } from '@medledger/storage';
 
@@ -20,6 +21,13 @@ export interface ProvableBlock {
   leaves: string[];
   /** Inclusion proof of the transaction at `index` against the header's tx root. */
   proof(index: number): InclusionProofView;
+}
+
+/** What a transaction's status needs of its block: its hash, its transactions and an inclusion proof (admission.ts). */
+export interface TxProofSource {
+  get(
+    height: number,
+  ): { stored: { hash: string; block: { txs: readonly SignedTx[] } }; proof(index: number): InclusionProofView } | undefined;
 }
 
 export interface BlockProofsOptions {

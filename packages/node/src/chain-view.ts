@@ -2,8 +2,9 @@
 // Block bodies name patients, grantees, record categories and emergency windows, so they go
 // only to the consortium and its auditors (`seesChainBodies`); everyone else gets the header,
 // the commit and each transaction's Merkle leaf hash, which is all a light client needs to
-// check the header chain, the tx root and the inclusion of a transaction it holds.
-import { type Identity, isTxParty, type StateReader, seesChainBodies } from '@medledger/ehr';
+// check the header chain, the tx root and the inclusion of a transaction it holds. Prescription
+// transactions go only to their parties and validators (ehr `seesTxBody`), even in the consortium.
+import { type Identity, type isTxParty, type StateReader, seesChainBodies, seesTxBody } from '@medledger/ehr';
 import type { StoredBlock } from '@medledger/storage';
 
 /** `full`: every transaction and result; `withheld`: header, commit, leaves and the caller's own transactions. */
@@ -20,12 +21,13 @@ export function blockView(
   leaves: string[],
 ): Record<string, unknown> {
   const { hash, block, commit, results } = stored;
-  if (caller !== undefined && seesChainBodies(state, caller))
+  const seen = caller === undefined ? [] : block.txs.map((tx) => seesTxBody(state, tx, caller));
+  if (caller !== undefined && seesChainBodies(state, caller) && seen.every(Boolean))
     return { hash, block, commit, results, leaves, bodies: 'full' satisfies BodiesView };
-  // A signed-in patient also gets the transactions they are a party to, with their index,
-  // so they can prove their own records' anchors from this block.
-  const own =
-    caller === undefined ? [] : block.txs.flatMap((tx, index) => (isTxParty(tx, caller) ? [{ index, tx, result: results[index] }] : []));
+  // Anyone else gets the transactions they may see, with their index: a signed-in patient
+  // their own (to prove their records' anchors), a consortium member all but the prescription
+  // transactions it is no party to.
+  const own = block.txs.flatMap((tx, index) => (seen[index] === true ? [{ index, tx, result: results[index] }] : []));
   return {
     hash,
     block: { header: block.header, lastCommit: block.lastCommit },
@@ -38,5 +40,5 @@ export function blockView(
 
 /** May `caller` see the body of a transaction (`tx` in `GET /v1/txs/:hash`)? */
 export function seesTx(state: StateReader, tx: Parameters<typeof isTxParty>[0], caller: Identity | undefined): boolean {
-  return caller !== undefined && (seesChainBodies(state, caller) || isTxParty(tx, caller));
+  return caller !== undefined && seesTxBody(state, tx, caller);
 }

@@ -1,12 +1,21 @@
 // One MedLedger node, wiring only (docs/architecture.md): it builds the store, the chain and
 // its application, admission, the consensus engine, the vault, the gatekeeper, the emergency
-// agent and the HTTP API, and connects them through narrow ports (ports.ts).
+// agent and the HTTP API, and connects them through narrow ports (ports.ts). The engine is
+// the embedded Tendermint one, or CometBFT (deps.comet): then the application is the one
+// CometBFT drives over ABCI in this process, and transactions go to CometBFT's RPC.
 
 import { idFromPublicKey } from '@medledger/crypto';
 import { type Identity, objectEffects, objectSizeOnChain, vaultQuotaParams } from '@medledger/ehr';
 import type { SignedTx } from '@medledger/ledger';
-import { type NodeStore, openSqliteStore } from '@medledger/storage';
+import { type NodeStore, openSqliteStore, type SqliteAppState } from '@medledger/storage';
 import type { FastifyInstance } from 'fastify';
+import { cometBlockView } from './abci/comet-blocks.js';
+import { CometChain, cometNodeStore } from './abci/comet-chain.js';
+import { CometEngine, DEFAULT_COMET_ENGINE_OPTIONS } from './abci/comet-engine.js';
+import { type CometProofHeaders, cometProofHeaders } from './abci/comet-proof.js';
+import { CometRecentBlocks } from './abci/comet-recent-blocks.js';
+import type { EhrAbciApp } from './abci/ehr-app.js';
+import type { CometRpc } from './abci/rpc.js';
 import { AccessQueue } from './access-queue.js';
 import { Admission } from './admission.js';
 import { apiOptionsOf, buildApi } from './api.js';
@@ -14,12 +23,14 @@ import { type BackupResult, snapshotHome } from './backup.js';
 import { BlockProofs } from './block-proofs.js';
 import { Chain } from './chain.js';
 import { DEFAULT_EMERGENCY_AGENT_CONFIG, EmergencyAgent } from './emergency-agent.js';
+import type { Engine } from './engine.js';
 import { DEFAULT_SESSION_CONFIG, Gatekeeper } from './gatekeeper.js';
 import { DEFAULT_VAULT_CONFIG, type NodeHome } from './home.js';
 import { removeNodeLock, writeNodeLock } from './home-lock.js';
 import { Mempool } from './mempool.js';
 import { evidenceBody, type SignedProposal, type SignedVote } from './messages.js';
 import { NodeMetrics } from './metrics.js';
+import type { NodeChain } from './node-chain.js';
 import { resealerFromConfig } from './org-reseal.js';
 import { ownTxSubmitter } from './own-tx.js';
 import { P2P } from './p2p.js';
@@ -33,10 +44,24 @@ export interface NodeDeps {
   now?: () => number;
   logger?: (level: LogLevel, message: string) => void;
   store?: NodeStore;
+  /** Run on CometBFT instead of the embedded engine (docs/cometbft.md). */
+  comet?: CometWiring;
+}
+
+/** What a node on CometBFT is built from: the ABCI application in this process and CometBFT's RPC. */
+export interface CometWiring {
+  /** The ABCI adapter CometBFT drives; its EhrApplication is the node's application. */
+  abci: EhrAbciApp;
+  /** The application's state file (chain state and tx index). */
+  appState: SqliteAppState;
+  /** CometBFT's RPC on loopback: transactions go in here, headers and commits come out. */
+  rpc: CometRpc;
+  /** The vault's own peer links (CometBFT holds the MedLedger p2p port); none: no vault sync. */
+  vaultP2p?: { listen: { host: string; port: number }; peers: Array<{ name: string; publicKey: string; url: string }> };
 }
 
 export class MedLedgerNode implements RouteDeps {
-  readonly chain: Chain;
+  readonly chain: NodeChain;
   readonly mempool: Mempool;
   /** Every transaction enters the mempool here; tx status by hash. */
   readonly admission: Admission;
@@ -44,7 +69,14 @@ export class MedLedgerNode implements RouteDeps {
   readonly blocks: BlockProofs;
   readonly now: () => number;
   private readonly logger: (level: LogLevel, message: string) => void;
-  readonly engine: TendermintEngine;
+  /** How blocks are decided: the embedded engine or CometBFT's (engine.ts). */
+  readonly driver: Engine & { readonly isRunning: boolean };
+  /** The embedded engine, undefined on CometBFT. */
+  private readonly tendermint: TendermintEngine | undefined;
+  /** CometBFT's RPC and the ABCI adapter when on CometBFT. */
+  readonly comet: CometWiring | undefined;
+  readonly engineName: 'embedded' | 'cometbft';
+  private readonly recentComet: CometRecentBlocks | undefined;
   /** The authenticated peer links; their messages are routed by `routePeerMessage`. */
   readonly p2p: P2P;
   readonly vault: Vault;
@@ -77,8 +109,23 @@ export class MedLedgerNode implements RouteDeps {
     this.now = deps.now ?? Date.now;
     this.logger =
       deps.logger ?? ((level, message) => process.stderr.write(`${new Date().toISOString()} ${level} [${home.config.name}] ${message}\n`));
-    const store = deps.store ?? openSqliteStore(home.dbPath);
-    this.chain = new Chain(home.genesis, store);
+    this.comet = deps.comet;
+    this.engineName = deps.comet === undefined ? 'embedded' : 'cometbft';
+    const nodeDb = deps.store ?? openSqliteStore(home.dbPath);
+    const comet = deps.comet;
+    let embedded: Chain | undefined;
+    if (comet === undefined) {
+      embedded = new Chain(home.genesis, nodeDb);
+      this.chain = embedded;
+    } else {
+      const application = comet.abci.application;
+      this.chain = new CometChain(home.genesis, {
+        application,
+        store: cometNodeStore(nodeDb, comet.appState, () => application.info().height),
+        lastBlockHash: () => comet.abci.lastBlockHash,
+      });
+    }
+    const store = this.chain.store;
     this.blocks = new BlockProofs({ capacity: 8 }, { loadBlock: (height) => store.loadBlock(height) });
     this.mempool = new Mempool(home.config.mempool);
     const log = (level: LogLevel, message: string) => this.log(level, message);
@@ -87,38 +134,22 @@ export class MedLedgerNode implements RouteDeps {
       {
         chainId,
         key: home.key.signing,
-        listen: home.config.p2p,
-        peers: home.config.peers,
+        listen: comet === undefined ? home.config.p2p : (comet.vaultP2p?.listen ?? { host: '127.0.0.1', port: 0 }),
+        peers: comet === undefined ? home.config.peers : (comet.vaultP2p?.peers ?? []),
         allowed: new Set(genesis.validators.map((v) => v.publicKey)),
         log,
         ...(home.config.peerBudget === undefined ? {} : { budget: home.config.peerBudget }),
       },
-      { onMessage: (peer, msg) => this.routePeerMessage(peer, msg), onConnect: (peer) => this.engine.onConnect(peer) },
+      { onMessage: (peer, msg) => this.routePeerMessage(peer, msg), onConnect: (peer) => this.tendermint?.onConnect(peer) },
     );
-    this.engine = new TendermintEngine(
-      {
-        chainId,
-        validators: genesis.validators,
-        key: home.key.signing,
-        maxBlockTxs: genesis.params.maxBlockTxs,
-        maxBlockBytes: genesis.params.maxBlockBytes,
-        consensus: home.config.consensus,
-      },
-      {
-        chain: this.chain,
-        commitDecided: (block, commit) => {
-          this.chain.commitBlock(block, commit);
-          this.metrics.observeCommit(this.now() - block.header.time);
-        },
-        blockLimits: () => this.chain.blockLimits(),
-        mempool: this.mempool,
-        meta: store,
-        net: this.p2p,
-        onEvidence: (ev) => this.reportEquivocation(ev),
-        now: this.now,
+    this.tendermint = embedded === undefined ? undefined : this.embeddedEngine(embedded, nodeDb, log);
+    this.driver =
+      this.tendermint ??
+      new CometEngine(DEFAULT_COMET_ENGINE_OPTIONS, {
+        broadcast: (tx) => (comet as CometWiring).rpc.broadcastTxSync(tx),
+        onRefused: (hash, code, reason) => this.admission.dropRefused(hash, { code, log: reason }),
         log,
-      },
-    );
+      });
     this.vault = new Vault(
       { ...DEFAULT_VAULT_CONFIG, ...home.config.vault },
       {
@@ -132,23 +163,30 @@ export class MedLedgerNode implements RouteDeps {
     );
     this.metrics = new NodeMetrics({
       height: () => this.chain.height,
-      round: () => this.engine.round,
+      round: () => this.tendermint?.round,
       peers: () => this.peerCounts(),
       mempool: () => ({ txs: this.mempool.size, bytes: this.mempool.bytes }),
       vault: () => store.vaultTotals(),
     });
     this.chain.app.observeExecution = (ms) => this.metrics.observeAppExecution(ms);
     const chain = this.chain;
+    // Under CometBFT the blocks are CometBFT's; the node keeps recent ones' transactions for proofs.
+    const recent = comet === undefined ? undefined : new CometRecentBlocks({ capacity: 256 });
+    this.recentComet = recent;
+    if (recent !== undefined && comet !== undefined)
+      chain.app.onCommitted(({ height, txs }) => recent.add(height, comet.abci.lastBlockHash, txs));
     this.admission = new Admission(
       { chainId: chain.chainId },
       {
-        app: chain.app,
+        // On CometBFT, admission checks through the ABCI adapter, so that CometBFT's CheckTx
+        // of the same bytes (broadcast next) answers alike instead of checking them twice.
+        app: comet === undefined ? chain.app : { checkTx: (tx, extra) => comet.abci.admitLocal(tx, extra) },
         mempool: this.mempool,
         state: chain.state,
         checkNamed: (signerId, named) => this.vault.checkNamed(signerId, named),
         txIndex: store,
-        blocks: this.blocks,
-        onAdmitted: (tx) => this.engine.onTx(tx),
+        blocks: recent ?? this.blocks,
+        onAdmitted: (tx) => this.driver.onTx(tx),
         onRefused: (code) => this.metrics.countRejected(code),
       },
     );
@@ -191,7 +229,46 @@ export class MedLedgerNode implements RouteDeps {
       if (effects.anchored.length > 0 || effects.released.length > 0) this.vault.onCommitted(effects.anchored, effects.released);
     });
     chain.app.onCommitted((committed) => this.admission.onCommitted(committed));
-    chain.app.onCommitted(({ txs }) => this.emergency.onCommitted(txs));
+    // Under CometBFT this runs inside ABCI Commit; the agent's shares are posted on a later
+    // tick so that nothing in Commit waits on them (docs/cometbft.md).
+    if (comet === undefined) chain.app.onCommitted(({ txs }) => this.emergency.onCommitted(txs));
+    else chain.app.onCommitted(({ txs }) => setImmediate(() => this.emergency.onCommitted(txs)));
+  }
+
+  /** The embedded Tendermint engine over `chain` (tendermint.ts). */
+  private embeddedEngine(chain: Chain, meta: NodeStore, log: (level: LogLevel, message: string) => void): TendermintEngine {
+    const { chainId, genesis } = chain;
+    const home = this.home;
+    return new TendermintEngine(
+      {
+        chainId,
+        validators: genesis.validators,
+        key: home.key.signing,
+        maxBlockTxs: genesis.params.maxBlockTxs,
+        maxBlockBytes: genesis.params.maxBlockBytes,
+        consensus: home.config.consensus,
+      },
+      {
+        chain,
+        commitDecided: (block, commit) => {
+          chain.commitBlock(block, commit);
+          this.metrics.observeCommit(this.now() - block.header.time);
+        },
+        blockLimits: () => chain.blockLimits(),
+        mempool: this.mempool,
+        meta,
+        net: this.p2p,
+        onEvidence: (ev) => this.reportEquivocation(ev),
+        now: this.now,
+        log,
+      },
+    );
+  }
+
+  /** The embedded engine (consensus state, the future-message buffer). Throws on a node run on CometBFT. */
+  get engine(): TendermintEngine {
+    if (this.tendermint === undefined) throw new Error('this node runs on CometBFT; it has no embedded engine');
+    return this.tendermint;
   }
 
   /** This node's validator/node public key. */
@@ -219,7 +296,7 @@ export class MedLedgerNode implements RouteDeps {
     this.api = await buildApi(this, apiOptionsOf(this.home));
     this.apiUrl = await this.api.listen({ host: this.home.config.api.host, port: this.home.config.api.port });
     await this.p2p.start();
-    this.engine.start();
+    this.driver.start();
     this.vault.start();
     this.gatekeeper.start();
     this.emergency.onStart();
@@ -231,7 +308,7 @@ export class MedLedgerNode implements RouteDeps {
 
   async stop(): Promise<void> {
     this.running = false;
-    this.engine.stop();
+    this.driver.stop();
     this.p2p.stop();
     this.gatekeeper.stop();
     this.vault.stop();
@@ -266,23 +343,26 @@ export class MedLedgerNode implements RouteDeps {
    * the vault. Nothing is read before the engine starts or after it stops.
    */
   private routePeerMessage(peer: string, msg: Record<string, unknown>): void {
-    if (!this.engine.isRunning) return;
+    if (!this.driver.isRunning) return;
+    const engine = this.tendermint;
+    // Under CometBFT these links carry vault objects only; CometBFT has its own p2p.
+    if (engine === undefined && msg.type !== 'vault-get' && msg.type !== 'vault-data') return;
     switch (msg.type) {
       case 'txs':
         if (Array.isArray(msg.txs)) for (const tx of msg.txs.slice(0, 10_000)) this.admission.admitFromPeer(tx);
         return;
       case 'status':
-        this.engine.onPeerStatus(peer, msg.height);
+        engine?.onPeerStatus(peer, msg.height);
         return;
       case 'getBlocks':
-        this.engine.onBlockRequest(peer, msg);
+        engine?.onBlockRequest(peer, msg);
         return;
       case 'blocks':
-        this.engine.onBlocks(peer, msg);
+        engine?.onBlocks(peer, msg);
         return;
       case 'proposal':
       case 'vote':
-        this.engine.onConsensusMessage(peer, msg);
+        engine?.onConsensusMessage(peer, msg);
         return;
       case 'vault-get':
       case 'vault-data':
@@ -327,10 +407,35 @@ export class MedLedgerNode implements RouteDeps {
     return this.admission.txStatus(hash, caller);
   }
 
+  /** Under CometBFT: the headers that prove the state after block `height` (abci/comet-proof.ts). */
+  cometProofHeaders(height: number, appHash: string): Promise<CometProofHeaders & { height: number }> {
+    const comet = this.comet;
+    if (comet === undefined) throw new Error('this node runs the embedded engine');
+    return cometProofHeaders((method, params) => comet.rpc.raw(method, params), height, appHash);
+  }
+
+  /** Under CometBFT: block `height` as `caller` may see it (abci/comet-blocks.ts). */
+  cometBlock(height: number, caller: Identity | undefined): Promise<Record<string, unknown>> {
+    const comet = this.comet;
+    const recent = this.recentComet;
+    if (comet === undefined || recent === undefined) throw new Error('this node runs the embedded engine');
+    return cometBlockView(
+      {
+        raw: (method, params) => comet.rpc.raw(method, params),
+        recent,
+        state: this.chain.state,
+        resultOf: (hash) => this.chain.store.findTx(hash)?.result,
+      },
+      height,
+      caller,
+    );
+  }
+
   status(): Record<string, unknown> {
     const { genesis } = this.chain;
     return {
       chainId: this.chain.chainId,
+      engine: this.engineName,
       nodeId: idFromPublicKey(this.publicKey),
       name: this.home.config.name,
       publicKey: this.publicKey,

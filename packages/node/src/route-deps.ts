@@ -5,6 +5,7 @@
 import type { Identity, StateReader } from '@medledger/ehr';
 import type { BlockHeader, Commit, Genesis, ProvenStateEntry } from '@medledger/ledger';
 import type { NodeStore } from '@medledger/storage';
+import type { CometProofHeaders } from './abci/comet-proof.js';
 import type { BackupResult } from './backup.js';
 import type { BlockProofs } from './block-proofs.js';
 import type { Gatekeeper } from './gatekeeper.js';
@@ -36,6 +37,17 @@ export interface RouteChain {
  */
 export interface RouteDeps extends TxLookup {
   readonly chain: RouteChain;
+  /** Which engine decides the blocks: proofs and block views differ (docs/cometbft.md). */
+  readonly engineName: 'embedded' | 'cometbft';
+  /**
+   * Under CometBFT: the signed header that commits to the state after block `height`, whose
+   * app hash is `appHash` (the header of `height + 1`), with its commit and the header before
+   * it, from CometBFT's RPC (abci/comet-proof.ts); the returned height is `height`, or
+   * `height - 1` when that state is the same. Throws ApiError.
+   */
+  cometProofHeaders?(height: number, appHash: string): Promise<CometProofHeaders & { height: number }>;
+  /** Under CometBFT: block `height` as `caller` may see it, with CometBFT's signed header (abci/comet-blocks.ts). */
+  cometBlock?(height: number, caller: Identity | undefined): Promise<Record<string, unknown>>;
   /** Committed blocks parsed and hashed once, for block views and inclusion proofs. */
   readonly blocks: Pick<BlockProofs, 'get'>;
   readonly gatekeeper: Gatekeeper;

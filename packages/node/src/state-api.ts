@@ -2,13 +2,29 @@
 // against the state root, the roots that hash to the tip header's app hash, and the tip
 // header and commit, so a client holding only the genesis can check the answer itself.
 
-import type { ProvenStateAnswer } from '@medledger/ledger';
+import { appHashOf, type ProvenStateAnswer, type ProvenStateEntry } from '@medledger/ledger';
+import type { CometCommitJson, CometHeaderJson } from '@medledger/ledger/cometbft';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { schemas } from './api-schemas.js';
 import { ApiError } from './errors.js';
 import type { Gatekeeper } from './gatekeeper.js';
 import type { RouteDeps } from './route-deps.js';
 import { keyAccess, SERVED_KEY_FAMILIES } from './state-access.js';
+
+/**
+ * A proven answer on CometBFT: the state after block `height`, proven by CometBFT's header
+ * `height + 1` (`next`, whose app hash is this state's) and its commit; `cometHeader` is
+ * header `height`, linked by `next.header.last_block_id`, for the state's time.
+ */
+export interface CometProvenStateAnswer {
+  engine: 'cometbft';
+  height: number;
+  cometHeader: CometHeaderJson;
+  next: { header: CometHeaderJson; commit: CometCommitJson };
+  stateRoot: string;
+  resultsRoot: string;
+  entries: ProvenStateEntry[];
+}
 
 /** Most keys one POST /v1/state/proofs proves. */
 export const MAX_PROOF_KEYS = 256;
@@ -22,11 +38,13 @@ export function registerStateRoutes(app: FastifyInstance, node: RouteDeps, gate:
    * when a key is not public and the caller may not see it, NO_COMMITTED_BLOCK before block 1.
    * Everything is read synchronously, so header, roots and entries are of one height.
    */
-  const prove = (req: FastifyRequest, keys: readonly string[]): ProvenStateAnswer => {
+  const prove = async (req: FastifyRequest, keys: readonly string[]): Promise<ProvenStateAnswer | CometProvenStateAnswer> => {
     const chain = node.chain;
+    const height = chain.height;
     const header = chain.tipHeader;
     const commit = chain.tipCommit;
-    if (header === null || commit === null) throw new ApiError('NO_COMMITTED_BLOCK', 'no block is committed yet; retry shortly', 503);
+    if (height === 0 || (node.engineName === 'embedded' && (header === null || commit === null)))
+      throw new ApiError('NO_COMMITTED_BLOCK', 'no block is committed yet; retry shortly', 503);
     const time = node.accessTime();
     let caller: ReturnType<Gatekeeper['authenticate']> | undefined;
     for (const key of keys) {
@@ -40,7 +58,15 @@ export function registerStateRoutes(app: FastifyInstance, node: RouteDeps, gate:
       if (!access.allowed(caller)) throw new ApiError('ACCESS_DENIED', `you may not see '${key}', or it does not exist`);
     }
     const entries = keys.map((key) => chain.proveState(key));
-    return { height: header.height, header, commit, stateRoot: chain.stateRoot, resultsRoot: chain.resultsRoot, entries };
+    const { stateRoot, resultsRoot } = chain;
+    if (node.engineName === 'cometbft' && node.cometProofHeaders !== undefined) {
+      // The entries and roots are of the state after `height`, read now; CometBFT's header
+      // H+1 carries its app hash, so the answer waits for that block (docs/cometbft.md).
+      const signed = await node.cometProofHeaders(height, appHashOf(stateRoot, resultsRoot));
+      return { engine: 'cometbft', height: signed.height, cometHeader: signed.header, next: signed.next, stateRoot, resultsRoot, entries };
+    }
+    if (header === null || commit === null) throw new ApiError('NO_COMMITTED_BLOCK', 'no block is committed yet; retry shortly', 503);
+    return { height: header.height, header, commit, stateRoot, resultsRoot, entries };
   };
 
   app.get<{ Querystring: { key: string } }>('/v1/state/proof', { schema: schemas.stateProof }, async (req) => prove(req, [req.query.key]));

@@ -18,6 +18,7 @@ import { PrintSummary } from './pages/print-summary.js';
 import { PatientRecords, RecordDetail } from './pages/records.js';
 import { AuditorHome, NotForRole, OtherRoleHome } from './pages/role-home.js';
 import { Sharing } from './pages/sharing.js';
+import { ManufacturerHome, RegulatorHome, WholesalerHome } from './pages/supply.js';
 import { appRole, currentEntry, mayOpen, roleHome, roleMenu } from './roles.js';
 import { match, usePath } from './router.js';
 import { NODE_URL, type SignedIn, useSession } from './session.js';
@@ -64,6 +65,9 @@ function route(path: string, user: SignedIn | undefined): ReactNode {
   // Medicines (docs/medicines.md): the pharmacist's counter and the patient's prescriptions.
   if (path === '/pharmacy') return <PharmacyCounter />;
   if (path === '/medicines') return <PatientMedicines />;
+  if (path === '/manufacturer') return <ManufacturerHome />;
+  if (path === '/wholesaler') return <WholesalerHome />;
+  if (path === '/regulator') return <RegulatorHome />;
   if (path === '/auditor') return <AuditorHome />;
   if (path === '/role') return <OtherRoleHome />;
   const me = user.client.id;

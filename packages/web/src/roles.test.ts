@@ -1,7 +1,7 @@
 // Each role's pages: the app refuses what the role may not do, as the node does.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { appRole, currentEntry, mayOpen } from './roles.js';
+import { appRole, currentEntry, homeOf, mayOpen } from './roles.js';
 
 test('an insurer may not open the clinician pages or emergency access, nor a patient the staff pages', () => {
   assert.equal(mayOpen('insurer', '/clinician/emergency'), false);
@@ -12,7 +12,19 @@ test('an insurer may not open the clinician pages or emergency access, nor a pat
   assert.equal(mayOpen('clinician', '/records'), false);
   assert.equal(mayOpen('pharmacy', '/pharmacy'), true);
   assert.equal(mayOpen('pharmacy', '/sharing'), false);
-  for (const r of ['patient', 'clinician', 'organization', 'insurer', 'pharmacy', 'auditor', 'privacy-officer', 'other'] as const) {
+  for (const r of [
+    'patient',
+    'clinician',
+    'organization',
+    'manufacturer',
+    'wholesaler',
+    'regulator',
+    'insurer',
+    'pharmacy',
+    'auditor',
+    'privacy-officer',
+    'other',
+  ] as const) {
     assert.ok(mayOpen(r, '/account') && mayOpen(r, '/explorer/blocks/3'), `${r} may open account and explorer`);
   }
 });
@@ -51,4 +63,19 @@ test('roles come from the identity: a founding organization is its admin, unknow
     ),
     '/clinician',
   );
+});
+
+test('a manufacturer, wholesaler or regulator lands on its own supply-chain home, and may not open another partner’s', () => {
+  assert.equal(appRole({ role: 'organization', orgKind: 'manufacturer' }), 'manufacturer');
+  assert.equal(appRole({ role: 'organization', orgKind: 'distributor' }), 'wholesaler');
+  assert.equal(appRole({ role: 'organization', orgKind: 'regulator' }), 'regulator');
+  assert.equal(homeOf({ role: 'organization', orgKind: 'manufacturer' }), '/manufacturer');
+  assert.equal(homeOf({ role: 'organization', orgKind: 'distributor' }), '/wholesaler');
+  assert.equal(homeOf({ role: 'organization', orgKind: 'regulator' }), '/regulator');
+  assert.equal(homeOf({ role: 'organization', orgKind: 'pharmacy' }), '/organization');
+  assert.equal(mayOpen('manufacturer', '/organization'), true, 'still an organization admin');
+  assert.equal(mayOpen('wholesaler', '/manufacturer'), false);
+  assert.equal(mayOpen('regulator', '/wholesaler'), false);
+  assert.equal(mayOpen('patient', '/regulator'), false);
+  assert.equal(mayOpen('organization', '/manufacturer'), false);
 });

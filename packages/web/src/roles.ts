@@ -3,7 +3,18 @@
 // the same actions; this keeps people from being offered what they cannot do.
 import type { SignedIn } from './session.js';
 
-export type AppRole = 'patient' | 'clinician' | 'organization' | 'insurer' | 'pharmacy' | 'auditor' | 'privacy-officer' | 'other';
+export type AppRole =
+  | 'patient'
+  | 'clinician'
+  | 'organization'
+  | 'manufacturer'
+  | 'wholesaler'
+  | 'regulator'
+  | 'insurer'
+  | 'pharmacy'
+  | 'auditor'
+  | 'privacy-officer'
+  | 'other';
 
 interface RoleSpec {
   /** Where the role lands after sign-in and on `/`. */
@@ -45,6 +56,37 @@ const ROLES: Record<AppRole, RoleSpec> = {
       ['/account', 'My account'],
     ],
     pages: ['/organization', '/governance'],
+  },
+  // Supply-chain partners are organizations too: their medicines work first, then staff and governance.
+  manufacturer: {
+    home: '/manufacturer',
+    menu: [
+      ['/manufacturer', 'Manufacturer'],
+      ['/organization', 'Staff'],
+      ['/governance', 'Governance'],
+      ['/account', 'My account'],
+    ],
+    pages: ['/manufacturer', '/organization', '/governance'],
+  },
+  wholesaler: {
+    home: '/wholesaler',
+    menu: [
+      ['/wholesaler', 'Wholesaler'],
+      ['/organization', 'Staff'],
+      ['/governance', 'Governance'],
+      ['/account', 'My account'],
+    ],
+    pages: ['/wholesaler', '/organization', '/governance'],
+  },
+  regulator: {
+    home: '/regulator',
+    menu: [
+      ['/regulator', 'Regulator'],
+      ['/organization', 'Staff'],
+      ['/governance', 'Governance'],
+      ['/account', 'My account'],
+    ],
+    pages: ['/regulator', '/organization', '/governance'],
   },
   insurer: {
     home: '/insurer',
@@ -93,9 +135,17 @@ const ROLES: Record<AppRole, RoleSpec> = {
 /** Pages anyone may open, signed in or not. */
 const PUBLIC = ['/', '/start', '/sign-in', '/explorer', '/account'];
 
+/** Supply-chain organization kinds (genesis `kind`) with a home of their own (docs/medicines.md "Web"). */
+const PARTNER_HOMES: Record<string, AppRole> = {
+  manufacturer: 'manufacturer',
+  distributor: 'wholesaler',
+  wholesaler: 'wholesaler',
+  regulator: 'regulator',
+};
+
 /** The app role of a signed-in identity: a founding organization's admin has an `orgKind`. */
 export function appRole(identity: { role: string; orgKind?: unknown }): AppRole {
-  if (typeof identity.orgKind === 'string') return 'organization';
+  if (typeof identity.orgKind === 'string') return PARTNER_HOMES[identity.orgKind] ?? 'organization';
   const r = identity.role;
   if (r === 'patient' || r === 'clinician' || r === 'insurer' || r === 'pharmacy' || r === 'auditor' || r === 'privacy-officer') return r;
   return 'other';

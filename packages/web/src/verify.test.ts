@@ -1,6 +1,8 @@
 // The explorer's in-browser checks: a valid chain passes; a tampered block, a broken link,
 // a commit short of 2/3 or signed by a stranger fails; an inclusion proof is checked.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { generateSigningKeyPair, toHex } from '@medledger/crypto';
 import { blockHash, leafHash, type SignedTx, txBytes, txHash, txInclusionProof } from '@medledger/ledger';
@@ -83,4 +85,49 @@ test('an anonymous visitor’s blocks (no bodies) check their header chain, comm
   assert.equal(checkBlock(f.genesis.chainId, f.genesis.validators, parsed).ok, true);
   const full = stored(f)[1] as StoredBlock;
   assert.equal(checkBlock(f.genesis.chainId, f.genesis.validators, full).bodiesChecked, true);
+});
+
+// A block the real CometBFT made (packages/ledger/src/cometbft-vectors.json), as a node on
+// CometBFT serves it (docs/cometbft.md "Blocks"): the explorer checks CometBFT's own header
+// and commit, and refuses each forgery.
+test('a CometBFT block checks out in the explorer; a rewritten data hash, a cut commit or another network fail', () => {
+  const vec = JSON.parse(readFileSync(new URL('../../ledger/src/cometbft-vectors.json', import.meta.url), 'utf8')) as {
+    genesis: { chainId: string; validators: Array<{ name: string; publicKey: string; power: number }> };
+    signed: { header: Record<string, unknown>; commit: { block_id: { hash: string }; signatures: unknown[] } };
+    txs: string[];
+  };
+  const bytes = vec.txs.map((b64) => new Uint8Array(Buffer.from(b64, 'base64')));
+  const answer = (edit: (a: { block: { header: Record<string, unknown> }; commit: { signatures: unknown[] } }) => void = () => {}) => {
+    const a = structuredClone({
+      engine: 'cometbft',
+      hash: vec.signed.commit.block_id.hash.toLowerCase(),
+      block: { header: vec.signed.header, txs: bytes.map((b) => JSON.parse(Buffer.from(b).toString('utf8'))) },
+      commit: vec.signed.commit,
+      leaves: bytes.map((b) => createHash('sha256').update(b).digest('hex')),
+    });
+    edit(a);
+    return parseStoredBlock(a, vec.genesis.validators);
+  };
+  const { chainId, validators } = vec.genesis;
+  const good = checkBlock(chainId, validators, answer());
+  assert.equal(good.ok, true, good.problem);
+  assert.equal(good.signers.length >= 3, true);
+  assert.equal(good.bodiesChecked, true);
+  assert.equal(
+    checkBlock(
+      chainId,
+      validators,
+      answer((a) => (a.block.header.data_hash = 'AB'.repeat(32))),
+    ).ok,
+    false,
+  );
+  assert.equal(
+    checkBlock(
+      chainId,
+      validators,
+      answer((a) => (a.commit.signatures = a.commit.signatures.slice(0, 2))),
+    ).ok,
+    false,
+  );
+  assert.equal(checkBlock('another-network', validators, answer()).ok, false);
 });

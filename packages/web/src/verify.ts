@@ -1,23 +1,34 @@
 // The explorer's checks, run in the browser: each block's hash, transaction root and link to
 // the previous block, and its commit — more than 2/3 of the validators' power in valid
-// precommits — with the light client's verifyCommit (@medledger/client/light).
+// precommits — with the light client's verifyCommit (@medledger/client/light). A chain run
+// by CometBFT is checked the same way against CometBFT's own header and commit
+// (docs/cometbft.md): header hash, data hash, last block id and canonical vote signatures.
 import type { InclusionProof } from '@medledger/client';
-import { verifyCommit, verifyTxInclusion } from '@medledger/client/light';
-import { fromHex, toHex } from '@medledger/crypto/browser';
+import { verifyCometBlockCommit, verifyCommit, verifyTxInclusion } from '@medledger/client/light';
+import { fromHex, sha256, sha256Hex, toHex } from '@medledger/crypto/browser';
 import {
   type Block,
   blockHash,
   type Commit,
   type GenesisValidator,
+  LedgerError,
   leafHash,
   merkleRootFromLeafHashes,
   parseBlock,
   parseCommit,
+  parseSignedTx,
   type SignedTx,
   txBytes,
   txHash,
   txRoot,
 } from '@medledger/ledger';
+import {
+  type CometCommitJson,
+  type CometHeaderJson,
+  cometHeaderHash,
+  cometValidatorAddress,
+  parseCometTime,
+} from '@medledger/ledger/cometbft';
 
 /**
  * A block as `GET /v1/blocks/:height` answers it. Nodes show transaction bodies only to
@@ -28,8 +39,16 @@ export interface StoredBlock {
   hash: string;
   block: Omit<Block, 'txs'> & { txs?: SignedTx[] };
   commit: Commit;
-  /** Each transaction's RFC 9162 leaf hash, hex: their Merkle root is the header's tx root. */
+  /**
+   * Each transaction's RFC 9162 leaf hash, hex: their Merkle root is the header's tx root.
+   * Under CometBFT each transaction's SHA-256, the leaf data of the header's data hash.
+   */
   leaves: string[];
+  /**
+   * A CometBFT block: its own header and commit as CometBFT signed them. `block.header` and
+   * `commit` then restate them for display (height, time, data hash as `txRoot`, signers).
+   */
+  comet?: { header: CometHeaderJson; commit: CometCommitJson };
 }
 
 /** The validators a commit is checked against (from genesis, or the node's status). */
@@ -47,8 +66,12 @@ export interface BlockCheck {
   bodiesChecked: boolean;
 }
 
-/** Parse an untrusted `GET /v1/blocks/:height` answer, with or without bodies. Throws LedgerError. */
-export function parseStoredBlock(x: unknown): StoredBlock {
+/**
+ * Parse an untrusted `GET /v1/blocks/:height` answer, with or without bodies; a CometBFT
+ * block's signers are named by `validators` (CometBFT names them by address). Throws LedgerError.
+ */
+export function parseStoredBlock(x: unknown, validators: Validators = []): StoredBlock {
+  if ((x as { engine?: unknown })?.engine === 'cometbft') return parseCometBlock(x, validators);
   const o = x as { hash?: unknown; block?: { txs?: unknown }; commit?: unknown; leaves?: unknown };
   const withheld = o?.block !== undefined && o.block !== null && o.block.txs === undefined;
   const parsed = parseBlock(withheld ? { ...o.block, txs: [] } : o?.block);
@@ -72,6 +95,7 @@ export function validatorNames(validators: Validators): Map<string, string> {
  * valid precommits of more than 2/3 of the voting power for that hash. Does not throw.
  */
 export function checkBlock(chainId: string, validators: Validators, stored: StoredBlock, previous?: StoredBlock): BlockCheck {
+  if (stored.comet !== undefined) return checkCometBlock(chainId, validators, stored, stored.comet, previous);
   const names = new Map(validators.map((v) => [v.publicKey, v.name]));
   const height = stored.block.header.height;
   const signers = stored.commit.signatures.map((s) => names.get(s.validator) ?? 'an unknown validator');
@@ -129,4 +153,85 @@ export function checkInclusion(
   const block = checkBlock(chainId, validators, stored);
   steps.push({ what: `More than two thirds of the validators signed the block (${block.signers.join(', ')})`, ok: block.ok });
   return { ok: steps.every((s) => s.ok), steps };
+}
+
+/** A CometBFT block answer (docs/cometbft.md) as a StoredBlock, keeping CometBFT's header and commit for the checks. */
+function parseCometBlock(x: unknown, validators: Validators): StoredBlock {
+  const o = x as { hash?: unknown; block?: { header?: CometHeaderJson; txs?: unknown }; commit?: CometCommitJson; leaves?: unknown };
+  const header = o?.block?.header;
+  const commit = o?.commit;
+  if (typeof header !== 'object' || header === null || typeof commit !== 'object' || commit === null)
+    throw new LedgerError('MALFORMED_BLOCK', 'a CometBFT block needs its header and commit');
+  const t = parseCometTime(String(header.time));
+  const byAddress = new Map(validators.map((v) => [cometValidatorAddress(v.publicKey), v.publicKey]));
+  const txs = Array.isArray(o.block?.txs) ? o.block.txs.map((tx) => parseSignedTx(tx)) : undefined;
+  const shown: StoredBlock['block']['header'] = {
+    chainId: String(header.chain_id),
+    height: Number(header.height),
+    time: Number(t.seconds) * 1000 + Math.floor(t.nanos / 1_000_000),
+    prevHash: String(header.last_block_id?.hash ?? '').toLowerCase(),
+    txRoot: String(header.data_hash).toLowerCase(),
+    appHash: String(header.app_hash).toLowerCase(),
+    proposer: byAddress.get(String(header.proposer_address).toLowerCase()) ?? String(header.proposer_address).toLowerCase(),
+    lastCommitHash: String(header.last_commit_hash).toLowerCase(),
+  };
+  const signatures = (Array.isArray(commit.signatures) ? commit.signatures : [])
+    .filter((s) => s.block_id_flag === 2)
+    .map((s) => ({ validator: byAddress.get(String(s.validator_address).toLowerCase()) ?? '', sig: String(s.signature) }));
+  return {
+    hash: String(o.hash ?? '').toLowerCase(),
+    block: { header: shown, lastCommit: null, ...(txs === undefined ? {} : { txs }) },
+    commit: {
+      height: Number(commit.height),
+      round: Number(commit.round),
+      blockHash: String(commit.block_id?.hash).toLowerCase(),
+      signatures,
+    },
+    leaves: Array.isArray(o.leaves) ? o.leaves.map(String) : [],
+    comet: { header, commit },
+  };
+}
+
+/**
+ * A CometBFT block's checks: its header hashes to the claimed hash, its transactions' SHA-256
+ * are its leaves and lead to its data hash, it names the previous block's hash, and its commit
+ * carries more than 2/3 of the power in signatures over CometBFT's canonical vote bytes. Does not throw.
+ */
+function checkCometBlock(
+  chainId: string,
+  validators: Validators,
+  stored: StoredBlock,
+  comet: NonNullable<StoredBlock['comet']>,
+  previous?: StoredBlock,
+): BlockCheck {
+  const names = new Map(validators.map((v) => [v.publicKey, v.name]));
+  const height = stored.block.header.height;
+  const signers = stored.commit.signatures.map((s) => names.get(s.validator) ?? 'an unknown validator');
+  const txs = stored.block.txs;
+  const bodiesChecked = txs !== undefined;
+  const fail = (problem: string): BlockCheck => ({ height, ok: false, problem, signers, bodiesChecked });
+  let hash: string;
+  try {
+    hash = cometHeaderHash(comet.header);
+  } catch {
+    return fail('the block’s header cannot be read');
+  }
+  if (hash !== stored.hash) return fail('the block is not the one the server says it is (its fingerprint differs)');
+  if (comet.header.chain_id !== chainId) return fail('the block belongs to another network');
+  if (txs !== undefined && (txs.length !== stored.leaves.length || txs.some((tx, i) => sha256Hex(txBytes(tx)) !== stored.leaves[i])))
+    return fail('the block’s transactions do not match its header');
+  const leaf = new Uint8Array([0]);
+  if (
+    !stored.leaves.every((l) => /^[0-9a-f]{64}$/.test(l)) ||
+    toHex(merkleRootFromLeafHashes(stored.leaves.map((l) => sha256(leaf, fromHex(l))))) !== comet.header.data_hash.toLowerCase()
+  )
+    return fail('the block’s list of entry fingerprints does not match its header');
+  if (previous !== undefined && comet.header.last_block_id.hash.toLowerCase() !== previous.hash)
+    return fail('the block does not link to the block before it');
+  try {
+    verifyCometBlockCommit({ chainId, validators: asGenesisValidators(validators) }, comet.header, comet.commit);
+  } catch (err) {
+    return fail(`the validators’ signatures do not confirm it (${(err as Error).message})`);
+  }
+  return { height, ok: true, signers, bodiesChecked };
 }

@@ -114,7 +114,14 @@ async function benchBoth(opts: BenchCliOptions, log: (line: string) => void): Pr
       : { missing: 'not run (--engine cometbft)' };
   const comet = await attempt('CometBFT', () =>
     runCometBench(
-      { validators: opts.validators, seconds: opts.seconds, rate: opts.rate, latencySeconds: opts.latencySeconds, basePort: opts.basePort },
+      {
+        validators: opts.validators,
+        seconds: opts.seconds,
+        rate: opts.rate,
+        latencySeconds: opts.latencySeconds,
+        basePort: opts.basePort,
+        records: opts.records,
+      },
       log,
     ),
   );
@@ -128,8 +135,9 @@ function engineName(raw: string): Engine {
 }
 
 /**
- * `node --engine cometbft`: the application and CometBFT run together and stop together;
- * if CometBFT dies the process exits 1, so a supervisor restarts the pair.
+ * `node --engine cometbft`: the application with the MedLedger API over it, and CometBFT, run
+ * together and stop together; if CometBFT dies the process exits 1, so a supervisor restarts
+ * the pair (and if this process dies, CometBFT loses its application and stops itself).
  */
 async function runCometNode(home: string, passphrase: string): Promise<void> {
   let validator: Awaited<ReturnType<typeof startCometNode>>;
@@ -146,6 +154,7 @@ async function runCometNode(home: string, passphrase: string): Promise<void> {
     throw new CliError((err as Error).message, code === 'BAD_PASSPHRASE' ? EXIT.passphrase : EXIT.usage);
   }
   console.log(`node ${validator.name} CometBFT RPC: ${validator.rpcUrl} (cometbft pid ${validator.comet.child.pid})`);
+  console.log(`node ${validator.name} API: ${validator.apiUrl}`);
   const shutdown = async () => {
     await validator.stop();
     process.exit(0);
@@ -244,7 +253,12 @@ export function registerChainCommands(program: Command): void {
     .option('--validators <n>', 'validators to create on first start', positiveInt('--validators'), 4)
     .option('--base-port <port>', 'first port on first start', positiveInt('--base-port'), 26650)
     .option('--no-demo', 'start an empty network: no demo organizations, staff, patients or consents')
-    .action(async (opts: { data: string; validators: number; basePort: number; demo: boolean }) => {
+    .option(
+      '--engine <engine>',
+      "consensus engine on first start: 'embedded' or 'cometbft' (needs scripts/install-cometbft.sh)",
+      engineName,
+    )
+    .action(async (opts: { data: string; validators: number; basePort: number; demo: boolean; engine?: Engine }) => {
       const dataDir = resolve(opts.data);
       // Non-interactive on a fresh clone: without MEDLEDGER_PASSPHRASE the documented demo
       // passphrase is used (and said), and the node processes inherit it.
@@ -254,11 +268,24 @@ export function registerChainCommands(program: Command): void {
         console.log(`${PASSPHRASE_ENV} is not set: keystores use the demo passphrase '${DEMO_PASSPHRASE}'`);
       }
       const passphrase = process.env[PASSPHRASE_ENV] as string;
-      const { homes, created, orgKeys } = ensureHomes(dataDir, opts.validators, opts.basePort, opts.demo ? DEMO_ORGANIZATIONS : undefined);
-      console.log(created ? `created a new ${homes.length}-validator network in ${dataDir}` : `continuing the network in ${dataDir}`);
+      const { homes, created, orgKeys, engine } = ensureHomes(
+        dataDir,
+        opts.validators,
+        opts.basePort,
+        opts.demo ? DEMO_ORGANIZATIONS : undefined,
+        opts.engine,
+      );
+      if (opts.engine !== undefined && opts.engine !== engine)
+        throw new CliError(`the network in ${dataDir} runs on the ${engine} engine; start it without --engine, or use another --data`, 2);
+      const onEngine = engine === 'cometbft' ? ' on CometBFT' : '';
+      console.log(
+        created
+          ? `created a new ${homes.length}-validator network${onEngine} in ${dataDir}`
+          : `continuing the network${onEngine} in ${dataDir}`,
+      );
       const nodes: RunningNode[] = [];
       try {
-        for (const home of homes) nodes.push(await startNodeProcess(home));
+        for (const home of homes) nodes.push(await startNodeProcess(home, engine === 'cometbft' ? ['--engine', 'cometbft'] : []));
       } catch (err) {
         await stopNodes(nodes);
         throw new CliError((err as Error).message, 1);

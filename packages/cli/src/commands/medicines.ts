@@ -1,5 +1,7 @@
 // Medicines commands (docs/medicines.md): products, serialized supply chain custody,
 // verification and trace, and prescriptions with the atomic dispense; each with --json.
+
+import { randomBytes } from 'node:crypto';
 import {
   type DispenseItem,
   type Epc,
@@ -12,7 +14,9 @@ import {
   type MedicinesKind,
   type MedLedgerClient,
   medicinesTx,
+  oneYearOn,
   parseGs1,
+  prescribe,
   recallNotices,
   type ScannedIdentifier,
   traceProduct,
@@ -40,6 +44,16 @@ const int = (name: string, max: number) => (raw: string) => {
 const collect =
   <T>(parse: (raw: string) => T) =>
   (raw: string, prev: T[] = []) => [...prev, parse(raw)];
+interface ShipOpts {
+  epc?: Epc[];
+  serial?: Array<{ gtin?: string; serial: string }>;
+  gtin?: string;
+  case?: string[];
+}
+const epcsOf = (o: ShipOpts) => {
+  const epcs = packagesOf(o);
+  return epcs === undefined ? {} : { epcs };
+};
 const epc = (raw: string): Epc => {
   const m = /^(\d{14}):([A-Za-z0-9-]{1,20})$/.exec(raw);
   if (m === null) throw usage('--epc must be GTIN:SERIAL');
@@ -68,6 +82,29 @@ const scannedItem = (raw: string): DispenseItem => {
   return { gtin: id.gtin, serial: id.serial, lot: id.lot, expiry: id.expiry };
 };
 const sscc = check(/^\d{18}$/, '--case must be an SSCC of 18 digits');
+/** `--serial` of ship, receive and trace: `GTIN:SERIAL`, or a bare serial of the product named by `--gtin`. */
+const serialRef = (raw: string): { gtin?: string; serial: string } => {
+  const m = /^(?:(\d{14}):)?([A-Za-z0-9-]{1,20})$/.exec(raw);
+  if (m === null) throw usage('--serial must be SERIAL (with --gtin) or GTIN:SERIAL');
+  return m[1] === undefined ? { serial: m[2] as string } : { gtin: m[1], serial: m[2] as string };
+};
+/** The packages named by --epc and --serial (bare serials take --gtin). */
+function packagesOf(o: { epc?: Epc[]; serial?: Array<{ gtin?: string; serial: string }>; gtin?: string }): Epc[] | undefined {
+  const named = (o.serial ?? []).map((s) => {
+    const g = s.gtin ?? o.gtin;
+    if (g === undefined) throw usage(`--serial ${s.serial} needs --gtin (or write it GTIN:${s.serial})`);
+    return { gtin: g, serial: s.serial };
+  });
+  const all = [...(o.epc ?? []), ...named];
+  return all.length === 0 ? undefined : all;
+}
+/** Serial numbers for `--count`: 12 characters of an unambiguous alphabet (no 0/O, 1/I), 60 random bits each. */
+const SERIAL_ALPHABET = '23456789ABCDEFGHJKLMNPQRSTUVWXYZ';
+export function newSerials(count: number): string[] {
+  const out = new Set<string>();
+  while (out.size < count) out.add([...randomBytes(12)].map((b) => SERIAL_ALPHABET[b & 31]).join(''));
+  return [...out];
+}
 
 interface Common {
   key: string;
@@ -75,9 +112,23 @@ interface Common {
   genesis?: string;
   json?: boolean;
 }
-function withCommon(cmd: Command, keyHelp = 'your key file'): Command {
-  return cmd
-    .requiredOption('--key <file>', keyHelp)
+/**
+ * The options every medicines command takes. An organization's commands take its admin key as
+ * `--org-key` (issue 14's name); `--key`, the name these commands had first, still works.
+ */
+function withCommon(cmd: Command, keyHelp = 'your key file', keyFlag: 'key' | 'org-key' = 'key'): Command {
+  const keyed =
+    keyFlag === 'key'
+      ? cmd.requiredOption('--key <file>', keyHelp)
+      : cmd
+          .option('--org-key <file>', keyHelp)
+          .option('--key <file>', 'the same as --org-key')
+          .hook('preAction', (_self, action) => {
+            const o = action.opts<{ orgKey?: string; key?: string }>();
+            if ((o.orgKey === undefined) === (o.key === undefined)) throw usage('give --org-key FILE (the organization admin key file)');
+            action.setOptionValue('key', o.orgKey ?? o.key);
+          });
+  return keyed
     .requiredOption('--url <url>', 'API URL of any node (default: $MEDLEDGER_URL)', process.env.MEDLEDGER_URL)
     .option('--genesis <file|hash>', GENESIS_HELP, genesisDefault())
     .option('--json', 'print the result as JSON');
@@ -96,76 +147,93 @@ const connect = async (opts: Common): Promise<MedLedgerClient> =>
 
 export function registerMedicinesCommands(program: Command): void {
   const product = program.command('product').description('medicinal products (GS1 GTIN)');
-  withCommon(product.command('register'), "the manufacturer organization's admin key file")
+  withCommon(product.command('register'), "the manufacturer organization's admin key file", 'org-key')
     .description('register a product under its GTIN-14 (check digit verified)')
     .requiredOption('--gtin <gtin>', 'GTIN-14', gtin)
-    .requiredOption('--ndc <ndc>', 'NDC such as 12345-678-90')
+    .option('--ndc <ndc>', 'US National Drug Code such as 12345-678-90 (a product without one: leave it out)')
     .requiredOption('--name <name>', 'product name')
     .requiredOption('--strength <s>', 'strength, e.g. "500 mg"')
     .requiredOption('--form <f>', 'dosage form, e.g. capsule')
     .requiredOption('--rxnorm <code>', 'RxNorm code prescriptions name it by')
-    .action((o: Common & { gtin: string; ndc: string; name: string; strength: string; form: string; rxnorm: string }) =>
-      submit(o, 'product.register', { gtin: o.gtin, ndc: o.ndc, name: o.name, strength: o.strength, form: o.form, rxnorm: o.rxnorm }),
+    .action((o: Common & { gtin: string; ndc?: string; name: string; strength: string; form: string; rxnorm: string }) =>
+      submit(o, 'product.register', {
+        gtin: o.gtin,
+        ...(o.ndc === undefined ? {} : { ndc: o.ndc }),
+        name: o.name,
+        strength: o.strength,
+        form: o.form,
+        rxnorm: o.rxnorm,
+      }),
     );
 
-  withCommon(product.command('transfer'), "the GTIN owner's (manufacturer's) admin key file")
+  withCommon(product.command('transfer'), "the GTIN owner's (manufacturer's) admin key file", 'org-key')
     .description('transfer a GTIN to another manufacturer; its history is kept')
     .requiredOption('--gtin <gtin>', 'GTIN-14', gtin)
     .requiredOption('--to <id>', 'the manufacturer organization taking it over', identityId('--to'))
     .action((o: Common & { gtin: string; to: string }) => submit(o, 'product.transfer', { gtin: o.gtin, to: o.to }));
 
   const supply = program.command('supply').description('serialized packages: custody, verification, recalls');
-  withCommon(supply.command('commission'), "the manufacturer organization's admin key file")
+  withCommon(supply.command('commission'), "the manufacturer organization's admin key file", 'org-key')
     .description('commission serials of one lot')
     .requiredOption('--gtin <gtin>', 'GTIN-14', gtin)
     .requiredOption('--lot <lot>', 'lot number', token('--lot'))
     .requiredOption('--expiry <date>', 'expiry date', date('--expiry'))
-    .requiredOption('--serial <serial>', 'a serial number (repeat for more)', collect(token('--serial')))
-    .action((o: Common & { gtin: string; lot: string; expiry: string; serial: string[] }) =>
-      submit(o, 'supply.commission', { gtin: o.gtin, lot: o.lot, expiry: o.expiry, serials: o.serial, eventTime: eventTimeNow() }),
-    );
-  withCommon(supply.command('ship'), "a trading partner's admin key file")
+    .option('--count <n>', 'how many new serials to commission (1–500); they are printed', int('--count', 500))
+    .option('--serial <serial>', 'a serial number of your own (repeat for more), instead of --count', collect(token('--serial')))
+    .action(async (o: Common & { gtin: string; lot: string; expiry: string; serial?: string[]; count?: number }) => {
+      if ((o.serial === undefined) === (o.count === undefined) || o.count === 0)
+        throw usage('give --count N (1–500) or --serial S, one of them');
+      const serials = o.serial ?? newSerials(o.count as number);
+      const body = { gtin: o.gtin, lot: o.lot, expiry: o.expiry, serials, eventTime: eventTimeNow() };
+      const done = await run(async () => medicinesTx(await connect(o), 'supply.commission', body));
+      output(o, { serials, txHash: done.txHash, height: done.height }, () => serials);
+    });
+  withCommon(supply.command('ship'), "a trading partner's admin key file", 'org-key')
     .description('ship packages and cases you hold to a named partner, with the DSCSA transaction information and statement')
     .requiredOption('--to <id>', 'receiving organization id', identityId('--to'))
-    .option('--epc <gtin:serial>', 'a package (repeat for more)', collect(epc))
+    .option('--serial <serials...>', 'packages: SERIAL (with --gtin) or GTIN:SERIAL, one or more', collect(serialRef))
+    .option('--gtin <gtin>', 'the product of bare --serial values', gtin)
+    .option('--epc <gtin:serial>', 'a package (repeat for more; the same as --serial GTIN:SERIAL)', collect(epc))
     .option('--case <sscc>', 'a case (repeat for more)', collect(sscc))
     .requiredOption('--transaction <number>', 'invoice or order number')
-    .requiredOption('--transaction-date <date>', 'transaction date', date('--transaction-date'))
+    .option('--transaction-date <date>', 'transaction date (default: today, UTC)', date('--transaction-date'))
     .requiredOption('--statement', 'make the DSCSA transaction statement (required)')
-    .action((o: Common & { to: string; epc?: Epc[]; case?: string[]; transaction: string; transactionDate: string }) =>
+    .action((o: Common & ShipOpts & { to: string; transaction: string; transactionDate?: string }) =>
       submit(o, 'supply.ship', {
         to: o.to,
-        ...(o.epc === undefined ? {} : { epcs: o.epc }),
+        ...epcsOf(o),
         ...(o.case === undefined ? {} : { cases: o.case }),
         eventTime: eventTimeNow(),
         transaction: o.transaction,
-        transactionDate: o.transactionDate,
+        transactionDate: o.transactionDate ?? eventTimeNow().slice(0, 10),
         statement: true,
       }),
     );
-  withCommon(supply.command('receive'), "the addressee organization's admin key file")
+  withCommon(supply.command('receive'), "the addressee organization's admin key file", 'org-key')
     .description('receive packages and cases shipped to you')
-    .option('--epc <gtin:serial>', 'a package (repeat for more)', collect(epc))
+    .option('--serial <serials...>', 'packages: SERIAL (with --gtin) or GTIN:SERIAL, one or more', collect(serialRef))
+    .option('--gtin <gtin>', 'the product of bare --serial values', gtin)
+    .option('--epc <gtin:serial>', 'a package (repeat for more; the same as --serial GTIN:SERIAL)', collect(epc))
     .option('--case <sscc>', 'a case (repeat for more)', collect(sscc))
-    .action((o: Common & { epc?: Epc[]; case?: string[] }) =>
+    .action((o: Common & ShipOpts) =>
       submit(o, 'supply.receive', {
-        ...(o.epc === undefined ? {} : { epcs: o.epc }),
+        ...epcsOf(o),
         ...(o.case === undefined ? {} : { cases: o.case }),
         eventTime: eventTimeNow(),
       }),
     );
-  withCommon(supply.command('pack'), "the holder's admin key file")
+  withCommon(supply.command('pack'), "the holder's admin key file", 'org-key')
     .description('pack packages you hold into a case')
     .requiredOption('--case <sscc>', 'the case SSCC', sscc)
     .requiredOption('--epc <gtin:serial>', 'a package (repeat for more)', collect(epc))
     .action((o: Common & { case: string; epc: Epc[] }) =>
       submit(o, 'supply.pack', { sscc: o.case, epcs: o.epc, eventTime: eventTimeNow() }),
     );
-  withCommon(supply.command('unpack'), "the holder's admin key file")
+  withCommon(supply.command('unpack'), "the holder's admin key file", 'org-key')
     .description('unpack a whole case you hold')
     .requiredOption('--case <sscc>', 'the case SSCC', sscc)
     .action((o: Common & { case: string }) => submit(o, 'supply.unpack', { sscc: o.case, eventTime: eventTimeNow() }));
-  withCommon(supply.command('recall'), "the manufacturer's or regulator's admin key file")
+  withCommon(supply.command('recall'), "the manufacturer's or regulator's admin key file", 'org-key')
     .description('recall a lot')
     .requiredOption('--gtin <gtin>', 'GTIN-14', gtin)
     .requiredOption('--lot <lot>', 'lot number', token('--lot'))
@@ -173,7 +241,7 @@ export function registerMedicinesCommands(program: Command): void {
     .action((o: Common & { gtin: string; lot: string; reason: string }) =>
       submit(o, 'supply.recall', { gtin: o.gtin, lot: o.lot, reason: o.reason, eventTime: eventTimeNow() }),
     );
-  withCommon(supply.command('quarantine'), "a trading partner's admin key file")
+  withCommon(supply.command('quarantine'), "a trading partner's admin key file", 'org-key')
     .description('quarantine a serial (holder, manufacturer, regulator) or a lot (manufacturer, regulator) as suspect or illegitimate')
     .requiredOption('--gtin <gtin>', 'GTIN-14', gtin)
     .option('--serial <serial>', 'one serial', token('--serial'))
@@ -208,7 +276,7 @@ export function registerMedicinesCommands(program: Command): void {
       const done = await run(() => captureEpcis(conn, doc));
       output(o, { events: steps, txs: done }, () => `${done.length} events recorded, last at height ${done.at(-1)?.height ?? 0}`);
     });
-  withCommon(supply.command('decommission'), "the holder's admin key file")
+  withCommon(supply.command('decommission'), "the holder's admin key file", 'org-key')
     .description('destroy packages you hold, or decommission them (samples, export, theft); they leave the supply chain')
     .requiredOption('--epc <gtin:serial>', 'a package (repeat for more)', collect(epc))
     .option('--destroy', 'destroyed (default: decommissioned)')
@@ -221,11 +289,11 @@ export function registerMedicinesCommands(program: Command): void {
         eventTime: eventTimeNow(),
       }),
     );
-  withCommon(supply.command('notify'), "the determining partner's admin key file")
+  withCommon(supply.command('notify'), "the determining partner's admin key file", 'org-key')
     .description('record that an illegitimate-product determination was notified (due within 24 hours of it)')
     .requiredOption('--notice <id>', 'notification id', check(/^[0-9a-f]{32}$/, '--notice must be a 16-byte hex id'))
     .action((o: Common & { notice: string }) => submit(o, 'supply.notify', { notice: o.notice }));
-  withCommon(supply.command('terminate'), "the determining partner's or the regulator's admin key file")
+  withCommon(supply.command('terminate'), "the determining partner's or the regulator's admin key file", 'org-key')
     .description('terminate a notification that was made')
     .requiredOption('--notice <id>', 'notification id', check(/^[0-9a-f]{32}$/, '--notice must be a 16-byte hex id'))
     .requiredOption('--reason <text>', 'why')
@@ -283,18 +351,18 @@ export function registerMedicinesCommands(program: Command): void {
     });
   withCommon(supply.command('trace'), "a trading partner's key file")
     .description("a package's EPCIS events, oldest first")
-    .requiredOption('--gtin <gtin>', 'GTIN-14', gtin)
-    .requiredOption('--serial <serial>', 'serial', token('--serial'))
+    .requiredOption('--serial <serial>', 'GTIN:SERIAL, or SERIAL with --gtin', serialRef)
+    .option('--gtin <gtin>', 'GTIN-14 of a bare --serial', gtin)
     .option('--limit <n>', 'page size (1–500)', int('--limit', 500))
     .option('--cursor <next>', '`next` of the previous page')
-    .action(async (o: Common & { gtin: string; serial: string; limit?: number; cursor?: string }) => {
+    .action(async (o: Common & { gtin?: string; serial: { gtin?: string; serial: string }; limit?: number; cursor?: string }) => {
+      const [pkg] = packagesOf({ serial: [o.serial], ...(o.gtin === undefined ? {} : { gtin: o.gtin }) }) as Epc[];
       const conn = await connect(o);
       const p = await run(() =>
-        traceProduct(
-          conn,
-          { gtin: o.gtin, serial: o.serial },
-          { ...(o.limit === undefined ? {} : { limit: o.limit }), ...(o.cursor === undefined ? {} : { cursor: o.cursor }) },
-        ),
+        traceProduct(conn, pkg as Epc, {
+          ...(o.limit === undefined ? {} : { limit: o.limit }),
+          ...(o.cursor === undefined ? {} : { cursor: o.cursor }),
+        }),
       );
       output(o, p, () => [
         ...p.items.map(
@@ -306,50 +374,75 @@ export function registerMedicinesCommands(program: Command): void {
 
   const rx = program.command('rx').description('prescriptions');
   withCommon(rx.command('prescribe'), "a clinician's key file")
-    .description('prescribe to a chosen pharmacy; prints the prescription id')
+    .description(
+      "prescribe to the patient's chosen pharmacy: the FHIR MedicationRequest goes into the patient's encrypted records, " +
+        'its hash and the fill rules on chain; prints the prescription id',
+    )
     .requiredOption('--patient <id>', 'patient identity id', identityId('--patient'))
     .requiredOption('--pharmacy <id>', 'pharmacy organization id', identityId('--pharmacy'))
     .requiredOption('--rxnorm <code>', 'RxNorm code', check(/^\d{1,10}$/, '--rxnorm must be digits'))
-    .requiredOption(
-      '--request-hash <hex>',
-      'SHA-256 of the encrypted FHIR MedicationRequest',
-      check(/^[0-9a-f]{64}$/, '--request-hash must be 32-byte hex'),
-    )
     .requiredOption('--quantity <n>', 'packages per fill', int('--quantity', 100))
     .option('--repeats <n>', 'fills after the first', int('--repeats', 12), 0)
-    .requiredOption('--from <date>', 'valid from', date('--from'))
-    .requiredOption('--to <date>', 'valid to', date('--to'))
-    .option('--interval <days>', 'minimum days between fills', int('--interval', 365), 0)
+    .option('--days-between <d>', 'minimum days between fills', int('--days-between', 365))
+    .option('--interval <days>', 'the same as --days-between', int('--interval', 365))
+    .option('--from <date>', 'first day it may be filled (default: today, UTC)', date('--from'))
+    .option('--to <date>', 'last day it may be filled (default: a year on)', date('--to'))
+    .option('--instructions <text>', 'dosage instructions, kept in the encrypted MedicationRequest only')
+    .option(
+      '--request-hash <hex>',
+      'a MedicationRequest already written to the patient’s records: its SHA-256 (then nothing new is written)',
+      check(/^[0-9a-f]{64}$/, '--request-hash must be 32-byte hex'),
+    )
     .action(
-      (
+      async (
         o: Common & {
           patient: string;
           pharmacy: string;
           rxnorm: string;
-          requestHash: string;
+          requestHash?: string;
           quantity: number;
           repeats: number;
-          from: string;
-          to: string;
-          interval: number;
+          daysBetween?: number;
+          interval?: number;
+          from?: string;
+          to?: string;
+          instructions?: string;
         },
-      ) =>
-        submit(
-          o,
-          'rx.prescribe',
-          {
-            requestHash: o.requestHash,
-            patient: o.patient,
-            pharmacy: o.pharmacy,
-            rxnorm: o.rxnorm,
-            quantity: o.quantity,
-            repeats: o.repeats,
-            validFrom: o.from,
-            validTo: o.to,
-            minIntervalDays: o.interval,
-          },
-          'rx',
-        ),
+      ) => {
+        if (o.daysBetween !== undefined && o.interval !== undefined) throw usage('give --days-between or --interval, not both');
+        const daysBetween = o.daysBetween ?? o.interval ?? 0;
+        if (o.quantity === 0) throw usage('--quantity must be at least 1');
+        const validFrom = o.from ?? eventTimeNow().slice(0, 10);
+        const validTo = o.to ?? oneYearOn(validFrom);
+        if (validTo < validFrom) throw usage('--to must not be before --from');
+        const conn = await connect(o);
+        const done = await run(() =>
+          o.requestHash === undefined
+            ? prescribe(conn, {
+                patient: o.patient,
+                pharmacy: o.pharmacy,
+                rxnorm: o.rxnorm,
+                quantity: o.quantity,
+                repeats: o.repeats,
+                daysBetween,
+                validFrom,
+                validTo,
+                ...(o.instructions === undefined ? {} : { instructions: o.instructions }),
+              })
+            : medicinesTx(conn, 'rx.prescribe', {
+                requestHash: o.requestHash,
+                patient: o.patient,
+                pharmacy: o.pharmacy,
+                rxnorm: o.rxnorm,
+                quantity: o.quantity,
+                repeats: o.repeats,
+                validFrom,
+                validTo,
+                minIntervalDays: daysBetween,
+              }),
+        );
+        output(o, { rx: done.id, txHash: done.txHash, height: done.height, validFrom, validTo }, () => done.id);
+      },
     );
   withCommon(rx.command('dispense'), "a pharmacist's key file")
     .description('dispense a prescription with the scanned packages, checked in one transaction')

@@ -1,11 +1,10 @@
 // EPCIS 2.0 events (GS1 EPCIS/CBV 2.0, JSON-LD binding): every custody change is stored as an
-// event document keyed by a hash of its canonical JSON, so the same event twice is refused.
-import { sha256Hex, utf8 } from '@medledger/crypto';
-import { canonicalJson } from '@medledger/ledger';
+// event document keyed by its CBV 2.0 event hash (event-hash.ts), so the same event twice is refused.
 import { type Body, stringField } from '../body.js';
 import { EhrError } from '../errors.js';
 import type { TxContext } from '../kinds.js';
 import { keys, type StateOverlay } from '../state.js';
+import { eventHashId } from './event-hash.js';
 
 /** EPC of a package and of a case as GS1 Digital Link URIs (EPCIS 2.0 accepts them as identifiers). */
 export const sgtinUri = (gtin: string, serial: string) => `https://id.gs1.org/01/${gtin}/21/${serial}`;
@@ -58,10 +57,12 @@ export function eventTimeField(ctx: TxContext, b: Body): string {
   return v;
 }
 
-/** The canonical event hash id: SHA-256 of the JCS form of the event body, as an RFC 6920 ni URI. */
-export function eventIdOf(event: EpcisEventBody): string {
-  return `ni:///sha-256;${sha256Hex(utf8(canonicalJson({ ...event, eventTimeZoneOffset: '+00:00' })))}?ver=CBV2.0`;
-}
+/**
+ * The event's id: the GS1 CBV 2.0 EPCIS Event Hash ID (event-hash.ts). Two events that differ
+ * only in what CBV 2.0 normalises away (list order, `0123` against `123`, a URN against its Web URI
+ * form) have one id, and the second is refused as the same event.
+ */
+export const eventIdOf = (event: EpcisEventBody): string => eventHashId(event);
 
 /** Store `event` unless an identical one exists (DUPLICATE_EVENT), indexing it under each package it touches. */
 export function recordEvent(

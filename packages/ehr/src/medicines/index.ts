@@ -1,4 +1,5 @@
 // Medicines as deterministic ledger rules (docs/medicines.md).
+export * from './event-hash.js';
 export * from './events.js';
 export * from './kinds.js';
 export * from './lifecycle.js';

@@ -11,7 +11,7 @@ import { gtinValid } from './model.js';
 import { getPrescription } from './rx.js';
 import { getCase } from './supply.js';
 import { CASE, CHAIN, dispense, GTIN, idOf, OTHER_GTIN, pkg, prescribe, product, RXNORM, rxBody, stocked, world } from './test-world.js';
-import { getPackage, verifyPackage } from './verify.js';
+import { getPackage, getProduct, verifyPackage } from './verify.js';
 
 describe('GS1 identifiers', () => {
   test('a GTIN-14 with a wrong check digit is refused; a real one passes', () => {
@@ -28,6 +28,14 @@ describe('GS1 identifiers', () => {
       'ok',
       'ALREADY_REGISTERED',
     ]);
+  });
+
+  test('a product without an NDC (sold outside the US) registers; a malformed NDC is refused', () => {
+    const w = world();
+    const { ndc: _ndc, ...noNdc } = product();
+    assert.deepEqual(w.block([w.maker.tx('product.register', noNdc)]), ['ok']);
+    assert.equal(getProduct(w.state, GTIN)?.ndc, null);
+    assert.deepEqual(w.block([w.maker.tx('product.register', { ...product('00012345600012'), ndc: '1234' })]), ['INVALID_BODY']);
   });
 });
 
@@ -153,7 +161,13 @@ describe('verification and dispense', () => {
       'NOT_VERIFIED',
     ]);
     assert.deepEqual(verifyPackage(w.state, pkg('S3'), w.now()), { verified: false, reason: 'Dispensed' });
-    assert.equal(getPackage(w.state, GTIN, 'S3')?.dispensedRx, idOf(rx1));
+    assert.equal(getPackage(w.state, GTIN, 'S3')?.status, 'dispensed');
+    // The pack is tied to the first prescription there, and only there: not on the package trading partners read.
+    assert.deepEqual(
+      getPrescription(w.state, idOf(rx1))?.dispensed.map((d) => d.serial),
+      ['S3'],
+    );
+    assert.equal(JSON.stringify(getPackage(w.state, GTIN, 'S3')).includes(idOf(rx1)), false);
     assert.equal(getPrescription(w.state, idOf(rx2))?.fills, 0);
   });
 

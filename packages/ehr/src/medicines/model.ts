@@ -93,7 +93,8 @@ export const TEXT_RE = /^\P{Cc}{1,200}$/u;
 
 export interface Product {
   gtin: string;
-  ndc: string;
+  /** US National Drug Code; null for a product sold without one (outside the US). */
+  ndc: string | null;
   name: string;
   strength: string;
   form: string;
@@ -124,8 +125,6 @@ export interface Package {
   status: SerialStatus;
   /** Quarantine of this serial: GS1 reason and free text. */
   quarantine: Quarantine | null;
-  /** Prescription it was dispensed against. */
-  dispensedRx: string | null;
   commissionedAt: { height: number; time: number };
   /** Every organization that has held it, sorted: receiving it back makes it a return. */
   heldBy: string[];

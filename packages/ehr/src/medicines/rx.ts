@@ -191,11 +191,12 @@ export const medicationDispense: TxKind = {
         bizStep: 'dispensing',
         disposition: 'dispensed',
         epcList: items.map((i) => sgtinUri(i.gtin, i.serial)),
-        'medledger:prescription': rx.id,
       },
       pkgs,
     );
-    for (const p of pkgs) writeJson(state, keys.package(p.gtin, p.serial), { ...p, status: 'dispensed', dispensedRx: rx.id });
+    // Trading partners read packages and their events: neither names the prescription, so no
+    // partner can follow a pack to a patient. Only the prescription (its parties) lists the pack.
+    for (const p of pkgs) writeJson(state, keys.package(p.gtin, p.serial), { ...p, status: 'dispensed' });
     writeJson(state, keys.prescription(rx.id), {
       ...rx,
       fills: rx.fills + 1,

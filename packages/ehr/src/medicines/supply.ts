@@ -66,7 +66,7 @@ export const productRegister: TxKind = {
     if (getProduct(state, gtin) !== undefined) throw new EhrError('ALREADY_REGISTERED', `GTIN ${gtin} is already registered`);
     const product: Product = {
       gtin,
-      ndc: stringField(b, 'ndc', NDC_RE, 'an NDC such as 12345-678-90'),
+      ndc: b.ndc === undefined ? null : stringField(b, 'ndc', NDC_RE, 'an NDC such as 12345-678-90'),
       name: textField(b, 'name'),
       strength: textField(b, 'strength'),
       form: textField(b, 'form'),
@@ -116,7 +116,6 @@ export const supplyCommission: TxKind = {
         parent: null,
         status: 'active',
         quarantine: null,
-        dispensedRx: null,
         commissionedAt: { height: ctx.height, time: ctx.time },
         heldBy: [maker.org],
         returnPending: false,
@@ -163,7 +162,7 @@ function transactionInformation(state: StateOverlay, pkgs: Package[]) {
   return [...byLot.keys()].sort().map((k) => {
     const e = byLot.get(k) as { gtin: string; lot: string; expiry: string; count: number };
     const prod = getProduct(state, e.gtin) as Product;
-    return { ...e, ndc: prod.ndc, name: prod.name, strength: prod.strength, form: prod.form };
+    return { ...e, ...(prod.ndc === null ? {} : { ndc: prod.ndc }), name: prod.name, strength: prod.strength, form: prod.form };
   });
 }
 

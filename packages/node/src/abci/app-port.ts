@@ -12,6 +12,8 @@ export interface AbciBlock {
   txs: Uint8Array[];
   /** CometBFT's block hash (hex), used to reuse one execution for ProcessProposal and FinalizeBlock. */
   hash: string;
+  /** The misbehaviour CometBFT proved and put in the block: offender's address (hex) and height. */
+  misbehavior?: Array<{ kind: 'duplicate-vote' | 'light-client-attack'; address: string; height: number }>;
 }
 
 /** One transaction's outcome: `code` is MedLedger's stable code ('ok' or e.g. NONCE_MISMATCH). */

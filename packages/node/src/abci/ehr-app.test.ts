@@ -135,3 +135,53 @@ test("InitChain refuses another chain's genesis, chain id or validators", () => 
   assert.throws(() => app.initChain({ ...initReq(), appState: enc.encode('not json') }), GenesisMismatchError);
   store.close();
 });
+
+test("double-signing-under-cometbft: CometBFT's misbehavior list is recorded as equivocation evidence in state and app hash", async () => {
+  const { abciHandler } = await import('./handler.js');
+  const { Request, MisbehaviorType } = await import('cosmjs-types/tendermint/abci/types');
+  const { cometValidatorAddress } = await import('@medledger/ledger/cometbft');
+  const run = (name: string, withEvidence: boolean) => {
+    const { store, app } = open(name);
+    const handle = abciHandler(app);
+    const misbehavior = withEvidence
+      ? [
+          {
+            type: MisbehaviorType.DUPLICATE_VOTE,
+            validator: { address: Buffer.from(cometValidatorAddress(validatorKey.publicKey), 'hex'), power: 1n },
+            height: 1n,
+            totalVotingPower: 1n,
+          },
+        ]
+      : [];
+    const fin = handle(
+      Request.fromPartial({
+        finalizeBlock: {
+          height: 1n,
+          time: { seconds: BigInt((T0 + 1000) / 1000), nanos: 0 },
+          txs: [txBytes(register)],
+          hash: new Uint8Array(32).fill(0xaa),
+          misbehavior,
+        },
+      }),
+    );
+    handle(Request.fromPartial({ commit: {} }));
+    const appHash = Buffer.from(fin.finalizeBlock?.appHash ?? new Uint8Array()).toString('hex');
+    const key = `evidence/${validatorKey.publicKey}/1/-1/duplicate-vote`;
+    const record = app.application.state.getState(key);
+    store.close();
+    return { appHash, record };
+  };
+  const clean = run('evidence-clean.db', false);
+  const reported = run('evidence-reported.db', true);
+  assert.equal(clean.record, undefined);
+  assert.ok(reported.record !== undefined, 'the evidence is in committed state');
+  assert.deepEqual(JSON.parse(reported.record), {
+    validator: validatorKey.publicKey,
+    height: 1,
+    round: -1,
+    step: 'duplicate-vote',
+    reportedBy: 'cometbft',
+    committedAt: 1,
+  });
+  assert.notEqual(reported.appHash, clean.appHash, 'the app hash commits to the evidence');
+});

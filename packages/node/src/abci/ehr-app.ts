@@ -16,6 +16,7 @@ import {
   txBytes,
   txHash,
 } from '@medledger/ledger';
+import { cometValidatorAddress } from '@medledger/ledger/cometbft';
 import type { AppBlockBatch, AppTxLocation } from '@medledger/storage';
 import sjson from 'secure-json-parse';
 import { EhrApplication, type IndexedTx } from '../application.js';
@@ -101,6 +102,15 @@ export class EhrAbciApp implements AbciAppPort {
   readonly application: EhrApplication;
   private readonly decoded = new Map<string, Decoded>();
   private pending: { block: AbciBlock; decoded: Decoded; results: AbciTxOutcome[] } | undefined;
+  /**
+   * Transactions the MedLedger node in this process already checked into the check state
+   * since the last commit (`admitLocal`), by hash, with their outcome. When CometBFT's
+   * CheckTx (new or recheck) brings one of them, that outcome is its answer: checking it a
+   * second time against a check state that already holds it would refuse it as a replay.
+   */
+  private readonly checkedHere = new Map<string, AbciTxOutcome>();
+  /** CometBFT's hash (lower-case hex) of the last block committed in this process; '' before one. */
+  lastBlockHash = '';
 
   constructor(
     readonly genesis: Genesis,
@@ -154,12 +164,27 @@ export class EhrAbciApp implements AbciAppPort {
   checkTx(bytes: Uint8Array, _recheck: boolean): AbciTxOutcome {
     if (bytes.length > this.genesis.params.maxBlockBytes)
       return { code: 'TX_TOO_LARGE', log: 'transaction is larger than a block may hold' };
+    const here = this.checkedHere.get(sha256Hex(bytes));
+    if (here !== undefined) return here;
     const tx = decodeTx(bytes);
     if (isOutcome(tx)) return tx;
     // Admission, like the embedded mempool: committed state plus what was already admitted,
     // at the next height with the last block's time. A recheck after Commit runs the same way
     // against the new state (the application's commit restarted the check state).
     return this.application.checkTx(tx);
+  }
+
+  /**
+   * Admission by the MedLedger node in this process (its API, its own transactions, the
+   * re-check after a commit): the same check as CheckTx, against the same check state,
+   * remembered until the next commit so that CometBFT's CheckTx of the same bytes (the node
+   * then broadcasts them) answers the same without checking twice. `admission` is the node's
+   * extra check (the vault's), run before the state changes.
+   */
+  admitLocal(tx: SignedTx, admission?: (tx: SignedTx) => void): TxResult {
+    const result = this.application.checkTx(tx, admission);
+    this.checkedHere.set(txHash(tx), result);
+    return result;
   }
 
   prepareProposal(req: { height: number; txs: Uint8Array[]; maxTxBytes: number }): Uint8Array[] {
@@ -204,6 +229,10 @@ export class EhrAbciApp implements AbciAppPort {
     const p = this.pending;
     if (p === undefined) throw new Error('Commit without a finalized block');
     const txIndex: IndexedTx[] = p.decoded.hashes.map((hash, i) => ({ hash, result: p.results[i] as TxResult }));
+    // The commit restarts the check state; what was checked here belonged to the old one.
+    // Listeners inside commitState (the node's mempool re-check) fill it again.
+    this.checkedHere.clear();
+    this.lastBlockHash = p.block.hash.toLowerCase();
     this.application.commitState(this.request(p.block, p.decoded), txIndex);
     this.pending = undefined;
     this.decoded.clear();
@@ -252,7 +281,18 @@ export class EhrAbciApp implements AbciAppPort {
   }
 
   private request(block: AbciBlock, d: Decoded) {
-    return { hash: block.hash, height: block.height, time: block.time, txs: d.parsed.map((p) => p.tx) };
+    // CometBFT names offenders by address; the application's records name them by key.
+    const misbehavior = (block.misbehavior ?? []).flatMap((m) => {
+      const v = this.genesis.validators.find((g) => cometValidatorAddress(g.publicKey) === m.address.toLowerCase());
+      return v === undefined ? [] : [{ kind: m.kind, validator: v.publicKey, height: m.height }];
+    });
+    return {
+      hash: block.hash,
+      height: block.height,
+      time: block.time,
+      txs: d.parsed.map((p) => p.tx),
+      ...(misbehavior.length > 0 ? { misbehavior } : {}),
+    };
   }
 
   /** Decode a block's transactions once per block hash (ProcessProposal, then FinalizeBlock). */

@@ -4,6 +4,7 @@
 import type { Timestamp } from 'cosmjs-types/google/protobuf/timestamp';
 import {
   CheckTxType,
+  MisbehaviorType,
   type Request,
   Response,
   ResponseApplySnapshotChunk_Result,
@@ -42,8 +43,32 @@ function execResult(outcome: AbciTxOutcome) {
   };
 }
 
-function block(req: { height: bigint; time?: Timestamp; txs: Uint8Array[]; hash: Uint8Array }): AbciBlock {
-  return { height: Number(req.height), time: timestampMs(req.time), txs: req.txs, hash: hex(req.hash) };
+function block(req: {
+  height: bigint;
+  time?: Timestamp;
+  txs: Uint8Array[];
+  hash: Uint8Array;
+  misbehavior?: Array<{ type: MisbehaviorType; validator?: { address: Uint8Array }; height: bigint }>;
+}): AbciBlock {
+  // The evidence CometBFT proved and put in the block: who (by address) and at which height.
+  const misbehavior = (req.misbehavior ?? []).flatMap((m) =>
+    m.validator === undefined || (m.type !== MisbehaviorType.DUPLICATE_VOTE && m.type !== MisbehaviorType.LIGHT_CLIENT_ATTACK)
+      ? []
+      : [
+          {
+            kind: m.type === MisbehaviorType.DUPLICATE_VOTE ? ('duplicate-vote' as const) : ('light-client-attack' as const),
+            address: hex(m.validator.address),
+            height: Number(m.height),
+          },
+        ],
+  );
+  return {
+    height: Number(req.height),
+    time: timestampMs(req.time),
+    txs: req.txs,
+    hash: hex(req.hash),
+    ...(misbehavior.length > 0 ? { misbehavior } : {}),
+  };
 }
 
 /** The handler an AbciServer runs for `app`. */

@@ -25,6 +25,12 @@ export interface CometValidatorDeps {
   onCommit?: (block: AbciCommittedBlock) => void;
   /** CometBFT exited on its own; the application has been stopped. */
   onExit?: (why: string) => void;
+  /**
+   * Called once the application is open and before CometBFT starts (so before it replays or
+   * decides any block): the MedLedger node attaches its commit listeners and starts its API
+   * here. Its `stop` runs after CometBFT and the ABCI server stopped, before the state file closes.
+   */
+  attach?: (app: EhrAbciApp, store: SqliteAppState) => Promise<{ stop(): Promise<void> }>;
 }
 
 /** A running validator pair. */
@@ -45,10 +51,18 @@ export async function startCometValidator(opts: CometValidatorOpts, deps: CometV
     store.close();
     throw err;
   }
+  let attached: { stop(): Promise<void> } | undefined;
+  try {
+    attached = await deps.attach?.(app, store);
+  } catch (err) {
+    store.close();
+    throw err;
+  }
   const server = new AbciServer({ listen: { host: '127.0.0.1', port: opts.abciPort } }, { handler: abciHandler(app), log: deps.log });
   try {
     await server.start();
   } catch (err) {
+    await attached?.stop();
     store.close();
     throw err;
   }
@@ -57,6 +71,7 @@ export async function startCometValidator(opts: CometValidatorOpts, deps: CometV
   let stopping: Promise<void> | undefined;
   const stopApp = async () => {
     await server.stop();
+    await attached?.stop();
     store.close();
   };
   const comet = startCometBft({ binary: opts.binary, home: opts.cometHome }, (code, signal) => {

@@ -10,6 +10,7 @@ import {
   type CometHeaderJson,
   cometResultsHash,
   cometTxsHash,
+  cometValidatorAddress,
   cometValidatorSetHash,
   parseCometTime,
   verifyCometCommit,
@@ -25,6 +26,12 @@ export interface CometBlockSource {
   tip(): Promise<number>;
   signedHeader(height: number): Promise<{ header: CometHeaderJson; commit: CometCommitJson }>;
   txs(height: number): Promise<Uint8Array[]>;
+  /**
+   * The duplicate-vote evidence in block `height`: offender's address (hex) and the offence's
+   * height, as CometBFT hands them to the application. Unchecked here: the replay's app hash,
+   * which the next signed header carries, commits to what the application recorded.
+   */
+  misbehavior?(height: number): Promise<Array<{ address: string; height: number }>>;
   results(height: number): Promise<Array<{ code: number; data: Uint8Array; gasWanted: bigint; gasUsed: bigint }>>;
 }
 
@@ -38,6 +45,18 @@ export function rpcBlockSource(rpc: CometRpc): CometBlockSource {
     txs: async (h) => {
       const b = (await rpc.raw('block', { height: String(h) })) as { block: { data: { txs: string[] | null } } };
       return (b.block.data.txs ?? []).map((t) => new Uint8Array(Buffer.from(t, 'base64')));
+    },
+    misbehavior: async (h) => {
+      const b = (await rpc.raw('block', { height: String(h) })) as {
+        block: {
+          evidence?: { evidence?: Array<{ type?: string; value?: { vote_a?: { validator_address?: string; height?: string } } }> | null };
+        };
+      };
+      return (b.block.evidence?.evidence ?? []).flatMap((e) =>
+        e.type === 'tendermint/DuplicateVoteEvidence' && e.value?.vote_a?.validator_address !== undefined
+          ? [{ address: e.value.vote_a.validator_address.toLowerCase(), height: Number(e.value.vote_a.height) }]
+          : [],
+      );
     },
     results: async (h) => {
       const r = (await rpc.raw('block_results', { height: String(h) })) as {
@@ -110,7 +129,17 @@ export async function verifyCometChain(genesis: Genesis, source: CometBlockSourc
       const decoded = txs.map(decodeTx);
       const parsed = decoded.filter((d): d is SignedTx => !isOutcome(d));
       const t = parseCometTime(header.time);
-      const exec = app.finalizeBlock({ height, time: Number(t.seconds) * 1000 + Math.floor(t.nanos / 1_000_000), txs: parsed });
+      const misbehavior = (await source.misbehavior?.(height)) ?? [];
+      const evidence = misbehavior.flatMap((m) => {
+        const v = genesis.validators.find((g) => cometValidatorAddress(g.publicKey) === m.address);
+        return v === undefined ? [] : [{ kind: 'duplicate-vote' as const, validator: v.publicKey, height: m.height }];
+      });
+      const exec = app.finalizeBlock({
+        height,
+        time: Number(t.seconds) * 1000 + Math.floor(t.nanos / 1_000_000),
+        txs: parsed,
+        ...(evidence.length > 0 ? { misbehavior: evidence } : {}),
+      });
       let k = 0;
       prevResults = decoded.map((d) => (isOutcome(d) ? d : (exec.results[k++] as TxResult)));
       // What the node served as results must be what the replay gives (the next header commits to them too).

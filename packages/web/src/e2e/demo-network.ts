@@ -14,7 +14,11 @@ export interface DemoSheet {
   passphrase: string;
   url: string;
   users: Array<{ name: string; role: string; id: string; keyFile: string }>;
-  medicines: { scan: string; prescription: { id: string } };
+  medicines: {
+    scan: string;
+    prescription: { id: string; patient: string };
+    products: Array<{ gtin: string; rxnorm: string; name: string; lot: string; expiry: string }>;
+  };
 }
 
 export interface RunningDemo {

@@ -12,6 +12,7 @@ import { ErrorMessage, formatDate, Link, Loading, Notice, PageTitle, SharingCode
 import { ClinicianEmergencyPanel, EmergencyBanner } from './emergency.js';
 import { ClinicianInsurance } from './insurance.js';
 import { displayName, PatientBannerView, patientNames } from './patient-banner.js';
+import { PrescribeForm } from './prescribe.js';
 import { RecordsBrowser } from './records.js';
 import { SharingQr } from './share-qr.js';
 
@@ -147,6 +148,10 @@ export function ClinicianPatient(props: { patient: string }) {
         onAdded={() => {
           records.reload();
         }}
+      />
+      <PrescribeForm
+        patient={props.patient}
+        canWrite={writable.some((g) => g.scope.categories === undefined || g.scope.categories.includes('medications'))}
       />
     </section>
   );

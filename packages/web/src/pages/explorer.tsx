@@ -37,8 +37,9 @@ function useConnection(): NodeConnection {
   return useMemo(() => new NodeConnection({ url: NODE_URL, keys: generateKeyBundle() }), []);
 }
 
-async function fetchBlock(conn: NodeConnection, height: number): Promise<StoredBlock> {
-  return parseStoredBlock(await conn.get(`/v1/blocks/${height}`));
+/** A block as the server answers it; `validators` name a CometBFT block's signers (CometBFT names them by address). */
+async function fetchBlock(conn: NodeConnection, height: number, validators: Validators): Promise<StoredBlock> {
+  return parseStoredBlock(await conn.get(`/v1/blocks/${height}`), validators);
 }
 
 function validatorsOf(status: NodeStatus): Validators {
@@ -50,7 +51,7 @@ export function Explorer() {
   const { data, error, reload } = useLoad(async () => {
     const status = await conn.status();
     const heights = Array.from({ length: Math.min(RECENT, status.height) }, (_, i) => status.height - i);
-    const blocks = await Promise.all(heights.map((h) => fetchBlock(conn, h)));
+    const blocks = await Promise.all(heights.map((h) => fetchBlock(conn, h, validatorsOf(status))));
     return { status, blocks };
   }, [conn]);
   if (error !== undefined)
@@ -197,7 +198,7 @@ function Verify(props: { conn: NodeConnection; status: NodeStatus }) {
     let previous: StoredBlock | undefined;
     for (let h = from; h <= to; h++) {
       if (h % 10 === 0) setProgress(`Checked ${h - from} of ${to - from + 1} blocks…`);
-      const stored = await fetchBlock(props.conn, h);
+      const stored = await fetchBlock(props.conn, h, validators);
       checks.push(checkBlock(chainId, validators, stored, previous));
       previous = stored;
     }
@@ -286,13 +287,13 @@ export function BlockPage(props: { height: number }) {
     const status = await conn.status();
     let stored: StoredBlock;
     try {
-      stored = await fetchBlock(conn, props.height);
+      stored = await fetchBlock(conn, props.height, validatorsOf(status));
     } catch (err) {
       // A height past the tip (or pruned) is a plain answer, not "something went wrong".
       if (hasClientCode(err, 'BLOCK_NOT_FOUND')) return { missing: true as const, status };
       throw err;
     }
-    const previous = props.height > 1 ? await fetchBlock(conn, props.height - 1) : undefined;
+    const previous = props.height > 1 ? await fetchBlock(conn, props.height - 1, validatorsOf(status)) : undefined;
     return { missing: false as const, status, stored, check: checkBlock(status.chainId, validatorsOf(status), stored, previous) };
   }, [props.height]);
   if (data?.missing === true)

@@ -20,7 +20,7 @@ import { ErrorMessage, Loading, Notice, PageTitle, useLoad } from '../ui.js';
 type Rx = Record<string, unknown>;
 
 /** GS1 verification reasons in plain words. */
-const REASON_WORDS: Record<string, string> = {
+export const REASON_WORDS: Record<string, string> = {
   No_match_GTIN: 'no product with this code is registered — do not dispense',
   No_match_GTIN_Serial: 'this serial number was never made by the manufacturer (possible counterfeit) — do not dispense',
   No_match_GTIN_Serial_Lot: 'the lot printed on the pack does not match the manufacturer’s record — do not dispense',
