@@ -188,6 +188,9 @@ describe('four validators on loopback', () => {
       appHash: appHashOf(proven.stateRoot, resultsRootOf([])),
       proposer: key.publicKey,
       lastCommitHash: commitHash(tipBlock.commit),
+      // The set has not changed: the one the tip named for this height, and again for the next.
+      validatorsHash: proven.header.nextValidatorsHash,
+      nextValidatorsHash: proven.header.nextValidatorsHash,
     };
     const good: Block = { header, lastCommit: tipBlock.commit, txs: [] };
     const hash = blockHash(header);

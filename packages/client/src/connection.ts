@@ -100,7 +100,7 @@ export class NodeConnection {
         : new VerifiedReader(
             opts.genesis,
             // Patient metadata is proven only to those who may see it: the session says who asks.
-            { post: (path, body) => this.post(path, body, { auth: true }) },
+            { post: (path, body) => this.post(path, body, { auth: true }), get: (path) => this.get(path) },
             { minHeight: opts.minHeight, onHeight: opts.onHeight },
           );
   }

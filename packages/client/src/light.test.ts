@@ -200,6 +200,13 @@ function anchorChain() {
     calls: [],
     async get(path) {
       this.calls.push(path);
+      // The headers a light client walks to follow validator-set changes (GET /v1/headers).
+      const page = /^\/v1\/headers\?from=(\d+)&limit=(\d+)$/.exec(path);
+      if (page !== null) {
+        const from = Number(page[1]);
+        const slice = served.slice(from - 1, from - 1 + Number(page[2]));
+        return structuredClone({ headers: slice.map((b) => ({ header: b.block.header, commit: b.commit })), next: null });
+      }
       const m = /^\/v1\/(blocks|txs)\/(.+)$/.exec(path);
       if (m?.[1] === 'blocks') {
         const b = m[2] === 'latest' ? served[served.length - 1] : served[Number(m[2]) - 1];

@@ -1,8 +1,9 @@
 // Light-client checks (DESIGN §1.5): "this transaction is in a committed block" verified from
-// the genesis validator set, a block's commit signatures and an RFC 9162 inclusion proof,
+// the validator set trusted at its height (followed from genesis, light-sets.ts; CometBFT
+// blocks under the genesis set), a block's commit signatures and an RFC 9162 inclusion proof,
 // trusting no node. Browser-safe: only @medledger/crypto/browser and `canonicalize`.
-import { bytesEqual, concatBytes, fromHex, isHex, sha256, sha256Hex, toHex, utf8, verifyEd25519 } from '@medledger/crypto/browser';
-import type { BlockHeader, Commit, Genesis, GenesisValidator, SignedTx } from '@medledger/ledger';
+import { bytesEqual, fromHex, isHex, sha256, sha256Hex, toHex } from '@medledger/crypto/browser';
+import type { BlockHeader, Commit, Genesis, SignedTx } from '@medledger/ledger';
 import {
   type CometCommitJson,
   type CometHeaderJson,
@@ -11,113 +12,21 @@ import {
   parseCometTime,
   verifyCometCommit,
 } from '@medledger/ledger/cometbft';
-import canonicalize from 'canonicalize';
 import { ClientError } from './errors.js';
 import { sendRequest } from './http.js';
+import { type CommitCheck, fail, signedTxBytes, signedTxHash } from './light-commit.js';
+import { type TrustedSets, trackerFor } from './light-sets.js';
 
-// The same constants as @medledger/ledger (block.ts, tx.ts); light.test.ts checks that both
-// produce the same bytes, so a change on one side fails the build's tests.
-const VOTE_DOMAIN = 'medledger/vote/v1\n';
-const HEADER_KEYS = ['appHash', 'chainId', 'height', 'lastCommitHash', 'prevHash', 'proposer', 'time', 'txRoot'];
-const TX_KEYS = ['body', 'chain', 'kind', 'nonce', 'sig', 'signer', 'v'];
-
-/**
- * Codes the light client raises (as ClientError):
- * - `BAD_COMMIT`: the commit does not carry more than 2/3 of the genesis voting power in valid
- *   precommit signatures for this header (forged, duplicated, unknown or too few signatures).
- * - `BAD_PROOF`: the transaction's inclusion proof does not lead to the header's tx root, or
- *   the node's block does not hold the transaction it named.
- * - `WRONG_CHAIN`: the header is for another chain than the genesis.
- * - `TX_NOT_COMMITTED`: the node says the transaction is pending, rejected or unknown.
- * - `RECORD_NOT_FOUND`: no block holds an anchor of the record.
- * - `BODIES_WITHHELD`: the node shows this caller block headers and leaf hashes only, and
- *   the transaction to prove is not among the caller's own: sign in as a party to it (its
- *   signer, or the patient it names), a consortium member or an auditor.
- */
-export type LightErrorCode = 'BAD_COMMIT' | 'BAD_PROOF' | 'WRONG_CHAIN' | 'TX_NOT_COMMITTED' | 'RECORD_NOT_FOUND' | 'BODIES_WITHHELD';
-
-function fail(code: LightErrorCode | 'MALFORMED_RESPONSE', message: string): never {
-  throw new ClientError(code, message);
-}
-
-function jcs(value: unknown): Uint8Array {
-  const text = canonicalize(value);
-  if (typeof text !== 'string') fail('MALFORMED_RESPONSE', 'value has no canonical JSON form');
-  return utf8(text);
-}
-
-function hasExactKeys(o: unknown, keys: readonly string[]): o is Record<string, unknown> {
-  if (typeof o !== 'object' || o === null || Array.isArray(o)) return false;
-  const own = Object.keys(o).sort();
-  return own.length === keys.length && own.every((k, i) => k === keys[i]);
-}
-
-/** Hex SHA-256 of a header's canonical JSON (the block hash, as @medledger/ledger `blockHash`). */
-export function headerHash(header: BlockHeader): string {
-  return sha256Hex(jcs(header));
-}
-
-/** The signed canonical bytes of a transaction (RFC 8785 of its seven fields): its Merkle leaf data. */
-export function signedTxBytes(tx: SignedTx): Uint8Array {
-  if (!hasExactKeys(tx, TX_KEYS))
-    fail('MALFORMED_RESPONSE', 'a transaction must have exactly the fields v, chain, kind, signer, nonce, body, sig');
-  return jcs(tx);
-}
-
-/** Transaction hash: hex SHA-256 of its signed canonical bytes (DESIGN §4). */
-export function signedTxHash(tx: SignedTx): string {
-  return sha256Hex(signedTxBytes(tx));
-}
-
-/** What a verified commit proves: who signed, and how much of the voting power that is. */
-export interface CommitCheck {
-  blockHash: string;
-  height: number;
-  signedPower: number;
-  totalPower: number;
-  /** The smallest power that is more than 2/3 of the total. */
-  quorumPower: number;
-  signers: string[];
-}
-
-/**
- * Check that `commit` finalises `header` under `genesis`: the header is for the genesis chain,
- * the commit names this header's height and hash, every signature is from a distinct genesis
- * validator and verifies as its precommit (domain `medledger/vote/v1`, JCS {chain, type,
- * height, round, blockHash}), and the signers hold more than 2/3 of the total power (DESIGN §5;
- * Tendermint's commit rule). Throws ClientError `WRONG_CHAIN` or `BAD_COMMIT`.
- */
-export function verifyCommit(genesis: Pick<Genesis, 'chainId' | 'validators'>, header: BlockHeader, commit: Commit): CommitCheck {
-  if (!hasExactKeys(header, HEADER_KEYS)) fail('MALFORMED_RESPONSE', 'block header has unexpected fields');
-  if (header.chainId !== genesis.chainId) fail('WRONG_CHAIN', `header is for chain '${header.chainId}', not '${genesis.chainId}'`);
-  if (typeof commit !== 'object' || commit === null || !Array.isArray(commit.signatures))
-    fail('BAD_COMMIT', 'the block has no commit signatures');
-  const hash = headerHash(header);
-  if (commit.height !== header.height) fail('BAD_COMMIT', `commit is for height ${commit.height}, the header for ${header.height}`);
-  if (commit.blockHash !== hash) fail('BAD_COMMIT', 'commit is for a different block than this header');
-  if (!Number.isSafeInteger(commit.round) || commit.round < 0) fail('BAD_COMMIT', 'commit round must be a non-negative integer');
-  const power = new Map<string, number>(genesis.validators.map((v: GenesisValidator) => [v.publicKey, v.power]));
-  const totalPower = genesis.validators.reduce((s, v) => s + v.power, 0);
-  const quorumPower = Math.floor((2 * totalPower) / 3) + 1;
-  const message = concatBytes(
-    utf8(VOTE_DOMAIN),
-    jcs({ chain: genesis.chainId, type: 'precommit', height: commit.height, round: commit.round, blockHash: commit.blockHash }),
-  );
-  const signers: string[] = [];
-  let signedPower = 0;
-  for (const s of commit.signatures) {
-    const p = typeof s?.validator === 'string' ? power.get(s.validator) : undefined;
-    if (p === undefined) fail('BAD_COMMIT', 'commit carries a signature from a key that is not a genesis validator');
-    if (signers.includes(s.validator)) fail('BAD_COMMIT', 'commit carries two signatures from one validator');
-    if (typeof s.sig !== 'string' || !verifyEd25519(s.validator, message, s.sig))
-      fail('BAD_COMMIT', 'commit carries an invalid precommit signature');
-    signers.push(s.validator);
-    signedPower += p;
-  }
-  if (signedPower < quorumPower)
-    fail('BAD_COMMIT', `commit is signed by ${signedPower} of ${totalPower} voting power; more than 2/3 (${quorumPower}) is needed`);
-  return { blockHash: hash, height: header.height, signedPower, totalPower, quorumPower, signers };
-}
+export {
+  type CommitCheck,
+  headerHash,
+  type LightErrorCode,
+  signedTxBytes,
+  signedTxHash,
+  validatorSetHash,
+  verifyCommit,
+} from './light-commit.js';
+export { type HeaderSource, type TrustedSets, trackerFor, ValidatorSetTracker } from './light-sets.js';
 
 /** An RFC 9162 inclusion proof as `GET /v1/txs/:hash` returns it. */
 export interface MerkleProof {
@@ -353,23 +262,46 @@ function auditPath(leafHashes: readonly string[], index: number): string[] {
   return path(index, 0, leafHashes.length);
 }
 
+/** The genesis behind `trusted`: itself, or the one a tracker follows from. */
+function genesisOf(trusted: Pick<Genesis, 'chainId' | 'validators'> | TrustedSets): Pick<Genesis, 'chainId' | 'validators'> {
+  return 'verifyHeader' in trusted ? trusted.genesis : trusted;
+}
+
+/** An embedded-engine block's commit, under the validator set followed to its height. */
+async function embeddedCommit(
+  source: ProofSource,
+  trusted: Pick<Genesis, 'chainId' | 'validators'> | TrustedSets,
+  header: BlockHeader,
+  commit: Commit,
+): Promise<CommitCheck> {
+  if (header.chainId !== trusted.chainId) fail('WRONG_CHAIN', `header is for chain '${String(header.chainId)}', not '${trusted.chainId}'`);
+  return await trackerFor(source, trusted).verifyHeader(header, commit);
+}
+
 /**
- * Fetch `GET /v1/blocks/:height`, check its commit against genesis and its leaves against
- * the header's tx root. Works for any caller: without bodies, `txs` is undefined and
+ * Fetch `GET /v1/blocks/:height`, check its commit against the validator set trusted at its
+ * height (followed from `genesis`, or by the tracker given, light-sets.ts) and its leaves
+ * against the header's tx root. Works for any caller: without bodies, `txs` is undefined and
  * `visible` holds the caller's own transactions. Throws ClientError.
  */
 export async function fetchVerifiedBlock(
   source: ProofSource,
-  genesis: Pick<Genesis, 'chainId' | 'validators'>,
+  genesis: Pick<Genesis, 'chainId' | 'validators'> | TrustedSets,
   height: number | 'latest',
 ): Promise<VisibleBlock & { commit: CommitCheck }> {
   const answer = objectAt(await source.get(`/v1/blocks/${height}`), 'block answer');
   const block = parseVisibleBlock(answer);
   if (height !== 'latest' && block.height !== height) fail('BAD_COMMIT', `asked for block ${height}, got block ${block.height}`);
+  // CometBFT keeps its genesis validator set (docs/cometbft.md); the embedded engine's blocks
+  // are checked under the set followed from genesis to their height.
   const commit =
     block.engine === 'cometbft'
-      ? verifyCometBlockCommit(genesis, block.header as CometHeaderJson, objectAt(answer.commit, 'commit') as unknown as CometCommitJson)
-      : verifyCommit(genesis, block.header as BlockHeader, answer.commit as Commit);
+      ? verifyCometBlockCommit(
+          genesisOf(genesis),
+          block.header as CometHeaderJson,
+          objectAt(answer.commit, 'commit') as unknown as CometCommitJson,
+        )
+      : await embeddedCommit(source, genesis, block.header as BlockHeader, answer.commit as Commit);
   return { ...block, commit };
 }
 
@@ -384,7 +316,7 @@ export async function fetchVerifiedBlock(
  */
 export async function proveTx(
   source: ProofSource,
-  genesis: Pick<Genesis, 'chainId' | 'validators'>,
+  genesis: Pick<Genesis, 'chainId' | 'validators'> | TrustedSets,
   hash: string,
   opts: { tx?: SignedTx } = {},
 ): Promise<TxProof> {
@@ -446,7 +378,7 @@ function anchorOf(tx: SignedTx, recordId: string): RecordProof['anchor'] | undef
  */
 export async function proveRecord(
   source: ProofSource,
-  genesis: Pick<Genesis, 'chainId' | 'validators'>,
+  genesis: Pick<Genesis, 'chainId' | 'validators'> | TrustedSets,
   recordId: string,
   opts: { heightHint?: number; maxBlocks?: number } = {},
 ): Promise<RecordProof> {
@@ -473,7 +405,7 @@ export async function proveRecord(
       `no block this node showed you holds an anchor of record ${recordId}; it shows block bodies only to consortium members and auditors, and each patient their own transactions: sign in as the record's patient`,
     );
   if (found === undefined) fail('RECORD_NOT_FOUND', `no block holds an anchor of record ${recordId}`);
-  const proven = await proveTx(source, genesis, signedTxHash(found), { tx: found });
+  const proven = await proveTx(source, trackerFor(source, genesis), signedTxHash(found), { tx: found });
   const anchor = anchorOf(proven.tx, recordId);
   if (anchor === undefined) fail('BAD_PROOF', `the proven transaction does not anchor record ${recordId}`);
   return { ...proven, anchor };

@@ -4,13 +4,18 @@
 import type { BlockHeader, Commit } from '@medledger/ledger';
 import { type CometCommitJson, type CometHeaderJson, cometHeaderHash, parseCometTime, verifyCometCommit } from '@medledger/ledger/cometbft';
 import { ClientError } from './errors.js';
-import { headerHash, verifyCommit } from './light.js';
+import { headerHash, type TrustedSets, ValidatorSetTracker, verifyCommit } from './light.js';
 import { defaultStateProofVerifier, type StateProofVerifier } from './state-proof.js';
 import { refuse, type TrustedGenesis } from './trust.js';
 
-/** Where proven answers come from: `POST /v1/state/proofs` (a NodeConnection does this). */
+/**
+ * Where proven answers come from: `POST /v1/state/proofs` (a NodeConnection does this), and
+ * `GET /v1/headers` to follow validator-set changes from genesis (light-sets.ts). Without
+ * `get`, only headers signed by the genesis set are believed.
+ */
 export interface StateProofSource {
   post(path: string, body: unknown): Promise<unknown>;
+  get?(path: string): Promise<unknown>;
 }
 
 /** Committed state values for the keys asked, proven at one height. */
@@ -43,6 +48,8 @@ export class VerifiedReader {
   private readonly verifier: StateProofVerifier;
   private highest: number;
   private readonly onHeight: ((height: number) => void) | undefined;
+  /** The validator set trusted at each height, followed from genesis. */
+  private readonly sets: TrustedSets;
 
   /**
    * `minHeight`: a height verified earlier (e.g. kept by the CLI between runs), below which no
@@ -58,6 +65,15 @@ export class VerifiedReader {
     this.verifier = opts.verifier ?? defaultStateProofVerifier;
     this.highest = opts.minHeight ?? 0;
     this.onHeight = opts.onHeight;
+    const get = source.get?.bind(source);
+    this.sets =
+      get === undefined
+        ? {
+            chainId: trusted.chainId,
+            genesis: trusted.genesis,
+            verifyHeader: async (header, commit) => verifyCommit(trusted.genesis, header, commit),
+          }
+        : new ValidatorSetTracker(trusted.genesis, { get });
   }
 
   /** The highest height this reader has verified (0 before the first answer). */
@@ -104,10 +120,12 @@ export class VerifiedReader {
     if (typeof stateRoot !== 'string' || typeof resultsRoot !== 'string')
       throw new ClientError('MALFORMED_RESPONSE', 'answer.stateRoot and answer.resultsRoot must be hex strings');
     if (!Array.isArray(answer.entries)) throw new ClientError('MALFORMED_RESPONSE', 'answer.entries must be an array');
-    // Either engine's answer is checked in full against the trusted genesis validators, so a
-    // node cannot pick the weaker one: a MedLedger commit needs their signatures in
-    // MedLedger's vote domain, a CometBFT one in CometBFT's (docs/cometbft.md).
-    const proven = answer.engine === 'cometbft' ? checkCometHeaders(this.trusted, answer) : checkMedLedgerHeader(this.trusted, answer);
+    // Either engine's answer is checked in full against trusted validators, so a node cannot
+    // pick the weaker one: a MedLedger commit needs the signatures of the set followed from
+    // genesis to its height in MedLedger's vote domain, a CometBFT one the genesis set's in
+    // CometBFT's (docs/cometbft.md).
+    const proven =
+      answer.engine === 'cometbft' ? checkCometHeaders(this.trusted, answer) : await checkMedLedgerHeader(this.trusted, this.sets, answer);
     const { height } = proven;
     if (height < floor) refuse('STALE_HEIGHT', `the node answered at height ${height}, below height ${floor} already verified`);
     if (proven.appHash !== this.verifier.appHashOf(stateRoot, resultsRoot))
@@ -145,7 +163,7 @@ interface ProvenHeader {
 }
 
 /** The embedded engine's answer: the tip header, its commit, and the header's own app hash. */
-function checkMedLedgerHeader(trusted: TrustedGenesis, answer: Record<string, unknown>): ProvenHeader {
+async function checkMedLedgerHeader(trusted: TrustedGenesis, sets: TrustedSets, answer: Record<string, unknown>): Promise<ProvenHeader> {
   const header = objectAt(answer.header, 'answer.header') as unknown as BlockHeader;
   const commit = objectAt(answer.commit, 'answer.commit') as unknown as Commit;
   if (header.chainId !== trusted.chainId)
@@ -160,7 +178,7 @@ function checkMedLedgerHeader(trusted: TrustedGenesis, answer: Record<string, un
   }
   if (commit.blockHash !== hash) refuse('HEADER_MISMATCH', `the header of height ${header.height} is not the block its commit signs`);
   try {
-    verifyCommit(trusted.genesis, header, commit);
+    await sets.verifyHeader(header, commit);
   } catch (err) {
     if (err instanceof ClientError) refuse('UNTRUSTED_COMMIT', `block ${header.height}: ${err.message}`);
     throw err;

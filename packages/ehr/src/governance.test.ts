@@ -8,7 +8,15 @@ import { generateEncryptionKeyPair, generateSigningKeyPair, idFromPublicKey, sea
 import { type Genesis, type SignedTx, signTx } from '@medledger/ledger';
 import { EhrApp, emergencyParams, initChain } from './app.js';
 import { MemoryCommittedState } from './committed.js';
-import { getProposal, govParams, latestValidatorSet, members, passingRule, type ValidatorSetChange } from './governance.js';
+import {
+  getProposal,
+  govParams,
+  latestValidatorSet,
+  members,
+  passingRule,
+  type ValidatorSetChange,
+  validatorSetEffectiveAt,
+} from './governance.js';
 import { getIdentity } from './identity.js';
 import { rotateProofBytes } from './staff.js';
 import { keys, readJson } from './state.js';
@@ -216,8 +224,35 @@ test('validator changes decided at H are recorded effective at H+2 and build on 
   assert.deepEqual(latestValidatorSet(w.state), change?.validators);
   assert.equal(getIdentity(w.state, v0.id)?.status, 'revoked');
   assert.equal(getIdentity(w.state, v1.id)?.publicKey, next.publicKey);
-  // The genesis set in meta/validators is untouched: the engine does not follow governance yet.
+  // The genesis set in meta/validators is untouched: the history is in gov/valset/* (validatorSetEffectiveAt).
   assert.equal(readJson<{ validators: unknown[] }>(w.state, keys.validatorSet())?.validators.length, 4);
+});
+
+test('validatorSetEffectiveAt gives the genesis set until the first change takes effect, then each recorded set from its effective height', () => {
+  const entry = (name: string, power = 1) => ({ id: name, name, publicKey: name.repeat(32), encryptionKey: name.repeat(32), power });
+  const genesisSet = [entry('a'), entry('b')];
+  const added = [entry('a'), entry('b'), entry('c')];
+  const reweighted = [entry('b', 3), entry('c')];
+  const stored = new Map<string, string>([
+    [keys.validatorSet(), JSON.stringify({ validators: genesisSet })],
+    [keys.govValset(5), JSON.stringify({ effectiveHeight: 5, decidedAt: 3, proposal: 1, validators: added })],
+    [keys.govValset(12), JSON.stringify({ effectiveHeight: 12, decidedAt: 10, proposal: 2, validators: reweighted })],
+  ]);
+  // A store's ordered scan: `after` is exclusive, in scan order (storage NodeStore.scanState).
+  const state = {
+    getState: (key: string) => stored.get(key),
+    scanState: (prefix: string, opts: { after?: string; limit?: number; reverse?: boolean } = {}) => {
+      const sorted = [...stored.keys()].filter((k) => k.startsWith(prefix)).sort();
+      const ordered = opts.reverse === true ? sorted.reverse() : sorted;
+      const after = opts.after;
+      const kept = after === undefined ? ordered : ordered.filter((k) => (opts.reverse === true ? k < after : k > after));
+      return kept.slice(0, opts.limit ?? kept.length).map((k): [string, string] => [k, stored.get(k) as string]);
+    },
+  };
+  const names = (height: number) => validatorSetEffectiveAt(state, height).map((v) => `${v.name}${v.power}`);
+  for (const h of [1, 4]) assert.deepEqual(names(h), ['a1', 'b1'], `height ${h}`);
+  for (const h of [5, 11]) assert.deepEqual(names(h), ['a1', 'b1', 'c1'], `height ${h}`);
+  for (const h of [12, 1_000_000]) assert.deepEqual(names(h), ['b3', 'c1'], `height ${h}`);
 });
 
 test('a suspended organization cannot vote and neither can its staff sign; reinstating restores both', () => {

@@ -4,7 +4,7 @@
 // tallies the same votes to the same outcome.
 import { EhrError } from './errors.js';
 import { getIdentity, type Identity, isOrganization } from './identity.js';
-import { keys, readJson, type StateOverlay, type StateReader, writeJson } from './state.js';
+import { keys, prefixes, readJson, type StateOverlay, type StateReader, writeJson } from './state.js';
 
 /** More than `numerator/denominator` of the members must vote yes; the default is 2/3. */
 export interface PassingRule {
@@ -162,11 +162,34 @@ export function latestValidatorSet(state: StateReader): ValidatorEntry[] {
   return readJson<{ validators: ValidatorEntry[] }>(state, keys.validatorSet())?.validators ?? [];
 }
 
-/** The validator set governance says is in effect at `height` (genesis set when none changed it yet). */
+/**
+ * The validator set in effect at `height` given the recorded changes `history` (ascending),
+ * else the genesis set. Kept for callers that already hold the history; with a scanning state,
+ * use `validatorSetEffectiveAt`, the rule the engine runs.
+ */
 export function validatorSetAt(state: StateReader, height: number, history: readonly ValidatorSetChange[]): ValidatorEntry[] {
   let set = readJson<{ validators: ValidatorEntry[] }>(state, keys.validatorSet())?.validators ?? [];
   for (const change of history) if (change.effectiveHeight <= height) set = change.validators;
   return set;
+}
+
+/** Committed state with ordered prefix scans (NodeStore `scanState`; `after` is exclusive, in scan order). */
+export interface ScanningStateReader extends StateReader {
+  scanState(prefix: string, opts?: { after?: string; limit?: number; reverse?: boolean }): Array<[string, string]>;
+}
+
+/**
+ * The validator set in effect at `height` from committed state: the latest change recorded
+ * with an effective height at or below `height`, else the genesis set. This is the one
+ * function every engine (the embedded one in chain.ts, CometBFT's validator updates) asks.
+ * `state` must be committed through at least `height - VALSET_DELAY` (a change takes effect
+ * VALSET_DELAY blocks after the block that decided it), so the tip state answers for the
+ * tip's next two heights and, since records are never removed, for every earlier height.
+ */
+export function validatorSetEffectiveAt(state: ScanningStateReader, height: number): ValidatorEntry[] {
+  const [newest] = state.scanState(prefixes.govValsets(), { reverse: true, after: keys.govValset(height + 1), limit: 1 });
+  if (newest !== undefined) return (JSON.parse(newest[1]) as ValidatorSetChange).validators;
+  return readJson<{ validators: ValidatorEntry[] }>(state, keys.validatorSet())?.validators ?? [];
 }
 
 export function getProposal(state: StateReader, id: number): Proposal | undefined {

@@ -107,9 +107,21 @@ export function parseBlock(x: unknown, known?: KnownTxs): Block {
   const b = asObject(x, 'block', 'MALFORMED_BLOCK');
   exactKeys(b, ['header', 'lastCommit', 'txs'], 'block', 'MALFORMED_BLOCK');
   const h = asObject(b.header, 'block.header', 'MALFORMED_BLOCK');
+  // Blocks made before validator-set changes carry neither set hash; newer ones carry both.
+  const hashed = 'validatorsHash' in h || 'nextValidatorsHash' in h;
   exactKeys(
     h,
-    ['chainId', 'height', 'time', 'prevHash', 'txRoot', 'appHash', 'proposer', 'lastCommitHash'],
+    [
+      'chainId',
+      'height',
+      'time',
+      'prevHash',
+      'txRoot',
+      'appHash',
+      'proposer',
+      'lastCommitHash',
+      ...(hashed ? ['validatorsHash', 'nextValidatorsHash'] : []),
+    ],
     'block.header',
     'MALFORMED_BLOCK',
   );
@@ -119,7 +131,14 @@ export function parseBlock(x: unknown, known?: KnownTxs): Block {
   if (typeof h.chainId !== 'string' || h.chainId.length === 0) bad('header.chainId must be a non-empty string');
   if (!isHeight(h.height)) bad('header.height must be a positive integer');
   if (!isCount(h.time)) bad('header.time must be a non-negative integer (ms)');
-  for (const k of ['prevHash', 'txRoot', 'appHash', 'proposer', 'lastCommitHash'])
+  for (const k of [
+    'prevHash',
+    'txRoot',
+    'appHash',
+    'proposer',
+    'lastCommitHash',
+    ...(hashed ? ['validatorsHash', 'nextValidatorsHash'] : []),
+  ])
     if (!isHex(h[k], 32)) bad(`header.${k} must be 32-byte hex`);
   if (!Array.isArray(b.txs)) bad('block.txs must be an array');
   let lastCommit: Commit | null = null;
@@ -148,6 +167,7 @@ export function parseBlock(x: unknown, known?: KnownTxs): Block {
     appHash: h.appHash as string,
     proposer: h.proposer as string,
     lastCommitHash: h.lastCommitHash as string,
+    ...(hashed ? { validatorsHash: h.validatorsHash as string, nextValidatorsHash: h.nextValidatorsHash as string } : {}),
   };
   if (known !== undefined && txRoot(txs) !== header.txRoot) bad('block.txs do not match header.txRoot');
   return { header, lastCommit, txs };

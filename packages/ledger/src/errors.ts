@@ -10,7 +10,11 @@ export type LedgerErrorCode =
   | 'BAD_LAST_COMMIT'
   | 'BAD_COMMIT'
   | 'WRONG_CHAIN'
-  | 'BLOCK_TOO_LARGE';
+  | 'BLOCK_TOO_LARGE'
+  /** A header names a validator set other than the one its predecessor proved. */
+  | 'BAD_VALIDATORS'
+  /** A header names a new validator set whose list was not supplied. */
+  | 'VALIDATORS_UNKNOWN';
 
 /** A ledger rule was broken; `code` is stable, `message` names the field or rule. */
 export class LedgerError extends Error {

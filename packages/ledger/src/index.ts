@@ -10,4 +10,5 @@ export * from './state-proof.js';
 export * from './state-tree.js';
 export * from './tx.js';
 export * from './types.js';
+export * from './validator-set.js';
 export * from './verify.js';

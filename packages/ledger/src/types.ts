@@ -38,6 +38,13 @@ export interface BlockHeader {
   proposer: string;
   /** Hash of `lastCommit` (the commit of height-1); 64 zeros at height 1. */
   lastCommitHash: string;
+  /**
+   * Hash of the validator set that signs this block (validator-set.ts `validatorSetHash`).
+   * Absent only in blocks made before validator-set changes existed; then both are absent.
+   */
+  validatorsHash?: string;
+  /** Hash of the validator set for the next height: a change is proven by this block's commit. */
+  nextValidatorsHash?: string;
 }
 
 /** One validator's precommit signature inside a commit. */

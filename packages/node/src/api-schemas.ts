@@ -89,6 +89,16 @@ export const schemas = {
     tags: ['chain'],
     params: Type.Object({ height: Type.String({ pattern: '^(latest|[1-9][0-9]{0,15})$', description: "block height, or 'latest'" }) }),
   }),
+  headers: route({
+    summary: 'Committed block headers with their commits, in height order, for light clients that follow validator-set changes',
+    description:
+      "Public. Up to `limit` (default and most 100) headers from height `from`, each with the commit that finalised it and, where the header names a different validator set for the next height, that set (`nextValidators`, checked by the client against the header's `nextValidatorsHash`). `next` is the height to ask from next, or null at the tip (docs/light-client.md).",
+    tags: ['chain'],
+    querystring: Type.Object({
+      from: Type.String({ pattern: '^[1-9][0-9]{0,15}$', description: 'first height' }),
+      limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,2}$', description: 'most headers, 1 to 100 (default 100)' })),
+    }),
+  }),
   status: route({ summary: 'Node status: chain id, node id, height, last block hash, validators, peers', tags: ['chain'] }),
   genesis: route({
     summary: "The chain's genesis document",

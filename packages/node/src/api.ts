@@ -28,6 +28,9 @@ import { registerWebStatic } from './web-static.js';
 /** Most transactions accepted by one POST /v1/txs/batch. */
 export const MAX_BATCH = 500;
 
+/** Most headers one `GET /v1/headers` answers. */
+const HEADERS_PAGE = 100;
+
 /** Parse a path parameter as a positive block height, or throw INVALID_PARAM. */
 function parseHeight(raw: string): number {
   if (!/^[1-9][0-9]{0,15}$/.test(raw)) throw new ApiError('INVALID_PARAM', 'height must be a positive integer');
@@ -192,6 +195,23 @@ export async function buildApi(node: RouteDeps, opts: ApiOptions): Promise<Fasti
     const provable = height === 0 ? undefined : node.blocks.get(height);
     if (provable === undefined) throw new ApiError('BLOCK_NOT_FOUND', `no block at height ${req.params.height}`);
     return blockView(node.chain.state, provable.stored, caller, provable.leaves);
+  });
+
+  app.get<{ Querystring: { from: string; limit?: string } }>('/v1/headers', { schema: schemas.headers }, async (req) => {
+    const from = parseHeight(req.query.from);
+    const limit = req.query.limit === undefined ? HEADERS_PAGE : Number(req.query.limit);
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > HEADERS_PAGE)
+      throw new ApiError('INVALID_PARAM', `limit must be an integer from 1 to ${HEADERS_PAGE}`);
+    const tip = node.chain.height;
+    const last = Math.min(tip, from + limit - 1);
+    const headers: Array<Record<string, unknown>> = [];
+    for (let h = from; h <= last; h++) {
+      const stored = node.chain.store.loadBlock(h);
+      if (stored === undefined) break;
+      const nextValidators = node.chain.nextValidatorsOf(h);
+      headers.push({ header: stored.block.header, commit: stored.commit, ...(nextValidators === undefined ? {} : { nextValidators }) });
+    }
+    return { headers, next: from + headers.length <= tip ? from + headers.length : null };
   });
 
   app.get('/v1/status', { schema: schemas.status }, async () => node.status());

@@ -2,7 +2,7 @@
 // and the rules for building, checking and committing the next block. Executing blocks and
 // keeping state is the application's (application.ts), reached only through `Application`.
 
-import { effectiveBlockLimits } from '@medledger/ehr';
+import { effectiveBlockLimits, latestValidatorSet, type ValidatorEntry, validatorSetEffectiveAt } from '@medledger/ehr';
 import {
   type Block,
   type BlockHeader,
@@ -10,9 +10,12 @@ import {
   type Commit,
   commitHash,
   type Genesis,
+  type GenesisValidator,
+  hasValidatorHashes,
   type SignedTx,
   txRoot,
   validateBlockBasic,
+  validatorSetHash,
   verifyCommit,
   ZERO_HASH,
 } from '@medledger/ledger';
@@ -21,6 +24,13 @@ import { EhrApplication, type FinalizedBlock } from './application.js';
 import { ChainError } from './chain-error.js';
 
 export { ChainError } from './chain-error.js';
+
+const asGenesisValidator = (v: ValidatorEntry): GenesisValidator => ({
+  name: v.name,
+  publicKey: v.publicKey,
+  encryptionKey: v.encryptionKey,
+  power: v.power,
+});
 
 interface EngineTip {
   height: number;
@@ -38,6 +48,8 @@ export class Chain {
   /** The application, driven here through its ABCI-shaped `Application` methods. */
   readonly app: EhrApplication;
   private tip: EngineTip = { height: 0, hash: ZERO_HASH, header: null, commit: null };
+  /** Validator sets by height, for heights whose set can no longer change (at most the tip + 2). */
+  private readonly setCache = new Map<number, GenesisValidator[]>();
 
   constructor(
     readonly genesis: Genesis,
@@ -130,15 +142,62 @@ export class Chain {
       try {
         if (block.lastCommit !== null) {
           if (block.header.lastCommitHash !== commitHash(block.lastCommit)) throw new Error('last commit hash differs');
-          verifyCommit(this.chainId, this.genesis.validators, block.lastCommit, h - 1, prevHash);
+          verifyCommit(this.chainId, this.validatorsFor(h - 1), block.lastCommit, h - 1, prevHash);
         }
-        verifyCommit(this.chainId, this.genesis.validators, commit, h, hash);
+        verifyCommit(this.chainId, this.validatorsFor(h), commit, h, hash);
       } catch (err) {
         throw fail(`commit does not verify (${(err as Error).message})`);
       }
       prevHash = hash;
     }
     this.app.checkStoredState(this.height, this.appHash);
+  }
+
+  /**
+   * The validator set that signs block `height` (at most the tip + 1), the rule every verifier
+   * follows too (ledger validator-set.ts): block 1, and any block after one made before
+   * validator-set hashes existed, is signed by the genesis set; every other block by the set
+   * governance put in effect at its height (ehr `validatorSetEffectiveAt`), which the block
+   * before it named as next. Deterministic: committed state only.
+   */
+  validatorsFor(height: number): readonly GenesisValidator[] {
+    if (height < 1 || height > this.height + 1) throw new RangeError(`no validator set is known for height ${height} yet`);
+    const cached = this.setCache.get(height);
+    if (cached !== undefined) return cached;
+    const before =
+      height === 1 ? null : height - 1 === this.height ? this.tip.header : (this.store.loadBlock(height - 1)?.block.header ?? null);
+    const set = before === null || !hasValidatorHashes(before) ? this.genesis.validators : this.governedSet(height);
+    if (this.setCache.size > 64) this.setCache.clear();
+    this.setCache.set(height, [...set]);
+    return set;
+  }
+
+  /** The set governance put in effect at `height` (at most the tip + 2, so no later decision can change it). */
+  private governedSet(height: number): GenesisValidator[] {
+    // Committed state: the genesis entries before block 1 come from the application, the history from the store.
+    const state = { getState: (key: string) => this.app.state.getState(key), scanState: this.store.scanState.bind(this.store) };
+    return validatorSetEffectiveAt(state, height).map(asGenesisValidator);
+  }
+
+  /** The newest set governance decided (in effect now or within two blocks): who may open a peer link. */
+  latestValidators(): GenesisValidator[] {
+    return latestValidatorSet(this.state).map(asGenesisValidator);
+  }
+
+  /** The validator-set hashes block `tip + 1` must carry: its signers' and the next height's. */
+  private expectedValidatorHashes(height: number): { validatorsHash: string; nextValidatorsHash: string } {
+    return {
+      validatorsHash: validatorSetHash(this.validatorsFor(height)),
+      nextValidatorsHash: validatorSetHash(this.governedSet(height + 1)),
+    };
+  }
+
+  /** The set block `height` names as next, when it differs from its own (for clients that follow the chain); else undefined. */
+  nextValidatorsOf(height: number): GenesisValidator[] | undefined {
+    const header = height === this.height ? this.tip.header : this.store.loadBlock(height)?.block.header;
+    if (header === null || header === undefined || !hasValidatorHashes(header)) return undefined;
+    if (header.nextValidatorsHash === header.validatorsHash) return undefined;
+    return this.governedSet(height + 1);
   }
 
   /** Block limits for the next block: genesis's, lowered by governance as of our tip (docs/governance.md). */
@@ -160,6 +219,7 @@ export class Chain {
       appHash: prepared.appHash,
       proposer,
       lastCommitHash: lastCommit === null ? ZERO_HASH : commitHash(lastCommit),
+      ...this.expectedValidatorHashes(height),
     };
     const block: Block = { header, lastCommit, txs: prepared.txs };
     // Keep the execution under the block's hash, for when the block is decided.
@@ -186,9 +246,18 @@ export class Chain {
     }
     if (h.height !== this.height + 1) throw new ChainError('WRONG_HEIGHT', `block ${h.height} is not the next height ${this.height + 1}`);
     if (h.prevHash !== this.tipHash) throw new ChainError('BAD_PREV_HASH', `block ${h.height} does not link to our block ${this.height}`);
+    if (hasValidatorHashes(h)) {
+      const expected = this.expectedValidatorHashes(h.height);
+      if (h.validatorsHash !== expected.validatorsHash || h.nextValidatorsHash !== expected.nextValidatorsHash)
+        throw new ChainError('BAD_VALIDATORS', `block ${h.height} names validator sets other than the ones in effect`);
+    } else if (this.tip.header !== null && hasValidatorHashes(this.tip.header)) {
+      // Only a chain made before the hashes existed may carry on without them.
+      throw new ChainError('BAD_VALIDATORS', `block ${h.height} lacks the validator-set hashes`);
+    }
+    const validators = this.validatorsFor(h.height);
     if (block.lastCommit !== null) {
       try {
-        verifyCommit(this.chainId, this.genesis.validators, block.lastCommit, this.height, this.tipHash);
+        verifyCommit(this.chainId, this.validatorsFor(this.height), block.lastCommit, this.height, this.tipHash);
       } catch (err) {
         throw new ChainError('BAD_LAST_COMMIT', (err as Error).message);
       }
@@ -196,8 +265,8 @@ export class Chain {
     if (h.time <= this.tipTime) throw new ChainError('BAD_TIME', `block ${h.height} time is not after the previous block`);
     if (h.time > now + this.genesis.params.maxClockDriftMs)
       throw new ChainError('BAD_TIME', `block ${h.height} time is too far in the future`);
-    if (!this.genesis.validators.some((v) => v.publicKey === h.proposer))
-      throw new ChainError('BAD_PROPOSER', 'proposer is not a validator');
+    if (!validators.some((v) => v.publicKey === h.proposer))
+      throw new ChainError('BAD_PROPOSER', 'proposer is not a validator at this height');
     const hash = blockHash(h);
     const verdict = this.app.processProposal({ hash, height: h.height, time: h.time, txs: block.txs, appHash: h.appHash });
     if (!verdict.accept) throw new ChainError('APP_HASH_MISMATCH', verdict.reason);
@@ -212,7 +281,7 @@ export class Chain {
   commitBlock(block: Block, commit: Commit): FinalizedBlock {
     const hash = blockHash(block.header);
     try {
-      verifyCommit(this.chainId, this.genesis.validators, commit, block.header.height, hash);
+      verifyCommit(this.chainId, this.validatorsFor(block.header.height), commit, block.header.height, hash);
     } catch (err) {
       throw new ChainError('BAD_COMMIT', `commit for block ${block.header.height} does not verify: ${(err as Error).message}`);
     }

@@ -33,7 +33,6 @@ test('a lone validator commits a block through its ports, and each commit listen
   const engine = new TendermintEngine(
     {
       chainId: genesis.chainId,
-      validators: genesis.validators,
       key,
       maxBlockTxs: genesis.params.maxBlockTxs,
       maxBlockBytes: genesis.params.maxBlockBytes,

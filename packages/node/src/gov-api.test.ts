@@ -143,7 +143,11 @@ test('an emergency window cap and a vault quota passed by vote are the ones the 
   assert.deepEqual(await refusal(uploader.putObject(randomBytes(64))), { code: 'QUOTA_EXCEEDED', status: 429 });
 });
 
-test('a validator added by vote at height H is recorded effective at H+2, and the history pages', async () => {
+test('a validator added by vote at height H is recorded effective at H+2, consensus runs the new set from then on, and the history pages', async () => {
+  // The lone running validator first gets power 10, so the added one (power 1, never started
+  // here) is not needed for more than 2/3 and blocks keep committing after the change.
+  const soloKey = t.node.publicKey;
+  await pass({ type: 'validator.power', validator: idFromPublicKey(soloKey), power: 10 });
   const fifth = generateKeyBundle();
   const added = await pass({
     type: 'validator.add',
@@ -157,20 +161,34 @@ test('a validator added by vote at height H is recorded effective at H+2, and th
   const hospital = org('org.key');
   const sets = await govValidatorSets(hospital);
   assert.deepEqual(
-    sets.items.map((s) => [s.effectiveHeight, s.decidedAt, (s.validators as unknown[]).length]),
-    [[h + 2, h, 2]],
+    sets.items.map((s) => [(s.effectiveHeight as number) - (s.decidedAt as number), (s.validators as unknown[]).length]),
+    [
+      [2, 1],
+      [2, 2],
+    ],
+    'the power change, then the addition',
   );
-  // Until H+2 the genesis set is in effect; the engine itself keeps the genesis set (docs/governance.md).
+  assert.deepEqual([sets.items[1]?.effectiveHeight, sets.items[1]?.decidedAt], [h + 2, h]);
+  // Until H+2 the set before is in effect; from H+2 the engine runs the new one (docs/governance.md).
   const current = async () => (await hospital.get('/v1/gov/validator-sets/current', { auth: true })) as Record<string, unknown>;
   const now = await current();
   if ((now.height as number) < h + 2) assert.equal((now.inEffect as unknown[]).length, 1);
   assert.equal((now.latestDecided as unknown[]).length, 2);
-  assert.equal(now.consensusFollows, false);
+  assert.equal(now.consensusFollows, true);
   // Two more blocks: the new set is in effect.
   const patient = client(generateKeyBundle());
   await patient.registerPatient();
   await waitFor(async () => ((await current()).height as number) >= h + 2 || undefined, 'two more blocks');
   assert.equal(((await current()).inEffect as unknown[]).length, 2);
+  // The engine signs with the set in effect: the status shows it, and the newest header names it.
+  const status = (await get(`${t.url}/v1/status`)).json as { validators: Array<{ publicKey: string; power: number }> };
+  assert.deepEqual(
+    status.validators.map((v) => [v.publicKey, v.power]),
+    [
+      [soloKey, 10],
+      [fifth.signing.publicKey, 1],
+    ],
+  );
   // Paging: one proposal per page, newest first, following the cursor to the end.
   const seen: number[] = [];
   let cursor: string | undefined;

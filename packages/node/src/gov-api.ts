@@ -16,9 +16,8 @@ import {
   prefixes,
   seesGovernance,
   tally,
-  VALSET_DELAY,
   type ValidatorSetChange,
-  validatorSetAt,
+  validatorSetEffectiveAt,
 } from '@medledger/ehr';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ApiError } from './errors.js';
@@ -108,17 +107,14 @@ export function registerGovRoutes(app: FastifyInstance, node: RouteDeps, gate: G
   app.get('/v1/gov/validator-sets/current', { schema: schemas.validatorSet }, async (req) => {
     member(req);
     const height = node.chain.height;
-    // A set is decided at most VALSET_DELAY blocks ahead of the tip, so the newest few entries hold the one in effect.
-    const newest = node.chain.store
-      .scanState(prefixes.govValsets(), { limit: VALSET_DELAY + 1, reverse: true })
-      .map(([, v]) => JSON.parse(v) as ValidatorSetChange)
-      .reverse();
+    const committed = { getState: (key: string) => state.getState(key), scanState: node.chain.store.scanState.bind(node.chain.store) };
     return {
       height,
-      inEffect: validatorSetAt(state, height, newest),
+      // The one rule the engine runs (ehr validatorSetEffectiveAt): the set that signed the tip block.
+      inEffect: validatorSetEffectiveAt(committed, height),
       latestDecided: latestValidatorSet(state),
-      // Governance records the set; the embedded consensus engine still runs the genesis set (docs/governance.md).
-      consensusFollows: false,
+      // The embedded engine, block checks and light clients run the set in effect (docs/governance.md).
+      consensusFollows: true,
     };
   });
 }

@@ -101,6 +101,12 @@ export const HOME_FILES = {
   genesis: 'genesis.json',
   /** The node's own keys, an encrypted keystore (MEDLEDGER_PASSPHRASE). */
   nodeKey: 'node.key',
+  /**
+   * Optional: the validator key a `validator.rotate` vote names, encrypted like node.key. The
+   * node signs consensus messages with it at the heights whose validator set holds it
+   * (docs/governance.md "Rotating a validator key").
+   */
+  nextNodeKey: 'node.next.key',
   /** The admin keystore of the organization that runs this validator (registers its staff). */
   orgKey: 'org.key',
   db: 'data/chain.db',
@@ -112,6 +118,8 @@ export interface NodeHome {
   config: NodeConfig;
   genesis: Genesis;
   key: KeyBundle;
+  /** `node.next.key`, when the home has one: this validator's key after a rotation by vote. */
+  nextKey?: KeyBundle;
   dbPath: string;
 }
 
@@ -204,12 +212,14 @@ export function loadHome(dir: string, passphrase?: string): NodeHome {
   const genesis = parseGenesis(readJsonFile(join(dir, HOME_FILES.genesis), 'genesis'));
   checkHomePermissions(dir);
   const key = readKeystoreFile(join(dir, HOME_FILES.nodeKey), 'node key', passphrase ?? passphraseFromEnv());
+  const nextKeyPath = join(dir, HOME_FILES.nextNodeKey);
+  const nextKey = existsSync(nextKeyPath) ? readKeystoreFile(nextKeyPath, 'next node key', passphrase ?? passphraseFromEnv()) : undefined;
   mkdirSync(join(dir, 'data'), { recursive: true, mode: HOME_DIR_MODE });
   const dbPath = join(dir, HOME_FILES.db);
   // SQLite gives its -wal and -shm files the database file's mode, so creating the
   // (empty) database 0600 here keeps all three private.
   if (!existsSync(dbPath)) closeSync(openSync(dbPath, 'a', HOME_FILE_MODE));
-  return { dir, config, genesis, key, dbPath };
+  return { dir, config, genesis, key, ...(nextKey === undefined ? {} : { nextKey }), dbPath };
 }
 
 /**

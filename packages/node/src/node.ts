@@ -5,7 +5,7 @@
 // CometBFT drives over ABCI in this process, and transactions go to CometBFT's RPC.
 
 import { idFromPublicKey } from '@medledger/crypto';
-import { type Identity, objectEffects, objectSizeOnChain, vaultQuotaParams } from '@medledger/ehr';
+import { type Identity, identityOfKey, latestValidatorSet, objectEffects, objectSizeOnChain, vaultQuotaParams } from '@medledger/ehr';
 import type { SignedTx } from '@medledger/ledger';
 import { type NodeStore, openSqliteStore, type SqliteAppState } from '@medledger/storage';
 import type { FastifyInstance } from 'fastify';
@@ -136,7 +136,8 @@ export class MedLedgerNode implements RouteDeps {
         key: home.key.signing,
         listen: comet === undefined ? home.config.p2p : (comet.vaultP2p?.listen ?? { host: '127.0.0.1', port: 0 }),
         peers: comet === undefined ? home.config.peers : (comet.vaultP2p?.peers ?? []),
-        allowed: new Set(genesis.validators.map((v) => v.publicKey)),
+        // Under CometBFT these are the vault's own links, between the genesis validators.
+        allowed: comet === undefined ? { has: (key: string) => this.mayPeer(key) } : new Set(genesis.validators.map((v) => v.publicKey)),
         log,
         ...(home.config.peerBudget === undefined ? {} : { budget: home.config.peerBudget }),
       },
@@ -199,7 +200,7 @@ export class MedLedgerNode implements RouteDeps {
       scanState: (prefix, opts) => store.scanState(prefix, opts),
     };
     this.submitOwn = ownTxSubmitter(
-      { chainId: chain.chainId, nodeKey: home.key.signing },
+      { chainId: chain.chainId, nodeKey: () => this.transactionKey() },
       { pendingNonce: (signer) => chain.app.pendingNonce(signer), admit: (tx) => this.admit(tx) },
     );
     const nodeId = idFromPublicKey(this.publicKey);
@@ -233,6 +234,15 @@ export class MedLedgerNode implements RouteDeps {
     // tick so that nothing in Commit waits on them (docs/cometbft.md).
     if (comet === undefined) chain.app.onCommitted(({ txs }) => this.emergency.onCommitted(txs));
     else chain.app.onCommitted(({ txs }) => setImmediate(() => this.emergency.onCommitted(txs)));
+    // A validator removed by vote loses its peer links once its removal takes effect.
+    if (comet === undefined)
+      chain.app.onCommitted(() => {
+        for (const peer of this.p2p.connectedPeers()) {
+          if (this.mayPeer(peer)) continue;
+          this.log('info', `closing the peer link of ${this.p2p.nameOf(peer)}: it is no longer a validator`);
+          this.p2p.disconnect(peer);
+        }
+      });
   }
 
   /** The embedded Tendermint engine over `chain` (tendermint.ts). */
@@ -242,8 +252,8 @@ export class MedLedgerNode implements RouteDeps {
     return new TendermintEngine(
       {
         chainId,
-        validators: genesis.validators,
         key: home.key.signing,
+        ...(home.nextKey === undefined ? {} : { nextKey: home.nextKey.signing }),
         maxBlockTxs: genesis.params.maxBlockTxs,
         maxBlockBytes: genesis.params.maxBlockBytes,
         consensus: home.config.consensus,
@@ -269,6 +279,28 @@ export class MedLedgerNode implements RouteDeps {
   get engine(): TendermintEngine {
     if (this.tendermint === undefined) throw new Error('this node runs on CometBFT; it has no embedded engine');
     return this.tendermint;
+  }
+
+  /**
+   * Who may open a peer link: a validator of the next height or of the newest set governance
+   * decided (so an added validator can sync before its effective height), by its key or, for a
+   * validator whose key was rotated by vote, by its original key (its identity id), which stays
+   * its peer identity until its operator moves node.next.key to node.key. A removed validator
+   * is refused from its next handshake on.
+   */
+  private mayPeer(key: string): boolean {
+    if (this.chain.validatorsFor(this.chain.height + 1).some((v) => v.publicKey === key)) return true;
+    const id = idFromPublicKey(key);
+    return latestValidatorSet(this.chain.state).some((v) => v.publicKey === key || v.id === id);
+  }
+
+  /**
+   * The key this node signs its own transactions with: `node.next.key` once a rotation by vote
+   * made it the validator identity's key (the old key then signs nothing), else `node.key`.
+   */
+  private transactionKey() {
+    const next = this.home.nextKey?.signing;
+    return next !== undefined && identityOfKey(this.chain.state, next.publicKey) !== undefined ? next : this.home.key.signing;
   }
 
   /** This node's validator/node public key. */
@@ -432,7 +464,6 @@ export class MedLedgerNode implements RouteDeps {
   }
 
   status(): Record<string, unknown> {
-    const { genesis } = this.chain;
     return {
       chainId: this.chain.chainId,
       engine: this.engineName,
@@ -443,7 +474,8 @@ export class MedLedgerNode implements RouteDeps {
       lastBlockHash: this.chain.tipHash,
       lastBlockTime: this.chain.height === 0 ? null : this.chain.tipTime,
       appHash: this.chain.appHash,
-      validators: genesis.validators.map((v) => ({ name: v.name, publicKey: v.publicKey, power: v.power })),
+      // The set that signs the next block (governance changes it, docs/governance.md).
+      validators: this.chain.validatorsFor(this.chain.height + 1).map((v) => ({ name: v.name, publicKey: v.publicKey, power: v.power })),
       peers: this.p2p.peers(),
       mempool: { txs: this.mempool.size },
     };

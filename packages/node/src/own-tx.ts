@@ -7,8 +7,11 @@ import type { SubmitOwnTx } from './ports.js';
 
 export interface OwnTxOptions {
   chainId: string;
-  /** The node's signing key: the default signer. */
-  nodeKey: SigningKeyPair;
+  /**
+   * The node's signing key: the default signer. A function is asked at each transaction (a
+   * validator whose key was rotated by vote signs with its new key from then on).
+   */
+  nodeKey: SigningKeyPair | (() => SigningKeyPair);
 }
 
 export interface OwnTxDeps {
@@ -20,7 +23,8 @@ export interface OwnTxDeps {
 
 /** Build the SubmitOwnTx port from the chain id, the node key, nonce lookup and admission. */
 export function ownTxSubmitter(opts: OwnTxOptions, deps: OwnTxDeps): SubmitOwnTx {
-  return (kind, body, signer = opts.nodeKey) => {
+  const nodeKey = typeof opts.nodeKey === 'function' ? opts.nodeKey : () => opts.nodeKey as SigningKeyPair;
+  return (kind, body, signer = nodeKey()) => {
     const tx = signTx(
       { v: 1, chain: opts.chainId, kind, signer: signer.publicKey, nonce: deps.pendingNonce(signer.publicKey), body },
       signer.privateKey,

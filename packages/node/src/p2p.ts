@@ -47,8 +47,8 @@ export interface P2POptions {
   key: SigningKeyPair;
   listen: { host: string; port: number };
   peers: PeerConfig[];
-  /** Public keys allowed to connect (the validator set). */
-  allowed: ReadonlySet<string>;
+  /** Public keys allowed to connect (the validator set, which governance may change: asked at each handshake). */
+  allowed: { has(publicKey: string): boolean };
   log: (level: 'info' | 'warn' | 'error', message: string) => void;
   /** Per-peer budgets (default DEFAULT_PEER_BUDGET). */
   budget?: PeerBudget;

@@ -4,7 +4,7 @@
 // them to real implementations; tests can hand in small fakes.
 import type { SigningKeyPair } from '@medledger/crypto';
 import type { Identity, StateReader, StateWrite } from '@medledger/ehr';
-import type { Block, Commit, Genesis, SignedTx, TxResult } from '@medledger/ledger';
+import type { Block, Commit, Genesis, GenesisValidator, SignedTx, TxResult } from '@medledger/ledger';
 import type { NodeStore, ScanOptions, StoredBlock } from '@medledger/storage';
 
 export type LogLevel = 'info' | 'warn' | 'error';
@@ -83,6 +83,10 @@ export interface EngineChain {
   /** Check a proposed next block against the tip and the application; throws ChainError. Returns its hash. */
   validateNext(block: Block, now: number): string;
   loadBlock(height: number): StoredBlock | undefined;
+  /** The validator set that signs block `height` (at most the tip + 1; chain.ts `validatorsFor`). */
+  validatorsFor(height: number): readonly GenesisValidator[];
+  /** The newest validator set governance decided, possibly not in effect yet. */
+  latestValidators(): readonly GenesisValidator[];
 }
 
 /**

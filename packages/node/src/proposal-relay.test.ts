@@ -46,7 +46,6 @@ function setup() {
   const engine = new TendermintEngine(
     {
       chainId: genesis.chainId,
-      validators,
       key: self,
       maxBlockTxs: genesis.params.maxBlockTxs,
       maxBlockBytes: genesis.params.maxBlockBytes,

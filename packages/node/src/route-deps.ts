@@ -3,7 +3,7 @@
 // lookup. MedLedgerNode implements it; the routes import this type, never node.ts, so
 // the node and its routes no longer import each other.
 import type { Identity, StateReader } from '@medledger/ehr';
-import type { BlockHeader, Commit, Genesis, ProvenStateEntry } from '@medledger/ledger';
+import type { BlockHeader, Commit, Genesis, GenesisValidator, ProvenStateEntry } from '@medledger/ledger';
 import type { NodeStore } from '@medledger/storage';
 import type { CometProofHeaders } from './abci/comet-proof.js';
 import type { BackupResult } from './backup.js';
@@ -29,6 +29,8 @@ export interface RouteChain {
   readonly store: Pick<NodeStore, 'scanState' | 'getState' | 'loadBlock' | 'findTx'>;
   proveState(key: string): ProvenStateEntry;
   readonly app: { readonly queries: { identity(id: string): Identity | undefined } };
+  /** The set block `height` names as next when it differs from its own (chain.ts). */
+  nextValidatorsOf(height: number): GenesisValidator[] | undefined;
 }
 
 /**

@@ -6,7 +6,7 @@
 // peer messages to it (node.ts routePeerMessage).
 import { type LockState, type Output, proposerFor, TendermintMachine, type TimeoutConfig } from '@medledger/consensus';
 import type { SigningKeyPair } from '@medledger/crypto';
-import { type Block, blockHash, type Commit, commitHash, type GenesisValidator, parseBlock, ZERO_HASH } from '@medledger/ledger';
+import { type Block, blockHash, type Commit, commitHash, parseBlock, ZERO_HASH } from '@medledger/ledger';
 import { BlockSync } from './block-sync.js';
 import type { Engine } from './engine.js';
 import { FUTURE_HEIGHTS, FutureBuffer } from './future-buffer.js';
@@ -37,10 +37,13 @@ export type EvidenceOutput = Extract<Output, { type: 'evidence' }>;
 
 export interface TendermintOptions {
   chainId: string;
-  /** The validator set (genesis). */
-  validators: readonly GenesisValidator[];
-  /** This node's signing key: it signs proposals and votes when it is a validator. */
+  /** This node's signing key: it signs proposals and votes at heights where it is a validator. */
   key: SigningKeyPair;
+  /**
+   * The key a `validator.rotate` vote gives this validator (`node.next.key` in the home,
+   * docs/governance.md): used instead of `key` at heights whose set holds it.
+   */
+  nextKey?: SigningKeyPair;
   /** Most transactions and bytes in one block (genesis params). */
   maxBlockTxs: number;
   maxBlockBytes: number;
@@ -113,9 +116,23 @@ export class TendermintEngine implements Engine {
     });
   }
 
-  private get self(): string | null {
-    const key = this.opts.key.publicKey;
-    return this.opts.validators.some((v) => v.publicKey === key) ? key : null;
+  /**
+   * The key this node signs with at `height`: whichever of its keys the validator set in effect
+   * there holds, or null when it is not a validator at that height (the set changes by vote,
+   * docs/governance.md). Heights up to the tip + 1 only.
+   */
+  private signerFor(height: number): SigningKeyPair | null {
+    const set = this.chain.validatorsFor(height);
+    for (const key of [this.opts.key, this.opts.nextKey])
+      if (key !== undefined && set.some((v) => v.publicKey === key.publicKey)) return key;
+    return null;
+  }
+
+  /** The key that proposes and votes at `height`; refuses to sign when the node is no validator there. */
+  private signingKey(height: number): SigningKeyPair {
+    const key = this.signerFor(height);
+    if (key === null) throw new Error(`not a validator at height ${height}`);
+    return key;
   }
 
   private get cfg() {
@@ -226,7 +243,7 @@ export class TendermintEngine implements Engine {
     const heartbeat = this.cfg.heartbeatMs > 0 && now - this.chain.tipTime >= this.cfg.heartbeatMs;
     const peersActive = this.future.has(height);
     if (!force && this.deps.mempool.size === 0 && !heartbeat && !peersActive) return;
-    const { validators } = this.opts;
+    const validators = this.chain.validatorsFor(height);
     const lockRaw = this.deps.meta.getMeta(LOCK_META_KEY);
     const lock = lockRaw === undefined ? undefined : (JSON.parse(lockRaw) as LockState);
     this.clearHeightMessages();
@@ -235,7 +252,7 @@ export class TendermintEngine implements Engine {
     this.machine = new TendermintMachine({
       height,
       validators: validators.map((v) => ({ id: v.publicKey, power: v.power })),
-      self: this.self,
+      self: this.signerFor(height)?.publicKey ?? null,
       timeouts: this.cfg.timeouts,
       getValue: (h) => this.buildProposal(h),
       isValid: (value) => this.blocks.get(value)?.valid === true,
@@ -322,7 +339,7 @@ export class TendermintEngine implements Engine {
     const block = chain.buildBlock(
       entries.map((e) => e.tx),
       chain.nextBlockTime(this.deps.now()),
-      this.opts.key.publicKey,
+      this.signingKey(height).publicKey,
     );
     if (block.header.height !== height) throw new Error('proposal height mismatch');
     const hash = blockHash(block.header);
@@ -344,10 +361,11 @@ export class TendermintEngine implements Engine {
             this.deps.log('error', `refusing to sign a proposal at ${out.height}/${out.round}: would double-sign or block unknown`);
             break;
           }
+          const key = this.signingKey(out.height);
           const proposal = signProposal(
             this.opts.chainId,
-            { height: out.height, round: out.round, blockHash: out.value, validRound: out.validRound, proposer: this.opts.key.publicKey },
-            this.opts.key.privateKey,
+            { height: out.height, round: out.round, blockHash: out.value, validRound: out.validRound, proposer: key.publicKey },
+            key.privateKey,
           );
           const msg = { type: 'proposal', proposal, block: known.block };
           this.deps.meta.setMeta(OWN_PROPOSAL_KEY, JSON.stringify(msg));
@@ -364,10 +382,11 @@ export class TendermintEngine implements Engine {
             );
             break;
           }
+          const key = this.signingKey(out.height);
           const vote = signVoteMessage(
             this.opts.chainId,
-            { type: out.voteType, height: out.height, round: out.round, blockHash: out.value, validator: this.opts.key.publicKey },
-            this.opts.key.privateKey,
+            { type: out.voteType, height: out.height, round: out.round, blockHash: out.value, validator: key.publicKey },
+            key.privateKey,
           );
           const msg = { type: 'vote', vote };
           this.ownVotes.push(vote);
@@ -481,19 +500,31 @@ export class TendermintEngine implements Engine {
   }
 
   /**
-   * Check a peer's proposal or vote where it enters: well formed, signed, by a validator
-   * (and a proposal by that round's proposer, with the block its hash names). Returns the
-   * checked message with its block, or undefined (logged) when it is refused.
+   * Whether `key` may sign consensus messages at `height`. At the current height: a member of
+   * its validator set. A later height's set is not known for sure yet, so a message for one is
+   * only buffered if its signer is in the current set or the latest one governance decided,
+   * and is checked again against its height's own set when that height starts.
+   */
+  private mayVote(key: string, height: number, current: number): boolean {
+    if (this.chain.validatorsFor(Math.min(height, current)).some((v) => v.publicKey === key)) return true;
+    return height > current && this.chain.latestValidators().some((v) => v.publicKey === key);
+  }
+
+  /**
+   * Check a peer's proposal or vote where it enters: well formed, signed, by a validator of
+   * its height (and a proposal by that round's proposer, with the block its hash names).
+   * Returns the checked message with its block, or undefined (logged) when it is refused.
    */
   private verifyConsensusMessage(
     peer: string,
     msg: Record<string, unknown>,
+    height: number,
+    current: number,
   ): { vote: SignedVote } | { proposal: SignedProposal; block: Block } | undefined {
     const chainId = this.opts.chainId;
-    const { validators } = this.opts;
     if (msg.type === 'vote') {
       const vote = parseVote(chainId, msg.vote);
-      if (vote === undefined || !validators.some((v) => v.publicKey === vote.validator)) {
+      if (vote === undefined || !this.mayVote(vote.validator, height, current)) {
         this.deps.log('warn', `ignored a malformed or badly signed vote from ${this.p2p.nameOf(peer)}`);
         return undefined;
       }
@@ -504,11 +535,16 @@ export class TendermintEngine implements Engine {
       this.deps.log('warn', `ignored a malformed or badly signed proposal from ${this.p2p.nameOf(peer)}`);
       return undefined;
     }
-    const expected = proposerFor(
-      validators.map((v) => ({ id: v.publicKey, power: v.power })),
-      proposal.height,
-      proposal.round,
-    );
+    const expected =
+      height === current
+        ? proposerFor(
+            this.chain.validatorsFor(height).map((v) => ({ id: v.publicKey, power: v.power })),
+            proposal.height,
+            proposal.round,
+          )
+        : this.mayVote(proposal.proposer, height, current)
+          ? proposal.proposer
+          : undefined;
     if (proposal.proposer !== expected) {
       this.deps.log('warn', `ignored a proposal from a validator that is not the proposer (${this.p2p.nameOf(peer)})`);
       return undefined;
@@ -550,7 +586,7 @@ export class TendermintEngine implements Engine {
     if (height === undefined || height < current) return;
     // Verified before anything else, buffering included: an unsigned or forged message
     // must cost no memory and move no sync.
-    const checked = this.verifyConsensusMessage(peer, msg);
+    const checked = this.verifyConsensusMessage(peer, msg, height, current);
     if (checked === undefined) return;
     if (height > current || this.machine === undefined) {
       if (height > current) this.sync.onPeerHeight(peer, height - 1);

@@ -54,8 +54,15 @@ export function verifyStoredChain(genesis: Genesis, store: NodeStore): ChainVeri
   const commits = new Map<number, Commit>();
   const blocks = (function* () {
     for (const entry of storedBlocks(store)) {
-      commits.set(entry.block.header.height, entry.commit);
-      yield entry;
+      const height = entry.block.header.height;
+      commits.set(height, entry.commit);
+      // A new validator set is read from the replayed state, never the store's (chain.ts nextValidatorsOf).
+      yield {
+        ...entry,
+        get nextValidators() {
+          return replay.nextValidatorsOf(height);
+        },
+      };
     }
   })();
   try {

@@ -2,7 +2,7 @@
 // that the record's anchor is in a block committed by more than 2/3 of the validators,
 // checking the inclusion proof and commit signatures here in the browser.
 import type { NodeConnection, RecordMeta } from '@medledger/client';
-import { proveRecord } from '@medledger/client/light';
+import { proveRecord, ValidatorSetTracker } from '@medledger/client/light';
 import type { GenesisValidator } from '@medledger/ledger';
 import { type InclusionCheck, validatorNames } from './verify.js';
 
@@ -17,17 +17,19 @@ const STEP_CONTENT = 'The entry names this record’s locked content';
  */
 export async function checkRecordOnChain(conn: NodeConnection, meta: RecordMeta): Promise<InclusionCheck & { height?: number }> {
   const status = await conn.status();
-  const validators = status.validators as GenesisValidator[];
+  // The light client follows the validator sets from the genesis to the anchor's block (light-sets.ts).
+  const genesis = (await conn.get('/v1/genesis')) as { chainId: string; validators: GenesisValidator[] };
+  const sets = new ValidatorSetTracker({ chainId: status.chainId, validators: genesis.validators }, { get: (path) => conn.get(path) });
   const heightHint = (meta.anchoredAt as { height?: number } | undefined)?.height;
   try {
     // Signed in: nodes show block bodies only to consortium members and auditors, and each
     // patient their own transactions (the record's anchor); the proof still trusts no node.
     const source = { get: (path: string) => conn.get(path, { auth: true }) };
-    const proof = await proveRecord(source, { chainId: status.chainId, validators }, meta.record, {
+    const proof = await proveRecord(source, sets, meta.record, {
       ...(heightHint === undefined ? {} : { heightHint }),
       maxBlocks: 500,
     });
-    const names = validatorNames(validators);
+    const names = validatorNames(await sets.validatorsAt(proof.height));
     return {
       ok: proof.anchor.contentHash === meta.contentHash,
       height: proof.height,

@@ -7,6 +7,7 @@
 import { generateEncryptionKeyPair, generateSigningKeyPair, idFromPublicKey, sha256Hex, toHex, verifyEd25519 } from '@medledger/crypto';
 import {
   appHashOf,
+  type BlockHeader,
   blockHash,
   EMPTY_STATE_ROOT,
   type Genesis,
@@ -161,6 +162,13 @@ export class FakeGatekeeper {
     if (method === 'GET' && path === '/v1/status')
       return ok({ chainId: this.chainId, publicKey: this.nodeKey.publicKey, height: this.height });
     if (method === 'GET' && path === '/v1/genesis') return ok(this.genesis);
+    if (method === 'GET' && path === '/v1/headers') {
+      const from = Number(url.searchParams.get('from'));
+      const limit = Number(url.searchParams.get('limit') ?? 100);
+      this.freezeBelow(Math.max(1, this.height));
+      const headers = this.chainHeaders.slice(from - 1, from - 1 + limit).map((header) => ({ header, commit: this.commitFor(header) }));
+      return ok({ headers, next: null });
+    }
     if (method === 'POST' && path === '/v1/state/proofs') {
       this.caller(headers);
       return ok(this.prove((this.json(body) as { keys: string[] }).keys));
@@ -289,6 +297,41 @@ export class FakeGatekeeper {
     return out;
   }
 
+  /**
+   * The headers below the current height, hash-linked as a light client walks them (GET
+   * /v1/headers); a height's header is the last one a proof was served under, or a filler.
+   */
+  private readonly chainHeaders: BlockHeader[] = [];
+  private latest: BlockHeader | undefined;
+
+  private freezeBelow(height: number): void {
+    while (this.chainHeaders.length < height - 1) {
+      const h = this.chainHeaders.length + 1;
+      this.chainHeaders.push(this.latest?.height === h ? this.latest : this.headerAt(h, '00'.repeat(32)));
+    }
+  }
+
+  private headerAt(height: number, appHash: string): BlockHeader {
+    const zero = '00'.repeat(32);
+    const before = this.chainHeaders[height - 2];
+    return {
+      chainId: this.chainId,
+      height,
+      time: Date.now(),
+      prevHash: before === undefined ? zero : blockHash(before),
+      txRoot: zero,
+      appHash,
+      proposer: this.nodeKey.publicKey,
+      lastCommitHash: zero,
+    };
+  }
+
+  private commitFor(header: BlockHeader) {
+    const hash = blockHash(header);
+    const sig = signVote(this.chainId, { type: 'precommit', height: header.height, round: 0, blockHash: hash }, this.nodeKey.privateKey);
+    return { height: header.height, round: 0, blockHash: hash, signatures: [{ validator: this.nodeKey.publicKey, sig }] };
+  }
+
   /** `POST /v1/state/proofs`: the values of `keys` with proofs, under a header and commit this fake's validator signs. */
   private prove(keys: string[]): unknown {
     const values = this.stateValues();
@@ -302,23 +345,13 @@ export class FakeGatekeeper {
     );
     const resultsRoot = resultsRootOf([]);
     const height = Math.max(1, this.height);
-    const zero = '00'.repeat(32);
-    const header = {
-      chainId: this.chainId,
-      height,
-      time: Date.now(),
-      prevHash: zero,
-      txRoot: zero,
-      appHash: appHashOf(tree.root, resultsRoot),
-      proposer: this.nodeKey.publicKey,
-      lastCommitHash: zero,
-    };
-    const hash = blockHash(header);
-    const sig = signVote(this.chainId, { type: 'precommit', height, round: 0, blockHash: hash }, this.nodeKey.privateKey);
+    this.freezeBelow(height);
+    const header = this.headerAt(height, appHashOf(tree.root, resultsRoot));
+    this.latest = header;
     return {
       height,
       header,
-      commit: { height, round: 0, blockHash: hash, signatures: [{ validator: this.nodeKey.publicKey, sig }] },
+      commit: this.commitFor(header),
       stateRoot: tree.root,
       resultsRoot,
       entries: [...new Set(keys)].map((key) => ({ key, value: values.get(key) ?? null, proof: proveStateKey(tree, tree.root, key).proof })),

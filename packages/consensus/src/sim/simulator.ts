@@ -10,10 +10,19 @@ import { Rng } from './rng.js';
 
 export interface ScheduleConfig {
   seed: number;
+  /** Genesis validators v0…v{n-1}, power 1 each. */
   n: number;
   heights: number;
   byzantine: boolean;
   crashes: number;
+  /**
+   * Validator-set changes by governance (docs/governance.md): from `height` on, `set` (ids are
+   * signing keys) signs. Nodes v{n}… that appear only in a later set run as observers until
+   * then; `keys` gives a node a further key, as a rotation by vote does (`v2` signs as `v2*`
+   * at heights whose set holds `v2*`). The Byzantine validator, when there is one, is v0.
+   */
+  changes?: Array<{ height: number; set: ValidatorInfo[] }>;
+  keys?: Record<string, string[]>;
 }
 
 export interface ScheduleResult {
@@ -57,20 +66,47 @@ export class SimulationFailure extends Error {}
 export function runSchedule(cfg: ScheduleConfig): ScheduleResult {
   const rng = new Rng(cfg.seed);
   const validators: ValidatorInfo[] = Array.from({ length: cfg.n }, (_, i) => ({ id: `v${i}`, power: 1 }));
-  const byzantineId = cfg.byzantine ? (rng.pick(validators).id as string) : undefined;
-  const nodes: SimNode[] = validators.map((v) => ({
-    id: v.id,
-    honest: v.id !== byzantineId,
-    up: true,
-    epoch: 0,
-    height: 1,
-    sent: [],
-    seen: new Set(),
-    ownSigned: [],
-    decisions: new Map(),
-    future: [],
-  }));
+  const changes = cfg.changes ?? [];
+  /** The set that signs `height`: what ehr validatorSetEffectiveAt gives every node from committed state. */
+  const setAt = (height: number): ValidatorInfo[] => {
+    let set = validators;
+    for (const c of changes) if (c.height <= height) set = c.set;
+    return set;
+  };
+  const powerIn = (set: ValidatorInfo[], id: string) => set.find((v) => v.id === id)?.power ?? 0;
+  const byzantineId = cfg.byzantine ? (changes.length > 0 ? 'v0' : (rng.pick(validators).id as string)) : undefined;
+  // Every node that is ever a validator: the genesis ones, then the added ones (key aliases map to their node).
+  const aliases = new Map<string, string>();
+  for (const [node, extra] of Object.entries(cfg.keys ?? {})) for (const k of extra) aliases.set(k, node);
+  const poolIds = [...validators.map((v) => v.id)];
+  for (const c of changes)
+    for (const v of c.set) {
+      const node = aliases.get(v.id) ?? v.id;
+      if (!poolIds.includes(node)) poolIds.push(node);
+    }
+  const nodes: SimNode[] = poolIds
+    .map((id) => ({ id }))
+    .map((v) => ({
+      id: v.id,
+      honest: v.id !== byzantineId,
+      up: true,
+      epoch: 0,
+      height: 1,
+      sent: [],
+      seen: new Set(),
+      ownSigned: [],
+      decisions: new Map(),
+      future: [],
+    }));
   const byId = new Map(nodes.map((n) => [n.id, n]));
+  /** The node that signs with key `key`. */
+  const nodeOfKey = (key: string) => byId.get(aliases.get(key) ?? key);
+  /** The key `node` signs with at `height`, or null when it is not a validator there. */
+  const keyAt = (node: SimNode, height: number): string | null => {
+    const set = setAt(height);
+    for (const k of [node.id, ...(cfg.keys?.[node.id] ?? [])]) if (set.some((v) => v.id === k)) return k;
+    return null;
+  };
   const valid = new Map<string, boolean>();
   const proposed = new Set<string>();
   const signedBy = new Map<string, string | null>(); // `${node}/${h}/${r}/${type}` -> value, honest only
@@ -124,9 +160,12 @@ export function runSchedule(cfg: ScheduleConfig): ScheduleResult {
   const gst = rng.int(500, 4000);
   const loss = rng.next() * 0.3;
   const partition = rng.chance(0.5) ? new Set(validators.filter(() => rng.chance(0.4)).map((v) => v.id)) : new Set<string>();
+  // Messages travel between nodes; a message's `from` is the signing key, so address by node.
+  const nodeIdOf = (from: string) => nodeOfKey(from)?.id ?? from;
   const partitionUntil = gst;
   const delay = () => (now < gst ? rng.int(1, 400) : rng.int(1, 40));
-  const send = (from: string, to: string, msg: Msg) => {
+  const send = (fromKey: string, to: string, msg: Msg) => {
+    const from = nodeIdOf(fromKey);
     if (from === to) return;
     if (now < gst) {
       if (rng.chance(loss)) return;
@@ -139,7 +178,7 @@ export function runSchedule(cfg: ScheduleConfig): ScheduleResult {
     });
   };
   const broadcast = (from: string, msg: Msg) => {
-    for (const v of validators) send(from, v.id, msg);
+    for (const n of nodes) send(from, n.id, msg);
   };
 
   // --- honest nodes ---
@@ -147,8 +186,8 @@ export function runSchedule(cfg: ScheduleConfig): ScheduleResult {
     const restored = node.persistedLock?.height === node.height ? node.persistedLock : undefined;
     node.machine = new TendermintMachine({
       height: node.height,
-      validators,
-      self: node.id,
+      validators: setAt(node.height),
+      self: keyAt(node, node.height),
       timeouts: TIMEOUTS,
       getValue: (h, r) => {
         const value = `h${h}-${node.id}-r${r}-${rng.int(0, 1e6)}`;
@@ -215,7 +254,7 @@ export function runSchedule(cfg: ScheduleConfig): ScheduleResult {
           round: out.round,
           value: out.value,
           validRound: out.validRound,
-          from: node.id,
+          from: keyAt(node, out.height) as string,
         };
         node.ownSigned.push(msg);
         node.sent.push(msg);
@@ -226,7 +265,13 @@ export function runSchedule(cfg: ScheduleConfig): ScheduleResult {
         // earlier vote was re-sent from the persisted messages on restart.
         if (!guardAllows(node, out.height, out.round, out.voteType, out.value)) continue;
         recordSigned(node, out.height, out.round, out.voteType, out.value);
-        const msg: VoteMsg = { type: out.voteType, height: out.height, round: out.round, value: out.value, from: node.id };
+        const msg: VoteMsg = {
+          type: out.voteType,
+          height: out.height,
+          round: out.round,
+          value: out.value,
+          from: keyAt(node, out.height) as string,
+        };
         node.ownSigned.push(msg);
         node.sent.push(msg);
         broadcast(node.id, msg);
@@ -249,25 +294,36 @@ export function runSchedule(cfg: ScheduleConfig): ScheduleResult {
 
   let evidenceCount = 0;
 
+  /** Precommits for `value` from distinct members of `height`'s set with more than 2/3 of its power. */
+  const certified = (height: number, value: string, precommits: VoteMsg[]): boolean => {
+    const set = setAt(height);
+    const voters = new Set(precommits.filter((p) => p.value === value && p.height === height).map((p) => p.from));
+    let power = 0;
+    for (const id of voters) power += powerIn(set, id);
+    const total = set.reduce((sum, v) => sum + v.power, 0);
+    return power * 3 > total * 2;
+  };
+
   const deliver = (node: SimNode, msg: Msg) => {
     if (!node.honest) return byzantineReact(node, msg);
     if (msg.type === 'commit') {
       if (msg.height !== node.height) return;
-      const voters = new Set(msg.precommits.filter((p) => p.value === msg.value && p.height === msg.height).map((p) => p.from));
-      if (voters.size * 3 <= cfg.n * 2) return;
+      if (!certified(msg.height, msg.value, msg.precommits)) return;
       decide(node, msg.height, msg.value, msg.precommits);
       return;
     }
     if (msg.height > node.height) {
       node.future.push(msg);
       // A peer is ahead: ask it for the decisions we miss (block sync).
-      const peer = byId.get(msg.from) as SimNode;
+      const peer = nodeOfKey(msg.from) as SimNode;
       const known = peer.decisions.get(node.height);
       if (peer.honest && known !== undefined)
         send(peer.id, node.id, { type: 'commit', height: node.height, value: known.value, precommits: known.precommits, from: peer.id });
       return;
     }
     if (msg.height < node.height || node.machine === undefined) return;
+    // The driver's check where a message enters: only the set in effect at its height may sign.
+    if (powerIn(setAt(msg.height), msg.from) === 0) return;
     // Keep it to relay: the gossip property (a message one correct node got, every
     // correct node gets after GST) is what Tendermint's liveness argument rests on.
     const key = `${msg.type}/${msg.round}/${msg.from}/${msg.value}`;
@@ -290,18 +346,20 @@ export function runSchedule(cfg: ScheduleConfig): ScheduleResult {
       valid.set(v, true);
       proposed.add(v);
     }
-    const targets = validators.map((v) => v.id).filter((id) => id !== node.id);
+    const targets = nodes.map((n) => n.id).filter((id) => id !== node.id);
     const half = rng.int(1, targets.length - 1);
-    if (proposerFor(validators, height, round) === node.id) {
+    // Once removed it still signs with its old key: the honest nodes must ignore it.
+    const key = keyAt(node, height) ?? node.id;
+    if (proposerFor(setAt(height), height, round) === key) {
       targets.forEach((to, i) => {
-        send(node.id, to, { type: 'proposal', height, round, value: values[i < half ? 0 : 1] as string, validRound: -1, from: node.id });
+        send(node.id, to, { type: 'proposal', height, round, value: values[i < half ? 0 : 1] as string, validRound: -1, from: key });
       });
     }
     const echo = msg.value;
     for (const type of ['prevote', 'precommit'] as const) {
       targets.forEach((to, i) => {
         const value = i < half ? echo : rng.pick([values[1] as string, null]);
-        send(node.id, to, { type, height, round, value, from: node.id });
+        send(node.id, to, { type, height, round, value, from: key });
       });
     }
   };
@@ -357,6 +415,9 @@ export function runSchedule(cfg: ScheduleConfig): ScheduleResult {
     if (new Set(decided).size !== 1) fail(`agreement: honest nodes decided ${[...new Set(decided)].join(' and ')} at height ${h}`);
     const v = decided[0] as string;
     if (valid.get(v) !== true || !proposed.has(v)) fail(`validity: decided value ${v} at height ${h} was not a valid proposal`);
+    for (const n of nodes)
+      if (n.honest && !certified(h, v, n.decisions.get(h)?.precommits ?? []))
+        fail(`certification: ${n.id}'s decision at height ${h} is not signed by more than 2/3 of that height's validator set`);
   }
   return { decided: cfg.heights, evidence: evidenceCount, events };
 }

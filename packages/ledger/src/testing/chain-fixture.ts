@@ -4,7 +4,8 @@ import { generateEncryptionKeyPair, generateSigningKeyPair, type SigningKeyPair 
 import { blockHash, commitHash, signVote, ZERO_HASH } from '../block.js';
 import { txRoot } from '../merkle.js';
 import { signTx } from '../tx.js';
-import type { Block, Commit, Genesis } from '../types.js';
+import type { Block, Commit, Genesis, GenesisValidator } from '../types.js';
+import { validatorSetHash } from '../validator-set.js';
 
 export interface ChainFixture {
   genesis: Genesis;
@@ -68,4 +69,77 @@ export function makeChain(opts: { validators?: number; blocks?: number; txsPerBl
     lastCommit = commit;
   }
   return { genesis, validatorKeys, blocks };
+}
+
+/** A validator of a governed fixture chain: its key and voting power. */
+export interface FixtureValidator {
+  key: SigningKeyPair;
+  power: number;
+}
+
+export interface GovernedChainFixture {
+  genesis: Genesis;
+  /** The set in effect at each height (index = height; index 0 = genesis). */
+  setAt: (height: number) => FixtureValidator[];
+  blocks: Array<{ block: Block; commit: Commit; nextValidators?: GenesisValidator[] }>;
+}
+
+const asValidators = (set: FixtureValidator[]): GenesisValidator[] =>
+  set.map((v, i) => ({ name: `v${i}`, publicKey: v.key.publicKey, encryptionKey: v.key.publicKey, power: v.power }));
+
+/**
+ * A chain whose validator set changes: `changes` maps an effective height to the set from
+ * then on. Every header carries the set hashes, each block is signed by more than 2/3 of its
+ * height's set (all of it), and a block that names a new next set comes with its list.
+ */
+export function makeGovernedChain(opts: {
+  genesisSet: FixtureValidator[];
+  changes: Array<{ effectiveHeight: number; set: FixtureValidator[] }>;
+  blocks: number;
+  chainId?: string;
+}): GovernedChainFixture {
+  const chainId = opts.chainId ?? 'governed-fixture';
+  const genesis: Genesis = {
+    chainId,
+    genesisTime: 1_700_000_000_000,
+    validators: asValidators(opts.genesisSet),
+    organizations: [],
+    params: { maxBlockTxs: 1000, maxBlockBytes: 1 << 20, maxClockDriftMs: 10_000 },
+  };
+  const setAt = (height: number): FixtureValidator[] => {
+    let set = opts.genesisSet;
+    for (const c of opts.changes) if (c.effectiveHeight <= height) set = c.set;
+    return set;
+  };
+  const blocks: GovernedChainFixture['blocks'] = [];
+  let prevHash = ZERO_HASH;
+  let lastCommit: Commit | null = null;
+  for (let h = 1; h <= opts.blocks; h++) {
+    const set = setAt(h);
+    const next = setAt(h + 1);
+    const header = {
+      chainId,
+      height: h,
+      time: genesis.genesisTime + h * 1000,
+      prevHash,
+      txRoot: txRoot([]),
+      appHash: ZERO_HASH,
+      proposer: (set[h % set.length] as FixtureValidator).key.publicKey,
+      lastCommitHash: lastCommit === null ? ZERO_HASH : commitHash(lastCommit),
+      validatorsHash: validatorSetHash(asValidators(set)),
+      nextValidatorsHash: validatorSetHash(asValidators(next)),
+    };
+    const block: Block = { header, lastCommit, txs: [] };
+    const hash = blockHash(header);
+    const commit = signCommit(
+      chainId,
+      h,
+      hash,
+      set.map((v) => v.key),
+    );
+    blocks.push({ block, commit, ...(next === set ? {} : { nextValidators: asValidators(next) }) });
+    prevHash = hash;
+    lastCommit = commit;
+  }
+  return { genesis, setAt, blocks };
 }

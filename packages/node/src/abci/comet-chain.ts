@@ -4,7 +4,7 @@
 // what is not chain state (vault objects, the access-event outbox, metadata). CometBFT keeps
 // the blocks; they are not in this process, so `loadBlock` finds none.
 import { effectiveBlockLimits } from '@medledger/ehr';
-import type { BlockHeader, Commit, Genesis, ProvenStateEntry } from '@medledger/ledger';
+import type { BlockHeader, Commit, Genesis, GenesisValidator, ProvenStateEntry } from '@medledger/ledger';
 import type { NodeStore, SqliteAppState } from '@medledger/storage';
 import type { EhrApplication } from '../application.js';
 import type { NodeChain } from '../node-chain.js';
@@ -126,6 +126,19 @@ export class CometChain implements NodeChain {
 
   /** The application checked its state file against its app hash when it opened (ehr-app.ts). */
   checkStoredChain(): void {}
+
+  /**
+   * CometBFT keeps the genesis validator set: FinalizeBlock passes it no validator updates yet
+   * (docs/cometbft.md "What does not work yet"), so every height is signed by genesis's set.
+   */
+  validatorsFor(_height: number): readonly GenesisValidator[] {
+    return this.genesis.validators;
+  }
+
+  /** No block announces another set on this engine (see validatorsFor). */
+  nextValidatorsOf(_height: number): GenesisValidator[] | undefined {
+    return undefined;
+  }
 
   blockLimits(): { maxBlockTxs: number; maxBlockBytes: number } {
     return effectiveBlockLimits(this.state, this.genesis.params);

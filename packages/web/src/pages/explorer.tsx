@@ -3,6 +3,7 @@
 // Nodes show entries (kinds only here — nothing is decrypted) to consortium members and
 // auditors; an anonymous visitor sees each block's entry fingerprints (leaf hashes) only.
 import { hasClientCode, NodeConnection, type NodeStatus } from '@medledger/client';
+import { ValidatorSetTracker } from '@medledger/client/light';
 import { generateKeyBundle } from '@medledger/crypto/browser';
 import { type Genesis, parseGenesis } from '@medledger/ledger';
 import { useMemo, useState } from 'react';
@@ -44,6 +45,37 @@ async function fetchBlock(conn: NodeConnection, height: number, validators: Vali
 
 function validatorsOf(status: NodeStatus): Validators {
   return status.validators as Validators;
+}
+
+/**
+ * The validator sets of the chain, followed from `genesis` (the file the user gave, else the
+ * server's) through the block headers, so each block is checked against the set in effect at
+ * its height: governance adds, removes and rotates validators (docs/governance.md).
+ */
+async function validatorSets(conn: NodeConnection, genesis?: Genesis): Promise<ValidatorSetTracker> {
+  const g = genesis ?? parseGenesis(await conn.get('/v1/genesis'));
+  return new ValidatorSetTracker(g, { get: (path) => conn.get(path) });
+}
+
+/** CometBFT keeps the genesis validator set (docs/cometbft.md): its blocks are checked under it. */
+function genesisSet(sets: ValidatorSetTracker): Validators {
+  return sets.genesis.validators as Validators;
+}
+
+/** The set in effect at `height`, or the reason the headers before it do not prove one. */
+async function setAt(sets: ValidatorSetTracker, height: number): Promise<Validators | string> {
+  try {
+    return await sets.validatorsAt(height);
+  } catch (err) {
+    return `the validator sets before it cannot be followed from the genesis (${(err as Error).message})`;
+  }
+}
+
+/** checkBlock under the set followed to its height; a set that cannot be followed fails the block. */
+function checkUnder(chainId: string, set: Validators | string, stored: StoredBlock, previous?: StoredBlock): BlockCheck {
+  if (typeof set === 'string')
+    return { height: stored.block.header.height, ok: false, problem: set, signers: [], bodiesChecked: stored.block.txs !== undefined };
+  return checkBlock(chainId, set, stored, previous);
 }
 
 export function Explorer() {
@@ -188,22 +220,22 @@ function Verify(props: { conn: NodeConnection; status: NodeStatus }) {
     setResult(undefined);
     if (genesisProblem !== undefined) return;
     const status = await props.conn.status();
-    // With the network's genesis file the check trusts no server; without it, it uses the
-    // validator list this server reports.
+    // With the network's genesis file the check trusts no server; without it, it starts from
+    // the genesis this server reports. Either way it follows every validator-set change.
     const chainId = genesis?.chainId ?? status.chainId;
-    const validators: Validators = genesis?.validators ?? validatorsOf(status);
+    const sets = await validatorSets(props.conn, genesis);
     const to = status.height;
     const from = Math.max(1, to - VERIFY_MAX + 1);
     const checks: BlockCheck[] = [];
     let previous: StoredBlock | undefined;
     for (let h = from; h <= to; h++) {
       if (h % 10 === 0) setProgress(`Checked ${h - from} of ${to - from + 1} blocks…`);
-      const stored = await fetchBlock(props.conn, h, validators);
-      checks.push(checkBlock(chainId, validators, stored, previous));
+      const stored = await fetchBlock(props.conn, h, genesisSet(sets));
+      checks.push(checkUnder(chainId, stored.comet !== undefined ? genesisSet(sets) : await setAt(sets, h), stored, previous));
       previous = stored;
     }
     setProgress(undefined);
-    setResult({ checks, from, to, trusted: genesis === undefined ? 'the list of organizations this server reports' : 'your genesis file' });
+    setResult({ checks, from, to, trusted: genesis === undefined ? 'the genesis file this server reports' : 'your genesis file' });
   }
   const withheld = result?.checks.some((c) => !c.bodiesChecked) ?? false;
   const bad = result?.checks.filter((c) => !c.ok) ?? [];
@@ -217,7 +249,8 @@ function Verify(props: { conn: NodeConnection; status: NodeStatus }) {
       <TechnicalDetails what="technical options">
         <label htmlFor="genesis-file">The network’s genesis file (optional)</label>
         <p className="hint" id="genesis-hint">
-          With it, the check trusts no server at all. Without it, the validators are taken from this server.
+          With it, the check trusts no server at all. Without it, the check starts from the genesis this server reports. Either way it
+          follows every change to the validators voted since.
         </p>
         <input
           id="genesis-file"
@@ -294,7 +327,9 @@ export function BlockPage(props: { height: number }) {
       throw err;
     }
     const previous = props.height > 1 ? await fetchBlock(conn, props.height - 1, validatorsOf(status)) : undefined;
-    return { missing: false as const, status, stored, check: checkBlock(status.chainId, validatorsOf(status), stored, previous) };
+    const sets = await validatorSets(conn);
+    const set = stored.comet !== undefined ? genesisSet(sets) : await setAt(sets, props.height);
+    return { missing: false as const, status, stored, set, check: checkUnder(status.chainId, set, stored, previous) };
   }, [props.height]);
   if (data?.missing === true)
     return (
@@ -318,9 +353,10 @@ export function BlockPage(props: { height: number }) {
       </section>
     );
   if (data === undefined) return <Loading what={`block ${props.height}`} />;
-  const { stored, check, status } = data;
-  const names = new Map(validatorsOf(status).map((v) => [v.publicKey, v.name]));
-  const keepers = validatorsOf(status).length;
+  const { stored, check, set } = data;
+  const signersOf = typeof set === 'string' ? [] : set;
+  const names = new Map(signersOf.map((v) => [v.publicKey, v.name]));
+  const keepers = signersOf.length;
   const h = stored.block.header;
   return (
     <section>
