@@ -27,7 +27,7 @@ import {
   stateValueHash,
   type TxResult,
 } from '@medledger/ledger';
-import type { NodeStore, SqliteAppState, StateWrite } from '@medledger/storage';
+import type { NodeStore, SnapshotInstallBatch, SqliteAppState, StateWrite } from '@medledger/storage';
 import { ChainError } from './chain-error.js';
 import type { CommitListener } from './ports.js';
 import { TreeNodeCache } from './tree-cache.js';
@@ -149,6 +149,11 @@ export interface Application {
 /** Key under which the node records the app hash it stored with the tip (not part of app state hashing). */
 const TIP_APP_HASH_KEY = 'node/tip';
 
+/** Whether a stored state key is this node's own bookkeeping, outside the state tree (a snapshot leaves it out). */
+export function isNodeLocalKey(key: string): boolean {
+  return key === TIP_APP_HASH_KEY;
+}
+
 /**
  * Committed state reads, memoised. Every transaction reads a few keys (nonce, identity)
  * several times per node (admission, proposal, commit, mempool re-check), so recent keys
@@ -170,6 +175,10 @@ class CachedState implements StateReader {
   }
   apply(writes: readonly StateWrite[]): void {
     for (const w of writes) if (this.cache.has(w.key)) this.cache.set(w.key, w.value);
+  }
+  /** Forget every cached read (the store was filled from a snapshot underneath). */
+  clear(): void {
+    this.cache.clear();
   }
 }
 
@@ -236,19 +245,40 @@ export class EhrApplication implements Application {
         };
       return;
     }
+    this.loadStoredTip(store);
+  }
+
+  /** The block store is shared with the embedded engine: the tip block gives its time and results. */
+  private loadStoredTip(store: NodeStore): void {
     const height = store.tipHeight();
-    if (height > 0) {
-      // The block store is shared with the embedded engine: the tip block gives its time and results.
-      const stored = store.loadBlock(height);
-      if (stored === undefined) throw new ChainError('CORRUPT', `block ${height} is missing from the store`);
-      this.tip = {
-        height,
-        time: stored.block.header.time,
-        stateRoot: store.stateRoot(),
-        resultsRoot: resultsRootOf(stored.results),
-        appHash: stored.block.header.appHash,
-      };
-    }
+    if (height === 0) return;
+    const stored = store.loadBlock(height);
+    if (stored === undefined) throw new ChainError('CORRUPT', `block ${height} is missing from the store`);
+    this.tip = {
+      height,
+      time: stored.block.header.time,
+      stateRoot: store.stateRoot(),
+      resultsRoot: resultsRootOf(stored.results),
+      appHash: stored.block.header.appHash,
+    };
+  }
+
+  /**
+   * Fill the empty store from a verified snapshot (state sync, state-sync.ts checked it
+   * against a commit of the validators) and make it the committed state. Nothing may have
+   * been committed or admitted yet. Throws StorageError('HEIGHT_MISMATCH') over a non-empty store.
+   */
+  installSnapshot(batch: SnapshotInstallBatch): void {
+    const store = this.store;
+    if (!isNodeStore(store)) throw new ChainError('BAD_BLOCK', 'this application keeps state only; CometBFT syncs it');
+    const writes = [...batch.writes, { key: TIP_APP_HASH_KEY, value: `${batch.block.header.height}:${batch.block.header.appHash}` }];
+    store.installSnapshot({ ...batch, writes });
+    this.cached.clear();
+    this.treeNodes.clear();
+    this.executions.clear();
+    this.prepared = undefined;
+    this.loadStoredTip(store);
+    this.app.commit();
   }
 
   /** Register a commit listener (the commit notification port); called in registration order. */

@@ -19,7 +19,7 @@ import {
   verifyCommit,
   ZERO_HASH,
 } from '@medledger/ledger';
-import type { NodeStore, StoredBlock } from '@medledger/storage';
+import type { NodeStore, SnapshotInstallBatch, StoredBlock } from '@medledger/storage';
 import { EhrApplication, type FinalizedBlock } from './application.js';
 import { ChainError } from './chain-error.js';
 
@@ -128,8 +128,11 @@ export class Chain {
    * one the tip header's app hash names. Throws ChainError naming the first bad height.
    */
   checkStoredChain(): void {
-    let prevHash = ZERO_HASH;
-    for (let h = 1; h <= this.height; h++) {
+    // A node that joined by state sync holds blocks from its snapshot height on; the first
+    // of them links to a block it never had, which the snapshot's commit vouched for.
+    const base = Math.max(1, this.store.baseHeight());
+    let prevHash = base === 1 ? ZERO_HASH : (this.store.loadBlock(base)?.block.header.prevHash ?? ZERO_HASH);
+    for (let h = base; h <= this.height; h++) {
       const stored = this.store.loadBlock(h);
       if (stored === undefined) throw new ChainError('CORRUPT', `block ${h} is missing`);
       const { block, commit } = stored;
@@ -151,6 +154,21 @@ export class Chain {
       prevHash = hash;
     }
     this.app.checkStoredState(this.height, this.appHash);
+  }
+
+  /**
+   * Start from a verified state snapshot instead of genesis (state sync): the empty store
+   * gets the snapshot's block, commit and state, which become the tip. Throws
+   * ChainError('BAD_COMMIT') when the commit does not verify, StorageError over a non-empty store.
+   */
+  installSnapshot(batch: SnapshotInstallBatch): void {
+    try {
+      verifyCommit(this.chainId, this.genesis.validators, batch.commit, batch.block.header.height, batch.hash);
+    } catch (err) {
+      throw new ChainError('BAD_COMMIT', `snapshot commit does not verify: ${(err as Error).message}`);
+    }
+    this.app.installSnapshot(batch);
+    this.loadTip();
   }
 
   /**

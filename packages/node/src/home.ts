@@ -7,11 +7,22 @@ import { decryptKeystore, encryptKeystore, generateKeyBundle, idFromPublicKey, t
 import { type Genesis, parseGenesis } from '@medledger/ledger';
 import { DEFAULT_VAULT_QUOTAS } from './vault.js';
 
-/** A peer this node dials: its node key (for the handshake) and WebSocket URL. */
+/**
+ * A peer of this node: its node key (for the handshake) and WebSocket URL. Of two peers that
+ * list each other, the one with the smaller key dials. A peer without `url` is never dialed,
+ * only accepted (a joining full node, which dials in itself); `dial: true` makes this node
+ * dial it whatever the keys (a joining node dials the peers it was given).
+ */
 export interface PeerConfig {
   name: string;
   publicKey: string;
-  url: string;
+  url?: string;
+  dial?: boolean;
+  /**
+   * Not a validator, but a full node this operator lets connect (a joining organization's
+   * node): without it only the validators in effect may open a link.
+   */
+  fullNode?: boolean;
 }
 
 /** Everything a node reads from `config.json` in its home. */
@@ -66,6 +77,17 @@ export interface NodeConfig {
   peerBudget?: { messagesPerSecond: number; bytesPerSecond: number };
   /** Emergency access: `postShares: false` keeps this validator from posting its shares (default true). */
   emergency?: { postShares: boolean };
+  /**
+   * State snapshots this node makes and serves to joining nodes (snapshots.ts): at every
+   * `interval` blocks, the newest `keep` kept. Default DEFAULT_SNAPSHOT_CONFIG; interval 0 makes none.
+   */
+  snapshots?: { interval: number; keep: number };
+  /**
+   * Joining by state sync (state-sync.ts): a node that starts with no block fetches the
+   * newest snapshot its peers offer, checked against the validators' commit, instead of
+   * replaying every block from genesis. Written by `init --join --state-sync`.
+   */
+  stateSync?: { enabled: boolean; discoverMs?: number };
 }
 
 /**

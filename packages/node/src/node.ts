@@ -4,6 +4,7 @@
 // the embedded Tendermint one, or CometBFT (deps.comet): then the application is the one
 // CometBFT drives over ABCI in this process, and transactions go to CometBFT's RPC.
 
+import { join } from 'node:path';
 import { idFromPublicKey } from '@medledger/crypto';
 import { type Identity, identityOfKey, latestValidatorSet, objectEffects, objectSizeOnChain, vaultQuotaParams } from '@medledger/ehr';
 import type { SignedTx } from '@medledger/ledger';
@@ -36,6 +37,8 @@ import { ownTxSubmitter } from './own-tx.js';
 import { P2P } from './p2p.js';
 import type { CommittedView, LogLevel, SubmitOwnTx } from './ports.js';
 import type { RouteDeps } from './route-deps.js';
+import { DEFAULT_SNAPSHOT_CONFIG, SnapshotStore } from './snapshots.js';
+import { DEFAULT_STATE_SYNC_OPTIONS, StateSync } from './state-sync.js';
 import { type EvidenceOutput, TendermintEngine } from './tendermint.js';
 import { Vault } from './vault.js';
 
@@ -87,6 +90,10 @@ export class MedLedgerNode implements RouteDeps {
   /** The one way this node's own transactions (and its FHIR agent's) are signed and admitted. */
   readonly submitOwn: SubmitOwnTx;
   readonly metrics: NodeMetrics;
+  /** The state snapshots this node makes and serves to joining nodes (embedded engine only). */
+  readonly snapshots: SnapshotStore | undefined;
+  /** Set while this node joins by state sync (before its engine starts). */
+  private stateSync: StateSync | undefined;
   /** True between a finished start() and stop() (readiness). */
   running = false;
   private api: FastifyInstance | undefined;
@@ -234,6 +241,16 @@ export class MedLedgerNode implements RouteDeps {
     // tick so that nothing in Commit waits on them (docs/cometbft.md).
     if (comet === undefined) chain.app.onCommitted(({ txs }) => this.emergency.onCommitted(txs));
     else chain.app.onCommitted(({ txs }) => setImmediate(() => this.emergency.onCommitted(txs)));
+    // State snapshots for joining nodes, on the embedded engine (CometBFT has its own state sync).
+    this.snapshots =
+      comet === undefined
+        ? new SnapshotStore(
+            { ...DEFAULT_SNAPSHOT_CONFIG, ...home.config.snapshots, dir: join(home.dir, 'snapshots') },
+            { scanState: (prefix) => store.scanState(prefix), loadBlock: (h) => store.loadBlock(h), net: this.p2p, log },
+          )
+        : undefined;
+    const snapshots = this.snapshots;
+    if (snapshots !== undefined) chain.app.onCommitted(({ height }) => void snapshots.onCommitted(height));
     // A validator removed by vote loses its peer links once its removal takes effect.
     if (comet === undefined)
       chain.app.onCommitted(() => {
@@ -289,6 +306,8 @@ export class MedLedgerNode implements RouteDeps {
    * is refused from its next handshake on.
    */
   private mayPeer(key: string): boolean {
+    // A full node the operator listed (a joining organization's, docs/deploy.md "Joining").
+    if (this.home.config.peers.some((p) => p.fullNode === true && p.publicKey === key)) return true;
     if (this.chain.validatorsFor(this.chain.height + 1).some((v) => v.publicKey === key)) return true;
     const id = idFromPublicKey(key);
     return latestValidatorSet(this.chain.state).some((v) => v.publicKey === key || v.id === id);
@@ -325,9 +344,13 @@ export class MedLedgerNode implements RouteDeps {
         `${(err as Error).message}. This node's data cannot be trusted: stop it, move ${this.home.dbPath} aside, and start the node again to resync the chain from its peers (or restore a backup).`,
       );
     }
+    await this.p2p.start();
+    // A joining node with no block yet fetches a proven snapshot first (docs/deploy.md
+    // "Joining"); its API opens once that state is installed, so nothing is served from genesis state.
+    if (this.home.config.stateSync?.enabled === true && this.chain instanceof Chain && this.chain.height === 0)
+      await this.joinByStateSync(this.chain);
     this.api = await buildApi(this, apiOptionsOf(this.home));
     this.apiUrl = await this.api.listen({ host: this.home.config.api.host, port: this.home.config.api.port });
-    await this.p2p.start();
     this.driver.start();
     this.vault.start();
     this.gatekeeper.start();
@@ -336,6 +359,39 @@ export class MedLedgerNode implements RouteDeps {
     writeNodeLock(this.home.dir, { pid: process.pid, api: this.apiUrl, startedAt: this.now() });
     this.log('info', `serving API at ${this.apiUrl}, chain ${this.chain.chainId} at height ${this.chain.height}`);
     return this.apiUrl;
+  }
+
+  /** Fetch, check and install a snapshot from the peers (state-sync.ts); with none, block sync from genesis follows. */
+  private async joinByStateSync(chain: Chain): Promise<void> {
+    const started = this.now();
+    const sync = new StateSync(
+      {
+        ...DEFAULT_STATE_SYNC_OPTIONS,
+        ...(this.home.config.stateSync?.discoverMs === undefined ? {} : { discoverMs: this.home.config.stateSync.discoverMs }),
+        genesis: this.chain.genesis,
+        peerOrder: this.home.config.peers.map((p) => p.publicKey),
+      },
+      {
+        net: this.p2p,
+        log: (level, message) => this.log(level, message),
+        now: this.now,
+        sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+      },
+    );
+    this.stateSync = sync;
+    try {
+      const batch = await sync.run();
+      if (batch === undefined) return;
+      chain.installSnapshot(batch);
+      // The vault wants every object the snapshot's records name; vault sync fetches them.
+      this.vault.onCommitted(objectEffects(batch.writes).anchored, []);
+      this.log(
+        'info',
+        `state sync: installed the snapshot at height ${this.chain.height} (${batch.writes.length} keys) in ${this.now() - started} ms; block sync continues from there`,
+      );
+    } finally {
+      this.stateSync = undefined;
+    }
   }
 
   async stop(): Promise<void> {
@@ -372,9 +428,22 @@ export class MedLedgerNode implements RouteDeps {
   /**
    * Every peer message enters here and goes to the one subsystem it is for: gossiped
    * transactions to admission, sync and consensus messages to the engine, vault objects to
-   * the vault. Nothing is read before the engine starts or after it stops.
+   * the vault. Nothing is read before the engine starts or after it stops, except the
+   * answers a joining node awaits while it state-syncs (before its engine starts).
    */
   private routePeerMessage(peer: string, msg: Record<string, unknown>): void {
+    switch (msg.type) {
+      case 'snapshots':
+      case 'snapshot':
+      case 'snapshot-chunk':
+        this.stateSync?.onPeerMessage(peer, msg);
+        return;
+      case 'snapshots-get':
+      case 'snapshot-get':
+      case 'snapshot-chunk-get':
+        if (this.driver.isRunning) this.snapshots?.onPeerMessage(peer, msg);
+        return;
+    }
     if (!this.driver.isRunning) return;
     const engine = this.tendermint;
     // Under CometBFT these links carry vault objects only; CometBFT has its own p2p.

@@ -47,7 +47,10 @@ export interface P2POptions {
   key: SigningKeyPair;
   listen: { host: string; port: number };
   peers: PeerConfig[];
-  /** Public keys allowed to connect (the validator set, which governance may change: asked at each handshake). */
+  /**
+   * Public keys allowed to connect (the validator set, which governance may change, and the
+   * full nodes the operator listed): asked at each handshake.
+   */
   allowed: { has(publicKey: string): boolean };
   log: (level: 'info' | 'warn' | 'error', message: string) => void;
   /** Per-peer budgets (default DEFAULT_PEER_BUDGET). */
@@ -124,7 +127,8 @@ export class P2P {
       this.server = server;
     });
     for (const peer of this.opts.peers) {
-      if (peer.publicKey > this.opts.key.publicKey) this.dial(peer, 0);
+      const { url } = peer;
+      if (url !== undefined && (peer.dial === true || peer.publicKey > this.opts.key.publicKey)) this.dial({ ...peer, url }, 0);
     }
   }
 
@@ -178,7 +182,7 @@ export class P2P {
     this.timers.add(t);
   }
 
-  private dial(peer: PeerConfig, attempt: number): void {
+  private dial(peer: PeerConfig & { url: string }, attempt: number): void {
     if (this.stopped) return;
     const ws = new WebSocket(peer.url, {
       maxPayload: MAX_PEER_MESSAGE_BYTES,

@@ -29,6 +29,12 @@ export class TreeNodeCache implements StateTreeReader {
     return node;
   }
 
+  /** Forget every cached node (the store was filled from a snapshot underneath). */
+  clear(): void {
+    this.current.clear();
+    this.previous.clear();
+  }
+
   /** Keep a committed block's new nodes: the next block and the next proofs walk them first. */
   add(update: StateTreeUpdate): void {
     for (const n of update.put) this.remember(n.hash, n.bytes);

@@ -50,6 +50,14 @@ function* storedBlocks(store: NodeStore): Generator<{ block: Block; commit: Comm
  * signatures, and an application replay into a scratch in-memory store.
  */
 export function verifyStoredChain(genesis: Genesis, store: NodeStore): ChainVerification {
+  const base = store.baseHeight();
+  if (base > 1)
+    return {
+      ok: false,
+      height: 1,
+      code: 'STATE_SYNCED',
+      reason: `this node joined by state sync at height ${base} and holds no block below it, so its chain cannot be replayed from genesis; verify a node that holds the whole chain`,
+    };
   const replay = new Chain(genesis, new MemoryStore());
   const commits = new Map<number, Commit>();
   const blocks = (function* () {

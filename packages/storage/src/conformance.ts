@@ -108,6 +108,40 @@ export function runStoreConformance(name: string, open: () => StoreHarness): voi
       }
     });
 
+    test('a snapshot installs into an empty store as its first block, and blocks follow it', () => {
+      const h = open();
+      try {
+        const writes = [
+          { key: 'a', value: '1' },
+          { key: 'b', value: '2' },
+        ];
+        const tree = updateStateTree({ getTreeNode: () => undefined }, EMPTY_STATE_ROOT, writes);
+        const at = fakeBatch(40, [], 1, tree);
+        h.store.installSnapshot({ block: at.block, hash: at.hash, commit: at.commit, results: at.results, writes, tree });
+        assert.equal(h.store.tipHeight(), 40);
+        assert.equal(h.store.baseHeight(), 40);
+        assert.equal(h.store.loadBlock(39), undefined);
+        assert.deepEqual(h.store.loadBlock(40)?.block, at.block);
+        assert.equal(h.store.getState('b'), '2');
+        assert.equal(h.store.stateRoot(), tree.root);
+        const proven = proveStateKey(h.store, h.store.stateRoot(), 'a');
+        assert.equal(proven.valueHash, sha256Hex(utf8('1')));
+        const isMismatch = (e: unknown) => e instanceof StorageError && e.code === 'HEIGHT_MISMATCH';
+        assert.throws(
+          () => h.store.installSnapshot({ block: at.block, hash: at.hash, commit: at.commit, results: at.results, writes, tree }),
+          isMismatch,
+        );
+        h.store.commitBlock(fakeBatch(41, [{ key: 'c', value: '3' }], 1, { root: tree.root, put: [], remove: [] }));
+        assert.equal(h.store.tipHeight(), 41);
+        assert.equal(h.store.baseHeight(), 40);
+        assert.equal(h.store.getState('c'), '3');
+        const tx = at.block.txs[0];
+        assert.equal(h.store.findTx(txHash(tx as NonNullable<typeof tx>))?.height, 40);
+      } finally {
+        h.cleanup();
+      }
+    });
+
     test('a gap or a repeated height is refused and nothing is written', () => {
       const h = open();
       try {

@@ -5,6 +5,7 @@ import {
   type NodeStore,
   type RawBlock,
   type ScanOptions,
+  type SnapshotInstallBatch,
   StorageError,
   type StoredBlock,
   type TxLocation,
@@ -22,6 +23,8 @@ interface HeldObject {
 
 export class MemoryStore implements NodeStore {
   private readonly blocks: RawBlock[] = [];
+  /** Blocks below this height are not held (a store filled by installSnapshot); blocks[i] is height base + 1 + i. */
+  private base = 0;
   private readonly txIndex = new Map<string, { height: number; index: number }>();
   private readonly state = new Map<string, string>();
   private readonly meta = new Map<string, string>();
@@ -34,16 +37,41 @@ export class MemoryStore implements NodeStore {
   private lastSeq = 0;
 
   tipHeight(): number {
-    return this.blocks.length;
+    return this.base + this.blocks.length;
+  }
+
+  baseHeight(): number {
+    return this.blocks.length === 0 ? 0 : this.base + 1;
+  }
+
+  installSnapshot(batch: SnapshotInstallBatch): void {
+    if (this.tipHeight() !== 0)
+      throw new StorageError('HEIGHT_MISMATCH', `cannot install a snapshot over a store at height ${this.tipHeight()}`);
+    const height = batch.block.header.height;
+    const raw: RawBlock = {
+      hash: batch.hash,
+      block: JSON.stringify(batch.block),
+      commit: JSON.stringify(batch.commit),
+      results: JSON.stringify(batch.results),
+    };
+    this.base = height - 1;
+    this.blocks.push(raw);
+    batch.block.txs.forEach((tx, index) => {
+      this.txIndex.set(txHash(tx), { height, index });
+    });
+    for (const w of batch.writes) if (w.value !== null) this.state.set(w.key, w.value);
+    for (const n of batch.tree.put) this.treeNodes.set(n.hash, Uint8Array.from(n.bytes));
+    this.root = batch.tree.root;
+    this.sortedKeys = undefined;
   }
 
   loadBlockRaw(height: number): RawBlock | undefined {
-    const raw = this.blocks[height - 1];
+    const raw = height > this.base ? this.blocks[height - this.base - 1] : undefined;
     return raw === undefined ? undefined : { ...raw };
   }
 
   loadBlock(height: number): StoredBlock | undefined {
-    const raw = this.blocks[height - 1];
+    const raw = height > this.base ? this.blocks[height - this.base - 1] : undefined;
     if (raw === undefined) return undefined;
     return { hash: raw.hash, block: JSON.parse(raw.block), commit: JSON.parse(raw.commit), results: JSON.parse(raw.results) };
   }
@@ -51,7 +79,7 @@ export class MemoryStore implements NodeStore {
   findTx(txHash: string): TxLocation | undefined {
     const loc = this.txIndex.get(txHash);
     if (loc === undefined) return undefined;
-    const results = JSON.parse((this.blocks[loc.height - 1] as RawBlock).results);
+    const results = JSON.parse((this.blocks[loc.height - this.base - 1] as RawBlock).results);
     return { ...loc, result: results[loc.index] };
   }
 
@@ -84,8 +112,8 @@ export class MemoryStore implements NodeStore {
 
   commitBlock(batch: BlockCommitBatch): void {
     const height = batch.block.header.height;
-    if (height !== this.blocks.length + 1) {
-      throw new StorageError('HEIGHT_MISMATCH', `cannot store block ${height} on top of height ${this.blocks.length}`);
+    if (height !== this.tipHeight() + 1) {
+      throw new StorageError('HEIGHT_MISMATCH', `cannot store block ${height} on top of height ${this.tipHeight()}`);
     }
     // Validate and serialise everything first, so a failure changes nothing.
     const raw: RawBlock = {

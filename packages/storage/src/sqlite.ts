@@ -7,6 +7,7 @@ import {
   type NodeStore,
   type RawBlock,
   type ScanOptions,
+  type SnapshotInstallBatch,
   StorageError,
   type StoredBlock,
   type TxLocation,
@@ -134,6 +135,7 @@ export class SqliteStore implements NodeStore {
       throw new StorageError('SCHEMA', `${path} has schema version ${version ?? 'none'}, this node understands ${SCHEMA_VERSION}`);
     this.stmts = {
       tip: this.db.prepare('SELECT MAX(height) AS h FROM blocks'),
+      base: this.db.prepare('SELECT MIN(height) AS h FROM blocks'),
       block: this.db.prepare('SELECT hash, block, commit_json AS "commit", results FROM blocks WHERE height = ?'),
       tx: this.db.prepare('SELECT height, idx FROM txs WHERE hash = ?'),
       results: this.db.prepare('SELECT results FROM blocks WHERE height = ?'),
@@ -200,6 +202,30 @@ export class SqliteStore implements NodeStore {
 
   tipHeight(): number {
     return this.tip;
+  }
+
+  baseHeight(): number {
+    return (this.stmts.base.get() as { h: number | null }).h ?? 0;
+  }
+
+  installSnapshot(batch: SnapshotInstallBatch): void {
+    const { putBlock, putTx, put, putNode, setMeta } = this.stmts;
+    if (putBlock === undefined || putTx === undefined || put === undefined || putNode === undefined || setMeta === undefined)
+      throw new StorageError('CLOSED', 'store is read-only');
+    if (this.tip !== 0) throw new StorageError('HEIGHT_MISMATCH', `cannot install a snapshot over a store at height ${this.tip}`);
+    const height = batch.block.header.height;
+    const hashes = batch.block.txs.map((tx) => txHash(tx));
+    this.db.transaction(() => {
+      putBlock.run(height, batch.hash, JSON.stringify(batch.block), JSON.stringify(batch.commit), JSON.stringify(batch.results));
+      hashes.forEach((hash, i) => {
+        putTx.run(hash, height, i);
+      });
+      for (const w of batch.writes) if (w.value !== null) put.run(w.key, w.value);
+      for (const n of batch.tree.put)
+        putNode.run(Buffer.from(n.hash, 'hex'), Buffer.from(n.bytes.buffer, n.bytes.byteOffset, n.bytes.byteLength));
+      setMeta.run(STATE_ROOT_META, batch.tree.root);
+    })();
+    this.tip = height;
   }
 
   loadBlockRaw(height: number): RawBlock | undefined {

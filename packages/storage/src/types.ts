@@ -29,6 +29,22 @@ export interface BlockCommitBatch {
   tree: StateTreeUpdate;
 }
 
+/**
+ * A verified state snapshot to install into an empty store (state sync, docs/deploy.md
+ * "Joining"): the block at the snapshot height with its commit and results, which becomes
+ * the store's first and tip block, the whole state at that height, and its state tree.
+ */
+export interface SnapshotInstallBatch {
+  block: Block;
+  hash: string;
+  commit: Commit;
+  results: TxResult[];
+  /** Every state key and value at the snapshot height. */
+  writes: StateWrite[];
+  /** The state tree built from `writes` (from the empty tree). */
+  tree: StateTreeUpdate;
+}
+
 /** Where a committed transaction is. */
 export interface TxLocation {
   height: number;
@@ -54,6 +70,16 @@ export interface ScanOptions {
 export interface NodeStore {
   /** Height of the last committed block; 0 when empty. */
   tipHeight(): number;
+  /**
+   * Height of the first stored block: 1, or the snapshot height for a store filled by
+   * state sync (installSnapshot), which holds no blocks below it; 0 when empty.
+   */
+  baseHeight(): number;
+  /**
+   * Fill an empty store from a verified snapshot, in one atomic transaction. Throws
+   * StorageError('HEIGHT_MISMATCH'), writing nothing, unless the store holds no block yet.
+   */
+  installSnapshot(batch: SnapshotInstallBatch): void;
   loadBlock(height: number): StoredBlock | undefined;
   loadBlockRaw(height: number): RawBlock | undefined;
   findTx(txHash: string): TxLocation | undefined;

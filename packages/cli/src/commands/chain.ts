@@ -22,11 +22,23 @@ import { openSqliteStore } from '@medledger/storage';
 import type { Command } from 'commander';
 import { BENCH_PARTS, type BenchPart, runBench } from '../bench.js';
 import { benchTable, type EmbeddedBenchFigures, type EngineColumn, runCometBench } from '../bench-cometbft.js';
+import { runJoinBench } from '../bench-join.js';
+import { collect } from '../cli-support.js';
 import { DEMO_ORGANIZATIONS, DEMO_PASSPHRASE, demoSheetLines, readDemoSheet, seedDemo } from '../demo.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { runLoad } from '../load.js';
 import { ensureHomes, type RunningNode, startNodeProcess, stopNodes } from '../network.js';
 import { getPassphrase } from '../passphrase.js';
+import { type InitJoinCliOptions, runInitJoin } from './join.js';
+
+/** `medledger init`'s options: a new network (--validators) or a joining node (--join). */
+type InitCliOptions = Omit<InitJoinCliOptions, 'join'> & {
+  join?: string;
+  validators?: number;
+  chainId: string;
+  basePort: number;
+  engine: Engine;
+};
 
 export { CliError };
 
@@ -182,14 +194,26 @@ async function verifyComet(home: string, opts: { rpc?: string; json?: boolean })
 export function registerChainCommands(program: Command): void {
   program
     .command('init')
-    .description('write one node home per validator, with keys and a shared genesis')
-    .requiredOption('--validators <n>', 'number of validators', positiveInt('--validators'))
-    .requiredOption('--out <dir>', 'directory to write node0 … nodeN-1 into')
+    .description(
+      'write one node home per validator, with keys and a shared genesis; or, with --join, one home for a node joining a running network',
+    )
+    .option('--validators <n>', 'number of validators', positiveInt('--validators'))
+    .requiredOption('--out <dir>', 'directory to write node0 … nodeN-1 (or, with --join, the one home) into')
     .option('--chain-id <id>', 'chain id', 'medledger-local')
     .option('--base-port <port>', 'first port; node i uses base+2i (API) and base+2i+1 (p2p)', positiveInt('--base-port'), 26650)
     .option('--engine <engine>', "consensus engine: 'embedded' or 'cometbft' (also writes each home's cometbft/)", engineName, 'embedded')
+    .option('--join <genesis-or-url>', "join a running network: its genesis file, or a node's URL to fetch it from (confirm its hash)")
+    .option('--genesis-hash <hex>', '--join: the genesis SHA-256 your consortium gave you; the genesis must match it')
+    .option('--peer <name=url>', '--join: a validator name from genesis (or a node key) and its P2P URL, repeatable', collect, [])
+    .option('--name <name>', "--join: this node's name (default joining-node)")
+    .option('--api-port <port>', '--join: API port (default 26650)', positiveInt('--api-port'))
+    .option('--p2p-port <port>', '--join: P2P port (default 26651)', positiveInt('--p2p-port'))
+    .option('--state-sync', '--join: start from a proven state snapshot of a peer instead of replaying every block')
     .option('--json', 'print the result as JSON')
-    .action(async (opts: { validators: number; out: string; chainId: string; basePort: number; engine: Engine; json?: boolean }) => {
+    .action(async (opts: InitCliOptions) => {
+      if (opts.join !== undefined) return runInitJoin(opts as InitCliOptions & { join: string });
+      if (opts.validators === undefined)
+        throw new CliError('init needs --validators N (a new network) or --join GENESIS_OR_URL', EXIT.usage);
       // Every keystore written (node keys, organization admin keys) is encrypted with it.
       const passphrase = await getPassphrase('passphrase for the new keystores: ', { confirm: true });
       const { homes, orgKeys, genesis } = initNetwork({
@@ -367,6 +391,30 @@ export function registerChainCommands(program: Command): void {
         if (result.rejected > 0) console.log(`${result.rejected} transactions were rejected`);
       }
       if (result.rejected > 0) throw new CliError(`${result.rejected} transactions were rejected`, 1);
+    });
+
+  program
+    .command('bench-join')
+    .description('time a fresh node catching up with a chain of many transactions: by block sync from genesis and by state sync')
+    .option('--txs <n>', 'transactions in the chain built first', positiveInt('--txs'), 100_000)
+    .option('--block-txs <n>', 'transactions per block of the chain built', positiveInt('--block-txs'), 1000)
+    .option('--snapshot-interval <n>', 'the validator snapshots every n blocks', positiveInt('--snapshot-interval'), 50)
+    .option('--out <dir>', 'scratch directory (the chain is deleted afterwards)', 'bench/results')
+    .option('--base-port <port>', 'first port', positiveInt('--base-port'), 28650)
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: { txs: number; blockTxs: number; snapshotInterval: number; out: string; basePort: number; json?: boolean }) => {
+      await getPassphrase('passphrase for the bench keystores: ', { confirm: true });
+      const result = await runJoinBench(
+        {
+          txs: opts.txs,
+          blockTxs: opts.blockTxs,
+          snapshotInterval: opts.snapshotInterval,
+          outDir: resolve(opts.out),
+          basePort: opts.basePort,
+        },
+        (line) => process.stderr.write(`${line}\n`),
+      );
+      console.log(opts.json ? JSON.stringify(result) : JSON.stringify(result, null, 2));
     });
 
   program

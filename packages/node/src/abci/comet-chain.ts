@@ -54,6 +54,9 @@ export function cometNodeStore(nodeDb: NodeStore, appState: SqliteAppState, tipH
     stateRoot: () => appState.stateRoot(),
     getTreeNode: (hash) => appState.getTreeNode(hash),
     commitBlock: blocksAreCometBfts,
+    // CometBFT keeps the blocks (and does its own state sync): this store holds none.
+    baseHeight: () => 0,
+    installSnapshot: blocksAreCometBfts,
     // The application's file is closed by its validator (validator.ts); the node closes its own.
     close: () => nodeDb.close(),
   } as NodeStore;
