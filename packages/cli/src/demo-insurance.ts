@@ -1,8 +1,11 @@
-// The demo's insurance (docs/insurance.md): Evergreen Health Insurance publishes a plan whose
-// fee schedule covers the services the demo patients' Synthea claims bill, covers each
-// patient, and the treating organizations submit those claims (their Synthea Claim records,
-// read back from the vault, are the full resources). A few claims are then paid, held for
-// review, denied for a missing prior authorization and disputed, so every state shows.
+// The demo's insurance (docs/insurance.md "The demo"): Evergreen Health Insurance publishes a
+// plan whose fee schedule covers every service the demo patients' Synthea claims bill, covers
+// each patient for every calendar year they have claims in and for this year, and the
+// treating organizations submit every Synthea Claim of their patients (up to
+// MAX_CLAIMS_PER_PATIENT, the latest), line by line as synthea-claims.ts reads them; the
+// Synthea Claim records already in the vault are the full resources. Claims are then paid,
+// held for review as duplicates, denied for a missing prior authorization and disputed, so
+// every state shows with a realistic history behind it.
 import {
   addCoverage,
   type ClaimView,
@@ -16,59 +19,32 @@ import {
   type TrustedGenesis,
 } from '@medledger/client';
 import type { KeyBundle } from '@medledger/crypto';
+import { type SyntheaClaim, syntheaClaimsOf } from './synthea-claims.js';
 
 type Json = Record<string, unknown>;
 
-/** One Synthea claim as the ledger bills it: its first item (the encounter or medication) at the claim's total. */
-interface SyntheaBill {
-  recordId: string;
+/** One Synthea claim as the demo bills it: its lines, and the vault hash of its Claim record. */
+interface DemoBill {
+  claim: SyntheaClaim;
   contentHash: string;
-  type: string;
-  code: string;
-  date: string;
-  charge: number;
-  /** Synthea's own ExplanationOfBenefit payment for it, cents (for the comparison). */
-  syntheaPayment: number | null;
 }
 
-const cents = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? Math.round(v * 100) : 0);
-
-/** The bills of one patient's Synthea Claim records, oldest first, read as the treating organization. */
-async function syntheaBills(provider: MedLedgerClient, patient: string, eobPayments: Map<string, number>): Promise<SyntheaBill[]> {
-  const bills: SyntheaBill[] = [];
+/**
+ * The patient's Synthea claims, oldest first, each with the content hash of the Claim record
+ * the treating organization imported (read back as that organization).
+ */
+async function demoBills(provider: MedLedgerClient, patient: string, bundle: Json): Promise<DemoBill[]> {
+  const hashes = new Map<string, string>();
   for (const meta of await provider.listRecords(patient)) {
     if (meta.resourceType !== 'Claim') continue;
     const { resource } = await provider.readRecord(meta.record);
-    const claim = resource as Json & { id?: string; item?: Json[]; total?: { value?: number }; billablePeriod?: { start?: string } };
-    const first = claim.item?.[0] as { productOrService?: { coding?: Array<{ code?: string }> } } | undefined;
-    const code = first?.productOrService?.coding?.[0]?.code;
-    const type = (claim.type as { coding?: Array<{ code?: string }> } | undefined)?.coding?.[0]?.code;
-    const date = claim.billablePeriod?.start?.slice(0, 10);
-    if (code === undefined || type === undefined || date === undefined) continue;
-    bills.push({
-      recordId: meta.record,
-      contentHash: meta.contentHash,
-      type,
-      code,
-      date,
-      charge: cents(claim.total?.value),
-      syntheaPayment: claim.id === undefined ? null : (eobPayments.get(claim.id) ?? null),
-    });
+    const id = (resource as { id?: string }).id;
+    if (id !== undefined) hashes.set(id, meta.contentHash);
   }
-  return bills.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
-}
-
-/** Synthea EOB payments by the Claim id they reference, from a bundle. */
-export function syntheaEobPayments(bundle: Json): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const entry of (bundle.entry as Array<{ resource?: Json }> | undefined) ?? []) {
-    const r = entry.resource;
-    if (r?.resourceType !== 'ExplanationOfBenefit') continue;
-    const ref = String((r.claim as { reference?: string } | undefined)?.reference ?? '');
-    const claimId = ref.replace(/^urn:uuid:|^Claim\//, '');
-    out.set(claimId, cents((r.payment as { amount?: { value?: number } } | undefined)?.amount?.value));
-  }
-  return out;
+  return syntheaClaimsOf(bundle).flatMap((claim) => {
+    const contentHash = hashes.get(claim.id);
+    return contentHash === undefined ? [] : [{ claim, contentHash }];
+  });
 }
 
 export interface InsuranceDemoPatient {
@@ -80,12 +56,28 @@ export interface InsuranceDemoPatient {
   bundle: Json;
 }
 
-/** Claims of each patient the demo submits (the latest ones, so they stay in the recent past). */
-const CLAIMS_PER_PATIENT = 5;
+/**
+ * Most claims of one patient the demo bills (the latest): the demo patients have 8 to 15, so
+ * all are billed; the bound keeps `npm start` quick if the fixtures grow.
+ */
+export const MAX_CLAIMS_PER_PATIENT = 40;
+/** Claims of each patient paid (the oldest adjudicated ones); the later ones wait for payment. */
+const PAID_PER_PATIENT = 3;
+
+/** What the demo billed, for the sign-in sheet and the start log. */
+export interface InsuranceDemoSummary {
+  plan: string;
+  claims: number;
+  /** Claims by status (`adjudicated`, `paid`, `review`, `denied`), the duplicates included. */
+  byStatus: Record<string, number>;
+  /** What the ledger has Evergreen pay for the Synthea claims with a Synthea EOB, and Synthea's EOB payments for them, cents. */
+  computedPayer: number;
+  syntheaPayer: number;
+}
 
 /**
- * Seed the insurance demo through the node at `url`. Returns the plan and coverage ids and
- * the comparison of the computed payer amounts with Synthea's EOB payments.
+ * Seed the insurance demo through the node at `url`. Returns the plan id, the claims billed by
+ * status, and the comparison of the computed payer amounts with Synthea's EOB payments.
  */
 export async function seedInsuranceDemo(opts: {
   url: string;
@@ -95,24 +87,23 @@ export async function seedInsuranceDemo(opts: {
   officer: KeyBundle;
   patients: InsuranceDemoPatient[];
   log: (line: string) => void;
-}) {
+}): Promise<InsuranceDemoSummary> {
   const client = (keys: KeyBundle) => new MedLedgerClient({ url: opts.url, keys, genesis: opts.genesis });
-  const perPatient: Array<{ patient: InsuranceDemoPatient; bills: SyntheaBill[] }> = [];
+  const perPatient: Array<{ patient: InsuranceDemoPatient; bills: DemoBill[] }> = [];
   for (const patient of opts.patients) {
-    const bills = (await syntheaBills(client(patient.provider.keys), patient.id, syntheaEobPayments(patient.bundle))).slice(
-      -CLAIMS_PER_PATIENT,
-    );
+    const bills = (await demoBills(client(patient.provider.keys), patient.id, patient.bundle)).slice(-MAX_CLAIMS_PER_PATIENT);
     perPatient.push({ patient, bills });
   }
-  const all = perPatient.flatMap((p) => p.bills);
+  const all = perPatient.flatMap((p) => p.bills.map((b) => b.claim));
   if (all.length === 0) throw new Error('the demo patients have no Synthea claims to bill');
-  // Fee schedule: the highest charge billed for each code; the pharmacy code needs prior authorization.
+  // Fee schedule: the highest charge billed for each code; medicines (pharmacy claims) need prior authorization.
   const fees = new Map<string, { allowed: number; pharmacy: boolean }>();
-  for (const b of all) {
-    const seen = fees.get(b.code);
-    fees.set(b.code, { allowed: Math.max(seen?.allowed ?? 0, b.charge), pharmacy: (seen?.pharmacy ?? false) || b.type === 'pharmacy' });
-  }
-  const firstYear = all.reduce((y, b) => (b.date < y ? b.date : y), '9999').slice(0, 4);
+  for (const c of all)
+    for (const l of c.lines) {
+      const seen = fees.get(l.code);
+      fees.set(l.code, { allowed: Math.max(seen?.allowed ?? 0, l.charge), pharmacy: (seen?.pharmacy ?? false) || c.type === 'pharmacy' });
+    }
+  const firstYear = all.reduce((y, c) => (c.date < y ? c.date : y), '9999').slice(0, 4);
   const thisYear = new Date().toISOString().slice(0, 4);
   const plan = await publishPlan(client(opts.insurer.keys), {
     name: 'Evergreen Silver',
@@ -129,66 +120,96 @@ export async function seedInsuranceDemo(opts: {
   });
   opts.log(`Evergreen Health Insurance published plan ${plan.id} covering ${fees.size} Synthea services`);
 
+  // Coverage renews each calendar year (so the deductible and out-of-pocket maximum run per
+  // year): every year a patient has claims in, and this year, for eligibility checks today.
   const officer = client(opts.officer);
-  const submitted: ClaimView[] = [];
-  let computedPayer = 0;
-  let syntheaPayer = 0;
+  const coverages: Array<Map<string, string>> = [];
   for (const [i, { patient, bills }] of perPatient.entries()) {
-    const coverage = await addCoverage(officer, {
-      patient: patient.id,
-      plan: plan.id,
-      memberId: `EVG-${1001 + i}`,
-      from: `${firstYear}-01-01`,
-      to: `${thisYear}-12-31`,
-    });
-    const provider = client(patient.provider.keys);
-    for (const [n, b] of bills.entries()) {
-      const done = await provider.submitAndWait('claim.submit', {
+    const years = [...new Set([...bills.map((b) => b.claim.date.slice(0, 4)), thisYear])].sort();
+    const byYear = new Map<string, string>();
+    for (const year of years) {
+      const c = await addCoverage(officer, {
         patient: patient.id,
-        coverage: coverage.id,
-        type: b.type,
-        items: [{ sequence: 1, code: b.code, serviceDate: b.date, quantity: 1, charge: b.charge }],
-        contentHash: b.contentHash,
+        plan: plan.id,
+        memberId: `EVG-${1001 + i}`,
+        from: `${year}-01-01`,
+        to: `${year}-12-31`,
       });
-      const claim = await getClaim(officer, insuranceIdOf(done.tx));
-      submitted.push(claim);
-      computedPayer += claim.adjudications.at(-1)?.total.benefit ?? 0;
-      if (b.syntheaPayment !== null) syntheaPayer += b.syntheaPayment;
-      // The first claim of each patient is billed twice: the second copy is held as a duplicate.
-      if (n === 0) {
-        await provider.submitAndWait('claim.submit', {
-          patient: patient.id,
-          coverage: coverage.id,
-          type: b.type,
-          items: [{ sequence: 1, code: b.code, serviceDate: b.date, quantity: 1, charge: b.charge }],
-          contentHash: b.contentHash,
-        });
-      }
+      byYear.set(year, c.id);
     }
-    // A pended prior authorization for the pharmacy service, waiting for the officer.
-    const pharmacyCode = [...fees].find(([, f]) => f.pharmacy)?.[0];
-    if (pharmacyCode !== undefined && i === 0)
-      await requestPreauth(provider, { patient: patient.id, coverage: coverage.id, items: [{ code: pharmacyCode }] });
+    coverages.push(byYear);
+    opts.log(`Evergreen covers ${patient.name} for ${years.length} years (${years[0]}–${years.at(-1)})`);
   }
-  // Pay the first adjudicated claim with something owed; dispute the last one as its patient.
-  const payable = submitted.find((c) => c.status === 'adjudicated' && c.outstanding > 0);
-  if (payable !== undefined) {
-    const paid = await payClaimWithEob(officer, {
-      claim: payable.id,
-      amount: payable.outstanding,
-      date: new Date().toISOString().slice(0, 10),
-    });
-    opts.log(`Evergreen paid claim ${payable.id}${'recordId' in paid.eob ? ' and wrote the EOB to the patient' : ''}`);
-  }
-  const last = submitted.at(-1);
-  const owner = opts.patients.find((p) => p.id === last?.patient);
-  if (last !== undefined && owner !== undefined && last.status !== 'review')
-    await disputeClaim(client(owner.keys), { claim: last.id, reason: 'I was billed for a visit my plan covers' });
-  const states: Record<string, number> = {};
-  for (const c of submitted) states[c.status] = (states[c.status] ?? 0) + 1;
-  opts.log(`submitted ${submitted.length} Synthea claims (${JSON.stringify(states)}), plus one duplicate per patient held for review`);
-  opts.log(
-    `computed payer total $${(computedPayer / 100).toFixed(2)}; Synthea EOB payments for the same claims $${(syntheaPayer / 100).toFixed(2)}`,
+
+  // Each treating organization bills its patient's claims oldest first; the organizations run in parallel.
+  const submitted = await Promise.all(
+    perPatient.map(async ({ patient, bills }, i) => {
+      const provider = client(patient.provider.keys);
+      const out: Array<{ view: ClaimView; bill: DemoBill }> = [];
+      for (const [n, bill] of bills.entries()) {
+        const body = {
+          patient: patient.id,
+          coverage: coverages[i]?.get(bill.claim.date.slice(0, 4)) as string,
+          type: bill.claim.type,
+          items: bill.claim.lines.map((l) => ({
+            sequence: l.sequence,
+            code: l.code,
+            serviceDate: bill.claim.date,
+            quantity: 1,
+            charge: l.charge,
+          })),
+          contentHash: bill.contentHash,
+        };
+        const done = await provider.submitAndWait('claim.submit', body);
+        out.push({ view: await getClaim(provider, insuranceIdOf(done.tx)), bill });
+        // The first claim of each patient is billed twice: the copy is held for review as a duplicate.
+        if (n === 0) await provider.submitAndWait('claim.submit', body);
+      }
+      // A pended prior authorization for a medicine, waiting for the officer.
+      const medicine = [...fees].find(([, f]) => f.pharmacy)?.[0];
+      if (medicine !== undefined && i === 0)
+        await requestPreauth(provider, {
+          patient: patient.id,
+          coverage: coverages[i]?.get(thisYear) as string,
+          items: [{ code: medicine }],
+        });
+      opts.log(`${patient.name}'s hospital or clinic billed ${out.length} Synthea claims`);
+      return out;
+    }),
   );
-  return { plan: plan.id, claims: submitted.length, computedPayer, syntheaPayer };
+
+  // Evergreen pays each patient's oldest adjudicated claims (writing the EOB where the patient lets it).
+  let paid = 0;
+  for (const claims of submitted)
+    for (const { view } of claims.filter((c) => c.view.status === 'adjudicated' && c.view.outstanding > 0).slice(0, PAID_PER_PATIENT)) {
+      await payClaimWithEob(officer, { claim: view.id, amount: view.outstanding, date: new Date().toISOString().slice(0, 10) });
+      paid += 1;
+    }
+  opts.log(`Evergreen paid ${paid} claims`);
+  // The last patient disputes their latest adjudicated claim.
+  const last = perPatient.at(-1);
+  const disputed = submitted.at(-1)?.findLast((c) => c.view.status === 'adjudicated');
+  if (last !== undefined && disputed !== undefined)
+    await disputeClaim(client(last.patient.keys), { claim: disputed.view.id, reason: 'I was billed for a visit my plan covers' });
+
+  const queue = submitted.flat();
+  const byStatus: Record<string, number> = {};
+  for (const { view } of queue) {
+    const now = await getClaim(officer, view.id);
+    byStatus[now.status] = (byStatus[now.status] ?? 0) + 1;
+  }
+  byStatus.review = (byStatus.review ?? 0) + perPatient.length;
+  // Compared on the claims Synthea wrote an EOB for (it writes none for pharmacy claims).
+  const withEob = queue.filter((c) => c.bill.claim.syntheaPayment !== null);
+  const computedPayer = withEob.reduce((sum, c) => sum + (c.view.adjudications.at(-1)?.total.benefit ?? 0), 0);
+  const syntheaPayer = withEob.reduce((sum, c) => sum + (c.bill.claim.syntheaPayment ?? 0), 0);
+  opts.log(
+    `submitted ${queue.length} Synthea claims and ${perPatient.length} duplicates (${Object.entries(byStatus)
+      .map(([k, v]) => `${v} ${k}`)
+      .join(', ')})`,
+  );
+  opts.log(
+    `computed payer total $${(computedPayer / 100).toFixed(2)}; Synthea EOB payments for the same claims $${(syntheaPayer / 100).toFixed(2)} (the ${withEob.length} claims with a Synthea EOB)`,
+  );
+  return { plan: plan.id, claims: queue.length + perPatient.length, byStatus, computedPayer, syntheaPayer };
 }

@@ -23,9 +23,13 @@ import { decryptKeystore } from '@medledger/crypto';
 import type { Genesis } from '@medledger/ledger';
 import { freePortRange, waitFor } from '@medledger/node/testing';
 import { DEMO_PASSPHRASE, type DemoSheet } from './demo.js';
+import { syntheaClaimsOf } from './synthea-claims.js';
 import { BIN } from './testing/cli.js';
+import { readmeLine, readmeShellBlock, runReadmeFlow } from './testing/readme-flow.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'medledger-demo-'));
+/** The demo's data directory, named as `npm start` names it, so README flows run in `dir` as written. */
+const data = join(dir, '.medledger');
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 function interrupt(child: ChildProcess): Promise<number | null> {
@@ -35,10 +39,10 @@ function interrupt(child: ChildProcess): Promise<number | null> {
   });
 }
 
-test('start seeds a demo network and prints how to sign in as each demo user', { timeout: 600_000 }, async () => {
+test('start seeds a demo network and prints how to sign in as each demo user', { timeout: 900_000 }, async () => {
   const env = { ...process.env };
   delete env.MEDLEDGER_PASSPHRASE;
-  const child = spawn(process.execPath, [BIN, 'start', '--data', dir, '--base-port', String(await freePortRange(8))], {
+  const child = spawn(process.execPath, [BIN, 'start', '--data', data, '--base-port', String(await freePortRange(8))], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env,
   });
@@ -54,7 +58,7 @@ test('start seeds a demo network and prints how to sign in as each demo user', {
       throw new Error(`${err.message}; output:\n${out.slice(-3_000)}`);
     });
     assert.match(out, new RegExp(`demo passphrase: ${DEMO_PASSPHRASE}`));
-    const sheet = JSON.parse(readFileSync(join(dir, 'demo', 'demo.json'), 'utf8')) as DemoSheet;
+    const sheet = JSON.parse(readFileSync(join(data, 'demo', 'demo.json'), 'utf8')) as DemoSheet;
     for (const u of sheet.users) assert.ok(out.includes(u.keyFile), `the output names ${u.keyFile}`);
 
     const genesis = JSON.parse(readFileSync(sheet.genesis, 'utf8')) as Genesis;
@@ -133,6 +137,31 @@ test('start seeds a demo network and prints how to sign in as each demo user', {
     assert.ok(queue.items.some((c) => c.disputeOpen));
     const lizClaims = await listInsurance<ClaimView>(liz.client, { by: 'patients', id: liz.user.id, of: 'claims' });
     assert.ok(lizClaims.items.length > 0 && lizClaims.items.every((c) => c.patient === liz.user.id));
+    // Every Synthea claim of the demo patients is billed (docs/insurance.md "The demo"), each
+    // Synthea line a line of its claim, the duplicates and a denied medicine among them.
+    const synthea = ['liz_conn', 'dannie_schmitt', 'garrett_thompson'].flatMap((f) =>
+      syntheaClaimsOf(JSON.parse(readFileSync(join(data, 'demo', 'patients', `${f}.json`), 'utf8'))),
+    );
+    assert.equal(sheet.insurance.claims, synthea.length + 3, 'every Synthea claim and one duplicate per patient');
+    assert.equal(queue.items.length, synthea.length + 3);
+    assert.equal(queue.next, null);
+    assert.ok(
+      queue.items.some((c) => (c.items as unknown[]).length > 1),
+      'multi-line claims',
+    );
+    assert.ok(states.has('denied'), 'a medicine billed without prior authorization');
+
+    // The README's insurance flow, pasted as written (README.md "Insurance at Evergreen").
+    const flow = await runReadmeFlow({
+      cwd: dir,
+      url: sheet.url,
+      script: [readmeLine('export MEDLEDGER_PASSPHRASE='), readmeShellBlock('Insurance at Evergreen Health Insurance')].join('\n'),
+    });
+    assert.equal(flow.code, 0, `the README insurance flow failed:\n${flow.stdout}\n${flow.stderr.slice(-4_000)}`);
+    assert.match(flow.stdout, /covered/);
+    assert.match(flow.stdout, /prior authorization [0-9a-f]{32}: pended/);
+    assert.match(flow.stdout, /insurer pays \$880\.00, patient owes \$720\.00/);
+    assert.match(flow.stdout, /claim [0-9a-f]{32}: review \(flags: DUPLICATE\)/);
 
     // Medicines (docs/medicines.md): the pharmacist scans a package on the shelf, sees the
     // waiting prescription, and fills it; a second fill of the same package is refused.

@@ -9,7 +9,7 @@ import { type Purpose, type StaffRole, staffRegisterBody, TrustedGenesis } from 
 import { decryptKeystore, generateKeyBundle, type KeyBundle } from '@medledger/crypto';
 import { type OrgKeyFile, readOrgKey } from '@medledger/node';
 import { clientFor, writeKeys } from './cli-support.js';
-import { seedInsuranceDemo } from './demo-insurance.js';
+import { type InsuranceDemoSummary, seedInsuranceDemo } from './demo-insurance.js';
 import { type MedicinesDemo, seedMedicinesDemo } from './demo-medicines.js';
 import { importBundle } from './fhir-import.js';
 
@@ -63,7 +63,7 @@ export interface DemoSheet {
   /** Clinicians whose organization gave them the emergency ("break-glass") privilege. */
   emergencyPrivilege?: string[];
   /** The insurance demo (docs/insurance.md): Evergreen's plan and the claims submitted. */
-  insurance?: { plan: string; insurer: string; claims: number; computedPayer: number; syntheaPayer: number };
+  insurance?: InsuranceDemoSummary & { insurer: string };
   /** The medicines demo (docs/medicines.md): products, stock at Main Street Pharmacy, an active prescription. */
   medicines?: MedicinesDemo;
 }
@@ -241,7 +241,7 @@ export function demoSheetLines(sheet: DemoSheet): string[] {
     ...(sheet.insurance === undefined
       ? []
       : [
-          `  medledger claim list --key ${sheet.users.find((u) => u.role === 'insurer')?.keyFile} --insurer ${sheet.insurance.insurer} --url ${sheet.url}`,
+          `  medledger claim list --key ${sheet.users.find((u) => u.role === 'insurer')?.keyFile} --insurer ${sheet.insurance.insurer} --url ${sheet.url} --genesis ${sheet.genesis}`,
         ]),
     ...(sheet.medicines === undefined ? [] : medicinesTryLines(sheet, sheet.medicines)),
     `(this list is saved in ${join(sheet.genesis, '..', 'demo', 'demo.json')})`,

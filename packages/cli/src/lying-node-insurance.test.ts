@@ -195,6 +195,47 @@ const cheaperEstimate = onGet(
   },
 );
 
+/** A claims page (the insurer's queue, a patient's claims) without its first claim: each shown claim is still true. */
+const omittedClaim = onGet(
+  (p) => p.endsWith('/claims'),
+  (j) => {
+    j.claims.shift();
+  },
+);
+/** An eligibility answer that leaves out the patient's coverage (so it says "not eligible"). */
+const omittedCoverage = onGet(
+  (p) => p.includes('/eligibility'),
+  (j) => {
+    j.answers = [];
+    j.best = null;
+    j.eligible = false;
+  },
+);
+/** A queue cut short: the first page says it is the last (keeping where it stopped). */
+const cutShort = onGet(
+  (p) => p.endsWith('/claims'),
+  (j) => {
+    j.next = null;
+  },
+);
+/** The same, without saying where the page stopped. */
+const cutShortSilently = onGet(
+  (p) => p.endsWith('/claims'),
+  (j) => {
+    j.next = null;
+    delete j.end;
+  },
+);
+/** An empty last page: the node claims the list ends where the cursor is. */
+const emptyEnd = onGet(
+  (p) => p.endsWith('/claims'),
+  (j) => {
+    j.claims = [];
+    j.next = null;
+    j.end = '000000000000';
+  },
+);
+
 async function refusal(act: () => Promise<unknown>): Promise<string> {
   try {
     await act();
@@ -244,6 +285,114 @@ describe('the SDK refuses insurance answers a lying node alters', () => {
     assert.equal(await underLie(cheaperEstimate, () => refusal(ask)), 'FACT_NOT_PROVEN');
   });
 
+  test('a claim left out of a proven list is caught (FACT_NOT_PROVEN), filtered or not, and a coverage left out of eligibility', async () => {
+    const queue = (status?: string) => () =>
+      listInsurance(viaProxy(adjusterKeys), { by: 'insurers', id: evergreen.id, of: 'claims', ...(status ? { status } : {}) });
+    // Honest first: the queue holds the claim, and the same page under the filter.
+    assert.deepEqual(
+      (await queue()()).items.map((c) => c.id),
+      [claimId],
+    );
+    assert.deepEqual(
+      (await queue('adjudicated')()).items.map((c) => c.id),
+      [claimId],
+    );
+    assert.equal(await underLie(omittedClaim, () => refusal(queue())), 'FACT_NOT_PROVEN');
+    assert.equal(await underLie(omittedClaim, () => refusal(queue('adjudicated'))), 'FACT_NOT_PROVEN');
+    const mine = () => listInsurance(viaProxy(adjusterKeys), { by: 'patients', id: patientId, of: 'claims' });
+    assert.equal(await refusal(mine), 'ACCESS_DENIED', "the insurer does not list the patient's own claims");
+    const ask = () => checkEligibility(viaProxy(doctorKeys), { patient: patientId, service: '99213' });
+    assert.equal(await underLie(omittedCoverage, () => refusal(ask)), 'FACT_NOT_PROVEN');
+  });
+
+  test('a list cut short (next: null before the end) loses nothing: paged on from where it stopped, or refused (FACT_NOT_PROVEN)', async () => {
+    const second = await submitClaim(direct(doctorKeys), {
+      patient: patientId,
+      coverage: (await listInsurance(direct(adjusterKeys), { by: 'insurers', id: evergreen.id, of: 'coverages' })).items[0]?.id as string,
+      claim: {
+        resourceType: 'Claim',
+        status: 'active',
+        use: 'claim',
+        type: { coding: [{ code: 'professional' }] },
+        item: [
+          {
+            sequence: 1,
+            productOrService: { coding: [{ code: '99213' }] },
+            servicedDate: `${new Date().toISOString().slice(0, 4)}-01-02`,
+            net: { value: 40 },
+          },
+        ],
+      },
+    });
+    const first = await listInsurance(viaProxy(adjusterKeys), { by: 'insurers', id: evergreen.id, of: 'claims', limit: 1 });
+    assert.deepEqual(
+      first.items.map((c) => c.id),
+      [claimId],
+    );
+    assert.notEqual(first.next, null);
+    const rest = await listInsurance(viaProxy(adjusterKeys), {
+      by: 'insurers',
+      id: evergreen.id,
+      of: 'claims',
+      limit: 1,
+      cursor: first.next as string,
+    });
+    assert.deepEqual(
+      rest.items.map((c) => c.id),
+      [second.id],
+    );
+    assert.equal(rest.next, null);
+    const cut = () => listInsurance(viaProxy(adjusterKeys), { by: 'insurers', id: evergreen.id, of: 'claims', limit: 1 });
+    // Told where the page stopped, the client pages on from there: the second claim is not lost.
+    assert.equal((await underLie(cutShort, cut)).next, first.next);
+    assert.equal(await underLie(cutShortSilently, () => refusal(cut)), 'FACT_NOT_PROVEN');
+    assert.equal(await underLie(emptyEnd, () => refusal(cut)), 'FACT_NOT_PROVEN');
+  });
+
+  test('a claim committed while the last page was on its way is paged on to, not refused', async () => {
+    const coverage = (await listInsurance(direct(adjusterKeys), { by: 'insurers', id: evergreen.id, of: 'coverages' })).items[0]
+      ?.id as string;
+    const before = await listInsurance(direct(adjusterKeys), { by: 'insurers', id: evergreen.id, of: 'claims' });
+    assert.equal(before.next, null);
+    let late = '';
+    // The honest answer is taken first; then a claim commits before the client asks for its proofs.
+    const meanwhile = async (r: SentRequest) => {
+      if (r.method !== 'GET' || !pathOf(r).endsWith('/claims') || late !== '') return undefined;
+      const day = `${new Date().toISOString().slice(0, 4)}-01-03`;
+      late = (
+        await submitClaim(direct(doctorKeys), {
+          patient: patientId,
+          coverage,
+          claim: {
+            resourceType: 'Claim',
+            status: 'active',
+            use: 'claim',
+            type: { coding: [{ code: 'professional' }] },
+            item: [{ sequence: 1, productOrService: { coding: [{ code: '99213' }] }, servicedDate: day, net: { value: 30 } }],
+          },
+        })
+      ).id;
+      return undefined;
+    };
+    const page = await underLie(meanwhile, () => listInsurance(viaProxy(adjusterKeys), { by: 'insurers', id: evergreen.id, of: 'claims' }));
+    assert.deepEqual(
+      page.items.map((c) => c.id),
+      before.items.map((c) => c.id),
+    );
+    assert.equal(page.next, String(before.items.length).padStart(12, '0'));
+    const rest = await listInsurance(viaProxy(adjusterKeys), {
+      by: 'insurers',
+      id: evergreen.id,
+      of: 'claims',
+      cursor: page.next as string,
+    });
+    assert.deepEqual(
+      rest.items.map((c) => c.id),
+      [late],
+    );
+    assert.equal(rest.next, null);
+  });
+
   test('a forged claim value inside the proofs is refused (STATE_PROOF_INVALID)', async () => {
     const forge = (r: SentRequest, a: Answer) =>
       r.method === 'POST' && pathOf(r) === '/v1/state/proofs' && a.status === 200
@@ -266,6 +415,15 @@ test('proofs of insurance state go only to those the routes show it to', async (
     };
     assert.equal(JSON.parse(answer.entries[0]?.value ?? '{}').id, key.split('/')[1]);
   }
+  // A list's count and entries go to whoever may ask for the list: the insurer's queue to its staff.
+  for (const key of [`inscount/iclaim/${evergreen.id}`, `ins-iclaim/${evergreen.id}/000000000000`]) {
+    assert.equal(await refusal(() => stranger.post('/v1/state/proofs', { keys: [key] }, { auth: true })), 'ACCESS_DENIED', key);
+    assert.equal(await refusal(() => direct(doctorKeys).post('/v1/state/proofs', { keys: [key] }, { auth: true })), 'ACCESS_DENIED', key);
+    const answer = (await direct(adjusterKeys).post('/v1/state/proofs', { keys: [key] }, { auth: true })) as {
+      entries: Array<{ value: string | null }>;
+    };
+    assert.notEqual(answer.entries[0]?.value ?? null, null, key);
+  }
   // CMS-0057-F metrics are public.
   const metrics = (await stranger.post('/v1/state/proofs', { keys: [`pametrics/${evergreen.id}`] })) as { entries: unknown[] };
   assert.equal(metrics.entries.length, 1);
@@ -283,6 +441,8 @@ describe('the CLI refuses insurance answers a lying node alters', () => {
       [inflatedBenefit, ['claim', 'list', '--key', adjusterFile, '--insurer', evergreen.id]],
       [flippedDecision, ['preauth', 'show', '--key', doctorFile, '--id', preauthId]],
       [cheaperEstimate, ['eligibility', '--key', doctorFile, '--patient', patientId, '--service', '99213']],
+      [omittedClaim, ['claim', 'list', '--key', adjusterFile, '--insurer', evergreen.id]],
+      [omittedCoverage, ['eligibility', '--key', doctorFile, '--patient', patientId, '--service', '99213']],
     ] as const) {
       const run = await underLie(lie, () => cli([...args]));
       assert.notEqual(run.code, 0, `${args.join(' ')} must fail under the lie`);

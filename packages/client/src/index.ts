@@ -12,6 +12,7 @@ export * from './gov.js';
 export * from './gs1.js';
 export * from './http.js';
 export * from './insurance.js';
+export * from './insurance-lists.js';
 export * from './insurance-proofs.js';
 export * from './keystore.js';
 export * from './light.js';

@@ -326,7 +326,7 @@ export function eligibilityOf(
  * for, the coverage, its accumulator and every version of its plan are proven, and the answer
  * is recomputed; it must equal the node's, as must `best` and `eligible`. `provider` is the
  * caller's provider organization (proven by the caller). That the node answered for every
- * coverage of the patient is not proven (a list under a prefix, docs/state.md). Throws
+ * coverage of the patient is checked by checkEligibility (insurance-lists.ts). Throws
  * ClientError `FACT_NOT_PROVEN` or the reader's codes.
  */
 export async function provenEligibility<T extends Json>(
@@ -338,7 +338,10 @@ export async function provenEligibility<T extends Json>(
   const date = String(answer.date);
   const quantity = q.quantity ?? 1;
   const ids = answers.map((a) => String(a.coverage));
-  const first = await reader.read([...ids.map(insuranceKeys.coverage), ...ids.map(insuranceKeys.accumulator)]);
+  // With no coverage to prove, the chain's public meta key still gives the proven block time.
+  const first = await reader.read(
+    ids.length === 0 ? ['meta/chain'] : [...ids.map(insuranceKeys.coverage), ...ids.map(insuranceKeys.accumulator)],
+  );
   const bad = (what: string) => refuse('FACT_NOT_PROVEN', `the eligibility answer's ${what} is not what the proven state gives`);
   if (answer.service !== q.service || answer.quantity !== quantity || answer.provider !== q.provider) bad('question');
   if (q.date !== undefined ? date !== q.date : date > new Date(first.time).toISOString().slice(0, 10)) bad('date');

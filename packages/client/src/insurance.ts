@@ -5,10 +5,12 @@
 import { txHash } from './canonical.js';
 import type { NodeConnection } from './connection.js';
 import { ClientError } from './errors.js';
+import { checkListPage, type InsuranceListKind, type InsuranceListOwner, insuranceListOf, provenListSpan } from './insurance-lists.js';
 import { provenClaims, provenCoverages, provenEligibility, provenPlans, provenPreauths } from './insurance-proofs.js';
 import type { Page } from './paging.js';
 import { provenIdentity } from './proven-facts.js';
 import { objectAt } from './responses.js';
+import { refuse } from './trust.js';
 
 export interface PlanServiceBody {
   code: string;
@@ -415,27 +417,37 @@ export async function checkEligibility(
   const provider = me.orgKind !== undefined ? me.id : String(me.org);
   return proven(
     async () => objectAt(await conn.get(`/v1/patients/${enc(opts.patient)}/eligibility?${q}`, { auth: true }), 'eligibility') as Answer,
-    (told) =>
-      provenEligibility(reader, told, {
+    async (told) => {
+      const checked = await provenEligibility(reader, told, {
         service: opts.service,
         provider,
         ...(opts.date === undefined ? {} : { date: opts.date }),
         ...(opts.quantity === undefined ? {} : { quantity: opts.quantity }),
-      }),
+      });
+      // The answer covers every coverage of the patient (or the one asked for): none left out.
+      const { ids } = await provenListSpan(reader, insuranceListOf('patients', 'coverages'), opts.patient, 0, 'end');
+      const expected = opts.coverage === undefined ? ids : ids.filter((id) => id === opts.coverage);
+      if (checked.answers.map((a) => String(a.coverage)).join() !== expected.join())
+        refuse('FACT_NOT_PROVEN', `the eligibility answer covers other coverages than the patient's ${expected.length} proven ones`);
+      return checked;
+    },
   );
 }
 
-type ListPath = 'insurers' | 'patients' | 'providers';
-type ListOf = 'claims' | 'preauths' | 'coverages' | 'plans';
+type ListPath = InsuranceListOwner;
+type ListOf = InsuranceListKind;
 
 /**
  * One page of a party's claims, preauths, coverages or plans (`GET /v1/{insurers|patients|providers}/:id/...`),
- * each item proven. That the page holds every match is the node's word (docs/state.md).
+ * each item proven, and the page proven complete: it is every entry of the list from `cursor`
+ * to `next` that matches `status` (insurance-lists.ts). Throws ClientError FACT_NOT_PROVEN
+ * for an altered or left-out entry, INVALID_ARGUMENT for a list that does not exist.
  */
 export async function listInsurance<T = Json>(
   conn: NodeConnection,
   opts: { by: ListPath; id: string; of: ListOf; status?: string; limit?: number; cursor?: string },
 ): Promise<Page<T>> {
+  insuranceListOf(opts.by, opts.of);
   const q = new URLSearchParams();
   if (opts.status !== undefined) q.set('status', opts.status);
   if (opts.limit !== undefined) q.set('limit', String(opts.limit));
@@ -451,8 +463,26 @@ export async function listInsurance<T = Json>(
       const items = answer[opts.of];
       if (!Array.isArray(items) || !items.every((x) => typeof x === 'object' && x !== null))
         throw new ClientError('MALFORMED_RESPONSE', `page.${opts.of} must be an array of objects`);
-      return { items: items as Json[], next: typeof answer.next === 'string' ? answer.next : null };
+      return {
+        items: items as Json[],
+        next: typeof answer.next === 'string' ? answer.next : null,
+        ...(typeof answer.end === 'string' ? { end: answer.end } : {}),
+      };
     },
-    async (page) => ({ items: await check(reader, page.items), next: page.next }),
+    async (page) => {
+      const items = await check(reader, page.items);
+      const next = await checkListPage(
+        reader,
+        {
+          by: opts.by,
+          of: opts.of,
+          party: opts.id,
+          ...(opts.status === undefined ? {} : { status: opts.status }),
+          ...(opts.cursor === undefined ? {} : { cursor: opts.cursor }),
+        },
+        page,
+      );
+      return { items, next };
+    },
   ) as Promise<Page<T>>;
 }

@@ -103,9 +103,14 @@ export const keys = {
     `claimline/${patient}/${provider}/${type}/${code}/${date}`,
   /** Prior-authorization decision times of an insurer (CMS-0057-F public metrics). */
   preauthMetrics: (insurer: string) => `pametrics/${insurer}`,
-  /** Index `<party>/<height>/<id>` of plans, coverages, preauths and claims by insurer, patient or provider. */
-  insuranceIndex: (index: InsuranceIndex, party: string, height: number, id: string) =>
-    `ins-${index}/${party}/${String(height).padStart(12, '0')}/${id}`,
+  /**
+   * Entry `position` (0, 1, 2, … in commit order) of a list of plans, coverages, preauths or
+   * claims by insurer, patient or provider; its value is the id. Dense positions and the count
+   * below let a client prove a page holds every entry (docs/insurance.md "Complete lists").
+   */
+  insuranceIndex: (index: InsuranceIndex, party: string, position: number) => `ins-${index}/${party}/${String(position).padStart(12, '0')}`,
+  /** How many entries the list `ins-<index>/<party>/` holds (decimal text; absent = 0). */
+  insuranceIndexCount: (index: InsuranceIndex, party: string) => `inscount/${index}/${party}`,
   // Medicines (docs/medicines.md).
   product: (gtin: string) => `product/${gtin}`,
   /** A serialized package `gtin/serial`. */

@@ -17,15 +17,15 @@ import {
   hasBillingConsent,
   type Identity,
   type InsuranceIndex,
-  insurerOf,
-  managesPatient,
+  insuranceListCount,
+  insuranceListEntry,
+  mayListInsurance,
   maySeeCoverage,
   maySeeInsuranceCase,
   outstanding,
   type Preauth,
   preauthResponseOf,
   preauthStatus,
-  prefixes,
   providerOf,
 } from '@medledger/ehr';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -36,7 +36,9 @@ import type { RouteDeps } from './route-deps.js';
 
 export const DEFAULT_PAGE = 100;
 export const MAX_PAGE = 500;
-const CURSOR_RE = /^[0-9]{12}\/[0-9a-f]{32}$/;
+const CURSOR_RE = /^[0-9]{12}$/;
+/** Positions of a list one page reads at most (a filtered page may come back short, with `next`). */
+export const MAX_SCAN = 500;
 const CODE_RE = /^[A-Za-z0-9][A-Za-z0-9.-]{0,39}$/;
 const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -67,42 +69,43 @@ export function registerInsuranceRoutes(app: FastifyInstance, node: RouteDeps, g
   const blockTime = () => node.chain.tipTime;
 
   /**
-   * One page of an index, oldest first, keeping entries `keep` accepts; scans on past
-   * refused entries so a page is never silently short while more match. `next` is the
-   * cursor for the following page, or null at the end.
+   * One page of list `index` of `party`, oldest first, keeping entries `keep` accepts. The list
+   * is dense (entry n at position n, ehr lists.ts), so the cursor is the next position to read:
+   * a client that proves the count and the entries from its cursor to `next` knows the page
+   * skipped nothing (docs/insurance.md "Complete lists"). A page reads at most MAX_SCAN
+   * positions, so a filtered page and its proof stay bounded; `next` is null only at the end,
+   * so a short page is never the last one unless the list ended.
    */
   function page<T>(index: InsuranceIndex, party: string, q: PageQuery, load: (id: string) => T | undefined, keep: (x: T) => boolean) {
     const { limit, cursor } = pageParams(q);
-    const prefix = prefixes.insuranceIndex(index, party);
+    const count = insuranceListCount(state, index, party);
+    let position = cursor === undefined ? 0 : Number(cursor);
+    if (position > count) throw new ApiError('INVALID_PARAM', 'cursor is past the end of the list: pass `next` from a previous page');
+    const stop = Math.min(count, position + MAX_SCAN);
     const items: T[] = [];
-    let after = cursor === undefined ? undefined : prefix + cursor;
-    let next: string | null = null;
-    for (;;) {
-      const batch = node.chain.store.scanState(prefix, { limit: limit + 1, ...(after === undefined ? {} : { after }) });
-      for (const [key] of batch) {
-        if (items.length === limit) {
-          next = (after as string).slice(prefix.length);
-          return { items, next };
-        }
-        after = key;
-        const x = load(key.slice(key.lastIndexOf('/') + 1));
-        if (x !== undefined && keep(x)) items.push(x);
-      }
-      if (batch.length < limit + 1) return { items, next };
+    while (position < stop && items.length < limit) {
+      const id = insuranceListEntry(state, index, party, position);
+      position += 1;
+      const x = id === undefined ? undefined : load(id);
+      if (x !== undefined && keep(x)) items.push(x);
     }
+    // `end`: where this page stopped reading. On the last page it is the count the node saw, so a
+    // client whose proof sees a longer list (a claim committed meanwhile) pages on from there.
+    const end = String(position).padStart(12, '0');
+    return { items, next: position < count ? end : null, end };
   }
 
-  const isInsurerOf = (caller: Identity, insurer: string) => insurerOf(state, caller) === insurer;
-  const isProviderOf = (caller: Identity, provider: string) => providerOf(state, caller) === provider;
-  const requireInsurerCaller = (caller: Identity, insurer: string) => {
-    if (!isInsurerOf(caller, insurer)) throw new ApiError('ACCESS_DENIED', "only the insurer's own staff see its queues");
+  /** Every id of list `index` of `party` (a patient's coverages: a handful). */
+  const listIds = (index: InsuranceIndex, party: string) =>
+    Array.from({ length: insuranceListCount(state, index, party) }, (_, n) => insuranceListEntry(state, index, party, n) as string);
+
+  /** One rule (ehr mayListInsurance) for the list routes and the proofs of their entries. */
+  const requireList = (caller: Identity, index: InsuranceIndex, party: string, refusal: string) => {
+    if (!mayListInsurance(state, caller, index, party, blockTime())) throw new ApiError('ACCESS_DENIED', refusal);
   };
-  const requirePatientCaller = (caller: Identity, patient: string) => {
-    if (!managesPatient(state, caller, patient)) throw new ApiError('ACCESS_DENIED', 'only the patient and their delegates see this');
-  };
-  const requireProviderCaller = (caller: Identity, provider: string) => {
-    if (!isProviderOf(caller, provider)) throw new ApiError('ACCESS_DENIED', "only the provider's own staff see its submissions");
-  };
+  const INSURER_ONLY = "only the insurer's own staff see its queues";
+  const PATIENT_ONLY = 'only the patient and their delegates see this';
+  const PROVIDER_ONLY = "only the provider's own staff see its submissions";
   const maySeeCase = (caller: Identity, c: { insurer: string; patient: string; provider: string }) => maySeeInsuranceCase(state, caller, c);
 
   const preauthView = (p: Preauth) => {
@@ -143,14 +146,14 @@ export function registerInsuranceRoutes(app: FastifyInstance, node: RouteDeps, g
   app.get<{ Params: { id: string }; Querystring: PageQuery }>('/v1/insurers/:id/plans', { schema: schemas.insurerPlans }, async (req) => {
     who(req);
     const insurer = idParam(req.params.id, 'insurer id', 20);
-    const { items, next } = page(
+    const { items, next, end } = page(
       'iplan',
       insurer,
       req.query,
       (id) => getPlanHead(state, id),
       () => true,
     );
-    return { plans: items, next };
+    return { plans: items, next, end };
   });
 
   // CMS-0057-F asks payers to publish prior-authorization decision times: anyone may read them.
@@ -165,17 +168,17 @@ export function registerInsuranceRoutes(app: FastifyInstance, node: RouteDeps, g
     { schema: schemas.insurerPreauths },
     async (req) => {
       const insurer = idParam(req.params.id, 'insurer id', 20);
-      requireInsurerCaller(who(req), insurer);
-      const { items, next } = page('ipa', insurer, req.query, loadPreauth, statusFilter(req.query.status, PREAUTH_STATUSES));
-      return { preauths: items, next };
+      requireList(who(req), 'ipa', insurer, INSURER_ONLY);
+      const { items, next, end } = page('ipa', insurer, req.query, loadPreauth, statusFilter(req.query.status, PREAUTH_STATUSES));
+      return { preauths: items, next, end };
     },
   );
 
   app.get<{ Params: { id: string }; Querystring: PageQuery }>('/v1/insurers/:id/claims', { schema: schemas.insurerClaims }, async (req) => {
     const insurer = idParam(req.params.id, 'insurer id', 20);
-    requireInsurerCaller(who(req), insurer);
-    const { items, next } = page('iclaim', insurer, req.query, loadClaim, statusFilter(req.query.status, CLAIM_STATUSES));
-    return { claims: items, next };
+    requireList(who(req), 'iclaim', insurer, INSURER_ONLY);
+    const { items, next, end } = page('iclaim', insurer, req.query, loadClaim, statusFilter(req.query.status, CLAIM_STATUSES));
+    return { claims: items, next, end };
   });
 
   app.get<{ Params: { id: string }; Querystring: PageQuery }>(
@@ -183,15 +186,15 @@ export function registerInsuranceRoutes(app: FastifyInstance, node: RouteDeps, g
     { schema: schemas.insurerCoverages },
     async (req) => {
       const insurer = idParam(req.params.id, 'insurer id', 20);
-      requireInsurerCaller(who(req), insurer);
-      const { items, next } = page(
+      requireList(who(req), 'icov', insurer, INSURER_ONLY);
+      const { items, next, end } = page(
         'icov',
         insurer,
         req.query,
         (id) => getCoverage(state, id),
         () => true,
       );
-      return { coverages: items, next };
+      return { coverages: items, next, end };
     },
   );
 
@@ -199,30 +202,25 @@ export function registerInsuranceRoutes(app: FastifyInstance, node: RouteDeps, g
     '/v1/patients/:id/coverages',
     { schema: schemas.patientCoverages },
     async (req) => {
-      const caller = who(req);
       const patient = idParam(req.params.id, 'patient id', 20);
       // The patient shows their coverage to a provider by consenting (payment or treatment).
-      if (
-        !managesPatient(state, caller, patient) &&
-        !(providerOf(state, caller) !== undefined && hasBillingConsent(state, caller, patient, blockTime()))
-      )
-        throw new ApiError('ACCESS_DENIED', 'only the patient, their delegates and providers with their consent see this');
-      const { items, next } = page(
+      requireList(who(req), 'pcov', patient, 'only the patient, their delegates and providers with their consent see this');
+      const { items, next, end } = page(
         'pcov',
         patient,
         req.query,
         (id) => getCoverage(state, id),
         () => true,
       );
-      return { coverages: items, next };
+      return { coverages: items, next, end };
     },
   );
 
   app.get<{ Params: { id: string }; Querystring: PageQuery }>('/v1/patients/:id/claims', { schema: schemas.patientClaims }, async (req) => {
     const patient = idParam(req.params.id, 'patient id', 20);
-    requirePatientCaller(who(req), patient);
-    const { items, next } = page('pclaim', patient, req.query, loadClaim, statusFilter(req.query.status, CLAIM_STATUSES));
-    return { claims: items, next };
+    requireList(who(req), 'pclaim', patient, PATIENT_ONLY);
+    const { items, next, end } = page('pclaim', patient, req.query, loadClaim, statusFilter(req.query.status, CLAIM_STATUSES));
+    return { claims: items, next, end };
   });
 
   app.get<{ Params: { id: string }; Querystring: PageQuery }>(
@@ -230,9 +228,9 @@ export function registerInsuranceRoutes(app: FastifyInstance, node: RouteDeps, g
     { schema: schemas.patientPreauths },
     async (req) => {
       const patient = idParam(req.params.id, 'patient id', 20);
-      requirePatientCaller(who(req), patient);
-      const { items, next } = page('ppa', patient, req.query, loadPreauth, statusFilter(req.query.status, PREAUTH_STATUSES));
-      return { preauths: items, next };
+      requireList(who(req), 'ppa', patient, PATIENT_ONLY);
+      const { items, next, end } = page('ppa', patient, req.query, loadPreauth, statusFilter(req.query.status, PREAUTH_STATUSES));
+      return { preauths: items, next, end };
     },
   );
 
@@ -241,9 +239,9 @@ export function registerInsuranceRoutes(app: FastifyInstance, node: RouteDeps, g
     { schema: schemas.providerClaims },
     async (req) => {
       const provider = idParam(req.params.id, 'provider id', 20);
-      requireProviderCaller(who(req), provider);
-      const { items, next } = page('rclaim', provider, req.query, loadClaim, statusFilter(req.query.status, CLAIM_STATUSES));
-      return { claims: items, next };
+      requireList(who(req), 'rclaim', provider, PROVIDER_ONLY);
+      const { items, next, end } = page('rclaim', provider, req.query, loadClaim, statusFilter(req.query.status, CLAIM_STATUSES));
+      return { claims: items, next, end };
     },
   );
 
@@ -252,9 +250,9 @@ export function registerInsuranceRoutes(app: FastifyInstance, node: RouteDeps, g
     { schema: schemas.providerPreauths },
     async (req) => {
       const provider = idParam(req.params.id, 'provider id', 20);
-      requireProviderCaller(who(req), provider);
-      const { items, next } = page('rpa', provider, req.query, loadPreauth, statusFilter(req.query.status, PREAUTH_STATUSES));
-      return { preauths: items, next };
+      requireList(who(req), 'rpa', provider, PROVIDER_ONLY);
+      const { items, next, end } = page('rpa', provider, req.query, loadPreauth, statusFilter(req.query.status, PREAUTH_STATUSES));
+      return { preauths: items, next, end };
     },
   );
 
@@ -301,10 +299,7 @@ export function registerInsuranceRoutes(app: FastifyInstance, node: RouteDeps, g
       const at = { height: node.chain.height, time: blockTime() };
       const date = rawDate ?? dateOf(at.time);
       const quantity = rawQuantity === undefined ? 1 : Number(rawQuantity);
-      const ids: string[] = [];
-      for (const [key] of node.chain.store.scanState(prefixes.insuranceIndex('pcov', patient)))
-        ids.push(key.slice(key.lastIndexOf('/') + 1));
-      const answers = ids
+      const answers = listIds('pcov', patient)
         .filter((id) => only === undefined || id === only)
         .map((coverage) => checkEligibility(state, { coverage, code: service, date, provider, quantity }));
       // Covered answers first; among equals, the older coverage (index order) first.

@@ -9,7 +9,9 @@ const ClaimId = hex(16, 'claim id: first 16 bytes of the claim.submit transactio
 
 const paging = {
   limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$', description: 'page size, 1–500 (default 100)' })),
-  cursor: Type.Optional(Type.String({ pattern: '^[0-9]{12}/[0-9a-f]{32}$', description: '`next` of the previous page' })),
+  cursor: Type.Optional(
+    Type.String({ pattern: '^[0-9]{12}$', description: '`next` of the previous page: the position in the list to go on from' }),
+  ),
 };
 const preauthStatus = Type.Optional(
   Type.Union(

@@ -16,8 +16,10 @@ import {
   grantIsActive,
   grantsFrom,
   type Identity,
+  type InsuranceIndex,
   isDelegate,
   keys,
+  mayListInsurance,
   maySeeCoverage,
   maySeeInsuranceCase,
   type StateReader,
@@ -31,6 +33,7 @@ import { MEDICINES_KEY_FAMILIES, medicinesKeyAccess } from './state-access-medic
 const ID = '[0-9a-f]{40}';
 const ID16 = '[0-9a-f]{32}';
 const KEY32 = '[0-9a-f]{64}';
+const INS_INDEX = 'iplan|icov|pcov|ipa|ppa|rpa|iclaim|pclaim|rclaim';
 
 /** How a key may be served: to anyone, to callers `allowed` admits, or not at all (undefined). */
 export type KeyAccess = { public: true } | { public: false; allowed: (caller: Identity) => boolean };
@@ -124,6 +127,13 @@ export function keyAccess(state: StateReader, key: string, time: number): KeyAcc
     const claim = getClaim(state, m[1] as string);
     return only((caller) => claim !== undefined && maySeeInsuranceCase(state, caller, claim));
   }
+  // A list's count and entries, to whoever may list it (complete lists, docs/insurance.md).
+  m = match(`(?:ins-(${INS_INDEX})/(${ID})/[0-9]{12}|inscount/(${INS_INDEX})/(${ID}))`);
+  if (m !== null) {
+    const index = (m[1] ?? m[3]) as InsuranceIndex;
+    const party = (m[2] ?? m[4]) as string;
+    return only((caller) => mayListInsurance(state, caller, index, party, time));
+  }
   // ---- medicines (issue 14) ----
   const medicines = medicinesKeyAccess(state, key);
   if (medicines !== undefined) return medicines;
@@ -161,5 +171,7 @@ export const SERVED_KEY_FAMILIES = [
   'accum/<coverage>',
   'preauth/<id>',
   'claim/<id>',
+  'ins-<list>/<party>/<position>',
+  'inscount/<list>/<party>',
   'pametrics/<insurer>',
 ];

@@ -18,6 +18,7 @@ import { activeSigner, type Identity } from '../identity.js';
 import type { TxKind } from '../kinds.js';
 import { keys, readJson, type StateOverlay, type StateReader, writeJson } from '../state.js';
 import { adjudicateLines, type LineInput, reverseLines } from './adjudicate.js';
+import { appendInsuranceList } from './lists.js';
 import {
   type Adjudication,
   CLAIM_TYPES,
@@ -193,9 +194,9 @@ export const claimSubmit: TxKind = {
       const seen = readJson<string[]>(state, key) ?? [];
       if (!seen.includes(claim.id)) writeJson(state, key, [...seen, claim.id]);
     }
-    state.set(keys.insuranceIndex('iclaim', claim.insurer, ctx.height, claim.id), '');
-    state.set(keys.insuranceIndex('pclaim', patient, ctx.height, claim.id), '');
-    state.set(keys.insuranceIndex('rclaim', provider, ctx.height, claim.id), '');
+    appendInsuranceList(state, 'iclaim', claim.insurer, claim.id);
+    appendInsuranceList(state, 'pclaim', patient, claim.id);
+    appendInsuranceList(state, 'rclaim', provider, claim.id);
   },
 };
 

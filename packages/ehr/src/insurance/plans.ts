@@ -6,6 +6,7 @@ import { EhrError } from '../errors.js';
 import { activeIdentity, activeSigner } from '../identity.js';
 import type { TxKind } from '../kinds.js';
 import { keys, readJson, type StateReader, writeJson } from '../state.js';
+import { appendInsuranceList } from './lists.js';
 import {
   type Accumulator,
   BPS,
@@ -120,7 +121,7 @@ export const planPublish: TxKind = {
     if (existing === undefined) {
       id = txHash(tx).slice(0, 32);
       version = 1;
-      state.set(keys.insuranceIndex('iplan', actor.id, ctx.height, id), '');
+      appendInsuranceList(state, 'iplan', actor.id, id);
     } else {
       const head = getPlanHead(state, existing);
       if (head === undefined) throw new EhrError('NOT_FOUND', `no plan ${existing}`);
@@ -183,8 +184,8 @@ export const coverageAdd: TxKind = {
       addedAt: { height: ctx.height, time: ctx.time },
     };
     writeJson(state, keys.coverage(coverage.id), coverage);
-    state.set(keys.insuranceIndex('icov', insurer, ctx.height, coverage.id), '');
-    state.set(keys.insuranceIndex('pcov', patient, ctx.height, coverage.id), '');
+    appendInsuranceList(state, 'icov', insurer, coverage.id);
+    appendInsuranceList(state, 'pcov', patient, coverage.id);
   },
 };
 

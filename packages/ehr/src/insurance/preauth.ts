@@ -8,6 +8,7 @@ import { activeSigner } from '../identity.js';
 import type { TxKind } from '../kinds.js';
 import { getRecord } from '../policy.js';
 import { keys, readJson, type StateReader, writeJson } from '../state.js';
+import { appendInsuranceList } from './lists.js';
 import {
   addDays,
   codeField,
@@ -154,9 +155,9 @@ export const preauthRequest: TxKind = {
       used: {},
     };
     writeJson(state, keys.preauth(id), preauth);
-    state.set(keys.insuranceIndex('ipa', coverage.insurer, ctx.height, id), '');
-    state.set(keys.insuranceIndex('ppa', patient, ctx.height, id), '');
-    state.set(keys.insuranceIndex('rpa', provider, ctx.height, id), '');
+    appendInsuranceList(state, 'ipa', coverage.insurer, id);
+    appendInsuranceList(state, 'ppa', patient, id);
+    appendInsuranceList(state, 'rpa', provider, id);
     const metrics = getPreauthMetrics(state, coverage.insurer);
     if (decision === null) metrics.pended += 1;
     else metrics.automatic += 1;

@@ -115,8 +115,9 @@ function visibleCases<T extends { insurer: string; patient: string; provider: st
           : prefixes.insuranceIndex(index('p'), caller.id);
   const time = ports.blockTime();
   const visible: T[] = [];
-  for (const [key] of ports.scan(prefix)) {
-    const c = load(key.slice(key.lastIndexOf('/') + 1));
+  // Each index entry's value is the id (ehr lists.ts).
+  for (const [, id] of ports.scan(prefix)) {
+    const c = load(id);
     if (c !== undefined && fhirMaySeeClaim(ports.state, caller, c, time)) visible.push(c);
   }
   return { total: visible.length, page: visible.slice(q.offset, q.offset + q.count) };

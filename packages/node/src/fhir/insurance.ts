@@ -126,7 +126,7 @@ export function coverageEligibility(ports: InsuranceFhirPorts, caller: Identity,
 
 /** Coverage ids of a patient from the ledger's index. */
 export function coverageIdsFrom(scan: (prefix: string) => Array<[string, string]>, patient: string): string[] {
-  return scan(prefixes.insuranceIndex('pcov', patient)).map(([key]) => key.slice(key.lastIndexOf('/') + 1));
+  return scan(prefixes.insuranceIndex('pcov', patient)).map(([, id]) => id);
 }
 
 /** What `Claim/$submit` needs of the endpoint: the ledger rules' reads and the organization's writes. */
