@@ -31,7 +31,7 @@ test('tls cert puts a plain home on HTTPS and mutual TLS; with pins exchanged vi
     assert.match(again.stderr, /not replacing a TLS key/);
   }
   // Until the peers are pinned the node refuses to start rather than link in the clear.
-  assert.throws(() => new MedLedgerNode(loadHome(homes[0] as string), { logger: () => {} }), /every peer url must be wss:\/\//);
+  assert.throws(() => new MedLedgerNode(loadHome(homes[0] as string), { logger: () => {} }), /needs tlsPin/);
   const keys = homes.map((h) => loadHome(h).key.signing.publicKey);
   for (const home of homes) {
     const file = join(home, 'config.json');
