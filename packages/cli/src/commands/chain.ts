@@ -22,7 +22,7 @@ import {
 } from '@medledger/node';
 import { openSqliteStore } from '@medledger/storage';
 import type { Command } from 'commander';
-import { BENCH_PARTS, type BenchPart, runBench } from '../bench.js';
+import { BENCH_PARTS, type BenchOptions, type BenchPart, runBench } from '../bench.js';
 import { benchTable, type EmbeddedBenchFigures, type EngineColumn, runCometBench } from '../bench-cometbft.js';
 import { runJoinBench } from '../bench-join.js';
 import { collect } from '../cli-support.js';
@@ -88,6 +88,26 @@ interface BenchCliOptions {
   json?: boolean;
 }
 
+/** The embedded engine's bench options, from the command line (one list for both entry points). */
+function embeddedBenchOptions(opts: BenchCliOptions): BenchOptions {
+  return {
+    validators: opts.validators,
+    seconds: opts.seconds,
+    rate: opts.rate,
+    latencySeconds: opts.latencySeconds,
+    records: opts.records,
+    proofRounds: opts.proofRounds,
+    claimSeconds: opts.claimSeconds,
+    claims: opts.claims,
+    claimRate: opts.claimRate,
+    claimLatencySeconds: opts.claimLatencySeconds,
+    outDir: resolve(opts.out),
+    basePort: opts.basePort,
+    ...(opts.profile === undefined ? {} : { profileDir: resolve(opts.profile) }),
+    ...(opts.only === undefined ? {} : { parts: benchParts(opts.only) }),
+  };
+}
+
 /**
  * `bench --engine cometbft|both`: the same profile on each engine, one after the other, and
  * one table. An engine whose run fails keeps its column, saying why.
@@ -104,29 +124,7 @@ async function benchBoth(opts: BenchCliOptions, log: (line: string) => void): Pr
   };
   const embedded: EngineColumn<EmbeddedBenchFigures> =
     opts.engine === 'both'
-      ? await attempt(
-          'embedded',
-          async () =>
-            (await runBench(
-              {
-                validators: opts.validators,
-                seconds: opts.seconds,
-                rate: opts.rate,
-                latencySeconds: opts.latencySeconds,
-                records: opts.records,
-                proofRounds: opts.proofRounds,
-                claimSeconds: opts.claimSeconds,
-                claims: opts.claims,
-                claimRate: opts.claimRate,
-                claimLatencySeconds: opts.claimLatencySeconds,
-                outDir: resolve(opts.out),
-                basePort: opts.basePort,
-                ...(opts.profile === undefined ? {} : { profileDir: resolve(opts.profile) }),
-                ...(opts.only === undefined ? {} : { parts: benchParts(opts.only) }),
-              },
-              log,
-            )) as EmbeddedBenchFigures,
-        )
+      ? await attempt('embedded', async () => (await runBench(embeddedBenchOptions(opts), log)) as EmbeddedBenchFigures)
       : { missing: 'not run (--engine cometbft)' };
   const comet = await attempt('CometBFT', () =>
     runCometBench(
@@ -468,25 +466,7 @@ export function registerChainCommands(program: Command): void {
     .action(async (opts: BenchCliOptions) => {
       const log = (line: string) => (opts.json ? process.stderr.write(`${line}\n`) : console.log(line));
       if (opts.engine !== 'embedded') return benchBoth(opts, log);
-      const result = await runBench(
-        {
-          validators: opts.validators,
-          seconds: opts.seconds,
-          rate: opts.rate,
-          latencySeconds: opts.latencySeconds,
-          records: opts.records,
-          proofRounds: opts.proofRounds,
-          claimSeconds: opts.claimSeconds,
-          claims: opts.claims,
-          claimRate: opts.claimRate,
-          claimLatencySeconds: opts.claimLatencySeconds,
-          outDir: resolve(opts.out),
-          basePort: opts.basePort,
-          ...(opts.profile === undefined ? {} : { profileDir: resolve(opts.profile) }),
-          ...(opts.only === undefined ? {} : { parts: benchParts(opts.only) }),
-        },
-        log,
-      );
+      const result = await runBench(embeddedBenchOptions(opts), log);
       if (opts.json) console.log(JSON.stringify(result));
     });
 
