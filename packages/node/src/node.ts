@@ -350,12 +350,22 @@ export class MedLedgerNode implements RouteDeps {
       );
     }
     await this.p2p.start();
-    // A joining node with no block yet fetches a proven snapshot first (docs/deploy.md
-    // "Joining"); its API opens once that state is installed, so nothing is served from genesis state.
-    if (this.home.config.stateSync?.enabled === true && this.chain instanceof Chain && this.chain.height === 0)
-      await this.joinByStateSync(this.chain);
-    this.api = await buildApi(this, apiOptionsOf(this.home));
-    this.apiUrl = await this.api.listen({ host: this.home.config.api.host, port: this.home.config.api.port });
+    try {
+      // A joining node with no block yet fetches a proven snapshot first (docs/deploy.md
+      // "Joining"); its API opens once that state is installed, so nothing is served from genesis state.
+      if (this.home.config.stateSync?.enabled === true && this.chain instanceof Chain && this.chain.height === 0)
+        await this.joinByStateSync(this.chain);
+      this.api = await buildApi(this, apiOptionsOf(this.home));
+      this.apiUrl = await this.api.listen({ host: this.home.config.api.host, port: this.home.config.api.port });
+    } catch (err) {
+      // A node that cannot open its API (bad config, port taken) must not stay half-up with
+      // its peer port open and its database locked.
+      this.p2p.stop();
+      await this.api?.close().catch(() => undefined);
+      this.api = undefined;
+      this.chain.store.close();
+      throw err;
+    }
     this.driver.start();
     this.vault.start();
     this.gatekeeper.start();
