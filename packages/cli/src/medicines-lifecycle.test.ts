@@ -4,8 +4,7 @@
 // for the regulator, an illegitimate determination is a notification the regulator and the
 // manufacturer see, a GTIN moves to another company, and a destroyed package is refused.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import {
@@ -18,53 +17,40 @@ import {
   medicinesTx,
   recallNotices,
   staffRegisterBody,
-  TrustedGenesis,
+  type TrustedGenesis,
   verifyProduct,
 } from '@medledger/client';
 import { encryptKeystore, generateKeyBundle, type KeyBundle } from '@medledger/crypto';
-import { initNetwork, loadHome, MedLedgerNode, type OrgKeyFile, readOrgKey } from '@medledger/node';
+import { type OrgKeyFile, readOrgKey } from '@medledger/node';
 import { TEST_PASSPHRASE } from '@medledger/node/testing';
 import { runCli } from './testing/cli.js';
+import { type OrgNetwork, startOrgNetwork } from './testing/org-network.js';
 
 process.env.MEDLEDGER_PASSPHRASE = TEST_PASSPHRASE;
 
-const dir = mkdtempSync(join(tmpdir(), 'medledger-medicines-life-'));
 const GTIN = '00036000291452';
 const RXNORM = '308182';
 const EXPIRY = `${new Date().getUTCFullYear() + 2}-12-31`;
+let net: OrgNetwork;
+let dir = '';
 let home = '';
-let node: MedLedgerNode;
 let url = '';
 let trusted: TrustedGenesis;
 let orgs: OrgKeyFile[] = [];
 
 before(async () => {
-  const init = initNetwork({
-    validators: 1,
-    out: dir,
-    chainId: 'medicines-life',
-    organizations: [
-      { name: 'General Hospital', kind: 'hospital' },
-      { name: 'Acme Pharma', kind: 'manufacturer' },
-      { name: 'Beta Pharma', kind: 'manufacturer' },
-      { name: 'Big Wholesale', kind: 'distributor' },
-      { name: 'Corner Pharmacy', kind: 'pharmacy' },
-      { name: 'Drug Agency', kind: 'regulator' },
-    ],
-  });
-  home = init.homes[0] as string;
-  orgs = init.orgKeys;
-  const loaded = loadHome(home);
-  loaded.config.api.port = 0;
-  loaded.config.p2p.port = 0;
-  loaded.config.consensus.blockIntervalMs = 20;
-  node = new MedLedgerNode(loaded, { logger: () => {} });
-  url = await node.start();
-  trusted = TrustedGenesis.fromDocument(node.chain.genesis);
+  net = await startOrgNetwork('medicines-life', [
+    { name: 'General Hospital', kind: 'hospital' },
+    { name: 'Acme Pharma', kind: 'manufacturer' },
+    { name: 'Beta Pharma', kind: 'manufacturer' },
+    { name: 'Big Wholesale', kind: 'distributor' },
+    { name: 'Corner Pharmacy', kind: 'pharmacy' },
+    { name: 'Drug Agency', kind: 'regulator' },
+  ]);
+  ({ dir, home, url, trusted, orgs } = net);
 });
 after(async () => {
-  await node?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  await net?.stop();
 });
 
 const client = (keys: KeyBundle) => new MedLedgerClient({ url, keys, genesis: trusted, pollIntervalMs: 20 });

@@ -5,54 +5,37 @@
 // patient or an anonymous caller, through packages, events, verification, state proofs, blocks or
 // transaction lookups.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { eventTimeNow, MedLedgerClient, medicinesKeys, medicinesTx, staffRegisterBody, TrustedGenesis } from '@medledger/client';
+import { eventTimeNow, MedLedgerClient, medicinesKeys, medicinesTx, staffRegisterBody, type TrustedGenesis } from '@medledger/client';
 import { generateKeyBundle, type KeyBundle } from '@medledger/crypto';
-import { initNetwork, loadHome, MedLedgerNode, type OrgKeyFile, readOrgKey } from '@medledger/node';
+import { type OrgKeyFile, readOrgKey } from '@medledger/node';
 import { TEST_PASSPHRASE } from '@medledger/node/testing';
+import { type OrgNetwork, startOrgNetwork } from './testing/org-network.js';
 
 process.env.MEDLEDGER_PASSPHRASE = TEST_PASSPHRASE;
 
-const dir = mkdtempSync(join(tmpdir(), 'medledger-medicines-privacy-'));
 const GTIN = '00036000291452';
 const RXNORM = '308182';
 const EXPIRY = `${new Date().getUTCFullYear() + 2}-12-31`;
+let net: OrgNetwork;
 let home = '';
-let node: MedLedgerNode;
 let url = '';
 let trusted: TrustedGenesis;
 let orgs: OrgKeyFile[] = [];
 
 before(async () => {
-  const init = initNetwork({
-    validators: 1,
-    out: dir,
-    chainId: 'medicines-privacy',
-    organizations: [
-      { name: 'General Hospital', kind: 'hospital' },
-      { name: 'Acme Pharma', kind: 'manufacturer' },
-      { name: 'Big Wholesale', kind: 'distributor' },
-      { name: 'Corner Pharmacy', kind: 'pharmacy' },
-      { name: 'Other Pharmacy', kind: 'pharmacy' },
-      { name: 'Drug Agency', kind: 'regulator' },
-    ],
-  });
-  home = init.homes[0] as string;
-  orgs = init.orgKeys;
-  const loaded = loadHome(home);
-  loaded.config.api.port = 0;
-  loaded.config.p2p.port = 0;
-  loaded.config.consensus.blockIntervalMs = 20;
-  node = new MedLedgerNode(loaded, { logger: () => {} });
-  url = await node.start();
-  trusted = TrustedGenesis.fromDocument(node.chain.genesis);
+  net = await startOrgNetwork('medicines-privacy', [
+    { name: 'General Hospital', kind: 'hospital' },
+    { name: 'Acme Pharma', kind: 'manufacturer' },
+    { name: 'Big Wholesale', kind: 'distributor' },
+    { name: 'Corner Pharmacy', kind: 'pharmacy' },
+    { name: 'Other Pharmacy', kind: 'pharmacy' },
+    { name: 'Drug Agency', kind: 'regulator' },
+  ]);
+  ({ home, url, trusted, orgs } = net);
 });
 after(async () => {
-  await node?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  await net?.stop();
 });
 
 const client = (keys: KeyBundle) => new MedLedgerClient({ url, keys, genesis: trusted, pollIntervalMs: 20 });
