@@ -8,6 +8,7 @@ import { ClientError, hasClientCode } from './errors.js';
 import { allItems, nextAt, type Page, type PageRequest, pageQuery } from './paging.js';
 import { provenDelegations, provenGrants, provenIdentity, provenRecipients, provenRecords } from './proven-facts.js';
 import { EMERGENCY_RECIPIENT, encryptRecord, newRecordId, openDataKey, openRecord, sealDataKey } from './record-crypto.js';
+import { checkRecordListPage } from './record-list.js';
 import {
   type AccessEvent,
   type AccessLogPage,
@@ -223,7 +224,16 @@ export class MedLedgerClient extends NodeConnection {
     const reader = this.verified('listing records');
     const answer = objectAt(await this.get(`/v1/patients/${enc(patient)}/records${pageQuery(page)}`, { auth: true }), 'answer');
     const told = arrayAt(answer, 'records', 'answer').map(parseRecordMeta);
-    return { items: (await provenRecords(reader, told)).value, next: nextAt(answer, 'answer') };
+    // The patient's own list is proven complete; another reader's is filtered by their grants.
+    const next =
+      patient === this.id
+        ? await checkRecordListPage(reader, patient, page.cursor, {
+            ids: told.map((r) => r.record),
+            next: nextAt(answer, 'answer'),
+            count: answer.count,
+          })
+        : nextAt(answer, 'answer');
+    return { items: (await provenRecords(reader, told)).value, next };
   }
 
   /** Every record the caller may see of `patient`, following the pages, each proven. Throws ClientError. */

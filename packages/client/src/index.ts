@@ -24,6 +24,7 @@ export * from './medicines-proven.js';
 export * from './paging.js';
 export * from './proven-facts.js';
 export * from './record-crypto.js';
+export * from './record-list.js';
 export * from './responses.js';
 export * from './state-proof.js';
 export * from './trust.js';

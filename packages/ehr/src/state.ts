@@ -63,6 +63,12 @@ export const keys = {
   /** Staff index of an organization: `staff/<org>/<id>`. */
   staff: (org: string, id: string) => `staff/${org}/${id}`,
   record: (id: string) => `record/${id}`,
+  /**
+   * A patient's records as a dense list in anchor order, so the patient's SDK can prove a page
+   * of their records complete: entry n holds the n-th record's id, the count how many.
+   */
+  recordIndex: (patient: string, position: number) => `recordidx/${patient}/${String(position).padStart(12, '0')}`,
+  recordCount: (patient: string) => `recordcount/${patient}`,
   /** Index of a patient's records: `precord/<patient>/<record>`. */
   patientRecord: (patient: string, record: string) => `precord/${patient}/${record}`,
   grant: (id: string) => `grant/${id}`,

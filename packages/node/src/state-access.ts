@@ -76,6 +76,13 @@ export function keyAccess(state: StateReader, key: string, time: number): KeyAcc
     const grant = getGrant(state, m[1] as string);
     return only((caller) => grant !== undefined && (granteeIds(caller).includes(grant.grantee) || writesFor(caller, grant.patient)));
   }
+  // A patient's list of records (proven complete to the patient): to those who manage the patient.
+  m = match(`recordidx/(${ID})/[0-9]{12}`);
+  m ??= match(`recordcount/(${ID})`);
+  if (m !== null) {
+    const patient = m[1] as string;
+    return only((caller) => manages(caller, patient));
+  }
   m = match(`access/(${ID}|-)/[0-9]{12}/.+`);
   // The log's dense list (a page proven complete): to the same readers as its events.
   m ??= match(`accessidx/(?:all|emergency)/(${ID}|-)/[0-9]{12}`);
@@ -158,6 +165,8 @@ export const SERVED_KEY_FAMILIES = [
   'delegatelist/<patient>',
   'delegate/<patient>/<delegate>',
   'record/<id>',
+  'recordidx/<patient>/<position>',
+  'recordcount/<patient>',
   'access/<patient>/<height>/<event>',
   'accessidx/<all|emergency>/<patient>/<position>',
   'accesscount/<all|emergency>/<patient>',
