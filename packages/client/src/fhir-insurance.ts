@@ -188,8 +188,19 @@ export async function checkFhirInsuranceSearch(conn: NodeConnection, q: FhirInsu
   };
 }
 
+const referenceOf = (x: unknown) => (typeof x === 'object' && x !== null ? (x as Json).reference : undefined);
+
 /** One shown resource against its proven claim or prior authorization. */
 function checkResource(q: FhirInsuranceQuery, kind: 'claim' | 'preauth', stored: Json, r: Json, time: number): void {
+  if (q.type === 'ClaimResponse') {
+    // Whose response it is: the amounts and decision are checked below, the parties here.
+    const parties =
+      r.use === (kind === 'claim' ? 'claim' : 'preauthorization') &&
+      referenceOf(r.patient) === `Patient/${String(stored.patient)}` &&
+      referenceOf(r.insurer) === `Organization/${String(stored.insurer)}` &&
+      referenceOf(r.requestor) === `Organization/${String(stored.provider)}`;
+    if (!parties) refuse('FACT_NOT_PROVEN', `ClaimResponse ${String(r.id)} names other parties than the proven ${kind}`);
+  }
   if (kind === 'preauth') {
     const status = preauthStatusAt(stored as unknown as StoredPreauth, time);
     // The node judged at its tip, at or before the proven block: only pended → overdue may differ.

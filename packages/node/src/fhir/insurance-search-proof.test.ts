@@ -216,7 +216,7 @@ describe('FHIR insurance searches are proven complete', () => {
     );
   });
 
-  test('an altered amount, in an EOB or a ClaimResponse, is caught (FACT_NOT_PROVEN)', async () => {
+  test('an altered amount, patient or decision, in an EOB or a ClaimResponse, is caught (FACT_NOT_PROVEN)', async () => {
     const richer = (type: string) =>
       onSearch(type, (b) => {
         // biome-ignore lint/suspicious/noExplicitAny: FHIR JSON
@@ -228,6 +228,14 @@ describe('FHIR insurance searches are proven complete', () => {
       'FACT_NOT_PROVEN',
     );
     assert.equal(await underLie(richer('ClaimResponse'), () => search(t.orgKeys, { type: 'ClaimResponse' })), 'FACT_NOT_PROVEN');
+    const otherPatient = onSearch('ClaimResponse', (b) => {
+      b.entry[0].resource.patient.reference = `Patient/${otherId}`;
+    });
+    assert.equal(
+      await underLie(otherPatient, () => search(t.orgKeys, { type: 'ClaimResponse' })),
+      'FACT_NOT_PROVEN',
+      'a response moved to another patient',
+    );
     const approved = onSearch('ClaimResponse', (b) => {
       b.entry[0].resource.disposition = 'approved';
     });
