@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import {
   ClientError,
   type FhirInsuranceQuery,
+  getClaim,
   MedLedgerClient,
   searchFhirInsurance,
   staffRegisterBody,
@@ -101,6 +102,18 @@ before(async () => {
     });
     if (who === patientId) claimIds.push(txHash(claim.tx).slice(0, 32));
   }
+  // A line that needs prior authorization and has none is denied; the first claim is paid:
+  // their EOBs carry a denial reason and a payment, both checked byte for byte.
+  const denied = await hospital.submitAndWait('claim.submit', {
+    patient: patientId,
+    coverage: coverages[patientId] as string,
+    type: 'professional',
+    items: [{ sequence: 1, code: '72148', serviceDate: `${year}-01-14`, quantity: 1, charge: 150_000 }],
+    contentHash: toHex(new Uint8Array(32).fill(14)),
+  });
+  claimIds.push(txHash(denied.tx).slice(0, 32));
+  const owed = (await getClaim(insurer, claimIds[0] as string)).outstanding as number;
+  await insurer.submitAndWait('claim.pay', { claim: claimIds[0], amount: owed, date: `${year}-02-01` });
   clinicianKeys = generateKeyBundle();
   await hospital.submitAndWait(
     'staff.register',
@@ -150,9 +163,13 @@ async function underLie<T>(lie: Parameters<LyingProxy['lie']>[0], act: () => Pro
 describe('FHIR insurance searches are proven complete', () => {
   test('honest: the provider organization and its clinician get every claim, proven, and page to the end', async () => {
     const all = await search(t.orgKeys, { type: 'ExplanationOfBenefit' });
-    assert.equal(all.listCount, 4, "the hospital's list holds all four claims");
-    assert.equal(all.resources.length, 4);
+    assert.equal(all.listCount, 5, "the hospital's list holds all five claims");
+    assert.equal(all.resources.length, 5);
     assert.equal(all.nextOffset, null);
+    // biome-ignore lint/suspicious/noExplicitAny: FHIR JSON
+    const eob = (id: string) => all.resources.find((r) => r.id === id) as any;
+    assert.equal(eob(claimIds[0] as string).payment.amount.currency, 'USD', 'the paid claim shows its payment');
+    assert.equal(eob(claimIds[3] as string).item[0].adjudication.at(-1).reason.coding[0].code, 'PREAUTH_REQUIRED');
     const mine = await search(clinicianKeys, { type: 'ExplanationOfBenefit', patient: patientId });
     assert.deepEqual(
       mine.resources.map((r) => r.id),
@@ -168,10 +185,16 @@ describe('FHIR insurance searches are proven complete', () => {
     const second = await search(t.orgKeys, { type: 'ClaimResponse', patient: patientId, count: 2, offset: 2 });
     assert.deepEqual(
       second.resources.map((r) => r.id),
-      claimIds.slice(2),
+      claimIds.slice(2, 3),
       'position 2 (the other patient) is left out, position 3 shown',
     );
-    assert.equal(second.nextOffset, null);
+    assert.equal(second.nextOffset, 4);
+    const last = await search(t.orgKeys, { type: 'ClaimResponse', patient: patientId, count: 2, offset: 4 });
+    assert.deepEqual(
+      last.resources.map((r) => r.id),
+      claimIds.slice(3),
+    );
+    assert.equal(last.nextOffset, null);
     const preauths = await search(t.orgKeys, { type: 'ClaimResponse', use: 'preauthorization' });
     assert.deepEqual(
       preauths.resources.map((r) => [r.id, r.disposition]),
@@ -284,11 +307,11 @@ describe('FHIR insurance searches are proven complete', () => {
   test("once the patient revokes consent, the provider's search leaves their claims out, and the SDK proves why", async () => {
     await direct(patientKeys).revoke(grantId);
     const page = await search(t.orgKeys, { type: 'ExplanationOfBenefit' });
-    assert.equal(page.listCount, 4);
+    assert.equal(page.listCount, 5);
     assert.deepEqual(
       page.resources.map((r) => r.patient),
       [{ reference: `Patient/${otherId}` }],
-      "only the consenting patient's claim is shown; the other three are proven unconsented",
+      "only the consenting patient's claim is shown; the other four are proven unconsented",
     );
     // A node that hides the consenting patient's claim too is still caught.
     const hideAll = onSearch('ExplanationOfBenefit', (b) => {
