@@ -9,6 +9,8 @@ export * from './directory.js';
 export * from './emergency.js';
 export * from './emergency-reason.js';
 export * from './errors.js';
+export * from './fhir-insurance.js';
+export * from './fhir-insurance-format.js';
 export * from './gov.js';
 export * from './gs1.js';
 export * from './http.js';

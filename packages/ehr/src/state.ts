@@ -43,9 +43,13 @@ export class StateOverlay implements StateReader {
     return new StateOverlay(this);
   }
 
-  /** Copy another overlay's writes into this one (used to keep a transaction's effects). */
+  /**
+   * Copy another overlay's writes into this one (used to keep a transaction's effects). Each
+   * key is written once, so their order does not matter (changes() sorts): no sort per
+   * admitted transaction.
+   */
   absorb(child: StateOverlay): void {
-    for (const { key, value } of child.changes()) this.writes.set(key, value);
+    for (const [key, value] of child.writes) this.writes.set(key, value);
   }
 }
 
