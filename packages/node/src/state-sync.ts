@@ -1,13 +1,16 @@
 // The joining side of state sync (docs/deploy.md "Joining"): a node with an empty store asks
 // its peers which snapshots they hold, takes the highest, and fetches its manifest and
-// chunks from one peer. The manifest's commit must verify against the validators and the
-// rebuilt state must give the signed app hash (snapshot-check.ts); a peer whose manifest,
-// chunk or state fails is refused and the next peer offering a snapshot is tried. With no
-// usable snapshot the node falls back to block sync from genesis.
-import type { Genesis } from '@medledger/ledger';
+// chunks from one peer. The manifest's commit must verify against the validator set in force
+// at its height, which the node follows from genesis through the chain's headers (asked of the
+// peers with `headers-get`, checked link by link as the light client does), and the rebuilt
+// state must give the signed app hash (snapshot-check.ts); a peer whose manifest, chunk or
+// state fails is refused and the next peer offering a snapshot is tried. With no usable
+// snapshot the node falls back to block sync from genesis.
+import { type HeaderSource, ValidatorSetTracker } from '@medledger/client/light';
+import type { Genesis, GenesisValidator } from '@medledger/ledger';
 import type { SnapshotInstallBatch } from '@medledger/storage';
 import type { Log, Now, PeerNet } from './ports.js';
-import { assembleSnapshot, checkManifest, chunkHashOf, SnapshotError } from './snapshot-check.js';
+import { assembleSnapshot, type CheckedManifest, checkManifest, chunkHashOf, SnapshotError } from './snapshot-check.js';
 
 export interface StateSyncOptions {
   genesis: Genesis;
@@ -36,6 +39,12 @@ export interface StateSyncDeps {
 interface Waiter {
   resolve: (msg: Record<string, unknown>) => void;
   timer: NodeJS.Timeout;
+}
+
+/** A checked snapshot, and the validator set (followed from genesis) that signed its block. */
+export interface SyncedSnapshot {
+  batch: SnapshotInstallBatch;
+  validators: readonly GenesisValidator[];
 }
 
 /** An offer of one peer: a snapshot height and its block hash. */
@@ -73,6 +82,7 @@ export class StateSync {
     if (msg.type === 'snapshots') return `${peer}/list`;
     if (msg.type === 'snapshot') return `${peer}/manifest/${String(msg.height)}`;
     if (msg.type === 'snapshot-chunk') return `${peer}/chunk/${String(msg.height)}/${String(msg.index)}`;
+    if (msg.type === 'headers') return `${peer}/headers/${String(msg.from)}`;
     return undefined;
   }
 
@@ -94,7 +104,7 @@ export class StateSync {
    * when no peer offered one that checks out within `discoverMs` (the node then block-syncs
    * from genesis).
    */
-  async run(): Promise<SnapshotInstallBatch | undefined> {
+  async run(): Promise<SyncedSnapshot | undefined> {
     const started = this.deps.now();
     // Give every configured peer a moment to connect, so the first offers are compared across them.
     while (this.deps.now() - started < Math.min(CONNECT_GRACE_MS, this.opts.discoverMs)) {
@@ -151,8 +161,30 @@ export class StateSync {
     this.deps.net.disconnect(peer);
   }
 
+  /**
+   * The chain's headers as the light client asks for them (`/v1/headers?from=&limit=`), taken
+   * over peer links: from `first` (the peer offering the snapshot), else from any other
+   * connected peer (one that joined by state sync holds no headers below its snapshot). The
+   * tracker checks every header against the one before, so mixing peers cannot mislead it.
+   */
+  private headerSource(first: string): HeaderSource {
+    return {
+      get: async (path: string) => {
+        const query = new URLSearchParams(path.slice(path.indexOf('?') + 1));
+        const from = Number(query.get('from'));
+        const limit = Number(query.get('limit'));
+        const peers = [first, ...this.deps.net.connectedPeers().filter((p) => p !== first && !this.refused.has(p))];
+        for (const peer of peers) {
+          const answer = await this.ask(peer, { type: 'headers-get', from, limit }, `${peer}/headers/${from}`);
+          if (Array.isArray(answer?.headers) && answer.headers.length > 0) return answer;
+        }
+        return { headers: [] };
+      },
+    };
+  }
+
   /** Manifest and every chunk from `offer.peer`, checked; undefined (and the peer refused) if anything fails. */
-  private async fetchFrom(offer: Offer): Promise<SnapshotInstallBatch | undefined> {
+  private async fetchFrom(offer: Offer): Promise<SyncedSnapshot | undefined> {
     const { peer, height } = offer;
     const name = this.deps.net.nameOf(peer);
     const answer = await this.ask(peer, { type: 'snapshot-get', height }, `${peer}/manifest/${height}`);
@@ -160,9 +192,9 @@ export class StateSync {
       this.deps.log('info', `state sync: ${name} did not send the manifest of its snapshot at height ${height}`);
       return undefined;
     }
-    let manifest: ReturnType<typeof checkManifest>;
+    let manifest: CheckedManifest;
     try {
-      manifest = checkManifest(this.opts.genesis, answer.manifest);
+      manifest = await checkManifest(new ValidatorSetTracker(this.opts.genesis, this.headerSource(peer)), answer.manifest);
       if (manifest.height !== height) throw new SnapshotError('BAD_MANIFEST', 'the manifest is for another height');
     } catch (err) {
       this.refuse(peer, (err as Error).message);
@@ -193,7 +225,7 @@ export class StateSync {
       return undefined;
     }
     try {
-      return assembleSnapshot(manifest, texts);
+      return { batch: assembleSnapshot(manifest, texts), validators: manifest.validators };
     } catch (err) {
       this.refuse(peer, (err as Error).message);
       return undefined;
