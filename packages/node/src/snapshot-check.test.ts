@@ -54,7 +54,7 @@ function manifestFor(state: Array<[string, string]>, signers: SigningKeyPair[] =
     EMPTY_STATE_ROOT,
     state.map(([key, value]) => ({ key, value })),
   );
-  const txs = (txFixture.blocks[0]?.block as Block).txs;
+  const txs = (txFixture.blocks[0] as { block: Block }).block.txs;
   const { block, commit } = nextGovernedBlock(chain, { appHash: appHashOf(tree.root, resultsRootOf(results)), txs, signers });
   const chunks = encodeChunks(state, chunkBytes);
   const manifest = { format: SNAPSHOT_FORMAT, height: 7, block, commit, results, chunks: chunks.map(chunkHashOf) };
