@@ -22,6 +22,7 @@ import {
 import type { NodeStore, SnapshotInstallBatch, StoredBlock } from '@medledger/storage';
 import { EhrApplication, type FinalizedBlock } from './application.js';
 import { ChainError } from './chain-error.js';
+import { type HeaderEntry, SyncedHeaders } from './synced-headers.js';
 
 export { ChainError } from './chain-error.js';
 
@@ -50,12 +51,14 @@ export class Chain {
   private tip: EngineTip = { height: 0, hash: ZERO_HASH, header: null, commit: null };
   /** Validator sets by height, for heights whose set can no longer change (at most the tip + 2). */
   private readonly setCache = new Map<number, GenesisValidator[]>();
+  private readonly syncedHeaders: SyncedHeaders;
 
   constructor(
     readonly genesis: Genesis,
     readonly store: NodeStore,
   ) {
     this.app = new EhrApplication(genesis, store);
+    this.syncedHeaders = new SyncedHeaders(store);
     this.loadTip();
   }
 
@@ -161,9 +164,10 @@ export class Chain {
    * gets the snapshot's block, commit and state, which become the tip. `validators` is the set
    * in force at the snapshot's height, followed from genesis through the chain's headers
    * (state-sync.ts); the commit must carry more than 2/3 of it and the header must name it.
+   * `walked` are the headers below the snapshot that walk went through, kept to serve clients.
    * Throws ChainError('BAD_COMMIT') when they do not, StorageError over a non-empty store.
    */
-  installSnapshot(batch: SnapshotInstallBatch, validators: readonly GenesisValidator[]): void {
+  installSnapshot(batch: SnapshotInstallBatch, validators: readonly GenesisValidator[], walked: readonly HeaderEntry[] = []): void {
     const header = batch.block.header;
     try {
       if (hasValidatorHashes(header) && header.validatorsHash !== validatorSetHash(validators))
@@ -172,6 +176,8 @@ export class Chain {
     } catch (err) {
       throw new ChainError('BAD_COMMIT', `snapshot commit does not verify: ${(err as Error).message}`);
     }
+    // Kept first: a crash between the two leaves only headers, which a later sync rewrites.
+    this.syncedHeaders.save(walked);
     this.app.installSnapshot(batch);
     this.loadTip();
   }
@@ -220,6 +226,11 @@ export class Chain {
     // Committed state: the genesis entries before block 1 come from the application, the history from the store.
     const state = { getState: (key: string) => this.app.state.getState(key), scanState: this.store.scanState.bind(this.store) };
     return validatorSetEffectiveAt(state, height).map(asGenesisValidator);
+  }
+
+  /** A header below the snapshot this store started from, kept from the state-sync walk. */
+  syncedHeader(height: number): HeaderEntry | undefined {
+    return height >= 1 && height < this.store.baseHeight() ? this.syncedHeaders.get(height) : undefined;
   }
 
   /** The newest set governance decided (in effect now or within two blocks): who may open a peer link. */

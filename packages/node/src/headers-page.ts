@@ -2,8 +2,9 @@
 // header changes it: what a client pinned to genesis walks to follow validator-set changes
 // (client light-sets.ts). Served over HTTP (`GET /v1/headers`) and over peer links
 // (`headers-get`, for a node checking a state snapshot: state-sync.ts), from one definition.
-import type { BlockHeader, Commit, GenesisValidator } from '@medledger/ledger';
+import type { GenesisValidator } from '@medledger/ledger';
 import type { StoredBlock } from '@medledger/storage';
+import type { HeaderEntry } from './synced-headers.js';
 
 /** Most headers one page holds. */
 export const HEADERS_PAGE = 100;
@@ -13,10 +14,12 @@ export interface HeaderChain {
   readonly height: number;
   readonly store: { loadBlock(height: number): StoredBlock | undefined };
   nextValidatorsOf(height: number): GenesisValidator[] | undefined;
+  /** A header below the snapshot a state-synced node started from, as it walked them (synced-headers.ts). */
+  syncedHeader?(height: number): HeaderEntry | undefined;
 }
 
 export interface HeadersPage {
-  headers: Array<{ header: BlockHeader; commit: Commit; nextValidators?: GenesisValidator[] }>;
+  headers: HeaderEntry[];
   /** The height to ask for next, or null at the tip. */
   next: number | null;
 }
@@ -24,7 +27,7 @@ export interface HeadersPage {
 /**
  * Headers from `from` on, at most `limit` (already checked to be 1…HEADERS_PAGE). The page
  * ends early at the first height this node does not hold (above its tip, or below the
- * snapshot a state-synced node started from), so an empty page means "not here".
+ * snapshot of a state-synced node that kept no headers), so an empty page means "not here".
  */
 export function headersPage(chain: HeaderChain, from: number, limit: number): HeadersPage {
   const tip = chain.height;
@@ -32,7 +35,12 @@ export function headersPage(chain: HeaderChain, from: number, limit: number): He
   const headers: HeadersPage['headers'] = [];
   for (let h = from; h <= last; h++) {
     const stored = chain.store.loadBlock(h);
-    if (stored === undefined) break;
+    if (stored === undefined) {
+      const walked = chain.syncedHeader?.(h);
+      if (walked === undefined) break;
+      headers.push(walked);
+      continue;
+    }
     const nextValidators = chain.nextValidatorsOf(h);
     headers.push({ header: stored.block.header, commit: stored.commit, ...(nextValidators === undefined ? {} : { nextValidators }) });
   }

@@ -399,7 +399,7 @@ export class MedLedgerNode implements RouteDeps {
       const synced = await sync.run();
       if (synced === undefined) return;
       const { batch } = synced;
-      chain.installSnapshot(batch, synced.validators);
+      chain.installSnapshot(batch, synced.validators, synced.headers);
       // The vault wants every object the snapshot's records name; vault sync fetches them.
       this.vault.onCommitted(objectEffects(batch.writes).anchored, []);
       this.log(

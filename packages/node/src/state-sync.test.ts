@@ -101,6 +101,13 @@ test('a peer whose chunk does not match its manifest is refused and the next pee
     laterSet.map((v) => v.key.publicKey),
     'the set in force at the snapshot, followed from genesis',
   );
+  // The headers walked below the snapshot come back to be kept, so clients can walk them on this node too.
+  assert.deepEqual(
+    synced?.headers.map((e) => e.header.height),
+    [1, 2, 3, 4, 5, 6, 7, 8],
+  );
+  assert.deepEqual(synced?.headers[4]?.nextValidators, undefined);
+  assert.ok(synced?.headers[3]?.nextValidators !== undefined, 'the header announcing the change keeps the new set');
   assert.deepEqual(disconnected, ['liar']);
   assert.ok(logs.some((l) => /refused the snapshot of liar: chunk 1 does not match its hash/.test(l)));
 });

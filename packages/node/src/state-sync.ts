@@ -7,10 +7,11 @@
 // state fails is refused and the next peer offering a snapshot is tried. With no usable
 // snapshot the node falls back to block sync from genesis.
 import { type HeaderSource, ValidatorSetTracker } from '@medledger/client/light';
-import type { Genesis, GenesisValidator } from '@medledger/ledger';
+import { type Block, blockHash, type Genesis, type GenesisValidator, ZERO_HASH } from '@medledger/ledger';
 import type { SnapshotInstallBatch } from '@medledger/storage';
 import type { Log, Now, PeerNet } from './ports.js';
 import { assembleSnapshot, type CheckedManifest, checkManifest, chunkHashOf, SnapshotError } from './snapshot-check.js';
+import type { HeaderEntry } from './synced-headers.js';
 
 export interface StateSyncOptions {
   genesis: Genesis;
@@ -41,10 +42,12 @@ interface Waiter {
   timer: NodeJS.Timeout;
 }
 
-/** A checked snapshot, and the validator set (followed from genesis) that signed its block. */
+/** A checked snapshot, the validator set (followed from genesis) that signed its block, and the headers walked below it. */
 export interface SyncedSnapshot {
   batch: SnapshotInstallBatch;
   validators: readonly GenesisValidator[];
+  /** Heights 1 to the snapshot's − 1, hash-linked to its block: kept so clients can walk them here (synced-headers.ts). */
+  headers: HeaderEntry[];
 }
 
 /** An offer of one peer: a snapshot height and its block hash. */
@@ -52,6 +55,23 @@ interface Offer {
   peer: string;
   height: number;
   blockHash: string;
+}
+
+/**
+ * The walked headers from height 1 to the one before `block`, each linked to the one before
+ * and the last to `block`: the same headers the tracker checked (a hash chain admits no
+ * other). Empty when any is missing or out of line, so nothing unchecked is kept.
+ */
+function linkedHeaders(walked: ReadonlyMap<number, HeaderEntry>, block: Block): HeaderEntry[] {
+  const out: HeaderEntry[] = [];
+  let prev = ZERO_HASH;
+  for (let h = 1; h < block.header.height; h++) {
+    const entry = walked.get(h);
+    if (entry === undefined || entry.header.prevHash !== prev) return [];
+    prev = blockHash(entry.header);
+    out.push(entry);
+  }
+  return prev === block.header.prevHash ? out : [];
 }
 
 export class StateSync {
@@ -167,7 +187,7 @@ export class StateSync {
    * connected peer (one that joined by state sync holds no headers below its snapshot). The
    * tracker checks every header against the one before, so mixing peers cannot mislead it.
    */
-  private headerSource(first: string): HeaderSource {
+  private headerSource(first: string, walked: Map<number, HeaderEntry>): HeaderSource {
     return {
       get: async (path: string) => {
         const query = new URLSearchParams(path.slice(path.indexOf('?') + 1));
@@ -176,7 +196,13 @@ export class StateSync {
         const peers = [first, ...this.deps.net.connectedPeers().filter((p) => p !== first && !this.refused.has(p))];
         for (const peer of peers) {
           const answer = await this.ask(peer, { type: 'headers-get', from, limit }, `${peer}/headers/${from}`);
-          if (Array.isArray(answer?.headers) && answer.headers.length > 0) return answer;
+          if (Array.isArray(answer?.headers) && answer.headers.length > 0) {
+            for (const entry of answer.headers as HeaderEntry[]) {
+              const h = entry?.header?.height;
+              if (typeof h === 'number' && Number.isSafeInteger(h) && h >= from && h < from + limit && !walked.has(h)) walked.set(h, entry);
+            }
+            return answer;
+          }
         }
         return { headers: [] };
       },
@@ -193,8 +219,9 @@ export class StateSync {
       return undefined;
     }
     let manifest: CheckedManifest;
+    const walked = new Map<number, HeaderEntry>();
     try {
-      manifest = await checkManifest(new ValidatorSetTracker(this.opts.genesis, this.headerSource(peer)), answer.manifest);
+      manifest = await checkManifest(new ValidatorSetTracker(this.opts.genesis, this.headerSource(peer, walked)), answer.manifest);
       if (manifest.height !== height) throw new SnapshotError('BAD_MANIFEST', 'the manifest is for another height');
     } catch (err) {
       this.refuse(peer, (err as Error).message);
@@ -225,7 +252,7 @@ export class StateSync {
       return undefined;
     }
     try {
-      return { batch: assembleSnapshot(manifest, texts), validators: manifest.validators };
+      return { batch: assembleSnapshot(manifest, texts), validators: manifest.validators, headers: linkedHeaders(walked, manifest.block) };
     } catch (err) {
       this.refuse(peer, (err as Error).message);
       return undefined;
