@@ -26,7 +26,7 @@ const CHAIN = 'netns-governed';
 const unavailable = netnsUnavailable();
 if (unavailable !== undefined) console.log(`# namespace governance tests skipped: ${unavailable}`);
 const skip = unavailable ?? false;
-const SNAPSHOT_INTERVAL = 10;
+const SNAPSHOT_INTERVAL = 20;
 
 let dir: string;
 let lab: NetnsLab;
@@ -54,13 +54,15 @@ async function cli(...args: string[]): Promise<any> {
 
 /** `--peer NAME=wss://… --peer-pin NAME=PIN` for each of `names`, pins read as deploy.md §4 says (`tls pin` of the public certificate). */
 async function peerArgs(names: string[]): Promise<string[]> {
-  const args: string[] = [];
-  for (const name of names) {
-    const config = nodes.config(name);
-    const pin = (await cli('tls', 'pin', join(dir, 'net', 'tls', `${name}.crt`), '--json')).pin as string;
-    args.push('--peer', `${name}=wss://${nodes.get(name).host.address}:${config.p2p.port}`, '--peer-pin', `${name}=${pin}`);
-  }
-  return args;
+  const pins = await Promise.all(
+    names.map(async (name) => (await cli('tls', 'pin', join(dir, 'net', 'tls', `${name}.crt`), '--json')).pin as string),
+  );
+  return names.flatMap((name, i) => [
+    '--peer',
+    `${name}=wss://${nodes.get(name).host.address}:${nodes.config(name).p2p.port}`,
+    '--peer-pin',
+    `${name}=${pins[i]}`,
+  ]);
 }
 
 /** `medledger init --join` for a new organization's node on `host` (deploy.md §8.1), TLS on because --host is not loopback. */
@@ -100,10 +102,10 @@ function letIn(members: string[], name: string, joined: { nodePublicKey: string;
   });
 }
 
-/** Empty blocks every second and a snapshot every SNAPSHOT_INTERVAL blocks, so heights move within the test's time. */
+/** Empty blocks twice a second and a snapshot every SNAPSHOT_INTERVAL blocks, so heights move within the test's time. */
 function tuneConfig(name: string) {
   nodes.editConfig(name, (c) => {
-    c.consensus.heartbeatMs = 1_000;
+    c.consensus.heartbeatMs = 500;
     c.snapshots = { interval: SNAPSHOT_INTERVAL, keep: 2 };
   });
 }
@@ -151,6 +153,15 @@ function firstSignedBy(name: string, key: string, from: number, timeoutMs = 90_0
     `a commit signed by ${key.slice(0, 12)} on ${name}`,
     timeoutMs,
   );
+}
+
+/** Prints the time since the last lap (where a slow run spends its time). */
+function stopwatch(): (what: string) => void {
+  let last = Date.now();
+  return (what) => {
+    console.log(`# ${what}: ${Date.now() - last} ms`);
+    last = Date.now();
+  };
 }
 
 before(async () => {
@@ -214,11 +225,13 @@ test('a fifth validator added by vote in a new namespace, then an old one remove
   skip,
 }, async () => {
   const progress = watchProgress(() => nodes.height('validator-3'));
+  const lap = stopwatch();
   // §8.1–8.2: the fifth's home on host 4, let in by the four members, started; it follows as a full node.
   const fifth = await initJoin('fifth-hospital', host(4), VALIDATORS);
   await letIn(VALIDATORS, 'fifth-hospital', fifth);
   await nodes.start('fifth-hospital');
   await nodes.reach('fifth-hospital', await nodes.height('validator-1'));
+  lap('fifth node made, let in by four restarts and synced');
 
   // §8.4: the members vote it in as a validator; it signs commits from the effective height.
   const added = await pass(
@@ -231,6 +244,7 @@ test('a fifth validator added by vote in a new namespace, then an old one remove
   );
   const addedAt = added.effectiveHeight as number;
   const firstSigned = await firstSignedBy('validator-3', fifth.nodePublicKey, addedAt);
+  lap('voted in and signing');
   for (let h = Math.max(1, addedAt - 3); h < addedAt; h++)
     assert.ok(!(await nodes.signers('validator-3', h)).includes(fifth.nodePublicKey), `block ${h} is before the fifth's effective height`);
 
@@ -245,6 +259,7 @@ test('a fifth validator added by vote in a new namespace, then an old one remove
   // Three of {1, 2, 3, fifth} are needed: blocks go on without validator-0.
   const before = await nodes.height('validator-3');
   await nodes.reach('validator-3', before + 3);
+  lap('validator-0 voted out and stopped');
   const { longestStallMs, from, to } = await progress.stop();
   console.log(
     `# heights ${from}→${to} while adding and removing; longest wait for a block ${longestStallMs} ms; fifth signed from ${firstSigned} (effective ${addedAt}), removal effective ${removedAt}`,
