@@ -3,7 +3,7 @@
 // (client light-sets.ts). Served over HTTP (`GET /v1/headers`) and over peer links
 // (`headers-get`, for a node checking a state snapshot: state-sync.ts), from one definition.
 import type { GenesisValidator } from '@medledger/ledger';
-import type { StoredBlock } from '@medledger/storage';
+import type { StoredHeader } from '@medledger/storage';
 import type { HeaderEntry } from './synced-headers.js';
 
 /** Most headers one page holds. */
@@ -12,7 +12,7 @@ export const HEADERS_PAGE = 100;
 /** What a page is read from: the committed chain. */
 export interface HeaderChain {
   readonly height: number;
-  readonly store: { loadBlock(height: number): StoredBlock | undefined };
+  readonly store: { loadHeader(height: number): StoredHeader | undefined };
   nextValidatorsOf(height: number): GenesisValidator[] | undefined;
   /** A header below the snapshot a state-synced node started from, as it walked them (synced-headers.ts). */
   syncedHeader?(height: number): HeaderEntry | undefined;
@@ -34,7 +34,8 @@ export function headersPage(chain: HeaderChain, from: number, limit: number): He
   const last = Math.min(tip, from + limit - 1);
   const headers: HeadersPage['headers'] = [];
   for (let h = from; h <= last; h++) {
-    const stored = chain.store.loadBlock(h);
+    // Headers only: a page of big blocks would otherwise parse every transaction in them.
+    const stored = chain.store.loadHeader(h);
     if (stored === undefined) {
       const walked = chain.syncedHeader?.(h);
       if (walked === undefined) break;
@@ -42,7 +43,7 @@ export function headersPage(chain: HeaderChain, from: number, limit: number): He
       continue;
     }
     const nextValidators = chain.nextValidatorsOf(h);
-    headers.push({ header: stored.block.header, commit: stored.commit, ...(nextValidators === undefined ? {} : { nextValidators }) });
+    headers.push({ header: stored.header, commit: stored.commit, ...(nextValidators === undefined ? {} : { nextValidators }) });
   }
   return { headers, next: from + headers.length <= tip ? from + headers.length : null };
 }
