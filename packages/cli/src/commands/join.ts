@@ -103,6 +103,15 @@ export async function runInitJoin(opts: InitJoinCliOptions): Promise<void> {
   const host = opts.host ?? '127.0.0.1';
   // As for a new network: TLS by default once the node is reached off loopback.
   const tls = opts.tls ?? !isLoopbackHost(host);
+  for (const p of peers) {
+    if (tls && p.tlsPin === undefined)
+      throw new CliError(
+        `--peer ${p.who}: with TLS (--host off loopback, or --tls) give its pin too: --peer-pin ${p.who}=sha256/… (medledger tls pin of its certificate)`,
+        EXIT.usage,
+      );
+    if (tls && !p.url.startsWith('wss://'))
+      throw new CliError(`--peer ${p.who}=${p.url}: with TLS the peer URL is wss://HOST:PORT`, EXIT.usage);
+  }
   const { genesis, fromUrl } = await readGenesis(opts.join);
   const hash = genesisHash(genesis);
   await confirmGenesis(hash, opts, fromUrl);
