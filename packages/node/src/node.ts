@@ -462,7 +462,8 @@ export class MedLedgerNode implements RouteDeps {
         if (this.driver.isRunning) this.snapshots?.onPeerMessage(peer, msg);
         return;
       case 'headers-get':
-        if (this.driver.isRunning && this.snapshots !== undefined) this.serveHeaders(peer, msg);
+        // Under CometBFT the chain's headers are CometBFT's (it has its own state sync).
+        if (this.driver.isRunning && this.engineName === 'embedded') this.serveHeaders(peer, msg);
         return;
     }
     if (!this.driver.isRunning) return;
