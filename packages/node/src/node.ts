@@ -26,6 +26,7 @@ import { Chain } from './chain.js';
 import { DEFAULT_EMERGENCY_AGENT_CONFIG, EmergencyAgent } from './emergency-agent.js';
 import type { Engine } from './engine.js';
 import { DEFAULT_SESSION_CONFIG, Gatekeeper } from './gatekeeper.js';
+import { HEADERS_PAGE, headersPage } from './headers-page.js';
 import { DEFAULT_VAULT_CONFIG, type NodeHome, readPeerTls } from './home.js';
 import { removeNodeLock, writeNodeLock } from './home-lock.js';
 import { Mempool } from './mempool.js';
@@ -395,9 +396,10 @@ export class MedLedgerNode implements RouteDeps {
     );
     this.stateSync = sync;
     try {
-      const batch = await sync.run();
-      if (batch === undefined) return;
-      chain.installSnapshot(batch);
+      const synced = await sync.run();
+      if (synced === undefined) return;
+      const { batch } = synced;
+      chain.installSnapshot(batch, synced.validators, synced.headers);
       // The vault wants every object the snapshot's records name; vault sync fetches them.
       this.vault.onCommitted(objectEffects(batch.writes).anchored, []);
       this.log(
@@ -451,12 +453,17 @@ export class MedLedgerNode implements RouteDeps {
       case 'snapshots':
       case 'snapshot':
       case 'snapshot-chunk':
+      case 'headers':
         this.stateSync?.onPeerMessage(peer, msg);
         return;
       case 'snapshots-get':
       case 'snapshot-get':
       case 'snapshot-chunk-get':
         if (this.driver.isRunning) this.snapshots?.onPeerMessage(peer, msg);
+        return;
+      case 'headers-get':
+        // Under CometBFT the chain's headers are CometBFT's (it has its own state sync).
+        if (this.driver.isRunning && this.engineName === 'embedded') this.serveHeaders(peer, msg);
         return;
     }
     if (!this.driver.isRunning) return;
@@ -487,6 +494,17 @@ export class MedLedgerNode implements RouteDeps {
       default:
         return;
     }
+  }
+
+  /**
+   * Answer a joining node's `headers-get` with one page of headers (headers-page.ts), the
+   * walk that lets it check a snapshot against the validator set in force at its height.
+   */
+  private serveHeaders(peer: string, msg: Record<string, unknown>): void {
+    const { from, limit } = msg;
+    if (typeof from !== 'number' || !Number.isSafeInteger(from) || from < 1) return;
+    if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 1 || limit > HEADERS_PAGE) return;
+    this.p2p.send(peer, { type: 'headers', from, ...headersPage(this.chain, from, limit) });
   }
 
   /** Admit an already-parsed transaction (Admission.admit); `gossip` sends it on to the peers. */

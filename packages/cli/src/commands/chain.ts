@@ -213,7 +213,10 @@ export function registerChainCommands(program: Command): void {
     .option('--base-port <port>', 'first port; node i uses base+2i (API) and base+2i+1 (p2p)', positiveInt('--base-port'), 26650)
     .option('--engine <engine>', "consensus engine: 'embedded' or 'cometbft' (also writes each home's cometbft/)", engineName, 'embedded')
     .option('--hosts <list>', 'comma-separated address (IP or DNS name) of each node, in order; default 127.0.0.1 for all', hostList)
-    .option('--tls', 'make a certificate per node: HTTPS API and mutual-TLS peer links (default when --hosts is not all loopback)')
+    .option(
+      '--tls',
+      'make a certificate per node: HTTPS API and mutual-TLS peer links (default when --hosts, or --join with --host, is not loopback)',
+    )
     .option('--no-tls', 'plain HTTP API and ws:// peer links even off loopback')
     .option('--join <genesis-or-url>', "join a running network: its genesis file, or a node's URL to fetch it from (confirm its hash)")
     .option('--genesis-hash <hex>', '--join: the genesis SHA-256 your consortium gave you; the genesis must match it')
@@ -222,6 +225,8 @@ export function registerChainCommands(program: Command): void {
     .option('--api-port <port>', '--join: API port (default 26650)', positiveInt('--api-port'))
     .option('--p2p-port <port>', '--join: P2P port (default 26651)', positiveInt('--p2p-port'))
     .option('--state-sync', '--join: start from a proven state snapshot of a peer instead of replaying every block')
+    .option('--host <address>', '--join: the address this node listens on and is reached at (default 127.0.0.1)')
+    .option('--peer-pin <name=pin>', "--join: the TLS pin of a --peer's certificate (medledger tls pin FILE), repeatable", collect, [])
     .option('--json', 'print the result as JSON')
     .action(async (opts: InitCliOptions) => {
       if (opts.join !== undefined) return runInitJoin(opts as InitCliOptions & { join: string });
