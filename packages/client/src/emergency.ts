@@ -2,12 +2,12 @@
 // emergency key among the validators, open a window as a privileged clinician and rebuild the
 // key from the shares the validators post, list windows, and rotate the key afterwards.
 import {
-  combineShares,
   type EncryptionKeyPair,
   type Envelope,
   encryptionPublicKeyFromPrivate,
   fromHex,
   generateEncryptionKeyPair,
+  interpolateAtZero,
   openEnvelope,
   type Share,
   sealToPublicKey,
@@ -22,7 +22,7 @@ import type { NodeConnection, SubmittedTx } from './connection.js';
 import { openEmergencyReason, type SealedReason, sealEmergencyReason } from './emergency-reason.js';
 import { ClientError } from './errors.js';
 import { allItems, eachItem, nextAt, type Page, type PageRequest, pageQuery } from './paging.js';
-import { type ProvenIdentity, provenEmergencyWindows, provenIdentities, provenIdentity } from './proven-facts.js';
+import { type ProvenIdentity, provenEmergencyWindows, provenIdentities, provenIdentity, stateKeys } from './proven-facts.js';
 import { EMERGENCY_RECIPIENT, openDataKey, sealDataKey } from './record-crypto.js';
 import { arrayAt, objectAt, parseRecordMeta, parseRecordRead, type RecordMeta } from './responses.js';
 import { refuse } from './trust.js';
@@ -102,7 +102,10 @@ export interface EmergencyWindow {
   expiresAt: number;
   emergencyKey: string;
   threshold: number;
-  commitments: Array<{ validator: string; x: number; commitment: string }>;
+  /** Per holder: the share's commitment, or on a re-shared split one commitment per dealer (`parts`). */
+  commitments: Array<{ validator: string; x: number; commitment?: string; parts?: string[] }>;
+  /** On a re-shared split: the dealers' x; each posted share is then one sub-share per dealer. */
+  dealers?: number[];
   active: boolean;
   status: 'pending' | 'ready' | 'closed';
   sharesPosted: number;
@@ -136,13 +139,19 @@ export async function emergencyNetwork(conn: NodeConnection): Promise<EmergencyN
  * `NO_TRUSTED_GENESIS` (client made without one) or `GENESIS_MISMATCH`.
  */
 export async function trustedEmergencyNetwork(conn: NodeConnection): Promise<EmergencyNetwork> {
-  const trusted = conn.verified('sealing emergency shares').trusted;
+  const reader = conn.verified('sealing emergency shares');
+  const trusted = reader.trusted;
   const told = await emergencyNetwork(conn);
+  // After governance changed the validator set, shares go to the latest set decided, proven
+  // against a header the trusted validators signed (docs/emergency.md).
+  const latest = (await reader.read([stateKeys.validatorSetLatest()])).value(stateKeys.validatorSetLatest());
+  const validators =
+    latest === null ? trusted.validators.map((v) => ({ id: v.id, name: v.name, encryptionKey: v.encryptionKey })) : provenHolders(latest);
   const network: EmergencyNetwork = {
-    threshold: trusted.emergencyThreshold(),
+    threshold: Math.floor((2 * validators.length) / 3) + 1,
     // The cap on window length is the chain's to enforce; it is not sealed to, so shown as told.
     maxDurationMs: told.maxDurationMs,
-    validators: trusted.validators.map((v) => ({ id: v.id, name: v.name, encryptionKey: v.encryptionKey })),
+    validators,
   };
   const same =
     told.threshold === network.threshold &&
@@ -151,6 +160,18 @@ export async function trustedEmergencyNetwork(conn: NodeConnection): Promise<Eme
   if (!same)
     refuse('GENESIS_MISMATCH', "the node's emergency validator set or keys are not the trusted genesis validators; no share was sealed");
   return network;
+}
+
+// The holders in a proven `gov/valset-latest` entry, in set order.
+function provenHolders(raw: string): EmergencyNetwork['validators'] {
+  const change = JSON.parse(raw) as { validators?: Array<{ id?: unknown; name?: unknown; encryptionKey?: unknown }> };
+  if (!Array.isArray(change.validators) || change.validators.length === 0)
+    refuse('FACT_NOT_PROVEN', 'the proven validator set is empty or malformed; no share was sealed');
+  return change.validators.map((v) => {
+    if (typeof v.id !== 'string' || typeof v.encryptionKey !== 'string')
+      refuse('FACT_NOT_PROVEN', 'the proven validator set names a validator without id or encryption key');
+    return { id: v.id, name: typeof v.name === 'string' ? v.name : null, encryptionKey: v.encryptionKey };
+  });
 }
 
 /**
@@ -267,27 +288,59 @@ export function recoverEmergencyKey(window: EmergencyWindow, encryptionPrivateKe
   const good: Share[] = [];
   const badShares: string[] = [];
   for (const posted of window.shares ?? []) {
-    const committed = window.commitments.find((c) => c.validator === posted.validator && c.x === posted.x);
-    let share: Share | undefined;
-    try {
-      const y = openEnvelope(encryptionPrivateKey, posted.sealed, postedShareAad(window.id, posted.validator, window.clinician));
-      share = { x: posted.x, y: toHex(y) };
-      y.fill(0);
-    } catch {
-      share = undefined;
-    }
-    if (share !== undefined && committed !== undefined && verifyShare(share, committed.commitment)) good.push(share);
+    const share = checkedPostedShare(window, posted, encryptionPrivateKey);
+    if (share !== undefined) good.push(share);
     else badShares.push(posted.validator);
   }
   if (good.length < window.threshold) return undefined;
   const chosen = good.slice(0, window.threshold);
-  const secret = chosen.length === 1 ? fromHex((chosen[0] as Share).y) : combineShares(chosen);
+  const secret = interpolateAtZero(chosen);
   const privateKey = toHex(secret);
   secret.fill(0);
   if (encryptionPublicKeyFromPrivate(privateKey) !== window.emergencyKey)
     throw new ClientError('EMERGENCY_KEY_MISMATCH', `window ${window.id}: the shares do not rebuild the patient's emergency key`);
   return { window, privateKey, badShares };
 }
+
+/**
+ * A validator's posted share, opened and checked, or undefined when it does not open or does
+ * not match its commitment. On a re-shared split the posting holds one sub-share per dealer:
+ * each is checked against the commitment its dealer put on chain, then they are combined at
+ * the dealers' x into the holder's share (Desmedt–Jajodia), so a holder cannot lie about any.
+ */
+function checkedPostedShare(window: EmergencyWindow, posted: PostedShare, encryptionPrivateKey: string): Share | undefined {
+  const committed = window.commitments.find((c) => c.validator === posted.validator && c.x === posted.x);
+  if (committed === undefined) return undefined;
+  let bytes: Uint8Array;
+  try {
+    bytes = openEnvelope(encryptionPrivateKey, posted.sealed, postedShareAad(window.id, posted.validator, window.clinician));
+  } catch {
+    return undefined;
+  }
+  try {
+    if (window.dealers === undefined) {
+      const share = { x: posted.x, y: toHex(bytes) };
+      return committed.commitment !== undefined && verifyShare(share, committed.commitment) ? share : undefined;
+    }
+    const parts = committed.parts ?? [];
+    if (parts.length !== window.dealers.length || bytes.length !== SHARE_BYTES * parts.length) return undefined;
+    const subShares: Share[] = [];
+    for (const [i, commitment] of parts.entries()) {
+      const y = toHex(bytes.subarray(i * SHARE_BYTES, (i + 1) * SHARE_BYTES));
+      if (!verifyShare({ x: posted.x, y }, commitment)) return undefined;
+      subShares.push({ x: window.dealers[i] as number, y });
+    }
+    const combined = interpolateAtZero(subShares);
+    const share = { x: posted.x, y: toHex(combined) };
+    combined.fill(0);
+    return share;
+  } finally {
+    bytes.fill(0);
+  }
+}
+
+/** Bytes of one share of a 32-byte emergency key. */
+const SHARE_BYTES = 32;
 
 /**
  * Poll a window until enough good shares are posted to rebuild the key. Throws ClientError
@@ -319,17 +372,7 @@ export async function awaitEmergencyKey(
 }
 
 function recoverBadCount(window: EmergencyWindow, key: string): number {
-  let bad = 0;
-  for (const posted of window.shares ?? []) {
-    const c = window.commitments.find((x) => x.validator === posted.validator);
-    try {
-      const y = openEnvelope(key, posted.sealed, postedShareAad(window.id, posted.validator, window.clinician));
-      if (c === undefined || !verifyShare({ x: posted.x, y: toHex(y) }, c.commitment)) bad++;
-    } catch {
-      bad++;
-    }
-  }
-  return bad;
+  return (window.shares ?? []).filter((posted) => checkedPostedShare(window, posted, key) === undefined).length;
 }
 
 /** The id of the window an `emergency.access` transaction opens: the first 16 bytes of its hash. */

@@ -46,6 +46,7 @@ test('the state keys the client proves are the chain’s (ehr state.ts and emerg
   assert.equal(stateKeys.grantees(p), keys.grantees(p));
   assert.equal(stateKeys.accessEvent(p, 7, 'n-1'), keys.accessEvent(p, 7, 'n-1'));
   assert.equal(stateKeys.emergencyWindow(r), emergencyKeys.window(r));
+  assert.equal(stateKeys.validatorSetLatest(), keys.govValsetLatest());
 });
 
 describe('TrustedGenesis', () => {

@@ -3,10 +3,11 @@
 // stated reason, the validators post their shares re-sealed to that clinician, and every read
 // in the window is served from the `emergency` envelope and tagged as emergency access.
 import { type Envelope, isHex, validateEnvelope } from '@medledger/crypto';
-import { txHash } from '@medledger/ledger';
+import { hashCanonical, txHash } from '@medledger/ledger';
 import { arrayField, type Body, encryptionKeyField, hex16Field, hex32Field, idField, intField, itemObject, onlyFields } from './body.js';
 import { checkReasonRecipients, type SealedReason, sealedReasonField } from './emergency-reason.js';
 import { EhrError } from './errors.js';
+import { latestValidatorSet } from './governance.js';
 import { activeIdentity, activeSigner, getIdentity, type Identity, isOrganization, putIdentity } from './identity.js';
 import type { TxContext, TxKind } from './kinds.js';
 import { claimObject, releaseObject } from './objects.js';
@@ -39,13 +40,63 @@ export interface RegisteredShare {
   sealed: Envelope;
 }
 
+/** One sub-share an old holder dealt to a new holder when re-sharing (emergency-reshare.ts). */
+export interface DealtPart {
+  /** crypto `shareCommitment` of the sub-share at the new holder's x. */
+  commitment: string;
+  sealed: Envelope;
+}
+
+/** A new holder's share after re-sharing: one sub-share from each dealer, in the split's `dealers` order. */
+export interface DealtShare {
+  validator: string;
+  x: number;
+  parts: DealtPart[];
+}
+
+export type SplitShare = RegisteredShare | DealtShare;
+
 /** A patient's current emergency key split, as kept in state. */
 export interface EmergencySplit {
   patient: string;
   emergencyKey: string;
   threshold: number;
-  shares: RegisteredShare[];
+  shares: SplitShare[];
   at: { height: number; time: number };
+  /**
+   * `emergencyHoldersHash` of the validators (id and encryption key) the shares are sealed to.
+   * Absent on splits registered before re-sharing existed: those were sealed to genesis.
+   */
+  holders?: string;
+  /** Set on a re-shared split: the old x of each dealer whose sub-shares make up the shares, in commit order. */
+  dealers?: number[];
+  /** When re-sharing last moved the split to a new holder set. */
+  resharedAt?: { height: number; time: number };
+}
+
+/** Which version of a patient's split this is: the height it was registered or last re-shared at. */
+export function splitVersion(split: EmergencySplit): number {
+  return split.resharedAt?.height ?? split.at.height;
+}
+
+/** Is `share` a re-shared one (sub-shares from dealers) rather than one the patient sealed? */
+export function isDealtShare(share: SplitShare): share is DealtShare {
+  return (share as DealtShare).parts !== undefined;
+}
+
+/** What a window keeps of one share: its commitment, or for a re-shared split one commitment per dealer. */
+export interface WindowCommitment {
+  validator: string;
+  x: number;
+  commitment?: string;
+  parts?: string[];
+}
+
+/** The commitments a window copies from its split. */
+export function windowCommitment(share: SplitShare): WindowCommitment {
+  return isDealtShare(share)
+    ? { validator: share.validator, x: share.x, parts: share.parts.map((p) => p.commitment) }
+    : { validator: share.validator, x: share.x, commitment: share.commitment };
 }
 
 /** An emergency window as kept in state. */
@@ -63,7 +114,9 @@ export interface EmergencyWindow {
   emergencyKey: string;
   threshold: number;
   /** The split's commitments at opening, by validator, so the clinician can check each posted share. */
-  commitments: Array<{ validator: string; x: number; commitment: string }>;
+  commitments: WindowCommitment[];
+  /** The split's `dealers` when it was re-shared: each posted share is then one sub-share per dealer. */
+  dealers?: number[];
 }
 
 /** A share a validator posted for a window, sealed to the requesting clinician. */
@@ -80,6 +133,8 @@ const pad = (height: number) => String(height).padStart(12, '0');
 /** State keys of emergency access (all under `emergency/`). */
 export const emergencyKeys = {
   split: (patient: string) => `emergency/split/${patient}`,
+  /** Re-sharing in progress for a patient's split (emergency-reshare.ts). */
+  reshare: (patient: string) => `emergency/reshare/${patient}`,
   privilege: (clinician: string) => `emergency/privilege/${clinician}`,
   window: (id: string) => `emergency/window/${id}`,
   /** The latest window opened for a patient (active or not). */
@@ -96,6 +151,8 @@ export const emergencyPrefixes = {
   byOrg: (org: string) => `emergency/byorg/${org}/`,
   byClinician: (clinician: string) => `emergency/byclinician/${clinician}/`,
   latest: () => 'emergency/latest/',
+  /** Every patient's split, in patient-id order (validators page through it to re-share). */
+  splits: () => 'emergency/split/',
 };
 
 /** AAD of a share sealed by the patient to a validator. */
@@ -179,25 +236,46 @@ export function decideEmergencyRead(
   return { allowed: true, record, via: 'grant', envelopeFor: EMERGENCY_RECIPIENT, purpose: 'treatment', grant: null };
 }
 
-function requireParams(ctx: TxContext): EmergencyParams {
+export function requireParams(ctx: TxContext): EmergencyParams {
   if (ctx.emergency === undefined) throw new EhrError('INVALID_BODY', 'this chain has no emergency access configured');
   return ctx.emergency;
 }
 
 /** Bytes of one share: the shares of a 32-byte X25519 private key. */
-const SHARE_BYTES = 32;
+export const SHARE_BYTES = 32;
 
-// A sealed share: an envelope whose ciphertext is exactly one share, so nobody can park
-// arbitrary data in state under the name of a share.
-function envelopeField(b: Body, field: string): Envelope {
+/**
+ * A sealed share: an envelope whose ciphertext is exactly `shares` shares (one, or one
+ * sub-share per dealer of a re-shared split), so nobody can park arbitrary data in state
+ * under the name of a share.
+ */
+export function sealedShareField(b: Body, field: string, shares = 1): Envelope {
   let envelope: Envelope;
   try {
     envelope = validateEnvelope(b[field]);
   } catch {
     throw new EhrError('INVALID_BODY', `body.${field} must be a sealed envelope`);
   }
-  if (envelope.ct.length !== 2 * SHARE_BYTES) throw new EhrError('INVALID_BODY', `body.${field} must seal a ${SHARE_BYTES}-byte share`);
+  if (envelope.ct.length !== 2 * SHARE_BYTES * shares)
+    throw new EhrError('INVALID_BODY', `body.${field} must seal ${shares * SHARE_BYTES} bytes (${shares} share${shares === 1 ? '' : 's'})`);
   return envelope;
+}
+
+/** The validators that hold emergency shares now: the latest validator set decided, in its order. */
+export function emergencyHolders(state: StateReader): Array<{ id: string; encryptionKey: string }> {
+  return latestValidatorSet(state).map((v) => ({ id: v.id, encryptionKey: v.encryptionKey }));
+}
+
+/** A short name for a holder set: SHA-256 of its canonical JSON (ids and encryption keys, in order). */
+export function emergencyHoldersHash(holders: ReadonlyArray<{ id: string; encryptionKey: string }>): string {
+  return hashCanonical(holders.map((h) => ({ id: h.id, encryptionKey: h.encryptionKey })));
+}
+
+/** The holder set a split's shares are sealed to (genesis for splits older than re-sharing). */
+export function splitHoldersHash(state: StateReader, split: EmergencySplit): string {
+  if (split.holders !== undefined) return split.holders;
+  const genesis = readJson<{ validators: Array<{ id: string; encryptionKey: string }> }>(state, keys.validatorSet());
+  return emergencyHoldersHash(genesis?.validators ?? []);
 }
 
 function activePatient(state: StateReader, signer: string): Identity {
@@ -214,7 +292,7 @@ function activePatient(state: StateReader, signer: string): Identity {
  */
 export const emergencySplit: TxKind = {
   apply(ctx, tx, state) {
-    const params = requireParams(ctx);
+    requireParams(ctx);
     const b = onlyFields(tx.body, 'emergency.split', ['emergencyKey', 'threshold', 'shares']);
     const emergencyKey = encryptionKeyField(b, 'emergencyKey');
     const threshold = intField(b, 'threshold', 255);
@@ -225,22 +303,26 @@ export const emergencySplit: TxKind = {
         validator: idField(at('validator'), `${path}.validator`),
         x: intField(at('x'), `${path}.x`, 255),
         commitment: hex32Field(at('commitment'), `${path}.commitment`),
-        sealed: envelopeField(at('sealed'), `${path}.sealed`),
+        sealed: sealedShareField(at('sealed'), `${path}.sealed`),
       };
     });
     const patient = activePatient(state, tx.signer);
-    const n = params.validators.length;
+    // The current holders: the genesis validators until governance changes the set, then the
+    // latest set decided (re-sharing moves existing splits there: emergency-reshare.ts).
+    const holders = emergencyHolders(state);
+    const ids = holders.map((h) => h.id);
+    const n = ids.length;
     if (threshold !== emergencyThreshold(n))
       throw new EhrError('INVALID_BODY', `body.threshold must be ${emergencyThreshold(n)} (more than 2/3 of ${n} validators)`);
-    // Exactly the genesis validators hold shares: a share sealed to anyone else would hand
+    // Exactly the current validators hold shares: a share sealed to anyone else would hand
     // them part of the key that opens every record (issue 11: a lying node names itself).
-    const stranger = shares.find((s) => !params.validators.includes(s.validator));
+    const stranger = shares.find((s) => !ids.includes(s.validator));
     if (stranger !== undefined)
-      throw new EhrError('RECIPIENT_NOT_ALLOWED', `body.shares: ${stranger.validator} is not a genesis validator`);
-    const missing = params.validators.find((v) => !shares.some((s) => s.validator === v));
+      throw new EhrError('RECIPIENT_NOT_ALLOWED', `body.shares: ${stranger.validator} is not a current validator`);
+    const missing = ids.find((v) => !shares.some((s) => s.validator === v));
     if (missing !== undefined) throw new EhrError('RECIPIENT_MISSING', `body.shares must include one for validator ${missing}`);
-    if (shares.length !== n || shares.some((s, i) => s.validator !== params.validators[i] || s.x !== i + 1))
-      throw new EhrError('INVALID_BODY', 'body.shares must hold one share per validator, in genesis order, with x = 1, 2, …');
+    if (shares.length !== n || shares.some((s, i) => s.validator !== ids[i] || s.x !== i + 1))
+      throw new EhrError('INVALID_BODY', 'body.shares must hold one share per validator, in validator-set order, with x = 1, 2, …');
     if (activeWindowFor(state, patient.id, ctx.time) !== undefined)
       throw new EhrError('WINDOW_ACTIVE', 'an emergency window is open; rotate the key after it closes');
     writeJson(state, emergencyKeys.split(patient.id), {
@@ -249,7 +331,10 @@ export const emergencySplit: TxKind = {
       threshold,
       shares,
       at: { height: ctx.height, time: ctx.time },
+      holders: emergencyHoldersHash(holders),
     } satisfies EmergencySplit);
+    // A fresh split replaces whatever re-sharing of the old one was under way.
+    state.delete(emergencyKeys.reshare(patient.id));
     if (patient.emergencyKey !== emergencyKey) putIdentity(state, { ...patient, emergencyKey });
   },
 };
@@ -348,7 +433,8 @@ export const emergencyAccess: TxKind = {
       expiresAt: ctx.time + durationMs,
       emergencyKey: split.emergencyKey,
       threshold: split.threshold,
-      commitments: split.shares.map((s) => ({ validator: s.validator, x: s.x, commitment: s.commitment })),
+      commitments: split.shares.map(windowCommitment),
+      ...(split.dealers === undefined ? {} : { dealers: split.dealers }),
     };
     writeJson(state, emergencyKeys.window(id), window);
     state.set(emergencyKeys.latest(patientId), id);
@@ -367,7 +453,6 @@ export const emergencyShare: TxKind = {
     const b = onlyFields(tx.body, 'emergency.share', ['window', 'x', 'sealed']);
     const windowId = hex16Field(b, 'window');
     const x = intField(b, 'x', 255);
-    const sealed = envelopeField(b, 'sealed');
     const node = activeSigner(state, tx.signer);
     if (node.role !== 'validator') throw new EhrError('UNAUTHORIZED', 'only validator nodes post emergency shares');
     const window = getWindow(state, windowId);
@@ -377,6 +462,9 @@ export const emergencyShare: TxKind = {
     if (mine === undefined || mine.x !== x) throw new EhrError('UNAUTHORIZED', 'this validator holds no share with that x for this window');
     if (getPostedShare(state, windowId, node.id) !== undefined)
       throw new EhrError('SHARE_POSTED', 'this validator already posted its share for this window');
+    // A re-shared split's holder posts its sub-share from each dealer, so the clinician can
+    // check every one against its commitment before combining.
+    const sealed = sealedShareField(b, 'sealed', window.dealers?.length ?? 1);
     writeJson(state, emergencyKeys.share(windowId, node.id), {
       window: windowId,
       validator: node.id,
