@@ -27,6 +27,7 @@ import { EMERGENCY_RECIPIENT, openDataKey, sealDataKey } from './record-crypto.j
 import { arrayAt, objectAt, parseRecordMeta, parseRecordRead, type RecordMeta } from './responses.js';
 import { refuse } from './trust.js';
 import { MAX_SHARE_ENVELOPES } from './tx-builders.js';
+import { VerifiedReader } from './verified-reader.js';
 
 /** A share as the patient registers it: for one validator, sealed to its encryption key. */
 export interface EmergencyShareBody {
@@ -139,12 +140,17 @@ export async function emergencyNetwork(conn: NodeConnection): Promise<EmergencyN
  * `NO_TRUSTED_GENESIS` (client made without one) or `GENESIS_MISMATCH`.
  */
 export async function trustedEmergencyNetwork(conn: NodeConnection): Promise<EmergencyNetwork> {
-  const reader = conn.verified('sealing emergency shares');
-  const trusted = reader.trusted;
+  const trusted = conn.verified('sealing emergency shares').trusted;
   const told = await emergencyNetwork(conn);
   // After governance changed the validator set, shares go to the latest set decided, proven
-  // against a header the trusted validators signed (docs/emergency.md).
-  const latest = (await reader.read([stateKeys.validatorSetLatest()])).value(stateKeys.validatorSetLatest());
+  // against a header the trusted validators signed (docs/emergency.md). The key is public, so
+  // it is proven without a session: a patient registering has no identity to sign in with yet.
+  const reader = new VerifiedReader(
+    trusted,
+    { post: (path, body) => conn.post(path, body), get: (path) => conn.get(path) },
+    { minHeight: conn.verifiedHeight },
+  );
+  const latest = await latestValidatorSet(reader);
   const validators =
     latest === null ? trusted.validators.map((v) => ({ id: v.id, name: v.name, encryptionKey: v.encryptionKey })) : provenHolders(latest);
   const network: EmergencyNetwork = {
@@ -160,6 +166,19 @@ export async function trustedEmergencyNetwork(conn: NodeConnection): Promise<Eme
   if (!same)
     refuse('GENESIS_MISMATCH', "the node's emergency validator set or keys are not the trusted genesis validators; no share was sealed");
   return network;
+}
+
+// The proven `gov/valset-latest` entry (null: governance never changed the set). Before the
+// first block there is nothing to prove against and no vote can have passed: the genesis set
+// holds. A node that lies "no block yet" gains nothing by it: the chain accepts shares only for
+// the current validators, and genesis keys belong to those same validators.
+async function latestValidatorSet(reader: VerifiedReader): Promise<string | null> {
+  try {
+    return (await reader.read([stateKeys.validatorSetLatest()])).value(stateKeys.validatorSetLatest());
+  } catch (err) {
+    if (err instanceof ClientError && err.code === 'NO_COMMITTED_BLOCK') return null;
+    throw err;
+  }
 }
 
 // The holders in a proven `gov/valset-latest` entry, in set order.
