@@ -29,6 +29,8 @@ export interface EmergencyAgentOptions extends EmergencyAgentConfig {
   nodeId: string;
   /** This node's X25519 private key: opens the shares sealed to it at registration. */
   encryptionPrivateKey: string;
+  /** `node.next.key`'s, when a rotation by vote gave this validator a new encryption key. */
+  nextEncryptionPrivateKey?: string;
 }
 
 export interface EmergencyAgentDeps {
@@ -113,7 +115,10 @@ export class EmergencyAgent {
     let sealed: ReturnType<typeof sealToPublicKey>;
     try {
       // One share, or for a re-shared split one sub-share per dealer, posted side by side.
-      const parts = openHeldParts(split, mine, this.cfg.encryptionPrivateKey);
+      const parts = openHeldParts(split, mine, [
+        this.cfg.encryptionPrivateKey,
+        ...(this.cfg.nextEncryptionPrivateKey === undefined ? [] : [this.cfg.nextEncryptionPrivateKey]),
+      ]);
       const payload = postedPayload(parts);
       for (const p of parts) p.fill(0);
       try {

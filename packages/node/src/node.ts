@@ -234,11 +234,23 @@ export class MedLedgerNode implements RouteDeps {
       },
     );
     this.emergency = new EmergencyAgent(
-      { ...DEFAULT_EMERGENCY_AGENT_CONFIG, ...home.config.emergency, nodeId, encryptionPrivateKey: home.key.encryption.privateKey },
+      {
+        ...DEFAULT_EMERGENCY_AGENT_CONFIG,
+        ...home.config.emergency,
+        nodeId,
+        encryptionPrivateKey: home.key.encryption.privateKey,
+        ...(home.nextKey === undefined ? {} : { nextEncryptionPrivateKey: home.nextKey.encryption.privateKey }),
+      },
       { view: this.view, submitOwn: this.submitOwn, isPending, log },
     );
     this.reshare = new ReshareAgent(
-      { nodeId, encryptionPrivateKey: home.key.encryption.privateKey },
+      {
+        nodeId,
+        encryptionPrivateKeys: [
+          home.key.encryption.privateKey,
+          ...(home.nextKey === undefined ? [] : [home.nextKey.encryption.privateKey]),
+        ],
+      },
       { view: this.view, submitOwn: this.submitOwn, isPending, log },
     );
     // After each block is stored, in this order: the vault keeps, fetches or deletes the

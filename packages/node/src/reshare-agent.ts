@@ -23,8 +23,8 @@ import type { CommittedView, Log, SubmitOwnTx } from './ports.js';
 export interface ReshareAgentOptions {
   /** This validator's id (idFromPublicKey of its signing key). */
   nodeId: string;
-  /** This node's X25519 private key: opens the share it holds. */
-  encryptionPrivateKey: string;
+  /** This node's X25519 private keys (`node.key`'s, then `node.next.key`'s if any): open the share it holds. */
+  encryptionPrivateKeys: readonly string[];
   /** Patients per transaction (at most MAX_RESHARE_ITEMS). */
   batch?: number;
   /** Splits read per page while looking for work. */
@@ -204,7 +204,7 @@ export class ReshareAgent {
     if (mine === undefined) return undefined;
     let parts: Uint8Array[];
     try {
-      parts = openHeldParts(split, mine, this.cfg.encryptionPrivateKey);
+      parts = openHeldParts(split, mine, this.cfg.encryptionPrivateKeys);
     } catch {
       this.deps.log('warn', `emergency re-sharing: this validator's share for patient ${split.patient} does not open; others must deal`);
       return undefined;
