@@ -32,8 +32,9 @@ import {
 } from '@medledger/crypto';
 import { type EmergencySplit, emergencyHolders, emergencyHoldersHash, getSplit, postedShareAad, registeredShareAad } from '@medledger/ehr';
 import type { Genesis } from '@medledger/ledger';
-import { HOME_FILES, initNetwork, loadHome, MedLedgerNode, type OrgKeyFile, readOrgKey } from '@medledger/node';
+import { HOME_FILES, initNetwork, loadHome, MedLedgerNode, type OrgKeyFile, readOrgKey, verifyStoredChain } from '@medledger/node';
 import { freePorts, TEST_PASSPHRASE, waitFor } from '@medledger/node/testing';
+import { openSqliteStore } from '@medledger/storage';
 
 process.env.MEDLEDGER_PASSPHRASE = TEST_PASSPHRASE;
 
@@ -201,4 +202,17 @@ test('emergency keys are re-shared when a validator is added and one removed; br
   }
   // And its old share alone opens nothing: it is not the key.
   assert.notEqual(encryptionPublicKeyFromPrivate(removedOldShare.y), window.emergencyKey);
+
+  // 5. The chain with its re-sharing replays to the same state offline (`medledger verify`).
+  for (const [i, node] of nodes.entries()) {
+    await node?.stop();
+    nodes[i] = undefined;
+  }
+  const store = openSqliteStore(join(homes[3] as string, HOME_FILES.db));
+  try {
+    const result = verifyStoredChain(genesis, store);
+    assert.equal(result.ok, true, JSON.stringify(result));
+  } finally {
+    store.close();
+  }
 });
