@@ -18,6 +18,7 @@ import {
   type Share,
   sealToPublicKey,
   shareCommitment,
+  signEd25519,
   splitSecret,
   toHex,
   utf8,
@@ -38,6 +39,7 @@ import {
   splitVersion,
 } from './emergency.js';
 import { dealtShareAad, getPendingReshare } from './emergency-reshare.js';
+import { rotateProofBytes } from './staff.js';
 
 const CHAIN = 'reshare-test';
 const T0 = 1_700_000_000_000;
@@ -350,4 +352,36 @@ test(`a window open during re-sharing keeps its split until it closes; the holde
   const three = sealToPublicKey(clinician.encryption.publicKey, new Uint8Array(96));
   assert.deepEqual(w.block([newcomer.tx('emergency.share', { window: windowId, x: 5, sealed: one })]), ['INVALID_BODY']);
   assert.deepEqual(w.block([newcomer.tx('emergency.share', { window: windowId, x: 5, sealed: three })]), ['ok']);
+});
+
+test(`a validator whose encryption key is rotated by vote deals with its old key and holds its new share under the new one (seed ${SEED})`, () => {
+  const w = setup();
+  const [v0, v1, v2] = w.validators as [Actor, Actor, Actor];
+  const nextSigning = generateSigningKeyPair();
+  const nextEncryption = generateEncryptionKeyPair();
+  const proof = signEd25519(nextSigning.privateKey, rotateProofBytes(CHAIN, v1.id, nextSigning.publicKey));
+  const target0 = emergencyHoldersHash(emergencyHolders(w.state));
+  w.govern({
+    type: 'validator.rotate',
+    validator: v1.id,
+    newPublicKey: nextSigning.publicKey,
+    proof,
+    encryptionKey: nextEncryption.publicKey,
+  });
+  // Same validators, one new encryption key: the holder set is a new one, so the split is due.
+  assert.notEqual(emergencyHoldersHash(emergencyHolders(w.state)), target0);
+  // After the rotation v1 signs with its new key; it opens its old share with the old encryption key.
+  let nonce = 0;
+  const v1Rotated: Actor = {
+    ...v1,
+    tx: (kind, body) => signTx({ v: 1, chain: CHAIN, kind, signer: nextSigning.publicKey, nonce: nonce++, body }, nextSigning.privateKey),
+  };
+  assert.deepEqual(w.block([reshareTx(w, v0), reshareTx(w, v1Rotated), reshareTx(w, v2)]), ['ok', 'ok', 'ok']);
+  const after = getSplit(w.state, w.patient.id) as EmergencySplit;
+  assert.equal(after.holders, emergencyHoldersHash(emergencyHolders(w.state)));
+  // Its new share opens with the new encryption key only.
+  const v1New: Actor = { ...v1, encryption: nextEncryption };
+  assert.throws(() => heldShare(after, v1));
+  const fresh = [v0, v1New, v2].map((v) => heldShare(after, v));
+  assert.ok(rebuilds(w, fresh));
 });
