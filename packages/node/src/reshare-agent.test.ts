@@ -46,9 +46,8 @@ function actor() {
 }
 type Actor = ReturnType<typeof actor>;
 
-test('four validators re-share 250 patients’ keys to a fifth in batches, paging through the splits, and then stop', () => {
-  const PATIENTS = 250;
-  const BATCH = 40;
+/** Four validators, two member organizations and `count` patients with real splits; four re-share agents over one mempool. */
+function world(count: number, batch: number) {
   const orgs = [actor(), actor()] as [Actor, Actor];
   const validators = [actor(), actor(), actor(), actor()];
   const genesis: Genesis = {
@@ -81,7 +80,7 @@ test('four validators re-share 250 patients’ keys to a fifth in batches, pagin
     app.commit();
     return exec.results.map((r) => r.code);
   };
-  const patients = Array.from({ length: PATIENTS }, () => actor());
+  const patients = Array.from({ length: count }, () => actor());
   const registrations: SignedTx[] = [];
   for (const p of patients) {
     const key = generateEncryptionKeyPair();
@@ -123,7 +122,7 @@ test('four validators re-share 250 patients’ keys to a fifth in batches, pagin
   const agents = validators.map((v) => {
     let nonce = 0;
     return new ReshareAgent(
-      { nodeId: v.id, encryptionPrivateKeys: [v.encryption.privateKey], batch: BATCH, pageSize: 64 },
+      { nodeId: v.id, encryptionPrivateKeys: [v.encryption.privateKey], batch, pageSize: 64 },
       {
         view,
         isPending: (hash) => mempool.has(hash),
@@ -148,21 +147,39 @@ test('four validators re-share 250 patients’ keys to a fifth in batches, pagin
     mempool.clear();
     return block(txs);
   };
+  let scans = 0;
+  const countedView = view;
+  const scanState = countedView.scanState.bind(countedView);
+  countedView.scanState = (prefix: string, opts?: ScanOptions) => {
+    scans += 1;
+    return scanState(prefix, opts);
+  };
+  const addValidator = () => {
+    const newcomer = actor();
+    const action = {
+      type: 'validator.add',
+      name: 'v4',
+      publicKey: newcomer.signing.publicKey,
+      encryptionKey: newcomer.encryption.publicKey,
+      power: 1,
+    };
+    block([orgs[0].tx('gov.propose', { action, votingPeriodMs: 600_000 })]);
+    block([orgs[0].tx('gov.vote', { proposal: 1, vote: 'yes' }), orgs[1].tx('gov.vote', { proposal: 1, vote: 'yes' })]);
+    return newcomer;
+  };
+  return { orgs, state, block, patients, agents, submitted, tick, view, addValidator, scans: () => scans, now: () => time };
+}
+
+test('four validators re-share 250 patients’ keys to a fifth in batches, paging through the splits, and then stop', () => {
+  const PATIENTS = 250;
+  const BATCH = 40;
+  const { state, patients, agents, submitted, tick, view, addValidator } = world(PATIENTS, BATCH);
   // Nothing to do while the set is unchanged.
   tick();
   assert.equal(submitted.length, 0);
   assert.ok(agents.every((a) => a.status().done));
 
-  const newcomer = actor();
-  const action = {
-    type: 'validator.add',
-    name: 'v4',
-    publicKey: newcomer.signing.publicKey,
-    encryptionKey: newcomer.encryption.publicKey,
-    power: 1,
-  };
-  block([orgs[0].tx('gov.propose', { action, votingPeriodMs: 600_000 })]);
-  block([orgs[0].tx('gov.vote', { proposal: 1, vote: 'yes' }), orgs[1].tx('gov.vote', { proposal: 1, vote: 'yes' })]);
+  addValidator();
   const target = emergencyHoldersHash(emergencyHolders(state));
 
   const started = performance.now();
@@ -191,4 +208,50 @@ test('four validators re-share 250 patients’ keys to a fifth in batches, pagin
   console.log(
     `# re-shared ${PATIENTS} patients in ${blocks} blocks, ${submitted.length} transactions, ${Math.round(ms)} ms (dealing and applying, one process)`,
   );
+});
+
+test('a patient with an open window is re-shared after it closes, looked at alone meanwhile (no rescans of every split)', () => {
+  const w = world(30, 100);
+  const [org] = w.orgs;
+  const patient = w.patients[0] as Actor;
+  const clinician = actor();
+  const sealedTo = (to: Actor) => ({ to: to.id, sealed: sealToPublicKey(to.encryption.publicKey, new Uint8Array(32)) });
+  const reason = {
+    iv: '00'.repeat(12),
+    ct: '01'.repeat(40),
+    tag: '00'.repeat(16),
+    keys: [sealedTo(patient), sealedTo(clinician), sealedTo(org)],
+  };
+  assert.deepEqual(
+    w.block([
+      org.tx('staff.register', {
+        publicKey: clinician.signing.publicKey,
+        encryptionKey: clinician.encryption.publicKey,
+        role: 'clinician',
+      }),
+    ]),
+    ['ok'],
+  );
+  assert.deepEqual(w.block([org.tx('emergency.privilege', { clinician: clinician.id, grant: true })]), ['ok']);
+  assert.deepEqual(w.block([clinician.tx('emergency.access', { patient: patient.id, reason, durationMs: 60_000 })]), ['ok']);
+  const closesAt = w.now() + 60_000;
+  w.addValidator();
+  const target = emergencyHoldersHash(emergencyHolders(w.state));
+  // Everyone else is re-shared; the patient with the open window keeps the split it was opened on.
+  for (let i = 0; i < 8; i++) assert.ok(w.tick().every((c) => c === 'ok'));
+  const holdersOf = (p: Actor) => getSplit(w.state, p.id)?.holders;
+  assert.ok(w.patients.slice(1).every((p) => holdersOf(p) === target));
+  assert.notEqual(holdersOf(patient), target);
+  assert.ok(
+    w.agents.every((a) => !a.status().done),
+    'the deferred patient keeps the work open',
+  );
+  // While the window runs, each commit looks at that one patient only.
+  const scansBefore = w.scans();
+  for (let i = 0; i < 10; i++) w.tick();
+  assert.equal(w.scans(), scansBefore, 'no page of splits is read while only the deferred patient is left');
+  while (w.now() <= closesAt) w.tick();
+  for (let i = 0; i < 6 && !w.agents.every((a) => a.status().done); i++) w.tick();
+  assert.equal(holdersOf(patient), target, 're-shared once the window closed');
+  assert.ok(w.agents.every((a) => a.status().done));
 });
