@@ -144,6 +144,16 @@ test('emergency keys are re-shared when a validator is added and one removed; br
     [1, 2, 3, 4].map(idOf),
   );
   await reshared(1, laterId, 'the later patient’s key re-shared too');
+  // Operators see it in /metrics: a staying validator dealt, and then has nothing pending.
+  const metrics = await waitFor(
+    async () => {
+      const text = await (await fetch(`${urlOf(2)}/metrics`)).text();
+      return /^medledger_emergency_reshare_pending 0$/m.test(text) ? text : undefined;
+    },
+    'validator 2 to finish its part',
+    60_000,
+  );
+  assert.match(metrics, /^medledger_emergency_reshare_dealt [1-9]/m);
 
   // 3. Stop validator 1 as well: validators 2, 3 and the fifth are 3 of the 4 current ones,
   // enough for blocks and for break-glass; the fifth joined after the patient registered.

@@ -183,6 +183,8 @@ export class MedLedgerNode implements RouteDeps {
       peers: () => this.peerCounts(),
       mempool: () => ({ txs: this.mempool.size, bytes: this.mempool.bytes }),
       vault: () => store.vaultTotals(),
+      // Read at scrape time; the agent is made below.
+      reshare: () => this.reshare.status(),
     });
     this.chain.app.observeExecution = (ms) => this.metrics.observeAppExecution(ms);
     const chain = this.chain;
