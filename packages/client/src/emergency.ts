@@ -133,9 +133,10 @@ export async function emergencyNetwork(conn: NodeConnection): Promise<EmergencyN
 }
 
 /**
- * The validators an emergency key is split among, and their encryption keys, from the
- * trusted genesis: `emergency.split` must name exactly the genesis validator set, in genesis
- * order. The node's `GET /v1/emergency/params` is fetched too and must say the same, so a
+ * The validators an emergency key is split among, and their encryption keys: the trusted
+ * genesis set, or once governance changed it the latest set decided, proven against the
+ * validators followed from genesis (`emergency.split` must name exactly the current set, in
+ * set order). The node's `GET /v1/emergency/params` is fetched too and must say the same, so a
  * node that lies about the validators' keys is caught, not just ignored. Throws ClientError
  * `NO_TRUSTED_GENESIS` (client made without one) or `GENESIS_MISMATCH`.
  */
@@ -164,7 +165,7 @@ export async function trustedEmergencyNetwork(conn: NodeConnection): Promise<Eme
     told.validators.length === network.validators.length &&
     told.validators.every((v, i) => v?.id === network.validators[i]?.id && v?.encryptionKey === network.validators[i]?.encryptionKey);
   if (!same)
-    refuse('GENESIS_MISMATCH', "the node's emergency validator set or keys are not the trusted genesis validators; no share was sealed");
+    refuse('GENESIS_MISMATCH', "the node's emergency validator set or keys are not the proven current validators; no share was sealed");
   return network;
 }
 
