@@ -31,7 +31,7 @@ import {
   utf8,
 } from '@medledger/crypto';
 import { type EmergencySplit, emergencyHolders, emergencyHoldersHash, getSplit, postedShareAad, registeredShareAad } from '@medledger/ehr';
-import type { Genesis } from '@medledger/ledger';
+import { type Genesis, signTx } from '@medledger/ledger';
 import { HOME_FILES, initNetwork, loadHome, MedLedgerNode, type OrgKeyFile, readOrgKey, verifyStoredChain } from '@medledger/node';
 import { freePorts, TEST_PASSPHRASE, waitFor } from '@medledger/node/testing';
 import { openSqliteStore } from '@medledger/storage';
@@ -144,6 +144,32 @@ test('emergency keys are re-shared when a validator is added and one removed; br
     [1, 2, 3, 4].map(idOf),
   );
   await reshared(1, laterId, 'the later patient’s key re-shared too');
+  // The patient sees that its key moved, and to whom.
+  const mine = (await patient.get(`/v1/patients/${patientId}/emergency`, { auth: true })) as {
+    split: { validators: string[]; resharedAt: { height: number } | null };
+  };
+  assert.deepEqual(mine.split.validators, [1, 2, 3, 4].map(idOf));
+  assert.equal(mine.split.resharedAt?.height, afterRemove.resharedAt?.height);
+  // The removed validator signs nothing any more: posting its old share to a window is refused.
+  const removedKey = keyOf[0] as ReturnType<typeof loadHome>['key'];
+  const account = (await (await fetch(`${url1}/v1/accounts/${removedKey.signing.publicKey}`)).json()) as { nextNonce: number };
+  const post = signTx(
+    {
+      v: 1,
+      chain: CHAIN,
+      kind: 'emergency.reshare',
+      signer: removedKey.signing.publicKey,
+      nonce: account.nextNonce,
+      body: { target: emergencyHoldersHash(emergencyHolders((nodes[1] as MedLedgerNode).chain.state)), items: [] },
+    },
+    removedKey.signing.privateKey,
+  );
+  const refused = await fetch(`${url1}/v1/txs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(post),
+  });
+  assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'REVOKED');
   // Operators see it in /metrics: a staying validator dealt, and then has nothing pending.
   const metrics = await waitFor(
     async () => {

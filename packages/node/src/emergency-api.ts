@@ -129,7 +129,16 @@ export function registerEmergencyRoutes(app: FastifyInstance, node: RouteDeps, g
       const rotationRecommended = split !== undefined && latestWindow !== undefined && latestWindow.openedAt.height >= split.at.height;
       return {
         emergencyKey: split?.emergencyKey ?? getIdentity(state, patient)?.emergencyKey ?? null,
-        split: split === undefined ? null : { threshold: split.threshold, at: split.at, validators: split.shares.map((s) => s.validator) },
+        split:
+          split === undefined
+            ? null
+            : {
+                threshold: split.threshold,
+                at: split.at,
+                validators: split.shares.map((s) => s.validator),
+                // When the validators last moved it to a new set (docs/emergency.md "When the validator set changes").
+                resharedAt: split.resharedAt ?? null,
+              },
         rotationRecommended,
         windows: page.items.map((w) => view(w, caller, accesses.get(w.id))),
         next: page.next,
