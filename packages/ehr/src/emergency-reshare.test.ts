@@ -26,19 +26,17 @@ import {
 import { type Genesis, type SignedTx, signTx } from '@medledger/ledger';
 import { EhrApp, emergencyParams, initChain } from './app.js';
 import { MemoryCommittedState } from './committed.js';
+import { getSplit, getWindow, registeredShareAad } from './emergency.js';
+import { dealtShareAad, getPendingReshare } from './emergency-reshare.js';
 import {
   type DealtShare,
   type EmergencySplit,
   emergencyHolders,
   emergencyHoldersHash,
-  getSplit,
-  getWindow,
   isDealtShare,
   type RegisteredShare,
-  registeredShareAad,
   splitVersion,
-} from './emergency.js';
-import { dealtShareAad, getPendingReshare } from './emergency-reshare.js';
+} from './emergency-split.js';
 import { rotateProofBytes } from './staff.js';
 
 const CHAIN = 'reshare-test';

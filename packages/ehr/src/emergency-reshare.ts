@@ -9,20 +9,16 @@
 // combine with the live ones.
 import type { Envelope } from '@medledger/crypto';
 import { arrayField, type Body, hex32Field, idField, intField, itemObject, onlyFields } from './body.js';
+import { activeWindowFor, emergencyKeys, emergencyThreshold, getSplit, requireParams } from './emergency.js';
 import {
-  activeWindowFor,
   type DealtPart,
   type EmergencySplit,
   emergencyHolders,
   emergencyHoldersHash,
-  emergencyKeys,
-  emergencyThreshold,
-  getSplit,
-  requireParams,
   sealedShareField,
   splitHoldersHash,
   splitVersion,
-} from './emergency.js';
+} from './emergency-split.js';
 import { EhrError } from './errors.js';
 import { activeSigner } from './identity.js';
 import type { TxKind } from './kinds.js';
