@@ -7,6 +7,7 @@ export * from './connection.js';
 export * from './directory.js';
 export * from './emergency.js';
 export * from './emergency-reason.js';
+export * from './emergency-recover.js';
 export * from './errors.js';
 export * from './gov.js';
 export * from './gs1.js';
