@@ -47,7 +47,7 @@ function actor() {
 type Actor = ReturnType<typeof actor>;
 
 /** Four validators, two member organizations and `count` patients with real splits; four re-share agents over one mempool. */
-function world(count: number, batch: number) {
+function world(count: number, batch: number, opts: { lostKeys?: number[] } = {}) {
   const orgs = [actor(), actor()] as [Actor, Actor];
   const validators = [actor(), actor(), actor(), actor()];
   const genesis: Genesis = {
@@ -119,10 +119,12 @@ function world(count: number, batch: number) {
     },
   };
   const submitted: Array<{ dealer: string; items: number }> = [];
-  const agents = validators.map((v) => {
+  const agents = validators.map((v, i) => {
+    // A validator that lost its encryption key (`lostKeys`) opens none of its shares.
+    const encryptionKey = opts.lostKeys?.includes(i) ? generateEncryptionKeyPair().privateKey : v.encryption.privateKey;
     let nonce = 0;
     return new ReshareAgent(
-      { nodeId: v.id, encryptionPrivateKeys: [v.encryption.privateKey], batch, pageSize: 64 },
+      { nodeId: v.id, encryptionPrivateKeys: [encryptionKey], batch, pageSize: 64 },
       {
         view,
         isPending: (hash) => mempool.has(hash),
@@ -254,4 +256,27 @@ test('a patient with an open window is re-shared after it closes, looked at alon
   for (let i = 0; i < 6 && !w.agents.every((a) => a.status().done); i++) w.tick();
   assert.equal(holdersOf(patient), target, 're-shared once the window closed');
   assert.ok(w.agents.every((a) => a.status().done));
+});
+
+test('validators that cannot open their shares leave them to the others and stop, even when too few are left to finish', () => {
+  // Two of four lost their keys: two dealings arrive, three are needed, so the old split stays live.
+  const w = world(20, 100, { lostKeys: [2, 3] });
+  w.addValidator();
+  const target = emergencyHoldersHash(emergencyHolders(w.state));
+  let blocks = 0;
+  do {
+    assert.ok(++blocks < 30, 'every agent finishes its part');
+    assert.ok(w.tick().every((c) => c === 'ok'));
+  } while (!w.agents.every((a) => a.status().done));
+  assert.deepEqual(
+    w.agents.map((a) => a.status().dealt),
+    [20, 20, 0, 0],
+  );
+  assert.ok(
+    w.patients.every((p) => getSplit(w.state, p.id)?.holders !== target),
+    'not re-shared: too few dealers',
+  );
+  const scans = w.scans();
+  for (let i = 0; i < 5; i++) w.tick();
+  assert.equal(w.scans(), scans, 'done agents read nothing more');
 });

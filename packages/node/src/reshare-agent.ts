@@ -61,7 +61,10 @@ export class ReshareAgent {
   private readonly deferred = new Set<string>();
   /** A full pass found nothing but deferred patients: look only at those from now on. */
   private onlyDeferred = false;
+  /** Patients whose share this validator cannot open (sealed to a key it no longer has): left to the others. */
+  private readonly cannotDeal = new Set<string>();
   private scheduled = false;
+  private stopped = false;
   private progress: ReshareProgress = { target: '', dealt: 0, done: true };
   private readonly batch: number;
   private readonly pageSize: number;
@@ -73,8 +76,6 @@ export class ReshareAgent {
     this.batch = Math.min(cfg.batch ?? MAX_RESHARE_ITEMS, MAX_RESHARE_ITEMS);
     this.pageSize = cfg.pageSize ?? 500;
   }
-
-  private stopped = false;
 
   /** No more batches (the node is stopping). */
   stop(): void {
@@ -97,6 +98,7 @@ export class ReshareAgent {
       this.passFoundWork = false;
       this.inFlight = '';
       this.deferred.clear();
+      this.cannotDeal.clear();
       this.onlyDeferred = false;
       this.progress = { target, dealt: 0, done: false };
     }
@@ -120,7 +122,11 @@ export class ReshareAgent {
     }
     const splits = this.nextWork();
     if (splits.length === 0) return;
-    const items = splits.flatMap((split) => this.deal(split, holders) ?? []);
+    const items = splits.flatMap((split) => {
+      const item = this.deal(split, holders);
+      if (item === undefined) this.cannotDeal.add(split.patient);
+      return item ?? [];
+    });
     if (items.length === 0) return;
     try {
       const { hash } = this.deps.submitOwn('emergency.reshare', { target: this.target, items });
@@ -151,7 +157,7 @@ export class ReshareAgent {
         const split = JSON.parse(value) as EmergencySplit;
         const blocker = reshareBlocker(view.state, split, this.cfg.nodeId, this.target, view.tipTime());
         if (blocker === 'window-open') this.deferred.add(split.patient);
-        if (blocker !== undefined) continue;
+        if (blocker !== undefined || this.cannotDeal.has(split.patient)) continue;
         found.push(split);
         if (found.length >= this.batch) {
           this.passFoundWork = true;
