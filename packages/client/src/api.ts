@@ -3,7 +3,8 @@
 import { type EncryptionKeyPair, generateEncryptionKeyPair, sha256Hex } from '@medledger/crypto/browser';
 import { provenAccessLogPage } from './access-log.js';
 import { type CommittedTx, NodeConnection, type SubmittedTx } from './connection.js';
-import { activeEmergencyWindowOn, buildEmergencySplit, recoverEmergencyKey, trustedEmergencyNetwork } from './emergency.js';
+import { activeEmergencyWindowOn, buildEmergencySplit, trustedEmergencyNetwork } from './emergency.js';
+import { recoverEmergencyKey } from './emergency-recover.js';
 import { ClientError, hasClientCode } from './errors.js';
 import { allItems, nextAt, type Page, type PageRequest, pageQuery } from './paging.js';
 import { provenDelegations, provenGrants, provenIdentity, provenRecipients, provenRecords } from './proven-facts.js';

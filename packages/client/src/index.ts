@@ -8,6 +8,7 @@ export * from './connection.js';
 export * from './directory.js';
 export * from './emergency.js';
 export * from './emergency-reason.js';
+export * from './emergency-recover.js';
 export * from './errors.js';
 export * from './fhir-insurance.js';
 export * from './fhir-insurance-format.js';

@@ -54,6 +54,7 @@ test('the state keys the client proves are the chain’s (ehr state.ts and emerg
     assert.equal(accessLogKeys.count(log, p), keys.accessCount(log, p));
   }
   assert.equal(stateKeys.emergencyWindow(r), emergencyKeys.window(r));
+  assert.equal(stateKeys.validatorSetLatest(), keys.govValsetLatest());
 });
 
 describe('TrustedGenesis', () => {

@@ -38,6 +38,7 @@ import { ownTxSubmitter } from './own-tx.js';
 import { P2P } from './p2p.js';
 import { checkPeerList } from './p2p-tls.js';
 import type { CommittedView, LogLevel, SubmitOwnTx } from './ports.js';
+import { ReshareAgent } from './reshare-agent.js';
 import type { RouteDeps } from './route-deps.js';
 import { DEFAULT_SNAPSHOT_CONFIG, SnapshotStore } from './snapshots.js';
 import { DEFAULT_STATE_SYNC_OPTIONS, StateSync } from './state-sync.js';
@@ -87,6 +88,8 @@ export class MedLedgerNode implements RouteDeps {
   readonly vault: Vault;
   readonly gatekeeper: Gatekeeper;
   readonly emergency: EmergencyAgent;
+  /** Re-shares emergency keys to the current validator set after a change (docs/emergency.md). */
+  readonly reshare: ReshareAgent;
   /** Committed state for subsystems: read-only, with prefix scans. */
   readonly view: CommittedView;
   /** The one way this node's own transactions (and its FHIR agent's) are signed and admitted. */
@@ -181,6 +184,8 @@ export class MedLedgerNode implements RouteDeps {
       peers: () => this.peerCounts(),
       mempool: () => ({ txs: this.mempool.size, bytes: this.mempool.bytes }),
       vault: () => store.vaultTotals(),
+      // Read at scrape time; the agent is made below.
+      reshare: () => this.reshare.status(),
     });
     this.chain.app.observeExecution = (ms) => this.metrics.observeAppExecution(ms);
     const chain = this.chain;
@@ -232,7 +237,23 @@ export class MedLedgerNode implements RouteDeps {
       },
     );
     this.emergency = new EmergencyAgent(
-      { ...DEFAULT_EMERGENCY_AGENT_CONFIG, ...home.config.emergency, nodeId, encryptionPrivateKey: home.key.encryption.privateKey },
+      {
+        ...DEFAULT_EMERGENCY_AGENT_CONFIG,
+        ...home.config.emergency,
+        nodeId,
+        encryptionPrivateKey: home.key.encryption.privateKey,
+        ...(home.nextKey === undefined ? {} : { nextEncryptionPrivateKey: home.nextKey.encryption.privateKey }),
+      },
+      { view: this.view, submitOwn: this.submitOwn, isPending, log },
+    );
+    this.reshare = new ReshareAgent(
+      {
+        nodeId,
+        encryptionPrivateKeys: [
+          home.key.encryption.privateKey,
+          ...(home.nextKey === undefined ? [] : [home.nextKey.encryption.privateKey]),
+        ],
+      },
       { view: this.view, submitOwn: this.submitOwn, isPending, log },
     );
     // After each block is stored, in this order: the vault keeps, fetches or deletes the
@@ -247,6 +268,8 @@ export class MedLedgerNode implements RouteDeps {
     // tick so that nothing in Commit waits on them (docs/cometbft.md).
     if (comet === undefined) chain.app.onCommitted(({ txs }) => this.emergency.onCommitted(txs));
     else chain.app.onCommitted(({ txs }) => setImmediate(() => this.emergency.onCommitted(txs)));
+    // Re-sharing only schedules its batch here; the sealing runs on a later tick.
+    chain.app.onCommitted(() => this.reshare.onCommitted());
     // State snapshots for joining nodes, on the embedded engine (CometBFT has its own state sync).
     this.snapshots =
       comet === undefined
@@ -371,6 +394,7 @@ export class MedLedgerNode implements RouteDeps {
     this.vault.start();
     this.gatekeeper.start();
     this.emergency.onStart();
+    this.reshare.onCommitted();
     this.running = true;
     writeNodeLock(this.home.dir, { pid: process.pid, api: this.apiUrl, startedAt: this.now() });
     this.log('info', `serving API at ${this.apiUrl}, chain ${this.chain.chainId} at height ${this.chain.height}`);
@@ -416,6 +440,7 @@ export class MedLedgerNode implements RouteDeps {
     this.driver.stop();
     this.p2p.stop();
     this.gatekeeper.stop();
+    this.reshare.stop();
     this.vault.stop();
     await this.api?.close();
     this.chain.store.close();

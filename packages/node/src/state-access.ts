@@ -52,6 +52,9 @@ export function keyAccess(state: StateReader, key: string, time: number): KeyAcc
   const match = (re: string) => new RegExp(`^${re}$`).exec(key);
 
   if (key === keys.chainMeta() || key === keys.validatorSet() || key === keys.emergencyParams()) return PUBLIC;
+  // The latest validator set is public like the genesis one: every header commits to it, and a
+  // patient seals emergency shares to it (docs/emergency.md "When the validator set changes").
+  if (key === keys.govValsetLatest()) return PUBLIC;
   if (match(`identity/${ID}`) || match(`key/${KEY32}`) || match(`nonce/${KEY32}`)) return PUBLIC;
 
   let m = match(`delegate/(${ID})/(${ID})`);
@@ -105,7 +108,7 @@ export function keyAccess(state: StateReader, key: string, time: number): KeyAcc
     );
   }
   // Governance is the consortium's business: member organizations, their staff and validators see all of it.
-  if (match('gov/(?:members|rule|params|genesis-limits|next|open|valset-latest)') || match('gov/(?:proposal|valset)/[0-9]{12}'))
+  if (match('gov/(?:members|rule|params|genesis-limits|next|open)') || match('gov/(?:proposal|valset)/[0-9]{12}'))
     return only((caller) => seesGovernance(state, caller));
   m = match(`emergency/window/(${ID16})`);
   if (m !== null) {
@@ -176,7 +179,8 @@ export const SERVED_KEY_FAMILIES = [
   // ---- medicines (issue 14) ----
   ...MEDICINES_KEY_FAMILIES,
   // ---- end medicines ----
-  'gov/members, gov/rule, gov/params, gov/genesis-limits, gov/next, gov/open, gov/valset-latest',
+  'gov/valset-latest',
+  'gov/members, gov/rule, gov/params, gov/genesis-limits, gov/next, gov/open',
   'gov/proposal/<id>',
   'gov/valset/<height>',
   'plan/<id>',
