@@ -36,7 +36,7 @@ const urls: string[] = [];
 let homes: string[] = [];
 
 before(async () => {
-  const init = initNetwork({ validators: 4, out: dir, chainId: 'comet-e2e', ports: await freePorts(4) });
+  const init = initNetwork({ validators: 4, out: dir, chainId: 'comet-e2e', ports: await freePorts(4), engine: 'cometbft' });
   homes = init.homes;
   const ports: CometPorts[] = [];
   for (const home of homes) {

@@ -4,15 +4,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  COMET_HOME_DIR,
-  defaultCometPorts,
-  HOME_FILES,
-  initCometHomes,
-  initNetwork,
-  type OrgKeyFile,
-  PASSPHRASE_ENV,
-} from '@medledger/node';
+import { genesisEngine, parseGenesis } from '@medledger/ledger';
+import { defaultCometPorts, HOME_FILES, initCometHomes, initNetwork, type OrgKeyFile, PASSPHRASE_ENV } from '@medledger/node';
 
 const BIN = fileURLToPath(new URL('../bin/medledger.js', import.meta.url));
 
@@ -43,13 +36,15 @@ export function ensureHomes(
       homes: existing,
       created: false,
       orgKeys: [],
-      engine: existsSync(join(existing[0] as string, COMET_HOME_DIR)) ? 'cometbft' : 'embedded',
+      // The engine is the one the network's genesis names (absent: embedded).
+      engine: genesisEngine(parseGenesis(JSON.parse(readFileSync(join(existing[0] as string, HOME_FILES.genesis), 'utf8')))),
     };
   mkdirSync(dataDir, { recursive: true });
   const { homes, orgKeys, genesis } = initNetwork({
     validators,
     out: dataDir,
     basePort,
+    engine,
     ...(organizations === undefined ? {} : { organizations }),
   });
   if (engine === 'cometbft')

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { TimeoutConfig } from '@medledger/consensus';
 import { sha256 } from '@medledger/crypto';
 import type { Genesis } from '@medledger/ledger';
+import { requireGenesisEngine } from '../engine-check.js';
 
 /** Where one validator's CometBFT listens, and how it reaches the others. */
 export interface CometHomeOpts {
@@ -103,6 +104,8 @@ indexer = "kv"
 
 /** Write config.toml, genesis.json, the validator and node keys and a fresh signer state. */
 export function writeCometHome(genesis: Genesis, opts: CometHomeOpts): void {
+  // Only a genesis that names CometBFT is run on it (a chain's engine is fixed by genesis).
+  requireGenesisEngine(genesis, 'cometbft');
   const config = join(opts.dir, 'config');
   const data = join(opts.dir, 'data');
   mkdirSync(config, { recursive: true });

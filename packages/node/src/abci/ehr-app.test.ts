@@ -22,6 +22,7 @@ const validatorKey = generateSigningKeyPair();
 const org = generateSigningKeyPair();
 const genesis: Genesis = {
   chainId: 'abci-app-test',
+  engine: 'cometbft',
   genesisTime: T0,
   validators: [{ name: 'v0', publicKey: validatorKey.publicKey, encryptionKey: generateEncryptionKeyPair().publicKey, power: 1 }],
   organizations: [

@@ -20,6 +20,7 @@ import { cometValidatorAddress } from '@medledger/ledger/cometbft';
 import type { AppBlockBatch, AppTxLocation } from '@medledger/storage';
 import sjson from 'secure-json-parse';
 import { EhrApplication, type IndexedTx } from '../application.js';
+import { requireGenesisEngine } from '../engine-check.js';
 import { keyAccess } from '../state-access.js';
 import type { AbciAppPort, AbciBlock, AbciQueryAnswer, AbciTxOutcome } from './app-port.js';
 
@@ -116,6 +117,8 @@ export class EhrAbciApp implements AbciAppPort {
     readonly genesis: Genesis,
     private readonly deps: EhrAbciAppDeps,
   ) {
+    // This application runs only under CometBFT: a genesis for the embedded engine is refused.
+    requireGenesisEngine(genesis, 'cometbft');
     this.application = new EhrApplication(genesis, deps.store);
     // DESIGN §9: refuse to run on state that does not hash to the app hash saved with it.
     const a = this.application;

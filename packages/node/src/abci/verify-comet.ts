@@ -4,7 +4,7 @@
 // and the MedLedger application is replayed from genesis so that every result matches the
 // one committed in the next header's last-results hash and every app hash the next header's.
 import { EhrApp, emergencyParams, initChain, MemoryCommittedState } from '@medledger/ehr';
-import type { ChainVerification, Genesis, SignedTx, TxResult } from '@medledger/ledger';
+import { type ChainVerification, type Genesis, genesisEngine, type SignedTx, type TxResult } from '@medledger/ledger';
 import {
   type CometCommitJson,
   type CometHeaderJson,
@@ -91,6 +91,14 @@ const sameBytes = (a: Uint8Array, b: Uint8Array) => Buffer.compare(Buffer.from(a
  * failure is returned with its height and a stable code.
  */
 export async function verifyCometChain(genesis: Genesis, source: CometBlockSource): Promise<ChainVerification> {
+  // The engine is fixed by genesis: an embedded chain is never checked as CometBFT's.
+  if (genesisEngine(genesis) !== 'cometbft')
+    return {
+      ok: false,
+      height: 1,
+      code: 'ENGINE_MISMATCH',
+      reason: `the genesis names the ${genesisEngine(genesis)} engine, not CometBFT`,
+    };
   const validators = genesis.validators.map((v) => ({ publicKey: v.publicKey, power: v.power }));
   const setHash = cometValidatorSetHash(validators);
   const genesisExec = initChain(genesis);
