@@ -192,6 +192,22 @@ export function validatorSetEffectiveAt(state: ScanningStateReader, height: numb
   return readJson<{ validators: ValidatorEntry[] }>(state, keys.validatorSet())?.validators ?? [];
 }
 
+/**
+ * The validator set a block at `height` decided, from that block's state writes: the change
+ * it recorded for `height + VALSET_DELAY` (the last write of that key, as two changes passed
+ * in one block build on each other), or undefined when the block changed no set. What an
+ * engine that applies set changes itself (CometBFT's validator updates) is told.
+ */
+export function validatorSetDecidedIn(
+  writes: ReadonlyArray<{ key: string; value: string | null }>,
+  height: number,
+): ValidatorEntry[] | undefined {
+  const key = keys.govValset(height + VALSET_DELAY);
+  let decided: ValidatorEntry[] | undefined;
+  for (const w of writes) if (w.key === key && w.value !== null) decided = (JSON.parse(w.value) as ValidatorSetChange).validators;
+  return decided;
+}
+
 export function getProposal(state: StateReader, id: number): Proposal | undefined {
   return readJson<Proposal>(state, keys.govProposal(id));
 }

@@ -5,6 +5,7 @@
 // Transactions are their exact canonical bytes, so CometBFT's tx hash (SHA-256 of the
 // bytes) is MedLedger's.
 import { sha256Hex } from '@medledger/crypto';
+import { type ValidatorEntry, validatorSetEffectiveAt } from '@medledger/ehr';
 import {
   appHashOf,
   type Genesis,
@@ -23,12 +24,14 @@ import { EhrApplication, type IndexedTx } from '../application.js';
 import { requireGenesisEngine } from '../engine-check.js';
 import { keyAccess } from '../state-access.js';
 import type { AbciAppPort, AbciBlock, AbciQueryAnswer, AbciTxOutcome } from './app-port.js';
+import { type ValidatorUpdate, validatorUpdates as validatorUpdatesFrom } from './validator-updates.js';
 
 /** What the adapter needs of the app's store (SqliteAppState implements it). */
 export interface AppStateStore {
   getTreeNode(hash: string): Uint8Array | undefined;
   lastCommitted(): { height: number; appHash: string; time: number; resultsRoot: string };
   getState(key: string): string | undefined;
+  scanState(prefix: string, opts?: { after?: string; limit?: number; reverse?: boolean }): Array<[string, string]>;
   stateRoot(): string;
   findTx(hash: string): AppTxLocation | undefined;
   saveBlock(batch: AppBlockBatch): void;
@@ -214,7 +217,7 @@ export class EhrAbciApp implements AbciAppPort {
     return true;
   }
 
-  finalizeBlock(block: AbciBlock): { results: AbciTxOutcome[]; appHash: Uint8Array } {
+  finalizeBlock(block: AbciBlock): { results: AbciTxOutcome[]; appHash: Uint8Array; validatorUpdates: ValidatorUpdate[] } {
     const last = this.application.info().height;
     if (block.height !== last + 1) throw new Error(`FinalizeBlock for height ${block.height} on top of committed height ${last}`);
     const d = this.decode(block);
@@ -225,7 +228,18 @@ export class EhrAbciApp implements AbciAppPort {
     });
     for (const [index, outcome] of d.refused) results[index] = outcome;
     this.pending = { block, decoded: d, results };
-    return { results, appHash: fromHex(fin.appHash) };
+    // A set this block decided is in effect from height + 2 in the application's record;
+    // CometBFT applies updates returned now from height + 2 as well. The set they replace is
+    // the one in effect at height + 1, which committed state (through height - 1) knows.
+    const validatorUpdates =
+      fin.decidedValidators === undefined ? [] : validatorUpdatesFrom(this.validatorsAt(block.height + 1), fin.decidedValidators);
+    return { results, appHash: fromHex(fin.appHash), validatorUpdates };
+  }
+
+  /** The validator set in effect at `height` by committed state (at most the committed height + 2). */
+  validatorsAt(height: number): ValidatorEntry[] {
+    const store = this.deps.store;
+    return validatorSetEffectiveAt({ getState: (k) => store.getState(k), scanState: (p, o) => store.scanState(p, o) }, height);
   }
 
   commit(): { retainHeight: number } {
