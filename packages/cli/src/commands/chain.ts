@@ -482,6 +482,8 @@ export function registerChainCommands(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(async (opts: { home: string; engine?: Engine; rpc?: string; json?: boolean }) => {
       const home = resolve(opts.home);
+      if (!existsSync(join(home, HOME_FILES.genesis)) && !existsSync(join(home, HOME_FILES.db)))
+        throw new CliError(`no chain database or genesis in ${home}`, 2);
       // Verification needs only the genesis: no keys, so no passphrase.
       let genesis: Genesis;
       try {
