@@ -208,6 +208,20 @@ export function validatorSetDecidedIn(
   return decided;
 }
 
+/**
+ * Every key that has been a validator: the genesis set's and each set governance decided (in
+ * effect or not yet), from committed state. What an engine that names offenders by address
+ * (CometBFT's misbehaviour) maps them back to keys with, so a validator added by vote is
+ * named too. Deduplicated, genesis first, then in the order the sets were decided.
+ */
+export function validatorKeysEver(state: ScanningStateReader): string[] {
+  const keysSeen = new Set<string>();
+  for (const v of readJson<{ validators: ValidatorEntry[] }>(state, keys.validatorSet())?.validators ?? []) keysSeen.add(v.publicKey);
+  for (const [, raw] of state.scanState(prefixes.govValsets()))
+    for (const v of (JSON.parse(raw) as ValidatorSetChange).validators) keysSeen.add(v.publicKey);
+  return [...keysSeen];
+}
+
 export function getProposal(state: StateReader, id: number): Proposal | undefined {
   return readJson<Proposal>(state, keys.govProposal(id));
 }

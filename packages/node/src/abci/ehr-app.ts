@@ -5,7 +5,7 @@
 // Transactions are their exact canonical bytes, so CometBFT's tx hash (SHA-256 of the
 // bytes) is MedLedger's.
 import { sha256Hex } from '@medledger/crypto';
-import { type ValidatorEntry, validatorSetEffectiveAt } from '@medledger/ehr';
+import { type ValidatorEntry, validatorKeysEver, validatorSetEffectiveAt } from '@medledger/ehr';
 import {
   appHashOf,
   type Genesis,
@@ -238,8 +238,17 @@ export class EhrAbciApp implements AbciAppPort {
 
   /** The validator set in effect at `height` by committed state (at most the committed height + 2). */
   validatorsAt(height: number): ValidatorEntry[] {
+    return validatorSetEffectiveAt(this.committedView(), height);
+  }
+
+  /**
+   * Committed state with prefix scans: the application's view (which holds genesis state
+   * before block 1 is stored) and the store's scans (set changes exist only in stored blocks).
+   */
+  private committedView() {
     const store = this.deps.store;
-    return validatorSetEffectiveAt({ getState: (k) => store.getState(k), scanState: (p, o) => store.scanState(p, o) }, height);
+    const state = this.application.state;
+    return { getState: (k: string) => state.getState(k), scanState: store.scanState.bind(store) };
   }
 
   commit(): { retainHeight: number } {
@@ -298,10 +307,14 @@ export class EhrAbciApp implements AbciAppPort {
   }
 
   private request(block: AbciBlock, d: Decoded) {
-    // CometBFT names offenders by address; the application's records name them by key.
-    const misbehavior = (block.misbehavior ?? []).flatMap((m) => {
-      const v = this.genesis.validators.find((g) => cometValidatorAddress(g.publicKey) === m.address.toLowerCase());
-      return v === undefined ? [] : [{ kind: m.kind, validator: v.publicKey, height: m.height }];
+    // CometBFT names offenders by address; the application's records name them by key, found
+    // among every key that has been a validator (a validator added by vote included), from
+    // committed state, so every validator (and verify's replay) maps them the same.
+    const offenders = block.misbehavior ?? [];
+    const known = offenders.length === 0 ? [] : validatorKeysEver(this.committedView());
+    const misbehavior = offenders.flatMap((m) => {
+      const key = known.find((k) => cometValidatorAddress(k) === m.address.toLowerCase());
+      return key === undefined ? [] : [{ kind: m.kind, validator: key, height: m.height }];
     });
     return {
       hash: block.hash,

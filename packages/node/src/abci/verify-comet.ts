@@ -155,9 +155,11 @@ export async function verifyCometChain(genesis: Genesis, source: CometBlockSourc
       const parsed = decoded.filter((d): d is SignedTx => !isOutcome(d));
       const t = parseCometTime(header.time);
       const misbehavior = (await source.misbehavior?.(height)) ?? [];
+      // Offenders are mapped among every key that has been a validator, as the application does (ehr-app.ts).
+      const everKeys = [...new Set([...genesis.validators, ...history.flatMap((c) => c.validators)].map((v) => v.publicKey))];
       const evidence = misbehavior.flatMap((m) => {
-        const v = genesis.validators.find((g) => cometValidatorAddress(g.publicKey) === m.address);
-        return v === undefined ? [] : [{ kind: 'duplicate-vote' as const, validator: v.publicKey, height: m.height }];
+        const key = everKeys.find((k) => cometValidatorAddress(k) === m.address);
+        return key === undefined ? [] : [{ kind: 'duplicate-vote' as const, validator: key, height: m.height }];
       });
       const exec = app.finalizeBlock({
         height,
