@@ -1,5 +1,6 @@
 // Validator-set changes by vote on the real CometBFT (docs/cometbft.md "Validator-set
-// changes"): four genesis validators add a fifth CometBFT process by vote, then remove one;
+// changes"): four genesis validators add a fifth CometBFT process by vote, then remove one
+// and rotate another's key;
 // the application passes each change to CometBFT as validator updates effective at the height
 // its own record says. Blocks keep committing, and with the removed validator and one more
 // stopped, only the new set (the fifth included) can commit. A light client pinned to genesis
@@ -22,8 +23,9 @@ import {
   TrustedGenesis,
   ValidatorSetTracker,
   VerifiedReader,
+  validatorRotateAction,
 } from '@medledger/client';
-import { idFromPublicKey, signEd25519 } from '@medledger/crypto';
+import { encryptKeystore, generateKeyBundle, idFromPublicKey, signEd25519 } from '@medledger/crypto';
 import type { Genesis } from '@medledger/ledger';
 import {
   type CometCommitJson,
@@ -37,6 +39,7 @@ import {
 import {
   type CometPorts,
   CometRpc,
+  cometValidatorPublicKey,
   HOME_FILES,
   initCometHomes,
   initNetwork,
@@ -145,8 +148,43 @@ test('on CometBFT a fifth validator added by vote signs from its effective heigh
   for (let h = removedAt; h <= removedAt + 2; h++)
     assert.ok(!(await blockAt(url(1), h)).signers.includes(address[0] as string), `block ${h}: the removed validator does not sign`);
 
-  // 3. Stop the removed validator and validator 1: {1, 2, 3, 4} still has 3 of 4 running, so
-  // blocks go on, and every one of them needs the fifth's precommit.
+  // 3. Rotate validator 2's key. Its operator puts the next key in the home (node.next.key), a
+  // member proposes the rotation, and once it passes the operator restarts the pair: CometBFT
+  // then signs with the new key, which the application passed to CometBFT as the old key's
+  // removal and the new key's addition, effective at the recorded height.
+  const nextKey = generateKeyBundle();
+  writeFileSync(
+    join(homes[2] as string, HOME_FILES.nextNodeKey),
+    JSON.stringify(encryptKeystore(nextKey, TEST_PASSPHRASE, { scryptN: 1024 })),
+    { mode: 0o600 },
+  );
+  const rotatedAt = await pass(
+    validatorRotateAction({
+      chain: CHAIN,
+      validator: idFromPublicKey(keys[2]?.signing.publicKey as string),
+      newSigning: nextKey.signing,
+      encryptionKey: nextKey.encryption.publicKey,
+    }),
+    1,
+  );
+  await running[2]?.stop();
+  await start(2);
+  assert.equal(cometValidatorPublicKey(join(homes[2] as string, 'cometbft')), nextKey.signing.publicKey, 'CometBFT signs with the new key');
+  const rotatedAddress = cometValidatorAddress(nextKey.signing.publicKey);
+  await waitFor(
+    async () => {
+      const tip = heightOf(running[1] as Running);
+      for (let h = Math.max(rotatedAt, tip - 5); h <= tip; h++) if ((await blockAt(url(1), h)).signers.includes(rotatedAddress)) return h;
+      return undefined;
+    },
+    'a commit signed by the rotated key',
+    120_000,
+  );
+  for (let h = rotatedAt; h <= rotatedAt + 1; h++)
+    assert.ok(!(await blockAt(url(1), h)).signers.includes(address[2] as string), `block ${h}: the rotated-out key does not sign`);
+
+  // 4. Stop the removed validator and validator 1: {1, 2 (new key), 3, 4} still has 3 of 4
+  // running, so blocks go on, and every one of them needs the fifth's and the new key's precommits.
   for (const i of [0, 1]) {
     await running[i]?.stop();
     running[i] = undefined;
@@ -158,16 +196,16 @@ test('on CometBFT a fifth validator added by vote signs from its effective heigh
     120_000,
   );
   const last = await blockAt(url(3), before + 3);
-  assert.deepEqual([...last.signers].sort(), [address[2], address[3], address[4]].sort(), 'signed by validators 2, 3 and the fifth');
+  assert.deepEqual([...last.signers].sort(), [rotatedAddress, address[3], address[4]].sort(), 'signed by the new key, 3 and the fifth');
 
-  // 4. A light client pinned to genesis follows both changes to the newest block.
+  // 5. A light client pinned to genesis follows both changes to the newest block.
   const source = httpProofSource(url(3));
   const tracker = new ValidatorSetTracker(genesis, source);
   const newest = await fetchVerifiedBlock(source, tracker, 'latest');
   assert.ok(newest.height >= before + 3);
   assert.deepEqual(
     (await tracker.validatorsAt(newest.height)).map((v) => v.publicKey).sort(),
-    [1, 2, 3, 4].map((i) => keys[i]?.signing.publicKey).sort(),
+    [keys[1]?.signing.publicKey, nextKey.signing.publicKey, keys[3]?.signing.publicKey, keys[4]?.signing.publicKey].sort(),
   );
   // Proven state through the same node: its CometBFT headers are checked under the followed set.
   const member = org(3, 3);
@@ -177,7 +215,7 @@ test('on CometBFT a fifth validator added by vote signs from its effective heigh
   }).read(['gov/valset-latest']);
   assert.ok(proven.height > removedAt, 'state proven at a height signed by the new set');
 
-  // 5. The replaced (genesis) set signs a header for the newest height: every genesis key is at
+  // 6. The replaced (genesis) set signs a header for the newest height: every genesis key is at
   // hand, so the forgery carries all four precommits. Checked under the genesis set, as before
   // the engine followed changes, it would pass; under the followed set it is refused.
   const genesisSet = genesis.validators.map((v) => ({ publicKey: v.publicKey, power: v.power }));
@@ -214,7 +252,7 @@ test('on CometBFT a fifth validator added by vote signs from its effective heigh
     return true;
   });
 
-  // 6. `medledger verify`'s replay follows the same sets through CometBFT's RPC.
+  // 7. `medledger verify`'s replay follows the same sets through CometBFT's RPC.
   const result = await verifyCometChain(genesis, rpcBlockSource(new CometRpc((running[3] as Running).rpcUrl)));
   assert.equal(result.ok, true, JSON.stringify(result));
 });
