@@ -179,6 +179,17 @@ export class ValidatorSetTracker implements TrustedSets {
     return check;
   }
 
+  /** A set's hash under this engine's rules, computed once per set (a walk asks it at every header). */
+  private readonly setHashes = new WeakMap<readonly GenesisValidator[], string>();
+  private hashOf(set: readonly GenesisValidator[]): string {
+    let hash = this.setHashes.get(set);
+    if (hash === undefined) {
+      hash = this.rules.setHash(set);
+      this.setHashes.set(set, hash);
+    }
+    return hash;
+  }
+
   private setAt(height: number): readonly GenesisValidator[] {
     let set = this.changes[0]?.validators ?? [];
     for (const c of this.changes) if (c.from <= height) set = c.validators;
@@ -228,7 +239,7 @@ export class ValidatorSetTracker implements TrustedSets {
       fail('WRONG_CHAIN', `header is for chain '${String(rules.chainId(header))}', not '${this.chainId}'`);
     if (rules.link(header) !== this.hashes[height - 1]) fail('BAD_COMMIT', `block ${height} does not link to block ${height - 1}`);
     const set = this.setAt(height);
-    const setHash = rules.setHash(set);
+    const setHash = this.hashOf(set);
     const named = rules.validatorsHash(header);
     if (named === undefined) {
       if (this.hashed) fail('BAD_COMMIT', `block ${height} lacks the validator-set hashes its predecessors carry`);
