@@ -10,7 +10,7 @@ import { type Identity, identityOfKey, latestValidatorSet, objectEffects, object
 import type { SignedTx } from '@medledger/ledger';
 import { type NodeStore, openSqliteStore, type SqliteAppState } from '@medledger/storage';
 import type { FastifyInstance } from 'fastify';
-import { cometBlockView } from './abci/comet-blocks.js';
+import { cometBlockView, cometHeadersPage } from './abci/comet-blocks.js';
 import { CometChain, cometNodeStore } from './abci/comet-chain.js';
 import { CometEngine, DEFAULT_COMET_ENGINE_OPTIONS } from './abci/comet-engine.js';
 import { type CometProofHeaders, cometProofHeaders } from './abci/comet-proof.js';
@@ -25,6 +25,7 @@ import { BlockProofs } from './block-proofs.js';
 import { Chain } from './chain.js';
 import { DEFAULT_EMERGENCY_AGENT_CONFIG, EmergencyAgent } from './emergency-agent.js';
 import type { Engine } from './engine.js';
+import { requireGenesisEngine } from './engine-check.js';
 import { DEFAULT_SESSION_CONFIG, Gatekeeper } from './gatekeeper.js';
 import { HEADERS_PAGE, headersPage } from './headers-page.js';
 import { DEFAULT_VAULT_CONFIG, type NodeHome, readPeerTls } from './home.js';
@@ -126,6 +127,8 @@ export class MedLedgerNode implements RouteDeps {
     const peerTls = readPeerTls(home);
     this.comet = deps.comet;
     this.engineName = deps.comet === undefined ? 'embedded' : 'cometbft';
+    // The engine is fixed by genesis: refused before the database is opened (and locked).
+    requireGenesisEngine(home.genesis, this.engineName);
     const nodeDb = deps.store ?? openSqliteStore(home.dbPath);
     const comet = deps.comet;
     let embedded: Chain | undefined;
@@ -571,6 +574,17 @@ export class MedLedgerNode implements RouteDeps {
     const comet = this.comet;
     if (comet === undefined) throw new Error('this node runs the embedded engine');
     return cometProofHeaders((method, params) => comet.rpc.raw(method, params), height, appHash);
+  }
+
+  /** Under CometBFT: CometBFT's signed headers from `from` to `last`, with the next set where it changes (abci/comet-blocks.ts). */
+  cometHeaders(from: number, last: number): Promise<Array<Record<string, unknown>>> {
+    const comet = this.comet;
+    if (comet === undefined) throw new Error('this node runs the embedded engine');
+    return cometHeadersPage(
+      { raw: (method, params) => comet.rpc.raw(method, params), nextValidatorsOf: (h) => this.chain.nextValidatorsOf(h) },
+      from,
+      last,
+    );
   }
 
   /** Under CometBFT: block `height` as `caller` may see it (abci/comet-blocks.ts). */

@@ -51,6 +51,8 @@ export interface RouteDeps extends TxLookup {
    * `height - 1` when that state is the same. Throws ApiError.
    */
   cometProofHeaders?(height: number, appHash: string): Promise<CometProofHeaders & { height: number }>;
+  /** Under CometBFT: `GET /v1/headers`' entries from `from` to `last`, CometBFT's signed headers (abci/comet-blocks.ts). */
+  cometHeaders?(from: number, last: number): Promise<Array<Record<string, unknown>>>;
   /** Under CometBFT: block `height` as `caller` may see it, with CometBFT's signed header (abci/comet-blocks.ts). */
   cometBlock?(height: number, caller: Identity | undefined): Promise<Record<string, unknown>>;
   /** Committed blocks parsed and hashed once, for block views and inclusion proofs. */

@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { TrustedGenesis } from '@medledger/client';
-import { type Genesis, parseGenesis } from '@medledger/ledger';
+import { type Genesis, genesisEngine, parseGenesis } from '@medledger/ledger';
 import {
   addNodeCertificates,
   CometRpc,
@@ -185,12 +185,10 @@ async function runCometNode(home: string, passphrase: string): Promise<void> {
   process.once('SIGTERM', shutdown);
 }
 
-/** `verify --engine cometbft`: the same checks on a chain CometBFT made, through its RPC. */
-async function verifyComet(home: string, opts: { rpc?: string; json?: boolean }): Promise<void> {
-  let genesis: Genesis;
+/** `verify` of a chain whose genesis names CometBFT: the same checks on the chain CometBFT made, through its RPC. */
+async function verifyComet(home: string, genesis: Genesis, opts: { rpc?: string; json?: boolean }): Promise<void> {
   let url: string;
   try {
-    genesis = parseGenesis(JSON.parse(readFileSync(join(home, HOME_FILES.genesis), 'utf8')));
     url = opts.rpc ?? cometRpcUrl(home);
   } catch (err) {
     throw new CliError(`cannot read ${home}: ${(err as Error).message}`, 2);
@@ -244,6 +242,7 @@ export function registerChainCommands(program: Command): void {
         basePort: opts.basePort,
         ...(opts.hosts === undefined ? {} : { hosts: opts.hosts }),
         passphrase,
+        engine: opts.engine,
       });
       const certs = tls ? await addNodeCertificates(resolve(opts.out), homes) : [];
       if (opts.engine === 'cometbft') initCometHomes(homes, genesis, { passphrase, ports: defaultCometPorts(homes.length, opts.basePort) });
@@ -481,17 +480,15 @@ export function registerChainCommands(program: Command): void {
     .requiredOption('--home <dir>', 'node home')
     .option(
       '--engine <engine>',
-      "'cometbft': verify the chain the home's running CometBFT serves (docs/cometbft.md)",
+      "the engine the genesis must name: 'embedded' or 'cometbft' (the chain is always checked as the one its genesis names: docs/cometbft.md)",
       engineName,
-      'embedded',
     )
-    .option('--rpc <url>', "with --engine cometbft: CometBFT's RPC URL (default: the home's)")
+    .option('--rpc <url>', "for a chain whose genesis names CometBFT: CometBFT's RPC URL (default: the home's)")
     .option('--json', 'print the result as JSON')
-    .action(async (opts: { home: string; engine: Engine; rpc?: string; json?: boolean }) => {
+    .action(async (opts: { home: string; engine?: Engine; rpc?: string; json?: boolean }) => {
       const home = resolve(opts.home);
-      if (opts.engine === 'cometbft') return verifyComet(home, opts);
-      const dbPath = join(home, HOME_FILES.db);
-      if (!existsSync(dbPath)) throw new CliError(`no chain database at ${dbPath}`, 2);
+      if (!existsSync(join(home, HOME_FILES.genesis)) && !existsSync(join(home, HOME_FILES.db)))
+        throw new CliError(`no chain database or genesis in ${home}`, 2);
       // Verification needs only the genesis: no keys, so no passphrase.
       let genesis: Genesis;
       try {
@@ -499,6 +496,17 @@ export function registerChainCommands(program: Command): void {
       } catch (err) {
         throw new CliError(`cannot read the genesis of ${home}: ${(err as Error).message}`, 2);
       }
+      // The engine is fixed by genesis: a chain is never checked under the other engine's rules.
+      const engine = genesisEngine(genesis);
+      if (opts.engine !== undefined && opts.engine !== engine)
+        throw new CliError(
+          `ENGINE_MISMATCH: the genesis of ${home} names the ${engine} engine, not ${opts.engine}; its chain is verified as ${engine}'s`,
+          EXIT.usage,
+        );
+      if (engine === 'cometbft') return verifyComet(home, genesis, opts);
+      if (opts.rpc !== undefined) throw new CliError('--rpc is for a chain whose genesis names CometBFT', EXIT.usage);
+      const dbPath = join(home, HOME_FILES.db);
+      if (!existsSync(dbPath)) throw new CliError(`no chain database at ${dbPath}`, 2);
       const store = openSqliteStore(dbPath, { readonly: true });
       try {
         const result = verifyStoredChain(genesis, store);
