@@ -14,6 +14,7 @@ import {
   listNotices,
   listVerifications,
   MedLedgerClient,
+  dispense as dispenseRx,
   medicinesTx,
   recallNotices,
   staffRegisterBody,
@@ -137,8 +138,8 @@ test('recall notices, saleable returns, the verification log, notifications, GTI
   const rxAlice = (await prescribe(alice)).id;
   const rxBob = (await prescribe(bob)).id;
   const pharmacist = client(pharmacistKeys);
-  await medicinesTx(pharmacist, 'medication.dispense', { rx: rxAlice, items: [{ gtin: GTIN, serial: 'A1', lot: 'L1', expiry: EXPIRY }] });
-  await medicinesTx(pharmacist, 'medication.dispense', { rx: rxBob, items: [{ gtin: GTIN, serial: 'B1', lot: 'L2', expiry: EXPIRY }] });
+  await dispenseRx(pharmacist, { rx: rxAlice, items: [{ gtin: GTIN, serial: 'A1', lot: 'L1', expiry: EXPIRY }] });
+  await dispenseRx(pharmacist, { rx: rxBob, items: [{ gtin: GTIN, serial: 'B1', lot: 'L2', expiry: EXPIRY }] });
 
   // Recall of lot L1: Alice gets a notice in her app (SDK and CLI), Bob none; nobody else may ask for Alice's.
   await medicinesTx(maker, 'supply.recall', { gtin: GTIN, lot: 'L1', reason: 'sterility failure', eventTime: eventTimeNow() });

@@ -12,6 +12,7 @@ import {
   eventTimeNow,
   getPrescription,
   MedLedgerClient,
+  dispense as dispenseRx,
   medicinesTx,
   staffRegisterBody,
   TrustedGenesis,
@@ -124,7 +125,7 @@ before(async () => {
       minIntervalDays: 28,
     })
   ).id;
-  await medicinesTx(direct(pharmacist), 'medication.dispense', {
+  await dispenseRx(direct(pharmacist), {
     rx: rxId,
     items: [{ gtin: GTIN, serial: 'S1', lot: 'L1', expiry: EXPIRY }],
   });

@@ -17,6 +17,7 @@ export * from './insurance-proofs.js';
 export * from './keystore.js';
 export * from './light.js';
 export * from './medicines.js';
+export * from './medicines-dispense.js';
 export * from './medicines-notices.js';
 export * from './medicines-prescribe.js';
 export * from './medicines-proven.js';
