@@ -10,10 +10,10 @@ import { after, test } from 'node:test';
 import {
   type ClaimView,
   type ClientError,
+  dispense,
   listInsurance,
   listPrescriptions,
   MedLedgerClient,
-  dispense,
   openEmergency,
   parseGs1,
   TrustedGenesis,

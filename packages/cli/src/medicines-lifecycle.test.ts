@@ -9,12 +9,12 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import {
   ClientError,
+  dispense as dispenseRx,
   eventTimeNow,
   getProduct,
   listNotices,
   listVerifications,
   MedLedgerClient,
-  dispense as dispenseRx,
   medicinesTx,
   recallNotices,
   staffRegisterBody,

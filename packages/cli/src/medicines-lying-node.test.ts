@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
   ClientError,
+  dispense as dispenseRx,
   eventTimeNow,
   getPrescription,
   MedLedgerClient,
-  dispense as dispenseRx,
   medicinesTx,
   staffRegisterBody,
   TrustedGenesis,

@@ -6,7 +6,15 @@
 // transaction lookups.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { dispense as dispenseRx, eventTimeNow, MedLedgerClient, medicinesKeys, medicinesTx, staffRegisterBody, type TrustedGenesis } from '@medledger/client';
+import {
+  dispense as dispenseRx,
+  eventTimeNow,
+  MedLedgerClient,
+  medicinesKeys,
+  medicinesTx,
+  staffRegisterBody,
+  type TrustedGenesis,
+} from '@medledger/client';
 import { generateKeyBundle, type KeyBundle } from '@medledger/crypto';
 import { type OrgKeyFile, readOrgKey } from '@medledger/node';
 import { TEST_PASSPHRASE } from '@medledger/node/testing';

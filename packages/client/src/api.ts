@@ -135,7 +135,13 @@ export class MedLedgerClient extends NodeConnection {
     const written = await this.sealAndAnchor(opts, (anchor) =>
       this.submitAndWait('record.anchor', recordAnchorBody({ ...anchor, supersedes: opts.supersedes })),
     );
-    return { recordId: written.recordId, txHash: written.done.hash, height: written.done.height, contentHash: written.contentHash, provenAt: written.provenAt };
+    return {
+      recordId: written.recordId,
+      txHash: written.done.hash,
+      height: written.done.height,
+      contentHash: written.contentHash,
+      provenAt: written.provenAt,
+    };
   }
 
   /**

@@ -80,7 +80,13 @@ export function anchorObjectFields(b: Body): Pick<NewRecordAnchor, 'contentHash'
  * `mayAuthor` is the caller's write authorization: a consent or staff rule for record.anchor,
  * the prescription held by the pharmacy for a dispense.
  */
-export function anchorNewRecord(ctx: TxContext, state: StateOverlay, author: Identity, r: NewRecordAnchor, mayAuthor: () => boolean): RecordMeta {
+export function anchorNewRecord(
+  ctx: TxContext,
+  state: StateOverlay,
+  author: Identity,
+  r: NewRecordAnchor,
+  mayAuthor: () => boolean,
+): RecordMeta {
   if (getRecord(state, r.id) !== undefined) throw new EhrError('RECORD_EXISTS', `record ${r.id} already exists`);
   const patient = activeIdentity(state, r.patient, 'patient');
   if (patient.role !== 'patient') throw new EhrError('INVALID_BODY', `body.patient ${r.patient} is not a patient`);
@@ -105,7 +111,8 @@ export function anchorNewRecord(ctx: TxContext, state: StateOverlay, author: Ide
       throw new EhrError('INVALID_BODY', 'body.supersedes is not a record of this patient');
     if (prior.erased !== null) throw new EhrError('RECORD_ERASED', `record ${r.supersedes} has been erased`);
     if (prior.supersededBy !== null) throw new EhrError('INVALID_BODY', `record ${r.supersedes} was already superseded`);
-    if (!mayWrite(state, author, r.patient, prior, ctx.time)) throw new EhrError('UNAUTHORIZED', 'the author may not write the superseded record');
+    if (!mayWrite(state, author, r.patient, prior, ctx.time))
+      throw new EhrError('UNAUTHORIZED', 'the author may not write the superseded record');
     storeRecord(state, { ...prior, supersededBy: r.id });
   }
   for (const hash of [r.contentHash, ...Object.values(byRecipient)]) claimObject(state, hash, r.id);
@@ -149,7 +156,9 @@ export const recordAnchor: TxKind = {
       supersedes: optional(b, 'supersedes', hex16Field) ?? null,
     };
     const author = activeSigner(state, tx.signer);
-    anchorNewRecord(ctx, state, author, r, () => mayWrite(state, author, r.patient, { id: r.id, category: r.category, resourceType: r.resourceType }, ctx.time));
+    anchorNewRecord(ctx, state, author, r, () =>
+      mayWrite(state, author, r.patient, { id: r.id, category: r.category, resourceType: r.resourceType }, ctx.time),
+    );
   },
 };
 

@@ -7,7 +7,6 @@ import {
   emergencyWindowOf,
   getGrant,
   getIdentity,
-  getPrescription,
   getRecord,
   grantCoversRecord,
   granteeIdsFor,
@@ -17,13 +16,13 @@ import {
   isDelegate,
   mayWrite,
   PURPOSES,
-  partnerOf,
   type Purpose,
   prefixes,
   type RecordMeta,
 } from '@medledger/ehr';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { schemas } from './api-schemas.js';
+import { dispensesFor } from './dispense-writers.js';
 import { ApiError } from './errors.js';
 import type { Gatekeeper } from './gatekeeper.js';
 import { type PageQuery, pageState } from './paging.js';
@@ -40,27 +39,11 @@ export function registerRecordRoutes(app: FastifyInstance, node: RouteDeps, gate
   const who = (req: FastifyRequest) => gate.authenticate(req.headers.authorization);
   const decisionTime = () => node.accessTime();
   const store = node.chain.store;
-  /**
-   * Pharmacy staff write no records by consent, but a dispense anchors their MedicationDispense
-   * (ehr medicines/rx.ts), so they may learn its recipients for a patient with an active
-   * prescription held by their pharmacy. The chain decides the dispense itself.
-   */
-  const mayWriteDispenseRecord = (caller: Identity, patient: string, target: { category: string; resourceType: string }) => {
-    if (target.category !== DISPENSE_RECORD.category || target.resourceType !== DISPENSE_RECORD.resourceType) return false;
-    const pharmacy = caller.role === 'pharmacy' ? partnerOf(state, caller) : undefined;
-    if (pharmacy?.kind !== 'dispenser') return false;
-    const prefix = prefixes.rxIndex('p', patient);
-    let after: string | undefined;
-    for (;;) {
-      const batch = store.scanState(prefix, { limit: 200, ...(after === undefined ? {} : { after }) });
-      for (const [key] of batch) {
-        const rx = getPrescription(state, key.slice(key.lastIndexOf('/') + 1));
-        if (rx?.status === 'active' && rx.pharmacy === pharmacy.org) return true;
-        after = key;
-      }
-      if (batch.length < 200) return false;
-    }
-  };
+  // Pharmacy staff write no records by consent, but a dispense anchors their MedicationDispense.
+  const mayWriteDispenseRecord = (caller: Identity, patient: string, target: { category: string; resourceType: string }) =>
+    target.category === DISPENSE_RECORD.category &&
+    target.resourceType === DISPENSE_RECORD.resourceType &&
+    dispensesFor(state, store, caller, patient);
   const managing = (caller: Identity, patient: string) => {
     if (caller.id !== patient && !isDelegate(state, patient, caller.id)) {
       throw new ApiError('ACCESS_DENIED', 'only the patient and their delegates see this');

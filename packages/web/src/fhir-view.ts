@@ -165,13 +165,25 @@ export function summarize(resource: unknown, lookup?: ResourceLookup): RecordSum
       );
       add(
         'Lot and expiry',
-        [...new Set(objs(r.contained).map((m) => `lot ${str(obj(m.batch)?.lotNumber) ?? '?'}, expires ${str(obj(m.batch)?.expirationDate) ?? '?'}`))].join('; '),
+        [
+          ...new Set(
+            objs(r.contained).map((m) => `lot ${str(obj(m.batch)?.lotNumber) ?? '?'}, expires ${str(obj(m.batch)?.expirationDate) ?? '?'}`),
+          ),
+        ].join('; '),
       );
       const pharmacy = objs(r.performer)
         .map((p) => str(obj(p.actor)?.reference))
         .find((ref) => ref?.startsWith('Organization/'));
-      add('Pharmacy', str(obj(objs(r.performer)[0]?.actor)?.display) ?? pharmacy?.slice('Organization/'.length, 'Organization/'.length + 8));
-      add('Prescription', str(obj(objs(r.authorizingPrescription)[0])?.reference)?.replace('MedicationRequest/rx-', '').slice(0, 8));
+      add(
+        'Pharmacy',
+        str(obj(objs(r.performer)[0]?.actor)?.display) ?? pharmacy?.slice('Organization/'.length, 'Organization/'.length + 8),
+      );
+      add(
+        'Prescription',
+        str(obj(objs(r.authorizingPrescription)[0])?.reference)
+          ?.replace('MedicationRequest/rx-', '')
+          .slice(0, 8),
+      );
       break;
     }
     case 'Immunization':

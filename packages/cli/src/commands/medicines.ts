@@ -455,7 +455,11 @@ export function registerMedicinesCommands(program: Command): void {
       if (items.length === 0) throw usage('give the dispensed packages with --code or --item');
       // Writes the MedicationDispense into the patient's encrypted records in the same transaction.
       const done = await run(async () => dispense(await connect(o), { rx: o.rx, items }));
-      output(o, { record: done.recordId, txHash: done.txHash, height: done.height }, () => `dispensed at height ${done.height}; record ${done.recordId}`);
+      output(
+        o,
+        { record: done.recordId, txHash: done.txHash, height: done.height },
+        () => `dispensed at height ${done.height}; record ${done.recordId}`,
+      );
     });
   withCommon(rx.command('transfer'), "the patient's key file")
     .description('move an unfilled prescription to another pharmacy')

@@ -11,7 +11,22 @@ import { keys, prefixes } from '../state.js';
 import { gtinValid } from './model.js';
 import { getPrescription } from './rx.js';
 import { getCase } from './supply.js';
-import { CASE, CHAIN, dispense, dispenseRecord, GTIN, idOf, OTHER_GTIN, pkg, prescribe, product, RXNORM, rxBody, stocked, world } from './test-world.js';
+import {
+  CASE,
+  CHAIN,
+  dispense,
+  dispenseRecord,
+  GTIN,
+  idOf,
+  OTHER_GTIN,
+  pkg,
+  prescribe,
+  product,
+  RXNORM,
+  rxBody,
+  stocked,
+  world,
+} from './test-world.js';
 import { getPackage, getProduct, verifyPackage } from './verify.js';
 
 describe('GS1 identifiers', () => {
@@ -285,11 +300,7 @@ describe('the MedicationDispense record a dispense writes', () => {
     const outsider = dispenseRecord(w.patient.id, w.pharmacistA.id, [w.patient.id, w.pharmacistA.id, w.pharmacistB.id]);
     const noPatient = dispenseRecord(w.patient.id, w.pharmacistA.id, [w.pharmacistA.id]);
     assert.deepEqual(
-      w.block([
-        noRecord,
-        dispense(w.pharmacistA, rx, [pkg('S3')], outsider),
-        dispense(w.pharmacistA, rx, [pkg('S3')], noPatient),
-      ]),
+      w.block([noRecord, dispense(w.pharmacistA, rx, [pkg('S3')], outsider), dispense(w.pharmacistA, rx, [pkg('S3')], noPatient)]),
       ['INVALID_BODY', 'RECIPIENT_NOT_ALLOWED', 'RECIPIENT_MISSING'],
     );
     assert.equal(getRecord(w.state, outsider.record), undefined);

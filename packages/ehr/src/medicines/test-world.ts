@@ -205,4 +205,8 @@ export const dispenseRecord = (patient: string, author: string, to: string[] = [
   envelopes: to.map((t) => ({ to: t, hash: toHex(randomBytes(32)) })),
 });
 export const dispense = (by: ReturnType<typeof actor>, rx: SignedTx, items: unknown[], record?: Record<string, unknown>) =>
-  by.tx('medication.dispense', { rx: idOf(rx), items, record: record ?? dispenseRecord(String((rx.body as { patient: string }).patient), by.id) });
+  by.tx('medication.dispense', {
+    rx: idOf(rx),
+    items,
+    record: record ?? dispenseRecord(String((rx.body as { patient: string }).patient), by.id),
+  });

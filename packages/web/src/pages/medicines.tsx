@@ -4,8 +4,8 @@
 // Every answer shown is proven against the network's genesis by the SDK.
 import {
   type DispenseItem,
-  listPrescriptions,
   dispense as dispenseRx,
+  listPrescriptions,
   parseGs1,
   type RecallNotice,
   recallNotices,
