@@ -19,6 +19,7 @@ import {
   recallNotices,
   staffRegisterBody,
   type TrustedGenesis,
+  traceProduct,
   verifyProduct,
 } from '@medledger/client';
 import { encryptKeystore, generateKeyBundle, type KeyBundle } from '@medledger/crypto';
@@ -264,6 +265,17 @@ test('recall notices, saleable returns, the verification log, notifications, GTI
   const captured = await cli('supply', 'capture', '--key', keyPath(acme), '--file', goodFile);
   assert.equal(captured.code, 0, captured.stderr);
   assert.equal(captured.json().txs.length, 2);
+  // Each captured event's id was read back from the proven trace and recomputed by the client.
+  const capturedTxs = captured.json().txs as Array<{ eventIDs: string[] }>;
+  assert.deepEqual(
+    capturedTxs.map((t) => t.eventIDs.length),
+    [1, 1],
+  );
+  const e1Trace = await traceProduct(maker, { gtin: GTIN, serial: 'E1' });
+  assert.deepEqual(
+    e1Trace.items.map((e) => e.eventID),
+    capturedTxs.flatMap((t) => t.eventIDs),
+  );
   await receive(wholesaler, ['E1', 'E2']);
 
   // The GTIN moves to Beta Pharma, with its history; Acme can no longer commission it.

@@ -21,6 +21,8 @@ import { ClientError } from './errors.js';
  * - `STALE_HEIGHT`: the answer is proven at a lower height than one this client already verified.
  * - `FACT_NOT_PROVEN`: the node said something (a recipient, a grant, a record, a key) that the
  *   proven state does not back.
+ * - `EVENT_ID_MISMATCH`: an EPCIS event's eventID is not the GS1 CBV 2.0 Event Hash ID of its
+ *   content (recomputed by the client; docs/medicines.md "Proven answers").
  */
 export type TrustErrorCode =
   | 'NO_TRUSTED_GENESIS'
@@ -30,7 +32,8 @@ export type TrustErrorCode =
   | 'APP_HASH_MISMATCH'
   | 'STATE_PROOF_INVALID'
   | 'STALE_HEIGHT'
-  | 'FACT_NOT_PROVEN';
+  | 'FACT_NOT_PROVEN'
+  | 'EVENT_ID_MISMATCH';
 
 /** Every TrustErrorCode, for callers (the CLI, the web app) that treat them as one class. */
 export const TRUST_ERROR_CODES: readonly TrustErrorCode[] = [
@@ -42,6 +45,7 @@ export const TRUST_ERROR_CODES: readonly TrustErrorCode[] = [
   'STATE_PROOF_INVALID',
   'STALE_HEIGHT',
   'FACT_NOT_PROVEN',
+  'EVENT_ID_MISMATCH',
 ];
 
 /** Throw a ClientError with a trust code; the message starts with the code so logs name the check. */
