@@ -21,6 +21,7 @@ export * from './medicines-dispense.js';
 export * from './medicines-notices.js';
 export * from './medicines-prescribe.js';
 export * from './medicines-proven.js';
+export * from './organizations.js';
 export * from './paging.js';
 export * from './proven-facts.js';
 export * from './record-crypto.js';
