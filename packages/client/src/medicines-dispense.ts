@@ -6,7 +6,7 @@
 // app both use this.
 import type { MedLedgerClient } from './api.js';
 import { txHash } from './canonical.js';
-import { ClientError } from './errors.js';
+import { ClientError, hasClientCode } from './errors.js';
 import { type DispenseItem, getPrescription, getProduct, type MedicinesTxResult } from './medicines.js';
 import { provenIdentity } from './proven-facts.js';
 
@@ -74,7 +74,13 @@ export interface Dispensed extends MedicinesTxResult {
  */
 export async function dispense(client: MedLedgerClient, o: { rx: string; items: DispenseItem[] }): Promise<Dispensed> {
   if (o.items.length === 0) throw new ClientError('INVALID_ARGUMENT', 'give the dispensed packs');
-  const rx = await getPrescription(client, o.rx);
+  const rx = await getPrescription(client, o.rx).catch((err: unknown) => {
+    // Only the pharmacy holding a prescription sees it (and its patient, whom the record is for):
+    // to any other pharmacy the chain's answer would be NOT_HOLDER, so that is the reason given.
+    if (hasClientCode(err, 'NOT_FOUND'))
+      throw new ClientError('NOT_HOLDER', `prescription ${o.rx} is not held by your pharmacy (or does not exist): only the pharmacy holding it dispenses it`, 403);
+    throw err;
+  });
   const facts = { id: String(rx.id), patient: String(rx.patient), pharmacy: String(rx.pharmacy), rxnorm: String(rx.rxnorm) };
   const product = await getProduct(client, (o.items[0] as DispenseItem).gtin);
   const pharmacy = await provenIdentity(client.verified('naming the pharmacy'), facts.pharmacy);
