@@ -116,6 +116,7 @@ test('manufacturer, wholesaler and regulator homes move, verify, trace and recal
     const quarantine = acme.getByRole('region', { name: 'Quarantine suspect or illegitimate product' });
     await quarantine.getByLabel('Product GTIN').fill(gtin);
     await quarantine.getByLabel('Serial number').fill(more[0] as string);
+    await quarantine.getByLabel('Reason').fill('seal broken on arrival');
     await quarantine.getByRole('button', { name: 'Quarantine' }).click();
     await quarantine.getByText(`Pack ${more[0]} is quarantined as suspect`, { exact: false }).waitFor(ok);
     await quarantine.getByLabel('Quarantine', { exact: true }).selectOption({ label: 'A whole lot' });
