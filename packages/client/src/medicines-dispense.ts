@@ -78,7 +78,11 @@ export async function dispense(client: MedLedgerClient, o: { rx: string; items: 
     // Only the pharmacy holding a prescription sees it (and its patient, whom the record is for):
     // to any other pharmacy the chain's answer would be NOT_HOLDER, so that is the reason given.
     if (hasClientCode(err, 'NOT_FOUND'))
-      throw new ClientError('NOT_HOLDER', `prescription ${o.rx} is not held by your pharmacy (or does not exist): only the pharmacy holding it dispenses it`, 403);
+      throw new ClientError(
+        'NOT_HOLDER',
+        `prescription ${o.rx} is not held by your pharmacy (or does not exist): only the pharmacy holding it dispenses it`,
+        403,
+      );
     throw err;
   });
   const facts = { id: String(rx.id), patient: String(rx.patient), pharmacy: String(rx.pharmacy), rxnorm: String(rx.rxnorm) };
