@@ -181,10 +181,12 @@ test('manufacturer, wholesaler and regulator homes move, verify, trace and recal
     await history.waitFor(ok);
     const steps = (await history.getByRole('listitem').allInnerTexts()).map((t) => t.split(' ')[0]);
     assert.deepEqual(steps, ['Commissioned', 'Shipped', 'Received', 'Shipped']);
+    // The regulator sees the manufacturer's determination of lot WEB2, notified.
     await agency
       .getByRole('region', { name: 'Illegitimate-product notifications' })
-      .getByText(/No notifications|Notifications/)
-      .first()
+      .getByRole('listitem')
+      .filter({ hasText: 'lot WEB2' })
+      .getByText(/— notified/)
       .waitFor(ok);
     await checkPage(agency, 'regulator-phone', failures);
     const recall = agency.getByRole('region', { name: 'Recall a lot' });
