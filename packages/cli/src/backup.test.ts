@@ -127,3 +127,58 @@ test("a node serving HTTPS with init's certificate is backed up without NODE_EXT
     await tlsNode.stop();
   }
 });
+
+test('a restored validator signs nothing until another commits a block after the restore: alone it cannot commit; --no-signing-hold and --overwrite keep the later signer state', async () => {
+  const out = join(dir, 'hold.backup');
+  const made = await runCli(['backup', '--home', home, '--out', out, '--json']);
+  assert.equal(made.code, 0, made.stderr);
+  // The original keeps signing after the backup: these votes are what a restored copy must not contradict.
+  const later = new MedLedgerClient({ url, keys: generateKeyBundle() });
+  await later.submitAndWait('identity.register', { role: 'patient', encryptionKey: later.keys.encryption.publicKey });
+  const originalSigned = node.chain.store.getMeta('signer/last');
+
+  const held = join(dir, 'held');
+  const restored = await runCli(['restore', '--from', out, '--home', held, '--json']);
+  assert.equal(restored.code, 0, restored.stderr);
+  assert.equal(JSON.parse(restored.stdout).signingHeld, true);
+  let copy = await start(held);
+  try {
+    // The only validator, held: nothing can commit (here the hold is the operator's to lift).
+    const p = new MedLedgerClient({ url: copy.url, keys: generateKeyBundle() });
+    const height = copy.node.chain.height;
+    await assert.rejects(
+      p.submitAndWait('identity.register', { role: 'patient', encryptionKey: p.keys.encryption.publicKey }, 2000),
+      (err: Error & { code?: string }) => err.code === 'TX_TIMEOUT',
+    );
+    assert.equal(copy.node.chain.height, height, 'a held validator signed no block');
+  } finally {
+    await copy.node.stop();
+  }
+
+  // The operator knows the lost copy is gone for good: restore again over it, without the hold.
+  const again = await runCli(['restore', '--from', out, '--home', held, '--overwrite', '--no-signing-hold', '--json']);
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(JSON.parse(again.stdout).signingHeld, false);
+  copy = await start(held);
+  try {
+    const p = new MedLedgerClient({ url: copy.url, keys: generateKeyBundle() });
+    const done = await p.submitAndWait('identity.register', { role: 'patient', encryptionKey: p.keys.encryption.publicKey }, 30_000);
+    assert.ok(done.height > 0, 'signing was not held');
+  } finally {
+    await copy.node.stop();
+  }
+
+  // Restoring the original's old backup over the original home keeps the later signer position it had reached.
+  // (Alone, it then cannot sign again below that position: a single validator restored from an
+  // old backup stops rather than sign a second, different block at a height clients have seen.)
+  await node.stop();
+  const over = await runCli(['restore', '--from', out, '--home', home, '--overwrite', '--no-signing-hold', '--json']);
+  assert.equal(over.code, 0, over.stderr);
+  ({ node, url } = await start(home));
+  const kept = JSON.parse(node.chain.store.getMeta('signer/last') as string) as { height: number };
+  assert.ok(
+    originalSigned !== undefined && kept.height >= (JSON.parse(originalSigned) as { height: number }).height,
+    'the later signer state was kept',
+  );
+  assert.ok(node.chain.height < kept.height, 'the restored chain is older than what was signed');
+});

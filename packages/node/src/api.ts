@@ -206,10 +206,11 @@ export async function buildApi(node: RouteDeps, opts: ApiOptions): Promise<Fasti
     const last = Math.min(tip, from + limit - 1);
     const headers: Array<Record<string, unknown>> = [];
     for (let h = from; h <= last; h++) {
-      const stored = node.chain.store.loadBlock(h);
+      // Headers only: a page of big blocks would otherwise parse every transaction in them.
+      const stored = node.chain.store.loadHeader(h);
       if (stored === undefined) break;
       const nextValidators = node.chain.nextValidatorsOf(h);
-      headers.push({ header: stored.block.header, commit: stored.commit, ...(nextValidators === undefined ? {} : { nextValidators }) });
+      headers.push({ header: stored.header, commit: stored.commit, ...(nextValidators === undefined ? {} : { nextValidators }) });
     }
     return { headers, next: from + headers.length <= tip ? from + headers.length : null };
   });

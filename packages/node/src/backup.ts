@@ -17,6 +17,7 @@ import {
 } from '@medledger/storage';
 import { HOME_DIR_MODE, HOME_FILES } from './home.js';
 import { LOCK_FILE, runningNodeOf } from './home-lock.js';
+import { SIGNER_HOLD_KEY, SIGNER_LAST_KEY, signedPositionAfter } from './signer-guard.js';
 
 /** A refusal of backup or restore with a stable code (the CLI maps it to an exit code). */
 export class BackupError extends Error {
@@ -147,6 +148,24 @@ const NOBODY_THERE = new Set([
 ]);
 
 /**
+ * The backup's signer state is older than the votes the lost copy may have signed: keep the
+ * replaced database's position when it is later. (What the lost copy signed elsewhere is
+ * covered by the signing hold, signer-guard.ts.)
+ */
+function keepLaterSignerState(store: NodeStore, movedAside: string | undefined): void {
+  if (movedAside !== undefined) {
+    const old = openSqliteStore(join(movedAside, basename(HOME_FILES.db)), { readonly: true });
+    try {
+      const before = old.getMeta(SIGNER_LAST_KEY);
+      const restored = store.getMeta(SIGNER_LAST_KEY);
+      if (before !== undefined && (restored === undefined || signedPositionAfter(before, restored))) store.setMeta(SIGNER_LAST_KEY, before);
+    } finally {
+      old.close();
+    }
+  }
+}
+
+/**
  * Restore backup `backup` into `homeDir`. Refuses (BackupError NODE_RUNNING) while a node runs
  * on that home: its lock names a live process, or its configured API answers. Refuses
  * TARGET_EXISTS when the home already has a database, unless `overwrite`, which moves the old
@@ -156,8 +175,8 @@ const NOBODY_THERE = new Set([
 export async function restoreHome(
   backup: string,
   homeDir: string,
-  opts: { overwrite?: boolean; now?: () => number } = {},
-): Promise<{ chainId: string; height: number; files: number; movedAside?: string }> {
+  opts: { overwrite?: boolean; now?: () => number; signingHold?: boolean } = {},
+): Promise<{ chainId: string; height: number; files: number; movedAside?: string; signingHeld: boolean }> {
   const running = runningNodeOf(homeDir);
   if (running !== undefined)
     throw new BackupError(
@@ -196,10 +215,12 @@ export async function restoreHome(
     writeFileSync(path, f.data, { mode: f.mode & 0o750 });
   }
   await restoreDatabase(backup, join(homeDir, HOME_FILES.db));
-  const store = openSqliteStore(join(homeDir, HOME_FILES.db), { readonly: true });
+  const store = openSqliteStore(join(homeDir, HOME_FILES.db));
   let height: number;
   try {
     height = store.tipHeight();
+    keepLaterSignerState(store, movedAside);
+    if (opts.signingHold !== false) store.setMeta(SIGNER_HOLD_KEY, String((opts.now ?? Date.now)()));
   } finally {
     store.close();
   }
@@ -208,5 +229,6 @@ export async function restoreHome(
     height,
     files: contents.files.length,
     ...(movedAside === undefined ? {} : { movedAside }),
+    signingHeld: opts.signingHold !== false,
   };
 }

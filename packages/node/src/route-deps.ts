@@ -26,7 +26,7 @@ export interface RouteChain {
   readonly resultsRoot: string;
   readonly state: StateReader;
   /** Read-only store access: prefix scans (paging), stored blocks and the tx index. */
-  readonly store: Pick<NodeStore, 'scanState' | 'getState' | 'loadBlock' | 'findTx'>;
+  readonly store: Pick<NodeStore, 'scanState' | 'getState' | 'loadBlock' | 'loadHeader' | 'findTx'>;
   proveState(key: string): ProvenStateEntry;
   readonly app: { readonly queries: { identity(id: string): Identity | undefined } };
   /** The set block `height` names as next when it differs from its own (chain.ts). */

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { openSqliteStore } from '@medledger/storage';
-import { SignerGuard } from './signer-guard.js';
+import { SIGNER_HOLD_KEY, SignerGuard } from './signer-guard.js';
 
 describe('double-sign guard', () => {
   test('never authorises two different votes for one (height, round, step), even across a restart', () => {
@@ -31,6 +31,39 @@ describe('double-sign guard', () => {
       assert.ok(guard.authorize(5, 0, 'precommit', null), 'identical re-sign allowed');
       assert.ok(guard.authorize(5, 1, 'prevote', 'bb'), 'a later round is fine');
       assert.ok(guard.authorize(6, 0, 'proposal', 'cc'), 'a later height is fine');
+      store.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  test('after a restore nothing is signed until a block stamped after the restore is committed, and the release survives a restart', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'medledger-guard-'));
+    const path = join(dir, 'chain.db');
+    try {
+      let store = openSqliteStore(path);
+      store.setMeta(SIGNER_HOLD_KEY, '1000');
+      let tip = 1000;
+      const lines: string[] = [];
+      let guard = new SignerGuard(
+        store,
+        () => tip,
+        (l) => lines.push(l),
+      );
+      assert.equal(guard.holdSince, 1000);
+      assert.equal(guard.authorize(7, 0, 'prevote', 'aa'), false, 'tip stamped at the restore: held');
+      tip = 999;
+      assert.equal(guard.authorize(7, 0, 'proposal', 'aa'), false, 'an older tip: held');
+      assert.equal(guard.lastSigned, undefined, 'nothing was recorded as signed while held');
+      tip = 1001;
+      assert.ok(guard.authorize(8, 0, 'prevote', 'bb'), 'a block committed after the restore releases the hold');
+      assert.equal(guard.holdSince, undefined);
+      assert.equal(lines.length, 1);
+      store.close();
+      store = openSqliteStore(path);
+      tip = 0;
+      guard = new SignerGuard(store, () => tip);
+      assert.equal(guard.holdSince, undefined, 'the release was persisted');
+      assert.ok(guard.authorize(9, 0, 'prevote', 'cc'));
       store.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -84,6 +84,9 @@ export function keyAccess(
     return only((caller) => grant !== undefined && (granteeIds(caller).includes(grant.grantee) || writesFor(caller, grant.patient)));
   }
   m = match(`access/(${ID}|-)/[0-9]{12}/.+`);
+  // The log's dense list (a page proven complete): to the same readers as its events.
+  m ??= match(`accessidx/(?:all|emergency)/(${ID}|-)/[0-9]{12}`);
+  m ??= match(`accesscount/(?:all|emergency)/(${ID}|-)`);
   if (m !== null) {
     const patient = m[1] as string;
     return only((caller) => patient !== '-' && manages(caller, patient));
@@ -163,6 +166,8 @@ export const SERVED_KEY_FAMILIES = [
   'delegate/<patient>/<delegate>',
   'record/<id>',
   'access/<patient>/<height>/<event>',
+  'accessidx/<all|emergency>/<patient>/<position>',
+  'accesscount/<all|emergency>/<patient>',
   `${emergencyKeys.split('<patient>')}`,
   `${emergencyKeys.latest('<patient>')}`,
   `${emergencyKeys.window('<id>')}`,

@@ -100,7 +100,16 @@ export class TendermintEngine implements Engine {
   ) {
     this.chain = deps.chain;
     this.p2p = deps.net;
-    this.guard = new SignerGuard(deps.meta);
+    this.guard = new SignerGuard(
+      deps.meta,
+      () => deps.chain.tipTime,
+      (line) => deps.log('info', line),
+    );
+    if (this.guard.holdSince !== undefined)
+      deps.log(
+        'warn',
+        `this home was restored from a backup at ${new Date(this.guard.holdSince).toISOString()}: it signs nothing until the other validators commit a block stamped later (docs/deploy.md "Double-signing after a restore")`,
+      );
     this.sync = new BlockSync({
       chain: deps.chain,
       commitDecided: deps.commitDecided,
@@ -358,7 +367,8 @@ export class TendermintEngine implements Engine {
         case 'propose': {
           const known = this.blocks.get(out.value);
           if (known === undefined || !this.guard.authorize(out.height, out.round, 'proposal', out.value)) {
-            this.deps.log('error', `refusing to sign a proposal at ${out.height}/${out.round}: would double-sign or block unknown`);
+            if (this.guard.holdSince === undefined)
+              this.deps.log('error', `refusing to sign a proposal at ${out.height}/${out.round}: would double-sign or block unknown`);
             break;
           }
           const key = this.signingKey(out.height);
@@ -376,6 +386,8 @@ export class TendermintEngine implements Engine {
         }
         case 'vote': {
           if (!this.guard.authorize(out.height, out.round, out.voteType, out.value)) {
+            // Held after a restore: said once at start; the others decide this height without us.
+            if (this.guard.holdSince !== undefined) break;
             this.deps.log(
               'warn',
               `refusing to sign a ${out.voteType} at ${out.height}/${out.round}: it would conflict with a vote already signed`,

@@ -103,6 +103,8 @@ export function runStoreConformance(name: string, open: () => StoreHarness): voi
         });
         const raw = h.store.loadBlockRaw(2);
         assert.equal(raw?.block, JSON.stringify(batches[1]?.block));
+        assert.deepEqual(h.store.loadHeader(2), { hash: batches[1]?.hash, header: batches[1]?.block.header, commit: batches[1]?.commit });
+        assert.equal(h.store.loadHeader(4), undefined);
       } finally {
         h.cleanup();
       }

@@ -8,6 +8,7 @@ import {
   type SnapshotInstallBatch,
   StorageError,
   type StoredBlock,
+  type StoredHeader,
   type TxLocation,
   type VaultObjectInfo,
   type VaultObjectStatus,
@@ -68,6 +69,11 @@ export class MemoryStore implements NodeStore {
   loadBlockRaw(height: number): RawBlock | undefined {
     const raw = height > this.base ? this.blocks[height - this.base - 1] : undefined;
     return raw === undefined ? undefined : { ...raw };
+  }
+
+  loadHeader(height: number): StoredHeader | undefined {
+    const stored = this.loadBlock(height);
+    return stored === undefined ? undefined : { hash: stored.hash, header: stored.block.header, commit: stored.commit };
   }
 
   loadBlock(height: number): StoredBlock | undefined {

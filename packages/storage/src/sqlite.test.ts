@@ -214,6 +214,45 @@ describe('sqlite store specifics', () => {
     }
   });
 
+  test('blocks stored before headers had their own column: headers read from the block, read-only and after the column is added', () => {
+    const { dir, path } = tempDb();
+    try {
+      openSqliteStore(path).close();
+      const db = new Database(path);
+      db.exec('ALTER TABLE blocks DROP COLUMN header;');
+      const b = fakeBatch(1, [{ key: 'k', value: 'v' }]);
+      db.prepare('INSERT INTO blocks (height, hash, block, commit_json, results) VALUES (?, ?, ?, ?, ?)').run(
+        1,
+        b.hash,
+        JSON.stringify(b.block),
+        JSON.stringify(b.commit),
+        JSON.stringify(b.results),
+      );
+      db.close();
+      const want = { hash: b.hash, header: b.block.header, commit: b.commit };
+      const r = openSqliteStore(path, { readonly: true });
+      assert.deepEqual(r.loadHeader(1), want);
+      r.close();
+      const w = openSqliteStore(path);
+      assert.deepEqual(w.loadHeader(1), want, 'the old row, with no header column value');
+      w.commitBlock(fakeBatch(2, [{ key: 'k2', value: 'v2' }]));
+      assert.equal(w.loadHeader(2)?.header.height, 2);
+      w.close();
+      const raw = new Database(path, { readonly: true });
+      assert.deepEqual(
+        raw.prepare('SELECT height, header IS NULL AS missing FROM blocks ORDER BY height').all(),
+        [
+          { height: 1, missing: 1 },
+          { height: 2, missing: 0 },
+        ],
+        'new blocks store their header apart',
+      );
+      raw.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('random write sequences read back the same from SQLite and memory (property)', () => {
     const write = fc.record({
       key: fc.constantFrom('a', 'a/1', 'a/2', 'b', 'b/x', 'c'),

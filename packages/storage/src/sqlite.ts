@@ -10,6 +10,7 @@ import {
   type SnapshotInstallBatch,
   StorageError,
   type StoredBlock,
+  type StoredHeader,
   type TxLocation,
   type VaultObjectInfo,
   type VaultObjectStatus,
@@ -45,6 +46,14 @@ CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, item T
 `;
 
 /** Who uploaded each object (vault quotas); added to vault_objects after it first shipped. */
+/**
+ * Each block's header, apart from its transactions, so that a light client's header walk does
+ * not parse megabytes of transactions per header. Files from before it have NULL there, and
+ * the header is then read out of the block by SQLite (loadHeader).
+ */
+const HEADER_COLUMN = `
+ALTER TABLE blocks ADD COLUMN header TEXT;
+`;
 const UPLOADER_COLUMN = `
 ALTER TABLE vault_objects ADD COLUMN uploader TEXT;
 `;
@@ -113,6 +122,7 @@ export class SqliteStore implements NodeStore {
         this.db.pragma('secure_delete = ON');
         this.db.exec(SCHEMA);
         if (!this.hasColumn('vault_objects', 'uploader')) this.db.exec(UPLOADER_COLUMN);
+        if (!this.hasColumn('blocks', 'header')) this.db.exec(HEADER_COLUMN);
         this.db.exec(UPLOADER_INDEX);
         // Held until close: one writer per database file.
         this.db.exec('BEGIN IMMEDIATE');
@@ -136,6 +146,11 @@ export class SqliteStore implements NodeStore {
     this.stmts = {
       tip: this.db.prepare('SELECT MAX(height) AS h FROM blocks'),
       base: this.db.prepare('SELECT MIN(height) AS h FROM blocks'),
+      header: this.db.prepare(
+        this.hasColumn('blocks', 'header')
+          ? 'SELECT hash, COALESCE(header, json_extract(block, \'$.header\')) AS header, commit_json AS "commit" FROM blocks WHERE height = ?'
+          : 'SELECT hash, json_extract(block, \'$.header\') AS header, commit_json AS "commit" FROM blocks WHERE height = ?',
+      ),
       block: this.db.prepare('SELECT hash, block, commit_json AS "commit", results FROM blocks WHERE height = ?'),
       tx: this.db.prepare('SELECT height, idx FROM txs WHERE hash = ?'),
       results: this.db.prepare('SELECT results FROM blocks WHERE height = ?'),
@@ -167,7 +182,7 @@ export class SqliteStore implements NodeStore {
       ...(opts.readonly
         ? {}
         : {
-            putBlock: this.db.prepare('INSERT INTO blocks (height, hash, block, commit_json, results) VALUES (?, ?, ?, ?, ?)'),
+            putBlock: this.db.prepare('INSERT INTO blocks (height, hash, block, commit_json, results, header) VALUES (?, ?, ?, ?, ?, ?)'),
             putTx: this.db.prepare('INSERT INTO txs (hash, height, idx) VALUES (?, ?, ?)'),
             put: this.db.prepare('INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
             del: this.db.prepare('DELETE FROM state WHERE key = ?'),
@@ -216,7 +231,14 @@ export class SqliteStore implements NodeStore {
     const height = batch.block.header.height;
     const hashes = batch.block.txs.map((tx) => txHash(tx));
     this.db.transaction(() => {
-      putBlock.run(height, batch.hash, JSON.stringify(batch.block), JSON.stringify(batch.commit), JSON.stringify(batch.results));
+      putBlock.run(
+        height,
+        batch.hash,
+        JSON.stringify(batch.block),
+        JSON.stringify(batch.commit),
+        JSON.stringify(batch.results),
+        JSON.stringify(batch.block.header),
+      );
       hashes.forEach((hash, i) => {
         putTx.run(hash, height, i);
       });
@@ -230,6 +252,16 @@ export class SqliteStore implements NodeStore {
 
   loadBlockRaw(height: number): RawBlock | undefined {
     return this.stmts.block.get(height) as RawBlock | undefined;
+  }
+
+  loadHeader(height: number): StoredHeader | undefined {
+    const raw = this.stmts.header.get(height) as { hash: string; header: string | null; commit: string } | undefined;
+    if (raw === undefined) return undefined;
+    try {
+      return { hash: raw.hash, header: JSON.parse(raw.header as string), commit: JSON.parse(raw.commit) };
+    } catch {
+      throw new StorageError('CORRUPT', `stored block ${height} is not valid JSON`);
+    }
   }
 
   loadBlock(height: number): StoredBlock | undefined {
@@ -306,7 +338,14 @@ export class SqliteStore implements NodeStore {
     if (height !== this.tip + 1) throw new StorageError('HEIGHT_MISMATCH', `cannot store block ${height} on top of height ${this.tip}`);
     const hashes = batch.block.txs.map((tx) => txHash(tx));
     this.db.transaction(() => {
-      putBlock.run(height, batch.hash, JSON.stringify(batch.block), JSON.stringify(batch.commit), JSON.stringify(batch.results));
+      putBlock.run(
+        height,
+        batch.hash,
+        JSON.stringify(batch.block),
+        JSON.stringify(batch.commit),
+        JSON.stringify(batch.results),
+        JSON.stringify(batch.block.header),
+      );
       hashes.forEach((hash, i) => {
         putTx.run(hash, height, i);
       });

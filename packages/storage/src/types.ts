@@ -15,6 +15,13 @@ export interface StoredBlock {
   hash: string;
 }
 
+/** A stored block's header and commit, without its transactions (light clients walk these). */
+export interface StoredHeader {
+  header: Block['header'];
+  commit: Commit;
+  hash: string;
+}
+
 /** Everything written for one block, atomically. */
 export interface BlockCommitBatch {
   block: Block;
@@ -82,6 +89,8 @@ export interface NodeStore {
   installSnapshot(batch: SnapshotInstallBatch): void;
   loadBlock(height: number): StoredBlock | undefined;
   loadBlockRaw(height: number): RawBlock | undefined;
+  /** Block `height`'s header and commit without reading its transactions. */
+  loadHeader(height: number): StoredHeader | undefined;
   findTx(txHash: string): TxLocation | undefined;
   getState(key: string): string | undefined;
   /**

@@ -130,12 +130,21 @@ export function registerBackupCommands(program: Command): void {
     .requiredOption('--from <file>', 'the backup file')
     .requiredOption('--home <dir>', 'the node home to restore into')
     .option('--overwrite', 'the home has a chain database: move it aside (data.replaced-<time>) and restore')
+    .option(
+      '--no-signing-hold',
+      'let the restored validator sign at once; only when the lost copy cannot have signed after the backup (docs/deploy.md)',
+    )
     .option('--json', 'print the result as JSON')
-    .action(async (o: { from: string; home: string; overwrite?: boolean; json?: boolean }) => {
-      const done = await refusing(() => restoreHome(resolve(o.from), resolve(o.home), { overwrite: o.overwrite === true }));
+    .action(async (o: { from: string; home: string; overwrite?: boolean; signingHold: boolean; json?: boolean }) => {
+      const done = await refusing(() =>
+        restoreHome(resolve(o.from), resolve(o.home), { overwrite: o.overwrite === true, signingHold: o.signingHold }),
+      );
       output(o, { home: o.home, ...done }, () => [
         `restored ${o.home} to height ${done.height} of chain ${done.chainId} (${done.files} files)`,
         ...(done.movedAside === undefined ? [] : [`the old data directory is at ${done.movedAside}`]),
+        done.signingHeld
+          ? 'as a validator it signs nothing until the others commit a block stamped after this restore (no double-signing with votes the lost copy made)'
+          : 'signing is not held: never run the lost copy again',
       ]);
     });
 }

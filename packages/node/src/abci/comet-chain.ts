@@ -48,6 +48,7 @@ export function cometNodeStore(nodeDb: NodeStore, appState: SqliteAppState, tipH
     tipHeight,
     loadBlock: () => undefined,
     loadBlockRaw: () => undefined,
+    loadHeader: () => undefined,
     findTx: (hash) => appState.findTx(hash),
     getState: (key) => appState.getState(key),
     scanState: (prefix, opts) => appState.scanState(prefix, opts),

@@ -26,18 +26,39 @@ export class CometRpc {
   private async call(method: string, params: Record<string, unknown>): Promise<Record<string, unknown>> {
     let res: Response;
     try {
-      res = await fetch(this.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ jsonrpc: '2.0', id: this.nextId++, method, params }),
-      });
+      res = await this.post(method, params);
     } catch (err) {
-      throw new CometRpcError(`${method}: CometBFT RPC unreachable (${(err as Error).message})`);
+      // fetch's own message is only "fetch failed"; the socket's reason is in its cause.
+      const cause = (err as Error & { cause?: { code?: string; message?: string } }).cause;
+      const why = [cause?.code, cause?.message].filter(Boolean).join(' ');
+      throw new CometRpcError(`${method}: CometBFT RPC unreachable (${(err as Error).message}${why ? `: ${why}` : ''})`);
     }
     const body = (await res.json()) as { result?: Record<string, unknown>; error?: { message?: string; data?: string } };
     if (body.error !== undefined || body.result === undefined)
       throw new CometRpcError(`${method}: ${body.error?.message ?? 'no result'}${body.error?.data ? ` (${body.error.data})` : ''}`);
     return body.result;
+  }
+
+  /**
+   * POST one call. A kept-alive connection that CometBFT's server has already closed (its idle
+   * timeout, under load) fails with UND_ERR_SOCKET before any byte is answered; reads are
+   * repeated on a fresh connection, a submission never is (its caller decides, see
+   * comet-engine.ts), since CometBFT may have taken it.
+   */
+  private async post(method: string, params: Record<string, unknown>): Promise<Response> {
+    const reads = method !== 'broadcast_tx_sync' && method !== 'broadcast_tx_async' && method !== 'broadcast_tx_commit';
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fetch(this.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ jsonrpc: '2.0', id: this.nextId++, method, params }),
+        });
+      } catch (err) {
+        const code = (err as Error & { cause?: { code?: string } }).cause?.code;
+        if (!reads || attempt >= 3 || (code !== 'UND_ERR_SOCKET' && code !== 'ECONNRESET')) throw err;
+      }
+    }
   }
 
   /** Submit through CheckTx and wait for its answer (not for the commit). */
