@@ -8,6 +8,7 @@ import {
   listNotices,
   medicinesTx,
   parseGs1,
+  provenIdentity,
   type ScannedIdentifier,
   traceProduct,
   type Verification,
@@ -222,7 +223,7 @@ function TraceForm() {
   const [gtin, setGtin] = useState('');
   const [serial, setSerial] = useState('');
   const [events, setEvents] = useState<Json[] | undefined>(undefined);
-  const names = new Map(user.genesis.genesis.organizations.map((o) => [idFromPublicKey(o.adminKey), o.name]));
+  const [names, setNames] = useState(() => new Map(user.genesis.genesis.organizations.map((o) => [idFromPublicKey(o.adminKey), o.name])));
   return (
     <ActionForm
       title="Trace a pack"
@@ -237,6 +238,14 @@ function TraceForm() {
           if (page.next === null) break;
           cursor = page.next;
         }
+        // Partners admitted after genesis are named by their proven identities.
+        const known = new Map(names);
+        for (const id of new Set(all.map((e) => String(e['medledger:recordedBy'])))) {
+          if (known.has(id)) continue;
+          const org = await provenIdentity(user.client.verified('naming a trading partner'), id).catch(() => undefined);
+          if (typeof org?.value.name === 'string') known.set(id, org.value.name);
+        }
+        setNames(known);
         setEvents(all);
         return `${all.length} event${all.length === 1 ? '' : 's'} for pack ${serial}, each proven against the network's signatures.`;
       }}
