@@ -27,6 +27,8 @@ let homes: string[];
 let genesis: Genesis;
 let ports: Array<{ api: number; p2p: number }>;
 const patients: Array<ReturnType<typeof newSigner>> = [];
+const writerKeys = generateKeyBundle();
+let recordId = '';
 
 // biome-ignore lint/suspicious/noExplicitAny: a test edits whatever config.json holds
 const editConfig = (home: string, edit: (config: Record<string, any>) => void) => {
@@ -50,13 +52,13 @@ before(async () => {
   for (const home of homes) running.push(await startNodeProcess(home));
   const url = (running[0] as RunningNode).url;
   // A record, so the joining nodes' vaults have ciphertexts to fetch.
-  const writer = new MedLedgerClient({ url, keys: generateKeyBundle(), genesis: TrustedGenesis.fromDocument(genesis) });
+  const writer = new MedLedgerClient({ url, keys: writerKeys, genesis: TrustedGenesis.fromDocument(genesis) });
   const { id } = await writer.registerPatient();
-  await writer.writeRecord({
+  ({ recordId } = await writer.writeRecord({
     patient: id,
     resource: { resourceType: 'Observation', status: 'final', code: { text: 'Heart rate' } },
     category: 'vital-signs',
-  });
+  }));
   // One registration per block: the chain passes two snapshot heights.
   for (let i = 0; i < 2 * SNAPSHOT_INTERVAL + 3; i++) {
     const patient = newSigner(CHAIN);
@@ -246,6 +248,13 @@ test('a new node joins by state sync, refuses a peer whose snapshot lies, serves
   const held = await vaultObjects((running[0] as RunningNode).url);
   assert.ok(held >= 2, `validator-0 holds ${held} objects`);
   await waitFor(async () => ((await vaultObjects(node.url)) === held ? true : undefined), 'the joined vault to fill', 60_000);
+
+  // Not a validator, it cannot put a read on the ledger, so it serves no record (not even to its patient).
+  const viaFullNode = new MedLedgerClient({ url: node.url, keys: writerKeys, genesis: TrustedGenesis.fromDocument(genesis) });
+  await assert.rejects(viaFullNode.readRecord(recordId), (err: Error & { code?: string; status?: number }) => {
+    assert.equal(err.code, 'READS_NOT_LOGGED', err.message);
+    return true;
+  });
 
   // A block made after the join reaches it as a full node.
   const fresh = newSigner(CHAIN);

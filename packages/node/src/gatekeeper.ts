@@ -64,6 +64,12 @@ export interface GatekeeperDeps {
   events: AccessQueue;
   /** The organization's key, when this node is its organization's system (config `reseal`, org-reseal.ts). */
   resealer?: OrgResealer;
+  /**
+   * The key this node signs its access events with (its validator key, or `node.next.key`
+   * once a rotation by vote made that the validator's key): reads are served only while it
+   * is an active validator's, since only validators record access events.
+   */
+  eventKey: () => string;
 }
 
 interface Session {
@@ -268,6 +274,16 @@ export class Gatekeeper {
    * `recordId` by `caller` from committed state, record it, and serve it or throw ApiError.
    */
   read(caller: Identity, recordId: string, opts: ReadOptions = {}): Promise<ServedRead> {
+    // Every read lands on the ledger, and only validators may put it there (access.event): a
+    // node that is not an active validator (a full node, a removed validator) serves no record.
+    const self = identityOfKey(this.deps.state, this.deps.eventKey());
+    if (self?.role !== 'validator' || self.status !== 'active')
+      return Promise.reject(
+        new ApiError(
+          'READS_NOT_LOGGED',
+          "this node is not an active validator, so it cannot record reads on the ledger and serves no record: read through a validator's node",
+        ),
+      );
     const deps = {
       state: this.deps.state,
       accessTime: this.deps.accessTime,

@@ -237,6 +237,7 @@ export class MedLedgerNode implements RouteDeps {
         getVerified: (hash) => this.vault.getVerified(hash),
         events: new AccessQueue({ nodeId }, { state: chain.state, outbox: store, submitOwn: this.submitOwn, isPending, now, log }),
         ...(resealer === undefined ? {} : { resealer }),
+        eventKey: () => this.transactionKey().publicKey,
       },
     );
     this.emergency = new EmergencyAgent(
