@@ -39,7 +39,12 @@ export const ErrorSchema = Type.Object(
   { $id: 'Error', title: 'Error' },
 );
 
-export const bearer = [{ session: [] as string[] }];
+type Security = Array<{ [scheme: string]: string[] }>;
+export const bearer: Security = [{ session: [] }];
+/** A session when one is sent, none needed otherwise (public keys of the proven state routes). */
+export const optionalBearer: Security = [{ session: [] }, {}];
+/** A state key as state-api.ts accepts it: 1–512 printable ASCII characters, no space. */
+const StateKey = Type.String({ pattern: '^[\\x21-\\x7e]{1,512}$', description: "state key, e.g. 'identity/<id>'" });
 
 interface RouteSchema {
   summary: string;
@@ -48,7 +53,7 @@ interface RouteSchema {
   params?: TSchema;
   querystring?: TSchema;
   body?: TSchema;
-  security?: typeof bearer;
+  security?: Security;
   consumes?: string[];
   /** Every success status the route answers, with its body (none: no content, as 204). */
   ok: { [status: number]: Success };
@@ -188,7 +193,7 @@ export const schemas = {
     tags: ['chain'],
     querystring: Type.Object({
       from: Type.String({ pattern: '^[1-9][0-9]{0,15}$', description: 'first height' }),
-      limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,2}$', description: 'most headers, 1 to 100 (default 100)' })),
+      limit: Type.Optional(Type.String({ pattern: '^([1-9][0-9]?|100)$', description: 'most headers, 1 to 100 (default 100)' })),
     }),
   }),
   status: route({
@@ -378,18 +383,18 @@ export const schemas = {
     description:
       'Public keys (identities, signing keys, nonces, validator set, emergency parameters) need no session; a patient’s metadata is proven only to those who may see it.',
     tags: ['state'],
-    querystring: Type.Object({ key: Type.String({ minLength: 1, maxLength: 512, description: "state key, e.g. 'identity/<id>'" }) }),
-    security: bearer,
+    querystring: Type.Object({ key: StateKey }),
+    security: optionalBearer,
   }),
   stateProofs: route({
     ok: { 200: answer('the proven values', S.ProvenState) },
     summary: 'Several state keys proven at once against the same tip (at most 256 keys)',
     tags: ['state'],
     body: Type.Object(
-      { keys: Type.Array(Type.String({ minLength: 1, maxLength: 512 }), { minItems: 1, maxItems: 256, description: 'state keys' }) },
+      { keys: Type.Array(StateKey, { minItems: 1, maxItems: 256, description: 'state keys' }) },
       { additionalProperties: false },
     ),
-    security: bearer,
+    security: optionalBearer,
   }),
   emergencyParams: route({
     ok: {

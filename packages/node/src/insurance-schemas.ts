@@ -1,6 +1,7 @@
 // The insurance routes' request schemas (TypeBox), in the OpenAPI document with the rest of /v1.
 import { type TSchema, Type } from '@sinclair/typebox';
 import { answer, bearer, hex, IdentityId, route } from './api-schemas.js';
+import { PageLimitSchema } from './paging.js';
 import * as S from './shape-schemas.js';
 
 const PlanId = hex(16, 'plan id: first 16 bytes of the first plan.publish transaction hash');
@@ -24,7 +25,7 @@ const Claim = Type.Object(
 const Eligibility = Type.Object({ covered: Type.Boolean(), reason: Type.String(), coverage: S.Id16 });
 
 const paging = {
-  limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$', description: 'page size, 1–500 (default 100)' })),
+  limit: Type.Optional(PageLimitSchema),
   cursor: Type.Optional(
     Type.String({ pattern: '^[0-9]{12}$', description: '`next` of the previous page: the position in the list to go on from' }),
   ),

@@ -1,13 +1,14 @@
 // The medicines routes' request schemas (TypeBox), in the OpenAPI document with the rest of /v1.
 import { Type } from '@sinclair/typebox';
 import { answer, bearer, hex, IdentityId, route } from './api-schemas.js';
+import { PageLimitSchema } from './paging.js';
 import * as S from './shape-schemas.js';
 
 const Gtin = Type.String({ pattern: '^[0-9]{14}$', description: 'GTIN-14 (GS1 AI 01)' });
 const Serial = Type.String({ pattern: '^[A-Za-z0-9-]{1,20}$', description: 'serial number (GS1 AI 21)' });
 const RxId = hex(16, 'prescription id: first 16 bytes of the rx.prescribe transaction hash');
 const paging = {
-  limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$', description: 'page size, 1–500 (default 100)' })),
+  limit: Type.Optional(PageLimitSchema),
   cursor: Type.Optional(Type.String({ pattern: '^[0-9]{12}/[0-9a-f]{32,64}$', description: '`next` of the previous page' })),
 };
 const tags = ['medicines'];
