@@ -106,7 +106,11 @@ const TxStatus = Type.Object(
   { title: 'TxStatus' },
 );
 const OwnTx = Type.Object({ index: S.Count, tx: Type.Ref(SignedTxSchema), result: S.TxResult });
-const BlockView = Type.Object(
+const Bodies = Type.Union([Type.Literal('full'), Type.Literal('withheld')]);
+const Leaves = Type.Array(S.Hash, { description: "each transaction's RFC 9162 leaf hash" });
+const OwnNote = 'the transactions the caller may see, when the bodies are withheld';
+/** A block of the embedded engine (chain-view.ts). */
+const EmbeddedBlock = Type.Object(
   {
     hash: S.Hash,
     block: Type.Object({
@@ -114,14 +118,34 @@ const BlockView = Type.Object(
       lastCommit: Type.Optional(S.nullable(S.Commit)),
       txs: Type.Optional(Type.Array(Type.Ref(SignedTxSchema))),
     }),
-    commit: Type.Optional(S.Commit),
-    bodies: Type.Union([Type.Literal('full'), Type.Literal('withheld')]),
-    leaves: Type.Optional(Type.Array(S.Hash, { description: "each transaction's RFC 9162 leaf hash" })),
+    commit: S.Commit,
+    bodies: Bodies,
+    leaves: Leaves,
     results: Type.Optional(Type.Array(S.TxResult)),
-    own: Type.Optional(Type.Array(OwnTx, { description: 'the transactions the caller may see, when the bodies are withheld' })),
+    own: Type.Optional(Type.Array(OwnTx, { description: OwnNote })),
   },
   { title: 'Block' },
 );
+/** A block under CometBFT: CometBFT's own signed header and commit (abci/comet-blocks.ts, docs/cometbft.md). */
+const CometBlock = Type.Object(
+  {
+    engine: Type.Literal('cometbft'),
+    hash: S.Hash,
+    block: Type.Object({
+      header: Type.Object({}, { description: "CometBFT's header, as its RPC gives it" }),
+      txs: Type.Optional(Type.Array(Type.Ref(SignedTxSchema))),
+    }),
+    commit: Type.Object({}, { description: "CometBFT's commit, as its RPC gives it" }),
+    bodies: Bodies,
+    leaves: Leaves,
+    results: Type.Optional(Type.Array(S.nullable(S.TxResult))),
+    own: Type.Optional(
+      Type.Array(Type.Object({ index: S.Count, tx: Type.Ref(SignedTxSchema), result: S.nullable(S.TxResult) }), { description: OwnNote }),
+    ),
+  },
+  { title: 'CometBlock' },
+);
+const BlockView = Type.Union([EmbeddedBlock, CometBlock]);
 const Session = Type.Object({ token: Type.String(), expiresAt: S.Ms, idleTimeoutMs: S.Count, identity: S.Identity }, { title: 'Session' });
 const Recipient = Type.Object({
   to: Type.String({ description: 'identity id, or `emergency`' }),
@@ -270,7 +294,8 @@ export const schemas = {
     ok: { 204: answer('signed out: the token stops working at once') },
     summary: 'Sign out',
     tags: ['sessions'],
-    security: bearer,
+    // Idempotent: the token sent, if any, stops working; without one there is nothing to end.
+    security: optionalBearer,
   }),
   putObject: route({
     ok: { 201: answer('stored', Stored), 200: answer('already stored', Stored) },

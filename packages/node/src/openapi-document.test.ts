@@ -25,13 +25,17 @@ function send(
   body?: string,
 ): Promise<{ status: number; allow?: string; json: { error?: { code: string } } }> {
   return new Promise((resolve, reject) => {
-    const req = request(`${t.url}${path}`, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' } }, (res) => {
-      let text = '';
-      res.on('data', (c) => {
-        text += c;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, allow: res.headers.allow, json: text === '' ? {} : JSON.parse(text) }));
-    });
+    const req = request(
+      `${t.url}${path}`,
+      { method, headers: body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        let text = '';
+        res.on('data', (c) => {
+          text += c;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, allow: res.headers.allow, json: text === '' ? {} : JSON.parse(text) }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -84,6 +88,9 @@ test('a state key the document allows is one the node reads: printable ASCII wit
   assert.equal((await get(`${t.url}/v1/state/proof?key=${encodeURIComponent('identity/ x')}`)).json.error.code, 'INVALID_PARAM');
   // Public keys need no session, and the document says so (a session is optional there).
   assert.deepEqual(doc.paths['/v1/state/proof'].get.security, [{ session: [] }, {}]);
+  // So is signing out, which is idempotent: 204 with an ended token, or none.
+  assert.deepEqual(doc.paths['/v1/auth/session'].delete.security, [{ session: [] }, {}]);
+  assert.equal((await send('DELETE', '/v1/auth/session')).status, 204);
 });
 
 test('a method not served at a /v1 path is 405 METHOD_NOT_ALLOWED with Allow, not 404, nor 400 for one that carries a body', async () => {
@@ -96,6 +103,11 @@ test('a method not served at a /v1 path is 405 METHOD_NOT_ALLOWED with Allow, no
   const post = await send('GET', '/v1/txs');
   assert.equal(post.status, 405);
   assert.equal(post.allow, 'POST');
+  // A fixed path names its own route, even where a parametric one takes the method (GET /v1/txs/:hash).
+  const batch = await send('GET', '/v1/txs/batch', '{"txs":[]}');
+  assert.equal(batch.status, 405);
+  assert.equal(batch.allow, 'POST');
+  assert.equal((await send('GET', `/v1/txs/${'0'.repeat(64)}`)).json.error?.code, 'TX_NOT_FOUND');
   const session = await send('PUT', '/v1/auth/session');
   assert.equal(session.allow, 'DELETE, POST');
   // A path the API does not serve at all stays 404.
