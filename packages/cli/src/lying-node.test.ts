@@ -20,6 +20,7 @@ import {
   addRecipient,
   alterProof,
   carrying,
+  editJson,
   flipCommitSignature,
   isProofRequest,
   type LyingProxy,
@@ -175,6 +176,47 @@ describe('the SDK refuses a lying node', () => {
         if (e.key.startsWith('grant/') && e.value !== null) e.value = e.value.replace('"revoked":null', '"revoked":null ');
     });
     refusedCleanly(await underLie(forge, () => writeVital(viaProxy(patientKeys))), 'STATE_PROOF_INVALID');
+  });
+
+  test('access log: a node that hides a read from the patient (drops it, or answers from an older log) is caught or overruled by the proofs', async () => {
+    // The grantee reads the record; the node logs the read on chain.
+    const patient = direct(patientKeys);
+    const recordId = (await patient.listRecords(patientId))[0]?.record as string;
+    await direct(granteeKeys).readRecord(recordId, 'treatment');
+    const isTheRead = (e: { accessor: unknown; record: unknown; decision: unknown }) =>
+      e.accessor === granteeId && e.record === recordId && e.decision === 'allowed';
+    for (let i = 0; !(await patient.accessLog(patientId)).some(isTheRead); i++) {
+      assert.ok(i < 300, 'the read reached the access log');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const onLog =
+      (change: (j: { events: Array<Record<string, unknown>>; count: number; next: string | null }) => void) =>
+      (request: SentRequest, answer: Answer) =>
+        pathOf(request) === `/v1/patients/${patientId}/access-log` && answer.status === 200 ? editJson(answer, change) : undefined;
+    // Dropped from the page: the page no longer matches the proven log.
+    const dropped = onLog((j) => {
+      j.events = j.events.filter((e) => !isTheRead(e as never));
+    });
+    refusedCleanly(await underLie(dropped, () => viaProxy(patientKeys).accessLogPage(patientId)), 'FACT_NOT_PROVEN');
+    // Dropped with a matching count (the answer of an older, shorter log): the proofs show the
+    // newer entries anyway, so the read is on the page the patient sees.
+    let shown: Awaited<ReturnType<MedLedgerClient['accessLogPage']>> | undefined;
+    const older = onLog((j) => {
+      const at = j.events.findIndex((e) => isTheRead(e as never));
+      j.events = j.events.slice(at + 1);
+      j.count -= at + 1;
+    });
+    const outcome = await underLie(older, async () => {
+      shown = await viaProxy(patientKeys).accessLogPage(patientId);
+    });
+    assert.equal(outcome.error, undefined, String(outcome.error));
+    assert.ok(shown?.events.some(isTheRead), 'the hidden read is shown from the proofs');
+    // A page that claims a longer log than the proven one is refused.
+    const longer = onLog((j) => {
+      j.count += 1;
+      j.next = j.next === null ? null : String(Number(j.next) + 1).padStart(12, '0');
+    });
+    refusedCleanly(await underLie(longer, () => viaProxy(patientKeys).accessLogPage(patientId)), 'FACT_NOT_PROVEN');
   });
 
   test('block headers: a rewritten header is refused (HEADER_MISMATCH)', async () => {

@@ -1,11 +1,12 @@
 // MedLedgerClient: the SDK a patient, clinician or organization uses against one node —
 // records encrypted, sealed and shared on the client (docs/records.md), consent, delegation.
 import { type EncryptionKeyPair, generateEncryptionKeyPair, sha256Hex } from '@medledger/crypto/browser';
+import { provenAccessLogPage } from './access-log.js';
 import { type CommittedTx, NodeConnection, type SubmittedTx } from './connection.js';
 import { activeEmergencyWindowOn, buildEmergencySplit, recoverEmergencyKey, trustedEmergencyNetwork } from './emergency.js';
 import { ClientError, hasClientCode } from './errors.js';
 import { allItems, nextAt, type Page, type PageRequest, pageQuery } from './paging.js';
-import { provenAccessEvents, provenDelegations, provenGrants, provenIdentity, provenRecipients, provenRecords } from './proven-facts.js';
+import { provenDelegations, provenGrants, provenIdentity, provenRecipients, provenRecords } from './proven-facts.js';
 import { EMERGENCY_RECIPIENT, encryptRecord, newRecordId, openDataKey, openRecord, sealDataKey } from './record-crypto.js';
 import {
   type AccessEvent,
@@ -267,29 +268,39 @@ export class MedLedgerClient extends NodeConnection {
   /**
    * `GET /v1/patients/:id/access-log`: one page of the log, newest first, with the newest
    * emergency reads apart in `emergency` (on every page, so none can be pushed out of view).
-   * Every event is proven against its committed entry (`provenAt`). Throws ClientError.
+   * Both are proven complete against the chain's dense log (access-log.ts): an event the node
+   * leaves out, adds or changes is refused, and a first page starts at the newest proven
+   * event. Every event carries `provenAt`. Throws ClientError.
    */
   async accessLogPage(patient: string, page: PageRequest = {}): Promise<AccessLogPage> {
     const reader = this.verified('showing the access log');
     const answer = objectAt(await this.get(`/v1/patients/${enc(patient)}/access-log${pageQuery(page)}`, { auth: true }), 'answer');
-    const emergency = arrayAt(answer, 'emergency', 'answer') as AccessEvent[];
-    const events = arrayAt(answer, 'events', 'answer') as AccessEvent[];
-    const proven = (await provenAccessEvents(reader, [...emergency, ...events])).value;
-    return {
-      emergency: proven.slice(0, emergency.length),
-      emergencyNext: nextAt(answer, 'answer', 'emergencyNext'),
-      events: proven.slice(emergency.length),
-      next: nextAt(answer, 'answer'),
-    };
+    const [emergency, events] = await Promise.all([
+      provenAccessLogPage(reader, patient, 'emergency', undefined, {
+        events: arrayAt(answer, 'emergency', 'answer') as AccessEvent[],
+        next: nextAt(answer, 'answer', 'emergencyNext'),
+        count: answer.emergencyCount,
+      }),
+      provenAccessLogPage(reader, patient, 'all', page.cursor, {
+        events: arrayAt(answer, 'events', 'answer') as AccessEvent[],
+        next: nextAt(answer, 'answer'),
+        count: answer.count,
+      }),
+    ]);
+    return { emergency: emergency.events, emergencyNext: emergency.next, events: events.events, next: events.next };
   }
 
-  /** `GET /v1/patients/:id/access-log/emergency`: one page of the emergency reads alone, newest first, each proven. Throws ClientError. */
+  /** `GET /v1/patients/:id/access-log/emergency`: one page of the emergency reads alone, newest first, proven complete. Throws ClientError. */
   async emergencyAccessPage(patient: string, page: PageRequest = {}): Promise<Page<AccessEvent>> {
     const reader = this.verified('showing the access log');
     const path = `/v1/patients/${enc(patient)}/access-log/emergency${pageQuery(page)}`;
     const answer = objectAt(await this.get(path, { auth: true }), 'answer');
-    const told = arrayAt(answer, 'events', 'answer') as AccessEvent[];
-    return { items: (await provenAccessEvents(reader, told)).value, next: nextAt(answer, 'answer') };
+    const proven = await provenAccessLogPage(reader, patient, 'emergency', page.cursor, {
+      events: arrayAt(answer, 'events', 'answer') as AccessEvent[],
+      next: nextAt(answer, 'answer'),
+      count: answer.count,
+    });
+    return { items: proven.events, next: proven.next };
   }
 
   /** The whole access log of `patient`, newest first, following the pages, each proven. Throws ClientError. */

@@ -1,5 +1,6 @@
 // @medledger/client: the SDK for patients, clinicians and organizations — record
 // encryption and key envelopes (docs/records.md), transaction bodies, and the API client.
+export * from './access-log.js';
 export * from './api.js';
 export * from './auth.js';
 export * from './categories.js';

@@ -6,6 +6,7 @@ import { describe, test } from 'node:test';
 import { generateKeyBundle, type KeyBundle } from '@medledger/crypto';
 import { emergencyKeys, keys } from '@medledger/ehr';
 import { genesisHash } from '@medledger/ledger';
+import { accessLogKeys } from './access-log.js';
 import { MedLedgerClient } from './api.js';
 import { ClientError } from './errors.js';
 import { provenIdentity, provenRecipients, stateKeys } from './proven-facts.js';
@@ -45,6 +46,10 @@ test('the state keys the client proves are the chain’s (ehr state.ts and emerg
   assert.equal(stateKeys.acceptedDelegates(p), keys.acceptedDelegates(p));
   assert.equal(stateKeys.grantees(p), keys.grantees(p));
   assert.equal(stateKeys.accessEvent(p, 7, 'n-1'), keys.accessEvent(p, 7, 'n-1'));
+  for (const log of ['all', 'emergency'] as const) {
+    assert.equal(accessLogKeys.entry(log, p, 12), keys.accessIndex(log, p, 12));
+    assert.equal(accessLogKeys.count(log, p), keys.accessCount(log, p));
+  }
   assert.equal(stateKeys.emergencyWindow(r), emergencyKeys.window(r));
 });
 

@@ -3,7 +3,7 @@
 // record anchors. Every fact carries the height it was proven at.
 import { canonicalJson } from './canonical.js';
 import { ClientError } from './errors.js';
-import type { AccessEvent, Delegation, Grant, Recipient, RecordMeta } from './responses.js';
+import type { Delegation, Grant, Recipient, RecordMeta } from './responses.js';
 import { refuse } from './trust.js';
 import type { ProvenState, VerifiedReader } from './verified-reader.js';
 
@@ -240,32 +240,6 @@ export async function provenRecords(reader: VerifiedReader, listed: readonly Rec
         `record ${r.record}: the node says it is ${String(r.status)}, the proven state says ${erased ? 'erased' : 'not erased'}`,
       );
     return { ...r, provenAt: state.height };
-  });
-  return { value: out, height: state.height };
-}
-
-/**
- * Access events the node listed, each checked against its committed entry (key
- * `access/<patient>/<height>/<node>-<id>`): the proven event is returned, never the node's
- * copy. Throws ClientError `FACT_NOT_PROVEN` or the reader's codes.
- */
-export async function provenAccessEvents(reader: VerifiedReader, listed: readonly AccessEvent[]): Promise<Proven<AccessEvent[]>> {
-  if (listed.length === 0) return { value: [], height: reader.highestHeight };
-  const keyOf = (e: AccessEvent) =>
-    stateKeys.accessEvent(typeof e.patient === 'string' ? e.patient : '-', Number(e.height), `${String(e.node)}-${e.id}`);
-  const state = await reader.read(listed.map(keyOf));
-  // A folded denial's `count` and `last` grow while it stays the same event (docs/records.md
-  // "Access log"), so a fold committed between the listing and the proof is not a lie: every
-  // other field must match, and the proven copy (with its count) is what is returned.
-  const fixed = (e: AccessEvent) => {
-    const { count: _count, last: _last, provenAt: _at, ...rest } = e;
-    return canonicalJson(rest);
-  };
-  const out = listed.map((e) => {
-    const proven = json<AccessEvent>(state, keyOf(e));
-    if (proven === undefined || fixed(proven) !== fixed(e) || Number(proven.count) < Number(e.count))
-      refuse('FACT_NOT_PROVEN', `access event ${e.id} at height ${String(e.height)} is not the committed one`);
-    return { ...proven, provenAt: state.height };
   });
   return { value: out, height: state.height };
 }

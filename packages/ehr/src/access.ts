@@ -75,6 +75,13 @@ function parseEvent(x: unknown, path: string): AccessEventInput {
   };
 }
 
+/** Append `logKey` to the patient's dense list `log` (keys.accessIndex): a client proves pages of it complete. */
+function appendToLog(state: Parameters<TxKind['apply']>[2], log: 'all' | 'emergency', patient: string, logKey: string): void {
+  const n = Number(state.getState(keys.accessCount(log, patient)) ?? '0');
+  state.set(keys.accessIndex(log, patient, n), logKey);
+  state.set(keys.accessCount(log, patient), String(n + 1));
+}
+
 export const accessEvent: TxKind = {
   apply(ctx, tx, state) {
     const b = onlyFields(tx.body, 'access.event', ['events']);
@@ -104,8 +111,12 @@ export const accessEvent: TxKind = {
       }
       const committed: AccessEvent = { ...e, node, ...block, count, last: block };
       writeJson(state, logKey, committed);
+      appendToLog(state, 'all', patient, logKey);
       // Emergency reads also go to their own index, listed apart from everything else.
-      if (e.emergency) writeJson(state, keys.emergencyAccessEvent(patient, ctx.height, eventKey), committed);
+      if (e.emergency) {
+        writeJson(state, keys.emergencyAccessEvent(patient, ctx.height, eventKey), committed);
+        appendToLog(state, 'emergency', patient, logKey);
+      }
     }
   },
 };

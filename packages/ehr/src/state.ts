@@ -82,6 +82,14 @@ export const keys = {
   /** A patient's emergency reads alone (copies of their access events), in commit order. */
   emergencyAccessEvent: (patient: string, height: number, eventKey: string) =>
     `accessemg/${patient}/${String(height).padStart(12, '0')}/${eventKey}`,
+  /**
+   * A patient's access log as a dense list, so a client can prove a page complete: entry n
+   * holds the access-log key of the n-th event (from 0, in commit order), and the count how
+   * many there are. Folded denials keep their entry. `log` is `all` or `emergency`.
+   */
+  accessIndex: (log: 'all' | 'emergency', patient: string, position: number) =>
+    `accessidx/${log}/${patient}/${String(position).padStart(12, '0')}`,
+  accessCount: (log: 'all' | 'emergency', patient: string) => `accesscount/${log}/${patient}`,
   /** The access-log key of the event that denials by `accessor` of `record` for `reason` in hour `hour` (of block time) join. */
   accessBucket: (patient: string, accessor: string, record: string, reason: string, hour: number) =>
     `accessagg/${patient}/${accessor}/${record}/${reason}/${hour}`,

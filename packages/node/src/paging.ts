@@ -114,3 +114,37 @@ export function pageState<T>(
   if (found.length <= limit) return { items: found.map((f) => f.item), next: null };
   return { items: found.slice(0, limit).map((f) => f.item), next: encodeCursor((found[limit - 1] as { at: Position }).at) };
 }
+
+/** A position in a dense list as a cursor: 12 digits. */
+export const positionCursor = (position: number) => String(position).padStart(12, '0');
+
+/**
+ * One page of a dense list newest first (ehr keys.accessIndex): positions `cursor` (or the
+ * newest, count − 1) down, at most `limit` of them. `next` is the position below the page, null
+ * once position 0 was given; `count` is how long the list was, so a client can prove the page
+ * began at the newest entry and left none out. Throws ApiError INVALID_PARAM for a bad limit or
+ * cursor.
+ */
+export function pageDenseNewestFirst<T>(
+  store: Pick<NodeStore, 'getState'>,
+  list: { count: string; entry: (position: number) => string },
+  query: PageQuery,
+  item: (entryValue: string) => T,
+): Page<T> & { count: number } {
+  const limit = pageLimit(query.limit);
+  const count = Number(store.getState(list.count) ?? '0');
+  let top = count - 1;
+  if (query.cursor !== undefined) {
+    if (!/^[0-9]{12}$/.test(query.cursor) || Number(query.cursor) >= count)
+      throw new ApiError('INVALID_PARAM', 'cursor is not one this list gave: pass `next` from the previous page unchanged');
+    top = Number(query.cursor);
+  }
+  const items: T[] = [];
+  for (let p = top; p >= 0 && p > top - limit; p--) {
+    const value = store.getState(list.entry(p));
+    if (value === undefined) throw new ApiError('INTERNAL', `entry ${p} of a list of ${count} is missing`);
+    items.push(item(value));
+  }
+  const bottom = top - items.length + 1;
+  return { items, next: bottom > 0 ? positionCursor(bottom - 1) : null, count };
+}

@@ -13,6 +13,7 @@ import {
   grantsFrom,
   type Identity,
   isDelegate,
+  keys,
   mayWrite,
   PURPOSES,
   type Purpose,
@@ -23,7 +24,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { schemas } from './api-schemas.js';
 import { ApiError } from './errors.js';
 import type { Gatekeeper } from './gatekeeper.js';
-import { type PageQuery, pageState } from './paging.js';
+import { type PageQuery, pageDenseNewestFirst, pageState } from './paging.js';
 import { recordRecipients } from './recipients.js';
 import type { RouteDeps } from './route-deps.js';
 
@@ -141,16 +142,29 @@ export function registerRecordRoutes(app: FastifyInstance, node: RouteDeps, gate
     },
   );
 
-  // Newest first, from a reversed scan; emergency reads also come from their own index at the
-  // top, so no number of other events can push them off the first page (docs/records.md).
+  // Newest first, by position in the patient's dense log (a client proves the page complete);
+  // emergency reads also come from their own list at the top, so no number of other events can
+  // push them off the first page (docs/records.md "Access log").
+  const accessLogPage = (patient: string, log: 'all' | 'emergency', query: PageQuery) =>
+    pageDenseNewestFirst(
+      store,
+      { count: keys.accessCount(log, patient), entry: (p) => keys.accessIndex(log, patient, p) },
+      query,
+      (logKey) => JSON.parse(store.getState(logKey) as string) as AccessEvent,
+    );
   app.get<{ Params: { id: string }; Querystring: PageQuery }>('/v1/patients/:id/access-log', { schema: schemas.accessLog }, async (req) => {
     const patient = idParam(req.params.id, 'patient id', 20);
     managing(who(req), patient);
-    const page = pageState(store, [prefixes.accessLog(patient)], req.query, (_k, v) => [JSON.parse(v) as AccessEvent], { reverse: true });
-    const emergency = pageState(store, [prefixes.emergencyAccessLog(patient)], {}, (_k, v) => [JSON.parse(v) as AccessEvent], {
-      reverse: true,
-    });
-    return { emergency: emergency.items, emergencyNext: emergency.next, events: page.items, next: page.next };
+    const page = accessLogPage(patient, 'all', req.query);
+    const emergency = accessLogPage(patient, 'emergency', {});
+    return {
+      emergency: emergency.items,
+      emergencyNext: emergency.next,
+      emergencyCount: emergency.count,
+      events: page.items,
+      next: page.next,
+      count: page.count,
+    };
   });
 
   app.get<{ Params: { id: string }; Querystring: PageQuery }>(
@@ -159,10 +173,8 @@ export function registerRecordRoutes(app: FastifyInstance, node: RouteDeps, gate
     async (req) => {
       const patient = idParam(req.params.id, 'patient id', 20);
       managing(who(req), patient);
-      const page = pageState(store, [prefixes.emergencyAccessLog(patient)], req.query, (_k, v) => [JSON.parse(v) as AccessEvent], {
-        reverse: true,
-      });
-      return { events: page.items, next: page.next };
+      const page = accessLogPage(patient, 'emergency', req.query);
+      return { events: page.items, next: page.next, count: page.count };
     },
   );
 

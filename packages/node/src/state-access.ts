@@ -77,6 +77,9 @@ export function keyAccess(state: StateReader, key: string, time: number): KeyAcc
     return only((caller) => grant !== undefined && (granteeIds(caller).includes(grant.grantee) || writesFor(caller, grant.patient)));
   }
   m = match(`access/(${ID}|-)/[0-9]{12}/.+`);
+  // The log's dense list (a page proven complete): to the same readers as its events.
+  m ??= match(`accessidx/(?:all|emergency)/(${ID}|-)/[0-9]{12}`);
+  m ??= match(`accesscount/(?:all|emergency)/(${ID}|-)`);
   if (m !== null) {
     const patient = m[1] as string;
     return only((caller) => patient !== '-' && manages(caller, patient));
@@ -156,6 +159,8 @@ export const SERVED_KEY_FAMILIES = [
   'delegate/<patient>/<delegate>',
   'record/<id>',
   'access/<patient>/<height>/<event>',
+  'accessidx/<all|emergency>/<patient>/<position>',
+  'accesscount/<all|emergency>/<patient>',
   `${emergencyKeys.split('<patient>')}`,
   `${emergencyKeys.latest('<patient>')}`,
   `${emergencyKeys.window('<id>')}`,
