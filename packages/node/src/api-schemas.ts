@@ -152,6 +152,7 @@ const Recipient = Type.Object({
   why: Type.String(),
   encryptionKey: PublicKey,
 });
+const LogCount = Type.Integer({ minimum: 0, description: 'how many events the list held when read (a client proves the page against it)' });
 const Stored = Type.Object({ hash: ObjectHash, size: S.Count });
 const DirectoryEntry = Type.Object({
   id: IdentityId,
@@ -344,7 +345,15 @@ export const schemas = {
   }),
   accessLog: route({
     ok: {
-      200: answer('a page of the log', S.page('events', S.AccessEvent, { emergency: Type.Array(S.AccessEvent), emergencyNext: S.Next })),
+      200: answer(
+        'a page of the log, and the first page of its emergency reads',
+        S.page('events', S.AccessEvent, {
+          count: LogCount,
+          emergency: Type.Array(S.AccessEvent),
+          emergencyNext: S.Next,
+          emergencyCount: LogCount,
+        }),
+      ),
     },
     summary: "A patient's access log, newest first (patient and delegates): {emergency, emergencyNext, events, next}",
     description: `${paged} \`events\` pages the whole log; \`emergency\` is always the first page of the emergency reads alone (page on with /access-log/emergency and \`emergencyNext\`). Repeated denials of one record by one accessor for one reason in one hour are one event with a \`count\`.`,
@@ -354,7 +363,7 @@ export const schemas = {
     security: bearer,
   }),
   emergencyAccessLog: route({
-    ok: { 200: answer('a page of emergency reads', S.page('events', S.AccessEvent)) },
+    ok: { 200: answer('a page of emergency reads', S.page('events', S.AccessEvent, { count: LogCount })) },
     summary: "A patient's emergency reads alone, newest first (patient and delegates): {events, next}",
     description: paged,
     tags: ['audit'],
