@@ -163,6 +163,7 @@ export async function runCometBench(opts: CometBenchOptions, log: (line: string)
       chainId: 'medledger-bench',
       basePort: opts.basePort,
       passphrase,
+      engine: 'cometbft',
     });
     initCometHomes(homes, genesis, { passphrase, ports: defaultCometPorts(homes.length, opts.basePort) });
     for (const [i, home] of homes.entries()) nodes.push(await startNode(home, `validator-${i}`));

@@ -72,6 +72,15 @@ test('init --engine cometbft writes CometBFT homes; node --engine cometbft commi
   assert.equal(cometGenesis.chain_id, genesis.chainId);
   assert.equal(Buffer.from(cometGenesis.validators[0].pub_key.value, 'base64').toString('hex'), genesis.validators[0]?.publicKey);
   assert.deepEqual(cometGenesis.app_state, genesis);
+  // The engine is part of genesis (and so of its hash): a node asked to run the embedded engine
+  // on it, or a verify that would check it as the embedded engine's, is refused.
+  assert.equal(genesis.engine, 'cometbft');
+  const embeddedRun = await runCli(['node', '--home', home], { timeoutMs: 60_000 });
+  assert.notEqual(embeddedRun.code, 0);
+  assert.match(embeddedRun.stderr, /ENGINE_MISMATCH|names the cometbft engine/);
+  const embeddedVerify = await runCli(['verify', '--home', home, '--engine', 'embedded']);
+  assert.equal(embeddedVerify.code, 2);
+  assert.match(embeddedVerify.stderr, /ENGINE_MISMATCH/);
   assert.match(
     readFileSync(join(home, 'cometbft', 'config', 'config.toml'), 'utf8'),
     new RegExp(`proxy_app = "tcp://127.0.0.1:${base + 3}"`),

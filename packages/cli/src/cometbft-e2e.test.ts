@@ -11,6 +11,7 @@ import { after, before, test } from 'node:test';
 import {
   type ClientError,
   emergencyWindow,
+  fetchVerifiedBlock,
   listEmergency,
   MedLedgerClient,
   openEmergency,
@@ -23,7 +24,16 @@ import {
   VerifiedReader,
 } from '@medledger/client';
 import { generateKeyBundle, idFromPublicKey } from '@medledger/crypto';
-import { type CometPorts, initCometHomes, initNetwork, readOrgKey, startCometNode } from '@medledger/node';
+import {
+  type CometPorts,
+  CometRpc,
+  initCometHomes,
+  initNetwork,
+  readOrgKey,
+  rpcBlockSource,
+  startCometNode,
+  verifyCometChain,
+} from '@medledger/node';
 import { freePort, freePorts, TEST_PASSPHRASE, waitFor } from '@medledger/node/testing';
 
 process.env.MEDLEDGER_PASSPHRASE = TEST_PASSPHRASE;
@@ -36,7 +46,7 @@ const urls: string[] = [];
 let homes: string[] = [];
 
 before(async () => {
-  const init = initNetwork({ validators: 4, out: dir, chainId: 'comet-e2e', ports: await freePorts(4) });
+  const init = initNetwork({ validators: 4, out: dir, chainId: 'comet-e2e', ports: await freePorts(4), engine: 'cometbft' });
   homes = init.homes;
   const ports: CometPorts[] = [];
   for (const home of homes) {
@@ -133,6 +143,42 @@ test('on CometBFT the light client proves a record anchor from CometBFT headers,
   const honestState = new VerifiedReader(trusted(), { post: (path, body) => writer.post(path, body, { auth: true }) });
   const proven = await honestState.read([`identity/${patient}`]);
   assert.ok(proven.value(`identity/${patient}`) !== null);
+});
+
+// The engine is part of genesis. A client trusting a genesis that names the embedded engine
+// (here: this chain's id and validators, as a chain whose genesis validators governance has
+// since replaced would have them) is sent CometBFT-shaped answers signed by those keys: they
+// are refused with ENGINE_MISMATCH, never checked under the genesis set.
+test('a client pinned to an embedded-engine genesis refuses CometBFT-shaped answers signed by its genesis keys (ENGINE_MISMATCH)', async () => {
+  const keys = generateKeyBundle();
+  const writer = new MedLedgerClient({ genesis: trusted(), url: urls[0] as string, keys });
+  const { id: patient } = await writer.registerPatient();
+  const { recordId, height } = await writer.writeRecord({ patient, resource: vital, category: 'vital-signs' });
+  const { engine, ...rest } = trusted().genesis;
+  assert.equal(engine, 'cometbft');
+  const embedded = { ...rest, engine: 'embedded' as const };
+  const isMismatch = (e: ClientError) => {
+    assert.equal(e.code, 'ENGINE_MISMATCH', e.message);
+    return true;
+  };
+  const honest: ProofSource = { get: (path) => writer.get(path, { auth: true }) };
+  for (const g of [rest, embedded]) {
+    await assert.rejects(proveRecord(honest, g, recordId, { heightHint: height }), isMismatch);
+    await assert.rejects(fetchVerifiedBlock(honest, g, height), isMismatch);
+  }
+  const pinned = TrustedGenesis.fromDocument(embedded);
+  assert.equal(pinned.engine, 'embedded');
+  const state = new VerifiedReader(pinned, {
+    post: (path, body) => writer.post(path, body, { auth: true }),
+    get: (path) => writer.get(path),
+  });
+  await assert.rejects(state.read([`identity/${patient}`]), isMismatch);
+  const reader = new MedLedgerClient({ genesis: pinned, url: urls[1] as string, keys });
+  await assert.rejects(reader.readRecord(recordId), isMismatch);
+  // `medledger verify`'s CometBFT replay refuses such a genesis before reading any block.
+  const result = await verifyCometChain(embedded, rpcBlockSource(new CometRpc(nodes[0]?.rpcUrl as string)));
+  assert.equal(result.ok, false);
+  assert.equal(result.ok === false && result.code, 'ENGINE_MISMATCH');
 });
 
 /** A clinician of organization 0, registered through node 1, using node `via`. */

@@ -3,7 +3,7 @@
 // state sync, refusing a peer whose snapshot lies, and serves reads a client proves from
 // genesis; another joins by block sync from genesis; both follow new blocks as full nodes.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -106,6 +106,18 @@ test('init --join takes a genesis from a URL only with its hash confirmed, and w
     'validator-9=ws://x:1',
   ]);
   assert.equal(badPeer.code, 2, badPeer.stderr);
+  // Off loopback TLS is on: every peer needs wss:// and the pin of its TLS key (deploy.md §8.1).
+  const tlsPeer = `validator-0=wss://127.0.0.1:${ports[0]?.p2p}`;
+  const offLoopback = ['init', '--join', url, '--genesis-hash', hash, '--out', join(dir, 'nope'), '--host', '10.1.2.3'];
+  const unpinned = await runCli([...offLoopback, '--peer', tlsPeer]);
+  assert.equal(unpinned.code, 2, unpinned.stderr);
+  assert.match(unpinned.stderr, /--peer validator-0: with TLS .* give its pin too: --peer-pin validator-0=sha256/);
+  const plain = await runCli([...offLoopback, '--peer', peer, '--peer-pin', `validator-0=sha256/${'ab'.repeat(32)}`]);
+  assert.equal(plain.code, 2, plain.stderr);
+  assert.match(plain.stderr, /with TLS the peer URL is wss:\/\/HOST:PORT/);
+  const strayPin = await runCli([...offLoopback, '--peer', tlsPeer, '--peer-pin', `validator-3=sha256/${'ab'.repeat(32)}`]);
+  assert.equal(strayPin.code, 2, strayPin.stderr);
+  assert.match(strayPin.stderr, /no --peer is named validator-3/);
   assert.throws(() => readdirSync(join(dir, 'nope')), 'nothing was written');
 
   const ok = await runCli(['init', '--join', url, '--genesis-hash', hash, '--out', join(dir, 'joined'), '--peer', peer, '--json']);
@@ -113,7 +125,6 @@ test('init --join takes a genesis from a URL only with its hash confirmed, and w
   const joined = JSON.parse(ok.stdout);
   assert.equal(joined.genesisHash, hash);
   const home = join(dir, 'joined');
-  const { statSync } = await import('node:fs');
   assert.equal(statSync(home).mode & 0o777, 0o700);
   for (const f of ['node.key', 'org.key', 'config.json']) assert.equal(statSync(join(home, f)).mode & 0o777, 0o600, f);
   const config = JSON.parse(readFileSync(join(home, 'config.json'), 'utf8'));
@@ -121,6 +132,38 @@ test('init --join takes a genesis from a URL only with its hash confirmed, and w
     { name: 'validator-0', publicKey: genesis.validators[0]?.publicKey, url: `ws://127.0.0.1:${ports[0]?.p2p}`, dial: true },
   ]);
   assert.equal(config.stateSync.enabled, false);
+  assert.equal(config.tls, undefined, 'on loopback TLS stays off by default');
+
+  // With --host off loopback: the certificate is made in the home, its pin printed, peers pinned.
+  const pin = `sha256/${'cd'.repeat(32)}`;
+  const tlsHome = join(dir, 'joined-tls');
+  const withTls = await runCli([
+    'init',
+    '--join',
+    url,
+    '--genesis-hash',
+    hash,
+    '--out',
+    tlsHome,
+    '--host',
+    '10.1.2.3',
+    '--peer',
+    `validator-0=wss://10.1.2.4:${ports[0]?.p2p}`,
+    '--peer-pin',
+    `validator-0=${pin}`,
+    '--json',
+  ]);
+  assert.equal(withTls.code, 0, withTls.stderr);
+  const made = JSON.parse(withTls.stdout);
+  const tlsConfig = JSON.parse(readFileSync(join(tlsHome, 'config.json'), 'utf8'));
+  assert.equal(tlsConfig.api.host, '10.1.2.3');
+  assert.equal(tlsConfig.p2p.host, '10.1.2.3');
+  assert.deepEqual(tlsConfig.p2p.tls, { cert: 'tls/node.crt', key: 'tls/node.key' });
+  assert.deepEqual(tlsConfig.tls, { cert: 'tls/node.crt', key: 'tls/node.key' });
+  assert.equal(tlsConfig.peers[0].tlsPin, pin);
+  const printed = await runCli(['tls', 'pin', join(tlsHome, 'tls', 'node.crt'), '--json']);
+  assert.equal(JSON.parse(printed.stdout).pin, made.tlsPin, 'the pin printed is the certificate’s');
+  assert.equal(statSync(join(tlsHome, 'tls', 'node.key')).mode & 0o777, 0o600);
 });
 
 test('a new node joins by state sync, refuses a peer whose snapshot lies, serves proven reads and follows new blocks', async () => {

@@ -219,6 +219,32 @@ describe('the SDK refuses a lying node', () => {
     refusedCleanly(await underLie(longer, () => viaProxy(patientKeys).accessLogPage(patientId)), 'FACT_NOT_PROVEN');
   });
 
+  test("records: a node that hides a record from its patient's list is refused (FACT_NOT_PROVEN)", async () => {
+    const onList =
+      (change: (j: { records: Array<{ record: string }>; count: number; next: string | null }) => void) =>
+      (request: SentRequest, answer: Answer) =>
+        pathOf(request) === `/v1/patients/${patientId}/records` && answer.status === 200 ? editJson(answer, change) : undefined;
+    const shown = await viaProxy(patientKeys).listRecords(patientId);
+    assert.ok(shown.length >= 1, 'the honest list, through the proxy');
+    // Left out, with the count told as if it never existed.
+    const hidden = onList((j) => {
+      j.records.pop();
+      j.count -= 1;
+    });
+    refusedCleanly(await underLie(hidden, () => viaProxy(patientKeys).listRecords(patientId)), 'FACT_NOT_PROVEN');
+    // A page without its count cannot pass for the complete list.
+    const uncounted = onList((j) => {
+      delete (j as { count?: number }).count;
+    });
+    refusedCleanly(await underLie(uncounted, () => viaProxy(patientKeys).listRecords(patientId)), 'FACT_NOT_PROVEN');
+    // Reordered, when there are two.
+    await direct(patientKeys).writeRecord({ patient: patientId, resource: vital, category: 'vital-signs' });
+    const swapped = onList((j) => {
+      j.records.reverse();
+    });
+    refusedCleanly(await underLie(swapped, () => viaProxy(patientKeys).listRecords(patientId)), 'FACT_NOT_PROVEN');
+  });
+
   test('block headers: a rewritten header is refused (HEADER_MISMATCH)', async () => {
     const lie = onProofs((j) => {
       j.header.time += 1;

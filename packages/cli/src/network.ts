@@ -4,6 +4,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { genesisEngine, parseGenesis } from '@medledger/ledger';
 import {
   COMET_HOME_DIR,
   defaultCometPorts,
@@ -13,6 +14,8 @@ import {
   type OrgKeyFile,
   PASSPHRASE_ENV,
 } from '@medledger/node';
+
+import { CliError, EXIT } from './exit-codes.js';
 
 const BIN = fileURLToPath(new URL('../bin/medledger.js', import.meta.url));
 
@@ -38,18 +41,23 @@ export function ensureHomes(
 ): { homes: string[]; created: boolean; orgKeys: OrgKeyFile[]; engine: 'embedded' | 'cometbft' } {
   const existing: string[] = [];
   for (let i = 0; existsSync(join(dataDir, `node${i}`, HOME_FILES.genesis)); i++) existing.push(join(dataDir, `node${i}`));
-  if (existing.length > 0)
-    return {
-      homes: existing,
-      created: false,
-      orgKeys: [],
-      engine: existsSync(join(existing[0] as string, COMET_HOME_DIR)) ? 'cometbft' : 'embedded',
-    };
+  if (existing.length > 0) {
+    const first = existing[0] as string;
+    // The engine is the one the network's genesis names (absent: embedded).
+    const named = genesisEngine(parseGenesis(JSON.parse(readFileSync(join(first, HOME_FILES.genesis), 'utf8'))));
+    if (named === 'embedded' && existsSync(join(first, COMET_HOME_DIR)))
+      throw new CliError(
+        `the network in ${dataDir} was made for CometBFT before the genesis named its engine, so its genesis now means the embedded engine: remove ${dataDir} and start again (docs/cometbft.md "The engine is fixed by genesis")`,
+        EXIT.usage,
+      );
+    return { homes: existing, created: false, orgKeys: [], engine: named };
+  }
   mkdirSync(dataDir, { recursive: true });
   const { homes, orgKeys, genesis } = initNetwork({
     validators,
     out: dataDir,
     basePort,
+    engine,
     ...(organizations === undefined ? {} : { organizations }),
   });
   if (engine === 'cometbft')

@@ -156,6 +156,14 @@ describe('medledger verify', () => {
     }
   });
 
+  // The engine is fixed by genesis: an embedded chain is never checked as CometBFT's, whose
+  // blocks a lying RPC could serve signed by keys that governance has since replaced.
+  test('verify refuses to check an embedded chain as CometBFT made it (ENGINE_MISMATCH), before asking any RPC', async () => {
+    const res = await runCli(['verify', '--home', home, '--engine', 'cometbft', '--rpc', 'http://127.0.0.1:9']);
+    assert.equal(res.code, 2);
+    assert.match(res.stderr, /ENGINE_MISMATCH: the genesis of .* names the embedded engine, not cometbft/);
+  });
+
   test('verify refuses a home without a chain with a usage error', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'medledger-empty-'));
     try {

@@ -77,6 +77,8 @@ describe('sessions', () => {
       'POST /v1/auth/challenge',
       'POST /v1/auth/session',
       `GET /v1/patients/${client.id}/records`,
+      // The patient's own list, even empty, is proven complete: its count is proven.
+      'POST /v1/state/proofs',
     ]);
   });
 

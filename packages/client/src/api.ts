@@ -3,11 +3,13 @@
 import { type EncryptionKeyPair, generateEncryptionKeyPair, sha256Hex } from '@medledger/crypto/browser';
 import { provenAccessLogPage } from './access-log.js';
 import { type CommittedTx, NodeConnection, type SubmittedTx } from './connection.js';
-import { activeEmergencyWindowOn, buildEmergencySplit, recoverEmergencyKey, trustedEmergencyNetwork } from './emergency.js';
+import { activeEmergencyWindowOn, buildEmergencySplit, trustedEmergencyNetwork } from './emergency.js';
+import { recoverEmergencyKey } from './emergency-recover.js';
 import { ClientError, hasClientCode } from './errors.js';
 import { allItems, nextAt, type Page, type PageRequest, pageQuery } from './paging.js';
 import { provenDelegations, provenGrants, provenIdentity, provenRecipients, provenRecords } from './proven-facts.js';
 import { EMERGENCY_RECIPIENT, encryptRecord, newRecordId, openDataKey, openRecord, sealDataKey } from './record-crypto.js';
+import { checkRecordListPage } from './record-list.js';
 import {
   type AccessEvent,
   type AccessLogPage,
@@ -223,7 +225,16 @@ export class MedLedgerClient extends NodeConnection {
     const reader = this.verified('listing records');
     const answer = objectAt(await this.get(`/v1/patients/${enc(patient)}/records${pageQuery(page)}`, { auth: true }), 'answer');
     const told = arrayAt(answer, 'records', 'answer').map(parseRecordMeta);
-    return { items: (await provenRecords(reader, told)).value, next: nextAt(answer, 'answer') };
+    // The patient's own list is proven complete; another reader's is filtered by their grants.
+    const next =
+      patient === this.id
+        ? await checkRecordListPage(reader, patient, page.cursor, {
+            ids: told.map((r) => r.record),
+            next: nextAt(answer, 'answer'),
+            count: answer.count,
+          })
+        : nextAt(answer, 'answer');
+    return { items: (await provenRecords(reader, told)).value, next };
   }
 
   /** Every record the caller may see of `patient`, following the pages, each proven. Throws ClientError. */

@@ -2,31 +2,29 @@
 // emergency key among the validators, open a window as a privileged clinician and rebuild the
 // key from the shares the validators post, list windows, and rotate the key afterwards.
 import {
-  combineShares,
   type EncryptionKeyPair,
   type Envelope,
-  encryptionPublicKeyFromPrivate,
   fromHex,
   generateEncryptionKeyPair,
-  openEnvelope,
   type Share,
   sealToPublicKey,
   shareCommitment,
   splitSecret,
   toHex,
   utf8,
-  verifyShare,
 } from '@medledger/crypto/browser';
 import { txHash } from './canonical.js';
 import type { NodeConnection, SubmittedTx } from './connection.js';
 import { openEmergencyReason, type SealedReason, sealEmergencyReason } from './emergency-reason.js';
+import { type RecoveredEmergencyKey, recoverBadCount, recoverEmergencyKey } from './emergency-recover.js';
 import { ClientError } from './errors.js';
 import { allItems, eachItem, nextAt, type Page, type PageRequest, pageQuery } from './paging.js';
-import { type ProvenIdentity, provenEmergencyWindows, provenIdentities, provenIdentity } from './proven-facts.js';
+import { type ProvenIdentity, provenEmergencyWindows, provenIdentities, provenIdentity, stateKeys } from './proven-facts.js';
 import { EMERGENCY_RECIPIENT, openDataKey, sealDataKey } from './record-crypto.js';
 import { arrayAt, objectAt, parseRecordMeta, parseRecordRead, type RecordMeta } from './responses.js';
 import { refuse } from './trust.js';
 import { MAX_SHARE_ENVELOPES } from './tx-builders.js';
+import { VerifiedReader } from './verified-reader.js';
 
 /** A share as the patient registers it: for one validator, sealed to its encryption key. */
 export interface EmergencyShareBody {
@@ -102,7 +100,10 @@ export interface EmergencyWindow {
   expiresAt: number;
   emergencyKey: string;
   threshold: number;
-  commitments: Array<{ validator: string; x: number; commitment: string }>;
+  /** Per holder: the share's commitment, or on a re-shared split one commitment per dealer (`parts`). */
+  commitments: Array<{ validator: string; x: number; commitment?: string; parts?: string[] }>;
+  /** On a re-shared split: the dealers' x; each posted share is then one sub-share per dealer. */
+  dealers?: number[];
   active: boolean;
   status: 'pending' | 'ready' | 'closed';
   sharesPosted: number;
@@ -111,12 +112,10 @@ export interface EmergencyWindow {
   [field: string]: unknown;
 }
 
-// The AADs bind each sealed share to who it is for; they must match the rules in
+// The AAD binds each sealed share to who it is for; it must match the rules in
 // @medledger/ehr (emergency.ts), which the client may not import.
 const registeredShareAad = (patient: string, validator: string, emergencyKey: string) =>
   utf8(`medledger/emergency-share/v1\n${patient}\n${validator}\n${emergencyKey}`);
-const postedShareAad = (window: string, validator: string, clinician: string) =>
-  utf8(`medledger/emergency-share/v1\nwindow\n${window}\n${validator}\n${clinician}`);
 
 const enc = encodeURIComponent;
 
@@ -129,28 +128,65 @@ export async function emergencyNetwork(conn: NodeConnection): Promise<EmergencyN
 }
 
 /**
- * The validators an emergency key is split among, and their encryption keys, from the
- * trusted genesis: `emergency.split` must name exactly the genesis validator set, in genesis
- * order. The node's `GET /v1/emergency/params` is fetched too and must say the same, so a
+ * The validators an emergency key is split among, and their encryption keys: the trusted
+ * genesis set, or once governance changed it the latest set decided, proven against the
+ * validators followed from genesis (`emergency.split` must name exactly the current set, in
+ * set order). The node's `GET /v1/emergency/params` is fetched too and must say the same, so a
  * node that lies about the validators' keys is caught, not just ignored. Throws ClientError
  * `NO_TRUSTED_GENESIS` (client made without one) or `GENESIS_MISMATCH`.
  */
 export async function trustedEmergencyNetwork(conn: NodeConnection): Promise<EmergencyNetwork> {
   const trusted = conn.verified('sealing emergency shares').trusted;
   const told = await emergencyNetwork(conn);
+  // After governance changed the validator set, shares go to the latest set decided, proven
+  // against a header the trusted validators signed (docs/emergency.md). The key is public, so
+  // it is proven without a session: a patient registering has no identity to sign in with yet.
+  const reader = new VerifiedReader(
+    trusted,
+    { post: (path, body) => conn.post(path, body), get: (path) => conn.get(path) },
+    { minHeight: conn.verifiedHeight },
+  );
+  const latest = await latestValidatorSet(reader);
+  const validators =
+    latest === null ? trusted.validators.map((v) => ({ id: v.id, name: v.name, encryptionKey: v.encryptionKey })) : provenHolders(latest);
   const network: EmergencyNetwork = {
-    threshold: trusted.emergencyThreshold(),
+    threshold: Math.floor((2 * validators.length) / 3) + 1,
     // The cap on window length is the chain's to enforce; it is not sealed to, so shown as told.
     maxDurationMs: told.maxDurationMs,
-    validators: trusted.validators.map((v) => ({ id: v.id, name: v.name, encryptionKey: v.encryptionKey })),
+    validators,
   };
   const same =
     told.threshold === network.threshold &&
     told.validators.length === network.validators.length &&
     told.validators.every((v, i) => v?.id === network.validators[i]?.id && v?.encryptionKey === network.validators[i]?.encryptionKey);
   if (!same)
-    refuse('GENESIS_MISMATCH', "the node's emergency validator set or keys are not the trusted genesis validators; no share was sealed");
+    refuse('GENESIS_MISMATCH', "the node's emergency validator set or keys are not the proven current validators; no share was sealed");
   return network;
+}
+
+// The proven `gov/valset-latest` entry (null: governance never changed the set). Before the
+// first block there is nothing to prove against and no vote can have passed: the genesis set
+// holds. A node that lies "no block yet" gains nothing by it: the chain accepts shares only for
+// the current validators, and genesis keys belong to those same validators.
+async function latestValidatorSet(reader: VerifiedReader): Promise<string | null> {
+  try {
+    return (await reader.read([stateKeys.validatorSetLatest()])).value(stateKeys.validatorSetLatest());
+  } catch (err) {
+    if (err instanceof ClientError && err.code === 'NO_COMMITTED_BLOCK') return null;
+    throw err;
+  }
+}
+
+// The holders in a proven `gov/valset-latest` entry, in set order.
+function provenHolders(raw: string): EmergencyNetwork['validators'] {
+  const change = JSON.parse(raw) as { validators?: Array<{ id?: unknown; name?: unknown; encryptionKey?: unknown }> };
+  if (!Array.isArray(change.validators) || change.validators.length === 0)
+    refuse('FACT_NOT_PROVEN', 'the proven validator set is empty or malformed; no share was sealed');
+  return change.validators.map((v) => {
+    if (typeof v.id !== 'string' || typeof v.encryptionKey !== 'string')
+      refuse('FACT_NOT_PROVEN', 'the proven validator set names a validator without id or encryption key');
+    return { id: v.id, name: typeof v.name === 'string' ? v.name : null, encryptionKey: v.encryptionKey };
+  });
 }
 
 /**
@@ -189,15 +225,6 @@ export function buildEmergencySplit(patient: string, emergencyKey: EncryptionKey
 /** Register a fresh split of `emergencyKey` for this patient (`emergency.split`), without waiting. */
 export async function submitEmergencySplit(conn: NodeConnection, emergencyKey: EncryptionKeyPair): Promise<SubmittedTx> {
   return conn.submit('emergency.split', buildEmergencySplit(conn.id, emergencyKey, await trustedEmergencyNetwork(conn)));
-}
-
-/** What a clinician recovered from a window's posted shares. */
-export interface RecoveredEmergencyKey {
-  window: EmergencyWindow;
-  /** The patient's emergency X25519 private key (hex). Secret: keep in memory only. */
-  privateKey: string;
-  /** Validators whose posted share did not open or did not match its commitment. */
-  badShares: string[];
 }
 
 /** A window from the node with its sealed reason opened by `conn`'s keys (see EmergencyWindow). */
@@ -257,39 +284,6 @@ async function reasonRecipients(conn: NodeConnection, patient: string): Promise<
 }
 
 /**
- * Try to rebuild a window's key from the shares posted so far: open each with this client's
- * encryption key, keep those that match their commitment, combine `threshold` of them and
- * check the result against the window's emergency public key. Undefined while too few good
- * shares are posted. Throws ClientError('EMERGENCY_KEY_MISMATCH') if good shares combine
- * to another key (which the commitments make impossible unless the patient's split was bad).
- */
-export function recoverEmergencyKey(window: EmergencyWindow, encryptionPrivateKey: string): RecoveredEmergencyKey | undefined {
-  const good: Share[] = [];
-  const badShares: string[] = [];
-  for (const posted of window.shares ?? []) {
-    const committed = window.commitments.find((c) => c.validator === posted.validator && c.x === posted.x);
-    let share: Share | undefined;
-    try {
-      const y = openEnvelope(encryptionPrivateKey, posted.sealed, postedShareAad(window.id, posted.validator, window.clinician));
-      share = { x: posted.x, y: toHex(y) };
-      y.fill(0);
-    } catch {
-      share = undefined;
-    }
-    if (share !== undefined && committed !== undefined && verifyShare(share, committed.commitment)) good.push(share);
-    else badShares.push(posted.validator);
-  }
-  if (good.length < window.threshold) return undefined;
-  const chosen = good.slice(0, window.threshold);
-  const secret = chosen.length === 1 ? fromHex((chosen[0] as Share).y) : combineShares(chosen);
-  const privateKey = toHex(secret);
-  secret.fill(0);
-  if (encryptionPublicKeyFromPrivate(privateKey) !== window.emergencyKey)
-    throw new ClientError('EMERGENCY_KEY_MISMATCH', `window ${window.id}: the shares do not rebuild the patient's emergency key`);
-  return { window, privateKey, badShares };
-}
-
-/**
  * Poll a window until enough good shares are posted to rebuild the key. Throws ClientError
  * `WINDOW_CLOSED` if the window ends first, or `EMERGENCY_PENDING` after `timeoutMs` (too
  * few validators answered: some are down, refuse, or posted wrong shares).
@@ -316,20 +310,6 @@ export async function awaitEmergencyKey(
     }
     await new Promise((r) => setTimeout(r, opts.pollIntervalMs ?? 250));
   }
-}
-
-function recoverBadCount(window: EmergencyWindow, key: string): number {
-  let bad = 0;
-  for (const posted of window.shares ?? []) {
-    const c = window.commitments.find((x) => x.validator === posted.validator);
-    try {
-      const y = openEnvelope(key, posted.sealed, postedShareAad(window.id, posted.validator, window.clinician));
-      if (c === undefined || !verifyShare({ x: posted.x, y: toHex(y) }, c.commitment)) bad++;
-    } catch {
-      bad++;
-    }
-  }
-  return bad;
 }
 
 /** The id of the window an `emergency.access` transaction opens: the first 16 bytes of its hash. */

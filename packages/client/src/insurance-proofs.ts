@@ -56,7 +56,8 @@ interface Amounts {
   benefit: number;
   patient: number;
 }
-interface StoredClaim {
+/** A claim as committed state holds it (the fields the checks read). */
+export interface StoredClaim {
   id: string;
   patient: string;
   insurer: string;
@@ -88,8 +89,11 @@ function dollarsOf(adjudication: unknown, code: string): unknown {
   return (hit?.amount as Json | undefined)?.value;
 }
 
-/** Every money figure of the node's ClaimResponse must be the proven adjudication's (cents / 100). */
-function checkClaimResponse(c: StoredClaim, response: unknown): void {
+/**
+ * Every money figure of the node's ClaimResponse must be the proven adjudication's (cents /
+ * 100), as must its outcome, preAuthRef and payment. Throws ClientError FACT_NOT_PROVEN.
+ */
+export function checkClaimResponse(c: StoredClaim, response: unknown): void {
   const r = (typeof response === 'object' && response !== null ? response : {}) as Json;
   function bad(what: string): never {
     return refuse('FACT_NOT_PROVEN', `claim ${c.id}: the ClaimResponse's ${what} is not the proven adjudication's`);
@@ -145,7 +149,8 @@ export async function provenClaims<T extends Json>(reader: VerifiedReader, told:
 
 // ---- prior authorizations --------------------------------------------------------------
 
-interface StoredPreauth {
+/** A prior authorization as committed state holds it (the fields the checks read). */
+export interface StoredPreauth {
   id: string;
   deadline: number | null;
   decision: null | { approved: boolean; reasonCode: string; authNumber: string | null; validFrom: string | null; validTo: string | null };
@@ -175,17 +180,26 @@ export async function provenPreauths<T extends Json>(reader: VerifiedReader, tol
     // The node judged at its tip, at or before the proven block: only pended → overdue may differ.
     if (p.status !== status && !(p.status === 'pended' && status === 'overdue'))
       refuse('FACT_NOT_PROVEN', `${what}: the node says ${String(p.status)}, the proven state says ${status}`);
-    const r = (p.claimResponse ?? {}) as Json;
-    const d = proven.decision;
-    if (
-      r.id !== proven.id ||
-      (r.disposition !== status && r.disposition !== p.status) ||
-      (r.preAuthRef ?? null) !== (d?.authNumber || null) ||
-      canonicalJson(r.preAuthPeriod ?? null) !== canonicalJson(d?.validFrom && d.validTo ? { start: d.validFrom, end: d.validTo } : null)
-    )
-      refuse('FACT_NOT_PROVEN', `${what}: the ClaimResponse is not the proven decision`);
+    checkPreauthResponse(proven, [status, String(p.status)], p.claimResponse);
     return { ...p, ...proven, status, provenAt: state.height };
   });
+}
+
+/**
+ * A Da Vinci PAS ClaimResponse of a prior authorization must carry its id, a disposition among
+ * `statuses` (the proven status, or what the node judged at its own tip), and the proven
+ * decision's authorization number and period. Throws ClientError FACT_NOT_PROVEN.
+ */
+export function checkPreauthResponse(proven: StoredPreauth, statuses: readonly string[], response: unknown): void {
+  const r = (typeof response === 'object' && response !== null ? response : {}) as Json;
+  const d = proven.decision;
+  if (
+    r.id !== proven.id ||
+    !statuses.includes(String(r.disposition)) ||
+    (r.preAuthRef ?? null) !== (d?.authNumber || null) ||
+    canonicalJson(r.preAuthPeriod ?? null) !== canonicalJson(d?.validFrom && d.validTo ? { start: d.validFrom, end: d.validTo } : null)
+  )
+    refuse('FACT_NOT_PROVEN', `prior authorization ${proven.id}: the ClaimResponse is not the proven decision`);
 }
 
 // ---- coverage and plans ----------------------------------------------------------------

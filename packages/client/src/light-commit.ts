@@ -2,7 +2,7 @@
 // against a validator set and the set's hash, restated browser-safe from @medledger/ledger
 // (light.test.ts checks both give the same bytes). Only @medledger/crypto/browser and `canonicalize`.
 import { concatBytes, sha256Hex, utf8, verifyEd25519 } from '@medledger/crypto/browser';
-import type { BlockHeader, Commit, GenesisValidator, SignedTx } from '@medledger/ledger';
+import type { BlockHeader, Commit, Genesis, GenesisValidator, SignedTx } from '@medledger/ledger';
 import canonicalize from 'canonicalize';
 import { ClientError } from './errors.js';
 
@@ -26,8 +26,38 @@ const TX_KEYS = ['body', 'chain', 'kind', 'nonce', 'sig', 'signer', 'v'];
  * - `BODIES_WITHHELD`: the node shows this caller block headers and leaf hashes only, and
  *   the transaction to prove is not among the caller's own: sign in as a party to it (its
  *   signer, or the patient it names), a consortium member or an auditor.
+ * - `ENGINE_MISMATCH`: the node answered with the other engine's blocks than the one the
+ *   trusted genesis names (its `engine`; absent: embedded).
  */
-export type LightErrorCode = 'BAD_COMMIT' | 'BAD_PROOF' | 'WRONG_CHAIN' | 'TX_NOT_COMMITTED' | 'RECORD_NOT_FOUND' | 'BODIES_WITHHELD';
+export type LightErrorCode =
+  | 'BAD_COMMIT'
+  | 'BAD_PROOF'
+  | 'WRONG_CHAIN'
+  | 'TX_NOT_COMMITTED'
+  | 'RECORD_NOT_FOUND'
+  | 'BODIES_WITHHELD'
+  | 'ENGINE_MISMATCH';
+
+/**
+ * The engine a trusted genesis names: its `engine`, or 'embedded' when absent (as
+ * @medledger/ledger `genesisEngine`). Verifiers check a block by this alone, never by the
+ * shape of the node's answer: otherwise a node could answer for an embedded chain in
+ * CometBFT's format, signed by keys that are no longer validators, and have it checked
+ * under the genesis set.
+ */
+export function trustedEngine(genesis: Pick<Genesis, 'engine'>): 'embedded' | 'cometbft' {
+  return genesis.engine === 'cometbft' ? 'cometbft' : 'embedded';
+}
+
+/** Refuse an answer in `shape` for a chain whose genesis names another engine. Throws ClientError `ENGINE_MISMATCH`. */
+export function requireEngine(genesis: Pick<Genesis, 'engine'>, shape: 'embedded' | 'cometbft', what: string): void {
+  const engine = trustedEngine(genesis);
+  if (shape !== engine)
+    fail(
+      'ENGINE_MISMATCH',
+      `${what} is a ${shape === 'cometbft' ? 'CometBFT' : 'MedLedger'} block, but the trusted genesis names the ${engine} engine`,
+    );
+}
 
 export function fail(code: LightErrorCode | 'MALFORMED_RESPONSE', message: string): never {
   throw new ClientError(code, message);

@@ -23,6 +23,7 @@ import { makeChain, signCommit } from '@medledger/ledger/testing';
 import { ClientError } from './errors.js';
 import {
   fetchVerifiedBlock,
+  genesisSetOnly,
   headerHash,
   type ProofSource,
   proveRecord,
@@ -439,7 +440,9 @@ describe('CometBFT blocks (stored vector)', () => {
     txs: string[];
   };
   const txs = vec.txs.map((b64) => JSON.parse(Buffer.from(b64, 'base64').toString('utf8')) as SignedTx);
-  const genesis = { chainId: vec.genesis.chainId, validators: vec.genesis.validators };
+  // The vector's chain was made by CometBFT, so its genesis names that engine. A stored block
+  // comes with no header source to walk, so it is checked under the genesis set alone.
+  const genesis = genesisSetOnly({ chainId: vec.genesis.chainId, engine: 'cometbft', validators: vec.genesis.validators });
   type Answer = { block: { header: { data_hash: string } }; leaves: string[]; commit: { signatures: unknown[] } };
   const source = (edit: (block: Answer) => void = () => {}): ProofSource => ({
     get: async (path) => {
@@ -491,6 +494,31 @@ describe('CometBFT blocks (stored vector)', () => {
       ),
       hasCode('BAD_COMMIT'),
     );
-    await assert.rejects(proveTx(source(), { ...genesis, chainId: 'another' }, hash), hasCode('WRONG_CHAIN'));
+    await assert.rejects(proveTx(source(), genesisSetOnly({ ...genesis.genesis, chainId: 'another' }), hash), hasCode('WRONG_CHAIN'));
+  });
+
+  // The attack the engine in genesis stops: a chain made by the embedded engine whose genesis
+  // validators were since replaced by vote (or whose key was compromised). A lying node answers
+  // with a CometBFT-shaped block signed by those genesis keys; judged by the answer's shape,
+  // it would be checked under the genesis set and believed.
+  test('a CometBFT-shaped block signed by genesis keys is refused for a chain whose genesis names the embedded engine', async () => {
+    const embedded = { chainId: vec.genesis.chainId, validators: vec.genesis.validators };
+    const hash = signedTxHash(txs[0] as SignedTx);
+    await assert.rejects(proveTx(source(), embedded, hash), hasCode('ENGINE_MISMATCH'));
+    await assert.rejects(proveTx(source(), { ...embedded, engine: 'embedded' }, hash), hasCode('ENGINE_MISMATCH'));
+    await assert.rejects(fetchVerifiedBlock(source(), embedded, vec.height), hasCode('ENGINE_MISMATCH'));
+    await assert.rejects(proveRecord(source(), embedded, 'ab'.repeat(16), { heightHint: vec.height }), hasCode('ENGINE_MISMATCH'));
+  });
+
+  test('a MedLedger-shaped block is refused for a chain whose genesis names CometBFT', async () => {
+    const chain = makeChain({ blocks: 1, txsPerBlock: 1 });
+    const embeddedAnswer: ProofSource = {
+      get: async () => {
+        const b = chain.blocks[0] as { block: Block; commit: unknown };
+        return { hash: headerHash(b.block.header), block: b.block, commit: b.commit };
+      },
+    };
+    const comet = { chainId: chain.genesis.chainId, engine: 'cometbft' as const, validators: chain.genesis.validators };
+    await assert.rejects(fetchVerifiedBlock(embeddedAnswer, comet, 1), hasCode('ENGINE_MISMATCH'));
   });
 });

@@ -1,32 +1,37 @@
 // Light-client checks (DESIGN §1.5): "this transaction is in a committed block" verified from
-// the validator set trusted at its height (followed from genesis, light-sets.ts; CometBFT
-// blocks under the genesis set), a block's commit signatures and an RFC 9162 inclusion proof,
-// trusting no node. Browser-safe: only @medledger/crypto/browser and `canonicalize`.
+// the validator set trusted at its height (followed from genesis, light-sets.ts, on either
+// engine), a block's commit signatures and an RFC 9162 inclusion proof, trusting no node.
+// Which engine's blocks a chain has is fixed by the trusted genesis, never by the answer.
+// Browser-safe: only @medledger/crypto/browser and `canonicalize`.
 import { bytesEqual, fromHex, isHex, sha256, sha256Hex, toHex } from '@medledger/crypto/browser';
-import type { BlockHeader, Commit, Genesis, SignedTx } from '@medledger/ledger';
-import {
-  type CometCommitJson,
-  type CometHeaderJson,
-  cometValidatorAddress,
-  cometValidatorOrder,
-  parseCometTime,
-  verifyCometCommit,
-} from '@medledger/ledger/cometbft';
+import type { BlockHeader, Commit, SignedTx } from '@medledger/ledger';
+import { type CometCommitJson, type CometHeaderJson, parseCometTime } from '@medledger/ledger/cometbft';
 import { ClientError } from './errors.js';
 import { sendRequest } from './http.js';
-import { type CommitCheck, fail, signedTxBytes, signedTxHash } from './light-commit.js';
-import { type TrustedSets, trackerFor } from './light-sets.js';
+import { cometCommitCheck } from './light-comet.js';
+import { type CommitCheck, fail, requireEngine, signedTxBytes, signedTxHash, trustedEngine } from './light-commit.js';
+import { type TrustedGenesisDoc, type TrustedSets, trackerFor } from './light-sets.js';
 
+export { cometCommitCheck } from './light-comet.js';
 export {
   type CommitCheck,
   headerHash,
   type LightErrorCode,
+  requireEngine,
   signedTxBytes,
   signedTxHash,
+  trustedEngine,
   validatorSetHash,
   verifyCommit,
 } from './light-commit.js';
-export { type HeaderSource, type TrustedSets, trackerFor, ValidatorSetTracker } from './light-sets.js';
+export {
+  genesisSetOnly,
+  type HeaderSource,
+  type TrustedGenesisDoc,
+  type TrustedSets,
+  trackerFor,
+  ValidatorSetTracker,
+} from './light-sets.js';
 
 /** An RFC 9162 inclusion proof as `GET /v1/txs/:hash` returns it. */
 export interface MerkleProof {
@@ -163,13 +168,16 @@ function cometMs(text: string): number {
 }
 
 /**
- * Parse a `GET /v1/blocks/:height` answer, full or withheld (docs/api.md), and check that its
- * leaf hashes lead to the header's tx root and that every transaction shown is the leaf at
- * its position. Does not check the commit. Throws ClientError `BAD_PROOF` or `MALFORMED_RESPONSE`.
+ * Parse a `GET /v1/blocks/:height` answer, full or withheld (docs/api.md), of a chain whose
+ * trusted genesis is `genesis`, and check that its leaf hashes lead to the header's tx root and
+ * that every transaction shown is the leaf at its position. The block must be in the format
+ * of the engine genesis names. Does not check the commit. Throws ClientError `ENGINE_MISMATCH`,
+ * `BAD_PROOF` or `MALFORMED_RESPONSE`.
  */
-export function parseVisibleBlock(answer: Record<string, unknown>): VisibleBlock {
+export function parseVisibleBlock(answer: Record<string, unknown>, genesis: Pick<TrustedGenesisDoc, 'engine'>): VisibleBlock {
   const block = objectAt(answer.block, 'block');
-  const engine = answer.engine === 'cometbft' ? 'cometbft' : 'embedded';
+  const engine = trustedEngine(genesis);
+  requireEngine(genesis, answer.engine === 'cometbft' ? 'cometbft' : 'embedded', 'the node’s block');
   const header = objectAt(block.header, 'block.header') as unknown as BlockHeader | CometHeaderJson;
   const txs = block.txs === undefined ? undefined : block.txs;
   if (txs !== undefined && !Array.isArray(txs)) fail('MALFORMED_RESPONSE', 'block.txs must be an array');
@@ -218,36 +226,15 @@ export function parseVisibleBlock(answer: Record<string, unknown>): VisibleBlock
 }
 
 /**
- * Check a CometBFT commit against the genesis validators (@medledger/ledger/cometbft: the
+ * Check a CometBFT commit against `trusted.validators` (@medledger/ledger/cometbft: the
  * header hash and validator-set hash as Merkle roots, canonical vote sign bytes, more than
- * 2/3 of the power), as a CommitCheck. Throws ClientError `WRONG_CHAIN` or `BAD_COMMIT`.
+ * 2/3 of the power), as a CommitCheck, for a chain whose genesis names CometBFT. The set must
+ * be the one trusted at the header's height: a ValidatorSetTracker (light-sets.ts) follows it.
+ * Throws ClientError `ENGINE_MISMATCH`, `WRONG_CHAIN` or `BAD_COMMIT`.
  */
-export function verifyCometBlockCommit(
-  genesis: Pick<Genesis, 'chainId' | 'validators'>,
-  header: CometHeaderJson,
-  commit: CometCommitJson,
-): CommitCheck {
-  if (header.chain_id !== genesis.chainId) fail('WRONG_CHAIN', `header is for chain '${header.chain_id}', not '${genesis.chainId}'`);
-  const validators = genesis.validators.map((v) => ({ publicKey: v.publicKey, power: v.power }));
-  try {
-    verifyCometCommit(genesis.chainId, validators, header, commit);
-  } catch (err) {
-    fail('BAD_COMMIT', (err as Error).message);
-  }
-  const byAddress = new Map(cometValidatorOrder(validators).map((v) => [cometValidatorAddress(v.publicKey), v]));
-  const signers = commit.signatures.flatMap((s) =>
-    s.block_id_flag === 2 ? [byAddress.get(s.validator_address.toLowerCase())?.publicKey ?? ''] : [],
-  );
-  const totalPower = validators.reduce((n, v) => n + v.power, 0);
-  const signedPower = signers.reduce((n, k) => n + (validators.find((v) => v.publicKey === k)?.power ?? 0), 0);
-  return {
-    blockHash: commit.block_id.hash.toLowerCase(),
-    height: Number(header.height),
-    signedPower,
-    totalPower,
-    quorumPower: Math.floor((2 * totalPower) / 3) + 1,
-    signers,
-  };
+export function verifyCometBlockCommit(trusted: TrustedGenesisDoc, header: CometHeaderJson, commit: CometCommitJson): CommitCheck {
+  requireEngine(trusted, 'cometbft', `block ${String(header?.height)}`);
+  return cometCommitCheck(trusted.chainId, trusted.validators, header, commit);
 }
 
 /** RFC 9162 §2.1.3.1 audit path of leaf `index` among `leafHashes` (hex), leaf to root. */
@@ -262,22 +249,6 @@ function auditPath(leafHashes: readonly string[], index: number): string[] {
   return path(index, 0, leafHashes.length);
 }
 
-/** The genesis behind `trusted`: itself, or the one a tracker follows from. */
-function genesisOf(trusted: Pick<Genesis, 'chainId' | 'validators'> | TrustedSets): Pick<Genesis, 'chainId' | 'validators'> {
-  return 'verifyHeader' in trusted ? trusted.genesis : trusted;
-}
-
-/** An embedded-engine block's commit, under the validator set followed to its height. */
-async function embeddedCommit(
-  source: ProofSource,
-  trusted: Pick<Genesis, 'chainId' | 'validators'> | TrustedSets,
-  header: BlockHeader,
-  commit: Commit,
-): Promise<CommitCheck> {
-  if (header.chainId !== trusted.chainId) fail('WRONG_CHAIN', `header is for chain '${String(header.chainId)}', not '${trusted.chainId}'`);
-  return await trackerFor(source, trusted).verifyHeader(header, commit);
-}
-
 /**
  * Fetch `GET /v1/blocks/:height`, check its commit against the validator set trusted at its
  * height (followed from `genesis`, or by the tracker given, light-sets.ts) and its leaves
@@ -286,22 +257,18 @@ async function embeddedCommit(
  */
 export async function fetchVerifiedBlock(
   source: ProofSource,
-  genesis: Pick<Genesis, 'chainId' | 'validators'> | TrustedSets,
+  genesis: TrustedGenesisDoc | TrustedSets,
   height: number | 'latest',
 ): Promise<VisibleBlock & { commit: CommitCheck }> {
+  const sets = trackerFor(source, genesis);
   const answer = objectAt(await source.get(`/v1/blocks/${height}`), 'block answer');
-  const block = parseVisibleBlock(answer);
+  const block = parseVisibleBlock(answer, sets.genesis);
   if (height !== 'latest' && block.height !== height) fail('BAD_COMMIT', `asked for block ${height}, got block ${block.height}`);
-  // CometBFT keeps its genesis validator set (docs/cometbft.md); the embedded engine's blocks
-  // are checked under the set followed from genesis to their height.
+  // Either engine's blocks are checked under the set followed from genesis to their height.
   const commit =
     block.engine === 'cometbft'
-      ? verifyCometBlockCommit(
-          genesisOf(genesis),
-          block.header as CometHeaderJson,
-          objectAt(answer.commit, 'commit') as unknown as CometCommitJson,
-        )
-      : await embeddedCommit(source, genesis, block.header as BlockHeader, answer.commit as Commit);
+      ? await sets.verifyCometHeader(block.header as CometHeaderJson, objectAt(answer.commit, 'commit') as unknown as CometCommitJson)
+      : await sets.verifyHeader(block.header as BlockHeader, answer.commit as Commit);
   return { ...block, commit };
 }
 
@@ -316,7 +283,7 @@ export async function fetchVerifiedBlock(
  */
 export async function proveTx(
   source: ProofSource,
-  genesis: Pick<Genesis, 'chainId' | 'validators'> | TrustedSets,
+  genesis: TrustedGenesisDoc | TrustedSets,
   hash: string,
   opts: { tx?: SignedTx } = {},
 ): Promise<TxProof> {
@@ -378,15 +345,16 @@ function anchorOf(tx: SignedTx, recordId: string): RecordProof['anchor'] | undef
  */
 export async function proveRecord(
   source: ProofSource,
-  genesis: Pick<Genesis, 'chainId' | 'validators'> | TrustedSets,
+  genesis: TrustedGenesisDoc | TrustedSets,
   recordId: string,
   opts: { heightHint?: number; maxBlocks?: number } = {},
 ): Promise<RecordProof> {
   if (!isHex(recordId, 16)) throw new ClientError('INVALID_ARGUMENT', 'a record id is 16-byte hex');
   // Without bodies a block still shows the caller's own transactions (a patient's anchors).
   let withheld = false;
+  const sets = trackerFor(source, genesis);
   const blockTxs = async (h: number | 'latest') => {
-    const block = parseVisibleBlock(objectAt(await source.get(`/v1/blocks/${h}`), 'block answer'));
+    const block = parseVisibleBlock(objectAt(await source.get(`/v1/blocks/${h}`), 'block answer'), sets.genesis);
     if (block.txs === undefined) withheld = true;
     return { height: block.height, txs: block.visible.map((v) => v.tx) };
   };
@@ -405,7 +373,7 @@ export async function proveRecord(
       `no block this node showed you holds an anchor of record ${recordId}; it shows block bodies only to consortium members and auditors, and each patient their own transactions: sign in as the record's patient`,
     );
   if (found === undefined) fail('RECORD_NOT_FOUND', `no block holds an anchor of record ${recordId}`);
-  const proven = await proveTx(source, trackerFor(source, genesis), signedTxHash(found), { tx: found });
+  const proven = await proveTx(source, sets, signedTxHash(found), { tx: found });
   const anchor = anchorOf(proven.tx, recordId);
   if (anchor === undefined) fail('BAD_PROOF', `the proven transaction does not anchor record ${recordId}`);
   return { ...proven, anchor };

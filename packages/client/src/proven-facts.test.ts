@@ -10,6 +10,7 @@ import { accessLogKeys } from './access-log.js';
 import { MedLedgerClient } from './api.js';
 import { ClientError } from './errors.js';
 import { provenIdentity, provenRecipients, stateKeys } from './proven-facts.js';
+import { recordListKeys } from './record-list.js';
 import { FakeGatekeeper } from './testing/fake-gatekeeper.js';
 import { TrustedGenesis } from './trust.js';
 import { VerifiedReader } from './verified-reader.js';
@@ -46,11 +47,14 @@ test('the state keys the client proves are the chain’s (ehr state.ts and emerg
   assert.equal(stateKeys.acceptedDelegates(p), keys.acceptedDelegates(p));
   assert.equal(stateKeys.grantees(p), keys.grantees(p));
   assert.equal(stateKeys.accessEvent(p, 7, 'n-1'), keys.accessEvent(p, 7, 'n-1'));
+  assert.equal(recordListKeys.entry(p, 3), keys.recordIndex(p, 3));
+  assert.equal(recordListKeys.count(p), keys.recordCount(p));
   for (const log of ['all', 'emergency'] as const) {
     assert.equal(accessLogKeys.entry(log, p, 12), keys.accessIndex(log, p, 12));
     assert.equal(accessLogKeys.count(log, p), keys.accessCount(log, p));
   }
   assert.equal(stateKeys.emergencyWindow(r), emergencyKeys.window(r));
+  assert.equal(stateKeys.validatorSetLatest(), keys.govValsetLatest());
 });
 
 describe('TrustedGenesis', () => {

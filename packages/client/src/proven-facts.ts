@@ -22,6 +22,8 @@ export const stateKeys = {
   grant: (id: string) => `grant/${id}`,
   record: (id: string) => `record/${id}`,
   emergencyWindow: (id: string) => `emergency/window/${id}`,
+  /** The latest validator set governance decided (absent: the genesis set holds). */
+  validatorSetLatest: () => 'gov/valset-latest',
   accessEvent: (patient: string, height: number, eventKey: string) => `access/${patient}/${String(height).padStart(12, '0')}/${eventKey}`,
 };
 
@@ -257,7 +259,9 @@ interface WindowFacts {
   expiresAt: number;
   emergencyKey: string;
   threshold: number;
-  commitments: Array<{ validator: string; x: number; commitment: string }>;
+  commitments: Array<{ validator: string; x: number; commitment?: string; parts?: string[] }>;
+  /** On a re-shared split: the dealers' x, one sub-share each per posted share. */
+  dealers?: number[];
 }
 
 const WINDOW_FIELDS = [
@@ -272,6 +276,7 @@ const WINDOW_FIELDS = [
   'emergencyKey',
   'threshold',
   'commitments',
+  'dealers',
 ] as const;
 
 /**
@@ -293,7 +298,8 @@ export async function provenEmergencyWindows<W extends WindowFacts>(
     if (proven === undefined)
       refuse('FACT_NOT_PROVEN', `emergency window ${window.id} is not in the proven state at height ${state.height}`);
     for (const field of WINDOW_FIELDS) {
-      if (canonicalJson(proven[field]) !== canonicalJson(window[field]))
+      // An absent field (`dealers` on a split the patient sealed) must be absent on both sides.
+      if (canonicalJson(proven[field] ?? null) !== canonicalJson(window[field] ?? null))
         refuse('FACT_NOT_PROVEN', `emergency window ${window.id}: the node's ${field} is not the committed one`);
     }
     return { ...window, provenAt: state.height };

@@ -21,6 +21,8 @@ import { ClientError } from './errors.js';
  * - `STALE_HEIGHT`: the answer is proven at a lower height than one this client already verified.
  * - `FACT_NOT_PROVEN`: the node said something (a recipient, a grant, a record, a key) that the
  *   proven state does not back.
+ * - `ENGINE_MISMATCH`: the node answered with the other consensus engine's headers than the
+ *   one the trusted genesis names (`engine`; absent: embedded).
  */
 export type TrustErrorCode =
   | 'NO_TRUSTED_GENESIS'
@@ -30,7 +32,8 @@ export type TrustErrorCode =
   | 'APP_HASH_MISMATCH'
   | 'STATE_PROOF_INVALID'
   | 'STALE_HEIGHT'
-  | 'FACT_NOT_PROVEN';
+  | 'FACT_NOT_PROVEN'
+  | 'ENGINE_MISMATCH';
 
 /** Every TrustErrorCode, for callers (the CLI, the web app) that treat them as one class. */
 export const TRUST_ERROR_CODES: readonly TrustErrorCode[] = [
@@ -42,6 +45,7 @@ export const TRUST_ERROR_CODES: readonly TrustErrorCode[] = [
   'STATE_PROOF_INVALID',
   'STALE_HEIGHT',
   'FACT_NOT_PROVEN',
+  'ENGINE_MISMATCH',
 ];
 
 /** Throw a ClientError with a trust code; the message starts with the code so logs name the check. */
@@ -67,6 +71,8 @@ function checkGenesis(x: unknown): Genesis {
   const g = x as Genesis;
   if (typeof g !== 'object' || g === null || Array.isArray(g)) badGenesis('must be a JSON object');
   if (typeof g.chainId !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(g.chainId)) badGenesis('chainId is missing or malformed');
+  if (g.engine !== undefined && g.engine !== 'embedded' && g.engine !== 'cometbft')
+    badGenesis("engine must be 'embedded' or 'cometbft' (or absent, meaning 'embedded')");
   if (!Array.isArray(g.validators) || g.validators.length === 0) badGenesis('validators must be a non-empty array');
   const seen = new Set<string>();
   g.validators.forEach((v, i) => {
@@ -100,6 +106,8 @@ export class TrustedGenesis {
   /** Hex SHA-256 of the canonical JSON: the chain's fingerprint. */
   readonly hash: string;
   readonly chainId: string;
+  /** The consensus engine whose blocks this chain is made of: the only one a node's answer may come from. */
+  readonly engine: 'embedded' | 'cometbft';
   /** The validators in genesis order, with their identity ids. */
   readonly validators: readonly TrustedValidator[];
 
@@ -107,6 +115,7 @@ export class TrustedGenesis {
     this.genesis = genesis;
     this.hash = hash;
     this.chainId = genesis.chainId;
+    this.engine = genesis.engine === 'cometbft' ? 'cometbft' : 'embedded';
     this.validators = genesis.validators.map((v) => ({
       id: idFromPublicKey(v.publicKey),
       name: v.name,

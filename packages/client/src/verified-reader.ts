@@ -2,9 +2,9 @@
 // comes with a header, its commit and a state proof per key, and is refused unless all three
 // verify against the trusted genesis and the answer is no older than one already verified.
 import type { BlockHeader, Commit } from '@medledger/ledger';
-import { type CometCommitJson, type CometHeaderJson, cometHeaderHash, parseCometTime, verifyCometCommit } from '@medledger/ledger/cometbft';
+import { type CometCommitJson, type CometHeaderJson, cometHeaderHash, parseCometTime } from '@medledger/ledger/cometbft';
 import { ClientError } from './errors.js';
-import { headerHash, type TrustedSets, ValidatorSetTracker, verifyCommit } from './light.js';
+import { genesisSetOnly, headerHash, type TrustedSets, trustedEngine, ValidatorSetTracker } from './light.js';
 import { defaultStateProofVerifier, type StateProofVerifier } from './state-proof.js';
 import { refuse, type TrustedGenesis } from './trust.js';
 
@@ -66,14 +66,7 @@ export class VerifiedReader {
     this.highest = opts.minHeight ?? 0;
     this.onHeight = opts.onHeight;
     const get = source.get?.bind(source);
-    this.sets =
-      get === undefined
-        ? {
-            chainId: trusted.chainId,
-            genesis: trusted.genesis,
-            verifyHeader: async (header, commit) => verifyCommit(trusted.genesis, header, commit),
-          }
-        : new ValidatorSetTracker(trusted.genesis, { get });
+    this.sets = get === undefined ? genesisSetOnly(trusted.genesis) : new ValidatorSetTracker(trusted.genesis, { get });
   }
 
   /** The highest height this reader has verified (0 before the first answer). */
@@ -120,12 +113,21 @@ export class VerifiedReader {
     if (typeof stateRoot !== 'string' || typeof resultsRoot !== 'string')
       throw new ClientError('MALFORMED_RESPONSE', 'answer.stateRoot and answer.resultsRoot must be hex strings');
     if (!Array.isArray(answer.entries)) throw new ClientError('MALFORMED_RESPONSE', 'answer.entries must be an array');
-    // Either engine's answer is checked in full against trusted validators, so a node cannot
-    // pick the weaker one: a MedLedger commit needs the signatures of the set followed from
-    // genesis to its height in MedLedger's vote domain, a CometBFT one the genesis set's in
-    // CometBFT's (docs/cometbft.md).
+    // The engine is the one the trusted genesis names, never the answer's choice: a node
+    // answering for one engine's chain in the other's format is refused (ENGINE_MISMATCH).
+    // Either engine's commit needs the signatures of the set followed from genesis to its
+    // height (docs/cometbft.md).
+    const engine = trustedEngine(this.trusted.genesis);
+    const shape = answer.engine === 'cometbft' ? 'cometbft' : 'embedded';
+    if (shape !== engine)
+      refuse(
+        'ENGINE_MISMATCH',
+        `the node answered with ${shape === 'cometbft' ? 'CometBFT' : 'MedLedger'} headers, but the trusted genesis names the ${engine} engine`,
+      );
     const proven =
-      answer.engine === 'cometbft' ? checkCometHeaders(this.trusted, answer) : await checkMedLedgerHeader(this.trusted, this.sets, answer);
+      engine === 'cometbft'
+        ? await checkCometHeaders(this.trusted, this.sets, answer)
+        : await checkMedLedgerHeader(this.trusted, this.sets, answer);
     const { height } = proven;
     if (height < floor) refuse('STALE_HEIGHT', `the node answered at height ${height}, below height ${floor} already verified`);
     if (proven.appHash !== this.verifier.appHashOf(stateRoot, resultsRoot))
@@ -193,7 +195,7 @@ async function checkMedLedgerHeader(trusted: TrustedGenesis, sets: TrustedSets, 
  * bytes, and a validator-set hash that is theirs; header H (`cometHeader`), which H+1's last
  * block id names, gives the state's height and time.
  */
-function checkCometHeaders(trusted: TrustedGenesis, answer: Record<string, unknown>): ProvenHeader {
+async function checkCometHeaders(trusted: TrustedGenesis, sets: TrustedSets, answer: Record<string, unknown>): Promise<ProvenHeader> {
   const header = objectAt(answer.cometHeader, 'answer.cometHeader') as unknown as CometHeaderJson;
   const next = objectAt(answer.next, 'answer.next');
   const nextHeader = objectAt(next.header, 'answer.next.header') as unknown as CometHeaderJson;
@@ -209,11 +211,10 @@ function checkCometHeaders(trusted: TrustedGenesis, answer: Record<string, unkno
       'HEADER_MISMATCH',
       `the answer claims height ${height} but its headers are for heights ${String(header.height)} and ${String(nextHeader.height)}`,
     );
-  const validators = trusted.genesis.validators.map((v) => ({ publicKey: v.publicKey, power: v.power }));
   let blockHash = '';
   let time = 0;
   try {
-    verifyCometCommit(chainId, validators, nextHeader, nextCommit);
+    await sets.verifyCometHeader(nextHeader, nextCommit);
     blockHash = cometHeaderHash(header);
     const t = parseCometTime(header.time);
     time = Number(t.seconds) * 1000 + Math.floor(t.nanos / 1_000_000);

@@ -19,4 +19,4 @@ export { decryptKeystore, encryptKeystore, generateKeyBundle, type KeyBundle } f
 export { type AeadBox, ENVELOPE_ALG, type Envelope, KEY_ENVELOPE_BYTES, validateEnvelope } from './envelope-format.js';
 export { CryptoError, type CryptoErrorCode } from './errors.js';
 export { DEFAULT_SCRYPT_N, type KeystoreFile, validateKeystore } from './keystore-format.js';
-export { combineShares, type Share, shareCommitment, splitSecret, verifyShare } from './shamir.js';
+export { combineShares, dealSecret, interpolateAtZero, type Share, shareCommitment, splitSecret, verifyShare } from './shamir.js';

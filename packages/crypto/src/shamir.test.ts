@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { bytesEqual } from './bytes.js';
 import { CryptoError } from './errors.js';
-import { combineShares, type Share, shareCommitment, splitSecret, verifyShare } from './shamir.js';
+import { combineShares, dealSecret, interpolateAtZero, type Share, shareCommitment, splitSecret, verifyShare } from './shamir.js';
 
 const isShamir = (e: unknown) => e instanceof CryptoError && e.code === 'SHAMIR';
 
@@ -105,5 +105,52 @@ describe('Shamir secret sharing', () => {
     assert.throws(() => combineShares([a, { x: 2, y: 'ab' }]), isShamir, 'unequal lengths');
     assert.throws(() => combineShares([a, { x: 0, y: b.y }]), isShamir, 'x = 0');
     assert.throws(() => combineShares([a, { x: 2, y: 'zzzz' }]), isShamir, 'y not hex');
+  });
+});
+
+// Desmedt–Jajodia re-sharing: k old holders each deal their share to n2 new holders with a
+// fresh polynomial; each new holder interpolates its sub-shares at the dealers' x. Any k2 new
+// shares rebuild the secret, and no old share lies on the new polynomial.
+describe('proactive re-sharing (Desmedt–Jajodia)', () => {
+  const reshare = (old: readonly Share[], n2: number, k2: number): Share[] => {
+    const dealt = old.map((s) => dealSecret(Uint8Array.from(Buffer.from(s.y, 'hex')), n2, k2));
+    return Array.from({ length: n2 }, (_, j) => ({
+      x: j + 1,
+      y: Buffer.from(interpolateAtZero(old.map((s, i) => ({ x: s.x, y: (dealt[i] as Share[])[j]?.y as string })))).toString('hex'),
+    }));
+  };
+
+  test('k old holders re-share to a new set whose threshold rebuilds the secret (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.integer({ min: 1, max: 9 }),
+        fc.integer({ min: 1, max: 9 }),
+        fc.nat(),
+        (secret, n1, n2, seed) => {
+          const k1 = Math.floor((2 * n1) / 3) + 1;
+          const k2 = Math.floor((2 * n2) / 3) + 1;
+          const old = dealSecret(secret, n1, k1);
+          // Any k1 old holders may be the dealers: rotate the starting point by the seed.
+          const dealers = Array.from({ length: k1 }, (_, i) => old[(seed + i) % n1] as Share);
+          const fresh = reshare(dealers, n2, k2);
+          assert.deepEqual(interpolateAtZero(fresh.slice(n2 - k2)), secret);
+          // Twice in a row (a second set change) still rebuilds it.
+          const k3 = Math.floor((2 * (n2 + 1)) / 3) + 1;
+          assert.deepEqual(interpolateAtZero(reshare(fresh.slice(0, k2), n2 + 1, k3).slice(0, k3)), secret);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  test('an old share does not help rebuild from too few new shares', () => {
+    const secret = Uint8Array.from({ length: 32 }, (_, i) => i + 1);
+    const old = splitSecret(secret, 4, 3);
+    const fresh = reshare(old.slice(1, 4), 5, 4);
+    // Three new shares plus the removed holder's old share at a free x: not the secret.
+    const mixed = [...fresh.slice(0, 3), { x: 9, y: (old[0] as Share).y }];
+    assert.notDeepEqual(combineShares(mixed), secret);
+    assert.notDeepEqual(combineShares(fresh.slice(0, 3)), secret);
   });
 });

@@ -132,3 +132,27 @@ export function verifyShare(share: Share, commitment: string): boolean {
     return false;
   }
 }
+
+/**
+ * Deal `secret` to `n` holders so that any `k` recover it: `splitSecret`, except that k = 1
+ * (a single holder, a one-validator network) gives every holder the secret itself, the
+ * degree-0 polynomial. Proactive re-sharing (Desmedt–Jajodia 1997) deals an old share this
+ * way to the new holders. Throws CryptoError('SHAMIR') as `splitSecret` does.
+ */
+export function dealSecret(secret: Uint8Array, n: number, k: number, random?: (len: number) => Uint8Array): Share[] {
+  if (k === 1 && Number.isInteger(n) && n >= 1 && n <= 255 && secret instanceof Uint8Array && secret.length > 0)
+    return Array.from({ length: n }, (_, i) => ({ x: i + 1, y: toHex(secret) }));
+  return splitSecret(secret, n, k, random);
+}
+
+/**
+ * Interpolate at x = 0 like `combineShares`, but one share is allowed and is the result (a
+ * threshold-1 split). A new holder of a re-shared secret computes its share this way from the
+ * sub-shares the old holders dealt it, each taken at the dealer's old x: the Lagrange
+ * combination of the dealers' polynomials is a fresh polynomial through the same secret
+ * (Desmedt–Jajodia 1997, §3). Throws CryptoError('SHAMIR') as `combineShares` does.
+ */
+export function interpolateAtZero(shares: readonly Share[]): Uint8Array {
+  if (Array.isArray(shares) && shares.length === 1) return shareBytes(shares[0] as Share);
+  return combineShares(shares);
+}

@@ -2,10 +2,18 @@
 // key is split among the validators; a privileged clinician opens a time-boxed window with a
 // stated reason, the validators post their shares re-sealed to that clinician, and every read
 // in the window is served from the `emergency` envelope and tagged as emergency access.
-import { type Envelope, isHex, validateEnvelope } from '@medledger/crypto';
+import { type Envelope, isHex } from '@medledger/crypto';
 import { txHash } from '@medledger/ledger';
 import { arrayField, type Body, encryptionKeyField, hex16Field, hex32Field, idField, intField, itemObject, onlyFields } from './body.js';
 import { checkReasonRecipients, type SealedReason, sealedReasonField } from './emergency-reason.js';
+import {
+  type EmergencySplit,
+  emergencyHolders,
+  emergencyHoldersHash,
+  sealedShareField,
+  type WindowCommitment,
+  windowCommitment,
+} from './emergency-split.js';
 import { EhrError } from './errors.js';
 import { activeIdentity, activeSigner, getIdentity, type Identity, isOrganization, putIdentity } from './identity.js';
 import type { TxContext, TxKind } from './kinds.js';
@@ -30,24 +38,6 @@ export function emergencyThreshold(n: number): number {
   return Math.floor((2 * n) / 3) + 1;
 }
 
-/** One validator's share as registered by the patient: sealed to the validator's encryption key. */
-export interface RegisteredShare {
-  validator: string;
-  x: number;
-  /** crypto `shareCommitment` of the plain share, so a share posted later can be checked. */
-  commitment: string;
-  sealed: Envelope;
-}
-
-/** A patient's current emergency key split, as kept in state. */
-export interface EmergencySplit {
-  patient: string;
-  emergencyKey: string;
-  threshold: number;
-  shares: RegisteredShare[];
-  at: { height: number; time: number };
-}
-
 /** An emergency window as kept in state. */
 export interface EmergencyWindow {
   id: string;
@@ -63,7 +53,9 @@ export interface EmergencyWindow {
   emergencyKey: string;
   threshold: number;
   /** The split's commitments at opening, by validator, so the clinician can check each posted share. */
-  commitments: Array<{ validator: string; x: number; commitment: string }>;
+  commitments: WindowCommitment[];
+  /** The split's `dealers` when it was re-shared: each posted share is then one sub-share per dealer. */
+  dealers?: number[];
 }
 
 /** A share a validator posted for a window, sealed to the requesting clinician. */
@@ -80,6 +72,8 @@ const pad = (height: number) => String(height).padStart(12, '0');
 /** State keys of emergency access (all under `emergency/`). */
 export const emergencyKeys = {
   split: (patient: string) => `emergency/split/${patient}`,
+  /** Re-sharing in progress for a patient's split (emergency-reshare.ts). */
+  reshare: (patient: string) => `emergency/reshare/${patient}`,
   privilege: (clinician: string) => `emergency/privilege/${clinician}`,
   window: (id: string) => `emergency/window/${id}`,
   /** The latest window opened for a patient (active or not). */
@@ -96,6 +90,8 @@ export const emergencyPrefixes = {
   byOrg: (org: string) => `emergency/byorg/${org}/`,
   byClinician: (clinician: string) => `emergency/byclinician/${clinician}/`,
   latest: () => 'emergency/latest/',
+  /** Every patient's split, in patient-id order (validators page through it to re-share). */
+  splits: () => 'emergency/split/',
 };
 
 /** AAD of a share sealed by the patient to a validator. */
@@ -179,25 +175,9 @@ export function decideEmergencyRead(
   return { allowed: true, record, via: 'grant', envelopeFor: EMERGENCY_RECIPIENT, purpose: 'treatment', grant: null };
 }
 
-function requireParams(ctx: TxContext): EmergencyParams {
+export function requireParams(ctx: TxContext): EmergencyParams {
   if (ctx.emergency === undefined) throw new EhrError('INVALID_BODY', 'this chain has no emergency access configured');
   return ctx.emergency;
-}
-
-/** Bytes of one share: the shares of a 32-byte X25519 private key. */
-const SHARE_BYTES = 32;
-
-// A sealed share: an envelope whose ciphertext is exactly one share, so nobody can park
-// arbitrary data in state under the name of a share.
-function envelopeField(b: Body, field: string): Envelope {
-  let envelope: Envelope;
-  try {
-    envelope = validateEnvelope(b[field]);
-  } catch {
-    throw new EhrError('INVALID_BODY', `body.${field} must be a sealed envelope`);
-  }
-  if (envelope.ct.length !== 2 * SHARE_BYTES) throw new EhrError('INVALID_BODY', `body.${field} must seal a ${SHARE_BYTES}-byte share`);
-  return envelope;
 }
 
 function activePatient(state: StateReader, signer: string): Identity {
@@ -214,7 +194,7 @@ function activePatient(state: StateReader, signer: string): Identity {
  */
 export const emergencySplit: TxKind = {
   apply(ctx, tx, state) {
-    const params = requireParams(ctx);
+    requireParams(ctx);
     const b = onlyFields(tx.body, 'emergency.split', ['emergencyKey', 'threshold', 'shares']);
     const emergencyKey = encryptionKeyField(b, 'emergencyKey');
     const threshold = intField(b, 'threshold', 255);
@@ -225,22 +205,26 @@ export const emergencySplit: TxKind = {
         validator: idField(at('validator'), `${path}.validator`),
         x: intField(at('x'), `${path}.x`, 255),
         commitment: hex32Field(at('commitment'), `${path}.commitment`),
-        sealed: envelopeField(at('sealed'), `${path}.sealed`),
+        sealed: sealedShareField(at('sealed'), `${path}.sealed`),
       };
     });
     const patient = activePatient(state, tx.signer);
-    const n = params.validators.length;
+    // The current holders: the genesis validators until governance changes the set, then the
+    // latest set decided (re-sharing moves existing splits there: emergency-reshare.ts).
+    const holders = emergencyHolders(state);
+    const ids = holders.map((h) => h.id);
+    const n = ids.length;
     if (threshold !== emergencyThreshold(n))
       throw new EhrError('INVALID_BODY', `body.threshold must be ${emergencyThreshold(n)} (more than 2/3 of ${n} validators)`);
-    // Exactly the genesis validators hold shares: a share sealed to anyone else would hand
+    // Exactly the current validators hold shares: a share sealed to anyone else would hand
     // them part of the key that opens every record (issue 11: a lying node names itself).
-    const stranger = shares.find((s) => !params.validators.includes(s.validator));
+    const stranger = shares.find((s) => !ids.includes(s.validator));
     if (stranger !== undefined)
-      throw new EhrError('RECIPIENT_NOT_ALLOWED', `body.shares: ${stranger.validator} is not a genesis validator`);
-    const missing = params.validators.find((v) => !shares.some((s) => s.validator === v));
+      throw new EhrError('RECIPIENT_NOT_ALLOWED', `body.shares: ${stranger.validator} is not a current validator`);
+    const missing = ids.find((v) => !shares.some((s) => s.validator === v));
     if (missing !== undefined) throw new EhrError('RECIPIENT_MISSING', `body.shares must include one for validator ${missing}`);
-    if (shares.length !== n || shares.some((s, i) => s.validator !== params.validators[i] || s.x !== i + 1))
-      throw new EhrError('INVALID_BODY', 'body.shares must hold one share per validator, in genesis order, with x = 1, 2, …');
+    if (shares.length !== n || shares.some((s, i) => s.validator !== ids[i] || s.x !== i + 1))
+      throw new EhrError('INVALID_BODY', 'body.shares must hold one share per validator, in validator-set order, with x = 1, 2, …');
     if (activeWindowFor(state, patient.id, ctx.time) !== undefined)
       throw new EhrError('WINDOW_ACTIVE', 'an emergency window is open; rotate the key after it closes');
     writeJson(state, emergencyKeys.split(patient.id), {
@@ -249,7 +233,10 @@ export const emergencySplit: TxKind = {
       threshold,
       shares,
       at: { height: ctx.height, time: ctx.time },
+      holders: emergencyHoldersHash(holders),
     } satisfies EmergencySplit);
+    // A fresh split replaces whatever re-sharing of the old one was under way.
+    state.delete(emergencyKeys.reshare(patient.id));
     if (patient.emergencyKey !== emergencyKey) putIdentity(state, { ...patient, emergencyKey });
   },
 };
@@ -348,7 +335,8 @@ export const emergencyAccess: TxKind = {
       expiresAt: ctx.time + durationMs,
       emergencyKey: split.emergencyKey,
       threshold: split.threshold,
-      commitments: split.shares.map((s) => ({ validator: s.validator, x: s.x, commitment: s.commitment })),
+      commitments: split.shares.map(windowCommitment),
+      ...(split.dealers === undefined ? {} : { dealers: split.dealers }),
     };
     writeJson(state, emergencyKeys.window(id), window);
     state.set(emergencyKeys.latest(patientId), id);
@@ -367,7 +355,6 @@ export const emergencyShare: TxKind = {
     const b = onlyFields(tx.body, 'emergency.share', ['window', 'x', 'sealed']);
     const windowId = hex16Field(b, 'window');
     const x = intField(b, 'x', 255);
-    const sealed = envelopeField(b, 'sealed');
     const node = activeSigner(state, tx.signer);
     if (node.role !== 'validator') throw new EhrError('UNAUTHORIZED', 'only validator nodes post emergency shares');
     const window = getWindow(state, windowId);
@@ -377,6 +364,9 @@ export const emergencyShare: TxKind = {
     if (mine === undefined || mine.x !== x) throw new EhrError('UNAUTHORIZED', 'this validator holds no share with that x for this window');
     if (getPostedShare(state, windowId, node.id) !== undefined)
       throw new EhrError('SHARE_POSTED', 'this validator already posted its share for this window');
+    // A re-shared split's holder posts its sub-share from each dealer, so the clinician can
+    // check every one against its commitment before combining.
+    const sealed = sealedShareField(b, 'sealed', window.dealers?.length ?? 1);
     writeJson(state, emergencyKeys.share(windowId, node.id), {
       window: windowId,
       validator: node.id,

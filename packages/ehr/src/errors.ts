@@ -27,6 +27,7 @@ export type EhrErrorCode =
   | 'WINDOW_ACTIVE'
   | 'WINDOW_CLOSED'
   | 'SHARE_POSTED'
+  | 'RESHARE_STALE'
   | 'OBJECT_IN_USE'
   // Insurance (docs/insurance.md)
   | 'NO_CONSENT'

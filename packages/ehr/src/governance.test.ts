@@ -15,6 +15,7 @@ import {
   members,
   passingRule,
   type ValidatorSetChange,
+  validatorKeysEver,
   validatorSetEffectiveAt,
 } from './governance.js';
 import { getIdentity } from './identity.js';
@@ -253,6 +254,11 @@ test('validatorSetEffectiveAt gives the genesis set until the first change takes
   for (const h of [1, 4]) assert.deepEqual(names(h), ['a1', 'b1'], `height ${h}`);
   for (const h of [5, 11]) assert.deepEqual(names(h), ['a1', 'b1', 'c1'], `height ${h}`);
   for (const h of [12, 1_000_000]) assert.deepEqual(names(h), ['b3', 'c1'], `height ${h}`);
+  // Every key that has been a validator, genesis first: what CometBFT's offender addresses map to.
+  assert.deepEqual(
+    validatorKeysEver(state),
+    ['a', 'b', 'c'].map((n) => n.repeat(32)),
+  );
 });
 
 test('a suspended organization cannot vote and neither can its staff sign; reinstating restores both', () => {

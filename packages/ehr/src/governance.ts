@@ -192,6 +192,36 @@ export function validatorSetEffectiveAt(state: ScanningStateReader, height: numb
   return readJson<{ validators: ValidatorEntry[] }>(state, keys.validatorSet())?.validators ?? [];
 }
 
+/**
+ * The validator set a block at `height` decided, from that block's state writes: the change
+ * it recorded for `height + VALSET_DELAY` (the last write of that key, as two changes passed
+ * in one block build on each other), or undefined when the block changed no set. What an
+ * engine that applies set changes itself (CometBFT's validator updates) is told.
+ */
+export function validatorSetDecidedIn(
+  writes: ReadonlyArray<{ key: string; value: string | null }>,
+  height: number,
+): ValidatorEntry[] | undefined {
+  const key = keys.govValset(height + VALSET_DELAY);
+  let decided: ValidatorEntry[] | undefined;
+  for (const w of writes) if (w.key === key && w.value !== null) decided = (JSON.parse(w.value) as ValidatorSetChange).validators;
+  return decided;
+}
+
+/**
+ * Every key that has been a validator: the genesis set's and each set governance decided (in
+ * effect or not yet), from committed state. What an engine that names offenders by address
+ * (CometBFT's misbehaviour) maps them back to keys with, so a validator added by vote is
+ * named too. Deduplicated, genesis first, then in the order the sets were decided.
+ */
+export function validatorKeysEver(state: ScanningStateReader): string[] {
+  const keysSeen = new Set<string>();
+  for (const v of readJson<{ validators: ValidatorEntry[] }>(state, keys.validatorSet())?.validators ?? []) keysSeen.add(v.publicKey);
+  for (const [, raw] of state.scanState(prefixes.govValsets()))
+    for (const v of (JSON.parse(raw) as ValidatorSetChange).validators) keysSeen.add(v.publicKey);
+  return [...keysSeen];
+}
+
 export function getProposal(state: StateReader, id: number): Proposal | undefined {
   return readJson<Proposal>(state, keys.govProposal(id));
 }

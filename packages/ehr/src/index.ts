@@ -8,6 +8,8 @@ export * from './delegates.js';
 export * from './emergency.js';
 export * from './emergency-close.js';
 export * from './emergency-reason.js';
+export * from './emergency-reshare.js';
+export * from './emergency-split.js';
 export * from './errors.js';
 export * from './evidence.js';
 export * from './governance.js';

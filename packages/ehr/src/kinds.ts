@@ -6,6 +6,7 @@ import { consentGrant, consentRevoke } from './consent.js';
 import { delegateAccept, delegateRemove, delegateSet } from './delegates.js';
 import { type EmergencyParams, emergencyAccess, emergencyPrivilege, emergencyRewrap, emergencyShare, emergencySplit } from './emergency.js';
 import { emergencyClose } from './emergency-close.js';
+import { emergencyReshare } from './emergency-reshare.js';
 import { EhrError } from './errors.js';
 import { evidenceEquivocation } from './evidence.js';
 import { govPropose, govVote } from './governance-kinds.js';
@@ -74,6 +75,7 @@ export const TX_KINDS: ReadonlyMap<string, TxKind> = new Map([
   ['emergency.access', emergencyAccess],
   ['emergency.share', emergencyShare],
   ['emergency.close', emergencyClose],
+  ['emergency.reshare', emergencyReshare],
   ['gov.propose', govPropose],
   ['gov.vote', govVote],
   ...INSURANCE_KINDS,

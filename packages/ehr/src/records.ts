@@ -119,6 +119,9 @@ export const recordAnchor: TxKind = {
       erased: null,
     });
     state.set(keys.patientRecord(patientId, id), '');
+    const n = Number(state.getState(keys.recordCount(patientId)) ?? '0');
+    state.set(keys.recordIndex(patientId, n), id);
+    state.set(keys.recordCount(patientId), String(n + 1));
   },
 };
 

@@ -43,9 +43,13 @@ export class StateOverlay implements StateReader {
     return new StateOverlay(this);
   }
 
-  /** Copy another overlay's writes into this one (used to keep a transaction's effects). */
+  /**
+   * Copy another overlay's writes into this one (used to keep a transaction's effects). Each
+   * key is written once, so their order does not matter (changes() sorts): no sort per
+   * admitted transaction.
+   */
   absorb(child: StateOverlay): void {
-    for (const { key, value } of child.changes()) this.writes.set(key, value);
+    for (const [key, value] of child.writes) this.writes.set(key, value);
   }
 }
 
@@ -63,6 +67,12 @@ export const keys = {
   /** Staff index of an organization: `staff/<org>/<id>`. */
   staff: (org: string, id: string) => `staff/${org}/${id}`,
   record: (id: string) => `record/${id}`,
+  /**
+   * A patient's records as a dense list in anchor order, so the patient's SDK can prove a page
+   * of their records complete: entry n holds the n-th record's id, the count how many.
+   */
+  recordIndex: (patient: string, position: number) => `recordidx/${patient}/${String(position).padStart(12, '0')}`,
+  recordCount: (patient: string) => `recordcount/${patient}`,
   /** Index of a patient's records: `precord/<patient>/<record>`. */
   patientRecord: (patient: string, record: string) => `precord/${patient}/${record}`,
   grant: (id: string) => `grant/${id}`,

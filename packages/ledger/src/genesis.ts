@@ -2,7 +2,7 @@
 import { isHex } from '@medledger/crypto';
 import { hashCanonical } from './canonical.js';
 import { LedgerError } from './errors.js';
-import type { Genesis } from './types.js';
+import type { ConsensusEngine, Genesis } from './types.js';
 
 function bad(message: string): never {
   throw new LedgerError('MALFORMED_GENESIS', message);
@@ -16,6 +16,8 @@ export function parseGenesis(x: unknown): Genesis {
   if (typeof g !== 'object' || g === null) bad('genesis must be an object');
   if (typeof g.chainId !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(g.chainId))
     bad('chainId must be 1–64 letters, digits, dots, dashes or underscores');
+  if (g.engine !== undefined && g.engine !== 'embedded' && g.engine !== 'cometbft')
+    bad("engine must be 'embedded' or 'cometbft' (or absent, meaning 'embedded')");
   if (typeof g.genesisTime !== 'number' || !Number.isSafeInteger(g.genesisTime) || g.genesisTime < 0)
     bad('genesisTime must be ms since the epoch');
   if (!Array.isArray(g.validators) || g.validators.length === 0) bad('validators must be a non-empty array');
@@ -43,6 +45,15 @@ export function parseGenesis(x: unknown): Genesis {
   if (p.emergencyMaxDurationMs !== undefined && !isPositiveInt(p.emergencyMaxDurationMs))
     bad('params.emergencyMaxDurationMs must be a positive integer');
   return g;
+}
+
+/**
+ * The engine a genesis names: its `engine`, or 'embedded' when absent. Every verifier asks
+ * this, never the shape of a node's answer: a node could otherwise answer in the other
+ * engine's format and have it checked under rules that do not hold for this chain.
+ */
+export function genesisEngine(genesis: Pick<Genesis, 'engine'>): ConsensusEngine {
+  return genesis.engine ?? 'embedded';
 }
 
 /** Hex SHA-256 of the genesis document's canonical JSON: what a light client pins. */

@@ -104,9 +104,21 @@ export interface ChainParams {
   emergencyMaxDurationMs?: number;
 }
 
+/**
+ * The consensus engine that makes a chain's blocks: MedLedger's embedded engine, or CometBFT
+ * (docs/cometbft.md). Fixed by genesis, so a verifier knows which block format to check and
+ * never takes it from a node's answer.
+ */
+export type ConsensusEngine = 'embedded' | 'cometbft';
+
 /** The genesis document every node and verifier starts from. */
 export interface Genesis {
   chainId: string;
+  /**
+   * The engine whose blocks this chain is made of; absent means 'embedded' (genesis files
+   * written before engines were named). Covered by the genesis hash like every other field.
+   */
+  engine?: ConsensusEngine;
   /** ms since epoch; block 1's time must be later. */
   genesisTime: number;
   validators: GenesisValidator[];

@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import { generateSigningKeyPair } from '@medledger/crypto';
 import { blockHash, parseBlock, parseCommit, verifyCommit } from './block.js';
 import { LedgerError } from './errors.js';
-import { parseGenesis } from './genesis.js';
+import { genesisEngine, genesisHash, parseGenesis } from './genesis.js';
 import { txRoot } from './merkle.js';
 import { type ChainFixture, makeChain, signCommit } from './testing/chain-fixture.js';
 import type { Block, Commit } from './types.js';
@@ -168,5 +168,19 @@ describe('verifyChain', () => {
     assert.throws(() => parseGenesis({ ...fx.genesis, validators: [] }), /validators/);
     assert.throws(() => parseGenesis({ ...fx.genesis, validators: [fx.genesis.validators[0], fx.genesis.validators[0]] }), /twice/);
     assert.throws(() => parseGenesis({ ...fx.genesis, chainId: 'bad chain id' }), /chainId/);
+    assert.throws(() => parseGenesis({ ...fx.genesis, engine: 'tendermint' }), /engine must be/);
+  });
+
+  // The engine is part of genesis: it changes the genesis hash, and a chain is verified only as
+  // the engine's its genesis names (a CometBFT chain by the node's verifyCometChain).
+  test('the engine is covered by the genesis hash, and verifyChain refuses a genesis naming CometBFT', () => {
+    const comet = { ...fx.genesis, engine: 'cometbft' as const };
+    assert.equal(genesisEngine(parseGenesis(clone(fx.genesis))), 'embedded');
+    assert.equal(genesisEngine(parseGenesis(clone(comet))), 'cometbft');
+    assert.notEqual(genesisHash(comet), genesisHash(fx.genesis));
+    const r = verifyChain(comet, fx.blocks);
+    assert.equal(r.ok, false);
+    assert.equal(r.ok === false && r.code, 'ENGINE_MISMATCH');
+    assert.equal(verifyChain({ ...fx.genesis, engine: 'embedded' }, fx.blocks).ok, true);
   });
 });

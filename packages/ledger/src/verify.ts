@@ -2,6 +2,7 @@
 // alone, re-check every link, root, signature and commit, and optionally a replay.
 import { blockHash, validateBlockBasic, verifyCommit, ZERO_HASH } from './block.js';
 import type { LedgerError } from './errors.js';
+import { genesisEngine } from './genesis.js';
 import { verifyTxSignature } from './tx.js';
 import type { Block, Commit, Genesis, GenesisValidator } from './types.js';
 import { ValidatorSetFollower } from './validator-set.js';
@@ -34,9 +35,17 @@ export interface BlockToVerify {
  * replaced cannot sign later history. Stops at the first failure and reports its height with
  * a stable code: HEIGHT_GAP, WRONG_CHAIN, BAD_PREV_HASH, BAD_TIME, BAD_PROPOSER, BAD_TX_ROOT,
  * BAD_LAST_COMMIT, BAD_COMMIT, BAD_VALIDATORS, VALIDATORS_UNKNOWN, BAD_TX_SIGNATURE,
- * APP_HASH_MISMATCH, MALFORMED_BLOCK.
+ * APP_HASH_MISMATCH, MALFORMED_BLOCK, and ENGINE_MISMATCH for a genesis that names CometBFT
+ * (whose chains are CometBFT's blocks, verified by the node's verifyCometChain).
  */
 export function verifyChain(genesis: Genesis, blocks: Iterable<BlockToVerify>, opts: VerifyChainOptions = {}): ChainVerification {
+  if (genesisEngine(genesis) !== 'embedded')
+    return {
+      ok: false,
+      height: 1,
+      code: 'ENGINE_MISMATCH',
+      reason: `the genesis names the ${genesisEngine(genesis)} engine, whose blocks are not MedLedger's`,
+    };
   const follower = new ValidatorSetFollower(genesis.validators);
   let prevSet: readonly GenesisValidator[] = genesis.validators;
   let expected = 1;

@@ -214,7 +214,7 @@ export const schemas = {
     },
     summary: 'Committed block headers with their commits, in height order, for light clients that follow validator-set changes',
     description:
-      "Public. Up to `limit` (default and most 100) headers from height `from`, each with the commit that finalised it and, where the header names a different validator set for the next height, that set (`nextValidators`, checked by the client against the header's `nextValidatorsHash`). `next` is the height to ask from next, or null at the tip (docs/light-client.md).",
+      "Public. Up to `limit` (default and most 100) headers from height `from`, each with the commit that finalised it and, where the header names a different validator set for the next height, that set (`nextValidators`, checked by the client against the header's `nextValidatorsHash`). `next` is the height to ask from next, or null at the tip (docs/light-client.md). On a chain whose genesis names CometBFT, the headers are CometBFT's, with a commit only where `next_validators_hash` differs from `validators_hash` (docs/cometbft.md).",
     tags: ['chain'],
     querystring: Type.Object({
       from: Type.String({ pattern: '^[1-9][0-9]{0,15}$', description: 'first height' }),

@@ -16,6 +16,7 @@ import { registerReviewerRoutes } from './emergency-reviewers.js';
 import { ApiError } from './errors.js';
 import { registerFhirRoutes } from './fhir/routes.js';
 import { registerGovRoutes } from './gov-api.js';
+import { HEADERS_PAGE, headersPage } from './headers-page.js';
 import type { NodeHome } from './home.js';
 import { registerInsuranceRoutes } from './insurance-api.js';
 import { registerMedicinesRoutes } from './medicines-api.js';
@@ -28,9 +29,6 @@ import { registerWebStatic } from './web-static.js';
 
 /** Most transactions accepted by one POST /v1/txs/batch. */
 export const MAX_BATCH = 500;
-
-/** Most headers one `GET /v1/headers` answers. */
-const HEADERS_PAGE = 100;
 
 /** Parse a path parameter as a positive block height, or throw INVALID_PARAM. */
 function parseHeight(raw: string): number {
@@ -204,17 +202,14 @@ export async function buildApi(node: RouteDeps, opts: ApiOptions): Promise<Fasti
     const limit = req.query.limit === undefined ? HEADERS_PAGE : Number(req.query.limit);
     if (!Number.isSafeInteger(limit) || limit < 1 || limit > HEADERS_PAGE)
       throw new ApiError('INVALID_PARAM', `limit must be an integer from 1 to ${HEADERS_PAGE}`);
-    const tip = node.chain.height;
-    const last = Math.min(tip, from + limit - 1);
-    const headers: Array<Record<string, unknown>> = [];
-    for (let h = from; h <= last; h++) {
-      // Headers only: a page of big blocks would otherwise parse every transaction in them.
-      const stored = node.chain.store.loadHeader(h);
-      if (stored === undefined) break;
-      const nextValidators = node.chain.nextValidatorsOf(h);
-      headers.push({ header: stored.header, commit: stored.commit, ...(nextValidators === undefined ? {} : { nextValidators }) });
+    // Under CometBFT the headers are CometBFT's, which a client pinned to such a genesis walks.
+    if (node.engineName === 'cometbft' && node.cometHeaders !== undefined) {
+      const tip = node.chain.height;
+      const last = Math.min(tip, from + limit - 1);
+      const headers = from > last ? [] : await node.cometHeaders(from, last);
+      return { headers, next: from + headers.length <= tip ? from + headers.length : null };
     }
-    return { headers, next: from + headers.length <= tip ? from + headers.length : null };
+    return headersPage(node.chain, from, limit);
   });
 
   app.get('/v1/status', { schema: schemas.status }, async () => node.status());

@@ -12,6 +12,8 @@ import {
   initChain,
   StateOverlay,
   type StateReader,
+  type ValidatorEntry,
+  validatorSetDecidedIn,
 } from '@medledger/ehr';
 import {
   appHashOf,
@@ -74,6 +76,11 @@ export type ProposalVerdict = { accept: true } | { accept: false; reason: string
 export interface FinalizedBlock {
   results: TxResult[];
   appHash: string;
+  /**
+   * The validator set this block decided, in effect from `height + VALSET_DELAY` (ehr
+   * governance); absent when it decided none. CometBFT is told it as validator updates.
+   */
+  decidedValidators?: ValidatorEntry[];
 }
 
 /**
@@ -352,7 +359,8 @@ export class EhrApplication implements Application {
 
   finalizeBlock(req: BlockRequest): FinalizedBlock {
     const exec = this.execute(req);
-    return { results: exec.results, appHash: exec.appHash };
+    const decided = validatorSetDecidedIn(exec.writes, req.height);
+    return { results: exec.results, appHash: exec.appHash, ...(decided === undefined ? {} : { decidedValidators: decided }) };
   }
 
   /** Execute a candidate next block against committed state; cached by block hash. */

@@ -22,6 +22,7 @@ import {
 import type { NodeStore, SnapshotInstallBatch, StoredBlock } from '@medledger/storage';
 import { EhrApplication, type FinalizedBlock } from './application.js';
 import { ChainError } from './chain-error.js';
+import { type HeaderEntry, SyncedHeaders } from './synced-headers.js';
 
 export { ChainError } from './chain-error.js';
 
@@ -50,12 +51,14 @@ export class Chain {
   private tip: EngineTip = { height: 0, hash: ZERO_HASH, header: null, commit: null };
   /** Validator sets by height, for heights whose set can no longer change (at most the tip + 2). */
   private readonly setCache = new Map<number, GenesisValidator[]>();
+  private readonly syncedHeaders: SyncedHeaders;
 
   constructor(
     readonly genesis: Genesis,
     readonly store: NodeStore,
   ) {
     this.app = new EhrApplication(genesis, store);
+    this.syncedHeaders = new SyncedHeaders(store);
     this.loadTip();
   }
 
@@ -158,15 +161,23 @@ export class Chain {
 
   /**
    * Start from a verified state snapshot instead of genesis (state sync): the empty store
-   * gets the snapshot's block, commit and state, which become the tip. Throws
-   * ChainError('BAD_COMMIT') when the commit does not verify, StorageError over a non-empty store.
+   * gets the snapshot's block, commit and state, which become the tip. `validators` is the set
+   * in force at the snapshot's height, followed from genesis through the chain's headers
+   * (state-sync.ts); the commit must carry more than 2/3 of it and the header must name it.
+   * `walked` are the headers below the snapshot that walk went through, kept to serve clients.
+   * Throws ChainError('BAD_COMMIT') when they do not, StorageError over a non-empty store.
    */
-  installSnapshot(batch: SnapshotInstallBatch): void {
+  installSnapshot(batch: SnapshotInstallBatch, validators: readonly GenesisValidator[], walked: readonly HeaderEntry[] = []): void {
+    const header = batch.block.header;
     try {
-      verifyCommit(this.chainId, this.genesis.validators, batch.commit, batch.block.header.height, batch.hash);
+      if (hasValidatorHashes(header) && header.validatorsHash !== validatorSetHash(validators))
+        throw new Error('the block names another validator set than the one in force at its height');
+      verifyCommit(this.chainId, validators, batch.commit, header.height, batch.hash);
     } catch (err) {
       throw new ChainError('BAD_COMMIT', `snapshot commit does not verify: ${(err as Error).message}`);
     }
+    // Kept first: a crash between the two leaves only headers, which a later sync rewrites.
+    this.syncedHeaders.save(walked);
     this.app.installSnapshot(batch);
     this.loadTip();
   }
@@ -182,11 +193,31 @@ export class Chain {
     if (height < 1 || height > this.height + 1) throw new RangeError(`no validator set is known for height ${height} yet`);
     const cached = this.setCache.get(height);
     if (cached !== undefined) return cached;
-    const before =
-      height === 1 ? null : height - 1 === this.height ? this.tip.header : (this.store.loadBlock(height - 1)?.block.header ?? null);
-    const set = before === null || !hasValidatorHashes(before) ? this.genesis.validators : this.governedSet(height);
+    const base = this.store.baseHeight();
+    const set = base > 1 && height <= base ? this.setBelowBase(height, base) : this.setAfter(height);
     if (this.setCache.size > 64) this.setCache.clear();
     this.setCache.set(height, [...set]);
+    return set;
+  }
+
+  /** The rule above, from the header of block `height - 1`, which this store holds. */
+  private setAfter(height: number): readonly GenesisValidator[] {
+    const before =
+      height === 1 ? null : height - 1 === this.height ? this.tip.header : (this.store.loadBlock(height - 1)?.block.header ?? null);
+    return before === null || !hasValidatorHashes(before) ? this.genesis.validators : this.governedSet(height);
+  }
+
+  /**
+   * A node that joined by state sync holds no block before its snapshot: for the snapshot's own
+   * block (and the one before, whose commit it carries) the set comes from the installed state,
+   * which the snapshot's app hash proves, and must be the set its header names.
+   */
+  private setBelowBase(height: number, baseHeight: number): readonly GenesisValidator[] {
+    const base = baseHeight === this.height ? this.tip.header : this.store.loadBlock(baseHeight)?.block.header;
+    if (base === undefined || base === null || !hasValidatorHashes(base)) return this.genesis.validators;
+    const set = this.governedSet(height);
+    if (height === base.height && validatorSetHash(set) !== base.validatorsHash)
+      throw new ChainError('CORRUPT', `the state gives block ${height} another validator set than its header names`);
     return set;
   }
 
@@ -195,6 +226,11 @@ export class Chain {
     // Committed state: the genesis entries before block 1 come from the application, the history from the store.
     const state = { getState: (key: string) => this.app.state.getState(key), scanState: this.store.scanState.bind(this.store) };
     return validatorSetEffectiveAt(state, height).map(asGenesisValidator);
+  }
+
+  /** A header below the snapshot this store started from, kept from the state-sync walk. */
+  syncedHeader(height: number): HeaderEntry | undefined {
+    return height >= 1 && height < this.store.baseHeight() ? this.syncedHeaders.get(height) : undefined;
   }
 
   /** The newest set governance decided (in effect now or within two blocks): who may open a peer link. */

@@ -2,7 +2,7 @@
 // active window this validator has not yet answered, open its share of the patient's key
 // (sealed to this node's encryption key at registration), re-seal it to the requesting
 // clinician and post it in a signed `emergency.share` transaction.
-import { openEnvelope, sealToPublicKey, utf8 } from '@medledger/crypto';
+import { sealToPublicKey, utf8 } from '@medledger/crypto';
 import {
   activeWindowFor,
   type EmergencyWindow,
@@ -12,10 +12,10 @@ import {
   getSplit,
   getWindow,
   postedShareAad,
-  registeredShareAad,
   windowIsActive,
 } from '@medledger/ehr';
 import type { SignedTx } from '@medledger/ledger';
+import { openHeldParts, postedPayload } from './emergency-shares.js';
 import type { CommittedView, Log, SubmitOwnTx } from './ports.js';
 
 /** `config.json` `emergency`: `postShares: false` stops this validator answering windows. */
@@ -29,6 +29,8 @@ export interface EmergencyAgentOptions extends EmergencyAgentConfig {
   nodeId: string;
   /** This node's X25519 private key: opens the shares sealed to it at registration. */
   encryptionPrivateKey: string;
+  /** `node.next.key`'s, when a rotation by vote gave this validator a new encryption key. */
+  nextEncryptionPrivateKey?: string;
 }
 
 export interface EmergencyAgentDeps {
@@ -112,18 +114,20 @@ export class EmergencyAgent {
     }
     let sealed: ReturnType<typeof sealToPublicKey>;
     try {
-      const share = openEnvelope(
+      // One share, or for a re-shared split one sub-share per dealer, posted side by side.
+      const parts = openHeldParts(split, mine, [
         this.cfg.encryptionPrivateKey,
-        mine.sealed,
-        utf8(registeredShareAad(window.patient, this.nodeId, split.emergencyKey)),
-      );
+        ...(this.cfg.nextEncryptionPrivateKey === undefined ? [] : [this.cfg.nextEncryptionPrivateKey]),
+      ]);
+      const payload = postedPayload(parts);
+      for (const p of parts) p.fill(0);
       try {
-        sealed = sealToPublicKey(clinician.encryptionKey, share, utf8(postedShareAad(window.id, this.nodeId, clinician.id)));
+        sealed = sealToPublicKey(clinician.encryptionKey, payload, utf8(postedShareAad(window.id, this.nodeId, clinician.id)));
       } finally {
-        share.fill(0);
+        payload.fill(0);
       }
     } catch {
-      this.deps.log('warn', `emergency window ${window.id}: the patient's share for this validator does not open`);
+      this.deps.log('warn', `emergency window ${window.id}: this validator's share does not open with its encryption key`);
       return;
     }
     try {

@@ -7,6 +7,7 @@ import {
   EMERGENCY_RECIPIENT,
   type EmergencyWindow,
   effectiveEmergencyParams,
+  emergencyHolders,
   emergencyKeys,
   emergencyParams,
   emergencyPrefixes,
@@ -91,15 +92,17 @@ export function registerEmergencyRoutes(app: FastifyInstance, node: RouteDeps, g
     caller.id === org || (caller.org === org && caller.role === 'privacy-officer' && getIdentity(state, org)?.status === 'active');
   const managesPatient = (caller: Identity, patient: string) => caller.id === patient || isDelegate(state, patient, caller.id);
 
-  app.get('/v1/emergency/params', { schema: schemas.emergencyParams }, async () => ({
-    threshold: emergencyThreshold(params.validators.length),
-    // The cap governance set, if any, is the one the chain enforces (docs/governance.md).
-    maxDurationMs: effectiveEmergencyParams(state, params).maxDurationMs,
-    validators: params.validators.map((id) => {
-      const v = getIdentity(state, id) as Identity;
-      return { id, name: v.name ?? null, encryptionKey: v.encryptionKey };
-    }),
-  }));
+  // The validators a new split is sealed to: the genesis set until governance changes it, then
+  // the latest set decided (docs/emergency.md "When the validator set changes").
+  app.get('/v1/emergency/params', { schema: schemas.emergencyParams }, async () => {
+    const holders = emergencyHolders(state);
+    return {
+      threshold: emergencyThreshold(holders.length),
+      // The cap governance set, if any, is the one the chain enforces (docs/governance.md).
+      maxDurationMs: effectiveEmergencyParams(state, params).maxDurationMs,
+      validators: holders.map(({ id, encryptionKey }) => ({ id, name: getIdentity(state, id)?.name ?? null, encryptionKey })),
+    };
+  });
 
   app.get<{ Params: { id: string } }>('/v1/emergency/windows/:id', { schema: schemas.emergencyWindow }, async (req) => {
     const caller = who(req);
@@ -126,7 +129,16 @@ export function registerEmergencyRoutes(app: FastifyInstance, node: RouteDeps, g
       const rotationRecommended = split !== undefined && latestWindow !== undefined && latestWindow.openedAt.height >= split.at.height;
       return {
         emergencyKey: split?.emergencyKey ?? getIdentity(state, patient)?.emergencyKey ?? null,
-        split: split === undefined ? null : { threshold: split.threshold, at: split.at, validators: split.shares.map((s) => s.validator) },
+        split:
+          split === undefined
+            ? null
+            : {
+                threshold: split.threshold,
+                at: split.at,
+                validators: split.shares.map((s) => s.validator),
+                // When the validators last moved it to a new set (docs/emergency.md "When the validator set changes").
+                resharedAt: split.resharedAt ?? null,
+              },
         rotationRecommended,
         windows: page.items.map((w) => view(w, caller, accesses.get(w.id))),
         next: page.next,

@@ -4,7 +4,7 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, rea
 import { join, resolve } from 'node:path';
 import type { TimeoutConfig } from '@medledger/consensus';
 import { decryptKeystore, encryptKeystore, generateKeyBundle, idFromPublicKey, type KeyBundle } from '@medledger/crypto';
-import { type Genesis, parseGenesis } from '@medledger/ledger';
+import { type ConsensusEngine, type Genesis, parseGenesis } from '@medledger/ledger';
 import { DEFAULT_VAULT_QUOTAS } from './vault.js';
 
 /**
@@ -312,6 +312,11 @@ export interface InitOptions {
   organizations?: Array<{ name: string; kind: string }>;
   /** Passphrase for every keystore written (default: MEDLEDGER_PASSPHRASE). */
   passphrase?: string;
+  /**
+   * The consensus engine the genesis names (default 'embedded', written as no field so older
+   * verifiers read the file unchanged). 'cometbft' then needs `initCometHomes` for each home.
+   */
+  engine?: ConsensusEngine;
 }
 
 /** Where a founding organization's admin keystore is, after `initNetwork`. */
@@ -351,6 +356,7 @@ export function initNetwork(opts: InitOptions): { homes: string[]; genesis: Gene
   const names = keys.map((_, i) => `validator-${i}`);
   const genesis: Genesis = {
     chainId: opts.chainId ?? 'medledger-local',
+    ...(opts.engine === 'cometbft' ? { engine: 'cometbft' as const } : {}),
     genesisTime: (opts.now ?? Date.now)(),
     validators: keys.map((k, i) => ({
       name: names[i] as string,

@@ -9,6 +9,7 @@ export * from './backup.js';
 export * from './block-sync.js';
 export * from './chain.js';
 export * from './emergency-agent.js';
+export * from './engine-check.js';
 export * from './errors.js';
 export * from './fhir/index.js';
 export * from './future-buffer.js';

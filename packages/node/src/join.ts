@@ -7,13 +7,17 @@ import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encryptKeystore, generateKeyBundle, idFromPublicKey } from '@medledger/crypto';
 import { type Genesis, genesisHash } from '@medledger/ledger';
-import { defaultConfig, HOME_DIR_MODE, HOME_FILE_MODE, HOME_FILES, type PeerConfig, passphraseFromEnv } from './home.js';
+import { defaultConfig, HOME_DIR_MODE, HOME_FILE_MODE, HOME_FILES, type NodeConfig, type PeerConfig, passphraseFromEnv } from './home.js';
+import { TLS_FILES } from './init-tls.js';
+import { checkPeerList } from './p2p-tls.js';
 
 /** A peer a joining node is given: a genesis validator's name or a node's public key, and its P2P URL. */
 export interface JoinPeer {
   /** A validator name from genesis, or a 64-hex node public key (another full node). */
   who: string;
   url: string;
+  /** With TLS: the pin of the peer's certificate key (`medledger tls pin` of its public certificate). */
+  tlsPin?: string;
 }
 
 export interface JoinOptions {
@@ -26,6 +30,13 @@ export interface JoinOptions {
   p2pPort?: number;
   /** Start by state sync from a peer's snapshot instead of replaying from genesis. */
   stateSync?: boolean;
+  /** The address the node listens on and is reached at (api.host and p2p.host; default 127.0.0.1). */
+  host?: string;
+  /**
+   * Mutual TLS for peer links and HTTPS for the API (tls/ files named in config; the caller
+   * makes the certificate with `writeHomeCertificate`). Every peer then needs `wss://` and a pin.
+   */
+  tls?: boolean;
   /** Passphrase for both keystores (default MEDLEDGER_PASSPHRASE). */
   passphrase?: string;
 }
@@ -38,6 +49,8 @@ export interface JoinedHome {
   orgAdminKey: string;
   orgId: string;
   peers: PeerConfig[];
+  /** The config.json written (with TLS, the certificate it names is still to be made). */
+  config: NodeConfig;
 }
 
 const HEX_KEY = /^[0-9a-f]{64}$/;
@@ -47,13 +60,20 @@ const HEX_KEY = /^[0-9a-f]{64}$/;
  * the handshake proves the peer is that validator. Throws an Error naming the bad value.
  */
 export function joinPeers(genesis: Genesis, peers: readonly JoinPeer[]): PeerConfig[] {
-  return peers.map(({ who, url }) => {
+  return peers.map((p) => {
+    const { who, url } = p;
     if (!/^wss?:\/\/[^\s/]+/.test(url)) throw new Error(`--peer ${who}=${url}: the URL must be ws://HOST:PORT or wss://HOST:PORT`);
     const validator = genesis.validators.find((v) => v.name === who);
     const publicKey = validator?.publicKey ?? (HEX_KEY.test(who) ? who : undefined);
     if (publicKey === undefined)
       throw new Error(`--peer ${who}=${url}: '${who}' is neither a validator named in genesis nor a 64-hex node public key`);
-    return { name: validator?.name ?? `node-${who.slice(0, 8)}`, publicKey, url, dial: true };
+    return {
+      name: validator?.name ?? `node-${who.slice(0, 8)}`,
+      publicKey,
+      url,
+      dial: true,
+      ...(p.tlsPin === undefined ? {} : { tlsPin: p.tlsPin }),
+    };
   });
 }
 
@@ -68,14 +88,21 @@ export function initJoinHome(opts: JoinOptions): JoinedHome {
   if (existsSync(join(dir, HOME_FILES.genesis))) throw new Error(`${dir} already holds a node home; choose another --out`);
   if (opts.peers.length === 0) throw new Error('give at least one --peer NAME=ws://HOST:PORT to sync from');
   const peers = joinPeers(opts.genesis, opts.peers);
+  // Checked before anything is written: with TLS every peer is wss:// and pinned, without it ws://.
+  checkPeerList(peers, opts.tls === true);
   const nodeKey = generateKeyBundle();
   const orgKey = generateKeyBundle();
   const name = opts.name ?? 'joining-node';
   mkdirSync(join(dir, 'data'), { recursive: true, mode: HOME_DIR_MODE });
   chmodSync(dir, HOME_DIR_MODE);
   chmodSync(join(dir, 'data'), HOME_DIR_MODE);
-  const config = {
-    ...defaultConfig(name, opts.apiPort ?? 26650, opts.p2pPort ?? 26651),
+  const base = defaultConfig(name, opts.apiPort ?? 26650, opts.p2pPort ?? 26651);
+  const host = opts.host ?? base.api.host;
+  const config: NodeConfig = {
+    ...base,
+    api: { ...base.api, host },
+    p2p: { ...base.p2p, host, ...(opts.tls === true ? { tls: { ...TLS_FILES } } : {}) },
+    ...(opts.tls === true ? { tls: { ...TLS_FILES } } : {}),
     peers,
     stateSync: { enabled: opts.stateSync === true },
   };
@@ -94,5 +121,6 @@ export function initJoinHome(opts: JoinOptions): JoinedHome {
     orgAdminKey: orgKey.signing.publicKey,
     orgId: idFromPublicKey(orgKey.signing.publicKey),
     peers,
+    config,
   };
 }

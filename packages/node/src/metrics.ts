@@ -12,6 +12,8 @@ export interface MetricsPorts {
   peers: () => { connected: number; configured: number };
   mempool: () => { txs: number; bytes: number };
   vault: () => { objects: number; bytes: number };
+  /** This validator's re-sharing of emergency keys toward the current set (reshare-agent.ts). */
+  reshare: () => { dealt: number; done: boolean };
 }
 
 /** A node's metrics; `text()` is the Prometheus exposition the `/metrics` route serves. */
@@ -41,6 +43,16 @@ export class NodeMetrics {
     gauge('medledger_mempool_bytes', 'Canonical bytes of the transactions in the mempool', () => ports.mempool().bytes);
     gauge('medledger_vault_objects', 'Objects (ciphertexts and key envelopes) held in this node vault', () => ports.vault().objects);
     gauge('medledger_vault_bytes', 'Bytes held in this node vault', () => ports.vault().bytes);
+    gauge(
+      'medledger_emergency_reshare_pending',
+      '1 while this validator still has emergency shares to re-share to the current validator set, else 0',
+      () => (ports.reshare().done ? 0 : 1),
+    );
+    gauge(
+      'medledger_emergency_reshare_dealt',
+      'Patients whose emergency share this validator dealt to the current validator set since it changed',
+      () => ports.reshare().dealt,
+    );
     this.commitLatency = new Histogram({
       name: 'medledger_commit_latency_seconds',
       help: "From a block's time (its proposer's clock) to its commit on this node",

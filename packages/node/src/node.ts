@@ -10,7 +10,7 @@ import { type Identity, identityOfKey, latestValidatorSet, objectEffects, object
 import type { SignedTx } from '@medledger/ledger';
 import { type NodeStore, openSqliteStore, type SqliteAppState } from '@medledger/storage';
 import type { FastifyInstance } from 'fastify';
-import { cometBlockView } from './abci/comet-blocks.js';
+import { cometBlockView, cometHeadersPage } from './abci/comet-blocks.js';
 import { CometChain, cometNodeStore } from './abci/comet-chain.js';
 import { CometEngine, DEFAULT_COMET_ENGINE_OPTIONS } from './abci/comet-engine.js';
 import { type CometProofHeaders, cometProofHeaders } from './abci/comet-proof.js';
@@ -25,7 +25,9 @@ import { BlockProofs } from './block-proofs.js';
 import { Chain } from './chain.js';
 import { DEFAULT_EMERGENCY_AGENT_CONFIG, EmergencyAgent } from './emergency-agent.js';
 import type { Engine } from './engine.js';
+import { requireGenesisEngine } from './engine-check.js';
 import { DEFAULT_SESSION_CONFIG, Gatekeeper } from './gatekeeper.js';
+import { HEADERS_PAGE, headersPage } from './headers-page.js';
 import { DEFAULT_VAULT_CONFIG, type NodeHome, readPeerTls } from './home.js';
 import { removeNodeLock, writeNodeLock } from './home-lock.js';
 import { Mempool } from './mempool.js';
@@ -37,6 +39,7 @@ import { ownTxSubmitter } from './own-tx.js';
 import { P2P } from './p2p.js';
 import { checkPeerList } from './p2p-tls.js';
 import type { CommittedView, LogLevel, SubmitOwnTx } from './ports.js';
+import { ReshareAgent } from './reshare-agent.js';
 import type { RouteDeps } from './route-deps.js';
 import { DEFAULT_SNAPSHOT_CONFIG, SnapshotStore } from './snapshots.js';
 import { DEFAULT_STATE_SYNC_OPTIONS, StateSync } from './state-sync.js';
@@ -86,6 +89,8 @@ export class MedLedgerNode implements RouteDeps {
   readonly vault: Vault;
   readonly gatekeeper: Gatekeeper;
   readonly emergency: EmergencyAgent;
+  /** Re-shares emergency keys to the current validator set after a change (docs/emergency.md). */
+  readonly reshare: ReshareAgent;
   /** Committed state for subsystems: read-only, with prefix scans. */
   readonly view: CommittedView;
   /** The one way this node's own transactions (and its FHIR agent's) are signed and admitted. */
@@ -122,6 +127,8 @@ export class MedLedgerNode implements RouteDeps {
     const peerTls = readPeerTls(home);
     this.comet = deps.comet;
     this.engineName = deps.comet === undefined ? 'embedded' : 'cometbft';
+    // The engine is fixed by genesis: refused before the database is opened (and locked).
+    requireGenesisEngine(home.genesis, this.engineName);
     const nodeDb = deps.store ?? openSqliteStore(home.dbPath);
     const comet = deps.comet;
     let embedded: Chain | undefined;
@@ -180,6 +187,8 @@ export class MedLedgerNode implements RouteDeps {
       peers: () => this.peerCounts(),
       mempool: () => ({ txs: this.mempool.size, bytes: this.mempool.bytes }),
       vault: () => store.vaultTotals(),
+      // Read at scrape time; the agent is made below.
+      reshare: () => this.reshare.status(),
     });
     this.chain.app.observeExecution = (ms) => this.metrics.observeAppExecution(ms);
     const chain = this.chain;
@@ -231,7 +240,23 @@ export class MedLedgerNode implements RouteDeps {
       },
     );
     this.emergency = new EmergencyAgent(
-      { ...DEFAULT_EMERGENCY_AGENT_CONFIG, ...home.config.emergency, nodeId, encryptionPrivateKey: home.key.encryption.privateKey },
+      {
+        ...DEFAULT_EMERGENCY_AGENT_CONFIG,
+        ...home.config.emergency,
+        nodeId,
+        encryptionPrivateKey: home.key.encryption.privateKey,
+        ...(home.nextKey === undefined ? {} : { nextEncryptionPrivateKey: home.nextKey.encryption.privateKey }),
+      },
+      { view: this.view, submitOwn: this.submitOwn, isPending, log },
+    );
+    this.reshare = new ReshareAgent(
+      {
+        nodeId,
+        encryptionPrivateKeys: [
+          home.key.encryption.privateKey,
+          ...(home.nextKey === undefined ? [] : [home.nextKey.encryption.privateKey]),
+        ],
+      },
       { view: this.view, submitOwn: this.submitOwn, isPending, log },
     );
     // After each block is stored, in this order: the vault keeps, fetches or deletes the
@@ -246,6 +271,8 @@ export class MedLedgerNode implements RouteDeps {
     // tick so that nothing in Commit waits on them (docs/cometbft.md).
     if (comet === undefined) chain.app.onCommitted(({ txs }) => this.emergency.onCommitted(txs));
     else chain.app.onCommitted(({ txs }) => setImmediate(() => this.emergency.onCommitted(txs)));
+    // Re-sharing only schedules its batch here; the sealing runs on a later tick.
+    chain.app.onCommitted(() => this.reshare.onCommitted());
     // State snapshots for joining nodes, on the embedded engine (CometBFT has its own state sync).
     this.snapshots =
       comet === undefined
@@ -370,6 +397,7 @@ export class MedLedgerNode implements RouteDeps {
     this.vault.start();
     this.gatekeeper.start();
     this.emergency.onStart();
+    this.reshare.onCommitted();
     this.running = true;
     writeNodeLock(this.home.dir, { pid: process.pid, api: this.apiUrl, startedAt: this.now() });
     this.log('info', `serving API at ${this.apiUrl}, chain ${this.chain.chainId} at height ${this.chain.height}`);
@@ -395,9 +423,10 @@ export class MedLedgerNode implements RouteDeps {
     );
     this.stateSync = sync;
     try {
-      const batch = await sync.run();
-      if (batch === undefined) return;
-      chain.installSnapshot(batch);
+      const synced = await sync.run();
+      if (synced === undefined) return;
+      const { batch } = synced;
+      chain.installSnapshot(batch, synced.validators, synced.headers);
       // The vault wants every object the snapshot's records name; vault sync fetches them.
       this.vault.onCommitted(objectEffects(batch.writes).anchored, []);
       this.log(
@@ -414,6 +443,7 @@ export class MedLedgerNode implements RouteDeps {
     this.driver.stop();
     this.p2p.stop();
     this.gatekeeper.stop();
+    this.reshare.stop();
     this.vault.stop();
     await this.api?.close();
     this.chain.store.close();
@@ -451,12 +481,17 @@ export class MedLedgerNode implements RouteDeps {
       case 'snapshots':
       case 'snapshot':
       case 'snapshot-chunk':
+      case 'headers':
         this.stateSync?.onPeerMessage(peer, msg);
         return;
       case 'snapshots-get':
       case 'snapshot-get':
       case 'snapshot-chunk-get':
         if (this.driver.isRunning) this.snapshots?.onPeerMessage(peer, msg);
+        return;
+      case 'headers-get':
+        // Under CometBFT the chain's headers are CometBFT's (it has its own state sync).
+        if (this.driver.isRunning && this.engineName === 'embedded') this.serveHeaders(peer, msg);
         return;
     }
     if (!this.driver.isRunning) return;
@@ -487,6 +522,17 @@ export class MedLedgerNode implements RouteDeps {
       default:
         return;
     }
+  }
+
+  /**
+   * Answer a joining node's `headers-get` with one page of headers (headers-page.ts), the
+   * walk that lets it check a snapshot against the validator set in force at its height.
+   */
+  private serveHeaders(peer: string, msg: Record<string, unknown>): void {
+    const { from, limit } = msg;
+    if (typeof from !== 'number' || !Number.isSafeInteger(from) || from < 1) return;
+    if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 1 || limit > HEADERS_PAGE) return;
+    this.p2p.send(peer, { type: 'headers', from, ...headersPage(this.chain, from, limit) });
   }
 
   /** Admit an already-parsed transaction (Admission.admit); `gossip` sends it on to the peers. */
@@ -528,6 +574,17 @@ export class MedLedgerNode implements RouteDeps {
     const comet = this.comet;
     if (comet === undefined) throw new Error('this node runs the embedded engine');
     return cometProofHeaders((method, params) => comet.rpc.raw(method, params), height, appHash);
+  }
+
+  /** Under CometBFT: CometBFT's signed headers from `from` to `last`, with the next set where it changes (abci/comet-blocks.ts). */
+  cometHeaders(from: number, last: number): Promise<Array<Record<string, unknown>>> {
+    const comet = this.comet;
+    if (comet === undefined) throw new Error('this node runs the embedded engine');
+    return cometHeadersPage(
+      { raw: (method, params) => comet.rpc.raw(method, params), nextValidatorsOf: (h) => this.chain.nextValidatorsOf(h) },
+      from,
+      last,
+    );
   }
 
   /** Under CometBFT: block `height` as `caller` may see it (abci/comet-blocks.ts). */

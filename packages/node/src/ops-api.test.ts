@@ -51,6 +51,9 @@ test('a running node is healthy and ready, and its metrics follow what it does',
   assert.equal(sample(text, 'medledger_mempool_txs'), 0);
   assert.equal(sample(text, 'medledger_vault_objects'), 1);
   assert.equal(sample(text, 'medledger_vault_bytes'), 1000);
+  // The validator set never changed: no emergency re-sharing to do.
+  assert.equal(sample(text, 'medledger_emergency_reshare_pending'), 0);
+  assert.equal(sample(text, 'medledger_emergency_reshare_dealt'), 0);
   assert.equal(sample(text, 'medledger_rejected_txs_total{code="NONCE_GAP"}'), 1);
   assert.ok((sample(text, 'medledger_commit_latency_seconds_count') ?? 0) >= 1);
   assert.ok((sample(text, 'medledger_app_execution_seconds_count') ?? 0) >= 1);

@@ -148,3 +148,34 @@ export function pageDenseNewestFirst<T>(
   const bottom = top - items.length + 1;
   return { items, next: bottom > 0 ? positionCursor(bottom - 1) : null, count };
 }
+
+/**
+ * One page of a dense list oldest first: positions from `cursor` (a `tag` and 12 digits, so a
+ * cursor of one list is no key to another) up, at most `limit`. `count` is how long the list
+ * was, so a client can prove the page left none out. Throws ApiError INVALID_PARAM for a bad
+ * limit or cursor.
+ */
+export function pageDenseAscending<T>(
+  store: Pick<NodeStore, 'getState'>,
+  list: { tag: string; count: string; entry: (position: number) => string },
+  query: PageQuery,
+  item: (entryValue: string) => T,
+): Page<T> & { count: number } {
+  const limit = pageLimit(query.limit);
+  const count = Number(store.getState(list.count) ?? '0');
+  let from = 0;
+  if (query.cursor !== undefined) {
+    const m = new RegExp(`^${list.tag}([0-9]{12})$`).exec(query.cursor);
+    if (m === null || Number(m[1]) >= count)
+      throw new ApiError('INVALID_PARAM', 'cursor is not one this list gave: pass `next` from the previous page unchanged');
+    from = Number(m[1]);
+  }
+  const items: T[] = [];
+  for (let p = from; p < count && p < from + limit; p++) {
+    const value = store.getState(list.entry(p));
+    if (value === undefined) throw new ApiError('INTERNAL', `entry ${p} of a list of ${count} is missing`);
+    items.push(item(value));
+  }
+  const end = from + items.length;
+  return { items, next: end < count ? `${list.tag}${positionCursor(end)}` : null, count };
+}

@@ -24,7 +24,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { schemas } from './api-schemas.js';
 import { ApiError } from './errors.js';
 import type { Gatekeeper } from './gatekeeper.js';
-import { type PageQuery, pageDenseNewestFirst, pageState } from './paging.js';
+import { type PageQuery, pageDenseAscending, pageDenseNewestFirst, pageState } from './paging.js';
 import { recordRecipients } from './recipients.js';
 import type { RouteDeps } from './route-deps.js';
 
@@ -118,6 +118,17 @@ export function registerRecordRoutes(app: FastifyInstance, node: RouteDeps, gate
       const grants = all ? [] : grantsFrom(state, patient, granteeIdsFor(state, caller)).filter((g) => grantIsActive(g, decisionTime()));
       const visible = (record: RecordMeta | undefined): record is RecordMeta =>
         record !== undefined && (all || (record.erased === null && (inEmergency || grants.some((g) => grantCoversRecord(g, record)))));
+      // The patient and delegates see every record: in anchor order, with the count, so their
+      // SDK proves the page complete. Others see the records their grants or window cover.
+      if (all) {
+        const page = pageDenseAscending(
+          store,
+          { tag: 'r', count: keys.recordCount(patient), entry: (p) => keys.recordIndex(patient, p) },
+          req.query,
+          (id) => recordView(getRecord(state, id) as RecordMeta),
+        );
+        return { records: page.items, next: page.next, count: page.count };
+      }
       const page = pageState(store, [prefixes.patientRecords(patient)], req.query, (key) => {
         const record = getRecord(state, lastSegment(key));
         return visible(record) ? [recordView(record)] : [];

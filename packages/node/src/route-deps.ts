@@ -12,6 +12,7 @@ import type { Gatekeeper } from './gatekeeper.js';
 import type { NodeHome } from './home.js';
 import type { NodeMetrics } from './metrics.js';
 import type { AccessTime, Log, Now, SubmitOwnTx, TxLookup } from './ports.js';
+import type { HeaderEntry } from './synced-headers.js';
 import type { Vault } from './vault.js';
 
 /** The chain as routes read it: the tip, committed state with proofs, and stored blocks (chain.ts `Chain`). */
@@ -31,6 +32,8 @@ export interface RouteChain {
   readonly app: { readonly queries: { identity(id: string): Identity | undefined } };
   /** The set block `height` names as next when it differs from its own (chain.ts). */
   nextValidatorsOf(height: number): GenesisValidator[] | undefined;
+  /** A header below a state-synced node's snapshot, kept from its walk (synced-headers.ts); the embedded engine only. */
+  syncedHeader?(height: number): HeaderEntry | undefined;
 }
 
 /**
@@ -48,6 +51,8 @@ export interface RouteDeps extends TxLookup {
    * `height - 1` when that state is the same. Throws ApiError.
    */
   cometProofHeaders?(height: number, appHash: string): Promise<CometProofHeaders & { height: number }>;
+  /** Under CometBFT: `GET /v1/headers`' entries from `from` to `last`, CometBFT's signed headers (abci/comet-blocks.ts). */
+  cometHeaders?(from: number, last: number): Promise<Array<Record<string, unknown>>>;
   /** Under CometBFT: block `height` as `caller` may see it, with CometBFT's signed header (abci/comet-blocks.ts). */
   cometBlock?(height: number, caller: Identity | undefined): Promise<Record<string, unknown>>;
   /** Committed blocks parsed and hashed once, for block views and inclusion proofs. */

@@ -1,10 +1,12 @@
 // State snapshots (docs/deploy.md "Joining"): their wire format, and the checks a joining
 // node makes before it trusts one. A snapshot is the block at its height with that block's
 // commit and results (the manifest), and the whole state at that height in chunks. The
-// joiner believes it only because (1) the commit carries more than 2/3 of the validators'
-// precommits for the block, the light client's check, and (2) the state tree it rebuilds
-// from the chunks, with the block's results, gives exactly the app hash in that header.
-// Pure: no I/O, so the serving and the joining side share one definition.
+// joiner believes it only because (1) the commit carries more than 2/3 of the precommits of
+// the validator set in force at the snapshot's height, followed from genesis through the
+// chain's headers as the light client does (client light-sets.ts), and the block is the one
+// that followed chain holds at its height, and (2) the state tree it rebuilds from the chunks,
+// with the block's results, gives exactly the app hash in that header. No I/O here: the
+// headers come through the `SnapshotTrust` the caller passes.
 import { sha256Hex, utf8 } from '@medledger/crypto';
 import {
   appHashOf,
@@ -12,13 +14,13 @@ import {
   blockHash,
   type Commit,
   EMPTY_STATE_ROOT,
-  type Genesis,
+  type GenesisValidator,
   parseBlock,
   parseCommit,
   resultsRootOf,
   type TxResult,
   updateStateTree,
-  verifyCommit,
+  validatorSetHash,
 } from '@medledger/ledger';
 import type { SnapshotInstallBatch } from '@medledger/storage';
 
@@ -85,11 +87,27 @@ export function encodeChunks(entries: Iterable<[string, string]>, maxBytes = SNA
 }
 
 /**
- * Check a manifest a peer sent: well formed, and its block's commit verifies against the
- * validators (genesis's). Returns it typed, with the block hash. Throws SnapshotError
- * ('BAD_MANIFEST' or 'BAD_COMMIT').
+ * The validator sets a joiner trusts, followed from genesis (client `ValidatorSetTracker`):
+ * `verifyHeader` checks a commit under the set in force at the header's height and that the
+ * header is the one the followed chain holds there; `validatorsAt` gives that set.
  */
-export function checkManifest(genesis: Genesis, raw: unknown): SnapshotManifest & { hash: string } {
+export interface SnapshotTrust {
+  readonly chainId: string;
+  verifyHeader(header: Block['header'], commit: Commit): Promise<unknown>;
+  validatorsAt(height: number): Promise<readonly GenesisValidator[]>;
+}
+
+/** A manifest that checked out, with its block hash and the validator set that signed it. */
+export type CheckedManifest = SnapshotManifest & { hash: string; validators: readonly GenesisValidator[] };
+
+/**
+ * Check a manifest a peer sent: well formed, and its block's commit verifies against the
+ * validator set in force at its height, followed from genesis through the chain's headers
+ * (`trust`), so a set that governance replaced cannot sign a snapshot of later history.
+ * Returns it typed, with the block hash and that set. Throws SnapshotError ('BAD_MANIFEST'
+ * or 'BAD_COMMIT').
+ */
+export async function checkManifest(trust: SnapshotTrust, raw: unknown): Promise<CheckedManifest> {
   const m = raw as Partial<Record<keyof SnapshotManifest, unknown>> | null;
   if (typeof m !== 'object' || m === null) throw new SnapshotError('BAD_MANIFEST', 'the manifest is not an object');
   if (m.format !== SNAPSHOT_FORMAT) throw new SnapshotError('BAD_MANIFEST', `the manifest is not format ${SNAPSHOT_FORMAT}`);
@@ -105,7 +123,7 @@ export function checkManifest(genesis: Genesis, raw: unknown): SnapshotManifest 
   } catch (err) {
     throw new SnapshotError('BAD_MANIFEST', `the manifest's block or commit is malformed: ${(err as Error).message}`);
   }
-  if (block.header.chainId !== genesis.chainId) throw new SnapshotError('BAD_MANIFEST', 'the snapshot is of another chain');
+  if (block.header.chainId !== trust.chainId) throw new SnapshotError('BAD_MANIFEST', 'the snapshot is of another chain');
   if (block.header.height !== m.height) throw new SnapshotError('BAD_MANIFEST', 'the manifest height is not its block height');
   const results = m.results;
   if (
@@ -115,12 +133,20 @@ export function checkManifest(genesis: Genesis, raw: unknown): SnapshotManifest 
   )
     throw new SnapshotError('BAD_MANIFEST', 'the manifest results must be one {code, log} per transaction of its block');
   const hash = blockHash(block.header);
+  let validators: readonly GenesisValidator[];
   try {
-    verifyCommit(genesis.chainId, genesis.validators, commit, block.header.height, hash);
+    await trust.verifyHeader(block.header, commit);
+    validators = await trust.validatorsAt(block.header.height);
   } catch (err) {
-    throw new SnapshotError('BAD_COMMIT', `the snapshot block's commit does not verify: ${(err as Error).message}`);
+    throw new SnapshotError(
+      'BAD_COMMIT',
+      `the snapshot block's commit does not verify against the validators in force at its height: ${(err as Error).message}`,
+    );
   }
-  return { format: SNAPSHOT_FORMAT, height: m.height, block, commit, results: results as TxResult[], chunks: m.chunks, hash };
+  // The header must name the set that signed it, the one the installed chain will name too.
+  if (block.header.validatorsHash !== undefined && block.header.validatorsHash !== validatorSetHash(validators))
+    throw new SnapshotError('BAD_COMMIT', 'the snapshot block names a validator set other than the one in force at its height');
+  return { format: SNAPSHOT_FORMAT, height: m.height, block, commit, results: results as TxResult[], chunks: m.chunks, hash, validators };
 }
 
 /** Parse one chunk's text, already checked against its hash: an array of [key, value] strings. Throws SnapshotError('BAD_CHUNK'). */

@@ -52,6 +52,9 @@ export function keyAccess(state: StateReader, key: string, time: number): KeyAcc
   const match = (re: string) => new RegExp(`^${re}$`).exec(key);
 
   if (key === keys.chainMeta() || key === keys.validatorSet() || key === keys.emergencyParams()) return PUBLIC;
+  // The latest validator set is public like the genesis one: every header commits to it, and a
+  // patient seals emergency shares to it (docs/emergency.md "When the validator set changes").
+  if (key === keys.govValsetLatest()) return PUBLIC;
   if (match(`identity/${ID}`) || match(`key/${KEY32}`) || match(`nonce/${KEY32}`)) return PUBLIC;
 
   let m = match(`delegate/(${ID})/(${ID})`);
@@ -76,6 +79,13 @@ export function keyAccess(state: StateReader, key: string, time: number): KeyAcc
     const grant = getGrant(state, m[1] as string);
     return only((caller) => grant !== undefined && (granteeIds(caller).includes(grant.grantee) || writesFor(caller, grant.patient)));
   }
+  // A patient's list of records (proven complete to the patient): to those who manage the patient.
+  m = match(`recordidx/(${ID})/[0-9]{12}`);
+  m ??= match(`recordcount/(${ID})`);
+  if (m !== null) {
+    const patient = m[1] as string;
+    return only((caller) => manages(caller, patient));
+  }
   m = match(`access/(${ID}|-)/[0-9]{12}/.+`);
   // The log's dense list (a page proven complete): to the same readers as its events.
   m ??= match(`accessidx/(?:all|emergency)/(${ID}|-)/[0-9]{12}`);
@@ -98,7 +108,7 @@ export function keyAccess(state: StateReader, key: string, time: number): KeyAcc
     );
   }
   // Governance is the consortium's business: member organizations, their staff and validators see all of it.
-  if (match('gov/(?:members|rule|params|genesis-limits|next|open|valset-latest)') || match('gov/(?:proposal|valset)/[0-9]{12}'))
+  if (match('gov/(?:members|rule|params|genesis-limits|next|open)') || match('gov/(?:proposal|valset)/[0-9]{12}'))
     return only((caller) => seesGovernance(state, caller));
   m = match(`emergency/window/(${ID16})`);
   if (m !== null) {
@@ -158,6 +168,8 @@ export const SERVED_KEY_FAMILIES = [
   'delegatelist/<patient>',
   'delegate/<patient>/<delegate>',
   'record/<id>',
+  'recordidx/<patient>/<position>',
+  'recordcount/<patient>',
   'access/<patient>/<height>/<event>',
   'accessidx/<all|emergency>/<patient>/<position>',
   'accesscount/<all|emergency>/<patient>',
@@ -167,7 +179,8 @@ export const SERVED_KEY_FAMILIES = [
   // ---- medicines (issue 14) ----
   ...MEDICINES_KEY_FAMILIES,
   // ---- end medicines ----
-  'gov/members, gov/rule, gov/params, gov/genesis-limits, gov/next, gov/open, gov/valset-latest',
+  'gov/valset-latest',
+  'gov/members, gov/rule, gov/params, gov/genesis-limits, gov/next, gov/open',
   'gov/proposal/<id>',
   'gov/valset/<height>',
   'plan/<id>',

@@ -1,13 +1,17 @@
 // The joining side of state sync (docs/deploy.md "Joining"): a node with an empty store asks
 // its peers which snapshots they hold, takes the highest, and fetches its manifest and
-// chunks from one peer. The manifest's commit must verify against the validators and the
-// rebuilt state must give the signed app hash (snapshot-check.ts); a peer whose manifest,
-// chunk or state fails is refused and the next peer offering a snapshot is tried. With no
-// usable snapshot the node falls back to block sync from genesis.
-import type { Genesis } from '@medledger/ledger';
+// chunks from one peer. The manifest's commit must verify against the validator set in force
+// at its height, which the node follows from genesis through the chain's headers (asked of the
+// peers with `headers-get`, checked link by link as the light client does), and the rebuilt
+// state must give the signed app hash (snapshot-check.ts); a peer whose manifest, chunk or
+// state fails is refused and the next peer offering a snapshot is tried. With no usable
+// snapshot the node falls back to block sync from genesis.
+import { type HeaderSource, ValidatorSetTracker } from '@medledger/client/light';
+import { type Block, blockHash, type Genesis, type GenesisValidator, ZERO_HASH } from '@medledger/ledger';
 import type { SnapshotInstallBatch } from '@medledger/storage';
 import type { Log, Now, PeerNet } from './ports.js';
-import { assembleSnapshot, checkManifest, chunkHashOf, SnapshotError } from './snapshot-check.js';
+import { assembleSnapshot, type CheckedManifest, checkManifest, chunkHashOf, SnapshotError } from './snapshot-check.js';
+import type { HeaderEntry } from './synced-headers.js';
 
 export interface StateSyncOptions {
   genesis: Genesis;
@@ -38,11 +42,36 @@ interface Waiter {
   timer: NodeJS.Timeout;
 }
 
+/** A checked snapshot, the validator set (followed from genesis) that signed its block, and the headers walked below it. */
+export interface SyncedSnapshot {
+  batch: SnapshotInstallBatch;
+  validators: readonly GenesisValidator[];
+  /** Heights 1 to the snapshot's − 1, hash-linked to its block: kept so clients can walk them here (synced-headers.ts). */
+  headers: HeaderEntry[];
+}
+
 /** An offer of one peer: a snapshot height and its block hash. */
 interface Offer {
   peer: string;
   height: number;
   blockHash: string;
+}
+
+/**
+ * The walked headers from height 1 to the one before `block`, each linked to the one before
+ * and the last to `block`: the same headers the tracker checked (a hash chain admits no
+ * other). Empty when any is missing or out of line, so nothing unchecked is kept.
+ */
+function linkedHeaders(walked: ReadonlyMap<number, HeaderEntry>, block: Block): HeaderEntry[] {
+  const out: HeaderEntry[] = [];
+  let prev = ZERO_HASH;
+  for (let h = 1; h < block.header.height; h++) {
+    const entry = walked.get(h);
+    if (entry === undefined || entry.header.prevHash !== prev) return [];
+    prev = blockHash(entry.header);
+    out.push(entry);
+  }
+  return prev === block.header.prevHash ? out : [];
 }
 
 export class StateSync {
@@ -73,6 +102,7 @@ export class StateSync {
     if (msg.type === 'snapshots') return `${peer}/list`;
     if (msg.type === 'snapshot') return `${peer}/manifest/${String(msg.height)}`;
     if (msg.type === 'snapshot-chunk') return `${peer}/chunk/${String(msg.height)}/${String(msg.index)}`;
+    if (msg.type === 'headers') return `${peer}/headers/${String(msg.from)}`;
     return undefined;
   }
 
@@ -94,7 +124,7 @@ export class StateSync {
    * when no peer offered one that checks out within `discoverMs` (the node then block-syncs
    * from genesis).
    */
-  async run(): Promise<SnapshotInstallBatch | undefined> {
+  async run(): Promise<SyncedSnapshot | undefined> {
     const started = this.deps.now();
     // Give every configured peer a moment to connect, so the first offers are compared across them.
     while (this.deps.now() - started < Math.min(CONNECT_GRACE_MS, this.opts.discoverMs)) {
@@ -151,8 +181,36 @@ export class StateSync {
     this.deps.net.disconnect(peer);
   }
 
+  /**
+   * The chain's headers as the light client asks for them (`/v1/headers?from=&limit=`), taken
+   * over peer links: from `first` (the peer offering the snapshot), else from any other
+   * connected peer (one that joined by state sync holds no headers below its snapshot). The
+   * tracker checks every header against the one before, so mixing peers cannot mislead it.
+   */
+  private headerSource(first: string, walked: Map<number, HeaderEntry>): HeaderSource {
+    return {
+      get: async (path: string) => {
+        const query = new URLSearchParams(path.slice(path.indexOf('?') + 1));
+        const from = Number(query.get('from'));
+        const limit = Number(query.get('limit'));
+        const peers = [first, ...this.deps.net.connectedPeers().filter((p) => p !== first && !this.refused.has(p))];
+        for (const peer of peers) {
+          const answer = await this.ask(peer, { type: 'headers-get', from, limit }, `${peer}/headers/${from}`);
+          if (Array.isArray(answer?.headers) && answer.headers.length > 0) {
+            for (const entry of answer.headers as HeaderEntry[]) {
+              const h = entry?.header?.height;
+              if (typeof h === 'number' && Number.isSafeInteger(h) && h >= from && h < from + limit && !walked.has(h)) walked.set(h, entry);
+            }
+            return answer;
+          }
+        }
+        return { headers: [] };
+      },
+    };
+  }
+
   /** Manifest and every chunk from `offer.peer`, checked; undefined (and the peer refused) if anything fails. */
-  private async fetchFrom(offer: Offer): Promise<SnapshotInstallBatch | undefined> {
+  private async fetchFrom(offer: Offer): Promise<SyncedSnapshot | undefined> {
     const { peer, height } = offer;
     const name = this.deps.net.nameOf(peer);
     const answer = await this.ask(peer, { type: 'snapshot-get', height }, `${peer}/manifest/${height}`);
@@ -160,9 +218,10 @@ export class StateSync {
       this.deps.log('info', `state sync: ${name} did not send the manifest of its snapshot at height ${height}`);
       return undefined;
     }
-    let manifest: ReturnType<typeof checkManifest>;
+    let manifest: CheckedManifest;
+    const walked = new Map<number, HeaderEntry>();
     try {
-      manifest = checkManifest(this.opts.genesis, answer.manifest);
+      manifest = await checkManifest(new ValidatorSetTracker(this.opts.genesis, this.headerSource(peer, walked)), answer.manifest);
       if (manifest.height !== height) throw new SnapshotError('BAD_MANIFEST', 'the manifest is for another height');
     } catch (err) {
       this.refuse(peer, (err as Error).message);
@@ -193,7 +252,7 @@ export class StateSync {
       return undefined;
     }
     try {
-      return assembleSnapshot(manifest, texts);
+      return { batch: assembleSnapshot(manifest, texts), validators: manifest.validators, headers: linkedHeaders(walked, manifest.block) };
     } catch (err) {
       this.refuse(peer, (err as Error).message);
       return undefined;

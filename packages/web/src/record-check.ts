@@ -11,15 +11,19 @@ const STEP_COMMIT = 'More than two thirds of the validators signed that block';
 const STEP_CONTENT = 'The entry names this record’s locked content';
 
 /**
- * Check a record's anchor against the chain, with the validator list of this node's status.
+ * Check a record's anchor against the chain, under the validator sets followed from the
+ * genesis this session trusts (else the node's), on the engine that genesis names.
  * Does not throw for a failed check (the steps say what failed); throws ClientError when
  * the node cannot answer at all.
  */
 export async function checkRecordOnChain(conn: NodeConnection, meta: RecordMeta): Promise<InclusionCheck & { height?: number }> {
-  const status = await conn.status();
-  // The light client follows the validator sets from the genesis to the anchor's block (light-sets.ts).
-  const genesis = (await conn.get('/v1/genesis')) as { chainId: string; validators: GenesisValidator[] };
-  const sets = new ValidatorSetTracker({ chainId: status.chainId, validators: genesis.validators }, { get: (path) => conn.get(path) });
+  // The light client follows the validator sets from the genesis to the anchor's block
+  // (light-sets.ts), on the engine the genesis names: the one this session trusts, else the
+  // node's.
+  const genesis =
+    conn.trusted?.genesis ??
+    ((await conn.get('/v1/genesis')) as { chainId: string; engine?: 'embedded' | 'cometbft'; validators: GenesisValidator[] });
+  const sets = new ValidatorSetTracker(genesis, { get: (path) => conn.get(path) });
   const heightHint = (meta.anchoredAt as { height?: number } | undefined)?.height;
   try {
     // Signed in: nodes show block bodies only to consortium members and auditors, and each

@@ -106,28 +106,63 @@ test('a CometBFT block checks out in the explorer; a rewritten data hash, a cut 
       leaves: bytes.map((b) => createHash('sha256').update(b).digest('hex')),
     });
     edit(a);
-    return parseStoredBlock(a, vec.genesis.validators);
+    return parseStoredBlock(a, vec.genesis.validators, 'cometbft');
   };
   const { chainId, validators } = vec.genesis;
-  const good = checkBlock(chainId, validators, answer());
+  // The vector's chain was made by CometBFT: its genesis names that engine.
+  const check = (id: string, stored: StoredBlock) => checkBlock(id, validators, stored, undefined, 'cometbft');
+  const good = check(chainId, answer());
   assert.equal(good.ok, true, good.problem);
   assert.equal(good.signers.length >= 3, true);
   assert.equal(good.bodiesChecked, true);
   assert.equal(
-    checkBlock(
+    check(
       chainId,
-      validators,
       answer((a) => (a.block.header.data_hash = 'AB'.repeat(32))),
     ).ok,
     false,
   );
   assert.equal(
-    checkBlock(
+    check(
       chainId,
-      validators,
       answer((a) => (a.commit.signatures = a.commit.signatures.slice(0, 2))),
     ).ok,
     false,
   );
-  assert.equal(checkBlock('another-network', validators, answer()).ok, false);
+  assert.equal(check('another-network', answer()).ok, false);
+});
+
+// The engine is fixed by genesis: for a chain whose genesis names the embedded engine (whose
+// genesis validators may since have been replaced by vote), a server's CometBFT-shaped block
+// signed by those keys fails the explorer's Verify instead of being checked under them.
+test('the explorer refuses a CometBFT-shaped block for a chain whose genesis names the embedded engine, and the reverse', () => {
+  const vec = JSON.parse(readFileSync(new URL('../../ledger/src/cometbft-vectors.json', import.meta.url), 'utf8')) as {
+    genesis: { chainId: string; validators: Array<{ name: string; publicKey: string; power: number }> };
+    signed: { header: Record<string, unknown>; commit: { block_id: { hash: string } } };
+    txs: string[];
+  };
+  const bytes = vec.txs.map((b64) => new Uint8Array(Buffer.from(b64, 'base64')));
+  const cometAnswer = {
+    engine: 'cometbft',
+    hash: vec.signed.commit.block_id.hash.toLowerCase(),
+    block: { header: vec.signed.header, txs: bytes.map((b) => JSON.parse(Buffer.from(b).toString('utf8'))) },
+    commit: vec.signed.commit,
+    leaves: bytes.map((b) => createHash('sha256').update(b).digest('hex')),
+  };
+  assert.throws(
+    () => parseStoredBlock(cometAnswer, vec.genesis.validators, 'embedded'),
+    (e: Error & { code?: string }) => e.code === 'ENGINE_MISMATCH',
+  );
+  const parsed = parseStoredBlock(cometAnswer, vec.genesis.validators, 'cometbft');
+  const refused = checkBlock(vec.genesis.chainId, vec.genesis.validators, parsed, undefined, 'embedded');
+  assert.equal(refused.ok, false);
+  assert.match(refused.problem ?? '', /genesis says/);
+
+  const f = makeChain({ blocks: 1 });
+  const b = f.blocks[0] as (typeof f.blocks)[number];
+  const embeddedAnswer = { hash: blockHash(b.block.header), block: b.block, commit: b.commit };
+  assert.throws(
+    () => parseStoredBlock(embeddedAnswer, f.genesis.validators, 'cometbft'),
+    (e: Error & { code?: string }) => e.code === 'ENGINE_MISMATCH',
+  );
 });

@@ -3,7 +3,9 @@
 // precommits — with the light client's verifyCommit (@medledger/client/light). A chain run
 // by CometBFT is checked the same way against CometBFT's own header and commit
 // (docs/cometbft.md): header hash, data hash, last block id and canonical vote signatures.
-import type { InclusionProof } from '@medledger/client';
+// Which of the two a block must be is fixed by the genesis (its `engine`), never by the
+// shape of the server's answer.
+import { ClientError, type InclusionProof } from '@medledger/client';
 import { verifyCometBlockCommit, verifyCommit, verifyTxInclusion } from '@medledger/client/light';
 import { fromHex, sha256, sha256Hex, toHex } from '@medledger/crypto/browser';
 import {
@@ -66,12 +68,24 @@ export interface BlockCheck {
   bodiesChecked: boolean;
 }
 
+/** The engine a genesis names (absent: embedded): the only one whose blocks are accepted. */
+export type Engine = 'embedded' | 'cometbft';
+
+const engineWords = (e: Engine) => (e === 'cometbft' ? 'CometBFT' : 'MedLedger');
+
 /**
- * Parse an untrusted `GET /v1/blocks/:height` answer, with or without bodies; a CometBFT
- * block's signers are named by `validators` (CometBFT names them by address). Throws LedgerError.
+ * Parse an untrusted `GET /v1/blocks/:height` answer, with or without bodies, of a chain whose
+ * genesis names `engine`; a CometBFT block's signers are named by `validators` (CometBFT names
+ * them by address). Throws ClientError `ENGINE_MISMATCH` for a block of the other engine, or LedgerError.
  */
-export function parseStoredBlock(x: unknown, validators: Validators = []): StoredBlock {
-  if ((x as { engine?: unknown })?.engine === 'cometbft') return parseCometBlock(x, validators);
+export function parseStoredBlock(x: unknown, validators: Validators = [], engine: Engine = 'embedded'): StoredBlock {
+  const shape: Engine = (x as { engine?: unknown })?.engine === 'cometbft' ? 'cometbft' : 'embedded';
+  if (shape !== engine)
+    throw new ClientError(
+      'ENGINE_MISMATCH',
+      `the server sent a ${engineWords(shape)} block, but the genesis says this network's blocks are ${engineWords(engine)}'s`,
+    );
+  if (engine === 'cometbft') return parseCometBlock(x, validators);
   const o = x as { hash?: unknown; block?: { txs?: unknown }; commit?: unknown; leaves?: unknown };
   const withheld = o?.block !== undefined && o.block !== null && o.block.txs === undefined;
   const parsed = parseBlock(withheld ? { ...o.block, txs: [] } : o?.block);
@@ -92,9 +106,25 @@ export function validatorNames(validators: Validators): Map<string, string> {
 /**
  * Check one block on its own and, when `previous` is given, its link to it: the header
  * hashes to the claimed hash, the transactions to the header's root, and the commit carries
- * valid precommits of more than 2/3 of the voting power for that hash. Does not throw.
+ * valid precommits of more than 2/3 of `validators`' power (the set at its height) for that
+ * hash. The block must be of the `engine` the genesis names. Does not throw.
  */
-export function checkBlock(chainId: string, validators: Validators, stored: StoredBlock, previous?: StoredBlock): BlockCheck {
+export function checkBlock(
+  chainId: string,
+  validators: Validators,
+  stored: StoredBlock,
+  previous?: StoredBlock,
+  engine: Engine = 'embedded',
+): BlockCheck {
+  const shape: Engine = stored.comet === undefined ? 'embedded' : 'cometbft';
+  if (shape !== engine)
+    return {
+      height: stored.block.header.height,
+      ok: false,
+      problem: `it is a ${engineWords(shape)} block, but the genesis says this network's blocks are ${engineWords(engine)}'s`,
+      signers: [],
+      bodiesChecked: false,
+    };
   if (stored.comet !== undefined) return checkCometBlock(chainId, validators, stored, stored.comet, previous);
   const names = new Map(validators.map((v) => [v.publicKey, v.name]));
   const height = stored.block.header.height;
@@ -229,7 +259,7 @@ function checkCometBlock(
   if (previous !== undefined && comet.header.last_block_id.hash.toLowerCase() !== previous.hash)
     return fail('the block does not link to the block before it');
   try {
-    verifyCometBlockCommit({ chainId, validators: asGenesisValidators(validators) }, comet.header, comet.commit);
+    verifyCometBlockCommit({ chainId, engine: 'cometbft', validators: asGenesisValidators(validators) }, comet.header, comet.commit);
   } catch (err) {
     return fail(`the validators’ signatures do not confirm it (${(err as Error).message})`);
   }

@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { TrustedGenesis } from '@medledger/client';
-import { type Genesis, parseGenesis } from '@medledger/ledger';
+import { type Genesis, genesisEngine, parseGenesis } from '@medledger/ledger';
 import {
   addNodeCertificates,
   CometRpc,
@@ -185,12 +185,10 @@ async function runCometNode(home: string, passphrase: string): Promise<void> {
   process.once('SIGTERM', shutdown);
 }
 
-/** `verify --engine cometbft`: the same checks on a chain CometBFT made, through its RPC. */
-async function verifyComet(home: string, opts: { rpc?: string; json?: boolean }): Promise<void> {
-  let genesis: Genesis;
+/** `verify` of a chain whose genesis names CometBFT: the same checks on the chain CometBFT made, through its RPC. */
+async function verifyComet(home: string, genesis: Genesis, opts: { rpc?: string; json?: boolean }): Promise<void> {
   let url: string;
   try {
-    genesis = parseGenesis(JSON.parse(readFileSync(join(home, HOME_FILES.genesis), 'utf8')));
     url = opts.rpc ?? cometRpcUrl(home);
   } catch (err) {
     throw new CliError(`cannot read ${home}: ${(err as Error).message}`, 2);
@@ -213,7 +211,10 @@ export function registerChainCommands(program: Command): void {
     .option('--base-port <port>', 'first port; node i uses base+2i (API) and base+2i+1 (p2p)', positiveInt('--base-port'), 26650)
     .option('--engine <engine>', "consensus engine: 'embedded' or 'cometbft' (also writes each home's cometbft/)", engineName, 'embedded')
     .option('--hosts <list>', 'comma-separated address (IP or DNS name) of each node, in order; default 127.0.0.1 for all', hostList)
-    .option('--tls', 'make a certificate per node: HTTPS API and mutual-TLS peer links (default when --hosts is not all loopback)')
+    .option(
+      '--tls',
+      'make a certificate per node: HTTPS API and mutual-TLS peer links (default when --hosts, or --join with --host, is not loopback)',
+    )
     .option('--no-tls', 'plain HTTP API and ws:// peer links even off loopback')
     .option('--join <genesis-or-url>', "join a running network: its genesis file, or a node's URL to fetch it from (confirm its hash)")
     .option('--genesis-hash <hex>', '--join: the genesis SHA-256 your consortium gave you; the genesis must match it')
@@ -222,6 +223,8 @@ export function registerChainCommands(program: Command): void {
     .option('--api-port <port>', '--join: API port (default 26650)', positiveInt('--api-port'))
     .option('--p2p-port <port>', '--join: P2P port (default 26651)', positiveInt('--p2p-port'))
     .option('--state-sync', '--join: start from a proven state snapshot of a peer instead of replaying every block')
+    .option('--host <address>', '--join: the address this node listens on and is reached at (default 127.0.0.1)')
+    .option('--peer-pin <name=pin>', "--join: the TLS pin of a --peer's certificate (medledger tls pin FILE), repeatable", collect, [])
     .option('--json', 'print the result as JSON')
     .action(async (opts: InitCliOptions) => {
       if (opts.join !== undefined) return runInitJoin(opts as InitCliOptions & { join: string });
@@ -239,6 +242,7 @@ export function registerChainCommands(program: Command): void {
         basePort: opts.basePort,
         ...(opts.hosts === undefined ? {} : { hosts: opts.hosts }),
         passphrase,
+        engine: opts.engine,
       });
       const certs = tls ? await addNodeCertificates(resolve(opts.out), homes) : [];
       if (opts.engine === 'cometbft') initCometHomes(homes, genesis, { passphrase, ports: defaultCometPorts(homes.length, opts.basePort) });
@@ -476,17 +480,15 @@ export function registerChainCommands(program: Command): void {
     .requiredOption('--home <dir>', 'node home')
     .option(
       '--engine <engine>',
-      "'cometbft': verify the chain the home's running CometBFT serves (docs/cometbft.md)",
+      "the engine the genesis must name: 'embedded' or 'cometbft' (the chain is always checked as the one its genesis names: docs/cometbft.md)",
       engineName,
-      'embedded',
     )
-    .option('--rpc <url>', "with --engine cometbft: CometBFT's RPC URL (default: the home's)")
+    .option('--rpc <url>', "for a chain whose genesis names CometBFT: CometBFT's RPC URL (default: the home's)")
     .option('--json', 'print the result as JSON')
-    .action(async (opts: { home: string; engine: Engine; rpc?: string; json?: boolean }) => {
+    .action(async (opts: { home: string; engine?: Engine; rpc?: string; json?: boolean }) => {
       const home = resolve(opts.home);
-      if (opts.engine === 'cometbft') return verifyComet(home, opts);
-      const dbPath = join(home, HOME_FILES.db);
-      if (!existsSync(dbPath)) throw new CliError(`no chain database at ${dbPath}`, 2);
+      if (!existsSync(join(home, HOME_FILES.genesis)) && !existsSync(join(home, HOME_FILES.db)))
+        throw new CliError(`no chain database or genesis in ${home}`, 2);
       // Verification needs only the genesis: no keys, so no passphrase.
       let genesis: Genesis;
       try {
@@ -494,6 +496,17 @@ export function registerChainCommands(program: Command): void {
       } catch (err) {
         throw new CliError(`cannot read the genesis of ${home}: ${(err as Error).message}`, 2);
       }
+      // The engine is fixed by genesis: a chain is never checked under the other engine's rules.
+      const engine = genesisEngine(genesis);
+      if (opts.engine !== undefined && opts.engine !== engine)
+        throw new CliError(
+          `ENGINE_MISMATCH: the genesis of ${home} names the ${engine} engine, not ${opts.engine}; its chain is verified as ${engine}'s`,
+          EXIT.usage,
+        );
+      if (engine === 'cometbft') return verifyComet(home, genesis, opts);
+      if (opts.rpc !== undefined) throw new CliError('--rpc is for a chain whose genesis names CometBFT', EXIT.usage);
+      const dbPath = join(home, HOME_FILES.db);
+      if (!existsSync(dbPath)) throw new CliError(`no chain database at ${dbPath}`, 2);
       const store = openSqliteStore(dbPath, { readonly: true });
       try {
         const result = verifyStoredChain(genesis, store);

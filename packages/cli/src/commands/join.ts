@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { type Genesis, genesisHash, parseGenesis } from '@medledger/ledger';
-import { initJoinHome, type JoinPeer } from '@medledger/node';
+import { initJoinHome, isLoopbackHost, type JoinPeer, writeHomeCertificate } from '@medledger/node';
 import { CliError, EXIT } from '../exit-codes.js';
 import { requestJson } from '../http.js';
 import { getPassphrase } from '../passphrase.js';
@@ -21,6 +21,12 @@ export interface InitJoinCliOptions {
   apiPort?: number;
   p2pPort?: number;
   stateSync?: boolean;
+  /** This node's address (api.host and p2p.host). */
+  host?: string;
+  /** Mutual TLS and HTTPS: default on when --host is not loopback. */
+  tls?: boolean;
+  /** `NAME=sha256/…`: the pin of a --peer's TLS key. */
+  peerPin?: string[];
   json?: boolean;
 }
 
@@ -79,8 +85,33 @@ async function confirmGenesis(hash: string, opts: InitJoinCliOptions, fromUrl: b
     throw new CliError('genesis not confirmed: nothing written', EXIT.failed, 'GENESIS_NOT_CONFIRMED');
 }
 
+/** `--peer-pin NAME=PIN` values attached to the `--peer` of that name; a pin for no --peer is a usage error. */
+function withPins(peers: JoinPeer[], raw: readonly string[]): JoinPeer[] {
+  const pins = new Map<string, string>();
+  for (const entry of raw) {
+    const at = entry.indexOf('=');
+    if (at < 1) throw new CliError(`--peer-pin ${entry}: write it as NAME=sha256/… (medledger tls pin prints one)`, EXIT.usage);
+    const name = entry.slice(0, at);
+    if (!peers.some((p) => p.who === name)) throw new CliError(`--peer-pin ${entry}: no --peer is named ${name}`, EXIT.usage);
+    pins.set(name, entry.slice(at + 1));
+  }
+  return peers.map((p) => (pins.has(p.who) ? { ...p, tlsPin: pins.get(p.who) as string } : p));
+}
+
 export async function runInitJoin(opts: InitJoinCliOptions): Promise<void> {
-  const peers = opts.peer.map(parsePeer);
+  const peers = withPins(opts.peer.map(parsePeer), opts.peerPin ?? []);
+  const host = opts.host ?? '127.0.0.1';
+  // As for a new network: TLS by default once the node is reached off loopback.
+  const tls = opts.tls ?? !isLoopbackHost(host);
+  for (const p of peers) {
+    if (tls && p.tlsPin === undefined)
+      throw new CliError(
+        `--peer ${p.who}: with TLS (--host off loopback, or --tls) give its pin too: --peer-pin ${p.who}=sha256/… (medledger tls pin of its certificate)`,
+        EXIT.usage,
+      );
+    if (tls && !p.url.startsWith('wss://'))
+      throw new CliError(`--peer ${p.who}=${p.url}: with TLS the peer URL is wss://HOST:PORT`, EXIT.usage);
+  }
   const { genesis, fromUrl } = await readGenesis(opts.join);
   const hash = genesisHash(genesis);
   await confirmGenesis(hash, opts, fromUrl);
@@ -93,6 +124,8 @@ export async function runInitJoin(opts: InitJoinCliOptions): Promise<void> {
       peers,
       passphrase,
       stateSync: opts.stateSync === true,
+      host,
+      tls,
       ...(opts.name === undefined ? {} : { name: opts.name }),
       ...(opts.apiPort === undefined ? {} : { apiPort: opts.apiPort }),
       ...(opts.p2pPort === undefined ? {} : { p2pPort: opts.p2pPort }),
@@ -100,8 +133,11 @@ export async function runInitJoin(opts: InitJoinCliOptions): Promise<void> {
   } catch (err) {
     throw new CliError((err as Error).message, EXIT.usage);
   }
+  // The certificate's key is made here, on the joining host, and never leaves it: only its pin does.
+  const tlsPin = tls ? (await writeHomeCertificate(joined.home, joined.config)).pin : undefined;
+  const { config: _config, ...result } = joined;
   if (opts.json) {
-    console.log(JSON.stringify(joined));
+    console.log(JSON.stringify({ ...result, ...(tlsPin === undefined ? {} : { tlsPin }) }));
     return;
   }
   const name = opts.name ?? 'joining-node';
@@ -110,9 +146,11 @@ export async function runInitJoin(opts: InitJoinCliOptions): Promise<void> {
   console.log(`node key:               ${joined.nodePublicKey}`);
   console.log(`organization admin key: ${joined.orgAdminKey} (id ${joined.orgId})`);
   console.log(`peers (dialed by this node): ${joined.peers.map((p) => `${p.name} ${p.url}`).join(', ')}`);
+  if (tlsPin !== undefined) console.log(`TLS pin of this node:   ${tlsPin} (tls/node.crt; HTTPS and mutual TLS are on)`);
+  const pinPart = tlsPin === undefined ? '' : `, "tlsPin": "${tlsPin}"`;
   console.log('next:');
   console.log(
-    `  1. each peer's operator adds {"name": "${name}", "publicKey": "${joined.nodePublicKey}", "fullNode": true} to "peers" in its config.json and restarts it`,
+    `  1. each peer's operator adds {"name": "${name}", "publicKey": "${joined.nodePublicKey}", "fullNode": true${pinPart}} to "peers" in its config.json and restarts it`,
   );
   console.log(`  2. start this node: MEDLEDGER_PASSPHRASE=… medledger node --home ${joined.home}  (a full node until admitted)`);
   console.log(`  3. a member proposes: medledger gov propose org.admit --kind hospital --name '…' --keystore ${joined.home}/org.key …`);

@@ -25,6 +25,7 @@ import {
 } from '@medledger/ledger';
 import { authSignBytes } from '../auth.js';
 import { stateKeys } from '../proven-facts.js';
+import { recordListKeys } from '../record-list.js';
 import { TrustedGenesis } from '../trust.js';
 import type { ConsentGrantBody, RecordAnchorBody } from '../tx-builders.js';
 
@@ -170,8 +171,10 @@ export class FakeGatekeeper {
       return ok({ headers, next: null });
     }
     if (method === 'POST' && path === '/v1/state/proofs') {
-      this.caller(headers);
-      return ok(this.prove((this.json(body) as { keys: string[] }).keys));
+      const keys = (this.json(body) as { keys: string[] }).keys;
+      // As the node: the latest validator set is public, everything else asks who is asking.
+      if (keys.some((k) => k !== 'gov/valset-latest')) this.caller(headers);
+      return ok(this.prove(keys));
     }
     if (method === 'GET' && path === '/v1/emergency/params')
       return ok({
@@ -251,11 +254,12 @@ export class FakeGatekeeper {
             .filter((r) => r.meta.patient === patient)
             .map((r) => ({ ...r.meta, envelopes: Object.fromEntries(r.envelopes) })),
           next: null,
+          count: [...this.records.values()].filter((r) => r.meta.patient === patient).length,
         });
       // Every list fits in one page here: `next` is null.
       if (m[2] === 'grants')
         return ok({ grants: [...this.grants.values()].filter((g) => g.patient === patient).map(stateGrant), next: null });
-      if (m[2] === 'access-log') return ok({ emergency: [], emergencyNext: null, events: [], next: null });
+      if (m[2] === 'access-log') return ok({ emergency: [], emergencyNext: null, emergencyCount: 0, events: [], next: null, count: 0 });
       return ok({ recipients: this.recipientsOf(patient) });
     }
     if (method === 'GET' && path === '/v1/me/grants') {
@@ -282,6 +286,14 @@ export class FakeGatekeeper {
       out.set(stateKeys.grantees(g.patient), JSON.stringify([...grantees.add(g.grantee)].sort()));
     }
     for (const [k, ids] of grantIds) out.set(k, JSON.stringify(ids));
+    // Each patient's records as the chain's dense list, in anchor order (record-list.ts).
+    const counts = new Map<string, number>();
+    for (const [id, r] of this.records) {
+      const n = counts.get(r.meta.patient) ?? 0;
+      out.set(recordListKeys.entry(r.meta.patient, n), id);
+      counts.set(r.meta.patient, n + 1);
+    }
+    for (const [patient, n] of counts) out.set(recordListKeys.count(patient), String(n));
     for (const [id, r] of this.records) {
       const { record: _r, envelopes: _e, status, ...meta } = r.meta;
       out.set(

@@ -66,9 +66,11 @@ export function judgeClaim(state: StateReader, claim: Claim, opts: JudgeOptions)
   const coverage = getCoverage(state, claim.coverage);
   if (coverage === undefined) throw new EhrError('NOT_FOUND', `no coverage ${claim.coverage}`);
   const firstDate = claim.items.reduce((d, l) => (l.serviceDate < d ? l.serviceDate : d), '9999-12-31');
-  const plan = planInForce(state, coverage.plan, firstDate) ?? planInForce(state, coverage.plan, '9999-12-31');
+  const inForceOnDate = planInForce(state, coverage.plan, firstDate);
+  // With no version in force yet, the earliest lines are judged (and denied) by the latest version.
+  const plan = inForceOnDate ?? planInForce(state, coverage.plan, '9999-12-31');
   if (plan === undefined) throw new EhrError('NOT_FOUND', `plan ${coverage.plan} has no version`);
-  const inForce = planInForce(state, coverage.plan, firstDate) !== undefined;
+  const inForce = inForceOnDate !== undefined;
   const acc = getAccumulator(state, coverage.id);
   const preauth = claim.preauth === null ? undefined : getPreauth(state, claim.preauth);
   const usable = preauth !== undefined && preauth.patient === claim.patient && preauth.coverage === claim.coverage ? preauth : undefined;
@@ -95,13 +97,23 @@ export function judgeClaim(state: StateReader, claim: Claim, opts: JudgeOptions)
       if (seen.some((id) => id !== claim.id && getClaim(state, id)?.status !== 'denied')) flags.add('DUPLICATE');
       if (service.maxPerPeriod !== null && (counts[line.code] ?? 0) + line.quantity > service.maxPerPeriod) flags.add('OVER_LIMIT');
       if (coverage.deceasedOn !== null && line.serviceDate > coverage.deceasedOn) flags.add('AFTER_DEATH');
-      // BigInt: multiple × fee may pass 2^53; integer compare, no float.
-      if (BigInt(line.charge) > BigInt(plan.outlierMultiple) * BigInt(service.allowed) * BigInt(line.quantity)) flags.add('CHARGE_OUTLIER');
+      if (chargeAbove(line.charge, plan.outlierMultiple, service.allowed, line.quantity)) flags.add('CHARGE_OUTLIER');
     }
     if (denial === null) counts[line.code] = (counts[line.code] ?? 0) + line.quantity;
     return { line, service, denial, allowedOverride: override, preauth: lineAuth };
   });
   return { plan, acc, inputs, flags: [...flags].sort() };
+}
+
+/**
+ * Is `charge` more than `multiple × fee × quantity`, exactly? A product of integers is exact in
+ * a double while it stays a safe integer, so BigInt (four allocations a line) is needed only
+ * past 2^53.
+ */
+export function chargeAbove(charge: number, multiple: number, fee: number, quantity: number): boolean {
+  const limit = multiple * fee * quantity;
+  if (Number.isSafeInteger(multiple * fee) && Number.isSafeInteger(limit)) return charge > limit;
+  return BigInt(charge) > BigInt(multiple) * BigInt(fee) * BigInt(quantity);
 }
 
 /** Adjudicate and, unless held for review, write the accumulator and preauth usage in this transaction. */

@@ -32,8 +32,36 @@ export function getPlanHead(state: StateReader, id: string): PlanHead | undefine
   return readJson<PlanHead>(state, keys.plan(id));
 }
 
+/**
+ * Parsed plan versions by their stored JSON, with each fee schedule indexed by code. A version
+ * is written once and never changed, yet every claim, prior authorization and eligibility
+ * answer reads one (and its fee schedule may list 2,000 services): parsing it each time was
+ * the largest part of judging a claim. Keyed by the stored text itself, a hit is exactly what
+ * parsing would give, so every validator still computes the same; frozen, so no rule can
+ * change a shared copy. Bounded (oldest out first).
+ */
+const PARSED_VERSIONS_MAX = 64;
+const parsedVersions = new Map<string, PlanVersion>();
+const servicesByCode = new WeakMap<PlanVersion, ReadonlyMap<string, PlanService>>();
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
 export function getPlanVersion(state: StateReader, id: string, version: number): PlanVersion | undefined {
-  return readJson<PlanVersion>(state, keys.planVersion(id, version));
+  const raw = state.getState(keys.planVersion(id, version));
+  if (raw === undefined) return undefined;
+  const hit = parsedVersions.get(raw);
+  if (hit !== undefined) return hit;
+  const parsed = deepFreeze(JSON.parse(raw) as PlanVersion);
+  servicesByCode.set(parsed, new Map(parsed.services.map((s) => [s.code, s])));
+  if (parsedVersions.size >= PARSED_VERSIONS_MAX) parsedVersions.delete(parsedVersions.keys().next().value as string);
+  parsedVersions.set(raw, parsed);
+  return parsed;
 }
 
 /** The version of plan `id` in force on `date`: the latest whose effectiveFrom is not after it. */
@@ -59,7 +87,8 @@ export function getAccumulator(state: StateReader, coverage: string): Accumulato
 }
 
 export function serviceOf(plan: PlanVersion, code: string): PlanService | undefined {
-  return plan.services.find((s) => s.code === code);
+  const indexed = servicesByCode.get(plan);
+  return indexed !== undefined ? indexed.get(code) : plan.services.find((s) => s.code === code);
 }
 
 /** `copay` (cents) or `coinsuranceBps` (basis points, 0–10 000): exactly one when `required`. */

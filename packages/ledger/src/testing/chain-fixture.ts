@@ -143,3 +143,33 @@ export function makeGovernedChain(opts: {
   }
   return { genesis, setAt, blocks };
 }
+
+/**
+ * The block after `fx`'s last, as a state snapshot's block would be: linked to it, carrying
+ * `appHash` and `txs`, naming the sets `fx.setAt` gives, and a commit by `signers` (default:
+ * the whole set in effect at its height). Does not extend `fx`.
+ */
+export function nextGovernedBlock(
+  fx: GovernedChainFixture,
+  opts: { appHash: string; txs?: Block['txs']; signers?: SigningKeyPair[] },
+): { block: Block; commit: Commit } {
+  const last = fx.blocks[fx.blocks.length - 1] as GovernedChainFixture['blocks'][number];
+  const height = last.block.header.height + 1;
+  const set = fx.setAt(height);
+  const txs = opts.txs ?? [];
+  const header = {
+    chainId: fx.genesis.chainId,
+    height,
+    time: last.block.header.time + 1000,
+    prevHash: blockHash(last.block.header),
+    txRoot: txRoot(txs),
+    appHash: opts.appHash,
+    proposer: (set[0] as FixtureValidator).key.publicKey,
+    lastCommitHash: commitHash(last.commit),
+    validatorsHash: validatorSetHash(asValidators(set)),
+    nextValidatorsHash: validatorSetHash(asValidators(fx.setAt(height + 1))),
+  };
+  const block: Block = { header, lastCommit: last.commit, txs };
+  const signers = opts.signers ?? set.map((v) => v.key);
+  return { block, commit: signCommit(fx.genesis.chainId, height, blockHash(header), signers) };
+}

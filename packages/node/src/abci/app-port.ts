@@ -54,8 +54,15 @@ export interface AbciAppPort {
   prepareProposal(req: { height: number; txs: Uint8Array[]; maxTxBytes: number }): Uint8Array[];
   /** Whether a proposal is acceptable; depends only on the block and committed state. */
   processProposal(block: AbciBlock): boolean;
-  /** Execute a decided block: each transaction's outcome and the app hash after it. */
-  finalizeBlock(block: AbciBlock): { results: AbciTxOutcome[]; appHash: Uint8Array };
+  /**
+   * Execute a decided block: each transaction's outcome, the app hash after it, and the
+   * validator updates CometBFT applies from height + 2 (Ed25519 key hex, power; 0 removes).
+   */
+  finalizeBlock(block: AbciBlock): {
+    results: AbciTxOutcome[];
+    appHash: Uint8Array;
+    validatorUpdates?: ReadonlyArray<{ publicKey: string; power: number }>;
+  };
   /** Persist the last finalized block; returns the lowest height CometBFT must keep (0: all). */
   commit(): { retainHeight: number };
   /** Read committed state. */

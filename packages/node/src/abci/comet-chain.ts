@@ -3,7 +3,7 @@
 // (the one EhrApplication both engines drive), its tx index, and the node's own database for
 // what is not chain state (vault objects, the access-event outbox, metadata). CometBFT keeps
 // the blocks; they are not in this process, so `loadBlock` finds none.
-import { effectiveBlockLimits } from '@medledger/ehr';
+import { effectiveBlockLimits, validatorSetEffectiveAt } from '@medledger/ehr';
 import type { BlockHeader, Commit, Genesis, GenesisValidator, ProvenStateEntry } from '@medledger/ledger';
 import type { NodeStore, SqliteAppState } from '@medledger/storage';
 import type { EhrApplication } from '../application.js';
@@ -132,16 +132,35 @@ export class CometChain implements NodeChain {
   checkStoredChain(): void {}
 
   /**
-   * CometBFT keeps the genesis validator set: FinalizeBlock passes it no validator updates yet
-   * (docs/cometbft.md "What does not work yet"), so every height is signed by genesis's set.
+   * The set that signs `height` (at most the committed height + 2): the one governance put in
+   * effect there, which is the one CometBFT runs, since FinalizeBlock passes every decided set
+   * to it as validator updates effective at the same height (ehr-app.ts).
    */
-  validatorsFor(_height: number): readonly GenesisValidator[] {
-    return this.genesis.validators;
+  validatorsFor(height: number): readonly GenesisValidator[] {
+    if (height < 1 || height > this.height + 2) throw new RangeError(`no validator set is known for height ${height} yet`);
+    return this.governedSet(height);
   }
 
-  /** No block announces another set on this engine (see validatorsFor). */
-  nextValidatorsOf(_height: number): GenesisValidator[] | undefined {
-    return undefined;
+  /** The set in effect from `height + 1` when it differs (in keys or power, what CometBFT's set hash covers) from the one at `height`. */
+  nextValidatorsOf(height: number): GenesisValidator[] | undefined {
+    if (height < 1 || height + 1 > this.height + 2) return undefined;
+    const key = (set: readonly GenesisValidator[]) =>
+      set
+        .map((v) => `${v.publicKey}:${v.power}`)
+        .sort()
+        .join(',');
+    const next = this.governedSet(height + 1);
+    return key(next) === key(this.governedSet(height)) ? undefined : next;
+  }
+
+  private governedSet(height: number): GenesisValidator[] {
+    const state = { getState: (k: string) => this.app.state.getState(k), scanState: this.store.scanState.bind(this.store) };
+    return validatorSetEffectiveAt(state, height).map((v) => ({
+      name: v.name,
+      publicKey: v.publicKey,
+      encryptionKey: v.encryptionKey,
+      power: v.power,
+    }));
   }
 
   blockLimits(): { maxBlockTxs: number; maxBlockBytes: number } {

@@ -4,11 +4,12 @@
 // besides index.ts that imports node.ts: it builds a whole node, as the CLI does.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { latestValidatorSet } from '@medledger/ehr';
 import type { Genesis } from '@medledger/ledger';
-import type { SqliteAppState } from '@medledger/storage';
+import { SqliteAppState } from '@medledger/storage';
 import { loadHome, type NodeHome, readKeystoreFile } from '../home.js';
 import { MedLedgerNode, type NodeDeps } from '../node.js';
-import { writeCometHome } from './cometbft-home.js';
+import { cometValidatorPublicKey, writeCometHome, writeCometValidatorKey } from './cometbft-home.js';
 import { cometBftBinary } from './cometbft-process.js';
 import type { EhrAbciApp } from './ehr-app.js';
 import { CometRpc } from './rpc.js';
@@ -105,6 +106,7 @@ export async function startCometNode(
   const cometHome = join(home, COMET_HOME_DIR);
   const portsFile = join(cometHome, ENGINE_FILE);
   if (!existsSync(portsFile)) throw new Error(`${home} has no CometBFT home; write one with 'medledger init --engine cometbft'`);
+  installRotatedKey(loaded, cometHome, join(home, COMET_APP_STATE), deps.log);
   const ports = JSON.parse(readFileSync(portsFile, 'utf8')) as EngineFile;
   const rpc = new CometRpc(`http://127.0.0.1:${ports.rpc}`);
   let node: MedLedgerNode | undefined;
@@ -141,6 +143,32 @@ export async function startCometNode(
     { ...validatorDeps, ...(attach === undefined ? {} : { attach }) },
   );
   return Object.assign(validator, { name: loaded.config.name, rpcUrl: `http://127.0.0.1:${ports.rpc}`, node, apiUrl });
+}
+
+/**
+ * A validator whose key rotation passed (docs/governance.md "Rotating a validator key") keeps
+ * its next key in `node.next.key`, as on the embedded engine. CometBFT signs with the key in
+ * its own key file, which cannot change while it runs, so at this start: when the next key
+ * is in the latest validator set governance decided (the application's committed state) and
+ * the key CometBFT would sign with is not, CometBFT gets the next key. Between the decision
+ * and the effective height (two blocks) that validator's votes then do not count; the others
+ * carry on if more than 2/3 of the power remains.
+ */
+function installRotatedKey(home: NodeHome, cometHome: string, statePath: string, log: (line: string) => void): void {
+  const next = home.nextKey?.signing;
+  if (next === undefined || !existsSync(statePath)) return;
+  const current = cometValidatorPublicKey(cometHome);
+  if (current === next.publicKey) return;
+  const state = new SqliteAppState(statePath);
+  let latest: string[];
+  try {
+    latest = latestValidatorSet({ getState: (k) => state.getState(k) }).map((v) => v.publicKey);
+  } finally {
+    state.close();
+  }
+  if (!latest.includes(next.publicKey) || latest.includes(current)) return;
+  writeCometValidatorKey(cometHome, next);
+  log(`CometBFT now signs with the rotated validator key ${next.publicKey.slice(0, 16)}… (node.next.key)`);
 }
 
 /** The CometBFT RPC URL of the validator at `home` (from its ports file). Throws when the home has no CometBFT home. */

@@ -1,11 +1,12 @@
 // Writes a validator's CometBFT home (docs/cometbft.md) from the MedLedger genesis and the
 // validator's MedLedger key: CometBFT signs with Ed25519 as MedLedger does, so the same key
 // is its validator key and node key, and the genesis lists the same validators and power.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TimeoutConfig } from '@medledger/consensus';
 import { sha256 } from '@medledger/crypto';
 import type { Genesis } from '@medledger/ledger';
+import { requireGenesisEngine } from '../engine-check.js';
 
 /** Where one validator's CometBFT listens, and how it reaches the others. */
 export interface CometHomeOpts {
@@ -101,8 +102,38 @@ indexer = "kv"
 `;
 }
 
+/** CometBFT's priv_validator_key.json for an Ed25519 key pair (hex). */
+function privValidatorKeyJson(key: { privateKey: string; publicKey: string }): string {
+  return `${JSON.stringify(
+    {
+      address: cometAddress(key.publicKey).toUpperCase(),
+      pub_key: { type: 'tendermint/PubKeyEd25519', value: b64(key.publicKey) },
+      priv_key: { type: 'tendermint/PrivKeyEd25519', value: b64(key.privateKey + key.publicKey) },
+    },
+    null,
+    2,
+  )}\n`;
+}
+
+/** The public key (hex) CometBFT signs with in the home `cometHome`. */
+export function cometValidatorPublicKey(cometHome: string): string {
+  const file = JSON.parse(readFileSync(join(cometHome, 'config', 'priv_validator_key.json'), 'utf8')) as { pub_key: { value: string } };
+  return Buffer.from(file.pub_key.value, 'base64').toString('hex');
+}
+
+/**
+ * Make CometBFT in `cometHome` sign with `key` (a rotated validator key) from its next start:
+ * only config/priv_validator_key.json changes. The signer state (data/priv_validator_state.json)
+ * stays, so the new key still never signs at or below a height the old one signed.
+ */
+export function writeCometValidatorKey(cometHome: string, key: { privateKey: string; publicKey: string }): void {
+  writeFileSync(join(cometHome, 'config', 'priv_validator_key.json'), privValidatorKeyJson(key), { encoding: 'utf8', mode: 0o600 });
+}
+
 /** Write config.toml, genesis.json, the validator and node keys and a fresh signer state. */
 export function writeCometHome(genesis: Genesis, opts: CometHomeOpts): void {
+  // Only a genesis that names CometBFT is run on it (a chain's engine is fixed by genesis).
+  requireGenesisEngine(genesis, 'cometbft');
   const config = join(opts.dir, 'config');
   const data = join(opts.dir, 'data');
   mkdirSync(config, { recursive: true });
@@ -111,19 +142,7 @@ export function writeCometHome(genesis: Genesis, opts: CometHomeOpts): void {
   const secret = { encoding: 'utf8' as const, mode: 0o600 };
   writeFileSync(join(config, 'config.toml'), cometConfigToml(opts));
   writeFileSync(join(config, 'genesis.json'), `${JSON.stringify(cometGenesis(genesis), null, 2)}\n`);
-  writeFileSync(
-    join(config, 'priv_validator_key.json'),
-    `${JSON.stringify(
-      {
-        address: cometAddress(opts.key.publicKey).toUpperCase(),
-        pub_key: { type: 'tendermint/PubKeyEd25519', value: b64(opts.key.publicKey) },
-        priv_key: priv,
-      },
-      null,
-      2,
-    )}\n`,
-    secret,
-  );
+  writeFileSync(join(config, 'priv_validator_key.json'), privValidatorKeyJson(opts.key), secret);
   writeFileSync(join(config, 'node_key.json'), `${JSON.stringify({ priv_key: priv }, null, 2)}\n`, secret);
   writeFileSync(join(data, 'priv_validator_state.json'), `${JSON.stringify({ height: '0', round: 0, step: 0 }, null, 2)}\n`);
 }

@@ -11,6 +11,7 @@ import { generateEncryptionKeyPair, generateSigningKeyPair, idFromPublicKey } fr
 import { EhrApp, emergencyParams, initChain, MemoryCommittedState } from '@medledger/ehr';
 import { type Genesis, signTx, txBytes, verifyStateProof } from '@medledger/ledger';
 import { SqliteAppState } from '@medledger/storage';
+import { EngineMismatchError } from '../engine-check.js';
 import type { AbciBlock } from './app-port.js';
 import { AppStateCorruptError, EhrAbciApp, GenesisMismatchError } from './ehr-app.js';
 
@@ -22,6 +23,7 @@ const validatorKey = generateSigningKeyPair();
 const org = generateSigningKeyPair();
 const genesis: Genesis = {
   chainId: 'abci-app-test',
+  engine: 'cometbft',
   genesisTime: T0,
   validators: [{ name: 'v0', publicKey: validatorKey.publicKey, encryptionKey: generateEncryptionKeyPair().publicKey, power: 1 }],
   organizations: [
@@ -184,4 +186,20 @@ test("double-signing-under-cometbft: CometBFT's misbehavior list is recorded as 
     committedAt: 1,
   });
   assert.notEqual(reported.appHash, clean.appHash, 'the app hash commits to the evidence');
+});
+
+test('the application refuses a genesis that names the embedded engine (the engine is fixed by genesis)', () => {
+  const store = new SqliteAppState(join(dir, 'engine.db'));
+  try {
+    for (const other of [
+      { ...genesis, engine: 'embedded' as const },
+      { ...genesis, engine: undefined },
+    ])
+      assert.throws(
+        () => new EhrAbciApp(other, { store }),
+        (e: Error & { code?: string }) => e instanceof EngineMismatchError && e.code === 'ENGINE_MISMATCH',
+      );
+  } finally {
+    store.close();
+  }
 });

@@ -5,6 +5,7 @@
 // Transactions are their exact canonical bytes, so CometBFT's tx hash (SHA-256 of the
 // bytes) is MedLedger's.
 import { sha256Hex } from '@medledger/crypto';
+import { type ValidatorEntry, validatorKeysEver, validatorSetEffectiveAt } from '@medledger/ehr';
 import {
   appHashOf,
   type Genesis,
@@ -20,14 +21,17 @@ import { cometValidatorAddress } from '@medledger/ledger/cometbft';
 import type { AppBlockBatch, AppTxLocation } from '@medledger/storage';
 import sjson from 'secure-json-parse';
 import { EhrApplication, type IndexedTx } from '../application.js';
+import { requireGenesisEngine } from '../engine-check.js';
 import { keyAccess } from '../state-access.js';
 import type { AbciAppPort, AbciBlock, AbciQueryAnswer, AbciTxOutcome } from './app-port.js';
+import { type ValidatorUpdate, validatorUpdates as validatorUpdatesFrom } from './validator-updates.js';
 
 /** What the adapter needs of the app's store (SqliteAppState implements it). */
 export interface AppStateStore {
   getTreeNode(hash: string): Uint8Array | undefined;
   lastCommitted(): { height: number; appHash: string; time: number; resultsRoot: string };
   getState(key: string): string | undefined;
+  scanState(prefix: string, opts?: { after?: string; limit?: number; reverse?: boolean }): Array<[string, string]>;
   stateRoot(): string;
   findTx(hash: string): AppTxLocation | undefined;
   saveBlock(batch: AppBlockBatch): void;
@@ -116,6 +120,8 @@ export class EhrAbciApp implements AbciAppPort {
     readonly genesis: Genesis,
     private readonly deps: EhrAbciAppDeps,
   ) {
+    // This application runs only under CometBFT: a genesis for the embedded engine is refused.
+    requireGenesisEngine(genesis, 'cometbft');
     this.application = new EhrApplication(genesis, deps.store);
     // DESIGN §9: refuse to run on state that does not hash to the app hash saved with it.
     const a = this.application;
@@ -211,7 +217,7 @@ export class EhrAbciApp implements AbciAppPort {
     return true;
   }
 
-  finalizeBlock(block: AbciBlock): { results: AbciTxOutcome[]; appHash: Uint8Array } {
+  finalizeBlock(block: AbciBlock): { results: AbciTxOutcome[]; appHash: Uint8Array; validatorUpdates: ValidatorUpdate[] } {
     const last = this.application.info().height;
     if (block.height !== last + 1) throw new Error(`FinalizeBlock for height ${block.height} on top of committed height ${last}`);
     const d = this.decode(block);
@@ -222,7 +228,27 @@ export class EhrAbciApp implements AbciAppPort {
     });
     for (const [index, outcome] of d.refused) results[index] = outcome;
     this.pending = { block, decoded: d, results };
-    return { results, appHash: fromHex(fin.appHash) };
+    // A set this block decided is in effect from height + 2 in the application's record;
+    // CometBFT applies updates returned now from height + 2 as well. The set they replace is
+    // the one in effect at height + 1, which committed state (through height - 1) knows.
+    const validatorUpdates =
+      fin.decidedValidators === undefined ? [] : validatorUpdatesFrom(this.validatorsAt(block.height + 1), fin.decidedValidators);
+    return { results, appHash: fromHex(fin.appHash), validatorUpdates };
+  }
+
+  /** The validator set in effect at `height` by committed state (at most the committed height + 2). */
+  validatorsAt(height: number): ValidatorEntry[] {
+    return validatorSetEffectiveAt(this.committedView(), height);
+  }
+
+  /**
+   * Committed state with prefix scans: the application's view (which holds genesis state
+   * before block 1 is stored) and the store's scans (set changes exist only in stored blocks).
+   */
+  private committedView() {
+    const store = this.deps.store;
+    const state = this.application.state;
+    return { getState: (k: string) => state.getState(k), scanState: store.scanState.bind(store) };
   }
 
   commit(): { retainHeight: number } {
@@ -281,10 +307,14 @@ export class EhrAbciApp implements AbciAppPort {
   }
 
   private request(block: AbciBlock, d: Decoded) {
-    // CometBFT names offenders by address; the application's records name them by key.
-    const misbehavior = (block.misbehavior ?? []).flatMap((m) => {
-      const v = this.genesis.validators.find((g) => cometValidatorAddress(g.publicKey) === m.address.toLowerCase());
-      return v === undefined ? [] : [{ kind: m.kind, validator: v.publicKey, height: m.height }];
+    // CometBFT names offenders by address; the application's records name them by key, found
+    // among every key that has been a validator (a validator added by vote included), from
+    // committed state, so every validator (and verify's replay) maps them the same.
+    const offenders = block.misbehavior ?? [];
+    const known = offenders.length === 0 ? [] : validatorKeysEver(this.committedView());
+    const misbehavior = offenders.flatMap((m) => {
+      const key = known.find((k) => cometValidatorAddress(k) === m.address.toLowerCase());
+      return key === undefined ? [] : [{ kind: m.kind, validator: key, height: m.height }];
     });
     return {
       hash: block.hash,

@@ -116,8 +116,17 @@ export function abciHandler(app: AbciAppPort): AbciHandler {
       return Response.fromPartial({ processProposal: { status } });
     }
     if (req.finalizeBlock !== undefined) {
-      const { results, appHash } = app.finalizeBlock(block(req.finalizeBlock));
-      return Response.fromPartial({ finalizeBlock: { txResults: results.map(execResult), appHash } });
+      const { results, appHash, validatorUpdates = [] } = app.finalizeBlock(block(req.finalizeBlock));
+      return Response.fromPartial({
+        finalizeBlock: {
+          txResults: results.map(execResult),
+          appHash,
+          validatorUpdates: validatorUpdates.map((u) => ({
+            pubKey: { ed25519: new Uint8Array(Buffer.from(u.publicKey, 'hex')) },
+            power: BigInt(u.power),
+          })),
+        },
+      });
     }
     if (req.commit !== undefined) {
       const { retainHeight } = app.commit();

@@ -1,10 +1,20 @@
-// `medledger verify --engine cometbft` (docs/cometbft.md): re-verify a chain CometBFT made,
-// trusting only the MedLedger genesis. Every block's commit is checked against the genesis
-// validators, the blocks link, each data hash covers the block's canonical transactions,
+// `medledger verify` of a chain whose genesis names CometBFT (docs/cometbft.md): re-verify
+// the chain CometBFT made, trusting only the MedLedger genesis. Every block's commit is
+// checked against the validator set the replay says is in effect at its height (genesis's,
+// then each set governance decided, from two blocks later), the blocks link, each data hash covers the block's canonical transactions,
 // and the MedLedger application is replayed from genesis so that every result matches the
 // one committed in the next header's last-results hash and every app hash the next header's.
-import { EhrApp, emergencyParams, initChain, MemoryCommittedState } from '@medledger/ehr';
-import type { ChainVerification, Genesis, SignedTx, TxResult } from '@medledger/ledger';
+import {
+  EhrApp,
+  emergencyParams,
+  initChain,
+  MemoryCommittedState,
+  VALSET_DELAY,
+  type ValidatorSetChange,
+  validatorSetAt,
+  validatorSetDecidedIn,
+} from '@medledger/ehr';
+import { type ChainVerification, type Genesis, genesisEngine, type SignedTx, type TxResult } from '@medledger/ledger';
 import {
   type CometCommitJson,
   type CometHeaderJson,
@@ -86,17 +96,29 @@ const sameBytes = (a: Uint8Array, b: Uint8Array) => Buffer.compare(Buffer.from(a
 
 /**
  * Verify blocks 1 … tip−1 in full (their app hashes and results are committed by the next
- * header) and the commit of the tip. Validator updates are not passed to CometBFT yet, so
- * every height is checked against the genesis set. Never throws for a bad chain: the first
- * failure is returned with its height and a stable code.
+ * header) and the commit of the tip. Each header must name, as its validator set and next
+ * set, the ones the replay has in effect at its height and the next (the application passes
+ * every decided set to CometBFT as validator updates, effective two blocks later), and its
+ * commit must carry more than 2/3 of that set's power: a set that was replaced cannot sign
+ * later blocks. Never throws for a bad chain: the first failure is returned with its height
+ * and a stable code.
  */
 export async function verifyCometChain(genesis: Genesis, source: CometBlockSource): Promise<ChainVerification> {
-  const validators = genesis.validators.map((v) => ({ publicKey: v.publicKey, power: v.power }));
-  const setHash = cometValidatorSetHash(validators);
+  // The engine is fixed by genesis: an embedded chain is never checked as CometBFT's.
+  if (genesisEngine(genesis) !== 'cometbft')
+    return {
+      ok: false,
+      height: 1,
+      code: 'ENGINE_MISMATCH',
+      reason: `the genesis names the ${genesisEngine(genesis)} engine, not CometBFT`,
+    };
   const genesisExec = initChain(genesis);
   const state = new MemoryCommittedState();
   state.apply(genesisExec);
   const app = new EhrApp(genesis.chainId, state, emergencyParams(genesis));
+  // The sets decided so far, ascending by effective height: what the replay says signs each height.
+  const history: ValidatorSetChange[] = [];
+  const setAt = (h: number) => validatorSetAt(state, h, history).map((v) => ({ publicKey: v.publicKey, power: v.power }));
   let expectedAppHash = genesisExec.appHash;
   let prevBlockId = '';
   let prevResults: AbciTxOutcome[] = [];
@@ -109,12 +131,15 @@ export async function verifyCometChain(genesis: Genesis, source: CometBlockSourc
       const { header, commit } = await source.signedHeader(height);
       if (Number(header.height) !== height) throw new Refusal('WRONG_HEIGHT', `the source answered height ${header.height}`);
       try {
-        verifyCometCommit(genesis.chainId, validators, header, commit);
+        verifyCometCommit(genesis.chainId, setAt(height), header, commit);
       } catch (err) {
         throw new Refusal('BAD_COMMIT', (err as Error).message);
       }
-      if (header.next_validators_hash.toLowerCase() !== setHash)
-        throw new Refusal('BAD_COMMIT', 'the next validator set is not the genesis set');
+      if (header.next_validators_hash.toLowerCase() !== cometValidatorSetHash(setAt(height + 1)))
+        throw new Refusal(
+          'BAD_COMMIT',
+          `the next validator set of block ${height} is not the one the replay has in effect at ${height + 1}`,
+        );
       if (header.last_block_id.hash !== prevBlockId) throw new Refusal('BAD_LINK', 'the header does not link to the previous block');
       if (header.app_hash.toLowerCase() !== expectedAppHash)
         throw new Refusal('APP_HASH_MISMATCH', `the app hash after block ${height - 1} differs from the replay`);
@@ -130,9 +155,11 @@ export async function verifyCometChain(genesis: Genesis, source: CometBlockSourc
       const parsed = decoded.filter((d): d is SignedTx => !isOutcome(d));
       const t = parseCometTime(header.time);
       const misbehavior = (await source.misbehavior?.(height)) ?? [];
+      // Offenders are mapped among every key that has been a validator, as the application does (ehr-app.ts).
+      const everKeys = [...new Set([...genesis.validators, ...history.flatMap((c) => c.validators)].map((v) => v.publicKey))];
       const evidence = misbehavior.flatMap((m) => {
-        const v = genesis.validators.find((g) => cometValidatorAddress(g.publicKey) === m.address);
-        return v === undefined ? [] : [{ kind: 'duplicate-vote' as const, validator: v.publicKey, height: m.height }];
+        const key = everKeys.find((k) => cometValidatorAddress(k) === m.address);
+        return key === undefined ? [] : [{ kind: 'duplicate-vote' as const, validator: key, height: m.height }];
       });
       const exec = app.finalizeBlock({
         height,
@@ -148,6 +175,9 @@ export async function verifyCometChain(genesis: Genesis, source: CometBlockSourc
         throw new Refusal('RESULTS_MISMATCH', `the served results of block ${height} differ from the replay`);
       state.apply(exec);
       app.commit();
+      const decided = validatorSetDecidedIn(exec.writes, height);
+      if (decided !== undefined)
+        history.push({ effectiveHeight: height + VALSET_DELAY, decidedAt: height, proposal: 0, validators: decided });
       expectedAppHash = exec.appHash;
       txCount += txs.length;
     }

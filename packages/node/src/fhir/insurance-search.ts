@@ -3,6 +3,8 @@
 // (claimResponseOf), the ExplanationOfBenefit in the CARIN Blue Button shape. Who sees a claim
 // is one rule (fhirMaySeeClaim); a provider also needs the patient's consent, as every other
 // FHIR route does.
+
+import { explanationOfBenefit, type LedgerListSpan, ledgerListExtension } from '@medledger/client';
 import {
   type Claim,
   claimResponseOf,
@@ -11,24 +13,25 @@ import {
   hasBillingConsent,
   type Identity,
   type InsuranceIndex,
+  insuranceListCount,
+  insuranceListEntry,
   insurerOf,
   managesPatient,
-  outstanding,
   type Preauth,
   preauthResponseOf,
   preauthStatus,
-  prefixes,
   providerOf,
   type StateReader,
 } from '@medledger/ehr';
 import { FhirError } from './outcome.js';
 
+export { explanationOfBenefit };
+
 type Json = Record<string, unknown>;
 
-/** What the search needs of the node: committed state, index scans and block time. */
+/** What the search needs of the node: committed state and block time. */
 export interface InsuranceSearchPorts {
   state: StateReader;
-  scan(prefix: string): Array<[string, string]>;
   blockTime(): number;
 }
 
@@ -91,9 +94,29 @@ export function parseInsuranceSearch(raw: Record<string, string>, type: 'ClaimRe
 }
 
 /**
- * The claims (or preauths) `caller` may see, oldest first: of one patient, or, without
- * `patient`, those of the caller's insurer or provider organization. Every visible one
- * counts toward `total`; the page is `count` from `offset`.
+ * The counted list a search pages (docs/fhir.md "Insurance searches are proven complete"): an
+ * insurer's or a provider organization's own list, with `patient` a filter on it; anyone else
+ * the list of the patient they search for (themselves by default), which they must manage.
+ * The SDK derives the same list from the caller's proven identity. Throws FhirError 403 for a
+ * patient the caller does not manage.
+ */
+function searchedList(state: StateReader, caller: Identity, q: InsuranceSearchQuery, kind: 'claim' | 'preauth') {
+  const index = (party: 'p' | 'i' | 'r'): InsuranceIndex => (kind === 'claim' ? `${party}claim` : `${party}pa`) as InsuranceIndex;
+  const insurer = insurerOf(state, caller);
+  if (insurer !== undefined) return { list: index('i'), party: insurer, patient: q.patient };
+  const provider = providerOf(state, caller);
+  if (provider !== undefined) return { list: index('r'), party: provider, patient: q.patient };
+  const patient = q.patient ?? caller.id;
+  if (!managesPatient(state, caller, patient))
+    throw new FhirError(403, 'forbidden', "you may search your own claims, your organization's, or those of a patient you manage");
+  return { list: index('p'), party: patient, patient: undefined };
+}
+
+/**
+ * One page of the searched list: positions [offset, offset + count) of it, each entry shown
+ * unless it is another patient's (the `patient` filter) or the caller may not see it
+ * (fhirMaySeeClaim: a provider without the patient's consent). `total` is given only when
+ * every entry of the list is shown, since counting the matches would mean reading all of it.
  */
 function visibleCases<T extends { insurer: string; patient: string; provider: string }>(
   ports: InsuranceSearchPorts,
@@ -101,138 +124,36 @@ function visibleCases<T extends { insurer: string; patient: string; provider: st
   q: InsuranceSearchQuery,
   kind: 'claim' | 'preauth',
   load: (id: string) => T | undefined,
-): { total: number; page: T[] } {
-  const index = (party: 'p' | 'i' | 'r'): InsuranceIndex => (kind === 'claim' ? `${party}claim` : `${party}pa`) as InsuranceIndex;
-  const insurer = insurerOf(ports.state, caller);
-  const provider = providerOf(ports.state, caller);
-  const prefix =
-    q.patient !== undefined
-      ? prefixes.insuranceIndex(index('p'), q.patient)
-      : insurer !== undefined
-        ? prefixes.insuranceIndex(index('i'), insurer)
-        : provider !== undefined
-          ? prefixes.insuranceIndex(index('r'), provider)
-          : prefixes.insuranceIndex(index('p'), caller.id);
+): { total: number | undefined; page: T[]; span: LedgerListSpan } {
+  const { list, party, patient } = searchedList(ports.state, caller, q, kind);
+  const count = insuranceListCount(ports.state, list, party);
+  const from = q.offset;
+  const to = from >= count ? from : Math.min(count, from + q.count);
   const time = ports.blockTime();
-  const visible: T[] = [];
-  // Each index entry's value is the id (ehr lists.ts).
-  for (const [, id] of ports.scan(prefix)) {
-    const c = load(id);
-    if (c !== undefined && fhirMaySeeClaim(ports.state, caller, c, time)) visible.push(c);
+  const page: T[] = [];
+  for (let position = from; position < to; position++) {
+    const id = insuranceListEntry(ports.state, list, party, position);
+    const c = id === undefined ? undefined : load(id);
+    if (c === undefined) throw new FhirError(500, 'exception', `entry ${position} of list ${list} of ${party} is missing`);
+    if ((patient === undefined || c.patient === patient) && fhirMaySeeClaim(ports.state, caller, c, time)) page.push(c);
   }
-  return { total: visible.length, page: visible.slice(q.offset, q.offset + q.count) };
-}
-
-const C4BB = 'http://hl7.org/fhir/us/carin-bb';
-const ADJ = 'http://terminology.hl7.org/CodeSystem/adjudication';
-const C4BB_ADJ = `${C4BB}/CodeSystem/C4BBAdjudication`;
-const usd = (cents: number) => ({ value: cents / 100, currency: 'USD' });
-const PROFILE: Record<string, string> = {
-  institutional: 'C4BB-ExplanationOfBenefit-Outpatient-Institutional',
-  professional: 'C4BB-ExplanationOfBenefit-Professional-NonClinician',
-  pharmacy: 'C4BB-ExplanationOfBenefit-Pharmacy',
-  oral: 'C4BB-ExplanationOfBenefit-Oral',
-  vision: 'C4BB-ExplanationOfBenefit-Professional-NonClinician',
-};
-
-function eobAdjudication(
-  a: { submitted: number; allowed: number; deductible: number; costShare: number; benefit: number; patient: number },
-  coinsurance: boolean,
-  paid: boolean,
-) {
-  const cat = (system: string, code: string, cents: number) => ({ category: { coding: [{ system, code }] }, amount: usd(cents) });
-  return [
-    cat(ADJ, 'submitted', a.submitted),
-    cat(ADJ, 'eligible', a.allowed),
-    cat(ADJ, 'deductible', a.deductible),
-    coinsurance ? cat(C4BB_ADJ, 'coinsurance', a.costShare) : cat(ADJ, 'copay', a.costShare),
-    cat(ADJ, 'benefit', a.benefit),
-    cat(C4BB_ADJ, 'memberliability', a.patient),
-    cat(C4BB_ADJ, 'noncovered', a.submitted - a.allowed),
-    ...(paid ? [cat(C4BB_ADJ, 'paidtoprovider', a.benefit)] : []),
-  ];
+  // An insurer's or a patient's own list, unfiltered, shows every entry; a provider's hides the unconsented.
+  const everyEntry = patient === undefined && !list.startsWith('r');
+  return { total: everyEntry ? count : undefined, page, span: { list, party, from, to, count } };
 }
 
 /**
- * A claim's ExplanationOfBenefit in the CARIN Blue Button (C4BB) shape: what was billed, what
- * the plan allowed, the deductible and cost share, what the insurer pays and what the patient
- * owes, per line and in total, with denial reasons and the payments made. Amounts in dollars
- * for FHIR readers; the chain keeps cents.
+ * A searchset Bundle page with self/next/previous links, naming in `meta` the list span it was
+ * cut from (ledgerListExtension) so the SDK can prove it complete. `_offset` is a position in
+ * that list.
  */
-export function explanationOfBenefit(claim: Claim): Json {
-  const current = claim.adjudications.at(-1);
-  const lines = current?.lines ?? [];
-  const dates = claim.items.map((l) => l.serviceDate).sort();
-  const paidCents = claim.payments.reduce((s, p) => s + p.amount, 0);
-  const paidInFull = claim.status === 'paid' && outstanding(claim) <= 0;
-  return {
-    resourceType: 'ExplanationOfBenefit',
-    id: claim.id,
-    meta: { profile: [`${C4BB}/StructureDefinition/${PROFILE[claim.type]}`] },
-    identifier: [
-      {
-        type: { coding: [{ system: `${C4BB}/CodeSystem/C4BBIdentifierType`, code: 'uc' }] },
-        system: 'https://medledger.example/claim-id',
-        value: claim.id,
-      },
-    ],
-    status: 'active',
-    type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/claim-type', code: claim.type }] },
-    use: 'claim',
-    patient: { reference: `Patient/${claim.patient}` },
-    billablePeriod: { start: dates[0], end: dates.at(-1) },
-    created: new Date((current?.at ?? claim.submittedAt).time).toISOString(),
-    insurer: { reference: `Organization/${claim.insurer}` },
-    provider: { reference: `Organization/${claim.provider}` },
-    outcome: claim.status === 'review' ? 'queued' : lines.some((l) => l.denial !== null) ? 'partial' : 'complete',
-    claim: { reference: `Claim/${claim.id}` },
-    claimResponse: { reference: `ClaimResponse/${claim.id}` },
-    ...(claim.preauth === null ? {} : { preAuthRef: [claim.preauth] }),
-    insurance: [{ focal: true, coverage: { reference: `Coverage/${claim.coverage}` } }],
-    diagnosis: claim.diagnoses.map((code, i) => ({ sequence: i + 1, diagnosisCodeableConcept: { coding: [{ code }] } })),
-    item: lines.map((l) => ({
-      sequence: l.sequence,
-      productOrService: { coding: [{ code: l.code }] },
-      servicedDate: l.serviceDate,
-      quantity: { value: l.quantity },
-      net: usd(l.amounts.submitted),
-      adjudication: [
-        ...eobAdjudication(l.amounts, l.costShareKind === 'coinsurance', paidInFull),
-        ...(l.denial === null
-          ? []
-          : [
-              {
-                category: { coding: [{ system: `${C4BB}/CodeSystem/C4BBAdjudicationDiscriminator`, code: 'denialreason' }] },
-                reason: { coding: [{ system: 'https://medledger.example/CodeSystem/insurance-reason', code: l.denial }] },
-              },
-            ]),
-      ],
-    })),
-    total:
-      current === undefined
-        ? []
-        : eobAdjudication(
-            current.total,
-            lines.some((l) => l.costShareKind === 'coinsurance'),
-            paidInFull,
-          ).map(({ category, amount }) => ({
-            category,
-            amount,
-          })),
-    ...(claim.payments.length === 0
-      ? {}
-      : {
-          payment: {
-            type: { coding: [{ system: `${C4BB}/CodeSystem/C4BBPayerClaimPaymentStatusCode`, code: 'paid' }] },
-            date: claim.payments.at(-1)?.date,
-            amount: usd(paidCents),
-          },
-        }),
-  };
-}
-
-/** A searchset Bundle page with self/next/previous links. */
-function searchset(base: string, path: string, q: InsuranceSearchQuery, total: number, resources: Json[]): Json {
+function searchset(
+  base: string,
+  path: string,
+  q: InsuranceSearchQuery,
+  cut: { total: number | undefined; span: LedgerListSpan },
+  resources: Json[],
+): Json {
   const linkAt = (offset: number) => {
     const params = new URLSearchParams();
     if (q.patient !== undefined) params.set('patient', q.patient);
@@ -241,13 +162,15 @@ function searchset(base: string, path: string, q: InsuranceSearchQuery, total: n
     params.set('_offset', String(offset));
     return `${base}/${path}?${params}`;
   };
+  const { span } = cut;
   const link = [{ relation: 'self', url: linkAt(q.offset) }];
-  if (q.offset + q.count < total) link.push({ relation: 'next', url: linkAt(q.offset + q.count) });
+  if (span.to < span.count) link.push({ relation: 'next', url: linkAt(span.to) });
   if (q.offset > 0) link.push({ relation: 'previous', url: linkAt(Math.max(0, q.offset - q.count)) });
   return {
     resourceType: 'Bundle',
+    meta: { extension: [ledgerListExtension(span)] },
     type: 'searchset',
-    total,
+    ...(cut.total === undefined ? {} : { total: cut.total }),
     link,
     entry: resources.map((resource) => ({
       fullUrl: `${base}/${String(resource.resourceType)}/${String(resource.id)}`,
@@ -261,23 +184,23 @@ function searchset(base: string, path: string, q: InsuranceSearchQuery, total: n
 export function searchClaimResponses(ports: InsuranceSearchPorts, caller: Identity, base: string, raw: Record<string, string>): Json {
   const q = parseInsuranceSearch(raw, 'ClaimResponse');
   if (q.use === 'preauthorization') {
-    const { total, page } = visibleCases<Preauth>(ports, caller, q, 'preauth', (id) => getPreauth(ports.state, id));
+    const cut = visibleCases<Preauth>(ports, caller, q, 'preauth', (id) => getPreauth(ports.state, id));
     const time = ports.blockTime();
     return searchset(
       base,
       'ClaimResponse',
       q,
-      total,
-      page.map((p) => preauthResponseOf(p, preauthStatus(p, time)) as Json),
+      cut,
+      cut.page.map((p) => preauthResponseOf(p, preauthStatus(p, time)) as Json),
     );
   }
-  const { total, page } = visibleCases<Claim>(ports, caller, q, 'claim', (id) => getClaim(ports.state, id));
+  const cut = visibleCases<Claim>(ports, caller, q, 'claim', (id) => getClaim(ports.state, id));
   return searchset(
     base,
     'ClaimResponse',
     q,
-    total,
-    page.map((c) => claimResponseOf(c) as unknown as Json),
+    cut,
+    cut.page.map((c) => claimResponseOf(c) as unknown as Json),
   );
 }
 
@@ -289,8 +212,8 @@ export function searchExplanationsOfBenefit(
   raw: Record<string, string>,
 ): Json {
   const q = parseInsuranceSearch(raw, 'ExplanationOfBenefit');
-  const { total, page } = visibleCases<Claim>(ports, caller, q, 'claim', (id) => getClaim(ports.state, id));
-  return searchset(base, 'ExplanationOfBenefit', q, total, page.map(explanationOfBenefit));
+  const cut = visibleCases<Claim>(ports, caller, q, 'claim', (id) => getClaim(ports.state, id));
+  return searchset(base, 'ExplanationOfBenefit', q, cut, cut.page.map(explanationOfBenefit));
 }
 
 /** The claim `id` for a caller who may see it through FHIR, or undefined (not a claim id, no such claim). Throws FhirError 404 when hidden. */

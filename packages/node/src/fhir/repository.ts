@@ -4,6 +4,7 @@
 import { buildEmergencySplit, encryptRecord, hasClientCode, newRecordId, openDataKey, openRecord, sealDataKey } from '@medledger/client';
 import { generateEncryptionKeyPair, generateKeyBundle, idFromPublicKey, type KeyBundle } from '@medledger/crypto';
 import {
+  emergencyHolders,
   emergencyParams,
   emergencyThreshold,
   getIdentity,
@@ -114,14 +115,13 @@ export class FhirRepository {
       keys,
     );
     const params = emergencyParams(this.agent.node.chain.genesis);
+    // The current holders from this node's own committed state: the genesis validators until
+    // governance changes the set, then the latest set decided (docs/emergency.md).
+    const holders = emergencyHolders(this.agent.node.chain.state);
     const split = buildEmergencySplit(identityIdOf(keys), emergencyKey, {
-      threshold: emergencyThreshold(params.validators.length),
+      threshold: emergencyThreshold(holders.length),
       maxDurationMs: params.maxDurationMs,
-      validators: params.validators.map((id) => ({
-        id,
-        name: null,
-        encryptionKey: (getIdentity(this.agent.node.chain.state, id) as { encryptionKey: string }).encryptionKey,
-      })),
+      validators: holders.map(({ id, encryptionKey }) => ({ id, name: null, encryptionKey })),
     });
     const splitHash = this.agent.submit('emergency.split', split as unknown as object, keys);
     const grant = this.agent.submit(

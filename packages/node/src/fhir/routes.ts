@@ -230,7 +230,6 @@ export function registerFhirRoutes(app: FastifyInstance, node: RouteDeps): void 
       });
       const searchPorts = {
         state: node.chain.state,
-        scan: (prefix: string) => node.chain.store.scanState(prefix),
         blockTime: () => node.chain.tipTime,
       };
       scope.get<{ Params: { id: string } }>('/ClaimResponse/:id', async (req, reply) => {

@@ -52,6 +52,7 @@ export async function startNet(n: number): Promise<Net> {
   const org = actor();
   const genesis: Genesis = {
     chainId: CHAIN,
+    engine: 'cometbft',
     genesisTime: Date.now() - 1000,
     validators: keys.map((k, i) => ({
       name: `validator-${i}`,

@@ -56,6 +56,8 @@ function freeSubnet(): string {
 }
 
 let labsMade = 0;
+/** Signals that end a test run early; the lab is removed before the process goes. */
+const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 /**
  * `count` hosts on one bridge (`<id>br`), host i at `<subnet>.(10+i)`, the bridge at
@@ -73,6 +75,11 @@ export class NetnsLab {
   private readonly children = new Set<ChildProcess>();
   private destroyed = false;
   private readonly onExit = () => this.destroySync();
+  /** A test run stopped by a signal (a CI timeout) removes the lab too, then dies of that signal as it would have. */
+  private readonly onSignal = (signal: NodeJS.Signals) => {
+    this.destroySync();
+    process.kill(process.pid, signal);
+  };
 
   private constructor(count: number) {
     // Unique per lab: several labs of one test process may exist at once.
@@ -82,6 +89,7 @@ export class NetnsLab {
     const subnet = freeSubnet();
     this.gateway = `${subnet}.1`;
     process.once('exit', this.onExit);
+    for (const signal of STOP_SIGNALS) process.once(signal, this.onSignal);
     try {
       run(['link', 'add', this.bridge, 'type', 'bridge']);
       run(['addr', 'add', `${this.gateway}/24`, 'dev', this.bridge]);
@@ -190,6 +198,7 @@ export class NetnsLab {
     if (this.destroyed) return;
     this.destroyed = true;
     process.off('exit', this.onExit);
+    for (const signal of STOP_SIGNALS) process.off(signal, this.onSignal);
     for (const child of this.children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     for (const host of this.hosts) {
       quietly(['link', 'del', host.link]);

@@ -5,7 +5,7 @@
 import { hasClientCode, NodeConnection, type NodeStatus } from '@medledger/client';
 import { ValidatorSetTracker } from '@medledger/client/light';
 import { generateKeyBundle } from '@medledger/crypto/browser';
-import { type Genesis, parseGenesis } from '@medledger/ledger';
+import { type Genesis, genesisEngine, parseGenesis } from '@medledger/ledger';
 import { useMemo, useState } from 'react';
 import { NODE_URL } from '../session.js';
 import { TechnicalDetails } from '../technical.js';
@@ -38,9 +38,18 @@ function useConnection(): NodeConnection {
   return useMemo(() => new NodeConnection({ url: NODE_URL, keys: generateKeyBundle() }), []);
 }
 
-/** A block as the server answers it; `validators` name a CometBFT block's signers (CometBFT names them by address). */
-async function fetchBlock(conn: NodeConnection, height: number, validators: Validators): Promise<StoredBlock> {
-  return parseStoredBlock(await conn.get(`/v1/blocks/${height}`), validators);
+/**
+ * A block as the server answers it, which must be of the engine `genesis` names (refused
+ * with ENGINE_MISMATCH otherwise); `validators` name a CometBFT block's signers (CometBFT
+ * names them by address).
+ */
+async function fetchBlock(
+  conn: NodeConnection,
+  height: number,
+  validators: Validators,
+  genesis: Pick<Genesis, 'engine'>,
+): Promise<StoredBlock> {
+  return parseStoredBlock(await conn.get(`/v1/blocks/${height}`), validators, genesisEngine(genesis));
 }
 
 function validatorsOf(status: NodeStatus): Validators {
@@ -57,11 +66,6 @@ async function validatorSets(conn: NodeConnection, genesis?: Genesis): Promise<V
   return new ValidatorSetTracker(g, { get: (path) => conn.get(path) });
 }
 
-/** CometBFT keeps the genesis validator set (docs/cometbft.md): its blocks are checked under it. */
-function genesisSet(sets: ValidatorSetTracker): Validators {
-  return sets.genesis.validators as Validators;
-}
-
 /** The set in effect at `height`, or the reason the headers before it do not prove one. */
 async function setAt(sets: ValidatorSetTracker, height: number): Promise<Validators | string> {
   try {
@@ -72,18 +76,19 @@ async function setAt(sets: ValidatorSetTracker, height: number): Promise<Validat
 }
 
 /** checkBlock under the set followed to its height; a set that cannot be followed fails the block. */
-function checkUnder(chainId: string, set: Validators | string, stored: StoredBlock, previous?: StoredBlock): BlockCheck {
+function checkUnder(sets: ValidatorSetTracker, set: Validators | string, stored: StoredBlock, previous?: StoredBlock): BlockCheck {
   if (typeof set === 'string')
     return { height: stored.block.header.height, ok: false, problem: set, signers: [], bodiesChecked: stored.block.txs !== undefined };
-  return checkBlock(chainId, set, stored, previous);
+  return checkBlock(sets.chainId, set, stored, previous, genesisEngine(sets.genesis));
 }
 
 export function Explorer() {
   const conn = useConnection();
   const { data, error, reload } = useLoad(async () => {
     const status = await conn.status();
+    const genesis = parseGenesis(await conn.get('/v1/genesis'));
     const heights = Array.from({ length: Math.min(RECENT, status.height) }, (_, i) => status.height - i);
-    const blocks = await Promise.all(heights.map((h) => fetchBlock(conn, h, validatorsOf(status))));
+    const blocks = await Promise.all(heights.map((h) => fetchBlock(conn, h, validatorsOf(status), genesis)));
     return { status, blocks };
   }, [conn]);
   if (error !== undefined)
@@ -221,8 +226,8 @@ function Verify(props: { conn: NodeConnection; status: NodeStatus }) {
     if (genesisProblem !== undefined) return;
     const status = await props.conn.status();
     // With the network's genesis file the check trusts no server; without it, it starts from
-    // the genesis this server reports. Either way it follows every validator-set change.
-    const chainId = genesis?.chainId ?? status.chainId;
+    // the genesis this server reports. Either way it follows every validator-set change, on
+    // the engine the genesis names.
     const sets = await validatorSets(props.conn, genesis);
     const to = status.height;
     const from = Math.max(1, to - VERIFY_MAX + 1);
@@ -230,8 +235,17 @@ function Verify(props: { conn: NodeConnection; status: NodeStatus }) {
     let previous: StoredBlock | undefined;
     for (let h = from; h <= to; h++) {
       if (h % 10 === 0) setProgress(`Checked ${h - from} of ${to - from + 1} blocks…`);
-      const stored = await fetchBlock(props.conn, h, genesisSet(sets));
-      checks.push(checkUnder(chainId, stored.comet !== undefined ? genesisSet(sets) : await setAt(sets, h), stored, previous));
+      const set = await setAt(sets, h);
+      let stored: StoredBlock;
+      try {
+        stored = await fetchBlock(props.conn, h, typeof set === 'string' ? [] : set, sets.genesis);
+      } catch (err) {
+        // A block of the other engine than the genesis names (or one that cannot be read) fails.
+        checks.push({ height: h, ok: false, problem: (err as Error).message, signers: [], bodiesChecked: false });
+        previous = undefined;
+        continue;
+      }
+      checks.push(checkUnder(sets, set, stored, previous));
       previous = stored;
     }
     setProgress(undefined);
@@ -318,18 +332,18 @@ export function BlockPage(props: { height: number }) {
   const conn = useConnection();
   const { data, error } = useLoad(async () => {
     const status = await conn.status();
+    const sets = await validatorSets(conn);
     let stored: StoredBlock;
     try {
-      stored = await fetchBlock(conn, props.height, validatorsOf(status));
+      stored = await fetchBlock(conn, props.height, validatorsOf(status), sets.genesis);
     } catch (err) {
       // A height past the tip (or pruned) is a plain answer, not "something went wrong".
       if (hasClientCode(err, 'BLOCK_NOT_FOUND')) return { missing: true as const, status };
       throw err;
     }
-    const previous = props.height > 1 ? await fetchBlock(conn, props.height - 1, validatorsOf(status)) : undefined;
-    const sets = await validatorSets(conn);
-    const set = stored.comet !== undefined ? genesisSet(sets) : await setAt(sets, props.height);
-    return { missing: false as const, status, stored, set, check: checkUnder(status.chainId, set, stored, previous) };
+    const previous = props.height > 1 ? await fetchBlock(conn, props.height - 1, validatorsOf(status), sets.genesis) : undefined;
+    const set = await setAt(sets, props.height);
+    return { missing: false as const, status, stored, set, check: checkUnder(sets, set, stored, previous) };
   }, [props.height]);
   if (data?.missing === true)
     return (

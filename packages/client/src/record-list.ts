@@ -1,0 +1,59 @@
+// A patient's own list of records proven complete (docs/records.md "Listing"): the chain keeps
+// it as a dense list in anchor order, `recordidx/<patient>/<n>` holding the n-th record's id
+// and `recordcount/<patient>` how many there are. A page the node gives the patient (or a
+// delegate) must be exactly the proven entries from its cursor on: a node that hides a record
+// from its patient is caught. (Another reader's list is filtered by their grants, and only
+// each record in it is proven.)
+import { ClientError } from './errors.js';
+import { refuse } from './trust.js';
+import type { VerifiedReader } from './verified-reader.js';
+
+/** Committed-state keys of the list (ehr `keys.recordIndex`, `keys.recordCount`). */
+export const recordListKeys = {
+  entry: (patient: string, position: number) => `recordidx/${patient}/${String(position).padStart(12, '0')}`,
+  count: (patient: string) => `recordcount/${patient}`,
+};
+
+const CURSOR_RE = /^r[0-9]{12}$/;
+const cursorAt = (position: number) => `r${String(position).padStart(12, '0')}`;
+
+/**
+ * Check that the node's page of `patient`'s records (asked with `cursor`; `ids` in the order
+ * given) is the proven list's entries from the cursor on. Resolves to the cursor to page on:
+ * the node's `next`, or where the proof sees more entries than the node's last page (records
+ * anchored after it answered) the position after the page, so nothing is dropped. Throws
+ * ClientError FACT_NOT_PROVEN naming what was left out, INVALID_ARGUMENT for a bad cursor,
+ * MALFORMED_RESPONSE, or the reader's codes.
+ */
+export async function checkRecordListPage(
+  reader: VerifiedReader,
+  patient: string,
+  cursor: string | undefined,
+  told: { ids: readonly string[]; next: string | null; count: unknown },
+): Promise<string | null> {
+  if (cursor !== undefined && !CURSOR_RE.test(cursor))
+    throw new ClientError('INVALID_ARGUMENT', 'cursor must be the `next` of a previous page of this list');
+  if (typeof told.count !== 'number' || !Number.isSafeInteger(told.count) || told.count < 0)
+    refuse('FACT_NOT_PROVEN', "the node's list of the patient's records does not say how long it is");
+  if (told.next !== null && !CURSOR_RE.test(told.next))
+    throw new ClientError('MALFORMED_RESPONSE', 'answer.next is not a cursor of this list');
+  const from = cursor === undefined ? 0 : Number(cursor.slice(1));
+  const end = from + told.ids.length;
+  if (told.next !== null && (told.ids.length === 0 || Number(told.next.slice(1)) !== end))
+    refuse('FACT_NOT_PROVEN', `the page of records ends at position ${end}, but the node's next is ${told.next}`);
+  const countKey = recordListKeys.count(patient);
+  const keys = told.ids.map((_, i) => recordListKeys.entry(patient, from + i));
+  const state = await reader.read([countKey, ...keys]);
+  const raw = state.value(countKey);
+  if (raw !== null && !/^(0|[1-9][0-9]{0,11})$/.test(raw)) refuse('STATE_PROOF_INVALID', `the proven value of ${countKey} is not a count`);
+  const count = raw === null ? 0 : Number(raw);
+  if (end > count) refuse('FACT_NOT_PROVEN', `the node lists ${end} records, the proven list has ${count} at height ${state.height}`);
+  keys.forEach((key, i) => {
+    if (state.value(key) !== told.ids[i])
+      refuse('FACT_NOT_PROVEN', `the node's record at position ${from + i} is not the proven one (left out, added or reordered)`);
+  });
+  if (told.next !== null || end === count) return told.next;
+  // The node ends the list before the proof does: page on from there (a node that then gives nothing is refused).
+  if (told.ids.length === 0) refuse('FACT_NOT_PROVEN', `the node ends the patient's records at ${from}, the proven list has ${count}`);
+  return cursorAt(end);
+}
