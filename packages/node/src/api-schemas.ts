@@ -207,7 +207,17 @@ export const schemas = {
       200: answer(
         'headers in height order',
         Type.Object({
-          headers: Type.Array(Type.Object({ header: S.Header, commit: S.Commit, nextValidators: Type.Optional(Type.Array(S.Validator)) })),
+          headers: Type.Array(
+            Type.Union([
+              Type.Object({ header: S.Header, commit: S.Commit, nextValidators: Type.Optional(Type.Array(S.Validator)) }),
+              // Under CometBFT: its header, and its commit only where the next validator set differs.
+              Type.Object({
+                header: Type.Object({ next_validators_hash: Type.String(), validators_hash: Type.String() }),
+                commit: Type.Optional(Type.Object({})),
+                nextValidators: Type.Optional(Type.Array(S.Validator)),
+              }),
+            ]),
+          ),
           next: S.nullable(Type.Integer({ minimum: 1, description: 'the height to ask from next; null at the tip' })),
         }),
       ),
@@ -326,7 +336,16 @@ export const schemas = {
     security: bearer,
   }),
   patientRecords: route({
-    ok: { 200: answer('a page of records', S.page('records', S.Record)) },
+    ok: {
+      200: answer(
+        'a page of records',
+        S.page('records', S.Record, {
+          count: Type.Optional(
+            Type.Integer({ minimum: 0, description: 'for the patient and delegates: how many records the patient has' }),
+          ),
+        }),
+      ),
+    },
     summary: "A patient's records the caller may see: {records, next}",
     description: paged,
     tags: ['records'],
@@ -458,7 +477,9 @@ export const schemas = {
         'a page of windows, with the patient’s emergency key',
         WindowPage({
           emergencyKey: S.nullable(PublicKey),
-          split: S.nullable(Type.Object({ threshold: S.Count, at: S.At, validators: Type.Array(IdentityId) })),
+          split: S.nullable(
+            Type.Object({ threshold: S.Count, at: S.At, validators: Type.Array(IdentityId), resharedAt: S.nullable(S.At) }),
+          ),
           rotationRecommended: Type.Boolean(),
           recipient: Type.Literal('emergency'),
         }),
