@@ -1,8 +1,8 @@
 // The medicines benchmark (issue 14): on a running network whose genesis has manufacturers,
 // - supply events committed per second: each manufacturer registers a product, then
 //   pre-signed `supply.commission` transactions (one EPCIS commissioning event of one serial
-//   each, the manufacturers interleaved so each signer's nonces arrive in order) are submitted
-//   in batches and followed until committed (load.ts);
+//   each) are submitted in batches, one lane per manufacturer so each signer's nonces arrive in
+//   order, the lanes spread over the nodes, and followed until committed (load.ts);
 // - verification answers: a trading partner's `verifyProduct` through the SDK, the answer
 //   proven against the genesis (the request log submitted too, as every verification does),
 //   timed per call.
@@ -98,13 +98,18 @@ export async function benchMedicines(
       );
     });
   log(`medicines: ${txs.length} supply events (commissioning) from ${opts.manufacturers.length} manufacturers…`);
+  // One lane per manufacturer (its events in nonce order, one request at a time), the lanes
+  // spread over the nodes: partners submit to their own nodes at once, not through one queue.
+  const makersCount = opts.manufacturers.length;
+  const lanes = opts.manufacturers.map((_, i) => Array.from({ length: opts.eventsPerManufacturer }, (_, n) => n * makersCount + i));
   const load = await runLoad({
     url,
-    submitUrls: [url],
+    submitUrls: opts.urls,
     count: txs.length,
     txs,
     concurrency: 1,
-    batch: opts.batch ?? 200,
+    lanes,
+    batch: opts.batch ?? 100,
     timeoutMs: opts.timeoutMs ?? 300_000,
   });
   log(`medicines: committed ${load.committed} supply events in ${load.seconds.toFixed(2)} s: ${load.txPerSecond.toFixed(0)} events/s`);

@@ -9,13 +9,16 @@ import { join } from 'node:path';
 import { TrustedGenesis } from '@medledger/client';
 import { HOME_FILES, initNetwork, type NodeConfig, type OrgKeyFile, readOrgKey } from '@medledger/node';
 import { benchClaims } from './bench-claims.js';
+import { benchMedicines } from './bench-medicines.js';
 import { benchProofs } from './bench-proofs.js';
 import { benchRecords } from './bench-records.js';
 import { runLoad } from './load.js';
 import { type RunningNode, startNodeProcess, stopNodes } from './network.js';
 
-/** The benchmark's parts: registrations (throughput, latency, CPU and RSS), records, proofs, claims. */
-export const BENCH_PARTS = ['tx', 'records', 'proofs', 'claims'] as const;
+/** The benchmark's parts: registrations (throughput, latency, CPU and RSS), records, proofs, claims, medicines (supply events, verifications). */
+export const BENCH_PARTS = ['tx', 'records', 'proofs', 'claims', 'medicines'] as const;
+/** Manufacturers founded for the medicines part: their events interleave, as separate signers' do. */
+const BENCH_MANUFACTURERS = 8;
 export type BenchPart = (typeof BENCH_PARTS)[number];
 
 export interface BenchOptions {
@@ -37,6 +40,9 @@ export interface BenchOptions {
   claimLatencySeconds: number;
   outDir: string;
   basePort: number;
+  /** Medicines part: supply events (commissionings) per manufacturer, and verifications timed. */
+  medicineEvents?: number;
+  verifications?: number;
   /** Run only these parts (default: all); the others are left out of the result. */
   parts?: BenchPart[];
   /** Write each validator's V8 CPU profile (`.cpuprofile`, for Chrome DevTools) here. */
@@ -66,9 +72,17 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
   const nodes: RunningNode[] = [];
   try {
     // Hospitals run the validators but the last, which an insurer runs (the claims benchmark needs both).
+    const runs = (part: BenchPart) => opts.parts === undefined || opts.parts.includes(part);
     const organizations = [
       ...Array.from({ length: Math.max(1, opts.validators - 1) }, (_, i) => ({ name: `Organization ${i}`, kind: 'hospital' })),
       { name: 'Bench Health Insurance', kind: 'insurer' },
+      // The medicines part's trading partners come after: the validators' organizations keep their places.
+      ...(runs('medicines')
+        ? [
+            ...Array.from({ length: BENCH_MANUFACTURERS }, (_, i) => ({ name: `Maker ${i}`, kind: 'manufacturer' })),
+            { name: 'Bench Pharmacy', kind: 'pharmacy' },
+          ]
+        : []),
     ];
     const { homes, genesis, orgKeys } = initNetwork({
       validators: opts.validators,
@@ -90,7 +104,6 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
     const urls = nodes.map((n) => n.url);
     log(`started ${nodes.length} validators: ${urls.join(' ')}`);
 
-    const runs = (part: BenchPart) => opts.parts === undefined || opts.parts.includes(part);
     const measured: Record<string, unknown> = {};
     if (runs('tx')) {
       // Warm up (JIT, key caches, connections).
@@ -198,6 +211,21 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
           claims: opts.claims,
           rate: opts.claimRate,
           latencySeconds: opts.claimLatencySeconds,
+        },
+        log,
+      );
+    }
+    if (runs('medicines')) {
+      const orgKey = (o: OrgKeyFile | undefined) => readOrgKey((o as OrgKeyFile).home, { file: (o as OrgKeyFile).file });
+      const partners = orgKeys.slice(organizations.length - BENCH_MANUFACTURERS - 1);
+      measured.medicines = await benchMedicines(
+        {
+          urls,
+          genesis: TrustedGenesis.fromDocument(genesis),
+          manufacturers: partners.slice(0, BENCH_MANUFACTURERS).map(orgKey),
+          partner: orgKey(partners.at(-1)),
+          eventsPerManufacturer: opts.medicineEvents ?? 250,
+          verifications: opts.verifications ?? 200,
         },
         log,
       );

@@ -10,10 +10,10 @@ import { after, test } from 'node:test';
 import {
   type ClaimView,
   type ClientError,
+  dispense,
   listInsurance,
   listPrescriptions,
   MedLedgerClient,
-  medicinesTx,
   openEmergency,
   parseGs1,
   TrustedGenesis,
@@ -174,7 +174,7 @@ test('start seeds a demo network and prints how to sign in as each demo user', {
     const waiting = await listPrescriptions(pharmacist.client, { by: 'pharmacies', id: m.pharmacy });
     assert.ok(waiting.items.some((rx) => rx.id === m.prescription.id && rx.status === 'active' && rx.fills === 0));
     const item = { gtin: scanned.gtin, serial: scanned.serial, lot: scanned.lot as string, expiry: scanned.expiry as string };
-    await medicinesTx(pharmacist.client, 'medication.dispense', { rx: m.prescription.id, items: [item] });
+    await dispense(pharmacist.client, { rx: m.prescription.id, items: [item] });
     assert.equal((await verifyProduct(pharmacist.client, scanned)).reason, 'Dispensed');
   } finally {
     assert.equal(await interrupt(child), 0);

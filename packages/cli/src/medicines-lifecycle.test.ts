@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import {
   ClientError,
+  dispense as dispenseRx,
   eventTimeNow,
   getProduct,
   listNotices,
@@ -18,6 +19,7 @@ import {
   recallNotices,
   staffRegisterBody,
   type TrustedGenesis,
+  traceProduct,
   verifyProduct,
 } from '@medledger/client';
 import { encryptKeystore, generateKeyBundle, type KeyBundle } from '@medledger/crypto';
@@ -137,8 +139,8 @@ test('recall notices, saleable returns, the verification log, notifications, GTI
   const rxAlice = (await prescribe(alice)).id;
   const rxBob = (await prescribe(bob)).id;
   const pharmacist = client(pharmacistKeys);
-  await medicinesTx(pharmacist, 'medication.dispense', { rx: rxAlice, items: [{ gtin: GTIN, serial: 'A1', lot: 'L1', expiry: EXPIRY }] });
-  await medicinesTx(pharmacist, 'medication.dispense', { rx: rxBob, items: [{ gtin: GTIN, serial: 'B1', lot: 'L2', expiry: EXPIRY }] });
+  await dispenseRx(pharmacist, { rx: rxAlice, items: [{ gtin: GTIN, serial: 'A1', lot: 'L1', expiry: EXPIRY }] });
+  await dispenseRx(pharmacist, { rx: rxBob, items: [{ gtin: GTIN, serial: 'B1', lot: 'L2', expiry: EXPIRY }] });
 
   // Recall of lot L1: Alice gets a notice in her app (SDK and CLI), Bob none; nobody else may ask for Alice's.
   await medicinesTx(maker, 'supply.recall', { gtin: GTIN, lot: 'L1', reason: 'sterility failure', eventTime: eventTimeNow() });
@@ -263,6 +265,17 @@ test('recall notices, saleable returns, the verification log, notifications, GTI
   const captured = await cli('supply', 'capture', '--key', keyPath(acme), '--file', goodFile);
   assert.equal(captured.code, 0, captured.stderr);
   assert.equal(captured.json().txs.length, 2);
+  // Each captured event's id was read back from the proven trace and recomputed by the client.
+  const capturedTxs = captured.json().txs as Array<{ eventIDs: string[] }>;
+  assert.deepEqual(
+    capturedTxs.map((t) => t.eventIDs.length),
+    [1, 1],
+  );
+  const e1Trace = await traceProduct(maker, { gtin: GTIN, serial: 'E1' });
+  assert.deepEqual(
+    e1Trace.items.map((e) => e.eventID),
+    capturedTxs.flatMap((t) => t.eventIDs),
+  );
   await receive(wholesaler, ['E1', 'E2']);
 
   // The GTIN moves to Beta Pharma, with its history; Acme can no longer commission it.

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
   ClientError,
+  dispense as dispenseRx,
   eventTimeNow,
   getPrescription,
   MedLedgerClient,
@@ -20,6 +21,7 @@ import {
 } from '@medledger/client';
 import { type Answer, editJson, type LyingProxy, pathOf, type SentRequest, startLyingProxy } from '@medledger/client/testing/lying-proxy';
 import { generateKeyBundle, type KeyBundle } from '@medledger/crypto';
+import { storedEventHashId } from '@medledger/ledger/epcis-hash';
 import { initNetwork, loadHome, MedLedgerNode, type OrgKeyFile, readOrgKey } from '@medledger/node';
 import { TEST_PASSPHRASE } from '@medledger/node/testing';
 import { runCli } from './testing/cli.js';
@@ -124,7 +126,7 @@ before(async () => {
       minIntervalDays: 28,
     })
   ).id;
-  await medicinesTx(direct(pharmacist), 'medication.dispense', {
+  await dispenseRx(direct(pharmacist), {
     rx: rxId,
     items: [{ gtin: GTIN, serial: 'S1', lot: 'L1', expiry: EXPIRY }],
   });
@@ -264,5 +266,53 @@ describe('medicines: the SDK and the CLI refuse a lying node', () => {
           })
         : undefined;
     refused(await underLie(reroute, () => traceProduct(viaProxy(pharmacyKeys), { gtin: GTIN, serial: 'S2' })), 'FACT_NOT_PROVEN');
+  });
+
+  test('a trace event whose content no longer hashes to its eventID is refused before any proof (EVENT_ID_MISMATCH)', async () => {
+    // The node says S2 was shipped at commissioning instead: the canonical event hash the client
+    // recomputes (GS1 CBV 2.0) is not the eventID it kept.
+    let proofsAsked = 0;
+    const rewrite = (r: SentRequest, a: Answer) => {
+      if (pathOf(r).startsWith('/v1/state/proof')) proofsAsked += 1;
+      return pathOf(r).endsWith('/events') && a.status === 200
+        ? editJson(a, (j) => {
+            j.events[0].bizStep = 'shipping';
+          })
+        : undefined;
+    };
+    refused(await underLie(rewrite, () => traceProduct(viaProxy(pharmacyKeys), { gtin: GTIN, serial: 'S2' })), 'EVENT_ID_MISMATCH');
+    assert.equal(proofsAsked, 0, 'the lie is refused from the event itself, before the proof is asked');
+    // The same lie with the eventID recomputed to fit the new content: that event is not on chain.
+    const consistent = (r: SentRequest, a: Answer) =>
+      pathOf(r).endsWith('/events') && a.status === 200
+        ? editJson(a, (j) => {
+            j.events[0].bizStep = 'shipping';
+            j.events[0].eventID = storedEventHashId(j.events[0]);
+          })
+        : undefined;
+    refused(await underLie(consistent, () => traceProduct(viaProxy(pharmacyKeys), { gtin: GTIN, serial: 'S2' })), 'FACT_NOT_PROVEN');
+    // And the CLI's trace refuses the first lie as well.
+    proxy.lie(rewrite);
+    try {
+      const run = await runCli([
+        'supply',
+        'trace',
+        '--key',
+        pharmacyKeyFile,
+        '--gtin',
+        GTIN,
+        '--serial',
+        'S2',
+        '--url',
+        proxy.url,
+        '--genesis',
+        join(dir, 'genesis.json'),
+        '--json',
+      ]);
+      assert.notEqual(run.code, 0);
+      assert.match(run.stderr, /EVENT_ID_MISMATCH/);
+    } finally {
+      proxy.lie(undefined);
+    }
   });
 });

@@ -6,7 +6,15 @@
 // transaction lookups.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { eventTimeNow, MedLedgerClient, medicinesKeys, medicinesTx, staffRegisterBody, type TrustedGenesis } from '@medledger/client';
+import {
+  dispense as dispenseRx,
+  eventTimeNow,
+  MedLedgerClient,
+  medicinesKeys,
+  medicinesTx,
+  staffRegisterBody,
+  type TrustedGenesis,
+} from '@medledger/client';
 import { generateKeyBundle, type KeyBundle } from '@medledger/crypto';
 import { type OrgKeyFile, readOrgKey } from '@medledger/node';
 import { TEST_PASSPHRASE } from '@medledger/node/testing';
@@ -130,7 +138,7 @@ test('a dispensed pack cannot be followed to its prescription or patient by anyo
     validTo: `${new Date().getUTCFullYear() + 1}-12-31`,
     minIntervalDays: 0,
   });
-  const dispensed = await medicinesTx(pharmacist, 'medication.dispense', {
+  const dispensed = await dispenseRx(pharmacist, {
     rx: rx.id,
     items: [{ gtin: GTIN, serial: 'P1', lot: 'L1', expiry: EXPIRY }],
   });

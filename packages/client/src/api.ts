@@ -46,6 +46,17 @@ import {
   recordShareBody,
 } from './tx-builders.js';
 
+/** A sealed, uploaded record's anchor fields, for the transaction that anchors it. */
+export interface RecordAnchorFields {
+  record: string;
+  patient: string;
+  resourceType: string;
+  category: string;
+  contentHash: string;
+  size: number;
+  envelopes: Array<{ to: string; hash: string }>;
+}
+
 /** What `grant` did: the grant's id, its transaction, and the record.share txs that followed. */
 export interface GrantResult {
   grantId: string;
@@ -124,6 +135,29 @@ export class MedLedgerClient extends NodeConnection {
     /** The height the recipients and their keys were proven at. */
     provenAt: number;
   }> {
+    const written = await this.sealAndAnchor(opts, (anchor) =>
+      this.submitAndWait('record.anchor', recordAnchorBody({ ...anchor, supersedes: opts.supersedes })),
+    );
+    return {
+      recordId: written.recordId,
+      txHash: written.done.hash,
+      height: written.done.height,
+      contentHash: written.contentHash,
+      provenAt: written.provenAt,
+    };
+  }
+
+  /**
+   * The one path that encrypts and seals a new record (writeRecord, and the MedicationDispense
+   * a dispense anchors, medicines-dispense.ts): encrypt, seal the data key to the proven
+   * recipients and this author, upload the objects, then `anchor` them in the transaction the
+   * caller submits. A recipient race (RECIPIENT_MISSING / RECIPIENT_NOT_ALLOWED) is retried
+   * once with freshly proven recipients. Throws ClientError as writeRecord.
+   */
+  async sealAndAnchor<T>(
+    opts: { patient: string; resource: FhirResource; category: string },
+    anchor: (fields: RecordAnchorFields) => Promise<T>,
+  ): Promise<{ recordId: string; contentHash: string; provenAt: number; done: T }> {
     const resourceType = opts.resource?.resourceType;
     if (typeof resourceType !== 'string') throw new ClientError('INVALID_ARGUMENT', 'resource.resourceType must be a FHIR type name');
     const reader = this.verified('writing a record');
@@ -137,21 +171,19 @@ export class MedLedgerClient extends NodeConnection {
         const byLabel = new Map<string, string>(proven.value.map((r) => [r.to, r.encryptionKey]));
         byLabel.set(this.id, this.keys.encryption.publicKey);
         const envelopes = [...byLabel].map(([to, key]) => ({ to, ...sealDataKey(sealed.dataKey, recordId, to, key) }));
-        const body = recordAnchorBody({
-          record: recordId,
-          patient: opts.patient,
-          resourceType,
-          category: opts.category,
-          contentHash: sealed.contentHash,
-          size: sealed.object.length,
-          envelopes: envelopes.map((e) => ({ to: e.to, hash: e.hash })),
-          supersedes: opts.supersedes,
-        });
         const objects = [...(attempt === 1 ? [sealed.object] : []), ...envelopes.map((e) => e.object)];
         await Promise.all(objects.map((o) => this.putObject(o)));
         try {
-          const done = await this.submitAndWait('record.anchor', body);
-          return { recordId, txHash: done.hash, height: done.height, contentHash: sealed.contentHash, provenAt: proven.height };
+          const done = await anchor({
+            record: recordId,
+            patient: opts.patient,
+            resourceType,
+            category: opts.category,
+            contentHash: sealed.contentHash,
+            size: sealed.object.length,
+            envelopes: envelopes.map((e) => ({ to: e.to, hash: e.hash })),
+          });
+          return { recordId, contentHash: sealed.contentHash, provenAt: proven.height, done };
         } catch (err) {
           const raced = hasClientCode(err, 'RECIPIENT_MISSING') || hasClientCode(err, 'RECIPIENT_NOT_ALLOWED');
           if (!raced || attempt >= 2) throw err;

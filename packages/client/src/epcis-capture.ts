@@ -9,7 +9,7 @@ import type { NodeConnection } from './connection.js';
 import { EPCIS_DOCUMENT_SCHEMA } from './epcis-schema.js';
 import { ClientError } from './errors.js';
 import { parseEpcUri } from './gs1.js';
-import { type Epc, type MedicinesKind, type MedicinesTxResult, medicinesTx } from './medicines.js';
+import { type Epc, type MedicinesKind, type MedicinesTxResult, medicinesTx, traceProduct } from './medicines.js';
 import type { TxBodies } from './tx-builders.js';
 
 // ajv-formats is CommonJS: its default export arrives as the module object or the function.
@@ -129,14 +129,39 @@ export function epcisToTransactions(doc: unknown): CaptureStep[] {
   return (doc as { epcisBody: { eventList: Json[] } }).epcisBody.eventList.map(stepOf);
 }
 
+/** A captured event's transaction, and the ids of the EPCIS events the chain recorded for it. */
+export interface CapturedEvent extends MedicinesTxResult {
+  /** GS1 CBV 2.0 Event Hash IDs, each recomputed by this client (empty for an unpack, which names no package). */
+  eventIDs: string[];
+}
+
+/** The first package a step names, whose trace shows the event the step recorded. */
+function firstPackage(s: CaptureStep): Epc | undefined {
+  if (s.kind === 'supply.commission') return { gtin: s.body.gtin, serial: s.body.serials[0] as string };
+  const epcs = (s.body as { epcs?: Epc[] }).epcs;
+  return epcs?.[0];
+}
+
 /**
  * Capture an EPCISDocument: validate it whole, then submit its events in order, each waiting
- * for commit. A refused event stops the capture with the chain's code; events before it stay
- * recorded (each is its own transaction).
+ * for commit, then read back the event each recorded from the package's proven trace, its id
+ * recomputed here (a node that got an id wrong is refused, `EVENT_ID_MISMATCH`). A refused
+ * event stops the capture with the chain's code; events before it stay recorded (each is its
+ * own transaction). Reading back needs a trusted genesis, as every proven answer does.
  */
-export async function captureEpcis(conn: NodeConnection, doc: unknown): Promise<MedicinesTxResult[]> {
+export async function captureEpcis(conn: NodeConnection, doc: unknown): Promise<CapturedEvent[]> {
   const steps = epcisToTransactions(doc);
-  const done: MedicinesTxResult[] = [];
-  for (const s of steps) done.push(await medicinesTx(conn, s.kind, s.body as never));
+  const done: CapturedEvent[] = [];
+  for (const s of steps) {
+    const result = await medicinesTx(conn, s.kind, s.body as never);
+    const epc = firstPackage(s);
+    const eventIDs: string[] = [];
+    for (let cursor: string | undefined, first = true; epc !== undefined && (first || cursor !== undefined); first = false) {
+      const page = await traceProduct(conn, epc, { limit: 500, ...(cursor === undefined ? {} : { cursor }) });
+      for (const e of page.items) if (e['medledger:height'] === result.height) eventIDs.push(String(e.eventID));
+      cursor = page.next ?? undefined;
+    }
+    done.push({ ...result, eventIDs });
+  }
   return done;
 }

@@ -3,6 +3,7 @@
 // package, recall and quarantine at the proven block's time; a package, a prescription and an
 // EPCIS event are returned only as the proven state holds them. A node that calls a recalled
 // or dispensed serial fine, or shows a prescription with fills it does not have, is refused.
+import { storedEventHashId } from '@medledger/ledger/epcis-hash';
 import { canonicalJson } from './canonical.js';
 import { ClientError } from './errors.js';
 import { refuse } from './trust.js';
@@ -160,9 +161,25 @@ export async function provenCopiesAt(
   return { items, height: state.height, time: state.time };
 }
 
-/** The state key of a stored EPCIS event: `epcis/<hash>` from its `ni:///sha-256;<hash>?ver=CBV2.0` id. */
+/**
+ * The state key of a stored EPCIS event: `epcis/<hash>` from its `ni:///sha-256;<hash>?ver=CBV2.0`
+ * id, after recomputing that id from the event itself (GS1 CBV 2.0 Event Hash ID,
+ * @medledger/ledger/epcis-hash, the ledger's own implementation): an event whose id is not its
+ * content's is refused (`EVENT_ID_MISMATCH`) before anything else is asked, whoever got it wrong.
+ */
 export function epcisEventKey(event: Json): string {
   const m = typeof event.eventID === 'string' ? /^ni:\/\/\/sha-256;([0-9a-f]{64})\?ver=CBV2\.0$/.exec(event.eventID) : null;
   if (m === null) throw new ClientError('MALFORMED_RESPONSE', 'an EPCIS event has no ni:///sha-256 eventID');
+  let recomputed: string;
+  try {
+    recomputed = storedEventHashId(event);
+  } catch {
+    return refuse('EVENT_ID_MISMATCH', `EPCIS event ${String(event.eventID)} cannot be hashed: it is not an event MedLedger records`);
+  }
+  if (recomputed !== event.eventID)
+    refuse(
+      'EVENT_ID_MISMATCH',
+      `EPCIS event ${String(event.eventID)} has the content of ${recomputed}: its id is not its canonical event hash`,
+    );
   return medicinesKeys.epcisEvent(m[1] as string);
 }

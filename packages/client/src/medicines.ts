@@ -127,6 +127,8 @@ export interface DispenseItem extends Epc {
 export interface MedicationDispenseBody {
   rx: string;
   items: DispenseItem[];
+  /** The encrypted MedicationDispense record the dispense anchors (medicines-dispense.ts builds it). */
+  record: { record: string; contentHash: string; size: number; envelopes: Array<{ to: string; hash: string }> };
 }
 
 declare module './tx-builders.js' {

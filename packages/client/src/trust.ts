@@ -23,6 +23,8 @@ import { ClientError } from './errors.js';
  *   proven state does not back.
  * - `ENGINE_MISMATCH`: the node answered with the other consensus engine's headers than the
  *   one the trusted genesis names (`engine`; absent: embedded).
+ * - `EVENT_ID_MISMATCH`: an EPCIS event's eventID is not the GS1 CBV 2.0 Event Hash ID of its
+ *   content (recomputed by the client; docs/medicines.md "Proven answers").
  */
 export type TrustErrorCode =
   | 'NO_TRUSTED_GENESIS'
@@ -33,7 +35,8 @@ export type TrustErrorCode =
   | 'STATE_PROOF_INVALID'
   | 'STALE_HEIGHT'
   | 'FACT_NOT_PROVEN'
-  | 'ENGINE_MISMATCH';
+  | 'ENGINE_MISMATCH'
+  | 'EVENT_ID_MISMATCH';
 
 /** Every TrustErrorCode, for callers (the CLI, the web app) that treat them as one class. */
 export const TRUST_ERROR_CODES: readonly TrustErrorCode[] = [
@@ -46,6 +49,7 @@ export const TRUST_ERROR_CODES: readonly TrustErrorCode[] = [
   'STALE_HEIGHT',
   'FACT_NOT_PROVEN',
   'ENGINE_MISMATCH',
+  'EVENT_ID_MISMATCH',
 ];
 
 /** Throw a ClientError with a trust code; the message starts with the code so logs name the check. */

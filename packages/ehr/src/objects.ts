@@ -92,6 +92,12 @@ export function namedObjects(kind: string, txBody: unknown): NamedObjects {
   switch (kind) {
     case 'record.anchor':
       return { content: { hash: String(body.contentHash), size: Number(body.size) }, envelopes };
+    case 'medication.dispense': {
+      // The dispense anchors the pharmacy's MedicationDispense record (medicines/rx.ts).
+      const r = (typeof body.record === 'object' && body.record !== null ? body.record : {}) as Record<string, unknown>;
+      const recordEnvelopes = Array.isArray(r.envelopes) ? r.envelopes.map((e: { hash?: unknown }) => String(e.hash)) : [];
+      return { content: { hash: String(r.contentHash), size: Number(r.size) }, envelopes: recordEnvelopes };
+    }
     case 'record.share':
     case 'consent.grant':
     case 'emergency.rewrap':

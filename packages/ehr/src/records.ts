@@ -49,6 +49,96 @@ function managedRecord(state: StateReader, actor: Identity, id: string): RecordM
   return record;
 }
 
+/** The fields of a new record's anchor, as checked from a transaction body. */
+export interface NewRecordAnchor {
+  id: string;
+  patient: string;
+  resourceType: string;
+  category: string;
+  contentHash: string;
+  size: number;
+  envelopes: Array<{ to: string; hash: string }>;
+  supersedes: string | null;
+}
+
+/** The ciphertext and key envelope fields every anchor carries (record.anchor, and the record a dispense writes). */
+export function anchorObjectFields(b: Body): Pick<NewRecordAnchor, 'contentHash' | 'size' | 'envelopes'> {
+  return {
+    contentHash: hex32Field(b, 'contentHash'),
+    size: intField(b, 'size', MAX_RECORD_BYTES),
+    envelopes: arrayField(b, 'envelopes', MAX_ANCHOR_ENVELOPES, (x, path) => {
+      const e = itemObject(x, path, ['to', 'hash']);
+      return { to: recipientField(e, 'to'), hash: hex32Field(e, 'hash') };
+    }),
+  };
+}
+
+/**
+ * Anchor a new record written by `author` (one path for record.anchor and for the
+ * MedicationDispense a dispense writes): the id is fresh, the patient active, the envelopes
+ * exactly the required recipients plus the author, every object claimed by this record alone.
+ * `mayAuthor` is the caller's write authorization: a consent or staff rule for record.anchor,
+ * the prescription held by the pharmacy for a dispense.
+ */
+export function anchorNewRecord(
+  ctx: TxContext,
+  state: StateOverlay,
+  author: Identity,
+  r: NewRecordAnchor,
+  mayAuthor: () => boolean,
+): RecordMeta {
+  if (getRecord(state, r.id) !== undefined) throw new EhrError('RECORD_EXISTS', `record ${r.id} already exists`);
+  const patient = activeIdentity(state, r.patient, 'patient');
+  if (patient.role !== 'patient') throw new EhrError('INVALID_BODY', `body.patient ${r.patient} is not a patient`);
+  if (!mayAuthor()) throw new EhrError('UNAUTHORIZED', 'the author holds no write access covering this record');
+  const byRecipient: Record<string, string> = {};
+  for (const e of r.envelopes) {
+    if (byRecipient[e.to] !== undefined) throw new EhrError('INVALID_BODY', `body.envelopes names ${e.to} twice`);
+    byRecipient[e.to] = e.hash;
+  }
+  const target = { id: r.id, category: r.category, resourceType: r.resourceType };
+  requireExactRecipients(
+    state,
+    patient,
+    author.id,
+    target,
+    ctx.time,
+    r.envelopes.map((e) => e.to),
+  );
+  if (r.supersedes !== null) {
+    const prior = getRecord(state, r.supersedes);
+    if (prior === undefined || prior.patient !== r.patient)
+      throw new EhrError('INVALID_BODY', 'body.supersedes is not a record of this patient');
+    if (prior.erased !== null) throw new EhrError('RECORD_ERASED', `record ${r.supersedes} has been erased`);
+    if (prior.supersededBy !== null) throw new EhrError('INVALID_BODY', `record ${r.supersedes} was already superseded`);
+    if (!mayWrite(state, author, r.patient, prior, ctx.time))
+      throw new EhrError('UNAUTHORIZED', 'the author may not write the superseded record');
+    storeRecord(state, { ...prior, supersededBy: r.id });
+  }
+  for (const hash of [r.contentHash, ...Object.values(byRecipient)]) claimObject(state, hash, r.id);
+  const record: RecordMeta = {
+    id: r.id,
+    patient: r.patient,
+    author: author.id,
+    resourceType: r.resourceType,
+    category: r.category,
+    contentHash: r.contentHash,
+    size: r.size,
+    envelopes: byRecipient,
+    supersedes: r.supersedes,
+    supersededBy: null,
+    anchoredAt: { height: ctx.height, time: ctx.time },
+    erased: null,
+  };
+  storeRecord(state, record);
+  state.set(keys.patientRecord(r.patient, r.id), '');
+  // The patient's dense list of records, in anchor order (proven complete to the patient: docs/records.md).
+  const n = Number(state.getState(keys.recordCount(r.patient)) ?? '0');
+  state.set(keys.recordIndex(r.patient, n), r.id);
+  state.set(keys.recordCount(r.patient), String(n + 1));
+  return record;
+}
+
 export const recordAnchor: TxKind = {
   apply(ctx: TxContext, tx: SignedTx, state: StateOverlay) {
     const b = onlyFields(tx.body, 'record.anchor', [
@@ -61,67 +151,18 @@ export const recordAnchor: TxKind = {
       'envelopes',
       'supersedes',
     ]);
-    const id = hex16Field(b, 'record');
-    const patientId = idField(b, 'patient');
-    const resourceType = stringField(b, 'resourceType', RESOURCE_TYPE_RE, 'a FHIR resource type name');
-    const category = stringField(b, 'category', CATEGORY_RE, 'a lowercase category token');
-    const contentHash = hex32Field(b, 'contentHash');
-    const size = intField(b, 'size', MAX_RECORD_BYTES);
-    const envelopes = arrayField(b, 'envelopes', MAX_ANCHOR_ENVELOPES, (x, path) => {
-      const e = itemObject(x, path, ['to', 'hash']);
-      return { to: recipientField(e, 'to'), hash: hex32Field(e, 'hash') };
-    });
-    const supersedes = optional(b, 'supersedes', hex16Field) ?? null;
-
+    const r: NewRecordAnchor = {
+      id: hex16Field(b, 'record'),
+      patient: idField(b, 'patient'),
+      resourceType: stringField(b, 'resourceType', RESOURCE_TYPE_RE, 'a FHIR resource type name'),
+      category: stringField(b, 'category', CATEGORY_RE, 'a lowercase category token'),
+      ...anchorObjectFields(b),
+      supersedes: optional(b, 'supersedes', hex16Field) ?? null,
+    };
     const author = activeSigner(state, tx.signer);
-    if (getRecord(state, id) !== undefined) throw new EhrError('RECORD_EXISTS', `record ${id} already exists`);
-    const patient = activeIdentity(state, patientId, 'patient');
-    if (patient.role !== 'patient') throw new EhrError('INVALID_BODY', `body.patient ${patientId} is not a patient`);
-    if (!mayWrite(state, author, patientId, { id, category, resourceType }, ctx.time)) {
-      throw new EhrError('UNAUTHORIZED', 'the author holds no write access covering this record');
-    }
-    const byRecipient: Record<string, string> = {};
-    for (const e of envelopes) {
-      if (byRecipient[e.to] !== undefined) throw new EhrError('INVALID_BODY', `body.envelopes names ${e.to} twice`);
-      byRecipient[e.to] = e.hash;
-    }
-    requireExactRecipients(
-      state,
-      patient,
-      author.id,
-      { id, category, resourceType },
-      ctx.time,
-      envelopes.map((e) => e.to),
+    anchorNewRecord(ctx, state, author, r, () =>
+      mayWrite(state, author, r.patient, { id: r.id, category: r.category, resourceType: r.resourceType }, ctx.time),
     );
-    if (supersedes !== null) {
-      const prior = getRecord(state, supersedes);
-      if (prior === undefined || prior.patient !== patientId)
-        throw new EhrError('INVALID_BODY', 'body.supersedes is not a record of this patient');
-      if (prior.erased !== null) throw new EhrError('RECORD_ERASED', `record ${supersedes} has been erased`);
-      if (prior.supersededBy !== null) throw new EhrError('INVALID_BODY', `record ${supersedes} was already superseded`);
-      if (!mayWrite(state, author, patientId, prior, ctx.time))
-        throw new EhrError('UNAUTHORIZED', 'the author may not write the superseded record');
-      storeRecord(state, { ...prior, supersededBy: id });
-    }
-    for (const hash of [contentHash, ...Object.values(byRecipient)]) claimObject(state, hash, id);
-    storeRecord(state, {
-      id,
-      patient: patientId,
-      author: author.id,
-      resourceType,
-      category,
-      contentHash,
-      size,
-      envelopes: byRecipient,
-      supersedes,
-      supersededBy: null,
-      anchoredAt: { height: ctx.height, time: ctx.time },
-      erased: null,
-    });
-    state.set(keys.patientRecord(patientId, id), '');
-    const n = Number(state.getState(keys.recordCount(patientId)) ?? '0');
-    state.set(keys.recordIndex(patientId, n), id);
-    state.set(keys.recordCount(patientId), String(n + 1));
   },
 };
 

@@ -3,6 +3,7 @@
 import { isHex } from '@medledger/crypto';
 import {
   type AccessEvent,
+  DISPENSE_RECORD,
   emergencyWindowOf,
   getGrant,
   getIdentity,
@@ -22,6 +23,7 @@ import {
 } from '@medledger/ehr';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { schemas } from './api-schemas.js';
+import { dispensesFor } from './dispense-writers.js';
 import { ApiError } from './errors.js';
 import type { Gatekeeper } from './gatekeeper.js';
 import { type PageQuery, pageDenseAscending, pageDenseNewestFirst, pageState } from './paging.js';
@@ -38,6 +40,11 @@ export function registerRecordRoutes(app: FastifyInstance, node: RouteDeps, gate
   const who = (req: FastifyRequest) => gate.authenticate(req.headers.authorization);
   const decisionTime = () => node.accessTime();
   const store = node.chain.store;
+  // Pharmacy staff write no records by consent, but a dispense anchors their MedicationDispense.
+  const mayWriteDispenseRecord = (caller: Identity, patient: string, target: { category: string; resourceType: string }) =>
+    target.category === DISPENSE_RECORD.category &&
+    target.resourceType === DISPENSE_RECORD.resourceType &&
+    dispensesFor(state, store, caller, patient);
   const managing = (caller: Identity, patient: string) => {
     if (caller.id !== patient && !isDelegate(state, patient, caller.id)) {
       throw new ApiError('ACCESS_DENIED', 'only the patient and their delegates see this');
@@ -202,7 +209,7 @@ export function registerRecordRoutes(app: FastifyInstance, node: RouteDeps, gate
       if (patient?.role !== 'patient' || patient.status !== 'active')
         throw new ApiError('ACCESS_DENIED', 'no such patient, or you may not write for them');
       const target = { id: '', category, resourceType };
-      if (!mayWrite(state, caller, patientId, target, decisionTime()))
+      if (!mayWrite(state, caller, patientId, target, decisionTime()) && !mayWriteDispenseRecord(caller, patientId, target))
         throw new ApiError('ACCESS_DENIED', 'no such patient, or you may not write for them');
       return { recipients: recordRecipients(node, patientId, target) };
     },

@@ -41,13 +41,20 @@ export type KeyAccess = { public: true } | { public: false; allowed: (caller: Id
 const PUBLIC: KeyAccess = { public: true };
 
 /** The proof-serving rules, by key family; see docs/api.md for the list. */
-export function keyAccess(state: StateReader, key: string, time: number): KeyAccess | undefined {
+export function keyAccess(
+  state: StateReader,
+  key: string,
+  time: number,
+  /** Pharmacy staff about to anchor a dispense's record for the patient (dispense-writers.ts); none: nobody. */
+  dispensesFor: (caller: Identity, patient: string) => boolean = () => false,
+): KeyAccess | undefined {
   const granteeIds = (caller: Identity) => granteeIdsFor(state, caller);
   const manages = (caller: Identity, patient: string) => caller.id === patient || isDelegate(state, patient, caller.id);
-  // Those who may write for the patient (mayWrite without a target): they need the recipient set.
+  // Those who may write for the patient (mayWrite without a target, or a dispense's record): they need the recipient set.
   const writesFor = (caller: Identity, patient: string) =>
     manages(caller, patient) ||
-    grantsFrom(state, patient, granteeIds(caller)).some((g) => g.access === 'read-write' && grantIsActive(g, time));
+    grantsFrom(state, patient, granteeIds(caller)).some((g) => g.access === 'read-write' && grantIsActive(g, time)) ||
+    dispensesFor(caller, patient);
   const only = (allowed: (caller: Identity) => boolean): KeyAccess => ({ public: false, allowed });
   const match = (re: string) => new RegExp(`^${re}$`).exec(key);
 

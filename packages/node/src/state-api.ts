@@ -6,6 +6,7 @@ import { appHashOf, type ProvenStateAnswer, type ProvenStateEntry } from '@medle
 import type { CometCommitJson, CometHeaderJson } from '@medledger/ledger/cometbft';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { schemas } from './api-schemas.js';
+import { dispensesFor } from './dispense-writers.js';
 import { ApiError } from './errors.js';
 import type { Gatekeeper } from './gatekeeper.js';
 import type { RouteDeps } from './route-deps.js';
@@ -50,7 +51,7 @@ export function registerStateRoutes(app: FastifyInstance, node: RouteDeps, gate:
     for (const key of keys) {
       if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH || /[^\x21-\x7e]/.test(key))
         throw new ApiError('INVALID_PARAM', `a key is 1–${MAX_KEY_LENGTH} printable ASCII characters`);
-      const access = keyAccess(chain.state, key, time);
+      const access = keyAccess(chain.state, key, time, (caller, patient) => dispensesFor(chain.state, chain.store, caller, patient));
       if (access === undefined)
         throw new ApiError('KEY_NOT_SERVED', `proofs are served for these keys only: ${SERVED_KEY_FAMILIES.join(', ')}`);
       if (access.public) continue;

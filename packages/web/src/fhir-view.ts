@@ -75,6 +75,7 @@ const KINDS: Record<string, string> = {
   Condition: 'Diagnosis',
   MedicationStatement: 'Medication',
   MedicationRequest: 'Prescription',
+  MedicationDispense: 'Medicine dispensed',
   Immunization: 'Vaccination',
   Encounter: 'Visit',
   Procedure: 'Procedure',
@@ -147,6 +148,42 @@ export function summarize(resource: unknown, lookup?: ResourceLookup): RecordSum
       add('Strength', strength);
       add('How to take it', dosage || 'Not stated in this record: ask the prescriber or pharmacist.');
       add('Status', str(r.status));
+      break;
+    }
+    case 'MedicationDispense': {
+      // The pharmacy's record of a fill (client medicines-dispense.ts): what, which packs, lot and expiry, where.
+      title = conceptText(r.medicationCodeableConcept) ?? 'Medicine';
+      when = dateOf(r.whenHandedOver);
+      value = str(r.status) === 'completed' ? 'Dispensed' : (str(r.status) ?? '');
+      add('Packs', quantityText(r.quantity));
+      add(
+        'Serial numbers',
+        objs(r.identifier)
+          .map((i) => /\(21\)([^(]+)/.exec(str(i.value) ?? '')?.[1])
+          .filter(Boolean)
+          .join(', '),
+      );
+      add(
+        'Lot and expiry',
+        [
+          ...new Set(
+            objs(r.contained).map((m) => `lot ${str(obj(m.batch)?.lotNumber) ?? '?'}, expires ${str(obj(m.batch)?.expirationDate) ?? '?'}`),
+          ),
+        ].join('; '),
+      );
+      const pharmacy = objs(r.performer)
+        .map((p) => str(obj(p.actor)?.reference))
+        .find((ref) => ref?.startsWith('Organization/'));
+      add(
+        'Pharmacy',
+        str(obj(objs(r.performer)[0]?.actor)?.display) ?? pharmacy?.slice('Organization/'.length, 'Organization/'.length + 8),
+      );
+      add(
+        'Prescription',
+        str(obj(objs(r.authorizingPrescription)[0])?.reference)
+          ?.replace('MedicationRequest/rx-', '')
+          .slice(0, 8),
+      );
       break;
     }
     case 'Immunization':

@@ -124,3 +124,35 @@ test('charts: one series per measured thing, blood pressure with two lines, poin
     [71, 70],
   );
 });
+
+test('a pharmacy’s dispense record reads as what was dispensed: medicine, packs, serials, lot and expiry, pharmacy', () => {
+  const s = summarize({
+    resourceType: 'MedicationDispense',
+    status: 'completed',
+    contained: [
+      { resourceType: 'Medication', id: 'pack1', batch: { lotNumber: 'L7', expirationDate: '2028-12-31' } },
+      { resourceType: 'Medication', id: 'pack2', batch: { lotNumber: 'L7', expirationDate: '2028-12-31' } },
+    ],
+    medicationCodeableConcept: {
+      text: 'Amoxicillin 500 mg',
+      coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '308182' }],
+    },
+    performer: [{ actor: { reference: `Organization/${'ab'.repeat(20)}`, display: 'Corner Pharmacy' } }],
+    authorizingPrescription: [{ reference: `MedicationRequest/rx-${'cd'.repeat(16)}` }],
+    quantity: { value: 2, unit: 'package' },
+    whenHandedOver: '2026-12-06T10:00:00Z',
+    identifier: [
+      { system: 'https://www.gs1.org/gtin', value: '(01)00036000291452(21)D1(10)L7(17)281231' },
+      { system: 'https://www.gs1.org/gtin', value: '(01)00036000291452(21)D2(10)L7(17)281231' },
+    ],
+  });
+  assert.equal(s.kind, 'Medicine dispensed');
+  assert.equal(s.title, 'Amoxicillin 500 mg');
+  assert.equal(s.value, 'Dispensed');
+  assert.equal(s.when, Date.parse('2026-12-06T10:00:00Z'));
+  const row = (label: string) => s.rows.find((r) => r.label === label)?.value;
+  assert.equal(row('Serial numbers'), 'D1, D2');
+  assert.equal(row('Lot and expiry'), 'lot L7, expires 2028-12-31');
+  assert.equal(row('Pharmacy'), 'Corner Pharmacy');
+  assert.equal(row('Prescription'), 'cdcdcdcd');
+});

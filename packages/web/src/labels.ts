@@ -108,11 +108,34 @@ export function friendlyError(err: unknown): string {
     DELEGATE_PENDING: 'You already invited them. They become your delegate when they accept from their account page.',
     DELEGATE_EXISTS: 'They are already your delegate.',
     BAD_PROOF: 'The network sent a confirmation that did not check out. Try again later.',
+    // Medicines (docs/medicines.md "Refusals"): the chain's reason, in words.
+    NOT_HOLDER: 'You do not hold this pack or case (or this prescription is at another pharmacy). Check the serial numbers.',
+    NOT_ADDRESSEE: 'These packs were not shipped to you, so you cannot receive them.',
+    PACKED: 'This pack is packed in a case: ship, receive or destroy the case, or unpack it first.',
+    CASE_BROKEN: 'A pack of this case was dispensed: unpack the case before shipping the rest.',
+    NOT_VERIFIED: 'A pack does not verify (recalled, quarantined, expired, already dispensed, or never made). Do not use it.',
+    WRONG_PRODUCT: 'This pack is not the prescribed medicine.',
+    RX_INACTIVE: 'This prescription is cancelled or outside its dates.',
+    RX_NO_FILLS: 'This prescription has no fills left.',
+    TOO_EARLY: 'It is too early to fill this prescription again.',
+    WRONG_STATE: 'This was already done (recalled, decommissioned, notified or terminated), or must wait for an earlier step.',
+    RETURN_NOT_VERIFIED: 'This pack came back to you: verify it first, then it may be sold again.',
+    DUPLICATE_EVENT: 'This exact event is already recorded.',
+    ALREADY_REGISTERED: 'This is already registered.',
+    NOT_FOUND: 'Nothing with that number is on the ledger. Check it and try again.',
     GENESIS_MISMATCH:
       'This server now presents a different network than the one you confirmed when you created your account (GENESIS_MISMATCH). MedLedger stopped here and sent nothing. Use a server you trust, or ask your care provider.',
   };
   // A node whose answer fails a check against the network you confirmed: nothing was used or sent.
-  const trust = ['UNTRUSTED_COMMIT', 'HEADER_MISMATCH', 'APP_HASH_MISMATCH', 'STATE_PROOF_INVALID', 'STALE_HEIGHT', 'FACT_NOT_PROVEN'];
+  const trust = [
+    'UNTRUSTED_COMMIT',
+    'HEADER_MISMATCH',
+    'APP_HASH_MISMATCH',
+    'STATE_PROOF_INVALID',
+    'STALE_HEIGHT',
+    'FACT_NOT_PROVEN',
+    'EVENT_ID_MISMATCH',
+  ];
   if (typeof code === 'string' && trust.includes(code))
     return `This server sent an answer that the network's signatures do not back (${code}). MedLedger refused it and nothing was sent. Try again later, or use another server you trust.`;
   if (typeof code === 'string' && messages[code] !== undefined) return messages[code];

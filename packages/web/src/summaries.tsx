@@ -17,7 +17,7 @@ const SECTIONS: readonly Section[] = [
   {
     id: 'medications',
     title: 'Medications',
-    types: ['MedicationRequest', 'MedicationStatement'],
+    types: ['MedicationRequest', 'MedicationStatement', 'MedicationDispense'],
     empty: 'No medications in these records.',
   },
   { id: 'allergies', title: 'Allergies', types: ['AllergyIntolerance'], empty: 'No allergies recorded in these records.' },

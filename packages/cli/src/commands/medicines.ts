@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   type DispenseItem,
+  dispense,
   type Epc,
   eventTimeNow,
   getPrescription,
@@ -449,10 +450,16 @@ export function registerMedicinesCommands(program: Command): void {
     .requiredOption('--rx <id>', 'prescription id', rxId)
     .option('--code <gs1>', 'a scanned DataMatrix with lot (10) and expiry (17) (repeat for more)', collect(scannedItem))
     .option('--item <gtin:serial:lot:expiry>', 'a package typed in (repeat for more)', collect(item))
-    .action((o: Common & { rx: string; code?: DispenseItem[]; item?: DispenseItem[] }) => {
+    .action(async (o: Common & { rx: string; code?: DispenseItem[]; item?: DispenseItem[] }) => {
       const items = [...(o.code ?? []), ...(o.item ?? [])];
       if (items.length === 0) throw usage('give the dispensed packages with --code or --item');
-      return submit(o, 'medication.dispense', { rx: o.rx, items });
+      // Writes the MedicationDispense into the patient's encrypted records in the same transaction.
+      const done = await run(async () => dispense(await connect(o), { rx: o.rx, items }));
+      output(
+        o,
+        { record: done.recordId, txHash: done.txHash, height: done.height },
+        () => `dispensed at height ${done.height}; record ${done.recordId}`,
+      );
     });
   withCommon(rx.command('transfer'), "the patient's key file")
     .description('move an unfilled prescription to another pharmacy')

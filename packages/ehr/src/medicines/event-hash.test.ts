@@ -6,8 +6,9 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
-import { eventHashId, eventPreHash } from './event-hash.js';
+import { eventHashId, eventPreHash, storedEventHashId } from './event-hash.js';
 import type { EpcisEventBody } from './events.js';
+import { dispense, pkg, prescribe, stocked, world } from './test-world.js';
 
 const SN1 = 'https://id.gs1.org/01/00300010000010/21/SN1';
 const SN2 = 'https://id.gs1.org/01/00300010000010/21/SN2';
@@ -186,4 +187,23 @@ test('the ni URI of a pre-hash string published with the reference implementatio
     `ni:///sha-256;${createHash('sha256').update(published, 'utf8').digest('hex')}?ver=CBV2.0`,
     'ni:///sha-256;3e0f2437f4cb5e8a1b832b769c0eed1bf3e1421f14061132e9800ded03f10182?ver=CBV2.0',
   );
+});
+
+test('every event the rules store carries the id a client recomputes from the stored event (storedEventHashId)', () => {
+  const w = world();
+  stocked(w);
+  const rx = prescribe(w);
+  w.block([rx]);
+  assert.deepEqual(w.block([dispense(w.pharmacistA, rx, [pkg('S3')])]), ['ok']);
+  const stored = w.writes
+    .flat()
+    .filter((x) => x.key.startsWith('epcis/') && x.value !== null)
+    .map((x) => JSON.parse(x.value as string) as Record<string, unknown>);
+  // commission, pack, two ships, two receives, the dispense
+  assert.equal(stored.length, 7);
+  for (const e of stored) assert.equal(storedEventHashId(e), e.eventID, String(e.bizStep));
+  // Any change to a hashed field changes the recomputed id; stored-only fields do not.
+  const first = stored[0] as Record<string, unknown>;
+  assert.notEqual(storedEventHashId({ ...first, bizStep: 'shipping' }), first.eventID);
+  assert.equal(storedEventHashId({ ...first, 'medledger:height': 999 }), first.eventID);
 });

@@ -6,11 +6,27 @@ import { describe, test } from 'node:test';
 import { EhrApp, initChain } from '../app.js';
 import { MemoryCommittedState } from '../committed.js';
 import { DAY_MS } from '../insurance/model.js';
+import { getRecord } from '../policy.js';
 import { keys, prefixes } from '../state.js';
 import { gtinValid } from './model.js';
 import { getPrescription } from './rx.js';
 import { getCase } from './supply.js';
-import { CASE, CHAIN, dispense, GTIN, idOf, OTHER_GTIN, pkg, prescribe, product, RXNORM, rxBody, stocked, world } from './test-world.js';
+import {
+  CASE,
+  CHAIN,
+  dispense,
+  dispenseRecord,
+  GTIN,
+  idOf,
+  OTHER_GTIN,
+  pkg,
+  prescribe,
+  product,
+  RXNORM,
+  rxBody,
+  stocked,
+  world,
+} from './test-world.js';
 import { getPackage, getProduct, verifyPackage } from './verify.js';
 
 describe('GS1 identifiers', () => {
@@ -250,6 +266,60 @@ describe('verification and dispense', () => {
     const rx = prescribe(w, { rxnorm: '308182' });
     w.block([rx]);
     assert.deepEqual(w.block([dispense(w.pharmacistA, rx, [pkg('S3')])]), ['WRONG_PRODUCT']);
+  });
+});
+
+describe('the MedicationDispense record a dispense writes', () => {
+  test('the dispense anchors the pharmacy’s encrypted MedicationDispense in the patient’s records and names it on the fill', () => {
+    const w = world();
+    stocked(w);
+    const rx = prescribe(w);
+    w.block([rx]);
+    const record = dispenseRecord(w.patient.id, w.pharmacistA.id);
+    assert.deepEqual(w.block([dispense(w.pharmacistA, rx, [pkg('S3')], record)]), ['ok']);
+    const meta = getRecord(w.state, record.record);
+    assert.equal(meta?.patient, w.patient.id);
+    assert.equal(meta?.author, w.pharmacistA.id);
+    assert.equal(meta?.resourceType, 'MedicationDispense');
+    assert.equal(meta?.category, 'medications');
+    assert.equal(meta?.contentHash, record.contentHash);
+    assert.deepEqual(Object.keys(meta?.envelopes ?? {}).sort(), [w.patient.id, w.pharmacistA.id].sort());
+    assert.equal(w.state.getState(keys.patientRecord(w.patient.id, record.record)), '');
+    assert.deepEqual(
+      getPrescription(w.state, idOf(rx))?.dispensed.map((d) => d.record),
+      [record.record],
+    );
+  });
+
+  test('a dispense without its record, or with one sealed to an outsider or missing the patient, is refused and writes nothing', () => {
+    const w = world();
+    stocked(w);
+    const rx = prescribe(w);
+    w.block([rx]);
+    const noRecord = w.pharmacistA.tx('medication.dispense', { rx: idOf(rx), items: [pkg('S3')] });
+    const outsider = dispenseRecord(w.patient.id, w.pharmacistA.id, [w.patient.id, w.pharmacistA.id, w.pharmacistB.id]);
+    const noPatient = dispenseRecord(w.patient.id, w.pharmacistA.id, [w.pharmacistA.id]);
+    assert.deepEqual(
+      w.block([noRecord, dispense(w.pharmacistA, rx, [pkg('S3')], outsider), dispense(w.pharmacistA, rx, [pkg('S3')], noPatient)]),
+      ['INVALID_BODY', 'RECIPIENT_NOT_ALLOWED', 'RECIPIENT_MISSING'],
+    );
+    assert.equal(getRecord(w.state, outsider.record), undefined);
+    assert.equal(getPackage(w.state, GTIN, 'S3')?.status, 'active');
+    assert.equal(getPrescription(w.state, idOf(rx))?.fills, 0);
+  });
+
+  test('a refused dispense (too early) anchors no record; a record id already used is refused', () => {
+    const w = world();
+    stocked(w);
+    const rx = prescribe(w);
+    w.block([rx]);
+    const first = dispenseRecord(w.patient.id, w.pharmacistA.id);
+    assert.deepEqual(w.block([dispense(w.pharmacistA, rx, [pkg('S3')], first)]), ['ok']);
+    const early = dispenseRecord(w.patient.id, w.pharmacistA.id);
+    assert.deepEqual(w.block([dispense(w.pharmacistA, rx, [pkg('S4')], early)]), ['TOO_EARLY']);
+    assert.equal(getRecord(w.state, early.record), undefined);
+    const reused = { ...dispenseRecord(w.patient.id, w.pharmacistA.id), record: first.record };
+    assert.deepEqual(w.block([dispense(w.pharmacistA, rx, [pkg('S4')], reused)], 28 * DAY_MS), ['RECORD_EXISTS']);
   });
 });
 

@@ -178,8 +178,11 @@ export interface Prescription {
   validTo: string;
   minIntervalDays: number;
   lastFillTime: number | null;
-  /** The packages dispensed against it: what links a recall of their lot to this patient. */
-  dispensed: Array<{ gtin: string; serial: string; lot: string; height: number }>;
+  /**
+   * The packages dispensed against it: what links a recall of their lot to this patient, and
+   * `record`, the id of the encrypted MedicationDispense record of the fill in the patient's records.
+   */
+  dispensed: Array<{ gtin: string; serial: string; lot: string; height: number; record: string }>;
   status: RxStatus;
   controlled: boolean;
   createdAt: { height: number; time: number };

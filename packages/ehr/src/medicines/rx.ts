@@ -9,6 +9,7 @@ import { activeIdentity, activeSigner, getIdentity } from '../identity.js';
 import { DAY_MS, dateField, dateOf } from '../insurance/model.js';
 import { managesPatient } from '../insurance/parties.js';
 import type { TxKind } from '../kinds.js';
+import { anchorNewRecord, anchorObjectFields } from '../records.js';
 import { keys, readJson, type StateReader, writeJson } from '../state.js';
 import { recordEvent, sgtinUri } from './events.js';
 import { gtinField, type Package, type Prescription, partnerKindOf, partnerOf, RXNORM_RE, requirePartner, SERIAL_RE } from './model.js';
@@ -129,15 +130,21 @@ export const rxCancel: TxKind = {
   },
 };
 
+/** The FHIR resource type and record category of the record every dispense writes. */
+export const DISPENSE_RECORD = { resourceType: 'MedicationDispense', category: 'medications' } as const;
+
 /**
  * The whole dispense in one transaction: the prescription (active, in its validity period,
  * fills left, interval respected, held by this pharmacy) and every serial (commissioned, in
  * this pharmacy's custody, of the prescribed product, verified at block time) are checked
- * before anything is written; then the serials are decommissioned and a fill is counted.
+ * before anything is written; then the serials are decommissioned, a fill is counted, and the
+ * pharmacy's encrypted FHIR MedicationDispense (`body.record`) is anchored in the patient's
+ * records, sealed exactly as any record of theirs must be (the patient, the grantees their
+ * consent allows, the emergency key, the author), and named on the fill.
  */
 export const medicationDispense: TxKind = {
   apply(ctx, tx, state) {
-    const b = onlyFields(tx.body, 'medication.dispense', ['rx', 'items']);
+    const b = onlyFields(tx.body, 'medication.dispense', ['rx', 'items', 'record']);
     const actor = activeSigner(state, tx.signer);
     if (actor.role !== 'pharmacy') throw new EhrError('UNAUTHORIZED', 'only pharmacy staff dispense');
     const me = requirePartner(state, actor, 'dispense', ['dispenser']);
@@ -165,6 +172,9 @@ export const medicationDispense: TxKind = {
     if (items.length === 0) throw new EhrError('INVALID_BODY', 'body.items must list the dispensed packages');
     if (new Set(items.map((i) => `${i.gtin}/${i.serial}`)).size !== items.length)
       throw new EhrError('INVALID_BODY', 'a package is listed twice');
+    if (b.record === undefined) throw new EhrError('INVALID_BODY', 'body.record must carry the encrypted MedicationDispense record');
+    const r = itemObject(b.record, 'record', ['record', 'contentHash', 'size', 'envelopes']);
+    const record = { id: hex16Field(r, 'record'), ...anchorObjectFields(r) };
     const pkgs: Package[] = items.map((item) => {
       const v = verifyPackage(state, item, ctx.time);
       if (!v.verified) throw new EhrError('NOT_VERIFIED', `package ${item.gtin} serial ${item.serial} does not verify: ${v.reason}`);
@@ -180,6 +190,8 @@ export const medicationDispense: TxKind = {
         throw new EhrError('WRONG_PRODUCT', `package ${item.gtin} is not the prescribed product (RxNorm ${rx.rxnorm})`);
       return pkg;
     });
+    // The dispense itself authorizes the record: the pharmacy holds this prescription of this patient.
+    anchorNewRecord(ctx, state, actor, { ...record, patient: rx.patient, ...DISPENSE_RECORD, supersedes: null }, () => true);
     recordEvent(
       ctx,
       state,
@@ -201,7 +213,10 @@ export const medicationDispense: TxKind = {
       ...rx,
       fills: rx.fills + 1,
       lastFillTime: ctx.time,
-      dispensed: [...rx.dispensed, ...pkgs.map((p) => ({ gtin: p.gtin, serial: p.serial, lot: p.lot, height: ctx.height }))],
+      dispensed: [
+        ...rx.dispensed,
+        ...pkgs.map((p) => ({ gtin: p.gtin, serial: p.serial, lot: p.lot, height: ctx.height, record: record.id })),
+      ],
     });
   },
 };

@@ -193,5 +193,20 @@ export const rxBody = (w: World, extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 export const prescribe = (w: World, extra: Record<string, unknown> = {}) => w.doctor.tx('rx.prescribe', rxBody(w, extra));
-export const dispense = (by: ReturnType<typeof actor>, rx: SignedTx, items: unknown[]) =>
-  by.tx('medication.dispense', { rx: idOf(rx), items });
+/**
+ * The anchor fields of the MedicationDispense record a dispense writes: sealed to the patient
+ * and the author, the recipients of a patient with no grants or emergency key. Hashes are
+ * random (the rules check who the envelopes are for, not the vault's objects).
+ */
+export const dispenseRecord = (patient: string, author: string, to: string[] = [patient, author]) => ({
+  record: toHex(randomBytes(16)),
+  contentHash: toHex(randomBytes(32)),
+  size: 200,
+  envelopes: to.map((t) => ({ to: t, hash: toHex(randomBytes(32)) })),
+});
+export const dispense = (by: ReturnType<typeof actor>, rx: SignedTx, items: unknown[], record?: Record<string, unknown>) =>
+  by.tx('medication.dispense', {
+    rx: idOf(rx),
+    items,
+    record: record ?? dispenseRecord(String((rx.body as { patient: string }).patient), by.id),
+  });

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { eventTimeNow, MedLedgerClient, medicinesTx, staffRegisterBody, TrustedGenesis } from '@medledger/client';
+import { dispense as dispenseRx, eventTimeNow, MedLedgerClient, medicinesTx, staffRegisterBody, TrustedGenesis } from '@medledger/client';
 import { generateKeyBundle, type KeyBundle } from '@medledger/crypto';
 import { readOrgKey } from '../home.js';
 import { type FhirTestNode, startFhirNode, tokenFor } from './testing.js';
@@ -81,7 +81,7 @@ test('a ledger prescription reads as a MedicationRequest and its fill as a Medic
       minIntervalDays: 14,
     })
   ).id;
-  await medicinesTx(client(pharmacistKeys), 'medication.dispense', {
+  await dispenseRx(client(pharmacistKeys), {
     rx,
     items: [{ gtin: GTIN, serial: 'S1', lot: 'L1', expiry: EXPIRY }],
   });

@@ -1,7 +1,8 @@
 // The pharmacist's dispense in the web UI with the `npm start` demo: Phil Pharmacist signs in
 // with his keystore file, types the DataMatrix of a pack on the shelf, sees it verified and
 // Garrett's prescription waiting, dispenses, and the same pack then answers "already
-// dispensed"; Garrett sees the fill on his Medicines page. Every page is checked with axe.
+// dispensed"; Garrett sees the fill on his Medicines page and the pharmacy's MedicationDispense
+// record (pack, lot, expiry, pharmacy) in his own records. Every page is checked with axe.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -73,6 +74,19 @@ test('the pharmacist scans a pack, sees the waiting prescription and dispenses i
       .getByText(/filled 1 time\b/)
       .waitFor({ timeout: 60_000 });
     await checkPage(garrett, 'patient-medicines', failures);
+    // The pharmacy's dispense record is in Garrett's own records: what, which pack, lot and expiry, where.
+    await garrett.goto(`${sheet.url}/records`);
+    const dispensed = garrett.getByRole('listitem').filter({ hasText: 'Medicine dispensed' }).first();
+    await dispensed.waitFor({ timeout: 60_000 });
+    await dispensed.getByRole('link').click();
+    const serial = /\(21\)([^(]+)/.exec(sheet.medicines.scan)?.[1] as string;
+    await garrett.getByText(serial, { exact: false }).first().waitFor({ timeout: 60_000 });
+    await garrett.getByText('Main Street Pharmacy').first().waitFor();
+    await garrett
+      .getByText(/^lot .*, expires \d{4}-\d{2}-\d{2}$/)
+      .first()
+      .waitFor();
+    await checkPage(garrett, 'patient-dispense-record', failures);
 
     // Acme recalls the lot of the pack Garrett was given: his notification centre tells him
     // (issue 17 item 10), from his proven prescriptions and the proven recall.

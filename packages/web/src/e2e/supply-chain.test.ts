@@ -1,5 +1,8 @@
 // The supply chain and prescribing in the web UI with the `npm start` demo (issue 14 item 8):
-// Acme (manufacturer) lands on its own home, commissions two packs and ships them to Cardinal;
+// Acme (manufacturer) lands on its own home, commissions two packs and ships them to Cardinal
+// (chosen from the chain's member organizations), then packs two more into a case, is refused
+// destroying a packed one (in words), unpacks, destroys one, quarantines the other and its lot
+// (illegitimate: a notification it then records as made);
 // Cardinal (wholesaler) receives them, verifies one and ships them on to Main Street Pharmacy;
 // the Drug Safety Agency (regulator) traces a pack's whole custody history, sees the
 // notifications and recalls the lot, on a phone-width screen; Dr Ross prescribes for Garrett
@@ -11,6 +14,13 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { checkPage, openBrowser, requireBrowserAndBuild } from './browser.js';
 import { startDemo } from './demo-network.js';
+
+/** Append the GS1 mod-10 check digit (an SSCC from 17 digits). */
+function withCheckDigit(data: string): string {
+  let sum = 0;
+  for (let i = 0; i < data.length; i++) sum += Number(data[i]) * ((data.length - i) % 2 === 1 ? 3 : 1);
+  return `${data}${(10 - (sum % 10)) % 10}`;
+}
 
 const dir = mkdtempSync(join(tmpdir(), 'medledger-web-supply-'));
 const closers: Array<() => Promise<void>> = [];
@@ -73,6 +83,75 @@ test('manufacturer, wholesaler and regulator homes move, verify, trace and recal
     await ship(acme, 'Cardinal Wholesale (wholesaler)', 'ACME-WEB-1');
     await checkPage(acme, 'manufacturer-shipped', failures);
 
+    // Aggregation, quarantine, destruction and a notification, as the chain has them.
+    await commission.getByLabel('Lot').fill('WEB2');
+    await commission.getByRole('button', { name: 'Commission' }).click();
+    await commission.getByText('Commissioned 2 packs of lot WEB2.').waitFor(ok);
+    const more = (await commission.getByRole('list', { name: 'New serial numbers' }).getByRole('listitem').allInnerTexts()).map((s) =>
+      s.trim(),
+    );
+    const sscc = withCheckDigit(`0${String(Date.now()).slice(-13).padStart(16, '0')}`);
+    const pack = acme.getByRole('region', { name: 'Pack packs into a case' });
+    await pack.getByLabel('Case SSCC').fill(sscc);
+    await pack.getByLabel('Product GTIN').fill(gtin);
+    await pack.getByLabel('Serial numbers').fill(more.join('\n'));
+    await pack.getByRole('button', { name: 'Pack case' }).click();
+    await pack.getByText(`Packed 2 packs into case ${sscc}`, { exact: false }).waitFor(ok);
+    // A packed pack cannot be destroyed alone: the chain's refusal, in words.
+    const destroy = acme.getByRole('region', { name: 'Destroy or take packs out of the supply chain' });
+    await destroy.getByLabel('Product GTIN').fill(gtin);
+    await destroy.getByLabel('Serial numbers').fill(more[1] as string);
+    await destroy.getByLabel('Reason').fill('damaged in the warehouse');
+    await destroy.getByRole('button', { name: 'Record it' }).click();
+    await destroy
+      .getByRole('alert')
+      .getByText(/This pack is packed in a case/)
+      .waitFor(ok);
+    const unpack = acme.getByRole('region', { name: 'Unpack a case' });
+    await unpack.getByLabel('Case SSCC').fill(sscc);
+    await unpack.getByRole('button', { name: 'Unpack case' }).click();
+    await unpack.getByText(`Case ${sscc} is unpacked`, { exact: false }).waitFor(ok);
+    await destroy.getByRole('button', { name: 'Record it' }).click();
+    await destroy.getByText('1 pack destroyed: they no longer verify.').waitFor(ok);
+    const quarantine = acme.getByRole('region', { name: 'Quarantine suspect or illegitimate product' });
+    await quarantine.getByLabel('Product GTIN').fill(gtin);
+    await quarantine.getByLabel('Serial number').fill(more[0] as string);
+    await quarantine.getByLabel('Reason').fill('seal broken on arrival');
+    await quarantine.getByRole('button', { name: 'Quarantine' }).click();
+    await quarantine.getByText(`Pack ${more[0]} is quarantined as suspect`, { exact: false }).waitFor(ok);
+    await quarantine.getByLabel('Quarantine', { exact: true }).selectOption({ label: 'A whole lot' });
+    await quarantine.getByLabel('Finding').selectOption({ label: 'Illegitimate (determined)' });
+    await quarantine.getByLabel('Lot').fill('WEB2');
+    await quarantine.getByRole('button', { name: 'Quarantine' }).click();
+    await quarantine.getByText('Lot WEB2 is determined illegitimate', { exact: false }).waitFor(ok);
+    const acmeTrace = acme.getByRole('region', { name: 'Trace a pack' });
+    await acmeTrace.getByLabel('Product GTIN').fill(gtin);
+    await acmeTrace.getByLabel('Serial number').fill(more[1] as string);
+    await acmeTrace.getByRole('button', { name: 'Show history' }).click();
+    const destroyedHistory = acmeTrace.getByRole('list', { name: 'Custody history' });
+    await destroyedHistory.waitFor(ok);
+    assert.deepEqual(
+      (await destroyedHistory.getByRole('listitem').allInnerTexts()).map((t) => t.split(' by ')[0]?.replace(/ \d{4}-.*$/, '')),
+      ['Commissioned', 'Packed into a case', 'Unpacked from its case', 'Destroyed'],
+    );
+    // The determination is a notification, open for 24 hours; recording it as made closes it.
+    await acme.reload();
+    const notices = acme.getByRole('region', { name: 'Illegitimate-product notifications' });
+    const notice = notices.getByRole('listitem').filter({ hasText: 'lot WEB2' });
+    await notice.getByText(/open — to be notified within 24 hours/).waitFor(ok);
+    const noticeId = (await notice.locator('code').innerText()).trim();
+    const notify = acme.getByRole('region', { name: 'Record a notification as made' });
+    await notify.getByLabel('Notification id').fill(noticeId);
+    await notify.getByRole('button', { name: 'Record notification' }).click();
+    await notify.getByText(`Notification ${noticeId.slice(0, 8)} is recorded as made.`).waitFor(ok);
+    await acme.reload();
+    await notices
+      .getByRole('listitem')
+      .filter({ hasText: 'lot WEB2' })
+      .getByText(/— notified/)
+      .waitFor(ok);
+    await checkPage(acme, 'manufacturer-aggregation-quarantine', failures);
+
     // The wholesaler receives them, verifies one by its DataMatrix, and ships them on.
     const cardinal = await signIn('Cardinal Wholesale', 'Wholesaler');
     const receive = cardinal.getByRole('region', { name: 'Receive packs' });
@@ -102,10 +181,12 @@ test('manufacturer, wholesaler and regulator homes move, verify, trace and recal
     await history.waitFor(ok);
     const steps = (await history.getByRole('listitem').allInnerTexts()).map((t) => t.split(' ')[0]);
     assert.deepEqual(steps, ['Commissioned', 'Shipped', 'Received', 'Shipped']);
+    // The regulator sees the manufacturer's determination of lot WEB2, notified.
     await agency
       .getByRole('region', { name: 'Illegitimate-product notifications' })
-      .getByText(/No notifications|Notifications/)
-      .first()
+      .getByRole('listitem')
+      .filter({ hasText: 'lot WEB2' })
+      .getByText(/— notified/)
       .waitFor(ok);
     await checkPage(agency, 'regulator-phone', failures);
     const recall = agency.getByRole('region', { name: 'Recall a lot' });

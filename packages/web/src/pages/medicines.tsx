@@ -4,8 +4,8 @@
 // Every answer shown is proven against the network's genesis by the SDK.
 import {
   type DispenseItem,
+  dispense as dispenseRx,
   listPrescriptions,
-  medicinesTx,
   parseGs1,
   type RecallNotice,
   recallNotices,
@@ -94,7 +94,8 @@ export function PharmacyCounter() {
     setError(undefined);
     try {
       const item: DispenseItem = { gtin: id.gtin, serial: id.serial, lot: id.lot as string, expiry: id.expiry as string };
-      await medicinesTx(user.client, 'medication.dispense', { rx: String(rx.id), items: [item] });
+      // Writes the MedicationDispense into the patient's encrypted records in the same transaction.
+      await dispenseRx(user.client, { rx: String(rx.id), items: [item] });
       setDone(`Dispensed pack ${id.serial} against prescription ${String(rx.id).slice(0, 8)}.`);
       setScan(undefined);
       setCode('');

@@ -4,19 +4,17 @@
 // the patient and the pharmacy they share medications with) and puts its hash and the fill rules
 // on chain. The chain decides: a controlled substance with repeats is refused in words.
 import { prescribe } from '@medledger/client';
-import { idFromPublicKey } from '@medledger/crypto/browser';
 import { type FormEvent, useState } from 'react';
 import { useUser } from '../session.js';
 import { ErrorMessage, Notice } from '../ui.js';
+import { OrganizationPicker } from './org-picker.js';
 
-const PHARMACY_KINDS = new Set(['pharmacy', 'dispenser']);
+const PHARMACY_KINDS = ['pharmacy', 'dispenser'] as const;
 
 export function PrescribeForm(props: { patient: string; canWrite: boolean }) {
   const user = useUser();
-  // Founding pharmacies, named by the trusted genesis (a node cannot rename them).
-  const pharmacies = user.genesis.genesis.organizations
-    .filter((o) => PHARMACY_KINDS.has(o.kind))
-    .map((o) => ({ id: idFromPublicKey(o.adminKey), name: o.name }));
+  // The pharmacy's name as proven when it was chosen (the picker lists the chain's members).
+  const [pharmacyName, setPharmacyName] = useState('the pharmacy');
   const [f, setF] = useState({ rxnorm: '', name: '', quantity: '1', repeats: '0', days: '0', pharmacy: '', instructions: '' });
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(undefined);
@@ -38,8 +36,7 @@ export function PrescribeForm(props: { patient: string; canWrite: boolean }) {
         daysBetween: Number(f.days),
         ...(f.instructions.trim() === '' ? {} : { instructions: f.instructions.trim() }),
       });
-      const where = pharmacies.find((p) => p.id === f.pharmacy)?.name ?? 'the pharmacy';
-      setDone(`Prescription ${rx.id.slice(0, 8)} is waiting at ${where}, valid ${rx.validFrom} to ${rx.validTo}.`);
+      setDone(`Prescription ${rx.id.slice(0, 8)} is waiting at ${pharmacyName}, valid ${rx.validFrom} to ${rx.validTo}.`);
     } catch (err) {
       setError(err);
     } finally {
@@ -66,15 +63,17 @@ export function PrescribeForm(props: { patient: string; canWrite: boolean }) {
           <input id="rx-repeats" type="number" min={0} max={12} value={f.repeats} onChange={set('repeats')} required />
           <label htmlFor="rx-days">Days between fills</label>
           <input id="rx-days" type="number" min={0} max={365} value={f.days} onChange={set('days')} required />
-          <label htmlFor="rx-pharmacy">Pharmacy the patient chose</label>
-          <select id="rx-pharmacy" value={f.pharmacy} onChange={set('pharmacy')} required>
-            <option value="">Choose a pharmacy</option>
-            {pharmacies.map((p) => (
-              <option key={p.id} value={p.id}>
-                {p.name}
-              </option>
-            ))}
-          </select>
+          <OrganizationPicker
+            id="rx-pharmacy"
+            label="Pharmacy the patient chose"
+            placeholder="Choose a pharmacy"
+            kinds={PHARMACY_KINDS}
+            value={f.pharmacy}
+            onChange={(id, org) => {
+              setF({ ...f, pharmacy: id });
+              setPharmacyName(org?.name ?? 'the pharmacy');
+            }}
+          />
           <label htmlFor="rx-instructions">Instructions for the patient</label>
           <input id="rx-instructions" value={f.instructions} onChange={set('instructions')} autoComplete="off" />
           <button type="submit" disabled={busy} aria-busy={busy}>

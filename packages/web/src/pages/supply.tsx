@@ -8,16 +8,20 @@ import {
   listNotices,
   medicinesTx,
   parseGs1,
+  provenIdentity,
   type ScannedIdentifier,
   traceProduct,
   type Verification,
   verifyProduct,
 } from '@medledger/client';
 import { idFromPublicKey } from '@medledger/crypto/browser';
-import { type FormEvent, type ReactNode, useId, useState } from 'react';
+import { type ReactNode, useId, useState } from 'react';
 import { useUser } from '../session.js';
 import { ErrorMessage, Loading, Notice, PageTitle, useLoad } from '../ui.js';
 import { REASON_WORDS } from './medicines.js';
+import { OrganizationPicker } from './org-picker.js';
+import { DecommissionForm, NotificationForm, PackForm, QuarantineForm, UnpackForm } from './supply-actions.js';
+import { ActionForm, Field, serialsOf } from './supply-forms.js';
 
 type Json = Record<string, unknown>;
 
@@ -29,103 +33,8 @@ function newSerials(count: number): string[] {
   return [...out];
 }
 
-/** Serials typed one a line (or separated by spaces or commas). */
-const serialsOf = (text: string) => text.split(/[\s,]+/).filter((s) => s !== '');
-
-/** A form that submits one action: busy while it runs, the chain's refusal shown in words, a done message after. */
-function ActionForm(props: { title: string; submit: string; run: () => Promise<string>; children: ReactNode; after?: ReactNode }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(undefined);
-  const [done, setDone] = useState<string | undefined>(undefined);
-  const headingId = useId();
-  const onSubmit = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    setDone(undefined);
-    try {
-      setDone(await props.run());
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
-  return (
-    <section aria-labelledby={headingId} className="card">
-      <h2 id={headingId}>{props.title}</h2>
-      <form onSubmit={(e) => void onSubmit(e)}>
-        {props.children}
-        <button type="submit" disabled={busy} aria-busy={busy}>
-          {busy ? 'Working…' : props.submit}
-        </button>
-      </form>
-      <ErrorMessage error={error} />
-      {done !== undefined && <Notice tone="ok">{done}</Notice>}
-      {props.after}
-    </section>
-  );
-}
-
-/** A labelled text input with an optional hint; ids are unique per form. */
-function Field(props: {
-  label: string;
-  value: string;
-  onChange: (v: string) => void;
-  hint?: string;
-  type?: string;
-  multiline?: boolean;
-  pattern?: string;
-  required?: boolean;
-}) {
-  const id = useId();
-  const hintId = `${id}-hint`;
-  const common = {
-    id,
-    value: props.value,
-    required: props.required !== false,
-    ...(props.hint === undefined ? {} : { 'aria-describedby': hintId }),
-  };
-  return (
-    <>
-      <label htmlFor={id}>{props.label}</label>
-      {props.hint !== undefined && (
-        <p className="hint" id={hintId}>
-          {props.hint}
-        </p>
-      )}
-      {props.multiline === true ? (
-        <textarea {...common} rows={3} onChange={(e) => props.onChange(e.target.value)} />
-      ) : (
-        <input
-          {...common}
-          type={props.type ?? 'text'}
-          autoComplete="off"
-          {...(props.pattern === undefined ? {} : { pattern: props.pattern })}
-          onChange={(e) => props.onChange(e.target.value)}
-        />
-      )}
-    </>
-  );
-}
-
-/** The founding trading partners a pack may be shipped to, from the trusted genesis (names cannot be forged by a node). */
-function usePartners(): Array<{ id: string; name: string; kind: string }> {
-  const user = useUser();
-  const shipTo = new Set(['manufacturer', 'distributor', 'wholesaler', 'pharmacy', 'dispenser']);
-  return user.genesis.genesis.organizations
-    .filter((o) => shipTo.has(o.kind))
-    .map((o) => ({ id: idFromPublicKey(o.adminKey), name: o.name, kind: o.kind }))
-    .filter((o) => o.id !== user.client.id);
-}
-
-const KIND_WORDS: Record<string, string> = {
-  manufacturer: 'manufacturer',
-  distributor: 'wholesaler',
-  wholesaler: 'wholesaler',
-  pharmacy: 'pharmacy',
-  dispenser: 'pharmacy',
-};
+/** The trading-partner kinds a pack may be shipped to. */
+const SHIP_TO_KINDS = ['manufacturer', 'distributor', 'wholesaler', 'pharmacy', 'dispenser'] as const;
 
 function CommissionForm() {
   const user = useUser();
@@ -171,8 +80,8 @@ function CommissionForm() {
 
 function ShipForm() {
   const user = useUser();
-  const partners = usePartners();
   const [to, setTo] = useState('');
+  const [toName, setToName] = useState('');
   const [gtin, setGtin] = useState('');
   const [serials, setSerials] = useState('');
   const [invoice, setInvoice] = useState('');
@@ -193,19 +102,21 @@ function ShipForm() {
           transactionDate: eventTimeNow().slice(0, 10),
           statement: true,
         });
-        const name = partners.find((p) => p.id === to)?.name ?? to;
-        return `Shipped ${list.length} pack${list.length === 1 ? '' : 's'} to ${name}, invoice ${invoice}.`;
+        return `Shipped ${list.length} pack${list.length === 1 ? '' : 's'} to ${toName || to}, invoice ${invoice}.`;
       }}
     >
-      <label htmlFor={toId}>Ship to</label>
-      <select id={toId} value={to} onChange={(e) => setTo(e.target.value)} required>
-        <option value="">Choose a trading partner</option>
-        {partners.map((p) => (
-          <option key={p.id} value={p.id}>
-            {p.name} ({KIND_WORDS[p.kind] ?? p.kind})
-          </option>
-        ))}
-      </select>
+      <OrganizationPicker
+        id={toId}
+        label="Ship to"
+        placeholder="Choose a trading partner"
+        kinds={SHIP_TO_KINDS}
+        value={to}
+        showKind
+        onChange={(id, org) => {
+          setTo(id);
+          setToName(org?.name ?? '');
+        }}
+      />
       <Field label="Product GTIN" value={gtin} onChange={setGtin} pattern="\d{14}" />
       <Field label="Serial numbers" value={serials} onChange={setSerials} hint="One a line" multiline />
       <Field label="Invoice or order number" value={invoice} onChange={setInvoice} pattern="[A-Za-z0-9\-]{1,40}" />
@@ -312,7 +223,7 @@ function TraceForm() {
   const [gtin, setGtin] = useState('');
   const [serial, setSerial] = useState('');
   const [events, setEvents] = useState<Json[] | undefined>(undefined);
-  const names = new Map(user.genesis.genesis.organizations.map((o) => [idFromPublicKey(o.adminKey), o.name]));
+  const [names, setNames] = useState(() => new Map(user.genesis.genesis.organizations.map((o) => [idFromPublicKey(o.adminKey), o.name])));
   return (
     <ActionForm
       title="Trace a pack"
@@ -327,6 +238,14 @@ function TraceForm() {
           if (page.next === null) break;
           cursor = page.next;
         }
+        // Partners admitted after genesis are named by their proven identities.
+        const known = new Map(names);
+        for (const id of new Set(all.map((e) => String(e['medledger:recordedBy'])))) {
+          if (known.has(id)) continue;
+          const org = await provenIdentity(user.client.verified('naming a trading partner'), id).catch(() => undefined);
+          if (typeof org?.value.name === 'string') known.set(id, org.value.name);
+        }
+        setNames(known);
         setEvents(all);
         return `${all.length} event${all.length === 1 ? '' : 's'} for pack ${serial}, each proven against the network's signatures.`;
       }}
@@ -385,7 +304,7 @@ function NoticesList() {
           {notices.data.map((n) => (
             <li key={String(n.id)}>
               GTIN {String(n.gtin)} {n.serial === null ? `lot ${String(n.lot)}` : `serial ${String(n.serial)}`}: {String(n.reason)} —{' '}
-              {NOTICE_WORDS[String(n.status)] ?? String(n.status)}
+              {NOTICE_WORDS[String(n.status)] ?? String(n.status)} (notification <code>{String(n.id)}</code>)
             </li>
           ))}
         </ul>
@@ -407,12 +326,21 @@ export function ManufacturerHome() {
   return (
     <section>
       <PageTitle>Manufacturer</PageTitle>
-      <Intro>Commission serialized packs of your products, ship them with the DSCSA transaction information, and recall a lot.</Intro>
+      <Intro>
+        Commission serialized packs of your products, pack them into cases, ship them with the DSCSA transaction information, recall or
+        quarantine a lot, and destroy packs.
+      </Intro>
       <CommissionForm />
       <ShipForm />
+      <PackForm />
+      <UnpackForm />
       <RecallForm />
+      <QuarantineForm lots />
+      <DecommissionForm />
       <TraceForm />
       <NoticesList />
+      <NotificationForm notify />
+      <NotificationForm notify={false} />
     </section>
   );
 }
@@ -421,11 +349,21 @@ export function WholesalerHome() {
   return (
     <section>
       <PageTitle>Wholesaler</PageTitle>
-      <Intro>Receive packs shipped to you, ship them on, and verify a returned pack before it is sold again.</Intro>
+      <Intro>
+        Receive packs shipped to you, pack and unpack cases, ship them on, verify a returned pack before it is sold again, and quarantine or
+        destroy suspect product.
+      </Intro>
       <ReceiveForm />
       <ShipForm />
+      <PackForm />
+      <UnpackForm />
       <VerifyForm title="Verify a returned pack" />
+      <QuarantineForm lots={false} />
+      <DecommissionForm />
       <TraceForm />
+      <NoticesList />
+      <NotificationForm notify />
+      <NotificationForm notify={false} />
     </section>
   );
 }
@@ -434,10 +372,12 @@ export function RegulatorHome() {
   return (
     <section>
       <PageTitle>Regulator</PageTitle>
-      <Intro>Trace any pack's history, recall a lot, and follow illegitimate-product notifications.</Intro>
+      <Intro>Trace any pack's history, follow and terminate illegitimate-product notifications, recall or quarantine a lot.</Intro>
       <TraceForm />
       <NoticesList />
+      <NotificationForm notify={false} />
       <RecallForm />
+      <QuarantineForm lots />
     </section>
   );
 }
