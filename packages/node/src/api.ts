@@ -20,6 +20,7 @@ import { HEADERS_PAGE, headersPage } from './headers-page.js';
 import type { NodeHome } from './home.js';
 import { registerInsuranceRoutes } from './insurance-api.js';
 import { registerMedicinesRoutes } from './medicines-api.js';
+import { registerMethodNotAllowed } from './method-not-allowed.js';
 import { registerOpsRoutes } from './ops-api.js';
 import { registerRecordRoutes } from './records-api.js';
 import type { RouteDeps } from './route-deps.js';
@@ -105,6 +106,7 @@ export async function buildApi(node: RouteDeps, opts: ApiOptions): Promise<Fasti
 
   // After the rate limit, so preflights count against the caller's budget like any request.
   registerApiCors(app);
+  registerMethodNotAllowed(app);
 
   // The API speaks JSON only: anything else is refused with 415 rather than read as text.
   app.removeContentTypeParser('text/plain');

@@ -5,15 +5,17 @@
 import { verifyEd25519 } from '@medledger/crypto';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { route } from './api-schemas.js';
+import { answer, route } from './api-schemas.js';
 import { adminBackupBytes, BackupError } from './backup.js';
 import { ApiError } from './errors.js';
 import type { RouteDeps } from './route-deps.js';
+import * as S from './shape-schemas.js';
 
 /** How far the request's time may be from the node's clock. */
 export const ADMIN_REQUEST_WINDOW_MS = 60_000;
 
 const schema = route({
+  ok: { 200: answer('the backup written', Type.Object({ chainId: Type.String(), height: S.Count, files: S.Count, bytes: S.Count })) },
   summary: "Back this node up (its operator only: signed with the node's own key)",
   tags: ['operations'],
   body: Type.Object(

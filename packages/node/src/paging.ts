@@ -12,10 +12,17 @@ export const MAX_PAGE_LIMIT = 500;
 const SCAN_STEP = 256;
 
 /** The `limit` and `cursor` query parameters every list route accepts (api-schemas.ts). */
+/**
+ * `limit` as the document states it: exactly the integers 1 to 500 the lists accept (MAX_PAGE_LIMIT),
+ * so a generated client or a fuzzer never sends a limit the schema allows and the list refuses.
+ */
+export const PageLimitSchema = Type.String({
+  pattern: '^([1-9][0-9]?|[1-4][0-9]{2}|500)$',
+  description: `items per page, 1 to ${MAX_PAGE_LIMIT} (default ${DEFAULT_PAGE_LIMIT})`,
+});
+
 export const PageQuerySchema = {
-  limit: Type.Optional(
-    Type.String({ pattern: '^[1-9][0-9]{0,2}$', description: `items per page, 1 to ${MAX_PAGE_LIMIT} (default ${DEFAULT_PAGE_LIMIT})` }),
-  ),
+  limit: Type.Optional(PageLimitSchema),
   cursor: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,1024}$', description: '`next` of the previous page, as given (opaque)' })),
 };
 
