@@ -48,6 +48,12 @@ if (process.env.MEDLEDGER_COMETBFT === undefined && files.some((f) => /cometbft/
   if (install.status === 0) process.env.MEDLEDGER_COMETBFT = String(install.stdout).trim();
   else console.error('scripts/install-cometbft.sh failed; the CometBFT tests will fail (docs/cometbft.md)');
 }
+// Likewise the API fuzz test's schemathesis (PyPI, pinned, into a cached venv).
+if (process.env.MEDLEDGER_SCHEMATHESIS === undefined && files.some((f) => /openapi-fuzz/.test(f))) {
+  const install = spawnSync('bash', [join(root, 'scripts', 'install-schemathesis.sh')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  if (install.status === 0) process.env.MEDLEDGER_SCHEMATHESIS = String(install.stdout).trim().split('\n').pop();
+  else console.error('scripts/install-schemathesis.sh failed; the API fuzz test will fail (docs/api.md)');
+}
 console.log(`running ${files.length} test files`);
 const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], { stdio: 'inherit' });
 process.exit(result.status ?? 1);
