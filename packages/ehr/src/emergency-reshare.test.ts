@@ -12,7 +12,6 @@ import {
   fromHex,
   generateEncryptionKeyPair,
   generateSigningKeyPair,
-  idFromPublicKey,
   interpolateAtZero,
   openEnvelope,
   type Share,
@@ -23,9 +22,7 @@ import {
   toHex,
   utf8,
 } from '@medledger/crypto';
-import { type Genesis, type SignedTx, signTx } from '@medledger/ledger';
-import { EhrApp, emergencyParams, initChain } from './app.js';
-import { MemoryCommittedState } from './committed.js';
+import { signTx } from '@medledger/ledger';
 import { getSplit, getWindow, registeredShareAad } from './emergency.js';
 import { dealtShareAad, getPendingReshare } from './emergency-reshare.js';
 import {
@@ -38,6 +35,7 @@ import {
   splitVersion,
 } from './emergency-split.js';
 import { rotateProofBytes } from './staff.js';
+import { type TestActor, testActor, testChain, testGenesis } from './testing/world.js';
 
 const CHAIN = 'reshare-test';
 const T0 = 1_700_000_000_000;
@@ -57,54 +55,15 @@ function seededRandom(seed: number) {
 }
 const random = seededRandom(SEED);
 
-function actor() {
-  const signing = generateSigningKeyPair();
-  const encryption = generateEncryptionKeyPair();
-  let nonce = 0;
-  return {
-    signing,
-    encryption,
-    id: idFromPublicKey(signing.publicKey),
-    tx: (kind: string, body: Record<string, unknown>): SignedTx =>
-      signTx({ v: 1, chain: CHAIN, kind, signer: signing.publicKey, nonce: nonce++, body }, signing.privateKey),
-  };
-}
-type Actor = ReturnType<typeof actor>;
+const actor = () => testActor(CHAIN);
+type Actor = TestActor;
 
 /** Two member organizations, four validators, a patient whose real emergency key is split among them. */
 function setup() {
   const orgs = [actor(), actor()] as [Actor, Actor];
   const validators = [actor(), actor(), actor(), actor()];
-  const genesis: Genesis = {
-    chainId: CHAIN,
-    genesisTime: T0,
-    validators: validators.map((v, i) => ({
-      name: `v${i}`,
-      publicKey: v.signing.publicKey,
-      encryptionKey: v.encryption.publicKey,
-      power: 1,
-    })),
-    organizations: orgs.map((o, i) => ({
-      name: `Org ${i}`,
-      kind: 'hospital',
-      adminKey: o.signing.publicKey,
-      adminEncryptionKey: o.encryption.publicKey,
-    })),
-    params: { maxBlockTxs: 1000, maxBlockBytes: 1 << 22, maxClockDriftMs: 10_000 },
-  };
-  const state = new MemoryCommittedState();
-  state.apply(initChain(genesis));
-  const app = new EhrApp(CHAIN, state, emergencyParams(genesis));
-  let height = 0;
-  let time = T0;
-  const block = (txs: SignedTx[]): string[] => {
-    height += 1;
-    time += 1000;
-    const exec = app.finalizeBlock({ height, time, txs });
-    state.apply(exec);
-    app.commit();
-    return exec.results.map((r) => r.code);
-  };
+  const genesis = testGenesis(CHAIN, T0, orgs, validators, { maxBlockBytes: 1 << 22 });
+  const { state, block, now } = testChain(genesis);
   // Both members vote yes: 2 of 2 is more than 2/3; the change is decided in that block.
   let proposals = 0;
   const govern = (action: Record<string, unknown>) => {
@@ -139,7 +98,7 @@ function setup() {
     ]),
     ['ok', 'ok'],
   );
-  return { orgs, validators, state, block, govern, patient, emergency, shares, now: () => time };
+  return { orgs, validators, state, block, govern, patient, emergency, shares, now };
 }
 type World = ReturnType<typeof setup>;
 

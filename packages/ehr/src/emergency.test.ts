@@ -3,67 +3,28 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
-import { generateEncryptionKeyPair, generateSigningKeyPair, idFromPublicKey, sealToPublicKey, toHex } from '@medledger/crypto';
-import { type Genesis, type SignedTx, signTx, txHash } from '@medledger/ledger';
-import { EhrApp, emergencyParams, initChain } from './app.js';
-import { MemoryCommittedState } from './committed.js';
+import { generateEncryptionKeyPair, sealToPublicKey, toHex } from '@medledger/crypto';
+import { txHash } from '@medledger/ledger';
 import { decideEmergencyRead, emergencyThreshold, getWindow } from './emergency.js';
 import { getIdentity } from './identity.js';
+import { testActor, testChain, testGenesis } from './testing/world.js';
 
 const CHAIN = 'emergency-test';
 const T0 = 1_700_000_000_000;
 
-function actor() {
-  const signing = generateSigningKeyPair();
-  const encryption = generateEncryptionKeyPair();
-  let nonce = 0;
-  return {
-    signing,
-    encryption,
-    id: idFromPublicKey(signing.publicKey),
-    tx: (kind: string, body: Record<string, unknown>): SignedTx =>
-      signTx({ v: 1, chain: CHAIN, kind, signer: signing.publicKey, nonce: nonce++, body }, signing.privateKey),
-  };
-}
+const actor = () => testActor(CHAIN);
 
 function setup(opts: { withParams?: boolean; maxDurationMs?: number } = {}) {
   const orgs = [actor(), actor()];
   const validators = [actor(), actor(), actor(), actor()];
-  const genesis: Genesis = {
-    chainId: CHAIN,
-    genesisTime: T0,
-    validators: validators.map((v, i) => ({
-      name: `v${i}`,
-      publicKey: v.signing.publicKey,
-      encryptionKey: v.encryption.publicKey,
-      power: 1,
-    })),
-    organizations: orgs.map((o, i) => ({
-      name: `Org ${i}`,
-      kind: 'hospital',
-      adminKey: o.signing.publicKey,
-      adminEncryptionKey: o.encryption.publicKey,
-    })),
-    params: {
-      maxBlockTxs: 1000,
-      maxBlockBytes: 1 << 20,
-      maxClockDriftMs: 10_000,
-      ...(opts.maxDurationMs === undefined ? {} : { emergencyMaxDurationMs: opts.maxDurationMs }),
-    },
-  };
-  const state = new MemoryCommittedState();
-  state.apply(initChain(genesis));
-  const app = new EhrApp(CHAIN, state, opts.withParams === false ? undefined : emergencyParams(genesis));
-  let height = 0;
-  let time = T0;
-  const block = (txs: SignedTx[], at = time + 1000): string[] => {
-    height += 1;
-    time = at;
-    const exec = app.finalizeBlock({ height, time, txs });
-    state.apply(exec);
-    app.commit();
-    return exec.results.map((r) => r.code);
-  };
+  const genesis = testGenesis(
+    CHAIN,
+    T0,
+    orgs,
+    validators,
+    opts.maxDurationMs === undefined ? {} : { emergencyMaxDurationMs: opts.maxDurationMs },
+  );
+  const { state, block, now } = testChain(genesis, { emergency: opts.withParams !== false });
   const envelope = (to = validators[0]) => sealToPublicKey((to as ReturnType<typeof actor>).encryption.publicKey, randomBytes(32));
   const splitBody = (key = generateEncryptionKeyPair().publicKey) => ({
     emergencyKey: key,
@@ -93,7 +54,7 @@ function setup(opts: { withParams?: boolean; maxDurationMs?: number } = {}) {
     tag: toHex(randomBytes(16)),
     keys,
   });
-  return { orgs, org, validators, state, block, splitBody, patient, emergencyKey, clinician, envelope, sealedKey, reason, now: () => time };
+  return { orgs, org, validators, state, block, splitBody, patient, emergencyKey, clinician, envelope, sealedKey, reason, now };
 }
 
 test('the threshold is the least number of validators that is more than 2/3 of them', () => {

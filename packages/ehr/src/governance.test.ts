@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
-import { generateEncryptionKeyPair, generateSigningKeyPair, idFromPublicKey, sealToPublicKey, signEd25519, toHex } from '@medledger/crypto';
-import { type Genesis, type SignedTx, signTx } from '@medledger/ledger';
+import { generateSigningKeyPair, sealToPublicKey, signEd25519, toHex } from '@medledger/crypto';
+import type { SignedTx } from '@medledger/ledger';
 import { EhrApp, emergencyParams, initChain } from './app.js';
 import { MemoryCommittedState } from './committed.js';
 import {
@@ -21,64 +21,26 @@ import {
 import { getIdentity } from './identity.js';
 import { rotateProofBytes } from './staff.js';
 import { keys, readJson } from './state.js';
+import { type TestActor, testActor, testChain, testGenesis } from './testing/world.js';
 
 const CHAIN = 'gov-test';
 const T0 = 1_700_000_000_000;
 const MINUTE = 60_000;
 
-function actor() {
-  const signing = generateSigningKeyPair();
-  const encryption = generateEncryptionKeyPair();
-  let nonce = 0;
-  return {
-    signing,
-    encryption,
-    id: idFromPublicKey(signing.publicKey),
-    tx: (kind: string, body: Record<string, unknown>): SignedTx =>
-      signTx({ v: 1, chain: CHAIN, kind, signer: signing.publicKey, nonce: nonce++, body }, signing.privateKey),
-  };
-}
-type Actor = ReturnType<typeof actor>;
+const actor = () => testActor(CHAIN);
+type Actor = TestActor;
 
 /** Four founding organizations and four validators; `block` applies a block one second later (or at `at`). */
 function setup() {
   const orgs = [actor(), actor(), actor(), actor()];
   const validators = [actor(), actor(), actor(), actor()];
-  const genesis: Genesis = {
-    chainId: CHAIN,
-    genesisTime: T0,
-    validators: validators.map((v, i) => ({
-      name: `v${i}`,
-      publicKey: v.signing.publicKey,
-      encryptionKey: v.encryption.publicKey,
-      power: 1,
-    })),
-    organizations: orgs.map((o, i) => ({
-      name: `Org ${i}`,
-      kind: 'hospital',
-      adminKey: o.signing.publicKey,
-      adminEncryptionKey: o.encryption.publicKey,
-    })),
-    params: { maxBlockTxs: 1000, maxBlockBytes: 1 << 20, maxClockDriftMs: 10_000 },
-  };
-  const state = new MemoryCommittedState();
-  state.apply(initChain(genesis));
-  const app = new EhrApp(CHAIN, state, emergencyParams(genesis));
-  let height = 0;
-  let time = T0;
-  const block = (txs: SignedTx[], at = time + 1000): string[] => {
-    height += 1;
-    time = at;
-    const exec = app.finalizeBlock({ height, time, txs });
-    state.apply(exec);
-    app.commit();
-    return exec.results.map((r) => r.code);
-  };
+  const genesis = testGenesis(CHAIN, T0, orgs, validators);
+  const { state, app, block, height, now } = testChain(genesis);
   const o = orgs as [Actor, Actor, Actor, Actor];
   const propose = (by: Actor, action: Record<string, unknown>, votingPeriodMs = 10 * MINUTE) =>
     by.tx('gov.propose', { action, votingPeriodMs });
   const vote = (by: Actor, proposal: number, v: 'yes' | 'no') => by.tx('gov.vote', { proposal, vote: v });
-  return { genesis, orgs: o, validators, state, app, block, propose, vote, height: () => height, now: () => time };
+  return { genesis, orgs: o, validators, state, app, block, propose, vote, height, now };
 }
 
 test('a proposal to admit an organization passes only with more than 2/3 of the members, one vote each', () => {

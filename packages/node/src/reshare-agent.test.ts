@@ -4,82 +4,25 @@
 // patient's key to the new set.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import {
-  fromHex,
-  generateEncryptionKeyPair,
-  generateSigningKeyPair,
-  idFromPublicKey,
-  sealToPublicKey,
-  shareCommitment,
-  splitSecret,
-  utf8,
-} from '@medledger/crypto';
-import {
-  EhrApp,
-  emergencyHolders,
-  emergencyHoldersHash,
-  emergencyParams,
-  emergencyPrefixes,
-  getSplit,
-  initChain,
-  MemoryCommittedState,
-  registeredShareAad,
-} from '@medledger/ehr';
-import { type Genesis, type SignedTx, signTx, txHash } from '@medledger/ledger';
+import { fromHex, generateEncryptionKeyPair, sealToPublicKey, shareCommitment, splitSecret, utf8 } from '@medledger/crypto';
+import { emergencyHolders, emergencyHoldersHash, emergencyPrefixes, getSplit, registeredShareAad } from '@medledger/ehr';
+import { type TestActor, testActor, testChain, testGenesis } from '@medledger/ehr/testing';
+import { type SignedTx, signTx, txHash } from '@medledger/ledger';
 import type { ScanOptions } from '@medledger/storage';
 import { ReshareAgent } from './reshare-agent.js';
 
 const CHAIN = 'reshare-agent-test';
 const T0 = 1_700_000_000_000;
 
-function actor() {
-  const signing = generateSigningKeyPair();
-  const encryption = generateEncryptionKeyPair();
-  let nonce = 0;
-  return {
-    signing,
-    encryption,
-    id: idFromPublicKey(signing.publicKey),
-    tx: (kind: string, body: Record<string, unknown>): SignedTx =>
-      signTx({ v: 1, chain: CHAIN, kind, signer: signing.publicKey, nonce: nonce++, body }, signing.privateKey),
-  };
-}
-type Actor = ReturnType<typeof actor>;
+const actor = () => testActor(CHAIN);
+type Actor = TestActor;
 
 /** Four validators, two member organizations and `count` patients with real splits; four re-share agents over one mempool. */
 function world(count: number, batch: number, opts: { lostKeys?: number[] } = {}) {
   const orgs = [actor(), actor()] as [Actor, Actor];
   const validators = [actor(), actor(), actor(), actor()];
-  const genesis: Genesis = {
-    chainId: CHAIN,
-    genesisTime: T0,
-    validators: validators.map((v, i) => ({
-      name: `v${i}`,
-      publicKey: v.signing.publicKey,
-      encryptionKey: v.encryption.publicKey,
-      power: 1,
-    })),
-    organizations: orgs.map((o, i) => ({
-      name: `Org ${i}`,
-      kind: 'hospital',
-      adminKey: o.signing.publicKey,
-      adminEncryptionKey: o.encryption.publicKey,
-    })),
-    params: { maxBlockTxs: 5000, maxBlockBytes: 1 << 24, maxClockDriftMs: 10_000 },
-  };
-  const state = new MemoryCommittedState();
-  state.apply(initChain(genesis));
-  const app = new EhrApp(CHAIN, state, emergencyParams(genesis));
-  let height = 0;
-  let time = T0;
-  const block = (txs: SignedTx[]): string[] => {
-    height += 1;
-    time += 1000;
-    const exec = app.finalizeBlock({ height, time, txs });
-    state.apply(exec);
-    app.commit();
-    return exec.results.map((r) => r.code);
-  };
+  const genesis = testGenesis(CHAIN, T0, orgs, validators, { maxBlockTxs: 5000, maxBlockBytes: 1 << 24 });
+  const { state, block, height, now } = testChain(genesis);
   const patients = Array.from({ length: count }, () => actor());
   const registrations: SignedTx[] = [];
   for (const p of patients) {
@@ -111,8 +54,8 @@ function world(count: number, batch: number, opts: { lostKeys?: number[] } = {})
     chainId: CHAIN,
     genesis,
     state,
-    height: () => height,
-    tipTime: () => time,
+    height,
+    tipTime: now,
     scanState(prefix: string, opts: ScanOptions = {}): Array<[string, string]> {
       const keys = [...state.values.keys()].filter((k) => k.startsWith(prefix) && (opts.after === undefined || k > opts.after)).sort();
       return keys.slice(0, opts.limit ?? keys.length).map((k) => [k, state.values.get(k) as string]);
@@ -169,7 +112,7 @@ function world(count: number, batch: number, opts: { lostKeys?: number[] } = {})
     block([orgs[0].tx('gov.vote', { proposal: 1, vote: 'yes' }), orgs[1].tx('gov.vote', { proposal: 1, vote: 'yes' })]);
     return newcomer;
   };
-  return { orgs, state, block, patients, agents, submitted, tick, view, addValidator, scans: () => scans, now: () => time };
+  return { orgs, state, block, patients, agents, submitted, tick, view, addValidator, scans: () => scans, now };
 }
 
 test('four validators re-share 250 patients’ keys to a fifth in batches, paging through the splits, and then stop', () => {
