@@ -406,6 +406,8 @@ test('the whole SDK is browser-safe: no Node built-in or Node-only entry anywher
     '@medledger/ledger/state-proof',
     // CometBFT's header and commit checks (ledger's cometbft-safety.test.ts walks it).
     '@medledger/ledger/cometbft',
+    // The GS1 CBV 2.0 event hash (ledger's cometbft-safety.test.ts walks it too).
+    '@medledger/ledger/epcis-hash',
     'digital-link.js',
     'gs1-barcode-parser-mod',
   ]);

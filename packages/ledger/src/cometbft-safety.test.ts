@@ -1,5 +1,5 @@
-// The CometBFT checks (`@medledger/ledger/cometbft`) run in browsers too: the SDK's light
-// client and verified reader, and the web app, verify CometBFT headers with them. Nothing in
+// The browser-safe ledger entries (`@medledger/ledger/cometbft`, `/epcis-hash`) run in browsers too:
+// the SDK and the web app verify CometBFT headers and recompute EPCIS event ids with them. Nothing in
 // their module graph may import a Node built-in or use Buffer.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -11,9 +11,10 @@ const SRC = new URL('../src/', import.meta.url);
 const IMPORT_RE = /^\s*(?:import|export)\b[^'"]*?from\s*['"]([^'"]+)['"]|^\s*import\s*['"]([^'"]+)['"]/gm;
 const BROWSER_SAFE = /^(@medledger\/crypto\/browser|cosmjs-types\/.+)$/;
 
-test('cometbft.ts imports only browser-safe modules and never Buffer', () => {
+/** The files `entry` reaches, each checked to import only browser-safe modules and never Buffer. */
+function walk(entry: string): string[] {
   const seen = new Set<string>();
-  const pending = ['./cometbft.ts'];
+  const pending = [entry];
   while (pending.length > 0) {
     const file = pending.pop() as string;
     if (seen.has(file)) continue;
@@ -26,5 +27,13 @@ test('cometbft.ts imports only browser-safe modules and never Buffer', () => {
       else assert.ok(BROWSER_SAFE.test(dep) && !builtinModules.includes(dep), `${file} imports ${dep}`);
     }
   }
-  assert.deepEqual([...seen].sort(), ['./cometbft.ts', './errors.ts']);
+  return [...seen].sort();
+}
+
+test('cometbft.ts imports only browser-safe modules and never Buffer', () => {
+  assert.deepEqual(walk('./cometbft.ts'), ['./cometbft.ts', './errors.ts']);
+});
+
+test('epcis-hash.ts (the SDK recomputes EPCIS event ids with it) imports only browser-safe modules and never Buffer', () => {
+  assert.deepEqual(walk('./epcis-hash.ts'), ['./epcis-hash.ts']);
 });
