@@ -8,7 +8,7 @@ import { canonicalJson } from './canonical.js';
 import { ClientError } from './errors.js';
 import type { AccessEvent } from './responses.js';
 import { refuse } from './trust.js';
-import type { VerifiedReader } from './verified-reader.js';
+import { provenCount, type VerifiedReader } from './verified-reader.js';
 
 export type AccessLogName = 'all' | 'emergency';
 
@@ -27,12 +27,6 @@ export interface ToldLogPage {
   events: readonly AccessEvent[];
   next: string | null;
   count: unknown;
-}
-
-function countAt(raw: string | null, key: string): number {
-  if (raw === null) return 0;
-  if (!/^(0|[1-9][0-9]{0,11})$/.test(raw)) refuse('STATE_PROOF_INVALID', `the proven value of ${key} is not a count`);
-  return Number(raw);
 }
 
 /** Everything of an event but what a fold changes (its count and latest block). */
@@ -77,7 +71,7 @@ export async function provenAccessLogPage(
     return keys;
   };
   const first = await reader.read([countKey, ...span(top, bottom)]);
-  const count = countAt(first.value(countKey), countKey);
+  const count = provenCount(first, countKey);
   if (top >= count && told.events.length > 0)
     refuse('FACT_NOT_PROVEN', `the node lists position ${top}, but the proven log has ${count} entries at height ${first.height}`);
   if (cursor === undefined && count - told.count > MAX_NEWER)

@@ -8,7 +8,7 @@
 import { ClientError } from './errors.js';
 import { insuranceKeys, preauthStatusAt } from './insurance-proofs.js';
 import { refuse } from './trust.js';
-import type { ProvenState, VerifiedReader } from './verified-reader.js';
+import { provenCount, type VerifiedReader } from './verified-reader.js';
 
 /** The on-chain lists (ehr `InsuranceIndex`), by who lists what. */
 export const INSURANCE_LISTS = {
@@ -43,13 +43,6 @@ function positionOf(cursor: string | undefined): number {
   return Number(cursor);
 }
 
-function countOf(state: ProvenState, key: string): number {
-  const raw = state.value(key);
-  if (raw === null) return 0;
-  if (!/^(0|[1-9][0-9]{0,11})$/.test(raw)) refuse('STATE_PROOF_INVALID', `the proven value of ${key} is not a count`);
-  return Number(raw);
-}
-
 /**
  * The ids at positions [from, to) of a list, proven, and the list's proven count. Throws
  * ClientError FACT_NOT_PROVEN for a span the count does not allow, or the reader's codes.
@@ -61,7 +54,7 @@ export async function provenListSpan(
   from: number,
   to: number | 'end',
 ): Promise<{ ids: string[]; count: number }> {
-  const count = countOf(await reader.read([insuranceListKeys.count(list, party)]), insuranceListKeys.count(list, party));
+  const count = provenCount(await reader.read([insuranceListKeys.count(list, party)]), insuranceListKeys.count(list, party));
   const end = to === 'end' ? count : to;
   if (from > end || end > count) refuse('FACT_NOT_PROVEN', `the page ends at entry ${end}, but the proven list has ${count} from ${from}`);
   if (end - from > MAX_LIST_SPAN)

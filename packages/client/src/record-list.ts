@@ -6,7 +6,7 @@
 // each record in it is proven.)
 import { ClientError } from './errors.js';
 import { refuse } from './trust.js';
-import type { VerifiedReader } from './verified-reader.js';
+import { provenCount, type VerifiedReader } from './verified-reader.js';
 
 /** Committed-state keys of the list (ehr `keys.recordIndex`, `keys.recordCount`). */
 export const recordListKeys = {
@@ -44,9 +44,7 @@ export async function checkRecordListPage(
   const countKey = recordListKeys.count(patient);
   const keys = told.ids.map((_, i) => recordListKeys.entry(patient, from + i));
   const state = await reader.read([countKey, ...keys]);
-  const raw = state.value(countKey);
-  if (raw !== null && !/^(0|[1-9][0-9]{0,11})$/.test(raw)) refuse('STATE_PROOF_INVALID', `the proven value of ${countKey} is not a count`);
-  const count = raw === null ? 0 : Number(raw);
+  const count = provenCount(state, countKey);
   if (end > count) refuse('FACT_NOT_PROVEN', `the node lists ${end} records, the proven list has ${count} at height ${state.height}`);
   keys.forEach((key, i) => {
     if (state.value(key) !== told.ids[i])

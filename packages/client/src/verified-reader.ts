@@ -226,3 +226,14 @@ async function checkCometHeaders(trusted: TrustedGenesis, sets: TrustedSets, ans
   if (typeof nextHeader.app_hash !== 'string') throw new ClientError('MALFORMED_RESPONSE', 'answer.next.header.app_hash must be hex');
   return { height, time, blockHash, appHash: nextHeader.app_hash.toLowerCase() };
 }
+
+/**
+ * The proven length of a dense list (its count key; absent: 0). Throws ClientError
+ * STATE_PROOF_INVALID when the proven value is not a count.
+ */
+export function provenCount(state: ProvenState, key: string): number {
+  const raw = state.value(key);
+  if (raw === null) return 0;
+  if (!/^(0|[1-9][0-9]{0,11})$/.test(raw)) refuse('STATE_PROOF_INVALID', `the proven value of ${key} is not a count`);
+  return Number(raw);
+}

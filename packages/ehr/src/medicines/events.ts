@@ -1,33 +1,21 @@
 // EPCIS 2.0 events (GS1 EPCIS/CBV 2.0, JSON-LD binding): every custody change is stored as an
 // event document keyed by its CBV 2.0 event hash (event-hash.ts), so the same event twice is refused.
+
 import { type Body, stringField } from '../body.js';
 import { EhrError } from '../errors.js';
 import type { TxContext } from '../kinds.js';
 import { keys, type StateOverlay } from '../state.js';
-import { eventHashId } from './event-hash.js';
+import { type EpcisHashInput, eventHashId } from './event-hash.js';
 
 /** EPC of a package and of a case as GS1 Digital Link URIs (EPCIS 2.0 accepts them as identifiers). */
 export const sgtinUri = (gtin: string, serial: string) => `https://id.gs1.org/01/${gtin}/21/${serial}`;
 export const ssccUri = (sscc: string) => `https://id.gs1.org/00/${sscc}`;
 export const lotClassUri = (gtin: string, lot: string) => `https://id.gs1.org/01/${gtin}/10/${lot}`;
 
-/** The event fields a rule fills in; eventID and recordTime are added when it is stored. */
-export interface EpcisEventBody {
+/** The event fields a rule fills in (the fields the event hash reads); eventID and recordTime are added when it is stored. */
+export interface EpcisEventBody extends EpcisHashInput {
   type: 'ObjectEvent' | 'AggregationEvent';
-  eventTime: string;
   action: 'ADD' | 'OBSERVE' | 'DELETE';
-  bizStep: string;
-  disposition?: string;
-  epcList?: string[];
-  parentID?: string;
-  childEPCs?: string[];
-  quantityList?: Array<{ epcClass: string }>;
-  bizTransactionList?: Array<{ type: string; bizTransaction: string }>;
-  sourceList?: Array<{ type: string; source: string }>;
-  destinationList?: Array<{ type: string; destination: string }>;
-  ilmd?: Record<string, string>;
-  /** MedLedger extension fields (namespaced, as EPCIS allows). */
-  [ext: `medledger:${string}`]: unknown;
 }
 
 export interface StoredEvent extends EpcisEventBody {
