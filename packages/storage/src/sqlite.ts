@@ -2,6 +2,7 @@
 // for a block in one transaction, so a crash leaves the previous or the next height.
 import { EMPTY_STATE_ROOT, type TxResult, txHash } from '@medledger/ledger';
 import Database from 'better-sqlite3';
+import { TreeNodeRows } from './tree-rows.js';
 import {
   type BlockCommitBatch,
   type NodeStore,
@@ -110,6 +111,8 @@ export class SqliteStore implements NodeStore {
   private readonly stmts;
   private tip: number;
   private readonly recentResults = new Map<number, TxResult[]>();
+  /** The node rows of a block's state tree; undefined when read-only. */
+  private readonly treeRows: TreeNodeRows | undefined;
 
   constructor(path: string, opts: SqliteStoreOptions = {}) {
     try {
@@ -186,8 +189,6 @@ export class SqliteStore implements NodeStore {
             putTx: this.db.prepare('INSERT INTO txs (hash, height, idx) VALUES (?, ?, ?)'),
             put: this.db.prepare('INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
             del: this.db.prepare('DELETE FROM state WHERE key = ?'),
-            putNode: this.db.prepare('INSERT OR IGNORE INTO state_nodes (hash, node) VALUES (?, ?)'),
-            delNode: this.db.prepare('DELETE FROM state_nodes WHERE hash = ?'),
             setMeta: this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
             putObject: this.db.prepare('INSERT INTO vault_objects (hash, data, created_at, anchored, uploader) VALUES (?, ?, ?, ?, ?)'),
             deleteObject: this.db.prepare('DELETE FROM vault_objects WHERE hash = ?'),
@@ -199,6 +200,7 @@ export class SqliteStore implements NodeStore {
             removeOutbox: this.db.prepare('DELETE FROM outbox WHERE seq = ?'),
           }),
     };
+    this.treeRows = opts.readonly ? undefined : new TreeNodeRows(this.db);
     this.tip = (this.stmts.tip.get() as { h: number | null }).h ?? 0;
   }
 
@@ -224,8 +226,9 @@ export class SqliteStore implements NodeStore {
   }
 
   installSnapshot(batch: SnapshotInstallBatch): void {
-    const { putBlock, putTx, put, putNode, setMeta } = this.stmts;
-    if (putBlock === undefined || putTx === undefined || put === undefined || putNode === undefined || setMeta === undefined)
+    const { putBlock, putTx, put, setMeta } = this.stmts;
+    const treeRows = this.treeRows;
+    if (putBlock === undefined || putTx === undefined || put === undefined || treeRows === undefined || setMeta === undefined)
       throw new StorageError('CLOSED', 'store is read-only');
     if (this.tip !== 0) throw new StorageError('HEIGHT_MISMATCH', `cannot install a snapshot over a store at height ${this.tip}`);
     const height = batch.block.header.height;
@@ -243,8 +246,7 @@ export class SqliteStore implements NodeStore {
         putTx.run(hash, height, i);
       });
       for (const w of batch.writes) if (w.value !== null) put.run(w.key, w.value);
-      for (const n of batch.tree.put)
-        putNode.run(Buffer.from(n.hash, 'hex'), Buffer.from(n.bytes.buffer, n.bytes.byteOffset, n.bytes.byteLength));
+      treeRows.put(batch.tree.put);
       setMeta.run(STATE_ROOT_META, batch.tree.root);
     })();
     this.tip = height;
@@ -323,14 +325,14 @@ export class SqliteStore implements NodeStore {
   }
 
   commitBlock(batch: BlockCommitBatch): void {
-    const { putBlock, putTx, put, del, putNode, delNode, setMeta } = this.stmts;
+    const { putBlock, putTx, put, del, setMeta } = this.stmts;
+    const treeRows = this.treeRows;
     if (
       putBlock === undefined ||
       putTx === undefined ||
       put === undefined ||
       del === undefined ||
-      putNode === undefined ||
-      delNode === undefined ||
+      treeRows === undefined ||
       setMeta === undefined
     )
       throw new StorageError('CLOSED', 'store is read-only');
@@ -353,9 +355,9 @@ export class SqliteStore implements NodeStore {
         if (w.value === null) del.run(w.key);
         else put.run(w.key, w.value);
       }
-      for (const hash of batch.tree.remove) delNode.run(Buffer.from(hash, 'hex'));
-      for (const n of batch.tree.put)
-        putNode.run(Buffer.from(n.hash, 'hex'), Buffer.from(n.bytes.buffer, n.bytes.byteOffset, n.bytes.byteLength));
+      // Deletes first: a node the block removes and adds again (same content) stays.
+      treeRows.remove(batch.tree.remove);
+      treeRows.put(batch.tree.put);
       setMeta.run(STATE_ROOT_META, batch.tree.root);
     })();
     this.tip = height;
