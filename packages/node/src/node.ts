@@ -208,7 +208,10 @@ export class MedLedgerNode implements RouteDeps {
       {
         // On CometBFT, admission checks through the ABCI adapter, so that CometBFT's CheckTx
         // of the same bytes (broadcast next) answers alike instead of checking them twice.
-        app: comet === undefined ? chain.app : { checkTx: (tx, extra) => comet.abci.admitLocal(tx, extra) },
+        app:
+          comet === undefined
+            ? chain.app
+            : { checkTx: (tx, extra) => comet.abci.admitLocal(tx, extra), recheckTx: (tx) => comet.abci.admitLocal(tx) },
         mempool: this.mempool,
         state: chain.state,
         checkNamed: (signerId, named) => this.vault.checkNamed(signerId, named),
