@@ -3,8 +3,9 @@
 import type Database from 'better-sqlite3';
 
 /**
- * Rows per statement. 32 to 512 measured alike (about a fifth less CPU than a statement per
- * row); 64 keeps every statement far below SQLite's 32,766 bound parameters.
+ * Rows per statement. 32 to 512 measured alike for the state-tree node rows (about a fifth
+ * less CPU than a statement per row; docs/state.md "Storing a block"); 64 keeps every
+ * statement far below SQLite's 32,766 bound parameters.
  */
 export const ROWS_PER_STATEMENT = 64;
 
