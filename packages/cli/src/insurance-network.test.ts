@@ -1,8 +1,9 @@
 // Insurance end to end on four validators (issue 13, item 8), through the CLI, the SDK and the
 // FHIR endpoint, for the cases the rules' unit tests alone covered before:
 // - prior authorizations pended past their deadline in block time (72 h urgent, 7 days
-//   standard) show `overdue` on every node, and a decision after it is marked late in the
-//   insurer's public metrics. Block time moves by the test clock every validator shares
+//   standard) show `overdue` on every node (CLI), in the insurer's proven queue (SDK) and in
+//   the provider's proven FHIR ClaimResponse search, and a decision after the deadline is
+//   marked late in the insurer's public metrics. Block time moves by the test clock every validator shares
 //   (MedLedgerNode's `now`), as records-skew.test.ts moves it; no rule is loosened;
 // - the out-of-pocket maximum reached: the patient's share stops at the maximum and the
 //   insurer pays the rest, then everything;
@@ -15,9 +16,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { listInsurance, MedLedgerClient, staffRegisterBody, TrustedGenesis } from '@medledger/client';
-import { encryptKeystore, generateKeyBundle, type KeyBundle } from '@medledger/crypto';
-import { initNetwork, loadHome, MedLedgerNode, type OrgKeyFile, readOrgKey } from '@medledger/node';
+import { listInsurance, MedLedgerClient, searchFhirInsurance, staffRegisterBody, TrustedGenesis } from '@medledger/client';
+import { encryptKeystore, generateKeyBundle, idFromPublicKey, type KeyBundle } from '@medledger/crypto';
+import { initNetwork, JWT_BEARER, loadHome, MedLedgerNode, type OrgKeyFile, readOrgKey, signClientAssertion } from '@medledger/node';
 import { freePorts, TEST_PASSPHRASE, waitFor } from '@medledger/node/testing';
 import { runCli } from './testing/cli.js';
 
@@ -36,6 +37,7 @@ let evergreen: OrgKeyFile;
 let doctorFile = '';
 let adjusterFile = '';
 let adjusterKeys: KeyBundle;
+let doctorKeys: KeyBundle;
 let patientId = '';
 let planId = '';
 /** The coverage of this year and the next, and the one of 2006 (the Synthea encounter's year). */
@@ -68,7 +70,7 @@ before(async () => {
 
   const org = (o: OrgKeyFile, i: number) =>
     new MedLedgerClient({ genesis: trusted(), url: urls[i] as string, keys: readOrgKey(o.home, { file: o.file }) });
-  const doctorKeys = generateKeyBundle();
+  doctorKeys = generateKeyBundle();
   adjusterKeys = generateKeyBundle();
   for (const [o, i, keys, role] of [
     [hospital, 0, doctorKeys, 'clinician'],
@@ -154,6 +156,31 @@ async function advanceBlockTime(ms: number): Promise<number> {
   await new MedLedgerClient({ genesis: trusted(), url: urls[3] as string, keys: generateKeyBundle() }).registerPatient();
   await waitFor(() => (nodes.every((n) => n.chain.tipTime >= target) ? true : undefined), 'every node past the new block time', 60_000);
   return target;
+}
+
+/**
+ * A SMART token for `keys` from node 0's FHIR endpoint, its client assertion signed at the
+ * test clock: the validators' time, which the token endpoint judges an assertion's expiry by.
+ */
+async function fhirToken(keys: KeyBundle): Promise<string> {
+  const tokenUrl = `${urls[0]}/fhir/R4/auth/token`;
+  const assertion = await signClientAssertion({
+    clientId: idFromPublicKey(keys.signing.publicKey),
+    privateKey: keys.signing.privateKey,
+    tokenUrl,
+    now: Date.now() + ahead,
+  });
+  const res = await fetch(tokenUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_assertion_type: JWT_BEARER,
+      client_assertion: assertion,
+    }).toString(),
+  });
+  assert.equal(res.status, 200, await res.clone().text());
+  return ((await res.json()) as { access_token: string }).access_token;
 }
 
 const fhirClaim = (type: string, date: string, lines: Array<[string, number]>) => ({
@@ -366,6 +393,20 @@ test('prior authorizations pended past their deadline in block time are overdue 
   assert.deepEqual(
     (await queue('overdue', 3)).items.map((p) => p.id),
     [standard.id],
+  );
+  // The provider sees the same on FHIR: the Da Vinci PAS responses of its prior authorizations, proven.
+  const responses = await searchFhirInsurance(new MedLedgerClient({ genesis: trusted(), url: urls[0] as string, keys: doctorKeys }), {
+    type: 'ClaimResponse',
+    use: 'preauthorization',
+    patient: patientId,
+    token: await fhirToken(doctorKeys),
+  });
+  assert.deepEqual(
+    responses.resources.map((r) => [r.id, r.disposition, r.outcome]),
+    [
+      [urgent.id, 'approved', 'complete'],
+      [standard.id, 'overdue', 'queued'],
+    ],
   );
   for (const url of urls) {
     const metrics = (await (await fetch(`${url}/v1/insurers/${evergreen.id}/preauth-metrics`)).json()) as Record<string, number>;
