@@ -11,6 +11,7 @@ for (let i = 0; i < 16; i++) NIBBLE[DIGITS[i] as number] = i;
 // TextDecoder makes one flat one-byte string (a string built by `+=` is a rope that V8
 // flattens again before hashing it as a Map key). One scratch buffer: encoding is synchronous.
 const ASCII = new TextDecoder();
+const HASH_SCRATCH = new Uint8Array(64);
 let scratch = new Uint8Array(64);
 
 /**
@@ -19,13 +20,18 @@ let scratch = new Uint8Array(64);
  */
 export function hexAt(bytes: Uint8Array, start: number, length: number): string {
   if (!(start >= 0 && length >= 0 && start + length <= bytes.length)) throw new RangeError('hex range is outside the bytes');
-  if (scratch.length < 2 * length) scratch = new Uint8Array(2 * length);
+  // A hash's 64 digits fill HASH_SCRATCH exactly: no view to allocate for the common case.
+  let out = HASH_SCRATCH;
+  if (length !== 32) {
+    if (scratch.length < 2 * length) scratch = new Uint8Array(2 * length);
+    out = scratch.subarray(0, 2 * length);
+  }
   for (let i = 0; i < length; i++) {
     const b = bytes[start + i] as number;
-    scratch[2 * i] = DIGITS[b >> 4] as number;
-    scratch[2 * i + 1] = DIGITS[b & 15] as number;
+    out[2 * i] = DIGITS[b >> 4] as number;
+    out[2 * i + 1] = DIGITS[b & 15] as number;
   }
-  return ASCII.decode(scratch.subarray(0, 2 * length));
+  return ASCII.decode(out);
 }
 
 /**

@@ -97,34 +97,33 @@ class SortedChanges {
     const last = new Map<string, string | null>();
     for (const w of writes) last.set(w.key, w.value);
     const n = last.size;
-    const keys = new Uint8Array(n * HASH_BYTES);
-    const values = new Uint8Array(n * HASH_BYTES);
-    const deleted = new Uint8Array(n);
-    let i = 0;
-    for (const [key, value] of last) {
-      writeHexAt(sha256HexOfText(key), keys, i * HASH_BYTES);
-      if (value === null) deleted[i] = 1;
-      else writeHexAt(sha256HexOfText(value), values, i * HASH_BYTES);
-      i++;
+    if (n > MAX_BATCH_KEYS) throw new RangeError(`a state tree batch holds at most ${MAX_BATCH_KEYS} keys`);
+    const keyHex: string[] = [];
+    const valueHex: (string | null)[] = [];
+    last.forEach((value, key) => {
+      keyHex.push(sha256HexOfText(key));
+      valueHex.push(value === null ? null : sha256HexOfText(value));
+    });
+    // Sort by key hash with a plain numeric sort: each entry is the hash's first three bytes
+    // above the change's index, then the rare runs that share three bytes by the whole hash.
+    const order = new Float64Array(n);
+    for (let j = 0; j < n; j++) order[j] = hexPrefix(keyHex[j] as string) * INDEX_SPAN + j;
+    order.sort();
+    for (let start = 0, end = 1; end <= n; end++) {
+      if (end < n && Math.floor((order[end] as number) / INDEX_SPAN) === Math.floor((order[start] as number) / INDEX_SPAN)) continue;
+      if (end - start > 1) sortRunByHash(order, start, end, keyHex);
+      start = end;
     }
-    // Sort positions by key hash: the first four bytes as a number decide almost every comparison.
-    const prefix = new Uint32Array(n);
-    for (let j = 0; j < n; j++) {
-      const o = j * HASH_BYTES;
-      prefix[j] =
-        (((keys[o] as number) << 24) | ((keys[o + 1] as number) << 16) | ((keys[o + 2] as number) << 8) | (keys[o + 3] as number)) >>> 0;
-    }
-    const order = Array.from({ length: n }, (_, j) => j);
-    order.sort((a, b) => (prefix[a] as number) - (prefix[b] as number) || compareHashes(keys, a * HASH_BYTES, b * HASH_BYTES));
     this.size = n;
     this.keyHashes = new Uint8Array(n * HASH_BYTES);
     this.valueHashes = new Uint8Array(n * HASH_BYTES);
     this.setBefore = new Int32Array(n + 1);
     for (let j = 0; j < n; j++) {
-      const from = (order[j] as number) * HASH_BYTES;
-      this.keyHashes.set(keys.subarray(from, from + HASH_BYTES), j * HASH_BYTES);
-      this.valueHashes.set(values.subarray(from, from + HASH_BYTES), j * HASH_BYTES);
-      (this.setBefore[j + 1] as number) = (this.setBefore[j] as number) + (deleted[order[j] as number] === 1 ? 0 : 1);
+      const from = (order[j] as number) % INDEX_SPAN;
+      const value = valueHex[from] as string | null;
+      writeHexAt(keyHex[from] as string, this.keyHashes, j * HASH_BYTES);
+      if (value !== null) writeHexAt(value, this.valueHashes, j * HASH_BYTES);
+      (this.setBefore[j + 1] as number) = (this.setBefore[j] as number) + (value === null ? 0 : 1);
     }
   }
 
@@ -177,8 +176,27 @@ class SortedChanges {
   }
 }
 
-function compareHashes(bytes: Uint8Array, a: number, b: number): number {
-  return compareHashesAcross(bytes, a, bytes, b);
+/** Sort keys carry the change's index below the hash prefix: 2^29 indexes and 24 bits of prefix fit a double exactly. */
+const INDEX_SPAN = 2 ** 29;
+const MAX_BATCH_KEYS = INDEX_SPAN;
+
+/** The first three bytes of a lowercase hex hash, as a number. */
+function hexPrefix(hex: string): number {
+  return Number.parseInt(hex.slice(0, 6), 16);
+}
+
+/** Insertion-sort order[start, end) (sort keys with one prefix) by the whole key hash; lowercase hex sorts as its bytes. */
+function sortRunByHash(order: Float64Array, start: number, end: number, keyHex: readonly string[]): void {
+  const hexOf = (entry: number) => keyHex[entry % INDEX_SPAN] as string;
+  for (let i = start + 1; i < end; i++) {
+    const entry = order[i] as number;
+    let j = i - 1;
+    while (j >= start && hexOf(order[j] as number) > hexOf(entry)) {
+      order[j + 1] = order[j] as number;
+      j--;
+    }
+    order[j + 1] = entry;
+  }
 }
 
 function compareHashesAcross(x: Uint8Array, a: number, y: Uint8Array, b: number): number {
