@@ -93,38 +93,38 @@ class SortedChanges {
   readonly setBefore: Int32Array;
 
   /** The last write to each key wins. */
+  /** The last write to each key wins. */
   constructor(writes: ReadonlyArray<{ key: string; value: string | null }>) {
-    const last = new Map<string, string | null>();
-    for (const w of writes) last.set(w.key, w.value);
-    const n = last.size;
-    if (n > MAX_BATCH_KEYS) throw new RangeError(`a state tree batch holds at most ${MAX_BATCH_KEYS} keys`);
-    const keyHex: string[] = [];
-    const valueHex: (string | null)[] = [];
-    last.forEach((value, key) => {
-      keyHex.push(sha256HexOfText(key));
-      valueHex.push(value === null ? null : sha256HexOfText(value));
-    });
+    const total = writes.length;
+    if (total > INDEX_SPAN) throw new RangeError(`a state tree batch holds at most ${INDEX_SPAN} writes`);
+    const keyHex: string[] = new Array(total);
+    for (let j = 0; j < total; j++) keyHex[j] = sha256HexOfText((writes[j] as { key: string }).key);
     // Sort by key hash with a plain numeric sort: each entry is the hash's first three bytes
-    // above the change's index, then the rare runs that share three bytes by the whole hash.
-    const order = new Float64Array(n);
-    for (let j = 0; j < n; j++) order[j] = hexPrefix(keyHex[j] as string) * INDEX_SPAN + j;
+    // above the write's index, then the rare runs that share three bytes by the whole hash,
+    // stably, so writes to one key end up together in write order (no map of keys needed).
+    const order = new Float64Array(total);
+    for (let j = 0; j < total; j++) order[j] = hexPrefix(keyHex[j] as string) * INDEX_SPAN + j;
     order.sort();
-    for (let start = 0, end = 1; end <= n; end++) {
-      if (end < n && Math.floor((order[end] as number) / INDEX_SPAN) === Math.floor((order[start] as number) / INDEX_SPAN)) continue;
+    for (let start = 0, end = 1; end <= total; end++) {
+      if (end < total && samePrefix(order, start, end)) continue;
       if (end - start > 1) sortRunByHash(order, start, end, keyHex);
       start = end;
     }
-    this.size = n;
-    this.keyHashes = new Uint8Array(n * HASH_BYTES);
-    this.valueHashes = new Uint8Array(n * HASH_BYTES);
-    this.setBefore = new Int32Array(n + 1);
-    for (let j = 0; j < n; j++) {
+    this.keyHashes = new Uint8Array(total * HASH_BYTES);
+    this.valueHashes = new Uint8Array(total * HASH_BYTES);
+    this.setBefore = new Int32Array(total + 1);
+    let n = 0;
+    for (let j = 0; j < total; j++) {
       const from = (order[j] as number) % INDEX_SPAN;
-      const value = valueHex[from] as string | null;
-      writeHexAt(keyHex[from] as string, this.keyHashes, j * HASH_BYTES);
-      if (value !== null) writeHexAt(value, this.valueHashes, j * HASH_BYTES);
-      (this.setBefore[j + 1] as number) = (this.setBefore[j] as number) + (value === null ? 0 : 1);
+      const next = j + 1 < total ? (order[j + 1] as number) % INDEX_SPAN : -1;
+      if (next >= 0 && samePrefix(order, j, j + 1) && keyHex[next] === keyHex[from]) continue; // a later write to this key
+      const value = (writes[from] as { value: string | null }).value;
+      writeHexAt(keyHex[from] as string, this.keyHashes, n * HASH_BYTES);
+      if (value !== null) writeHexAt(sha256HexOfText(value), this.valueHashes, n * HASH_BYTES);
+      (this.setBefore[n + 1] as number) = (this.setBefore[n] as number) + (value === null ? 0 : 1);
+      n++;
     }
+    this.size = n;
   }
 
   /** Bit `depth` of change i's key hash (most significant bit of byte 0 first, as keyBit). */
@@ -176,16 +176,22 @@ class SortedChanges {
   }
 }
 
-/** Sort keys carry the change's index below the hash prefix: 2^29 indexes and 24 bits of prefix fit a double exactly. */
+/** Sort keys carry the write's index below the hash prefix: 2^29 indexes and 24 bits of prefix fit a double exactly. */
 const INDEX_SPAN = 2 ** 29;
-const MAX_BATCH_KEYS = INDEX_SPAN;
+
+function samePrefix(order: Float64Array, a: number, b: number): boolean {
+  return Math.floor((order[a] as number) / INDEX_SPAN) === Math.floor((order[b] as number) / INDEX_SPAN);
+}
 
 /** The first three bytes of a lowercase hex hash, as a number. */
 function hexPrefix(hex: string): number {
   return Number.parseInt(hex.slice(0, 6), 16);
 }
 
-/** Insertion-sort order[start, end) (sort keys with one prefix) by the whole key hash; lowercase hex sorts as its bytes. */
+/**
+ * Insertion-sort order[start, end) (sort keys with one prefix, in write order) by the whole
+ * key hash, stably; lowercase hex sorts as its bytes.
+ */
 function sortRunByHash(order: Float64Array, start: number, end: number, keyHex: readonly string[]): void {
   const hexOf = (entry: number) => keyHex[entry % INDEX_SPAN] as string;
   for (let i = start + 1; i < end; i++) {
