@@ -35,17 +35,23 @@ export function hexAt(bytes: Uint8Array, start: number, length: number): string 
 }
 
 /**
- * Decode lowercase hex into `out` from `offset` on. Throws TypeError when `hex` is not
- * even-length lowercase hex, RangeError when it does not fit; `out` is unchanged then.
+ * Decode lowercase hex into `out` from `offset` on. Throws RangeError when it does not fit
+ * (nothing written), TypeError when `hex` is not even-length lowercase hex (the range may
+ * then be partly written: one pass, for speed; callers write into their own fresh arrays).
  */
 export function writeHexAt(hex: string, out: Uint8Array, offset: number): void {
   const n = hex.length >> 1;
   if ((hex.length & 1) !== 0) throw new TypeError('hex must be lowercase hex');
   if (!(offset >= 0 && offset + n <= out.length)) throw new RangeError('hex does not fit at that offset');
-  for (let i = 0; i < hex.length; i++) {
-    const c = hex.charCodeAt(i);
-    if (c >= 128 || (NIBBLE[c] as number) < 0) throw new TypeError('hex must be lowercase hex');
+  // A bad digit sets a bit above the nibble: its code is 128 or more, or its NIBBLE is -1.
+  let bad = 0;
+  for (let i = 0; i < n; i++) {
+    const a = hex.charCodeAt(2 * i);
+    const b = hex.charCodeAt(2 * i + 1);
+    const hi = NIBBLE[a & 127] as number;
+    const lo = NIBBLE[b & 127] as number;
+    bad |= ((a | b) & ~127) | hi | lo;
+    out[offset + i] = (hi << 4) | (lo & 15);
   }
-  for (let i = 0; i < n; i++)
-    out[offset + i] = ((NIBBLE[hex.charCodeAt(2 * i)] as number) << 4) | (NIBBLE[hex.charCodeAt(2 * i + 1)] as number);
+  if ((bad & ~15) !== 0) throw new TypeError('hex must be lowercase hex');
 }
