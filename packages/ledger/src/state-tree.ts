@@ -189,20 +189,16 @@ function hexPrefix(hex: string): number {
 }
 
 /**
- * Insertion-sort order[start, end) (sort keys with one prefix, in write order) by the whole
- * key hash, stably; lowercase hex sorts as its bytes.
+ * Sort order[start, end) (sort keys with one prefix) by the whole key hash, then by write
+ * order; lowercase hex sorts as its bytes. A comparison sort, not insertion: keys ground to
+ * share a prefix must not make a block quadratic.
  */
 function sortRunByHash(order: Float64Array, start: number, end: number, keyHex: readonly string[]): void {
-  const hexOf = (entry: number) => keyHex[entry % INDEX_SPAN] as string;
-  for (let i = start + 1; i < end; i++) {
-    const entry = order[i] as number;
-    let j = i - 1;
-    while (j >= start && hexOf(order[j] as number) > hexOf(entry)) {
-      order[j + 1] = order[j] as number;
-      j--;
-    }
-    order[j + 1] = entry;
-  }
+  order.subarray(start, end).sort((a, b) => {
+    const x = keyHex[a % INDEX_SPAN] as string;
+    const y = keyHex[b % INDEX_SPAN] as string;
+    return x < y ? -1 : x > y ? 1 : a - b;
+  });
 }
 
 function compareHashesAcross(x: Uint8Array, a: number, y: Uint8Array, b: number): number {
