@@ -65,8 +65,12 @@ interface StoredNode {
   bytes: Uint8Array;
 }
 
-/** New nodes are written into shared chunks of this many nodes: a view is far cheaper than a 65-byte array of its own. */
-const CHUNK_NODES = 4096;
+/**
+ * New nodes are written into shared chunks of this many nodes: a view is far cheaper than a
+ * 65-byte array of its own. Small enough that a node kept alone keeps little else alive
+ * (holders that keep nodes long copy them: the stores, and tree-cache.ts past a generation).
+ */
+const CHUNK_NODES = 1024;
 
 function isZeroHash(bytes: Uint8Array, at: number): boolean {
   for (let i = at; i < at + HASH_BYTES; i++) if (bytes[i] !== 0) return false;
