@@ -14,6 +14,7 @@ import { captureEpcis } from '@medledger/client/epcis';
 import { keys as stateKeys } from '@medledger/ehr';
 import { initNetwork, loadHome, MedLedgerNode, type OrgKeyFile, readOrgKey } from '@medledger/node';
 import { freePorts, TEST_PASSPHRASE, waitFor } from '@medledger/node/testing';
+import { runCli } from './testing/cli.js';
 
 process.env.MEDLEDGER_PASSPHRASE = TEST_PASSPHRASE;
 
@@ -174,6 +175,22 @@ test('a case unpacked from an EPCIS document is read back by its event id, its p
   );
   assert.deepEqual([...(unpackEvent.childEPCs as string[])].sort(), items.map(sgtin).sort());
   assert.equal(unpackEvent['medledger:height'], unpacked[0]?.height);
+  // The CLI reads it the same way, by the id `supply capture` printed.
+  const shown = await runCli([
+    'supply',
+    'event',
+    '--key',
+    join(pharmacy.home, pharmacy.file),
+    '--id',
+    unpackId,
+    '--url',
+    urls[3] as string,
+    '--genesis',
+    join(dir, 'genesis.json'),
+    '--json',
+  ]);
+  assert.equal(shown.code, 0, shown.stderr);
+  assert.deepEqual(JSON.parse(shown.stdout), unpackEvent);
   // Each package's own proven history ends with the unpack; each stands alone in the wholesaler's custody.
   for (const serial of items) {
     const trace = await traceProduct(reader, { gtin: GTIN, serial });
