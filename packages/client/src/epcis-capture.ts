@@ -154,8 +154,8 @@ const refKey = (e: Epc) => `${e.gtin}/${e.serial}`;
  */
 async function provenCaseChildren(conn: NodeConnection, sscc: string): Promise<Epc[] | undefined> {
   const key = medicinesKeys.case(sscc);
-  const raw = (await conn.verified('unpacking a captured case').read([key])).value(key);
-  // No such case: the chain refuses the unpack (NOT_FOUND) and says so, as for any other event.
+  const raw = (await conn.verified('reading a captured case').read([key])).value(key);
+  // No such case: the chain refuses the event (NOT_FOUND) and says so, as for any other.
   if (raw === null) return undefined;
   return ((JSON.parse(raw) as { children: string[] }).children ?? []).map((ref) => {
     const [gtin, serial] = ref.split('/') as [string, string];
