@@ -244,6 +244,8 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
     return result;
   } finally {
     await stopNodes(nodes);
-    rmSync(dir, { recursive: true, force: true });
+    // MEDLEDGER_BENCH_KEEP=1 keeps the homes (node logs) for looking into a run.
+    if (process.env.MEDLEDGER_BENCH_KEEP === '1') log(`kept ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
   }
 }

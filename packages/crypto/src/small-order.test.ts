@@ -39,6 +39,9 @@ test('small-order keys, canonical or not, are weak; generated keys are not', () 
   }
   assert.ok(found > 0);
   assert.ok(isWeakSigningKey('zz'));
+  // Near misses: y = 2 and its non-canonical form p + 2, y = p - 2, and y = 1 with a byte changed.
+  for (const hex of [`02${'00'.repeat(31)}`, `ef${'ff'.repeat(30)}7f`, `eb${'ff'.repeat(30)}7f`, `01${'00'.repeat(30)}01`])
+    assert.equal(isWeakSigningKey(hex), false, hex);
   for (let i = 0; i < 50; i++) assert.equal(isWeakSigningKey(generateSigningKeyPair().publicKey), false);
 });
 

@@ -126,9 +126,22 @@ class VerifiedCache {
  * writes it: `finalizeBlock` returns the writes and the node stores them with the block in
  * one transaction, then calls `commit`.
  */
+/** What an admitted transaction read and wrote in the check state. */
+interface AdmittedEffect {
+  reads: ReadonlySet<string>;
+  writes: ReadonlyMap<string, string | null>;
+}
+
 export class EhrApp {
   private checkState: StateOverlay;
   private readonly verified = new VerifiedCache(200_000);
+  /** Effects of the transactions admitted since the last commit, by hash. */
+  private admitted = new Map<string, AdmittedEffect>();
+  /**
+   * After a commit: the effects admitted before it, and the keys whose values may since
+   * differ (the block's writes, and the writes of re-checks that ran the rules again).
+   */
+  private carried: { effects: Map<string, AdmittedEffect>; dirty: Set<string> } | undefined;
 
   constructor(
     private readonly chainId: string,
@@ -147,11 +160,48 @@ export class EhrApp {
    * (its vault), which may throw to refuse the transaction with nothing kept.
    */
   checkTx(tx: SignedTx, ctx: { height: number; time: number }, admission?: (tx: SignedTx) => void): TxResult {
-    const scratch = this.checkState.fork();
-    const result = this.applyTx({ chainId: this.chainId, ...ctx, ...this.emergencyCtx(this.checkState) }, tx, scratch);
+    const reads = new Set<string>();
+    const scratch = this.checkState.fork(reads);
+    const result = this.applyTx({ chainId: this.chainId, ...ctx, ...this.emergencyCtx(scratch) }, tx, scratch);
     if (result.code !== 'ok') return result;
     admission?.(tx);
     this.checkState.absorb(scratch);
+    this.admitted.set(txHash(tx), { reads, writes: scratch.buffered });
+    return result;
+  }
+
+  /**
+   * Re-check, after a commit, a transaction admitted before it (the mempool's survivors, in
+   * admission order). When nothing it read has changed since (no key in the block's writes
+   * or in a re-run survivor's), its recorded writes are applied again without running the
+   * rules: the rules are a function of the state read, so they would write the same. Else it
+   * is checked in full like a new one. The next height and block time are not part of this
+   * test: a survivor whose validity turned on them alone (an expiry passing) is refused by
+   * the block that includes it, as one admitted just before would be. Admission only: what a
+   * block does is always computed by finalizeBlock from committed state.
+   */
+  recheckTx(tx: SignedTx, ctx: { height: number; time: number }): TxResult {
+    const hash = txHash(tx);
+    const carried = this.carried;
+    const prior = carried?.effects.get(hash);
+    if (carried === undefined || prior === undefined) return this.checkTx(tx, ctx);
+    carried.effects.delete(hash);
+    let unchanged = true;
+    for (const key of prior.reads)
+      if (carried.dirty.has(key)) {
+        unchanged = false;
+        break;
+      }
+    if (unchanged) {
+      this.checkState.replay(prior.writes);
+      this.admitted.set(hash, prior);
+      return OK;
+    }
+    // Its old writes are gone and its new ones may differ: what later survivors read of them changed.
+    for (const key of prior.writes.keys()) carried.dirty.add(key);
+    const result = this.checkTx(tx, ctx);
+    const now = this.admitted.get(hash);
+    if (result.code === 'ok' && now !== undefined) for (const key of now.writes.keys()) carried.dirty.add(key);
     return result;
   }
 
@@ -172,9 +222,29 @@ export class EhrApp {
     return execution(this.committed, state.changes(), results);
   }
 
-  /** Called after the node stored a block: the check state restarts from committed state. */
-  commit(): void {
+  /**
+   * Called after the node stored a block: the check state restarts from committed state.
+   * `block`, when known, is what the block changed: the keys it wrote and its transactions'
+   * hashes. Re-checks (recheckTx) then re-run the rules only for survivors that read a key
+   * whose value may have moved: one the block wrote, or one an admitted transaction that the
+   * block included had written in the check state (its execution in the block may have
+   * written others). Unknown (a snapshot was installed): every re-check re-runs the rules.
+   */
+  commit(block?: { written: Iterable<string>; txHashes: Iterable<string> }): void {
     this.checkState = new StateOverlay(this.committed);
+    if (block === undefined) this.carried = undefined;
+    else {
+      const effects = this.admitted;
+      const dirty = new Set(block.written);
+      for (const hash of block.txHashes) {
+        const included = effects.get(hash);
+        if (included === undefined) continue;
+        for (const key of included.writes.keys()) dirty.add(key);
+        effects.delete(hash);
+      }
+      this.carried = { effects, dirty };
+    }
+    this.admitted = new Map();
   }
 
   /** The next nonce a signer must use, as committed plus admitted to the mempool. */

@@ -18,9 +18,14 @@ export interface StateWrite {
  */
 export class StateOverlay implements StateReader {
   private readonly writes = new Map<string, string | null>();
-  constructor(private readonly base: StateReader) {}
+  constructor(
+    private readonly base: StateReader,
+    /** When given, every key read through this overlay is added (admission's read sets). */
+    private readonly reads?: Set<string>,
+  ) {}
 
   getState(key: string): string | undefined {
+    this.reads?.add(key);
     if (this.writes.has(key)) return this.writes.get(key) ?? undefined;
     return this.base.getState(key);
   }
@@ -38,9 +43,19 @@ export class StateOverlay implements StateReader {
     return [...this.writes.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, value]) => ({ key, value }));
   }
 
-  /** Start a nested overlay whose writes can be merged back or discarded. */
-  fork(): StateOverlay {
-    return new StateOverlay(this);
+  /** Start a nested overlay whose writes can be merged back or discarded; `reads` collects the keys it reads. */
+  fork(reads?: Set<string>): StateOverlay {
+    return new StateOverlay(this, reads);
+  }
+
+  /** The buffered writes as they are (key to value, null deleting), unsorted. */
+  get buffered(): ReadonlyMap<string, string | null> {
+    return this.writes;
+  }
+
+  /** Write `writes` again (a transaction's recorded effects, re-applied without its rules). */
+  replay(writes: ReadonlyMap<string, string | null>): void {
+    for (const [key, value] of writes) this.writes.set(key, value);
   }
 
   /**

@@ -29,7 +29,7 @@ export interface AdmissionOptions {
 }
 
 export interface AdmissionDeps {
-  app: Pick<Application, 'checkTx'>;
+  app: Pick<Application, 'checkTx' | 'recheckTx'>;
   mempool: Mempool;
   /** Committed state: who signs (for the vault's per-identity checks) and who may see a tx. */
   state: StateReader;
@@ -126,7 +126,7 @@ export class Admission implements TxLookup {
       if (result.code !== 'ok') this.refused(hash, result);
     });
     for (const entry of mempool.drain()) {
-      const result = this.deps.app.checkTx(entry.tx);
+      const result = this.deps.app.recheckTx(entry.tx);
       if (result.code === 'ok') mempool.add(entry);
       else this.refused(entry.hash, result);
     }

@@ -28,6 +28,7 @@ import {
   type StateTreeReader,
   stateValueHash,
   type TxResult,
+  txHash,
 } from '@medledger/ledger';
 import type { NodeStore, SnapshotInstallBatch, SqliteAppState, StateWrite } from '@medledger/storage';
 import { ChainError } from './chain-error.js';
@@ -137,6 +138,13 @@ export interface Application {
    * `admission` runs once the rules pass, before anything is kept, and may throw to refuse.
    */
   checkTx(tx: SignedTx, admission?: (tx: SignedTx) => void): TxResult;
+  /**
+   * The re-check after a commit of a transaction admitted before it (the mempool's
+   * survivors, in admission order): the same verdict as checkTx against the new state, but
+   * one whose reads the block did not touch keeps its recorded effects without the rules
+   * running again (ehr EhrApp.recheckTx).
+   */
+  recheckTx(tx: SignedTx): TxResult;
   prepareProposal(req: ProposalRequest): PreparedProposal;
   /** Accept iff executing the block gives the app hash its header claims. */
   processProposal(req: BlockRequest & { appHash: string }): ProposalVerdict;
@@ -323,6 +331,10 @@ export class EhrApplication implements Application {
     return this.app.checkTx(tx, { height: this.tip.height + 1, time: this.tip.time }, admission);
   }
 
+  recheckTx(tx: SignedTx): TxResult {
+    return this.app.recheckTx(tx, { height: this.tip.height + 1, time: this.tip.time });
+  }
+
   /** The next nonce a signer must use, as committed plus admitted to the mempool. */
   pendingNonce(signer: string): number {
     return this.app.pendingNonce(signer);
@@ -333,13 +345,13 @@ export class EhrApplication implements Application {
     return this.app.query;
   }
 
-  /** Told how long each block's execution took, in ms (the node's metrics). */
-  observeExecution: (ms: number) => void = () => {};
+  /** Told how long each block's execution took, in ms, and its transaction count (metrics, execution pace). */
+  observeExecution: (ms: number, txs: number) => void = () => {};
 
   private timedFinalize(input: Parameters<EhrApp['finalizeBlock']>[0]): BlockExecution {
     const started = performance.now();
     const exec = this.app.finalizeBlock(input);
-    this.observeExecution(performance.now() - started);
+    this.observeExecution(performance.now() - started, input.txs.length);
     return exec;
   }
 
@@ -440,7 +452,7 @@ export class EhrApplication implements Application {
     this.tip = { height, time, stateRoot: exec.tree.root, resultsRoot: exec.resultsRoot, appHash: exec.appHash };
     this.executions.clear();
     this.prepared = undefined;
-    this.app.commit();
+    this.app.commit({ written: writes.map((w) => w.key), txHashes: txs.map((tx) => txHash(tx)) });
     const committed = { height, time, txs, results: exec.results, writes: exec.writes };
     for (const listener of this.listeners) listener(committed);
   }

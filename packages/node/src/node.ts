@@ -26,6 +26,7 @@ import { Chain } from './chain.js';
 import { DEFAULT_EMERGENCY_AGENT_CONFIG, EmergencyAgent } from './emergency-agent.js';
 import type { Engine } from './engine.js';
 import { requireGenesisEngine } from './engine-check.js';
+import { DEFAULT_TARGET_BLOCK_MS, ExecutionPace } from './execution-pace.js';
 import { DEFAULT_SESSION_CONFIG, Gatekeeper } from './gatekeeper.js';
 import { HEADERS_PAGE, headersPage } from './headers-page.js';
 import { DEFAULT_VAULT_CONFIG, type NodeHome, readPeerTls } from './home.js';
@@ -96,6 +97,8 @@ export class MedLedgerNode implements RouteDeps {
   /** The one way this node's own transactions (and its FHIR agent's) are signed and admitted. */
   readonly submitOwn: SubmitOwnTx;
   readonly metrics: NodeMetrics;
+  /** This node's measured block execution speed, which paces the embedded engine's proposals (execution-pace.ts). */
+  private readonly pace = new ExecutionPace({ targetBlockMs: DEFAULT_TARGET_BLOCK_MS });
   /** The state snapshots this node makes and serves to joining nodes (embedded engine only). */
   readonly snapshots: SnapshotStore | undefined;
   /** Set while this node joins by state sync (before its engine starts). */
@@ -190,7 +193,10 @@ export class MedLedgerNode implements RouteDeps {
       // Read at scrape time; the agent is made below.
       reshare: () => this.reshare.status(),
     });
-    this.chain.app.observeExecution = (ms) => this.metrics.observeAppExecution(ms);
+    this.chain.app.observeExecution = (ms, txs) => {
+      this.metrics.observeAppExecution(ms);
+      this.pace.observe(ms, txs);
+    };
     const chain = this.chain;
     // Under CometBFT the blocks are CometBFT's; the node keeps recent ones' transactions for proofs.
     const recent = comet === undefined ? undefined : new CometRecentBlocks({ capacity: 256 });
@@ -202,7 +208,10 @@ export class MedLedgerNode implements RouteDeps {
       {
         // On CometBFT, admission checks through the ABCI adapter, so that CometBFT's CheckTx
         // of the same bytes (broadcast next) answers alike instead of checking them twice.
-        app: comet === undefined ? chain.app : { checkTx: (tx, extra) => comet.abci.admitLocal(tx, extra) },
+        app:
+          comet === undefined
+            ? chain.app
+            : { checkTx: (tx, extra) => comet.abci.admitLocal(tx, extra), recheckTx: (tx) => comet.abci.admitLocal(tx) },
         mempool: this.mempool,
         state: chain.state,
         checkNamed: (signerId, named) => this.vault.checkNamed(signerId, named),
@@ -315,6 +324,7 @@ export class MedLedgerNode implements RouteDeps {
           this.metrics.observeCommit(this.now() - block.header.time);
         },
         blockLimits: () => chain.blockLimits(),
+        pace: this.pace,
         mempool: this.mempool,
         meta,
         net: this.p2p,

@@ -9,6 +9,7 @@ import type { SigningKeyPair } from '@medledger/crypto';
 import { type Block, blockHash, type Commit, commitHash, parseBlock, ZERO_HASH } from '@medledger/ledger';
 import { BlockSync } from './block-sync.js';
 import type { Engine } from './engine.js';
+import { DEFAULT_TARGET_BLOCK_MS, ExecutionPace } from './execution-pace.js';
 import { FUTURE_HEIGHTS, FutureBuffer } from './future-buffer.js';
 import { setIoFirstTimeout } from './io-first-timer.js';
 import type { Mempool } from './mempool.js';
@@ -21,16 +22,6 @@ const LOCK_META_KEY = 'consensus/lock';
 const OWN_PROPOSAL_KEY = 'consensus/own-proposal';
 const OWN_VOTES_KEY = 'consensus/own-votes';
 const STATUS_INTERVAL_MS = 1_000;
-/**
- * Extra wait for a proposal per transaction pending here (up to a block's worth): the
- * proposer executes its block, state tree included, before sending it, and with thousands
- * of transactions that takes longer than the propose timeout. Timing out then prevotes nil,
- * and the next round's proposer executes a different block from the start; under load on
- * the 2-core bench a 2,700-transaction block took six rounds. Mempools fill alike through
- * gossip, so ours measures the block the proposer is building. Liveness only: a timeout
- * changes when a validator gives up on a proposer, never what any validator computes.
- */
-const PROPOSE_MS_PER_PENDING_TX = 0.5;
 const TX_GOSSIP_INTERVAL_MS = 10;
 
 export type EvidenceOutput = Extract<Output, { type: 'evidence' }>;
@@ -62,6 +53,11 @@ export interface TendermintDeps {
   onEvidence: (ev: EvidenceOutput) => void;
   /** The block limits in force (governance may lower the genesis ones, docs/governance.md); default the options'. */
   blockLimits?: () => { maxBlockTxs: number; maxBlockBytes: number };
+  /**
+   * This node's measured execution speed (execution-pace.ts): how many transactions to
+   * propose and how long to wait for a proposal. Default: a fresh estimate nothing feeds.
+   */
+  pace?: ExecutionPace;
   now: Now;
   log: Log;
 }
@@ -93,6 +89,7 @@ export class TendermintEngine implements Engine {
   private startScheduled = false;
   private startQueued = false;
   private ownVotes: SignedVote[] = [];
+  private readonly pace: ExecutionPace;
 
   constructor(
     private readonly opts: TendermintOptions,
@@ -100,6 +97,7 @@ export class TendermintEngine implements Engine {
   ) {
     this.chain = deps.chain;
     this.p2p = deps.net;
+    this.pace = deps.pace ?? new ExecutionPace({ targetBlockMs: DEFAULT_TARGET_BLOCK_MS });
     this.guard = new SignerGuard(
       deps.meta,
       () => deps.chain.tipTime,
@@ -279,8 +277,13 @@ export class TendermintEngine implements Engine {
    * every 1–1.5 s height so under saturation).
    */
   private fullBlockWaiting(): boolean {
+    return this.deps.mempool.size >= this.proposalTxs();
+  }
+
+  /** Most transactions this node proposes: the chain's limit, cut to what it executes in the target time. */
+  private proposalTxs(): number {
     const { maxBlockTxs } = this.deps.blockLimits?.() ?? this.opts;
-    return this.deps.mempool.size >= maxBlockTxs;
+    return this.pace.proposalTxs(maxBlockTxs);
   }
 
   /**
@@ -344,7 +347,7 @@ export class TendermintEngine implements Engine {
   private buildProposal(height: number): string {
     const { chain } = this;
     const limits = this.deps.blockLimits?.() ?? this.opts;
-    const entries = this.deps.mempool.reap(limits.maxBlockTxs, limits.maxBlockBytes);
+    const entries = this.deps.mempool.reap(this.pace.proposalTxs(limits.maxBlockTxs), limits.maxBlockBytes);
     const block = chain.buildBlock(
       entries.map((e) => e.tx),
       chain.nextBlockTime(this.deps.now()),
@@ -434,10 +437,17 @@ export class TendermintEngine implements Engine {
     }
   }
 
-  /** How much longer than its timeout to wait for a proposal: PROPOSE_MS_PER_PENDING_TX per pending tx, up to a full block. */
+  /**
+   * How much longer than its timeout to wait for a proposal: the proposer executes its block,
+   * state tree included, before sending it, and with thousands of transactions that takes
+   * longer than the propose timeout. Timing out then prevotes nil, and the next round's
+   * proposer executes a different block from the start. Mempools fill alike through gossip,
+   * so ours measures the block the proposer is building, and our execution speed its
+   * (execution-pace.ts). Liveness only: a timeout changes when a validator gives up on a
+   * proposer, never what any validator computes.
+   */
   private proposeAllowanceMs(): number {
-    const { maxBlockTxs } = this.deps.blockLimits?.() ?? this.opts;
-    return Math.round(Math.min(this.deps.mempool.size, maxBlockTxs) * PROPOSE_MS_PER_PENDING_TX);
+    return this.pace.proposeAllowanceMs(Math.min(this.deps.mempool.size, this.proposalTxs()));
   }
 
   private persistLock(): void {
