@@ -1,6 +1,6 @@
 // MedLedgerClient: the SDK a patient, clinician or organization uses against one node —
 // records encrypted, sealed and shared on the client (docs/records.md), consent, delegation.
-import { type EncryptionKeyPair, generateEncryptionKeyPair, sha256Hex } from '@medledger/crypto/browser';
+import { type EncryptionKeyPair, generateEncryptionKeyPair, sha256Hex } from '@medledger/crypto';
 import { provenAccessLogPage } from './access-log.js';
 import { type CommittedTx, NodeConnection, type SubmittedTx } from './connection.js';
 import { activeEmergencyWindowOn, buildEmergencySplit, trustedEmergencyNetwork } from './emergency.js';

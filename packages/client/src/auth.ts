@@ -1,6 +1,6 @@
 // The session sign-in message of docs/records.md "Gatekeeper API": domain tag, then JCS of
 // the chain, the serving node and the challenge, so a signature is good for one node only.
-import { concatBytes, signEd25519, utf8 } from '@medledger/crypto/browser';
+import { concatBytes, signEd25519, utf8 } from '@medledger/crypto';
 import { canonicalJson } from './canonical.js';
 
 /** Domain tag of the session challenge signature. */

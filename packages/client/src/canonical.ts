@@ -1,7 +1,7 @@
 // Canonical JSON (RFC 8785, through `canonicalize`) and transaction signing and hashing,
 // byte for byte as @medledger/ledger does them (canonical.test.ts checks), without
 // @medledger/ledger's Node-only crypto, so the whole SDK runs in browsers.
-import { concatBytes, sha256Hex, signEd25519, utf8 } from '@medledger/crypto/browser';
+import { concatBytes, sha256Hex, signEd25519, utf8 } from '@medledger/crypto';
 import type { SignedTx, TxEnvelope } from '@medledger/ledger';
 import canonicalize from 'canonicalize';
 import { ClientError } from './errors.js';

@@ -1,6 +1,6 @@
 // The connection layer of the client: one node's /v1 API over global `fetch`, the session
 // flow of docs/records.md, nonce counting, and submitting and waiting for transactions.
-import { idFromPublicKey, type KeyBundle } from '@medledger/crypto/browser';
+import { idFromPublicKey, type KeyBundle } from '@medledger/crypto';
 import type { SignedTx } from '@medledger/ledger';
 import { signAuthChallenge } from './auth.js';
 import { ClientError, hasClientCode } from './errors.js';

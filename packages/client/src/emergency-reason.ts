@@ -12,7 +12,7 @@ import {
   sealToPublicKey,
   toHex,
   utf8,
-} from '@medledger/crypto/browser';
+} from '@medledger/crypto';
 import { ClientError } from './errors.js';
 
 /** Longest reason, in characters (the chain bounds the ciphertext to 4 bytes a character). */

@@ -3,15 +3,7 @@
 // clinician's key and checked against the commitment on chain, then any threshold of them are
 // combined and the result checked against the window's emergency public key. A re-shared
 // split's holders post one sub-share per dealer, each checked and combined first.
-import {
-  encryptionPublicKeyFromPrivate,
-  interpolateAtZero,
-  openEnvelope,
-  type Share,
-  toHex,
-  utf8,
-  verifyShare,
-} from '@medledger/crypto/browser';
+import { encryptionPublicKeyFromPrivate, interpolateAtZero, openEnvelope, type Share, toHex, utf8, verifyShare } from '@medledger/crypto';
 import type { EmergencyWindow, PostedShare } from './emergency.js';
 import { ClientError } from './errors.js';
 

@@ -12,7 +12,7 @@ import {
   splitSecret,
   toHex,
   utf8,
-} from '@medledger/crypto/browser';
+} from '@medledger/crypto';
 import { txHash } from './canonical.js';
 import type { NodeConnection, SubmittedTx } from './connection.js';
 import { openEmergencyReason, type SealedReason, sealEmergencyReason } from './emergency-reason.js';

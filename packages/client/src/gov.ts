@@ -1,7 +1,7 @@
 // Governance on the client (docs/governance.md, docs/sdk.md): propose, vote, and read proposals,
 // members, parameters and the validator-set history. A client with a trusted genesis proves
 // each proposal it shows against a header signed by more than 2/3 of the validators.
-import { type SigningKeyPair, signEd25519 } from '@medledger/crypto/browser';
+import { type SigningKeyPair, signEd25519 } from '@medledger/crypto';
 import { canonicalJson } from './canonical.js';
 import type { NodeConnection } from './connection.js';
 import { ClientError } from './errors.js';

@@ -1,7 +1,7 @@
 // Light-client commit checks (DESIGN §1.5): a header's hash, a commit's precommit signatures
 // against a validator set and the set's hash, restated browser-safe from @medledger/ledger
 // (light.test.ts checks both give the same bytes). Only @medledger/crypto/browser and `canonicalize`.
-import { concatBytes, sha256Hex, utf8, verifyEd25519 } from '@medledger/crypto/browser';
+import { concatBytes, sha256Hex, utf8, verifyEd25519 } from '@medledger/crypto';
 import type { BlockHeader, Commit, Genesis, GenesisValidator, SignedTx } from '@medledger/ledger';
 import canonicalize from 'canonicalize';
 import { ClientError } from './errors.js';

@@ -1,7 +1,7 @@
 // The light client against chains built here: commits with forged, duplicated, foreign or too
 // few signatures, tampered headers and proofs, and a lying node in front of a real chain.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { generateSigningKeyPair, type SigningKeyPair, sha256Hex, toHex } from '@medledger/crypto';
@@ -400,7 +400,11 @@ test('the whole SDK is browser-safe: no Node built-in or Node-only entry anywher
   // state-proof-safety.test.ts and cometbft-safety.test.ts walk them).
   // The GS1 scan parsers (gs1.ts) are plain JavaScript with no Node built-in in their module
   // graphs (digital-link.js with apg-lib and its check-digit helper), and the web app bundles them.
+  // '@medledger/crypto' is allowed because bundlers take its `browser` export, the browser
+  // entry (crypto's browser-safety.test.ts walks it), while Node gets node:crypto's speed; the
+  // next test checks that entry offers every name the SDK imports from it.
   const allowed = new Set([
+    '@medledger/crypto',
     '@medledger/crypto/browser',
     'canonicalize',
     '@medledger/ledger/state-proof',
@@ -429,6 +433,29 @@ test('the whole SDK is browser-safe: no Node built-in or Node-only entry anywher
     seen.has('./light.ts') && seen.has('./record-crypto.ts') && seen.has('./connection.ts') && seen.has('./verified-reader.ts'),
     'the walk reaches the modules',
   );
+});
+
+test("the SDK's '@medledger/crypto' imports resolve to the browser entry in bundlers, which has every name it imports", async () => {
+  const cryptoPackage = JSON.parse(readFileSync(fileURLToPath(new URL('../../crypto/package.json', import.meta.url)), 'utf8')) as {
+    exports: Record<string, Record<string, string>>;
+  };
+  const root = cryptoPackage.exports['.'] as Record<string, string>;
+  assert.equal(root.browser, './dist/browser.js', 'the package root has a browser condition naming the browser entry');
+  assert.ok(Object.keys(root).indexOf('browser') < Object.keys(root).indexOf('default'), 'the browser condition comes before default');
+  const browserEntry = (await import('@medledger/crypto/browser')) as Record<string, unknown>;
+  const names = new Set<string>();
+  for (const file of readdirSync(fileURLToPath(new URL('../src/', import.meta.url))).filter(
+    (f) => f.endsWith('.ts') && !f.endsWith('.test.ts'),
+  )) {
+    const source = readFileSync(fileURLToPath(new URL(`../src/${file}`, import.meta.url)), 'utf8');
+    for (const m of source.matchAll(/^import\s+\{([^}]*)\}\s+from\s+'@medledger\/crypto'/gm))
+      for (const part of (m[1] as string).split(',')) {
+        const name = part.trim();
+        if (name !== '' && !name.startsWith('type ')) names.add(name);
+      }
+  }
+  assert.ok(names.size > 10, `the SDK imports crypto functions (${names.size})`);
+  for (const name of names) assert.ok(name in browserEntry, `the browser entry exports ${name}`);
 });
 
 // A block the real CometBFT made (packages/ledger/src/cometbft-vectors.json), served as a node

@@ -3,7 +3,7 @@
 // engine), a block's commit signatures and an RFC 9162 inclusion proof, trusting no node.
 // Which engine's blocks a chain has is fixed by the trusted genesis, never by the answer.
 // Browser-safe: only @medledger/crypto/browser and `canonicalize`.
-import { bytesEqual, fromHex, isHex, sha256, sha256Hex, toHex } from '@medledger/crypto/browser';
+import { bytesEqual, fromHex, isHex, sha256, sha256Hex, toHex } from '@medledger/crypto';
 import type { BlockHeader, Commit, SignedTx } from '@medledger/ledger';
 import { type CometCommitJson, type CometHeaderJson, parseCometTime } from '@medledger/ledger/cometbft';
 import { ClientError } from './errors.js';

@@ -13,7 +13,7 @@ import {
   sha256Hex,
   toHex,
   utf8,
-} from '@medledger/crypto/browser';
+} from '@medledger/crypto';
 import { canonicalBytes } from './canonical.js';
 import { ClientError } from './errors.js';
 

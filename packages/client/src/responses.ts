@@ -1,6 +1,6 @@
 // The shapes the node's API answers (docs/records.md "Gatekeeper API", DESIGN §8), and the
 // checks that turn an untrusted answer into them: each names the field it refused.
-import { isHex } from '@medledger/crypto/browser';
+import { isHex } from '@medledger/crypto';
 import { ClientError } from './errors.js';
 import type { Access, GrantScope, Purpose, RecordAnchorBody } from './tx-builders.js';
 

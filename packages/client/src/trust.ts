@@ -1,6 +1,6 @@
 // The one thing a client trusts (DESIGN §1.5): a genesis document, given as the file's JSON
 // or pinned by its hash. Everything else a node says is checked against it before use.
-import { idFromPublicKey, isHex, sha256Hex } from '@medledger/crypto/browser';
+import { idFromPublicKey, isHex, sha256Hex } from '@medledger/crypto';
 import type { Genesis } from '@medledger/ledger';
 import { canonicalBytes } from './canonical.js';
 import { ClientError } from './errors.js';

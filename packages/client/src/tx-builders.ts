@@ -1,6 +1,6 @@
 // Unsigned transaction bodies for every kind of docs/records.md, the rotation proof, and
 // signing. Optional fields left undefined are omitted, since the rules refuse unknown keys.
-import { concatBytes, isHex, type SigningKeyPair, signEd25519, utf8 } from '@medledger/crypto/browser';
+import { concatBytes, isHex, type SigningKeyPair, signEd25519, utf8 } from '@medledger/crypto';
 import type { SignedTx } from '@medledger/ledger';
 import { canonicalJson, signTx, txHash } from './canonical.js';
 import { ClientError } from './errors.js';

@@ -106,4 +106,4 @@ export interface PeerNet {
 }
 
 /** Small durable metadata: the double-sign guard, locks and this validator's own messages. */
-export type MetaStore = Pick<NodeStore, 'getMeta' | 'setMeta'>;
+export type MetaStore = Pick<NodeStore, 'getMeta' | 'setMeta' | 'setMetas'>;

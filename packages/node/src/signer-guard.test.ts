@@ -36,6 +36,36 @@ describe('double-sign guard', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+  test('the signed message and its lock are written with the guard position, and only when it is authorised', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'medledger-guard-'));
+    const path = join(dir, 'chain.db');
+    try {
+      let store = openSqliteStore(path);
+      const guard = new SignerGuard(store);
+      assert.ok(
+        guard.authorize(7, 0, 'prevote', 'aa', [
+          ['consensus/own-votes', 'V1'],
+          ['consensus/lock', 'L1'],
+        ]),
+      );
+      assert.equal(
+        guard.authorize(7, 0, 'prevote', 'bb', [
+          ['consensus/own-votes', 'CONFLICT'],
+          ['consensus/lock', 'CONFLICT'],
+        ]),
+        false,
+      );
+      assert.ok(guard.authorize(7, 0, 'prevote', 'aa', [['consensus/own-votes', 'V1 again']]), 'the identical vote, re-sent');
+      store.close();
+      store = openSqliteStore(path);
+      assert.equal(store.getMeta('consensus/own-votes'), 'V1 again', 'a refused message is never recorded as signed');
+      assert.equal(store.getMeta('consensus/lock'), 'L1');
+      assert.deepEqual(new SignerGuard(store).lastSigned, { height: 7, round: 0, step: 2, blockHash: 'aa' });
+      store.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
   test('after a restore nothing is signed until a block stamped after the restore is committed, and the release survives a restart', () => {
     const dir = mkdtempSync(join(tmpdir(), 'medledger-guard-'));
     const path = join(dir, 'chain.db');

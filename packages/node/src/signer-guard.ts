@@ -58,9 +58,16 @@ export class SignerGuard {
   /**
    * May this node sign `step` at (height, round) for `blockHash`? When yes, the position is
    * persisted (fsynced by the store) before returning, so a crash after sending cannot
-   * lead to a conflicting signature on restart.
+   * lead to a conflicting signature on restart. `alsoWrite` is written in the same
+   * transaction (the signed message itself, the lock it rests on): one sync, not three.
    */
-  authorize(height: number, round: number, step: SignStep, blockHash: string | null): boolean {
+  authorize(
+    height: number,
+    round: number,
+    step: SignStep,
+    blockHash: string | null,
+    alsoWrite: ReadonlyArray<readonly [string, string]> = [],
+  ): boolean {
     if (this.heldSince !== undefined) {
       if (this.tipTime() <= this.heldSince) return false;
       this.log(`signing resumes at height ${height}: the chain has a block committed after this home was restored`);
@@ -72,9 +79,14 @@ export class SignerGuard {
     if (l !== undefined) {
       const cmp = height - l.height || round - l.round || next.step - l.step;
       if (cmp < 0) return false;
-      if (cmp === 0) return l.blockHash === blockHash;
+      if (cmp === 0) {
+        // The identical message again (a restart within the height): allowed, nothing new to guard.
+        if (l.blockHash !== blockHash) return false;
+        if (alsoWrite.length > 0) this.store.setMetas(alsoWrite);
+        return true;
+      }
     }
-    this.store.setMeta(SIGNER_LAST_KEY, JSON.stringify(next));
+    this.store.setMetas([[SIGNER_LAST_KEY, JSON.stringify(next)], ...alsoWrite]);
     this.last = next;
     return true;
   }

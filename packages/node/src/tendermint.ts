@@ -369,9 +369,8 @@ export class TendermintEngine implements Engine {
       switch (out.type) {
         case 'propose': {
           const known = this.blocks.get(out.value);
-          if (known === undefined || !this.guard.authorize(out.height, out.round, 'proposal', out.value)) {
-            if (this.guard.holdSince === undefined)
-              this.deps.log('error', `refusing to sign a proposal at ${out.height}/${out.round}: would double-sign or block unknown`);
+          if (known === undefined) {
+            this.deps.log('error', `refusing to sign a proposal at ${out.height}/${out.round}: block unknown`);
             break;
           }
           const key = this.signingKey(out.height);
@@ -381,14 +380,31 @@ export class TendermintEngine implements Engine {
             key.privateKey,
           );
           const msg = { type: 'proposal', proposal, block: known.block };
-          this.deps.meta.setMeta(OWN_PROPOSAL_KEY, JSON.stringify(msg));
+          // The guard's position, the proposal and the lock: one durable write before it leaves.
+          const lock = this.lockWrite();
+          if (!this.guard.authorize(out.height, out.round, 'proposal', out.value, [[OWN_PROPOSAL_KEY, JSON.stringify(msg)], ...lock])) {
+            if (this.guard.holdSince === undefined)
+              this.deps.log('error', `refusing to sign a proposal at ${out.height}/${out.round}: would double-sign`);
+            break;
+          }
+          this.lockWritten(lock);
           this.keepForResend(msg);
           this.p2p.broadcast(msg);
           queue.push(...machine.handle(this.proposalInput(proposal)));
           break;
         }
         case 'vote': {
-          if (!this.guard.authorize(out.height, out.round, out.voteType, out.value)) {
+          const key = this.signingKey(out.height);
+          const vote = signVoteMessage(
+            this.opts.chainId,
+            { type: out.voteType, height: out.height, round: out.round, blockHash: out.value, validator: key.publicKey },
+            key.privateKey,
+          );
+          const votes = [...this.ownVotes, vote];
+          // The guard's position, the vote and the lock it rests on (a precommit's, set in the
+          // same step of the machine): one durable write before it leaves, not three.
+          const lock = this.lockWrite();
+          if (!this.guard.authorize(out.height, out.round, out.voteType, out.value, [[OWN_VOTES_KEY, JSON.stringify(votes)], ...lock])) {
             // Held after a restore: said once at start; the others decide this height without us.
             if (this.guard.holdSince !== undefined) break;
             this.deps.log(
@@ -397,15 +413,9 @@ export class TendermintEngine implements Engine {
             );
             break;
           }
-          const key = this.signingKey(out.height);
-          const vote = signVoteMessage(
-            this.opts.chainId,
-            { type: out.voteType, height: out.height, round: out.round, blockHash: out.value, validator: key.publicKey },
-            key.privateKey,
-          );
+          this.lockWritten(lock);
+          this.ownVotes = votes;
           const msg = { type: 'vote', vote };
-          this.ownVotes.push(vote);
-          this.deps.meta.setMeta(OWN_VOTES_KEY, JSON.stringify(this.ownVotes));
           this.keepForResend(msg);
           this.p2p.broadcast(msg);
           queue.push(...machine.handle(this.voteInput(vote)));
@@ -451,12 +461,22 @@ export class TendermintEngine implements Engine {
   }
 
   private persistLock(): void {
-    if (this.machine === undefined) return;
+    const lock = this.lockWrite();
+    if (lock.length === 0) return;
+    this.deps.meta.setMetas(lock);
+    this.lockWritten(lock);
+  }
+
+  /** The lock's write, when it changed since last written (none between heights). */
+  private lockWrite(): Array<[string, string]> {
+    if (this.machine === undefined) return [];
     const lock = JSON.stringify(this.machine.lockState());
-    if (lock !== this.lastLock) {
-      this.deps.meta.setMeta(LOCK_META_KEY, lock);
-      this.lastLock = lock;
-    }
+    return lock === this.lastLock ? [] : [[LOCK_META_KEY, lock]];
+  }
+
+  private lockWritten(write: Array<[string, string]>): void {
+    const [entry] = write;
+    if (entry !== undefined) this.lastLock = entry[1];
   }
 
   private proposalInput(p: SignedProposal) {

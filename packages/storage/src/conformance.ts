@@ -271,6 +271,12 @@ export function runStoreConformance(name: string, open: () => StoreHarness): voi
         h.store.setMeta('signer/last', '{"height":2}');
         assert.equal(h.store.getMeta('signer/last'), '{"height":2}');
         assert.equal(h.store.getMeta('nope'), undefined);
+        h.store.setMetas([
+          ['signer/last', '{"height":3}'],
+          ['consensus/lock', 'L'],
+        ]);
+        assert.equal(h.store.getMeta('signer/last'), '{"height":3}');
+        assert.equal(h.store.getMeta('consensus/lock'), 'L');
       } finally {
         h.cleanup();
       }

@@ -163,6 +163,10 @@ export class MemoryStore implements NodeStore {
     this.meta.set(key, value);
   }
 
+  setMetas(entries: ReadonlyArray<readonly [string, string]>): void {
+    for (const [key, value] of entries) this.meta.set(key, value);
+  }
+
   putVaultObject(hash: string, data: Uint8Array, now: number, uploader?: string): boolean {
     if (this.vault.has(hash)) return false;
     const anchored = this.wanted.delete(hash);

@@ -370,6 +370,16 @@ export class SqliteStore implements NodeStore {
     this.stmts.setMeta.run(key, value);
   }
 
+  setMetas(entries: ReadonlyArray<readonly [string, string]>): void {
+    const setMeta = this.stmts.setMeta;
+    if (setMeta === undefined) throw new StorageError('CLOSED', 'store is read-only');
+    // One transaction, so one WAL sync (synchronous = FULL) for the lot: a signed vote's
+    // guard position, the vote itself and the lock it rests on were three.
+    this.db.transaction(() => {
+      for (const [key, value] of entries) setMeta.run(key, value);
+    })();
+  }
+
   /** A prepared write, or StorageError('CLOSED') when the store was opened read-only. */
   private writer<T>(stmt: T | undefined): T {
     if (stmt === undefined) throw new StorageError('CLOSED', 'store is read-only');

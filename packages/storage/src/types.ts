@@ -112,6 +112,8 @@ export interface NodeStore {
   /** Small durable metadata (signer state, consensus locks); durable when this returns. */
   getMeta(key: string): string | undefined;
   setMeta(key: string, value: string): void;
+  /** Several metadata writes in one transaction: durable together, with one sync, when this returns. */
+  setMetas(entries: ReadonlyArray<readonly [string, string]>): void;
 
   // The vault (docs/records.md): ciphertext objects and key envelopes kept off chain,
   // addressed by the SHA-256 hex of their bytes. An object is held or not; a held one is

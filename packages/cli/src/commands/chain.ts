@@ -80,6 +80,8 @@ interface BenchCliOptions {
   claims: number;
   claimRate: number;
   claimLatencySeconds: number;
+  medicineEvents: number;
+  verifications: number;
   out: string;
   basePort: number;
   engine: Engine | 'both';
@@ -101,6 +103,8 @@ function embeddedBenchOptions(opts: BenchCliOptions): BenchOptions {
     claims: opts.claims,
     claimRate: opts.claimRate,
     claimLatencySeconds: opts.claimLatencySeconds,
+    medicineEvents: opts.medicineEvents,
+    verifications: opts.verifications,
     outDir: resolve(opts.out),
     basePort: opts.basePort,
     ...(opts.profile === undefined ? {} : { profileDir: resolve(opts.profile) }),
@@ -456,6 +460,13 @@ export function registerChainCommands(program: Command): void {
     .option('--claims <n>', 'claims signed for the saturating claim run', positiveInt('--claims'), 10_000)
     .option('--claim-rate <r>', 'offered claims/s for the claim latency run', positiveInt('--claim-rate'), 200)
     .option('--claim-latency-seconds <s>', 'seconds of the claim latency run', positiveInt('--claim-latency-seconds'), 5)
+    .option(
+      '--medicine-events <n>',
+      'supply events per manufacturer (8 manufacturers) for the medicines throughput run; enough that the last block is a small part of the run',
+      positiveInt('--medicine-events'),
+      1_000,
+    )
+    .option('--verifications <n>', 'product verifications timed in the medicines part', positiveInt('--verifications'), 200)
     .option('--out <dir>', 'where to write the JSON result', 'bench/results')
     .option('--base-port <port>', 'first port', positiveInt('--base-port'), 27650)
     .option('--only <parts>', `run only these parts, comma-separated: ${BENCH_PARTS.join(', ')} (default: all)`)

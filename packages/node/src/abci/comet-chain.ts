@@ -13,6 +13,7 @@ import type { NodeChain } from '../node-chain.js';
 const NODE_OWN_METHODS = [
   'getMeta',
   'setMeta',
+  'setMetas',
   'putVaultObject',
   'vaultObjectInfo',
   'vaultUsage',
