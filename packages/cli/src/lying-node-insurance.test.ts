@@ -1,6 +1,6 @@
 // A lying node on insurance answers (issue 13 under issue 11's rule): a proxy between the
 // client and an honest node rewrites an adjudicated amount, a prior-authorization decision or
-// an eligibility estimate. The SDK and the CLI, given only the genesis, refuse each with
+// an eligibility estimate (on /v1 and, for the CLI, on the FHIR endpoint). The SDK and the CLI, given only the genesis, refuse each with
 // FACT_NOT_PROVEN, and show the same answers when the proxy is honest.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -73,6 +73,8 @@ before(async () => {
   loaded.config.api.port = 0;
   loaded.config.p2p.port = 0;
   loaded.config.consensus.blockIntervalMs = 20;
+  // The FHIR endpoint, for the hospital (this home's organization) and its staff: eligibility on it is proven too.
+  Object.assign(loaded.config, { fhir: {} });
   node = new MedLedgerNode(loaded, { logger: () => {} });
   url = await node.start();
   proxy = await startLyingProxy(url);
@@ -194,6 +196,23 @@ const cheaperEstimate = onGet(
     j.answers[0] = j.best;
   },
 );
+
+/** Rewrite the CoverageEligibilityResponse of the FHIR endpoint (its first coverage's first item). */
+// biome-ignore lint/suspicious/noExplicitAny: a lie may rewrite any part of an answer
+const onFhirEligibility = (change: (item: any) => unknown) => (r: SentRequest, a: Answer) =>
+  r.method === 'POST' && pathOf(r) === '/fhir/R4/CoverageEligibilityRequest/$submit' && a.status === 200
+    ? editJson(a, (j) => {
+        change(j.insurance[0].item[0]);
+      })
+    : undefined;
+/** The FHIR answer promises the patient pays nothing. */
+const cheaperFhirEstimate = onFhirEligibility((item) => {
+  for (const b of item.benefit) if (b.type.text === 'estimated patient share') b.allowedMoney.value = 0;
+});
+/** The FHIR answer says a covered service is not covered. */
+const fhirNotCovered = onFhirEligibility((item) => {
+  item.excluded = true;
+});
 
 /** A claims page (the insurer's queue, a patient's claims) without its first claim: each shown claim is still true. */
 const omittedClaim = onGet(
@@ -447,6 +466,25 @@ describe('the CLI refuses insurance answers a lying node alters', () => {
       const run = await underLie(lie, () => cli([...args]));
       assert.notEqual(run.code, 0, `${args.join(' ')} must fail under the lie`);
       assert.match(run.stderr, /FACT_NOT_PROVEN/, args.join(' '));
+    }
+  });
+
+  test('eligibility --fhir: the CoverageEligibilityResponse is shown when true, refused when altered (exit 1, naming the fact)', async () => {
+    const args = ['eligibility', '--fhir', '--key', doctorFile, '--patient', patientId, '--service', '99213'];
+    const honest = await cli(args);
+    assert.equal(honest.code, 0, honest.stderr);
+    assert.match(honest.stdout, /^covered \(COVERED\)/);
+    assert.match(honest.stdout, /estimated patient share \$100\.00/, 'the visit still goes to the deductible');
+    const json = await cli([...args, '--json']);
+    assert.equal(JSON.parse(json.stdout).resourceType, 'CoverageEligibilityResponse');
+    for (const [lie, names] of [
+      [cheaperFhirEstimate, /estimated patient share for service 99213/],
+      [fhirNotCovered, /covered \(excluded\) for service 99213/],
+    ] as const) {
+      const run = await underLie(lie, () => cli(args));
+      assert.equal(run.code, 1, run.stderr);
+      assert.match(run.stderr, /FACT_NOT_PROVEN/);
+      assert.match(run.stderr, names);
     }
   });
 });

@@ -11,6 +11,7 @@ import {
   ClientError,
   dispense as dispenseRx,
   eventTimeNow,
+  getEpcisEvent,
   getPrescription,
   MedLedgerClient,
   medicinesTx,
@@ -314,5 +315,18 @@ describe('medicines: the SDK and the CLI refuse a lying node', () => {
     } finally {
       proxy.lie(undefined);
     }
+  });
+
+  test('an event asked for by its id and answered with another recorded event is refused (FACT_NOT_PROVEN)', async () => {
+    const client = viaProxy(pharmacyKeys);
+    const [first, second] = (await traceProduct(client, { gtin: GTIN, serial: 'S2' })).items as [
+      Record<string, unknown>,
+      Record<string, unknown>,
+    ];
+    assert.equal((await getEpcisEvent(client, String(first.eventID))).eventID, first.eventID, 'honest control');
+    // A genuine, provable event, only not the one asked for: its own id and proof hold.
+    const other = (r: SentRequest, a: Answer) =>
+      pathOf(r).startsWith('/v1/epcis/events/') && a.status === 200 ? { status: 200, body: JSON.stringify(second) } : undefined;
+    refused(await underLie(other, () => getEpcisEvent(client, String(first.eventID))), 'FACT_NOT_PROVEN');
   });
 });

@@ -102,3 +102,20 @@ test('schema-valid events the ledger cannot record are refused by name', () => {
   refused(sampleDocument([{ ...commissioning, ilmd: {} }]), /cbvmda:lotNumber/);
   refused(sampleDocument([{ ...commissioning, bizStep: 'inspecting' }]), /not captured/);
 });
+
+test('an unpacking AggregationEvent DELETE becomes supply.unpack, keeping the children it names to check against the case', () => {
+  const unpacking = { ...packing, action: 'DELETE', bizStep: 'unpacking', eventTime: '2026-12-06T11:00:00Z' };
+  const [named, all] = [
+    epcisToTransactions(sampleDocument([unpacking]))[0],
+    epcisToTransactions(sampleDocument([{ ...unpacking, childEPCs: undefined }]))[0],
+  ];
+  assert.deepEqual(named, {
+    kind: 'supply.unpack',
+    body: { sscc: SSCC, eventTime: '2026-12-06T11:00:00.000Z' },
+    childEPCs: [{ gtin: GTIN, serial: 'S2' }],
+  });
+  // EPCIS lets a DELETE name no children: all of them.
+  assert.deepEqual(all, { kind: 'supply.unpack', body: { sscc: SSCC, eventTime: '2026-12-06T11:00:00.000Z' } });
+  refused(sampleDocument([{ ...unpacking, childEPCs: [`https://id.gs1.org/00/${SSCC}`] }]), /childEPCs must be packages/);
+  refused(sampleDocument([{ ...unpacking, action: 'ADD' }]), /only packing \(ADD\) and unpacking \(DELETE\)/);
+});

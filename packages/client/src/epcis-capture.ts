@@ -10,14 +10,18 @@ import { EPCIS_DOCUMENT_SCHEMA } from './epcis-schema.js';
 import { ClientError } from './errors.js';
 import { parseEpcUri } from './gs1.js';
 import { type Epc, type MedicinesKind, type MedicinesTxResult, medicinesTx, traceProduct } from './medicines.js';
+import { medicinesKeys } from './medicines-proven.js';
 import type { TxBodies } from './tx-builders.js';
 
 // ajv-formats is CommonJS: its default export arrives as the module object or the function.
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv) => Ajv;
 
 type Json = Record<string, unknown>;
-/** One supply transaction an event becomes. */
-export type CaptureStep = { [K in MedicinesKind]: { kind: K; body: TxBodies[K] } }[MedicinesKind];
+/**
+ * One supply transaction an event becomes. An unpack whose event lists its `childEPCs` keeps
+ * them, to be checked against the case when it is captured (the ledger unpacks whole cases).
+ */
+export type CaptureStep = { [K in MedicinesKind]: { kind: K; body: TxBodies[K] } }[MedicinesKind] & { childEPCs?: Epc[] };
 
 let validator: ReturnType<Ajv['compile']> | undefined;
 function validate(doc: unknown): ErrorObject[] {
@@ -72,7 +76,12 @@ function stepOf(e: Json, i: number): CaptureStep {
       if (cases.length > 0 || epcs.length === 0) return refuse(`${ctx}: childEPCs must be packages`);
       return { kind: 'supply.pack', body: { sscc: parent.sscc, epcs, eventTime } };
     }
-    if (step === 'unpacking' && e.action === 'DELETE') return { kind: 'supply.unpack', body: { sscc: parent.sscc, eventTime } };
+    if (step === 'unpacking' && e.action === 'DELETE') {
+      // EPCIS lets a DELETE name the children it removes, or none for all of them.
+      const { epcs, cases } = packagesAndCases(e.childEPCs ?? [], where);
+      if (cases.length > 0) return refuse(`${ctx}: childEPCs must be packages`);
+      return { kind: 'supply.unpack', body: { sscc: parent.sscc, eventTime }, ...(epcs.length === 0 ? {} : { childEPCs: epcs }) };
+    }
     return refuse(`${ctx}: only packing (ADD) and unpacking (DELETE) aggregations are captured`);
   }
   if (step === 'commissioning' && e.action === 'ADD') {
@@ -131,15 +140,47 @@ export function epcisToTransactions(doc: unknown): CaptureStep[] {
 
 /** A captured event's transaction, and the ids of the EPCIS events the chain recorded for it. */
 export interface CapturedEvent extends MedicinesTxResult {
-  /** GS1 CBV 2.0 Event Hash IDs, each recomputed by this client (empty for an unpack, which names no package). */
+  /** GS1 CBV 2.0 Event Hash IDs, each recomputed by this client. */
   eventIDs: string[];
 }
 
-/** The first package a step names, whose trace shows the event the step recorded. */
-function firstPackage(s: CaptureStep): Epc | undefined {
+const refKey = (e: Epc) => `${e.gtin}/${e.serial}`;
+
+/**
+ * The packages in case `sscc` now, proven (the ledger's `case/<sscc>`: its holder and children
+ * `<gtin>/<serial>`). An unpack, or a ship or receive of cases alone, names no package; these
+ * are the packages whose traces show its event, and what an unpack's `childEPCs` must name.
+ * Undefined: no such case.
+ */
+async function provenCaseChildren(conn: NodeConnection, sscc: string): Promise<Epc[] | undefined> {
+  const key = medicinesKeys.case(sscc);
+  const raw = (await conn.verified('reading a captured case').read([key])).value(key);
+  // No such case: the chain refuses the event (NOT_FOUND) and says so, as for any other.
+  if (raw === null) return undefined;
+  return ((JSON.parse(raw) as { children: string[] }).children ?? []).map((ref) => {
+    const [gtin, serial] = ref.split('/') as [string, string];
+    return { gtin, serial };
+  });
+}
+
+/** The first package a step touches, whose trace shows the event the step recorded. */
+async function packageOf(conn: NodeConnection, s: CaptureStep, i: number): Promise<Epc | undefined> {
   if (s.kind === 'supply.commission') return { gtin: s.body.gtin, serial: s.body.serials[0] as string };
-  const epcs = (s.body as { epcs?: Epc[] }).epcs;
-  return epcs?.[0];
+  if (s.kind === 'supply.unpack') {
+    const ctx = `eventList[${i}] (AggregationEvent DELETE unpacking)`;
+    const children = await provenCaseChildren(conn, s.body.sscc);
+    if (children === undefined) return undefined;
+    const named = s.childEPCs?.map(refKey).sort();
+    const all = children.map(refKey).sort();
+    if (named !== undefined && named.join() !== all.join())
+      refuse(`${ctx}: childEPCs must name every package in case ${s.body.sscc} (${all.length}): MedLedger unpacks whole cases`);
+    return children[0];
+  }
+  const { epcs, cases } = s.body as { epcs?: Epc[]; cases?: string[] };
+  if (epcs !== undefined && epcs.length > 0) return epcs[0];
+  // A case shipped or received alone: its packages' traces show the event.
+  const sscc = cases?.[0];
+  return sscc === undefined ? undefined : (await provenCaseChildren(conn, sscc))?.[0];
 }
 
 /**
@@ -152,9 +193,10 @@ function firstPackage(s: CaptureStep): Epc | undefined {
 export async function captureEpcis(conn: NodeConnection, doc: unknown): Promise<CapturedEvent[]> {
   const steps = epcisToTransactions(doc);
   const done: CapturedEvent[] = [];
-  for (const s of steps) {
+  for (const [i, s] of steps.entries()) {
+    // Read before submitting: an unpack removes the case it names.
+    const epc = await packageOf(conn, s, i);
     const result = await medicinesTx(conn, s.kind, s.body as never);
-    const epc = firstPackage(s);
     const eventIDs: string[] = [];
     for (let cursor: string | undefined, first = true; epc !== undefined && (first || cursor !== undefined); first = false) {
       const page = await traceProduct(conn, epc, { limit: 500, ...(cursor === undefined ? {} : { cursor }) });

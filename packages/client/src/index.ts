@@ -10,6 +10,8 @@ export * from './emergency.js';
 export * from './emergency-reason.js';
 export * from './emergency-recover.js';
 export * from './errors.js';
+export * from './fhir-eligibility.js';
+export * from './fhir-eligibility-format.js';
 export * from './fhir-insurance.js';
 export * from './fhir-insurance-format.js';
 export * from './gov.js';

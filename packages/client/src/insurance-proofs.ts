@@ -335,6 +335,51 @@ export function eligibilityOf(
   return { covered: true, reason: 'COVERED', ...withService, allowed, estimatedPatientShare: patient, estimatedBenefit: allowed - patient };
 }
 
+/** Proven inputs of eligibility for some coverages, and eligibility recomputed from them. */
+export interface ProvenEligibilityState {
+  /** Height and block time of the first proof (the coverages and accumulators). */
+  height: number;
+  time: number;
+  /** The proven coverage's insurer, undefined for a coverage not in state. */
+  insurerOf(coverage: string): string | undefined;
+  /** Eligibility of one service under one of the coverages (ehr `checkEligibility`), from the proven values. */
+  answer(coverage: string, q: { code: string; date: string; provider: string; quantity: number }): Json;
+}
+
+/**
+ * Prove the coverages `ids`, their accumulators and every version of their plans. Throws
+ * ClientError `STATE_PROOF_INVALID` or the reader's codes. With no coverage to prove, the
+ * chain's public meta key still gives the proven block time.
+ */
+export async function provenEligibilityState(reader: VerifiedReader, ids: readonly string[]): Promise<ProvenEligibilityState> {
+  const first = await reader.read(
+    ids.length === 0 ? ['meta/chain'] : [...ids.map(insuranceKeys.coverage), ...ids.map(insuranceKeys.accumulator)],
+  );
+  const coverages = new Map(ids.map((id) => [id, json<Coverage>(first, insuranceKeys.coverage(id))]));
+  const plans = [...new Set([...coverages.values()].flatMap((c) => (c === undefined ? [] : [c.plan])))];
+  const heads = plans.length === 0 ? undefined : await reader.read(plans.map(insuranceKeys.plan));
+  const versionCount = (plan: string) =>
+    heads === undefined ? 0 : (json<{ versions: number }>(heads, insuranceKeys.plan(plan))?.versions ?? 0);
+  const versionKeys = plans.flatMap((plan) => Array.from({ length: versionCount(plan) }, (_, i) => insuranceKeys.planVersion(plan, i + 1)));
+  const versions = versionKeys.length === 0 ? undefined : await reader.read(versionKeys);
+  const versionsOf = (coverage: Coverage | undefined): PlanVersion[] =>
+    coverage === undefined || versions === undefined
+      ? []
+      : Array.from({ length: versionCount(coverage.plan) }, (_, v) =>
+          json<PlanVersion>(versions, insuranceKeys.planVersion(coverage.plan, v + 1)),
+        ).filter((v): v is PlanVersion => v !== undefined);
+  return {
+    height: first.height,
+    time: first.time,
+    insurerOf: (id) => coverages.get(id)?.insurer,
+    answer: (id, q) => {
+      const coverage = coverages.get(id);
+      const acc = json<Accumulator>(first, insuranceKeys.accumulator(id)) ?? { deductibleMet: 0, oopMet: 0, counts: {} };
+      return eligibilityOf({ coverage: id, ...q }, coverage, versionsOf(coverage), acc);
+    },
+  };
+}
+
 /**
  * An eligibility answer checked against proven state: for each coverage the node answered
  * for, the coverage, its accumulator and every version of its plan are proven, and the answer
@@ -352,35 +397,15 @@ export async function provenEligibility<T extends Json>(
   const date = String(answer.date);
   const quantity = q.quantity ?? 1;
   const ids = answers.map((a) => String(a.coverage));
-  // With no coverage to prove, the chain's public meta key still gives the proven block time.
-  const first = await reader.read(
-    ids.length === 0 ? ['meta/chain'] : [...ids.map(insuranceKeys.coverage), ...ids.map(insuranceKeys.accumulator)],
-  );
+  const proven = await provenEligibilityState(reader, ids);
   const bad = (what: string) => refuse('FACT_NOT_PROVEN', `the eligibility answer's ${what} is not what the proven state gives`);
   if (answer.service !== q.service || answer.quantity !== quantity || answer.provider !== q.provider) bad('question');
-  if (q.date !== undefined ? date !== q.date : date > new Date(first.time).toISOString().slice(0, 10)) bad('date');
-  const coverages = ids.map((id) => json<Coverage>(first, insuranceKeys.coverage(id)));
-  const plans = [...new Set(coverages.flatMap((c) => (c === undefined ? [] : [c.plan])))];
-  const heads = plans.length === 0 ? undefined : await reader.read(plans.map(insuranceKeys.plan));
-  const versionCount = (plan: string) =>
-    heads === undefined ? 0 : (json<{ versions: number }>(heads, insuranceKeys.plan(plan))?.versions ?? 0);
-  const versionKeys = plans.flatMap((plan) => Array.from({ length: versionCount(plan) }, (_, i) => insuranceKeys.planVersion(plan, i + 1)));
-  const versions = versionKeys.length === 0 ? undefined : await reader.read(versionKeys);
-  const recomputed = ids.map((id, i) => {
-    const coverage = coverages[i];
-    const planVersions =
-      coverage === undefined || versions === undefined
-        ? []
-        : Array.from({ length: versionCount(coverage.plan) }, (_, v) =>
-            json<PlanVersion>(versions, insuranceKeys.planVersion(coverage.plan, v + 1)),
-          ).filter((v): v is PlanVersion => v !== undefined);
-    const acc = json<Accumulator>(first, insuranceKeys.accumulator(id)) ?? { deductibleMet: 0, oopMet: 0, counts: {} };
-    return eligibilityOf({ coverage: id, code: q.service, date, provider: q.provider, quantity }, coverage, planVersions, acc);
-  });
+  if (q.date !== undefined ? date !== q.date : date > new Date(proven.time).toISOString().slice(0, 10)) bad('date');
+  const recomputed = ids.map((id) => proven.answer(id, { code: q.service, date, provider: q.provider, quantity }));
   recomputed.forEach((r, i) => {
     if (canonicalJson(r) !== canonicalJson(answers[i])) bad(`answer for coverage ${ids[i]}`);
   });
   const best = recomputed.find((a) => a.covered === true) ?? recomputed[0] ?? null;
   if (canonicalJson(best) !== canonicalJson(answer.best ?? null) || answer.eligible !== (best?.covered ?? false)) bad('verdict');
-  return { ...answer, provenAt: first.height };
+  return { ...answer, provenAt: proven.height };
 }

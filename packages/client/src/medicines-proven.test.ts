@@ -15,6 +15,7 @@ test('the medicines state keys the client proves are the chain’s (ehr state.ts
   assert.equal(medicinesKeys.recall(GTIN, 'L1'), keys.recall(GTIN, 'L1'));
   assert.equal(medicinesKeys.lotQuarantine(GTIN, 'L1'), keys.lotQuarantine(GTIN, 'L1'));
   assert.equal(medicinesKeys.epcisEvent('ab'.repeat(32)), keys.epcisEvent('ab'.repeat(32)));
+  assert.equal(medicinesKeys.case('003614141000000015'), keys.case('003614141000000015'));
   assert.equal(medicinesKeys.prescription('cd'.repeat(16)), keys.prescription('cd'.repeat(16)));
   assert.equal(medicinesKeys.illegitimateNotice('cd'.repeat(16)), keys.illegitimateNotice('cd'.repeat(16)));
   assert.equal(medicinesKeys.verification(42, 'cd'.repeat(16)), keys.verification(42, 'cd'.repeat(16)));

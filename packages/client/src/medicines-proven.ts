@@ -19,6 +19,7 @@ export const medicinesKeys = {
   recall: (gtin: string, lot: string) => `recall/${gtin}/${lot}`,
   lotQuarantine: (gtin: string, lot: string) => `lotq/${gtin}/${lot}`,
   epcisEvent: (hash: string) => `epcis/${hash}`,
+  case: (sscc: string) => `case/${sscc}`,
   prescription: (id: string) => `rx/${id}`,
   illegitimateNotice: (id: string) => `ilnotice/${id}`,
   verification: (height: number, id: string) => `verifylog/${String(height).padStart(12, '0')}/${id}`,

@@ -283,6 +283,22 @@ export async function traceProduct(conn: NodeConnection, epc: Epc, opts: { limit
   return { items: await provenCopies(reader, told, 'EPCIS event'), next: page.next };
 }
 
+/**
+ * One recorded EPCIS 2.0 event by its GS1 CBV 2.0 Event Hash ID (`ni:///sha-256;<hash>?ver=CBV2.0`),
+ * proven as stored, its id recomputed from its content (`EVENT_ID_MISMATCH` otherwise). Trading
+ * partners and the regulator; a node that answers another event, or none, is refused.
+ */
+export async function getEpcisEvent(conn: NodeConnection, eventID: string): Promise<Json> {
+  const m = /^ni:\/\/\/sha-256;([0-9a-f]{64})\?ver=CBV2\.0$/.exec(eventID);
+  if (m === null)
+    throw new ClientError('INVALID_ARGUMENT', `eventID must be an EPCIS Event Hash ID ni:///sha-256;<hex>?ver=CBV2.0: ${eventID}`);
+  const reader = conn.verified('showing an EPCIS event');
+  const told = objectAt(await conn.get(`/v1/epcis/events/${m[1]}`, { auth: true }), 'event');
+  const key = epcisEventKey(told);
+  if (told.eventID !== eventID) refuse('FACT_NOT_PROVEN', `asked for EPCIS event ${eventID}, the node answered ${String(told.eventID)}`);
+  return (await provenCopies(reader, [{ key, value: told }], 'EPCIS event'))[0] as Json;
+}
+
 /** One page of a patient's prescriptions, or of those a pharmacy holds, each proven. */
 export async function listPrescriptions(
   conn: NodeConnection,

@@ -14,9 +14,10 @@ export {
   openEnvelope,
   sealToPublicKey,
 } from './browser-envelope.js';
-export { idFromPublicKey, sha256, sha256Hex } from './browser-hash.js';
+export { idFromPublicKey, sha256, sha256Hex, sha256HexOfText } from './browser-hash.js';
 export { decryptKeystore, encryptKeystore, generateKeyBundle, type KeyBundle } from './browser-keystore.js';
 export { type AeadBox, ENVELOPE_ALG, type Envelope, KEY_ENVELOPE_BYTES, validateEnvelope } from './envelope-format.js';
 export { CryptoError, type CryptoErrorCode } from './errors.js';
+export { hexAt, writeHexAt } from './hex-at.js';
 export { DEFAULT_SCRYPT_N, type KeystoreFile, validateKeystore } from './keystore-format.js';
 export { combineShares, dealSecret, interpolateAtZero, type Share, shareCommitment, splitSecret, verifyShare } from './shamir.js';

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import { toHex, utf8 } from './bytes.js';
-import { sha256, sha256Hex } from './hash.js';
+import { sha256, sha256Hex, sha256HexOfText } from './hash.js';
 
 test('SHA-256 of the FIPS 180-4 examples, in one part and in several', () => {
   assert.equal(sha256Hex(utf8('abc')), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
@@ -25,4 +25,16 @@ test('one part and several parts give what noble gives, for lengths around the b
     padded.set(data, 4);
     assert.equal(toHex(sha256(padded.subarray(4, 4 + n))), want, `a view of ${n} bytes`);
   }
+});
+
+test('the hex of text hashes its UTF-8 bytes, lone surrogates as U+FFFD like TextEncoder, in both entries', async () => {
+  const browser = await import('./browser-hash.js');
+  for (const text of ['', 'abc', 'identity/ab', 'é✓😀', 'lone \ud800 high', 'lone \udc00 low', '\ud83d', `${'x'.repeat(200)}\u0000`]) {
+    const want = toHex(nobleSha256(utf8(text)));
+    assert.equal(sha256HexOfText(text), want, JSON.stringify(text));
+    assert.equal(browser.sha256HexOfText(text), want, `browser: ${JSON.stringify(text)}`);
+  }
+  const data = Uint8Array.from({ length: 65 }, (_, i) => i);
+  assert.equal(sha256Hex(data), toHex(nobleSha256(data)), 'the one-shot hex path');
+  assert.equal(sha256Hex(data.subarray(3, 40)), toHex(nobleSha256(data.subarray(3, 40))), 'the one-shot hex path, of a view');
 });

@@ -9,6 +9,11 @@ const { createHash } = nodeCrypto;
  * tree node), and a block's state tree update hashes tens of thousands of nodes.
  */
 const oneShot = (nodeCrypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'buffer') => Buffer }).hash;
+/**
+ * The same one-shot hash with a hex answer: no Buffer (a new off-heap allocation) per digest,
+ * about half the cost again when the caller wants hex anyway (docs/state.md).
+ */
+const oneShotHex = (nodeCrypto as { hash?: (algorithm: string, data: Uint8Array | string, encoding: 'hex') => string }).hash;
 
 /** SHA-256 (FIPS 180-4) of the concatenation of `parts`. Does not throw. */
 export function sha256(...parts: Uint8Array[]): Uint8Array {
@@ -24,7 +29,17 @@ export function sha256(...parts: Uint8Array[]): Uint8Array {
 
 /** Hex SHA-256 (FIPS 180-4) of the concatenation of `parts`. Does not throw. */
 export function sha256Hex(...parts: Uint8Array[]): string {
+  if (parts.length === 1 && oneShotHex !== undefined) return oneShotHex('sha256', parts[0] as Uint8Array, 'hex');
   return toHex(sha256(...parts));
+}
+
+/**
+ * Hex SHA-256 of the UTF-8 bytes of `text`, without encoding it first. Node encodes a lone
+ * surrogate as U+FFFD like TextEncoder (`utf8`) does; hash.test.ts checks. Does not throw.
+ */
+export function sha256HexOfText(text: string): string {
+  if (oneShotHex !== undefined) return oneShotHex('sha256', text, 'hex');
+  return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
 /**

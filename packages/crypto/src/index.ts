@@ -5,6 +5,7 @@ export * from './ed25519.js';
 export * from './envelope.js';
 export * from './errors.js';
 export * from './hash.js';
+export * from './hex-at.js';
 export * from './keystore.js';
 export * from './shamir.js';
 export * from './small-order.js';

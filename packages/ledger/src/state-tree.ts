@@ -2,23 +2,10 @@
 // return the new root and the node writes without touching the store (the block's overlay),
 // and proofs for the pure check in state-proof.ts. Nodes are content-addressed: a node is
 // stored as its 65-byte hash preimage under its hex SHA-256. Hashing rules are those of
-// state-proof.ts (the verifier); this side hashes and hex-encodes with node:crypto and Buffer for speed (in a browser
+// state-proof.ts (the verifier); this side hashes with node:crypto for speed (in a browser
 // bundle `@medledger/crypto` is its noble twin), and state-tree.test.ts checks both agree.
-import { bytesEqual, fromHex, sha256, toHex, utf8 } from '@medledger/crypto';
+import { bytesEqual, fromHex, hexAt, sha256, sha256Hex, sha256HexOfText, utf8, writeHexAt } from '@medledger/crypto';
 import { EMPTY_STATE_ROOT, keyBit, STATE_TREE_DEPTH, type StateProof } from './state-proof.js';
-
-const stateKeyHash = (key: string) => sha256(utf8(key));
-const stateValueHash = (value: string) => sha256(utf8(value));
-
-function encodeNode(tag: 0 | 1, a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(65);
-  out[0] = tag;
-  out.set(a, 1);
-  out.set(b, 33);
-  return out;
-}
-const encodeStateLeaf = (keyHash: Uint8Array, valueHash: Uint8Array) => encodeNode(0, keyHash, valueHash);
-const encodeStateInner = (left: Uint8Array, right: Uint8Array) => encodeNode(1, left, right);
 
 /** Where the committed tree's nodes are read from (a store, or a map in tests). */
 export interface StateTreeReader {
@@ -51,168 +38,340 @@ export class StateTreeError extends Error {
   }
 }
 
-/** A node's hash, as bytes (for hashing parents) and hex (for the store). */
-interface Hash {
+const NODE_BYTES = 65;
+const HASH_BYTES = 32;
+const LEAF = 0;
+const INNER = 1;
+/** A subtree of the old tree passed on unread: leaf or inner matters only beside an empty one. */
+const UNREAD = 2;
+
+/**
+ * A non-empty subtree during an update (an empty one is `null`). Its hash is `hex`, or, for
+ * an old subtree not read yet, the 32 bytes at `at` in its parent's stored node `in`, so that
+ * the parent's new encoding copies them without a hex round trip.
+ */
+interface Subtree {
+  kind: typeof LEAF | typeof INNER | typeof UNREAD;
+  hex: string | undefined;
+  in: Uint8Array | undefined;
+  at: number;
+  /** Its stored bytes, once read. */
+  bytes: Uint8Array | undefined;
+}
+
+/** A node read from the store: its hash and its 65 bytes. */
+interface StoredNode {
   hex: string;
   bytes: Uint8Array;
 }
 
-type Node =
-  | { kind: 'empty' }
-  | { kind: 'leaf'; hash: Hash; keyHash: Uint8Array; valueHash: Uint8Array }
-  | { kind: 'inner'; hash: Hash; left: Hash; right: Hash }
-  /** An unchanged, non-empty subtree not yet read: its kind matters only beside an empty one. */
-  | { kind: 'ref'; hash: Hash };
-type LoadedNode = Exclude<Node, { kind: 'ref' }>;
-
-interface Change {
-  keyHash: Uint8Array;
-  valueHash: Uint8Array | null;
-}
-
-const EMPTY_NODE = { kind: 'empty' } as const;
-const EMPTY_BYTES = new Uint8Array(32);
 /**
- * Lowercase hex of a hash. An update converts every hash it touches, so this is hot: the
- * node build's Buffer encoder (`@medledger/crypto`; the browser twin has its own) made a
- * block's tree update about a third cheaper than a JS lookup table, whose 32-piece string
- * had to be flattened again for every Map lookup (docs/state.md).
+ * New nodes are written into shared chunks of this many nodes: a view is far cheaper than a
+ * 65-byte array of its own. Small enough that a node kept alone keeps little else alive
+ * (holders that keep nodes long copy them: the stores, and tree-cache.ts past a generation).
  */
-const hex = toHex;
+const CHUNK_NODES = 1024;
 
-function hashOf(bytes: Uint8Array): Hash {
-  return { hex: hex(bytes), bytes };
+function isZeroHash(bytes: Uint8Array, at: number): boolean {
+  for (let i = at; i < at + HASH_BYTES; i++) if (bytes[i] !== 0) return false;
+  return true;
 }
 
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return (a[i] as number) - (b[i] as number);
+/** The read node under `hex`, checked to be a tree node. */
+function readNode(reader: StateTreeReader, hex: string): Uint8Array {
+  const bytes = reader.getTreeNode(hex);
+  if (bytes === undefined || bytes.length !== NODE_BYTES) throw new StateTreeError(`state tree node ${hex} is missing`);
+  if (bytes[0] !== LEAF && bytes[0] !== INNER) throw new StateTreeError(`state tree node ${hex} has an unknown tag`);
+  return bytes;
+}
+
+/**
+ * A batch's changes, sorted by key hash, in flat arrays rather than one object per change:
+ * key and value hashes 32 bytes apart, and `setBefore[i]` = how many of the first i changes
+ * set a value (the rest delete), so a range's count of surviving keys is one subtraction.
+ */
+class SortedChanges {
+  readonly size: number;
+  readonly keyHashes: Uint8Array;
+  readonly valueHashes: Uint8Array;
+  readonly setBefore: Int32Array;
+
+  /** The last write to each key wins. */
+  /** The last write to each key wins. */
+  constructor(writes: ReadonlyArray<{ key: string; value: string | null }>) {
+    const total = writes.length;
+    if (total > INDEX_SPAN) throw new RangeError(`a state tree batch holds at most ${INDEX_SPAN} writes`);
+    const keyHex: string[] = new Array(total);
+    for (let j = 0; j < total; j++) keyHex[j] = sha256HexOfText((writes[j] as { key: string }).key);
+    // Sort by key hash with a plain numeric sort: each entry is the hash's first three bytes
+    // above the write's index, then the rare runs that share three bytes by the whole hash,
+    // stably, so writes to one key end up together in write order (no map of keys needed).
+    const order = new Float64Array(total);
+    for (let j = 0; j < total; j++) order[j] = hexPrefix(keyHex[j] as string) * INDEX_SPAN + j;
+    order.sort();
+    for (let start = 0, end = 1; end <= total; end++) {
+      if (end < total && samePrefix(order, start, end)) continue;
+      if (end - start > 1) sortRunByHash(order, start, end, keyHex);
+      start = end;
+    }
+    this.keyHashes = new Uint8Array(total * HASH_BYTES);
+    this.valueHashes = new Uint8Array(total * HASH_BYTES);
+    this.setBefore = new Int32Array(total + 1);
+    let n = 0;
+    for (let j = 0; j < total; j++) {
+      const from = (order[j] as number) % INDEX_SPAN;
+      const next = j + 1 < total ? (order[j + 1] as number) % INDEX_SPAN : -1;
+      if (next >= 0 && samePrefix(order, j, j + 1) && keyHex[next] === keyHex[from]) continue; // a later write to this key
+      const value = (writes[from] as { value: string | null }).value;
+      writeHexAt(keyHex[from] as string, this.keyHashes, n * HASH_BYTES);
+      if (value !== null) writeHexAt(sha256HexOfText(value), this.valueHashes, n * HASH_BYTES);
+      (this.setBefore[n + 1] as number) = (this.setBefore[n] as number) + (value === null ? 0 : 1);
+      n++;
+    }
+    this.size = n;
+  }
+
+  /** Bit `depth` of change i's key hash (most significant bit of byte 0 first, as keyBit). */
+  bit(i: number, depth: number): number {
+    return ((this.keyHashes[i * HASH_BYTES + (depth >> 3)] as number) >> (7 - (depth & 7))) & 1;
+  }
+
+  /** First index in [lo, hi) whose bit `depth` is 1; all changes there share the bits above `depth`. */
+  splitAt(lo: number, hi: number, depth: number): number {
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.bit(mid, depth) === 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** The change in [lo, hi) to the key hash at `bytes[at, at + 32)`, or -1. */
+  find(lo: number, hi: number, bytes: Uint8Array, at: number): number {
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const c = compareHashesAcross(this.keyHashes, mid * HASH_BYTES, bytes, at);
+      if (c === 0) return mid;
+      if (c < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return -1;
+  }
+
+  /** Whether change i sets its key to the value hash at `bytes[at, at + 32)`. */
+  sets(i: number, bytes: Uint8Array, at: number): boolean {
+    return this.setCount(i, i + 1) === 1 && compareHashesAcross(this.valueHashes, i * HASH_BYTES, bytes, at) === 0;
+  }
+
+  /** How many changes in [lo, hi) set a value. */
+  setCount(lo: number, hi: number): number {
+    return (this.setBefore[hi] as number) - (this.setBefore[lo] as number);
+  }
+
+  /** The one change in [lo, hi) that sets a value, when setCount(lo, hi) is 1. */
+  onlySet(lo: number, hi: number): number {
+    const target = (this.setBefore[lo] as number) + 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.setBefore[mid + 1] as number) < target) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+}
+
+/** Sort keys carry the write's index below the hash prefix: 2^29 indexes and 24 bits of prefix fit a double exactly. */
+const INDEX_SPAN = 2 ** 29;
+
+function samePrefix(order: Float64Array, a: number, b: number): boolean {
+  return Math.floor((order[a] as number) / INDEX_SPAN) === Math.floor((order[b] as number) / INDEX_SPAN);
+}
+
+/** The first three bytes of a lowercase hex hash, as a number. */
+function hexPrefix(hex: string): number {
+  return Number.parseInt(hex.slice(0, 6), 16);
+}
+
+/**
+ * Sort order[start, end) (sort keys with one prefix) by the whole key hash, then by write
+ * order; lowercase hex sorts as its bytes. A comparison sort, not insertion: keys ground to
+ * share a prefix must not make a block quadratic.
+ */
+function sortRunByHash(order: Float64Array, start: number, end: number, keyHex: readonly string[]): void {
+  order.subarray(start, end).sort((a, b) => {
+    const x = keyHex[a % INDEX_SPAN] as string;
+    const y = keyHex[b % INDEX_SPAN] as string;
+    return x < y ? -1 : x > y ? 1 : a - b;
+  });
+}
+
+function compareHashesAcross(x: Uint8Array, a: number, y: Uint8Array, b: number): number {
+  for (let i = 0; i < HASH_BYTES; i++) {
+    const d = (x[a + i] as number) - (y[b + i] as number);
+    if (d !== 0) return d;
+  }
   return 0;
 }
 
-function decodeNode(hash: Hash, bytes: Uint8Array | undefined): LoadedNode {
-  if (bytes === undefined || bytes.length !== 65) throw new StateTreeError(`state tree node ${hash.hex} is missing`);
-  const a = bytes.subarray(1, 33);
-  const b = bytes.subarray(33, 65);
-  if (bytes[0] === 0) return { kind: 'leaf', hash, keyHash: a, valueHash: b };
-  if (bytes[0] === 1) return { kind: 'inner', hash, left: hashOf(a), right: hashOf(b) };
-  throw new StateTreeError(`state tree node ${hash.hex} has an unknown tag`);
-}
-
-function loadNode(reader: StateTreeReader, hash: Hash): LoadedNode {
-  if (hash.hex === EMPTY_STATE_ROOT) return EMPTY_NODE;
-  return decodeNode(hash, reader.getTreeNode(hash.hex));
-}
-
-/** One batch update; collects created and replaced nodes. */
+/**
+ * One batch update. Walks the old tree along the changed paths only (index ranges into the
+ * sorted changes, no copies), and writes each new node once into a shared chunk, hashing it
+ * straight to hex: the hex is what the store and the output want, and the parent decodes it
+ * into its own encoding. Collects the new nodes and the old ones the new tree no longer holds.
+ *
+ * A node's hash fixes its keys and its depth, hence its place (an inner node with one empty
+ * side wraps a deeper one, so its hash records how deep it sits), and a leaf is its key's
+ * only leaf. So no node is made twice, and an old node is made again only in its own place,
+ * or, for a leaf, as its own key's leaf: whether it stays is decided where it is replaced,
+ * with no set of hashes to look up (the differential test holds this to the old code's sets).
+ */
 class Updater {
-  readonly created = new Map<string, Uint8Array>();
-  readonly replaced = new Set<string>();
-  constructor(private readonly reader: StateTreeReader) {}
+  readonly put: TreeNodeWrite[] = [];
+  /** Old nodes the new tree no longer holds. */
+  readonly removed: string[] = [];
+  private chunk = new Uint8Array(0);
+  private used = 0;
 
-  load(hash: Hash): LoadedNode {
-    const made = this.created.get(hash.hex);
-    return made !== undefined ? decodeNode(hash, made) : loadNode(this.reader, hash);
+  constructor(
+    private readonly reader: StateTreeReader,
+    private readonly changes: SortedChanges,
+  ) {}
+
+  /** Read an unread old subtree: fixes its hex and kind, returns its bytes. */
+  read(sub: Subtree): Uint8Array {
+    if (sub.bytes !== undefined) return sub.bytes;
+    if (sub.hex === undefined) sub.hex = hexAt(sub.in as Uint8Array, sub.at, HASH_BYTES);
+    const bytes = readNode(this.reader, sub.hex);
+    sub.kind = bytes[0] === LEAF ? LEAF : INNER;
+    sub.bytes = bytes;
+    return bytes;
   }
 
-  private store(bytes: Uint8Array): Hash {
-    const hash = hashOf(sha256(bytes));
-    this.created.set(hash.hex, bytes);
-    return hash;
+  /** The old child at `at` (1 left, 33 right) of a stored inner node, unread; null when empty. */
+  private child(bytes: Uint8Array, at: number): Subtree | null {
+    return isZeroHash(bytes, at) ? null : { kind: UNREAD, hex: undefined, in: bytes, at, bytes: undefined };
   }
 
-  leaf(keyHash: Uint8Array, valueHash: Uint8Array): Node {
-    return { kind: 'leaf', hash: this.store(encodeStateLeaf(keyHash, valueHash)), keyHash, valueHash };
+  /** Room for one new node; returns its offset in `this.chunk`. */
+  private allocate(): number {
+    if (this.used + NODE_BYTES > this.chunk.length) {
+      this.chunk = new Uint8Array(CHUNK_NODES * NODE_BYTES);
+      this.used = 0;
+    }
+    const at = this.used;
+    this.used += NODE_BYTES;
+    return at;
+  }
+
+  /** Record the node just encoded at `at`; `hex` is its hash when known (an old leaf again). */
+  private emit(at: number, kind: typeof LEAF | typeof INNER, hex?: string): Subtree {
+    const bytes = new Uint8Array(this.chunk.buffer, this.chunk.byteOffset + at, NODE_BYTES);
+    const hash = hex ?? sha256Hex(bytes);
+    this.put.push({ hash, bytes });
+    return { kind, hex: hash, in: undefined, at: 0, bytes: undefined };
+  }
+
+  /** Write a subtree's hash into the new node at `to`. */
+  private writeHash(sub: Subtree | null, to: number): void {
+    if (sub === null) return; // a fresh chunk is zeros: the empty hash
+    if (sub.in !== undefined) this.chunk.set(sub.in.subarray(sub.at, sub.at + HASH_BYTES), to);
+    else writeHexAt(sub.hex as string, this.chunk, to);
+  }
+
+  /** The leaf of change i. */
+  private leaf(i: number): Subtree {
+    const at = this.allocate();
+    const { keyHashes, valueHashes } = this.changes;
+    this.chunk[at] = LEAF;
+    this.chunk.set(keyHashes.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES), at + 1);
+    this.chunk.set(valueHashes.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES), at + 1 + HASH_BYTES);
+    return this.emit(at, LEAF);
+  }
+
+  /** An untouched old leaf, written again where the tree now holds it (same bytes, same hash). */
+  private oldLeaf(old: StoredNode): Subtree {
+    const at = this.allocate();
+    this.chunk.set(old.bytes, at);
+    return this.emit(at, LEAF, old.hex);
   }
 
   /** Join two subtrees; one leaf beside an empty subtree is the subtree itself (compaction). */
-  join(left: Node, right: Node): Node {
-    if (left.kind === 'empty' && right.kind === 'ref') return this.join(left, this.load(right.hash));
-    if (right.kind === 'empty' && left.kind === 'ref') return this.join(this.load(left.hash), right);
-    if (left.kind === 'empty' && right.kind !== 'inner') return right;
-    if (right.kind === 'empty' && left.kind !== 'inner') return left;
-    const l = left.kind === 'empty' ? EMPTY_HASH : left.hash;
-    const r = right.kind === 'empty' ? EMPTY_HASH : right.hash;
-    return { kind: 'inner', hash: this.store(encodeStateInner(l.bytes, r.bytes)), left: l, right: r };
+  join(left: Subtree | null, right: Subtree | null): Subtree | null {
+    if (left === null || right === null) {
+      const only = left ?? right;
+      if (only === null) return null;
+      if (only.kind === UNREAD) this.read(only);
+      if (only.kind === LEAF) return only;
+    }
+    const at = this.allocate();
+    this.chunk[at] = INNER;
+    this.writeHash(left, at + 1);
+    this.writeHash(right, at + 1 + HASH_BYTES);
+    return this.emit(at, INNER);
   }
 
-  /** A subtree at `depth` holding exactly `leaves` (sorted by key hash, values non-null). */
-  build(depth: number, leaves: Change[]): Node {
-    if (leaves.length === 0) return EMPTY_NODE;
-    if (leaves.length === 1) {
-      const only = leaves[0] as Change;
-      return this.leaf(only.keyHash, only.valueHash as Uint8Array);
-    }
+  /** A subtree at `depth` holding exactly the set values of [lo, hi), plus `extra` (an old leaf) if given. */
+  build(depth: number, lo: number, hi: number, extra: StoredNode | null): Subtree | null {
+    const count = this.changes.setCount(lo, hi) + (extra === null ? 0 : 1);
+    if (count === 0) return null;
+    if (count === 1) return extra === null ? this.leaf(this.changes.onlySet(lo, hi)) : this.oldLeaf(extra);
     if (depth >= STATE_TREE_DEPTH) throw new StateTreeError('two keys hash to the same path');
-    const split = splitAt(leaves, depth);
-    return this.join(this.build(depth + 1, leaves.slice(0, split)), this.build(depth + 1, leaves.slice(split)));
+    const split = this.changes.splitAt(lo, hi, depth);
+    const extraRight = extra !== null && (((extra.bytes[1 + (depth >> 3)] as number) >> (7 - (depth & 7))) & 1) === 1;
+    return this.join(
+      this.build(depth + 1, lo, split, extraRight ? null : extra),
+      this.build(depth + 1, split, hi, extraRight ? extra : null),
+    );
   }
 
-  /** Apply `changes` (sorted, unique key hashes, all on this node's path) to `node` at `depth`. */
-  update(node: Node, depth: number, changes: Change[]): Node {
-    if (changes.length === 0) return node;
-    if (node.kind === 'ref') return this.update(this.load(node.hash), depth, changes);
-    if (node.kind === 'empty')
-      return this.build(
-        depth,
-        changes.filter((c) => c.valueHash !== null),
-      );
-    this.replaced.add(node.hash.hex);
-    if (node.kind === 'leaf') {
-      const touched = changes.some((c) => bytesEqual(c.keyHash, node.keyHash));
-      const merged = touched ? changes : insertSorted(changes, { keyHash: node.keyHash, valueHash: node.valueHash });
-      return this.build(
-        depth,
-        merged.filter((c) => c.valueHash !== null),
-      );
+  /** Apply the changes [lo, hi) (all on this subtree's path) to `node` at `depth`. */
+  update(node: Subtree | null, depth: number, lo: number, hi: number): Subtree | null {
+    if (lo === hi) return node;
+    if (node === null) return this.build(depth, lo, hi, null);
+    const bytes = this.read(node);
+    const hex = node.hex as string;
+    if (node.kind === LEAF) {
+      const i = this.changes.find(lo, hi, bytes, 1);
+      // Untouched, the leaf is written again deeper or in place; set to its own value, it is made again.
+      if (i >= 0 && !this.changes.sets(i, bytes, 1 + HASH_BYTES)) this.removed.push(hex);
+      return this.build(depth, lo, hi, i >= 0 ? null : { hex, bytes });
     }
-    const split = splitAt(changes, depth);
-    const left = split === 0 ? unchanged(node.left) : this.update(this.load(node.left), depth + 1, changes.slice(0, split));
-    const right = split === changes.length ? unchanged(node.right) : this.update(this.load(node.right), depth + 1, changes.slice(split));
-    return this.join(left, right);
+    if (depth >= STATE_TREE_DEPTH) throw new StateTreeError('state tree is deeper than 256 levels');
+    const split = this.changes.splitAt(lo, hi, depth);
+    const left = this.child(bytes, 1);
+    const right = this.child(bytes, 1 + HASH_BYTES);
+    const next = this.join(this.update(left, depth + 1, lo, split), this.update(right, depth + 1, split, hi));
+    if (next === null || next.hex !== hex) this.removed.push(hex);
+    return next;
   }
-}
-
-const EMPTY_HASH: Hash = { hex: EMPTY_STATE_ROOT, bytes: EMPTY_BYTES };
-
-function unchanged(hash: Hash): Node {
-  return hash.hex === EMPTY_STATE_ROOT ? EMPTY_NODE : { kind: 'ref', hash };
-}
-
-/** Index of the first change whose bit `depth` is 1 (changes are sorted by key hash). */
-function splitAt(changes: readonly Change[], depth: number): number {
-  let i = 0;
-  while (i < changes.length && keyBit((changes[i] as Change).keyHash, depth) === 0) i++;
-  return i;
-}
-
-function insertSorted(changes: Change[], extra: Change): Change[] {
-  const i = changes.findIndex((c) => compareBytes(c.keyHash, extra.keyHash) > 0);
-  return i < 0 ? [...changes, extra] : [...changes.slice(0, i), extra, ...changes.slice(i)];
 }
 
 /**
  * Apply state writes (`value: null` deletes) to the tree with root `root`, reading nodes
  * through `reader`, without writing anything. Deterministic: the result depends only on
  * the old tree and the set of final (key, value) pairs; a later write to the same key wins.
- * Throws StateTreeError when a node is missing.
+ * Throws StateTreeError when a node is missing, TypeError when `root` is not 32-byte hex.
  */
 export function updateStateTree(
   reader: StateTreeReader,
   root: string,
   writes: ReadonlyArray<{ key: string; value: string | null }>,
 ): StateTreeUpdate {
-  const byKey = new Map<string, Change>();
-  for (const w of writes) byKey.set(w.key, { keyHash: stateKeyHash(w.key), valueHash: w.value === null ? null : stateValueHash(w.value) });
-  const changes = [...byKey.values()].sort((a, b) => compareBytes(a.keyHash, b.keyHash));
-  const updater = new Updater(reader);
-  const next = updater.update(updater.load({ hex: root, bytes: fromHex(root, 'state root', 32) }), 0, changes);
-  // Every created node is reachable from the new root: each is returned to its parent,
-  // which either hashes it into a new inner node or passes it up. Replaced nodes that the
-  // new tree holds again (same content, e.g. a value set to what it was) are not removed.
+  fromHex(root, 'state root', 32);
+  const changes = new SortedChanges(writes);
+  const updater = new Updater(reader, changes);
+  let start: Subtree | null = null;
+  if (root !== EMPTY_STATE_ROOT) {
+    start = { kind: UNREAD, hex: root, in: undefined, at: 0, bytes: undefined };
+    updater.read(start); // a damaged store is refused even by an empty batch
+  }
+  const next = updater.update(start, 0, 0, changes.size);
+  // Every new node is reachable from the new root: each is returned to its parent, which
+  // either hashes it into a new inner node or passes it up. Replaced nodes that the new tree
+  // holds again (same content, e.g. a value set to what it was) are not removed.
   // Not sorted: the order of node writes changes nothing stored (sorting cost 10% of a block).
-  const put: TreeNodeWrite[] = [...updater.created].map(([hash, bytes]) => ({ hash, bytes }));
-  const remove = [...updater.replaced].filter((h) => !updater.created.has(h));
-  return { root: next.kind === 'empty' ? EMPTY_STATE_ROOT : next.hash.hex, put, remove };
+  const rootHex = next === null ? EMPTY_STATE_ROOT : (next.hex ?? hexAt(next.in as Uint8Array, next.at, HASH_BYTES));
+  return { root: rootHex, put: updater.put, remove: updater.removed };
 }
 
 /** What the tree says of a key: its value hash (hex), or null when absent, and the proof. */
@@ -226,19 +385,22 @@ export interface StateTreeLookup {
  * Throws StateTreeError when a node is missing.
  */
 export function proveStateKey(reader: StateTreeReader, root: string, key: string): StateTreeLookup {
-  const keyHash = stateKeyHash(key);
+  fromHex(root, 'state root', 32);
+  const keyHash = sha256(utf8(key));
   const siblings: string[] = [];
-  let node = loadNode(reader, { hex: root, bytes: fromHex(root, 'state root', 32) });
+  let hex = root;
   for (let depth = 0; ; depth++) {
-    if (node.kind === 'empty') return { valueHash: null, proof: { siblings, leaf: null } };
-    if (node.kind === 'leaf') {
-      if (bytesEqual(node.keyHash, keyHash)) return { valueHash: hex(node.valueHash), proof: { siblings, leaf: null } };
-      return { valueHash: null, proof: { siblings, leaf: { keyHash: hex(node.keyHash), valueHash: hex(node.valueHash) } } };
+    if (hex === EMPTY_STATE_ROOT) return { valueHash: null, proof: { siblings, leaf: null } };
+    const bytes = readNode(reader, hex);
+    if (bytes[0] === LEAF) {
+      const valueHash = hexAt(bytes, 1 + HASH_BYTES, HASH_BYTES);
+      if (bytesEqual(bytes.subarray(1, 1 + HASH_BYTES), keyHash)) return { valueHash, proof: { siblings, leaf: null } };
+      return { valueHash: null, proof: { siblings, leaf: { keyHash: hexAt(bytes, 1, HASH_BYTES), valueHash } } };
     }
     if (depth >= STATE_TREE_DEPTH) throw new StateTreeError('state tree is deeper than 256 levels');
     const bit = keyBit(keyHash, depth);
-    siblings.push(bit === 0 ? node.right.hex : node.left.hex);
-    node = loadNode(reader, bit === 0 ? node.left : node.right);
+    siblings.push(hexAt(bytes, bit === 0 ? 1 + HASH_BYTES : 1, HASH_BYTES));
+    hex = hexAt(bytes, bit === 0 ? 1 : 1 + HASH_BYTES, HASH_BYTES);
   }
 }
 

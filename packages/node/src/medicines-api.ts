@@ -107,6 +107,15 @@ export function registerMedicinesRoutes(app: FastifyInstance, node: RouteDeps, g
     return { events: items, next };
   });
 
+  // Any recorded event by its Event Hash ID, e.g. an unpack, which a capture reads back by the id
+  // it recomputes (the same readers as a package's trace: custody is the trading partners').
+  app.get<{ Params: { hash: string } }>('/v1/epcis/events/:hash', { schema: schemas.event }, async (req) => {
+    requirePartnerCaller(who(req));
+    const raw = state.getState(keys.epcisEvent(req.params.hash));
+    if (raw === undefined) throw new ApiError('NOT_FOUND', `no EPCIS event ni:///sha-256;${req.params.hash}?ver=CBV2.0`);
+    return JSON.parse(raw) as Record<string, unknown>;
+  });
+
   // The verification log (every supply.verify request with its answer) is the regulator's.
   app.get<{ Querystring: PageQuery }>('/v1/verifications', { schema: schemas.verifications }, async (req) => {
     if (partnerOf(state, who(req))?.kind !== 'regulator')

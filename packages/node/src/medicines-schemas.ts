@@ -129,6 +129,13 @@ export const medicinesSchemas = {
     querystring: Type.Object(paging),
     security: bearer,
   }),
+  event: route({
+    ok: { 200: answer('the EPCIS 2.0 event as stored', Type.Object({}, { description: 'an EPCIS 2.0 event' })) },
+    summary: 'One EPCIS 2.0 event by its GS1 Event Hash ID (trading partners only)',
+    tags,
+    params: Type.Object({ hash: hex(32, 'the SHA-256 of the event hash id ni:///sha-256;<hash>?ver=CBV2.0') }),
+    security: bearer,
+  }),
   verifications: route({
     ok: { 200: answer('a page of the log', S.page('verifications', VerificationLog)) },
     summary: 'The verification log: every supply.verify request with its answer, oldest first (the regulator only)',

@@ -41,3 +41,22 @@ test('a committed block’s new nodes are served without a store read, and misse
   assert.equal(cache.getTreeNode('missing-1'), undefined);
   assert.deepEqual(store.reads, ['missing-1', 'missing-1']);
 });
+
+test('a new node kept across a generation gets its own bytes, so its block’s chunk is not kept alive', () => {
+  const cache = new TreeNodeCache(countingStore(), 2);
+  const chunk = new Uint8Array(65 * 4).fill(7);
+  const view = new Uint8Array(chunk.buffer, 65, 65);
+  cache.add({ root: 'r', put: [{ hash: 'kept', bytes: view }], remove: [] });
+  assert.equal(cache.getTreeNode('kept'), view, 'served as added while in its generation');
+  cache.getTreeNode('a');
+  cache.getTreeNode('b'); // rotates: 'kept' is now in the previous generation
+  const moved = cache.getTreeNode('kept');
+  assert.deepEqual(moved, view);
+  assert.notEqual(moved?.buffer, chunk.buffer, 'copied out of the chunk');
+  assert.equal(moved?.buffer.byteLength, 65);
+  const own = Uint8Array.of(1, 2, 3);
+  cache.add({ root: 'r', put: [{ hash: 'own', bytes: own }], remove: [] });
+  cache.getTreeNode('c');
+  cache.getTreeNode('d');
+  assert.equal(cache.getTreeNode('own'), own, 'bytes that own their buffer are kept as they are');
+});

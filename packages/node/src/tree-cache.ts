@@ -24,7 +24,15 @@ export class TreeNodeCache implements StateTreeReader {
   getTreeNode(hash: string): Uint8Array | undefined {
     const hit = this.current.get(hash);
     if (hit !== undefined) return hit;
-    const node = this.previous.get(hash) ?? this.store.getTreeNode(hash);
+    const kept = this.previous.get(hash);
+    if (kept !== undefined) {
+      // A block's new nodes are views into shared chunks (state-tree.ts): a node that lives on
+      // across generations gets its own 65 bytes, so it does not keep its whole chunk alive.
+      const own = kept.byteLength === kept.buffer.byteLength ? kept : kept.slice();
+      this.remember(hash, own);
+      return own;
+    }
+    const node = this.store.getTreeNode(hash);
     if (node !== undefined) this.remember(hash, node);
     return node;
   }

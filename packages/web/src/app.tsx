@@ -14,6 +14,7 @@ import { ChooseNode } from './pages/node-choice.js';
 import { Notifications, NotificationsLabel } from './pages/notifications.js';
 import { OrganizationHome } from './pages/organization.js';
 import { PatientBannerLoader } from './pages/patient-banner.js';
+import { PharmacyDestroy, PharmacyReceive } from './pages/pharmacy-stock.js';
 import { PrintSummary } from './pages/print-summary.js';
 import { PatientRecords, RecordDetail } from './pages/records.js';
 import { AuditorHome, NotForRole, OtherRoleHome } from './pages/role-home.js';
@@ -64,6 +65,8 @@ function route(path: string, user: SignedIn | undefined): ReactNode {
   if (path === '/account') return <AccountPage />;
   // Medicines (docs/medicines.md): the pharmacist's counter and the patient's prescriptions.
   if (path === '/pharmacy') return <PharmacyCounter />;
+  if (path === '/pharmacy/receive') return <PharmacyReceive />;
+  if (path === '/pharmacy/destroy') return <PharmacyDestroy />;
   if (path === '/medicines') return <PatientMedicines />;
   if (path === '/manufacturer') return <ManufacturerHome />;
   if (path === '/wholesaler') return <WholesalerHome />;

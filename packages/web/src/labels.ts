@@ -82,9 +82,61 @@ export const ROLE_LABELS: Record<string, string> = {
   validator: 'Validator',
 };
 
+/** GS1 Lightweight Messaging verification reasons (docs/medicines.md "Verification") in plain words. */
+export const GS1_REASON_WORDS: Record<string, string> = {
+  No_match_GTIN: 'no product with this code is registered — do not dispense',
+  No_match_GTIN_Serial: 'this serial number was never made by the manufacturer (possible counterfeit) — do not dispense',
+  No_match_GTIN_Serial_Lot: 'the lot printed on the pack does not match the manufacturer’s record — do not dispense',
+  No_match_GTIN_Serial_Expiry: 'the expiry printed on the pack does not match the manufacturer’s record — do not dispense',
+  Illegitimate: 'this pack has been found illegitimate — do not dispense',
+  Suspect: 'this pack is under investigation as suspect — do not dispense',
+  Recalled: 'this lot has been recalled — do not dispense',
+  Dispensed: 'this pack was already dispensed to a patient',
+  Decommissioned: 'this pack was destroyed or taken out of the supply chain',
+  Expired: 'this pack has expired',
+};
+
+const PACK_STATE_WORDS: Record<string, string> = {
+  dispensed: 'was already dispensed to a patient',
+  destroyed: 'was already destroyed',
+  decommissioned: 'was already taken out of the supply chain',
+};
+
+/**
+ * A medicines refusal that names a pack, in words: which pack, and why — for one that does not
+ * verify, its GS1 reason. Read from the chain's message (packages/ehr/src/medicines), whose
+ * wording names the package; undefined when it names none.
+ */
+function packRefusal(code: unknown, message: string): string | undefined {
+  const pack = /package \d{14} serial ([A-Za-z0-9-]{1,20})/.exec(message)?.[1];
+  const sscc = /case (\d{18})/.exec(message)?.[1];
+  if (code === 'NOT_VERIFIED' && pack !== undefined) {
+    const reason = /does not verify: (\w+)/.exec(message)?.[1] ?? '';
+    return `Pack ${pack} does not verify: ${GS1_REASON_WORDS[reason] ?? reason}. Do not use it.`;
+  }
+  if (code === 'WRONG_STATE' && pack !== undefined) {
+    const state = /is already (\w+)/.exec(message)?.[1] ?? '';
+    return `Pack ${pack} ${PACK_STATE_WORDS[state] ?? `is already ${state}`}: nothing was changed.`;
+  }
+  if (code === 'NOT_FOUND' && /^no package /.test(message) && pack !== undefined)
+    return `Pack ${pack}: ${GS1_REASON_WORDS.No_match_GTIN_Serial}. Check the serial number and the product code; nothing was changed.`;
+  if (code === 'NOT_HOLDER' && pack !== undefined)
+    return `Pack ${pack} is not in your pharmacy’s or company’s custody (not received yet, or held by someone else): nothing was changed.`;
+  if (code === 'NOT_ADDRESSEE')
+    return `${pack === undefined ? `Case ${sscc ?? ''}`.trim() : `Pack ${pack}`} was not shipped to you, or was already received: nothing was changed.`;
+  if (code === 'PACKED' && pack !== undefined)
+    return `Pack ${pack} is packed in case ${sscc ?? ''}: receive or unpack the whole case first. Nothing was changed.`;
+  return undefined;
+}
+
 /** An error from the SDK or the browser as a sentence that says what to do next. */
 export function friendlyError(err: unknown): string {
   const code = (err as { code?: unknown })?.code;
+  // A form's own check, already written for the person using it (supply-forms.ts FormProblem).
+  const plain = (err as { plainWords?: unknown })?.plainWords;
+  if (typeof plain === 'string') return plain;
+  const pack = packRefusal(code, String((err as { message?: unknown })?.message ?? ''));
+  if (pack !== undefined) return pack;
   const messages: Record<string, string> = {
     NETWORK: 'MedLedger could not be reached. Check your internet connection, then try again.',
     BAD_PASSPHRASE: 'That passphrase does not open this account. Check it and try again (passphrases are case-sensitive).',

@@ -12,6 +12,9 @@ test('an insurer may not open the clinician pages or emergency access, nor a pat
   assert.equal(mayOpen('clinician', '/records'), false);
   assert.equal(mayOpen('pharmacy', '/pharmacy'), true);
   assert.equal(mayOpen('pharmacy', '/sharing'), false);
+  assert.equal(mayOpen('pharmacy', '/pharmacy/receive'), true);
+  assert.equal(mayOpen('pharmacy', '/pharmacy/destroy'), true);
+  assert.equal(mayOpen('patient', '/pharmacy/destroy'), false);
   for (const r of [
     'patient',
     'clinician',

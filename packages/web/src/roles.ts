@@ -100,6 +100,8 @@ const ROLES: Record<AppRole, RoleSpec> = {
     home: '/pharmacy',
     menu: [
       ['/pharmacy', 'Pharmacy'],
+      ['/pharmacy/receive', 'Deliveries'],
+      ['/pharmacy/destroy', 'Destroy a pack'],
       ['/account', 'My account'],
     ],
     pages: ['/pharmacy'],

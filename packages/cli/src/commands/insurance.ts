@@ -6,6 +6,7 @@ import {
   checkEligibility,
   decidePreauth,
   disputeClaim,
+  fhirEligibility,
   getClaim,
   getPreauth,
   listInsurance,
@@ -22,6 +23,7 @@ import {
 import type { Command } from 'commander';
 import { clientFor, GENESIS_HELP, genesisArg, genesisDefault, loadKeys, output, readJsonArg, runSdk as run } from '../cli-support.js';
 import { CliError, EXIT } from '../exit-codes.js';
+import { fetchToken } from './token.js';
 
 const check = (re: RegExp, what: string) => (raw: string) => {
   if (!re.test(raw)) throw new CliError(`${what}`, EXIT.usage, 'INVALID_ARGUMENT');
@@ -134,7 +136,9 @@ export function registerInsuranceCommands(program: Command): void {
     .requiredOption('--service <code>', 'service code', code('--service'))
     .option('--date <date>', 'service date (default: the last block’s date)', date('--date'))
     .option('--quantity <n>', 'units', positive('--quantity'))
-    .action(async (opts: Common & { key: string; patient: string; service: string; date?: string; quantity?: number }) => {
+    .option('--fhir', "ask the node's FHIR endpoint (CoverageEligibilityRequest/$submit, a SMART token for your key), proven the same way")
+    .action(async (opts: Common & { key: string; patient: string; service: string; date?: string; quantity?: number; fhir?: boolean }) => {
+      if (opts.fhir === true) return fhirEligibilityCommand(opts);
       const answer = await run(async () =>
         checkEligibility(await client(opts.key, opts.url, opts.genesis), {
           patient: opts.patient,
@@ -393,4 +397,48 @@ export function registerInsuranceCommands(program: Command): void {
       );
       output(opts, c, () => describeClaim(c));
     });
+}
+
+/**
+ * `medledger eligibility --fhir`: the same question on the FHIR endpoint of the node at
+ * `--url`, its CoverageEligibilityResponse proven by the SDK (fhirEligibility) before it is
+ * shown. The FHIR answer is for one unit, so `--quantity` does not apply.
+ */
+async function fhirEligibilityCommand(opts: Common & { key: string; patient: string; service: string; date?: string; quantity?: number }) {
+  if (opts.quantity !== undefined)
+    throw new CliError('--quantity does not apply with --fhir (the FHIR answer is for one unit)', EXIT.usage, 'INVALID_ARGUMENT');
+  const base = `${opts.url.replace(/\/+$/, '')}/fhir/R4`;
+  const { response } = await run(async () => {
+    const conn = await client(opts.key, opts.url, opts.genesis);
+    const { access_token } = await fetchToken({ keyFile: opts.key, url: base });
+    return fhirEligibility(conn, {
+      patient: opts.patient,
+      services: [opts.service],
+      token: access_token,
+      fhirBase: base,
+      ...(opts.date === undefined ? {} : { date: opts.date }),
+    });
+  });
+  output(opts, response, () => {
+    type Benefit = {
+      type: { text?: string; coding?: Array<{ code: string }> };
+      allowedMoney?: { value: number };
+      allowedUnsignedInt?: number;
+    };
+    type Item = { excluded: boolean; description: string; authorizationRequired: boolean; benefit: Benefit[] };
+    const insurance = response.insurance as Array<{ coverage: { reference: string }; item: Item[] }>;
+    if (insurance.length === 0) return 'not covered: the patient has no coverage on record';
+    return insurance.flatMap(({ coverage, item: [x] }) => {
+      if (x === undefined) return [];
+      const of = (code: string) => x.benefit.find((b) => b.type.coding?.[0]?.code === code || b.type.text === code);
+      const usd = (code: string) => `$${(of(code)?.allowedMoney?.value ?? 0).toFixed(2)}`;
+      const left = of('visit')?.allowedUnsignedInt;
+      return [
+        `${x.excluded ? 'not covered' : 'covered'} (${x.description}) on ${String(response.servicedDate)} under ${coverage.reference}`,
+        `  prior authorization ${x.authorizationRequired ? 'required' : 'not required'}; ${left === undefined ? 'no count limit' : `${left} left this period`}`,
+        `  deductible left ${usd('deductible')}, out-of-pocket left ${usd('copay-maximum')}`,
+        ...(x.excluded ? [] : [`  estimated patient share ${usd('estimated patient share')}`]),
+      ];
+    });
+  });
 }

@@ -7,6 +7,7 @@ import {
   dispense,
   type Epc,
   eventTimeNow,
+  getEpcisEvent,
   getPrescription,
   listNotices,
   listPrescriptions,
@@ -370,6 +371,18 @@ export function registerMedicinesCommands(program: Command): void {
           (e) => `${String(e.eventTime)} ${String(e.bizStep)} ${String(e.disposition ?? '')} by ${String(e['medledger:recordedBy'])}`,
         ),
         ...(p.next === null ? [] : [`more: --cursor ${p.next}`]),
+      ]);
+    });
+  withCommon(supply.command('event'), "a trading partner's key file")
+    .description('one recorded EPCIS event by its Event Hash ID (as `supply capture` and `supply trace` print it), proven')
+    .requiredOption('--id <eventID>', 'ni:///sha-256;<hex>?ver=CBV2.0')
+    .action(async (o: Common & { id: string }) => {
+      const conn = await connect(o);
+      const e = await run(() => getEpcisEvent(conn, o.id));
+      output(o, e, () => [
+        `${String(e.type)} ${String(e.action)} ${String(e.bizStep)} ${String(e.eventTime)} by ${String(e['medledger:recordedBy'])}`,
+        ...(typeof e.parentID === 'string' ? [`case ${e.parentID}`] : []),
+        ...((e.childEPCs ?? e.epcList ?? []) as string[]),
       ]);
     });
 

@@ -2,6 +2,7 @@
 // answered with a CoverageEligibilityResponse from committed state (no transaction), and
 // Claim/$submit (ClaimResponse and ExplanationOfBenefit read and search: insurance-search.ts).
 // The decisions are the ledger's own (checkEligibility, claimResponseOf).
+import { coverageEligibilityResponse } from '@medledger/client';
 import {
   checkEligibility,
   claimResponseOf,
@@ -32,13 +33,6 @@ export interface InsuranceFhirPorts {
   coveragesOf(patient: string): string[];
   blockTime(): number;
 }
-
-const usd = (cents: number) => ({ value: cents / 100, currency: 'USD' });
-const benefit = (code: string, allowed: number, used?: number) => ({
-  type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/benefit-type', code }] },
-  allowedMoney: usd(allowed),
-  ...(used === undefined ? {} : { usedMoney: usd(used) }),
-});
 
 /**
  * Answer a CoverageEligibilityRequest (`purpose` benefits/validation) for each requested item
@@ -76,52 +70,18 @@ export function coverageEligibility(ports: InsuranceFhirPorts, caller: Identity,
     throw new FhirError(400, 'invalid', 'insurance[0].coverage.reference must be Coverage/<coverage id>');
   const coverages = ports.coveragesOf(patient).filter((c) => named === '' || c === named);
 
-  const insurance = coverages.map((coverage) => {
-    const answers = items.map((item) => ({
-      item,
-      answer: checkEligibility(ports.state, { coverage, code: item.code, date, provider, quantity: 1 }),
-    }));
-    const inforce = answers.some((a) => a.answer.reason !== 'COVERAGE_INACTIVE' && a.answer.reason !== 'NO_COVERAGE');
-    return {
-      coverage: { reference: `Coverage/${coverage}` },
-      inforce,
-      item: answers.map(({ item, answer }) => ({
-        productOrService: { coding: item.coding },
-        excluded: !answer.covered,
-        authorizationRequired: answer.priorAuthRequired,
-        description: answer.reason,
-        benefit: [
-          benefit('deductible', answer.deductibleRemaining),
-          benefit('benefit', answer.estimatedBenefit),
-          benefit('copay-maximum', answer.oopRemaining),
-          ...(answer.covered ? [{ type: { text: 'estimated patient share' }, allowedMoney: usd(answer.estimatedPatientShare) }] : []),
-          ...(answer.remainingCount === null
-            ? []
-            : [
-                {
-                  type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/benefit-type', code: 'visit' }] },
-                  allowedUnsignedInt: answer.remainingCount,
-                },
-              ]),
-        ],
-      })),
-    };
+  return coverageEligibilityResponse({
+    patient,
+    date,
+    created: ports.blockTime(),
+    requestId: typeof req.id === 'string' ? req.id : 'request',
+    items,
+    coverages: coverages.map((coverage) => ({
+      id: coverage,
+      insurer: getCoverage(ports.state, coverage)?.insurer,
+      answers: items.map((item) => checkEligibility(ports.state, { coverage, code: item.code, date, provider, quantity: 1 })),
+    })),
   });
-  return {
-    resourceType: 'CoverageEligibilityResponse',
-    status: 'active',
-    purpose: ['benefits', 'validation'],
-    patient: { reference: `Patient/${patient}` },
-    servicedDate: date,
-    created: new Date(ports.blockTime()).toISOString(),
-    request: { identifier: { value: typeof req.id === 'string' ? req.id : 'request' } },
-    outcome: 'complete',
-    disposition:
-      coverages.length === 0 ? 'no coverage on record' : insurance.some((i) => i.item.some((x) => !x.excluded)) ? 'covered' : 'not covered',
-    // R4 requires one insurer: the first coverage's (the others are listed in `insurance`).
-    ...(coverages[0] === undefined ? {} : { insurer: { reference: `Organization/${getCoverage(ports.state, coverages[0])?.insurer}` } }),
-    insurance,
-  };
 }
 
 /** Coverage ids of a patient from the ledger's index. */

@@ -15,6 +15,8 @@ export interface DemoSheet {
   url: string;
   users: Array<{ name: string; role: string; id: string; keyFile: string }>;
   medicines: {
+    /** Main Street Pharmacy's organization id. */
+    pharmacy: string;
     scan: string;
     prescription: { id: string; patient: string };
     products: Array<{ gtin: string; rxnorm: string; name: string; lot: string; expiry: string }>;

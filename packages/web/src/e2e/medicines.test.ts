@@ -1,7 +1,8 @@
 // The pharmacist's dispense in the web UI with the `npm start` demo: Phil Pharmacist signs in
 // with his keystore file, types the DataMatrix of a pack on the shelf, sees it verified and
 // Garrett's prescription waiting, dispenses, and the same pack then answers "already
-// dispensed"; Garrett sees the fill on his Medicines page and the pharmacy's MedicationDispense
+// dispensed"; he receives a delivery Acme shipped to the pharmacy and destroys a damaged pack
+// (the dispensed one is refused, in words); Garrett sees the fill on his Medicines page and the pharmacy's MedicationDispense
 // record (pack, lot, expiry, pharmacy) in his own records. Every page is checked with axe.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -66,6 +67,98 @@ test('the pharmacist scans a pack, sees the waiting prescription and dispenses i
     await phil.getByRole('button', { name: 'Check pack' }).click();
     await phil.getByText(/check digit/).waitFor();
 
+    // A delivery addressed to the pharmacy: Acme commissions two packs and ships them to Main
+    // Street Pharmacy (CLI); Phil receives them from the counter's "Receive a delivery".
+    const [gtin, lot] = [/\(01\)(\d{14})/.exec(sheet.medicines.scan)?.[1], /\(10\)([^(]+)/.exec(sheet.medicines.scan)?.[1]];
+    assert.ok(gtin !== undefined && lot !== undefined, `the demo scan names a GTIN and a lot: ${sheet.medicines.scan}`);
+    const expiry = `${new Date().getUTCFullYear() + 2}-12-31`;
+    const cli = (...args: string[]) => {
+      const run = spawnSync(
+        process.execPath,
+        [
+          BIN,
+          ...args,
+          '--key',
+          keyOf('Acme Pharmaceuticals'),
+          '--url',
+          sheet.url,
+          '--genesis',
+          join(dir, 'node0', 'genesis.json'),
+          '--json',
+        ],
+        { env: { ...env, MEDLEDGER_PASSPHRASE: sheet.passphrase }, encoding: 'utf8' },
+      );
+      assert.equal(run.status, 0, `${args.slice(0, 2).join(' ')}: ${run.stderr}`);
+      return JSON.parse(run.stdout);
+    };
+    const made = cli('supply', 'commission', '--gtin', gtin, '--lot', 'WEBRX1', '--expiry', expiry, '--count', '2');
+    const delivered = made.serials as string[];
+    assert.equal(delivered.length, 2, `two packs commissioned: ${JSON.stringify(made)}`);
+    cli(
+      'supply',
+      'ship',
+      '--to',
+      sheet.medicines.pharmacy,
+      '--gtin',
+      gtin,
+      '--serial',
+      ...delivered,
+      '--transaction',
+      'ACME-INV-WEB1',
+      '--statement',
+    );
+    const scanOf = (serial: string) => `(01)${gtin}(21)${serial}(10)WEBRX1(17)${expiry.slice(2, 4)}1231`;
+
+    await phil.getByRole('navigation', { name: 'Pharmacy pages' }).getByRole('link', { name: 'Receive a delivery' }).click();
+    await phil.getByRole('heading', { level: 1, name: 'Receive a delivery' }).waitFor();
+    const receive = phil.getByRole('region', { name: 'Packs and cases that arrived' });
+    // The pack already dispensed was never shipped here again: refused, naming the pack.
+    const shelfSerial = /\(21\)([^(]+)/.exec(sheet.medicines.scan)?.[1] as string;
+    await receive.getByLabel('Serial numbers').fill(sheet.medicines.scan);
+    await receive.getByRole('button', { name: 'Receive' }).click();
+    await receive
+      .getByRole('alert')
+      .getByText(`Pack ${shelfSerial} was not shipped to you, or was already received`, { exact: false })
+      .waitFor({ timeout: 60_000 });
+    await checkPage(phil, 'pharmacy-receive-refused', failures);
+    await receive.getByLabel('Serial numbers').fill(delivered.map(scanOf).join('\n'));
+    await receive.getByRole('button', { name: 'Receive' }).click();
+    await receive.getByText('Received 2 packs: they are in your custody now.').waitFor({ timeout: 60_000 });
+    await checkPage(phil, 'pharmacy-received', failures);
+
+    // One of them is damaged: Phil destroys it. The dispensed pack cannot be destroyed.
+    await phil
+      .getByRole('navigation', { name: 'Pharmacy pages' })
+      .getByRole('link', { name: 'Destroy a damaged or returned pack' })
+      .click();
+    await phil.getByRole('heading', { level: 1, name: 'Destroy a pack' }).waitFor();
+    await checkPage(phil, 'pharmacy-destroy', failures);
+    const destroy = phil.getByRole('region', { name: 'Pack to destroy' });
+    await destroy.getByLabel('Serial numbers').fill(sheet.medicines.scan);
+    await destroy.getByRole('button', { name: 'Destroy' }).click();
+    await destroy
+      .getByRole('alert')
+      .getByText(`Pack ${shelfSerial} was already dispensed to a patient`, { exact: false })
+      .waitFor({ timeout: 60_000 });
+    await checkPage(phil, 'pharmacy-destroy-refused', failures);
+    await destroy.getByLabel('Serial numbers').fill(scanOf(delivered[0] as string));
+    await destroy.getByLabel('Why').selectOption({ label: 'Damaged' });
+    await destroy.getByRole('button', { name: 'Destroy' }).click();
+    await destroy.getByText(`Pack ${delivered[0]} destroyed (Damaged): it no longer verifies.`).waitFor({ timeout: 60_000 });
+    await checkPage(phil, 'pharmacy-destroyed', failures);
+    // Back at the counter, the destroyed pack answers in words; its sibling verifies.
+    await phil
+      .getByRole('navigation', { name: 'Pharmacy pages' })
+      .getByRole('link', { name: /^Pharmacy counter/ })
+      .click();
+    await phil.getByRole('heading', { level: 1, name: 'Pharmacy counter' }).waitFor();
+    await phil.getByLabel('DataMatrix code').fill(scanOf(delivered[0] as string));
+    await phil.getByRole('button', { name: 'Check pack' }).click();
+    await phil.getByText(/Not verified: this pack was destroyed or taken out of the supply chain/).waitFor({ timeout: 60_000 });
+    await phil.getByLabel('DataMatrix code').fill(scanOf(delivered[1] as string));
+    await phil.getByRole('button', { name: 'Check pack' }).click();
+    await phil.getByText(`Verified: pack ${delivered[1]}`, { exact: false }).waitFor({ timeout: 60_000 });
+
     const garrett = await signIn('Garrett Thompson', 'My records');
     await garrett.getByRole('link', { name: 'Medicines' }).click();
     await garrett.getByRole('heading', { level: 1, name: 'Medicines' }).waitFor();
@@ -90,9 +183,6 @@ test('the pharmacist scans a pack, sees the waiting prescription and dispenses i
 
     // Acme recalls the lot of the pack Garrett was given: his notification centre tells him
     // (issue 17 item 10), from his proven prescriptions and the proven recall.
-    const gtin = /\(01\)(\d{14})/.exec(sheet.medicines.scan)?.[1];
-    const lot = /\(10\)([^(]+)/.exec(sheet.medicines.scan)?.[1];
-    assert.ok(gtin !== undefined && lot !== undefined, `the demo scan names a GTIN and a lot: ${sheet.medicines.scan}`);
     const recall = spawnSync(
       process.execPath,
       [

@@ -355,7 +355,7 @@ test('portal safety: hospital-wide share, patient banner, reload, emergency end-
   await staffPage.getByRole('button', { name: 'Sign out' }).click();
   await signIn(staffPage, pharmacist.file);
   await staffPage.getByRole('heading', { level: 1, name: 'Pharmacy' }).waitFor();
-  assert.deepEqual(await menu.getByRole('link').allTextContents(), ['Pharmacy', 'My account']);
+  assert.deepEqual(await menu.getByRole('link').allTextContents(), ['Pharmacy', 'Deliveries', 'Destroy a pack', 'My account']);
   await checkPage(staffPage, 'safety-pharmacy-home', failures);
   await staffPage.goto(`${url}/records`);
   await staffPage.getByRole('heading', { level: 1, name: 'This page is not for your role' }).waitFor({ timeout: 60_000 });

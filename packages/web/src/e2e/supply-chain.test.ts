@@ -105,14 +105,14 @@ test('manufacturer, wholesaler and regulator homes move, verify, trace and recal
     await destroy.getByRole('button', { name: 'Record it' }).click();
     await destroy
       .getByRole('alert')
-      .getByText(/This pack is packed in a case/)
+      .getByText(new RegExp(`Pack ${more[1]} is packed in case ${sscc}: receive or unpack the whole case first`))
       .waitFor(ok);
     const unpack = acme.getByRole('region', { name: 'Unpack a case' });
     await unpack.getByLabel('Case SSCC').fill(sscc);
     await unpack.getByRole('button', { name: 'Unpack case' }).click();
     await unpack.getByText(`Case ${sscc} is unpacked`, { exact: false }).waitFor(ok);
     await destroy.getByRole('button', { name: 'Record it' }).click();
-    await destroy.getByText('1 pack destroyed: they no longer verify.').waitFor(ok);
+    await destroy.getByText(`Pack ${more[1]} destroyed (damaged in the warehouse): it no longer verifies.`).waitFor(ok);
     const quarantine = acme.getByRole('region', { name: 'Quarantine suspect or illegitimate product' });
     await quarantine.getByLabel('Product GTIN').fill(gtin);
     await quarantine.getByLabel('Serial number').fill(more[0] as string);

@@ -14,24 +14,15 @@ import {
   verifyProduct,
 } from '@medledger/client';
 import { type FormEvent, useState } from 'react';
+import { GS1_REASON_WORDS } from '../labels.js';
 import { useUser } from '../session.js';
 import { ErrorMessage, Loading, Notice, PageTitle, useLoad } from '../ui.js';
+import { PharmacyLinks } from './pharmacy-stock.js';
 
 type Rx = Record<string, unknown>;
 
-/** GS1 verification reasons in plain words. */
-export const REASON_WORDS: Record<string, string> = {
-  No_match_GTIN: 'no product with this code is registered — do not dispense',
-  No_match_GTIN_Serial: 'this serial number was never made by the manufacturer (possible counterfeit) — do not dispense',
-  No_match_GTIN_Serial_Lot: 'the lot printed on the pack does not match the manufacturer’s record — do not dispense',
-  No_match_GTIN_Serial_Expiry: 'the expiry printed on the pack does not match the manufacturer’s record — do not dispense',
-  Illegitimate: 'this pack has been found illegitimate — do not dispense',
-  Suspect: 'this pack is under investigation as suspect — do not dispense',
-  Recalled: 'this lot has been recalled — do not dispense',
-  Dispensed: 'this pack was already dispensed to a patient',
-  Decommissioned: 'this pack was destroyed or taken out of the supply chain',
-  Expired: 'this pack has expired',
-};
+/** GS1 verification reasons in plain words (labels.ts, shared with the error messages). */
+export const REASON_WORDS = GS1_REASON_WORDS;
 
 async function all<T>(load: (cursor: string | undefined) => Promise<{ items: T[]; next: string | null }>): Promise<T[]> {
   const out: T[] = [];
@@ -162,6 +153,7 @@ export function PharmacyCounter() {
         </ul>
       )}
       {!dispensable && waiting.length > 0 && <p className="hint">Check a pack (with its lot and expiry) to dispense it.</p>}
+      <PharmacyLinks here="/pharmacy" />
     </section>
   );
 }

@@ -19,23 +19,6 @@ function Home(props: { title: string; children: ReactNode }) {
   );
 }
 
-export function PharmacyHome() {
-  return (
-    <Home title="Pharmacy">
-      <p>What you can do today:</p>
-      <ul className="role-list">
-        <li>
-          Fill a prescription: your pharmacy system, or <code>medledger rx list --pharmacy</code> and <code>medledger rx dispense</code>,
-          checks the prescription and the package together in one step and writes the dispense to the patient’s record (docs/medicines.md).
-        </li>
-        <li>Verify a medicine package and see its custody history (docs/medicines.md).</li>
-        <li>Read the medication records a patient shares with your pharmacy, through your pharmacy’s system.</li>
-      </ul>
-      <p>Dispensing from this web app is not available yet. Patients’ other records are not shown to pharmacy staff.</p>
-    </Home>
-  );
-}
-
 export function AuditorHome() {
   return (
     <Home title="Audit">

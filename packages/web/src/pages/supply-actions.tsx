@@ -1,12 +1,12 @@
-// The supply-chain actions beyond commission, ship, receive and recall (docs/medicines.md "Web"):
-// pack packs into a case and unpack it (EPCIS aggregation), destroy or decommission packs,
+// The supply-chain actions shared by the partners' pages (docs/medicines.md "Web"): receive a
+// shipment, pack packs into a case and unpack it (EPCIS aggregation), destroy or decommission packs,
 // quarantine a suspect or illegitimate pack or lot, and notify or terminate an
 // illegitimate-product notification. Each is one ledger transaction; the chain decides, and a
 // refusal is shown in plain words (labels.ts).
 import { eventTimeNow, medicinesTx } from '@medledger/client';
 import { useId, useState } from 'react';
 import { useUser } from '../session.js';
-import { ActionForm, Field, serialsOf } from './supply-forms.js';
+import { ActionForm, Field, FormProblem, packsOf, serialsOf } from './supply-forms.js';
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
@@ -49,36 +49,127 @@ export function UnpackForm() {
   );
 }
 
-export function DecommissionForm() {
+/** Packs (serials or scanned DataMatrix codes, one a line) and cases (SSCCs) shipped to you become yours. */
+export function ReceiveForm(props: { title?: string; intro?: string }) {
   const user = useUser();
   const [gtin, setGtin] = useState('');
-  const [serials, setSerials] = useState('');
-  const [kind, setKind] = useState<'destroy' | 'decommission'>('destroy');
-  const [reason, setReason] = useState('');
-  const kindId = useId();
+  const [packs, setPacks] = useState('');
+  const [cases, setCases] = useState('');
   return (
     <ActionForm
-      title="Destroy or take packs out of the supply chain"
-      submit="Record it"
+      title={props.title ?? 'Receive packs'}
+      submit="Receive"
       run={async () => {
-        const list = serialsOf(serials);
-        await medicinesTx(user.client, 'supply.decommission', {
-          epcs: list.map((serial) => ({ gtin, serial })),
-          kind,
-          reason,
-          eventTime: eventTimeNow(),
-        });
-        return `${plural(list.length, 'pack')} ${kind === 'destroy' ? 'destroyed' : 'taken out of the supply chain'}: they no longer verify.`;
+        const epcs = packsOf(gtin, packs);
+        const ssccs = serialsOf(cases);
+        if (epcs.length + ssccs.length === 0) throw new FormProblem('List the packs or the cases that arrived.');
+        const bad = ssccs.find((c) => !/^\d{18}$/.test(c));
+        if (bad !== undefined) throw new FormProblem(`Case ${bad}: a case number (SSCC) is 18 digits, from the case label.`);
+        await medicinesTx(user.client, 'supply.receive', { epcs, cases: ssccs, eventTime: eventTimeNow() });
+        const what = [epcs.length > 0 ? plural(epcs.length, 'pack') : '', ssccs.length > 0 ? plural(ssccs.length, 'case') : '']
+          .filter((w) => w !== '')
+          .join(' and ');
+        return `Received ${what}: ${epcs.length + ssccs.length === 1 ? 'it is' : 'they are'} in your custody now.`;
       }}
     >
-      <label htmlFor={kindId}>What happened</label>
-      <select id={kindId} value={kind} onChange={(e) => setKind(e.target.value as 'destroy' | 'decommission')}>
-        <option value="destroy">Destroyed</option>
-        <option value="decommission">Decommissioned (samples, export, theft)</option>
-      </select>
-      <Field label="Product GTIN" value={gtin} onChange={setGtin} pattern="\d{14}" />
-      <Field label="Serial numbers" value={serials} onChange={setSerials} hint="One a line: packs you hold" multiline />
-      <Field label="Reason" value={reason} onChange={setReason} />
+      {props.intro !== undefined && <p>{props.intro}</p>}
+      <Field
+        label="Serial numbers"
+        value={packs}
+        onChange={setPacks}
+        hint="One a line: type each pack's serial number (and the product GTIN below), or scan the pack"
+        multiline
+        required={false}
+      />
+      <Field
+        label="Product GTIN"
+        value={gtin}
+        onChange={setGtin}
+        hint="14 digits; not needed for scanned packs"
+        pattern="\d{14}"
+        required={false}
+      />
+      <Field
+        label="Cases"
+        value={cases}
+        onChange={setCases}
+        hint="One a line: the 18-digit SSCC of each sealed case"
+        multiline
+        required={false}
+      />
+    </ActionForm>
+  );
+}
+
+type DecommissionKind = 'destroy' | 'decommission';
+
+/**
+ * Destroy or decommission packs you hold (serials or scanned DataMatrix codes). `only` fixes
+ * the kind (a pharmacy counter only destroys); `reasons` offers the usual reasons to choose
+ * from, with "Another reason" to type one.
+ */
+export function DecommissionForm(props: { title?: string; only?: DecommissionKind; reasons?: string[]; intro?: string }) {
+  const user = useUser();
+  const [gtin, setGtin] = useState('');
+  const [packs, setPacks] = useState('');
+  const [kind, setKind] = useState<DecommissionKind>(props.only ?? 'destroy');
+  const [chosen, setChosen] = useState(props.reasons?.[0] ?? '');
+  const [typed, setTyped] = useState('');
+  const kindId = useId();
+  const reasonId = useId();
+  const other = props.reasons === undefined || chosen === '';
+  return (
+    <ActionForm
+      title={props.title ?? 'Destroy or take packs out of the supply chain'}
+      submit={props.only === 'destroy' ? 'Destroy' : 'Record it'}
+      run={async () => {
+        const epcs = packsOf(gtin, packs);
+        if (epcs.length === 0) throw new FormProblem('List the packs: scan each one, or type its serial number.');
+        const reason = other ? typed : chosen;
+        await medicinesTx(user.client, 'supply.decommission', { epcs, kind, reason, eventTime: eventTimeNow() });
+        const list = epcs.map((e) => e.serial).join(', ');
+        return `${epcs.length === 1 ? `Pack ${list}` : `Packs ${list}`} ${kind === 'destroy' ? 'destroyed' : 'taken out of the supply chain'} (${reason}): ${epcs.length === 1 ? 'it no longer verifies' : 'they no longer verify'}.`;
+      }}
+    >
+      {props.intro !== undefined && <p>{props.intro}</p>}
+      {props.only === undefined && (
+        <>
+          <label htmlFor={kindId}>What happened</label>
+          <select id={kindId} value={kind} onChange={(e) => setKind(e.target.value as DecommissionKind)}>
+            <option value="destroy">Destroyed</option>
+            <option value="decommission">Decommissioned (samples, export, theft)</option>
+          </select>
+        </>
+      )}
+      <Field
+        label="Serial numbers"
+        value={packs}
+        onChange={setPacks}
+        hint="One a line: type each pack's serial number (and the product GTIN below), or scan the pack"
+        multiline
+      />
+      <Field
+        label="Product GTIN"
+        value={gtin}
+        onChange={setGtin}
+        hint="14 digits; not needed for scanned packs"
+        pattern="\d{14}"
+        required={false}
+      />
+      {props.reasons !== undefined && (
+        <>
+          <label htmlFor={reasonId}>Why</label>
+          <select id={reasonId} value={chosen} onChange={(e) => setChosen(e.target.value)}>
+            {props.reasons.map((r) => (
+              <option key={r} value={r}>
+                {r}
+              </option>
+            ))}
+            <option value="">Another reason</option>
+          </select>
+        </>
+      )}
+      {other && <Field label={props.reasons === undefined ? 'Reason' : 'The reason'} value={typed} onChange={setTyped} />}
     </ActionForm>
   );
 }

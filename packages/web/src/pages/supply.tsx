@@ -20,7 +20,7 @@ import { useUser } from '../session.js';
 import { ErrorMessage, Loading, Notice, PageTitle, useLoad } from '../ui.js';
 import { REASON_WORDS } from './medicines.js';
 import { OrganizationPicker } from './org-picker.js';
-import { DecommissionForm, NotificationForm, PackForm, QuarantineForm, UnpackForm } from './supply-actions.js';
+import { DecommissionForm, NotificationForm, PackForm, QuarantineForm, ReceiveForm, UnpackForm } from './supply-actions.js';
 import { ActionForm, Field, serialsOf } from './supply-forms.js';
 
 type Json = Record<string, unknown>;
@@ -127,26 +127,6 @@ function ShipForm() {
           knowingly ship suspect or illegitimate product.
         </label>
       </p>
-    </ActionForm>
-  );
-}
-
-function ReceiveForm() {
-  const user = useUser();
-  const [gtin, setGtin] = useState('');
-  const [serials, setSerials] = useState('');
-  return (
-    <ActionForm
-      title="Receive packs"
-      submit="Receive"
-      run={async () => {
-        const list = serialsOf(serials);
-        await medicinesTx(user.client, 'supply.receive', { epcs: list.map((serial) => ({ gtin, serial })), eventTime: eventTimeNow() });
-        return `Received ${list.length} pack${list.length === 1 ? '' : 's'}: they are in your custody now.`;
-      }}
-    >
-      <Field label="Product GTIN" value={gtin} onChange={setGtin} pattern="\d{14}" />
-      <Field label="Serial numbers" value={serials} onChange={setSerials} hint="One a line, as shipped to you" multiline />
     </ActionForm>
   );
 }
