@@ -203,7 +203,8 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
         {
           urls,
           genesis: TrustedGenesis.fromDocument(genesis),
-          insurerKeys: orgKey(orgKeys.at(-1)),
+          // The insurer's place: the medicines part's partners come after it when both run.
+          insurerKeys: orgKey(orgKeys[organizations.findIndex((o) => o.kind === 'insurer')]),
           hospitalKeys: orgKey(orgKeys[0]),
           patients: 50,
           clinicians: 8,
