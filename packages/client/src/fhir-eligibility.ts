@@ -15,6 +15,7 @@ import {
   type EligibilityAnswerForFhir,
   PATIENT_SHARE_TEXT,
 } from './fhir-eligibility-format.js';
+import { fhirResource, fhirUrl } from './fhir-request.js';
 import { insuranceListOf, provenListSpan } from './insurance-lists.js';
 import { provenEligibilityState } from './insurance-proofs.js';
 import { provenIdentity } from './proven-facts.js';
@@ -155,30 +156,20 @@ export async function fhirEligibility(
   if (opts.date !== undefined && !DATE.test(opts.date)) throw new ClientError('INVALID_ARGUMENT', 'date must be YYYY-MM-DD');
   if (opts.coverage !== undefined && !ID16.test(opts.coverage))
     throw new ClientError('INVALID_ARGUMENT', 'coverage must be a coverage id (32 hex digits)');
-  const url = `${(opts.fhirBase ?? `${conn.url.replace(/\/+$/, '')}/fhir/R4`).replace(/\/+$/, '')}/CoverageEligibilityRequest/$submit`;
+  const url = fhirUrl(conn, opts.fhirBase, 'CoverageEligibilityRequest/$submit');
   const ask = async (): Promise<Json> => {
-    const res = await (opts.fetch ?? fetch)(url, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${opts.token}`, accept: 'application/fhir+json', 'content-type': 'application/fhir+json' },
-      body: JSON.stringify(coverageEligibilityRequest(opts)),
-    });
-    let body: unknown;
-    try {
-      body = await res.json();
-    } catch {
-      throw new ClientError('MALFORMED_RESPONSE', `the FHIR endpoint answered ${res.status} without JSON`, res.status);
-    }
-    if (!res.ok) {
-      const issue = ((body as Json | null)?.issue as Json[] | undefined)?.[0];
-      throw new ClientError(
-        'HTTP_ERROR',
-        `the FHIR endpoint refused (${res.status}): ${String(issue?.diagnostics ?? issue?.code ?? 'no reason')}`,
-        res.status,
-      );
-    }
-    if (typeof body !== 'object' || body === null || Array.isArray(body))
-      throw new ClientError('MALFORMED_RESPONSE', 'the FHIR endpoint answered no resource');
-    return body as Json;
+    const body = await fhirResource(
+      opts.fetch ?? fetch,
+      url,
+      {
+        method: 'POST',
+        headers: { authorization: `Bearer ${opts.token}`, accept: 'application/fhir+json', 'content-type': 'application/fhir+json' },
+        body: JSON.stringify(coverageEligibilityRequest(opts)),
+      },
+      'the FHIR endpoint answered no resource',
+    );
+    if (Array.isArray(body)) throw new ClientError('MALFORMED_RESPONSE', 'the FHIR endpoint answered no resource');
+    return body;
   };
   try {
     return await checkFhirEligibility(conn, opts, await ask());

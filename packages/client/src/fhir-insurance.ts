@@ -9,6 +9,7 @@ import { canonicalJson } from './canonical.js';
 import type { NodeConnection } from './connection.js';
 import { ClientError } from './errors.js';
 import { explanationOfBenefit, type LedgerClaimForEob, ledgerListSpanOf } from './fhir-insurance-format.js';
+import { fhirResource, fhirUrl } from './fhir-request.js';
 import { provenListSpan } from './insurance-lists.js';
 import {
   checkClaimResponse,
@@ -231,26 +232,14 @@ export async function searchFhirInsurance(
   if (opts.use !== undefined) params.set('use', opts.use);
   params.set('_count', String(opts.count ?? DEFAULT_COUNT));
   params.set('_offset', String(opts.offset ?? 0));
-  const url = `${(opts.fhirBase ?? `${conn.url.replace(/\/+$/, '')}/fhir/R4`).replace(/\/+$/, '')}/${opts.type}?${params}`;
-  const ask = async (): Promise<Json> => {
-    const res = await (opts.fetch ?? fetch)(url, { headers: { authorization: `Bearer ${opts.token}`, accept: 'application/fhir+json' } });
-    let body: unknown;
-    try {
-      body = await res.json();
-    } catch {
-      throw new ClientError('MALFORMED_RESPONSE', `the FHIR endpoint answered ${res.status} without JSON`, res.status);
-    }
-    if (!res.ok) {
-      const issue = ((body as Json | null)?.issue as Json[] | undefined)?.[0];
-      throw new ClientError(
-        'HTTP_ERROR',
-        `the FHIR endpoint refused (${res.status}): ${String(issue?.diagnostics ?? issue?.code ?? 'no reason')}`,
-        res.status,
-      );
-    }
-    if (typeof body !== 'object' || body === null) throw new ClientError('MALFORMED_RESPONSE', 'the FHIR search answered no Bundle');
-    return body as Json;
-  };
+  const url = fhirUrl(conn, opts.fhirBase, `${opts.type}?${params}`);
+  const ask = (): Promise<Json> =>
+    fhirResource(
+      opts.fetch ?? fetch,
+      url,
+      { headers: { authorization: `Bearer ${opts.token}`, accept: 'application/fhir+json' } },
+      'the FHIR search answered no Bundle',
+    );
   try {
     return await checkFhirInsuranceSearch(conn, opts, await ask());
   } catch (err) {

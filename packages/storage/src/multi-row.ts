@@ -60,6 +60,6 @@ export function valueTuples(rows: number, columns: number): string {
 }
 
 /** `?, ?, …` `rows` times: the list of a multi-row `IN (…)`. */
-export function placeholders(rows: number): string {
+export function bindList(rows: number): string {
   return Array(rows).fill('?').join(', ');
 }

@@ -13,7 +13,7 @@ import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { fakeBatch } from './conformance.js';
 import { MemoryStore } from './memory.js';
-import { MultiRowStatement, placeholders, valueTuples } from './multi-row.js';
+import { bindList, MultiRowStatement, valueTuples } from './multi-row.js';
 import { openSqliteStore } from './sqlite.js';
 import { inKeyBuckets } from './tree-rows.js';
 import type { StateWrite } from './types.js';
@@ -42,7 +42,7 @@ describe('multi-row statements', () => {
       );
       assert.deepEqual(prepared, [...new Set(prepared)], 'each chunk size is prepared once');
       assert.ok(prepared.every((n) => n >= 1 && n <= 4));
-      const del = new MultiRowStatement(db, (n) => `DELETE FROM t WHERE a IN (${placeholders(n)})`, 4);
+      const del = new MultiRowStatement(db, (n) => `DELETE FROM t WHERE a IN (${bindList(n)})`, 4);
       assert.equal(del.run(input.map((r) => [r[0]])), 2 * rows);
       db.close();
     });

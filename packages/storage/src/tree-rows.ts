@@ -3,7 +3,7 @@
 // they are written in multi-row statements and in near-key order (docs/state.md).
 import type { TreeNodeWrite } from '@medledger/ledger';
 import type Database from 'better-sqlite3';
-import { MultiRowStatement, placeholders, valueTuples } from './multi-row.js';
+import { bindList, MultiRowStatement, valueTuples } from './multi-row.js';
 
 /** Value of each lowercase hex digit by char code; -1 elsewhere. */
 const HEX_DIGIT = new Int8Array(128).fill(-1);
@@ -45,7 +45,7 @@ export class TreeNodeRows {
 
   constructor(db: Database.Database, chunk?: number) {
     this.insert = new MultiRowStatement(db, (n) => `INSERT OR IGNORE INTO state_nodes (hash, node) VALUES ${valueTuples(n, 2)}`, chunk);
-    this.delete = new MultiRowStatement(db, (n) => `DELETE FROM state_nodes WHERE hash IN (${placeholders(n)})`, chunk);
+    this.delete = new MultiRowStatement(db, (n) => `DELETE FROM state_nodes WHERE hash IN (${bindList(n)})`, chunk);
   }
 
   /** Delete the nodes with these hex hashes (absent ones are skipped). */
