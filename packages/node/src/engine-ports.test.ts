@@ -76,3 +76,135 @@ test('a lone validator commits a block through its ports, and each commit listen
     'the proposal went to the peer net',
   );
 });
+
+test('a height slower than the block interval is followed at once: heights start blockIntervalMs apart, not that long after each commit', async () => {
+  const key = generateSigningKeyPair();
+  const genesis: Genesis = {
+    chainId: 'interval-test',
+    genesisTime: Date.now() - 1_000,
+    validators: [{ name: 'v0', publicKey: key.publicKey, encryptionKey: generateEncryptionKeyPair().publicKey, power: 1 }],
+    organizations: [],
+    params: { maxBlockTxs: 1000, maxBlockBytes: 1 << 20, maxClockDriftMs: 60_000 },
+  };
+  const INTERVAL_MS = 4_000;
+  const store = new MemoryStore();
+  const chain = new Chain(genesis, store);
+  const mempool = new Mempool({ maxTxs: 100, maxBytes: 1 << 20 });
+  chain.app.onCommitted(({ txs }) => {
+    for (const tx of txs) mempool.remove(txHash(tx));
+  });
+  // The engine's clock: storing each block takes (by this clock) almost the whole interval,
+  // as a big block's execution and storage do on a loaded machine.
+  let skew = 0;
+  const now = () => Date.now() + skew;
+  const admit = (tx: ReturnType<ReturnType<typeof newSigner>['register']>) => {
+    assert.equal(chain.app.checkTx(tx).code, 'ok');
+    mempool.add({ hash: txHash(tx), tx, bytes: txBytes(tx).length });
+  };
+  const engine = new TendermintEngine(
+    {
+      chainId: genesis.chainId,
+      key,
+      maxBlockTxs: genesis.params.maxBlockTxs,
+      maxBlockBytes: genesis.params.maxBlockBytes,
+      consensus: {
+        blockIntervalMs: INTERVAL_MS,
+        heartbeatMs: 0,
+        timeouts: { propose: 500, proposeDelta: 100, prevote: 200, prevoteDelta: 100, precommit: 200, precommitDelta: 100 },
+      },
+    },
+    {
+      chain,
+      commitDecided: (block, commit) => {
+        chain.commitBlock(block, commit);
+        skew += INTERVAL_MS - 100;
+      },
+      mempool,
+      meta: store,
+      net: { send: () => {}, broadcast: () => {}, disconnect: () => {}, nameOf: (peer) => peer },
+      onEvidence: () => assert.fail('a lone honest validator never equivocates'),
+      now,
+      log: () => {},
+    },
+  );
+  const first = newSigner(genesis.chainId).register();
+  admit(first);
+  engine.start();
+  try {
+    engine.onTx(first);
+    await waitFor(() => (chain.height >= 1 ? true : undefined), 'block 1', 10_000);
+    const second = newSigner(genesis.chainId).register();
+    admit(second);
+    const sent = Date.now();
+    engine.onTx(second);
+    await waitFor(() => (chain.height >= 2 ? true : undefined), 'block 2', 10_000);
+    const waited = Date.now() - sent;
+    // Paused for the interval after the commit, block 2 would take 4 s; 100 ms of it was left.
+    assert.ok(waited < INTERVAL_MS / 2, `block 2 came ${waited} ms after its transaction, not at once`);
+    const [one, two] = [chain.loadBlock(1), chain.loadBlock(2)];
+    // Still spaced by the interval from the start of the height before, by the engine's clock.
+    assert.ok((two?.block.header.time ?? 0) - (one?.block.header.time ?? 0) >= INTERVAL_MS, 'heights start at least blockIntervalMs apart');
+  } finally {
+    engine.stop();
+  }
+});
+
+test('a height quicker than the block interval waits out the rest of it before the next starts', async () => {
+  const key = generateSigningKeyPair();
+  const genesis: Genesis = {
+    chainId: 'interval-wait-test',
+    genesisTime: Date.now() - 1_000,
+    validators: [{ name: 'v0', publicKey: key.publicKey, encryptionKey: generateEncryptionKeyPair().publicKey, power: 1 }],
+    organizations: [],
+    params: { maxBlockTxs: 1000, maxBlockBytes: 1 << 20, maxClockDriftMs: 10_000 },
+  };
+  const INTERVAL_MS = 1_500;
+  const store = new MemoryStore();
+  const chain = new Chain(genesis, store);
+  const mempool = new Mempool({ maxTxs: 100, maxBytes: 1 << 20 });
+  chain.app.onCommitted(({ txs }) => {
+    for (const tx of txs) mempool.remove(txHash(tx));
+  });
+  const engine = new TendermintEngine(
+    {
+      chainId: genesis.chainId,
+      key,
+      maxBlockTxs: genesis.params.maxBlockTxs,
+      maxBlockBytes: genesis.params.maxBlockBytes,
+      consensus: {
+        blockIntervalMs: INTERVAL_MS,
+        heartbeatMs: 0,
+        timeouts: { propose: 500, proposeDelta: 100, prevote: 200, prevoteDelta: 100, precommit: 200, precommitDelta: 100 },
+      },
+    },
+    {
+      chain,
+      commitDecided: (block, commit) => {
+        chain.commitBlock(block, commit);
+      },
+      mempool,
+      meta: store,
+      net: { send: () => {}, broadcast: () => {}, disconnect: () => {}, nameOf: (peer) => peer },
+      onEvidence: () => assert.fail('a lone honest validator never equivocates'),
+      now: Date.now,
+      log: () => {},
+    },
+  );
+  const admit = (tx: ReturnType<ReturnType<typeof newSigner>['register']>) => {
+    assert.equal(chain.app.checkTx(tx).code, 'ok');
+    mempool.add({ hash: txHash(tx), tx, bytes: txBytes(tx).length });
+    engine.onTx(tx);
+  };
+  engine.start();
+  try {
+    admit(newSigner(genesis.chainId).register());
+    await waitFor(() => (chain.height >= 1 ? true : undefined), 'block 1', 10_000);
+    admit(newSigner(genesis.chainId).register());
+    await waitFor(() => (chain.height >= 2 ? true : undefined), 'block 2', 10_000);
+    const [one, two] = [chain.loadBlock(1), chain.loadBlock(2)];
+    // Light traffic still gathers: block 2's height started no sooner than the interval after block 1's.
+    assert.ok((two?.block.header.time ?? 0) - (one?.block.header.time ?? 0) >= INTERVAL_MS);
+  } finally {
+    engine.stop();
+  }
+});
