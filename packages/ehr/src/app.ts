@@ -126,9 +126,9 @@ class VerifiedCache {
  * writes it: `finalizeBlock` returns the writes and the node stores them with the block in
  * one transaction, then calls `commit`.
  */
-/** What an admitted transaction read and wrote in the check state. */
+/** What an admitted transaction read (each key with the value its rules saw) and wrote in the check state. */
 interface AdmittedEffect {
-  reads: ReadonlySet<string>;
+  reads: ReadonlyMap<string, string | undefined>;
   writes: ReadonlyMap<string, string | null>;
 }
 
@@ -137,11 +137,10 @@ export class EhrApp {
   private readonly verified = new VerifiedCache(200_000);
   /** Effects of the transactions admitted since the last commit, by hash. */
   private admitted = new Map<string, AdmittedEffect>();
-  /**
-   * After a commit: the effects admitted before it, and the keys whose values may since
-   * differ (the block's writes, and the writes of re-checks that ran the rules again).
-   */
-  private carried: { effects: Map<string, AdmittedEffect>; dirty: Set<string> } | undefined;
+  /** After a commit: the effects of the transactions admitted before it that it did not include. */
+  private carried: Map<string, AdmittedEffect> | undefined;
+  /** How the re-checks since start went: effects replayed, or rules run again (metrics, tests). */
+  readonly recheckCounts = { replayed: 0, rerun: 0 };
 
   constructor(
     private readonly chainId: string,
@@ -160,7 +159,7 @@ export class EhrApp {
    * (its vault), which may throw to refuse the transaction with nothing kept.
    */
   checkTx(tx: SignedTx, ctx: { height: number; time: number }, admission?: (tx: SignedTx) => void): TxResult {
-    const reads = new Set<string>();
+    const reads = new Map<string, string | undefined>();
     const scratch = this.checkState.fork(reads);
     const result = this.applyTx({ chainId: this.chainId, ...ctx, ...this.emergencyCtx(scratch) }, tx, scratch);
     if (result.code !== 'ok') return result;
@@ -172,37 +171,32 @@ export class EhrApp {
 
   /**
    * Re-check, after a commit, a transaction admitted before it (the mempool's survivors, in
-   * admission order). When nothing it read has changed since (no key in the block's writes
-   * or in a re-run survivor's), its recorded writes are applied again without running the
-   * rules: the rules are a function of the state read, so they would write the same. Else it
-   * is checked in full like a new one. The next height and block time are not part of this
-   * test: a survivor whose validity turned on them alone (an expiry passing) is refused by
-   * the block that includes it, as one admitted just before would be. Admission only: what a
-   * block does is always computed by finalizeBlock from committed state.
+   * admission order). When every key it read still has the value its rules saw (in the check
+   * state as rebuilt so far: the new committed state plus the survivors before it), its
+   * recorded writes are applied again without running the rules: the rules are a function of
+   * the values read, so they would write the same. Values, not keys: a claim reads its
+   * signer's nonce, its coverage's accumulator and its insurer's list count, which every
+   * block holding the claims admitted before it writes, but to the very values the claim saw
+   * when those claims were still pending. Else it is checked in full like a new one. The next
+   * height and block time are not part of this test: a survivor whose validity turned on them
+   * alone (an expiry passing) is refused by the block that includes it, as one admitted just
+   * before would be. Admission only: what a block does is always computed by finalizeBlock
+   * from committed state.
    */
   recheckTx(tx: SignedTx, ctx: { height: number; time: number }): TxResult {
     const hash = txHash(tx);
-    const carried = this.carried;
-    const prior = carried?.effects.get(hash);
-    if (carried === undefined || prior === undefined) return this.checkTx(tx, ctx);
-    carried.effects.delete(hash);
-    let unchanged = true;
-    for (const key of prior.reads)
-      if (carried.dirty.has(key)) {
-        unchanged = false;
-        break;
+    const prior = this.carried?.get(hash);
+    if (prior === undefined) return this.checkTx(tx, ctx);
+    this.carried?.delete(hash);
+    for (const [key, value] of prior.reads)
+      if (this.checkState.getState(key) !== value) {
+        this.recheckCounts.rerun++;
+        return this.checkTx(tx, ctx);
       }
-    if (unchanged) {
-      this.checkState.replay(prior.writes);
-      this.admitted.set(hash, prior);
-      return OK;
-    }
-    // Its old writes are gone and its new ones may differ: what later survivors read of them changed.
-    for (const key of prior.writes.keys()) carried.dirty.add(key);
-    const result = this.checkTx(tx, ctx);
-    const now = this.admitted.get(hash);
-    if (result.code === 'ok' && now !== undefined) for (const key of now.writes.keys()) carried.dirty.add(key);
-    return result;
+    this.checkState.replay(prior.writes);
+    this.admitted.set(hash, prior);
+    this.recheckCounts.replayed++;
+    return OK;
   }
 
   /**
@@ -224,25 +218,17 @@ export class EhrApp {
 
   /**
    * Called after the node stored a block: the check state restarts from committed state.
-   * `block`, when known, is what the block changed: the keys it wrote and its transactions'
-   * hashes. Re-checks (recheckTx) then re-run the rules only for survivors that read a key
-   * whose value may have moved: one the block wrote, or one an admitted transaction that the
-   * block included had written in the check state (its execution in the block may have
-   * written others). Unknown (a snapshot was installed): every re-check re-runs the rules.
+   * `block`, when known, names the block's transactions: the effects of the admitted ones it
+   * did not include are kept for their re-checks (recheckTx), which replay them when nothing
+   * they read changed value. Unknown (a snapshot was installed): every re-check re-runs the rules.
    */
-  commit(block?: { written: Iterable<string>; txHashes: Iterable<string> }): void {
+  commit(block?: { txHashes: Iterable<string> }): void {
     this.checkState = new StateOverlay(this.committed);
     if (block === undefined) this.carried = undefined;
     else {
       const effects = this.admitted;
-      const dirty = new Set(block.written);
-      for (const hash of block.txHashes) {
-        const included = effects.get(hash);
-        if (included === undefined) continue;
-        for (const key of included.writes.keys()) dirty.add(key);
-        effects.delete(hash);
-      }
-      this.carried = { effects, dirty };
+      for (const hash of block.txHashes) effects.delete(hash);
+      this.carried = effects;
     }
     this.admitted = new Map();
   }

@@ -37,7 +37,7 @@ function node(genesis: Genesis, cheap: boolean) {
       time += 1000;
       const exec = app.finalizeBlock({ height, time, txs });
       committed.apply(exec);
-      app.commit(cheap ? { written: exec.writes.map((w) => w.key), txHashes: txs.map((tx) => txHash(tx)) } : undefined);
+      app.commit(cheap ? { txHashes: txs.map((tx) => txHash(tx)) } : undefined);
       return exec.results.map((r) => r.code);
     },
     recheck(tx: SignedTx): string {
@@ -146,4 +146,109 @@ test('a survivor whose reads the block did not touch keeps its effects without t
   assert.deepEqual(n.commitBlock([regB, conflicting]), ['ok', 'NOT_FOUND']);
   assert.equal(n.recheck(setB), 'NONCE_REUSED');
   assert.equal(n.app.pendingNonce(b.signing.publicKey), 2);
+});
+
+test('a claim admitted behind others of the same coverage, signer and insurer keeps its effects after the block holding them, and the same verdicts as a full re-check', () => {
+  const hospital = testActor(CHAIN);
+  const insurer = testActor(CHAIN);
+  const validator = testActor(CHAIN);
+  const genesis = testGenesis(CHAIN, 1_700_000_000_000, [hospital], [validator]);
+  genesis.organizations.push({
+    name: 'Insurer',
+    kind: 'insurer',
+    adminKey: insurer.signing.publicKey,
+    adminEncryptionKey: insurer.encryption.publicKey,
+  });
+  const cheap = node(genesis, true);
+  const full = node(genesis, false);
+  const both = (txs: SignedTx[]) => {
+    const codes = cheap.commitBlock(txs);
+    assert.deepEqual(full.commitBlock(txs), codes);
+    assert.ok(
+      codes.every((c) => c === 'ok'),
+      `setup refused: ${codes}`,
+    );
+  };
+  const patient = testActor(CHAIN);
+  const planTx = insurer.tx('plan.publish', {
+    name: 'Recheck',
+    effectiveFrom: '2020-01-01',
+    deductible: 50_000,
+    oopMax: 600_000,
+    coinsuranceBps: 2_000,
+    network: [],
+    services: [
+      { code: '99213', allowed: 12_000 },
+      { code: '99214', allowed: 17_500 },
+    ],
+  });
+  both([planTx, patient.tx('identity.register', { role: 'patient', encryptionKey: patient.encryption.publicKey })]);
+  const coverageTx = insurer.tx('coverage.add', {
+    patient: patient.id,
+    plan: txHash(planTx).slice(0, 32),
+    memberId: 'M-1',
+    from: '2020-01-01',
+    to: '2029-12-31',
+  });
+  both([
+    coverageTx,
+    patient.tx('consent.grant', {
+      patient: patient.id,
+      grantee: hospital.id,
+      scope: { categories: ['billing'] },
+      access: 'read',
+      purpose: 'payment',
+    }),
+  ]);
+  const claim = (day: number, code: string) =>
+    hospital.tx('claim.submit', {
+      patient: patient.id,
+      coverage: txHash(coverageTx).slice(0, 32),
+      type: 'professional',
+      items: [{ sequence: 1, code, serviceDate: `2026-02-${String(day).padStart(2, '0')}`, quantity: 1, charge: 15_000 }],
+      contentHash: 'ab'.repeat(32),
+    });
+  // Four claims, each reading the accumulator, the list counts and the nonce the one before wrote.
+  const claims = [claim(1, '99213'), claim(2, '99214'), claim(3, '99213'), claim(4, '99214')];
+  for (const tx of claims) {
+    assert.equal(cheap.app.checkTx(tx, cheap.ctx()).code, 'ok');
+    assert.equal(full.app.checkTx(tx, full.ctx()).code, 'ok');
+  }
+  // The block holds the first two, in admission order: the last two saw exactly the values it committed.
+  both(claims.slice(0, 2));
+  const before = { ...cheap.app.recheckCounts };
+  for (const tx of claims.slice(2)) assert.equal(cheap.recheck(tx), full.recheck(tx));
+  assert.equal(cheap.app.recheckCounts.replayed - before.replayed, 2, 'both survivors replayed their admitted effects');
+  assert.equal(cheap.app.recheckCounts.rerun, before.rerun);
+  assert.equal(cheap.app.pendingNonce(hospital.signing.publicKey), full.app.pendingNonce(hospital.signing.publicKey));
+  // A block this node did not see coming: another claim of the hospital's at the nonce the
+  // third holds, for another amount. The survivors read that nonce, the accumulator and the
+  // list counts, which now hold other values: their rules run again, with the full re-check's verdicts.
+  const other = signTx(
+    {
+      v: 1,
+      chain: CHAIN,
+      kind: 'claim.submit',
+      signer: hospital.signing.publicKey,
+      nonce: 2,
+      body: {
+        patient: patient.id,
+        coverage: txHash(coverageTx).slice(0, 32),
+        type: 'professional',
+        items: [{ sequence: 1, code: '99214', serviceDate: '2026-03-01', quantity: 1, charge: 9_000 }],
+        contentHash: 'cd'.repeat(32),
+      },
+    },
+    hospital.signing.privateKey,
+  );
+  both([other]);
+  const rerunBefore = cheap.app.recheckCounts.rerun;
+  const verdicts = claims.slice(2).map((tx) => cheap.recheck(tx));
+  assert.deepEqual(
+    verdicts,
+    claims.slice(2).map((tx) => full.recheck(tx)),
+  );
+  assert.deepEqual(verdicts, ['NONCE_REUSED', 'ok']);
+  assert.equal(cheap.app.recheckCounts.rerun - rerunBefore, 2, 'both survivors ran their rules again');
+  assert.equal(cheap.app.pendingNonce(hospital.signing.publicKey), full.app.pendingNonce(hospital.signing.publicKey));
 });

@@ -20,14 +20,19 @@ export class StateOverlay implements StateReader {
   private readonly writes = new Map<string, string | null>();
   constructor(
     private readonly base: StateReader,
-    /** When given, every key read through this overlay is added (admission's read sets). */
-    private readonly reads?: Set<string>,
+    /**
+     * When given, each key first read through to the base is added with the value it had
+     * (admission's read sets): what the transaction's rules were computed from. A key this
+     * overlay wrote before reading it is the transaction's own output, not an input.
+     */
+    private readonly reads?: Map<string, string | undefined>,
   ) {}
 
   getState(key: string): string | undefined {
-    this.reads?.add(key);
     if (this.writes.has(key)) return this.writes.get(key) ?? undefined;
-    return this.base.getState(key);
+    const value = this.base.getState(key);
+    if (this.reads !== undefined && !this.reads.has(key)) this.reads.set(key, value);
+    return value;
   }
 
   set(key: string, value: string): void {
@@ -43,8 +48,8 @@ export class StateOverlay implements StateReader {
     return [...this.writes.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, value]) => ({ key, value }));
   }
 
-  /** Start a nested overlay whose writes can be merged back or discarded; `reads` collects the keys it reads. */
-  fork(reads?: Set<string>): StateOverlay {
+  /** Start a nested overlay whose writes can be merged back or discarded; `reads` collects the keys it reads, with their values. */
+  fork(reads?: Map<string, string | undefined>): StateOverlay {
     return new StateOverlay(this, reads);
   }
 

@@ -452,7 +452,7 @@ export class EhrApplication implements Application {
     this.tip = { height, time, stateRoot: exec.tree.root, resultsRoot: exec.resultsRoot, appHash: exec.appHash };
     this.executions.clear();
     this.prepared = undefined;
-    this.app.commit({ written: writes.map((w) => w.key), txHashes: txs.map((tx) => txHash(tx)) });
+    this.app.commit({ txHashes: txs.map((tx) => txHash(tx)) });
     const committed = { height, time, txs, results: exec.results, writes: exec.writes };
     for (const listener of this.listeners) listener(committed);
   }
