@@ -32,7 +32,11 @@ CREATE TABLE IF NOT EXISTS blocks (
   results TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS txs (hash TEXT PRIMARY KEY, height INTEGER NOT NULL, idx INTEGER NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+-- State values as a rowid table (an index on key beside it), not WITHOUT ROWID: a claim
+-- or a record's anchor is a kilobyte or more, and SQLite's WITHOUT ROWID B-tree, made for
+-- rows under about a twentieth of a page, split and rewrote whole leaf pages for each one
+-- (scripts/claim-cost.mjs: storing a block of claims took about 40 % less; docs/state.md).
+CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 -- State-tree nodes by their 32-byte hash (BLOB keys: half the index of hex text).
 CREATE TABLE IF NOT EXISTS state_nodes (hash BLOB PRIMARY KEY, node BLOB NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS vault_objects (
