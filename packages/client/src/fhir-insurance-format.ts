@@ -158,7 +158,7 @@ export const LEDGER_LIST_EXTENSION = 'https://medledger.example/fhir/StructureDe
 
 /**
  * Where a FHIR insurance search page comes from: positions [from, to) of the counted list
- * `list` of `party` (ehr lists.ts; `ins-<list>/<party>/<position>`), which had `count` entries
+ * `list` of `party` (ehr lists.ts; entries in chunks at `ins-<list>/<party>/<chunk>`), which had `count` entries
  * when the node answered. Every entry in that span is either in the page or left out because
  * the caller may not see it or it is another patient's.
  */

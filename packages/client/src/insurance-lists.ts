@@ -1,10 +1,11 @@
 // Complete insurance lists (docs/insurance.md "Complete lists"): each list (an insurer's claims
 // queue, a patient's coverages, a provider's prior authorizations, …) is kept on chain as a
-// count and dense entries, `ins-<list>/<party>/<position>` holding the id of entry n. A page
-// from cursor c to `next` must then be exactly the proven entries c…next−1 (or c…count−1 on
-// the last page) that match the filter: a node that leaves one out is caught, not only one that
-// alters an entry. Entries are append-only (written once, never changed or deleted), so
-// entries proven at one height are still the list's entries at a later one.
+// count and dense entries, entry n being item n mod 16 of the JSON array at
+// `ins-<list>/<party>/<n div 16>`. A page from cursor c to `next` must then be exactly the
+// proven entries c…next−1 (or c…count−1 on the last page) that match the filter: a node that
+// leaves one out is caught, not only one that alters an entry. Entries are append-only (a
+// chunk only grows, its items never change), so entries proven at one height are still the
+// list's entries at a later one.
 import { ClientError } from './errors.js';
 import { insuranceKeys, preauthStatusAt } from './insurance-proofs.js';
 import { refuse } from './trust.js';
@@ -19,9 +20,13 @@ export const INSURANCE_LISTS = {
 export type InsuranceListOwner = keyof typeof INSURANCE_LISTS;
 export type InsuranceListKind = 'claims' | 'preauths' | 'coverages' | 'plans';
 
-/** Committed-state keys of a list (ehr `keys.insuranceIndex`, `keys.insuranceIndexCount`). */
+/** Entries per key of a list (ehr `INSURANCE_LIST_CHUNK`). */
+export const INSURANCE_LIST_CHUNK = 16;
+
+/** Committed-state keys of a list (ehr `keys.insuranceIndex`, `keys.insuranceIndexCount`): the chunk holding entry `position`, and the count. */
 export const insuranceListKeys = {
-  entry: (list: string, party: string, position: number) => `ins-${list}/${party}/${String(position).padStart(12, '0')}`,
+  chunk: (list: string, party: string, position: number) =>
+    `ins-${list}/${party}/${String(Math.floor(position / INSURANCE_LIST_CHUNK)).padStart(12, '0')}`,
   count: (list: string, party: string) => `inscount/${list}/${party}`,
 };
 
@@ -60,15 +65,35 @@ export async function provenListSpan(
   if (end - from > MAX_LIST_SPAN)
     refuse('FACT_NOT_PROVEN', `a page may span at most ${MAX_LIST_SPAN} entries, this one spans ${end - from}`);
   if (end === from) return { ids: [], count };
-  const keys = Array.from({ length: end - from }, (_, i) => insuranceListKeys.entry(list, party, from + i));
+  const positions = Array.from({ length: end - from }, (_, i) => from + i);
+  const keys = [...new Set(positions.map((p) => insuranceListKeys.chunk(list, party, p)))];
   const state = await reader.read(keys);
-  const ids = keys.map((key) => {
-    const id = state.value(key);
-    if (id === null) return refuse('FACT_NOT_PROVEN', `entry ${key} of a list of ${count} is not in the proven state`);
-    if (!/^[0-9a-f]{32}$/.test(id)) return refuse('STATE_PROOF_INVALID', `the proven value of ${key} is not an id`);
+  const chunks = new Map(keys.map((key) => [key, provenChunk(state.value(key), key, count)]));
+  const ids = positions.map((p) => {
+    const key = insuranceListKeys.chunk(list, party, p);
+    const id = (chunks.get(key) as string[])[p % INSURANCE_LIST_CHUNK];
+    if (id === undefined) return refuse('FACT_NOT_PROVEN', `entry ${p} of a list of ${count} is not in the proven state (${key})`);
     return id;
   });
   return { ids, count };
+}
+
+/** A proven chunk's ids: a JSON array of at most INSURANCE_LIST_CHUNK ids, or STATE_PROOF_INVALID / FACT_NOT_PROVEN. */
+function provenChunk(value: string | null, key: string, count: number): string[] {
+  if (value === null) return refuse('FACT_NOT_PROVEN', `${key} of a list of ${count} is not in the proven state`);
+  let ids: unknown;
+  try {
+    ids = JSON.parse(value);
+  } catch {
+    return refuse('STATE_PROOF_INVALID', `the proven value of ${key} is not JSON`);
+  }
+  if (
+    !Array.isArray(ids) ||
+    ids.length > INSURANCE_LIST_CHUNK ||
+    !ids.every((id): id is string => typeof id === 'string' && /^[0-9a-f]{32}$/.test(id))
+  )
+    return refuse('STATE_PROOF_INVALID', `the proven value of ${key} is not a list of at most ${INSURANCE_LIST_CHUNK} ids`);
+  return ids;
 }
 
 type Json = Record<string, unknown>;

@@ -142,11 +142,12 @@ export const keys = {
   /** Prior-authorization decision times of an insurer (CMS-0057-F public metrics). */
   preauthMetrics: (insurer: string) => `pametrics/${insurer}`,
   /**
-   * Entry `position` (0, 1, 2, … in commit order) of a list of plans, coverages, preauths or
-   * claims by insurer, patient or provider; its value is the id. Dense positions and the count
+   * Chunk `chunk` of a list of plans, coverages, preauths or claims by insurer, patient or
+   * provider: a JSON array of the ids at positions INSURANCE_LIST_CHUNK·chunk onwards (0, 1,
+   * 2, … in commit order), at most INSURANCE_LIST_CHUNK of them. Dense positions and the count
    * below let a client prove a page holds every entry (docs/insurance.md "Complete lists").
    */
-  insuranceIndex: (index: InsuranceIndex, party: string, position: number) => `ins-${index}/${party}/${String(position).padStart(12, '0')}`,
+  insuranceIndex: (index: InsuranceIndex, party: string, chunk: number) => `ins-${index}/${party}/${String(chunk).padStart(12, '0')}`,
   /** How many entries the list `ins-<index>/<party>/` holds (decimal text; absent = 0). */
   insuranceIndexCount: (index: InsuranceIndex, party: string) => `inscount/${index}/${party}`,
   // Medicines (docs/medicines.md).
@@ -191,6 +192,15 @@ export const keys = {
   /** The latest decided validator set (the base the next change builds on). */
   govValsetLatest: () => 'gov/valset-latest',
 };
+
+/**
+ * Entries per key of an insurance list. Every claim is appended to three lists (its insurer's,
+ * patient's and provider's); one key per entry made those three new state keys per claim,
+ * each a new leaf of the state tree and new rows to store, about a third of a validator's
+ * CPU per claim (docs/insurance.md "Complete lists"). The SDK's list proofs use the same
+ * number (client insurance-lists.ts).
+ */
+export const INSURANCE_LIST_CHUNK = 16;
 
 /** The insurance list indexes: by insurer (`i*`), patient (`p*`) or provider organization (`r*`). */
 export type InsuranceIndex = 'iplan' | 'icov' | 'pcov' | 'ipa' | 'ppa' | 'rpa' | 'iclaim' | 'pclaim' | 'rclaim';

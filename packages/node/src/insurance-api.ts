@@ -19,6 +19,7 @@ import {
   type InsuranceIndex,
   insuranceListCount,
   insuranceListEntry,
+  insuranceListSpan,
   mayListInsurance,
   maySeeCoverage,
   maySeeInsuranceCase,
@@ -97,7 +98,7 @@ export function registerInsuranceRoutes(app: FastifyInstance, node: RouteDeps, g
 
   /** Every id of list `index` of `party` (a patient's coverages: a handful). */
   const listIds = (index: InsuranceIndex, party: string) =>
-    Array.from({ length: insuranceListCount(state, index, party) }, (_, n) => insuranceListEntry(state, index, party, n) as string);
+    insuranceListSpan(state, index, party, 0, insuranceListCount(state, index, party));
 
   /** One rule (ehr mayListInsurance) for the list routes and the proofs of their entries. */
   const requireList = (caller: Identity, index: InsuranceIndex, party: string, refusal: string) => {

@@ -196,7 +196,7 @@ export const SERVED_KEY_FAMILIES = [
   'accum/<coverage>',
   'preauth/<id>',
   'claim/<id>',
-  'ins-<list>/<party>/<position>',
+  'ins-<list>/<party>/<chunk>',
   'inscount/<list>/<party>',
   'pametrics/<insurer>',
 ];

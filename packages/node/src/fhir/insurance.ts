@@ -84,9 +84,9 @@ export function coverageEligibility(ports: InsuranceFhirPorts, caller: Identity,
   });
 }
 
-/** Coverage ids of a patient from the ledger's index. */
+/** Coverage ids of a patient from the ledger's index (its keys hold the ids in chunks, in order: ehr lists.ts). */
 export function coverageIdsFrom(scan: (prefix: string) => Array<[string, string]>, patient: string): string[] {
-  return scan(prefixes.insuranceIndex('pcov', patient)).map(([, id]) => id);
+  return scan(prefixes.insuranceIndex('pcov', patient)).flatMap(([, ids]) => JSON.parse(ids) as string[]);
 }
 
 /** What `Claim/$submit` needs of the endpoint: the ledger rules' reads and the organization's writes. */
