@@ -7,7 +7,7 @@ import { type SignedTx, signTx, txHash } from '@medledger/ledger';
 import { EhrApp, initChain } from '../app.js';
 import { MemoryCommittedState } from '../committed.js';
 import { keys } from '../state.js';
-import { MAX_CAPTURE_EVENT_BYTES, MAX_CAPTURE_EVENTS } from './capture.js';
+import { MAX_CAPTURE_EVENT_CHARS, MAX_CAPTURE_EVENTS } from './capture.js';
 import { getCase } from './supply.js';
 import { CASE, CHAIN, GTIN, product, type World, world } from './test-world.js';
 import { getPackage } from './verify.js';
@@ -141,7 +141,10 @@ describe('supply.capture', () => {
     refusedAs([{ ...c, extra: 1 }], /body\.events\[0\]\.extra is not accepted/);
     refusedAs([{ kind: 'supply.commission', body: [] }], /body\.events\[0\]\.body must be an object/);
     refusedAs([c, null], /body\.events\[1\] must be an object/);
-    refusedAs([{ kind: 'supply.commission', body: { ...c.body, pad: 'x'.repeat(MAX_CAPTURE_EVENT_BYTES) } }], /is over 65536 bytes/);
+    refusedAs(
+      [{ kind: 'supply.commission', body: { ...c.body, pad: 'x'.repeat(MAX_CAPTURE_EVENT_CHARS) } }],
+      /is over 65536 characters of JSON/,
+    );
     // An event's own body check still runs, named by index.
     assert.deepEqual(w.block([capture(w.maker, [c, { kind: 'supply.commission', body: { ...c.body, gtin: '1' } }])]), ['INVALID_BODY']);
     assert.match(lastResult(w)?.log ?? '', /^events\[1\]: body\.gtin must be a GTIN-14/);
