@@ -7,7 +7,7 @@ import { type SignedTx, signTx, txHash } from '@medledger/ledger';
 import { EhrApp, initChain } from '../app.js';
 import { MemoryCommittedState } from '../committed.js';
 import { keys } from '../state.js';
-import { MAX_CAPTURE_EVENT_CHARS, MAX_CAPTURE_EVENTS } from './capture.js';
+import { MAX_CAPTURE_BYTES, MAX_CAPTURE_EVENT_CHARS, MAX_CAPTURE_EVENTS } from './capture.js';
 import { getCase } from './supply.js';
 import { CASE, CHAIN, GTIN, product, type World, world } from './test-world.js';
 import { getPackage } from './verify.js';
@@ -144,6 +144,11 @@ describe('supply.capture', () => {
     refusedAs(
       [{ kind: 'supply.commission', body: { ...c.body, pad: 'x'.repeat(MAX_CAPTURE_EVENT_CHARS) } }],
       /is over 65536 characters of JSON/,
+    );
+    // Each body under the per-event limit, but the transaction over MAX_CAPTURE_BYTES.
+    refusedAs(
+      Array.from({ length: 9 }, () => ({ kind: 'supply.commission', body: { pad: 'x'.repeat(60_000) } })),
+      new RegExp(`^a capture transaction is limited to ${MAX_CAPTURE_BYTES} bytes$`),
     );
     // An event's own body check still runs, named by index.
     assert.deepEqual(w.block([capture(w.maker, [c, { kind: 'supply.commission', body: { ...c.body, gtin: '1' } }])]), ['INVALID_BODY']);
