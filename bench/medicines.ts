@@ -1,6 +1,6 @@
 // The medicines benchmark on a fresh 4-validator network on loopback (issue 14): supply
 // events committed per second and verification answer latency (packages/cli/src/bench-medicines.ts).
-// Usage: node --import tsx bench/medicines.ts [eventsPerManufacturer=250] [verifications=200]
+// Usage: node --import tsx bench/medicines.ts [eventsPerManufacturer=250] [verifications=200] [eventsPerCapture=20]
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import { type RunningNode, startNodeProcess, stopNodes } from '../packages/cli/s
 const MANUFACTURERS = 8;
 const perManufacturer = Number(process.argv[2] ?? 250);
 const verifications = Number(process.argv[3] ?? 200);
+const eventsPerCapture = Number(process.argv[4] ?? 20);
 const dir = mkdtempSync(join(tmpdir(), 'medledger-bench-medicines-'));
 const nodes: RunningNode[] = [];
 try {
@@ -39,6 +40,7 @@ try {
       manufacturers: Array.from({ length: MANUFACTURERS }, (_, i) => keysOf(i)),
       partner: keysOf(MANUFACTURERS),
       eventsPerManufacturer: perManufacturer,
+      eventsPerCapture,
       verifications,
     },
     (line) => console.log(line),

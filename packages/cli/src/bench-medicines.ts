@@ -1,8 +1,10 @@
 // The medicines benchmark (issue 14): on a running network whose genesis has manufacturers,
-// - supply events committed per second: each manufacturer registers a product, then
+// - supply events committed per second, twice: each manufacturer registers a product, then
 //   pre-signed `supply.commission` transactions (one EPCIS commissioning event of one serial
 //   each) are submitted in batches, one lane per manufacturer so each signer's nonces arrive in
-//   order, the lanes spread over the nodes, and followed until committed (load.ts);
+//   order, the lanes spread over the nodes, and followed until committed (load.ts); then as
+//   many events again as `supply.capture` transactions of `eventsPerCapture` commissioning
+//   events each, as a partner's EPCIS documents arrive;
 // - verification answers: a trading partner's `verifyProduct` through the SDK, the answer
 //   proven against the genesis (the request log submitted too, as every verification does),
 //   timed per call.
@@ -13,14 +15,30 @@ import { runLoad } from './load.js';
 
 export interface MedicinesBenchResult {
   manufacturers: number;
+  /** One event per transaction: events sent, committed, refused, seconds, events/s. */
   events: number;
   committed: number;
   rejected: number;
   seconds: number;
   eventsPerSecond: number;
+  /** The same number of events in `supply.capture` transactions of `eventsPerCapture` events. */
+  capture: {
+    eventsPerCapture: number;
+    captures: number;
+    events: number;
+    /** Events in committed captures (each holds `eventsPerCapture`). */
+    committed: number;
+    /** Captures refused. */
+    rejected: number;
+    seconds: number;
+    eventsPerSecond: number;
+  };
   verifications: number;
   verifyMs: { p50: number; p99: number };
 }
+
+/** Events per capture transaction by default: a modest EPCIS document. */
+export const DEFAULT_EVENTS_PER_CAPTURE = 20;
 
 const percentile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
 
@@ -44,6 +62,8 @@ export async function benchMedicines(
     manufacturers: KeyBundle[];
     partner: KeyBundle;
     eventsPerManufacturer: number;
+    /** Events per `supply.capture` in the capture run (1–100; default 20). */
+    eventsPerCapture?: number;
     verifications: number;
     batch?: number;
     timeoutMs?: number;
@@ -76,43 +96,62 @@ export async function benchMedicines(
     eventTime,
   });
 
-  // Pre-signed events, interleaved by nonce: [m0 n1, m1 n1, …, m0 n2, …].
   const chainId = opts.genesis.chainId;
-  const txs: SignedTx[] = [];
-  for (let n = 0; n < opts.eventsPerManufacturer; n++)
-    opts.manufacturers.forEach((keys, i) => {
-      // Nonces 0 and (for the first) 1 went to the setup above.
-      const nonce = n + (i === 0 ? 2 : 1);
-      txs.push(
-        signTx(
-          {
-            v: 1,
-            chain: chainId,
-            kind: 'supply.commission',
-            signer: keys.signing.publicKey,
-            nonce,
-            body: { gtin: benchGtin(i), lot: 'BENCH', expiry, serials: [`B${n}`], eventTime },
-          },
-          keys.signing.privateKey,
-        ),
-      );
-    });
-  log(`medicines: ${txs.length} supply events (commissioning) from ${opts.manufacturers.length} manufacturers…`);
-  // One lane per manufacturer (its events in nonce order, one request at a time), the lanes
-  // spread over the nodes: partners submit to their own nodes at once, not through one queue.
+  const perCapture = opts.eventsPerCapture ?? DEFAULT_EVENTS_PER_CAPTURE;
+  if (!Number.isInteger(perCapture) || perCapture < 1 || perCapture > 100) throw new Error('eventsPerCapture must be 1 to 100');
   const makersCount = opts.manufacturers.length;
-  const lanes = opts.manufacturers.map((_, i) => Array.from({ length: opts.eventsPerManufacturer }, (_, n) => n * makersCount + i));
-  const load = await runLoad({
-    url,
-    submitUrls: opts.urls,
-    count: txs.length,
-    txs,
-    concurrency: 1,
-    lanes,
-    batch: opts.batch ?? 100,
-    timeoutMs: opts.timeoutMs ?? 300_000,
-  });
-  log(`medicines: committed ${load.committed} supply events in ${load.seconds.toFixed(2)} s: ${load.txPerSecond.toFixed(0)} events/s`);
+  // Nonces 0 and (for the first) 1 went to the setup above.
+  const nextNonce: number[] = opts.manufacturers.map((_, i) => (i === 0 ? 2 : 1));
+  const sign = (i: number, kind: string, body: unknown): SignedTx => {
+    const keys = opts.manufacturers[i] as KeyBundle;
+    const nonce = nextNonce[i] as number;
+    nextNonce[i] = nonce + 1;
+    return signTx({ v: 1, chain: chainId, kind, signer: keys.signing.publicKey, nonce, body }, keys.signing.privateKey);
+  };
+  const commission = (i: number, serial: string) => ({ gtin: benchGtin(i), lot: 'BENCH', expiry, serials: [serial], eventTime });
+  /**
+   * Send `perMaker` pre-signed transactions of each manufacturer, interleaved by nonce
+   * ([m0 n1, m1 n1, …, m0 n2, …]), one lane per manufacturer (its transactions in nonce order,
+   * one request at a time), the lanes spread over the nodes: partners submit to their own
+   * nodes at once, not through one queue.
+   */
+  const send = (perMaker: number, txOf: (maker: number, n: number) => SignedTx) => {
+    const txs: SignedTx[] = [];
+    for (let n = 0; n < perMaker; n++) for (let i = 0; i < makersCount; i++) txs.push(txOf(i, n));
+    const lanes = opts.manufacturers.map((_, i) => Array.from({ length: perMaker }, (_, n) => n * makersCount + i));
+    return runLoad({
+      url,
+      submitUrls: opts.urls,
+      count: txs.length,
+      txs,
+      concurrency: 1,
+      lanes,
+      batch: opts.batch ?? 100,
+      timeoutMs: opts.timeoutMs ?? 300_000,
+    });
+  };
+
+  const events = opts.eventsPerManufacturer * makersCount;
+  log(`medicines: ${events} supply events (commissioning), one per transaction, from ${makersCount} manufacturers…`);
+  const single = await send(opts.eventsPerManufacturer, (i, n) => sign(i, 'supply.commission', commission(i, `B${n}`)));
+  log(
+    `medicines: committed ${single.committed} supply events in ${single.seconds.toFixed(2)} s: ${single.txPerSecond.toFixed(0)} events/s`,
+  );
+
+  // As many events again (rounded up to whole captures), in captures of `perCapture` events each.
+  const capturesPerMaker = Math.ceil(opts.eventsPerManufacturer / perCapture);
+  const captureEvents = capturesPerMaker * perCapture * makersCount;
+  log(`medicines: ${captureEvents} supply events in captures of ${perCapture} (${capturesPerMaker * makersCount} transactions)…`);
+  const captured = await send(capturesPerMaker, (i, c) =>
+    sign(i, 'supply.capture', {
+      events: Array.from({ length: perCapture }, (_, k) => ({ kind: 'supply.commission', body: commission(i, `C${c * perCapture + k}`) })),
+    }),
+  );
+  const committedEvents = captured.committed * perCapture;
+  const captureRate = captured.seconds > 0 ? committedEvents / captured.seconds : 0;
+  log(
+    `medicines: committed ${captured.committed} captures (${committedEvents} events) in ${captured.seconds.toFixed(2)} s: ${captureRate.toFixed(0)} events/s`,
+  );
 
   const partner = new MedLedgerClient({ url: opts.urls[1 % opts.urls.length] as string, keys: opts.partner, genesis: opts.genesis });
   const id = { gtin: benchGtin(0), serial: 'V1', lot: 'VERIFY' };
@@ -128,12 +167,21 @@ export async function benchMedicines(
   const verifyMs = { p50: Math.round(percentile(ms, 0.5) * 10) / 10, p99: Math.round(percentile(ms, 0.99) * 10) / 10 };
   log(`medicines: verification answers (proven, logged) p50 ${verifyMs.p50} ms, p99 ${verifyMs.p99} ms over ${ms.length}`);
   return {
-    manufacturers: opts.manufacturers.length,
-    events: txs.length,
-    committed: load.committed,
-    rejected: load.rejected,
-    seconds: Math.round(load.seconds * 100) / 100,
-    eventsPerSecond: Math.round(load.txPerSecond),
+    manufacturers: makersCount,
+    events,
+    committed: single.committed,
+    rejected: single.rejected,
+    seconds: Math.round(single.seconds * 100) / 100,
+    eventsPerSecond: Math.round(single.txPerSecond),
+    capture: {
+      eventsPerCapture: perCapture,
+      captures: capturesPerMaker * makersCount,
+      events: captureEvents,
+      committed: committedEvents,
+      rejected: captured.rejected,
+      seconds: Math.round(captured.seconds * 100) / 100,
+      eventsPerSecond: Math.round(captureRate),
+    },
     verifications: ms.length,
     verifyMs,
   };

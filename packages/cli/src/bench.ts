@@ -42,6 +42,8 @@ export interface BenchOptions {
   basePort: number;
   /** Medicines part: supply events (commissionings) per manufacturer, and verifications timed. */
   medicineEvents?: number;
+  /** Medicines part: EPCIS events per `supply.capture` transaction in its capture run (1–100). */
+  eventsPerCapture?: number;
   verifications?: number;
   /** Run only these parts (default: all); the others are left out of the result. */
   parts?: BenchPart[];
@@ -226,6 +228,7 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
           manufacturers: partners.slice(0, BENCH_MANUFACTURERS).map(orgKey),
           partner: orgKey(partners.at(-1)),
           eventsPerManufacturer: opts.medicineEvents ?? 250,
+          ...(opts.eventsPerCapture === undefined ? {} : { eventsPerCapture: opts.eventsPerCapture }),
           verifications: opts.verifications ?? 200,
         },
         log,

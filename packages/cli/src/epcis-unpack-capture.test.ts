@@ -1,9 +1,9 @@
-// An unpack captured from an EPCIS 2.0 document, on a real 4-validator network over HTTP: a
-// manufacturer captures commission and pack, ships the case, the wholesaler receives it and
-// captures its unpack (AggregationEvent DELETE); both aggregation events are read back by their
-// Event Hash IDs, proven against the genesis; the packages stand alone again in every node's
-// state, and one of them ships on by itself. Before this, a captured unpack was recorded but not
-// read back (no event id), and no event could be fetched by its id.
+// EPCIS 2.0 capture on a real 4-validator network over HTTP. An unpack: a manufacturer captures
+// commission, pack and ship of a case in one document (one supply.capture transaction), the
+// wholesaler receives it and captures its unpack (AggregationEvent DELETE); both aggregation
+// events are read back by their Event Hash IDs, proven against the genesis; the packages stand
+// alone again in every node's state, and one of them ships on by itself. Atomicity: a document
+// whose fourth event is refused records none of its events on any validator.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -144,6 +144,8 @@ test('a case unpacked from an EPCIS document is read back by its event id, its p
     packed.map((c) => c.eventIDs.length),
     [1, 1, 1],
   );
+  // One transaction carried the three events.
+  assert.equal(new Set(packed.map((c) => c.txHash)).size, 1);
   const packId = packed[1]?.eventIDs[0] as string;
   assert.equal((await getPackage(reader, GTIN, 'U2')).parent, SSCC, 'packed: U2 moves with the case');
   const received = await captureEpcis(wholesaler, document([receiving([caseUri])]));
@@ -229,5 +231,90 @@ test('a case unpacked from an EPCIS document is read back by its event id, its p
   ];
   const views = nodes.map((n) => watched.map((k) => n.chain.state.getState(k) ?? null));
   assert.equal(views[0]?.[2], null, 'the case is gone');
+  for (const [i, view] of views.entries()) assert.deepEqual(view, views[0], `node ${i} agrees`);
+});
+
+const SSCC2 = '003614141000000022';
+const commissioning = (serials: string[], lot: string) => ({
+  type: 'ObjectEvent',
+  eventTime: nextTime(),
+  eventTimeZoneOffset: '+00:00',
+  action: 'ADD',
+  bizStep: 'commissioning',
+  disposition: 'active',
+  epcList: serials.map(sgtin),
+  ilmd: { 'cbvmda:lotNumber': lot, 'cbvmda:itemExpirationDate': EXPIRY },
+});
+
+test('an EPCIS document whose fourth event is refused records none of its events on any validator (rollback)', {
+  timeout: 300_000,
+}, async () => {
+  const [, acme, wholesale] = orgs as [OrgKeyFile, OrgKeyFile, OrgKeyFile];
+  const as = (o: OrgKeyFile, node: number) =>
+    new MedLedgerClient({ url: urls[node] as string, keys: readOrgKey(o.home, { file: o.file }), genesis: trusted(), pollIntervalMs: 20 });
+  const maker = as(acme, 1);
+  const reader = as(acme, 3);
+  const first = [commissioning(['R1', 'R2'], 'LR1'), commissioning(['R3'], 'LR1')];
+  const packing = {
+    type: 'AggregationEvent',
+    eventTime: nextTime(),
+    eventTimeZoneOffset: '+00:00',
+    action: 'ADD',
+    bizStep: 'packing',
+    parentID: `https://id.gs1.org/00/${SSCC2}`,
+    childEPCs: [sgtin('R1'), sgtin('R2')],
+  };
+  const good = [...first, packing];
+  // The fourth event ships a serial never commissioned: the chain refuses it, naming the event.
+  const bad = document([...good, shipping([sgtin('NEVER')], wholesale, 'INV-R')]);
+  await assert.rejects(
+    captureEpcis(maker, bad),
+    (e: unknown) =>
+      e instanceof ClientError &&
+      e.code === 'NOT_FOUND' &&
+      /^eventList\[3\]: no package \d+ serial NEVER \(nothing of the document was recorded\)$/.test(e.message),
+  );
+  // Nothing of events 1–3 is on any validator, read through the SDK and from each node's state.
+  await assert.rejects(getPackage(reader, GTIN, 'R1'), (e: unknown) => e instanceof ClientError && e.code === 'NOT_FOUND');
+  const height = Math.max(...nodes.map((n) => n.chain.height));
+  for (const node of nodes) await waitFor(() => (node.chain.height >= height ? true : undefined), 'every node to commit');
+  for (const [i, node] of nodes.entries())
+    for (const key of [stateKeys.package(GTIN, 'R1'), stateKeys.package(GTIN, 'R3'), stateKeys.case(SSCC2)])
+      assert.equal(node.chain.state.getState(key), undefined, `node ${i}: ${key}`);
+
+  // A document can only be what one partner signs: a receive of what it ships is refused before sending.
+  await assert.rejects(
+    captureEpcis(maker, document([...good, shipping([sgtin('R3')], wholesale, 'INV-R'), receiving([sgtin('R3')])])),
+    (e: unknown) =>
+      e instanceof ClientError && e.code === 'INVALID_ARGUMENT' && /eventList\[4\] receives what eventList\[3\] ships/.test(e.message),
+  );
+
+  // The same three events, without the bad one, are all recorded in one transaction (they were never recorded).
+  const done = await captureEpcis(maker, document(good));
+  assert.equal(done.length, 3);
+  assert.equal(new Set(done.map((d) => d.height)).size, 1);
+  const ids = done.map((d) => d.eventIDs[0] as string);
+  assert.equal(new Set(ids).size, 3);
+  const r1 = await traceProduct(reader, { gtin: GTIN, serial: 'R1' });
+  assert.deepEqual(
+    r1.items.map((e) => e.eventID),
+    [ids[0], ids[2]],
+    'commissioning then packing, in the order they happened',
+  );
+  assert.equal((await getPackage(reader, GTIN, 'R2')).parent, SSCC2);
+  // The same document again: its first event is a duplicate, and nothing more is written.
+  await assert.rejects(
+    captureEpcis(maker, document(good)),
+    (e: unknown) => e instanceof ClientError && e.code === 'DUPLICATE_EVENT' && /^eventList\[0\]: /.test(e.message),
+  );
+  const top = Math.max(...nodes.map((n) => n.chain.height));
+  for (const node of nodes) await waitFor(() => (node.chain.height >= top ? true : undefined), 'every node to commit');
+  const watched = [
+    ...ids.map((id) => stateKeys.epcisEvent(id.slice(14, 78))),
+    stateKeys.case(SSCC2),
+    ...['R1', 'R2', 'R3'].map((s) => stateKeys.package(GTIN, s)),
+  ];
+  const views = nodes.map((n) => watched.map((k) => n.chain.state.getState(k) ?? null));
+  assert.ok(views[0]?.every((v) => v !== null));
   for (const [i, view] of views.entries()) assert.deepEqual(view, views[0], `node ${i} agrees`);
 });

@@ -2,7 +2,8 @@
 // findings named; valid documents become the supply transactions that record their events.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { epcisToTransactions } from './epcis-capture.js';
+import type { NodeConnection } from './connection.js';
+import { captureEpcis, epcisToTransactions } from './epcis-capture.js';
 import { ClientError } from './errors.js';
 
 const GTIN = '00036000291452';
@@ -118,4 +119,23 @@ test('an unpacking AggregationEvent DELETE becomes supply.unpack, keeping the ch
   assert.deepEqual(all, { kind: 'supply.unpack', body: { sscc: SSCC, eventTime: '2026-12-06T11:00:00.000Z' } });
   refused(sampleDocument([{ ...unpacking, childEPCs: [`https://id.gs1.org/00/${SSCC}`] }]), /childEPCs must be packages/);
   refused(sampleDocument([{ ...unpacking, action: 'ADD' }]), /only packing \(ADD\) and unpacking \(DELETE\)/);
+});
+
+/** A connection that must not be used: these documents are refused before anything is read or sent. */
+const unused = new Proxy({} as NodeConnection, {
+  get(_, name) {
+    throw new Error(`the connection was used (${String(name)})`);
+  },
+});
+
+test('a document that cannot be one capture is refused before anything is read or sent', async () => {
+  // One partner signs a capture: a receive of what the same document ships can never pass.
+  const receiving = { ...shipping, bizStep: 'receiving', disposition: 'in_progress', eventTime: '2026-12-06T10:06:00Z' };
+  await assert.rejects(
+    captureEpcis(unused, sampleDocument([commissioning, shipping, receiving])),
+    (e: unknown) =>
+      e instanceof ClientError &&
+      e.code === 'INVALID_ARGUMENT' &&
+      /eventList\[2\] receives what eventList\[1\] ships in the same document/.test(e.message),
+  );
 });

@@ -1,27 +1,30 @@
 // EPCIS 2.0 capture (docs/medicines.md "EPCIS capture"): a trading partner hands the SDK an
 // EPCISDocument as its own systems write it; the document is validated with Ajv against
-// the schema of the event shapes MedLedger accepts (epcis-schema.ts), and each event becomes
-// the supply transaction that records it on chain, where the ledger's custody rules decide.
-// A document that violates the schema is refused whole, before anything is submitted.
+// the schema of the event shapes MedLedger accepts (epcis-schema.ts), each event is mapped to
+// the supply kind that records it, and the whole document goes to the chain as one
+// `supply.capture` transaction, where the ledger's custody rules decide: all events or none,
+// EPCIS 2.0's default capture behaviour (rollback). A document that violates the schema is
+// refused whole, before anything is submitted.
 import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
+import { canonicalBytes } from './canonical.js';
 import type { NodeConnection } from './connection.js';
 import { EPCIS_DOCUMENT_SCHEMA } from './epcis-schema.js';
 import { ClientError } from './errors.js';
 import { parseEpcUri } from './gs1.js';
-import { type Epc, type MedicinesKind, type MedicinesTxResult, medicinesTx, traceProduct } from './medicines.js';
+import { type CaptureEventBody, type Epc, type MedicinesTxResult, medicinesTx, traceProduct } from './medicines.js';
 import { medicinesKeys } from './medicines-proven.js';
-import type { TxBodies } from './tx-builders.js';
 
 // ajv-formats is CommonJS: its default export arrives as the module object or the function.
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv) => Ajv;
 
 type Json = Record<string, unknown>;
 /**
- * One supply transaction an event becomes. An unpack whose event lists its `childEPCs` keeps
- * them, to be checked against the case when it is captured (the ledger unpacks whole cases).
+ * The supply event an EPCIS event becomes inside the capture. An unpack whose event lists its
+ * `childEPCs` keeps them, to be checked against the case before submitting (the ledger unpacks
+ * whole cases).
  */
-export type CaptureStep = { [K in MedicinesKind]: { kind: K; body: TxBodies[K] } }[MedicinesKind] & { childEPCs?: Epc[] };
+export type CaptureStep = CaptureEventBody & { childEPCs?: Epc[] };
 
 let validator: ReturnType<Ajv['compile']> | undefined;
 function validate(doc: unknown): ErrorObject[] {
@@ -33,8 +36,8 @@ function validate(doc: unknown): ErrorObject[] {
   return validator(doc) ? [] : (validator.errors ?? []);
 }
 
-const refuse = (message: string): never => {
-  throw new ClientError('INVALID_ARGUMENT', message);
+const refuse = (message: string, code = 'INVALID_ARGUMENT'): never => {
+  throw new ClientError(code, message);
 };
 
 /** The CBV word of a bizStep or disposition in any of its three forms. */
@@ -138,24 +141,26 @@ export function epcisToTransactions(doc: unknown): CaptureStep[] {
   return (doc as { epcisBody: { eventList: Json[] } }).epcisBody.eventList.map(stepOf);
 }
 
-/** A captured event's transaction, and the ids of the EPCIS events the chain recorded for it. */
+/** A captured event: the capture's transaction, and the id of the EPCIS event the chain recorded for it. */
 export interface CapturedEvent extends MedicinesTxResult {
-  /** GS1 CBV 2.0 Event Hash IDs, each recomputed by this client. */
+  /** The GS1 CBV 2.0 Event Hash ID of this event (one), recomputed by this client. */
   eventIDs: string[];
 }
 
+/** Signed bytes one capture may take (the ledger's MAX_CAPTURE_BYTES; under the API's 1 MiB request limit). */
+export const MAX_CAPTURE_BYTES = 512 * 1024;
+
 const refKey = (e: Epc) => `${e.gtin}/${e.serial}`;
+const sgtinUri = (e: Epc) => `https://id.gs1.org/01/${e.gtin}/21/${e.serial}`;
+const ssccUri = (sscc: string) => `https://id.gs1.org/00/${sscc}`;
 
 /**
  * The packages in case `sscc` now, proven (the ledger's `case/<sscc>`: its holder and children
- * `<gtin>/<serial>`). An unpack, or a ship or receive of cases alone, names no package; these
- * are the packages whose traces show its event, and what an unpack's `childEPCs` must name.
- * Undefined: no such case.
+ * `<gtin>/<serial>`). Undefined: no such case.
  */
 async function provenCaseChildren(conn: NodeConnection, sscc: string): Promise<Epc[] | undefined> {
   const key = medicinesKeys.case(sscc);
   const raw = (await conn.verified('reading a captured case').read([key])).value(key);
-  // No such case: the chain refuses the event (NOT_FOUND) and says so, as for any other.
   if (raw === null) return undefined;
   return ((JSON.parse(raw) as { children: string[] }).children ?? []).map((ref) => {
     const [gtin, serial] = ref.split('/') as [string, string];
@@ -163,47 +168,136 @@ async function provenCaseChildren(conn: NodeConnection, sscc: string): Promise<E
   });
 }
 
-/** The first package a step touches, whose trace shows the event the step recorded. */
-async function packageOf(conn: NodeConnection, s: CaptureStep, i: number): Promise<Epc | undefined> {
-  if (s.kind === 'supply.commission') return { gtin: s.body.gtin, serial: s.body.serials[0] as string };
-  if (s.kind === 'supply.unpack') {
-    const ctx = `eventList[${i}] (AggregationEvent DELETE unpacking)`;
-    const children = await provenCaseChildren(conn, s.body.sscc);
-    if (children === undefined) return undefined;
-    const named = s.childEPCs?.map(refKey).sort();
-    const all = children.map(refKey).sort();
-    if (named !== undefined && named.join() !== all.join())
-      refuse(`${ctx}: childEPCs must name every package in case ${s.body.sscc} (${all.length}): MedLedger unpacks whole cases`);
-    return children[0];
+/** How to find one event in the proven traces once the capture committed. */
+interface Lookout {
+  /** A package the event touches, whose trace shows it; none for an event on an empty case. */
+  epc: Epc | undefined;
+  /** What the stored event must show: type, action, bizStep, eventTime, parentID and its objects. */
+  match: (e: Record<string, unknown>) => boolean;
+}
+
+const sameSet = (a: unknown, b: string[]) => Array.isArray(a) && [...a].map(String).sort().join() === [...b].sort().join();
+
+/**
+ * Before submitting: each event's lookout, following the cases through the document (a case
+ * packed earlier in it, or unpacked, as the ledger will see it), each case read proven from the
+ * chain the first time the document names it. Refuses what cannot be one capture: an unpack that
+ * names part of a case (the ledger unpacks whole cases), and a receive of what the same document
+ * ships (a capture is signed by one partner; the addressee receives in its own).
+ */
+async function plan(conn: NodeConnection, steps: CaptureStep[]): Promise<Lookout[]> {
+  const cases = new Map<string, Epc[] | undefined>();
+  const shipped = new Map<string, number>();
+  const caseNow = async (sscc: string) => {
+    if (!cases.has(sscc)) cases.set(sscc, await provenCaseChildren(conn, sscc));
+    return cases.get(sscc);
+  };
+  const out: Lookout[] = [];
+  for (const [i, s] of steps.entries()) {
+    const where = `eventList[${i}]`;
+    const base = (type: string, action: string, bizStep: string) => (e: Record<string, unknown>) =>
+      e.type === type && e.action === action && e.bizStep === bizStep && e.eventTime === s.body.eventTime;
+    if (s.kind === 'supply.commission') {
+      const epcs = s.body.serials.map((serial) => ({ gtin: s.body.gtin, serial }));
+      const is = base('ObjectEvent', 'ADD', 'commissioning');
+      out.push({ epc: epcs[0], match: (e) => is(e) && sameSet(e.epcList, epcs.map(sgtinUri)) });
+    } else if (s.kind === 'supply.pack') {
+      const is = base('AggregationEvent', 'ADD', 'packing');
+      const parent = ssccUri(s.body.sscc);
+      out.push({ epc: s.body.epcs[0], match: (e) => is(e) && e.parentID === parent && sameSet(e.childEPCs, s.body.epcs.map(sgtinUri)) });
+      cases.set(s.body.sscc, [...((await caseNow(s.body.sscc)) ?? []), ...s.body.epcs]);
+    } else if (s.kind === 'supply.unpack') {
+      const children = await caseNow(s.body.sscc);
+      const named = s.childEPCs?.map(refKey).sort();
+      const all = (children ?? []).map(refKey).sort();
+      if (children !== undefined && named !== undefined && named.join() !== all.join())
+        refuse(
+          `${where} (AggregationEvent DELETE unpacking): childEPCs must name every package in case ${s.body.sscc} (${all.length}): MedLedger unpacks whole cases`,
+        );
+      const is = base('AggregationEvent', 'DELETE', 'unpacking');
+      const parent = ssccUri(s.body.sscc);
+      out.push({ epc: children?.[0], match: (e) => is(e) && e.parentID === parent });
+      cases.set(s.body.sscc, undefined);
+    } else if (s.kind === 'supply.decommission') {
+      const is = base('ObjectEvent', 'DELETE', s.body.kind === 'destroy' ? 'destroying' : 'decommissioning');
+      out.push({ epc: s.body.epcs[0], match: (e) => is(e) && sameSet(e.epcList, s.body.epcs.map(sgtinUri)) });
+    } else {
+      const { epcs = [], cases: ssccs = [] } = s.body;
+      const objects = [...epcs.map(sgtinUri), ...ssccs.map(ssccUri)];
+      const refs = [...epcs.map(refKey), ...ssccs];
+      if (s.kind === 'supply.receive') {
+        const from = refs.map((r) => shipped.get(r)).find((j) => j !== undefined);
+        if (from !== undefined)
+          refuse(
+            `${where} receives what eventList[${from}] ships in the same document: a capture is signed by one partner, so the addressee captures its receiving in a document of its own`,
+          );
+      } else for (const r of refs) shipped.set(r, i);
+      const is = base('ObjectEvent', 'OBSERVE', s.kind === 'supply.ship' ? 'shipping' : 'receiving');
+      // A case shipped or received alone: its packages' traces show the event.
+      const epc = epcs[0] ?? (ssccs[0] === undefined ? undefined : (await caseNow(ssccs[0]))?.[0]);
+      out.push({ epc, match: (e) => is(e) && sameSet(e.epcList, objects) });
+    }
   }
-  const { epcs, cases } = s.body as { epcs?: Epc[]; cases?: string[] };
-  if (epcs !== undefined && epcs.length > 0) return epcs[0];
-  // A case shipped or received alone: its packages' traces show the event.
-  const sscc = cases?.[0];
-  return sscc === undefined ? undefined : (await provenCaseChildren(conn, sscc))?.[0];
+  return out;
+}
+
+/** Every proven event of `epc`'s trace recorded at `height`. */
+async function eventsAt(conn: NodeConnection, epc: Epc, height: number): Promise<Array<Record<string, unknown>>> {
+  const found: Array<Record<string, unknown>> = [];
+  for (let cursor: string | undefined, first = true; first || cursor !== undefined; first = false) {
+    const page = await traceProduct(conn, epc, { limit: 500, ...(cursor === undefined ? {} : { cursor }) });
+    for (const e of page.items) if (e['medledger:height'] === height) found.push(e);
+    cursor = page.next ?? undefined;
+  }
+  return found;
 }
 
 /**
- * Capture an EPCISDocument: validate it whole, then submit its events in order, each waiting
- * for commit, then read back the event each recorded from the package's proven trace, its id
- * recomputed here (a node that got an id wrong is refused, `EVENT_ID_MISMATCH`). A refused
- * event stops the capture with the chain's code; events before it stay recorded (each is its
- * own transaction). Reading back needs a trusted genesis, as every proven answer does.
+ * Capture an EPCISDocument: validate it whole, map each event to its supply kind, and submit
+ * them all as one `supply.capture` transaction: every event is recorded, or (one refused) none
+ * is, EPCIS 2.0's `rollback` capture. A refusal keeps the chain's code and names the event,
+ * `eventList[i]: …`. Then each event's id is read back from the proven trace of a package it
+ * touched and recomputed here (a node that got an id wrong is refused, `EVENT_ID_MISMATCH`; one
+ * whose trace leaves the event out, `FACT_NOT_PROVEN`). Reading back needs a trusted genesis,
+ * as every proven answer does. Results are per event, in the document's order, all with the
+ * capture's transaction hash and height.
  */
 export async function captureEpcis(conn: NodeConnection, doc: unknown): Promise<CapturedEvent[]> {
   const steps = epcisToTransactions(doc);
+  const events = steps.map(({ kind, body }) => ({ kind, body }) as CaptureEventBody);
+  // The envelope around the body (chain, kind, nonce, signer, signature) takes under 400 bytes.
+  const bytes = canonicalBytes({ events }).length + 400;
+  if (bytes > MAX_CAPTURE_BYTES)
+    refuse(
+      `the document's events take about ${bytes} bytes, over the ${MAX_CAPTURE_BYTES} one capture may: split it into smaller documents`,
+    );
+  // Read before submitting: an unpack removes the case it names.
+  const lookouts = await plan(conn, steps);
+  let result: MedicinesTxResult;
+  try {
+    result = await medicinesTx(conn, 'supply.capture', { events });
+  } catch (err) {
+    const m = err instanceof ClientError ? /^events\[(\d+)\]: (.*)$/s.exec(err.message) : null;
+    if (m === null) throw err;
+    const e = err as ClientError;
+    throw new ClientError(e.code, `eventList[${m[1]}]: ${m[2]} (nothing of the document was recorded)`, e.status, { cause: err });
+  }
+  const traces = new Map<string, Promise<Array<Record<string, unknown>>>>();
   const done: CapturedEvent[] = [];
-  for (const [i, s] of steps.entries()) {
-    // Read before submitting: an unpack removes the case it names.
-    const epc = await packageOf(conn, s, i);
-    const result = await medicinesTx(conn, s.kind, s.body as never);
-    const eventIDs: string[] = [];
-    for (let cursor: string | undefined, first = true; epc !== undefined && (first || cursor !== undefined); first = false) {
-      const page = await traceProduct(conn, epc, { limit: 500, ...(cursor === undefined ? {} : { cursor }) });
-      for (const e of page.items) if (e['medledger:height'] === result.height) eventIDs.push(String(e.eventID));
-      cursor = page.next ?? undefined;
+  for (const [i, { epc, match }] of lookouts.entries()) {
+    if (epc === undefined) {
+      // An event on an empty case names no package: there is no trace to read it from.
+      done.push({ ...result, eventIDs: [] });
+      continue;
     }
-    done.push({ ...result, eventIDs });
+    if (!traces.has(refKey(epc))) traces.set(refKey(epc), eventsAt(conn, epc, result.height));
+    const found = ((await traces.get(refKey(epc))) ?? []).filter(match);
+    if (found.length !== 1)
+      refuse(
+        `eventList[${i}] committed at height ${result.height}, but the node's proven trace of ${refKey(epc)} shows ${found.length} such events`,
+        'FACT_NOT_PROVEN',
+      );
+    done.push({ ...result, eventIDs: [String(found[0]?.eventID)] });
   }
   return done;
 }

@@ -91,6 +91,18 @@ export interface SupplyVerifyBody {
   lot?: string;
   expiry?: string;
 }
+/** One event of a `supply.capture`: a supply kind that records an EPCIS event, and its body. */
+export type CaptureEventBody =
+  | { kind: 'supply.commission'; body: SupplyCommissionBody }
+  | { kind: 'supply.ship'; body: SupplyShipBody }
+  | { kind: 'supply.receive'; body: SupplyReceiveBody }
+  | { kind: 'supply.pack'; body: SupplyPackBody }
+  | { kind: 'supply.unpack'; body: SupplyUnpackBody }
+  | { kind: 'supply.decommission'; body: SupplyDecommissionBody };
+/** 1–100 EPCIS events recorded in one transaction, all or none (docs/medicines.md "EPCIS capture"). */
+export interface SupplyCaptureBody {
+  events: CaptureEventBody[];
+}
 export interface SupplyNotifyBody {
   notice: string;
 }
@@ -143,6 +155,7 @@ declare module './tx-builders.js' {
     'supply.quarantine': SupplyQuarantineBody;
     'product.transfer': ProductTransferBody;
     'supply.decommission': SupplyDecommissionBody;
+    'supply.capture': SupplyCaptureBody;
     'supply.verify': SupplyVerifyBody;
     'supply.notify': SupplyNotifyBody;
     'supply.terminate': SupplyTerminateBody;
@@ -165,6 +178,7 @@ export type MedicinesKind =
   | 'supply.quarantine'
   | 'product.transfer'
   | 'supply.decommission'
+  | 'supply.capture'
   | 'supply.verify'
   | 'supply.notify'
   | 'supply.terminate'
@@ -275,12 +289,18 @@ export async function pageOf(conn: NodeConnection, path: string, field: string, 
 /**
  * One page of a package's EPCIS 2.0 events, oldest first, each proven as stored (an altered
  * or invented event is refused). That the page leaves none out is not proven (docs/state.md).
+ * The chain indexes a height's events by their ids, so events recorded at one height (one
+ * capture, or one block) are put in the order they happened, by `eventTime`.
  */
 export async function traceProduct(conn: NodeConnection, epc: Epc, opts: { limit?: number; cursor?: string } = {}) {
   const reader = conn.verified('tracing a package');
   const page = await pageOf(conn, `/v1/packages/${enc(epc.gtin)}/${enc(epc.serial)}/events`, 'events', opts);
   const told = page.items.map((value) => ({ key: epcisEventKey(value), value }));
-  return { items: await provenCopies(reader, told, 'EPCIS event'), next: page.next };
+  const items = await provenCopies(reader, told, 'EPCIS event');
+  const at = (e: Json) => [Number(e['medledger:height']), Date.parse(String(e.eventTime))] as const;
+  // Array sort is stable: events of one height and one time keep the index's order.
+  items.sort((a, b) => at(a)[0] - at(b)[0] || at(a)[1] - at(b)[1]);
+  return { items, next: page.next };
 }
 
 /**

@@ -27,7 +27,10 @@ export const SignedTxSchema = Type.Object(
     kind: Type.String({ pattern: '^[a-z]+(\\.[a-z_]+)+$', maxLength: 64, description: "transaction kind, e.g. 'record.anchor'" }),
     signer: PublicKey,
     nonce: Type.Integer({ minimum: 0, description: "the signer's next nonce" }),
-    body: Type.Object({}, { additionalProperties: true, description: 'kind-specific body (docs/records.md)' }),
+    body: Type.Object(
+      {},
+      { additionalProperties: true, description: 'kind-specific body (docs/records.md, docs/insurance.md, docs/medicines.md)' },
+    ),
     sig: hex(64, 'Ed25519 signature over the domain tag and the canonical envelope'),
   },
   { additionalProperties: false, $id: 'SignedTx', title: 'SignedTx' },

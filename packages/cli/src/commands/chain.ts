@@ -25,6 +25,7 @@ import type { Command } from 'commander';
 import { BENCH_PARTS, type BenchOptions, type BenchPart, runBench } from '../bench.js';
 import { benchTable, type EmbeddedBenchFigures, type EngineColumn, runCometBench } from '../bench-cometbft.js';
 import { runJoinBench } from '../bench-join.js';
+import { DEFAULT_EVENTS_PER_CAPTURE } from '../bench-medicines.js';
 import { collect } from '../cli-support.js';
 import { DEMO_ORGANIZATIONS, DEMO_PASSPHRASE, demoSheetLines, readDemoSheet, seedDemo } from '../demo.js';
 import { CliError, EXIT } from '../exit-codes.js';
@@ -62,6 +63,13 @@ function positiveInt(name: string) {
   };
 }
 
+/** `--events-per-capture`: a capture carries 1–100 events (the ledger's limit). */
+function capturesSize(raw: string): number {
+  const n = positiveInt('--events-per-capture')(raw);
+  if (n > 100) throw new CliError('--events-per-capture must be at most 100 (a capture carries 1 to 100 events)', 2);
+  return n;
+}
+
 type Engine = 'embedded' | 'cometbft';
 
 function benchEngine(raw: string): Engine | 'both' {
@@ -81,6 +89,7 @@ interface BenchCliOptions {
   claimRate: number;
   claimLatencySeconds: number;
   medicineEvents: number;
+  eventsPerCapture: number;
   verifications: number;
   out: string;
   basePort: number;
@@ -104,6 +113,7 @@ function embeddedBenchOptions(opts: BenchCliOptions): BenchOptions {
     claimRate: opts.claimRate,
     claimLatencySeconds: opts.claimLatencySeconds,
     medicineEvents: opts.medicineEvents,
+    eventsPerCapture: opts.eventsPerCapture,
     verifications: opts.verifications,
     outDir: resolve(opts.out),
     basePort: opts.basePort,
@@ -465,6 +475,12 @@ export function registerChainCommands(program: Command): void {
       'supply events per manufacturer (8 manufacturers) for the medicines throughput run; enough that the last block is a small part of the run',
       positiveInt('--medicine-events'),
       1_000,
+    )
+    .option(
+      '--events-per-capture <n>',
+      'EPCIS events per supply.capture transaction (1–100) in the medicines part, which measures events/s with one event per transaction and then with captures of this many',
+      capturesSize,
+      DEFAULT_EVENTS_PER_CAPTURE,
     )
     .option('--verifications <n>', 'product verifications timed in the medicines part', positiveInt('--verifications'), 200)
     .option('--out <dir>', 'where to write the JSON result', 'bench/results')

@@ -263,7 +263,7 @@ export function registerMedicinesCommands(program: Command): void {
     });
   withCommon(supply.command('capture'), "a trading partner's admin key file")
     .description(
-      'capture an EPCIS 2.0 document: validated against the EPCIS 2.0 schema, then each event recorded as its supply transaction',
+      'capture an EPCIS 2.0 document: validated against the EPCIS 2.0 schema, then all its events recorded in one transaction (all or none)',
     )
     .requiredOption('--file <path>', 'the EPCISDocument (JSON / JSON-LD)')
     .action(async (o: Common & { file: string }) => {
@@ -276,7 +276,12 @@ export function registerMedicinesCommands(program: Command): void {
       }
       const conn = await connect(o);
       const done = await run(() => captureEpcis(conn, doc));
-      output(o, { events: steps, txs: done }, () => `${done.length} events recorded, last at height ${done.at(-1)?.height ?? 0}`);
+      const first = done[0];
+      output(
+        o,
+        { events: steps, txHash: first?.txHash, height: first?.height, eventIDs: done.map((d) => d.eventIDs[0] ?? null) },
+        () => `${done.length} events recorded in one transaction at height ${first?.height ?? 0}`,
+      );
     });
   withCommon(supply.command('decommission'), "the holder's admin key file", 'org-key')
     .description('destroy packages you hold, or decommission them (samples, export, theft); they leave the supply chain')

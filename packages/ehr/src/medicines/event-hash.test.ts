@@ -6,9 +6,10 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
+import { sha256HexOfText } from '@medledger/crypto';
 import { eventHashId, eventPreHash, storedEventHashId } from './event-hash.js';
-import type { EpcisEventBody } from './events.js';
-import { dispense, pkg, prescribe, stocked, world } from './test-world.js';
+import { type EpcisEventBody, storedEventJson } from './events.js';
+import { dispense, GTIN, pkg, prescribe, stocked, world } from './test-world.js';
 
 const SN1 = 'https://id.gs1.org/01/00300010000010/21/SN1';
 const SN2 = 'https://id.gs1.org/01/00300010000010/21/SN2';
@@ -206,4 +207,33 @@ test('every event the rules store carries the id a client recomputes from the st
   const first = stored[0] as Record<string, unknown>;
   assert.notEqual(storedEventHashId({ ...first, bizStep: 'shipping' }), first.eventID);
   assert.equal(storedEventHashId({ ...first, 'medledger:height': 999 }), first.eventID);
+});
+
+test('stored events are byte for byte the spread of the event and its stored-only fields, and Node and browser hashes agree', () => {
+  const w = world();
+  stocked(w);
+  const rx = prescribe(w);
+  w.block([rx]);
+  assert.deepEqual(w.block([dispense(w.pharmacistA, rx, [pkg('S3')])]), ['ok']);
+  assert.deepEqual(
+    w.block([
+      w.pharmA.tx('supply.decommission', { epcs: [{ gtin: GTIN, serial: 'S4' }], kind: 'destroy', reason: 'damaged', eventTime: w.iso() }),
+      w.regulator.tx('supply.quarantine', { gtin: GTIN, lot: 'L1', kind: 'suspect', reason: 'odd', eventTime: w.iso() }),
+      w.regulator.tx('supply.recall', { gtin: GTIN, lot: 'L1', reason: 'recall', eventTime: w.iso() }),
+    ]),
+    ['ok', 'ok', 'ok'],
+  );
+  const values = w.writes.flat().filter((x) => x.key.startsWith('epcis/') && x.value !== null);
+  assert.equal(values.length, 10);
+  const storedOnly = new Set(['eventID', 'eventTimeZoneOffset', 'recordTime', 'medledger:recordedBy', 'medledger:height']);
+  for (const { value } of values) {
+    const all = JSON.parse(value as string) as Record<string, unknown>;
+    const event = Object.fromEntries(Object.entries(all).filter(([k]) => !storedOnly.has(k))) as unknown as EpcisEventBody;
+    const stored = Object.fromEntries(Object.entries(all).filter(([k]) => storedOnly.has(k))) as Parameters<typeof storedEventJson>[1];
+    // The stored-only fields come last, in this order, as `{...event, eventID, …}` wrote them.
+    assert.deepEqual(Object.keys(all).slice(-5), [...storedOnly]);
+    assert.equal(storedEventJson(event, stored), JSON.stringify({ ...event, ...stored }));
+    assert.equal(value, JSON.stringify({ ...event, ...stored }));
+    assert.equal(eventHashId(event, sha256HexOfText), eventHashId(event), 'node:crypto and the browser-safe SHA-256 agree');
+  }
 });

@@ -1,4 +1,5 @@
 // Medicines as deterministic ledger rules (docs/medicines.md).
+export * from './capture.js';
 export * from './event-hash.js';
 export * from './events.js';
 export * from './kinds.js';

@@ -1,5 +1,6 @@
 // The medicines transaction kinds, registered in TX_KINDS (kinds.ts).
 import type { TxKind } from '../kinds.js';
+import { supplyCapture } from './capture.js';
 import { productTransfer, supplyDecommission, supplyNotify, supplyTerminate, supplyVerify } from './lifecycle.js';
 import { medicationDispense, rxCancel, rxPrescribe, rxSchedule, rxTransfer } from './rx.js';
 import {
@@ -24,6 +25,7 @@ export const MEDICINES_KINDS: ReadonlyArray<[string, TxKind]> = [
   ['supply.quarantine', supplyQuarantine],
   ['product.transfer', productTransfer],
   ['supply.decommission', supplyDecommission],
+  ['supply.capture', supplyCapture],
   ['supply.verify', supplyVerify],
   ['supply.notify', supplyNotify],
   ['supply.terminate', supplyTerminate],

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { generateEncryptionKeyPair, generateSigningKeyPair, idFromPublicKey, toHex } from '@medledger/crypto';
-import { type Genesis, type SignedTx, signTx, txHash } from '@medledger/ledger';
+import { type Genesis, type SignedTx, signTx, type TxResult, txHash } from '@medledger/ledger';
 import { EhrApp, initChain } from '../app.js';
 import { MemoryCommittedState } from '../committed.js';
 import type { StateWrite } from '../state.js';
@@ -66,12 +66,15 @@ export function world() {
   let now = T0;
   const log: Array<{ time: number; txs: SignedTx[] }> = [];
   const writes: StateWrite[][] = [];
+  /** Each block's results (code and reason), in order. */
+  const results: TxResult[][] = [];
   const block = (txs: SignedTx[], advanceMs = 1000): string[] => {
     height += 1;
     now += advanceMs;
     log.push({ time: now, txs });
     const exec = app.finalizeBlock({ height, time: now, txs });
     writes.push(exec.writes);
+    results.push(exec.results);
     state.apply(exec);
     app.commit();
     return exec.results.map((r) => r.code);
@@ -97,6 +100,7 @@ export function world() {
     block,
     log,
     writes,
+    results,
     genesis,
     maker,
     maker2,
