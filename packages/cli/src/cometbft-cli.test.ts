@@ -130,7 +130,15 @@ test('init --engine cometbft writes CometBFT homes; node --engine cometbft commi
       'the API transaction committed',
       60_000,
     );
-    assert.equal((await node.rpc.tx(txHash(viaApi)))?.height, apiCommitted.height, "CometBFT's index agrees with the API");
+    // CometBFT indexes a block's transactions after the block commits (its indexer service runs
+    // behind the commit), so under load the app may say committed a moment before the index has it.
+    const rpc = node.rpc;
+    const indexed = await waitFor(
+      async () => (await rpc.tx(txHash(viaApi))) ?? undefined,
+      "CometBFT's index has the API transaction",
+      30_000,
+    );
+    assert.equal(indexed.height, apiCommitted.height, "CometBFT's index agrees with the API");
 
     // kill -9 CometBFT: the node stops its application and exits 1 (supervised pair).
     process.kill(node.cometPid, 'SIGKILL');
