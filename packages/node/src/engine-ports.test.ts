@@ -11,22 +11,32 @@ import type { CommittedBlock, PeerNet } from './ports.js';
 import { TendermintEngine } from './tendermint.js';
 import { newSigner, waitFor } from './testing/harness.js';
 
-test('a lone validator commits a block through its ports, and each commit listener hears it once', async () => {
+/**
+ * One validator on its ports alone: a chain over a memory store, a mempool emptied by the
+ * commit listener, and a TendermintEngine with the given block interval, clock, peer net
+ * and store step (by default the chain's own commit).
+ */
+function loneValidator(opts: {
+  chainId: string;
+  blockIntervalMs: number;
+  maxClockDriftMs?: number;
+  now?: () => number;
+  net?: PeerNet;
+  beforeMempool?: (chain: Chain) => void;
+  afterCommit?: () => void;
+}) {
   const key = generateSigningKeyPair();
   const genesis: Genesis = {
-    chainId: 'ports-test',
+    chainId: opts.chainId,
     genesisTime: Date.now() - 1_000,
     validators: [{ name: 'v0', publicKey: key.publicKey, encryptionKey: generateEncryptionKeyPair().publicKey, power: 1 }],
     organizations: [],
-    params: { maxBlockTxs: 1000, maxBlockBytes: 1 << 20, maxClockDriftMs: 10_000 },
+    params: { maxBlockTxs: 1000, maxBlockBytes: 1 << 20, maxClockDriftMs: opts.maxClockDriftMs ?? 10_000 },
   };
   const store = new MemoryStore();
   const chain = new Chain(genesis, store);
   const mempool = new Mempool({ maxTxs: 100, maxBytes: 1 << 20 });
-  const sent: Array<Record<string, unknown>> = [];
-  const net: PeerNet = { send: () => {}, broadcast: (msg) => sent.push(msg), disconnect: () => {}, nameOf: (peer) => peer };
-  const heard: CommittedBlock[] = [];
-  chain.app.onCommitted((c) => heard.push(c));
+  opts.beforeMempool?.(chain);
   chain.app.onCommitted(({ txs }) => {
     for (const tx of txs) mempool.remove(txHash(tx));
   });
@@ -37,7 +47,7 @@ test('a lone validator commits a block through its ports, and each commit listen
       maxBlockTxs: genesis.params.maxBlockTxs,
       maxBlockBytes: genesis.params.maxBlockBytes,
       consensus: {
-        blockIntervalMs: 10,
+        blockIntervalMs: opts.blockIntervalMs,
         heartbeatMs: 0,
         timeouts: { propose: 500, proposeDelta: 100, prevote: 200, prevoteDelta: 100, precommit: 200, precommitDelta: 100 },
       },
@@ -46,21 +56,41 @@ test('a lone validator commits a block through its ports, and each commit listen
       chain,
       commitDecided: (block, commit) => {
         chain.commitBlock(block, commit);
+        opts.afterCommit?.();
       },
       mempool,
       meta: store,
-      net,
+      net: opts.net ?? { send: () => {}, broadcast: () => {}, disconnect: () => {}, nameOf: (peer) => peer },
       onEvidence: () => assert.fail('a lone honest validator never equivocates'),
-      now: Date.now,
+      now: opts.now ?? Date.now,
       log: () => {},
     },
   );
-  const tx = newSigner(genesis.chainId).register();
-  assert.equal(chain.app.checkTx(tx).code, 'ok');
-  mempool.add({ hash: txHash(tx), tx, bytes: txBytes(tx).length });
-  engine.start();
-  try {
+  /** A fresh signer's registration, admitted to the mempool and handed to the engine. */
+  const admit = () => {
+    const tx = newSigner(genesis.chainId).register();
+    assert.equal(chain.app.checkTx(tx).code, 'ok');
+    mempool.add({ hash: txHash(tx), tx, bytes: txBytes(tx).length });
     engine.onTx(tx);
+    return tx;
+  };
+  return { chain, store, mempool, engine, admit };
+}
+
+test('a lone validator commits a block through its ports, and each commit listener hears it once', async () => {
+  const sent: Array<Record<string, unknown>> = [];
+  const net: PeerNet = { send: () => {}, broadcast: (msg) => sent.push(msg), disconnect: () => {}, nameOf: (peer) => peer };
+  const heard: CommittedBlock[] = [];
+  const { chain, store, mempool, engine, admit } = loneValidator({
+    chainId: 'ports-test',
+    blockIntervalMs: 10,
+    net,
+    beforeMempool: (c) => c.app.onCommitted((committed) => heard.push(committed)),
+  });
+  engine.start();
+  let tx: ReturnType<typeof admit> | undefined;
+  try {
+    tx = admit();
     await waitFor(() => (chain.height >= 1 ? true : undefined), 'block 1', 10_000);
     // Gossip is batched on its own timer, independent of the block.
     await waitFor(() => (sent.some((m) => m.type === 'txs') ? true : undefined), 'the transaction to be gossiped', 10_000);
@@ -78,65 +108,25 @@ test('a lone validator commits a block through its ports, and each commit listen
 });
 
 test('a height slower than the block interval is followed at once: heights start blockIntervalMs apart, not that long after each commit', async () => {
-  const key = generateSigningKeyPair();
-  const genesis: Genesis = {
-    chainId: 'interval-test',
-    genesisTime: Date.now() - 1_000,
-    validators: [{ name: 'v0', publicKey: key.publicKey, encryptionKey: generateEncryptionKeyPair().publicKey, power: 1 }],
-    organizations: [],
-    params: { maxBlockTxs: 1000, maxBlockBytes: 1 << 20, maxClockDriftMs: 60_000 },
-  };
   const INTERVAL_MS = 4_000;
-  const store = new MemoryStore();
-  const chain = new Chain(genesis, store);
-  const mempool = new Mempool({ maxTxs: 100, maxBytes: 1 << 20 });
-  chain.app.onCommitted(({ txs }) => {
-    for (const tx of txs) mempool.remove(txHash(tx));
-  });
   // The engine's clock: storing each block takes (by this clock) almost the whole interval,
   // as a big block's execution and storage do on a loaded machine.
   let skew = 0;
-  const now = () => Date.now() + skew;
-  const admit = (tx: ReturnType<ReturnType<typeof newSigner>['register']>) => {
-    assert.equal(chain.app.checkTx(tx).code, 'ok');
-    mempool.add({ hash: txHash(tx), tx, bytes: txBytes(tx).length });
-  };
-  const engine = new TendermintEngine(
-    {
-      chainId: genesis.chainId,
-      key,
-      maxBlockTxs: genesis.params.maxBlockTxs,
-      maxBlockBytes: genesis.params.maxBlockBytes,
-      consensus: {
-        blockIntervalMs: INTERVAL_MS,
-        heartbeatMs: 0,
-        timeouts: { propose: 500, proposeDelta: 100, prevote: 200, prevoteDelta: 100, precommit: 200, precommitDelta: 100 },
-      },
+  const { chain, engine, admit } = loneValidator({
+    chainId: 'interval-test',
+    blockIntervalMs: INTERVAL_MS,
+    maxClockDriftMs: 60_000,
+    now: () => Date.now() + skew,
+    afterCommit: () => {
+      skew += INTERVAL_MS - 100;
     },
-    {
-      chain,
-      commitDecided: (block, commit) => {
-        chain.commitBlock(block, commit);
-        skew += INTERVAL_MS - 100;
-      },
-      mempool,
-      meta: store,
-      net: { send: () => {}, broadcast: () => {}, disconnect: () => {}, nameOf: (peer) => peer },
-      onEvidence: () => assert.fail('a lone honest validator never equivocates'),
-      now,
-      log: () => {},
-    },
-  );
-  const first = newSigner(genesis.chainId).register();
-  admit(first);
+  });
   engine.start();
   try {
-    engine.onTx(first);
+    admit();
     await waitFor(() => (chain.height >= 1 ? true : undefined), 'block 1', 10_000);
-    const second = newSigner(genesis.chainId).register();
-    admit(second);
     const sent = Date.now();
-    engine.onTx(second);
+    admit();
     await waitFor(() => (chain.height >= 2 ? true : undefined), 'block 2', 10_000);
     const waited = Date.now() - sent;
     // Paused for the interval after the commit, block 2 would take 4 s; 100 ms of it was left.
@@ -150,56 +140,13 @@ test('a height slower than the block interval is followed at once: heights start
 });
 
 test('a height quicker than the block interval waits out the rest of it before the next starts', async () => {
-  const key = generateSigningKeyPair();
-  const genesis: Genesis = {
-    chainId: 'interval-wait-test',
-    genesisTime: Date.now() - 1_000,
-    validators: [{ name: 'v0', publicKey: key.publicKey, encryptionKey: generateEncryptionKeyPair().publicKey, power: 1 }],
-    organizations: [],
-    params: { maxBlockTxs: 1000, maxBlockBytes: 1 << 20, maxClockDriftMs: 10_000 },
-  };
   const INTERVAL_MS = 1_500;
-  const store = new MemoryStore();
-  const chain = new Chain(genesis, store);
-  const mempool = new Mempool({ maxTxs: 100, maxBytes: 1 << 20 });
-  chain.app.onCommitted(({ txs }) => {
-    for (const tx of txs) mempool.remove(txHash(tx));
-  });
-  const engine = new TendermintEngine(
-    {
-      chainId: genesis.chainId,
-      key,
-      maxBlockTxs: genesis.params.maxBlockTxs,
-      maxBlockBytes: genesis.params.maxBlockBytes,
-      consensus: {
-        blockIntervalMs: INTERVAL_MS,
-        heartbeatMs: 0,
-        timeouts: { propose: 500, proposeDelta: 100, prevote: 200, prevoteDelta: 100, precommit: 200, precommitDelta: 100 },
-      },
-    },
-    {
-      chain,
-      commitDecided: (block, commit) => {
-        chain.commitBlock(block, commit);
-      },
-      mempool,
-      meta: store,
-      net: { send: () => {}, broadcast: () => {}, disconnect: () => {}, nameOf: (peer) => peer },
-      onEvidence: () => assert.fail('a lone honest validator never equivocates'),
-      now: Date.now,
-      log: () => {},
-    },
-  );
-  const admit = (tx: ReturnType<ReturnType<typeof newSigner>['register']>) => {
-    assert.equal(chain.app.checkTx(tx).code, 'ok');
-    mempool.add({ hash: txHash(tx), tx, bytes: txBytes(tx).length });
-    engine.onTx(tx);
-  };
+  const { chain, engine, admit } = loneValidator({ chainId: 'interval-wait-test', blockIntervalMs: INTERVAL_MS });
   engine.start();
   try {
-    admit(newSigner(genesis.chainId).register());
+    admit();
     await waitFor(() => (chain.height >= 1 ? true : undefined), 'block 1', 10_000);
-    admit(newSigner(genesis.chainId).register());
+    admit();
     await waitFor(() => (chain.height >= 2 ? true : undefined), 'block 2', 10_000);
     const [one, two] = [chain.loadBlock(1), chain.loadBlock(2)];
     // Light traffic still gathers: block 2's height started no sooner than the interval after block 1's.
