@@ -6,9 +6,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateEncryptionKeyPair, generateSigningKeyPair } from '@medledger/crypto';
-import { blockHash, parseBlock, parseSignedTx, signTx, signVote, txBytes, txHash, verifyTxSignature } from '@medledger/ledger';
+import { parseBlock, parseSignedTx, signTx, txBytes, txHash, verifyTxSignature } from '@medledger/ledger';
 import { Chain, Mempool } from '@medledger/node';
 import { openSqliteStore } from '@medledger/storage';
+import { precommitFor, time, timeCpu } from './stage-timing.mjs';
 
 const perBlock = Number(process.argv[2] ?? 5000);
 const blocks = Number(process.argv[3] ?? 3);
@@ -46,18 +47,6 @@ function registrations(n) {
   });
 }
 
-const time = (fn) => {
-  const t0 = performance.now();
-  const value = fn();
-  return [performance.now() - t0, value];
-};
-/** Wall and CPU (user + system) ms of `fn`: CPU is steadier when other work shares the cores. */
-const timeCpu = (fn) => {
-  const c0 = process.cpuUsage();
-  const [ms] = time(fn);
-  const c = process.cpuUsage(c0);
-  return [ms, (c.user + c.system) / 1000];
-};
 const rows = [];
 for (let b = 0; b < blocks; b++) {
   const txs = registrations(perBlock);
@@ -92,16 +81,11 @@ for (let b = 0; b < blocks; b++) {
   // 4. It checks the block: links, last commit, and executes it (the state tree included).
   [row.validateExecuteMs, row.validateExecuteCpuMs] = timeCpu(() => validator.validateNext(received, Date.now()));
   // 5. Decided: store it (one SQLite transaction), then the commit listeners (mempool re-check).
-  const hash = blockHash(block.header);
-  const commit = {
-    height,
-    round: 0,
-    blockHash: hash,
-    signatures: validators.map(({ key }) => ({
-      validator: key.publicKey,
-      sig: signVote(genesis.chainId, { type: 'precommit', height, round: 0, blockHash: hash }, key.privateKey),
-    })),
-  };
+  const commit = precommitFor(
+    genesis.chainId,
+    validators.map(({ key }) => key),
+    block,
+  );
   [row.commitMs, row.commitCpuMs] = timeCpu(() => validator.commitBlock(received, commit));
   proposer.commitBlock(block, commit);
   rows.push(row);

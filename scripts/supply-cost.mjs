@@ -10,9 +10,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateEncryptionKeyPair, generateSigningKeyPair } from '@medledger/crypto';
-import { blockHash, parseBlock, parseSignedTx, signTx, signVote, txBytes, txHash } from '@medledger/ledger';
+import { parseBlock, parseSignedTx, signTx, txBytes, txHash } from '@medledger/ledger';
 import { Chain, Mempool } from '@medledger/node';
 import { openSqliteStore } from '@medledger/storage';
+import { precommitFor, time } from './stage-timing.mjs';
 
 const perBlock = Number(process.argv[2] ?? 4000);
 const blocks = Number(process.argv[3] ?? 3);
@@ -69,12 +70,6 @@ function transactions(events, capture) {
   return txs;
 }
 
-const time = (fn) => {
-  const t0 = performance.now();
-  const value = fn();
-  return [performance.now() - t0, value];
-};
-
 /**
  * A fresh chain for each mode: the proposer's builds blocks, the validator's receives them as
  * over the wire (a mode run after the other would pay for the larger state the first left).
@@ -110,16 +105,11 @@ function runBlock({ proposer, validator, mempool }, txs) {
   const [parseMs, received] = time(() => parseBlock(JSON.parse(wireBlock).block, (sig) => mempool.bySignature(sig)));
   row.parseMs = parseMs;
   [row.validateExecuteMs] = time(() => validator.validateNext(received, Date.now()));
-  const hash = blockHash(block.header);
-  const commit = {
-    height,
-    round: 0,
-    blockHash: hash,
-    signatures: validators.map(({ key }) => ({
-      validator: key.publicKey,
-      sig: signVote(genesis.chainId, { type: 'precommit', height, round: 0, blockHash: hash }, key.privateKey),
-    })),
-  };
+  const commit = precommitFor(
+    genesis.chainId,
+    validators.map(({ key }) => key),
+    block,
+  );
   let finalized;
   [row.commitMs, finalized] = time(() => validator.commitBlock(received, commit));
   proposer.commitBlock(block, commit);
