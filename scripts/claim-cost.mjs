@@ -8,10 +8,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKeyBundle, idFromPublicKey } from '@medledger/crypto';
-import { blockHash, parseBlock, parseSignedTx, signTx, signVote, txBytes, txHash, verifyTxSignature } from '@medledger/ledger';
+import { parseBlock, parseSignedTx, signTx, txBytes, txHash, verifyTxSignature } from '@medledger/ledger';
 import { Chain, Mempool } from '@medledger/node';
 import { openSqliteStore } from '@medledger/storage';
 import { signClaims } from '../packages/cli/dist/bench-claims.js';
+import { precommitFor } from './stage-timing.mjs';
 
 const perBlock = Number(process.argv[2] ?? 200);
 const blocks = Number(process.argv[3] ?? 10);
@@ -65,19 +66,12 @@ const time = (fn) => {
   return [wall, value];
 };
 
-function commitFor(block) {
-  const { height } = block.header;
-  const hash = blockHash(block.header);
-  return {
-    height,
-    round: 0,
-    blockHash: hash,
-    signatures: validators.map((key) => ({
-      validator: key.signing.publicKey,
-      sig: signVote(genesis.chainId, { type: 'precommit', height, round: 0, blockHash: hash }, key.signing.privateKey),
-    })),
-  };
-}
+const commitFor = (block) =>
+  precommitFor(
+    genesis.chainId,
+    validators.map((key) => key.signing),
+    block,
+  );
 
 /** Build, check and commit one block on both chains; every transaction must pass. */
 function step(txs) {

@@ -8,6 +8,7 @@ import { type Genesis, type SignedTx, signTx, txHash } from '@medledger/ledger';
 import { EhrApp, initChain } from '../app.js';
 import { MemoryCommittedState } from '../committed.js';
 import type { StateWrite } from '../state.js';
+import { replayIndependently } from '../testing/world.js';
 import { adjudicateLines, coinsuranceOf } from './adjudicate.js';
 import { getClaim } from './claims.js';
 import { checkEligibility } from './eligibility.js';
@@ -587,15 +588,7 @@ test('determinism: two independent applications of the same blocks write byte-id
   ]);
 
   // A second, independent application fed the same genesis and blocks.
-  const state = new MemoryCommittedState();
-  state.apply(initChain(w.genesis));
-  const app = new EhrApp(CHAIN, state);
-  w.log.forEach((b, i) => {
-    const exec = app.finalizeBlock({ height: i + 1, time: b.time, txs: b.txs });
-    assert.equal(JSON.stringify(exec.writes), JSON.stringify(w.writes[i]), `block ${i + 1}`);
-    state.apply(exec);
-    app.commit();
-  });
+  const state = replayIndependently(CHAIN, w);
   const claimNow = getClaim(state, idOf(claim));
   assert.equal(claimNow?.adjudications.length, 2);
   assert.equal(claimNow?.adjudications[1]?.lines[0]?.amounts.allowed, 15_000);

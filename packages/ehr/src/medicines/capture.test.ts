@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { type SignedTx, signTx, txHash } from '@medledger/ledger';
-import { EhrApp, initChain } from '../app.js';
-import { MemoryCommittedState } from '../committed.js';
+import { EhrApp } from '../app.js';
 import { keys } from '../state.js';
+import { replayIndependently } from '../testing/world.js';
 import { MAX_CAPTURE_BYTES, MAX_CAPTURE_EVENT_CHARS, MAX_CAPTURE_EVENTS } from './capture.js';
 import { getCase } from './supply.js';
 import { CASE, CHAIN, GTIN, product, type World, world } from './test-world.js';
@@ -190,15 +190,7 @@ describe('supply.capture', () => {
       w.results.slice(-3).map((r) => r[0]?.code),
       ['ok', 'ALREADY_REGISTERED', 'ok'],
     );
-    const state = new MemoryCommittedState();
-    state.apply(initChain(w.genesis));
-    const app = new EhrApp(CHAIN, state);
-    w.log.forEach((b, i) => {
-      const exec = app.finalizeBlock({ height: i + 1, time: b.time, txs: b.txs });
-      assert.equal(JSON.stringify(exec.writes), JSON.stringify(w.writes[i]), `block ${i + 1}`);
-      state.apply(exec);
-      app.commit();
-    });
+    const state = replayIndependently(CHAIN, w);
     assert.equal(getPackage(state, GTIN, 'B2')?.holder, w.wholesaler.id);
   });
 });

@@ -3,11 +3,10 @@
 // determinism across two independent applications.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { EhrApp, initChain } from '../app.js';
-import { MemoryCommittedState } from '../committed.js';
 import { DAY_MS } from '../insurance/model.js';
 import { getRecord } from '../policy.js';
 import { keys, prefixes } from '../state.js';
+import { replayIndependently } from '../testing/world.js';
 import { gtinValid } from './model.js';
 import { getPrescription } from './rx.js';
 import { getCase } from './supply.js';
@@ -361,14 +360,6 @@ test('determinism: two independent applications write byte-identical state', () 
   w.block([rx]);
   w.block([dispense(w.pharmacistA, rx, [pkg('S1')])]);
   w.block([w.regulator.tx('supply.recall', { gtin: GTIN, lot: 'L1', reason: 'recall', eventTime: w.iso() })]);
-  const state = new MemoryCommittedState();
-  state.apply(initChain(w.genesis));
-  const app = new EhrApp(CHAIN, state);
-  w.log.forEach((b, i) => {
-    const exec = app.finalizeBlock({ height: i + 1, time: b.time, txs: b.txs });
-    assert.equal(JSON.stringify(exec.writes), JSON.stringify(w.writes[i]), `block ${i + 1}`);
-    state.apply(exec);
-    app.commit();
-  });
+  const state = replayIndependently(CHAIN, w);
   assert.equal(getPackage(state, GTIN, 'S1')?.status, 'dispensed');
 });

@@ -1,10 +1,13 @@
 // A small chain for rule tests (governance, emergency keys, re-sharing): identities that sign
 // their own transactions with counted nonces, a genesis of founding organizations and
 // validators, and blocks applied one after another to the pure state machine. No network.
+
+import assert from 'node:assert/strict';
 import { generateEncryptionKeyPair, generateSigningKeyPair, idFromPublicKey } from '@medledger/crypto';
 import { type Genesis, type SignedTx, signTx } from '@medledger/ledger';
 import { EhrApp, emergencyParams, initChain } from '../app.js';
 import { MemoryCommittedState } from '../committed.js';
+import type { StateWrite } from '../state.js';
 
 /** An identity's keys, id, and a signer of its next transaction on `chain`. */
 export function testActor(chain: string) {
@@ -68,4 +71,24 @@ export function testChain(genesis: Genesis, opts: { emergency?: boolean } = {}) 
     return exec.results.map((r) => r.code);
   };
   return { state, app, block, height: () => height, now: () => time };
+}
+
+/**
+ * Replay a test world's blocks through a second, independent application from the same
+ * genesis, asserting each block writes byte-identical state; returns that application's state.
+ */
+export function replayIndependently(
+  chain: string,
+  recorded: { genesis: Genesis; log: ReadonlyArray<{ time: number; txs: SignedTx[] }>; writes: ReadonlyArray<readonly StateWrite[]> },
+): MemoryCommittedState {
+  const state = new MemoryCommittedState();
+  state.apply(initChain(recorded.genesis));
+  const app = new EhrApp(chain, state);
+  recorded.log.forEach((b, i) => {
+    const exec = app.finalizeBlock({ height: i + 1, time: b.time, txs: b.txs });
+    assert.equal(JSON.stringify(exec.writes), JSON.stringify(recorded.writes[i]), `block ${i + 1}`);
+    state.apply(exec);
+    app.commit();
+  });
+  return state;
 }
