@@ -257,7 +257,23 @@ test('recall notices, saleable returns, the verification log, notifications, GTI
   writeFileSync(badFile, JSON.stringify(epcisDoc([commissioning, { ...shipping, action: 'SHIP' }])));
   const badCapture = await cli('supply', 'capture', '--key', keyPath(acme), '--file', badFile);
   assert.equal(badCapture.code, 2, badCapture.stderr);
-  assert.match(badCapture.stderr, /violates the EPCIS 2\.0 schema.*eventList\/1\/action/);
+  assert.match(badCapture.stderr, /INVALID_ARGUMENT: the EPCIS document violates the EPCIS 2\.0 schema.*eventList\/1\/action/);
+  // Valid EPCIS 2.0 that MedLedger does not record (a TransformationEvent) is refused with its own code.
+  const transformation = {
+    type: 'TransformationEvent',
+    eventTime: new Date().toISOString(),
+    eventTimeZoneOffset: '+00:00',
+    inputEPCList: [sgtin('E1')],
+    outputEPCList: [sgtin('E9')],
+    transformationID: 'urn:acme:transformation:T1',
+  };
+  writeFileSync(badFile, JSON.stringify(epcisDoc([commissioning, transformation])));
+  const unsupportedCapture = await cli('supply', 'capture', '--key', keyPath(acme), '--file', badFile);
+  assert.equal(unsupportedCapture.code, 2, unsupportedCapture.stderr);
+  assert.match(
+    unsupportedCapture.stderr,
+    /EPCIS_NOT_SUPPORTED: the EPCIS document is valid EPCIS 2\.0, but MedLedger does not support it: \/epcisBody\/eventList\/1\/type/,
+  );
   const notCommissioned = await verifyProduct(maker, { gtin: GTIN, serial: 'E1' }, { log: false });
   assert.equal(notCommissioned.reason, 'No_match_GTIN_Serial', 'nothing of the refused document was recorded');
   const goodFile = join(dir, 'epcis.json');

@@ -1,9 +1,11 @@
-// EPCIS 2.0 capture: documents that violate the schema are refused whole, with the Ajv
-// findings named; valid documents become the supply transactions that record their events.
+// EPCIS 2.0 capture: documents that violate GS1's published EPCIS 2.0 schema are refused whole
+// (INVALID_ARGUMENT, each finding with its JSON pointer); valid EPCIS 2.0 outside MedLedger's
+// profile is refused as not supported (EPCIS_NOT_SUPPORTED); valid documents become the supply
+// transactions that record their events.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { NodeConnection } from './connection.js';
-import { captureEpcis, epcisToTransactions } from './epcis-capture.js';
+import { captureEpcis, EpcisValidationError, epcisToTransactions } from './epcis-capture.js';
 import { ClientError } from './errors.js';
 
 const GTIN = '00036000291452';
@@ -25,7 +27,7 @@ const commissioning = {
   eventTime: '2026-12-06T10:00:00+01:00',
   eventTimeZoneOffset: '+01:00',
   action: 'ADD',
-  bizStep: 'urn:epcglobal:cbv:bizstep:commissioning',
+  bizStep: 'https://ref.gs1.org/cbv/BizStep-commissioning',
   disposition: 'active',
   epcList: [sgtin('S1'), sgtin('S2')],
   ilmd: { 'cbvmda:lotNumber': 'L1', 'cbvmda:itemExpirationDate': '2028-12-31' },
@@ -53,10 +55,30 @@ const packing = {
   childEPCs: [sgtin('S2')],
 };
 
-const refused = (doc: unknown, message: RegExp) =>
+const refused = (doc: unknown, message: RegExp, code = 'INVALID_ARGUMENT') =>
   assert.throws(
     () => epcisToTransactions(doc),
-    (e: unknown) => e instanceof ClientError && e.code === 'INVALID_ARGUMENT' && message.test(e.message),
+    (e: unknown) => e instanceof ClientError && e.code === code && message.test(e.message),
+  );
+/** Refused by the published EPCIS 2.0 schema, with a finding at `pointer`. */
+const notEpcis = (doc: unknown, pointer: string, message: RegExp) =>
+  assert.throws(
+    () => epcisToTransactions(doc),
+    (e: unknown) =>
+      e instanceof EpcisValidationError &&
+      e.code === 'INVALID_ARGUMENT' &&
+      e.violations.some((v) => v.pointer === pointer && message.test(v.message)) &&
+      e.message.includes(pointer),
+  );
+/** Valid EPCIS 2.0, refused because MedLedger does not record it, with a finding at `pointer`. */
+const unsupported = (doc: unknown, pointer: string, message: RegExp) =>
+  assert.throws(
+    () => epcisToTransactions(doc),
+    (e: unknown) =>
+      e instanceof EpcisValidationError &&
+      e.code === 'EPCIS_NOT_SUPPORTED' &&
+      /valid EPCIS 2\.0, but MedLedger does not support it/.test(e.message) &&
+      e.violations.some((v) => v.pointer === pointer && message.test(v.message)),
   );
 
 test('a valid EPCIS 2.0 document becomes commission, pack and ship transactions', () => {
@@ -83,25 +105,79 @@ test('a valid EPCIS 2.0 document becomes commission, pack and ship transactions'
   });
 });
 
-test('EPCIS documents that violate the schema are refused whole, naming the violation', () => {
-  refused({ ...sampleDocument([commissioning]), schemaVersion: '1.2' }, /schemaVersion must be equal to constant/);
-  refused(
-    sampleDocument([{ ...commissioning, action: 'CREATE' }]),
-    /\/epcisBody\/eventList\/0\/action must be equal to one of the allowed values/,
+test('EPCIS documents that violate the published EPCIS 2.0 schema are refused whole, with the pointer of each violation', () => {
+  const e0 = '/epcisBody/eventList/0';
+  notEpcis({ ...sampleDocument([commissioning]), schemaVersion: 'two' }, '/schemaVersion', /must match pattern/);
+  notEpcis({ ...sampleDocument([commissioning]), creationDate: 42 }, '/creationDate', /must be string/);
+  notEpcis(sampleDocument([{ ...commissioning, action: 'CREATE' }]), `${e0}/action`, /must be equal to one of the allowed values/);
+  notEpcis(sampleDocument([{ ...commissioning, eventTime: 'yesterday' }]), `${e0}/eventTime`, /must match format "date-time"/);
+  notEpcis(sampleDocument([{ ...commissioning, eventTimeZoneOffset: '+25:00' }]), `${e0}/eventTimeZoneOffset`, /must match pattern/);
+  notEpcis(
+    sampleDocument([{ ...commissioning, eventTimeZoneOffset: undefined }]),
+    `${e0}/eventTimeZoneOffset`,
+    /must have required property/,
   );
-  refused(sampleDocument([{ ...commissioning, eventTime: 'yesterday' }]), /eventTime must match format "date-time"/);
-  refused(sampleDocument([{ ...commissioning, eventTimeZoneOffset: '+25:00' }]), /eventTimeZoneOffset must match pattern/);
-  refused(sampleDocument([{ ...shipping, epcList: [] }]), /epcList must NOT have fewer than 1 items/);
-  refused(sampleDocument([{ ...packing, parentID: undefined }]), /must have required property 'parentID'/);
-  refused(sampleDocument([]), /eventList must NOT have fewer than 1 items/);
-  refused(sampleDocument([{ ...commissioning, bizStep: 'Commissioning!' }]), /bizStep must match pattern/);
+  notEpcis(sampleDocument([{ ...commissioning, action: undefined }]), `${e0}/action`, /must have required property 'action'/);
+  notEpcis(sampleDocument([{ ...shipping, epcList: ['not a uri'] }]), `${e0}/epcList/0`, /must match format "uri"/);
+  notEpcis(sampleDocument([{ ...commissioning, bizStep: 'Commissioning!' }]), `${e0}/bizStep`, /must match format "uri"/);
+  // EPCIS 2.0's JSON binding takes CBV values bare or as GS1 Web URIs, not as EPCIS 1.x URNs.
+  notEpcis(
+    sampleDocument([{ ...commissioning, bizStep: 'urn:epcglobal:cbv:bizstep:commissioning' }]),
+    `${e0}/bizStep`,
+    /must match pattern/,
+  );
+  notEpcis({ ...sampleDocument([commissioning]), '@context': undefined }, '/@context', /must have required property/);
+  notEpcis(
+    sampleDocument([{ ...shipping, destinationList: [{ type: 'owning_party' }] }]),
+    `${e0}/destinationList/0/destination`,
+    /required/,
+  );
+  // A finding deep in the second event points there, not at the document.
+  notEpcis(sampleDocument([commissioning, { ...packing, childEPCs: 'S2' }]), '/epcisBody/eventList/1/childEPCs', /must be array/);
+});
+
+test("valid EPCIS 2.0 outside MedLedger's profile is refused as not supported, not as a schema violation", () => {
+  const transformation = {
+    type: 'TransformationEvent',
+    eventTime: '2026-12-06T10:00:00Z',
+    eventTimeZoneOffset: '+00:00',
+    inputEPCList: [sgtin('S1')],
+    outputEPCList: [sgtin('S9')],
+    transformationID: 'urn:example:transformation:T1',
+    bizStep: 'repackaging',
+  };
+  unsupported(sampleDocument([commissioning, transformation]), '/epcisBody/eventList/1/type', /must be equal to one of the allowed values/);
+  const sensing = {
+    type: 'ObjectEvent',
+    eventTime: '2026-12-06T10:00:00Z',
+    eventTimeZoneOffset: '+00:00',
+    action: 'OBSERVE',
+    bizStep: 'sensor_reporting',
+    readPoint: { id: 'urn:epc:id:sgln:0614141.00777.0' },
+    sensorElementList: [{ sensorReport: [{ type: 'Temperature', value: 4.5, uom: 'CEL' }] }],
+  };
+  unsupported(sampleDocument([sensing]), '/epcisBody/eventList/0/epcList', /must have required property 'epcList'/);
+  unsupported({ ...sampleDocument([commissioning]), schemaVersion: '1.2' }, '/schemaVersion', /must be equal to constant/);
+  unsupported(sampleDocument([{ ...shipping, epcList: [] }]), '/epcisBody/eventList/0/epcList', /must NOT have fewer than 1 items/);
+  unsupported(
+    sampleDocument([{ ...packing, parentID: undefined }]),
+    '/epcisBody/eventList/0/parentID',
+    /must have required property 'parentID'/,
+  );
+  unsupported(sampleDocument([]), '/epcisBody/eventList', /must NOT have fewer than 1 items/);
+  // Each fixture above is valid EPCIS 2.0 as GS1 publishes it: only the profile refuses it.
+  for (const doc of [sampleDocument([transformation]), sampleDocument([sensing]), sampleDocument([])])
+    assert.throws(
+      () => epcisToTransactions(doc),
+      (e: unknown) => e instanceof ClientError && e.code === 'EPCIS_NOT_SUPPORTED',
+    );
 });
 
 test('schema-valid events the ledger cannot record are refused by name', () => {
   refused(sampleDocument([{ ...commissioning, epcList: ['https://id.gs1.org/01/00036000291453/21/S1'] }]), /not a valid GS1 Digital Link/);
   refused(sampleDocument([{ ...shipping, 'medledger:transactionStatement': false }]), /DSCSA statement/);
   refused(sampleDocument([{ ...commissioning, ilmd: {} }]), /cbvmda:lotNumber/);
-  refused(sampleDocument([{ ...commissioning, bizStep: 'inspecting' }]), /not captured/);
+  refused(sampleDocument([{ ...commissioning, bizStep: 'inspecting' }]), /not captured/, 'EPCIS_NOT_SUPPORTED');
 });
 
 test('an unpacking AggregationEvent DELETE becomes supply.unpack, keeping the children it names to check against the case', () => {
@@ -118,7 +194,7 @@ test('an unpacking AggregationEvent DELETE becomes supply.unpack, keeping the ch
   // EPCIS lets a DELETE name no children: all of them.
   assert.deepEqual(all, { kind: 'supply.unpack', body: { sscc: SSCC, eventTime: '2026-12-06T11:00:00.000Z' } });
   refused(sampleDocument([{ ...unpacking, childEPCs: [`https://id.gs1.org/00/${SSCC}`] }]), /childEPCs must be packages/);
-  refused(sampleDocument([{ ...unpacking, action: 'ADD' }]), /only packing \(ADD\) and unpacking \(DELETE\)/);
+  refused(sampleDocument([{ ...unpacking, action: 'ADD' }]), /only packing \(ADD\) and unpacking \(DELETE\)/, 'EPCIS_NOT_SUPPORTED');
 });
 
 /** A connection that must not be used: these documents are refused before anything is read or sent. */

@@ -1,22 +1,19 @@
 // EPCIS 2.0 capture (docs/medicines.md "EPCIS capture"): a trading partner hands the SDK an
-// EPCISDocument as its own systems write it; the document is validated with Ajv against
-// the schema of the event shapes MedLedger accepts (epcis-schema.ts), each event is mapped to
+// EPCISDocument as its own systems write it; the document is validated with Ajv against GS1's
+// published EPCIS 2.0 schema and MedLedger's profile of it (epcis-validate.ts), each event is mapped to
 // the supply kind that records it, and the whole document goes to the chain as one
 // `supply.capture` transaction, where the ledger's custody rules decide: all events or none,
 // EPCIS 2.0's default capture behaviour (rollback). A document that violates the schema is
 // refused whole, before anything is submitted.
-import { Ajv, type ErrorObject } from 'ajv';
-import addFormatsModule from 'ajv-formats';
 import { canonicalBytes } from './canonical.js';
 import type { NodeConnection } from './connection.js';
-import { EPCIS_DOCUMENT_SCHEMA } from './epcis-schema.js';
+import { validateEpcisDocument } from './epcis-validate.js';
 import { ClientError } from './errors.js';
 import { parseEpcUri } from './gs1.js';
 import { type CaptureEventBody, type Epc, type MedicinesTxResult, medicinesTx, traceProduct } from './medicines.js';
 import { medicinesKeys } from './medicines-proven.js';
 
-// ajv-formats is CommonJS: its default export arrives as the module object or the function.
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv) => Ajv;
+export { EpcisValidationError, type EpcisViolation, validateEpcisDocument } from './epcis-validate.js';
 
 type Json = Record<string, unknown>;
 /**
@@ -26,23 +23,12 @@ type Json = Record<string, unknown>;
  */
 export type CaptureStep = CaptureEventBody & { childEPCs?: Epc[] };
 
-let validator: ReturnType<Ajv['compile']> | undefined;
-function validate(doc: unknown): ErrorObject[] {
-  if (validator === undefined) {
-    const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
-    addFormats(ajv);
-    validator = ajv.compile(EPCIS_DOCUMENT_SCHEMA);
-  }
-  return validator(doc) ? [] : (validator.errors ?? []);
-}
-
 const refuse = (message: string, code = 'INVALID_ARGUMENT'): never => {
   throw new ClientError(code, message);
 };
 
-/** The CBV word of a bizStep or disposition in any of its three forms. */
-const cbvWord = (term: unknown) =>
-  String(term).replace(/^(urn:epcglobal:cbv:(bizstep|disp):|https:\/\/ref\.gs1\.org\/cbv\/(BizStep|Disp)-)/, '');
+/** The CBV word of a bizStep or disposition, bare or as its GS1 Web URI. */
+const cbvWord = (term: unknown) => String(term).replace(/^https:\/\/ref\.gs1\.org\/cbv\/(BizStep|Disp)-/, '');
 /** The chain's eventTime form (UTC, milliseconds), from any EPCIS date-time. */
 const utc = (t: unknown) => new Date(String(t)).toISOString();
 
@@ -85,7 +71,7 @@ function stepOf(e: Json, i: number): CaptureStep {
       if (cases.length > 0) return refuse(`${ctx}: childEPCs must be packages`);
       return { kind: 'supply.unpack', body: { sscc: parent.sscc, eventTime }, ...(epcs.length === 0 ? {} : { childEPCs: epcs }) };
     }
-    return refuse(`${ctx}: only packing (ADD) and unpacking (DELETE) aggregations are captured`);
+    return refuse(`${ctx}: only packing (ADD) and unpacking (DELETE) aggregations are captured`, 'EPCIS_NOT_SUPPORTED');
   }
   if (step === 'commissioning' && e.action === 'ADD') {
     const { epcs, cases } = objects();
@@ -121,23 +107,18 @@ function stepOf(e: Json, i: number): CaptureStep {
     const reason = typeof e['medledger:reason'] === 'string' ? e['medledger:reason'] : step;
     return { kind: 'supply.decommission', body: { epcs, kind: step === 'destroying' ? 'destroy' : 'decommission', reason, eventTime } };
   }
-  return refuse(`${ctx}: this combination of event type, action and bizStep is not captured`);
+  return refuse(`${ctx}: this combination of event type, action and bizStep is not captured`, 'EPCIS_NOT_SUPPORTED');
 }
 
 /**
- * Validate an EPCISDocument against the EPCIS 2.0 schema MedLedger accepts and map each event
- * to its supply transaction. Throws ClientError INVALID_ARGUMENT listing the schema violations
- * (instance path and message), or naming the event that cannot be recorded.
+ * Validate an EPCISDocument (the published EPCIS 2.0 schema, then MedLedger's profile) and map
+ * each event to its supply transaction. Throws EpcisValidationError INVALID_ARGUMENT (not valid
+ * EPCIS 2.0) or EPCIS_NOT_SUPPORTED (valid, outside the profile), each finding with its JSON
+ * pointer; or ClientError naming the event that cannot be recorded (EPCIS_NOT_SUPPORTED for an
+ * event type, action and bizStep MedLedger does not record, INVALID_ARGUMENT otherwise).
  */
 export function epcisToTransactions(doc: unknown): CaptureStep[] {
-  const errors = validate(doc);
-  if (errors.length > 0)
-    refuse(
-      `the EPCIS document violates the EPCIS 2.0 schema: ${errors
-        .slice(0, 10)
-        .map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`)
-        .join('; ')}`,
-    );
+  validateEpcisDocument(doc);
   return (doc as { epcisBody: { eventList: Json[] } }).epcisBody.eventList.map(stepOf);
 }
 

@@ -1,18 +1,23 @@
-// The JSON Schema (draft-07) of the EPCIS 2.0 documents MedLedger captures (docs/medicines.md
-// "EPCIS capture"): an EPCISDocument (EPCIS 2.0 §9.2, JSON/JSON-LD binding) whose eventList
-// holds ObjectEvents and AggregationEvents shaped as in GS1's EPCIS-JSON-Schema.json, narrowed
-// to what a supply transaction needs: identifiers as GS1 Digital Link URIs, CBV 2.0 bizStep and
-// disposition, and the DSCSA transaction fields of a shipment as `medledger:` extensions.
+// MedLedger's profile of EPCIS 2.0, as a JSON Schema (draft-07) (docs/medicines.md "EPCIS
+// capture"). A document is first checked against GS1's published EPCIS 2.0 schema
+// (schemas/EPCIS-JSON-Schema.json, epcis-validate.ts); this narrower schema then says which valid
+// EPCIS 2.0 documents MedLedger records: an EPCISDocument of schemaVersion 2.0 whose eventList
+// holds 1–100 ObjectEvents and AggregationEvents, identifiers as URIs, CBV 2.0 bizStep and
+// disposition, and the DSCSA transaction fields of a shipment as `medledger:` extensions. What
+// fails here is valid EPCIS 2.0 that MedLedger does not support (EPCIS_NOT_SUPPORTED).
 
 const uri = { type: 'string', format: 'uri' } as const;
 const dateTime = { type: 'string', format: 'date-time' } as const;
 /** EPCIS 2.0 §7.3.5: "+hh:mm" or "-hh:mm", from -14:00 to +14:00. */
 const timeZoneOffset = { type: 'string', pattern: '^[+-]((0[0-9]|1[0-3]):[0-5][0-9]|14:00)$' } as const;
 const uriList = { type: 'array', items: uri, minItems: 1, maxItems: 500 } as const;
-/** CBV 2.0 bizStep / disposition: a bare CBV word, or its URN or URI form. */
+/**
+ * CBV 2.0 bizStep / disposition: a bare CBV word or its GS1 Web URI. (The URN form
+ * `urn:epcglobal:cbv:…` is EPCIS 1.x's; the published EPCIS 2.0 JSON schema refuses it.)
+ */
 const cbvTerm = {
   type: 'string',
-  pattern: '^([a-z_]+|urn:epcglobal:cbv:(bizstep|disp):[a-z_]+|https://ref\\.gs1\\.org/cbv/(BizStep|Disp)-[a-z_]+)$',
+  pattern: '^([a-z_]+|https://ref\\.gs1\\.org/cbv/(BizStep|Disp)-[a-z_]+)$',
 } as const;
 const typed = (field: string) =>
   ({
@@ -55,15 +60,21 @@ export const EPCIS_DOCUMENT_SCHEMA = {
     },
   },
   definitions: {
+    // The event type decides which shape applies, so another type (a TransformationEvent) is
+    // refused for its type alone, not for every field it lacks.
     event: {
       type: 'object',
-      required: ['type', 'eventTime', 'eventTimeZoneOffset', 'action', 'bizStep'],
+      required: ['type'],
       properties: { type: { enum: ['ObjectEvent', 'AggregationEvent'] } },
-      oneOf: [{ $ref: '#/definitions/ObjectEvent' }, { $ref: '#/definitions/AggregationEvent' }],
+      allOf: (['ObjectEvent', 'AggregationEvent'] as const).map((t) => ({
+        if: { type: 'object', properties: { type: { const: t } } },
+        // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword, not a thenable.
+        then: { $ref: `#/definitions/${t}` },
+      })),
     },
     ObjectEvent: {
       type: 'object',
-      required: ['epcList'],
+      required: ['eventTime', 'eventTimeZoneOffset', 'action', 'bizStep', 'epcList'],
       properties: {
         ...eventCommon,
         type: { const: 'ObjectEvent' },
@@ -76,7 +87,7 @@ export const EPCIS_DOCUMENT_SCHEMA = {
     },
     AggregationEvent: {
       type: 'object',
-      required: ['parentID'],
+      required: ['eventTime', 'eventTimeZoneOffset', 'action', 'bizStep', 'parentID'],
       properties: {
         ...eventCommon,
         type: { const: 'AggregationEvent' },

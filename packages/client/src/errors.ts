@@ -13,6 +13,8 @@
  * - `TX_TIMEOUT`: a transaction was neither committed nor rejected in time.
  * - `INVALID_ARGUMENT`: a caller's argument cannot make a valid transaction or request.
  * - `HTTP_ERROR`: an error status without the API's `{error: {code, message}}` body.
+ * - `EPCIS_NOT_SUPPORTED`: a valid EPCIS 2.0 document (or event) MedLedger does not record
+ *   (docs/medicines.md "EPCIS capture").
  */
 export type ClientErrorCode =
   | 'NETWORK'
@@ -23,7 +25,8 @@ export type ClientErrorCode =
   | 'BAD_PROOF'
   | 'TX_TIMEOUT'
   | 'INVALID_ARGUMENT'
-  | 'HTTP_ERROR';
+  | 'HTTP_ERROR'
+  | 'EPCIS_NOT_SUPPORTED';
 
 /**
  * An API refusal (`code` and `message` from the `{error: {code, message}}` body, `status`
