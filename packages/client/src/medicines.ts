@@ -20,14 +20,25 @@ export interface Epc {
   gtin: string;
   serial: string;
 }
+/** Only `gtin` and `name` are required; the GTIN's owner adds the rest later with `product.update`. */
 export interface ProductRegisterBody {
   gtin: string;
-  /** US National Drug Code (optional). */
-  ndc?: string;
   name: string;
-  strength: string;
-  form: string;
-  rxnorm: string;
+  /** US National Drug Code. */
+  ndc?: string;
+  strength?: string;
+  form?: string;
+  /** RxNorm code: without it no prescription can be filled with the product (PRODUCT_NOT_PRESCRIBABLE). */
+  rxnorm?: string;
+}
+/** The GTIN's current owner fills in or changes details: at least one, with a new value. */
+export interface ProductUpdateBody {
+  gtin: string;
+  name?: string;
+  ndc?: string;
+  strength?: string;
+  form?: string;
+  rxnorm?: string;
 }
 export interface SupplyCommissionBody {
   gtin: string;
@@ -154,6 +165,7 @@ declare module './tx-builders.js' {
     'supply.recall': SupplyRecallBody;
     'supply.quarantine': SupplyQuarantineBody;
     'product.transfer': ProductTransferBody;
+    'product.update': ProductUpdateBody;
     'supply.decommission': SupplyDecommissionBody;
     'supply.capture': SupplyCaptureBody;
     'supply.verify': SupplyVerifyBody;
@@ -177,6 +189,7 @@ export type MedicinesKind =
   | 'supply.recall'
   | 'supply.quarantine'
   | 'product.transfer'
+  | 'product.update'
   | 'supply.decommission'
   | 'supply.capture'
   | 'supply.verify'

@@ -42,6 +42,7 @@ export type EhrErrorCode =
   | 'CASE_BROKEN'
   | 'NOT_VERIFIED'
   | 'WRONG_PRODUCT'
+  | 'PRODUCT_NOT_PRESCRIBABLE'
   | 'RX_INACTIVE'
   | 'RX_NO_FILLS'
   | 'TOO_EARLY'

@@ -19,11 +19,32 @@ const Product = Type.Object(
     gtin: Gtin,
     ndc: S.nullable(Type.String()),
     name: Type.String(),
-    strength: Type.String(),
-    form: Type.String(),
-    rxnorm: Type.String(),
+    strength: S.nullable(Type.String({ description: 'null until the manufacturer gives it (product.update)' })),
+    form: S.nullable(Type.String({ description: 'null until the manufacturer gives it (product.update)' })),
+    rxnorm: S.nullable(
+      Type.String({
+        description: 'the RxNorm code prescriptions name it by; null: it cannot fill a prescription (PRODUCT_NOT_PRESCRIBABLE)',
+      }),
+    ),
     manufacturer: S.Id20,
     registeredAt: At,
+    updates: Type.Optional(
+      Type.Array(
+        Type.Object({
+          by: S.Id20,
+          height: S.Count,
+          time: S.Ms,
+          changes: Type.Array(
+            Type.Object({
+              field: Type.Union(['name', 'ndc', 'strength', 'form', 'rxnorm'].map((f) => Type.Literal(f))),
+              from: S.nullable(Type.String()),
+              to: Type.String(),
+            }),
+          ),
+        }),
+        { description: 'every product.update, oldest first (absent until the first)' },
+      ),
+    ),
   },
   { title: 'Product' },
 );

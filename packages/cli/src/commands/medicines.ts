@@ -3,6 +3,7 @@
 
 import { randomBytes } from 'node:crypto';
 import {
+  ClientError,
   type DispenseItem,
   dispense,
   type Epc,
@@ -136,6 +137,20 @@ function withCommon(cmd: Command, keyHelp = 'your key file', keyFlag: 'key' | 'o
     .option('--json', 'print the result as JSON');
 }
 
+interface ProductDetailOptions {
+  ndc?: string;
+  strength?: string;
+  form?: string;
+  rxnorm?: string;
+}
+/** The optional product details given on the command line (none given: none sent). */
+const productDetails = (o: ProductDetailOptions) => ({
+  ...(o.ndc === undefined ? {} : { ndc: o.ndc }),
+  ...(o.strength === undefined ? {} : { strength: o.strength }),
+  ...(o.form === undefined ? {} : { form: o.form }),
+  ...(o.rxnorm === undefined ? {} : { rxnorm: o.rxnorm }),
+});
+
 /** Submit one transaction and print its hash and height (and the id it created, when asked). */
 async function submit<K extends MedicinesKind>(opts: Common, kind: K, body: MedicinesBody<K>, idName?: string): Promise<void> {
   const done = await run(async () => medicinesTx(await connect(opts), kind, body));
@@ -150,23 +165,30 @@ const connect = async (opts: Common): Promise<MedLedgerClient> =>
 export function registerMedicinesCommands(program: Command): void {
   const product = program.command('product').description('medicinal products (GS1 GTIN)');
   withCommon(product.command('register'), "the manufacturer organization's admin key file", 'org-key')
-    .description('register a product under its GTIN-14 (check digit verified)')
+    .description('register a product under its GTIN-14 (check digit verified); only --gtin and --name are required')
     .requiredOption('--gtin <gtin>', 'GTIN-14', gtin)
-    .option('--ndc <ndc>', 'US National Drug Code such as 12345-678-90 (a product without one: leave it out)')
     .requiredOption('--name <name>', 'product name')
-    .requiredOption('--strength <s>', 'strength, e.g. "500 mg"')
-    .requiredOption('--form <f>', 'dosage form, e.g. capsule')
-    .requiredOption('--rxnorm <code>', 'RxNorm code prescriptions name it by')
-    .action((o: Common & { gtin: string; ndc?: string; name: string; strength: string; form: string; rxnorm: string }) =>
-      submit(o, 'product.register', {
-        gtin: o.gtin,
-        ...(o.ndc === undefined ? {} : { ndc: o.ndc }),
-        name: o.name,
-        strength: o.strength,
-        form: o.form,
-        rxnorm: o.rxnorm,
-      }),
+    .option('--ndc <ndc>', 'US National Drug Code such as 12345-678-90 (a product without one: leave it out)')
+    .option('--strength <s>', 'strength, e.g. "500 mg" (shown in the DSCSA transaction information)')
+    .option('--form <f>', 'dosage form, e.g. capsule (shown in the DSCSA transaction information)')
+    .option('--rxnorm <code>', 'RxNorm code prescriptions name it by (without it, no prescription can be filled with it)')
+    .action((o: Common & ProductDetailOptions & { gtin: string; name: string }) =>
+      submit(o, 'product.register', { gtin: o.gtin, name: o.name, ...productDetails(o) }),
     );
+
+  withCommon(product.command('update'), "the GTIN owner's (manufacturer's) admin key file", 'org-key')
+    .description("fill in or change a product's details (at least one); each update is kept in its history")
+    .requiredOption('--gtin <gtin>', 'GTIN-14', gtin)
+    .option('--name <name>', 'product name')
+    .option('--ndc <ndc>', 'US National Drug Code such as 12345-678-90')
+    .option('--strength <s>', 'strength, e.g. "500 mg"')
+    .option('--form <f>', 'dosage form, e.g. capsule')
+    .option('--rxnorm <code>', 'RxNorm code prescriptions name it by')
+    .action((o: Common & ProductDetailOptions & { gtin: string; name?: string }) => {
+      const details = { ...(o.name === undefined ? {} : { name: o.name }), ...productDetails(o) };
+      if (Object.keys(details).length === 0) throw usage('give at least one of --name, --ndc, --strength, --form, --rxnorm');
+      return submit(o, 'product.update', { gtin: o.gtin, ...details });
+    });
 
   withCommon(product.command('transfer'), "the GTIN owner's (manufacturer's) admin key file", 'org-key')
     .description('transfer a GTIN to another manufacturer; its history is kept')
@@ -263,7 +285,7 @@ export function registerMedicinesCommands(program: Command): void {
     });
   withCommon(supply.command('capture'), "a trading partner's admin key file")
     .description(
-      'capture an EPCIS 2.0 document: validated against the EPCIS 2.0 schema, then all its events recorded in one transaction (all or none)',
+      "capture an EPCIS 2.0 document: validated against GS1's published EPCIS 2.0 schema and MedLedger's profile of it, then all its events recorded in one transaction (all or none)",
     )
     .requiredOption('--file <path>', 'the EPCISDocument (JSON / JSON-LD)')
     .action(async (o: Common & { file: string }) => {
@@ -272,7 +294,9 @@ export function registerMedicinesCommands(program: Command): void {
       try {
         steps = epcisToTransactions(doc).length;
       } catch (err) {
-        throw usage((err as Error).message);
+        // INVALID_ARGUMENT (not valid EPCIS 2.0) or EPCIS_NOT_SUPPORTED (valid, not recorded by MedLedger).
+        const code = err instanceof ClientError ? err.code : 'INVALID_ARGUMENT';
+        throw new CliError(`${code}: ${(err as Error).message}`, EXIT.usage, code);
       }
       const conn = await connect(o);
       const done = await run(() => captureEpcis(conn, doc));

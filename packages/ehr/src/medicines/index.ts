@@ -5,6 +5,7 @@ export * from './events.js';
 export * from './kinds.js';
 export * from './lifecycle.js';
 export * from './model.js';
+export * from './products.js';
 export * from './rx.js';
 export * from './supply.js';
 export * from './verify.js';

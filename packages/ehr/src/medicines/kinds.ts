@@ -2,17 +2,9 @@
 import type { TxKind } from '../kinds.js';
 import { supplyCapture } from './capture.js';
 import { productTransfer, supplyDecommission, supplyNotify, supplyTerminate, supplyVerify } from './lifecycle.js';
+import { productRegister, productUpdate } from './products.js';
 import { medicationDispense, rxCancel, rxPrescribe, rxSchedule, rxTransfer } from './rx.js';
-import {
-  productRegister,
-  supplyCommission,
-  supplyPack,
-  supplyQuarantine,
-  supplyRecall,
-  supplyReceive,
-  supplyShip,
-  supplyUnpack,
-} from './supply.js';
+import { supplyCommission, supplyPack, supplyQuarantine, supplyRecall, supplyReceive, supplyShip, supplyUnpack } from './supply.js';
 
 export const MEDICINES_KINDS: ReadonlyArray<[string, TxKind]> = [
   ['product.register', productRegister],
@@ -24,6 +16,7 @@ export const MEDICINES_KINDS: ReadonlyArray<[string, TxKind]> = [
   ['supply.recall', supplyRecall],
   ['supply.quarantine', supplyQuarantine],
   ['product.transfer', productTransfer],
+  ['product.update', productUpdate],
   ['supply.decommission', supplyDecommission],
   ['supply.capture', supplyCapture],
   ['supply.verify', supplyVerify],

@@ -96,15 +96,34 @@ export interface Product {
   /** US National Drug Code; null for a product sold without one (outside the US). */
   ndc: string | null;
   name: string;
-  strength: string;
-  form: string;
-  /** RxNorm concept the product dispenses as; a prescription names this code. */
-  rxnorm: string;
-  /** The company that owns the GTIN now: it commissions and recalls. */
+  /** Strength and dosage form, as the DSCSA transaction information shows them; null until the owner gives them. */
+  strength: string | null;
+  form: string | null;
+  /**
+   * RxNorm concept the product dispenses as; a prescription names this code. Null: registered
+   * without one, so no prescription can be filled with it (PRODUCT_NOT_PRESCRIBABLE) until the
+   * owner adds it with `product.update`.
+   */
+  rxnorm: string | null;
+  /** The company that owns the GTIN now: it commissions, recalls and updates the details. */
   manufacturer: string;
   registeredAt: { height: number; time: number };
   /** Every transfer of the GTIN to another company, oldest first (its history is kept). */
   transfers: Array<{ from: string; to: string; height: number; time: number }>;
+  /** Every `product.update`, oldest first; absent until the first one. */
+  updates?: ProductUpdate[];
+}
+
+/** The details a `product.update` may fill in or change, in the order its history lists them. */
+export const PRODUCT_DETAILS = ['name', 'ndc', 'strength', 'form', 'rxnorm'] as const;
+export type ProductDetail = (typeof PRODUCT_DETAILS)[number];
+
+/** One `product.update`: who made it, when, and each detail it changed with its value before. */
+export interface ProductUpdate {
+  by: string;
+  height: number;
+  time: number;
+  changes: Array<{ field: ProductDetail; from: string | null; to: string }>;
 }
 
 /** `decommissioned` and `destroyed` leave the supply chain otherwise than to a patient (EPCIS 2.0 / CBV 2.0). */

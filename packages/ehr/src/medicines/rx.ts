@@ -186,7 +186,14 @@ export const medicationDispense: TxKind = {
           'RETURN_NOT_VERIFIED',
           `package ${item.gtin} serial ${item.serial} is a return: verify it (supply.verify) first`,
         );
-      if (getProduct(state, item.gtin)?.rxnorm !== rx.rxnorm)
+      // A prescription names its medicine by RxNorm: a product registered without a code cannot fill one.
+      const productRxnorm = getProduct(state, item.gtin)?.rxnorm ?? null;
+      if (productRxnorm === null)
+        throw new EhrError(
+          'PRODUCT_NOT_PRESCRIBABLE',
+          `product ${item.gtin} has no RxNorm code, so it cannot fill a prescription: its manufacturer adds one with product.update`,
+        );
+      if (productRxnorm !== rx.rxnorm)
         throw new EhrError('WRONG_PRODUCT', `package ${item.gtin} is not the prescribed product (RxNorm ${rx.rxnorm})`);
       return pkg;
     });

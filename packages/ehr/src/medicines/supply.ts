@@ -1,6 +1,6 @@
-// Products and custody (docs/medicines.md): a manufacturer registers products and commissions
-// serials; partners ship to a named partner, the addressee receives, cases move their
-// contents; manufacturers and the regulator recall lots; partners quarantine suspect product.
+// Custody (docs/medicines.md): a manufacturer commissions serials of its products (products.ts);
+// partners ship to a named partner, the addressee receives, cases move their contents;
+// manufacturers and the regulator recall lots; partners quarantine suspect product.
 
 import { txHash } from '@medledger/ledger';
 import { arrayField, type Body, enumField, idField, onlyFields, optional, stringField } from '../body.js';
@@ -15,14 +15,12 @@ import {
   type Case,
   epcItem,
   gtinField,
-  NDC_RE,
   type Package,
   type Partner,
   type Product,
   partnerKindOf,
   pkgRef,
   QUARANTINE_KINDS,
-  RXNORM_RE,
   requirePartner,
   serialField,
   ssccField,
@@ -56,27 +54,6 @@ const putPackage = (state: StateOverlay, p: Package) => writeJson(state, keys.pa
 const splitRef = (ref: string) => {
   const [gtin, serial] = ref.split('/') as [string, string];
   return { gtin, serial };
-};
-
-export const productRegister: TxKind = {
-  apply(ctx, tx, state) {
-    const b = onlyFields(tx.body, 'product.register', ['gtin', 'ndc', 'name', 'strength', 'form', 'rxnorm']);
-    const maker = requirePartner(state, activeSigner(state, tx.signer), 'register products', ['manufacturer']);
-    const gtin = gtinField(b, 'gtin');
-    if (getProduct(state, gtin) !== undefined) throw new EhrError('ALREADY_REGISTERED', `GTIN ${gtin} is already registered`);
-    const product: Product = {
-      gtin,
-      ndc: b.ndc === undefined ? null : stringField(b, 'ndc', NDC_RE, 'an NDC such as 12345-678-90'),
-      name: textField(b, 'name'),
-      strength: textField(b, 'strength'),
-      form: textField(b, 'form'),
-      rxnorm: stringField(b, 'rxnorm', RXNORM_RE, 'an RxNorm code (digits)'),
-      manufacturer: maker.org,
-      registeredAt: { height: ctx.height, time: ctx.time },
-      transfers: [],
-    };
-    writeJson(state, keys.product(gtin), product);
-  },
 };
 
 export const supplyCommission: TxKind = {
@@ -162,7 +139,14 @@ function transactionInformation(state: StateOverlay, pkgs: Package[]) {
   return [...byLot.keys()].sort().map((k) => {
     const e = byLot.get(k) as { gtin: string; lot: string; expiry: string; count: number };
     const prod = getProduct(state, e.gtin) as Product;
-    return { ...e, ...(prod.ndc === null ? {} : { ndc: prod.ndc }), name: prod.name, strength: prod.strength, form: prod.form };
+    // A detail the manufacturer has not given is absent, never null or "undefined".
+    return {
+      ...e,
+      ...(prod.ndc === null ? {} : { ndc: prod.ndc }),
+      name: prod.name,
+      ...(prod.strength === null ? {} : { strength: prod.strength }),
+      ...(prod.form === null ? {} : { form: prod.form }),
+    };
   });
 }
 

@@ -128,9 +128,12 @@ export const product = (gtin = GTIN, rxnorm = RXNORM) => ({
 });
 export const pkg = (serial: string, lot = 'L1', expiry = '2027-12-31') => ({ gtin: GTIN, serial, lot, expiry });
 
-/** Product registered, serials S1–S4 (lot L1) commissioned; S1, S2 packed in CASE; all shipped to pharmacy A via the wholesaler. */
-export function stocked(w: World) {
-  assert.deepEqual(w.block([w.maker.tx('product.register', product())]), ['ok']);
+/**
+ * Product registered (`registration`, by default with every detail), serials S1–S4 (lot L1)
+ * commissioned; S1, S2 packed in CASE; all shipped to pharmacy A via the wholesaler.
+ */
+export function stocked(w: World, registration: Record<string, unknown> = product()) {
+  assert.deepEqual(w.block([w.maker.tx('product.register', registration)]), ['ok']);
   assert.deepEqual(
     w.block([
       w.maker.tx('supply.commission', {

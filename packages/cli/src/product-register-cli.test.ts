@@ -1,0 +1,131 @@
+// `medledger product register --org-key FILE --gtin GTIN --name NAME [--ndc NDC]` exactly as
+// issue 14 writes it, against a real node: a product without strength, form and RxNorm is
+// registered (with and without an NDC), shows those details as null, and its owner fills them
+// in later with `medledger product update`; anyone else is refused.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { getProduct, MedLedgerClient, TrustedGenesis } from '@medledger/client';
+import { initNetwork, loadHome, MedLedgerNode, type OrgKeyFile, readOrgKey } from '@medledger/node';
+import { TEST_PASSPHRASE } from '@medledger/node/testing';
+import { runCli } from './testing/cli.js';
+
+process.env.MEDLEDGER_PASSPHRASE = TEST_PASSPHRASE;
+
+const dir = mkdtempSync(join(tmpdir(), 'medledger-product-cli-'));
+let home = '';
+let orgs: OrgKeyFile[] = [];
+let node: MedLedgerNode;
+let url = '';
+
+before(async () => {
+  const init = initNetwork({
+    validators: 1,
+    out: dir,
+    chainId: 'product-cli',
+    organizations: [
+      { name: 'Acme Pharma', kind: 'manufacturer' },
+      { name: 'Big Wholesale', kind: 'distributor' },
+    ],
+  });
+  home = init.homes[0] as string;
+  orgs = init.orgKeys;
+  const loaded = loadHome(home);
+  loaded.config.api.port = 0;
+  loaded.config.p2p.port = 0;
+  loaded.config.consensus.blockIntervalMs = 20;
+  node = new MedLedgerNode(loaded, { logger: () => {} });
+  url = await node.start();
+});
+after(async () => {
+  await node.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const cli = async (...args: string[]) => {
+  const run = await runCli([...args, '--url', url, '--genesis', join(dir, 'genesis.json')]);
+  return { ...run, json: () => JSON.parse(run.stdout) };
+};
+/** A GTIN-14 with its GS1 check digit. */
+function gtin(first13: string): string {
+  let sum = 0;
+  for (let i = 0; i < 13; i++) sum += Number(first13[i]) * (i % 2 === 0 ? 3 : 1);
+  return `${first13}${(10 - (sum % 10)) % 10}`;
+}
+
+test('product register with only --gtin and --name (and with --ndc), then product update by the owner only', async () => {
+  const [maker, wholesaler] = orgs as [OrgKeyFile, OrgKeyFile];
+  const orgKey = (o: OrgKeyFile) => join(home, o.file);
+  const reader = new MedLedgerClient({
+    url,
+    keys: readOrgKey(home, { file: maker.file }),
+    genesis: TrustedGenesis.fromDocument(JSON.parse(readFileSync(join(dir, 'genesis.json'), 'utf8'))),
+  });
+  const [bare, withNdc] = [gtin('0003600029145'), gtin('0001234560001')];
+
+  const registered = await cli('product', 'register', '--org-key', orgKey(maker), '--gtin', bare, '--name', 'Amoxicillin', '--json');
+  assert.equal(registered.code, 0, registered.stderr);
+  assert.ok(Number(registered.json().height) > 0);
+  assert.match(registered.json().txHash, /^[0-9a-f]{64}$/);
+  const p1 = await getProduct(reader, bare);
+  assert.deepEqual([p1.name, p1.ndc, p1.strength, p1.form, p1.rxnorm], ['Amoxicillin', null, null, null, null]);
+
+  const second = await cli(
+    'product',
+    'register',
+    '--org-key',
+    orgKey(maker),
+    '--gtin',
+    withNdc,
+    '--name',
+    'Aspirin',
+    '--ndc',
+    '30001-003-01',
+    '--json',
+  );
+  assert.equal(second.code, 0, second.stderr);
+  const p2 = await getProduct(reader, withNdc);
+  assert.deepEqual([p2.name, p2.ndc, p2.strength, p2.rxnorm], ['Aspirin', '30001-003-01', null, null]);
+
+  // update: at least one detail; only the GTIN's owner.
+  const nothing = await cli('product', 'update', '--org-key', orgKey(maker), '--gtin', bare);
+  assert.equal(nothing.code, 2, nothing.stderr);
+  assert.match(nothing.stderr, /at least one of --name, --ndc, --strength, --form, --rxnorm/);
+  const stranger = await cli('product', 'update', '--org-key', orgKey(wholesaler), '--gtin', bare, '--rxnorm', '308182');
+  assert.notEqual(stranger.code, 0);
+  assert.match(stranger.stderr, /UNAUTHORIZED|manufacturer/);
+  const updated = await cli(
+    'product',
+    'update',
+    '--org-key',
+    orgKey(maker),
+    '--gtin',
+    bare,
+    '--rxnorm',
+    '308182',
+    '--strength',
+    '500 mg',
+    '--form',
+    'capsule',
+    '--json',
+  );
+  assert.equal(updated.code, 0, updated.stderr);
+  assert.ok(Number(updated.json().height) > Number(registered.json().height));
+  const p3 = await getProduct(reader, bare);
+  assert.deepEqual([p3.strength, p3.form, p3.rxnorm, p3.ndc], ['500 mg', 'capsule', '308182', null]);
+  assert.deepEqual(
+    (p3.updates as Array<{ by: string; changes: unknown[] }>).map((u) => [u.by, u.changes]),
+    [
+      [
+        maker.id,
+        [
+          { field: 'strength', from: null, to: '500 mg' },
+          { field: 'form', from: null, to: 'capsule' },
+          { field: 'rxnorm', from: null, to: '308182' },
+        ],
+      ],
+    ],
+  );
+});
