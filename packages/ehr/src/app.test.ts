@@ -153,6 +153,63 @@ describe('ehr application', () => {
     );
   });
 
+  test("a peer's relay is admitted on the shared checks alone; the block runs the rules and uses the nonce", () => {
+    const s = setup();
+    const p = patient();
+    // Rules would refuse it (a malformed encryption key), but only the block runs them for a relay.
+    const bad = p.tx(0, { role: 'patient', encryptionKey: 'zz' });
+    assert.equal(s.app.checkTx(bad, ctx).code, 'INVALID_BODY');
+    assert.equal(s.app.checkRelayedTx(bad, ctx).code, 'ok');
+    assert.equal(s.app.pendingNonce(p.signing.publicKey), 1, 'the relay advances the pending nonce');
+    assert.equal(s.app.checkRelayedTx(p.tx(1), ctx).code, 'ok', "the signer's next nonce follows it");
+    const exec = s.app.finalizeBlock({ ...ctx, txs: [bad, p.tx(1)] });
+    assert.deepEqual(
+      exec.results.map((r) => r.code),
+      ['INVALID_BODY', 'ok'],
+    );
+    s.apply(exec);
+    assert.equal(s.app.query.nonce(p.signing.publicKey), 2, 'the refused relay used its nonce');
+  });
+
+  test("a peer's relay is refused for a wrong chain, unknown kind, bad signature, or a nonce out of order", () => {
+    const s = setup();
+    const p = patient();
+    const other = signTx(
+      { v: 1, chain: 'other', kind: 'identity.register', signer: p.signing.publicKey, nonce: 0, body: {} },
+      p.signing.privateKey,
+    );
+    assert.equal(s.app.checkRelayedTx(other, ctx).code, 'WRONG_CHAIN');
+    assert.equal(s.app.checkRelayedTx(p.tx(0, {}, 'record.unknown'), ctx).code, 'UNKNOWN_KIND');
+    const tx = p.tx(0);
+    assert.equal(s.app.checkRelayedTx({ ...tx, body: { role: 'patient', encryptionKey: 'cd'.repeat(32) } }, ctx).code, 'BAD_SIGNATURE');
+    assert.equal(s.app.checkRelayedTx(p.tx(1), ctx).code, 'NONCE_GAP');
+    assert.equal(s.app.checkRelayedTx(tx, ctx).code, 'ok');
+    assert.equal(s.app.checkRelayedTx(tx, ctx).code, 'NONCE_REUSED', 'the check state already counts it');
+    assert.equal(s.app.pendingNonce(p.signing.publicKey), 1, 'refusals keep nothing');
+  });
+
+  test('after a commit a relay is re-checked on the shared checks again: kept, or refused when its nonce was used', () => {
+    const s = setup();
+    const a = patient();
+    const b = patient();
+    assert.equal(s.app.checkRelayedTx(a.tx(0), ctx).code, 'ok');
+    assert.equal(s.app.checkRelayedTx(b.tx(0, { role: 'patient', encryptionKey: 'zz' }), ctx).code, 'ok');
+    // A block holding neither: both stay, b's without its rules running (they would refuse it).
+    const other = patient();
+    const first = s.app.finalizeBlock({ ...ctx, txs: [other.tx(0)] });
+    s.committed.apply(first);
+    s.app.commit({ txHashes: [] });
+    const next = { height: 2, time: ctx.time + 1000 };
+    assert.equal(s.app.recheckTx(a.tx(0), next).code, 'ok');
+    assert.equal(s.app.recheckTx(b.tx(0, { role: 'patient', encryptionKey: 'zz' }), next).code, 'ok');
+    // A block where another proposer's copy of a's nonce 0 (a different transaction) was included.
+    const conflicting = a.tx(0, { role: 'patient', encryptionKey: generateEncryptionKeyPair().publicKey, name: 'x' });
+    const second = s.app.finalizeBlock({ ...next, txs: [conflicting] });
+    s.committed.apply(second);
+    s.app.commit({ txHashes: [] });
+    assert.equal(s.app.recheckTx(a.tx(0), { height: 3, time: next.time + 1000 }).code, 'NONCE_REUSED');
+  });
+
   test('the same block gives the same app hash and writes on every node; a different block does not', () => {
     const a = setup();
     const committed2 = new MemoryCommittedState();

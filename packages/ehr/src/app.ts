@@ -130,6 +130,8 @@ class VerifiedCache {
 interface AdmittedEffect {
   reads: ReadonlyMap<string, string | undefined>;
   writes: ReadonlyMap<string, string | null>;
+  /** Admitted as a peer's relay (checkRelayedTx): only the checks every kind shares ran. */
+  relayed?: true;
 }
 
 export class EhrApp {
@@ -170,6 +172,33 @@ export class EhrApp {
   }
 
   /**
+   * Admission of a transaction a peer relays (the embedded engine's gossip): the checks every
+   * kind shares (chain, known kind, signature, exact nonce against the check state), not the
+   * kind's rules. The node its client sent it to ran checkTx in full and answered that
+   * client; every validator runs the rules when a block holds it (finalizeBlock), where a
+   * refusal is recorded with its code and uses the nonce, as for a transaction whose rules
+   * pass at admission but fail by the time it is in a block. Running the rules here as well
+   * cost each of the other validators about as much again per transaction as executing it
+   * (docs/architecture.md "Wiring only"). The nonce advances in the check state, so the
+   * signer's next nonces are admitted in order; the rest of its effects are not kept, so a
+   * client's transaction that depends on one relayed here, not yet committed, is checked
+   * against committed state for that part.
+   */
+  checkRelayedTx(tx: SignedTx, ctx: { height: number; time: number }): TxResult {
+    const reads = new Map<string, string | undefined>();
+    const scratch = this.checkState.fork(reads);
+    try {
+      this.ante({ chainId: this.chainId, ...ctx }, tx, scratch);
+    } catch (err) {
+      return toResult(err);
+    }
+    scratch.set(keys.nonce(tx.signer), String(tx.nonce + 1));
+    this.checkState.absorb(scratch);
+    this.admitted.set(txHash(tx), { reads, writes: scratch.buffered, relayed: true });
+    return OK;
+  }
+
+  /**
    * Re-check, after a commit, a transaction admitted before it (the mempool's survivors, in
    * admission order). When every key it read still has the value its rules saw (in the check
    * state as rebuilt so far: the new committed state plus the survivors before it), its
@@ -177,7 +206,8 @@ export class EhrApp {
    * the values read, so they would write the same. Values, not keys: a claim reads its
    * signer's nonce, its coverage's accumulator and its insurer's list count, which every
    * block holding the claims admitted before it writes, but to the very values the claim saw
-   * when those claims were still pending. Else it is checked in full like a new one. The next
+   * when those claims were still pending. Else it is checked again as it was admitted: in full,
+   * or a peer's relay by the shared checks (checkRelayedTx). The next
    * height and block time are not part of this test: a survivor whose validity turned on them
    * alone (an expiry passing) is refused by the block that includes it, as one admitted just
    * before would be. Admission only: what a block does is always computed by finalizeBlock
@@ -191,7 +221,7 @@ export class EhrApp {
     for (const [key, value] of prior.reads)
       if (this.checkState.getState(key) !== value) {
         this.recheckCounts.rerun++;
-        return this.checkTx(tx, ctx);
+        return prior.relayed ? this.checkRelayedTx(tx, ctx) : this.checkTx(tx, ctx);
       }
     this.checkState.replay(prior.writes);
     this.admitted.set(hash, prior);

@@ -29,7 +29,7 @@ export interface AdmissionOptions {
 }
 
 export interface AdmissionDeps {
-  app: Pick<Application, 'checkTx' | 'recheckTx'>;
+  app: Pick<Application, 'checkTx' | 'checkRelayedTx' | 'recheckTx'>;
   mempool: Mempool;
   /** Committed state: who signs (for the vault's per-identity checks) and who may see a tx. */
   state: StateReader;
@@ -68,32 +68,45 @@ export class Admission implements TxLookup {
     return this.admit(tx);
   }
 
-  /** A transaction gossiped by a peer: admitted like a client's, refusals dropped quietly. */
+  /**
+   * A transaction gossiped by a peer: shape, chain, signature and nonce (checkRelayedTx; the
+   * client's node ran the kind's rules, and every block runs them), then the mempool, not
+   * gossiped on. Refusals are dropped quietly: already known, stale nonce or malformed is
+   * the peer's problem, not ours.
+   */
   admitFromPeer(raw: unknown): void {
+    let tx: SignedTx;
     try {
-      this.admit(parseSignedTx(raw), false);
+      tx = parseSignedTx(raw);
     } catch {
-      // Already known, stale nonce, or malformed: the peer's problem, not ours.
+      return;
     }
+    if (tx.chain !== this.opts.chainId) return;
+    const { mempool } = this.deps;
+    const hash = txHash(tx);
+    if (mempool.has(hash)) return;
+    const bytes = txBytes(tx).length;
+    if (mempool.isFull(bytes)) return;
+    if (this.deps.app.checkRelayedTx(tx).code !== 'ok') return;
+    mempool.add({ hash, tx, bytes });
+    this.deps.onAdmitted();
   }
 
   /**
-   * Admit an already-parsed transaction; `gossip` sends it on to the peers. A transaction
-   * made here (by a client of this node or the node itself, so `gossip`) must also pass the
-   * vault's checks on the objects it names (Vault.checkNamed); one a peer relays named
-   * objects uploaded to that peer, which this node may not hold yet.
+   * Admit an already-parsed transaction made here (by a client of this node or the node
+   * itself) and gossip it: the kind's rules (checkTx) and the vault's checks on the objects
+   * it names (Vault.checkNamed). Throws ApiError; nothing is kept on failure.
    */
-  admit(tx: SignedTx, gossip = true): { hash: string; status: 'pending' } {
+  admit(tx: SignedTx): { hash: string; status: 'pending' } {
     try {
-      return this.admitChecked(tx, gossip);
+      return this.admitChecked(tx);
     } catch (err) {
-      // Refusals of peers' relays (mostly copies already held) are not counted: they say nothing of clients.
-      if (gossip && err instanceof ApiError) this.deps.onRefused?.(err.code);
+      if (err instanceof ApiError) this.deps.onRefused?.(err.code);
       throw err;
     }
   }
 
-  private admitChecked(tx: SignedTx, gossip: boolean): { hash: string; status: 'pending' } {
+  private admitChecked(tx: SignedTx): { hash: string; status: 'pending' } {
     const { mempool } = this.deps;
     if (tx.chain !== this.opts.chainId)
       throw new ApiError('WRONG_CHAIN', `transaction is for chain '${tx.chain}', this is '${this.opts.chainId}'`);
@@ -106,10 +119,10 @@ export class Admission implements TxLookup {
       if (named.content !== undefined || named.envelopes.length > 0)
         this.deps.checkNamed(identityOfKey(this.deps.state, t.signer)?.id, named);
     };
-    const result = this.deps.app.checkTx(tx, gossip ? vaultCheck : undefined);
+    const result = this.deps.app.checkTx(tx, vaultCheck);
     if (result.code !== 'ok') throw new ApiError(result.code, result.log);
     mempool.add({ hash, tx, bytes });
-    this.deps.onAdmitted(gossip ? tx : undefined);
+    this.deps.onAdmitted(tx);
     return { hash, status: 'pending' };
   }
 

@@ -2,7 +2,7 @@
 // answering 4xx with a stable code while storing nothing.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { fromHex, toHex } from '@medledger/crypto';
+import { fromHex, sha256, toHex } from '@medledger/crypto';
 import { leafHash, txBytes, verifyInclusion } from '@medledger/ledger';
 import { get, newSigner, post, startSoloNode, type TestNode, waitFor } from './testing/harness.js';
 
@@ -197,6 +197,30 @@ describe('single-validator node', () => {
     for (const k of ['chainId', 'nodeId', 'height', 'lastBlockHash', 'validators', 'peers']) assert.ok(k in json, k);
     assert.equal(json.chainId, 'test-chain');
     assert.equal(json.validators.length, 1);
+  });
+
+  test("a peer's relay the rules refuse is admitted on signature and nonce, then committed as refused with its code and nonce used", async () => {
+    const mallory = newSigner();
+    // The rules refuse this (a malformed encryption key): a client submitting it is told at once.
+    const bad = mallory.sign('identity.register', { role: 'patient', encryptionKey: 'zz' }, 0);
+    await assertRefused(bad, 400, 'INVALID_BODY');
+    // A peer relaying it (the node its client used ran the rules, or lied): only the shared checks run here.
+    const admission = (t.node as unknown as { admission: { admitFromPeer(raw: unknown): void } }).admission;
+    admission.admitFromPeer(JSON.parse(JSON.stringify(bad)));
+    const hash = toHex(sha256(txBytes(bad)));
+    const status = await committed(hash);
+    assert.equal(status.status, 'rejected');
+    assert.equal(status.code, 'INVALID_BODY');
+    assert.equal(typeof status.height, 'number', 'the refusal is on chain, in a block');
+    const account = (await get(`${t.url}/v1/accounts/${mallory.signing.publicKey}`)).json;
+    assert.equal(account.nonce, 1, 'the refused relay used its nonce, so it cannot be replayed');
+    assert.equal(account.identity, null, 'and wrote nothing else');
+    // A relay with a bad signature or the wrong nonce never enters the mempool.
+    const forged = { ...mallory.register(1), body: { role: 'patient', encryptionKey: newSigner().encryption.publicKey } };
+    admission.admitFromPeer(forged);
+    admission.admitFromPeer(mallory.register(5));
+    await new Promise((r) => setTimeout(r, 60));
+    assert.equal((await get(`${t.url}/v1/status`)).json.mempool.txs, 0);
   });
 
   test('a replay is still refused after a restart (nonces live in state)', async () => {

@@ -139,6 +139,12 @@ export interface Application {
    */
   checkTx(tx: SignedTx, admission?: (tx: SignedTx) => void): TxResult;
   /**
+   * Admission of a peer's relay: the checks every kind shares (chain, kind, signature, exact
+   * nonce), not the kind's rules, which the client's node ran and every block runs (ehr
+   * EhrApp.checkRelayedTx).
+   */
+  checkRelayedTx(tx: SignedTx): TxResult;
+  /**
    * The re-check after a commit of a transaction admitted before it (the mempool's
    * survivors, in admission order): the same verdict as checkTx against the new state, but
    * one whose reads the block did not touch keeps its recorded effects without the rules
@@ -329,6 +335,10 @@ export class EhrApplication implements Application {
 
   checkTx(tx: SignedTx, admission?: (tx: SignedTx) => void): TxResult {
     return this.app.checkTx(tx, { height: this.tip.height + 1, time: this.tip.time }, admission);
+  }
+
+  checkRelayedTx(tx: SignedTx): TxResult {
+    return this.app.checkRelayedTx(tx, { height: this.tip.height + 1, time: this.tip.time });
   }
 
   recheckTx(tx: SignedTx): TxResult {

@@ -211,7 +211,12 @@ export class MedLedgerNode implements RouteDeps {
         app:
           comet === undefined
             ? chain.app
-            : { checkTx: (tx, extra) => comet.abci.admitLocal(tx, extra), recheckTx: (tx) => comet.abci.admitLocal(tx) },
+            : {
+                checkTx: (tx, extra) => comet.abci.admitLocal(tx, extra),
+                // CometBFT gossips transactions itself; no peer relays reach admission.
+                checkRelayedTx: (tx) => comet.abci.admitLocal(tx),
+                recheckTx: (tx) => comet.abci.admitLocal(tx),
+              },
         mempool: this.mempool,
         state: chain.state,
         checkNamed: (signerId, named) => this.vault.checkNamed(signerId, named),
@@ -546,9 +551,9 @@ export class MedLedgerNode implements RouteDeps {
     this.p2p.send(peer, { type: 'headers', from, ...headersPage(this.chain, from, limit) });
   }
 
-  /** Admit an already-parsed transaction (Admission.admit); `gossip` sends it on to the peers. */
-  admit(tx: SignedTx, gossip = true): { hash: string; status: 'pending' } {
-    return this.admission.admit(tx, gossip);
+  /** Admit an already-parsed transaction made here and gossip it (Admission.admit). */
+  admit(tx: SignedTx): { hash: string; status: 'pending' } {
+    return this.admission.admit(tx);
   }
 
   /**
