@@ -10,7 +10,6 @@ import { after, test } from 'node:test';
 import {
   type ClaimView,
   type ClientError,
-  dispense,
   listInsurance,
   listPrescriptions,
   MedLedgerClient,
@@ -70,6 +69,7 @@ test('start seeds a demo network and prints how to sign in as each demo user', {
       'insurer',
       'manufacturer',
       'pharmacy',
+      'pharmacy',
       'regulator',
     ]);
     const open = (name: string) => {
@@ -80,7 +80,7 @@ test('start seeds a demo network and prints how to sign in as each demo user', {
     };
     // Each staff member is registered by the organization the sheet names.
     const orgIds = new Map(sheet.users.filter((u) => u.role.startsWith('organization')).map((u) => [u.name, u.id]));
-    assert.equal(orgIds.size, 8);
+    assert.equal(orgIds.size, 9);
     for (const u of sheet.users.filter((x) => x.organization !== undefined)) {
       const identity = (await (await fetch(`${sheet.url}/v1/identities/${u.id}`)).json()) as { org: string; role: string };
       assert.equal(identity.org, orgIds.get(u.organization as string), `${u.name} works for ${u.organization}`);
@@ -173,9 +173,27 @@ test('start seeds a demo network and prints how to sign in as each demo user', {
     assert.equal((await verifyProduct(pharmacist.client, scanned)).verified, true);
     const waiting = await listPrescriptions(pharmacist.client, { by: 'pharmacies', id: m.pharmacy });
     assert.ok(waiting.items.some((rx) => rx.id === m.prescription.id && rx.status === 'active' && rx.fills === 0));
-    const item = { gtin: scanned.gtin, serial: scanned.serial, lot: scanned.lot as string, expiry: scanned.expiry as string };
-    await dispense(pharmacist.client, { rx: m.prescription.id, items: [item] });
+    // The README's medicines flows, pasted as written in one shell (README.md "Medicines at the
+    // pharmacy counter", "The supply chain and a new prescription", "Products, suspect packs and
+    // recalls"): issue 14's command lines on the fresh demo.
+    const medicines = await runReadmeFlow({
+      cwd: dir,
+      url: sheet.url,
+      script: [
+        readmeLine('export MEDLEDGER_PASSPHRASE='),
+        readmeShellBlock('Medicines at the pharmacy counter'),
+        readmeShellBlock('The supply chain and a new prescription'),
+        readmeShellBlock('Products, suspect packs and recalls'),
+      ].join('\n'),
+    });
+    assert.equal(medicines.code, 0, `the README medicines flows failed:\n${medicines.stdout}\n${medicines.stderr.slice(-4_000)}`);
+    assert.match(medicines.stdout, /dispensed at height \d+; record [0-9a-f]+/);
+    assert.match(medicines.stdout, /not verified: Dispensed\nexit 5\n/, 'the second scan of the dispensed pack is refused');
+    assert.match(medicines.stdout, /not verified: Recalled\nexit 5\n/, 'a pack of the recalled lot is refused');
     assert.equal((await verifyProduct(pharmacist.client, scanned)).reason, 'Dispensed');
+    const rx2 = /^[0-9a-f]{32}$/m.exec(medicines.stdout)?.[0];
+    assert.ok(rx2, `rx prescribe printed the new prescription's id:\n${medicines.stdout}`);
+    assert.match(medicines.stdout, new RegExp(`^${rx2} RxNorm 243670 cancelled`, 'm'), 'rx list shows the moved prescription cancelled');
   } finally {
     assert.equal(await interrupt(child), 0);
   }

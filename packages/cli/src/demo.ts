@@ -27,6 +27,8 @@ export const DEMO_ORGANIZATIONS = [
   { name: 'Acme Pharmaceuticals', kind: 'manufacturer' },
   { name: 'Cardinal Wholesale', kind: 'distributor' },
   { name: 'Drug Safety Agency', kind: 'regulator' },
+  // A second pharmacy, so a patient can move a prescription (README "rx transfer").
+  { name: 'Harbor Pharmacy', kind: 'pharmacy' },
 ];
 
 const STAFF: Array<{ file: string; name: string; role: StaffRole; org: number }> = [
