@@ -183,6 +183,15 @@ describe('ehr application', () => {
     const tx = p.tx(0);
     assert.equal(s.app.checkRelayedTx({ ...tx, body: { role: 'patient', encryptionKey: 'cd'.repeat(32) } }, ctx).code, 'BAD_SIGNATURE');
     assert.equal(s.app.checkRelayedTx(p.tx(1), ctx).code, 'NONCE_GAP');
+    // A kind other than registration from a key no identity holds: a throwaway key's junk.
+    const grant = {
+      patient: 'ab'.repeat(16),
+      grantee: 'cd'.repeat(16),
+      scope: { categories: ['labs'] },
+      access: 'read',
+      purpose: 'treatment',
+    };
+    assert.equal(s.app.checkRelayedTx(patient().tx(0, grant, 'consent.grant'), ctx).code, 'UNKNOWN_SIGNER');
     assert.equal(s.app.checkRelayedTx(tx, ctx).code, 'ok');
     assert.equal(s.app.checkRelayedTx(tx, ctx).code, 'NONCE_REUSED', 'the check state already counts it');
     assert.equal(s.app.pendingNonce(p.signing.publicKey), 1, 'refusals keep nothing');

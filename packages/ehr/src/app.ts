@@ -20,7 +20,7 @@ import { EhrError } from './errors.js';
 import { type EngineMisbehavior, recordEngineEvidence } from './evidence.js';
 import { govParams, setMembers } from './governance.js';
 import { closeExpiredProposals } from './governance-kinds.js';
-import { genesisIdentities, getIdentity, putIdentity } from './identity.js';
+import { activeSigner, genesisIdentities, getIdentity, putIdentity } from './identity.js';
 import { TX_KINDS, type TxContext } from './kinds.js';
 import { keys, StateOverlay, type StateReader, type StateWrite, writeJson } from './state.js';
 
@@ -173,8 +173,11 @@ export class EhrApp {
 
   /**
    * Admission of a transaction a peer relays (the embedded engine's gossip): the checks every
-   * kind shares (chain, known kind, signature, exact nonce against the check state), not the
-   * kind's rules. The node its client sent it to ran checkTx in full and answered that
+   * kind shares (chain, known kind, signature, exact nonce against the check state) and that
+   * its signer is an active identity (unless it registers one), not the kind's rules. The
+   * signer check keeps a faulty node from filling every validator's blocks with refused
+   * transactions of throwaway keys, each of which would leave a nonce in state for good. The
+   * node its client sent it to ran checkTx in full and answered that
    * client; every validator runs the rules when a block holds it (finalizeBlock), where a
    * refusal is recorded with its code and uses the nonce, as for a transaction whose rules
    * pass at admission but fail by the time it is in a block. Running the rules here as well
@@ -189,6 +192,7 @@ export class EhrApp {
     const scratch = this.checkState.fork(reads);
     try {
       this.ante({ chainId: this.chainId, ...ctx }, tx, scratch);
+      if (tx.kind !== 'identity.register') activeSigner(scratch, tx.signer);
     } catch (err) {
       return toResult(err);
     }
