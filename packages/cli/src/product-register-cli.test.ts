@@ -92,7 +92,7 @@ test('product register with only --gtin and --name (and with --ndc), then produc
   // update: at least one detail; only the GTIN's owner.
   const nothing = await cli('product', 'update', '--org-key', orgKey(maker), '--gtin', bare);
   assert.equal(nothing.code, 2, nothing.stderr);
-  assert.match(nothing.stderr, /at least one of --name, --ndc, --strength, --form, --rxnorm/);
+  assert.match(nothing.stderr, /at least one of --ndc, --strength, --form, --rxnorm/);
   const stranger = await cli('product', 'update', '--org-key', orgKey(wholesaler), '--gtin', bare, '--rxnorm', '308182');
   assert.notEqual(stranger.code, 0);
   assert.match(stranger.stderr, /UNAUTHORIZED|manufacturer/);
@@ -115,6 +115,10 @@ test('product register with only --gtin and --name (and with --ndc), then produc
   assert.ok(Number(updated.json().height) > Number(registered.json().height));
   const p3 = await getProduct(reader, bare);
   assert.deepEqual([p3.strength, p3.form, p3.rxnorm, p3.ndc], ['500 mg', 'capsule', '308182', null]);
+  // A detail once given is fixed: a different strength is a different product with its own GTIN.
+  const changed = await cli('product', 'update', '--org-key', orgKey(maker), '--gtin', bare, '--strength', '250 mg', '--json');
+  assert.notEqual(changed.code, 0);
+  assert.match(changed.stderr, /PRODUCT_DETAIL_FIXED/);
   assert.deepEqual(
     (p3.updates as Array<{ by: string; changes: unknown[] }>).map((u) => [u.by, u.changes]),
     [

@@ -31,10 +31,9 @@ export interface ProductRegisterBody {
   /** RxNorm code: without it no prescription can be filled with the product (PRODUCT_NOT_PRESCRIBABLE). */
   rxnorm?: string;
 }
-/** The GTIN's current owner fills in or changes details: at least one, with a new value. */
+/** The GTIN's current owner fills in details still missing (at least one); a given one never changes (PRODUCT_DETAIL_FIXED). */
 export interface ProductUpdateBody {
   gtin: string;
-  name?: string;
   ndc?: string;
   strength?: string;
   form?: string;

@@ -43,6 +43,7 @@ export type EhrErrorCode =
   | 'NOT_VERIFIED'
   | 'WRONG_PRODUCT'
   | 'PRODUCT_NOT_PRESCRIBABLE'
+  | 'PRODUCT_DETAIL_FIXED'
   | 'RX_INACTIVE'
   | 'RX_NO_FILLS'
   | 'TOO_EARLY'

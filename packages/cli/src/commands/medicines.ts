@@ -177,16 +177,17 @@ export function registerMedicinesCommands(program: Command): void {
     );
 
   withCommon(product.command('update'), "the GTIN owner's (manufacturer's) admin key file", 'org-key')
-    .description("fill in or change a product's details (at least one); each update is kept in its history")
+    .description(
+      "fill in a product's missing details (at least one); a detail once given never changes (a changed product needs its own GTIN); each update is kept in its history",
+    )
     .requiredOption('--gtin <gtin>', 'GTIN-14', gtin)
-    .option('--name <name>', 'product name')
     .option('--ndc <ndc>', 'US National Drug Code such as 12345-678-90')
     .option('--strength <s>', 'strength, e.g. "500 mg"')
     .option('--form <f>', 'dosage form, e.g. capsule')
     .option('--rxnorm <code>', 'RxNorm code prescriptions name it by')
-    .action((o: Common & ProductDetailOptions & { gtin: string; name?: string }) => {
-      const details = { ...(o.name === undefined ? {} : { name: o.name }), ...productDetails(o) };
-      if (Object.keys(details).length === 0) throw usage('give at least one of --name, --ndc, --strength, --form, --rxnorm');
+    .action((o: Common & ProductDetailOptions & { gtin: string }) => {
+      const details = productDetails(o);
+      if (Object.keys(details).length === 0) throw usage('give at least one of --ndc, --strength, --form, --rxnorm');
       return submit(o, 'product.update', { gtin: o.gtin, ...details });
     });
 

@@ -114,11 +114,18 @@ export interface Product {
   updates?: ProductUpdate[];
 }
 
-/** The details a `product.update` may fill in or change, in the order its history lists them. */
+/** A product's details besides its GTIN, as `product.register` takes them. */
 export const PRODUCT_DETAILS = ['name', 'ndc', 'strength', 'form', 'rxnorm'] as const;
 export type ProductDetail = (typeof PRODUCT_DETAILS)[number];
+/**
+ * The details a `product.update` may fill in while they are null, in the order its history
+ * lists them. None is ever changed once given: a different name, NDC, strength, form or
+ * RxNorm concept is a different product and needs its own GTIN (GS1 GTIN Management
+ * Standard), and a changed RxNorm code would let packs already made fill other prescriptions.
+ */
+export const FILLABLE_DETAILS = ['ndc', 'strength', 'form', 'rxnorm'] as const;
 
-/** One `product.update`: who made it, when, and each detail it changed with its value before. */
+/** One `product.update`: who made it, when, and each detail it filled in (`from` is null). */
 export interface ProductUpdate {
   by: string;
   height: number;

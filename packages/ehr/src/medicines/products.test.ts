@@ -73,17 +73,24 @@ describe('product registered with only GTIN and name', () => {
 });
 
 describe('product.update', () => {
-  test('the owner fills in and changes details, each update kept with the values it replaced; after a transfer only the new owner may', () => {
+  test('the owner fills in missing details, each update kept; a given detail never changes; after a transfer only the new owner may', () => {
     const w = world();
     assert.deepEqual(w.block([w.maker.tx('product.register', bare)]), ['ok']);
     const t1 = w.now();
     assert.deepEqual(w.block([w.maker.tx('product.update', { gtin: GTIN, strength: '500 mg', form: 'capsule', ndc: '12345-678-90' })]), [
       'ok',
     ]);
-    assert.deepEqual(w.block([w.maker.tx('product.update', { gtin: GTIN, strength: '250 mg', name: 'Amoxicillin' })]), ['ok']);
+    // A different strength is a different product: it needs its own GTIN, whoever asks.
+    assert.deepEqual(
+      w.block([
+        w.maker.tx('product.update', { gtin: GTIN, strength: '250 mg' }),
+        w.maker.tx('product.update', { gtin: GTIN, ndc: '12345-678-91', rxnorm: RXNORM }),
+      ]),
+      ['PRODUCT_DETAIL_FIXED', 'PRODUCT_DETAIL_FIXED'],
+    );
     const p = getProduct(w.state, GTIN);
-    assert.deepEqual([p?.name, p?.ndc, p?.strength, p?.form, p?.rxnorm], ['Amoxicillin', '12345-678-90', '250 mg', 'capsule', null]);
-    // The unchanged name is not listed as a change; changes are in the fixed detail order.
+    assert.deepEqual([p?.name, p?.ndc, p?.strength, p?.form, p?.rxnorm], [bare.name, '12345-678-90', '500 mg', 'capsule', null]);
+    // Changes are in the fixed detail order; the refused updates left no trace.
     assert.deepEqual(
       p?.updates?.map((u) => [u.by, u.changes]),
       [
@@ -95,21 +102,21 @@ describe('product.update', () => {
             { field: 'form', from: null, to: 'capsule' },
           ],
         ],
-        [w.maker.id, [{ field: 'strength', from: '500 mg', to: '250 mg' }]],
       ],
     );
     assert.ok((p?.updates?.[0]?.time ?? 0) > t1 && (p?.updates?.[0]?.height ?? 0) > 0);
     assert.deepEqual(
       w.block([
-        // Nothing that changes, an unknown field, a detail removed, a bad RxNorm, an unknown GTIN.
-        w.maker.tx('product.update', { gtin: GTIN, name: 'Amoxicillin' }),
+        // Nothing that changes, no detail, the name (fixed at registration), an unknown field, a detail removed, a bad RxNorm, an unknown GTIN.
+        w.maker.tx('product.update', { gtin: GTIN, strength: '500 mg' }),
         w.maker.tx('product.update', { gtin: GTIN }),
+        w.maker.tx('product.update', { gtin: GTIN, name: 'Other' }),
         w.maker.tx('product.update', { gtin: GTIN, manufacturer: w.maker2.id }),
         w.maker.tx('product.update', { gtin: GTIN, ndc: null }),
         w.maker.tx('product.update', { gtin: GTIN, rxnorm: 'abc' }),
         w.maker.tx('product.update', { gtin: '00036000291452', rxnorm: RXNORM }),
       ]),
-      ['INVALID_BODY', 'INVALID_BODY', 'INVALID_BODY', 'INVALID_BODY', 'INVALID_BODY', 'NOT_FOUND'],
+      ['INVALID_BODY', 'INVALID_BODY', 'INVALID_BODY', 'INVALID_BODY', 'INVALID_BODY', 'INVALID_BODY', 'NOT_FOUND'],
     );
     assert.deepEqual(w.block([w.maker.tx('product.transfer', { gtin: GTIN, to: w.maker2.id })]), ['ok']);
     assert.deepEqual(
@@ -121,8 +128,10 @@ describe('product.update', () => {
     );
     const moved = getProduct(w.state, GTIN);
     assert.equal(moved?.rxnorm, RXNORM);
-    assert.equal(moved?.updates?.length, 3);
-    assert.equal(moved?.updates?.[2]?.by, w.maker2.id);
+    assert.equal(moved?.updates?.length, 2);
+    assert.equal(moved?.updates?.[1]?.by, w.maker2.id);
     assert.equal(moved?.transfers.length, 1);
+    // Once given, the RxNorm code is fixed too: packs already made cannot be pointed at another drug.
+    assert.deepEqual(w.block([w.maker2.tx('product.update', { gtin: GTIN, rxnorm: '308182' })]), ['PRODUCT_DETAIL_FIXED']);
   });
 });
