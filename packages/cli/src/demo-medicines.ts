@@ -42,8 +42,8 @@ const PRODUCTS: DemoProduct[] = [
 const CONTROLLED = ['1153378'];
 const SERIALS_PER_LOT = 6;
 
-/** A GTIN-13 body with its GS1 mod-10 check digit appended. */
-function withCheckDigit(data: string): string {
+/** A GTIN-13 body with its GS1 mod-10 check digit appended (a GTIN-14). */
+export function gtinWithCheckDigit(data: string): string {
   let sum = 0;
   for (let i = 0; i < data.length; i++) sum += Number(data[i]) * ((data.length - i) % 2 === 1 ? 3 : 1);
   return `${data}${(10 - (sum % 10)) % 10}`;
@@ -87,7 +87,7 @@ export async function seedMedicinesDemo(opts: {
   const lotSuffix = now.toISOString().slice(2, 10).replaceAll('-', '');
   const products: MedicinesDemo['products'] = [];
   for (const [i, p] of PRODUCTS.entries()) {
-    const gtin = withCheckDigit(p.gtin13);
+    const gtin = gtinWithCheckDigit(p.gtin13);
     await medicinesTx(maker, 'product.register', { gtin, ndc: p.ndc, name: p.name, strength: p.strength, form: p.form, rxnorm: p.rxnorm });
     const lot = `L${i + 1}-${lotSuffix}`;
     const serials = Array.from({ length: SERIALS_PER_LOT }, (_, k) => `SN${i + 1}${String(k + 1).padStart(4, '0')}`);

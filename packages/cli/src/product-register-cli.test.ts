@@ -3,66 +3,35 @@
 // registered (with and without an NDC), shows those details as null, and its owner fills them
 // in later with `medledger product update`; anyone else is refused.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { getProduct, MedLedgerClient, TrustedGenesis } from '@medledger/client';
-import { initNetwork, loadHome, MedLedgerNode, type OrgKeyFile, readOrgKey } from '@medledger/node';
+import { getProduct, MedLedgerClient } from '@medledger/client';
+import { type OrgKeyFile, readOrgKey } from '@medledger/node';
 import { TEST_PASSPHRASE } from '@medledger/node/testing';
+import { gtinWithCheckDigit as gtin } from './demo-medicines.js';
 import { runCli } from './testing/cli.js';
+import { type OrgNetwork, startOrgNetwork } from './testing/org-network.js';
 
 process.env.MEDLEDGER_PASSPHRASE = TEST_PASSPHRASE;
 
-const dir = mkdtempSync(join(tmpdir(), 'medledger-product-cli-'));
-let home = '';
-let orgs: OrgKeyFile[] = [];
-let node: MedLedgerNode;
-let url = '';
-
+let net: OrgNetwork;
 before(async () => {
-  const init = initNetwork({
-    validators: 1,
-    out: dir,
-    chainId: 'product-cli',
-    organizations: [
-      { name: 'Acme Pharma', kind: 'manufacturer' },
-      { name: 'Big Wholesale', kind: 'distributor' },
-    ],
-  });
-  home = init.homes[0] as string;
-  orgs = init.orgKeys;
-  const loaded = loadHome(home);
-  loaded.config.api.port = 0;
-  loaded.config.p2p.port = 0;
-  loaded.config.consensus.blockIntervalMs = 20;
-  node = new MedLedgerNode(loaded, { logger: () => {} });
-  url = await node.start();
+  net = await startOrgNetwork('product-cli', [
+    { name: 'Acme Pharma', kind: 'manufacturer' },
+    { name: 'Big Wholesale', kind: 'distributor' },
+  ]);
 });
-after(async () => {
-  await node.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+after(() => net.stop());
 
 const cli = async (...args: string[]) => {
-  const run = await runCli([...args, '--url', url, '--genesis', join(dir, 'genesis.json')]);
+  const run = await runCli([...args, '--url', net.url, '--genesis', join(net.dir, 'genesis.json')]);
   return { ...run, json: () => JSON.parse(run.stdout) };
 };
-/** A GTIN-14 with its GS1 check digit. */
-function gtin(first13: string): string {
-  let sum = 0;
-  for (let i = 0; i < 13; i++) sum += Number(first13[i]) * (i % 2 === 0 ? 3 : 1);
-  return `${first13}${(10 - (sum % 10)) % 10}`;
-}
 
 test('product register with only --gtin and --name (and with --ndc), then product update by the owner only', async () => {
-  const [maker, wholesaler] = orgs as [OrgKeyFile, OrgKeyFile];
-  const orgKey = (o: OrgKeyFile) => join(home, o.file);
-  const reader = new MedLedgerClient({
-    url,
-    keys: readOrgKey(home, { file: maker.file }),
-    genesis: TrustedGenesis.fromDocument(JSON.parse(readFileSync(join(dir, 'genesis.json'), 'utf8'))),
-  });
+  const [maker, wholesaler] = net.orgs as [OrgKeyFile, OrgKeyFile];
+  const orgKey = (o: OrgKeyFile) => join(net.home, o.file);
+  const reader = new MedLedgerClient({ url: net.url, keys: readOrgKey(net.home, { file: maker.file }), genesis: net.trusted });
   const [bare, withNdc] = [gtin('0003600029145'), gtin('0001234560001')];
 
   const registered = await cli('product', 'register', '--org-key', orgKey(maker), '--gtin', bare, '--name', 'Amoxicillin', '--json');
