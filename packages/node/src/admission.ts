@@ -75,21 +75,12 @@ export class Admission implements TxLookup {
    * the peer's problem, not ours.
    */
   admitFromPeer(raw: unknown): void {
-    let tx: SignedTx;
     try {
-      tx = parseSignedTx(raw);
+      const tx = parseSignedTx(raw);
+      if (this.pool(tx, () => this.deps.app.checkRelayedTx(tx))) this.deps.onAdmitted();
     } catch {
-      return;
+      // Already known, stale nonce, malformed, or the mempool is full: the peer's problem, not ours.
     }
-    if (tx.chain !== this.opts.chainId) return;
-    const { mempool } = this.deps;
-    const hash = txHash(tx);
-    if (mempool.has(hash)) return;
-    const bytes = txBytes(tx).length;
-    if (mempool.isFull(bytes)) return;
-    if (this.deps.app.checkRelayedTx(tx).code !== 'ok') return;
-    mempool.add({ hash, tx, bytes });
-    this.deps.onAdmitted();
   }
 
   /**
@@ -98,32 +89,36 @@ export class Admission implements TxLookup {
    * it names (Vault.checkNamed). Throws ApiError; nothing is kept on failure.
    */
   admit(tx: SignedTx): { hash: string; status: 'pending' } {
+    const vaultCheck = (t: SignedTx) => {
+      const named = namedObjects(t.kind, t.body);
+      if (named.content !== undefined || named.envelopes.length > 0)
+        this.deps.checkNamed(identityOfKey(this.deps.state, t.signer)?.id, named);
+    };
     try {
-      return this.admitChecked(tx);
+      if (this.pool(tx, () => this.deps.app.checkTx(tx, vaultCheck))) this.deps.onAdmitted(tx);
+      return { hash: txHash(tx), status: 'pending' };
     } catch (err) {
       if (err instanceof ApiError) this.deps.onRefused?.(err.code);
       throw err;
     }
   }
 
-  private admitChecked(tx: SignedTx): { hash: string; status: 'pending' } {
+  /**
+   * Put `tx` in the mempool once `check` passes: true when added, false when it was already
+   * there. Throws ApiError (wrong chain, mempool full, or the check's refusal); nothing is kept.
+   */
+  private pool(tx: SignedTx, check: () => TxResult): boolean {
     const { mempool } = this.deps;
     if (tx.chain !== this.opts.chainId)
       throw new ApiError('WRONG_CHAIN', `transaction is for chain '${tx.chain}', this is '${this.opts.chainId}'`);
     const hash = txHash(tx);
-    if (mempool.has(hash)) return { hash, status: 'pending' };
+    if (mempool.has(hash)) return false;
     const bytes = txBytes(tx).length;
     if (mempool.isFull(bytes)) throw new ApiError('MEMPOOL_FULL', 'the node is busy; retry shortly');
-    const vaultCheck = (t: SignedTx) => {
-      const named = namedObjects(t.kind, t.body);
-      if (named.content !== undefined || named.envelopes.length > 0)
-        this.deps.checkNamed(identityOfKey(this.deps.state, t.signer)?.id, named);
-    };
-    const result = this.deps.app.checkTx(tx, vaultCheck);
+    const result = check();
     if (result.code !== 'ok') throw new ApiError(result.code, result.log);
     mempool.add({ hash, tx, bytes });
-    this.deps.onAdmitted(tx);
-    return { hash, status: 'pending' };
+    return true;
   }
 
   /**

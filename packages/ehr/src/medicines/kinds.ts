@@ -1,8 +1,8 @@
 // The medicines transaction kinds, registered in TX_KINDS (kinds.ts).
 import type { TxKind } from '../kinds.js';
 import { supplyCapture } from './capture.js';
-import { productTransfer, supplyDecommission, supplyNotify, supplyTerminate, supplyVerify } from './lifecycle.js';
-import { productRegister, productUpdate } from './products.js';
+import { supplyDecommission, supplyNotify, supplyTerminate, supplyVerify } from './lifecycle.js';
+import { productRegister, productTransfer, productUpdate } from './products.js';
 import { medicationDispense, rxCancel, rxPrescribe, rxSchedule, rxTransfer } from './rx.js';
 import { supplyCommission, supplyPack, supplyQuarantine, supplyRecall, supplyReceive, supplyShip, supplyUnpack } from './supply.js';
 

@@ -1,17 +1,16 @@
-// The rest of a package's and a product's life (docs/medicines.md): a GTIN moves to another
-// company with its history kept; packages are decommissioned or destroyed; every verification
+// The rest of a package's life (docs/medicines.md): packages are decommissioned or destroyed; every verification
 // request is logged on chain for the regulator (and verifies a saleable return); a
 // determination of illegitimate product is notified within 24 hours of block time, and the
 // notification is terminated.
 import { txHash } from '@medledger/ledger';
-import { arrayField, type Body, enumField, hex16Field, idField, onlyFields, optional, stringField } from '../body.js';
+import { arrayField, type Body, enumField, hex16Field, onlyFields, optional, stringField } from '../body.js';
 import { EhrError } from '../errors.js';
 import { activeSigner, getIdentity } from '../identity.js';
 import { dateField } from '../insurance/model.js';
 import type { TxContext, TxKind } from '../kinds.js';
 import { keys, readJson, type StateOverlay, type StateReader, writeJson } from '../state.js';
 import { eventTimeField, recordEvent, sgtinUri } from './events.js';
-import { epcItem, gtinField, type Package, type Product, partnerKindOf, pkgRef, requirePartner, serialField, TEXT_RE } from './model.js';
+import { epcItem, gtinField, type Package, partnerKindOf, pkgRef, requirePartner, serialField, TEXT_RE } from './model.js';
 import { getPackage, getProduct, verifyPackage } from './verify.js';
 
 /** DSCSA §582: an illegitimate-product determination is notified to the FDA and partners within 24 hours. */
@@ -69,28 +68,6 @@ export function openNotice(
   writeJson(state, keys.illegitimateNotice(id), notice);
   state.set(keys.illegitimateNoticeIndex(ctx.height, id), '');
 }
-
-/** The GTIN's owner moves it to another manufacturer; it commissions and recalls from then on. */
-export const productTransfer: TxKind = {
-  apply(ctx, tx, state) {
-    const b = onlyFields(tx.body, 'product.transfer', ['gtin', 'to']);
-    const owner = requirePartner(state, activeSigner(state, tx.signer), 'transfer a GTIN', ['manufacturer']);
-    const gtin = gtinField(b, 'gtin');
-    const product = getProduct(state, gtin);
-    if (product === undefined) throw new EhrError('NOT_FOUND', `no product ${gtin}`);
-    if (product.manufacturer !== owner.org) throw new EhrError('UNAUTHORIZED', `GTIN ${gtin} belongs to another company`);
-    const to = idField(b, 'to');
-    if (partnerKindOf(getIdentity(state, to)) !== 'manufacturer')
-      throw new EhrError('INVALID_BODY', 'body.to is not an active manufacturer');
-    if (to === owner.org) throw new EhrError('INVALID_BODY', 'body.to is yourself');
-    const moved: Product = {
-      ...product,
-      manufacturer: to,
-      transfers: [...product.transfers, { from: owner.org, to, height: ctx.height, time: ctx.time }],
-    };
-    writeJson(state, keys.product(gtin), moved);
-  },
-};
 
 const DECOMMISSION = {
   destroy: { bizStep: 'destroying', disposition: 'destroyed', status: 'destroyed' },
