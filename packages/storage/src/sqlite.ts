@@ -2,6 +2,13 @@
 // for a block in one transaction, so a crash leaves the previous or the next height.
 import { EMPTY_STATE_ROOT, type TxResult, txHash } from '@medledger/ledger';
 import Database from 'better-sqlite3';
+import {
+  DeferredTreeNodes,
+  type DeferredTreeOptions,
+  type StagedTreeWrite,
+  TREE_JOURNAL_SCHEMA,
+  treeJournalOptions,
+} from './tree-journal.js';
 import { TreeNodeRows } from './tree-rows.js';
 import {
   type BlockCommitBatch,
@@ -20,7 +27,10 @@ import {
 
 // 2: the state tree (state_nodes, meta 'state_root') and the v2 app hash; a version-1
 // database holds a chain whose app hashes this node no longer computes.
-const SCHEMA_VERSION = '2';
+// 3: the tree journal (tree-journal.ts): state_nodes alone is no longer the tip's tree, so a
+// node that only knows version 2 must not open the file. A version-2 file is upgraded on open
+// (its journal starts empty).
+const SCHEMA_VERSION = '3';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -100,6 +110,8 @@ const LATER_TABLES = ['vault_objects', 'vault_wanted', 'outbox'];
 export interface SqliteStoreOptions {
   /** Open for reading only (the `verify` command). */
   readonly?: boolean;
+  /** When a block's state-tree nodes reach state_nodes (tree-journal.ts); the defaults suit a validator. */
+  treeJournal?: DeferredTreeOptions;
 }
 
 /**
@@ -117,8 +129,12 @@ export class SqliteStore implements NodeStore {
   private readonly recentResults = new Map<number, TxResult[]>();
   /** The node rows of a block's state tree; undefined when read-only. */
   private readonly treeRows: TreeNodeRows | undefined;
+  /** The tree nodes of recent blocks, journalled and not yet in state_nodes. */
+  private readonly deferred: DeferredTreeNodes;
 
   constructor(path: string, opts: SqliteStoreOptions = {}) {
+    // Checked before the file is opened (and locked).
+    const treeJournal = treeJournalOptions(opts.treeJournal);
     try {
       this.db = new Database(path, { readonly: opts.readonly === true, fileMustExist: opts.readonly === true, timeout: 0 });
       if (!opts.readonly) {
@@ -128,6 +144,7 @@ export class SqliteStore implements NodeStore {
         // Erased health records must not linger in free pages (docs/records.md, erasure).
         this.db.pragma('secure_delete = ON');
         this.db.exec(SCHEMA);
+        this.db.exec(TREE_JOURNAL_SCHEMA);
         if (!this.hasColumn('vault_objects', 'uploader')) this.db.exec(UPLOADER_COLUMN);
         if (!this.hasColumn('blocks', 'header')) this.db.exec(HEADER_COLUMN);
         this.db.exec(UPLOADER_INDEX);
@@ -148,7 +165,11 @@ export class SqliteStore implements NodeStore {
     const version = this.readMeta('schema_version');
     if (version === undefined && !opts.readonly)
       this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('schema_version', SCHEMA_VERSION);
-    else if (version !== SCHEMA_VERSION)
+    else if (version === '2' && !opts.readonly)
+      this.db.prepare('UPDATE meta SET value = ? WHERE key = ?').run(SCHEMA_VERSION, 'schema_version');
+    else if (version === '2' && opts.readonly) {
+      // A version-2 file read as it is: it has no journal, so state_nodes is its whole tree.
+    } else if (version !== SCHEMA_VERSION)
       throw new StorageError('SCHEMA', `${path} has schema version ${version ?? 'none'}, this node understands ${SCHEMA_VERSION}`);
     this.stmts = {
       tip: this.db.prepare('SELECT MAX(height) AS h FROM blocks'),
@@ -205,6 +226,7 @@ export class SqliteStore implements NodeStore {
           }),
     };
     this.treeRows = opts.readonly ? undefined : new TreeNodeRows(this.db);
+    this.deferred = new DeferredTreeNodes(this.db, this.treeRows, treeJournal);
     this.tip = (this.stmts.tip.get() as { h: number | null }).h ?? 0;
   }
 
@@ -324,6 +346,8 @@ export class SqliteStore implements NodeStore {
   }
 
   getTreeNode(hash: string): Uint8Array | undefined {
+    const pending = this.deferred.lookup(hash);
+    if (pending !== undefined) return pending ?? undefined;
     const row = this.stmts.getNode.get(Buffer.from(hash, 'hex')) as { node: Buffer } | undefined;
     return row === undefined ? undefined : new Uint8Array(row.node.buffer, row.node.byteOffset, row.node.byteLength);
   }
@@ -343,27 +367,35 @@ export class SqliteStore implements NodeStore {
     const height = batch.block.header.height;
     if (height !== this.tip + 1) throw new StorageError('HEIGHT_MISMATCH', `cannot store block ${height} on top of height ${this.tip}`);
     const hashes = batch.block.txs.map((tx) => txHash(tx));
-    this.db.transaction(() => {
-      putBlock.run(
-        height,
-        batch.hash,
-        JSON.stringify(batch.block),
-        JSON.stringify(batch.commit),
-        JSON.stringify(batch.results),
-        JSON.stringify(batch.block.header),
-      );
-      hashes.forEach((hash, i) => {
-        putTx.run(hash, height, i);
-      });
-      for (const w of batch.writes) {
-        if (w.value === null) del.run(w.key);
-        else put.run(w.key, w.value);
-      }
-      // Deletes first: a node the block removes and adds again (same content) stays.
-      treeRows.remove(batch.tree.remove);
-      treeRows.put(batch.tree.put);
-      setMeta.run(STATE_ROOT_META, batch.tree.root);
-    })();
+    // The tree nodes go to the journal, and the oldest journalled ones to state_nodes
+    // (tree-journal.ts). Staging changes memory first; a failed transaction reloads it.
+    let tree: StagedTreeWrite;
+    try {
+      tree = this.deferred.stage(height, batch.tree);
+      this.db.transaction(() => {
+        putBlock.run(
+          height,
+          batch.hash,
+          JSON.stringify(batch.block),
+          JSON.stringify(batch.commit),
+          JSON.stringify(batch.results),
+          JSON.stringify(batch.block.header),
+        );
+        hashes.forEach((hash, i) => {
+          putTx.run(hash, height, i);
+        });
+        for (const w of batch.writes) {
+          if (w.value === null) del.run(w.key);
+          else put.run(w.key, w.value);
+        }
+        this.deferred.write(tree);
+        setMeta.run(STATE_ROOT_META, batch.tree.root);
+      })();
+    } catch (err) {
+      this.deferred.reload();
+      throw err;
+    }
+    this.deferred.settle(tree);
     this.tip = height;
   }
 

@@ -84,7 +84,8 @@ describe('node order', () => {
 });
 
 /**
- * Run in a child process: store block 1, then start block 2 with a trigger that SIGKILLs the
+ * Run in a child process, with the tree journal off (every block's nodes written with it; the
+ * journal's own crash test is in tree-journal.test.ts): store block 1, then start block 2 with a trigger that SIGKILLs the
  * process when SQLite reaches a node row in the third chunk of node inserts, after the
  * block row, tx index, state rows, node deletes and two node chunks are already written in
  * the open transaction. Prints block 2's tx hashes first, so the parent can look for them.
@@ -96,7 +97,8 @@ import { fakeBatch } from ${JSON.stringify(new URL('./conformance.ts', import.me
 import { openSqliteStore } from ${JSON.stringify(new URL('./sqlite.ts', import.meta.url).href)};
 import { inKeyBuckets } from ${JSON.stringify(new URL('./tree-rows.ts', import.meta.url).href)};
 const [path, first, second] = process.argv.slice(2);
-const store = openSqliteStore(path);
+// maxAgeBlocks 0: each block's nodes go straight to state_nodes, as the trigger needs.
+const store = openSqliteStore(path, { treeJournal: { maxAgeBlocks: 0 } });
 store.commitBlock(fakeBatch(1, JSON.parse(first), 2, updateStateTree(store, store.stateRoot(), JSON.parse(first))));
 const writes = JSON.parse(second);
 const batch = fakeBatch(2, writes, 3, updateStateTree(store, store.stateRoot(), writes));
