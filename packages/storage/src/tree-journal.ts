@@ -81,14 +81,24 @@ function encodeRemoves(hashes: readonly string[]): Buffer {
   return out;
 }
 
+/** Value of each lowercase hex digit by char code; -1 elsewhere. */
+const HEX_DIGIT = new Int8Array(128).fill(-1);
+for (let i = 0; i < 16; i++) HEX_DIGIT['0123456789abcdef'.charCodeAt(i)] = i;
+
 /**
- * The node changes of the committed blocks that state_nodes does not hold yet, in the order
- * they were last changed (a Map keeps insertion order, and a change moves its entry to the
- * end), so the oldest are first in line to be written out.
+ * The node changes of the committed blocks that state_nodes does not hold yet, in `slices`
+ * maps by the first 16 bits of the node hash. Block h writes out slice h mod slices (and
+ * more, oldest first, while over maxPending): each change waits at most `slices` blocks, and
+ * each block's write-out touches about 1/slices of the table's pages with everything that
+ * slice gathered meanwhile, instead of a page per change (measured in docs/state.md).
  */
 export class DeferredTreeNodes {
-  private pending = new Map<string, Pending>();
-  private readonly maxAgeBlocks: number;
+  private slices: Array<Map<string, Pending>> = [];
+  /** Pending changes in all slices. */
+  private count = 0;
+  /** How many pending changes each height holds (heights holding none are absent). */
+  private byHeight = new Map<number, number>();
+  private readonly sliceCount: number;
   private readonly maxPending: number;
   private readonly stmts;
 
@@ -99,8 +109,9 @@ export class DeferredTreeNodes {
     opts: DeferredTreeOptions = {},
   ) {
     const { maxAgeBlocks, maxPending } = treeJournalOptions(opts);
-    this.maxAgeBlocks = maxAgeBlocks;
-    this.maxPending = maxPending;
+    // maxAgeBlocks 0: one slice, written out with the block that made it.
+    this.sliceCount = Math.max(1, maxAgeBlocks);
+    this.maxPending = maxAgeBlocks === 0 ? 0 : maxPending;
     const hasTable = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'tree_journal'").get() !== undefined;
     this.stmts = hasTable
       ? {
@@ -114,7 +125,7 @@ export class DeferredTreeNodes {
 
   /** How many node changes wait in the journal. */
   get size(): number {
-    return this.pending.size;
+    return this.count;
   }
 
   /**
@@ -122,12 +133,14 @@ export class DeferredTreeNodes {
    * removed it, undefined when the journal has no word on it (state_nodes does).
    */
   lookup(hash: string): Uint8Array | null | undefined {
-    return this.pending.get(hash)?.node;
+    return this.slices[this.sliceOf(hash)]?.get(hash)?.node;
   }
 
   /** Rebuild the in-memory changes from the journal rows (at open, and after a failed commit). */
   reload(): void {
-    this.pending = new Map();
+    this.slices = Array.from({ length: this.sliceCount }, () => new Map());
+    this.count = 0;
+    this.byHeight = new Map();
     if (this.stmts === undefined) return;
     for (const row of this.stmts.all.iterate() as Iterable<{ height: number; puts: Buffer; removes: Buffer }>) {
       for (let at = 0; at + HASH_BYTES <= row.removes.length; at += HASH_BYTES)
@@ -144,31 +157,30 @@ export class DeferredTreeNodes {
 
   /**
    * Take in block `height`'s node changes (removes first, as the table applied them: a node
-   * removed and added again stays) and choose the oldest changes to write out with it. Memory
-   * only; `write` then does the SQL inside the block's transaction, and `settle` after it
-   * commits (or `reload` if it fails).
+   * removed and added again stays) and choose the slices to write out with it. Memory only;
+   * `write` then does the SQL inside the block's transaction, and `settle` after it commits
+   * (or `reload` if it fails).
    */
   stage(height: number, update: Pick<StateTreeUpdate, 'put' | 'remove'>): StagedTreeWrite {
     for (const hash of update.remove) this.change(hash, null, height);
     for (const n of update.put) this.change(n.hash, n.bytes, height);
     const flush: Array<[string, Pending]> = [];
-    let keepFrom = height + 1;
-    for (const entry of this.pending) {
-      const [, change] = entry;
-      const over = this.pending.size - flush.length > this.maxPending;
-      if (!over && change.height > height - this.maxAgeBlocks) {
-        keepFrom = change.height;
-        break;
-      }
-      flush.push(entry);
+    const first = height % this.sliceCount;
+    for (let k = 0; k < this.sliceCount; k++) {
+      if (k > 0 && this.count - flush.length <= this.maxPending) break;
+      for (const entry of this.slices[(first + k) % this.sliceCount] as Map<string, Pending>) flush.push(entry);
     }
+    // The lowest height that still holds a change once these are written out.
+    const leaving = new Map<number, number>();
+    for (const [, change] of flush) leaving.set(change.height, (leaving.get(change.height) ?? 0) + 1);
+    let keepFrom = height + 1;
+    for (const [h, n] of this.byHeight) if (h < keepFrom && n > (leaving.get(h) ?? 0)) keepFrom = h;
     const journal =
       keepFrom <= height && (update.put.length > 0 || update.remove.length > 0)
         ? { puts: encodePuts(update.put), removes: encodeRemoves(update.remove) }
         : undefined;
     return { height, journal, flush, keepFrom };
   }
-
   /** The SQL of a staged block, inside its transaction: its journal row, the written-out changes, the journal's trimmed head. */
   write(staged: StagedTreeWrite): void {
     const { rows, stmts } = this;
@@ -189,12 +201,38 @@ export class DeferredTreeNodes {
 
   /** After the block's transaction committed: the written-out changes leave memory. */
   settle(staged: StagedTreeWrite): void {
-    for (const [hash, change] of staged.flush) if (this.pending.get(hash) === change) this.pending.delete(hash);
+    for (const [hash, change] of staged.flush) {
+      const slice = this.slices[this.sliceOf(hash)] as Map<string, Pending>;
+      if (slice.get(hash) !== change) continue;
+      slice.delete(hash);
+      this.count--;
+      this.forget(change.height);
+    }
   }
 
   private change(hash: string, node: Uint8Array | null, height: number): void {
-    // Delete first, so that the entry moves to the end of the Map's order.
-    this.pending.delete(hash);
-    this.pending.set(hash, { node, height });
+    const slice = this.slices[this.sliceOf(hash)] as Map<string, Pending>;
+    const old = slice.get(hash);
+    if (old === undefined) this.count++;
+    else this.forget(old.height);
+    slice.set(hash, { node, height });
+    this.byHeight.set(height, (this.byHeight.get(height) ?? 0) + 1);
+  }
+
+  private forget(height: number): void {
+    const n = (this.byHeight.get(height) ?? 0) - 1;
+    if (n > 0) this.byHeight.set(height, n);
+    else this.byHeight.delete(height);
+  }
+
+  /** The slice of a hex hash: its first 16 bits scaled to the slice count (0 for anything not hex). */
+  private sliceOf(hash: string): number {
+    let top = 0;
+    for (let i = 0; i < 4; i++) {
+      const d = HEX_DIGIT[hash.charCodeAt(i)] ?? -1;
+      if (d < 0) return 0;
+      top = (top << 4) | d;
+    }
+    return Math.floor((top * this.sliceCount) / 65536);
   }
 }
