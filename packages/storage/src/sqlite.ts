@@ -258,24 +258,29 @@ export class SqliteStore implements NodeStore {
       throw new StorageError('CLOSED', 'store is read-only');
     if (this.tip !== 0) throw new StorageError('HEIGHT_MISMATCH', `cannot install a snapshot over a store at height ${this.tip}`);
     const height = batch.block.header.height;
-    const hashes = batch.block.txs.map((tx) => txHash(tx));
     this.db.transaction(() => {
-      putBlock.run(
-        height,
-        batch.hash,
-        JSON.stringify(batch.block),
-        JSON.stringify(batch.commit),
-        JSON.stringify(batch.results),
-        JSON.stringify(batch.block.header),
-      );
-      hashes.forEach((hash, i) => {
-        putTx.run(hash, height, i);
-      });
+      this.putBlockRows(batch, putBlock, putTx);
       for (const w of batch.writes) if (w.value !== null) put.run(w.key, w.value);
       treeRows.put(batch.tree.put);
       setMeta.run(STATE_ROOT_META, batch.tree.root);
     })();
     this.tip = height;
+  }
+
+  /** A stored block's own rows (the block, its commit, results and header; its tx index), inside the caller's transaction. */
+  private putBlockRows(batch: BlockCommitBatch | SnapshotInstallBatch, putBlock: Database.Statement, putTx: Database.Statement): void {
+    const height = batch.block.header.height;
+    putBlock.run(
+      height,
+      batch.hash,
+      JSON.stringify(batch.block),
+      JSON.stringify(batch.commit),
+      JSON.stringify(batch.results),
+      JSON.stringify(batch.block.header),
+    );
+    batch.block.txs.forEach((tx, i) => {
+      putTx.run(txHash(tx), height, i);
+    });
   }
 
   loadBlockRaw(height: number): RawBlock | undefined {
@@ -366,24 +371,13 @@ export class SqliteStore implements NodeStore {
       throw new StorageError('CLOSED', 'store is read-only');
     const height = batch.block.header.height;
     if (height !== this.tip + 1) throw new StorageError('HEIGHT_MISMATCH', `cannot store block ${height} on top of height ${this.tip}`);
-    const hashes = batch.block.txs.map((tx) => txHash(tx));
     // The tree nodes go to the journal, and the oldest journalled ones to state_nodes
     // (tree-journal.ts). Staging changes memory first; a failed transaction reloads it.
     let tree: StagedTreeWrite;
     try {
       tree = this.deferred.stage(height, batch.tree);
       this.db.transaction(() => {
-        putBlock.run(
-          height,
-          batch.hash,
-          JSON.stringify(batch.block),
-          JSON.stringify(batch.commit),
-          JSON.stringify(batch.results),
-          JSON.stringify(batch.block.header),
-        );
-        hashes.forEach((hash, i) => {
-          putTx.run(hash, height, i);
-        });
+        this.putBlockRows(batch, putBlock, putTx);
         for (const w of batch.writes) {
           if (w.value === null) del.run(w.key);
           else put.run(w.key, w.value);

@@ -10,29 +10,16 @@ import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { MemoryStateTree, proveStateKey, updateStateTree } from '@medledger/ledger';
 import Database from 'better-sqlite3';
+import fc from 'fast-check';
 import { fakeBatch } from './conformance.js';
 import { openSqliteStore, type SqliteStore } from './sqlite.js';
 import { type StateWrite, StorageError } from './types.js';
 
-/** A seeded generator (mulberry32), so a failure names the block it came from and repeats. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Block `height`'s writes: new keys, updates of old ones and deletes, from `seed`. */
+/** Block `height`'s writes (new keys, updates of old ones, deletes), the same for the same seed. */
 function blockWrites(seed: number, height: number, keys: number): StateWrite[] {
-  const next = random(seed * 7919 + height);
-  return Array.from({ length: 1 + Math.floor(next() * 40) }, () => {
-    const key = `k/${Math.floor(next() * keys)}`;
-    return { key, value: next() < 0.2 ? null : `v${height}/${Math.floor(next() * 1000)}` };
-  });
+  const write = fc.record({ k: fc.nat(keys - 1), del: fc.integer({ min: 0, max: 4 }), v: fc.nat(999) });
+  const [writes] = fc.sample(fc.array(write, { minLength: 1, maxLength: 40 }), { seed: seed * 7919 + height, numRuns: 1 });
+  return (writes ?? []).map(({ k, del, v }) => ({ key: `k/${k}`, value: del === 0 ? null : `v${height}/${v}` }));
 }
 
 type Db = Database.Database;
@@ -55,6 +42,29 @@ function assertSameTree(store: SqliteStore, model: MemoryStateTree, removed: Set
 function tableHashes(db: Db): Set<string> {
   return new Set((db.prepare('SELECT hash FROM state_nodes').all() as Array<{ hash: Buffer }>).map((r) => r.hash.toString('hex')));
 }
+
+/**
+ * What a restart would read: state_nodes, then every journal row replayed in height order
+ * (removes, then puts). Checked after each block, so a journal trimmed too early shows at once.
+ */
+function replayed(db: Db): Map<string, string> {
+  const nodes = new Map<string, string>();
+  for (const r of db.prepare('SELECT hash, node FROM state_nodes').iterate() as Iterable<{ hash: Buffer; node: Buffer }>)
+    nodes.set(r.hash.toString('hex'), r.node.toString('hex'));
+  const rows = db.prepare('SELECT puts, removes FROM tree_journal ORDER BY height').all() as Array<{ puts: Buffer; removes: Buffer }>;
+  for (const { puts, removes } of rows) {
+    for (let at = 0; at < removes.length; at += 32) nodes.delete(removes.toString('hex', at, at + 32));
+    for (let at = 0; at < puts.length; ) {
+      const length = puts.readUInt32BE(at + 32);
+      nodes.set(puts.toString('hex', at, at + 32), puts.toString('hex', at + 36, at + 36 + length));
+      at += 36 + length;
+    }
+  }
+  return nodes;
+}
+
+const hexNodes = (model: MemoryStateTree): Map<string, string> =>
+  new Map([...model.nodes].map(([hash, bytes]) => [hash, Buffer.from(bytes).toString('hex')]));
 
 const journalRows = (db: Db): number => (db.prepare('SELECT COUNT(*) AS n FROM tree_journal').get() as { n: number }).n;
 
@@ -87,6 +97,7 @@ describe('tree journal', () => {
         sawJournal ||= rows > 0 && [...model.nodes.keys()].some((h) => !table.has(h));
         sawFlush ||= [...model.nodes.keys()].some((h) => table.has(h));
         assertSameTree(store, model, removed, keys, `block ${height}`);
+        assert.deepEqual(replayed(dbOf(store)), hexNodes(model), `block ${height}: state_nodes plus the journal is the tree`);
         if (height % 20 === 0) {
           store.close();
           store = openSqliteStore(path, opts);
