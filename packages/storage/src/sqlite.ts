@@ -165,10 +165,9 @@ export class SqliteStore implements NodeStore {
     const version = this.readMeta('schema_version');
     if (version === undefined && !opts.readonly)
       this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('schema_version', SCHEMA_VERSION);
-    else if (version === '2' && !opts.readonly)
-      this.db.prepare('UPDATE meta SET value = ? WHERE key = ?').run(SCHEMA_VERSION, 'schema_version');
-    else if (version === '2' && opts.readonly) {
-      // A version-2 file read as it is: it has no journal, so state_nodes is its whole tree.
+    else if (version === '2') {
+      // No journal yet, so state_nodes is its whole tree: a writer upgrades it, a reader reads it as it is.
+      if (!opts.readonly) this.db.prepare('UPDATE meta SET value = ? WHERE key = ?').run(SCHEMA_VERSION, 'schema_version');
     } else if (version !== SCHEMA_VERSION)
       throw new StorageError('SCHEMA', `${path} has schema version ${version ?? 'none'}, this node understands ${SCHEMA_VERSION}`);
     this.stmts = {

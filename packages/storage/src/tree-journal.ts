@@ -12,7 +12,7 @@
 // exactly the committed tree.
 import type { StateTreeUpdate } from '@medledger/ledger';
 import type Database from 'better-sqlite3';
-import type { TreeNodeRows } from './tree-rows.js';
+import { HEX_DIGIT, type TreeNodeRows } from './tree-rows.js';
 
 export const TREE_JOURNAL_SCHEMA = `
 -- A block's state-tree node changes not yet in state_nodes (tree-journal.ts): puts as
@@ -85,14 +85,10 @@ function encodeRemoves(hashes: readonly string[]): Buffer {
   return out;
 }
 
-/** Value of each lowercase hex digit by char code; -1 elsewhere. */
-const HEX_DIGIT = new Int8Array(128).fill(-1);
-for (let i = 0; i < 16; i++) HEX_DIGIT['0123456789abcdef'.charCodeAt(i)] = i;
-
 /**
  * The node changes of the committed blocks that state_nodes does not hold yet, in `slices`
  * maps by the first 16 bits of the node hash. Block h writes out slice h mod slices (and
- * more, oldest first, while over maxPending): each change waits at most `slices` blocks, and
+ * the slices after it while over maxPending): each change waits at most `slices` blocks, and
  * each block's write-out touches about 1/slices of the table's pages with everything that
  * slice gathered meanwhile, instead of a page per change (measured in docs/state.md).
  */
@@ -125,11 +121,6 @@ export class DeferredTreeNodes {
         }
       : undefined;
     this.reload();
-  }
-
-  /** How many node changes wait in the journal. */
-  get size(): number {
-    return this.count;
   }
 
   /**
@@ -185,6 +176,7 @@ export class DeferredTreeNodes {
         : undefined;
     return { height, journal, flush, keepFrom };
   }
+
   /** The SQL of a staged block, inside its transaction: its journal row, the written-out changes, the journal's trimmed head. */
   write(staged: StagedTreeWrite): void {
     const { rows, stmts } = this;

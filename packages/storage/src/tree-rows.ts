@@ -6,7 +6,7 @@ import type Database from 'better-sqlite3';
 import { bindList, MultiRowStatement, valueTuples } from './multi-row.js';
 
 /** Value of each lowercase hex digit by char code; -1 elsewhere. */
-const HEX_DIGIT = new Int8Array(128).fill(-1);
+export const HEX_DIGIT = new Int8Array(128).fill(-1);
 for (let i = 0; i < 16; i++) HEX_DIGIT['0123456789abcdef'.charCodeAt(i)] = i;
 
 /** Buckets by a hash's first three hex digits: 4,096, one or two leaf pages each at 15,000 keys. */
