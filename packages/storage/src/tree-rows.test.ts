@@ -2,16 +2,15 @@
 // order whatever the batch size, and a crash between two of a block's statements leaves
 // the previous height with nothing of the block (DESIGN §9).
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { EMPTY_STATE_ROOT, updateStateTree } from '@medledger/ledger';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { fakeBatch } from './conformance.js';
+import { runUntilKilled } from './crash-child.js';
 import { MemoryStore } from './memory.js';
 import { bindList, MultiRowStatement, valueTuples } from './multi-row.js';
 import { openSqliteStore } from './sqlite.js';
@@ -127,15 +126,7 @@ describe('crash during a block commit', () => {
         ...Array.from({ length: 10 }, (_, i) => ({ key: `k/${100 + i}`, value: null })),
         ...Array.from({ length: 60 }, (_, i) => ({ key: `new/${i}`, value: `v${i}` })),
       ];
-      const child = spawnSync(process.execPath, ['--import', 'tsx', script, path, JSON.stringify(first), JSON.stringify(second)], {
-        cwd: fileURLToPath(new URL('.', import.meta.url)),
-        encoding: 'utf8',
-        timeout: 120_000,
-      });
-      assert.equal(child.signal, 'SIGKILL', `the child was killed mid-commit (status ${child.status}, stderr ${child.stderr})`);
-      const lines = child.stdout.trim().split('\n');
-      assert.equal(lines.length, 1, 'the commit never returned');
-      const block2Txs = JSON.parse(lines[0] as string) as string[];
+      const block2Txs = JSON.parse(runUntilKilled(script, [path, JSON.stringify(first), JSON.stringify(second)])) as string[];
 
       const store = openSqliteStore(path);
       try {
