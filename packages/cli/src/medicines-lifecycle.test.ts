@@ -196,6 +196,12 @@ test('recall notices, saleable returns, the verification log, notifications, GTI
   assert.equal((await listNotices(maker)).items.length, 1);
   assert.equal((await listNotices(wholesaler)).items.length, 0);
   const notice = String(seen.items[0]?.id);
+  // Without a session a notification is refused as any unknown one would be: its id is no oracle.
+  for (const id of [notice, 'ab'.repeat(16)]) {
+    const anonymous = await fetch(`${url}/v1/notices/${id}`);
+    assert.equal(anonymous.status, 401, `GET /v1/notices/${id} without a session`);
+    assert.equal(((await anonymous.json()) as { error: { code: string } }).error.code, 'UNAUTHENTICATED');
+  }
   const notified = await cli('supply', 'notify', '--key', keyPath(pharmacy), '--notice', notice);
   assert.equal(notified.code, 0, notified.stderr);
   assert.equal((await listNotices(regulator)).items[0]?.status, 'notified');

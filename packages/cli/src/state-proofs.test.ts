@@ -157,6 +157,59 @@ test('metadata proofs go only to those allowed to see it; unknown families and o
   assert.equal(badKey.status, 400);
 });
 
+test("a record's proof follows the grant, as the records list does: not after revocation, and without an envelope yet", async () => {
+  const patient = new MedLedgerClient({ url: net.url, keys: generateKeyBundle(), genesis: TrustedGenesis.fromDocument(genesis) });
+  const former = new MedLedgerClient({ url: net.url, keys: generateKeyBundle(), genesis: TrustedGenesis.fromDocument(genesis) });
+  const later = new MedLedgerClient({ url: net.url, keys: generateKeyBundle(), genesis: TrustedGenesis.fromDocument(genesis) });
+  const { id: patientId } = await patient.registerPatient();
+  const { id: formerId } = await former.registerPatient();
+  const { id: laterId } = await later.registerPatient();
+  const { recordId } = await patient.writeRecord({
+    patient: patientId,
+    resource: { resourceType: 'Observation', status: 'final', code: { text: 'Heart rate' } },
+    category: 'vital-signs',
+  });
+  const { grantId } = await patient.grant({ grantee: formerId, categories: ['vital-signs'], access: 'read', purpose: 'treatment' });
+  const key = `record/${recordId}`;
+  const before = verifyAnswer((await former.get(`/v1/state/proof?key=${key}`, { auth: true })) as ProvenStateAnswer);
+  assert.ok(json(before.get(key)).envelopes[formerId] !== undefined, 'the grantee proves the record its grant covers');
+
+  // Revoked: the record still carries the former grantee's envelope, but its metadata (who
+  // else it is shared with from now on, erasure) is no longer theirs to see.
+  await patient.revoke(grantId);
+  await patient.grant({ grantee: laterId, categories: ['vital-signs'], access: 'read', purpose: 'treatment' });
+  // ...and costs no scan of the patient's records, so its time says nothing of how many there are.
+  const store = net.node.chain.store;
+  const scan = store.scanState.bind(store);
+  let scanned = 0;
+  store.scanState = (prefix, opts) => {
+    if (prefix.includes(patientId)) scanned++;
+    return scan(prefix, opts);
+  };
+  try {
+    assert.deepEqual(await former.listRecords(patientId), [], 'the records list shows a former grantee nothing');
+  } finally {
+    store.scanState = scan;
+  }
+  assert.equal(scanned, 0, "a caller with no active grant and no window is not walked through the patient's records");
+  await assert.rejects(
+    former.get(`/v1/state/proof?key=${key}`, { auth: true }),
+    (e: { code?: string }) => e.code === 'ACCESS_DENIED',
+    "a former grantee does not learn the record's later recipients",
+  );
+
+  // A grant made without sharing the existing records covers them: the list shows them, and each is proven.
+  const fresh = new MedLedgerClient({ url: net.url, keys: generateKeyBundle(), genesis: TrustedGenesis.fromDocument(genesis) });
+  const { id: freshId } = await fresh.registerPatient();
+  await patient.grant({ grantee: freshId, categories: ['vital-signs'], access: 'read', purpose: 'treatment', shareExisting: false });
+  const listed = await fresh.listRecords(patientId);
+  assert.deepEqual(
+    listed.map((r) => r.record),
+    [recordId],
+  );
+  assert.equal(typeof listed[0]?.provenAt, 'number');
+});
+
 test('a tampered answer is refused with the code of the check that failed', async () => {
   const patient = new MedLedgerClient({ url: net.url, keys: generateKeyBundle(), genesis: TrustedGenesis.fromDocument(genesis) });
   const { id } = await patient.registerPatient();

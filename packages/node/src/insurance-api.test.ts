@@ -167,3 +167,22 @@ test('insurance lists: each party sees only its own, pages follow the cursor, ba
   for (const path of ['/v1/patients/{id}/eligibility', '/v1/claims/{id}', '/v1/insurers/{id}/claims', '/v1/providers/{id}/preauths'])
     assert.ok(openapi.paths[path], `${path} is documented`);
 });
+
+test("an expired consent stops showing the patient's coverage at once, though no block has come since (the gatekeeper's time)", async () => {
+  const hospital = org('org.key');
+  const hospitalId = idFromPublicKey(hospital.keys.signing.publicKey);
+  const patient = new MedLedgerClient({ genesis: trusted(), url: t.url, keys: generateKeyBundle() });
+  const { id: patientId } = await patient.registerPatient();
+  const expiresAt = Date.now() + 2_000;
+  await patient.grant({ grantee: hospitalId, categories: ['billing'], access: 'read', purpose: 'treatment', expiresAt });
+  const coverages = `/v1/patients/${patientId}/coverages`;
+  const eligibility = `/v1/patients/${patientId}/eligibility?service=99213`;
+  assert.deepEqual(((await hospital.get(coverages, { auth: true })) as { coverages: unknown[] }).coverages, []);
+  assert.equal(((await hospital.get(eligibility, { auth: true })) as { eligible: boolean }).eligible, false);
+
+  // This node makes no empty blocks: the tip's time stays before expiresAt.
+  await new Promise((r) => setTimeout(r, expiresAt + 200 - Date.now()));
+  assert.ok(t.node.chain.tipTime < expiresAt, 'no block came after the expiry');
+  assert.deepEqual(await refusal(hospital.get(coverages, { auth: true })), { code: 'ACCESS_DENIED', status: 403 });
+  assert.deepEqual(await refusal(hospital.get(eligibility, { auth: true })), { code: 'NO_CONSENT', status: 403 });
+});

@@ -68,6 +68,10 @@ export function registerInsuranceRoutes(app: FastifyInstance, node: RouteDeps, g
   const who = (req: FastifyRequest) => gate.authenticate(req.headers.authorization);
   // Derived states (overdue) and default dates follow block time, never this node's clock.
   const blockTime = () => node.chain.tipTime;
+  // Who may see what by consent is judged as the gatekeeper judges reads (records.md "Consent"):
+  // at the later of block time and this node's clock, so an idle or halted chain's old block
+  // time does not keep an expired consent alive.
+  const consentTime = () => node.accessTime();
 
   /**
    * One page of list `index` of `party`, oldest first, keeping entries `keep` accepts. The list
@@ -102,7 +106,7 @@ export function registerInsuranceRoutes(app: FastifyInstance, node: RouteDeps, g
 
   /** One rule (ehr mayListInsurance) for the list routes and the proofs of their entries. */
   const requireList = (caller: Identity, index: InsuranceIndex, party: string, refusal: string) => {
-    if (!mayListInsurance(state, caller, index, party, blockTime())) throw new ApiError('ACCESS_DENIED', refusal);
+    if (!mayListInsurance(state, caller, index, party, consentTime())) throw new ApiError('ACCESS_DENIED', refusal);
   };
   const INSURER_ONLY = "only the insurer's own staff see its queues";
   const PATIENT_ONLY = 'only the patient and their delegates see this';
@@ -260,7 +264,7 @@ export function registerInsuranceRoutes(app: FastifyInstance, node: RouteDeps, g
   app.get<{ Params: { id: string } }>('/v1/coverages/:id', { schema: schemas.coverage }, async (req) => {
     const caller = who(req);
     const c = getCoverage(state, idParam(req.params.id, 'coverage id', 16));
-    if (c === undefined || !maySeeCoverage(state, caller, c, blockTime()))
+    if (c === undefined || !maySeeCoverage(state, caller, c, consentTime()))
       throw new ApiError('ACCESS_DENIED', 'no such coverage, or it is not yours to see');
     return c;
   });
@@ -295,7 +299,7 @@ export function registerInsuranceRoutes(app: FastifyInstance, node: RouteDeps, g
       const provider = providerOf(state, caller);
       if (provider === undefined)
         throw new ApiError('ACCESS_DENIED', 'only a provider organization or its clinical staff checks eligibility');
-      if (!hasBillingConsent(state, caller, patient, blockTime()))
+      if (!hasBillingConsent(state, caller, patient, consentTime()))
         throw new ApiError('NO_CONSENT', 'the patient has given no active payment or treatment consent to you or your organization');
       const at = { height: node.chain.height, time: blockTime() };
       const date = rawDate ?? dateOf(at.time);

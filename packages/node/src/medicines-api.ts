@@ -138,9 +138,10 @@ export function registerMedicinesRoutes(app: FastifyInstance, node: RouteDeps, g
     return { notices: items, next };
   });
   app.get<{ Params: { id: string } }>('/v1/notices/:id', { schema: schemas.notice }, async (req) => {
+    // The session first: an unknown id and one the caller may not see answer alike.
+    const org = partnerOf(state, who(req))?.org;
     const n = getNotice(state, req.params.id);
-    if (n === undefined || !maySeeNotice(state, partnerOf(state, who(req))?.org, n))
-      throw new ApiError('NOT_FOUND', `no notification ${req.params.id} you may see`);
+    if (n === undefined || !maySeeNotice(state, org, n)) throw new ApiError('NOT_FOUND', `no notification ${req.params.id} you may see`);
     return withStatus(n);
   });
 

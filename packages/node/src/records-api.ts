@@ -136,6 +136,9 @@ export function registerRecordRoutes(app: FastifyInstance, node: RouteDeps, gate
         );
         return { records: page.items, next: page.next, count: page.count };
       }
+      // No active grant and no window: nothing is visible, and the answer comes without walking
+      // the patient's records, so its time does not tell a stranger how many they hold.
+      if (!inEmergency && grants.length === 0) return { records: [], next: null };
       const page = pageState(store, [prefixes.patientRecords(patient)], req.query, (key) => {
         const record = getRecord(state, lastSegment(key));
         return visible(record) ? [recordView(record)] : [];

@@ -3,8 +3,8 @@
 // log, records, emergency windows) goes only to those the /v1 routes already show it to.
 // One function decides, for the single and the batch proof routes alike.
 import {
-  activeWindowFor,
   emergencyKeys,
+  emergencyWindowOf,
   getClaim,
   getCoverage,
   getGrant,
@@ -12,6 +12,7 @@ import {
   getPreauth,
   getRecord,
   getWindow,
+  grantCoversRecord,
   granteeIdsFor,
   grantIsActive,
   grantsFrom,
@@ -109,9 +110,13 @@ export function keyAccess(
         record !== undefined &&
         (manages(caller, record.patient) ||
           caller.id === record.author ||
-          granteeIds(caller).some((id) => record.envelopes[id] !== undefined) ||
-          // A break-glass clinician reads through the emergency envelope and proves what it read.
-          activeWindowFor(state, record.patient, time)?.clinician === caller.id),
+          // As GET /v1/patients/:id/records lists it: to a grantee while an active grant covers it.
+          // An envelope alone is no permission: a revoked grantee keeps theirs, and would go on
+          // learning whom the record is shared with later.
+          grantsFrom(state, record.patient, granteeIds(caller)).some((g) => grantIsActive(g, time) && grantCoversRecord(g, record)) ||
+          // A break-glass clinician reads through the emergency envelope and proves what it read,
+          // while the window is theirs to use (the same test as the read gate's).
+          emergencyWindowOf(state, caller, record.patient, time) !== undefined),
     );
   }
   // Governance is the consortium's business: member organizations, their staff and validators see all of it.

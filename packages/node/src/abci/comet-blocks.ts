@@ -2,10 +2,11 @@
 // proofs on CometBFT"): CometBFT's signed header and commit for the height, from its RPC,
 // with each transaction's leaf (SHA-256 of its bytes: the leaves of the header's data hash),
 // and the transactions shown by the same rule as the embedded engine's blocks (chain-view.ts):
-// in full to consortium members and auditors, else only the caller's own. A client checks
+// in full to consortium members and auditors (but a prescription transaction only to validators
+// and its parties), else only the caller's own. A client checks
 // it against the genesis validators (@medledger/client/light).
 import { sha256Hex } from '@medledger/crypto';
-import { type Identity, isTxParty, type StateReader, seesChainBodies } from '@medledger/ehr';
+import { type Identity, type StateReader, seesChainBodies, seesTxBody } from '@medledger/ehr';
 import { type GenesisValidator, type SignedTx, type TxResult, txBytes, txHash } from '@medledger/ledger';
 import type { CometCommitJson, CometHeaderJson } from '@medledger/ledger/cometbft';
 import { ApiError } from '../errors.js';
@@ -58,9 +59,12 @@ export async function cometBlockView(deps: CometBlockDeps, height: number, calle
   const hash = signed.commit.block_id.hash.toLowerCase();
   const base = { engine: 'cometbft', hash, commit: signed.commit, leaves };
   const resultAt = (tx: SignedTx) => deps.resultOf(txHash(tx)) ?? null;
-  if (caller !== undefined && seesChainBodies(deps.state, caller))
+  // Per transaction, as blockView decides it: a prescription transaction only to validators and
+  // its parties, even within the consortium, so a block holding one comes withheld to the rest.
+  const seen = caller === undefined ? [] : txs.map((tx) => seesTxBody(deps.state, tx, caller));
+  if (caller !== undefined && seesChainBodies(deps.state, caller) && seen.every(Boolean))
     return { ...base, block: { header: signed.header, txs }, results: txs.map(resultAt), bodies: 'full' };
-  const own = caller === undefined ? [] : txs.flatMap((tx, index) => (isTxParty(tx, caller) ? [{ index, tx, result: resultAt(tx) }] : []));
+  const own = txs.flatMap((tx, index) => (seen[index] === true ? [{ index, tx, result: resultAt(tx) }] : []));
   return { ...base, block: { header: signed.header }, bodies: 'withheld', own };
 }
 
