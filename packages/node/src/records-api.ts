@@ -44,7 +44,7 @@ export function registerRecordRoutes(app: FastifyInstance, node: RouteDeps, gate
   const mayWriteDispenseRecord = (caller: Identity, patient: string, target: { category: string; resourceType: string }) =>
     target.category === DISPENSE_RECORD.category &&
     target.resourceType === DISPENSE_RECORD.resourceType &&
-    dispensesFor(state, store, caller, patient);
+    dispensesFor(state, store, caller, patient, decisionTime());
   const managing = (caller: Identity, patient: string) => {
     if (caller.id !== patient && !isDelegate(state, patient, caller.id)) {
       throw new ApiError('ACCESS_DENIED', 'only the patient and their delegates see this');

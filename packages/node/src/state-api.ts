@@ -51,7 +51,7 @@ export function registerStateRoutes(app: FastifyInstance, node: RouteDeps, gate:
     for (const key of keys) {
       if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH || /[^\x21-\x7e]/.test(key))
         throw new ApiError('INVALID_PARAM', `a key is 1–${MAX_KEY_LENGTH} printable ASCII characters`);
-      const access = keyAccess(chain.state, key, time, (caller, patient) => dispensesFor(chain.state, chain.store, caller, patient));
+      const access = keyAccess(chain.state, key, time, (caller, patient) => dispensesFor(chain.state, chain.store, caller, patient, time));
       if (access === undefined)
         throw new ApiError('KEY_NOT_SERVED', `proofs are served for these keys only: ${SERVED_KEY_FAMILIES.join(', ')}`);
       if (access.public) continue;
