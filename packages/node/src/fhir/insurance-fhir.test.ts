@@ -214,3 +214,64 @@ test('CoverageEligibilityRequest/$submit answers from the ledger for a consented
   assert.equal((await fhir('GET', `/ClaimResponse/${claimId}`)).status, 404);
   assert.equal((await fhir('GET', `/ExplanationOfBenefit/${claimId}`)).status, 404);
 });
+
+test('an expired consent closes eligibility and the claims at once, though no block has come since (the gatekeeper’s time)', async () => {
+  const genesis = TrustedGenesis.fromDocument(t.node.chain.genesis);
+  const insurer = new MedLedgerClient({
+    genesis,
+    url: t.url,
+    keys: readOrgKey(join(t.dir, 'node0'), { file: 'org-evergreen-health-insurance.key' }),
+  });
+  const hospital = new MedLedgerClient({ genesis, url: t.url, keys: t.orgKeys });
+  const patient = new MedLedgerClient({ genesis, url: t.url, keys: generateKeyBundle() });
+  const { id: patientId } = await patient.registerPatient();
+  const year = new Date().toISOString().slice(0, 4);
+  const plan = await insurer.submitAndWait('plan.publish', {
+    name: 'Evergreen Silver',
+    effectiveFrom: `${year}-01-01`,
+    deductible: 0,
+    oopMax: 300_000,
+    copay: 0,
+    network: [t.orgId],
+    services: [{ code: '99213', allowed: 12_000, maxPerPeriod: 10 }],
+  });
+  const cov = await insurer.submitAndWait('coverage.add', {
+    patient: patientId,
+    plan: txHash(plan.tx).slice(0, 32),
+    memberId: 'EVG-8',
+    from: `${year}-01-01`,
+    to: `${year}-12-31`,
+  });
+  const expiresAt = Date.now() + 4_000;
+  await patient.grant({ grantee: t.orgId, categories: ['billing'], access: 'read-write', purpose: 'payment', expiresAt });
+  const claim = await hospital.submitAndWait('claim.submit', {
+    patient: patientId,
+    coverage: txHash(cov.tx).slice(0, 32),
+    type: 'professional',
+    items: [{ sequence: 1, code: '99213', serviceDate: `${year}-01-15`, quantity: 1, charge: 12_000 }],
+    contentHash: toHex(new Uint8Array(32).fill(9)),
+  });
+  const claimId = txHash(claim.tx).slice(0, 32);
+  const eligibility = () =>
+    fhir('POST', '/CoverageEligibilityRequest/$submit', {
+      resourceType: 'CoverageEligibilityRequest',
+      status: 'active',
+      purpose: ['benefits'],
+      patient: { reference: `Patient/${patientId}` },
+      created: new Date().toISOString(),
+      item: [{ productOrService: { coding: [{ system: 'http://www.ama-assn.org/go/cpt', code: '99213' }] } }],
+    });
+  type Bundle = { entry: unknown[] };
+  const search = async () => ((await fhir('GET', `/ClaimResponse?patient=${patientId}`)).json as unknown as Bundle).entry.length;
+  assert.equal((await eligibility()).status, 200);
+  assert.equal((await fhir('GET', `/ClaimResponse/${claimId}`)).status, 200);
+  assert.equal(await search(), 1);
+
+  // This node makes no empty blocks: the tip's time stays before expiresAt.
+  await new Promise((r) => setTimeout(r, expiresAt + 200 - Date.now()));
+  assert.ok(t.node.chain.tipTime < expiresAt, 'no block came after the expiry');
+  assert.equal((await eligibility()).status, 403);
+  assert.equal((await fhir('GET', `/ClaimResponse/${claimId}`)).status, 404);
+  assert.equal(await search(), 0);
+  assert.equal((await fhir('GET', `/ExplanationOfBenefit/${claimId}`)).status, 404);
+});

@@ -29,10 +29,16 @@ export { explanationOfBenefit };
 
 type Json = Record<string, unknown>;
 
-/** What the search needs of the node: committed state and block time. */
+/** What the search needs of the node: committed state, block time, and the time consent is judged at. */
 export interface InsuranceSearchPorts {
   state: StateReader;
+  /** Block time: derived states (a prior authorization's expiry) follow it. */
   blockTime(): number;
+  /**
+   * When a provider's consent is judged: the later of block time and the node's clock, as
+   * every read (records.md "Consent"), so a halted chain keeps no expired consent alive.
+   */
+  consentTime(): number;
 }
 
 /**
@@ -129,7 +135,7 @@ function visibleCases<T extends { insurer: string; patient: string; provider: st
   const count = insuranceListCount(ports.state, list, party);
   const from = q.offset;
   const to = from >= count ? from : Math.min(count, from + q.count);
-  const time = ports.blockTime();
+  const time = ports.consentTime();
   const page: T[] = [];
   for (let position = from; position < to; position++) {
     const id = insuranceListEntry(ports.state, list, party, position);
@@ -220,7 +226,7 @@ export function searchExplanationsOfBenefit(
 export function visibleClaim(ports: InsuranceSearchPorts, caller: Identity, id: string): Claim | undefined {
   const claim = ID16.test(id) ? getClaim(ports.state, id) : undefined;
   if (claim === undefined) return undefined;
-  if (!fhirMaySeeClaim(ports.state, caller, claim, ports.blockTime()))
+  if (!fhirMaySeeClaim(ports.state, caller, claim, ports.consentTime()))
     throw new FhirError(404, 'not-found', `no such resource, or it is not yours to see`);
   return claim;
 }

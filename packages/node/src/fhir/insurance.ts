@@ -27,11 +27,14 @@ const ID16 = /^[0-9a-f]{32}$/;
 const CODE = /^[A-Za-z0-9][A-Za-z0-9.-]{0,39}$/;
 const DATE = /^\d{4}-\d{2}-\d{2}/;
 
-/** What the endpoint needs of the node: committed state, its coverage index, and block time. */
+/** What the endpoint needs of the node: committed state, its coverage index, block time, and the time consent is judged at. */
 export interface InsuranceFhirPorts {
   state: StateReader;
   coveragesOf(patient: string): string[];
+  /** Block time: the default service date and the response's `created` follow it. */
   blockTime(): number;
+  /** When the provider's consent is judged: the later of block time and the node's clock (records.md "Consent"). */
+  consentTime(): number;
 }
 
 /**
@@ -49,7 +52,7 @@ export function coverageEligibility(ports: InsuranceFhirPorts, caller: Identity,
   const provider = providerOf(ports.state, caller);
   if (provider === undefined)
     throw new FhirError(403, 'forbidden', 'only a provider organization or its clinical staff checks eligibility');
-  if (!hasBillingConsent(ports.state, caller, patient, ports.blockTime()))
+  if (!hasBillingConsent(ports.state, caller, patient, ports.consentTime()))
     throw new FhirError(403, 'forbidden', 'the patient has given no active payment or treatment consent to you or your organization');
   const items = (Array.isArray(req.item) ? req.item : []).map((raw, i) => {
     const coding = obj(obj(raw).productOrService).coding;

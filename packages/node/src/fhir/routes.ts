@@ -183,6 +183,7 @@ export function registerFhirRoutes(app: FastifyInstance, node: RouteDeps): void 
         state: node.chain.state,
         coveragesOf: (patient: string) => coverageIdsFrom((prefix) => node.chain.store.scanState(prefix), patient),
         blockTime: () => node.chain.tipTime,
+        consentTime: () => node.accessTime(),
       };
       scope.post('/CoverageEligibilityRequest/$submit', async (req, reply) => {
         const c = caller(req);
@@ -231,6 +232,7 @@ export function registerFhirRoutes(app: FastifyInstance, node: RouteDeps): void 
       const searchPorts = {
         state: node.chain.state,
         blockTime: () => node.chain.tipTime,
+        consentTime: () => node.accessTime(),
       };
       scope.get<{ Params: { id: string } }>('/ClaimResponse/:id', async (req, reply) => {
         const c = caller(req);
