@@ -3,7 +3,7 @@
 // (EdDSA, Ed25519) and gets a short-lived bearer token from this FHIR server.
 import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
 import { fromHex, sha256Hex, toHex, utf8 } from '@medledger/crypto';
-import { getIdentity, type Identity, type StateReader } from '@medledger/ehr';
+import { getIdentity, type Identity, inactiveReason, type StateReader } from '@medledger/ehr';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { FhirError } from './outcome.js';
 
@@ -141,9 +141,17 @@ export class SmartAuth {
     return { tokens: this.tokens.size, jti: this.seenJti.size };
   }
 
-  /** Is `identity` the organization or one of its active staff? */
+  /**
+   * Is `identity` the organization or one of its staff, and may it act now? Staff of an
+   * organization governance has suspended or removed may not (ehr inactiveReason), as on the
+   * gatekeeper's routes.
+   */
   private belongs(identity: Identity | undefined): identity is Identity {
-    return identity !== undefined && identity.status === 'active' && (identity.id === this.orgId || identity.org === this.orgId);
+    return (
+      identity !== undefined &&
+      (identity.id === this.orgId || identity.org === this.orgId) &&
+      inactiveReason(this.deps.state, identity) === undefined
+    );
   }
 
   /**
