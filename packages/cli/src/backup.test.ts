@@ -30,7 +30,8 @@ function start(homeDir: string): Promise<{ node: MedLedgerNode; url: string }> {
 }
 
 before(async () => {
-  home = initNetwork({ validators: 1, out: dir, chainId: 'backup-cli' }).homes[0] as string;
+  // Free ports in the home's config too: restore --overwrite probes the configured API port for a running node.
+  home = initNetwork({ validators: 1, out: dir, chainId: 'backup-cli', ports: await freePorts(1) }).homes[0] as string;
   ({ node, url } = await start(home));
 });
 after(async () => {
