@@ -16,11 +16,12 @@ import {
   MedLedgerNode,
   PASSPHRASE_ENV,
   rpcBlockSource,
+  runningNodeOf,
   startCometNode,
   verifyCometChain,
   verifyStoredChain,
 } from '@medledger/node';
-import { openSqliteStore } from '@medledger/storage';
+import { databaseInUse, openSqliteStore } from '@medledger/storage';
 import type { Command } from 'commander';
 import { BENCH_PARTS, type BenchOptions, type BenchPart, runBench } from '../bench.js';
 import { benchTable, type EmbeddedBenchFigures, type EngineColumn, runCometBench } from '../bench-cometbft.js';
@@ -534,6 +535,15 @@ export function registerChainCommands(program: Command): void {
       if (opts.rpc !== undefined) throw new CliError('--rpc is for a chain whose genesis names CometBFT', EXIT.usage);
       const dbPath = join(home, HOME_FILES.db);
       if (!existsSync(dbPath)) throw new CliError(`no chain database at ${dbPath}`, 2);
+      // The node holds its database locked while it runs: say so, and what to do, rather than SQLite's "database is locked".
+      const running = runningNodeOf(home);
+      if (running !== undefined)
+        throw new CliError(
+          `NODE_RUNNING: a node is running on ${home} (process ${running.pid}, API ${running.api}); stop it, then verify its stored chain`,
+          EXIT.failed,
+        );
+      if (databaseInUse(dbPath))
+        throw new CliError(`NODE_RUNNING: ${dbPath} is locked by a running node; stop it, then verify its stored chain`, EXIT.failed);
       const store = openSqliteStore(dbPath, { readonly: true });
       try {
         const result = verifyStoredChain(genesis, store);
