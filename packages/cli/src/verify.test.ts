@@ -186,6 +186,24 @@ describe('medledger verify', () => {
     }
   });
 
+  // docs/cli.md: `--url` defaults to $MEDLEDGER_URL, for `load` as for every other command.
+  test('load takes the node URL from MEDLEDGER_URL when --url is not given', async () => {
+    const copy = mkdtempSync(join(tmpdir(), 'medledger-load-env-'));
+    try {
+      cpSync(home, copy, { recursive: true });
+      const node = await startNodeProcess(copy);
+      try {
+        const res = await runCli(['load', '--count', '5'], { env: { MEDLEDGER_URL: node.url } });
+        assert.equal(res.code, 0, res.stderr);
+        assert.match(res.stdout, /^committed 5 transactions in /m);
+      } finally {
+        await stopNodes([node]);
+      }
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
+  });
+
   test('verify refuses a home without a chain with a usage error', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'medledger-empty-'));
     try {

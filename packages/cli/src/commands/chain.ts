@@ -399,7 +399,7 @@ export function registerChainCommands(program: Command): void {
   program
     .command('load')
     .description('submit N signed identity.register transactions from fresh keys and wait until all are committed')
-    .requiredOption('--url <url>', 'API URL of any node')
+    .requiredOption('--url <url>', 'API URL of any node (default: $MEDLEDGER_URL)', process.env.MEDLEDGER_URL)
     .requiredOption('--count <n>', 'number of transactions', positiveInt('--count'))
     .option('--concurrency <c>', 'requests in flight', positiveInt('--concurrency'), 32)
     .option('--batch <b>', 'transactions per request (POST /v1/txs/batch when > 1)', positiveInt('--batch'), 1)
