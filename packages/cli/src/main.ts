@@ -36,6 +36,9 @@ try {
   await program.parseAsync(process.argv);
 } catch (err) {
   if (err instanceof CommanderError) {
+    // The parser already explained it on stderr; --json promises one JSON document on stdout (docs/cli.md).
+    if (err.exitCode !== 0 && process.argv.includes('--json'))
+      process.stdout.write(`${JSON.stringify({ error: { code: 'USAGE', message: err.message.replace(/^error: /, '') } })}\n`);
     process.exit(err.exitCode === 0 ? 0 : 2);
   }
   let message = (err as Error).message;
