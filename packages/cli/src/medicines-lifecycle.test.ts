@@ -195,6 +195,19 @@ test('recall notices, saleable returns, the verification log, notifications, GTI
   );
   assert.equal((await listNotices(maker)).items.length, 1);
   assert.equal((await listNotices(wholesaler)).items.length, 0);
+  // On a terminal, none is said in words, not an empty line.
+  const noneForWholesaler = await runCli([
+    'supply',
+    'notices',
+    '--key',
+    keyPath(wholesale),
+    '--url',
+    url,
+    '--genesis',
+    join(dir, 'genesis.json'),
+  ]);
+  assert.equal(noneForWholesaler.code, 0, noneForWholesaler.stderr);
+  assert.equal(noneForWholesaler.stdout, 'no illegitimate-product notifications\n');
   const notice = String(seen.items[0]?.id);
   const notified = await cli('supply', 'notify', '--key', keyPath(pharmacy), '--notice', notice);
   assert.equal(notified.code, 0, notified.stderr);
