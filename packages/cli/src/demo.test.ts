@@ -151,6 +151,34 @@ test('start seeds a demo network and prints how to sign in as each demo user', {
     );
     assert.ok(states.has('denied'), 'a medicine billed without prior authorization');
 
+    // The README's first flow, pasted as written (README.md, after "The CLI, the SDK and the web
+    // app trust only"): Liz reads and proves her record, Dr House reads it through his
+    // hospital's node, and Dr Grey, outside what Liz shares with her, is refused with exit 5.
+    const first = await runReadmeFlow({
+      cwd: dir,
+      url: sheet.url,
+      script: readmeShellBlock('The CLI, the SDK and the web app trust only'),
+    });
+    assert.equal(first.code, 0, `the README's first flow failed:\n${first.stdout}\n${first.stderr.slice(-4_000)}`);
+    assert.match(first.stdout, /^PROVEN: record [0-9a-f]{32} is anchored in block \d+/m);
+    assert.match(first.stdout, /committed by \d validators, [34] of 4 voting power/);
+    assert.match(first.stdout, /^read\nexit 5\n/m, 'Dr House reads on his hospital node; Dr Grey is refused');
+
+    // The sign-in sheet's "try:" lines run as printed: the record prove line signs in as the
+    // patient (without --key nodes withhold block bodies, and it fails with BODIES_WITHHELD).
+    const proveLine = out.split('\n').find((l) => l.includes(' record prove '));
+    if (proveLine === undefined) assert.fail('the sheet prints a record prove line');
+    assert.ok(proveLine.startsWith('  npx medledger record prove --key '), `the sheet's prove line: ${proveLine}`);
+    const lizRecord = (await liz.client.listRecords(liz.user.id))[0];
+    assert.ok(lizRecord);
+    const tried = await runReadmeFlow({
+      cwd: dir,
+      url: sheet.url,
+      script: [readmeLine('export MEDLEDGER_PASSPHRASE='), proveLine.replace('RECORD_ID', lizRecord.record)].join('\n'),
+    });
+    assert.equal(tried.code, 0, `the sheet's record prove line failed:\n${tried.stdout}\n${tried.stderr.slice(-4_000)}`);
+    assert.match(tried.stdout, new RegExp(`^PROVEN: record ${lizRecord.record} `, 'm'));
+
     // The README's insurance flow, pasted as written (README.md "Insurance at Evergreen").
     const flow = await runReadmeFlow({
       cwd: dir,

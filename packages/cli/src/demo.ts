@@ -226,6 +226,7 @@ function readKeysOf(keyFile: string, passphrase: string): KeyBundle {
 /** The sign-in sheet as lines for the terminal. */
 export function demoSheetLines(sheet: DemoSheet): string[] {
   const width = Math.max(...sheet.users.map((u) => u.name.length));
+  const patientKey = sheet.users.find((u) => u.role === 'patient')?.keyFile;
   return [
     'demo participants (sign in to the web UI with the keystore file as recovery file, or use the CLI):',
     ...sheet.users.map((u) => `  ${u.name.padEnd(width)}  ${u.role.padEnd(24)} ${u.keyFile}`),
@@ -237,13 +238,14 @@ export function demoSheetLines(sheet: DemoSheet): string[] {
     ...(sheet.emergencyPrivilege ?? []).map((name) => `emergency access ("break the glass") may be opened by: ${name}`),
     `web app: open ${sheet.url}/ in a browser`,
     'try:',
-    `  medledger record list --key ${sheet.users.find((u) => u.role === 'patient')?.keyFile} --url ${sheet.url} --genesis ${sheet.genesis}`,
-    `  medledger audit --key ${sheet.users.find((u) => u.role === 'patient')?.keyFile} --url ${sheet.url} --genesis ${sheet.genesis}`,
-    `  medledger record prove --id RECORD_ID --genesis ${sheet.genesis} --url ${sheet.url}`,
+    `  npx medledger record list --key ${patientKey} --url ${sheet.url} --genesis ${sheet.genesis}`,
+    `  npx medledger audit --key ${patientKey} --url ${sheet.url} --genesis ${sheet.genesis}`,
+    // Nodes show block bodies only to the record's patient and the consortium: prove signs in as the patient.
+    `  npx medledger record prove --key ${patientKey} --id RECORD_ID --genesis ${sheet.genesis} --url ${sheet.url}`,
     ...(sheet.insurance === undefined
       ? []
       : [
-          `  medledger claim list --key ${sheet.users.find((u) => u.role === 'insurer')?.keyFile} --insurer ${sheet.insurance.insurer} --url ${sheet.url} --genesis ${sheet.genesis}`,
+          `  npx medledger claim list --key ${sheet.users.find((u) => u.role === 'insurer')?.keyFile} --insurer ${sheet.insurance.insurer} --url ${sheet.url} --genesis ${sheet.genesis}`,
         ]),
     ...(sheet.medicines === undefined ? [] : medicinesTryLines(sheet, sheet.medicines)),
     `(this list is saved in ${join(sheet.genesis, '..', 'demo', 'demo.json')})`,
@@ -255,8 +257,8 @@ function medicinesTryLines(sheet: DemoSheet, m: MedicinesDemo): string[] {
   const pharmacist = sheet.users.find((u) => u.role === 'pharmacy')?.keyFile;
   const common = `--url ${sheet.url} --genesis ${sheet.genesis}`;
   return [
-    `  medledger supply verify --key ${pharmacist} --code '${m.scan}' ${common}`,
-    `  medledger rx dispense --key ${pharmacist} --rx ${m.prescription.id} --code '${m.scan}' ${common}`,
-    `  medledger rx list --key ${pharmacist} --pharmacy ${m.pharmacy} ${common}`,
+    `  npx medledger supply verify --key ${pharmacist} --code '${m.scan}' ${common}`,
+    `  npx medledger rx dispense --key ${pharmacist} --rx ${m.prescription.id} --code '${m.scan}' ${common}`,
+    `  npx medledger rx list --key ${pharmacist} --pharmacy ${m.pharmacy} ${common}`,
   ];
 }

@@ -172,7 +172,7 @@ test('emergency commands: privilege, refusals with exit codes, open, reads, list
   assert.equal((await other.client.identity(other.id)).emergencyKey, JSON.parse(rotated.stdout).emergencyKey);
 });
 
-test('emergency open exits 3 while too few validators post shares, and the window stays pending', async () => {
+test('emergency open exits 7 while too few validators post shares, and the window stays pending', async () => {
   const doctor = await staff('clinician', 'Dr Waiting');
   const patient = await patientWithRecord('pending-patient');
   assert.equal((await cli('privilege', '--org-key', join(home, HOME_FILES.orgKey), '--clinician', doctor.id)).code, 0);

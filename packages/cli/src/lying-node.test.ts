@@ -463,5 +463,7 @@ describe('the CLI refuses a lying node', () => {
     });
     assert.equal(run.code, 2, run.stderr);
     assert.match(run.stderr, /NO_TRUSTED_GENESIS/);
+    // ... and says what to pass: a novice should not have to find docs/cli.md "Trusted genesis".
+    assert.match(run.stderr, /pass --genesis FILE \(or its SHA-256\), or set MEDLEDGER_GENESIS/);
   });
 });

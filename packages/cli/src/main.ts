@@ -36,9 +36,16 @@ try {
   await program.parseAsync(process.argv);
 } catch (err) {
   if (err instanceof CommanderError) {
+    // The parser already explained it on stderr; --json promises one JSON document on stdout (docs/cli.md).
+    if (err.exitCode !== 0 && process.argv.includes('--json'))
+      process.stdout.write(`${JSON.stringify({ error: { code: 'USAGE', message: err.message.replace(/^error: /, '') } })}\n`);
     process.exit(err.exitCode === 0 ? 0 : 2);
   }
-  const message = (err as Error).message;
+  let message = (err as Error).message;
+  // The SDK says a trusted genesis is missing; the CLI says how to give one (docs/cli.md "Trusted genesis").
+  if (errorCodeOf(err) === 'NO_TRUSTED_GENESIS' || message.startsWith('NO_TRUSTED_GENESIS'))
+    message +=
+      '; pass --genesis FILE (or its SHA-256), or set MEDLEDGER_GENESIS: `medledger start` and `medledger init` print where genesis.json is';
   if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify({ error: { code: errorCodeOf(err), message } })}\n`);
   process.stderr.write(`error: ${message}\n`);
   process.exit(exitCodeFor(err));

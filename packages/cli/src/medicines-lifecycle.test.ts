@@ -195,6 +195,19 @@ test('recall notices, saleable returns, the verification log, notifications, GTI
   );
   assert.equal((await listNotices(maker)).items.length, 1);
   assert.equal((await listNotices(wholesaler)).items.length, 0);
+  // On a terminal, none is said in words, not an empty line.
+  const noneForWholesaler = await runCli([
+    'supply',
+    'notices',
+    '--key',
+    keyPath(wholesale),
+    '--url',
+    url,
+    '--genesis',
+    join(dir, 'genesis.json'),
+  ]);
+  assert.equal(noneForWholesaler.code, 0, noneForWholesaler.stderr);
+  assert.equal(noneForWholesaler.stdout, 'no illegitimate-product notifications\n');
   const notice = String(seen.items[0]?.id);
   // Without a session a notification is refused as any unknown one would be: its id is no oracle.
   for (const id of [notice, 'ab'.repeat(16)]) {

@@ -164,6 +164,46 @@ describe('medledger verify', () => {
     assert.match(res.stderr, /ENGINE_MISMATCH: the genesis of .* names the embedded engine, not cometbft/);
   });
 
+  // A novice runs verify while the node still runs: the answer must say so and what to do, not
+  // "database is locked".
+  test('verify on a running node says a node is running and to stop it (exit 1, NODE_RUNNING)', async () => {
+    const copy = mkdtempSync(join(tmpdir(), 'medledger-running-'));
+    try {
+      cpSync(home, copy, { recursive: true });
+      const node = await startNodeProcess(copy);
+      try {
+        const res = await runCli(['verify', '--home', copy]);
+        assert.equal(res.code, 1, res.stderr);
+        assert.match(res.stderr, /NODE_RUNNING: a node is running on .* \(process \d+, API http:\/\/127\.0\.0\.1:\d+\); stop it/);
+        assert.doesNotMatch(res.stderr, /database is locked/);
+      } finally {
+        await stopNodes([node]);
+      }
+      const stopped = await runCli(['verify', '--home', copy]);
+      assert.equal(stopped.code, 0, stopped.stderr);
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
+  });
+
+  // docs/cli.md: `--url` defaults to $MEDLEDGER_URL, for `load` as for every other command.
+  test('load takes the node URL from MEDLEDGER_URL when --url is not given', async () => {
+    const copy = mkdtempSync(join(tmpdir(), 'medledger-load-env-'));
+    try {
+      cpSync(home, copy, { recursive: true });
+      const node = await startNodeProcess(copy);
+      try {
+        const res = await runCli(['load', '--count', '5'], { env: { MEDLEDGER_URL: node.url } });
+        assert.equal(res.code, 0, res.stderr);
+        assert.match(res.stdout, /^committed 5 transactions in /m);
+      } finally {
+        await stopNodes([node]);
+      }
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
+  });
+
   test('verify refuses a home without a chain with a usage error', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'medledger-empty-'));
     try {

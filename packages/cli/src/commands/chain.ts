@@ -16,11 +16,12 @@ import {
   MedLedgerNode,
   PASSPHRASE_ENV,
   rpcBlockSource,
+  runningNodeOf,
   startCometNode,
   verifyCometChain,
   verifyStoredChain,
 } from '@medledger/node';
-import { openSqliteStore } from '@medledger/storage';
+import { databaseInUse, openSqliteStore } from '@medledger/storage';
 import type { Command } from 'commander';
 import { BENCH_PARTS, type BenchOptions, type BenchPart, runBench } from '../bench.js';
 import { benchTable, type EmbeddedBenchFigures, type EngineColumn, runCometBench } from '../bench-cometbft.js';
@@ -398,7 +399,7 @@ export function registerChainCommands(program: Command): void {
   program
     .command('load')
     .description('submit N signed identity.register transactions from fresh keys and wait until all are committed')
-    .requiredOption('--url <url>', 'API URL of any node')
+    .requiredOption('--url <url>', 'API URL of any node (default: $MEDLEDGER_URL)', process.env.MEDLEDGER_URL)
     .requiredOption('--count <n>', 'number of transactions', positiveInt('--count'))
     .option('--concurrency <c>', 'requests in flight', positiveInt('--concurrency'), 32)
     .option('--batch <b>', 'transactions per request (POST /v1/txs/batch when > 1)', positiveInt('--batch'), 1)
@@ -534,6 +535,15 @@ export function registerChainCommands(program: Command): void {
       if (opts.rpc !== undefined) throw new CliError('--rpc is for a chain whose genesis names CometBFT', EXIT.usage);
       const dbPath = join(home, HOME_FILES.db);
       if (!existsSync(dbPath)) throw new CliError(`no chain database at ${dbPath}`, 2);
+      // The node holds its database locked while it runs: say so, and what to do, rather than SQLite's "database is locked".
+      const running = runningNodeOf(home);
+      if (running !== undefined)
+        throw new CliError(
+          `NODE_RUNNING: a node is running on ${home} (process ${running.pid}, API ${running.api}); stop it, then verify its stored chain`,
+          EXIT.failed,
+        );
+      if (databaseInUse(dbPath))
+        throw new CliError(`NODE_RUNNING: ${dbPath} is locked by a running node; stop it, then verify its stored chain`, EXIT.failed);
       const store = openSqliteStore(dbPath, { readonly: true });
       try {
         const result = verifyStoredChain(genesis, store);

@@ -81,7 +81,7 @@ export function registerEmergencyCommands(program: Command): void {
   emergency
     .command('privilege')
     .description("grant (or with --revoke take back) one of the organization's clinicians the emergency privilege")
-    .requiredOption('--org-key <file>', "the organization's admin key file (a node home's org-key.json)")
+    .requiredOption('--org-key <file>', "the organization's admin key file (org.key in its node home)")
     .requiredOption('--clinician <id>', 'clinician identity id', hexId('--clinician'))
     .option('--revoke', 'revoke the privilege instead')
     .requiredOption('--url <url>', 'API URL of any node (default: $MEDLEDGER_URL)', process.env.MEDLEDGER_URL)
@@ -151,7 +151,9 @@ export function registerEmergencyCommands(program: Command): void {
         else {
           console.log(`emergency window ${opened.windowId} is open until ${iso(w.expiresAt)}; the patient's key was rebuilt`);
           if (opened.badShares.length > 0) console.log(`wrong shares from validators: ${opened.badShares.join(', ')}`);
-          console.log(`read with: medledger record list --patient ${w.patient} (every read is logged as emergency access)`);
+          console.log(
+            `read with: medledger record list --key ${opts.key} --patient ${w.patient} (every read is logged as emergency access)`,
+          );
         }
       },
     );

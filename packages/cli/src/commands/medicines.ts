@@ -338,6 +338,7 @@ export function registerMedicinesCommands(program: Command): void {
       const conn = await connect(o);
       const p = await run(() => listNotices(conn, pageOpts(o)));
       output(o, p, () => [
+        ...(p.items.length === 0 && p.next === null ? ['no illegitimate-product notifications'] : []),
         ...p.items.map(
           (n) =>
             `${String(n.id)} ${String(n.status)} GTIN ${String(n.gtin)} ${n.serial === null ? `lot ${String(n.lot)}` : `serial ${String(n.serial)}`}`,

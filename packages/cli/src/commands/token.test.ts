@@ -47,3 +47,21 @@ test('a key that is not the organization’s gets no token', async () => {
   writeFileSync(file, JSON.stringify(encryptKeystore(generateKeyBundle(), TEST_PASSPHRASE)));
   await assert.rejects(fetchToken({ keyFile: file, url: base }), /invalid_client/);
 });
+
+// A novice gives the API URL instead of the FHIR base, or a node that serves no FHIR: the
+// answer says what is missing and what to pass, not a bare "answered 404".
+test('a URL with no FHIR endpoint behind it is named, with what to pass instead', async () => {
+  const plain = await startSoloNode();
+  try {
+    for (const url of [t.url, `${plain.url}/fhir/R4`]) {
+      await assert.rejects(fetchToken({ keyFile: join(t.dir, 'node0', HOME_FILES.orgKey), url }), (err: Error & { exitCode?: number }) => {
+        assert.match(err.message, /no FHIR endpoint at .* \(\/metadata (answered 404|is not JSON)\)/);
+        assert.match(err.message, /"fhir" entry/);
+        assert.match(err.message, /\/fhir\/R4/);
+        return true;
+      });
+    }
+  } finally {
+    await plain.cleanup();
+  }
+});

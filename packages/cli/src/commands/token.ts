@@ -10,10 +10,25 @@ import { CliError } from './chain.js';
 /** The token endpoint named in `[base]/metadata` (the SMART oauth-uris extension). */
 async function tokenEndpoint(base: string): Promise<string> {
   const res = await fetch(`${base}/metadata`, { headers: { accept: 'application/fhir+json' }, signal: AbortSignal.timeout(30_000) });
+  const noEndpoint = (what: string) =>
+    new CliError(
+      `no FHIR endpoint at ${base} (/metadata ${what}): pass the FHIR base URL, e.g. http://127.0.0.1:26650/fhir/R4, ` +
+        `of a node that serves one (its config.json has a "fhir" entry, docs/fhir.md)`,
+      1,
+    );
+  if (res.status === 404) throw noEndpoint('answered 404');
   if (!res.ok) throw new CliError(`${base}/metadata answered ${res.status}`, 1);
-  const cs = (await res.json()) as {
+  // A node's API root serves the web app for unknown paths: HTML, not a CapabilityStatement.
+  let cs: {
+    resourceType?: unknown;
     rest?: Array<{ security?: { extension?: Array<{ url?: string; extension?: Array<{ url?: string; valueUri?: string }> }> } }>;
   };
+  try {
+    cs = (await res.json()) as typeof cs;
+  } catch {
+    throw noEndpoint('is not JSON');
+  }
+  if (cs.resourceType !== 'CapabilityStatement') throw noEndpoint('is not a CapabilityStatement');
   const uris = cs.rest?.[0]?.security?.extension?.find(
     (e) => e.url === 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris',
   );
@@ -56,7 +71,7 @@ export function registerTokenCommand(program: Command): void {
   program
     .command('token')
     .description('print a short-lived FHIR bearer token (SMART Backend Services) for the identity whose key is in FILE')
-    .requiredOption('--key <file>', "key bundle JSON (e.g. a node home's org-key.json)")
+    .requiredOption('--key <file>', "your keystore (e.g. a node home's org.key, or a staff member's key file)")
     .requiredOption('--url <url>', 'FHIR base URL, e.g. http://127.0.0.1:26650/fhir/R4')
     .option('--client-id <id>', 'identity id, when it differs from the key’s (after a key rotation)')
     .option('--scope <scopes>', 'requested scopes (default system/*.cruds)')

@@ -30,7 +30,7 @@ export const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 
 /** `config.json` → `fhir`: which organization this node serves FHIR for. */
 export interface FhirConfig {
-  /** Node home whose `org-key.json` holds the organization's keys (default: this node's home). */
+  /** Node home whose `org.key` holds the organization's keys (default: this node's home). */
   orgKeyHome: string;
   /**
    * Public base URL, e.g. `https://fhir.example.org/fhir/R4`: the token audience and every
