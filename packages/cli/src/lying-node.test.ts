@@ -155,6 +155,28 @@ describe('the SDK refuses a lying node', () => {
     );
   });
 
+  test('identities: a name and keys come from the proven state, so a node renaming or re-keying someone is not believed, and a forged proof is refused (STATE_PROOF_INVALID)', async () => {
+    const honest = await direct(patientKeys).identity(granteeId);
+    assert.equal(honest.encryptionKey, granteeKeys.encryption.publicKey);
+    const renamed = (r: SentRequest, a: Answer) =>
+      pathOf(r).startsWith('/v1/identities/') && a.status === 200
+        ? editJson(a, (j) => {
+            j.name = 'Dr Trusted';
+            j.encryptionKey = attacker.encryption.publicKey;
+          })
+        : undefined;
+    proxy.lie(renamed);
+    try {
+      assert.deepEqual(await viaProxy(patientKeys).identity(granteeId), honest);
+    } finally {
+      proxy.lie(undefined);
+    }
+    const forged = swapEverywhere(granteeKeys.encryption.publicKey, attacker.encryption.publicKey);
+    refusedCleanly(await underLie(forged, () => viaProxy(patientKeys).identity(granteeId)), 'STATE_PROOF_INVALID');
+    const unknown = 'ab'.repeat(20);
+    await assert.rejects(viaProxy(patientKeys).identity(unknown), (e: ClientError) => e.code === 'IDENTITY_NOT_FOUND' && e.status === 404);
+  });
+
   test('recipient lists: the node adding itself as a recipient is refused (FACT_NOT_PROVEN)', async () => {
     const lie = addRecipient(attackerId, attacker.encryption.publicKey);
     refusedCleanly(await underLie(lie, () => writeVital(viaProxy(patientKeys))), 'FACT_NOT_PROVEN');

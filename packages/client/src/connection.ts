@@ -23,6 +23,9 @@ import { refuse, type TrustedGenesis } from './trust.js';
 import { buildTx, type TxBodies, type TxKindName } from './tx-builders.js';
 import { VerifiedReader } from './verified-reader.js';
 
+/** Committed-state key of an identity (ehr `keys.identity`). */
+const provenIdentityKey = (id: string) => `identity/${id}`;
+
 /** How to reach a node and whose keys to act with. */
 export interface MedLedgerClientOptions {
   /** The node's base URL, e.g. `http://127.0.0.1:26657` (no trailing `/v1`). */
@@ -161,9 +164,27 @@ export class NodeConnection {
     return parseAccount(await this.get(`/v1/accounts/${this.keys.signing.publicKey}`));
   }
 
-  /** `GET /v1/identities/:id`. Throws ClientError (`IDENTITY_NOT_FOUND`, 404, for an unknown id). */
+  /**
+   * The identity `id` (any status): with a trusted genesis, read from the proven state
+   * (`identity/<id>`), so a node cannot rename or re-key anyone a page names or a grant goes
+   * to; without one, `GET /v1/identities/:id`. Throws ClientError (`IDENTITY_NOT_FOUND`, 404,
+   * for an id the state proves absent; `STATE_PROOF_INVALID`; the reader's codes).
+   */
   async identity(id: string): Promise<Identity> {
-    return parseIdentity(await this.get(`/v1/identities/${enc(id)}`));
+    if (this.reader === undefined) return parseIdentity(await this.get(`/v1/identities/${enc(id)}`));
+    if (!/^[0-9a-f]{40}$/.test(id)) throw new ClientError('INVALID_ARGUMENT', 'an identity id is 20 bytes of lowercase hex');
+    const key = provenIdentityKey(id);
+    const state = await this.reader.read([key]);
+    const raw = state.value(key);
+    if (raw === null) throw new ClientError('IDENTITY_NOT_FOUND', `no identity ${id} in the proven state at height ${state.height}`, 404);
+    let identity: Identity;
+    try {
+      identity = parseIdentity(JSON.parse(raw));
+    } catch {
+      return refuse('STATE_PROOF_INVALID', `the proven value of ${key} is not an identity`);
+    }
+    if (identity.id !== id) refuse('STATE_PROOF_INVALID', `the proven identity under ${key} is ${identity.id}`);
+    return identity;
   }
 
   // Transactions are signed for the trusted chain when there is one, not the node's word.
