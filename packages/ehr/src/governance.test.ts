@@ -285,3 +285,31 @@ test('an admitted insurer holds the insurer role, as a founding one does', () =>
   // A key already registered cannot be admitted again.
   assert.deepEqual(w.block([w.propose(w.orgs[0], admit)]), ['ALREADY_REGISTERED']);
 });
+
+test('a validator governance removed no longer writes access events into a patient’s log', () => {
+  const w = setup();
+  const [a, b, c] = w.orgs;
+  const v0 = w.validators[0] as Actor;
+  const patient = actor();
+  w.block([patient.tx('identity.register', { role: 'patient', encryptionKey: patient.encryption.publicKey })]);
+  const event = (id: string) => ({
+    id,
+    record: toHex(randomBytes(16)),
+    patient: patient.id,
+    accessor: patient.id,
+    purpose: 'treatment',
+    decision: 'allowed',
+    reason: 'OK',
+    emergency: true,
+    at: T0,
+  });
+  assert.deepEqual(w.block([v0.tx('access.event', { events: [event('before')] })]), ['ok']);
+  w.block([w.propose(a, { type: 'validator.remove', validator: v0.id })]);
+  w.block([w.vote(a, 1, 'yes'), w.vote(b, 1, 'yes'), w.vote(c, 1, 'yes')]);
+  assert.equal(getIdentity(w.state, v0.id)?.status, 'revoked');
+  // Its key is revoked: a forged "emergency read" (or a flood of them) must not reach the log.
+  assert.deepEqual(w.block([v0.tx('access.event', { events: [event('after')] })]), ['REVOKED']);
+  assert.equal(w.state.getState(keys.accessCount('all', patient.id)), '1');
+  // The validators still in the set keep reporting.
+  assert.deepEqual(w.block([(w.validators[1] as Actor).tx('access.event', { events: [event('other')] })]), ['ok']);
+});
