@@ -108,12 +108,21 @@ export function grantsFrom(state: StateReader, patient: string, grantees: readon
   return out;
 }
 
-/** May `author` write (anchor) `target` for `patient` at block time `time`? */
+/**
+ * May `author` write (anchor, or supersede) `target` for `patient` at block time `time`? A
+ * grant to the author's organization serves staff only within their role, as for reads
+ * (staff-purposes.ts): an auditor or a researcher does not write or replace a chart entry
+ * under the hospital's treatment grant.
+ */
 export function mayWrite(state: StateReader, author: Identity, patient: string, target: RecordTarget, time: number): boolean {
   if (author.status !== 'active') return false;
   if (author.id === patient || isDelegate(state, patient, author.id)) return true;
   return grantsFrom(state, patient, granteeIdsFor(state, author)).some(
-    (g) => g.access === 'read-write' && grantIsActive(g, time) && grantCoversRecord(g, target),
+    (g) =>
+      g.access === 'read-write' &&
+      grantIsActive(g, time) &&
+      grantCoversRecord(g, target) &&
+      (g.grantee === author.id || staffRoleMayUse(author.role, g.purpose, target)),
   );
 }
 
