@@ -313,3 +313,23 @@ test('a validator governance removed no longer writes access events into a patie
   // The validators still in the set keep reporting.
   assert.deepEqual(w.block([(w.validators[1] as Actor).tx('access.event', { events: [event('other')] })]), ['ok']);
 });
+
+test('the last active member organization can be neither suspended nor removed: governance would be frozen for good', () => {
+  const [a, b] = [actor(), actor()];
+  const genesis = testGenesis(CHAIN, T0, [a, b], [actor()]);
+  const w = testChain(genesis);
+  const propose = (by: Actor, action: Record<string, unknown>) => by.tx('gov.propose', { action, votingPeriodMs: 10 * MINUTE });
+  // Both members agree to suspend b: a stays active.
+  assert.deepEqual(w.block([propose(a, { type: 'org.suspend', org: b.id })]), ['ok']);
+  assert.deepEqual(w.block([a.tx('gov.vote', { proposal: 1, vote: 'yes' }), b.tx('gov.vote', { proposal: 1, vote: 'yes' })]), ['ok', 'ok']);
+  assert.equal(getProposal(w.state, 1)?.status, 'passed');
+  // a alone may not suspend or remove itself: nobody could ever propose or vote again, not even to reinstate b.
+  assert.deepEqual(w.block([propose(a, { type: 'org.suspend', org: a.id })]), ['WRONG_STATE']);
+  assert.deepEqual(w.block([propose(a, { type: 'org.remove', org: a.id })]), ['WRONG_STATE']);
+  assert.equal(getIdentity(w.state, a.id)?.status, 'active');
+  // Reinstating b still works, and then either may go.
+  assert.deepEqual(w.block([propose(a, { type: 'org.reinstate', org: b.id })]), ['ok']);
+  assert.deepEqual(w.block([a.tx('gov.vote', { proposal: 2, vote: 'yes' })]), ['ok']);
+  assert.equal(getIdentity(w.state, b.id)?.status, 'active');
+  assert.deepEqual(w.block([propose(b, { type: 'org.remove', org: a.id })]), ['ok']);
+});
