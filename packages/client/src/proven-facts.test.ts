@@ -128,3 +128,39 @@ describe('VerifiedReader', () => {
     assert.equal(again.verifiedHeight, 10_000);
   });
 });
+
+test('a record list shows only the committed anchor: an author, size, time or supersession the node makes up is refused', async () => {
+  const fake = new FakeGatekeeper();
+  const keys = generateKeyBundle();
+  const observation = { resourceType: 'Observation', status: 'final', code: { text: 'Heart rate' } };
+  await clientOn(fake, keys).registerPatient();
+  const writer = clientOn(fake, keys);
+  const { recordId } = await writer.writeRecord({ patient: writer.id, resource: observation, category: 'vital-signs' });
+  const listingWith = (change: (r: Any) => void) => {
+    const lying: typeof fetch = async (input, init) => {
+      const res = await fake.fetch(input, init);
+      if (!String(input).includes(`/v1/patients/${writer.id}/records`)) return res;
+      const answer = (await res.json()) as Any;
+      for (const r of answer.records) change(r);
+      return new Response(JSON.stringify(answer), { status: res.status, headers: { 'content-type': 'application/json' } });
+    };
+    return new MedLedgerClient({ url: 'http://node.test', keys, fetch: lying, pollIntervalMs: 1, genesis: fake.trusted });
+  };
+  const honest = await listingWith(() => {}).listRecords(writer.id);
+  assert.deepEqual(
+    honest.map((r) => r.record),
+    [recordId],
+  );
+  const someone = 'ab'.repeat(20);
+  const lies: Array<[string, (r: Any) => void]> = [
+    ['author', (r) => (r.author = someone)],
+    ['size', (r) => (r.size += 1)],
+    ['anchoredAt', (r) => (r.anchoredAt = { height: 1, time: 1 })],
+    ['supersededBy', (r) => (r.supersededBy = 'cd'.repeat(16))],
+  ];
+  for (const [field, lie] of lies)
+    await assert.rejects(listingWith(lie).listRecords(writer.id), hasCode('FACT_NOT_PROVEN'), `a made-up ${field} is refused`);
+  // A field the node leaves out is shown as committed, not as the node's silence.
+  const [quiet] = await listingWith((r) => delete r.size).listRecords(writer.id);
+  assert.equal(quiet?.size, honest[0]?.size);
+});

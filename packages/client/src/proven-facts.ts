@@ -223,8 +223,16 @@ function normalScope(s: Grant['scope']) {
 }
 
 /**
+ * Anchor fields the SDK shows (who added a record and when, its size, what it replaces and
+ * what replaced it, its erasure) that are taken from the committed anchor, never from the
+ * node: a node stating one that differs is refused, one it leaves out is filled in.
+ */
+const ANCHOR_SHOWN_FIELDS = ['author', 'size', 'anchoredAt', 'supersedes', 'supersededBy', 'erased'] as const;
+
+/**
  * A record's anchor from proven state, checked against what the node said of it (patient,
- * content hash, type, category and erasure). Throws ClientError `FACT_NOT_PROVEN` or the reader's codes.
+ * content hash, type, category and erasure, and every field of ANCHOR_SHOWN_FIELDS it
+ * states); those fields are returned as committed. Throws ClientError `FACT_NOT_PROVEN` or the reader's codes.
  */
 export async function provenRecords(reader: VerifiedReader, listed: readonly RecordMeta[]): Promise<Proven<RecordMeta[]>> {
   if (listed.length === 0) return { value: [], height: reader.highestHeight };
@@ -241,7 +249,14 @@ export async function provenRecords(reader: VerifiedReader, listed: readonly Rec
         'FACT_NOT_PROVEN',
         `record ${r.record}: the node says it is ${String(r.status)}, the proven state says ${erased ? 'erased' : 'not erased'}`,
       );
-    return { ...r, provenAt: state.height };
+    const shown: Record<string, unknown> = {};
+    for (const field of ANCHOR_SHOWN_FIELDS) {
+      const committed = proven[field] ?? null;
+      if (r[field] !== undefined && canonicalJson(r[field] ?? null) !== canonicalJson(committed))
+        refuse('FACT_NOT_PROVEN', `record ${r.record}: the node's ${field} is not the anchored one`);
+      if (proven[field] !== undefined) shown[field] = proven[field];
+    }
+    return { ...r, ...shown, provenAt: state.height };
   });
   return { value: out, height: state.height };
 }

@@ -30,7 +30,8 @@ import { TrustedGenesis } from '../trust.js';
 import type { ConsentGrantBody, RecordAnchorBody } from '../tx-builders.js';
 
 interface StoredRecord {
-  meta: RecordAnchorBody & { status: string };
+  /** The anchor as the chain keeps it (ehr `RecordMeta`): who wrote it, when, and what superseded it. */
+  meta: RecordAnchorBody & { status: string; author: string; anchoredAt: { height: number; time: number }; supersededBy: string | null };
   /** recipient label → envelope hash */
   envelopes: Map<string, string>;
 }
@@ -435,7 +436,10 @@ export class FakeGatekeeper {
       this.identities.set(signerId, { id: signerId, role: 'patient', publicKey: tx.signer, status: 'active', ...b });
     } else if (tx.kind === 'record.anchor') {
       const body = b as unknown as RecordAnchorBody;
-      this.records.set(body.record, { meta: { ...body, status: 'active' }, envelopes: new Map(body.envelopes.map((e) => [e.to, e.hash])) });
+      this.records.set(body.record, {
+        meta: { ...body, status: 'active', author: signerId, anchoredAt: { height: this.height, time: 0 }, supersededBy: null },
+        envelopes: new Map(body.envelopes.map((e) => [e.to, e.hash])),
+      });
     } else if (tx.kind === 'consent.grant') {
       const body = b as unknown as ConsentGrantBody;
       const id = hash.slice(0, 32);
