@@ -9,7 +9,7 @@ import { genesisHash } from '@medledger/ledger';
 import { accessLogKeys } from './access-log.js';
 import { MedLedgerClient } from './api.js';
 import { ClientError } from './errors.js';
-import { provenIdentity, provenRecipients, stateKeys } from './proven-facts.js';
+import { provenEmergencyWindows, provenIdentity, provenRecipients, stateKeys } from './proven-facts.js';
 import { recordListKeys } from './record-list.js';
 import { FakeGatekeeper } from './testing/fake-gatekeeper.js';
 import { TrustedGenesis } from './trust.js';
@@ -163,4 +163,47 @@ test('a record list shows only the committed anchor: an author, size, time or su
   // A field the node leaves out is shown as committed, not as the node's silence.
   const [quiet] = await listingWith((r) => delete r.size).listRecords(writer.id);
   assert.equal(quiet?.size, honest[0]?.size);
+});
+
+test('an emergency window is open or ended by its proven expiry at the proven block time, not by the node’s word', async () => {
+  const fake = new FakeGatekeeper();
+  const patient = clientOn(fake);
+  await patient.registerPatient();
+  const window = (id: string, expiresAt: number, extra: Record<string, unknown> = {}) => ({
+    id,
+    patient: patient.id,
+    clinician: 'c1'.repeat(20),
+    org: 'o1'.repeat(20),
+    reason: { sealed: 'x' },
+    durationMs: 3_600_000,
+    openedAt: { height: 1, time: 0 },
+    expiresAt,
+    emergencyKey: 'ee'.repeat(32),
+    threshold: 1,
+    commitments: [{ validator: 'v1'.repeat(20), x: 1, commitment: 'aa'.repeat(32) }],
+    ...extra,
+  });
+  const open = window('11'.repeat(16), Date.now() + 3_600_000);
+  const ended = window('22'.repeat(16), 1_000, { closedEarly: { height: 1, time: 1_000, by: patient.id } });
+  fake.extraState.set(stateKeys.emergencyWindow(open.id), JSON.stringify(open));
+  fake.extraState.set(stateKeys.emergencyWindow(ended.id), JSON.stringify(ended));
+  const reader = patient.verified('test');
+  // The node shows the open window as ended (so the patient would not close it) and the ended one as open.
+  const [a, b] = await provenEmergencyWindows(reader, [
+    { ...open, active: false, status: 'closed' },
+    { ...ended, active: true, status: 'ready' },
+  ]);
+  assert.equal(a?.active, true);
+  assert.equal(a?.status, 'pending');
+  assert.equal(b?.active, false);
+  assert.equal(b?.status, 'closed');
+  // Who ended a window early is the committed fact too.
+  await assert.rejects(
+    provenEmergencyWindows(reader, [{ ...ended, closedEarly: { height: 1, time: 1_000, by: open.clinician } }]),
+    hasCode('FACT_NOT_PROVEN'),
+  );
+  await assert.rejects(
+    provenEmergencyWindows(reader, [{ ...open, closedEarly: { height: 1, time: 1, by: patient.id } }]),
+    hasCode('FACT_NOT_PROVEN'),
+  );
 });

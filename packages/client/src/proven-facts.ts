@@ -277,6 +277,11 @@ interface WindowFacts {
   commitments: Array<{ validator: string; x: number; commitment?: string; parts?: string[] }>;
   /** On a re-shared split: the dealers' x, one sub-share each per posted share. */
   dealers?: number[];
+  /** Set when the window was ended early (`emergency.close`): the block and who ended it. */
+  closedEarly?: { height: number; time: number; by: string };
+  /** The node's view: open now, and pending/ready/closed (recomputed from the proven state, below). */
+  active?: boolean;
+  status?: string;
 }
 
 const WINDOW_FIELDS = [
@@ -292,6 +297,7 @@ const WINDOW_FIELDS = [
   'threshold',
   'commitments',
   'dealers',
+  'closedEarly',
 ] as const;
 
 /**
@@ -317,7 +323,16 @@ export async function provenEmergencyWindows<W extends WindowFacts>(
       if (canonicalJson(proven[field] ?? null) !== canonicalJson(window[field] ?? null))
         refuse('FACT_NOT_PROVEN', `emergency window ${window.id}: the node's ${field} is not the committed one`);
     }
-    return { ...window, provenAt: state.height };
+    // Open or ended is the proven expiry against the proven block time (ehr `windowIsActive`),
+    // never the node's word: a node must not show a patient a window still open as ended.
+    const active = state.time < proven.expiresAt;
+    const status = !active ? 'closed' : window.status === 'ready' ? 'ready' : 'pending';
+    return {
+      ...window,
+      ...(window.active === undefined ? {} : { active }),
+      ...(window.status === undefined ? {} : { status }),
+      provenAt: state.height,
+    };
   });
 }
 

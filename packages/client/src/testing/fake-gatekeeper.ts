@@ -75,6 +75,8 @@ export class FakeGatekeeper {
   readonly grants = new Map<string, ConsentGrantBody & { id: string }>();
   /** Accepted delegates by patient (pending ones are not recipients). */
   readonly delegates = new Map<string, Set<string>>();
+  /** Committed entries a test places as they are (e.g. an emergency window), proven like the rest. */
+  readonly extraState = new Map<string, string>();
   readonly pendingDelegates = new Map<string, Set<string>>();
   readonly txs = new Map<string, { tx: SignedTx; status: string; height?: number; code?: string; reason?: string }>();
   /** Every request, as `METHOD path`. */
@@ -272,7 +274,7 @@ export class FakeGatekeeper {
 
   /** The fake's state under the chain's keys (ehr state.ts), as JSON strings. */
   private stateValues(): Map<string, string> {
-    const out = new Map<string, string>();
+    const out = new Map<string, string>(this.extraState);
     for (const [id, identity] of this.identities) out.set(stateKeys.identity(id), JSON.stringify(identity));
     for (const [patient, ds] of this.delegates) {
       if (ds.size > 0) out.set(stateKeys.acceptedDelegates(patient), JSON.stringify([...ds].sort()));
