@@ -333,3 +333,18 @@ test('the last active member organization can be neither suspended nor removed: 
   assert.equal(getIdentity(w.state, b.id)?.status, 'active');
   assert.deepEqual(w.block([propose(b, { type: 'org.remove', org: a.id })]), ['ok']);
 });
+
+test('one member cannot hold every open proposal slot: at most 10 of its own are open at once', () => {
+  const w = setup();
+  const [a, b] = w.orgs;
+  const params = (by: Actor, from: number, n: number) =>
+    Array.from({ length: n }, (_, i) => w.propose(by, { type: 'param.set', param: 'maxBlockTxs', value: from + i }));
+  assert.deepEqual(w.block(params(a, 100, 10)), Array(10).fill('ok'));
+  assert.deepEqual(w.block(params(a, 200, 1)), ['TOO_MANY_PROPOSALS']);
+  // Another member still proposes (e.g. to suspend the first).
+  assert.deepEqual(w.block([w.propose(b, { type: 'org.suspend', org: a.id })]), ['ok']);
+  // Once one of a's proposals is decided, a may open another.
+  assert.deepEqual(w.block([w.vote(b, 1, 'no'), w.vote(w.orgs[2], 1, 'no')]), ['ok', 'ok']);
+  assert.equal(getProposal(w.state, 1)?.status, 'rejected');
+  assert.deepEqual(w.block(params(a, 300, 1)), ['ok']);
+});
