@@ -207,3 +207,34 @@ test('an emergency window is open or ended by its proven expiry at the proven bl
     hasCode('FACT_NOT_PROVEN'),
   );
 });
+
+test('a grant or record list of one patient may not carry another patient’s real grant or record', async () => {
+  const fake = new FakeGatekeeper();
+  const aKeys = generateKeyBundle();
+  const a = clientOn(fake, aKeys);
+  const b = clientOn(fake);
+  await a.registerPatient();
+  await b.registerPatient();
+  const doctorId = fake.addIdentity(generateKeyBundle().signing.publicKey, generateKeyBundle().encryption.publicKey);
+  await b.grant({ grantee: doctorId, categories: ['vital-signs'], purpose: 'treatment' });
+  const observation = { resourceType: 'Observation', status: 'final', code: { text: 'Heart rate' } };
+  await b.writeRecord({ patient: b.id, resource: observation, category: 'vital-signs' });
+  // A node that answers a's lists with b's entries (each genuinely on chain).
+  const lying: typeof fetch = async (input, init) => {
+    const url = String(input);
+    if (!url.includes(`/v1/patients/${a.id}/`)) return fake.fetch(input, init);
+    const res = await fake.fetch(url.replace(a.id, b.id), init);
+    return new Response(await res.text(), { status: res.status, headers: { 'content-type': 'application/json' } });
+  };
+  const asA = new MedLedgerClient({ url: 'http://node.test', keys: aKeys, fetch: lying, pollIntervalMs: 1, genesis: fake.trusted });
+  await assert.rejects(asA.grants(a.id), hasCode('FACT_NOT_PROVEN'));
+  await assert.rejects(asA.grantsPage(a.id, { all: true }), hasCode('FACT_NOT_PROVEN'));
+  const doctor = clientOn(fake);
+  await assert.rejects(
+    new MedLedgerClient({ url: 'http://node.test', keys: doctor.keys, fetch: lying, pollIntervalMs: 1, genesis: fake.trusted }).recordsPage(
+      a.id,
+    ),
+    hasCode('FACT_NOT_PROVEN'),
+  );
+  assert.equal((await a.grants(a.id)).length, 0);
+});
