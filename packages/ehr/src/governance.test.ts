@@ -348,3 +348,16 @@ test('one member cannot hold every open proposal slot: at most 10 of its own are
   assert.equal(getProposal(w.state, 1)?.status, 'rejected');
   assert.deepEqual(w.block(params(a, 300, 1)), ['ok']);
 });
+
+test('a validator cannot move its identity off its consensus key with identity.rotate; governance rotates both', () => {
+  const w = setup();
+  const v0 = w.validators[0] as Actor;
+  const next = generateSigningKeyPair();
+  const proof = signEd25519(next.privateKey, rotateProofBytes(CHAIN, v0.id, next.publicKey));
+  // Else the set would keep signing with a key no identity holds, and evidence of its equivocation would be dropped.
+  assert.deepEqual(w.block([v0.tx('identity.rotate', { newPublicKey: next.publicKey, proof })]), ['UNAUTHORIZED']);
+  assert.equal(getIdentity(w.state, v0.id)?.publicKey, v0.signing.publicKey);
+  assert.deepEqual(w.block([w.propose(w.orgs[0], { type: 'validator.rotate', validator: v0.id, newPublicKey: next.publicKey, proof })]), [
+    'ok',
+  ]);
+});
