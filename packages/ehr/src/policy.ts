@@ -3,7 +3,7 @@
 import { getDelegation } from './delegates.js';
 import { EhrError } from './errors.js';
 import { getIdentity, type Identity } from './identity.js';
-import { staffRoleMayUse } from './staff-purposes.js';
+import { staffRoleMayUse, staffRoleMayWrite } from './staff-purposes.js';
 import { keys, readJson, type StateReader } from './state.js';
 
 /** HL7 PurposeOfUse: TREAT, HPAYMT, HOPERAT, HRESCH, PATRQT. */
@@ -110,9 +110,9 @@ export function grantsFrom(state: StateReader, patient: string, grantees: readon
 
 /**
  * May `author` write (anchor, or supersede) `target` for `patient` at block time `time`? A
- * grant to the author's organization serves staff only within their role, as for reads
- * (staff-purposes.ts): an auditor or a researcher does not write or replace a chart entry
- * under the hospital's treatment grant.
+ * grant to the author's organization serves staff only within their role's categories
+ * (staff-purposes.ts `staffRoleMayWrite`): an auditor or privacy officer writes no chart
+ * entry, a device no laboratory result, under the hospital's grant.
  */
 export function mayWrite(state: StateReader, author: Identity, patient: string, target: RecordTarget, time: number): boolean {
   if (author.status !== 'active') return false;
@@ -122,7 +122,7 @@ export function mayWrite(state: StateReader, author: Identity, patient: string, 
       g.access === 'read-write' &&
       grantIsActive(g, time) &&
       grantCoversRecord(g, target) &&
-      (g.grantee === author.id || staffRoleMayUse(author.role, g.purpose, target)),
+      (g.grantee === author.id || staffRoleMayWrite(author.role, target)),
   );
 }
 

@@ -311,7 +311,7 @@ test('a read-write grant lets a clinician write within scope only; a revoked cli
   assert.deepEqual(w.block([w.clinician.tx('record.anchor', anchorBody(w.patient.id, w.clinician.id))]), ['REVOKED']);
 });
 
-test('a read-write grant to an organization lets its staff write only within their role, as it lets them read', () => {
+test('a read-write grant to an organization lets its staff write only within their role’s categories; auditors write nothing', () => {
   const w = world();
   const auditor = actor();
   const device = actor();
@@ -346,6 +346,21 @@ test('a read-write grant to an organization lets its staff write only within the
   assert.deepEqual(w.block([device.tx('record.anchor', byStaff(device.id, { category: 'laboratory' }))]), ['UNAUTHORIZED']);
   assert.deepEqual(w.block([w.clinician.tx('record.anchor', byStaff(w.clinician.id, { category: 'laboratory' }))]), ['ok']);
   assert.deepEqual(w.block([w.clinician.tx('record.anchor', byStaff(w.clinician.id, { supersedes: own.record }))]), ['ok']);
+  // The purpose is not narrowed for writes: a clinician files the claim under the hospital's payment grant.
+  const billing = {
+    patient: w.patient.id,
+    grantee: w.org.id,
+    scope: { categories: ['billing'] },
+    access: 'read-write',
+    purpose: 'payment',
+  };
+  assert.deepEqual(w.block([w.patient.tx('consent.grant', billing)]), ['ok']);
+  assert.deepEqual(w.block([w.clinician.tx('record.anchor', byStaff(w.clinician.id, { category: 'billing', resourceType: 'Claim' }))]), [
+    'ok',
+  ]);
+  assert.deepEqual(w.block([auditor.tx('record.anchor', byStaff(auditor.id, { category: 'billing', resourceType: 'Claim' }))]), [
+    'UNAUTHORIZED',
+  ]);
 });
 
 test('a delegate manages consent and reads; the patient alone names delegates', () => {
