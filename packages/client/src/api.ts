@@ -28,6 +28,7 @@ import {
   type RecordMeta,
   type RecordReadAnswer,
 } from './responses.js';
+import { refuse } from './trust.js';
 import {
   type Access,
   consentGrantBody,
@@ -257,6 +258,8 @@ export class MedLedgerClient extends NodeConnection {
     const reader = this.verified('listing records');
     const answer = objectAt(await this.get(`/v1/patients/${enc(patient)}/records${pageQuery(page)}`, { auth: true }), 'answer');
     const told = arrayAt(answer, 'records', 'answer').map(parseRecordMeta);
+    const stranger = told.find((r) => r.patient !== patient);
+    if (stranger !== undefined) refuse('FACT_NOT_PROVEN', `the node lists record ${stranger.record} of another patient among ${patient}'s`);
     // The patient's own list is proven complete; another reader's is filtered by their grants.
     const next =
       patient === this.id
@@ -287,6 +290,9 @@ export class MedLedgerClient extends NodeConnection {
     const query = pageQuery(opts, { all: opts.all === true ? 'true' : undefined });
     const answer = objectAt(await this.get(`/v1/patients/${enc(patient)}/grants${query}`, { auth: true }), 'answer');
     const told = arrayAt(answer, 'grants', 'answer').map(parseGrant);
+    // Proven grants, but of this patient only: another patient's real grant is not one of theirs.
+    const stranger = told.find((g) => g.patient !== patient);
+    if (stranger !== undefined) refuse('FACT_NOT_PROVEN', `the node lists grant ${stranger.id} of another patient among ${patient}'s`);
     return { items: (await provenGrants(reader, told)).value, next: nextAt(answer, 'answer') };
   }
 

@@ -9,7 +9,7 @@ import { genesisHash } from '@medledger/ledger';
 import { accessLogKeys } from './access-log.js';
 import { MedLedgerClient } from './api.js';
 import { ClientError } from './errors.js';
-import { provenIdentity, provenRecipients, stateKeys } from './proven-facts.js';
+import { provenEmergencyWindows, provenIdentity, provenRecipients, stateKeys } from './proven-facts.js';
 import { recordListKeys } from './record-list.js';
 import { FakeGatekeeper } from './testing/fake-gatekeeper.js';
 import { TrustedGenesis } from './trust.js';
@@ -127,4 +127,114 @@ describe('VerifiedReader', () => {
     await assert.rejects(provenIdentity(again.verified('test'), patient.id), hasCode('STALE_HEIGHT'));
     assert.equal(again.verifiedHeight, 10_000);
   });
+});
+
+test('a record list shows only the committed anchor: an author, size, time or supersession the node makes up is refused', async () => {
+  const fake = new FakeGatekeeper();
+  const keys = generateKeyBundle();
+  const observation = { resourceType: 'Observation', status: 'final', code: { text: 'Heart rate' } };
+  await clientOn(fake, keys).registerPatient();
+  const writer = clientOn(fake, keys);
+  const { recordId } = await writer.writeRecord({ patient: writer.id, resource: observation, category: 'vital-signs' });
+  const listingWith = (change: (r: Any) => void) => {
+    const lying: typeof fetch = async (input, init) => {
+      const res = await fake.fetch(input, init);
+      if (!String(input).includes(`/v1/patients/${writer.id}/records`)) return res;
+      const answer = (await res.json()) as Any;
+      for (const r of answer.records) change(r);
+      return new Response(JSON.stringify(answer), { status: res.status, headers: { 'content-type': 'application/json' } });
+    };
+    return new MedLedgerClient({ url: 'http://node.test', keys, fetch: lying, pollIntervalMs: 1, genesis: fake.trusted });
+  };
+  const honest = await listingWith(() => {}).listRecords(writer.id);
+  assert.deepEqual(
+    honest.map((r) => r.record),
+    [recordId],
+  );
+  const someone = 'ab'.repeat(20);
+  const lies: Array<[string, (r: Any) => void]> = [
+    ['author', (r) => (r.author = someone)],
+    ['size', (r) => (r.size += 1)],
+    ['anchoredAt', (r) => (r.anchoredAt = { height: 1, time: 1 })],
+    ['supersededBy', (r) => (r.supersededBy = 'cd'.repeat(16))],
+  ];
+  for (const [field, lie] of lies)
+    await assert.rejects(listingWith(lie).listRecords(writer.id), hasCode('FACT_NOT_PROVEN'), `a made-up ${field} is refused`);
+  // A field the node leaves out is shown as committed, not as the node's silence.
+  const [quiet] = await listingWith((r) => delete r.size).listRecords(writer.id);
+  assert.equal(quiet?.size, honest[0]?.size);
+});
+
+test('an emergency window is open or ended by its proven expiry at the proven block time, not by the node’s word', async () => {
+  const fake = new FakeGatekeeper();
+  const patient = clientOn(fake);
+  await patient.registerPatient();
+  const window = (id: string, expiresAt: number, extra: Record<string, unknown> = {}) => ({
+    id,
+    patient: patient.id,
+    clinician: 'c1'.repeat(20),
+    org: 'o1'.repeat(20),
+    reason: { sealed: 'x' },
+    durationMs: 3_600_000,
+    openedAt: { height: 1, time: 0 },
+    expiresAt,
+    emergencyKey: 'ee'.repeat(32),
+    threshold: 1,
+    commitments: [{ validator: 'v1'.repeat(20), x: 1, commitment: 'aa'.repeat(32) }],
+    ...extra,
+  });
+  const open = window('11'.repeat(16), Date.now() + 3_600_000);
+  const ended = window('22'.repeat(16), 1_000, { closedEarly: { height: 1, time: 1_000, by: patient.id } });
+  fake.extraState.set(stateKeys.emergencyWindow(open.id), JSON.stringify(open));
+  fake.extraState.set(stateKeys.emergencyWindow(ended.id), JSON.stringify(ended));
+  const reader = patient.verified('test');
+  // The node shows the open window as ended (so the patient would not close it) and the ended one as open.
+  const [a, b] = await provenEmergencyWindows(reader, [
+    { ...open, active: false, status: 'closed' },
+    { ...ended, active: true, status: 'ready' },
+  ]);
+  assert.equal(a?.active, true);
+  assert.equal(a?.status, 'pending');
+  assert.equal(b?.active, false);
+  assert.equal(b?.status, 'closed');
+  // Who ended a window early is the committed fact too.
+  await assert.rejects(
+    provenEmergencyWindows(reader, [{ ...ended, closedEarly: { height: 1, time: 1_000, by: open.clinician } }]),
+    hasCode('FACT_NOT_PROVEN'),
+  );
+  await assert.rejects(
+    provenEmergencyWindows(reader, [{ ...open, closedEarly: { height: 1, time: 1, by: patient.id } }]),
+    hasCode('FACT_NOT_PROVEN'),
+  );
+});
+
+test('a grant or record list of one patient may not carry another patient’s real grant or record', async () => {
+  const fake = new FakeGatekeeper();
+  const aKeys = generateKeyBundle();
+  const a = clientOn(fake, aKeys);
+  const b = clientOn(fake);
+  await a.registerPatient();
+  await b.registerPatient();
+  const doctorId = fake.addIdentity(generateKeyBundle().signing.publicKey, generateKeyBundle().encryption.publicKey);
+  await b.grant({ grantee: doctorId, categories: ['vital-signs'], purpose: 'treatment' });
+  const observation = { resourceType: 'Observation', status: 'final', code: { text: 'Heart rate' } };
+  await b.writeRecord({ patient: b.id, resource: observation, category: 'vital-signs' });
+  // A node that answers a's lists with b's entries (each genuinely on chain).
+  const lying: typeof fetch = async (input, init) => {
+    const url = String(input);
+    if (!url.includes(`/v1/patients/${a.id}/`)) return fake.fetch(input, init);
+    const res = await fake.fetch(url.replace(a.id, b.id), init);
+    return new Response(await res.text(), { status: res.status, headers: { 'content-type': 'application/json' } });
+  };
+  const asA = new MedLedgerClient({ url: 'http://node.test', keys: aKeys, fetch: lying, pollIntervalMs: 1, genesis: fake.trusted });
+  await assert.rejects(asA.grants(a.id), hasCode('FACT_NOT_PROVEN'));
+  await assert.rejects(asA.grantsPage(a.id, { all: true }), hasCode('FACT_NOT_PROVEN'));
+  const doctor = clientOn(fake);
+  await assert.rejects(
+    new MedLedgerClient({ url: 'http://node.test', keys: doctor.keys, fetch: lying, pollIntervalMs: 1, genesis: fake.trusted }).recordsPage(
+      a.id,
+    ),
+    hasCode('FACT_NOT_PROVEN'),
+  );
+  assert.equal((await a.grants(a.id)).length, 0);
 });

@@ -223,8 +223,16 @@ function normalScope(s: Grant['scope']) {
 }
 
 /**
+ * Anchor fields the SDK shows (who added a record and when, its size, what it replaces and
+ * what replaced it, its erasure) that are taken from the committed anchor, never from the
+ * node: a node stating one that differs is refused, one it leaves out is filled in.
+ */
+const ANCHOR_SHOWN_FIELDS = ['author', 'size', 'anchoredAt', 'supersedes', 'supersededBy', 'erased'] as const;
+
+/**
  * A record's anchor from proven state, checked against what the node said of it (patient,
- * content hash, type, category and erasure). Throws ClientError `FACT_NOT_PROVEN` or the reader's codes.
+ * content hash, type, category and erasure, and every field of ANCHOR_SHOWN_FIELDS it
+ * states); those fields are returned as committed. Throws ClientError `FACT_NOT_PROVEN` or the reader's codes.
  */
 export async function provenRecords(reader: VerifiedReader, listed: readonly RecordMeta[]): Promise<Proven<RecordMeta[]>> {
   if (listed.length === 0) return { value: [], height: reader.highestHeight };
@@ -241,7 +249,14 @@ export async function provenRecords(reader: VerifiedReader, listed: readonly Rec
         'FACT_NOT_PROVEN',
         `record ${r.record}: the node says it is ${String(r.status)}, the proven state says ${erased ? 'erased' : 'not erased'}`,
       );
-    return { ...r, provenAt: state.height };
+    const shown: Record<string, unknown> = {};
+    for (const field of ANCHOR_SHOWN_FIELDS) {
+      const committed = proven[field] ?? null;
+      if (r[field] !== undefined && canonicalJson(r[field] ?? null) !== canonicalJson(committed))
+        refuse('FACT_NOT_PROVEN', `record ${r.record}: the node's ${field} is not the anchored one`);
+      if (proven[field] !== undefined) shown[field] = proven[field];
+    }
+    return { ...r, ...shown, provenAt: state.height };
   });
   return { value: out, height: state.height };
 }
@@ -262,6 +277,11 @@ interface WindowFacts {
   commitments: Array<{ validator: string; x: number; commitment?: string; parts?: string[] }>;
   /** On a re-shared split: the dealers' x, one sub-share each per posted share. */
   dealers?: number[];
+  /** Set when the window was ended early (`emergency.close`): the block and who ended it. */
+  closedEarly?: { height: number; time: number; by: string };
+  /** The node's view: open now, and pending/ready/closed (recomputed from the proven state, below). */
+  active?: boolean;
+  status?: string;
 }
 
 const WINDOW_FIELDS = [
@@ -277,6 +297,7 @@ const WINDOW_FIELDS = [
   'threshold',
   'commitments',
   'dealers',
+  'closedEarly',
 ] as const;
 
 /**
@@ -302,7 +323,16 @@ export async function provenEmergencyWindows<W extends WindowFacts>(
       if (canonicalJson(proven[field] ?? null) !== canonicalJson(window[field] ?? null))
         refuse('FACT_NOT_PROVEN', `emergency window ${window.id}: the node's ${field} is not the committed one`);
     }
-    return { ...window, provenAt: state.height };
+    // Open or ended is the proven expiry against the proven block time (ehr `windowIsActive`),
+    // never the node's word: a node must not show a patient a window still open as ended.
+    const active = state.time < proven.expiresAt;
+    const status = !active ? 'closed' : window.status === 'ready' ? 'ready' : 'pending';
+    return {
+      ...window,
+      ...(window.active === undefined ? {} : { active }),
+      ...(window.status === undefined ? {} : { status }),
+      provenAt: state.height,
+    };
   });
 }
 

@@ -5,7 +5,7 @@
 import { idFromPublicKey } from '@medledger/crypto';
 import { arrayField, type Body, enumField, hex16Field, idField, intField, itemObject, onlyFields, stringField } from './body.js';
 import { EhrError } from './errors.js';
-import { identityOfKey } from './identity.js';
+import { activeSigner } from './identity.js';
 import type { TxKind } from './kinds.js';
 import { PURPOSES, type Purpose } from './policy.js';
 import { keys, readJson, writeJson } from './state.js';
@@ -86,8 +86,10 @@ export const accessEvent: TxKind = {
   apply(ctx, tx, state) {
     const b = onlyFields(tx.body, 'access.event', ['events']);
     const events = arrayField(b, 'events', MAX_ACCESS_EVENTS, parseEvent);
-    if (identityOfKey(state, tx.signer)?.role !== 'validator')
-      throw new EhrError('UNAUTHORIZED', 'only validator nodes record access events');
+    // An active validator only: one governance removed (status revoked) writes no more
+    // events, forged ones included, into any patient's log (REVOKED, as for every signer).
+    const signer = activeSigner(state, tx.signer);
+    if (signer.role !== 'validator') throw new EhrError('UNAUTHORIZED', 'only validator nodes record access events');
     const node = idFromPublicKey(tx.signer);
     for (const e of events) {
       const eventKey = `${node}-${e.id}`;

@@ -14,7 +14,7 @@ const T0 = 1_700_000_000_000;
 
 const actor = () => testActor(CHAIN);
 
-function setup(opts: { withParams?: boolean; maxDurationMs?: number } = {}) {
+function setup(opts: { withParams?: boolean; maxDurationMs?: number; orgKinds?: string[] } = {}) {
   const orgs = [actor(), actor()];
   const validators = [actor(), actor(), actor(), actor()];
   const genesis = testGenesis(
@@ -24,6 +24,9 @@ function setup(opts: { withParams?: boolean; maxDurationMs?: number } = {}) {
     validators,
     opts.maxDurationMs === undefined ? {} : { emergencyMaxDurationMs: opts.maxDurationMs },
   );
+  opts.orgKinds?.forEach((kind, i) => {
+    (genesis.organizations[i] as { kind: string }).kind = kind;
+  });
   const { state, block, now } = testChain(genesis, { emergency: opts.withParams !== false });
   const envelope = (to = validators[0]) => sealToPublicKey((to as ReturnType<typeof actor>).encryption.publicKey, randomBytes(32));
   const splitBody = (key = generateEncryptionKeyPair().publicKey) => ({
@@ -237,4 +240,20 @@ test('ending a window early: the patient or the window’s clinician ends it at 
   assert.deepEqual(w.block([carer.tx('emergency.close', { window: thirdId })]), ['UNAUTHORIZED']);
   assert.deepEqual(w.block([carer.tx('delegate.accept', { patient: w.patient.id })]), ['ok']);
   assert.deepEqual(w.block([carer.tx('emergency.close', { window: thirdId })]), ['ok']);
+});
+
+test('only a care organization (hospital, clinic, lab) grants the emergency privilege: not an insurer, a manufacturer or a regulator', () => {
+  for (const kind of ['insurer', 'manufacturer', 'distributor', 'regulator', 'pharmacy']) {
+    const w = setup({ orgKinds: [kind] });
+    // Any organization registers clinician staff, but break-glass into every patient's records is for care providers.
+    assert.deepEqual(w.block([w.org.tx('emergency.privilege', { clinician: w.clinician.id, grant: true })]), ['UNAUTHORIZED'], kind);
+    assert.deepEqual(w.block([w.patient.tx('emergency.split', w.splitBody(w.emergencyKey))]), ['ok']);
+    assert.deepEqual(w.block([w.clinician.tx('emergency.access', { patient: w.patient.id, reason: w.reason(), durationMs: 30_000 })]), [
+      'UNAUTHORIZED',
+    ]);
+  }
+  for (const kind of ['hospital', 'clinic', 'lab']) {
+    const w = setup({ orgKinds: [kind] });
+    assert.deepEqual(w.block([w.org.tx('emergency.privilege', { clinician: w.clinician.id, grant: true })]), ['ok'], kind);
+  }
 });

@@ -154,7 +154,8 @@ export function emergencyWindowOf(
   if (window === undefined || window.clinician !== accessor.id) return undefined;
   const privilege = privilegeOf(state, accessor.id);
   if (privilege === undefined || privilege.org !== accessor.org) return undefined;
-  return getIdentity(state, privilege.org)?.status === 'active' ? window : undefined;
+  const org = getIdentity(state, privilege.org);
+  return org?.status === 'active' && isCareOrganization(org) ? window : undefined;
 }
 
 /**
@@ -274,6 +275,16 @@ export const emergencyRewrap: TxKind = {
   },
 };
 
+/**
+ * May `org` hold the emergency privilege for its clinicians? Only a care organization: one of
+ * the kinds whose role is `organization` (hospital, clinic, lab). An insurer, pharmacy,
+ * manufacturer, distributor or regulator may register clinician staff, but must not be able to
+ * break the glass on every patient's records.
+ */
+export function isCareOrganization(org: Identity): boolean {
+  return isOrganization(org) && org.role === 'organization';
+}
+
 /** `emergency.privilege` (organization admin): grant (`grant: true`) or revoke the privilege of one of its clinicians. */
 export const emergencyPrivilege: TxKind = {
   apply(ctx, tx, state) {
@@ -289,6 +300,8 @@ export const emergencyPrivilege: TxKind = {
       state.delete(key);
       return;
     }
+    if (!isCareOrganization(org))
+      throw new EhrError('UNAUTHORIZED', 'only a care organization (hospital, clinic, lab) grants the emergency privilege');
     const clinician = activeIdentity(state, clinicianId, 'clinician');
     if (clinician.role !== 'clinician' || clinician.org !== org.id)
       throw new EhrError('UNAUTHORIZED', `${clinicianId} is not a clinician of this organization`);
@@ -313,7 +326,8 @@ export const emergencyAccess: TxKind = {
     const privilege = privilegeOf(state, clinician.id);
     if (clinician.role !== 'clinician' || privilege === undefined || privilege.org !== clinician.org)
       throw new EhrError('UNAUTHORIZED', 'only a clinician holding the emergency privilege opens an emergency window');
-    activeIdentity(state, privilege.org, 'organization');
+    if (!isCareOrganization(activeIdentity(state, privilege.org, 'organization')))
+      throw new EhrError('UNAUTHORIZED', 'only a clinician of a care organization opens an emergency window');
     checkReasonRecipients(state, reason, { patient: patientId, clinician: clinician.id, org: privilege.org });
     const patient = getIdentity(state, patientId);
     if (patient === undefined || patient.role !== 'patient' || patient.status !== 'active')

@@ -136,6 +136,16 @@ function memberOrg(state: StateOverlay, id: string) {
   return org;
 }
 
+/**
+ * Refuse suspending or removing `org` when no other member would stay active: with no active
+ * member nobody can propose or vote again (not even to reinstate), so governance would be
+ * frozen for good — the members' counterpart of a validator set that cannot become empty.
+ */
+function requireAnotherActiveMember(state: StateOverlay, org: string): void {
+  if (!members(state).some((id) => id !== org && getIdentity(state, id)?.status === 'active'))
+    throw new EhrError('WRONG_STATE', `organization ${org} is the last active member; governance would have no one left to vote`);
+}
+
 function validatorIndex(set: readonly ValidatorEntry[], id: string): number {
   const i = set.findIndex((v) => v.id === id);
   if (i < 0) throw new EhrError('NOT_FOUND', `${id} is not in the validator set`);
@@ -186,6 +196,7 @@ export function applyGovAction(
     case 'org.suspend': {
       const org = memberOrg(state, action.org);
       if (org.status !== 'active') throw new EhrError('WRONG_STATE', `organization ${org.id} is not active`);
+      requireAnotherActiveMember(state, org.id);
       putIdentity(state, { ...org, status: 'suspended' });
       return undefined;
     }
@@ -197,6 +208,7 @@ export function applyGovAction(
     }
     case 'org.remove': {
       const org = memberOrg(state, action.org);
+      requireAnotherActiveMember(state, org.id);
       putIdentity(state, { ...org, status: 'revoked' });
       setMembers(
         state,

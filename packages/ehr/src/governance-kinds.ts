@@ -7,6 +7,7 @@ import { EhrError } from './errors.js';
 import {
   getProposal,
   MAX_OPEN_PROPOSALS,
+  MAX_OPEN_PROPOSALS_PER_MEMBER,
   openProposals,
   type Proposal,
   putProposal,
@@ -67,6 +68,11 @@ export const govPropose: TxKind = {
     const open = openProposals(state);
     if (open.length >= MAX_OPEN_PROPOSALS)
       throw new EhrError('TOO_MANY_PROPOSALS', `${MAX_OPEN_PROPOSALS} proposals are already open; vote on them or let them expire first`);
+    if (open.filter((id) => getProposal(state, id)?.proposer === org.id).length >= MAX_OPEN_PROPOSALS_PER_MEMBER)
+      throw new EhrError(
+        'TOO_MANY_PROPOSALS',
+        `this organization already has ${MAX_OPEN_PROPOSALS_PER_MEMBER} proposals open; let them be decided or expire first`,
+      );
     const id = Number(state.getState(keys.govNext()) ?? '1');
     // Dry run: a proposal whose action cannot apply to today's state is refused now, not after a vote.
     const limits = genesisLimits(state);

@@ -285,3 +285,79 @@ test('an admitted insurer holds the insurer role, as a founding one does', () =>
   // A key already registered cannot be admitted again.
   assert.deepEqual(w.block([w.propose(w.orgs[0], admit)]), ['ALREADY_REGISTERED']);
 });
+
+test('a validator governance removed no longer writes access events into a patient’s log', () => {
+  const w = setup();
+  const [a, b, c] = w.orgs;
+  const v0 = w.validators[0] as Actor;
+  const patient = actor();
+  w.block([patient.tx('identity.register', { role: 'patient', encryptionKey: patient.encryption.publicKey })]);
+  const event = (id: string) => ({
+    id,
+    record: toHex(randomBytes(16)),
+    patient: patient.id,
+    accessor: patient.id,
+    purpose: 'treatment',
+    decision: 'allowed',
+    reason: 'OK',
+    emergency: true,
+    at: T0,
+  });
+  assert.deepEqual(w.block([v0.tx('access.event', { events: [event('before')] })]), ['ok']);
+  w.block([w.propose(a, { type: 'validator.remove', validator: v0.id })]);
+  w.block([w.vote(a, 1, 'yes'), w.vote(b, 1, 'yes'), w.vote(c, 1, 'yes')]);
+  assert.equal(getIdentity(w.state, v0.id)?.status, 'revoked');
+  // Its key is revoked: a forged "emergency read" (or a flood of them) must not reach the log.
+  assert.deepEqual(w.block([v0.tx('access.event', { events: [event('after')] })]), ['REVOKED']);
+  assert.equal(w.state.getState(keys.accessCount('all', patient.id)), '1');
+  // The validators still in the set keep reporting.
+  assert.deepEqual(w.block([(w.validators[1] as Actor).tx('access.event', { events: [event('other')] })]), ['ok']);
+});
+
+test('the last active member organization can be neither suspended nor removed: governance would be frozen for good', () => {
+  const [a, b] = [actor(), actor()];
+  const genesis = testGenesis(CHAIN, T0, [a, b], [actor()]);
+  const w = testChain(genesis);
+  const propose = (by: Actor, action: Record<string, unknown>) => by.tx('gov.propose', { action, votingPeriodMs: 10 * MINUTE });
+  // Both members agree to suspend b: a stays active.
+  assert.deepEqual(w.block([propose(a, { type: 'org.suspend', org: b.id })]), ['ok']);
+  assert.deepEqual(w.block([a.tx('gov.vote', { proposal: 1, vote: 'yes' }), b.tx('gov.vote', { proposal: 1, vote: 'yes' })]), ['ok', 'ok']);
+  assert.equal(getProposal(w.state, 1)?.status, 'passed');
+  // a alone may not suspend or remove itself: nobody could ever propose or vote again, not even to reinstate b.
+  assert.deepEqual(w.block([propose(a, { type: 'org.suspend', org: a.id })]), ['WRONG_STATE']);
+  assert.deepEqual(w.block([propose(a, { type: 'org.remove', org: a.id })]), ['WRONG_STATE']);
+  assert.equal(getIdentity(w.state, a.id)?.status, 'active');
+  // Reinstating b still works, and then either may go.
+  assert.deepEqual(w.block([propose(a, { type: 'org.reinstate', org: b.id })]), ['ok']);
+  assert.deepEqual(w.block([a.tx('gov.vote', { proposal: 2, vote: 'yes' })]), ['ok']);
+  assert.equal(getIdentity(w.state, b.id)?.status, 'active');
+  assert.deepEqual(w.block([propose(b, { type: 'org.remove', org: a.id })]), ['ok']);
+});
+
+test('one member cannot hold every open proposal slot: at most 10 of its own are open at once', () => {
+  const w = setup();
+  const [a, b] = w.orgs;
+  const params = (by: Actor, from: number, n: number) =>
+    Array.from({ length: n }, (_, i) => w.propose(by, { type: 'param.set', param: 'maxBlockTxs', value: from + i }));
+  assert.deepEqual(w.block(params(a, 100, 10)), Array(10).fill('ok'));
+  assert.deepEqual(w.block(params(a, 200, 1)), ['TOO_MANY_PROPOSALS']);
+  // Another member still proposes (e.g. to suspend the first).
+  assert.deepEqual(w.block([w.propose(b, { type: 'org.suspend', org: a.id })]), ['ok']);
+  // Once one of a's proposals is decided, a may open another.
+  assert.deepEqual(w.block([w.vote(b, 1, 'no'), w.vote(w.orgs[2], 1, 'no')]), ['ok', 'ok']);
+  assert.equal(getProposal(w.state, 1)?.status, 'rejected');
+  assert.deepEqual(w.block(params(a, 300, 1)), ['ok']);
+});
+
+test('a validator cannot move its identity off its consensus key with identity.rotate; governance rotates both', () => {
+  const w = setup();
+  const v0 = w.validators[0] as Actor;
+  const next = generateSigningKeyPair();
+  const proof = signEd25519(next.privateKey, rotateProofBytes(CHAIN, v0.id, next.publicKey));
+  // Else the set would keep signing with a key no identity holds, and evidence of its equivocation would be dropped.
+  assert.deepEqual(w.block([v0.tx('identity.rotate', { newPublicKey: next.publicKey, proof })]), ['UNAUTHORIZED']);
+  assert.equal(getIdentity(w.state, v0.id)?.publicKey, v0.signing.publicKey);
+  assert.deepEqual(w.block([w.propose(w.orgs[0], { type: 'validator.rotate', validator: v0.id, newPublicKey: next.publicKey, proof })]), [
+    'ok',
+  ]);
+});

@@ -97,6 +97,11 @@ export type GovAction =
 
 /** Most proposals open at once, so the per-block expiry pass stays small. */
 export const MAX_OPEN_PROPOSALS = 100;
+/**
+ * Most proposals one member may have open at once, so no single member can hold every open
+ * slot (and keep refilling it) to stop the others proposing — say, its own suspension.
+ */
+export const MAX_OPEN_PROPOSALS_PER_MEMBER = 10;
 
 /** The member organizations' ids, sorted. */
 export function members(state: StateReader): string[] {

@@ -3,7 +3,7 @@
 import { getDelegation } from './delegates.js';
 import { EhrError } from './errors.js';
 import { getIdentity, type Identity } from './identity.js';
-import { staffRoleMayUse } from './staff-purposes.js';
+import { staffRoleMayUse, staffRoleMayWrite } from './staff-purposes.js';
 import { keys, readJson, type StateReader } from './state.js';
 
 /** HL7 PurposeOfUse: TREAT, HPAYMT, HOPERAT, HRESCH, PATRQT. */
@@ -108,12 +108,21 @@ export function grantsFrom(state: StateReader, patient: string, grantees: readon
   return out;
 }
 
-/** May `author` write (anchor) `target` for `patient` at block time `time`? */
+/**
+ * May `author` write (anchor, or supersede) `target` for `patient` at block time `time`? A
+ * grant to the author's organization serves staff only within their role's categories
+ * (staff-purposes.ts `staffRoleMayWrite`): an auditor or privacy officer writes no chart
+ * entry, a device no laboratory result, under the hospital's grant.
+ */
 export function mayWrite(state: StateReader, author: Identity, patient: string, target: RecordTarget, time: number): boolean {
   if (author.status !== 'active') return false;
   if (author.id === patient || isDelegate(state, patient, author.id)) return true;
   return grantsFrom(state, patient, granteeIdsFor(state, author)).some(
-    (g) => g.access === 'read-write' && grantIsActive(g, time) && grantCoversRecord(g, target),
+    (g) =>
+      g.access === 'read-write' &&
+      grantIsActive(g, time) &&
+      grantCoversRecord(g, target) &&
+      (g.grantee === author.id || staffRoleMayWrite(author.role, target)),
   );
 }
 

@@ -311,6 +311,58 @@ test('a read-write grant lets a clinician write within scope only; a revoked cli
   assert.deepEqual(w.block([w.clinician.tx('record.anchor', anchorBody(w.patient.id, w.clinician.id))]), ['REVOKED']);
 });
 
+test('a read-write grant to an organization lets its staff write only within their role’s categories; auditors write nothing', () => {
+  const w = world();
+  const auditor = actor();
+  const device = actor();
+  assert.deepEqual(
+    w.block([
+      w.org.tx('staff.register', { publicKey: auditor.signing.publicKey, encryptionKey: auditor.encryption.publicKey, role: 'auditor' }),
+      w.org.tx('staff.register', { publicKey: device.signing.publicKey, encryptionKey: device.encryption.publicKey, role: 'device' }),
+    ]),
+    ['ok', 'ok'],
+  );
+  const grant = {
+    patient: w.patient.id,
+    grantee: w.org.id,
+    scope: { categories: ['vital-signs', 'laboratory'] },
+    access: 'read-write',
+    purpose: 'treatment',
+  };
+  assert.deepEqual(w.block([w.patient.tx('consent.grant', grant)]), ['ok']);
+  const byStaff = (author: string, extra: Record<string, unknown> = {}) => {
+    const body = anchorBody(w.patient.id, author, extra);
+    body.envelopes.push({ to: w.org.id, hash: hash() });
+    return body;
+  };
+  const own = byStaff(w.patient.id);
+  assert.deepEqual(w.block([w.patient.tx('record.anchor', own)]), ['ok']);
+  // An auditor reads no chart through the hospital's grant, so it may not write one or replace one either.
+  assert.deepEqual(w.block([auditor.tx('record.anchor', byStaff(auditor.id))]), ['UNAUTHORIZED']);
+  assert.deepEqual(w.block([auditor.tx('record.anchor', byStaff(auditor.id, { supersedes: own.record }))]), ['UNAUTHORIZED']);
+  assert.equal(getRecord(w.state, own.record)?.supersededBy, null);
+  // A device writes vital signs under a treatment grant, not laboratory results; a clinician writes both.
+  assert.deepEqual(w.block([device.tx('record.anchor', byStaff(device.id))]), ['ok']);
+  assert.deepEqual(w.block([device.tx('record.anchor', byStaff(device.id, { category: 'laboratory' }))]), ['UNAUTHORIZED']);
+  assert.deepEqual(w.block([w.clinician.tx('record.anchor', byStaff(w.clinician.id, { category: 'laboratory' }))]), ['ok']);
+  assert.deepEqual(w.block([w.clinician.tx('record.anchor', byStaff(w.clinician.id, { supersedes: own.record }))]), ['ok']);
+  // The purpose is not narrowed for writes: a clinician files the claim under the hospital's payment grant.
+  const billing = {
+    patient: w.patient.id,
+    grantee: w.org.id,
+    scope: { categories: ['billing'] },
+    access: 'read-write',
+    purpose: 'payment',
+  };
+  assert.deepEqual(w.block([w.patient.tx('consent.grant', billing)]), ['ok']);
+  assert.deepEqual(w.block([w.clinician.tx('record.anchor', byStaff(w.clinician.id, { category: 'billing', resourceType: 'Claim' }))]), [
+    'ok',
+  ]);
+  assert.deepEqual(w.block([auditor.tx('record.anchor', byStaff(auditor.id, { category: 'billing', resourceType: 'Claim' }))]), [
+    'UNAUTHORIZED',
+  ]);
+});
+
 test('a delegate manages consent and reads; the patient alone names delegates', () => {
   const w = world();
   const guardian = actor();

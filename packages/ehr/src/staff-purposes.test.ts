@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { PURPOSES } from './policy.js';
 import { STAFF_ROLES } from './staff.js';
-import { staffRoleMayUse } from './staff-purposes.js';
+import { staffRoleMayUse, staffRoleMayWrite } from './staff-purposes.js';
 
 test('each staff role may use an organization grant only for its purposes and categories', () => {
   const allowed: string[] = [];
@@ -29,4 +29,14 @@ test('each staff role may use an organization grant only for its purposes and ca
     'device treatment vital-signs',
   ]);
   assert.equal(staffRoleMayUse('patient', 'treatment', { category: 'vital-signs' }), false, 'not staff: no organization grant use');
+});
+
+test('staff write under an organization grant only in their role’s categories; privacy officers and auditors never', () => {
+  const writes = (role: string) =>
+    ['demographics', 'laboratory', 'billing', 'vital-signs'].filter((category) => staffRoleMayWrite(role, { category }));
+  assert.deepEqual(writes('clinician'), ['demographics', 'laboratory', 'billing', 'vital-signs']);
+  assert.deepEqual(writes('device'), ['vital-signs']);
+  assert.deepEqual(writes('insurer'), ['demographics', 'billing']);
+  assert.deepEqual(writes('privacy-officer'), []);
+  assert.deepEqual(writes('auditor'), []);
 });

@@ -64,3 +64,16 @@ export function staffRoleMayUse(role: string, purpose: Purpose, record: Pick<Rec
   if (use === undefined || !use.purposes.includes(purpose)) return false;
   return use.categories === '*' || use.categories.includes(record.category);
 }
+
+/**
+ * May a staff member with `role` write (anchor or supersede) a record of `record`'s category
+ * under its organization's `read-write` grant? Only a role that uses its organization's
+ * grants at all (not privacy officers or auditors), and only within that role's categories.
+ * The grant's purpose is not narrowed for writes: a clinician files the claim (`billing`)
+ * under the hospital's `payment` grant, which they may not read back.
+ */
+export function staffRoleMayWrite(role: string, record: Pick<RecordTarget, 'category'>): boolean {
+  const use = (STAFF_ROLE_USES as Record<string, RoleUse | undefined>)[role];
+  if (use === undefined) return false;
+  return use.categories === '*' || use.categories.includes(record.category);
+}

@@ -72,6 +72,12 @@ export const identityRotate: TxKind = {
     const proof = stringField(b, 'proof', /^[0-9a-f]{128}$/, 'a 64-byte hex signature');
     const encryptionKey = optional(b, 'encryptionKey', encryptionKeyField);
     const identity = activeSigner(state, tx.signer);
+    // A validator's signing key is also its consensus key in the validator set: moving only the
+    // identity would leave the set signing with a key no identity holds, so its equivocation
+    // evidence would name no validator and be dropped. Validators rotate by governance
+    // (`validator.rotate`), which moves both.
+    if (identity.role === 'validator')
+      throw new EhrError('UNAUTHORIZED', 'a validator rotates its key by a governance proposal (validator.rotate), not identity.rotate');
     requireFreshKey(state, newPublicKey);
     if (!verifyEd25519(newPublicKey, rotateProofBytes(ctx.chainId, identity.id, newPublicKey), proof)) {
       throw new EhrError('BAD_SIGNATURE', 'body.proof is not the new key’s signature');

@@ -30,7 +30,8 @@ import { TrustedGenesis } from '../trust.js';
 import type { ConsentGrantBody, RecordAnchorBody } from '../tx-builders.js';
 
 interface StoredRecord {
-  meta: RecordAnchorBody & { status: string };
+  /** The anchor as the chain keeps it (ehr `RecordMeta`): who wrote it, when, and what superseded it. */
+  meta: RecordAnchorBody & { status: string; author: string; anchoredAt: { height: number; time: number }; supersededBy: string | null };
   /** recipient label → envelope hash */
   envelopes: Map<string, string>;
 }
@@ -74,6 +75,8 @@ export class FakeGatekeeper {
   readonly grants = new Map<string, ConsentGrantBody & { id: string }>();
   /** Accepted delegates by patient (pending ones are not recipients). */
   readonly delegates = new Map<string, Set<string>>();
+  /** Committed entries a test places as they are (e.g. an emergency window), proven like the rest. */
+  readonly extraState = new Map<string, string>();
   readonly pendingDelegates = new Map<string, Set<string>>();
   readonly txs = new Map<string, { tx: SignedTx; status: string; height?: number; code?: string; reason?: string }>();
   /** Every request, as `METHOD path`. */
@@ -271,7 +274,7 @@ export class FakeGatekeeper {
 
   /** The fake's state under the chain's keys (ehr state.ts), as JSON strings. */
   private stateValues(): Map<string, string> {
-    const out = new Map<string, string>();
+    const out = new Map<string, string>(this.extraState);
     for (const [id, identity] of this.identities) out.set(stateKeys.identity(id), JSON.stringify(identity));
     for (const [patient, ds] of this.delegates) {
       if (ds.size > 0) out.set(stateKeys.acceptedDelegates(patient), JSON.stringify([...ds].sort()));
@@ -435,7 +438,10 @@ export class FakeGatekeeper {
       this.identities.set(signerId, { id: signerId, role: 'patient', publicKey: tx.signer, status: 'active', ...b });
     } else if (tx.kind === 'record.anchor') {
       const body = b as unknown as RecordAnchorBody;
-      this.records.set(body.record, { meta: { ...body, status: 'active' }, envelopes: new Map(body.envelopes.map((e) => [e.to, e.hash])) });
+      this.records.set(body.record, {
+        meta: { ...body, status: 'active', author: signerId, anchoredAt: { height: this.height, time: 0 }, supersededBy: null },
+        envelopes: new Map(body.envelopes.map((e) => [e.to, e.hash])),
+      });
     } else if (tx.kind === 'consent.grant') {
       const body = b as unknown as ConsentGrantBody;
       const id = hash.slice(0, 32);
