@@ -36,12 +36,41 @@ const fhir = async (method: string, path: string, body?: unknown) => {
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
 };
 
-test('CoverageEligibilityRequest/$submit answers from the ledger for a consented provider, and a ClaimResponse reads back', async () => {
-  const insurer = new MedLedgerClient({
+const year = new Date().toISOString().slice(0, 4);
+const insurerClient = () =>
+  new MedLedgerClient({
     genesis: TrustedGenesis.fromDocument(t.node.chain.genesis),
     url: t.url,
     keys: readOrgKey(join(t.dir, 'node0'), { file: 'org-evergreen-health-insurance.key' }),
   });
+
+/** The insurer publishes a plan in the hospital's network covering 99213 and covers `patient` under it this year; resolves to the coverage id. */
+async function coverUnderNewPlan(
+  insurer: MedLedgerClient,
+  patient: string,
+  plan: { name: string; deductible: number; copay: number; memberId: string },
+): Promise<string> {
+  const published = await insurer.submitAndWait('plan.publish', {
+    name: plan.name,
+    effectiveFrom: `${year}-01-01`,
+    deductible: plan.deductible,
+    oopMax: 300_000,
+    copay: plan.copay,
+    network: [t.orgId],
+    services: [{ code: '99213', allowed: 12_000, maxPerPeriod: 10 }],
+  });
+  const cov = await insurer.submitAndWait('coverage.add', {
+    patient,
+    plan: txHash(published.tx).slice(0, 32),
+    memberId: plan.memberId,
+    from: `${year}-01-01`,
+    to: `${year}-12-31`,
+  });
+  return txHash(cov.tx).slice(0, 32);
+}
+
+test('CoverageEligibilityRequest/$submit answers from the ledger for a consented provider, and a ClaimResponse reads back', async () => {
+  const insurer = insurerClient();
   const hospital = new MedLedgerClient({ genesis: TrustedGenesis.fromDocument(t.node.chain.genesis), url: t.url, keys: t.orgKeys });
   const patientKeys = generateKeyBundle();
   const patient = new MedLedgerClient({ genesis: TrustedGenesis.fromDocument(t.node.chain.genesis), url: t.url, keys: patientKeys });
@@ -52,26 +81,12 @@ test('CoverageEligibilityRequest/$submit answers from the ledger for a consented
     keys: generateKeyBundle(),
   });
   const { id: strangerId } = await stranger.registerPatient();
-  const year = new Date().toISOString().slice(0, 4);
-
-  const plan = await insurer.submitAndWait('plan.publish', {
+  const coverageId = await coverUnderNewPlan(insurer, patientId, {
     name: 'Evergreen Bronze',
-    effectiveFrom: `${year}-01-01`,
     deductible: 50_000,
-    oopMax: 300_000,
     copay: 2_500,
-    network: [t.orgId],
-    services: [{ code: '99213', allowed: 12_000, maxPerPeriod: 10 }],
-  });
-  const planId = txHash(plan.tx).slice(0, 32);
-  const cov = await insurer.submitAndWait('coverage.add', {
-    patient: patientId,
-    plan: planId,
     memberId: 'EVG-7',
-    from: `${year}-01-01`,
-    to: `${year}-12-31`,
   });
-  const coverageId = txHash(cov.tx).slice(0, 32);
   const consent = await patient.grant({ grantee: t.orgId, categories: ['billing'], access: 'read-write', purpose: 'payment' });
 
   const request = (who: string) => ({
@@ -217,36 +232,20 @@ test('CoverageEligibilityRequest/$submit answers from the ledger for a consented
 
 test('an expired consent closes eligibility and the claims at once, though no block has come since (the gatekeeper’s time)', async () => {
   const genesis = TrustedGenesis.fromDocument(t.node.chain.genesis);
-  const insurer = new MedLedgerClient({
-    genesis,
-    url: t.url,
-    keys: readOrgKey(join(t.dir, 'node0'), { file: 'org-evergreen-health-insurance.key' }),
-  });
   const hospital = new MedLedgerClient({ genesis, url: t.url, keys: t.orgKeys });
   const patient = new MedLedgerClient({ genesis, url: t.url, keys: generateKeyBundle() });
   const { id: patientId } = await patient.registerPatient();
-  const year = new Date().toISOString().slice(0, 4);
-  const plan = await insurer.submitAndWait('plan.publish', {
+  const coverage = await coverUnderNewPlan(insurerClient(), patientId, {
     name: 'Evergreen Silver',
-    effectiveFrom: `${year}-01-01`,
     deductible: 0,
-    oopMax: 300_000,
     copay: 0,
-    network: [t.orgId],
-    services: [{ code: '99213', allowed: 12_000, maxPerPeriod: 10 }],
-  });
-  const cov = await insurer.submitAndWait('coverage.add', {
-    patient: patientId,
-    plan: txHash(plan.tx).slice(0, 32),
     memberId: 'EVG-8',
-    from: `${year}-01-01`,
-    to: `${year}-12-31`,
   });
   const expiresAt = Date.now() + 4_000;
   await patient.grant({ grantee: t.orgId, categories: ['billing'], access: 'read-write', purpose: 'payment', expiresAt });
   const claim = await hospital.submitAndWait('claim.submit', {
     patient: patientId,
-    coverage: txHash(cov.tx).slice(0, 32),
+    coverage,
     type: 'professional',
     items: [{ sequence: 1, code: '99213', serviceDate: `${year}-01-15`, quantity: 1, charge: 12_000 }],
     contentHash: toHex(new Uint8Array(32).fill(9)),
