@@ -192,6 +192,10 @@ describe('a patient and a clinician', () => {
         .sort(),
       ['allowed', 'denied', 'denied'],
     );
+    // In words, from the proven identities: the staff member's name, role and organization.
+    const text = await cli(['audit', '--key', file('pat.key'), '--url', net.url]);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, new RegExp(`by Dr Grey, clinician at [^(]+ \\(${staff.id}\\)`));
 
     // The light client proves the anchor from the genesis file alone, signed in as the patient
     // (nodes show a patient their own transactions, not other block bodies).
