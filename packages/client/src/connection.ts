@@ -6,6 +6,7 @@ import { signAuthChallenge } from './auth.js';
 import { ClientError, hasClientCode } from './errors.js';
 import { type HttpRequest, sendRequest } from './http.js';
 import { verifyTxInclusion } from './light.js';
+import { provenIdentityAnyStatus } from './proven-facts.js';
 import {
   type Account,
   type Identity,
@@ -22,9 +23,6 @@ import {
 import { refuse, type TrustedGenesis } from './trust.js';
 import { buildTx, type TxBodies, type TxKindName } from './tx-builders.js';
 import { VerifiedReader } from './verified-reader.js';
-
-/** Committed-state key of an identity (ehr `keys.identity`). */
-const provenIdentityKey = (id: string) => `identity/${id}`;
 
 /** How to reach a node and whose keys to act with. */
 export interface MedLedgerClientOptions {
@@ -173,18 +171,7 @@ export class NodeConnection {
   async identity(id: string): Promise<Identity> {
     if (this.reader === undefined) return parseIdentity(await this.get(`/v1/identities/${enc(id)}`));
     if (!/^[0-9a-f]{40}$/.test(id)) throw new ClientError('INVALID_ARGUMENT', 'an identity id is 20 bytes of lowercase hex');
-    const key = provenIdentityKey(id);
-    const state = await this.reader.read([key]);
-    const raw = state.value(key);
-    if (raw === null) throw new ClientError('IDENTITY_NOT_FOUND', `no identity ${id} in the proven state at height ${state.height}`, 404);
-    let identity: Identity;
-    try {
-      identity = parseIdentity(JSON.parse(raw));
-    } catch {
-      return refuse('STATE_PROOF_INVALID', `the proven value of ${key} is not an identity`);
-    }
-    if (identity.id !== id) refuse('STATE_PROOF_INVALID', `the proven identity under ${key} is ${identity.id}`);
-    return identity;
+    return parseIdentity((await provenIdentityAnyStatus(this.reader, id)).value, 'proven identity');
   }
 
   // Transactions are signed for the trusted chain when there is one, not the node's word.

@@ -86,13 +86,23 @@ function grantCovers(g: StateGrant, target: { id?: string; category: string; res
  * proven state has no such identity, `FACT_NOT_PROVEN` when it is not active, or the reader's codes.
  */
 export async function provenIdentity(reader: VerifiedReader, id: string): Promise<Proven<ProvenIdentity>> {
+  const proven = await provenIdentityAnyStatus(reader, id);
+  if (proven.value.status !== 'active') refuse('FACT_NOT_PROVEN', `identity ${id} is ${proven.value.status} at height ${proven.height}`);
+  return proven;
+}
+
+/**
+ * The identity `id` and its keys, proven, whatever its status (a name to show beside a past
+ * reader, say). Throws ClientError `IDENTITY_NOT_FOUND` (404) when the proven state has no such
+ * identity, `STATE_PROOF_INVALID` when the value is not that identity, or the reader's codes.
+ */
+export async function provenIdentityAnyStatus(reader: VerifiedReader, id: string): Promise<Proven<ProvenIdentity>> {
   const key = stateKeys.identity(id);
   const state = await reader.read([key]);
   const identity = json<ProvenIdentity>(state, key);
   if (identity === undefined)
     throw new ClientError('IDENTITY_NOT_FOUND', `no identity ${id} in the proven state at height ${state.height}`, 404);
   if (identity.id !== id) refuse('STATE_PROOF_INVALID', `the proven identity under ${key} is ${identity.id}`);
-  if (identity.status !== 'active') refuse('FACT_NOT_PROVEN', `identity ${id} is ${identity.status} at height ${state.height}`);
   return { value: identity, height: state.height };
 }
 

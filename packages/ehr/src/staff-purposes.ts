@@ -60,9 +60,18 @@ export const STAFF_ROLE_USES: Readonly<Partial<Record<StaffRole, RoleUse>>> = {
  * staff (the caller is then not reading through an organization grant at all).
  */
 export function staffRoleMayUse(role: string, purpose: Purpose, record: Pick<RecordTarget, 'category'>): boolean {
-  const use = (STAFF_ROLE_USES as Record<string, RoleUse | undefined>)[role];
+  const use = roleUse(role);
   if (use === undefined || !use.purposes.includes(purpose)) return false;
-  return use.categories === '*' || use.categories.includes(record.category);
+  return coversCategory(use, record.category);
+}
+
+/** The uses of `role`'s staff, or undefined for a role without any (and for a non-staff role). */
+function roleUse(role: string): RoleUse | undefined {
+  return (STAFF_ROLE_USES as Record<string, RoleUse | undefined>)[role];
+}
+
+function coversCategory(use: RoleUse, category: string): boolean {
+  return use.categories === '*' || use.categories.includes(category);
 }
 
 /**
@@ -73,7 +82,6 @@ export function staffRoleMayUse(role: string, purpose: Purpose, record: Pick<Rec
  * under the hospital's `payment` grant, which they may not read back.
  */
 export function staffRoleMayWrite(role: string, record: Pick<RecordTarget, 'category'>): boolean {
-  const use = (STAFF_ROLE_USES as Record<string, RoleUse | undefined>)[role];
-  if (use === undefined) return false;
-  return use.categories === '*' || use.categories.includes(record.category);
+  const use = roleUse(role);
+  return use !== undefined && coversCategory(use, record.category);
 }
