@@ -22,6 +22,8 @@ import {
   carrying,
   editJson,
   flipCommitSignature,
+  hideDelegate,
+  hideGrantsTo,
   isProofRequest,
   type LyingProxy,
   onProofs,
@@ -198,6 +200,41 @@ describe('the SDK refuses a lying node', () => {
         if (e.key.startsWith('grant/') && e.value !== null) e.value = e.value.replace('"revoked":null', '"revoked":null ');
     });
     refusedCleanly(await underLie(forge, () => writeVital(viaProxy(patientKeys))), 'STATE_PROOF_INVALID');
+  });
+
+  test("grants: a node that leaves a grant out of the patient's list is caught (FACT_NOT_PROVEN); a revoked one may leave the active list only", async () => {
+    const hide = hideGrantsTo(granteeId);
+    refusedCleanly(await underLie(hide, () => viaProxy(patientKeys).grants(patientId)), 'FACT_NOT_PROVEN');
+    refusedCleanly(await underLie(hide, () => viaProxy(patientKeys).grants(patientId, true)), 'FACT_NOT_PROVEN');
+    const listed = await viaProxy(patientKeys).grants(patientId);
+    assert.ok(
+      listed.some((g) => g.grantee === granteeId && g.active === true),
+      'the honest list holds the grant',
+    );
+    // A revoked grant is rightly absent from the active list, and still caught when left out of all of them.
+    const formerId = (await direct(generateKeyBundle()).registerPatient()).id;
+    const patient = direct(patientKeys);
+    const { grantId } = await patient.grant({ grantee: formerId, categories: ['laboratory'], purpose: 'treatment' });
+    await patient.revoke(grantId);
+    const hideFormer = hideGrantsTo(formerId);
+    const { error } = await underLie(hideFormer, () => viaProxy(patientKeys).grants(patientId));
+    assert.equal(error, undefined, 'leaving a revoked grant out of the active list is no lie');
+    refusedCleanly(await underLie(hideFormer, () => viaProxy(patientKeys).grants(patientId, true)), 'FACT_NOT_PROVEN');
+  });
+
+  test('delegates: a node that leaves an accepted delegate out of the list is caught (FACT_NOT_PROVEN)', async () => {
+    const ownerKeys = generateKeyBundle();
+    const helperKeys = generateKeyBundle();
+    const ownerId = (await direct(ownerKeys).registerPatient()).id;
+    const helperId = (await direct(helperKeys).registerPatient()).id;
+    await direct(ownerKeys).setDelegate(helperId);
+    await direct(helperKeys).acceptDelegation(ownerId);
+    const shown = await viaProxy(ownerKeys).delegates(ownerId);
+    assert.deepEqual(
+      shown.map((d) => [d.delegate, d.status]),
+      [[helperId, 'accepted']],
+    );
+    refusedCleanly(await underLie(hideDelegate(helperId), () => viaProxy(ownerKeys).delegates(ownerId)), 'FACT_NOT_PROVEN');
   });
 
   test('access log: a node that hides a read from the patient (drops it, or answers from an older log) is caught or overruled by the proofs', async () => {

@@ -7,7 +7,15 @@ import { activeEmergencyWindowOn, buildEmergencySplit, trustedEmergencyNetwork }
 import { recoverEmergencyKey } from './emergency-recover.js';
 import { ClientError, hasClientCode } from './errors.js';
 import { allItems, nextAt, type Page, type PageRequest, pageQuery } from './paging.js';
-import { provenDelegations, provenGrants, provenIdentity, provenRecipients, provenRecords } from './proven-facts.js';
+import {
+  delegatesLeftOut,
+  grantsLeftOut,
+  provenDelegations,
+  provenGrants,
+  provenIdentity,
+  provenRecipients,
+  provenRecords,
+} from './proven-facts.js';
 import { EMERGENCY_RECIPIENT, encryptRecord, newRecordId, openDataKey, openRecord, sealDataKey } from './record-crypto.js';
 import { checkRecordListPage } from './record-list.js';
 import {
@@ -296,9 +304,28 @@ export class MedLedgerClient extends NodeConnection {
     return { items: (await provenGrants(reader, told)).value, next: nextAt(answer, 'answer') };
   }
 
-  /** Every grant of `patient` (active ones, or all with `all`), following the pages, each proven. Throws ClientError. */
+  /**
+   * Every grant of `patient` (active ones, or all with `all`), following the pages, each
+   * proven, and the list proven complete: a grant the chain's indexes hold that the node left
+   * out (or one it listed twice) is refused with FACT_NOT_PROVEN, so a node cannot hide
+   * someone's access from the patient. A grant made while the pages were read is caught by
+   * one fresh listing. Throws ClientError.
+   */
   async grants(patient: string, all = false): Promise<Grant[]> {
-    return allItems((cursor) => this.grantsPage(patient, { all, cursor }));
+    const reader = this.verified('showing grants');
+    for (let attempt = 1; ; attempt++) {
+      const listed = await allItems((cursor) => this.grantsPage(patient, { all, cursor }));
+      const seen = new Set<string>();
+      const twice = listed.find((g) => seen.size === seen.add(g.id).size);
+      if (twice !== undefined) refuse('FACT_NOT_PROVEN', `the node lists grant ${twice.id} twice`);
+      const missing = await grantsLeftOut(reader, patient, listed, all);
+      if (missing.length === 0) return listed;
+      if (attempt === 2)
+        refuse(
+          'FACT_NOT_PROVEN',
+          `the node left grant ${missing[0]} out of ${patient}'s ${all ? '' : 'active '}grants, which the chain holds`,
+        );
+    }
   }
 
   /** `GET /v1/me/grants`: one page of the grants naming this identity or its organization, each proven. Throws ClientError. */
@@ -478,7 +505,16 @@ export class MedLedgerClient extends NodeConnection {
    */
   async delegates(patient: string): Promise<Delegation[]> {
     const reader = this.verified('showing delegations');
-    return (await provenDelegations(reader, await this.allPages(`/v1/patients/${enc(patient)}/delegates`, 'delegates'))).value;
+    for (let attempt = 1; ; attempt++) {
+      const listed = await this.allPages(`/v1/patients/${enc(patient)}/delegates`, 'delegates');
+      const stranger = listed.find((d) => d.patient !== patient);
+      if (stranger !== undefined) refuse('FACT_NOT_PROVEN', `the node lists a delegation by ${stranger.patient} among ${patient}'s`);
+      const proven = (await provenDelegations(reader, listed)).value;
+      const missing = await delegatesLeftOut(reader, patient, proven);
+      if (missing.length === 0) return proven;
+      if (attempt === 2)
+        refuse('FACT_NOT_PROVEN', `the node left ${missing[0]} out of ${patient}'s delegates, which the chain holds as accepted`);
+    }
   }
 
   /** `GET /v1/me/delegations`: the patients who named this identity as delegate, pending or accepted. Follows every page. Throws ClientError. */

@@ -228,6 +228,51 @@ export async function provenGrants(reader: VerifiedReader, listed: readonly Gran
   return { value: out, height: state.height };
 }
 
+/**
+ * The grants of `patient` the node's complete listing left out, from the proven indexes
+ * (`granteelist/<patient>`, then `grants/<patient>/<grantee>` for each grantee, then each
+ * unlisted grant): the ids of proven grants that `listed` lacks, active ones only unless `all`
+ * (less those expiring within GRANT_EXPIRY_SKEW_MS, which the node's clock may count expired).
+ * A node that hides a grant from the patient (so they never see, and never revoke, someone's
+ * access) is caught here. Throws the reader's codes.
+ */
+export async function grantsLeftOut(reader: VerifiedReader, patient: string, listed: readonly Grant[], all: boolean): Promise<string[]> {
+  const first = await reader.read([stateKeys.grantees(patient)]);
+  const grantees = idList(first, stateKeys.grantees(patient));
+  if (grantees.length === 0) return [];
+  const second = await reader.read(grantees.map((g) => stateKeys.grantsOf(patient, g)));
+  const shown = new Set(listed.map((g) => g.id));
+  const unlisted = grantees.flatMap((g) => idList(second, stateKeys.grantsOf(patient, g))).filter((id) => !shown.has(id));
+  if (unlisted.length === 0 || all) return unlisted;
+  // An unlisted grant is left out of the active list only if it is still active. The node
+  // judges expiry by its clock, which runs ahead of the last block's time, so a grant that
+  // expires within GRANT_EXPIRY_SKEW_MS of the proven time may be missing from that list.
+  const third = await reader.read(unlisted.map(stateKeys.grant));
+  return unlisted.filter((id) => {
+    const grant = json<StateGrant>(third, stateKeys.grant(id));
+    return (
+      grant !== undefined &&
+      grant.patient === patient &&
+      grantActiveAt(grant, third.time) &&
+      (grant.expiresAt === null || grant.expiresAt > third.time + GRANT_EXPIRY_SKEW_MS)
+    );
+  });
+}
+
+/**
+ * The accepted delegates of `patient` (proven `delegatelist/<patient>`) that `listed` lacks:
+ * a node that hides someone who may act for the patient is caught. Pending invitations give
+ * no power and have no such index. Throws the reader's codes.
+ */
+export async function delegatesLeftOut(reader: VerifiedReader, patient: string, listed: readonly Delegation[]): Promise<string[]> {
+  const state = await reader.read([stateKeys.acceptedDelegates(patient)]);
+  const shown = new Set(listed.filter((d) => d.patient === patient && d.status === 'accepted').map((d) => d.delegate));
+  return idList(state, stateKeys.acceptedDelegates(patient)).filter((d) => !shown.has(d));
+}
+
+/** How far a node's clock may run ahead of the proven block time when it filters active grants. */
+export const GRANT_EXPIRY_SKEW_MS = 5 * 60_000;
+
 function normalScope(s: Grant['scope']) {
   return { categories: s.categories ?? [], resourceTypes: s.resourceTypes ?? [], records: s.records ?? [] };
 }

@@ -147,6 +147,26 @@ export function widenGrants(category: string): Rewrite {
       : undefined;
 }
 
+/** Grants: every grant naming `grantee` is left out of the patient's grant lists. */
+export function hideGrantsTo(grantee: string): Rewrite {
+  return (request, answer) =>
+    pathOf(request).endsWith('/grants') && answer.status === 200
+      ? editJson(answer, (j) => {
+          j.grants = j.grants.filter((g: { grantee: string }) => g.grantee !== grantee);
+        })
+      : undefined;
+}
+
+/** Delegates: `delegate` is left out of every delegates list. */
+export function hideDelegate(delegate: string): Rewrite {
+  return (request, answer) =>
+    pathOf(request).endsWith('/delegates') && answer.status === 200
+      ? editJson(answer, (j) => {
+          j.delegates = j.delegates.filter((d: { delegate: string }) => d.delegate !== delegate);
+        })
+      : undefined;
+}
+
 /** Commit signatures: the first signature of every proven commit gets one hex digit changed. */
 export const flipCommitSignature: Rewrite = onProofs((j) => {
   const sig: string = j.commit.signatures[0].sig;
