@@ -6,9 +6,19 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { MedLedgerClient, TrustedGenesis } from '@medledger/client';
+import {
+  ClientError,
+  govMembers,
+  govParams,
+  govProposal,
+  govProposals,
+  govPropose,
+  MedLedgerClient,
+  TrustedGenesis,
+} from '@medledger/client';
+import { editJson, pathOf, type Rewrite, startLyingProxy } from '@medledger/client/testing/lying-proxy';
 import { encryptKeystore, generateKeyBundle, idFromPublicKey, type KeyBundle } from '@medledger/crypto';
-import { initNetwork, loadHome, MedLedgerNode, type OrgKeyFile } from '@medledger/node';
+import { initNetwork, loadHome, MedLedgerNode, type OrgKeyFile, readOrgKey } from '@medledger/node';
 import { TEST_PASSPHRASE } from '@medledger/node/testing';
 import { runCli } from './testing/cli.js';
 
@@ -143,4 +153,107 @@ test('gov commands refuse bad usage (exit 2) and callers who are not members (ex
     idFromPublicKey(patientKeys.signing.publicKey),
   );
   assert.equal(notMember.code, 5);
+});
+
+// biome-ignore lint/suspicious/noExplicitAny: a node's JSON answer, rewritten by the test
+type Json = any;
+
+test('through a lying node, the SDK refuses a rewritten proposal, member or rule, and counts the tally itself', async () => {
+  const proxy = await startLyingProxy(url);
+  try {
+    const trusted = TrustedGenesis.fromDocument(JSON.parse(readFileSync(join(dir, 'genesis.json'), 'utf8')));
+    const keys = readOrgKey(home, { file: (orgs[0] as OrgKeyFile).file });
+    const viaProxy = new MedLedgerClient({ url: proxy.url, keys, genesis: trusted });
+    const open = await govPropose(viaProxy, { type: 'param.set', param: 'maxBlockTxs', value: 4000 }, 86_400_000);
+    const honest = await govProposal(viaProxy, open.id);
+    assert.deepEqual(honest.tally, { yes: 0, no: 0, members: 4, needed: 3 });
+
+    const refused = async (lie: Rewrite, act: () => Promise<unknown>, what: RegExp) => {
+      proxy.lie(lie);
+      try {
+        await assert.rejects(
+          act(),
+          (err: unknown) => err instanceof ClientError && err.code === 'FACT_NOT_PROVEN' && what.test(err.message),
+        );
+      } finally {
+        proxy.lie(undefined);
+      }
+    };
+    const onGov =
+      (path: RegExp, change: (j: Json) => void): Rewrite =>
+      (request, answer) =>
+        path.test(pathOf(request)) && answer.status === 200 ? editJson(answer, change) : undefined;
+    // A member is shown another action than the one it would vote on.
+    const swapAction = (p: Json) => {
+      if (p.id === open.id) p.action = { type: 'org.suspend', org: (orgs[1] as OrgKeyFile).id };
+    };
+    await refused(
+      onGov(/^\/v1\/gov\/proposals\/\d+$/, swapAction),
+      () => govProposal(viaProxy, open.id),
+      new RegExp(`proposal ${open.id}`),
+    );
+    await refused(
+      onGov(/^\/v1\/gov\/proposals$/, (j) => {
+        for (const p of j.proposals) swapAction(p);
+      }),
+      () => govProposals(viaProxy, { limit: 5 }),
+      new RegExp(`proposal ${open.id}`),
+    );
+    // A node's tally is not believed: the SDK counts the proven votes of the proven members.
+    proxy.lie(
+      onGov(/^\/v1\/gov\/proposals/, (j) => {
+        for (const p of j.proposals ?? [j]) Object.assign(p.tally, { yes: 3, needed: 1 });
+      }),
+    );
+    try {
+      assert.deepEqual((await govProposal(viaProxy, open.id)).tally, { yes: 0, no: 0, members: 4, needed: 3 });
+      const listed = (await govProposals(viaProxy, { limit: 5 })).items.find((p) => p.id === open.id);
+      assert.deepEqual(listed?.tally, { yes: 0, no: 0, members: 4, needed: 3 });
+    } finally {
+      proxy.lie(undefined);
+    }
+    // Members: a renamed, an invented and a hidden member are refused.
+    const honestMembers = await govMembers(viaProxy, { limit: 500 });
+    assert.equal(honestMembers.items.length, 4);
+    await refused(
+      onGov(/^\/v1\/gov\/members$/, (j) => {
+        j.members[0].name = 'Trusted Partner';
+      }),
+      () => govMembers(viaProxy, { limit: 500 }),
+      /name, kind or status/,
+    );
+    await refused(
+      onGov(/^\/v1\/gov\/members$/, (j) => {
+        j.members.pop();
+      }),
+      () => govMembers(viaProxy, { limit: 500 }),
+      /left member/,
+    );
+    await refused(
+      onGov(
+        /^\/v1\/gov\/members$/,
+        (j) => void j.members.push({ id: 'ab'.repeat(20), name: 'Shadow Org', kind: 'hospital', status: 'active' }),
+      ),
+      () => govMembers(viaProxy, { limit: 500 }),
+      /proven member list does not/,
+    );
+    // Parameters: the passing rule and the block limits in force.
+    assert.deepEqual((await govParams(viaProxy)).rule, { numerator: 2, denominator: 3 });
+    await refused(
+      onGov(/^\/v1\/gov\/params$/, (j) => {
+        j.rule = { numerator: 1, denominator: 2 };
+      }),
+      () => govParams(viaProxy),
+      /passing rule/,
+    );
+    await refused(
+      onGov(/^\/v1\/gov\/params$/, (j) => {
+        j.inForce.maxBlockTxs = 1;
+      }),
+      () => govParams(viaProxy),
+      /block limits/,
+    );
+  } finally {
+    await proxy.close();
+  }
 });
