@@ -11,6 +11,7 @@ import { gtinValid } from './model.js';
 import { getPrescription } from './rx.js';
 import { getCase } from './supply.js';
 import {
+  actor,
   CASE,
   CHAIN,
   dispense,
@@ -323,6 +324,43 @@ describe('the MedicationDispense record a dispense writes', () => {
 });
 
 describe('prescriptions', () => {
+  test('a clinician prescribes only with the patient’s read-write consent covering a MedicationRequest', () => {
+    const w = world();
+    stocked(w);
+    const stranger = actor();
+    const staff = (a: ReturnType<typeof actor>) => ({
+      publicKey: a.signing.publicKey,
+      encryptionKey: a.encryption.publicKey,
+      role: 'clinician',
+    });
+    assert.deepEqual(w.block([w.hospital.tx('staff.register', staff(stranger))]), ['ok']);
+    // No consent at all: refused, nothing listed for the patient or the pharmacy.
+    const unconsented = stranger.tx('rx.prescribe', rxBody(w));
+    assert.deepEqual(w.block([unconsented]), ['NO_CONSENT']);
+    assert.equal(getPrescription(w.state, idOf(unconsented)), undefined);
+    const listed = (prefix: string) => [...w.state.values.keys()].filter((k) => k.startsWith(prefix));
+    assert.deepEqual(listed(prefixes.rxIndex('p', w.patient.id)), []);
+    assert.deepEqual(listed(prefixes.rxIndex('d', w.pharmA.id)), []);
+    const grant = (scope: Record<string, string[]>, access: string, grantee = stranger.id) =>
+      w.patient.tx('consent.grant', { patient: w.patient.id, grantee, scope, access, purpose: 'treatment' });
+    // Read access, or write access to something else, is not enough.
+    assert.deepEqual(w.block([grant({ categories: ['medications'] }, 'read'), grant({ categories: ['laboratory'] }, 'read-write')]), [
+      'ok',
+      'ok',
+    ]);
+    assert.deepEqual(w.block([stranger.tx('rx.prescribe', rxBody(w))]), ['NO_CONSENT']);
+    // The organization's read-write grant on medications serves its clinician.
+    const orgGrant = grant({ categories: ['medications'] }, 'read-write', w.hospital.id);
+    assert.deepEqual(w.block([orgGrant]), ['ok']);
+    const rx = stranger.tx('rx.prescribe', rxBody(w));
+    assert.deepEqual(w.block([rx]), ['ok']);
+    assert.equal(getPrescription(w.state, idOf(rx))?.prescriber, stranger.id);
+    // Once the patient revokes it, no new prescription; the one written stands.
+    assert.deepEqual(w.block([w.patient.tx('consent.revoke', { grant: idOf(orgGrant) })]), ['ok']);
+    assert.deepEqual(w.block([stranger.tx('rx.prescribe', rxBody(w))]), ['NO_CONSENT']);
+    assert.equal(getPrescription(w.state, idOf(rx))?.status, 'active');
+  });
+
   test('controlled substances get no repeats; the list is the regulator’s', () => {
     const w = world();
     assert.deepEqual(w.block([w.maker.tx('rx.schedule', { add: [RXNORM], remove: [] })]), ['UNAUTHORIZED']);

@@ -9,6 +9,7 @@ import { activeIdentity, activeSigner, getIdentity } from '../identity.js';
 import { DAY_MS, dateField, dateOf } from '../insurance/model.js';
 import { managesPatient } from '../insurance/parties.js';
 import type { TxKind } from '../kinds.js';
+import { mayWrite } from '../policy.js';
 import { anchorNewRecord, anchorObjectFields } from '../records.js';
 import { keys, readJson, type StateReader, writeJson } from '../state.js';
 import { recordEvent, sgtinUri } from './events.js';
@@ -64,6 +65,16 @@ export const rxPrescribe: TxKind = {
       throw new EhrError('UNAUTHORIZED', 'only a clinician of an active organization may prescribe');
     const patient = idField(b, 'patient');
     if (activeIdentity(state, patient, 'patient').role !== 'patient') throw new EhrError('INVALID_BODY', 'body.patient is not a patient');
+    const id = txHash(tx).slice(0, 32);
+    // A prescription is the patient's MedicationRequest: the prescriber needs the consent that
+    // writing that record needs (read-write covering it, to them or their organization). Without
+    // it a clinician anywhere could name any patient, and the pharmacy holding the prescription
+    // would then see whom the patient shares with and anchor a record in their chart (the dispense).
+    if (!mayWrite(state, actor, patient, { id, category: 'medications', resourceType: 'MedicationRequest' }, ctx.time))
+      throw new EhrError(
+        'NO_CONSENT',
+        `patient ${patient} has given you or your organization no active read-write consent covering a MedicationRequest`,
+      );
     const pharmacy = idField(b, 'pharmacy');
     if (partnerKindOf(getIdentity(state, pharmacy)) !== 'dispenser')
       throw new EhrError('INVALID_BODY', 'body.pharmacy is not an active pharmacy');
@@ -77,7 +88,7 @@ export const rxPrescribe: TxKind = {
     const validTo = dateField(b, 'validTo');
     if (validTo < validFrom) throw new EhrError('INVALID_BODY', 'body.validTo is before body.validFrom');
     const rx: Prescription = {
-      id: txHash(tx).slice(0, 32),
+      id,
       requestHash: hex32Field(b, 'requestHash'),
       patient,
       prescriber: actor.id,
