@@ -12,6 +12,7 @@ import { replayIndependently } from '../testing/world.js';
 import { adjudicateLines, coinsuranceOf } from './adjudicate.js';
 import { getClaim } from './claims.js';
 import { checkEligibility } from './eligibility.js';
+import { insuranceListCount } from './lists.js';
 import { type Accumulator, DAY_MS, type PlanVersion, preauthStatus } from './model.js';
 import { getAccumulator } from './plans.js';
 import { getPreauth, getPreauthMetrics } from './preauth.js';
@@ -512,6 +513,35 @@ describe('claims', () => {
       ]),
       ['UNAUTHORIZED', 'UNAUTHORIZED', 'UNAUTHORIZED'],
     );
+  });
+
+  test('a second coverage of the same plan overlapping the first is refused; the next period or another plan is not', () => {
+    const w = world();
+    const cover = (from: string, to: string, plan = w.planId) =>
+      w.staffA.tx('coverage.add', { patient: w.patient.id, plan, memberId: 'EVG-0002', from, to });
+    // Overlapping by one day, inside, or around: each would be a second accumulator (a fresh
+    // deductible and count limit) for the same benefit; twice in one block, the second is refused too.
+    assert.deepEqual(w.block([cover('2026-12-31', '2027-12-30'), cover('2026-03-01', '2026-03-31'), cover('2025-01-01', '2027-12-31')]), [
+      'DUPLICATE_COVERAGE',
+      'DUPLICATE_COVERAGE',
+      'DUPLICATE_COVERAGE',
+    ]);
+    assert.equal(insuranceListCount(w.state, 'pcov', w.patient.id), 1);
+    const renewal = cover('2027-01-01', '2027-12-31');
+    assert.deepEqual(w.block([renewal, cover('2027-06-01', '2027-06-30')]), ['ok', 'DUPLICATE_COVERAGE']);
+    // Another plan of the same insurer (a dental plan beside the medical one) is another benefit.
+    const dental = w.insurerA.tx('plan.publish', {
+      name: 'Evergreen Dental',
+      effectiveFrom: '2026-01-01',
+      deductible: 0,
+      oopMax: 100_000,
+      copay: 2_000,
+      network: [],
+      services: [{ code: 'D1110', allowed: 9_000 }],
+    });
+    assert.deepEqual(w.block([dental]), ['ok']);
+    assert.deepEqual(w.block([cover('2026-01-01', '2026-12-31', idOf(dental))]), ['ok']);
+    assert.equal(insuranceListCount(w.state, 'pcov', w.patient.id), 3);
   });
 
   test('eligibility answers from state: covered with the estimate, limits, network and prior auth', () => {
