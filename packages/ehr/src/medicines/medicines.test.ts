@@ -25,9 +25,10 @@ import {
   RXNORM,
   rxBody,
   stocked,
+  type World,
   world,
 } from './test-world.js';
-import { getPackage, getProduct, verifyPackage } from './verify.js';
+import { getLotQuarantine, getPackage, getProduct, verifyPackage } from './verify.js';
 
 describe('GS1 identifiers', () => {
   test('a GTIN-14 with a wrong check digit is refused; a real one passes', () => {
@@ -258,6 +259,35 @@ describe('verification and dispense', () => {
       ['ok'],
     );
     assert.deepEqual(verifyPackage(w.state, pkg('S4'), w.now()), { verified: false, reason: 'Illegitimate' });
+  });
+
+  test('a quarantine only escalates: no one replaces an illegitimate determination with suspect, or repeats suspect', () => {
+    const w = world();
+    stocked(w);
+    const q = (by: World['maker'], kind: string, target: Record<string, string>, reason = 'r') =>
+      by.tx('supply.quarantine', { gtin: GTIN, ...target, kind, reason, eventTime: w.iso() });
+    // The regulator determines S3 illegitimate; its holder may not turn that into its own 'suspect'.
+    assert.deepEqual(w.block([q(w.regulator, 'illegitimate', { serial: 'S3' }, 'counterfeit')]), ['ok']);
+    assert.deepEqual(
+      w.block([
+        q(w.pharmA, 'suspect', { serial: 'S3' }, 'just a torn seal'),
+        q(w.pharmA, 'illegitimate', { serial: 'S3' }, 'again'),
+        q(w.maker, 'suspect', { serial: 'S3' }),
+      ]),
+      ['WRONG_STATE', 'WRONG_STATE', 'WRONG_STATE'],
+    );
+    assert.equal(getPackage(w.state, GTIN, 'S3')?.quarantine?.by, w.regulator.id);
+    assert.deepEqual(verifyPackage(w.state, pkg('S3'), w.now()), { verified: false, reason: 'Illegitimate' });
+    // A suspect serial may be determined illegitimate, once; a second suspect is refused.
+    assert.deepEqual(w.block([q(w.pharmA, 'suspect', { serial: 'S4' }), q(w.pharmA, 'suspect', { serial: 'S4' }, 'twice')]), [
+      'ok',
+      'WRONG_STATE',
+    ]);
+    assert.deepEqual(w.block([q(w.pharmA, 'illegitimate', { serial: 'S4' })]), ['ok']);
+    // The same for a lot: the manufacturer may not downgrade the regulator's determination.
+    assert.deepEqual(w.block([q(w.regulator, 'illegitimate', { lot: 'L1' }, 'diverted')]), ['ok']);
+    assert.deepEqual(w.block([q(w.maker, 'suspect', { lot: 'L1' }, 'only suspect')]), ['WRONG_STATE']);
+    assert.equal(getLotQuarantine(w.state, GTIN, 'L1')?.by, w.regulator.id);
   });
 
   test('a serial of another product is refused as WRONG_PRODUCT', () => {
