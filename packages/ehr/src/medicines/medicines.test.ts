@@ -401,6 +401,22 @@ describe('prescriptions', () => {
     assert.equal(getPrescription(w.state, idOf(rx))?.controlled, true);
   });
 
+  test('a prescription is not filled once its prescriber is revoked, and nothing of the refused dispense is written', () => {
+    const w = world();
+    stocked(w);
+    const rx = prescribe(w);
+    assert.deepEqual(w.block([rx]), ['ok']);
+    // The hospital revokes the doctor: the doctor can no longer cancel, and the pharmacy no longer fills.
+    assert.deepEqual(w.block([w.hospital.tx('staff.revoke', { id: w.doctor.id })]), ['ok']);
+    const refused = dispense(w.pharmacistA, rx, [pkg('S3')]);
+    assert.deepEqual(w.block([refused]), ['RX_INACTIVE']);
+    assert.match(w.results.at(-1)?.[0]?.log ?? '', /no longer backed by its prescriber/);
+    assert.equal(getPackage(w.state, GTIN, 'S3')?.status, 'active');
+    assert.equal(getPrescription(w.state, idOf(rx))?.fills, 0);
+    const record = (refused.body as { record: { record: string } }).record.record;
+    assert.equal(getRecord(w.state, record), undefined);
+  });
+
   test('only clinicians prescribe; the patient moves an unfilled prescription; the prescriber cancels', () => {
     const w = world();
     stocked(w);

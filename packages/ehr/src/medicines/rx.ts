@@ -5,7 +5,7 @@ import { txHash } from '@medledger/ledger';
 import { arrayField, type Body, hex16Field, hex32Field, idField, intField, itemObject, onlyFields, stringField } from '../body.js';
 import { EhrError } from '../errors.js';
 import type { Identity } from '../identity.js';
-import { activeIdentity, activeSigner, getIdentity } from '../identity.js';
+import { activeIdentity, activeSigner, getIdentity, inactiveReason } from '../identity.js';
 import { DAY_MS, dateField, dateOf } from '../insurance/model.js';
 import { managesPatient } from '../insurance/parties.js';
 import type { TxKind } from '../kinds.js';
@@ -28,6 +28,17 @@ export function maySeePrescription(state: StateReader, caller: Identity, rx: Pre
   return managesPatient(state, caller, rx.patient) || caller.id === rx.prescriber || partnerOf(state, caller)?.org === rx.pharmacy;
 }
 export const isControlled = (s: StateReader, rxnorm: string) => s.getState(keys.controlled(rxnorm)) !== undefined;
+
+/**
+ * Why the prescriber of `rx` no longer stands behind it, or undefined while they do: a
+ * prescription is filled on its prescriber's authority, so once their identity is revoked
+ * (staff.revoke) or their organization suspended or removed by governance (in which case
+ * they could not even cancel it), it is not filled; a reinstated organization's fill again.
+ */
+export function prescriberLapsed(state: StateReader, rx: Prescription): string | undefined {
+  const prescriber = getIdentity(state, rx.prescriber);
+  return prescriber === undefined ? `prescriber ${rx.prescriber} is unknown` : inactiveReason(state, prescriber);
+}
 
 function mustRx(state: StateReader, b: Body): Prescription {
   const id = hex16Field(b, 'rx');
@@ -146,7 +157,7 @@ export const DISPENSE_RECORD = { resourceType: 'MedicationDispense', category: '
 
 /**
  * The whole dispense in one transaction: the prescription (active, in its validity period,
- * fills left, interval respected, held by this pharmacy) and every serial (commissioned, in
+ * fills left, interval respected, held by this pharmacy, its prescriber still active) and every serial (commissioned, in
  * this pharmacy's custody, of the prescribed product, verified at block time) are checked
  * before anything is written; then the serials are decommissioned, a fill is counted, and the
  * pharmacy's encrypted FHIR MedicationDispense (`body.record`) is anchored in the patient's
@@ -162,6 +173,8 @@ export const medicationDispense: TxKind = {
     const rx = mustRx(state, b);
     if (rx.status !== 'active') throw new EhrError('RX_INACTIVE', `prescription ${rx.id} is ${rx.status}`);
     if (rx.pharmacy !== me.org) throw new EhrError('NOT_HOLDER', `prescription ${rx.id} is held by another pharmacy`);
+    const lapsed = prescriberLapsed(state, rx);
+    if (lapsed !== undefined) throw new EhrError('RX_INACTIVE', `prescription ${rx.id} is no longer backed by its prescriber: ${lapsed}`);
     const today = dateOf(ctx.time);
     if (today < rx.validFrom || today > rx.validTo)
       throw new EhrError('RX_INACTIVE', `prescription ${rx.id} is valid ${rx.validFrom} to ${rx.validTo}`);
