@@ -7,8 +7,10 @@ import { generateEncryptionKeyPair, generateSigningKeyPair, idFromPublicKey, toH
 import { type Genesis, type SignedTx, signTx, txHash } from '@medledger/ledger';
 import { EhrApp, initChain } from '../app.js';
 import { MemoryCommittedState } from '../committed.js';
+import { getIdentity, type Identity } from '../identity.js';
 import type { StateWrite } from '../state.js';
 import { replayIndependently } from '../testing/world.js';
+import { seesChainBodies, seesTxBody } from '../visibility.js';
 import { adjudicateLines, coinsuranceOf } from './adjudicate.js';
 import { getClaim } from './claims.js';
 import { checkEligibility } from './eligibility.js';
@@ -247,6 +249,9 @@ function world() {
     staffA,
     staffB,
     patient,
+    validator,
+    planTx,
+    coverageTx,
     planId,
     coverage: idOf(coverageTx),
     now: () => now,
@@ -590,6 +595,56 @@ describe('claims', () => {
     assert.equal(getClaim(w.state, idOf(june))?.adjudications[0]?.total.deductible, 20_000);
     assert.equal(getClaim(w.state, idOf(july))?.adjudications[0]?.planVersion, 2);
     assert.deepEqual(getClaim(w.state, idOf(july))?.adjudications[0]?.total.patient, 500);
+  });
+});
+
+describe('who sees the transactions of a member’s case (blocks and /v1/txs)', () => {
+  test('only the insurer, the patient and delegates, the provider and validators; the rest of the consortium does not', () => {
+    const w = world();
+    const other = actor();
+    const delegate = actor();
+    assert.deepEqual(
+      w.block([
+        other.tx('identity.register', { role: 'patient', encryptionKey: other.encryption.publicKey }),
+        delegate.tx('identity.register', { role: 'patient', encryptionKey: delegate.encryption.publicKey }),
+      ]),
+      ['ok', 'ok'],
+    );
+    assert.deepEqual(w.block([w.patient.tx('delegate.set', { delegate: delegate.id })]), ['ok']);
+    assert.deepEqual(w.block([delegate.tx('delegate.accept', { patient: w.patient.id })]), ['ok']);
+    const request = w.doctor.tx('preauth.request', { patient: w.patient.id, coverage: w.coverage, items: [{ code: '72148' }] });
+    const claim = w.doctor.tx(
+      'claim.submit',
+      claimBody(w, 'professional', [['185349003', '2026-01-20', 20_000]], { diagnoses: ['F32.9'] }),
+    );
+    assert.deepEqual(w.block([request, claim]), ['ok', 'ok']);
+    const decide = w.staffA.tx('preauth.decide', {
+      preauth: idOf(request),
+      approve: false,
+      reasonCode: 'NOT_NECESSARY',
+      text: 'conservative care first',
+    });
+    const pay = w.staffA.tx('claim.pay', { claim: idOf(claim), amount: 0, date: '2026-02-01' });
+    const dispute = w.patient.tx('claim.dispute', { claim: idOf(claim), reason: 'my depression visit was covered' });
+    const death = w.staffA.tx('coverage.death', { coverage: w.coverage, date: '2030-01-01' });
+    w.block([decide, pay, dispute, death]);
+    const who = (a: { id: string }) => getIdentity(w.state, a.id) as Identity;
+    const sees = (a: { id: string }) =>
+      [w.coverageTx, request, claim, decide, pay, dispute, death].map((tx) => seesTxBody(w.state, tx, who(a)));
+    const all = [true, true, true, true, true, true, true];
+    const none = [false, false, false, false, false, false, false];
+    for (const party of [w.validator, w.insurerA, w.staffA, w.patient, delegate]) assert.deepEqual(sees(party), all, 'insurer, patient');
+    // The provider sees its requests and claims and what became of them, not the coverage's own
+    // transactions (it reads a coverage through GET /v1/coverages/:id, with the patient's consent).
+    for (const provider of [w.hospital, w.doctor]) assert.deepEqual(sees(provider), [false, true, true, true, true, true, false]);
+    // Consortium members all (they see every other block body), yet no party to this member's case.
+    for (const outsider of [w.insurerB, w.staffB, w.pharmacy, w.pharmacist]) {
+      assert.equal(seesChainBodies(w.state, who(outsider)), true);
+      assert.deepEqual(sees(outsider), none);
+    }
+    assert.deepEqual(sees(other), none);
+    // A plan names no member: it stays consortium metadata.
+    assert.equal(seesTxBody(w.state, w.planTx, who(w.pharmacist)), true);
   });
 });
 
