@@ -399,6 +399,31 @@ describe('claims', () => {
     assert.equal(getClaim(w.state, idOf(withAuth))?.status, 'paid');
   });
 
+  test('another provider cannot bill against a provider’s prior authorization or use up its units', () => {
+    const w = world();
+    const pa = w.doctor.tx('preauth.request', {
+      patient: w.patient.id,
+      coverage: w.coverage,
+      items: [{ code: '72148' }],
+      diagnoses: ['M54.5'],
+    });
+    assert.deepEqual(w.block([pa]), ['ok']);
+    // The pharmacy is in network and has the patient's consent, but the authorization is the hospital's.
+    const foreign = w.pharmacist.tx(
+      'claim.submit',
+      claimBody(w, 'professional', [['72148', '2026-01-20', 150_000]], { preauth: idOf(pa) }),
+    );
+    assert.deepEqual(w.block([foreign]), ['ok']);
+    const denied = getClaim(w.state, idOf(foreign));
+    assert.equal(denied?.status, 'denied');
+    assert.equal(denied?.adjudications[0]?.lines[0]?.denial, 'PREAUTH_REQUIRED');
+    assert.deepEqual(getPreauth(w.state, idOf(pa))?.used, {});
+    const own = w.doctor.tx('claim.submit', claimBody(w, 'professional', [['72148', '2026-01-20', 150_000]], { preauth: idOf(pa) }));
+    assert.deepEqual(w.block([own]), ['ok']);
+    assert.equal(getClaim(w.state, idOf(own))?.status, 'adjudicated');
+    assert.deepEqual(getPreauth(w.state, idOf(pa))?.used, { '72148': 1 });
+  });
+
   test('the same patient, provider, code and date again goes to review; an institutional and a pharmacy claim of one encounter do not', () => {
     const w = world();
     const institutional = w.doctor.tx('claim.submit', claimBody(w, 'institutional', [['185349003', '2026-02-03', 20_000]]));
