@@ -157,12 +157,13 @@ export const DISPENSE_RECORD = { resourceType: 'MedicationDispense', category: '
 
 /**
  * The whole dispense in one transaction: the prescription (active, in its validity period,
- * fills left, interval respected, held by this pharmacy, its prescriber still active) and every serial (commissioned, in
- * this pharmacy's custody, of the prescribed product, verified at block time) are checked
- * before anything is written; then the serials are decommissioned, a fill is counted, and the
- * pharmacy's encrypted FHIR MedicationDispense (`body.record`) is anchored in the patient's
- * records, sealed exactly as any record of theirs must be (the patient, the grantees their
- * consent allows, the emergency key, the author), and named on the fill.
+ * fills left, interval respected, held by this pharmacy, its prescriber still active) and
+ * every serial (commissioned, in this pharmacy's custody, of the prescribed product, verified
+ * at block time) are checked before anything is written; then the serials are
+ * decommissioned, a fill is counted, and the pharmacy's encrypted FHIR MedicationDispense
+ * (`body.record`) is anchored in the patient's records, sealed exactly as any record of theirs
+ * must be (the patient, the grantees their consent allows, the emergency key, the author), and
+ * named on the fill.
  */
 export const medicationDispense: TxKind = {
   apply(ctx, tx, state) {
