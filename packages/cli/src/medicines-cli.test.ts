@@ -191,32 +191,43 @@ test('medicines through the CLI: product, commission, ship, receive, verify, tra
   );
   assert.equal(page2.json().items[0].bizStep, 'receiving');
 
-  const prescribe = () =>
-    ok(
-      'rx',
-      'prescribe',
-      '--key',
-      doctor.file,
-      '--patient',
-      patientId,
-      '--pharmacy',
-      pharmacy.id,
-      '--rxnorm',
-      '308182',
-      '--request-hash',
-      'ab'.repeat(32),
-      '--quantity',
-      '1',
-      '--repeats',
-      '1',
-      '--from',
-      `${year - 1}-01-01`,
-      '--to',
-      `${year + 1}-12-31`,
-      '--interval',
-      '28',
-      '--json',
-    );
+  const prescribeArgs = [
+    'rx',
+    'prescribe',
+    '--key',
+    doctor.file,
+    '--patient',
+    patientId,
+    '--pharmacy',
+    pharmacy.id,
+    '--rxnorm',
+    '308182',
+    '--request-hash',
+    'ab'.repeat(32),
+    '--quantity',
+    '1',
+    '--repeats',
+    '1',
+    '--from',
+    `${year - 1}-01-01`,
+    '--to',
+    `${year + 1}-12-31`,
+    '--interval',
+    '28',
+    '--json',
+  ];
+  const prescribe = () => ok(...prescribeArgs);
+  // The chain asks for the patient's read-write consent covering a MedicationRequest, even
+  // with --request-hash (no record written by the CLI).
+  const unconsented = await cli(...prescribeArgs);
+  assert.notEqual(unconsented.code, 0);
+  assert.match(unconsented.stderr, /NO_CONSENT/);
+  await new MedLedgerClient({ url, keys: patientKeys, genesis: trusted() }).grant({
+    grantee: doctor.id,
+    resourceTypes: ['MedicationRequest'],
+    access: 'read-write',
+    purpose: 'treatment',
+  });
   const rx = (await prescribe()).json().rx as string;
   const elsewhere = await cli('rx', 'dispense', '--key', rival.file, '--rx', rx, '--item', `${GTIN}:S1:L1:${year + 2}-12-31`);
   assert.match(elsewhere.stderr, /NOT_HOLDER/);

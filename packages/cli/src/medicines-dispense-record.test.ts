@@ -74,6 +74,8 @@ test('a dispense anchors the MedicationDispense in the patient’s records; an o
   const aliceId = (await alice.registerPatient()).id;
   // Alice lets her pharmacy read her medications: the record must be sealed to it as well.
   await alice.grant({ grantee: pharmacy.id, categories: ['medications'], access: 'read', purpose: 'treatment' });
+  // The doctor may write her MedicationRequests (rx.prescribe needs it); not her dispense records.
+  await alice.grant({ grantee: client(doctorKeys).id, resourceTypes: ['MedicationRequest'], access: 'read-write', purpose: 'treatment' });
 
   await medicinesTx(maker, 'product.register', {
     gtin: GTIN,

@@ -87,6 +87,14 @@ test('recall notices, saleable returns, the verification log, notifications, GTI
   const [aliceKeys, bobKeys] = [generateKeyBundle(), generateKeyBundle()];
   const alice = (await client(aliceKeys).registerPatient()).id;
   const bob = (await client(bobKeys).registerPatient()).id;
+  // rx.prescribe needs each patient's read-write consent covering a MedicationRequest.
+  for (const keys of [aliceKeys, bobKeys])
+    await client(keys).grant({
+      grantee: client(doctorKeys).id,
+      resourceTypes: ['MedicationRequest'],
+      access: 'read-write',
+      purpose: 'treatment',
+    });
   const aliceFile = join(dir, 'alice.key');
   writeFileSync(aliceFile, JSON.stringify(encryptKeystore(aliceKeys, TEST_PASSPHRASE)), { mode: 0o600 });
 

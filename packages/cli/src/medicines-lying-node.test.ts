@@ -80,6 +80,13 @@ before(async () => {
   await org(pharmacy).submitAndWait('staff.register', staff(pharmacist, 'pharmacy', 'Pharmacist'));
   patientKeys = generateKeyBundle();
   const patientId = (await direct(patientKeys).registerPatient()).id;
+  // rx.prescribe needs the patient's read-write consent covering a MedicationRequest.
+  await direct(patientKeys).grant({
+    grantee: direct(doctor).id,
+    resourceTypes: ['MedicationRequest'],
+    access: 'read-write',
+    purpose: 'treatment',
+  });
   const makerClient = org(maker);
   await medicinesTx(makerClient, 'product.register', {
     gtin: GTIN,

@@ -125,6 +125,8 @@ test('a dispensed pack cannot be followed to its prescription or patient by anyo
   const patient = client(generateKeyBundle());
   const { id: patientId } = await patient.registerPatient();
   const doctor = await staff(hospital, 'clinician');
+  // rx.prescribe needs the patient's read-write consent covering a MedicationRequest.
+  await patient.grant({ grantee: doctor.id, resourceTypes: ['MedicationRequest'], access: 'read-write', purpose: 'treatment' });
   const pharmacist = await staff(pharmacy, 'pharmacy');
   const today = eventTimeNow().slice(0, 10);
   const rx = await medicinesTx(doctor, 'rx.prescribe', {

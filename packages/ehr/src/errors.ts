@@ -34,6 +34,7 @@ export type EhrErrorCode =
   | 'WRONG_STATE'
   | 'DISPUTE_WINDOW_CLOSED'
   | 'AMOUNT_MISMATCH'
+  | 'DUPLICATE_COVERAGE'
   // Medicines (docs/medicines.md)
   | 'DUPLICATE_EVENT'
   | 'NOT_HOLDER'

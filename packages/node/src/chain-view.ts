@@ -3,7 +3,8 @@
 // only to the consortium and its auditors (`seesChainBodies`); everyone else gets the header,
 // the commit and each transaction's Merkle leaf hash, which is all a light client needs to
 // check the header chain, the tx root and the inclusion of a transaction it holds. Prescription
-// transactions go only to their parties and validators (ehr `seesTxBody`), even in the consortium.
+// transactions and insurance transactions about a member's case go only to their parties and
+// validators (ehr `seesTxBody`), even in the consortium.
 import { type Identity, type isTxParty, type StateReader, seesChainBodies, seesTxBody } from '@medledger/ehr';
 import type { StoredBlock } from '@medledger/storage';
 
@@ -26,7 +27,7 @@ export function blockView(
     return { hash, block, commit, results, leaves, bodies: 'full' satisfies BodiesView };
   // Anyone else gets the transactions they may see, with their index: a signed-in patient
   // their own (to prove their records' anchors), a consortium member all but the prescription
-  // transactions it is no party to.
+  // and insurance-case transactions it is no party to.
   const own = block.txs.flatMap((tx, index) => (seen[index] === true ? [{ index, tx, result: results[index] }] : []));
   return {
     hash,

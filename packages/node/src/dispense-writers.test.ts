@@ -7,6 +7,8 @@ import { dispensesFor } from './dispense-writers.js';
 
 const PATIENT = 'a'.repeat(40);
 const PHARMACY = 'b'.repeat(40);
+const HOSPITAL = '9'.repeat(40);
+const PRESCRIBER = 'd'.repeat(40);
 const OTHER_PHARMACY = 'c'.repeat(40);
 const day = (iso: string) => Date.parse(`${iso}T12:00:00Z`);
 
@@ -22,16 +24,18 @@ function identity(id: string, role: Identity['role'], extra: Partial<Identity> =
   };
 }
 
-function world(rx: Partial<Prescription>) {
+function world(rx: Partial<Prescription>, prescriber: Partial<Identity> = {}, hospital: Partial<Identity> = {}) {
   const state = new Map<string, string>();
   const put = (i: Identity) => state.set(keys.identity(i.id), JSON.stringify(i));
+  put(identity(HOSPITAL, 'organization', { orgKind: 'hospital', name: 'General Hospital', ...hospital }));
+  put(identity(PRESCRIBER, 'clinician', { org: HOSPITAL, name: 'Dr Rx', ...prescriber }));
   put(identity(PHARMACY, 'pharmacy', { orgKind: 'pharmacy', name: 'Corner Pharmacy' }));
   put(identity(OTHER_PHARMACY, 'pharmacy', { orgKind: 'pharmacy', name: 'Other Pharmacy' }));
   const prescription: Prescription = {
     id: 'r'.repeat(32),
     requestHash: '3'.repeat(64),
     patient: PATIENT,
-    prescriber: 'd'.repeat(40),
+    prescriber: PRESCRIBER,
     pharmacy: PHARMACY,
     rxnorm: '308182',
     quantity: 1,
@@ -81,6 +85,11 @@ test('an expired, not yet valid, used-up or cancelled prescription no longer ope
   assert.equal(dispensesFor(...args(world({ fills: 2 }), '2026-12-10')), false, 'no fills left (1 + 1 repeat)');
   assert.equal(dispensesFor(...args(world({ fills: 1 }), '2026-12-10')), true, 'one fill left');
   assert.equal(dispensesFor(...args(world({ status: 'cancelled' }), '2026-12-10')), false, 'cancelled');
+});
+
+test('a prescription whose prescriber was revoked, or whose organization is suspended, no longer opens it', () => {
+  assert.equal(dispensesFor(...args(world({}, { status: 'revoked' }), '2026-12-10')), false, 'prescriber revoked');
+  assert.equal(dispensesFor(...args(world({}, {}, { status: 'suspended' }), '2026-12-10')), false, 'organization suspended');
 });
 
 function args(w: ReturnType<typeof world>, iso: string): Parameters<typeof dispensesFor> {

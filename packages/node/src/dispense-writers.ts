@@ -4,7 +4,16 @@
 // record of the fill (ehr medicines/rx.ts).
 // They need the patient's recipient set (the recipients route and its state proofs), and only
 // for that record; the chain decides the dispense itself. One decision for both routes.
-import { dateOf, getPrescription, type Identity, type Prescription, partnerOf, prefixes, type StateReader } from '@medledger/ehr';
+import {
+  dateOf,
+  getPrescription,
+  type Identity,
+  type Prescription,
+  partnerOf,
+  prefixes,
+  prescriberLapsed,
+  type StateReader,
+} from '@medledger/ehr';
 
 const SCAN_PAGE = 200;
 
@@ -15,10 +24,17 @@ export interface StateScan {
 
 /**
  * Whether `rx` can still be dispensed on `day` (YYYY-MM-DD): what medication.dispense checks
- * of the prescription itself, without the interval since the last fill, which only delays.
+ * of the prescription itself (its prescriber still active included), without the interval
+ * since the last fill, which only delays.
  */
-function fillable(rx: Prescription, day: string): boolean {
-  return rx.status === 'active' && day >= rx.validFrom && day <= rx.validTo && rx.fills < 1 + rx.repeats;
+function fillable(state: StateReader, rx: Prescription, day: string): boolean {
+  return (
+    rx.status === 'active' &&
+    day >= rx.validFrom &&
+    day <= rx.validTo &&
+    rx.fills < 1 + rx.repeats &&
+    prescriberLapsed(state, rx) === undefined
+  );
 }
 
 /**
@@ -36,7 +52,7 @@ export function dispensesFor(state: StateReader, store: StateScan, caller: Ident
     const batch = store.scanState(prefix, { limit: SCAN_PAGE, ...(after === undefined ? {} : { after }) });
     for (const [key] of batch) {
       const rx = getPrescription(state, key.slice(key.lastIndexOf('/') + 1));
-      if (rx !== undefined && rx.pharmacy === pharmacy.org && fillable(rx, day)) return true;
+      if (rx !== undefined && rx.pharmacy === pharmacy.org && fillable(state, rx, day)) return true;
       after = key;
     }
     if (batch.length < SCAN_PAGE) return false;

@@ -73,7 +73,12 @@ export function judgeClaim(state: StateReader, claim: Claim, opts: JudgeOptions)
   const inForce = inForceOnDate !== undefined;
   const acc = getAccumulator(state, coverage.id);
   const preauth = claim.preauth === null ? undefined : getPreauth(state, claim.preauth);
-  const usable = preauth !== undefined && preauth.patient === claim.patient && preauth.coverage === claim.coverage ? preauth : undefined;
+  // An authorization is the requesting provider's: another provider (even with the patient's
+  // consent) may not bill against it and use up its units.
+  const usable =
+    preauth !== undefined && preauth.patient === claim.patient && preauth.coverage === claim.coverage && preauth.provider === claim.provider
+      ? preauth
+      : undefined;
   const consumed: Record<string, number> = {};
   const counts: Record<string, number> = { ...acc.counts };
   const flags = new Set<string>();

@@ -7,11 +7,14 @@ import { generateEncryptionKeyPair, generateSigningKeyPair, idFromPublicKey, toH
 import { type Genesis, type SignedTx, signTx, txHash } from '@medledger/ledger';
 import { EhrApp, initChain } from '../app.js';
 import { MemoryCommittedState } from '../committed.js';
+import { getIdentity, type Identity } from '../identity.js';
 import type { StateWrite } from '../state.js';
 import { replayIndependently } from '../testing/world.js';
+import { seesChainBodies, seesTxBody } from '../visibility.js';
 import { adjudicateLines, coinsuranceOf } from './adjudicate.js';
 import { getClaim } from './claims.js';
 import { checkEligibility } from './eligibility.js';
+import { insuranceListCount } from './lists.js';
 import { type Accumulator, DAY_MS, type PlanVersion, preauthStatus } from './model.js';
 import { getAccumulator } from './plans.js';
 import { getPreauth, getPreauthMetrics } from './preauth.js';
@@ -246,6 +249,9 @@ function world() {
     staffA,
     staffB,
     patient,
+    validator,
+    planTx,
+    coverageTx,
     planId,
     coverage: idOf(coverageTx),
     now: () => now,
@@ -393,6 +399,31 @@ describe('claims', () => {
     assert.equal(getClaim(w.state, idOf(withAuth))?.status, 'paid');
   });
 
+  test('another provider cannot bill against a provider’s prior authorization or use up its units', () => {
+    const w = world();
+    const pa = w.doctor.tx('preauth.request', {
+      patient: w.patient.id,
+      coverage: w.coverage,
+      items: [{ code: '72148' }],
+      diagnoses: ['M54.5'],
+    });
+    assert.deepEqual(w.block([pa]), ['ok']);
+    // The pharmacy is in network and has the patient's consent, but the authorization is the hospital's.
+    const foreign = w.pharmacist.tx(
+      'claim.submit',
+      claimBody(w, 'professional', [['72148', '2026-01-20', 150_000]], { preauth: idOf(pa) }),
+    );
+    assert.deepEqual(w.block([foreign]), ['ok']);
+    const denied = getClaim(w.state, idOf(foreign));
+    assert.equal(denied?.status, 'denied');
+    assert.equal(denied?.adjudications[0]?.lines[0]?.denial, 'PREAUTH_REQUIRED');
+    assert.deepEqual(getPreauth(w.state, idOf(pa))?.used, {});
+    const own = w.doctor.tx('claim.submit', claimBody(w, 'professional', [['72148', '2026-01-20', 150_000]], { preauth: idOf(pa) }));
+    assert.deepEqual(w.block([own]), ['ok']);
+    assert.equal(getClaim(w.state, idOf(own))?.status, 'adjudicated');
+    assert.deepEqual(getPreauth(w.state, idOf(pa))?.used, { '72148': 1 });
+  });
+
   test('the same patient, provider, code and date again goes to review; an institutional and a pharmacy claim of one encounter do not', () => {
     const w = world();
     const institutional = w.doctor.tx('claim.submit', claimBody(w, 'institutional', [['185349003', '2026-02-03', 20_000]]));
@@ -514,6 +545,35 @@ describe('claims', () => {
     );
   });
 
+  test('a second coverage of the same plan overlapping the first is refused; the next period or another plan is not', () => {
+    const w = world();
+    const cover = (from: string, to: string, plan = w.planId) =>
+      w.staffA.tx('coverage.add', { patient: w.patient.id, plan, memberId: 'EVG-0002', from, to });
+    // Overlapping by one day, inside, or around: each would be a second accumulator (a fresh
+    // deductible and count limit) for the same benefit; twice in one block, the second is refused too.
+    assert.deepEqual(w.block([cover('2026-12-31', '2027-12-30'), cover('2026-03-01', '2026-03-31'), cover('2025-01-01', '2027-12-31')]), [
+      'DUPLICATE_COVERAGE',
+      'DUPLICATE_COVERAGE',
+      'DUPLICATE_COVERAGE',
+    ]);
+    assert.equal(insuranceListCount(w.state, 'pcov', w.patient.id), 1);
+    const renewal = cover('2027-01-01', '2027-12-31');
+    assert.deepEqual(w.block([renewal, cover('2027-06-01', '2027-06-30')]), ['ok', 'DUPLICATE_COVERAGE']);
+    // Another plan of the same insurer (a dental plan beside the medical one) is another benefit.
+    const dental = w.insurerA.tx('plan.publish', {
+      name: 'Evergreen Dental',
+      effectiveFrom: '2026-01-01',
+      deductible: 0,
+      oopMax: 100_000,
+      copay: 2_000,
+      network: [],
+      services: [{ code: 'D1110', allowed: 9_000 }],
+    });
+    assert.deepEqual(w.block([dental]), ['ok']);
+    assert.deepEqual(w.block([cover('2026-01-01', '2026-12-31', idOf(dental))]), ['ok']);
+    assert.equal(insuranceListCount(w.state, 'pcov', w.patient.id), 3);
+  });
+
   test('eligibility answers from state: covered with the estimate, limits, network and prior auth', () => {
     const w = world();
     const q = { coverage: w.coverage, code: '185349003', date: '2026-02-01', provider: w.hospital.id, quantity: 1 };
@@ -560,6 +620,56 @@ describe('claims', () => {
     assert.equal(getClaim(w.state, idOf(june))?.adjudications[0]?.total.deductible, 20_000);
     assert.equal(getClaim(w.state, idOf(july))?.adjudications[0]?.planVersion, 2);
     assert.deepEqual(getClaim(w.state, idOf(july))?.adjudications[0]?.total.patient, 500);
+  });
+});
+
+describe('who sees the transactions of a member’s case (blocks and /v1/txs)', () => {
+  test('only the insurer, the patient and delegates, the provider and validators; the rest of the consortium does not', () => {
+    const w = world();
+    const other = actor();
+    const delegate = actor();
+    assert.deepEqual(
+      w.block([
+        other.tx('identity.register', { role: 'patient', encryptionKey: other.encryption.publicKey }),
+        delegate.tx('identity.register', { role: 'patient', encryptionKey: delegate.encryption.publicKey }),
+      ]),
+      ['ok', 'ok'],
+    );
+    assert.deepEqual(w.block([w.patient.tx('delegate.set', { delegate: delegate.id })]), ['ok']);
+    assert.deepEqual(w.block([delegate.tx('delegate.accept', { patient: w.patient.id })]), ['ok']);
+    const request = w.doctor.tx('preauth.request', { patient: w.patient.id, coverage: w.coverage, items: [{ code: '72148' }] });
+    const claim = w.doctor.tx(
+      'claim.submit',
+      claimBody(w, 'professional', [['185349003', '2026-01-20', 20_000]], { diagnoses: ['F32.9'] }),
+    );
+    assert.deepEqual(w.block([request, claim]), ['ok', 'ok']);
+    const decide = w.staffA.tx('preauth.decide', {
+      preauth: idOf(request),
+      approve: false,
+      reasonCode: 'NOT_NECESSARY',
+      text: 'conservative care first',
+    });
+    const pay = w.staffA.tx('claim.pay', { claim: idOf(claim), amount: 0, date: '2026-02-01' });
+    const dispute = w.patient.tx('claim.dispute', { claim: idOf(claim), reason: 'my depression visit was covered' });
+    const death = w.staffA.tx('coverage.death', { coverage: w.coverage, date: '2030-01-01' });
+    w.block([decide, pay, dispute, death]);
+    const who = (a: { id: string }) => getIdentity(w.state, a.id) as Identity;
+    const sees = (a: { id: string }) =>
+      [w.coverageTx, request, claim, decide, pay, dispute, death].map((tx) => seesTxBody(w.state, tx, who(a)));
+    const all = [true, true, true, true, true, true, true];
+    const none = [false, false, false, false, false, false, false];
+    for (const party of [w.validator, w.insurerA, w.staffA, w.patient, delegate]) assert.deepEqual(sees(party), all, 'insurer, patient');
+    // The provider sees its requests and claims and what became of them, not the coverage's own
+    // transactions (it reads a coverage through GET /v1/coverages/:id, with the patient's consent).
+    for (const provider of [w.hospital, w.doctor]) assert.deepEqual(sees(provider), [false, true, true, true, true, true, false]);
+    // Consortium members all (they see every other block body), yet no party to this member's case.
+    for (const outsider of [w.insurerB, w.staffB, w.pharmacy, w.pharmacist]) {
+      assert.equal(seesChainBodies(w.state, who(outsider)), true);
+      assert.deepEqual(sees(outsider), none);
+    }
+    assert.deepEqual(sees(other), none);
+    // A plan names no member: it stays consortium metadata.
+    assert.equal(seesTxBody(w.state, w.planTx, who(w.pharmacist)), true);
   });
 });
 

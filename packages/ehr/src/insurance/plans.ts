@@ -6,7 +6,7 @@ import { EhrError } from '../errors.js';
 import { activeIdentity, activeSigner } from '../identity.js';
 import type { TxKind } from '../kinds.js';
 import { keys, readJson, type StateReader, writeJson } from '../state.js';
-import { appendInsuranceList } from './lists.js';
+import { appendInsuranceList, insuranceListCount, insuranceListSpan } from './lists.js';
 import {
   type Accumulator,
   BPS,
@@ -198,6 +198,17 @@ export const coverageAdd: TxKind = {
     const from = dateField(b, 'from');
     const to = dateField(b, 'to');
     if (to < from) throw new EhrError('INVALID_BODY', 'body.to is before body.from');
+    // One coverage of a plan per member and day: a second one overlapping it would give the
+    // member two accumulators (two deductibles, out-of-pocket maxima and count limits) for the
+    // same benefit, and the provider would pick whichever pays more.
+    for (const id of insuranceListSpan(state, 'pcov', patient, 0, insuranceListCount(state, 'pcov', patient))) {
+      const other = getCoverage(state, id);
+      if (other !== undefined && other.plan === planId && other.from <= to && from <= other.to)
+        throw new EhrError(
+          'DUPLICATE_COVERAGE',
+          `patient ${patient} already has coverage ${other.id} of plan ${planId} from ${other.from} to ${other.to}`,
+        );
+    }
     const coverage: Coverage = {
       id: txHash(tx).slice(0, 32),
       insurer,

@@ -11,6 +11,7 @@ import { gtinValid } from './model.js';
 import { getPrescription } from './rx.js';
 import { getCase } from './supply.js';
 import {
+  actor,
   CASE,
   CHAIN,
   dispense,
@@ -24,9 +25,10 @@ import {
   RXNORM,
   rxBody,
   stocked,
+  type World,
   world,
 } from './test-world.js';
-import { getPackage, getProduct, verifyPackage } from './verify.js';
+import { getLotQuarantine, getPackage, getProduct, verifyPackage } from './verify.js';
 
 describe('GS1 identifiers', () => {
   test('a GTIN-14 with a wrong check digit is refused; a real one passes', () => {
@@ -259,6 +261,35 @@ describe('verification and dispense', () => {
     assert.deepEqual(verifyPackage(w.state, pkg('S4'), w.now()), { verified: false, reason: 'Illegitimate' });
   });
 
+  test('a quarantine only escalates: no one replaces an illegitimate determination with suspect, or repeats suspect', () => {
+    const w = world();
+    stocked(w);
+    const q = (by: World['maker'], kind: string, target: Record<string, string>, reason = 'r') =>
+      by.tx('supply.quarantine', { gtin: GTIN, ...target, kind, reason, eventTime: w.iso() });
+    // The regulator determines S3 illegitimate; its holder may not turn that into its own 'suspect'.
+    assert.deepEqual(w.block([q(w.regulator, 'illegitimate', { serial: 'S3' }, 'counterfeit')]), ['ok']);
+    assert.deepEqual(
+      w.block([
+        q(w.pharmA, 'suspect', { serial: 'S3' }, 'just a torn seal'),
+        q(w.pharmA, 'illegitimate', { serial: 'S3' }, 'again'),
+        q(w.maker, 'suspect', { serial: 'S3' }),
+      ]),
+      ['WRONG_STATE', 'WRONG_STATE', 'WRONG_STATE'],
+    );
+    assert.equal(getPackage(w.state, GTIN, 'S3')?.quarantine?.by, w.regulator.id);
+    assert.deepEqual(verifyPackage(w.state, pkg('S3'), w.now()), { verified: false, reason: 'Illegitimate' });
+    // A suspect serial may be determined illegitimate, once; a second suspect is refused.
+    assert.deepEqual(w.block([q(w.pharmA, 'suspect', { serial: 'S4' }), q(w.pharmA, 'suspect', { serial: 'S4' }, 'twice')]), [
+      'ok',
+      'WRONG_STATE',
+    ]);
+    assert.deepEqual(w.block([q(w.pharmA, 'illegitimate', { serial: 'S4' })]), ['ok']);
+    // The same for a lot: the manufacturer may not downgrade the regulator's determination.
+    assert.deepEqual(w.block([q(w.regulator, 'illegitimate', { lot: 'L1' }, 'diverted')]), ['ok']);
+    assert.deepEqual(w.block([q(w.maker, 'suspect', { lot: 'L1' }, 'only suspect')]), ['WRONG_STATE']);
+    assert.equal(getLotQuarantine(w.state, GTIN, 'L1')?.by, w.regulator.id);
+  });
+
   test('a serial of another product is refused as WRONG_PRODUCT', () => {
     const w = world();
     stocked(w);
@@ -323,6 +354,43 @@ describe('the MedicationDispense record a dispense writes', () => {
 });
 
 describe('prescriptions', () => {
+  test('a clinician prescribes only with the patient’s read-write consent covering a MedicationRequest', () => {
+    const w = world();
+    stocked(w);
+    const stranger = actor();
+    const staff = (a: ReturnType<typeof actor>) => ({
+      publicKey: a.signing.publicKey,
+      encryptionKey: a.encryption.publicKey,
+      role: 'clinician',
+    });
+    assert.deepEqual(w.block([w.hospital.tx('staff.register', staff(stranger))]), ['ok']);
+    // No consent at all: refused, nothing listed for the patient or the pharmacy.
+    const unconsented = stranger.tx('rx.prescribe', rxBody(w));
+    assert.deepEqual(w.block([unconsented]), ['NO_CONSENT']);
+    assert.equal(getPrescription(w.state, idOf(unconsented)), undefined);
+    const listed = (prefix: string) => [...w.state.values.keys()].filter((k) => k.startsWith(prefix));
+    assert.deepEqual(listed(prefixes.rxIndex('p', w.patient.id)), []);
+    assert.deepEqual(listed(prefixes.rxIndex('d', w.pharmA.id)), []);
+    const grant = (scope: Record<string, string[]>, access: string, grantee = stranger.id) =>
+      w.patient.tx('consent.grant', { patient: w.patient.id, grantee, scope, access, purpose: 'treatment' });
+    // Read access, or write access to something else, is not enough.
+    assert.deepEqual(w.block([grant({ categories: ['medications'] }, 'read'), grant({ categories: ['laboratory'] }, 'read-write')]), [
+      'ok',
+      'ok',
+    ]);
+    assert.deepEqual(w.block([stranger.tx('rx.prescribe', rxBody(w))]), ['NO_CONSENT']);
+    // The organization's read-write grant on medications serves its clinician.
+    const orgGrant = grant({ categories: ['medications'] }, 'read-write', w.hospital.id);
+    assert.deepEqual(w.block([orgGrant]), ['ok']);
+    const rx = stranger.tx('rx.prescribe', rxBody(w));
+    assert.deepEqual(w.block([rx]), ['ok']);
+    assert.equal(getPrescription(w.state, idOf(rx))?.prescriber, stranger.id);
+    // Once the patient revokes it, no new prescription; the one written stands.
+    assert.deepEqual(w.block([w.patient.tx('consent.revoke', { grant: idOf(orgGrant) })]), ['ok']);
+    assert.deepEqual(w.block([stranger.tx('rx.prescribe', rxBody(w))]), ['NO_CONSENT']);
+    assert.equal(getPrescription(w.state, idOf(rx))?.status, 'active');
+  });
+
   test('controlled substances get no repeats; the list is the regulator’s', () => {
     const w = world();
     assert.deepEqual(w.block([w.maker.tx('rx.schedule', { add: [RXNORM], remove: [] })]), ['UNAUTHORIZED']);
@@ -331,6 +399,22 @@ describe('prescriptions', () => {
     const rx = prescribe(w, { repeats: 0 });
     assert.deepEqual(w.block([rx]), ['ok']);
     assert.equal(getPrescription(w.state, idOf(rx))?.controlled, true);
+  });
+
+  test('a prescription is not filled once its prescriber is revoked, and nothing of the refused dispense is written', () => {
+    const w = world();
+    stocked(w);
+    const rx = prescribe(w);
+    assert.deepEqual(w.block([rx]), ['ok']);
+    // The hospital revokes the doctor: the doctor can no longer cancel, and the pharmacy no longer fills.
+    assert.deepEqual(w.block([w.hospital.tx('staff.revoke', { id: w.doctor.id })]), ['ok']);
+    const refused = dispense(w.pharmacistA, rx, [pkg('S3')]);
+    assert.deepEqual(w.block([refused]), ['RX_INACTIVE']);
+    assert.match(w.results.at(-1)?.[0]?.log ?? '', /no longer backed by its prescriber/);
+    assert.equal(getPackage(w.state, GTIN, 'S3')?.status, 'active');
+    assert.equal(getPrescription(w.state, idOf(rx))?.fills, 0);
+    const record = (refused.body as { record: { record: string } }).record.record;
+    assert.equal(getRecord(w.state, record), undefined);
   });
 
   test('only clinicians prescribe; the patient moves an unfilled prescription; the prescriber cancels', () => {

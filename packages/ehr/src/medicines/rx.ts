@@ -5,10 +5,11 @@ import { txHash } from '@medledger/ledger';
 import { arrayField, type Body, hex16Field, hex32Field, idField, intField, itemObject, onlyFields, stringField } from '../body.js';
 import { EhrError } from '../errors.js';
 import type { Identity } from '../identity.js';
-import { activeIdentity, activeSigner, getIdentity } from '../identity.js';
+import { activeIdentity, activeSigner, getIdentity, inactiveReason } from '../identity.js';
 import { DAY_MS, dateField, dateOf } from '../insurance/model.js';
 import { managesPatient } from '../insurance/parties.js';
 import type { TxKind } from '../kinds.js';
+import { mayWrite } from '../policy.js';
 import { anchorNewRecord, anchorObjectFields } from '../records.js';
 import { keys, readJson, type StateReader, writeJson } from '../state.js';
 import { recordEvent, sgtinUri } from './events.js';
@@ -27,6 +28,17 @@ export function maySeePrescription(state: StateReader, caller: Identity, rx: Pre
   return managesPatient(state, caller, rx.patient) || caller.id === rx.prescriber || partnerOf(state, caller)?.org === rx.pharmacy;
 }
 export const isControlled = (s: StateReader, rxnorm: string) => s.getState(keys.controlled(rxnorm)) !== undefined;
+
+/**
+ * Why the prescriber of `rx` no longer stands behind it, or undefined while they do: a
+ * prescription is filled on its prescriber's authority, so once their identity is revoked
+ * (staff.revoke) or their organization suspended or removed by governance (in which case
+ * they could not even cancel it), it is not filled; a reinstated organization's fill again.
+ */
+export function prescriberLapsed(state: StateReader, rx: Prescription): string | undefined {
+  const prescriber = getIdentity(state, rx.prescriber);
+  return prescriber === undefined ? `prescriber ${rx.prescriber} is unknown` : inactiveReason(state, prescriber);
+}
 
 function mustRx(state: StateReader, b: Body): Prescription {
   const id = hex16Field(b, 'rx');
@@ -64,6 +76,16 @@ export const rxPrescribe: TxKind = {
       throw new EhrError('UNAUTHORIZED', 'only a clinician of an active organization may prescribe');
     const patient = idField(b, 'patient');
     if (activeIdentity(state, patient, 'patient').role !== 'patient') throw new EhrError('INVALID_BODY', 'body.patient is not a patient');
+    const id = txHash(tx).slice(0, 32);
+    // A prescription is the patient's MedicationRequest: the prescriber needs the consent that
+    // writing that record needs (read-write covering it, to them or their organization). Without
+    // it a clinician anywhere could name any patient, and the pharmacy holding the prescription
+    // would then see whom the patient shares with and anchor a record in their chart (the dispense).
+    if (!mayWrite(state, actor, patient, { id, category: 'medications', resourceType: 'MedicationRequest' }, ctx.time))
+      throw new EhrError(
+        'NO_CONSENT',
+        `patient ${patient} has given you or your organization no active read-write consent covering a MedicationRequest`,
+      );
     const pharmacy = idField(b, 'pharmacy');
     if (partnerKindOf(getIdentity(state, pharmacy)) !== 'dispenser')
       throw new EhrError('INVALID_BODY', 'body.pharmacy is not an active pharmacy');
@@ -77,7 +99,7 @@ export const rxPrescribe: TxKind = {
     const validTo = dateField(b, 'validTo');
     if (validTo < validFrom) throw new EhrError('INVALID_BODY', 'body.validTo is before body.validFrom');
     const rx: Prescription = {
-      id: txHash(tx).slice(0, 32),
+      id,
       requestHash: hex32Field(b, 'requestHash'),
       patient,
       prescriber: actor.id,
@@ -135,12 +157,13 @@ export const DISPENSE_RECORD = { resourceType: 'MedicationDispense', category: '
 
 /**
  * The whole dispense in one transaction: the prescription (active, in its validity period,
- * fills left, interval respected, held by this pharmacy) and every serial (commissioned, in
- * this pharmacy's custody, of the prescribed product, verified at block time) are checked
- * before anything is written; then the serials are decommissioned, a fill is counted, and the
- * pharmacy's encrypted FHIR MedicationDispense (`body.record`) is anchored in the patient's
- * records, sealed exactly as any record of theirs must be (the patient, the grantees their
- * consent allows, the emergency key, the author), and named on the fill.
+ * fills left, interval respected, held by this pharmacy, its prescriber still active) and
+ * every serial (commissioned, in this pharmacy's custody, of the prescribed product, verified
+ * at block time) are checked before anything is written; then the serials are
+ * decommissioned, a fill is counted, and the pharmacy's encrypted FHIR MedicationDispense
+ * (`body.record`) is anchored in the patient's records, sealed exactly as any record of theirs
+ * must be (the patient, the grantees their consent allows, the emergency key, the author), and
+ * named on the fill.
  */
 export const medicationDispense: TxKind = {
   apply(ctx, tx, state) {
@@ -151,6 +174,8 @@ export const medicationDispense: TxKind = {
     const rx = mustRx(state, b);
     if (rx.status !== 'active') throw new EhrError('RX_INACTIVE', `prescription ${rx.id} is ${rx.status}`);
     if (rx.pharmacy !== me.org) throw new EhrError('NOT_HOLDER', `prescription ${rx.id} is held by another pharmacy`);
+    const lapsed = prescriberLapsed(state, rx);
+    if (lapsed !== undefined) throw new EhrError('RX_INACTIVE', `prescription ${rx.id} is no longer backed by its prescriber: ${lapsed}`);
     const today = dateOf(ctx.time);
     if (today < rx.validFrom || today > rx.validTo)
       throw new EhrError('RX_INACTIVE', `prescription ${rx.id} is valid ${rx.validFrom} to ${rx.validTo}`);

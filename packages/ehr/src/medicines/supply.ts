@@ -21,12 +21,13 @@ import {
   partnerKindOf,
   pkgRef,
   QUARANTINE_KINDS,
+  type Quarantine,
   requirePartner,
   serialField,
   ssccField,
   TEXT_RE,
 } from './model.js';
-import { getPackage, getProduct, getRecall, verifyPackage } from './verify.js';
+import { getLotQuarantine, getPackage, getProduct, getRecall, verifyPackage } from './verify.js';
 
 const MAX_ITEMS = 500;
 const textField = (b: Body, f: string) => stringField(b, f, TEXT_RE, 'text of 1–200 characters');
@@ -362,8 +363,21 @@ export const supplyRecall: TxKind = {
 };
 
 /**
+ * A quarantine only escalates: a suspect serial or lot may be determined illegitimate, but no
+ * quarantine replaces an illegitimate determination or repeats a suspect one. Otherwise a holder
+ * could overwrite the regulator's (or a manufacturer its lot's) `illegitimate` with its own
+ * `suspect`, and the pack would verify as merely `Suspect`, by another partner, for another reason.
+ */
+function requireEscalation(existing: Quarantine | undefined | null, kind: Quarantine['kind'], what: string): void {
+  if (existing === undefined || existing === null) return;
+  if (existing.kind === 'illegitimate' || kind === 'suspect')
+    throw new EhrError('WRONG_STATE', `${what} is already quarantined as ${existing.kind} by ${existing.by}`);
+}
+
+/**
  * Quarantine a serial (its holder, its manufacturer or the regulator) or a whole lot (the
- * manufacturer or the regulator) as suspect or illegitimate; verification then fails.
+ * manufacturer or the regulator) as suspect or illegitimate; verification then fails. A
+ * quarantine in place is only ever escalated from suspect to illegitimate (requireEscalation).
  */
 export const supplyQuarantine: TxKind = {
   apply(ctx, tx, state) {
@@ -384,6 +398,7 @@ export const supplyQuarantine: TxKind = {
       const pkg = mustPackage(state, gtin, serialField(b, 'serial'));
       if (pkg.holder !== who.org && !makerOrRegulator(who, gtin, state))
         throw new EhrError('UNAUTHORIZED', 'only the holder, the manufacturer or the regulator may quarantine this serial');
+      requireEscalation(pkg.quarantine, quarantine.kind, `serial ${pkg.serial} of ${gtin}`);
       recordEvent(ctx, state, who.org, { ...base, ...ext, epcList: [sgtinUri(gtin, pkg.serial)] }, [pkg]);
       putPackage(state, { ...pkg, quarantine });
       if (quarantine.kind === 'illegitimate')
@@ -399,6 +414,7 @@ export const supplyQuarantine: TxKind = {
     const lot = serialField(b, 'lot');
     if (!makerOrRegulator(who, gtin, state))
       throw new EhrError('UNAUTHORIZED', 'only the manufacturer or the regulator may quarantine a lot');
+    requireEscalation(getLotQuarantine(state, gtin, lot), quarantine.kind, `lot ${lot} of ${gtin}`);
     recordEvent(ctx, state, who.org, { ...base, ...ext, quantityList: [{ epcClass: lotClassUri(gtin, lot) }] }, []);
     writeJson(state, keys.lotQuarantine(gtin, lot), quarantine);
     if (quarantine.kind === 'illegitimate')

@@ -91,8 +91,17 @@ export function world() {
       hospital.tx('staff.register', staff(doctor, 'clinician')),
       pharmA.tx('staff.register', staff(pharmacistA, 'pharmacy')),
       pharmB.tx('staff.register', staff(pharmacistB, 'pharmacy')),
+      // The patient lets the doctor write their MedicationRequests (rx.prescribe needs it); only
+      // that resource type, so a dispense's MedicationDispense is not sealed to the doctor.
+      patient.tx('consent.grant', {
+        patient: patient.id,
+        grantee: doctor.id,
+        scope: { resourceTypes: ['MedicationRequest'] },
+        access: 'read-write',
+        purpose: 'treatment',
+      }),
     ]),
-    ['ok', 'ok', 'ok', 'ok'],
+    ['ok', 'ok', 'ok', 'ok', 'ok'],
   );
   const iso = () => new Date(now).toISOString();
   return {
@@ -108,6 +117,7 @@ export function world() {
     pharmA,
     pharmB,
     regulator,
+    hospital,
     doctor,
     pharmacistA,
     pharmacistB,

@@ -48,6 +48,13 @@ test('a ledger prescription reads as a MedicationRequest and its fill as a Medic
   await client(hospitalKeys).submitAndWait('staff.register', staff(doctorKeys, 'clinician', 'Dr Rx'));
   await pharmacy.submitAndWait('staff.register', staff(pharmacistKeys, 'pharmacy', 'Pharmacist'));
   const patient = (await client(patientKeys).registerPatient()).id;
+  // rx.prescribe needs the patient's read-write consent covering a MedicationRequest.
+  await client(patientKeys).grant({
+    grantee: client(doctorKeys).id,
+    resourceTypes: ['MedicationRequest'],
+    access: 'read-write',
+    purpose: 'treatment',
+  });
   await medicinesTx(maker, 'product.register', {
     gtin: GTIN,
     ndc: '12345-678-90',
