@@ -93,8 +93,11 @@ export function emergencyErrorText(err: unknown): string {
 export function ClinicianEmergencyPanel() {
   const user = useUser();
   const { data, error } = useLoad(async () => {
-    const org = typeof user.identity.org === 'string' ? await user.client.identity(user.identity.org) : undefined;
-    return { ...(await listEmergency(user.client)), org };
+    const [listing, org] = await Promise.all([
+      listEmergency(user.client),
+      typeof user.identity.org === 'string' ? user.client.identity(user.identity.org) : undefined,
+    ]);
+    return { ...listing, org };
   }, [user]);
   const privileged = data?.as === 'clinician' && data.privilege !== null && data.privilege !== undefined;
   // The ledger gives the privilege only to clinicians of a care organization (hospital,
