@@ -6,6 +6,7 @@ import type { TrustedGenesis } from '@medledger/client';
 import { generateKeyBundle, idFromPublicKey, type KeyBundle } from '@medledger/crypto';
 import { clientFor, writeKeys } from './cli-support.js';
 import { bundleResources, categoryOf } from './fhir-bundle.js';
+import { pool } from './pool.js';
 
 export interface ImportedRecord {
   recordId: string;
@@ -21,20 +22,6 @@ export interface ImportResult {
   grantId: string;
   organization: string;
   records: ImportedRecord[];
-}
-
-/** Run `work` over `items` with at most `limit` in flight; results in item order. */
-async function pool<T, R>(items: readonly T[], limit: number, work: (item: T, i: number) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await work(items[i] as T, i);
-    }
-  });
-  await Promise.all(runners);
-  return out;
 }
 
 /**

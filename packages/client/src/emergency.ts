@@ -26,6 +26,19 @@ import { refuse } from './trust.js';
 import { MAX_SHARE_ENVELOPES } from './tx-builders.js';
 import { VerifiedReader } from './verified-reader.js';
 
+/**
+ * The organization kinds whose clinicians may hold the emergency privilege: care
+ * organizations (the ledger's `isCareOrganization`: hospitals, clinics and labs). An insurer,
+ * pharmacy, manufacturer, distributor or regulator may have clinician staff, but the ledger
+ * refuses them the privilege, so apps should not offer it.
+ */
+export const CARE_ORGANIZATION_KINDS: readonly string[] = ['hospital', 'clinic', 'lab'];
+
+/** May clinicians of an organization of `orgKind` be given emergency access? */
+export function isCareOrganizationKind(orgKind: unknown): boolean {
+  return typeof orgKind === 'string' && CARE_ORGANIZATION_KINDS.includes(orgKind);
+}
+
 /** A share as the patient registers it: for one validator, sealed to its encryption key. */
 export interface EmergencyShareBody {
   validator: string;

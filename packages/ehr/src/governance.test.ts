@@ -9,9 +9,11 @@ import type { SignedTx } from '@medledger/ledger';
 import { EhrApp, emergencyParams, initChain } from './app.js';
 import { MemoryCommittedState } from './committed.js';
 import {
+  GOV_PARAMS,
   getProposal,
   govParams,
   latestValidatorSet,
+  MAX_TX_BYTES,
   members,
   passingRule,
   type ValidatorSetChange,
@@ -31,10 +33,10 @@ const actor = () => testActor(CHAIN);
 type Actor = TestActor;
 
 /** Four founding organizations and four validators; `block` applies a block one second later (or at `at`). */
-function setup() {
+function setup(params: Parameters<typeof testGenesis>[4] = {}) {
   const orgs = [actor(), actor(), actor(), actor()];
   const validators = [actor(), actor(), actor(), actor()];
-  const genesis = testGenesis(CHAIN, T0, orgs, validators);
+  const genesis = testGenesis(CHAIN, T0, orgs, validators, params);
   const { state, app, block, height, now } = testChain(genesis);
   const o = orgs as [Actor, Actor, Actor, Actor];
   const propose = (by: Actor, action: Record<string, unknown>, votingPeriodMs = 10 * MINUTE) =>
@@ -146,7 +148,20 @@ test('a passed emergency window cap is the cap the emergency rule enforces from 
 test('block limits may be lowered but never raised above genesis', () => {
   const w = setup();
   assert.deepEqual(w.block([w.propose(w.orgs[0], { type: 'param.set', param: 'maxBlockTxs', value: 1001 })]), ['INVALID_BODY']);
-  assert.deepEqual(w.block([w.propose(w.orgs[0], { type: 'param.set', param: 'maxBlockBytes', value: 4096 })]), ['ok']);
+  assert.deepEqual(w.block([w.propose(w.orgs[0], { type: 'param.set', param: 'maxBlockTxs', value: 10 })]), ['ok']);
+});
+
+test('maxBlockBytes may not be voted below the largest admissible transaction (MAX_TX_BYTES), which would stall the chain', () => {
+  // Genesis allows 4 MiB blocks here, so only the minimum is in question.
+  const w = setup({ maxBlockBytes: 4 * MAX_TX_BYTES });
+  for (const value of [1_024, 4_096, MAX_TX_BYTES - 1])
+    assert.deepEqual(
+      w.block([w.propose(w.orgs[0], { type: 'param.set', param: 'maxBlockBytes', value })]),
+      ['INVALID_BODY'],
+      String(value),
+    );
+  assert.deepEqual(w.block([w.propose(w.orgs[0], { type: 'param.set', param: 'maxBlockBytes', value: MAX_TX_BYTES })]), ['ok']);
+  assert.equal(GOV_PARAMS.maxBlockBytes.min, MAX_TX_BYTES);
 });
 
 test('validator changes decided at H are recorded effective at H+2 and build on each other', () => {

@@ -13,14 +13,24 @@ export interface PassingRule {
 }
 export const DEFAULT_PASSING_RULE: PassingRule = { numerator: 2, denominator: 3 };
 
+/**
+ * The largest transaction (canonical signed bytes) a node admits: 1 MiB, the API's default
+ * request body limit (`config.bodyLimitBytes`). Admission refuses anything larger
+ * (TX_TOO_LARGE), from a client or a peer, whatever a node's body limit, so a block of at
+ * least this many bytes can hold any admitted transaction. Governance may therefore not vote
+ * `maxBlockBytes` below it: a transaction larger than the block limit would never be
+ * included, and the proposer, which takes the mempool in order, would include nothing after it.
+ */
+export const MAX_TX_BYTES = 1_048_576;
+
 /** The chain parameters a proposal may change, and the bounds a new value must keep. */
 export const GOV_PARAMS = {
   /** Longest emergency window a clinician may open (ms of block time). */
   emergencyMaxDurationMs: { min: 1_000, max: 7 * 24 * 60 * 60_000 },
   /** Transactions per block; at most the genesis value, which every verifier knows. */
   maxBlockTxs: { min: 1, max: Number.MAX_SAFE_INTEGER },
-  /** Bytes of transactions per block; at most the genesis value. */
-  maxBlockBytes: { min: 1_024, max: Number.MAX_SAFE_INTEGER },
+  /** Bytes of transactions per block; at most the genesis value, at least MAX_TX_BYTES (any admitted transaction fits). */
+  maxBlockBytes: { min: MAX_TX_BYTES, max: Number.MAX_SAFE_INTEGER },
   /** Vault quotas every node enforces (docs/records.md "Vault ownership and quotas"). */
   vaultPendingBytesPerIdentity: { min: 1_024, max: Number.MAX_SAFE_INTEGER },
   vaultPendingObjectsPerIdentity: { min: 1, max: Number.MAX_SAFE_INTEGER },

@@ -363,6 +363,63 @@ test('a read-write grant to an organization lets its staff write only within the
   ]);
 });
 
+test('a researcher authors no chart entry under its organization’s read-write grant, whatever the purpose; a grant to them personally still counts', () => {
+  const w = world();
+  const researcher = actor();
+  assert.deepEqual(
+    w.block([
+      w.org.tx('staff.register', {
+        publicKey: researcher.signing.publicKey,
+        encryptionKey: researcher.encryption.publicKey,
+        role: 'researcher',
+      }),
+    ]),
+    ['ok'],
+  );
+  const byStaff = (author: string, extra: Record<string, unknown> = {}) => {
+    const body = anchorBody(w.patient.id, author, extra);
+    body.envelopes.push({ to: w.org.id, hash: hash() });
+    return body;
+  };
+  const own = byStaff(w.patient.id);
+  for (const purpose of ['treatment', 'research']) {
+    const grant = {
+      patient: w.patient.id,
+      grantee: w.org.id,
+      scope: { categories: ['vital-signs', 'laboratory'] },
+      access: 'read-write',
+      purpose,
+    };
+    assert.deepEqual(w.block([w.patient.tx('consent.grant', grant)]), ['ok']);
+    if (purpose === 'treatment') assert.deepEqual(w.block([w.patient.tx('record.anchor', own)]), ['ok']);
+    // Research reads clinical data; it does not put entries in a patient's chart or replace them.
+    assert.deepEqual(w.block([researcher.tx('record.anchor', byStaff(researcher.id))]), ['UNAUTHORIZED'], purpose);
+    assert.deepEqual(
+      w.block([researcher.tx('record.anchor', byStaff(researcher.id, { category: 'laboratory' }))]),
+      ['UNAUTHORIZED'],
+      purpose,
+    );
+    assert.deepEqual(
+      w.block([researcher.tx('record.anchor', byStaff(researcher.id, { supersedes: own.record }))]),
+      ['UNAUTHORIZED'],
+      purpose,
+    );
+  }
+  assert.equal(getRecord(w.state, own.record)?.supersededBy, null);
+  // The clinician of the same organization writes under the same grant.
+  assert.deepEqual(w.block([w.clinician.tx('record.anchor', byStaff(w.clinician.id))]), ['ok']);
+  // A read-write grant the patient made to the researcher personally is the patient's own choice.
+  const personal = {
+    patient: w.patient.id,
+    grantee: researcher.id,
+    scope: { categories: ['vital-signs'] },
+    access: 'read-write',
+    purpose: 'research',
+  };
+  assert.deepEqual(w.block([w.patient.tx('consent.grant', personal)]), ['ok']);
+  assert.deepEqual(w.block([researcher.tx('record.anchor', byStaff(researcher.id))]), ['ok']);
+});
+
 test('a delegate manages consent and reads; the patient alone names delegates', () => {
   const w = world();
   const guardian = actor();

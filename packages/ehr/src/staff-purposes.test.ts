@@ -31,12 +31,13 @@ test('each staff role may use an organization grant only for its purposes and ca
   assert.equal(staffRoleMayUse('patient', 'treatment', { category: 'vital-signs' }), false, 'not staff: no organization grant use');
 });
 
-test('staff write under an organization grant only in their role’s categories; privacy officers and auditors never', () => {
+test('staff write under an organization grant only in their role’s categories; privacy officers, auditors and researchers never', () => {
   const writes = (role: string) =>
     ['demographics', 'laboratory', 'billing', 'vital-signs'].filter((category) => staffRoleMayWrite(role, { category }));
   assert.deepEqual(writes('clinician'), ['demographics', 'laboratory', 'billing', 'vital-signs']);
   assert.deepEqual(writes('device'), ['vital-signs']);
   assert.deepEqual(writes('insurer'), ['demographics', 'billing']);
+  assert.deepEqual(writes('researcher'), [], 'research reads clinical data; it authors no chart entry');
   assert.deepEqual(writes('privacy-officer'), []);
   assert.deepEqual(writes('auditor'), []);
 });

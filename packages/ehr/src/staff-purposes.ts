@@ -37,6 +37,8 @@ const CLINICAL = [
 export interface RoleUse {
   purposes: readonly Purpose[];
   categories: '*' | readonly string[];
+  /** True for a role that reads under its organization's grants but never writes under them. */
+  readOnly?: true;
 }
 
 /**
@@ -49,8 +51,9 @@ export const STAFF_ROLE_USES: Readonly<Partial<Record<StaffRole, RoleUse>>> = {
   clinician: { purposes: ['treatment', 'operations'], categories: '*' },
   pharmacy: { purposes: ['treatment', 'payment'], categories: ['demographics', 'medications', 'allergies', 'billing'] },
   insurer: { purposes: ['payment'], categories: ['demographics', 'billing'] },
-  // Research uses clinical data, never who the patient is (no Patient, RelatedPerson, billing).
-  researcher: { purposes: ['research'], categories: CLINICAL },
+  // Research uses clinical data, never who the patient is (no Patient, RelatedPerson, billing),
+  // and authors no entry in a patient's chart: it reads, it does not treat.
+  researcher: { purposes: ['research'], categories: CLINICAL, readOnly: true },
   device: { purposes: ['treatment'], categories: ['vital-signs', 'observations', 'devices'] },
 };
 
@@ -77,11 +80,12 @@ function coversCategory(use: RoleUse, category: string): boolean {
 /**
  * May a staff member with `role` write (anchor or supersede) a record of `record`'s category
  * under its organization's `read-write` grant? Only a role that uses its organization's
- * grants at all (not privacy officers or auditors), and only within that role's categories.
- * The grant's purpose is not narrowed for writes: a clinician files the claim (`billing`)
- * under the hospital's `payment` grant, which they may not read back.
+ * grants at all (not privacy officers or auditors) and is not read-only (not researchers),
+ * and only within that role's categories. The grant's purpose is not narrowed for writes: a
+ * clinician files the claim (`billing`) under the hospital's `payment` grant, which they may
+ * not read back.
  */
 export function staffRoleMayWrite(role: string, record: Pick<RecordTarget, 'category'>): boolean {
   const use = roleUse(role);
-  return use !== undefined && coversCategory(use, record.category);
+  return use !== undefined && use.readOnly !== true && coversCategory(use, record.category);
 }

@@ -1,7 +1,7 @@
 // Transaction admission (DESIGN §4): clients', peers' and the node's own transactions enter
 // the mempool only through checkTx here; after each commit the mempool is re-checked; and
 // a transaction's status is looked up by hash (pending, committed with proof, rejected).
-import { type Identity, identityOfKey, type NamedObjects, namedObjects, type StateReader } from '@medledger/ehr';
+import { type Identity, identityOfKey, MAX_TX_BYTES, type NamedObjects, namedObjects, type StateReader } from '@medledger/ehr';
 import { parseSignedTx, type SignedTx, type TxResult, txBytes, txHash } from '@medledger/ledger';
 import type { NodeStore } from '@medledger/storage';
 import type { Application } from './application.js';
@@ -26,6 +26,17 @@ class RecentRejections {
 
 export interface AdmissionOptions {
   chainId: string;
+  /**
+   * The largest transaction (canonical bytes) admitted: MAX_TX_BYTES, or the genesis block
+   * limit when that is smaller. Governance keeps the block limit at or above it, so any
+   * admitted transaction fits a block (one that did not would stall the mempool's head).
+   */
+  maxTxBytes: number;
+}
+
+/** The admission size limit for a chain whose genesis block limit is `genesisMaxBlockBytes`. */
+export function maxTxBytesFor(genesisMaxBlockBytes: number): number {
+  return Math.min(MAX_TX_BYTES, genesisMaxBlockBytes);
 }
 
 export interface AdmissionDeps {
@@ -114,6 +125,8 @@ export class Admission implements TxLookup {
     const hash = txHash(tx);
     if (mempool.has(hash)) return false;
     const bytes = txBytes(tx).length;
+    if (bytes > this.opts.maxTxBytes)
+      throw new ApiError('TX_TOO_LARGE', `transaction is ${bytes} bytes; a transaction may be at most ${this.opts.maxTxBytes} bytes`);
     if (mempool.isFull(bytes)) throw new ApiError('MEMPOOL_FULL', 'the node is busy; retry shortly');
     const result = check();
     if (result.code !== 'ok') throw new ApiError(result.code, result.log);

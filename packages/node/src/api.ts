@@ -141,9 +141,20 @@ export async function buildApi(node: RouteDeps, opts: ApiOptions): Promise<Fasti
   });
 
   // The web UI answers page and asset GETs; anything else (and all of /v1, /fhir) is the API's 404.
-  registerWebStatic(app, (url, method, reply) => {
-    reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no route ${method} ${url.split('?')[0]}` } });
-  });
+  registerWebStatic(
+    app,
+    (url, method, reply) => {
+      reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no route ${method} ${url.split('?')[0]}` } });
+    },
+    (url, method, reply) => {
+      reply.status(404).send({
+        error: {
+          code: 'NON_CANONICAL_PATH',
+          message: `no route ${method} ${url.split('?')[0]}: API paths start /v1/ or /fhir/, in lowercase, with single slashes`,
+        },
+      });
+    },
+  );
 
   app.get('/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 

@@ -18,7 +18,7 @@ import { CometRecentBlocks } from './abci/comet-recent-blocks.js';
 import type { EhrAbciApp } from './abci/ehr-app.js';
 import type { CometRpc } from './abci/rpc.js';
 import { AccessQueue } from './access-queue.js';
-import { Admission } from './admission.js';
+import { Admission, maxTxBytesFor } from './admission.js';
 import { apiOptionsOf, buildApi } from './api.js';
 import { type BackupResult, snapshotHome } from './backup.js';
 import { BlockProofs } from './block-proofs.js';
@@ -204,7 +204,7 @@ export class MedLedgerNode implements RouteDeps {
     if (recent !== undefined && comet !== undefined)
       chain.app.onCommitted(({ height, txs }) => recent.add(height, comet.abci.lastBlockHash, txs));
     this.admission = new Admission(
-      { chainId: chain.chainId },
+      { chainId: chain.chainId, maxTxBytes: maxTxBytesFor(chain.genesis.params.maxBlockBytes) },
       {
         // On CometBFT, admission checks through the ABCI adapter, so that CometBFT's CheckTx
         // of the same bytes (broadcast next) answers alike instead of checking them twice.

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startSoloNode, type TestNode } from './testing/index.js';
-import { findWebDist, isApiPath } from './web-static.js';
+import { findWebDist, isApiPath, isNonCanonicalApiPath } from './web-static.js';
 
 const dist = mkdtempSync(join(tmpdir(), 'medledger-web-dist-'));
 const INDEX = '<!doctype html><html><head><script defer src="./assets/app-1.js"></script></head><body><div id="root"></div></body></html>';
@@ -78,6 +78,39 @@ test('the UI never shadows the API: unknown /v1 and /fhir paths and non-GET meth
   assert.equal(status.status, 200);
 });
 
+test('a path that only looks like an API path (another case, doubled slashes, encoded) is a JSON 404 NON_CANONICAL_PATH, not the app', async () => {
+  for (const path of [
+    '/V1/status',
+    '/V1',
+    '//v1/status',
+    '///v1/identities/abc',
+    '/FHIR/R4/metadata',
+    '//fhir/R4/Patient',
+    '/%56%31/status',
+    '/Fhir',
+  ]) {
+    for (const method of ['GET', 'HEAD', 'POST']) {
+      const init: RequestInit = method === 'POST' ? { method, headers: { 'content-type': 'application/json' }, body: '{}' } : { method };
+      const res = await fetch(`${net.url}${path}?q=1`, init);
+      assert.equal(res.status, 404, `${method} ${path}`);
+      assert.match(res.headers.get('content-type') ?? '', /^application\/json/, `${method} ${path}`);
+      if (method === 'HEAD') continue;
+      const body = (await res.json()) as { error: { code: string; message: string } };
+      assert.equal(body.error.code, 'NON_CANONICAL_PATH', `${method} ${path}`);
+      assert.match(body.error.message, /lowercase, with single slashes/);
+    }
+  }
+  // The canonical spellings still answer (the router decodes /%761/status to /v1/status), and
+  // page routes that merely contain v1 are the app's.
+  assert.equal((await fetch(`${net.url}/v1/status`)).status, 200);
+  assert.equal((await fetch(`${net.url}/%761/status`)).status, 200);
+  for (const path of ['/v1x', '/records/v1', '/explorer/V1']) {
+    const res = await fetch(`${net.url}${path}`);
+    assert.equal(res.status, 200, path);
+    assert.equal(await res.text(), SERVED, path);
+  }
+});
+
 test('paths that climb out of the dist directory are not served', async () => {
   for (const path of [
     '/..%2fsecret-outside-dist.txt',
@@ -97,5 +130,13 @@ test('isApiPath and findWebDist', () => {
   assert.equal(isApiPath('/fhir/R4/metadata'), true);
   assert.equal(isApiPath('/v1x'), false);
   assert.equal(isApiPath('/records'), false);
+  assert.equal(isNonCanonicalApiPath('/V1/status'), true);
+  assert.equal(isNonCanonicalApiPath('//v1'), true);
+  assert.equal(isNonCanonicalApiPath('/fHiR/R4/metadata?x=1'), true);
+  assert.equal(isNonCanonicalApiPath('/%66hir/R4'), true);
+  assert.equal(isNonCanonicalApiPath('/v1/status'), false, 'canonical: the API itself answers');
+  assert.equal(isNonCanonicalApiPath('/V1x'), false);
+  assert.equal(isNonCanonicalApiPath('/records/V1'), false);
+  assert.equal(isNonCanonicalApiPath('/records?next=/V1/status'), false);
   assert.equal(findWebDist({ MEDLEDGER_WEB_DIST: dist }), dist);
 });

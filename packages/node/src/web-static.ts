@@ -38,6 +38,19 @@ export function isApiPath(url: string): boolean {
 }
 
 /**
+ * A path that is not an API path as the routes spell it but would be one read loosely: its
+ * first segment `v1` or `fhir` in another case (`/V1/status`), after doubled slashes
+ * (`//v1/status`), or percent-encoded (`/%761/status`). The API's routes match none of these,
+ * so they must get the API's JSON 404 (NON_CANONICAL_PATH), not the web app's page, which a
+ * client would otherwise try to read as JSON.
+ */
+export function isNonCanonicalApiPath(url: string): boolean {
+  if (isApiPath(url)) return false;
+  const raw = url.split('?')[0] ?? '';
+  return [raw, decodeSafe(raw) ?? raw].some((p) => /^\/+(v1|fhir)(\/|$)/i.test(p));
+}
+
+/**
  * Where the built UI is: `MEDLEDGER_WEB_DIST` when set, else packages/web/dist next to this
  * package (the same relative place from src/ under tsx and from dist/ when built).
  * Returns undefined when there is no built index.html there.
@@ -58,12 +71,18 @@ const NOT_BUILT_PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-
 /**
  * Register GET/HEAD handling for the UI as the app's not-found path for non-API URLs:
  * a file under `dist` when one matches, else index.html for page routes (no file
- * extension). `onApiNotFound` answers everything else (the API's JSON 404).
+ * extension). `onApiNotFound` answers everything else (the API's JSON 404), and
+ * `onNonCanonicalApiPath` a path that only looks like an API path (isNonCanonicalApiPath).
  */
-export function registerWebStatic(app: FastifyInstance, onApiNotFound: (url: string, method: string, reply: FastifyReply) => void): void {
+export function registerWebStatic(
+  app: FastifyInstance,
+  onApiNotFound: (url: string, method: string, reply: FastifyReply) => void,
+  onNonCanonicalApiPath: (url: string, method: string, reply: FastifyReply) => void,
+): void {
   const dist = findWebDist();
   const root = dist === undefined ? undefined : resolve(dist);
   app.setNotFoundHandler(async (req, reply) => {
+    if (isNonCanonicalApiPath(req.url)) return onNonCanonicalApiPath(req.url, req.method, reply);
     const path = decodeSafe(req.url.split('?')[0] ?? '/');
     if ((req.method !== 'GET' && req.method !== 'HEAD') || isApiPath(req.url) || path === undefined) {
       return onApiNotFound(req.url, req.method, reply);

@@ -159,15 +159,32 @@ function claimPort(port: number): boolean {
 }
 
 /**
- * A TCP port that was free a moment ago on 127.0.0.1, chosen at random from 20000–31999 and
+ * The range test ports are drawn from: 20000–31999, or `MEDLEDGER_TEST_PORTS=FROM-TO` (e.g.
+ * `32000-32099`) to keep a run inside a range of its own on a shared machine.
+ */
+function testPortRange(): { from: number; size: number } {
+  const spec = process.env.MEDLEDGER_TEST_PORTS;
+  if (spec === undefined || spec === '') return { from: 20_000, size: 12_000 };
+  const m = /^(\d{4,5})-(\d{4,5})$/.exec(spec);
+  const from = Number(m?.[1]);
+  const to = Number(m?.[2]);
+  if (m === null || from < 1024 || to > 65_535 || to < from)
+    throw new Error(`MEDLEDGER_TEST_PORTS must be FROM-TO (e.g. 32000-32099), not ${JSON.stringify(spec)}`);
+  return { from, size: to - from + 1 };
+}
+
+/**
+ * A TCP port that was free a moment ago on 127.0.0.1, chosen at random from 20000–31999 (or
+ * MEDLEDGER_TEST_PORTS, see testPortRange) and
  * claimed for this process (see claimPort). That range lies below Linux's ephemeral range
  * (32768–60999), so outgoing connections cannot take the port between this check and the
  * node's listen, which is what happened with port 0 (an ephemeral port) on a busy machine.
  */
 export async function freePort(): Promise<number> {
   const { createServer } = await import('node:net');
+  const range = testPortRange();
   for (let attempt = 0; attempt < 500; attempt++) {
-    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const port = range.from + Math.floor(Math.random() * range.size);
     if (handedOut.has(port)) continue;
     const free = await new Promise<boolean>((resolve) => {
       const srv = createServer();
@@ -179,7 +196,7 @@ export async function freePort(): Promise<number> {
       return port;
     }
   }
-  throw new Error('no free port found in 20000-31999 after 500 tries');
+  throw new Error(`no free port found in ${range.from}-${range.from + range.size - 1} after 500 tries`);
 }
 
 /** A base port with the next `n - 1` ports free and claimed, as freePort does for one. */
@@ -191,8 +208,9 @@ export async function freePortRange(n: number): Promise<number> {
       srv.once('error', () => resolve(false));
       srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
     });
+  const range = testPortRange();
   for (let attempt = 0; attempt < 500; attempt++) {
-    const base = 20_000 + 2 * Math.floor(Math.random() * ((12_000 - n) / 2));
+    const base = range.from + 2 * Math.floor(Math.random() * ((range.size - n) / 2));
     const ports = Array.from({ length: n }, (_, i) => base + i);
     if (ports.some((p) => handedOut.has(p))) continue;
     if (!(await Promise.all(ports.map(isFree))).every(Boolean)) continue;
@@ -200,7 +218,7 @@ export async function freePortRange(n: number): Promise<number> {
     for (const p of ports) handedOut.add(p);
     return base;
   }
-  throw new Error(`no ${n} consecutive free ports found in 20000-31999 after 500 tries`);
+  throw new Error(`no ${n} consecutive free ports found in ${range.from}-${range.from + range.size - 1} after 500 tries`);
 }
 
 /** Free API and p2p ports for `n` nodes. */

@@ -9,6 +9,7 @@ import {
   emergencyNetwork,
   hasClientCode,
   type Identity,
+  isCareOrganizationKind,
   listEmergency,
   openEmergency,
   rotateEmergencyKey,
@@ -91,9 +92,29 @@ export function emergencyErrorText(err: unknown): string {
 /** On the clinician's home: the emergency button (enabled only with the privilege) and open windows. */
 export function ClinicianEmergencyPanel() {
   const user = useUser();
-  const { data, error } = useLoad(() => listEmergency(user.client), [user]);
+  const { data, error } = useLoad(async () => {
+    const [listing, org] = await Promise.all([
+      listEmergency(user.client),
+      typeof user.identity.org === 'string' ? user.client.identity(user.identity.org) : undefined,
+    ]);
+    return { ...listing, org };
+  }, [user]);
   const privileged = data?.as === 'clinician' && data.privilege !== null && data.privilege !== undefined;
+  // The ledger gives the privilege only to clinicians of a care organization (hospital,
+  // clinic, lab): anyone else is told so, not sent to an administrator who cannot give it.
+  const careOrg = data !== undefined && isCareOrganizationKind(data.org?.orgKind);
   const open = (data?.windows ?? []).filter((w) => w.active);
+  if (data !== undefined && !careOrg && !privileged && open.length === 0)
+    return (
+      <div className="panel">
+        <h2>Emergency access</h2>
+        <p>
+          Emergency access (opening the records of a patient who has not shared with you) is only for clinicians of hospitals, clinics and
+          labs. {typeof data.org?.name === 'string' ? data.org.name : 'Your organization'} is not one, so MedLedger does not let its staff
+          use it. Patients can still share their records with you.
+        </p>
+      </div>
+    );
   return (
     <div className="panel emergency-panel">
       <h2>Emergency access</h2>
@@ -352,6 +373,29 @@ export function EmergencyBanner(props: { patient: string; onRefresh?: () => void
 export function EmergencyPrivilegeForm() {
   const user = useUser();
   const orgName = typeof user.identity.name === 'string' ? user.identity.name : 'your organization';
+  if (!isCareOrganizationKind(user.identity.orgKind)) return <NoEmergencyPrivilege orgName={orgName} />;
+  return <PrivilegeForm orgName={orgName} />;
+}
+
+/**
+ * For an organization that is not a care organization: the ledger refuses it the emergency
+ * privilege (only hospitals, clinics and labs give it), so it is explained, not offered.
+ */
+function NoEmergencyPrivilege(props: { orgName: string }) {
+  return (
+    <section className="panel" aria-labelledby="priv-title">
+      <h2 id="priv-title">Emergency access for clinicians</h2>
+      <p>
+        Emergency access lets a clinician open a patient’s records without the patient’s permission. Only hospitals, clinics and labs can
+        give it to their clinicians, so the staff of {props.orgName} cannot be given emergency access.
+      </p>
+    </section>
+  );
+}
+
+function PrivilegeForm(props: { orgName: string }) {
+  const user = useUser();
+  const { orgName } = props;
   const [code, setCode] = useState('');
   const [who, setWho] = useState<{ identity: Identity; text: string } | undefined>(undefined);
   const [problem, setProblem] = useState<string | undefined>(undefined);

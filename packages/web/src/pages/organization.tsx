@@ -1,6 +1,6 @@
 // An organization's admin adds staff: the new member's keys are made in this browser, locked
 // with a passphrase into their recovery file, and registered on the ledger (`staff.register`).
-import { type StaffRole, staffRegisterBody } from '@medledger/client';
+import { isCareOrganizationKind, type StaffRole, staffRegisterBody } from '@medledger/client';
 import { generateKeyBundle, idFromPublicKey } from '@medledger/crypto/browser';
 import { type FormEvent, useState } from 'react';
 import { downloadJson, lockKeys } from '../accounts.js';
@@ -100,7 +100,7 @@ export function OrganizationHome() {
         </button>
       </form>
       <EmergencyPrivilegeForm />
-      <EmergencyReview />
+      {isCareOrganizationKind(user.identity.orgKind) && <EmergencyReview />}
       <h2>Our sharing code</h2>
       <p>Patients can share records with the whole organization using this code.</p>
       <SharingCode id={user.client.id} label="our sharing code" />
