@@ -510,7 +510,10 @@ export class MedLedgerClient extends NodeConnection {
       const stranger = listed.find((d) => d.patient !== patient);
       if (stranger !== undefined) refuse('FACT_NOT_PROVEN', `the node lists a delegation by ${stranger.patient} among ${patient}'s`);
       const proven = (await provenDelegations(reader, listed)).value;
-      const missing = await delegatesLeftOut(reader, patient, proven);
+      // The patient and their accepted delegates may read the delegate index; an invited
+      // delegate is shown only their own invitation, so there is no list to prove complete.
+      const manages = patient === this.id || proven.some((d) => d.delegate === this.id && d.status === 'accepted');
+      const missing = manages ? await delegatesLeftOut(reader, patient, proven) : [];
       if (missing.length === 0) return proven;
       if (attempt === 2)
         refuse('FACT_NOT_PROVEN', `the node left ${missing[0]} out of ${patient}'s delegates, which the chain holds as accepted`);
