@@ -40,6 +40,21 @@ function send(
 
 const fhirJson = { 'content-type': 'application/fhir+json' };
 
+/** Register a staff member of the node's organization with `role`; a FHIR client with its token. */
+async function staff(role: string): Promise<Any> {
+  const keys = generateKeyBundle();
+  await submitAs(t, t.orgKeys, 'staff.register', { publicKey: keys.signing.publicKey, encryptionKey: keys.encryption.publicKey, role });
+  await waitFor(() => getIdentity(t.node.chain.state, idFromPublicKey(keys.signing.publicKey)), `${role} registered`);
+  return new Client({ baseUrl: t.base, bearerToken: await tokenFor(t.base, keys) });
+}
+
+/** The HTTP status a fhir-kit-client call failed with (0 if it succeeded). */
+const statusOf = (p: Promise<unknown>): Promise<number> =>
+  p.then(
+    () => 0,
+    (err: Any) => err.response?.status ?? -1,
+  );
+
 let t: FhirTestNode;
 let fhir: Any;
 before(async () => {
@@ -187,12 +202,6 @@ test('a researcher on staff cannot read a custodial patient’s name, birth date
       subject: { reference: `Patient/${pid}` },
     },
   });
-  const staff = async (role: string) => {
-    const keys = generateKeyBundle();
-    await submitAs(t, t.orgKeys, 'staff.register', { publicKey: keys.signing.publicKey, encryptionKey: keys.encryption.publicKey, role });
-    await waitFor(() => getIdentity(t.node.chain.state, idFromPublicKey(keys.signing.publicKey)), `${role} registered`);
-    return new Client({ baseUrl: t.base, bearerToken: await tokenFor(t.base, keys) });
-  };
   const researcher: Any = await staff('researcher');
   for (const [type, id] of [
     ['Patient', pid],
@@ -214,4 +223,14 @@ test('a researcher on staff cannot read a custodial patient’s name, birth date
     const log = t.node.chain.store.scanState(`access/${pid}/`, {});
     return log.some(([, v]) => v.includes('ROLE_NOT_PERMITTED')) ? true : undefined;
   }, 'the refused reads in the access log');
+});
+
+test('staff cannot issue a claim code (which would let them take over the patient’s identity); only the organization can', async () => {
+  const patient: Any = await fhir.create({ resourceType: 'Patient', body: { resourceType: 'Patient', name: [{ family: 'Okafor' }] } });
+  const pid = patient.id as string;
+  const claimCode = (client: Any) => client.operation({ name: 'claim-code', resourceType: 'Patient', id: pid, method: 'POST', input: {} });
+  for (const role of ['researcher', 'device', 'clinician']) assert.equal(await statusOf(claimCode(await staff(role))), 403, role);
+  // The organization's own system still issues it.
+  const issued: Any = await claimCode(fhir);
+  assert.match(issued.parameter.find((p: Any) => p.name === 'code').valueString, /^[0-9a-f]{32}$/);
 });

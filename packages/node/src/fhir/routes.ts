@@ -264,6 +264,9 @@ export function registerFhirRoutes(app: FastifyInstance, node: RouteDeps): void 
       scope.post<{ Params: { id: string } }>('/Patient/:id/$claim-code', async (req, reply) => {
         const c = caller(req);
         requireScope(c, 'Patient', 'u');
+        // Whoever holds a claim code takes over the patient's identity (claim.ts rotates it onto
+        // the claimant's keys), so only the organization's own system issues one, never its staff.
+        if (c.identity.id !== orgId) throw new FhirError(403, 'forbidden', "only the organization's own identity issues claim codes");
         const { code, expiresAt } = repo.custody.issueClaimCode(req.params.id);
         return send(reply, 200, {
           resourceType: 'Parameters',
