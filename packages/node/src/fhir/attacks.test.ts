@@ -2,7 +2,9 @@
 // Host header, burning a patient's claim code, hostile JSON, a Bundle entry without a URL, and
 // a researcher reading a patient's demographics under the organization's treatment grant.
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
 import { request } from 'node:http';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { generateKeyBundle, idFromPublicKey, type KeyBundle } from '@medledger/crypto';
 import { getIdentity } from '@medledger/ehr';
@@ -233,4 +235,33 @@ test('staff cannot issue a claim code (which would let them take over the patien
   // The organization's own system still issues it.
   const issued: Any = await claimCode(fhir);
   assert.match(issued.parameter.find((p: Any) => p.name === 'code').valueString, /^[0-9a-f]{32}$/);
+});
+
+test('staff whose role may not write a chart register no patient, directly or in a transaction; a clinician may', async () => {
+  const custodyDir = join(t.dir, 'node0', 'fhir-custody');
+  const held = () => readdirSync(custodyDir).length;
+  const before = held();
+  const body = { resourceType: 'Patient', name: [{ family: 'Lindqvist' }] };
+  const bundle = {
+    resourceType: 'Bundle',
+    type: 'transaction',
+    entry: [
+      { fullUrl: 'urn:uuid:p', request: { method: 'POST', url: 'Patient' }, resource: body },
+      {
+        request: { method: 'POST', url: 'Observation' },
+        resource: { resourceType: 'Observation', status: 'final', code: { text: 'pulse' }, subject: { reference: 'urn:uuid:p' } },
+      },
+    ],
+  };
+  for (const role of ['researcher', 'auditor', 'privacy-officer', 'device']) {
+    const client = await staff(role);
+    assert.equal(await statusOf(client.create({ resourceType: 'Patient', body })), 403, `${role} create`);
+    assert.equal(await statusOf(client.transaction({ body: bundle })), 403, `${role} transaction`);
+  }
+  assert.equal(held(), before, 'no custodial keys were made or kept for a refused registration');
+  const clinician = await staff('clinician');
+  const made: Any = await clinician.create({ resourceType: 'Patient', body });
+  assert.equal(getIdentity(t.node.chain.state, made.id)?.role, 'patient');
+  const tx: Any = await clinician.transaction({ body: bundle });
+  assert.equal(tx.entry.length, 2);
 });

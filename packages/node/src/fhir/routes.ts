@@ -422,6 +422,7 @@ export function registerFhirRoutes(app: FastifyInstance, node: RouteDeps): void 
         requireScope(c, type, 'c');
         const resource = resourceBody(req, type);
         if (type === 'Patient') {
+          repo.requireCustodialWrite(c.identity, resource);
           const { patientId, keys } = repo.newCustodialPatient();
           let submitted: string[];
           try {
