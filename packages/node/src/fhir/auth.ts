@@ -160,6 +160,10 @@ export class SmartAuth {
    * endpoint at `tokenUrl`. Throws OAuthError.
    */
   async issueToken(form: Record<string, string | undefined>, tokenUrl: string) {
+    // A JSON body reaches here too: a field that is not a string is a bad request, not a crash.
+    for (const field of ['grant_type', 'client_assertion_type', 'client_assertion', 'scope'])
+      if (form[field] !== undefined && typeof form[field] !== 'string')
+        throw new OAuthError('invalid_request', `${field} must be a string`);
     if (form.grant_type !== 'client_credentials') throw new OAuthError('unsupported_grant_type', 'grant_type must be client_credentials');
     if (form.client_assertion_type !== JWT_BEARER) throw new OAuthError('invalid_request', `client_assertion_type must be ${JWT_BEARER}`);
     const assertion = form.client_assertion;
