@@ -2,6 +2,9 @@
 // an organization that governance has suspended get no token, and lose the ones they hold.
 import assert from 'node:assert/strict';
 import { createPrivateKey, generateKeyPairSync, randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { generateKeyBundle, idFromPublicKey, utf8 } from '@medledger/crypto';
 import { type Identity, keys } from '@medledger/ehr';
@@ -78,7 +81,7 @@ function harness() {
       client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
       client_assertion: assertion,
       ...(scope === undefined ? {} : { scope }),
-    }) as Record<string, string>;
+    }) as unknown as Record<string, string>;
   const privateKey = createPrivateKey({
     key: Buffer.concat([PKCS8_ED25519, Buffer.from(orgKeys.signing.privateKey, 'hex')]),
     format: 'der',
@@ -182,4 +185,26 @@ test('a token dies after its lifetime and when its identity’s key is rotated',
     () => auth.authenticate(`Bearer ${second}`),
     (e: unknown) => e instanceof FhirError && e.status === 401,
   );
+});
+
+test('an assertion used before a restart is still refused after it; expired ones are dropped from the jti file', async () => {
+  const { org, form, signed, clock } = harness();
+  const dir = mkdtempSync(join(tmpdir(), 'smart-jti-'));
+  try {
+    const jtiFile = join(dir, 'fhir-jti.log');
+    const state = new Map<string, string>([[keys.identity(org.id), JSON.stringify(org)]]);
+    const start = () => new SmartAuth(org.id, { state: { getState: (k) => state.get(k) }, now: () => clock.now, jtiFile });
+    const used = await signed({});
+    await start().issueToken(form(used), TOKEN_URL);
+    // The node restarts within the assertion's lifetime: a replay is still a replay.
+    const restarted = start();
+    await assert.rejects(restarted.issueToken(form(used), TOKEN_URL), refusedAs('invalid_client'));
+    assert.equal(statSync(jtiFile).mode & 0o777, 0o600);
+    // Long after, the entry has expired and the next start forgets it.
+    clock.now += 3_600_000;
+    assert.equal(start().sizes().jti, 0);
+    assert.equal(readFileSync(jtiFile, 'utf8'), '');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

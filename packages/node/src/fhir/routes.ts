@@ -1,7 +1,7 @@
 // The FHIR R4 endpoint under /fhir/R4 (DESIGN §8), served for the organization whose keys
 // this node is configured with: SMART Backend Services tokens, create/read/vread/update,
 // search, transaction Bundles, and the custody claim of patient identities.
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ClientError, claimFieldsOf } from '@medledger/client';
 import { idFromPublicKey } from '@medledger/crypto';
 import { claimResponseOf, PURPOSES, type Purpose, type RecordMeta } from '@medledger/ehr';
@@ -85,7 +85,8 @@ export function registerFhirRoutes(app: FastifyInstance, node: RouteDeps): void 
   loadFhirDefinitions();
   const agent = new OrgAgent(node, orgKeys, orgId);
   const repo = new FhirRepository(agent, new CustodyStore(node.home.dir, orgKeys, node.now), node.gatekeeper);
-  const auth = new SmartAuth(orgId, { state: node.chain.state, now: node.now });
+  // Used assertion ids are kept in the node's home, so a restart does not make them usable again.
+  const auth = new SmartAuth(orgId, { state: node.chain.state, now: node.now, jtiFile: join(node.home.dir, 'fhir-jti.log') });
   // node.url is the address the API is bound to (set once it listens, before any request).
   const baseOf = (_req: FastifyRequest) => cfg.baseUrl ?? `${node.url}${FHIR_PREFIX}`;
 
