@@ -7,7 +7,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { generateKeyBundle, idFromPublicKey, type KeyBundle } from '@medledger/crypto';
-import { getIdentity } from '@medledger/ehr';
+import { getIdentity, prefixes } from '@medledger/ehr';
 import { Client } from 'fhir-kit-client';
 import { startSoloNode, waitFor } from '../testing/harness.js';
 import { signClientAssertion } from './auth.js';
@@ -264,4 +264,104 @@ test('staff whose role may not write a chart register no patient, directly or in
   assert.equal(getIdentity(t.node.chain.state, made.id)?.role, 'patient');
   const tx: Any = await clinician.transaction({ body: bundle });
   assert.equal(tx.entry.length, 2);
+});
+
+test('a transaction cannot write for a patient who gave no consent, even beside a new Patient; nothing is written or kept', async () => {
+  const victim = generateKeyBundle();
+  await submitAs(t, victim, 'identity.register', { role: 'patient', encryptionKey: victim.encryption.publicKey });
+  const vid = idFromPublicKey(victim.signing.publicKey);
+  await waitFor(() => getIdentity(t.node.chain.state, vid), 'victim registered');
+  const custodyDir = join(t.dir, 'node0', 'fhir-custody');
+  const heldBefore = readdirSync(custodyDir).length;
+  const obs = (ref: Record<string, unknown>) => ({
+    request: { method: 'POST', url: 'Observation' },
+    resource: { resourceType: 'Observation', status: 'final', code: { text: 'x' }, ...ref },
+  });
+  const bundles = [
+    [obs({ subject: { reference: `Patient/${vid}` } })],
+    // Filed by a reference other than subject, next to a Patient the caller may register.
+    [
+      { fullUrl: 'urn:uuid:new', request: { method: 'POST', url: 'Patient' }, resource: { resourceType: 'Patient' } },
+      obs({ subject: { reference: 'urn:uuid:new' } }),
+      obs({ focus: [{ reference: `Patient/${vid}` }] }),
+    ],
+  ];
+  for (const entry of bundles) {
+    const res = await send(`${t.base}/`, {
+      method: 'POST',
+      body: JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry }),
+      headers: { ...fhirJson, authorization: `Bearer ${await tokenFor(t.base, t.orgKeys)}` },
+    });
+    assert.equal(res.status, 403, JSON.stringify(res.json));
+    assert.equal(res.json.resourceType, 'OperationOutcome');
+  }
+  assert.deepEqual(t.node.chain.store.scanState(prefixes.patientRecords(vid), {}), [], 'no record of the victim');
+  assert.equal(readdirSync(custodyDir).length, heldBefore, 'the refused Bundle’s new patient left no keys behind');
+});
+
+test('an update cannot move a resource into another patient’s name', async () => {
+  const [a, b] = await Promise.all(
+    ['Ahn', 'Berg'].map((family) => fhir.create({ resourceType: 'Patient', body: { resourceType: 'Patient', name: [{ family }] } })),
+  );
+  const body = (pid: string) => ({
+    resourceType: 'Observation',
+    status: 'final',
+    code: { text: 'bp' },
+    subject: { reference: `Patient/${pid}` },
+  });
+  const made: Any = await fhir.create({ resourceType: 'Observation', body: body(a.id) });
+  const moved = await statusOf(fhir.update({ resourceType: 'Observation', id: made.id, body: { ...body(b.id), id: made.id } }));
+  assert.equal(moved, 422);
+  const kept: Any = await fhir.read({ resourceType: 'Observation', id: made.id });
+  assert.equal(kept.subject.reference, `Patient/${a.id}`);
+  assert.equal(kept.meta.versionId, made.meta.versionId, 'no new version was written');
+  // An update that keeps the patient still works.
+  const updated: Any = await fhir.update({
+    resourceType: 'Observation',
+    id: made.id,
+    body: { ...body(a.id), id: made.id, status: 'amended' },
+  });
+  assert.equal(updated.status, 'amended');
+});
+
+test('searches: _include, _revinclude, _has, chains and _count above 500 are refused; a patient without consent looks like no patient', async () => {
+  const token = await tokenFor(t.base, t.orgKeys);
+  const get = (q: string) => send(`${t.base}${q}`, { headers: { authorization: `Bearer ${token}` } });
+  for (const q of [
+    '/Observation?_include=Observation:subject',
+    '/Patient?_revinclude=Observation:subject',
+    '/Patient?_has:Observation:patient:code=1234',
+    '/Observation?subject.name=Smith',
+    '/Observation?patient:Patient.name=Smith',
+    '/Observation?_count=501',
+    '/Observation?_count=0',
+  ]) {
+    const res = await get(q);
+    assert.equal(res.status, 400, q);
+    assert.equal(res.json.resourceType, 'OperationOutcome', q);
+  }
+  const stranger = generateKeyBundle();
+  await submitAs(t, stranger, 'identity.register', { role: 'patient', encryptionKey: stranger.encryption.publicKey });
+  const sid = idFromPublicKey(stranger.signing.publicKey);
+  await waitFor(() => getIdentity(t.node.chain.state, sid), 'stranger registered');
+  const strangerSearch = await get(`/Observation?patient=${sid}`);
+  const nobodySearch = await get(`/Observation?patient=${'0'.repeat(40)}`);
+  assert.equal(strangerSearch.status, 200);
+  assert.deepEqual(
+    [strangerSearch.json.total, strangerSearch.json.entry],
+    [nobodySearch.json.total, nobodySearch.json.entry],
+    'the same empty answer for a real patient as for none',
+  );
+});
+
+test('a $claim whose parameter is not a list is a 4xx, not a server error', async () => {
+  for (const parameter of ['code', { name: 'code' }, [null], 7]) {
+    const res = await send(`${t.base}/Patient/${'0'.repeat(40)}/$claim`, {
+      method: 'POST',
+      body: JSON.stringify({ resourceType: 'Parameters', parameter }),
+      headers: fhirJson,
+      localAddress: '127.0.0.3',
+    });
+    assert.ok(res.status >= 400 && res.status < 500, `${JSON.stringify(parameter)}: ${res.status}`);
+  }
 });

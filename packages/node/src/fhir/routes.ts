@@ -278,8 +278,9 @@ export function registerFhirRoutes(app: FastifyInstance, node: RouteDeps): void 
         });
       });
       scope.post<{ Params: { id: string } }>('/Patient/:id/$claim', async (req, reply) => {
+        const given = (req.body as { parameter?: unknown } | null)?.parameter;
         const params = new Map(
-          (((req.body as { parameter?: unknown })?.parameter ?? []) as Array<{ name?: string; valueString?: string }>).map((p) => [
+          (Array.isArray(given) ? (given as Array<{ name?: string; valueString?: string } | null>) : []).map((p) => [
             p?.name,
             p?.valueString,
           ]),
@@ -455,6 +456,11 @@ export function registerFhirRoutes(app: FastifyInstance, node: RouteDeps): void 
         const latest = repo.latest(type, req.params.id, c.identity);
         // Only an update by someone who may read the current version (and so knows it exists).
         await repo.readVersion(c.identity, latest);
+        // The new version stays in the chart of the one it supersedes: one that names another
+        // patient would be filed (and sealed) for the wrong person.
+        const named = type === 'Patient' ? undefined : patientReferenced(resource as unknown as Record<string, unknown>);
+        if (named !== undefined && named !== latest.patient)
+          throw new FhirError(422, 'processing', `an update may not move a ${type} to another Patient`);
         repo.requireWrite(c.identity, latest.patient, resource);
         const w = repo.prepareWrite(latest.patient, resource, { logicalId: req.params.id, supersedes: latest.id });
         await agent.waitCommitted([repo.submitWrite(w)]);
