@@ -256,7 +256,14 @@ export function registerFhirRoutes(app: FastifyInstance, node: RouteDeps): void 
       scope.get<{ Params: { id: string } }>('/ExplanationOfBenefit/:id', async (req, reply) => {
         const c = readingCaller(req, req.params.id);
         requireScope(c, 'ExplanationOfBenefit', 'r');
-        const claim = visibleClaim(searchPorts, c.identity, req.params.id);
+        let claim: ReturnType<typeof visibleClaim>;
+        try {
+          claim = visibleClaim(searchPorts, c.identity, req.params.id);
+        } catch (err) {
+          // A claim the caller may not see is answered as an id that names nothing (403 below),
+          // not with its own 404, which would tell a caller which ids are claims.
+          if (!(err instanceof FhirError) || err.status !== 404) throw err;
+        }
         if (claim !== undefined) return send(reply, 200, explanationOfBenefit(claim));
         return readLatest(req, reply, c, 'ExplanationOfBenefit', req.params.id);
       });
