@@ -418,7 +418,7 @@ export function registerFhirRoutes(app: FastifyInstance, node: RouteDeps): void 
         // Medicines: a prescription's fills, from the ledger (docs/medicines.md "FHIR").
         const prescription = (req.query as Record<string, unknown>).prescription;
         if (req.params.type === 'MedicationDispense' && typeof prescription === 'string') {
-          requireScope(c, 'MedicationDispense', 'r');
+          requireScope(c, 'MedicationDispense', 's');
           return send(reply, 200, searchLedgerDispenses(node.chain.state, c.identity, prescription, baseOf(req)));
         }
         return send(reply, 200, await search(req, c, parseSearch(req.query as Record<string, string>, knownType(req.params.type))));
