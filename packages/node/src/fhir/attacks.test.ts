@@ -2,10 +2,12 @@
 // Host header, burning a patient's claim code, hostile JSON, a Bundle entry without a URL, and
 // a researcher reading a patient's demographics under the organization's treatment grant.
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
 import { request } from 'node:http';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { generateKeyBundle, idFromPublicKey, type KeyBundle } from '@medledger/crypto';
-import { getIdentity } from '@medledger/ehr';
+import { getIdentity, prefixes } from '@medledger/ehr';
 import { Client } from 'fhir-kit-client';
 import { startSoloNode, waitFor } from '../testing/harness.js';
 import { signClientAssertion } from './auth.js';
@@ -39,6 +41,21 @@ function send(
 }
 
 const fhirJson = { 'content-type': 'application/fhir+json' };
+
+/** Register a staff member of the node's organization with `role`; a FHIR client with its token. */
+async function staff(role: string): Promise<Any> {
+  const keys = generateKeyBundle();
+  await submitAs(t, t.orgKeys, 'staff.register', { publicKey: keys.signing.publicKey, encryptionKey: keys.encryption.publicKey, role });
+  await waitFor(() => getIdentity(t.node.chain.state, idFromPublicKey(keys.signing.publicKey)), `${role} registered`);
+  return new Client({ baseUrl: t.base, bearerToken: await tokenFor(t.base, keys) });
+}
+
+/** The HTTP status a fhir-kit-client call failed with (0 if it succeeded). */
+const statusOf = (p: Promise<unknown>): Promise<number> =>
+  p.then(
+    () => 0,
+    (err: Any) => err.response?.status ?? -1,
+  );
 
 let t: FhirTestNode;
 let fhir: Any;
@@ -187,12 +204,6 @@ test('a researcher on staff cannot read a custodial patient’s name, birth date
       subject: { reference: `Patient/${pid}` },
     },
   });
-  const staff = async (role: string) => {
-    const keys = generateKeyBundle();
-    await submitAs(t, t.orgKeys, 'staff.register', { publicKey: keys.signing.publicKey, encryptionKey: keys.encryption.publicKey, role });
-    await waitFor(() => getIdentity(t.node.chain.state, idFromPublicKey(keys.signing.publicKey)), `${role} registered`);
-    return new Client({ baseUrl: t.base, bearerToken: await tokenFor(t.base, keys) });
-  };
   const researcher: Any = await staff('researcher');
   for (const [type, id] of [
     ['Patient', pid],
@@ -214,4 +225,143 @@ test('a researcher on staff cannot read a custodial patient’s name, birth date
     const log = t.node.chain.store.scanState(`access/${pid}/`, {});
     return log.some(([, v]) => v.includes('ROLE_NOT_PERMITTED')) ? true : undefined;
   }, 'the refused reads in the access log');
+});
+
+test('staff cannot issue a claim code (which would let them take over the patient’s identity); only the organization can', async () => {
+  const patient: Any = await fhir.create({ resourceType: 'Patient', body: { resourceType: 'Patient', name: [{ family: 'Okafor' }] } });
+  const pid = patient.id as string;
+  const claimCode = (client: Any) => client.operation({ name: 'claim-code', resourceType: 'Patient', id: pid, method: 'POST', input: {} });
+  for (const role of ['researcher', 'device', 'clinician']) assert.equal(await statusOf(claimCode(await staff(role))), 403, role);
+  // The organization's own system still issues it.
+  const issued: Any = await claimCode(fhir);
+  assert.match(issued.parameter.find((p: Any) => p.name === 'code').valueString, /^[0-9a-f]{32}$/);
+});
+
+test('staff whose role may not write a chart register no patient, directly or in a transaction; a clinician may', async () => {
+  const custodyDir = join(t.dir, 'node0', 'fhir-custody');
+  const held = () => readdirSync(custodyDir).length;
+  const before = held();
+  const body = { resourceType: 'Patient', name: [{ family: 'Lindqvist' }] };
+  const bundle = {
+    resourceType: 'Bundle',
+    type: 'transaction',
+    entry: [
+      { fullUrl: 'urn:uuid:p', request: { method: 'POST', url: 'Patient' }, resource: body },
+      {
+        request: { method: 'POST', url: 'Observation' },
+        resource: { resourceType: 'Observation', status: 'final', code: { text: 'pulse' }, subject: { reference: 'urn:uuid:p' } },
+      },
+    ],
+  };
+  for (const role of ['researcher', 'auditor', 'privacy-officer', 'device']) {
+    const client = await staff(role);
+    assert.equal(await statusOf(client.create({ resourceType: 'Patient', body })), 403, `${role} create`);
+    assert.equal(await statusOf(client.transaction({ body: bundle })), 403, `${role} transaction`);
+  }
+  assert.equal(held(), before, 'no custodial keys were made or kept for a refused registration');
+  const clinician = await staff('clinician');
+  const made: Any = await clinician.create({ resourceType: 'Patient', body });
+  assert.equal(getIdentity(t.node.chain.state, made.id)?.role, 'patient');
+  const tx: Any = await clinician.transaction({ body: bundle });
+  assert.equal(tx.entry.length, 2);
+});
+
+test('a transaction cannot write for a patient who gave no consent, even beside a new Patient; nothing is written or kept', async () => {
+  const victim = generateKeyBundle();
+  await submitAs(t, victim, 'identity.register', { role: 'patient', encryptionKey: victim.encryption.publicKey });
+  const vid = idFromPublicKey(victim.signing.publicKey);
+  await waitFor(() => getIdentity(t.node.chain.state, vid), 'victim registered');
+  const custodyDir = join(t.dir, 'node0', 'fhir-custody');
+  const heldBefore = readdirSync(custodyDir).length;
+  const obs = (ref: Record<string, unknown>) => ({
+    request: { method: 'POST', url: 'Observation' },
+    resource: { resourceType: 'Observation', status: 'final', code: { text: 'x' }, ...ref },
+  });
+  const bundles = [
+    [obs({ subject: { reference: `Patient/${vid}` } })],
+    // Filed by a reference other than subject, next to a Patient the caller may register.
+    [
+      { fullUrl: 'urn:uuid:new', request: { method: 'POST', url: 'Patient' }, resource: { resourceType: 'Patient' } },
+      obs({ subject: { reference: 'urn:uuid:new' } }),
+      obs({ focus: [{ reference: `Patient/${vid}` }] }),
+    ],
+  ];
+  for (const entry of bundles) {
+    const res = await send(`${t.base}/`, {
+      method: 'POST',
+      body: JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry }),
+      headers: { ...fhirJson, authorization: `Bearer ${await tokenFor(t.base, t.orgKeys)}` },
+    });
+    assert.equal(res.status, 403, JSON.stringify(res.json));
+    assert.equal(res.json.resourceType, 'OperationOutcome');
+  }
+  assert.deepEqual(t.node.chain.store.scanState(prefixes.patientRecords(vid), {}), [], 'no record of the victim');
+  assert.equal(readdirSync(custodyDir).length, heldBefore, 'the refused Bundle’s new patient left no keys behind');
+});
+
+test('an update cannot move a resource into another patient’s name', async () => {
+  const [a, b] = await Promise.all(
+    ['Ahn', 'Berg'].map((family) => fhir.create({ resourceType: 'Patient', body: { resourceType: 'Patient', name: [{ family }] } })),
+  );
+  const body = (pid: string) => ({
+    resourceType: 'Observation',
+    status: 'final',
+    code: { text: 'bp' },
+    subject: { reference: `Patient/${pid}` },
+  });
+  const made: Any = await fhir.create({ resourceType: 'Observation', body: body(a.id) });
+  const moved = await statusOf(fhir.update({ resourceType: 'Observation', id: made.id, body: { ...body(b.id), id: made.id } }));
+  assert.equal(moved, 422);
+  const kept: Any = await fhir.read({ resourceType: 'Observation', id: made.id });
+  assert.equal(kept.subject.reference, `Patient/${a.id}`);
+  assert.equal(kept.meta.versionId, made.meta.versionId, 'no new version was written');
+  // An update that keeps the patient still works.
+  const updated: Any = await fhir.update({
+    resourceType: 'Observation',
+    id: made.id,
+    body: { ...body(a.id), id: made.id, status: 'amended' },
+  });
+  assert.equal(updated.status, 'amended');
+});
+
+test('searches: _include, _revinclude, _has, chains and _count above 500 are refused; a patient without consent looks like no patient', async () => {
+  const token = await tokenFor(t.base, t.orgKeys);
+  const get = (q: string) => send(`${t.base}${q}`, { headers: { authorization: `Bearer ${token}` } });
+  for (const q of [
+    '/Observation?_include=Observation:subject',
+    '/Patient?_revinclude=Observation:subject',
+    '/Patient?_has:Observation:patient:code=1234',
+    '/Observation?subject.name=Smith',
+    '/Observation?patient:Patient.name=Smith',
+    '/Observation?_count=501',
+    '/Observation?_count=0',
+  ]) {
+    const res = await get(q);
+    assert.equal(res.status, 400, q);
+    assert.equal(res.json.resourceType, 'OperationOutcome', q);
+  }
+  const stranger = generateKeyBundle();
+  await submitAs(t, stranger, 'identity.register', { role: 'patient', encryptionKey: stranger.encryption.publicKey });
+  const sid = idFromPublicKey(stranger.signing.publicKey);
+  await waitFor(() => getIdentity(t.node.chain.state, sid), 'stranger registered');
+  const strangerSearch = await get(`/Observation?patient=${sid}`);
+  const nobodySearch = await get(`/Observation?patient=${'0'.repeat(40)}`);
+  assert.equal(strangerSearch.status, 200);
+  assert.deepEqual(
+    [strangerSearch.json.total, strangerSearch.json.entry],
+    [nobodySearch.json.total, nobodySearch.json.entry],
+    'the same empty answer for a real patient as for none',
+  );
+});
+
+test('a $claim whose parameter is not a list is a 4xx, not a server error', async () => {
+  for (const parameter of ['code', { name: 'code' }, [null], 7]) {
+    const res = await send(`${t.base}/Patient/${'0'.repeat(40)}/$claim`, {
+      method: 'POST',
+      body: JSON.stringify({ resourceType: 'Parameters', parameter }),
+      headers: fhirJson,
+      localAddress: '127.0.0.3',
+    });
+    assert.ok(res.status >= 400 && res.status < 500, `${JSON.stringify(parameter)}: ${res.status}`);
+  }
 });

@@ -1,10 +1,15 @@
 // The SMART token endpoint and bearer check (auth.ts) against committed identities: staff of
 // an organization that governance has suspended get no token, and lose the ones they hold.
 import assert from 'node:assert/strict';
+import { createPrivateKey, generateKeyPairSync, randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { generateKeyBundle, idFromPublicKey } from '@medledger/crypto';
+import { generateKeyBundle, idFromPublicKey, utf8 } from '@medledger/crypto';
 import { type Identity, keys } from '@medledger/ehr';
-import { OAuthError, SmartAuth, signClientAssertion } from './auth.js';
+import { SignJWT } from 'jose';
+import { OAuthError, SmartAuth, scopeAllows, signClientAssertion, TOKEN_LIFETIME_S } from './auth.js';
 import { FhirError } from './outcome.js';
 
 const TOKEN_URL = 'https://node.example/fhir/auth/token';
@@ -55,4 +60,151 @@ test('staff of a suspended organization get no token and lose the tokens they ho
   put(org);
   const again = (await token()).access_token;
   assert.equal(auth.authenticate(`Bearer ${again}`).identity.id, staff.id);
+});
+
+// ---- The token endpoint against hostile client assertions (RFC 7523, SMART Backend Services) ----
+
+const PKCS8_ED25519 = Buffer.from('302e020100300506032b657004220420', 'hex');
+
+/** An organization admin on a fake state, its SmartAuth at a settable clock, and a form for an assertion. */
+function harness() {
+  const orgKeys = generateKeyBundle();
+  const org = identityOf(orgKeys, { role: 'organization', orgKind: 'hospital', name: 'General Hospital' });
+  const state = new Map<string, string>();
+  const put = (i: Identity) => state.set(keys.identity(i.id), JSON.stringify(i));
+  put(org);
+  const clock = { now: Date.now() };
+  const auth = new SmartAuth(org.id, { state: { getState: (k) => state.get(k) }, now: () => clock.now });
+  const form = (assertion: string, scope?: unknown) =>
+    ({
+      grant_type: 'client_credentials',
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: assertion,
+      ...(scope === undefined ? {} : { scope }),
+    }) as unknown as Record<string, string>;
+  const privateKey = createPrivateKey({
+    key: Buffer.concat([PKCS8_ED25519, Buffer.from(orgKeys.signing.privateKey, 'hex')]),
+    format: 'der',
+    type: 'pkcs8',
+  });
+  /** An EdDSA assertion signed with the org key, with the given claims (undefined drops one). */
+  const signed = (claims: Record<string, unknown>, header: Record<string, unknown> = {}) => {
+    const iat = Math.floor(clock.now / 1000);
+    const payload = Object.fromEntries(
+      Object.entries({ iss: org.id, sub: org.id, aud: TOKEN_URL, iat, exp: iat + 240, jti: randomUUID(), ...claims }).filter(
+        ([, v]) => v !== undefined,
+      ),
+    );
+    return new SignJWT(payload).setProtectedHeader({ alg: 'EdDSA', typ: 'JWT', ...header }).sign(privateKey);
+  };
+  return { org, orgKeys, auth, form, signed, clock, put };
+}
+
+const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+const refusedAs = (error: string) => (e: unknown) => e instanceof OAuthError && e.error === error;
+
+test('alg none, HS256 keyed with the public key, and a kid or embedded jwk naming another key are refused', async () => {
+  const { org, orgKeys, auth, form } = harness();
+  const now = Math.floor(Date.now() / 1000);
+  const claims = { iss: org.id, sub: org.id, aud: TOKEN_URL, exp: now + 240, jti: randomUUID() };
+  const none = `${b64({ alg: 'none', typ: 'JWT' })}.${b64(claims)}.`;
+  await assert.rejects(auth.issueToken(form(none), TOKEN_URL), refusedAs('invalid_client'));
+  // HMAC keyed with the identity's public key, as hex and as raw bytes (the classic confusion).
+  for (const secret of [utf8(orgKeys.signing.publicKey), Buffer.from(orgKeys.signing.publicKey, 'hex')]) {
+    const hs = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).sign(secret);
+    await assert.rejects(auth.issueToken(form(hs), TOKEN_URL), refusedAs('invalid_client'));
+  }
+  // Signed by an attacker's key, which the header names (kid) or embeds (jwk): the chain's key decides.
+  const attacker = generateKeyPairSync('ed25519');
+  const jwk = attacker.publicKey.export({ format: 'jwk' });
+  for (const header of [{ kid: 'attacker' }, { jwk }]) {
+    const forged = await new SignJWT({ ...claims, jti: randomUUID() })
+      .setProtectedHeader({ alg: 'EdDSA', typ: 'JWT', ...header })
+      .sign(attacker.privateKey);
+    await assert.rejects(auth.issueToken(form(forged), TOKEN_URL), refusedAs('invalid_client'));
+  }
+  assert.deepEqual(auth.sizes(), { tokens: 0, jti: 0 });
+});
+
+test('claims: sub ≠ iss, no or wrong aud, no exp or jti, exp too far ahead, nbf ahead are refused; a good one is not', async () => {
+  const { auth, form, signed } = harness();
+  const stranger = idFromPublicKey(generateKeyBundle().signing.publicKey);
+  const nowS = Math.floor(Date.now() / 1000);
+  const cases: Array<[string, Record<string, unknown>]> = [
+    ['sub is another identity', { sub: stranger }],
+    ['no aud', { aud: undefined }],
+    ['aud of another node', { aud: 'https://other.example/fhir/R4/auth/token' }],
+    ['no exp', { exp: undefined }],
+    ['exp a year ahead', { exp: nowS + 365 * 86_400 }],
+    ['exp a string', { exp: String(nowS + 60) }],
+    ['no jti', { jti: undefined }],
+    ['nbf in an hour', { nbf: nowS + 3600 }],
+  ];
+  for (const [what, claims] of cases)
+    await assert.rejects(auth.issueToken(form(await signed(claims)), TOKEN_URL), refusedAs('invalid_client'), what);
+  assert.equal((await auth.issueToken(form(await signed({})), TOKEN_URL)).token_type, 'bearer');
+});
+
+test('an oversized assertion, and form fields that are not strings, are invalid_request, not a server error', async () => {
+  const { auth, form, signed } = harness();
+  const big = await signed({ pad: 'x'.repeat(5000) });
+  await assert.rejects(auth.issueToken(form(big), TOKEN_URL), refusedAs('invalid_request'));
+  await assert.rejects(auth.issueToken(form(await signed({}), ['system/*.read']), TOKEN_URL), refusedAs('invalid_request'));
+  await assert.rejects(
+    auth.issueToken({ ...form(await signed({})), grant_type: ['client_credentials'] as unknown as string }, TOKEN_URL),
+    refusedAs('invalid_request'),
+  );
+});
+
+test('patient/ and user/ scopes, and scopes this server does not grant, are invalid_scope; a read-only token writes nothing', async () => {
+  const { auth, form, signed } = harness();
+  for (const scope of ['patient/*.read', 'user/Observation.rs', 'system/*.read launch', 'system/Observation.', 'openid'])
+    await assert.rejects(auth.issueToken(form(await signed({}), scope), TOKEN_URL), refusedAs('invalid_scope'), scope);
+  const granted = await auth.issueToken(form(await signed({}), 'system/Observation.rs'), TOKEN_URL);
+  assert.equal(granted.scope, 'system/Observation.rs');
+  const { scopes } = auth.authenticate(`Bearer ${granted.access_token}`);
+  assert.equal(scopeAllows(scopes, 'Observation', 'r'), true);
+  for (const action of ['c', 'u'] as const) assert.equal(scopeAllows(scopes, 'Observation', action), false);
+  assert.equal(scopeAllows(scopes, 'Patient', 'r'), false);
+  assert.equal(scopeAllows(scopes, '*', 's'), false, 'a search across types needs a system/* scope');
+});
+
+test('a token dies after its lifetime and when its identity’s key is rotated', async () => {
+  const { org, auth, form, signed, clock, put } = harness();
+  const first = (await auth.issueToken(form(await signed({})), TOKEN_URL)).access_token;
+  clock.now += (TOKEN_LIFETIME_S - 1) * 1000;
+  assert.equal(auth.authenticate(`Bearer ${first}`).identity.id, org.id);
+  clock.now += 1000;
+  assert.throws(
+    () => auth.authenticate(`Bearer ${first}`),
+    (e: unknown) => e instanceof FhirError && e.status === 401,
+  );
+  const second = (await auth.issueToken(form(await signed({})), TOKEN_URL)).access_token;
+  put({ ...org, publicKey: generateKeyBundle().signing.publicKey });
+  assert.throws(
+    () => auth.authenticate(`Bearer ${second}`),
+    (e: unknown) => e instanceof FhirError && e.status === 401,
+  );
+});
+
+test('an assertion used before a restart is still refused after it; expired ones are dropped from the jti file', async () => {
+  const { org, form, signed, clock } = harness();
+  const dir = mkdtempSync(join(tmpdir(), 'smart-jti-'));
+  try {
+    const jtiFile = join(dir, 'fhir-jti.log');
+    const state = new Map<string, string>([[keys.identity(org.id), JSON.stringify(org)]]);
+    const start = () => new SmartAuth(org.id, { state: { getState: (k) => state.get(k) }, now: () => clock.now, jtiFile });
+    const used = await signed({});
+    await start().issueToken(form(used), TOKEN_URL);
+    // The node restarts within the assertion's lifetime: a replay is still a replay.
+    const restarted = start();
+    await assert.rejects(restarted.issueToken(form(used), TOKEN_URL), refusedAs('invalid_client'));
+    assert.equal(statSync(jtiFile).mode & 0o777, 0o600);
+    // Long after, the entry has expired and the next start forgets it.
+    clock.now += 3_600_000;
+    assert.equal(start().sizes().jti, 0);
+    assert.equal(readFileSync(jtiFile, 'utf8'), '');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -2,6 +2,7 @@
 // system, or one of its staff, signs a JWT client assertion (RFC 7523) with its ledger key
 // (EdDSA, Ed25519) and gets a short-lived bearer token from this FHIR server.
 import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
+import { appendFileSync, chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { fromHex, sha256Hex, toHex, utf8 } from '@medledger/crypto';
 import { getIdentity, type Identity, inactiveReason, type StateReader } from '@medledger/ehr';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
@@ -119,12 +120,43 @@ export class SmartAuth {
   private readonly seenJti = new Map<string, number>();
   private readonly limits: { maxTokens: number; maxJti: number };
   private lastSweep = Number.NEGATIVE_INFINITY;
+  /** Lines appended to the `jti` file since it was last rewritten with only the live entries. */
+  private appended = 0;
 
+  /**
+   * `jtiFile`: where used `jti`s are kept across restarts (one `until hash` line each), so an
+   * assertion used before a restart is still refused after it; without it they live in memory.
+   */
   constructor(
     private readonly orgId: string,
-    private readonly deps: { state: StateReader; now: () => number; limits?: { maxTokens: number; maxJti: number } },
+    private readonly deps: {
+      state: StateReader;
+      now: () => number;
+      limits?: { maxTokens: number; maxJti: number };
+      jtiFile?: string;
+    },
   ) {
     this.limits = deps.limits ?? DEFAULT_SMART_LIMITS;
+    const file = deps.jtiFile;
+    if (file !== undefined && existsSync(file)) {
+      const now = deps.now();
+      for (const line of readFileSync(file, 'utf8').split('\n')) {
+        const m = /^(\d{1,16}) ([0-9a-f]{64})$/.exec(line);
+        if (m !== null && Number(m[1]) >= now) this.seenJti.set(m[2] as string, Number(m[1]));
+      }
+      this.rewriteJtiFile();
+    }
+  }
+
+  /** Rewrite the `jti` file with the remembered entries only (atomically, 0600). */
+  private rewriteJtiFile(): void {
+    const file = this.deps.jtiFile;
+    if (file === undefined) return;
+    const tmp = `${file}.tmp`;
+    writeFileSync(tmp, [...this.seenJti].map(([k, until]) => `${until} ${k}\n`).join(''), { mode: 0o600 });
+    chmodSync(tmp, 0o600);
+    renameSync(tmp, file);
+    this.appended = 0;
   }
 
   /** Forget expired tokens and `jti`s: at most once a second, or at once when a table is full. */
@@ -134,6 +166,7 @@ export class SmartAuth {
     this.lastSweep = nowMs;
     for (const [k, until] of this.seenJti) if (until < nowMs) this.seenJti.delete(k);
     for (const [k, t] of this.tokens) if (t.expiresAt <= nowMs) this.tokens.delete(k);
+    if (this.appended > Math.max(1_000, this.seenJti.size)) this.rewriteJtiFile();
   }
 
   /** Live tokens and remembered `jti`s, for tests and metrics. */
@@ -160,6 +193,10 @@ export class SmartAuth {
    * endpoint at `tokenUrl`. Throws OAuthError.
    */
   async issueToken(form: Record<string, string | undefined>, tokenUrl: string) {
+    // A JSON body reaches here too: a field that is not a string is a bad request, not a crash.
+    for (const field of ['grant_type', 'client_assertion_type', 'client_assertion', 'scope'])
+      if (form[field] !== undefined && typeof form[field] !== 'string')
+        throw new OAuthError('invalid_request', `${field} must be a string`);
     if (form.grant_type !== 'client_credentials') throw new OAuthError('unsupported_grant_type', 'grant_type must be client_credentials');
     if (form.client_assertion_type !== JWT_BEARER) throw new OAuthError('invalid_request', `client_assertion_type must be ${JWT_BEARER}`);
     const assertion = form.client_assertion;
@@ -205,11 +242,21 @@ export class SmartAuth {
       throw new OAuthError('invalid_client', `the assertion may live at most ${MAX_ASSERTION_LIFETIME_S} s`);
     const jti = String(payload.jti);
     this.sweep(nowMs);
-    const jtiKey = `${identity.id}\n${jti}`;
+    const jtiKey = sha256Hex(utf8(`${identity.id}\n${jti}`));
     if (this.seenJti.has(jtiKey)) throw new OAuthError('invalid_client', 'this assertion (jti) was already used');
     if (this.seenJti.size >= this.limits.maxJti || this.tokens.size >= this.limits.maxTokens)
       throw new OAuthError('temporarily_unavailable', 'too many live tokens on this server; retry after the oldest expire');
-    this.seenJti.set(jtiKey, exp * 1000 + 5000);
+    const until = exp * 1000 + 5000;
+    if (this.deps.jtiFile !== undefined) {
+      // On disk before the token leaves, so a restart cannot make the assertion new again.
+      try {
+        appendFileSync(this.deps.jtiFile, `${until} ${jtiKey}\n`, { mode: 0o600 });
+      } catch {
+        throw new OAuthError('temporarily_unavailable', 'this server cannot record the assertion right now; retry');
+      }
+      this.appended++;
+    }
+    this.seenJti.set(jtiKey, until);
 
     const token = toHex(randomBytes(32));
     this.tokens.set(sha256Hex(utf8(token)), {

@@ -76,10 +76,13 @@ export async function processTransaction(repo: FhirRepository, caller: FhirCalle
   });
   const progress = { registrationSubmitted: false };
   try {
-    for (const p of new Set(patients)) {
-      if (p !== newPatient?.patientId)
-        for (const [i, r] of resources.entries()) if (patients[i] === p) repo.requireWrite(caller.identity, p, r);
-    }
+    for (const p of new Set(patients))
+      for (const [i, r] of resources.entries()) {
+        if (patients[i] !== p) continue;
+        // The Bundle's own patient is not on chain yet: its resources are judged by the custody grant's rule.
+        if (p === newPatient?.patientId) repo.requireCustodialWrite(caller.identity, r);
+        else repo.requireWrite(caller.identity, p, r);
+      }
     return await writeAll(repo, resources, patients, logicalIdOf, recordIds, custodial, progress);
   } catch (err) {
     // Keys of a patient whose registration never left this node are of no use to anyone.

@@ -227,7 +227,11 @@ test('CoverageEligibilityRequest/$submit answers from the ledger for a consented
   assert.equal(after.entry.length, 0);
   assert.equal(((await fhir('GET', `/ClaimResponse?patient=${patientId}`)).json as unknown as Bundle).entry.length, 0);
   assert.equal((await fhir('GET', `/ClaimResponse/${claimId}`)).status, 404);
-  assert.equal((await fhir('GET', `/ExplanationOfBenefit/${claimId}`)).status, 404);
+  // Answered exactly as an id that names nothing, so a hidden claim's id cannot be told from a made-up one.
+  const hidden = await fhir('GET', `/ExplanationOfBenefit/${claimId}`);
+  const madeUp = await fhir('GET', `/ExplanationOfBenefit/${'cd'.repeat(16)}`);
+  assert.equal(hidden.status, 403);
+  assert.deepEqual(hidden.json, madeUp.json);
 });
 
 test('an expired consent closes eligibility and the claims at once, though no block has come since (the gatekeeper’s time)', async () => {
@@ -272,5 +276,5 @@ test('an expired consent closes eligibility and the claims at once, though no bl
   assert.equal((await eligibility()).status, 403);
   assert.equal((await fhir('GET', `/ClaimResponse/${claimId}`)).status, 404);
   assert.equal(await search(), 0);
-  assert.equal((await fhir('GET', `/ExplanationOfBenefit/${claimId}`)).status, 404);
+  assert.equal((await fhir('GET', `/ExplanationOfBenefit/${claimId}`)).status, 403);
 });

@@ -8,7 +8,8 @@ import { after, before, test } from 'node:test';
 import { dispense as dispenseRx, eventTimeNow, MedLedgerClient, medicinesTx, staffRegisterBody, TrustedGenesis } from '@medledger/client';
 import { generateKeyBundle, type KeyBundle } from '@medledger/crypto';
 import { readOrgKey } from '../home.js';
-import { type FhirTestNode, startFhirNode, tokenFor } from './testing.js';
+import { signClientAssertion } from './auth.js';
+import { type FhirTestNode, requestToken, startFhirNode, tokenFor } from './testing.js';
 
 let t: FhirTestNode;
 const GTIN = '00036000291452';
@@ -112,6 +113,25 @@ test('a ledger prescription reads as a MedicationRequest and its fill as a Medic
 
   const search = await fhir(token, `/MedicationDispense?prescription=MedicationRequest/rx-${rx}`);
   assert.equal(search.status, 200);
+  // A search takes the search scope: a token that may read MedicationDispense (SMART v2 `r`) but not search it is refused.
+  const readOnly = async (scope: string) => {
+    const client_assertion = await signClientAssertion({
+      clientId: t.orgId,
+      privateKey: t.orgKeys.signing.privateKey,
+      tokenUrl: `${t.base}/auth/token`,
+    });
+    const { json } = await requestToken(t.base, {
+      grant_type: 'client_credentials',
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion,
+      scope,
+    });
+    return json.access_token as string;
+  };
+  const readScoped = await readOnly('system/MedicationDispense.r');
+  assert.equal((await fhir(readScoped, `/MedicationDispense/rx-${rx}-1`)).status, 200);
+  assert.equal((await fhir(readScoped, `/MedicationDispense?prescription=MedicationRequest/rx-${rx}`)).status, 403);
+  assert.equal((await fhir(await readOnly('system/MedicationDispense.s'), `/MedicationDispense?prescription=rx-${rx}`)).status, 200);
   assert.equal(search.json.total, 1);
   assert.equal(search.json.entry[0].resource.id, `rx-${rx}-1`);
 

@@ -19,6 +19,7 @@ import {
   prefixes,
   type RecordMeta,
   staffRoleMayUse,
+  staffRoleMayWrite,
 } from '@medledger/ehr';
 import type { Resource } from '@medplum/fhirtypes';
 import { ApiError } from '../errors.js';
@@ -192,6 +193,23 @@ export class FhirRepository {
       !mayWrite(this.agent.state, org, patient, target, this.agent.blockTime)
     )
       throw new FhirError(403, 'forbidden', 'no such patient, or this organization may not write this resource for them');
+  }
+
+  /**
+   * May `caller` (this organization or its staff) register a new patient into custody and
+   * write `resource` for them? The custody grant is the organization's (read-write, every
+   * category), so this is mayWrite's rule for it: the organization itself, or staff whose
+   * role may write that category (not researchers, auditors or privacy officers; a device
+   * only its categories). Checked before anything is generated or submitted. Throws FhirError 403.
+   */
+  requireCustodialWrite(caller: Identity, resource: Resource): void {
+    const target = { category: categoryOf(resource as { resourceType: string }) };
+    if (caller.id !== this.orgId && !(caller.org === this.orgId && staffRoleMayWrite(caller.role, target)))
+      throw new FhirError(
+        403,
+        'forbidden',
+        `your staff role may not write a ${resource.resourceType} under the organization's custody grant`,
+      );
   }
 
   // ---- Reads -------------------------------------------------------------------------

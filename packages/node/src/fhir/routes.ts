@@ -1,7 +1,7 @@
 // The FHIR R4 endpoint under /fhir/R4 (DESIGN §8), served for the organization whose keys
 // this node is configured with: SMART Backend Services tokens, create/read/vread/update,
 // search, transaction Bundles, and the custody claim of patient identities.
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ClientError, claimFieldsOf } from '@medledger/client';
 import { idFromPublicKey } from '@medledger/crypto';
 import { claimResponseOf, PURPOSES, type Purpose, type RecordMeta } from '@medledger/ehr';
@@ -85,7 +85,8 @@ export function registerFhirRoutes(app: FastifyInstance, node: RouteDeps): void 
   loadFhirDefinitions();
   const agent = new OrgAgent(node, orgKeys, orgId);
   const repo = new FhirRepository(agent, new CustodyStore(node.home.dir, orgKeys, node.now), node.gatekeeper);
-  const auth = new SmartAuth(orgId, { state: node.chain.state, now: node.now });
+  // Used assertion ids are kept in the node's home, so a restart does not make them usable again.
+  const auth = new SmartAuth(orgId, { state: node.chain.state, now: node.now, jtiFile: join(node.home.dir, 'fhir-jti.log') });
   // node.url is the address the API is bound to (set once it listens, before any request).
   const baseOf = (_req: FastifyRequest) => cfg.baseUrl ?? `${node.url}${FHIR_PREFIX}`;
 
@@ -255,7 +256,14 @@ export function registerFhirRoutes(app: FastifyInstance, node: RouteDeps): void 
       scope.get<{ Params: { id: string } }>('/ExplanationOfBenefit/:id', async (req, reply) => {
         const c = readingCaller(req, req.params.id);
         requireScope(c, 'ExplanationOfBenefit', 'r');
-        const claim = visibleClaim(searchPorts, c.identity, req.params.id);
+        let claim: ReturnType<typeof visibleClaim>;
+        try {
+          claim = visibleClaim(searchPorts, c.identity, req.params.id);
+        } catch (err) {
+          // A claim the caller may not see is answered as an id that names nothing (403 below),
+          // not with its own 404, which would tell a caller which ids are claims.
+          if (!(err instanceof FhirError) || err.status !== 404) throw err;
+        }
         if (claim !== undefined) return send(reply, 200, explanationOfBenefit(claim));
         return readLatest(req, reply, c, 'ExplanationOfBenefit', req.params.id);
       });
@@ -264,6 +272,9 @@ export function registerFhirRoutes(app: FastifyInstance, node: RouteDeps): void 
       scope.post<{ Params: { id: string } }>('/Patient/:id/$claim-code', async (req, reply) => {
         const c = caller(req);
         requireScope(c, 'Patient', 'u');
+        // Whoever holds a claim code takes over the patient's identity (claim.ts rotates it onto
+        // the claimant's keys), so only the organization's own system issues one, never its staff.
+        if (c.identity.id !== orgId) throw new FhirError(403, 'forbidden', "only the organization's own identity issues claim codes");
         const { code, expiresAt } = repo.custody.issueClaimCode(req.params.id);
         return send(reply, 200, {
           resourceType: 'Parameters',
@@ -274,8 +285,9 @@ export function registerFhirRoutes(app: FastifyInstance, node: RouteDeps): void 
         });
       });
       scope.post<{ Params: { id: string } }>('/Patient/:id/$claim', async (req, reply) => {
+        const given = (req.body as { parameter?: unknown } | null)?.parameter;
         const params = new Map(
-          (((req.body as { parameter?: unknown })?.parameter ?? []) as Array<{ name?: string; valueString?: string }>).map((p) => [
+          (Array.isArray(given) ? (given as Array<{ name?: string; valueString?: string } | null>) : []).map((p) => [
             p?.name,
             p?.valueString,
           ]),
@@ -406,7 +418,7 @@ export function registerFhirRoutes(app: FastifyInstance, node: RouteDeps): void 
         // Medicines: a prescription's fills, from the ledger (docs/medicines.md "FHIR").
         const prescription = (req.query as Record<string, unknown>).prescription;
         if (req.params.type === 'MedicationDispense' && typeof prescription === 'string') {
-          requireScope(c, 'MedicationDispense', 'r');
+          requireScope(c, 'MedicationDispense', 's');
           return send(reply, 200, searchLedgerDispenses(node.chain.state, c.identity, prescription, baseOf(req)));
         }
         return send(reply, 200, await search(req, c, parseSearch(req.query as Record<string, string>, knownType(req.params.type))));
@@ -419,6 +431,7 @@ export function registerFhirRoutes(app: FastifyInstance, node: RouteDeps): void 
         requireScope(c, type, 'c');
         const resource = resourceBody(req, type);
         if (type === 'Patient') {
+          repo.requireCustodialWrite(c.identity, resource);
           const { patientId, keys } = repo.newCustodialPatient();
           let submitted: string[];
           try {
@@ -450,6 +463,11 @@ export function registerFhirRoutes(app: FastifyInstance, node: RouteDeps): void 
         const latest = repo.latest(type, req.params.id, c.identity);
         // Only an update by someone who may read the current version (and so knows it exists).
         await repo.readVersion(c.identity, latest);
+        // The new version stays in the chart of the one it supersedes: one that names another
+        // patient would be filed (and sealed) for the wrong person.
+        const named = type === 'Patient' ? undefined : patientReferenced(resource as unknown as Record<string, unknown>);
+        if (named !== undefined && named !== latest.patient)
+          throw new FhirError(422, 'processing', `an update may not move a ${type} to another Patient`);
         repo.requireWrite(c.identity, latest.patient, resource);
         const w = repo.prepareWrite(latest.patient, resource, { logicalId: req.params.id, supersedes: latest.id });
         await agent.waitCommitted([repo.submitWrite(w)]);
