@@ -115,6 +115,28 @@ async function registerAndRead(page: Page, label: string): Promise<void> {
 }
 
 /**
+ * Script that got into a copy's page (stored XSS through any field it renders) does not run:
+ * the copy carries its own Content-Security-Policy, whatever host serves it. An inline
+ * <script>, an event-handler attribute and a javascript: link are each refused.
+ */
+async function injectedScriptDoesNotRun(page: Page): Promise<void> {
+  const ran = await page.evaluate(async () => {
+    const flags = window as unknown as Record<string, unknown>;
+    document.body.insertAdjacentHTML('beforeend', '<img alt="" src="no-such-image.png" onerror="window.injectedHandler = true">');
+    const script = document.createElement('script');
+    script.textContent = 'window.injectedScript = true';
+    document.body.append(script);
+    const link = document.createElement('a');
+    link.href = 'javascript:window.injectedLink = true';
+    document.body.append(link);
+    link.click();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    return [flags.injectedHandler, flags.injectedScript, flags.injectedLink].map((f) => f === true);
+  });
+  assert.deepEqual(ran, [false, false, false], 'injected handler, inline script, javascript: link');
+}
+
+/**
  * Signing in ends by leaving the sign-in page. Until then a session restored on load may
  * already show the menu, and a click on it would be undone when the sign-in completes.
  */
@@ -131,6 +153,7 @@ test('a copy opened from a file, pointed at a node: first-run node choice, regis
   await chooseNode(page, net.url);
   await registerAndRead(page, 'Kim');
   assert.deepEqual(errors.filter(notTheDeadAddress), []);
+  await injectedScriptDoesNotRun(page);
 });
 
 test('a copy on a static host of another origin: the same, and the node is changed on the account page', { timeout: 300_000 }, async () => {
@@ -173,6 +196,7 @@ test('a copy on a static host of another origin: the same, and the node is chang
     errors.filter((e) => notTheDeadAddress(e) && !e.includes(`${host.url}/v1/`)),
     [],
   );
+  await injectedScriptDoesNotRun(page);
 });
 
 test('a page on another origin cannot use the signed-in user: no token, no credentials, only 401s', { timeout: 120_000 }, async () => {
