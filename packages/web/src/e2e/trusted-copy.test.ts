@@ -79,7 +79,7 @@ async function chooseNode(page: Page, nodeUrl: string): Promise<void> {
 }
 
 /** A new patient registers through the copy; then the SDK's patient signs in and reads the record. */
-async function registerAndRead(page: Page, label: string): Promise<void> {
+async function registerAndRead(page: Page, label: string, keepRecoveryAccount = true): Promise<void> {
   await page.getByRole('link', { name: 'Create my account' }).click();
   await page.getByText(`You are joining the network ${trusted.chainId}`).waitFor();
   await page.getByLabel('What should we call you?').fill(label);
@@ -101,9 +101,16 @@ async function registerAndRead(page: Page, label: string): Promise<void> {
   await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
   await page.getByLabel('Use my recovery file (for a new device)').check();
   await page.getByLabel('Recovery file', { exact: true }).setInputFiles(recoveryFile);
+  // Kept on the device unless unticked (a shared computer): then nothing of it stays there.
+  assert.equal(await page.getByLabel('Keep this account on this device').isChecked(), true);
+  if (!keepRecoveryAccount) await page.getByLabel('Keep this account on this device').uncheck();
   await page.getByLabel('Passphrase').fill(PASS);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('link', { name: 'Pulse' }).first().click();
+  const labels = await page.evaluate(() =>
+    (JSON.parse(localStorage.getItem('medledger.accounts') ?? '[]') as Array<{ label: string }>).map((a) => a.label),
+  );
+  assert.deepEqual(labels, keepRecoveryAccount ? [label, 'Robin'] : [label]);
   await page.getByText(/61/).first().waitFor();
   assert.match(page.url(), /#\/records\/[0-9a-f]{32}$/);
   // A reload stays on the record's page (the fragment is the route), and signed in: the
@@ -151,7 +158,7 @@ test('a copy opened from a file, pointed at a node: first-run node choice, regis
   const errors = watchErrors(page);
   await page.goto(pathToFileURL(join(copyDir, 'index.html')).href);
   await chooseNode(page, net.url);
-  await registerAndRead(page, 'Kim');
+  await registerAndRead(page, 'Kim', false);
   assert.deepEqual(errors.filter(notTheDeadAddress), []);
   await injectedScriptDoesNotRun(page);
 });

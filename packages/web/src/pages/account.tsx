@@ -174,6 +174,8 @@ export function SignIn() {
   const [pass, setPass] = useState('');
   const [fileData, setFileData] = useState<unknown>(undefined);
   const [fileProblem, setFileProblem] = useState<string | undefined>(undefined);
+  // Whether a recovery file's account is kept on this device after signing in with it.
+  const [keep, setKeep] = useState(true);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(undefined);
 
@@ -201,7 +203,9 @@ export function SignIn() {
       const keys = await unlockKeys(file, pass);
       const label = saved?.label ?? String((file as { label?: unknown }).label ?? 'My account');
       const user = await signInWith(keys, label, network);
-      if (saved?.chain === undefined)
+      // A saved account from before networks were remembered gets its network now; a
+      // recovery file's account is kept only when asked (not on a shared computer).
+      if (saved !== undefined ? saved.chain === undefined : keep)
         saveAccount({
           id: user.client.id,
           label,
@@ -246,6 +250,19 @@ export function SignIn() {
                 {fileProblem}
               </div>
             )}
+            <div className="choice">
+              <input
+                type="checkbox"
+                id="si-keep"
+                checked={keep}
+                onChange={(e) => setKeep(e.target.checked)}
+                aria-describedby="si-keep-hint"
+              />
+              <label htmlFor="si-keep">Keep this account on this device</label>
+            </div>
+            <p className="hint" id="si-keep-hint">
+              Saved locked by your passphrase, so you can sign in here without the file. Untick this on a shared or public computer.
+            </p>
           </>
         )}
         <label htmlFor="si-pass">Passphrase</label>
