@@ -229,6 +229,25 @@ test('a page on another origin cannot use the signed-in user: no token, no crede
   assert.deepEqual(seen, { status: 401, code: 'UNAUTHENTICATED', credentialed: 'refused: TypeError' });
 });
 
+test('a page on another origin that frames a copy (clickjacking) gets a refusal, not the app', { timeout: 120_000 }, async () => {
+  const host = await startStaticHost(copyDir);
+  closers.push(host.close);
+  const evil = await startStaticHost(work);
+  closers.push(evil.close);
+  const browser = await openBrowser();
+  closers.push(browser.close);
+  const page = await browser.context.newPage();
+  writeFileSync(
+    join(work, 'framing.html'),
+    `<!doctype html><title>Win a prize</title><iframe src="${host.url}/#/sign-in" width="800" height="600"></iframe>`,
+  );
+  await page.goto(`${evil.url}/framing.html`);
+  const frame = page.frameLocator('iframe');
+  await frame.getByText('MedLedger does not run inside another page.').waitFor();
+  assert.equal(await frame.getByRole('button').count(), 0, 'no control of the app inside the frame');
+  assert.equal(await frame.getByRole('link').count(), 0);
+});
+
 test('served by the node, the same build routes by path: a deep link loads (relative assets) and names its node', {
   timeout: 120_000,
 }, async () => {
