@@ -101,6 +101,8 @@ async function registerAndRead(page: Page, label: string, keepRecoveryAccount = 
   await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
   await page.getByLabel('Use my recovery file (for a new device)').check();
   await page.getByLabel('Recovery file', { exact: true }).setInputFiles(recoveryFile);
+  // A recovery file names no network: the page says which one (and through which node) this sign-in confirms.
+  await page.getByText(`You are signing in to the network ${trusted.chainId} through the node at ${net.url}.`).waitFor();
   // Kept on the device unless unticked (a shared computer): then nothing of it stays there.
   assert.equal(await page.getByLabel('Keep this account on this device').isChecked(), true);
   if (!keepRecoveryAccount) await page.getByLabel('Keep this account on this device').uncheck();
