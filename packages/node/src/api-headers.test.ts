@@ -2,10 +2,15 @@
 // (api-headers.ts): the sign-in token, a patient's grants and records, errors and
 // preflights alike; the web app's own page keeps its own policy and caching.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { get } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { MedLedgerClient, TrustedGenesis } from '@medledger/client';
 import { generateKeyBundle } from '@medledger/crypto';
-import { API_HEADERS } from './api-headers.js';
+import { API_HEADERS, HSTS } from './api-headers.js';
+import { makeNodeCertificate } from './node-cert.js';
 import { startSoloNode, TEST_PASSPHRASE, type TestNode } from './testing/index.js';
 
 process.env.MEDLEDGER_PASSPHRASE = TEST_PASSPHRASE;
@@ -79,4 +84,30 @@ test('errors, 404s, preflights, FHIR answers and non-canonical API paths carry t
   assert.notEqual(page.headers.get('cache-control'), 'no-store');
   assert.match(page.headers.get('content-security-policy') ?? '', /script-src 'self'/);
   await page.arrayBuffer();
+});
+
+test('over HTTPS every answer, the app page and the API alike, carries Strict-Transport-Security; over HTTP none does', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'medledger-hsts-'));
+  const made = await makeNodeCertificate({ name: 'hsts-node', hosts: ['127.0.0.1'] });
+  writeFileSync(join(dir, 'node.crt'), made.cert);
+  writeFileSync(join(dir, 'node.key'), made.key, { mode: 0o600 });
+  const secure = await startSoloNode({ config: { tls: { cert: join(dir, 'node.crt'), key: join(dir, 'node.key') } } });
+  try {
+    assert.match(secure.url, /^https:/);
+    for (const path of ['/', '/records', '/v1/status', '/v1/nope']) {
+      const hsts = await new Promise<string | undefined>((done, fail) =>
+        get(`${secure.url}${path}`, { rejectUnauthorized: false }, (res) => {
+          res.resume();
+          done(res.headers['strict-transport-security']);
+        }).on('error', fail),
+      );
+      assert.equal(hsts, HSTS, path);
+    }
+  } finally {
+    await secure.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const plain = await fetch(`${t.url}/`);
+  assert.equal(plain.headers.get('strict-transport-security'), null);
+  await plain.arrayBuffer();
 });

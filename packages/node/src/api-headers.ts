@@ -13,10 +13,21 @@ export const API_HEADERS: Readonly<Record<string, string>> = {
   'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
 };
 
-/** Mark every /v1 and /fhir answer (errors, 404s, 429s and preflights too) with API_HEADERS. */
-export function registerApiHeaders(app: FastifyInstance): void {
+/**
+ * Over HTTPS, browsers are told to use nothing else for this host for a year (HSTS), so a
+ * later visit typed or linked as http:// is not answered by someone in the middle with an
+ * app of their own. Not for subdomains: the node answers only for its own host.
+ */
+export const HSTS = 'max-age=31536000';
+
+/**
+ * Mark every /v1 and /fhir answer (errors, 404s, 429s and preflights too) with API_HEADERS,
+ * and over HTTPS every answer (the web app's pages too) with Strict-Transport-Security.
+ */
+export function registerApiHeaders(app: FastifyInstance, opts: { https: boolean }): void {
   app.addHook('onSend', async (req, reply, payload) => {
     if (isApiPath(req.url) || isNonCanonicalApiPath(req.url)) reply.headers(API_HEADERS);
+    if (opts.https) reply.header('strict-transport-security', HSTS);
     return payload;
   });
 }

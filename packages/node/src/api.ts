@@ -107,7 +107,7 @@ export async function buildApi(node: RouteDeps, opts: ApiOptions): Promise<Fasti
 
   // After the rate limit, so preflights count against the caller's budget like any request.
   registerApiCors(app);
-  registerApiHeaders(app);
+  registerApiHeaders(app, { https: opts.https !== undefined });
   registerMethodNotAllowed(app);
 
   // The API speaks JSON only: anything else is refused with 415 rather than read as text.
