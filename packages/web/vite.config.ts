@@ -19,9 +19,36 @@ function classicScriptForFileCopies(): Plugin {
   };
 }
 
+/**
+ * The policy a copy carries in its own page (docs/web.md "Using a copy you trust"): a copy
+ * opened as a file, or from a static host that sends no policy, would otherwise run any
+ * script that got into the page. Scripts, styles and images only from the copy's own files
+ * (no inline script, no `javascript:` URL, no event-handler attribute), calls to whichever
+ * node the user chose (any http(s) address). A node serving the page sends its stricter
+ * header too (connect-src 'self', frame-ancestors 'none'); a browser enforces both.
+ * frame-ancestors is not allowed in a <meta> policy, so a static host should still send it.
+ */
+export const COPY_CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src http: https:; object-src 'none'; base-uri 'none'; form-action 'self'";
+
+function contentSecurityPolicyForCopies(): Plugin {
+  return {
+    name: 'medledger-copy-csp',
+    apply: 'build',
+    transformIndexHtml: {
+      order: 'post',
+      handler: (html) =>
+        html.replace(
+          '<meta charset="utf-8" />',
+          `<meta charset="utf-8" />\n    <meta http-equiv="Content-Security-Policy" content="${COPY_CSP}" />`,
+        ),
+    },
+  };
+}
+
 export default defineConfig({
   base: './',
-  plugins: [classicScriptForFileCopies()],
+  plugins: [classicScriptForFileCopies(), contentSecurityPolicyForCopies()],
   build: {
     outDir: 'dist',
     emptyOutDir: true,

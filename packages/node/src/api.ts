@@ -6,6 +6,7 @@ import swagger from '@fastify/swagger';
 import { isHex } from '@medledger/crypto';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { registerApiCors } from './api-cors.js';
+import { registerApiHeaders } from './api-headers.js';
 import { ErrorSchema, openApiInfo, SignedTxSchema, schemas } from './api-schemas.js';
 import { registerBackupRoutes } from './backup-api.js';
 import { blockView } from './chain-view.js';
@@ -106,6 +107,7 @@ export async function buildApi(node: RouteDeps, opts: ApiOptions): Promise<Fasti
 
   // After the rate limit, so preflights count against the caller's budget like any request.
   registerApiCors(app);
+  registerApiHeaders(app, { https: opts.https !== undefined });
   registerMethodNotAllowed(app);
 
   // The API speaks JSON only: anything else is refused with 415 rather than read as text.

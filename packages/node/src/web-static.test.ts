@@ -35,6 +35,11 @@ test('the app and its assets are served with their content types and a restricti
   assert.match(home.headers.get('content-type') ?? '', /^text\/html/);
   assert.match(home.headers.get('content-security-policy') ?? '', /default-src 'self'/);
   assert.equal(home.headers.get('x-content-type-options'), 'nosniff');
+  assert.equal(home.headers.get('x-frame-options'), 'DENY');
+  assert.match(home.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
+  assert.equal(home.headers.get('referrer-policy'), 'no-referrer');
+  assert.equal(home.headers.get('cross-origin-opener-policy'), 'same-origin');
+  assert.match(home.headers.get('permissions-policy') ?? '', /camera=\(\)/);
   assert.equal(await home.text(), SERVED);
   const js = await fetch(`${net.url}/assets/app-1.js`);
   assert.equal(js.status, 200);

@@ -29,6 +29,11 @@ const SECURITY_HEADERS: Record<string, string> = {
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
   'x-frame-options': 'DENY',
+  // A page that opened the app (window.open, a link with an opener) keeps no handle on its
+  // window, so it cannot later navigate the signed-in tab to a look-alike (tabnabbing).
+  'cross-origin-opener-policy': 'same-origin',
+  // The app uses no camera, microphone, location or payment; nothing injected may ask.
+  'permissions-policy': 'camera=(), microphone=(), geolocation=(), payment=(), usb=()',
 };
 
 /** Paths the UI must never shadow: the JSON API and the FHIR endpoint answer their own 404s. */

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { AccessEvent, Grant, RecordMeta } from '@medledger/client';
-import { clinicianNotices, patientNotices, sharesEndingSoon } from './notifications.js';
+import { clinicianNotices, markSeen, patientNotices, seenKey, seenNotices, sharesEndingSoon } from './notifications.js';
 
 const NOW = Date.UTC(2026, 11, 6, 12);
 const DAY = 86_400_000;
@@ -93,4 +93,57 @@ test('a recalled pack dispensed to the patient is one notice at the recall, and 
   assert.equal(first[0]?.recall?.recall.reason, 'contamination');
   assert.equal(patientNotices(input, NOW + DAY)[0]?.id, first[0]?.id, 'a stable id, so a read recall stays read');
   assert.equal(patientNotices({ ...input, recalls: [] }, NOW).length, 0);
+});
+
+// Read marks (notifications.ts seenNotices/markSeen) in a local storage that outlives sign-out.
+class MemoryStorage {
+  readonly items = new Map<string, string>();
+  getItem(k: string): string | null {
+    return this.items.get(k) ?? null;
+  }
+  setItem(k: string, v: string): void {
+    this.items.set(k, String(v));
+  }
+  removeItem(k: string): void {
+    this.items.delete(k);
+  }
+}
+
+test('read marks keep no notice id on the device: who opened what, emergency windows and recalled packs stay unreadable without the keys', () => {
+  const storage = new MemoryStorage();
+  (globalThis as { localStorage?: unknown }).localStorage = storage;
+  try {
+    const clinician = 'ab'.repeat(20);
+    const ids = [`g:opened|${clinician}|${NOW}|:3:3`, 'e:window-7:closed', 'r:09506000134352/SERIAL-123:42', `s:grant-9:${NOW + DAY}`];
+    const key = seenKey('11'.repeat(32));
+    markSeen('patient-1', key, ids);
+    const stored = [...storage.items.values()].join('\n');
+    for (const leak of [clinician, 'window-7', '09506000134352', 'SERIAL-123', 'grant-9', 'opened'])
+      assert.ok(!stored.includes(leak), `${leak} kept on the device`);
+    const seen = seenNotices('patient-1', key);
+    for (const id of ids) assert.equal(seen(id), true, id);
+    assert.equal(seen('e:window-8:closed'), false);
+    // Another account's key (or none) cannot tell which notices these were.
+    const other = seenNotices('patient-1', seenKey('22'.repeat(32)));
+    for (const id of ids) assert.equal(other(id), false, id);
+  } finally {
+    delete (globalThis as { localStorage?: unknown }).localStorage;
+  }
+});
+
+test('read marks written in the clear by an earlier version are erased at the next read', () => {
+  const storage = new MemoryStorage();
+  (globalThis as { localStorage?: unknown }).localStorage = storage;
+  try {
+    const legacy = `g:opened|${'cd'.repeat(20)}|${NOW}|:1:1`;
+    storage.setItem('medledger.notificationsSeen.patient-2', JSON.stringify([legacy, 'r:09506000134352/S-1:7']));
+    const key = seenKey('33'.repeat(32));
+    assert.equal(seenNotices('patient-2', key)(legacy), false);
+    assert.equal(storage.getItem('medledger.notificationsSeen.patient-2'), '[]');
+    markSeen('patient-2', key, [legacy]);
+    assert.equal(seenNotices('patient-2', key)(legacy), true);
+    assert.ok(!(storage.getItem('medledger.notificationsSeen.patient-2') ?? '').includes('cd'.repeat(20)));
+  } finally {
+    delete (globalThis as { localStorage?: unknown }).localStorage;
+  }
 });

@@ -3,6 +3,7 @@
 // writes state: `now` (the device clock) only decides what "ends within 7 days" means on
 // screen, and "unread" is a mark kept on this device.
 import type { AccessEvent, Grant, RecallNotice, RecordMeta } from '@medledger/client';
+import { fromHex, sha256, toHex, utf8 } from '@medledger/crypto';
 import { entriesFromEvents, entriesFromRecords, groupByPersonAndDay, type LogGroup } from './access-groups.js';
 
 export type NoticeKind = 'opened' | 'refused' | 'added' | 'emergency' | 'share-ending' | 'recall';
@@ -94,21 +95,53 @@ function endingNotices(grants: readonly Grant[], now: number): Notice[] {
 
 const SEEN_KEY = 'medledger.notificationsSeen.';
 
-/** Ids of notices this device has shown as read, for this account. */
-export function seenNotices(account: string): Set<string> {
-  try {
-    const raw = localStorage.getItem(SEEN_KEY + account);
-    const ids = raw === null ? [] : (JSON.parse(raw) as unknown);
-    return new Set(Array.isArray(ids) ? ids.filter((x): x is string => typeof x === 'string') : []);
-  } catch {
-    return new Set();
-  }
+/**
+ * The read marks are kept in plain local storage, which outlives sign-out and (in a copy
+ * opened as a file) every local HTML file can read. A notice id names who opened the
+ * patient's records on which day, emergency windows, and the GTIN and serial of a recalled
+ * medicine the patient was given: patient data. So the device keeps only an HMAC-SHA-256 of
+ * each id under a key derived from the account's secret encryption key, which exists only
+ * while signed in: without it the marks say nothing (nor can the ids be guessed and tried).
+ */
+export function seenKey(encryptionPrivateKeyHex: string): Uint8Array {
+  return sha256(utf8('medledger/notifications-seen/v1'), fromHex(encryptionPrivateKeyHex, 'encryption private key', 32));
 }
 
-/** Mark notices read on this device (kept to the newest 500 ids). */
-export function markSeen(account: string, ids: readonly string[]): void {
-  const all = [...new Set([...ids, ...seenNotices(account)])].slice(0, 500);
+const BLOCK = 64;
+
+/** HMAC-SHA-256 (RFC 2104) of `id` under a 32-byte key, hex, first 128 bits. */
+function markOf(key: Uint8Array, id: string): string {
+  const pad = (b: number) => Uint8Array.from({ length: BLOCK }, (_, i) => (key[i] ?? 0) ^ b);
+  return toHex(sha256(pad(0x5c), sha256(pad(0x36), utf8(id)))).slice(0, 32);
+}
+
+const MARK = /^[0-9a-f]{32}$/;
+
+function storedMarks(account: string): string[] {
+  const raw = localStorage.getItem(SEEN_KEY + account);
+  const ids = raw === null ? [] : (JSON.parse(raw) as unknown);
+  const all = Array.isArray(ids) ? ids.filter((x): x is string => typeof x === 'string') : [];
+  const marks = all.filter((x) => MARK.test(x));
+  // Marks written in the clear by earlier versions are erased, not kept beside the new ones.
+  if (marks.length !== all.length) localStorage.setItem(SEEN_KEY + account, JSON.stringify(marks));
+  return marks;
+}
+
+/** Whether this device has shown a notice as read, for this account (`key`: seenKey of its secret). */
+export function seenNotices(account: string, key: Uint8Array): (id: string) => boolean {
+  let marks: Set<string>;
   try {
+    marks = new Set(storedMarks(account));
+  } catch {
+    marks = new Set();
+  }
+  return (id) => marks.has(markOf(key, id));
+}
+
+/** Mark notices read on this device (kept to the newest 500 marks). */
+export function markSeen(account: string, key: Uint8Array, ids: readonly string[]): void {
+  try {
+    const all = [...new Set([...ids.map((id) => markOf(key, id)), ...storedMarks(account)])].slice(0, 500);
     localStorage.setItem(SEEN_KEY + account, JSON.stringify(all));
   } catch {
     // Storage full or blocked: notices simply stay unread.

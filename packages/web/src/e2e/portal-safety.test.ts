@@ -298,6 +298,11 @@ test('portal safety: hospital-wide share, patient banner, reload, emergency end-
   await lizPage.goto(`${url}/sharing?with=${house.sdk.id}`);
   await lizPage.getByRole('heading', { level: 1, name: 'Sharing' }).waitFor({ timeout: 60_000 });
   assert.equal(await lizPage.getByLabel('Their sharing code').first().inputValue(), house.sdk.id);
+  // Anyone can make such a link with anyone's code: the page says whose code it is before
+  // anything is shared, not only after.
+  await lizPage
+    .getByText(/^The code from the link you opened belongs to: Dr Gregory House, clinician.*Share only if this is who you mean\.$/)
+    .waitFor();
 
   // Phone width: the sharing page and the banner fit, axe-clean.
   await lizPage.setViewportSize({ width: 390, height: 844 });

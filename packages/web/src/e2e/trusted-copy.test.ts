@@ -79,7 +79,7 @@ async function chooseNode(page: Page, nodeUrl: string): Promise<void> {
 }
 
 /** A new patient registers through the copy; then the SDK's patient signs in and reads the record. */
-async function registerAndRead(page: Page, label: string): Promise<void> {
+async function registerAndRead(page: Page, label: string, keepRecoveryAccount = true): Promise<void> {
   await page.getByRole('link', { name: 'Create my account' }).click();
   await page.getByText(`You are joining the network ${trusted.chainId}`).waitFor();
   await page.getByLabel('What should we call you?').fill(label);
@@ -101,9 +101,18 @@ async function registerAndRead(page: Page, label: string): Promise<void> {
   await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
   await page.getByLabel('Use my recovery file (for a new device)').check();
   await page.getByLabel('Recovery file', { exact: true }).setInputFiles(recoveryFile);
+  // A recovery file names no network: the page says which one (and through which node) this sign-in confirms.
+  await page.getByText(`You are signing in to the network ${trusted.chainId} through the node at ${net.url}.`).waitFor();
+  // Kept on the device unless unticked (a shared computer): then nothing of it stays there.
+  assert.equal(await page.getByLabel('Keep this account on this device').isChecked(), true);
+  if (!keepRecoveryAccount) await page.getByLabel('Keep this account on this device').uncheck();
   await page.getByLabel('Passphrase').fill(PASS);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('link', { name: 'Pulse' }).first().click();
+  const labels = await page.evaluate(() =>
+    (JSON.parse(localStorage.getItem('medledger.accounts') ?? '[]') as Array<{ label: string }>).map((a) => a.label),
+  );
+  assert.deepEqual(labels, keepRecoveryAccount ? [label, 'Robin'] : [label]);
   await page.getByText(/61/).first().waitFor();
   assert.match(page.url(), /#\/records\/[0-9a-f]{32}$/);
   // A reload stays on the record's page (the fragment is the route), and signed in: the
@@ -112,6 +121,28 @@ async function registerAndRead(page: Page, label: string): Promise<void> {
   await page.getByText(/61/).first().waitFor({ timeout: 60_000 });
   assert.match(page.url(), /#\/records\/[0-9a-f]{32}$/);
   assert.equal(await page.getByRole('heading', { level: 1, name: 'Please sign in' }).count(), 0);
+}
+
+/**
+ * Script that got into a copy's page (stored XSS through any field it renders) does not run:
+ * the copy carries its own Content-Security-Policy, whatever host serves it. An inline
+ * <script>, an event-handler attribute and a javascript: link are each refused.
+ */
+async function injectedScriptDoesNotRun(page: Page): Promise<void> {
+  const ran = await page.evaluate(async () => {
+    const flags = window as unknown as Record<string, unknown>;
+    document.body.insertAdjacentHTML('beforeend', '<img alt="" src="no-such-image.png" onerror="window.injectedHandler = true">');
+    const script = document.createElement('script');
+    script.textContent = 'window.injectedScript = true';
+    document.body.append(script);
+    const link = document.createElement('a');
+    link.href = 'javascript:window.injectedLink = true';
+    document.body.append(link);
+    link.click();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    return [flags.injectedHandler, flags.injectedScript, flags.injectedLink].map((f) => f === true);
+  });
+  assert.deepEqual(ran, [false, false, false], 'injected handler, inline script, javascript: link');
 }
 
 /**
@@ -129,8 +160,9 @@ test('a copy opened from a file, pointed at a node: first-run node choice, regis
   const errors = watchErrors(page);
   await page.goto(pathToFileURL(join(copyDir, 'index.html')).href);
   await chooseNode(page, net.url);
-  await registerAndRead(page, 'Kim');
+  await registerAndRead(page, 'Kim', false);
   assert.deepEqual(errors.filter(notTheDeadAddress), []);
+  await injectedScriptDoesNotRun(page);
 });
 
 test('a copy on a static host of another origin: the same, and the node is changed on the account page', { timeout: 300_000 }, async () => {
@@ -173,6 +205,7 @@ test('a copy on a static host of another origin: the same, and the node is chang
     errors.filter((e) => notTheDeadAddress(e) && !e.includes(`${host.url}/v1/`)),
     [],
   );
+  await injectedScriptDoesNotRun(page);
 });
 
 test('a page on another origin cannot use the signed-in user: no token, no credentials, only 401s', { timeout: 120_000 }, async () => {
@@ -196,6 +229,25 @@ test('a page on another origin cannot use the signed-in user: no token, no crede
   // The node answers what it answers anyone without a token; the browser will not even hand
   // a credentialed answer to the page, since the node never allows credentials.
   assert.deepEqual(seen, { status: 401, code: 'UNAUTHENTICATED', credentialed: 'refused: TypeError' });
+});
+
+test('a page on another origin that frames a copy (clickjacking) gets a refusal, not the app', { timeout: 120_000 }, async () => {
+  const host = await startStaticHost(copyDir);
+  closers.push(host.close);
+  const evil = await startStaticHost(work);
+  closers.push(evil.close);
+  const browser = await openBrowser();
+  closers.push(browser.close);
+  const page = await browser.context.newPage();
+  writeFileSync(
+    join(work, 'framing.html'),
+    `<!doctype html><title>Win a prize</title><iframe src="${host.url}/#/sign-in" width="800" height="600"></iframe>`,
+  );
+  await page.goto(`${evil.url}/framing.html`);
+  const frame = page.frameLocator('iframe');
+  await frame.getByText('MedLedger does not run inside another page.').waitFor();
+  assert.equal(await frame.getByRole('button').count(), 0, 'no control of the app inside the frame');
+  assert.equal(await frame.getByRole('link').count(), 0);
 });
 
 test('served by the node, the same build routes by path: a deep link loads (relative assets) and names its node', {

@@ -5,11 +5,12 @@ import type { TrustedGenesis } from '@medledger/client';
 import { generateKeyBundle } from '@medledger/crypto/browser';
 import { type FormEvent, useEffect, useState } from 'react';
 import { downloadJson, forgetAccount, lockKeys, type SavedAccount, saveAccount, savedAccounts, unlockKeys } from '../accounts.js';
+import { servedByNode } from '../node-url.js';
 import { appRole, homeOf, mayOpen } from '../roles.js';
 import { navigate } from '../router.js';
-import { clientFor, trustedNetwork, useSession } from '../session.js';
+import { clientFor, NODE_URL, trustedNetwork, useSession } from '../session.js';
 import { takeReturnTo } from '../session-store.js';
-import { ErrorMessage, Link, NewPassphraseFields, Notice, newPassphraseProblem, PageTitle } from '../ui.js';
+import { ErrorMessage, Link, NewPassphraseFields, Notice, newPassphraseProblem, PageTitle, useLoad } from '../ui.js';
 
 function recoveryFileName(label: string): string {
   return `medledger-recovery-${label.toLowerCase().replace(/[^a-z0-9]+/g, '-') || 'account'}.json`;
@@ -151,12 +152,21 @@ export function Onboarding() {
  * Which network the account joins, in plain words, with its fingerprint on request: creating
  * the account confirms it, and this device refuses any server that later presents another.
  */
-export function NetworkConfirm(props: { network: TrustedGenesis }) {
+export function NetworkConfirm(props: { network: TrustedGenesis; signingIn?: boolean }) {
   return (
     <div className="network-confirm">
       <p>
-        You are joining the network <strong>{props.network.chainId}</strong>. This device will remember it and refuse to continue if a
-        server ever presents a different network.
+        {props.signingIn ? 'You are signing in to the network ' : 'You are joining the network '}
+        <strong>{props.network.chainId}</strong>
+        {NODE_URL !== '' && !servedByNode && (
+          <>
+            {' '}
+            through the node at <strong>{NODE_URL}</strong>
+          </>
+        )}
+        {props.signingIn
+          ? '. Check that it is the network your care provider names. Kept on this device, the account opens only on this network from now on.'
+          : '. This device will remember it and refuse to continue if a server ever presents a different network.'}
       </p>
       <details>
         <summary>Show the network’s fingerprint</summary>
@@ -174,6 +184,11 @@ export function SignIn() {
   const [pass, setPass] = useState('');
   const [fileData, setFileData] = useState<unknown>(undefined);
   const [fileProblem, setFileProblem] = useState<string | undefined>(undefined);
+  // Whether a recovery file's account is kept on this device after signing in with it.
+  const [keep, setKeep] = useState(true);
+  // A recovery file carries no network: the one this node presents is shown, and is the one
+  // confirmed at sign-in (not fetched again, so it cannot change between the two).
+  const presented = useLoad(async () => (chosen === 'file' ? await trustedNetwork() : undefined), [chosen]);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(undefined);
 
@@ -197,11 +212,13 @@ export function SignIn() {
     setBusy(true);
     try {
       // The network confirmed for this account; a node presenting another one stops here.
-      const network = await trustedNetwork(saved?.chain?.hash);
+      const network = saved === undefined ? (presented.data ?? (await trustedNetwork())) : await trustedNetwork(saved.chain?.hash);
       const keys = await unlockKeys(file, pass);
       const label = saved?.label ?? String((file as { label?: unknown }).label ?? 'My account');
       const user = await signInWith(keys, label, network);
-      if (saved?.chain === undefined)
+      // A saved account from before networks were remembered gets its network now; a
+      // recovery file's account is kept only when asked (not on a shared computer).
+      if (saved !== undefined ? saved.chain === undefined : keep)
         saveAccount({
           id: user.client.id,
           label,
@@ -246,6 +263,20 @@ export function SignIn() {
                 {fileProblem}
               </div>
             )}
+            {presented.data && <NetworkConfirm network={presented.data} signingIn />}
+            <div className="choice">
+              <input
+                type="checkbox"
+                id="si-keep"
+                checked={keep}
+                onChange={(e) => setKeep(e.target.checked)}
+                aria-describedby="si-keep-hint"
+              />
+              <label htmlFor="si-keep">Keep this account on this device</label>
+            </div>
+            <p className="hint" id="si-keep-hint">
+              Saved locked by your passphrase, so you can sign in here without the file. Untick this on a shared or public computer.
+            </p>
           </>
         )}
         <label htmlFor="si-pass">Passphrase</label>

@@ -2,12 +2,12 @@
 // access, shares ending within 7 days; for a clinician, shares ending within 7 days. Read
 // marks are kept on this device; the count shows in the menu.
 import { listEmergency, recallNotices } from '@medledger/client';
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { groupVerb } from '../access-groups.js';
 import { localName } from '../accounts.js';
 import { summarize } from '../fhir-view.js';
 import { categoryLabel, denyReasonLabel, purposeLabel } from '../labels.js';
-import { clinicianNotices, markSeen, type Notice, patientNotices, seenNotices } from '../notifications.js';
+import { clinicianNotices, markSeen, type Notice, patientNotices, seenKey, seenNotices } from '../notifications.js';
 import type { SignedIn } from '../session.js';
 import { useUser } from '../session.js';
 import { ErrorMessage, formatDate, formatDateTime, Link, Loading, PageTitle, shortName, useLoad } from '../ui.js';
@@ -73,8 +73,8 @@ export function NotificationsLabel() {
     window.addEventListener(SEEN_EVENT, reload);
     return () => window.removeEventListener(SEEN_EVENT, reload);
   }, [reload]);
-  const seen = seenNotices(user.client.id);
-  const unread = data !== undefined ? data.notices.filter((n) => !seen.has(n.id)).length : 0;
+  const seen = seenNotices(user.client.id, seenKey(user.client.keys.encryption.privateKey));
+  const unread = data !== undefined ? data.notices.filter((n) => !seen(n.id)).length : 0;
   return (
     <>
       Notifications
@@ -91,9 +91,10 @@ export function NotificationsLabel() {
 export function Notifications() {
   const user = useUser();
   const { data, error, reload } = useLoad(() => loadNotices(user), [user]);
-  const [seen, setSeen] = useState(() => seenNotices(user.client.id));
+  const key = useMemo(() => seenKey(user.client.keys.encryption.privateKey), [user]);
+  const [seen, setSeen] = useState(() => seenNotices(user.client.id, key));
   const patient = user.identity.role === 'patient';
-  const unread = (data?.notices ?? []).filter((n) => !seen.has(n.id));
+  const unread = (data?.notices ?? []).filter((n) => !seen(n.id));
   useEffect(() => {
     if (data !== undefined) window.dispatchEvent(new Event(SEEN_EVENT));
   }, [data]);
@@ -116,9 +117,10 @@ export function Notifications() {
             onClick={() => {
               markSeen(
                 user.client.id,
+                key,
                 data.notices.map((n) => n.id),
               );
-              setSeen(seenNotices(user.client.id));
+              setSeen(() => seenNotices(user.client.id, key));
               window.dispatchEvent(new Event(SEEN_EVENT));
             }}
           >
@@ -140,9 +142,9 @@ export function Notifications() {
       {data !== undefined && data.notices.length > 0 && (
         <ul className="log notifications" aria-label="Notifications, newest first">
           {data.notices.map((n) => (
-            <li key={n.id} className={`card ${seen.has(n.id) ? '' : 'unread'}${n.kind === 'emergency' ? ' emergency' : ''}`}>
+            <li key={n.id} className={`card ${seen(n.id) ? '' : 'unread'}${n.kind === 'emergency' ? ' emergency' : ''}`}>
               <p className="outcome">
-                {!seen.has(n.id) && <span className="badge neutral">New</span>} <NoticeText n={n} data={data} patient={patient} />
+                {!seen(n.id) && <span className="badge neutral">New</span>} <NoticeText n={n} data={data} patient={patient} />
               </p>
             </li>
           ))}

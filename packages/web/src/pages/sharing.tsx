@@ -1,7 +1,7 @@
 // Sharing: who has access now (and stopping it), giving access to a clinician or an
 // organization — what, why, until when — and choosing a delegate to manage sharing.
 import { type Identity, PURPOSES, type Purpose } from '@medledger/client';
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { localName, setLocalName } from '../accounts.js';
 import { CATEGORIES, friendlyError, PURPOSE_LABELS, ROLE_LABELS } from '../labels.js';
 import { useUser } from '../session.js';
@@ -70,6 +70,8 @@ function GrantForm(props: { onGranted: (who: string) => void }) {
   const user = useUser();
   // A clinician's QR code opens this page with their code (`/sharing?with=ID`, share-qr.tsx).
   const [code, setCode] = useState(() => new URLSearchParams(location.search).get('with') ?? '');
+  // The code a link brought (anyone can make such a link, with anyone's code in it).
+  const linkedCode = useRef(code);
   const [nickname, setNickname] = useState('');
   const [found, setFound] = useState<{ identity: Identity; words: string } | undefined>(undefined);
   const [categories, setCategories] = useState<string[]>([]);
@@ -106,6 +108,15 @@ function GrantForm(props: { onGranted: (who: string) => void }) {
     setFound(result);
     return result;
   }
+
+  // A code that came with a link or QR code is looked up at once, so the page says whose it
+  // is before anything is shared, not only after the records went to them.
+  const lookedUpLinked = useRef(false);
+  useEffect(() => {
+    if (lookedUpLinked.current || linkedCode.current.trim() === '') return;
+    lookedUpLinked.current = true;
+    void lookUp();
+  });
 
   async function submit(e: FormEvent) {
     e.preventDefault();
@@ -190,7 +201,11 @@ function GrantForm(props: { onGranted: (who: string) => void }) {
       )}
       {found && (
         <p className="found" role="status">
-          This code belongs to: <strong>{found.words}</strong>
+          {found.identity.id === linkedCode.current.trim().toLowerCase()
+            ? 'The code from the link you opened belongs to: '
+            : 'This code belongs to: '}
+          <strong>{found.words}</strong>
+          {found.identity.id === linkedCode.current.trim().toLowerCase() && '. Share only if this is who you mean.'}
         </p>
       )}
       <label htmlFor="share-nick">A name for them (optional, only on this device)</label>
