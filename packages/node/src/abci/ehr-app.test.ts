@@ -203,3 +203,17 @@ test('the application refuses a genesis that names the embedded engine (the engi
     store.close();
   }
 });
+
+test('CheckTx refuses a transaction over the 1 MiB admission limit even when the genesis block limit is larger (TX_TOO_LARGE), as the embedded engine does', () => {
+  const roomy: Genesis = { ...genesis, params: { ...genesis.params, maxBlockBytes: 8 << 20 } };
+  const store = new SqliteAppState(join(dir, 'size.db'));
+  const app = new EhrAbciApp(roomy, { store });
+  app.initChain(initReq(roomy));
+  const big = new Uint8Array((1 << 20) + 1).fill(0x20);
+  const outcome = app.checkTx(big, false);
+  assert.equal(outcome.code, 'TX_TOO_LARGE');
+  assert.match(outcome.log, /at most 1048576/);
+  // At the limit the size check passes and the bytes are judged as a transaction.
+  assert.notEqual(app.checkTx(new Uint8Array(1 << 20).fill(0x20), false).code, 'TX_TOO_LARGE');
+  store.close();
+});

@@ -20,6 +20,7 @@ import {
 import { cometValidatorAddress } from '@medledger/ledger/cometbft';
 import type { AppBlockBatch, AppTxLocation } from '@medledger/storage';
 import sjson from 'secure-json-parse';
+import { maxTxBytesFor } from '../admission.js';
 import { EhrApplication, type IndexedTx } from '../application.js';
 import { requireGenesisEngine } from '../engine-check.js';
 import { keyAccess } from '../state-access.js';
@@ -168,8 +169,11 @@ export class EhrAbciApp implements AbciAppPort {
   }
 
   checkTx(bytes: Uint8Array, _recheck: boolean): AbciTxOutcome {
-    if (bytes.length > this.genesis.params.maxBlockBytes)
-      return { code: 'TX_TOO_LARGE', log: 'transaction is larger than a block may hold' };
+    // The embedded engine's admission limit (admission.ts maxTxBytesFor): governance keeps
+    // the block limit at or above it, so a transaction that passes always fits a block.
+    const max = maxTxBytesFor(this.genesis.params.maxBlockBytes);
+    if (bytes.length > max)
+      return { code: 'TX_TOO_LARGE', log: `transaction is ${bytes.length} bytes; a transaction may be at most ${max}` };
     const here = this.checkedHere.get(sha256Hex(bytes));
     if (here !== undefined) return here;
     const tx = decodeTx(bytes);
