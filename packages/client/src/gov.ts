@@ -6,6 +6,7 @@ import { canonicalJson } from './canonical.js';
 import type { NodeConnection } from './connection.js';
 import { ClientError } from './errors.js';
 import { nextAt, type Page, type PageRequest, pageQuery } from './paging.js';
+import { provenIds, provenValue, stateKeys } from './proven-facts.js';
 import { arrayAt, objectAt } from './responses.js';
 import { refuse } from './trust.js';
 import { rotateProofBytes } from './tx-builders.js';
@@ -99,32 +100,20 @@ export const govRuleKey = 'gov/rule';
 export const govParamsKey = 'gov/params';
 const DEFAULT_RULE = { numerator: 2, denominator: 3 };
 
-function provenJson(state: ProvenState, key: string): unknown {
-  const raw = state.value(key);
-  if (raw === null) return undefined;
-  try {
-    return JSON.parse(raw);
-  } catch {
-    return refuse('STATE_PROOF_INVALID', `the proven value of ${key} is not JSON`);
-  }
-}
-
 function provenRule(state: ProvenState): { numerator: number; denominator: number } {
-  const rule = (provenJson(state, govRuleKey) ?? DEFAULT_RULE) as { numerator: number; denominator: number };
+  const rule = (provenValue(state, govRuleKey) ?? DEFAULT_RULE) as { numerator: number; denominator: number };
   if (!Number.isSafeInteger(rule.numerator) || !Number.isSafeInteger(rule.denominator) || rule.denominator < 1)
     refuse('STATE_PROOF_INVALID', 'the proven passing rule is malformed');
   return rule;
 }
 
 function provenMemberIds(state: ProvenState): string[] {
-  const ids = provenJson(state, govMembersKey) ?? [];
-  if (!Array.isArray(ids) || !ids.every((x) => typeof x === 'string')) refuse('STATE_PROOF_INVALID', 'the proven member list is malformed');
-  return ids as string[];
+  return provenIds(state, govMembersKey);
 }
 
 function provenStatus(state: ProvenState | undefined, id: string): string | undefined {
   if (state === undefined) return undefined;
-  return (provenJson(state, `identity/${id}`) as { status?: string } | undefined)?.status;
+  return (provenValue(state, stateKeys.identity(id)) as { status?: string } | undefined)?.status;
 }
 
 /**
@@ -175,7 +164,7 @@ async function provenProposals<T extends { items: GovProposal[] }>(conn: NodeCon
     const told = await fetch();
     const state = await readGov(conn, 'showing a proposal', [...told.items.map((p) => govProposalKey(p.id)), govMembersKey, govRuleKey]);
     const differs = told.items.find((p) => {
-      const proven = provenJson(state, govProposalKey(p.id));
+      const proven = provenValue(state, govProposalKey(p.id));
       return (
         proven === undefined || storedFields(proven as Record<string, unknown>) !== storedFields(p as unknown as Record<string, unknown>)
       );
@@ -188,7 +177,7 @@ async function provenProposals<T extends { items: GovProposal[] }>(conn: NodeCon
           : await readGov(
               conn,
               'showing a proposal',
-              memberIds.map((id) => `identity/${id}`),
+              memberIds.map((id) => stateKeys.identity(id)),
             );
       const active = new Set(memberIds.filter((id) => provenStatus(identities, id) === 'active'));
       const { numerator: n, denominator: d } = provenRule(state);
@@ -203,7 +192,7 @@ async function provenProposals<T extends { items: GovProposal[] }>(conn: NodeCon
     }
     if (attempt === 3) {
       const why =
-        provenJson(state, govProposalKey(differs.id)) === undefined
+        provenValue(state, govProposalKey(differs.id)) === undefined
           ? 'is not on chain'
           : 'as the node showed it differs from the proven chain state';
       refuse('FACT_NOT_PROVEN', `proposal ${differs.id} ${why}`);
@@ -301,13 +290,13 @@ export async function govMembers(conn: NodeConnection, page: PageRequest = {}): 
   const items = arrayAt(answer, 'members', 'answer') as GovMember[];
   const next = nextAt(answer, 'answer');
   if (conn.trusted === undefined) return { items, next };
-  const state = await readGov(conn, 'showing the members', [govMembersKey, ...items.map((m) => `identity/${m.id}`)]);
+  const state = await readGov(conn, 'showing the members', [govMembersKey, ...items.map((m) => stateKeys.identity(m.id))]);
   const ids = provenMemberIds(state);
   if (state.height === 0) {
     // Before block 1 a node has no committed member list to page through: the trusted genesis names them.
     return {
       items: ids.map((id) => {
-        const org = provenJson(state, `identity/${id}`) as { name: string; orgKind: string; status: string };
+        const org = provenValue(state, stateKeys.identity(id)) as { name: string; orgKind: string; status: string };
         return { id, name: org.name, kind: org.orgKind, status: org.status, provenAt: 0 };
       }),
       next: null,
@@ -315,7 +304,7 @@ export async function govMembers(conn: NodeConnection, page: PageRequest = {}): 
   }
   for (const m of items) {
     if (!ids.includes(m.id)) refuse('FACT_NOT_PROVEN', `the node lists ${m.id} as a member; the proven member list does not`);
-    const org = provenJson(state, `identity/${m.id}`) as { name?: string; orgKind?: string; status?: string } | undefined;
+    const org = provenValue(state, stateKeys.identity(m.id)) as { name?: string; orgKind?: string; status?: string } | undefined;
     if ((org?.name ?? null) !== m.name || (org?.orgKind ?? null) !== m.kind || (org?.status ?? null) !== m.status)
       refuse('FACT_NOT_PROVEN', `member ${m.id}: the node's name, kind or status is not the proven one`);
   }
@@ -337,7 +326,7 @@ export async function govParams(conn: NodeConnection): Promise<Record<string, un
   if (conn.trusted === undefined) return answer;
   const state = await readGov(conn, 'showing the parameters', [govRuleKey, govParamsKey]);
   const rule = provenRule(state);
-  const set = (provenJson(state, govParamsKey) ?? {}) as Record<string, number>;
+  const set = (provenValue(state, govParamsKey) ?? {}) as Record<string, number>;
   if (canonicalJson(answer.rule) !== canonicalJson(rule)) refuse('FACT_NOT_PROVEN', "the node's passing rule is not the proven one");
   if (canonicalJson(answer.set) !== canonicalJson(set)) refuse('FACT_NOT_PROVEN', "the node's parameters are not the proven ones");
   const genesis = conn.trusted.genesis.params as { maxBlockTxs: number; maxBlockBytes: number };

@@ -56,7 +56,8 @@ interface StateGrant {
   [field: string]: unknown;
 }
 
-function json<T>(state: ProvenState, key: string): T | undefined {
+/** The proven JSON value of `key` (undefined: proven absent). Throws STATE_PROOF_INVALID for a value that is not JSON. */
+export function provenValue<T>(state: ProvenState, key: string): T | undefined {
   const raw = state.value(key);
   if (raw === null) return undefined;
   try {
@@ -99,7 +100,7 @@ export async function provenIdentity(reader: VerifiedReader, id: string): Promis
 export async function provenIdentityAnyStatus(reader: VerifiedReader, id: string): Promise<Proven<ProvenIdentity>> {
   const key = stateKeys.identity(id);
   const state = await reader.read([key]);
-  const identity = json<ProvenIdentity>(state, key);
+  const identity = provenValue<ProvenIdentity>(state, key);
   if (identity === undefined)
     throw new ClientError('IDENTITY_NOT_FOUND', `no identity ${id} in the proven state at height ${state.height}`, 404);
   if (identity.id !== id) refuse('STATE_PROOF_INVALID', `the proven identity under ${key} is ${identity.id}`);
@@ -115,7 +116,7 @@ export async function provenIdentities(reader: VerifiedReader, ids: readonly str
   const state = await reader.read(ids.map(stateKeys.identity));
   const out = new Map<string, ProvenIdentity>();
   for (const id of ids) {
-    const identity = json<ProvenIdentity>(state, stateKeys.identity(id));
+    const identity = provenValue<ProvenIdentity>(state, stateKeys.identity(id));
     // Proven absent: the identity does not exist (as the node's own IDENTITY_NOT_FOUND says).
     if (identity === undefined)
       throw new ClientError('IDENTITY_NOT_FOUND', `no identity ${id} in the proven state at height ${state.height}`, 404);
@@ -144,18 +145,18 @@ export async function provenRecipients(
 ): Promise<Proven<Recipient[]>> {
   const patientKey = stateKeys.identity(patient);
   const first = await reader.read([patientKey, stateKeys.acceptedDelegates(patient), stateKeys.grantees(patient)]);
-  const patientIdentity = json<ProvenIdentity>(first, patientKey);
+  const patientIdentity = provenValue<ProvenIdentity>(first, patientKey);
   if (patientIdentity === undefined || patientIdentity.role !== 'patient' || patientIdentity.status !== 'active')
     refuse('FACT_NOT_PROVEN', `${patient} is not an active patient at height ${first.height}`);
-  const delegates = idList(first, stateKeys.acceptedDelegates(patient));
-  const grantees = idList(first, stateKeys.grantees(patient)).filter((g) => !delegates.includes(g));
+  const delegates = provenIds(first, stateKeys.acceptedDelegates(patient));
+  const grantees = provenIds(first, stateKeys.grantees(patient)).filter((g) => !delegates.includes(g));
   const people = [...new Set([...delegates, ...grantees])];
   const second =
     people.length === 0
       ? undefined
       : await reader.read([...people.map(stateKeys.identity), ...grantees.map((g) => stateKeys.grantsOf(patient, g))]);
   const grantIds = new Map<string, string[]>(
-    grantees.map((g) => [g, second === undefined ? [] : idList(second, stateKeys.grantsOf(patient, g))]),
+    grantees.map((g) => [g, second === undefined ? [] : provenIds(second, stateKeys.grantsOf(patient, g))]),
   );
   const allGrantIds = [...grantIds.values()].flat();
   const third = allGrantIds.length === 0 ? undefined : await reader.read(allGrantIds.map(stateKeys.grant));
@@ -165,7 +166,7 @@ export async function provenRecipients(
   if (patientIdentity.emergencyKey !== undefined)
     proven.set('emergency', { to: 'emergency', encryptionKey: patientIdentity.emergencyKey, why: 'emergency' });
   const activeIdentity = (id: string) => {
-    const identity = second === undefined ? undefined : json<ProvenIdentity>(second, stateKeys.identity(id));
+    const identity = second === undefined ? undefined : provenValue<ProvenIdentity>(second, stateKeys.identity(id));
     return identity?.status === 'active' && identity.id === id ? identity : undefined;
   };
   for (const d of delegates) {
@@ -175,7 +176,7 @@ export async function provenRecipients(
   for (const g of grantees) {
     const identity = activeIdentity(g);
     const covering = (grantIds.get(g) ?? []).some((gid) => {
-      const grant = third === undefined ? undefined : json<StateGrant>(third, stateKeys.grant(gid));
+      const grant = third === undefined ? undefined : provenValue<StateGrant>(third, stateKeys.grant(gid));
       return grant?.patient === patient && grant.grantee === g && grantActiveAt(grant, third?.time ?? 0) && grantCovers(grant, target);
     });
     if (identity !== undefined && covering && !proven.has(g))
@@ -192,8 +193,9 @@ export async function provenRecipients(
   return { value: [...proven.values()], height: Math.min(...heights) };
 }
 
-function idList(state: ProvenState, key: string): string[] {
-  const list = json<unknown>(state, key);
+/** The proven list of ids at `key` ([] when absent). Throws STATE_PROOF_INVALID for anything else. */
+export function provenIds(state: ProvenState, key: string): string[] {
+  const list = provenValue<unknown>(state, key);
   if (list === undefined) return [];
   if (!Array.isArray(list) || !list.every((x) => typeof x === 'string'))
     refuse('STATE_PROOF_INVALID', `the proven value of ${key} is not a list of ids`);
@@ -210,7 +212,7 @@ export async function provenGrants(reader: VerifiedReader, listed: readonly Gran
   if (listed.length === 0) return { value: [], height: reader.highestHeight };
   const state = await reader.read(listed.map((g) => stateKeys.grant(g.id)));
   const out = listed.map((g) => {
-    const proven = json<StateGrant>(state, stateKeys.grant(g.id));
+    const proven = provenValue<StateGrant>(state, stateKeys.grant(g.id));
     if (proven === undefined) refuse('FACT_NOT_PROVEN', `grant ${g.id} is not in the proven state at height ${state.height}`);
     for (const field of ['patient', 'grantee', 'access', 'purpose'] as const) {
       if (proven[field] !== g[field]) refuse('FACT_NOT_PROVEN', `grant ${g.id}: the node's ${field} is not the proven one`);
@@ -238,18 +240,18 @@ export async function provenGrants(reader: VerifiedReader, listed: readonly Gran
  */
 export async function grantsLeftOut(reader: VerifiedReader, patient: string, listed: readonly Grant[], all: boolean): Promise<string[]> {
   const first = await reader.read([stateKeys.grantees(patient)]);
-  const grantees = idList(first, stateKeys.grantees(patient));
+  const grantees = provenIds(first, stateKeys.grantees(patient));
   if (grantees.length === 0) return [];
   const second = await reader.read(grantees.map((g) => stateKeys.grantsOf(patient, g)));
   const shown = new Set(listed.map((g) => g.id));
-  const unlisted = grantees.flatMap((g) => idList(second, stateKeys.grantsOf(patient, g))).filter((id) => !shown.has(id));
+  const unlisted = grantees.flatMap((g) => provenIds(second, stateKeys.grantsOf(patient, g))).filter((id) => !shown.has(id));
   if (unlisted.length === 0 || all) return unlisted;
   // An unlisted grant is left out of the active list only if it is still active. The node
   // judges expiry by its clock, which runs ahead of the last block's time, so a grant that
   // expires within GRANT_EXPIRY_SKEW_MS of the proven time may be missing from that list.
   const third = await reader.read(unlisted.map(stateKeys.grant));
   return unlisted.filter((id) => {
-    const grant = json<StateGrant>(third, stateKeys.grant(id));
+    const grant = provenValue<StateGrant>(third, stateKeys.grant(id));
     return (
       grant !== undefined &&
       grant.patient === patient &&
@@ -267,7 +269,7 @@ export async function grantsLeftOut(reader: VerifiedReader, patient: string, lis
 export async function delegatesLeftOut(reader: VerifiedReader, patient: string, listed: readonly Delegation[]): Promise<string[]> {
   const state = await reader.read([stateKeys.acceptedDelegates(patient)]);
   const shown = new Set(listed.filter((d) => d.patient === patient && d.status === 'accepted').map((d) => d.delegate));
-  return idList(state, stateKeys.acceptedDelegates(patient)).filter((d) => !shown.has(d));
+  return provenIds(state, stateKeys.acceptedDelegates(patient)).filter((d) => !shown.has(d));
 }
 
 /** How far a node's clock may run ahead of the proven block time when it filters active grants. */
@@ -293,7 +295,7 @@ export async function provenRecords(reader: VerifiedReader, listed: readonly Rec
   if (listed.length === 0) return { value: [], height: reader.highestHeight };
   const state = await reader.read(listed.map((r) => stateKeys.record(r.record)));
   const out = listed.map((r) => {
-    const proven = json<Record<string, unknown>>(state, stateKeys.record(r.record));
+    const proven = provenValue<Record<string, unknown>>(state, stateKeys.record(r.record));
     if (proven === undefined) refuse('FACT_NOT_PROVEN', `record ${r.record} is not anchored in the proven state at height ${state.height}`);
     for (const field of ['patient', 'contentHash', 'resourceType', 'category'] as const) {
       if (proven[field] !== r[field]) refuse('FACT_NOT_PROVEN', `record ${r.record}: the node's ${field} is not the anchored one`);
@@ -370,7 +372,7 @@ export async function provenEmergencyWindows<W extends WindowFacts>(
   if (windows.length === 0) return [];
   const state = await reader.read(windows.map((w) => stateKeys.emergencyWindow(w.id)));
   return windows.map((window) => {
-    const proven = json<WindowFacts>(state, stateKeys.emergencyWindow(window.id));
+    const proven = provenValue<WindowFacts>(state, stateKeys.emergencyWindow(window.id));
     if (proven === undefined)
       refuse('FACT_NOT_PROVEN', `emergency window ${window.id} is not in the proven state at height ${state.height}`);
     for (const field of WINDOW_FIELDS) {
@@ -400,7 +402,7 @@ export async function provenDelegations(reader: VerifiedReader, listed: readonly
   if (listed.length === 0) return { value: [], height: reader.highestHeight };
   const state = await reader.read(listed.map((d) => stateKeys.delegate(d.patient, d.delegate)));
   const out = listed.map((d) => {
-    const proven = json<Delegation>(state, stateKeys.delegate(d.patient, d.delegate));
+    const proven = provenValue<Delegation>(state, stateKeys.delegate(d.patient, d.delegate));
     if (proven === undefined || canonicalJson(proven) !== canonicalJson(d))
       refuse('FACT_NOT_PROVEN', `the delegation of ${d.delegate} by ${d.patient} is not the committed one`);
     return { ...proven, provenAt: state.height };
