@@ -1,6 +1,7 @@
 // Ed25519 verification edge cases: the Node entry (OpenSSL) and the browser entry must accept
 // exactly the same signatures, or a light client could accept a commit the validators refuse.
 import assert from 'node:assert/strict';
+import { createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import * as browser from './browser.js';
@@ -119,5 +120,60 @@ describe('Ed25519 verification edge cases (ed25519-speccheck)', () => {
       ),
       { numRuns: 300 },
     );
+  });
+});
+
+// verifyEd25519 tries libsodium first and lets OpenSSL decide whatever libsodium refuses: its
+// verdict must be OpenSSL's own, call for call.
+describe("the Node entry gives OpenSSL's verdict (libsodium fast path)", () => {
+  const openssl = (pub: string, msg: Uint8Array, sig: string): boolean => {
+    try {
+      const key = createPublicKey({
+        key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(fromHex(pub, 'key', 32)).toString('base64url') },
+        format: 'jwk',
+      });
+      return verify(null, msg, key, fromHex(sig, 'sig', 64));
+    } catch {
+      return false;
+    }
+  };
+
+  test('on the speccheck cases', () => {
+    assert.deepEqual(verdicts(verifyEd25519), verdicts(openssl));
+  });
+
+  test('on honest signatures by fresh keys, and on each of them mutated (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 300 }),
+        fc.integer({ min: 0, max: 767 }),
+        fc.integer({ min: 0, max: 255 }),
+        (message, at, xor) => {
+          const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+          const pub = Buffer.from(publicKey.export({ format: 'jwk' }).x as string, 'base64url');
+          const joined = Buffer.concat([sign(null, message, privateKey), pub]);
+          assert.equal(verifyEd25519(toHex(pub), message, toHex(joined.subarray(0, 64))), true);
+          joined[at >> 3] = (joined[at >> 3] as number) ^ xor;
+          const sig = toHex(joined.subarray(0, 64));
+          const key = toHex(joined.subarray(64));
+          assert.equal(verifyEd25519(key, message, sig), openssl(key, message, sig));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  test('a non-canonical R (y ≥ p) and an upper-case key are refused as OpenSSL refuses them', () => {
+    const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+    const pub = toHex(Buffer.from(publicKey.export({ format: 'jwk' }).x as string, 'base64url'));
+    const msg = Uint8Array.of(1, 2, 3);
+    const sig = toHex(sign(null, msg, privateKey));
+    for (const r of [`ed${'ff'.repeat(30)}7f`, `ee${'ff'.repeat(30)}ff`, `ff${'ff'.repeat(30)}7f`]) {
+      const forged = r + sig.slice(64);
+      assert.equal(verifyEd25519(pub, msg, forged), openssl(pub, msg, forged));
+      assert.equal(verifyEd25519(pub, msg, forged), false);
+    }
+    assert.equal(verifyEd25519(pub.toUpperCase(), msg, sig), false);
+    assert.equal(verifyEd25519(pub, msg, sig), true);
   });
 });
