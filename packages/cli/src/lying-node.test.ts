@@ -304,6 +304,39 @@ describe('the SDK refuses a lying node', () => {
     refusedCleanly(await underLie(swapped, () => viaProxy(patientKeys).listRecords(patientId)), 'FACT_NOT_PROVEN');
   });
 
+  test('records: rotating the emergency key through a node that hides a record, or calls it erased, is refused before any rewrap (FACT_NOT_PROVEN)', async () => {
+    const onList =
+      (change: (j: { records: Array<{ record: string; status?: string }>; count: number }) => void) =>
+      (request: SentRequest, answer: Answer) =>
+        pathOf(request) === `/v1/patients/${patientId}/records` && answer.status === 200 ? editJson(answer, change) : undefined;
+    const rewraps = (sent: SentRequest[]) =>
+      sent.filter((r) => r.method === 'POST' && pathOf(r) === '/v1/txs' && JSON.parse(r.body.toString('utf8')).kind === 'emergency.rewrap');
+    const patient = viaProxy(patientKeys);
+    // A record left out would keep its envelope to the old key, open to the old key's holders.
+    const hidden = await underLie(
+      onList((j) => {
+        j.records.pop();
+        j.count -= 1;
+      }),
+      () => rotateEmergencyKey(patient, (o) => patient.putObject(o)),
+    );
+    assert.ok(hidden.error instanceof ClientError && hidden.error.code === 'FACT_NOT_PROVEN', String(hidden.error));
+    assert.deepEqual(rewraps(hidden.sent), []);
+    // Told erased, a record would be skipped the same way.
+    const erased = await underLie(
+      onList((j) => {
+        for (const r of j.records) r.status = 'erased';
+      }),
+      () => rotateEmergencyKey(patient, (o) => patient.putObject(o)),
+    );
+    assert.ok(erased.error instanceof ClientError && erased.error.code === 'FACT_NOT_PROVEN', String(erased.error));
+    assert.deepEqual(rewraps(erased.sent), []);
+    // Honest, the rotation rewraps every record.
+    const listed = (await direct(patientKeys).listRecords(patientId)).filter((r) => r.status !== 'erased');
+    const rotated = await rotateEmergencyKey(patient, (o) => patient.putObject(o));
+    assert.equal(rotated.rewrapped, listed.length);
+  });
+
   test('block headers: a rewritten header is refused (HEADER_MISMATCH)', async () => {
     const lie = onProofs((j) => {
       j.header.time += 1;

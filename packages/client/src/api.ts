@@ -17,7 +17,7 @@ import {
   provenRecords,
 } from './proven-facts.js';
 import { EMERGENCY_RECIPIENT, encryptRecord, newRecordId, openDataKey, openRecord, sealDataKey } from './record-crypto.js';
-import { checkRecordListPage } from './record-list.js';
+import { provenOwnRecordsPage } from './record-list.js';
 import {
   type AccessEvent,
   type AccessLogPage,
@@ -264,20 +264,14 @@ export class MedLedgerClient extends NodeConnection {
    */
   async recordsPage(patient: string, page: PageRequest = {}): Promise<Page<RecordMeta>> {
     const reader = this.verified('listing records');
-    const answer = objectAt(await this.get(`/v1/patients/${enc(patient)}/records${pageQuery(page)}`, { auth: true }), 'answer');
+    const body = await this.get(`/v1/patients/${enc(patient)}/records${pageQuery(page)}`, { auth: true });
+    // The patient's own list is proven complete; another reader's is filtered by their grants.
+    if (patient === this.id) return provenOwnRecordsPage(reader, patient, page.cursor, body);
+    const answer = objectAt(body, 'answer');
     const told = arrayAt(answer, 'records', 'answer').map(parseRecordMeta);
     const stranger = told.find((r) => r.patient !== patient);
     if (stranger !== undefined) refuse('FACT_NOT_PROVEN', `the node lists record ${stranger.record} of another patient among ${patient}'s`);
-    // The patient's own list is proven complete; another reader's is filtered by their grants.
-    const next =
-      patient === this.id
-        ? await checkRecordListPage(reader, patient, page.cursor, {
-            ids: told.map((r) => r.record),
-            next: nextAt(answer, 'answer'),
-            count: answer.count,
-          })
-        : nextAt(answer, 'answer');
-    return { items: (await provenRecords(reader, told)).value, next };
+    return { items: (await provenRecords(reader, told)).value, next: nextAt(answer, 'answer') };
   }
 
   /** Every record the caller may see of `patient`, following the pages, each proven. Throws ClientError. */

@@ -21,7 +21,8 @@ import { ClientError } from './errors.js';
 import { allItems, eachItem, nextAt, type Page, type PageRequest, pageQuery } from './paging.js';
 import { type ProvenIdentity, provenEmergencyWindows, provenIdentities, provenIdentity, stateKeys } from './proven-facts.js';
 import { EMERGENCY_RECIPIENT, openDataKey, sealDataKey } from './record-crypto.js';
-import { arrayAt, objectAt, parseRecordMeta, parseRecordRead, type RecordMeta } from './responses.js';
+import { provenOwnRecordsPage } from './record-list.js';
+import { arrayAt, objectAt, parseRecordRead, type RecordMeta } from './responses.js';
 import { refuse } from './trust.js';
 import { MAX_SHARE_ENVELOPES } from './tx-builders.js';
 import { VerifiedReader } from './verified-reader.js';
@@ -449,11 +450,17 @@ export async function rotateEmergencyKey(
 ): Promise<{ emergencyKey: string; txHash: string; rewrapped: number; rewrapTxHashes: string[] }> {
   const fresh = generateEncryptionKeyPair();
   const split = await conn.submitAndWait('emergency.split', buildEmergencySplit(conn.id, fresh, await trustedEmergencyNetwork(conn)));
-  // Every record, page by page: a key left unrewrapped would stay open to the old key's holders.
-  const listed = await allItems(async (cursor) => {
-    const answer = objectAt(await conn.get(`/v1/patients/${enc(conn.id)}/records${pageQuery({ cursor })}`, { auth: true }), 'answer');
-    return { items: arrayAt(answer, 'records', 'answer').map(parseRecordMeta), next: nextAt(answer, 'answer') };
-  });
+  // Every record, page by page: a key left unrewrapped would stay open to the old key's
+  // holders, so the list is proven complete and each anchor (its status and envelopes) proven.
+  const reader = conn.verified('rotating the emergency key');
+  const listed = await allItems(async (cursor) =>
+    provenOwnRecordsPage(
+      reader,
+      conn.id,
+      cursor,
+      await conn.get(`/v1/patients/${enc(conn.id)}/records${pageQuery({ cursor })}`, { auth: true }),
+    ),
+  );
   const items: EmergencyRewrapBody['envelopes'] = [];
   for (const meta of listed as RecordMeta[]) {
     const old = (meta.envelopes as Record<string, string> | undefined)?.[EMERGENCY_RECIPIENT];

@@ -5,6 +5,9 @@
 // from its patient is caught. (Another reader's list is filtered by their grants, and only
 // each record in it is proven.)
 import { ClientError } from './errors.js';
+import { nextAt, type Page } from './paging.js';
+import { provenRecords } from './proven-facts.js';
+import { arrayAt, objectAt, parseRecordMeta, type RecordMeta } from './responses.js';
 import { refuse } from './trust.js';
 import { provenCount, type VerifiedReader } from './verified-reader.js';
 
@@ -54,4 +57,29 @@ export async function checkRecordListPage(
   // The node ends the list before the proof does: page on from there (a node that then gives nothing is refused).
   if (told.ids.length === 0) refuse('FACT_NOT_PROVEN', `the node ends the patient's records at ${from}, the proven list has ${count}`);
   return cursorAt(end);
+}
+
+/**
+ * A page of `GET /v1/patients/:id/records` (`body`, asked with `cursor`) as its patient or a
+ * delegate relies on it: no record of another patient, each anchor proven (status and
+ * envelopes included), and the page exactly the proven list's entries from the cursor on.
+ * Resolves to the records and the cursor to page on. Throws ClientError as
+ * checkRecordListPage and provenRecords do.
+ */
+export async function provenOwnRecordsPage(
+  reader: VerifiedReader,
+  patient: string,
+  cursor: string | undefined,
+  body: unknown,
+): Promise<Page<RecordMeta>> {
+  const answer = objectAt(body, 'answer');
+  const told = arrayAt(answer, 'records', 'answer').map(parseRecordMeta);
+  const stranger = told.find((r) => r.patient !== patient);
+  if (stranger !== undefined) refuse('FACT_NOT_PROVEN', `the node lists record ${stranger.record} of another patient among ${patient}'s`);
+  const next = await checkRecordListPage(reader, patient, cursor, {
+    ids: told.map((r) => r.record),
+    next: nextAt(answer, 'answer'),
+    count: answer.count,
+  });
+  return { items: (await provenRecords(reader, told)).value, next };
 }
