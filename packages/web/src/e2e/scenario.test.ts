@@ -214,6 +214,13 @@ test('patient and clinician: write, see, share, read, revoke, refused — and th
   await patient.getByLabel(/^Vital signs/).check();
   await patient.getByLabel('Why are you sharing?').selectOption('treatment');
   await patient.getByLabel('End date', { exact: true }).fill(localDateTime(Date.now() + 3 * 86_400_000).slice(0, 10));
+  // A typed code is never shared with unseen: the first press says whose it is, and shares nothing.
+  await patient.getByRole('button', { name: 'Share', exact: true }).click();
+  await patient
+    .getByText(/^This code belongs to: Dr Meredith Grey, clinician.*Check that this is who you mean, then press Share again\.$/)
+    .waitFor();
+  assert.equal(await patient.getByText(/You are now sharing with/).count(), 0, 'the first press shares nothing');
+  await patient.getByText('Nobody but you can see your records.').waitFor();
   await patient.getByRole('button', { name: 'Share', exact: true }).click();
   await patient.getByText(/You are now sharing with Dr Meredith Grey/).waitFor();
   await patient.getByRole('list', { name: 'People and organizations with access' }).getByText('My treatment and care').waitFor();
@@ -256,7 +263,11 @@ test('patient and clinician: write, see, share, read, revoke, refused — and th
   writeFileSync(delegateFile, JSON.stringify(await createKeystore(delegateKeys, DELEGATE_PASS, { label: 'Alex' })));
   await patient.getByRole('link', { name: 'Sharing' }).click();
   await patient.locator('#delegate-code').fill(delegateSdk.id);
+  // The first press says whose the code is; only the second invites.
   await patient.getByRole('button', { name: 'Invite them to be my delegate' }).click();
+  await patient.getByText(/^This code belongs to: .*invite them only if this is who you mean\.$/).waitFor();
+  assert.equal(await patient.locator('[data-testid="delegate"]').count(), 0, 'nobody is invited by the first press');
+  await patient.getByRole('button', { name: 'Yes, invite them to be my delegate' }).click();
   await patient.getByText('Invited — waiting for them to accept.', { exact: false }).waitFor();
   assert.equal(
     await patient.getByRole('button', { name: 'Share my existing records with them' }).count(),

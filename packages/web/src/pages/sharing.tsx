@@ -74,6 +74,8 @@ function GrantForm(props: { onGranted: (who: string) => void }) {
   const linkedCode = useRef(code);
   const [nickname, setNickname] = useState('');
   const [found, setFound] = useState<{ identity: Identity; words: string } | undefined>(undefined);
+  // Share was pressed with a code not yet looked up: it was looked up instead, to be checked.
+  const [checkFirst, setCheckFirst] = useState(false);
   const [categories, setCategories] = useState<string[]>([]);
   const [purpose, setPurpose] = useState<Purpose>('treatment');
   const [until, setUntil] = useState(() => new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10));
@@ -127,8 +129,13 @@ function GrantForm(props: { onGranted: (who: string) => void }) {
     if (expiresAt !== undefined && !(expiresAt > Date.now())) return setProblem('Choose an end date in the future, or “No end date”.');
     setBusy(true);
     try {
-      const who = found ?? (await lookUp());
-      if (who === undefined) return;
+      // Never share with a code nobody has seen named (a typo can be someone else's code):
+      // the first press looks it up and shows whose it is; the next one shares.
+      if (found === undefined) {
+        if ((await lookUp()) !== undefined) setCheckFirst(true);
+        return;
+      }
+      const who = found;
       if (nickname.trim() !== '') setLocalName(who.identity.id, nickname);
       await user.client.grant({
         grantee: who.identity.id,
@@ -140,6 +147,7 @@ function GrantForm(props: { onGranted: (who: string) => void }) {
       props.onGranted(who.words);
       setCode('');
       setFound(undefined);
+      setCheckFirst(false);
       setCategories([]);
       setNickname('');
     } catch (err) {
@@ -170,6 +178,7 @@ function GrantForm(props: { onGranted: (who: string) => void }) {
         onChoose={(entry) => {
           setCode(entry.id);
           setFound(undefined);
+          setCheckFirst(false);
           setCodeProblem(undefined);
         }}
       />
@@ -187,6 +196,7 @@ function GrantForm(props: { onGranted: (who: string) => void }) {
           onChange={(e) => {
             setCode(e.target.value);
             setFound(undefined);
+            setCheckFirst(false);
             setCodeProblem(undefined);
           }}
         />
@@ -206,6 +216,9 @@ function GrantForm(props: { onGranted: (who: string) => void }) {
             : 'This code belongs to: '}
           <strong>{found.words}</strong>
           {found.identity.id === linkedCode.current.trim().toLowerCase() && '. Share only if this is who you mean.'}
+          {checkFirst &&
+            found.identity.id !== linkedCode.current.trim().toLowerCase() &&
+            '. Check that this is who you mean, then press Share again.'}
         </p>
       )}
       <label htmlFor="share-nick">A name for them (optional, only on this device)</label>
@@ -257,6 +270,8 @@ function Delegate() {
   const me = user.client.id;
   const delegates = useLoad(() => user.client.delegates(me), [me]);
   const [code, setCode] = useState('');
+  // Whose the typed code is, looked up and shown before anyone is invited.
+  const [found, setFound] = useState<{ id: string; words: string } | undefined>(undefined);
   const [problem, setProblem] = useState<string | undefined>(undefined);
   const [shared, setShared] = useState<string | undefined>(undefined);
   return (
@@ -303,7 +318,22 @@ function Delegate() {
       ))}
       {shared && <Notice>{shared}</Notice>}
       <label htmlFor="delegate-code">Their sharing code</label>
-      <input id="delegate-code" autoComplete="off" spellCheck={false} value={code} onChange={(e) => setCode(e.target.value)} />
+      <input
+        id="delegate-code"
+        autoComplete="off"
+        spellCheck={false}
+        value={code}
+        onChange={(e) => {
+          setCode(e.target.value);
+          setFound(undefined);
+        }}
+      />
+      {found && (
+        <p className="found" role="status">
+          This code belongs to: <strong>{found.words}</strong>. A delegate can see all your records and share them: invite them only if this
+          is who you mean.
+        </p>
+      )}
       {problem && (
         <div className="message error" role="alert">
           {problem}
@@ -316,12 +346,27 @@ function Delegate() {
           setProblem(undefined);
           const id = code.trim().toLowerCase();
           if (!/^[0-9a-f]{40}$/.test(id)) return setProblem('Enter their 40-character sharing code.');
+          if (id === me) return setProblem('That is your own sharing code. Enter the code of the person you want as your delegate.');
+          // The first press says whose the code is (proven, as every name here); the next invites.
+          if (found?.id !== id) {
+            let identity: Identity;
+            try {
+              identity = await user.client.identity(id);
+            } catch (err) {
+              return setProblem(friendlyError(err));
+            }
+            setFound({ id, words: await describeIdentity((x) => user.client.identity(x), identity) });
+            return;
+          }
           await user.client.setDelegate(id);
           setCode('');
+          setFound(undefined);
           delegates.reload();
         }}
       >
-        Invite them to be my delegate
+        {found !== undefined && found.id === code.trim().toLowerCase()
+          ? 'Yes, invite them to be my delegate'
+          : 'Invite them to be my delegate'}
       </ActionButton>
     </section>
   );
