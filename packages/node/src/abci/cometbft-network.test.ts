@@ -1,6 +1,7 @@
 // MedLedger on the real CometBFT binary (docs/cometbft.md): one validator, then four on
 // loopback, committing an identity registration and a record anchor end to end through
-// CometBFT's RPC. Needs scripts/install-cometbft.sh; without the binary these tests fail
+// CometBFT's RPC, and a block limit lowered by vote holding on the real binary. Needs
+// scripts/install-cometbft.sh; without the binary these tests fail
 // with a message naming it (they are never skipped).
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -139,6 +140,36 @@ test('one validator on CometBFT commits a registration and a record anchor, refu
     await waitFor(() => (rebuilt.app.info().height > third.height ? true : undefined), 'the replay into a fresh state', 60_000);
     assert.equal(net.commits[0]?.get(third.height)?.appHash, before3);
     assert.ok(net.commits[0]?.has(1), 'replayed from block 1');
+  } finally {
+    await net.cleanup();
+  }
+});
+
+test('on CometBFT a maxBlockTxs lowered by governance bounds every block from the next one on', async () => {
+  const net = await startNet(1);
+  try {
+    const v = net.validators[0] as CometValidator;
+    await waitHeight(v, 1);
+    const action = { type: 'param.set', param: 'maxBlockTxs', value: 2 };
+    assert.deepEqual((await submitAndCommit(v, net.org.tx('gov.propose', { action, votingPeriodMs: 3_600_000 }))).result, {
+      code: 'ok',
+      log: '',
+    });
+    const passed = await submitAndCommit(v, net.org.tx('gov.vote', { proposal: 1, vote: 'yes' }));
+    assert.deepEqual(passed.result, { code: 'ok', log: '' });
+    // Twelve transactions in CometBFT's mempool at once: at most two per block, none lost.
+    const txs = Array.from({ length: 12 }, () => {
+      const a = actor();
+      return a.tx('identity.register', { role: 'patient', encryptionKey: a.encryption.publicKey });
+    });
+    for (const tx of txs) assert.equal((await v.rpc.broadcastTxSync(txBytes(tx))).code, 0);
+    const heights = await Promise.all(txs.map((tx) => waitFor(() => v.rpc.tx(txHash(tx)), `tx ${txHash(tx)} committed`, 60_000)));
+    const perBlock = new Map<number, number>();
+    for (const { height } of heights) perBlock.set(height, (perBlock.get(height) ?? 0) + 1);
+    assert.ok(Math.max(...perBlock.values()) <= 2, `transactions per block: ${JSON.stringify([...perBlock])}`);
+    const after = [...(net.commits[0]?.values() ?? [])].filter((b) => b.height > passed.height);
+    assert.ok(after.length >= 6);
+    for (const b of after) assert.ok(b.txs.length <= 2, `block ${b.height} holds ${b.txs.length} transactions`);
   } finally {
     await net.cleanup();
   }

@@ -1,14 +1,15 @@
 // The EHR application behind the ABCI port, without CometBFT: a crash between FinalizeBlock
 // and Commit leaves Info at the previous height and the replayed block gives the same app
 // hash; the app hash equals the embedded engine's for the same block; proposals with
-// non-canonical bytes are refused; another chain's genesis is refused at InitChain.
+// non-canonical bytes are refused; another chain's genesis is refused at InitChain; block
+// limits lowered by governance bound what PrepareProposal builds and ProcessProposal accepts.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { generateEncryptionKeyPair, generateSigningKeyPair, idFromPublicKey } from '@medledger/crypto';
-import { EhrApp, emergencyParams, initChain, MemoryCommittedState } from '@medledger/ehr';
+import { EhrApp, emergencyParams, initChain, MAX_TX_BYTES, MemoryCommittedState } from '@medledger/ehr';
 import { type Genesis, signTx, txBytes, verifyStateProof } from '@medledger/ledger';
 import { SqliteAppState } from '@medledger/storage';
 import { EngineMismatchError } from '../engine-check.js';
@@ -215,5 +216,98 @@ test('CheckTx refuses a transaction over the 1 MiB admission limit even when the
   assert.match(outcome.log, /at most 1048576/);
   // At the limit the size check passes and the bytes are judged as a transaction.
   assert.notEqual(app.checkTx(new Uint8Array(1 << 20).fill(0x20), false).code, 'TX_TOO_LARGE');
+  store.close();
+});
+
+/**
+ * An app on `g` at height 2 where the one member organization proposed (block 1) and passed
+ * (block 2) `param.set` of `param` to `value`; `next(txs)` is a block at height 3.
+ */
+function withVotedLimit(name: string, g: Genesis, param: 'maxBlockTxs' | 'maxBlockBytes', value: number) {
+  const store = new SqliteAppState(join(dir, name));
+  const app = new EhrAbciApp(g, { store });
+  app.initChain(initReq(g));
+  let nonce = 0;
+  const orgTx = (kind: string, body: Record<string, unknown>) =>
+    txBytes(signTx({ v: 1, chain: g.chainId, kind, signer: org.publicKey, nonce: nonce++, body }, org.privateKey));
+  const limitsBefore = app.blockLimits();
+  const run = (height: number, tx: Uint8Array) => {
+    const block: AbciBlock = { height, time: T0 + height * 1000, txs: [tx], hash: height.toString(16).padStart(64, '0') };
+    assert.equal(app.processProposal(block), true);
+    assert.deepEqual(
+      app.finalizeBlock(block).results.map((r) => r.code),
+      ['ok'],
+    );
+    app.commit();
+  };
+  run(1, orgTx('gov.propose', { action: { type: 'param.set', param, value }, votingPeriodMs: 3_600_000 }));
+  const limitsWhileOpen = app.blockLimits();
+  run(2, orgTx('gov.vote', { proposal: 1, vote: 'yes' }));
+  const next = (txs: Uint8Array[], tag: number): AbciBlock => ({
+    height: 3,
+    time: T0 + 3000,
+    txs,
+    hash: tag.toString(16).padStart(64, 'f'),
+  });
+  return { store, app, limitsBefore, limitsWhileOpen, next };
+}
+
+/** A canonical patient registration of exactly `size` bytes (its body padded; execution refuses the pad, which a proposal check does not look at). */
+function registrationOf(chainId: string, size?: number): Uint8Array {
+  const who = generateSigningKeyPair();
+  const make = (pad: string) =>
+    txBytes(
+      signTx(
+        {
+          v: 1,
+          chain: chainId,
+          kind: 'identity.register',
+          signer: who.publicKey,
+          nonce: 0,
+          body: { role: 'patient', encryptionKey: generateEncryptionKeyPair().publicKey, ...(size === undefined ? {} : { pad }) },
+        },
+        who.privateKey,
+      ),
+    );
+  if (size === undefined) return make('');
+  const bytes = make('x'.repeat(size - make('').length));
+  assert.equal(bytes.length, size);
+  return bytes;
+}
+
+test('a maxBlockTxs lowered by governance bounds what PrepareProposal builds and ProcessProposal accepts from the next block on', () => {
+  const { store, app, limitsBefore, limitsWhileOpen, next } = withVotedLimit('voted-txs.db', genesis, 'maxBlockTxs', 2);
+  assert.deepEqual(limitsBefore, { maxBlockTxs: 100, maxBlockBytes: 1 << 20 });
+  assert.deepEqual(limitsWhileOpen, limitsBefore, 'an open proposal changes nothing');
+  assert.deepEqual(app.blockLimits(), { maxBlockTxs: 2, maxBlockBytes: 1 << 20 });
+  const txs = [1, 2, 3, 4, 5].map(() => registrationOf(genesis.chainId));
+  // An honest proposer takes the mempool in order, up to the voted count.
+  assert.deepEqual(app.prepareProposal({ height: 3, txs, maxTxBytes: 1 << 30 }), txs.slice(0, 2));
+  // A faulty proposer's block over the voted count is refused; one within it is accepted.
+  assert.equal(app.processProposal(next(txs.slice(0, 3), 1)), false, 'three transactions over a voted limit of two');
+  assert.equal(app.processProposal(next(txs.slice(0, 2), 2)), true);
+  assert.equal(app.processProposal(next([], 3)), true);
+  store.close();
+});
+
+test('a maxBlockBytes lowered by governance bounds what PrepareProposal builds and ProcessProposal accepts, with CometBFT’s maxTxBytes still a bound', () => {
+  const roomy: Genesis = { ...genesis, params: { ...genesis.params, maxBlockBytes: 4 * MAX_TX_BYTES } };
+  const { store, app, limitsBefore, next } = withVotedLimit('voted-bytes.db', roomy, 'maxBlockBytes', MAX_TX_BYTES);
+  assert.equal(limitsBefore.maxBlockBytes, 4 * MAX_TX_BYTES);
+  assert.deepEqual(app.blockLimits(), { maxBlockTxs: 100, maxBlockBytes: MAX_TX_BYTES });
+  // Two canonical transactions of exactly the voted limit together, and the same plus one byte.
+  const half = MAX_TX_BYTES / 2;
+  const a = registrationOf(roomy.chainId, half);
+  const b = registrationOf(roomy.chainId, half);
+  const bPlusOne = registrationOf(roomy.chainId, half + 1);
+  const c = registrationOf(roomy.chainId, 1000);
+  // An honest proposer stops at the voted limit (the genesis limit would take all three)...
+  assert.deepEqual(app.prepareProposal({ height: 3, txs: [a, bPlusOne, c], maxTxBytes: 1 << 30 }), [a]);
+  assert.deepEqual(app.prepareProposal({ height: 3, txs: [a, b, c], maxTxBytes: 1 << 30 }), [a, b]);
+  // ...and at CometBFT's own maxTxBytes when that is smaller.
+  assert.deepEqual(app.prepareProposal({ height: 3, txs: [a, b, c], maxTxBytes: half + 10 }), [a]);
+  // A faulty proposer's block one byte over the voted limit is refused; one at the limit is accepted.
+  assert.equal(app.processProposal(next([a, bPlusOne], 1)), false, 'one byte over the voted limit');
+  assert.equal(app.processProposal(next([a, b], 2)), true);
   store.close();
 });

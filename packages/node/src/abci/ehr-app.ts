@@ -5,7 +5,7 @@
 // Transactions are their exact canonical bytes, so CometBFT's tx hash (SHA-256 of the
 // bytes) is MedLedger's.
 import { sha256Hex } from '@medledger/crypto';
-import { type ValidatorEntry, validatorKeysEver, validatorSetEffectiveAt } from '@medledger/ehr';
+import { effectiveBlockLimits, type ValidatorEntry, validatorKeysEver, validatorSetEffectiveAt } from '@medledger/ehr';
 import {
   appHashOf,
   type Genesis,
@@ -170,7 +170,8 @@ export class EhrAbciApp implements AbciAppPort {
 
   checkTx(bytes: Uint8Array, _recheck: boolean): AbciTxOutcome {
     // The embedded engine's admission limit (admission.ts maxTxBytesFor): governance keeps
-    // the block limit at or above it, so a transaction that passes always fits a block.
+    // the block limit at or above it (a voted maxBlockBytes is at least MAX_TX_BYTES), so a
+    // transaction that passes always fits a block under the limits in force (blockLimits).
     const max = maxTxBytesFor(this.genesis.params.maxBlockBytes);
     if (bytes.length > max)
       return { code: 'TX_TOO_LARGE', log: `transaction is ${bytes.length} bytes; a transaction may be at most ${max}` };
@@ -197,23 +198,42 @@ export class EhrAbciApp implements AbciAppPort {
     return result;
   }
 
+  /**
+   * The block limits in force for the next block: genesis's, lowered by governance as of
+   * committed state (docs/governance.md). The same function the embedded engine asks
+   * (chain.ts blockLimits), so both engines build and accept the same blocks; a limit passed
+   * in block H holds from block H + 1. Read from committed state only, never a clock.
+   */
+  blockLimits(): { maxBlockTxs: number; maxBlockBytes: number } {
+    return effectiveBlockLimits(this.application.state, this.genesis.params);
+  }
+
+  /**
+   * The mempool's transactions in order, up to the limits in force and CometBFT's own
+   * `maxTxBytes` (its consensus block size), whichever is smaller.
+   */
   prepareProposal(req: { height: number; txs: Uint8Array[]; maxTxBytes: number }): Uint8Array[] {
-    const maxBytes = Math.min(req.maxTxBytes, this.genesis.params.maxBlockBytes);
+    const limits = this.blockLimits();
+    const maxBytes = Math.min(req.maxTxBytes, limits.maxBlockBytes);
     const out: Uint8Array[] = [];
     let bytes = 0;
     for (const tx of req.txs) {
-      if (out.length >= this.genesis.params.maxBlockTxs || bytes + tx.length > maxBytes) break;
+      if (out.length >= limits.maxBlockTxs || bytes + tx.length > maxBytes) break;
       out.push(tx);
       bytes += tx.length;
     }
     return out;
   }
 
-  /** Accepts a block whose every transaction is canonical and that fits the genesis limits; never reads a clock. */
+  /**
+   * Accepts a block for the next height whose every transaction is canonical and that fits
+   * the block limits in force (blockLimits: genesis's, lowered by vote); never reads a clock.
+   */
   processProposal(block: AbciBlock): boolean {
     if (block.height !== this.application.info().height + 1) return false;
-    if (block.txs.length > this.genesis.params.maxBlockTxs) return false;
-    if (block.txs.reduce((n, tx) => n + tx.length, 0) > this.genesis.params.maxBlockBytes) return false;
+    const limits = this.blockLimits();
+    if (block.txs.length > limits.maxBlockTxs) return false;
+    if (block.txs.reduce((n, tx) => n + tx.length, 0) > limits.maxBlockBytes) return false;
     const d = this.decode(block);
     if (d.parsed.length !== block.txs.length) return false;
     // Executed now so FinalizeBlock of this block reuses it (the application caches by hash).

@@ -36,6 +36,8 @@ export function actor(chain = CHAIN) {
 
 export interface Net {
   genesis: Genesis;
+  /** The genesis member organization (the only one), which proposes and votes alone. */
+  org: ReturnType<typeof actor>;
   validators: CometValidator[];
   /** Every validator's committed blocks, as its own application saw them. */
   commits: Array<Map<number, AbciCommittedBlock>>;
@@ -97,6 +99,7 @@ export async function startNet(n: number): Promise<Net> {
   for (let i = 0; i < n; i++) validators.push(await start(i));
   return {
     genesis,
+    org,
     validators,
     commits,
     restart: async (i, opts = {}) => {
