@@ -416,10 +416,10 @@ export function registerFhirRoutes(app: FastifyInstance, node: RouteDeps): void 
       scope.get<{ Params: { type: string } }>('/:type', async (req, reply) => {
         const c = caller(req);
         // Medicines: a prescription's fills, from the ledger (docs/medicines.md "FHIR").
-        const prescription = (req.query as Record<string, unknown>).prescription;
-        if (req.params.type === 'MedicationDispense' && typeof prescription === 'string') {
+        const query = req.query as Record<string, string | string[] | undefined>;
+        if (req.params.type === 'MedicationDispense' && query.prescription !== undefined) {
           requireScope(c, 'MedicationDispense', 's');
-          return send(reply, 200, searchLedgerDispenses(node.chain.state, c.identity, prescription, baseOf(req)));
+          return send(reply, 200, searchLedgerDispenses(node.chain.state, c.identity, query, baseOf(req)));
         }
         return send(reply, 200, await search(req, c, parseSearch(req.query as Record<string, string>, knownType(req.params.type))));
       });

@@ -60,6 +60,17 @@ function intParam(raw: string | string[] | undefined, name: string, min: number,
   return Number(s);
 }
 
+/**
+ * `_count` (1–MAX_COUNT, default DEFAULT_COUNT) and `_offset` (default 0) as every search on
+ * this endpoint takes them. Throws FhirError 400 for a value out of range or not an integer.
+ */
+export function parsePaging(query: Record<string, string | string[] | undefined>): { count: number; offset: number } {
+  return {
+    count: intParam(query._count, '_count', 1, MAX_COUNT, DEFAULT_COUNT),
+    offset: intParam(query._offset, '_offset', 0, 1_000_000_000, 0),
+  };
+}
+
 /** Parse a search query string (already split by Fastify). Throws FhirError 400 for what is not supported. */
 export function parseSearch(query: Record<string, string | string[] | undefined>, type?: string): SearchQuery {
   for (const key of Object.keys(query)) {
@@ -88,8 +99,7 @@ export function parseSearch(query: Record<string, string | string[] | undefined>
     ...(types === undefined ? {} : { types }),
     ...(categories.length === 0 ? {} : { categories }),
     dates,
-    count: intParam(query._count, '_count', 1, MAX_COUNT, DEFAULT_COUNT),
-    offset: intParam(query._offset, '_offset', 0, 1_000_000_000, 0),
+    ...parsePaging(query),
   };
 }
 
