@@ -6,7 +6,12 @@ import { CATEGORY_BY_TYPE } from './categories.js';
 const SEARCH_PARAMS = [
   { name: 'patient', type: 'reference' as const, documentation: 'the Patient (id: the patient identity id)' },
   { name: 'category', type: 'token' as const, documentation: 'the MedLedger record category (docs/fhir.md)' },
-  { name: 'date', type: 'date' as const, documentation: 'eq, ge, gt, le, lt prefixes' },
+  {
+    name: 'date',
+    type: 'date' as const,
+    documentation:
+      "eq, ge, gt, le, lt prefixes. Dates are encrypted: each candidate a page compares is a read, logged on the patient's access log; total only when one page read every candidate",
+  },
   {
     name: '_count',
     type: 'number' as const,
