@@ -6,8 +6,17 @@ import { CATEGORY_BY_TYPE } from './categories.js';
 const SEARCH_PARAMS = [
   { name: 'patient', type: 'reference' as const, documentation: 'the Patient (id: the patient identity id)' },
   { name: 'category', type: 'token' as const, documentation: 'the MedLedger record category (docs/fhir.md)' },
-  { name: 'date', type: 'date' as const, documentation: 'eq, ge, gt, le, lt prefixes' },
-  { name: '_count', type: 'number' as const, documentation: 'page size, 1–500 (default 50); next pages via Bundle.link' },
+  {
+    name: 'date',
+    type: 'date' as const,
+    documentation:
+      "eq, ge, gt, le, lt prefixes. Dates are encrypted: each candidate a page compares is a read, logged on the patient's access log; total only when one page read every candidate",
+  },
+  {
+    name: '_count',
+    type: 'number' as const,
+    documentation: 'page size, 1–500 (default 50); _offset (from 0) selects the page; next pages via Bundle.link',
+  },
 ];
 
 /** ClaimResponse and ExplanationOfBenefit are searched from the claims on chain (insurance-search.ts). */
@@ -16,6 +25,27 @@ const INSURANCE_SEARCH_PARAMS = [
   { name: 'use', type: 'token' as const, documentation: 'ClaimResponse only: claim (default) or preauthorization' },
   SEARCH_PARAMS[3] as (typeof SEARCH_PARAMS)[number],
 ];
+
+/**
+ * MedicationDispense also searches the fills of a ledger prescription (medicines.ts); with
+ * `prescription`, only `_count` and `_offset` go with it.
+ */
+const DISPENSE_SEARCH_PARAMS = [
+  ...SEARCH_PARAMS,
+  {
+    name: 'prescription',
+    type: 'reference' as const,
+    documentation:
+      'MedicationRequest/rx-<prescription id>: the fills of a ledger prescription, oldest first; only _count and _offset may go with it',
+  },
+];
+
+const searchParamsOf = (type: string) =>
+  type === 'ClaimResponse' || type === 'ExplanationOfBenefit'
+    ? INSURANCE_SEARCH_PARAMS
+    : type === 'MedicationDispense'
+      ? DISPENSE_SEARCH_PARAMS
+      : SEARCH_PARAMS;
 
 /** The CapabilityStatement for the endpoint at `base`. */
 export function capabilityStatement(base: string, now: number): CapabilityStatement {
@@ -56,7 +86,7 @@ export function capabilityStatement(base: string, now: number): CapabilityStatem
             { code: 'update' as const },
             { code: 'search-type' as const },
           ],
-          searchParam: type === 'ClaimResponse' || type === 'ExplanationOfBenefit' ? INSURANCE_SEARCH_PARAMS : SEARCH_PARAMS,
+          searchParam: searchParamsOf(type),
         })),
         operation: [
           { name: 'claim-code', definition: `${base}/OperationDefinition/Patient-claim-code` },

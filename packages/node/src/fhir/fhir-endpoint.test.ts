@@ -305,6 +305,116 @@ describe('FHIR R4 endpoint', () => {
     assert.equal(badDate.status, 400);
   });
 
+  test('a date search reads (and logs) each candidate once across its pages, only as far as a page needs, never a type with no date', async () => {
+    const bundle = {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        {
+          fullUrl: 'urn:uuid:p-dated',
+          resource: { resourceType: 'Patient', gender: 'female' },
+          request: { method: 'POST', url: 'Patient' },
+        },
+        {
+          resource: { resourceType: 'Practitioner', name: [{ family: 'Undated' }] },
+          request: { method: 'POST', url: 'Practitioner' },
+        },
+        {
+          resource: {
+            resourceType: 'Encounter',
+            status: 'finished',
+            class: { code: 'AMB' },
+            subject: { reference: 'urn:uuid:p-dated' },
+            period: { start: '2019-01-01' },
+          },
+          request: { method: 'POST', url: 'Encounter' },
+        },
+        ...[0, 1, 2, 3, 4, 5].map((i) => ({
+          resource: {
+            resourceType: 'Observation',
+            status: 'final',
+            code: { text: `d${i}` },
+            subject: { reference: 'urn:uuid:p-dated' },
+            effectiveDateTime: `2019-0${i + 1}-15`,
+          },
+          request: { method: 'POST', url: 'Observation' },
+        })),
+      ],
+    };
+    const response: Any = await client.transaction({ body: bundle });
+    const idAt = (i: number) => response.entry[i].response.location.split('/')[1] as string;
+    const pid = idAt(0);
+    const [practitioner, encounter] = [idAt(1), idAt(2)];
+    const observations = [3, 4, 5, 6, 7, 8].map(idAt);
+    // The org's allowed reads of each of this patient's records, once every read so far is on
+    // chain: a read of the Encounter is queued after them, so when it is committed they are too.
+    let sentinels = 0;
+    const readsSoFar = async (): Promise<Map<string, number>> => {
+      await client.read({ resourceType: 'Encounter', id: encounter });
+      sentinels++;
+      return waitFor(() => {
+        const reads = new Map<string, number>();
+        for (const [, v] of t.node.chain.store.scanState(prefixes.accessLog(pid))) {
+          const e = JSON.parse(v);
+          if (e.decision === 'allowed' && e.accessor === t.orgId) reads.set(e.record, (reads.get(e.record) ?? 0) + e.count);
+        }
+        return (reads.get(encounter) ?? 0) >= sentinels ? reads : undefined;
+      }, 'access events committed');
+    };
+    const readsOf = (reads: Map<string, number>, ids: string[]) => ids.map((id) => reads.get(id) ?? 0);
+    const before = await readsSoFar();
+    assert.deepEqual(readsOf(before, observations), [0, 0, 0, 0, 0, 0]);
+
+    // One page of one: reads candidates only until it has its match, leaves `total` out
+    // (counting would read every record) and links to the next page.
+    const one: Any = await client.search({ resourceType: 'Observation', searchParams: { patient: pid, date: 'ge2019-01-01', _count: 1 } });
+    assert.equal(one.entry.length, 1);
+    assert.equal(one.total, undefined);
+    assert.ok(one.link.some((l: Any) => l.relation === 'next'));
+    const afterOne = await readsSoFar();
+    assert.equal(
+      readsOf(afterOne, observations).reduce((a, b) => a + b, 0),
+      1,
+      'a page of one whose first candidate matches reads one record, not every candidate',
+    );
+
+    // Walk every page of a filtered search: each match once, and each candidate read once in
+    // all (not once per page, as when every page re-read every candidate).
+    const matched: string[] = [];
+    let page: Any = await client.search({ resourceType: 'Observation', searchParams: { patient: pid, date: 'ge2019-03-01', _count: 2 } });
+    for (let pages = 0; page !== undefined; pages++) {
+      assert.ok(pages < 10, 'the next links end');
+      assert.ok(page.entry.length <= 2);
+      matched.push(...page.entry.map((e: Any) => e.resource.code.text));
+      page = await client.nextPage({ bundle: page });
+    }
+    assert.deepEqual(matched.sort(), ['d2', 'd3', 'd4', 'd5']);
+    const afterWalk = await readsSoFar();
+    assert.deepEqual(
+      readsOf(afterWalk, observations).map((n, i) => n - (readsOf(afterOne, observations)[i] as number)),
+      [1, 1, 1, 1, 1, 1],
+      'every candidate read exactly once over the pages',
+    );
+
+    // Across types: the Patient and Practitioner have no date, so they are never read for a
+    // `date` search; one page that read every candidate gives `total`.
+    const across: Any = await client.search({ searchParams: { patient: pid, date: '2019-02' } });
+    assert.deepEqual(
+      across.entry.map((e: Any) => e.resource.code?.text),
+      ['d1'],
+    );
+    assert.equal(across.total, 1);
+    const afterAcross = await readsSoFar();
+    assert.equal(afterAcross.get(pid) ?? 0, 0, 'the Patient is not read by a date search');
+    assert.equal(afterAcross.get(practitioner) ?? 0, 0, 'nor the Practitioner');
+    // The Encounter was a candidate (read once) besides the reads that mark each checkpoint.
+    assert.equal(afterAcross.get(encounter), sentinels + 1);
+    assert.deepEqual(
+      readsOf(afterAcross, observations).map((n, i) => n - (readsOf(afterWalk, observations)[i] as number)),
+      [1, 1, 1, 1, 1, 1],
+    );
+  });
+
   test('a transaction with one invalid entry writes nothing', async () => {
     const patientsBefore = t.node.chain.store.scanState('identity/').length;
     const bad = await fails(

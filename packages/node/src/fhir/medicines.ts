@@ -5,6 +5,7 @@
 // state; the same people see them as see the prescription (ehr `maySeePrescription`).
 import { getPrescription, getProduct, type Identity, maySeePrescription, type Prescription, type StateReader } from '@medledger/ehr';
 import { FhirError } from './outcome.js';
+import { parsePaging } from './search.js';
 
 type Json = Record<string, unknown>;
 const RXNORM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
@@ -89,15 +90,42 @@ export function readLedgerMedication(state: StateReader, caller: Identity, type:
   return fill;
 }
 
-/** `GET MedicationDispense?prescription=[MedicationRequest/]rx-<id>`: the fills of one prescription, as a searchset Bundle. */
-export function searchLedgerDispenses(state: StateReader, caller: Identity, prescription: string, base: string): Json {
+const DISPENSE_SEARCH = new Set(['prescription', '_count', '_offset', '_format']);
+
+/**
+ * `GET MedicationDispense?prescription=[MedicationRequest/]rx-<id>[&_count=&_offset=]`: the
+ * fills of one prescription, oldest first, as a searchset Bundle paged as every search here
+ * (`_count` 1–500, default 50; `_offset` a position among the fills) with `total` and
+ * self/next/previous links. Any other parameter is refused (400), as elsewhere.
+ */
+export function searchLedgerDispenses(
+  state: StateReader,
+  caller: Identity,
+  query: Record<string, string | string[] | undefined>,
+  base: string,
+): Json {
+  for (const key of Object.keys(query))
+    if (!DISPENSE_SEARCH.has(key))
+      throw new FhirError(400, 'not-supported', `MedicationDispense?prescription= supports prescription, _count and _offset, not '${key}'`);
+  const prescription = query.prescription;
+  if (typeof prescription !== 'string') throw new FhirError(400, 'invalid', 'give one prescription');
   const m = RX_ID.exec(prescription.replace(/^MedicationRequest\//, ''));
   if (m === null) throw new FhirError(400, 'invalid', 'prescription must be MedicationRequest/rx-<prescription id>');
+  const { count, offset } = parsePaging(query);
   const fills = medicationDispensesOf(state, visiblePrescription(state, caller, m[1] as string));
+  const page = fills.slice(offset, offset + count);
+  const linkAt = (at: number) => {
+    const params = new URLSearchParams({ prescription: `MedicationRequest/rx-${m[1]}`, _count: String(count), _offset: String(at) });
+    return `${base}/MedicationDispense?${params}`;
+  };
+  const link = [{ relation: 'self', url: linkAt(offset) }];
+  if (offset + count < fills.length) link.push({ relation: 'next', url: linkAt(offset + count) });
+  if (offset > 0) link.push({ relation: 'previous', url: linkAt(Math.max(0, offset - count)) });
   return {
     resourceType: 'Bundle',
     type: 'searchset',
     total: fills.length,
-    entry: fills.map((resource) => ({ fullUrl: `${base}/MedicationDispense/${String(resource.id)}`, resource, search: { mode: 'match' } })),
+    link,
+    entry: page.map((resource) => ({ fullUrl: `${base}/MedicationDispense/${String(resource.id)}`, resource, search: { mode: 'match' } })),
   };
 }

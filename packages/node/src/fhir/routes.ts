@@ -22,7 +22,7 @@ import { parseFhirJson } from './json.js';
 import { isLedgerMedicationId, readLedgerMedication, searchLedgerDispenses } from './medicines.js';
 import { FhirError, MislabeledRecordError, outcomeFor } from './outcome.js';
 import { FhirRepository, patientReferenced } from './repository.js';
-import { matchesDates, parseSearch, type SearchQuery } from './search.js';
+import { matchesDates, parseSearch, type SearchQuery, typeHasDate } from './search.js';
 import { loadFhirDefinitions, validateFhirResource } from './validate.js';
 
 export const FHIR_PREFIX = '/fhir/R4';
@@ -317,13 +317,13 @@ export function registerFhirRoutes(app: FastifyInstance, node: RouteDeps): void 
       const search = async (req: FastifyRequest, c: FhirCaller, q: SearchQuery): Promise<Bundle> => {
         for (const t of q.types ?? ['*']) if (t !== '*') requireScope(c, t, 's');
         if (q.types === undefined) requireScope(c, '*', 's');
-        const candidates = repo
-          .visibleRecords(c.identity, q.patient)
-          .filter(
-            (r) =>
-              (q.types === undefined || q.types.includes(r.resourceType)) &&
-              (q.categories === undefined || q.categories.includes(r.category)),
-          );
+        const candidates = repo.visibleRecords(c.identity, q.patient).filter(
+          (r) =>
+            (q.types === undefined || q.types.includes(r.resourceType)) &&
+            (q.categories === undefined || q.categories.includes(r.category)) &&
+            // A record of a type with no date matches no `date`: left out by its anchored type, unread.
+            (q.dates.length === 0 || typeHasDate(r.resourceType)),
+        );
         // A mislabeled record (filed under other labels than it was written with) is skipped,
         // never served and never fatal to the search: the reason is logged (never the contents)
         // and an OperationOutcome entry tells the caller how many were left out.
@@ -341,31 +341,31 @@ export function registerFhirRoutes(app: FastifyInstance, node: RouteDeps): void 
             return undefined;
           }
         };
-        let page: Resource[] = [];
-        let total: number;
-        let nextOffset: number;
-        if (q.dates.length > 0) {
-          // Dates are inside the ciphertext: each candidate is read (and logged) to filter.
-          const matching: Resource[] = [];
-          for (const r of candidates) {
-            const resource = await readOrSkip(r);
-            if (resource !== undefined && matchesDates(resource, q.dates)) matching.push(resource);
-          }
-          total = matching.length;
-          page = matching.slice(q.offset, q.offset + q.count);
-          nextOffset = q.offset + q.count;
-        } else {
-          // The offset counts candidates; a page reads on past skipped ones so it is full
-          // whenever more readable records follow, and the next page starts after the last read.
-          let i = q.offset;
-          for (; i < candidates.length && page.length < q.count; i++) {
-            const resource = await readOrSkip(candidates[i] as RecordMeta);
-            if (resource !== undefined) page.push(resource);
-          }
-          nextOffset = i;
-          // Records skipped on this page are not matches; those on other pages are found when read.
-          total = candidates.length - skipped.length;
+        // The offset counts candidates; a page reads on past skipped ones and (with `date`) past
+        // candidates whose date does not match, so it is full whenever more matches follow, and
+        // the next page starts after the last candidate read. The dates are inside the
+        // ciphertext and no date is anchored on chain, so a `date` filter can only be applied to
+        // a record the read gate served: each candidate a page reads is a read of that record for
+        // the caller, logged on the patient's access log, whether or not it matched (the caller
+        // learns from the page which ones did). Reading only until the page is full, and never
+        // again on a later page, keeps those reads to the candidates the caller paged through.
+        const page: Resource[] = [];
+        let i = q.offset;
+        for (; i < candidates.length && page.length < q.count; i++) {
+          const resource = await readOrSkip(candidates[i] as RecordMeta);
+          if (resource !== undefined && matchesDates(resource, q.dates)) page.push(resource);
         }
+        const nextOffset = i;
+        // Without `date` every candidate matches: records skipped on this page are not matches,
+        // those on other pages are found when read. With `date` the number of matches is known
+        // only when this one page read every candidate; counting them otherwise would mean
+        // reading (and logging) every record, so `total` is then left out.
+        const total =
+          q.dates.length === 0
+            ? candidates.length - skipped.length
+            : q.offset === 0 && nextOffset === candidates.length
+              ? page.length
+              : undefined;
         const base = baseOf(req);
         const path = req.url.split('?')[0] as string;
         const params = new URLSearchParams(req.url.includes('?') ? req.url.slice(req.url.indexOf('?') + 1) : '');
@@ -375,13 +375,12 @@ export function registerFhirRoutes(app: FastifyInstance, node: RouteDeps): void 
           return `${base}${path.slice(FHIR_PREFIX.length)}?${params.toString()}`;
         };
         const link = [{ relation: 'self', url: linkAt(q.offset) }];
-        const end = q.dates.length > 0 ? total : candidates.length;
-        if (nextOffset < end) link.push({ relation: 'next', url: linkAt(nextOffset) });
+        if (nextOffset < candidates.length) link.push({ relation: 'next', url: linkAt(nextOffset) });
         if (q.offset > 0) link.push({ relation: 'previous', url: linkAt(Math.max(0, q.offset - q.count)) });
         return {
           resourceType: 'Bundle',
           type: 'searchset',
-          total,
+          ...(total === undefined ? {} : { total }),
           link,
           entry: [
             ...page.map((resource) => ({
@@ -416,10 +415,10 @@ export function registerFhirRoutes(app: FastifyInstance, node: RouteDeps): void 
       scope.get<{ Params: { type: string } }>('/:type', async (req, reply) => {
         const c = caller(req);
         // Medicines: a prescription's fills, from the ledger (docs/medicines.md "FHIR").
-        const prescription = (req.query as Record<string, unknown>).prescription;
-        if (req.params.type === 'MedicationDispense' && typeof prescription === 'string') {
+        const query = req.query as Record<string, string | string[] | undefined>;
+        if (req.params.type === 'MedicationDispense' && query.prescription !== undefined) {
           requireScope(c, 'MedicationDispense', 's');
-          return send(reply, 200, searchLedgerDispenses(node.chain.state, c.identity, prescription, baseOf(req)));
+          return send(reply, 200, searchLedgerDispenses(node.chain.state, c.identity, query, baseOf(req)));
         }
         return send(reply, 200, await search(req, c, parseSearch(req.query as Record<string, string>, knownType(req.params.type))));
       });

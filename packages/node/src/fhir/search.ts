@@ -60,6 +60,17 @@ function intParam(raw: string | string[] | undefined, name: string, min: number,
   return Number(s);
 }
 
+/**
+ * `_count` (1–MAX_COUNT, default DEFAULT_COUNT) and `_offset` (default 0) as every search on
+ * this endpoint takes them. Throws FhirError 400 for a value out of range or not an integer.
+ */
+export function parsePaging(query: Record<string, string | string[] | undefined>): { count: number; offset: number } {
+  return {
+    count: intParam(query._count, '_count', 1, MAX_COUNT, DEFAULT_COUNT),
+    offset: intParam(query._offset, '_offset', 0, 1_000_000_000, 0),
+  };
+}
+
 /** Parse a search query string (already split by Fastify). Throws FhirError 400 for what is not supported. */
 export function parseSearch(query: Record<string, string | string[] | undefined>, type?: string): SearchQuery {
   for (const key of Object.keys(query)) {
@@ -88,53 +99,56 @@ export function parseSearch(query: Record<string, string | string[] | undefined>
     ...(types === undefined ? {} : { types }),
     ...(categories.length === 0 ? {} : { categories }),
     dates,
-    count: intParam(query._count, '_count', 1, MAX_COUNT, DEFAULT_COUNT),
-    offset: intParam(query._offset, '_offset', 0, 1_000_000_000, 0),
+    ...parsePaging(query),
   };
 }
 
 type Json = Record<string, unknown>;
 
+const periodOf = (p: unknown) => {
+  const o = p as { start?: string; end?: string } | undefined;
+  const s = o?.start === undefined ? undefined : dateRange(o.start);
+  const e = o?.end === undefined ? undefined : dateRange(o.end);
+  if (s === undefined && e === undefined) return undefined;
+  return { start: s?.start ?? Number.MIN_SAFE_INTEGER, end: e?.end ?? Number.MAX_SAFE_INTEGER };
+};
+const at = (v: unknown) => (typeof v === 'string' ? dateRange(v) : undefined);
+type DateOf = (r: Json) => { start: number; end: number } | undefined;
+const effective: DateOf = (r) => at(r.effectiveDateTime) ?? at(r.effectiveInstant) ?? periodOf(r.effectivePeriod) ?? at(r.issued);
+const period: DateOf = (r) => periodOf(r.period);
+const billable: DateOf = (r) => periodOf(r.billablePeriod) ?? at(r.created);
+
+/** The `date` search parameter's path for each type that has one; a resource of any other type matches no `date`. */
+const DATE_OF: Readonly<Record<string, DateOf>> = {
+  Observation: effective,
+  DiagnosticReport: effective,
+  Condition: (r) => at(r.recordedDate) ?? at(r.onsetDateTime),
+  AllergyIntolerance: (r) => at(r.recordedDate),
+  Encounter: period,
+  CarePlan: period,
+  CareTeam: period,
+  EpisodeOfCare: period,
+  Procedure: (r) => at(r.performedDateTime) ?? periodOf(r.performedPeriod),
+  Immunization: (r) => at(r.occurrenceDateTime),
+  MedicationRequest: (r) => at(r.authoredOn),
+  Claim: billable,
+  ExplanationOfBenefit: billable,
+  DocumentReference: (r) => at(r.date),
+  Goal: (r) => at(r.startDate) ?? at(r.statusDate),
+};
+
+/**
+ * Can a record of this type match a `date` search at all? Its type is anchored on chain, so a
+ * search leaves out (unread) the candidates of types with no date, such as Patient.
+ */
+export function typeHasDate(resourceType: string): boolean {
+  return Object.hasOwn(DATE_OF, resourceType);
+}
+
 /** The clinically relevant date of a resource (the `date` search parameter's path for its type). */
 export function resourceDate(resource: Resource): { start: number; end: number } | undefined {
-  const r = resource as unknown as Json;
-  const period = (p: unknown) => {
-    const o = p as { start?: string; end?: string } | undefined;
-    const s = o?.start === undefined ? undefined : dateRange(o.start);
-    const e = o?.end === undefined ? undefined : dateRange(o.end);
-    if (s === undefined && e === undefined) return undefined;
-    return { start: s?.start ?? Number.MIN_SAFE_INTEGER, end: e?.end ?? Number.MAX_SAFE_INTEGER };
-  };
-  const at = (v: unknown) => (typeof v === 'string' ? dateRange(v) : undefined);
-  switch (resource.resourceType) {
-    case 'Observation':
-    case 'DiagnosticReport':
-      return at(r.effectiveDateTime) ?? at(r.effectiveInstant) ?? period(r.effectivePeriod) ?? at(r.issued);
-    case 'Condition':
-      return at(r.recordedDate) ?? at(r.onsetDateTime);
-    case 'AllergyIntolerance':
-      return at(r.recordedDate);
-    case 'Encounter':
-    case 'CarePlan':
-    case 'CareTeam':
-    case 'EpisodeOfCare':
-      return period(r.period);
-    case 'Procedure':
-      return at(r.performedDateTime) ?? period(r.performedPeriod);
-    case 'Immunization':
-      return at(r.occurrenceDateTime);
-    case 'MedicationRequest':
-      return at(r.authoredOn);
-    case 'Claim':
-    case 'ExplanationOfBenefit':
-      return period(r.billablePeriod) ?? at(r.created);
-    case 'DocumentReference':
-      return at(r.date);
-    case 'Goal':
-      return at(r.startDate) ?? at(r.statusDate);
-    default:
-      return undefined;
-  }
+  const dateOf = Object.hasOwn(DATE_OF, resource.resourceType) ? DATE_OF[resource.resourceType] : undefined;
+  return dateOf?.(resource as unknown as Json);
 }
 
 /** Does a resource match every `date` parameter? A resource without a date matches none. */
