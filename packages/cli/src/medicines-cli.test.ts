@@ -271,10 +271,26 @@ test('medicines through the CLI: product, commission, ship, receive, verify, tra
       [rx2, 0],
     ],
   );
-  const held = await ok('rx', 'list', '--key', pharmacist.file, '--pharmacy', pharmacy.id, '--json');
-  assert.equal(held.json().items.length, 2);
+  const heldBy = async (staffFile: string, org: string) =>
+    (await ok('rx', 'list', '--key', staffFile, '--pharmacy', org, '--json')).json().items.map((x: { id: string }) => x.id);
+  assert.deepEqual(await heldBy(pharmacist.file, pharmacy.id), [rx, rx2]);
   const nosy = await cli('rx', 'list', '--key', rival.file, '--pharmacy', pharmacy.id);
   assert.equal(nosy.code, 5, nosy.stderr);
+  // The patient moves the unfilled one to the other pharmacy and back: each pharmacy lists
+  // exactly what it holds, once, and a prescription that came back is listed last.
+  await ok('rx', 'transfer', '--key', patientFile, '--rx', rx2, '--pharmacy', other.id);
+  assert.deepEqual(await heldBy(pharmacist.file, pharmacy.id), [rx]);
+  assert.deepEqual(await heldBy(rival.file, other.id), [rx2]);
+  await ok('rx', 'transfer', '--key', patientFile, '--rx', rx2, '--pharmacy', pharmacy.id);
+  assert.deepEqual(await heldBy(pharmacist.file, pharmacy.id), [rx, rx2]);
+  assert.deepEqual(await heldBy(rival.file, other.id), []);
+  const onePerPage = await ok('rx', 'list', '--key', pharmacist.file, '--pharmacy', pharmacy.id, '--limit', '1', '--json');
+  const rest = await ok('rx', 'list', '--key', pharmacist.file, '--pharmacy', pharmacy.id, '--cursor', onePerPage.json().next, '--json');
+  assert.deepEqual(
+    [...onePerPage.json().items, ...rest.json().items].map((x: { id: string }) => x.id),
+    [rx, rx2],
+  );
+  assert.equal(rest.json().next, null);
   // Custody is for trading partners; a prescription only for its patient, prescriber and pharmacy.
   const patientVerify = await cli('supply', 'verify', '--key', patientFile, '--gtin', GTIN, '--serial', 'S2');
   assert.equal(patientVerify.code, 5, patientVerify.stderr);

@@ -435,6 +435,39 @@ describe('prescriptions', () => {
     w.block([dispense(w.pharmacistA, filled, [pkg('S3')])]);
     assert.deepEqual(w.block([w.patient.tx('rx.transfer', { rx: idOf(filled), pharmacy: w.pharmB.id })]), ['WRONG_STATE']);
   });
+
+  test('a prescription moved A → B → A is indexed once, at the pharmacy holding it, in the order it arrived', () => {
+    const w = world();
+    stocked(w);
+    const rx = prescribe(w);
+    const other = prescribe(w);
+    assert.deepEqual(w.block([rx]), ['ok']);
+    assert.deepEqual(w.block([other]), ['ok']);
+    const id = idOf(rx);
+    const indexed = (pharmacy: string) =>
+      [...w.state.values.keys()].filter((k) => k.startsWith(prefixes.rxIndex('d', pharmacy))).map((k) => k.split('/').slice(2).join('/'));
+    const height = (n: number) => String(n).padStart(12, '0');
+    const created = getPrescription(w.state, id)?.createdAt.height as number;
+    const move = (to: string) => w.block([w.patient.tx('rx.transfer', { rx: id, pharmacy: to })]);
+    assert.deepEqual(move(w.pharmB.id), ['ok']);
+    const atB = w.log.length;
+    // Out of A's index, into B's at the height it arrived.
+    assert.deepEqual(indexed(w.pharmA.id), [`${height(created + 1)}/${idOf(other)}`]);
+    assert.deepEqual(indexed(w.pharmB.id), [`${height(atB)}/${id}`]);
+    assert.deepEqual(getPrescription(w.state, id)?.transferredAt, { height: atB, time: w.now() });
+    assert.deepEqual(move(w.pharmA.id), ['ok']);
+    const backAtA = w.log.length;
+    // Back at A: listed once, after the prescription that stayed; B no longer lists it.
+    assert.deepEqual(indexed(w.pharmA.id), [`${height(created + 1)}/${idOf(other)}`, `${height(backAtA)}/${id}`]);
+    assert.deepEqual(indexed(w.pharmB.id), []);
+    // The patient's own index is untouched by transfers.
+    assert.equal([...w.state.values.keys()].filter((k) => k.startsWith(prefixes.rxIndex('p', w.patient.id))).length, 2);
+    // A refused transfer (to the pharmacy already holding it) changes no index.
+    assert.deepEqual(move(w.pharmA.id), ['INVALID_BODY']);
+    assert.deepEqual(indexed(w.pharmA.id), [`${height(created + 1)}/${idOf(other)}`, `${height(backAtA)}/${id}`]);
+    // And A fills it.
+    assert.deepEqual(w.block([dispense(w.pharmacistA, rx, [pkg('S3')])]), ['ok']);
+  });
 });
 
 test('determinism: two independent applications write byte-identical state', () => {
