@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { MedLedgerClient, staffRegisterBody, TrustedGenesis } from '@medledger/client';
+import { getPackage, govPropose, govVote, MedLedgerClient, staffRegisterBody, TrustedGenesis } from '@medledger/client';
 import { encryptKeystore, generateKeyBundle, idFromPublicKey, type KeyBundle } from '@medledger/crypto';
 import { initNetwork, loadHome, MedLedgerNode, type OrgKeyFile, readOrgKey } from '@medledger/node';
 import { TEST_PASSPHRASE } from '@medledger/node/testing';
@@ -271,10 +271,26 @@ test('medicines through the CLI: product, commission, ship, receive, verify, tra
       [rx2, 0],
     ],
   );
-  const held = await ok('rx', 'list', '--key', pharmacist.file, '--pharmacy', pharmacy.id, '--json');
-  assert.equal(held.json().items.length, 2);
+  const heldBy = async (staffFile: string, org: string) =>
+    (await ok('rx', 'list', '--key', staffFile, '--pharmacy', org, '--json')).json().items.map((x: { id: string }) => x.id);
+  assert.deepEqual(await heldBy(pharmacist.file, pharmacy.id), [rx, rx2]);
   const nosy = await cli('rx', 'list', '--key', rival.file, '--pharmacy', pharmacy.id);
   assert.equal(nosy.code, 5, nosy.stderr);
+  // The patient moves the unfilled one to the other pharmacy and back: each pharmacy lists
+  // exactly what it holds, once, and a prescription that came back is listed last.
+  await ok('rx', 'transfer', '--key', patientFile, '--rx', rx2, '--pharmacy', other.id);
+  assert.deepEqual(await heldBy(pharmacist.file, pharmacy.id), [rx]);
+  assert.deepEqual(await heldBy(rival.file, other.id), [rx2]);
+  await ok('rx', 'transfer', '--key', patientFile, '--rx', rx2, '--pharmacy', pharmacy.id);
+  assert.deepEqual(await heldBy(pharmacist.file, pharmacy.id), [rx, rx2]);
+  assert.deepEqual(await heldBy(rival.file, other.id), []);
+  const onePerPage = await ok('rx', 'list', '--key', pharmacist.file, '--pharmacy', pharmacy.id, '--limit', '1', '--json');
+  const rest = await ok('rx', 'list', '--key', pharmacist.file, '--pharmacy', pharmacy.id, '--cursor', onePerPage.json().next, '--json');
+  assert.deepEqual(
+    [...onePerPage.json().items, ...rest.json().items].map((x: { id: string }) => x.id),
+    [rx, rx2],
+  );
+  assert.equal(rest.json().next, null);
   // Custody is for trading partners; a prescription only for its patient, prescriber and pharmacy.
   const patientVerify = await cli('supply', 'verify', '--key', patientFile, '--gtin', GTIN, '--serial', 'S2');
   assert.equal(patientVerify.code, 5, patientVerify.stderr);
@@ -422,4 +438,110 @@ test('the CLI lines of issue 14 as written: --org-key, commission --count, ship 
   await ok('supply', 'recall', '--org-key', orgKey(maker), '--gtin', GTIN2, '--lot', 'LA', '--reason', 'label misprint');
   const notices = await ok('rx', 'notices', '--key', patientFile, '--patient', patientId, '--json');
   assert.equal(notices.json().notices.length, 1);
+});
+
+// Last in this file: it suspends the second pharmacy for good.
+test('supply cancel: a shipment to a pharmacy suspended in transit comes back to its sender, who must verify it; an active addressee’s does not', async () => {
+  const [hospital, maker, wholesaler, pharmacy, other] = orgs as [OrgKeyFile, OrgKeyFile, OrgKeyFile, OrgKeyFile, OrgKeyFile];
+  const orgKey = (o: OrgKeyFile) => join(home, o.file);
+  const sdk = (o: OrgKeyFile) => new MedLedgerClient({ url, keys: readOrgKey(home, { file: o.file }), genesis: trusted() });
+  const year = new Date().getUTCFullYear();
+  const made = await ok(
+    'supply',
+    'commission',
+    '--org-key',
+    orgKey(maker),
+    '--gtin',
+    GTIN2,
+    '--lot',
+    'LC',
+    '--expiry',
+    `${year + 2}-06-30`,
+    '--count',
+    '2',
+  );
+  const [toWholesaler, toPharmacy] = made.stdout.trim().split('\n') as [string, string];
+  const ship = (to: OrgKeyFile, inv: string, serial: string) =>
+    ok(
+      'supply',
+      'ship',
+      '--org-key',
+      orgKey(maker),
+      '--to',
+      to.id,
+      '--gtin',
+      GTIN2,
+      '--serial',
+      serial,
+      '--transaction',
+      inv,
+      '--statement',
+    );
+  await ship(wholesaler, 'INV-C1', toWholesaler);
+  await ship(other, 'INV-C2', toPharmacy);
+  // Governance suspends the pharmacy while the pack is on its way (4 of the 5 members).
+  const voters = [hospital, maker, wholesaler, pharmacy].map(sdk);
+  const proposal = await govPropose(voters[0] as MedLedgerClient, { type: 'org.suspend', org: other.id }, 3_600_000);
+  let last = proposal;
+  for (const v of voters) last = await govVote(v, proposal.id, true);
+  assert.equal(last.status, 'passed', JSON.stringify(last));
+  // The suspended pharmacy cannot take it in, nor cancel it; the sender cannot ship it elsewhere.
+  const receive = await cli('supply', 'receive', '--org-key', orgKey(other), '--gtin', GTIN2, '--serial', toPharmacy);
+  assert.notEqual(receive.code, 0);
+  assert.match(receive.stderr, /REVOKED/);
+  const theirs = await cli('supply', 'cancel', '--org-key', orgKey(other), '--gtin', GTIN2, '--serial', toPharmacy);
+  assert.match(theirs.stderr, /REVOKED/);
+  const resold = await cli(
+    'supply',
+    'ship',
+    '--org-key',
+    orgKey(maker),
+    '--to',
+    wholesaler.id,
+    '--gtin',
+    GTIN2,
+    '--serial',
+    toPharmacy,
+    '--transaction',
+    'INV-C3',
+    '--statement',
+  );
+  assert.match(resold.stderr, /NOT_HOLDER/);
+  // What is on its way to an active partner stays that partner's to receive.
+  const active = await cli('supply', 'cancel', '--org-key', orgKey(maker), '--gtin', GTIN2, '--serial', toWholesaler);
+  assert.notEqual(active.code, 0);
+  assert.match(active.stderr, /WRONG_STATE/);
+  const notMine = await cli('supply', 'cancel', '--org-key', orgKey(wholesaler), '--gtin', GTIN2, '--serial', toPharmacy);
+  assert.match(notMine.stderr, /NOT_HOLDER/);
+  await ok('supply', 'cancel', '--org-key', orgKey(maker), '--gtin', GTIN2, '--serial', toPharmacy);
+  const back = await getPackage(sdk(maker), GTIN2, toPharmacy);
+  assert.deepEqual([back.holder, back.inTransitTo, back.returnPending], [maker.id, null, true]);
+  const trace = await ok('supply', 'trace', '--key', orgKey(maker), '--gtin', GTIN2, '--serial', toPharmacy, '--json');
+  assert.deepEqual(
+    trace.json().items.map((e: { bizStep: string }) => e.bizStep),
+    ['commissioning', 'shipping', 'void_shipping'],
+  );
+  // Verified (a logged supply.verify), it is sold on as usual.
+  const again = await cli(
+    'supply',
+    'ship',
+    '--org-key',
+    orgKey(maker),
+    '--to',
+    wholesaler.id,
+    '--gtin',
+    GTIN2,
+    '--serial',
+    toPharmacy,
+    '--transaction',
+    'INV-C4',
+    '--statement',
+  );
+  assert.match(again.stderr, /RETURN_NOT_VERIFIED/);
+  const verified = await ok('supply', 'verify', '--key', orgKey(maker), '--gtin', GTIN2, '--serial', toPharmacy, '--json');
+  assert.equal(verified.json().verified, true);
+  // The logged verification commits with the next block; the ship after it then passes.
+  await sdk(maker).waitForTx(verified.json().logTx);
+  await ship(wholesaler, 'INV-C5', toPharmacy);
+  await ok('supply', 'receive', '--org-key', orgKey(wholesaler), '--gtin', GTIN2, '--serial', toWholesaler, toPharmacy);
 });

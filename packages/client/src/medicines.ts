@@ -61,6 +61,8 @@ export interface SupplyReceiveBody {
   cases?: string[];
   eventTime: string;
 }
+/** Take back a shipment whose addressee was suspended or removed in transit (the sender). */
+export type SupplyCancelBody = SupplyReceiveBody;
 export interface SupplyPackBody {
   sscc: string;
   epcs: Epc[];
@@ -159,6 +161,7 @@ declare module './tx-builders.js' {
     'supply.commission': SupplyCommissionBody;
     'supply.ship': SupplyShipBody;
     'supply.receive': SupplyReceiveBody;
+    'supply.cancel': SupplyCancelBody;
     'supply.pack': SupplyPackBody;
     'supply.unpack': SupplyUnpackBody;
     'supply.recall': SupplyRecallBody;
@@ -183,6 +186,7 @@ export type MedicinesKind =
   | 'supply.commission'
   | 'supply.ship'
   | 'supply.receive'
+  | 'supply.cancel'
   | 'supply.pack'
   | 'supply.unpack'
   | 'supply.recall'

@@ -169,7 +169,8 @@ export function registerMedicinesRoutes(app: FastifyInstance, node: RouteDeps, g
     async (req) => {
       if (partnerOf(state, who(req))?.org !== req.params.id)
         throw new ApiError('ACCESS_DENIED', "only the pharmacy's own staff see its prescriptions");
-      // A transferred prescription leaves its old index entry behind: list only those the pharmacy holds now.
+      // rx.transfer moves a prescription's index entry to its new pharmacy; an entry a transfer
+      // left behind before 2026-12-07 is still skipped: list only what the pharmacy holds now.
       const { items, next } = page(prefixes.rxIndex('d', req.params.id), req.query, (id) => {
         const rx = getPrescription(state, id);
         return rx?.pharmacy === req.params.id ? rx : undefined;

@@ -100,6 +100,12 @@ const Prescription = Type.Object(
     quantity: S.Count,
     repeats: S.Count,
     fills: S.Count,
+    transferredAt: Type.Optional(
+      Type.Object(
+        { height: S.Count, time: S.Ms },
+        { description: 'the last rx.transfer: when the pharmacy holding it now received it (absent until the first)' },
+      ),
+    ),
   },
   { title: 'Prescription' },
 );

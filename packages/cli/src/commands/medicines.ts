@@ -247,6 +247,19 @@ export function registerMedicinesCommands(program: Command): void {
         eventTime: eventTimeNow(),
       }),
     );
+  withCommon(supply.command('cancel'), "the sender organization's admin key file", 'org-key')
+    .description('take back packages and cases you shipped to an organization suspended or removed since')
+    .option('--serial <serials...>', 'packages: SERIAL (with --gtin) or GTIN:SERIAL, one or more', collect(serialRef))
+    .option('--gtin <gtin>', 'the product of bare --serial values', gtin)
+    .option('--epc <gtin:serial>', 'a package (repeat for more; the same as --serial GTIN:SERIAL)', collect(epc))
+    .option('--case <sscc>', 'a case (repeat for more)', collect(sscc))
+    .action((o: Common & ShipOpts) =>
+      submit(o, 'supply.cancel', {
+        ...epcsOf(o),
+        ...(o.case === undefined ? {} : { cases: o.case }),
+        eventTime: eventTimeNow(),
+      }),
+    );
   withCommon(supply.command('pack'), "the holder's admin key file", 'org-key')
     .description('pack packages you hold into a case')
     .requiredOption('--case <sscc>', 'the case SSCC', sscc)

@@ -4,13 +4,23 @@ import { supplyCapture } from './capture.js';
 import { supplyDecommission, supplyNotify, supplyTerminate, supplyVerify } from './lifecycle.js';
 import { productRegister, productTransfer, productUpdate } from './products.js';
 import { medicationDispense, rxCancel, rxPrescribe, rxSchedule, rxTransfer } from './rx.js';
-import { supplyCommission, supplyPack, supplyQuarantine, supplyRecall, supplyReceive, supplyShip, supplyUnpack } from './supply.js';
+import {
+  supplyCancel,
+  supplyCommission,
+  supplyPack,
+  supplyQuarantine,
+  supplyRecall,
+  supplyReceive,
+  supplyShip,
+  supplyUnpack,
+} from './supply.js';
 
 export const MEDICINES_KINDS: ReadonlyArray<[string, TxKind]> = [
   ['product.register', productRegister],
   ['supply.commission', supplyCommission],
   ['supply.ship', supplyShip],
   ['supply.receive', supplyReceive],
+  ['supply.cancel', supplyCancel],
   ['supply.pack', supplyPack],
   ['supply.unpack', supplyUnpack],
   ['supply.recall', supplyRecall],

@@ -107,6 +107,89 @@ describe('custody', () => {
     assert.deepEqual(w.block([w.pharmA.tx('supply.receive', recv)]), ['ok']);
   });
 
+  test('a shipment to an organization suspended in transit: stuck until its sender cancels it; only a dead addressee’s, only by the sender', () => {
+    const w = world();
+    stocked(w);
+    const S3 = { gtin: GTIN, serial: 'S3' };
+    const S4 = { gtin: GTIN, serial: 'S4' };
+    const ship = (to: string, epcs: unknown[], cases: string[], n: string) =>
+      w.pharmA.tx('supply.ship', {
+        to,
+        epcs,
+        ...(cases.length === 0 ? {} : { cases }),
+        eventTime: w.iso(),
+        transaction: `INV-${n}`,
+        transactionDate: '2026-01-11',
+        statement: true,
+      });
+    const cancel = (by: ReturnType<typeof actor>, body: Record<string, unknown>) => by.tx('supply.cancel', { eventTime: w.iso(), ...body });
+    // Pharmacy A sends S3 and the case to pharmacy B, and S4 to the wholesaler.
+    assert.deepEqual(w.block([ship(w.pharmB.id, [S3], [CASE], '1'), ship(w.wholesaler.id, [S4], [], '2')]), ['ok', 'ok']);
+    // Governance suspends pharmacy B (5 of the 7 members vote yes).
+    const voters = [w.maker, w.wholesaler, w.pharmA, w.regulator, w.maker2];
+    assert.deepEqual(w.block([w.maker.tx('gov.propose', { action: { type: 'org.suspend', org: w.pharmB.id }, votingPeriodMs: 600_000 })]), [
+      'ok',
+    ]);
+    assert.deepEqual(
+      w.block(voters.map((v) => v.tx('gov.vote', { proposal: 1, vote: 'yes' }))),
+      voters.map(() => 'ok'),
+    );
+    assert.equal(w.state.getState(keys.identity(w.pharmB.id))?.includes('"suspended"'), true);
+    // Stuck: B cannot receive; A can neither receive, ship again nor decommission what it sent.
+    assert.deepEqual(w.block([w.pharmB.tx('supply.receive', { epcs: [S3], cases: [CASE], eventTime: w.iso() })]), ['REVOKED']);
+    assert.deepEqual(w.block([w.pharmacistB.tx('supply.receive', { epcs: [S3], eventTime: w.iso() })]), ['REVOKED']);
+    assert.deepEqual(w.block([w.pharmA.tx('supply.receive', { epcs: [S3], eventTime: w.iso() })]), ['NOT_ADDRESSEE']);
+    assert.deepEqual(w.block([ship(w.wholesaler.id, [S3], [], '3')]), ['NOT_HOLDER']);
+    assert.deepEqual(w.block([w.pharmA.tx('supply.decommission', { epcs: [S3], kind: 'destroy', reason: 'stuck', eventTime: w.iso() })]), [
+      'NOT_HOLDER',
+    ]);
+    // A shipment whose addressee is active is the addressee's to receive: its sender cannot cancel it.
+    assert.deepEqual(w.block([cancel(w.pharmA, { epcs: [S4] })]), ['WRONG_STATE']);
+    assert.match(w.results.at(-1)?.[0]?.log ?? '', /can still receive it/);
+    // Only the sender cancels, naming a packed package by its case; the suspended addressee cannot.
+    assert.deepEqual(w.block([cancel(w.wholesaler, { epcs: [S3] })]), ['NOT_HOLDER']);
+    assert.deepEqual(w.block([cancel(w.pharmB, { epcs: [S3] })]), ['REVOKED']);
+    assert.deepEqual(w.block([cancel(w.pharmA, { epcs: [{ gtin: GTIN, serial: 'S1' }] })]), ['PACKED']);
+    // One refused item refuses the whole cancellation: S4's addressee is active.
+    assert.deepEqual(w.block([cancel(w.pharmA, { epcs: [S3, S4] })]), ['WRONG_STATE']);
+    assert.equal(getPackage(w.state, GTIN, 'S3')?.inTransitTo, w.pharmB.id);
+    assert.deepEqual(w.block([cancel(w.pharmA, { epcs: [S3], cases: [CASE] })]), ['ok']);
+    for (const s of ['S1', 'S2', 'S3']) {
+      const p = getPackage(w.state, GTIN, s);
+      assert.equal(p?.holder, w.pharmA.id);
+      assert.equal(p?.inTransitTo, null);
+      // Back from outside its sender's control: a return, to be verified before it is sold on.
+      assert.equal(p?.returnPending, true);
+      assert.deepEqual(p?.heldBy, [w.maker.id, w.pharmA.id, w.wholesaler.id].sort());
+    }
+    assert.deepEqual(getCase(w.state, CASE), {
+      sscc: CASE,
+      holder: w.pharmA.id,
+      inTransitTo: null,
+      children: [`${GTIN}/S1`, `${GTIN}/S2`],
+    });
+    // The EPCIS trace records it: void_shipping by the sender, naming the addressee it did not reach.
+    const voided = w.writes
+      .flat()
+      .filter((x) => x.key.startsWith('epcis/'))
+      .map((x) => JSON.parse(x.value as string))
+      .filter((e) => e.bizStep === 'void_shipping');
+    assert.equal(voided.length, 1);
+    assert.equal(voided[0]['medledger:recordedBy'], w.pharmA.id);
+    assert.deepEqual(voided[0].destinationList, [{ type: 'owning_party', destination: `urn:medledger:org:${w.pharmB.id}` }]);
+    assert.equal(
+      w.writes.flat().some((x) => x.key.startsWith(prefixes.packageEvents(GTIN, 'S1')) && x.key.includes(voided[0].eventID.slice(14, 78))),
+      true,
+    );
+    // Cancelled once: nothing is in transit any more.
+    assert.deepEqual(w.block([cancel(w.pharmA, { epcs: [S3] })]), ['NOT_HOLDER']);
+    // Sold on only after a logged verification, then to an active partner as usual.
+    assert.deepEqual(w.block([ship(w.wholesaler.id, [S3], [], '4')]), ['RETURN_NOT_VERIFIED']);
+    assert.deepEqual(w.block([w.pharmA.tx('supply.verify', S3)]), ['ok']);
+    assert.deepEqual(w.block([ship(w.wholesaler.id, [S3], [], '5')]), ['ok']);
+    assert.deepEqual(w.block([w.wholesaler.tx('supply.receive', { epcs: [S3, S4], eventTime: w.iso() })]), ['ok']);
+  });
+
   test('the same event twice is refused; a packed item cannot ship alone', () => {
     const w = world();
     w.block([w.maker.tx('product.register', product())]);
@@ -434,6 +517,39 @@ describe('prescriptions', () => {
     w.block([filled]);
     w.block([dispense(w.pharmacistA, filled, [pkg('S3')])]);
     assert.deepEqual(w.block([w.patient.tx('rx.transfer', { rx: idOf(filled), pharmacy: w.pharmB.id })]), ['WRONG_STATE']);
+  });
+
+  test('a prescription moved A → B → A is indexed once, at the pharmacy holding it, in the order it arrived', () => {
+    const w = world();
+    stocked(w);
+    const rx = prescribe(w);
+    const other = prescribe(w);
+    assert.deepEqual(w.block([rx]), ['ok']);
+    assert.deepEqual(w.block([other]), ['ok']);
+    const id = idOf(rx);
+    const indexed = (pharmacy: string) =>
+      [...w.state.values.keys()].filter((k) => k.startsWith(prefixes.rxIndex('d', pharmacy))).map((k) => k.split('/').slice(2).join('/'));
+    const height = (n: number) => String(n).padStart(12, '0');
+    const created = getPrescription(w.state, id)?.createdAt.height as number;
+    const move = (to: string) => w.block([w.patient.tx('rx.transfer', { rx: id, pharmacy: to })]);
+    assert.deepEqual(move(w.pharmB.id), ['ok']);
+    const atB = w.log.length;
+    // Out of A's index, into B's at the height it arrived.
+    assert.deepEqual(indexed(w.pharmA.id), [`${height(created + 1)}/${idOf(other)}`]);
+    assert.deepEqual(indexed(w.pharmB.id), [`${height(atB)}/${id}`]);
+    assert.deepEqual(getPrescription(w.state, id)?.transferredAt, { height: atB, time: w.now() });
+    assert.deepEqual(move(w.pharmA.id), ['ok']);
+    const backAtA = w.log.length;
+    // Back at A: listed once, after the prescription that stayed; B no longer lists it.
+    assert.deepEqual(indexed(w.pharmA.id), [`${height(created + 1)}/${idOf(other)}`, `${height(backAtA)}/${id}`]);
+    assert.deepEqual(indexed(w.pharmB.id), []);
+    // The patient's own index is untouched by transfers.
+    assert.equal([...w.state.values.keys()].filter((k) => k.startsWith(prefixes.rxIndex('p', w.patient.id))).length, 2);
+    // A refused transfer (to the pharmacy already holding it) changes no index.
+    assert.deepEqual(move(w.pharmA.id), ['INVALID_BODY']);
+    assert.deepEqual(indexed(w.pharmA.id), [`${height(created + 1)}/${idOf(other)}`, `${height(backAtA)}/${id}`]);
+    // And A fills it.
+    assert.deepEqual(w.block([dispense(w.pharmacistA, rx, [pkg('S3')])]), ['ok']);
   });
 });
 

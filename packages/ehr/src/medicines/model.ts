@@ -212,6 +212,17 @@ export interface Prescription {
   status: RxStatus;
   controlled: boolean;
   createdAt: { height: number; time: number };
+  /**
+   * The last `rx.transfer`: when the pharmacy holding it now received it (absent until the
+   * first). It names no earlier pharmacy: the one holding it now learns only that it moved.
+   */
+  transferredAt?: { height: number; time: number };
 }
+
+/**
+ * The height of a prescription's entry in its pharmacy's index (`rxd/<pharmacy>/<height>/<id>`):
+ * the block it reached that pharmacy in, by prescription or by its last transfer.
+ */
+export const heldSinceHeight = (rx: Prescription) => (rx.transferredAt ?? rx.createdAt).height;
 
 export const pkgRef = (gtin: string, serial: string) => `${gtin}/${serial}`;

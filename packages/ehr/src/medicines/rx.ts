@@ -13,7 +13,17 @@ import { mayWrite } from '../policy.js';
 import { anchorNewRecord, anchorObjectFields } from '../records.js';
 import { keys, readJson, type StateReader, writeJson } from '../state.js';
 import { recordEvent, sgtinUri } from './events.js';
-import { gtinField, type Package, type Prescription, partnerKindOf, partnerOf, RXNORM_RE, requirePartner, SERIAL_RE } from './model.js';
+import {
+  gtinField,
+  heldSinceHeight,
+  type Package,
+  type Prescription,
+  partnerKindOf,
+  partnerOf,
+  RXNORM_RE,
+  requirePartner,
+  SERIAL_RE,
+} from './model.js';
 import { getPackage, getProduct, verifyPackage } from './verify.js';
 
 const MAX_QUANTITY = 100;
@@ -123,7 +133,11 @@ export const rxPrescribe: TxKind = {
   },
 };
 
-/** The patient moves an unfilled prescription to another pharmacy. */
+/**
+ * The patient moves an unfilled prescription to another pharmacy: it leaves the old pharmacy's
+ * index and joins the new one's at this height, so each pharmacy lists what it holds, once,
+ * in the order it arrived (a prescription moved away and back is listed once, last).
+ */
 export const rxTransfer: TxKind = {
   apply(ctx, tx, state) {
     const b = onlyFields(tx.body, 'rx.transfer', ['rx', 'pharmacy']);
@@ -136,7 +150,8 @@ export const rxTransfer: TxKind = {
     if (partnerKindOf(getIdentity(state, pharmacy)) !== 'dispenser')
       throw new EhrError('INVALID_BODY', 'body.pharmacy is not an active pharmacy');
     if (pharmacy === rx.pharmacy) throw new EhrError('INVALID_BODY', 'the prescription is already at that pharmacy');
-    writeJson(state, keys.prescription(rx.id), { ...rx, pharmacy });
+    state.delete(keys.rxIndex('d', rx.pharmacy, heldSinceHeight(rx), rx.id));
+    writeJson(state, keys.prescription(rx.id), { ...rx, pharmacy, transferredAt: { height: ctx.height, time: ctx.time } });
     state.set(keys.rxIndex('d', pharmacy, ctx.height, rx.id), '');
   },
 };

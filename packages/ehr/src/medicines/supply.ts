@@ -257,6 +257,66 @@ export const supplyReceive: TxKind = {
   },
 };
 
+/**
+ * The sender takes back a shipment its addressee can no longer receive: one suspended or
+ * removed by governance (or otherwise no longer an active trading partner) while it was in
+ * transit. Without this, packages shipped to such an organization stayed in transit for good:
+ * the addressee cannot sign, and the sender no longer holds them to ship, destroy or sell.
+ * A shipment to an active partner is that partner's to receive (and ship back), so it is not
+ * cancelled. What comes back was out of the sender's control: it is a saleable return,
+ * verified (a logged supply.verify) before it is shipped, packed or dispensed again.
+ */
+export const supplyCancel: TxKind = {
+  apply(ctx, tx, state) {
+    const b = onlyFields(tx.body, 'supply.cancel', ['epcs', 'cases', 'eventTime']);
+    const me = requirePartner(state, activeSigner(state, tx.signer), 'cancel a shipment', ['manufacturer', 'wholesaler', 'dispenser']);
+    const { epcs, cases } = listed(b);
+    const addressees = new Set<string>();
+    const sentByMe = (what: string, x: { holder: string; inTransitTo: string | null }) => {
+      if (x.holder !== me.org || x.inTransitTo === null) throw new EhrError('NOT_HOLDER', `${what} is not in transit from you`);
+      if (partnerKindOf(getIdentity(state, x.inTransitTo)) !== undefined)
+        throw new EhrError(
+          'WRONG_STATE',
+          `${what} is in transit to ${x.inTransitTo}, an active trading partner that can still receive it; only a shipment to a suspended or removed organization is cancelled`,
+        );
+      addressees.add(x.inTransitTo);
+    };
+    const moved: Package[] = [];
+    for (const e of epcs) {
+      const pkg = mustPackage(state, e.gtin, e.serial);
+      if (pkg.parent !== null)
+        throw new EhrError('PACKED', `package ${e.gtin} serial ${e.serial} is packed in case ${pkg.parent}; cancel the case`);
+      sentByMe(`package ${e.gtin} serial ${e.serial}`, pkg);
+      moved.push(pkg);
+    }
+    const movedCases: Case[] = [];
+    for (const sscc of cases) {
+      const c = mustCase(state, sscc);
+      sentByMe(`case ${sscc}`, c);
+      for (const ref of c.children) moved.push(mustPackage(state, splitRef(ref).gtin, splitRef(ref).serial));
+      movedCases.push(c);
+    }
+    recordEvent(
+      ctx,
+      state,
+      me.org,
+      {
+        type: 'ObjectEvent',
+        eventTime: eventTimeField(ctx, b),
+        action: 'OBSERVE',
+        bizStep: 'void_shipping',
+        disposition: 'in_progress',
+        epcList: [...epcs.map((e) => sgtinUri(e.gtin, e.serial)), ...cases.map(ssccUri)],
+        sourceList: [{ type: 'owning_party', source: `urn:medledger:org:${me.org}` }],
+        destinationList: [...addressees].sort().map((org) => ({ type: 'owning_party', destination: `urn:medledger:org:${org}` })),
+      },
+      moved,
+    );
+    for (const p of moved) putPackage(state, { ...p, inTransitTo: null, returnPending: true });
+    for (const c of movedCases) writeJson(state, keys.case(c.sscc), { ...c, inTransitTo: null });
+  },
+};
+
 export const supplyPack: TxKind = {
   apply(ctx, tx, state) {
     const b = onlyFields(tx.body, 'supply.pack', ['sscc', 'epcs', 'eventTime']);

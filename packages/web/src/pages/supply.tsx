@@ -189,6 +189,7 @@ const STEP_WORDS: Record<string, string> = {
   commissioning: 'Commissioned',
   shipping: 'Shipped',
   receiving: 'Received',
+  void_shipping: 'Shipment cancelled (addressee suspended or removed)',
   packing: 'Packed into a case',
   unpacking: 'Unpacked from its case',
   dispensing: 'Dispensed to a patient',
