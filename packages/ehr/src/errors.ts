@@ -35,6 +35,7 @@ export type EhrErrorCode =
   | 'DISPUTE_WINDOW_CLOSED'
   | 'AMOUNT_MISMATCH'
   | 'DUPLICATE_COVERAGE'
+  | 'FUTURE_SERVICE_DATE'
   // Medicines (docs/medicines.md)
   | 'DUPLICATE_EVENT'
   | 'NOT_HOLDER'

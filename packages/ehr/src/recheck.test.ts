@@ -152,7 +152,8 @@ test('a claim admitted behind others of the same coverage, signer and insurer ke
   const hospital = testActor(CHAIN);
   const insurer = testActor(CHAIN);
   const validator = testActor(CHAIN);
-  const genesis = testGenesis(CHAIN, 1_700_000_000_000, [hospital], [validator]);
+  // Block time after every service date below: a claim is for care already given.
+  const genesis = testGenesis(CHAIN, Date.parse('2026-03-02T00:00:00Z'), [hospital], [validator]);
   genesis.organizations.push({
     name: 'Insurer',
     kind: 'insurer',

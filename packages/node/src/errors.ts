@@ -78,6 +78,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   DISPUTE_WINDOW_CLOSED: 409,
   AMOUNT_MISMATCH: 409,
   DUPLICATE_COVERAGE: 409,
+  FUTURE_SERVICE_DATE: 400,
   // Medicines (docs/medicines.md): the request was well formed but the ledger's state refuses it.
   DUPLICATE_EVENT: 409,
   NOT_HOLDER: 403,

@@ -21,6 +21,7 @@ import { adjudicateLines, type LineInput, reverseLines } from './adjudicate.js';
 import { appendInsuranceList } from './lists.js';
 import {
   type Adjudication,
+  addDays,
   CLAIM_TYPES,
   type Claim,
   type ClaimLine,
@@ -29,6 +30,7 @@ import {
   codeList,
   DISPUTE_WINDOW_MS,
   dateField,
+  dateOf,
   outstanding,
   REASON_CODE_RE,
   REASON_TEXT_RE,
@@ -174,6 +176,15 @@ export const claimSubmit: TxKind = {
     for (let i = 1; i < items.length; i++)
       if (items[i]?.sequence === items[i - 1]?.sequence)
         throw new EhrError('INVALID_BODY', `line sequence ${items[i]?.sequence} is used twice`);
+    // A claim is for care given: a service date after the block's (UTC) date, plus one day
+    // for the time zones ahead of UTC, is refused. Block time, never a clock.
+    const latest = addDays(dateOf(ctx.time), 1);
+    const future = items.find((l) => l.serviceDate > latest);
+    if (future !== undefined)
+      throw new EhrError(
+        'FUTURE_SERVICE_DATE',
+        `line ${future.sequence}'s service date ${future.serviceDate} is after ${latest}: claim care once it is given`,
+      );
     const preauth = optional(b, 'preauth', hex16Field) ?? null;
     if (preauth !== null && getPreauth(state, preauth) === undefined) throw new EhrError('NOT_FOUND', `no prior authorization ${preauth}`);
     const at = { height: ctx.height, time: ctx.time };

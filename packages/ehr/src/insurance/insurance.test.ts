@@ -356,7 +356,7 @@ describe('prior authorization', () => {
 describe('claims', () => {
   test('a claim needing prior authorization without a valid one is denied with that reason; with one it pays and uses it up', () => {
     const w = world();
-    const without = w.doctor.tx('claim.submit', claimBody(w, 'professional', [['72148', '2026-01-20', 150_000]]));
+    const without = w.doctor.tx('claim.submit', claimBody(w, 'professional', [['72148', '2026-01-10', 150_000]]));
     assert.deepEqual(w.block([without]), ['ok']);
     const denied = getClaim(w.state, idOf(without));
     assert.equal(denied?.status, 'denied');
@@ -371,7 +371,7 @@ describe('claims', () => {
     });
     assert.deepEqual(w.block([pa]), ['ok']);
     // The denied claim is no duplicate of the resubmission.
-    const withAuth = w.doctor.tx('claim.submit', claimBody(w, 'professional', [['72148', '2026-01-20', 150_000]], { preauth: idOf(pa) }));
+    const withAuth = w.doctor.tx('claim.submit', claimBody(w, 'professional', [['72148', '2026-01-10', 150_000]], { preauth: idOf(pa) }));
     assert.deepEqual(w.block([withAuth]), ['ok']);
     const paid = getClaim(w.state, idOf(withAuth));
     assert.equal(paid?.status, 'adjudicated');
@@ -384,7 +384,7 @@ describe('claims', () => {
       patient: 70_000,
     });
     assert.deepEqual(getPreauth(w.state, idOf(pa))?.used, { '72148': 1 });
-    const again = w.doctor.tx('claim.submit', claimBody(w, 'professional', [['72148', '2026-01-21', 150_000]], { preauth: idOf(pa) }));
+    const again = w.doctor.tx('claim.submit', claimBody(w, 'professional', [['72148', '2026-01-11', 150_000]], { preauth: idOf(pa) }));
     assert.deepEqual(w.block([again]), ['ok']);
     assert.equal(getClaim(w.state, idOf(again))?.adjudications[0]?.lines[0]?.denial, 'PREAUTH_REQUIRED', 'the one authorized unit is used');
 
@@ -411,14 +411,14 @@ describe('claims', () => {
     // The pharmacy is in network and has the patient's consent, but the authorization is the hospital's.
     const foreign = w.pharmacist.tx(
       'claim.submit',
-      claimBody(w, 'professional', [['72148', '2026-01-20', 150_000]], { preauth: idOf(pa) }),
+      claimBody(w, 'professional', [['72148', '2026-01-10', 150_000]], { preauth: idOf(pa) }),
     );
     assert.deepEqual(w.block([foreign]), ['ok']);
     const denied = getClaim(w.state, idOf(foreign));
     assert.equal(denied?.status, 'denied');
     assert.equal(denied?.adjudications[0]?.lines[0]?.denial, 'PREAUTH_REQUIRED');
     assert.deepEqual(getPreauth(w.state, idOf(pa))?.used, {});
-    const own = w.doctor.tx('claim.submit', claimBody(w, 'professional', [['72148', '2026-01-20', 150_000]], { preauth: idOf(pa) }));
+    const own = w.doctor.tx('claim.submit', claimBody(w, 'professional', [['72148', '2026-01-10', 150_000]], { preauth: idOf(pa) }));
     assert.deepEqual(w.block([own]), ['ok']);
     assert.equal(getClaim(w.state, idOf(own))?.status, 'adjudicated');
     assert.deepEqual(getPreauth(w.state, idOf(pa))?.used, { '72148': 1 });
@@ -426,13 +426,13 @@ describe('claims', () => {
 
   test('the same patient, provider, code and date again goes to review; an institutional and a pharmacy claim of one encounter do not', () => {
     const w = world();
-    const institutional = w.doctor.tx('claim.submit', claimBody(w, 'institutional', [['185349003', '2026-02-03', 20_000]]));
+    const institutional = w.doctor.tx('claim.submit', claimBody(w, 'institutional', [['185349003', '2026-01-09', 20_000]]));
     // Synthea bills an encounter's medication on a separate pharmacy claim, same patient and date.
-    const pharmacy = w.pharmacist.tx('claim.submit', claimBody(w, 'pharmacy', [['313782', '2026-02-03', 3_000]]));
-    const hospitalPharmacy = w.doctor.tx('claim.submit', claimBody(w, 'pharmacy', [['185349003', '2026-02-03', 20_000]]));
+    const pharmacy = w.pharmacist.tx('claim.submit', claimBody(w, 'pharmacy', [['313782', '2026-01-09', 3_000]]));
+    const hospitalPharmacy = w.doctor.tx('claim.submit', claimBody(w, 'pharmacy', [['185349003', '2026-01-09', 20_000]]));
     assert.deepEqual(w.block([institutional, pharmacy, hospitalPharmacy]), ['ok', 'ok', 'ok']);
     for (const tx of [institutional, pharmacy, hospitalPharmacy]) assert.equal(getClaim(w.state, idOf(tx))?.status, 'adjudicated');
-    const duplicate = w.doctor.tx('claim.submit', claimBody(w, 'institutional', [['185349003', '2026-02-03', 20_000]]));
+    const duplicate = w.doctor.tx('claim.submit', claimBody(w, 'institutional', [['185349003', '2026-01-09', 20_000]]));
     assert.deepEqual(w.block([duplicate]), ['ok']);
     const held = getClaim(w.state, idOf(duplicate));
     assert.equal(held?.status, 'review');
@@ -449,6 +449,7 @@ describe('claims', () => {
 
   test('counts over the limit, services after death and charges far above the fee schedule go to review', () => {
     const w = world();
+    w.block([], Date.parse('2026-04-03T12:00:00Z') - w.now()); // after every service date below
     const twelve = Array.from(
       { length: 12 },
       (_, i) => ['185349003', `2026-03-${String(i + 1).padStart(2, '0')}`, 20_000] as [string, string, number],
@@ -481,8 +482,8 @@ describe('claims', () => {
     const claim = w.doctor.tx(
       'claim.submit',
       claimBody(w, 'professional', [
-        ['72148', '2026-01-20', 150_000],
-        ['185349003', '2026-01-20', 20_000],
+        ['72148', '2026-01-10', 150_000],
+        ['185349003', '2026-01-10', 20_000],
       ]),
     );
     assert.deepEqual(w.block([claim]), ['ok']);
@@ -522,9 +523,31 @@ describe('claims', () => {
     assert.deepEqual(w.block([w.doctor.tx('claim.dispute', { claim: id, reason: 'late' })], 181 * DAY_MS), ['DISPUTE_WINDOW_CLOSED']);
   });
 
+  test('a claim for care not yet given is refused: a service date after the block date (plus one day for time zones ahead of UTC)', () => {
+    const w = world(); // block time 2026-01-10
+    const later = w.doctor.tx('claim.submit', claimBody(w, 'professional', [['185349003', '2026-01-12', 20_000]]));
+    const mixed = w.doctor.tx(
+      'claim.submit',
+      claimBody(w, 'professional', [
+        ['185349003', '2026-01-09', 20_000],
+        ['72148', '2027-01-09', 150_000],
+      ]),
+    );
+    assert.deepEqual(w.block([later, mixed]), ['FUTURE_SERVICE_DATE', 'FUTURE_SERVICE_DATE']);
+    for (const tx of [later, mixed]) assert.equal(getClaim(w.state, idOf(tx)), undefined, 'nothing is written');
+    assert.deepEqual(getAccumulator(w.state, w.coverage), { deductibleMet: 0, oopMet: 0, counts: {} });
+    // Tomorrow in UTC is today somewhere east of it.
+    const tomorrow = w.doctor.tx('claim.submit', claimBody(w, 'professional', [['185349003', '2026-01-11', 20_000]]));
+    assert.deepEqual(w.block([tomorrow]), ['ok']);
+    // The same claim dated two days on is accepted once the chain's time has reached it.
+    w.block([], 2 * DAY_MS);
+    const now = w.doctor.tx('claim.submit', claimBody(w, 'professional', [['72148', '2026-01-12', 150_000]]));
+    assert.deepEqual(w.block([now]), ['ok']);
+  });
+
   test('two insurers: staff of one cannot pay, review or resolve the other’s claims', () => {
     const w = world();
-    const claim = w.doctor.tx('claim.submit', claimBody(w, 'professional', [['185349003', '2026-01-20', 20_000]]));
+    const claim = w.doctor.tx('claim.submit', claimBody(w, 'professional', [['185349003', '2026-01-10', 20_000]]));
     assert.deepEqual(w.block([claim]), ['ok']);
     assert.deepEqual(
       w.block([
@@ -613,6 +636,7 @@ describe('claims', () => {
       services: [{ code: '185349003', allowed: 20_000 }],
     });
     assert.deepEqual(w.block([v2]), ['ok']);
+    w.block([], Date.parse('2026-07-02T12:00:00Z') - w.now()); // claims come after the care
     const june = w.doctor.tx('claim.submit', claimBody(w, 'professional', [['185349003', '2026-06-30', 20_000]]));
     const july = w.doctor.tx('claim.submit', claimBody(w, 'professional', [['185349003', '2026-07-01', 20_000]]));
     assert.deepEqual(w.block([june, july]), ['ok', 'ok']);
@@ -640,7 +664,7 @@ describe('who sees the transactions of a member’s case (blocks and /v1/txs)', 
     const request = w.doctor.tx('preauth.request', { patient: w.patient.id, coverage: w.coverage, items: [{ code: '72148' }] });
     const claim = w.doctor.tx(
       'claim.submit',
-      claimBody(w, 'professional', [['185349003', '2026-01-20', 20_000]], { diagnoses: ['F32.9'] }),
+      claimBody(w, 'professional', [['185349003', '2026-01-10', 20_000]], { diagnoses: ['F32.9'] }),
     );
     assert.deepEqual(w.block([request, claim]), ['ok', 'ok']);
     const decide = w.staffA.tx('preauth.decide', {
@@ -675,6 +699,7 @@ describe('who sees the transactions of a member’s case (blocks and /v1/txs)', 
 
 test('determinism: two independent applications of the same blocks write byte-identical state', () => {
   const w = world();
+  w.block([], Date.parse('2026-02-04T12:00:00Z') - w.now()); // after the service date below
   const pa = w.doctor.tx('preauth.request', { patient: w.patient.id, coverage: w.coverage, items: [{ code: '72148' }] });
   const claim = w.doctor.tx(
     'claim.submit',
