@@ -40,7 +40,7 @@ let adjusterKeys: KeyBundle;
 let doctorKeys: KeyBundle;
 let patientId = '';
 let planId = '';
-/** The coverage of this year and the next, and the one of 2006 (the Synthea encounter's year). */
+/** The coverage from last year through next (claims date care already given), and the one of 2006 (the Synthea encounter's year). */
 let coverage = '';
 let coverage2006 = '';
 const year = Number(new Date().toISOString().slice(0, 4));
@@ -129,7 +129,7 @@ before(async () => {
     assert.equal(run.code, 0, run.stderr);
     return run.json().coverage as string;
   };
-  coverage = await cover(`${year}-01-01`, `${year + 1}-12-31`, 'EVG-1');
+  coverage = await cover(`${year - 1}-01-01`, `${year + 1}-12-31`, 'EVG-1');
   coverage2006 = await cover('2006-01-01', '2006-12-31', 'EVG-2006');
 });
 after(async () => {
@@ -244,10 +244,10 @@ function syntheaEncounterPair(): { code: string; date: string; institutional: nu
 
 test("the out-of-pocket maximum reached: the patient's share stops at it and the insurer pays the rest", async () => {
   // The deductible (100.00) is met by a visit.
-  const visit = await submitClaim(0, 'visit', fhirClaim('professional', `${year}-01-05`, [['99213', 100]]));
+  const visit = await submitClaim(0, 'visit', fhirClaim('professional', `${year - 1}-01-05`, [['99213', 100]]));
   assert.equal(visit.adjudications.at(-1).total.patient, 10_000);
   // A 2,000.00 scan: 20 % would be 400.00, but only 200.00 is left under the 300.00 maximum.
-  const scan = await submitClaim(1, 'scan', fhirClaim('professional', `${year}-01-06`, [['70553', 2_000]]));
+  const scan = await submitClaim(1, 'scan', fhirClaim('professional', `${year - 1}-01-06`, [['70553', 2_000]]));
   assert.equal(scan.status, 'adjudicated');
   assert.deepEqual(scan.adjudications.at(-1).total, {
     submitted: 200_000,
@@ -258,7 +258,7 @@ test("the out-of-pocket maximum reached: the patient's share stops at it and the
     patient: 20_000,
   });
   // The maximum is reached: the next scan is the insurer's in full.
-  const again = await submitClaim(2, 'scan-again', fhirClaim('professional', `${year}-01-07`, [['70553', 2_000]]));
+  const again = await submitClaim(2, 'scan-again', fhirClaim('professional', `${year - 1}-01-07`, [['70553', 2_000]]));
   assert.deepEqual(again.adjudications.at(-1).total, {
     submitted: 200_000,
     allowed: 200_000,

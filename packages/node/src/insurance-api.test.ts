@@ -73,7 +73,9 @@ test('insurance lists: each party sees only its own, pages follow the cursor, ba
   const { id: patientId } = await patient.registerPatient();
   const other = new MedLedgerClient({ genesis: trusted(), url: t.url, keys: generateKeyBundle() });
   await other.registerPatient();
-  const year = new Date().toISOString().slice(0, 4);
+  // Claims date last year's care (care already given, whatever day the suite runs); coverage runs
+  // from last year to the end of this one, so it is in force today too.
+  const year = String(new Date().getUTCFullYear() - 1);
 
   const plan = await evergreen.submitAndWait('plan.publish', {
     name: 'Evergreen Basic',
@@ -89,7 +91,7 @@ test('insurance lists: each party sees only its own, pages follow the cursor, ba
     plan: insuranceIdOf(plan.tx),
     memberId: 'EVG-1',
     from: `${year}-01-01`,
-    to: `${year}-12-31`,
+    to: `${Number(year) + 1}-12-31`,
   });
   const coverage = insuranceIdOf(cov.tx);
   await patient.grant({ grantee: hospitalId, categories: ['billing'], purpose: 'payment' });

@@ -73,7 +73,7 @@ before(async () => {
     patient: patientId,
     coverage: coverageIds[1],
     type: 'professional',
-    items: [{ sequence: 1, code: '99213', serviceDate: `${year}-01-10`, quantity: 1, charge: 15_000 }],
+    items: [{ sequence: 1, code: '99213', serviceDate: today, quantity: 1, charge: 15_000 }],
     contentHash: toHex(new Uint8Array(32).fill(7)),
   });
   hospitalToken = await tokenFor(t.base, t.orgKeys);

@@ -36,7 +36,9 @@ const fhir = async (method: string, path: string, body?: unknown) => {
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
 };
 
-const year = new Date().toISOString().slice(0, 4);
+// Claims date last year's care (care already given, whatever day the suite runs); coverage runs
+// from last year to the end of this one, so it is in force today too.
+const year = String(new Date().getUTCFullYear() - 1);
 const insurerClient = () =>
   new MedLedgerClient({
     genesis: TrustedGenesis.fromDocument(t.node.chain.genesis),
@@ -64,7 +66,7 @@ async function coverUnderNewPlan(
     plan: txHash(published.tx).slice(0, 32),
     memberId: plan.memberId,
     from: `${year}-01-01`,
-    to: `${year}-12-31`,
+    to: `${Number(year) + 1}-12-31`,
   });
   return txHash(cov.tx).slice(0, 32);
 }

@@ -59,7 +59,9 @@ before(async () => {
   otherId = (await other.registerPatient()).id;
   grantId = (await patient.grant({ grantee: t.orgId, categories: ['billing'], purpose: 'payment' })).grantId;
   await other.grant({ grantee: t.orgId, categories: ['billing'], purpose: 'payment' });
-  const year = new Date().toISOString().slice(0, 4);
+  // Claims date last year's care (care already given, whatever day the suite runs); coverage runs
+  // from last year to the end of this one, so it is in force today too.
+  const year = String(new Date().getUTCFullYear() - 1);
   const plan = await insurer.submitAndWait('plan.publish', {
     name: 'Evergreen Silver',
     effectiveFrom: `${year}-01-01`,
@@ -81,7 +83,7 @@ before(async () => {
           plan: planId,
           memberId: member,
           from: `${year}-01-01`,
-          to: `${year}-12-31`,
+          to: `${Number(year) + 1}-12-31`,
         })
       ).tx,
     ).slice(0, 32);
