@@ -17,7 +17,7 @@ import {
   provenRecords,
 } from './proven-facts.js';
 import { EMERGENCY_RECIPIENT, encryptRecord, newRecordId, openDataKey, openRecord, sealDataKey } from './record-crypto.js';
-import { provenOwnRecordsPage } from './record-list.js';
+import { listedRecords, provenOwnRecordsPage } from './record-list.js';
 import {
   type AccessEvent,
   type AccessLogPage,
@@ -30,7 +30,6 @@ import {
   parseDelegation,
   parseGrant,
   parseRecipient,
-  parseRecordMeta,
   parseRecordRead,
   type Recipient,
   type RecordMeta,
@@ -268,10 +267,7 @@ export class MedLedgerClient extends NodeConnection {
     // The patient's own list is proven complete; another reader's is filtered by their grants.
     if (patient === this.id) return provenOwnRecordsPage(reader, patient, page.cursor, body);
     const answer = objectAt(body, 'answer');
-    const told = arrayAt(answer, 'records', 'answer').map(parseRecordMeta);
-    const stranger = told.find((r) => r.patient !== patient);
-    if (stranger !== undefined) refuse('FACT_NOT_PROVEN', `the node lists record ${stranger.record} of another patient among ${patient}'s`);
-    return { items: (await provenRecords(reader, told)).value, next: nextAt(answer, 'answer') };
+    return { items: (await provenRecords(reader, listedRecords(answer, patient))).value, next: nextAt(answer, 'answer') };
   }
 
   /** Every record the caller may see of `patient`, following the pages, each proven. Throws ClientError. */

@@ -73,13 +73,19 @@ export async function provenOwnRecordsPage(
   body: unknown,
 ): Promise<Page<RecordMeta>> {
   const answer = objectAt(body, 'answer');
-  const told = arrayAt(answer, 'records', 'answer').map(parseRecordMeta);
-  const stranger = told.find((r) => r.patient !== patient);
-  if (stranger !== undefined) refuse('FACT_NOT_PROVEN', `the node lists record ${stranger.record} of another patient among ${patient}'s`);
+  const told = listedRecords(answer, patient);
   const next = await checkRecordListPage(reader, patient, cursor, {
     ids: told.map((r) => r.record),
     next: nextAt(answer, 'answer'),
     count: answer.count,
   });
   return { items: (await provenRecords(reader, told)).value, next };
+}
+
+/** The records a page's `answer` lists for `patient`, parsed; a record of another patient in it is refused (FACT_NOT_PROVEN). */
+export function listedRecords(answer: Record<string, unknown>, patient: string): RecordMeta[] {
+  const told = arrayAt(answer, 'records', 'answer').map(parseRecordMeta);
+  const stranger = told.find((r) => r.patient !== patient);
+  if (stranger !== undefined) refuse('FACT_NOT_PROVEN', `the node lists record ${stranger.record} of another patient among ${patient}'s`);
+  return told;
 }
