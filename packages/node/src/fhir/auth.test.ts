@@ -9,7 +9,16 @@ import { test } from 'node:test';
 import { generateKeyBundle, idFromPublicKey, utf8 } from '@medledger/crypto';
 import { type Identity, keys } from '@medledger/ehr';
 import { SignJWT } from 'jose';
-import { OAuthError, SmartAuth, scopeAllows, signClientAssertion, TOKEN_LIFETIME_S } from './auth.js';
+import {
+  intersectScopes,
+  isSystemScope,
+  OAuthError,
+  type ScopeAction,
+  SmartAuth,
+  scopeAllows,
+  signClientAssertion,
+  TOKEN_LIFETIME_S,
+} from './auth.js';
 import { FhirError } from './outcome.js';
 
 const TOKEN_URL = 'https://node.example/fhir/auth/token';
@@ -67,14 +76,16 @@ test('staff of a suspended organization get no token and lose the tokens they ho
 const PKCS8_ED25519 = Buffer.from('302e020100300506032b657004220420', 'hex');
 
 /** An organization admin on a fake state, its SmartAuth at a settable clock, and a form for an assertion. */
-function harness() {
+function harness(
+  registration: (orgId: string) => { clients?: ReadonlyMap<string, readonly string[]>; clientsOnly?: boolean } = () => ({}),
+) {
   const orgKeys = generateKeyBundle();
   const org = identityOf(orgKeys, { role: 'organization', orgKind: 'hospital', name: 'General Hospital' });
   const state = new Map<string, string>();
   const put = (i: Identity) => state.set(keys.identity(i.id), JSON.stringify(i));
   put(org);
   const clock = { now: Date.now() };
-  const auth = new SmartAuth(org.id, { state: { getState: (k) => state.get(k) }, now: () => clock.now });
+  const auth = new SmartAuth(org.id, { state: { getState: (k) => state.get(k) }, now: () => clock.now, ...registration(org.id) });
   const form = (assertion: string, scope?: unknown) =>
     ({
       grant_type: 'client_credentials',
@@ -207,4 +218,156 @@ test('an assertion used before a restart is still refused after it; expired ones
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+// ---- Registered clients: least privilege (config fhir.smartClients) ----
+
+const ACTIONS: readonly ScopeAction[] = ['c', 'r', 'u', 'd', 's'];
+const TYPES = ['*', 'Patient', 'Observation', 'Claim'];
+const list = (s: string) => (s === '' ? [] : s.split(' '));
+
+/** The granted list allows exactly what both the request and the registration allow, on every type and action. */
+function assertExact(requested: string[], registered: string[], granted: string[], what: string) {
+  for (const s of granted) assert.equal(isSystemScope(s), true, `${what}: '${s}' is a scope the server grants`);
+  for (const type of TYPES)
+    for (const a of ACTIONS)
+      assert.equal(
+        scopeAllows(granted, type, a),
+        scopeAllows(requested, type, a) && scopeAllows(registered, type, a),
+        `${what}: ${a} on ${type}`,
+      );
+}
+
+test('intersectScopes: a table of requests against registrations, v1 and v2, wildcard types on either side', () => {
+  // [requested, registered, granted]
+  const table: Array<[string, string, string]> = [
+    ['system/Patient.rs', 'system/*.read', 'system/Patient.rs'],
+    ['system/Patient.c', 'system/*.read', ''],
+    ['system/Patient.cruds', 'system/*.read', 'system/Patient.rs'],
+    ['system/*.rs', 'system/Observation.cruds', 'system/Observation.rs'],
+    ['system/*.*', 'system/*.read', 'system/*.rs'],
+    ['system/*.*', 'system/*.rs', 'system/*.rs'],
+    ['system/*.cruds', 'system/*.*', 'system/*.cruds'],
+    ['system/*.*', 'system/*.cruds', 'system/*.*'],
+    ['system/*.read', 'system/*.rs', 'system/*.read'],
+    ['system/*.rs', 'system/*.read', 'system/*.rs'],
+    ['system/*.read', 'system/*.r', 'system/*.r'],
+    ['system/*.write', 'system/*.cruds', 'system/*.write'],
+    ['system/*.write', 'system/*.cu', 'system/*.cu'],
+    ['system/*.write', 'system/*.read', ''],
+    ['system/*.d', 'system/*.write', 'system/*.d'],
+    ['system/*.s', 'system/*.write', ''],
+    ['system/Observation.write', 'system/Observation.cud', 'system/Observation.write'],
+    ['system/Observation.write', 'system/*.*', 'system/Observation.write'],
+    ['system/Observation.*', 'system/*.rs', 'system/Observation.rs'],
+    ['system/Observation.*', 'system/Observation.read system/*.c', 'system/Observation.crs'],
+    ['system/Patient.read', 'system/Observation.read', ''],
+    ['system/Patient.s', 'system/*.s', 'system/Patient.s'],
+    // A search across types needs system/*: a per-type registration never grants it.
+    ['system/*.s', 'system/Patient.s', 'system/Patient.s'],
+    ['system/*.cruds', 'system/Patient.r system/Observation.rs', 'system/Patient.r system/Observation.rs'],
+    ['system/Patient.cruds', 'system/*.r system/Patient.c', 'system/Patient.cr'],
+    ['system/Patient.cruds', 'system/*.r system/*.s system/Patient.c', 'system/Patient.crs'],
+    ['system/*.cruds', 'system/*.r system/Patient.c', 'system/*.r system/Patient.c'],
+    ['system/Patient.rs', 'system/*.r system/Patient.s', 'system/Patient.rs'],
+    ['system/*.rs system/Patient.c', 'system/*.read', 'system/*.rs'],
+    ['system/Patient.rs system/Observation.rs', 'system/Patient.read', 'system/Patient.rs'],
+    ['system/Patient.rs system/Patient.rs', 'system/*.rs', 'system/Patient.rs'],
+    ['system/Patient.c system/Observation.u', 'system/*.rs', ''],
+    ['system/Claim.c system/Claim.r', 'system/Claim.write', 'system/Claim.c'],
+  ];
+  for (const [requested, registered, granted] of table) {
+    const what = `${requested} under ${registered}`;
+    const got = intersectScopes(list(requested), list(registered));
+    assert.deepEqual(got, list(granted), what);
+    assertExact(list(requested), list(registered), got, what);
+  }
+});
+
+test('intersectScopes is exact for every pair of scopes and for many random lists of them', () => {
+  const perms = ['read', 'write', '*', 'c', 'r', 'u', 'd', 's', 'rs', 'cu', 'cud', 'cruds', 'ud', 'cd'];
+  const pool = TYPES.filter((t) => t !== 'Claim').flatMap((t) => perms.map((p) => `system/${t}.${p}`));
+  for (const a of pool) for (const b of pool) assertExact([a], [b], intersectScopes([a], [b]), `${a} under ${b}`);
+  // A fixed-seed generator, so a failure names a case that repeats.
+  let seed = 0x5eed;
+  const next = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+  const pick = () => Array.from({ length: 1 + next(3) }, () => pool[next(pool.length)] as string);
+  for (let i = 0; i < 3000; i++) {
+    const [requested, registered] = [pick(), pick()];
+    const granted = intersectScopes(requested, registered);
+    assertExact(requested, registered, granted, `${requested.join(' ')} under ${registered.join(' ')}`);
+    // Refused (nothing granted) exactly when the registration permits nothing of the request.
+    const overlap = TYPES.some((t) => ACTIONS.some((x) => scopeAllows(requested, t, x) && scopeAllows(registered, t, x)));
+    assert.equal(granted.length === 0, !overlap, `${requested.join(' ')} under ${registered.join(' ')}: refused`);
+  }
+});
+
+test('a registered read-only client: write is invalid_scope, system/*.* is narrowed to its reads, no scope gets its registration', async () => {
+  const { auth, form, signed } = harness((orgId) => ({ clients: new Map([[orgId, ['system/*.read']]]) }));
+  for (const scope of ['system/Patient.c', 'system/*.write', 'system/Observation.cud'])
+    await assert.rejects(
+      auth.issueToken(form(await signed({}), scope), TOKEN_URL),
+      (e: unknown) =>
+        refusedAs('invalid_scope')(e) && (e as OAuthError).status === 400 && /may be granted: system\/\*\.read$/.test((e as Error).message),
+      scope,
+    );
+  const wide = await auth.issueToken(form(await signed({}), 'system/*.*'), TOKEN_URL);
+  assert.equal(wide.scope, 'system/*.rs');
+  const { scopes } = auth.authenticate(`Bearer ${wide.access_token}`);
+  assert.deepEqual(scopes, ['system/*.rs']);
+  for (const action of ['c', 'u', 'd'] as const) assert.equal(scopeAllows(scopes, 'Observation', action), false, action);
+  assert.equal(scopeAllows(scopes, 'Observation', 'r'), true);
+  assert.equal(scopeAllows(scopes, '*', 's'), true);
+  const mixed = await auth.issueToken(form(await signed({}), 'system/Observation.rs system/Patient.c'), TOKEN_URL);
+  assert.equal(mixed.scope, 'system/Observation.rs');
+  assert.deepEqual(auth.authenticate(`Bearer ${mixed.access_token}`).scopes, ['system/Observation.rs']);
+  const none = await auth.issueToken(form(await signed({})), TOKEN_URL);
+  assert.equal(none.scope, 'system/*.read');
+  assert.deepEqual(auth.authenticate(`Bearer ${none.access_token}`).scopes, ['system/*.read']);
+});
+
+test('an invalid_scope refusal uses up nothing: the same assertion then gets a token for a permitted scope', async () => {
+  const { auth, form, signed } = harness((orgId) => ({ clients: new Map([[orgId, ['system/Observation.rs']]]) }));
+  const assertion = await signed({});
+  await assert.rejects(auth.issueToken(form(assertion, 'system/Patient.rs'), TOKEN_URL), refusedAs('invalid_scope'));
+  assert.deepEqual(auth.sizes(), { tokens: 0, jti: 0 });
+  assert.equal((await auth.issueToken(form(assertion, 'system/*.read'), TOKEN_URL)).scope, 'system/Observation.rs');
+  await assert.rejects(auth.issueToken(form(assertion, 'system/*.read'), TOKEN_URL), refusedAs('invalid_client'), 'now it is used');
+});
+
+test('smartClientsOnly: an unlisted staff member gets invalid_client; without it, it gets what it asks for; a listed one is narrowed', async () => {
+  const staffKeys = generateKeyBundle();
+  for (const clientsOnly of [true, false]) {
+    const { org, auth, form, signed, put } = harness((orgId) => ({ clients: new Map([[orgId, ['system/*.rs']]]), clientsOnly }));
+    const staff = identityOf(staffKeys, { org: org.id });
+    put(staff);
+    const staffToken = async () =>
+      auth.issueToken(
+        form(
+          await signClientAssertion({ clientId: staff.id, privateKey: staffKeys.signing.privateKey, tokenUrl: TOKEN_URL }),
+          'system/*.cruds',
+        ),
+        TOKEN_URL,
+      );
+    if (clientsOnly)
+      await assert.rejects(
+        staffToken(),
+        (e: unknown) =>
+          refusedAs('invalid_client')(e) && (e as OAuthError).status === 401 && /not a registered SMART client/.test((e as Error).message),
+      );
+    else assert.equal((await staffToken()).scope, 'system/*.cruds');
+    assert.equal((await auth.issueToken(form(await signed({}), 'system/*.cruds'), TOKEN_URL)).scope, 'system/*.rs');
+  }
+});
+
+test('a registration does not make a stranger a client: an identity outside the organization is refused even when listed', async () => {
+  const strangerKeys = generateKeyBundle();
+  const stranger = identityOf(strangerKeys, {});
+  const { auth, form, put } = harness(() => ({ clients: new Map([[stranger.id, ['system/*.rs']]]), clientsOnly: true }));
+  put(stranger);
+  const assertion = await signClientAssertion({ clientId: stranger.id, privateKey: strangerKeys.signing.privateKey, tokenUrl: TOKEN_URL });
+  await assert.rejects(auth.issueToken(form(assertion, 'system/*.rs'), TOKEN_URL), refusedAs('invalid_client'));
 });

@@ -86,27 +86,75 @@ export async function signClientAssertion(opts: {
     .sign(key);
 }
 
+/** A permission a scope can hold: SMART v2 letters, in the order a v2 scope writes them. */
+export type ScopeAction = 'c' | 'r' | 'u' | 'd' | 's';
+const ACTIONS: readonly ScopeAction[] = ['c', 'r', 'u', 'd', 's'];
+/** SMART v1 permissions as the v2 letters they stand for (SMART App Launch 2.x, "Scopes for requesting clinical data"). */
+const V1: Record<string, readonly ScopeAction[]> = { read: ['r', 's'], write: ['c', 'u', 'd'], '*': ACTIONS };
+const SCOPE_RE = /^system\/(\*|[A-Z][A-Za-z]+)\.(read|write|\*|c?r?u?d?s?)$/;
+
+/**
+ * A system scope as the resource type it names (`*`: every type, and searches across types)
+ * and the actions it allows; undefined when it is not a scope this server grants.
+ */
+function scopeParts(scope: string): { type: string; actions: Set<ScopeAction> } | undefined {
+  const m = SCOPE_RE.exec(scope);
+  if (m === null || scope.endsWith('.')) return undefined;
+  const p = m[2] as string;
+  return { type: m[1] as string, actions: new Set(V1[p] ?? (p.split('') as ScopeAction[])) };
+}
+
+/** Is `scope` a system scope this server grants (SMART v1 `system/T.read|write|*`, v2 `system/T.cruds` subsets)? */
+export function isSystemScope(scope: string): boolean {
+  return scopeParts(scope) !== undefined;
+}
+
 /** Scopes this server understands: SMART v1 `system/T.read|write|*` and v2 `system/T.cruds` subsets. */
-function parseScopes(raw: string | undefined): string[] {
-  if (raw === undefined || raw.trim() === '') return DEFAULT_SCOPES;
+function parseScopes(raw: string | undefined): string[] | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
   const scopes = raw.trim().split(/\s+/);
-  for (const s of scopes) {
-    if (!/^system\/(\*|[A-Z][A-Za-z]+)\.(read|write|\*|c?r?u?d?s?)$/.test(s) || s.endsWith('.'))
-      throw new OAuthError('invalid_scope', `scope '${s}' is not a system scope this server grants`);
-  }
+  for (const s of scopes)
+    if (!isSystemScope(s)) throw new OAuthError('invalid_scope', `scope '${s}' is not a system scope this server grants`);
   return scopes;
 }
 
-/** Does a scope list allow `action` ('r' read/vread, 's' search, 'c' create, 'u' update) on `type`? */
-export function scopeAllows(scopes: readonly string[], type: string, action: 'c' | 'r' | 'u' | 's'): boolean {
+/**
+ * The part of `requested` that `registered` permits, exactly: a (type, action) is allowed by
+ * the answer if and only if both lists allow it (scopeAllows). A requested scope permitted
+ * in full is kept as written (v1 or v2); one permitted in part becomes the v2 scopes of what
+ * is left (`system/*.cruds` under `system/Observation.rs` is `system/Observation.rs`). Empty
+ * when nothing of the request is permitted. Both lists must hold only valid system scopes.
+ */
+export function intersectScopes(requested: readonly string[], registered: readonly string[]): string[] {
+  const allowed = registered.map(scopeParts).filter((g) => g !== undefined);
+  const out = new Set<string>();
+  for (const scope of requested) {
+    const r = scopeParts(scope);
+    if (r === undefined) continue;
+    // (types of r ∩ types of g) × (actions of r ∩ actions of g), for every registered g, merged by type.
+    const byType = new Map<string, Set<ScopeAction>>();
+    for (const g of allowed) {
+      const type = r.type === '*' ? g.type : g.type === '*' || g.type === r.type ? r.type : undefined;
+      if (type === undefined) continue;
+      const acts = byType.get(type) ?? new Set<ScopeAction>();
+      for (const a of r.actions) if (g.actions.has(a)) acts.add(a);
+      if (acts.size > 0) byType.set(type, acts);
+    }
+    const whole = byType.get(r.type);
+    if (whole !== undefined && whole.size === r.actions.size) {
+      out.add(scope);
+      continue;
+    }
+    for (const [type, acts] of byType) out.add(`system/${type}.${ACTIONS.filter((a) => acts.has(a)).join('')}`);
+  }
+  return [...out];
+}
+
+/** Does a scope list allow `action` ('r' read/vread, 's' search, 'c' create, 'u' update, 'd' delete) on `type` (`*`: across types)? */
+export function scopeAllows(scopes: readonly string[], type: string, action: ScopeAction): boolean {
   return scopes.some((s) => {
-    const m = /^system\/(\*|[A-Za-z]+)\.(.+)$/.exec(s);
-    if (m === null || (m[1] !== '*' && m[1] !== type)) return false;
-    const p = m[2] as string;
-    if (p === '*') return true;
-    if (p === 'read') return action === 'r' || action === 's';
-    if (p === 'write') return action === 'c' || action === 'u';
-    return p.includes(action);
+    const p = scopeParts(s);
+    return p !== undefined && (p.type === '*' || p.type === type) && p.actions.has(action);
   });
 }
 
@@ -126,6 +174,9 @@ export class SmartAuth {
   /**
    * `jtiFile`: where used `jti`s are kept across restarts (one `until hash` line each), so an
    * assertion used before a restart is still refused after it; without it they live in memory.
+   * `clients`: an identity listed there is granted at most its registered scopes (the part of
+   * its request they permit, all of them when it asks for none); with `clientsOnly` an
+   * identity not listed gets no token.
    */
   constructor(
     private readonly orgId: string,
@@ -134,6 +185,10 @@ export class SmartAuth {
       now: () => number;
       limits?: { maxTokens: number; maxJti: number };
       jtiFile?: string;
+      /** Registered backend clients: identity id → the scopes it may be granted (config `fhir.smartClients`). */
+      clients?: ReadonlyMap<string, readonly string[]>;
+      /** Refuse every identity `clients` does not list (config `fhir.smartClientsOnly`). */
+      clientsOnly?: boolean;
     },
   ) {
     this.limits = deps.limits ?? DEFAULT_SMART_LIMITS;
@@ -202,7 +257,7 @@ export class SmartAuth {
     const assertion = form.client_assertion;
     if (typeof assertion !== 'string' || assertion.length === 0 || assertion.length > 4096)
       throw new OAuthError('invalid_request', 'client_assertion is required');
-    const scopes = parseScopes(form.scope);
+    const requested = parseScopes(form.scope);
 
     // Read the claimed issuer first to find its key on chain, then verify everything.
     let claimed: string | undefined;
@@ -244,6 +299,8 @@ export class SmartAuth {
     this.sweep(nowMs);
     const jtiKey = sha256Hex(utf8(`${identity.id}\n${jti}`));
     if (this.seenJti.has(jtiKey)) throw new OAuthError('invalid_client', 'this assertion (jti) was already used');
+    // Decided before the jti is recorded: a refused request leaves nothing behind.
+    const scopes = this.grantedScopes(identity.id, requested);
     if (this.seenJti.size >= this.limits.maxJti || this.tokens.size >= this.limits.maxTokens)
       throw new OAuthError('temporarily_unavailable', 'too many live tokens on this server; retry after the oldest expire');
     const until = exp * 1000 + 5000;
@@ -266,6 +323,28 @@ export class SmartAuth {
       expiresAt: nowMs + TOKEN_LIFETIME_S * 1000,
     });
     return { access_token: token, token_type: 'bearer', expires_in: TOKEN_LIFETIME_S, scope: scopes.join(' ') };
+  }
+
+  /**
+   * What a verified client gets for the scopes it asked for (undefined: none asked). An
+   * unregistered client gets its request (or DEFAULT_SCOPES), unless only registered clients
+   * may have tokens; a registered one the part of its request its registration permits.
+   */
+  private grantedScopes(identityId: string, requested: string[] | undefined): string[] {
+    const registered = this.deps.clients?.get(identityId);
+    if (registered === undefined) {
+      if (this.deps.clientsOnly === true)
+        throw new OAuthError('invalid_client', 'this identity is not a registered SMART client of this server (fhir.smartClients)');
+      return requested ?? [...DEFAULT_SCOPES];
+    }
+    if (requested === undefined) return [...registered];
+    const granted = intersectScopes(requested, registered);
+    if (granted.length === 0)
+      throw new OAuthError(
+        'invalid_scope',
+        `none of the requested scopes is registered for this client; it may be granted: ${registered.join(' ')}`,
+      );
+    return granted;
   }
 
   /**
