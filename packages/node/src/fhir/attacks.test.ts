@@ -11,7 +11,7 @@ import { getIdentity, prefixes } from '@medledger/ehr';
 import { Client } from 'fhir-kit-client';
 import { startSoloNode, waitFor } from '../testing/harness.js';
 import { signClientAssertion } from './auth.js';
-import { type FhirTestNode, startFhirNode, submitAs, tokenFor } from './testing.js';
+import { type FhirTestNode, requestToken, startFhirNode, submitAs, tokenFor } from './testing.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: FHIR JSON
 type Any = any;
@@ -100,6 +100,65 @@ test('the FHIR endpoint refuses to start off loopback without fhir.baseUrl', asy
     startSoloNode({ config: { fhir: {}, api: { host: '0.0.0.0', port: 0 } } }),
     /config\.fhir\.baseUrl is required when the API listens on 0\.0\.0\.0/,
   );
+});
+
+test('fhir.smartClients: a read-only integration cannot get a write token, system/*.* is narrowed, and the narrowed token cannot create', async () => {
+  // Two clinicians, registered before the node starts: the analytics one for reads only, the
+  // other for everything. smartClientsOnly refuses the organization itself, which is not listed.
+  const readOnly = generateKeyBundle();
+  const full = generateKeyBundle();
+  const [readOnlyId, fullId] = [readOnly, full].map((k) => idFromPublicKey(k.signing.publicKey)) as [string, string];
+  const r = await startFhirNode({
+    fhir: { smartClients: { [readOnlyId]: 'system/*.read', [fullId]: 'system/*.cruds' }, smartClientsOnly: true },
+  });
+  try {
+    for (const k of [readOnly, full])
+      await submitAs(r, r.orgKeys, 'staff.register', {
+        publicKey: k.signing.publicKey,
+        encryptionKey: k.encryption.publicKey,
+        role: 'clinician',
+      });
+    await waitFor(() => getIdentity(r.node.chain.state, readOnlyId) && getIdentity(r.node.chain.state, fullId), 'staff registered');
+    const ask = async (keys: KeyBundle, scope?: string) =>
+      requestToken(r.base, {
+        grant_type: 'client_credentials',
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+        client_assertion: await signClientAssertion({
+          clientId: idFromPublicKey(keys.signing.publicKey),
+          privateKey: keys.signing.privateKey,
+          tokenUrl: `${r.base}/auth/token`,
+        }),
+        ...(scope === undefined ? {} : { scope }),
+      });
+
+    const write = await ask(readOnly, 'system/Patient.c');
+    assert.equal(write.status, 400);
+    assert.equal(write.json.error, 'invalid_scope');
+    assert.match(write.json.error_description as string, /may be granted: system\/\*\.read/);
+    const wide = await ask(readOnly, 'system/*.*');
+    assert.equal(wide.status, 200);
+    assert.equal(wide.json.scope, 'system/*.rs');
+    assert.equal((await ask(readOnly)).json.scope, 'system/*.read');
+    const unlisted = await ask(r.orgKeys, 'system/*.rs');
+    assert.equal(unlisted.status, 401);
+    assert.equal(unlisted.json.error, 'invalid_client');
+
+    // The full client creates a patient; the read-only token reads the chart but creates nothing.
+    const writer: Any = new Client({ baseUrl: r.base, bearerToken: (await ask(full, 'system/*.cruds')).json.access_token });
+    const reader: Any = new Client({ baseUrl: r.base, bearerToken: wide.json.access_token });
+    const body = { resourceType: 'Patient', name: [{ family: 'Okafor', given: ['Ada'] }] };
+    const created: Any = await writer.create({ resourceType: 'Patient', body });
+    assert.equal((await reader.read({ resourceType: 'Patient', id: created.id })).name[0].family, 'Okafor');
+    const refused = await reader.create({ resourceType: 'Patient', body }).then(
+      () => ({ status: 0, issue: undefined }),
+      (err: Any) => ({ status: err.response?.status, issue: err.response?.data?.issue?.[0] }),
+    );
+    assert.equal(refused.status, 403);
+    assert.equal(refused.issue?.code, 'forbidden');
+    assert.match(refused.issue?.diagnostics ?? '', /scopes do not allow this on Patient/);
+  } finally {
+    await r.cleanup();
+  }
 });
 
 test('burning a custodial patient’s claim code with wrong tries does not lock out the holder', async () => {

@@ -510,4 +510,47 @@ describe('FHIR configuration', () => {
     assert.throws(() => parseFhirConfig({ bodyLimitBytes: -1 }, '/home'), /fhir.bodyLimitBytes/);
     assert.throws(() => parseFhirConfig('yes', '/home'), /config.fhir must be an object/);
   });
+
+  test('fhir.smartClients: each identity id with its scopes; a malformed id or scope is refused, naming the entry', () => {
+    const id = 'ab'.repeat(20);
+    const other = 'cd'.repeat(20);
+    const cfg = parseFhirConfig({ smartClients: { [id]: ' system/*.read  system/Claim.c system/*.read', [other]: 'system/*.*' } }, '/home');
+    assert.deepEqual(
+      [...(cfg?.smartClients ?? [])],
+      [
+        [id, ['system/*.read', 'system/Claim.c']],
+        [other, ['system/*.*']],
+      ],
+    );
+    assert.equal(cfg?.smartClientsOnly, false);
+    assert.equal(parseFhirConfig({}, '/home')?.smartClients.size, 0);
+    assert.equal(parseFhirConfig({ smartClients: { [id]: 'system/*.rs' }, smartClientsOnly: true }, '/home')?.smartClientsOnly, true);
+    const refused: Array<[unknown, RegExp]> = [
+      [{ smartClients: [id] }, /config\.fhir\.smartClients must be an object/],
+      [{ smartClients: 'system/*.rs' }, /config\.fhir\.smartClients must be an object/],
+      [{ smartClients: { [id.slice(2)]: 'system/*.rs' } }, new RegExp(`smartClients: '${id.slice(2)}' is not an identity id`)],
+      [{ smartClients: { [id.toUpperCase()]: 'system/*.rs' } }, /is not an identity id \(40 lowercase hex/],
+      [{ smartClients: { 'org-analytics': 'system/*.rs' } }, /'org-analytics' is not an identity id/],
+      [{ smartClients: { [id]: ['system/*.rs'] } }, new RegExp(`smartClients\\.${id} must be a string of space-separated scopes`)],
+      [{ smartClients: { [id]: ' ' } }, new RegExp(`smartClients\\.${id} must be a string`)],
+      [
+        { smartClients: { [id]: 'system/*.rs patient/*.read' } },
+        new RegExp(`smartClients\\.${id}: 'patient/\\*\\.read' is not a system scope`),
+      ],
+      [{ smartClients: { [id]: 'system/*.sr' } }, /'system\/\*\.sr' is not a system scope this server grants/],
+      [{ smartClients: { [id]: 'system/Observation.' } }, /'system\/Observation\.' is not a system scope/],
+      [{ smartClients: { [id]: 'system/*.rs' }, smartClientsOnly: 'yes' }, /config\.fhir\.smartClientsOnly must be true or false/],
+      [{ smartClientsOnly: true }, /smartClientsOnly is true but config\.fhir\.smartClients lists no client/],
+    ];
+    for (const [raw, message] of refused) assert.throws(() => parseFhirConfig(raw, '/home'), message, JSON.stringify(raw));
+  });
+
+  test('a node whose fhir.smartClients names no identity refuses to start, saying which entry', async () => {
+    // A node that starts anyway is stopped, so the failure is reported rather than left running.
+    const started = startSoloNode({ config: { fhir: { smartClients: { analytics: 'system/*.rs' } } } });
+    await assert.rejects(
+      started.then(async (n) => n.cleanup()),
+      /config\.fhir\.smartClients: 'analytics' is not an identity id/,
+    );
+  });
 });

@@ -11,7 +11,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { readOrgKey } from '../home.js';
 import type { RouteDeps } from '../route-deps.js';
 import { OrgAgent } from './agent.js';
-import { type FhirCaller, OAuthError, SmartAuth, scopeAllows } from './auth.js';
+import { type FhirCaller, isSystemScope, OAuthError, SmartAuth, scopeAllows } from './auth.js';
 import { processTransaction } from './bundle.js';
 import { capabilityStatement } from './capability.js';
 import { claimPatient } from './claim.js';
@@ -40,6 +40,36 @@ export interface FhirConfig {
   baseUrl?: string;
   /** Largest FHIR request body (bytes); default 16 MiB, for transaction Bundles. */
   bodyLimitBytes: number;
+  /**
+   * Registered SMART backend clients: identity id (40 hex) → the scopes it may be granted
+   * (`"system/*.rs"`). A listed identity gets at most these; an unlisted one any system scope
+   * it asks for, unless `smartClientsOnly`.
+   */
+  smartClients: ReadonlyMap<string, readonly string[]>;
+  /** Only identities listed in `smartClients` get tokens (default false). */
+  smartClientsOnly: boolean;
+}
+
+/** `config.fhir.smartClients` as a map; throws Error naming the entry that is wrong. */
+function parseSmartClients(raw: unknown): Map<string, string[]> {
+  const clients = new Map<string, string[]>();
+  if (raw === undefined) return clients;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new Error('config.fhir.smartClients must be an object: identity id (40 hex) → scopes, e.g. {"<id>": "system/*.rs"}');
+  for (const [id, value] of Object.entries(raw)) {
+    if (!/^[0-9a-f]{40}$/.test(id))
+      throw new Error(`config.fhir.smartClients: '${id}' is not an identity id (40 lowercase hex characters)`);
+    if (typeof value !== 'string' || value.trim() === '')
+      throw new Error(`config.fhir.smartClients.${id} must be a string of space-separated scopes, e.g. "system/*.rs"`);
+    const scopes = value.trim().split(/\s+/);
+    const bad = scopes.find((s) => !isSystemScope(s));
+    if (bad !== undefined)
+      throw new Error(
+        `config.fhir.smartClients.${id}: '${bad}' is not a system scope this server grants (system/TYPE or system/* with .read, .write, .* or SMART v2 letters in the order cruds, e.g. system/*.rs)`,
+      );
+    clients.set(id, [...new Set(scopes)]);
+  }
+  return clients;
 }
 
 /** Read the `fhir` entry of a node config; undefined when the endpoint is off. Throws Error on a malformed entry. */
@@ -53,10 +83,17 @@ export function parseFhirConfig(raw: unknown, homeDir: string): FhirConfig | und
     throw new Error('config.fhir.baseUrl must be an http(s) URL');
   const limit = r.bodyLimitBytes ?? 16 * 1024 * 1024;
   if (!Number.isSafeInteger(limit) || (limit as number) < 1024) throw new Error('config.fhir.bodyLimitBytes must be an integer ≥ 1024');
+  const smartClients = parseSmartClients(r.smartClients);
+  const only = r.smartClientsOnly ?? false;
+  if (typeof only !== 'boolean') throw new Error('config.fhir.smartClientsOnly must be true or false');
+  if (only && smartClients.size === 0)
+    throw new Error('config.fhir.smartClientsOnly is true but config.fhir.smartClients lists no client: no one could get a token');
   return {
     orgKeyHome: resolve(homeDir, (r.orgKeyHome as string | undefined) ?? '.'),
     ...(r.baseUrl === undefined ? {} : { baseUrl: (r.baseUrl as string).replace(/\/+$/, '') }),
     bodyLimitBytes: limit as number,
+    smartClients,
+    smartClientsOnly: only,
   };
 }
 
@@ -86,7 +123,14 @@ export function registerFhirRoutes(app: FastifyInstance, node: RouteDeps): void 
   const agent = new OrgAgent(node, orgKeys, orgId);
   const repo = new FhirRepository(agent, new CustodyStore(node.home.dir, orgKeys, node.now), node.gatekeeper);
   // Used assertion ids are kept in the node's home, so a restart does not make them usable again.
-  const auth = new SmartAuth(orgId, { state: node.chain.state, now: node.now, jtiFile: join(node.home.dir, 'fhir-jti.log') });
+  // Registered clients get at most their registered scopes (config.fhir.smartClients).
+  const auth = new SmartAuth(orgId, {
+    state: node.chain.state,
+    now: node.now,
+    jtiFile: join(node.home.dir, 'fhir-jti.log'),
+    clients: cfg.smartClients,
+    clientsOnly: cfg.smartClientsOnly,
+  });
   // node.url is the address the API is bound to (set once it listens, before any request).
   const baseOf = (_req: FastifyRequest) => cfg.baseUrl ?? `${node.url}${FHIR_PREFIX}`;
 

@@ -12,12 +12,15 @@ export interface FhirTestNode extends TestNode {
   orgId: string;
 }
 
-/** A solo node with the FHIR endpoint on, for the organization of its own home. */
-export async function startFhirNode(opts: { organizations?: Array<{ name: string; kind: string }> } = {}): Promise<FhirTestNode> {
+/** A solo node with the FHIR endpoint on, for the organization of its own home; `fhir`: its config.json `fhir` entry. */
+export async function startFhirNode(
+  opts: { organizations?: Array<{ name: string; kind: string }>; fhir?: Record<string, unknown> } = {},
+): Promise<FhirTestNode> {
   // The FHIR module reads the organization's keystore with MEDLEDGER_PASSPHRASE, as a node
   // started from the command line does.
   process.env.MEDLEDGER_PASSPHRASE = TEST_PASSPHRASE;
-  const t = await startSoloNode({ config: { fhir: {} }, ...opts });
+  const { fhir = {}, ...rest } = opts;
+  const t = await startSoloNode({ config: { fhir }, ...rest });
   const orgKeys = readOrgKey(join(t.dir, 'node0'));
   return { ...t, base: `${t.url}/fhir/R4`, orgKeys, orgId: idFromPublicKey(orgKeys.signing.publicKey) };
 }
