@@ -74,7 +74,7 @@ export function registerTokenCommand(program: Command): void {
     .requiredOption('--key <file>', "your keystore (e.g. a node home's org.key, or a staff member's key file)")
     .requiredOption('--url <url>', 'FHIR base URL, e.g. http://127.0.0.1:26650/fhir/R4')
     .option('--client-id <id>', 'identity id, when it differs from the key’s (after a key rotation)')
-    .option('--scope <scopes>', 'requested scopes (default system/*.cruds)')
+    .option('--scope <scopes>', 'requested scopes (default: system/*.cruds, or the scopes the node registered for this client)')
     .option('--json', 'print the whole token answer as JSON')
     .action(async (opts: { key: string; url: string; clientId?: string; scope?: string; json?: boolean }) => {
       const answer = await fetchToken({ keyFile: opts.key, url: opts.url, clientId: opts.clientId, scope: opts.scope });
