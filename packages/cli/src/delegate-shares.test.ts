@@ -62,6 +62,8 @@ test('consent list shows who made each grant; delegate remove counts the shares 
   const alias = await person('alias'); // another identity the delegate controls
   const own = await patient.client.grant({ grantee: doctor.id, categories: ['labs'], purpose: 'treatment' });
   const ana = await delegateWhoShares(patient, 'ana', alias.id);
+  const remove = (signer: string, delegate: string, ...extra: string[]) =>
+    cli(['delegate', 'remove', '--key', signer, '--patient', patient.id, '--delegate', delegate, ...extra]);
 
   // Who made each grant: the JSON field, and "by <delegate>" in the table only for theirs.
   const listed = json(await cli(['consent', 'list', '--key', patient.file, '--json']));
@@ -72,18 +74,20 @@ test('consent list shows who made each grant; delegate remove counts the shares 
   assert.match(table, new RegExp(`${ana.grantId}  to ${alias.id} by ${ana.id}  `));
   assert.match(table, new RegExp(`${own.grantId}  to ${doctor.id}  `));
   // The grantee sees it too: from the patient, by the delegate.
-  assert.match((await cli(['consent', 'list', '--key', alias.file])).stdout, new RegExp(`${ana.grantId}  from ${patient.id} by ${ana.id}  `));
+  assert.match(
+    (await cli(['consent', 'list', '--key', alias.file])).stdout,
+    new RegExp(`${ana.grantId}  from ${patient.id} by ${ana.id}  `),
+  );
 
   // A delegate stepping down may not use the patient's option, and nothing is removed.
-  const stepDown = ['delegate', 'remove', '--key', ana.file, '--patient', patient.id, '--delegate', ana.id, '--revoke-their-shares'];
-  const refused = await cli(stepDown);
+  const refused = await remove(ana.file, ana.id, '--revoke-their-shares');
   assert.equal(refused.code, 2, refused.stderr);
   assert.match(refused.stderr, /--revoke-their-shares is for the patient/);
-  assert.equal(JSON.parse((await cli([...stepDown, '--json'])).stdout).error.code, 'INVALID_ARGUMENT');
+  assert.equal(JSON.parse((await remove(ana.file, ana.id, '--revoke-their-shares', '--json')).stdout).error.code, 'INVALID_ARGUMENT');
   assert.equal((await patient.client.delegates(patient.id)).find((d) => d.delegate === ana.id)?.status, 'accepted');
 
   // Removed without the option: the share stays, and the patient is told so and how to revoke it.
-  const kept = await cli(['delegate', 'remove', '--key', patient.file, '--patient', patient.id, '--delegate', ana.id]);
+  const kept = await remove(patient.file, ana.id);
   assert.equal(kept.code, 0, kept.stderr);
   assert.match(kept.stdout, new RegExp(`${ana.id} made 1 share\\(s\\) for you that are still active`));
   assert.match(kept.stdout, new RegExp(`${ana.grantId}  to ${alias.id}  read treatment`));
@@ -94,9 +98,7 @@ test('consent list shows who made each grant; delegate remove counts the shares 
   // Removed with the option: every active share that delegate made is revoked, the patient's own is not.
   const bo = await delegateWhoShares(patient, 'bo', alias.id);
   const second = await bo.client.grant({ patient: patient.id, grantee: doctor.id, categories: ['vital-signs'], purpose: 'treatment' });
-  const gone = json(
-    await cli(['delegate', 'remove', '--key', patient.file, '--patient', patient.id, '--delegate', bo.id, '--revoke-their-shares', '--json']),
-  );
+  const gone = json(await remove(patient.file, bo.id, '--revoke-their-shares', '--json'));
   assert.deepEqual(gone.revoked.map((r: { grant: string }) => r.grant).sort(), [bo.grantId, second.grantId].sort());
   assert.equal(await isActive(patient, bo.grantId), false);
   assert.equal(await isActive(patient, second.grantId), false);
@@ -106,12 +108,15 @@ test('consent list shows who made each grant; delegate remove counts the shares 
 
   // Text mode prints what it revoked; with nothing left it says so.
   const cy = await delegateWhoShares(patient, 'cy', doctor.id);
-  const text = await cli(['delegate', 'remove', '--key', patient.file, '--patient', patient.id, '--delegate', cy.id, '--revoke-their-shares']);
+  const text = await remove(patient.file, cy.id, '--revoke-their-shares');
   assert.equal(text.code, 0, text.stderr);
-  assert.match(text.stdout, new RegExp(`revoked 1 share\\(s\\) ${cy.id} made:\\n  ${cy.grantId}  to ${doctor.id} .*\\(revoked at height \\d+\\)`));
+  assert.match(
+    text.stdout,
+    new RegExp(`revoked 1 share\\(s\\) ${cy.id} made:\\n  ${cy.grantId}  to ${doctor.id} .*\\(revoked at height \\d+\\)`),
+  );
   assert.equal(await isActive(patient, cy.grantId), false);
   const dee = await person('dee');
   await patient.client.setDelegate(dee.id);
-  const none = await cli(['delegate', 'remove', '--key', patient.file, '--patient', patient.id, '--delegate', dee.id, '--revoke-their-shares']);
+  const none = await remove(patient.file, dee.id, '--revoke-their-shares');
   assert.match(none.stdout, new RegExp(`${dee.id} made no share that is still active`));
 });
