@@ -2,7 +2,7 @@
 // browser against a real node: the patient's Sharing page says which shares their delegate
 // made; removing the delegate lists the shares still active and stops them by default (or
 // keeps them, if the patient says so). What happened is checked on the ledger through the
-// SDK, not only in the page's words. Screenshots: delegate-shared-by, delegate-remove-question.
+// SDK, not only in the page's words. Screenshots: delegate-shared-by, delegate-remove-question(-phone).
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +12,7 @@ import { createKeystore, MedLedgerClient, staffRegisterBody, TrustedGenesis } fr
 import { generateKeyBundle } from '@medledger/crypto';
 import { readOrgKey } from '@medledger/node';
 import { startSoloNode, TEST_PASSPHRASE, type TestNode } from '@medledger/node/testing';
-import { checkPage, openBrowser, requireBrowserAndBuild } from './browser.js';
+import { checkPage, openBrowser, requireBrowserAndBuild, SCREENSHOTS } from './browser.js';
 
 process.env.MEDLEDGER_PASSPHRASE = TEST_PASSPHRASE;
 
@@ -119,6 +119,13 @@ test('a delegate’s shares are shown as theirs, and removing the delegate stops
   assert.ok(await question.getByLabel('Yes, stop them too').isChecked(), 'stopping is the default');
   await question.scrollIntoViewIfNeeded();
   await checkPage(page, 'delegate-remove-question', failures);
+  await page.setViewportSize({ width: 390, height: 844 });
+  assert.ok(
+    await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth),
+    'the question scrolls sideways on a phone',
+  );
+  await question.screenshot({ path: join(SCREENSHOTS, 'delegate-remove-question-phone.png') });
+  await page.setViewportSize({ width: 1100, height: 900 });
   assert.deepEqual((await patient.delegates(patient.id)).length, 1, 'nothing is removed before the patient confirms');
   await question.getByRole('button', { name: /^Remove .* and stop the shares$/ }).click();
   await page.getByText(/is no longer your delegate, and the 2 shares they made were stopped\./).waitFor();
