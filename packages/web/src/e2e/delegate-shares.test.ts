@@ -102,7 +102,7 @@ test('a delegate’s shares are shown as theirs, and removing the delegate stops
 
   // Each share the delegate made says so; the patient's own share does not.
   const cards = page.getByRole('list', { name: 'People and organizations with access' }).getByRole('listitem');
-  await page.getByTestId('shared-by').first().waitFor();
+  await page.getByText('Shared by your delegate', { exact: false }).first().waitFor();
   assert.equal(await page.getByTestId('shared-by').count(), 2);
   for (const line of await page.getByTestId('shared-by').allTextContents())
     assert.match(line, /^Shared by your delegate Patient \(code …[0-9a-f]{4}\)$/);

@@ -178,14 +178,17 @@ function StopSharing(props: { who: string; grants: Grant[]; onStopped: (message:
 function SharedBy(props: { grant: Grant; names: Map<string, string> | undefined; delegates: ReadonlySet<string> | undefined }) {
   const by = props.grant.grantedBy;
   if (by === undefined || by === props.grant.patient) return null;
-  const name = props.names?.get(by) ?? 'someone';
-  return props.delegates?.has(by) ? (
+  const name = <strong>{props.names?.get(by) ?? 'someone'}</strong>;
+  // While the delegates are loading (or failed to), say only what the grant proves.
+  return (
     <p className="shared-by" data-testid="shared-by">
-      Shared by your delegate <strong>{name}</strong>
-    </p>
-  ) : (
-    <p className="shared-by" data-testid="shared-by">
-      Shared by <strong>{name}</strong> when they were your delegate. Removing a delegate does not stop the shares they made.
+      {props.delegates === undefined ? (
+        <>Shared by {name}, acting as your delegate</>
+      ) : props.delegates.has(by) ? (
+        <>Shared by your delegate {name}</>
+      ) : (
+        <>Shared by {name} when they were your delegate. Removing a delegate does not stop the shares they made.</>
+      )}
     </p>
   );
 }
