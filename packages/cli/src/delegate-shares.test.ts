@@ -26,8 +26,8 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-const cli = (args: string[]) =>
-  runCli([...args, '--url', net.url], { env: { MEDLEDGER_GENESIS: join(net.dir, 'genesis.json') }, timeoutMs: 120_000 });
+const cli = (args: string[], genesis = join(net.dir, 'genesis.json')) =>
+  runCli([...args, '--url', net.url], { env: { MEDLEDGER_GENESIS: genesis }, timeoutMs: 120_000 });
 const json = (run: CliRun) => {
   assert.equal(run.code, 0, `exit ${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`);
   // biome-ignore lint/suspicious/noExplicitAny: each command's JSON output is checked field by field below
@@ -115,6 +115,21 @@ test('consent list shows who made each grant; delegate remove counts the shares 
     new RegExp(`revoked 1 share\\(s\\) ${cy.id} made:\\n  ${cy.grantId}  to ${doctor.id} .*\\(revoked at height \\d+\\)`),
   );
   assert.equal(await isActive(patient, cy.grantId), false);
+  // Without a trusted genesis their shares cannot be found: --revoke-their-shares removes
+  // nothing; a plain removal works and says the shares were not checked.
+  const eve = await delegateWhoShares(patient, 'eve', alias.id);
+  const blind = await cli(
+    ['delegate', 'remove', '--key', patient.file, '--patient', patient.id, '--delegate', eve.id, '--revoke-their-shares'],
+    '',
+  );
+  assert.equal(blind.code, 2, blind.stderr);
+  assert.match(blind.stderr, /needs a trusted genesis.*nothing was removed/);
+  assert.equal((await patient.client.delegates(patient.id)).length, 1);
+  const unchecked = await cli(['delegate', 'remove', '--key', patient.file, '--patient', patient.id, '--delegate', eve.id, '--json'], '');
+  assert.equal(json(unchecked).theirActiveShares, null);
+  assert.deepEqual(await patient.client.delegates(patient.id), []);
+  assert.equal(await isActive(patient, eve.grantId), true);
+
   const dee = await person('dee');
   await patient.client.setDelegate(dee.id);
   const none = await remove(patient.file, dee.id, '--revoke-their-shares');

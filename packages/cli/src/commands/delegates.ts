@@ -104,7 +104,8 @@ export function registerDelegateCommands(program: Command): void {
     .action(async (opts: Common & { patient: string; delegate: string; revokeTheirShares?: boolean }) => {
       const patient = hexArg(opts.patient, '--patient', 20);
       const id = hexArg(opts.delegate, '--delegate', 20);
-      const client = clientFor(opts.url, await loadKeys(opts.key), await genesisArg(opts));
+      const genesis = await genesisArg(opts);
+      const client = clientFor(opts.url, await loadKeys(opts.key), genesis);
       const asPatient = client.id === patient;
       if (opts.revokeTheirShares === true && !asPatient)
         throw new CliError(
@@ -112,10 +113,22 @@ export function registerDelegateCommands(program: Command): void {
           EXIT.usage,
           'INVALID_ARGUMENT',
         );
+      // Refused before anything is signed: which shares are theirs is read from proven state only.
+      if (opts.revokeTheirShares === true && genesis === undefined)
+        throw new CliError(
+          '--revoke-their-shares needs a trusted genesis (--genesis or MEDLEDGER_GENESIS) to find the shares they made; nothing was removed',
+          EXIT.usage,
+          'NO_TRUSTED_GENESIS',
+        );
       const done = await client.removeDelegate(patient, id);
       const removed = { patient, delegate: id, txHash: done.hash, height: done.height };
       const removedLine = `removed ${id} as delegate of ${patient}`;
       if (!asPatient) return output(opts, removed, () => removedLine);
+      if (genesis === undefined)
+        return output(opts, { ...removed, theirActiveShares: null }, () => [
+          removedLine,
+          'the shares they made were not checked (no trusted genesis); they stay in force until revoked: see them with medledger consent list --genesis FILE',
+        ]);
       // Listed after the removal, from the proven complete list: a delegate can make no share
       // once removed, so none they made while this ran is missed.
       const theirs = await afterRemoval(removedLine, () => client.grantsMadeBy(patient, id));
