@@ -358,3 +358,59 @@ describe('sharing', () => {
     for (const object of fake.vault.values()) assert.ok(!toHex(object).includes(key));
   });
 });
+
+describe('grants a delegate made', () => {
+  test('grantsMadeBy lists the active grants the delegate made, not the patient’s, by the proven grantedBy', async () => {
+    const fake = new FakeGatekeeper();
+    const { client: patient } = await patientOn(fake);
+    const { client: delegate } = await patientOn(fake);
+    await patient.setDelegate(delegate.id);
+    await delegate.acceptDelegation(patient.id);
+    const doctor = clinicianOn(fake);
+    const stranger = clinicianOn(fake);
+    const own = await patient.grant({ grantee: doctor.id, categories: ['labs'], purpose: 'treatment' });
+    const theirs = await delegate.grant({
+      patient: patient.id,
+      grantee: stranger.id,
+      categories: ['notes'],
+      purpose: 'treatment',
+      shareExisting: false,
+    });
+    const revokedLater = await delegate.grant({
+      patient: patient.id,
+      grantee: doctor.id,
+      categories: ['vital-signs'],
+      purpose: 'treatment',
+      shareExisting: false,
+    });
+    await patient.revoke(revokedLater.grantId);
+
+    const made = await patient.grantsMadeBy(patient.id, delegate.id);
+    assert.deepEqual(
+      made.map((g) => [g.id, g.grantee, g.grantedBy]),
+      [[theirs.grantId, stranger.id, delegate.id]],
+    );
+    assert.deepEqual(
+      (await patient.grantsMadeBy(patient.id, patient.id)).map((g) => g.id),
+      [own.grantId],
+    );
+
+    // A node that says the patient made every grant is not believed: grantedBy is the proven one.
+    const lying = new MedLedgerClient({
+      url: URL_BASE,
+      keys: patient.keys,
+      pollIntervalMs: 1,
+      genesis: fake.trusted,
+      fetch: async (input, init) => {
+        const res = await fake.fetch(input, init);
+        if (!String(input).includes('/grants')) return res;
+        const text = (await res.text()).replaceAll(`"grantedBy":"${delegate.id}"`, `"grantedBy":"${patient.id}"`);
+        return new Response(text, { status: res.status, headers: { 'content-type': 'application/json' } });
+      },
+    });
+    assert.deepEqual(
+      (await lying.grantsMadeBy(patient.id, delegate.id)).map((g) => g.id),
+      [theirs.grantId],
+    );
+  });
+});

@@ -318,6 +318,16 @@ export class MedLedgerClient extends NodeConnection {
     }
   }
 
+  /**
+   * The grants of `patient` that `by` made (`grantedBy`, proven), active ones or all with
+   * `all`: typically the shares a delegate made, which stay in force after the delegate is
+   * removed until someone revokes them (docs/records.md "Delegates"). Filters `grants`, so
+   * the list is proven complete and a node cannot hide one. Throws ClientError.
+   */
+  async grantsMadeBy(patient: string, by: string, all = false): Promise<Grant[]> {
+    return (await this.grants(patient, all)).filter((g) => g.grantedBy === by);
+  }
+
   /** `GET /v1/me/grants`: one page of the grants naming this identity or its organization, each proven. Throws ClientError. */
   async myGrantsPage(page: PageRequest = {}): Promise<Page<Grant>> {
     const reader = this.verified('showing grants');

@@ -101,6 +101,8 @@ export interface Grant {
   access: Access;
   purpose: Purpose;
   expiresAt?: number;
+  /** Who made the grant: the patient, or a delegate acting for them (proven with the grant). */
+  grantedBy?: string;
   /** The height the SDK proved this grant at (docs/sdk.md "Heights"). */
   provenAt?: number;
   [field: string]: unknown;

@@ -338,8 +338,10 @@ export function registerParticipantCommands(program: Command): void {
     .action(async (opts: { key: string; all?: boolean; url: string; genesis?: string; json?: boolean }) => {
       const client = clientFor(opts.url, await loadKeys(opts.key), await genesisArg(opts));
       const [given, received] = await Promise.all([client.grants(client.id, opts.all === true), client.myGrants()]);
-      const line = (g: (typeof given)[number], who: string) => {
+      const line = (g: (typeof given)[number], to: string) => {
         const scope = [...(g.scope.categories ?? []), ...(g.scope.resourceTypes ?? []), ...(g.scope.records ?? [])].join(',');
+        // A grant a delegate made for the patient says so: it outlives the delegation (docs/records.md "Delegates").
+        const who = g.grantedBy !== undefined && g.grantedBy !== g.patient ? `${to} by ${g.grantedBy}` : to;
         return `${g.id}  ${who}  ${g.access.padEnd(10)} ${g.purpose.padEnd(10)} ${g.active === false ? 'inactive' : 'active  '}  expires ${time(g.expiresAt)}  ${scope}`;
       };
       output(opts, { given, received }, () => [

@@ -47,7 +47,7 @@ const toBase64 = (bytes: Uint8Array) => btoa(Array.from(bytes, (b) => String.fro
 const random = (n: number) => toHex(globalThis.crypto.getRandomValues(new Uint8Array(n)));
 
 /** A grant as the chain keeps it (ehr policy.ts `Grant`): every scope list present and sorted. */
-function stateGrant(g: ConsentGrantBody & { id: string }) {
+function stateGrant(g: ConsentGrantBody & { id: string; grantedBy?: string }) {
   const list = (x: string[] | undefined) => [...new Set(x ?? [])].sort();
   return {
     id: g.id,
@@ -57,7 +57,7 @@ function stateGrant(g: ConsentGrantBody & { id: string }) {
     access: g.access ?? 'read',
     purpose: g.purpose,
     expiresAt: g.expiresAt ?? null,
-    grantedBy: g.patient,
+    grantedBy: g.grantedBy ?? g.patient,
     grantedAt: { height: 1, time: 0 },
     revoked: null,
   };
@@ -72,7 +72,7 @@ export class FakeGatekeeper {
   readonly identities = new Map<string, Record<string, unknown>>();
   readonly vault = new Map<string, Uint8Array>();
   readonly records = new Map<string, StoredRecord>();
-  readonly grants = new Map<string, ConsentGrantBody & { id: string }>();
+  readonly grants = new Map<string, ConsentGrantBody & { id: string; grantedBy: string }>();
   /** Accepted delegates by patient (pending ones are not recipients). */
   readonly delegates = new Map<string, Set<string>>();
   /** Committed entries a test places as they are (e.g. an emergency window), proven like the rest. */
@@ -445,7 +445,7 @@ export class FakeGatekeeper {
     } else if (tx.kind === 'consent.grant') {
       const body = b as unknown as ConsentGrantBody;
       const id = hash.slice(0, 32);
-      this.grants.set(id, { id, ...body });
+      this.grants.set(id, { id, ...body, grantedBy: signerId });
       for (const e of body.envelopes ?? []) this.records.get(e.record)?.envelopes.set(body.grantee, e.hash);
     } else if (tx.kind === 'record.share') {
       for (const e of b.envelopes as Array<{ record: string; to: string; hash: string }>)

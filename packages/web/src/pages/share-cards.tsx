@@ -1,7 +1,8 @@
 // "Who can see my records now" (issue 17 items 4 and 5): one card per person or organization,
 // whatever number of grants they hold, edited in place (a new grant, then the old ones
-// revoked, so access never lapses in between); "Stop sharing" asks first, naming them; and
-// clinicians with emergency access open now, which the patient can end at once.
+// revoked, so access never lapses in between); "Stop sharing" asks first, naming them; a
+// share a delegate made says so (it outlives the delegation); and clinicians with emergency
+// access open now, which the patient can end at once.
 import { type Grant, type Identity, PURPOSES, type Purpose } from '@medledger/client';
 import { useState } from 'react';
 import { CATEGORIES, categoryLabel, PURPOSE_LABELS, purposeLabel } from '../labels.js';
@@ -30,7 +31,7 @@ export function termsOf(grants: readonly Grant[]): ShareTerms {
   };
 }
 
-function scopeText(g: Grant): string {
+export function scopeText(g: Grant): string {
   const parts = [...(g.scope.categories ?? []).map(categoryLabel), ...(g.scope.resourceTypes ?? [])];
   if ((g.scope.records ?? []).length > 0) parts.push(`${g.scope.records?.length} chosen record(s)`);
   return parts.join(', ');
@@ -170,23 +171,55 @@ function StopSharing(props: { who: string; grants: Grant[]; onStopped: (message:
   );
 }
 
-/** One grantee's card: each grant's terms, Change, Stop sharing. */
-function GranteeCard(props: { grantee: string; who: string; grants: Grant[]; onChanged: (message: string) => void }) {
+/**
+ * Who made a share, when it was not the patient: a delegate's shares stay in force after the
+ * delegate is removed (docs/records.md "Delegates"), so the patient must be able to tell them apart.
+ */
+function SharedBy(props: { grant: Grant; names: Map<string, string> | undefined; delegates: ReadonlySet<string> | undefined }) {
+  const by = props.grant.grantedBy;
+  if (by === undefined || by === props.grant.patient) return null;
+  const name = <strong>{props.names?.get(by) ?? 'someone'}</strong>;
+  // While the delegates are loading (or failed to), say only what the grant proves.
+  return (
+    <p className="shared-by" data-testid="shared-by">
+      {props.delegates === undefined ? (
+        <>Shared by {name}, acting as your delegate</>
+      ) : props.delegates.has(by) ? (
+        <>Shared by your delegate {name}</>
+      ) : (
+        <>Shared by {name} when they were your delegate. Removing a delegate does not stop the shares they made.</>
+      )}
+    </p>
+  );
+}
+
+/** One grantee's card: each grant's terms (and who made it), Change, Stop sharing. */
+function GranteeCard(props: {
+  grantee: string;
+  who: string;
+  grants: Grant[];
+  names: Map<string, string> | undefined;
+  delegates: ReadonlySet<string> | undefined;
+  onChanged: (message: string) => void;
+}) {
   const [editing, setEditing] = useState(false);
   return (
     <li className="card grant">
       <p className="title">{props.who}</p>
       {props.grants.map((g) => (
-        <dl className="details compact" key={g.id}>
-          <dt>Can see</dt>
-          <dd>{scopeText(g)}</dd>
-          <dt>Why</dt>
-          <dd>{purposeLabel(g.purpose)}</dd>
-          <dt>Until</dt>
-          <dd>{g.expiresAt ? formatDate(g.expiresAt) : 'You stop it'}</dd>
-          <dt>Can add records</dt>
-          <dd>{g.access === 'read-write' ? 'Yes' : 'No'}</dd>
-        </dl>
+        <div key={g.id}>
+          <SharedBy grant={g} names={props.names} delegates={props.delegates} />
+          <dl className="details compact">
+            <dt>Can see</dt>
+            <dd>{scopeText(g)}</dd>
+            <dt>Why</dt>
+            <dd>{purposeLabel(g.purpose)}</dd>
+            <dt>Until</dt>
+            <dd>{g.expiresAt ? formatDate(g.expiresAt) : 'You stop it'}</dd>
+            <dt>Can add records</dt>
+            <dd>{g.access === 'read-write' ? 'Yes' : 'No'}</dd>
+          </dl>
+        </div>
       ))}
       {editing ? (
         <EditShare
@@ -211,7 +244,10 @@ function GranteeCard(props: { grantee: string; who: string; grants: Grant[]; onC
 /** The whole "Who can see my records now" list: grantees, then open emergency access. */
 export function WhoCanSee(props: {
   grants: Grant[] | undefined;
+  /** Names of grantees and of the delegates who made grants (`sharingNames`). */
   names: Map<string, string> | undefined;
+  /** The patient's accepted delegates now. */
+  delegates: ReadonlySet<string> | undefined;
   onChanged: (message: string) => void;
 }) {
   const user = useUser();
@@ -228,6 +264,8 @@ export function WhoCanSee(props: {
             grantee={grantee}
             who={props.names?.get(grantee) ?? 'someone'}
             grants={grants}
+            names={props.names}
+            delegates={props.delegates}
             onChanged={props.onChanged}
           />
         ))}
@@ -236,13 +274,14 @@ export function WhoCanSee(props: {
   );
 }
 
-/** Names for every grantee, in words ("Dr Grey, clinician at Grey Sloan"). */
-export async function granteeNames(
+/** Names in words ("Dr Grey, clinician at Grey Sloan") for every grantee, and every delegate who made a grant. */
+export async function sharingNames(
   grants: readonly Grant[],
   describe: (identity: Identity) => Promise<string>,
   lookup: (id: string) => Promise<Identity>,
 ): Promise<Map<string, string>> {
   const out = new Map<string, string>();
-  for (const id of new Set(grants.map((g) => g.grantee))) out.set(id, await describe(await lookup(id)));
+  const makers = grants.flatMap((g) => (typeof g.grantedBy === 'string' && g.grantedBy !== g.patient ? [g.grantedBy] : []));
+  for (const id of new Set([...grants.map((g) => g.grantee), ...makers])) out.set(id, await describe(await lookup(id)));
   return out;
 }

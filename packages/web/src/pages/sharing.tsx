@@ -1,13 +1,15 @@
 // Sharing: who has access now (and stopping it), giving access to a clinician or an
-// organization — what, why, until when — and choosing a delegate to manage sharing.
-import { type Identity, PURPOSES, type Purpose } from '@medledger/client';
+// organization — what, why, until when — and choosing a delegate to manage sharing (and,
+// when removing one, stopping the shares they made: remove-delegate.tsx).
+import { type Delegation, type Identity, PURPOSES, type Purpose } from '@medledger/client';
 import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { localName, setLocalName } from '../accounts.js';
 import { CATEGORIES, friendlyError, PURPOSE_LABELS, ROLE_LABELS } from '../labels.js';
 import { useUser } from '../session.js';
 import { ActionButton, ErrorMessage, formatDate, Link, Loading, Notice, PageTitle, shortName, useLoad } from '../ui.js';
 import { DirectorySearch } from './directory-search.js';
-import { granteeNames, WhoCanSee } from './share-cards.js';
+import { RemoveDelegate } from './remove-delegate.js';
+import { sharingNames, WhoCanSee } from './share-cards.js';
 
 /** Who a sharing code belongs to, in words: "Dr Grey, clinician at General Hospital". */
 export async function describeIdentity(lookup: (id: string) => Promise<Identity>, identity: Identity): Promise<string> {
@@ -34,8 +36,10 @@ export function Sharing() {
   const lookup = (id: string) => user.client.identity(id);
   const grants = useLoad(async () => {
     const list = await user.client.grants(me);
-    return { list, names: await granteeNames(list, (i) => describeIdentity(lookup, i), lookup) };
+    return { list, names: await sharingNames(list, (i) => describeIdentity(lookup, i), lookup) };
   }, [me]);
+  const delegates = useLoad(() => user.client.delegates(me), [me]);
+  const accepted = delegates.data && new Set(delegates.data.filter((d) => d.status === 'accepted').map((d) => d.delegate));
   const [done, setDone] = useState<string | undefined>(undefined);
   return (
     <section>
@@ -47,6 +51,7 @@ export function Sharing() {
       <WhoCanSee
         grants={grants.data?.list}
         names={grants.data?.names}
+        delegates={accepted}
         onChanged={(m) => {
           setDone(m);
           grants.reload();
@@ -61,7 +66,13 @@ export function Sharing() {
           grants.reload();
         }}
       />
-      <Delegate />
+      <Delegate
+        delegates={delegates}
+        onRemoved={() => {
+          delegates.reload();
+          grants.reload();
+        }}
+      />
     </section>
   );
 }
@@ -265,10 +276,15 @@ function GrantForm(props: { onGranted: (who: string) => void }) {
   );
 }
 
-function Delegate() {
+function Delegate(props: {
+  delegates: { data: Delegation[] | undefined; error: unknown; reload: () => void };
+  /** A delegate was removed (and perhaps their shares stopped): both lists change. */
+  onRemoved: () => void;
+}) {
   const user = useUser();
   const me = user.client.id;
-  const delegates = useLoad(() => user.client.delegates(me), [me]);
+  const delegates = props.delegates;
+  const [removed, setRemoved] = useState<{ message: string; tone: 'ok' | 'warn' } | undefined>(undefined);
   const [code, setCode] = useState('');
   // Whose the typed code is, looked up and shown before anyone is invited.
   const [found, setFound] = useState<{ id: string; words: string } | undefined>(undefined);
@@ -304,18 +320,17 @@ function Delegate() {
               Share my existing records with them
             </ActionButton>
           )}
-          <ActionButton
-            className="danger"
-            busyText="Removing…"
-            onAction={async () => {
-              await user.client.removeDelegate(me, d.delegate);
-              delegates.reload();
+          <RemoveDelegate
+            delegation={d}
+            nameOf={async (id) => describeIdentity((x) => user.client.identity(x), await user.client.identity(id))}
+            onRemoved={(message, tone) => {
+              setRemoved({ message, tone });
+              props.onRemoved();
             }}
-          >
-            {d.status === 'pending' ? 'Cancel this invitation' : 'Remove this delegate'}
-          </ActionButton>
+          />
         </div>
       ))}
+      {removed && <Notice tone={removed.tone}>{removed.message}</Notice>}
       {shared && <Notice>{shared}</Notice>}
       <label htmlFor="delegate-code">Their sharing code</label>
       <input
@@ -359,6 +374,7 @@ function Delegate() {
             return;
           }
           await user.client.setDelegate(id);
+          setRemoved(undefined);
           setCode('');
           setFound(undefined);
           delegates.reload();
