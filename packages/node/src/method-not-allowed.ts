@@ -7,14 +7,27 @@ import { ApiError } from './errors.js';
 /** Register before any route: the routes are learned as they are added. */
 export function registerMethodNotAllowed(app: FastifyInstance): void {
   const routes: Array<{ path: RegExp; fixed: boolean; methods: string[] }> = [];
+  /** The fixed (parameter-free) /v1 routes by path: the methods each serves. */
+  const fixedMethods = new Map<string, Set<string>>();
   app.addHook('onRoute', (route) => {
     if (!route.url.startsWith('/v1/')) return;
     const segments = route.url.split('/').map((s) => (s.startsWith(':') ? '[^/]+' : s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
-    routes.push({ path: new RegExp(`^${segments.join('/')}$`), fixed: !route.url.includes(':'), methods: [route.method].flat() });
+    const fixed = !route.url.includes(':');
+    const methods = [route.method].flat();
+    routes.push({ path: new RegExp(`^${segments.join('/')}$`), fixed, methods });
+    if (fixed) for (const m of methods) (fixedMethods.get(route.url) ?? fixedMethods.set(route.url, new Set()).get(route.url))?.add(m);
   });
   // onRequest runs before any body is read, so a body-carrying method gets the same answer.
   app.addHook('onRequest', async (req, reply) => {
     const path = req.url.split('?')[0] ?? '';
+    // The common case, without testing every route's pattern: the router found a route for
+    // this method, and it is the path's fixed route or no fixed route claims the path.
+    if (!req.is404) {
+      const matched = req.routeOptions.url ?? '';
+      if (!matched.includes(':')) return;
+      const fixed = fixedMethods.get(path);
+      if (fixed === undefined || fixed.has(req.method)) return;
+    }
     const matching = routes.filter((r) => r.path.test(path));
     // A path that names a fixed route (/v1/txs/batch) means that route, even where a
     // parametric one (/v1/txs/:hash) would take the method: the router prefers it too.
