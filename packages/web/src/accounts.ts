@@ -73,15 +73,40 @@ export function downloadJson(name: string, data: unknown): void {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-/** The local name for a sharing code, if this user gave one. */
-export function localName(id: string): string | undefined {
-  return readJson<Record<string, string>>(NAMES_KEY, {})[id];
+/** The longest name kept for a sharing code (longer ones are cut). */
+export const LOCAL_NAME_MAX = 60;
+
+/**
+ * A name as it is kept: plain text on one line (control characters and runs of spaces become
+ * one space), trimmed, at most LOCAL_NAME_MAX characters. React escapes it where it is shown.
+ */
+export function cleanLocalName(name: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed
+  const oneLine = name.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\s]+/g, ' ').trim();
+  return [...oneLine].slice(0, LOCAL_NAME_MAX).join('').trim();
 }
 
+/** The address book as stored (anything else there, e.g. edited by hand, reads as empty). */
+function nameBook(): Record<string, unknown> {
+  const book = readJson<unknown>(NAMES_KEY, {});
+  return typeof book === 'object' && book !== null && !Array.isArray(book) ? (book as Record<string, unknown>) : {};
+}
+
+/** The local name for a sharing code, if this user gave one. Never sent anywhere. */
+export function localName(id: string): string | undefined {
+  const book = nameBook();
+  const name = Object.hasOwn(book, id) ? book[id] : undefined;
+  if (typeof name !== 'string') return undefined;
+  const clean = cleanLocalName(name);
+  return clean === '' ? undefined : clean;
+}
+
+/** Name a sharing code on this device (an empty name forgets it). */
 export function setLocalName(id: string, name: string): void {
-  const names = readJson<Record<string, string>>(NAMES_KEY, {});
-  if (name.trim() === '') delete names[id];
-  else names[id] = name.trim();
+  const names = nameBook();
+  const clean = cleanLocalName(name);
+  if (clean === '') delete names[id];
+  else names[id] = clean;
   localStorage.setItem(NAMES_KEY, JSON.stringify(names));
 }
 
