@@ -7,11 +7,12 @@ import { useState } from 'react';
 import { friendlyError } from '../labels.js';
 import { useUser } from '../session.js';
 import { ErrorMessage, formatDate } from '../ui.js';
-import { scopeText, sharingNames } from './share-cards.js';
+import { type PersonLabel, PersonName, scopeText, sharingNames } from './share-cards.js';
 
 const sharesText = (n: number) => (n === 1 ? '1 share' : `${n} shares`);
 
 interface Question {
+  label: PersonLabel;
   name: string;
   shares: Grant[];
   names: Map<string, string>;
@@ -19,7 +20,9 @@ interface Question {
 
 export function RemoveDelegate(props: {
   delegation: Delegation;
-  /** Their name in words, looked up the proven way (sharing.tsx `describeIdentity`). */
+  /** The delegate as the patient knows them (sharing.tsx `personLabel`: their name on this device first). */
+  labelOf: (id: string) => Promise<PersonLabel>;
+  /** A name in words, looked up the proven way (sharing.tsx `describeIdentity`). */
   nameOf: (id: string) => Promise<string>;
   onRemoved: (message: string, tone: 'ok' | 'warn') => void;
 }) {
@@ -47,11 +50,12 @@ export function RemoveDelegate(props: {
   // The first press looks for shares they made; with none, it removes them at once.
   const start = () =>
     run(async () => {
-      const [name, shares] = await Promise.all([props.nameOf(d.delegate), user.client.grantsMadeBy(me, d.delegate)]);
+      const [label, shares] = await Promise.all([props.labelOf(d.delegate), user.client.grantsMadeBy(me, d.delegate)]);
+      const name = label.name;
       if (shares.length > 0) {
         const lookup = (id: string) => user.client.identity(id);
         setStopThem(true);
-        setQuestion({ name, shares, names: await sharingNames(shares, (i) => props.nameOf(i.id), lookup) });
+        setQuestion({ label, name, shares, names: await sharingNames(shares, (i) => props.nameOf(i.id), lookup) });
         return;
       }
       await user.client.removeDelegate(me, d.delegate);
@@ -103,7 +107,7 @@ export function RemoveDelegate(props: {
     <div className="confirm" data-testid="remove-delegate-question">
       <p id={`${ids}-question`}>
         <strong>
-          {q.name} made {sharesText(n)} of your records that {n === 1 ? 'is' : 'are'} still active.
+          <PersonName label={q.label} /> made {sharesText(n)} of your records that {n === 1 ? 'is' : 'are'} still active.
         </strong>{' '}
         Removing {q.name} as your delegate does not stop {n === 1 ? 'it' : 'them'}.
       </p>

@@ -11,6 +11,31 @@ import { ErrorMessage, formatDate } from '../ui.js';
 import { clinicianOf } from './emergency.js';
 import { OpenEmergencyWindows } from './emergency-patient.js';
 
+/**
+ * How the patient knows someone: the name they gave them on this device, with the code (and
+ * any name on the chain) in smaller print so two people given the same name can be told
+ * apart; or, with no such name, the name in words (`describeIdentity`), which already says the code.
+ */
+export interface PersonLabel {
+  name: string;
+  detail?: string;
+}
+
+export function PersonName(props: { label: PersonLabel }) {
+  const { name, detail } = props.label;
+  return (
+    <>
+      {name}
+      {detail !== undefined && (
+        <>
+          {' '}
+          <span className="person-code">({detail})</span>
+        </>
+      )}
+    </>
+  );
+}
+
 /** What one grantee may do, merged from their active grants (what the edit form starts from). */
 export interface ShareTerms {
   categories: string[];
@@ -175,19 +200,30 @@ function StopSharing(props: { who: string; grants: Grant[]; onStopped: (message:
  * Who made a share, when it was not the patient: a delegate's shares stay in force after the
  * delegate is removed (docs/records.md "Delegates"), so the patient must be able to tell them apart.
  */
-function SharedBy(props: { grant: Grant; names: Map<string, string> | undefined; delegates: ReadonlySet<string> | undefined }) {
+function SharedBy(props: {
+  grant: Grant;
+  names: Map<string, string> | undefined;
+  makers: Map<string, PersonLabel> | undefined;
+  delegates: ReadonlySet<string> | undefined;
+}) {
   const by = props.grant.grantedBy;
   if (by === undefined || by === props.grant.patient) return null;
-  const name = <strong>{props.names?.get(by) ?? 'someone'}</strong>;
+  const name = <PersonName label={props.makers?.get(by) ?? { name: props.names?.get(by) ?? 'someone' }} />;
   // While the delegates are loading (or failed to), say only what the grant proves.
   return (
     <p className="shared-by" data-testid="shared-by">
       {props.delegates === undefined ? (
-        <>Shared by {name}, acting as your delegate</>
+        <>
+          Shared by <strong>{name}</strong>, acting as your delegate
+        </>
       ) : props.delegates.has(by) ? (
-        <>Shared by your delegate {name}</>
+        <>
+          Shared by your delegate <strong>{name}</strong>
+        </>
       ) : (
-        <>Shared by {name} when they were your delegate. Removing a delegate does not stop the shares they made.</>
+        <>
+          Shared by <strong>{name}</strong> when they were your delegate. Removing a delegate does not stop the shares they made.
+        </>
       )}
     </p>
   );
@@ -199,6 +235,7 @@ function GranteeCard(props: {
   who: string;
   grants: Grant[];
   names: Map<string, string> | undefined;
+  makers: Map<string, PersonLabel> | undefined;
   delegates: ReadonlySet<string> | undefined;
   onChanged: (message: string) => void;
 }) {
@@ -208,7 +245,7 @@ function GranteeCard(props: {
       <p className="title">{props.who}</p>
       {props.grants.map((g) => (
         <div key={g.id}>
-          <SharedBy grant={g} names={props.names} delegates={props.delegates} />
+          <SharedBy grant={g} names={props.names} makers={props.makers} delegates={props.delegates} />
           <dl className="details compact">
             <dt>Can see</dt>
             <dd>{scopeText(g)}</dd>
@@ -246,6 +283,8 @@ export function WhoCanSee(props: {
   grants: Grant[] | undefined;
   /** Names of grantees and of the delegates who made grants (`sharingNames`). */
   names: Map<string, string> | undefined;
+  /** How the patient knows each delegate who made a grant (their name on this device, `personLabel`). */
+  makers?: Map<string, PersonLabel>;
   /** The patient's accepted delegates now. */
   delegates: ReadonlySet<string> | undefined;
   onChanged: (message: string) => void;
@@ -265,6 +304,7 @@ export function WhoCanSee(props: {
             who={props.names?.get(grantee) ?? 'someone'}
             grants={grants}
             names={props.names}
+            makers={props.makers}
             delegates={props.delegates}
             onChanged={props.onChanged}
           />

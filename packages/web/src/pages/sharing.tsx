@@ -1,15 +1,15 @@
 // Sharing: who has access now (and stopping it), giving access to a clinician or an
 // organization — what, why, until when — and choosing a delegate to manage sharing (and,
 // when removing one, stopping the shares they made: remove-delegate.tsx).
-import { type Delegation, type Identity, PURPOSES, type Purpose } from '@medledger/client';
+import { type Delegation, type Grant, type Identity, PURPOSES, type Purpose } from '@medledger/client';
 import { type FormEvent, useEffect, useRef, useState } from 'react';
-import { localName, setLocalName } from '../accounts.js';
+import { LOCAL_NAME_MAX, localName, setLocalName } from '../accounts.js';
 import { CATEGORIES, friendlyError, PURPOSE_LABELS, ROLE_LABELS } from '../labels.js';
 import { useUser } from '../session.js';
 import { ActionButton, ErrorMessage, formatDate, Link, Loading, Notice, PageTitle, shortName, useLoad } from '../ui.js';
 import { DirectorySearch } from './directory-search.js';
 import { RemoveDelegate } from './remove-delegate.js';
-import { sharingNames, WhoCanSee } from './share-cards.js';
+import { type PersonLabel, PersonName, sharingNames, WhoCanSee } from './share-cards.js';
 
 /** Who a sharing code belongs to, in words: "Dr Grey, clinician at General Hospital". */
 export async function describeIdentity(lookup: (id: string) => Promise<Identity>, identity: Identity): Promise<string> {
@@ -19,6 +19,26 @@ export async function describeIdentity(lookup: (id: string) => Promise<Identity>
   if (identity.org === undefined) return chainName !== undefined ? `${name} (${role.toLowerCase()})` : name;
   const org = await lookup(identity.org).catch(() => undefined);
   return `${name}, ${role.toLowerCase()}${typeof org?.name === 'string' ? ` at ${org.name}` : ''}`;
+}
+
+/**
+ * How the patient knows someone, for a delegate above all: the name they gave them on this
+ * device (never sent anywhere), with the code and any name on the chain in smaller print.
+ */
+export async function personLabel(lookup: (id: string) => Promise<Identity>, identity: Identity): Promise<PersonLabel> {
+  const mine = localName(identity.id);
+  if (mine === undefined) return { name: await describeIdentity(lookup, identity) };
+  const code = `code …${identity.id.slice(-4)}`;
+  return { name: mine, detail: typeof identity.name === 'string' ? `${await describeIdentity(lookup, identity)} · ${code}` : code };
+}
+
+/** The delegates who made any of `grants`, as the patient knows them. */
+async function makerLabels(grants: readonly Grant[], lookup: (id: string) => Promise<Identity>): Promise<Map<string, PersonLabel>> {
+  const out = new Map<string, PersonLabel>();
+  for (const g of grants)
+    if (typeof g.grantedBy === 'string' && g.grantedBy !== g.patient && !out.has(g.grantedBy))
+      out.set(g.grantedBy, await personLabel(lookup, await lookup(g.grantedBy)));
+  return out;
 }
 
 export function GranteeName(props: { id: string }) {
@@ -36,7 +56,8 @@ export function Sharing() {
   const lookup = (id: string) => user.client.identity(id);
   const grants = useLoad(async () => {
     const list = await user.client.grants(me);
-    return { list, names: await sharingNames(list, (i) => describeIdentity(lookup, i), lookup) };
+    const [names, makers] = await Promise.all([sharingNames(list, (i) => describeIdentity(lookup, i), lookup), makerLabels(list, lookup)]);
+    return { list, names, makers };
   }, [me]);
   const delegates = useLoad(() => user.client.delegates(me), [me]);
   const accepted = delegates.data && new Set(delegates.data.filter((d) => d.status === 'accepted').map((d) => d.delegate));
@@ -51,6 +72,7 @@ export function Sharing() {
       <WhoCanSee
         grants={grants.data?.list}
         names={grants.data?.names}
+        makers={grants.data?.makers}
         delegates={accepted}
         onChanged={(m) => {
           setDone(m);
@@ -72,6 +94,7 @@ export function Sharing() {
           delegates.reload();
           grants.reload();
         }}
+        onRenamed={() => grants.reload()}
       />
     </section>
   );
@@ -280,13 +303,19 @@ function Delegate(props: {
   delegates: { data: Delegation[] | undefined; error: unknown; reload: () => void };
   /** A delegate was removed (and perhaps their shares stopped): both lists change. */
   onRemoved: () => void;
+  /** The patient changed what they call a delegate on this device. */
+  onRenamed: () => void;
 }) {
   const user = useUser();
   const me = user.client.id;
   const delegates = props.delegates;
   const [removed, setRemoved] = useState<{ message: string; tone: 'ok' | 'warn' } | undefined>(undefined);
   const [code, setCode] = useState('');
-  // Whose the typed code is, looked up and shown before anyone is invited.
+  // What the patient calls them: kept on this device only (accounts.ts), never sent to a node.
+  const [callThem, setCallThem] = useState('');
+  // Bumped when a name changes on this device, so the delegates' names are read again.
+  const [names, setNames] = useState(0);
+  const labelOf = async (id: string) => personLabel((x) => user.client.identity(x), await user.client.identity(id));
   const [found, setFound] = useState<{ id: string; words: string } | undefined>(undefined);
   const [problem, setProblem] = useState<string | undefined>(undefined);
   const [shared, setShared] = useState<string | undefined>(undefined);
@@ -301,13 +330,20 @@ function Delegate(props: {
       {delegates.data?.map((d) => (
         <div key={d.delegate} className="card" data-testid="delegate" data-status={d.status}>
           <p className="title">
-            <GranteeName id={d.delegate} />
+            <DelegateName id={d.delegate} labelOf={labelOf} version={names} />
           </p>
           <p>
             {d.status === 'pending'
               ? 'Invited — waiting for them to accept. Until then they cannot see or manage anything.'
               : `Your delegate since ${formatDate((d.acceptedAt ?? d.invitedAt).time)}.`}
           </p>
+          <DelegateNickname
+            id={d.delegate}
+            onSaved={() => {
+              setNames((n) => n + 1);
+              props.onRenamed();
+            }}
+          />
           {d.status === 'accepted' && (
             <ActionButton
               className="secondary"
@@ -322,6 +358,7 @@ function Delegate(props: {
           )}
           <RemoveDelegate
             delegation={d}
+            labelOf={labelOf}
             nameOf={async (id) => describeIdentity((x) => user.client.identity(x), await user.client.identity(id))}
             onRemoved={(message, tone) => {
               setRemoved({ message, tone });
@@ -342,6 +379,18 @@ function Delegate(props: {
           setCode(e.target.value);
           setFound(undefined);
         }}
+      />
+      <label htmlFor="delegate-nick">What do you call them? (optional, for example “Ana, my daughter”)</label>
+      <p className="hint" id="delegate-nick-hint">
+        Kept only on this device, to show instead of their code. It is never sent to the network.
+      </p>
+      <input
+        id="delegate-nick"
+        aria-describedby="delegate-nick-hint"
+        autoComplete="off"
+        maxLength={LOCAL_NAME_MAX}
+        value={callThem}
+        onChange={(e) => setCallThem(e.target.value)}
       />
       {found && (
         <p className="found" role="status">
@@ -373,9 +422,13 @@ function Delegate(props: {
             setFound({ id, words: await describeIdentity((x) => user.client.identity(x), identity) });
             return;
           }
+          // Kept on this device whatever the invitation's fate, as a share's name is (GrantForm).
+          if (callThem.trim() !== '') setLocalName(id, callThem);
           await user.client.setDelegate(id);
           setRemoved(undefined);
           setCode('');
+          setCallThem('');
+          setNames((n) => n + 1);
           setFound(undefined);
           delegates.reload();
         }}
@@ -385,5 +438,60 @@ function Delegate(props: {
           : 'Invite them to be my delegate'}
       </ActionButton>
     </section>
+  );
+}
+
+/** A delegate's name as the patient knows them (`personLabel`), read again when `version` changes. */
+function DelegateName(props: { id: string; labelOf: (id: string) => Promise<PersonLabel>; version: number }) {
+  const { data } = useLoad(() => props.labelOf(props.id), [props.id, props.version]);
+  return data === undefined ? shortName(props.id) : <PersonName label={data} />;
+}
+
+/** Give a delegate a name, change it or forget it: on this device only (accounts.ts). */
+function DelegateNickname(props: { id: string; onSaved: () => void }) {
+  const [editing, setEditing] = useState(false);
+  const [name, setName] = useState('');
+  const current = localName(props.id);
+  const field = `nick-${props.id}`;
+  if (!editing)
+    return (
+      <button
+        type="button"
+        className="secondary"
+        onClick={() => {
+          setName(current ?? '');
+          setEditing(true);
+        }}
+      >
+        {current === undefined ? 'Give them a name' : 'Change what you call them'}
+      </button>
+    );
+  return (
+    <form
+      className="name-form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        setLocalName(props.id, name);
+        setEditing(false);
+        props.onSaved();
+      }}
+    >
+      <label htmlFor={field}>What do you call them?</label>
+      <p className="hint" id={`${field}-hint`}>
+        Only on this device; never sent to the network. Leave it empty to show their code instead.
+      </p>
+      <input
+        id={field}
+        aria-describedby={`${field}-hint`}
+        autoComplete="off"
+        maxLength={LOCAL_NAME_MAX}
+        value={name}
+        onChange={(e) => setName(e.target.value)}
+      />
+      <button type="submit">Save name</button>{' '}
+      <button type="button" className="secondary" onClick={() => setEditing(false)}>
+        Cancel
+      </button>
+    </form>
   );
 }
