@@ -152,7 +152,7 @@ function StepDown(props: {
       } catch (err) {
         setQuestion(undefined);
         props.onStillDelegate(
-          `You are still the delegate of ${q.name}: only ${sharesText(stopped)} you made could be stopped (${friendlyError(err)}). Try “Stop being their delegate” again.`,
+          `You are still the delegate of ${q.name}: ${stopped === 0 ? 'none of the shares you made could be stopped' : `only ${sharesText(stopped)} you made could be stopped`} (${friendlyError(err)}). Try “Stop being their delegate” again.`,
         );
         return;
       }
@@ -166,7 +166,9 @@ function StepDown(props: {
         return;
       }
       props.onDone(
-        `You are no longer the delegate of ${q.name}, and the ${sharesText(stopped)} you made ${stopped === 1 ? 'was' : 'were'} stopped.`,
+        stopped === 0
+          ? `You are no longer the delegate of ${q.name}. The shares you made had already been stopped.`
+          : `You are no longer the delegate of ${q.name}, and the ${sharesText(stopped)} you made ${stopped === 1 ? 'was' : 'were'} stopped.`,
         'ok',
       );
     });
