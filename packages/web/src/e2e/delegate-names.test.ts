@@ -6,7 +6,8 @@
 // account made in the same browser does not see it), and never leaves the browser (every
 // request the page makes is checked). A delegate stepping
 // down is told how many shares they made are still active and may stop them first: checked on
-// the ledger through the SDK, including a stop that fails part way. Screenshots:
+// the ledger through the SDK, including a stop that fails part way. A name that cannot be
+// saved (storage full) is shown with a message saying so. Screenshots:
 // delegate-named(-phone), delegate-step-down-question(-phone).
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -170,6 +171,31 @@ test('a delegate’s name stays on this device: shown in the list, on their shar
   await anaCard.getByLabel('What do you call them?').fill('Ana Silva');
   await anaCard.getByRole('button', { name: 'Save name' }).click();
   await page.waitForFunction(() => document.querySelector('[data-testid="delegate"] .title')?.textContent?.startsWith('Ana Silva'));
+
+  // A name that cannot be saved (storage full) is shown, and the page says it was not saved;
+  // the next save that works clears the message.
+  await page.evaluate(() => {
+    const set = Storage.prototype.setItem;
+    (window as unknown as { realSetItem: typeof set }).realSetItem = set;
+    Storage.prototype.setItem = function (key: string, value: string) {
+      if (key.startsWith('medledger.names')) throw new DOMException('full', 'QuotaExceededError');
+      return set.call(this, key, value);
+    };
+  });
+  await anaCard.getByRole('button', { name: 'Change what you call them' }).click();
+  await anaCard.getByLabel('What do you call them?').fill('Ana S');
+  await anaCard.getByRole('button', { name: 'Save name' }).click();
+  const notSaved = page.getByTestId('name-save-problem');
+  await notSaved.waitFor();
+  assert.match(await notSaved.innerText(), /could not be saved on this device\. It is shown until you sign out/);
+  assert.equal(await anaCard.locator('.title').innerText(), `Ana S (${code(ana.id)})`, 'shown this session');
+  await page.evaluate(() => {
+    Storage.prototype.setItem = (window as unknown as { realSetItem: typeof Storage.prototype.setItem }).realSetItem;
+  });
+  await anaCard.getByRole('button', { name: 'Change what you call them' }).click();
+  await anaCard.getByLabel('What do you call them?').fill('Ana Silva');
+  await anaCard.getByRole('button', { name: 'Save name' }).click();
+  await notSaved.waitFor({ state: 'detached' });
   await page.getByRole('link', { name: 'My account' }).click();
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
