@@ -24,7 +24,7 @@ import { appRole, currentEntry, mayOpen, roleHome, roleMenu } from './roles.js';
 import { match, usePath } from './router.js';
 import { NODE_URL, type SignedIn, useSession } from './session.js';
 import { rememberReturnTo } from './session-store.js';
-import { Link, Loading, PageTitle } from './ui.js';
+import { Link, Loading, NameSaveProblem, PageTitle } from './ui.js';
 
 function NeedsSignIn(props: { path: string }) {
   // After signing in, come back to this page (a bookmark, or a reload after sign-out).
@@ -141,6 +141,7 @@ export function App() {
         </nav>
       </header>
       <main id="main" key={path}>
+        {user !== undefined && <NameSaveProblem />}
         {restoring ? <Loading what="your session" /> : route(path, user)}
       </main>
       <footer className="site-footer">

@@ -2,8 +2,9 @@
 // for this node, records decrypted this session, and sign-out — by hand or after idling.
 import { httpProofSource, type Identity, MedLedgerClient, TrustedGenesis } from '@medledger/client';
 import type { KeyBundle } from '@medledger/crypto';
+import { idFromPublicKey } from '@medledger/crypto/browser';
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useRef, useState } from 'react';
-import { idleTimeoutMs } from './accounts.js';
+import { closeNameBook, idleTimeoutMs, openNameBook } from './accounts.js';
 import { currentNodeUrl } from './node-url.js';
 import { navigate } from './router.js';
 import { clearSession, hasStoredSession, loadSession, saveSession, touchSession } from './session-store.js';
@@ -83,6 +84,7 @@ export function SessionProvider(props: { children: ReactNode }) {
       void leaving.client.signOut().catch(() => undefined);
     }
     current.current = undefined;
+    closeNameBook(); // the names this account gave people, held in memory while signed in
     void clearSession();
     setUser(undefined);
     setSignedOutBecause(why);
@@ -92,6 +94,9 @@ export function SessionProvider(props: { children: ReactNode }) {
     const client = clientFor(keys, genesis);
     const session = await client.signIn();
     const signedIn = { client, genesis, identity: session.identity, label, cache: new Map<string, object>() };
+    // This account's names for people (accounts.ts), opened before the first page shows them;
+    // its id from its own key, not from the node.
+    await openNameBook(keys, idFromPublicKey(keys.signing.publicKey));
     // Kept encrypted for this tab, so a reload does not sign out (session-store.ts).
     await saveSession({ keys, label, genesisHash: genesis.hash }).catch(() => undefined);
     lastActive.current = Date.now();

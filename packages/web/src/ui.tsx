@@ -1,7 +1,7 @@
 // Shared building blocks: links that route, error and status messages that screen readers
 // announce, and the short forms of dates and names the pages use.
-import { type ReactNode, useEffect, useRef, useState } from 'react';
-import { localName } from './accounts.js';
+import { type ReactNode, useEffect, useRef, useState, useSyncExternalStore } from 'react';
+import { localName, nameSaveProblem } from './accounts.js';
 import { friendlyError } from './labels.js';
 import { hasNavigated, hrefFor, navigate } from './router.js';
 
@@ -43,6 +43,18 @@ export function ErrorMessage(props: { error: unknown; title?: string }) {
   return (
     <div className="message error" role="alert">
       <strong>{props.title ?? 'That did not work.'}</strong> {friendlyError(props.error)}
+    </div>
+  );
+}
+
+/** Says when a name the user gave someone could not be saved on this device (accounts.ts). */
+export function NameSaveProblem() {
+  const failed = useSyncExternalStore(nameSaveProblem.subscribe, nameSaveProblem.get);
+  if (!failed) return null;
+  return (
+    <div className="message error" role="alert" data-testid="name-save-problem">
+      <strong>A name you gave could not be saved on this device.</strong> It is shown until you sign out, then forgotten. Free some space in
+      this browser’s storage and save the name again.
     </div>
   );
 }

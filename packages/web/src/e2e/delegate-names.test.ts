@@ -1,10 +1,13 @@
 // A delegate's name on this device, and a delegate stepping down, in a real browser against a
 // real node. The patient names a delegate when inviting them ("What do you call them?"); the
 // name shows in the delegate list, on the shares the delegate made and in the remove question,
-// with the code in smaller print; it survives a reload, can be changed, is plain text, and
-// never leaves the browser (every request the page makes is checked). A delegate stepping
+// with the code in smaller print; it survives a reload and signing in again, can be changed,
+// is plain text, is locked in the browser's storage (no name there in plain text; a second
+// account made in the same browser does not see it), and never leaves the browser (every
+// request the page makes is checked). A delegate stepping
 // down is told how many shares they made are still active and may stop them first: checked on
-// the ledger through the SDK, including a stop that fails part way. Screenshots:
+// the ledger through the SDK, including a stop that fails part way. A name that cannot be
+// saved (storage full) is shown with a message saying so. Screenshots:
 // delegate-named(-phone), delegate-step-down-question(-phone).
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -81,7 +84,7 @@ async function atPhoneWidth(page: Page, shot: string, what: ReturnType<Page['get
   await page.setViewportSize({ width: 1100, height: 900 });
 }
 
-test('a delegate’s name stays on this device: shown in the list, on their shares and when removing them, kept over a reload, never sent', {
+test('a delegate’s name stays on this device: shown in the list, on their shares and when removing them, kept over a reload and a new sign-in, locked to this account, never sent', {
   timeout: 300_000,
 }, async () => {
   const failures: string[] = [];
@@ -133,6 +136,10 @@ test('a delegate’s name stays on this device: shown in the list, on their shar
     'the name’s markup made no element',
   );
 
+  // Locked in this browser: no name, and not whom it names, is in its storage in plain text.
+  const storage = await page.evaluate(() => JSON.stringify(localStorage));
+  for (const leak of ['Silva', 'daughter', ana.id]) assert.ok(!storage.includes(leak), `“${leak}” is in localStorage`);
+
   // The remove question names her the same way; nothing is removed before confirming.
   await anaCard.getByRole('button', { name: 'Remove this delegate' }).click();
   const question = page.getByTestId('remove-delegate-question');
@@ -143,19 +150,83 @@ test('a delegate’s name stays on this device: shown in the list, on their shar
   );
   await question.getByRole('button', { name: 'Cancel' }).click();
 
-  // A name stored longer than the cap (e.g. by an older version) is shown cut to 60 characters.
+  // A name an older version kept in plain text (here longer than the cap) is moved into this
+  // account's locked book when the session is restored, shown cut to 60 characters.
   await page.evaluate((id) => localStorage.setItem('medledger.names', JSON.stringify({ [id]: `Ana ${'x'.repeat(200)}` })), ana.id);
   await page.reload();
   await page.getByText('Shared by your delegate', { exact: false }).waitFor();
   await page.waitForFunction(() => document.querySelector('[data-testid="delegate"] .title')?.textContent?.includes('(code'));
   assert.equal(await anaCard.locator('.title').innerText(), `Ana ${'x'.repeat(56)} (${code(ana.id)})`);
+  assert.equal(await page.evaluate(() => localStorage.getItem('medledger.names')), null, 'the plain copy is deleted');
   // Emptied, the name is forgotten: the code shows as before.
   await anaCard.getByRole('button', { name: 'Change what you call them' }).click();
   await anaCard.getByLabel('What do you call them?').fill('  ');
   await anaCard.getByRole('button', { name: 'Save name' }).click();
   await page.waitForFunction(() => document.querySelector('[data-testid="shared-by"]')?.textContent?.includes('Patient (code'));
   assert.equal(await anaCard.locator('.title').innerText(), `Patient (${code(ana.id)})`);
-  assert.equal(await page.evaluate(() => localStorage.getItem('medledger.names')), '{}');
+  await anaCard.getByRole('button', { name: 'Give them a name' }).waitFor();
+
+  // Named again, then signed out and in with the passphrase: the name is back.
+  await anaCard.getByRole('button', { name: 'Give them a name' }).click();
+  await anaCard.getByLabel('What do you call them?').fill('Ana Silva');
+  await anaCard.getByRole('button', { name: 'Save name' }).click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="delegate"] .title')?.textContent?.startsWith('Ana Silva'));
+
+  // A name that cannot be saved (storage full) is shown, and the page says it was not saved;
+  // the next save that works clears the message.
+  await page.evaluate(() => {
+    const set = Storage.prototype.setItem;
+    (window as unknown as { realSetItem: typeof set }).realSetItem = set;
+    Storage.prototype.setItem = function (key: string, value: string) {
+      if (key.startsWith('medledger.names')) throw new DOMException('full', 'QuotaExceededError');
+      return set.call(this, key, value);
+    };
+  });
+  await anaCard.getByRole('button', { name: 'Change what you call them' }).click();
+  await anaCard.getByLabel('What do you call them?').fill('Ana S');
+  await anaCard.getByRole('button', { name: 'Save name' }).click();
+  const notSaved = page.getByTestId('name-save-problem');
+  await notSaved.waitFor();
+  assert.match(await notSaved.innerText(), /could not be saved on this device\. It is shown until you sign out/);
+  assert.equal(await anaCard.locator('.title').innerText(), `Ana S (${code(ana.id)})`, 'shown this session');
+  await page.evaluate(() => {
+    Storage.prototype.setItem = (window as unknown as { realSetItem: typeof Storage.prototype.setItem }).realSetItem;
+  });
+  await anaCard.getByRole('button', { name: 'Change what you call them' }).click();
+  await anaCard.getByLabel('What do you call them?').fill('Ana Silva');
+  await anaCard.getByRole('button', { name: 'Save name' }).click();
+  await notSaved.waitFor({ state: 'detached' });
+  await page.getByRole('link', { name: 'My account' }).click();
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+  await page.getByLabel('Passphrase').fill(PASS);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL((u) => !u.pathname.endsWith('/sign-in'), { timeout: 120_000 });
+  await page.goto(`${net.url}/sharing`);
+  await page.waitForFunction(() => document.querySelector('[data-testid="delegate"] .title')?.textContent?.includes('(code'));
+  assert.equal(await anaCard.locator('.title').innerText(), `Ana Silva (${code(ana.id)})`, 'back after signing in again');
+
+  // A second account made in this browser does not see the first one's names: inviting Ana
+  // shows her by her code, and her card has no name.
+  await page.getByRole('link', { name: 'My account' }).click();
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+  await page.goto(`${net.url}/`);
+  await page.getByRole('link', { name: 'Create my account' }).click();
+  await page.getByLabel('What should we call you?').fill('Lee');
+  await page.getByLabel('Choose a passphrase').fill(PASS);
+  await page.getByLabel('Type the passphrase again').fill(PASS);
+  await page.getByRole('button', { name: 'Create my account' }).click();
+  await page.getByRole('heading', { name: 'Your account is ready' }).waitFor({ timeout: 120_000 });
+  await page.goto(`${net.url}/sharing`);
+  await page.locator('#delegate-code').fill(ana.id);
+  await page.getByRole('button', { name: 'Invite them to be my delegate' }).click();
+  const found = page.locator('p.found');
+  await found.waitFor();
+  assert.doesNotMatch(await found.innerText(), /Silva/);
+  await page.getByRole('button', { name: 'Yes, invite them to be my delegate' }).click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="delegate"] .title')?.textContent?.includes('(code'));
+  assert.equal(await anaCard.locator('.title').innerText(), `Patient (${code(ana.id)})`, 'the second account sees no name');
   await anaCard.getByRole('button', { name: 'Give them a name' }).waitFor();
 
   // No name ever left the browser: not in a URL, a header or a body.

@@ -123,7 +123,7 @@ export function ClinicianPatient(props: { patient: string }) {
         className="name-form"
         onSubmit={(e) => {
           e.preventDefault();
-          setLocalName(props.patient, name);
+          void setLocalName(props.patient, name);
         }}
       >
         <label htmlFor="pat-name">Your name for this patient (only on this device)</label>

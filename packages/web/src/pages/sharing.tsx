@@ -170,7 +170,7 @@ function GrantForm(props: { onGranted: (who: string) => void }) {
         return;
       }
       const who = found;
-      if (nickname.trim() !== '') setLocalName(who.identity.id, nickname);
+      if (nickname.trim() !== '') void setLocalName(who.identity.id, nickname); // a failure is shown by NameSaveProblem
       await user.client.grant({
         grantee: who.identity.id,
         categories,
@@ -423,7 +423,7 @@ function Delegate(props: {
             return;
           }
           // Kept on this device whatever the invitation's fate, as a share's name is (GrantForm).
-          if (callThem.trim() !== '') setLocalName(id, callThem);
+          if (callThem.trim() !== '') void setLocalName(id, callThem);
           await user.client.setDelegate(id);
           setRemoved(undefined);
           setCode('');
@@ -471,7 +471,7 @@ function DelegateNickname(props: { id: string; onSaved: () => void }) {
       className="name-form"
       onSubmit={(e) => {
         e.preventDefault();
-        setLocalName(props.id, name);
+        void setLocalName(props.id, name);
         setEditing(false);
         props.onSaved();
       }}
