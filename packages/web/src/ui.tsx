@@ -75,6 +75,24 @@ export function Loading(props: { what: string }) {
   );
 }
 
+/** A button's step: `busy` while it runs, and the error it threw (cleared when the next starts). */
+export function useBusyStep(): { busy: boolean; error: unknown; run: (step: () => Promise<void>) => Promise<void> } {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(undefined);
+  async function run(step: () => Promise<void>) {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await step();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  }
+  return { busy, error, run };
+}
+
 /** Load data on mount (and when `deps` change), with loading and error state. */
 export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): { data: T | undefined; error: unknown; reload: () => void } {
   const [data, setData] = useState<T | undefined>(undefined);

@@ -6,10 +6,10 @@ import type { Delegation, Grant } from '@medledger/client';
 import { useState } from 'react';
 import { friendlyError } from '../labels.js';
 import { useUser } from '../session.js';
-import { ActionButton, ErrorMessage, formatDate, Notice, useLoad } from '../ui.js';
+import { ActionButton, ErrorMessage, formatDate, Notice, useBusyStep, useLoad } from '../ui.js';
 import { clinicianOf } from './emergency.js';
 import { OpenEmergencyWindows } from './emergency-patient.js';
-import { scopeText, sharingNames } from './share-cards.js';
+import { scopeText, sharesText, sharingNames, stopSharesMadeBy } from './share-cards.js';
 import { describeIdentity, GranteeName } from './sharing.js';
 
 export function Delegations() {
@@ -74,8 +74,6 @@ export function Delegations() {
   );
 }
 
-const sharesText = (n: number) => (n === 1 ? '1 share' : `${n} shares`);
-
 interface Question {
   /** The patient, in words. */
   name: string;
@@ -101,23 +99,10 @@ function StepDown(props: {
   const patient = props.delegation.patient;
   const [question, setQuestion] = useState<Question | undefined>(undefined);
   const [stopThem, setStopThem] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(undefined);
+  const { busy, error, run } = useBusyStep();
   const ids = `step-down-${patient}`;
   const lookup = (id: string) => user.client.identity(id);
   const describe = (id: string) => lookup(id).then((i) => describeIdentity(lookup, i));
-
-  async function run(step: () => Promise<void>) {
-    setBusy(true);
-    setError(undefined);
-    try {
-      await step();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  }
 
   const start = () =>
     run(async () => {
@@ -143,16 +128,11 @@ function StepDown(props: {
         return;
       }
       // Listed again just before stopping: a share made since the question was asked is stopped too.
-      let stopped = 0;
-      try {
-        for (const g of await user.client.grantsMadeBy(patient, me)) {
-          await user.client.revoke(g.id);
-          stopped++;
-        }
-      } catch (err) {
+      const { stopped, error: halted } = await stopSharesMadeBy(user.client, patient, me);
+      if (halted !== undefined) {
         setQuestion(undefined);
         props.onStillDelegate(
-          `You are still the delegate of ${q.name}: ${stopped === 0 ? 'none of the shares you made could be stopped' : `only ${sharesText(stopped)} you made could be stopped`} (${friendlyError(err)}). Try “Stop being their delegate” again.`,
+          `You are still the delegate of ${q.name}: ${stopped === 0 ? 'none of the shares you made could be stopped' : `only ${sharesText(stopped)} you made could be stopped`} (${friendlyError(halted)}). Try “Stop being their delegate” again.`,
         );
         return;
       }

@@ -6,10 +6,8 @@ import type { Delegation, Grant } from '@medledger/client';
 import { useState } from 'react';
 import { friendlyError } from '../labels.js';
 import { useUser } from '../session.js';
-import { ErrorMessage, formatDate } from '../ui.js';
-import { type PersonLabel, PersonName, scopeText, sharingNames } from './share-cards.js';
-
-const sharesText = (n: number) => (n === 1 ? '1 share' : `${n} shares`);
+import { ErrorMessage, formatDate, useBusyStep } from '../ui.js';
+import { type PersonLabel, PersonName, scopeText, sharesText, sharingNames, stopSharesMadeBy } from './share-cards.js';
 
 interface Question {
   label: PersonLabel;
@@ -31,21 +29,8 @@ export function RemoveDelegate(props: {
   const d = props.delegation;
   const [question, setQuestion] = useState<Question | undefined>(undefined);
   const [stopThem, setStopThem] = useState(true);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(undefined);
+  const { busy, error, run } = useBusyStep();
   const ids = `remove-${d.delegate}`;
-
-  async function run(step: () => Promise<void>) {
-    setBusy(true);
-    setError(undefined);
-    try {
-      await step();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  }
 
   // The first press looks for shares they made; with none, it removes them at once.
   const start = () =>
@@ -73,15 +58,10 @@ export function RemoveDelegate(props: {
         return;
       }
       // Listed again now that they are removed: a share they made while you were deciding is stopped too.
-      let stopped = 0;
-      try {
-        for (const g of await user.client.grantsMadeBy(me, d.delegate)) {
-          await user.client.revoke(g.id);
-          stopped++;
-        }
-      } catch (err) {
+      const { stopped, error: halted } = await stopSharesMadeBy(user.client, me, d.delegate);
+      if (halted !== undefined) {
         props.onRemoved(
-          `${q.name} is no longer your delegate, but only ${sharesText(stopped)} they made could be stopped (${friendlyError(err)}). Stop the others under “Who can see my records now”.`,
+          `${q.name} is no longer your delegate, but only ${sharesText(stopped)} they made could be stopped (${friendlyError(halted)}). Stop the others under “Who can see my records now”.`,
           'warn',
         );
         return;

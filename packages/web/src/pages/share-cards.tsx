@@ -3,7 +3,7 @@
 // revoked, so access never lapses in between); "Stop sharing" asks first, naming them; a
 // share a delegate made says so (it outlives the delegation); and clinicians with emergency
 // access open now, which the patient can end at once.
-import { type Grant, type Identity, PURPOSES, type Purpose } from '@medledger/client';
+import { type Grant, type Identity, type MedLedgerClient, PURPOSES, type Purpose } from '@medledger/client';
 import { useState } from 'react';
 import { CATEGORIES, categoryLabel, PURPOSE_LABELS, purposeLabel } from '../labels.js';
 import { useUser } from '../session.js';
@@ -324,4 +324,30 @@ export async function sharingNames(
   const makers = grants.flatMap((g) => (typeof g.grantedBy === 'string' && g.grantedBy !== g.patient ? [g.grantedBy] : []));
   for (const id of new Set([...grants.map((g) => g.grantee), ...makers])) out.set(id, await describe(await lookup(id)));
   return out;
+}
+
+/** "1 share", "3 shares". */
+export const sharesText = (n: number) => (n === 1 ? '1 share' : `${n} shares`);
+
+/**
+ * Stop, one by one, the active shares of `patient` that `by` made, listed afresh from the
+ * proven complete grants list (so one made since a question was asked is stopped too). Each
+ * revocation is its own transaction: how many were stopped, and the error that halted the
+ * rest, if one did.
+ */
+export async function stopSharesMadeBy(
+  client: Pick<MedLedgerClient, 'grantsMadeBy' | 'revoke'>,
+  patient: string,
+  by: string,
+): Promise<{ stopped: number; error?: unknown }> {
+  let stopped = 0;
+  try {
+    for (const g of await client.grantsMadeBy(patient, by)) {
+      await client.revoke(g.id);
+      stopped++;
+    }
+  } catch (error) {
+    return { stopped, error };
+  }
+  return { stopped };
 }
