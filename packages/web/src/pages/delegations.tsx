@@ -9,7 +9,7 @@ import { useUser } from '../session.js';
 import { ActionButton, ErrorMessage, formatDate, Notice, useBusyStep, useLoad } from '../ui.js';
 import { clinicianOf } from './emergency.js';
 import { OpenEmergencyWindows } from './emergency-patient.js';
-import { scopeText, sharesText, sharingNames, stopSharesMadeBy } from './share-cards.js';
+import { SharesMadeList, sharesText, sharingNames, stopSharesMadeBy } from './share-cards.js';
 import { describeIdentity, GranteeName } from './sharing.js';
 
 export function Delegations() {
@@ -174,14 +174,7 @@ function StepDown(props: {
         {n === 1 ? 'It keeps' : 'They keep'} working after you stop being their delegate: the people listed below can still see those
         records until {q.name} stops {it}. Once you step down, you can no longer stop {it} yourself.
       </p>
-      <ul className="shares-made">
-        {q.shares.map((g) => (
-          <li key={g.id}>
-            <strong>{q.names.get(g.grantee) ?? 'someone'}</strong> can see {scopeText(g)},{' '}
-            {g.expiresAt === undefined ? 'with no end date' : `until ${formatDate(g.expiresAt)}`}
-          </li>
-        ))}
-      </ul>
+      <SharesMadeList shares={q.shares} names={q.names} />
       <fieldset>
         <legend>What should happen to {n === 1 ? 'this share' : 'these shares'}?</legend>
         <div className="choice">

@@ -6,8 +6,8 @@ import type { Delegation, Grant } from '@medledger/client';
 import { useState } from 'react';
 import { friendlyError } from '../labels.js';
 import { useUser } from '../session.js';
-import { ErrorMessage, formatDate, useBusyStep } from '../ui.js';
-import { type PersonLabel, PersonName, scopeText, sharesText, sharingNames, stopSharesMadeBy } from './share-cards.js';
+import { ErrorMessage, useBusyStep } from '../ui.js';
+import { type PersonLabel, PersonName, SharesMadeList, sharesText, sharingNames, stopSharesMadeBy } from './share-cards.js';
 
 interface Question {
   label: PersonLabel;
@@ -91,14 +91,7 @@ export function RemoveDelegate(props: {
         </strong>{' '}
         Removing {q.name} as your delegate does not stop {n === 1 ? 'it' : 'them'}.
       </p>
-      <ul className="shares-made">
-        {q.shares.map((g) => (
-          <li key={g.id}>
-            <strong>{q.names.get(g.grantee) ?? 'someone'}</strong> can see {scopeText(g)},{' '}
-            {g.expiresAt === undefined ? 'with no end date' : `until ${formatDate(g.expiresAt)}`}
-          </li>
-        ))}
-      </ul>
+      <SharesMadeList shares={q.shares} names={q.names} />
       <fieldset>
         <legend>Also stop {n === 1 ? 'this share' : 'these shares'}?</legend>
         <div className="choice">

@@ -351,3 +351,17 @@ export async function stopSharesMadeBy(
   }
   return { stopped };
 }
+
+/** The shares a delegate made, one line each: who can see what, until when (`names` from sharingNames). */
+export function SharesMadeList(props: { shares: readonly Grant[]; names: ReadonlyMap<string, string> }) {
+  return (
+    <ul className="shares-made">
+      {props.shares.map((g) => (
+        <li key={g.id}>
+          <strong>{props.names.get(g.grantee) ?? 'someone'}</strong> can see {scopeText(g)},{' '}
+          {g.expiresAt === undefined ? 'with no end date' : `until ${formatDate(g.expiresAt)}`}
+        </li>
+      ))}
+    </ul>
+  );
+}
