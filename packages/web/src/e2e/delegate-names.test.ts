@@ -225,7 +225,11 @@ test('a delegate’s name stays on this device: shown in the list, on their shar
   await found.waitFor();
   assert.doesNotMatch(await found.innerText(), /Silva/);
   await page.getByRole('button', { name: 'Yes, invite them to be my delegate' }).click();
-  await page.waitForFunction(() => document.querySelector('[data-testid="delegate"] .title')?.textContent?.includes('(code'));
+  // Until her identity is looked up the card says "Someone (code …)"; then what she is.
+  await page.waitForFunction(() => {
+    const title = document.querySelector('[data-testid="delegate"] .title')?.textContent ?? '';
+    return title.includes('(code') && !title.startsWith('Someone');
+  });
   assert.equal(await anaCard.locator('.title').innerText(), `Patient (${code(ana.id)})`, 'the second account sees no name');
   await anaCard.getByRole('button', { name: 'Give them a name' }).waitFor();
 
